@@ -1,0 +1,379 @@
+//! Code generation for `#[derive(Entity)]`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::DeriveInput;
+
+use crate::ast::{Entity, Field, KeyRole};
+use crate::check;
+use crate::ctxt::Ctxt;
+
+pub fn expand(input: &DeriveInput) -> Result<TokenStream, Vec<syn::Error>> {
+    let mut cx = Ctxt::new();
+    let entity = Entity::from_ast(&mut cx, input);
+    if let Some(entity) = &entity {
+        check::check_entity(&mut cx, entity);
+    }
+    cx.check()?;
+    let entity = entity.expect("from_ast reports an error whenever it returns None");
+    Ok(generate(&entity))
+}
+
+fn generate(entity: &Entity) -> TokenStream {
+    let ident = entity.ident;
+    let vis = &entity.original.vis;
+    let table = entity.table.as_ref().expect("checked: the table is named");
+    let prefix = entity
+        .prefix
+        .as_ref()
+        .expect("checked: the prefix is given")
+        .value();
+    let pk_prefix = match &entity.pk_prefix {
+        Some(lit) => quote!(::std::option::Option::Some(#lit)),
+        None => quote!(::std::option::Option::None),
+    };
+    let pk: Vec<&Field> = entity.key_fields(KeyRole::Partition).collect();
+    let sk: Vec<&Field> = entity.key_fields(KeyRole::Sort).collect();
+    let doc = &entity.doc;
+    let name = ident.to_string();
+    let query_ident = format_ident!("{}Query", ident);
+
+    let key_part_asserts = pk.iter().chain(&sk).map(|field| {
+        let ty = field.ty;
+        quote_spanned! {ty.span()=>
+            {
+                fn key_part<T: ::blue_schema::KeyPart>() {}
+                key_part::<#ty>();
+            }
+        }
+    });
+
+    let pk_type = tuple_or_single(&pk);
+    let sk_types = sk.iter().map(|f| f.ty);
+    let sk_type = quote!((#(#sk_types,)*));
+
+    let key_field_schema = |fields: &[&Field]| {
+        let items = fields.iter().map(|f| {
+            let field = &f.name;
+            let ty = f.ty;
+            let rust_type = type_string(ty);
+            quote! {
+                ::blue_schema::schema::KeyFieldSchema {
+                    field: #field,
+                    rust_type: #rust_type,
+                    encoding: &<#ty as ::blue_schema::KeyPart>::ENCODING,
+                }
+            }
+        });
+        quote!(&[#(#items),*])
+    };
+    let pk_schema = key_field_schema(&pk);
+    let sk_schema = key_field_schema(&sk);
+    let attributes = entity.fields.iter().filter(|f| f.skip.is_none()).map(|f| {
+        let field = &f.name;
+        let attribute = &f.attribute;
+        let rust_type = type_string(f.ty);
+        let doc = &f.doc;
+        let role = match f.role {
+            Some((_, KeyRole::Partition)) => {
+                quote!(::std::option::Option::Some(
+                    ::blue_schema::schema::KeyRole::PartitionKey
+                ))
+            }
+            Some((_, KeyRole::Sort)) => {
+                quote!(::std::option::Option::Some(
+                    ::blue_schema::schema::KeyRole::SortKey
+                ))
+            }
+            None => quote!(::std::option::Option::None),
+        };
+        quote! {
+            ::blue_schema::schema::AttributeSchema {
+                field: #field,
+                name: #attribute,
+                rust_type: #rust_type,
+                doc: #doc,
+                key: #role,
+            }
+        }
+    });
+
+    // Key functions take every key field as `impl AsKeyPart<T>`.
+    let params = |fields: &[&Field]| -> Vec<TokenStream> {
+        fields
+            .iter()
+            .map(|f| {
+                let arg = f.ident;
+                let ty = f.ty;
+                quote!(#arg: impl ::blue_schema::AsKeyPart<#ty>)
+            })
+            .collect()
+    };
+    let pushes = |writer: &syn::Ident, fields: &[&Field]| -> Vec<TokenStream> {
+        fields
+            .iter()
+            .map(|f| {
+                let arg = f.ident;
+                let ty = f.ty;
+                quote!(#writer.push::<#ty>(&#arg);)
+            })
+            .collect()
+    };
+    let pk_w = format_ident!("__blue_pk");
+    let sk_w = format_ident!("__blue_sk");
+    let all: Vec<&Field> = pk.iter().chain(&sk).copied().collect();
+    let key_params = params(&all);
+    let pk_params = params(&pk);
+    let pk_pushes = pushes(&pk_w, &pk);
+    let sk_pushes = pushes(&sk_w, &sk);
+    let self_key_args = all.iter().map(|f| {
+        let member = f.ident;
+        quote!(&self.#member)
+    });
+    let pk_template = template(entity.pk_prefix.as_ref().map(|l| l.value()), &pk);
+    let sk_template = template(Some(prefix.clone()), &sk);
+    let key_doc = format!(
+        "The key of the `{name}` item with these key fields: `{pk_template} | {sk_template}`."
+    );
+    let query_doc = format!(
+        "Starts a query of the `{name}` items in partition `{pk_template}`; fix sort-key \
+         components in order with the returned [`{query_ident}`]."
+    );
+
+    let decode_pk = pk.iter().map(|f| {
+        let ty = f.ty;
+        quote!(pk.next::<#ty>()?)
+    });
+    let decode_pk = if pk.len() == 1 {
+        quote!(#(#decode_pk)*)
+    } else {
+        quote!((#(#decode_pk,)*))
+    };
+    let decode_sk = sk.iter().map(|f| {
+        let ty = f.ty;
+        quote!(sk.next::<#ty>()?)
+    });
+    let (pk_count, sk_count) = (pk.len(), sk.len());
+
+    let builder = query_builder(entity, &query_ident, &sk);
+
+    quote! {
+        const _: () = {
+            #[allow(dead_code)]
+            fn key_parts_are_key_parts() {
+                #(#key_part_asserts)*
+            }
+            impl ::blue_schema::__private::InTable<#table> for #ident {}
+            fn table_lists_entity<T: ::blue_schema::__private::ListsEntity<#ident>>() {}
+            #[allow(dead_code)]
+            fn entity_is_listed() {
+                table_lists_entity::<#table>();
+            }
+        };
+
+        impl ::blue_schema::Entity for #ident {
+            type Table = #table;
+            type PartitionKey = #pk_type;
+            type SortKey = #sk_type;
+
+            const SCHEMA: ::blue_schema::EntitySchema = ::blue_schema::EntitySchema {
+                name: #name,
+                doc: #doc,
+                table: <#table as ::blue_schema::Table>::NAME,
+                prefix: #prefix,
+                pk_prefix: #pk_prefix,
+                partition_key: #pk_schema,
+                sort_key: #sk_schema,
+                attributes: &[#(#attributes),*],
+            };
+
+            fn key(&self) -> ::blue_schema::Key<Self> {
+                Self::key(#(#self_key_args),*)
+            }
+
+            fn decode_key(
+                partition_key: &str,
+                sort_key: &str,
+            ) -> ::std::result::Result<(Self::PartitionKey, Self::SortKey), ::blue_schema::key::KeyDecodeError> {
+                let mut pk = ::blue_schema::key::KeyReader::new(partition_key, #pk_prefix, #pk_count)?;
+                let mut sk = ::blue_schema::key::KeyReader::new(sort_key, ::std::option::Option::Some(#prefix), #sk_count)?;
+                let _ = &mut sk;
+                ::std::result::Result::Ok((#decode_pk, (#(#decode_sk,)*)))
+            }
+        }
+
+        impl #ident {
+            #[doc = #key_doc]
+            #vis fn key(#(#key_params),*) -> ::blue_schema::Key<Self> {
+                let mut __blue_pk = ::blue_schema::key::KeyWriter::new(#pk_prefix);
+                #(#pk_pushes)*
+                let mut __blue_sk = ::blue_schema::key::KeyWriter::new(::std::option::Option::Some(#prefix));
+                #(#sk_pushes)*
+                ::blue_schema::Key::__from_encoded(__blue_pk.finish(), __blue_sk.finish())
+            }
+
+            #[doc = #query_doc]
+            #vis fn query(#(#pk_params),*) -> #query_ident<0> {
+                let mut __blue_pk = ::blue_schema::key::KeyWriter::new(#pk_prefix);
+                #(#pk_pushes)*
+                #query_ident {
+                    state: ::blue_schema::__private::SortKeyQuery::new(
+                        <#table as ::blue_schema::Table>::NAME,
+                        __blue_pk.finish(),
+                        #prefix,
+                        #sk_count,
+                    ),
+                }
+            }
+        }
+
+        #builder
+    }
+}
+
+/// The type-state query builder: `{Entity}Query<N>` has `N` sort-key
+/// components fixed and offers methods only for component `N`.
+fn query_builder(entity: &Entity, query_ident: &syn::Ident, sk: &[&Field]) -> TokenStream {
+    let ident = entity.ident;
+    let vis = &entity.original.vis;
+    let builder_doc = format!(
+        "A typed query of `{ident}` items in one partition, with `N` sort-key components fixed. \
+         Made by [`{ident}::query`]; each step offers only the next component, in declared order."
+    );
+    let levels = sk.iter().enumerate().map(|(n, field)| {
+        let next = n + 1;
+        let ty = field.ty;
+        let method = field.ident;
+        let name = &field.name;
+        let eq_doc = format!("Fixes `{name}`: the items whose `{name}` equals `{name}`.");
+        let range = |suffix: &str, op: &str, doc: &str| {
+            let m = format_ident!("{}_{}", field.name, suffix);
+            let d = format!("The items whose `{name}` is {doc} `{name}`; nothing can follow a range.");
+            let op = format_ident!("{}", op);
+            quote! {
+                #[doc = #d]
+                pub fn #m(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> ::blue_schema::Query<#ident> {
+                    self.state.#op::<#ty, #ident>(&#method)
+                }
+            }
+        };
+        let lt = range("lt", "lt", "less than");
+        let le = range("le", "le", "at most");
+        let gt = range("gt", "gt", "greater than");
+        let ge = range("ge", "ge", "at least");
+        let between = format_ident!("{}_between", field.name);
+        let starts_with = format_ident!("{}_starts_with", field.name);
+        let between_doc = format!("The items whose `{name}` is between `low` and `high`, both included.");
+        let starts_doc = format!("The items whose `{name}` starts with `prefix` (a string component).");
+        quote! {
+            impl #query_ident<#n> {
+                #[doc = #eq_doc]
+                pub fn #method(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> #query_ident<#next> {
+                    #query_ident { state: self.state.component::<#ty>(&#method) }
+                }
+                #lt
+                #le
+                #gt
+                #ge
+                #[doc = #between_doc]
+                pub fn #between(
+                    self,
+                    low: impl ::blue_schema::AsKeyPart<#ty>,
+                    high: impl ::blue_schema::AsKeyPart<#ty>,
+                ) -> ::blue_schema::Query<#ident> {
+                    self.state.between::<#ty, #ident>(&low, &high)
+                }
+                #[doc = #starts_doc]
+                pub fn #starts_with(self, prefix: impl ::blue_schema::key::AsKeyPrefix<#ty>) -> ::blue_schema::Query<#ident> {
+                    self.state.starts_with::<#ty, #ident>(&prefix)
+                }
+            }
+        }
+    });
+
+    quote! {
+        #[doc = #builder_doc]
+        #[derive(Debug, Clone)]
+        #[must_use = "a query does nothing until a store runs it"]
+        #vis struct #query_ident<const N: usize> {
+            state: ::blue_schema::__private::SortKeyQuery,
+        }
+
+        impl<const N: usize> #query_ident<N> {
+            /// Returns at most `limit` items per page (at least 1).
+            pub fn limit(self, limit: u32) -> Self {
+                #query_ident { state: self.state.limit(limit) }
+            }
+
+            /// Reads in descending sort-key order.
+            pub fn reverse(self) -> Self {
+                #query_ident { state: self.state.reverse() }
+            }
+
+            /// Resumes after the last item of the page that returned `cursor`.
+            pub fn after(self, cursor: ::blue_schema::Cursor) -> Self {
+                #query_ident { state: self.state.after(cursor) }
+            }
+
+            /// What the query will ask the backend for, without running it.
+            pub fn explain(&self) -> ::std::string::String {
+                ::blue_schema::IntoQuery::into_query(self.clone()).explain()
+            }
+        }
+
+        impl<const N: usize> ::blue_schema::IntoQuery for #query_ident<N> {
+            type Item = #ident;
+
+            fn into_query(self) -> ::blue_schema::Query<#ident> {
+                self.state.finish()
+            }
+        }
+
+        impl<const N: usize> ::std::convert::From<#query_ident<N>> for ::blue_schema::Query<#ident> {
+            fn from(builder: #query_ident<N>) -> Self {
+                builder.state.finish()
+            }
+        }
+
+        #(#levels)*
+    }
+}
+
+fn tuple_or_single(fields: &[&Field]) -> TokenStream {
+    let types = fields.iter().map(|f| f.ty);
+    if fields.len() == 1 {
+        quote!(#(#types)*)
+    } else {
+        quote!((#(#types,)*))
+    }
+}
+
+pub fn type_string(ty: &syn::Type) -> String {
+    let text = quote!(#ty).to_string();
+    // Token printing spaces everything out; `Vec < String >` reads better as `Vec<String>`.
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in text.split(' ').enumerate() {
+        let glue = matches!(part, "<" | ">" | "," | "::" | ")" | "]")
+            || out.ends_with(['<', '(', '[', '&'])
+            || out.ends_with("::");
+        if i > 0 && !glue {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+fn template(prefix: Option<String>, fields: &[&Field]) -> String {
+    let mut out = prefix.unwrap_or_default();
+    for f in fields {
+        if !out.is_empty() {
+            out.push('#');
+        }
+        out.push('{');
+        out.push_str(&f.name);
+        out.push('}');
+    }
+    out
+}

@@ -1,0 +1,49 @@
+//! The derive macros of [blue-schema](https://docs.rs/blue-schema); use them
+//! through its re-exports (`blue_schema::{Entity, Table, KeyPart}`), which are
+//! documented there.
+//!
+//! Every derive has the same three stages, one module each: attributes into a
+//! typed description of the input (`attr`, `ast`), the portability rules over
+//! it (`check`), and code generation (`entity`, `table`, `key_part`). Problems
+//! are collected in a [`ctxt::Ctxt`] so the user sees all of them at once, each
+//! spanned at the token to change.
+
+mod ast;
+mod attr;
+mod case;
+mod check;
+mod ctxt;
+mod entity;
+mod key_part;
+mod symbol;
+mod table;
+
+use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+/// See `blue_schema::Entity`.
+#[proc_macro_derive(Entity, attributes(entity, pk, sk))]
+pub fn derive_entity(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    entity::expand(&input)
+        .unwrap_or_else(ctxt::to_compile_errors)
+        .into()
+}
+
+/// See `blue_schema::Table`.
+#[proc_macro_derive(Table, attributes(table))]
+pub fn derive_table(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    table::expand(&input)
+        .unwrap_or_else(ctxt::to_compile_errors)
+        .into()
+}
+
+/// See `blue_schema::KeyPart`.
+#[proc_macro_derive(KeyPart, attributes(serde))]
+pub fn derive_key_part(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    key_part::expand(&input)
+        .unwrap_or_else(ctxt::to_compile_errors)
+        .into()
+}

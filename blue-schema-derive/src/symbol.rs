@@ -1,0 +1,57 @@
+//! The attribute keywords the derives understand.
+
+use std::fmt::{self, Display};
+
+use syn::{Ident, Path};
+
+#[derive(Copy, Clone)]
+pub struct Symbol(pub &'static str);
+
+// Attribute names.
+pub const ENTITY: Symbol = Symbol("entity");
+pub const PK: Symbol = Symbol("pk");
+pub const SK: Symbol = Symbol("sk");
+pub const TABLE: Symbol = Symbol("table");
+pub const SERDE: Symbol = Symbol("serde");
+
+// Keys inside them.
+pub const PREFIX: Symbol = Symbol("prefix");
+pub const PK_PREFIX: Symbol = Symbol("pk_prefix");
+pub const NAME: Symbol = Symbol("name");
+pub const RENAME: Symbol = Symbol("rename");
+pub const RENAME_ALL: Symbol = Symbol("rename_all");
+pub const SERIALIZE: Symbol = Symbol("serialize");
+pub const SKIP: Symbol = Symbol("skip");
+pub const SKIP_SERIALIZING: Symbol = Symbol("skip_serializing");
+pub const FLATTEN: Symbol = Symbol("flatten");
+pub const TRANSPARENT: Symbol = Symbol("transparent");
+
+impl PartialEq<Symbol> for Ident {
+    fn eq(&self, word: &Symbol) -> bool {
+        self == word.0
+    }
+}
+
+impl PartialEq<Symbol> for &Ident {
+    fn eq(&self, word: &Symbol) -> bool {
+        *self == word.0
+    }
+}
+
+impl PartialEq<Symbol> for Path {
+    fn eq(&self, word: &Symbol) -> bool {
+        self.is_ident(word.0)
+    }
+}
+
+impl PartialEq<Symbol> for &Path {
+    fn eq(&self, word: &Symbol) -> bool {
+        self.is_ident(word.0)
+    }
+}
+
+impl Display for Symbol {
+    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str(self.0)
+    }
+}

@@ -1,0 +1,300 @@
+//! `KeyPart` for the standard types, and for `uuid` / `chrono` behind features.
+
+use std::fmt::Write as _;
+
+use super::{escape_into, unescape, KeyDecodeError, KeyEncoding, KeyPart};
+
+impl KeyPart for String {
+    const ENCODING: KeyEncoding = KeyEncoding::String;
+
+    fn encode_key_part(&self, out: &mut String) {
+        escape_into(self, out);
+    }
+
+    fn decode_key_part(encoded: &str) -> Result<Self, KeyDecodeError> {
+        unescape(encoded)
+    }
+}
+
+impl KeyPart for char {
+    const ENCODING: KeyEncoding = KeyEncoding::Char;
+
+    fn encode_key_part(&self, out: &mut String) {
+        escape_into(self.encode_utf8(&mut [0; 4]), out);
+    }
+
+    fn decode_key_part(encoded: &str) -> Result<Self, KeyDecodeError> {
+        let text = unescape(encoded)?;
+        let mut chars = text.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => Ok(c),
+            _ => Err(KeyDecodeError::Invalid {
+                component: encoded.to_owned(),
+                expected: "char",
+            }),
+        }
+    }
+}
+
+impl KeyPart for bool {
+    const ENCODING: KeyEncoding = KeyEncoding::Bool;
+
+    fn encode_key_part(&self, out: &mut String) {
+        out.push_str(if *self { "true" } else { "false" });
+    }
+
+    fn decode_key_part(encoded: &str) -> Result<Self, KeyDecodeError> {
+        match encoded {
+            "false" => Ok(false),
+            "true" => Ok(true),
+            _ => Err(KeyDecodeError::Invalid {
+                component: encoded.to_owned(),
+                expected: "bool (`false` or `true`)",
+            }),
+        }
+    }
+}
+
+/// Parses exactly `digits` ASCII digits into a u128.
+fn parse_fixed(
+    encoded: &str,
+    digits: usize,
+    expected: &'static str,
+) -> Result<u128, KeyDecodeError> {
+    let invalid = || KeyDecodeError::Invalid {
+        component: encoded.to_owned(),
+        expected,
+    };
+    if encoded.len() != digits || !encoded.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    encoded.parse::<u128>().map_err(|_| invalid())
+}
+
+macro_rules! unsigned_key_part {
+    ($($t:ty => $digits:literal, $expected:literal;)+) => {$(
+        impl KeyPart for $t {
+            const ENCODING: KeyEncoding = KeyEncoding::Unsigned { digits: $digits };
+
+            fn encode_key_part(&self, out: &mut String) {
+                // Writing into a String cannot fail.
+                let _ = write!(out, "{:0width$}", self, width = $digits);
+            }
+
+            fn decode_key_part(encoded: &str) -> Result<Self, KeyDecodeError> {
+                let value = parse_fixed(encoded, $digits, $expected)?;
+                <$t>::try_from(value).map_err(|_| KeyDecodeError::Invalid {
+                    component: encoded.to_owned(),
+                    expected: $expected,
+                })
+            }
+        }
+    )+};
+}
+
+unsigned_key_part! {
+    u8 => 3, "u8 (3 digits)";
+    u16 => 5, "u16 (5 digits)";
+    u32 => 10, "u32 (10 digits)";
+    u64 => 20, "u64 (20 digits)";
+    u128 => 39, "u128 (39 digits)";
+}
+
+// usize is written like u64 whatever the platform, so keys do not depend on
+// the machine that wrote them.
+impl KeyPart for usize {
+    const ENCODING: KeyEncoding = KeyEncoding::Unsigned { digits: 20 };
+
+    fn encode_key_part(&self, out: &mut String) {
+        (*self as u64).encode_key_part(out);
+    }
+
+    fn decode_key_part(encoded: &str) -> Result<Self, KeyDecodeError> {
+        let value = u64::decode_key_part(encoded)?;
+        usize::try_from(value).map_err(|_| KeyDecodeError::Invalid {
+            component: encoded.to_owned(),
+            expected: "usize (20 digits, within this platform's range)",
+        })
+    }
+}
+
+macro_rules! signed_key_part {
+    ($($t:ty as $u:ty => $bits:literal, $digits:literal, $expected:literal;)+) => {$(
+        impl KeyPart for $t {
+            const ENCODING: KeyEncoding = KeyEncoding::Signed { bits: $bits, digits: $digits };
+
+            fn encode_key_part(&self, out: &mut String) {
+                // Flipping the sign bit maps MIN..=MAX onto 0..=UMAX in order.
+                let biased = (*self as $u) ^ (1 << ($bits - 1));
+                biased.encode_key_part(out);
+            }
+
+            fn decode_key_part(encoded: &str) -> Result<Self, KeyDecodeError> {
+                let biased = <$u>::decode_key_part(encoded).map_err(|_| KeyDecodeError::Invalid {
+                    component: encoded.to_owned(),
+                    expected: $expected,
+                })?;
+                Ok((biased ^ (1 << ($bits - 1))) as $t)
+            }
+        }
+    )+};
+}
+
+signed_key_part! {
+    i8 as u8 => 8, 3, "i8 (3 digits, biased)";
+    i16 as u16 => 16, 5, "i16 (5 digits, biased)";
+    i32 as u32 => 32, 10, "i32 (10 digits, biased)";
+    i64 as u64 => 64, 20, "i64 (20 digits, biased)";
+    i128 as u128 => 128, 39, "i128 (39 digits, biased)";
+}
+
+impl KeyPart for isize {
+    const ENCODING: KeyEncoding = KeyEncoding::Signed {
+        bits: 64,
+        digits: 20,
+    };
+
+    fn encode_key_part(&self, out: &mut String) {
+        (*self as i64).encode_key_part(out);
+    }
+
+    fn decode_key_part(encoded: &str) -> Result<Self, KeyDecodeError> {
+        let value = i64::decode_key_part(encoded)?;
+        isize::try_from(value).map_err(|_| KeyDecodeError::Invalid {
+            component: encoded.to_owned(),
+            expected: "isize (20 digits, biased, within this platform's range)",
+        })
+    }
+}
+
+#[cfg(feature = "uuid")]
+impl KeyPart for uuid::Uuid {
+    const ENCODING: KeyEncoding = KeyEncoding::Uuid;
+
+    fn encode_key_part(&self, out: &mut String) {
+        out.push_str(
+            self.hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer()),
+        );
+    }
+
+    fn decode_key_part(encoded: &str) -> Result<Self, KeyDecodeError> {
+        let invalid = || KeyDecodeError::Invalid {
+            component: encoded.to_owned(),
+            expected: "UUID (hyphenated, lower-case)",
+        };
+        let value = uuid::Uuid::try_parse(encoded).map_err(|_| invalid())?;
+        let canonical = encoded.len() == 36 && !encoded.bytes().any(|b| b.is_ascii_uppercase());
+        if canonical {
+            Ok(value)
+        } else {
+            Err(invalid())
+        }
+    }
+}
+
+#[cfg(feature = "chrono")]
+mod timestamp {
+    use std::fmt::Write as _;
+
+    use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
+
+    use super::{KeyDecodeError, KeyEncoding, KeyPart};
+
+    const EXPECTED: &str = "UTC timestamp (YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ)";
+
+    // Years 0..=9999 are four digits, as in RFC 3339. chrono reaches further;
+    // those years keep the order with a lead byte around the digits: `-` (below
+    // '0') then 1_000_000 + year for negative years, `:` (above '9') then the
+    // year for years past 9999. Both use six digits, which covers chrono's range.
+    fn write_year(year: i32, out: &mut String) {
+        let _ = match year {
+            0..=9999 => write!(out, "{year:04}"),
+            10000.. => write!(out, ":{year:06}"),
+            _ => write!(out, "-{:06}", 1_000_000 + year),
+        };
+    }
+
+    impl KeyPart for DateTime<Utc> {
+        const ENCODING: KeyEncoding = KeyEncoding::Timestamp;
+
+        fn encode_key_part(&self, out: &mut String) {
+            let t = self.naive_utc();
+            write_year(t.year(), out);
+            // chrono keeps a leap second as nanoseconds >= 1e9 of second 59;
+            // written as second 60 it still sorts between :59 and the next minute.
+            let (second, nano) = if t.nanosecond() >= 1_000_000_000 {
+                (60, t.nanosecond() - 1_000_000_000)
+            } else {
+                (t.second(), t.nanosecond())
+            };
+            let _ = write!(
+                out,
+                "-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                second,
+                nano
+            );
+        }
+
+        fn decode_key_part(encoded: &str) -> Result<Self, KeyDecodeError> {
+            let invalid = || KeyDecodeError::Invalid {
+                component: encoded.to_owned(),
+                expected: EXPECTED,
+            };
+            let (year, rest) = match encoded.as_bytes().first() {
+                Some(b':') => (encoded.get(1..7), encoded.get(7..)),
+                Some(b'-') => (encoded.get(1..7), encoded.get(7..)),
+                _ => (encoded.get(..4), encoded.get(4..)),
+            };
+            let (year, rest) = year.zip(rest).ok_or_else(invalid)?;
+            let number = |s: &str| -> Result<u32, KeyDecodeError> {
+                if s.bytes().all(|b| b.is_ascii_digit()) {
+                    s.parse().map_err(|_| invalid())
+                } else {
+                    Err(invalid())
+                }
+            };
+            let mut year = number(year)? as i32;
+            if encoded.starts_with('-') {
+                year -= 1_000_000;
+            }
+            let b = rest.as_bytes();
+            if b.len() != 26
+                || b[0] != b'-'
+                || b[3] != b'-'
+                || b[6] != b'T'
+                || b[9] != b':'
+                || b[12] != b':'
+                || b[15] != b'.'
+                || b[25] != b'Z'
+            {
+                return Err(invalid());
+            }
+            let field = |range: std::ops::Range<usize>| number(&rest[range]);
+            let (second, nano) = (field(13..15)?, field(16..25)?);
+            let (second, nano) = if second == 60 {
+                (59, nano + 1_000_000_000)
+            } else {
+                (second, nano)
+            };
+            let date =
+                NaiveDate::from_ymd_opt(year, field(1..3)?, field(4..6)?).ok_or_else(invalid)?;
+            let time = NaiveTime::from_hms_nano_opt(field(7..9)?, field(10..12)?, second, nano)
+                .ok_or_else(invalid)?;
+            let value = date.and_time(time).and_utc();
+            // Reject spellings that parse but are not what we write
+            // (e.g. a four-digit year behind `:`), so decoding stays injective.
+            let mut again = String::with_capacity(encoded.len());
+            value.encode_key_part(&mut again);
+            if again == encoded {
+                Ok(value)
+            } else {
+                Err(invalid())
+            }
+        }
+    }
+}

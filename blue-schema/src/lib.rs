@@ -1,0 +1,163 @@
+//! # blue-schema
+//!
+//! Single-table DynamoDB schemas written once, as annotated Rust structs, that
+//! run the same on embedded SQLite and on DynamoDB. *Design for the cloud,
+//! develop on the laptop.*
+//!
+//! ```
+//! use blue_schema::{Entity, Table};
+//!
+//! /// Dialogue domain: one partition per dialogue.
+//! #[derive(Table)]
+//! #[table(name = "blue_dialogue")]
+//! pub enum Dialogue {
+//!     Expert(Expert),
+//! }
+//!
+//! /// An expert taking part in a dialogue.
+//! #[derive(Entity, serde::Serialize, serde::Deserialize)]
+//! #[entity(table = Dialogue)]
+//! #[sk(prefix = "EXPERT")]
+//! pub struct Expert {
+//!     #[pk]
+//!     pub dialogue_id: String,
+//!     #[sk]
+//!     pub name: String,
+//!     pub role: String,
+//! }
+//!
+//! let key = Expert::key("nvidia-dec", "muffin");
+//! assert_eq!(key.to_string(), "nvidia-dec | EXPERT#muffin");
+//!
+//! let q = Expert::query("nvidia-dec").name_starts_with("muf");
+//! assert_eq!(
+//!     q.explain(),
+//!     r#"Query blue_dialogue: pk = "nvidia-dec" AND begins_with(sk, "EXPERT#muf"), ascending"#
+//! );
+//! ```
+//!
+//! * [`key`]: the order-preserving, escaped, decodable key codec.
+//! * [`schema`]: the static metadata, and the [`Entity`] and [`Table`] traits.
+//! * [`query`]: the backend-neutral query values and cursors.
+//! * [`docs`]: Markdown documentation of a table's access patterns.
+//!
+//! The derives are documented on the re-exports: [`macro@Entity`],
+//! [`macro@Table`], [`macro@KeyPart`].
+
+#![warn(missing_docs)]
+
+pub mod docs;
+pub mod key;
+pub mod query;
+pub mod schema;
+
+pub use key::{AsKeyPart, Key, KeyPart};
+pub use query::{Cursor, IntoQuery, Query};
+pub use schema::{Entity, EntitySchema, Table, TableSchema};
+
+/// Turns a struct with named fields into a storable entity.
+///
+/// ```text
+/// #[derive(Entity, Serialize, Deserialize)]
+/// #[entity(table = Dialogue)]          // the #[derive(Table)] enum that lists it
+/// #[entity(pk_prefix = "DLG")]         // optional: partition key `DLG#{dialogue_id}`
+/// #[sk(prefix = "PERSP")]              // the item type: [A-Z][A-Z0-9_]*
+/// struct Perspective {
+///     #[pk] dialogue_id: String,       // one or more; joined with `#`
+///     #[sk] round: u32,                // zero or more, in declaration order
+///     #[sk] expert: String,
+///     #[sk] seq: u32,
+///     label: String,                   // everything else is data
+/// }
+/// ```
+///
+/// Generates, besides [`Entity`]:
+///
+/// * `Perspective::key(dialogue_id, round, expert, seq) -> Key<Perspective>`;
+/// * `Perspective::query(dialogue_id)`, a builder that fixes sort-key
+///   components in declared order (`.round(0).expert("muffin")`), or ends with
+///   a range on the next one (`_lt`, `_le`, `_gt`, `_ge`, `_between`, and
+///   `_starts_with` for strings), then `.limit(n)`, `.reverse()`, `.after(cursor)`.
+///
+/// Anything that would not work on DynamoDB is a compile error.
+pub use blue_schema_derive::Entity;
+
+/// Turns an enum with one single-field variant per entity into a table.
+///
+/// ```text
+/// #[derive(Table)]
+/// #[table(name = "blue_dialogue")]
+/// enum Dialogue { Meta(DialogueMeta), Expert(Expert) }
+/// ```
+///
+/// Generates [`Table`] and `Dialogue::partition(pk)`, the query of a whole
+/// partition whose items are `Dialogue` values. Checks at compile time that
+/// the entities name this table, share one partition-key type and prefix, and
+/// have distinct sort-key prefixes.
+pub use blue_schema_derive::Table;
+
+/// Makes a unit-only enum or a newtype struct usable as a key part.
+///
+/// Enums are written as their serde names (`#[serde(rename)]` and
+/// `#[serde(rename_all)]` are honoured) and therefore sort by name; newtypes
+/// are written as their inner value.
+pub use blue_schema_derive::KeyPart;
+
+/// Used by the generated code; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::query::{partition_query, SortKeyQuery};
+    pub use serde;
+    pub use std;
+
+    /// Satisfied when the table enum `Self` has a variant holding `E`.
+    #[diagnostic::on_unimplemented(
+        message = "`{E}` names `{Self}` as its table, but `{Self}` does not list it",
+        label = "`{Self}` has no variant holding `{E}`",
+        note = "add a variant `{E}({E})` to the `#[derive(Table)]` enum `{Self}`, or name the right table in `#[entity(table = ...)]`"
+    )]
+    pub trait ListsEntity<E> {}
+
+    /// Satisfied when an entity's `#[entity(table = ...)]` is `T`.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is listed in table `{T}` but its `#[entity(table = ...)]` names another table",
+        label = "this entity belongs to another table",
+        note = "an entity is stored in exactly one table: make `#[entity(table = {T})]` and the enum agree"
+    )]
+    pub trait InTable<T> {}
+
+    /// Satisfied when two entities of one table have the same partition-key type.
+    #[diagnostic::on_unimplemented(
+        message = "entities of one table must share a partition-key type, but `{Self}` differs from `{K}`",
+        label = "this entity's `#[pk]` fields have a different type than the table's first entity",
+        note = "a whole-partition query reads every entity of the table by one partition key: give all of them `#[pk]` fields of the same types, in the same order"
+    )]
+    pub trait SamePartitionKey<K> {}
+
+    impl<K> SamePartitionKey<K> for K {}
+
+    /// Byte-wise string equality in `const` context, for the table checks.
+    pub const fn str_eq(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// `Option<&str>` equality in `const` context.
+    pub const fn opt_str_eq(a: Option<&str>, b: Option<&str>) -> bool {
+        match (a, b) {
+            (Some(a), Some(b)) => str_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}

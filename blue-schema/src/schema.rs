@@ -1,0 +1,216 @@
+//! Static schema metadata and the traits the derives implement.
+//!
+//! [`EntitySchema`] and [`TableSchema`] are `const` values generated from the
+//! annotated types. They are the single source for the generated documentation,
+//! the table definitions, and the runtime checks.
+
+use serde::de::{DeserializeOwned, Deserializer};
+use serde::Serialize;
+
+use crate::key::{Key, KeyDecodeError, KeyEncoding, DELIMITER};
+
+/// Attribute names the library stores beside an entity's own fields; a field
+/// may not be named (after serde renames) like one of them. Index key names
+/// (`gsi1pk`, `gsi1_sk`, …) are reserved too, see [`is_reserved_attribute`].
+pub const RESERVED_ATTRIBUTES: &[&str] = &["pk", "sk", "created_at", "updated_at"];
+
+/// Whether `name` is reserved for the library's own attributes: one of
+/// [`RESERVED_ATTRIBUTES`], or a secondary-index key name `gsi<N>pk`,
+/// `gsi<N>sk`, `gsi<N>_pk` or `gsi<N>_sk`.
+///
+/// ```
+/// use blue_schema::schema::is_reserved_attribute;
+/// assert!(is_reserved_attribute("sk"));
+/// assert!(is_reserved_attribute("gsi2_pk"));
+/// assert!(!is_reserved_attribute("gsi"));
+/// assert!(!is_reserved_attribute("status"));
+/// ```
+pub fn is_reserved_attribute(name: &str) -> bool {
+    if RESERVED_ATTRIBUTES.contains(&name) {
+        return true;
+    }
+    let Some(rest) = name.strip_prefix("gsi") else {
+        return false;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let tail = &rest[digits..];
+    digits > 0 && matches!(tail, "pk" | "sk" | "_pk" | "_sk")
+}
+
+/// What part an attribute plays in the item's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRole {
+    /// A `#[pk]` field.
+    PartitionKey,
+    /// A `#[sk]` field.
+    SortKey,
+}
+
+/// One field of an entity, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttributeSchema {
+    /// The Rust field name.
+    pub field: &'static str,
+    /// The stored attribute name (the serde name).
+    pub name: &'static str,
+    /// The field's Rust type, as written in the struct.
+    pub rust_type: &'static str,
+    /// The field's doc comment, trimmed.
+    pub doc: &'static str,
+    /// Whether the field is part of the key.
+    pub key: Option<KeyRole>,
+}
+
+/// One component of a partition or sort key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyFieldSchema {
+    /// The Rust field name, used in key templates: `{dialogue_id}`.
+    pub field: &'static str,
+    /// The field's Rust type, as written in the struct.
+    pub rust_type: &'static str,
+    /// How the field's values are encoded.
+    pub encoding: &'static KeyEncoding,
+}
+
+/// Everything the library knows about one entity type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntitySchema {
+    /// The Rust type name.
+    pub name: &'static str,
+    /// The type's doc comment, trimmed.
+    pub doc: &'static str,
+    /// The name of the table it is stored in.
+    pub table: &'static str,
+    /// The sort-key prefix naming the item type (`EXPERT`).
+    pub prefix: &'static str,
+    /// The partition-key prefix, if the entity declares one.
+    pub pk_prefix: Option<&'static str>,
+    /// The `#[pk]` fields, in declaration order.
+    pub partition_key: &'static [KeyFieldSchema],
+    /// The `#[sk]` fields, in declaration order; empty for a singleton (`META`).
+    pub sort_key: &'static [KeyFieldSchema],
+    /// Every stored field, in declaration order.
+    pub attributes: &'static [AttributeSchema],
+}
+
+impl EntitySchema {
+    /// The partition key in the ADR's notation: `{dialogue_id}`, or
+    /// `REALM#{org}#{realm}` with a prefix and a composite key.
+    pub fn partition_key_template(&self) -> String {
+        template(self.pk_prefix, self.partition_key)
+    }
+
+    /// The sort key in the ADR's notation: `PERSP#{round}#{expert}#{seq}`.
+    pub fn sort_key_template(&self) -> String {
+        template(Some(self.prefix), self.sort_key)
+    }
+
+    /// Whether the entity has exactly one item per partition (no `#[sk]` field).
+    pub fn is_singleton(&self) -> bool {
+        self.sort_key.is_empty()
+    }
+
+    /// Whether `sort_key` is shaped like a key of this entity (its prefix, then
+    /// the right number of components).
+    pub fn owns_sort_key(&self, sort_key: &str) -> bool {
+        match sort_key.strip_prefix(self.prefix) {
+            Some("") => self.is_singleton(),
+            Some(rest) => match rest.strip_prefix(DELIMITER) {
+                Some(parts) => {
+                    !self.is_singleton() && parts.split(DELIMITER).count() == self.sort_key.len()
+                }
+                None => false,
+            },
+            None => false,
+        }
+    }
+
+    /// The stored fields that are not part of the key: `{role, tier, score}`.
+    pub fn data_attributes(&self) -> impl Iterator<Item = &'static AttributeSchema> {
+        self.attributes.iter().filter(|a| a.key.is_none())
+    }
+}
+
+fn template(prefix: Option<&str>, fields: &[KeyFieldSchema]) -> String {
+    let mut out = prefix.unwrap_or_default().to_owned();
+    for field in fields {
+        if !out.is_empty() {
+            out.push(DELIMITER);
+        }
+        out.push('{');
+        out.push_str(field.field);
+        out.push('}');
+    }
+    out
+}
+
+/// Everything the library knows about one table: its name and its entities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableSchema {
+    /// The table name (`blue_dialogue`).
+    pub name: &'static str,
+    /// The Rust enum's name (`Dialogue`).
+    pub rust_name: &'static str,
+    /// The enum's doc comment, trimmed.
+    pub doc: &'static str,
+    /// The entities, in variant order.
+    pub entities: &'static [&'static EntitySchema],
+}
+
+impl TableSchema {
+    /// The entity whose keys look like `sort_key`, if any.
+    pub fn entity_for_sort_key(&self, sort_key: &str) -> Option<&'static EntitySchema> {
+        self.entities
+            .iter()
+            .copied()
+            .find(|e| e.owns_sort_key(sort_key))
+    }
+}
+
+/// A storable struct, implemented by `#[derive(Entity)]`.
+///
+/// The derive also generates inherent functions on the type: `key(..)` taking
+/// exactly the key fields, and `query(..)` taking the partition key fields,
+/// which starts a typed, single-partition query.
+pub trait Entity: Serialize + DeserializeOwned + 'static {
+    /// The table enum this entity belongs to.
+    type Table: Table;
+    /// The partition key's type: the field's type, or a tuple for a composite key.
+    type PartitionKey;
+    /// The sort-key components as a tuple, `()` for a singleton.
+    type SortKey;
+    /// The entity's metadata.
+    const SCHEMA: EntitySchema;
+
+    /// The key of this item.
+    fn key(&self) -> Key<Self>;
+
+    /// Decodes an encoded key back into typed values.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyDecodeError`] when the strings are not a key of this entity.
+    fn decode_key(
+        partition_key: &str,
+        sort_key: &str,
+    ) -> Result<(Self::PartitionKey, Self::SortKey), KeyDecodeError>;
+}
+
+/// A domain table, implemented by `#[derive(Table)]` on an enum with one
+/// variant per entity. Its values are the items of a whole-partition query.
+pub trait Table: Sized + 'static {
+    /// The partition key's type, shared by every entity of the table.
+    type PartitionKey;
+    /// The table name (`blue_dialogue`).
+    const NAME: &'static str;
+    /// The table's metadata.
+    const SCHEMA: TableSchema;
+
+    /// Decodes a stored item into the variant its sort key names.
+    ///
+    /// # Errors
+    ///
+    /// The deserializer's error when the sort key belongs to no entity of the
+    /// table or the item does not deserialize as that entity.
+    fn decode_item<'de, D: Deserializer<'de>>(sort_key: &str, item: D) -> Result<Self, D::Error>;
+}
