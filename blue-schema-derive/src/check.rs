@@ -76,10 +76,11 @@ fn check_partition_key(cx: &mut Ctxt, entity: &Entity) {
 /// escape, and read as the ADR's item types (`EXPERT`, `TEVENT`).
 pub fn prefix_problem(value: &str) -> Option<String> {
     let first = value.chars().next()?;
-    if value.contains('#') {
+    if let Some((item_type, _)) = value.split_once('#') {
         return Some(format!(
             "the prefix {value:?} contains `#`, the key delimiter: give the item type alone \
-             (e.g. \"TEVENT\") and make the rest of the key `#[sk]` fields"
+             ({:?}) and make the rest of the key `#[sk]` fields",
+            item_type.to_uppercase()
         ));
     }
     if value.chars().any(|c| c.is_lowercase()) {

@@ -133,7 +133,7 @@ pub trait KeyPart: Sized {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be used where a `{T}` key part is expected",
     label = "expected a value of the key field's type `{T}`",
-    note = "pass a `{T}`, a `&{T}`, or for String key parts a `&str`"
+    note = "pass a value of the field's type `{T}` or a reference to one; a `String` key part also takes a `&str`"
 )]
 pub trait AsKeyPart<T> {
     /// Appends the encoding of the value, as `T` would encode it.

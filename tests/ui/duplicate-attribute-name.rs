@@ -1,0 +1,15 @@
+use blue_schema::Entity;
+
+#[derive(Entity, serde::Serialize, serde::Deserialize)]
+#[entity(table = Dialogue)]
+#[sk(prefix = "EXPERT")]
+pub struct Expert {
+    #[pk]
+    pub dialogue_id: String,
+    #[sk]
+    pub name: String,
+    #[serde(rename = "name")]
+    pub display_name: String,
+}
+
+fn main() {}

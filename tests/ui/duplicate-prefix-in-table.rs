@@ -1,0 +1,30 @@
+use blue_schema::{Entity, Table};
+
+#[derive(Table)]
+#[table(name = "blue_dialogue")]
+pub enum Dialogue {
+    Expert(Expert),
+    Judge(Judge),
+}
+
+#[derive(Entity, serde::Serialize, serde::Deserialize)]
+#[entity(table = Dialogue)]
+#[sk(prefix = "EXPERT")]
+pub struct Expert {
+    #[pk]
+    pub dialogue_id: String,
+    #[sk]
+    pub name: String,
+}
+
+#[derive(Entity, serde::Serialize, serde::Deserialize)]
+#[entity(table = Dialogue)]
+#[sk(prefix = "EXPERT")]
+pub struct Judge {
+    #[pk]
+    pub dialogue_id: String,
+    #[sk]
+    pub name: String,
+}
+
+fn main() {}

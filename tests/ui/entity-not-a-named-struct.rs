@@ -1,0 +1,8 @@
+use blue_schema::Entity;
+
+#[derive(Entity, serde::Serialize, serde::Deserialize)]
+#[entity(table = Dialogue)]
+#[sk(prefix = "EXPERT")]
+pub struct Expert(String, String);
+
+fn main() {}

@@ -1,0 +1,12 @@
+use blue_schema::Entity;
+
+#[derive(Entity, serde::Serialize, serde::Deserialize)]
+#[entity(table = Dialogue)]
+pub struct Expert {
+    #[pk]
+    pub dialogue_id: String,
+    #[sk]
+    pub name: String,
+}
+
+fn main() {}
