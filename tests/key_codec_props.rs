@@ -37,7 +37,19 @@ fn tricky_string() -> BoxedStrategy<String> {
         "[mufin]{0,6}",
         any::<String>(),
         prop::collection::vec(
-            prop::sample::select(vec!["muf", "muffin", "#", "%", "%23", "$", "é", "\u{10FFFF}", "\u{FFFF}", "\0", ""]),
+            prop::sample::select(vec![
+                "muf",
+                "muffin",
+                "#",
+                "%",
+                "%23",
+                "$",
+                "é",
+                "\u{10FFFF}",
+                "\u{FFFF}",
+                "\0",
+                ""
+            ]),
             0..4
         )
         .prop_map(|parts| parts.concat()),
@@ -52,15 +64,26 @@ fn check_pair<T: KeyPart + Ord + Debug>(a: &T, b: &T) -> Result<(), TestCaseErro
     prop_assert_eq!(&T::decode_key_part(&ea).unwrap(), a);
     prop_assert_eq!(&T::decode_key_part(&eb).unwrap(), b);
     // Order preservation, byte-wise; equality of encodings is equality of values.
-    prop_assert_eq!(a.cmp(b), ea.as_bytes().cmp(eb.as_bytes()), "{:?} {:?}", ea, eb);
+    prop_assert_eq!(
+        a.cmp(b),
+        ea.as_bytes().cmp(eb.as_bytes()),
+        "{:?} {:?}",
+        ea,
+        eb
+    );
     // Containment: no delimiter, no fence, no raw byte <= 0x25 except an escape.
     for enc in [&ea, &eb] {
         let bytes = enc.as_bytes();
         for (i, &byte) in bytes.iter().enumerate() {
-            prop_assert!(byte > b'%' || byte == b'%', "raw byte {byte:#x} in {enc:?}");
+            prop_assert!(byte >= b'%', "raw byte {byte:#x} in {enc:?}");
             if byte == b'%' {
                 let hex = bytes.get(i + 1..i + 3).unwrap_or_default();
-                prop_assert!(hex.len() == 2 && hex.iter().all(|h| h.is_ascii_hexdigit() && !h.is_ascii_lowercase()));
+                prop_assert!(
+                    hex.len() == 2
+                        && hex
+                            .iter()
+                            .all(|h| h.is_ascii_hexdigit() && !h.is_ascii_lowercase())
+                );
             }
         }
         prop_assert!(!enc.contains('#') && !enc.contains('$'));
@@ -80,21 +103,42 @@ macro_rules! key_part_property {
     };
 }
 
-key_part_property!(strings_round_trip_keep_order_and_stay_contained, tricky_string());
-key_part_property!(chars_round_trip_keep_order_and_stay_contained, any::<char>());
-key_part_property!(bools_round_trip_keep_order_and_stay_contained, any::<bool>());
+key_part_property!(
+    strings_round_trip_keep_order_and_stay_contained,
+    tricky_string()
+);
+key_part_property!(
+    chars_round_trip_keep_order_and_stay_contained,
+    any::<char>()
+);
+key_part_property!(
+    bools_round_trip_keep_order_and_stay_contained,
+    any::<bool>()
+);
 key_part_property!(u8s_round_trip_keep_order_and_stay_contained, any::<u8>());
 key_part_property!(u16s_round_trip_keep_order_and_stay_contained, any::<u16>());
 key_part_property!(u32s_round_trip_keep_order_and_stay_contained, any::<u32>());
 key_part_property!(u64s_round_trip_keep_order_and_stay_contained, any::<u64>());
-key_part_property!(u128s_round_trip_keep_order_and_stay_contained, any::<u128>());
-key_part_property!(usizes_round_trip_keep_order_and_stay_contained, any::<usize>());
+key_part_property!(
+    u128s_round_trip_keep_order_and_stay_contained,
+    any::<u128>()
+);
+key_part_property!(
+    usizes_round_trip_keep_order_and_stay_contained,
+    any::<usize>()
+);
 key_part_property!(i8s_round_trip_keep_order_and_stay_contained, any::<i8>());
 key_part_property!(i16s_round_trip_keep_order_and_stay_contained, any::<i16>());
 key_part_property!(i32s_round_trip_keep_order_and_stay_contained, any::<i32>());
 key_part_property!(i64s_round_trip_keep_order_and_stay_contained, any::<i64>());
-key_part_property!(i128s_round_trip_keep_order_and_stay_contained, any::<i128>());
-key_part_property!(isizes_round_trip_keep_order_and_stay_contained, any::<isize>());
+key_part_property!(
+    i128s_round_trip_keep_order_and_stay_contained,
+    any::<i128>()
+);
+key_part_property!(
+    isizes_round_trip_keep_order_and_stay_contained,
+    any::<isize>()
+);
 key_part_property!(
     enums_round_trip_keep_name_order_and_stay_contained,
     prop::sample::select(vec![DocKind::Adr, DocKind::Rfc])
@@ -113,18 +157,28 @@ key_part_property!(
         // Ordinary instants, to the nanosecond.
         (0i64..=253_402_300_799, 0u32..1_000_000_000),
         // chrono's whole range, beyond four-digit years both ways.
-        (-8_334_632_851_200i64..=8_210_298_412_799, 0u32..1_000_000_000),
+        (
+            -8_334_632_851_200i64..=8_210_298_412_799,
+            0u32..1_000_000_000
+        ),
         // Leap seconds.
-        (0i64..=100_000).prop_map(|d| (d * 86_400 + 86_399, 0)).prop_flat_map(|(s, _)| (Just(s), 1_000_000_000u32..2_000_000_000)),
+        (0i64..=100_000)
+            .prop_map(|d| (d * 86_400 + 86_399, 0))
+            .prop_flat_map(|(s, _)| (Just(s), 1_000_000_000u32..2_000_000_000)),
     ]
-    .prop_filter_map("representable", |(secs, nanos)| chrono::DateTime::from_timestamp(secs, nanos))
+    .prop_filter_map("representable", |(secs, nanos)| {
+        chrono::DateTime::from_timestamp(secs, nanos)
+    })
 );
 
 /// A newtype key part encodes exactly like the value it wraps.
 #[derive(blue_schema::KeyPart, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Handle(String);
 
-key_part_property!(newtypes_round_trip_keep_order_and_stay_contained, tricky_string().prop_map(Handle));
+key_part_property!(
+    newtypes_round_trip_keep_order_and_stay_contained,
+    tricky_string().prop_map(Handle)
+);
 
 proptest! {
     #![proptest_config(config())]
@@ -202,7 +256,10 @@ impl<T: Ord> Range<T> {
     }
 }
 
-fn range<T: Debug + Clone + 'static>(values: impl Strategy<Value = T> + Clone + 'static, text: bool) -> BoxedStrategy<Range<T>> {
+fn range<T: Debug + Clone + 'static>(
+    values: impl Strategy<Value = T> + Clone + 'static,
+    text: bool,
+) -> BoxedStrategy<Range<T>> {
     let v = values.clone();
     let base = prop_oneof![
         Just(Range::None),
@@ -263,19 +320,33 @@ fn dialogue_sort_keys() -> impl Strategy<Value = Vec<String>> {
         (number(), tricky_string(), number())
             .prop_map(|(r, e, s)| Perspective::key("d", r, e, s).sort_key().to_owned()),
         tricky_string().prop_map(|t| Tension::key("d", t).sort_key().to_owned()),
-        (tricky_string(), stamp()).prop_map(|(t, a)| TensionEvent::key("d", t, a).sort_key().to_owned()),
+        (tricky_string(), stamp())
+            .prop_map(|(t, a)| TensionEvent::key("d", t, a).sort_key().to_owned()),
     ];
     prop::collection::vec(one, 0..24)
 }
 
 /// Runs `spec`'s condition over `keys` and compares with the typed predicate.
-fn assert_exact(spec: &QuerySpec, keys: &[String], wanted: impl Fn(&str) -> bool) -> Result<(), TestCaseError> {
+fn assert_exact(
+    spec: &QuerySpec,
+    keys: &[String],
+    wanted: impl Fn(&str) -> bool,
+) -> Result<(), TestCaseError> {
     prop_assert!(spec.validate().is_ok(), "{spec}");
     if let Some(blue_schema::query::SortKeyCondition::Between(low, high)) = &spec.sort_key {
-        prop_assert!(low <= high, "DynamoDB rejects BETWEEN with low > high: {spec}");
+        prop_assert!(
+            low <= high,
+            "DynamoDB rejects BETWEEN with low > high: {spec}"
+        );
     }
     for key in keys {
-        prop_assert_eq!(spec.selects(key), wanted(key), "key {:?} under {}", key, spec);
+        prop_assert_eq!(
+            spec.selects(key),
+            wanted(key),
+            "key {:?} under {}",
+            key,
+            spec
+        );
     }
     Ok(())
 }
@@ -356,5 +427,8 @@ proptest! {
 fn ordering_helper_agrees_with_std() {
     // A guard on the test itself: byte-wise comparison is what String's Ord does.
     assert_eq!("a#".cmp("a$"), Ordering::Less);
-    assert_eq!(enc(&"a#".to_string()).cmp(&enc(&"a$".to_string())), Ordering::Less);
+    assert_eq!(
+        enc(&"a#".to_string()).cmp(&enc(&"a$".to_string())),
+        Ordering::Less
+    );
 }

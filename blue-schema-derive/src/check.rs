@@ -262,17 +262,23 @@ fn is_reserved(name: &str) -> bool {
 fn check_reserved_attributes(cx: &mut Ctxt, entity: &Entity) {
     for field in entity.fields.iter().filter(|f| f.skip.is_none()) {
         if is_reserved(&field.attribute) {
-            let renamed = if field.attribute == field.name {
-                String::new()
+            let (renamed, fix) = if field.attribute == field.name {
+                (
+                    String::new(),
+                    "rename the field, or keep its Rust name and store it under another with \
+                     `#[serde(rename = \"...\")]`",
+                )
             } else {
-                format!(" (the serde name of `{}`)", field.name)
+                (
+                    format!(" (the serde name of `{}`)", field.name),
+                    "choose another serde name",
+                )
             };
             cx.error_spanned_by(
                 field.ident,
                 format!(
                     "the attribute name `{}`{renamed} is reserved: blue-schema stores `pk`, `sk`, \
-                     `created_at`, `updated_at` and index keys (`gsi1pk`, ...) on every item; \
-                     rename the field, or keep it and add `#[serde(rename = \"...\")]`",
+                     `created_at`, `updated_at` and index keys (`gsi1pk`, ...) on every item; {fix}",
                     field.attribute
                 ),
             );

@@ -143,7 +143,7 @@ fn generate(entity: &Entity) -> TokenStream {
 
     let decode_pk = pk.iter().map(|f| {
         let ty = f.ty;
-        quote!(pk.next::<#ty>()?)
+        quote!(pk.read::<#ty>()?)
     });
     let decode_pk = if pk.len() == 1 {
         quote!(#(#decode_pk)*)
@@ -152,7 +152,7 @@ fn generate(entity: &Entity) -> TokenStream {
     };
     let decode_sk = sk.iter().map(|f| {
         let ty = f.ty;
-        quote!(sk.next::<#ty>()?)
+        quote!(sk.read::<#ty>()?)
     });
     let (pk_count, sk_count) = (pk.len(), sk.len());
 

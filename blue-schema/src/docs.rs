@@ -1,12 +1,36 @@
 //! Generated documentation: a table's items and access patterns as Markdown.
 //!
 //! ```
-//! # use blue_schema_examples::dialogue::Dialogue;
-//! use blue_schema::Table;
+//! use blue_schema::{Entity, Table};
+//!
+//! /// Dialogue domain: one partition per dialogue.
+//! #[derive(Table)]
+//! #[table(name = "blue_dialogue")]
+//! enum Dialogue {
+//!     Expert(Expert),
+//! }
+//!
+//! /// An expert taking part in a dialogue.
+//! #[derive(Entity, serde::Serialize, serde::Deserialize)]
+//! #[entity(table = Dialogue)]
+//! #[sk(prefix = "EXPERT")]
+//! struct Expert {
+//!     #[pk]
+//!     dialogue_id: String,
+//!     /// The expert's handle.
+//!     #[sk]
+//!     name: String,
+//!     role: String,
+//!     tier: u8,
+//! }
 //!
 //! let md = blue_schema::docs::markdown(&Dialogue::SCHEMA);
-//! assert!(md.contains("{dialogue_id} | PERSP#{round}#{expert}#{seq} → {label, content, status}"));
+//! assert!(md.contains("{dialogue_id} | EXPERT#{name} → {role, tier}"));
+//! assert!(md.contains("| `Expert::query(dialogue_id).name_starts_with(p)` |"));
 //! ```
+//!
+//! The committed docs of the ADR's domains, rendered by this function, are in
+//! `docs/generated/` of the repository.
 
 use std::fmt::Write as _;
 

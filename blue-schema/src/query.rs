@@ -8,7 +8,29 @@
 //! one of those, so both backends run the very same condition.
 //!
 //! ```
-//! # use blue_schema_examples::dialogue::Perspective;
+//! use blue_schema::{Entity, Table};
+//!
+//! #[derive(Table)]
+//! #[table(name = "blue_dialogue")]
+//! enum Dialogue {
+//!     Perspective(Perspective),
+//! }
+//!
+//! #[derive(Entity, serde::Serialize, serde::Deserialize)]
+//! #[entity(table = Dialogue)]
+//! #[sk(prefix = "PERSP")]
+//! struct Perspective {
+//!     #[pk]
+//!     dialogue_id: String,
+//!     #[sk]
+//!     round: u32,
+//!     #[sk]
+//!     expert: String,
+//!     #[sk]
+//!     seq: u32,
+//!     label: String,
+//! }
+//!
 //! let q = Perspective::query("nvidia-dec").round(0).expert("muffin").limit(10);
 //! assert_eq!(
 //!     q.explain(),
@@ -21,7 +43,8 @@ use std::marker::PhantomData;
 use std::str::FromStr;
 
 use crate::key::{
-    AsKeyPart, AsKeyPrefix, DELIMITER, FENCE, MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES,
+    AsKeyPart, AsKeyPrefix, KeyEncoding, KeyPart, DELIMITER, FENCE, MAX_PARTITION_KEY_BYTES,
+    MAX_SORT_KEY_BYTES,
 };
 
 /// The condition on the sort key of a query, in DynamoDB's vocabulary.
@@ -72,9 +95,39 @@ impl SortKeyCondition {
 impl fmt::Display for SortKeyCondition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SortKeyCondition::Equals(v) => write!(f, "sk = {v:?}"),
-            SortKeyCondition::BeginsWith(p) => write!(f, "begins_with(sk, {p:?})"),
-            SortKeyCondition::Between(a, b) => write!(f, "sk BETWEEN {a:?} AND {b:?}"),
+            SortKeyCondition::Equals(v) => write!(f, "sk = {}", Quoted(v)),
+            SortKeyCondition::BeginsWith(p) => write!(f, "begins_with(sk, {})", Quoted(p)),
+            SortKeyCondition::Between(a, b) => {
+                write!(f, "sk BETWEEN {} AND {}", Quoted(a), Quoted(b))
+            }
+        }
+    }
+}
+
+/// A condition value as a quoted string, with the filler of an exclusive
+/// bound (a run of U+10FFFF, see `predecessor_bound`) shortened to a count.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0;
+        let run_start = text.find(char::MAX);
+        let run = run_start.map_or(0, |start| {
+            text[start..]
+                .chars()
+                .take_while(|&c| c == char::MAX)
+                .count()
+        });
+        match run_start {
+            Some(start) if run > 3 => {
+                let rest = &text[start + run * char::MAX.len_utf8()..];
+                write!(f, "{:?} + \"\\u{{10ffff}}\" × {run}", &text[..start])?;
+                if !rest.is_empty() {
+                    write!(f, " + {rest:?}")?;
+                }
+                Ok(())
+            }
+            _ => write!(f, "{text:?}"),
         }
     }
 }
@@ -514,7 +567,11 @@ impl SortKeyQuery {
         SortKeyQuery {
             table,
             partition_key,
-            fixed: prefix.to_owned(),
+            fixed: {
+                let mut fixed = String::with_capacity(prefix.len() + 48);
+                fixed.push_str(prefix);
+                fixed
+            },
             given: 0,
             total,
             limit: None,
@@ -548,26 +605,37 @@ impl SortKeyQuery {
     }
 
     /// The query with the components given so far.
-    pub fn finish<R>(self) -> Query<R> {
+    pub fn finish<R>(mut self) -> Query<R> {
         let condition = if self.given == self.total {
-            SortKeyCondition::Equals(self.fixed.clone())
+            SortKeyCondition::Equals(std::mem::take(&mut self.fixed))
         } else {
-            SortKeyCondition::BeginsWith(format!("{}{DELIMITER}", self.fixed))
+            let mut begins = std::mem::take(&mut self.fixed);
+            begins.push(DELIMITER);
+            SortKeyCondition::BeginsWith(begins)
         };
         self.into_query(condition)
     }
 
     /// The next component is less than `value`.
-    pub fn lt<T, R>(self, value: &impl AsKeyPart<T>) -> Query<R> {
+    pub fn lt<T: KeyPart, R>(self, value: &impl AsKeyPart<T>) -> Query<R> {
         let (low, bound) = self.bounds(value);
         let condition = if self.given + 1 < self.total {
             // `bound` itself is no key: more components follow it.
             SortKeyCondition::Between(low, bound)
-        } else if bound.len() == low.len() {
-            // Nothing is less than the empty string.
-            SortKeyCondition::Equals(self.fence())
         } else {
-            SortKeyCondition::Between(low, predecessor_bound(&bound))
+            // `bound` is the key of the value itself, so the inclusive upper end
+            // must be the greatest key below it.
+            match encoded_predecessor(&T::ENCODING, &bound[low.len()..]) {
+                Predecessor::Exact(below) => {
+                    let high = format!("{low}{below}");
+                    SortKeyCondition::Between(low, high)
+                }
+                Predecessor::Nothing => SortKeyCondition::Equals(self.fence()),
+                Predecessor::Dense if bound.len() == low.len() => {
+                    SortKeyCondition::Equals(self.fence())
+                }
+                Predecessor::Dense => SortKeyCondition::Between(low, predecessor_bound(&bound)),
+            }
         };
         self.into_query(condition)
     }
@@ -648,6 +716,40 @@ pub fn partition_query<R>(table: &'static str, partition_key: String) -> Query<R
         order: Order::Ascending,
         cursor: None,
     })
+}
+
+/// The encoding of the greatest value below an encoded one.
+enum Predecessor {
+    /// The encoding of the value just below.
+    Exact(String),
+    /// The value is the type's minimum.
+    Nothing,
+    /// The type has no "value just below" that is cheap to name (strings).
+    Dense,
+}
+
+/// Fixed-width numbers and booleans have an exact predecessor, which keeps
+/// `lt` on them a readable `BETWEEN`; other encodings fall back to
+/// [`predecessor_bound`].
+fn encoded_predecessor(encoding: &KeyEncoding, encoded: &str) -> Predecessor {
+    match encoding {
+        KeyEncoding::Unsigned { .. } | KeyEncoding::Signed { .. } => {
+            let mut digits = encoded.as_bytes().to_vec();
+            for digit in digits.iter_mut().rev() {
+                if *digit == b'0' {
+                    *digit = b'9';
+                } else {
+                    *digit -= 1;
+                    return Predecessor::Exact(String::from_utf8(digits).unwrap_or_default());
+                }
+            }
+            Predecessor::Nothing
+        }
+        KeyEncoding::Bool if encoded == "true" => Predecessor::Exact("false".to_owned()),
+        KeyEncoding::Bool => Predecessor::Nothing,
+        KeyEncoding::Newtype { inner, .. } => encoded_predecessor(inner, encoded),
+        _ => Predecessor::Dense,
+    }
 }
 
 /// The largest string of at most [`MAX_SORT_KEY_BYTES`] bytes that is below

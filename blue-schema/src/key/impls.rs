@@ -71,14 +71,33 @@ fn parse_fixed(
     encoded.parse::<u128>().map_err(|_| invalid())
 }
 
+/// Appends `value` zero-padded to `digits` (at most 20) decimal digits.
+/// Hand-rolled because `format!("{:020}")` goes through the formatting
+/// machinery and dominated the cost of a key.
+fn push_padded_u64(out: &mut String, mut value: u64, digits: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    while value > 0 {
+        i -= 1;
+        buf[i] = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    let digits = &buf[buf.len() - digits..];
+    out.push_str(std::str::from_utf8(digits).expect("ASCII digits are UTF-8"));
+}
+
+fn push_padded_u128(out: &mut String, value: u128, digits: usize) {
+    // Writing into a String cannot fail.
+    let _ = write!(out, "{value:0digits$}");
+}
+
 macro_rules! unsigned_key_part {
-    ($($t:ty => $digits:literal, $expected:literal;)+) => {$(
+    ($($t:ty => $digits:literal, $push:ident, $expected:literal;)+) => {$(
         impl KeyPart for $t {
             const ENCODING: KeyEncoding = KeyEncoding::Unsigned { digits: $digits };
 
             fn encode_key_part(&self, out: &mut String) {
-                // Writing into a String cannot fail.
-                let _ = write!(out, "{:0width$}", self, width = $digits);
+                $push(out, (*self).into(), $digits);
             }
 
             fn decode_key_part(encoded: &str) -> Result<Self, KeyDecodeError> {
@@ -93,11 +112,11 @@ macro_rules! unsigned_key_part {
 }
 
 unsigned_key_part! {
-    u8 => 3, "u8 (3 digits)";
-    u16 => 5, "u16 (5 digits)";
-    u32 => 10, "u32 (10 digits)";
-    u64 => 20, "u64 (20 digits)";
-    u128 => 39, "u128 (39 digits)";
+    u8 => 3, push_padded_u64, "u8 (3 digits)";
+    u16 => 5, push_padded_u64, "u16 (5 digits)";
+    u32 => 10, push_padded_u64, "u32 (10 digits)";
+    u64 => 20, push_padded_u64, "u64 (20 digits)";
+    u128 => 39, push_padded_u128, "u128 (39 digits)";
 }
 
 // usize is written like u64 whatever the platform, so keys do not depend on

@@ -427,9 +427,11 @@ pub struct KeyWriter {
 impl KeyWriter {
     /// A writer whose key starts with `prefix` (nothing if `None`).
     pub fn new(prefix: Option<&str>) -> Self {
-        KeyWriter {
-            buf: prefix.map(str::to_owned).unwrap_or_default(),
-        }
+        let prefix = prefix.unwrap_or_default();
+        // One allocation for the usual key instead of several doublings.
+        let mut buf = String::with_capacity(prefix.len() + 48);
+        buf.push_str(prefix);
+        KeyWriter { buf }
     }
 
     /// Appends one component, preceded by `#` unless it is the first thing
@@ -514,7 +516,7 @@ impl<'a> KeyReader<'a> {
     /// # Errors
     ///
     /// The component's [`KeyDecodeError`], or a count error past the end.
-    pub fn next<T: KeyPart>(&mut self) -> Result<T, KeyDecodeError> {
+    pub fn read<T: KeyPart>(&mut self) -> Result<T, KeyDecodeError> {
         let part = self
             .parts
             .next()
