@@ -1,6 +1,6 @@
 //! The ADR's example rows, as the derive encodes them.
 
-use blue_schema::{Entity, IntoQuery, Table};
+use blue_schema::Entity;
 use blue_schema_examples::dialogue::*;
 use blue_schema_examples::document::*;
 
@@ -57,22 +57,4 @@ fn an_items_key_equals_the_key_function_of_its_fields() {
     let (pk, sk) = Perspective::decode_key(p.key().partition_key(), p.key().sort_key()).unwrap();
     assert_eq!(pk, "nvidia-dec");
     assert_eq!(sk, (2, "muffin".to_string(), 7));
-}
-
-#[test]
-fn explain_shows_the_queries() {
-    let q = Perspective::query("nvidia-dec")
-        .round(0)
-        .expert("muf")
-        .into_query();
-    println!("{}", q.explain());
-    println!(
-        "{}",
-        Perspective::query("nvidia-dec")
-            .round(0)
-            .expert_lt("muf")
-            .explain()
-    );
-    println!("{}", Dialogue::partition("nvidia-dec").explain());
-    println!("{}", blue_schema::docs::markdown(&Dialogue::SCHEMA));
 }

@@ -39,17 +39,15 @@ pub struct Field<'a> {
     /// The stored attribute name, after serde renames.
     pub attribute: String,
     pub doc: String,
-    /// The `#[pk]` or `#[sk]` attribute, and the role it gives.
-    pub role: Option<(TokenStream, KeyRole)>,
+    /// The role a `#[pk]` or `#[sk]` attribute gives the field.
+    pub role: Option<KeyRole>,
     pub skip: Option<TokenStream>,
     pub flatten: Option<TokenStream>,
 }
 
 impl<'a> Entity<'a> {
     pub fn key_fields(&self, role: KeyRole) -> impl Iterator<Item = &Field<'a>> {
-        self.fields
-            .iter()
-            .filter(move |f| matches!(f.role, Some((_, r)) if r == role))
+        self.fields.iter().filter(move |f| f.role == Some(role))
     }
 
     /// Reads the input; `None` when it is not a struct with named fields (the
@@ -167,7 +165,7 @@ impl<'a> Field<'a> {
             match &attr.meta {
                 // #[pk] / #[sk]
                 syn::Meta::Path(_) => {
-                    if let Some((_, previous)) = role.value_ref() {
+                    if let Some(previous) = role.value_ref() {
                         let message = if *previous == which {
                             "duplicate key attribute: give it once"
                         } else {
@@ -176,7 +174,7 @@ impl<'a> Field<'a> {
                         };
                         cx.error_spanned_by(attr, message);
                     } else {
-                        role.set(cx, attr, (attr.to_token_stream(), which));
+                        role.set(cx, attr, which);
                     }
                 }
                 _ if which == KeyRole::Sort => cx.error_spanned_by(

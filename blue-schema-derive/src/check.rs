@@ -161,7 +161,7 @@ fn check_table(cx: &mut Ctxt, entity: &Entity) {
 // is not a `KeyPart` fails the trait bound the expansion asserts.
 fn check_key_types(cx: &mut Ctxt, entity: &Entity) {
     for field in &entity.fields {
-        let Some((_, role)) = &field.role else {
+        let Some(role) = field.role else {
             continue;
         };
         let key = match role {

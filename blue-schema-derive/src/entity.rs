@@ -76,12 +76,12 @@ fn generate(entity: &Entity) -> TokenStream {
         let rust_type = type_string(f.ty);
         let doc = &f.doc;
         let role = match f.role {
-            Some((_, KeyRole::Partition)) => {
+            Some(KeyRole::Partition) => {
                 quote!(::std::option::Option::Some(
                     ::blue_schema::schema::KeyRole::PartitionKey
                 ))
             }
-            Some((_, KeyRole::Sort)) => {
+            Some(KeyRole::Sort) => {
                 quote!(::std::option::Option::Some(
                     ::blue_schema::schema::KeyRole::SortKey
                 ))

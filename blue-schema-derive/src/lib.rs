@@ -5,7 +5,7 @@
 //! Every derive has the same three stages, one module each: attributes into a
 //! typed description of the input (`attr`, `ast`), the portability rules over
 //! it (`check`), and code generation (`entity`, `table`, `key_part`). Problems
-//! are collected in a [`ctxt::Ctxt`] so the user sees all of them at once, each
+//! are collected in a `ctxt::Ctxt` so the user sees all of them at once, each
 //! spanned at the token to change.
 
 mod ast;

@@ -103,12 +103,16 @@ pub use blue_schema_derive::Table;
 /// are written as their inner value.
 pub use blue_schema_derive::KeyPart;
 
+/// The README's examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// Used by the generated code; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::query::{partition_query, SortKeyQuery};
     pub use serde;
-    pub use std;
 
     /// Satisfied when the table enum `Self` has a variant holding `E`.
     #[diagnostic::on_unimplemented(

@@ -401,6 +401,13 @@ impl<E> PartialEq for Key<E> {
 
 impl<E> Eq for Key<E> {}
 
+impl<E> std::hash::Hash for Key<E> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.partition_key.hash(state);
+        self.sort_key.hash(state);
+    }
+}
+
 impl<E> fmt::Debug for Key<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Key")
