@@ -42,6 +42,7 @@ pub struct Field<'a> {
     /// The role a `#[pk]` or `#[sk]` attribute gives the field.
     pub role: Option<KeyRole>,
     pub skip: Option<TokenStream>,
+    pub partial: Option<TokenStream>,
     pub flatten: Option<TokenStream>,
 }
 
@@ -195,6 +196,7 @@ impl<'a> Field<'a> {
             doc: attr::doc(&field.attrs),
             role: role.get(),
             skip: serde.skip,
+            partial: serde.partial,
             flatten: serde.flatten,
         }
     }

@@ -133,6 +133,9 @@ pub struct SerdeField {
     pub rename: Option<String>,
     /// `skip` or `skip_serializing`: the field is not stored.
     pub skip: Option<TokenStream>,
+    /// `skip_serializing_if` or `skip_deserializing`: stored only sometimes,
+    /// or not read back.
+    pub partial: Option<TokenStream>,
     pub flatten: Option<TokenStream>,
 }
 
@@ -156,6 +159,9 @@ pub fn serde_field(attrs: &[Attribute]) -> SerdeField {
                 }
             } else if meta.path == SKIP || meta.path == SKIP_SERIALIZING {
                 out.skip = Some(meta.path.to_token_stream());
+            } else if meta.path == SKIP_SERIALIZING_IF || meta.path == SKIP_DESERIALIZING {
+                out.partial = Some(meta.path.to_token_stream());
+                skip_value(&meta)?;
             } else if meta.path == FLATTEN {
                 out.flatten = Some(meta.path.to_token_stream());
             } else {

@@ -242,6 +242,13 @@ fn check_serde_shape(cx: &mut Ctxt, entity: &Entity) {
                  key field would come back empty; remove `skip` or move the field out of the key",
             );
         }
+        if let (Some(tokens), Some(_)) = (&field.partial, &field.role) {
+            cx.error_spanned_by(
+                tokens,
+                "a key field must always be stored and read back: items are decoded from their \
+                 attributes; remove this serde attribute or move the field out of the key",
+            );
+        }
     }
 }
 

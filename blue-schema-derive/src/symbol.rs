@@ -23,6 +23,8 @@ pub const RENAME_ALL: Symbol = Symbol("rename_all");
 pub const SERIALIZE: Symbol = Symbol("serialize");
 pub const SKIP: Symbol = Symbol("skip");
 pub const SKIP_SERIALIZING: Symbol = Symbol("skip_serializing");
+pub const SKIP_SERIALIZING_IF: Symbol = Symbol("skip_serializing_if");
+pub const SKIP_DESERIALIZING: Symbol = Symbol("skip_deserializing");
 pub const FLATTEN: Symbol = Symbol("flatten");
 pub const TRANSPARENT: Symbol = Symbol("transparent");
 
