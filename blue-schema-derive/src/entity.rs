@@ -294,7 +294,7 @@ fn query_builder(entity: &Entity, query_ident: &syn::Ident, sk: &[&Field]) -> To
 
     quote! {
         #[doc = #builder_doc]
-        #[derive(Debug, Clone)]
+        #[derive(::std::fmt::Debug, ::std::clone::Clone)]
         #[must_use = "a query does nothing until a store runs it"]
         #vis struct #query_ident<const N: usize> {
             state: ::blue_schema::__private::SortKeyQuery,
@@ -318,7 +318,7 @@ fn query_builder(entity: &Entity, query_ident: &syn::Ident, sk: &[&Field]) -> To
 
             /// What the query will ask the backend for, without running it.
             pub fn explain(&self) -> ::std::string::String {
-                ::blue_schema::IntoQuery::into_query(self.clone()).explain()
+                ::blue_schema::IntoQuery::into_query(::std::clone::Clone::clone(self)).explain()
             }
         }
 
