@@ -43,8 +43,8 @@ use std::marker::PhantomData;
 use std::str::FromStr;
 
 use crate::key::{
-    AsKeyPart, AsKeyPrefix, KeyEncoding, KeyPart, DELIMITER, FENCE, MAX_PARTITION_KEY_BYTES,
-    MAX_SORT_KEY_BYTES,
+    AsKeyPart, AsKeyPrefix, KeyEncoding, KeyPart, KeyWriter, DELIMITER, FENCE,
+    MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES,
 };
 
 /// The condition on the sort key of a query, in DynamoDB's vocabulary.
@@ -549,7 +549,7 @@ pub struct SortKeyQuery {
     table: &'static str,
     partition_key: String,
     /// The prefix and the components given so far, without a trailing `#`.
-    fixed: String,
+    fixed: KeyWriter,
     given: usize,
     total: usize,
     limit: Option<u32>,
@@ -567,11 +567,7 @@ impl SortKeyQuery {
         SortKeyQuery {
             table,
             partition_key,
-            fixed: {
-                let mut fixed = String::with_capacity(prefix.len() + 48);
-                fixed.push_str(prefix);
-                fixed
-            },
+            fixed: KeyWriter::new(Some(prefix)),
             given: 0,
             total,
             limit: None,
@@ -583,8 +579,7 @@ impl SortKeyQuery {
     /// Fixes the next component to a value.
     pub fn component<T>(mut self, value: &impl AsKeyPart<T>) -> Self {
         debug_assert!(self.given < self.total);
-        self.fixed.push(DELIMITER);
-        value.encode_as_key_part(&mut self.fixed);
+        self.fixed.push(value);
         self.given += 1;
         self
     }
@@ -606,12 +601,12 @@ impl SortKeyQuery {
 
     /// The query with the components given so far.
     pub fn finish<R>(mut self) -> Query<R> {
+        let mut fixed = std::mem::take(&mut self.fixed).finish();
         let condition = if self.given == self.total {
-            SortKeyCondition::Equals(std::mem::take(&mut self.fixed))
+            SortKeyCondition::Equals(fixed)
         } else {
-            let mut begins = std::mem::take(&mut self.fixed);
-            begins.push(DELIMITER);
-            SortKeyCondition::BeginsWith(begins)
+            fixed.push(DELIMITER);
+            SortKeyCondition::BeginsWith(fixed)
         };
         self.into_query(condition)
     }
@@ -631,9 +626,6 @@ impl SortKeyQuery {
                     SortKeyCondition::Between(low, high)
                 }
                 Predecessor::Nothing => SortKeyCondition::Equals(self.fence()),
-                Predecessor::Dense if bound.len() == low.len() => {
-                    SortKeyCondition::Equals(self.fence())
-                }
                 Predecessor::Dense => SortKeyCondition::Between(low, predecessor_bound(&bound)),
             }
         };
@@ -674,7 +666,7 @@ impl SortKeyQuery {
 
     /// The next component, a string, starts with `prefix`.
     pub fn starts_with<T, R>(self, prefix: &impl AsKeyPrefix<T>) -> Query<R> {
-        let mut begins = format!("{}{DELIMITER}", self.fixed);
+        let mut begins = format!("{}{DELIMITER}", self.fixed.as_str());
         prefix.encode_key_prefix(&mut begins);
         self.into_query(SortKeyCondition::BeginsWith(begins))
     }
@@ -682,7 +674,7 @@ impl SortKeyQuery {
     /// `{fixed}#` (every key of the range starts with it) and `{fixed}#{value}`.
     fn bounds<T>(&self, value: &impl AsKeyPart<T>) -> (String, String) {
         debug_assert!(self.given < self.total);
-        let low = format!("{}{DELIMITER}", self.fixed);
+        let low = format!("{}{DELIMITER}", self.fixed.as_str());
         let mut bound = low.clone();
         value.encode_as_key_part(&mut bound);
         (low, bound)
@@ -690,7 +682,7 @@ impl SortKeyQuery {
 
     /// `{fixed}$`: above every key that starts with `{fixed}#`, and no key itself.
     fn fence(&self) -> String {
-        format!("{}{FENCE}", self.fixed)
+        format!("{}{FENCE}", self.fixed.as_str())
     }
 
     fn into_query<R>(self, condition: SortKeyCondition) -> Query<R> {
@@ -722,7 +714,7 @@ pub fn partition_query<R>(table: &'static str, partition_key: String) -> Query<R
 enum Predecessor {
     /// The encoding of the value just below.
     Exact(String),
-    /// The value is the type's minimum.
+    /// The value is the type's minimum (or the empty string).
     Nothing,
     /// The type has no "value just below" that is cheap to name (strings).
     Dense,
@@ -733,6 +725,8 @@ enum Predecessor {
 /// [`predecessor_bound`].
 fn encoded_predecessor(encoding: &KeyEncoding, encoded: &str) -> Predecessor {
     match encoding {
+        // Nothing is below the empty string.
+        _ if encoded.is_empty() => Predecessor::Nothing,
         KeyEncoding::Unsigned { .. } | KeyEncoding::Signed { .. } => {
             let mut digits = encoded.as_bytes().to_vec();
             for digit in digits.iter_mut().rev() {
