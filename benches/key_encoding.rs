@@ -2,46 +2,15 @@
 //! same strings, in the same run. Report medians and their ratio:
 //!
 //! ```text
-//! cargo bench -p blue-schema --bench key_encoding
-//! python3 blue-schema/benches/ratios.py
+//! cargo bench --bench key_encoding
+//! python3 benches/ratios.py
 //! ```
 
 use std::hint::black_box;
 
-use blue_schema::{Entity, IntoQuery, Table};
+use blue_schema::IntoQuery;
+use blue_schema_examples::dialogue::{Expert, Perspective};
 use criterion::{criterion_group, criterion_main, Criterion};
-use serde::{Deserialize, Serialize};
-
-#[derive(Table)]
-#[table(name = "blue_dialogue")]
-pub enum Dialogue {
-    Expert(Expert),
-    Perspective(Perspective),
-}
-
-#[derive(Entity, Serialize, Deserialize)]
-#[entity(table = Dialogue)]
-#[sk(prefix = "EXPERT")]
-pub struct Expert {
-    #[pk]
-    pub dialogue_id: String,
-    #[sk]
-    pub name: String,
-}
-
-#[derive(Entity, Serialize, Deserialize)]
-#[entity(table = Dialogue)]
-#[sk(prefix = "PERSP")]
-pub struct Perspective {
-    #[pk]
-    pub dialogue_id: String,
-    #[sk]
-    pub round: u32,
-    #[sk]
-    pub expert: String,
-    #[sk]
-    pub seq: u32,
-}
 
 /// What a hand-written schema would do: `format!` with the same padding.
 /// (It cannot escape; the inputs below need no escaping, so the strings match.)
