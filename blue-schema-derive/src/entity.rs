@@ -203,6 +203,15 @@ fn generate(entity: &Entity) -> TokenStream {
             }
         }
 
+        impl ::blue_schema::FromItem for #ident {
+            fn from_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
+                _sort_key: &str,
+                item: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                <Self as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
+            }
+        }
+
         impl #ident {
             #[doc = #key_doc]
             #vis fn key(#(#key_params),*) -> ::blue_schema::Key<Self> {

@@ -237,6 +237,15 @@ fn generate(table: &Table) -> TokenStream {
             }
         }
 
+        impl ::blue_schema::FromItem for #ident {
+            fn from_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
+                sort_key: &str,
+                item: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                <Self as ::blue_schema::Table>::decode_item(sort_key, item)
+            }
+        }
+
         #(#lists)*
 
         const _: () = {

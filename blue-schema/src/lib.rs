@@ -40,20 +40,78 @@
 //! * [`schema`]: the static metadata, and the [`Entity`] and [`Table`] traits.
 //! * [`query`]: the backend-neutral query values and cursors.
 //! * [`docs`]: Markdown documentation of a table's access patterns.
+//! * [`Store`]: the typed operations (get, put, create, delete, query, put_all),
+//!   run by a [`backend`]; [`backend::sqlite`] is the embedded default.
+//! * [`item`], [`limits`], [`ops`]: the backend-neutral items and operations,
+//!   and DynamoDB's limits, checked before any backend runs.
 //!
 //! The derives are documented on the re-exports: [`macro@Entity`],
 //! [`macro@Table`], [`macro@KeyPart`].
 
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod docs;
+mod error;
+pub mod item;
 pub mod key;
+pub mod limits;
+pub mod ops;
 pub mod query;
 pub mod schema;
+mod store;
+mod time;
 
+pub use error::{BoxError, Error};
 pub use key::{AsKeyPart, Key, KeyPart};
 pub use query::{Cursor, IntoQuery, Query};
-pub use schema::{Entity, EntitySchema, Table, TableSchema};
+pub use schema::{Entity, EntitySchema, FromItem, Table, TableSchema};
+pub use store::{Page, QueryRun, Record, Store};
+
+/// Runs a future to completion on the current thread, for calling a store
+/// from synchronous code without an async runtime.
+///
+/// The SQLite backend finishes its work before its futures are first polled,
+/// so this returns at once; for other futures it parks the thread until they
+/// are woken.
+///
+/// ```
+/// # use blue_schema::{Entity, Table};
+/// # #[derive(Table)]
+/// # #[table(name = "blue_dialogue")]
+/// # enum Dialogue { Meta(Meta) }
+/// # #[derive(Entity, serde::Serialize, serde::Deserialize)]
+/// # #[entity(table = Dialogue)]
+/// # #[sk(prefix = "META")]
+/// # struct Meta { #[pk] dialogue_id: String }
+/// let store = blue_schema::Store::memory()?;
+/// blue_schema::block_on(store.create_table::<Dialogue>())?;
+/// # Ok::<(), blue_schema::Error>(())
+/// ```
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    let mut future = std::pin::pin!(future);
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
 
 /// Turns a struct with named fields into a storable entity.
 ///

@@ -172,7 +172,7 @@ impl TableSchema {
 /// The derive also generates inherent functions on the type: `key(..)` taking
 /// exactly the key fields, and `query(..)` taking the partition key fields,
 /// which starts a typed, single-partition query.
-pub trait Entity: Serialize + DeserializeOwned + 'static {
+pub trait Entity: Serialize + DeserializeOwned + FromItem + 'static {
     /// The table enum this entity belongs to.
     type Table: Table;
     /// The partition key's type: the field's type, or a tuple for a composite key.
@@ -213,4 +213,16 @@ pub trait Table: Sized + 'static {
     /// The deserializer's error when the sort key belongs to no entity of the
     /// table or the item does not deserialize as that entity.
     fn decode_item<'de, D: Deserializer<'de>>(sort_key: &str, item: D) -> Result<Self, D::Error>;
+}
+
+/// What the items of a query decode into: an entity, or a table enum for a
+/// whole-partition query. Implemented by `#[derive(Entity)]` and
+/// `#[derive(Table)]`.
+pub trait FromItem: Sized {
+    /// Decodes a stored item whose sort key is `sort_key`.
+    ///
+    /// # Errors
+    ///
+    /// The deserializer's error when the item does not decode as `Self`.
+    fn from_item<'de, D: Deserializer<'de>>(sort_key: &str, item: D) -> Result<Self, D::Error>;
 }

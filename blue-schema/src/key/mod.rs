@@ -387,6 +387,12 @@ impl<E> Key<E> {
     }
 }
 
+impl<E> AsRef<Key<E>> for Key<E> {
+    fn as_ref(&self) -> &Key<E> {
+        self
+    }
+}
+
 impl<E> Clone for Key<E> {
     fn clone(&self) -> Self {
         Key::__from_encoded(self.partition_key.clone(), self.sort_key.clone())

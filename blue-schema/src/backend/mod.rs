@@ -1,0 +1,52 @@
+//! The seam between the [`Store`](crate::Store) and a database.
+//!
+//! A [`Backend`] runs the operations of [`ops`](crate::ops) and knows nothing
+//! of entity types. The embedded SQLite backend is [`sqlite`]; the DynamoDB
+//! backend plugs in beside it. A backend must honour the contract the parity
+//! suite checks: same items, same order, same pages, same errors.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::ops::{Delete, Get, ItemPage, Put, PutBatch, QueryPage, StoredItem};
+use crate::schema::TableSchema;
+use crate::Error;
+
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+/// A boxed future that can move between threads.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A database the store can run on.
+///
+/// Every method returns a `Send` future, so a store can be used from any
+/// task of a multi-threaded runtime. The SQLite backend does its work when
+/// the method is called and returns a future that is already complete.
+pub trait Backend: Send + Sync + 'static {
+    /// A short name for error messages: `sqlite`, `dynamodb`.
+    fn name(&self) -> &'static str;
+
+    /// Creates the table if it does not exist.
+    fn create_table<'a>(&'a self, table: &'static TableSchema) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Reads one item.
+    fn get<'a>(&'a self, op: &'a Get) -> BoxFuture<'a, Result<Option<StoredItem>, Error>>;
+
+    /// Writes one item, keeping the `created_at` of an item it replaces.
+    /// With `if_not_exists`, fails with [`Error::AlreadyExists`] and writes
+    /// nothing when the key is taken.
+    fn put<'a>(&'a self, op: &'a Put) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Writes many items of one table, keeping the `created_at` of items it
+    /// replaces.
+    fn put_batch<'a>(&'a self, op: &'a PutBatch) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Deletes one item, returning it if asked and it existed.
+    fn delete<'a>(&'a self, op: &'a Delete) -> BoxFuture<'a, Result<Option<StoredItem>, Error>>;
+
+    /// Reads one page of a query: at most `spec.limit` items and at most
+    /// [`MAX_PAGE_BYTES`](crate::limits::MAX_PAGE_BYTES) of item data, in the
+    /// query's order, after `resume_after`.
+    fn query<'a>(&'a self, op: &'a QueryPage) -> BoxFuture<'a, Result<ItemPage, Error>>;
+}

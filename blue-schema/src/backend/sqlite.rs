@@ -1,0 +1,632 @@
+//! The embedded SQLite backend (feature `sqlite`, on by default).
+//!
+//! One SQLite table per domain table, as ADR 0018 gives it, plus one
+//! bookkeeping column (see [`ddl`]):
+//!
+//! ```sql
+//! CREATE TABLE IF NOT EXISTS "blue_dialogue" (
+//!   pk TEXT NOT NULL,
+//!   sk TEXT NOT NULL,
+//!   data JSON NOT NULL,
+//!   created_at TEXT NOT NULL,
+//!   size INTEGER NOT NULL,
+//!   PRIMARY KEY (pk, sk)
+//! ) WITHOUT ROWID
+//! ```
+//!
+//! * `data` is the entity's serde JSON (`select pk, sk, data from
+//!   blue_dialogue` shows readable rows);
+//! * `created_at` is RFC 3339 UTC with milliseconds, set when the item is
+//!   first written and kept when it is replaced;
+//! * `size` is the item's size as DynamoDB computes it. It lets a query page
+//!   stop after 1 MB of data exactly where DynamoDB's would, without parsing
+//!   every row's JSON.
+//!
+//! Files are opened in WAL mode with `synchronous = NORMAL` (a commit is
+//! durable once the WAL is checkpointed; an application crash loses nothing,
+//! a power cut may lose the last commits) and a busy timeout (5 s unless
+//! configured), so concurrent writers wait for each other instead of failing.
+//! Every statement is parameterised, prepared once per connection, and reads
+//! by primary-key search; the test suite checks each one with
+//! `EXPLAIN QUERY PLAN`.
+//!
+//! The backend does its work on the calling thread: a store's futures are
+//! complete the first time they are polled, so any executor, or
+//! [`block_on`](crate::block_on) from synchronous code, can drive them.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+
+use super::{Backend, BoxFuture};
+use crate::limits::MAX_PAGE_BYTES;
+use crate::ops::{Delete, Get, ItemData, ItemPage, Put, PutBatch, QueryPage, StoredItem};
+use crate::query::{Order, SortKeyCondition};
+use crate::schema::TableSchema;
+use crate::Error;
+
+/// The `rusqlite` version this backend is built on, for [`SqliteConfig::on_connect`].
+pub use rusqlite;
+
+const NAME: &str = "sqlite";
+
+/// How the backend's connections stay idle at most.
+const MAX_IDLE_CONNECTIONS: usize = 8;
+
+/// The default busy timeout.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The SQL that creates a table: the ADR's columns plus `size`.
+pub fn ddl(table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS \"{table}\" (\n  \
+         pk TEXT NOT NULL,\n  \
+         sk TEXT NOT NULL,\n  \
+         data JSON NOT NULL,\n  \
+         created_at TEXT NOT NULL,\n  \
+         size INTEGER NOT NULL,\n  \
+         PRIMARY KEY (pk, sk)\n\
+         ) WITHOUT ROWID"
+    )
+}
+
+const COLUMNS: [&str; 5] = ["pk", "sk", "data", "created_at", "size"];
+
+/// Whether `name` can be a table name: `[A-Za-z_][A-Za-z0-9_]*`, at most
+/// 255 bytes, which is also a valid DynamoDB table name.
+pub fn is_valid_table_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    matches!(bytes.next(), Some(b'A'..=b'Z' | b'a'..=b'z' | b'_'))
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && name.len() <= 255
+}
+
+type OnConnect = Arc<dyn Fn(&Connection) -> rusqlite::Result<()> + Send + Sync>;
+
+/// Where the database lives and how connections are set up.
+#[derive(Clone)]
+pub struct SqliteConfig {
+    path: Option<PathBuf>,
+    busy_timeout: Duration,
+    on_connect: Option<OnConnect>,
+}
+
+impl fmt::Debug for SqliteConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteConfig")
+            .field("path", &self.path)
+            .field("busy_timeout", &self.busy_timeout)
+            .field("on_connect", &self.on_connect.is_some())
+            .finish()
+    }
+}
+
+impl SqliteConfig {
+    /// A database file, created if missing (its directory must exist).
+    pub fn file(path: impl AsRef<Path>) -> Self {
+        SqliteConfig {
+            path: Some(path.as_ref().to_owned()),
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            on_connect: None,
+        }
+    }
+
+    /// A private in-memory database that lives as long as the backend. It has
+    /// one connection, so operations on it run one at a time.
+    pub fn memory() -> Self {
+        SqliteConfig {
+            path: None,
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            on_connect: None,
+        }
+    }
+
+    /// How long a write waits for another connection's write to finish
+    /// before failing with [`Error::Backend`].
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// Runs `f` on every new connection after the backend's own set-up: to
+    /// install a trace hook, register functions or set more pragmas.
+    pub fn on_connect(
+        mut self,
+        f: impl Fn(&Connection) -> rusqlite::Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.on_connect = Some(Arc::new(f));
+        self
+    }
+
+    /// Opens the database, checking that it can be opened.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when SQLite cannot open the file.
+    pub fn open(self) -> Result<SqliteBackend, Error> {
+        let first = self.connect()?;
+        let connections = match self.path {
+            None => Connections::Memory(Mutex::new(first)),
+            Some(_) => Connections::Pool(Mutex::new(vec![first])),
+        };
+        Ok(SqliteBackend {
+            config: self,
+            connections,
+        })
+    }
+
+    fn connect(&self) -> Result<Conn, Error> {
+        let db = match &self.path {
+            Some(path) => Connection::open(path),
+            None => Connection::open_in_memory(),
+        }
+        .map_err(backend_error)?;
+        db.busy_timeout(self.busy_timeout).map_err(backend_error)?;
+        if self.path.is_some() {
+            let mode: String = db
+                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+                .map_err(backend_error)?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(Error::Backend {
+                    backend: NAME,
+                    source: format!("the database refused WAL mode (journal_mode is {mode})")
+                        .into(),
+                });
+            }
+            db.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(backend_error)?;
+        }
+        if let Some(f) = &self.on_connect {
+            f(&db).map_err(backend_error)?;
+        }
+        Ok(Conn {
+            db,
+            sql: HashMap::new(),
+        })
+    }
+}
+
+/// The SQLite backend. Cheap to share: wrap it in a [`Store`](crate::Store).
+pub struct SqliteBackend {
+    config: SqliteConfig,
+    connections: Connections,
+}
+
+impl fmt::Debug for SqliteBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteBackend")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Connections {
+    /// An in-memory database exists only on its one connection.
+    Memory(Mutex<Conn>),
+    /// A file: idle connections, opened on demand. WAL lets readers run
+    /// beside the one writer.
+    Pool(Mutex<Vec<Conn>>),
+}
+
+/// A connection and its statements' text per table.
+struct Conn {
+    db: Connection,
+    sql: HashMap<&'static str, Statements>,
+}
+
+/// Every statement the backend runs against one table.
+struct Statements {
+    get: String,
+    upsert: String,
+    insert_new: String,
+    delete: String,
+    delete_returning: String,
+    query_ascending: String,
+    query_descending: String,
+}
+
+impl Statements {
+    fn new(table: &str) -> Self {
+        let t = format!("\"{table}\"");
+        let insert =
+            format!("INSERT INTO {t} (pk, sk, data, created_at, size) VALUES (?1, ?2, ?3, ?4, ?5)");
+        // Half-open sort-key ranges, bound as blobs: an upper bound may need a
+        // byte no UTF-8 text holds (0xF5, above every key byte).
+        let query = format!(
+            "SELECT sk, data, created_at, size FROM {t} \
+             WHERE pk = ?1 AND sk >= CAST(?2 AS TEXT) AND sk < CAST(?3 AS TEXT) ORDER BY sk"
+        );
+        Statements {
+            get: format!("SELECT data, created_at FROM {t} WHERE pk = ?1 AND sk = ?2"),
+            upsert: format!(
+                "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, size = excluded.size"
+            ),
+            insert_new: format!("{insert} ON CONFLICT (pk, sk) DO NOTHING"),
+            delete: format!("DELETE FROM {t} WHERE pk = ?1 AND sk = ?2"),
+            delete_returning: format!(
+                "DELETE FROM {t} WHERE pk = ?1 AND sk = ?2 RETURNING data, created_at"
+            ),
+            query_ascending: format!("{query} ASC LIMIT ?4"),
+            query_descending: format!("{query} DESC LIMIT ?4"),
+        }
+    }
+}
+
+impl Conn {
+    /// Prepares (once per connection) one of the table's statements.
+    fn prepare(
+        &mut self,
+        table: &'static str,
+        pick: impl Fn(&Statements) -> &str,
+    ) -> Result<rusqlite::CachedStatement<'_>, Error> {
+        let Conn { db, sql } = self;
+        let statements = statements(sql, table)?;
+        db.prepare_cached(pick(statements))
+            .map_err(table_error(table))
+    }
+}
+
+fn statements<'s>(
+    sql: &'s mut HashMap<&'static str, Statements>,
+    table: &'static str,
+) -> Result<&'s Statements, Error> {
+    if !sql.contains_key(table) {
+        check_table_name(table)?;
+        sql.insert(table, Statements::new(table));
+    }
+    Ok(&sql[table])
+}
+
+fn check_table_name(table: &str) -> Result<(), Error> {
+    if is_valid_table_name(table) {
+        Ok(())
+    } else {
+        Err(Error::Backend {
+            backend: NAME,
+            source: format!("{table:?} is not a valid table name ([A-Za-z_][A-Za-z0-9_]*)").into(),
+        })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves the value usable: connections
+    // roll back unfinished transactions when their statements are dropped.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn backend_error(e: rusqlite::Error) -> Error {
+    Error::Backend {
+        backend: NAME,
+        source: Box::new(e),
+    }
+}
+
+/// Maps SQLite's "no such table" to [`Error::TableNotFound`].
+fn table_error(table: &'static str) -> impl Fn(rusqlite::Error) -> Error {
+    move |e| match &e {
+        rusqlite::Error::SqliteFailure(f, Some(message))
+            if f.code == ErrorCode::Unknown && message.starts_with("no such table") =>
+        {
+            Error::TableNotFound { table }
+        }
+        _ => backend_error(e),
+    }
+}
+
+impl SqliteBackend {
+    /// Opens (creating if needed) a database file with the default settings.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when SQLite cannot open the file.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        SqliteConfig::file(path).open()
+    }
+
+    /// A private in-memory database.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] if SQLite cannot allocate it.
+    pub fn memory() -> Result<Self, Error> {
+        SqliteConfig::memory().open()
+    }
+
+    /// Runs `f` on a connection of the backend.
+    fn with_conn<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, Error>) -> Result<T, Error> {
+        match &self.connections {
+            Connections::Memory(conn) => f(&mut lock(conn)),
+            Connections::Pool(idle) => {
+                let taken = lock(idle).pop();
+                let mut conn = match taken {
+                    Some(conn) => conn,
+                    None => self.config.connect()?,
+                };
+                let result = f(&mut conn);
+                let mut idle = lock(idle);
+                if idle.len() < MAX_IDLE_CONNECTIONS {
+                    idle.push(conn);
+                }
+                result
+            }
+        }
+    }
+
+    fn create_table_now(&self, table: &'static TableSchema) -> Result<(), Error> {
+        check_table_name(table.name)?;
+        self.with_conn(|conn| {
+            conn.db
+                .execute_batch(&ddl(table.name))
+                .map_err(backend_error)?;
+            // An existing table of another shape (the ADR's table without
+            // `size`, say) would fail later with a less helpful message.
+            let mut stmt = conn
+                .db
+                .prepare(&format!("SELECT name FROM pragma_table_info('{}')", table.name))
+                .map_err(backend_error)?;
+            let columns: Vec<String> = stmt
+                .query_map([], |row| row.get(0))
+                .map_err(backend_error)?
+                .collect::<Result<_, _>>()
+                .map_err(backend_error)?;
+            let missing: Vec<&str> = COLUMNS
+                .iter()
+                .copied()
+                .filter(|c| !columns.iter().any(|have| have == c))
+                .collect();
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(Error::Backend {
+                    backend: NAME,
+                    source: format!(
+                        "table {} exists without the column(s) {}; it was not created by blue-schema",
+                        table.name,
+                        missing.join(", ")
+                    )
+                    .into(),
+                })
+            }
+        })
+    }
+
+    fn get_now(&self, op: &Get) -> Result<Option<StoredItem>, Error> {
+        let table = op.key.table();
+        self.with_conn(|conn| {
+            let mut stmt = conn.prepare(table, |s| &s.get)?;
+            stmt.query_row((op.key.partition_key(), op.key.sort_key()), |row| {
+                Ok(StoredItem {
+                    partition_key: op.key.partition_key().to_owned(),
+                    sort_key: op.key.sort_key().to_owned(),
+                    data: ItemData::Json(row.get(0)?),
+                    created_at: row.get(1)?,
+                })
+            })
+            .optional()
+            .map_err(backend_error)
+        })
+    }
+
+    fn put_now(&self, op: &Put) -> Result<(), Error> {
+        let key = op.item.key();
+        let table = key.table();
+        let data = op.item.item().to_json();
+        self.with_conn(|conn| {
+            let mut stmt = if op.if_not_exists {
+                conn.prepare(table, |s| &s.insert_new)?
+            } else {
+                conn.prepare(table, |s| &s.upsert)?
+            };
+            let written = stmt
+                .execute((
+                    key.partition_key(),
+                    key.sort_key(),
+                    &data,
+                    op.item.created_at(),
+                    op.item.size() as i64,
+                ))
+                .map_err(backend_error)?;
+            if written == 0 {
+                return Err(Error::AlreadyExists {
+                    table,
+                    partition_key: key.partition_key().to_owned(),
+                    sort_key: key.sort_key().to_owned(),
+                });
+            }
+            Ok(())
+        })
+    }
+
+    fn put_batch_now(&self, op: &PutBatch) -> Result<(), Error> {
+        let table = op.table;
+        let rows: Vec<String> = op.items.iter().map(|w| w.item().to_json()).collect();
+        self.with_conn(|conn| {
+            let Conn { db, sql } = conn;
+            let upsert = &statements(sql, table)?.upsert;
+            // IMMEDIATE takes the write lock up front, so a concurrent writer
+            // waits (busy timeout) instead of failing mid-batch.
+            let tx = db
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend_error)?;
+            {
+                let mut stmt = tx.prepare_cached(upsert).map_err(table_error(table))?;
+                for (item, data) in op.items.iter().zip(&rows) {
+                    let key = item.key();
+                    stmt.execute((
+                        key.partition_key(),
+                        key.sort_key(),
+                        data,
+                        item.created_at(),
+                        item.size() as i64,
+                    ))
+                    .map_err(backend_error)?;
+                }
+            }
+            // Dropping an uncommitted transaction rolls it back: an error
+            // above leaves nothing written.
+            tx.commit().map_err(backend_error)
+        })
+    }
+
+    fn delete_now(&self, op: &Delete) -> Result<Option<StoredItem>, Error> {
+        let table = op.key.table();
+        let (pk, sk) = (op.key.partition_key(), op.key.sort_key());
+        self.with_conn(|conn| {
+            if op.return_old {
+                let mut stmt = conn.prepare(table, |s| &s.delete_returning)?;
+                stmt.query_row((pk, sk), |row| {
+                    Ok(StoredItem {
+                        partition_key: pk.to_owned(),
+                        sort_key: sk.to_owned(),
+                        data: ItemData::Json(row.get(0)?),
+                        created_at: row.get(1)?,
+                    })
+                })
+                .optional()
+                .map_err(backend_error)
+            } else {
+                let mut stmt = conn.prepare(table, |s| &s.delete)?;
+                stmt.execute((pk, sk)).map_err(backend_error)?;
+                Ok(None)
+            }
+        })
+    }
+
+    fn query_now(&self, op: &QueryPage) -> Result<ItemPage, Error> {
+        let spec = &op.spec;
+        let table = spec.table;
+        let (low, high) = bounds(
+            spec.sort_key.as_ref(),
+            op.resume_after.as_deref(),
+            spec.order,
+        );
+        let limit = spec.limit.map(|l| l as usize);
+        // One row more than the limit tells whether a cursor is needed.
+        let sql_limit = limit.map_or(-1, |l| l as i64 + 1);
+        self.with_conn(|conn| {
+            let mut stmt = match spec.order {
+                Order::Ascending => conn.prepare(table, |s| &s.query_ascending)?,
+                Order::Descending => conn.prepare(table, |s| &s.query_descending)?,
+            };
+            let mut rows = stmt
+                .query((spec.partition_key.as_str(), &low, &high, sql_limit))
+                .map_err(backend_error)?;
+            let mut page = ItemPage::default();
+            let mut bytes = 0usize;
+            let mut full = false;
+            while let Some(row) = rows.next().map_err(backend_error)? {
+                if full {
+                    page.last_evaluated = page.items.last().map(|i| i.sort_key.clone());
+                    break;
+                }
+                let size: i64 = row.get(3).map_err(backend_error)?;
+                page.items.push(StoredItem {
+                    partition_key: spec.partition_key.clone(),
+                    sort_key: row.get(0).map_err(backend_error)?,
+                    data: ItemData::Json(row.get(1).map_err(backend_error)?),
+                    created_at: row.get(2).map_err(backend_error)?,
+                });
+                bytes += usize::try_from(size).unwrap_or(0);
+                full = Some(page.items.len()) == limit || bytes >= MAX_PAGE_BYTES;
+            }
+            Ok(page)
+        })
+    }
+}
+
+/// The half-open byte range `[low, high)` of sort keys a query page reads.
+///
+/// `k ++ [0]` is the smallest string after `k`, and `p ++ [0xF5]` is above
+/// every string that starts with `p`, since no byte of UTF-8 text is 0xF5 or
+/// more.
+fn bounds(
+    condition: Option<&SortKeyCondition>,
+    resume_after: Option<&str>,
+    order: Order,
+) -> (Vec<u8>, Vec<u8>) {
+    fn with(s: &str, byte: u8) -> Vec<u8> {
+        let mut v = Vec::with_capacity(s.len() + 1);
+        v.extend_from_slice(s.as_bytes());
+        v.push(byte);
+        v
+    }
+    let (mut low, mut high) = match condition {
+        None => (Vec::new(), vec![0xF5]),
+        Some(SortKeyCondition::Equals(k)) => (k.as_bytes().to_vec(), with(k, 0)),
+        Some(SortKeyCondition::BeginsWith(p)) => (p.as_bytes().to_vec(), with(p, 0xF5)),
+        Some(SortKeyCondition::Between(a, b)) => (a.as_bytes().to_vec(), with(b, 0)),
+    };
+    if let Some(r) = resume_after {
+        match order {
+            Order::Ascending => low = low.max(with(r, 0)),
+            Order::Descending => high = high.min(r.as_bytes().to_vec()),
+        }
+    }
+    (low, high)
+}
+
+impl Backend for SqliteBackend {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn create_table<'a>(&'a self, table: &'static TableSchema) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(std::future::ready(self.create_table_now(table)))
+    }
+
+    fn get<'a>(&'a self, op: &'a Get) -> BoxFuture<'a, Result<Option<StoredItem>, Error>> {
+        Box::pin(std::future::ready(self.get_now(op)))
+    }
+
+    fn put<'a>(&'a self, op: &'a Put) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(std::future::ready(self.put_now(op)))
+    }
+
+    fn put_batch<'a>(&'a self, op: &'a PutBatch) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(std::future::ready(self.put_batch_now(op)))
+    }
+
+    fn delete<'a>(&'a self, op: &'a Delete) -> BoxFuture<'a, Result<Option<StoredItem>, Error>> {
+        Box::pin(std::future::ready(self.delete_now(op)))
+    }
+
+    fn query<'a>(&'a self, op: &'a QueryPage) -> BoxFuture<'a, Result<ItemPage, Error>> {
+        Box::pin(std::future::ready(self.query_now(op)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_identifiers() {
+        assert!(is_valid_table_name("blue_dialogue"));
+        assert!(is_valid_table_name("_t9"));
+        for bad in ["", "9t", "a-b", "a\"b", "a b", "tä"] {
+            assert!(!is_valid_table_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn bounds_are_half_open_and_resume_strictly_after() {
+        let eq = SortKeyCondition::Equals("A#1".into());
+        assert_eq!(
+            bounds(Some(&eq), None, Order::Ascending),
+            (b"A#1".to_vec(), b"A#1\0".to_vec())
+        );
+        let bw = SortKeyCondition::BeginsWith("A#".into());
+        assert_eq!(
+            bounds(Some(&bw), Some("A#5"), Order::Ascending),
+            (b"A#5\0".to_vec(), b"A#\xF5".to_vec())
+        );
+        assert_eq!(
+            bounds(Some(&bw), Some("A#5"), Order::Descending),
+            (b"A#".to_vec(), b"A#5".to_vec())
+        );
+    }
+}

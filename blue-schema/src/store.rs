@@ -1,0 +1,563 @@
+//! The user's handle: typed operations over entities, run by a backend.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::backend::Backend;
+use crate::item::to_item;
+use crate::key::Key;
+use crate::ops::{Delete, Get, ItemData, ItemKey, Put, PutBatch, QueryPage, StoredItem, WriteItem};
+use crate::query::{Cursor, IntoQuery, Query, QuerySpec};
+use crate::schema::{Entity, FromItem, Table};
+use crate::{time, Error};
+
+/// A handle on a database holding blue-schema tables.
+///
+/// Cheap to clone (clones share the backend) and usable from many threads
+/// and tasks at once: every method returns a `Send` future that borrows the
+/// store, not the entity passed in.
+///
+/// ```
+/// use blue_schema::{Entity, Store, Table};
+///
+/// #[derive(Table)]
+/// #[table(name = "blue_dialogue")]
+/// enum Dialogue {
+///     Expert(Expert),
+/// }
+///
+/// #[derive(Entity, serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+/// #[entity(table = Dialogue)]
+/// #[sk(prefix = "EXPERT")]
+/// struct Expert {
+///     #[pk]
+///     dialogue_id: String,
+///     #[sk]
+///     name: String,
+///     role: String,
+/// }
+///
+/// # blue_schema::block_on(async {
+/// let store = Store::open("sqlite::memory:").await?;
+/// store.create_table::<Dialogue>().await?;
+///
+/// let muffin = Expert {
+///     dialogue_id: "nvidia-dec".into(),
+///     name: "muffin".into(),
+///     role: "skeptic".into(),
+/// };
+/// store.create(&muffin).await?;
+/// assert!(matches!(
+///     store.create(&muffin).await,
+///     Err(blue_schema::Error::AlreadyExists { .. })
+/// ));
+///
+/// let read = store.get(Expert::key("nvidia-dec", "muffin")).await?;
+/// assert_eq!(read, Some(muffin));
+///
+/// let everything: Vec<Dialogue> = store.query(Dialogue::partition("nvidia-dec")).all().await?;
+/// assert_eq!(everything.len(), 1);
+/// # Ok::<(), blue_schema::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<dyn Backend>,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend.name())
+            .finish()
+    }
+}
+
+/// Where [`Store::open`] connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Location {
+    SqliteFile(String),
+    SqliteMemory,
+}
+
+fn parse_url(url: &str) -> Result<Location, Error> {
+    let invalid = |reason: &str| Error::InvalidUrl {
+        url: url.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if url == "sqlite::memory:" || url == "sqlite://:memory:" {
+        return Ok(Location::SqliteMemory);
+    }
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        if path.is_empty() {
+            return Err(invalid(
+                "no database path; use sqlite://path/to/file.db or sqlite::memory:",
+            ));
+        }
+        if path.contains('?') {
+            return Err(invalid(
+                "sqlite URLs take no options; use SqliteConfig to configure the backend",
+            ));
+        }
+        return Ok(Location::SqliteFile(path.to_owned()));
+    }
+    if url.starts_with("dynamodb:") {
+        return Err(invalid(
+            "the DynamoDB backend is not available in this build",
+        ));
+    }
+    Err(invalid(
+        "unknown scheme; expected sqlite://path/to/file.db or sqlite::memory:",
+    ))
+}
+
+impl Store {
+    /// Opens a store from a URL:
+    ///
+    /// * `sqlite://path/to/blue.db` (or `sqlite:path/to/blue.db`): a database
+    ///   file, created if missing (its directory must exist); `sqlite:///abs/path.db`
+    ///   for an absolute path;
+    /// * `sqlite::memory:`: a private in-memory database.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`] for a URL it does not understand,
+    /// [`Error::Backend`] when the database cannot be opened.
+    pub async fn open(url: &str) -> Result<Store, Error> {
+        match parse_url(url)? {
+            #[cfg(feature = "sqlite")]
+            Location::SqliteFile(path) => Store::sqlite(path),
+            #[cfg(feature = "sqlite")]
+            Location::SqliteMemory => Store::memory(),
+            #[cfg(not(feature = "sqlite"))]
+            _ => Err(Error::InvalidUrl {
+                url: url.to_owned(),
+                reason: "SQLite support is not compiled in: enable the `sqlite` feature".into(),
+            }),
+        }
+    }
+
+    /// A store on an SQLite database file, opened with the default settings.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the file cannot be opened.
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite(path: impl AsRef<std::path::Path>) -> Result<Store, Error> {
+        Ok(Store::from_backend(
+            crate::backend::sqlite::SqliteBackend::open(path)?,
+        ))
+    }
+
+    /// A store on a private in-memory SQLite database.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] if SQLite cannot allocate it.
+    #[cfg(feature = "sqlite")]
+    pub fn memory() -> Result<Store, Error> {
+        Ok(Store::from_backend(
+            crate::backend::sqlite::SqliteBackend::memory()?,
+        ))
+    }
+
+    /// A store on any backend, such as an
+    /// [`SqliteConfig`](crate::backend::sqlite::SqliteConfig) with custom settings.
+    pub fn from_backend(backend: impl Backend) -> Store {
+        Store {
+            backend: Arc::new(backend),
+        }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &dyn Backend {
+        &*self.backend
+    }
+
+    /// Creates the table `T` if it does not exist yet.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the backend fails, or an existing table of the
+    /// same name has another shape.
+    pub fn create_table<T: Table>(&self) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        self.backend.create_table(&T::SCHEMA)
+    }
+
+    /// Writes an item, replacing any item with the same key. A replaced item
+    /// keeps its `created_at`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Limit`] (nothing written) when the item breaks one of
+    /// DynamoDB's limits, [`Error::Serialize`] when it does not serialize as
+    /// a struct, [`Error::TableNotFound`], [`Error::Backend`].
+    pub fn put<E: Entity>(&self, item: &E) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        let op = write_item(item, time::now_rfc3339()).map(|item| Put {
+            item,
+            if_not_exists: false,
+        });
+        async move { self.backend.put(&op?).await }
+    }
+
+    /// Writes an item that must not exist yet.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyExists`] (nothing written) when an item with the same
+    /// key exists, and the errors of [`put`](Store::put).
+    pub fn create<E: Entity>(
+        &self,
+        item: &E,
+    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        let op = write_item(item, time::now_rfc3339()).map(|item| Put {
+            item,
+            if_not_exists: true,
+        });
+        async move { self.backend.put(&op?).await }
+    }
+
+    /// Writes many items of one entity type, replacing items with the same
+    /// keys. Every item is checked before anything is written: one item that
+    /// breaks a limit, or two with the same key, fail the whole call with
+    /// nothing written.
+    ///
+    /// On SQLite the batch is one transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DuplicateKey`] and the errors of [`put`](Store::put).
+    pub fn put_all<'s, 'e, E: Entity>(
+        &'s self,
+        items: impl IntoIterator<Item = &'e E>,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 's {
+        let now = time::now_rfc3339();
+        let op = items
+            .into_iter()
+            .map(|item| write_item(item, now.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|items| {
+                let mut seen = HashSet::with_capacity(items.len());
+                if let Some(dup) = items.iter().map(WriteItem::key).find(|k| !seen.insert(*k)) {
+                    return Err(Error::DuplicateKey {
+                        table: dup.table(),
+                        partition_key: dup.partition_key().to_owned(),
+                        sort_key: dup.sort_key().to_owned(),
+                    });
+                }
+                Ok(PutBatch {
+                    table: E::SCHEMA.table,
+                    items,
+                })
+            });
+        async move {
+            let op = op?;
+            if op.items.is_empty() {
+                return Ok(());
+            }
+            self.backend.put_batch(&op).await
+        }
+    }
+
+    /// Reads an item by key.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Limit`] for a key DynamoDB would reject (an empty partition
+    /// key), [`Error::Decode`] when the stored item does not decode as `E`,
+    /// [`Error::TableNotFound`], [`Error::Backend`].
+    pub fn get<E: Entity>(
+        &self,
+        key: impl AsRef<Key<E>>,
+    ) -> impl Future<Output = Result<Option<E>, Error>> + Send + '_ {
+        let record = self.get_record(key);
+        async move { Ok(record.await?.map(|r| r.value)) }
+    }
+
+    /// Reads an item by key, with its bookkeeping attributes.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Store::get).
+    pub fn get_record<E: Entity>(
+        &self,
+        key: impl AsRef<Key<E>>,
+    ) -> impl Future<Output = Result<Option<Record<E>>, Error>> + Send + '_ {
+        let op = item_key(key.as_ref()).map(|key| Get { key });
+        async move {
+            let op = op?;
+            match self.backend.get(&op).await? {
+                None => Ok(None),
+                Some(stored) => Ok(Some(Record {
+                    value: decode(E::SCHEMA.table, &stored)?,
+                    created_at: stored.created_at,
+                })),
+            }
+        }
+    }
+
+    /// Deletes an item by key; deleting a missing item is not an error.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Store::get), without [`Error::Decode`].
+    pub fn delete<E: Entity>(
+        &self,
+        key: impl AsRef<Key<E>>,
+    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        let op = item_key(key.as_ref()).map(|key| Delete {
+            key,
+            return_old: false,
+        });
+        async move {
+            self.backend.delete(&op?).await?;
+            Ok(())
+        }
+    }
+
+    /// Deletes an item by key and returns it, or `None` if there was none.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Store::get). When the old item does not decode, it is
+    /// deleted all the same and [`Error::Decode`] is returned.
+    pub fn delete_returning<E: Entity>(
+        &self,
+        key: impl AsRef<Key<E>>,
+    ) -> impl Future<Output = Result<Option<E>, Error>> + Send + '_ {
+        let op = item_key(key.as_ref()).map(|key| Delete {
+            key,
+            return_old: true,
+        });
+        async move {
+            match self.backend.delete(&op?).await? {
+                None => Ok(None),
+                Some(stored) => decode(E::SCHEMA.table, &stored).map(Some),
+            }
+        }
+    }
+
+    /// Runs a typed query: `.page()` reads one page, `.all()` follows the
+    /// cursors to the end.
+    ///
+    /// ```
+    /// # use blue_schema::{Entity, Table};
+    /// # #[derive(Table)]
+    /// # #[table(name = "blue_dialogue")]
+    /// # enum Dialogue { Perspective(Perspective) }
+    /// # #[derive(Entity, serde::Serialize, serde::Deserialize)]
+    /// # #[entity(table = Dialogue)]
+    /// # #[sk(prefix = "PERSP")]
+    /// # struct Perspective { #[pk] dialogue_id: String, #[sk] round: u32, #[sk] expert: String, #[sk] seq: u32 }
+    /// # blue_schema::block_on(async {
+    /// # let store = blue_schema::Store::open("sqlite::memory:").await?;
+    /// # store.create_table::<Dialogue>().await?;
+    /// let round0 = || Perspective::query("nvidia-dec").round(0).limit(10);
+    /// let mut page = store.query(round0()).page().await?;
+    /// while let Some(cursor) = page.cursor {
+    ///     page = store.query(round0().after(cursor)).page().await?;
+    /// }
+    /// # Ok::<(), blue_schema::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn query<Q: IntoQuery>(&self, query: Q) -> QueryRun<'_, Q::Item> {
+        QueryRun {
+            store: self,
+            query: query.into_query(),
+        }
+    }
+}
+
+/// An item with the attributes the library keeps for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Record<E> {
+    /// The item.
+    pub value: E,
+    /// When it was first written: RFC 3339, UTC, milliseconds
+    /// (`2026-11-28T07:54:56.123Z`). Replacing the item keeps it.
+    pub created_at: String,
+}
+
+/// A typed query about to run on a store; see [`Store::query`].
+#[must_use = "a query does nothing until `.page()` or `.all()` is awaited"]
+pub struct QueryRun<'s, R> {
+    store: &'s Store,
+    query: Query<R>,
+}
+
+impl<R> fmt::Debug for QueryRun<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueryRun")
+            .field("store", self.store)
+            .field("query", &self.query)
+            .finish()
+    }
+}
+
+/// One page of a query's items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<R> {
+    /// The items, in the query's order: at most the query's limit, and at
+    /// most 1 MB of item data, as on DynamoDB.
+    pub items: Vec<R>,
+    /// Where the next page starts, or `None` when this page is the last.
+    /// Give it to the same query's `.after(cursor)`.
+    pub cursor: Option<Cursor>,
+}
+
+impl<'s, R: FromItem> QueryRun<'s, R> {
+    /// Reads one page.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] for a query or cursor DynamoDB would reject (before
+    /// anything is read), [`Error::Decode`], [`Error::TableNotFound`],
+    /// [`Error::Backend`].
+    pub fn page(self) -> impl Future<Output = Result<Page<R>, Error>> + Send + 's {
+        let backend = &self.store.backend;
+        let spec = self.query.into_spec();
+        async move {
+            let op = start(spec)?;
+            let page = backend.query(&op).await?;
+            let cursor = page
+                .last_evaluated
+                .map(|sort_key| op.spec.cursor_after(&sort_key));
+            let items = page
+                .items
+                .iter()
+                .map(|item| decode(op.spec.table, item))
+                .collect::<Result<_, _>>()?;
+            Ok(Page { items, cursor })
+        }
+    }
+
+    /// Reads every page and returns all items, in the query's order. The
+    /// query's limit is the page size.
+    ///
+    /// # Errors
+    ///
+    /// As [`page`](QueryRun::page).
+    pub fn all(self) -> impl Future<Output = Result<Vec<R>, Error>> + Send + 's {
+        let stored = self.stored_items();
+        async move {
+            let (table, stored) = stored.await?;
+            stored.iter().map(|item| decode(table, item)).collect()
+        }
+    }
+
+    /// Reads every page and returns the items as stored, undecoded: keys,
+    /// `created_at` and attributes.
+    ///
+    /// # Errors
+    ///
+    /// As [`page`](QueryRun::page), without [`Error::Decode`].
+    pub fn stored(self) -> impl Future<Output = Result<Vec<StoredItem>, Error>> + Send + 's {
+        let stored = self.stored_items();
+        async move { Ok(stored.await?.1) }
+    }
+
+    fn stored_items(
+        self,
+    ) -> impl Future<Output = Result<(&'static str, Vec<StoredItem>), Error>> + Send + 's {
+        let backend = &self.store.backend;
+        let spec = self.query.into_spec();
+        async move {
+            let mut op = start(spec)?;
+            let mut items = Vec::new();
+            loop {
+                let page = backend.query(&op).await?;
+                items.extend(page.items);
+                match page.last_evaluated {
+                    Some(sort_key) => op.resume_after = Some(sort_key),
+                    None => return Ok((op.spec.table, items)),
+                }
+            }
+        }
+    }
+}
+
+fn start(spec: QuerySpec) -> Result<QueryPage, Error> {
+    let resume_after = spec.validate()?;
+    Ok(QueryPage { spec, resume_after })
+}
+
+fn item_key<E: Entity>(key: &Key<E>) -> Result<ItemKey, Error> {
+    Ok(ItemKey::new(
+        E::SCHEMA.table,
+        key.partition_key().to_owned(),
+        key.sort_key().to_owned(),
+    )?)
+}
+
+fn write_item<E: Entity>(item: &E, created_at: String) -> Result<WriteItem, Error> {
+    let (partition_key, sort_key) = item.key().into_parts();
+    let attributes = to_item(item).map_err(|source| Error::Serialize {
+        entity: E::SCHEMA.name,
+        source,
+    })?;
+    Ok(WriteItem::new(
+        E::SCHEMA.table,
+        partition_key,
+        sort_key,
+        attributes,
+        created_at,
+    )?)
+}
+
+fn decode<R: FromItem>(table: &'static str, item: &StoredItem) -> Result<R, Error> {
+    let decode_error = |source: crate::error::BoxError| Error::Decode {
+        table,
+        partition_key: item.partition_key.clone(),
+        sort_key: item.sort_key.clone(),
+        source,
+    };
+    match &item.data {
+        ItemData::Json(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let value =
+                R::from_item(&item.sort_key, &mut de).map_err(|e| decode_error(e.into()))?;
+            de.end().map_err(|e| decode_error(e.into()))?;
+            Ok(value)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            parse_url("sqlite::memory:").unwrap(),
+            Location::SqliteMemory
+        );
+        assert_eq!(
+            parse_url("sqlite://target/blue.db").unwrap(),
+            Location::SqliteFile("target/blue.db".into())
+        );
+        assert_eq!(
+            parse_url("sqlite:///tmp/blue.db").unwrap(),
+            Location::SqliteFile("/tmp/blue.db".into())
+        );
+        assert_eq!(
+            parse_url("sqlite:blue.db").unwrap(),
+            Location::SqliteFile("blue.db".into())
+        );
+        for bad in [
+            "sqlite://",
+            "postgres://x",
+            "blue.db",
+            "sqlite://a.db?mode=ro",
+        ] {
+            assert!(
+                matches!(parse_url(bad), Err(Error::InvalidUrl { .. })),
+                "{bad}"
+            );
+        }
+    }
+}
