@@ -1,0 +1,325 @@
+//! What only the SQLite backend has: the ADR's table as stored, its query
+//! plans, WAL, busy writers, URLs, and use without an async runtime.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use blue_schema::backend::sqlite::{self, SqliteConfig};
+use blue_schema::{block_on, Error, Store, Table};
+use blue_schema_examples::dialogue::*;
+use rusqlite::trace::{TraceEvent, TraceEventCodes};
+use rusqlite::Connection;
+
+fn expert(d: &str, name: &str, score: i32) -> Expert {
+    Expert {
+        dialogue_id: d.into(),
+        name: name.into(),
+        role: "skeptic".into(),
+        tier: 1,
+        score,
+    }
+}
+
+fn raw(path: &Path) -> Connection {
+    Connection::open(path).unwrap()
+}
+
+#[test]
+fn rows_are_the_adrs_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blue.db");
+    let store = Store::sqlite(&path).unwrap();
+    block_on(store.create_table::<Dialogue>()).unwrap();
+    let muffin = expert("nvidia-dec", "muffin", 42);
+    block_on(store.put(&muffin)).unwrap();
+
+    let db = raw(&path);
+    let (pk, sk, data, created_at, size): (String, String, String, String, i64) = db
+        .query_row(
+            "select pk, sk, data, created_at, size from blue_dialogue",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    assert_eq!((pk.as_str(), sk.as_str()), ("nvidia-dec", "EXPERT#muffin"));
+    // `data` is the entity's serde JSON, byte for byte.
+    assert_eq!(data, serde_json::to_string(&muffin).unwrap());
+    let record = block_on(store.get_record(Expert::key("nvidia-dec", "muffin")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(created_at, record.created_at);
+    // pk, sk, created_at, then dialogue_id, name, role, tier (1 → 2 bytes), score (42 → 2 bytes).
+    let expected = 2 + 10 + 2 + 13 + 10 + 24 + 11 + 10 + 4 + 6 + 4 + 7 + 4 + 2 + 5 + 2;
+    assert_eq!(size, expected);
+
+    let ddl: String = db
+        .query_row(
+            "select sql from sqlite_master where name = 'blue_dialogue'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        ddl,
+        sqlite::ddl("blue_dialogue").replace("IF NOT EXISTS ", "")
+    );
+    assert!(ddl.contains("PRIMARY KEY (pk, sk)") && ddl.ends_with("WITHOUT ROWID"));
+    let mode: String = db
+        .query_row("pragma journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+static STATEMENTS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+fn record_statement(event: TraceEvent<'_>) {
+    if let TraceEvent::Stmt(stmt, _) = event {
+        STATEMENTS.lock().unwrap().insert(stmt.sql().into_owned());
+    }
+}
+
+/// Runs every operation of the store, recording each statement the backend
+/// sends, then asks SQLite how it runs each one: a full scan of the table
+/// fails the test.
+#[test]
+fn every_statement_searches_the_primary_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plans.db");
+    let backend = SqliteConfig::file(&path)
+        .on_connect(|conn| {
+            conn.trace_v2(TraceEventCodes::SQLITE_TRACE_STMT, Some(record_statement));
+            Ok(())
+        })
+        .open()
+        .unwrap();
+    let store = Store::from_backend(backend);
+    block_on(async {
+        store.create_table::<Dialogue>().await?;
+        let items: Vec<Expert> = (0..50)
+            .map(|i| expert("d", &format!("e{i:02}"), i))
+            .collect();
+        store.put_all(&items).await?;
+        store.put(&expert("d", "muffin", 1)).await?;
+        store.create(&expert("d", "muf", 1)).await?;
+        store.create(&expert("d", "muf", 1)).await.unwrap_err();
+        store.get(Expert::key("d", "muffin")).await?;
+        store.get_record(Expert::key("d", "nobody")).await?;
+        store.delete(Expert::key("d", "muf")).await?;
+        store.delete_returning(Expert::key("d", "muffin")).await?;
+        store.query(Expert::query("d").limit(7)).all().await?;
+        store
+            .query(Expert::query("d").reverse().limit(7))
+            .all()
+            .await?;
+        store.query(Expert::query("d").name("e01")).all().await?;
+        store
+            .query(Expert::query("d").name_between("e10", "e20"))
+            .all()
+            .await?;
+        store
+            .query(Perspective::query("d").round_ge(1).reverse())
+            .all()
+            .await?;
+        store.query(Dialogue::partition("d").limit(3)).all().await?;
+        Ok::<(), Error>(())
+    })
+    .unwrap();
+
+    let statements = STATEMENTS.lock().unwrap().clone();
+    let db = raw(&path);
+    let mut searched = 0;
+    for sql in &statements {
+        // Parameters stay unbound (NULL): the plan does not depend on them.
+        let mut explain = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let mut rows = explain.raw_query();
+        let mut plan = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            plan.push(row.get::<_, String>(3).unwrap());
+        }
+        for step in &plan {
+            // create_table reads the table's column list once; that is a
+            // virtual table of the schema, not a scan of any data.
+            let schema_lookup = step.starts_with("SCAN pragma_table_info VIRTUAL TABLE");
+            assert!(
+                !step.starts_with("SCAN") || schema_lookup,
+                "a full scan: {step}\n  in: {sql}"
+            );
+            if step.starts_with("SEARCH blue_dialogue USING PRIMARY KEY (pk=? AND sk") {
+                searched += 1;
+            }
+        }
+        let reads_rows = sql.starts_with("SELECT") || sql.starts_with("DELETE");
+        if reads_rows && sql.contains("FROM \"blue_dialogue\"") {
+            assert!(
+                plan.iter().any(|s| s.starts_with("SEARCH")),
+                "no primary-key search: {plan:?}\n  in: {sql}"
+            );
+        }
+    }
+    // get, delete, delete returning, both query orders (insert has no plan).
+    assert!(searched >= 5, "{statements:#?}");
+    let kinds = [
+        "SELECT data",
+        "INSERT",
+        "ON CONFLICT (pk, sk) DO NOTHING",
+        "DELETE",
+        "RETURNING",
+        "ASC",
+        "DESC",
+    ];
+    for kind in kinds {
+        assert!(
+            statements.iter().any(|s| s.contains(kind)),
+            "no statement with {kind:?} was traced: {statements:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_busy_database_fails_with_a_typed_error_after_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.db");
+    let store = Store::from_backend(
+        SqliteConfig::file(&path)
+            .busy_timeout(Duration::from_millis(100))
+            .open()
+            .unwrap(),
+    );
+    block_on(store.create_table::<Dialogue>()).unwrap();
+
+    let mut other = raw(&path);
+    let tx = other
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let err = block_on(store.put(&expert("d", "m", 1))).unwrap_err();
+    match &err {
+        Error::Backend { backend, source } => {
+            assert_eq!(*backend, "sqlite");
+            assert!(source.to_string().contains("locked"), "{source}");
+        }
+        other => panic!("expected a backend error, got {other:?}"),
+    }
+    let batch = [expert("d", "a", 1), expert("d", "b", 2)];
+    assert!(matches!(
+        block_on(store.put_all(&batch)),
+        Err(Error::Backend { .. })
+    ));
+    // Readers are not blocked by a writer (WAL).
+    assert_eq!(block_on(store.get(Expert::key("d", "m"))).unwrap(), None);
+    tx.rollback().unwrap();
+
+    block_on(store.put(&expert("d", "m", 1))).unwrap();
+    assert!(block_on(store.get(Expert::key("d", "m")))
+        .unwrap()
+        .is_some());
+}
+
+#[test]
+fn a_batch_that_fails_midway_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("batch.db");
+    let store = Store::sqlite(&path).unwrap();
+    block_on(store.create_table::<Dialogue>()).unwrap();
+    // Make the 50th insert fail inside SQLite, after 49 have been written.
+    raw(&path)
+        .execute_batch(
+            "CREATE TRIGGER boom BEFORE INSERT ON blue_dialogue \
+             WHEN NEW.sk = 'EXPERT#e49' BEGIN SELECT RAISE(ABORT, 'boom'); END",
+        )
+        .unwrap();
+    let items: Vec<Expert> = (0..100)
+        .map(|i| expert("d", &format!("e{i:02}"), i))
+        .collect();
+    let err = block_on(store.put_all(&items)).unwrap_err();
+    assert!(err.to_string().contains("boom"), "{err}");
+    assert!(block_on(store.query(Expert::query("d")).all())
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn urls_open_files_and_private_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("url.db");
+    let url = format!("sqlite://{}", path.display());
+    let store = block_on(Store::open(&url)).unwrap();
+    block_on(store.create_table::<Dialogue>()).unwrap();
+    block_on(store.put(&expert("d", "m", 1))).unwrap();
+    assert!(path.exists());
+    // A second store on the same file sees the item.
+    let again = block_on(Store::open(&format!("sqlite:{}", path.display()))).unwrap();
+    assert!(block_on(again.get(Expert::key("d", "m")))
+        .unwrap()
+        .is_some());
+
+    // Each in-memory store is its own database.
+    let a = block_on(Store::open("sqlite::memory:")).unwrap();
+    let b = block_on(Store::open("sqlite::memory:")).unwrap();
+    block_on(a.create_table::<Dialogue>()).unwrap();
+    block_on(a.put(&expert("d", "m", 1))).unwrap();
+    assert!(matches!(
+        block_on(b.get(Expert::key("d", "m"))),
+        Err(Error::TableNotFound { .. })
+    ));
+
+    for (url, reason) in [
+        (
+            "postgres://x",
+            "unknown scheme; expected sqlite://path/to/file.db or sqlite::memory:",
+        ),
+        (
+            "sqlite://",
+            "no database path; use sqlite://path/to/file.db or sqlite::memory:",
+        ),
+    ] {
+        let err = block_on(Store::open(url)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("cannot open store {url:?}: {reason}")
+        );
+    }
+    let missing_dir = dir.path().join("no/such/dir/x.db");
+    let err = block_on(Store::open(&format!("sqlite://{}", missing_dir.display()))).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Backend {
+                backend: "sqlite",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_foreign_table_of_the_same_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("adr.db");
+    // The ADR's table, created by hand, has no `size` column.
+    raw(&path)
+        .execute_batch(
+            "CREATE TABLE blue_dialogue (pk TEXT NOT NULL, sk TEXT NOT NULL, data JSON NOT NULL, \
+             created_at TEXT NOT NULL, PRIMARY KEY (pk, sk))",
+        )
+        .unwrap();
+    let store = Store::sqlite(&path).unwrap();
+    let err = block_on(store.create_table::<Dialogue>()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "sqlite failed: table blue_dialogue exists without the column(s) size; it was not created by blue-schema"
+    );
+}
+
+#[test]
+fn sync_code_needs_no_runtime() {
+    // No tokio here: block_on drives the futures on this thread.
+    let store = Store::memory().unwrap();
+    block_on(store.create_table::<Dialogue>()).unwrap();
+    block_on(store.put(&expert("d", "m", 1))).unwrap();
+    let all = block_on(store.query(Dialogue::partition("d")).all()).unwrap();
+    assert_eq!(all, vec![Dialogue::Expert(expert("d", "m", 1))]);
+    assert_eq!(Dialogue::NAME, "blue_dialogue");
+}

@@ -1,0 +1,228 @@
+//! get, put, create, delete and their errors.
+
+use blue_schema::{Entity, Error, Store};
+use blue_schema_examples::dialogue::*;
+
+use crate::entities::{self, Opaque, Probe, Sized};
+
+pub fn expert(d: &str, name: &str, score: i32) -> Expert {
+    Expert {
+        dialogue_id: d.into(),
+        name: name.into(),
+        role: "skeptic".into(),
+        tier: 1,
+        score,
+    }
+}
+
+pub async fn tables_are_created_once(store: Store) {
+    store.create_table::<Dialogue>().await.unwrap();
+    store.put(&expert("d", "muffin", 1)).await.unwrap();
+    // Idempotent, and it does not empty the table.
+    store.create_table::<Dialogue>().await.unwrap();
+    let read = store.get(Expert::key("d", "muffin")).await.unwrap();
+    assert_eq!(read, Some(expert("d", "muffin", 1)));
+}
+
+pub async fn missing_tables_are_reported(store: Store) {
+    let missing = |r: Result<(), Error>| match r {
+        Err(Error::TableNotFound { table }) => assert_eq!(table, "blue_dialogue"),
+        other => panic!("expected TableNotFound, got {other:?}"),
+    };
+    missing(store.put(&expert("d", "m", 1)).await);
+    missing(store.create(&expert("d", "m", 1)).await);
+    missing(store.get(Expert::key("d", "m")).await.map(drop));
+    missing(store.delete(Expert::key("d", "m")).await);
+    missing(store.query(Expert::query("d")).all().await.map(drop));
+    missing(store.put_all([&expert("d", "m", 1)]).await);
+    let err = store.get(Expert::key("d", "m")).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "table blue_dialogue does not exist; create it with `store.create_table::<T>()`"
+    );
+}
+
+pub async fn put_then_get_round_trips_every_entity(store: Store) {
+    store.create_table::<Dialogue>().await.unwrap();
+    for item in crate::queries::dialogue("nvidia-dec") {
+        match item {
+            Dialogue::Meta(v) => round_trip(&store, v).await,
+            Dialogue::Expert(v) => round_trip(&store, v).await,
+            Dialogue::Perspective(v) => round_trip(&store, v).await,
+            Dialogue::Tension(v) => round_trip(&store, v).await,
+            Dialogue::TensionEvent(v) => round_trip(&store, v).await,
+        }
+    }
+    assert_eq!(
+        store
+            .get(Expert::key("nvidia-dec", "nobody"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.get(Expert::key("other", "muffin")).await.unwrap(),
+        None
+    );
+}
+
+async fn round_trip<E: Entity + PartialEq + std::fmt::Debug>(store: &Store, item: E) {
+    store.put(&item).await.unwrap();
+    assert_eq!(store.get(item.key()).await.unwrap().as_ref(), Some(&item));
+}
+
+fn is_rfc3339_millis(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() == 24
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            4 | 7 => c == b'-',
+            10 => c == b'T',
+            13 | 16 => c == b':',
+            19 => c == b'.',
+            23 => c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+pub async fn put_replaces_and_keeps_created_at(store: Store) {
+    store.create_table::<Dialogue>().await.unwrap();
+    store.put(&expert("d", "muffin", 1)).await.unwrap();
+    let first = store
+        .get_record(Expert::key("d", "muffin"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(is_rfc3339_millis(&first.created_at), "{}", first.created_at);
+
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    store.put(&expert("d", "muffin", 2)).await.unwrap();
+    let second = store
+        .get_record(Expert::key("d", "muffin"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.value.score, 2, "put replaces the item");
+    assert_eq!(second.created_at, first.created_at, "and keeps created_at");
+
+    // A new item after a delete is new again.
+    store.delete(Expert::key("d", "muffin")).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    store.put(&expert("d", "muffin", 3)).await.unwrap();
+    let third = store
+        .get_record(Expert::key("d", "muffin"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(third.created_at > first.created_at);
+}
+
+pub async fn create_never_overwrites(store: Store) {
+    store.create_table::<Dialogue>().await.unwrap();
+    store.create(&expert("d", "muffin", 1)).await.unwrap();
+    let before = store.get_record(Expert::key("d", "muffin")).await.unwrap();
+
+    let err = store.create(&expert("d", "muffin", 99)).await.unwrap_err();
+    match &err {
+        Error::AlreadyExists {
+            table,
+            partition_key,
+            sort_key,
+        } => {
+            assert_eq!(*table, "blue_dialogue");
+            assert_eq!(partition_key, "d");
+            assert_eq!(sort_key, "EXPERT#muffin");
+        }
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "blue_dialogue already holds an item with key d | EXPERT#muffin"
+    );
+    let after = store.get_record(Expert::key("d", "muffin")).await.unwrap();
+    assert_eq!(after, before, "nothing was overwritten");
+
+    // The same key in another partition, or another entity, is free.
+    store.create(&expert("e", "muffin", 1)).await.unwrap();
+    store.create(&expert("d", "muf", 1)).await.unwrap();
+}
+
+pub async fn delete_and_delete_returning(store: Store) {
+    store.create_table::<Dialogue>().await.unwrap();
+    store.put(&expert("d", "muffin", 1)).await.unwrap();
+    store.put(&expert("d", "muf", 2)).await.unwrap();
+
+    store.delete(Expert::key("d", "muffin")).await.unwrap();
+    assert_eq!(store.get(Expert::key("d", "muffin")).await.unwrap(), None);
+    // Deleting what is not there is not an error.
+    store.delete(Expert::key("d", "muffin")).await.unwrap();
+
+    let old = store
+        .delete_returning(Expert::key("d", "muf"))
+        .await
+        .unwrap();
+    assert_eq!(old, Some(expert("d", "muf", 2)));
+    assert_eq!(store.get(Expert::key("d", "muf")).await.unwrap(), None);
+    let none = store
+        .delete_returning(Expert::key("d", "muf"))
+        .await
+        .unwrap();
+    assert_eq!(none, None);
+}
+
+pub async fn items_that_no_longer_decode_are_reported(store: Store) {
+    store.create_table::<Probe>().await.unwrap();
+    let old = Sized {
+        id: "p".into(),
+        n: 1,
+        payload: "text".into(),
+    };
+    store.put(&old).await.unwrap();
+    // The same key read as the changed struct (`payload: u64`).
+    let err = store
+        .get(entities::v2::Sized::key("p", 1))
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Decode {
+            table,
+            partition_key,
+            sort_key,
+            ..
+        } => {
+            assert_eq!(*table, "blue_probe");
+            assert_eq!(partition_key, "p");
+            assert_eq!(sort_key, "SIZED#0000000001");
+        }
+        other => panic!("expected Decode, got {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .starts_with("the item p | SIZED#0000000001 of blue_probe does not decode: "),
+        "{err}"
+    );
+    let whole = store
+        .query(entities::v2::Probe::partition("p"))
+        .all()
+        .await
+        .unwrap_err();
+    assert!(matches!(whole, Error::Decode { .. }), "{whole:?}");
+}
+
+pub async fn serialize_errors_are_typed(store: Store) {
+    store.create_table::<Probe>().await.unwrap();
+    let item = Opaque {
+        id: "p".into(),
+        n: 1,
+        by_bytes: [(vec![1u8], 1u8)].into(),
+    };
+    let err = store.put(&item).await.unwrap_err();
+    match &err {
+        Error::Serialize { entity, .. } => assert_eq!(*entity, "Opaque"),
+        other => panic!("expected Serialize, got {other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "Opaque cannot be stored: a map key must be a string, a number, a char or a unit enum variant"
+    );
+    assert_eq!(store.get(Opaque::key("p", 1)).await.unwrap(), None);
+}

@@ -1,0 +1,60 @@
+//! The store's behaviour through its public API, written once and run on
+//! every backend (`backends!` below instantiates each test per backend).
+//!
+//! Every test runs as a task spawned on a multi-threaded tokio runtime, so
+//! each one also proves that the store's futures are `Send`.
+
+mod support;
+
+mod batch;
+mod concurrency;
+mod crud;
+mod entities;
+mod limits;
+mod pagination;
+mod queries;
+
+/// Instantiates each listed test once per backend: `sqlite::<name>` runs it
+/// on a fresh SQLite database file.
+macro_rules! backends {
+    ($($module:ident :: $test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $test() {
+                    crate::support::run(crate::support::Backend::Sqlite, crate::$module::$test);
+                }
+            )*
+        }
+    };
+}
+
+backends! {
+    crud::tables_are_created_once,
+    crud::missing_tables_are_reported,
+    crud::put_then_get_round_trips_every_entity,
+    crud::put_replaces_and_keeps_created_at,
+    crud::create_never_overwrites,
+    crud::delete_and_delete_returning,
+    crud::items_that_no_longer_decode_are_reported,
+    crud::serialize_errors_are_typed,
+    queries::every_access_pattern_matches_the_reference,
+    queries::whole_partition_yields_table_values,
+    queries::invalid_queries_are_rejected,
+    pagination::pages_resume_exactly_forward_and_reverse,
+    pagination::cursors_belong_to_their_query,
+    pagination::cursor_survives_deleting_its_item,
+    pagination::pages_stop_after_one_megabyte,
+    limits::item_size_boundary,
+    limits::partition_key_boundary,
+    limits::sort_key_boundary,
+    limits::empty_partition_keys,
+    limits::nesting_boundary,
+    limits::numbers,
+    limits::reserved_attribute_names,
+    batch::put_all_writes_everything,
+    batch::put_all_is_all_or_nothing,
+    concurrency::concurrent_creates_have_one_winner,
+    concurrency::concurrent_writers_all_land,
+    concurrency::futures_do_not_need_sync_entities,
+}

@@ -1,0 +1,36 @@
+//! Fresh stores for the suite.
+
+use std::future::Future;
+
+use blue_schema::Store;
+
+/// The backends the suite runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    /// A new SQLite database file in a temporary directory.
+    Sqlite,
+}
+
+/// Runs `test` on a fresh store of `backend`, as a task on a multi-threaded
+/// runtime (which requires the test's future, and so every store future it
+/// awaits, to be `Send`).
+pub fn run<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = match backend {
+        Backend::Sqlite => Store::sqlite(dir.path().join("suite.db")).expect("SQLite opens"),
+    };
+    let task = runtime.spawn(test(store));
+    let result = runtime.block_on(task);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
