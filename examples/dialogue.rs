@@ -1,188 +1,205 @@
-//! The ADR's dialogue domain: the keys the derive produces for the ADR's
-//! example rows, and what each typed access pattern asks for.
+//! The ADR's dialogue domain on embedded SQLite: writes the ADR's example
+//! rows, prints them as the ADR shows them, then runs each access pattern.
 //!
 //! ```text
-//! cargo run --example dialogue
+//! cargo run --example dialogue                 # database under target/debug/examples/
+//! cargo run --example dialogue -- /tmp/blue.db # or a file of your choice
+//! sqlite3 target/debug/examples/dialogue.db "select pk, sk, data from blue_dialogue"
 //! ```
 //!
-//! The rows are kept in memory as (pk, sk, JSON) triples, the shape of the
-//! ADR's SQLite table, and every query is answered with
-//! `QuerySpec::selects`, the reference semantics the backends implement.
+//! No async runtime is needed: the SQLite backend completes its work when
+//! called, and `blue_schema::block_on` drives the futures.
 
-use blue_schema::query::QuerySpec;
-use blue_schema::{Entity, IntoQuery, Table};
+use blue_schema::{block_on, Error, Store, Table};
 use blue_schema_examples::dialogue::*;
-use serde::Serialize;
+use blue_schema_examples::show::{database_path, print_query, print_rows};
 
-/// One stored row: partition key, sort key, the entity's JSON.
-struct Row {
-    pk: String,
-    sk: String,
-    data: serde_json::Value,
+fn main() -> Result<(), Error> {
+    block_on(run())
 }
 
-fn row<E: Entity + Serialize>(item: &E) -> Row {
-    let (pk, sk) = item.key().into_parts();
-    let data = serde_json::to_value(item).expect("entities serialize to JSON");
-    Row { pk, sk, data }
-}
+async fn run() -> Result<(), Error> {
+    let path = database_path("dialogue");
+    let store = Store::open(&format!("sqlite://{}", path.display())).await?;
+    store.create_table::<Dialogue>().await?;
+    println!("Store: sqlite://{}", path.display());
 
-/// The rows a query selects, in its order, as the backends will return them.
-fn run<'a>(rows: &'a [Row], spec: &QuerySpec) -> Vec<&'a Row> {
-    let mut hits: Vec<&Row> = rows
-        .iter()
-        .filter(|r| r.pk == spec.partition_key && spec.selects(&r.sk))
-        .collect();
-    hits.sort_by(|a, b| a.sk.cmp(&b.sk));
-    if spec.order == blue_schema::query::Order::Descending {
-        hits.reverse();
-    }
-    hits.truncate(spec.limit.map_or(usize::MAX, |l| l as usize));
-    hits
-}
-
-/// `{role, tier, score}`: the attributes that are not part of the key.
-fn attributes(schema: &blue_schema::TableSchema, row: &Row) -> String {
-    let entity = schema
-        .entity_for_sort_key(&row.sk)
-        .expect("every row belongs to an entity of the table");
-    let values: Vec<String> = entity
-        .data_attributes()
-        .map(|a| format!("{}: {}", a.name, row.data[a.name]))
-        .collect();
-    format!("{{{}}}", values.join(", "))
-}
-
-fn show(title: &str, rows: &[Row], query: impl IntoQuery) {
-    let query = query.into_query();
-    println!("\n{title}\n  {}", query.explain());
-    for hit in run(rows, query.spec()) {
-        println!("  → {} | {}", hit.pk, hit.sk);
-    }
-}
-
-fn main() {
     let d = "nvidia-dec";
-    let rows = vec![
-        row(&DialogueMeta {
+    store
+        .put(&DialogueMeta {
             dialogue_id: d.into(),
             title: "NVIDIA in December".into(),
             status: Status::Open,
-        }),
-        row(&Expert {
+        })
+        .await?;
+    let experts = [
+        Expert {
             dialogue_id: d.into(),
             name: "muffin".into(),
             role: "skeptic".into(),
             tier: 1,
             score: 42,
-        }),
-        row(&Expert {
+        },
+        Expert {
             dialogue_id: d.into(),
             name: "muf".into(),
             role: "optimist".into(),
             tier: 2,
             score: 7,
-        }),
-        row(&Perspective {
-            dialogue_id: d.into(),
-            round: 0,
-            expert: "muffin".into(),
-            seq: 1,
-            label: "supply".into(),
-            content: "Lead times are shrinking.".into(),
-            status: Status::Open,
-        }),
-        row(&Perspective {
-            dialogue_id: d.into(),
-            round: 0,
-            expert: "muffin".into(),
-            seq: 2,
-            label: "margins".into(),
-            content: "Margins peak this quarter.".into(),
-            status: Status::Converging,
-        }),
-        row(&Perspective {
-            dialogue_id: d.into(),
-            round: 1,
-            expert: "muf".into(),
-            seq: 1,
-            label: "demand".into(),
-            content: "Demand outruns supply.".into(),
-            status: Status::Open,
-        }),
-        row(&Tension {
+        },
+    ];
+    store.put_all(&experts).await?;
+    let perspectives = [
+        (
+            0,
+            "muffin",
+            1,
+            "supply",
+            "Lead times are shrinking.",
+            Status::Open,
+        ),
+        (
+            0,
+            "muffin",
+            2,
+            "margins",
+            "Margins peak this quarter.",
+            Status::Converging,
+        ),
+        (
+            1,
+            "muf",
+            1,
+            "demand",
+            "Demand outruns supply.",
+            Status::Open,
+        ),
+        (
+            10,
+            "muf",
+            1,
+            "late",
+            "Round 10 sorts after round 1.",
+            Status::Open,
+        ),
+    ];
+    for (round, expert, seq, label, content, status) in perspectives {
+        store
+            .create(&Perspective {
+                dialogue_id: d.into(),
+                round,
+                expert: expert.into(),
+                seq,
+                label: label.into(),
+                content: content.into(),
+                status,
+            })
+            .await?;
+    }
+    store
+        .put(&Tension {
             dialogue_id: d.into(),
             tension_id: "T01".into(),
             description: "supply vs demand".into(),
             status: Status::Open,
-        }),
-        row(&TensionEvent {
-            dialogue_id: d.into(),
-            tension_id: "T01".into(),
-            at: 1_706_900_000,
-            event_type: "raised".into(),
-            actor: "muffin".into(),
-            reason: "perspectives disagree".into(),
-        }),
-    ];
-
-    let mut sorted: Vec<&Row> = rows.iter().collect();
-    sorted.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
-    println!(
-        "Table {} (pk | sk → attributes), in key order:",
-        Dialogue::NAME
-    );
-    for r in sorted {
-        println!(
-            "  {} | {} → {}",
-            r.pk,
-            r.sk,
-            attributes(&Dialogue::SCHEMA, r)
-        );
+        })
+        .await?;
+    for (at, event_type, reason) in [
+        (1_706_900_000, "raised", "perspectives disagree"),
+        (1_706_990_000, "converging", "margins explain both"),
+    ] {
+        store
+            .put(&TensionEvent {
+                dialogue_id: d.into(),
+                tension_id: "T01".into(),
+                at,
+                event_type: event_type.into(),
+                actor: "muffin".into(),
+                reason: reason.into(),
+            })
+            .await?;
     }
 
-    show("The experts:", &rows, Expert::query(d));
-    show(
+    println!(
+        "\nTable {} (pk | sk → attributes), as stored:",
+        Dialogue::NAME
+    );
+    print_rows(&store, &Dialogue::SCHEMA, Dialogue::partition(d)).await?;
+
+    print_query(&store, "The experts:", Expert::query(d)).await?;
+    print_query(
+        &store,
         "Expert \"muf\" only (a component never matches a longer value):",
-        &rows,
         Expert::query(d).name("muf"),
-    );
-    show(
+    )
+    .await?;
+    print_query(
+        &store,
         "Experts whose name starts with \"muf\":",
-        &rows,
         Expert::query(d).name_starts_with("muf"),
-    );
-    show(
+    )
+    .await?;
+    print_query(
+        &store,
         "Round 0's perspectives:",
-        &rows,
         Perspective::query(d).round(0),
-    );
-    show(
+    )
+    .await?;
+    print_query(
+        &store,
         "muffin's perspectives in round 0, newest first:",
-        &rows,
         Perspective::query(d).round(0).expert("muffin").reverse(),
-    );
-    show(
-        "Perspectives from round 1 on:",
-        &rows,
+    )
+    .await?;
+    print_query(
+        &store,
+        "Perspectives from round 1 on (10 sorts after 1):",
         Perspective::query(d).round_ge(1),
-    );
-    show(
+    )
+    .await?;
+    print_query(
+        &store,
         "T01's events before 2024-02-03:",
-        &rows,
         TensionEvent::query(d)
             .tension_id("T01")
             .at_lt(1_706_918_400u64),
+    )
+    .await?;
+
+    let muffin = store.get(Expert::key(d, "muffin")).await?;
+    println!("\nget {}:\n  → {muffin:?}", Expert::key(d, "muffin"));
+
+    let again = store.create(&experts[0]).await.unwrap_err();
+    println!("\ncreate the same expert again:\n  → error: {again}");
+
+    let huge = Perspective {
+        dialogue_id: d.into(),
+        round: 2,
+        expert: "muffin".into(),
+        seq: 1,
+        label: "essay".into(),
+        content: "x".repeat(500_000),
+        status: Status::Open,
+    };
+    let too_big = store.put(&huge).await.unwrap_err();
+    println!(
+        "\nput a 500 KB perspective (refused on SQLite as DynamoDB would):\n  → error: {too_big}"
     );
 
-    let partition = Dialogue::partition(d).limit(3);
-    println!(
-        "\nThe first page of the whole partition, as `Dialogue` values:\n  {}",
-        partition.explain()
-    );
-    for hit in run(&rows, partition.spec()) {
-        let item =
-            Dialogue::decode_item(&hit.sk, &hit.data).expect("rows decode into their variant");
+    let first = store.query(Dialogue::partition(d).limit(3)).page().await?;
+    println!("\nThe whole partition, 3 items per page, as `Dialogue` values:");
+    for item in &first.items {
         println!("  → {item:?}");
     }
+    if let Some(cursor) = first.cursor {
+        println!("  … next page after cursor {cursor}");
+        let next = store
+            .query(Dialogue::partition(d).limit(3).after(cursor))
+            .page()
+            .await?;
+        for item in &next.items {
+            println!("  → {item:?}");
+        }
+    }
+    Ok(())
 }

@@ -1,71 +1,108 @@
-//! The ADR's document domain: keys for the ADR's example rows, with an enum
-//! and numbers as key parts, and its access patterns.
+//! The ADR's document domain on embedded SQLite: an enum and numbers as key
+//! parts, links between documents, and its access patterns.
 //!
 //! ```text
-//! cargo run --example document
+//! cargo run --example document                 # database under target/debug/examples/
+//! cargo run --example document -- /tmp/doc.db  # or a file of your choice
 //! ```
 
-use blue_schema::{Entity, Table};
+use blue_schema::{block_on, Error, Store, Table};
 use blue_schema_examples::document::*;
+use blue_schema_examples::show::{database_path, print_query, print_rows};
 
-fn main() {
+fn main() -> Result<(), Error> {
+    block_on(run())
+}
+
+async fn run() -> Result<(), Error> {
+    let path = database_path("document");
+    let store = Store::open(&format!("sqlite://{}", path.display())).await?;
+    store.create_table::<Document>().await?;
+    println!("Store: sqlite://{}", path.display());
+
     let realm = "letemcook";
-    let items = [
-        Document::Realm(Realm {
+    store
+        .put(&Realm {
             realm_id: realm.into(),
             name: "Let 'em cook".into(),
             path: "/realms/letemcook".into(),
-        }),
-        Document::Doc(Doc {
-            realm_id: realm.into(),
-            kind: DocKind::Rfc,
-            number: 51,
-            title: "Dialogues".into(),
-            status: "accepted".into(),
-            content: "…".into(),
-        }),
-        Document::Doc(Doc {
-            realm_id: realm.into(),
-            kind: DocKind::Rfc,
-            number: 50,
-            title: "Experts".into(),
-            status: "accepted".into(),
-            content: "…".into(),
-        }),
-        Document::Link(Link {
-            realm_id: realm.into(),
-            from: 51,
-            to: 50,
-            link_type: "depends_on".into(),
-        }),
+        })
+        .await?;
+    let docs = [
+        (DocKind::Rfc, 51, "Dialogues", "accepted"),
+        (DocKind::Rfc, 50, "Experts", "accepted"),
+        (DocKind::Rfc, 9, "Bootstrapping", "superseded"),
+        (DocKind::Adr, 18, "DynamoDB-portable schema", "accepted"),
     ];
-
-    println!("Table {} (pk | sk):", Document::NAME);
-    for item in &items {
-        let key = match item {
-            Document::Realm(r) => r.key().to_string(),
-            Document::Doc(d) => d.key().to_string(),
-            Document::Link(l) => l.key().to_string(),
-        };
-        println!("  {key}");
+    for (kind, number, title, status) in docs {
+        store
+            .create(&Doc {
+                realm_id: realm.into(),
+                kind,
+                number,
+                title: title.into(),
+                status: status.into(),
+                content: "…".into(),
+            })
+            .await?;
+    }
+    for (from, to, link_type) in [
+        (51, 50, "depends_on"),
+        (51, 18, "implements"),
+        (50, 9, "supersedes"),
+    ] {
+        store
+            .put(&Link {
+                realm_id: realm.into(),
+                from,
+                to,
+                link_type: link_type.into(),
+            })
+            .await?;
     }
 
-    println!("\nAccess patterns:");
-    for explained in [
-        Realm::query(realm).explain(),
-        Doc::query(realm).kind(DocKind::Rfc).explain(),
+    println!(
+        "\nTable {} (pk | sk → attributes), as stored:",
+        Document::NAME
+    );
+    print_rows(&store, &Document::SCHEMA, Document::partition(realm)).await?;
+
+    print_query(&store, "The realm:", Realm::query(realm)).await?;
+    print_query(
+        &store,
+        "Every RFC, by number (9 before 50):",
+        Doc::query(realm).kind(DocKind::Rfc),
+    )
+    .await?;
+    print_query(
+        &store,
+        "RFCs 50 to 59:",
         Doc::query(realm)
             .kind(DocKind::Rfc)
-            .number_between(50u16, 59u16)
-            .explain(),
-        Link::query(realm).from(51u16).explain(),
-        Document::partition(realm).reverse().explain(),
-    ] {
-        println!("  {explained}");
-    }
+            .number_between(50u16, 59u16),
+    )
+    .await?;
+    print_query(
+        &store,
+        "What RFC 0051 links to:",
+        Link::query(realm).from(51u16),
+    )
+    .await?;
+    print_query(
+        &store,
+        "The newest links first:",
+        Link::query(realm).reverse().limit(2),
+    )
+    .await?;
 
-    let key = Doc::key(realm, DocKind::Rfc, 51);
-    let (pk, (kind, number)) = Doc::decode_key(key.partition_key(), key.sort_key())
-        .expect("a key decodes back into its fields");
-    println!("\n{key} decodes to realm {pk:?}, kind {kind:?}, number {number}");
+    let doc = store.get(Doc::key(realm, DocKind::Adr, 18u16)).await?;
+    println!("\nget ADR 18:\n  → {doc:?}");
+
+    let removed = store
+        .delete_returning(Link::key(realm, 50u16, 9u16))
+        .await?;
+    println!("\ndelete the link 0050 → 0009:\n  → {removed:?}");
+    let left = store.query(Link::query(realm)).all().await?;
+    println!("  {} links left", left.len());
+    Ok(())
 }

@@ -158,6 +158,8 @@ pub struct QueryPage {
 /// One item as a backend read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredItem {
+    /// The table it was read from.
+    pub table: &'static str,
     /// The partition key.
     pub partition_key: String,
     /// The sort key.

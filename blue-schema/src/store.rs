@@ -292,7 +292,7 @@ impl Store {
             match self.backend.get(&op).await? {
                 None => Ok(None),
                 Some(stored) => Ok(Some(Record {
-                    value: decode(E::SCHEMA.table, &stored)?,
+                    value: decode(&stored)?,
                     created_at: stored.created_at,
                 })),
             }
@@ -335,7 +335,7 @@ impl Store {
         async move {
             match self.backend.delete(&op?).await? {
                 None => Ok(None),
-                Some(stored) => decode(E::SCHEMA.table, &stored).map(Some),
+                Some(stored) => decode(&stored).map(Some),
             }
         }
     }
@@ -418,20 +418,14 @@ impl<'s, R: FromItem> QueryRun<'s, R> {
     /// anything is read), [`Error::Decode`], [`Error::TableNotFound`],
     /// [`Error::Backend`].
     pub fn page(self) -> impl Future<Output = Result<Page<R>, Error>> + Send + 's {
-        let backend = &self.store.backend;
-        let spec = self.query.into_spec();
+        let stored = self.stored_page();
         async move {
-            let op = start(spec)?;
-            let page = backend.query(&op).await?;
-            let cursor = page
-                .last_evaluated
-                .map(|sort_key| op.spec.cursor_after(&sort_key));
-            let items = page
-                .items
-                .iter()
-                .map(|item| decode(op.spec.table, item))
-                .collect::<Result<_, _>>()?;
-            Ok(Page { items, cursor })
+            let page = stored.await?;
+            let items = page.items.iter().map(decode).collect::<Result<_, _>>()?;
+            Ok(Page {
+                items,
+                cursor: page.cursor,
+            })
         }
     }
 
@@ -442,10 +436,31 @@ impl<'s, R: FromItem> QueryRun<'s, R> {
     ///
     /// As [`page`](QueryRun::page).
     pub fn all(self) -> impl Future<Output = Result<Vec<R>, Error>> + Send + 's {
-        let stored = self.stored_items();
+        let stored = self.stored();
+        async move { stored.await?.iter().map(decode).collect() }
+    }
+}
+
+impl<'s, R> QueryRun<'s, R> {
+    /// Reads one page of items as stored, undecoded: keys, `created_at` and
+    /// attributes.
+    ///
+    /// # Errors
+    ///
+    /// As [`page`](QueryRun::page), without [`Error::Decode`].
+    pub fn stored_page(self) -> impl Future<Output = Result<Page<StoredItem>, Error>> + Send + 's {
+        let backend = &self.store.backend;
+        let spec = self.query.into_spec();
         async move {
-            let (table, stored) = stored.await?;
-            stored.iter().map(|item| decode(table, item)).collect()
+            let op = start(spec)?;
+            let page = backend.query(&op).await?;
+            let cursor = page
+                .last_evaluated
+                .map(|sort_key| op.spec.cursor_after(&sort_key));
+            Ok(Page {
+                items: page.items,
+                cursor,
+            })
         }
     }
 
@@ -456,13 +471,6 @@ impl<'s, R: FromItem> QueryRun<'s, R> {
     ///
     /// As [`page`](QueryRun::page), without [`Error::Decode`].
     pub fn stored(self) -> impl Future<Output = Result<Vec<StoredItem>, Error>> + Send + 's {
-        let stored = self.stored_items();
-        async move { Ok(stored.await?.1) }
-    }
-
-    fn stored_items(
-        self,
-    ) -> impl Future<Output = Result<(&'static str, Vec<StoredItem>), Error>> + Send + 's {
         let backend = &self.store.backend;
         let spec = self.query.into_spec();
         async move {
@@ -473,7 +481,7 @@ impl<'s, R: FromItem> QueryRun<'s, R> {
                 items.extend(page.items);
                 match page.last_evaluated {
                     Some(sort_key) => op.resume_after = Some(sort_key),
-                    None => return Ok((op.spec.table, items)),
+                    None => return Ok(items),
                 }
             }
         }
@@ -508,9 +516,9 @@ fn write_item<E: Entity>(item: &E, created_at: String) -> Result<WriteItem, Erro
     )?)
 }
 
-fn decode<R: FromItem>(table: &'static str, item: &StoredItem) -> Result<R, Error> {
+fn decode<R: FromItem>(item: &StoredItem) -> Result<R, Error> {
     let decode_error = |source: crate::error::BoxError| Error::Decode {
-        table,
+        table: item.table,
         partition_key: item.partition_key.clone(),
         sort_key: item.sort_key.clone(),
         source,

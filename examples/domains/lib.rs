@@ -3,6 +3,7 @@
 
 pub mod dialogue;
 pub mod document;
+pub mod show;
 
 /// Every table of the examples, with the file its generated docs live in.
 pub const GENERATED_DOCS: &[(&str, &blue_schema::TableSchema)] = &[

@@ -400,6 +400,7 @@ impl SqliteBackend {
             let mut stmt = conn.prepare(table, |s| &s.get)?;
             stmt.query_row((op.key.partition_key(), op.key.sort_key()), |row| {
                 Ok(StoredItem {
+                    table,
                     partition_key: op.key.partition_key().to_owned(),
                     sort_key: op.key.sort_key().to_owned(),
                     data: ItemData::Json(row.get(0)?),
@@ -480,6 +481,7 @@ impl SqliteBackend {
                 let mut stmt = conn.prepare(table, |s| &s.delete_returning)?;
                 stmt.query_row((pk, sk), |row| {
                     Ok(StoredItem {
+                        table,
                         partition_key: pk.to_owned(),
                         sort_key: sk.to_owned(),
                         data: ItemData::Json(row.get(0)?),
@@ -525,6 +527,7 @@ impl SqliteBackend {
                 }
                 let size: i64 = row.get(3).map_err(backend_error)?;
                 page.items.push(StoredItem {
+                    table,
                     partition_key: spec.partition_key.clone(),
                     sort_key: row.get(0).map_err(backend_error)?,
                     data: ItemData::Json(row.get(1).map_err(backend_error)?),
