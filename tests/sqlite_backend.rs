@@ -6,7 +6,8 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use blue_schema::backend::sqlite::{self, SqliteConfig};
+use blue_schema::backend::sqlite::SqliteConfig;
+use blue_schema::docs::sqlite_ddl;
 use blue_schema::{block_on, Error, Store, Table};
 use blue_schema_examples::dialogue::*;
 use rusqlite::trace::{TraceEvent, TraceEventCodes};
@@ -63,7 +64,7 @@ fn rows_are_the_adrs_table() {
         .unwrap();
     assert_eq!(
         ddl,
-        sqlite::ddl("blue_dialogue").replace("IF NOT EXISTS ", "")
+        sqlite_ddl("blue_dialogue").replace("IF NOT EXISTS ", "")
     );
     assert!(ddl.contains("PRIMARY KEY (pk, sk)") && ddl.ends_with("WITHOUT ROWID"));
     let mode: String = db

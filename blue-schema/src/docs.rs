@@ -1,4 +1,5 @@
-//! Generated documentation: a table's items and access patterns as Markdown.
+//! Generated documentation: a table's items and access patterns as Markdown,
+//! and its SQLite definition.
 //!
 //! ```
 //! use blue_schema::{Entity, Table};
@@ -100,7 +101,34 @@ fn write_table(out: &mut String, table: &TableSchema) -> std::fmt::Result {
     for entity in table.entities {
         write_entity(out, entity)?;
     }
+    writeln!(
+        out,
+        "## SQLite table
+"
+    )?;
+    writeln!(
+        out,
+        "`data` holds each item's serde JSON, `created_at` when it was first written \
+         (RFC 3339, UTC), `size` its size as DynamoDB computes it (for the 1 MB page limit).\n"
+    )?;
+    writeln!(out, "```sql\n{};\n```", sqlite_ddl(table.name))?;
     Ok(())
+}
+
+/// The SQLite statement that creates a table: ADR 0018's columns, plus
+/// `size`, the item's size as DynamoDB computes it, which lets a query page
+/// end after 1 MB of data exactly where DynamoDB's would.
+pub fn sqlite_ddl(table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS \"{table}\" (\n  \
+         pk TEXT NOT NULL,\n  \
+         sk TEXT NOT NULL,\n  \
+         data JSON NOT NULL,\n  \
+         created_at TEXT NOT NULL,\n  \
+         size INTEGER NOT NULL,\n  \
+         PRIMARY KEY (pk, sk)\n\
+         ) WITHOUT ROWID"
+    )
 }
 
 fn data_list(entity: &EntitySchema) -> String {

@@ -1,99 +1,24 @@
-//! The backend-neutral item: an entity's serde output as DynamoDB's attribute
-//! values.
+//! Measuring an entity as a DynamoDB item, without building it.
 //!
-//! [`to_item`] serializes an entity into an [`Item`], a list of top-level
-//! attributes whose values are [`Value`]s, the data model both backends share:
-//! null, boolean, number, string, binary, list and map, exactly DynamoDB's
-//! `NULL`, `BOOL`, `N`, `S`, `B`, `L` and `M`. Numbers keep their Rust type
-//! (`u128` and `i128` included, which JSON libraries without arbitrary
-//! precision cannot hold), and non-finite floats are kept so that the
-//! [limits](crate::limits) can reject them by name instead of letting a JSON
-//! writer turn them into `null`.
+//! [`measure`] runs an entity's `Serialize` implementation against a
+//! serializer that writes nothing: it adds up the item's size the way
+//! DynamoDB computes it, and checks what DynamoDB would refuse (nesting,
+//! numbers, attribute names, non-string map keys) on the way. It allocates
+//! only to report an error, so checking costs a fraction of writing the
+//! JSON or attribute values the backend then produces from the entity.
 //!
-//! An [`Item`] serializes (as a map) with any serde serializer: the SQLite
-//! backend writes it as JSON text, and what it writes is what
-//! `serde_json::to_string(&entity)` writes.
+//! The data model is DynamoDB's: `None`, `()` and unit structs are `NULL`;
+//! booleans `BOOL`; integers and floats `N`; strings, chars and unit
+//! variants `S`; `serialize_bytes` `B`; sequences and tuples `L`; structs,
+//! maps and data-carrying variants (`{variant: value}`) `M`.
 
-use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::ser::{self, Impossible, Serialize};
 
-/// One attribute value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    /// `NULL`: `None`, `()` and unit structs.
-    Null,
-    /// `BOOL`.
-    Bool(bool),
-    /// `N`.
-    Number(Number),
-    /// `S`: strings, chars and unit enum variants.
-    String(String),
-    /// `B`: what `serialize_bytes` writes (`serde_bytes`); a plain `Vec<u8>`
-    /// is a list of numbers.
-    Binary(Vec<u8>),
-    /// `L`: sequences and tuples.
-    List(Vec<Value>),
-    /// `M`: structs and maps, in serialization order.
-    Map(Vec<(Cow<'static, str>, Value)>),
-}
+use crate::limits::{NumberProblem, MAX_NESTING_DEPTH, MAX_NUMBER_DIGITS};
 
-/// A number as serde handed it over.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[allow(missing_docs)]
-pub enum Number {
-    U64(u64),
-    I64(i64),
-    U128(u128),
-    I128(i128),
-    F32(f32),
-    F64(f64),
-}
-
-impl fmt::Display for Number {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Number::U64(n) => write!(f, "{n}"),
-            Number::I64(n) => write!(f, "{n}"),
-            Number::U128(n) => write!(f, "{n}"),
-            Number::I128(n) => write!(f, "{n}"),
-            Number::F32(n) => write!(f, "{n}"),
-            Number::F64(n) => write!(f, "{n}"),
-        }
-    }
-}
-
-/// An entity's top-level attributes, in serialization order.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Item {
-    attributes: Vec<(Cow<'static, str>, Value)>,
-}
-
-impl Item {
-    /// The attributes, in serialization order.
-    pub fn attributes(&self) -> &[(Cow<'static, str>, Value)] {
-        &self.attributes
-    }
-
-    /// The value of one top-level attribute.
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.attributes
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v)
-    }
-
-    /// Writes the item as a JSON object.
-    pub fn to_json(&self) -> String {
-        let mut out = Vec::with_capacity(128);
-        serde_json::to_writer(&mut out, self).expect("an Item always serializes to JSON");
-        // serde_json writes valid UTF-8.
-        String::from_utf8(out).expect("serde_json writes UTF-8")
-    }
-}
-
-/// Why a value cannot become an item.
+/// Why a value cannot be an item at all (as opposed to breaking a limit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemError(String);
 
@@ -111,469 +36,676 @@ impl fmt::Display for ItemError {
 
 impl std::error::Error for ItemError {}
 
-impl ser::Error for ItemError {
+impl From<serde_json::Error> for ItemError {
+    fn from(e: serde_json::Error) -> Self {
+        ItemError(e.to_string())
+    }
+}
+
+/// One step of the path to an attribute, collected only on error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Segment {
+    Name(String),
+    Index(usize),
+}
+
+/// What measuring found wrong; the path is collected innermost first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Problem {
+    NotAnItem(ItemError),
+    TooDeep {
+        path: Vec<Segment>,
+    },
+    Number {
+        path: Vec<Segment>,
+        value: String,
+        problem: NumberProblem,
+    },
+    AttributeName {
+        name: String,
+    },
+}
+
+impl Problem {
+    fn within(mut self, segment: impl FnOnce() -> Segment) -> Self {
+        if let Problem::TooDeep { path } | Problem::Number { path, .. } = &mut self {
+            path.push(segment());
+        }
+        self
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for Problem {}
+
+impl ser::Error for Problem {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        ItemError(msg.to_string())
+        Problem::NotAnItem(ItemError(msg.to_string()))
     }
 }
 
-/// Serializes a value that serializes as a map or struct into an [`Item`].
-///
-/// # Errors
-///
-/// [`ItemError`] when the value is not a map or struct, a map key is not a
-/// string (or a number or unit variant, which become strings as in JSON), or
-/// the value's `Serialize` implementation fails.
-pub fn to_item<T: Serialize + ?Sized>(value: &T) -> Result<Item, ItemError> {
-    match value.serialize(ValueSerializer)? {
-        Value::Map(attributes) => Ok(Item { attributes }),
-        other => Err(ItemError::new(format!(
-            "an item must serialize as a struct or map, not {}",
-            kind(&other)
-        ))),
-    }
-}
-
-/// Serializes any value into a [`Value`].
-///
-/// # Errors
-///
-/// As [`to_item`], except that any shape is accepted.
-pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, ItemError> {
-    value.serialize(ValueSerializer)
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Binary(_) => "bytes",
-        Value::List(_) => "a sequence",
-        Value::Map(_) => "a map",
-    }
-}
-
-impl Serialize for Value {
-    fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use ser::{SerializeMap, SerializeSeq};
-        match self {
-            Value::Null => s.serialize_unit(),
-            Value::Bool(b) => s.serialize_bool(*b),
-            Value::Number(n) => n.serialize(s),
-            Value::String(v) => s.serialize_str(v),
-            Value::Binary(v) => s.serialize_bytes(v),
-            Value::List(items) => {
-                let mut seq = s.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(item)?;
+/// Renders a path collected innermost first: `tree[0].k`.
+pub(crate) fn render(path: &[Segment]) -> String {
+    let mut out = String::new();
+    for segment in path.iter().rev() {
+        match segment {
+            Segment::Name(n) => {
+                if !out.is_empty() {
+                    out.push('.');
                 }
-                seq.end()
+                out.push_str(n);
             }
-            Value::Map(entries) => {
-                let mut map = s.serialize_map(Some(entries.len()))?;
-                for (k, v) in entries {
-                    map.serialize_entry(k.as_ref(), v)?;
-                }
-                map.end()
+            Segment::Index(i) => {
+                let _ = write!(out, "[{i}]");
             }
         }
     }
+    out
 }
 
-impl Serialize for Number {
-    fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match *self {
-            Number::U64(n) => s.serialize_u64(n),
-            Number::I64(n) => s.serialize_i64(n),
-            Number::U128(n) => s.serialize_u128(n),
-            Number::I128(n) => s.serialize_i128(n),
-            Number::F32(n) => s.serialize_f32(n),
-            Number::F64(n) => s.serialize_f64(n),
+/// The size of the entity's attributes (names and values) as DynamoDB
+/// computes it, after checking that every top-level name passes `name_ok`.
+pub(crate) fn measure<T: Serialize + ?Sized>(
+    value: &T,
+    name_ok: fn(&str) -> bool,
+) -> Result<usize, Problem> {
+    value.serialize(Sizer {
+        depth: 0,
+        top: Some(name_ok),
+    })
+}
+
+/// Measures one value. `top` is set for the entity itself, whose fields are
+/// the item's top-level attributes rather than a nested map.
+#[derive(Clone, Copy)]
+struct Sizer {
+    depth: usize,
+    top: Option<fn(&str) -> bool>,
+}
+
+impl Sizer {
+    fn scalar(self, size: usize) -> Result<usize, Problem> {
+        match self.top {
+            Some(_) => Err(not_an_item("a single value")),
+            None => Ok(size),
         }
     }
-}
 
-impl Serialize for Item {
-    fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use ser::SerializeMap;
-        let mut map = s.serialize_map(Some(self.attributes.len()))?;
-        for (k, v) in &self.attributes {
-            map.serialize_entry(k.as_ref(), v)?;
+    fn number(self, n: NumberText) -> Result<usize, Problem> {
+        if self.top.is_some() {
+            return Err(not_an_item("a number"));
         }
-        map.end()
+        n.size().map_err(|problem| Problem::Number {
+            path: Vec::new(),
+            value: n.to_string(),
+            problem,
+        })
+    }
+
+    /// A nested list or map at this depth, or the entity itself.
+    fn container(self) -> Result<Container, Problem> {
+        match self.top {
+            Some(name_ok) => Ok(Container {
+                size: 0,
+                child: 0,
+                index: 0,
+                top: Some(name_ok),
+            }),
+            None if self.depth >= MAX_NESTING_DEPTH => Err(Problem::TooDeep { path: Vec::new() }),
+            None => Ok(Container {
+                size: 3,
+                child: self.depth + 1,
+                index: 0,
+                top: None,
+            }),
+        }
+    }
+
+    /// `{variant: value}`: a one-entry map around the value.
+    fn variant(self, variant: &'static str) -> Result<Container, Problem> {
+        if self.top.is_some() {
+            return Err(not_an_item("an enum variant"));
+        }
+        let mut outer = self.container()?;
+        outer.size += 1 + variant.len();
+        Ok(outer)
     }
 }
 
-struct ValueSerializer;
+fn not_an_item(what: &str) -> Problem {
+    Problem::NotAnItem(ItemError::new(format!(
+        "an item must serialize as a struct or map, not {what}"
+    )))
+}
 
-type Entries = Vec<(Cow<'static, str>, Value)>;
+/// The running size of a list or map.
+struct Container {
+    size: usize,
+    /// The depth of the elements.
+    child: usize,
+    index: usize,
+    top: Option<fn(&str) -> bool>,
+}
 
-impl ser::Serializer for ValueSerializer {
-    type Ok = Value;
-    type Error = ItemError;
-    type SerializeSeq = SeqBuilder;
-    type SerializeTuple = SeqBuilder;
-    type SerializeTupleStruct = SeqBuilder;
-    type SerializeTupleVariant = VariantSeqBuilder;
-    type SerializeMap = MapBuilder;
-    type SerializeStruct = StructBuilder;
-    type SerializeStructVariant = VariantStructBuilder;
+impl Container {
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Problem> {
+        let size = value
+            .serialize(Sizer {
+                depth: self.child,
+                top: None,
+            })
+            .map_err(|p| p.within(|| Segment::Index(self.index)))?;
+        self.size += 1 + size;
+        self.index += 1;
+        Ok(())
+    }
 
-    fn serialize_bool(self, v: bool) -> Result<Value, ItemError> {
-        Ok(Value::Bool(v))
+    fn entry<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), Problem> {
+        if let Some(name_ok) = self.top {
+            if !name_ok(name) {
+                return Err(Problem::AttributeName {
+                    name: name.to_owned(),
+                });
+            }
+        }
+        let size = value
+            .serialize(Sizer {
+                depth: self.child,
+                top: None,
+            })
+            .map_err(|p| p.within(|| Segment::Name(name.to_owned())))?;
+        self.size += usize::from(self.top.is_none()) + name.len() + size;
+        Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<Value, ItemError> {
-        Ok(Value::Number(Number::I64(v.into())))
+}
+
+/// A variant's payload inside its `{variant: …}` map.
+struct Variant {
+    outer: Container,
+    variant: &'static str,
+    inner: Container,
+}
+
+impl Variant {
+    fn new(sizer: Sizer, variant: &'static str) -> Result<Self, Problem> {
+        let outer = sizer.variant(variant)?;
+        let inner = Sizer {
+            depth: outer.child,
+            top: None,
+        }
+        .container()
+        .map_err(|p| p.within(|| Segment::Name(variant.to_owned())))?;
+        Ok(Variant {
+            outer,
+            variant,
+            inner,
+        })
     }
-    fn serialize_i16(self, v: i16) -> Result<Value, ItemError> {
-        Ok(Value::Number(Number::I64(v.into())))
+
+    fn in_variant<T>(&self, r: Result<T, Problem>) -> Result<T, Problem> {
+        r.map_err(|p| p.within(|| Segment::Name(self.variant.to_owned())))
     }
-    fn serialize_i32(self, v: i32) -> Result<Value, ItemError> {
-        Ok(Value::Number(Number::I64(v.into())))
+
+    fn end(self) -> usize {
+        self.outer.size + self.inner.size
     }
-    fn serialize_i64(self, v: i64) -> Result<Value, ItemError> {
-        Ok(Value::Number(Number::I64(v)))
+}
+
+impl ser::Serializer for Sizer {
+    type Ok = usize;
+    type Error = Problem;
+    type SerializeSeq = Container;
+    type SerializeTuple = Container;
+    type SerializeTupleStruct = Container;
+    type SerializeTupleVariant = Variant;
+    type SerializeMap = MapContainer;
+    type SerializeStruct = Container;
+    type SerializeStructVariant = Variant;
+
+    fn serialize_bool(self, _: bool) -> Result<usize, Problem> {
+        self.scalar(1)
     }
-    fn serialize_i128(self, v: i128) -> Result<Value, ItemError> {
-        Ok(Value::Number(Number::I128(v)))
+    fn serialize_i8(self, v: i8) -> Result<usize, Problem> {
+        self.number(NumberText::Int(v.into()))
     }
-    fn serialize_u8(self, v: u8) -> Result<Value, ItemError> {
-        Ok(Value::Number(Number::U64(v.into())))
+    fn serialize_i16(self, v: i16) -> Result<usize, Problem> {
+        self.number(NumberText::Int(v.into()))
     }
-    fn serialize_u16(self, v: u16) -> Result<Value, ItemError> {
-        Ok(Value::Number(Number::U64(v.into())))
+    fn serialize_i32(self, v: i32) -> Result<usize, Problem> {
+        self.number(NumberText::Int(v.into()))
     }
-    fn serialize_u32(self, v: u32) -> Result<Value, ItemError> {
-        Ok(Value::Number(Number::U64(v.into())))
+    fn serialize_i64(self, v: i64) -> Result<usize, Problem> {
+        self.number(NumberText::Int(v.into()))
     }
-    fn serialize_u64(self, v: u64) -> Result<Value, ItemError> {
-        Ok(Value::Number(Number::U64(v)))
+    fn serialize_i128(self, v: i128) -> Result<usize, Problem> {
+        self.number(NumberText::Int(v))
     }
-    fn serialize_u128(self, v: u128) -> Result<Value, ItemError> {
-        Ok(Value::Number(Number::U128(v)))
+    fn serialize_u8(self, v: u8) -> Result<usize, Problem> {
+        self.number(NumberText::Uint(v.into()))
     }
-    fn serialize_f32(self, v: f32) -> Result<Value, ItemError> {
-        Ok(Value::Number(Number::F32(v)))
+    fn serialize_u16(self, v: u16) -> Result<usize, Problem> {
+        self.number(NumberText::Uint(v.into()))
     }
-    fn serialize_f64(self, v: f64) -> Result<Value, ItemError> {
-        Ok(Value::Number(Number::F64(v)))
+    fn serialize_u32(self, v: u32) -> Result<usize, Problem> {
+        self.number(NumberText::Uint(v.into()))
     }
-    fn serialize_char(self, v: char) -> Result<Value, ItemError> {
-        Ok(Value::String(v.to_string()))
+    fn serialize_u64(self, v: u64) -> Result<usize, Problem> {
+        self.number(NumberText::Uint(v.into()))
     }
-    fn serialize_str(self, v: &str) -> Result<Value, ItemError> {
-        Ok(Value::String(v.to_owned()))
+    fn serialize_u128(self, v: u128) -> Result<usize, Problem> {
+        self.number(NumberText::Uint(v))
     }
-    fn serialize_bytes(self, v: &[u8]) -> Result<Value, ItemError> {
-        Ok(Value::Binary(v.to_vec()))
+    fn serialize_f32(self, v: f32) -> Result<usize, Problem> {
+        self.number(NumberText::F32(v))
     }
-    fn serialize_none(self) -> Result<Value, ItemError> {
-        Ok(Value::Null)
+    fn serialize_f64(self, v: f64) -> Result<usize, Problem> {
+        self.number(NumberText::F64(v))
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Value, ItemError> {
+    fn serialize_char(self, v: char) -> Result<usize, Problem> {
+        self.scalar(v.len_utf8())
+    }
+    fn serialize_str(self, v: &str) -> Result<usize, Problem> {
+        self.scalar(v.len())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<usize, Problem> {
+        self.scalar(v.len())
+    }
+    fn serialize_none(self) -> Result<usize, Problem> {
+        self.scalar(1)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<usize, Problem> {
         value.serialize(self)
     }
-    fn serialize_unit(self) -> Result<Value, ItemError> {
-        Ok(Value::Null)
+    fn serialize_unit(self) -> Result<usize, Problem> {
+        self.scalar(1)
     }
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<Value, ItemError> {
-        Ok(Value::Null)
+    fn serialize_unit_struct(self, _: &'static str) -> Result<usize, Problem> {
+        self.scalar(1)
     }
     fn serialize_unit_variant(
         self,
-        _name: &'static str,
-        _index: u32,
+        _: &'static str,
+        _: u32,
         variant: &'static str,
-    ) -> Result<Value, ItemError> {
-        Ok(Value::String(variant.to_owned()))
+    ) -> Result<usize, Problem> {
+        self.scalar(variant.len())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        _: &'static str,
         value: &T,
-    ) -> Result<Value, ItemError> {
+    ) -> Result<usize, Problem> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
-        _index: u32,
+        _: &'static str,
+        _: u32,
         variant: &'static str,
         value: &T,
-    ) -> Result<Value, ItemError> {
-        Ok(Value::Map(vec![(
-            Cow::Borrowed(variant),
-            value.serialize(self)?,
-        )]))
+    ) -> Result<usize, Problem> {
+        let outer = self.variant(variant)?;
+        let size = value
+            .serialize(Sizer {
+                depth: outer.child,
+                top: None,
+            })
+            .map_err(|p| p.within(|| Segment::Name(variant.to_owned())))?;
+        Ok(outer.size + size)
     }
-    fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder, ItemError> {
-        Ok(SeqBuilder(Vec::with_capacity(len.unwrap_or(0))))
+    fn serialize_seq(self, _: Option<usize>) -> Result<Container, Problem> {
+        if self.top.is_some() {
+            return Err(not_an_item("a sequence"));
+        }
+        self.container()
     }
-    fn serialize_tuple(self, len: usize) -> Result<SeqBuilder, ItemError> {
-        Ok(SeqBuilder(Vec::with_capacity(len)))
+    fn serialize_tuple(self, len: usize) -> Result<Container, Problem> {
+        self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        len: usize,
-    ) -> Result<SeqBuilder, ItemError> {
-        Ok(SeqBuilder(Vec::with_capacity(len)))
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Container, Problem> {
+        self.serialize_seq(Some(len))
     }
     fn serialize_tuple_variant(
         self,
-        _name: &'static str,
-        _index: u32,
+        _: &'static str,
+        _: u32,
         variant: &'static str,
-        len: usize,
-    ) -> Result<VariantSeqBuilder, ItemError> {
-        Ok(VariantSeqBuilder {
-            variant,
-            items: Vec::with_capacity(len),
-        })
+        _: usize,
+    ) -> Result<Variant, Problem> {
+        Variant::new(self, variant)
     }
-    fn serialize_map(self, len: Option<usize>) -> Result<MapBuilder, ItemError> {
-        Ok(MapBuilder {
-            entries: Vec::with_capacity(len.unwrap_or(0)),
+    fn serialize_map(self, _: Option<usize>) -> Result<MapContainer, Problem> {
+        Ok(MapContainer {
+            container: self.container()?,
             key: None,
         })
     }
-    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<StructBuilder, ItemError> {
-        Ok(StructBuilder(Vec::with_capacity(len)))
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Container, Problem> {
+        self.container()
     }
     fn serialize_struct_variant(
         self,
-        _name: &'static str,
-        _index: u32,
+        _: &'static str,
+        _: u32,
         variant: &'static str,
-        len: usize,
-    ) -> Result<VariantStructBuilder, ItemError> {
-        Ok(VariantStructBuilder {
-            variant,
-            fields: Vec::with_capacity(len),
-        })
+        _: usize,
+    ) -> Result<Variant, Problem> {
+        Variant::new(self, variant)
     }
 }
 
-struct SeqBuilder(Vec<Value>);
-
-impl ser::SerializeSeq for SeqBuilder {
-    type Ok = Value;
-    type Error = ItemError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ItemError> {
-        self.0.push(value.serialize(ValueSerializer)?);
-        Ok(())
+impl ser::SerializeSeq for Container {
+    type Ok = usize;
+    type Error = Problem;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Problem> {
+        self.element(value)
     }
-    fn end(self) -> Result<Value, ItemError> {
-        Ok(Value::List(self.0))
+    fn end(self) -> Result<usize, Problem> {
+        Ok(self.size)
     }
 }
 
-impl ser::SerializeTuple for SeqBuilder {
-    type Ok = Value;
-    type Error = ItemError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ItemError> {
-        ser::SerializeSeq::serialize_element(self, value)
+impl ser::SerializeTuple for Container {
+    type Ok = usize;
+    type Error = Problem;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Problem> {
+        self.element(value)
     }
-    fn end(self) -> Result<Value, ItemError> {
-        ser::SerializeSeq::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for SeqBuilder {
-    type Ok = Value;
-    type Error = ItemError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ItemError> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<Value, ItemError> {
-        ser::SerializeSeq::end(self)
+    fn end(self) -> Result<usize, Problem> {
+        Ok(self.size)
     }
 }
 
-struct VariantSeqBuilder {
-    variant: &'static str,
-    items: Vec<Value>,
-}
-
-impl ser::SerializeTupleVariant for VariantSeqBuilder {
-    type Ok = Value;
-    type Error = ItemError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ItemError> {
-        self.items.push(value.serialize(ValueSerializer)?);
-        Ok(())
+impl ser::SerializeTupleStruct for Container {
+    type Ok = usize;
+    type Error = Problem;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Problem> {
+        self.element(value)
     }
-    fn end(self) -> Result<Value, ItemError> {
-        Ok(Value::Map(vec![(
-            Cow::Borrowed(self.variant),
-            Value::List(self.items),
-        )]))
+    fn end(self) -> Result<usize, Problem> {
+        Ok(self.size)
     }
 }
 
-struct MapBuilder {
-    entries: Entries,
+impl ser::SerializeStruct for Container {
+    type Ok = usize;
+    type Error = Problem;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Problem> {
+        self.entry(key, value)
+    }
+    fn end(self) -> Result<usize, Problem> {
+        Ok(self.size)
+    }
+}
+
+impl ser::SerializeTupleVariant for Variant {
+    type Ok = usize;
+    type Error = Problem;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Problem> {
+        let r = self.inner.element(value);
+        self.in_variant(r)
+    }
+    fn end(self) -> Result<usize, Problem> {
+        Ok(Variant::end(self))
+    }
+}
+
+impl ser::SerializeStructVariant for Variant {
+    type Ok = usize;
+    type Error = Problem;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Problem> {
+        let r = self.inner.entry(key, value);
+        self.in_variant(r)
+    }
+    fn end(self) -> Result<usize, Problem> {
+        Ok(Variant::end(self))
+    }
+}
+
+/// A map, whose keys arrive before their values.
+struct MapContainer {
+    container: Container,
     key: Option<String>,
 }
 
-impl ser::SerializeMap for MapBuilder {
-    type Ok = Value;
-    type Error = ItemError;
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), ItemError> {
-        self.key = Some(key.serialize(MapKeySerializer)?);
+impl ser::SerializeMap for MapContainer {
+    type Ok = usize;
+    type Error = Problem;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Problem> {
+        self.key = Some(key.serialize(KeyText)?);
         Ok(())
     }
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ItemError> {
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Problem> {
         let key = self
             .key
             .take()
-            .ok_or_else(|| ItemError::new("serialize_value called before serialize_key"))?;
-        self.entries
-            .push((Cow::Owned(key), value.serialize(ValueSerializer)?));
+            .ok_or_else(|| ser::Error::custom("serialize_value called before serialize_key"))?;
+        self.container.entry(&key, value)
+    }
+    fn end(self) -> Result<usize, Problem> {
+        Ok(self.container.size)
+    }
+}
+
+/// A number, printed only to count its digits or report it.
+#[derive(Clone, Copy)]
+enum NumberText {
+    Int(i128),
+    Uint(u128),
+    F32(f32),
+    F64(f64),
+}
+
+impl fmt::Display for NumberText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NumberText::Int(n) => write!(f, "{n}"),
+            NumberText::Uint(n) => write!(f, "{n}"),
+            NumberText::F32(n) => write!(f, "{n}"),
+            NumberText::F64(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl NumberText {
+    /// DynamoDB's size of the number: 1 byte per two significant digits,
+    /// plus 1, plus 1 when negative; or why it cannot be stored.
+    fn size(self) -> Result<usize, NumberProblem> {
+        let (negative, digits) = match self {
+            NumberText::Int(n) => (n < 0, integer_digits(n.unsigned_abs())),
+            NumberText::Uint(n) => (false, integer_digits(n)),
+            NumberText::F32(n) if !n.is_finite() => return Err(NumberProblem::NotFinite),
+            NumberText::F64(n) if !n.is_finite() => return Err(NumberProblem::NotFinite),
+            NumberText::F32(n) => float_digits(format_args!("{n:e}"))?,
+            NumberText::F64(n) => float_digits(format_args!("{n:e}"))?,
+        };
+        if digits > MAX_NUMBER_DIGITS {
+            return Err(NumberProblem::TooPrecise { digits });
+        }
+        Ok(digits.max(1).div_ceil(2) + 1 + usize::from(negative))
+    }
+}
+
+/// Significant digits of an integer: trailing zeros do not count.
+fn integer_digits(mut n: u128) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    while n % 10 == 0 {
+        n /= 10;
+    }
+    let mut digits = 0;
+    while n > 0 {
+        n /= 10;
+        digits += 1;
+    }
+    digits
+}
+
+/// Sign and significant digits of a float's shortest round-trip text
+/// (`{:e}`, what serializers send), checking DynamoDB's range.
+fn float_digits(text: fmt::Arguments<'_>) -> Result<(bool, usize), NumberProblem> {
+    let mut buf = StackText::default();
+    let _ = buf.write_fmt(text);
+    let text = buf.as_str();
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
+    let negative = mantissa.starts_with('-');
+    let digits: usize = mantissa.bytes().filter(u8::is_ascii_digit).count();
+    let significant = if mantissa.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+        digits
+    } else {
+        0
+    };
+    if significant == 0 {
+        return Ok((false, 0));
+    }
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    if !(-130..=125).contains(&exponent) {
+        return Err(NumberProblem::OutOfRange);
+    }
+    Ok((negative, significant))
+}
+
+/// A small text buffer on the stack for formatting a float.
+struct StackText {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Default for StackText {
+    fn default() -> Self {
+        StackText {
+            bytes: [0; 64],
+            len: 0,
+        }
+    }
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        if end > self.bytes.len() {
+            return Err(fmt::Error);
+        }
+        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
         Ok(())
     }
-    fn end(self) -> Result<Value, ItemError> {
-        Ok(Value::Map(self.entries))
-    }
 }
 
-struct StructBuilder(Entries);
+/// Map keys: strings, and what JSON also writes as strings (integers,
+/// chars, unit variants). Anything else cannot be a DynamoDB map key.
+struct KeyText;
 
-impl ser::SerializeStruct for StructBuilder {
-    type Ok = Value;
-    type Error = ItemError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), ItemError> {
-        self.0
-            .push((Cow::Borrowed(key), value.serialize(ValueSerializer)?));
-        Ok(())
-    }
-    fn end(self) -> Result<Value, ItemError> {
-        Ok(Value::Map(self.0))
-    }
+fn key_must_be_a_string() -> Problem {
+    Problem::NotAnItem(ItemError::new(
+        "a map key must be a string, a number, a char or a unit enum variant",
+    ))
 }
 
-struct VariantStructBuilder {
-    variant: &'static str,
-    fields: Entries,
-}
-
-impl ser::SerializeStructVariant for VariantStructBuilder {
-    type Ok = Value;
-    type Error = ItemError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), ItemError> {
-        self.fields
-            .push((Cow::Borrowed(key), value.serialize(ValueSerializer)?));
-        Ok(())
-    }
-    fn end(self) -> Result<Value, ItemError> {
-        Ok(Value::Map(vec![(
-            Cow::Borrowed(self.variant),
-            Value::Map(self.fields),
-        )]))
-    }
-}
-
-/// Map keys: strings, and what JSON also writes as strings (numbers, chars,
-/// unit variants).
-struct MapKeySerializer;
-
-fn key_must_be_a_string() -> ItemError {
-    ItemError::new("a map key must be a string, a number, a char or a unit enum variant")
-}
-
-impl ser::Serializer for MapKeySerializer {
+impl ser::Serializer for KeyText {
     type Ok = String;
-    type Error = ItemError;
-    type SerializeSeq = Impossible<String, ItemError>;
-    type SerializeTuple = Impossible<String, ItemError>;
-    type SerializeTupleStruct = Impossible<String, ItemError>;
-    type SerializeTupleVariant = Impossible<String, ItemError>;
-    type SerializeMap = Impossible<String, ItemError>;
-    type SerializeStruct = Impossible<String, ItemError>;
-    type SerializeStructVariant = Impossible<String, ItemError>;
+    type Error = Problem;
+    type SerializeSeq = Impossible<String, Problem>;
+    type SerializeTuple = Impossible<String, Problem>;
+    type SerializeTupleStruct = Impossible<String, Problem>;
+    type SerializeTupleVariant = Impossible<String, Problem>;
+    type SerializeMap = Impossible<String, Problem>;
+    type SerializeStruct = Impossible<String, Problem>;
+    type SerializeStructVariant = Impossible<String, Problem>;
 
-    fn serialize_bool(self, _: bool) -> Result<String, ItemError> {
+    fn serialize_bool(self, _: bool) -> Result<String, Problem> {
         Err(key_must_be_a_string())
     }
-    fn serialize_i8(self, v: i8) -> Result<String, ItemError> {
+    fn serialize_i8(self, v: i8) -> Result<String, Problem> {
         Ok(v.to_string())
     }
-    fn serialize_i16(self, v: i16) -> Result<String, ItemError> {
+    fn serialize_i16(self, v: i16) -> Result<String, Problem> {
         Ok(v.to_string())
     }
-    fn serialize_i32(self, v: i32) -> Result<String, ItemError> {
+    fn serialize_i32(self, v: i32) -> Result<String, Problem> {
         Ok(v.to_string())
     }
-    fn serialize_i64(self, v: i64) -> Result<String, ItemError> {
+    fn serialize_i64(self, v: i64) -> Result<String, Problem> {
         Ok(v.to_string())
     }
-    fn serialize_i128(self, v: i128) -> Result<String, ItemError> {
+    fn serialize_i128(self, v: i128) -> Result<String, Problem> {
         Ok(v.to_string())
     }
-    fn serialize_u8(self, v: u8) -> Result<String, ItemError> {
+    fn serialize_u8(self, v: u8) -> Result<String, Problem> {
         Ok(v.to_string())
     }
-    fn serialize_u16(self, v: u16) -> Result<String, ItemError> {
+    fn serialize_u16(self, v: u16) -> Result<String, Problem> {
         Ok(v.to_string())
     }
-    fn serialize_u32(self, v: u32) -> Result<String, ItemError> {
+    fn serialize_u32(self, v: u32) -> Result<String, Problem> {
         Ok(v.to_string())
     }
-    fn serialize_u64(self, v: u64) -> Result<String, ItemError> {
+    fn serialize_u64(self, v: u64) -> Result<String, Problem> {
         Ok(v.to_string())
     }
-    fn serialize_u128(self, v: u128) -> Result<String, ItemError> {
+    fn serialize_u128(self, v: u128) -> Result<String, Problem> {
         Ok(v.to_string())
     }
-    fn serialize_f32(self, _: f32) -> Result<String, ItemError> {
+    fn serialize_f32(self, _: f32) -> Result<String, Problem> {
         Err(key_must_be_a_string())
     }
-    fn serialize_f64(self, _: f64) -> Result<String, ItemError> {
+    fn serialize_f64(self, _: f64) -> Result<String, Problem> {
         Err(key_must_be_a_string())
     }
-    fn serialize_char(self, v: char) -> Result<String, ItemError> {
+    fn serialize_char(self, v: char) -> Result<String, Problem> {
         Ok(v.to_string())
     }
-    fn serialize_str(self, v: &str) -> Result<String, ItemError> {
+    fn serialize_str(self, v: &str) -> Result<String, Problem> {
         Ok(v.to_owned())
     }
-    fn serialize_bytes(self, _: &[u8]) -> Result<String, ItemError> {
+    fn serialize_bytes(self, _: &[u8]) -> Result<String, Problem> {
         Err(key_must_be_a_string())
     }
-    fn serialize_none(self) -> Result<String, ItemError> {
+    fn serialize_none(self) -> Result<String, Problem> {
         Err(key_must_be_a_string())
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, ItemError> {
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, Problem> {
         Err(key_must_be_a_string())
     }
-    fn serialize_unit(self) -> Result<String, ItemError> {
+    fn serialize_unit(self) -> Result<String, Problem> {
         Err(key_must_be_a_string())
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<String, ItemError> {
+    fn serialize_unit_struct(self, _: &'static str) -> Result<String, Problem> {
         Err(key_must_be_a_string())
     }
     fn serialize_unit_variant(
         self,
-        _name: &'static str,
-        _index: u32,
+        _: &'static str,
+        _: u32,
         variant: &'static str,
-    ) -> Result<String, ItemError> {
+    ) -> Result<String, Problem> {
         Ok(variant.to_owned())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        _: &'static str,
         value: &T,
-    ) -> Result<String, ItemError> {
+    ) -> Result<String, Problem> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -582,20 +714,20 @@ impl ser::Serializer for MapKeySerializer {
         _: u32,
         _: &'static str,
         _: &T,
-    ) -> Result<String, ItemError> {
+    ) -> Result<String, Problem> {
         Err(key_must_be_a_string())
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, ItemError> {
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Problem> {
         Err(key_must_be_a_string())
     }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, ItemError> {
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Problem> {
         Err(key_must_be_a_string())
     }
     fn serialize_tuple_struct(
         self,
         _: &'static str,
         _: usize,
-    ) -> Result<Self::SerializeTupleStruct, ItemError> {
+    ) -> Result<Self::SerializeTupleStruct, Problem> {
         Err(key_must_be_a_string())
     }
     fn serialize_tuple_variant(
@@ -604,17 +736,13 @@ impl ser::Serializer for MapKeySerializer {
         _: u32,
         _: &'static str,
         _: usize,
-    ) -> Result<Self::SerializeTupleVariant, ItemError> {
+    ) -> Result<Self::SerializeTupleVariant, Problem> {
         Err(key_must_be_a_string())
     }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, ItemError> {
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Problem> {
         Err(key_must_be_a_string())
     }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, ItemError> {
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Problem> {
         Err(key_must_be_a_string())
     }
     fn serialize_struct_variant(
@@ -623,7 +751,7 @@ impl ser::Serializer for MapKeySerializer {
         _: u32,
         _: &'static str,
         _: usize,
-    ) -> Result<Self::SerializeStructVariant, ItemError> {
+    ) -> Result<Self::SerializeStructVariant, Problem> {
         Err(key_must_be_a_string())
     }
 }
@@ -633,75 +761,122 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
-    #[derive(serde::Serialize)]
-    struct Sample {
-        name: String,
-        big: u128,
-        neg: i128,
-        ratio: f32,
-        tags: Vec<String>,
-        counts: BTreeMap<u32, bool>,
-        nothing: Option<u8>,
-        kind: Kind,
-        shape: Shape,
+    fn any(_: &str) -> bool {
+        true
     }
 
-    #[derive(serde::Serialize)]
-    enum Kind {
-        Plain,
+    fn size_of<T: Serialize>(v: &T) -> Result<usize, Problem> {
+        #[derive(serde::Serialize)]
+        struct One<'a, T> {
+            v: &'a T,
+        }
+        measure(&One { v }, any).map(|s| s - 1)
     }
 
-    #[derive(serde::Serialize)]
-    enum Shape {
-        Rect { w: u8, h: u8 },
+    #[test]
+    fn scalars() {
+        assert_eq!(size_of(&"héllo"), Ok(6));
+        assert_eq!(size_of(&'é'), Ok(2));
+        assert_eq!(size_of(&true), Ok(1));
+        assert_eq!(size_of(&None::<u8>), Ok(1));
+        assert_eq!(size_of(&()), Ok(1));
     }
 
-    fn sample() -> Sample {
-        Sample {
-            name: "a#b".into(),
-            big: u128::MAX,
-            neg: i128::MIN,
-            ratio: 0.1,
-            tags: vec!["x".into()],
-            counts: [(7, true)].into(),
-            nothing: None,
-            kind: Kind::Plain,
-            shape: Shape::Rect { w: 1, h: 2 },
+    #[test]
+    fn numbers_follow_the_documented_rule() {
+        assert_eq!(size_of(&0u8), Ok(2));
+        assert_eq!(size_of(&7u8), Ok(2));
+        assert_eq!(size_of(&12u8), Ok(2));
+        assert_eq!(size_of(&123u16), Ok(3));
+        assert_eq!(size_of(&1_000_000u32), Ok(2));
+        assert_eq!(size_of(&-123i32), Ok(4));
+        assert_eq!(size_of(&0.5f64), Ok(2));
+        assert_eq!(size_of(&-0.0f64), Ok(2));
+        assert_eq!(size_of(&0.1f32), Ok(2));
+    }
+
+    #[test]
+    fn numbers_dynamodb_cannot_hold_are_named() {
+        let problem = |r: Result<usize, Problem>| match r {
+            Err(Problem::Number { problem, .. }) => problem,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(problem(size_of(&f64::NAN)), NumberProblem::NotFinite);
+        assert_eq!(
+            problem(size_of(&f32::NEG_INFINITY)),
+            NumberProblem::NotFinite
+        );
+        assert_eq!(problem(size_of(&1e126)), NumberProblem::OutOfRange);
+        assert_eq!(problem(size_of(&-1e126)), NumberProblem::OutOfRange);
+        assert_eq!(problem(size_of(&1e-131)), NumberProblem::OutOfRange);
+        assert_eq!(
+            problem(size_of(&u128::MAX)),
+            NumberProblem::TooPrecise { digits: 39 }
+        );
+        assert_eq!(
+            problem(size_of(&(i128::MIN + 1))),
+            NumberProblem::TooPrecise { digits: 39 }
+        );
+        for ok in [9.999_999_999_999_99e125, 1e-130, f64::MIN_POSITIVE * 1e178] {
+            assert!(size_of(&ok).is_ok(), "{ok}");
+        }
+        assert!(size_of(&10u128.pow(38)).is_ok());
+        assert!(size_of(&(10u128.pow(38) - 1)).is_ok());
+    }
+
+    #[test]
+    fn containers_count_their_overhead() {
+        // [1, "ab"]: 3 + (1 + 2) + (1 + 2)
+        assert_eq!(size_of(&(1u8, "ab")), Ok(9));
+        // {"k": true}: 3 + (1 + 1 + 1)
+        assert_eq!(size_of(&BTreeMap::from([("k", true)])), Ok(6));
+        #[derive(serde::Serialize)]
+        enum E {
+            N(u8),
+            T(u8, u8),
+            S { a: u8 },
+        }
+        // {"N": 1}: 3 + 1 + 1 + 2
+        assert_eq!(size_of(&E::N(1)), Ok(7));
+        // {"T": [1, 1]}: 3 + 1 + 1 + (3 + 3 + 3)
+        assert_eq!(size_of(&E::T(1, 1)), Ok(14));
+        // {"S": {"a": 1}}: 3 + 1 + 1 + (3 + 1 + 1 + 2)
+        assert_eq!(size_of(&E::S { a: 1 }), Ok(12));
+    }
+
+    #[test]
+    fn paths_name_where_the_problem_is() {
+        #[derive(serde::Serialize)]
+        struct Inner {
+            ratio: f64,
+        }
+        #[derive(serde::Serialize)]
+        struct Outer {
+            list: Vec<Inner>,
+        }
+        let item = Outer {
+            list: vec![Inner { ratio: 1.0 }, Inner { ratio: f64::NAN }],
+        };
+        match measure(&item, any) {
+            Err(Problem::Number { path, value, .. }) => {
+                assert_eq!(render(&path), "list[1].ratio");
+                assert_eq!(value, "NaN");
+            }
+            other => panic!("{other:?}"),
         }
     }
 
     #[test]
-    fn json_of_an_item_is_what_serde_json_writes() {
-        let s = sample();
-        assert_eq!(
-            to_item(&s).unwrap().to_json(),
-            serde_json::to_string(&s).unwrap()
-        );
-    }
-
-    #[test]
-    fn wide_integers_keep_their_value() {
-        let item = to_item(&sample()).unwrap();
-        assert_eq!(
-            item.get("big"),
-            Some(&Value::Number(Number::U128(u128::MAX)))
-        );
-        assert_eq!(
-            item.get("neg"),
-            Some(&Value::Number(Number::I128(i128::MIN)))
-        );
-    }
-
-    #[test]
     fn only_maps_are_items() {
-        let err = to_item(&vec![1, 2]).unwrap_err();
+        let err = measure(&vec![1, 2], any).unwrap_err();
         assert_eq!(
-            err.to_string(),
-            "an item must serialize as a struct or map, not a sequence"
+            err,
+            Problem::NotAnItem(ItemError::new(
+                "an item must serialize as a struct or map, not a sequence"
+            ))
         );
         let mut m = BTreeMap::new();
         m.insert(vec![1u8], 1u8);
-        let err = to_value(&m).unwrap_err();
-        assert!(err.to_string().starts_with("a map key must be a string"));
+        assert!(matches!(size_of(&m), Err(Problem::NotAnItem(_))));
     }
 }

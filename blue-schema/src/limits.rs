@@ -17,7 +17,7 @@
 
 use std::fmt;
 
-use crate::item::{Item, Number, Value};
+use crate::item::{self, ItemError, Problem};
 use crate::key::{MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES};
 
 /// The largest item DynamoDB stores: 400 KB, attribute names included.
@@ -174,9 +174,9 @@ pub fn check_key(partition_key: &str, sort_key: &str) -> Result<(), LimitError> 
     Ok(())
 }
 
-/// Checks an item to be stored under `partition_key` and `sort_key` with a
-/// `created_at` of `created_at_len` bytes, and returns its size as DynamoDB
-/// computes it.
+/// Checks an entity to be stored under `partition_key` and `sort_key` with a
+/// `created_at` of `created_at_len` bytes, and returns the item's size as
+/// DynamoDB computes it. Nothing is allocated unless there is an error.
 ///
 /// The size follows DynamoDB's documentation: the UTF-8 length of each
 /// attribute name (`pk`, `sk` and `created_at` included) plus the size of its
@@ -187,201 +187,70 @@ pub fn check_key(partition_key: &str, sort_key: &str) -> Result<(), LimitError> 
 ///
 /// # Errors
 ///
-/// The first [`LimitError`] the item breaks. Keys are checked first, then
-/// attribute names, nesting and numbers, then the size.
-pub fn check_item(
+/// [`CheckError::Limit`] with the first limit the key or item breaks (keys
+/// first, then attribute names, nesting and numbers in serialization order,
+/// then the size); [`CheckError::NotAnItem`] when the value does not
+/// serialize as a struct or map with string keys.
+pub fn check_item<T: serde::Serialize + ?Sized>(
     partition_key: &str,
     sort_key: &str,
     created_at_len: usize,
-    item: &Item,
-) -> Result<usize, LimitError> {
+    item: &T,
+) -> Result<usize, CheckError> {
     check_key(partition_key, sort_key)?;
-    let mut size = 2 + partition_key.len() + 2 + sort_key.len() + CREATED_AT.len() + created_at_len;
-    let mut path = Vec::new();
-    for (name, value) in item.attributes() {
-        if name.is_empty() || KEY_ATTRIBUTES.contains(&name.as_ref()) || name == CREATED_AT {
-            return Err(LimitError::InvalidAttributeName {
-                name: name.to_string(),
-            });
+    let bookkeeping =
+        2 + partition_key.len() + 2 + sort_key.len() + CREATED_AT.len() + created_at_len;
+    let attributes = item::measure(item, is_attribute_name).map_err(|p| match p {
+        Problem::NotAnItem(e) => CheckError::NotAnItem(e),
+        Problem::TooDeep { path } => LimitError::NestingTooDeep {
+            path: item::render(&path),
         }
-        path.push(Segment::Name(name));
-        size += name.len() + value_size(value, 0, &mut path)?;
-        path.pop();
-    }
+        .into(),
+        Problem::Number {
+            path,
+            value,
+            problem,
+        } => LimitError::InvalidNumber {
+            path: item::render(&path),
+            value,
+            problem,
+        }
+        .into(),
+        Problem::AttributeName { name } => LimitError::InvalidAttributeName { name }.into(),
+    })?;
+    let size = bookkeeping + attributes;
     if size > MAX_ITEM_BYTES {
-        return Err(LimitError::ItemTooLarge { bytes: size });
+        return Err(LimitError::ItemTooLarge { bytes: size }.into());
     }
     Ok(size)
 }
 
-enum Segment<'a> {
-    Name(&'a str),
-    Index(usize),
+fn is_attribute_name(name: &str) -> bool {
+    !name.is_empty() && !KEY_ATTRIBUTES.contains(&name) && name != CREATED_AT
 }
 
-fn render(path: &[Segment<'_>]) -> String {
-    let mut out = String::new();
-    for s in path {
-        match s {
-            Segment::Name(n) if out.is_empty() => out.push_str(n),
-            Segment::Name(n) => {
-                out.push('.');
-                out.push_str(n);
-            }
-            Segment::Index(i) => {
-                out.push('[');
-                out.push_str(&i.to_string());
-                out.push(']');
-            }
-        }
-    }
-    out
+/// Why [`check_item`] refused an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckError {
+    /// It breaks one of DynamoDB's limits.
+    Limit(LimitError),
+    /// It is not an item at all.
+    NotAnItem(ItemError),
 }
 
-fn value_size<'a>(
-    value: &'a Value,
-    depth: usize,
-    path: &mut Vec<Segment<'a>>,
-) -> Result<usize, LimitError> {
-    Ok(match value {
-        Value::Null | Value::Bool(_) => 1,
-        Value::String(s) => s.len(),
-        Value::Binary(b) => b.len(),
-        Value::Number(n) => number_size(n).map_err(|problem| LimitError::InvalidNumber {
-            path: render(path),
-            value: n.to_string(),
-            problem,
-        })?,
-        Value::List(items) => {
-            if depth == MAX_NESTING_DEPTH {
-                return Err(LimitError::NestingTooDeep { path: render(path) });
-            }
-            let mut size = 3;
-            for (i, item) in items.iter().enumerate() {
-                path.push(Segment::Index(i));
-                size += 1 + value_size(item, depth + 1, path)?;
-                path.pop();
-            }
-            size
-        }
-        Value::Map(entries) => {
-            if depth == MAX_NESTING_DEPTH {
-                return Err(LimitError::NestingTooDeep { path: render(path) });
-            }
-            let mut size = 3;
-            for (name, item) in entries {
-                path.push(Segment::Name(name));
-                size += 1 + name.len() + value_size(item, depth + 1, path)?;
-                path.pop();
-            }
-            size
-        }
-    })
-}
-
-/// A number's size, or why DynamoDB cannot store it.
-fn number_size(n: &Number) -> Result<usize, NumberProblem> {
-    let text = match *n {
-        Number::F32(f) if !f.is_finite() => return Err(NumberProblem::NotFinite),
-        Number::F64(f) if !f.is_finite() => return Err(NumberProblem::NotFinite),
-        // `{:e}` prints the shortest text that reads back as the same value,
-        // which is the text every serializer sends.
-        Number::F32(f) => format!("{f:e}"),
-        Number::F64(f) => format!("{f:e}"),
-        Number::U64(v) => return Ok(integer_size(&v.to_string())),
-        Number::I64(v) => return Ok(integer_size(&v.to_string())),
-        Number::U128(v) => return integer_checked(&v.to_string()),
-        Number::I128(v) => return integer_checked(&v.to_string()),
-    };
-    let (mantissa, exponent) = text.split_once('e').expect("`{:e}` writes an exponent");
-    let negative = mantissa.starts_with('-');
-    let digits = significant_digits(mantissa);
-    if digits == 0 {
-        return Ok(2); // zero
-    }
-    let exponent: i32 = exponent.parse().expect("`{:e}` writes an integer exponent");
-    if !(-130..=125).contains(&exponent) {
-        return Err(NumberProblem::OutOfRange);
-    }
-    if digits > MAX_NUMBER_DIGITS {
-        return Err(NumberProblem::TooPrecise { digits });
-    }
-    Ok(digits.div_ceil(2) + 1 + usize::from(negative))
-}
-
-fn significant_digits(text: &str) -> usize {
-    let digits = text.bytes().filter(u8::is_ascii_digit);
-    let all: Vec<u8> = digits.collect();
-    let start = all.iter().position(|&d| d != b'0');
-    let end = all.iter().rposition(|&d| d != b'0');
-    match (start, end) {
-        (Some(s), Some(e)) => e - s + 1,
-        _ => 0,
+impl From<LimitError> for CheckError {
+    fn from(e: LimitError) -> Self {
+        CheckError::Limit(e)
     }
 }
 
-fn integer_size(text: &str) -> usize {
-    let negative = text.starts_with('-');
-    let digits = significant_digits(text);
-    if digits == 0 {
-        return 2;
-    }
-    digits.div_ceil(2) + 1 + usize::from(negative)
-}
-
-fn integer_checked(text: &str) -> Result<usize, NumberProblem> {
-    let digits = significant_digits(text);
-    if digits > MAX_NUMBER_DIGITS {
-        return Err(NumberProblem::TooPrecise { digits });
-    }
-    Ok(integer_size(text))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn number_sizes_follow_the_documented_rule() {
-        assert_eq!(number_size(&Number::U64(0)), Ok(2));
-        assert_eq!(number_size(&Number::U64(7)), Ok(2));
-        assert_eq!(number_size(&Number::U64(12)), Ok(2));
-        assert_eq!(number_size(&Number::U64(123)), Ok(3));
-        assert_eq!(number_size(&Number::U64(1_000_000)), Ok(2));
-        assert_eq!(number_size(&Number::I64(-123)), Ok(4));
-        assert_eq!(number_size(&Number::F64(0.5)), Ok(2));
-        assert_eq!(number_size(&Number::F64(-0.0)), Ok(2));
-    }
-
-    #[test]
-    fn numbers_dynamodb_cannot_hold_are_named() {
-        let bad = [
-            (Number::F64(f64::NAN), NumberProblem::NotFinite),
-            (Number::F32(f32::NEG_INFINITY), NumberProblem::NotFinite),
-            (Number::F64(1e126), NumberProblem::OutOfRange),
-            (Number::F64(-1e126), NumberProblem::OutOfRange),
-            (Number::F64(1e-131), NumberProblem::OutOfRange),
-            (
-                Number::U128(u128::MAX),
-                NumberProblem::TooPrecise { digits: 39 },
-            ),
-            (
-                Number::I128(i128::MIN + 1),
-                NumberProblem::TooPrecise { digits: 39 },
-            ),
-        ];
-        for (n, problem) in bad {
-            assert_eq!(number_size(&n), Err(problem), "{n}");
-        }
-        let good = [
-            Number::F64(9.999_999_999_999_99e125),
-            Number::F64(1e-130),
-            Number::F64(f64::MIN_POSITIVE * 1e178),
-            Number::U128(10u128.pow(38)),
-            Number::U128(10u128.pow(38) - 1),
-        ];
-        for n in good {
-            assert!(number_size(&n).is_ok(), "{n}");
+impl fmt::Display for CheckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CheckError::Limit(e) => e.fmt(f),
+            CheckError::NotAnItem(e) => e.fmt(f),
         }
     }
 }
+
+impl std::error::Error for CheckError {}

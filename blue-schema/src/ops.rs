@@ -1,12 +1,12 @@
 //! The backend-neutral operations: what a [`Store`](crate::Store) hands a
 //! [`Backend`](crate::backend::Backend), and what comes back.
 //!
-//! A backend never sees a Rust entity type. Writes arrive as a [`WriteItem`],
-//! which can only be built by checking DynamoDB's [limits](crate::limits), so
-//! a backend may trust every write it receives; reads come back as
-//! [`StoredItem`]s, which the store decodes.
+//! A backend never sees a Rust entity type. Writes arrive as a [`WriteItem`]
+//! in the backend's [`ItemFormat`], which only the store builds, after
+//! checking DynamoDB's [limits](crate::limits), so a backend may trust every
+//! write it receives; reads come back as [`ItemRef`]s or [`StoredItem`]s,
+//! which the store decodes.
 
-use crate::item::Item;
 use crate::limits::{self, LimitError};
 use crate::query::QuerySpec;
 
@@ -53,40 +53,37 @@ impl ItemKey {
     }
 }
 
-/// An item to write, checked against every limit.
-#[derive(Debug, Clone, PartialEq)]
+/// An item to write, checked against every limit, in the backend's
+/// [`ItemFormat`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteItem {
     key: ItemKey,
-    item: Item,
+    data: ItemData,
     size: usize,
     created_at: String,
 }
 
 impl WriteItem {
-    /// Checks `item` for storage under the key, stamped `created_at` (RFC 3339)
-    /// if it is new.
-    ///
-    /// # Errors
-    ///
-    /// The first [`LimitError`] the key or the item breaks.
-    pub fn new(
+    /// Only the store builds write items, after
+    /// [`limits::check_item`](crate::limits::check_item) passed.
+    pub(crate) fn new(
         table: &'static str,
         partition_key: String,
         sort_key: String,
-        item: Item,
+        data: ItemData,
+        size: usize,
         created_at: String,
-    ) -> Result<Self, LimitError> {
-        let size = limits::check_item(&partition_key, &sort_key, created_at.len(), &item)?;
-        Ok(WriteItem {
+    ) -> Self {
+        WriteItem {
             key: ItemKey {
                 table,
                 partition_key,
                 sort_key,
             },
-            item,
+            data,
             size,
             created_at,
-        })
+        }
     }
 
     /// The item's key.
@@ -94,9 +91,9 @@ impl WriteItem {
         &self.key
     }
 
-    /// The entity's attributes.
-    pub fn item(&self) -> &Item {
-        &self.item
+    /// The entity's attributes, in the format the backend asked for.
+    pub fn data(&self) -> &ItemData {
+        &self.data
     }
 
     /// The item's size as DynamoDB computes it, key and `created_at` included.
@@ -110,6 +107,14 @@ impl WriteItem {
     }
 }
 
+/// The form in which a backend takes an entity's attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ItemFormat {
+    /// A JSON object: `serde_json::to_string(&entity)`.
+    Json,
+}
+
 /// Read one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Get {
@@ -118,7 +123,7 @@ pub struct Get {
 }
 
 /// Write one item.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Put {
     /// The item.
     pub item: WriteItem,
@@ -128,7 +133,7 @@ pub struct Put {
 }
 
 /// Write many items of one table. Keys are distinct; the store checks.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PutBatch {
     /// The table.
     pub table: &'static str,
@@ -153,6 +158,9 @@ pub struct QueryPage {
     /// The sort key to continue after (before, for a descending query),
     /// decoded from the query's cursor.
     pub resume_after: Option<String>,
+    /// Whether the items handed to the sink need their `created_at`; typed
+    /// reads do not, and skipping it saves a column per row.
+    pub with_created_at: bool,
 }
 
 /// One item as a backend read it.
@@ -170,7 +178,7 @@ pub struct StoredItem {
     pub data: ItemData,
 }
 
-/// The attributes of a stored item, in the form the backend holds them.
+/// The attributes of an item, in the form the backend holds them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ItemData {
@@ -189,12 +197,61 @@ impl StoredItem {
     }
 }
 
-/// One page of stored items.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ItemPage {
-    /// The items, in the query's order.
-    pub items: Vec<StoredItem>,
-    /// The sort key of the last item read when more may follow; the store
-    /// turns it into the page's cursor.
-    pub last_evaluated: Option<String>,
+/// One item as a backend hands it to a query's sink, borrowed from the
+/// backend's response so that decoding copies nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemRef<'a> {
+    /// The table it was read from.
+    pub table: &'static str,
+    /// The partition key.
+    pub partition_key: &'a str,
+    /// The sort key.
+    pub sort_key: &'a str,
+    /// When the item was first written (RFC 3339, UTC); `None` when the
+    /// operation did not ask for it ([`QueryPage::with_created_at`]).
+    pub created_at: Option<&'a str>,
+    /// The entity's attributes.
+    pub data: ItemDataRef<'a>,
 }
+
+/// The attributes of an [`ItemRef`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ItemDataRef<'a> {
+    /// A JSON object.
+    Json(&'a str),
+}
+
+impl ItemRef<'_> {
+    /// An owned copy.
+    pub fn to_stored(&self) -> StoredItem {
+        StoredItem {
+            table: self.table,
+            partition_key: self.partition_key.to_owned(),
+            sort_key: self.sort_key.to_owned(),
+            created_at: self.created_at.unwrap_or_default().to_owned(),
+            data: match self.data {
+                ItemDataRef::Json(text) => ItemData::Json(text.to_owned()),
+            },
+        }
+    }
+}
+
+impl StoredItem {
+    /// A borrowed view.
+    pub fn as_ref(&self) -> ItemRef<'_> {
+        ItemRef {
+            table: self.table,
+            partition_key: &self.partition_key,
+            sort_key: &self.sort_key,
+            created_at: Some(&self.created_at),
+            data: match &self.data {
+                ItemData::Json(text) => ItemDataRef::Json(text),
+            },
+        }
+    }
+}
+
+/// Where a query page's items go, one at a time and in order; an error
+/// stops the page.
+pub type ItemSink<'a> = dyn FnMut(ItemRef<'_>) -> Result<(), crate::Error> + Send + 'a;

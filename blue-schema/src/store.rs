@@ -6,9 +6,13 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::backend::Backend;
-use crate::item::to_item;
+use crate::item::ItemError;
 use crate::key::Key;
-use crate::ops::{Delete, Get, ItemData, ItemKey, Put, PutBatch, QueryPage, StoredItem, WriteItem};
+use crate::limits::{self, CheckError};
+use crate::ops::{
+    Delete, Get, ItemData, ItemDataRef, ItemFormat, ItemKey, ItemRef, Put, PutBatch, QueryPage,
+    StoredItem, WriteItem,
+};
 use crate::query::{Cursor, IntoQuery, Query, QuerySpec};
 use crate::schema::{Entity, FromItem, Table};
 use crate::{time, Error};
@@ -196,7 +200,7 @@ impl Store {
     /// DynamoDB's limits, [`Error::Serialize`] when it does not serialize as
     /// a struct, [`Error::TableNotFound`], [`Error::Backend`].
     pub fn put<E: Entity>(&self, item: &E) -> impl Future<Output = Result<(), Error>> + Send + '_ {
-        let op = write_item(item, time::now_rfc3339()).map(|item| Put {
+        let op = write_item(&*self.backend, item, time::now_rfc3339()).map(|item| Put {
             item,
             if_not_exists: false,
         });
@@ -213,7 +217,7 @@ impl Store {
         &self,
         item: &E,
     ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
-        let op = write_item(item, time::now_rfc3339()).map(|item| Put {
+        let op = write_item(&*self.backend, item, time::now_rfc3339()).map(|item| Put {
             item,
             if_not_exists: true,
         });
@@ -237,7 +241,7 @@ impl Store {
         let now = time::now_rfc3339();
         let op = items
             .into_iter()
-            .map(|item| write_item(item, now.clone()))
+            .map(|item| write_item(&*self.backend, item, now.clone()))
             .collect::<Result<Vec<_>, _>>()
             .and_then(|items| {
                 let mut seen = HashSet::with_capacity(items.len());
@@ -292,7 +296,7 @@ impl Store {
             match self.backend.get(&op).await? {
                 None => Ok(None),
                 Some(stored) => Ok(Some(Record {
-                    value: decode(&stored)?,
+                    value: decode(stored.as_ref())?,
                     created_at: stored.created_at,
                 })),
             }
@@ -335,7 +339,7 @@ impl Store {
         async move {
             match self.backend.delete(&op?).await? {
                 None => Ok(None),
-                Some(stored) => decode(&stored).map(Some),
+                Some(stored) => decode(stored.as_ref()).map(Some),
             }
         }
     }
@@ -409,7 +413,7 @@ pub struct Page<R> {
     pub cursor: Option<Cursor>,
 }
 
-impl<'s, R: FromItem> QueryRun<'s, R> {
+impl<'s, R: FromItem + Send + 's> QueryRun<'s, R> {
     /// Reads one page.
     ///
     /// # Errors
@@ -418,14 +422,16 @@ impl<'s, R: FromItem> QueryRun<'s, R> {
     /// anything is read), [`Error::Decode`], [`Error::TableNotFound`],
     /// [`Error::Backend`].
     pub fn page(self) -> impl Future<Output = Result<Page<R>, Error>> + Send + 's {
-        let stored = self.stored_page();
+        let pages = read(
+            &self.store.backend,
+            self.query.into_spec(),
+            false,
+            false,
+            decode::<R>,
+        );
         async move {
-            let page = stored.await?;
-            let items = page.items.iter().map(decode).collect::<Result<_, _>>()?;
-            Ok(Page {
-                items,
-                cursor: page.cursor,
-            })
+            let (items, cursor) = pages.await?;
+            Ok(Page { items, cursor })
         }
     }
 
@@ -436,8 +442,14 @@ impl<'s, R: FromItem> QueryRun<'s, R> {
     ///
     /// As [`page`](QueryRun::page).
     pub fn all(self) -> impl Future<Output = Result<Vec<R>, Error>> + Send + 's {
-        let stored = self.stored();
-        async move { stored.await?.iter().map(decode).collect() }
+        let pages = read(
+            &self.store.backend,
+            self.query.into_spec(),
+            true,
+            false,
+            decode::<R>,
+        );
+        async move { Ok(pages.await?.0) }
     }
 }
 
@@ -449,48 +461,73 @@ impl<'s, R> QueryRun<'s, R> {
     ///
     /// As [`page`](QueryRun::page), without [`Error::Decode`].
     pub fn stored_page(self) -> impl Future<Output = Result<Page<StoredItem>, Error>> + Send + 's {
-        let backend = &self.store.backend;
-        let spec = self.query.into_spec();
+        let pages = read(
+            &self.store.backend,
+            self.query.into_spec(),
+            false,
+            true,
+            |item| Ok(item.to_stored()),
+        );
         async move {
-            let op = start(spec)?;
-            let page = backend.query(&op).await?;
-            let cursor = page
-                .last_evaluated
-                .map(|sort_key| op.spec.cursor_after(&sort_key));
-            Ok(Page {
-                items: page.items,
-                cursor,
-            })
+            let (items, cursor) = pages.await?;
+            Ok(Page { items, cursor })
         }
     }
 
-    /// Reads every page and returns the items as stored, undecoded: keys,
-    /// `created_at` and attributes.
+    /// Reads every page and returns the items as stored, undecoded.
     ///
     /// # Errors
     ///
     /// As [`page`](QueryRun::page), without [`Error::Decode`].
     pub fn stored(self) -> impl Future<Output = Result<Vec<StoredItem>, Error>> + Send + 's {
-        let backend = &self.store.backend;
-        let spec = self.query.into_spec();
-        async move {
-            let mut op = start(spec)?;
-            let mut items = Vec::new();
-            loop {
-                let page = backend.query(&op).await?;
-                items.extend(page.items);
-                match page.last_evaluated {
-                    Some(sort_key) => op.resume_after = Some(sort_key),
-                    None => return Ok(items),
-                }
+        let pages = read(
+            &self.store.backend,
+            self.query.into_spec(),
+            true,
+            true,
+            |item| Ok(item.to_stored()),
+        );
+        async move { Ok(pages.await?.0) }
+    }
+}
+
+/// Runs a query for one page (`every_page = false`, returning the cursor)
+/// or for all of them, mapping each item as the backend hands it over.
+async fn read<T>(
+    backend: &Arc<dyn Backend>,
+    spec: QuerySpec,
+    every_page: bool,
+    with_created_at: bool,
+    mut map: impl FnMut(ItemRef<'_>) -> Result<T, Error> + Send,
+) -> Result<(Vec<T>, Option<Cursor>), Error>
+where
+    T: Send,
+{
+    let mut op = start(spec, with_created_at)?;
+    let mut items = Vec::new();
+    loop {
+        let mut sink = |item: ItemRef<'_>| {
+            items.push(map(item)?);
+            Ok(())
+        };
+        match backend.query(&op, &mut sink).await? {
+            Some(last) if every_page => op.resume_after = Some(last),
+            Some(last) => {
+                let cursor = op.spec.cursor_after(&last);
+                return Ok((items, Some(cursor)));
             }
+            None => return Ok((items, None)),
         }
     }
 }
 
-fn start(spec: QuerySpec) -> Result<QueryPage, Error> {
+fn start(spec: QuerySpec, with_created_at: bool) -> Result<QueryPage, Error> {
     let resume_after = spec.validate()?;
-    Ok(QueryPage { spec, resume_after })
+    Ok(QueryPage {
+        spec,
+        resume_after,
+        with_created_at,
+    })
 }
 
 fn item_key<E: Entity>(key: &Key<E>) -> Result<ItemKey, Error> {
@@ -501,33 +538,48 @@ fn item_key<E: Entity>(key: &Key<E>) -> Result<ItemKey, Error> {
     )?)
 }
 
-fn write_item<E: Entity>(item: &E, created_at: String) -> Result<WriteItem, Error> {
-    let (partition_key, sort_key) = item.key().into_parts();
-    let attributes = to_item(item).map_err(|source| Error::Serialize {
+fn write_item<E: Entity>(
+    backend: &dyn Backend,
+    item: &E,
+    created_at: String,
+) -> Result<WriteItem, Error> {
+    let not_an_item = |source| Error::Serialize {
         entity: E::SCHEMA.name,
         source,
-    })?;
+    };
+    let (partition_key, sort_key) = item.key().into_parts();
+    let size = limits::check_item(&partition_key, &sort_key, created_at.len(), item).map_err(
+        |e| match e {
+            CheckError::Limit(e) => Error::Limit(e),
+            CheckError::NotAnItem(e) => not_an_item(e),
+        },
+    )?;
+    let data = match backend.item_format() {
+        ItemFormat::Json => ItemData::Json(
+            serde_json::to_string(item).map_err(|e| not_an_item(ItemError::from(e)))?,
+        ),
+    };
     Ok(WriteItem::new(
         E::SCHEMA.table,
         partition_key,
         sort_key,
-        attributes,
+        data,
+        size,
         created_at,
-    )?)
+    ))
 }
 
-fn decode<R: FromItem>(item: &StoredItem) -> Result<R, Error> {
+fn decode<R: FromItem>(item: ItemRef<'_>) -> Result<R, Error> {
     let decode_error = |source: crate::error::BoxError| Error::Decode {
         table: item.table,
-        partition_key: item.partition_key.clone(),
-        sort_key: item.sort_key.clone(),
+        partition_key: item.partition_key.to_owned(),
+        sort_key: item.sort_key.to_owned(),
         source,
     };
-    match &item.data {
-        ItemData::Json(text) => {
+    match item.data {
+        ItemDataRef::Json(text) => {
             let mut de = serde_json::Deserializer::from_str(text);
-            let value =
-                R::from_item(&item.sort_key, &mut de).map_err(|e| decode_error(e.into()))?;
+            let value = R::from_item(item.sort_key, &mut de).map_err(|e| decode_error(e.into()))?;
             de.end().map_err(|e| decode_error(e.into()))?;
             Ok(value)
         }

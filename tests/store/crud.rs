@@ -226,3 +226,21 @@ pub async fn serialize_errors_are_typed(store: Store) {
     );
     assert_eq!(store.get(Opaque::key("p", 1)).await.unwrap(), None);
 }
+
+pub async fn any_dynamodb_table_name_works(store: Store) {
+    use entities::{Odd, Thing};
+    store.create_table::<Odd>().await.unwrap();
+    let thing = Thing {
+        id: "t".into(),
+        n: 1,
+    };
+    store.put(&thing).await.unwrap();
+    assert_eq!(
+        store.get(Thing::key("t", 1)).await.unwrap().as_ref(),
+        Some(&thing)
+    );
+    assert_eq!(
+        store.query(Odd::partition("t")).all().await.unwrap(),
+        vec![Odd::Thing(thing)]
+    );
+}

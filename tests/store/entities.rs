@@ -163,3 +163,20 @@ pub mod v2 {
         pub payload: u64,
     }
 }
+
+/// A table name DynamoDB accepts that is not an SQL identifier.
+#[derive(Table, Debug, PartialEq)]
+#[table(name = "blue.odd-name")]
+pub enum Odd {
+    Thing(Thing),
+}
+
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Odd)]
+#[sk(prefix = "THING")]
+pub struct Thing {
+    #[pk]
+    pub id: String,
+    #[sk]
+    pub n: u32,
+}

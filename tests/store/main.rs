@@ -38,6 +38,7 @@ backends! {
     crud::delete_and_delete_returning,
     crud::items_that_no_longer_decode_are_reported,
     crud::serialize_errors_are_typed,
+    crud::any_dynamodb_table_name_works,
     queries::every_access_pattern_matches_the_reference,
     queries::whole_partition_yields_table_values,
     queries::invalid_queries_are_rejected,

@@ -10,7 +10,7 @@ use crate::queries::{load, reference, Row};
 
 /// Reads a query page by page with `limit`, checking every page, and
 /// returns the items (as JSON) in the order read, and the number of pages.
-async fn read_pages<R: FromItem + Serialize>(
+async fn read_pages<R: FromItem + Serialize + Send + 'static>(
     store: &Store,
     query: &Query<R>,
     limit: u32,
@@ -44,7 +44,7 @@ async fn read_pages<R: FromItem + Serialize>(
     }
 }
 
-async fn check_pages<R: FromItem + Serialize>(
+async fn check_pages<R: FromItem + Serialize + Send + 'static>(
     store: &Store,
     rows: &[Row],
     query: impl IntoQuery<Item = R>,

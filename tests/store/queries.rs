@@ -111,7 +111,7 @@ pub fn reference<'a>(rows: &'a [Row], query: &blue_schema::query::QuerySpec) -> 
 /// Runs a query with `all()` and compares keys and items with the reference.
 pub async fn check<R>(store: &Store, rows: &[Row], query: impl IntoQuery<Item = R>) -> usize
 where
-    R: FromItem + Serialize,
+    R: FromItem + Serialize + Send + 'static,
 {
     let query: Query<R> = query.into_query();
     let expected = reference(rows, query.spec());

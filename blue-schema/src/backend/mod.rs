@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::ops::{Delete, Get, ItemPage, Put, PutBatch, QueryPage, StoredItem};
+use crate::ops::{Delete, Get, ItemFormat, ItemSink, Put, PutBatch, QueryPage, StoredItem};
 use crate::schema::TableSchema;
 use crate::Error;
 
@@ -26,6 +26,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait Backend: Send + Sync + 'static {
     /// A short name for error messages: `sqlite`, `dynamodb`.
     fn name(&self) -> &'static str;
+
+    /// The form in which the backend takes an entity's attributes; the store
+    /// writes each [`WriteItem`](crate::ops::WriteItem) in it.
+    fn item_format(&self) -> ItemFormat;
 
     /// Creates the table if it does not exist.
     fn create_table<'a>(&'a self, table: &'static TableSchema) -> BoxFuture<'a, Result<(), Error>>;
@@ -47,6 +51,14 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Reads one page of a query: at most `spec.limit` items and at most
     /// [`MAX_PAGE_BYTES`](crate::limits::MAX_PAGE_BYTES) of item data, in the
-    /// query's order, after `resume_after`.
-    fn query<'a>(&'a self, op: &'a QueryPage) -> BoxFuture<'a, Result<ItemPage, Error>>;
+    /// query's order, after `resume_after`, handing each item to `sink`
+    /// (and stopping at the sink's first error).
+    ///
+    /// Returns the sort key of the page's last item when more items may
+    /// follow, `None` when the query has no more.
+    fn query<'a>(
+        &'a self,
+        op: &'a QueryPage,
+        sink: &'a mut ItemSink<'_>,
+    ) -> BoxFuture<'a, Result<Option<String>, Error>>;
 }

@@ -1,7 +1,7 @@
 //! The embedded SQLite backend (feature `sqlite`, on by default).
 //!
 //! One SQLite table per domain table, as ADR 0018 gives it, plus one
-//! bookkeeping column (see [`ddl`]):
+//! bookkeeping column ([`sqlite_ddl`](crate::docs::sqlite_ddl)):
 //!
 //! ```sql
 //! CREATE TABLE IF NOT EXISTS "blue_dialogue" (
@@ -44,7 +44,10 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
 use super::{Backend, BoxFuture};
 use crate::limits::MAX_PAGE_BYTES;
-use crate::ops::{Delete, Get, ItemData, ItemPage, Put, PutBatch, QueryPage, StoredItem};
+use crate::ops::{
+    Delete, Get, ItemData, ItemDataRef, ItemFormat, ItemRef, ItemSink, Put, PutBatch, QueryPage,
+    StoredItem, WriteItem,
+};
 use crate::query::{Order, SortKeyCondition};
 use crate::schema::TableSchema;
 use crate::Error;
@@ -60,29 +63,16 @@ const MAX_IDLE_CONNECTIONS: usize = 8;
 /// The default busy timeout.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The SQL that creates a table: the ADR's columns plus `size`.
-pub fn ddl(table: &str) -> String {
-    format!(
-        "CREATE TABLE IF NOT EXISTS \"{table}\" (\n  \
-         pk TEXT NOT NULL,\n  \
-         sk TEXT NOT NULL,\n  \
-         data JSON NOT NULL,\n  \
-         created_at TEXT NOT NULL,\n  \
-         size INTEGER NOT NULL,\n  \
-         PRIMARY KEY (pk, sk)\n\
-         ) WITHOUT ROWID"
-    )
-}
-
 const COLUMNS: [&str; 5] = ["pk", "sk", "data", "created_at", "size"];
 
-/// Whether `name` can be a table name: `[A-Za-z_][A-Za-z0-9_]*`, at most
-/// 255 bytes, which is also a valid DynamoDB table name.
+/// Whether `name` can be a table name: DynamoDB's rule, 3 to 255 characters
+/// of `[A-Za-z0-9_.-]`, which `#[table(name)]` also checks at compile time.
+/// Such a name is always safe inside SQLite's double quotes.
 pub fn is_valid_table_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b'A'..=b'Z' | b'a'..=b'z' | b'_'))
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && name.len() <= 255
+    (3..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 type OnConnect = Arc<dyn Fn(&Connection) -> rusqlite::Result<()> + Send + Sync>;
@@ -227,6 +217,8 @@ struct Statements {
     delete_returning: String,
     query_ascending: String,
     query_descending: String,
+    query_ascending_created: String,
+    query_descending_created: String,
 }
 
 impl Statements {
@@ -234,12 +226,16 @@ impl Statements {
         let t = format!("\"{table}\"");
         let insert =
             format!("INSERT INTO {t} (pk, sk, data, created_at, size) VALUES (?1, ?2, ?3, ?4, ?5)");
-        // Half-open sort-key ranges, bound as blobs: an upper bound may need a
-        // byte no UTF-8 text holds (0xF5, above every key byte).
-        let query = format!(
-            "SELECT sk, data, created_at, size FROM {t} \
-             WHERE pk = ?1 AND sk >= CAST(?2 AS TEXT) AND sk < CAST(?3 AS TEXT) ORDER BY sk"
-        );
+        // Half-open sort-key ranges. The bounds are bound as text from raw
+        // bytes (`TextBytes`): an upper bound may need a byte no UTF-8 text
+        // holds (0xF5, above every key byte). A `CAST(? AS TEXT)` would do
+        // the same but makes SQLite re-prepare the statement on every run.
+        let query = |columns: &str, order: &str| {
+            format!(
+                "SELECT {columns} FROM {t} \
+                 WHERE pk = ?1 AND sk >= ?2 AND sk < ?3 ORDER BY sk {order}"
+            )
+        };
         Statements {
             get: format!("SELECT data, created_at FROM {t} WHERE pk = ?1 AND sk = ?2"),
             upsert: format!(
@@ -250,8 +246,10 @@ impl Statements {
             delete_returning: format!(
                 "DELETE FROM {t} WHERE pk = ?1 AND sk = ?2 RETURNING data, created_at"
             ),
-            query_ascending: format!("{query} ASC LIMIT ?4"),
-            query_descending: format!("{query} DESC LIMIT ?4"),
+            query_ascending: query("sk, data, size", "ASC"),
+            query_descending: query("sk, data, size", "DESC"),
+            query_ascending_created: query("sk, data, size, created_at", "ASC"),
+            query_descending_created: query("sk, data, size, created_at", "DESC"),
         }
     }
 }
@@ -287,7 +285,7 @@ fn check_table_name(table: &str) -> Result<(), Error> {
     } else {
         Err(Error::Backend {
             backend: NAME,
-            source: format!("{table:?} is not a valid table name ([A-Za-z_][A-Za-z0-9_]*)").into(),
+            source: format!("{table:?} is not a valid table name (3-255 of [A-Za-z0-9_.-])").into(),
         })
     }
 }
@@ -360,7 +358,7 @@ impl SqliteBackend {
         check_table_name(table.name)?;
         self.with_conn(|conn| {
             conn.db
-                .execute_batch(&ddl(table.name))
+                .execute_batch(&crate::docs::sqlite_ddl(table.name))
                 .map_err(backend_error)?;
             // An existing table of another shape (the ADR's table without
             // `size`, say) would fail later with a less helpful message.
@@ -415,7 +413,7 @@ impl SqliteBackend {
     fn put_now(&self, op: &Put) -> Result<(), Error> {
         let key = op.item.key();
         let table = key.table();
-        let data = op.item.item().to_json();
+        let data = json(&op.item)?;
         self.with_conn(|conn| {
             let mut stmt = if op.if_not_exists {
                 conn.prepare(table, |s| &s.insert_new)?
@@ -426,7 +424,7 @@ impl SqliteBackend {
                 .execute((
                     key.partition_key(),
                     key.sort_key(),
-                    &data,
+                    data,
                     op.item.created_at(),
                     op.item.size() as i64,
                 ))
@@ -444,7 +442,6 @@ impl SqliteBackend {
 
     fn put_batch_now(&self, op: &PutBatch) -> Result<(), Error> {
         let table = op.table;
-        let rows: Vec<String> = op.items.iter().map(|w| w.item().to_json()).collect();
         self.with_conn(|conn| {
             let Conn { db, sql } = conn;
             let upsert = &statements(sql, table)?.upsert;
@@ -455,12 +452,12 @@ impl SqliteBackend {
                 .map_err(backend_error)?;
             {
                 let mut stmt = tx.prepare_cached(upsert).map_err(table_error(table))?;
-                for (item, data) in op.items.iter().zip(&rows) {
+                for item in &op.items {
                     let key = item.key();
                     stmt.execute((
                         key.partition_key(),
                         key.sort_key(),
-                        data,
+                        json(item)?,
                         item.created_at(),
                         item.size() as i64,
                     ))
@@ -498,7 +495,7 @@ impl SqliteBackend {
         })
     }
 
-    fn query_now(&self, op: &QueryPage) -> Result<ItemPage, Error> {
+    fn query_now(&self, op: &QueryPage, sink: &mut ItemSink<'_>) -> Result<Option<String>, Error> {
         let spec = &op.spec;
         let table = spec.table;
         let (low, high) = bounds(
@@ -507,37 +504,87 @@ impl SqliteBackend {
             spec.order,
         );
         let limit = spec.limit.map(|l| l as usize);
-        // One row more than the limit tells whether a cursor is needed.
-        let sql_limit = limit.map_or(-1, |l| l as i64 + 1);
+        // No LIMIT clause: rows are stepped one at a time and the loop stops
+        // one row past the page, which tells whether a cursor is needed. (A
+        // bound `LIMIT ?` would make SQLite re-prepare on every run.)
         self.with_conn(|conn| {
-            let mut stmt = match spec.order {
-                Order::Ascending => conn.prepare(table, |s| &s.query_ascending)?,
-                Order::Descending => conn.prepare(table, |s| &s.query_descending)?,
+            let mut stmt = match (spec.order, op.with_created_at) {
+                (Order::Ascending, false) => conn.prepare(table, |s| &s.query_ascending)?,
+                (Order::Descending, false) => conn.prepare(table, |s| &s.query_descending)?,
+                (Order::Ascending, true) => conn.prepare(table, |s| &s.query_ascending_created)?,
+                (Order::Descending, true) => {
+                    conn.prepare(table, |s| &s.query_descending_created)?
+                }
             };
             let mut rows = stmt
-                .query((spec.partition_key.as_str(), &low, &high, sql_limit))
+                .query((
+                    spec.partition_key.as_str(),
+                    TextBytes(&low),
+                    TextBytes(&high),
+                ))
                 .map_err(backend_error)?;
-            let mut page = ItemPage::default();
-            let mut bytes = 0usize;
-            let mut full = false;
+            let (mut count, mut bytes) = (0usize, 0usize);
+            let mut last: Option<String> = None;
             while let Some(row) = rows.next().map_err(backend_error)? {
-                if full {
-                    page.last_evaluated = page.items.last().map(|i| i.sort_key.clone());
-                    break;
+                if let Some(last) = last {
+                    // A row past a full page: more follows.
+                    return Ok(Some(last));
                 }
-                let size: i64 = row.get(3).map_err(backend_error)?;
-                page.items.push(StoredItem {
+                let sort_key = text(row, 0)?;
+                sink(ItemRef {
                     table,
-                    partition_key: spec.partition_key.clone(),
-                    sort_key: row.get(0).map_err(backend_error)?,
-                    data: ItemData::Json(row.get(1).map_err(backend_error)?),
-                    created_at: row.get(2).map_err(backend_error)?,
-                });
+                    partition_key: &spec.partition_key,
+                    sort_key,
+                    data: ItemDataRef::Json(text(row, 1)?),
+                    created_at: if op.with_created_at {
+                        Some(text(row, 3)?)
+                    } else {
+                        None
+                    },
+                })?;
+                let size = row
+                    .get_ref(2)
+                    .and_then(|v| v.as_i64().map_err(rusqlite::Error::from))
+                    .map_err(backend_error)?;
+                count += 1;
                 bytes += usize::try_from(size).unwrap_or(0);
-                full = Some(page.items.len()) == limit || bytes >= MAX_PAGE_BYTES;
+                if Some(count) == limit || bytes >= MAX_PAGE_BYTES {
+                    last = Some(sort_key.to_owned());
+                }
             }
-            Ok(page)
+            Ok(None)
         })
+    }
+}
+
+/// The JSON of an item to write.
+fn json(item: &WriteItem) -> Result<&str, Error> {
+    match item.data() {
+        ItemData::Json(text) => Ok(text),
+        #[allow(unreachable_patterns)]
+        _ => Err(Error::Backend {
+            backend: NAME,
+            source: "the item is not in the JSON format this backend asked for".into(),
+        }),
+    }
+}
+
+/// A text column of a row, borrowed.
+fn text<'r>(row: &'r rusqlite::Row<'_>, column: usize) -> Result<&'r str, Error> {
+    row.get_ref(column)
+        .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+        .map_err(backend_error)
+}
+
+/// Bytes bound as SQLite text, which SQLite compares byte-wise (`BINARY`)
+/// whether or not they are valid UTF-8.
+struct TextBytes<'a>(&'a [u8]);
+
+impl rusqlite::ToSql for TextBytes<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(
+            rusqlite::types::ValueRef::Text(self.0),
+        ))
     }
 }
 
@@ -577,6 +624,10 @@ impl Backend for SqliteBackend {
         NAME
     }
 
+    fn item_format(&self) -> ItemFormat {
+        ItemFormat::Json
+    }
+
     fn create_table<'a>(&'a self, table: &'static TableSchema) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(std::future::ready(self.create_table_now(table)))
     }
@@ -597,8 +648,12 @@ impl Backend for SqliteBackend {
         Box::pin(std::future::ready(self.delete_now(op)))
     }
 
-    fn query<'a>(&'a self, op: &'a QueryPage) -> BoxFuture<'a, Result<ItemPage, Error>> {
-        Box::pin(std::future::ready(self.query_now(op)))
+    fn query<'a>(
+        &'a self,
+        op: &'a QueryPage,
+        sink: &'a mut ItemSink<'_>,
+    ) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        Box::pin(std::future::ready(self.query_now(op, sink)))
     }
 }
 
@@ -608,9 +663,10 @@ mod tests {
 
     #[test]
     fn table_names_are_identifiers() {
-        assert!(is_valid_table_name("blue_dialogue"));
-        assert!(is_valid_table_name("_t9"));
-        for bad in ["", "9t", "a-b", "a\"b", "a b", "tä"] {
+        for good in ["blue_dialogue", "_t9", "9t.v-2", &"x".repeat(255)] {
+            assert!(is_valid_table_name(good), "{good:?}");
+        }
+        for bad in ["", "ab", "a\"bc", "a bc", "täb", "a'bc", &"x".repeat(256)] {
             assert!(!is_valid_table_name(bad), "{bad:?}");
         }
     }
