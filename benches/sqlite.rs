@@ -1,0 +1,287 @@
+//! The SQLite backend against hand-written rusqlite doing the same work: the
+//! same table and statements' shape, serde_json for the data, a timestamp
+//! for created_at, in the same run on the same kind of database file (WAL,
+//! `synchronous = NORMAL`). Report medians and throughput ratios:
+//!
+//! ```text
+//! cargo bench --bench sqlite
+//! python3 benches/ratios.py target/criterion sqlite_
+//! ```
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use blue_schema::docs::sqlite_ddl;
+use blue_schema::{block_on, Store};
+use blue_schema_examples::dialogue::*;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use rusqlite::{params, Connection};
+
+const D: &str = "nvidia-dec";
+
+fn expert(d: &str, i: usize) -> Expert {
+    Expert {
+        dialogue_id: d.into(),
+        name: format!("expert-{i:05}"),
+        role: "skeptic with a long-ish role description".into(),
+        tier: (i % 3) as u8 + 1,
+        score: i as i32 * 7 - 100,
+    }
+}
+
+fn perspective(d: &str, i: usize) -> Perspective {
+    Perspective {
+        dialogue_id: d.into(),
+        round: (i / 10) as u32,
+        expert: format!("expert-{:05}", i % 10),
+        seq: (i % 7) as u32,
+        label: "supply".into(),
+        content: "Lead times are shrinking, and margins peak this quarter.".into(),
+        status: Status::Open,
+    }
+}
+
+/// The partition every read benchmark reads: 20 experts and 80 perspectives.
+fn partition(d: &str) -> (Vec<Expert>, Vec<Perspective>) {
+    (
+        (0..20).map(|i| expert(d, i)).collect(),
+        (0..80).map(|i| perspective(d, i)).collect(),
+    )
+}
+
+// ---- the hand-written baseline ----
+
+fn raw_open(path: &Path) -> Connection {
+    let db = Connection::open(path).unwrap();
+    db.busy_timeout(Duration::from_secs(5)).unwrap();
+    let _: String = db
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        .unwrap();
+    db.pragma_update(None, "synchronous", "NORMAL").unwrap();
+    db.execute_batch(&sqlite_ddl("blue_dialogue")).unwrap();
+    db
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+const RAW_UPSERT: &str =
+    "INSERT INTO blue_dialogue (pk, sk, data, created_at, size) VALUES (?1, ?2, ?3, ?4, ?5) \
+     ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, size = excluded.size";
+const RAW_INSERT_NEW: &str =
+    "INSERT INTO blue_dialogue (pk, sk, data, created_at, size) VALUES (?1, ?2, ?3, ?4, ?5) \
+     ON CONFLICT (pk, sk) DO NOTHING";
+const RAW_GET: &str = "SELECT data FROM blue_dialogue WHERE pk = ?1 AND sk = ?2";
+const RAW_RANGE: &str =
+    "SELECT sk, data FROM blue_dialogue WHERE pk = ?1 AND sk >= ?2 AND sk < ?3 ORDER BY sk";
+
+fn raw_put_expert(db: &Connection, sql: &str, e: &Expert) -> usize {
+    let data = serde_json::to_string(e).unwrap();
+    let sk = format!("EXPERT#{}", e.name);
+    db.prepare_cached(sql)
+        .unwrap()
+        .execute(params![e.dialogue_id, sk, data, now(), data.len() as i64])
+        .unwrap()
+}
+
+fn raw_put_perspective(db: &Connection, p: &Perspective) {
+    let data = serde_json::to_string(p).unwrap();
+    let sk = format!("PERSP#{:010}#{}#{:010}", p.round, p.expert, p.seq);
+    db.prepare_cached(RAW_UPSERT)
+        .unwrap()
+        .execute(params![p.dialogue_id, sk, data, now(), data.len() as i64])
+        .unwrap();
+}
+
+fn raw_get_expert(db: &Connection, d: &str, name: &str) -> Option<Expert> {
+    let mut stmt = db.prepare_cached(RAW_GET).unwrap();
+    let mut rows = stmt.query(params![d, format!("EXPERT#{name}")]).unwrap();
+    rows.next()
+        .unwrap()
+        .map(|row| serde_json::from_str(row.get_ref(0).unwrap().as_str().unwrap()).unwrap())
+}
+
+fn raw_experts(db: &Connection, d: &str) -> Vec<Expert> {
+    let mut stmt = db.prepare_cached(RAW_RANGE).unwrap();
+    let mut rows = stmt.query(params![d, "EXPERT#", "EXPERT$"]).unwrap();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        out.push(serde_json::from_str(row.get_ref(1).unwrap().as_str().unwrap()).unwrap());
+    }
+    out
+}
+
+fn raw_partition(db: &Connection, d: &str) -> Vec<Dialogue> {
+    let mut stmt = db.prepare_cached(RAW_RANGE).unwrap();
+    let mut rows = stmt.query(params![d, "", "\u{10FFFF}"]).unwrap();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        let sk = row.get_ref(0).unwrap().as_str().unwrap();
+        let data = row.get_ref(1).unwrap().as_str().unwrap();
+        out.push(if sk.starts_with("EXPERT#") {
+            Dialogue::Expert(serde_json::from_str(data).unwrap())
+        } else if sk.starts_with("PERSP#") {
+            Dialogue::Perspective(serde_json::from_str(data).unwrap())
+        } else if sk == "META" {
+            Dialogue::Meta(serde_json::from_str(data).unwrap())
+        } else if sk.starts_with("TENSION#") {
+            Dialogue::Tension(serde_json::from_str(data).unwrap())
+        } else {
+            Dialogue::TensionEvent(serde_json::from_str(data).unwrap())
+        });
+    }
+    out
+}
+
+fn raw_bulk(db: &mut Connection, experts: &[Expert]) {
+    let tx = db
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    {
+        let created_at = now();
+        let mut stmt = tx.prepare_cached(RAW_UPSERT).unwrap();
+        for e in experts {
+            let data = serde_json::to_string(e).unwrap();
+            let sk = format!("EXPERT#{}", e.name);
+            stmt.execute(params![
+                e.dialogue_id,
+                sk,
+                data,
+                created_at,
+                data.len() as i64
+            ])
+            .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+}
+
+// ---- the benchmarks ----
+
+fn stores(dir: &Path) -> (Store, Connection) {
+    let store = Store::sqlite(dir.join("ours.db")).unwrap();
+    block_on(store.create_table::<Dialogue>()).unwrap();
+    let raw = raw_open(&dir.join("raw.db"));
+    let (experts, perspectives) = partition(D);
+    block_on(store.put_all(&experts)).unwrap();
+    block_on(store.put_all(&perspectives)).unwrap();
+    for e in &experts {
+        raw_put_expert(&raw, RAW_UPSERT, e);
+    }
+    for p in &perspectives {
+        raw_put_perspective(&raw, p);
+    }
+    (store, raw)
+}
+
+fn bench(c: &mut Criterion) {
+    // Reads run first, on two databases written the same way; the write
+    // benchmarks then add rows (a different number to each side).
+    let dir = tempfile::tempdir().unwrap();
+    let (store, raw) = stores(dir.path());
+
+    // Both sides return the same answers.
+    let ours = block_on(store.get(Expert::key(D, "expert-00007"))).unwrap();
+    assert_eq!(ours, raw_get_expert(&raw, D, "expert-00007"));
+    assert_eq!(
+        block_on(store.query(Expert::query(D)).all()).unwrap(),
+        raw_experts(&raw, D)
+    );
+    assert_eq!(
+        block_on(store.query(Dialogue::partition(D)).all()).unwrap(),
+        raw_partition(&raw, D)
+    );
+    assert_eq!(raw_partition(&raw, D).len(), 100);
+
+    let mut g = c.benchmark_group("sqlite_get");
+    g.bench_function("blue_schema", |b| {
+        b.iter(|| block_on(store.get(Expert::key(D, black_box("expert-00007")))).unwrap())
+    });
+    g.bench_function("rusqlite", |b| {
+        b.iter(|| raw_get_expert(&raw, D, black_box("expert-00007")))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("sqlite_query_entity");
+    g.bench_function("blue_schema", |b| {
+        b.iter(|| block_on(store.query(Expert::query(black_box(D))).all()).unwrap())
+    });
+    g.bench_function("rusqlite", |b| b.iter(|| raw_experts(&raw, black_box(D))));
+    g.finish();
+
+    let mut g = c.benchmark_group("sqlite_partition");
+    g.bench_function("blue_schema", |b| {
+        b.iter(|| block_on(store.query(Dialogue::partition(black_box(D))).all()).unwrap())
+    });
+    g.bench_function("rusqlite", |b| b.iter(|| raw_partition(&raw, black_box(D))));
+    g.finish();
+
+    let mut g = c.benchmark_group("sqlite_put");
+    let item = expert(D, 7);
+    g.bench_function("blue_schema", |b| {
+        b.iter(|| block_on(store.put(black_box(&item))).unwrap())
+    });
+    g.bench_function("rusqlite", |b| {
+        b.iter(|| raw_put_expert(&raw, RAW_UPSERT, black_box(&item)))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("sqlite_create");
+    let mut n = 1_000_000;
+    g.bench_function("blue_schema", |b| {
+        b.iter(|| {
+            n += 1;
+            block_on(store.create(&expert("created", n))).unwrap()
+        })
+    });
+    let mut n = 1_000_000;
+    g.bench_function("rusqlite", |b| {
+        b.iter(|| {
+            n += 1;
+            assert_eq!(
+                raw_put_expert(&raw, RAW_INSERT_NEW, &expert("created", n)),
+                1
+            )
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("sqlite_bulk_100k");
+    g.sample_size(10);
+    let experts: Vec<Expert> = (0..100_000).map(|i| expert("bulk", i)).collect();
+    g.bench_function("blue_schema", |b| {
+        b.iter_batched(
+            || {
+                let dir = tempfile::tempdir().unwrap();
+                let store = Store::sqlite(dir.path().join("bulk.db")).unwrap();
+                block_on(store.create_table::<Dialogue>()).unwrap();
+                (dir, store)
+            },
+            |(dir, store)| {
+                block_on(store.put_all(&experts)).unwrap();
+                (dir, store)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("rusqlite", |b| {
+        b.iter_batched(
+            || {
+                let dir = tempfile::tempdir().unwrap();
+                let db = raw_open(&dir.path().join("bulk.db"));
+                (dir, db)
+            },
+            |(dir, mut db)| {
+                raw_bulk(&mut db, &experts);
+                (dir, db)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
