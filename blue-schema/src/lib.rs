@@ -102,8 +102,12 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
         }
     }
 
+    thread_local! {
+        // One waker per thread, made once: block_on is called per operation.
+        static WAKER: Waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    }
+    let waker = WAKER.with(Waker::clone);
     let mut future = std::pin::pin!(future);
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
     let mut cx = Context::from_waker(&waker);
     loop {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {

@@ -7,18 +7,22 @@
 //! write it receives; reads come back as [`ItemRef`]s or [`StoredItem`]s,
 //! which the store decodes.
 
+use std::borrow::Cow;
+
 use crate::limits::{self, LimitError};
 use crate::query::QuerySpec;
 
-/// The full key of one item in one table, checked against the key limits.
+/// The full key of one item in one table, checked against the key limits;
+/// borrowed from a typed [`Key`](crate::Key) for reads and deletes, owned by
+/// a [`WriteItem`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ItemKey {
+pub struct ItemKey<'a> {
     table: &'static str,
-    partition_key: String,
-    sort_key: String,
+    partition_key: Cow<'a, str>,
+    sort_key: Cow<'a, str>,
 }
 
-impl ItemKey {
+impl<'a> ItemKey<'a> {
     /// A checked key.
     ///
     /// # Errors
@@ -26,9 +30,10 @@ impl ItemKey {
     /// [`LimitError`] for an empty or too long partition or sort key.
     pub fn new(
         table: &'static str,
-        partition_key: String,
-        sort_key: String,
+        partition_key: impl Into<Cow<'a, str>>,
+        sort_key: impl Into<Cow<'a, str>>,
     ) -> Result<Self, LimitError> {
+        let (partition_key, sort_key) = (partition_key.into(), sort_key.into());
         limits::check_key(&partition_key, &sort_key)?;
         Ok(ItemKey {
             table,
@@ -57,7 +62,7 @@ impl ItemKey {
 /// [`ItemFormat`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteItem {
-    key: ItemKey,
+    key: ItemKey<'static>,
     data: ItemData,
     size: usize,
     created_at: String,
@@ -77,8 +82,8 @@ impl WriteItem {
         WriteItem {
             key: ItemKey {
                 table,
-                partition_key,
-                sort_key,
+                partition_key: Cow::Owned(partition_key),
+                sort_key: Cow::Owned(sort_key),
             },
             data,
             size,
@@ -87,7 +92,7 @@ impl WriteItem {
     }
 
     /// The item's key.
-    pub fn key(&self) -> &ItemKey {
+    pub fn key(&self) -> &ItemKey<'static> {
         &self.key
     }
 
@@ -117,9 +122,11 @@ pub enum ItemFormat {
 
 /// Read one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Get {
+pub struct Get<'a> {
     /// Its key.
-    pub key: ItemKey,
+    pub key: ItemKey<'a>,
+    /// Whether the item handed to the sink needs its `created_at`.
+    pub with_created_at: bool,
 }
 
 /// Write one item.
@@ -143,9 +150,9 @@ pub struct PutBatch {
 
 /// Delete one item; deleting a missing item is not an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delete {
+pub struct Delete<'a> {
     /// Its key.
-    pub key: ItemKey,
+    pub key: ItemKey<'a>,
     /// Whether to return the deleted item.
     pub return_old: bool,
 }

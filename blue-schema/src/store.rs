@@ -273,12 +273,29 @@ impl Store {
     /// [`Error::Limit`] for a key DynamoDB would reject (an empty partition
     /// key), [`Error::Decode`] when the stored item does not decode as `E`,
     /// [`Error::TableNotFound`], [`Error::Backend`].
-    pub fn get<E: Entity>(
-        &self,
-        key: impl AsRef<Key<E>>,
-    ) -> impl Future<Output = Result<Option<E>, Error>> + Send + '_ {
-        let record = self.get_record(key);
-        async move { Ok(record.await?.map(|r| r.value)) }
+    // Written out (not `async fn`) to promise `Send` in the signature.
+    #[allow(clippy::manual_async_fn)]
+    pub fn get<'s, E, K>(
+        &'s self,
+        key: K,
+    ) -> impl Future<Output = Result<Option<E>, Error>> + Send + 's
+    where
+        E: Entity + Send,
+        K: AsRef<Key<E>> + Send + 's,
+    {
+        async move {
+            let op = Get {
+                key: item_key(key.as_ref())?,
+                with_created_at: false,
+            };
+            let mut found = None;
+            let mut sink = |item: ItemRef<'_>| {
+                found = Some(decode(item)?);
+                Ok(())
+            };
+            self.backend.get(&op, &mut sink).await?;
+            Ok(found)
+        }
     }
 
     /// Reads an item by key, with its bookkeeping attributes.
@@ -286,20 +303,31 @@ impl Store {
     /// # Errors
     ///
     /// As [`get`](Store::get).
-    pub fn get_record<E: Entity>(
-        &self,
-        key: impl AsRef<Key<E>>,
-    ) -> impl Future<Output = Result<Option<Record<E>>, Error>> + Send + '_ {
-        let op = item_key(key.as_ref()).map(|key| Get { key });
+    // Written out (not `async fn`) to promise `Send` in the signature.
+    #[allow(clippy::manual_async_fn)]
+    pub fn get_record<'s, E, K>(
+        &'s self,
+        key: K,
+    ) -> impl Future<Output = Result<Option<Record<E>>, Error>> + Send + 's
+    where
+        E: Entity + Send,
+        K: AsRef<Key<E>> + Send + 's,
+    {
         async move {
-            let op = op?;
-            match self.backend.get(&op).await? {
-                None => Ok(None),
-                Some(stored) => Ok(Some(Record {
-                    value: decode(stored.as_ref())?,
-                    created_at: stored.created_at,
-                })),
-            }
+            let op = Get {
+                key: item_key(key.as_ref())?,
+                with_created_at: true,
+            };
+            let mut found = None;
+            let mut sink = |item: ItemRef<'_>| {
+                found = Some(Record {
+                    value: decode(item)?,
+                    created_at: item.created_at.unwrap_or_default().to_owned(),
+                });
+                Ok(())
+            };
+            self.backend.get(&op, &mut sink).await?;
+            Ok(found)
         }
     }
 
@@ -308,16 +336,19 @@ impl Store {
     /// # Errors
     ///
     /// As [`get`](Store::get), without [`Error::Decode`].
-    pub fn delete<E: Entity>(
-        &self,
-        key: impl AsRef<Key<E>>,
-    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
-        let op = item_key(key.as_ref()).map(|key| Delete {
-            key,
-            return_old: false,
-        });
+    // Written out (not `async fn`) to promise `Send` in the signature.
+    #[allow(clippy::manual_async_fn)]
+    pub fn delete<'s, E, K>(&'s self, key: K) -> impl Future<Output = Result<(), Error>> + Send + 's
+    where
+        E: Entity,
+        K: AsRef<Key<E>> + Send + 's,
+    {
         async move {
-            self.backend.delete(&op?).await?;
+            let op = Delete {
+                key: item_key(key.as_ref())?,
+                return_old: false,
+            };
+            self.backend.delete(&op).await?;
             Ok(())
         }
     }
@@ -328,16 +359,22 @@ impl Store {
     ///
     /// As [`get`](Store::get). When the old item does not decode, it is
     /// deleted all the same and [`Error::Decode`] is returned.
-    pub fn delete_returning<E: Entity>(
-        &self,
-        key: impl AsRef<Key<E>>,
-    ) -> impl Future<Output = Result<Option<E>, Error>> + Send + '_ {
-        let op = item_key(key.as_ref()).map(|key| Delete {
-            key,
-            return_old: true,
-        });
+    // Written out (not `async fn`) to promise `Send` in the signature.
+    #[allow(clippy::manual_async_fn)]
+    pub fn delete_returning<'s, E, K>(
+        &'s self,
+        key: K,
+    ) -> impl Future<Output = Result<Option<E>, Error>> + Send + 's
+    where
+        E: Entity + Send,
+        K: AsRef<Key<E>> + Send + 's,
+    {
         async move {
-            match self.backend.delete(&op?).await? {
+            let op = Delete {
+                key: item_key(key.as_ref())?,
+                return_old: true,
+            };
+            match self.backend.delete(&op).await? {
                 None => Ok(None),
                 Some(stored) => decode(stored.as_ref()).map(Some),
             }
@@ -530,11 +567,11 @@ fn start(spec: QuerySpec, with_created_at: bool) -> Result<QueryPage, Error> {
     })
 }
 
-fn item_key<E: Entity>(key: &Key<E>) -> Result<ItemKey, Error> {
+fn item_key<E: Entity>(key: &Key<E>) -> Result<ItemKey<'_>, Error> {
     Ok(ItemKey::new(
         E::SCHEMA.table,
-        key.partition_key().to_owned(),
-        key.sort_key().to_owned(),
+        key.partition_key(),
+        key.sort_key(),
     )?)
 }
 

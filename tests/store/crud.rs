@@ -66,7 +66,7 @@ pub async fn put_then_get_round_trips_every_entity(store: Store) {
     );
 }
 
-async fn round_trip<E: Entity + PartialEq + std::fmt::Debug>(store: &Store, item: E) {
+async fn round_trip<E: Entity + PartialEq + std::fmt::Debug + Send>(store: &Store, item: E) {
     store.put(&item).await.unwrap();
     assert_eq!(store.get(item.key()).await.unwrap().as_ref(), Some(&item));
 }

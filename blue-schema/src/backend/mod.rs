@@ -34,8 +34,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Creates the table if it does not exist.
     fn create_table<'a>(&'a self, table: &'static TableSchema) -> BoxFuture<'a, Result<(), Error>>;
 
-    /// Reads one item.
-    fn get<'a>(&'a self, op: &'a Get) -> BoxFuture<'a, Result<Option<StoredItem>, Error>>;
+    /// Reads one item, handing it to `sink` if it exists.
+    fn get<'a>(
+        &'a self,
+        op: &'a Get<'_>,
+        sink: &'a mut ItemSink<'_>,
+    ) -> BoxFuture<'a, Result<(), Error>>;
 
     /// Writes one item, keeping the `created_at` of an item it replaces.
     /// With `if_not_exists`, fails with [`Error::AlreadyExists`] and writes
@@ -47,7 +51,8 @@ pub trait Backend: Send + Sync + 'static {
     fn put_batch<'a>(&'a self, op: &'a PutBatch) -> BoxFuture<'a, Result<(), Error>>;
 
     /// Deletes one item, returning it if asked and it existed.
-    fn delete<'a>(&'a self, op: &'a Delete) -> BoxFuture<'a, Result<Option<StoredItem>, Error>>;
+    fn delete<'a>(&'a self, op: &'a Delete<'_>)
+        -> BoxFuture<'a, Result<Option<StoredItem>, Error>>;
 
     /// Reads one page of a query: at most `spec.limit` items and at most
     /// [`MAX_PAGE_BYTES`](crate::limits::MAX_PAGE_BYTES) of item data, in the

@@ -34,7 +34,6 @@
 //! complete the first time they are polled, so any executor, or
 //! [`block_on`](crate::block_on) from synchronous code, can drive them.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -175,7 +174,7 @@ impl SqliteConfig {
         }
         Ok(Conn {
             db,
-            sql: HashMap::new(),
+            sql: Vec::new(),
         })
     }
 }
@@ -205,7 +204,8 @@ enum Connections {
 /// A connection and its statements' text per table.
 struct Conn {
     db: Connection,
-    sql: HashMap<&'static str, Statements>,
+    /// Few tables per database: a list beats hashing the name.
+    sql: Vec<(&'static str, Statements)>,
 }
 
 /// Every statement the backend runs against one table.
@@ -269,14 +269,21 @@ impl Conn {
 }
 
 fn statements<'s>(
-    sql: &'s mut HashMap<&'static str, Statements>,
+    sql: &'s mut Vec<(&'static str, Statements)>,
     table: &'static str,
 ) -> Result<&'s Statements, Error> {
-    if !sql.contains_key(table) {
-        check_table_name(table)?;
-        sql.insert(table, Statements::new(table));
-    }
-    Ok(&sql[table])
+    let found = sql
+        .iter()
+        .position(|(name, _)| std::ptr::eq(*name, table) || *name == table);
+    let index = match found {
+        Some(index) => index,
+        None => {
+            check_table_name(table)?;
+            sql.push((table, Statements::new(table)));
+            sql.len() - 1
+        }
+    };
+    Ok(&sql[index].1)
 }
 
 fn check_table_name(table: &str) -> Result<(), Error> {
@@ -392,21 +399,27 @@ impl SqliteBackend {
         })
     }
 
-    fn get_now(&self, op: &Get) -> Result<Option<StoredItem>, Error> {
+    fn get_now(&self, op: &Get<'_>, sink: &mut ItemSink<'_>) -> Result<(), Error> {
         let table = op.key.table();
         self.with_conn(|conn| {
             let mut stmt = conn.prepare(table, |s| &s.get)?;
-            stmt.query_row((op.key.partition_key(), op.key.sort_key()), |row| {
-                Ok(StoredItem {
+            let mut rows = stmt
+                .query((op.key.partition_key(), op.key.sort_key()))
+                .map_err(backend_error)?;
+            if let Some(row) = rows.next().map_err(backend_error)? {
+                sink(ItemRef {
                     table,
-                    partition_key: op.key.partition_key().to_owned(),
-                    sort_key: op.key.sort_key().to_owned(),
-                    data: ItemData::Json(row.get(0)?),
-                    created_at: row.get(1)?,
-                })
-            })
-            .optional()
-            .map_err(backend_error)
+                    partition_key: op.key.partition_key(),
+                    sort_key: op.key.sort_key(),
+                    data: ItemDataRef::Json(text(row, 0)?),
+                    created_at: if op.with_created_at {
+                        Some(text(row, 1)?)
+                    } else {
+                        None
+                    },
+                })?;
+            }
+            Ok(())
         })
     }
 
@@ -470,7 +483,7 @@ impl SqliteBackend {
         })
     }
 
-    fn delete_now(&self, op: &Delete) -> Result<Option<StoredItem>, Error> {
+    fn delete_now(&self, op: &Delete<'_>) -> Result<Option<StoredItem>, Error> {
         let table = op.key.table();
         let (pk, sk) = (op.key.partition_key(), op.key.sort_key());
         self.with_conn(|conn| {
@@ -632,8 +645,12 @@ impl Backend for SqliteBackend {
         Box::pin(std::future::ready(self.create_table_now(table)))
     }
 
-    fn get<'a>(&'a self, op: &'a Get) -> BoxFuture<'a, Result<Option<StoredItem>, Error>> {
-        Box::pin(std::future::ready(self.get_now(op)))
+    fn get<'a>(
+        &'a self,
+        op: &'a Get<'_>,
+        sink: &'a mut ItemSink<'_>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(std::future::ready(self.get_now(op, sink)))
     }
 
     fn put<'a>(&'a self, op: &'a Put) -> BoxFuture<'a, Result<(), Error>> {
@@ -644,7 +661,10 @@ impl Backend for SqliteBackend {
         Box::pin(std::future::ready(self.put_batch_now(op)))
     }
 
-    fn delete<'a>(&'a self, op: &'a Delete) -> BoxFuture<'a, Result<Option<StoredItem>, Error>> {
+    fn delete<'a>(
+        &'a self,
+        op: &'a Delete<'_>,
+    ) -> BoxFuture<'a, Result<Option<StoredItem>, Error>> {
         Box::pin(std::future::ready(self.delete_now(op)))
     }
 
