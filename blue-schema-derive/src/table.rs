@@ -204,7 +204,7 @@ fn generate(table: &Table) -> TokenStream {
     }
     let decode_arms = table.variants.iter().map(|(variant, ty)| {
         quote! {
-            if <#ty as ::blue_schema::Entity>::SCHEMA.owns_sort_key(sort_key) {
+            if <#ty as ::blue_schema::Entity>::SCHEMA.names_sort_key(sort_key) {
                 return <#ty as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
                     .map(#ident::#variant);
             }

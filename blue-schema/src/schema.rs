@@ -125,6 +125,18 @@ impl EntitySchema {
         }
     }
 
+    /// Whether `sort_key` carries this entity's prefix (`PREFIX#…`, or exactly
+    /// `PREFIX` for a singleton): the cheap test a whole-partition read uses
+    /// to pick the entity of each item. Prefixes within a table are distinct
+    /// and contain no `#`, so exactly one entity names any stored key.
+    pub fn names_sort_key(&self, sort_key: &str) -> bool {
+        match sort_key.as_bytes().strip_prefix(self.prefix.as_bytes()) {
+            Some([]) => self.is_singleton(),
+            Some([b'#', ..]) => !self.is_singleton(),
+            _ => false,
+        }
+    }
+
     /// The stored fields that are not part of the key: `{role, tier, score}`.
     pub fn data_attributes(&self) -> impl Iterator<Item = &'static AttributeSchema> {
         self.attributes.iter().filter(|a| a.key.is_none())
