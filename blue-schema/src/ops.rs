@@ -246,7 +246,7 @@ impl ItemRef<'_> {
 
 impl StoredItem {
     /// A borrowed view.
-    pub fn as_ref(&self) -> ItemRef<'_> {
+    pub fn as_item_ref(&self) -> ItemRef<'_> {
         ItemRef {
             table: self.table,
             partition_key: &self.partition_key,

@@ -376,7 +376,7 @@ impl Store {
             };
             match self.backend.delete(&op).await? {
                 None => Ok(None),
-                Some(stored) => decode(stored.as_ref()).map(Some),
+                Some(stored) => decode(stored.as_item_ref()).map(Some),
             }
         }
     }
@@ -459,17 +459,7 @@ impl<'s, R: FromItem + Send + 's> QueryRun<'s, R> {
     /// anything is read), [`Error::Decode`], [`Error::TableNotFound`],
     /// [`Error::Backend`].
     pub fn page(self) -> impl Future<Output = Result<Page<R>, Error>> + Send + 's {
-        let pages = read(
-            &self.store.backend,
-            self.query.into_spec(),
-            false,
-            false,
-            decode::<R>,
-        );
-        async move {
-            let (items, cursor) = pages.await?;
-            Ok(Page { items, cursor })
-        }
+        self.run(Extent::OnePage, false, decode::<R>)
     }
 
     /// Reads every page and returns all items, in the query's order. The
@@ -479,14 +469,8 @@ impl<'s, R: FromItem + Send + 's> QueryRun<'s, R> {
     ///
     /// As [`page`](QueryRun::page).
     pub fn all(self) -> impl Future<Output = Result<Vec<R>, Error>> + Send + 's {
-        let pages = read(
-            &self.store.backend,
-            self.query.into_spec(),
-            true,
-            false,
-            decode::<R>,
-        );
-        async move { Ok(pages.await?.0) }
+        let pages = self.run(Extent::AllPages, false, decode::<R>);
+        async move { Ok(pages.await?.items) }
     }
 }
 
@@ -498,17 +482,7 @@ impl<'s, R> QueryRun<'s, R> {
     ///
     /// As [`page`](QueryRun::page), without [`Error::Decode`].
     pub fn stored_page(self) -> impl Future<Output = Result<Page<StoredItem>, Error>> + Send + 's {
-        let pages = read(
-            &self.store.backend,
-            self.query.into_spec(),
-            false,
-            true,
-            |item| Ok(item.to_stored()),
-        );
-        async move {
-            let (items, cursor) = pages.await?;
-            Ok(Page { items, cursor })
-        }
+        self.run(Extent::OnePage, true, |item| Ok(item.to_stored()))
     }
 
     /// Reads every page and returns the items as stored, undecoded.
@@ -517,29 +491,45 @@ impl<'s, R> QueryRun<'s, R> {
     ///
     /// As [`page`](QueryRun::page), without [`Error::Decode`].
     pub fn stored(self) -> impl Future<Output = Result<Vec<StoredItem>, Error>> + Send + 's {
-        let pages = read(
+        let pages = self.run(Extent::AllPages, true, |item| Ok(item.to_stored()));
+        async move { Ok(pages.await?.items) }
+    }
+
+    /// Runs the query, mapping each item as the backend hands it over.
+    fn run<T: Send + 's>(
+        self,
+        extent: Extent,
+        with_created_at: bool,
+        map: impl FnMut(ItemRef<'_>) -> Result<T, Error> + Send + 's,
+    ) -> impl Future<Output = Result<Page<T>, Error>> + Send + 's {
+        read(
             &self.store.backend,
             self.query.into_spec(),
-            true,
-            true,
-            |item| Ok(item.to_stored()),
-        );
-        async move { Ok(pages.await?.0) }
+            extent,
+            with_created_at,
+            map,
+        )
     }
 }
 
-/// Runs a query for one page (`every_page = false`, returning the cursor)
-/// or for all of them, mapping each item as the backend hands it over.
-async fn read<T>(
+/// How much of a query to read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Extent {
+    /// One page, and the cursor to the next.
+    OnePage,
+    /// Every page; no cursor.
+    AllPages,
+}
+
+/// Runs a query for one page or all of them, mapping each item as the
+/// backend hands it over.
+async fn read<T: Send>(
     backend: &Arc<dyn Backend>,
     spec: QuerySpec,
-    every_page: bool,
+    extent: Extent,
     with_created_at: bool,
     mut map: impl FnMut(ItemRef<'_>) -> Result<T, Error> + Send,
-) -> Result<(Vec<T>, Option<Cursor>), Error>
-where
-    T: Send,
-{
+) -> Result<Page<T>, Error> {
     let mut op = start(spec, with_created_at)?;
     let mut items = Vec::new();
     loop {
@@ -547,13 +537,13 @@ where
             items.push(map(item)?);
             Ok(())
         };
-        match backend.query(&op, &mut sink).await? {
-            Some(last) if every_page => op.resume_after = Some(last),
-            Some(last) => {
-                let cursor = op.spec.cursor_after(&last);
-                return Ok((items, Some(cursor)));
+        let last = backend.query(&op, &mut sink).await?;
+        match last {
+            Some(last) if extent == Extent::AllPages => op.resume_after = Some(last),
+            last => {
+                let cursor = last.map(|last| op.spec.cursor_after(&last));
+                return Ok(Page { items, cursor });
             }
-            None => return Ok((items, None)),
         }
     }
 }
