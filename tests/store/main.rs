@@ -15,7 +15,8 @@ mod pagination;
 mod queries;
 
 /// Instantiates each listed test once per backend: `sqlite::<name>` runs it
-/// on a fresh SQLite database file.
+/// on a fresh SQLite database file, `sqlite_memory::<name>` on a private
+/// in-memory database (one connection instead of a pool).
 macro_rules! backends {
     ($($module:ident :: $test:ident),* $(,)?) => {
         mod sqlite {
@@ -23,6 +24,14 @@ macro_rules! backends {
                 #[test]
                 fn $test() {
                     crate::support::run(crate::support::Backend::Sqlite, crate::$module::$test);
+                }
+            )*
+        }
+        mod sqlite_memory {
+            $(
+                #[test]
+                fn $test() {
+                    crate::support::run(crate::support::Backend::SqliteMemory, crate::$module::$test);
                 }
             )*
         }

@@ -9,6 +9,8 @@ use blue_schema::Store;
 pub enum Backend {
     /// A new SQLite database file in a temporary directory.
     Sqlite,
+    /// A new in-memory SQLite database.
+    SqliteMemory,
 }
 
 /// Runs `test` on a fresh store of `backend`, as a task on a multi-threaded
@@ -27,6 +29,7 @@ where
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = match backend {
         Backend::Sqlite => Store::sqlite(dir.path().join("suite.db")).expect("SQLite opens"),
+        Backend::SqliteMemory => Store::memory().expect("SQLite opens"),
     };
     let task = runtime.spawn(test(store));
     let result = runtime.block_on(task);
