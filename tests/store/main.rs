@@ -13,6 +13,7 @@ mod entities;
 mod limits;
 mod pagination;
 mod queries;
+mod random;
 
 /// Instantiates each listed test once per backend: `sqlite::<name>` runs it
 /// on a fresh SQLite database file, `sqlite_memory::<name>` on a private
@@ -51,6 +52,7 @@ backends! {
     queries::every_access_pattern_matches_the_reference,
     queries::whole_partition_yields_table_values,
     queries::invalid_queries_are_rejected,
+    random::random_queries_match_the_reference,
     pagination::pages_resume_exactly_forward_and_reverse,
     pagination::cursors_belong_to_their_query,
     pagination::cursor_survives_deleting_its_item,
