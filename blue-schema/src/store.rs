@@ -200,11 +200,7 @@ impl Store {
     /// DynamoDB's limits, [`Error::Serialize`] when it does not serialize as
     /// a struct, [`Error::TableNotFound`], [`Error::Backend`].
     pub fn put<E: Entity>(&self, item: &E) -> impl Future<Output = Result<(), Error>> + Send + '_ {
-        let op = write_item(&*self.backend, item, time::now_rfc3339()).map(|item| Put {
-            item,
-            if_not_exists: false,
-        });
-        async move { self.backend.put(&op?).await }
+        self.put_one(item, false)
     }
 
     /// Writes an item that must not exist yet.
@@ -217,11 +213,7 @@ impl Store {
         &self,
         item: &E,
     ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
-        let op = write_item(&*self.backend, item, time::now_rfc3339()).map(|item| Put {
-            item,
-            if_not_exists: true,
-        });
-        async move { self.backend.put(&op?).await }
+        self.put_one(item, true)
     }
 
     /// Writes many items of one entity type, replacing items with the same
@@ -283,19 +275,7 @@ impl Store {
         E: Entity + Send,
         K: AsRef<Key<E>> + Send + 's,
     {
-        async move {
-            let op = Get {
-                key: item_key(key.as_ref())?,
-                with_created_at: false,
-            };
-            let mut found = None;
-            let mut sink = |item: ItemRef<'_>| {
-                found = Some(decode(item)?);
-                Ok(())
-            };
-            self.backend.get(&op, &mut sink).await?;
-            Ok(found)
-        }
+        async move { self.get_one(key.as_ref(), false, decode).await }
     }
 
     /// Reads an item by key, with its bookkeeping attributes.
@@ -314,20 +294,13 @@ impl Store {
         K: AsRef<Key<E>> + Send + 's,
     {
         async move {
-            let op = Get {
-                key: item_key(key.as_ref())?,
-                with_created_at: true,
-            };
-            let mut found = None;
-            let mut sink = |item: ItemRef<'_>| {
-                found = Some(Record {
+            let record = |item: ItemRef<'_>| {
+                Ok(Record {
                     value: decode(item)?,
                     created_at: item.created_at.unwrap_or_default().to_owned(),
-                });
-                Ok(())
+                })
             };
-            self.backend.get(&op, &mut sink).await?;
-            Ok(found)
+            self.get_one(key.as_ref(), true, record).await
         }
     }
 
@@ -379,6 +352,39 @@ impl Store {
                 Some(stored) => decode(stored.as_item_ref()).map(Some),
             }
         }
+    }
+
+    /// Checks and writes one item; the future does not borrow the entity.
+    fn put_one<E: Entity>(
+        &self,
+        item: &E,
+        if_not_exists: bool,
+    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        let op = write_item(&*self.backend, item, time::now_rfc3339()).map(|item| Put {
+            item,
+            if_not_exists,
+        });
+        async move { self.backend.put(&op?).await }
+    }
+
+    /// Reads one item by key, mapping it as the backend hands it over.
+    async fn get_one<E: Entity, T: Send>(
+        &self,
+        key: &Key<E>,
+        with_created_at: bool,
+        mut map: impl FnMut(ItemRef<'_>) -> Result<T, Error> + Send,
+    ) -> Result<Option<T>, Error> {
+        let op = Get {
+            key: item_key(key)?,
+            with_created_at,
+        };
+        let mut found = None;
+        let mut sink = |item: ItemRef<'_>| {
+            found = Some(map(item)?);
+            Ok(())
+        };
+        self.backend.get(&op, &mut sink).await?;
+        Ok(found)
     }
 
     /// Runs a typed query: `.page()` reads one page, `.all()` follows the
