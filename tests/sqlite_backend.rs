@@ -268,7 +268,7 @@ fn urls_open_files_and_private_memory() {
     for (url, reason) in [
         (
             "postgres://x",
-            "unknown scheme; expected sqlite://path/to/file.db or sqlite::memory:",
+            "unknown scheme; expected sqlite://path/to/file.db, sqlite::memory: or dynamodb://",
         ),
         (
             "sqlite://",

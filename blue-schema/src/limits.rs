@@ -22,7 +22,9 @@ use crate::key::{MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES};
 
 /// The largest item DynamoDB stores: 400 KB, attribute names included.
 pub const MAX_ITEM_BYTES: usize = 400 * 1024;
-/// How deep lists and maps may nest.
+/// How deep a value may sit: DynamoDB refuses any value inside 32 nested
+/// lists and maps (an attribute holds at most 31 around a value, 32 around
+/// an empty one).
 pub const MAX_NESTING_DEPTH: usize = 32;
 /// The most significant digits a DynamoDB number holds.
 pub const MAX_NUMBER_DIGITS: usize = 38;
@@ -115,7 +117,7 @@ impl fmt::Display for LimitError {
             ),
             LimitError::NestingTooDeep { path } => write!(
                 f,
-                "`{path}` nests lists and maps more than {MAX_NESTING_DEPTH} levels deep, \
+                "`{path}` is inside {MAX_NESTING_DEPTH} nested lists and maps, \
                  more than DynamoDB allows"
             ),
             LimitError::InvalidNumber {

@@ -8,6 +8,11 @@
 //! which the store decodes.
 
 use std::borrow::Cow;
+#[cfg(feature = "dynamodb")]
+use std::collections::HashMap;
+
+#[cfg(feature = "dynamodb")]
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::limits::{self, LimitError};
 use crate::query::QuerySpec;
@@ -60,7 +65,7 @@ impl<'a> ItemKey<'a> {
 
 /// An item to write, checked against every limit, in the backend's
 /// [`ItemFormat`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WriteItem {
     key: ItemKey<'static>,
     data: ItemData,
@@ -101,6 +106,11 @@ impl WriteItem {
         &self.data
     }
 
+    /// The key, the attributes and the `created_at`, by value.
+    pub fn into_parts(self) -> (ItemKey<'static>, ItemData, String) {
+        (self.key, self.data, self.created_at)
+    }
+
     /// The item's size as DynamoDB computes it, key and `created_at` included.
     pub fn size(&self) -> usize {
         self.size
@@ -118,6 +128,10 @@ impl WriteItem {
 pub enum ItemFormat {
     /// A JSON object: `serde_json::to_string(&entity)`.
     Json,
+    /// DynamoDB attribute values: `serde_dynamo::to_item(&entity)`, one
+    /// top-level attribute per field.
+    #[cfg(feature = "dynamodb")]
+    AttributeValues,
 }
 
 /// Read one item.
@@ -130,7 +144,7 @@ pub struct Get<'a> {
 }
 
 /// Write one item.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Put {
     /// The item.
     pub item: WriteItem,
@@ -140,7 +154,7 @@ pub struct Put {
 }
 
 /// Write many items of one table. Keys are distinct; the store checks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PutBatch {
     /// The table.
     pub table: &'static str,
@@ -171,7 +185,7 @@ pub struct QueryPage {
 }
 
 /// One item as a backend read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredItem {
     /// The table it was read from.
     pub table: &'static str,
@@ -186,11 +200,15 @@ pub struct StoredItem {
 }
 
 /// The attributes of an item, in the form the backend holds them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ItemData {
     /// A JSON object, as the SQLite backend stores it.
     Json(String),
+    /// Attribute values, as the DynamoDB backend stores them: the entity's
+    /// attributes only, without `pk`, `sk` and `created_at`.
+    #[cfg(feature = "dynamodb")]
+    AttributeValues(HashMap<String, AttributeValue>),
 }
 
 impl StoredItem {
@@ -200,13 +218,16 @@ impl StoredItem {
             ItemData::Json(text) => {
                 serde_json::from_str(text).unwrap_or(serde_json::Value::String(text.clone()))
             }
+            #[cfg(feature = "dynamodb")]
+            ItemData::AttributeValues(item) => serde_dynamo::from_item(item.clone())
+                .unwrap_or_else(|e| serde_json::Value::String(format!("<{e}>"))),
         }
     }
 }
 
 /// One item as a backend hands it to a query's sink, borrowed from the
 /// backend's response so that decoding copies nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ItemRef<'a> {
     /// The table it was read from.
     pub table: &'static str,
@@ -222,11 +243,14 @@ pub struct ItemRef<'a> {
 }
 
 /// The attributes of an [`ItemRef`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum ItemDataRef<'a> {
     /// A JSON object.
     Json(&'a str),
+    /// Attribute values, without `pk`, `sk` and `created_at`.
+    #[cfg(feature = "dynamodb")]
+    AttributeValues(&'a HashMap<String, AttributeValue>),
 }
 
 impl ItemRef<'_> {
@@ -239,6 +263,8 @@ impl ItemRef<'_> {
             created_at: self.created_at.unwrap_or_default().to_owned(),
             data: match self.data {
                 ItemDataRef::Json(text) => ItemData::Json(text.to_owned()),
+                #[cfg(feature = "dynamodb")]
+                ItemDataRef::AttributeValues(item) => ItemData::AttributeValues(item.clone()),
             },
         }
     }
@@ -254,6 +280,8 @@ impl StoredItem {
             created_at: Some(&self.created_at),
             data: match &self.data {
                 ItemData::Json(text) => ItemDataRef::Json(text),
+                #[cfg(feature = "dynamodb")]
+                ItemData::AttributeValues(item) => ItemDataRef::AttributeValues(item),
             },
         }
     }

@@ -84,6 +84,73 @@ impl fmt::Debug for Store {
 enum Location {
     SqliteFile(String),
     SqliteMemory,
+    DynamoDb(DynamoDbUrl),
+}
+
+/// The parts of a `dynamodb://` URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct DynamoDbUrl {
+    /// A table that must exist: `dynamodb://blue_dialogue`.
+    table: Option<String>,
+    region: Option<String>,
+    endpoint: Option<String>,
+    profile: Option<String>,
+}
+
+fn parse_dynamodb_url(url: &str, rest: &str) -> Result<DynamoDbUrl, Error> {
+    let invalid = |reason: String| Error::InvalidUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (table, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let table = table.strip_suffix('/').unwrap_or(table);
+    let mut parsed = DynamoDbUrl::default();
+    if !table.is_empty() {
+        if !crate::backend::is_valid_table_name(table) {
+            return Err(invalid(format!(
+                "{table:?} is not a DynamoDB table name (3-255 of [A-Za-z0-9_.-])"
+            )));
+        }
+        parsed.table = Some(table.to_owned());
+    }
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_decode(value)
+            .ok_or_else(|| invalid(format!("bad percent-encoding in {name}")))?;
+        if value.is_empty() {
+            return Err(invalid(format!("{name} has no value")));
+        }
+        let slot = match name {
+            "region" => &mut parsed.region,
+            "endpoint" => &mut parsed.endpoint,
+            "profile" => &mut parsed.profile,
+            _ => {
+                return Err(invalid(format!(
+                    "unknown option {name:?}; dynamodb URLs take region, endpoint and profile"
+                )))
+            }
+        };
+        *slot = Some(value);
+    }
+    Ok(parsed)
+}
+
+fn percent_decode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn parse_url(url: &str) -> Result<Location, Error> {
@@ -108,13 +175,11 @@ fn parse_url(url: &str) -> Result<Location, Error> {
         }
         return Ok(Location::SqliteFile(path.to_owned()));
     }
-    if url.starts_with("dynamodb:") {
-        return Err(invalid(
-            "the DynamoDB backend is not available in this build",
-        ));
+    if let Some(rest) = url.strip_prefix("dynamodb:") {
+        return parse_dynamodb_url(url, rest).map(Location::DynamoDb);
     }
     Err(invalid(
-        "unknown scheme; expected sqlite://path/to/file.db or sqlite::memory:",
+        "unknown scheme; expected sqlite://path/to/file.db, sqlite::memory: or dynamodb://",
     ))
 }
 
@@ -124,24 +189,79 @@ impl Store {
     /// * `sqlite://path/to/blue.db` (or `sqlite:path/to/blue.db`): a database
     ///   file, created if missing (its directory must exist); `sqlite:///abs/path.db`
     ///   for an absolute path;
-    /// * `sqlite::memory:`: a private in-memory database.
+    /// * `sqlite::memory:`: a private in-memory database;
+    /// * `dynamodb://` (feature `dynamodb`): DynamoDB, configured by the
+    ///   standard AWS chain (`AWS_REGION`, `AWS_PROFILE`,
+    ///   `AWS_ENDPOINT_URL_DYNAMODB`, credentials from the environment, the
+    ///   shared files, SSO or the instance role). Options override the
+    ///   chain: `dynamodb://?region=eu-west-1&profile=dev`,
+    ///   `dynamodb://?endpoint=http://127.0.0.1:8000`. A table name,
+    ///   `dynamodb://blue_dialogue?region=us-east-1`, makes `open` check
+    ///   that the table exists (one `DescribeTable`), so a wrong region,
+    ///   endpoint or credential fails here rather than at the first
+    ///   operation; the store still serves every table.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidUrl`] for a URL it does not understand,
-    /// [`Error::Backend`] when the database cannot be opened.
+    /// [`Error::InvalidUrl`] for a URL it does not understand, a backend
+    /// not compiled in, or a named table that does not exist;
+    /// [`Error::Backend`] when the database cannot be reached or opened.
     pub async fn open(url: &str) -> Result<Store, Error> {
+        #[cfg(not(all(feature = "sqlite", feature = "dynamodb")))]
+        let not_compiled = |feature: &str| Error::InvalidUrl {
+            url: url.to_owned(),
+            reason: format!("this backend is not compiled in: enable the `{feature}` feature"),
+        };
         match parse_url(url)? {
             #[cfg(feature = "sqlite")]
             Location::SqliteFile(path) => Store::sqlite(path),
             #[cfg(feature = "sqlite")]
             Location::SqliteMemory => Store::memory(),
             #[cfg(not(feature = "sqlite"))]
-            _ => Err(Error::InvalidUrl {
-                url: url.to_owned(),
-                reason: "SQLite support is not compiled in: enable the `sqlite` feature".into(),
-            }),
+            Location::SqliteFile(_) | Location::SqliteMemory => Err(not_compiled("sqlite")),
+            #[cfg(feature = "dynamodb")]
+            Location::DynamoDb(options) => Store::open_dynamodb(url, options).await,
+            #[cfg(not(feature = "dynamodb"))]
+            Location::DynamoDb(_) => Err(not_compiled("dynamodb")),
         }
+    }
+
+    #[cfg(feature = "dynamodb")]
+    async fn open_dynamodb(url: &str, options: DynamoDbUrl) -> Result<Store, Error> {
+        use crate::backend::dynamodb::{aws_config, DynamoDbBackend};
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(region) = options.region {
+            loader = loader.region(aws_config::Region::new(region));
+        }
+        if let Some(profile) = options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(endpoint) = options.endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let backend = DynamoDbBackend::from_sdk_config(&loader.load().await);
+        if let Some(table) = options.table {
+            if !backend.table_exists(&table).await? {
+                return Err(Error::InvalidUrl {
+                    url: url.to_owned(),
+                    reason: format!(
+                        "there is no table {table:?} at this endpoint and region \
+                         (Store::create_table creates it)"
+                    ),
+                });
+            }
+        }
+        Ok(Store::from_backend(backend))
+    }
+
+    /// A store on DynamoDB, from an SDK configuration; see
+    /// [`DynamoDbBackend`](crate::backend::dynamodb::DynamoDbBackend) for
+    /// other ways in.
+    #[cfg(feature = "dynamodb")]
+    pub fn dynamodb(config: &crate::backend::dynamodb::aws_config::SdkConfig) -> Store {
+        Store::from_backend(crate::backend::dynamodb::DynamoDbBackend::from_sdk_config(
+            config,
+        ))
     }
 
     /// A store on an SQLite database file, opened with the default settings.
@@ -254,7 +374,7 @@ impl Store {
             if op.items.is_empty() {
                 return Ok(());
             }
-            self.backend.put_batch(&op).await
+            self.backend.put_batch(op).await
         }
     }
 
@@ -364,7 +484,7 @@ impl Store {
             item,
             if_not_exists,
         });
-        async move { self.backend.put(&op?).await }
+        async move { self.backend.put(op?).await }
     }
 
     /// Reads one item by key, mapping it as the backend hands it over.
@@ -591,6 +711,10 @@ fn write_item<E: Entity>(
         ItemFormat::Json => ItemData::Json(
             serde_json::to_string(item).map_err(|e| not_an_item(ItemError::from(e)))?,
         ),
+        #[cfg(feature = "dynamodb")]
+        ItemFormat::AttributeValues => ItemData::AttributeValues(
+            serde_dynamo::to_item(item).map_err(|e| not_an_item(ItemError::from(e)))?,
+        ),
     };
     Ok(WriteItem::new(
         E::SCHEMA.table,
@@ -615,6 +739,16 @@ fn decode<R: FromItem>(item: ItemRef<'_>) -> Result<R, Error> {
             let value = R::from_item(item.sort_key, &mut de).map_err(|e| decode_error(e.into()))?;
             de.end().map_err(|e| decode_error(e.into()))?;
             Ok(value)
+        }
+        #[cfg(feature = "dynamodb")]
+        ItemDataRef::AttributeValues(attributes) => {
+            // serde_dynamo deserializes owned values only.
+            let map: std::collections::HashMap<String, serde_dynamo::AttributeValue> =
+                serde_dynamo::Item::from(attributes.clone()).into();
+            let de = serde_dynamo::Deserializer::from_attribute_value(
+                serde_dynamo::AttributeValue::M(map),
+            );
+            R::from_item(item.sort_key, de).map_err(|e| decode_error(e.into()))
         }
     }
 }

@@ -14,6 +14,7 @@ pub enum Probe {
     Named(Named),
     Nested(Nested),
     Measure(Measure),
+    Wide(Wide),
     Flat(Flat),
     Opaque(Opaque),
     Unshared(Unshared),
@@ -64,8 +65,20 @@ pub struct Measure {
     #[sk]
     pub n: u32,
     pub float: f64,
-    pub wide: u128,
-    pub signed: i128,
+    pub wide: u64,
+    pub signed: i64,
+}
+
+/// A 128-bit integer, which the DynamoDB mapping cannot write.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Probe)]
+#[sk(prefix = "WIDE")]
+pub struct Wide {
+    #[pk]
+    pub id: String,
+    #[sk]
+    pub n: u32,
+    pub value: u128,
 }
 
 /// Attribute names chosen at run time: a hand-written `Serialize` that

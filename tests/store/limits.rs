@@ -7,7 +7,7 @@ use blue_schema::limits::{LimitError, NumberProblem, MAX_ITEM_BYTES};
 use blue_schema::{Error, Store};
 use serde_json::json;
 
-use crate::entities::{Flat, Measure, Named, Nested, Probe, Sized};
+use crate::entities::{Flat, Measure, Named, Nested, Probe, Sized, Wide};
 
 fn limit(r: Result<(), Error>) -> LimitError {
     match r {
@@ -18,10 +18,10 @@ fn limit(r: Result<(), Error>) -> LimitError {
 
 /// The size DynamoDB computes for a `Sized` item: attribute names plus
 /// values (pk, sk, created_at's 24 characters, id, n, payload).
-fn sized_bytes(item: &Sized) -> usize {
+pub(crate) fn sized_bytes(item: &Sized) -> usize {
     let sk_len = "SIZED#".len() + 10;
     let n_len = if item.n == 0 {
-        2
+        1
     } else {
         item.n.to_string().trim_end_matches('0').len().div_ceil(2) + 1
     };
@@ -219,40 +219,71 @@ fn nest(depth: usize) -> serde_json::Value {
     })
 }
 
+/// `depth` lists and maps around an empty list (the innermost of them).
+fn nest_empty(depth: usize) -> serde_json::Value {
+    (1..depth).fold(json!([]), |inner, i| {
+        if i % 2 == 0 {
+            json!([inner])
+        } else {
+            json!({ "k": inner })
+        }
+    })
+}
+
 pub async fn nesting_boundary(store: Store) {
     store.create_table::<Probe>().await.unwrap();
+    // A value inside 31 lists and maps is stored; 32 around an empty list
+    // too, as DynamoDB counts the value, not the containers.
     let at = Nested {
+        id: "n".into(),
+        n: 31,
+        tree: nest(31),
+    };
+    store.put(&at).await.unwrap();
+    assert_eq!(store.get(Nested::key("n", 31)).await.unwrap(), Some(at));
+    let empty_at = Nested {
+        id: "n".into(),
+        n: 132,
+        tree: nest_empty(32),
+    };
+    store.put(&empty_at).await.unwrap();
+    assert_eq!(
+        store.get(Nested::key("n", 132)).await.unwrap(),
+        Some(empty_at)
+    );
+
+    let past = Nested {
         id: "n".into(),
         n: 32,
         tree: nest(32),
     };
-    store.put(&at).await.unwrap();
-    assert_eq!(store.get(Nested::key("n", 32)).await.unwrap(), Some(at));
-
-    let past = Nested {
-        id: "n".into(),
-        n: 33,
-        tree: nest(33),
-    };
     let err = limit(store.put(&past).await);
-    // The outermost value is a list (33 is odd), then map and list alternate.
+    // The outermost value is a map (the 32nd wrap, odd), then list and map
+    // alternate down to the leaf, which is what sits too deep.
     let path: String = std::iter::once("tree".to_owned())
-        .chain((0..32).map(|i| {
-            if i % 2 == 0 {
-                "[0]".to_owned()
-            } else {
+        .chain((0..32).map(|j| {
+            if (31 - j) % 2 == 1 {
                 ".k".to_owned()
+            } else {
+                "[0]".to_owned()
             }
         }))
         .collect();
     assert_eq!(err, LimitError::NestingTooDeep { path: path.clone() });
     assert_eq!(
         err.to_string(),
-        format!(
-            "`{path}` nests lists and maps more than 32 levels deep, more than DynamoDB allows"
-        )
+        format!("`{path}` is inside 32 nested lists and maps, more than DynamoDB allows")
     );
-    assert_eq!(store.get(Nested::key("n", 33)).await.unwrap(), None);
+    assert_eq!(store.get(Nested::key("n", 32)).await.unwrap(), None);
+    let empty_past = Nested {
+        id: "n".into(),
+        n: 133,
+        tree: nest_empty(33),
+    };
+    assert!(matches!(
+        limit(store.put(&empty_past).await),
+        LimitError::NestingTooDeep { .. }
+    ));
 }
 
 pub async fn numbers(store: Store) {
@@ -278,15 +309,16 @@ pub async fn numbers(store: Store) {
             ..base.clone()
         },
         Measure {
-            wide: 10u128.pow(38),
+            wide: u64::MAX,
             ..base.clone()
         },
         Measure {
-            wide: 10u128.pow(38) - 1,
+            signed: i64::MIN,
             ..base.clone()
         },
         Measure {
-            signed: -(10i128.pow(38) - 1),
+            float: 123.456,
+            signed: -7,
             ..base.clone()
         },
         Measure {
@@ -339,22 +371,6 @@ pub async fn numbers(store: Store) {
             "float",
             NumberProblem::OutOfRange,
         ),
-        (
-            Measure {
-                wide: u128::MAX,
-                ..base.clone()
-            },
-            "wide",
-            NumberProblem::TooPrecise { digits: 39 },
-        ),
-        (
-            Measure {
-                signed: i128::MIN + 1,
-                ..base.clone()
-            },
-            "signed",
-            NumberProblem::TooPrecise { digits: 39 },
-        ),
     ];
     for (item, field, problem) in bad {
         let item = Measure { n: 100, ..item };
@@ -377,6 +393,22 @@ pub async fn numbers(store: Store) {
         store.put(&nan).await.unwrap_err().to_string(),
         "`float` is NaN, which DynamoDB cannot store: numbers must be finite"
     );
+
+    // serde_dynamo has no 128-bit integers, so no backend stores them,
+    // whatever the value.
+    let wide = Wide {
+        id: "m".into(),
+        n: 1,
+        value: 1,
+    };
+    match store.put(&wide).await {
+        Err(Error::Serialize { entity, source }) => {
+            assert_eq!(entity, "Wide");
+            assert!(source.to_string().contains("128-bit integers"), "{source}");
+        }
+        other => panic!("expected Error::Serialize, got {other:?}"),
+    }
+    assert_eq!(store.get(Wide::key("m", 1)).await.unwrap(), None);
 }
 
 pub async fn reserved_attribute_names(store: Store) {

@@ -17,7 +17,9 @@ mod random;
 
 /// Instantiates each listed test once per backend: `sqlite::<name>` runs it
 /// on a fresh SQLite database file, `sqlite_memory::<name>` on a private
-/// in-memory database (one connection instead of a pool).
+/// in-memory database (one connection instead of a pool), `dynamodb::<name>`
+/// on DynamoDB: the emulator started in this process, or the endpoint in
+/// `BLUE_DYNAMODB_ENDPOINT`.
 macro_rules! backends {
     ($($module:ident :: $test:ident),* $(,)?) => {
         mod sqlite {
@@ -33,6 +35,14 @@ macro_rules! backends {
                 #[test]
                 fn $test() {
                     crate::support::run(crate::support::Backend::SqliteMemory, crate::$module::$test);
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[test]
+                fn $test() {
+                    crate::support::run(crate::support::Backend::DynamoDb, crate::$module::$test);
                 }
             )*
         }

@@ -5,7 +5,10 @@ use blue_schema::{Cursor, Error, FromItem, IntoQuery, Query, Store};
 use blue_schema_examples::dialogue::*;
 use serde::Serialize;
 
+use blue_schema::limits::MAX_PAGE_BYTES;
+
 use crate::entities::{Probe, Sized};
+use crate::limits::sized_bytes;
 use crate::queries::{load, reference, Row};
 
 /// Reads a query page by page with `limit`, checking every page, and
@@ -232,24 +235,36 @@ pub async fn cursor_survives_deleting_its_item(store: Store) {
 
 pub async fn pages_stop_after_one_megabyte(store: Store) {
     store.create_table::<Probe>().await.unwrap();
-    // Five items of ~300 KB: the 1 MB page limit is reached by the fourth.
-    let items: Vec<Sized> = (0..5)
-        .map(|n| Sized {
+    // A page holds items while their sizes add up to at most 1 MB, and
+    // always at least one item. Four items of exactly 1 MB / 4 fill a page;
+    // one byte more in the fourth pushes it to the next page.
+    let quarter = MAX_PAGE_BYTES / 4;
+    let item = |n: u32, size: usize| {
+        let mut item = Sized {
             id: "big".into(),
             n,
-            payload: "x".repeat(300_000),
-        })
-        .collect();
-    store.put_all(&items).await.unwrap();
-    let page = store.query(Sized::query("big")).page().await.unwrap();
-    assert_eq!(page.items.len(), 4);
-    let rest = store
-        .query(Sized::query("big").after(page.cursor.expect("more follows")))
-        .page()
-        .await
-        .unwrap();
-    assert_eq!(rest.items, items[4..].to_vec());
-    assert_eq!(rest.cursor, None);
-    // `all()` follows the pages.
-    assert_eq!(store.query(Sized::query("big")).all().await.unwrap(), items);
+            payload: String::new(),
+        };
+        item.payload = "x".repeat(size - sized_bytes(&item));
+        assert_eq!(sized_bytes(&item), size);
+        item
+    };
+    for extra in [0, 1] {
+        let items: Vec<Sized> = (0..5)
+            .map(|n| item(n, if n == 3 { quarter + extra } else { quarter }))
+            .collect();
+        store.put_all(&items).await.unwrap();
+        let page = store.query(Sized::query("big")).page().await.unwrap();
+        let full = if extra == 0 { 4 } else { 3 };
+        assert_eq!(page.items, items[..full].to_vec(), "extra byte: {extra}");
+        let rest = store
+            .query(Sized::query("big").after(page.cursor.expect("more follows")))
+            .page()
+            .await
+            .unwrap();
+        assert_eq!(rest.items, items[full..].to_vec());
+        assert_eq!(rest.cursor, None);
+        // `all()` follows the pages.
+        assert_eq!(store.query(Sized::query("big")).all().await.unwrap(), items);
+    }
 }

@@ -4,6 +4,9 @@ use std::future::Future;
 
 use blue_schema::Store;
 
+#[path = "../common/dynamodb.rs"]
+pub mod dynamodb;
+
 /// The backends the suite runs on.
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
@@ -11,6 +14,9 @@ pub enum Backend {
     Sqlite,
     /// A new in-memory SQLite database.
     SqliteMemory,
+    /// DynamoDB (the emulator, or `BLUE_DYNAMODB_ENDPOINT`), with tables
+    /// of the test's own.
+    DynamoDb,
 }
 
 /// Runs `test` on a fresh store of `backend`, as a task on a multi-threaded
@@ -27,12 +33,22 @@ where
         .build()
         .expect("a tokio runtime starts");
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let store = match backend {
-        Backend::Sqlite => Store::sqlite(dir.path().join("suite.db")).expect("SQLite opens"),
-        Backend::SqliteMemory => Store::memory().expect("SQLite opens"),
+    let (store, dynamo) = match backend {
+        Backend::Sqlite => (
+            Store::sqlite(dir.path().join("suite.db")).expect("SQLite opens"),
+            None,
+        ),
+        Backend::SqliteMemory => (Store::memory().expect("SQLite opens"), None),
+        Backend::DynamoDb => {
+            let backend = runtime.block_on(dynamodb::backend());
+            (Store::from_backend(backend.clone()), Some(backend))
+        }
     };
     let task = runtime.spawn(test(store));
     let result = runtime.block_on(task);
+    if let Some(backend) = dynamo {
+        runtime.block_on(dynamodb::drop_tables(&backend));
+    }
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());
     }

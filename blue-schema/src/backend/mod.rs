@@ -12,8 +12,33 @@ use crate::ops::{Delete, Get, ItemFormat, ItemSink, Put, PutBatch, QueryPage, St
 use crate::schema::TableSchema;
 use crate::Error;
 
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+
+/// Whether `name` can be a table name: DynamoDB's rule, 3 to 255 characters
+/// of `[A-Za-z0-9_.-]`, which `#[table(name)]` also checks at compile time.
+/// Every backend refuses other names with the same [`Error::Backend`].
+pub fn is_valid_table_name(name: &str) -> bool {
+    (3..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// The error for a table name DynamoDB would refuse.
+#[cfg(any(feature = "sqlite", feature = "dynamodb"))]
+pub(crate) fn check_table_name(backend: &'static str, table: &str) -> Result<(), Error> {
+    if is_valid_table_name(table) {
+        Ok(())
+    } else {
+        Err(Error::Backend {
+            backend,
+            source: format!("{table:?} is not a valid table name (3-255 of [A-Za-z0-9_.-])").into(),
+        })
+    }
+}
 
 /// A boxed future that can move between threads.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -44,11 +69,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Writes one item, keeping the `created_at` of an item it replaces.
     /// With `if_not_exists`, fails with [`Error::AlreadyExists`] and writes
     /// nothing when the key is taken.
-    fn put<'a>(&'a self, op: &'a Put) -> BoxFuture<'a, Result<(), Error>>;
+    fn put(&self, op: Put) -> BoxFuture<'_, Result<(), Error>>;
 
     /// Writes many items of one table, keeping the `created_at` of items it
     /// replaces.
-    fn put_batch<'a>(&'a self, op: &'a PutBatch) -> BoxFuture<'a, Result<(), Error>>;
+    fn put_batch(&self, op: PutBatch) -> BoxFuture<'_, Result<(), Error>>;
 
     /// Deletes one item, returning it if asked and it existed.
     fn delete<'a>(&'a self, op: &'a Delete<'_>)

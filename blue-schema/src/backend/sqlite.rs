@@ -64,15 +64,8 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 const COLUMNS: [&str; 5] = ["pk", "sk", "data", "created_at", "size"];
 
-/// Whether `name` can be a table name: DynamoDB's rule, 3 to 255 characters
-/// of `[A-Za-z0-9_.-]`, which `#[table(name)]` also checks at compile time.
-/// Such a name is always safe inside SQLite's double quotes.
-pub fn is_valid_table_name(name: &str) -> bool {
-    (3..=255).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-}
+// A valid name is always safe inside SQLite's double quotes.
+pub use super::is_valid_table_name;
 
 type OnConnect = Arc<dyn Fn(&Connection) -> rusqlite::Result<()> + Send + Sync>;
 
@@ -287,14 +280,7 @@ fn statements<'s>(
 }
 
 fn check_table_name(table: &str) -> Result<(), Error> {
-    if is_valid_table_name(table) {
-        Ok(())
-    } else {
-        Err(Error::Backend {
-            backend: NAME,
-            source: format!("{table:?} is not a valid table name (3-255 of [A-Za-z0-9_.-])").into(),
-        })
-    }
+    super::check_table_name(NAME, table)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -423,7 +409,7 @@ impl SqliteBackend {
         })
     }
 
-    fn put_now(&self, op: &Put) -> Result<(), Error> {
+    fn put_now(&self, op: Put) -> Result<(), Error> {
         let key = op.item.key();
         let table = key.table();
         let data = json(&op.item)?;
@@ -453,7 +439,7 @@ impl SqliteBackend {
         })
     }
 
-    fn put_batch_now(&self, op: &PutBatch) -> Result<(), Error> {
+    fn put_batch_now(&self, op: PutBatch) -> Result<(), Error> {
         let table = op.table;
         self.with_conn(|conn| {
             let Conn { db, sql } = conn;
@@ -537,10 +523,18 @@ impl SqliteBackend {
                 ))
                 .map_err(backend_error)?;
             let (mut count, mut bytes) = (0usize, 0usize);
-            let mut last: Option<String> = None;
+            // The sort key of the page's last item so far (a reused buffer).
+            let mut last = String::new();
             while let Some(row) = rows.next().map_err(backend_error)? {
-                if let Some(last) = last {
-                    // A row past a full page: more follows.
+                let size = row
+                    .get_ref(2)
+                    .and_then(|v| v.as_i64().map_err(rusqlite::Error::from))
+                    .map_err(backend_error)?;
+                let size = usize::try_from(size).unwrap_or(0);
+                // A row past a full page, or one that would take the page
+                // past 1 MB (as DynamoDB, a page always holds one item):
+                // more follows.
+                if Some(count) == limit || (count > 0 && bytes + size > MAX_PAGE_BYTES) {
                     return Ok(Some(last));
                 }
                 let sort_key = text(row, 0)?;
@@ -555,15 +549,10 @@ impl SqliteBackend {
                         None
                     },
                 })?;
-                let size = row
-                    .get_ref(2)
-                    .and_then(|v| v.as_i64().map_err(rusqlite::Error::from))
-                    .map_err(backend_error)?;
                 count += 1;
-                bytes += usize::try_from(size).unwrap_or(0);
-                if Some(count) == limit || bytes >= MAX_PAGE_BYTES {
-                    last = Some(sort_key.to_owned());
-                }
+                bytes += size;
+                last.clear();
+                last.push_str(sort_key);
             }
             Ok(None)
         })
@@ -653,11 +642,11 @@ impl Backend for SqliteBackend {
         Box::pin(std::future::ready(self.get_now(op, sink)))
     }
 
-    fn put<'a>(&'a self, op: &'a Put) -> BoxFuture<'a, Result<(), Error>> {
+    fn put(&self, op: Put) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(std::future::ready(self.put_now(op)))
     }
 
-    fn put_batch<'a>(&'a self, op: &'a PutBatch) -> BoxFuture<'a, Result<(), Error>> {
+    fn put_batch(&self, op: PutBatch) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(std::future::ready(self.put_batch_now(op)))
     }
 

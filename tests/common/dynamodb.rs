@@ -1,0 +1,153 @@
+//! The test DynamoDB: the dynoxide emulator, started once per test process
+//! on 127.0.0.1, or the endpoint in `BLUE_DYNAMODB_ENDPOINT`.
+//!
+//! Every test gets a store whose tables carry a prefix of their own, so
+//! tests never share a table, on the emulator or on a shared endpoint.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use blue_schema::backend::dynamodb::DynamoDbBackend;
+
+/// Set to an endpoint URL to run the suite against it instead of the
+/// emulator; the AWS configuration chain then supplies the region
+/// (`us-east-1` if none) and the credentials.
+pub const ENDPOINT_VAR: &str = "BLUE_DYNAMODB_ENDPOINT";
+
+static ENDPOINT: OnceLock<Result<Endpoint, String>> = OnceLock::new();
+
+#[derive(Debug, Clone)]
+enum Endpoint {
+    /// The emulator in this process.
+    Local(String),
+    /// `BLUE_DYNAMODB_ENDPOINT`.
+    External(String),
+}
+
+/// The endpoint the tests use, starting the emulator the first time. A
+/// server that cannot start fails the test.
+fn endpoint() -> Endpoint {
+    ENDPOINT
+        .get_or_init(|| match std::env::var(ENDPOINT_VAR) {
+            Ok(url) if !url.is_empty() => Ok(Endpoint::External(url)),
+            _ => start_emulator().map(Endpoint::Local),
+        })
+        .clone()
+        .unwrap_or_else(|e| panic!("the test DynamoDB did not start: {e}"))
+}
+
+/// Starts dynoxide on 127.0.0.1:0 on a thread of its own, which lives as
+/// long as the test process.
+fn start_emulator() -> Result<String, String> {
+    let (ready, started) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("dynoxide".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(e) => return drop(ready.send(Err(format!("no tokio runtime: {e}")))),
+            };
+            runtime.block_on(async move {
+                let db = match dynoxide::Database::memory() {
+                    Ok(db) => db,
+                    Err(e) => return drop(ready.send(Err(format!("no database: {e}")))),
+                };
+                let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+                    Ok(listener) => listener,
+                    Err(e) => return drop(ready.send(Err(format!("cannot listen: {e}")))),
+                };
+                let address = match listener.local_addr() {
+                    Ok(address) => address,
+                    Err(e) => return drop(ready.send(Err(format!("no address: {e}")))),
+                };
+                let _ = ready.send(Ok(format!("http://{address}")));
+                let served =
+                    dynoxide::server::serve_with_shutdown(listener, db, std::future::pending())
+                        .await;
+                if let Err(e) = served {
+                    panic!("the test DynamoDB stopped: {e}");
+                }
+            })
+        })
+        .map_err(|e| format!("cannot spawn its thread: {e}"))?;
+    started
+        .recv_timeout(Duration::from_secs(60))
+        .map_err(|e| format!("no answer from its thread: {e}"))?
+}
+
+/// An SDK client for the test endpoint: static test credentials over plain
+/// HTTP for the emulator, the configuration chain for an external endpoint.
+pub async fn client() -> aws_sdk_dynamodb::Client {
+    match endpoint() {
+        Endpoint::Local(url) => {
+            let config = aws_sdk_dynamodb::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url(url)
+                .credentials_provider(Credentials::new(
+                    "blue-schema-test",
+                    "blue-schema-test",
+                    None,
+                    None,
+                    "blue-schema tests",
+                ))
+                .build();
+            aws_sdk_dynamodb::Client::from_conf(config)
+        }
+        Endpoint::External(url) => {
+            let shared = aws_config::defaults(BehaviorVersion::latest())
+                .endpoint_url(url)
+                .load()
+                .await;
+            let mut config = aws_sdk_dynamodb::config::Builder::from(&shared);
+            if shared.region().is_none() {
+                config = config.region(Region::new("us-east-1"));
+            }
+            aws_sdk_dynamodb::Client::from_conf(config.build())
+        }
+    }
+}
+
+/// A backend on the test endpoint whose tables no other test shares.
+pub async fn backend() -> DynamoDbBackend {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let prefix = format!("t{}x{n}_", std::process::id());
+    DynamoDbBackend::new(&client().await).with_table_prefix(&prefix)
+}
+
+/// Deletes the tables a test's backend created (their names start with its
+/// prefix), so a shared endpoint is left as it was found.
+pub async fn drop_tables(backend: &DynamoDbBackend) {
+    let prefix = backend.table_name("");
+    let client = backend.client();
+    let mut start = None;
+    loop {
+        let out = client
+            .list_tables()
+            .set_exclusive_start_table_name(start)
+            .send()
+            .await
+            .expect("ListTables");
+        for name in out.table_names() {
+            if name.starts_with(&prefix) {
+                client
+                    .delete_table()
+                    .table_name(name)
+                    .send()
+                    .await
+                    .expect("DeleteTable");
+            }
+        }
+        start = out.last_evaluated_table_name;
+        if start.is_none() {
+            return;
+        }
+    }
+}
