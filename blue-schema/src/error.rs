@@ -62,6 +62,17 @@ pub enum Error {
         /// The table.
         table: &'static str,
     },
+    /// A [copy](crate::migrate::copy_table) finished, but the target table
+    /// holds another number of items than were copied: it held other items
+    /// before, or something wrote to it during the copy.
+    CountMismatch {
+        /// The table.
+        table: &'static str,
+        /// Items copied.
+        copied: u64,
+        /// Items the target holds.
+        found: u64,
+    },
     /// `Store::open` could not make sense of its URL.
     InvalidUrl {
         /// The URL.
@@ -115,6 +126,15 @@ impl fmt::Display for Error {
             Error::TableNotFound { table } => write!(
                 f,
                 "table {table} does not exist; create it with `store.create_table::<T>()`"
+            ),
+            Error::CountMismatch {
+                table,
+                copied,
+                found,
+            } => write!(
+                f,
+                "copied {copied} items of {table}, but the target table holds {found}: \
+                 it held other items, or something wrote to it during the copy"
             ),
             Error::InvalidUrl { url, reason } => write!(f, "cannot open store {url:?}: {reason}"),
             Error::Backend { backend, source } => write!(f, "{backend} failed: {source}"),

@@ -56,6 +56,7 @@ mod error;
 pub mod item;
 pub mod key;
 pub mod limits;
+pub mod migrate;
 pub mod ops;
 pub mod query;
 pub mod schema;

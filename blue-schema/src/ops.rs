@@ -160,6 +160,23 @@ pub struct PutBatch {
     pub table: &'static str,
     /// The items.
     pub items: Vec<WriteItem>,
+    /// `false` (a `put_all`): an item that replaces one keeps the old
+    /// `created_at`. `true` (copying a table): every item is written with
+    /// its own `created_at`.
+    pub replace_created_at: bool,
+}
+
+/// Read one page of a whole table, for copying it: every partition, in
+/// the backend's order (by key on SQLite, by DynamoDB's hash of the
+/// partition key there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanPage {
+    /// The table.
+    pub table: &'static str,
+    /// The key to continue after, from the previous page.
+    pub resume_after: Option<(String, String)>,
+    /// The most items to read; a page also stops at 1 MB.
+    pub limit: Option<u32>,
 }
 
 /// Delete one item; deleting a missing item is not an error.

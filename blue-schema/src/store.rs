@@ -367,6 +367,7 @@ impl Store {
                 Ok(PutBatch {
                     table: E::SCHEMA.table,
                     items,
+                    replace_created_at: false,
                 })
             });
         async move {

@@ -3,7 +3,7 @@
 use blue_schema::{Entity, Error, Store};
 use blue_schema_examples::dialogue::*;
 
-use crate::entities::{self, Opaque, Probe, Sized};
+use crate::entities::{self, Opaque, Probe, Sized, Sparse};
 
 pub fn expert(d: &str, name: &str, score: i32) -> Expert {
     Expert {
@@ -243,4 +243,62 @@ pub async fn any_dynamodb_table_name_works(store: Store) {
         store.query(Odd::partition("t")).all().await.unwrap(),
         vec![Odd::Thing(thing)]
     );
+}
+
+pub async fn put_drops_attributes_the_new_item_lacks(store: Store) {
+    store.create_table::<Probe>().await.unwrap();
+    let noted = Sparse {
+        id: "s".into(),
+        n: 1,
+        note: Some("first".into()),
+    };
+    store.put(&noted).await.unwrap();
+    let first = store
+        .get_record(Sparse::key("s", 1))
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+
+    // The new value has no `note` attribute at all: the stored item must
+    // not keep the old one (on DynamoDB, an update would).
+    let bare = Sparse {
+        note: None,
+        ..noted
+    };
+    store.put(&bare).await.unwrap();
+    let stored = store.query(Sparse::query("s")).stored().await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].to_json(),
+        serde_json::json!({ "id": "s", "n": 1 }),
+        "the replaced item holds exactly the new attributes"
+    );
+    assert_eq!(
+        stored[0].created_at, first.created_at,
+        "and keeps created_at"
+    );
+    let second = store
+        .get_record(Sparse::key("s", 1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.value, bare);
+    assert_eq!(second.created_at, first.created_at);
+
+    // The same through put_all.
+    store
+        .put(&Sparse {
+            note: Some("again".into()),
+            ..bare.clone()
+        })
+        .await
+        .unwrap();
+    store.put_all([&bare]).await.unwrap();
+    let stored = store.query(Sparse::query("s")).stored().await.unwrap();
+    assert_eq!(
+        stored[0].to_json(),
+        serde_json::json!({ "id": "s", "n": 1 })
+    );
+    assert_eq!(stored[0].created_at, first.created_at);
 }

@@ -15,6 +15,7 @@ pub enum Probe {
     Nested(Nested),
     Measure(Measure),
     Wide(Wide),
+    Sparse(Sparse),
     Flat(Flat),
     Opaque(Opaque),
     Unshared(Unshared),
@@ -67,6 +68,19 @@ pub struct Measure {
     pub float: f64,
     pub wide: u64,
     pub signed: i64,
+}
+
+/// An attribute that is only written when present.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Probe)]
+#[sk(prefix = "SPARSE")]
+pub struct Sparse {
+    #[pk]
+    pub id: String,
+    #[sk]
+    pub n: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A 128-bit integer, which the DynamoDB mapping cannot write.

@@ -54,6 +54,24 @@ pub async fn item_size_boundary(store: Store) {
         store.get(Sized::key("size", 7)).await.unwrap().as_ref(),
         Some(&item)
     );
+    // Replacing an item of the largest size keeps its created_at too (on
+    // DynamoDB it takes another path than a small item's update).
+    let first = store
+        .get_record(Sized::key("size", 7))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut replaced = item.clone();
+    replaced.payload = replaced.payload.replace('x', "y");
+    store.put(&replaced).await.unwrap();
+    let second = store
+        .get_record(Sized::key("size", 7))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.value, replaced);
+    assert_eq!(second.created_at, first.created_at);
+    store.put(&item).await.unwrap();
 
     let mut over = item.clone();
     over.payload.push('x');

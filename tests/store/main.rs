@@ -12,8 +12,30 @@ mod crud;
 mod entities;
 mod limits;
 mod pagination;
+mod parity;
 mod queries;
 mod random;
+
+/// SQLite and DynamoDB side by side: the same operations, compared.
+mod sqlite_vs_dynamodb {
+    use crate::parity;
+    use crate::support::run_pair;
+
+    #[test]
+    fn same_queries_same_pages() {
+        run_pair(parity::same_queries_same_pages);
+    }
+
+    #[test]
+    fn stored_items_hold_the_same_attributes() {
+        run_pair(parity::stored_items_hold_the_same_attributes);
+    }
+
+    #[test]
+    fn same_errors() {
+        run_pair(parity::same_errors);
+    }
+}
 
 /// Instantiates each listed test once per backend: `sqlite::<name>` runs it
 /// on a fresh SQLite database file, `sqlite_memory::<name>` on a private
@@ -59,6 +81,7 @@ backends! {
     crud::items_that_no_longer_decode_are_reported,
     crud::serialize_errors_are_typed,
     crud::any_dynamodb_table_name_works,
+    crud::put_drops_attributes_the_new_item_lacks,
     queries::every_access_pattern_matches_the_reference,
     queries::whole_partition_yields_table_values,
     queries::invalid_queries_are_rejected,

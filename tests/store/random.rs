@@ -9,16 +9,16 @@ use serde::Serialize;
 use crate::queries::{reference, Row};
 
 /// A small xorshift generator: deterministic, so a failure names its seed.
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -59,7 +59,7 @@ async fn put<E: Entity>(store: &Store, rows: &mut Vec<Row>, item: E) {
     rows.push(Row { pk, sk, json });
 }
 
-async fn fill(store: &Store, rng: &mut Rng, d: &str) -> Vec<Row> {
+pub async fn fill(store: &Store, rng: &mut Rng, d: &str) -> Vec<Row> {
     let mut rows = Vec::new();
     for _ in 0..12 {
         let item = Expert {
@@ -97,7 +97,7 @@ async fn fill(store: &Store, rng: &mut Rng, d: &str) -> Vec<Row> {
     rows
 }
 
-fn expert_query(rng: &mut Rng, d: &str) -> Query<Expert> {
+pub fn expert_query(rng: &mut Rng, d: &str) -> Query<Expert> {
     let q = Expert::query(d);
     let (a, b) = (name(rng), name(rng));
     let (lo, hi) = if a <= b {
@@ -117,7 +117,7 @@ fn expert_query(rng: &mut Rng, d: &str) -> Query<Expert> {
     }
 }
 
-fn perspective_query(rng: &mut Rng, d: &str) -> Query<Perspective> {
+pub fn perspective_query(rng: &mut Rng, d: &str) -> Query<Perspective> {
     let round = rng.below(4) as u32 * 5;
     let (x, y) = (rng.below(20) as u32, rng.below(20) as u32);
     let expert = name(rng);
@@ -137,7 +137,7 @@ fn perspective_query(rng: &mut Rng, d: &str) -> Query<Perspective> {
     }
 }
 
-fn event_query(rng: &mut Rng, d: &str) -> Query<TensionEvent> {
+pub fn event_query(rng: &mut Rng, d: &str) -> Query<TensionEvent> {
     let t = name(rng);
     let at = rng.below(4) * 1_000_000_000;
     let q = TensionEvent::query(d);

@@ -19,6 +19,28 @@ pub enum Backend {
     DynamoDb,
 }
 
+/// Runs `test` on a fresh SQLite store and a fresh DynamoDB store, to
+/// compare them.
+pub fn run_pair<F, Fut>(test: F)
+where
+    F: FnOnce(Store, Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
+    let sqlite = Store::memory().expect("SQLite opens");
+    let backend = runtime.block_on(dynamodb::backend());
+    let task = runtime.spawn(test(sqlite, Store::from_backend(backend.clone())));
+    let result = runtime.block_on(task);
+    runtime.block_on(dynamodb::drop_tables(&backend));
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
 /// Runs `test` on a fresh store of `backend`, as a task on a multi-threaded
 /// runtime (which requires the test's future, and so every store future it
 /// awaits, to be `Send`).

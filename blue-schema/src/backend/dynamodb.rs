@@ -56,10 +56,10 @@
 //!
 //! The SDK's futures need a tokio runtime.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use aws_config;
@@ -81,7 +81,7 @@ use super::{check_table_name, Backend, BoxFuture};
 use crate::limits::CREATED_AT;
 use crate::ops::{
     Delete, Get, ItemData, ItemDataRef, ItemFormat, ItemKey, ItemRef, ItemSink, Put, PutBatch,
-    QueryPage, StoredItem, WriteItem,
+    QueryPage, ScanPage, StoredItem, WriteItem,
 };
 use crate::query::{Order, SortKeyCondition};
 use crate::schema::TableSchema;
@@ -118,8 +118,15 @@ const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(120);
 #[derive(Clone)]
 pub struct DynamoDbBackend {
     client: Client,
-    requests: Arc<AtomicU64>,
+    requests: Arc<Requests>,
     prefix: Arc<str>,
+}
+
+/// The requests a backend has sent, by DynamoDB operation.
+#[derive(Debug, Default)]
+struct Requests {
+    total: AtomicU64,
+    by_operation: Mutex<BTreeMap<String, u64>>,
 }
 
 impl fmt::Debug for DynamoDbBackend {
@@ -132,7 +139,7 @@ impl fmt::Debug for DynamoDbBackend {
 
 /// Counts every HTTP request the client sends, retries included.
 #[derive(Debug)]
-struct CountRequests(Arc<AtomicU64>);
+struct CountRequests(Arc<Requests>);
 
 impl Intercept for CountRequests {
     fn name(&self) -> &'static str {
@@ -141,11 +148,29 @@ impl Intercept for CountRequests {
 
     fn read_before_transmit(
         &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.0.total.fetch_add(1, Ordering::Relaxed);
+        // `X-Amz-Target: DynamoDB_20120810.GetItem`
+        let operation = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .and_then(|target| target.rsplit('.').next())
+            .unwrap_or("unknown");
+        let mut counts = self
+            .0
+            .by_operation
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match counts.get_mut(operation) {
+            Some(count) => *count += 1,
+            None => {
+                counts.insert(operation.to_owned(), 1);
+            }
+        }
         Ok(())
     }
 }
@@ -154,7 +179,7 @@ impl DynamoDbBackend {
     /// A backend on a copy of `client`'s configuration, with a request
     /// counter added.
     pub fn new(client: &Client) -> DynamoDbBackend {
-        let requests = Arc::new(AtomicU64::new(0));
+        let requests = Arc::new(Requests::default());
         let config = client
             .config()
             .to_builder()
@@ -219,7 +244,17 @@ impl DynamoDbBackend {
     /// How many HTTP requests the backend has sent so far, each retry
     /// counted. Clones of the backend share the count.
     pub fn requests_sent(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
+        self.requests.total.load(Ordering::Relaxed)
+    }
+
+    /// The requests sent so far by DynamoDB operation (`GetItem`,
+    /// `BatchWriteItem`...), each retry counted.
+    pub fn requests_by_operation(&self) -> BTreeMap<String, u64> {
+        self.requests
+            .by_operation
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Whether the table exists (one `DescribeTable`).
@@ -768,7 +803,11 @@ impl DynamoDbBackend {
 
     async fn put_batch_now(&self, op: PutBatch) -> Result<(), Error> {
         let table = op.table;
-        let mut created = self.existing_created_at(table, &op.items).await?;
+        let mut created = if op.replace_created_at {
+            HashMap::new()
+        } else {
+            self.existing_created_at(table, &op.items).await?
+        };
         let mut requests = Vec::with_capacity(op.items.len());
         for item in op.items {
             let (key, data, now) = item.into_parts();
@@ -917,6 +956,36 @@ impl DynamoDbBackend {
             .map(|old| ReadItem::new(old).into_stored(table)))
     }
 
+    async fn scan_now(
+        &self,
+        op: &ScanPage,
+        sink: &mut ItemSink<'_>,
+    ) -> Result<Option<(String, String)>, Error> {
+        let table = op.table;
+        let mut request = self
+            .client
+            .scan()
+            .table_name(self.table_name(table))
+            .consistent_read(true);
+        if let Some((pk, sk)) = &op.resume_after {
+            request = request.set_exclusive_start_key(Some(HashMap::from([
+                (PK.to_owned(), s(pk)),
+                (SK.to_owned(), s(sk)),
+            ])));
+        }
+        if let Some(limit) = op.limit {
+            request = request.limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        }
+        let out = request.send().await.map_err(request_error("Scan", table))?;
+        for item in out.items.unwrap_or_default() {
+            sink(ReadItem::new(item).as_ref(table, true))?;
+        }
+        Ok(out.last_evaluated_key.map(|key| {
+            let read = ReadItem::new(key);
+            (read.partition_key, read.sort_key)
+        }))
+    }
+
     async fn query_now(
         &self,
         op: &QueryPage,
@@ -1056,5 +1125,13 @@ impl Backend for DynamoDbBackend {
         sink: &'a mut ItemSink<'_>,
     ) -> BoxFuture<'a, Result<Option<String>, Error>> {
         Box::pin(self.query_now(op, sink))
+    }
+
+    fn scan<'a>(
+        &'a self,
+        op: &'a ScanPage,
+        sink: &'a mut ItemSink<'_>,
+    ) -> BoxFuture<'a, Result<Option<(String, String)>, Error>> {
+        Box::pin(self.scan_now(op, sink))
     }
 }

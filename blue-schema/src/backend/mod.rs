@@ -8,7 +8,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::ops::{Delete, Get, ItemFormat, ItemSink, Put, PutBatch, QueryPage, StoredItem};
+use crate::ops::{
+    Delete, Get, ItemFormat, ItemSink, Put, PutBatch, QueryPage, ScanPage, StoredItem,
+};
 use crate::schema::TableSchema;
 use crate::Error;
 
@@ -91,4 +93,15 @@ pub trait Backend: Send + Sync + 'static {
         op: &'a QueryPage,
         sink: &'a mut ItemSink<'_>,
     ) -> BoxFuture<'a, Result<Option<String>, Error>>;
+
+    /// Reads one page of every item in a table, handing each to `sink`
+    /// with its `created_at`; used to copy a table
+    /// ([`migrate`](crate::migrate)), never by typed queries.
+    ///
+    /// Returns the key to resume after when more items may follow.
+    fn scan<'a>(
+        &'a self,
+        op: &'a ScanPage,
+        sink: &'a mut ItemSink<'_>,
+    ) -> BoxFuture<'a, Result<Option<(String, String)>, Error>>;
 }

@@ -45,7 +45,7 @@ use super::{Backend, BoxFuture};
 use crate::limits::MAX_PAGE_BYTES;
 use crate::ops::{
     Delete, Get, ItemData, ItemDataRef, ItemFormat, ItemRef, ItemSink, Put, PutBatch, QueryPage,
-    StoredItem, WriteItem,
+    ScanPage, StoredItem, WriteItem,
 };
 use crate::query::{Order, SortKeyCondition};
 use crate::schema::TableSchema;
@@ -212,6 +212,8 @@ struct Statements {
     query_descending: String,
     query_ascending_created: String,
     query_descending_created: String,
+    scan: String,
+    upsert_with_created_at: String,
 }
 
 impl Statements {
@@ -243,6 +245,14 @@ impl Statements {
             query_descending: query("sk, data, size", "DESC"),
             query_ascending_created: query("sk, data, size, created_at", "ASC"),
             query_descending_created: query("sk, data, size, created_at", "DESC"),
+            scan: format!(
+                "SELECT pk, sk, data, size, created_at FROM {t} \
+                 WHERE (pk, sk) > (?1, ?2) ORDER BY pk, sk"
+            ),
+            upsert_with_created_at: format!(
+                "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \
+                 size = excluded.size, created_at = excluded.created_at"
+            ),
         }
     }
 }
@@ -443,7 +453,12 @@ impl SqliteBackend {
         let table = op.table;
         self.with_conn(|conn| {
             let Conn { db, sql } = conn;
-            let upsert = &statements(sql, table)?.upsert;
+            let statements = statements(sql, table)?;
+            let upsert = if op.replace_created_at {
+                &statements.upsert_with_created_at
+            } else {
+                &statements.upsert
+            };
             // IMMEDIATE takes the write lock up front, so a concurrent writer
             // waits (busy timeout) instead of failing mid-batch.
             let tx = db
@@ -621,6 +636,52 @@ fn bounds(
     (low, high)
 }
 
+impl SqliteBackend {
+    fn scan_now(
+        &self,
+        op: &ScanPage,
+        sink: &mut ItemSink<'_>,
+    ) -> Result<Option<(String, String)>, Error> {
+        let table = op.table;
+        let (after_pk, after_sk) = op
+            .resume_after
+            .as_ref()
+            .map_or(("", ""), |(pk, sk)| (pk.as_str(), sk.as_str()));
+        let limit = op.limit.map(|l| l as usize);
+        self.with_conn(|conn| {
+            let mut stmt = conn.prepare(table, |s| &s.scan)?;
+            let mut rows = stmt.query((after_pk, after_sk)).map_err(backend_error)?;
+            let (mut count, mut bytes) = (0usize, 0usize);
+            let mut last = (String::new(), String::new());
+            while let Some(row) = rows.next().map_err(backend_error)? {
+                let size = row
+                    .get_ref(3)
+                    .and_then(|v| v.as_i64().map_err(rusqlite::Error::from))
+                    .map_err(backend_error)?;
+                let size = usize::try_from(size).unwrap_or(0);
+                if Some(count) == limit || (count > 0 && bytes + size > MAX_PAGE_BYTES) {
+                    return Ok(Some(last));
+                }
+                let (partition_key, sort_key) = (text(row, 0)?, text(row, 1)?);
+                sink(ItemRef {
+                    table,
+                    partition_key,
+                    sort_key,
+                    data: ItemDataRef::Json(text(row, 2)?),
+                    created_at: Some(text(row, 4)?),
+                })?;
+                count += 1;
+                bytes += size;
+                last.0.clear();
+                last.0.push_str(partition_key);
+                last.1.clear();
+                last.1.push_str(sort_key);
+            }
+            Ok(None)
+        })
+    }
+}
+
 impl Backend for SqliteBackend {
     fn name(&self) -> &'static str {
         NAME
@@ -648,6 +709,14 @@ impl Backend for SqliteBackend {
 
     fn put_batch(&self, op: PutBatch) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(std::future::ready(self.put_batch_now(op)))
+    }
+
+    fn scan<'a>(
+        &'a self,
+        op: &'a ScanPage,
+        sink: &'a mut ItemSink<'_>,
+    ) -> BoxFuture<'a, Result<Option<(String, String)>, Error>> {
+        Box::pin(std::future::ready(self.scan_now(op, sink)))
     }
 
     fn delete<'a>(

@@ -1,0 +1,212 @@
+//! The same operations on SQLite and on DynamoDB, compared with each other
+//! (the rest of the suite compares each backend with the reference).
+
+use blue_schema::ops::StoredItem;
+use blue_schema::query::QueryError;
+use blue_schema::{Cursor, Error, FromItem, Query, Store};
+use blue_schema_examples::dialogue::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::crud::expert;
+use crate::entities::{Probe, Sized};
+use crate::random::{event_query, expert_query, fill, perspective_query, Rng};
+
+/// A stored item's attributes as JSON with every number as an f64: SQLite
+/// keeps `2.0` where DynamoDB's number is `2`, the same value.
+fn normalized(item: &StoredItem) -> (String, String, Value) {
+    fn numbers(v: Value) -> Value {
+        match v {
+            Value::Number(n) => serde_json::json!(n.as_f64()),
+            Value::Array(a) => Value::Array(a.into_iter().map(numbers).collect()),
+            Value::Object(o) => {
+                Value::Object(o.into_iter().map(|(k, v)| (k, numbers(v))).collect())
+            }
+            v => v,
+        }
+    }
+    (
+        item.partition_key.clone(),
+        item.sort_key.clone(),
+        numbers(item.to_json()),
+    )
+}
+
+/// Every page of `query` at `limit`, as JSON, with the cursors.
+async fn pages<R>(store: &Store, query: &Query<R>, limit: u32) -> Vec<(Vec<Value>, Option<Cursor>)>
+where
+    R: FromItem + Serialize + Send + 'static,
+{
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let mut q = query.clone().limit(limit);
+        if let Some(c) = cursor.take() {
+            q = q.after(c);
+        }
+        let page = store.query(q).page().await.unwrap();
+        let items = page
+            .items
+            .iter()
+            .map(|i| serde_json::to_value(i).unwrap())
+            .collect();
+        out.push((items, page.cursor.clone()));
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return out,
+        }
+    }
+}
+
+/// Pages on both backends: the same items on each page, the same cursors,
+/// and each backend resumes the other's cursors where it would its own.
+async fn same_pages<R>(sqlite: &Store, dynamo: &Store, query: Query<R>, limit: u32, case: u64)
+where
+    R: FromItem + Serialize + Send + 'static,
+{
+    let on_sqlite = pages(sqlite, &query, limit).await;
+    let on_dynamo = pages(dynamo, &query, limit).await;
+    assert_eq!(on_sqlite, on_dynamo, "case {case}: {}", query.explain());
+    for (i, (_, cursor)) in on_sqlite.iter().enumerate() {
+        let Some(cursor) = cursor else { continue };
+        let next = query.clone().limit(limit).after(cursor.clone());
+        let resumed = dynamo.query(next).page().await.unwrap();
+        let items: Vec<Value> = resumed
+            .items
+            .iter()
+            .map(|i| serde_json::to_value(i).unwrap())
+            .collect();
+        assert_eq!(
+            items,
+            on_sqlite[i + 1].0,
+            "case {case}: a SQLite cursor on DynamoDB"
+        );
+    }
+}
+
+pub async fn same_queries_same_pages(sqlite: Store, dynamo: Store) {
+    for store in [&sqlite, &dynamo] {
+        store.create_table::<Dialogue>().await.unwrap();
+    }
+    // The same random data on each (same seed).
+    for store in [&sqlite, &dynamo] {
+        let mut rng = Rng(0xB1E5_C0DE);
+        fill(store, &mut rng, "d").await;
+    }
+    let mut rng = Rng(0x9A41_7E57);
+    for case in 0..60 {
+        let limit = rng.below(5) as u32 + 1;
+        let reverse = rng.below(2) == 0;
+        macro_rules! compare {
+            ($query:expr) => {{
+                let q = $query;
+                let q = if reverse { q.reverse() } else { q };
+                same_pages(&sqlite, &dynamo, q, limit, case).await
+            }};
+        }
+        match rng.below(3) {
+            0 => compare!(expert_query(&mut rng, "d")),
+            1 => compare!(perspective_query(&mut rng, "d")),
+            _ => compare!(event_query(&mut rng, "d")),
+        }
+    }
+}
+
+pub async fn stored_items_hold_the_same_attributes(sqlite: Store, dynamo: Store) {
+    for store in [&sqlite, &dynamo] {
+        store.create_table::<Dialogue>().await.unwrap();
+        crate::queries::load(store, "nvidia-dec").await;
+    }
+    let on_sqlite = sqlite
+        .query(Dialogue::partition("nvidia-dec"))
+        .stored()
+        .await
+        .unwrap();
+    let on_dynamo = dynamo
+        .query(Dialogue::partition("nvidia-dec"))
+        .stored()
+        .await
+        .unwrap();
+    assert!(!on_sqlite.is_empty());
+    let a: Vec<_> = on_sqlite.iter().map(normalized).collect();
+    let b: Vec<_> = on_dynamo.iter().map(normalized).collect();
+    assert_eq!(a, b);
+    for item in on_sqlite.iter().chain(&on_dynamo) {
+        assert_eq!(item.created_at.len(), 24, "{}", item.created_at);
+    }
+}
+
+/// The errors of the same bad operations, compared as text and variant.
+pub async fn same_errors(sqlite: Store, dynamo: Store) {
+    async fn errors(store: &Store) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut record = |r: Result<(), Error>| {
+            out.push(format!("{:?}", r.map_err(|e| (e.to_string(), variant(&e)))))
+        };
+        record(store.put(&expert("d", "m", 1)).await);
+        record(store.get(Expert::key("d", "m")).await.map(drop));
+        store.create_table::<Dialogue>().await.unwrap();
+        store.create_table::<Probe>().await.unwrap();
+        record(store.create(&expert("d", "m", 1)).await);
+        record(store.create(&expert("d", "m", 2)).await);
+        record(
+            store
+                .put_all([&expert("d", "x", 1), &expert("d", "x", 2)])
+                .await,
+        );
+        record(store.put(&expert("", "m", 1)).await);
+        record(
+            store
+                .put(&Sized {
+                    id: "s".into(),
+                    n: 1,
+                    payload: "x".repeat(500_000),
+                })
+                .await,
+        );
+        record(
+            store
+                .query(Expert::query("d").limit(0))
+                .all()
+                .await
+                .map(drop),
+        );
+        record(store.put(&expert("d", "n", 1)).await);
+        let bad_cursor = match store
+            .query(Expert::query("d").limit(1))
+            .page()
+            .await
+            .unwrap()
+            .cursor
+        {
+            Some(c) => c,
+            None => panic!("two experts, one per page"),
+        };
+        let wrong = store
+            .query(Perspective::query("d").after(bad_cursor))
+            .page()
+            .await;
+        record(wrong.map(drop).map_err(|e| {
+            assert!(matches!(e, Error::Query(QueryError::Cursor(_))), "{e:?}");
+            e
+        }));
+        out
+    }
+    fn variant(e: &Error) -> &'static str {
+        match e {
+            Error::AlreadyExists { .. } => "AlreadyExists",
+            Error::Limit(_) => "Limit",
+            Error::Query(_) => "Query",
+            Error::DuplicateKey { .. } => "DuplicateKey",
+            Error::TableNotFound { .. } => "TableNotFound",
+            _ => "other",
+        }
+    }
+    let a = errors(&sqlite).await;
+    let b = errors(&dynamo).await;
+    assert_eq!(a, b);
+    assert!(
+        a.iter().filter(|e| e.starts_with("Err")).count() >= 8,
+        "{a:#?}"
+    );
+}
