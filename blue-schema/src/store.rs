@@ -95,6 +95,7 @@ struct DynamoDbUrl {
     region: Option<String>,
     endpoint: Option<String>,
     profile: Option<String>,
+    table_prefix: Option<String>,
 }
 
 fn parse_dynamodb_url(url: &str, rest: &str) -> Result<DynamoDbUrl, Error> {
@@ -125,9 +126,11 @@ fn parse_dynamodb_url(url: &str, rest: &str) -> Result<DynamoDbUrl, Error> {
             "region" => &mut parsed.region,
             "endpoint" => &mut parsed.endpoint,
             "profile" => &mut parsed.profile,
+            "table_prefix" => &mut parsed.table_prefix,
             _ => {
                 return Err(invalid(format!(
-                    "unknown option {name:?}; dynamodb URLs take region, endpoint and profile"
+                    "unknown option {name:?}; dynamodb URLs take region, endpoint, profile \
+                     and table_prefix"
                 )))
             }
         };
@@ -195,7 +198,10 @@ impl Store {
     ///   `AWS_ENDPOINT_URL_DYNAMODB`, credentials from the environment, the
     ///   shared files, SSO or the instance role). Options override the
     ///   chain: `dynamodb://?region=eu-west-1&profile=dev`,
-    ///   `dynamodb://?endpoint=http://127.0.0.1:8000`. A table name,
+    ///   `dynamodb://?endpoint=http://127.0.0.1:8000`,
+    ///   `dynamodb://?table_prefix=dev_` (see
+    ///   [`DynamoDbBackend::with_table_prefix`](crate::backend::dynamodb::DynamoDbBackend::with_table_prefix)).
+    ///   A table name,
     ///   `dynamodb://blue_dialogue?region=us-east-1`, makes `open` check
     ///   that the table exists (one `DescribeTable`), so a wrong region,
     ///   endpoint or credential fails here rather than at the first
@@ -239,7 +245,18 @@ impl Store {
         if let Some(endpoint) = options.endpoint {
             loader = loader.endpoint_url(endpoint);
         }
-        let backend = DynamoDbBackend::from_sdk_config(&loader.load().await);
+        let mut backend = DynamoDbBackend::from_sdk_config(&loader.load().await);
+        if let Some(prefix) = options.table_prefix {
+            if !crate::backend::is_valid_table_name(&format!("{prefix}abc")) {
+                return Err(Error::InvalidUrl {
+                    url: url.to_owned(),
+                    reason: format!(
+                        "table_prefix {prefix:?} has characters outside [A-Za-z0-9_.-]"
+                    ),
+                });
+            }
+            backend = backend.with_table_prefix(&prefix);
+        }
         if let Some(table) = options.table {
             if !backend.table_exists(&table).await? {
                 return Err(Error::InvalidUrl {
@@ -776,11 +793,40 @@ mod tests {
             parse_url("sqlite:blue.db").unwrap(),
             Location::SqliteFile("blue.db".into())
         );
+        assert_eq!(
+            parse_url("dynamodb://").unwrap(),
+            Location::DynamoDb(DynamoDbUrl::default())
+        );
+        assert_eq!(
+            parse_url(
+                "dynamodb://blue_dialogue?region=eu-west-1&endpoint=http%3A%2F%2F127.0.0.1:8000\
+                 &profile=dev&table_prefix=dev_"
+            )
+            .unwrap(),
+            Location::DynamoDb(DynamoDbUrl {
+                table: Some("blue_dialogue".into()),
+                region: Some("eu-west-1".into()),
+                endpoint: Some("http://127.0.0.1:8000".into()),
+                profile: Some("dev".into()),
+                table_prefix: Some("dev_".into()),
+            })
+        );
+        assert_eq!(
+            parse_url("dynamodb:?endpoint=http://localhost:8000/").unwrap(),
+            Location::DynamoDb(DynamoDbUrl {
+                endpoint: Some("http://localhost:8000/".into()),
+                ..DynamoDbUrl::default()
+            })
+        );
         for bad in [
             "sqlite://",
             "postgres://x",
             "blue.db",
             "sqlite://a.db?mode=ro",
+            "dynamodb://a b",
+            "dynamodb://?region=",
+            "dynamodb://?colour=blue",
+            "dynamodb://?region=%zz",
         ] {
             assert!(
                 matches!(parse_url(bad), Err(Error::InvalidUrl { .. })),

@@ -3,6 +3,9 @@
 //!
 //! Every test gets a store whose tables carry a prefix of their own, so
 //! tests never share a table, on the emulator or on a shared endpoint.
+//!
+//! Each test binary includes this file and uses a part of it.
+#![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -81,6 +84,14 @@ fn start_emulator() -> Result<String, String> {
         .map_err(|e| format!("no answer from its thread: {e}"))?
 }
 
+/// The test endpoint's URL, and whether it is the emulator in this process.
+pub fn endpoint_url() -> (String, bool) {
+    match endpoint() {
+        Endpoint::Local(url) => (url, true),
+        Endpoint::External(url) => (url, false),
+    }
+}
+
 /// An SDK client for the test endpoint: static test credentials over plain
 /// HTTP for the emulator, the configuration chain for an external endpoint.
 pub async fn client() -> aws_sdk_dynamodb::Client {
@@ -114,12 +125,16 @@ pub async fn client() -> aws_sdk_dynamodb::Client {
     }
 }
 
-/// A backend on the test endpoint whose tables no other test shares.
-pub async fn backend() -> DynamoDbBackend {
+/// A table prefix no other test shares.
+pub fn unique_prefix() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let prefix = format!("t{}x{n}_", std::process::id());
-    DynamoDbBackend::new(&client().await).with_table_prefix(&prefix)
+    format!("t{}x{n}_", std::process::id())
+}
+
+/// A backend on the test endpoint whose tables no other test shares.
+pub async fn backend() -> DynamoDbBackend {
+    DynamoDbBackend::new(&client().await).with_table_prefix(&unique_prefix())
 }
 
 /// Deletes the tables a test's backend created (their names start with its

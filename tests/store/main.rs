@@ -8,6 +8,7 @@ mod support;
 
 mod batch;
 mod concurrency;
+mod copy;
 mod crud;
 mod entities;
 mod limits;
@@ -102,4 +103,6 @@ backends! {
     concurrency::concurrent_creates_have_one_winner,
     concurrency::concurrent_writers_all_land,
     concurrency::futures_do_not_need_sync_entities,
+    copy::copy_table_moves_everything_and_verifies,
+    copy::copy_table_of_nothing,
 }

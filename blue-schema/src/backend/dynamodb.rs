@@ -177,14 +177,21 @@ impl Intercept for CountRequests {
 
 impl DynamoDbBackend {
     /// A backend on a copy of `client`'s configuration, with a request
-    /// counter added.
+    /// counter added (and tokio's timer, if the configuration has none, for
+    /// the backoff between batch retries).
     pub fn new(client: &Client) -> DynamoDbBackend {
         let requests = Arc::new(Requests::default());
-        let config = client
+        let has_sleep = client.config().sleep_impl().is_some();
+        let mut config = client
             .config()
             .to_builder()
-            .interceptor(CountRequests(requests.clone()))
-            .build();
+            .interceptor(CountRequests(requests.clone()));
+        if !has_sleep {
+            config = config.sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
+                aws_smithy_async::rt::sleep::TokioSleep::new(),
+            ));
+        }
+        let config = config.build();
         DynamoDbBackend {
             client: Client::from_conf(config),
             requests,
@@ -283,7 +290,7 @@ impl DynamoDbBackend {
                 Ok(())
             }
             None => Err(backend_message(
-                "the SDK client has no sleep implementation (enable its `rt-tokio` feature)",
+                "the SDK client has no sleep implementation",
             )),
         }
     }

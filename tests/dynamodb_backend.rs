@@ -1,0 +1,415 @@
+//! What only the DynamoDB backend has: the requests it sends, the items as
+//! other DynamoDB clients see them, its handling of unprocessed batch items
+//! and of a same-named table of another shape. Its behaviour is tested with
+//! every other backend's by the store suite (`tests/store`).
+
+#[path = "common/dynamodb.rs"]
+mod dynamodb;
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::interceptors::{
+    BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextMut,
+};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use aws_smithy_types::body::SdkBody;
+use blue_schema::backend::dynamodb::DynamoDbBackend;
+use blue_schema::migrate::copy_table;
+use blue_schema::{Error, Store, Table};
+use blue_schema_examples::dialogue::*;
+
+fn run<Fut: Future<Output = ()> + Send + 'static>(test: impl FnOnce(DynamoDbBackend) -> Fut) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let backend = runtime.block_on(dynamodb::backend());
+    let result = runtime.block_on(runtime.spawn(test(backend.clone())));
+    runtime.block_on(dynamodb::drop_tables(&backend));
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+fn expert(name: &str, score: i32) -> Expert {
+    Expert {
+        dialogue_id: "nvidia-dec".into(),
+        name: name.into(),
+        role: "skeptic".into(),
+        tier: 1,
+        score,
+    }
+}
+
+/// The requests `work` sent, by operation.
+async fn requests<F: Future>(backend: &DynamoDbBackend, work: F) -> BTreeMap<String, u64> {
+    let before = backend.requests_by_operation();
+    work.await;
+    let mut sent = backend.requests_by_operation();
+    for (operation, n) in before {
+        *sent.get_mut(&operation).unwrap() -= n;
+    }
+    sent.retain(|_, n| *n > 0);
+    sent
+}
+
+fn just(operation: &str, n: u64) -> BTreeMap<String, u64> {
+    BTreeMap::from([(operation.to_owned(), n)])
+}
+
+#[test]
+fn one_request_per_operation_and_page() {
+    run(|backend| async move {
+        let store = Store::from_backend(backend.clone());
+        store.create_table::<Dialogue>().await.unwrap();
+        let key = || Expert::key("nvidia-dec", "muffin");
+
+        let put = requests(&backend, async {
+            store.put(&expert("muffin", 1)).await.unwrap()
+        });
+        assert_eq!(put.await, just("UpdateItem", 1), "put of a new item");
+        let replace = requests(&backend, async {
+            store.put(&expert("muffin", 2)).await.unwrap()
+        });
+        assert_eq!(replace.await, just("UpdateItem", 1), "put replacing one");
+        let create = requests(&backend, async {
+            store.create(&expert("muf", 1)).await.unwrap()
+        });
+        assert_eq!(create.await, just("PutItem", 1), "create");
+        let taken = requests(&backend, async {
+            assert!(matches!(
+                store.create(&expert("muf", 1)).await,
+                Err(Error::AlreadyExists { .. })
+            ));
+        });
+        assert_eq!(taken.await, just("PutItem", 1), "create of a taken key");
+        let get = requests(&backend, async {
+            store.get(key()).await.unwrap().unwrap();
+        });
+        assert_eq!(get.await, just("GetItem", 1), "get");
+        let record = requests(&backend, async {
+            store.get_record(key()).await.unwrap().unwrap();
+        });
+        assert_eq!(record.await, just("GetItem", 1), "get_record");
+        let missing = requests(&backend, async {
+            assert_eq!(
+                store
+                    .get(Expert::key("nvidia-dec", "nobody"))
+                    .await
+                    .unwrap(),
+                None
+            );
+        });
+        assert_eq!(missing.await, just("GetItem", 1), "get of a missing item");
+
+        // Five experts in pages of two: three pages, one request each, and
+        // no fourth request for an empty page.
+        for name in ["a", "b", "c"] {
+            store.put(&expert(name, 0)).await.unwrap();
+        }
+        let page = requests(&backend, async {
+            let page = store
+                .query(Expert::query("nvidia-dec").limit(2))
+                .page()
+                .await
+                .unwrap();
+            assert!(page.cursor.is_some());
+        });
+        assert_eq!(page.await, just("Query", 1), "one page");
+        let all = requests(&backend, async {
+            let all = store
+                .query(Expert::query("nvidia-dec").limit(2))
+                .all()
+                .await
+                .unwrap();
+            assert_eq!(all.len(), 5);
+        });
+        assert_eq!(all.await, just("Query", 3), "three pages");
+        let exact = requests(&backend, async {
+            let all = store
+                .query(Expert::query("nvidia-dec").limit(5))
+                .page()
+                .await
+                .unwrap();
+            assert_eq!((all.items.len(), all.cursor), (5, None));
+        });
+        assert_eq!(exact.await, just("Query", 1), "a page that is exactly full");
+
+        let delete = requests(&backend, async { store.delete(key()).await.unwrap() });
+        assert_eq!(delete.await, just("DeleteItem", 1), "delete");
+        let returning = requests(&backend, async {
+            assert!(store
+                .delete_returning(Expert::key("nvidia-dec", "muf"))
+                .await
+                .unwrap()
+                .is_some());
+        });
+        assert_eq!(returning.await, just("DeleteItem", 1), "delete_returning");
+
+        // put_all: ⌈n/100⌉ reads of the existing created_at, ⌈n/25⌉ writes.
+        let many: Vec<Expert> = (0..130).map(|i| expert(&format!("e{i:03}"), i)).collect();
+        let batch = requests(&backend, async { store.put_all(&many).await.unwrap() });
+        assert_eq!(
+            batch.await,
+            BTreeMap::from([
+                ("BatchGetItem".to_owned(), 2),
+                ("BatchWriteItem".to_owned(), 6)
+            ])
+        );
+    });
+}
+
+#[test]
+fn a_copy_of_n_items_sends_n_over_25_writes() {
+    run(|backend| async move {
+        let store = Store::from_backend(backend.clone());
+        let source = Store::memory().unwrap();
+        source.create_table::<Dialogue>().await.unwrap();
+        let items: Vec<Expert> = (0..103).map(|i| expert(&format!("e{i:03}"), i)).collect();
+        source.put_all(&items).await.unwrap();
+        let copy = requests(&backend, async {
+            let report = copy_table::<Dialogue>(&source, &store).await.unwrap();
+            assert_eq!((report.copied, report.batches), (103, 5));
+        });
+        let sent = copy.await;
+        assert_eq!(sent.get("BatchWriteItem"), Some(&5), "{sent:?}");
+        assert_eq!(
+            store
+                .query(Expert::query("nvidia-dec"))
+                .all()
+                .await
+                .unwrap(),
+            items
+        );
+    });
+}
+
+#[test]
+fn items_are_plain_dynamodb_items() {
+    run(|backend| async move {
+        let store = Store::from_backend(backend.clone());
+        store.create_table::<Dialogue>().await.unwrap();
+        store.put(&expert("muffin", 42)).await.unwrap();
+        let item = backend
+            .client()
+            .get_item()
+            .table_name(backend.table_name(Dialogue::NAME))
+            .key("pk", AttributeValue::S("nvidia-dec".into()))
+            .key("sk", AttributeValue::S("EXPERT#muffin".into()))
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
+        let created_at = item["created_at"].as_s().unwrap().clone();
+        assert_eq!(created_at.len(), 24, "{created_at}");
+        let s = |v: &str| AttributeValue::S(v.into());
+        let n = |v: &str| AttributeValue::N(v.into());
+        assert_eq!(
+            item,
+            HashMap::from([
+                ("pk".to_owned(), s("nvidia-dec")),
+                ("sk".to_owned(), s("EXPERT#muffin")),
+                ("created_at".to_owned(), s(&created_at)),
+                ("dialogue_id".to_owned(), s("nvidia-dec")),
+                ("name".to_owned(), s("muffin")),
+                ("role".to_owned(), s("skeptic")),
+                ("tier".to_owned(), n("1")),
+                ("score".to_owned(), n("42")),
+            ])
+        );
+        // The table's key schema and billing mode.
+        let table = backend
+            .client()
+            .describe_table()
+            .table_name(backend.table_name(Dialogue::NAME))
+            .send()
+            .await
+            .unwrap()
+            .table
+            .unwrap();
+        let keys: Vec<(String, KeyType)> = table
+            .key_schema()
+            .iter()
+            .map(|k| (k.attribute_name().to_owned(), k.key_type().clone()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("pk".to_owned(), KeyType::Hash),
+                ("sk".to_owned(), KeyType::Range)
+            ]
+        );
+        assert_eq!(
+            table.billing_mode_summary().and_then(|b| b.billing_mode()),
+            Some(&BillingMode::PayPerRequest)
+        );
+    });
+}
+
+#[test]
+fn a_table_of_another_shape_is_refused() {
+    run(|backend| async move {
+        backend
+            .client()
+            .create_table()
+            .table_name(backend.table_name(Dialogue::NAME))
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("id")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("id")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .unwrap();
+        let store = Store::from_backend(backend);
+        let err = store.create_table::<Dialogue>().await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Backend {
+                    backend: "dynamodb",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "dynamodb failed: table blue_dialogue exists with another key schema: \
+             expected pk (S, HASH) and sk (S, RANGE), found id (HASH)"
+        );
+    });
+}
+
+/// Makes DynamoDB leave the last `hold_back` items of the first
+/// `BatchWriteItem` unprocessed: they are taken out of the request before
+/// it is sent and put into the response's `UnprocessedItems`.
+#[derive(Debug, Default)]
+struct LeaveUnprocessed {
+    hold_back: usize,
+    held: Mutex<Option<serde_json::Value>>,
+    done: Mutex<bool>,
+    bodies: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Intercept for LeaveUnprocessed {
+    fn name(&self) -> &'static str {
+        "LeaveUnprocessed"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let request = context.request_mut();
+        if request.headers().get("x-amz-target") != Some("DynamoDB_20120810.BatchWriteItem") {
+            return Ok(());
+        }
+        let mut body: serde_json::Value =
+            serde_json::from_slice(request.body().bytes().unwrap()).unwrap();
+        self.bodies.lock().unwrap().push(body.clone());
+        let mut done = self.done.lock().unwrap();
+        if *done {
+            return Ok(());
+        }
+        *done = true;
+        let tables = body["RequestItems"].as_object_mut().unwrap();
+        let (table, requests) = tables.iter_mut().next().unwrap();
+        let requests = requests.as_array_mut().unwrap();
+        let held: Vec<_> = requests.split_off(requests.len() - self.hold_back);
+        *self.held.lock().unwrap() = Some(serde_json::json!({ table.clone(): held }));
+        let bytes = serde_json::to_vec(&body).unwrap();
+        request
+            .headers_mut()
+            .insert("content-length", bytes.len().to_string());
+        *request.body_mut() = SdkBody::from(bytes);
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        if let Some(held) = self.held.lock().unwrap().take() {
+            let response = context.response_mut();
+            let body =
+                serde_json::to_vec(&serde_json::json!({ "UnprocessedItems": held })).unwrap();
+            response.headers_mut().remove("x-amz-crc32");
+            response
+                .headers_mut()
+                .insert("content-length", body.len().to_string());
+            *response.body_mut() = SdkBody::from(body);
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn unprocessed_batch_items_are_sent_again() {
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let interceptor = LeaveUnprocessed {
+        hold_back: 7,
+        bodies: bodies.clone(),
+        ..LeaveUnprocessed::default()
+    };
+    run(move |plain| async move {
+        let client = plain.client();
+        let config = client
+            .config()
+            .to_builder()
+            .interceptor(interceptor)
+            .build();
+        let prefix = plain.table_name("");
+        let backend = DynamoDbBackend::new(&aws_sdk_dynamodb::Client::from_conf(config))
+            .with_table_prefix(&prefix);
+        let store = Store::from_backend(backend.clone());
+        store.create_table::<Dialogue>().await.unwrap();
+        let items: Vec<Expert> = (0..20).map(|i| expert(&format!("e{i:02}"), i)).collect();
+        let sent = requests(&backend, async { store.put_all(&items).await.unwrap() });
+        assert_eq!(sent.await.get("BatchWriteItem"), Some(&2));
+        assert_eq!(
+            store
+                .query(Expert::query("nvidia-dec"))
+                .all()
+                .await
+                .unwrap(),
+            items
+        );
+        // The second request held exactly the 7 items left over.
+        let bodies = bodies.lock().unwrap();
+        let count = |body: &serde_json::Value| {
+            body["RequestItems"]
+                .as_object()
+                .unwrap()
+                .values()
+                .next()
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len()
+        };
+        assert_eq!(bodies.iter().map(count).collect::<Vec<_>>(), [20, 7]);
+    });
+}

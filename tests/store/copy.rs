@@ -1,0 +1,93 @@
+//! Copying a table between stores (`blue_schema::migrate`): from SQLite into
+//! the backend under test, and back out of it.
+
+use blue_schema::migrate::copy_table;
+use blue_schema::ops::StoredItem;
+use blue_schema::{Error, Store};
+use blue_schema_examples::dialogue::*;
+use serde_json::Value;
+
+use crate::crud::expert;
+use crate::queries::load;
+
+/// Every stored item of the dialogues `a` and `b`, as (pk, sk, created_at,
+/// attributes with numbers as f64).
+async fn contents(store: &Store) -> Vec<(String, String, String, Value)> {
+    fn numbers(v: Value) -> Value {
+        match v {
+            Value::Number(n) => serde_json::json!(n.as_f64()),
+            Value::Array(a) => Value::Array(a.into_iter().map(numbers).collect()),
+            Value::Object(o) => {
+                Value::Object(o.into_iter().map(|(k, v)| (k, numbers(v))).collect())
+            }
+            v => v,
+        }
+    }
+    let mut out = Vec::new();
+    for d in ["a", "b"] {
+        let items: Vec<StoredItem> = store.query(Dialogue::partition(d)).stored().await.unwrap();
+        out.extend(items.into_iter().map(|i| {
+            let json = numbers(i.to_json());
+            (i.partition_key, i.sort_key, i.created_at, json)
+        }));
+    }
+    out
+}
+
+pub async fn copy_table_moves_everything_and_verifies(store: Store) {
+    let source = Store::memory().unwrap();
+    source.create_table::<Dialogue>().await.unwrap();
+    let n = load(&source, "a").await.len() + load(&source, "b").await.len();
+
+    // The copy creates the table, keeps every attribute and created_at.
+    let report = copy_table::<Dialogue>(&source, &store).await.unwrap();
+    assert_eq!(report.copied as usize, n);
+    assert_eq!(report.batches as usize, n.div_ceil(25));
+    assert_eq!(report.target_items as usize, n);
+    let copied = contents(&store).await;
+    assert_eq!(copied.len(), n);
+    assert_eq!(copied, contents(&source).await);
+
+    // Typed reads work on the copy.
+    assert_eq!(
+        store.query(Expert::query("a")).all().await.unwrap(),
+        source.query(Expert::query("a")).all().await.unwrap()
+    );
+
+    // Running it again changes nothing.
+    let again = copy_table::<Dialogue>(&source, &store).await.unwrap();
+    assert_eq!(again, report);
+    assert_eq!(contents(&store).await, copied);
+
+    // And back out, into a new SQLite database.
+    let back = Store::memory().unwrap();
+    let report = copy_table::<Dialogue>(&store, &back).await.unwrap();
+    assert_eq!(report.copied as usize, n);
+    assert_eq!(contents(&back).await, copied);
+
+    // A target holding an item the source lacks fails the count.
+    store.put(&expert("c", "extra", 1)).await.unwrap();
+    match copy_table::<Dialogue>(&source, &store).await {
+        Err(Error::CountMismatch {
+            table,
+            copied,
+            found,
+        }) => {
+            assert_eq!(table, "blue_dialogue");
+            assert_eq!((copied as usize, found as usize), (n, n + 1));
+        }
+        other => panic!("expected CountMismatch, got {other:?}"),
+    }
+}
+
+pub async fn copy_table_of_nothing(store: Store) {
+    let source = Store::memory().unwrap();
+    source.create_table::<Dialogue>().await.unwrap();
+    let report = copy_table::<Dialogue>(&source, &store).await.unwrap();
+    assert_eq!(
+        (report.copied, report.batches, report.target_items),
+        (0, 0, 0)
+    );
+    // The table exists now.
+    assert_eq!(store.get(Expert::key("a", "m")).await.unwrap(), None);
+}
