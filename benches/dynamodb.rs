@@ -1,0 +1,393 @@
+//! The DynamoDB backend against hand-written aws-sdk-dynamodb calls doing the
+//! same work, in the same run, on the same emulator (dynoxide, started in
+//! this process on 127.0.0.1, each side with a table of its own). The
+//! baseline is what a careful hand-written application sends for the same
+//! semantics: consistent reads, `created_at` kept by an `UpdateItem` with
+//! `if_not_exists`, `attribute_not_exists` for create, serde_dynamo for the
+//! items. Report medians and throughput ratios:
+//!
+//! ```text
+//! cargo bench --bench dynamodb
+//! python3 benches/ratios.py target/criterion dynamodb_
+//! ```
+//!
+//! `BLUE_DYNAMODB_ENDPOINT` points it at another DynamoDB instead.
+
+#[path = "../tests/common/dynamodb.rs"]
+mod dynamodb;
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::Client;
+use blue_schema::{Entity, Store, Table};
+use blue_schema_examples::dialogue::*;
+use criterion::{criterion_group, criterion_main, Criterion};
+use tokio::runtime::Runtime;
+
+const D: &str = "nvidia-dec";
+
+fn expert(d: &str, i: usize) -> Expert {
+    Expert {
+        dialogue_id: d.into(),
+        name: format!("expert-{i:05}"),
+        role: "skeptic with a long-ish role description".into(),
+        tier: (i % 3) as u8 + 1,
+        score: i as i32 * 7 - 100,
+    }
+}
+
+fn perspective(d: &str, i: usize) -> Perspective {
+    Perspective {
+        dialogue_id: d.into(),
+        round: (i / 10) as u32,
+        expert: format!("expert-{:05}", i % 10),
+        seq: (i % 7) as u32,
+        label: "supply".into(),
+        content: "Lead times are shrinking, and margins peak this quarter.".into(),
+        status: Status::Open,
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+// ---- the hand-written baseline ----
+
+struct Raw {
+    client: Client,
+    table: String,
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+impl Raw {
+    fn item<T: serde::Serialize>(pk: &str, sk: &str, value: &T) -> HashMap<String, AttributeValue> {
+        let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(value).unwrap();
+        item.insert("pk".into(), s(pk));
+        item.insert("sk".into(), s(sk));
+        item
+    }
+
+    /// Put keeping created_at: one UpdateItem.
+    async fn put_expert(&self, e: &Expert) {
+        let attributes: HashMap<String, AttributeValue> = serde_dynamo::to_item(e).unwrap();
+        let mut expression = String::from("SET ");
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        for (i, (name, value)) in attributes.into_iter().enumerate() {
+            expression.push_str(&format!("#a{i} = :a{i}, "));
+            names.insert(format!("#a{i}"), name);
+            values.insert(format!(":a{i}"), value);
+        }
+        expression.push_str("#c = if_not_exists(#c, :c)");
+        names.insert("#c".into(), "created_at".into());
+        values.insert(":c".into(), s(&now()));
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&e.dialogue_id))
+            .key("sk", s(&format!("EXPERT#{}", e.name)))
+            .update_expression(expression)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn create_expert(&self, e: &Expert) {
+        let mut item = Raw::item(&e.dialogue_id, &format!("EXPERT#{}", e.name), e);
+        item.insert("created_at".into(), s(&now()));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn get_expert(&self, d: &str, name: &str) -> Option<Expert> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(d))
+            .key("sk", s(&format!("EXPERT#{name}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        out.item.map(|item| serde_dynamo::from_item(item).unwrap())
+    }
+
+    async fn query(&self, d: &str, prefix: Option<&str>) -> Vec<HashMap<String, AttributeValue>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .expression_attribute_values(":pk", s(d))
+                .set_exclusive_start_key(start);
+            q = match prefix {
+                Some(p) => q
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                    .expression_attribute_values(":p", s(p)),
+                None => q.key_condition_expression("pk = :pk"),
+            };
+            let out = q.send().await.unwrap();
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return items;
+            }
+        }
+    }
+
+    async fn experts(&self, d: &str) -> Vec<Expert> {
+        serde_dynamo::from_items(self.query(d, Some("EXPERT#")).await).unwrap()
+    }
+
+    async fn partition(&self, d: &str) -> Vec<Dialogue> {
+        let mut out = Vec::new();
+        for item in self.query(d, None).await {
+            let sk = item["sk"].as_s().unwrap().clone();
+            out.push(if sk.starts_with("EXPERT#") {
+                Dialogue::Expert(serde_dynamo::from_item(item).unwrap())
+            } else if sk.starts_with("PERSP#") {
+                Dialogue::Perspective(serde_dynamo::from_item(item).unwrap())
+            } else if sk == "META" {
+                Dialogue::Meta(serde_dynamo::from_item(item).unwrap())
+            } else if sk.starts_with("TENSION#") {
+                Dialogue::Tension(serde_dynamo::from_item(item).unwrap())
+            } else {
+                Dialogue::TensionEvent(serde_dynamo::from_item(item).unwrap())
+            });
+        }
+        out
+    }
+
+    /// A bulk load: BatchWriteItem in 25s, retrying unprocessed items.
+    async fn bulk(&self, experts: &[Expert]) {
+        let created_at = now();
+        for chunk in experts.chunks(25) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|e| {
+                    let mut item = Raw::item(&e.dialogue_id, &format!("EXPERT#{}", e.name), e);
+                    item.insert("created_at".into(), s(&created_at));
+                    WriteRequest::builder()
+                        .put_request(PutRequest::builder().set_item(Some(item)).build().unwrap())
+                        .build()
+                })
+                .collect();
+            while !requests.is_empty() {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .unwrap();
+                requests = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .unwrap_or_default();
+            }
+        }
+    }
+}
+
+// ---- the benchmarks ----
+
+/// Times `timed` with `other` run, untimed, before each call. Each side of a
+/// group is measured this way with the other as `other`, so both see the
+/// same interleaved load on the emulator (measured one after the other,
+/// whichever ran first came out up to 25% faster).
+fn paired<'r, A, B, FA, FB>(
+    rt: &'r Runtime,
+    mut timed: A,
+    mut other: B,
+) -> impl FnMut(u64) -> Duration + 'r
+where
+    A: 'r,
+    B: 'r,
+    A: FnMut() -> FA,
+    B: FnMut() -> FB,
+    FA: std::future::Future,
+    FB: std::future::Future,
+{
+    move |iters| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            rt.block_on(other());
+            let future = timed();
+            let start = Instant::now();
+            black_box(rt.block_on(future));
+            total += start.elapsed();
+        }
+        total
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = Runtime::new().unwrap();
+    let backend = rt.block_on(dynamodb::backend());
+    let store = Store::from_backend(backend.clone());
+    let raw_backend = rt.block_on(dynamodb::backend());
+    let raw = Raw {
+        client: rt.block_on(dynamodb::client()),
+        table: raw_backend.table_name(Dialogue::NAME),
+    };
+    // The raw side's table, created by the library (same key schema).
+    rt.block_on(Store::from_backend(raw_backend.clone()).create_table::<Dialogue>())
+        .unwrap();
+    rt.block_on(store.create_table::<Dialogue>()).unwrap();
+
+    let experts: Vec<Expert> = (0..20).map(|i| expert(D, i)).collect();
+    let perspectives: Vec<Perspective> = (0..80).map(|i| perspective(D, i)).collect();
+    rt.block_on(async {
+        store.put_all(&experts).await.unwrap();
+        store.put_all(&perspectives).await.unwrap();
+        for e in &experts {
+            raw.put_expert(e).await;
+        }
+        let created_at = now();
+        for p in &perspectives {
+            // The library's key codec, so both sides hold the same keys.
+            let (pk, sk) = p.key().into_parts();
+            let mut item = Raw::item(&pk, &sk, p);
+            item.insert("created_at".into(), s(&created_at));
+            raw.client
+                .put_item()
+                .table_name(&raw.table)
+                .set_item(Some(item))
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+
+    // Both sides return the same answers.
+    rt.block_on(async {
+        assert_eq!(
+            store.get(Expert::key(D, "expert-00007")).await.unwrap(),
+            raw.get_expert(D, "expert-00007").await
+        );
+        assert_eq!(
+            store.query(Expert::query(D)).all().await.unwrap(),
+            raw.experts(D).await
+        );
+        let ours = store.query(Dialogue::partition(D)).all().await.unwrap();
+        assert_eq!(ours.len(), 100);
+        assert_eq!(format!("{ours:?}"), format!("{:?}", raw.partition(D).await));
+    });
+
+    let key = "expert-00007";
+    let mut g = c.benchmark_group("dynamodb_get");
+    g.measurement_time(Duration::from_secs(5));
+    let ours = || async { store.get(Expert::key(D, black_box(key))).await.unwrap() };
+    let theirs = || raw.get_expert(D, black_box(key));
+    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
+    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
+    g.finish();
+
+    let mut g = c.benchmark_group("dynamodb_query_entity");
+    g.measurement_time(Duration::from_secs(5));
+    let ours = || async {
+        store
+            .query(Expert::query(black_box(D)))
+            .all()
+            .await
+            .unwrap()
+    };
+    let theirs = || raw.experts(black_box(D));
+    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
+    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
+    g.finish();
+
+    let mut g = c.benchmark_group("dynamodb_partition");
+    g.measurement_time(Duration::from_secs(5));
+    let ours = || async {
+        store
+            .query(Dialogue::partition(black_box(D)))
+            .all()
+            .await
+            .unwrap()
+    };
+    let theirs = || raw.partition(black_box(D));
+    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
+    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
+    g.finish();
+
+    let mut g = c.benchmark_group("dynamodb_put");
+    g.measurement_time(Duration::from_secs(5));
+    let item = expert(D, 7);
+    let ours = || async { store.put(black_box(&item)).await.unwrap() };
+    let theirs = || raw.put_expert(black_box(&item));
+    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
+    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
+    g.finish();
+
+    // Each call creates a new item, in a partition of each side's own.
+    let mut g = c.benchmark_group("dynamodb_create");
+    g.measurement_time(Duration::from_secs(5));
+    let n = std::cell::Cell::new(1_000_000);
+    let next = || {
+        n.set(n.get() + 1);
+        n.get()
+    };
+    let (store, raw) = (&store, &raw);
+    let ours = || {
+        let e = expert("created-ours", next());
+        async move { store.create(&e).await.unwrap() }
+    };
+    let theirs = || {
+        let e = expert("created-raw", next());
+        async move { raw.create_expert(&e).await }
+    };
+    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
+    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
+    g.finish();
+
+    // 2 000 items (80 batches): the emulator answers each request in
+    // milliseconds, so 100 000 would take minutes per sample.
+    let mut g = c.benchmark_group("dynamodb_bulk_2k");
+    g.sample_size(10);
+    let bulk: Vec<Expert> = (0..2_000).map(|i| expert("bulk", i)).collect();
+    let round = std::cell::Cell::new(0);
+    let fresh = |side: &str| {
+        round.set(round.get() + 1);
+        let d = format!("bulk-{side}-{}", round.get());
+        bulk.iter()
+            .map(|e| Expert {
+                dialogue_id: d.clone(),
+                ..e.clone()
+            })
+            .collect::<Vec<_>>()
+    };
+    let ours = || {
+        let items = fresh("ours");
+        async move { store.put_all(&items).await.unwrap() }
+    };
+    let theirs = || {
+        let items = fresh("raw");
+        async move { raw.bulk(&items).await }
+    };
+    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
+    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
