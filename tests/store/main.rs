@@ -10,6 +10,7 @@ mod batch;
 mod concurrency;
 mod copy;
 mod crud;
+mod domains;
 mod entities;
 mod limits;
 mod pagination;
@@ -105,4 +106,5 @@ backends! {
     concurrency::futures_do_not_need_sync_entities,
     copy::copy_table_moves_everything_and_verifies,
     copy::copy_table_of_nothing,
+    domains::document_domain_end_to_end,
 }
