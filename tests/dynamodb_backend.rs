@@ -413,3 +413,50 @@ fn unprocessed_batch_items_are_sent_again() {
         assert_eq!(bodies.iter().map(count).collect::<Vec<_>>(), [20, 7]);
     });
 }
+
+#[test]
+fn the_documented_table_definition_is_the_one_the_store_uses() {
+    run(|backend| async move {
+        // Create the table by hand from the generated docs' JSON...
+        let name = backend.table_name(Dialogue::NAME);
+        let json: serde_json::Value =
+            serde_json::from_str(&blue_schema::docs::dynamodb_table_json(&name)).unwrap();
+        let mut create = backend
+            .client()
+            .create_table()
+            .table_name(json["TableName"].as_str().unwrap())
+            .billing_mode(BillingMode::from(json["BillingMode"].as_str().unwrap()));
+        for a in json["AttributeDefinitions"].as_array().unwrap() {
+            create = create.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(a["AttributeName"].as_str().unwrap())
+                    .attribute_type(ScalarAttributeType::from(
+                        a["AttributeType"].as_str().unwrap(),
+                    ))
+                    .build()
+                    .unwrap(),
+            );
+        }
+        for k in json["KeySchema"].as_array().unwrap() {
+            create = create.key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(k["AttributeName"].as_str().unwrap())
+                    .key_type(KeyType::from(k["KeyType"].as_str().unwrap()))
+                    .build()
+                    .unwrap(),
+            );
+        }
+        create.send().await.unwrap();
+        // ...and the store takes it as its own and works on it.
+        let store = Store::from_backend(backend);
+        store.create_table::<Dialogue>().await.unwrap();
+        store.put(&expert("muffin", 42)).await.unwrap();
+        assert_eq!(
+            store
+                .get(Expert::key("nvidia-dec", "muffin"))
+                .await
+                .unwrap(),
+            Some(expert("muffin", 42))
+        );
+    });
+}

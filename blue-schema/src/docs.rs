@@ -112,7 +112,30 @@ fn write_table(out: &mut String, table: &TableSchema) -> std::fmt::Result {
          (RFC 3339, UTC), `size` its size as DynamoDB computes it (for the 1 MB page limit).\n"
     )?;
     writeln!(out, "```sql\n{};\n```", sqlite_ddl(table.name))?;
+    writeln!(out, "\n## DynamoDB table\n")?;
+    writeln!(
+        out,
+        "Each item holds `pk`, `sk`, `created_at` and one attribute per entity field. \
+         `Store::create_table` creates the table; by hand \
+         (`aws dynamodb create-table --cli-input-json file://table.json`):\n"
+    )?;
+    writeln!(out, "```json\n{}\n```", dynamodb_table_json(table.name))?;
     Ok(())
+}
+
+/// The `CreateTable` input of a table, as `aws dynamodb create-table
+/// --cli-input-json` takes it: what `Store::create_table` sends to DynamoDB.
+pub fn dynamodb_table_json(table: &str) -> String {
+    format!(
+        "{{\n  \"TableName\": \"{table}\",\n  \
+         \"AttributeDefinitions\": [\n    \
+         {{ \"AttributeName\": \"pk\", \"AttributeType\": \"S\" }},\n    \
+         {{ \"AttributeName\": \"sk\", \"AttributeType\": \"S\" }}\n  ],\n  \
+         \"KeySchema\": [\n    \
+         {{ \"AttributeName\": \"pk\", \"KeyType\": \"HASH\" }},\n    \
+         {{ \"AttributeName\": \"sk\", \"KeyType\": \"RANGE\" }}\n  ],\n  \
+         \"BillingMode\": \"PAY_PER_REQUEST\"\n}}"
+    )
 }
 
 /// The SQLite statement that creates a table: ADR 0018's columns, plus
