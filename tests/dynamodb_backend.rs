@@ -460,3 +460,174 @@ fn the_documented_table_definition_is_the_one_the_store_uses() {
         );
     });
 }
+
+/// Answers the `nth` and later requests of `operation` (counting from 1)
+/// with a DynamoDB error instead of the server's answer, for `times`
+/// requests.
+#[derive(Debug)]
+struct FailRequests {
+    operation: &'static str,
+    nth: u32,
+    times: u32,
+    status: u16,
+    code: &'static str,
+    seen: Mutex<u32>,
+    /// The operation of the request in flight (the tests send one at a time).
+    last: Mutex<String>,
+}
+
+impl FailRequests {
+    fn new(operation: &'static str, nth: u32, times: u32, code: &'static str) -> Self {
+        FailRequests {
+            operation,
+            nth,
+            times,
+            status: 400,
+            code,
+            seen: Mutex::new(0),
+            last: Mutex::new(String::new()),
+        }
+    }
+}
+
+impl Intercept for FailRequests {
+    fn name(&self) -> &'static str {
+        "FailRequests"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or_default();
+        *self.last.lock().unwrap() = target.to_owned();
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = self.last.lock().unwrap().clone();
+        if !target.ends_with(&format!(".{}", self.operation)) {
+            return Ok(());
+        }
+        let mut seen = self.seen.lock().unwrap();
+        *seen += 1;
+        if *seen < self.nth || *seen >= self.nth.saturating_add(self.times) {
+            return Ok(());
+        }
+        let body = serde_json::to_vec(&serde_json::json!({
+            "__type": format!("com.amazonaws.dynamodb.v20120810#{}", self.code),
+            "message": "injected by the test",
+        }))
+        .unwrap();
+        let response = context.response_mut();
+        *response.status_mut() = self.status.try_into().unwrap();
+        response.headers_mut().remove("x-amz-crc32");
+        response
+            .headers_mut()
+            .insert("content-length", body.len().to_string());
+        *response.body_mut() = SdkBody::from(body);
+        Ok(())
+    }
+}
+
+/// A backend whose client fails requests as `fail` says.
+fn failing(plain: &DynamoDbBackend, fail: FailRequests) -> DynamoDbBackend {
+    let config = plain
+        .client()
+        .config()
+        .to_builder()
+        .interceptor(fail)
+        .build();
+    DynamoDbBackend::new(&aws_sdk_dynamodb::Client::from_conf(config))
+        .with_table_prefix(&plain.table_name(""))
+}
+
+#[test]
+fn throttling_is_retried_then_reported_with_its_code() {
+    run(|plain| async move {
+        Store::from_backend(plain.clone())
+            .create_table::<Dialogue>()
+            .await
+            .unwrap();
+        let backend = failing(
+            &plain,
+            FailRequests::new("GetItem", 1, u32::MAX, "ThrottlingException"),
+        );
+        let store = Store::from_backend(backend.clone());
+        let sent = requests(&backend, async {
+            match store.get(Expert::key("nvidia-dec", "muffin")).await {
+                Err(Error::Backend { backend, source }) => {
+                    assert_eq!(backend, "dynamodb");
+                    let request = source
+                        .downcast_ref::<blue_schema::backend::dynamodb::RequestError>()
+                        .expect("a RequestError");
+                    assert_eq!(request.operation(), "GetItem");
+                    assert_eq!(request.code(), Some("ThrottlingException"));
+                    assert!(request.is_throttling());
+                    assert_eq!(
+                        request.to_string(),
+                        "GetItem: ThrottlingException: injected by the test"
+                    );
+                }
+                other => panic!("expected a throttling error, got {other:?}"),
+            }
+        });
+        // The SDK's standard retry policy: three attempts.
+        assert_eq!(sent.await, just("GetItem", 3));
+    });
+}
+
+#[test]
+fn a_batch_that_fails_part_way_leaves_earlier_batches_and_can_be_rerun() {
+    run(|plain| async move {
+        Store::from_backend(plain.clone())
+            .create_table::<Dialogue>()
+            .await
+            .unwrap();
+        // The second BatchWriteItem fails with an error the SDK does not retry.
+        let backend = failing(
+            &plain,
+            FailRequests::new("BatchWriteItem", 2, 1, "ValidationException"),
+        );
+        let store = Store::from_backend(backend);
+        let items: Vec<Expert> = (0..60).map(|i| expert(&format!("e{i:02}"), i)).collect();
+        match store.put_all(&items).await {
+            Err(Error::Backend { source, .. }) => {
+                assert!(
+                    source.to_string().starts_with("BatchWriteItem: "),
+                    "{source}"
+                )
+            }
+            other => panic!("expected the injected failure, got {other:?}"),
+        }
+        // The first batch of 25 is written; the second failed (the emulator
+        // wrote it, but its answer was replaced); the third was never sent.
+        let written = store
+            .query(Expert::query("nvidia-dec"))
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(written, items[..50]);
+        // Running it again finishes the job.
+        store.put_all(&items).await.unwrap();
+        assert_eq!(
+            store
+                .query(Expert::query("nvidia-dec"))
+                .all()
+                .await
+                .unwrap(),
+            items
+        );
+    });
+}
