@@ -1,7 +1,8 @@
 //! Measuring an entity as a DynamoDB item, without building it.
 //!
-//! [`measure`] runs an entity's `Serialize` implementation against a
-//! serializer that writes nothing: it adds up the item's size the way
+//! [`limits::check_item`](crate::limits::check_item) runs an entity's
+//! `Serialize` implementation against a serializer that writes nothing: it
+//! adds up the item's size the way
 //! DynamoDB computes it, and checks what DynamoDB would refuse (nesting,
 //! numbers, attribute names, non-string map keys) on the way. It allocates
 //! only to report an error, so checking costs a fraction of writing the

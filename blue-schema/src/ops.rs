@@ -3,7 +3,7 @@
 //!
 //! A backend never sees a Rust entity type. Writes arrive as a [`WriteItem`]
 //! in the backend's [`ItemFormat`], which only the store builds, after
-//! checking DynamoDB's [limits](crate::limits), so a backend may trust every
+//! checking DynamoDB's [limits], so a backend may trust every
 //! write it receives; reads come back as [`ItemRef`]s or [`StoredItem`]s,
 //! which the store decodes.
 
