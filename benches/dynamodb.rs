@@ -16,6 +16,9 @@
 #[path = "../tests/common/dynamodb.rs"]
 mod dynamodb;
 
+#[path = "fixtures.rs"]
+mod fixtures;
+
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -25,35 +28,8 @@ use aws_sdk_dynamodb::Client;
 use blue_schema::{Entity, Store, Table};
 use blue_schema_examples::dialogue::*;
 use criterion::{criterion_group, criterion_main, Criterion};
+use fixtures::{expert, now, perspective, D};
 use tokio::runtime::Runtime;
-
-const D: &str = "nvidia-dec";
-
-fn expert(d: &str, i: usize) -> Expert {
-    Expert {
-        dialogue_id: d.into(),
-        name: format!("expert-{i:05}"),
-        role: "skeptic with a long-ish role description".into(),
-        tier: (i % 3) as u8 + 1,
-        score: i as i32 * 7 - 100,
-    }
-}
-
-fn perspective(d: &str, i: usize) -> Perspective {
-    Perspective {
-        dialogue_id: d.into(),
-        round: (i / 10) as u32,
-        expert: format!("expert-{:05}", i % 10),
-        seq: (i % 7) as u32,
-        label: "supply".into(),
-        content: "Lead times are shrinking, and margins peak this quarter.".into(),
-        status: Status::Open,
-    }
-}
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
 
 // ---- the hand-written baseline ----
 

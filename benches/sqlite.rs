@@ -8,6 +8,9 @@
 //! python3 benches/ratios.py target/criterion sqlite_
 //! ```
 
+#[path = "fixtures.rs"]
+mod fixtures;
+
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
@@ -16,31 +19,8 @@ use blue_schema::docs::sqlite_ddl;
 use blue_schema::{block_on, Store};
 use blue_schema_examples::dialogue::*;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use fixtures::{expert, now, perspective, D};
 use rusqlite::{params, Connection};
-
-const D: &str = "nvidia-dec";
-
-fn expert(d: &str, i: usize) -> Expert {
-    Expert {
-        dialogue_id: d.into(),
-        name: format!("expert-{i:05}"),
-        role: "skeptic with a long-ish role description".into(),
-        tier: (i % 3) as u8 + 1,
-        score: i as i32 * 7 - 100,
-    }
-}
-
-fn perspective(d: &str, i: usize) -> Perspective {
-    Perspective {
-        dialogue_id: d.into(),
-        round: (i / 10) as u32,
-        expert: format!("expert-{:05}", i % 10),
-        seq: (i % 7) as u32,
-        label: "supply".into(),
-        content: "Lead times are shrinking, and margins peak this quarter.".into(),
-        status: Status::Open,
-    }
-}
 
 /// The partition every read benchmark reads: 20 experts and 80 perspectives.
 fn partition(d: &str) -> (Vec<Expert>, Vec<Perspective>) {
@@ -61,10 +41,6 @@ fn raw_open(path: &Path) -> Connection {
     db.pragma_update(None, "synchronous", "NORMAL").unwrap();
     db.execute_batch(&sqlite_ddl("blue_dialogue")).unwrap();
     db
-}
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 const RAW_UPSERT: &str =

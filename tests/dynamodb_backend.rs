@@ -299,6 +299,23 @@ fn a_table_of_another_shape_is_refused() {
     });
 }
 
+/// Replaces DynamoDB's answer with `status` and the JSON `body`.
+fn answer(
+    context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+    status: u16,
+    body: serde_json::Value,
+) {
+    let body = serde_json::to_vec(&body).unwrap();
+    let response = context.response_mut();
+    *response.status_mut() = status.try_into().unwrap();
+    // The SDK checks this checksum of the body when it is present.
+    response.headers_mut().remove("x-amz-crc32");
+    response
+        .headers_mut()
+        .insert("content-length", body.len().to_string());
+    *response.body_mut() = SdkBody::from(body);
+}
+
 /// Makes DynamoDB leave the last `hold_back` items of the first
 /// `BatchWriteItem` unprocessed: they are taken out of the request before
 /// it is sent and put into the response's `UnprocessedItems`.
@@ -353,14 +370,11 @@ impl Intercept for LeaveUnprocessed {
         _: &mut ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
         if let Some(held) = self.held.lock().unwrap().take() {
-            let response = context.response_mut();
-            let body =
-                serde_json::to_vec(&serde_json::json!({ "UnprocessedItems": held })).unwrap();
-            response.headers_mut().remove("x-amz-crc32");
-            response
-                .headers_mut()
-                .insert("content-length", body.len().to_string());
-            *response.body_mut() = SdkBody::from(body);
+            answer(
+                context,
+                200,
+                serde_json::json!({ "UnprocessedItems": held }),
+            );
         }
         Ok(())
     }
@@ -525,18 +539,14 @@ impl Intercept for FailRequests {
         if *seen < self.nth || *seen >= self.nth.saturating_add(self.times) {
             return Ok(());
         }
-        let body = serde_json::to_vec(&serde_json::json!({
-            "__type": format!("com.amazonaws.dynamodb.v20120810#{}", self.code),
-            "message": "injected by the test",
-        }))
-        .unwrap();
-        let response = context.response_mut();
-        *response.status_mut() = self.status.try_into().unwrap();
-        response.headers_mut().remove("x-amz-crc32");
-        response
-            .headers_mut()
-            .insert("content-length", body.len().to_string());
-        *response.body_mut() = SdkBody::from(body);
+        answer(
+            context,
+            self.status,
+            serde_json::json!({
+                "__type": format!("com.amazonaws.dynamodb.v20120810#{}", self.code),
+                "message": "injected by the test",
+            }),
+        );
         Ok(())
     }
 }

@@ -8,26 +8,17 @@ use blue_schema_examples::dialogue::*;
 use serde_json::Value;
 
 use crate::crud::expert;
+use crate::parity::numbers_as_f64;
 use crate::queries::load;
 
 /// Every stored item of the dialogues `a` and `b`, as (pk, sk, created_at,
 /// attributes with numbers as f64).
 async fn contents(store: &Store) -> Vec<(String, String, String, Value)> {
-    fn numbers(v: Value) -> Value {
-        match v {
-            Value::Number(n) => serde_json::json!(n.as_f64()),
-            Value::Array(a) => Value::Array(a.into_iter().map(numbers).collect()),
-            Value::Object(o) => {
-                Value::Object(o.into_iter().map(|(k, v)| (k, numbers(v))).collect())
-            }
-            v => v,
-        }
-    }
     let mut out = Vec::new();
     for d in ["a", "b"] {
         let items: Vec<StoredItem> = store.query(Dialogue::partition(d)).stored().await.unwrap();
         out.extend(items.into_iter().map(|i| {
-            let json = numbers(i.to_json());
+            let json = numbers_as_f64(i.to_json());
             (i.partition_key, i.sort_key, i.created_at, json)
         }));
     }

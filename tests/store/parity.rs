@@ -12,23 +12,25 @@ use crate::crud::expert;
 use crate::entities::{Probe, Sized};
 use crate::random::{event_query, expert_query, fill, perspective_query, Rng};
 
-/// A stored item's attributes as JSON with every number as an f64: SQLite
-/// keeps `2.0` where DynamoDB's number is `2`, the same value.
-fn normalized(item: &StoredItem) -> (String, String, Value) {
-    fn numbers(v: Value) -> Value {
-        match v {
-            Value::Number(n) => serde_json::json!(n.as_f64()),
-            Value::Array(a) => Value::Array(a.into_iter().map(numbers).collect()),
-            Value::Object(o) => {
-                Value::Object(o.into_iter().map(|(k, v)| (k, numbers(v))).collect())
-            }
-            v => v,
+/// JSON with every number as an f64: SQLite keeps `2.0` where DynamoDB's
+/// number is `2`, the same value.
+pub fn numbers_as_f64(v: Value) -> Value {
+    match v {
+        Value::Number(n) => serde_json::json!(n.as_f64()),
+        Value::Array(a) => Value::Array(a.into_iter().map(numbers_as_f64).collect()),
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, v)| (k, numbers_as_f64(v))).collect())
         }
+        v => v,
     }
+}
+
+/// A stored item's keys and attributes, numbers as f64.
+fn normalized(item: &StoredItem) -> (String, String, Value) {
     (
         item.partition_key.clone(),
         item.sort_key.clone(),
-        numbers(item.to_json()),
+        numbers_as_f64(item.to_json()),
     )
 }
 

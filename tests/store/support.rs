@@ -19,6 +19,14 @@ pub enum Backend {
     DynamoDb,
 }
 
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
 /// Runs `test` on a fresh SQLite store and a fresh DynamoDB store, to
 /// compare them.
 pub fn run_pair<F, Fut>(test: F)
@@ -26,11 +34,7 @@ where
     F: FnOnce(Store, Store) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts");
+    let runtime = runtime();
     let sqlite = Store::memory().expect("SQLite opens");
     let backend = runtime.block_on(dynamodb::backend());
     let task = runtime.spawn(test(sqlite, Store::from_backend(backend.clone())));
@@ -49,11 +53,7 @@ where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts");
+    let runtime = runtime();
     let dir = tempfile::tempdir().expect("a temporary directory");
     let (store, dynamo) = match backend {
         Backend::Sqlite => (

@@ -270,17 +270,7 @@ impl DynamoDbBackend {
     ///
     /// [`Error::Backend`] when DynamoDB cannot be reached or refuses.
     pub async fn table_exists(&self, table: &str) -> Result<bool, Error> {
-        match self
-            .client
-            .describe_table()
-            .table_name(self.table_name(table))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(false),
-            Err(e) => Err(request_error("DescribeTable", "")(e)),
-        }
+        Ok(self.describe(table, "").await?.is_some())
     }
 
     async fn sleep(&self, duration: Duration) -> Result<(), Error> {
@@ -536,6 +526,21 @@ fn update_fits(
     charge + MARGIN <= crate::limits::MAX_ITEM_BYTES
 }
 
+/// The condition of a [`DynamoDbBackend::put_if`].
+enum Condition<'a> {
+    /// No item has the key; on failure, return the old item if asked.
+    Absent { return_old: bool },
+    /// The item's `created_at` is this.
+    CreatedAt(&'a str),
+}
+
+/// What a conditional `PutItem` did.
+enum PutOutcome {
+    Written,
+    /// The condition failed; the old item, when it was asked for.
+    ConditionFailed(Option<HashMap<String, AttributeValue>>),
+}
+
 /// What the first request of a `put` found.
 enum FirstWrite {
     /// The item is written.
@@ -545,7 +550,13 @@ enum FirstWrite {
 }
 
 impl DynamoDbBackend {
-    async fn describe(&self, table: &'static str) -> Result<Option<TableDescription>, Error> {
+    /// The table's description, or `None` if there is no such table;
+    /// errors name `schema_table`.
+    async fn describe(
+        &self,
+        table: &str,
+        schema_table: &'static str,
+    ) -> Result<Option<TableDescription>, Error> {
         match self
             .client
             .describe_table()
@@ -555,7 +566,7 @@ impl DynamoDbBackend {
         {
             Ok(out) => Ok(out.table),
             Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
-            Err(e) => Err(request_error("DescribeTable", table)(e)),
+            Err(e) => Err(request_error("DescribeTable", schema_table)(e)),
         }
     }
 
@@ -566,7 +577,7 @@ impl DynamoDbBackend {
         let mut waited = Duration::ZERO;
         let mut pause = Duration::from_millis(20);
         loop {
-            match self.describe(table).await? {
+            match self.describe(table, table).await? {
                 Some(description) => {
                     check_key_schema(table, &description)?;
                     if description.table_status == Some(TableStatus::Active) {
@@ -675,6 +686,50 @@ impl DynamoDbBackend {
         )))
     }
 
+    /// A `PutItem` of the whole item, if `condition` holds.
+    async fn put_if(
+        &self,
+        key: &ItemKey<'_>,
+        attributes: HashMap<String, AttributeValue>,
+        created_at: &str,
+        condition: Condition<'_>,
+    ) -> Result<PutOutcome, Error> {
+        let table = key.table();
+        let request = self
+            .client
+            .put_item()
+            .table_name(self.table_name(table))
+            .set_item(Some(full_item(key, attributes, created_at)));
+        let request = match condition {
+            Condition::Absent { return_old } => {
+                let request = request
+                    .condition_expression("attribute_not_exists(#pk)")
+                    .expression_attribute_names("#pk", PK);
+                if return_old {
+                    request.return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+                } else {
+                    request
+                }
+            }
+            Condition::CreatedAt(old) => request
+                .condition_expression("#c = :c")
+                .expression_attribute_names("#c", CREATED_AT)
+                .expression_attribute_values(":c", s(old)),
+        };
+        match request.send().await {
+            Ok(_) => Ok(PutOutcome::Written),
+            Err(e) if is_condition_failure(&e) => {
+                Ok(PutOutcome::ConditionFailed(match e.into_service_error() {
+                    PutItemError::ConditionalCheckFailedException(failed) => failed.item,
+                    _ => None,
+                }))
+            }
+            Err(e) => Err(request_error("PutItem", table)(e)),
+        }
+    }
+
     /// `PutItem` if no item has the key: [`Error::AlreadyExists`] otherwise.
     async fn create_item(
         &self,
@@ -682,24 +737,14 @@ impl DynamoDbBackend {
         attributes: HashMap<String, AttributeValue>,
         created_at: &str,
     ) -> Result<(), Error> {
-        let table = key.table();
-        let result = self
-            .client
-            .put_item()
-            .table_name(self.table_name(table))
-            .set_item(Some(full_item(key, attributes, created_at)))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Err(Error::AlreadyExists {
-                table,
+        let condition = Condition::Absent { return_old: false };
+        match self.put_if(key, attributes, created_at, condition).await? {
+            PutOutcome::Written => Ok(()),
+            PutOutcome::ConditionFailed(_) => Err(Error::AlreadyExists {
+                table: key.table(),
                 partition_key: key.partition_key().to_owned(),
                 sort_key: key.sort_key().to_owned(),
             }),
-            Err(e) => Err(request_error("PutItem", table)(e)),
         }
     }
 
@@ -745,32 +790,21 @@ impl DynamoDbBackend {
         }
     }
 
-    /// The first write of an item too wide for an update expression: a
-    /// `PutItem` if the key is free, else the old item's `created_at`.
+    /// The first write of an item too large for an update: a `PutItem` if
+    /// the key is free, else the old item's `created_at`.
     async fn first_write_large(
         &self,
         key: &ItemKey<'_>,
         attributes: &HashMap<String, AttributeValue>,
         created_at: &str,
     ) -> Result<FirstWrite, Error> {
-        let table = key.table();
-        let result = self
-            .client
-            .put_item()
-            .table_name(self.table_name(table))
-            .set_item(Some(full_item(key, attributes.clone(), created_at)))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(FirstWrite::Done),
-            Err(e) if is_condition_failure(&e) => {
-                let old = match e.into_service_error() {
-                    PutItemError::ConditionalCheckFailedException(failed) => failed.item,
-                    _ => None,
-                };
+        let condition = Condition::Absent { return_old: true };
+        match self
+            .put_if(key, attributes.clone(), created_at, condition)
+            .await?
+        {
+            PutOutcome::Written => Ok(FirstWrite::Done),
+            PutOutcome::ConditionFailed(old) => {
                 match old.and_then(|mut old| old.remove(CREATED_AT)) {
                     Some(AttributeValue::S(old_created_at)) => {
                         Ok(FirstWrite::Replace(old_created_at))
@@ -778,7 +812,6 @@ impl DynamoDbBackend {
                     _ => Ok(FirstWrite::Replace(created_at.to_owned())),
                 }
             }
-            Err(e) => Err(request_error("PutItem", table)(e)),
         }
     }
 
@@ -790,21 +823,10 @@ impl DynamoDbBackend {
         attributes: HashMap<String, AttributeValue>,
         created_at: &str,
     ) -> Result<bool, Error> {
-        let table = key.table();
-        let result = self
-            .client
-            .put_item()
-            .table_name(self.table_name(table))
-            .set_item(Some(full_item(key, attributes, created_at)))
-            .condition_expression("#c = :c")
-            .expression_attribute_names("#c", CREATED_AT)
-            .expression_attribute_values(":c", s(created_at))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(request_error("PutItem", table)(e)),
+        let condition = Condition::CreatedAt(created_at);
+        match self.put_if(key, attributes, created_at, condition).await? {
+            PutOutcome::Written => Ok(true),
+            PutOutcome::ConditionFailed(_) => Ok(false),
         }
     }
 

@@ -537,19 +537,11 @@ impl SqliteBackend {
                     TextBytes(&high),
                 ))
                 .map_err(backend_error)?;
-            let (mut count, mut bytes) = (0usize, 0usize);
+            let mut page = PageBudget::new(limit);
             // The sort key of the page's last item so far (a reused buffer).
             let mut last = String::new();
             while let Some(row) = rows.next().map_err(backend_error)? {
-                let size = row
-                    .get_ref(2)
-                    .and_then(|v| v.as_i64().map_err(rusqlite::Error::from))
-                    .map_err(backend_error)?;
-                let size = usize::try_from(size).unwrap_or(0);
-                // A row past a full page, or one that would take the page
-                // past 1 MB (as DynamoDB, a page always holds one item):
-                // more follows.
-                if Some(count) == limit || (count > 0 && bytes + size > MAX_PAGE_BYTES) {
+                if !page.admits(integer(row, 2)?) {
                     return Ok(Some(last));
                 }
                 let sort_key = text(row, 0)?;
@@ -564,8 +556,6 @@ impl SqliteBackend {
                         None
                     },
                 })?;
-                count += 1;
-                bytes += size;
                 last.clear();
                 last.push_str(sort_key);
             }
@@ -584,6 +574,44 @@ fn json(item: &WriteItem) -> Result<&str, Error> {
             source: "the item is not in the JSON format this backend asked for".into(),
         }),
     }
+}
+
+/// How much of a page is used: items and bytes.
+struct PageBudget {
+    limit: Option<usize>,
+    count: usize,
+    bytes: usize,
+}
+
+impl PageBudget {
+    fn new(limit: Option<usize>) -> PageBudget {
+        PageBudget {
+            limit,
+            count: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Takes an item of `size` bytes into the page, or says the page is
+    /// full: the limit is reached, or the item would take the page past
+    /// 1 MB (as on DynamoDB, a page always holds its first item).
+    fn admits(&mut self, size: i64) -> bool {
+        let size = usize::try_from(size).unwrap_or(0);
+        if Some(self.count) == self.limit || (self.count > 0 && self.bytes + size > MAX_PAGE_BYTES)
+        {
+            return false;
+        }
+        self.count += 1;
+        self.bytes += size;
+        true
+    }
+}
+
+/// An integer column of a row.
+fn integer(row: &rusqlite::Row<'_>, column: usize) -> Result<i64, Error> {
+    row.get_ref(column)
+        .and_then(|v| v.as_i64().map_err(rusqlite::Error::from))
+        .map_err(backend_error)
 }
 
 /// A text column of a row, borrowed.
@@ -651,15 +679,10 @@ impl SqliteBackend {
         self.with_conn(|conn| {
             let mut stmt = conn.prepare(table, |s| &s.scan)?;
             let mut rows = stmt.query((after_pk, after_sk)).map_err(backend_error)?;
-            let (mut count, mut bytes) = (0usize, 0usize);
+            let mut page = PageBudget::new(limit);
             let mut last = (String::new(), String::new());
             while let Some(row) = rows.next().map_err(backend_error)? {
-                let size = row
-                    .get_ref(3)
-                    .and_then(|v| v.as_i64().map_err(rusqlite::Error::from))
-                    .map_err(backend_error)?;
-                let size = usize::try_from(size).unwrap_or(0);
-                if Some(count) == limit || (count > 0 && bytes + size > MAX_PAGE_BYTES) {
+                if !page.admits(integer(row, 3)?) {
                     return Ok(Some(last));
                 }
                 let (partition_key, sort_key) = (text(row, 0)?, text(row, 1)?);
@@ -670,8 +693,6 @@ impl SqliteBackend {
                     data: ItemDataRef::Json(text(row, 2)?),
                     created_at: Some(text(row, 4)?),
                 })?;
-                count += 1;
-                bytes += size;
                 last.0.clear();
                 last.0.push_str(partition_key);
                 last.1.clear();
