@@ -183,10 +183,18 @@ fn convert(item: ItemRef<'_>, format: ItemFormat) -> Result<WriteItem, Error> {
             CheckError::Limit(e) => Error::Limit(e),
             CheckError::NotAnItem(e) => decode_error(e.into()),
         })?;
-    let data = match format {
-        ItemFormat::Json => ItemData::Json(value.to_string()),
+    // Same format: the stored form as it is (JSON keeps its attribute order,
+    // attribute values their exact types); otherwise through the JSON value.
+    let data = match (item.data, format) {
+        (ItemDataRef::Json(text), ItemFormat::Json) => ItemData::Json(text.to_owned()),
+        #[allow(unreachable_patterns)] // without `dynamodb`, JSON is the only format
+        (_, ItemFormat::Json) => ItemData::Json(value.to_string()),
         #[cfg(feature = "dynamodb")]
-        ItemFormat::AttributeValues => ItemData::AttributeValues(
+        (ItemDataRef::AttributeValues(attributes), ItemFormat::AttributeValues) => {
+            ItemData::AttributeValues(attributes.clone())
+        }
+        #[cfg(feature = "dynamodb")]
+        (_, ItemFormat::AttributeValues) => ItemData::AttributeValues(
             serde_dynamo::to_item(&value).map_err(|e| decode_error(e.into()))?,
         ),
     };
