@@ -318,10 +318,13 @@ fn answer(
 
 /// Makes DynamoDB leave the last `hold_back` items of the first
 /// `BatchWriteItem` unprocessed: they are taken out of the request before
-/// it is sent and put into the response's `UnprocessedItems`.
+/// it is sent and put into the response's `UnprocessedItems`. With
+/// `always`, every answer claims them unprocessed.
 #[derive(Debug, Default)]
 struct LeaveUnprocessed {
     hold_back: usize,
+    /// Hold items back from every request, not only the first.
+    always: bool,
     held: Mutex<Option<serde_json::Value>>,
     done: Mutex<bool>,
     bodies: Arc<Mutex<Vec<serde_json::Value>>>,
@@ -346,14 +349,23 @@ impl Intercept for LeaveUnprocessed {
             serde_json::from_slice(request.body().bytes().unwrap()).unwrap();
         self.bodies.lock().unwrap().push(body.clone());
         let mut done = self.done.lock().unwrap();
-        if *done {
+        if *done && !self.always {
             return Ok(());
         }
         *done = true;
         let tables = body["RequestItems"].as_object_mut().unwrap();
         let (table, requests) = tables.iter_mut().next().unwrap();
         let requests = requests.as_array_mut().unwrap();
-        let held: Vec<_> = requests.split_off(requests.len() - self.hold_back);
+        let keep = requests.len().saturating_sub(self.hold_back);
+        if self.always {
+            // Claim the last items unprocessed without taking them out (a
+            // request of none would be invalid): they are written, but the
+            // answer says otherwise every time.
+            let held = requests[keep..].to_vec();
+            *self.held.lock().unwrap() = Some(serde_json::json!({ table.clone(): held }));
+            return Ok(());
+        }
+        let held: Vec<_> = requests.split_off(keep);
         *self.held.lock().unwrap() = Some(serde_json::json!({ table.clone(): held }));
         let bytes = serde_json::to_vec(&body).unwrap();
         request
@@ -639,5 +651,56 @@ fn a_batch_that_fails_part_way_leaves_earlier_batches_and_can_be_rerun() {
                 .unwrap(),
             items
         );
+    });
+}
+
+#[test]
+fn items_left_unprocessed_past_the_attempts_are_an_error() {
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let interceptor = LeaveUnprocessed {
+        hold_back: 3,
+        always: true,
+        bodies: bodies.clone(),
+        ..LeaveUnprocessed::default()
+    };
+    run(move |plain| async move {
+        let client = plain.client();
+        let config = client
+            .config()
+            .to_builder()
+            .interceptor(interceptor)
+            .build();
+        let backend = DynamoDbBackend::new(&aws_sdk_dynamodb::Client::from_conf(config))
+            .with_table_prefix(&plain.table_name(""))
+            .with_batch_attempts(4);
+        let store = Store::from_backend(backend.clone());
+        store.create_table::<Dialogue>().await.unwrap();
+        let items: Vec<Expert> = (0..10).map(|i| expert(&format!("e{i:02}"), i)).collect();
+        match store.put_all(&items).await {
+            Err(Error::Backend { backend, source }) => {
+                assert_eq!(backend, "dynamodb");
+                assert!(
+                    source.to_string().contains(
+                        "BatchWriteItem on blue_dialogue left items unprocessed after 4 attempts"
+                    ),
+                    "{source}"
+                );
+            }
+            other => panic!("expected unprocessed items to be an error, got {other:?}"),
+        }
+        // Four requests, each holding back three more items.
+        let count = |body: &serde_json::Value| {
+            body["RequestItems"]
+                .as_object()
+                .unwrap()
+                .values()
+                .next()
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len()
+        };
+        let sizes: Vec<usize> = bodies.lock().unwrap().iter().map(count).collect();
+        assert_eq!(sizes, [10, 3, 3, 3]);
     });
 }

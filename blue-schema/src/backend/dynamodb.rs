@@ -97,8 +97,9 @@ pub const BATCH_WRITE_ITEMS: usize = 25;
 pub const BATCH_GET_KEYS: usize = 100;
 /// DynamoDB's limit on the length of an expression.
 const MAX_EXPRESSION_BYTES: usize = 4096;
-/// Attempts at a batch before its unprocessed items are an error.
-const BATCH_ATTEMPTS: u32 = 12;
+/// Attempts at a batch before its unprocessed items are an error, unless
+/// [`DynamoDbBackend::with_batch_attempts`] says otherwise.
+pub const DEFAULT_BATCH_ATTEMPTS: u32 = 12;
 /// Attempts at replacing an item that keeps changing under a `put`.
 const PUT_ATTEMPTS: u32 = 8;
 /// How long `create_table` waits for a new table to become `ACTIVE`.
@@ -120,6 +121,7 @@ pub struct DynamoDbBackend {
     client: Client,
     requests: Arc<Requests>,
     prefix: Arc<str>,
+    batch_attempts: u32,
 }
 
 /// The requests a backend has sent, by DynamoDB operation.
@@ -196,6 +198,7 @@ impl DynamoDbBackend {
             client: Client::from_conf(config),
             requests,
             prefix: Arc::from(""),
+            batch_attempts: DEFAULT_BATCH_ATTEMPTS,
         }
     }
 
@@ -217,6 +220,21 @@ impl DynamoDbBackend {
             "table prefix {prefix:?} has characters DynamoDB refuses in table names"
         );
         self.prefix = Arc::from(prefix);
+        self
+    }
+
+    /// How many times a `BatchWriteItem` or `BatchGetItem` is sent while
+    /// DynamoDB leaves part of it unprocessed, before `put_all` or a copy
+    /// fails with [`Error::Backend`] (default [`DEFAULT_BATCH_ATTEMPTS`];
+    /// the waits between them double from 25 ms to 2 s).
+    ///
+    /// # Panics
+    ///
+    /// When `attempts` is 0.
+    #[must_use]
+    pub fn with_batch_attempts(mut self, attempts: u32) -> DynamoDbBackend {
+        assert!(attempts > 0, "a batch needs at least one attempt");
+        self.batch_attempts = attempts;
         self
     }
 
@@ -941,14 +959,14 @@ impl DynamoDbBackend {
     }
 
     /// Waits before retrying a batch's unprocessed part: 25 ms doubling to
-    /// 2 s, with jitter; an error after [`BATCH_ATTEMPTS`].
+    /// 2 s, with jitter; an error after the backend's batch attempts.
     async fn back_off(
         &self,
         table: &'static str,
         operation: &'static str,
         attempt: u32,
     ) -> Result<(), Error> {
-        if attempt >= BATCH_ATTEMPTS {
+        if attempt >= self.batch_attempts {
             return Err(backend_message(format!(
                 "{operation} on {table} left items unprocessed after {attempt} attempts"
             )));
