@@ -186,7 +186,10 @@ async fn run() -> Result<(), Error> {
         "\nput a 500 KB perspective (refused on SQLite as DynamoDB would):\n  → error: {too_big}"
     );
 
-    let first = store.query(Dialogue::partition(d).limit(3)).page().await?;
+    let first = store
+        .query(Dialogue::partition(d).page_size(3))
+        .page()
+        .await?;
     println!("\nThe whole partition, 3 items per page, as `Dialogue` values:");
     for item in &first.items {
         println!("  → {item:?}");
@@ -194,7 +197,7 @@ async fn run() -> Result<(), Error> {
     if let Some(cursor) = first.cursor {
         println!("  … next page after cursor {cursor}");
         let next = store
-            .query(Dialogue::partition(d).limit(3).after(cursor))
+            .query(Dialogue::partition(d).page_size(3).after(cursor))
             .page()
             .await?;
         for item in &next.items {

@@ -91,7 +91,7 @@ async fn run() -> Result<(), Error> {
     print_query(
         &store,
         "The newest links first:",
-        Link::query(realm).reverse().limit(2),
+        Link::query(realm).reverse().page_size(2),
     )
     .await?;
 

@@ -39,7 +39,7 @@ async fn main() -> Result<(), Error> {
              copying a small dialogue from memory instead",
             source_path.display()
         );
-        let store = Store::memory()?;
+        let store = Store::sqlite_memory()?;
         store.create_table::<Dialogue>().await?;
         store
             .put(&DialogueMeta {

@@ -116,7 +116,7 @@ fn one_request_per_operation_and_page() {
         }
         let page = requests(&backend, async {
             let page = store
-                .query(Expert::query("nvidia-dec").limit(2))
+                .query(Expert::query("nvidia-dec").page_size(2))
                 .page()
                 .await
                 .unwrap();
@@ -125,22 +125,49 @@ fn one_request_per_operation_and_page() {
         assert_eq!(page.await, just("Query", 1), "one page");
         let all = requests(&backend, async {
             let all = store
-                .query(Expert::query("nvidia-dec").limit(2))
+                .query(Expert::query("nvidia-dec").page_size(2))
                 .all()
                 .await
                 .unwrap();
             assert_eq!(all.len(), 5);
         });
         assert_eq!(all.await, just("Query", 3), "three pages");
+        // A page that is exactly full has a cursor, as DynamoDB gives a
+        // `LastEvaluatedKey` whenever a page reaches its `Limit`: reading to
+        // the end then takes one more request, for an empty page.
         let exact = requests(&backend, async {
-            let all = store
-                .query(Expert::query("nvidia-dec").limit(5))
+            let page = store
+                .query(Expert::query("nvidia-dec").page_size(5))
                 .page()
                 .await
                 .unwrap();
-            assert_eq!((all.items.len(), all.cursor), (5, None));
+            assert_eq!(page.items.len(), 5);
+            assert!(page.cursor.is_some());
         });
         assert_eq!(exact.await, just("Query", 1), "a page that is exactly full");
+        let to_the_end = requests(&backend, async {
+            let all = store
+                .query(Expert::query("nvidia-dec").page_size(5))
+                .all()
+                .await
+                .unwrap();
+            assert_eq!(all.len(), 5);
+        });
+        assert_eq!(
+            to_the_end.await,
+            just("Query", 2),
+            "and the empty page after it"
+        );
+        // `take` asks for no more than it still needs.
+        let taken = requests(&backend, async {
+            let two = store
+                .query(Expert::query("nvidia-dec").page_size(5).take(2))
+                .all()
+                .await
+                .unwrap();
+            assert_eq!(two.len(), 2);
+        });
+        assert_eq!(taken.await, just("Query", 1), "take(2) reads one page of 2");
 
         let delete = requests(&backend, async { store.delete(key()).await.unwrap() });
         assert_eq!(delete.await, just("DeleteItem", 1), "delete");
@@ -170,7 +197,7 @@ fn one_request_per_operation_and_page() {
 fn a_copy_of_n_items_sends_n_over_25_writes() {
     run(|backend| async move {
         let store = Store::from_backend(backend.clone());
-        let source = Store::memory().unwrap();
+        let source = Store::sqlite_memory().unwrap();
         source.create_table::<Dialogue>().await.unwrap();
         let items: Vec<Expert> = (0..103).map(|i| expert(&format!("e{i:03}"), i)).collect();
         source.put_all(&items).await.unwrap();
@@ -281,20 +308,11 @@ fn a_table_of_another_shape_is_refused() {
             .unwrap();
         let store = Store::from_backend(backend);
         let err = store.create_table::<Dialogue>().await.unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::Backend {
-                    backend: "dynamodb",
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, Error::TableMismatch { .. }), "{err:?}");
         assert_eq!(
             err.to_string(),
-            "dynamodb failed: table blue_dialogue exists with another key schema: \
-             expected pk (S, HASH) and sk (S, RANGE), found id (HASH)"
+            "table blue_dialogue exists but was not created by blue-schema: \
+             its key schema is id (HASH), not pk (S, HASH), sk (S, RANGE)"
         );
     });
 }
@@ -409,7 +427,8 @@ fn unprocessed_batch_items_are_sent_again() {
             .build();
         let prefix = plain.table_name("");
         let backend = DynamoDbBackend::new(&aws_sdk_dynamodb::Client::from_conf(config))
-            .with_table_prefix(&prefix);
+            .with_table_prefix(&prefix)
+            .unwrap();
         let store = Store::from_backend(backend.clone());
         store.create_table::<Dialogue>().await.unwrap();
         let items: Vec<Expert> = (0..20).map(|i| expert(&format!("e{i:02}"), i)).collect();
@@ -573,6 +592,7 @@ fn failing(plain: &DynamoDbBackend, fail: FailRequests) -> DynamoDbBackend {
         .build();
     DynamoDbBackend::new(&aws_sdk_dynamodb::Client::from_conf(config))
         .with_table_prefix(&plain.table_name(""))
+        .unwrap()
 }
 
 #[test]
@@ -589,7 +609,11 @@ fn throttling_is_retried_then_reported_with_its_code() {
         let store = Store::from_backend(backend.clone());
         let sent = requests(&backend, async {
             match store.get(Expert::key("nvidia-dec", "muffin")).await {
-                Err(Error::Backend { backend, source }) => {
+                Err(error @ Error::Throttled { .. }) => {
+                    assert!(error.is_retryable());
+                    let Error::Throttled { backend, source } = error else {
+                        unreachable!()
+                    };
                     assert_eq!(backend, "dynamodb");
                     let request = source
                         .downcast_ref::<blue_schema::backend::dynamodb::RequestError>()
@@ -672,18 +696,21 @@ fn items_left_unprocessed_past_the_attempts_are_an_error() {
             .build();
         let backend = DynamoDbBackend::new(&aws_sdk_dynamodb::Client::from_conf(config))
             .with_table_prefix(&plain.table_name(""))
-            .with_batch_attempts(4);
+            .unwrap()
+            .with_batch_attempts(std::num::NonZeroU32::new(4).unwrap());
         let store = Store::from_backend(backend.clone());
         store.create_table::<Dialogue>().await.unwrap();
         let items: Vec<Expert> = (0..10).map(|i| expert(&format!("e{i:02}"), i)).collect();
         match store.put_all(&items).await {
-            Err(Error::Backend { backend, source }) => {
+            Err(Error::Throttled { backend, source }) => {
                 assert_eq!(backend, "dynamodb");
-                assert!(
-                    source.to_string().contains(
-                        "BatchWriteItem on blue_dialogue left items unprocessed after 4 attempts"
-                    ),
-                    "{source}"
+                let left = source
+                    .downcast_ref::<blue_schema::backend::dynamodb::UnprocessedItems>()
+                    .expect("an UnprocessedItems");
+                assert_eq!((left.operation(), left.items()), ("BatchWriteItem", 3));
+                assert_eq!(
+                    left.to_string(),
+                    "BatchWriteItem on blue_dialogue left 3 items unprocessed after 4 attempts"
                 );
             }
             other => panic!("expected unprocessed items to be an error, got {other:?}"),

@@ -35,20 +35,15 @@ fn dynamodb_urls_follow_the_aws_configuration_chain() {
         // Region, endpoint and table prefix from the URL.
         let url = format!("dynamodb://?region=us-east-1&endpoint={endpoint}&table_prefix={prefix}");
         let store = Store::open(&url).await.unwrap();
-        assert_eq!(store.backend().name(), "dynamodb");
+        assert_eq!(store.backend_name(), "dynamodb");
 
         // Naming a table checks that it exists.
         let with_table = format!(
             "dynamodb://blue_dialogue?region=us-east-1&endpoint={endpoint}&table_prefix={prefix}"
         );
         match Store::open(&with_table).await {
-            Err(Error::InvalidUrl { reason, .. }) => {
-                assert!(
-                    reason.contains("there is no table \"blue_dialogue\""),
-                    "{reason}"
-                )
-            }
-            other => panic!("expected InvalidUrl, got {other:?}"),
+            Err(Error::TableNotFound { table }) => assert_eq!(table, "blue_dialogue"),
+            other => panic!("expected TableNotFound, got {other:?}"),
         }
         store.create_table::<Dialogue>().await.unwrap();
         store.put(&expert).await.unwrap();
@@ -76,11 +71,12 @@ fn dynamodb_urls_follow_the_aws_configuration_chain() {
             .await
             .unwrap();
         match nowhere.get(Expert::key("d", "muffin")).await {
-            Err(Error::Backend { backend, source }) => {
-                assert_eq!(backend, "dynamodb");
+            Err(error @ Error::Unavailable { .. }) => {
+                assert!(error.is_retryable());
+                let source = std::error::Error::source(&error).unwrap();
                 assert!(source.to_string().starts_with("GetItem: "), "{source}");
             }
-            other => panic!("expected a backend error, got {other:?}"),
+            other => panic!("expected an unavailable DynamoDB, got {other:?}"),
         }
 
         for (url, reason) in [
@@ -97,7 +93,8 @@ fn dynamodb_urls_follow_the_aws_configuration_chain() {
         // Clean up on a shared endpoint.
         let backend =
             blue_schema::backend::dynamodb::DynamoDbBackend::new(&dynamodb::client().await)
-                .with_table_prefix(&prefix);
+                .with_table_prefix(&prefix)
+                .unwrap();
         dynamodb::drop_tables(&backend).await;
     });
 }

@@ -109,9 +109,9 @@ fn every_statement_searches_the_primary_key() {
         store.get_record(Expert::key("d", "nobody")).await?;
         store.delete(Expert::key("d", "muf")).await?;
         store.delete_returning(Expert::key("d", "muffin")).await?;
-        store.query(Expert::query("d").limit(7)).all().await?;
+        store.query(Expert::query("d").page_size(7)).all().await?;
         store
-            .query(Expert::query("d").reverse().limit(7))
+            .query(Expert::query("d").reverse().page_size(7))
             .all()
             .await?;
         store.query(Expert::query("d").name("e01")).all().await?;
@@ -123,7 +123,10 @@ fn every_statement_searches_the_primary_key() {
             .query(Perspective::query("d").round_ge(1).reverse())
             .all()
             .await?;
-        store.query(Dialogue::partition("d").limit(3)).all().await?;
+        store
+            .query(Dialogue::partition("d").page_size(3))
+            .all()
+            .await?;
         Ok::<(), Error>(())
     })
     .unwrap();
@@ -196,16 +199,20 @@ fn a_busy_database_fails_with_a_typed_error_after_the_timeout() {
         .unwrap();
     let err = block_on(store.put(&expert("d", "m", 1))).unwrap_err();
     match &err {
-        Error::Backend { backend, source } => {
+        Error::Busy { backend, source } => {
             assert_eq!(*backend, "sqlite");
-            assert!(source.to_string().contains("locked"), "{source}");
+            let sqlite = source
+                .downcast_ref::<rusqlite::Error>()
+                .and_then(rusqlite::Error::sqlite_error_code);
+            assert_eq!(sqlite, Some(rusqlite::ErrorCode::DatabaseBusy));
         }
-        other => panic!("expected a backend error, got {other:?}"),
+        other => panic!("expected Busy, got {other:?}"),
     }
+    assert!(err.is_retryable());
     let batch = [expert("d", "a", 1), expert("d", "b", 2)];
     assert!(matches!(
         block_on(store.put_all(&batch)),
-        Err(Error::Backend { .. })
+        Err(Error::Busy { .. })
     ));
     // Readers are not blocked by a writer (WAL).
     assert_eq!(block_on(store.get(Expert::key("d", "m"))).unwrap(), None);
@@ -234,7 +241,7 @@ fn a_batch_that_fails_midway_leaves_nothing() {
         .map(|i| expert("d", &format!("e{i:02}"), i))
         .collect();
     let err = block_on(store.put_all(&items)).unwrap_err();
-    assert!(err.to_string().contains("boom"), "{err}");
+    assert!(blue_schema::error_chain(&err).contains("boom"), "{err:?}");
     assert!(block_on(store.query(Expert::query("d")).all())
         .unwrap()
         .is_empty());
@@ -308,16 +315,17 @@ fn a_foreign_table_of_the_same_name_is_refused() {
         .unwrap();
     let store = Store::sqlite(&path).unwrap();
     let err = block_on(store.create_table::<Dialogue>()).unwrap_err();
+    assert!(matches!(err, Error::TableMismatch { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
-        "sqlite failed: table blue_dialogue exists without the column(s) size; it was not created by blue-schema"
+        "table blue_dialogue exists but was not created by blue-schema: it has no column size"
     );
 }
 
 #[test]
 fn sync_code_needs_no_runtime() {
     // No tokio here: block_on drives the futures on this thread.
-    let store = Store::memory().unwrap();
+    let store = Store::sqlite_memory().unwrap();
     block_on(store.create_table::<Dialogue>()).unwrap();
     block_on(store.put(&expert("d", "m", 1))).unwrap();
     let all = block_on(store.query(Dialogue::partition("d")).all()).unwrap();

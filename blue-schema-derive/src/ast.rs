@@ -1,22 +1,16 @@
-//! The typed description of a `#[derive(Entity)]` input. Every node keeps the
+//! The typed description of each derive's input. Every node keeps the
 //! syntax it came from, so errors point at the user's code.
 
 use proc_macro2::TokenStream;
-use quote::ToTokens;
+use quote::{quote, ToTokens};
 use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, Fields, Ident, LitStr, Path, Type};
 
-use crate::attr::{self, Attr};
+use crate::attr::{self, EnumOrder, KeyRole};
 use crate::case::RenameRule;
 use crate::ctxt::Ctxt;
-use crate::symbol::*;
 
-#[derive(Clone, Copy, PartialEq)]
-pub enum KeyRole {
-    Partition,
-    Sort,
-}
-
+/// A `#[derive(Entity)]` struct.
 pub struct Entity<'a> {
     pub original: &'a DeriveInput,
     pub ident: &'a Ident,
@@ -28,6 +22,8 @@ pub struct Entity<'a> {
     /// `#[sk(prefix = "EXPERT")]`
     pub prefix: Option<LitStr>,
     pub transparent: Option<TokenStream>,
+    /// serde container attributes that change the item's shape.
+    pub reshaped: Vec<TokenStream>,
     pub fields: Vec<Field<'a>>,
 }
 
@@ -68,65 +64,7 @@ impl<'a> Entity<'a> {
             );
             return None;
         };
-
-        let mut table = Attr::none(TABLE);
-        let mut pk_prefix = Attr::none(PK_PREFIX);
-        let mut prefix = Attr::none(PREFIX);
-        for attr in &input.attrs {
-            if attr.path() == ENTITY {
-                // #[entity(table = Dialogue, pk_prefix = "DLG")]
-                let parsed = attr.parse_nested_meta(|meta| {
-                    if meta.path == TABLE {
-                        let path: Path = meta.value()?.parse()?;
-                        table.set(cx, &meta.path, path);
-                    } else if meta.path == PK_PREFIX {
-                        let lit = attr::get_lit_str(&meta)?;
-                        pk_prefix.set(cx, &meta.path, lit);
-                    } else {
-                        return Err(meta.error(format!(
-                            "unknown `entity` attribute `{}`; expected `table = TableEnum` or `pk_prefix = \"PREFIX\"`",
-                            meta.path.to_token_stream()
-                        )));
-                    }
-                    Ok(())
-                });
-                if let Err(e) = parsed {
-                    cx.syn_error(e);
-                }
-            } else if attr.path() == SK {
-                // #[sk(prefix = "EXPERT")]
-                if let syn::Meta::Path(path) = &attr.meta {
-                    cx.error_spanned_by(
-                        path,
-                        "on the struct, `sk` names the item type: write `#[sk(prefix = \"EXPERT\")]`; \
-                         a bare `#[sk]` goes on the fields that make up the sort key",
-                    );
-                    continue;
-                }
-                let parsed = attr.parse_nested_meta(|meta| {
-                    if meta.path == PREFIX {
-                        let lit = attr::get_lit_str(&meta)?;
-                        prefix.set(cx, &meta.path, lit);
-                        Ok(())
-                    } else {
-                        Err(meta.error(format!(
-                            "unknown `sk` attribute `{}`; expected `prefix = \"PREFIX\"`",
-                            meta.path.to_token_stream()
-                        )))
-                    }
-                });
-                if let Err(e) = parsed {
-                    cx.syn_error(e);
-                }
-            } else if attr.path() == PK {
-                cx.error_spanned_by(
-                    attr,
-                    "`#[pk]` goes on the fields that make up the partition key, not on the struct \
-                     (a partition-key prefix is `#[entity(pk_prefix = \"PREFIX\")]`)",
-                );
-            }
-        }
-
+        let attrs = attr::entity(cx, &input.attrs);
         let serde = attr::serde_container(cx, &input.attrs);
         let rule = serde.rename_all.unwrap_or(RenameRule::None);
         let fields = named
@@ -134,15 +72,15 @@ impl<'a> Entity<'a> {
             .iter()
             .map(|field| Field::from_ast(cx, field, rule))
             .collect();
-
         Some(Entity {
             original: input,
             ident: &input.ident,
             doc: attr::doc(&input.attrs),
-            table: table.get(),
-            pk_prefix: pk_prefix.get(),
-            prefix: prefix.get(),
+            table: attrs.table,
+            pk_prefix: attrs.pk_prefix,
+            prefix: attrs.prefix,
             transparent: serde.transparent,
+            reshaped: serde.reshaped,
             fields,
         })
     }
@@ -154,37 +92,6 @@ impl<'a> Field<'a> {
             .ident
             .as_ref()
             .expect("named fields always have an identifier");
-        let mut role = Attr::none(Symbol("key role"));
-        for attr in &field.attrs {
-            let which = if attr.path() == PK {
-                KeyRole::Partition
-            } else if attr.path() == SK {
-                KeyRole::Sort
-            } else {
-                continue;
-            };
-            match &attr.meta {
-                // #[pk] / #[sk]
-                syn::Meta::Path(_) => {
-                    if let Some(previous) = role.value_ref() {
-                        let message = if *previous == which {
-                            "duplicate key attribute: give it once"
-                        } else {
-                            "a field is either `#[pk]` or `#[sk]`, not both: a partition-key field \
-                             already scopes every query, so repeating it in the sort key adds nothing"
-                        };
-                        cx.error_spanned_by(attr, message);
-                    } else {
-                        role.set(cx, attr, which);
-                    }
-                }
-                _ if which == KeyRole::Sort => cx.error_spanned_by(
-                    attr,
-                    "on a field, write a bare `#[sk]`; the prefix belongs on the struct: `#[sk(prefix = \"EXPERT\")]`",
-                ),
-                _ => cx.error_spanned_by(attr, "write a bare `#[pk]`: it takes no arguments"),
-            }
-        }
         let serde = attr::serde_field(&field.attrs);
         let name = ident.unraw().to_string();
         let attribute = serde.rename.unwrap_or_else(|| rule.apply_to_field(&name));
@@ -194,10 +101,148 @@ impl<'a> Field<'a> {
             ty: &field.ty,
             attribute,
             doc: attr::doc(&field.attrs),
-            role: role.get(),
+            role: attr::field_role(cx, &field.attrs),
             skip: serde.skip,
             partial: serde.partial,
             flatten: serde.flatten,
         }
     }
+}
+
+/// A `#[derive(Table)]` enum.
+pub struct Table<'a> {
+    pub original: &'a DeriveInput,
+    pub doc: String,
+    /// `#[table(name = "blue_dialogue")]`
+    pub name: Option<LitStr>,
+    /// Whether the input is an enum at all.
+    pub is_enum: bool,
+    /// The variants that hold one entity each: `Expert(Expert)`.
+    pub variants: Vec<(&'a Ident, &'a Type)>,
+    /// Variants of any other shape.
+    pub malformed: Vec<&'a syn::Variant>,
+}
+
+impl<'a> Table<'a> {
+    pub fn from_ast(cx: &mut Ctxt, input: &'a DeriveInput) -> Table<'a> {
+        let attrs = attr::table(cx, &input.attrs);
+        let mut variants = Vec::new();
+        let mut malformed = Vec::new();
+        if let Data::Enum(data) = &input.data {
+            for variant in &data.variants {
+                match &variant.fields {
+                    Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+                        variants.push((&variant.ident, &fields.unnamed[0].ty));
+                    }
+                    _ => malformed.push(variant),
+                }
+            }
+        }
+        Table {
+            original: input,
+            doc: attr::doc(&input.attrs),
+            name: attrs.name,
+            is_enum: matches!(input.data, Data::Enum(_)),
+            variants,
+            malformed,
+        }
+    }
+}
+
+/// A `#[derive(KeyPart)]` type: a unit-only enum or a newtype.
+pub enum KeyPart<'a> {
+    Enum {
+        original: &'a DeriveInput,
+        /// `#[key_part(order = ...)]`
+        order: Option<(EnumOrder, LitStr)>,
+        /// Each variant with its stored (serde) name.
+        variants: Vec<(&'a syn::Variant, String)>,
+    },
+    Newtype {
+        original: &'a DeriveInput,
+        /// How to reach the wrapped value (`0` or the field's name).
+        member: TokenStream,
+        ty: &'a Type,
+        /// How to build the newtype from the wrapped value.
+        construct: TokenStream,
+        order: Option<(EnumOrder, LitStr)>,
+    },
+    /// Neither: the error is recorded.
+    Other { original: &'a DeriveInput },
+}
+
+impl<'a> KeyPart<'a> {
+    pub fn from_ast(cx: &mut Ctxt, input: &'a DeriveInput) -> KeyPart<'a> {
+        let order = attr::key_part(cx, &input.attrs).order;
+        let ident = &input.ident;
+        match &input.data {
+            Data::Enum(data) => {
+                let rule = attr::serde_container(cx, &input.attrs)
+                    .rename_all
+                    .unwrap_or(RenameRule::None);
+                let variants = data
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let name = attr::serde_field(&v.attrs)
+                            .rename
+                            .unwrap_or_else(|| rule.apply_to_variant(&v.ident.to_string()));
+                        (v, name)
+                    })
+                    .collect();
+                KeyPart::Enum {
+                    original: input,
+                    order,
+                    variants,
+                }
+            }
+            Data::Struct(data) => match &data.fields {
+                Fields::Unnamed(f) if f.unnamed.len() == 1 => KeyPart::Newtype {
+                    original: input,
+                    member: quote!(0),
+                    ty: &f.unnamed[0].ty,
+                    construct: quote!(#ident),
+                    order,
+                },
+                Fields::Named(f) if f.named.len() == 1 => {
+                    let field = &f.named[0];
+                    let name = field.ident.as_ref().expect("named fields have identifiers");
+                    KeyPart::Newtype {
+                        original: input,
+                        member: name.to_token_stream(),
+                        ty: &field.ty,
+                        construct: quote!(|#name| #ident { #name }),
+                        order,
+                    }
+                }
+                _ => KeyPart::Other { original: input },
+            },
+            Data::Union(_) => KeyPart::Other { original: input },
+        }
+    }
+
+    pub fn original(&self) -> &'a DeriveInput {
+        match self {
+            KeyPart::Enum { original, .. }
+            | KeyPart::Newtype { original, .. }
+            | KeyPart::Other { original } => original,
+        }
+    }
+}
+
+/// A type as the user wrote it, spaced as code is: `Vec<String>`.
+pub fn type_string(ty: &Type) -> String {
+    let text = ty.to_token_stream().to_string();
+    // Token printing spaces everything out; `Vec < String >` reads better as `Vec<String>`.
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in text.split(' ').enumerate() {
+        let glue = matches!(part, "<" | ">" | "," | "::" | ")" | "]")
+            || out.ends_with(['<', '(', '[', '&'])
+            || out.ends_with("::");
+        if i > 0 && !glue {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    out
 }

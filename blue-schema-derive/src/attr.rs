@@ -1,10 +1,11 @@
-//! Reading attributes: ours (`entity`, `pk`, `sk`, `table`) and the parts of
-//! serde's that decide stored attribute names.
+//! Reading attributes into typed values: ours (`entity`, `pk`, `sk`,
+//! `table`, `key_part`) and the parts of serde's that decide stored names and
+//! shapes. Nothing here judges the values; `check` does.
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, LitStr};
+use syn::{Attribute, LitStr, Path};
 
 use crate::case::RenameRule;
 use crate::ctxt::Ctxt;
@@ -27,10 +28,6 @@ impl<T> Attr<T> {
         } else {
             self.value = Some(value);
         }
-    }
-
-    pub fn value_ref(&self) -> Option<&T> {
-        self.value.as_ref()
     }
 
     pub fn get(self) -> Option<T> {
@@ -59,7 +56,7 @@ pub fn doc(attrs: &[Attribute]) -> String {
 }
 
 /// Reads a string literal after `=`.
-pub fn get_lit_str(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
+fn get_lit_str(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
     let expr: syn::Expr = meta.value()?.parse()?;
     match expr {
         syn::Expr::Lit(syn::ExprLit {
@@ -85,12 +82,212 @@ fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
     Ok(())
 }
 
-/// serde's container attributes that matter for names.
+/// What part a field plays in the key.
+#[derive(Clone, Copy, PartialEq)]
+pub enum KeyRole {
+    Partition,
+    Sort,
+}
+
+/// The attributes of a `#[derive(Entity)]` struct.
+pub struct Entity {
+    /// `#[entity(table = Dialogue)]`
+    pub table: Option<Path>,
+    /// `#[entity(pk_prefix = "DLG")]`
+    pub pk_prefix: Option<LitStr>,
+    /// `#[sk(prefix = "EXPERT")]`
+    pub prefix: Option<LitStr>,
+}
+
+pub fn entity(cx: &mut Ctxt, attrs: &[Attribute]) -> Entity {
+    let mut table = Attr::none(TABLE);
+    let mut pk_prefix = Attr::none(PK_PREFIX);
+    let mut prefix = Attr::none(PREFIX);
+    for attr in attrs {
+        if attr.path() == ENTITY {
+            // #[entity(table = Dialogue, pk_prefix = "DLG")]
+            let parsed = attr.parse_nested_meta(|meta| {
+                if meta.path == TABLE {
+                    let path: Path = meta.value()?.parse()?;
+                    table.set(cx, &meta.path, path);
+                } else if meta.path == PK_PREFIX {
+                    let lit = get_lit_str(&meta)?;
+                    pk_prefix.set(cx, &meta.path, lit);
+                } else {
+                    return Err(meta.error(format!(
+                        "unknown `entity` attribute `{}`; expected `table = TableEnum` or `pk_prefix = \"PREFIX\"`",
+                        meta.path.to_token_stream()
+                    )));
+                }
+                Ok(())
+            });
+            if let Err(e) = parsed {
+                cx.syn_error(e);
+            }
+        } else if attr.path() == SK {
+            // #[sk(prefix = "EXPERT")]
+            if let syn::Meta::Path(path) = &attr.meta {
+                cx.error_spanned_by(
+                    path,
+                    "on the struct, `sk` names the item type: write `#[sk(prefix = \"EXPERT\")]`; \
+                     a bare `#[sk]` goes on the fields that make up the sort key",
+                );
+                continue;
+            }
+            let parsed = attr.parse_nested_meta(|meta| {
+                if meta.path == PREFIX {
+                    let lit = get_lit_str(&meta)?;
+                    prefix.set(cx, &meta.path, lit);
+                    Ok(())
+                } else {
+                    Err(meta.error(format!(
+                        "unknown `sk` attribute `{}`; expected `prefix = \"PREFIX\"`",
+                        meta.path.to_token_stream()
+                    )))
+                }
+            });
+            if let Err(e) = parsed {
+                cx.syn_error(e);
+            }
+        } else if attr.path() == PK {
+            cx.error_spanned_by(
+                attr,
+                "`#[pk]` goes on the fields that make up the partition key, not on the struct \
+                 (a partition-key prefix is `#[entity(pk_prefix = \"PREFIX\")]`)",
+            );
+        }
+    }
+    Entity {
+        table: table.get(),
+        pk_prefix: pk_prefix.get(),
+        prefix: prefix.get(),
+    }
+}
+
+/// The key role a field's `#[pk]` or `#[sk]` gives it.
+pub fn field_role(cx: &mut Ctxt, attrs: &[Attribute]) -> Option<KeyRole> {
+    let mut role: Option<KeyRole> = None;
+    for attr in attrs {
+        let which = if attr.path() == PK {
+            KeyRole::Partition
+        } else if attr.path() == SK {
+            KeyRole::Sort
+        } else {
+            continue;
+        };
+        match &attr.meta {
+            // #[pk] / #[sk]
+            syn::Meta::Path(_) => match role {
+                Some(previous) => {
+                    let message = if previous == which {
+                        "duplicate key attribute: give it once"
+                    } else {
+                        "a field is either `#[pk]` or `#[sk]`, not both: a partition-key field \
+                         already scopes every query, so repeating it in the sort key adds nothing"
+                    };
+                    cx.error_spanned_by(attr, message);
+                }
+                None => role = Some(which),
+            },
+            _ if which == KeyRole::Sort => cx.error_spanned_by(
+                attr,
+                "on a field, write a bare `#[sk]`; the prefix belongs on the struct: `#[sk(prefix = \"EXPERT\")]`",
+            ),
+            _ => cx.error_spanned_by(attr, "write a bare `#[pk]`: it takes no arguments"),
+        }
+    }
+    role
+}
+
+/// The attributes of a `#[derive(Table)]` enum.
+pub struct Table {
+    /// `#[table(name = "blue_dialogue")]`
+    pub name: Option<LitStr>,
+}
+
+pub fn table(cx: &mut Ctxt, attrs: &[Attribute]) -> Table {
+    let mut name = Attr::none(NAME);
+    for attr in attrs.iter().filter(|a| a.path() == TABLE) {
+        // #[table(name = "blue_dialogue")]
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path == NAME {
+                let lit = get_lit_str(&meta)?;
+                name.set(cx, &meta.path, lit);
+                Ok(())
+            } else {
+                Err(meta.error(format!(
+                    "unknown `table` attribute `{}`; expected `name = \"blue_domain\"`",
+                    meta.path.to_token_stream()
+                )))
+            }
+        });
+        if let Err(e) = parsed {
+            cx.syn_error(e);
+        }
+    }
+    Table { name: name.get() }
+}
+
+/// How a key-part enum's variants are ordered in keys.
+#[derive(Clone, Copy, PartialEq)]
+pub enum EnumOrder {
+    /// `#[key_part(order = "name")]`
+    Name,
+    /// `#[key_part(order = "declaration")]`
+    Declaration,
+}
+
+/// The attributes of a `#[derive(KeyPart)]` type.
+pub struct KeyPart {
+    /// `#[key_part(order = "declaration")]`, with the literal for errors.
+    pub order: Option<(EnumOrder, LitStr)>,
+}
+
+pub fn key_part(cx: &mut Ctxt, attrs: &[Attribute]) -> KeyPart {
+    let mut order = Attr::none(ORDER);
+    for attr in attrs.iter().filter(|a| a.path() == KEY_PART) {
+        // #[key_part(order = "declaration")]
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path == ORDER {
+                let lit = get_lit_str(&meta)?;
+                let value = match lit.value().as_str() {
+                    "name" => EnumOrder::Name,
+                    "declaration" => EnumOrder::Declaration,
+                    other => {
+                        return Err(syn::Error::new_spanned(
+                            &lit,
+                            format!(
+                                "unknown order {other:?}: write `order = \"declaration\"` (by position) \
+                                 or `order = \"name\"` (by serde name)"
+                            ),
+                        ))
+                    }
+                };
+                order.set(cx, &meta.path, (value, lit));
+                Ok(())
+            } else {
+                Err(meta.error(format!(
+                    "unknown `key_part` attribute `{}`; expected `order = \"declaration\"` or `order = \"name\"`",
+                    meta.path.to_token_stream()
+                )))
+            }
+        });
+        if let Err(e) = parsed {
+            cx.syn_error(e);
+        }
+    }
+    KeyPart { order: order.get() }
+}
+
+/// serde's container attributes that matter for names and shapes.
 #[derive(Default)]
 pub struct SerdeContainer {
     pub rename_all: Option<RenameRule>,
     /// `#[serde(transparent)]`, which would make the item not a map.
     pub transparent: Option<TokenStream>,
+    /// `into`, `from`, `try_from`, `tag`, `untagged`, `content`, `remote`:
+    /// the item is not the struct's own fields.
+    pub reshaped: Vec<TokenStream>,
 }
 
 // Malformed serde attributes are left for serde_derive to report, so parse
@@ -119,6 +316,9 @@ pub fn serde_container(cx: &mut Ctxt, attrs: &[Attribute]) -> SerdeContainer {
             } else if meta.path == TRANSPARENT {
                 out.transparent = Some(meta.path.to_token_stream());
             } else {
+                if RESHAPING.iter().any(|s| meta.path == *s) {
+                    out.reshaped.push(meta.path.to_token_stream());
+                }
                 skip_value(&meta)?;
             }
             Ok(())

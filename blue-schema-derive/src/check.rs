@@ -1,18 +1,26 @@
-//! The portability rules of `#[derive(Entity)]`: one function per rule, each
-//! saying why DynamoDB needs it.
+//! The portability rules of the derives: one function per rule, each saying
+//! why DynamoDB (or the key codec) needs it.
 
+use quote::ToTokens;
 use syn::{GenericArgument, PathArguments, Type};
 
-use crate::ast::{Entity, KeyRole};
+use crate::ast::{type_string, Entity, KeyPart, Table};
+use crate::attr::{EnumOrder, KeyRole};
 use crate::ctxt::Ctxt;
-
-/// Attribute names the runtime stores beside the entity's fields. Mirrors
-/// `blue_schema::schema::RESERVED_ATTRIBUTES`; a runtime test keeps them equal.
-const RESERVED_ATTRIBUTES: &[&str] = &["pk", "sk", "created_at", "updated_at"];
+use crate::reserved;
 
 /// Methods every generated query builder has, which a sort-key field's
 /// builder method would clash with.
-const BUILDER_METHODS: &[&str] = &["limit", "reverse", "after", "explain", "into_query"];
+const BUILDER_METHODS: &[&str] = &[
+    "page_size",
+    "take",
+    "reverse",
+    "after",
+    "eventually_consistent",
+    "explain",
+    "spec",
+    "into_query",
+];
 
 /// DynamoDB supports composite keys only as strings we build; four parts is
 /// the most the runtime's tuple support covers, and more is a design smell.
@@ -22,7 +30,7 @@ pub fn check_entity(cx: &mut Ctxt, entity: &Entity) {
     check_generics(cx, entity);
     check_partition_key(cx, entity);
     check_prefixes(cx, entity);
-    check_table(cx, entity);
+    check_names_table(cx, entity);
     check_key_types(cx, entity);
     check_serde_shape(cx, entity);
     check_reserved_attributes(cx, entity);
@@ -143,7 +151,7 @@ fn check_prefixes(cx: &mut Ctxt, entity: &Entity) {
 
 // Single-table design: every entity is stored in exactly one table, whose enum
 // lists it; the table's name and whole-partition queries come from there.
-fn check_table(cx: &mut Ctxt, entity: &Entity) {
+fn check_names_table(cx: &mut Ctxt, entity: &Entity) {
     if entity.table.is_none() {
         cx.error_spanned_by(
             entity.ident,
@@ -173,7 +181,7 @@ fn check_key_types(cx: &mut Ctxt, entity: &Entity) {
                 field.ty,
                 format!(
                     "`{}` cannot be part of {key}: {reason}",
-                    crate::entity::type_string(field.ty)
+                    type_string(field.ty)
                 ),
             );
         }
@@ -227,6 +235,16 @@ fn check_serde_shape(cx: &mut Ctxt, entity: &Entity) {
             "an entity is stored as a map of attributes; `#[serde(transparent)]` would store a single value",
         );
     }
+    for path in &entity.reshaped {
+        cx.error_spanned_by(
+            path,
+            format!(
+                "`#[serde({path})]` stores something other than the struct's own fields, so the \
+                 schema (attribute names, reserved names, the key fields read back) would not \
+                 describe the item; convert to and from the entity in your own code instead"
+            ),
+        );
+    }
     for field in &entity.fields {
         if let Some(tokens) = &field.flatten {
             cx.error_spanned_by(
@@ -252,23 +270,13 @@ fn check_serde_shape(cx: &mut Ctxt, entity: &Entity) {
     }
 }
 
-fn is_reserved(name: &str) -> bool {
-    if RESERVED_ATTRIBUTES.contains(&name) {
-        return true;
-    }
-    let Some(rest) = name.strip_prefix("gsi") else {
-        return false;
-    };
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    digits > 0 && matches!(&rest[digits..], "pk" | "sk" | "_pk" | "_sk")
-}
-
-// `pk`, `sk`, `created_at`, `updated_at` and index key names are attributes
-// the library writes on every item; a field of the same name would be
-// overwritten in DynamoDB and shadowed in SQLite.
+// `pk`, `sk` and `created_at` are attributes the library writes on every
+// item, and `updated_at` and index key names are kept for the ones it will;
+// a field of the same name would be overwritten in DynamoDB and shadowed in
+// SQLite.
 fn check_reserved_attributes(cx: &mut Ctxt, entity: &Entity) {
     for field in entity.fields.iter().filter(|f| f.skip.is_none()) {
-        if is_reserved(&field.attribute) {
+        if reserved::is_reserved(&field.attribute) {
             let (renamed, fix) = if field.attribute == field.name {
                 (
                     String::new(),
@@ -284,8 +292,9 @@ fn check_reserved_attributes(cx: &mut Ctxt, entity: &Entity) {
             cx.error_spanned_by(
                 field.ident,
                 format!(
-                    "the attribute name `{}`{renamed} is reserved: blue-schema stores `pk`, `sk`, \
-                     `created_at`, `updated_at` and index keys (`gsi1pk`, ...) on every item; {fix}",
+                    "the attribute name `{}`{renamed} is reserved: blue-schema writes `pk`, `sk` and \
+                     `created_at` on every item and keeps `updated_at` and index key names \
+                     (`gsi1pk`, ...) for its own attributes; {fix}",
                     field.attribute
                 ),
             );
@@ -324,4 +333,250 @@ fn check_builder_method_names(cx: &mut Ctxt, entity: &Entity) {
             );
         }
     }
+}
+
+pub fn check_table(cx: &mut Ctxt, table: &Table) {
+    let input = table.original;
+    if !table.is_enum {
+        cx.error_spanned_by(
+            &input.ident,
+            "`#[derive(Table)]` needs an enum with one variant per entity, e.g. `enum Dialogue { Meta(DialogueMeta), Expert(Expert) }`",
+        );
+        return;
+    }
+    check_table_generics(cx, table);
+    check_table_variants(cx, table);
+    check_table_name(cx, table);
+}
+
+// A table lists a fixed set of entity types; its schema is one constant.
+fn check_table_generics(cx: &mut Ctxt, table: &Table) {
+    let generics = &table.original.generics;
+    if !generics.params.is_empty() {
+        cx.error_spanned_by(
+            generics,
+            "a table cannot be generic: it lists a fixed set of entity types",
+        );
+    }
+}
+
+// Each variant is one entity, so that a whole-partition query can hand back
+// each item as the variant its sort-key prefix names.
+fn check_table_variants(cx: &mut Ctxt, table: &Table) {
+    if table.variants.is_empty() && table.malformed.is_empty() {
+        cx.error_spanned_by(
+            &table.original.ident,
+            "a table needs at least one entity: add a variant `Entity(Entity)` per entity type",
+        );
+    }
+    for variant in &table.malformed {
+        cx.error_spanned_by(
+            variant,
+            format!(
+                "each variant of a table holds exactly one entity: write `{0}({0})`",
+                variant.ident
+            ),
+        );
+    }
+    for (i, (_, ty)) in table.variants.iter().enumerate() {
+        let same = |(_, other): &&(&syn::Ident, &Type)| {
+            other.to_token_stream().to_string() == ty.to_token_stream().to_string()
+        };
+        if table.variants[..i].iter().any(|v| same(&v)) {
+            cx.error_spanned_by(
+                ty,
+                "this entity is already listed: each entity appears in its table once",
+            );
+        }
+    }
+}
+
+// The same name is the DynamoDB table and the SQLite table, so it must be
+// valid for both.
+fn check_table_name(cx: &mut Ctxt, table: &Table) {
+    let input = table.original;
+    match &table.name {
+        None => cx.error_spanned_by(
+            &input.ident,
+            format!(
+                "`{}` does not name its table: add `#[table(name = \"blue_{}\")]`",
+                input.ident,
+                input.ident.to_string().to_lowercase()
+            ),
+        ),
+        Some(name) => {
+            if let Some(problem) = table_name_problem(&name.value()) {
+                cx.error_spanned_by(name, problem);
+            }
+        }
+    }
+}
+
+// DynamoDB table names are 3 to 255 characters of [A-Za-z0-9_.-]. SQLite
+// keeps names starting with `sqlite_` for itself.
+fn table_name_problem(name: &str) -> Option<String> {
+    if name.len() < 3 || name.len() > 255 {
+        return Some(format!(
+            "the table name {name:?} is {} characters long; DynamoDB table names have 3 to 255",
+            name.len()
+        ));
+    }
+    if name.to_ascii_lowercase().starts_with("sqlite_") {
+        return Some(format!(
+            "the table name {name:?} starts with `sqlite_`, which SQLite reserves for its own tables; \
+             choose another name"
+        ));
+    }
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+        .map(|c| {
+            format!(
+                "`{c}` cannot appear in the table name {name:?}: DynamoDB table names use A-Z, a-z, 0-9, `_`, `.` and `-`"
+            )
+        })
+}
+
+/// Variants a key-part enum encodes by position: two digits.
+const MAX_POSITIONED_VARIANTS: usize = 100;
+
+pub fn check_key_part(cx: &mut Ctxt, key_part: &KeyPart) {
+    let input = key_part.original();
+    // A key part's encoding is fixed per type.
+    if !input.generics.params.is_empty() {
+        cx.error_spanned_by(
+            &input.generics,
+            "a key part cannot be generic: its encoding is fixed per type",
+        );
+    }
+    match key_part {
+        KeyPart::Other { original } => cx.error_spanned_by(
+            &original.ident,
+            match &original.data {
+                syn::Data::Struct(_) => {
+                    "`#[derive(KeyPart)]` on a struct needs exactly one field (a newtype such as `struct ExpertName(String)`)"
+                }
+                _ => "`#[derive(KeyPart)]` works on unit-only enums and newtype structs",
+            },
+        ),
+        KeyPart::Newtype {
+            order: Some((_, lit)),
+            ..
+        } => cx.error_spanned_by(
+            lit,
+            "`order` applies to enums: a newtype is written, and ordered, as the value it wraps",
+        ),
+        KeyPart::Newtype { .. } => {}
+        KeyPart::Enum {
+            original,
+            order,
+            variants,
+        } => {
+            check_unit_variants(cx, original, variants);
+            check_variant_names(cx, variants);
+            check_variant_order(cx, order, variants);
+        }
+    }
+}
+
+// Variants with data have no single order-preserving string.
+fn check_unit_variants(
+    cx: &mut Ctxt,
+    original: &syn::DeriveInput,
+    variants: &[(&syn::Variant, String)],
+) {
+    if variants.is_empty() {
+        cx.error_spanned_by(
+            &original.ident,
+            "an enum without variants has no values to put in a key",
+        );
+    }
+    for (variant, _) in variants {
+        if !matches!(variant.fields, syn::Fields::Unit) {
+            cx.error_spanned_by(
+                variant,
+                format!(
+                    "`{}` holds data: only unit-only enums can be key parts; make the data its own `#[sk]` field",
+                    variant.ident
+                ),
+            );
+        }
+    }
+}
+
+// Decoding a key must give back exactly one variant.
+fn check_variant_names(cx: &mut Ctxt, variants: &[(&syn::Variant, String)]) {
+    for (i, (variant, name)) in variants.iter().enumerate() {
+        if name.is_empty() {
+            cx.error_spanned_by(variant, "a key-part variant needs a non-empty name");
+        }
+        if let Some((other, _)) = variants[..i].iter().find(|(_, n)| n == name) {
+            cx.error_spanned_by(
+                variant,
+                format!(
+                    "`{}` and `{}` are both named `{name}`: key parts must be injective",
+                    variant.ident, other.ident
+                ),
+            );
+        }
+    }
+}
+
+// Keys sort byte by byte, and a range query on the enum (`priority_ge(..)`)
+// selects by that order: it must be the order the variants are declared in,
+// which is the order a derived `Ord` gives.
+fn check_variant_order(
+    cx: &mut Ctxt,
+    order: &Option<(EnumOrder, syn::LitStr)>,
+    variants: &[(&syn::Variant, String)],
+) {
+    match order {
+        Some((EnumOrder::Name, _)) => {}
+        Some((EnumOrder::Declaration, lit)) => {
+            if variants.len() > MAX_POSITIONED_VARIANTS {
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "`order = \"declaration\"` writes a two-digit position, so it takes at most \
+                         {MAX_POSITIONED_VARIANTS} variants"
+                    ),
+                );
+            }
+        }
+        None => {
+            let stored = |name: &str| escaped(name);
+            for pair in variants.windows(2) {
+                let ((before, a), (after, b)) = (&pair[0], &pair[1]);
+                if stored(a) >= stored(b) {
+                    cx.error_spanned_by(
+                        &after.ident,
+                        format!(
+                            "`{}` is declared after `{}`, but keys store variants by name and `{b}` sorts before `{a}`: \
+                             range queries on this enum (`_lt`, `_ge`, ...) would follow the names, not the order \
+                             you declared. Declare the variants in the order of their names, or add \
+                             `#[key_part(order = \"declaration\")]` to store each variant's position before its \
+                             name (`00-{}`, `01-{}`, ...), or `#[key_part(order = \"name\")]` to keep ordering by name",
+                            after.ident,
+                            before.ident,
+                            variants[0].1,
+                            variants.get(1).map_or("", |v| v.1.as_str())
+                        ),
+                    );
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// A name as the key codec writes it: bytes up to `%` escaped as `%XX`.
+fn escaped(name: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(name.len());
+    for b in name.bytes() {
+        if b <= b'%' {
+            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+        } else {
+            out.push(b);
+        }
+    }
+    out
 }

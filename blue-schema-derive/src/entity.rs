@@ -5,19 +5,54 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::DeriveInput;
 
-use crate::ast::{Entity, Field, KeyRole};
+use crate::ast::{type_string, Entity, Field};
+use crate::attr::KeyRole;
 use crate::check;
-use crate::ctxt::Ctxt;
+use crate::ctxt::{self, Ctxt};
 
-pub fn expand(input: &DeriveInput) -> Result<TokenStream, Vec<syn::Error>> {
+pub fn expand(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::new();
     let entity = Entity::from_ast(&mut cx, input);
     if let Some(entity) = &entity {
         check::check_entity(&mut cx, entity);
     }
-    cx.check()?;
-    let entity = entity.expect("from_ast reports an error whenever it returns None");
-    Ok(generate(&entity))
+    match (cx.check(), entity) {
+        (Ok(()), Some(entity)) => generate(&entity),
+        (Err(errors), entity) => {
+            let errors = ctxt::to_compile_errors(errors);
+            let fallback = entity.as_ref().map(fallback);
+            quote!(#errors #fallback)
+        }
+        (Ok(()), None) => unreachable!("from_ast reports an error whenever it returns None"),
+    }
+}
+
+/// What the rest of the program needs of an entity whose derive failed, so
+/// that its mistakes are reported once: the facts a table checks, with
+/// `VALID = false` to turn those checks off, and no `Entity` impl.
+fn fallback(entity: &Entity) -> TokenStream {
+    let ident = entity.ident;
+    let table = match &entity.table {
+        Some(table) => quote!(#table),
+        None => quote!(()),
+    };
+    let in_table = entity
+        .table
+        .as_ref()
+        .map(|table| quote!(impl ::blue_schema::__private::InTable<#table> for #ident {}));
+    let pk: Vec<&Field> = entity.key_fields(KeyRole::Partition).collect();
+    let pk_type = tuple_or_single(&pk);
+    quote! {
+        impl ::blue_schema::__private::EntityFacts for #ident {
+            type Table = #table;
+            type PartitionKey = #pk_type;
+            const PREFIX: &'static str = "";
+            const PK_PREFIX: ::std::option::Option<&'static str> = ::std::option::Option::None;
+            const SINGLETON: bool = false;
+            const VALID: bool = false;
+        }
+        #in_table
+    }
 }
 
 fn generate(entity: &Entity) -> TokenStream {
@@ -157,6 +192,9 @@ fn generate(entity: &Entity) -> TokenStream {
     let (pk_count, sk_count) = (pk.len(), sk.len());
 
     let builder = query_builder(entity, &query_ident, &sk);
+    let all_keys: Vec<&Field> = pk.iter().chain(&sk).copied().collect();
+    let bounds = key_part_bounds(&all_keys);
+    let singleton = sk.is_empty();
 
     quote! {
         const _: () = {
@@ -172,7 +210,16 @@ fn generate(entity: &Entity) -> TokenStream {
             }
         };
 
-        impl ::blue_schema::Entity for #ident {
+        impl ::blue_schema::__private::EntityFacts for #ident {
+            type Table = #table;
+            type PartitionKey = #pk_type;
+            const PREFIX: &'static str = #prefix;
+            const PK_PREFIX: ::std::option::Option<&'static str> = #pk_prefix;
+            const SINGLETON: bool = #singleton;
+            const VALID: bool = true;
+        }
+
+        impl ::blue_schema::Entity for #ident #bounds {
             type Table = #table;
             type PartitionKey = #pk_type;
             type SortKey = #sk_type;
@@ -180,7 +227,7 @@ fn generate(entity: &Entity) -> TokenStream {
             const SCHEMA: ::blue_schema::EntitySchema = ::blue_schema::EntitySchema {
                 name: #name,
                 doc: #doc,
-                table: <#table as ::blue_schema::Table>::NAME,
+                table: <#table as ::blue_schema::__private::TableName>::NAME,
                 prefix: #prefix,
                 pk_prefix: #pk_prefix,
                 partition_key: #pk_schema,
@@ -228,7 +275,7 @@ fn generate(entity: &Entity) -> TokenStream {
                 #(#pk_pushes)*
                 #query_ident {
                     state: ::blue_schema::__private::SortKeyQuery::new(
-                        <#table as ::blue_schema::Table>::NAME,
+                        <#table as ::blue_schema::__private::TableName>::NAME,
                         __blue_pk.finish(),
                         #prefix,
                         #sk_count,
@@ -256,13 +303,16 @@ fn query_builder(entity: &Entity, query_ident: &syn::Ident, sk: &[&Field]) -> To
         let method = field.ident;
         let name = &field.name;
         let eq_doc = format!("Fixes `{name}`: the items whose `{name}` equals `{name}`.");
+        let bound = key_part_bounds(&[field]);
         let range = |suffix: &str, op: &str, doc: &str| {
             let m = format_ident!("{}_{}", field.name, suffix);
             let d = format!("The items whose `{name}` is {doc} `{name}`; nothing can follow a range.");
             let op = format_ident!("{}", op);
             quote! {
                 #[doc = #d]
-                pub fn #m(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> ::blue_schema::Query<#ident> {
+                pub fn #m(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> ::blue_schema::Query<#ident>
+                #bound
+                {
                     self.state.#op::<#ty, #ident>(&#method)
                 }
             }
@@ -310,9 +360,14 @@ fn query_builder(entity: &Entity, query_ident: &syn::Ident, sk: &[&Field]) -> To
         }
 
         impl<const N: usize> #query_ident<N> {
-            /// Returns at most `limit` items per page (at least 1).
-            pub fn limit(self, limit: u32) -> Self {
-                #query_ident { state: self.state.limit(limit) }
+            /// Evaluates at most `n` items per page (at least 1), DynamoDB's `Limit`.
+            pub fn page_size(self, n: u32) -> Self {
+                #query_ident { state: self.state.page_size(n) }
+            }
+
+            /// Returns at most `n` items from a whole read (`all`, `pages`, `items`).
+            pub fn take(self, n: usize) -> Self {
+                #query_ident { state: self.state.take(n) }
             }
 
             /// Reads in descending sort-key order.
@@ -325,9 +380,20 @@ fn query_builder(entity: &Entity, query_ident: &syn::Ident, sk: &[&Field]) -> To
                 #query_ident { state: self.state.after(cursor) }
             }
 
-            /// What the query will ask the backend for, without running it.
-            pub fn explain(&self) -> ::std::string::String {
+            /// Reads with DynamoDB's cheaper eventually consistent reads.
+            pub fn eventually_consistent(self) -> Self {
+                #query_ident { state: self.state.eventually_consistent() }
+            }
+
+            /// The SQL statement and the DynamoDB request of the first page,
+            /// without running it.
+            pub fn explain(&self) -> ::blue_schema::query::Explain {
                 ::blue_schema::IntoQuery::into_query(::std::clone::Clone::clone(self)).explain()
+            }
+
+            /// The backend-neutral query.
+            pub fn spec(&self) -> ::blue_schema::query::QuerySpec {
+                ::blue_schema::IntoQuery::into_query(::std::clone::Clone::clone(self)).into_spec()
             }
         }
 
@@ -358,20 +424,14 @@ fn tuple_or_single(fields: &[&Field]) -> TokenStream {
     }
 }
 
-pub fn type_string(ty: &syn::Type) -> String {
-    let text = quote!(#ty).to_string();
-    // Token printing spaces everything out; `Vec < String >` reads better as `Vec<String>`.
-    let mut out = String::with_capacity(text.len());
-    for (i, part) in text.split(' ').enumerate() {
-        let glue = matches!(part, "<" | ">" | "," | "::" | ")" | "]")
-            || out.ends_with(['<', '(', '[', '&'])
-            || out.ends_with("::");
-        if i > 0 && !glue {
-            out.push(' ');
-        }
-        out.push_str(part);
-    }
-    out
+/// `where for<'__blue> T: KeyPart, ...` for the key field types: a bound the
+/// compiler assumes inside the item and checks only where the item is used
+/// (a bound without a higher-ranked lifetime would be checked here, once
+/// per item). A key field that is not a key part is then reported once, by
+/// the assertion the expansion makes about it.
+fn key_part_bounds(fields: &[&Field]) -> TokenStream {
+    let types = fields.iter().map(|f| f.ty);
+    quote!(where #(for<'__blue> #types: ::blue_schema::KeyPart,)*)
 }
 
 fn template(prefix: Option<String>, fields: &[&Field]) -> String {

@@ -1,103 +1,126 @@
-//! `#[derive(KeyPart)]` for unit-only enums and newtype structs.
+//! Code generation for `#[derive(KeyPart)]`: unit-only enums and newtypes.
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Data, DeriveInput, Fields};
+use syn::DeriveInput;
 
-use crate::attr;
-use crate::case::RenameRule;
-use crate::ctxt::Ctxt;
+use crate::ast::KeyPart;
+use crate::attr::EnumOrder;
+use crate::check;
+use crate::ctxt::{self, Ctxt};
 
-pub fn expand(input: &DeriveInput) -> Result<TokenStream, Vec<syn::Error>> {
+pub fn expand(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::new();
-    if !input.generics.params.is_empty() {
-        cx.error_spanned_by(
-            &input.generics,
-            "a key part cannot be generic: its encoding is fixed per type",
-        );
-    }
-    let expanded = match &input.data {
-        Data::Enum(data) => expand_enum(&mut cx, input, data),
-        Data::Struct(data) => expand_newtype(&mut cx, input, &data.fields),
-        Data::Union(_) => {
-            cx.error_spanned_by(
-                &input.ident,
-                "`#[derive(KeyPart)]` works on unit-only enums and newtype structs",
-            );
-            TokenStream::new()
+    let key_part = KeyPart::from_ast(&mut cx, input);
+    check::check_key_part(&mut cx, &key_part);
+    match cx.check() {
+        Ok(()) => generate(&key_part),
+        Err(errors) => {
+            let errors = ctxt::to_compile_errors(errors);
+            let fallback = fallback(input);
+            quote!(#errors #fallback)
         }
-    };
-    cx.check()?;
-    Ok(expanded)
+    }
 }
 
-// A unit-only enum is written as its serde name, so a key reads like the JSON
-// of the same value. Variants with data have no single order-preserving string.
-fn expand_enum(cx: &mut Ctxt, input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
+/// A `KeyPart` impl for a type whose derive failed, so that the entities
+/// that use it as a key field do not report the same mistake again. It
+/// encodes nothing and decodes nothing; the program does not compile anyway.
+fn fallback(input: &DeriveInput) -> TokenStream {
+    if !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
     let ident = &input.ident;
-    let rule = attr::serde_container(cx, &input.attrs)
-        .rename_all
-        .unwrap_or(RenameRule::None);
-    if data.variants.is_empty() {
-        cx.error_spanned_by(
-            ident,
-            "an enum without variants has no values to put in a key",
-        );
+    let expected = format!("{ident} (whose #[derive(KeyPart)] failed)");
+    quote! {
+        impl ::blue_schema::KeyPart for #ident {
+            const ENCODING: ::blue_schema::key::KeyEncoding = ::blue_schema::key::KeyEncoding::String;
+
+            fn encode_key_part(&self, _out: &mut ::std::string::String) {}
+
+            fn decode_key_part(encoded: &str) -> ::std::result::Result<Self, ::blue_schema::key::KeyDecodeError> {
+                ::std::result::Result::Err(::blue_schema::key::KeyDecodeError::Invalid {
+                    component: ::std::string::ToString::to_string(encoded),
+                    expected: #expected,
+                })
+            }
+        }
     }
-    let mut names: Vec<(String, &syn::Ident)> = Vec::new();
-    for variant in &data.variants {
-        if !matches!(variant.fields, Fields::Unit) {
-            cx.error_spanned_by(
-                variant,
-                format!(
-                    "`{}` holds data: only unit-only enums can be key parts; make the data its own `#[sk]` field",
-                    variant.ident
-                ),
-            );
-            continue;
+}
+
+fn generate(key_part: &KeyPart) -> TokenStream {
+    match key_part {
+        KeyPart::Enum {
+            original,
+            order,
+            variants,
+        } => {
+            let order = match order {
+                Some((EnumOrder::Declaration, _)) => quote!(Declaration),
+                Some((EnumOrder::Name, _)) => quote!(NameByChoice),
+                None => quote!(Name),
+            };
+            generate_enum(original, order, variants)
         }
-        let name = attr::serde_field(&variant.attrs)
-            .rename
-            .unwrap_or_else(|| rule.apply_to_variant(&variant.ident.to_string()));
-        if name.is_empty() {
-            cx.error_spanned_by(variant, "a key-part variant needs a non-empty name");
-        }
-        if let Some((_, other)) = names.iter().find(|(n, _)| *n == name) {
-            cx.error_spanned_by(
-                variant,
-                format!(
-                    "`{}` and `{other}` are both named `{name}`: key parts must be injective",
-                    variant.ident
-                ),
-            );
-        }
-        names.push((name, &variant.ident));
+        KeyPart::Newtype {
+            original,
+            member,
+            ty,
+            construct,
+            ..
+        } => generate_newtype(original, member, ty, construct),
+        KeyPart::Other { .. } => TokenStream::new(),
     }
+}
+
+// A unit-only enum is written as its serde name (so a key reads like the JSON
+// of the same value), after its position when its names do not sort in
+// declaration order.
+fn generate_enum(
+    input: &DeriveInput,
+    order: TokenStream,
+    variants: &[(&syn::Variant, String)],
+) -> TokenStream {
+    let ident = &input.ident;
     let rust_name = ident.to_string();
-    let expected = format!("{rust_name} (one of its variant names)");
-    let variant_names = names.iter().map(|(n, _)| n);
-    let encode_arms = names.iter().map(|(n, v)| quote!(#ident::#v => #n));
-    let decode_arms = names
-        .iter()
-        .map(|(n, v)| quote!(#n => ::std::result::Result::Ok(#ident::#v)));
+    let expected = format!("{rust_name} (one of its variants)");
+    let names: Vec<&String> = variants.iter().map(|(_, name)| name).collect();
+    let encode_arms = variants.iter().enumerate().map(|(position, (v, name))| {
+        let v = &v.ident;
+        quote!(#ident::#v => (#position, #name))
+    });
+    let decode_arms = variants.iter().enumerate().map(|(position, (v, _))| {
+        let v = &v.ident;
+        quote!(#position => ::std::result::Result::Ok(#ident::#v))
+    });
     quote! {
         impl ::blue_schema::KeyPart for #ident {
             const ENCODING: ::blue_schema::key::KeyEncoding = ::blue_schema::key::KeyEncoding::Enum {
                 name: #rust_name,
-                variants: &[#(#variant_names),*],
+                variants: &[#(#names),*],
+                order: ::blue_schema::__private::EnumOrder::#order,
             };
 
             fn encode_key_part(&self, out: &mut ::std::string::String) {
-                ::blue_schema::key::escape_into(
-                    match self {
-                        #(#encode_arms,)*
-                    },
+                let (position, name) = match self {
+                    #(#encode_arms,)*
+                };
+                ::blue_schema::__private::encode_enum_variant(
+                    position,
+                    name,
+                    ::blue_schema::__private::EnumOrder::#order,
                     out,
                 );
             }
 
             fn decode_key_part(encoded: &str) -> ::std::result::Result<Self, ::blue_schema::key::KeyDecodeError> {
-                match ::blue_schema::key::unescape(encoded)?.as_str() {
+                let position = ::blue_schema::__private::decode_enum_variant(
+                    encoded,
+                    &[#(#names),*],
+                    ::blue_schema::__private::EnumOrder::#order,
+                    #expected,
+                )?;
+                match position {
                     #(#decode_arms,)*
                     _ => ::std::result::Result::Err(::blue_schema::key::KeyDecodeError::Invalid {
                         component: ::std::string::ToString::to_string(encoded),
@@ -110,26 +133,13 @@ fn expand_enum(cx: &mut Ctxt, input: &DeriveInput, data: &syn::DataEnum) -> Toke
 }
 
 // A newtype is written exactly as the value it wraps.
-fn expand_newtype(cx: &mut Ctxt, input: &DeriveInput, fields: &Fields) -> TokenStream {
+fn generate_newtype(
+    input: &DeriveInput,
+    member: &TokenStream,
+    ty: &syn::Type,
+    construct: &TokenStream,
+) -> TokenStream {
     let ident = &input.ident;
-    let (member, ty, construct) = match fields {
-        Fields::Unnamed(f) if f.unnamed.len() == 1 => {
-            let ty = &f.unnamed[0].ty;
-            (quote!(0), ty, quote!(#ident))
-        }
-        Fields::Named(f) if f.named.len() == 1 => {
-            let field = &f.named[0];
-            let name = field.ident.as_ref().expect("named fields have identifiers");
-            (quote!(#name), &field.ty, quote!(|#name| #ident { #name }))
-        }
-        _ => {
-            cx.error_spanned_by(
-                ident,
-                "`#[derive(KeyPart)]` on a struct needs exactly one field (a newtype such as `struct ExpertName(String)`)",
-            );
-            return TokenStream::new();
-        }
-    };
     let rust_name = ident.to_string();
     quote! {
         impl ::blue_schema::KeyPart for #ident {

@@ -2,11 +2,13 @@
 //! through its re-exports (`blue_schema::{Entity, Table, KeyPart}`), which are
 //! documented there.
 //!
-//! Every derive has the same three stages, one module each: attributes into a
-//! typed description of the input (`attr`, `ast`), the portability rules over
-//! it (`check`), and code generation (`entity`, `table`, `key_part`). Problems
-//! are collected in a `ctxt::Ctxt` so the user sees all of them at once, each
-//! spanned at the token to change.
+//! Every derive has the same stages, one module each: attributes into typed
+//! values (`attr`), a typed description of the input (`ast`), the
+//! portability rules over it (`check`), and code generation (`entity`,
+//! `table`, `key_part`). Problems are collected in a `ctxt::Ctxt` so the user
+//! sees all of them at once, each spanned at the token to change. A derive
+//! that fails still emits a fallback impl (the facts other derives check,
+//! or a `KeyPart` that does nothing), so that one mistake gives one error.
 
 mod ast;
 mod attr;
@@ -15,6 +17,7 @@ mod check;
 mod ctxt;
 mod entity;
 mod key_part;
+mod reserved;
 mod symbol;
 mod table;
 
@@ -25,25 +28,27 @@ use syn::{parse_macro_input, DeriveInput};
 #[proc_macro_derive(Entity, attributes(entity, pk, sk))]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    entity::expand(&input)
-        .unwrap_or_else(ctxt::to_compile_errors)
-        .into()
+    entity::expand(&input).into()
 }
 
 /// See `blue_schema::Table`.
 #[proc_macro_derive(Table, attributes(table))]
 pub fn derive_table(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    table::expand(&input)
-        .unwrap_or_else(ctxt::to_compile_errors)
-        .into()
+    table::expand(&input).into()
 }
 
 /// See `blue_schema::KeyPart`.
-#[proc_macro_derive(KeyPart, attributes(serde))]
+#[proc_macro_derive(KeyPart, attributes(key_part, serde))]
 pub fn derive_key_part(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    key_part::expand(&input)
-        .unwrap_or_else(ctxt::to_compile_errors)
-        .into()
+    key_part::expand(&input).into()
+}
+
+/// The attribute names the library reserves, for the runtime's own checks;
+/// not part of the public API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __reserved_attributes(_input: TokenStream) -> TokenStream {
+    reserved::expand().into()
 }

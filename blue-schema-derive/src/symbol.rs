@@ -12,12 +12,14 @@ pub const ENTITY: Symbol = Symbol("entity");
 pub const PK: Symbol = Symbol("pk");
 pub const SK: Symbol = Symbol("sk");
 pub const TABLE: Symbol = Symbol("table");
+pub const KEY_PART: Symbol = Symbol("key_part");
 pub const SERDE: Symbol = Symbol("serde");
 
 // Keys inside them.
 pub const PREFIX: Symbol = Symbol("prefix");
 pub const PK_PREFIX: Symbol = Symbol("pk_prefix");
 pub const NAME: Symbol = Symbol("name");
+pub const ORDER: Symbol = Symbol("order");
 pub const RENAME: Symbol = Symbol("rename");
 pub const RENAME_ALL: Symbol = Symbol("rename_all");
 pub const SERIALIZE: Symbol = Symbol("serialize");
@@ -27,6 +29,18 @@ pub const SKIP_SERIALIZING_IF: Symbol = Symbol("skip_serializing_if");
 pub const SKIP_DESERIALIZING: Symbol = Symbol("skip_deserializing");
 pub const FLATTEN: Symbol = Symbol("flatten");
 pub const TRANSPARENT: Symbol = Symbol("transparent");
+
+/// serde container attributes after which the item is no longer the
+/// struct's own fields.
+pub const RESHAPING: &[Symbol] = &[
+    Symbol("into"),
+    Symbol("from"),
+    Symbol("try_from"),
+    Symbol("tag"),
+    Symbol("untagged"),
+    Symbol("content"),
+    Symbol("remote"),
+];
 
 impl PartialEq<Symbol> for Ident {
     fn eq(&self, word: &Symbol) -> bool {

@@ -1,5 +1,5 @@
 //! Generated documentation: a table's items and access patterns as Markdown,
-//! and its SQLite definition.
+//! and its SQLite and DynamoDB definitions.
 //!
 //! ```
 //! use blue_schema::{Entity, Table};
@@ -124,34 +124,18 @@ fn write_table(out: &mut String, table: &TableSchema) -> std::fmt::Result {
 }
 
 /// The `CreateTable` input of a table, as `aws dynamodb create-table
-/// --cli-input-json` takes it: what `Store::create_table` sends to DynamoDB.
+/// --cli-input-json` takes it: what `Store::create_table` sends to DynamoDB
+/// (both come from one definition).
 pub fn dynamodb_table_json(table: &str) -> String {
-    format!(
-        "{{\n  \"TableName\": \"{table}\",\n  \
-         \"AttributeDefinitions\": [\n    \
-         {{ \"AttributeName\": \"pk\", \"AttributeType\": \"S\" }},\n    \
-         {{ \"AttributeName\": \"sk\", \"AttributeType\": \"S\" }}\n  ],\n  \
-         \"KeySchema\": [\n    \
-         {{ \"AttributeName\": \"pk\", \"KeyType\": \"HASH\" }},\n    \
-         {{ \"AttributeName\": \"sk\", \"KeyType\": \"RANGE\" }}\n  ],\n  \
-         \"BillingMode\": \"PAY_PER_REQUEST\"\n}}"
-    )
+    crate::backend::mapping::dynamodb::create_table_json(table)
 }
 
-/// The SQLite statement that creates a table: ADR 0018's columns, plus
-/// `size`, the item's size as DynamoDB computes it, which lets a query page
-/// end after 1 MB of data exactly where DynamoDB's would.
+/// The SQLite statement that creates a table, as the SQLite backend runs it:
+/// ADR 0018's columns, plus `size`, the item's size as DynamoDB computes it,
+/// which lets a query page end after 1 MB of data exactly where DynamoDB's
+/// would.
 pub fn sqlite_ddl(table: &str) -> String {
-    format!(
-        "CREATE TABLE IF NOT EXISTS \"{table}\" (\n  \
-         pk TEXT NOT NULL,\n  \
-         sk TEXT NOT NULL,\n  \
-         data JSON NOT NULL,\n  \
-         created_at TEXT NOT NULL,\n  \
-         size INTEGER NOT NULL,\n  \
-         PRIMARY KEY (pk, sk)\n\
-         ) WITHOUT ROWID"
-    )
+    crate::backend::mapping::sqlite::create_table(table)
 }
 
 fn data_list(entity: &EntitySchema) -> String {
@@ -206,9 +190,10 @@ fn write_entity(out: &mut String, entity: &EntitySchema) -> std::fmt::Result {
     write_access_patterns(out, entity)?;
     writeln!(
         out,
-        "\nEvery pattern is one single-partition `Query` (or `GetItem` for a key). A range on a \
-         component is sent as one `BETWEEN` whose ends select exactly the items described; \
-         `.explain()` on a query shows the request.\n"
+        "\nEvery pattern is one single-partition `Query` (or `GetItem` for a key). `{{v}}` stands \
+         for the value's encoding; `$` sorts above the `#` that ends every component, so each \
+         `BETWEEN` selects exactly the items described. `.explain()` on a query shows the SQL \
+         statement and the DynamoDB request it sends.\n"
     )
 }
 
@@ -252,19 +237,45 @@ fn write_access_patterns(out: &mut String, entity: &EntitySchema) -> std::fmt::R
     let mut chain = start;
     let mut fixed = entity.prefix.to_owned();
     for (i, field) in entity.sort_key.iter().enumerate() {
+        let last = i + 1 == entity.sort_key.len();
         let begins = format!("{fixed}#");
+        let name = field.field;
+        let v = format!("{begins}{{v}}");
         writeln!(
             out,
             "| `{chain}` | `{pk} AND begins_with(sk, \"{begins}\")` |"
         )?;
-        let name = field.field;
+        let between =
+            |low: &str, high: &str| format!("`{pk} AND sk BETWEEN \"{low}\" AND \"{high}\"`");
+        let (lt, le, high_of) = if last {
+            (
+                format!("`{pk} AND sk BETWEEN \"{begins}\" AND` the greatest key below `\"{v}\"`"),
+                between(&begins, &v),
+                format!("{begins}{{high}}"),
+            )
+        } else {
+            (
+                between(&begins, &v),
+                between(&begins, &format!("{v}$")),
+                format!("{begins}{{high}}$"),
+            )
+        };
+        writeln!(out, "| `{chain}.{name}_lt(v)` | {lt} |")?;
+        writeln!(out, "| `{chain}.{name}_le(v)` | {le} |")?;
         writeln!(
             out,
-            "| `{chain}.{name}_lt(v)` · `_le(v)` · `_gt(v)` · `_ge(v)` | `{pk} AND begins_with(sk, \"{begins}\")` with `{{{name}}}` `<` · `<=` · `>` · `>=` `v` |"
+            "| `{chain}.{name}_gt(v)` | {} |",
+            between(&format!("{v}$"), &format!("{fixed}$"))
         )?;
         writeln!(
             out,
-            "| `{chain}.{name}_between(low, high)` | `{pk} AND begins_with(sk, \"{begins}\")` with `low <= {{{name}}} <= high` |"
+            "| `{chain}.{name}_ge(v)` | {} |",
+            between(&v, &format!("{fixed}$"))
+        )?;
+        writeln!(
+            out,
+            "| `{chain}.{name}_between(low, high)` | {} |",
+            between(&format!("{begins}{{low}}"), &high_of)
         )?;
         if field.encoding.is_string() {
             writeln!(
@@ -274,7 +285,7 @@ fn write_access_patterns(out: &mut String, entity: &EntitySchema) -> std::fmt::R
         }
         chain = format!("{chain}.{name}({name})");
         fixed = format!("{fixed}#{{{name}}}");
-        if i + 1 == entity.sort_key.len() {
+        if last {
             writeln!(out, "| `{chain}` | `{pk} AND sk = \"{fixed}\"` |")?;
         }
     }

@@ -1,8 +1,17 @@
 //! The one error type every store operation returns.
+//!
+//! Every variant either says everything itself or wraps a cause that it
+//! returns from [`source()`](std::error::Error::source) and does not repeat
+//! in its `Display`, so reporters such as `anyhow` and `eyre` print each
+//! message once:
+//!
+//! ```text
+//! the sqlite database stayed locked by another writer past its busy timeout
+//! Caused by: database is locked
+//! ```
 
 use std::fmt;
 
-use crate::item::ItemError;
 use crate::limits::LimitError;
 use crate::query::QueryError;
 
@@ -10,8 +19,10 @@ use crate::query::QueryError;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What went wrong in a store operation. Both backends return the same
-/// variant for the same cause; only [`Error::Backend`] carries a
-/// backend-specific source.
+/// variant for the same cause.
+///
+/// Causes worth retrying are variants of their own, so a program can act
+/// on them without downcasting; [`Error::is_retryable`] names them all.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -24,9 +35,13 @@ pub enum Error {
         /// The item's sort key.
         sort_key: String,
     },
-    /// The write or key breaks one of DynamoDB's limits; nothing was written.
+    /// A key or an item breaks one of DynamoDB's limits; nothing was
+    /// written or read. The same error for the same key whatever the
+    /// operation: a get, a write or a query with an empty partition key all
+    /// give [`LimitError::EmptyPartitionKey`].
     Limit(LimitError),
-    /// The query cannot run (zero limit, bad key, foreign or altered cursor).
+    /// The query cannot run: a page size of zero, or a cursor that does
+    /// not belong to it.
     Query(QueryError),
     /// One batch holds two items with the same key; nothing was written.
     DuplicateKey {
@@ -38,11 +53,11 @@ pub enum Error {
         sort_key: String,
     },
     /// The entity's `Serialize` implementation produced something that is not
-    /// an item (not a struct, a map with non-string keys, or its own error).
+    /// an item; nothing was written.
     Serialize {
         /// The entity's type name.
         entity: &'static str,
-        /// Why.
+        /// What is wrong with it.
         source: ItemError,
     },
     /// A stored item does not deserialize into the type asked for, usually
@@ -59,8 +74,22 @@ pub enum Error {
     },
     /// The table does not exist: call `Store::create_table` first.
     TableNotFound {
+        /// The table, as the schema names it (without a table prefix).
+        table: String,
+    },
+    /// A table of this name exists but was not made by this library (or by
+    /// an incompatible version of it): its columns or key schema differ.
+    TableMismatch {
         /// The table.
-        table: &'static str,
+        table: String,
+        /// What was expected and what was found.
+        found: String,
+    },
+    /// A table name that DynamoDB would refuse (3 to 255 characters of
+    /// `[A-Za-z0-9_.-]`), such as a table prefix that makes a name too long.
+    InvalidTableName {
+        /// The name, prefix included.
+        name: String,
     },
     /// A [copy](crate::migrate::copy_table) finished, but the target table
     /// holds another number of items than were copied: it held other items
@@ -80,14 +109,73 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// The backend failed for a reason of its own (I/O, a locked database
-    /// past its busy timeout, a service error).
-    Backend {
+    /// DynamoDB refused the request for capacity, after the SDK's own
+    /// retries (or left batch items unprocessed past the backend's batch
+    /// attempts). Retryable: back off and try again.
+    Throttled {
+        /// The backend's name (`dynamodb`).
+        backend: &'static str,
+        /// The request that was refused.
+        source: BoxError,
+    },
+    /// The SQLite database stayed locked by another writer past the busy
+    /// timeout. Nothing was written. Retryable.
+    Busy {
         /// The backend's name (`sqlite`).
+        backend: &'static str,
+        /// SQLite's error.
+        source: BoxError,
+    },
+    /// The database could not be reached, or did not answer in time, or
+    /// answered with a server error. A write may or may not have been
+    /// applied. Retryable; a retried `create` may then find its own item.
+    Unavailable {
+        /// The backend's name.
+        backend: &'static str,
+        /// The connection's or the service's error.
+        source: BoxError,
+    },
+    /// The item kept changing under the operation through every attempt it
+    /// makes (a replacing `put` of an item too large for one update races
+    /// with deletes and re-creates of the same key). Nothing was written.
+    /// Retryable.
+    Conflict {
+        /// The table.
+        table: &'static str,
+        /// The item's partition key.
+        partition_key: String,
+        /// The item's sort key.
+        sort_key: String,
+    },
+    /// The backend failed for another reason of its own (I/O, a corrupt
+    /// file, a request DynamoDB refused as invalid, credentials).
+    Backend {
+        /// The backend's name (`sqlite`, `dynamodb`).
         backend: &'static str,
         /// The backend's error.
         source: BoxError,
     },
+}
+
+impl Error {
+    /// Whether trying the same operation again later may succeed: the
+    /// database was throttled, busy, unreachable or contended.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::Throttled { .. }
+                | Error::Busy { .. }
+                | Error::Unavailable { .. }
+                | Error::Conflict { .. }
+        )
+    }
+
+    pub(crate) fn backend(backend: &'static str, source: impl Into<BoxError>) -> Error {
+        Error::Backend {
+            backend,
+            source: source.into(),
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -101,6 +189,7 @@ impl fmt::Display for Error {
                 f,
                 "{table} already holds an item with key {partition_key} | {sort_key}"
             ),
+            // Transparent: the wrapped error is the whole message.
             Error::Limit(e) => e.fmt(f),
             Error::Query(e) => e.fmt(f),
             Error::DuplicateKey {
@@ -111,21 +200,27 @@ impl fmt::Display for Error {
                 f,
                 "the batch for {table} holds key {partition_key} | {sort_key} more than once"
             ),
-            Error::Serialize { entity, source } => {
-                write!(f, "{entity} cannot be stored: {source}")
-            }
+            Error::Serialize { entity, .. } => write!(f, "{entity} cannot be stored"),
             Error::Decode {
                 table,
                 partition_key,
                 sort_key,
-                source,
+                ..
             } => write!(
                 f,
-                "the item {partition_key} | {sort_key} of {table} does not decode: {source}"
+                "the item {partition_key} | {sort_key} of {table} does not decode"
             ),
             Error::TableNotFound { table } => write!(
                 f,
                 "table {table} does not exist; create it with `store.create_table::<T>()`"
+            ),
+            Error::TableMismatch { table, found } => write!(
+                f,
+                "table {table} exists but was not created by blue-schema: {found}"
+            ),
+            Error::InvalidTableName { name } => write!(
+                f,
+                "{name:?} is not a valid table name: DynamoDB takes 3 to 255 characters of [A-Za-z0-9_.-]"
             ),
             Error::CountMismatch {
                 table,
@@ -137,7 +232,27 @@ impl fmt::Display for Error {
                  it held other items, or something wrote to it during the copy"
             ),
             Error::InvalidUrl { url, reason } => write!(f, "cannot open store {url:?}: {reason}"),
-            Error::Backend { backend, source } => write!(f, "{backend} failed: {source}"),
+            Error::Throttled { backend, .. } => write!(
+                f,
+                "{backend} refused the request for lack of capacity; back off and retry"
+            ),
+            Error::Busy { backend, .. } => write!(
+                f,
+                "the {backend} database stayed locked by another writer past its busy timeout"
+            ),
+            Error::Unavailable { backend, .. } => write!(
+                f,
+                "{backend} could not be reached or did not answer; a write may or may not have been applied"
+            ),
+            Error::Conflict {
+                table,
+                partition_key,
+                sort_key,
+            } => write!(
+                f,
+                "the item {partition_key} | {sort_key} of {table} kept changing under every attempt to write it"
+            ),
+            Error::Backend { backend, .. } => write!(f, "the {backend} backend failed"),
         }
     }
 }
@@ -145,10 +260,15 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Limit(e) => Some(e),
-            Error::Query(e) => Some(e),
+            // Transparent variants forward their error's source.
+            Error::Limit(e) => e.source(),
+            Error::Query(e) => e.source(),
             Error::Serialize { source, .. } => Some(source),
-            Error::Decode { source, .. } | Error::Backend { source, .. } => Some(source.as_ref()),
+            Error::Decode { source, .. }
+            | Error::Throttled { source, .. }
+            | Error::Busy { source, .. }
+            | Error::Unavailable { source, .. }
+            | Error::Backend { source, .. } => Some(source.as_ref()),
             _ => None,
         }
     }
@@ -164,4 +284,73 @@ impl From<QueryError> for Error {
     fn from(e: QueryError) -> Self {
         Error::Query(e)
     }
+}
+
+/// Why a value cannot be written as an item at all (as opposed to breaking
+/// one of DynamoDB's [limits](crate::limits)).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ItemError {
+    /// The value serializes as something other than a struct or a map.
+    NotAMap {
+        /// What it serialized as: `a number`, `a sequence`...
+        found: &'static str,
+    },
+    /// A map has keys that are not strings (or numbers, chars or unit
+    /// variants, which are written as strings).
+    MapKeyNotAString,
+    /// A 128-bit integer: the DynamoDB mapping (`serde_dynamo`) cannot
+    /// write it, so no backend stores it.
+    Int128,
+    /// The entity's `Serialize` implementation failed with this message.
+    Custom(String),
+    /// The backend's encoder (`serde_json`, `serde_dynamo`) failed.
+    Encode(BoxError),
+}
+
+impl fmt::Display for ItemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ItemError::NotAMap { found } => {
+                write!(f, "an item must serialize as a struct or map, not {found}")
+            }
+            ItemError::MapKeyNotAString => {
+                f.write_str("a map key must be a string, a number, a char or a unit enum variant")
+            }
+            ItemError::Int128 => f.write_str(
+                "128-bit integers (i128, u128) cannot be stored: the DynamoDB mapping \
+                 (serde_dynamo) does not support them; store the value as a string",
+            ),
+            ItemError::Custom(message) => f.write_str(message),
+            ItemError::Encode(_) => f.write_str("the item could not be encoded"),
+        }
+    }
+}
+
+impl std::error::Error for ItemError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ItemError::Encode(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// The messages of an error and of each of its sources, joined by `: `, as a
+/// reporter prints them on one line. Used in tests and examples.
+///
+/// ```
+/// use blue_schema::error_chain;
+/// let e = std::io::Error::other("disk full");
+/// assert_eq!(error_chain(&e), "disk full");
+/// ```
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut next = error.source();
+    while let Some(e) = next {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        next = e.source();
+    }
+    out
 }

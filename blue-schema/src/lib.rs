@@ -31,92 +31,58 @@
 //!
 //! let q = Expert::query("nvidia-dec").name_starts_with("muf");
 //! assert_eq!(
-//!     q.explain(),
+//!     q.spec().to_string(),
 //!     r#"Query blue_dialogue: pk = "nvidia-dec" AND begins_with(sk, "EXPERT#muf"), ascending"#
 //! );
 //! ```
 //!
 //! * [`key`]: the order-preserving, escaped, decodable key codec.
 //! * [`schema`]: the static metadata, and the [`Entity`] and [`Table`] traits.
-//! * [`query`]: the backend-neutral query values and cursors.
+//! * [`query`]: the backend-neutral query values, `explain()`, and cursors.
+//! * [`Store`]: the typed operations (get, put, create, delete, query,
+//!   put_all) on a [`backend`]: [`backend::sqlite`] (embedded, the default)
+//!   or [`backend::dynamodb`]; [`blocking`] is the same API for synchronous
+//!   code, and [`block_on`] says where each backend's work runs.
+//! * [`limits`]: DynamoDB's limits, checked before any backend runs.
+//! * [`migrate`]: copying a table between stores.
 //! * [`docs`]: Markdown documentation of a table's access patterns.
-//! * [`Store`]: the typed operations (get, put, create, delete, query, put_all),
-//!   run by a [`backend`]; [`backend::sqlite`] is the embedded default.
-//! * [`item`], [`limits`], [`ops`]: the backend-neutral items and operations,
-//!   and DynamoDB's limits, checked before any backend runs.
 //!
 //! The derives are documented on the re-exports: [`macro@Entity`],
 //! [`macro@Table`], [`macro@KeyPart`].
 
 #![warn(missing_docs)]
+// Without a backend the runtime's seam has nothing to run on.
+#![cfg_attr(
+    not(any(feature = "sqlite", feature = "dynamodb")),
+    allow(dead_code, unused_imports, unused_macros)
+)]
 
 pub mod backend;
+#[cfg(any(feature = "sqlite", feature = "dynamodb"))]
+pub mod blocking;
 pub mod docs;
 mod error;
-pub mod item;
+mod exec;
 pub mod key;
 pub mod limits;
+#[cfg(any(feature = "sqlite", feature = "dynamodb"))]
 pub mod migrate;
-pub mod ops;
+mod ops;
 pub mod query;
 pub mod schema;
-mod store;
+// Without a backend the crate still derives schemas, encodes keys, builds
+// queries and writes documentation; a store needs a backend.
+#[cfg(any(feature = "sqlite", feature = "dynamodb"))]
+pub mod store;
 mod time;
 
-pub use error::{BoxError, Error};
+pub use error::{error_chain, BoxError, Error, ItemError};
+pub use exec::block_on;
 pub use key::{AsKeyPart, Key, KeyPart};
 pub use query::{Cursor, IntoQuery, Query};
 pub use schema::{Entity, EntitySchema, FromItem, Table, TableSchema};
-pub use store::{Page, QueryRun, Record, Store};
-
-/// Runs a future to completion on the current thread, for calling a store
-/// from synchronous code without an async runtime.
-///
-/// The SQLite backend finishes its work before its futures are first polled,
-/// so this returns at once; for other futures it parks the thread until they
-/// are woken.
-///
-/// ```
-/// # use blue_schema::{Entity, Table};
-/// # #[derive(Table)]
-/// # #[table(name = "blue_dialogue")]
-/// # enum Dialogue { Meta(Meta) }
-/// # #[derive(Entity, serde::Serialize, serde::Deserialize)]
-/// # #[entity(table = Dialogue)]
-/// # #[sk(prefix = "META")]
-/// # struct Meta { #[pk] dialogue_id: String }
-/// let store = blue_schema::Store::memory()?;
-/// blue_schema::block_on(store.create_table::<Dialogue>())?;
-/// # Ok::<(), blue_schema::Error>(())
-/// ```
-pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    use std::sync::Arc;
-    use std::task::{Context, Poll, Wake, Waker};
-
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-        fn wake_by_ref(self: &Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-
-    thread_local! {
-        // One waker per thread, made once: block_on is called per operation.
-        static WAKER: Waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    }
-    let waker = WAKER.with(Waker::clone);
-    let mut future = std::pin::pin!(future);
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        std::thread::park();
-    }
-}
+#[cfg(any(feature = "sqlite", feature = "dynamodb"))]
+pub use store::{Page, QueryRun, Record, Store, StoredItem};
 
 /// Turns a struct with named fields into a storable entity.
 ///
@@ -140,7 +106,8 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
 /// * `Perspective::query(dialogue_id)`, a builder that fixes sort-key
 ///   components in declared order (`.round(0).expert("muffin")`), or ends with
 ///   a range on the next one (`_lt`, `_le`, `_gt`, `_ge`, `_between`, and
-///   `_starts_with` for strings), then `.limit(n)`, `.reverse()`, `.after(cursor)`.
+///   `_starts_with` for strings), then `.page_size(n)`, `.take(n)`,
+///   `.reverse()`, `.after(cursor)`, `.eventually_consistent()`.
 ///
 /// Anything that would not work on DynamoDB is a compile error.
 pub use blue_schema_derive::Entity;
@@ -161,9 +128,19 @@ pub use blue_schema_derive::Table;
 
 /// Makes a unit-only enum or a newtype struct usable as a key part.
 ///
-/// Enums are written as their serde names (`#[serde(rename)]` and
-/// `#[serde(rename_all)]` are honoured) and therefore sort by name; newtypes
-/// are written as their inner value.
+/// Newtypes are written as their inner value. Enums sort in declaration
+/// order, as a derived `Ord` does: by default each variant is written as its
+/// serde name (`#[serde(rename)]` and `#[serde(rename_all)]` are honoured),
+/// and the derive refuses an enum whose names do not sort in declaration
+/// order; `#[key_part(order = "declaration")]` writes the variant's position
+/// before its name instead (`00-low`, `01-medium`, `02-high`). See
+/// [`key`](crate::key#enums).
+///
+/// ```text
+/// #[derive(KeyPart)]
+/// #[key_part(order = "declaration")]
+/// enum Priority { Low, Medium, High }
+/// ```
 pub use blue_schema_derive::KeyPart;
 
 /// The README's examples run as doctests.
@@ -174,6 +151,7 @@ pub struct ReadmeDoctests;
 /// Used by the generated code; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::key::{decode_enum_variant, encode_enum_variant, EnumOrder};
     pub use crate::query::{partition_query, SortKeyQuery};
     pub use serde;
 
@@ -192,6 +170,36 @@ pub mod __private {
         note = "an entity is stored in exactly one table: make `#[entity(table = {T})]` and the enum agree"
     )]
     pub trait InTable<T> {}
+
+    /// What a table's derive checks about an entity, implemented by the
+    /// entity's derive whether or not its other checks passed (`VALID` says).
+    pub trait EntityFacts {
+        /// The table enum the entity names.
+        type Table;
+        /// The partition key's type.
+        type PartitionKey;
+        /// The sort-key prefix.
+        const PREFIX: &'static str;
+        /// The partition-key prefix.
+        const PK_PREFIX: Option<&'static str>;
+        /// Whether the entity has no sort-key fields.
+        const SINGLETON: bool;
+        /// Whether the entity's derive succeeded.
+        const VALID: bool;
+    }
+
+    /// A table's name, implemented by its derive whether or not its other
+    /// checks passed.
+    pub trait TableName {
+        /// The table name.
+        const NAME: &'static str;
+    }
+
+    /// Whether `sort_key` carries the prefix of an entity: see
+    /// [`EntitySchema::names_sort_key`](crate::EntitySchema::names_sort_key).
+    pub fn names_sort_key(prefix: &str, singleton: bool, sort_key: &str) -> bool {
+        crate::schema::names_sort_key(prefix, singleton, sort_key)
+    }
 
     /// Satisfied when two entities of one table have the same partition-key type.
     #[diagnostic::on_unimplemented(

@@ -19,9 +19,11 @@
 //! # Ok(()) }
 //! ```
 
-use crate::backend::Backend;
-use crate::limits::{self, CheckError};
-use crate::ops::{ItemData, ItemDataRef, ItemFormat, ItemRef, PutBatch, ScanPage, WriteItem};
+use std::any::Any;
+
+use crate::backend::{with_engine, Engine, RawItem};
+use crate::limits::{self, CheckError, LimitError, MAX_ITEM_BYTES};
+use crate::ops::{ItemKey, PutBatch, ScanPage, StoredKeys, WriteItem};
 use crate::schema::Table;
 use crate::{Error, Store};
 
@@ -59,8 +61,10 @@ pub struct CopyReport {
 /// backoff), so a copy of n items sends ⌈n/25⌉ write requests when
 /// DynamoDB processes every batch at once.
 ///
-/// Every item is checked against DynamoDB's limits before its batch is
-/// written.
+/// Between stores of the same backend an item is copied as stored (so
+/// DynamoDB's sets and binary attributes stay what they are); between
+/// backends it goes through JSON and is checked against DynamoDB's limits
+/// before its batch is written.
 ///
 /// # Errors
 ///
@@ -72,28 +76,37 @@ pub struct CopyReport {
 pub async fn copy_table<T: Table>(from: &Store, to: &Store) -> Result<CopyReport, Error> {
     let table = T::SCHEMA.name;
     to.create_table::<T>().await?;
-    let source = from.backend();
-    let target = to.backend();
-    let format = target.item_format();
+    with_engine!(&from.backend, source => {
+        with_engine!(&to.backend, target => copy(source, target, table).await)
+    })
+}
+
+async fn copy<A: Engine, B: Engine>(
+    source: &A,
+    target: &B,
+    table: &'static str,
+) -> Result<CopyReport, Error> {
     let mut report = CopyReport {
         table,
         copied: 0,
         batches: 0,
         target_items: 0,
     };
-    let mut pending: Vec<WriteItem> = Vec::with_capacity(WRITE_CHUNK + SCAN_PAGE_ITEMS as usize);
-    let mut page = ScanPage {
-        table,
-        resume_after: None,
-        limit: Some(SCAN_PAGE_ITEMS),
-    };
+    let mut pending: Vec<WriteItem<B::Item>> =
+        Vec::with_capacity(WRITE_CHUNK + SCAN_PAGE_ITEMS as usize);
+    let mut resume_after = None;
     loop {
-        let mut sink = |item: ItemRef<'_>| {
-            pending.push(convert(item, format)?);
-            Ok(())
-        };
-        let next = source.scan(&page, &mut sink).await?;
-        let done = next.is_none();
+        let page = source
+            .scan(ScanPage {
+                table,
+                resume_after: resume_after.take(),
+                limit: Some(SCAN_PAGE_ITEMS),
+            })
+            .await?;
+        for item in page.items {
+            pending.push(convert::<A, B>(table, item)?);
+        }
+        let done = page.next.is_none();
         // Write whole batches; keep the rest for the next page, so that
         // pages cut by the 1 MB rule do not cost extra requests.
         let ready = if done {
@@ -106,10 +119,16 @@ pub async fn copy_table<T: Table>(from: &Store, to: &Store) -> Result<CopyReport
             let items = std::mem::replace(&mut pending, rest);
             report.copied += items.len() as u64;
             report.batches += items.len().div_ceil(BATCH_ITEMS) as u64;
-            write(target, table, items).await?;
+            target
+                .put_batch(PutBatch {
+                    table,
+                    items,
+                    replace_created_at: true,
+                })
+                .await?;
         }
-        match next {
-            Some(key) => page.resume_after = Some(key),
+        match page.next {
+            Some(key) => resume_after = Some(key),
             None => break,
         }
     }
@@ -124,86 +143,74 @@ pub async fn copy_table<T: Table>(from: &Store, to: &Store) -> Result<CopyReport
     Ok(report)
 }
 
-/// Writes items in batches of [`BATCH_ITEMS`], each item with its own
-/// `created_at`.
-async fn write(
-    target: &dyn Backend,
-    table: &'static str,
-    items: Vec<WriteItem>,
-) -> Result<(), Error> {
-    target
-        .put_batch(PutBatch {
-            table,
-            items,
-            replace_created_at: true,
-        })
-        .await
-}
-
 /// The number of items in a table, counted by reading it.
-async fn count(backend: &dyn Backend, table: &'static str) -> Result<u64, Error> {
-    let mut page = ScanPage {
-        table,
-        resume_after: None,
-        limit: None,
-    };
+async fn count<B: Engine>(backend: &B, table: &'static str) -> Result<u64, Error> {
+    let mut resume_after = None;
     let mut n = 0u64;
     loop {
-        let mut sink = |_: ItemRef<'_>| {
-            n += 1;
-            Ok(())
-        };
-        match backend.scan(&page, &mut sink).await? {
-            Some(key) => page.resume_after = Some(key),
+        let page = backend
+            .scan(ScanPage {
+                table,
+                resume_after,
+                limit: None,
+            })
+            .await?;
+        n += page.items.len() as u64;
+        match page.next {
+            Some(key) => resume_after = Some(key),
             None => return Ok(n),
         }
     }
 }
 
-/// A stored item, checked and rewritten in the target's format.
-fn convert(item: ItemRef<'_>, format: ItemFormat) -> Result<WriteItem, Error> {
-    let decode_error = |source: crate::BoxError| Error::Decode {
-        table: item.table,
-        partition_key: item.partition_key.to_owned(),
-        sort_key: item.sort_key.to_owned(),
-        source,
+/// A scanned item of `A` as `B` writes it: as stored when `A` and `B` are
+/// the same backend, else through JSON, checked against the limits.
+fn convert<A: Engine, B: Engine>(
+    table: &'static str,
+    item: RawItem<A::Raw>,
+) -> Result<WriteItem<B::Item>, Error> {
+    let RawItem {
+        partition_key,
+        sort_key,
+        created_at,
+        data,
+    } = item;
+    let keys = StoredKeys {
+        table,
+        partition_key: &partition_key,
+        sort_key: &sort_key,
+        created_at: &created_at,
     };
-    let value: serde_json::Value = match item.data {
-        ItemDataRef::Json(text) => {
-            serde_json::from_str(text).map_err(|e| decode_error(e.into()))?
+    let mut slot = Some(data);
+    let (data, size) = match (&mut slot as &mut dyn Any).downcast_mut::<Option<B::Raw>>() {
+        Some(same) => {
+            let raw = same
+                .take()
+                .ok_or_else(|| Error::backend(B::NAME, "a copied item went missing"))?;
+            let (data, size) = B::raw_to_item(raw, keys)?;
+            if size > MAX_ITEM_BYTES {
+                return Err(LimitError::ItemTooLarge { bytes: size }.into());
+            }
+            (data, size)
         }
-        #[cfg(feature = "dynamodb")]
-        ItemDataRef::AttributeValues(attributes) => {
-            serde_dynamo::from_item(attributes.clone()).map_err(|e| decode_error(e.into()))?
+        None => {
+            let raw = slot
+                .take()
+                .ok_or_else(|| Error::backend(A::NAME, "a copied item went missing"))?;
+            let value = A::raw_to_json(&raw, keys)?;
+            let size = limits::check_item(&partition_key, &sort_key, created_at.len(), &value)
+                .map_err(|e| match e {
+                    CheckError::Limit(e) => Error::Limit(e),
+                    CheckError::NotAnItem(e) => keys.decode_error(e),
+                })?;
+            let data = B::encode(&value).map_err(|e| keys.decode_error(e))?;
+            (data, size)
         }
     };
-    let created_at = item.created_at.unwrap_or_default();
-    let size = limits::check_item(item.partition_key, item.sort_key, created_at.len(), &value)
-        .map_err(|e| match e {
-            CheckError::Limit(e) => Error::Limit(e),
-            CheckError::NotAnItem(e) => decode_error(e.into()),
-        })?;
-    // Same format: the stored form as it is (JSON keeps its attribute order,
-    // attribute values their exact types); otherwise through the JSON value.
-    let data = match (item.data, format) {
-        (ItemDataRef::Json(text), ItemFormat::Json) => ItemData::Json(text.to_owned()),
-        #[allow(unreachable_patterns)] // without `dynamodb`, JSON is the only format
-        (_, ItemFormat::Json) => ItemData::Json(value.to_string()),
-        #[cfg(feature = "dynamodb")]
-        (ItemDataRef::AttributeValues(attributes), ItemFormat::AttributeValues) => {
-            ItemData::AttributeValues(attributes.clone())
-        }
-        #[cfg(feature = "dynamodb")]
-        (_, ItemFormat::AttributeValues) => ItemData::AttributeValues(
-            serde_dynamo::to_item(&value).map_err(|e| decode_error(e.into()))?,
-        ),
-    };
-    Ok(WriteItem::new(
-        item.table,
-        item.partition_key.to_owned(),
-        item.sort_key.to_owned(),
+    Ok(WriteItem {
+        key: ItemKey::new(table, partition_key, sort_key)?,
         data,
         size,
-        created_at.to_owned(),
-    ))
+        created_at,
+    })
 }

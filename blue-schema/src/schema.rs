@@ -9,32 +9,40 @@ use serde::Serialize;
 
 use crate::key::{Key, KeyDecodeError, KeyEncoding, DELIMITER};
 
-/// Attribute names the library stores beside an entity's own fields; a field
-/// may not be named (after serde renames) like one of them. Index key names
-/// (`gsi1pk`, `gsi1_sk`, …) are reserved too, see [`is_reserved_attribute`].
-pub const RESERVED_ATTRIBUTES: &[&str] = &["pk", "sk", "created_at", "updated_at"];
+/// `(attributes, index-key prefix, index-key suffixes)`: the derive crate
+/// holds the one list, which it also checks fields against.
+const RESERVED: (&[&str], &str, &[&str]) = blue_schema_derive::__reserved_attributes!();
+
+/// Attribute names the library stores, or will store, beside an entity's own
+/// fields; a field may not be stored (after serde renames) under one of them.
+/// Index key names (`gsi1pk`, `gsi1_sk`, …) are reserved too, see
+/// [`is_reserved_attribute`].
+pub const RESERVED_ATTRIBUTES: &[&str] = RESERVED.0;
 
 /// Whether `name` is reserved for the library's own attributes: one of
 /// [`RESERVED_ATTRIBUTES`], or a secondary-index key name `gsi<N>pk`,
-/// `gsi<N>sk`, `gsi<N>_pk` or `gsi<N>_sk`.
+/// `gsi<N>sk`, `gsi<N>_pk` or `gsi<N>_sk`. `#[derive(Entity)]` refuses
+/// fields stored under these names at compile time, and every write refuses
+/// them in the item a hand-written `Serialize` produces.
 ///
 /// ```
 /// use blue_schema::schema::is_reserved_attribute;
 /// assert!(is_reserved_attribute("sk"));
+/// assert!(is_reserved_attribute("updated_at"));
 /// assert!(is_reserved_attribute("gsi2_pk"));
 /// assert!(!is_reserved_attribute("gsi"));
 /// assert!(!is_reserved_attribute("status"));
 /// ```
 pub fn is_reserved_attribute(name: &str) -> bool {
-    if RESERVED_ATTRIBUTES.contains(&name) {
+    let (attributes, index_prefix, index_suffixes) = RESERVED;
+    if attributes.contains(&name) {
         return true;
     }
-    let Some(rest) = name.strip_prefix("gsi") else {
+    let Some(rest) = name.strip_prefix(index_prefix) else {
         return false;
     };
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let tail = &rest[digits..];
-    digits > 0 && matches!(tail, "pk" | "sk" | "_pk" | "_sk")
+    digits > 0 && index_suffixes.contains(&&rest[digits..])
 }
 
 /// What part an attribute plays in the item's key.
@@ -130,16 +138,20 @@ impl EntitySchema {
     /// to pick the entity of each item. Prefixes within a table are distinct
     /// and contain no `#`, so exactly one entity names any stored key.
     pub fn names_sort_key(&self, sort_key: &str) -> bool {
-        match sort_key.as_bytes().strip_prefix(self.prefix.as_bytes()) {
-            Some([]) => self.is_singleton(),
-            Some([b'#', ..]) => !self.is_singleton(),
-            _ => false,
-        }
+        names_sort_key(self.prefix, self.is_singleton(), sort_key)
     }
 
     /// The stored fields that are not part of the key: `{role, tier, score}`.
     pub fn data_attributes(&self) -> impl Iterator<Item = &'static AttributeSchema> {
         self.attributes.iter().filter(|a| a.key.is_none())
+    }
+}
+
+pub(crate) fn names_sort_key(prefix: &str, singleton: bool, sort_key: &str) -> bool {
+    match sort_key.as_bytes().strip_prefix(prefix.as_bytes()) {
+        Some([]) => singleton,
+        Some([b'#', ..]) => !singleton,
+        _ => false,
     }
 }
 
@@ -176,6 +188,12 @@ impl TableSchema {
             .iter()
             .copied()
             .find(|e| e.owns_sort_key(sort_key))
+    }
+
+    /// Whether one of the table's entities names `sort_key` by its prefix:
+    /// the test a whole-partition read uses to pick, or skip, each item.
+    pub fn names_sort_key(&self, sort_key: &str) -> bool {
+        self.entities.iter().any(|e| e.names_sort_key(sort_key))
     }
 }
 
@@ -237,4 +255,16 @@ pub trait FromItem: Sized {
     ///
     /// The deserializer's error when the item does not decode as `Self`.
     fn from_item<'de, D: Deserializer<'de>>(sort_key: &str, item: D) -> Result<Self, D::Error>;
+
+    /// Whether an item with this sort key is one that `Self` knows how to
+    /// decode. A read skips (and counts, in [`Page::unknown`](crate::Page::unknown))
+    /// the items it does not recognise: a table enum recognises the
+    /// prefixes of its entities, so a whole-partition read by an older
+    /// version of the program passes over the items of an entity that a
+    /// newer version added. An entity's own queries only ever select its
+    /// own items.
+    fn recognizes(sort_key: &str) -> bool {
+        let _ = sort_key;
+        true
+    }
 }

@@ -32,10 +32,10 @@ pub async fn print_rows(
     table: &TableSchema,
     partition: impl IntoQuery,
 ) -> Result<(), blue_schema::Error> {
-    let rows = store.query(partition).stored().await?;
+    let rows = store.query(partition).raw().await?;
     let width = rows.iter().map(|r| r.sort_key.len()).max().unwrap_or(0);
     for row in rows {
-        let data = row.to_json();
+        let data = &row.attributes;
         let attributes: Vec<String> = table
             .entity_for_sort_key(&row.sort_key)
             .map(|entity| {
@@ -55,14 +55,24 @@ pub async fn print_rows(
     Ok(())
 }
 
-/// Runs a query and prints its explanation and the keys of its first page.
+/// Runs a query and prints it, the request the store sends for it, and the
+/// keys of its first page.
 pub async fn print_query<Q>(store: &Store, title: &str, query: Q) -> Result<(), blue_schema::Error>
 where
     Q: IntoQuery,
 {
     let query = query.into_query();
-    println!("\n{title}\n  {}", query.explain());
-    let page = store.query(query).stored_page().await?;
+    let run = store.query(query.clone());
+    let plan = run.explain()?;
+    let request = match store.backend_name() {
+        "sqlite" => plan.sqlite,
+        _ => plan.dynamodb,
+    };
+    println!("\n{title}\n  {}", query.spec());
+    for line in request.lines() {
+        println!("    {line}");
+    }
+    let page = run.raw_page().await?;
     for row in &page.items {
         println!("  → {} | {}", row.partition_key, row.sort_key);
     }

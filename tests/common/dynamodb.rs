@@ -134,7 +134,9 @@ pub fn unique_prefix() -> String {
 
 /// A backend on the test endpoint whose tables no other test shares.
 pub async fn backend() -> DynamoDbBackend {
-    DynamoDbBackend::new(&client().await).with_table_prefix(&unique_prefix())
+    DynamoDbBackend::new(&client().await)
+        .with_table_prefix(&unique_prefix())
+        .expect("a valid table prefix")
 }
 
 /// Deletes the tables a test's backend created (their names start with its

@@ -2,7 +2,7 @@
 //! the backend under test, and back out of it.
 
 use blue_schema::migrate::copy_table;
-use blue_schema::ops::StoredItem;
+use blue_schema::StoredItem;
 use blue_schema::{Error, Store};
 use blue_schema_examples::dialogue::*;
 use serde_json::Value;
@@ -16,9 +16,9 @@ use crate::queries::load;
 async fn contents(store: &Store) -> Vec<(String, String, String, Value)> {
     let mut out = Vec::new();
     for d in ["a", "b"] {
-        let items: Vec<StoredItem> = store.query(Dialogue::partition(d)).stored().await.unwrap();
+        let items: Vec<StoredItem> = store.query(Dialogue::partition(d)).raw().await.unwrap();
         out.extend(items.into_iter().map(|i| {
-            let json = numbers_as_f64(i.to_json());
+            let json = numbers_as_f64(i.attributes);
             (i.partition_key, i.sort_key, i.created_at, json)
         }));
     }
@@ -26,7 +26,7 @@ async fn contents(store: &Store) -> Vec<(String, String, String, Value)> {
 }
 
 pub async fn copy_table_moves_everything_and_verifies(store: Store) {
-    let source = Store::memory().unwrap();
+    let source = Store::sqlite_memory().unwrap();
     source.create_table::<Dialogue>().await.unwrap();
     let n = load(&source, "a").await.len() + load(&source, "b").await.len();
 
@@ -51,7 +51,7 @@ pub async fn copy_table_moves_everything_and_verifies(store: Store) {
     assert_eq!(contents(&store).await, copied);
 
     // And back out, into a new SQLite database.
-    let back = Store::memory().unwrap();
+    let back = Store::sqlite_memory().unwrap();
     let report = copy_table::<Dialogue>(&store, &back).await.unwrap();
     assert_eq!(report.copied as usize, n);
     assert_eq!(contents(&back).await, copied);
@@ -72,7 +72,7 @@ pub async fn copy_table_moves_everything_and_verifies(store: Store) {
 }
 
 pub async fn copy_table_of_nothing(store: Store) {
-    let source = Store::memory().unwrap();
+    let source = Store::sqlite_memory().unwrap();
     source.create_table::<Dialogue>().await.unwrap();
     let report = copy_table::<Dialogue>(&source, &store).await.unwrap();
     assert_eq!(

@@ -90,7 +90,7 @@ pub async fn document_domain_end_to_end(store: Store) {
     );
     // The newest links first, two to a page.
     let page = store
-        .query(Link::query(REALM).reverse().limit(2))
+        .query(Link::query(REALM).reverse().page_size(2))
         .page()
         .await
         .unwrap();
@@ -99,7 +99,7 @@ pub async fn document_domain_end_to_end(store: Store) {
         .query(
             Link::query(REALM)
                 .reverse()
-                .limit(2)
+                .page_size(2)
                 .after(page.cursor.unwrap()),
         )
         .page()

@@ -11,8 +11,9 @@ use crate::entities::{Probe, Sized};
 use crate::limits::sized_bytes;
 use crate::queries::{load, reference, Row};
 
-/// Reads a query page by page with `limit`, checking every page, and
-/// returns the items (as JSON) in the order read, and the number of pages.
+/// Reads a query page by page with `page_size(limit)`, checking every page,
+/// and returns the items (as JSON) in the order read, and the number of
+/// pages.
 async fn read_pages<R: FromItem + Serialize + Send + 'static>(
     store: &Store,
     query: &Query<R>,
@@ -22,7 +23,7 @@ async fn read_pages<R: FromItem + Serialize + Send + 'static>(
     let mut pages = 0;
     let mut cursor: Option<Cursor> = None;
     loop {
-        let mut q = query.clone().limit(limit);
+        let mut q = query.clone().page_size(limit);
         if let Some(c) = cursor.take() {
             q = q.after(c);
         }
@@ -59,14 +60,16 @@ async fn check_pages<R: FromItem + Serialize + Send + 'static>(
         .collect();
     for limit in [1u32, 2, 3, 5, 8, 100] {
         let (got, pages) = read_pages(store, &query, limit).await;
-        assert_eq!(got, expected, "{} limit {limit}", query.explain());
+        assert_eq!(got, expected, "{} limit {limit}", query.spec());
         let n = expected.len();
-        // A cursor only when more items follow: exactly ceil(n / limit) pages.
+        // As on DynamoDB, every full page has a cursor and the first page
+        // that is not full ends the query: n / limit + 1 pages, the last
+        // empty when n is a multiple of the page size.
         assert_eq!(
             pages,
-            n.div_ceil(limit as usize).max(1),
-            "{} limit {limit}",
-            query.explain()
+            n / limit as usize + 1,
+            "{} page size {limit}",
+            query.spec()
         );
     }
 }
@@ -108,7 +111,7 @@ pub async fn pages_resume_exactly_forward_and_reverse(store: Store) {
             let mut seen = 0;
             let mut cursor = None;
             loop {
-                let mut page_query = q.clone().limit(limit);
+                let mut page_query = q.clone().page_size(limit);
                 if let Some(c) = cursor.take() {
                     page_query = page_query.after(c);
                 }
@@ -129,7 +132,7 @@ pub async fn cursors_belong_to_their_query(store: Store) {
     load(&store, "d").await;
     load(&store, "e").await;
     let page = store
-        .query(Perspective::query("d").round(0).limit(2))
+        .query(Perspective::query("d").round(0).page_size(2))
         .page()
         .await
         .unwrap();
@@ -183,7 +186,7 @@ pub async fn cursors_belong_to_their_query(store: Store) {
         .query(
             Perspective::query("d")
                 .round(0)
-                .limit(5)
+                .page_size(5)
                 .after(cursor.clone()),
         )
         .page()
@@ -217,7 +220,7 @@ pub async fn cursor_survives_deleting_its_item(store: Store) {
     store.create_table::<Dialogue>().await.unwrap();
     load(&store, "d").await;
     let first = store
-        .query(Expert::query("d").limit(3))
+        .query(Expert::query("d").page_size(3))
         .page()
         .await
         .unwrap();

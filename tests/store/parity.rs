@@ -1,8 +1,8 @@
 //! The same operations on SQLite and on DynamoDB, compared with each other
 //! (the rest of the suite compares each backend with the reference).
 
-use blue_schema::ops::StoredItem;
 use blue_schema::query::QueryError;
+use blue_schema::StoredItem;
 use blue_schema::{Cursor, Error, FromItem, Query, Store};
 use blue_schema_examples::dialogue::*;
 use serde::Serialize;
@@ -30,7 +30,7 @@ fn normalized(item: &StoredItem) -> (String, String, Value) {
     (
         item.partition_key.clone(),
         item.sort_key.clone(),
-        numbers_as_f64(item.to_json()),
+        numbers_as_f64(item.attributes.clone()),
     )
 }
 
@@ -42,7 +42,7 @@ where
     let mut out = Vec::new();
     let mut cursor = None;
     loop {
-        let mut q = query.clone().limit(limit);
+        let mut q = query.clone().page_size(limit);
         if let Some(c) = cursor.take() {
             q = q.after(c);
         }
@@ -68,10 +68,10 @@ where
 {
     let on_sqlite = pages(sqlite, &query, limit).await;
     let on_dynamo = pages(dynamo, &query, limit).await;
-    assert_eq!(on_sqlite, on_dynamo, "case {case}: {}", query.explain());
+    assert_eq!(on_sqlite, on_dynamo, "case {case}: {}", query.spec());
     for (i, (_, cursor)) in on_sqlite.iter().enumerate() {
         let Some(cursor) = cursor else { continue };
-        let next = query.clone().limit(limit).after(cursor.clone());
+        let next = query.clone().page_size(limit).after(cursor.clone());
         let resumed = dynamo.query(next).page().await.unwrap();
         let items: Vec<Value> = resumed
             .items
@@ -121,12 +121,12 @@ pub async fn stored_items_hold_the_same_attributes(sqlite: Store, dynamo: Store)
     }
     let on_sqlite = sqlite
         .query(Dialogue::partition("nvidia-dec"))
-        .stored()
+        .raw()
         .await
         .unwrap();
     let on_dynamo = dynamo
         .query(Dialogue::partition("nvidia-dec"))
-        .stored()
+        .raw()
         .await
         .unwrap();
     assert!(!on_sqlite.is_empty());
@@ -168,14 +168,14 @@ pub async fn same_errors(sqlite: Store, dynamo: Store) {
         );
         record(
             store
-                .query(Expert::query("d").limit(0))
+                .query(Expert::query("d").page_size(0))
                 .all()
                 .await
                 .map(drop),
         );
         record(store.put(&expert("d", "n", 1)).await);
         let bad_cursor = match store
-            .query(Expert::query("d").limit(1))
+            .query(Expert::query("d").page_size(1))
             .page()
             .await
             .unwrap()

@@ -171,7 +171,7 @@ where
     loop {
         let mut q = query.clone();
         if limit > 0 {
-            q = q.limit(limit);
+            q = q.page_size(limit);
         }
         if let Some(c) = cursor.take() {
             q = q.after(c);
@@ -188,15 +188,10 @@ where
         got_refs,
         expected,
         "case {case}: {} (limit {limit})",
-        query.explain()
+        query.spec()
     );
     let all = store.query(query.clone()).all().await.unwrap();
-    assert_eq!(
-        all.len(),
-        expected.len(),
-        "case {case}: {}",
-        query.explain()
-    );
+    assert_eq!(all.len(), expected.len(), "case {case}: {}", query.spec());
 }
 
 pub async fn random_queries_match_the_reference(store: Store) {

@@ -35,7 +35,7 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let runtime = runtime();
-    let sqlite = Store::memory().expect("SQLite opens");
+    let sqlite = Store::sqlite_memory().expect("SQLite opens");
     let backend = runtime.block_on(dynamodb::backend());
     let task = runtime.spawn(test(sqlite, Store::from_backend(backend.clone())));
     let result = runtime.block_on(task);
@@ -60,7 +60,7 @@ where
             Store::sqlite(dir.path().join("suite.db")).expect("SQLite opens"),
             None,
         ),
-        Backend::SqliteMemory => (Store::memory().expect("SQLite opens"), None),
+        Backend::SqliteMemory => (Store::sqlite_memory().expect("SQLite opens"), None),
         Backend::DynamoDb => {
             let backend = runtime.block_on(dynamodb::backend());
             (Store::from_backend(backend.clone()), Some(backend))

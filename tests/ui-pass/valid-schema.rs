@@ -84,7 +84,7 @@ fn main() {
     let org = OrgId("acme".into());
     let key = Member::key(&org, Region::EuWest, 'x', -5);
     assert_eq!(key.partition_key(), "ORG#acme#EU_WEST");
-    let _ = Member::query(&org, Region::UsEast).r#type('x').joined_between(-3, 3).limit(2);
+    let _ = Member::query(&org, Region::UsEast).r#type('x').joined_between(-3, 3).page_size(2);
     let _ = AuditEvent::query(org.clone(), Region::EuWest).seq(1).flag(true).actor_starts_with("a").into_spec();
     let _ = Accounts::partition((org, Region::EuWest)).reverse().into_query();
     assert_eq!(<Accounts as Table>::SCHEMA.entities.len(), 3);

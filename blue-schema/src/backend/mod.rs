@@ -1,27 +1,46 @@
-//! The seam between the [`Store`](crate::Store) and a database.
+//! The databases a [`Store`](crate::Store) runs on: embedded [`sqlite`] and
+//! [`dynamodb`].
 //!
-//! A [`Backend`] runs the operations of [`ops`](crate::ops) and knows nothing
-//! of entity types. The embedded SQLite backend is [`sqlite`]; the DynamoDB
-//! backend plugs in beside it. A backend must honour the contract the parity
-//! suite checks: same items, same order, same pages, same errors.
+//! [`Backend`] is sealed: the two backends are the only ones. Each is held to
+//! one contract (the same items, order, pages, cursors, errors and limits),
+//! which the parity suite checks by running the same tests on both and
+//! comparing them side by side. The operations a backend implements grow
+//! with the library (conditions, updates, transactions, batch reads and
+//! index queries are planned); a sealed trait can grow with them without
+//! breaking anyone, and cannot admit a backend that nobody checked against
+//! the contract. Inside the crate, each backend implements one method per
+//! operation of the backend-neutral IR, over items in its own encoding.
 
 use std::future::Future;
-use std::pin::Pin;
 
+use serde::Serialize;
+
+use crate::error::ItemError;
 use crate::ops::{
-    Delete, Get, ItemFormat, ItemSink, Put, PutBatch, QueryPage, ScanPage, StoredItem,
+    CreateTable, Decoder, Delete, Get, PageOf, Put, PutBatch, QueryPage, ScanPage, StoredKeys,
 };
-use crate::schema::TableSchema;
+use crate::query::Explain;
 use crate::Error;
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+pub(crate) mod mapping;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
+pub(crate) use dispatch::AnyBackend;
+
+/// A database a [`Store`](crate::Store) can run on:
+/// [`SqliteBackend`](sqlite::SqliteBackend) or
+/// [`DynamoDbBackend`](dynamodb::DynamoDbBackend). Sealed; see the
+/// [module documentation](self).
+pub trait Backend: dispatch::Sealed + Send + Sync + 'static {
+    /// A short name for messages: `sqlite`, `dynamodb`.
+    fn name(&self) -> &'static str;
+}
+
 /// Whether `name` can be a table name: DynamoDB's rule, 3 to 255 characters
 /// of `[A-Za-z0-9_.-]`, which `#[table(name)]` also checks at compile time.
-/// Every backend refuses other names with the same [`Error::Backend`].
 pub fn is_valid_table_name(name: &str) -> bool {
     (3..=255).contains(&name.len())
         && name
@@ -30,78 +49,136 @@ pub fn is_valid_table_name(name: &str) -> bool {
 }
 
 /// The error for a table name DynamoDB would refuse.
-#[cfg(any(feature = "sqlite", feature = "dynamodb"))]
-pub(crate) fn check_table_name(backend: &'static str, table: &str) -> Result<(), Error> {
+pub(crate) fn check_table_name(table: &str) -> Result<(), Error> {
     if is_valid_table_name(table) {
         Ok(())
     } else {
-        Err(Error::Backend {
-            backend,
-            source: format!("{table:?} is not a valid table name (3-255 of [A-Za-z0-9_.-])").into(),
+        Err(Error::InvalidTableName {
+            name: table.to_owned(),
         })
     }
 }
 
-/// A boxed future that can move between threads.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// A database the store can run on.
-///
-/// Every method returns a `Send` future, so a store can be used from any
-/// task of a multi-threaded runtime. The SQLite backend does its work when
-/// the method is called and returns a future that is already complete.
-pub trait Backend: Send + Sync + 'static {
-    /// A short name for error messages: `sqlite`, `dynamodb`.
-    fn name(&self) -> &'static str;
-
-    /// The form in which the backend takes an entity's attributes; the store
-    /// writes each [`WriteItem`](crate::ops::WriteItem) in it.
-    fn item_format(&self) -> ItemFormat;
-
-    /// Creates the table if it does not exist.
-    fn create_table<'a>(&'a self, table: &'static TableSchema) -> BoxFuture<'a, Result<(), Error>>;
-
-    /// Reads one item, handing it to `sink` if it exists.
-    fn get<'a>(
-        &'a self,
-        op: &'a Get<'_>,
-        sink: &'a mut ItemSink<'_>,
-    ) -> BoxFuture<'a, Result<(), Error>>;
-
-    /// Writes one item, keeping the `created_at` of an item it replaces.
-    /// With `if_not_exists`, fails with [`Error::AlreadyExists`] and writes
-    /// nothing when the key is taken.
-    fn put(&self, op: Put) -> BoxFuture<'_, Result<(), Error>>;
-
-    /// Writes many items of one table, keeping the `created_at` of items it
-    /// replaces.
-    fn put_batch(&self, op: PutBatch) -> BoxFuture<'_, Result<(), Error>>;
-
-    /// Deletes one item, returning it if asked and it existed.
-    fn delete<'a>(&'a self, op: &'a Delete<'_>)
-        -> BoxFuture<'a, Result<Option<StoredItem>, Error>>;
-
-    /// Reads one page of a query: at most `spec.limit` items and at most
-    /// [`MAX_PAGE_BYTES`](crate::limits::MAX_PAGE_BYTES) of item data, in the
-    /// query's order, after `resume_after`, handing each item to `sink`
-    /// (and stopping at the sink's first error).
-    ///
-    /// Returns the sort key of the page's last item when more items may
-    /// follow, `None` when the query has no more.
-    fn query<'a>(
-        &'a self,
-        op: &'a QueryPage,
-        sink: &'a mut ItemSink<'_>,
-    ) -> BoxFuture<'a, Result<Option<String>, Error>>;
-
-    /// Reads one page of every item in a table, handing each to `sink`
-    /// with its `created_at`; used to copy a table
-    /// ([`migrate`](crate::migrate)), never by typed queries.
-    ///
-    /// Returns the key to resume after when more items may follow.
-    fn scan<'a>(
-        &'a self,
-        op: &'a ScanPage,
-        sink: &'a mut ItemSink<'_>,
-    ) -> BoxFuture<'a, Result<Option<(String, String)>, Error>>;
+/// One item read by a table scan, in a backend's own form, with what a copy
+/// needs: its keys, `created_at` and size.
+pub(crate) struct RawItem<R> {
+    pub(crate) partition_key: String,
+    pub(crate) sort_key: String,
+    pub(crate) created_at: String,
+    pub(crate) data: R,
 }
+
+/// One page of a table scan.
+pub(crate) struct ScanOf<R> {
+    pub(crate) items: Vec<RawItem<R>>,
+    /// The key to resume after, when more items may follow.
+    pub(crate) next: Option<(String, String)>,
+}
+
+/// What each backend implements: one method per operation, on items in the
+/// backend's own encoding. Every future is `Send`, owns its operation, and
+/// does nothing until it is polled.
+pub(crate) trait Engine: Send + Sync + 'static {
+    /// An entity as this backend writes it.
+    type Item: Send + 'static;
+    /// An item as a table scan reads it.
+    type Raw: Send + 'static;
+
+    /// The backend's name, for errors.
+    const NAME: &'static str;
+
+    /// Encodes an entity (already checked against the limits).
+    fn encode<T: Serialize + ?Sized>(item: &T) -> Result<Self::Item, ItemError>;
+
+    /// The attributes of a scanned item as JSON, for copying it into another
+    /// backend.
+    fn raw_to_json(raw: &Self::Raw, keys: StoredKeys<'_>) -> Result<serde_json::Value, Error>;
+
+    /// A scanned item as this backend writes it, for copying it into a
+    /// store of the same backend, and its size as DynamoDB computes it.
+    fn raw_to_item(raw: Self::Raw, keys: StoredKeys<'_>) -> Result<(Self::Item, usize), Error>;
+
+    fn create_table(&self, op: CreateTable) -> impl Future<Output = Result<(), Error>> + Send;
+
+    fn get<D: Decoder>(
+        &self,
+        op: Get,
+    ) -> impl Future<Output = Result<Option<D::Output>, Error>> + Send;
+
+    fn put(&self, op: Put<Self::Item>) -> impl Future<Output = Result<(), Error>> + Send;
+
+    fn put_batch(&self, op: PutBatch<Self::Item>)
+        -> impl Future<Output = Result<(), Error>> + Send;
+
+    fn delete<D: Decoder>(
+        &self,
+        op: Delete,
+    ) -> impl Future<Output = Result<Option<D::Output>, Error>> + Send;
+
+    fn query<D: Decoder>(
+        &self,
+        op: QueryPage,
+    ) -> impl Future<Output = Result<PageOf<D::Output>, Error>> + Send;
+
+    fn scan(&self, op: ScanPage) -> impl Future<Output = Result<ScanOf<Self::Raw>, Error>> + Send;
+
+    /// What a page of this query sends on this backend.
+    fn explain(&self, op: &QueryPage) -> Explain;
+}
+
+/// The closed set of backends, behind the sealed [`Backend`] trait.
+mod dispatch {
+    /// Implemented by the backends of this crate only.
+    pub trait Sealed {
+        fn into_any(self) -> AnyBackend;
+    }
+
+    /// A store's backend. Reachable only inside the crate.
+    #[derive(Clone)]
+    pub enum AnyBackend {
+        #[cfg(feature = "sqlite")]
+        Sqlite(super::sqlite::SqliteBackend),
+        #[cfg(feature = "dynamodb")]
+        DynamoDb(super::dynamodb::DynamoDbBackend),
+    }
+
+    #[cfg(feature = "sqlite")]
+    impl Sealed for super::sqlite::SqliteBackend {
+        fn into_any(self) -> AnyBackend {
+            AnyBackend::Sqlite(self)
+        }
+    }
+
+    #[cfg(feature = "dynamodb")]
+    impl Sealed for super::dynamodb::DynamoDbBackend {
+        fn into_any(self) -> AnyBackend {
+            AnyBackend::DynamoDb(self)
+        }
+    }
+
+    impl AnyBackend {
+        pub(crate) fn name(&self) -> &'static str {
+            match *self {
+                #[cfg(feature = "sqlite")]
+                AnyBackend::Sqlite(_) => "sqlite",
+                #[cfg(feature = "dynamodb")]
+                AnyBackend::DynamoDb(_) => "dynamodb",
+            }
+        }
+    }
+}
+
+/// Runs `$body` with `$engine` bound to the store's backend, whatever it is.
+/// Each arm is its own monomorphic code; a future made in `$body` is boxed
+/// to one type.
+macro_rules! with_engine {
+    ($backend:expr, $engine:ident => $body:expr) => {
+        match $backend {
+            #[cfg(feature = "sqlite")]
+            $crate::backend::AnyBackend::Sqlite($engine) => $body,
+            #[cfg(feature = "dynamodb")]
+            $crate::backend::AnyBackend::DynamoDb($engine) => $body,
+        }
+    };
+}
+pub(crate) use with_engine;

@@ -48,11 +48,32 @@
 //!
 //! # Other key parts
 //!
-//! `bool` is `false` / `true`; `char` is a one-character string; unit-only enums
-//! and newtypes get [`KeyPart`] from `#[derive(KeyPart)]` (enums are written as
-//! their serde names, so they sort by name); `uuid::Uuid` (feature `uuid`) is
-//! hyphenated lower-case hex; `chrono::DateTime<Utc>` (feature `chrono`) is
-//! RFC 3339 with nine fractional digits, `2024-02-02T19:33:20.000000000Z`.
+//! `bool` is `false` / `true`; `char` is a one-character string; newtypes get
+//! [`KeyPart`] from `#[derive(KeyPart)]` and are written as the value they
+//! wrap; `uuid::Uuid` (feature `uuid`) is hyphenated lower-case hex;
+//! `chrono::DateTime<Utc>` (feature `chrono`) is RFC 3339 with nine
+//! fractional digits, `2024-02-02T19:33:20.000000000Z`.
+//!
+//! # Enums
+//!
+//! A unit-only enum with `#[derive(KeyPart)]` sorts in the order its variants
+//! are declared (the order a derived `Ord` gives), so that
+//! `priority_ge(Priority::Medium)` selects `Medium` and `High` for
+//! `enum Priority { Low, Medium, High }`. Two encodings keep that promise:
+//!
+//! * by name (the default): each variant is written as its serde name
+//!   (`rfc`), which reads like the JSON of the value. The derive checks that
+//!   the names, as written, sort in declaration order, and refuses the enum
+//!   otherwise;
+//! * by position, `#[key_part(order = "declaration")]`: the variant's
+//!   two-digit position, a `-`, and its name (`00-low`, `01-medium`,
+//!   `02-high`). Appending variants keeps stored keys valid; reordering or
+//!   inserting variants changes them.
+//!
+//! `#[key_part(order = "name")]` keeps the name encoding for an enum whose
+//! declaration order differs, for keys written before the check existed: its
+//! ranges then follow the names' order, which the generated documentation
+//! says.
 
 mod escape;
 mod impls;
@@ -89,13 +110,24 @@ pub const MAX_PARTITION_KEY_BYTES: usize = 2048;
 /// #[derive(KeyPart, Debug, PartialEq)]
 /// struct TensionId(String);
 ///
+/// // Declared in the order of the names it is stored under: `adr` < `rfc`.
 /// #[derive(KeyPart, Debug, PartialEq)]
 /// #[serde(rename_all = "lowercase")]
-/// enum DocKind { Rfc, Adr }
+/// enum DocKind { Adr, Rfc }
+///
+/// // Stored by position: `00-low` < `01-medium` < `02-high`.
+/// #[derive(KeyPart, Debug, PartialEq, PartialOrd)]
+/// #[key_part(order = "declaration")]
+/// #[serde(rename_all = "lowercase")]
+/// enum Priority { Low, Medium, High }
 ///
 /// let mut out = String::new();
 /// DocKind::Rfc.encode_key_part(&mut out);
 /// assert_eq!(out, "rfc");
+/// out.clear();
+/// Priority::High.encode_key_part(&mut out);
+/// assert_eq!(out, "02-high");
+/// assert_eq!(Priority::decode_key_part("02-high"), Ok(Priority::High));
 /// ```
 ///
 /// An implementation outside this crate must keep the promises listed in the
@@ -239,12 +271,15 @@ pub enum KeyEncoding {
     Bool,
     /// One character, escaped like a string.
     Char,
-    /// A unit-only enum written as its variant's serde name (escaped).
+    /// A unit-only enum, written as its variant's serde name (escaped), or
+    /// as its position and name.
     Enum {
         /// The enum's Rust name.
         name: &'static str,
         /// The serde names of its variants, in declaration order.
         variants: &'static [&'static str],
+        /// How the variants are ordered in keys.
+        order: EnumOrder,
     },
     /// A newtype written as its inner value.
     Newtype {
@@ -280,9 +315,25 @@ impl KeyEncoding {
             ),
             KeyEncoding::Bool => "`false` or `true`".to_string(),
             KeyEncoding::Char => "one character, escaped like a string".to_string(),
-            KeyEncoding::Enum { variants, .. } => {
-                let names: Vec<String> = variants.iter().map(|v| format!("`{v}`")).collect();
-                format!("enum by serde name: {}", names.join(", "))
+            KeyEncoding::Enum {
+                variants, order, ..
+            } => {
+                let names: Vec<String> = variants
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| match order {
+                        EnumOrder::Declaration => format!("`{i:02}-{v}`"),
+                        EnumOrder::Name | EnumOrder::NameByChoice => format!("`{v}`"),
+                    })
+                    .collect();
+                let how = match order {
+                    EnumOrder::Name => "enum by serde name, in declaration order",
+                    EnumOrder::Declaration => "enum by position and serde name",
+                    EnumOrder::NameByChoice => {
+                        "enum by serde name; ranges follow the names' order, not the declaration's"
+                    }
+                };
+                format!("{how}: {}", names.join(", "))
             }
             KeyEncoding::Newtype { name, inner } => {
                 format!("newtype `{name}` of: {}", inner.describe())
@@ -291,6 +342,65 @@ impl KeyEncoding {
             KeyEncoding::Timestamp => "UTC timestamp, `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`".to_string(),
         }
     }
+}
+
+/// How a key-part enum's variants are ordered in keys; see the
+/// [module documentation](self#enums).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EnumOrder {
+    /// By serde name, which the derive checked sorts in declaration order.
+    Name,
+    /// By position (`00-name`), in declaration order.
+    Declaration,
+    /// By serde name, chosen with `#[key_part(order = "name")]` although it
+    /// differs from the declaration order.
+    NameByChoice,
+}
+
+/// Writes a key-part enum's variant: its escaped serde name, after its
+/// two-digit position for [`EnumOrder::Declaration`]. Used by
+/// `#[derive(KeyPart)]`.
+#[doc(hidden)]
+pub fn encode_enum_variant(position: usize, name: &str, order: EnumOrder, out: &mut String) {
+    if order == EnumOrder::Declaration {
+        out.push(char::from(b'0' + (position / 10 % 10) as u8));
+        out.push(char::from(b'0' + (position % 10) as u8));
+        out.push('-');
+    }
+    escape_into(name, out);
+}
+
+/// The position of the variant whose canonical encoding is `encoded`.
+/// Used by `#[derive(KeyPart)]`.
+#[doc(hidden)]
+pub fn decode_enum_variant(
+    encoded: &str,
+    variants: &[&str],
+    order: EnumOrder,
+    expected: &'static str,
+) -> Result<usize, KeyDecodeError> {
+    let invalid = || KeyDecodeError::Invalid {
+        component: encoded.to_owned(),
+        expected,
+    };
+    let name = match order {
+        EnumOrder::Declaration => {
+            let (position, name) = encoded
+                .split_once('-')
+                .filter(|(p, _)| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(invalid)?;
+            let position: usize = position.parse().map_err(|_| invalid())?;
+            let name = unescape(name)?;
+            return if variants.get(position) == Some(&name.as_str()) {
+                Ok(position)
+            } else {
+                Err(invalid())
+            };
+        }
+        EnumOrder::Name | EnumOrder::NameByChoice => unescape(encoded)?,
+    };
+    variants.iter().position(|v| *v == name).ok_or_else(invalid)
 }
 
 /// Why an encoded key or key component could not be decoded.
@@ -431,7 +541,8 @@ impl<E> fmt::Display for Key<E> {
 }
 
 /// Builds one encoded key: an optional prefix, then components, joined by `#`.
-/// Used by the derived code; exposed for backends and tests.
+/// Used by the derived code.
+#[doc(hidden)]
 #[derive(Debug, Clone, Default)]
 pub struct KeyWriter {
     buf: String,
@@ -468,7 +579,9 @@ impl KeyWriter {
     }
 }
 
-/// Reads the components of an encoded key back, in order.
+/// Reads the components of an encoded key back, in order. Used by the
+/// derived code.
+#[doc(hidden)]
 #[derive(Debug, Clone)]
 pub struct KeyReader<'a> {
     parts: std::str::Split<'a, char>,

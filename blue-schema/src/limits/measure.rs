@@ -1,6 +1,6 @@
 //! Measuring an entity as a DynamoDB item, without building it.
 //!
-//! [`limits::check_item`](crate::limits::check_item) runs an entity's
+//! [`check_item`](super::check_item) runs an entity's
 //! `Serialize` implementation against a serializer that writes nothing: it
 //! adds up the item's size the way
 //! DynamoDB computes it, and checks what DynamoDB would refuse (nesting,
@@ -17,38 +17,8 @@ use std::fmt::{self, Write as _};
 
 use serde::ser::{self, Impossible, Serialize};
 
-use crate::limits::{NumberProblem, MAX_NESTING_DEPTH, MAX_NUMBER_DIGITS};
-
-/// Why a value cannot be an item at all (as opposed to breaking a limit).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemError(String);
-
-impl ItemError {
-    fn new(message: impl Into<String>) -> Self {
-        ItemError(message.into())
-    }
-}
-
-impl fmt::Display for ItemError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ItemError {}
-
-#[cfg(feature = "dynamodb")]
-impl From<serde_dynamo::Error> for ItemError {
-    fn from(e: serde_dynamo::Error) -> Self {
-        ItemError(e.to_string())
-    }
-}
-
-impl From<serde_json::Error> for ItemError {
-    fn from(e: serde_json::Error) -> Self {
-        ItemError(e.to_string())
-    }
-}
+use super::{NumberProblem, MAX_NESTING_DEPTH, MAX_NUMBER_DIGITS};
+use crate::error::ItemError;
 
 /// One step of the path to an attribute, collected only on error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +28,7 @@ pub(crate) enum Segment {
 }
 
 /// What measuring found wrong; the path is collected innermost first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Problem {
     NotAnItem(ItemError),
     TooDeep {
@@ -93,17 +63,14 @@ impl std::error::Error for Problem {}
 
 impl ser::Error for Problem {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        Problem::NotAnItem(ItemError(msg.to_string()))
+        Problem::NotAnItem(ItemError::Custom(msg.to_string()))
     }
 }
 
 /// `serde_dynamo`, which writes DynamoDB items, has no 128-bit integers,
 /// so no backend takes them.
 fn no_128_bit_integers() -> Problem {
-    Problem::NotAnItem(ItemError::new(
-        "128-bit integers (i128, u128) cannot be stored: the DynamoDB mapping \
-         (serde_dynamo) does not support them; store the value as a string",
-    ))
+    Problem::NotAnItem(ItemError::Int128)
 }
 
 /// Renders a path collected innermost first: `tree[0].k`.
@@ -198,10 +165,8 @@ impl Sizer {
     }
 }
 
-fn not_an_item(what: &str) -> Problem {
-    Problem::NotAnItem(ItemError::new(format!(
-        "an item must serialize as a struct or map, not {what}"
-    )))
+fn not_an_item(found: &'static str) -> Problem {
+    Problem::NotAnItem(ItemError::NotAMap { found })
 }
 
 /// The running size of a list or map.
@@ -651,9 +616,7 @@ impl fmt::Write for StackText {
 struct KeyText;
 
 fn key_must_be_a_string() -> Problem {
-    Problem::NotAnItem(ItemError::new(
-        "a map key must be a string, a number, a char or a unit enum variant",
-    ))
+    Problem::NotAnItem(ItemError::MapKeyNotAString)
 }
 
 impl ser::Serializer for KeyText {
@@ -809,32 +772,32 @@ mod tests {
 
     #[test]
     fn scalars() {
-        assert_eq!(size_of(&"héllo"), Ok(6));
-        assert_eq!(size_of(&'é'), Ok(2));
-        assert_eq!(size_of(&true), Ok(1));
-        assert_eq!(size_of(&None::<u8>), Ok(1));
-        assert_eq!(size_of(&()), Ok(1));
+        assert_eq!(size_of(&"héllo").ok(), Some(6));
+        assert_eq!(size_of(&'é').ok(), Some(2));
+        assert_eq!(size_of(&true).ok(), Some(1));
+        assert_eq!(size_of(&None::<u8>).ok(), Some(1));
+        assert_eq!(size_of(&()).ok(), Some(1));
     }
 
     #[test]
     fn numbers_follow_the_documented_rule() {
-        assert_eq!(size_of(&0u8), Ok(1));
-        assert_eq!(size_of(&7u8), Ok(2));
-        assert_eq!(size_of(&12u8), Ok(2));
-        assert_eq!(size_of(&123u16), Ok(3));
-        assert_eq!(size_of(&1_000_000u32), Ok(2));
-        assert_eq!(size_of(&-123i32), Ok(4));
-        assert_eq!(size_of(&0.5f64), Ok(2));
-        assert_eq!(size_of(&-0.0f64), Ok(1));
-        assert_eq!(size_of(&0.1f32), Ok(2));
+        assert_eq!(size_of(&0u8).ok(), Some(1));
+        assert_eq!(size_of(&7u8).ok(), Some(2));
+        assert_eq!(size_of(&12u8).ok(), Some(2));
+        assert_eq!(size_of(&123u16).ok(), Some(3));
+        assert_eq!(size_of(&1_000_000u32).ok(), Some(2));
+        assert_eq!(size_of(&-123i32).ok(), Some(4));
+        assert_eq!(size_of(&0.5f64).ok(), Some(2));
+        assert_eq!(size_of(&-0.0f64).ok(), Some(1));
+        assert_eq!(size_of(&0.1f32).ok(), Some(2));
         // Each side of the decimal point is paired on its own.
-        assert_eq!(size_of(&1.5f64), Ok(3));
-        assert_eq!(size_of(&123.45f64), Ok(4));
-        assert_eq!(size_of(&-12.5f64), Ok(4));
-        assert_eq!(size_of(&0.05f64), Ok(2));
-        assert_eq!(size_of(&0.0125f64), Ok(3));
-        assert_eq!(size_of(&1e20f64), Ok(2));
-        assert_eq!(size_of(&12345u32), Ok(4));
+        assert_eq!(size_of(&1.5f64).ok(), Some(3));
+        assert_eq!(size_of(&123.45f64).ok(), Some(4));
+        assert_eq!(size_of(&-12.5f64).ok(), Some(4));
+        assert_eq!(size_of(&0.05f64).ok(), Some(2));
+        assert_eq!(size_of(&0.0125f64).ok(), Some(3));
+        assert_eq!(size_of(&1e20f64).ok(), Some(2));
+        assert_eq!(size_of(&12345u32).ok(), Some(4));
     }
 
     #[test]
@@ -863,7 +826,7 @@ mod tests {
         }
         for wide in [size_of(&1u128), size_of(&-1i128)] {
             match wide {
-                Err(Problem::NotAnItem(e)) => assert!(e.to_string().contains("128-bit")),
+                Err(Problem::NotAnItem(ItemError::Int128)) => {}
                 other => panic!("{other:?}"),
             }
         }
@@ -872,9 +835,9 @@ mod tests {
     #[test]
     fn containers_count_their_overhead() {
         // [1, "ab"]: 3 + (1 + 2) + (1 + 2)
-        assert_eq!(size_of(&(1u8, "ab")), Ok(9));
+        assert_eq!(size_of(&(1u8, "ab")).ok(), Some(9));
         // {"k": true}: 3 + (1 + 1 + 1)
-        assert_eq!(size_of(&BTreeMap::from([("k", true)])), Ok(6));
+        assert_eq!(size_of(&BTreeMap::from([("k", true)])).ok(), Some(6));
         #[derive(serde::Serialize)]
         enum E {
             N(u8),
@@ -882,11 +845,11 @@ mod tests {
             S { a: u8 },
         }
         // {"N": 1}: 3 + 1 + 1 + 2
-        assert_eq!(size_of(&E::N(1)), Ok(7));
+        assert_eq!(size_of(&E::N(1)).ok(), Some(7));
         // {"T": [1, 1]}: 3 + 1 + 1 + (3 + 3 + 3)
-        assert_eq!(size_of(&E::T(1, 1)), Ok(14));
+        assert_eq!(size_of(&E::T(1, 1)).ok(), Some(14));
         // {"S": {"a": 1}}: 3 + 1 + 1 + (3 + 1 + 1 + 2)
-        assert_eq!(size_of(&E::S { a: 1 }), Ok(12));
+        assert_eq!(size_of(&E::S { a: 1 }).ok(), Some(12));
     }
 
     #[test]
@@ -913,15 +876,17 @@ mod tests {
 
     #[test]
     fn only_maps_are_items() {
-        let err = measure(&vec![1, 2], any).unwrap_err();
-        assert_eq!(
-            err,
-            Problem::NotAnItem(ItemError::new(
-                "an item must serialize as a struct or map, not a sequence"
-            ))
-        );
+        match measure(&vec![1, 2], any) {
+            Err(Problem::NotAnItem(ItemError::NotAMap { found })) => {
+                assert_eq!(found, "a sequence")
+            }
+            other => panic!("{other:?}"),
+        }
         let mut m = BTreeMap::new();
         m.insert(vec![1u8], 1u8);
-        assert!(matches!(size_of(&m), Err(Problem::NotAnItem(_))));
+        assert!(matches!(
+            size_of(&m),
+            Err(Problem::NotAnItem(ItemError::MapKeyNotAString))
+        ));
     }
 }

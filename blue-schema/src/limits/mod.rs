@@ -4,21 +4,26 @@
 //! nothing that SQLite accepts can fail on DynamoDB for being too large, too
 //! deep or unrepresentable:
 //!
-//! | limit | value | checked by |
+//! | limit | value | checked on |
 //! |---|---|---|
-//! | partition key | 1 to 2048 bytes | [`check_key`] |
-//! | sort key | 1 to 1024 bytes | [`check_key`] |
-//! | item size | at most 400 KB (409 600 bytes), computed as DynamoDB does | [`check_item`] |
-//! | nesting | lists and maps at most 32 levels deep | [`check_item`] |
-//! | numbers | finite, at most 38 significant digits, magnitude 1e-130 to below 1e126 | [`check_item`] |
-//! | attribute names | not empty, not one of the bookkeeping attributes | [`check_item`] |
+//! | partition key | 1 to 2048 bytes | every write, get, delete and query |
+//! | sort key | 1 to 1024 bytes | every write, get and delete; each value of a query's condition |
+//! | item size | at most 400 KB (409 600 bytes), computed as DynamoDB does | every write |
+//! | nesting | lists and maps at most 32 levels deep | every write |
+//! | numbers | finite, at most 38 significant digits, magnitude 1e-130 to below 1e126 | every write |
+//! | attribute names | not empty, not [reserved](crate::schema::is_reserved_attribute) | every write |
 //!
-//! A query's keys are checked by [`QuerySpec::validate`](crate::query::QuerySpec::validate).
+//! A query's keys are checked by [`QuerySpec::validate`](crate::query::QuerySpec::validate),
+//! with the same errors.
+
+mod measure;
 
 use std::fmt;
 
-use crate::item::{self, ItemError, Problem};
+use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY};
+use crate::error::ItemError;
 use crate::key::{MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES};
+use measure::Problem;
 
 /// The largest item DynamoDB stores: 400 KB, attribute names included.
 pub const MAX_ITEM_BYTES: usize = 400 * 1024;
@@ -30,11 +35,6 @@ pub const MAX_NESTING_DEPTH: usize = 32;
 pub const MAX_NUMBER_DIGITS: usize = 38;
 /// The most data one query page reads, as DynamoDB's 1 MB page limit.
 pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
-
-/// The attributes every stored item carries besides the entity's fields.
-pub const KEY_ATTRIBUTES: [&str; 2] = ["pk", "sk"];
-/// The bookkeeping attribute holding when the item was first written.
-pub const CREATED_AT: &str = "created_at";
 
 /// A write or key that DynamoDB would reject; every backend rejects it the
 /// same way, before anything is written.
@@ -74,8 +74,10 @@ pub enum LimitError {
         /// What is wrong with it.
         problem: NumberProblem,
     },
-    /// A top-level attribute name is empty or one the library writes itself
-    /// (`pk`, `sk`, `created_at`), which a flattened map can produce.
+    /// A top-level attribute name is empty or
+    /// [reserved](crate::schema::is_reserved_attribute) for the library's own
+    /// attributes (`pk`, `sk`, `created_at`...), which a hand-written
+    /// `Serialize` can produce.
     InvalidAttributeName {
         /// The name.
         name: String,
@@ -143,7 +145,7 @@ impl fmt::Display for LimitError {
             }
             LimitError::InvalidAttributeName { name } => write!(
                 f,
-                "the item has an attribute named `{name}`, which the library writes itself"
+                "the item has an attribute named `{name}`, which is reserved for the library's own attributes"
             ),
         }
     }
@@ -156,7 +158,7 @@ impl std::error::Error for LimitError {}
 /// # Errors
 ///
 /// The first [`LimitError`] the keys break.
-pub fn check_key(partition_key: &str, sort_key: &str) -> Result<(), LimitError> {
+pub(crate) fn check_key(partition_key: &str, sort_key: &str) -> Result<(), LimitError> {
     if partition_key.is_empty() {
         return Err(LimitError::EmptyPartitionKey);
     }
@@ -193,19 +195,23 @@ pub fn check_key(partition_key: &str, sort_key: &str) -> Result<(), LimitError> 
 /// first, then attribute names, nesting and numbers in serialization order,
 /// then the size); [`CheckError::NotAnItem`] when the value does not
 /// serialize as a struct or map with string keys.
-pub fn check_item<T: serde::Serialize + ?Sized>(
+pub(crate) fn check_item<T: serde::Serialize + ?Sized>(
     partition_key: &str,
     sort_key: &str,
     created_at_len: usize,
     item: &T,
 ) -> Result<usize, CheckError> {
     check_key(partition_key, sort_key)?;
-    let bookkeeping =
-        2 + partition_key.len() + 2 + sort_key.len() + CREATED_AT.len() + created_at_len;
-    let attributes = item::measure(item, is_attribute_name).map_err(|p| match p {
+    let bookkeeping = PARTITION_KEY.len()
+        + partition_key.len()
+        + SORT_KEY.len()
+        + sort_key.len()
+        + CREATED_AT.len()
+        + created_at_len;
+    let attributes = measure::measure(item, is_attribute_name).map_err(|p| match p {
         Problem::NotAnItem(e) => CheckError::NotAnItem(e),
         Problem::TooDeep { path } => LimitError::NestingTooDeep {
-            path: item::render(&path),
+            path: measure::render(&path),
         }
         .into(),
         Problem::Number {
@@ -213,7 +219,7 @@ pub fn check_item<T: serde::Serialize + ?Sized>(
             value,
             problem,
         } => LimitError::InvalidNumber {
-            path: item::render(&path),
+            path: measure::render(&path),
             value,
             problem,
         }
@@ -228,12 +234,12 @@ pub fn check_item<T: serde::Serialize + ?Sized>(
 }
 
 fn is_attribute_name(name: &str) -> bool {
-    !name.is_empty() && !KEY_ATTRIBUTES.contains(&name) && name != CREATED_AT
+    !name.is_empty() && !crate::schema::is_reserved_attribute(name)
 }
 
 /// Why [`check_item`] refused an item.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CheckError {
+#[derive(Debug)]
+pub(crate) enum CheckError {
     /// It breaks one of DynamoDB's limits.
     Limit(LimitError),
     /// It is not an item at all.
@@ -245,14 +251,3 @@ impl From<LimitError> for CheckError {
         CheckError::Limit(e)
     }
 }
-
-impl fmt::Display for CheckError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CheckError::Limit(e) => e.fmt(f),
-            CheckError::NotAnItem(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for CheckError {}

@@ -1,0 +1,333 @@
+//! The DynamoDB backend (feature `dynamodb`), on `aws-sdk-dynamodb`.
+//!
+//! One DynamoDB table per domain table: key schema `pk` (S, HASH) and `sk`
+//! (S, RANGE), on-demand billing. An item holds `pk`, `sk`, `created_at` and
+//! one top-level attribute per entity field, written by `serde_dynamo`, so
+//! any other DynamoDB client reads it as a plain item:
+//!
+//! ```text
+//! pk = "nvidia-dec", sk = "EXPERT#muffin", created_at = "2026-11-28T09:30:07.123Z",
+//! dialogue_id = "nvidia-dec", name = "muffin", role = "skeptic", tier = 1, score = 42
+//! ```
+//!
+//! The SQLite backend's `size` column has no attribute here: DynamoDB sizes
+//! items and pages itself, and an extra attribute would change the item's
+//! size.
+//!
+//! What each operation sends (one request each, unless said otherwise):
+//!
+//! | operation | request |
+//! |---|---|
+//! | `get`, `get_record` | `GetItem`, strongly consistent unless asked otherwise |
+//! | `put` | one `UpdateItem`: `SET` every attribute the item has, `REMOVE` those of the entity it lacks, `created_at = if_not_exists(created_at, :now)`; see below for the two exceptions |
+//! | `create` | `PutItem` with `attribute_not_exists(pk)` |
+//! | `delete`, `delete_returning` | `DeleteItem` |
+//! | one query page | `Query` with the page size as `Limit` |
+//! | `put_all` of n items | ⌈n/100⌉ `BatchGetItem` for the existing `created_at`s, then ⌈n/25⌉ `BatchWriteItem`, retrying unprocessed items |
+//! | `create_table` | `DescribeTable`, `CreateTable` if missing, `DescribeTable` until `ACTIVE` |
+//!
+//! **`put` is atomic**: DynamoDB applies the update whole, so a reader sees
+//! the old item or the new one, and a failed request leaves the old one. An
+//! item too large for an update (DynamoDB charges an update 19 bytes per
+//! attribute on top of the item), or an entity whose `Serialize` writes
+//! attribute names its schema does not list, is instead written whole by a
+//! `PutItem` conditioned on the `created_at` a consistent `GetItem` read just
+//! before: two requests, each writing a whole item.
+//!
+//! **Pages** follow DynamoDB's rules, which the SQLite backend copies: a
+//! page ends after its `Limit` of evaluated items, or before the item that
+//! would take it past 1 MB, and then carries a cursor, even when nothing
+//! follows (the next page is then empty).
+//!
+//! **`put_all`** is not one transaction here: DynamoDB's `BatchWriteItem`
+//! takes 25 items. Every item is checked before the first request, so limit
+//! errors still write nothing, but a failure part-way (a throttled batch
+//! that stays throttled, a lost connection) leaves the earlier batches
+//! written, each item whole. Re-running the same `put_all` is safe. A
+//! concurrent `put` of the same key between its read of `created_at` and
+//! its write can make that key's `created_at` the batch's rather than the
+//! first writer's.
+//!
+//! **Where requests run**: on the caller's tokio runtime when a store future
+//! is polled inside one; otherwise (no runtime, another executor, or
+//! [`block_on`](crate::block_on)) on a one-thread runtime the library
+//! starts on first use. Dropping a future cancels its request; DynamoDB then
+//! may or may not have applied a write, which is whole either way.
+//!
+//! Errors: a missing table is [`Error::TableNotFound`], a failed create
+//! [`Error::AlreadyExists`], throttling that outlasts the SDK's retries
+//! [`Error::Throttled`], no answer or a server error
+//! [`Error::Unavailable`]; anything else is [`Error::Backend`]. Each has a
+//! [`RequestError`] source with the operation, DynamoDB's error code and the
+//! SDK error.
+
+mod batch;
+mod error;
+mod item;
+mod metrics;
+mod put;
+mod read;
+mod table;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+pub use aws_config;
+pub use aws_sdk_dynamodb;
+
+use aws_sdk_dynamodb::Client;
+use serde::Serialize;
+
+pub use batch::{BATCH_GET_KEYS, BATCH_WRITE_ITEMS};
+pub use error::{RequestError, UnprocessedItems};
+
+use self::item::{item_size, Attributes};
+use self::metrics::{CountRequests, Requests};
+use super::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY};
+use super::{Backend, Engine, ScanOf};
+use crate::error::ItemError;
+use crate::exec::tokio_bridge;
+use crate::ops::{
+    CreateTable, Decoder, Delete, Get, PageOf, Put, PutBatch, QueryPage, ScanPage, StoredKeys,
+};
+use crate::query::Explain;
+use crate::Error;
+
+pub(crate) const NAME: &str = "dynamodb";
+
+/// Attempts at a batch before its unprocessed items are an error, unless
+/// [`DynamoDbBackend::with_batch_attempts`] says otherwise.
+pub const DEFAULT_BATCH_ATTEMPTS: NonZeroU32 = match NonZeroU32::new(12) {
+    Some(n) => n,
+    None => NonZeroU32::MIN,
+};
+
+/// The DynamoDB backend: a `Client` and a count of the requests it sent.
+///
+/// ```no_run
+/// # fn main() -> Result<(), blue_schema::Error> {
+/// use blue_schema::backend::dynamodb::DynamoDbBackend;
+///
+/// // The standard AWS configuration chain: AWS_REGION, AWS_PROFILE,
+/// // AWS_ENDPOINT_URL_DYNAMODB, SSO, instance roles...
+/// let backend = blue_schema::block_on(DynamoDbBackend::from_env())?.with_table_prefix("dev_")?;
+/// let store = blue_schema::Store::from_backend(backend);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct DynamoDbBackend {
+    client: Client,
+    requests: Arc<Requests>,
+    prefix: Arc<str>,
+    batch_attempts: NonZeroU32,
+}
+
+impl fmt::Debug for DynamoDbBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DynamoDbBackend")
+            .field("prefix", &self.prefix)
+            .field("requests_sent", &self.requests_sent())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Backend for DynamoDbBackend {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+}
+
+impl DynamoDbBackend {
+    /// A backend on a copy of `client`'s configuration, with a request
+    /// counter added (and tokio's timer, if the configuration has none, for
+    /// the backoff between batch retries).
+    pub fn new(client: &Client) -> DynamoDbBackend {
+        let requests = Arc::new(Requests::default());
+        let has_sleep = client.config().sleep_impl().is_some();
+        let mut config = client
+            .config()
+            .to_builder()
+            .interceptor(CountRequests(requests.clone()));
+        if !has_sleep {
+            config = config.sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
+                aws_smithy_async::rt::sleep::TokioSleep::new(),
+            ));
+        }
+        DynamoDbBackend {
+            client: Client::from_conf(config.build()),
+            requests,
+            prefix: Arc::from(""),
+            batch_attempts: DEFAULT_BATCH_ATTEMPTS,
+        }
+    }
+
+    /// A backend from an SDK configuration, such as
+    /// `aws_config::load_defaults(BehaviorVersion::latest()).await`.
+    pub fn from_sdk_config(config: &aws_config::SdkConfig) -> DynamoDbBackend {
+        DynamoDbBackend::new(&Client::new(config))
+    }
+
+    /// A backend configured by the standard AWS chain: environment
+    /// (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ACCESS_KEY_ID`...),
+    /// shared config and credentials files (`AWS_PROFILE`), SSO, web
+    /// identity and instance metadata.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] only when no runtime can be started to load the
+    /// configuration.
+    pub async fn from_env() -> Result<DynamoDbBackend, Error> {
+        let config = tokio_bridge::run(async {
+            Ok(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+        })
+        .await?;
+        Ok(DynamoDbBackend::from_sdk_config(&config))
+    }
+
+    /// Puts `prefix` before every table name: with `dev_`, the table
+    /// `blue_dialogue` is `dev_blue_dialogue` in DynamoDB. One account can
+    /// then hold several environments, or test runs, side by side. Errors
+    /// still name the table as the schema does.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTableName`] when the prefix has characters DynamoDB
+    /// refuses in table names (only `[A-Za-z0-9_.-]` are allowed) or is too
+    /// long to leave room for a name.
+    pub fn with_table_prefix(mut self, prefix: &str) -> Result<DynamoDbBackend, Error> {
+        // The shortest table name is three characters.
+        super::check_table_name(&format!("{prefix}abc")).map_err(|_| Error::InvalidTableName {
+            name: format!("{prefix}…"),
+        })?;
+        self.prefix = Arc::from(prefix);
+        Ok(self)
+    }
+
+    /// How many times a `BatchWriteItem` or `BatchGetItem` is sent while
+    /// DynamoDB leaves part of it unprocessed, before `put_all` or a copy
+    /// fails with [`Error::Throttled`] (default [`DEFAULT_BATCH_ATTEMPTS`];
+    /// the waits between them double from 25 ms to 2 s).
+    #[must_use]
+    pub fn with_batch_attempts(mut self, attempts: NonZeroU32) -> DynamoDbBackend {
+        self.batch_attempts = attempts;
+        self
+    }
+
+    /// The DynamoDB name of a schema's table: the prefix and the name.
+    pub fn table_name(&self, table: &str) -> String {
+        let mut name = String::with_capacity(self.prefix.len() + table.len());
+        name.push_str(&self.prefix);
+        name.push_str(table);
+        name
+    }
+
+    /// The client the backend sends its requests with.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// How many HTTP requests the backend has sent so far, each retry
+    /// counted. Clones of the backend share the count.
+    pub fn requests_sent(&self) -> u64 {
+        self.requests.total()
+    }
+
+    /// The requests sent so far by DynamoDB operation (`GetItem`,
+    /// `BatchWriteItem`...), each retry counted.
+    pub fn requests_by_operation(&self) -> BTreeMap<String, u64> {
+        self.requests.by_operation()
+    }
+
+    /// Whether the table exists (one `DescribeTable`).
+    ///
+    /// # Errors
+    ///
+    /// As any request: [`Error::Unavailable`] when DynamoDB cannot be
+    /// reached, [`Error::Backend`] when it refuses.
+    pub async fn table_exists(&self, table: &str) -> Result<bool, Error> {
+        let backend = self.clone();
+        let table = table.to_owned();
+        tokio_bridge::run(async move { Ok(backend.describe(&table, "").await?.is_some()) }).await
+    }
+
+    /// Runs `work` on this backend, on tokio (see the module documentation).
+    async fn on_tokio<T, F, Fut>(&self, work: F) -> Result<T, Error>
+    where
+        F: FnOnce(DynamoDbBackend) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Error>> + Send + 'static,
+        T: Send + 'static,
+    {
+        tokio_bridge::run(work(self.clone())).await
+    }
+}
+
+impl Engine for DynamoDbBackend {
+    type Item = Attributes;
+    type Raw = Attributes;
+
+    const NAME: &'static str = NAME;
+
+    fn encode<T: Serialize + ?Sized>(item: &T) -> Result<Attributes, ItemError> {
+        item::encode(item)
+    }
+
+    fn raw_to_json(raw: &Attributes, keys: StoredKeys<'_>) -> Result<serde_json::Value, Error> {
+        serde_dynamo::from_item(raw.clone()).map_err(|e| keys.decode_error(e))
+    }
+
+    fn raw_to_item(raw: Attributes, keys: StoredKeys<'_>) -> Result<(Attributes, usize), Error> {
+        let size = item_size(&raw)
+            + PARTITION_KEY.len()
+            + keys.partition_key.len()
+            + SORT_KEY.len()
+            + keys.sort_key.len()
+            + CREATED_AT.len()
+            + keys.created_at.len();
+        Ok((raw, size))
+    }
+
+    async fn create_table(&self, op: CreateTable) -> Result<(), Error> {
+        self.on_tokio(|b| async move { b.create_table_now(op.table.name).await })
+            .await
+    }
+
+    async fn get<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
+        self.on_tokio(|b| async move { b.get_item::<D>(op).await })
+            .await
+    }
+
+    async fn put(&self, op: Put<Attributes>) -> Result<(), Error> {
+        self.on_tokio(|b| async move { b.put_item(op).await }).await
+    }
+
+    async fn put_batch(&self, op: PutBatch<Attributes>) -> Result<(), Error> {
+        self.on_tokio(|b| async move { b.put_items(op).await })
+            .await
+    }
+
+    async fn delete<D: Decoder>(&self, op: Delete) -> Result<Option<D::Output>, Error> {
+        self.on_tokio(|b| async move { b.delete_item::<D>(op).await })
+            .await
+    }
+
+    async fn query<D: Decoder>(&self, op: QueryPage) -> Result<PageOf<D::Output>, Error> {
+        self.on_tokio(|b| async move { b.query_page::<D>(op).await })
+            .await
+    }
+
+    async fn scan(&self, op: ScanPage) -> Result<ScanOf<Attributes>, Error> {
+        self.on_tokio(|b| async move { b.scan_page(op).await })
+            .await
+    }
+
+    fn explain(&self, op: &QueryPage) -> Explain {
+        Explain::new(
+            &op.spec,
+            &self.table_name(op.spec.table),
+            op.start.as_ref(),
+            op.limit,
+        )
+    }
+}

@@ -1,0 +1,306 @@
+//! Writing one item: `put` as one atomic `UpdateItem`, `create` as a
+//! conditional `PutItem`.
+//!
+//! A `put` must replace the whole item and keep its `created_at`. A
+//! `PutItem` replaces the whole item but cannot keep an attribute it does
+//! not know; an `UpdateItem` can keep `created_at` (`if_not_exists`) but only
+//! removes the attributes it names. The entity's schema names every
+//! attribute the item can hold, so one `UpdateItem` does both: `SET` the
+//! attributes the new item has, `REMOVE` the ones it lacks (an `Option`
+//! skipped when `None`), and `SET created_at = if_not_exists(...)`. DynamoDB
+//! applies an update atomically: a reader sees the old item or the new one.
+//!
+//! One request cannot do it in two cases, and there the put writes the
+//! whole item with a `PutItem` conditioned on the `created_at` it read just
+//! before (a consistent `GetItem`), retrying when the item changed in
+//! between. Every write is then a whole item, so a reader still never sees a
+//! mix, and a failure leaves the old item:
+//!
+//! * DynamoDB charges an update for what its request carries, 19 bytes per
+//!   `SET` on top of each attribute, and refuses one whose charge passes
+//!   400 KB; an item close to the limit passes `PutItem` but not that. The
+//!   same goes for an update expression longer than DynamoDB's 4 KB;
+//! * an entity whose `Serialize` writes attribute names its schema does not
+//!   list (a hand-written impl): the update could not remove the old ones.
+//!
+//! An attribute that no field of the struct stores any more (a field removed
+//! in a later version of the struct) is left on the item by the update; the
+//! struct's decoder does not see it.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+use super::error::{is_condition_failure, request_error};
+use super::item::{full_item, key_map, s, Attributes};
+use super::DynamoDbBackend;
+use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY};
+use crate::limits::MAX_ITEM_BYTES;
+use crate::ops::{ItemKey, Put};
+use crate::schema::EntitySchema;
+use crate::Error;
+
+/// DynamoDB's limit on the length of an expression.
+const MAX_EXPRESSION_BYTES: usize = 4096;
+/// Attempts at replacing a large item that keeps changing under the put.
+const PUT_ATTEMPTS: u32 = 8;
+/// How far below DynamoDB's charge limit an update must stay. The charge
+/// rule was captured from DynamoDB by the dynoxide emulator; items within
+/// the margin take the whole-item path, which is always correct.
+const UPDATE_MARGIN: usize = 1024;
+
+impl DynamoDbBackend {
+    pub(super) async fn put_item(&self, op: Put<Attributes>) -> Result<(), Error> {
+        let Put {
+            item,
+            if_not_exists,
+            entity,
+        } = op;
+        if if_not_exists {
+            return self
+                .create_item(&item.key, item.data, &item.created_at)
+                .await;
+        }
+        match Update::new(&item.key, item.data, entity, &item.created_at, item.size) {
+            Ok(update) => self.update_item(&item.key, update).await,
+            Err(attributes) => {
+                self.replace_whole(&item.key, attributes, &item.created_at)
+                    .await
+            }
+        }
+    }
+
+    /// The one `UpdateItem` of a put.
+    async fn update_item(&self, key: &ItemKey, update: Update) -> Result<(), Error> {
+        self.client
+            .update_item()
+            .table_name(self.table_name(key.table))
+            .set_key(Some(key_map(key)))
+            .update_expression(update.expression)
+            .set_expression_attribute_names(Some(update.names))
+            .set_expression_attribute_values(Some(update.values))
+            .return_values(ReturnValue::None)
+            .send()
+            .await
+            .map_err(request_error("UpdateItem", key.table))?;
+        Ok(())
+    }
+
+    /// Replaces the item whole with `PutItem`s conditioned on what a
+    /// consistent read found, keeping its `created_at`.
+    async fn replace_whole(
+        &self,
+        key: &ItemKey,
+        attributes: Attributes,
+        now: &str,
+    ) -> Result<(), Error> {
+        for _ in 0..PUT_ATTEMPTS {
+            let found = self.created_at_of(key).await?;
+            let (created_at, condition) = match &found {
+                Found::Absent => (now, Condition::Absent),
+                Found::CreatedAt(old) => (old.as_str(), Condition::CreatedAt(old)),
+                // An item written by another client without `created_at`.
+                Found::WithoutCreatedAt => (now, Condition::PresentWithoutCreatedAt),
+            };
+            let item = full_item(key, attributes.clone(), created_at);
+            match self.put_if(key, item, condition).await? {
+                PutOutcome::Written => return Ok(()),
+                // Created, deleted or re-created since the read: read again.
+                PutOutcome::ConditionFailed => {}
+            }
+        }
+        Err(Error::Conflict {
+            table: key.table,
+            partition_key: key.partition_key.clone(),
+            sort_key: key.sort_key.clone(),
+        })
+    }
+
+    /// The stored item's `created_at`, by a consistent read of that
+    /// attribute and the key.
+    async fn created_at_of(&self, key: &ItemKey) -> Result<Found, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table_name(key.table))
+            .set_key(Some(key_map(key)))
+            .projection_expression("#pk, #c")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#c", CREATED_AT)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(request_error("GetItem", key.table))?;
+        Ok(match out.item {
+            None => Found::Absent,
+            Some(mut item) => match item.remove(CREATED_AT) {
+                Some(AttributeValue::S(old)) => Found::CreatedAt(old),
+                _ => Found::WithoutCreatedAt,
+            },
+        })
+    }
+
+    /// `PutItem` if no item has the key: [`Error::AlreadyExists`] otherwise.
+    pub(super) async fn create_item(
+        &self,
+        key: &ItemKey,
+        attributes: Attributes,
+        created_at: &str,
+    ) -> Result<(), Error> {
+        let item = full_item(key, attributes, created_at);
+        match self.put_if(key, item, Condition::Absent).await? {
+            PutOutcome::Written => Ok(()),
+            PutOutcome::ConditionFailed => Err(Error::AlreadyExists {
+                table: key.table,
+                partition_key: key.partition_key.clone(),
+                sort_key: key.sort_key.clone(),
+            }),
+        }
+    }
+
+    /// A `PutItem` of a whole item, if `condition` holds.
+    async fn put_if(
+        &self,
+        key: &ItemKey,
+        item: Attributes,
+        condition: Condition<'_>,
+    ) -> Result<PutOutcome, Error> {
+        // DynamoDB refuses names and values the expression does not use.
+        let (expression, names, value): (_, &[_], _) = match condition {
+            Condition::Absent => ("attribute_not_exists(#pk)", &[("#pk", PARTITION_KEY)], None),
+            Condition::CreatedAt(old) => ("#c = :c", &[("#c", CREATED_AT)], Some(old)),
+            Condition::PresentWithoutCreatedAt => (
+                "attribute_exists(#pk) AND attribute_not_exists(#c)",
+                &[("#pk", PARTITION_KEY), ("#c", CREATED_AT)],
+                None,
+            ),
+        };
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(self.table_name(key.table))
+            .set_item(Some(item))
+            .condition_expression(expression);
+        for (placeholder, name) in names {
+            request = request.expression_attribute_names(*placeholder, *name);
+        }
+        if let Some(old) = value {
+            request = request.expression_attribute_values(":c", s(old));
+        }
+        match request.send().await {
+            Ok(_) => Ok(PutOutcome::Written),
+            Err(e) if is_condition_failure(&e) => Ok(PutOutcome::ConditionFailed),
+            Err(e) => Err(request_error("PutItem", key.table)(e)),
+        }
+    }
+}
+
+/// What the read before a whole-item replace found.
+enum Found {
+    Absent,
+    CreatedAt(String),
+    WithoutCreatedAt,
+}
+
+/// The condition of a whole-item `PutItem`.
+#[derive(Clone, Copy)]
+enum Condition<'a> {
+    /// No item has the key.
+    Absent,
+    /// The item's `created_at` is this.
+    CreatedAt(&'a str),
+    /// The item exists and has no `created_at`.
+    PresentWithoutCreatedAt,
+}
+
+enum PutOutcome {
+    Written,
+    ConditionFailed,
+}
+
+/// `SET #a0 = :a0, …, #c = if_not_exists(#c, :c) REMOVE #r0, …`: the whole
+/// put as one update.
+struct Update {
+    expression: String,
+    names: std::collections::HashMap<String, String>,
+    values: Attributes,
+}
+
+impl Update {
+    /// The update of a put, or the attributes back when one update cannot
+    /// do it (see the module documentation).
+    fn new(
+        key: &ItemKey,
+        attributes: Attributes,
+        entity: &EntitySchema,
+        created_at: &str,
+        size: usize,
+    ) -> Result<Update, Attributes> {
+        use std::fmt::Write;
+
+        let known = |name: &str| entity.attributes.iter().any(|a| a.name == name);
+        if !attributes.keys().all(|name| known(name)) {
+            return Err(attributes);
+        }
+        let absent: Vec<&str> = entity
+            .attributes
+            .iter()
+            .map(|a| a.name)
+            .filter(|name| !attributes.contains_key(*name))
+            .collect();
+        if !charge_fits(key, &attributes, &absent, created_at, size) {
+            return Err(attributes);
+        }
+        let mut expression = String::with_capacity(16 * (attributes.len() + absent.len() + 2));
+        let mut names =
+            std::collections::HashMap::with_capacity(attributes.len() + absent.len() + 1);
+        let mut values = Attributes::with_capacity(attributes.len() + 1);
+        expression.push_str("SET ");
+        for (i, name) in attributes.keys().enumerate() {
+            let _ = write!(expression, "#a{i} = :a{i}, ");
+            names.insert(format!("#a{i}"), name.clone());
+        }
+        expression.push_str("#c = if_not_exists(#c, :c)");
+        names.insert("#c".to_owned(), CREATED_AT.to_owned());
+        for (i, name) in absent.iter().enumerate() {
+            expression.push_str(if i == 0 { " REMOVE " } else { ", " });
+            let _ = write!(expression, "#r{i}");
+            names.insert(format!("#r{i}"), (*name).to_owned());
+        }
+        if expression.len() > MAX_EXPRESSION_BYTES {
+            return Err(attributes);
+        }
+        for (i, (_, value)) in attributes.into_iter().enumerate() {
+            values.insert(format!(":a{i}"), value);
+        }
+        values.insert(":c".to_owned(), s(created_at));
+        Ok(Update {
+            expression,
+            names,
+            values,
+        })
+    }
+}
+
+/// Whether DynamoDB's charge for the update stays within 400 KB (less the
+/// margin): 3 bytes, then per `SET` 19 bytes plus the attribute's name and
+/// value, 39 plus the operands for `if_not_exists`, and per `REMOVE` 1 byte
+/// plus the name.
+fn charge_fits(
+    key: &ItemKey,
+    attributes: &Attributes,
+    absent: &[&str],
+    created_at: &str,
+    size: usize,
+) -> bool {
+    let bookkeeping = PARTITION_KEY.len()
+        + key.partition_key.len()
+        + SORT_KEY.len()
+        + key.sort_key.len()
+        + CREATED_AT.len()
+        + created_at.len();
+    // The entity's names and values, as the item's size counts them.
+    let entity_bytes = size.saturating_sub(bookkeeping);
+    let keep_created_at = 19 + CREATED_AT.len() + 39 + 1 + 14 + CREATED_AT.len() + created_at.len();
+    let removes: usize = absent.iter().map(|name| 1 + name.len()).sum();
+    let charge = 3 + 19 * attributes.len() + entity_bytes + keep_created_at + removes;
+    charge + UPDATE_MARGIN <= MAX_ITEM_BYTES
+}

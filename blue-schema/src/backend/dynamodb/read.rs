@@ -1,0 +1,153 @@
+//! Reads: `GetItem`, `DeleteItem` (which may return the old item), `Query`
+//! pages and `Scan` pages.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+use super::error::request_error;
+use super::item::{key_map, s, Attributes, ReadItem};
+use super::DynamoDbBackend;
+use crate::backend::mapping::dynamodb::QueryRequest;
+use crate::backend::mapping::{PARTITION_KEY, SORT_KEY};
+use crate::backend::{RawItem, ScanOf};
+use crate::ops::{Decoder, Delete, Get, PageOf, QueryPage, ScanPage};
+use crate::query::Position;
+use crate::Error;
+
+impl DynamoDbBackend {
+    pub(super) async fn get_item<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
+        let table = op.key.table;
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table_name(table))
+            .set_key(Some(key_map(&op.key)))
+            .consistent_read(op.consistent)
+            .send()
+            .await
+            .map_err(request_error("GetItem", table))?;
+        out.item
+            .map(|item| ReadItem::new(item).decode::<D>(table))
+            .transpose()
+    }
+
+    pub(super) async fn delete_item<D: Decoder>(
+        &self,
+        op: Delete,
+    ) -> Result<Option<D::Output>, Error> {
+        let table = op.key.table;
+        let out = self
+            .client
+            .delete_item()
+            .table_name(self.table_name(table))
+            .set_key(Some(key_map(&op.key)))
+            .return_values(if op.return_old {
+                ReturnValue::AllOld
+            } else {
+                ReturnValue::None
+            })
+            .send()
+            .await
+            .map_err(request_error("DeleteItem", table))?;
+        out.attributes
+            .filter(|_| op.return_old)
+            .map(|old| ReadItem::new(old).decode::<D>(table))
+            .transpose()
+    }
+
+    pub(super) async fn query_page<D: Decoder>(
+        &self,
+        op: QueryPage,
+    ) -> Result<PageOf<D::Output>, Error> {
+        let table = op.spec.table;
+        let request = QueryRequest::new(
+            &op.spec,
+            &self.table_name(table),
+            op.start.as_ref(),
+            op.limit,
+        );
+        let mut sdk = self
+            .client
+            .query()
+            .table_name(request.table_name)
+            .key_condition_expression(request.key_condition)
+            .scan_index_forward(request.forward)
+            .consistent_read(request.consistent);
+        for (placeholder, name) in QueryRequest::names_of(request.uses_sort_key) {
+            sdk = sdk.expression_attribute_names(placeholder, name);
+        }
+        for (placeholder, value) in request.values {
+            sdk = sdk.expression_attribute_values(placeholder, AttributeValue::S(value));
+        }
+        if let Some((pk, sk)) = request.exclusive_start {
+            sdk = sdk.set_exclusive_start_key(Some(HashMap::from([
+                (PARTITION_KEY.to_owned(), AttributeValue::S(pk)),
+                (SORT_KEY.to_owned(), AttributeValue::S(sk)),
+            ])));
+        }
+        if let Some(limit) = request.limit {
+            sdk = sdk.limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        }
+        let out = sdk.send().await.map_err(request_error("Query", table))?;
+        let found = out.items.unwrap_or_default();
+        let mut items = Vec::with_capacity(found.len());
+        let mut unknown = 0;
+        for item in found {
+            let item = ReadItem::new(item);
+            if D::recognizes(&item.sort_key) {
+                items.push(item.decode::<D>(table)?);
+            } else {
+                unknown += 1;
+            }
+        }
+        // DynamoDB's last evaluated key: the page was full (its `Limit`, or
+        // 1 MB), whether or not more items follow.
+        let next = out
+            .last_evaluated_key
+            .map(|key| Position::after(ReadItem::new(key).sort_key));
+        Ok(PageOf {
+            items,
+            unknown,
+            next,
+        })
+    }
+
+    pub(super) async fn scan_page(&self, op: ScanPage) -> Result<ScanOf<Attributes>, Error> {
+        let table = op.table;
+        let mut request = self
+            .client
+            .scan()
+            .table_name(self.table_name(table))
+            .consistent_read(true);
+        if let Some((pk, sk)) = &op.resume_after {
+            request = request.set_exclusive_start_key(Some(HashMap::from([
+                (PARTITION_KEY.to_owned(), s(pk)),
+                (SORT_KEY.to_owned(), s(sk)),
+            ])));
+        }
+        if let Some(limit) = op.limit {
+            request = request.limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        }
+        let out = request.send().await.map_err(request_error("Scan", table))?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| {
+                let read = ReadItem::new(item);
+                RawItem {
+                    partition_key: read.partition_key,
+                    sort_key: read.sort_key,
+                    created_at: read.created_at,
+                    data: read.attributes,
+                }
+            })
+            .collect();
+        let next = out.last_evaluated_key.map(|key| {
+            let read = ReadItem::new(key);
+            (read.partition_key, read.sort_key)
+        });
+        Ok(ScanOf { items, next })
+    }
+}

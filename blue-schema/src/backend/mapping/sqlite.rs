@@ -1,0 +1,212 @@
+//! The SQLite mapping: ADR 0018's table plus one column, and every
+//! statement the backend runs.
+
+use std::fmt::Write as _;
+
+use crate::query::{Order, Position, QuerySpec, SortKeyCondition};
+
+/// The columns of a blue-schema table, in order.
+pub(crate) const COLUMNS: [&str; 5] = ["pk", "sk", "data", "created_at", "size"];
+
+/// The statement that creates a table: ADR 0018's columns, plus `size`, the
+/// item's size as DynamoDB computes it, which lets a query page end after
+/// 1 MB of data exactly where DynamoDB's would. The name must be a valid
+/// table name (which is always safe inside SQLite's double quotes).
+pub(crate) fn create_table(table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS \"{table}\" (\n  \
+         pk TEXT NOT NULL,\n  \
+         sk TEXT NOT NULL,\n  \
+         data JSON NOT NULL,\n  \
+         created_at TEXT NOT NULL,\n  \
+         size INTEGER NOT NULL,\n  \
+         PRIMARY KEY (pk, sk)\n\
+         ) WITHOUT ROWID"
+    )
+}
+
+/// Every statement the backend runs against one table, built once per
+/// table and connection.
+#[derive(Debug)]
+pub(crate) struct Statements {
+    pub(crate) get: String,
+    pub(crate) upsert: String,
+    pub(crate) insert_new: String,
+    pub(crate) delete: String,
+    pub(crate) delete_returning: String,
+    query: [String; 4],
+    pub(crate) scan: String,
+    pub(crate) upsert_with_created_at: String,
+    pub(crate) columns: String,
+}
+
+impl Statements {
+    pub(crate) fn new(table: &str) -> Self {
+        let t = format!("\"{table}\"");
+        let insert =
+            format!("INSERT INTO {t} (pk, sk, data, created_at, size) VALUES (?1, ?2, ?3, ?4, ?5)");
+        // Half-open sort-key ranges. The bounds are bound as text from raw
+        // bytes: an upper bound may need a byte no UTF-8 text holds (0xF5,
+        // above every key byte). A `CAST(? AS TEXT)` would do the same but
+        // makes SQLite re-prepare the statement on every run, and a bound
+        // `LIMIT ?` would too; rows are stepped one at a time instead, and the
+        // page stops when it is full.
+        let query = |columns: &str, order: &str| {
+            format!(
+                "SELECT {columns} FROM {t} \
+                 WHERE pk = ?1 AND sk >= ?2 AND sk < ?3 ORDER BY sk {order}"
+            )
+        };
+        Statements {
+            get: format!("SELECT data, created_at FROM {t} WHERE pk = ?1 AND sk = ?2"),
+            upsert: format!(
+                "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, size = excluded.size"
+            ),
+            insert_new: format!("{insert} ON CONFLICT (pk, sk) DO NOTHING"),
+            delete: format!("DELETE FROM {t} WHERE pk = ?1 AND sk = ?2"),
+            delete_returning: format!(
+                "DELETE FROM {t} WHERE pk = ?1 AND sk = ?2 RETURNING data, created_at"
+            ),
+            query: [
+                query("sk, data, size", "ASC"),
+                query("sk, data, size", "DESC"),
+                query("sk, data, size, created_at", "ASC"),
+                query("sk, data, size, created_at", "DESC"),
+            ],
+            scan: format!(
+                "SELECT pk, sk, data, size, created_at FROM {t} \
+                 WHERE (pk, sk) > (?1, ?2) ORDER BY pk, sk"
+            ),
+            upsert_with_created_at: format!(
+                "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \
+                 size = excluded.size, created_at = excluded.created_at"
+            ),
+            columns: format!("SELECT name FROM pragma_table_info('{table}')"),
+        }
+    }
+
+    /// A query page's statement: columns `sk, data, size` (and
+    /// `created_at`), parameters `pk` and the [`bounds`].
+    pub(crate) fn query(&self, order: Order, with_created_at: bool) -> &str {
+        let index = usize::from(order == Order::Descending) + 2 * usize::from(with_created_at);
+        &self.query[index]
+    }
+}
+
+/// The half-open byte range `[low, high)` of sort keys a query page reads.
+///
+/// `k ++ [0]` is the smallest string after `k`, and `p ++ [0xF5]` is above
+/// every string that starts with `p`, since no byte of UTF-8 text is 0xF5 or
+/// more.
+pub(crate) fn bounds(
+    condition: Option<&SortKeyCondition>,
+    resume_after: Option<&str>,
+    order: Order,
+) -> (Vec<u8>, Vec<u8>) {
+    fn with(s: &str, byte: u8) -> Vec<u8> {
+        let mut v = Vec::with_capacity(s.len() + 1);
+        v.extend_from_slice(s.as_bytes());
+        v.push(byte);
+        v
+    }
+    let (mut low, mut high) = match condition {
+        None => (Vec::new(), vec![0xF5]),
+        Some(SortKeyCondition::Equals(k)) => (k.as_bytes().to_vec(), with(k, 0)),
+        Some(SortKeyCondition::BeginsWith(p)) => (p.as_bytes().to_vec(), with(p, 0xF5)),
+        Some(SortKeyCondition::Between(a, b)) => (a.as_bytes().to_vec(), with(b, 0)),
+    };
+    if let Some(r) = resume_after {
+        match order {
+            Order::Ascending => low = low.max(with(r, 0)),
+            Order::Descending => high = high.min(r.as_bytes().to_vec()),
+        }
+    }
+    (low, high)
+}
+
+/// The statement and parameters of a query's page, as SQL text.
+pub(crate) fn explain_query(
+    spec: &QuerySpec,
+    start: Option<&Position>,
+    limit: Option<u32>,
+) -> String {
+    let statements = Statements::new(spec.table);
+    let (low, high) = bounds(
+        spec.sort_key.as_ref(),
+        start.map(|p| p.sort_key.as_str()),
+        spec.order,
+    );
+    let mut out = statements.query(spec.order, false).to_owned();
+    let _ = write!(
+        out,
+        "\n?1 = {}\n?2 = {}\n?3 = {}",
+        literal(spec.partition_key.as_bytes()),
+        literal(&low),
+        literal(&high)
+    );
+    let _ = match limit {
+        Some(n) => write!(
+            out,
+            "\n-- rows are read until {n} are evaluated, or before the one that would pass 1 MB"
+        ),
+        None => write!(out, "\n-- rows are read until the one that would pass 1 MB"),
+    };
+    out
+}
+
+/// An SQL literal for text bound from bytes: `'…'`, with a range's last
+/// byte (`0x00` just above a key, `0xF5` above every key that starts with
+/// the text) written as `|| X'F5'`, and other bytes as a blob.
+fn literal(bytes: &[u8]) -> String {
+    let quoted = |text: &str| format!("'{}'", text.replace('\'', "''"));
+    fn printable(bytes: &[u8]) -> Option<&str> {
+        std::str::from_utf8(bytes)
+            .ok()
+            .filter(|text| !text.contains(|c: char| c.is_control()))
+    }
+    if let Some(text) = printable(bytes) {
+        return quoted(text);
+    }
+    if let Some((last, text)) = bytes.split_last() {
+        if let Some(text) = printable(text).filter(|_| matches!(last, 0x00 | 0xF5)) {
+            return format!("{} || X'{last:02X}'", quoted(text));
+        }
+    }
+    let mut out = String::from("CAST(X'");
+    for b in bytes {
+        let _ = write!(out, "{b:02X}");
+    }
+    out.push_str("' AS TEXT)");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_are_half_open_and_resume_strictly_after() {
+        let eq = SortKeyCondition::Equals("A#1".into());
+        assert_eq!(
+            bounds(Some(&eq), None, Order::Ascending),
+            (b"A#1".to_vec(), b"A#1\0".to_vec())
+        );
+        let bw = SortKeyCondition::BeginsWith("A#".into());
+        assert_eq!(
+            bounds(Some(&bw), Some("A#5"), Order::Ascending),
+            (b"A#5\0".to_vec(), b"A#\xF5".to_vec())
+        );
+        assert_eq!(
+            bounds(Some(&bw), Some("A#5"), Order::Descending),
+            (b"A#".to_vec(), b"A#5".to_vec())
+        );
+    }
+
+    #[test]
+    fn literals_show_text_or_bytes() {
+        assert_eq!(literal(b"it's"), "'it''s'");
+        assert_eq!(literal(b"A#\xF5"), "'A#' || X'F5'");
+        assert_eq!(literal(b"A#1\0"), "'A#1' || X'00'");
+        assert_eq!(literal(b"A\x01B"), "CAST(X'410142' AS TEXT)");
+    }
+}

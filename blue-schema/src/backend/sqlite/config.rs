@@ -1,0 +1,152 @@
+//! Where the database lives and how its connections are set up.
+
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::pool::Conn;
+use super::{sqlite_error, SqliteBackend, NAME};
+use crate::Error;
+
+/// The default busy timeout: how long a write waits for another
+/// connection's write to finish.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The default number of connections (and worker threads) of a database
+/// file; an in-memory database always has one.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4;
+
+type OnConnect = Arc<dyn Fn(&Connection) -> rusqlite::Result<()> + Send + Sync>;
+
+/// Where the database lives and how connections are set up.
+///
+/// ```
+/// use std::time::Duration;
+/// use blue_schema::backend::sqlite::SqliteConfig;
+///
+/// # let dir = tempfile_dir();
+/// # fn tempfile_dir() -> std::path::PathBuf { std::env::temp_dir() }
+/// let backend = SqliteConfig::file(dir.join("blue-config-doc.db"))
+///     .busy_timeout(Duration::from_millis(500))
+///     .max_connections(2)
+///     .open()?;
+/// let store = blue_schema::Store::from_backend(backend);
+/// # Ok::<(), blue_schema::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct SqliteConfig {
+    pub(super) path: Option<PathBuf>,
+    pub(super) busy_timeout: Duration,
+    pub(super) max_connections: NonZeroUsize,
+    on_connect: Option<OnConnect>,
+}
+
+impl fmt::Debug for SqliteConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteConfig")
+            .field("path", &self.path)
+            .field("busy_timeout", &self.busy_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("on_connect", &self.on_connect.is_some())
+            .finish()
+    }
+}
+
+impl SqliteConfig {
+    /// A database file, created if missing (its directory must exist).
+    pub fn file(path: impl AsRef<Path>) -> Self {
+        SqliteConfig {
+            path: Some(path.as_ref().to_owned()),
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            max_connections: NonZeroUsize::new(DEFAULT_MAX_CONNECTIONS)
+                .unwrap_or(NonZeroUsize::MIN),
+            on_connect: None,
+        }
+    }
+
+    /// A private in-memory database that lives as long as the backend. It has
+    /// one connection, so operations on it run one at a time.
+    pub fn memory() -> Self {
+        SqliteConfig {
+            path: None,
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            max_connections: NonZeroUsize::MIN,
+            on_connect: None,
+        }
+    }
+
+    /// How long a write waits for another connection's write to finish
+    /// before failing with [`Error::Busy`] (the waiting happens on the
+    /// backend's worker thread, never on the caller's executor).
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// The most connections the backend opens to a database file, each
+    /// served by a worker thread of its own (default
+    /// [`DEFAULT_MAX_CONNECTIONS`]). WAL lets readers run beside the one
+    /// writer; further operations wait for a free connection. An in-memory
+    /// database has one connection whatever this says.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        if self.path.is_some() {
+            self.max_connections = NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN);
+        }
+        self
+    }
+
+    /// Runs `f` on every new connection after the backend's own set-up: to
+    /// install a trace hook, register functions or set more pragmas. The
+    /// connection is of the `rusqlite` this crate links,
+    /// [`blue_schema::backend::sqlite::rusqlite`](super::rusqlite).
+    pub fn on_connect(
+        mut self,
+        f: impl Fn(&Connection) -> rusqlite::Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.on_connect = Some(Arc::new(f));
+        self
+    }
+
+    /// Opens the database on the calling thread, checking that it can be
+    /// opened and set up. (`Store::open` does the same off the caller's
+    /// executor.)
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when SQLite cannot open the file or refuses its
+    /// settings.
+    pub fn open(self) -> Result<SqliteBackend, Error> {
+        let first = self.connect()?;
+        Ok(SqliteBackend::new(self, first))
+    }
+
+    pub(super) fn connect(&self) -> Result<Conn, Error> {
+        let db = match &self.path {
+            Some(path) => Connection::open(path),
+            None => Connection::open_in_memory(),
+        }
+        .map_err(sqlite_error)?;
+        db.busy_timeout(self.busy_timeout).map_err(sqlite_error)?;
+        if self.path.is_some() {
+            let mode: String = db
+                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+                .map_err(sqlite_error)?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(Error::backend(
+                    NAME,
+                    format!("the database refused WAL mode (journal_mode is {mode})"),
+                ));
+            }
+            db.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(sqlite_error)?;
+        }
+        if let Some(f) = &self.on_connect {
+            f(&db).map_err(sqlite_error)?;
+        }
+        Ok(Conn::new(db))
+    }
+}

@@ -1,0 +1,303 @@
+//! The backend-neutral query: what the typed builders produce and the
+//! backends run.
+
+use std::fmt;
+
+use super::cursor::{Cursor, CursorError, CursorKey, Position};
+use crate::key::{MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES};
+use crate::limits::LimitError;
+use crate::Error;
+
+/// The condition on the sort key of a query, in DynamoDB's vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SortKeyCondition {
+    /// `sk = :v`
+    Equals(String),
+    /// `begins_with(sk, :v)`
+    BeginsWith(String),
+    /// `sk BETWEEN :low AND :high`, both ends included; `low <= high` always.
+    Between(String, String),
+}
+
+impl SortKeyCondition {
+    /// Whether a sort key satisfies the condition, comparing bytes as DynamoDB
+    /// and SQLite's `BINARY` collation do. This is the reference semantics the
+    /// backends implement.
+    pub fn matches(&self, sort_key: &str) -> bool {
+        match self {
+            SortKeyCondition::Equals(v) => sort_key == v,
+            SortKeyCondition::BeginsWith(p) => sort_key.as_bytes().starts_with(p.as_bytes()),
+            SortKeyCondition::Between(low, high) => {
+                low.as_bytes() <= sort_key.as_bytes() && sort_key.as_bytes() <= high.as_bytes()
+            }
+        }
+    }
+
+    pub(crate) fn values(&self) -> impl Iterator<Item = &str> {
+        let (a, b) = match self {
+            SortKeyCondition::Equals(v) | SortKeyCondition::BeginsWith(v) => (v.as_str(), None),
+            SortKeyCondition::Between(a, b) => (a.as_str(), Some(b.as_str())),
+        };
+        std::iter::once(a).chain(b)
+    }
+}
+
+impl fmt::Display for SortKeyCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SortKeyCondition::Equals(v) => write!(f, "sk = {}", Quoted(v)),
+            SortKeyCondition::BeginsWith(p) => write!(f, "begins_with(sk, {})", Quoted(p)),
+            SortKeyCondition::Between(a, b) => {
+                write!(f, "sk BETWEEN {} AND {}", Quoted(a), Quoted(b))
+            }
+        }
+    }
+}
+
+/// A condition value as a quoted string, with the filler of an exclusive
+/// bound (a run of U+10FFFF, see the builder's `predecessor_bound`)
+/// shortened to a count.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0;
+        let run_start = text.find(char::MAX);
+        let run = run_start.map_or(0, |start| {
+            text[start..]
+                .chars()
+                .take_while(|&c| c == char::MAX)
+                .count()
+        });
+        match run_start {
+            Some(start) if run > 3 => {
+                let rest = &text[start + run * char::MAX.len_utf8()..];
+                write!(f, "{:?} + \"\\u{{10ffff}}\" × {run}", &text[..start])?;
+                if !rest.is_empty() {
+                    write!(f, " + {rest:?}")?;
+                }
+                Ok(())
+            }
+            _ => write!(f, "{text:?}"),
+        }
+    }
+}
+
+/// The direction a query reads the partition in, by sort key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Order {
+    /// Smallest sort key first (DynamoDB's `ScanIndexForward = true`).
+    #[default]
+    Ascending,
+    /// Largest sort key first.
+    Descending,
+}
+
+/// A query as a value: what the typed builders produce and the backends run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QuerySpec {
+    /// The table name.
+    pub table: &'static str,
+    /// The encoded partition key; a query always names exactly one partition.
+    pub partition_key: String,
+    /// The sort-key condition; `None` reads the whole partition.
+    pub sort_key: Option<SortKeyCondition>,
+    /// The most items one page evaluates (DynamoDB's `Limit`); `None` for
+    /// pages that only stop at 1 MB.
+    pub page_size: Option<u32>,
+    /// The most items a whole read ([`all`](crate::QueryRun::all), the
+    /// streams) returns; `None` for all of them.
+    pub take: Option<usize>,
+    /// Ascending or descending by sort key.
+    pub order: Order,
+    /// Strongly consistent (the default) or eventually consistent reads.
+    pub consistent: bool,
+    /// Where to resume, from a page's cursor.
+    pub cursor: Option<Cursor>,
+}
+
+/// Why a query cannot run, other than a key that breaks one of DynamoDB's
+/// [limits](crate::limits::LimitError). Every backend rejects the same
+/// queries with the same error, before sending anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// `page_size(0)`: DynamoDB requires a `Limit` of at least 1.
+    ZeroPageSize,
+    /// The cursor cannot resume this query.
+    Cursor(CursorError),
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QueryError::ZeroPageSize => f.write_str("a query's page size must be at least 1"),
+            QueryError::Cursor(e) => write!(f, "invalid cursor: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+impl QuerySpec {
+    pub(crate) fn new(
+        table: &'static str,
+        partition_key: String,
+        sort_key: Option<SortKeyCondition>,
+    ) -> Self {
+        QuerySpec {
+            table,
+            partition_key,
+            sort_key,
+            page_size: None,
+            take: None,
+            order: Order::Ascending,
+            consistent: true,
+            cursor: None,
+        }
+    }
+
+    /// Checks the query against what DynamoDB would reject: a page size of
+    /// zero, an empty or too long partition key, a condition value longer
+    /// than a sort key may be. (The cursor is checked when the query runs,
+    /// against the store's cursor key.)
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] or [`Error::Limit`], naming the first broken rule.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.page_size == Some(0) {
+            return Err(QueryError::ZeroPageSize.into());
+        }
+        if self.partition_key.is_empty() {
+            return Err(LimitError::EmptyPartitionKey.into());
+        }
+        if self.partition_key.len() > MAX_PARTITION_KEY_BYTES {
+            return Err(LimitError::PartitionKeyTooLong {
+                bytes: self.partition_key.len(),
+            }
+            .into());
+        }
+        if let Some(long) = self
+            .sort_key
+            .iter()
+            .flat_map(SortKeyCondition::values)
+            .find(|v| v.len() > MAX_SORT_KEY_BYTES)
+        {
+            return Err(LimitError::SortKeyTooLong { bytes: long.len() }.into());
+        }
+        Ok(())
+    }
+
+    /// Validates the query and decodes its cursor with the store's key: the
+    /// position to resume after, if any.
+    pub(crate) fn start(&self, key: Option<&CursorKey>) -> Result<Option<Position>, Error> {
+        self.validate()?;
+        let Some(cursor) = &self.cursor else {
+            return Ok(None);
+        };
+        let position = cursor
+            .position(self.fingerprint(), key)
+            .map_err(QueryError::Cursor)?;
+        // A forged position outside the query, or longer than any stored
+        // key, is refused here, the same on every backend.
+        if position.sort_key.len() > MAX_SORT_KEY_BYTES || !self.selects(&position.sort_key) {
+            return Err(QueryError::Cursor(CursorError::Malformed).into());
+        }
+        Ok(Some(position))
+    }
+
+    /// The most items the next page evaluates, when `returned` items were
+    /// returned so far: the page size, or what is left of `take` if less.
+    /// `Some(0)` when `take` is reached.
+    pub(crate) fn page_limit(&self, returned: usize) -> Option<u32> {
+        let left = self
+            .take
+            .map(|n| u32::try_from(n.saturating_sub(returned)).unwrap_or(u32::MAX));
+        match (self.page_size, left) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether an item's sort key is one this query selects (ignoring the cursor).
+    pub fn selects(&self, sort_key: &str) -> bool {
+        self.sort_key.as_ref().is_none_or(|c| c.matches(sort_key))
+    }
+
+    /// Identifies the query a cursor belongs to: table, partition, condition
+    /// and order, but not the page size, which may change from page to page.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        let mut h = Fnv::new();
+        h.tagged(b't', self.table.as_bytes());
+        h.tagged(b'p', self.partition_key.as_bytes());
+        match &self.sort_key {
+            None => {}
+            Some(SortKeyCondition::Equals(v)) => h.tagged(b'=', v.as_bytes()),
+            Some(SortKeyCondition::BeginsWith(p)) => h.tagged(b'^', p.as_bytes()),
+            Some(SortKeyCondition::Between(a, b)) => {
+                h.tagged(b'[', a.as_bytes());
+                h.tagged(b']', b.as_bytes());
+            }
+        }
+        h.tagged(b'o', &[u8::from(self.order == Order::Descending)]);
+        h.finish()
+    }
+}
+
+/// The query in DynamoDB's terms, on one line.
+impl fmt::Display for QuerySpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Query {}: pk = {:?}", self.table, self.partition_key)?;
+        if let Some(c) = &self.sort_key {
+            write!(f, " AND {c}")?;
+        }
+        f.write_str(match self.order {
+            Order::Ascending => ", ascending",
+            Order::Descending => ", descending",
+        })?;
+        if let Some(n) = self.page_size {
+            write!(f, ", pages of {n}")?;
+        }
+        if let Some(n) = self.take {
+            write!(f, ", at most {n} items")?;
+        }
+        if !self.consistent {
+            f.write_str(", eventually consistent")?;
+        }
+        if self.cursor.is_some() {
+            f.write_str(", after cursor")?;
+        }
+        Ok(())
+    }
+}
+
+/// FNV-1a, 64 bits: a stable hash (unlike `std`'s), so cursors survive
+/// restarts and cross between backends and builds.
+pub(crate) struct Fnv(u64);
+
+impl Fnv {
+    pub(crate) fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    /// Writes a tag and a length before the bytes, so that fields cannot run
+    /// into each other.
+    pub(crate) fn tagged(&mut self, tag: u8, bytes: &[u8]) {
+        self.write(&[tag]);
+        self.write(&(bytes.len() as u64).to_be_bytes());
+        self.write(bytes);
+    }
+
+    pub(crate) fn finish(&self) -> u64 {
+        self.0
+    }
+}

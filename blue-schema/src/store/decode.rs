@@ -1,0 +1,116 @@
+//! What reads return: typed items, items with their bookkeeping, or items as
+//! stored.
+
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+
+use crate::ops::{Decoder, StoredKeys};
+use crate::schema::FromItem;
+use crate::Error;
+
+/// An item with the attributes the library keeps for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Record<E> {
+    /// The item.
+    pub value: E,
+    /// When it was first written: RFC 3339, UTC, milliseconds
+    /// (`2026-11-28T07:54:56.123Z`). Replacing the item keeps it.
+    pub created_at: String,
+}
+
+/// One item as stored, undecoded: its keys, `created_at` and attributes.
+/// [`QueryRun::raw`](crate::QueryRun::raw) returns these.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct StoredItem {
+    /// The table it was read from.
+    pub table: &'static str,
+    /// The partition key.
+    pub partition_key: String,
+    /// The sort key.
+    pub sort_key: String,
+    /// When the item was first written (RFC 3339, UTC).
+    pub created_at: String,
+    /// The entity's attributes as a JSON object (without `pk`, `sk` and
+    /// `created_at`). DynamoDB's numbers read as JSON numbers, and its
+    /// binary attributes cannot be read this way ([`Error::Decode`]).
+    pub attributes: serde_json::Value,
+}
+
+/// Items decoded as `R`: an entity, or a table enum.
+pub(crate) struct Typed<R>(PhantomData<fn() -> R>);
+
+impl<R: FromItem + Send + 'static> Decoder for Typed<R> {
+    type Output = R;
+    const WITH_CREATED_AT: bool = false;
+
+    fn recognizes(sort_key: &str) -> bool {
+        R::recognizes(sort_key)
+    }
+
+    fn decode<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<R, Error>
+    where
+        D::Error: Send + Sync + 'static,
+    {
+        R::from_item(item.sort_key, attributes).map_err(|e| item.decode_error(e))
+    }
+}
+
+/// Entities with their `created_at`.
+pub(crate) struct Records<E>(PhantomData<fn() -> E>);
+
+impl<E: FromItem + Send + 'static> Decoder for Records<E> {
+    type Output = Record<E>;
+    const WITH_CREATED_AT: bool = true;
+
+    fn recognizes(sort_key: &str) -> bool {
+        E::recognizes(sort_key)
+    }
+
+    fn decode<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<Record<E>, Error>
+    where
+        D::Error: Send + Sync + 'static,
+    {
+        Ok(Record {
+            value: Typed::<E>::decode(item, attributes)?,
+            created_at: item.created_at.to_owned(),
+        })
+    }
+}
+
+/// Items as stored.
+pub(crate) struct Raw;
+
+impl Decoder for Raw {
+    type Output = StoredItem;
+    const WITH_CREATED_AT: bool = true;
+
+    fn recognizes(_: &str) -> bool {
+        true
+    }
+
+    fn decode<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<StoredItem, Error>
+    where
+        D::Error: Send + Sync + 'static,
+    {
+        Ok(StoredItem {
+            table: item.table,
+            partition_key: item.partition_key.to_owned(),
+            sort_key: item.sort_key.to_owned(),
+            created_at: item.created_at.to_owned(),
+            attributes: serde_json::Value::deserialize(attributes)
+                .map_err(|e| item.decode_error(e))?,
+        })
+    }
+}
