@@ -29,29 +29,23 @@ pub fn expand(input: &DeriveInput) -> TokenStream {
 
 /// What the rest of the program needs of an entity whose derive failed, so
 /// that its mistakes are reported once: the facts a table checks, with
-/// `VALID = false` to turn those checks off, and no `Entity` impl.
+/// `VALID = false` to turn those checks off, membership of any table, and no
+/// `Entity` impl.
 fn fallback(entity: &Entity) -> TokenStream {
     let ident = entity.ident;
-    let table = match &entity.table {
-        Some(table) => quote!(#table),
-        None => quote!(()),
-    };
-    let in_table = entity
-        .table
-        .as_ref()
-        .map(|table| quote!(impl ::blue_schema::__private::InTable<#table> for #ident {}));
     let pk: Vec<&Field> = entity.key_fields(KeyRole::Partition).collect();
     let pk_type = tuple_or_single(&pk);
+    // Whatever table names the entity (even one that does not exist): the
+    // table's own check of it must not fail on this entity's account.
     quote! {
+        impl<T: ?::std::marker::Sized> ::blue_schema::__private::InTable<T> for #ident {}
         impl ::blue_schema::__private::EntityFacts for #ident {
-            type Table = #table;
             type PartitionKey = #pk_type;
             const PREFIX: &'static str = "";
             const PK_PREFIX: ::std::option::Option<&'static str> = ::std::option::Option::None;
             const SINGLETON: bool = false;
             const VALID: bool = false;
         }
-        #in_table
     }
 }
 
@@ -211,7 +205,6 @@ fn generate(entity: &Entity) -> TokenStream {
         };
 
         impl ::blue_schema::__private::EntityFacts for #ident {
-            type Table = #table;
             type PartitionKey = #pk_type;
             const PREFIX: &'static str = #prefix;
             const PK_PREFIX: ::std::option::Option<&'static str> = #pk_prefix;

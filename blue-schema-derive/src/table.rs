@@ -62,7 +62,9 @@ fn generate(table: &Table) -> TokenStream {
     let Some((_, first)) = variants.first() else {
         return TokenStream::new();
     };
-    let facts = |ty: &Type| quote!(<#ty as ::blue_schema::__private::EntityFacts>);
+    // Spanned at the variant, so that an error about an entity points at it.
+    let facts =
+        |ty: &Type| quote_spanned!(ty.span()=> <#ty as ::blue_schema::__private::EntityFacts>);
 
     let schemas = variants
         .iter()
@@ -187,7 +189,8 @@ fn const_checks(rust_name: &str, variants: &[(&Ident, &Type)]) -> Vec<TokenStrea
     let Some((_, first)) = variants.first() else {
         return Vec::new();
     };
-    let facts = |ty: &Type| quote!(<#ty as ::blue_schema::__private::EntityFacts>);
+    let facts =
+        |ty: &Type| quote_spanned!(ty.span()=> <#ty as ::blue_schema::__private::EntityFacts>);
     let mut checks = Vec::new();
     for (i, (_, a)) in variants.iter().enumerate() {
         let a_name = a.to_token_stream().to_string();

@@ -169,13 +169,11 @@ pub mod __private {
         label = "this entity belongs to another table",
         note = "an entity is stored in exactly one table: make `#[entity(table = {T})]` and the enum agree"
     )]
-    pub trait InTable<T> {}
+    pub trait InTable<T: ?Sized> {}
 
     /// What a table's derive checks about an entity, implemented by the
     /// entity's derive whether or not its other checks passed (`VALID` says).
     pub trait EntityFacts {
-        /// The table enum the entity names.
-        type Table;
         /// The partition key's type.
         type PartitionKey;
         /// The sort-key prefix.

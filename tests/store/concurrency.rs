@@ -1,12 +1,15 @@
 //! Many tasks on one store.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
-use blue_schema::{Error, Store};
+use blue_schema::{Entity, Error, Store};
 use blue_schema_examples::dialogue::*;
 
 use crate::crud::expert;
-use crate::entities::{Probe, Unshared};
+use crate::entities::{Probe, Toggle, Unshared};
 
 pub async fn concurrent_creates_have_one_winner(store: Store) {
     store.create_table::<Dialogue>().await.unwrap();
@@ -85,4 +88,179 @@ pub async fn futures_do_not_need_sync_entities(store: Store) {
         }
     });
     assert_eq!(task.await.unwrap().map(|u| u.hits.get()), Some(3));
+}
+
+fn toggle(seq: u32) -> Toggle {
+    let (left, right) = if seq % 2 == 0 {
+        (Some(format!("left {seq}")), None)
+    } else {
+        (None, Some(format!("right {seq}")))
+    };
+    Toggle {
+        id: "t".into(),
+        n: 1,
+        left,
+        right,
+        seq,
+    }
+}
+
+/// Whether `item` is one that a writer wrote: `toggle(seq)` exactly.
+fn written(item: &Toggle) -> bool {
+    *item == toggle(item.seq)
+}
+
+/// Readers beside 1 000 replacing puts that alternate two optional
+/// attributes see the old item or the new one, never one holding both
+/// (which nobody wrote).
+pub async fn readers_never_see_a_mixed_item(store: Store) {
+    store.create_table::<Probe>().await.unwrap();
+    store.put(&toggle(0)).await.unwrap();
+    let writing = Arc::new(AtomicBool::new(true));
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let (store, writing) = (store.clone(), writing.clone());
+            tokio::spawn(async move {
+                let (mut reads, mut mixed) = (0u32, 0u32);
+                while writing.load(Ordering::Relaxed) {
+                    let item = store.get(Toggle::key("t", 1)).await.unwrap().unwrap();
+                    reads += 1;
+                    mixed += u32::from(!written(&item));
+                }
+                (reads, mixed)
+            })
+        })
+        .collect();
+    for seq in 1..=1000 {
+        store.put(&toggle(seq)).await.unwrap();
+    }
+    writing.store(false, Ordering::Relaxed);
+    let (mut reads, mut mixed) = (0, 0);
+    for reader in readers {
+        let (r, m) = reader.await.unwrap();
+        reads += r;
+        mixed += m;
+    }
+    eprintln!(
+        "{}: {mixed} mixed items in {reads} reads beside 1000 puts",
+        store.backend_name()
+    );
+    assert_eq!(
+        mixed, 0,
+        "{mixed} of {reads} reads saw an item nobody wrote"
+    );
+    assert!(reads >= 3, "the readers read while the writer wrote");
+    let last = store.get(Toggle::key("t", 1)).await.unwrap();
+    assert_eq!(last, Some(toggle(1000)));
+}
+
+/// Writers that replace one item with different attribute sets leave one of
+/// their items, whole.
+pub async fn racing_writers_leave_one_whole_item(store: Store) {
+    store.create_table::<Probe>().await.unwrap();
+    let writers: Vec<_> = (0..4u32)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..50 {
+                    store.put(&toggle(w * 1000 + i)).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let item = store.get(Toggle::key("t", 1)).await.unwrap().unwrap();
+    assert!(written(&item), "{item:?}");
+    assert!([49, 1049, 2049, 3049].contains(&item.seq), "{item:?}");
+}
+
+/// A put whose future is dropped part-way (a timeout) leaves the item it
+/// replaced or the new one, whole.
+pub async fn a_put_cut_short_leaves_the_old_item_or_the_new_one(store: Store) {
+    store.create_table::<Probe>().await.unwrap();
+    let mut outcomes = [0u32; 2];
+    for seq in 1..=60u32 {
+        store.put(&toggle(seq - 1)).await.unwrap();
+        // From nothing at all to about a whole request, on either backend.
+        let budget = Duration::from_micros(u64::from(seq % 20) * 40);
+        let cut = tokio::time::timeout(budget, store.put(&toggle(seq))).await;
+        // A write that was under way may still land after the timeout.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let item = store.get(Toggle::key("t", 1)).await.unwrap().unwrap();
+        assert!(
+            item == toggle(seq - 1) || item == toggle(seq),
+            "after a put cut short at {budget:?}: {item:?}"
+        );
+        if cut.is_ok() {
+            assert_eq!(item, toggle(seq), "a put that returned Ok is there");
+        }
+        outcomes[usize::from(item.seq == seq)] += 1;
+    }
+    eprintln!(
+        "{}: puts cut short left the old item {} times, the new one {} times",
+        store.backend_name(),
+        outcomes[0],
+        outcomes[1]
+    );
+}
+
+/// Nothing happens until a store's future is polled: dropping one unpolled
+/// writes nothing, not even a table.
+pub async fn futures_do_nothing_until_polled(store: Store) {
+    drop(store.create_table::<Probe>());
+    assert!(matches!(
+        store.get(Toggle::key("t", 1)).await,
+        Err(Error::TableNotFound { .. })
+    ));
+    store.create_table::<Probe>().await.unwrap();
+    drop(store.put(&toggle(1)));
+    drop(store.create(&toggle(2)));
+    drop(store.put_all([&toggle(3)]));
+    drop(store.delete(Toggle::key("t", 1)));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(store.get(Toggle::key("t", 1)).await.unwrap(), None);
+    store.put(&toggle(4)).await.unwrap();
+    drop(store.delete(Toggle::key("t", 1)));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(
+        store.get(Toggle::key("t", 1)).await.unwrap(),
+        Some(toggle(4))
+    );
+}
+
+/// A `put_all` dropped part-way: on SQLite one transaction, so all items or
+/// none; on DynamoDB the batches already sent stay, each item whole.
+pub async fn a_put_all_cut_short_leaves_whole_items(store: Store) {
+    store.create_table::<Dialogue>().await.unwrap();
+    let items: Vec<Expert> = (0..500)
+        .map(|i| expert("cut", &format!("e{i:04}"), i))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for attempt in 0..8u64 {
+        let budget = Duration::from_micros(200 + attempt * attempt * 2_000);
+        let _ = tokio::time::timeout(budget, store.put_all(&items)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let stored = store.query(Expert::query("cut")).all().await.unwrap();
+        for item in &stored {
+            assert!(items.contains(item), "not an item of the batch: {item:?}");
+        }
+        if store.backend_name() == "sqlite" {
+            assert!(
+                stored.is_empty() || stored.len() == items.len(),
+                "a cancelled batch on SQLite left {} of {} items",
+                stored.len(),
+                items.len()
+            );
+        }
+        seen.insert(stored.len());
+        for item in &stored {
+            store.delete(item.key()).await.unwrap();
+        }
+    }
+    eprintln!(
+        "{}: put_all cut short left these item counts: {seen:?}",
+        store.backend_name()
+    );
 }

@@ -3,7 +3,7 @@
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 
-use blue_schema::{Entity, Table};
+use blue_schema::{Entity, KeyPart, Table};
 use serde::{Deserialize, Serialize};
 
 /// A table of odd shapes, one partition per test.
@@ -19,6 +19,73 @@ pub enum Probe {
     Flat(Flat),
     Opaque(Opaque),
     Unshared(Unshared),
+    Toggle(Toggle),
+    Task(Task),
+}
+
+/// Two attributes that are only written when present: a writer alternates
+/// them, and a reader must never see both.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Probe)]
+#[sk(prefix = "TOGGLE")]
+pub struct Toggle {
+    #[pk]
+    pub id: String,
+    #[sk]
+    pub n: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right: Option<String>,
+    /// Which write this is.
+    pub seq: u32,
+}
+
+/// Declared out of alphabetical order: `high` sorts before `low` by name.
+#[derive(KeyPart, Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[key_part(order = "declaration")]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    Medium,
+    High,
+}
+
+/// A sort key of an enum that sorts by declaration.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Probe)]
+#[sk(prefix = "TASK")]
+pub struct Task {
+    #[pk]
+    pub id: String,
+    #[sk]
+    pub priority: Priority,
+    #[sk]
+    pub n: u32,
+}
+
+/// The same table as an older version of the program knows it: without
+/// `Toggle`, which a newer version added.
+pub mod older {
+    use super::*;
+
+    #[derive(Table, Debug, PartialEq)]
+    #[table(name = "blue_probe")]
+    pub enum Probe {
+        Sized(Sized),
+    }
+
+    /// `Sized` as the older version has it.
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[entity(table = Probe)]
+    #[sk(prefix = "SIZED")]
+    pub struct Sized {
+        #[pk]
+        pub id: String,
+        #[sk]
+        pub n: u32,
+        pub payload: String,
+    }
 }
 
 /// A payload of any size.

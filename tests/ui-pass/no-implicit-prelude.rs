@@ -21,8 +21,8 @@ mod schema {
 
     #[derive(KeyPart, ::serde::Serialize, ::serde::Deserialize)]
     pub enum Color {
-        Red,
         Blue,
+        Red,
     }
 
     #[derive(KeyPart, ::serde::Serialize, ::serde::Deserialize)]

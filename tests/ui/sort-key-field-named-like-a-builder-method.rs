@@ -1,4 +1,10 @@
-use blue_schema::Entity;
+use blue_schema::{Entity, Table};
+
+#[derive(Table)]
+#[table(name = "blue_quotas")]
+pub enum Quotas {
+    Quota(Quota),
+}
 
 #[derive(Entity, serde::Serialize, serde::Deserialize)]
 #[entity(table = Quotas)]
@@ -7,7 +13,7 @@ pub struct Quota {
     #[pk]
     pub account: String,
     #[sk]
-    pub limit: u32,
+    pub take: u32,
 }
 
 fn main() {}

@@ -2,7 +2,7 @@
 //! that turns every range on a key component into one exact `BETWEEN`.
 
 use super::spec::{QuerySpec, SortKeyCondition};
-use super::typed::Query;
+use super::Query;
 use crate::key::{
     AsKeyPart, AsKeyPrefix, KeyEncoding, KeyPart, KeyWriter, DELIMITER, FENCE, MAX_SORT_KEY_BYTES,
 };

@@ -1,0 +1,19 @@
+use blue_schema::{Entity, Table};
+
+#[derive(Table)]
+#[table(name = "sqlite_dialogue")]
+pub enum Dialogue {
+    Expert(Expert),
+}
+
+#[derive(Entity, serde::Serialize, serde::Deserialize)]
+#[entity(table = Dialogue)]
+#[sk(prefix = "EXPERT")]
+pub struct Expert {
+    #[pk]
+    pub dialogue_id: String,
+    #[sk]
+    pub name: String,
+}
+
+fn main() {}
