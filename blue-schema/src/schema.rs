@@ -203,8 +203,9 @@ impl TableSchema {
 /// exactly the key fields, and `query(..)` taking the partition key fields,
 /// which starts a typed, single-partition query.
 pub trait Entity: Serialize + DeserializeOwned + FromItem + 'static {
-    /// The table enum this entity belongs to.
-    type Table: Table;
+    /// The table enum this entity belongs to (a [`Table`]: the derives check
+    /// that the enum lists the entity and the entity names the enum).
+    type Table;
     /// The partition key's type: the field's type, or a tuple for a composite key.
     type PartitionKey;
     /// The sort-key components as a tuple, `()` for a singleton.

@@ -1,7 +1,7 @@
 //! Pages, limits and cursors.
 
-use blue_schema::query::{CursorError, QueryError};
-use blue_schema::{Cursor, Error, FromItem, IntoQuery, Query, Store};
+use blue_schema::query::{CursorError, CursorKey, QueryError};
+use blue_schema::{Cursor, Entity, Error, FromItem, IntoQuery, Query, Store};
 use blue_schema_examples::dialogue::*;
 use serde::Serialize;
 
@@ -270,4 +270,269 @@ pub async fn pages_stop_after_one_megabyte(store: Store) {
         // `all()` follows the pages.
         assert_eq!(store.query(Sized::query("big")).all().await.unwrap(), items);
     }
+}
+
+/// `take(n)` bounds a whole read; `pages()` and `items()` read one page at a
+/// time.
+pub async fn take_bounds_a_read_and_streams_read_page_by_page(store: Store) {
+    store.create_table::<Dialogue>().await.unwrap();
+    load(&store, "d").await;
+    let all = store.query(Expert::query("d")).all().await.unwrap();
+    assert_eq!(all.len(), 8);
+
+    let five = store
+        .query(Expert::query("d").page_size(2).take(5))
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(five, all[..5]);
+
+    let mut pages = store.query(Expert::query("d").page_size(2).take(5)).pages();
+    let mut sizes = Vec::new();
+    let mut streamed = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.unwrap();
+        sizes.push(page.items.len());
+        streamed.extend(page.items);
+    }
+    assert_eq!(sizes, [2, 2, 1], "the last page asks only for what is left");
+    assert_eq!(streamed, five);
+
+    let mut items = store.query(Expert::query("d").page_size(3)).items();
+    let mut one_by_one = Vec::new();
+    while let Some(item) = items.next().await {
+        one_by_one.push(item.unwrap());
+    }
+    assert_eq!(one_by_one, all);
+
+    let none = store.query(Expert::query("d").take(0)).all().await.unwrap();
+    assert!(none.is_empty());
+    // A query that cannot run fails on the first page of a stream.
+    let mut bad = store.query(Expert::query("d").page_size(0)).pages();
+    assert!(matches!(
+        bad.next().await,
+        Some(Err(Error::Query(QueryError::ZeroPageSize)))
+    ));
+    assert!(bad.next().await.is_none());
+}
+
+/// The bytes of a cursor, to forge one from: URL-safe base64 without
+/// padding.
+fn cursor_bytes(cursor: &Cursor) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in cursor.as_str().bytes() {
+        bits = bits << 6 | ALPHABET.iter().position(|&a| a == c).unwrap() as u32;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out
+}
+
+/// A cursor of the documented format, checksum included: what anyone can
+/// mint without a key.
+fn forge(fingerprint: &[u8], position: &str) -> Cursor {
+    let mut bytes = vec![2u8, 0];
+    bytes.extend_from_slice(fingerprint);
+    bytes.push(1);
+    bytes.extend_from_slice(&(position.len() as u16).to_be_bytes());
+    bytes.extend_from_slice(position.as_bytes());
+    // FNV-1a over a tag, the length and the bytes.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut write = |b: &[u8]| {
+        for &x in b {
+            h ^= u64::from(x);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    write(b"c");
+    write(&(bytes.len() as u64).to_be_bytes());
+    write(&bytes);
+    bytes.extend_from_slice(&h.to_be_bytes());
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut text = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            text.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    text.parse().unwrap()
+}
+
+/// A forged cursor, checksum and all, can only skip ahead inside its query;
+/// a position outside it, or longer than any sort key, is refused with the
+/// same typed error on every backend, before anything is sent.
+pub async fn forged_cursors_get_one_typed_error(store: Store) {
+    store.create_table::<Dialogue>().await.unwrap();
+    load(&store, "d").await;
+    let genuine = store
+        .query(Expert::query("d").page_size(2))
+        .page()
+        .await
+        .unwrap()
+        .cursor
+        .unwrap();
+    let fingerprint = cursor_bytes(&genuine)[2..10].to_vec();
+    let run = |cursor: Cursor| {
+        let store = store.clone();
+        async move {
+            store
+                .query(Expert::query("d").page_size(2).after(cursor))
+                .page()
+                .await
+        }
+    };
+    // The same format, re-made, is accepted: it is the genuine cursor.
+    let first = store
+        .query(Expert::query("d").page_size(2))
+        .page()
+        .await
+        .unwrap();
+    let last = first.items.last().unwrap().key().sort_key().to_owned();
+    assert_eq!(forge(&fingerprint, &last), genuine);
+    // A forged position inside the query skips ahead: allowed.
+    let skipped = run(forge(&fingerprint, "EXPERT#mz")).await.unwrap();
+    assert!(skipped.items.iter().all(|e| e.name.as_str() > "mz"));
+    let malformed = |r: Result<blue_schema::Page<Expert>, Error>| match r {
+        Err(Error::Query(QueryError::Cursor(CursorError::Malformed))) => {}
+        other => panic!("expected a malformed cursor, got {other:?}"),
+    };
+    // Longer than a sort key may be: DynamoDB would refuse the request.
+    malformed(run(forge(&fingerprint, &format!("EXPERT#{}", "z".repeat(1100)))).await);
+    // Outside the query's condition.
+    malformed(run(forge(&fingerprint, "PERSP#0000000000#muf#0000000001")).await);
+    // Not a cursor of this format at all.
+    malformed(run("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".parse().unwrap()).await);
+    assert_eq!(
+        "A".repeat(blue_schema::query::MAX_CURSOR_LEN + 4)
+            .parse::<Cursor>(),
+        Err(CursorError::Malformed)
+    );
+}
+
+/// A store with a cursor key signs its cursors and accepts only those.
+pub async fn signed_cursors_are_accepted_by_their_key_only(store: Store) {
+    store.create_table::<Dialogue>().await.unwrap();
+    load(&store, "d").await;
+    let key = || CursorKey::new(b"a secret of at least 32 bytes, from a vault");
+    let signing = store.clone().with_cursor_key(key());
+    let q = || Expert::query("d").page_size(3);
+    let page = signing.query(q()).page().await.unwrap();
+    let signed = page.cursor.clone().unwrap();
+    let next = signing
+        .query(q().after(signed.clone()))
+        .page()
+        .await
+        .unwrap();
+    assert_eq!(next.items.len(), 3);
+    // The same key in another store instance accepts it too.
+    let again = store.clone().with_cursor_key(key());
+    assert_eq!(
+        again.query(q().after(signed.clone())).page().await.unwrap(),
+        next
+    );
+
+    let unauthenticated = |r: Result<blue_schema::Page<Expert>, Error>| match r {
+        Err(Error::Query(QueryError::Cursor(CursorError::Unauthenticated))) => {}
+        other => panic!("expected an unauthenticated cursor, got {other:?}"),
+    };
+    // Another key, or none, refuses it.
+    let other = store
+        .clone()
+        .with_cursor_key(CursorKey::new(b"another secret entirely, 32 bytes"));
+    unauthenticated(other.query(q().after(signed.clone())).page().await);
+    unauthenticated(store.query(q().after(signed.clone())).page().await);
+    // An unsigned cursor is refused by a signing store.
+    let unsigned = store.query(q()).page().await.unwrap().cursor.unwrap();
+    unauthenticated(signing.query(q().after(unsigned)).page().await);
+    // Any altered character is caught.
+    let text = signed.to_string();
+    for i in 0..text.len() {
+        let mut bytes = text.clone().into_bytes();
+        bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+        let Ok(altered) = String::from_utf8(bytes).unwrap().parse::<Cursor>() else {
+            continue;
+        };
+        assert!(
+            signing.query(q().after(altered)).page().await.is_err(),
+            "altered at {i}"
+        );
+    }
+    // Cursors serialize as their text.
+    let json = serde_json::to_string(&signed).unwrap();
+    assert_eq!(json, format!("\"{signed}\""));
+    assert_eq!(serde_json::from_str::<Cursor>(&json).unwrap(), signed);
+    assert!(serde_json::from_str::<Cursor>("\"not a cursor!\"").is_err());
+}
+
+/// A whole-partition read by a version of the table that does not know an
+/// entity skips that entity's items and counts them, page by page.
+pub async fn unknown_items_are_skipped_and_counted(store: Store) {
+    use crate::entities::{older, Toggle};
+    store.create_table::<Probe>().await.unwrap();
+    for n in 0..5 {
+        store
+            .put(&Sized {
+                id: "evo".into(),
+                n,
+                payload: format!("item {n}"),
+            })
+            .await
+            .unwrap();
+    }
+    for n in 0..3 {
+        store
+            .put(&Toggle {
+                id: "evo".into(),
+                n,
+                left: None,
+                right: None,
+                seq: n,
+            })
+            .await
+            .unwrap();
+    }
+    let known: Vec<older::Sized> = (0..5)
+        .map(|n| older::Sized {
+            id: "evo".into(),
+            n,
+            payload: format!("item {n}"),
+        })
+        .collect();
+    let all = store
+        .query(older::Probe::partition("evo"))
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(
+        all,
+        known
+            .iter()
+            .cloned()
+            .map(older::Probe::Sized)
+            .collect::<Vec<_>>()
+    );
+    // Page by page, in pages of 3 evaluated items: the unknown items take
+    // their place in a page and are counted there.
+    let mut pages = store
+        .query(older::Probe::partition("evo").page_size(3))
+        .pages();
+    let (mut items, mut unknown, mut shapes) = (0, 0, Vec::new());
+    while let Some(page) = pages.next().await {
+        let page = page.unwrap();
+        items += page.items.len();
+        unknown += page.unknown;
+        shapes.push((page.items.len(), page.unknown));
+    }
+    assert_eq!((items, unknown), (5, 3));
+    assert_eq!(shapes, [(3, 0), (2, 1), (0, 2)]);
 }

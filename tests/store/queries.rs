@@ -367,3 +367,129 @@ pub async fn invalid_queries_are_rejected(store: Store) {
         "{err:?}"
     );
 }
+
+/// Ranges on an enum key part follow the order the enum is declared in, which
+/// is not the order of its names (`high` < `low` < `medium`).
+pub async fn enum_ranges_follow_declaration_order(store: Store) {
+    use crate::entities::{Priority, Probe, Task};
+    store.create_table::<Probe>().await.unwrap();
+    let mut tasks = Vec::new();
+    for priority in [Priority::High, Priority::Low, Priority::Medium] {
+        for n in 0..2 {
+            let task = Task {
+                id: "t".into(),
+                priority,
+                n,
+            };
+            store.put(&task).await.unwrap();
+            tasks.push(task);
+        }
+    }
+    tasks.sort_by_key(|t| (t.priority, t.n));
+    let at = |p: &[Priority]| -> Vec<Task> {
+        tasks
+            .iter()
+            .filter(|t| p.contains(&t.priority))
+            .cloned()
+            .collect()
+    };
+    let read = |q: Query<Task>| {
+        let store = store.clone();
+        async move { store.query(q).all().await.unwrap() }
+    };
+    assert_eq!(read(Task::query("t").into_query()).await, tasks);
+    assert_eq!(
+        read(Task::query("t").priority_ge(Priority::Medium)).await,
+        at(&[Priority::Medium, Priority::High])
+    );
+    assert_eq!(
+        read(Task::query("t").priority_gt(Priority::Low)).await,
+        at(&[Priority::Medium, Priority::High])
+    );
+    assert_eq!(
+        read(Task::query("t").priority_lt(Priority::High)).await,
+        at(&[Priority::Low, Priority::Medium])
+    );
+    assert_eq!(
+        read(Task::query("t").priority_le(Priority::Low)).await,
+        at(&[Priority::Low])
+    );
+    assert_eq!(
+        read(Task::query("t").priority_between(Priority::Low, Priority::Medium)).await,
+        at(&[Priority::Low, Priority::Medium])
+    );
+    let mut descending = at(&[Priority::Medium, Priority::High]);
+    descending.reverse();
+    assert_eq!(
+        read(Task::query("t").reverse().priority_ge(Priority::Medium)).await,
+        descending
+    );
+    assert_eq!(
+        Task::key("t", Priority::High, 1u32).sort_key(),
+        "TASK#02-high#0000000001"
+    );
+}
+
+/// Every range method reaches a key of the full 1 024 bytes: the bound of a
+/// range is never longer than a storable key.
+pub async fn ranges_reach_keys_of_the_full_length(store: Store) {
+    use crate::entities::{Named, Probe};
+    store.create_table::<Probe>().await.unwrap();
+    // `NAMED#` and 1 018 bytes: a sort key of exactly 1 024 bytes.
+    let long = format!("m{}", "x".repeat(1017));
+    assert_eq!(Named::key("n", long.as_str()).sort_key().len(), 1024);
+    let names = ["a", "m", long.as_str(), "mz", "z"];
+    for name in names {
+        store
+            .put(&Named {
+                id: "n".into(),
+                name: name.into(),
+            })
+            .await
+            .unwrap();
+    }
+    let read = |q: Query<Named>| {
+        let store = store.clone();
+        async move {
+            let items = store.query(q).all().await.unwrap();
+            items.into_iter().map(|n| n.name).collect::<Vec<_>>()
+        }
+    };
+    let q = || Named::query("n");
+    let l = long.as_str();
+    assert_eq!(read(q().name_le(l)).await, ["a", "m", l]);
+    assert_eq!(read(q().name_lt(l)).await, ["a", "m"]);
+    assert_eq!(read(q().name_ge(l)).await, [l, "mz", "z"]);
+    assert_eq!(read(q().name_gt(l)).await, ["mz", "z"]);
+    assert_eq!(read(q().name_between("a", l)).await, ["a", "m", l]);
+    assert_eq!(read(q().name_between(l, "z")).await, [l, "mz", "z"]);
+    assert_eq!(read(q().name(l).into_query()).await, [l]);
+}
+
+/// Eventually consistent reads find an item once it has settled. (On
+/// DynamoDB they may miss the last second's writes, so the test polls; the
+/// request sent is checked in `tests/dynamodb_backend.rs`.)
+pub async fn eventually_consistent_reads_find_settled_items(store: Store) {
+    store.create_table::<Dialogue>().await.unwrap();
+    let muffin = crate::crud::expert("d", "muffin", 1);
+    store.put(&muffin).await.unwrap();
+    let found = crate::support::eventually(|| async {
+        store
+            .get(Expert::key("d", "muffin"))
+            .eventually_consistent()
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(found, Some(muffin.clone()));
+    let all = crate::support::eventually(|| async {
+        let all = store
+            .query(Expert::query("d").eventually_consistent())
+            .all()
+            .await
+            .unwrap();
+        (!all.is_empty()).then_some(all)
+    })
+    .await;
+    assert_eq!(all, Some(vec![muffin]));
+}

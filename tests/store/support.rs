@@ -75,3 +75,23 @@ where
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+/// Polls `check` until it gives `Some`, for up to 10 s, and returns its last
+/// answer: for reads that AWS serves from a replica that may lag (eventually
+/// consistent reads). SQLite and the emulator answer on the first call.
+pub async fn eventually<T, F, Fut>(mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(found) = check().await {
+            return Some(found);
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
