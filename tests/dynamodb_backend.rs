@@ -5,6 +5,9 @@
 
 #[path = "common/dynamodb.rs"]
 mod dynamodb;
+#[allow(dead_code)]
+#[path = "store/entities.rs"]
+mod entities;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -516,6 +519,9 @@ struct FailRequests {
     times: u32,
     status: u16,
     code: &'static str,
+    /// Fail the request before it is sent, instead of replacing the answer
+    /// of a request the server applied.
+    before_send: bool,
     seen: Mutex<u32>,
     /// The operation of the request in flight (the tests send one at a time).
     last: Mutex<String>,
@@ -529,9 +535,20 @@ impl FailRequests {
             times,
             status: 400,
             code,
+            before_send: false,
             seen: Mutex::new(0),
             last: Mutex::new(String::new()),
         }
+    }
+
+    /// Whether this request of `target` is one to fail.
+    fn fails(&self, target: &str) -> bool {
+        if !target.ends_with(&format!(".{}", self.operation)) {
+            return false;
+        }
+        let mut seen = self.seen.lock().unwrap();
+        *seen += 1;
+        *seen >= self.nth && *seen < self.nth.saturating_add(self.times)
     }
 }
 
@@ -552,6 +569,9 @@ impl Intercept for FailRequests {
             .get("x-amz-target")
             .unwrap_or_default();
         *self.last.lock().unwrap() = target.to_owned();
+        if self.before_send && self.fails(target) {
+            return Err("the connection dropped before the request went out (injected)".into());
+        }
         Ok(())
     }
 
@@ -562,12 +582,7 @@ impl Intercept for FailRequests {
         _: &mut ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
         let target = self.last.lock().unwrap().clone();
-        if !target.ends_with(&format!(".{}", self.operation)) {
-            return Ok(());
-        }
-        let mut seen = self.seen.lock().unwrap();
-        *seen += 1;
-        if *seen < self.nth || *seen >= self.nth.saturating_add(self.times) {
+        if self.before_send || !self.fails(&target) {
             return Ok(());
         }
         answer(
@@ -729,5 +744,244 @@ fn items_left_unprocessed_past_the_attempts_are_an_error() {
         };
         let sizes: Vec<usize> = bodies.lock().unwrap().iter().map(count).collect();
         assert_eq!(sizes, [10, 3, 3, 3]);
+    });
+}
+
+fn toggle(seq: u32, left: bool) -> entities::Toggle {
+    entities::Toggle {
+        id: "t".into(),
+        n: 1,
+        left: left.then(|| format!("left {seq}")),
+        right: (!left).then(|| format!("right {seq}")),
+        seq,
+    }
+}
+
+/// The attribute names of an item as DynamoDB holds it, read with the SDK.
+async fn stored_names(backend: &DynamoDbBackend, pk: &str, sk: &str) -> Vec<String> {
+    let out = backend
+        .client()
+        .get_item()
+        .table_name(backend.table_name(entities::Probe::NAME))
+        .key("pk", AttributeValue::S(pk.into()))
+        .key("sk", AttributeValue::S(sk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    let mut names: Vec<String> = out.item.unwrap_or_default().into_keys().collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_put_is_one_update_that_removes_what_the_new_item_lacks() {
+    run(|backend| async move {
+        let store = Store::from_backend(backend.clone());
+        store.create_table::<entities::Probe>().await.unwrap();
+        store.put(&toggle(1, true)).await.unwrap();
+        let replace = requests(&backend, async {
+            store.put(&toggle(2, false)).await.unwrap();
+        });
+        assert_eq!(replace.await, just("UpdateItem", 1));
+        assert_eq!(
+            stored_names(&backend, "t", "TOGGLE#0000000001").await,
+            ["created_at", "id", "n", "pk", "right", "seq", "sk"]
+        );
+        // An item too large for an update: a consistent read of its
+        // created_at, then a conditional PutItem of the whole item.
+        let big = |payload: usize| entities::Sized {
+            id: "big".into(),
+            n: 1,
+            payload: "x".repeat(payload),
+        };
+        store.put(&big(100)).await.unwrap();
+        let first = store
+            .get_record(entities::Sized::key("big", 1))
+            .await
+            .unwrap()
+            .unwrap();
+        let large = requests(&backend, async {
+            store.put(&big(409_000)).await.unwrap();
+        });
+        assert_eq!(
+            large.await,
+            BTreeMap::from([("GetItem".to_owned(), 1), ("PutItem".to_owned(), 1)])
+        );
+        let after = store
+            .get_record(entities::Sized::key("big", 1))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(after.value, big(409_000));
+        assert_eq!(after.created_at, first.created_at);
+    });
+}
+
+/// A put whose request fails leaves the old item or the new one, whole:
+/// failed before it was sent (the old one), or applied and its answer lost
+/// (the new one, and `Error::Unavailable`, since the caller cannot know).
+#[test]
+fn a_failed_put_leaves_the_old_item_or_the_new_one() {
+    run(|plain| async move {
+        let store = Store::from_backend(plain.clone());
+        store.create_table::<entities::Probe>().await.unwrap();
+        let key = || entities::Toggle::key("t", 1u32);
+        let cases = [
+            ("UpdateItem", true, 2, false),
+            ("UpdateItem", false, 3, true),
+            ("PutItem", true, 4, false),
+            ("PutItem", false, 5, true),
+        ];
+        for (operation, before_send, seq, lands) in cases {
+            store.put(&toggle(seq - 1, true)).await.unwrap();
+            let mut fail = FailRequests::new(operation, 1, u32::MAX, "InternalServerError");
+            fail.status = 500;
+            fail.before_send = before_send;
+            let failing_store = Store::from_backend(failing(&plain, fail));
+            // A large item takes the PutItem path.
+            let new = if operation == "PutItem" {
+                entities::Toggle {
+                    left: None,
+                    right: Some("r".repeat(409_000)),
+                    ..toggle(seq, false)
+                }
+            } else {
+                toggle(seq, false)
+            };
+            let err = failing_store.put(&new).await.unwrap_err();
+            assert!(err.is_retryable(), "{operation}: {err:?}");
+            if !before_send {
+                assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+            }
+            let stored = store.get(key()).await.unwrap().unwrap();
+            let expected = if lands { new } else { toggle(seq - 1, true) };
+            assert_eq!(
+                stored, expected,
+                "{operation}, failed before sending: {before_send}"
+            );
+        }
+    });
+}
+
+/// Each request's operation and JSON body, in the order sent.
+type Bodies = Arc<Mutex<Vec<(String, serde_json::Value)>>>;
+
+/// Captures the body of every request the client sends.
+#[derive(Debug, Default)]
+struct CaptureBodies(Bodies);
+
+impl Intercept for CaptureBodies {
+    fn name(&self) -> &'static str {
+        "CaptureBodies"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let request = context.request();
+        let target = request
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or_default()
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let body =
+            serde_json::from_slice(request.body().bytes().unwrap_or_default()).unwrap_or_default();
+        self.0.lock().unwrap().push((target, body));
+        Ok(())
+    }
+}
+
+fn capturing(plain: &DynamoDbBackend) -> (DynamoDbBackend, Bodies) {
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let config = plain
+        .client()
+        .config()
+        .to_builder()
+        .interceptor(CaptureBodies(bodies.clone()))
+        .build();
+    let backend = DynamoDbBackend::new(&aws_sdk_dynamodb::Client::from_conf(config))
+        .with_table_prefix(&plain.table_name(""))
+        .unwrap();
+    (backend, bodies)
+}
+
+/// `explain()` shows the request a query's page sends, `Limit` included, and
+/// reads are strongly consistent unless asked otherwise.
+#[test]
+fn explain_shows_the_request_that_is_sent() {
+    run(|plain| async move {
+        let (backend, bodies) = capturing(&plain);
+        let store = Store::from_backend(backend);
+        store.create_table::<Dialogue>().await.unwrap();
+        for name in ["a", "b", "c"] {
+            store.put(&expert(name, 1)).await.unwrap();
+        }
+        let query = Expert::query("nvidia-dec")
+            .name_ge("b")
+            .reverse()
+            .page_size(2);
+        let first = store.query(query.clone()).page().await.unwrap();
+        let second = query.clone().after(first.cursor.unwrap());
+        let plan = store.query(second.clone()).explain().unwrap();
+        bodies.lock().unwrap().clear();
+        store.query(second).page().await.unwrap();
+        let sent = bodies.lock().unwrap().clone();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].0, "Query");
+        let shown: serde_json::Value = serde_json::from_str(&plan.dynamodb).unwrap();
+        assert_eq!(shown, sent[0].1, "explain() is the request");
+        assert_eq!(shown["Limit"], 2);
+        assert_eq!(shown["ConsistentRead"], true);
+        // Descending from the top: c, b on the first page.
+        assert_eq!(shown["ExclusiveStartKey"]["sk"]["S"], "EXPERT#b");
+
+        bodies.lock().unwrap().clear();
+        store
+            .query(Expert::query("nvidia-dec").eventually_consistent())
+            .all()
+            .await
+            .unwrap();
+        store
+            .get(Expert::key("nvidia-dec", "a"))
+            .eventually_consistent()
+            .await
+            .unwrap();
+        store.get(Expert::key("nvidia-dec", "a")).await.unwrap();
+        let consistent: Vec<(String, serde_json::Value)> = bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(op, body)| (op.clone(), body["ConsistentRead"].clone()))
+            .collect();
+        assert_eq!(
+            consistent,
+            [
+                ("Query".to_owned(), serde_json::json!(false)),
+                ("GetItem".to_owned(), serde_json::json!(false)),
+                ("GetItem".to_owned(), serde_json::json!(true)),
+            ]
+        );
+    });
+}
+
+#[test]
+fn bad_settings_are_errors_not_panics() {
+    run(|plain| async move {
+        for prefix in ["a b", "dev/", &"p".repeat(253)] {
+            match plain.clone().with_table_prefix(prefix) {
+                Err(Error::InvalidTableName { name }) => {
+                    assert!(name.starts_with(&prefix[..1]), "{name}")
+                }
+                other => panic!("{prefix:?}: expected InvalidTableName, got {other:?}"),
+            }
+        }
+        assert!(plain.clone().with_table_prefix(&"p".repeat(252)).is_ok());
     });
 }

@@ -143,9 +143,11 @@ fn every_statement_searches_the_primary_key() {
             plan.push(row.get::<_, String>(3).unwrap());
         }
         for step in &plan {
-            // create_table reads the table's column list once; that is a
-            // virtual table of the schema, not a scan of any data.
-            let schema_lookup = step.starts_with("SCAN pragma_table_info VIRTUAL TABLE");
+            // create_table reads the schema once (the table's column list,
+            // and whether a name differing only in case exists): scans of
+            // the schema, not of any data.
+            let schema_lookup = step.starts_with("SCAN pragma_table_info VIRTUAL TABLE")
+                || step.starts_with("SCAN sqlite_master");
             assert!(
                 !step.starts_with("SCAN") || schema_lookup,
                 "a full scan: {step}\n  in: {sql}"
@@ -331,4 +333,146 @@ fn sync_code_needs_no_runtime() {
     let all = block_on(store.query(Dialogue::partition("d")).all()).unwrap();
     assert_eq!(all, vec![Dialogue::Expert(expert("d", "m", 1))]);
     assert_eq!(Dialogue::NAME, "blue_dialogue");
+}
+
+/// A writer waiting for SQLite's lock waits on the backend's thread: other
+/// tasks of the same single-threaded runtime run meanwhile. (Were the wait on
+/// the executor, the put would hold the only thread until its busy timeout
+/// and fail before the other task could finish.)
+#[test]
+fn a_busy_writer_does_not_block_other_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("executor.db");
+    let store = Store::from_backend(
+        SqliteConfig::file(&path)
+            .busy_timeout(Duration::from_secs(5))
+            .open()
+            .unwrap(),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        store.create_table::<Dialogue>().await.unwrap();
+        let mut other = raw(&path);
+        let lock = other
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+        let put = tokio::spawn({
+            let store = store.clone();
+            async move { store.put(&expert("d", "waits", 1)).await }
+        });
+        // Let the put start and meet the lock.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let elsewhere = tokio::spawn(async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            "done"
+        });
+        assert_eq!(elsewhere.await.unwrap(), "done");
+        // Reads are not blocked by the writer either (WAL).
+        assert_eq!(store.get(Expert::key("d", "waits")).await.unwrap(), None);
+        assert!(!put.is_finished(), "the put still waits for the lock");
+        lock.rollback().unwrap();
+        put.await.unwrap().unwrap();
+        assert!(store
+            .get(Expert::key("d", "waits"))
+            .await
+            .unwrap()
+            .is_some());
+    });
+}
+
+static EXPLAINED: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+fn record_query(event: TraceEvent<'_>) {
+    if let TraceEvent::Stmt(stmt, _) = event {
+        let sql = stmt.sql();
+        if sql.starts_with("SELECT sk") {
+            let expanded = stmt.expanded_sql().unwrap_or_default();
+            EXPLAINED.lock().unwrap().push((sql.into_owned(), expanded));
+        }
+    }
+}
+
+/// `explain()` shows the statement the backend runs, with the parameters it
+/// binds.
+#[test]
+fn explain_shows_the_statement_and_parameters_that_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::from_backend(
+        SqliteConfig::file(dir.path().join("explain.db"))
+            .on_connect(|conn| {
+                conn.trace_v2(TraceEventCodes::SQLITE_TRACE_STMT, Some(record_query));
+                Ok(())
+            })
+            .open()
+            .unwrap(),
+    );
+    block_on(store.create_table::<Dialogue>()).unwrap();
+    let query = Expert::query("d").name_ge("m").reverse().page_size(3);
+    let plan = store.query(query.clone()).explain().unwrap();
+    block_on(store.query(query).page()).unwrap();
+    let ran = EXPLAINED.lock().unwrap().clone();
+    assert_eq!(ran.len(), 1, "{ran:?}");
+    let (sql, expanded) = &ran[0];
+    let lines: Vec<&str> = plan.sqlite.lines().collect();
+    assert_eq!(
+        lines[0], sql,
+        "the statement explain() shows is the one that ran"
+    );
+    assert_eq!(
+        lines[1..4],
+        ["?1 = 'd'", "?2 = 'EXPERT#m'", "?3 = 'EXPERT$' || X'00'"]
+    );
+    assert!(
+        expanded.contains("WHERE pk = 'd' AND sk >= 'EXPERT#m' AND sk < 'EXPERT$"),
+        "{expanded}"
+    );
+    assert!(lines[4].contains("until 3 are evaluated"), "{}", lines[4]);
+}
+
+/// SQLite does not tell table names apart by case and DynamoDB does: two
+/// tables that differ only in case are refused on SQLite rather than share
+/// one SQLite table.
+#[test]
+fn table_names_that_differ_only_in_case_are_refused() {
+    use blue_schema::{Entity, Table};
+    #[derive(Table, Debug)]
+    #[table(name = "blue_case")]
+    #[allow(dead_code)]
+    enum Lower {
+        Item(LowerItem),
+    }
+    #[derive(Entity, serde::Serialize, serde::Deserialize, Debug)]
+    #[entity(table = Lower)]
+    #[sk(prefix = "ITEM")]
+    struct LowerItem {
+        #[pk]
+        id: String,
+    }
+    #[derive(Table, Debug)]
+    #[table(name = "Blue_Case")]
+    #[allow(dead_code)]
+    enum Upper {
+        Item(UpperItem),
+    }
+    #[derive(Entity, serde::Serialize, serde::Deserialize, Debug)]
+    #[entity(table = Upper)]
+    #[sk(prefix = "ITEM")]
+    struct UpperItem {
+        #[pk]
+        id: String,
+    }
+    let store = Store::sqlite_memory().unwrap();
+    block_on(store.create_table::<Lower>()).unwrap();
+    match block_on(store.create_table::<Upper>()) {
+        Err(Error::TableMismatch { table, found }) => {
+            assert_eq!(table, "Blue_Case");
+            assert!(found.contains("\"blue_case\""), "{found}");
+        }
+        other => panic!("expected TableMismatch, got {other:?}"),
+    }
+    // Creating the first again is fine.
+    block_on(store.create_table::<Lower>()).unwrap();
 }

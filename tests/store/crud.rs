@@ -307,3 +307,68 @@ pub async fn put_drops_attributes_the_new_item_lacks(store: Store) {
     );
     assert_eq!(stored[0].created_at, first.created_at);
 }
+
+/// Each error says what went wrong once: a message never repeats the
+/// message of its source, so a reporter that prints the chain (anyhow,
+/// eyre) prints each part once.
+pub async fn errors_say_each_message_once(store: Store) {
+    fn check(err: &Error) {
+        let mut error: &(dyn std::error::Error + 'static) = err;
+        while let Some(source) = error.source() {
+            assert!(
+                !error.to_string().contains(&source.to_string()),
+                "{err:?}: {error} repeats {source}"
+            );
+            error = source;
+        }
+    }
+    let mut errors = vec![
+        store.get(Expert::key("d", "m")).await.unwrap_err(),
+        store.put(&expert("", "m", 1)).await.unwrap_err(),
+    ];
+    store.create_table::<Dialogue>().await.unwrap();
+    store.create_table::<Probe>().await.unwrap();
+    store.create(&expert("d", "m", 1)).await.unwrap();
+    errors.push(store.create(&expert("d", "m", 1)).await.unwrap_err());
+    errors.push(
+        store
+            .put_all([&expert("d", "x", 1), &expert("d", "x", 2)])
+            .await
+            .unwrap_err(),
+    );
+    errors.push(
+        store
+            .put(&Opaque {
+                id: "p".into(),
+                n: 1,
+                by_bytes: [(vec![1u8], 1u8)].into(),
+            })
+            .await
+            .unwrap_err(),
+    );
+    store
+        .put(&Sized {
+            id: "p".into(),
+            n: 1,
+            payload: "text".into(),
+        })
+        .await
+        .unwrap();
+    errors.push(
+        store
+            .get(entities::v2::Sized::key("p", 1))
+            .await
+            .unwrap_err(),
+    );
+    errors.push(
+        store
+            .query(Expert::query("d").page_size(0))
+            .all()
+            .await
+            .unwrap_err(),
+    );
+    for err in &errors {
+        check(err);
+    }
+    assert_eq!(errors.len(), 7);
+}

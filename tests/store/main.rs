@@ -37,6 +37,11 @@ mod sqlite_vs_dynamodb {
     fn same_errors() {
         run_pair(parity::same_errors);
     }
+
+    #[test]
+    fn signed_cursors_cross_backends() {
+        run_pair(parity::signed_cursors_cross_backends);
+    }
 }
 
 /// Instantiates each listed test once per backend: `sqlite::<name>` runs it
@@ -84,6 +89,7 @@ backends! {
     crud::serialize_errors_are_typed,
     crud::any_dynamodb_table_name_works,
     crud::put_drops_attributes_the_new_item_lacks,
+    crud::errors_say_each_message_once,
     queries::every_access_pattern_matches_the_reference,
     queries::whole_partition_yields_table_values,
     queries::invalid_queries_are_rejected,

@@ -212,3 +212,26 @@ pub async fn same_errors(sqlite: Store, dynamo: Store) {
         "{a:#?}"
     );
 }
+
+/// Stores that share a cursor key accept each other's signed cursors, across
+/// backends, and resume at the same item.
+pub async fn signed_cursors_cross_backends(sqlite: Store, dynamo: Store) {
+    let key = || blue_schema::query::CursorKey::new(b"one key for every store of the service");
+    let (sqlite, dynamo) = (sqlite.with_cursor_key(key()), dynamo.with_cursor_key(key()));
+    for store in [&sqlite, &dynamo] {
+        store.create_table::<Dialogue>().await.unwrap();
+        crate::queries::load(store, "d").await;
+    }
+    let q = || Perspective::query("d").round_ge(1).page_size(4);
+    let first = sqlite.query(q()).page().await.unwrap();
+    let cursor = first.cursor.unwrap();
+    let on_sqlite = sqlite
+        .query(q().after(cursor.clone()))
+        .page()
+        .await
+        .unwrap();
+    let on_dynamo = dynamo.query(q().after(cursor)).page().await.unwrap();
+    assert_eq!(on_sqlite.items, on_dynamo.items);
+    assert_eq!(on_sqlite.cursor, on_dynamo.cursor);
+    assert_eq!(on_sqlite.items.len(), 4);
+}

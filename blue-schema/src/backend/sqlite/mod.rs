@@ -49,7 +49,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::Arc;
 
-use rusqlite::{ErrorCode, TransactionBehavior};
+use rusqlite::{ErrorCode, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
 pub use config::{SqliteConfig, DEFAULT_BUSY_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
@@ -230,6 +230,26 @@ impl Engine for SqliteBackend {
         let table = op.table.name;
         super::check_table_name(table)?;
         self.run(move |conn| {
+            // SQLite does not tell table names apart by case; DynamoDB does.
+            // Two schema tables must not share one SQLite table.
+            let existing: Option<String> = conn
+                .db
+                .query_row(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+                    [table],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(sqlite_error)?;
+            if let Some(existing) = existing.filter(|name| name != table) {
+                return Err(Error::TableMismatch {
+                    table: table.to_owned(),
+                    found: format!(
+                        "SQLite already holds table {existing:?}, the same name but for case, which \
+                         it does not tell apart (DynamoDB would); rename one of the tables"
+                    ),
+                });
+            }
             conn.db
                 .execute_batch(&create_table(table))
                 .map_err(sqlite_error)?;
