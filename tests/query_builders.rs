@@ -319,3 +319,31 @@ fn a_stored_item_decodes_into_the_variant_its_sort_key_names() {
     assert!(Dialogue::decode_item("META#x", &json).is_err());
     assert!(Dialogue::decode_item("EXPERTS#x", &json).is_err());
 }
+
+#[test]
+fn no_range_bound_is_longer_than_a_sort_key() {
+    // Before the last component, a bound of 1 023 or 1 024 bytes: no stored
+    // key can continue it with `#…`, so the fence is left off.
+    for len in [1022, 1023, 1024] {
+        let expert = "e".repeat(len - "PERSP#0000000000#".len());
+        let ranges = [
+            Perspective::query(D).round(0).expert_le(expert.as_str()),
+            Perspective::query(D).round(0).expert_gt(expert.as_str()),
+            Perspective::query(D)
+                .round(0)
+                .expert_between("a", expert.as_str()),
+            Perspective::query(D).round(0).expert_lt(expert.as_str()),
+            Perspective::query(D).round(0).expert_ge(expert.as_str()),
+        ];
+        for q in ranges {
+            assert!(q.spec().validate().is_ok(), "{len}: {}", q.spec());
+        }
+        let le = Perspective::query(D).round(0).expert_le(expert.as_str());
+        let gt = Perspective::query(D).round(0).expert_gt(expert.as_str());
+        let shorter = &expert[..expert.len() - 1];
+        // (Keys of `expert` itself would pass 1 024 bytes with the seq.)
+        assert!(le.spec().selects(&sk(Perspective::key(D, 0, shorter, 1))));
+        assert!(!gt.spec().selects(&sk(Perspective::key(D, 0, shorter, 1))));
+        assert!(gt.spec().selects(&sk(Perspective::key(D, 0, "f", 1))));
+    }
+}
