@@ -90,6 +90,40 @@ fn dynamodb_urls_follow_the_aws_configuration_chain() {
             }
         }
 
+        // An SSO profile is understood (the feature is compiled in): with no
+        // `aws sso login` done, it fails for want of a token, not because
+        // the build cannot do SSO. Nothing is sent: the token comes first.
+        let home = tempfile::tempdir().unwrap();
+        let config = home.path().join("config");
+        std::fs::write(
+            &config,
+            "[profile blue-sso]\n\
+             sso_start_url = https://blue-schema.invalid/start\n\
+             sso_region = us-east-1\n\
+             sso_account_id = 123456789012\n\
+             sso_role_name = Developer\n",
+        )
+        .unwrap();
+        std::env::set_var("AWS_CONFIG_FILE", &config);
+        std::env::set_var("HOME", home.path());
+        std::env::remove_var("AWS_ACCESS_KEY_ID");
+        std::env::remove_var("AWS_SECRET_ACCESS_KEY");
+        let sso = Store::open(&format!(
+            "dynamodb://?profile=blue-sso&region=us-east-1&endpoint={endpoint}&table_prefix={prefix}"
+        ))
+        .await
+        .unwrap();
+        let err = sso.get(Expert::key("d", "muffin")).await.unwrap_err();
+        let chain = blue_schema::error_chain(&err);
+        assert!(matches!(err, Error::Backend { .. }), "{chain}");
+        assert!(!chain.contains("cargo feature"), "{chain}");
+        assert!(chain.contains(".aws/sso/cache/"), "the SSO token cache: {chain}");
+        std::env::remove_var("AWS_CONFIG_FILE");
+        if local {
+            std::env::set_var("AWS_ACCESS_KEY_ID", "blue-schema-test");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "blue-schema-test");
+        }
+
         // Clean up on a shared endpoint.
         let backend =
             blue_schema::backend::dynamodb::DynamoDbBackend::new(&dynamodb::client().await)

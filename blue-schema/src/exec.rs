@@ -197,14 +197,15 @@ impl<T> Drop for Receiver<T> {
 #[cfg(feature = "dynamodb")]
 pub(crate) mod tokio_bridge {
     use std::future::Future;
-    use std::sync::OnceLock;
+    use std::sync::{Arc, OnceLock};
 
     use crate::Error;
 
     /// The runtime for store futures polled outside any tokio runtime: one
     /// worker thread, started on first use, alive for the process.
     fn background() -> Result<&'static tokio::runtime::Runtime, Error> {
-        static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+        type Started = Result<tokio::runtime::Runtime, Arc<std::io::Error>>;
+        static RUNTIME: OnceLock<Started> = OnceLock::new();
         RUNTIME
             .get_or_init(|| {
                 tokio::runtime::Builder::new_multi_thread()
@@ -212,15 +213,10 @@ pub(crate) mod tokio_bridge {
                     .thread_name("blue-schema-dynamodb")
                     .enable_all()
                     .build()
-                    .map_err(|e| e.to_string())
+                    .map_err(Arc::new)
             })
             .as_ref()
-            .map_err(|e| {
-                Error::backend(
-                    "dynamodb",
-                    format!("cannot start the runtime for DynamoDB requests: {e}"),
-                )
-            })
+            .map_err(|e| Error::backend("dynamodb", e.clone()))
     }
 
     /// Runs `work` on tokio: in place when polled inside a tokio runtime

@@ -91,7 +91,7 @@ pub async fn futures_do_not_need_sync_entities(store: Store) {
 }
 
 fn toggle(seq: u32) -> Toggle {
-    let (left, right) = if seq % 2 == 0 {
+    let (left, right) = if seq.is_multiple_of(2) {
         (Some(format!("left {seq}")), None)
     } else {
         (None, Some(format!("right {seq}")))

@@ -540,7 +540,7 @@ fn integer_digits(mut n: u128) -> usize {
     if n == 0 {
         return 0;
     }
-    while n % 10 == 0 {
+    while n.is_multiple_of(10) {
         n /= 10;
     }
     let mut digits = 0;

@@ -67,9 +67,10 @@ impl fmt::Display for RequestError {
 impl std::error::Error for RequestError {}
 
 /// Maps an SDK error to the store's: a missing table is
-/// [`Error::TableNotFound`]; throttling is [`Error::Throttled`]; no answer,
-/// a timeout or a server error is [`Error::Unavailable`] (the request may
-/// have been applied); anything else is [`Error::Backend`].
+/// [`Error::TableNotFound`]; throttling is [`Error::Throttled`]; a broken
+/// connection, a timeout or a server error is [`Error::Unavailable`] (the
+/// request may have been applied); anything else (a refused request,
+/// credentials that cannot be loaded) is [`Error::Backend`].
 pub(super) fn request_error<E>(
     operation: &'static str,
     table: &'static str,
@@ -85,10 +86,14 @@ where
                 table: table.to_owned(),
             };
         }
-        let no_answer = matches!(
-            e,
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_)
-        );
+        // The connection failed, or timed out, or the answer broke off: the
+        // request may have been applied. (A dispatch failure of another kind,
+        // such as credentials that cannot be loaded, sent nothing.)
+        let no_answer = match &e {
+            SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
+            SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+            _ => false,
+        };
         let server_error = e
             .raw_response()
             .is_some_and(|r| r.status().is_server_error());
