@@ -7,16 +7,30 @@
 //! cargo bench --bench sqlite
 //! python3 benches/ratios.py target/criterion sqlite_
 //! ```
+//!
+//! Two ways of driving each side:
+//!
+//! * `sqlite_<op>`: synchronously on the calling thread, the
+//!   `blocking::Store` against rusqlite called directly;
+//! * `sqlite_async_<op>`: from async code (a tokio current-thread runtime),
+//!   the async `Store`, which hands each operation to its worker thread,
+//!   against rusqlite behind the same kind of hand-off written by hand (a
+//!   thread owning the connection, fed closures over a channel and
+//!   answering on a oneshot, as tokio-rusqlite does).
+//!
+//! The difference between a side's async and sync medians is the cost of
+//! its hand-off.
 
 #[path = "fixtures.rs"]
 mod fixtures;
 
+use std::future::IntoFuture;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
+use blue_schema::blocking::Store;
 use blue_schema::docs::sqlite_ddl;
-use blue_schema::{block_on, Store};
 use blue_schema_examples::dialogue::*;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use fixtures::{expert, now, perspective, D};
@@ -134,15 +148,51 @@ fn raw_bulk(db: &mut Connection, experts: &[Expert]) {
     tx.commit().unwrap();
 }
 
+/// A closure run on the worker's connection.
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// rusqlite from async code, as tokio-rusqlite does it: a thread owns the
+/// connection and runs the closures it is sent, answering on a oneshot.
+struct RawWorker {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl RawWorker {
+    fn new(path: &Path) -> RawWorker {
+        let (jobs, received) = std::sync::mpsc::channel::<Job>();
+        let path = path.to_owned();
+        std::thread::spawn(move || {
+            let mut db = raw_open(&path);
+            for job in received {
+                job(&mut db);
+            }
+        });
+        RawWorker { jobs }
+    }
+
+    async fn call<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> T + Send + 'static,
+    ) -> T {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move |db| {
+                let _ = answer.send(work(db));
+            }))
+            .unwrap();
+        answered.await.unwrap()
+    }
+}
+
 // ---- the benchmarks ----
 
 fn stores(dir: &Path) -> (Store, Connection) {
     let store = Store::sqlite(dir.join("ours.db")).unwrap();
-    block_on(store.create_table::<Dialogue>()).unwrap();
+    store.create_table::<Dialogue>().unwrap();
     let raw = raw_open(&dir.join("raw.db"));
     let (experts, perspectives) = partition(D);
-    block_on(store.put_all(&experts)).unwrap();
-    block_on(store.put_all(&perspectives)).unwrap();
+    store.put_all(&experts).unwrap();
+    store.put_all(&perspectives).unwrap();
     for e in &experts {
         raw_put_expert(&raw, RAW_UPSERT, e);
     }
@@ -159,21 +209,27 @@ fn bench(c: &mut Criterion) {
     let (store, raw) = stores(dir.path());
 
     // Both sides return the same answers.
-    let ours = block_on(store.get(Expert::key(D, "expert-00007"))).unwrap();
+    let ours = store.get(Expert::key(D, "expert-00007")).unwrap();
     assert_eq!(ours, raw_get_expert(&raw, D, "expert-00007"));
     assert_eq!(
-        block_on(store.query(Expert::query(D)).all()).unwrap(),
+        store.query(Expert::query(D)).all().unwrap(),
         raw_experts(&raw, D)
     );
     assert_eq!(
-        block_on(store.query(Dialogue::partition(D)).all()).unwrap(),
+        store.query(Dialogue::partition(D)).all().unwrap(),
         raw_partition(&raw, D)
     );
     assert_eq!(raw_partition(&raw, D).len(), 100);
 
+    async_benches(c, store.as_async(), dir.path());
+
     let mut g = c.benchmark_group("sqlite_get");
     g.bench_function("blue_schema", |b| {
-        b.iter(|| block_on(store.get(Expert::key(D, black_box("expert-00007")))).unwrap())
+        b.iter(|| {
+            store
+                .get(Expert::key(D, black_box("expert-00007")))
+                .unwrap()
+        })
     });
     g.bench_function("rusqlite", |b| {
         b.iter(|| raw_get_expert(&raw, D, black_box("expert-00007")))
@@ -182,14 +238,19 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("sqlite_query_entity");
     g.bench_function("blue_schema", |b| {
-        b.iter(|| block_on(store.query(Expert::query(black_box(D))).all()).unwrap())
+        b.iter(|| store.query(Expert::query(black_box(D))).all().unwrap())
     });
     g.bench_function("rusqlite", |b| b.iter(|| raw_experts(&raw, black_box(D))));
     g.finish();
 
     let mut g = c.benchmark_group("sqlite_partition");
     g.bench_function("blue_schema", |b| {
-        b.iter(|| block_on(store.query(Dialogue::partition(black_box(D))).all()).unwrap())
+        b.iter(|| {
+            store
+                .query(Dialogue::partition(black_box(D)))
+                .all()
+                .unwrap()
+        })
     });
     g.bench_function("rusqlite", |b| b.iter(|| raw_partition(&raw, black_box(D))));
     g.finish();
@@ -197,7 +258,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("sqlite_put");
     let item = expert(D, 7);
     g.bench_function("blue_schema", |b| {
-        b.iter(|| block_on(store.put(black_box(&item))).unwrap())
+        b.iter(|| store.put(black_box(&item)).unwrap())
     });
     g.bench_function("rusqlite", |b| {
         b.iter(|| raw_put_expert(&raw, RAW_UPSERT, black_box(&item)))
@@ -209,7 +270,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("blue_schema", |b| {
         b.iter(|| {
             n += 1;
-            block_on(store.create(&expert("created", n))).unwrap()
+            store.create(&expert("created", n)).unwrap()
         })
     });
     let mut n = 1_000_000;
@@ -232,11 +293,11 @@ fn bench(c: &mut Criterion) {
             || {
                 let dir = tempfile::tempdir().unwrap();
                 let store = Store::sqlite(dir.path().join("bulk.db")).unwrap();
-                block_on(store.create_table::<Dialogue>()).unwrap();
+                store.create_table::<Dialogue>().unwrap();
                 (dir, store)
             },
             |(dir, store)| {
-                block_on(store.put_all(&experts)).unwrap();
+                store.put_all(&experts).unwrap();
                 (dir, store)
             },
             BatchSize::PerIteration,
@@ -255,6 +316,66 @@ fn bench(c: &mut Criterion) {
             },
             BatchSize::PerIteration,
         )
+    });
+    g.finish();
+}
+
+/// The same operations from async code: the store's hand-off to its worker
+/// against rusqlite behind a hand-written one.
+fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let raw = std::sync::Arc::new(RawWorker::new(&dir.join("raw.db")));
+    let ours = rt
+        .block_on(store.get(Expert::key(D, "expert-00007")).into_future())
+        .unwrap();
+    let theirs = rt.block_on(raw.call(|db| raw_get_expert(db, D, "expert-00007")));
+    assert_eq!(ours, theirs);
+
+    let mut g = c.benchmark_group("sqlite_async_get");
+    g.bench_function("blue_schema", |b| {
+        b.iter(|| {
+            rt.block_on(
+                store
+                    .get(Expert::key(D, black_box("expert-00007")))
+                    .into_future(),
+            )
+            .unwrap()
+        })
+    });
+    g.bench_function("rusqlite", |b| {
+        b.iter(|| rt.block_on(raw.call(|db| raw_get_expert(db, D, black_box("expert-00007")))))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("sqlite_async_query_entity");
+    g.bench_function("blue_schema", |b| {
+        b.iter(|| {
+            rt.block_on(store.query(Expert::query(black_box(D))).all())
+                .unwrap()
+        })
+    });
+    g.bench_function("rusqlite", |b| {
+        b.iter(|| rt.block_on(raw.call(|db| raw_experts(db, black_box(D)))))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("sqlite_async_put");
+    let item = expert(D, 7);
+    g.bench_function("blue_schema", |b| {
+        b.iter(|| {
+            rt.block_on(store.put(black_box(&item)).into_future())
+                .unwrap()
+        })
+    });
+    let shared = std::sync::Arc::new(item.clone());
+    g.bench_function("rusqlite", |b| {
+        b.iter(|| {
+            let item = shared.clone();
+            rt.block_on(raw.call(move |db| raw_put_expert(db, RAW_UPSERT, &item)))
+        })
     });
     g.finish();
 }
