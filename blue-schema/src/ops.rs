@@ -90,8 +90,8 @@ pub(crate) struct Delete {
 /// Read one page of a query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct QueryPage {
-    /// The query, already validated.
-    pub(crate) spec: QuerySpec,
+    /// The query, already validated; shared by the pages of one read.
+    pub(crate) spec: std::sync::Arc<QuerySpec>,
     /// The position to continue after (before, for a descending query),
     /// decoded from the query's cursor or the previous page.
     pub(crate) start: Option<Position>,

@@ -44,6 +44,56 @@ mod sqlite_vs_dynamodb {
     }
 }
 
+/// What a store operation costs before it runs: its future is made, moved
+/// and (for `get`, `put`) boxed on every call, so its size is copied every
+/// time. A backend's large request state belongs behind a box of its own.
+mod footprint {
+    use std::future::IntoFuture;
+
+    use blue_schema::Store;
+    use blue_schema_examples::dialogue::*;
+
+    /// Room for the store's own state; the DynamoDB SDK's request futures
+    /// alone take more than 10 KB.
+    const SMALL: usize = 1024;
+
+    #[test]
+    fn store_futures_stay_small() {
+        let store = Store::sqlite_memory().unwrap();
+        let key = Expert::key("d", "m");
+        let expert = crate::crud::expert("d", "m", 1);
+        let sizes = [
+            (
+                "get",
+                std::mem::size_of_val(&*store.get(&key).into_future()),
+            ),
+            (
+                "put",
+                std::mem::size_of_val(&*store.put(&expert).into_future()),
+            ),
+            ("delete", std::mem::size_of_val(&store.delete(&key))),
+            (
+                "delete_returning",
+                std::mem::size_of_val(&store.delete_returning(&key)),
+            ),
+            (
+                "page",
+                std::mem::size_of_val(&store.query(Expert::query("d")).page()),
+            ),
+            (
+                "all",
+                std::mem::size_of_val(&store.query(Expert::query("d")).all()),
+            ),
+        ];
+        for (operation, size) in sizes {
+            assert!(
+                size <= SMALL,
+                "the future of `{operation}` takes {size} bytes"
+            );
+        }
+    }
+}
+
 /// Instantiates each listed test once per backend: `sqlite::<name>` runs it
 /// on a fresh SQLite database file, `sqlite_memory::<name>` on a private
 /// in-memory database (one connection instead of a pool), `dynamodb::<name>`

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
@@ -71,7 +72,7 @@ impl<'s, R> QueryRun<'s, R> {
         let op = QueryPage {
             start: spec.start(self.store.cursor_key())?,
             limit: spec.page_limit(0),
-            spec: spec.clone(),
+            spec: Arc::new(spec.clone()),
         };
         Ok(with_engine!(&self.store.backend, b => b.explain(&op)))
     }
@@ -142,8 +143,7 @@ impl<'s, R: FromItem + Send + 'static> QueryRun<'s, R> {
 
 /// Where a whole read is: the query, the position, what it returned so far.
 struct Cursoring {
-    spec: QuerySpec,
-    fingerprint: u64,
+    spec: Arc<QuerySpec>,
     start: Option<Position>,
     returned: usize,
 }
@@ -152,8 +152,7 @@ impl Cursoring {
     fn new(store: &Store, spec: QuerySpec) -> Result<Cursoring, Error> {
         let start = spec.start(store.cursor_key())?;
         Ok(Cursoring {
-            fingerprint: spec.fingerprint(),
-            spec,
+            spec: Arc::new(spec),
             start,
             returned: 0,
         })
@@ -179,7 +178,7 @@ impl Cursoring {
         let cursor = page
             .next
             .as_ref()
-            .map(|position| Cursor::new(self.fingerprint, position, store.cursor_key()));
+            .map(|position| Cursor::new(self.spec.fingerprint(), position, store.cursor_key()));
         let more = page.next.is_some();
         self.start = page.next;
         (
@@ -215,7 +214,11 @@ async fn read_all<D: Decoder>(store: &Store, spec: QuerySpec) -> Result<Vec<D::O
     let mut items = Vec::new();
     while let Some(op) = at.next_page() {
         let (page, more) = at.advance(store, query_page::<D>(store, op).await?);
-        items.extend(page.items);
+        if items.is_empty() {
+            items = page.items;
+        } else {
+            items.extend(page.items);
+        }
         if !more {
             break;
         }

@@ -253,13 +253,17 @@ impl DynamoDbBackend {
     }
 
     /// Runs `work` on this backend, on tokio (see the module documentation).
+    ///
+    /// The work is boxed: the SDK's futures take kilobytes, and unboxed they
+    /// would make every store future that can reach this backend as large,
+    /// SQLite's included, each one copied when it is made and moved.
     async fn on_tokio<T, F, Fut>(&self, work: F) -> Result<T, Error>
     where
         F: FnOnce(DynamoDbBackend) -> Fut,
         Fut: std::future::Future<Output = Result<T, Error>> + Send + 'static,
         T: Send + 'static,
     {
-        tokio_bridge::run(work(self.clone())).await
+        tokio_bridge::run(Box::pin(work(self.clone()))).await
     }
 }
 

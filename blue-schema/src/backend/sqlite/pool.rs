@@ -70,6 +70,9 @@ struct PoolState {
     idle: Vec<Conn>,
     /// Connections open, idle or in use.
     open: usize,
+    /// Threads waiting in `checkout`: only then is a return worth a wake-up
+    /// (a notify is a system call even when nobody waits).
+    waiting: usize,
 }
 
 impl Pool {
@@ -79,6 +82,7 @@ impl Pool {
             state: Mutex::new(PoolState {
                 idle: vec![first],
                 open: 1,
+                waiting: 0,
             }),
             returned: Condvar::new(),
         }
@@ -113,16 +117,21 @@ impl Pool {
                 return match self.config.connect() {
                     Ok(conn) => Ok(Checkout(Some(conn), self)),
                     Err(e) => {
-                        lock(&self.state).open -= 1;
-                        self.returned.notify_one();
+                        let mut state = lock(&self.state);
+                        state.open -= 1;
+                        if state.waiting > 0 {
+                            self.returned.notify_one();
+                        }
                         Err(e)
                     }
                 };
             }
+            state.waiting += 1;
             state = self
                 .returned
                 .wait(state)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state.waiting -= 1;
         }
     }
 }
@@ -134,8 +143,11 @@ struct Checkout<'p>(Option<Conn>, &'p Pool);
 impl Drop for Checkout<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.0.take() {
-            lock(&self.1.state).idle.push(conn);
-            self.1.returned.notify_one();
+            let mut state = lock(&self.1.state);
+            state.idle.push(conn);
+            if state.waiting > 0 {
+                self.1.returned.notify_one();
+            }
         }
     }
 }
@@ -202,7 +214,11 @@ impl Workers {
                 Err(_) => {}
             }
         }
-        self.shared.ready.notify_one();
+        // A thread waiting for work counted itself idle under this lock; a
+        // thread that is running will look at the queue before it waits.
+        if state.idle > 0 {
+            self.shared.ready.notify_one();
+        }
     }
 }
 
