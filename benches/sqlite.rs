@@ -32,7 +32,7 @@ use std::time::Duration;
 use blue_schema::blocking::Store;
 use blue_schema::docs::sqlite_ddl;
 use blue_schema_examples::dialogue::*;
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use criterion::{criterion_group, BatchSize, Criterion};
 use fixtures::{expert, now, perspective, D};
 use rusqlite::{params, Connection};
 
@@ -380,5 +380,72 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
     g.finish();
 }
 
+/// Instruction counts, which repeat where this machine's clock does not:
+/// `BLUE_BENCH_COUNT="<op> <side> <n>"` runs the set-up and then `n` calls
+/// of one side of one synchronous benchmark, and nothing else. Run it under
+/// callgrind with `n` and with 0; the difference over `n` is one call:
+///
+/// ```text
+/// B=$(cargo bench --bench sqlite --no-run 2>&1 | grep -o "target/[^)]*")
+/// BLUE_BENCH_COUNT="get blue_schema 2000" valgrind --tool=callgrind \
+///     --callgrind-out-file=/dev/null $B 2>&1 | grep refs
+/// ```
+///
+/// `<op>` is `get`, `put`, `query_entity` or `partition`; `<side>` is
+/// `blue_schema` or `rusqlite`.
+fn count(spec: &str) {
+    let words: Vec<&str> = spec.split_whitespace().collect();
+    let [op, side, n] = words[..] else {
+        panic!("BLUE_BENCH_COUNT is \"<op> <side> <n>\", not {spec:?}");
+    };
+    let n: u32 = n.parse().expect("a count of calls");
+    let dir = tempfile::tempdir().unwrap();
+    let (store, raw) = stores(dir.path());
+    let item = expert(D, 7);
+    let ours = side == "blue_schema";
+    assert!(ours || side == "rusqlite", "unknown side {side:?}");
+    for _ in 0..n {
+        match (op, ours) {
+            ("get", true) => drop(black_box(
+                store
+                    .get(Expert::key(D, black_box("expert-00007")))
+                    .unwrap(),
+            )),
+            ("get", false) => drop(black_box(raw_get_expert(
+                &raw,
+                D,
+                black_box("expert-00007"),
+            ))),
+            ("put", true) => store.put(black_box(&item)).unwrap(),
+            ("put", false) => drop(black_box(raw_put_expert(
+                &raw,
+                RAW_UPSERT,
+                black_box(&item),
+            ))),
+            ("query_entity", true) => drop(black_box(
+                store.query(Expert::query(black_box(D))).all().unwrap(),
+            )),
+            ("query_entity", false) => drop(black_box(raw_experts(&raw, black_box(D)))),
+            ("partition", true) => drop(black_box(
+                store
+                    .query(Dialogue::partition(black_box(D)))
+                    .all()
+                    .unwrap(),
+            )),
+            ("partition", false) => drop(black_box(raw_partition(&raw, black_box(D)))),
+            _ => panic!("unknown operation {op:?}"),
+        }
+    }
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    match std::env::var("BLUE_BENCH_COUNT") {
+        Ok(spec) => count(&spec),
+        Err(_) => {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}

@@ -112,6 +112,15 @@ fn generate(table: &Table) -> TokenStream {
             }
         }
     });
+    let known_arms = variants.iter().map(|(variant, ty)| {
+        let test = names_sort_key(ty);
+        quote! {
+            if #test {
+                return <#ty as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
+                    .map(|value| ::std::option::Option::Some(#ident::#variant(value)));
+            }
+        }
+    });
     let recognized = variants.iter().map(|(_, ty)| names_sort_key(ty));
     let partition_doc = format!(
         "The query of a whole `{}` partition: every item, in sort-key order, as `{rust_name}` values.",
@@ -154,6 +163,14 @@ fn generate(table: &Table) -> TokenStream {
 
             fn recognizes(sort_key: &str) -> bool {
                 #(#recognized)||*
+            }
+
+            fn from_known_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
+                sort_key: &str,
+                item: D,
+            ) -> ::std::result::Result<::std::option::Option<Self>, D::Error> {
+                #(#known_arms)*
+                ::std::result::Result::Ok(::std::option::Option::None)
             }
         }
 

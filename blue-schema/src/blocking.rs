@@ -148,8 +148,8 @@ impl Store {
     /// # Errors
     ///
     /// As there.
-    pub fn get<E: Entity + Send>(&self, key: impl AsRef<Key<E>>) -> Result<Option<E>, Error> {
-        self.run(self.inner.get(key))
+    pub fn get<E: Entity + Send>(&self, key: impl Into<Key<E>>) -> Result<Option<E>, Error> {
+        block_on(self.inner.get(key).unboxed())
     }
 
     /// See [`Store::get_record`](crate::Store::get_record).
@@ -159,9 +159,9 @@ impl Store {
     /// As there.
     pub fn get_record<E: Entity + Send>(
         &self,
-        key: impl AsRef<Key<E>>,
+        key: impl Into<Key<E>>,
     ) -> Result<Option<Record<E>>, Error> {
-        self.run(self.inner.get_record(key))
+        block_on(self.inner.get_record(key).unboxed())
     }
 
     /// See [`Store::delete`](crate::Store::delete).
@@ -169,7 +169,7 @@ impl Store {
     /// # Errors
     ///
     /// As there.
-    pub fn delete<E: Entity>(&self, key: impl AsRef<Key<E>>) -> Result<(), Error> {
+    pub fn delete<E: Entity>(&self, key: impl Into<Key<E>>) -> Result<(), Error> {
         block_on(self.inner.delete(key))
     }
 
@@ -180,7 +180,7 @@ impl Store {
     /// As there.
     pub fn delete_returning<E: Entity + Send>(
         &self,
-        key: impl AsRef<Key<E>>,
+        key: impl Into<Key<E>>,
     ) -> Result<Option<E>, Error> {
         block_on(self.inner.delete_returning(key))
     }

@@ -140,15 +140,21 @@ pub(crate) trait Decoder: Send + 'static {
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     const WITH_CREATED_AT: bool;
 
-    /// Whether an item with this sort key is one this decoder knows; the
-    /// others are skipped and counted.
-    fn recognizes(sort_key: &str) -> bool;
-
-    /// Decodes one item.
+    /// Decodes one item read by its key.
     fn decode<'de, D: serde::Deserializer<'de>>(
         item: StoredKeys<'_>,
         attributes: D,
     ) -> Result<Self::Output, crate::Error>
+    where
+        D::Error: Send + Sync + 'static;
+
+    /// Decodes one item a query evaluated, or `None` for one this decoder
+    /// does not know (its sort key names no entity it decodes): the query
+    /// skips and counts it.
+    fn decode_known<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<Option<Self::Output>, crate::Error>
     where
         D::Error: Send + Sync + 'static;
 }

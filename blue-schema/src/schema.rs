@@ -268,4 +268,23 @@ pub trait FromItem: Sized {
         let _ = sort_key;
         true
     }
+
+    /// [`from_item`](FromItem::from_item) for an item `Self` recognises,
+    /// `Ok(None)` for one it does not: what a read does with each item it
+    /// evaluates. The default asks [`recognizes`](FromItem::recognizes) and
+    /// then decodes; `#[derive(Table)]` matches the prefix once for both.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_item`](FromItem::from_item).
+    fn from_known_item<'de, D: Deserializer<'de>>(
+        sort_key: &str,
+        item: D,
+    ) -> Result<Option<Self>, D::Error> {
+        if Self::recognizes(sort_key) {
+            Self::from_item(sort_key, item).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
 }

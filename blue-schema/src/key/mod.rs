@@ -503,6 +503,14 @@ impl<E> AsRef<Key<E>> for Key<E> {
     }
 }
 
+/// A copy of the key, so that the store's reads and deletes take `key` or
+/// `&key` alike (a key given by value is moved, not copied).
+impl<E> From<&Key<E>> for Key<E> {
+    fn from(key: &Key<E>) -> Key<E> {
+        key.clone()
+    }
+}
+
 impl<E> Clone for Key<E> {
     fn clone(&self) -> Self {
         Key::__from_encoded(self.partition_key.clone(), self.sort_key.clone())

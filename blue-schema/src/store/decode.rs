@@ -46,10 +46,6 @@ impl<R: FromItem + Send + 'static> Decoder for Typed<R> {
     type Output = R;
     const WITH_CREATED_AT: bool = false;
 
-    fn recognizes(sort_key: &str) -> bool {
-        R::recognizes(sort_key)
-    }
-
     fn decode<'de, D: serde::Deserializer<'de>>(
         item: StoredKeys<'_>,
         attributes: D,
@@ -59,6 +55,16 @@ impl<R: FromItem + Send + 'static> Decoder for Typed<R> {
     {
         R::from_item(item.sort_key, attributes).map_err(|e| item.decode_error(e))
     }
+
+    fn decode_known<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<Option<R>, Error>
+    where
+        D::Error: Send + Sync + 'static,
+    {
+        R::from_known_item(item.sort_key, attributes).map_err(|e| item.decode_error(e))
+    }
 }
 
 /// Entities with their `created_at`.
@@ -67,10 +73,6 @@ pub(crate) struct Records<E>(PhantomData<fn() -> E>);
 impl<E: FromItem + Send + 'static> Decoder for Records<E> {
     type Output = Record<E>;
     const WITH_CREATED_AT: bool = true;
-
-    fn recognizes(sort_key: &str) -> bool {
-        E::recognizes(sort_key)
-    }
 
     fn decode<'de, D: serde::Deserializer<'de>>(
         item: StoredKeys<'_>,
@@ -84,6 +86,21 @@ impl<E: FromItem + Send + 'static> Decoder for Records<E> {
             created_at: item.created_at.to_owned(),
         })
     }
+
+    fn decode_known<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<Option<Record<E>>, Error>
+    where
+        D::Error: Send + Sync + 'static,
+    {
+        Ok(
+            Typed::<E>::decode_known(item, attributes)?.map(|value| Record {
+                value,
+                created_at: item.created_at.to_owned(),
+            }),
+        )
+    }
 }
 
 /// Items as stored.
@@ -92,10 +109,6 @@ pub(crate) struct Raw;
 impl Decoder for Raw {
     type Output = StoredItem;
     const WITH_CREATED_AT: bool = true;
-
-    fn recognizes(_: &str) -> bool {
-        true
-    }
 
     fn decode<'de, D: serde::Deserializer<'de>>(
         item: StoredKeys<'_>,
@@ -112,5 +125,15 @@ impl Decoder for Raw {
             attributes: serde_json::Value::deserialize(attributes)
                 .map_err(|e| item.decode_error(e))?,
         })
+    }
+
+    fn decode_known<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<Option<StoredItem>, Error>
+    where
+        D::Error: Send + Sync + 'static,
+    {
+        Self::decode(item, attributes).map(Some)
     }
 }

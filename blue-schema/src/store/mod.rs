@@ -190,8 +190,8 @@ impl Store {
     /// [`Error::Limit`] for a key DynamoDB would reject (an empty partition
     /// key), [`Error::Decode`] when the stored item does not decode as `E`,
     /// [`Error::TableNotFound`], and the backend's errors.
-    pub fn get<E: Entity, K: AsRef<Key<E>>>(&self, key: K) -> GetItem<'_, E> {
-        GetItem::new(self, key.as_ref())
+    pub fn get<E: Entity, K: Into<Key<E>>>(&self, key: K) -> GetItem<'_, E> {
+        GetItem::new(self, key.into())
     }
 
     /// Reads an item by key, with its bookkeeping attributes.
@@ -199,8 +199,8 @@ impl Store {
     /// # Errors
     ///
     /// As [`get`](Store::get).
-    pub fn get_record<E: Entity, K: AsRef<Key<E>>>(&self, key: K) -> GetItem<'_, E, Record<E>> {
-        GetItem::new(self, key.as_ref())
+    pub fn get_record<E: Entity, K: Into<Key<E>>>(&self, key: K) -> GetItem<'_, E, Record<E>> {
+        GetItem::new(self, key.into())
     }
 
     /// Deletes an item by key; deleting a missing item is not an error.
@@ -208,11 +208,11 @@ impl Store {
     /// # Errors
     ///
     /// As [`get`](Store::get), without [`Error::Decode`].
-    pub fn delete<E: Entity, K: AsRef<Key<E>>>(
+    pub fn delete<E: Entity, K: Into<Key<E>>>(
         &self,
         key: K,
     ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
-        let key = item_key(key.as_ref());
+        let key = item_key(key.into());
         async move {
             let op = Delete {
                 key: key?,
@@ -230,11 +230,11 @@ impl Store {
     ///
     /// As [`get`](Store::get). When the old item does not decode, it is
     /// deleted all the same and [`Error::Decode`] is returned.
-    pub fn delete_returning<E: Entity + Send, K: AsRef<Key<E>>>(
+    pub fn delete_returning<E: Entity + Send, K: Into<Key<E>>>(
         &self,
         key: K,
     ) -> impl Future<Output = Result<Option<E>, Error>> + Send + '_ {
-        let key = item_key(key.as_ref());
+        let key = item_key(key.into());
         async move {
             let op = Delete {
                 key: key?,
@@ -313,7 +313,7 @@ pub struct GetItem<'s, E, T = E> {
 }
 
 impl<'s, E: Entity, T> GetItem<'s, E, T> {
-    fn new(store: &'s Store, key: &Key<E>) -> Self {
+    fn new(store: &'s Store, key: Key<E>) -> Self {
         GetItem {
             store,
             key: item_key(key),
@@ -330,16 +330,18 @@ impl<'s, E: Entity, T> GetItem<'s, E, T> {
         self
     }
 
-    fn run<D: Decoder>(self) -> BoxFuture<'s, Result<Option<D::Output>, Error>> {
+    /// The read, unboxed: `.await` boxes it (to name its type), the
+    /// blocking store polls it in place.
+    fn run<D: Decoder>(self) -> impl Future<Output = Result<Option<D::Output>, Error>> + Send + 's {
         let store = self.store;
         let op = self.key.map(|key| Get {
             key,
             consistent: self.consistent,
         });
-        Box::pin(async move {
+        async move {
             let op = op?;
             with_engine!(&store.backend, b => b.get::<D>(op).await)
-        })
+        }
     }
 }
 
@@ -352,12 +354,28 @@ impl<E, T> fmt::Debug for GetItem<'_, E, T> {
     }
 }
 
+impl<'s, E: Entity + Send> GetItem<'s, E, E> {
+    /// The read as a future polled in place, for the blocking store.
+    pub(crate) fn unboxed(self) -> impl Future<Output = Result<Option<E>, Error>> + Send + 's {
+        self.run::<Typed<E>>()
+    }
+}
+
+impl<'s, E: Entity + Send> GetItem<'s, E, Record<E>> {
+    /// The read as a future polled in place, for the blocking store.
+    pub(crate) fn unboxed(
+        self,
+    ) -> impl Future<Output = Result<Option<Record<E>>, Error>> + Send + 's {
+        self.run::<Records<E>>()
+    }
+}
+
 impl<'s, E: Entity + Send> IntoFuture for GetItem<'s, E, E> {
     type Output = Result<Option<E>, Error>;
     type IntoFuture = BoxFuture<'s, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        self.run::<Typed<E>>()
+        Box::pin(self.run::<Typed<E>>())
     }
 }
 
@@ -366,17 +384,14 @@ impl<'s, E: Entity + Send> IntoFuture for GetItem<'s, E, Record<E>> {
     type IntoFuture = BoxFuture<'s, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        self.run::<Records<E>>()
+        Box::pin(self.run::<Records<E>>())
     }
 }
 
 /// A checked key of `E`.
-fn item_key<E: Entity>(key: &Key<E>) -> Result<ItemKey, Error> {
-    Ok(ItemKey::new(
-        E::SCHEMA.table,
-        key.partition_key().to_owned(),
-        key.sort_key().to_owned(),
-    )?)
+fn item_key<E: Entity>(key: Key<E>) -> Result<ItemKey, Error> {
+    let (partition_key, sort_key) = key.into_parts();
+    Ok(ItemKey::new(E::SCHEMA.table, partition_key, sort_key)?)
 }
 
 /// Checks an entity against DynamoDB's limits and encodes it for backend `B`.

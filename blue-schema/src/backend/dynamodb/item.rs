@@ -71,19 +71,55 @@ impl ReadItem {
     /// Decodes the item, which this consumes: serde_dynamo deserializes
     /// owned values only, and the response owns the item anyway.
     pub(super) fn decode<D: Decoder>(self, table: &'static str) -> Result<D::Output, Error> {
+        let (keys, attributes) = self.parts(table);
+        D::decode(keys.keys(), deserializer(attributes))
+    }
+
+    /// As [`decode`](ReadItem::decode), or `None` for an item `D` does not
+    /// know (a query skips and counts it).
+    pub(super) fn decode_known<D: Decoder>(
+        self,
+        table: &'static str,
+    ) -> Result<Option<D::Output>, Error> {
+        let (keys, attributes) = self.parts(table);
+        D::decode_known(keys.keys(), deserializer(attributes))
+    }
+
+    fn parts(self, table: &'static str) -> (OwnedKeys, Attributes) {
         let ReadItem {
             partition_key,
             sort_key,
             created_at,
             attributes,
         } = self;
-        let keys = StoredKeys {
-            table,
-            partition_key: &partition_key,
-            sort_key: &sort_key,
-            created_at: &created_at,
-        };
-        D::decode(keys, deserializer(attributes))
+        (
+            OwnedKeys {
+                table,
+                partition_key,
+                sort_key,
+                created_at,
+            },
+            attributes,
+        )
+    }
+}
+
+/// An item's keys, taken out of its attributes.
+struct OwnedKeys {
+    table: &'static str,
+    partition_key: String,
+    sort_key: String,
+    created_at: String,
+}
+
+impl OwnedKeys {
+    fn keys(&self) -> StoredKeys<'_> {
+        StoredKeys {
+            table: self.table,
+            partition_key: &self.partition_key,
+            sort_key: &self.sort_key,
+            created_at: &self.created_at,
+        }
     }
 }
 

@@ -94,11 +94,9 @@ impl DynamoDbBackend {
         let mut items = Vec::with_capacity(found.len());
         let mut unknown = 0;
         for item in found {
-            let item = ReadItem::new(item);
-            if D::recognizes(&item.sort_key) {
-                items.push(item.decode::<D>(table)?);
-            } else {
-                unknown += 1;
+            match ReadItem::new(item).decode_known::<D>(table)? {
+                Some(item) => items.push(item),
+                None => unknown += 1,
             }
         }
         // DynamoDB's last evaluated key: the page was full (its `Limit`, or

@@ -202,6 +202,19 @@ fn decode_json<D: Decoder>(keys: StoredKeys<'_>, text: &str) -> Result<D::Output
     Ok(value)
 }
 
+/// As [`decode_json`], or `None` for an item `D` does not know.
+fn decode_known_json<D: Decoder>(
+    keys: StoredKeys<'_>,
+    text: &str,
+) -> Result<Option<D::Output>, Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = D::decode_known(keys, &mut de)?;
+    if value.is_some() {
+        de.end().map_err(|e| keys.decode_error(e))?;
+    }
+    Ok(value)
+}
+
 /// An item as an SQLite table scan reads it.
 pub(crate) struct Row {
     data: String,
@@ -440,20 +453,19 @@ impl Engine for SqliteBackend {
                     });
                 }
                 let sort_key = text(row, 0)?;
-                if D::recognizes(sort_key) {
-                    let keys = StoredKeys {
-                        table,
-                        partition_key: &spec.partition_key,
-                        sort_key,
-                        created_at: if D::WITH_CREATED_AT {
-                            text(row, 3)?
-                        } else {
-                            ""
-                        },
-                    };
-                    items.push(decode_json::<D>(keys, text(row, 1)?)?);
-                } else {
-                    unknown += 1;
+                let keys = StoredKeys {
+                    table,
+                    partition_key: &spec.partition_key,
+                    sort_key,
+                    created_at: if D::WITH_CREATED_AT {
+                        text(row, 3)?
+                    } else {
+                        ""
+                    },
+                };
+                match decode_known_json::<D>(keys, text(row, 1)?)? {
+                    Some(item) => items.push(item),
+                    None => unknown += 1,
                 }
                 last.clear();
                 last.push_str(sort_key);
