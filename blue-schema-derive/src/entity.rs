@@ -254,6 +254,7 @@ fn generate(entity: &Entity) -> TokenStream {
 
         impl #ident {
             #[doc = #key_doc]
+            #[inline]
             #vis fn key(#(#key_params),*) -> ::blue_schema::Key<Self> {
                 let mut __blue_pk = ::blue_schema::key::KeyWriter::new(#pk_prefix);
                 #(#pk_pushes)*
@@ -263,6 +264,7 @@ fn generate(entity: &Entity) -> TokenStream {
             }
 
             #[doc = #query_doc]
+            #[inline]
             #vis fn query(#(#pk_params),*) -> #query_ident<0> {
                 let mut __blue_pk = ::blue_schema::key::KeyWriter::new(#pk_prefix);
                 #(#pk_pushes)*
@@ -303,6 +305,7 @@ fn query_builder(entity: &Entity, query_ident: &syn::Ident, sk: &[&Field]) -> To
             let op = format_ident!("{}", op);
             quote! {
                 #[doc = #d]
+                #[inline]
                 pub fn #m(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> ::blue_schema::Query<#ident>
                 #bound
                 {
@@ -321,6 +324,7 @@ fn query_builder(entity: &Entity, query_ident: &syn::Ident, sk: &[&Field]) -> To
         quote! {
             impl #query_ident<#n> {
                 #[doc = #eq_doc]
+                #[inline]
                 pub fn #method(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> #query_ident<#next> {
                     #query_ident { state: self.state.component::<#ty>(&#method) }
                 }
@@ -329,6 +333,7 @@ fn query_builder(entity: &Entity, query_ident: &syn::Ident, sk: &[&Field]) -> To
                 #gt
                 #ge
                 #[doc = #between_doc]
+                #[inline]
                 pub fn #between(
                     self,
                     low: impl ::blue_schema::AsKeyPart<#ty>,
@@ -337,6 +342,7 @@ fn query_builder(entity: &Entity, query_ident: &syn::Ident, sk: &[&Field]) -> To
                     self.state.between::<#ty, #ident>(&low, &high)
                 }
                 #[doc = #starts_doc]
+                #[inline]
                 pub fn #starts_with(self, prefix: impl ::blue_schema::key::AsKeyPrefix<#ty>) -> ::blue_schema::Query<#ident> {
                     self.state.starts_with::<#ty, #ident>(&prefix)
                 }
@@ -354,26 +360,31 @@ fn query_builder(entity: &Entity, query_ident: &syn::Ident, sk: &[&Field]) -> To
 
         impl<const N: usize> #query_ident<N> {
             /// Evaluates at most `n` items per page (at least 1), DynamoDB's `Limit`.
+            #[inline]
             pub fn page_size(self, n: u32) -> Self {
                 #query_ident { state: self.state.page_size(n) }
             }
 
             /// Returns at most `n` items from a whole read (`all`, `pages`, `items`).
+            #[inline]
             pub fn take(self, n: usize) -> Self {
                 #query_ident { state: self.state.take(n) }
             }
 
             /// Reads in descending sort-key order.
+            #[inline]
             pub fn reverse(self) -> Self {
                 #query_ident { state: self.state.reverse() }
             }
 
             /// Resumes after the last item of the page that returned `cursor`.
+            #[inline]
             pub fn after(self, cursor: ::blue_schema::Cursor) -> Self {
                 #query_ident { state: self.state.after(cursor) }
             }
 
             /// Reads with DynamoDB's cheaper eventually consistent reads.
+            #[inline]
             pub fn eventually_consistent(self) -> Self {
                 #query_ident { state: self.state.eventually_consistent() }
             }
@@ -393,12 +404,14 @@ fn query_builder(entity: &Entity, query_ident: &syn::Ident, sk: &[&Field]) -> To
         impl<const N: usize> ::blue_schema::IntoQuery for #query_ident<N> {
             type Item = #ident;
 
+            #[inline]
             fn into_query(self) -> ::blue_schema::Query<#ident> {
                 self.state.finish()
             }
         }
 
         impl<const N: usize> ::std::convert::From<#query_ident<N>> for ::blue_schema::Query<#ident> {
+            #[inline]
             fn from(builder: #query_ident<N>) -> Self {
                 builder.state.finish()
             }

@@ -25,6 +25,7 @@ pub struct SortKeyQuery {
 }
 
 impl SortKeyQuery {
+    #[inline]
     pub fn new(
         table: &'static str,
         partition_key: String,
@@ -40,6 +41,7 @@ impl SortKeyQuery {
     }
 
     /// Fixes the next component to a value.
+    #[inline]
     pub fn component<T>(mut self, value: &impl AsKeyPart<T>) -> Self {
         debug_assert!(self.given < self.total);
         self.fixed.push(value);
@@ -47,32 +49,38 @@ impl SortKeyQuery {
         self
     }
 
+    #[inline]
     pub fn page_size(mut self, n: u32) -> Self {
         self.spec.page_size = Some(n);
         self
     }
 
+    #[inline]
     pub fn take(mut self, n: usize) -> Self {
         self.spec.take = Some(n);
         self
     }
 
+    #[inline]
     pub fn reverse(mut self) -> Self {
         self.spec.order = super::Order::Descending;
         self
     }
 
+    #[inline]
     pub fn after(mut self, cursor: super::Cursor) -> Self {
         self.spec.cursor = Some(cursor);
         self
     }
 
+    #[inline]
     pub fn eventually_consistent(mut self) -> Self {
         self.spec.consistent = false;
         self
     }
 
     /// The query with the components given so far.
+    #[inline]
     pub fn finish<R>(mut self) -> Query<R> {
         let mut fixed = std::mem::take(&mut self.fixed).finish();
         let condition = if self.given == self.total {
@@ -183,6 +191,7 @@ impl SortKeyQuery {
         format!("{}{FENCE}", self.fixed.as_str())
     }
 
+    #[inline]
     fn into_query<R>(mut self, condition: SortKeyCondition) -> Query<R> {
         self.spec.sort_key = Some(condition);
         Query::__from_spec(self.spec)

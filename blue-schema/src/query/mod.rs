@@ -87,6 +87,7 @@ pub struct Query<R> {
 impl<R> Query<R> {
     /// Used by the derive; `spec` must select only items that decode as `R`.
     #[doc(hidden)]
+    #[inline]
     pub fn __from_spec(spec: QuerySpec) -> Self {
         Query {
             spec,
@@ -135,6 +136,7 @@ impl<R> Query<R> {
     }
 
     /// The backend-neutral query, consuming the typed one.
+    #[inline]
     pub fn into_spec(self) -> QuerySpec {
         self.spec
     }
@@ -180,6 +182,7 @@ pub trait IntoQuery {
 impl<R> IntoQuery for Query<R> {
     type Item = R;
 
+    #[inline]
     fn into_query(self) -> Query<R> {
         self
     }
