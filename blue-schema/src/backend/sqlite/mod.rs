@@ -62,7 +62,8 @@ use super::{Backend, Engine, RawItem, ScanOf};
 use crate::error::ItemError;
 use crate::limits::MAX_PAGE_BYTES;
 use crate::ops::{
-    CreateTable, Decoder, Delete, Get, PageOf, Put, PutBatch, QueryPage, ScanPage, StoredKeys,
+    CreateTable, Decoder, Delete, Get, ItemKey, PageOf, Put, PutBatch, QueryPage, ScanPage,
+    StoredKeys,
 };
 use crate::query::{Explain, Position};
 use crate::{exec, Error};
@@ -202,6 +203,22 @@ fn decode_json<D: Decoder>(keys: StoredKeys<'_>, text: &str) -> Result<D::Output
     Ok(value)
 }
 
+/// Decodes the row of one item read by its key: `data`, then `created_at`
+/// when `with_created_at` (the statement selected it).
+fn decode_row<D: Decoder>(
+    key: &ItemKey,
+    row: &rusqlite::Row<'_>,
+    with_created_at: bool,
+) -> Result<D::Output, Error> {
+    let keys = StoredKeys {
+        table: key.table,
+        partition_key: &key.partition_key,
+        sort_key: &key.sort_key,
+        created_at: if with_created_at { text(row, 1)? } else { "" },
+    };
+    decode_json::<D>(keys, text(row, 0)?)
+}
+
 /// As [`decode_json`], or `None` for an item `D` does not know.
 fn decode_known_json<D: Decoder>(
     keys: StoredKeys<'_>,
@@ -307,17 +324,7 @@ impl Engine for SqliteBackend {
             let Some(row) = rows.next().map_err(sqlite_error)? else {
                 return Ok(None);
             };
-            let keys = StoredKeys {
-                table: key.table,
-                partition_key: &key.partition_key,
-                sort_key: &key.sort_key,
-                created_at: if D::WITH_CREATED_AT {
-                    text(row, 1)?
-                } else {
-                    ""
-                },
-            };
-            decode_json::<D>(keys, text(row, 0)?).map(Some)
+            decode_row::<D>(key, row, D::WITH_CREATED_AT).map(Some)
         })
         .await
     }
@@ -406,14 +413,8 @@ impl Engine for SqliteBackend {
             let Some(row) = rows.next().map_err(sqlite_error)? else {
                 return Ok(None);
             };
-            let keys = StoredKeys {
-                table: key.table,
-                partition_key: &key.partition_key,
-                sort_key: &key.sort_key,
-                created_at: text(row, 1)?,
-            };
             // The row is deleted (on the first step) whether or not it decodes.
-            decode_json::<D>(keys, text(row, 0)?).map(Some)
+            decode_row::<D>(key, row, true).map(Some)
         })
         .await
     }
