@@ -42,6 +42,11 @@ mod sqlite_vs_dynamodb {
     fn signed_cursors_cross_backends() {
         run_pair(parity::signed_cursors_cross_backends);
     }
+
+    #[test]
+    fn whole_floats_read_back_by_type_only() {
+        run_pair(parity::whole_floats_read_back_by_type_only);
+    }
 }
 
 /// What a store operation costs before it runs: its future is made, moved
