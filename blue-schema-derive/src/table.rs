@@ -103,15 +103,6 @@ fn generate(table: &Table) -> TokenStream {
             ::blue_schema::__private::names_sort_key(#ty_facts::PREFIX, #ty_facts::SINGLETON, sort_key)
         }
     };
-    let decode_arms = variants.iter().map(|(variant, ty)| {
-        let test = names_sort_key(ty);
-        quote! {
-            if #test {
-                return <#ty as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
-                    .map(#ident::#variant);
-            }
-        }
-    });
     let known_arms = variants.iter().map(|(variant, ty)| {
         let test = names_sort_key(ty);
         quote! {
@@ -155,10 +146,12 @@ fn generate(table: &Table) -> TokenStream {
                 sort_key: &str,
                 item: D,
             ) -> ::std::result::Result<Self, D::Error> {
-                #(#decode_arms)*
-                ::std::result::Result::Err(<D::Error as ::blue_schema::__private::serde::de::Error>::custom(
-                    ::std::format_args!("sort key `{}` belongs to no entity of table `{}`", sort_key, #name),
-                ))
+                // One prefix match, shared with the reads that skip unknown items.
+                <Self as ::blue_schema::FromItem>::from_known_item(sort_key, item)?.ok_or_else(|| {
+                    <D::Error as ::blue_schema::__private::serde::de::Error>::custom(
+                        ::std::format_args!("sort key `{}` belongs to no entity of table `{}`", sort_key, #name),
+                    )
+                })
             }
 
             fn recognizes(sort_key: &str) -> bool {

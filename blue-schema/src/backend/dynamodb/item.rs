@@ -71,8 +71,13 @@ impl ReadItem {
     /// Decodes the item, which this consumes: serde_dynamo deserializes
     /// owned values only, and the response owns the item anyway.
     pub(super) fn decode<D: Decoder>(self, table: &'static str) -> Result<D::Output, Error> {
-        let (keys, attributes) = self.parts(table);
-        D::decode(keys.keys(), deserializer(attributes))
+        let keys = StoredKeys {
+            table,
+            partition_key: &self.partition_key,
+            sort_key: &self.sort_key,
+            created_at: &self.created_at,
+        };
+        D::decode(keys, deserializer(self.attributes))
     }
 
     /// As [`decode`](ReadItem::decode), or `None` for an item `D` does not
@@ -81,45 +86,13 @@ impl ReadItem {
         self,
         table: &'static str,
     ) -> Result<Option<D::Output>, Error> {
-        let (keys, attributes) = self.parts(table);
-        D::decode_known(keys.keys(), deserializer(attributes))
-    }
-
-    fn parts(self, table: &'static str) -> (OwnedKeys, Attributes) {
-        let ReadItem {
-            partition_key,
-            sort_key,
-            created_at,
-            attributes,
-        } = self;
-        (
-            OwnedKeys {
-                table,
-                partition_key,
-                sort_key,
-                created_at,
-            },
-            attributes,
-        )
-    }
-}
-
-/// An item's keys, taken out of its attributes.
-struct OwnedKeys {
-    table: &'static str,
-    partition_key: String,
-    sort_key: String,
-    created_at: String,
-}
-
-impl OwnedKeys {
-    fn keys(&self) -> StoredKeys<'_> {
-        StoredKeys {
-            table: self.table,
+        let keys = StoredKeys {
+            table,
             partition_key: &self.partition_key,
             sort_key: &self.sort_key,
             created_at: &self.created_at,
-        }
+        };
+        D::decode_known(keys, deserializer(self.attributes))
     }
 }
 
