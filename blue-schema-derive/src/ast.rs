@@ -40,6 +40,8 @@ pub struct Field<'a> {
     pub skip: Option<TokenStream>,
     pub partial: Option<TokenStream>,
     pub flatten: Option<TokenStream>,
+    /// `#[version]`: the optimistic-locking counter.
+    pub version: Option<&'a syn::Attribute>,
 }
 
 impl<'a> Entity<'a> {
@@ -105,6 +107,7 @@ impl<'a> Field<'a> {
             skip: serde.skip,
             partial: serde.partial,
             flatten: serde.flatten,
+            version: field.attrs.iter().find(|a| a.path().is_ident("version")),
         }
     }
 }
@@ -245,4 +248,23 @@ pub fn type_string(ty: &Type) -> String {
         out.push_str(part);
     }
     out
+}
+
+/// `T` when `ty` is written `Option<T>` (or `std::option::Option<T>`).
+pub fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
+    let last = path.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) if args.args.len() == 1 => match &args.args[0] {
+            syn::GenericArgument::Type(inner) => Some(inner),
+            _ => None,
+        },
+        _ => None,
+    }
 }

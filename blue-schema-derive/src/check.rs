@@ -36,6 +36,46 @@ pub fn check_entity(cx: &mut Ctxt, entity: &Entity) {
     check_reserved_attributes(cx, entity);
     check_duplicate_attributes(cx, entity);
     check_builder_method_names(cx, entity);
+    check_version(cx, entity);
+}
+
+// `#[version]`: one `u64` data field, the counter every write checks.
+fn check_version(cx: &mut Ctxt, entity: &Entity) {
+    let mut seen = false;
+    for field in entity.fields.iter() {
+        let Some(attr) = field.version else { continue };
+        if !matches!(attr.meta, syn::Meta::Path(_)) {
+            cx.error_spanned_by(attr, "write a bare `#[version]`: it takes no arguments");
+        }
+        if seen {
+            cx.error_spanned_by(attr, "an entity has at most one `#[version]` field");
+        }
+        seen = true;
+        if field.role.is_some() {
+            cx.error_spanned_by(
+                attr,
+                "a key field cannot be the `#[version]`: the version changes on every write, a key never does",
+            );
+        }
+        let is_u64 =
+            matches!(field.ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("u64"));
+        if !is_u64 {
+            cx.error_spanned_by(
+                field.ty,
+                format!(
+                    "the `#[version]` field `{}` must be a `u64`: it counts writes from 1, and DynamoDB \
+                     compares and increments it as a number",
+                    field.name
+                ),
+            );
+        }
+        if field.skip.is_some() || field.flatten.is_some() {
+            cx.error_spanned_by(
+                attr,
+                "the `#[version]` field must be stored: remove `serde(skip)` / `serde(flatten)`",
+            );
+        }
+    }
 }
 
 // The schema is static metadata shared by every item of a table, so an entity

@@ -5,7 +5,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::DeriveInput;
 
-use crate::ast::{type_string, Entity, Field};
+use crate::ast::{option_inner, type_string, Entity, Field};
 use crate::attr::KeyRole;
 use crate::check;
 use crate::ctxt::{self, Ctxt};
@@ -117,6 +117,8 @@ fn generate(entity: &Entity) -> TokenStream {
             }
             None => quote!(::std::option::Option::None),
         };
+        let optional = option_inner(f.ty).is_some();
+        let version = f.version.is_some();
         quote! {
             ::blue_schema::schema::AttributeSchema {
                 field: #field,
@@ -124,9 +126,67 @@ fn generate(entity: &Entity) -> TokenStream {
                 rust_type: #rust_type,
                 doc: #doc,
                 key: #role,
+                optional: #optional,
+                version: #version,
             }
         }
     });
+    let version_field = entity.fields.iter().find(|f| f.version.is_some());
+    let version_schema = match version_field {
+        Some(f) => {
+            let a = &f.attribute;
+            quote!(::std::option::Option::Some(#a))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let version_fn = version_field.map(|f| {
+        let member = f.ident;
+        quote! {
+            #[inline]
+            fn __version(&self) -> u64 {
+                self.#member
+            }
+
+            #[inline]
+            fn __set_version(&mut self, version: u64) {
+                self.#member = version;
+            }
+        }
+    });
+    let batch_writable = version_field
+        .is_none()
+        .then(|| quote!(impl ::blue_schema::__private::BatchWritable for #ident {}));
+    let attrs_ident = format_ident!("{}Attr", ident);
+    let attr_fields: Vec<&Field> = entity
+        .fields
+        .iter()
+        .filter(|f| f.skip.is_none() && f.flatten.is_none())
+        .collect();
+    let attr_defs = attr_fields.iter().map(|f| {
+        let member = f.ident;
+        let (value, presence) = match (f.role, f.version.is_some(), option_inner(f.ty)) {
+            (Some(_), _, _) => (f.ty, quote!(KeyField)),
+            (None, true, _) => (f.ty, quote!(VersionField)),
+            (None, false, Some(inner)) => (inner, quote!(Optional)),
+            (None, false, None) => (f.ty, quote!(Required)),
+        };
+        let doc = format!("The stored attribute `{}`.", f.attribute);
+        quote! {
+            #[doc = #doc]
+            pub #member: ::blue_schema::write::Attr<#ident, #value, ::blue_schema::write::#presence>
+        }
+    });
+    let attr_inits = attr_fields.iter().map(|f| {
+        let member = f.ident;
+        let attribute = &f.attribute;
+        quote!(#member: ::blue_schema::write::Attr::__new(#attribute))
+    });
+    let attrs_doc = format!(
+        "The stored attributes of `{name}`, typed: what conditions and updates are written with. Made by [`{name}::attr`]."
+    );
+    let attr_fn_doc = format!(
+        "The stored attributes of `{name}`, for conditions (`{name}::attr().field.eq(..)`) and updates."
+    );
 
     // Key functions take every key field as `impl AsKeyPart<T>`.
     let params = |fields: &[&Field]| -> Vec<TokenStream> {
@@ -226,7 +286,10 @@ fn generate(entity: &Entity) -> TokenStream {
                 partition_key: #pk_schema,
                 sort_key: #sk_schema,
                 attributes: &[#(#attributes),*],
+                version: #version_schema,
             };
+
+            #version_fn
 
             fn key(&self) -> ::blue_schema::Key<Self> {
                 Self::key(#(#self_key_args),*)
@@ -252,7 +315,22 @@ fn generate(entity: &Entity) -> TokenStream {
             }
         }
 
+        #batch_writable
+
+        #[doc = #attrs_doc]
+        #[derive(::std::fmt::Debug, ::std::clone::Clone, ::std::marker::Copy)]
+        #[allow(missing_docs)]
+        #vis struct #attrs_ident {
+            #(#attr_defs,)*
+        }
+
         impl #ident {
+            #[doc = #attr_fn_doc]
+            #[inline]
+            #vis const fn attr() -> #attrs_ident {
+                #attrs_ident { #(#attr_inits,)* }
+            }
+
             #[doc = #key_doc]
             #[inline]
             #vis fn key(#(#key_params),*) -> ::blue_schema::Key<Self> {

@@ -136,7 +136,7 @@ impl Store {
     /// # Errors
     ///
     /// As there.
-    pub fn put_all<'e, E: Entity>(
+    pub fn put_all<'e, E: Entity + crate::__private::BatchWritable>(
         &self,
         items: impl IntoIterator<Item = &'e E>,
     ) -> Result<(), Error> {
@@ -173,15 +173,39 @@ impl Store {
         block_on(self.inner.delete(key))
     }
 
+    /// See [`Store::update`](crate::Store::update): build the update on
+    /// [`as_async`](Store::as_async) and run it here, as
+    /// `store.run(store.as_async().update(key).add(a.n, 1))`.
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn modify<E, F>(&self, key: impl Into<Key<E>>, change: F) -> Result<Option<E>, Error>
+    where
+        E: Entity,
+        F: FnMut(&mut E) + Send,
+    {
+        block_on(self.inner.modify(key, change))
+    }
+
+    /// See [`Store::get_many`](crate::Store::get_many).
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn get_many<E: Entity>(
+        &self,
+        keys: impl IntoIterator<Item = Key<E>>,
+    ) -> Result<Vec<Option<E>>, Error> {
+        block_on(self.inner.get_many(keys))
+    }
+
     /// See [`Store::delete_returning`](crate::Store::delete_returning).
     ///
     /// # Errors
     ///
     /// As there.
-    pub fn delete_returning<E: Entity + Send>(
-        &self,
-        key: impl Into<Key<E>>,
-    ) -> Result<Option<E>, Error> {
+    pub fn delete_returning<E: Entity>(&self, key: impl Into<Key<E>>) -> Result<Option<E>, Error> {
         block_on(self.inner.delete_returning(key))
     }
 

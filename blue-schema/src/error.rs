@@ -14,6 +14,7 @@ use std::fmt;
 
 use crate::limits::LimitError;
 use crate::query::QueryError;
+use crate::write::{ConditionFailed, TransactionCanceled};
 
 /// The boxed source of a backend error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -147,6 +148,78 @@ pub enum Error {
         /// The item's sort key.
         sort_key: String,
     },
+    /// A conditional write's condition did not hold on the stored item;
+    /// nothing was written. [`ConditionFailed::current`] gives the item.
+    ConditionFailed(Box<ConditionFailed>),
+    /// A write of a `#[version]` entity found another version stored (or an
+    /// item where none was expected, or none where one was); nothing was
+    /// written. [`ConditionFailed::current`] gives the item: re-apply the
+    /// change to it and write again.
+    VersionConflict(Box<ConditionFailed>),
+    /// An update that must not create found no item with the key; nothing
+    /// was written.
+    NotFound {
+        /// The table.
+        table: &'static str,
+        /// The key's partition key.
+        partition_key: String,
+        /// The key's sort key.
+        sort_key: String,
+    },
+    /// An integer update would take the field out of its Rust type's range
+    /// (a `u32` below 0, say); nothing was written.
+    Overflow {
+        /// The table.
+        table: &'static str,
+        /// The item's partition key.
+        partition_key: String,
+        /// The item's sort key.
+        sort_key: String,
+        /// The attribute.
+        attribute: String,
+    },
+    /// An update or condition that cannot run: the message says why (it
+    /// changes one field twice, creates an item without a required field,
+    /// compares with a value that does not serialize...). Nothing was sent.
+    InvalidUpdate {
+        /// The entity.
+        entity: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// A write of a `#[version]` entity that says nothing about the
+    /// version: every write path of a versioned entity checks it, unless
+    /// the caller opts out (`any_version()`). Nothing was sent.
+    VersionRequired {
+        /// The entity.
+        entity: &'static str,
+        /// The operation.
+        operation: &'static str,
+    },
+    /// A transaction whose checks failed: nothing was written. The reasons
+    /// are aligned with the actions.
+    TransactionCanceled(Box<TransactionCanceled>),
+    /// A transaction that cannot be sent (too many actions, an item twice,
+    /// too large, or actions in several partitions of a partition-scoped
+    /// transaction). Nothing was sent.
+    InvalidTransaction {
+        /// What is wrong.
+        message: String,
+    },
+    /// A transaction's idempotency token was used, within the last ten
+    /// minutes, for a transaction with other actions. Nothing was written.
+    IdempotentParameterMismatch {
+        /// The token.
+        token: String,
+    },
+    /// A batch read that kept coming back partly unprocessed: the keys it
+    /// could not read. Retryable.
+    Incomplete {
+        /// The table.
+        table: &'static str,
+        /// The keys not read, as `(partition key, sort key)`.
+        unread: Vec<(String, String)>,
+    },
     /// The backend failed for another reason of its own (I/O, a corrupt
     /// file, a request DynamoDB refused as invalid, credentials).
     Backend {
@@ -167,7 +240,8 @@ impl Error {
                 | Error::Busy { .. }
                 | Error::Unavailable { .. }
                 | Error::Conflict { .. }
-        )
+                | Error::Incomplete { .. }
+        ) || matches!(self, Error::TransactionCanceled(c) if c.is_retryable())
     }
 
     pub(crate) fn backend(backend: &'static str, source: impl Into<BoxError>) -> Error {
@@ -253,6 +327,62 @@ impl fmt::Display for Error {
                 "the item {partition_key} | {sort_key} of {table} kept changing under every attempt to write it"
             ),
             Error::Backend { backend, .. } => write!(f, "the {backend} backend failed"),
+            Error::ConditionFailed(c) => write!(
+                f,
+                "the condition on item {} | {} of {} did not hold; nothing was written",
+                c.partition_key, c.sort_key, c.table
+            ),
+            Error::VersionConflict(c) => {
+                write!(
+                    f,
+                    "item {} | {} of {} is not at the expected version ",
+                    c.partition_key, c.sort_key, c.table
+                )?;
+                match (c.expected_version, c.found_version) {
+                    (Some(0), Some(found)) => write!(f, "(expected no item, found version {found})"),
+                    (Some(e), None) => write!(f, "(expected version {e}, found no item)"),
+                    (Some(e), Some(found)) => write!(f, "(expected {e}, found {found})"),
+                    _ => Ok(()),
+                }?;
+                write!(f, "; nothing was written: read it again and retry")
+            }
+            Error::NotFound {
+                table,
+                partition_key,
+                sort_key,
+            } => write!(
+                f,
+                "{table} holds no item with key {partition_key} | {sort_key}; nothing was written"
+            ),
+            Error::Overflow {
+                table,
+                partition_key,
+                sort_key,
+                attribute,
+            } => write!(
+                f,
+                "the update of item {partition_key} | {sort_key} of {table} would take `{attribute}` \
+                 out of its type's range; nothing was written"
+            ),
+            Error::InvalidUpdate { entity, message } => {
+                write!(f, "invalid write of {entity}: {message}")
+            }
+            Error::VersionRequired { entity, operation } => write!(
+                f,
+                "{entity} has a `#[version]` field, so `{operation}` must say which version it \
+                 expects (`expect_version(v)`) or that any will do (`any_version()`)"
+            ),
+            Error::TransactionCanceled(c) => c.fmt(f),
+            Error::InvalidTransaction { message } => write!(f, "invalid transaction: {message}"),
+            Error::IdempotentParameterMismatch { token } => write!(
+                f,
+                "idempotency token {token:?} was used in the last ten minutes for another transaction"
+            ),
+            Error::Incomplete { table, unread } => write!(
+                f,
+                "{} keys of {table} stayed unprocessed after every retry; back off and read them again",
+                unread.len()
+            ),
         }
     }
 }

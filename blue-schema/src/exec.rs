@@ -274,3 +274,21 @@ mod tests {
         assert!(!may_block());
     }
 }
+
+/// Waits `duration` without blocking an async executor: on this thread
+/// inside [`block_on`], otherwise on a short-lived timer thread.
+pub(crate) async fn sleep(duration: std::time::Duration) {
+    if duration.is_zero() {
+        return;
+    }
+    if may_block() {
+        std::thread::sleep(duration);
+        return;
+    }
+    let (tx, rx) = oneshot();
+    std::thread::spawn(move || {
+        std::thread::sleep(duration);
+        tx.send(());
+    });
+    let _ = rx.await;
+}

@@ -75,6 +75,7 @@ pub mod schema;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]
 pub mod store;
 mod time;
+pub mod write;
 
 pub use error::{error_chain, BoxError, Error, ItemError};
 pub use exec::block_on;
@@ -83,6 +84,7 @@ pub use query::{Cursor, IntoQuery, Query};
 pub use schema::{Entity, EntitySchema, FromItem, Table, TableSchema};
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]
 pub use store::{Page, QueryRun, Record, Store, StoredItem};
+pub use write::{Condition, Update};
 
 /// Turns a struct with named fields into a storable entity.
 ///
@@ -151,6 +153,15 @@ pub struct ReadmeDoctests;
 /// Used by the generated code; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    /// An entity whose items a batch write (`put_all`) may write: one
+    /// without a `#[version]` field. Implemented by `#[derive(Entity)]`.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` has a `#[version]` field: a batch write cannot check versions",
+        label = "`put_all` would overwrite newer versions without noticing",
+        note = "write the items in a `store.transaction()` (each put checks its version), or opt out with `put_all_unversioned`"
+    )]
+    pub trait BatchWritable {}
+
     pub use crate::key::{decode_enum_variant, encode_enum_variant, EnumOrder};
     pub use crate::query::{partition_query, SortKeyQuery};
     pub use serde;

@@ -11,6 +11,7 @@
 use crate::limits::{self, LimitError};
 use crate::query::{Position, QuerySpec};
 use crate::schema::{EntitySchema, TableSchema};
+use crate::write::{Action, AnyDecoder, Checks, Returning};
 
 /// The full key of one item in one table, checked against the key limits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -54,11 +55,82 @@ pub(crate) struct WriteItem<I> {
 pub(crate) struct Put<I> {
     pub(crate) item: WriteItem<I>,
     /// `true` for `create`: fail with [`Error::AlreadyExists`](crate::Error::AlreadyExists)
-    /// instead of replacing an existing item.
+    /// instead of replacing an existing item (also in `checks`).
     pub(crate) if_not_exists: bool,
     /// The entity's schema: every attribute it can store, so that a
     /// replacing write knows which ones the new item lacks.
     pub(crate) entity: &'static EntitySchema,
+    /// What the stored item must satisfy.
+    pub(crate) checks: Checks,
+    /// Decodes the stored item when a check fails.
+    pub(crate) decode: AnyDecoder,
+}
+
+impl<I> Put<I> {
+    /// Whether the put checks more than `create`'s "no item yet".
+    pub(crate) fn is_conditional(&self) -> bool {
+        self.checks.user.is_some() || self.checks.version.is_some() && !self.if_not_exists
+    }
+}
+
+/// Change one item in place.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct UpdateOp {
+    pub(crate) key: ItemKey,
+    pub(crate) actions: Vec<Action>,
+    pub(crate) checks: Checks,
+    pub(crate) returning: Returning,
+    /// The key fields' attributes, when the update may create the item.
+    pub(crate) create: Option<Vec<(&'static str, serde_json::Value)>>,
+    /// `created_at` for an item the update creates.
+    pub(crate) now: String,
+    pub(crate) decode: AnyDecoder,
+    pub(crate) entity: &'static EntitySchema,
+}
+
+/// Check a condition on one item, in a transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Check {
+    pub(crate) key: ItemKey,
+    pub(crate) checks: Checks,
+    pub(crate) decode: AnyDecoder,
+}
+
+/// One action of a write transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum TxAction<I> {
+    Put(Put<I>),
+    Update(UpdateOp),
+    Delete(Delete),
+    Check(Check),
+}
+
+impl<I> TxAction<I> {
+    pub(crate) fn key(&self) -> &ItemKey {
+        match self {
+            TxAction::Put(p) => &p.item.key,
+            TxAction::Update(u) => &u.key,
+            TxAction::Delete(d) => &d.key,
+            TxAction::Check(c) => &c.key,
+        }
+    }
+}
+
+/// A write transaction: all actions or none.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TransactWrite<I> {
+    pub(crate) actions: Vec<TxAction<I>>,
+    /// The idempotency token, and a digest of the actions it stands for.
+    pub(crate) token: Option<(String, String)>,
+}
+
+/// Read several items by key: a batch (`BatchGetItem`) or a transaction
+/// (`TransactGetItems`, one snapshot). Keys are distinct.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GetMany {
+    pub(crate) keys: Vec<ItemKey>,
+    pub(crate) decode: Vec<AnyDecoder>,
+    pub(crate) transactional: bool,
 }
 
 /// Write many items of one table. Keys are distinct; the store checks.
@@ -80,11 +152,15 @@ pub(crate) struct Get {
 }
 
 /// Delete one item; deleting a missing item is not an error.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Delete {
     pub(crate) key: ItemKey,
     /// Whether to return the deleted item.
     pub(crate) return_old: bool,
+    /// What the stored item must satisfy.
+    pub(crate) checks: Checks,
+    /// Decodes the stored item when a check fails.
+    pub(crate) decode: Option<AnyDecoder>,
 }
 
 /// Read one page of a query.

@@ -67,6 +67,11 @@ pub struct AttributeSchema {
     pub doc: &'static str,
     /// Whether the field is part of the key.
     pub key: Option<KeyRole>,
+    /// Whether the field is an `Option` (stored as an absent attribute when
+    /// `None`).
+    pub optional: bool,
+    /// Whether the field is the entity's `#[version]`.
+    pub version: bool,
 }
 
 /// One component of a partition or sort key.
@@ -99,6 +104,8 @@ pub struct EntitySchema {
     pub sort_key: &'static [KeyFieldSchema],
     /// Every stored field, in declaration order.
     pub attributes: &'static [AttributeSchema],
+    /// The stored name of the `#[version]` field, if the entity has one.
+    pub version: Option<&'static str>,
 }
 
 impl EntitySchema {
@@ -139,6 +146,16 @@ impl EntitySchema {
     /// and contain no `#`, so exactly one entity names any stored key.
     pub fn names_sort_key(&self, sort_key: &str) -> bool {
         names_sort_key(self.prefix, self.is_singleton(), sort_key)
+    }
+
+    /// The stored name of a required (not `Option`) field that is not part
+    /// of the key or the version: what an update that creates an item
+    /// must set.
+    pub fn required_attributes(&self) -> impl Iterator<Item = &'static str> {
+        self.attributes
+            .iter()
+            .filter(|a| a.key.is_none() && !a.optional && !a.version)
+            .map(|a| a.name)
     }
 
     /// The stored fields that are not part of the key: `{role, tier, score}`.
@@ -202,7 +219,7 @@ impl TableSchema {
 /// The derive also generates inherent functions on the type: `key(..)` taking
 /// exactly the key fields, and `query(..)` taking the partition key fields,
 /// which starts a typed, single-partition query.
-pub trait Entity: Serialize + DeserializeOwned + FromItem + 'static {
+pub trait Entity: Serialize + DeserializeOwned + FromItem + Send + 'static {
     /// The table enum this entity belongs to (a [`Table`]: the derives check
     /// that the enum lists the entity and the entity names the enum).
     type Table;
@@ -215,6 +232,20 @@ pub trait Entity: Serialize + DeserializeOwned + FromItem + 'static {
 
     /// The key of this item.
     fn key(&self) -> Key<Self>;
+
+    /// The value of the `#[version]` field (0 for an entity without one).
+    #[doc(hidden)]
+    #[inline]
+    fn __version(&self) -> u64 {
+        0
+    }
+
+    /// Sets the `#[version]` field (nothing for an entity without one).
+    #[doc(hidden)]
+    #[inline]
+    fn __set_version(&mut self, version: u64) {
+        let _ = version;
+    }
 
     /// Decodes an encoded key back into typed values.
     ///

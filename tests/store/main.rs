@@ -17,6 +17,7 @@ mod pagination;
 mod parity;
 mod queries;
 mod random;
+mod writes;
 
 /// SQLite and DynamoDB side by side: the same operations, compared.
 mod sqlite_vs_dynamodb {
@@ -180,4 +181,14 @@ backends! {
     copy::copy_table_moves_everything_and_verifies,
     copy::copy_table_of_nothing,
     domains::document_domain_end_to_end,
+    writes::failed_conditions_write_nothing_and_carry_the_item,
+    writes::conditions_follow_dynamodb_rules,
+    writes::updates_change_items_in_place,
+    writes::versions_guard_every_write_path,
+    writes::modify_reads_changes_and_writes_back,
+    writes::transactions_are_all_or_nothing,
+    writes::a_token_applies_a_transaction_once,
+    writes::batch_and_transactional_reads_keep_the_callers_order,
+    writes::no_update_is_lost,
+    writes::transfers_keep_the_total,
 }

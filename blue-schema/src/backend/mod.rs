@@ -17,9 +17,11 @@ use serde::Serialize;
 
 use crate::error::ItemError;
 use crate::ops::{
-    CreateTable, Decoder, Delete, Get, PageOf, Put, PutBatch, QueryPage, ScanPage, StoredKeys,
+    CreateTable, Decoder, Delete, Get, GetMany, PageOf, Put, PutBatch, QueryPage, ScanPage,
+    StoredKeys, TransactWrite, UpdateOp,
 };
 use crate::query::Explain;
+use crate::write::AnyItem;
 use crate::Error;
 
 #[cfg(feature = "dynamodb")]
@@ -109,6 +111,21 @@ pub(crate) trait Engine: Send + Sync + 'static {
 
     fn put_batch(&self, op: PutBatch<Self::Item>)
         -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Applies an update; returns the old or new item as asked.
+    fn update(&self, op: UpdateOp) -> impl Future<Output = Result<Option<AnyItem>, Error>> + Send;
+
+    /// Applies a write transaction, all or nothing.
+    fn transact_write(
+        &self,
+        op: TransactWrite<serde_json::Value>,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Reads items by key, in the order of the keys.
+    fn get_many(
+        &self,
+        op: GetMany,
+    ) -> impl Future<Output = Result<Vec<Option<AnyItem>>, Error>> + Send;
 
     fn delete<D: Decoder>(
         &self,

@@ -23,11 +23,19 @@ pub use run::{Items, Page, Pages, QueryRun};
 use crate::backend::{with_engine, AnyBackend, Engine};
 use crate::key::Key;
 use crate::limits::{self, CheckError};
-use crate::ops::{CreateTable, Decoder, Delete, Get, ItemKey, Put, PutBatch, WriteItem};
+use crate::ops::{CreateTable, Decoder, Get, ItemKey, Put, PutBatch, WriteItem};
 use crate::query::{CursorKey, IntoQuery};
 use crate::schema::{Entity, Table};
+use crate::write::{AnyDecoder, Checks, Cond, Condition, VersionCheck, WriteView};
 use crate::{time, Error};
 use decode::{Records, Typed};
+
+mod writes;
+pub(crate) use writes::backoff;
+pub use writes::{
+    returning, DeleteItem, ModifyItem, Transaction, UpdateItem, BATCH_GET_CHUNK,
+    DEFAULT_MODIFY_ATTEMPTS, MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES,
+};
 
 /// A boxed, `Send` future: what the store's builders turn into.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -117,37 +125,55 @@ impl Store {
     ///
     /// The write is atomic on both backends: a reader sees the old item or the
     /// new one, never a mix, and a failed write leaves the old one.
+    /// [`when`](PutItem::when) makes it conditional. For a `#[version]`
+    /// entity the put is conditioned on the stored version being the item's
+    /// (no item, for version 0) and writes the version plus one.
     ///
     /// # Errors
     ///
     /// [`Error::Limit`] (nothing written) when the item breaks one of
     /// DynamoDB's limits, [`Error::Serialize`] when it does not serialize as
-    /// a struct, [`Error::TableNotFound`], and the backend's errors.
-    pub fn put<E: Entity>(&self, item: &E) -> PutItem<'_> {
+    /// a struct, [`Error::ConditionFailed`], [`Error::VersionConflict`],
+    /// [`Error::TableNotFound`], and the backend's errors.
+    pub fn put<E: Entity>(&self, item: &E) -> PutItem<'_, E> {
         self.write(item, false)
     }
 
-    /// Writes an item that must not exist yet.
+    /// Writes an item that must not exist yet. A `#[version]` entity is
+    /// written at version 1.
     ///
     /// # Errors
     ///
     /// [`Error::AlreadyExists`] (nothing written) when an item with the same
     /// key exists, and the errors of [`put`](Store::put).
-    pub fn create<E: Entity>(&self, item: &E) -> PutItem<'_> {
+    pub fn create<E: Entity>(&self, item: &E) -> PutItem<'_, E> {
         self.write(item, true)
     }
 
-    fn write<E: Entity>(&self, item: &E, if_not_exists: bool) -> PutItem<'_> {
+    fn write<E: Entity>(&self, item: &E, if_not_exists: bool) -> PutItem<'_, E> {
         let created_at = time::now_rfc3339();
-        let future = with_engine!(&self.backend, b => {
-            let op = write_item(b, item, created_at).map(|item| Put {
+        let (checks, version) = put_checks(item, if_not_exists);
+        let make = with_engine!(&self.backend, b => {
+            let op = write_item_at(b, item, created_at, version).map(|item| Put {
                 item,
                 if_not_exists,
                 entity: &E::SCHEMA,
+                checks: Checks::default(),
+                decode: AnyDecoder::of::<E>(),
             });
-            Box::pin(async move { b.put(op?).await }) as BoxFuture<'_, _>
+            Box::new(move |checks: Checks| match op {
+                Ok(mut op) => {
+                    op.checks = checks;
+                    Box::pin(b.put(op)) as BoxFuture<'_, _>
+                }
+                Err(e) => Box::pin(std::future::ready(Err(e))) as BoxFuture<'_, _>,
+            }) as MakePut<'_>
         });
-        PutItem { future }
+        PutItem {
+            make,
+            checks,
+            _entity: PhantomData,
+        }
     }
 
     /// Writes many items of one entity type, replacing items with the same
@@ -165,7 +191,26 @@ impl Store {
     ///
     /// [`Error::DuplicateKey`] and the errors of [`put`](Store::put);
     /// [`Error::Throttled`] when DynamoDB keeps leaving items unprocessed.
-    pub fn put_all<'s, 'e, E: Entity>(
+    ///
+    /// A batch cannot check versions, so an entity with a `#[version]`
+    /// field does not compile here: write it in a [`transaction`](Store::transaction),
+    /// or opt out with [`put_all_unversioned`](Store::put_all_unversioned).
+    pub fn put_all<'s, 'e, E: Entity + crate::__private::BatchWritable>(
+        &'s self,
+        items: impl IntoIterator<Item = &'e E>,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 's {
+        self.put_all_unversioned(items)
+    }
+
+    /// [`put_all`](Store::put_all) for any entity, `#[version]` ones
+    /// included: each item is written as it is, its version unchecked and
+    /// unchanged, replacing whatever version is stored. The explicit
+    /// opt-out for loading data, never for concurrent writers.
+    ///
+    /// # Errors
+    ///
+    /// As [`put_all`](Store::put_all).
+    pub fn put_all_unversioned<'s, 'e, E: Entity>(
         &'s self,
         items: impl IntoIterator<Item = &'e E>,
     ) -> impl Future<Output = Result<(), Error>> + Send + 's {
@@ -203,45 +248,49 @@ impl Store {
         GetItem::new(self, key.into())
     }
 
-    /// Deletes an item by key; deleting a missing item is not an error.
+    /// Deletes an item by key; deleting a missing item is not an error
+    /// (unless a condition says the item must exist). See [`DeleteItem`]
+    /// for conditions and versions: the delete of a `#[version]` entity
+    /// must say which version it expects, or that any will do.
     ///
     /// # Errors
     ///
-    /// As [`get`](Store::get), without [`Error::Decode`].
-    pub fn delete<E: Entity, K: Into<Key<E>>>(
-        &self,
-        key: K,
-    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
-        let key = item_key(key.into());
-        async move {
-            let op = Delete {
-                key: key?,
-                return_old: false,
-            };
-            // Nothing comes back to decode.
-            with_engine!(&self.backend, b => b.delete::<decode::Raw>(op).await)?;
-            Ok(())
+    /// As [`get`](Store::get), without [`Error::Decode`];
+    /// [`Error::ConditionFailed`], [`Error::VersionConflict`] and
+    /// [`Error::VersionRequired`].
+    pub fn delete<E: Entity, K: Into<Key<E>>>(&self, key: K) -> DeleteItem<'_, E> {
+        DeleteItem::new(self, key.into())
+    }
+
+    /// Deletes the item `item` was read as: for a `#[version]` entity,
+    /// only if the stored version is still `item`'s.
+    ///
+    /// # Errors
+    ///
+    /// As [`delete`](Store::delete).
+    pub fn delete_entity<E: Entity>(&self, item: &E) -> DeleteItem<'_, E> {
+        let delete = DeleteItem::new(self, item.key());
+        match E::SCHEMA.version {
+            Some(_) => delete.expect_version(item.__version()),
+            None => delete,
         }
     }
 
     /// Deletes an item by key and returns it, or `None` if there was none.
+    /// For a `#[version]` entity, the delete is of any version.
     ///
     /// # Errors
     ///
     /// As [`get`](Store::get). When the old item does not decode, it is
     /// deleted all the same and [`Error::Decode`] is returned.
-    pub fn delete_returning<E: Entity + Send, K: Into<Key<E>>>(
+    pub fn delete_returning<E: Entity, K: Into<Key<E>>>(
         &self,
         key: K,
     ) -> impl Future<Output = Result<Option<E>, Error>> + Send + '_ {
-        let key = item_key(key.into());
-        async move {
-            let op = Delete {
-                key: key?,
-                return_old: true,
-            };
-            with_engine!(&self.backend, b => b.delete::<Typed<E>>(op).await)
-        }
+        DeleteItem::new(self, key.into())
+            .any_version()
+            .returning_old()
+            .into_future()
     }
 
     /// Runs a typed query: `.page()` reads one page, `.all()` follows the
@@ -277,26 +326,80 @@ impl Store {
     }
 }
 
+type MakePut<'s> = Box<dyn FnOnce(Checks) -> BoxFuture<'s, Result<(), Error>> + Send + 's>;
+
 /// A write of one item about to run; `.await` it. Made by [`Store::put`]
 /// and [`Store::create`].
 #[must_use = "a write does nothing until it is awaited"]
-pub struct PutItem<'s> {
-    future: BoxFuture<'s, Result<(), Error>>,
+pub struct PutItem<'s, E> {
+    make: MakePut<'s>,
+    checks: Checks,
+    _entity: PhantomData<fn() -> E>,
 }
 
-impl fmt::Debug for PutItem<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PutItem").finish_non_exhaustive()
+impl<E> PutItem<'_, E> {
+    /// Writes only if `condition` holds on the stored item (an absent
+    /// item has no attributes: `Condition::not_exists()` holds, a
+    /// comparison does not). Conditions given twice must both hold.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConditionFailed`], with the stored item, when it does not
+    /// hold.
+    pub fn when(mut self, condition: Condition<E>) -> Self {
+        self.checks.user = Some(match self.checks.user.take() {
+            None => condition.cond,
+            Some(c) => Cond::And(Box::new(c), Box::new(condition.cond)),
+        });
+        self
     }
 }
 
-impl<'s> IntoFuture for PutItem<'s> {
+impl<E> fmt::Debug for PutItem<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PutItem")
+            .field("checks", &self.checks)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'s, E> IntoFuture for PutItem<'s, E> {
     type Output = Result<(), Error>;
     type IntoFuture = BoxFuture<'s, Result<(), Error>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        self.future
+        if let Some(invalid) = self.checks.user.as_ref().and_then(Cond::invalid) {
+            let message = invalid.to_owned();
+            return Box::pin(async move {
+                Err(Error::InvalidUpdate {
+                    entity: std::any::type_name::<E>(),
+                    message,
+                })
+            });
+        }
+        (self.make)(self.checks)
     }
+}
+
+/// The checks of a put or create of `item`, and the version it writes.
+fn put_checks<E: Entity>(item: &E, create: bool) -> (Checks, Option<(&'static str, u64)>) {
+    let mut checks = Checks::default();
+    if create {
+        checks.exists = Some(false);
+    }
+    let version = E::SCHEMA.version.map(|attribute| {
+        if create {
+            (attribute, 1)
+        } else {
+            let expected = item.__version();
+            checks.version = Some(VersionCheck {
+                attribute,
+                expected,
+            });
+            (attribute, expected.saturating_add(1))
+        }
+    });
+    (checks, version)
 }
 
 /// A read of one item about to run; `.await` it. Made by [`Store::get`]
@@ -394,18 +497,32 @@ fn item_key<E: Entity>(key: Key<E>) -> Result<ItemKey, Error> {
     Ok(ItemKey::new(E::SCHEMA.table, partition_key, sort_key)?)
 }
 
-/// Checks an entity against DynamoDB's limits and encodes it for backend `B`.
+/// Checks an entity against DynamoDB's limits and encodes it for backend
+/// `B`, as [`write_item_at`] with the item's own version.
 fn write_item<B: Engine, E: Entity>(
-    _backend: &B,
+    backend: &B,
     item: &E,
     created_at: String,
 ) -> Result<WriteItem<B::Item>, Error> {
+    let version = E::SCHEMA.version.map(|a| (a, item.__version()));
+    write_item_at(backend, item, created_at, version)
+}
+
+/// Checks an entity against DynamoDB's limits and encodes it for backend
+/// `B`: its `None` fields left out, its `#[version]` written as `version`.
+pub(crate) fn write_item_at<B: Engine, E: Entity>(
+    _backend: &B,
+    item: &E,
+    created_at: String,
+    version: Option<(&'static str, u64)>,
+) -> Result<WriteItem<B::Item>, Error> {
+    let view = WriteView { item, version };
     let not_an_item = |source| Error::Serialize {
         entity: E::SCHEMA.name,
         source,
     };
     let (partition_key, sort_key) = item.key().into_parts();
-    let size = limits::check_item(&partition_key, &sort_key, created_at.len(), item).map_err(
+    let size = limits::check_item(&partition_key, &sort_key, created_at.len(), &view).map_err(
         |e| match e {
             CheckError::Limit(e) => Error::Limit(e),
             CheckError::NotAnItem(e) => not_an_item(e),
@@ -417,7 +534,7 @@ fn write_item<B: Engine, E: Entity>(
             partition_key,
             sort_key,
         },
-        data: B::encode(item).map_err(not_an_item)?,
+        data: B::encode(&view).map_err(not_an_item)?,
         size,
         created_at,
     })

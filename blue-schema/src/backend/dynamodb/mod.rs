@@ -68,6 +68,7 @@ mod metrics;
 mod put;
 mod read;
 mod table;
+mod write;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -90,9 +91,11 @@ use super::{Backend, Engine, ScanOf};
 use crate::error::ItemError;
 use crate::exec::tokio_bridge;
 use crate::ops::{
-    CreateTable, Decoder, Delete, Get, PageOf, Put, PutBatch, QueryPage, ScanPage, StoredKeys,
+    CreateTable, Decoder, Delete, Get, GetMany, PageOf, Put, PutBatch, QueryPage, ScanPage,
+    StoredKeys, TransactWrite, UpdateOp,
 };
 use crate::query::Explain;
+use crate::write::AnyItem;
 use crate::Error;
 
 pub(crate) const NAME: &str = "dynamodb";
@@ -312,7 +315,26 @@ impl Engine for DynamoDbBackend {
     }
 
     async fn delete<D: Decoder>(&self, op: Delete) -> Result<Option<D::Output>, Error> {
+        if !op.checks.is_empty() {
+            return self
+                .on_tokio(|b| async move { b.conditional_delete::<D>(op).await })
+                .await;
+        }
         self.on_tokio(|b| async move { b.delete_item::<D>(op).await })
+            .await
+    }
+
+    async fn update(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
+        self.on_tokio(|b| async move { b.update_item_op(op).await })
+            .await
+    }
+
+    async fn transact_write(&self, op: TransactWrite<serde_json::Value>) -> Result<(), Error> {
+        self.on_tokio(|b| async move { b.transact(op).await }).await
+    }
+
+    async fn get_many(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
+        self.on_tokio(|b| async move { b.read_many(op).await })
             .await
     }
 

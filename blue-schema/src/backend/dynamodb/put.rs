@@ -53,14 +53,28 @@ impl DynamoDbBackend {
             item,
             if_not_exists,
             entity,
+            checks,
+            decode,
         } = op;
-        if if_not_exists {
+        let conditional = op_is_conditional(&checks, if_not_exists);
+        if if_not_exists && !conditional {
             return self
                 .create_item(&item.key, item.data, &item.created_at)
                 .await;
         }
         match Update::new(&item.key, item.data, entity, &item.created_at, item.size) {
+            Ok(update) if conditional => {
+                self.conditional_put(&item.key, update, &checks, decode)
+                    .await
+            }
             Ok(update) => self.update_item(&item.key, update).await,
+            Err(_) if conditional => Err(Error::InvalidUpdate {
+                entity: entity.name,
+                message: "a conditional put of an item this close to 400 KB (or with attributes \
+                          its schema does not list) cannot keep `created_at` in one request on \
+                          DynamoDB; write it unconditionally or split it"
+                    .to_owned(),
+            }),
             Err(attributes) => {
                 self.replace_whole(&item.key, attributes, &item.created_at)
                     .await
@@ -218,16 +232,16 @@ enum PutOutcome {
 
 /// `SET #a0 = :a0, …, #c = if_not_exists(#c, :c) REMOVE #r0, …`: the whole
 /// put as one update.
-struct Update {
-    expression: String,
-    names: std::collections::HashMap<String, String>,
-    values: Attributes,
+pub(super) struct Update {
+    pub(super) expression: String,
+    pub(super) names: std::collections::HashMap<String, String>,
+    pub(super) values: Attributes,
 }
 
 impl Update {
     /// The update of a put, or the attributes back when one update cannot
     /// do it (see the module documentation).
-    fn new(
+    pub(super) fn new(
         key: &ItemKey,
         attributes: Attributes,
         entity: &EntitySchema,
@@ -303,4 +317,8 @@ fn charge_fits(
     let removes: usize = absent.iter().map(|name| 1 + name.len()).sum();
     let charge = 3 + 19 * attributes.len() + entity_bytes + keep_created_at + removes;
     charge + UPDATE_MARGIN <= MAX_ITEM_BYTES
+}
+
+fn op_is_conditional(checks: &crate::write::Checks, if_not_exists: bool) -> bool {
+    checks.user.is_some() || (checks.version.is_some() && !if_not_exists)
 }

@@ -43,6 +43,7 @@
 
 mod config;
 mod pool;
+mod write;
 
 use std::fmt;
 use std::panic::AssertUnwindSafe;
@@ -62,10 +63,11 @@ use super::{Backend, Engine, RawItem, ScanOf};
 use crate::error::ItemError;
 use crate::limits::MAX_PAGE_BYTES;
 use crate::ops::{
-    CreateTable, Decoder, Delete, Get, ItemKey, PageOf, Put, PutBatch, QueryPage, ScanPage,
-    StoredKeys,
+    CreateTable, Decoder, Delete, Get, GetMany, ItemKey, PageOf, Put, PutBatch, QueryPage,
+    ScanPage, StoredKeys, TransactWrite, UpdateOp,
 };
 use crate::query::{Explain, Position};
+use crate::write::AnyItem;
 use crate::{exec, Error};
 
 pub(crate) const NAME: &str = "sqlite";
@@ -330,6 +332,10 @@ impl Engine for SqliteBackend {
     }
 
     async fn put(&self, op: Put<String>) -> Result<(), Error> {
+        if op.is_conditional() {
+            // Boxed: the future of an unconditional put stays small.
+            return Box::pin(self.run(move |conn| write::put(conn, &op))).await;
+        }
         self.run(move |conn| {
             let item = &op.item;
             let key = &item.key;
@@ -394,7 +400,38 @@ impl Engine for SqliteBackend {
         .await
     }
 
+    async fn update(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
+        self.run(move |conn| write::update(conn, &op)).await
+    }
+
+    async fn transact_write(&self, op: TransactWrite<serde_json::Value>) -> Result<(), Error> {
+        self.run(move |conn| write::transact(conn, &op)).await
+    }
+
+    async fn get_many(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
+        self.run(move |conn| write::get_many(conn, &op)).await
+    }
+
     async fn delete<D: Decoder>(&self, op: Delete) -> Result<Option<D::Output>, Error> {
+        if !op.checks.is_empty() {
+            return self
+                .run(move |conn| {
+                    let key = &op.key;
+                    match write::delete(conn, &op)? {
+                        Some(stored) if op.return_old => {
+                            let keys = StoredKeys {
+                                table: key.table,
+                                partition_key: &key.partition_key,
+                                sort_key: &key.sort_key,
+                                created_at: &stored.created_at,
+                            };
+                            decode_json::<D>(keys, &stored.data).map(Some)
+                        }
+                        _ => Ok(None),
+                    }
+                })
+                .await;
+        }
         self.run(move |conn| {
             let key = &op.key;
             let (db, statements) = conn.with_statements(key.table)?;

@@ -1,0 +1,577 @@
+//! Conditional writes, updates, transactions and batch reads on DynamoDB:
+//! checks become one condition expression (placeholders only), and a
+//! failed check is explained from the item DynamoDB returns with it
+//! (`ReturnValuesOnConditionCheckFailure = ALL_OLD`), with the function the
+//! SQLite backend uses, so both give the same error.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete as TxDelete, Get as TxGet, KeysAndAttributes,
+    Put as TxPut, ReturnValue, ReturnValuesOnConditionCheckFailure as Rvoccf, TransactGetItem,
+    TransactWriteItem, Update as TxUpdate,
+};
+use serde_json::{Map, Value};
+
+use super::error::request_error;
+use super::item::{full_item, key_map, Attributes, ReadItem};
+use super::put::Update as PutUpdate;
+use super::DynamoDbBackend;
+use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY};
+use crate::limits::{LimitError, MAX_ITEM_BYTES};
+use crate::ops::{Decoder, Delete, GetMany, ItemKey, TransactWrite, TxAction, UpdateOp};
+use crate::write::{
+    compile, explain, AnyDecoder, AnyItem, CancelReason, Checks, Expression, Returning,
+    TransactionCanceled,
+};
+use crate::Error;
+
+fn av(value: Value) -> AttributeValue {
+    serde_dynamo::to_attribute_value(value).unwrap_or(AttributeValue::Null(true))
+}
+
+/// An item's attributes (without the key and bookkeeping) as a JSON map.
+fn to_map(item: Attributes) -> Option<Map<String, Value>> {
+    let read = ReadItem::new(item);
+    match serde_dynamo::from_item::<_, Value>(read.attributes) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    }
+}
+
+/// The failure a refused write's checks explain from the returned item.
+fn refused(
+    _key: &ItemKey,
+    checks: &Checks,
+    item: Option<Attributes>,
+    decode: Option<AnyDecoder>,
+) -> (
+    crate::write::Failure,
+    Option<crate::write::failure::Current>,
+) {
+    explain(checks, item.and_then(to_map), decode)
+}
+
+/// Placeholder names and values of an expression, for the SDK.
+fn parts(expr: Expression) -> (HashMap<String, String>, HashMap<String, AttributeValue>) {
+    let names = expr.names.into_iter().collect();
+    let values = expr.values.into_iter().map(|(p, v)| (p, av(v))).collect();
+    (names, values)
+}
+
+/// An update's expression, condition and placeholders.
+struct Compiled {
+    update: String,
+    condition: Option<String>,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+fn compile_update(op: &UpdateOp) -> Compiled {
+    let mut expr = Expression::default();
+    let (mut sets, mut removes, mut adds) = (Vec::new(), Vec::new(), Vec::new());
+    compile(&op.actions, &mut expr, &mut sets, &mut removes, &mut adds);
+    let c = expr.name(CREATED_AT);
+    let now = expr.value(Value::String(op.now.clone()));
+    sets.push(format!("{c} = if_not_exists({c}, {now})"));
+    if let Some(fields) = &op.create {
+        for (name, value) in fields {
+            let n = expr.name(name);
+            let v = expr.value(value.clone());
+            sets.push(format!("{n} = {v}"));
+        }
+    }
+    let mut update = format!("SET {}", sets.join(", "));
+    if !removes.is_empty() {
+        update.push_str(&format!(" REMOVE {}", removes.join(", ")));
+    }
+    if !adds.is_empty() {
+        update.push_str(&format!(" ADD {}", adds.join(", ")));
+    }
+    let condition = op
+        .checks
+        .condition()
+        .map(|c| expr.condition(&c, PARTITION_KEY));
+    let (names, values) = parts(expr);
+    Compiled {
+        update,
+        condition,
+        names,
+        values,
+    }
+}
+
+#[allow(clippy::type_complexity)]
+/// A condition expression for checks, merged into an expression that
+/// already uses `#a…`/`#c`/`:a…`/`:c` placeholders.
+fn checks_expression(
+    checks: &Checks,
+) -> Option<(
+    String,
+    HashMap<String, String>,
+    HashMap<String, AttributeValue>,
+)> {
+    let cond = checks.condition()?;
+    let mut expr = Expression::default();
+    let text = expr.condition(&cond, PARTITION_KEY);
+    let (names, values) = parts(expr);
+    Some((text, names, values))
+}
+
+fn update_error(op: &UpdateOp, code: Option<&str>, message: Option<&str>) -> Option<Error> {
+    if code != Some("ValidationException") {
+        return None;
+    }
+    let message = message.unwrap_or_default();
+    if message.contains("size") && message.contains("exceeded") {
+        return Some(Error::Limit(LimitError::ItemTooLarge {
+            bytes: MAX_ITEM_BYTES + 1,
+        }));
+    }
+    Some(Error::InvalidUpdate {
+        entity: op.entity.name,
+        message: message.to_owned(),
+    })
+}
+
+impl DynamoDbBackend {
+    /// A put (one `UpdateItem`) under its checks.
+    pub(super) async fn conditional_put(
+        &self,
+        key: &ItemKey,
+        update: PutUpdate,
+        checks: &Checks,
+        decode: AnyDecoder,
+    ) -> Result<(), Error> {
+        let PutUpdate {
+            expression,
+            mut names,
+            mut values,
+        } = update;
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(self.table_name(key.table))
+            .set_key(Some(key_map(key)))
+            .update_expression(expression)
+            .return_values_on_condition_check_failure(Rvoccf::AllOld);
+        if let Some((condition, n, v)) = checks_expression(checks) {
+            names.extend(n);
+            values.extend(v);
+            request = request.condition_expression(condition);
+        }
+        let result = request
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                if let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(f)) = e.as_service_error() {
+                    let (failure, current) = refused(key, checks, f.item.clone(), Some(decode));
+                    return Err(failure.into_error(key, current));
+                }
+                Err(request_error("UpdateItem", key.table)(e))
+            }
+        }
+    }
+
+    pub(super) async fn update_item_op(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
+        let key = &op.key;
+        let c = compile_update(&op);
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(self.table_name(key.table))
+            .set_key(Some(key_map(key)))
+            .update_expression(c.update)
+            .set_expression_attribute_names(Some(c.names))
+            .set_expression_attribute_values(Some(c.values))
+            .return_values_on_condition_check_failure(Rvoccf::AllOld)
+            .return_values(match op.returning {
+                Returning::Nothing => ReturnValue::None,
+                Returning::Old => ReturnValue::AllOld,
+                Returning::New => ReturnValue::AllNew,
+            });
+        if let Some(condition) = c.condition {
+            request = request.condition_expression(condition);
+        }
+        match request.send().await {
+            Ok(out) => {
+                let Some(item) = out
+                    .attributes
+                    .filter(|_| op.returning != Returning::Nothing)
+                else {
+                    return Ok(None);
+                };
+                let map = to_map(item).unwrap_or_default();
+                (op.decode.from_value)(Value::Object(map))
+                    .map(Some)
+                    .map_err(|e| Error::Decode {
+                        table: key.table,
+                        partition_key: key.partition_key.clone(),
+                        sort_key: key.sort_key.clone(),
+                        source: Box::new(e),
+                    })
+            }
+            Err(e) => {
+                if let Some(err) = update_error(&op, e.code(), e.message()) {
+                    return Err(err);
+                }
+                if let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(f)) = e.as_service_error() {
+                    let (failure, current) = refused(key, &op.checks, f.item.clone(), Some(op.decode));
+                    return Err(failure.into_error(key, current));
+                }
+                Err(request_error("UpdateItem", key.table)(e))
+            }
+        }
+    }
+
+    pub(super) async fn conditional_delete<D: Decoder>(
+        &self,
+        op: Delete,
+    ) -> Result<Option<D::Output>, Error> {
+        let key = &op.key;
+        let mut request = self
+            .client
+            .delete_item()
+            .table_name(self.table_name(key.table))
+            .set_key(Some(key_map(key)))
+            .return_values_on_condition_check_failure(Rvoccf::AllOld)
+            .return_values(if op.return_old {
+                ReturnValue::AllOld
+            } else {
+                ReturnValue::None
+            });
+        if let Some((condition, names, values)) = checks_expression(&op.checks) {
+            request = request
+                .condition_expression(condition)
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values((!values.is_empty()).then_some(values));
+        }
+        match request.send().await {
+            Ok(out) => out
+                .attributes
+                .filter(|_| op.return_old)
+                .map(|old| ReadItem::new(old).decode::<D>(key.table))
+                .transpose(),
+            Err(e) => {
+                if let Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(f)) = e.as_service_error() {
+                    let (failure, current) = refused(key, &op.checks, f.item.clone(), op.decode);
+                    return Err(failure.into_error(key, current));
+                }
+                Err(request_error("DeleteItem", key.table)(e))
+            }
+        }
+    }
+
+    pub(super) async fn transact(&self, op: TransactWrite<Value>) -> Result<(), Error> {
+        let table = op.actions.first().map_or("", |a| a.key().table);
+        let mut items = Vec::with_capacity(op.actions.len());
+        for action in &op.actions {
+            items.push(self.tx_item(action)?);
+        }
+        let mut request = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items));
+        if let Some((token, _)) = &op.token {
+            request = request.client_request_token(token);
+        }
+        let e = match request.send().await {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        if e.code() == Some("IdempotentParameterMismatchException") {
+            return Err(Error::IdempotentParameterMismatch {
+                token: op.token.map(|t| t.0).unwrap_or_default(),
+            });
+        }
+        match e.as_service_error() {
+            Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) => {
+                let reasons = c.cancellation_reasons.clone().unwrap_or_default();
+                let reasons = op
+                    .actions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, action)| {
+                        let Some(r) = reasons.get(i) else {
+                            return CancelReason::None;
+                        };
+                        let code = r.code().unwrap_or("None");
+                        let message = r.message().unwrap_or_default().to_owned();
+                        match code {
+                            "None" | "NONE" => CancelReason::None,
+                            "ConditionalCheckFailed" => {
+                                let (checks, decode) = action_checks(action);
+                                let (failure, current) =
+                                    refused(action.key(), checks, r.item.clone(), decode);
+                                failure.into_reason(action.key(), current)
+                            }
+                            "TransactionConflict" => CancelReason::Conflict,
+                            "ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded" => {
+                                CancelReason::Throttled
+                            }
+                            "ValidationError" => CancelReason::Validation(message),
+                            other => CancelReason::Other {
+                                code: other.to_owned(),
+                                message,
+                            },
+                        }
+                    })
+                    .collect();
+                Err(Error::TransactionCanceled(Box::new(TransactionCanceled { reasons })))
+            }
+            _ => Err(request_error("TransactWriteItems", table)(e)),
+        }
+    }
+
+    fn tx_item(&self, action: &TxAction<Value>) -> Result<TransactWriteItem, Error> {
+        let built = |e: aws_sdk_dynamodb::error::BuildError| Error::backend(super::NAME, e);
+        let key = action.key();
+        let table = self.table_name(key.table);
+        Ok(match action {
+            TxAction::Put(p) => {
+                let data: Attributes = serde_dynamo::to_item(&p.item.data)
+                    .map_err(|e| Error::backend(super::NAME, e))?;
+                match PutUpdate::new(key, data.clone(), p.entity, &p.item.created_at, p.item.size) {
+                    Ok(update) => {
+                        let mut names = update.names;
+                        let mut values = update.values;
+                        let mut b = TxUpdate::builder()
+                            .table_name(table)
+                            .set_key(Some(key_map(key)))
+                            .update_expression(update.expression)
+                            .return_values_on_condition_check_failure(Rvoccf::AllOld);
+                        if let Some((condition, n, v)) = checks_expression(&p.checks) {
+                            names.extend(n);
+                            values.extend(v);
+                            b = b.condition_expression(condition);
+                        }
+                        TransactWriteItem::builder()
+                            .update(
+                                b.set_expression_attribute_names(Some(names))
+                                    .set_expression_attribute_values(Some(values))
+                                    .build()
+                                    .map_err(built)?,
+                            )
+                            .build()
+                    }
+                    // Too large for an update: the whole item, `created_at` now.
+                    Err(data) => {
+                        let mut b = TxPut::builder()
+                            .table_name(table)
+                            .set_item(Some(full_item(key, data, &p.item.created_at)))
+                            .return_values_on_condition_check_failure(Rvoccf::AllOld);
+                        if let Some((condition, names, values)) = checks_expression(&p.checks) {
+                            b = b
+                                .condition_expression(condition)
+                                .set_expression_attribute_names(Some(names))
+                                .set_expression_attribute_values(
+                                    (!values.is_empty()).then_some(values),
+                                );
+                        }
+                        TransactWriteItem::builder()
+                            .put(b.build().map_err(built)?)
+                            .build()
+                    }
+                }
+            }
+            TxAction::Update(u) => {
+                let c = compile_update(u);
+                let mut b = TxUpdate::builder()
+                    .table_name(table)
+                    .set_key(Some(key_map(key)))
+                    .update_expression(c.update)
+                    .set_expression_attribute_names(Some(c.names))
+                    .set_expression_attribute_values(Some(c.values))
+                    .return_values_on_condition_check_failure(Rvoccf::AllOld);
+                if let Some(condition) = c.condition {
+                    b = b.condition_expression(condition);
+                }
+                TransactWriteItem::builder()
+                    .update(b.build().map_err(built)?)
+                    .build()
+            }
+            TxAction::Delete(d) => {
+                let mut b = TxDelete::builder()
+                    .table_name(table)
+                    .set_key(Some(key_map(key)))
+                    .return_values_on_condition_check_failure(Rvoccf::AllOld);
+                if let Some((condition, names, values)) = checks_expression(&d.checks) {
+                    b = b
+                        .condition_expression(condition)
+                        .set_expression_attribute_names(Some(names))
+                        .set_expression_attribute_values((!values.is_empty()).then_some(values));
+                }
+                TransactWriteItem::builder()
+                    .delete(b.build().map_err(built)?)
+                    .build()
+            }
+            TxAction::Check(c) => {
+                let (condition, names, values) =
+                    checks_expression(&c.checks).unwrap_or_else(|| {
+                        (
+                            "attribute_exists(#pk)".to_owned(),
+                            HashMap::from([("#pk".to_owned(), PARTITION_KEY.to_owned())]),
+                            HashMap::new(),
+                        )
+                    });
+                TransactWriteItem::builder()
+                    .condition_check(
+                        ConditionCheck::builder()
+                            .table_name(table)
+                            .set_key(Some(key_map(key)))
+                            .condition_expression(condition)
+                            .set_expression_attribute_names(Some(names))
+                            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+                            .return_values_on_condition_check_failure(Rvoccf::AllOld)
+                            .build()
+                            .map_err(built)?,
+                    )
+                    .build()
+            }
+        })
+    }
+
+    pub(super) async fn read_many(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
+        let table = op.keys.first().map_or("", |k| k.table);
+        let mut found: HashMap<(String, String), Attributes> =
+            HashMap::with_capacity(op.keys.len());
+        if op.transactional {
+            let items = op
+                .keys
+                .iter()
+                .map(|k| {
+                    TxGet::builder()
+                        .table_name(self.table_name(k.table))
+                        .set_key(Some(key_map(k)))
+                        .build()
+                        .map(|g| TransactGetItem::builder().get(g).build())
+                        .map_err(|e| Error::backend(super::NAME, e))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let out = self
+                .client
+                .transact_get_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await
+                .map_err(request_error("TransactGetItems", table))?;
+            for (key, response) in op.keys.iter().zip(out.responses.unwrap_or_default()) {
+                if let Some(item) = response.item {
+                    found.insert((key.partition_key.clone(), key.sort_key.clone()), item);
+                }
+            }
+        } else {
+            for chunk in op.keys.chunks(crate::store::BATCH_GET_CHUNK) {
+                self.batch_get_chunk(chunk, &mut found).await?;
+            }
+        }
+        op.keys
+            .iter()
+            .zip(&op.decode)
+            .map(|(key, decode)| {
+                let Some(item) = found.remove(&(key.partition_key.clone(), key.sort_key.clone()))
+                else {
+                    return Ok(None);
+                };
+                let map = to_map(item).unwrap_or_default();
+                (decode.from_value)(Value::Object(map))
+                    .map(Some)
+                    .map_err(|e| Error::Decode {
+                        table: key.table,
+                        partition_key: key.partition_key.clone(),
+                        sort_key: key.sort_key.clone(),
+                        source: Box::new(e),
+                    })
+            })
+            .collect()
+    }
+
+    /// One chunk of at most 100 keys (of one or more tables), unprocessed
+    /// keys retried with backoff and full jitter, results kept across
+    /// retries.
+    async fn batch_get_chunk(
+        &self,
+        keys: &[ItemKey],
+        found: &mut HashMap<(String, String), Attributes>,
+    ) -> Result<(), Error> {
+        let table = keys.first().map_or("", |k| k.table);
+        let mut by_table: HashMap<String, Vec<Attributes>> = HashMap::new();
+        for key in keys {
+            by_table
+                .entry(self.table_name(key.table))
+                .or_default()
+                .push(key_map(key));
+        }
+        let mut pending: HashMap<String, KeysAndAttributes> = by_table
+            .into_iter()
+            .map(|(t, keys)| {
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map(|k| (t, k))
+                    .map_err(|e| Error::backend(super::NAME, e))
+            })
+            .collect::<Result<_, _>>()?;
+        for attempt in 0..self.batch_attempts.get() {
+            if attempt > 0 {
+                crate::store::backoff(attempt).await;
+            }
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await
+                .map_err(request_error("BatchGetItem", table))?;
+            for (_, items) in out.responses.unwrap_or_default() {
+                for item in items {
+                    let pk = match item.get(PARTITION_KEY) {
+                        Some(AttributeValue::S(s)) => s.clone(),
+                        _ => continue,
+                    };
+                    let sk = match item.get(SORT_KEY) {
+                        Some(AttributeValue::S(s)) => s.clone(),
+                        _ => continue,
+                    };
+                    found.insert((pk, sk), item);
+                }
+            }
+            pending = out
+                .unprocessed_keys
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, k)| !k.keys.is_empty())
+                .collect();
+            if pending.is_empty() {
+                return Ok(());
+            }
+        }
+        let unread = pending
+            .values()
+            .flat_map(|k| k.keys.iter())
+            .map(|k| {
+                let s = |name| match k.get(name) {
+                    Some(AttributeValue::S(s)) => s.clone(),
+                    _ => String::new(),
+                };
+                (s(PARTITION_KEY), s(SORT_KEY))
+            })
+            .collect();
+        Err(Error::Incomplete { table, unread })
+    }
+}
+
+fn action_checks(action: &TxAction<Value>) -> (&Checks, Option<AnyDecoder>) {
+    match action {
+        TxAction::Put(p) => (&p.checks, Some(p.decode)),
+        TxAction::Update(u) => (&u.checks, Some(u.decode)),
+        TxAction::Delete(d) => (&d.checks, d.decode),
+        TxAction::Check(c) => (&c.checks, Some(c.decode)),
+    }
+}

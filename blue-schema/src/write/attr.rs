@@ -1,0 +1,180 @@
+//! Typed references to an entity's stored attributes: what conditions and
+//! updates are written with.
+//!
+//! `#[derive(Entity)]` generates `Order::attr()`, a struct with one
+//! [`Attr`] per stored field, typed by the field's value type and by what
+//! the field allows: a key field can be compared but never updated, a
+//! required field can be set but never removed, the `#[version]` field is
+//! maintained by the library.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Serialize;
+
+/// What a field allows: [`Required`], [`Optional`], [`KeyField`] or
+/// [`VersionField`]. Sealed.
+pub trait Presence: sealed::Sealed + Send + Sync + 'static {}
+
+/// A field that every item has (not an `Option`).
+#[derive(Debug, Clone, Copy)]
+pub enum Required {}
+/// An `Option` field: absent from the item when `None`.
+#[derive(Debug, Clone, Copy)]
+pub enum Optional {}
+/// A `#[pk]` or `#[sk]` field: part of the key, never updated.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyField {}
+/// The `#[version]` field: set and incremented by the library.
+#[derive(Debug, Clone, Copy)]
+pub enum VersionField {}
+
+impl Presence for Required {}
+impl Presence for Optional {}
+impl Presence for KeyField {}
+impl Presence for VersionField {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Required {}
+    impl Sealed for super::Optional {}
+    impl Sealed for super::KeyField {}
+    impl Sealed for super::VersionField {}
+}
+
+/// A stored attribute of entity `E` whose values are `V` (`T` for a field of
+/// type `Option<T>`), with what the field allows as `P`.
+#[allow(clippy::type_complexity)]
+pub struct Attr<E, V, P> {
+    name: &'static str,
+    _marker: PhantomData<fn() -> (E, V, P)>,
+}
+
+impl<E, V, P> Attr<E, V, P> {
+    #[doc(hidden)]
+    pub const fn __new(name: &'static str) -> Self {
+        Attr {
+            name,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The stored attribute name.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<E, V, P> Clone for Attr<E, V, P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E, V, P> Copy for Attr<E, V, P> {}
+
+impl<E, V, P> fmt::Debug for Attr<E, V, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Attr({})", self.name)
+    }
+}
+
+/// An attribute an update may write: the required and optional fields of
+/// an entity, not its key fields and not its `#[version]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be updated",
+    label = "a key field or the `#[version]` field",
+    note = "key fields never change: to move an item to another key, use `store.rekey(old_key, &new_item)` (a delete and a create in one transaction)",
+    note = "the `#[version]` field is incremented by every write of a versioned entity; it is not set by hand"
+)]
+pub trait Settable<E> {
+    /// The value the attribute holds.
+    type Value: Serialize;
+    /// The stored attribute name.
+    fn attribute(&self) -> &'static str;
+}
+
+impl<E, V: Serialize> Settable<E> for Attr<E, V, Required> {
+    type Value = V;
+    fn attribute(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<E, V: Serialize> Settable<E> for Attr<E, V, Optional> {
+    type Value = V;
+    fn attribute(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// An attribute an update may remove: an `Option` field.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be removed",
+    label = "not an `Option` field",
+    note = "only an `Option` field may be absent from a stored item; removing a required field would leave an item that does not decode"
+)]
+pub trait Removable<E>: Settable<E> {}
+
+impl<E, V: Serialize> Removable<E> for Attr<E, V, Optional> {}
+
+/// A Rust integer type whose fields can be added to and subtracted from.
+/// An update that would take the value out of the type's range is refused
+/// ([`Error::Overflow`](crate::Error::Overflow)), on both backends.
+pub trait Integer: Serialize + Copy + sealed_int::Sealed {
+    /// The type's smallest value.
+    const MIN: i128;
+    /// The type's largest value.
+    const MAX: i128;
+    /// The value, widened.
+    fn to_i128(self) -> i128;
+}
+
+mod sealed_int {
+    pub trait Sealed {}
+}
+
+macro_rules! integers {
+    ($($t:ty),*) => {$(
+        impl sealed_int::Sealed for $t {}
+        impl Integer for $t {
+            const MIN: i128 = <$t>::MIN as i128;
+            const MAX: i128 = <$t>::MAX as i128;
+            fn to_i128(self) -> i128 {
+                self as i128
+            }
+        }
+    )*};
+}
+integers!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
+/// A value a condition or update can use for an attribute holding `V`:
+/// a `V`, or for strings also a `&str`. (Not `Into<V>`: with it an integer
+/// literal compared with a `u32` field would be typed `i32`.)
+#[diagnostic::on_unimplemented(
+    message = "an attribute holding `{V}` cannot be compared with or set to `{Self}`",
+    label = "expected a `{V}`",
+    note = "conditions and updates are typed by the field: a value of the field's own type (or `&str` for a `String`)"
+)]
+pub trait Operand<V> {
+    /// The value as `V`.
+    fn into_operand(self) -> V;
+}
+
+impl<V> Operand<V> for V {
+    fn into_operand(self) -> V {
+        self
+    }
+}
+
+impl Operand<String> for &str {
+    fn into_operand(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl Operand<String> for &String {
+    fn into_operand(self) -> String {
+        self.clone()
+    }
+}

@@ -1,0 +1,154 @@
+//! What a refused conditional write and a cancelled transaction report.
+
+use std::fmt;
+
+use super::AnyItem;
+
+/// A conditional write whose condition (or version check) did not hold:
+/// nothing was written. It carries the item as stored when the check
+/// failed, decoded (DynamoDB returns it with the failure; SQLite read it in
+/// the same transaction).
+pub struct ConditionFailed {
+    /// The table.
+    pub table: &'static str,
+    /// The item's partition key.
+    pub partition_key: String,
+    /// The item's sort key.
+    pub sort_key: String,
+    /// For a version conflict: the version the write expected (0: no item).
+    pub expected_version: Option<u64>,
+    /// For a version conflict: the stored version (`None`: no item).
+    pub found_version: Option<u64>,
+    pub(crate) current: Option<Current>,
+}
+
+/// The stored item of a failed check, of the entity type the write was
+/// for.
+pub(crate) struct Current(pub(crate) AnyItem);
+
+// SAFETY: the boxed value is only reached through `ConditionFailed::current`,
+// which hands out `&E` only for `E: Sync` (after checking the value is an
+// `E`), and through `into_current`, which moves it out of an owned value. No
+// `&` to a non-`Sync` value can be made from a shared `Current`.
+unsafe impl Sync for Current {}
+
+impl ConditionFailed {
+    /// The stored item, decoded as `E` (the entity the write was for), or
+    /// `None` when no item has the key.
+    pub fn current<E: Sync + 'static>(&self) -> Option<&E> {
+        self.current.as_ref().and_then(|c| c.0.downcast_ref())
+    }
+
+    /// The stored item, taken.
+    pub fn into_current<E: 'static>(self) -> Option<E> {
+        self.current
+            .and_then(|c| c.0.downcast().ok())
+            .map(|boxed| *boxed)
+    }
+}
+
+impl fmt::Debug for ConditionFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConditionFailed")
+            .field("table", &self.table)
+            .field("partition_key", &self.partition_key)
+            .field("sort_key", &self.sort_key)
+            .field("expected_version", &self.expected_version)
+            .field("found_version", &self.found_version)
+            .field("has_current", &self.current.is_some())
+            .finish()
+    }
+}
+
+/// Why one action of a cancelled transaction failed, aligned with the
+/// actions in the order they were added.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CancelReason {
+    /// This action's checks held; it was cancelled because another failed.
+    None,
+    /// `create` found an item with the key.
+    AlreadyExists,
+    /// An update that does not create found no item.
+    NotFound,
+    /// The action's condition did not hold.
+    ConditionFailed(ConditionFailed),
+    /// The stored version was not the expected one.
+    VersionConflict(ConditionFailed),
+    /// An integer addition would leave the field's type.
+    Overflow {
+        /// The attribute.
+        attribute: String,
+    },
+    /// Another transaction was writing the same item (DynamoDB's
+    /// `TransactionConflict`). Retryable.
+    Conflict,
+    /// DynamoDB was throttled. Retryable.
+    Throttled,
+    /// DynamoDB refused the action as invalid for the stored item (an
+    /// operand of the wrong type, say).
+    Validation(String),
+    /// Another reason DynamoDB gave: its code and message.
+    Other {
+        /// DynamoDB's code.
+        code: String,
+        /// DynamoDB's message.
+        message: String,
+    },
+}
+
+impl CancelReason {
+    /// Whether the transaction may succeed if tried again as it is.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, CancelReason::Conflict | CancelReason::Throttled)
+    }
+
+    /// Whether the action failed (rather than being cancelled with the others).
+    pub fn is_failure(&self) -> bool {
+        !matches!(self, CancelReason::None)
+    }
+}
+
+/// A transaction that wrote nothing: one reason per action, in order.
+#[derive(Debug)]
+pub struct TransactionCanceled {
+    /// Why each action failed, or [`CancelReason::None`].
+    pub reasons: Vec<CancelReason>,
+}
+
+impl TransactionCanceled {
+    /// The indexes and reasons of the actions that failed.
+    pub fn failures(&self) -> impl Iterator<Item = (usize, &CancelReason)> {
+        self.reasons
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_failure())
+    }
+
+    /// Whether every failure is retryable (a conflict or throttling).
+    pub fn is_retryable(&self) -> bool {
+        self.failures().all(|(_, r)| r.is_retryable()) && self.failures().next().is_some()
+    }
+}
+
+impl fmt::Display for TransactionCanceled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the transaction was cancelled, nothing written:")?;
+        for (i, reason) in self.failures() {
+            let what = match reason {
+                CancelReason::None => "",
+                CancelReason::AlreadyExists => "the item already exists",
+                CancelReason::NotFound => "no item has the key",
+                CancelReason::ConditionFailed(_) => "its condition failed",
+                CancelReason::VersionConflict(_) => "the stored version is another",
+                CancelReason::Overflow { .. } => "an integer would overflow its type",
+                CancelReason::Conflict => "another transaction wrote the item",
+                CancelReason::Throttled => "throttled",
+                CancelReason::Validation(m) => m,
+                CancelReason::Other { message, .. } => message,
+            };
+            write!(f, " action {i}: {what};")?;
+        }
+        Ok(())
+    }
+}

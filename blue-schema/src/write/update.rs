@@ -1,0 +1,474 @@
+//! Typed updates: changes to an item written without reading it first.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::attr::{Integer, Operand, Removable, Settable};
+use super::condition::{Cond, Condition, Expression, Name};
+use crate::key::Key;
+use crate::schema::Entity;
+
+/// One change of an update.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Action {
+    Set(Name, Value),
+    SetIfAbsent(Name, Value),
+    Remove(Name),
+    /// Add `delta` to an integer attribute (a missing one counts as 0); the
+    /// result must stay within `min..=max`, the Rust type's range.
+    Add {
+        name: Name,
+        delta: i128,
+        min: i128,
+        max: i128,
+    },
+    Append(Name, Vec<Value>),
+    Prepend(Name, Vec<Value>),
+}
+
+impl Action {
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Action::Set(n, _)
+            | Action::SetIfAbsent(n, _)
+            | Action::Remove(n)
+            | Action::Add { name: n, .. }
+            | Action::Append(n, _)
+            | Action::Prepend(n, _) => n,
+        }
+    }
+}
+
+/// What the caller wants back from an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Returning {
+    Nothing,
+    Old,
+    New,
+}
+
+/// An update of one item of `E`, by key: the changes, an optional
+/// condition, and what happens when no item has the key.
+///
+/// Made by [`Store::update`](crate::Store::update) (which runs it) or
+/// [`Update::new`] (for a [`Transaction`](crate::Transaction)). Key fields
+/// and the `#[version]` field have no setters; removing a required field
+/// does not compile; adding to a field that is not an integer does not
+/// compile.
+///
+/// By default the item must exist ([`Error::NotFound`](crate::Error::NotFound)
+/// otherwise); [`or_create`](Update::or_create) creates it, as DynamoDB's
+/// `UpdateItem` does, when the update sets every required field.
+pub struct Update<E> {
+    pub(crate) key: Key<E>,
+    pub(crate) actions: Vec<Action>,
+    pub(crate) condition: Option<Cond>,
+    pub(crate) expect_version: Option<u64>,
+    pub(crate) any_version: bool,
+    /// The key fields' attributes, to write when the update creates the item.
+    pub(crate) create: Option<Vec<(&'static str, Value)>>,
+    pub(crate) invalid: Option<String>,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E> Clone for Update<E> {
+    fn clone(&self) -> Self {
+        Update {
+            key: self.key.clone(),
+            actions: self.actions.clone(),
+            condition: self.condition.clone(),
+            expect_version: self.expect_version,
+            any_version: self.any_version,
+            create: self.create.clone(),
+            invalid: self.invalid.clone(),
+            _entity: PhantomData,
+        }
+    }
+}
+
+impl<E> fmt::Debug for Update<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Update")
+            .field("key", &self.key)
+            .field("actions", &self.actions)
+            .field("condition", &self.condition)
+            .field("expect_version", &self.expect_version)
+            .field("creates", &self.create.is_some())
+            .finish()
+    }
+}
+
+fn value_of<T: Serialize + ?Sized>(value: &T) -> Result<Value, String> {
+    match serde_json::to_value(value) {
+        Ok(Value::Null) => Err("an update cannot set a value to `None`; use `remove`".into()),
+        Ok(v) => Ok(v),
+        Err(e) => Err(format!("an update value does not serialize: {e}")),
+    }
+}
+
+impl<E: Entity> Update<E> {
+    /// An update of the item with this key, changing nothing yet.
+    pub fn new(key: impl Into<Key<E>>) -> Self {
+        Update {
+            key: key.into(),
+            actions: Vec::new(),
+            condition: None,
+            expect_version: None,
+            any_version: false,
+            create: None,
+            invalid: None,
+            _entity: PhantomData,
+        }
+    }
+
+    fn push(mut self, action: Result<Action, String>) -> Self {
+        match action {
+            Ok(action) => {
+                if self.actions.iter().any(|a| a.name() == action.name()) {
+                    self.invalid.get_or_insert_with(|| {
+                        format!(
+                            "the update changes `{}` twice; DynamoDB refuses overlapping paths",
+                            action.name()
+                        )
+                    });
+                }
+                self.actions.push(action);
+            }
+            Err(e) => {
+                self.invalid.get_or_insert(e);
+            }
+        }
+        self
+    }
+
+    /// Sets the field to `value`.
+    pub fn set<A: Settable<E>>(self, attr: A, value: impl Operand<A::Value>) -> Self {
+        let name = Cow::Borrowed(attr.attribute());
+        self.push(value_of(&value.into_operand()).map(|v| Action::Set(name, v)))
+    }
+
+    /// Sets the field to `value` only if the item does not have it yet
+    /// (DynamoDB's `if_not_exists`).
+    pub fn set_if_absent<A: Settable<E>>(self, attr: A, value: impl Operand<A::Value>) -> Self {
+        let name = Cow::Borrowed(attr.attribute());
+        self.push(value_of(&value.into_operand()).map(|v| Action::SetIfAbsent(name, v)))
+    }
+
+    /// Removes an `Option` field: it reads back as `None`.
+    pub fn remove<A: Removable<E>>(self, attr: A) -> Self {
+        self.push(Ok(Action::Remove(Cow::Borrowed(attr.attribute()))))
+    }
+
+    /// Adds `n` to an integer field (a missing `Option` field counts as 0).
+    /// A result outside the field's type is refused with
+    /// [`Error::Overflow`](crate::Error::Overflow) and nothing changes.
+    pub fn add<A>(self, attr: A, n: impl Operand<A::Value>) -> Self
+    where
+        A: Settable<E>,
+        A::Value: Integer,
+    {
+        self.add_i128::<A::Value>(attr.attribute(), n.into_operand().to_i128())
+    }
+
+    /// Subtracts `n` from an integer field; see [`add`](Update::add).
+    pub fn subtract<A>(self, attr: A, n: impl Operand<A::Value>) -> Self
+    where
+        A: Settable<E>,
+        A::Value: Integer,
+    {
+        self.add_i128::<A::Value>(attr.attribute(), -n.into_operand().to_i128())
+    }
+
+    fn add_i128<I: Integer>(self, name: &'static str, delta: i128) -> Self {
+        let action = if delta < i128::from(i64::MIN) || delta > i128::from(u64::MAX) {
+            Err(format!(
+                "adding {delta} to `{name}` is outside what DynamoDB adds exactly"
+            ))
+        } else {
+            Ok(Action::Add {
+                name: Cow::Borrowed(name),
+                delta,
+                min: I::MIN,
+                max: I::MAX,
+            })
+        };
+        self.push(action)
+    }
+
+    /// Appends elements to a list field (a missing `Option` list counts as
+    /// empty).
+    pub fn append<A, X>(self, attr: A, items: impl IntoIterator<Item = impl Operand<X>>) -> Self
+    where
+        A: Settable<E, Value = Vec<X>>,
+        X: Serialize,
+    {
+        let name = Cow::Borrowed(attr.attribute());
+        let items: Result<Vec<Value>, String> = items
+            .into_iter()
+            .map(|x| value_of(&x.into_operand()))
+            .collect();
+        self.push(items.map(|v| Action::Append(name, v)))
+    }
+
+    /// Puts elements in front of a list field's elements.
+    pub fn prepend<A, X>(self, attr: A, items: impl IntoIterator<Item = impl Operand<X>>) -> Self
+    where
+        A: Settable<E, Value = Vec<X>>,
+        X: Serialize,
+    {
+        let name = Cow::Borrowed(attr.attribute());
+        let items: Result<Vec<Value>, String> = items
+            .into_iter()
+            .map(|x| value_of(&x.into_operand()))
+            .collect();
+        self.push(items.map(|v| Action::Prepend(name, v)))
+    }
+
+    /// Applies the update only if `condition` holds on the stored item
+    /// (combined with any earlier `when` by AND).
+    pub fn when(mut self, condition: Condition<E>) -> Self {
+        self.condition = Some(match self.condition.take() {
+            None => condition.cond,
+            Some(c) => Cond::And(Box::new(c), Box::new(condition.cond)),
+        });
+        self
+    }
+
+    /// For a `#[version]` entity: applies the update only if the stored
+    /// version is `version` ([`Error::VersionConflict`](crate::Error::VersionConflict)
+    /// otherwise). The update increments the version either way.
+    pub fn expect_version(mut self, version: u64) -> Self {
+        self.expect_version = Some(version);
+        self
+    }
+
+    /// For a `#[version]` entity: applies the update whatever the stored
+    /// version (last writer wins), still incrementing it. Without this or
+    /// [`expect_version`](Update::expect_version), an update of a versioned
+    /// entity is refused with [`Error::VersionRequired`](crate::Error::VersionRequired).
+    pub fn any_version(mut self) -> Self {
+        self.any_version = true;
+        self
+    }
+
+    /// Creates the item when no item has the key, as DynamoDB's `UpdateItem`
+    /// does. The update must then set every required field, so that the
+    /// created item decodes as `E`; otherwise it is refused with
+    /// [`Error::InvalidUpdate`](crate::Error::InvalidUpdate) before anything
+    /// is sent.
+    pub fn or_create(mut self) -> Self
+    where
+        E::PartitionKey: Serialize,
+        E::SortKey: Serialize,
+    {
+        match key_attributes::<E>(&self.key) {
+            Ok(fields) => self.create = Some(fields),
+            Err(e) => {
+                self.invalid.get_or_insert(e);
+            }
+        }
+        self
+    }
+}
+
+/// The key fields' attribute names and values, decoded from the key.
+fn key_attributes<E: Entity>(key: &Key<E>) -> Result<Vec<(&'static str, Value)>, String>
+where
+    E::PartitionKey: Serialize,
+    E::SortKey: Serialize,
+{
+    let (pk, sk) = E::decode_key(key.partition_key(), key.sort_key())
+        .map_err(|e| format!("the key does not decode: {e}"))?;
+    let as_list = |v: Value, n: usize| match v {
+        Value::Array(items) if n != 1 || items.len() != 1 => items,
+        v if n == 1 => vec![v],
+        Value::Array(items) => items,
+        v => vec![v],
+    };
+    let schema = &E::SCHEMA;
+    let pk = as_list(
+        serde_json::to_value(&pk).map_err(|e| e.to_string())?,
+        schema.partition_key.len(),
+    );
+    let sk = match serde_json::to_value(&sk).map_err(|e| e.to_string())? {
+        Value::Array(items) => items,
+        Value::Null => Vec::new(),
+        v => vec![v],
+    };
+    let names = |fields: &[crate::schema::KeyFieldSchema]| -> Vec<&'static str> {
+        fields
+            .iter()
+            .map(|f| {
+                schema
+                    .attributes
+                    .iter()
+                    .find(|a| a.field == f.field)
+                    .map_or(f.field, |a| a.name)
+            })
+            .collect()
+    };
+    Ok(names(schema.partition_key)
+        .into_iter()
+        .zip(pk)
+        .chain(names(schema.sort_key).into_iter().zip(sk))
+        .collect())
+}
+
+/// Why an update could not be applied to the stored item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ApplyError {
+    /// An operand of the wrong type (adding to a string...): DynamoDB's
+    /// validation error.
+    Type(String),
+    /// An integer left its Rust type's range.
+    Overflow(String),
+}
+
+/// Applies the actions to an item's attributes, with DynamoDB's rules.
+pub(crate) fn apply(actions: &[Action], item: &mut Map<String, Value>) -> Result<(), ApplyError> {
+    for action in actions {
+        match action {
+            Action::Set(n, v) => {
+                item.insert(n.to_string(), v.clone());
+            }
+            Action::SetIfAbsent(n, v) => {
+                item.entry(n.to_string()).or_insert_with(|| v.clone());
+            }
+            Action::Remove(n) => {
+                item.remove(n.as_ref());
+            }
+            Action::Add {
+                name,
+                delta,
+                min,
+                max,
+            } => {
+                let current = match item.get(name.as_ref()) {
+                    None => 0,
+                    Some(Value::Number(n)) => n
+                        .as_i64()
+                        .map(i128::from)
+                        .or_else(|| n.as_u64().map(i128::from))
+                        .ok_or_else(|| {
+                            ApplyError::Type(format!("`{name}` holds {n}, which is not an integer"))
+                        })?,
+                    Some(other) => {
+                        return Err(ApplyError::Type(format!(
+                            "an operand in the update expression has an incorrect data type: `{name}` holds {other}"
+                        )))
+                    }
+                };
+                let result = current + delta;
+                if result < *min || result > *max {
+                    return Err(ApplyError::Overflow(name.to_string()));
+                }
+                let value = match u64::try_from(result) {
+                    Ok(u) => Value::from(u),
+                    Err(_) => Value::from(result as i64),
+                };
+                item.insert(name.to_string(), value);
+            }
+            Action::Append(n, v) | Action::Prepend(n, v) => {
+                let list = item
+                    .entry(n.to_string())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                let Value::Array(list) = list else {
+                    return Err(ApplyError::Type(format!(
+                        "an operand in the update expression has an incorrect data type: `{n}` is not a list"
+                    )));
+                };
+                if matches!(action, Action::Append(..)) {
+                    list.extend(v.iter().cloned());
+                } else {
+                    list.splice(0..0, v.iter().cloned());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The condition that keeps an `Add` within its type's range: the stored
+/// value must lie in `min - delta ..= max - delta` (clamped to what a
+/// stored integer can be), or be missing when `delta` itself is in range.
+pub(crate) fn range_guard(action: &Action) -> Option<Cond> {
+    let Action::Add {
+        name,
+        delta,
+        min,
+        max,
+    } = action
+    else {
+        return None;
+    };
+    let lo = (min - delta).max(i128::from(i64::MIN));
+    let hi = (max - delta).min(i128::from(u64::MAX));
+    let number = |n: i128| match u64::try_from(n) {
+        Ok(u) => Value::from(u),
+        Err(_) => Value::from(n as i64),
+    };
+    let within = Cond::Between(name.clone(), number(lo), number(hi));
+    Some(if (*min..=*max).contains(delta) {
+        Cond::Or(
+            Box::new(Cond::Exists(name.clone(), false)),
+            Box::new(within),
+        )
+    } else {
+        within
+    })
+}
+
+/// Writes the actions as DynamoDB update clauses (`SET`, `REMOVE`, `ADD`)
+/// into `sets`, `removes` and `adds`.
+pub(crate) fn compile(
+    actions: &[Action],
+    expr: &mut Expression,
+    sets: &mut Vec<String>,
+    removes: &mut Vec<String>,
+    adds: &mut Vec<String>,
+) {
+    for action in actions {
+        match action {
+            Action::Set(n, v) => {
+                let n = expr.name(n);
+                sets.push(format!("{n} = {}", expr.value(v.clone())));
+            }
+            Action::SetIfAbsent(n, v) => {
+                let n = expr.name(n);
+                sets.push(format!(
+                    "{n} = if_not_exists({n}, {})",
+                    expr.value(v.clone())
+                ));
+            }
+            Action::Remove(n) => removes.push(expr.name(n)),
+            Action::Add { name, delta, .. } => {
+                let n = expr.name(name);
+                let d = match i64::try_from(*delta) {
+                    Ok(d) => Value::from(d),
+                    Err(_) => Value::from(*delta as u64),
+                };
+                adds.push(format!("{n} {}", expr.value(d)));
+            }
+            Action::Append(n, v) => {
+                let n = expr.name(n);
+                let empty = expr.value(Value::Array(Vec::new()));
+                let v = expr.value(Value::Array(v.clone()));
+                sets.push(format!(
+                    "{n} = list_append(if_not_exists({n}, {empty}), {v})"
+                ));
+            }
+            Action::Prepend(n, v) => {
+                let n = expr.name(n);
+                let empty = expr.value(Value::Array(Vec::new()));
+                let v = expr.value(Value::Array(v.clone()));
+                sets.push(format!(
+                    "{n} = list_append({v}, if_not_exists({n}, {empty}))"
+                ));
+            }
+        }
+    }
+}

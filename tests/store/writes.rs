@@ -1,0 +1,790 @@
+//! The write side: conditions, updates, versions, transactions and batch
+//! reads, the same on every backend.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use blue_schema::write::CancelReason;
+use blue_schema::{Condition, Entity, Error, Store, Table, Update};
+use serde::{Deserialize, Serialize};
+
+#[derive(Table, Debug)]
+#[table(name = "blue_bank")]
+pub enum Bank {
+    Account(Account),
+    Counter(Counter),
+    Tally(Tally),
+}
+
+/// A bank account.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Bank)]
+#[sk(prefix = "ACCOUNT")]
+pub struct Account {
+    #[pk]
+    pub bank: String,
+    #[sk]
+    pub id: String,
+    pub owner: String,
+    pub balance: i64,
+    pub opened: u32,
+    pub note: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// A versioned counter.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Bank)]
+#[sk(prefix = "COUNTER")]
+pub struct Counter {
+    #[pk]
+    pub name: String,
+    pub value: u64,
+    #[version]
+    pub version: u64,
+}
+
+/// An unversioned counter.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Bank)]
+#[sk(prefix = "TALLY")]
+pub struct Tally {
+    #[pk]
+    pub name: String,
+    pub n: u32,
+    pub label: Option<String>,
+}
+
+pub fn account(id: &str, balance: i64) -> Account {
+    Account {
+        bank: "b".into(),
+        id: id.into(),
+        owner: format!("owner-{id}"),
+        balance,
+        opened: 2020,
+        note: None,
+        tags: Vec::new(),
+    }
+}
+
+async fn setup(store: &Store) {
+    store.create_table::<Bank>().await.unwrap();
+}
+
+pub async fn failed_conditions_write_nothing_and_carry_the_item(store: Store) {
+    setup(&store).await;
+    let a = Account::attr();
+    store.put(&account("x", 10)).await.unwrap();
+
+    let mut changed = account("x", 99);
+    changed.note = Some("changed".into());
+    match store.put(&changed).when(a.balance.ge(50)).await {
+        Err(Error::ConditionFailed(c)) => {
+            assert_eq!(c.current::<Account>(), Some(&account("x", 10)));
+            assert_eq!(
+                (c.partition_key.as_str(), c.sort_key.as_str()),
+                ("b", "ACCOUNT#x")
+            );
+        }
+        other => panic!("expected ConditionFailed, got {other:?}"),
+    }
+    let stored = store.get(Account::key("b", "x")).await.unwrap().unwrap();
+    assert_eq!(stored, account("x", 10), "nothing was written");
+
+    store.put(&changed).when(a.balance.lt(50)).await.unwrap();
+    assert_eq!(
+        store.get(Account::key("b", "x")).await.unwrap(),
+        Some(changed.clone())
+    );
+
+    // A condition on a missing item: comparisons fail, not_exists holds.
+    match store.put(&account("y", 1)).when(a.balance.eq(0)).await {
+        Err(Error::ConditionFailed(c)) => assert!(c.current::<Account>().is_none()),
+        other => panic!("expected ConditionFailed, got {other:?}"),
+    }
+    store
+        .put(&account("y", 1))
+        .when(Condition::not_exists())
+        .await
+        .unwrap();
+
+    // Delete under a condition.
+    match store
+        .delete(Account::key("b", "x"))
+        .when(a.owner.eq("nobody"))
+        .await
+    {
+        Err(Error::ConditionFailed(c)) => assert_eq!(c.into_current::<Account>(), Some(changed)),
+        other => panic!("expected ConditionFailed, got {other:?}"),
+    }
+    assert!(store.get(Account::key("b", "x")).await.unwrap().is_some());
+    let old = store
+        .delete(Account::key("b", "x"))
+        .when(a.owner.eq("owner-x"))
+        .returning_old()
+        .await
+        .unwrap();
+    assert_eq!(old.map(|o| o.balance), Some(99));
+    assert!(store.get(Account::key("b", "x")).await.unwrap().is_none());
+
+    // Create keeps its own error.
+    assert!(matches!(
+        store.create(&account("y", 5)).await,
+        Err(Error::AlreadyExists { .. })
+    ));
+}
+
+pub async fn conditions_follow_dynamodb_rules(store: Store) {
+    setup(&store).await;
+    let a = Account::attr();
+    let mut item = account("c", 5);
+    item.owner = "😀".into();
+    item.tags = vec!["red".into(), "blue".into()];
+    store.put(&item).await.unwrap();
+    let holds = |c: Condition<Account>| {
+        let store = store.clone();
+        let item = item.clone();
+        async move {
+            match store.put(&item).when(c.clone()).await {
+                Ok(()) => true,
+                Err(Error::ConditionFailed(_)) => false,
+                Err(e) => panic!("{c:?}: {e:?}"),
+            }
+        }
+    };
+    // `None` is an absent attribute: `ne` on it holds, comparisons do not.
+    assert!(holds(a.note.not_exists()).await);
+    assert!(!holds(a.note.exists()).await);
+    assert!(holds(a.note.ne("x")).await);
+    assert!(!holds(a.note.eq("x")).await);
+    // UTF-16 code units.
+    assert!(holds(a.owner.size().eq(2)).await);
+    assert!(holds(a.tags.size().eq(2)).await);
+    assert!(holds(a.tags.contains("blue")).await);
+    assert!(!holds(a.tags.contains("green")).await);
+    assert!(holds(a.balance.between(5, 6)).await);
+    assert!(holds(a.balance.is_in([1, 5, 9])).await);
+    assert!(!holds(a.balance.is_in([1, 9])).await);
+    assert!(holds(a.id.begins_with("c")).await);
+    assert!(holds(a.bank.eq("b") & !a.balance.gt(5)).await);
+    assert!(holds(a.balance.gt(100) | a.opened.ge(2020)).await);
+    assert!(holds(Condition::exists()).await);
+    assert!(!holds(Condition::not_exists()).await);
+    // Strings compare by UTF-8 bytes: "Z" < "a" < "é".
+    let mut s = item.clone();
+    s.note = Some("a".into());
+    store.put(&s).await.unwrap();
+    let item = s;
+    let holds = |c: Condition<Account>| {
+        let store = store.clone();
+        let item = item.clone();
+        async move { store.put(&item).when(c).await.is_ok() }
+    };
+    assert!(holds(a.note.gt("Z")).await);
+    assert!(holds(a.note.lt("é")).await);
+    assert!(holds(a.note.contains("a")).await);
+}
+
+pub async fn updates_change_items_in_place(store: Store) {
+    setup(&store).await;
+    let a = Account::attr();
+    store.put(&account("u", 100)).await.unwrap();
+
+    let old = store
+        .update(Account::key("b", "u"))
+        .subtract(a.balance, 30)
+        .set(a.note, "rent")
+        .append(a.tags, ["late"])
+        .returning_old()
+        .await
+        .unwrap();
+    assert_eq!(old, Some(account("u", 100)));
+    let new = store
+        .update(Account::key("b", "u"))
+        .prepend(a.tags, ["first"])
+        .add(a.opened, 1)
+        .set_if_absent(a.note, "ignored")
+        .returning_new()
+        .await
+        .unwrap();
+    assert_eq!(new.balance, 70);
+    assert_eq!(new.note.as_deref(), Some("rent"));
+    assert_eq!(new.tags, vec!["first".to_owned(), "late".to_owned()]);
+    assert_eq!(new.opened, 2021);
+    store
+        .update(Account::key("b", "u"))
+        .remove(a.note)
+        .await
+        .unwrap();
+    let read = store.get(Account::key("b", "u")).await.unwrap().unwrap();
+    assert_eq!(read.note, None);
+    assert_eq!(
+        read,
+        Account {
+            note: None,
+            ..new.clone()
+        }
+    );
+
+    // A failed condition writes nothing and carries the item.
+    match store
+        .update(Account::key("b", "u"))
+        .subtract(a.balance, 1000)
+        .when(a.balance.ge(1000))
+        .await
+    {
+        Err(Error::ConditionFailed(c)) => assert_eq!(c.current::<Account>(), Some(&read)),
+        other => panic!("expected ConditionFailed, got {other:?}"),
+    }
+    // Leaving the Rust type's range is refused on both backends.
+    match store
+        .update(Account::key("b", "u"))
+        .subtract(a.opened, 3000)
+        .await
+    {
+        Err(Error::Overflow { attribute, .. }) => assert_eq!(attribute, "opened"),
+        other => panic!("expected Overflow, got {other:?}"),
+    }
+    assert_eq!(store.get(Account::key("b", "u")).await.unwrap(), Some(read));
+
+    // Missing items: refused unless `or_create`, which needs every required field.
+    assert!(matches!(
+        store
+            .update(Account::key("b", "none"))
+            .add(a.balance, 1)
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        store
+            .update(Account::key("b", "none"))
+            .add(a.balance, 1)
+            .or_create()
+            .await,
+        Err(Error::InvalidUpdate { .. })
+    ));
+    assert!(store
+        .get(Account::key("b", "none"))
+        .await
+        .unwrap()
+        .is_none());
+    let t = Tally::attr();
+    store
+        .update(Tally::key("t"))
+        .add(t.n, 2)
+        .or_create()
+        .await
+        .unwrap();
+    let created = store
+        .update(Tally::key("t"))
+        .add(t.n, 3)
+        .or_create()
+        .returning_new()
+        .await
+        .unwrap();
+    assert_eq!(
+        created,
+        Tally {
+            name: "t".into(),
+            n: 5,
+            label: None
+        }
+    );
+    // The same field twice is refused before anything is sent.
+    assert!(matches!(
+        store
+            .update(Tally::key("t"))
+            .add(t.n, 1)
+            .subtract(t.n, 1)
+            .await,
+        Err(Error::InvalidUpdate { .. })
+    ));
+    // A value that would leave the item over 400 KB is refused.
+    let big = "x".repeat(300 * 1024);
+    store
+        .update(Tally::key("t"))
+        .set(t.label, big.clone())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .update(Account::key("b", "u"))
+            .set(a.owner, big.clone())
+            .append(a.tags, [big])
+            .await,
+        Err(Error::Limit(_))
+    ));
+}
+
+pub async fn versions_guard_every_write_path(store: Store) {
+    setup(&store).await;
+    let c = Counter::attr();
+    let key = || Counter::key("v");
+    let counter = Counter {
+        name: "v".into(),
+        value: 0,
+        version: 0,
+    };
+    store.create(&counter).await.unwrap();
+    let read = store.get(key()).await.unwrap().unwrap();
+    assert_eq!(read.version, 1, "create writes version 1");
+
+    // A put at the read version writes the next one; a stale put conflicts.
+    store
+        .put(&Counter {
+            value: 1,
+            ..read.clone()
+        })
+        .await
+        .unwrap();
+    match store
+        .put(&Counter {
+            value: 2,
+            ..read.clone()
+        })
+        .await
+    {
+        Err(Error::VersionConflict(f)) => {
+            assert_eq!((f.expected_version, f.found_version), (Some(1), Some(2)));
+            assert_eq!(f.current::<Counter>().map(|c| c.value), Some(1));
+        }
+        other => panic!("expected VersionConflict, got {other:?}"),
+    }
+    // Version 0 means "no item yet".
+    assert!(matches!(
+        store
+            .put(&Counter {
+                version: 0,
+                ..read.clone()
+            })
+            .await,
+        Err(Error::VersionConflict(_))
+    ));
+    // Updates and deletes must say which version they expect.
+    assert!(matches!(
+        store.update(key()).add(c.value, 1).await,
+        Err(Error::VersionRequired { .. })
+    ));
+    assert!(matches!(
+        store.delete(key()).await,
+        Err(Error::VersionRequired { .. })
+    ));
+    assert!(matches!(
+        store.update(key()).add(c.value, 1).expect_version(1).await,
+        Err(Error::VersionConflict(_))
+    ));
+    let now = store
+        .update(key())
+        .add(c.value, 1)
+        .expect_version(2)
+        .returning_new()
+        .await
+        .unwrap();
+    assert_eq!((now.value, now.version), (2, 3));
+    let now = store
+        .update(key())
+        .add(c.value, 1)
+        .any_version()
+        .returning_new()
+        .await
+        .unwrap();
+    assert_eq!(now.version, 4, "an unchecked update still increments");
+    assert!(matches!(
+        store.delete_entity(&read).await,
+        Err(Error::VersionConflict(_))
+    ));
+    // In a transaction too.
+    let mut tx = store.transaction();
+    tx.put(&read);
+    match tx.commit().await {
+        Err(Error::TransactionCanceled(t)) => {
+            assert!(matches!(t.reasons[0], CancelReason::VersionConflict(_)))
+        }
+        other => panic!("expected TransactionCanceled, got {other:?}"),
+    }
+    store.delete_entity(&now).await.unwrap();
+    assert!(store.get(key()).await.unwrap().is_none());
+}
+
+pub async fn modify_reads_changes_and_writes_back(store: Store) {
+    setup(&store).await;
+    store.put(&account("m", 1)).await.unwrap();
+    let after = store
+        .modify(Account::key("b", "m"), |a: &mut Account| {
+            a.balance *= 10;
+            a.note = Some("x10".into());
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.balance, 10);
+    assert_eq!(
+        store.get(Account::key("b", "m")).await.unwrap(),
+        Some(after)
+    );
+    assert!(store
+        .modify(Account::key("b", "nobody"), |a: &mut Account| a.balance +=
+            1)
+        .await
+        .unwrap()
+        .is_none());
+    store
+        .create(&Counter {
+            name: "mv".into(),
+            value: 0,
+            version: 0,
+        })
+        .await
+        .unwrap();
+    let c = store
+        .modify(Counter::key("mv"), |c: &mut Counter| c.value += 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((c.value, c.version), (1, 2));
+    assert_eq!(store.get(Counter::key("mv")).await.unwrap(), Some(c));
+}
+
+async fn cancelled(result: Result<(), Error>) -> Vec<CancelReason> {
+    match result {
+        Err(Error::TransactionCanceled(t)) => t.reasons,
+        other => panic!("expected TransactionCanceled, got {other:?}"),
+    }
+}
+
+pub async fn transactions_are_all_or_nothing(store: Store) {
+    setup(&store).await;
+    let a = Account::attr();
+    store.put(&account("t1", 50)).await.unwrap();
+    store.put(&account("t2", 0)).await.unwrap();
+    store.put(&account("t4", 0)).await.unwrap();
+
+    let mut tx = store.transaction();
+    tx.update(
+        Update::new(Account::key("b", "t1"))
+            .subtract(a.balance, 80)
+            .when(a.balance.ge(80)),
+    );
+    tx.update(Update::new(Account::key("b", "t2")).add(a.balance, 80));
+    tx.create(&account("t3", 0));
+    tx.check(Account::key("b", "t4"), a.owner.eq("someone else"));
+    let reasons = cancelled(tx.commit().await).await;
+    assert_eq!(reasons.len(), 4);
+    match &reasons[0] {
+        CancelReason::ConditionFailed(c) => {
+            assert_eq!(c.current::<Account>(), Some(&account("t1", 50)))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(reasons[1], CancelReason::None));
+    assert!(matches!(reasons[2], CancelReason::None));
+    assert!(
+        matches!(reasons[3], CancelReason::ConditionFailed(_)),
+        "every failure is listed"
+    );
+    assert_eq!(
+        store.get(Account::key("b", "t1")).await.unwrap(),
+        Some(account("t1", 50))
+    );
+    assert_eq!(
+        store.get(Account::key("b", "t2")).await.unwrap(),
+        Some(account("t2", 0))
+    );
+    assert!(store.get(Account::key("b", "t3")).await.unwrap().is_none());
+
+    let mut tx = store.transaction();
+    tx.update(
+        Update::new(Account::key("b", "t1"))
+            .subtract(a.balance, 30)
+            .when(a.balance.ge(30)),
+    );
+    tx.update(Update::new(Account::key("b", "t2")).add(a.balance, 30));
+    tx.create(&account("t3", 0));
+    tx.delete_when(Account::key("b", "t3x"), Condition::not_exists());
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store
+            .get(Account::key("b", "t1"))
+            .await
+            .unwrap()
+            .unwrap()
+            .balance,
+        20
+    );
+    assert_eq!(
+        store
+            .get(Account::key("b", "t2"))
+            .await
+            .unwrap()
+            .unwrap()
+            .balance,
+        30
+    );
+    assert!(store.get(Account::key("b", "t3")).await.unwrap().is_some());
+
+    // Checked before anything is sent.
+    let mut tx = store.transaction();
+    for i in 0..101 {
+        tx.put(&account(&format!("many{i}"), 0));
+    }
+    assert!(matches!(
+        tx.commit().await,
+        Err(Error::InvalidTransaction { .. })
+    ));
+    let mut tx = store.transaction();
+    tx.put(&account("dup", 0));
+    tx.check(Account::key("b", "dup"), Condition::not_exists());
+    assert!(matches!(
+        tx.commit().await,
+        Err(Error::InvalidTransaction { .. })
+    ));
+    let big = "x".repeat(390 * 1024);
+    let mut tx = store.transaction();
+    for i in 0..11 {
+        tx.put(&Account {
+            owner: big.clone(),
+            ..account(&format!("big{i}"), 0)
+        });
+    }
+    assert!(matches!(
+        tx.commit().await,
+        Err(Error::InvalidTransaction { .. })
+    ));
+    let mut tx = store.transaction();
+    tx.single_partition();
+    tx.put(&account("p", 0));
+    tx.put(&Tally {
+        name: "elsewhere".into(),
+        n: 0,
+        label: None,
+    });
+    assert!(matches!(
+        tx.commit().await,
+        Err(Error::InvalidTransaction { .. })
+    ));
+    assert!(store.get(Account::key("b", "p")).await.unwrap().is_none());
+    assert!(store
+        .get(Account::key("b", "many0"))
+        .await
+        .unwrap()
+        .is_none());
+
+    // Rekey: a delete and a create in one transaction.
+    let moved = account("t9", 30);
+    store.rekey(Account::key("b", "t2"), &moved).await.unwrap();
+    assert!(store.get(Account::key("b", "t2")).await.unwrap().is_none());
+    assert_eq!(
+        store.get(Account::key("b", "t9")).await.unwrap(),
+        Some(moved.clone())
+    );
+    let reasons = cancelled(store.rekey(Account::key("b", "t2"), &moved).await).await;
+    assert!(matches!(reasons[0], CancelReason::ConditionFailed(_)));
+    assert!(matches!(reasons[1], CancelReason::AlreadyExists));
+}
+
+pub async fn a_token_applies_a_transaction_once(store: Store) {
+    setup(&store).await;
+    let t = Tally::attr();
+    store
+        .put(&Tally {
+            name: "tok".into(),
+            n: 0,
+            label: None,
+        })
+        .await
+        .unwrap();
+    let token = format!("tok-{}", std::process::id());
+    // A retry after an unknown outcome commits the same transaction again.
+    let mut tx = store.transaction();
+    tx.update(Update::new(Tally::key("tok")).add(t.n, 1));
+    tx.token(token.clone());
+    for _ in 0..3 {
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(store.get(Tally::key("tok")).await.unwrap().unwrap().n, 1);
+    let mut tx = store.transaction();
+    tx.update(Update::new(Tally::key("tok")).add(t.n, 5));
+    tx.token(token);
+    assert!(matches!(
+        tx.commit().await,
+        Err(Error::IdempotentParameterMismatch { .. })
+    ));
+    assert_eq!(store.get(Tally::key("tok")).await.unwrap().unwrap().n, 1);
+}
+
+pub async fn batch_and_transactional_reads_keep_the_callers_order(store: Store) {
+    setup(&store).await;
+    let accounts: Vec<Account> = (0..250).map(|i| account(&format!("g{i:03}"), i)).collect();
+    store.put_all(&accounts).await.unwrap();
+    let mut keys: Vec<_> = (0..260)
+        .rev()
+        .map(|i| Account::key("b", format!("g{i:03}")))
+        .collect();
+    keys.push(Account::key("b", "g007"));
+    let read = store.get_many(keys).await.unwrap();
+    assert_eq!(read.len(), 261);
+    for (slot, i) in read.iter().zip((0..260).rev()) {
+        assert_eq!(
+            slot.as_ref().map(|a| a.balance),
+            (i < 250).then_some(i as i64)
+        );
+    }
+    assert_eq!(
+        read[260].as_ref().map(|a| a.balance),
+        Some(7),
+        "a repeated key is returned again"
+    );
+    let snapshot = store
+        .transact_get([
+            Account::key("b", "g002"),
+            Account::key("b", "zz"),
+            Account::key("b", "g001"),
+        ])
+        .await
+        .unwrap();
+    let balances: Vec<Option<i64>> = snapshot
+        .iter()
+        .map(|a| a.as_ref().map(|a| a.balance))
+        .collect();
+    assert_eq!(balances, vec![Some(2), None, Some(1)]);
+    assert!(matches!(
+        store
+            .transact_get([Account::key("b", "g002"), Account::key("b", "g002")])
+            .await,
+        Err(Error::InvalidTransaction { .. })
+    ));
+}
+
+/// 16 writers × 200 read-modify-write increments of one versioned counter,
+/// and the same with `update` add: the counter ends at exactly 3 200.
+pub async fn no_update_is_lost(store: Store) {
+    setup(&store).await;
+    const WRITERS: u64 = 16;
+    const EACH: u64 = 200;
+    store
+        .create(&Counter {
+            name: "race".into(),
+            value: 0,
+            version: 0,
+        })
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for _ in 0..EACH {
+                    store
+                        .modify(Counter::key("race"), |c: &mut Counter| c.value += 1)
+                        .attempts(1000)
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let rmw = start.elapsed();
+    let c = store.get(Counter::key("race")).await.unwrap().unwrap();
+    assert_eq!(c.value, WRITERS * EACH, "read-modify-write lost updates");
+    let retried = c.version - 1 - WRITERS * EACH;
+    assert_eq!(retried, 0, "each write is one version");
+
+    let t = Tally::attr();
+    store
+        .put(&Tally {
+            name: "race".into(),
+            n: 0,
+            label: None,
+        })
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for _ in 0..EACH {
+                    store.update(Tally::key("race")).add(t.n, 1).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let add = start.elapsed();
+    let n = store.get(Tally::key("race")).await.unwrap().unwrap().n;
+    assert_eq!(u64::from(n), WRITERS * EACH, "update add lost updates");
+    eprintln!(
+        "lost updates ({}): modify {:?}, update add {:?}, 0 lost",
+        store.backend_name(),
+        rmw,
+        add
+    );
+}
+
+/// Concurrent transfers between 20 accounts, none allowed below zero.
+pub async fn transfers_keep_the_total(store: Store) {
+    setup(&store).await;
+    let a = Account::attr();
+    let accounts: Vec<Account> = (0..20)
+        .map(|i| account(&format!("acc{i:02}"), 100))
+        .collect();
+    store.put_all(&accounts).await.unwrap();
+    let seed = Arc::new(AtomicU64::new(7));
+    let next = move |seed: &AtomicU64| {
+        let x = seed.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        (x ^ (x >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9) >> 33
+    };
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            let seed = seed.clone();
+            tokio::spawn(async move {
+                let (mut done, mut refused) = (0, 0);
+                for _ in 0..40 {
+                    let from = next(&seed) % 20;
+                    let to = (from + 1 + next(&seed) % 19) % 20;
+                    let amount = (next(&seed) % 80) as i64 + 1;
+                    let mut tx = store.transaction();
+                    tx.update(
+                        Update::new(Account::key("b", format!("acc{from:02}")))
+                            .subtract(a.balance, amount)
+                            .when(a.balance.ge(amount)),
+                    );
+                    tx.update(
+                        Update::new(Account::key("b", format!("acc{to:02}")))
+                            .add(a.balance, amount),
+                    );
+                    match tx.commit().await {
+                        Ok(()) => done += 1,
+                        Err(Error::TransactionCanceled(_)) => refused += 1,
+                        Err(e) if e.is_retryable() => refused += 1,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                (done, refused)
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for t in tasks {
+        done += t.await.unwrap().0;
+    }
+    let keys: Vec<_> = (0..20)
+        .map(|i| Account::key("b", format!("acc{i:02}")))
+        .collect();
+    let all = store.get_many(keys).await.unwrap();
+    let balances: Vec<i64> = all.into_iter().map(|a| a.unwrap().balance).collect();
+    assert_eq!(balances.iter().sum::<i64>(), 2000, "money was made or lost");
+    assert!(
+        balances.iter().all(|b| *b >= 0),
+        "a balance went negative: {balances:?}"
+    );
+    assert!(done > 0, "some transfers went through");
+}
