@@ -1,13 +1,13 @@
 //! The write side: [conditions](Condition), [updates](Update),
-//! `#[version]` checks and [transactions](crate::Transaction), defined once
+//! `#[version]` checks and [transactions](crate::store::Transaction), defined once
 //! for both backends.
 //!
-//! Every conditional write carries its [`Checks`]. DynamoDB receives them
+//! Every conditional write carries its checks. DynamoDB receives them
 //! as one condition expression; SQLite evaluates them on the stored item
 //! inside the write's transaction. When a check fails, both backends have
 //! the current item (DynamoDB returns it with
 //! `ReturnValuesOnConditionCheckFailure`, no extra read) and explain the
-//! failure with the same function, [`Checks::failure`], so the error is the
+//! failure with the same function, `Checks::failure`, so the error is the
 //! same on both.
 
 pub mod attr;

@@ -55,7 +55,7 @@ pub(crate) enum Returning {
 /// condition, and what happens when no item has the key.
 ///
 /// Made by [`Store::update`](crate::Store::update) (which runs it) or
-/// [`Update::new`] (for a [`Transaction`](crate::Transaction)). Key fields
+/// [`Update::new`] (for a [`Transaction`](crate::store::Transaction)). Key fields
 /// and the `#[version]` field have no setters; removing a required field
 /// does not compile; adding to a field that is not an integer does not
 /// compile.
