@@ -249,6 +249,24 @@ pub(crate) mod tokio_bridge {
     }
 }
 
+/// Waits `duration` without blocking an async executor: on this thread
+/// inside [`block_on`], otherwise on a short-lived timer thread.
+pub(crate) async fn sleep(duration: std::time::Duration) {
+    if duration.is_zero() {
+        return;
+    }
+    if may_block() {
+        std::thread::sleep(duration);
+        return;
+    }
+    let (tx, rx) = oneshot();
+    std::thread::spawn(move || {
+        std::thread::sleep(duration);
+        tx.send(());
+    });
+    let _ = rx.await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,22 +291,4 @@ mod tests {
         assert!(block_on(async { may_block() }));
         assert!(!may_block());
     }
-}
-
-/// Waits `duration` without blocking an async executor: on this thread
-/// inside [`block_on`], otherwise on a short-lived timer thread.
-pub(crate) async fn sleep(duration: std::time::Duration) {
-    if duration.is_zero() {
-        return;
-    }
-    if may_block() {
-        std::thread::sleep(duration);
-        return;
-    }
-    let (tx, rx) = oneshot();
-    std::thread::spawn(move || {
-        std::thread::sleep(duration);
-        tx.send(());
-    });
-    let _ = rx.await;
 }
