@@ -516,6 +516,17 @@ pub(crate) fn write_item_at<B: Engine, E: Entity>(
     created_at: String,
     version: Option<(&'static str, u64)>,
 ) -> Result<WriteItem<B::Item>, Error> {
+    checked_item(item, created_at, version, |view| B::encode(view))
+}
+
+/// Checks an entity (as written: `None`s left out, `version` in place)
+/// against DynamoDB's limits and encodes it with `encode`.
+pub(crate) fn checked_item<E: Entity, I>(
+    item: &E,
+    created_at: String,
+    version: Option<(&'static str, u64)>,
+    encode: impl FnOnce(&WriteView<'_, E>) -> Result<I, crate::ItemError>,
+) -> Result<WriteItem<I>, Error> {
     let view = WriteView { item, version };
     let not_an_item = |source| Error::Serialize {
         entity: E::SCHEMA.name,
@@ -534,7 +545,7 @@ pub(crate) fn write_item_at<B: Engine, E: Entity>(
             partition_key,
             sort_key,
         },
-        data: B::encode(&view).map_err(not_an_item)?,
+        data: encode(&view).map_err(not_an_item)?,
         size,
         created_at,
     })

@@ -13,7 +13,6 @@ use sha2::Digest;
 use super::{item_key, BoxFuture, Store};
 use crate::backend::{with_engine, Engine};
 use crate::key::Key;
-use crate::limits::{self, CheckError};
 use crate::ops::{
     Check, Delete, GetMany, ItemKey, Put, TransactWrite, TxAction, UpdateOp, WriteItem,
 };
@@ -210,36 +209,38 @@ impl Store {
                 transactional,
             };
             let found = with_engine!(&self.backend, b => b.get_many(op).await)?;
-            let found: Vec<Option<E>> = found.into_iter().map(|f| f.map(downcast)).collect();
+            let mut found: Vec<Option<E>> = found.into_iter().map(|f| f.map(downcast)).collect();
+            // Each slot is moved out on its key's last use; earlier uses of
+            // a repeated key get a copy.
+            let mut last_use = vec![0; found.len()];
+            for (i, key) in keys.iter().enumerate() {
+                last_use[index[key]] = i;
+            }
             Ok(keys
                 .iter()
-                .map(|k| found[index[k]].clone_from_ref())
+                .enumerate()
+                .map(|(i, key)| {
+                    let slot = index[key];
+                    if last_use[slot] == i {
+                        found[slot].take()
+                    } else {
+                        found[slot].as_ref().map(copy_of)
+                    }
+                })
                 .collect())
         }
     }
 }
 
-/// Clones an `Option<E>` by re-decoding nothing: entities need not be
-/// `Clone`, so a key read twice is moved out of a shared slot the first
-/// time it is asked for and serialized copies are avoided; see
-/// [`CloneFromRef`].
-trait CloneFromRef<E> {
-    fn clone_from_ref(&self) -> Option<E>;
-}
-
-impl<E: Entity> CloneFromRef<E> for Option<E> {
-    fn clone_from_ref(&self) -> Option<E> {
-        // Round-trip through the item's own encoding: the only copy an
-        // entity is guaranteed to support.
-        self.as_ref().map(|e| {
-            serde_json::to_value(WriteView {
-                item: e,
-                version: None,
-            })
-            .and_then(serde_json::from_value)
-            .expect("an entity decodes from its own encoding")
-        })
-    }
+/// A copy of an entity, through its own encoding: entities need not be
+/// `Clone`, and only a key the caller gave twice needs one.
+fn copy_of<E: Entity>(item: &E) -> E {
+    serde_json::to_value(WriteView {
+        item,
+        version: None,
+    })
+    .and_then(serde_json::from_value)
+    .expect("an entity decodes from its own encoding")
 }
 
 fn downcast<E: 'static>(item: AnyItem) -> E {
@@ -396,22 +397,8 @@ fn update_op<E: Entity>(update: Update<E>, returning: Returning) -> Result<Updat
         .iter()
         .filter_map(|a| range_guard(a).map(|g| (Cow::Owned(a.name().to_owned()), g)))
         .collect();
+    checks.version = version_check::<E>(update.expect_version, update.any_version, "update")?;
     if let Some(attribute) = E::SCHEMA.version {
-        match (update.expect_version, update.any_version) {
-            (Some(expected), _) => {
-                checks.version = Some(VersionCheck {
-                    attribute,
-                    expected,
-                })
-            }
-            (None, true) => {}
-            (None, false) => {
-                return Err(Error::VersionRequired {
-                    entity: E::SCHEMA.name,
-                    operation: "update",
-                })
-            }
-        }
         actions.push(Action::Add {
             name: Cow::Borrowed(attribute),
             delta: 1,
@@ -536,6 +523,30 @@ impl<'s, E: Entity, R> DeleteItem<'s, E, R> {
     }
 }
 
+/// The version check of an update or delete of `E` by key: the expected
+/// version, none with `any_version`, and an error when a `#[version]`
+/// entity's write says neither.
+fn version_check<E: Entity>(
+    expect_version: Option<u64>,
+    any_version: bool,
+    operation: &'static str,
+) -> Result<Option<VersionCheck>, Error> {
+    let Some(attribute) = E::SCHEMA.version else {
+        return Ok(None);
+    };
+    match (expect_version, any_version) {
+        (Some(expected), _) => Ok(Some(VersionCheck {
+            attribute,
+            expected,
+        })),
+        (None, true) => Ok(None),
+        (None, false) => Err(Error::VersionRequired {
+            entity: E::SCHEMA.name,
+            operation,
+        }),
+    }
+}
+
 fn delete_op<E: Entity>(
     key: Key<E>,
     condition: Option<Cond>,
@@ -550,23 +561,7 @@ fn delete_op<E: Entity>(
         user: condition,
         ..Checks::default()
     };
-    if let Some(attribute) = E::SCHEMA.version {
-        match (expect_version, any_version) {
-            (Some(expected), _) => {
-                checks.version = Some(VersionCheck {
-                    attribute,
-                    expected,
-                })
-            }
-            (None, true) => {}
-            (None, false) => {
-                return Err(Error::VersionRequired {
-                    entity: E::SCHEMA.name,
-                    operation: "delete",
-                })
-            }
-        }
-    }
+    checks.version = version_check::<E>(expect_version, any_version, "delete")?;
     Ok(Delete {
         key: item_key(key)?,
         return_old,
@@ -1031,29 +1026,7 @@ fn json_item<E: Entity>(
     item: &E,
     version: Option<(&'static str, u64)>,
 ) -> Result<WriteItem<Value>, Error> {
-    let created_at = time::now_rfc3339();
-    let view = WriteView { item, version };
-    let not_an_item = |source| Error::Serialize {
-        entity: E::SCHEMA.name,
-        source,
-    };
-    let (partition_key, sort_key) = item.key().into_parts();
-    let size = limits::check_item(&partition_key, &sort_key, created_at.len(), &view).map_err(
-        |e| match e {
-            CheckError::Limit(e) => Error::Limit(e),
-            CheckError::NotAnItem(e) => not_an_item(e),
-        },
-    )?;
-    let data = serde_json::to_value(&view)
-        .map_err(|e| not_an_item(crate::ItemError::Encode(Box::new(e))))?;
-    Ok(WriteItem {
-        key: ItemKey {
-            table: E::SCHEMA.table,
-            partition_key,
-            sort_key,
-        },
-        data,
-        size,
-        created_at,
+    super::checked_item(item, time::now_rfc3339(), version, |view| {
+        serde_json::to_value(view).map_err(|e| crate::ItemError::Encode(Box::new(e)))
     })
 }
