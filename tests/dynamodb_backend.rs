@@ -240,6 +240,7 @@ fn items_are_plain_dynamodb_items() {
             .unwrap();
         let created_at = item["created_at"].as_s().unwrap().clone();
         assert_eq!(created_at.len(), 24, "{created_at}");
+        assert_eq!(item["updated_at"].as_s().unwrap(), &created_at);
         let s = |v: &str| AttributeValue::S(v.into());
         let n = |v: &str| AttributeValue::N(v.into());
         assert_eq!(
@@ -248,6 +249,7 @@ fn items_are_plain_dynamodb_items() {
                 ("pk".to_owned(), s("nvidia-dec")),
                 ("sk".to_owned(), s("EXPERT#muffin")),
                 ("created_at".to_owned(), s(&created_at)),
+                ("updated_at".to_owned(), s(&created_at)),
                 ("dialogue_id".to_owned(), s("nvidia-dec")),
                 ("name".to_owned(), s("muffin")),
                 ("role".to_owned(), s("skeptic")),
@@ -281,6 +283,44 @@ fn items_are_plain_dynamodb_items() {
             table.billing_mode_summary().and_then(|b| b.billing_mode()),
             Some(&BillingMode::PayPerRequest)
         );
+    });
+}
+
+#[test]
+/// An item written by another client without `updated_at` (or by a
+/// version of the library before it) reads its `created_at` as
+/// `updated_at`; the next write adds it.
+fn an_item_without_updated_at_reads_its_created_at() {
+    run(|backend| async move {
+        let store = Store::from_backend(backend.clone());
+        store.create_table::<Dialogue>().await.unwrap();
+        let s = |v: &str| AttributeValue::S(v.into());
+        let n = |v: &str| AttributeValue::N(v.into());
+        backend
+            .client()
+            .put_item()
+            .table_name(backend.table_name(Dialogue::NAME))
+            .item("pk", s("nvidia-dec"))
+            .item("sk", s("EXPERT#old"))
+            .item("created_at", s("2025-01-02T03:04:05.678Z"))
+            .item("dialogue_id", s("nvidia-dec"))
+            .item("name", s("old"))
+            .item("role", s("skeptic"))
+            .item("tier", n("1"))
+            .item("score", n("7"))
+            .send()
+            .await
+            .unwrap();
+        let key = Expert::key("nvidia-dec", "old");
+        let old = store.get_record(&key).await.unwrap().unwrap();
+        assert_eq!(old.value.score, 7);
+        assert_eq!(old.updated_at, "2025-01-02T03:04:05.678Z");
+        assert_eq!(old.updated_at, old.created_at);
+        let t = Expert::attr();
+        store.update(&key).add(t.score, 1).await.unwrap();
+        let new = store.get_record(&key).await.unwrap().unwrap();
+        assert_eq!(new.created_at, old.created_at);
+        assert!(new.updated_at > old.updated_at, "{new:?}");
     });
 }
 
@@ -786,7 +826,16 @@ fn a_put_is_one_update_that_removes_what_the_new_item_lacks() {
         assert_eq!(replace.await, just("UpdateItem", 1));
         assert_eq!(
             stored_names(&backend, "t", "TOGGLE#0000000001").await,
-            ["created_at", "id", "n", "pk", "right", "seq", "sk"]
+            [
+                "created_at",
+                "id",
+                "n",
+                "pk",
+                "right",
+                "seq",
+                "sk",
+                "updated_at"
+            ]
         );
         // An item too large for an update: a consistent read of its
         // created_at, then a conditional PutItem of the whole item.

@@ -37,11 +37,27 @@ fn rows_are_the_adrs_table() {
     block_on(store.put(&muffin)).unwrap();
 
     let db = raw(&path);
-    let (pk, sk, data, created_at, size): (String, String, String, String, i64) = db
+    let (pk, sk, data, created_at, size, updated_at): (
+        String,
+        String,
+        String,
+        String,
+        i64,
+        String,
+    ) = db
         .query_row(
-            "select pk, sk, data, created_at, size from blue_dialogue",
+            "select pk, sk, data, created_at, size, updated_at from blue_dialogue",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
         )
         .unwrap();
     assert_eq!((pk.as_str(), sk.as_str()), ("nvidia-dec", "EXPERT#muffin"));
@@ -51,8 +67,14 @@ fn rows_are_the_adrs_table() {
         .unwrap()
         .unwrap();
     assert_eq!(created_at, record.created_at);
-    // pk, sk, created_at, then dialogue_id, name, role, tier (1 → 2 bytes), score (42 → 2 bytes).
-    let expected = 2 + 10 + 2 + 13 + 10 + 24 + 11 + 10 + 4 + 6 + 4 + 7 + 4 + 2 + 5 + 2;
+    assert_eq!(updated_at, record.updated_at);
+    assert_eq!(
+        updated_at, created_at,
+        "a new item's two times are the write's"
+    );
+    // pk, sk, created_at, updated_at, then dialogue_id, name, role, tier
+    // (1 → 2 bytes), score (42 → 2 bytes).
+    let expected = 2 + 10 + 2 + 13 + 10 + 24 + 10 + 24 + 11 + 10 + 4 + 6 + 4 + 7 + 4 + 2 + 5 + 2;
     assert_eq!(size, expected);
 
     let ddl: String = db
@@ -322,6 +344,43 @@ fn a_foreign_table_of_the_same_name_is_refused() {
         err.to_string(),
         "table blue_dialogue exists but was not created by blue-schema: it has no column size"
     );
+}
+
+/// A table written before the library kept `updated_at` gains the column
+/// on `create_table`; its old rows read their `created_at` as `updated_at`
+/// until they are written again.
+#[test]
+fn a_table_from_before_updated_at_is_upgraded_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let db = raw(&path);
+    db.execute_batch(
+        "CREATE TABLE blue_dialogue (pk TEXT NOT NULL, sk TEXT NOT NULL, data JSON NOT NULL, \
+         created_at TEXT NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (pk, sk)) WITHOUT ROWID",
+    )
+    .unwrap();
+    let muffin = expert("nvidia-dec", "muffin", 42);
+    db.execute(
+        "INSERT INTO blue_dialogue VALUES ('nvidia-dec', 'EXPERT#muffin', ?1, \
+         '2025-01-02T03:04:05.678Z', 99)",
+        [serde_json::to_string(&muffin).unwrap()],
+    )
+    .unwrap();
+    let store = Store::sqlite(&path).unwrap();
+    block_on(store.create_table::<Dialogue>()).unwrap();
+    let key = Expert::key("nvidia-dec", "muffin");
+    let old = block_on(store.get_record(&key)).unwrap().unwrap();
+    assert_eq!(old.value, muffin);
+    assert_eq!(old.created_at, "2025-01-02T03:04:05.678Z");
+    assert_eq!(old.updated_at, old.created_at);
+    // Written again, the row has its own updated_at and keeps created_at.
+    block_on(store.put(&expert("nvidia-dec", "muffin", 43))).unwrap();
+    let new = block_on(store.get_record(&key)).unwrap().unwrap();
+    assert_eq!(new.created_at, old.created_at);
+    assert!(new.updated_at > old.updated_at, "{new:?}");
+    // Creating the table again changes nothing.
+    block_on(store.create_table::<Dialogue>()).unwrap();
+    assert_eq!(block_on(store.get_record(&key)).unwrap().unwrap(), new);
 }
 
 #[test]

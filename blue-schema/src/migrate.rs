@@ -53,8 +53,9 @@ pub struct CopyReport {
 /// Copies every item of table `T` from `from` into `to`, creating the table
 /// in `to` if needed, then counts the items in `to`.
 ///
-/// Each item keeps its keys, its attributes and its `created_at`; an item
-/// already in `to` with the same key is replaced. Running the copy again
+/// Each item keeps its keys, its attributes, its `created_at` and its
+/// `updated_at`; an item already in `to` with the same key is replaced.
+/// Running the copy again
 /// writes the same items again, so an interrupted copy is finished by
 /// running it again. Items are read a page at a time and written in batches
 /// of 25 (on DynamoDB, `BatchWriteItem`, retrying unprocessed items with
@@ -123,7 +124,7 @@ async fn copy<A: Engine, B: Engine>(
                 .put_batch(PutBatch {
                     table,
                     items,
-                    replace_created_at: true,
+                    keep_stamps: true,
                 })
                 .await?;
         }
@@ -173,6 +174,7 @@ fn convert<A: Engine, B: Engine>(
         partition_key,
         sort_key,
         created_at,
+        updated_at,
         data,
     } = item;
     let keys = StoredKeys {
@@ -180,6 +182,7 @@ fn convert<A: Engine, B: Engine>(
         partition_key: &partition_key,
         sort_key: &sort_key,
         created_at: &created_at,
+        updated_at: &updated_at,
     };
     let mut slot = Some(data);
     let (data, size) = match (&mut slot as &mut dyn Any).downcast_mut::<Option<B::Raw>>() {
@@ -198,11 +201,16 @@ fn convert<A: Engine, B: Engine>(
                 .take()
                 .ok_or_else(|| Error::backend(A::NAME, "a copied item went missing"))?;
             let value = A::raw_to_json(&raw, keys)?;
-            let size = limits::check_item(&partition_key, &sort_key, created_at.len(), &value)
-                .map_err(|e| match e {
+            let stamps = limits::Stamps {
+                created_at: &created_at,
+                updated_at: &updated_at,
+            };
+            let size = limits::check_item(&partition_key, &sort_key, stamps, &value).map_err(
+                |e| match e {
                     CheckError::Limit(e) => Error::Limit(e),
                     CheckError::NotAnItem(e) => keys.decode_error(e),
-                })?;
+                },
+            )?;
             let data = B::encode(&value).map_err(|e| keys.decode_error(e))?;
             (data, size)
         }
@@ -212,5 +220,6 @@ fn convert<A: Engine, B: Engine>(
         data,
         size,
         created_at,
+        updated_at,
     })
 }

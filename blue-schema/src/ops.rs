@@ -43,11 +43,25 @@ impl ItemKey {
 pub(crate) struct WriteItem<I> {
     pub(crate) key: ItemKey,
     pub(crate) data: I,
-    /// The item's size as DynamoDB computes it, key and `created_at` included.
+    /// The item's size as DynamoDB computes it, key, `created_at` and
+    /// `updated_at` included.
     pub(crate) size: usize,
     /// The `created_at` to store if the item does not exist yet (or always,
     /// for a copy).
     pub(crate) created_at: String,
+    /// The `updated_at` to store: the time of the write (or, for a copy,
+    /// the source's; empty when the source item has none).
+    pub(crate) updated_at: String,
+}
+
+impl<I> WriteItem<I> {
+    /// The write times it stores.
+    pub(crate) fn stamps(&self) -> crate::limits::Stamps<'_> {
+        crate::limits::Stamps {
+            created_at: &self.created_at,
+            updated_at: &self.updated_at,
+        }
+    }
 }
 
 /// Write one item.
@@ -82,7 +96,8 @@ pub(crate) struct UpdateOp {
     pub(crate) returning: Returning,
     /// The key fields' attributes, when the update may create the item.
     pub(crate) create: Option<Vec<(&'static str, serde_json::Value)>>,
-    /// `created_at` for an item the update creates.
+    /// The time of the write: the new `updated_at`, and `created_at` for an
+    /// item the update creates.
     pub(crate) now: String,
     pub(crate) decode: AnyDecoder,
     pub(crate) entity: &'static EntitySchema,
@@ -140,8 +155,8 @@ pub(crate) struct PutBatch<I> {
     pub(crate) items: Vec<WriteItem<I>>,
     /// `false` (a `put_all`): an item that replaces one keeps the old
     /// `created_at`. `true` (copying a table): every item is written with
-    /// its own `created_at`.
-    pub(crate) replace_created_at: bool,
+    /// its own `created_at` and `updated_at`.
+    pub(crate) keep_stamps: bool,
 }
 
 /// Read one item.
@@ -211,10 +226,11 @@ pub(crate) struct PageOf<T> {
 pub(crate) trait Decoder: Send + 'static {
     /// What one item becomes.
     type Output: Send + 'static;
-    /// Whether the reader asked for each item's `created_at` (which SQLite
-    /// then reads; DynamoDB returns it with the item anyway).
+    /// Whether the reader asked for each item's `created_at` and
+    /// `updated_at` (which SQLite then reads; DynamoDB returns them with the
+    /// item anyway).
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    const WITH_CREATED_AT: bool;
+    const WITH_STAMPS: bool;
 
     /// Decodes one item read by its key.
     fn decode<'de, D: serde::Deserializer<'de>>(
@@ -243,6 +259,21 @@ pub(crate) struct StoredKeys<'a> {
     pub(crate) sort_key: &'a str,
     /// When the item was first written; empty when the read did not ask.
     pub(crate) created_at: &'a str,
+    /// When it was last written; empty when the read did not ask or the item
+    /// has none (it was written before the library kept it).
+    pub(crate) updated_at: &'a str,
+}
+
+impl<'a> StoredKeys<'a> {
+    /// When the item was last written: `updated_at`, or `created_at` for an
+    /// item written before the library kept `updated_at`.
+    pub(crate) fn last_written(&self) -> &'a str {
+        if self.updated_at.is_empty() {
+            self.created_at
+        } else {
+            self.updated_at
+        }
+    }
 }
 
 impl StoredKeys<'_> {

@@ -12,14 +12,20 @@ use crate::parity::numbers_as_f64;
 use crate::queries::load;
 
 /// Every stored item of the dialogues `a` and `b`, as (pk, sk, created_at,
-/// attributes with numbers as f64).
-async fn contents(store: &Store) -> Vec<(String, String, String, Value)> {
+/// updated_at, attributes with numbers as f64).
+async fn contents(store: &Store) -> Vec<(String, String, String, String, Value)> {
     let mut out = Vec::new();
     for d in ["a", "b"] {
         let items: Vec<StoredItem> = store.query(Dialogue::partition(d)).raw().await.unwrap();
         out.extend(items.into_iter().map(|i| {
             let json = numbers_as_f64(i.attributes);
-            (i.partition_key, i.sort_key, i.created_at, json)
+            (
+                i.partition_key,
+                i.sort_key,
+                i.created_at,
+                i.updated_at,
+                json,
+            )
         }));
     }
     out
@@ -30,7 +36,8 @@ pub async fn copy_table_moves_everything_and_verifies(store: Store) {
     source.create_table::<Dialogue>().await.unwrap();
     let n = load(&source, "a").await.len() + load(&source, "b").await.len();
 
-    // The copy creates the table, keeps every attribute and created_at.
+    // The copy creates the table, keeps every attribute, created_at and
+    // updated_at.
     let report = copy_table::<Dialogue>(&source, &store).await.unwrap();
     assert_eq!(report.copied as usize, n);
     assert_eq!(report.batches as usize, n.div_ceil(25));

@@ -17,7 +17,8 @@ fn limit(r: Result<(), Error>) -> LimitError {
 }
 
 /// The size DynamoDB computes for a `Sized` item: attribute names plus
-/// values (pk, sk, created_at's 24 characters, id, n, payload).
+/// values (pk, sk, created_at's and updated_at's 24 characters, id, n,
+/// payload).
 pub(crate) fn sized_bytes(item: &Sized) -> usize {
     let sk_len = "SIZED#".len() + 10;
     let n_len = if item.n == 0 {
@@ -29,6 +30,8 @@ pub(crate) fn sized_bytes(item: &Sized) -> usize {
         + 2
         + sk_len
         + "created_at".len()
+        + 24
+        + "updated_at".len()
         + 24
         + "id".len()
         + item.id.len()

@@ -189,6 +189,7 @@ backends! {
     writes::transactions_are_all_or_nothing,
     writes::a_token_applies_a_transaction_once,
     writes::batch_and_transactional_reads_keep_the_callers_order,
+    writes::updated_at_follows_every_write,
     writes::no_update_is_lost,
     writes::transfers_keep_the_total,
 }

@@ -477,7 +477,7 @@ pub async fn transactions_are_all_or_nothing(store: Store) {
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(reasons[1], CancelReason::None));
+    assert!(matches!(reasons[1], CancelReason::None), "{:?}", reasons[1]);
     assert!(matches!(reasons[2], CancelReason::None));
     assert!(
         matches!(reasons[3], CancelReason::ConditionFailed(_)),
@@ -654,6 +654,78 @@ pub async fn batch_and_transactional_reads_keep_the_callers_order(store: Store) 
             .await,
         Err(Error::InvalidTransaction { .. })
     ));
+}
+
+/// `updated_at` follows every write path; `created_at` stays.
+pub async fn updated_at_follows_every_write(store: Store) {
+    setup(&store).await;
+    let t = Tally::attr();
+    let key = || Tally::key("stamp");
+    let tally = |n: u32| Tally {
+        name: "stamp".into(),
+        n,
+        label: None,
+    };
+    let record = || async { store.get_record(key()).await.unwrap().unwrap() };
+    // Milliseconds apart, so each write's time is later than the last.
+    let tick = || tokio::time::sleep(std::time::Duration::from_millis(3));
+
+    store.create(&tally(0)).await.unwrap();
+    let first = record().await;
+    assert_eq!(first.updated_at, first.created_at, "a new item");
+    let mut last = first.updated_at.clone();
+    let mut written = |path: &str, r: blue_schema::Record<Tally>, n: u32| {
+        assert_eq!(r.value.n, n, "{path} wrote");
+        assert_eq!(r.created_at, first.created_at, "{path} keeps created_at");
+        assert!(r.updated_at > last, "{path}: {} after {last}", r.updated_at);
+        last = r.updated_at;
+    };
+
+    tick().await;
+    store.put(&tally(1)).await.unwrap();
+    written("put", record().await, 1);
+    tick().await;
+    store.put(&tally(2)).when(t.n.eq(1u32)).await.unwrap();
+    written("conditional put", record().await, 2);
+    tick().await;
+    store.update(key()).add(t.n, 1).await.unwrap();
+    written("update", record().await, 3);
+    tick().await;
+    store.modify(key(), |x: &mut Tally| x.n += 1).await.unwrap();
+    written("modify", record().await, 4);
+    tick().await;
+    let mut tx = store.transaction();
+    tx.update(Update::new(key()).add(t.n, 1));
+    tx.commit().await.unwrap();
+    written("transaction update", record().await, 5);
+    tick().await;
+    let mut tx = store.transaction();
+    tx.put(&tally(6));
+    tx.commit().await.unwrap();
+    written("transaction put", record().await, 6);
+    tick().await;
+    store.put_all(&[tally(7)]).await.unwrap();
+    written("put_all", record().await, 7);
+
+    // A failed write changes neither.
+    let before = record().await;
+    tick().await;
+    assert!(store.put(&tally(8)).when(t.n.eq(0u32)).await.is_err());
+    assert_eq!(record().await, before);
+    // An update that creates the item sets both to the write's time.
+    store
+        .update(Tally::key("fresh"))
+        .set(t.n, 1)
+        .or_create()
+        .await
+        .unwrap();
+    let fresh = store
+        .get_record(Tally::key("fresh"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fresh.updated_at, fresh.created_at);
+    assert!(fresh.created_at > first.created_at);
 }
 
 /// 16 writers × 200 read-modify-write increments of one versioned counter,

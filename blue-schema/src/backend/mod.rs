@@ -62,11 +62,13 @@ pub(crate) fn check_table_name(table: &str) -> Result<(), Error> {
 }
 
 /// One item read by a table scan, in a backend's own form, with what a copy
-/// needs: its keys, `created_at` and size.
+/// needs: its keys, write times and size.
 pub(crate) struct RawItem<R> {
     pub(crate) partition_key: String,
     pub(crate) sort_key: String,
     pub(crate) created_at: String,
+    /// Empty when the item has none.
+    pub(crate) updated_at: String,
     pub(crate) data: R,
 }
 

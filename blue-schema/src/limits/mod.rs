@@ -20,7 +20,7 @@ mod measure;
 
 use std::fmt;
 
-use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY};
+use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::error::ItemError;
 use crate::key::{MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES};
 use measure::Problem;
@@ -178,12 +178,12 @@ pub(crate) fn check_key(partition_key: &str, sort_key: &str) -> Result<(), Limit
     Ok(())
 }
 
-/// Checks an entity to be stored under `partition_key` and `sort_key` with a
-/// `created_at` of `created_at_len` bytes, and returns the item's size as
+/// Checks an entity to be stored under `partition_key` and `sort_key` with
+/// the write times `stamps`, and returns the item's size as
 /// DynamoDB computes it. Nothing is allocated unless there is an error.
 ///
 /// The size follows DynamoDB's documentation: the UTF-8 length of each
-/// attribute name (`pk`, `sk` and `created_at` included) plus the size of its
+/// attribute name (`pk`, `sk`, `created_at` and `updated_at` included) plus the size of its
 /// value, where a string or binary is its length in bytes, a boolean or null
 /// is 1 byte, a number is 1 byte per two significant digits plus 1 (plus 1
 /// more when negative), and a list or map is 3 bytes plus, per element,
@@ -198,16 +198,12 @@ pub(crate) fn check_key(partition_key: &str, sort_key: &str) -> Result<(), Limit
 pub(crate) fn check_item<T: serde::Serialize + ?Sized>(
     partition_key: &str,
     sort_key: &str,
-    created_at_len: usize,
+    stamps: Stamps<'_>,
     item: &T,
 ) -> Result<usize, CheckError> {
     check_key(partition_key, sort_key)?;
-    let bookkeeping = PARTITION_KEY.len()
-        + partition_key.len()
-        + SORT_KEY.len()
-        + sort_key.len()
-        + CREATED_AT.len()
-        + created_at_len;
+    let bookkeeping =
+        PARTITION_KEY.len() + partition_key.len() + SORT_KEY.len() + sort_key.len() + stamps.size();
     let attributes = measure::measure(item, is_attribute_name).map_err(|p| match p {
         Problem::NotAnItem(e) => CheckError::NotAnItem(e),
         Problem::TooDeep { path } => LimitError::NestingTooDeep {
@@ -235,6 +231,36 @@ pub(crate) fn check_item<T: serde::Serialize + ?Sized>(
 
 fn is_attribute_name(name: &str) -> bool {
     !name.is_empty() && !crate::schema::is_reserved_attribute(name)
+}
+
+/// The write times the library stores beside an item's attributes, as
+/// counted in its size.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stamps<'a> {
+    /// When the item was first written.
+    pub(crate) created_at: &'a str,
+    /// When it was last written; empty for an item that has none.
+    pub(crate) updated_at: &'a str,
+}
+
+impl<'a> Stamps<'a> {
+    pub(crate) fn of(created_at: &'a str, updated_at: &'a str) -> Stamps<'a> {
+        Stamps {
+            created_at,
+            updated_at,
+        }
+    }
+
+    /// The bytes they add to the item's size: each attribute's name and
+    /// value (an absent `updated_at` adds nothing).
+    pub(crate) fn size(&self) -> usize {
+        let updated = if self.updated_at.is_empty() {
+            0
+        } else {
+            UPDATED_AT.len() + self.updated_at.len()
+        };
+        CREATED_AT.len() + self.created_at.len() + updated
+    }
 }
 
 /// Why [`check_item`] refused an item.

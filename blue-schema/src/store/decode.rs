@@ -18,9 +18,13 @@ pub struct Record<E> {
     /// When it was first written: RFC 3339, UTC, milliseconds
     /// (`2026-11-28T07:54:56.123Z`). Replacing the item keeps it.
     pub created_at: String,
+    /// When it was last written (put, update, transaction or batch), in the
+    /// same format. An item written before the library kept `updated_at`
+    /// gives its `created_at`.
+    pub updated_at: String,
 }
 
-/// One item as stored, undecoded: its keys, `created_at` and attributes.
+/// One item as stored, undecoded: its keys, write times and attributes.
 /// [`QueryRun::raw`](crate::QueryRun::raw) returns these.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -33,8 +37,11 @@ pub struct StoredItem {
     pub sort_key: String,
     /// When the item was first written (RFC 3339, UTC).
     pub created_at: String,
-    /// The entity's attributes as a JSON object (without `pk`, `sk` and
-    /// `created_at`). DynamoDB's numbers read as JSON numbers, and its
+    /// When it was last written (its `created_at` if it has no
+    /// `updated_at`).
+    pub updated_at: String,
+    /// The entity's attributes as a JSON object (without `pk`, `sk`,
+    /// `created_at` and `updated_at`). DynamoDB's numbers read as JSON numbers, and its
     /// binary attributes cannot be read this way ([`Error::Decode`]).
     pub attributes: serde_json::Value,
 }
@@ -44,7 +51,7 @@ pub(crate) struct Typed<R>(PhantomData<fn() -> R>);
 
 impl<R: FromItem + Send + 'static> Decoder for Typed<R> {
     type Output = R;
-    const WITH_CREATED_AT: bool = false;
+    const WITH_STAMPS: bool = false;
 
     fn decode<'de, D: serde::Deserializer<'de>>(
         item: StoredKeys<'_>,
@@ -67,12 +74,12 @@ impl<R: FromItem + Send + 'static> Decoder for Typed<R> {
     }
 }
 
-/// Entities with their `created_at`.
+/// Entities with their write times.
 pub(crate) struct Records<E>(PhantomData<fn() -> E>);
 
 impl<E: FromItem + Send + 'static> Decoder for Records<E> {
     type Output = Record<E>;
-    const WITH_CREATED_AT: bool = true;
+    const WITH_STAMPS: bool = true;
 
     fn decode<'de, D: serde::Deserializer<'de>>(
         item: StoredKeys<'_>,
@@ -84,6 +91,7 @@ impl<E: FromItem + Send + 'static> Decoder for Records<E> {
         Ok(Record {
             value: Typed::<E>::decode(item, attributes)?,
             created_at: item.created_at.to_owned(),
+            updated_at: item.last_written().to_owned(),
         })
     }
 
@@ -98,6 +106,7 @@ impl<E: FromItem + Send + 'static> Decoder for Records<E> {
             Typed::<E>::decode_known(item, attributes)?.map(|value| Record {
                 value,
                 created_at: item.created_at.to_owned(),
+                updated_at: item.last_written().to_owned(),
             }),
         )
     }
@@ -108,7 +117,7 @@ pub(crate) struct Raw;
 
 impl Decoder for Raw {
     type Output = StoredItem;
-    const WITH_CREATED_AT: bool = true;
+    const WITH_STAMPS: bool = true;
 
     fn decode<'de, D: serde::Deserializer<'de>>(
         item: StoredKeys<'_>,
@@ -122,6 +131,7 @@ impl Decoder for Raw {
             partition_key: item.partition_key.to_owned(),
             sort_key: item.sort_key.to_owned(),
             created_at: item.created_at.to_owned(),
+            updated_at: item.last_written().to_owned(),
             attributes: serde_json::Value::deserialize(attributes)
                 .map_err(|e| item.decode_error(e))?,
         })

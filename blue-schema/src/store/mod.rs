@@ -533,12 +533,17 @@ pub(crate) fn checked_item<E: Entity, I>(
         source,
     };
     let (partition_key, sort_key) = item.key().into_parts();
-    let size = limits::check_item(&partition_key, &sort_key, created_at.len(), &view).map_err(
-        |e| match e {
+    // A write's time is the item's `updated_at`, and its `created_at` if
+    // the item is new.
+    let stamps = limits::Stamps {
+        created_at: &created_at,
+        updated_at: &created_at,
+    };
+    let size =
+        limits::check_item(&partition_key, &sort_key, stamps, &view).map_err(|e| match e {
             CheckError::Limit(e) => Error::Limit(e),
             CheckError::NotAnItem(e) => not_an_item(e),
-        },
-    )?;
+        })?;
     Ok(WriteItem {
         key: ItemKey {
             table: E::SCHEMA.table,
@@ -547,6 +552,7 @@ pub(crate) fn checked_item<E: Entity, I>(
         },
         data: encode(&view).map_err(not_an_item)?,
         size,
+        updated_at: created_at.clone(),
         created_at,
     })
 }
@@ -572,6 +578,6 @@ fn batch<'e, B: Engine, E: Entity>(
     Ok(PutBatch {
         table: E::SCHEMA.table,
         items,
-        replace_created_at: false,
+        keep_stamps: false,
     })
 }

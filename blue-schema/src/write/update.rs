@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::attr::{Integer, Operand, Removable, Settable};
-use super::condition::{Cond, Condition, Expression, Name};
+use super::condition::{CmpOp, Cond, Condition, Expression, Name};
 use crate::key::Key;
 use crate::schema::Entity;
 
@@ -411,7 +411,12 @@ pub(crate) fn range_guard(action: &Action) -> Option<Cond> {
         Ok(u) => Value::from(u),
         Err(_) => Value::from(n as i64),
     };
-    let within = Cond::Between(name.clone(), number(lo), number(hi));
+    // Two comparisons rather than `BETWEEN`: the same on DynamoDB, and moto
+    // (whose `BETWEEN` is false for every item) then runs updates too.
+    let within = Cond::And(
+        Box::new(Cond::Cmp(name.clone(), CmpOp::Ge, number(lo))),
+        Box::new(Cond::Cmp(name.clone(), CmpOp::Le, number(hi))),
+    );
     Some(if (*min..=*max).contains(delta) {
         Cond::Or(
             Box::new(Cond::Exists(name.clone(), false)),

@@ -11,6 +11,7 @@ use super::error::{request_error, UnprocessedItems};
 use super::item::{full_item, key_map, Attributes, ReadItem};
 use super::{DynamoDbBackend, NAME};
 use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY};
+use crate::limits::Stamps;
 use crate::ops::{PutBatch, WriteItem};
 use crate::Error;
 
@@ -22,7 +23,7 @@ pub const BATCH_GET_KEYS: usize = 100;
 impl DynamoDbBackend {
     pub(super) async fn put_items(&self, op: PutBatch<Attributes>) -> Result<(), Error> {
         let table = op.table;
-        let mut created = if op.replace_created_at {
+        let mut created = if op.keep_stamps {
             HashMap::new()
         } else {
             self.existing_created_at(table, &op.items).await?
@@ -33,12 +34,17 @@ impl DynamoDbBackend {
                 key,
                 data,
                 created_at: now,
+                updated_at,
                 ..
             } = item;
             let created_at = created
                 .remove(&(key.partition_key.clone(), key.sort_key.clone()))
                 .unwrap_or(now);
-            let item = full_item(&key, data, &created_at);
+            let stamps = Stamps {
+                created_at: &created_at,
+                updated_at: &updated_at,
+            };
+            let item = full_item(&key, data, stamps);
             let put = PutRequest::builder()
                 .set_item(Some(item))
                 .build()

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 
-use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY};
+use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::error::ItemError;
+use crate::limits::Stamps;
 use crate::ops::{Decoder, ItemKey, StoredKeys};
 use crate::Error;
 
@@ -32,20 +33,30 @@ pub(super) fn key_map(key: &ItemKey) -> Attributes {
     ])
 }
 
-/// The whole item: the entity's attributes, its key and `created_at`.
-pub(super) fn full_item(key: &ItemKey, mut attributes: Attributes, created_at: &str) -> Attributes {
+/// The whole item: the entity's attributes, its key and write times (an
+/// empty `updated_at`, from a copied item that has none, is left out).
+pub(super) fn full_item(
+    key: &ItemKey,
+    mut attributes: Attributes,
+    stamps: Stamps<'_>,
+) -> Attributes {
     attributes.insert(PARTITION_KEY.to_owned(), s(&key.partition_key));
     attributes.insert(SORT_KEY.to_owned(), s(&key.sort_key));
-    attributes.insert(CREATED_AT.to_owned(), s(created_at));
+    attributes.insert(CREATED_AT.to_owned(), s(stamps.created_at));
+    if !stamps.updated_at.is_empty() {
+        attributes.insert(UPDATED_AT.to_owned(), s(stamps.updated_at));
+    }
     attributes
 }
 
-/// An item read from DynamoDB, split into its keys, `created_at` and the
+/// An item read from DynamoDB, split into its keys, write times and the
 /// entity's attributes.
 pub(crate) struct ReadItem {
     pub(super) partition_key: String,
     pub(super) sort_key: String,
     pub(super) created_at: String,
+    /// Empty when the item has none.
+    pub(super) updated_at: String,
     pub(super) attributes: Attributes,
 }
 
@@ -60,10 +71,12 @@ impl ReadItem {
         let partition_key = take(PARTITION_KEY);
         let sort_key = take(SORT_KEY);
         let created_at = take(CREATED_AT);
+        let updated_at = take(UPDATED_AT);
         ReadItem {
             partition_key,
             sort_key,
             created_at,
+            updated_at,
             attributes: item,
         }
     }
@@ -76,6 +89,7 @@ impl ReadItem {
             partition_key: &self.partition_key,
             sort_key: &self.sort_key,
             created_at: &self.created_at,
+            updated_at: &self.updated_at,
         };
         D::decode(keys, deserializer(self.attributes))
     }
@@ -91,6 +105,7 @@ impl ReadItem {
             partition_key: &self.partition_key,
             sort_key: &self.sort_key,
             created_at: &self.created_at,
+            updated_at: &self.updated_at,
         };
         D::decode_known(keys, deserializer(self.attributes))
     }

@@ -86,7 +86,7 @@ pub use error::{RequestError, UnprocessedItems};
 
 use self::item::{item_size, Attributes};
 use self::metrics::{CountRequests, Requests};
-use super::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY};
+use super::mapping::{PARTITION_KEY, SORT_KEY};
 use super::{Backend, Engine, ScanOf};
 use crate::error::ItemError;
 use crate::exec::tokio_bridge;
@@ -290,8 +290,11 @@ impl Engine for DynamoDbBackend {
             + keys.partition_key.len()
             + SORT_KEY.len()
             + keys.sort_key.len()
-            + CREATED_AT.len()
-            + keys.created_at.len();
+            + crate::limits::Stamps {
+                created_at: keys.created_at,
+                updated_at: keys.updated_at,
+            }
+            .size();
         Ok((raw, size))
     }
 

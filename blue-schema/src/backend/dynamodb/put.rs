@@ -32,7 +32,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use super::error::{is_condition_failure, request_error};
 use super::item::{full_item, key_map, s, Attributes};
 use super::DynamoDbBackend;
-use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY};
+use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
+use crate::limits::Stamps;
 use crate::limits::MAX_ITEM_BYTES;
 use crate::ops::{ItemKey, Put};
 use crate::schema::EntitySchema;
@@ -59,10 +60,15 @@ impl DynamoDbBackend {
         let conditional = op_is_conditional(&checks, if_not_exists);
         if if_not_exists && !conditional {
             return self
-                .create_item(&item.key, item.data, &item.created_at)
+                .create_item(
+                    &item.key,
+                    item.data,
+                    Stamps::of(&item.created_at, &item.updated_at),
+                )
                 .await;
         }
-        match Update::new(&item.key, item.data, entity, &item.created_at, item.size) {
+        let stamps = Stamps::of(&item.created_at, &item.updated_at);
+        match Update::new(&item.key, item.data, entity, stamps, item.size) {
             Ok(update) if conditional => {
                 self.conditional_put(&item.key, update, &checks, decode)
                     .await
@@ -76,7 +82,7 @@ impl DynamoDbBackend {
                     .to_owned(),
             }),
             Err(attributes) => {
-                self.replace_whole(&item.key, attributes, &item.created_at)
+                self.replace_whole(&item.key, attributes, &item.updated_at)
                     .await
             }
         }
@@ -99,7 +105,8 @@ impl DynamoDbBackend {
     }
 
     /// Replaces the item whole with `PutItem`s conditioned on what a
-    /// consistent read found, keeping its `created_at`.
+    /// consistent read found, keeping its `created_at`; `now` is its
+    /// `updated_at`.
     async fn replace_whole(
         &self,
         key: &ItemKey,
@@ -114,7 +121,11 @@ impl DynamoDbBackend {
                 // An item written by another client without `created_at`.
                 Found::WithoutCreatedAt => (now, Condition::PresentWithoutCreatedAt),
             };
-            let item = full_item(key, attributes.clone(), created_at);
+            let stamps = Stamps {
+                created_at,
+                updated_at: now,
+            };
+            let item = full_item(key, attributes.clone(), stamps);
             match self.put_if(key, item, condition).await? {
                 PutOutcome::Written => return Ok(()),
                 // Created, deleted or re-created since the read: read again.
@@ -157,9 +168,9 @@ impl DynamoDbBackend {
         &self,
         key: &ItemKey,
         attributes: Attributes,
-        created_at: &str,
+        stamps: Stamps<'_>,
     ) -> Result<(), Error> {
-        let item = full_item(key, attributes, created_at);
+        let item = full_item(key, attributes, stamps);
         match self.put_if(key, item, Condition::Absent).await? {
             PutOutcome::Written => Ok(()),
             PutOutcome::ConditionFailed => Err(Error::AlreadyExists {
@@ -230,8 +241,8 @@ enum PutOutcome {
     ConditionFailed,
 }
 
-/// `SET #a0 = :a0, …, #c = if_not_exists(#c, :c) REMOVE #r0, …`: the whole
-/// put as one update.
+/// `SET #a0 = :a0, …, #c = if_not_exists(#c, :c), #u = :u REMOVE #r0, …`:
+/// the whole put as one update.
 pub(super) struct Update {
     pub(super) expression: String,
     pub(super) names: std::collections::HashMap<String, String>,
@@ -245,7 +256,7 @@ impl Update {
         key: &ItemKey,
         attributes: Attributes,
         entity: &EntitySchema,
-        created_at: &str,
+        stamps: Stamps<'_>,
         size: usize,
     ) -> Result<Update, Attributes> {
         use std::fmt::Write;
@@ -260,20 +271,21 @@ impl Update {
             .map(|a| a.name)
             .filter(|name| !attributes.contains_key(*name))
             .collect();
-        if !charge_fits(key, &attributes, &absent, created_at, size) {
+        if !charge_fits(key, &attributes, &absent, stamps, size) {
             return Err(attributes);
         }
         let mut expression = String::with_capacity(16 * (attributes.len() + absent.len() + 2));
         let mut names =
-            std::collections::HashMap::with_capacity(attributes.len() + absent.len() + 1);
-        let mut values = Attributes::with_capacity(attributes.len() + 1);
+            std::collections::HashMap::with_capacity(attributes.len() + absent.len() + 2);
+        let mut values = Attributes::with_capacity(attributes.len() + 2);
         expression.push_str("SET ");
         for (i, name) in attributes.keys().enumerate() {
             let _ = write!(expression, "#a{i} = :a{i}, ");
             names.insert(format!("#a{i}"), name.clone());
         }
-        expression.push_str("#c = if_not_exists(#c, :c)");
+        expression.push_str("#c = if_not_exists(#c, :c), #u = :u");
         names.insert("#c".to_owned(), CREATED_AT.to_owned());
+        names.insert("#u".to_owned(), UPDATED_AT.to_owned());
         for (i, name) in absent.iter().enumerate() {
             expression.push_str(if i == 0 { " REMOVE " } else { ", " });
             let _ = write!(expression, "#r{i}");
@@ -285,7 +297,8 @@ impl Update {
         for (i, (_, value)) in attributes.into_iter().enumerate() {
             values.insert(format!(":a{i}"), value);
         }
-        values.insert(":c".to_owned(), s(created_at));
+        values.insert(":c".to_owned(), s(stamps.created_at));
+        values.insert(":u".to_owned(), s(stamps.updated_at));
         Ok(Update {
             expression,
             names,
@@ -302,20 +315,22 @@ fn charge_fits(
     key: &ItemKey,
     attributes: &Attributes,
     absent: &[&str],
-    created_at: &str,
+    stamps: Stamps<'_>,
     size: usize,
 ) -> bool {
     let bookkeeping = PARTITION_KEY.len()
         + key.partition_key.len()
         + SORT_KEY.len()
         + key.sort_key.len()
-        + CREATED_AT.len()
-        + created_at.len();
+        + stamps.size();
     // The entity's names and values, as the item's size counts them.
     let entity_bytes = size.saturating_sub(bookkeeping);
-    let keep_created_at = 19 + CREATED_AT.len() + 39 + 1 + 14 + CREATED_AT.len() + created_at.len();
+    let keep_created_at =
+        19 + CREATED_AT.len() + 39 + 1 + 14 + CREATED_AT.len() + stamps.created_at.len();
+    let set_updated_at = 19 + UPDATED_AT.len() + stamps.updated_at.len();
     let removes: usize = absent.iter().map(|name| 1 + name.len()).sum();
-    let charge = 3 + 19 * attributes.len() + entity_bytes + keep_created_at + removes;
+    let charge =
+        3 + 19 * attributes.len() + entity_bytes + keep_created_at + set_updated_at + removes;
     charge + UPDATE_MARGIN <= MAX_ITEM_BYTES
 }
 

@@ -138,6 +138,7 @@ impl DynamoDbBackend {
                     partition_key: read.partition_key,
                     sort_key: read.sort_key,
                     created_at: read.created_at,
+                    updated_at: read.updated_at,
                     data: read.attributes,
                 }
             })

@@ -18,7 +18,7 @@ use super::error::request_error;
 use super::item::{full_item, key_map, Attributes, ReadItem};
 use super::put::Update as PutUpdate;
 use super::DynamoDbBackend;
-use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY};
+use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::limits::{LimitError, MAX_ITEM_BYTES};
 use crate::ops::{Decoder, Delete, GetMany, ItemKey, TransactWrite, TxAction, UpdateOp};
 use crate::write::{
@@ -75,6 +75,8 @@ fn compile_update(op: &UpdateOp) -> Compiled {
     let c = expr.name(CREATED_AT);
     let now = expr.value(Value::String(op.now.clone()));
     sets.push(format!("{c} = if_not_exists({c}, {now})"));
+    let u = expr.name(UPDATED_AT);
+    sets.push(format!("{u} = {now}"));
     if let Some(fields) = &op.create {
         for (name, value) in fields {
             let n = expr.name(name);
@@ -336,7 +338,7 @@ impl DynamoDbBackend {
             TxAction::Put(p) => {
                 let data: Attributes = serde_dynamo::to_item(&p.item.data)
                     .map_err(|e| Error::backend(super::NAME, e))?;
-                match PutUpdate::new(key, data.clone(), p.entity, &p.item.created_at, p.item.size) {
+                match PutUpdate::new(key, data.clone(), p.entity, p.item.stamps(), p.item.size) {
                     Ok(update) => {
                         let mut names = update.names;
                         let mut values = update.values;
@@ -363,7 +365,7 @@ impl DynamoDbBackend {
                     Err(data) => {
                         let mut b = TxPut::builder()
                             .table_name(table)
-                            .set_item(Some(full_item(key, data, &p.item.created_at)))
+                            .set_item(Some(full_item(key, data, p.item.stamps())))
                             .return_values_on_condition_check_failure(Rvoccf::AllOld);
                         if let Some((condition, names, values)) = checks_expression(&p.checks) {
                             b = b

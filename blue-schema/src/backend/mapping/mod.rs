@@ -17,6 +17,9 @@ pub(crate) const PARTITION_KEY: &str = "pk";
 pub(crate) const SORT_KEY: &str = "sk";
 /// The attribute (SQLite column) holding when the item was first written.
 pub(crate) const CREATED_AT: &str = "created_at";
+/// The attribute (SQLite column) holding when the item was last written.
+/// Items written before it existed have none; reads give `created_at`.
+pub(crate) const UPDATED_AT: &str = "updated_at";
 
 #[cfg(test)]
 mod tests {
@@ -25,7 +28,7 @@ mod tests {
 
     #[test]
     fn the_attributes_the_library_writes_are_reserved() {
-        for name in [PARTITION_KEY, SORT_KEY, CREATED_AT] {
+        for name in [PARTITION_KEY, SORT_KEY, CREATED_AT, UPDATED_AT] {
             assert!(is_reserved_attribute(name), "{name}");
         }
     }

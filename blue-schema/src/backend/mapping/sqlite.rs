@@ -6,11 +6,19 @@ use std::fmt::Write as _;
 use crate::query::{Order, Position, QuerySpec, SortKeyCondition};
 
 /// The columns of a blue-schema table, in order.
-pub(crate) const COLUMNS: [&str; 5] = ["pk", "sk", "data", "created_at", "size"];
+pub(crate) const COLUMNS: [&str; 6] = ["pk", "sk", "data", "created_at", "size", "updated_at"];
+
+/// The statement that adds `updated_at` to a table created before the
+/// library kept it. Its rows get `''`: no `updated_at`, which reads as
+/// their `created_at` (and, as on DynamoDB, counts nothing in their size).
+pub(crate) fn add_updated_at(table: &str) -> String {
+    format!("ALTER TABLE \"{table}\" ADD COLUMN updated_at TEXT NOT NULL DEFAULT ''")
+}
 
 /// The statement that creates a table: ADR 0018's columns, plus `size`, the
 /// item's size as DynamoDB computes it, which lets a query page end after
-/// 1 MB of data exactly where DynamoDB's would. The name must be a valid
+/// 1 MB of data exactly where DynamoDB's would, and `updated_at`, when the
+/// item was last written. The name must be a valid
 /// table name (which is always safe inside SQLite's double quotes).
 pub(crate) fn create_table(table: &str) -> String {
     format!(
@@ -20,6 +28,7 @@ pub(crate) fn create_table(table: &str) -> String {
          data JSON NOT NULL,\n  \
          created_at TEXT NOT NULL,\n  \
          size INTEGER NOT NULL,\n  \
+         updated_at TEXT NOT NULL,\n  \
          PRIMARY KEY (pk, sk)\n\
          ) WITHOUT ROWID"
     )
@@ -36,15 +45,17 @@ pub(crate) struct Statements {
     pub(crate) delete_returning: String,
     query: [String; 4],
     pub(crate) scan: String,
-    pub(crate) upsert_with_created_at: String,
+    pub(crate) upsert_with_stamps: String,
     pub(crate) columns: String,
 }
 
 impl Statements {
     pub(crate) fn new(table: &str) -> Self {
         let t = format!("\"{table}\"");
-        let insert =
-            format!("INSERT INTO {t} (pk, sk, data, created_at, size) VALUES (?1, ?2, ?3, ?4, ?5)");
+        let insert = format!(
+            "INSERT INTO {t} (pk, sk, data, created_at, size, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        );
         // Half-open sort-key ranges. The bounds are bound as text from raw
         // bytes: an upper bound may need a byte no UTF-8 text holds (0xF5,
         // above every key byte). A `CAST(? AS TEXT)` would do the same but
@@ -58,37 +69,39 @@ impl Statements {
             )
         };
         Statements {
-            get: format!("SELECT data, created_at FROM {t} WHERE pk = ?1 AND sk = ?2"),
+            get: format!("SELECT data, created_at, updated_at FROM {t} WHERE pk = ?1 AND sk = ?2"),
             upsert: format!(
-                "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, size = excluded.size"
+                "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \
+                 size = excluded.size, updated_at = excluded.updated_at"
             ),
             insert_new: format!("{insert} ON CONFLICT (pk, sk) DO NOTHING"),
             delete: format!("DELETE FROM {t} WHERE pk = ?1 AND sk = ?2"),
             delete_returning: format!(
-                "DELETE FROM {t} WHERE pk = ?1 AND sk = ?2 RETURNING data, created_at"
+                "DELETE FROM {t} WHERE pk = ?1 AND sk = ?2 RETURNING data, created_at, updated_at"
             ),
             query: [
                 query("sk, data, size", "ASC"),
                 query("sk, data, size", "DESC"),
-                query("sk, data, size, created_at", "ASC"),
-                query("sk, data, size, created_at", "DESC"),
+                query("sk, data, size, created_at, updated_at", "ASC"),
+                query("sk, data, size, created_at, updated_at", "DESC"),
             ],
             scan: format!(
-                "SELECT pk, sk, data, size, created_at FROM {t} \
+                "SELECT pk, sk, data, size, created_at, updated_at FROM {t} \
                  WHERE (pk, sk) > (?1, ?2) ORDER BY pk, sk"
             ),
-            upsert_with_created_at: format!(
+            upsert_with_stamps: format!(
                 "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \
-                 size = excluded.size, created_at = excluded.created_at"
+                 size = excluded.size, created_at = excluded.created_at, \
+                 updated_at = excluded.updated_at"
             ),
             columns: format!("SELECT name FROM pragma_table_info('{table}')"),
         }
     }
 
     /// A query page's statement: columns `sk, data, size` (and
-    /// `created_at`), parameters `pk` and the [`bounds`].
-    pub(crate) fn query(&self, order: Order, with_created_at: bool) -> &str {
-        let index = usize::from(order == Order::Descending) + 2 * usize::from(with_created_at);
+    /// `created_at, updated_at`), parameters `pk` and the [`bounds`].
+    pub(crate) fn query(&self, order: Order, with_stamps: bool) -> &str {
+        let index = usize::from(order == Order::Descending) + 2 * usize::from(with_stamps);
         &self.query[index]
     }
 }

@@ -1,7 +1,7 @@
 //! The embedded SQLite backend (feature `sqlite`, on by default).
 //!
-//! One SQLite table per domain table, as ADR 0018 gives it, plus one
-//! bookkeeping column:
+//! One SQLite table per domain table, as ADR 0018 gives it, plus two
+//! bookkeeping columns:
 //!
 //! ```sql
 //! CREATE TABLE IF NOT EXISTS "blue_dialogue" (
@@ -10,6 +10,7 @@
 //!   data JSON NOT NULL,
 //!   created_at TEXT NOT NULL,
 //!   size INTEGER NOT NULL,
+//!   updated_at TEXT NOT NULL,
 //!   PRIMARY KEY (pk, sk)
 //! ) WITHOUT ROWID
 //! ```
@@ -18,6 +19,9 @@
 //!   blue_dialogue` shows readable rows);
 //! * `created_at` is RFC 3339 UTC with milliseconds, set when the item is
 //!   first written and kept when it is replaced;
+//! * `updated_at` is the time of the item's last write, in the same format
+//!   (`''` for rows written before the library kept it: they read as their
+//!   `created_at`; `create_table` adds the column to such a table);
 //! * `size` is the item's size as DynamoDB computes it. It lets a query page
 //!   stop after 1 MB of data exactly where DynamoDB's would, without parsing
 //!   every row's JSON.
@@ -58,7 +62,7 @@ pub use config::{SqliteConfig, DEFAULT_BUSY_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use rusqlite;
 
 use self::pool::{Conn, Pool, Workers};
-use super::mapping::sqlite::{bounds, create_table, COLUMNS};
+use super::mapping::sqlite::{add_updated_at, bounds, create_table, COLUMNS};
 use super::{Backend, Engine, RawItem, ScanOf};
 use crate::error::ItemError;
 use crate::limits::MAX_PAGE_BYTES;
@@ -206,17 +210,23 @@ fn decode_json<D: Decoder>(keys: StoredKeys<'_>, text: &str) -> Result<D::Output
 }
 
 /// Decodes the row of one item read by its key: `data`, then `created_at`
-/// when `with_created_at` (the statement selected it).
+/// and `updated_at` when `with_stamps` (the statement selected them).
 fn decode_row<D: Decoder>(
     key: &ItemKey,
     row: &rusqlite::Row<'_>,
-    with_created_at: bool,
+    with_stamps: bool,
 ) -> Result<D::Output, Error> {
+    let (created_at, updated_at) = if with_stamps {
+        (text(row, 1)?, text(row, 2)?)
+    } else {
+        ("", "")
+    };
     let keys = StoredKeys {
         table: key.table,
         partition_key: &key.partition_key,
         sort_key: &key.sort_key,
-        created_at: if with_created_at { text(row, 1)? } else { "" },
+        created_at,
+        updated_at,
     };
     decode_json::<D>(keys, text(row, 0)?)
 }
@@ -296,11 +306,19 @@ impl Engine for SqliteBackend {
                 .map_err(sqlite_error)?
                 .collect::<Result<_, _>>()
                 .map_err(sqlite_error)?;
+            drop(stmt);
+            let has = |c: &str| columns.iter().any(|have| have == c);
+            // `updated_at` is added to a table from before it; any other
+            // column missing means a table of another shape.
             let missing: Vec<&str> = COLUMNS
                 .iter()
                 .copied()
-                .filter(|c| !columns.iter().any(|have| have == c))
+                .filter(|c| *c != "updated_at" && !has(c))
                 .collect();
+            if missing.is_empty() && !has("updated_at") {
+                db.execute_batch(&add_updated_at(table))
+                    .map_err(sqlite_error)?;
+            }
             if missing.is_empty() {
                 Ok(())
             } else {
@@ -326,7 +344,7 @@ impl Engine for SqliteBackend {
             let Some(row) = rows.next().map_err(sqlite_error)? else {
                 return Ok(None);
             };
-            decode_row::<D>(key, row, D::WITH_CREATED_AT).map(Some)
+            decode_row::<D>(key, row, D::WITH_STAMPS).map(Some)
         })
         .await
     }
@@ -353,6 +371,7 @@ impl Engine for SqliteBackend {
                     &item.data,
                     &item.created_at,
                     item.size as i64,
+                    &item.updated_at,
                 ))
                 .map_err(sqlite_error)?;
             if written == 0 {
@@ -371,8 +390,8 @@ impl Engine for SqliteBackend {
         self.run(move |conn| {
             let table = op.table;
             let (db, statements) = conn.with_statements(table)?;
-            let upsert = if op.replace_created_at {
-                &statements.upsert_with_created_at
+            let upsert = if op.keep_stamps {
+                &statements.upsert_with_stamps
             } else {
                 &statements.upsert
             };
@@ -389,6 +408,7 @@ impl Engine for SqliteBackend {
                         &item.data,
                         &item.created_at,
                         item.size as i64,
+                        &item.updated_at,
                     ))
                     .map_err(sqlite_error)?;
                 }
@@ -424,6 +444,7 @@ impl Engine for SqliteBackend {
                                 partition_key: &key.partition_key,
                                 sort_key: &key.sort_key,
                                 created_at: &stored.created_at,
+                                updated_at: &stored.updated_at,
                             };
                             decode_json::<D>(keys, &stored.data).map(Some)
                         }
@@ -467,7 +488,7 @@ impl Engine for SqliteBackend {
             );
             let (db, statements) = conn.with_statements(table)?;
             let mut stmt = db
-                .prepare_cached(statements.query(spec.order, D::WITH_CREATED_AT))
+                .prepare_cached(statements.query(spec.order, D::WITH_STAMPS))
                 .map_err(table_error(table))?;
             let mut rows = stmt
                 .query((
@@ -491,15 +512,17 @@ impl Engine for SqliteBackend {
                     });
                 }
                 let sort_key = text(row, 0)?;
+                let (created_at, updated_at) = if D::WITH_STAMPS {
+                    (text(row, 3)?, text(row, 4)?)
+                } else {
+                    ("", "")
+                };
                 let keys = StoredKeys {
                     table,
                     partition_key: &spec.partition_key,
                     sort_key,
-                    created_at: if D::WITH_CREATED_AT {
-                        text(row, 3)?
-                    } else {
-                        ""
-                    },
+                    created_at,
+                    updated_at,
                 };
                 match decode_known_json::<D>(keys, text(row, 1)?)? {
                     Some(item) => items.push(item),
@@ -552,6 +575,7 @@ impl Engine for SqliteBackend {
                     partition_key: text(row, 0)?.to_owned(),
                     sort_key: text(row, 1)?.to_owned(),
                     created_at: text(row, 4)?.to_owned(),
+                    updated_at: text(row, 5)?.to_owned(),
                     data: Row {
                         data: text(row, 2)?.to_owned(),
                         size: usize::try_from(size).unwrap_or(0),

@@ -17,10 +17,11 @@ use crate::Error;
 /// How long an idempotency token is remembered, as DynamoDB: ten minutes.
 const TOKEN_SECONDS: i64 = 600;
 
-/// A stored row: its JSON and `created_at`.
+/// A stored row: its JSON and write times.
 pub(super) struct Stored {
     pub(super) data: String,
     pub(super) created_at: String,
+    pub(super) updated_at: String,
 }
 
 /// Reads the row with this key.
@@ -38,6 +39,7 @@ pub(super) fn read(conn: &mut Conn, key: &ItemKey) -> Result<Option<Stored>, Err
     Ok(Some(Stored {
         data: super::text(row, 0)?.to_owned(),
         created_at: super::text(row, 1)?.to_owned(),
+        updated_at: super::text(row, 2)?.to_owned(),
     }))
 }
 
@@ -102,7 +104,7 @@ fn upsert(
     conn: &mut Conn,
     key: &ItemKey,
     data: &str,
-    created_at: &str,
+    stamps: limits::Stamps<'_>,
     size: usize,
 ) -> Result<(), Error> {
     let (db, statements) = conn.with_statements(key.table)?;
@@ -113,8 +115,9 @@ fn upsert(
         &key.partition_key,
         &key.sort_key,
         data,
-        created_at,
+        stamps.created_at,
         size as i64,
+        stamps.updated_at,
     ))
     .map_err(sqlite_error)?;
     Ok(())
@@ -138,7 +141,7 @@ pub(super) fn put(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
         if let Some((f, current)) = failure(key, &op.checks, Some(op.decode), stored.as_ref())? {
             return Err(f.into_error(key, current));
         }
-        upsert(conn, key, &op.item.data, &op.item.created_at, op.item.size)
+        upsert(conn, key, &op.item.data, op.item.stamps(), op.item.size)
     })
 }
 
@@ -164,7 +167,7 @@ enum UpdateFailure {
 }
 
 /// The item after `op`, from the stored row: its JSON, size and
-/// `created_at`, and the old item as a map.
+/// `created_at`, and the old item as a map. Its `updated_at` is `op.now`.
 struct Updated {
     data: String,
     size: usize,
@@ -196,14 +199,19 @@ fn plan_update(
         return Ok(Err(UpdateFailure::Apply(e)));
     }
     let created_at = stored.map_or_else(|| op.now.clone(), |s| s.created_at.clone());
-    let size = limits::check_item(&key.partition_key, &key.sort_key, created_at.len(), &new)
-        .map_err(|e| match e {
+    let stamps = limits::Stamps {
+        created_at: &created_at,
+        updated_at: &op.now,
+    };
+    let size = limits::check_item(&key.partition_key, &key.sort_key, stamps, &new).map_err(
+        |e| match e {
             CheckError::Limit(e) => Error::Limit(e),
             CheckError::NotAnItem(e) => Error::Serialize {
                 entity: op.entity.name,
                 source: e,
             },
-        })?;
+        },
+    )?;
     let data = serde_json::to_string(&new).map_err(|e| Error::backend(NAME, e))?;
     Ok(Ok(Updated {
         data,
@@ -239,7 +247,11 @@ pub(super) fn update(conn: &mut Conn, op: &UpdateOp) -> Result<Option<AnyItem>, 
             Err(UpdateFailure::Check(f, current)) => return Err(f.into_error(key, current)),
             Err(UpdateFailure::Apply(e)) => return Err(apply_error(op, e)),
         };
-        upsert(conn, key, &updated.data, &updated.created_at, updated.size)?;
+        let stamps = limits::Stamps {
+            created_at: &updated.created_at,
+            updated_at: &op.now,
+        };
+        upsert(conn, key, &updated.data, stamps, updated.size)?;
         let returned = match op.returning {
             Returning::Nothing => None,
             Returning::Old => updated.old.map(Value::Object),
@@ -257,6 +269,7 @@ enum Planned {
         key: ItemKey,
         data: String,
         created_at: String,
+        updated_at: String,
         size: usize,
     },
     Remove(ItemKey),
@@ -290,6 +303,7 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<Value>) -> Result<(),
                                 || p.item.created_at.clone(),
                                 |s| s.created_at.clone(),
                             ),
+                            updated_at: p.item.updated_at.clone(),
                             size: p.item.size,
                         },
                     ),
@@ -301,6 +315,7 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<Value>) -> Result<(),
                             key: key.clone(),
                             data: up.data,
                             created_at: up.created_at,
+                            updated_at: u.now.clone(),
                             size: up.size,
                         },
                     ),
@@ -339,8 +354,15 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<Value>) -> Result<(),
                     key,
                     data,
                     created_at,
+                    updated_at,
                     size,
-                } => upsert(conn, &key, &data, &created_at, size)?,
+                } => {
+                    let stamps = limits::Stamps {
+                        created_at: &created_at,
+                        updated_at: &updated_at,
+                    };
+                    upsert(conn, &key, &data, stamps, size)?;
+                }
                 Planned::Remove(key) => remove(conn, &key)?,
                 Planned::Nothing => {}
             }
