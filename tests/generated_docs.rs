@@ -35,6 +35,8 @@ fn rendered_docs_use_the_adr_notation_and_list_every_access_pattern() {
         "`Dialogue::partition(dialogue_id)` → `pk = {dialogue_id}`",
         "| `{round}` | `u32` | unsigned integer, zero-padded to 10 digits |",
         "| `tier` | `u8` |  | Seniority tier, 1 (highest) to 3. |",
+        "| `tier` | `eq` `ne` `lt` `le` `gt` `ge` `between` `is_in` | `set` `set_if_absent` `add` `subtract` (within its type) |",
+        "| `name` | `eq` `ne` `lt` `le` `gt` `ge` `between` `is_in` `begins_with` `contains` `size` | none: a key field (`store.rekey` moves an item) |",
     ] {
         assert!(md.contains(line), "missing from the rendered docs: {line}\n\n{md}");
     }

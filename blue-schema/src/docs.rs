@@ -184,6 +184,8 @@ fn write_entity(out: &mut String, entity: &EntitySchema) -> std::fmt::Result {
         )?;
     }
 
+    write_writes(out, entity)?;
+
     writeln!(out, "\n### Access patterns\n")?;
     writeln!(out, "| method chain | key condition |")?;
     writeln!(out, "|---|---|")?;
@@ -211,6 +213,99 @@ fn write_attribute(out: &mut String, attribute: &AttributeSchema) -> std::fmt::R
         key,
         attribute.doc.replace('\n', " ").replace('|', "\\|")
     )
+}
+
+/// The conditions and updates `E::attr()` offers for each attribute, as
+/// its type and role allow.
+fn write_writes(out: &mut String, entity: &EntitySchema) -> std::fmt::Result {
+    writeln!(out, "\n### Conditions and updates\n")?;
+    let attr = format!("{}::attr()", entity.name);
+    match entity.version {
+        Some(v) => writeln!(
+            out,
+            "Versioned by `{v}`: every write (`put`, `create`, `update`, `delete_entity`, and each \
+             in a transaction) is conditioned on it and increments it; `update` and `delete` say \
+             `expect_version(v)` or `any_version()`; `put_all` is refused \
+             (`put_all_unversioned` opts out).\n"
+        )?,
+        None => writeln!(
+            out,
+            "Not versioned: writes are last-writer-wins unless they carry a condition; \
+             `store.modify(key, |e| …)` reads, changes and writes back, retrying on conflict.\n"
+        )?,
+    }
+    writeln!(
+        out,
+        "Through `let a = {attr};`: conditions such as `a.{}.eq(…)` on `put`, `create`, \
+         `update`, `delete` and transaction checks, updates such as \
+         `store.update(key).set(a.{}, …)`.\n",
+        entity.attributes[0].field,
+        entity
+            .attributes
+            .iter()
+            .find(|a| a.key.is_none() && !a.version)
+            .unwrap_or(&entity.attributes[0])
+            .field
+    )?;
+    writeln!(out, "| attribute | conditions | updates |")?;
+    writeln!(out, "|---|---|---|")?;
+    for attribute in entity.attributes {
+        let (conditions, updates) = writes_of(attribute);
+        writeln!(
+            out,
+            "| `{}` | {} | {} |",
+            attribute.field,
+            conditions.join(" "),
+            updates
+        )?;
+    }
+    Ok(())
+}
+
+/// The condition methods and the updates of one attribute, from its role
+/// and its written type.
+fn writes_of(attribute: &AttributeSchema) -> (Vec<&'static str>, String) {
+    let written = attribute.rust_type.replace(' ', "");
+    let inner = written
+        .strip_prefix("Option<")
+        .and_then(|t| t.strip_suffix('>'))
+        .unwrap_or(&written);
+    let last = |t: &str| t.rsplit("::").next().unwrap_or("").to_owned();
+    let base = last(inner.split('<').next().unwrap_or(inner));
+    let string = base == "String";
+    let list = base == "Vec";
+    let integer = matches!(
+        base.as_str(),
+        "u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32" | "i64" | "isize"
+    );
+    let mut conditions = vec!["`eq` `ne` `lt` `le` `gt` `ge` `between` `is_in`"];
+    if attribute.optional {
+        conditions.push("`exists` `not_exists`");
+    }
+    if string {
+        conditions.push("`begins_with` `contains` `size`");
+    }
+    if list {
+        conditions.push("`contains` `size`");
+    }
+    let updates = if attribute.key.is_some() {
+        "none: a key field (`store.rekey` moves an item)".to_owned()
+    } else if attribute.version {
+        "none: the library increments it".to_owned()
+    } else {
+        let mut u = vec!["`set` `set_if_absent`"];
+        if attribute.optional {
+            u.push("`remove`");
+        }
+        if integer {
+            u.push("`add` `subtract` (within its type)");
+        }
+        if list {
+            u.push("`append` `prepend`");
+        }
+        u.join(" ")
+    };
+    (conditions, updates)
 }
 
 fn write_access_patterns(out: &mut String, entity: &EntitySchema) -> std::fmt::Result {
@@ -290,4 +385,42 @@ fn write_access_patterns(out: &mut String, entity: &EntitySchema) -> std::fmt::R
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attribute(rust_type: &'static str, optional: bool, version: bool) -> AttributeSchema {
+        AttributeSchema {
+            field: "f",
+            name: "f",
+            rust_type,
+            doc: "",
+            key: None,
+            optional,
+            version,
+        }
+    }
+
+    #[test]
+    fn each_attribute_lists_what_its_type_and_role_allow() {
+        let (c, u) = writes_of(&attribute("Option<Vec<String>>", true, false));
+        assert_eq!(
+            c.join(" "),
+            "`eq` `ne` `lt` `le` `gt` `ge` `between` `is_in` `exists` `not_exists` `contains` `size`"
+        );
+        assert_eq!(u, "`set` `set_if_absent` `remove` `append` `prepend`");
+        let (c, u) = writes_of(&attribute("Option<std::string::String>", true, false));
+        assert!(c.join(" ").ends_with("`begins_with` `contains` `size`"));
+        assert_eq!(u, "`set` `set_if_absent` `remove`");
+        let (_, u) = writes_of(&attribute("u64", false, true));
+        assert_eq!(u, "none: the library increments it");
+        let (c, u) = writes_of(&attribute("chrono::DateTime<Utc>", false, false));
+        assert_eq!(
+            c.join(" "),
+            "`eq` `ne` `lt` `le` `gt` `ge` `between` `is_in`"
+        );
+        assert_eq!(u, "`set` `set_if_absent`");
+    }
 }
