@@ -57,12 +57,15 @@ fn raw_open(path: &Path) -> Connection {
     db
 }
 
-const RAW_UPSERT: &str =
-    "INSERT INTO blue_dialogue (pk, sk, data, created_at, size) VALUES (?1, ?2, ?3, ?4, ?5) \
-     ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, size = excluded.size";
+const RAW_UPSERT: &str = "INSERT INTO blue_dialogue (pk, sk, data, created_at, size, updated_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?4) \
+     ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, size = excluded.size, \
+     updated_at = excluded.updated_at";
 const RAW_INSERT_NEW: &str =
-    "INSERT INTO blue_dialogue (pk, sk, data, created_at, size) VALUES (?1, ?2, ?3, ?4, ?5) \
-     ON CONFLICT (pk, sk) DO NOTHING";
+    "INSERT INTO blue_dialogue (pk, sk, data, created_at, size, updated_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?4) ON CONFLICT (pk, sk) DO NOTHING";
+const RAW_REWRITE: &str =
+    "UPDATE blue_dialogue SET data = ?3, size = ?4, updated_at = ?5 WHERE pk = ?1 AND sk = ?2";
 const RAW_GET: &str = "SELECT data FROM blue_dialogue WHERE pk = ?1 AND sk = ?2";
 const RAW_RANGE: &str =
     "SELECT sk, data FROM blue_dialogue WHERE pk = ?1 AND sk >= ?2 AND sk < ?3 ORDER BY sk";
@@ -144,6 +147,86 @@ fn raw_bulk(db: &mut Connection, experts: &[Expert]) {
             ])
             .unwrap();
         }
+    }
+    tx.commit().unwrap();
+}
+
+/// What a careful hand-written read-modify-write does for an update, a
+/// conditional put or each action of a transaction, inside an IMMEDIATE
+/// transaction the caller holds: read the item, decode it, check, change,
+/// encode, write it back with its size and `updated_at`.
+fn raw_change_expert(
+    db: &Connection,
+    d: &str,
+    name: &str,
+    change: impl FnOnce(&mut Expert) -> bool,
+) -> bool {
+    let sk = format!("EXPERT#{name}");
+    let mut expert: Expert = {
+        let mut stmt = db.prepare_cached(RAW_GET).unwrap();
+        let mut rows = stmt.query(params![d, sk]).unwrap();
+        let Some(row) = rows.next().unwrap() else {
+            return false;
+        };
+        serde_json::from_str(row.get_ref(0).unwrap().as_str().unwrap()).unwrap()
+    };
+    if !change(&mut expert) {
+        return false;
+    }
+    let data = serde_json::to_string(&expert).unwrap();
+    db.prepare_cached(RAW_REWRITE)
+        .unwrap()
+        .execute(params![d, sk, data, data.len() as i64, now()])
+        .unwrap();
+    true
+}
+
+/// `score += 1` unless it would overflow, in one IMMEDIATE transaction.
+fn raw_update(db: &mut Connection, name: &str) {
+    let tx = db
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let done = raw_change_expert(&tx, D, name, |e| match e.score.checked_add(1) {
+        Some(s) => {
+            e.score = s;
+            true
+        }
+        None => false,
+    });
+    assert!(done);
+    tx.commit().unwrap();
+}
+
+/// Replace the item if its stored score is at least -1 000.
+fn raw_put_when(db: &mut Connection, item: &Expert) {
+    let tx = db
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let done = raw_change_expert(&tx, &item.dialogue_id, &item.name, |e| {
+        if e.score < -1000 {
+            return false;
+        }
+        *e = item.clone();
+        true
+    });
+    assert!(done);
+    tx.commit().unwrap();
+}
+
+/// Ten experts' scores incremented, all or none.
+fn raw_transaction(db: &mut Connection, names: &[String]) {
+    let tx = db
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    for name in names {
+        let done = raw_change_expert(&tx, D, name, |e| match e.score.checked_add(1) {
+            Some(s) => {
+                e.score = s;
+                true
+            }
+            None => false,
+        });
+        assert!(done);
     }
     tx.commit().unwrap();
 }
@@ -285,6 +368,62 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    // The write side: the store's update, conditional put and transaction
+    // against the hand-written read-check-write each of them does.
+    let a = Expert::attr();
+    let mut raw = raw;
+    let mut g = c.benchmark_group("sqlite_update");
+    g.bench_function("blue_schema", |b| {
+        b.iter(|| {
+            store
+                .run(
+                    store
+                        .as_async()
+                        .update(Expert::key(D, black_box("expert-00007")))
+                        .add(a.score, 1),
+                )
+                .unwrap()
+        })
+    });
+    g.bench_function("rusqlite", |b| {
+        b.iter(|| raw_update(&mut raw, black_box("expert-00007")))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("sqlite_put_when");
+    g.bench_function("blue_schema", |b| {
+        b.iter(|| {
+            store
+                .run(
+                    store
+                        .as_async()
+                        .put(black_box(&item))
+                        .when(a.score.ge(-1000)),
+                )
+                .unwrap()
+        })
+    });
+    g.bench_function("rusqlite", |b| {
+        b.iter(|| raw_put_when(&mut raw, black_box(&item)))
+    });
+    g.finish();
+
+    let names: Vec<String> = (0..10).map(|i| format!("expert-{i:05}")).collect();
+    let mut g = c.benchmark_group("sqlite_transaction_10");
+    g.bench_function("blue_schema", |b| {
+        b.iter(|| {
+            let mut tx = store.as_async().transaction();
+            for name in &names {
+                tx.update(blue_schema::Update::new(Expert::key(D, name)).add(a.score, 1));
+            }
+            store.run(tx.commit()).unwrap()
+        })
+    });
+    g.bench_function("rusqlite", |b| {
+        b.iter(|| raw_transaction(&mut raw, black_box(&names)))
+    });
+    g.finish();
+
     let mut g = c.benchmark_group("sqlite_bulk_100k");
     g.sample_size(10);
     let experts: Vec<Expert> = (0..100_000).map(|i| expert("bulk", i)).collect();
@@ -391,7 +530,8 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
 ///     --callgrind-out-file=/dev/null $B 2>&1 | grep refs
 /// ```
 ///
-/// `<op>` is `get`, `put`, `query_entity` or `partition`; `<side>` is
+/// `<op>` is `get`, `put`, `query_entity`, `partition`, `update`,
+/// `put_when` or `transaction_10`; `<side>` is
 /// `blue_schema` or `rusqlite`.
 fn count(spec: &str) {
     let words: Vec<&str> = spec.split_whitespace().collect();
@@ -400,8 +540,10 @@ fn count(spec: &str) {
     };
     let n: u32 = n.parse().expect("a count of calls");
     let dir = tempfile::tempdir().unwrap();
-    let (store, raw) = stores(dir.path());
+    let (store, mut raw) = stores(dir.path());
     let item = expert(D, 7);
+    let a = Expert::attr();
+    let names: Vec<String> = (0..10).map(|i| format!("expert-{i:05}")).collect();
     let ours = side == "blue_schema";
     assert!(ours || side == "rusqlite", "unknown side {side:?}");
     for _ in 0..n {
@@ -433,6 +575,27 @@ fn count(spec: &str) {
                     .unwrap(),
             )),
             ("partition", false) => drop(black_box(raw_partition(&raw, black_box(D)))),
+            ("update", true) => store
+                .run(
+                    store
+                        .as_async()
+                        .update(Expert::key(D, "expert-00007"))
+                        .add(a.score, 1),
+                )
+                .unwrap(),
+            ("update", false) => raw_update(&mut raw, "expert-00007"),
+            ("put_when", true) => store
+                .run(store.as_async().put(&item).when(a.score.ge(-1000)))
+                .unwrap(),
+            ("put_when", false) => raw_put_when(&mut raw, &item),
+            ("transaction_10", true) => {
+                let mut tx = store.as_async().transaction();
+                for name in &names {
+                    tx.update(blue_schema::Update::new(Expert::key(D, name)).add(a.score, 1));
+                }
+                store.run(tx.commit()).unwrap()
+            }
+            ("transaction_10", false) => raw_transaction(&mut raw, &names),
             _ => panic!("unknown operation {op:?}"),
         }
     }
