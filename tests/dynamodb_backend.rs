@@ -814,6 +814,73 @@ async fn stored_names(backend: &DynamoDbBackend, pk: &str, sk: &str) -> Vec<Stri
     names
 }
 
+/// `#[set]` fields are DynamoDB sets (`SS`, `NS`) whichever way they are
+/// written, absent when empty, and a copy from SQLite writes them as sets.
+#[test]
+fn set_fields_are_dynamodb_sets() {
+    run(|backend| async move {
+        let store = Store::from_backend(backend.clone());
+        store.create_table::<entities::Probe>().await.unwrap();
+        let item = |names: &[&str], sizes: &[i64]| entities::Labels {
+            id: "l".into(),
+            names: names.iter().map(|n| n.to_string()).collect(),
+            sizes: sizes.iter().copied().collect(),
+        };
+        let stored = || async {
+            backend
+                .client()
+                .get_item()
+                .table_name(backend.table_name(entities::Probe::NAME))
+                .key("pk", AttributeValue::S("l".into()))
+                .key("sk", AttributeValue::S("LABELS".into()))
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap()
+                .item
+                .unwrap()
+        };
+        store.put(&item(&["b", "a"], &[-5, 20])).await.unwrap();
+        let got = stored().await;
+        let mut names = got["names"].as_ss().unwrap().clone();
+        names.sort();
+        assert_eq!(names, ["a", "b"]);
+        let mut sizes = got["sizes"].as_ns().unwrap().clone();
+        sizes.sort();
+        assert_eq!(sizes, ["-5", "20"]);
+        let l = entities::Labels::attr();
+        store
+            .update(entities::Labels::key("l"))
+            .add_to(l.names, ["c"])
+            .delete_from(l.sizes, [-5, 20])
+            .await
+            .unwrap();
+        let got = stored().await;
+        assert_eq!(got["names"].as_ss().unwrap().len(), 3);
+        assert!(!got.contains_key("sizes"), "an emptied set is removed");
+        store.put(&item(&[], &[1])).await.unwrap();
+        assert!(
+            !stored().await.contains_key("names"),
+            "an empty set is not written"
+        );
+
+        // From SQLite, where sets are JSON lists, a copy writes sets again.
+        let source = Store::sqlite_memory().unwrap();
+        source.create_table::<entities::Probe>().await.unwrap();
+        source.put(&item(&["x", "y"], &[3])).await.unwrap();
+        copy_table::<entities::Probe>(&source, &store)
+            .await
+            .unwrap();
+        let got = stored().await;
+        assert_eq!(got["names"].as_ss().unwrap().len(), 2);
+        assert_eq!(got["sizes"].as_ns().unwrap(), &["3".to_owned()]);
+        assert_eq!(
+            store.get(entities::Labels::key("l")).await.unwrap(),
+            Some(item(&["x", "y"], &[3]))
+        );
+    });
+}
+
 #[test]
 fn a_put_is_one_update_that_removes_what_the_new_item_lacks() {
     run(|backend| async move {

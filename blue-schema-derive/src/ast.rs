@@ -42,6 +42,10 @@ pub struct Field<'a> {
     pub flatten: Option<TokenStream>,
     /// `#[version]`: the optimistic-locking counter.
     pub version: Option<&'a syn::Attribute>,
+    /// `#[set]`: stored as a DynamoDB string or number set.
+    pub set: Option<&'a syn::Attribute>,
+    /// `#[serde(default)]` on the field or the struct.
+    pub default: bool,
 }
 
 impl<'a> Entity<'a> {
@@ -72,7 +76,7 @@ impl<'a> Entity<'a> {
         let fields = named
             .named
             .iter()
-            .map(|field| Field::from_ast(cx, field, rule))
+            .map(|field| Field::from_ast(cx, field, rule, serde.default))
             .collect();
         Some(Entity {
             original: input,
@@ -89,7 +93,12 @@ impl<'a> Entity<'a> {
 }
 
 impl<'a> Field<'a> {
-    fn from_ast(cx: &mut Ctxt, field: &'a syn::Field, rule: RenameRule) -> Field<'a> {
+    fn from_ast(
+        cx: &mut Ctxt,
+        field: &'a syn::Field,
+        rule: RenameRule,
+        container_default: bool,
+    ) -> Field<'a> {
         let ident = field
             .ident
             .as_ref()
@@ -108,6 +117,8 @@ impl<'a> Field<'a> {
             partial: serde.partial,
             flatten: serde.flatten,
             version: field.attrs.iter().find(|a| a.path().is_ident("version")),
+            set: field.attrs.iter().find(|a| a.path().is_ident("set")),
+            default: serde.default || container_default,
         }
     }
 }

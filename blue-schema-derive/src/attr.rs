@@ -285,6 +285,8 @@ pub struct SerdeContainer {
     pub rename_all: Option<RenameRule>,
     /// `#[serde(transparent)]`, which would make the item not a map.
     pub transparent: Option<TokenStream>,
+    /// `#[serde(default)]`: every missing attribute reads as its default.
+    pub default: bool,
     /// `into`, `from`, `try_from`, `tag`, `untagged`, `content`, `remote`:
     /// the item is not the struct's own fields.
     pub reshaped: Vec<TokenStream>,
@@ -315,6 +317,9 @@ pub fn serde_container(cx: &mut Ctxt, attrs: &[Attribute]) -> SerdeContainer {
                 }
             } else if meta.path == TRANSPARENT {
                 out.transparent = Some(meta.path.to_token_stream());
+            } else if meta.path == DEFAULT {
+                out.default = true;
+                skip_value(&meta)?;
             } else {
                 if RESHAPING.iter().any(|s| meta.path == *s) {
                     out.reshaped.push(meta.path.to_token_stream());
@@ -337,6 +342,8 @@ pub struct SerdeField {
     /// or not read back.
     pub partial: Option<TokenStream>,
     pub flatten: Option<TokenStream>,
+    /// `default`: a missing attribute reads as the field's default.
+    pub default: bool,
 }
 
 pub fn serde_field(attrs: &[Attribute]) -> SerdeField {
@@ -364,6 +371,9 @@ pub fn serde_field(attrs: &[Attribute]) -> SerdeField {
                 skip_value(&meta)?;
             } else if meta.path == FLATTEN {
                 out.flatten = Some(meta.path.to_token_stream());
+            } else if meta.path == DEFAULT {
+                out.default = true;
+                skip_value(&meta)?;
             } else {
                 skip_value(&meta)?;
             }

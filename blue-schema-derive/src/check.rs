@@ -37,6 +37,7 @@ pub fn check_entity(cx: &mut Ctxt, entity: &Entity) {
     check_duplicate_attributes(cx, entity);
     check_builder_method_names(cx, entity);
     check_version(cx, entity);
+    check_sets(cx, entity);
 }
 
 // `#[version]`: one `u64` data field, the counter every write checks.
@@ -73,6 +74,53 @@ fn check_version(cx: &mut Ctxt, entity: &Entity) {
             cx.error_spanned_by(
                 attr,
                 "the `#[version]` field must be stored: remove `serde(skip)` / `serde(flatten)`",
+            );
+        }
+    }
+}
+
+// A `#[set]` field is stored as a DynamoDB string or number set; DynamoDB
+// stores no empty set, so an empty one is no attribute, which must read back
+// as an empty set.
+fn check_sets(cx: &mut Ctxt, entity: &Entity) {
+    for field in entity.fields.iter() {
+        let Some(attr) = field.set else { continue };
+        if !matches!(attr.meta, syn::Meta::Path(_)) {
+            cx.error_spanned_by(attr, "write a bare `#[set]`: it takes no arguments");
+        }
+        if field.role.is_some() {
+            cx.error_spanned_by(
+                attr,
+                "a key field cannot be a `#[set]`: DynamoDB keys are strings, numbers or binary",
+            );
+        }
+        if field.version.is_some() {
+            cx.error_spanned_by(attr, "the `#[version]` field is a `u64`, not a `#[set]`");
+        }
+        if field.skip.is_some() || field.flatten.is_some() {
+            cx.error_spanned_by(
+                attr,
+                "a `#[set]` field must be stored: remove `serde(skip)` / `serde(flatten)`",
+            );
+        }
+        if crate::ast::option_inner(field.ty).is_some() {
+            cx.error_spanned_by(
+                field.ty,
+                format!(
+                    "the `#[set]` field `{}` is not an `Option`: an empty set is stored as no \
+                     attribute and reads back empty, so `None` would have nothing to mean",
+                    field.name
+                ),
+            );
+        } else if !field.default {
+            cx.error_spanned_by(
+                attr,
+                format!(
+                    "add `#[serde(default)]` to the `#[set]` field `{}`: DynamoDB stores no empty \
+                     set, so an empty one is written as no attribute, and must read back as an \
+                     empty set",
+                    field.name
+                ),
             );
         }
     }

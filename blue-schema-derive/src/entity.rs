@@ -119,6 +119,14 @@ fn generate(entity: &Entity) -> TokenStream {
         };
         let optional = option_inner(f.ty).is_some();
         let version = f.version.is_some();
+        let ty = f.ty;
+        let set = if f.set.is_some() {
+            quote!(::std::option::Option::Some(
+                <#ty as ::blue_schema::write::SetValue>::KIND
+            ))
+        } else {
+            quote!(::std::option::Option::None)
+        };
         quote! {
             ::blue_schema::schema::AttributeSchema {
                 field: #field,
@@ -128,9 +136,21 @@ fn generate(entity: &Entity) -> TokenStream {
                 key: #role,
                 optional: #optional,
                 version: #version,
+                set: #set,
             }
         }
     });
+    let sets = entity
+        .fields
+        .iter()
+        .filter(|f| f.set.is_some() && f.skip.is_none())
+        .map(|f| {
+            let attribute = &f.attribute;
+            let ty = f.ty;
+            quote_spanned! {ty.span()=>
+                (#attribute, <#ty as ::blue_schema::write::SetValue>::KIND)
+            }
+        });
     let version_field = entity.fields.iter().find(|f| f.version.is_some());
     let version_schema = match version_field {
         Some(f) => {
@@ -167,6 +187,7 @@ fn generate(entity: &Entity) -> TokenStream {
         let (value, presence) = match (f.role, f.version.is_some(), option_inner(f.ty)) {
             (Some(_), _, _) => (f.ty, quote!(KeyField)),
             (None, true, _) => (f.ty, quote!(VersionField)),
+            (None, false, _) if f.set.is_some() => (f.ty, quote!(SetField)),
             (None, false, Some(inner)) => (inner, quote!(Optional)),
             (None, false, None) => (f.ty, quote!(Required)),
         };
@@ -287,6 +308,7 @@ fn generate(entity: &Entity) -> TokenStream {
                 sort_key: #sk_schema,
                 attributes: &[#(#attributes),*],
                 version: #version_schema,
+                sets: &[#(#sets),*],
             };
 
             #version_fn

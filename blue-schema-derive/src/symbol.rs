@@ -28,6 +28,7 @@ pub const SKIP_SERIALIZING: Symbol = Symbol("skip_serializing");
 pub const SKIP_SERIALIZING_IF: Symbol = Symbol("skip_serializing_if");
 pub const SKIP_DESERIALIZING: Symbol = Symbol("skip_deserializing");
 pub const FLATTEN: Symbol = Symbol("flatten");
+pub const DEFAULT: Symbol = Symbol("default");
 pub const TRANSPARENT: Symbol = Symbol("transparent");
 
 /// serde container attributes after which the item is no longer the

@@ -265,6 +265,16 @@ fn write_writes(out: &mut String, entity: &EntitySchema) -> std::fmt::Result {
 /// The condition methods and the updates of one attribute, from its role
 /// and its written type.
 fn writes_of(attribute: &AttributeSchema) -> (Vec<&'static str>, String) {
+    if let Some(kind) = attribute.set {
+        let held = match kind {
+            crate::schema::SetKind::Strings => "a string set (`SS`)",
+            crate::schema::SetKind::Numbers => "a number set (`NS`)",
+        };
+        return (
+            vec!["`exists` (not empty) `not_exists` (empty) `contains` `size`"],
+            format!("`set` `remove` (empties it) `add_to` `delete_from`; stored as {held}, absent when empty"),
+        );
+    }
     let written = attribute.rust_type.replace(' ', "");
     let inner = written
         .strip_prefix("Option<")
@@ -400,6 +410,7 @@ mod tests {
             key: None,
             optional,
             version,
+            set: None,
         }
     }
 
@@ -422,5 +433,18 @@ mod tests {
             "`eq` `ne` `lt` `le` `gt` `ge` `between` `is_in`"
         );
         assert_eq!(u, "`set` `set_if_absent`");
+        let tags = AttributeSchema {
+            set: Some(crate::schema::SetKind::Strings),
+            ..attribute("BTreeSet<String>", false, false)
+        };
+        let (c, u) = writes_of(&tags);
+        assert_eq!(
+            c.join(" "),
+            "`exists` (not empty) `not_exists` (empty) `contains` `size`"
+        );
+        assert!(
+            u.starts_with("`set` `remove` (empties it) `add_to` `delete_from`"),
+            "{u}"
+        );
     }
 }

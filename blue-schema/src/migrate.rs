@@ -24,7 +24,8 @@ use std::any::Any;
 use crate::backend::{with_engine, Engine, RawItem};
 use crate::limits::{self, CheckError, LimitError, MAX_ITEM_BYTES};
 use crate::ops::{ItemKey, PutBatch, ScanPage, StoredKeys, WriteItem};
-use crate::schema::Table;
+use crate::schema::{Table, TableSchema};
+use crate::write::MapWithSets;
 use crate::{Error, Store};
 
 /// Items per write request on DynamoDB (`BatchWriteItem`'s maximum).
@@ -75,18 +76,18 @@ pub struct CopyReport {
 /// cannot be written (nothing of its batch is written); the errors of the
 /// backends.
 pub async fn copy_table<T: Table>(from: &Store, to: &Store) -> Result<CopyReport, Error> {
-    let table = T::SCHEMA.name;
     to.create_table::<T>().await?;
     with_engine!(&from.backend, source => {
-        with_engine!(&to.backend, target => copy(source, target, table).await)
+        with_engine!(&to.backend, target => copy(source, target, &T::SCHEMA).await)
     })
 }
 
 async fn copy<A: Engine, B: Engine>(
     source: &A,
     target: &B,
-    table: &'static str,
+    schema: &'static TableSchema,
 ) -> Result<CopyReport, Error> {
+    let table = schema.name;
     let mut report = CopyReport {
         table,
         copied: 0,
@@ -105,7 +106,7 @@ async fn copy<A: Engine, B: Engine>(
             })
             .await?;
         for item in page.items {
-            pending.push(convert::<A, B>(table, item)?);
+            pending.push(convert::<A, B>(schema, item)?);
         }
         let done = page.next.is_none();
         // Write whole batches; keep the rest for the next page, so that
@@ -167,9 +168,10 @@ async fn count<B: Engine>(backend: &B, table: &'static str) -> Result<u64, Error
 /// A scanned item of `A` as `B` writes it: as stored when `A` and `B` are
 /// the same backend, else through JSON, checked against the limits.
 fn convert<A: Engine, B: Engine>(
-    table: &'static str,
+    schema: &'static TableSchema,
     item: RawItem<A::Raw>,
 ) -> Result<WriteItem<B::Item>, Error> {
+    let table = schema.name;
     let RawItem {
         partition_key,
         sort_key,
@@ -205,14 +207,18 @@ fn convert<A: Engine, B: Engine>(
                 created_at: &created_at,
                 updated_at: &updated_at,
             };
-            let size = limits::check_item(&partition_key, &sort_key, stamps, &value).map_err(
-                |e| match e {
-                    CheckError::Limit(e) => Error::Limit(e),
-                    CheckError::NotAnItem(e) => keys.decode_error(e),
-                },
-            )?;
-            let data = B::encode(&value).map_err(|e| keys.decode_error(e))?;
-            (data, size)
+            // A `#[set]` attribute reads as a JSON list; it is written as a
+            // set again (an empty one left out).
+            let sets = schema
+                .entity_for_sort_key(&sort_key)
+                .map_or(&[][..], |e| e.sets);
+            match &value {
+                serde_json::Value::Object(map) if !sets.is_empty() => {
+                    let item = MapWithSets { map, sets };
+                    encode_checked::<B, _>(&item, &partition_key, &sort_key, stamps, keys)?
+                }
+                _ => encode_checked::<B, _>(&value, &partition_key, &sort_key, stamps, keys)?,
+            }
         }
     };
     Ok(WriteItem {
@@ -222,4 +228,21 @@ fn convert<A: Engine, B: Engine>(
         created_at,
         updated_at,
     })
+}
+
+/// An item checked against the limits and encoded for `B`: its data and
+/// size.
+fn encode_checked<B: Engine, T: serde::Serialize>(
+    item: &T,
+    partition_key: &str,
+    sort_key: &str,
+    stamps: limits::Stamps<'_>,
+    keys: StoredKeys<'_>,
+) -> Result<(B::Item, usize), Error> {
+    let size = limits::check_item(partition_key, sort_key, stamps, item).map_err(|e| match e {
+        CheckError::Limit(e) => Error::Limit(e),
+        CheckError::NotAnItem(e) => keys.decode_error(e),
+    })?;
+    let data = B::encode(item).map_err(|e| keys.decode_error(e))?;
+    Ok((data, size))
 }

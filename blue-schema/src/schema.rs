@@ -54,6 +54,16 @@ pub enum KeyRole {
     SortKey,
 }
 
+/// What a `#[set]` field holds: DynamoDB's string set (`SS`) or number set
+/// (`NS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetKind {
+    /// A set of strings (`SS`).
+    Strings,
+    /// A set of numbers (`NS`).
+    Numbers,
+}
+
 /// One field of an entity, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttributeSchema {
@@ -72,6 +82,9 @@ pub struct AttributeSchema {
     pub optional: bool,
     /// Whether the field is the entity's `#[version]`.
     pub version: bool,
+    /// For a `#[set]` field, what the set holds. An empty set is stored as
+    /// no attribute.
+    pub set: Option<SetKind>,
 }
 
 /// One component of a partition or sort key.
@@ -106,6 +119,8 @@ pub struct EntitySchema {
     pub attributes: &'static [AttributeSchema],
     /// The stored name of the `#[version]` field, if the entity has one.
     pub version: Option<&'static str>,
+    /// The stored names of its `#[set]` fields and what each holds.
+    pub sets: &'static [(&'static str, SetKind)],
 }
 
 impl EntitySchema {
@@ -148,13 +163,13 @@ impl EntitySchema {
         names_sort_key(self.prefix, self.is_singleton(), sort_key)
     }
 
-    /// The stored name of a required (not `Option`) field that is not part
-    /// of the key or the version: what an update that creates an item
-    /// must set.
+    /// The stored name of a required (not `Option`, not `#[set]`) field
+    /// that is not part of the key or the version: what an update that
+    /// creates an item must set.
     pub fn required_attributes(&self) -> impl Iterator<Item = &'static str> {
         self.attributes
             .iter()
-            .filter(|a| a.key.is_none() && !a.optional && !a.version)
+            .filter(|a| a.key.is_none() && !a.optional && !a.version && a.set.is_none())
             .map(|a| a.name)
     }
 

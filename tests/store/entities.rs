@@ -21,6 +21,22 @@ pub enum Probe {
     Unshared(Unshared),
     Toggle(Toggle),
     Task(Task),
+    Labels(Labels),
+}
+
+/// DynamoDB sets: strings and numbers.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Probe)]
+#[sk(prefix = "LABELS")]
+pub struct Labels {
+    #[pk]
+    pub id: String,
+    #[set]
+    #[serde(default)]
+    pub names: std::collections::BTreeSet<String>,
+    #[set]
+    #[serde(default)]
+    pub sizes: std::collections::BTreeSet<i64>,
 }
 
 /// Two attributes that are only written when present: a writer alternates

@@ -190,6 +190,8 @@ backends! {
     writes::a_token_applies_a_transaction_once,
     writes::batch_and_transactional_reads_keep_the_callers_order,
     writes::updated_at_follows_every_write,
+    writes::sets_add_delete_and_vanish_when_empty,
+    writes::sets_count_their_elements_in_the_item_size,
     writes::no_update_is_lost,
     writes::transfers_keep_the_total,
 }

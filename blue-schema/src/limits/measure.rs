@@ -101,6 +101,7 @@ pub(crate) fn measure<T: Serialize + ?Sized>(
     value.serialize(Sizer {
         depth: 0,
         top: Some(name_ok),
+        set: false,
     })
 }
 
@@ -110,6 +111,9 @@ pub(crate) fn measure<T: Serialize + ?Sized>(
 struct Sizer {
     depth: usize,
     top: Option<fn(&str) -> bool>,
+    /// Inside a `#[set]` attribute: DynamoDB sizes a set as the sum of its
+    /// elements, without a list's overhead.
+    set: bool,
 }
 
 impl Sizer {
@@ -143,13 +147,15 @@ impl Sizer {
                 child: 0,
                 index: 0,
                 top: Some(name_ok),
+                per_element: 1,
             }),
             None if self.depth >= MAX_NESTING_DEPTH => Err(Problem::TooDeep { path: Vec::new() }),
             None => Ok(Container {
-                size: 3,
+                size: if self.set { 0 } else { 3 },
                 child: self.depth + 1,
                 index: 0,
                 top: None,
+                per_element: usize::from(!self.set),
             }),
         }
     }
@@ -176,6 +182,8 @@ struct Container {
     child: usize,
     index: usize,
     top: Option<fn(&str) -> bool>,
+    /// What each element of a list costs beside its value (none in a set).
+    per_element: usize,
 }
 
 impl Container {
@@ -184,9 +192,10 @@ impl Container {
             .serialize(Sizer {
                 depth: self.child,
                 top: None,
+                set: false,
             })
             .map_err(|p| p.within(|| Segment::Index(self.index)))?;
-        self.size += 1 + size;
+        self.size += self.per_element + size;
         self.index += 1;
         Ok(())
     }
@@ -203,6 +212,7 @@ impl Container {
             .serialize(Sizer {
                 depth: self.child,
                 top: None,
+                set: false,
             })
             .map_err(|p| p.within(|| Segment::Name(name.to_owned())))?;
         self.size += usize::from(self.top.is_none()) + name.len() + size;
@@ -223,6 +233,7 @@ impl Variant {
         let inner = Sizer {
             depth: outer.child,
             top: None,
+            set: false,
         }
         .container()
         .map_err(|p| p.within(|| Segment::Name(variant.to_owned())))?;
@@ -323,9 +334,12 @@ impl ser::Serializer for Sizer {
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<usize, Problem> {
+        if name == crate::write::SET_NEWTYPE {
+            return value.serialize(Sizer { set: true, ..self });
+        }
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -340,6 +354,7 @@ impl ser::Serializer for Sizer {
             .serialize(Sizer {
                 depth: outer.child,
                 top: None,
+                set: false,
             })
             .map_err(|p| p.within(|| Segment::Name(variant.to_owned())))?;
         Ok(outer.size + size)

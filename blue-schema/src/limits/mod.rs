@@ -244,6 +244,7 @@ pub(crate) struct Stamps<'a> {
 }
 
 impl<'a> Stamps<'a> {
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
     pub(crate) fn of(created_at: &'a str, updated_at: &'a str) -> Stamps<'a> {
         Stamps {
             created_at,

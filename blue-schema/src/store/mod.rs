@@ -31,6 +31,7 @@ use crate::{time, Error};
 use decode::{Records, Typed};
 
 mod writes;
+#[cfg(feature = "dynamodb")]
 pub(crate) use writes::backoff;
 pub use writes::{
     returning, DeleteItem, ModifyItem, Transaction, UpdateItem, BATCH_GET_CHUNK,
@@ -527,7 +528,11 @@ pub(crate) fn checked_item<E: Entity, I>(
     version: Option<(&'static str, u64)>,
     encode: impl FnOnce(&WriteView<'_, E>) -> Result<I, crate::ItemError>,
 ) -> Result<WriteItem<I>, Error> {
-    let view = WriteView { item, version };
+    let view = WriteView {
+        item,
+        version,
+        sets: E::SCHEMA.sets,
+    };
     let not_an_item = |source| Error::Serialize {
         entity: E::SCHEMA.name,
         source,

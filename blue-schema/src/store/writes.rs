@@ -238,6 +238,7 @@ fn copy_of<E: Entity>(item: &E) -> E {
     serde_json::to_value(WriteView {
         item,
         version: None,
+        sets: E::SCHEMA.sets,
     })
     .and_then(serde_json::from_value)
     .expect("an entity decodes from its own encoding")
@@ -290,6 +291,10 @@ impl<'s, E: Entity, R> UpdateItem<'s, E, R> {
         fn append<A, X>(attr: A, items: impl IntoIterator<Item = impl crate::write::Operand<X>>) [A: crate::write::Settable<E, Value = Vec<X>>, X: serde::Serialize];
         /// See [`Update::prepend`].
         fn prepend<A, X>(attr: A, items: impl IntoIterator<Item = impl crate::write::Operand<X>>) [A: crate::write::Settable<E, Value = Vec<X>>, X: serde::Serialize];
+        /// See [`Update::add_to`].
+        fn add_to<A>(attr: A, elements: impl IntoIterator<Item = impl crate::write::Operand<A::Element>>) [A: crate::write::SetAttr<E>];
+        /// See [`Update::delete_from`].
+        fn delete_from<A>(attr: A, elements: impl IntoIterator<Item = impl crate::write::Operand<A::Element>>) [A: crate::write::SetAttr<E>];
         /// See [`Update::when`].
         fn when(condition: Condition<E>);
         /// See [`Update::expect_version`].
@@ -699,6 +704,7 @@ fn modify_checks<E: Entity>(item: &E) -> Result<(Checks, Option<(&'static str, u
     let image = serde_json::to_value(WriteView {
         item,
         version: None,
+        sets: E::SCHEMA.sets,
     })
     .map_err(|e| Error::Serialize {
         entity: E::SCHEMA.name,
@@ -709,9 +715,12 @@ fn modify_checks<E: Entity>(item: &E) -> Result<(Checks, Option<(&'static str, u
     };
     let mut cond = Cond::ItemExists(true);
     for attribute in E::SCHEMA.attributes {
-        let part = match image.get(attribute.name) {
-            Some(v) => Cond::Cmp(Cow::Borrowed(attribute.name), CmpOp::Eq, v.clone()),
-            None => Cond::Exists(Cow::Borrowed(attribute.name), false),
+        let name = Cow::Borrowed(attribute.name);
+        let part = match (image.get(attribute.name), attribute.set) {
+            // A set equals another whatever the order of its elements.
+            (Some(Value::Array(elements)), Some(kind)) => Cond::SetEq(name, kind, elements.clone()),
+            (Some(v), _) => Cond::Cmp(name, CmpOp::Eq, v.clone()),
+            (None, _) => Cond::Exists(name, false),
         };
         cond = Cond::And(Box::new(cond), Box::new(part));
     }
@@ -1004,10 +1013,13 @@ fn action_size(action: &TxAction<Value>) -> usize {
                     .map(|a| {
                         a.name().len()
                             + match a {
-                                Action::Set(_, v) | Action::SetIfAbsent(_, v) => {
+                                Action::Set(_, v, _) | Action::SetIfAbsent(_, v, _) => {
                                     v.to_string().len()
                                 }
-                                Action::Append(_, v) | Action::Prepend(_, v) => {
+                                Action::Append(_, v)
+                                | Action::Prepend(_, v)
+                                | Action::AddToSet(_, _, v)
+                                | Action::DeleteFromSet(_, _, v) => {
                                     v.iter().map(|v| v.to_string().len()).sum()
                                 }
                                 _ => 8,

@@ -12,9 +12,21 @@ use std::marker::PhantomData;
 
 use serde::Serialize;
 
-/// What a field allows: [`Required`], [`Optional`], [`KeyField`] or
-/// [`VersionField`]. Sealed.
+pub use crate::schema::SetKind;
+
+/// What a field allows: [`Required`], [`Optional`], [`KeyField`],
+/// [`VersionField`] or [`SetField`]. Sealed.
 pub trait Presence: sealed::Sealed + Send + Sync + 'static {}
+
+/// The fields whose values compare (`eq`, `lt`, `between`, `is_in`...):
+/// every kind but a `#[set]`, whose stored set DynamoDB compares only as a
+/// whole set. Sealed.
+#[diagnostic::on_unimplemented(
+    message = "a `#[set]` field is not compared with `eq`, `lt`, `between` or `is_in`",
+    label = "a `#[set]` field",
+    note = "ask about its elements with `contains(x)`, about its size with `size()`, or whether it is empty with `exists()` / `not_exists()`"
+)]
+pub trait Ordered: Presence {}
 
 /// A field that every item has (not an `Option`).
 #[derive(Debug, Clone, Copy)]
@@ -28,11 +40,19 @@ pub enum KeyField {}
 /// The `#[version]` field: set and incremented by the library.
 #[derive(Debug, Clone, Copy)]
 pub enum VersionField {}
+/// A `#[set]` field: a DynamoDB string or number set, absent when empty.
+#[derive(Debug, Clone, Copy)]
+pub enum SetField {}
 
 impl Presence for Required {}
 impl Presence for Optional {}
 impl Presence for KeyField {}
 impl Presence for VersionField {}
+impl Presence for SetField {}
+impl Ordered for Required {}
+impl Ordered for Optional {}
+impl Ordered for KeyField {}
+impl Ordered for VersionField {}
 
 mod sealed {
     pub trait Sealed {}
@@ -40,6 +60,59 @@ mod sealed {
     impl Sealed for super::Optional {}
     impl Sealed for super::KeyField {}
     impl Sealed for super::VersionField {}
+    impl Sealed for super::SetField {}
+}
+
+/// A value that can be an element of a `#[set]` field: a `String` (stored
+/// in a string set) or an integer (a number set).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an element of a `#[set]` field",
+    label = "not a string or an integer",
+    note = "DynamoDB's sets hold strings (`SS`) or numbers (`NS`): use a `BTreeSet` or `HashSet` of `String` or of an integer type"
+)]
+pub trait SetElement: Serialize + sealed_set::Sealed {
+    /// Which set holds it.
+    const KIND: SetKind;
+}
+
+/// The type of a `#[set]` field: a `BTreeSet` or `HashSet` of strings or
+/// integers.
+#[diagnostic::on_unimplemented(
+    message = "a `#[set]` field must be a `BTreeSet` or `HashSet` of strings or integers, not `{Self}`",
+    label = "not a set of strings or integers",
+    note = "an empty set is stored as no attribute, so the field need not be an `Option`"
+)]
+pub trait SetValue: Serialize + sealed_set::Sealed {
+    /// What the set holds.
+    type Element: SetElement;
+    /// Which set it is stored as.
+    const KIND: SetKind;
+}
+
+mod sealed_set {
+    pub trait Sealed {}
+}
+
+impl sealed_set::Sealed for String {}
+impl SetElement for String {
+    const KIND: SetKind = SetKind::Strings;
+}
+
+impl<T: SetElement + Ord> sealed_set::Sealed for std::collections::BTreeSet<T> {}
+impl<T: SetElement + Ord> SetValue for std::collections::BTreeSet<T> {
+    type Element = T;
+    const KIND: SetKind = T::KIND;
+}
+
+impl<T: SetElement + Eq + std::hash::Hash, S> sealed_set::Sealed
+    for std::collections::HashSet<T, S>
+{
+}
+impl<T: SetElement + Eq + std::hash::Hash, S: std::hash::BuildHasher> SetValue
+    for std::collections::HashSet<T, S>
+{
+    type Element = T;
+    const KIND: SetKind = T::KIND;
 }
 
 /// A stored attribute of entity `E` whose values are `V` (`T` for a field of
@@ -92,6 +165,37 @@ pub trait Settable<E> {
     type Value: Serialize;
     /// The stored attribute name.
     fn attribute(&self) -> &'static str;
+    /// For a `#[set]` field, what the set holds.
+    #[doc(hidden)]
+    fn set_kind(&self) -> Option<SetKind> {
+        None
+    }
+}
+
+impl<E, V: SetValue> Settable<E> for Attr<E, V, SetField> {
+    type Value = V;
+    fn attribute(&self) -> &'static str {
+        self.name
+    }
+    fn set_kind(&self) -> Option<SetKind> {
+        Some(V::KIND)
+    }
+}
+
+/// A `#[set]` field, which updates can add elements to and delete
+/// elements from.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `#[set]` field",
+    label = "`add_to` and `delete_from` change `#[set]` fields",
+    note = "mark a `BTreeSet` or `HashSet` field of strings or integers `#[set]` (with `#[serde(default)]`) to store it as a DynamoDB set"
+)]
+pub trait SetAttr<E>: Settable<E> {
+    /// What the set holds.
+    type Element: SetElement;
+}
+
+impl<E, V: SetValue> SetAttr<E> for Attr<E, V, SetField> {
+    type Element = V::Element;
 }
 
 impl<E, V: Serialize> Settable<E> for Attr<E, V, Required> {
@@ -108,15 +212,17 @@ impl<E, V: Serialize> Settable<E> for Attr<E, V, Optional> {
     }
 }
 
-/// An attribute an update may remove: an `Option` field.
+/// An attribute an update may remove: an `Option` field (it reads back as
+/// `None`) or a `#[set]` field (it reads back empty).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be removed",
-    label = "not an `Option` field",
-    note = "only an `Option` field may be absent from a stored item; removing a required field would leave an item that does not decode"
+    label = "not an `Option` or `#[set]` field",
+    note = "only an `Option` field (or a `#[set]`, which reads back empty) may be absent from a stored item; removing a required field would leave an item that does not decode"
 )]
 pub trait Removable<E>: Settable<E> {}
 
 impl<E, V: Serialize> Removable<E> for Attr<E, V, Optional> {}
+impl<E, V: SetValue> Removable<E> for Attr<E, V, SetField> {}
 
 /// A Rust integer type whose fields can be added to and subtracted from.
 /// An update that would take the value out of the type's range is refused
@@ -147,6 +253,16 @@ macro_rules! integers {
     )*};
 }
 integers!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
+macro_rules! set_integers {
+    ($($t:ty),*) => {$(
+        impl sealed_set::Sealed for $t {}
+        impl SetElement for $t {
+            const KIND: SetKind = SetKind::Numbers;
+        }
+    )*};
+}
+set_integers!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
 
 /// A value a condition or update can use for an attribute holding `V`:
 /// a `V`, or for strings also a `&str`. (Not `Into<V>`: with it an integer

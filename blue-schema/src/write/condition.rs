@@ -1,6 +1,8 @@
 //! Typed conditions, one IR for both backends: DynamoDB gets a condition
 //! expression with placeholder names and values only; SQLite evaluates the
 //! same tree on the stored item with DynamoDB's rules.
+// Expressions are what the DynamoDB backend sends.
+#![cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -11,7 +13,7 @@ use std::ops::{BitAnd, BitOr, Not};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::attr::{Attr, Operand, Optional};
+use super::attr::{Attr, Operand, Optional, Ordered, SetField, SetKind, SetValue};
 
 /// A condition on an item of entity `E`, built from [`Attr`]s
 /// (`a.total.gt(100)`) and combined with `&`, `|` and `!`.
@@ -145,6 +147,8 @@ pub(crate) enum Cond {
     In(Name, Vec<Value>),
     BeginsWith(Name, String),
     Contains(Name, Value),
+    /// The attribute is this set: the same elements, in any order.
+    SetEq(Name, SetKind, Vec<Value>),
     Size(Name, CmpOp, u64),
     And(Box<Cond>, Box<Cond>),
     Or(Box<Cond>, Box<Cond>),
@@ -164,7 +168,10 @@ fn operand<T: Serialize + ?Sized>(value: &T) -> Result<Value, String> {
 }
 
 impl<E, V: Serialize, P> Attr<E, V, P> {
-    fn cmp(self, op: CmpOp, value: impl Operand<V>) -> Condition<E> {
+    fn cmp(self, op: CmpOp, value: impl Operand<V>) -> Condition<E>
+    where
+        P: Ordered,
+    {
         let name = Cow::Borrowed(self.name());
         Condition::wrap(match operand(&value.into_operand()) {
             Ok(v) => Cond::Cmp(name, op, v),
@@ -173,37 +180,58 @@ impl<E, V: Serialize, P> Attr<E, V, P> {
     }
 
     /// The attribute equals `value`.
-    pub fn eq(self, value: impl Operand<V>) -> Condition<E> {
+    pub fn eq(self, value: impl Operand<V>) -> Condition<E>
+    where
+        P: Ordered,
+    {
         self.cmp(CmpOp::Eq, value)
     }
 
     /// The attribute is missing, of another type, or not `value`.
-    pub fn ne(self, value: impl Operand<V>) -> Condition<E> {
+    pub fn ne(self, value: impl Operand<V>) -> Condition<E>
+    where
+        P: Ordered,
+    {
         self.cmp(CmpOp::Ne, value)
     }
 
     /// The attribute is less than `value`.
-    pub fn lt(self, value: impl Operand<V>) -> Condition<E> {
+    pub fn lt(self, value: impl Operand<V>) -> Condition<E>
+    where
+        P: Ordered,
+    {
         self.cmp(CmpOp::Lt, value)
     }
 
     /// The attribute is at most `value`.
-    pub fn le(self, value: impl Operand<V>) -> Condition<E> {
+    pub fn le(self, value: impl Operand<V>) -> Condition<E>
+    where
+        P: Ordered,
+    {
         self.cmp(CmpOp::Le, value)
     }
 
     /// The attribute is greater than `value`.
-    pub fn gt(self, value: impl Operand<V>) -> Condition<E> {
+    pub fn gt(self, value: impl Operand<V>) -> Condition<E>
+    where
+        P: Ordered,
+    {
         self.cmp(CmpOp::Gt, value)
     }
 
     /// The attribute is at least `value`.
-    pub fn ge(self, value: impl Operand<V>) -> Condition<E> {
+    pub fn ge(self, value: impl Operand<V>) -> Condition<E>
+    where
+        P: Ordered,
+    {
         self.cmp(CmpOp::Ge, value)
     }
 
     /// `low <= attribute <= high`.
-    pub fn between(self, low: impl Operand<V>, high: impl Operand<V>) -> Condition<E> {
+    pub fn between(self, low: impl Operand<V>, high: impl Operand<V>) -> Condition<E>
+    where
+        P: Ordered,
+    {
         let name = Cow::Borrowed(self.name());
         Condition::wrap(
             match (operand(&low.into_operand()), operand(&high.into_operand())) {
@@ -218,6 +246,7 @@ impl<E, V: Serialize, P> Attr<E, V, P> {
     where
         I: IntoIterator,
         I::Item: Operand<V>,
+        P: Ordered,
     {
         let name = Cow::Borrowed(self.name());
         let values: Result<Vec<Value>, String> = values
@@ -231,6 +260,32 @@ impl<E, V: Serialize, P> Attr<E, V, P> {
             Ok(v) => Cond::In(name, v),
             Err(e) => Cond::Invalid(e),
         })
+    }
+}
+
+impl<E, V: SetValue> Attr<E, V, SetField> {
+    /// The set is not empty (an empty set is stored as no attribute).
+    pub fn exists(self) -> Condition<E> {
+        Condition::wrap(Cond::Exists(Cow::Borrowed(self.name()), true))
+    }
+
+    /// The set is empty: the attribute is absent (or the item is).
+    pub fn not_exists(self) -> Condition<E> {
+        Condition::wrap(Cond::Exists(Cow::Borrowed(self.name()), false))
+    }
+
+    /// The set holds `element`.
+    pub fn contains(self, element: impl Operand<V::Element>) -> Condition<E> {
+        let name = Cow::Borrowed(self.name());
+        Condition::wrap(match operand(&element.into_operand()) {
+            Ok(v) => Cond::Contains(name, v),
+            Err(e) => Cond::Invalid(e),
+        })
+    }
+
+    /// The number of elements of the set.
+    pub fn size(self) -> Size<E> {
+        Size::new(self.name())
     }
 }
 
@@ -362,6 +417,15 @@ impl Cond {
                 (Some(Value::Array(items)), v) => items.iter().any(|i| compare(i, CmpOp::Eq, v)),
                 _ => false,
             },
+            Cond::SetEq(name, _, elements) => match get(name) {
+                Some(Value::Array(stored)) => {
+                    stored.len() == elements.len()
+                        && elements
+                            .iter()
+                            .all(|e| stored.iter().any(|s| compare(s, CmpOp::Eq, e)))
+                }
+                _ => false,
+            },
             Cond::Size(name, op, n) => match get(name).and_then(size) {
                 Some(s) => op.holds(s.cmp(n)),
                 None => false,
@@ -480,7 +544,14 @@ impl Decimal {
 #[derive(Debug, Default)]
 pub(crate) struct Expression {
     pub(crate) names: Vec<(String, String)>,
-    pub(crate) values: Vec<(String, Value)>,
+    pub(crate) values: Vec<(String, ExprValue)>,
+}
+
+/// A value of an expression: any JSON value, or a DynamoDB set.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ExprValue {
+    Json(Value),
+    Set(SetKind, Vec<Value>),
 }
 
 impl Expression {
@@ -497,7 +568,15 @@ impl Expression {
     /// A placeholder for a value.
     pub(crate) fn value(&mut self, value: Value) -> String {
         let p = format!(":v{}", self.values.len());
-        self.values.push((p.clone(), value));
+        self.values.push((p.clone(), ExprValue::Json(value)));
+        p
+    }
+
+    /// A placeholder for a set of `kind` holding `elements` (not empty).
+    pub(crate) fn set(&mut self, kind: SetKind, elements: Vec<Value>) -> String {
+        let p = format!(":v{}", self.values.len());
+        self.values
+            .push((p.clone(), ExprValue::Set(kind, elements)));
         p
     }
 
@@ -534,6 +613,10 @@ impl Expression {
             Cond::Size(n, op, s) => {
                 let n = self.name(n);
                 format!("size({n}) {} {}", op.symbol(), self.value(Value::from(*s)))
+            }
+            Cond::SetEq(n, kind, elements) => {
+                let n = self.name(n);
+                format!("{n} = {}", self.set(*kind, elements.clone()))
             }
             Cond::And(a, b) => {
                 let a = self.condition(a, pk);

@@ -22,16 +22,21 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 pub use attr::{
-    Attr, Integer, KeyField, Operand, Optional, Presence, Removable, Required, Settable,
-    VersionField,
+    Attr, Integer, KeyField, Operand, Optional, Ordered, Presence, Removable, Required, SetAttr,
+    SetElement, SetField, SetKind, SetValue, Settable, VersionField,
 };
 pub use condition::{Condition, Size};
 pub use failure::{CancelReason, ConditionFailed, TransactionCanceled};
 pub use update::Update;
 
-pub(crate) use condition::{CmpOp, Cond, Expression};
-pub(crate) use update::{apply, compile, range_guard, Action, ApplyError, Returning};
-pub(crate) use view::WriteView;
+pub(crate) use condition::{CmpOp, Cond};
+// The DynamoDB backend's: expressions.
+#[cfg(feature = "dynamodb")]
+pub(crate) use condition::{ExprValue, Expression};
+pub(crate) use update::{apply, range_guard, Action, ApplyError, Returning};
+#[cfg(feature = "dynamodb")]
+pub(crate) use update::{compile, Clauses};
+pub(crate) use view::{MapWithSets, WriteView, SET_NEWTYPE};
 
 /// A decoded item of some entity type, behind `Any`.
 pub(crate) type AnyItem = Box<dyn Any + Send>;
@@ -140,6 +145,7 @@ impl Checks {
     }
 
     /// The checks as one condition, for DynamoDB.
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
     pub(crate) fn condition(&self) -> Option<Cond> {
         let mut parts = Vec::new();
         if let Some(exists) = self.exists {

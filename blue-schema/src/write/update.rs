@@ -1,4 +1,6 @@
 //! Typed updates: changes to an item written without reading it first.
+// Expressions are what the DynamoDB backend sends.
+#![cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
 
 use std::borrow::Cow;
 use std::fmt;
@@ -7,16 +9,17 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::attr::{Integer, Operand, Removable, Settable};
-use super::condition::{CmpOp, Cond, Condition, Expression, Name};
+use super::attr::{Integer, Operand, Removable, SetAttr, SetKind, Settable};
+use super::condition::{compare, CmpOp, Cond, Condition, Expression, Name};
 use crate::key::Key;
 use crate::schema::Entity;
 
 /// One change of an update.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Action {
-    Set(Name, Value),
-    SetIfAbsent(Name, Value),
+    /// Set the attribute; to a set of this kind when it is a `#[set]`.
+    Set(Name, Value, Option<SetKind>),
+    SetIfAbsent(Name, Value, Option<SetKind>),
     Remove(Name),
     /// Add `delta` to an integer attribute (a missing one counts as 0); the
     /// result must stay within `min..=max`, the Rust type's range.
@@ -28,17 +31,24 @@ pub(crate) enum Action {
     },
     Append(Name, Vec<Value>),
     Prepend(Name, Vec<Value>),
+    /// Add elements (distinct, at least one) to a set.
+    AddToSet(Name, SetKind, Vec<Value>),
+    /// Delete elements (distinct, at least one) from a set; an emptied set
+    /// is removed.
+    DeleteFromSet(Name, SetKind, Vec<Value>),
 }
 
 impl Action {
     pub(crate) fn name(&self) -> &str {
         match self {
-            Action::Set(n, _)
-            | Action::SetIfAbsent(n, _)
+            Action::Set(n, ..)
+            | Action::SetIfAbsent(n, ..)
             | Action::Remove(n)
             | Action::Add { name: n, .. }
             | Action::Append(n, _)
-            | Action::Prepend(n, _) => n,
+            | Action::Prepend(n, _)
+            | Action::AddToSet(n, ..)
+            | Action::DeleteFromSet(n, ..) => n,
         }
     }
 }
@@ -145,20 +155,78 @@ impl<E: Entity> Update<E> {
         self
     }
 
-    /// Sets the field to `value`.
+    /// Sets the field to `value`. Setting a `#[set]` field to an empty set
+    /// removes it.
     pub fn set<A: Settable<E>>(self, attr: A, value: impl Operand<A::Value>) -> Self {
         let name = Cow::Borrowed(attr.attribute());
-        self.push(value_of(&value.into_operand()).map(|v| Action::Set(name, v)))
+        let kind = attr.set_kind();
+        self.push(value_of(&value.into_operand()).map(|v| match (kind, v) {
+            (Some(_), Value::Array(a)) if a.is_empty() => Action::Remove(name),
+            (kind, v) => Action::Set(name, v, kind),
+        }))
     }
 
     /// Sets the field to `value` only if the item does not have it yet
-    /// (DynamoDB's `if_not_exists`).
+    /// (DynamoDB's `if_not_exists`). For a `#[set]` field an empty `value`
+    /// changes nothing.
     pub fn set_if_absent<A: Settable<E>>(self, attr: A, value: impl Operand<A::Value>) -> Self {
         let name = Cow::Borrowed(attr.attribute());
-        self.push(value_of(&value.into_operand()).map(|v| Action::SetIfAbsent(name, v)))
+        let kind = attr.set_kind();
+        match value_of(&value.into_operand()) {
+            Ok(Value::Array(a)) if kind.is_some() && a.is_empty() => self,
+            v => self.push(v.map(|v| Action::SetIfAbsent(name, v, kind))),
+        }
     }
 
-    /// Removes an `Option` field: it reads back as `None`.
+    /// Adds elements to a `#[set]` field (a missing set counts as empty;
+    /// elements it holds already are not added twice). No elements: no
+    /// change.
+    pub fn add_to<A: SetAttr<E>>(
+        self,
+        attr: A,
+        elements: impl IntoIterator<Item = impl Operand<A::Element>>,
+    ) -> Self {
+        self.set_change(attr, elements, Action::AddToSet)
+    }
+
+    /// Deletes elements from a `#[set]` field; a set left empty is removed
+    /// (it reads back empty). Deleting from a missing set changes nothing.
+    pub fn delete_from<A: SetAttr<E>>(
+        self,
+        attr: A,
+        elements: impl IntoIterator<Item = impl Operand<A::Element>>,
+    ) -> Self {
+        self.set_change(attr, elements, Action::DeleteFromSet)
+    }
+
+    fn set_change<A: SetAttr<E>>(
+        self,
+        attr: A,
+        elements: impl IntoIterator<Item = impl Operand<A::Element>>,
+        action: impl FnOnce(Name, SetKind, Vec<Value>) -> Action,
+    ) -> Self {
+        let name = Cow::Borrowed(attr.attribute());
+        let kind = attr.set_kind().unwrap_or(SetKind::Strings);
+        let mut values: Vec<Value> = Vec::new();
+        for element in elements {
+            match value_of(&element.into_operand()) {
+                // DynamoDB refuses a set value with duplicates.
+                Ok(v) => {
+                    if !values.contains(&v) {
+                        values.push(v);
+                    }
+                }
+                Err(e) => return self.push(Err(e)),
+            }
+        }
+        if values.is_empty() {
+            return self;
+        }
+        self.push(Ok(action(name, kind, values)))
+    }
+
+    /// Removes an `Option` field (it reads back as `None`) or empties a
+    /// `#[set]` field.
     pub fn remove<A: Removable<E>>(self, attr: A) -> Self {
         self.push(Ok(Action::Remove(Cow::Borrowed(attr.attribute()))))
     }
@@ -332,12 +400,35 @@ pub(crate) enum ApplyError {
 pub(crate) fn apply(actions: &[Action], item: &mut Map<String, Value>) -> Result<(), ApplyError> {
     for action in actions {
         match action {
-            Action::Set(n, v) => {
+            Action::Set(n, v, _) => {
                 item.insert(n.to_string(), v.clone());
             }
-            Action::SetIfAbsent(n, v) => {
+            Action::SetIfAbsent(n, v, _) => {
                 item.entry(n.to_string()).or_insert_with(|| v.clone());
             }
+            Action::AddToSet(n, _, elements) => {
+                let set = item
+                    .entry(n.to_string())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                let Value::Array(set) = set else {
+                    return Err(not_a_set(n));
+                };
+                for e in elements {
+                    if !set.iter().any(|s| compare(s, CmpOp::Eq, e)) {
+                        set.push(e.clone());
+                    }
+                }
+            }
+            Action::DeleteFromSet(n, _, elements) => match item.get_mut(n.as_ref()) {
+                None => {}
+                Some(Value::Array(set)) => {
+                    set.retain(|s| !elements.iter().any(|e| compare(s, CmpOp::Eq, e)));
+                    if set.is_empty() {
+                        item.remove(n.as_ref());
+                    }
+                }
+                Some(_) => return Err(not_a_set(n)),
+            },
             Action::Remove(n) => {
                 item.remove(n.as_ref());
             }
@@ -427,27 +518,81 @@ pub(crate) fn range_guard(action: &Action) -> Option<Cond> {
     })
 }
 
-/// Writes the actions as DynamoDB update clauses (`SET`, `REMOVE`, `ADD`)
-/// into `sets`, `removes` and `adds`.
-pub(crate) fn compile(
-    actions: &[Action],
-    expr: &mut Expression,
-    sets: &mut Vec<String>,
-    removes: &mut Vec<String>,
-    adds: &mut Vec<String>,
-) {
+/// The update clauses of an update expression, in DynamoDB's syntax.
+#[derive(Debug, Default)]
+pub(crate) struct Clauses {
+    pub(crate) sets: Vec<String>,
+    pub(crate) removes: Vec<String>,
+    pub(crate) adds: Vec<String>,
+    pub(crate) deletes: Vec<String>,
+}
+
+impl Clauses {
+    /// `SET … REMOVE … ADD … DELETE …`, each clause only when it has parts.
+    pub(crate) fn expression(&self) -> String {
+        let mut out = String::new();
+        for (word, parts) in [
+            ("SET", &self.sets),
+            ("REMOVE", &self.removes),
+            ("ADD", &self.adds),
+            ("DELETE", &self.deletes),
+        ] {
+            if !parts.is_empty() {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(word);
+                out.push(' ');
+                out.push_str(&parts.join(", "));
+            }
+        }
+        out
+    }
+}
+
+fn not_a_set(name: &str) -> ApplyError {
+    ApplyError::Type(format!(
+        "an operand in the update expression has an incorrect data type: `{name}` is not a set"
+    ))
+}
+
+/// A placeholder for `v`: a set when `kind` says so.
+fn typed_value(expr: &mut Expression, v: &Value, kind: Option<SetKind>) -> String {
+    match (kind, v) {
+        (Some(kind), Value::Array(elements)) => expr.set(kind, elements.clone()),
+        _ => expr.value(v.clone()),
+    }
+}
+
+/// Writes the actions as DynamoDB update clauses (`SET`, `REMOVE`, `ADD`,
+/// `DELETE`).
+pub(crate) fn compile(actions: &[Action], expr: &mut Expression, clauses: &mut Clauses) {
+    let Clauses {
+        sets,
+        removes,
+        adds,
+        deletes,
+    } = clauses;
     for action in actions {
         match action {
-            Action::Set(n, v) => {
+            Action::Set(n, v, kind) => {
                 let n = expr.name(n);
-                sets.push(format!("{n} = {}", expr.value(v.clone())));
+                sets.push(format!("{n} = {}", typed_value(expr, v, *kind)));
             }
-            Action::SetIfAbsent(n, v) => {
+            Action::SetIfAbsent(n, v, kind) => {
                 let n = expr.name(n);
                 sets.push(format!(
                     "{n} = if_not_exists({n}, {})",
-                    expr.value(v.clone())
+                    typed_value(expr, v, *kind)
                 ));
+            }
+            Action::AddToSet(n, kind, elements) => {
+                let n = expr.name(n);
+                adds.push(format!("{n} {}", expr.set(*kind, elements.clone())));
+            }
+            Action::DeleteFromSet(n, kind, elements) => {
+                let n = expr.name(n);
+                deletes.push(format!("{n} {}", expr.set(*kind, elements.clone())));
             }
             Action::Remove(n) => removes.push(expr.name(n)),
             Action::Add { name, delta, .. } => {

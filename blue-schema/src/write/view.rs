@@ -1,14 +1,27 @@
 //! An entity as it is written: `None` fields left out (so that a `None`
 //! is an absent attribute on both backends, and `exists` means `is_some`),
-//! and the `#[version]` field replaced by the version being written.
+//! the `#[version]` field replaced by the version being written, and each
+//! `#[set]` field written as a DynamoDB set (left out when empty, since
+//! DynamoDB stores no empty set).
 
 use serde::ser::{self, Impossible, Serialize, SerializeMap, SerializeStruct, Serializer};
 
-/// `item`, serialized with its top-level `None` fields skipped and the
-/// attribute `version.0` written as `version.1`.
+use crate::schema::SetKind;
+
+/// The newtype name a `#[set]` field is wrapped in, which the size check
+/// recognises (a set costs its elements, not a list's overhead).
+pub(crate) const SET_NEWTYPE: &str = "\u{37e}BLUE_SCHEMA_SET\u{37e}";
+
+/// The `#[set]` attributes of an entity and what each holds.
+pub(crate) type Sets = &'static [(&'static str, SetKind)];
+
+/// `item`, serialized with its top-level `None` fields skipped, the
+/// attribute `version.0` written as `version.1`, and the `sets` written as
+/// sets (skipped when empty).
 pub(crate) struct WriteView<'a, T: ?Sized> {
     pub(crate) item: &'a T,
     pub(crate) version: Option<(&'static str, u64)>,
+    pub(crate) sets: Sets,
 }
 
 impl<T: Serialize + ?Sized> Serialize for WriteView<'_, T> {
@@ -16,8 +29,75 @@ impl<T: Serialize + ?Sized> Serialize for WriteView<'_, T> {
         self.item.serialize(Top {
             inner: serializer,
             version: self.version,
+            sets: self.sets,
         })
     }
+}
+
+/// A `#[set]` attribute's value: a newtype the size check knows, around
+/// serde_dynamo's set codec (which makes DynamoDB store `SS` / `NS`; JSON
+/// sees a list).
+pub(crate) struct AsSet<'a, T: ?Sized> {
+    pub(crate) kind: SetKind,
+    pub(crate) value: &'a T,
+}
+
+impl<T: Serialize + ?Sized> Serialize for AsSet<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_newtype_struct(SET_NEWTYPE, &SetCodec(self.kind, self.value))
+    }
+}
+
+struct SetCodec<'a, T: ?Sized>(
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))] SetKind,
+    &'a T,
+);
+
+impl<T: Serialize + ?Sized> Serialize for SetCodec<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[cfg(feature = "dynamodb")]
+        {
+            match self.0 {
+                SetKind::Strings => {
+                    serde_dynamo::string_set::StringSet(self.1).serialize(serializer)
+                }
+                SetKind::Numbers => {
+                    serde_dynamo::number_set::NumberSet(self.1).serialize(serializer)
+                }
+            }
+        }
+        #[cfg(not(feature = "dynamodb"))]
+        {
+            self.1.serialize(serializer)
+        }
+    }
+}
+
+/// An item as a JSON map, serialized with its `sets` written as sets (an
+/// empty one left out): what the size check and DynamoDB see of an item
+/// that was changed or copied as JSON.
+pub(crate) struct MapWithSets<'a> {
+    pub(crate) map: &'a serde_json::Map<String, serde_json::Value>,
+    pub(crate) sets: Sets,
+}
+
+impl Serialize for MapWithSets<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.map.len()))?;
+        for (name, value) in self.map {
+            match (set_kind(self.sets, name), value) {
+                (Some(_), serde_json::Value::Array(a)) if a.is_empty() => {}
+                (Some(kind), value) => map.serialize_entry(name, &AsSet { kind, value })?,
+                (None, value) => map.serialize_entry(name, value)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// The kind of set `name` is, if it is one of `sets`.
+fn set_kind(sets: Sets, name: &str) -> Option<SetKind> {
+    sets.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
 }
 
 /// Whether a value serializes as `None` (or a unit): a probe that stops
@@ -26,8 +106,19 @@ fn is_none<T: Serialize + ?Sized>(value: &T) -> bool {
     value.serialize(NoneProbe).is_ok()
 }
 
+/// Whether a value serializes as an empty sequence (an empty set).
+pub(crate) fn is_empty_seq<T: Serialize + ?Sized>(value: &T) -> bool {
+    matches!(value.serialize(NoneProbe), Err(NotNone { seq: Some(0) }))
+}
+
+/// What the probe found when it is not `None`: the length of a sequence,
+/// when that is what it found and its length was given.
 #[derive(Debug)]
-struct NotNone;
+struct NotNone {
+    seq: Option<usize>,
+}
+
+const OTHER: NotNone = NotNone { seq: None };
 
 impl std::fmt::Display for NotNone {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -39,7 +130,7 @@ impl std::error::Error for NotNone {}
 
 impl ser::Error for NotNone {
     fn custom<T: std::fmt::Display>(_: T) -> Self {
-        NotNone
+        OTHER
     }
 }
 
@@ -48,7 +139,7 @@ struct NoneProbe;
 macro_rules! not_none {
     ($($name:ident($($t:ty),*);)*) => {$(
         fn $name(self, $(_: $t),*) -> Result<(), NotNone> {
-            Err(NotNone)
+            Err(OTHER)
         }
     )*};
 }
@@ -76,14 +167,14 @@ impl Serializer for NoneProbe {
         serialize_unit_variant(&'static str, u32, &'static str);
     }
     fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), NotNone> {
-        Err(NotNone)
+        Err(OTHER)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         _: &T,
     ) -> Result<(), NotNone> {
-        Err(NotNone)
+        Err(OTHER)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
@@ -92,20 +183,20 @@ impl Serializer for NoneProbe {
         _: &'static str,
         _: &T,
     ) -> Result<(), NotNone> {
-        Err(NotNone)
+        Err(OTHER)
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotNone> {
-        Err(NotNone)
+    fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, NotNone> {
+        Err(NotNone { seq: len })
     }
     fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotNone> {
-        Err(NotNone)
+        Err(OTHER)
     }
     fn serialize_tuple_struct(
         self,
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeTupleStruct, NotNone> {
-        Err(NotNone)
+        Err(OTHER)
     }
     fn serialize_tuple_variant(
         self,
@@ -114,13 +205,13 @@ impl Serializer for NoneProbe {
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeTupleVariant, NotNone> {
-        Err(NotNone)
+        Err(OTHER)
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotNone> {
-        Err(NotNone)
+        Err(OTHER)
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, NotNone> {
-        Err(NotNone)
+        Err(OTHER)
     }
     fn serialize_struct_variant(
         self,
@@ -129,7 +220,7 @@ impl Serializer for NoneProbe {
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeStructVariant, NotNone> {
-        Err(NotNone)
+        Err(OTHER)
     }
 }
 
@@ -138,6 +229,7 @@ impl Serializer for NoneProbe {
 struct Top<S> {
     inner: S,
     version: Option<(&'static str, u64)>,
+    sets: Sets,
 }
 
 macro_rules! forward {
@@ -191,6 +283,7 @@ impl<S: Serializer> Serializer for Top<S> {
         value.serialize(Top {
             inner: self.inner,
             version: self.version,
+            sets: self.sets,
         })
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -207,6 +300,7 @@ impl<S: Serializer> Serializer for Top<S> {
         Ok(Fields {
             inner: self.inner.serialize_map(len)?,
             version: self.version,
+            sets: self.sets,
         })
     }
     fn serialize_struct(
@@ -217,14 +311,17 @@ impl<S: Serializer> Serializer for Top<S> {
         Ok(Fields {
             inner: self.inner.serialize_struct(name, len)?,
             version: self.version,
+            sets: self.sets,
         })
     }
 }
 
-/// The fields of the item: `None`s skipped, the version replaced.
+/// The fields of the item: `None`s skipped, the version replaced, sets
+/// written as sets.
 struct Fields<F> {
     inner: F,
     version: Option<(&'static str, u64)>,
+    sets: Sets,
 }
 
 impl<F: SerializeStruct> SerializeStruct for Fields<F> {
@@ -237,9 +334,19 @@ impl<F: SerializeStruct> SerializeStruct for Fields<F> {
         value: &T,
     ) -> Result<(), F::Error> {
         match self.version {
-            Some((name, v)) if name == key => self.inner.serialize_field(key, &v),
-            _ if is_none(value) => self.inner.skip_field(key),
-            _ => self.inner.serialize_field(key, value),
+            Some((name, v)) if name == key => return self.inner.serialize_field(key, &v),
+            _ => {}
+        }
+        if let Some(kind) = set_kind(self.sets, key) {
+            if is_empty_seq(value) {
+                return self.inner.skip_field(key);
+            }
+            return self.inner.serialize_field(key, &AsSet { kind, value });
+        }
+        if is_none(value) {
+            self.inner.skip_field(key)
+        } else {
+            self.inner.serialize_field(key, value)
         }
     }
 
@@ -268,6 +375,16 @@ impl<F: SerializeMap> SerializeMap for Fields<F> {
         if let Some((name, v)) = self.version {
             if matches!(serde_json::to_value(key), Ok(serde_json::Value::String(k)) if k == name) {
                 return self.inner.serialize_entry(key, &v);
+            }
+        }
+        if !self.sets.is_empty() {
+            if let Ok(serde_json::Value::String(k)) = serde_json::to_value(key) {
+                if let Some(kind) = set_kind(self.sets, &k) {
+                    if is_empty_seq(value) {
+                        return Ok(());
+                    }
+                    return self.inner.serialize_entry(key, &AsSet { kind, value });
+                }
             }
         }
         if is_none(value) {
@@ -305,6 +422,7 @@ mod tests {
         let json = serde_json::to_string(&WriteView {
             item: &t,
             version: Some(("version", 5)),
+            sets: &[],
         })
         .unwrap();
         assert_eq!(json, r#"{"b":2,"version":5,"y":1}"#);

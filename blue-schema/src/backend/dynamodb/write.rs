@@ -21,14 +21,34 @@ use super::DynamoDbBackend;
 use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::limits::{LimitError, MAX_ITEM_BYTES};
 use crate::ops::{Decoder, Delete, GetMany, ItemKey, TransactWrite, TxAction, UpdateOp};
+use crate::schema::SetKind;
 use crate::write::{
-    compile, explain, AnyDecoder, AnyItem, CancelReason, Checks, Expression, Returning,
-    TransactionCanceled,
+    compile, explain, AnyDecoder, AnyItem, CancelReason, Checks, Clauses, ExprValue, Expression,
+    Returning, TransactionCanceled,
 };
 use crate::Error;
 
 fn av(value: Value) -> AttributeValue {
     serde_dynamo::to_attribute_value(value).unwrap_or(AttributeValue::Null(true))
+}
+
+/// An expression value as DynamoDB takes it: a set as `SS` or `NS`.
+fn expr_av(value: ExprValue) -> AttributeValue {
+    match value {
+        ExprValue::Json(v) => av(v),
+        ExprValue::Set(SetKind::Strings, elements) => AttributeValue::Ss(
+            elements
+                .into_iter()
+                .map(|e| match e {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                })
+                .collect(),
+        ),
+        ExprValue::Set(SetKind::Numbers, elements) => {
+            AttributeValue::Ns(elements.into_iter().map(|e| e.to_string()).collect())
+        }
+    }
 }
 
 /// An item's attributes (without the key and bookkeeping) as a JSON map.
@@ -56,7 +76,11 @@ fn refused(
 /// Placeholder names and values of an expression, for the SDK.
 fn parts(expr: Expression) -> (HashMap<String, String>, HashMap<String, AttributeValue>) {
     let names = expr.names.into_iter().collect();
-    let values = expr.values.into_iter().map(|(p, v)| (p, av(v))).collect();
+    let values = expr
+        .values
+        .into_iter()
+        .map(|(p, v)| (p, expr_av(v)))
+        .collect();
     (names, values)
 }
 
@@ -70,27 +94,23 @@ struct Compiled {
 
 fn compile_update(op: &UpdateOp) -> Compiled {
     let mut expr = Expression::default();
-    let (mut sets, mut removes, mut adds) = (Vec::new(), Vec::new(), Vec::new());
-    compile(&op.actions, &mut expr, &mut sets, &mut removes, &mut adds);
+    let mut clauses = Clauses::default();
+    compile(&op.actions, &mut expr, &mut clauses);
     let c = expr.name(CREATED_AT);
     let now = expr.value(Value::String(op.now.clone()));
-    sets.push(format!("{c} = if_not_exists({c}, {now})"));
+    clauses
+        .sets
+        .push(format!("{c} = if_not_exists({c}, {now})"));
     let u = expr.name(UPDATED_AT);
-    sets.push(format!("{u} = {now}"));
+    clauses.sets.push(format!("{u} = {now}"));
     if let Some(fields) = &op.create {
         for (name, value) in fields {
             let n = expr.name(name);
             let v = expr.value(value.clone());
-            sets.push(format!("{n} = {v}"));
+            clauses.sets.push(format!("{n} = {v}"));
         }
     }
-    let mut update = format!("SET {}", sets.join(", "));
-    if !removes.is_empty() {
-        update.push_str(&format!(" REMOVE {}", removes.join(", ")));
-    }
-    if !adds.is_empty() {
-        update.push_str(&format!(" ADD {}", adds.join(", ")));
-    }
+    let update = clauses.expression();
     let condition = op
         .checks
         .condition()

@@ -9,7 +9,7 @@ use super::{sqlite_error, table_error, NAME};
 use crate::limits::{self, CheckError};
 use crate::ops::{Delete, GetMany, ItemKey, Put, TransactWrite, TxAction, UpdateOp};
 use crate::write::{
-    apply, explain, AnyItem, ApplyError, CancelReason, Checks, Failure, Returning,
+    apply, explain, AnyItem, ApplyError, CancelReason, Checks, Failure, MapWithSets, Returning,
     TransactionCanceled,
 };
 use crate::Error;
@@ -203,7 +203,11 @@ fn plan_update(
         created_at: &created_at,
         updated_at: &op.now,
     };
-    let size = limits::check_item(&key.partition_key, &key.sort_key, stamps, &new).map_err(
+    let item = MapWithSets {
+        map: &new,
+        sets: op.entity.sets,
+    };
+    let size = limits::check_item(&key.partition_key, &key.sort_key, stamps, &item).map_err(
         |e| match e {
             CheckError::Limit(e) => Error::Limit(e),
             CheckError::NotAnItem(e) => Error::Serialize {
