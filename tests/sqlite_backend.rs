@@ -149,6 +149,31 @@ fn every_statement_searches_the_primary_key() {
             .query(Dialogue::partition("d").page_size(3))
             .all()
             .await?;
+        // The write side: conditional writes, updates, transactions with a
+        // token, batch and transactional reads.
+        let a = Expert::attr();
+        store.put(&expert("d", "e01", 5)).when(a.score.ge(0)).await?;
+        store.update(Expert::key("d", "e02")).add(a.score, 1).await?;
+        store
+            .update(Expert::key("d", "new"))
+            .set(a.role, "x")
+            .set(a.tier, 1)
+            .set(a.score, 1)
+            .or_create()
+            .await?;
+        store.delete(Expert::key("d", "e03")).when(a.score.ge(0)).await?;
+        let mut tx = store.transaction();
+        tx.update(blue_schema::Update::new(Expert::key("d", "e04")).add(a.score, 1));
+        tx.create(&expert("d", "tx", 1));
+        tx.check(Expert::key("d", "e05"), a.score.ge(0));
+        tx.token("plans");
+        tx.commit().await?;
+        store
+            .get_many([Expert::key("d", "e06"), Expert::key("d", "e07")])
+            .await?;
+        store
+            .transact_get([Expert::key("d", "e08"), Expert::key("d", "e09")])
+            .await?;
         Ok::<(), Error>(())
     })
     .unwrap();
@@ -178,7 +203,8 @@ fn every_statement_searches_the_primary_key() {
                 searched += 1;
             }
         }
-        let reads_rows = sql.starts_with("SELECT") || sql.starts_with("DELETE");
+        let reads_rows =
+            sql.starts_with("SELECT") || sql.starts_with("DELETE") || sql.starts_with("UPDATE");
         if reads_rows && sql.contains("FROM \"blue_dialogue\"") {
             assert!(
                 plan.iter().any(|s| s.starts_with("SEARCH")),

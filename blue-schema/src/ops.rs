@@ -134,7 +134,9 @@ impl<I> TxAction<I> {
 /// A write transaction: all actions or none.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TransactWrite<I> {
-    pub(crate) actions: Vec<TxAction<I>>,
+    /// Shared with the [`Transaction`](crate::store::Transaction) that
+    /// sends it, which keeps them to send again on a retry.
+    pub(crate) actions: std::sync::Arc<Vec<TxAction<I>>>,
     /// The idempotency token, and a digest of the actions it stands for.
     pub(crate) token: Option<(String, String)>,
 }

@@ -116,7 +116,7 @@ impl Store {
     pub fn transaction(&self) -> Transaction<'_> {
         Transaction {
             store: self,
-            actions: Vec::new(),
+            actions: std::sync::Arc::default(),
             error: None,
             token: None,
             single_partition: false,
@@ -768,7 +768,7 @@ fn jitter(max: u64) -> u64 {
 #[must_use = "a transaction does nothing until it is committed"]
 pub struct Transaction<'s> {
     store: &'s Store,
-    actions: Vec<TxAction<Value>>,
+    actions: std::sync::Arc<Vec<TxAction<Value>>>,
     error: Option<Error>,
     token: Option<String>,
     single_partition: bool,
@@ -786,11 +786,11 @@ impl fmt::Debug for Transaction<'_> {
 impl Transaction<'_> {
     fn push(&mut self, action: Result<TxAction<Value>, Error>) -> usize {
         match action {
-            Ok(a) => self.actions.push(a),
+            Ok(a) => std::sync::Arc::make_mut(&mut self.actions).push(a),
             Err(e) => {
                 self.error.get_or_insert(e);
                 // Keep the indexes aligned; the commit fails anyway.
-                self.actions.push(TxAction::Check(Check {
+                std::sync::Arc::make_mut(&mut self.actions).push(TxAction::Check(Check {
                     key: ItemKey {
                         table: "",
                         partition_key: String::new(),
@@ -948,7 +948,7 @@ impl Transaction<'_> {
         }
         let mut seen = HashSet::with_capacity(self.actions.len());
         let mut bytes = 0;
-        for action in &self.actions {
+        for action in self.actions.iter() {
             let key = action.key();
             if !seen.insert(key) {
                 return invalid(format!(
@@ -993,7 +993,7 @@ impl Transaction<'_> {
             }
         };
         let op = TransactWrite {
-            actions: self.actions.clone(),
+            actions: std::sync::Arc::clone(&self.actions),
             token,
         };
         with_engine!(&self.store.backend, b => b.transact_write(op).await)

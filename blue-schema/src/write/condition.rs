@@ -453,9 +453,7 @@ fn size(value: &Value) -> Option<u64> {
 /// and not ordered; lists, maps, booleans and nulls are only equal or not.
 pub(crate) fn compare(a: &Value, op: CmpOp, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            op.holds(decimal_cmp(&x.to_string(), &y.to_string()))
-        }
+        (Value::Number(x), Value::Number(y)) => op.holds(number_cmp(x, y)),
         (Value::String(x), Value::String(y)) => op.holds(x.as_bytes().cmp(y.as_bytes())),
         _ if std::mem::discriminant(a) == std::mem::discriminant(b) => match op {
             CmpOp::Eq => equal(a, b),
@@ -466,12 +464,24 @@ pub(crate) fn compare(a: &Value, op: CmpOp, b: &Value) -> bool {
     }
 }
 
+/// Two JSON numbers by value: integers directly, anything else as decimal
+/// text (exactly, as DynamoDB's 38-digit decimals compare).
+fn number_cmp(x: &serde_json::Number, y: &serde_json::Number) -> Ordering {
+    let int = |n: &serde_json::Number| {
+        n.as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from))
+    };
+    match (int(x), int(y)) {
+        (Some(a), Some(b)) => a.cmp(&b),
+        _ => decimal_cmp(&x.to_string(), &y.to_string()),
+    }
+}
+
 /// Deep equality, numbers as decimals.
 fn equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            decimal_cmp(&x.to_string(), &y.to_string()) == Ordering::Equal
-        }
+        (Value::Number(x), Value::Number(y)) => number_cmp(x, y) == Ordering::Equal,
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| equal(a, b))
         }

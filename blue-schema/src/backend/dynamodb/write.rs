@@ -292,7 +292,7 @@ impl DynamoDbBackend {
     pub(super) async fn transact(&self, op: TransactWrite<Value>) -> Result<(), Error> {
         let table = op.actions.first().map_or("", |a| a.key().table);
         let mut items = Vec::with_capacity(op.actions.len());
-        for action in &op.actions {
+        for action in op.actions.iter() {
             items.push(self.tx_item(action)?);
         }
         let mut request = self

@@ -46,6 +46,9 @@ pub(crate) struct Statements {
     query: [String; 4],
     pub(crate) scan: String,
     pub(crate) upsert_with_stamps: String,
+    /// Replaces an existing row's item, keeping its `created_at` (for a
+    /// write that has read the row in its transaction).
+    pub(crate) rewrite: String,
     pub(crate) columns: String,
 }
 
@@ -93,6 +96,9 @@ impl Statements {
                 "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \
                  size = excluded.size, created_at = excluded.created_at, \
                  updated_at = excluded.updated_at"
+            ),
+            rewrite: format!(
+                "UPDATE {t} SET data = ?3, size = ?4, updated_at = ?5 WHERE pk = ?1 AND sk = ?2"
             ),
             columns: format!("SELECT name FROM pragma_table_info('{table}')"),
         }

@@ -131,6 +131,10 @@ impl SqliteConfig {
         }
         .map_err(sqlite_error)?;
         db.busy_timeout(self.busy_timeout).map_err(sqlite_error)?;
+        // Each table has about fifteen statements, and transactions three
+        // more: rusqlite's default cache of 16 would prepare some again and
+        // again.
+        db.set_prepared_statement_cache_capacity(64);
         if self.path.is_some() {
             let mode: String = db
                 .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))

@@ -81,33 +81,51 @@ pub(super) fn immediate<T>(
     conn: &mut Conn,
     work: impl FnOnce(&mut Conn) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    conn.db
-        .execute_batch("BEGIN IMMEDIATE")
-        .map_err(sqlite_error)?;
+    // Prepared once per connection, like every other statement.
+    let run = |db: &rusqlite::Connection, sql: &str| {
+        db.prepare_cached(sql).and_then(|mut s| s.execute([]))
+    };
+    run(&conn.db, "BEGIN IMMEDIATE").map_err(sqlite_error)?;
     match work(conn) {
-        Ok(value) => match conn.db.execute_batch("COMMIT") {
-            Ok(()) => Ok(value),
+        Ok(value) => match run(&conn.db, "COMMIT") {
+            Ok(_) => Ok(value),
             Err(e) => {
-                let _ = conn.db.execute_batch("ROLLBACK");
+                let _ = run(&conn.db, "ROLLBACK");
                 Err(sqlite_error(e))
             }
         },
         Err(e) => {
-            let _ = conn.db.execute_batch("ROLLBACK");
+            let _ = run(&conn.db, "ROLLBACK");
             Err(e)
         }
     }
 }
 
-/// Writes a row, keeping `created_at` when the row exists.
-fn upsert(
+/// Writes a row, keeping `created_at` when the row `exists` (which the
+/// caller read in this transaction): an `UPDATE` of it, or an `INSERT`.
+fn write_row(
     conn: &mut Conn,
     key: &ItemKey,
     data: &str,
     stamps: limits::Stamps<'_>,
     size: usize,
+    exists: bool,
 ) -> Result<(), Error> {
     let (db, statements) = conn.with_statements(key.table)?;
+    if exists {
+        let mut stmt = db
+            .prepare_cached(&statements.rewrite)
+            .map_err(table_error(key.table))?;
+        stmt.execute((
+            &key.partition_key,
+            &key.sort_key,
+            data,
+            size as i64,
+            stamps.updated_at,
+        ))
+        .map_err(sqlite_error)?;
+        return Ok(());
+    }
     let mut stmt = db
         .prepare_cached(&statements.upsert)
         .map_err(table_error(key.table))?;
@@ -141,7 +159,15 @@ pub(super) fn put(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
         if let Some((f, current)) = failure(key, &op.checks, Some(op.decode), stored.as_ref())? {
             return Err(f.into_error(key, current));
         }
-        upsert(conn, key, &op.item.data, op.item.stamps(), op.item.size)
+        let exists = stored.is_some();
+        write_row(
+            conn,
+            key,
+            &op.item.data,
+            op.item.stamps(),
+            op.item.size,
+            exists,
+        )
     })
 }
 
@@ -186,12 +212,17 @@ fn plan_update(
         let (f, current) = explain(&op.checks, old, Some(op.decode));
         return Ok(Err(UpdateFailure::Check(f, current)));
     }
-    let mut new = match (&old, &op.create) {
-        (Some(old), _) => old.clone(),
-        (None, Some(fields)) => fields
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), value.clone()))
-            .collect(),
+    // The old item is kept only when the caller wants it back.
+    let (old, mut new) = match (old, &op.create) {
+        (Some(old), _) if op.returning == Returning::Old => (Some(old.clone()), old),
+        (Some(old), _) => (None, old),
+        (None, Some(fields)) => (
+            None,
+            fields
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                .collect(),
+        ),
         // The checks require the item when the update does not create it.
         (None, None) => return Ok(Err(UpdateFailure::Check(Failure::NotFound, None))),
     };
@@ -255,7 +286,14 @@ pub(super) fn update(conn: &mut Conn, op: &UpdateOp) -> Result<Option<AnyItem>, 
             created_at: &updated.created_at,
             updated_at: &op.now,
         };
-        upsert(conn, key, &updated.data, stamps, updated.size)?;
+        write_row(
+            conn,
+            key,
+            &updated.data,
+            stamps,
+            updated.size,
+            stored.is_some(),
+        )?;
         let returned = match op.returning {
             Returning::Nothing => None,
             Returning::Old => updated.old.map(Value::Object),
@@ -275,6 +313,7 @@ enum Planned {
         created_at: String,
         updated_at: String,
         size: usize,
+        exists: bool,
     },
     Remove(ItemKey),
     Nothing,
@@ -291,7 +330,7 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<Value>) -> Result<(),
         }
         let mut reasons = Vec::with_capacity(op.actions.len());
         let mut plans = Vec::with_capacity(op.actions.len());
-        for action in &op.actions {
+        for action in op.actions.iter() {
             let key = action.key();
             let stored = read(conn, key)?;
             let (reason, plan) = match action {
@@ -309,6 +348,7 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<Value>) -> Result<(),
                             ),
                             updated_at: p.item.updated_at.clone(),
                             size: p.item.size,
+                            exists: stored.is_some(),
                         },
                     ),
                 },
@@ -321,6 +361,7 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<Value>) -> Result<(),
                             created_at: up.created_at,
                             updated_at: u.now.clone(),
                             size: up.size,
+                            exists: stored.is_some(),
                         },
                     ),
                     Err(UpdateFailure::Check(f, current)) => {
@@ -360,12 +401,13 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<Value>) -> Result<(),
                     created_at,
                     updated_at,
                     size,
+                    exists,
                 } => {
                     let stamps = limits::Stamps {
                         created_at: &created_at,
                         updated_at: &updated_at,
                     };
-                    upsert(conn, &key, &data, stamps, size)?;
+                    write_row(conn, &key, &data, stamps, size, exists)?;
                 }
                 Planned::Remove(key) => remove(conn, &key)?,
                 Planned::Nothing => {}
@@ -390,7 +432,9 @@ fn seen_token(conn: &mut Conn, token: &str, digest: &str) -> Result<bool, Error>
     conn.db
         .execute_batch(
             "CREATE TABLE IF NOT EXISTS blue_schema_tokens (\
-             token TEXT PRIMARY KEY, digest TEXT NOT NULL, expires INTEGER NOT NULL)",
+             token TEXT PRIMARY KEY, digest TEXT NOT NULL, expires INTEGER NOT NULL);\
+             CREATE INDEX IF NOT EXISTS blue_schema_tokens_expires \
+             ON blue_schema_tokens (expires)",
         )
         .map_err(sqlite_error)?;
     let now = now_seconds();
