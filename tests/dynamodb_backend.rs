@@ -881,6 +881,40 @@ fn set_fields_are_dynamodb_sets() {
     });
 }
 
+/// A batch read past DynamoDB's 16 MB per response: the keys it leaves
+/// unprocessed are asked again until every item is read, in the caller's
+/// order.
+#[test]
+fn a_batch_read_past_16_mb_is_finished_by_retries() {
+    run(|backend| async move {
+        let store = Store::from_backend(backend.clone());
+        store.create_table::<entities::Probe>().await.unwrap();
+        let item = |n: u32| entities::Sized {
+            id: "big".into(),
+            n,
+            payload: format!("{n:06}").repeat(60_000),
+        };
+        let items: Vec<_> = (0..50).map(item).collect();
+        store.put_all(&items).await.unwrap();
+        let keys: Vec<_> = (0..50)
+            .rev()
+            .map(|n| entities::Sized::key("big", n))
+            .collect();
+        let mut read = Vec::new();
+        let sent = requests(&backend, async {
+            read = store.get_many(keys).await.unwrap();
+        })
+        .await;
+        // 50 items of 360 KB: 18 MB, more than one response holds.
+        assert!(sent["BatchGetItem"] >= 2, "{sent:?}");
+        let ns: Vec<u32> = read.iter().map(|i| i.as_ref().unwrap().n).collect();
+        assert_eq!(ns, (0..50).rev().collect::<Vec<_>>());
+        assert!(read
+            .iter()
+            .all(|i| i.as_ref().unwrap().payload.len() == 360_000));
+    });
+}
+
 #[test]
 fn a_put_is_one_update_that_removes_what_the_new_item_lacks() {
     run(|backend| async move {

@@ -152,8 +152,14 @@ fn every_statement_searches_the_primary_key() {
         // The write side: conditional writes, updates, transactions with a
         // token, batch and transactional reads.
         let a = Expert::attr();
-        store.put(&expert("d", "e01", 5)).when(a.score.ge(0)).await?;
-        store.update(Expert::key("d", "e02")).add(a.score, 1).await?;
+        store
+            .put(&expert("d", "e01", 5))
+            .when(a.score.ge(0))
+            .await?;
+        store
+            .update(Expert::key("d", "e02"))
+            .add(a.score, 1)
+            .await?;
         store
             .update(Expert::key("d", "new"))
             .set(a.role, "x")
@@ -161,7 +167,10 @@ fn every_statement_searches_the_primary_key() {
             .set(a.score, 1)
             .or_create()
             .await?;
-        store.delete(Expert::key("d", "e03")).when(a.score.ge(0)).await?;
+        store
+            .delete(Expert::key("d", "e03"))
+            .when(a.score.ge(0))
+            .await?;
         let mut tx = store.transaction();
         tx.update(blue_schema::Update::new(Expert::key("d", "e04")).add(a.score, 1));
         tx.create(&expert("d", "tx", 1));
