@@ -86,6 +86,17 @@ where
                 table: table.to_owned(),
             };
         }
+        // The store measures every item before it is sent, so only a server
+        // that sizes items differently (moto sizes them by their JSON) gets
+        // here; the caller sees the same error as for an item it refused.
+        if code.as_deref() == Some("ValidationException")
+            && e.message()
+                .is_some_and(|m| m.contains("Item size has exceeded"))
+        {
+            return Error::Limit(crate::limits::LimitError::ItemTooLarge {
+                bytes: crate::limits::MAX_ITEM_BYTES + 1,
+            });
+        }
         // The connection failed, or timed out, or the answer broke off: the
         // request may have been applied. (A dispatch failure of another kind,
         // such as credentials that cannot be loaded, sent nothing.)
