@@ -597,6 +597,35 @@ pub async fn transactions_are_all_or_nothing(store: Store) {
         .unwrap()
         .is_none());
 
+    // An update that would take an item past 400 KB cancels the
+    // transaction, with the reason at its action.
+    store
+        .put(&Account {
+            owner: "y".repeat(395 * 1024),
+            ..account("fat", 0)
+        })
+        .await
+        .unwrap();
+    let mut tx = store.transaction();
+    tx.update(Update::new(Account::key("b", "t1")).add(a.balance, 1));
+    tx.update(Update::new(Account::key("b", "fat")).append(a.tags, ["z".repeat(8 * 1024)]));
+    let reasons = cancelled(tx.commit().await).await;
+    assert!(matches!(reasons[0], CancelReason::None), "{reasons:?}");
+    assert!(
+        matches!(reasons[1], CancelReason::ItemTooLarge),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        store
+            .get(Account::key("b", "t1"))
+            .await
+            .unwrap()
+            .unwrap()
+            .balance,
+        20,
+        "nothing was written"
+    );
+
     // Rekey: a delete and a create in one transaction.
     let moved = account("t9", 30);
     store.rekey(Account::key("b", "t2"), &moved).await.unwrap();

@@ -80,6 +80,8 @@ pub enum CancelReason {
         /// The attribute.
         attribute: String,
     },
+    /// The item after this action would pass DynamoDB's 400 KB.
+    ItemTooLarge,
     /// Another transaction was writing the same item (DynamoDB's
     /// `TransactionConflict`). Retryable.
     Conflict,
@@ -142,6 +144,7 @@ impl fmt::Display for TransactionCanceled {
                 CancelReason::ConditionFailed(_) => "its condition failed",
                 CancelReason::VersionConflict(_) => "the stored version is another",
                 CancelReason::Overflow { .. } => "an integer would overflow its type",
+                CancelReason::ItemTooLarge => "the item would pass 400 KB",
                 CancelReason::Conflict => "another transaction wrote the item",
                 CancelReason::Throttled => "throttled",
                 CancelReason::Validation(m) => m,

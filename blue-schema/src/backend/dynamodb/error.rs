@@ -71,6 +71,13 @@ impl std::error::Error for RequestError {}
 /// connection, a timeout or a server error is [`Error::Unavailable`] (the
 /// request may have been applied); anything else (a refused request,
 /// credentials that cannot be loaded) is [`Error::Backend`].
+/// Whether DynamoDB's message says an item is past 400 KB ("Item size has
+/// exceeded the maximum allowed size", "Item size to update has exceeded
+/// …").
+pub(super) fn too_large(message: &str) -> bool {
+    message.contains("size") && message.contains("exceeded")
+}
+
 pub(super) fn request_error<E>(
     operation: &'static str,
     table: &'static str,
@@ -89,10 +96,7 @@ where
         // The store measures every item before it is sent, so only a server
         // that sizes items differently (moto sizes them by their JSON) gets
         // here; the caller sees the same error as for an item it refused.
-        if code.as_deref() == Some("ValidationException")
-            && e.message()
-                .is_some_and(|m| m.contains("Item size has exceeded"))
-        {
+        if code.as_deref() == Some("ValidationException") && e.message().is_some_and(too_large) {
             return Error::Limit(crate::limits::LimitError::ItemTooLarge {
                 bytes: crate::limits::MAX_ITEM_BYTES + 1,
             });

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::{
 };
 use serde_json::{Map, Value};
 
-use super::error::request_error;
+use super::error::{request_error, too_large};
 use super::item::{full_item, key_map, Attributes, ReadItem};
 use super::put::Update as PutUpdate;
 use super::DynamoDbBackend;
@@ -146,7 +146,7 @@ fn update_error(op: &UpdateOp, code: Option<&str>, message: Option<&str>) -> Opt
         return None;
     }
     let message = message.unwrap_or_default();
-    if message.contains("size") && message.contains("exceeded") {
+    if too_large(message) {
         return Some(Error::Limit(LimitError::ItemTooLarge {
             bytes: MAX_ITEM_BYTES + 1,
         }));
@@ -335,6 +335,9 @@ impl DynamoDbBackend {
                             "TransactionConflict" => CancelReason::Conflict,
                             "ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded" => {
                                 CancelReason::Throttled
+                            }
+                            "ValidationError" if too_large(&message) => {
+                                CancelReason::ItemTooLarge
                             }
                             "ValidationError" => CancelReason::Validation(message),
                             other => CancelReason::Other {

@@ -190,6 +190,8 @@ pub(super) fn delete(conn: &mut Conn, op: &Delete) -> Result<Option<Stored>, Err
 enum UpdateFailure {
     Check(Failure, Option<crate::write::failure::Current>),
     Apply(ApplyError),
+    /// The item after the update breaks a limit (400 KB, say).
+    Limit(limits::LimitError),
 }
 
 /// The item after `op`, from the stored row: its JSON, size and
@@ -238,15 +240,16 @@ fn plan_update(
         map: &new,
         sets: op.entity.sets,
     };
-    let size = limits::check_item(&key.partition_key, &key.sort_key, stamps, &item).map_err(
-        |e| match e {
-            CheckError::Limit(e) => Error::Limit(e),
-            CheckError::NotAnItem(e) => Error::Serialize {
+    let size = match limits::check_item(&key.partition_key, &key.sort_key, stamps, &item) {
+        Ok(size) => size,
+        Err(CheckError::Limit(e)) => return Ok(Err(UpdateFailure::Limit(e))),
+        Err(CheckError::NotAnItem(e)) => {
+            return Err(Error::Serialize {
                 entity: op.entity.name,
                 source: e,
-            },
-        },
-    )?;
+            })
+        }
+    };
     let data = serde_json::to_string(&new).map_err(|e| Error::backend(NAME, e))?;
     Ok(Ok(Updated {
         data,
@@ -281,6 +284,7 @@ pub(super) fn update(conn: &mut Conn, op: &UpdateOp) -> Result<Option<AnyItem>, 
             Ok(u) => u,
             Err(UpdateFailure::Check(f, current)) => return Err(f.into_error(key, current)),
             Err(UpdateFailure::Apply(e)) => return Err(apply_error(op, e)),
+            Err(UpdateFailure::Limit(e)) => return Err(Error::Limit(e)),
         };
         let stamps = limits::Stamps {
             created_at: &updated.created_at,
@@ -372,6 +376,12 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<Value>) -> Result<(),
                     }
                     Err(UpdateFailure::Apply(ApplyError::Type(message))) => {
                         (CancelReason::Validation(message), Planned::Nothing)
+                    }
+                    Err(UpdateFailure::Limit(limits::LimitError::ItemTooLarge { .. })) => {
+                        (CancelReason::ItemTooLarge, Planned::Nothing)
+                    }
+                    Err(UpdateFailure::Limit(e)) => {
+                        (CancelReason::Validation(e.to_string()), Planned::Nothing)
                     }
                 },
                 TxAction::Delete(d) => match failure(key, &d.checks, d.decode, stored.as_ref())? {
