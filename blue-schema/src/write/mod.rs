@@ -33,9 +33,12 @@ pub(crate) use condition::{CmpOp, Cond};
 // The DynamoDB backend's: expressions.
 #[cfg(feature = "dynamodb")]
 pub(crate) use condition::{ExprValue, Expression};
-pub(crate) use update::{apply, range_guard, Action, ApplyError, Returning};
+// The SQLite backend's: updates applied to the stored item.
+#[cfg(feature = "sqlite")]
+pub(crate) use update::{apply, ApplyError};
 #[cfg(feature = "dynamodb")]
 pub(crate) use update::{compile, Clauses};
+pub(crate) use update::{range_guard, Action, Returning};
 pub(crate) use view::{MapWithSets, WriteView, SET_NEWTYPE};
 
 /// A decoded item of some entity type, behind `Any`.
@@ -44,6 +47,7 @@ pub(crate) type AnyItem = Box<dyn Any + Send>;
 /// Decodes an item of one entity type, chosen where the type is known.
 #[derive(Clone, Copy)]
 pub(crate) struct AnyDecoder {
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) from_str: fn(&str) -> Result<AnyItem, serde_json::Error>,
     pub(crate) from_value: fn(Value) -> Result<AnyItem, serde_json::Error>,
 }

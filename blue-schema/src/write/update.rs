@@ -388,6 +388,7 @@ where
 
 /// Why an update could not be applied to the stored item.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) enum ApplyError {
     /// An operand of the wrong type (adding to a string...): DynamoDB's
     /// validation error.
@@ -397,6 +398,7 @@ pub(crate) enum ApplyError {
 }
 
 /// Applies the actions to an item's attributes, with DynamoDB's rules.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn apply(actions: &[Action], item: &mut Map<String, Value>) -> Result<(), ApplyError> {
     for action in actions {
         match action {
