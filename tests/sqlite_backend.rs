@@ -418,6 +418,89 @@ fn a_table_from_before_updated_at_is_upgraded_in_place() {
     assert_eq!(block_on(store.get_record(&key)).unwrap().unwrap(), new);
 }
 
+mod sized {
+    use std::collections::BTreeSet;
+
+    use blue_schema::{Entity, Table};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Table, Debug)]
+    #[table(name = "blue_sized")]
+    pub enum Sized {
+        Doc(Doc),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[entity(table = Sized)]
+    #[sk(prefix = "DOC")]
+    pub struct Doc {
+        #[pk]
+        pub id: String,
+        pub n: i64,
+        pub title: String,
+        pub note: Option<String>,
+        pub lines: Vec<String>,
+        #[set]
+        #[serde(default)]
+        pub tags: BTreeSet<String>,
+    }
+}
+
+/// After each kind of update (in a transaction, the path a single update
+/// shares), the `size` column is what a whole put of the same item writes:
+/// the 1 MB page cut and the 400 KB check depend on it.
+#[test]
+fn an_update_keeps_the_stored_size_exact() {
+    use sized::{Doc, Sized};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sized.db");
+    let store = Store::sqlite(&path).unwrap();
+    block_on(store.create_table::<Sized>()).unwrap();
+    let db = raw(&path);
+    let size = || -> i64 {
+        db.query_row("select size from blue_sized where pk = 'd'", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    block_on(store.put(&Doc {
+        id: "d".into(),
+        n: 5,
+        title: "a title".into(),
+        note: None,
+        lines: vec!["one".into()],
+        tags: ["x".to_owned()].into(),
+    }))
+    .unwrap();
+    let a = Doc::attr();
+    let updates: Vec<blue_schema::Update<Doc>> = vec![
+        blue_schema::Update::new(Doc::key("d")).add(a.n, 123_456_789),
+        blue_schema::Update::new(Doc::key("d")).subtract(a.n, 999_999_999_999),
+        blue_schema::Update::new(Doc::key("d")).set(a.title, "a much longer title ü"),
+        blue_schema::Update::new(Doc::key("d")).set_if_absent(a.note, "first"),
+        blue_schema::Update::new(Doc::key("d")).set_if_absent(a.note, "ignored"),
+        blue_schema::Update::new(Doc::key("d")).append(a.lines, ["two", "three"]),
+        blue_schema::Update::new(Doc::key("d")).prepend(a.lines, ["zero"]),
+        blue_schema::Update::new(Doc::key("d")).add_to(a.tags, ["y", "zz"]),
+        blue_schema::Update::new(Doc::key("d")).delete_from(a.tags, ["x", "y", "zz"]),
+        blue_schema::Update::new(Doc::key("d")).remove(a.note),
+        blue_schema::Update::new(Doc::key("d")).set(a.lines, Vec::<String>::new()),
+    ];
+    for update in updates {
+        let what = format!("{update:?}");
+        block_on(async {
+            let mut tx = store.transaction();
+            tx.update(update);
+            tx.commit().await
+        })
+        .unwrap();
+        let after_update = size();
+        let doc = block_on(store.get(Doc::key("d"))).unwrap().unwrap();
+        block_on(store.put(&doc)).unwrap();
+        assert_eq!(after_update, size(), "after {what}");
+    }
+}
+
 #[test]
 fn sync_code_needs_no_runtime() {
     // No tokio here: block_on drives the futures on this thread.
