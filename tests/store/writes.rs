@@ -851,6 +851,44 @@ pub async fn sets_add_delete_and_vanish_when_empty(store: Store) {
     let after = get().await;
     assert_eq!(after.tags, tagged("s", &["n", "o", "p"], &[]).tags);
     assert_eq!(after.codes, HashSet::from([5, 6, 10, 200]));
+    // A set written by a transaction's put (and a rekey's create) is a set:
+    // elements can be added to it; set_if_absent leaves a set alone.
+    let mut tx = store.transaction();
+    tx.put(&tagged("s", &["q"], &[1]));
+    tx.commit().await.unwrap();
+    store
+        .update(key())
+        .add_to(t.tags, ["r"])
+        .set_if_absent(t.codes, HashSet::from([9]))
+        .await
+        .unwrap();
+    let after = get().await;
+    assert_eq!(after.tags, tagged("s", &["q", "r"], &[]).tags);
+    assert_eq!(after.codes, HashSet::from([1]));
+    store
+        .rekey(key(), &tagged("s2", &["q", "r"], &[1]))
+        .await
+        .unwrap();
+    store
+        .update(Tagged::key("s2"))
+        .add_to(t.codes, [2])
+        .delete_from(t.tags, ["q"])
+        .set_if_absent(t.note, "n")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(Tagged::key("s2")).await.unwrap().unwrap(),
+        Tagged {
+            note: Some("n".into()),
+            ..tagged("s2", &["r"], &[1, 2])
+        }
+    );
+    store
+        .update(Tagged::key("s2"))
+        .remove(t.tags)
+        .set_if_absent(t.tags, BTreeSet::from(["new".to_owned()]))
+        .await
+        .unwrap_err();
     // An update that creates an item need not set its sets.
     store
         .update(Tagged::key("fresh"))

@@ -24,7 +24,7 @@ use crate::ops::{Decoder, Delete, GetMany, ItemKey, TransactWrite, TxAction, Upd
 use crate::schema::SetKind;
 use crate::write::{
     compile, explain, AnyDecoder, AnyItem, CancelReason, Checks, Clauses, ExprValue, Expression,
-    Returning, TransactionCanceled,
+    MapWithSets, Returning, TransactionCanceled,
 };
 use crate::Error;
 
@@ -359,8 +359,16 @@ impl DynamoDbBackend {
         let table = self.table_name(key.table);
         Ok(match action {
             TxAction::Put(p) => {
-                let data: Attributes = serde_dynamo::to_item(&p.item.data)
-                    .map_err(|e| Error::backend(super::NAME, e))?;
+                // The item travels as JSON, where a set is a list: write
+                // the entity's sets as sets again.
+                let data: Attributes = match &p.item.data {
+                    Value::Object(map) => serde_dynamo::to_item(MapWithSets {
+                        map,
+                        sets: p.entity.sets,
+                    }),
+                    other => serde_dynamo::to_item(other),
+                }
+                .map_err(|e| Error::backend(super::NAME, e))?;
                 match PutUpdate::new(key, data.clone(), p.entity, p.item.stamps(), p.item.size) {
                     Ok(update) => {
                         let mut names = update.names;
