@@ -50,8 +50,12 @@ impl Raw {
         item
     }
 
-    /// Put keeping created_at: one UpdateItem.
-    async fn put_expert(&self, e: &Expert) {
+    /// A put keeping created_at, as one UpdateItem: every attribute set,
+    /// `created_at` if absent, `updated_at`.
+    fn put_request(
+        &self,
+        e: &Expert,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
         let attributes: HashMap<String, AttributeValue> = serde_dynamo::to_item(e).unwrap();
         let mut expression = String::from("SET ");
         let mut names = HashMap::new();
@@ -73,38 +77,18 @@ impl Raw {
             .update_expression(expression)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
-            .send()
-            .await
-            .unwrap();
     }
 
-    /// A put under a condition on the stored item (`score >= -1000`),
-    /// keeping created_at: one conditional UpdateItem.
+    async fn put_expert(&self, e: &Expert) {
+        self.put_request(e).send().await.unwrap();
+    }
+
+    /// The put under a condition on the stored item (`score >= -1000`).
     async fn put_expert_when(&self, e: &Expert) {
-        let attributes: HashMap<String, AttributeValue> = serde_dynamo::to_item(e).unwrap();
-        let mut expression = String::from("SET ");
-        let mut names = HashMap::new();
-        let mut values = HashMap::new();
-        for (i, (name, value)) in attributes.into_iter().enumerate() {
-            expression.push_str(&format!("#a{i} = :a{i}, "));
-            names.insert(format!("#a{i}"), name);
-            values.insert(format!(":a{i}"), value);
-        }
-        expression.push_str("#c = if_not_exists(#c, :c), #u = :c");
-        names.insert("#c".into(), "created_at".into());
-        names.insert("#u".into(), "updated_at".into());
-        names.insert("#s".into(), "score".into());
-        values.insert(":c".into(), s(&now()));
-        values.insert(":min".into(), AttributeValue::N("-1000".into()));
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(&e.dialogue_id))
-            .key("sk", s(&format!("EXPERT#{}", e.name)))
-            .update_expression(expression)
+        self.put_request(e)
             .condition_expression("#s >= :min")
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
+            .expression_attribute_names("#s", "score")
+            .expression_attribute_values(":min", AttributeValue::N("-1000".into()))
             .return_values_on_condition_check_failure(
                 aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
             )

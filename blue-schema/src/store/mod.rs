@@ -348,10 +348,7 @@ impl<E> PutItem<'_, E> {
     /// [`Error::ConditionFailed`], with the stored item, when it does not
     /// hold.
     pub fn when(mut self, condition: Condition<E>) -> Self {
-        self.checks.user = Some(match self.checks.user.take() {
-            None => condition.cond,
-            Some(c) => Cond::And(Box::new(c), Box::new(condition.cond)),
-        });
+        Cond::and_into(&mut self.checks.user, condition.cond);
         self
     }
 }

@@ -483,10 +483,7 @@ impl<'s, E: Entity> DeleteItem<'s, E> {
 impl<'s, E: Entity, R> DeleteItem<'s, E, R> {
     /// Deletes only if `condition` holds on the stored item.
     pub fn when(mut self, condition: Condition<E>) -> Self {
-        self.condition = Some(match self.condition.take() {
-            None => condition.cond,
-            Some(c) => Cond::And(Box::new(c), Box::new(condition.cond)),
-        });
+        Cond::and_into(&mut self.condition, condition.cond);
         self
     }
 

@@ -382,6 +382,15 @@ impl<E> Size<E> {
 }
 
 impl Cond {
+    /// Adds `cond` to the condition in `slot` by AND: what each builder's
+    /// `when` does.
+    pub(crate) fn and_into(slot: &mut Option<Cond>, cond: Cond) {
+        *slot = Some(match slot.take() {
+            None => cond,
+            Some(c) => Cond::And(Box::new(c), Box::new(cond)),
+        });
+    }
+
     /// The first invalid operand, if any.
     pub(crate) fn invalid(&self) -> Option<&str> {
         match self {

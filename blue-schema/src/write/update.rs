@@ -120,6 +120,16 @@ fn value_of<T: Serialize + ?Sized>(value: &T) -> Result<Value, String> {
     }
 }
 
+/// Each of `items` as a value, or the first that does not serialize.
+fn values_of<X: Serialize>(
+    items: impl IntoIterator<Item = impl Operand<X>>,
+) -> Result<Vec<Value>, String> {
+    items
+        .into_iter()
+        .map(|x| value_of(&x.into_operand()))
+        .collect()
+}
+
 impl<E: Entity> Update<E> {
     /// An update of the item with this key, changing nothing yet.
     pub fn new(key: impl Into<Key<E>>) -> Self {
@@ -275,11 +285,7 @@ impl<E: Entity> Update<E> {
         X: Serialize,
     {
         let name = Cow::Borrowed(attr.attribute());
-        let items: Result<Vec<Value>, String> = items
-            .into_iter()
-            .map(|x| value_of(&x.into_operand()))
-            .collect();
-        self.push(items.map(|v| Action::Append(name, v)))
+        self.push(values_of(items).map(|v| Action::Append(name, v)))
     }
 
     /// Puts elements in front of a list field's elements.
@@ -289,20 +295,13 @@ impl<E: Entity> Update<E> {
         X: Serialize,
     {
         let name = Cow::Borrowed(attr.attribute());
-        let items: Result<Vec<Value>, String> = items
-            .into_iter()
-            .map(|x| value_of(&x.into_operand()))
-            .collect();
-        self.push(items.map(|v| Action::Prepend(name, v)))
+        self.push(values_of(items).map(|v| Action::Prepend(name, v)))
     }
 
     /// Applies the update only if `condition` holds on the stored item
     /// (combined with any earlier `when` by AND).
     pub fn when(mut self, condition: Condition<E>) -> Self {
-        self.condition = Some(match self.condition.take() {
-            None => condition.cond,
-            Some(c) => Cond::And(Box::new(c), Box::new(condition.cond)),
-        });
+        Cond::and_into(&mut self.condition, condition.cond);
         self
     }
 
