@@ -32,7 +32,7 @@ use decode::{Records, Typed};
 
 mod writes;
 #[cfg(feature = "dynamodb")]
-pub(crate) use writes::backoff;
+pub(crate) use writes::{backoff, jitter};
 pub use writes::{
     returning, DeleteItem, ModifyItem, Transaction, UpdateItem, BATCH_GET_CHUNK,
     DEFAULT_MODIFY_ATTEMPTS, MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES,

@@ -739,7 +739,7 @@ pub(crate) async fn backoff(attempt: u32) {
 }
 
 /// A pseudo-random number in `0..=max`, from the clock and a counter.
-fn jitter(max: u64) -> u64 {
+pub(crate) fn jitter(max: u64) -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0x9E37_79B9_7F4A_7C15);
     let nanos = std::time::SystemTime::now()

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{KeysAndAttributes, PutRequest, WriteRequest};
 
 use super::error::{request_error, UnprocessedItems};
 use super::item::{full_item, key_map, Attributes, ReadItem};
+use super::retry::{no_retries, Replay};
 use super::{DynamoDbBackend, NAME};
 use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY};
 use crate::limits::Stamps;
@@ -82,12 +83,13 @@ impl DynamoDbBackend {
             );
             let mut attempt = 0;
             while let Some(keys) = request.take() {
+                let sdk = self.client.batch_get_item().request_items(&name, keys);
                 let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&name, keys)
-                    .send()
+                    .send(Replay::Safe, &sdk, |r| {
+                        r.customize().config_override(no_retries()).send()
+                    })
                     .await
+                    .result
                     .map_err(request_error("BatchGetItem", table))?;
                 for items in out.responses.into_iter().flat_map(|mut r| r.remove(&name)) {
                     for item in items {
@@ -118,12 +120,17 @@ impl DynamoDbBackend {
         let name = self.table_name(table);
         let mut attempt = 0;
         loop {
-            let out = self
+            // Puts and deletes of whole items: a replay writes the same.
+            let request = self
                 .client
                 .batch_write_item()
-                .request_items(&name, requests)
-                .send()
+                .request_items(&name, requests);
+            let out = self
+                .send(Replay::Safe, &request, |r| {
+                    r.customize().config_override(no_retries()).send()
+                })
                 .await
+                .result
                 .map_err(request_error("BatchWriteItem", table))?;
             requests = out
                 .unprocessed_items

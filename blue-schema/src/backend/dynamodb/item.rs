@@ -168,6 +168,32 @@ fn number_size(text: &str) -> usize {
     int_digits.div_ceil(2) + (significant - int_digits).div_ceil(2) + 1 + usize::from(negative)
 }
 
+/// Whether two attribute values are the same to DynamoDB: sets compare
+/// without their order, lists and maps element by element.
+pub(super) fn same_value(a: &AttributeValue, b: &AttributeValue) -> bool {
+    fn sorted<T: Ord + Clone>(v: &[T]) -> Vec<T> {
+        let mut v = v.to_vec();
+        v.sort();
+        v
+    }
+    match (a, b) {
+        (AttributeValue::Ss(a), AttributeValue::Ss(b))
+        | (AttributeValue::Ns(a), AttributeValue::Ns(b)) => sorted(a) == sorted(b),
+        (AttributeValue::L(a), AttributeValue::L(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_value(a, b))
+        }
+        (AttributeValue::M(a), AttributeValue::M(b)) => same_item(a, b),
+        _ => a == b,
+    }
+}
+
+/// Whether two items hold the same attributes and values ([`same_value`]).
+pub(super) fn same_item(a: &Attributes, b: &Attributes) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|(name, value)| b.get(name).is_some_and(|other| same_value(value, other)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

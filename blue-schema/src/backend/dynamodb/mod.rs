@@ -67,6 +67,7 @@ mod item;
 mod metrics;
 mod put;
 mod read;
+mod retry;
 mod table;
 mod write;
 
@@ -107,6 +108,10 @@ pub const DEFAULT_BATCH_ATTEMPTS: NonZeroU32 = match NonZeroU32::new(12) {
     None => NonZeroU32::MIN,
 };
 
+/// How long one attempt at a request may wait for its answer, unless the
+/// SDK configuration sets an operation attempt timeout.
+pub const DEFAULT_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The DynamoDB backend: a `Client` and a count of the requests it sent.
 ///
 /// ```no_run
@@ -125,6 +130,8 @@ pub struct DynamoDbBackend {
     requests: Arc<Requests>,
     prefix: Arc<str>,
     batch_attempts: NonZeroU32,
+    /// Attempts at one request (see [`retry`]).
+    attempts: NonZeroU32,
 }
 
 impl fmt::Debug for DynamoDbBackend {
@@ -145,13 +152,41 @@ impl Backend for DynamoDbBackend {
 impl DynamoDbBackend {
     /// A backend on a copy of `client`'s configuration, with a request
     /// counter added (and tokio's timer, if the configuration has none, for
-    /// the backoff between batch retries).
+    /// the backoff between retries).
+    ///
+    /// The backend retries failed requests itself, only where a second
+    /// application is harmless (see "Failures" in the module
+    /// documentation), up to the configuration's `max_attempts` (3 when it
+    /// sets none); the SDK's own retries are turned off for the backend's
+    /// requests ([`client`](DynamoDbBackend::client) keeps them for yours). An attempt that
+    /// gets no answer within [`DEFAULT_ATTEMPT_TIMEOUT`] fails, unless the
+    /// configuration sets an operation attempt timeout of its own.
     pub fn new(client: &Client) -> DynamoDbBackend {
+        use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+
         let requests = Arc::new(Requests::default());
         let has_sleep = client.config().sleep_impl().is_some();
+        let attempts = client
+            .config()
+            .retry_config()
+            .map_or(3, |r| r.max_attempts())
+            .max(1);
+        let mut timeouts = client
+            .config()
+            .timeout_config()
+            .map_or_else(TimeoutConfig::builder, TimeoutConfig::to_builder);
+        if client
+            .config()
+            .timeout_config()
+            .and_then(TimeoutConfig::operation_attempt_timeout)
+            .is_none()
+        {
+            timeouts = timeouts.operation_attempt_timeout(DEFAULT_ATTEMPT_TIMEOUT);
+        }
         let mut config = client
             .config()
             .to_builder()
+            .timeout_config(timeouts.build())
             .interceptor(CountRequests(requests.clone()));
         if !has_sleep {
             config = config.sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
@@ -163,6 +198,7 @@ impl DynamoDbBackend {
             requests,
             prefix: Arc::from(""),
             batch_attempts: DEFAULT_BATCH_ATTEMPTS,
+            attempts: NonZeroU32::new(attempts).unwrap_or(NonZeroU32::MIN),
         }
     }
 

@@ -30,7 +30,8 @@
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::error::{is_condition_failure, request_error};
-use super::item::{full_item, key_map, s, Attributes};
+use super::item::{full_item, key_map, s, same_item, Attributes};
+use super::retry::{no_retries, Replay};
 use super::DynamoDbBackend;
 use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::limits::Stamps;
@@ -90,17 +91,23 @@ impl DynamoDbBackend {
 
     /// The one `UpdateItem` of a put.
     async fn update_item(&self, key: &ItemKey, update: Update) -> Result<(), Error> {
-        self.client
+        // It sets every attribute and keeps `created_at`: a replay writes
+        // the same item.
+        let request = self
+            .client
             .update_item()
             .table_name(self.table_name(key.table))
             .set_key(Some(key_map(key)))
             .update_expression(update.expression)
             .set_expression_attribute_names(Some(update.names))
             .set_expression_attribute_values(Some(update.values))
-            .return_values(ReturnValue::None)
-            .send()
-            .await
-            .map_err(request_error("UpdateItem", key.table))?;
+            .return_values(ReturnValue::None);
+        self.send(Replay::Safe, &request, |r| {
+            r.customize().config_override(no_retries()).send()
+        })
+        .await
+        .result
+        .map_err(request_error("UpdateItem", key.table))?;
         Ok(())
     }
 
@@ -142,7 +149,7 @@ impl DynamoDbBackend {
     /// The stored item's `created_at`, by a consistent read of that
     /// attribute and the key.
     async fn created_at_of(&self, key: &ItemKey) -> Result<Found, Error> {
-        let out = self
+        let request = self
             .client
             .get_item()
             .table_name(self.table_name(key.table))
@@ -150,9 +157,13 @@ impl DynamoDbBackend {
             .projection_expression("#pk, #c")
             .expression_attribute_names("#pk", PARTITION_KEY)
             .expression_attribute_names("#c", CREATED_AT)
-            .consistent_read(true)
-            .send()
+            .consistent_read(true);
+        let out = self
+            .send(Replay::Safe, &request, |r| {
+                r.customize().config_override(no_retries()).send()
+            })
             .await
+            .result
             .map_err(request_error("GetItem", key.table))?;
         Ok(match out.item {
             None => Found::Absent,
@@ -203,16 +214,39 @@ impl DynamoDbBackend {
             .put_item()
             .table_name(self.table_name(key.table))
             .set_item(Some(item))
-            .condition_expression(expression);
+            .condition_expression(expression)
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            );
         for (placeholder, name) in names {
             request = request.expression_attribute_names(*placeholder, *name);
         }
         if let Some(old) = value {
             request = request.expression_attribute_values(":c", s(old));
         }
-        match request.send().await {
+        // A replay of a put that was applied finds its own item: written.
+        let sent = self
+            .send(Replay::Safe, &request, |r| {
+                r.customize().config_override(no_retries()).send()
+            })
+            .await;
+        match sent.result {
             Ok(_) => Ok(PutOutcome::Written),
-            Err(e) if is_condition_failure(&e) => Ok(PutOutcome::ConditionFailed),
+            Err(e) if is_condition_failure(&e) => {
+                let stored = match e.as_service_error() {
+                    Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(f)) => f.item.as_ref(),
+                    _ => None,
+                };
+                let own = match (stored, request.get_item()) {
+                    (Some(stored), Some(sent)) => same_item(stored, sent),
+                    _ => false,
+                };
+                if sent.unknown_before && own {
+                    Ok(PutOutcome::Written)
+                } else {
+                    Ok(PutOutcome::ConditionFailed)
+                }
+            }
             Err(e) => Err(request_error("PutItem", key.table)(e)),
         }
     }

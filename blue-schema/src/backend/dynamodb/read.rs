@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::error::request_error;
 use super::item::{key_map, s, Attributes, ReadItem};
+use super::retry::{no_retries, Replay};
 use super::DynamoDbBackend;
 use crate::backend::mapping::dynamodb::QueryRequest;
 use crate::backend::mapping::{PARTITION_KEY, SORT_KEY};
@@ -18,14 +19,18 @@ use crate::Error;
 impl DynamoDbBackend {
     pub(super) async fn get_item<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
         let table = op.key.table;
-        let out = self
+        let request = self
             .client
             .get_item()
             .table_name(self.table_name(table))
             .set_key(Some(key_map(&op.key)))
-            .consistent_read(op.consistent)
-            .send()
+            .consistent_read(op.consistent);
+        let out = self
+            .send(Replay::Safe, &request, |r| {
+                r.customize().config_override(no_retries()).send()
+            })
             .await
+            .result
             .map_err(request_error("GetItem", table))?;
         out.item
             .map(|item| ReadItem::new(item).decode::<D>(table))
@@ -37,7 +42,7 @@ impl DynamoDbBackend {
         op: Delete,
     ) -> Result<Option<D::Output>, Error> {
         let table = op.key.table;
-        let out = self
+        let request = self
             .client
             .delete_item()
             .table_name(self.table_name(table))
@@ -46,9 +51,19 @@ impl DynamoDbBackend {
                 ReturnValue::AllOld
             } else {
                 ReturnValue::None
+            });
+        // A replay of a delete that was applied finds nothing to return.
+        let replay = if op.return_old {
+            Replay::Unsafe
+        } else {
+            Replay::Safe
+        };
+        let out = self
+            .send(replay, &request, |r| {
+                r.customize().config_override(no_retries()).send()
             })
-            .send()
             .await
+            .result
             .map_err(request_error("DeleteItem", table))?;
         out.attributes
             .filter(|_| op.return_old)
@@ -89,7 +104,13 @@ impl DynamoDbBackend {
         if let Some(limit) = request.limit {
             sdk = sdk.limit(i32::try_from(limit).unwrap_or(i32::MAX));
         }
-        let out = sdk.send().await.map_err(request_error("Query", table))?;
+        let out = self
+            .send(Replay::Safe, &sdk, |r| {
+                r.customize().config_override(no_retries()).send()
+            })
+            .await
+            .result
+            .map_err(request_error("Query", table))?;
         let found = out.items.unwrap_or_default();
         let mut items = Vec::with_capacity(found.len());
         let mut unknown = 0;
@@ -127,7 +148,13 @@ impl DynamoDbBackend {
         if let Some(limit) = op.limit {
             request = request.limit(i32::try_from(limit).unwrap_or(i32::MAX));
         }
-        let out = request.send().await.map_err(request_error("Scan", table))?;
+        let out = self
+            .send(Replay::Safe, &request, |r| {
+                r.customize().config_override(no_retries()).send()
+            })
+            .await
+            .result
+            .map_err(request_error("Scan", table))?;
         let items = out
             .items
             .unwrap_or_default()

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::error::request_error;
+use super::retry::{no_retries, Replay};
 use super::{DynamoDbBackend, NAME};
 use crate::backend::check_table_name;
 use crate::backend::mapping::dynamodb::{ATTRIBUTE_DEFINITIONS, BILLING_MODE, KEY_SCHEMA};
@@ -27,12 +28,16 @@ impl DynamoDbBackend {
         table: &str,
         schema_table: &'static str,
     ) -> Result<Option<TableDescription>, Error> {
-        match self
+        let request = self
             .client
             .describe_table()
-            .table_name(self.table_name(table))
-            .send()
+            .table_name(self.table_name(table));
+        match self
+            .send(Replay::Safe, &request, |r| {
+                r.customize().config_override(no_retries()).send()
+            })
             .await
+            .result
         {
             Ok(out) => Ok(out.table),
             Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
@@ -105,7 +110,13 @@ impl DynamoDbBackend {
                 .map_err(|e| Error::backend(NAME, e))?;
             request = request.key_schema(element);
         }
-        match request.send().await {
+        match self
+            .send(Replay::Safe, &request, |r| {
+                r.customize().config_override(no_retries()).send()
+            })
+            .await
+            .result
+        {
             Ok(_) => Ok(()),
             // Another store created it first.
             Err(e) if e.code() == Some("ResourceInUseException") => Ok(()),

@@ -15,8 +15,9 @@ use aws_sdk_dynamodb::types::{
 use serde_json::{Map, Value};
 
 use super::error::{request_error, too_large};
-use super::item::{full_item, key_map, Attributes, ReadItem};
+use super::item::{full_item, key_map, same_value, Attributes, ReadItem};
 use super::put::Update as PutUpdate;
+use super::retry::{fresh_token, no_retries, Replay, Sent};
 use super::DynamoDbBackend;
 use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::limits::{LimitError, MAX_ITEM_BYTES};
@@ -183,15 +184,28 @@ impl DynamoDbBackend {
             values.extend(v);
             request = request.condition_expression(condition);
         }
-        let result = request
+        let request = request
             .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .send()
+            .set_expression_attribute_values(Some(values));
+        // A replay of a put that was applied finds its own item: that is
+        // success, not a refused condition.
+        let Sent {
+            result,
+            unknown_before,
+        } = self
+            .send(Replay::Safe, &request, |r| {
+                r.customize().config_override(no_retries()).send()
+            })
             .await;
         match result {
             Ok(_) => Ok(()),
             Err(e) => {
                 if let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(f)) = e.as_service_error() {
+                    if unknown_before && f.item.as_ref().is_some_and(|stored| {
+                        is_own_put(stored, request.get_expression_attribute_names(), request.get_expression_attribute_values())
+                    }) {
+                        return Ok(());
+                    }
                     let (failure, current) = refused(key, checks, f.item.clone(), Some(decode));
                     return Err(failure.into_error(key, current));
                 }
@@ -220,7 +234,15 @@ impl DynamoDbBackend {
         if let Some(condition) = c.condition {
             request = request.condition_expression(condition);
         }
-        match request.send().await {
+        // `ADD 1` applied twice adds 2: an update is not sent again after a
+        // failure that may have applied it.
+        match self
+            .send(Replay::Unsafe, &request, |r| {
+                r.customize().config_override(no_retries()).send()
+            })
+            .await
+            .result
+        {
             Ok(out) => {
                 let Some(item) = out
                     .attributes
@@ -273,7 +295,14 @@ impl DynamoDbBackend {
                 .set_expression_attribute_names(Some(names))
                 .set_expression_attribute_values((!values.is_empty()).then_some(values));
         }
-        match request.send().await {
+        // A replay of a delete that was applied finds its condition false.
+        match self
+            .send(Replay::Unsafe, &request, |r| {
+                r.customize().config_override(no_retries()).send()
+            })
+            .await
+            .result
+        {
             Ok(out) => out
                 .attributes
                 .filter(|_| op.return_old)
@@ -295,14 +324,24 @@ impl DynamoDbBackend {
         for action in op.actions.iter() {
             items.push(self.tx_item(action)?);
         }
-        let mut request = self
+        let request = self
             .client
             .transact_write_items()
             .set_transact_items(Some(items));
-        if let Some((token, _)) = &op.token {
-            request = request.client_request_token(token);
-        }
-        let e = match request.send().await {
+        // Under a token, DynamoDB answers a replay of an applied
+        // transaction with success and applies it once; a transaction
+        // without one gets a fresh token for its attempts.
+        let request = request.client_request_token(match &op.token {
+            Some((token, _)) => token.clone(),
+            None => fresh_token(),
+        });
+        let e = match self
+            .send(Replay::Safe, &request, |r| {
+                r.customize().config_override(no_retries()).send()
+            })
+            .await
+            .result
+        {
             Ok(_) => return Ok(()),
             Err(e) => e,
         };
@@ -486,12 +525,16 @@ impl DynamoDbBackend {
                         .map_err(|e| Error::backend(super::NAME, e))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let out = self
+            let request = self
                 .client
                 .transact_get_items()
-                .set_transact_items(Some(items))
-                .send()
+                .set_transact_items(Some(items));
+            let out = self
+                .send(Replay::Safe, &request, |r| {
+                    r.customize().config_override(no_retries()).send()
+                })
                 .await
+                .result
                 .map_err(request_error("TransactGetItems", table))?;
             for (key, response) in op.keys.iter().zip(out.responses.unwrap_or_default()) {
                 if let Some(item) = response.item {
@@ -555,12 +598,16 @@ impl DynamoDbBackend {
             if attempt > 0 {
                 crate::store::backoff(attempt).await;
             }
-            let out = self
+            let request = self
                 .client
                 .batch_get_item()
-                .set_request_items(Some(pending))
-                .send()
+                .set_request_items(Some(pending));
+            let out = self
+                .send(Replay::Safe, &request, |r| {
+                    r.customize().config_override(no_retries()).send()
+                })
                 .await
+                .result
                 .map_err(request_error("BatchGetItem", table))?;
             for (_, items) in out.responses.unwrap_or_default() {
                 for item in items {
@@ -598,6 +645,30 @@ impl DynamoDbBackend {
             .collect();
         Err(Error::Incomplete { table, unread })
     }
+}
+
+/// Whether `stored` is the item a put's update (`SET #a0 = :a0, …, #u =
+/// :u REMOVE #r0, …`) writes: the put's own earlier write, found by its
+/// replay.
+fn is_own_put(
+    stored: &Attributes,
+    names: &Option<HashMap<String, String>>,
+    values: &Option<HashMap<String, AttributeValue>>,
+) -> bool {
+    let (Some(names), Some(values)) = (names, values) else {
+        return false;
+    };
+    let same = |name: &str, value: &str| match (names.get(name), values.get(value)) {
+        (Some(name), Some(value)) => stored.get(name).is_some_and(|s| same_value(s, value)),
+        _ => false,
+    };
+    same("#u", ":u")
+        && (0..)
+            .map_while(|i| names.contains_key(&format!("#a{i}")).then_some(i))
+            .all(|i| same(&format!("#a{i}"), &format!(":a{i}")))
+        && (0..)
+            .map_while(|i| names.get(&format!("#r{i}")))
+            .all(|name| !stored.contains_key(name))
 }
 
 fn action_checks(action: &TxAction<Value>) -> (&Checks, Option<AnyDecoder>) {

@@ -1,0 +1,241 @@
+//! Sending a request again after a failure: when it is safe, how often,
+//! and what the caller is told.
+//!
+//! The SDK's own retries are turned off for the backend's requests: it would resend any request after
+//! a broken connection, and a request whose answer was lost may already
+//! have been applied. An `UpdateItem` that adds 1 would then add 2, and a
+//! `create` would find its own item and report "already exists". The
+//! backend retries instead, knowing what each request does:
+//!
+//! | failure | was the request applied? | what happens |
+//! |---|---|---|
+//! | throttling (`ThrottlingException`, `ProvisionedThroughputExceededException`, `RequestLimitExceeded`) | no | sent again, every request |
+//! | connection refused | no | sent again, every request |
+//! | connection reset or closed, answer cut off, attempt timed out, HTTP 5xx | unknown | sent again only when a second application is harmless ([`Replay::Safe`]); otherwise [`Error::Unavailable`](crate::Error::Unavailable) at once |
+//! | anything else (a refused condition, a validation error) | as the answer says | returned |
+//!
+//! Attempts are bounded by the client's retry configuration
+//! (`max_attempts`, 3 by default); the waits between them grow from 25 ms
+//! to 1 s with full jitter. A request that still fails is
+//! [`Error::Throttled`](crate::Error::Throttled) or
+//! [`Error::Unavailable`](crate::Error::Unavailable).
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+use super::DynamoDbBackend;
+
+/// The per-request configuration that turns the SDK's retries off: the
+/// backend decides (see the module documentation).
+pub(super) fn no_retries() -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::config::Builder::default()
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+}
+
+/// What sending a request a second time does when the first one was
+/// applied but its answer lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Replay {
+    /// The same item and the same answer: reads, a plain put or delete, a
+    /// batch write, a transaction under an idempotency token, and the
+    /// conditional puts (whose refusal after a replay is checked against
+    /// the item they wrote, see [`Sent::unknown_before`]).
+    Safe,
+    /// A different item or answer: an update (`ADD` twice adds twice), a
+    /// delete returning the old item (the replay finds none), a
+    /// conditional delete.
+    Unsafe,
+}
+
+/// The result of a request and what its earlier attempts left unknown.
+pub(super) struct Sent<T, E> {
+    pub(super) result: Result<T, SdkError<E, HttpResponse>>,
+    /// An earlier attempt failed after it may have been applied: a refused
+    /// condition may then be the request's own earlier write.
+    pub(super) unknown_before: bool,
+}
+
+/// What a failed attempt says about the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// Not applied: it can be sent again.
+    NotApplied,
+    /// May have been applied.
+    Unknown,
+    /// An answer to return.
+    Final,
+}
+
+/// Classifies a failed attempt (see the module documentation).
+fn classify<E>(e: &SdkError<E, HttpResponse>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if matches!(
+        e.code(),
+        Some(
+            "ThrottlingException"
+                | "ProvisionedThroughputExceededException"
+                | "RequestLimitExceeded"
+        )
+    ) {
+        return Failure::NotApplied;
+    }
+    match e {
+        SdkError::DispatchFailure(failure) => {
+            if refused(e) {
+                Failure::NotApplied
+            } else if failure.is_io() || failure.is_timeout() {
+                Failure::Unknown
+            } else {
+                Failure::Final
+            }
+        }
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => Failure::Unknown,
+        SdkError::ServiceError(_)
+            if e.raw_response()
+                .is_some_and(|r| r.status().is_server_error()) =>
+        {
+            Failure::Unknown
+        }
+        _ => Failure::Final,
+    }
+}
+
+/// Whether the connection was refused: the request never left.
+fn refused(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(error) = cause {
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return true;
+            }
+        }
+        cause = error.source();
+    }
+    false
+}
+
+/// The wait before attempt `attempt` (1 for the first retry): full jitter
+/// over a window of 25 ms doubling up to 1 s.
+fn backoff(attempt: u32) -> Duration {
+    let window = (25u64 << attempt.saturating_sub(1).min(6)).min(1000);
+    Duration::from_millis(crate::store::jitter(window))
+}
+
+impl DynamoDbBackend {
+    /// Sends `request` (a fluent builder, cloned for each attempt) with
+    /// `send`, retrying as the module documentation says.
+    pub(super) async fn send<R, T, E, F, Fut>(
+        &self,
+        replay: Replay,
+        request: &R,
+        send: F,
+    ) -> Sent<T, E>
+    where
+        R: Clone,
+        F: Fn(R) -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut unknown_before = false;
+        let mut attempt = 1;
+        loop {
+            let result = send(request.clone()).await;
+            let retry = match &result {
+                Ok(_) => false,
+                Err(e) => {
+                    let failure = classify(e);
+                    attempt < self.attempts.get()
+                        && match failure {
+                            Failure::NotApplied => true,
+                            Failure::Unknown => replay == Replay::Safe,
+                            Failure::Final => false,
+                        }
+                }
+            };
+            if !retry {
+                return Sent {
+                    result,
+                    unknown_before,
+                };
+            }
+            if let Err(e) = &result {
+                unknown_before |= classify(e) == Failure::Unknown;
+            }
+            crate::exec::sleep(backoff(attempt)).await;
+            attempt += 1;
+        }
+    }
+}
+
+/// A fresh idempotency token for a transaction committed without one, so
+/// that its replay after a lost answer is not applied twice: 32 hex digits
+/// from the process's random hasher keys, the clock and a counter.
+pub(super) fn fresh_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+
+    static KEYS: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let keys = KEYS.get_or_init(std::collections::hash_map::RandomState::new);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let half = |salt: u64| {
+        let mut h = keys.build_hasher();
+        h.write_u64(salt);
+        h.write_u64(n);
+        h.write_u128(nanos);
+        h.write_u32(std::process::id());
+        h.finish()
+    };
+    format!("{:016x}{:016x}", half(1), half(2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_stays_within_its_window() {
+        for attempt in 1..20 {
+            assert!(backoff(attempt) <= Duration::from_millis(1000));
+        }
+        assert!(backoff(1) <= Duration::from_millis(25));
+    }
+
+    #[test]
+    fn fresh_tokens_differ_and_fit_dynamodb() {
+        let a = fresh_token();
+        let b = fresh_token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn a_refused_connection_is_found_in_the_chain() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("outer")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let refused_error = Outer(std::io::ErrorKind::ConnectionRefused.into());
+        assert!(refused(&refused_error));
+        let reset = Outer(std::io::ErrorKind::ConnectionReset.into());
+        assert!(!refused(&reset));
+    }
+}

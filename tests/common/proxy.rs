@@ -1,0 +1,372 @@
+//! A fault-injecting HTTP proxy on 127.0.0.1, between the SDK and the test
+//! DynamoDB: it forwards each request, or breaks the one a test chose in
+//! the way the test chose (see [`Fault`]).
+//!
+//! It understands just enough HTTP/1.1 for the SDK and the emulator:
+//! keep-alive connections, bodies sized by `Content-Length` (requests and
+//! answers) or chunked (answers).
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the proxy does to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Resets the connection without forwarding the request.
+    ResetBefore,
+    /// Forwards the request, lets the emulator apply it, reads its answer,
+    /// then resets the connection instead of answering.
+    ResetAfter,
+    /// Holds the request for this long before forwarding it (past the
+    /// client's attempt timeout), then forwards it anyway.
+    Delay(Duration),
+    /// Answers with this HTTP status and DynamoDB error code, after
+    /// forwarding the request when `forward` (the request applied, the
+    /// answer an error) or without forwarding it.
+    Answer {
+        status: u16,
+        code: &'static str,
+        forward: bool,
+    },
+    /// Forwards the request and sends back only the first half of the
+    /// answer, then closes the connection.
+    Truncate,
+}
+
+impl Fault {
+    pub const THROTTLE: Fault = Fault::Answer {
+        status: 400,
+        code: "ThrottlingException",
+        forward: false,
+    };
+    pub const UNAVAILABLE: Fault = Fault::Answer {
+        status: 503,
+        code: "ServiceUnavailable",
+        forward: false,
+    };
+    pub const INTERNAL_ERROR: Fault = Fault::Answer {
+        status: 500,
+        code: "InternalServerError",
+        forward: false,
+    };
+    /// A 500 for a request the emulator did apply.
+    pub const INTERNAL_ERROR_AFTER: Fault = Fault::Answer {
+        status: 500,
+        code: "InternalServerError",
+        forward: true,
+    };
+
+    /// Whether the emulator receives the request.
+    pub fn forwards(self) -> bool {
+        match self {
+            Fault::ResetBefore => false,
+            Fault::Answer { forward, .. } => forward,
+            Fault::ResetAfter | Fault::Delay(_) | Fault::Truncate => true,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    /// Faults still to inject: (DynamoDB operation, fault), each applied to
+    /// the next request of its operation.
+    plan: Mutex<VecDeque<(String, Fault)>>,
+    /// Faults injected: (operation, fault).
+    injected: Mutex<Vec<(String, Fault)>>,
+    /// Requests being handled (forwarded ones until their answer is read).
+    in_flight: AtomicUsize,
+    /// Every request seen, by operation.
+    seen: Mutex<Vec<String>>,
+}
+
+/// A running proxy; it stops when dropped.
+pub struct Proxy {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+impl Proxy {
+    /// A proxy to `upstream` (`http://127.0.0.1:port`), listening now. With
+    /// `refuse_for`, its port refuses connections for that long first (its
+    /// listener is bound, closed, and bound again after the pause); with
+    /// `Duration::MAX` it never listens.
+    pub async fn start(upstream: &str, refuse_for: Option<Duration>) -> Proxy {
+        let upstream: SocketAddr = upstream
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the emulator's address");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let address = listener.local_addr().expect("an address");
+        let shared = Arc::new(Shared::default());
+        let accept = {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let listener = match refuse_for {
+                    None => listener,
+                    Some(pause) => {
+                        drop(listener);
+                        if pause == Duration::MAX {
+                            return std::future::pending().await;
+                        }
+                        tokio::time::sleep(pause).await;
+                        TcpListener::bind(address).await.expect("the port again")
+                    }
+                };
+                loop {
+                    let Ok((client, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let shared = shared.clone();
+                    tokio::spawn(async move {
+                        let _ = connection(client, upstream, shared).await;
+                    });
+                }
+            })
+        };
+        Proxy {
+            address,
+            shared,
+            accept,
+        }
+    }
+
+    /// The URL to give the SDK.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Breaks the next request of `operation` (`PutItem`, `Query`...) with
+    /// `fault`.
+    pub fn inject(&self, operation: &str, fault: Fault) {
+        self.shared
+            .plan
+            .lock()
+            .unwrap()
+            .push_back((operation.to_owned(), fault));
+    }
+
+    /// The faults injected so far.
+    pub fn injected(&self) -> Vec<(String, Fault)> {
+        self.shared.injected.lock().unwrap().clone()
+    }
+
+    /// The operations of every request seen so far, in order.
+    pub fn seen(&self) -> Vec<String> {
+        self.shared.seen.lock().unwrap().clone()
+    }
+
+    /// Waits until no request is being handled (a delayed request has been
+    /// forwarded and answered), for up to 10 s.
+    pub async fn settle(&self) {
+        for _ in 0..1000 {
+            if self.shared.in_flight.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the proxy still handles a request after 10 s");
+    }
+}
+
+/// One HTTP message: its head (up to the blank line) and body.
+struct Message {
+    head: Vec<u8>,
+    body: Vec<u8>,
+}
+
+impl Message {
+    fn header(&self, name: &str) -> Option<String> {
+        let head = String::from_utf8_lossy(&self.head);
+        head.lines().skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        let mut all = self.head.clone();
+        all.extend_from_slice(&self.body);
+        all
+    }
+}
+
+/// Reads one message; `None` at a clean end of the stream.
+async fn read_message(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<Option<Message>> {
+    let end = loop {
+        if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let mut chunk = [0u8; 8192];
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return if buffer.is_empty() {
+                Ok(None)
+            } else {
+                Err(std::io::ErrorKind::UnexpectedEof.into())
+            };
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    };
+    let head: Vec<u8> = buffer.drain(..end).collect();
+    let mut message = Message {
+        head,
+        body: Vec::new(),
+    };
+    let chunked = message
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    if chunked {
+        // The whole chunked body, ending with the zero-length chunk.
+        loop {
+            if let Some(i) = buffer.windows(5).position(|w| w == b"0\r\n\r\n") {
+                message.body = buffer.drain(..i + 5).collect();
+                break;
+            }
+            let mut chunk = [0u8; 8192];
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            buffer.extend_from_slice(&chunk[..n]);
+        }
+    } else {
+        let length: usize = message
+            .header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        while buffer.len() < length {
+            let mut chunk = [0u8; 8192];
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            buffer.extend_from_slice(&chunk[..n]);
+        }
+        message.body = buffer.drain(..length).collect();
+    }
+    Ok(Some(message))
+}
+
+/// Resets a connection: a TCP RST, not a clean close.
+fn reset(stream: TcpStream) {
+    let _ = stream.set_zero_linger();
+    drop(stream);
+}
+
+/// Serves one client connection, with an upstream connection of its own.
+async fn connection(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    shared: Arc<Shared>,
+) -> std::io::Result<()> {
+    let mut server = TcpStream::connect(upstream).await?;
+    let mut from_client = Vec::new();
+    let mut from_server = Vec::new();
+    loop {
+        let Some(request) = read_message(&mut client, &mut from_client).await? else {
+            return Ok(());
+        };
+        let operation = request
+            .header("x-amz-target")
+            .and_then(|t| t.rsplit('.').next().map(str::to_owned))
+            .unwrap_or_default();
+        shared.seen.lock().unwrap().push(operation.clone());
+        let fault = {
+            let mut plan = shared.plan.lock().unwrap();
+            let found = plan.iter().position(|(op, _)| *op == operation);
+            found.and_then(|i| plan.remove(i)).map(|(_, fault)| fault)
+        };
+        if let Some(fault) = fault {
+            shared
+                .injected
+                .lock()
+                .unwrap()
+                .push((operation.clone(), fault));
+        }
+        shared.in_flight.fetch_add(1, Ordering::SeqCst);
+        let _guard = InFlight(&shared);
+        if let Some(Fault::Delay(pause)) = fault {
+            tokio::time::sleep(pause).await;
+        }
+        if fault.is_some_and(|f| !f.forwards()) {
+            match fault {
+                Some(Fault::ResetBefore) => {
+                    reset(client);
+                    return Ok(());
+                }
+                Some(Fault::Answer { status, code, .. }) => {
+                    client.write_all(&error_answer(status, code)).await?;
+                    continue;
+                }
+                _ => unreachable!("every fault that does not forward is handled"),
+            }
+        }
+        server.write_all(&request.bytes()).await?;
+        let Some(answer) = read_message(&mut server, &mut from_server).await? else {
+            return Ok(());
+        };
+        match fault {
+            None | Some(Fault::Delay(_)) => client.write_all(&answer.bytes()).await?,
+            Some(Fault::ResetAfter) => {
+                reset(client);
+                return Ok(());
+            }
+            Some(Fault::Truncate) => {
+                let bytes = answer.bytes();
+                let cut = answer.head.len() + answer.body.len() / 2;
+                client.write_all(&bytes[..cut]).await?;
+                client.shutdown().await?;
+                return Ok(());
+            }
+            Some(Fault::Answer { status, code, .. }) => {
+                client.write_all(&error_answer(status, code)).await?;
+            }
+            Some(Fault::ResetBefore) => unreachable!("not forwarded"),
+        }
+    }
+}
+
+struct InFlight<'a>(&'a Shared);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A DynamoDB error answer.
+fn error_answer(status: u16, code: &str) -> Vec<u8> {
+    let body = format!(
+        "{{\"__type\":\"com.amazonaws.dynamodb.v20120810#{code}\",\"message\":\"injected by the test proxy\"}}"
+    );
+    let reason = match status {
+        400 => "Bad Request",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Error",
+    };
+    format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/x-amz-json-1.0\r\nx-amzn-errortype: {code}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}

@@ -1,0 +1,409 @@
+//! Faults on the wire: every operation, through a proxy that breaks its
+//! request in each way a network or a server can, against the promise the
+//! DynamoDB backend documents ("Failures" in its module documentation):
+//!
+//! * a request that certainly was not applied (throttled, connection
+//!   refused) is sent again, and the operation succeeds once;
+//! * a request whose outcome is unknown (connection reset, answer cut off,
+//!   timeout, server error) is sent again only when a second application
+//!   is harmless; the operation then succeeds, applied once, and a `create`
+//!   or conditional put that finds its own earlier write is a success, not
+//!   "already exists" or a refused condition;
+//! * otherwise (an update, a delete returning the old item, a conditional
+//!   delete) the caller gets [`Error::Unavailable`], which says the write
+//!   may or may not have been applied, and it was applied at most once;
+//! * every failure is a typed error, and attempts are bounded.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use blue_schema::backend::dynamodb::DynamoDbBackend;
+use blue_schema::{Error, Store, Update};
+
+use crate::dynamodb;
+use crate::entities::*;
+use crate::proxy::{Fault, Proxy};
+
+/// The client's attempt timeout behind the proxy, and the delay that
+/// outlasts it.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
+const DELAY: Duration = Duration::from_millis(2000);
+/// Attempts per request behind the proxy.
+const ATTEMPTS: u32 = 6;
+
+/// Every public operation, as one request that the proxy breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Get,
+    Put,
+    Create,
+    PutVersioned,
+    PutWhen,
+    Update,
+    Delete,
+    DeleteReturning,
+    DeleteWhen,
+    Transaction,
+    TransactionWithToken,
+    PutAll,
+    GetMany,
+    TransactGet,
+    Query,
+}
+
+const OPS: [Op; 15] = [
+    Op::Get,
+    Op::Put,
+    Op::Create,
+    Op::PutVersioned,
+    Op::PutWhen,
+    Op::Update,
+    Op::Delete,
+    Op::DeleteReturning,
+    Op::DeleteWhen,
+    Op::Transaction,
+    Op::TransactionWithToken,
+    Op::PutAll,
+    Op::GetMany,
+    Op::TransactGet,
+    Op::Query,
+];
+
+impl Op {
+    /// The DynamoDB request the fault hits.
+    fn target(self) -> &'static str {
+        match self {
+            Op::Get => "GetItem",
+            Op::Put | Op::PutVersioned | Op::PutWhen | Op::Update => "UpdateItem",
+            Op::Create => "PutItem",
+            Op::Delete | Op::DeleteReturning | Op::DeleteWhen => "DeleteItem",
+            Op::Transaction | Op::TransactionWithToken => "TransactWriteItems",
+            Op::PutAll => "BatchWriteItem",
+            Op::GetMany => "BatchGetItem",
+            Op::TransactGet => "TransactGetItems",
+            Op::Query => "Query",
+        }
+    }
+
+    /// Whether the backend may send the request again after a failure that
+    /// may have applied it.
+    fn replay_safe(self) -> bool {
+        !matches!(self, Op::Update | Op::DeleteReturning | Op::DeleteWhen)
+    }
+
+    /// Runs the operation on partition `p`, seeded by [`seed`], and checks
+    /// what it returned when it succeeded.
+    async fn run(self, store: &Store, p: &str) -> Result<(), Error> {
+        let c = Cell::attr();
+        match self {
+            Op::Get => {
+                let got = store.get(Cell::key(p, 1u32)).await?;
+                assert_eq!(got, Some(cell(p, 1, 0)));
+            }
+            Op::Put => store.put(&cell(p, 3, 7)).await?,
+            Op::Create => store.create(&cell(p, 3, 7)).await?,
+            Op::PutVersioned => {
+                store
+                    .put(&Doc {
+                        part: p.to_owned(),
+                        id: 1,
+                        body: "b".into(),
+                        version: 1,
+                    })
+                    .await?
+            }
+            Op::PutWhen => store.put(&cell(p, 1, 5)).when(c.count.eq(0)).await?,
+            Op::Update => store.update(Cell::key(p, 1u32)).add(c.count, 1).await?,
+            Op::Delete => store.delete(Cell::key(p, 2u32)).await?,
+            Op::DeleteReturning => {
+                let old = store.delete_returning(Cell::key(p, 2u32)).await?;
+                assert_eq!(old, Some(cell(p, 2, 0)), "the deleted item comes back");
+            }
+            Op::DeleteWhen => store.delete(Cell::key(p, 2u32)).when(c.count.eq(0)).await?,
+            Op::Transaction | Op::TransactionWithToken => {
+                let mut tx = store.transaction();
+                tx.update(Update::new(Cell::key(p, 1u32)).add(c.count, 1));
+                tx.put(&cell(p, 3, 7));
+                if self == Op::TransactionWithToken {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    p.hash(&mut h);
+                    tx.token(format!("token-{:016x}", h.finish()));
+                }
+                tx.commit().await?
+            }
+            Op::PutAll => store.put_all(&[cell(p, 4, 1), cell(p, 5, 1)]).await?,
+            Op::GetMany => {
+                let got = store
+                    .get_many([Cell::key(p, 1u32), Cell::key(p, 2u32)])
+                    .await?;
+                assert_eq!(got, vec![Some(cell(p, 1, 0)), Some(cell(p, 2, 0))]);
+            }
+            Op::TransactGet => {
+                let got = store
+                    .transact_get([Cell::key(p, 1u32), Cell::key(p, 2u32)])
+                    .await?;
+                assert_eq!(got, vec![Some(cell(p, 1, 0)), Some(cell(p, 2, 0))]);
+            }
+            Op::Query => {
+                let got = store.query(Cell::query(p)).all().await?;
+                assert_eq!(got, vec![cell(p, 1, 0), cell(p, 2, 0)]);
+            }
+        }
+        Ok(())
+    }
+
+    /// How many times the operation was applied to partition `p`, read
+    /// directly from the emulator; reads are never "applied".
+    async fn applied(self, store: &Store, p: &str) -> u32 {
+        let cell_at = |id: u32| store.get(Cell::key(p, id));
+        match self {
+            Op::Get | Op::GetMany | Op::TransactGet | Op::Query => 0,
+            Op::Put | Op::Create => u32::from(cell_at(3).await.unwrap() == Some(cell(p, 3, 7))),
+            Op::PutVersioned => {
+                let doc = store.get(Doc::key(p, 1u32)).await.unwrap().unwrap();
+                match (doc.body.as_str(), doc.version) {
+                    ("a", 1) => 0,
+                    ("b", 2) => 1,
+                    other => panic!("the document is {other:?}"),
+                }
+            }
+            Op::PutWhen => match cell_at(1).await.unwrap().unwrap().count {
+                0 => 0,
+                5 => 1,
+                other => panic!("the count is {other}"),
+            },
+            Op::Update => u32::try_from(cell_at(1).await.unwrap().unwrap().count).unwrap(),
+            Op::Delete | Op::DeleteReturning | Op::DeleteWhen => {
+                u32::from(cell_at(2).await.unwrap().is_none())
+            }
+            Op::Transaction | Op::TransactionWithToken => {
+                let count = cell_at(1).await.unwrap().unwrap().count;
+                let put = cell_at(3).await.unwrap().is_some();
+                assert_eq!(count > 0, put, "a transaction is all or nothing");
+                u32::try_from(count).unwrap()
+            }
+            Op::PutAll => {
+                let four = cell_at(4).await.unwrap().is_some();
+                let five = cell_at(5).await.unwrap().is_some();
+                assert_eq!(four, five, "one BatchWriteItem, applied whole");
+                u32::from(four)
+            }
+        }
+    }
+
+    fn is_read(self) -> bool {
+        matches!(self, Op::Get | Op::GetMany | Op::TransactGet | Op::Query)
+    }
+}
+
+/// The items every case starts from, in its own partition.
+async fn seed(store: &Store, p: &str) {
+    store.put(&cell(p, 1, 0)).await.unwrap();
+    store.put(&cell(p, 2, 0)).await.unwrap();
+    store
+        .create(&Doc {
+            part: p.to_owned(),
+            id: 1,
+            body: "a".into(),
+            version: 0,
+        })
+        .await
+        .unwrap();
+}
+
+/// A client of the test endpoint that goes through `url`.
+async fn client_via(url: &str) -> aws_sdk_dynamodb::Client {
+    let base = dynamodb::client().await;
+    let config = base
+        .config()
+        .to_builder()
+        .endpoint_url(url)
+        .retry_config(RetryConfig::standard().with_max_attempts(ATTEMPTS))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .connect_timeout(ATTEMPT_TIMEOUT)
+                .build(),
+        )
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// What a case must end with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// Success, applied once.
+    Done,
+    /// [`Error::Unavailable`], applied this many times (0 or 1).
+    Unknown(u32),
+}
+
+/// The rules of the module documentation, for one fault and operation.
+fn expected(fault: Option<Fault>, refused_forever: bool, op: Op) -> Expect {
+    if refused_forever {
+        return Expect::Unknown(0);
+    }
+    let Some(fault) = fault else {
+        return Expect::Done;
+    };
+    if fault == Fault::THROTTLE || op.replay_safe() {
+        return Expect::Done;
+    }
+    Expect::Unknown(u32::from(fault.forwards()))
+}
+
+/// Runs every operation with `fault` injected into its request (or with
+/// the proxy refusing connections for `refuse_for`), and checks each
+/// outcome; prints one line per case.
+fn every_operation(name: &str, fault: Option<Fault>, refuse_for: Option<Duration>) {
+    let runtime = crate::runtime();
+    runtime.block_on(async {
+        let direct_backend = dynamodb::backend().await;
+        let prefix = direct_backend.table_name("");
+        let direct = Store::from_backend(direct_backend.clone());
+        direct.create_table::<Reliable>().await.unwrap();
+        let (upstream, _) = dynamodb::endpoint_url();
+        let refused_forever = refuse_for == Some(Duration::MAX);
+        let mut failures = Vec::new();
+        for op in OPS {
+            let p = format!("{name}-{op:?}");
+            seed(&direct, &p).await;
+            // A proxy and a client of their own: no pooled connection
+            // carries over from one case to the next.
+            let proxy = Proxy::start(&upstream, refuse_for).await;
+            if let Some(fault) = fault {
+                proxy.inject(op.target(), fault);
+            }
+            let faulty = DynamoDbBackend::new(&client_via(&proxy.url()).await)
+                .with_table_prefix(&prefix)
+                .unwrap();
+            let store = Store::from_backend(faulty.clone());
+            let started = std::time::Instant::now();
+            let result = op.run(&store, &p).await;
+            let took = started.elapsed();
+            proxy.settle().await;
+            let applied = op.applied(&direct, &p).await;
+            let sent = faulty.requests_sent();
+            if let Some(fault) = fault {
+                assert_eq!(
+                    proxy.injected(),
+                    vec![(op.target().to_owned(), fault)],
+                    "{name}/{op:?}: the fault was injected"
+                );
+            }
+            assert!(
+                sent <= u64::from(ATTEMPTS) * 2,
+                "{name}/{op:?}: {sent} requests: retries are bounded"
+            );
+            let outcome = match &result {
+                Ok(()) => "ok".to_owned(),
+                Err(e) => format!("{e}"),
+            };
+            println!(
+                "{name:<16} {:<22} -> {outcome:<60} applied {applied}, {sent} requests, {} ms",
+                format!("{op:?}"),
+                took.as_millis()
+            );
+            let expect = expected(fault, refused_forever, op);
+            let fine = match (expect, &result) {
+                (Expect::Done, Ok(())) => op.is_read() || applied == 1,
+                (Expect::Unknown(n), Err(Error::Unavailable { .. })) => applied == n,
+                _ => false,
+            };
+            if !fine {
+                failures.push(format!(
+                    "{op:?}: expected {expect:?}, got {result:?}, applied {applied} times"
+                ));
+            }
+        }
+        dynamodb::drop_tables(&direct_backend).await;
+        assert!(
+            failures.is_empty(),
+            "under {name}:\n{}",
+            failures.join("\n")
+        );
+    });
+}
+
+#[test]
+fn no_fault_baseline() {
+    every_operation("none", None, None);
+}
+
+#[test]
+fn throttled_requests_are_sent_again() {
+    every_operation("throttled", Some(Fault::THROTTLE), None);
+}
+
+#[test]
+fn a_briefly_refused_connection_is_tried_again() {
+    every_operation("refused-briefly", None, Some(Duration::from_millis(60)));
+}
+
+#[test]
+fn a_refused_connection_applies_nothing() {
+    every_operation("refused", None, Some(Duration::MAX));
+}
+
+#[test]
+fn a_reset_before_forwarding() {
+    every_operation("reset-before", Some(Fault::ResetBefore), None);
+}
+
+#[test]
+fn a_reset_after_the_write_applied() {
+    every_operation("reset-after", Some(Fault::ResetAfter), None);
+}
+
+#[test]
+fn a_delay_past_the_client_timeout() {
+    every_operation("delayed", Some(Fault::Delay(DELAY)), None);
+}
+
+#[test]
+fn a_server_error_before_applying() {
+    every_operation("500-before", Some(Fault::INTERNAL_ERROR), None);
+}
+
+#[test]
+fn a_server_error_after_applying() {
+    every_operation("500-after", Some(Fault::INTERNAL_ERROR_AFTER), None);
+}
+
+#[test]
+fn service_unavailable() {
+    every_operation("503", Some(Fault::UNAVAILABLE), None);
+}
+
+#[test]
+fn a_truncated_answer() {
+    every_operation("truncated", Some(Fault::Truncate), None);
+}
+
+/// Throttling that never ends: bounded attempts, then a typed error.
+#[test]
+fn throttling_that_lasts_is_a_typed_error_after_bounded_attempts() {
+    let runtime = crate::runtime();
+    runtime.block_on(async {
+        let direct_backend = dynamodb::backend().await;
+        let prefix = direct_backend.table_name("");
+        let direct = Store::from_backend(direct_backend.clone());
+        direct.create_table::<Reliable>().await.unwrap();
+        let (upstream, _) = dynamodb::endpoint_url();
+        let proxy = Proxy::start(&upstream, None).await;
+        for _ in 0..ATTEMPTS + 2 {
+            proxy.inject("UpdateItem", Fault::THROTTLE);
+        }
+        let faulty = DynamoDbBackend::new(&client_via(&proxy.url()).await)
+            .with_table_prefix(&prefix)
+            .unwrap();
+        let store = Store::from_backend(faulty.clone());
+        let result = store.put(&cell("t", 1, 1)).await;
+        assert!(matches!(result, Err(Error::Throttled { .. })), "{result:?}");
+        assert_eq!(faulty.requests_sent(), u64::from(ATTEMPTS));
+        assert_eq!(direct.get(Cell::key("t", 1u32)).await.unwrap(), None);
+        dynamodb::drop_tables(&direct_backend).await;
+    });
+}
