@@ -4,8 +4,11 @@
 //! figures; `BLUE_LONG=1` runs the long modes (see the README).
 
 mod crash;
+mod differential;
 mod entities;
 mod faults;
+mod hostile;
+mod model;
 
 #[path = "../common/dynamodb.rs"]
 pub mod dynamodb;

@@ -119,6 +119,24 @@ fn parse_url(url: &str) -> Result<Location, Error> {
 }
 
 impl Store {
+    /// Checks that [`open`](Store::open) understands `url`, without opening
+    /// anything, creating a file or loading AWS configuration: for
+    /// validating configuration early.
+    ///
+    /// ```
+    /// assert!(blue_schema::Store::check_url("sqlite://data/blue.db").is_ok());
+    /// assert!(blue_schema::Store::check_url("dynamodb://?region=eu-west-1").is_ok());
+    /// assert!(blue_schema::Store::check_url("postgres://x").is_err());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`], as `open` would give it. (Whether the backend
+    /// is compiled in is checked by `open`.)
+    pub fn check_url(url: &str) -> Result<(), Error> {
+        parse_url(url).map(|_| ())
+    }
+
     /// Opens a store from a URL:
     ///
     /// * `sqlite://path/to/blue.db` (or `sqlite:path/to/blue.db`): a database

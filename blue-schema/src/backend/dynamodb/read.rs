@@ -66,7 +66,7 @@ impl DynamoDbBackend {
             .result
             .map_err(request_error("DeleteItem", table))?;
         out.attributes
-            .filter(|_| op.return_old)
+            .filter(|old| op.return_old && !super::write::key_only(old))
             .map(|old| ReadItem::new(old).decode::<D>(table))
             .transpose()
     }

@@ -246,7 +246,7 @@ impl DynamoDbBackend {
             Ok(out) => {
                 let Some(item) = out
                     .attributes
-                    .filter(|_| op.returning != Returning::Nothing)
+                    .filter(|item| op.returning != Returning::Nothing && !key_only(item))
                 else {
                     return Ok(None);
                 };
@@ -305,7 +305,7 @@ impl DynamoDbBackend {
         {
             Ok(out) => out
                 .attributes
-                .filter(|_| op.return_old)
+                .filter(|old| op.return_old && !key_only(old))
                 .map(|old| ReadItem::new(old).decode::<D>(key.table))
                 .transpose(),
             Err(e) => {
@@ -645,6 +645,14 @@ impl DynamoDbBackend {
             .collect();
         Err(Error::Incomplete { table, unread })
     }
+}
+
+/// Whether an old image holds no item: AWS leaves `Attributes` out when
+/// the update created the item, dynoxide sends its key alone (every item
+/// this library writes has `created_at` besides its key).
+pub(super) fn key_only(item: &Attributes) -> bool {
+    item.keys()
+        .all(|name| name == PARTITION_KEY || name == SORT_KEY)
 }
 
 /// Whether `stored` is the item a put's update (`SET #a0 = :a0, …, #u =

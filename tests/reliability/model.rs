@@ -1,0 +1,1185 @@
+//! A reference model of the store and differential random testing.
+//!
+//! [`Model`] is a small in-memory implementation of the store's documented
+//! semantics (conditions, versions, updates, transactions, batches, pages
+//! and cursors), written for clarity, not speed. Random sequences of
+//! operations over a small key space (two partitions, a few ids, so that
+//! collisions, conflicts and cursor edge cases are frequent) run on the
+//! model, on SQLite (a file and memory) and on DynamoDB (the emulator, or
+//! `BLUE_DYNAMODB_ENDPOINT`); every result (values, errors, pages, cursor
+//! presence) and the final contents must agree, and cursors must be the
+//! same string on every backend.
+//!
+//! Operations are plain data ([`Op`]), made of small numbers that index
+//! fixed value lists, so that proptest can shrink a failing sequence and
+//! its `Debug` output is Rust: a failure prints a test ready to paste.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use blue_schema::write::CancelReason;
+use blue_schema::{Condition, Cursor, Error, IntoQuery, Query, Store, Update};
+use proptest::prelude::*;
+
+use crate::entities::*;
+
+/// Partition names (each run puts a namespace of its own in front).
+const PARTS: [&str; 2] = ["p", "q#"];
+/// Note values: the empty string, delimiters, non-ASCII.
+const NOTES: [&str; 3] = ["", "n#1", "ü"];
+/// Set elements.
+const TAGS: [&str; 3] = ["a", "b", "c#"];
+/// Document bodies.
+const BODIES: [&str; 3] = ["", "x", "y%23"];
+/// Ids: the key space of each partition.
+const IDS: u8 = 4;
+
+/// A cell, as small numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct C {
+    pub part: u8,
+    pub id: u8,
+    pub count: i8,
+    pub note: Option<u8>,
+    /// Bits 0..3: which of [`TAGS`] it holds.
+    pub tags: u8,
+}
+
+/// A document, as small numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct D {
+    pub part: u8,
+    pub id: u8,
+    pub body: u8,
+    pub version: u8,
+}
+
+/// A condition on a cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum If {
+    CountEq(i8),
+    CountLt(i8),
+    NoteExists,
+    NoteMissing,
+    HasTag(u8),
+    Exists,
+    Absent,
+    /// `CountEq(a) | NoteExists`.
+    EqOrNote(i8),
+}
+
+/// One change of a cell's update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Add(i8),
+    SetCount(i8),
+    SetNote(u8),
+    RemoveNote,
+    AddTags(u8),
+    DeleteTags(u8),
+}
+
+/// What an update returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returning {
+    Nothing,
+    Old,
+    New,
+}
+
+/// One action of a transaction. (The `Tx` prefix keeps the names apart
+/// from [`Op`]'s when a pasted test imports both with `*`.)
+#[allow(clippy::enum_variant_names)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxOp {
+    TxPut(C),
+    TxCreate(C),
+    TxPutWhen(C, If),
+    TxUpdate(u8, u8, Vec<Change>, Option<If>, bool),
+    TxDelete(u8, u8),
+    TxDeleteWhen(u8, u8, If),
+    TxCheck(u8, u8, If),
+    TxPutDoc(D),
+}
+
+/// One operation of a sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    GetCell(u8, u8),
+    GetDoc(u8, u8),
+    PutCell(C),
+    PutCellWhen(C, If),
+    CreateCell(C),
+    PutDoc(D),
+    UpdateCell {
+        part: u8,
+        id: u8,
+        changes: Vec<Change>,
+        when: Option<If>,
+        or_create: bool,
+        returning: Returning,
+    },
+    /// `Some(v)`: `expect_version(v)`; `None`: `any_version()`.
+    UpdateDoc(u8, u8, u8, Option<u8>),
+    DeleteCell(u8, u8),
+    DeleteCellReturning(u8, u8),
+    DeleteCellWhen(u8, u8, If),
+    /// `Some(Some(v))`: `expect_version(v)`; `Some(None)`: `any_version()`;
+    /// `None`: neither (refused).
+    DeleteDoc(u8, u8, Option<Option<u8>>),
+    Tx(Vec<TxOp>),
+    PutAll(Vec<C>),
+    GetMany(Vec<(u8, u8)>),
+    TransactGet(Vec<(u8, u8)>),
+    /// Cells of a partition: ids after `after`, reversed, in pages.
+    QueryCells {
+        part: u8,
+        after: Option<u8>,
+        reverse: bool,
+        page_size: Option<u8>,
+    },
+    /// Every item of a partition, in pages.
+    QueryPartition(u8, Option<u8>),
+}
+
+// ---------------------------------------------------------------------
+// Values
+
+/// Turns the small numbers into entities, in a run's namespace.
+#[derive(Debug, Clone)]
+pub struct Space {
+    pub ns: String,
+}
+
+impl Space {
+    fn part(&self, part: u8) -> String {
+        format!("{}{}", self.ns, PARTS[part as usize % PARTS.len()])
+    }
+
+    fn cell(&self, c: C) -> Cell {
+        Cell {
+            part: self.part(c.part),
+            id: u32::from(c.id),
+            count: i64::from(c.count),
+            note: c.note.map(|n| NOTES[n as usize % NOTES.len()].to_owned()),
+            tags: tags(c.tags),
+        }
+    }
+
+    fn doc(&self, d: D) -> Doc {
+        Doc {
+            part: self.part(d.part),
+            id: u32::from(d.id),
+            body: BODIES[d.body as usize % BODIES.len()].to_owned(),
+            version: u64::from(d.version),
+        }
+    }
+
+    fn cell_key(&self, part: u8, id: u8) -> blue_schema::Key<Cell> {
+        Cell::key(self.part(part), u32::from(id))
+    }
+
+    fn doc_key(&self, part: u8, id: u8) -> blue_schema::Key<Doc> {
+        Doc::key(self.part(part), u32::from(id))
+    }
+}
+
+fn tags(mask: u8) -> std::collections::BTreeSet<String> {
+    (0..TAGS.len())
+        .filter(|i| mask & (1 << i) != 0)
+        .map(|i| TAGS[i].to_owned())
+        .collect()
+}
+
+fn condition(c: If) -> Condition<Cell> {
+    let a = Cell::attr();
+    match c {
+        If::CountEq(n) => a.count.eq(i64::from(n)),
+        If::CountLt(n) => a.count.lt(i64::from(n)),
+        If::NoteExists => a.note.exists(),
+        If::NoteMissing => a.note.not_exists(),
+        If::HasTag(t) => a.tags.contains(TAGS[t as usize % TAGS.len()]),
+        If::Exists => Condition::exists(),
+        If::Absent => Condition::not_exists(),
+        If::EqOrNote(n) => a.count.eq(i64::from(n)) | a.note.exists(),
+    }
+}
+
+/// The condition on the stored cell (`None`: no item), with DynamoDB's
+/// rules: a comparison with a missing attribute is false.
+fn holds(c: If, stored: Option<&Cell>) -> bool {
+    match (c, stored) {
+        (If::Exists, s) => s.is_some(),
+        (If::Absent, s) => s.is_none(),
+        (_, None) => matches!(c, If::NoteMissing),
+        (If::CountEq(n), Some(s)) => s.count == i64::from(n),
+        (If::CountLt(n), Some(s)) => s.count < i64::from(n),
+        (If::NoteExists, Some(s)) => s.note.is_some(),
+        (If::NoteMissing, Some(s)) => s.note.is_none(),
+        (If::HasTag(t), Some(s)) => s.tags.contains(TAGS[t as usize % TAGS.len()]),
+        (If::EqOrNote(n), Some(s)) => s.count == i64::from(n) || s.note.is_some(),
+    }
+}
+
+fn update_of(space: &Space, part: u8, id: u8, changes: &[Change]) -> Update<Cell> {
+    let a = Cell::attr();
+    let mut u = Update::new(space.cell_key(part, id));
+    for change in changes {
+        u = match *change {
+            Change::Add(n) => u.add(a.count, i64::from(n)),
+            Change::SetCount(n) => u.set(a.count, i64::from(n)),
+            Change::SetNote(n) => u.set(a.note, NOTES[n as usize % NOTES.len()].to_owned()),
+            Change::RemoveNote => u.remove(a.note),
+            Change::AddTags(m) => u.add_to(a.tags, tags(m)),
+            Change::DeleteTags(m) => u.delete_from(a.tags, tags(m)),
+        };
+    }
+    u
+}
+
+/// Applies the changes to a cell (`stored`, or a new one with the key).
+fn changed(space: &Space, part: u8, id: u8, stored: Option<&Cell>, changes: &[Change]) -> Cell {
+    let mut cell = stored.cloned().unwrap_or_else(|| Cell {
+        part: space.part(part),
+        id: u32::from(id),
+        count: 0,
+        note: None,
+        tags: Default::default(),
+    });
+    for change in changes {
+        match *change {
+            Change::Add(n) => cell.count += i64::from(n),
+            Change::SetCount(n) => cell.count = i64::from(n),
+            Change::SetNote(n) => cell.note = Some(NOTES[n as usize % NOTES.len()].to_owned()),
+            Change::RemoveNote => cell.note = None,
+            Change::AddTags(m) => cell.tags.extend(tags(m)),
+            Change::DeleteTags(m) => cell.tags.retain(|t| !tags(m).contains(t)),
+        }
+    }
+    cell
+}
+
+/// Whether an update that may create its item sets every required field
+/// (`count`): `set`, or `add` (a missing number counts as 0).
+fn creates_whole(changes: &[Change]) -> bool {
+    changes
+        .iter()
+        .any(|c| matches!(c, Change::Add(_) | Change::SetCount(_)))
+}
+
+// ---------------------------------------------------------------------
+// Results, rendered the same way for the model and the backends
+
+fn show<T: std::fmt::Debug>(value: &T) -> String {
+    format!("{value:?}")
+}
+
+fn current(c: &blue_schema::write::ConditionFailed) -> String {
+    if let Some(cell) = c.current::<Cell>() {
+        return show(&Some(cell));
+    }
+    show(&c.current::<Doc>())
+}
+
+fn reason(r: &CancelReason) -> String {
+    match r {
+        CancelReason::None => "-".into(),
+        CancelReason::AlreadyExists => "AlreadyExists".into(),
+        CancelReason::NotFound => "NotFound".into(),
+        CancelReason::ConditionFailed(c) => format!("ConditionFailed({})", current(c)),
+        CancelReason::VersionConflict(c) => format!(
+            "VersionConflict({:?}, {:?}, {})",
+            c.expected_version,
+            c.found_version,
+            current(c)
+        ),
+        other => format!("Unexpected({other:?})"),
+    }
+}
+
+fn error(e: &Error) -> String {
+    match e {
+        Error::ConditionFailed(c) => format!("ConditionFailed({})", current(c)),
+        Error::VersionConflict(c) => format!(
+            "VersionConflict({:?}, {:?}, {})",
+            c.expected_version,
+            c.found_version,
+            current(c)
+        ),
+        Error::AlreadyExists { .. } => "AlreadyExists".into(),
+        Error::NotFound { .. } => "NotFound".into(),
+        Error::VersionRequired { .. } => "VersionRequired".into(),
+        Error::InvalidTransaction { .. } => "InvalidTransaction".into(),
+        Error::InvalidUpdate { .. } => "InvalidUpdate".into(),
+        Error::DuplicateKey { .. } => "DuplicateKey".into(),
+        Error::TransactionCanceled(t) => format!(
+            "Canceled[{}]",
+            t.reasons.iter().map(reason).collect::<Vec<_>>().join(", ")
+        ),
+        other => format!("Unexpected({other})"),
+    }
+}
+
+fn result<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
+    match r {
+        Ok(v) => format!("Ok({v:?})"),
+        Err(e) => format!("Err({})", error(&e)),
+    }
+}
+
+fn pages_text<T: std::fmt::Debug>(pages: &[(Vec<T>, bool)]) -> String {
+    let mut out = String::new();
+    for (items, cursor) in pages {
+        let _ = write!(out, "{items:?}{} ", if *cursor { " ->" } else { " |" });
+    }
+    out
+}
+
+// ---------------------------------------------------------------------
+// The model
+
+/// Whatever an item of the table is, in the model.
+#[derive(Debug, Clone, PartialEq)]
+enum Item {
+    Cell(Cell),
+    Doc(Doc),
+}
+
+/// The reference implementation: items by encoded key, whose byte order
+/// is the sort order of both backends.
+#[derive(Debug, Default, Clone)]
+pub struct Model {
+    items: BTreeMap<(String, String), Item>,
+}
+
+/// The stored partition key of a partition (the same for every entity).
+fn encoded_partition(space: &Space, part: u8) -> String {
+    space.cell_key(part, 0).into_parts().0
+}
+
+fn cell_slot(space: &Space, part: u8, id: u8) -> (String, String) {
+    space.cell_key(part, id).into_parts()
+}
+
+fn doc_slot(space: &Space, part: u8, id: u8) -> (String, String) {
+    space.doc_key(part, id).into_parts()
+}
+
+/// A failed check, as the backends report it.
+enum Refusal {
+    AlreadyExists,
+    NotFound,
+    Condition(String),
+    Version(u64, Option<u64>, String),
+}
+
+impl Refusal {
+    fn error(&self) -> String {
+        match self {
+            Refusal::AlreadyExists => "AlreadyExists".into(),
+            Refusal::NotFound => "NotFound".into(),
+            Refusal::Condition(current) => format!("ConditionFailed({current})"),
+            Refusal::Version(e, f, current) => {
+                format!("VersionConflict(Some({e}), {f:?}, {current})")
+            }
+        }
+    }
+}
+
+impl Model {
+    fn cell(&self, slot: &(String, String)) -> Option<&Cell> {
+        match self.items.get(slot) {
+            Some(Item::Cell(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn doc(&self, slot: &(String, String)) -> Option<&Doc> {
+        match self.items.get(slot) {
+            Some(Item::Doc(d)) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The version check of a versioned write expecting `expected`.
+    fn version_refusal(&self, slot: &(String, String), expected: u64) -> Option<Refusal> {
+        let found = self.doc(slot).map(|d| d.version);
+        let ok = match found {
+            None => expected == 0,
+            Some(f) => expected != 0 && expected == f,
+        };
+        (!ok).then(|| Refusal::Version(expected, found, show(&self.doc(slot))))
+    }
+
+    /// Checks a cell write: `exists` (Some(false): must be absent,
+    /// Some(true): must exist), then the condition.
+    fn cell_refusal(
+        &self,
+        slot: &(String, String),
+        exists: Option<bool>,
+        when: Option<If>,
+    ) -> Option<Refusal> {
+        let stored = self.cell(slot);
+        match (exists, stored) {
+            (Some(false), Some(_)) => return Some(Refusal::AlreadyExists),
+            (Some(true), None) => return Some(Refusal::NotFound),
+            _ => {}
+        }
+        match when {
+            Some(c) if !holds(c, stored) => Some(Refusal::Condition(show(&stored))),
+            _ => None,
+        }
+    }
+
+    /// Runs `op` on the model; returns its rendered result.
+    pub fn apply(&mut self, space: &Space, op: &Op) -> String {
+        match op {
+            Op::GetCell(p, i) => format!("Ok({:?})", self.cell(&cell_slot(space, *p, *i))),
+            Op::GetDoc(p, i) => format!("Ok({:?})", self.doc(&doc_slot(space, *p, *i))),
+            Op::PutCell(c) => {
+                let cell = space.cell(*c);
+                self.items
+                    .insert(cell_slot(space, c.part, c.id), Item::Cell(cell));
+                "Ok(())".into()
+            }
+            Op::PutCellWhen(c, when) => {
+                let slot = cell_slot(space, c.part, c.id);
+                if let Some(r) = self.cell_refusal(&slot, None, Some(*when)) {
+                    return format!("Err({})", r.error());
+                }
+                self.items.insert(slot, Item::Cell(space.cell(*c)));
+                "Ok(())".into()
+            }
+            Op::CreateCell(c) => {
+                let slot = cell_slot(space, c.part, c.id);
+                if let Some(r) = self.cell_refusal(&slot, Some(false), None) {
+                    return format!("Err({})", r.error());
+                }
+                self.items.insert(slot, Item::Cell(space.cell(*c)));
+                "Ok(())".into()
+            }
+            Op::PutDoc(d) => {
+                let slot = doc_slot(space, d.part, d.id);
+                if let Some(r) = self.version_refusal(&slot, u64::from(d.version)) {
+                    return format!("Err({})", r.error());
+                }
+                let mut doc = space.doc(*d);
+                doc.version += 1;
+                self.items.insert(slot, Item::Doc(doc));
+                "Ok(())".into()
+            }
+            Op::UpdateCell {
+                part,
+                id,
+                changes,
+                when,
+                or_create,
+                returning,
+            } => {
+                let slot = cell_slot(space, *part, *id);
+                if *or_create && !creates_whole(changes) {
+                    return "Err(InvalidUpdate)".into();
+                }
+                let exists = (!*or_create).then_some(true);
+                if let Some(r) = self.cell_refusal(&slot, exists, *when) {
+                    return format!("Err({})", r.error());
+                }
+                let old = self.cell(&slot).cloned();
+                let new = changed(space, *part, *id, old.as_ref(), changes);
+                self.items.insert(slot, Item::Cell(new.clone()));
+                match returning {
+                    Returning::Nothing => "Ok(None)".into(),
+                    Returning::Old => format!("Ok({old:?})"),
+                    Returning::New => format!("Ok({:?})", Some(new)),
+                }
+            }
+            Op::UpdateDoc(p, i, body, version) => {
+                let slot = doc_slot(space, *p, *i);
+                if self.doc(&slot).is_none() {
+                    return "Err(NotFound)".into();
+                }
+                if let Some(v) = version {
+                    if let Some(r) = self.version_refusal(&slot, u64::from(*v)) {
+                        return format!("Err({})", r.error());
+                    }
+                }
+                let mut doc = self.doc(&slot).cloned().unwrap();
+                doc.body = BODIES[*body as usize % BODIES.len()].to_owned();
+                doc.version += 1;
+                self.items.insert(slot, Item::Doc(doc));
+                "Ok(())".into()
+            }
+            Op::DeleteCell(p, i) => {
+                self.items.remove(&cell_slot(space, *p, *i));
+                "Ok(())".into()
+            }
+            Op::DeleteCellReturning(p, i) => {
+                let old = self.items.remove(&cell_slot(space, *p, *i));
+                match old {
+                    Some(Item::Cell(c)) => format!("Ok({:?})", Some(c)),
+                    _ => "Ok(None)".into(),
+                }
+            }
+            Op::DeleteCellWhen(p, i, when) => {
+                let slot = cell_slot(space, *p, *i);
+                if let Some(r) = self.cell_refusal(&slot, None, Some(*when)) {
+                    return format!("Err({})", r.error());
+                }
+                self.items.remove(&slot);
+                "Ok(())".into()
+            }
+            Op::DeleteDoc(p, i, version) => {
+                let slot = doc_slot(space, *p, *i);
+                match version {
+                    None => return "Err(VersionRequired)".into(),
+                    Some(Some(v)) => {
+                        if let Some(r) = self.version_refusal(&slot, u64::from(*v)) {
+                            return format!("Err({})", r.error());
+                        }
+                    }
+                    Some(None) => {}
+                }
+                self.items.remove(&slot);
+                "Ok(())".into()
+            }
+            Op::Tx(actions) => self.transaction(space, actions),
+            Op::PutAll(cells) => {
+                let mut slots: Vec<_> = cells
+                    .iter()
+                    .map(|c| cell_slot(space, c.part, c.id))
+                    .collect();
+                slots.sort();
+                if slots.windows(2).any(|w| w[0] == w[1]) {
+                    return "Err(DuplicateKey)".into();
+                }
+                for c in cells {
+                    self.items
+                        .insert(cell_slot(space, c.part, c.id), Item::Cell(space.cell(*c)));
+                }
+                "Ok(())".into()
+            }
+            Op::GetMany(keys) => {
+                let found: Vec<Option<Cell>> = keys
+                    .iter()
+                    .map(|(p, i)| self.cell(&cell_slot(space, *p, *i)).cloned())
+                    .collect();
+                format!("Ok({found:?})")
+            }
+            Op::TransactGet(keys) => {
+                let mut slots: Vec<_> =
+                    keys.iter().map(|(p, i)| cell_slot(space, *p, *i)).collect();
+                slots.sort();
+                if slots.windows(2).any(|w| w[0] == w[1]) {
+                    return "Err(InvalidTransaction)".into();
+                }
+                let found: Vec<Option<Cell>> = keys
+                    .iter()
+                    .map(|(p, i)| self.cell(&cell_slot(space, *p, *i)).cloned())
+                    .collect();
+                format!("Ok({found:?})")
+            }
+            Op::QueryCells {
+                part,
+                after,
+                reverse,
+                page_size,
+            } => {
+                let pk = encoded_partition(space, *part);
+                let mut cells: Vec<Cell> = self
+                    .items
+                    .iter()
+                    .filter(|((p, _), _)| *p == pk)
+                    .filter_map(|(_, item)| match item {
+                        Item::Cell(c) => Some(c.clone()),
+                        Item::Doc(_) => None,
+                    })
+                    .filter(|c| after.is_none_or(|a| c.id > u32::from(a)))
+                    .collect();
+                if *reverse {
+                    cells.reverse();
+                }
+                pages_text(&paged(cells, *page_size))
+            }
+            Op::QueryPartition(part, page_size) => {
+                let pk = encoded_partition(space, *part);
+                let items: Vec<Reliable> = self
+                    .items
+                    .iter()
+                    .filter(|((p, _), _)| *p == pk)
+                    .map(|(_, item)| match item {
+                        Item::Cell(c) => Reliable::Cell(c.clone()),
+                        Item::Doc(d) => Reliable::Doc(d.clone()),
+                    })
+                    .collect();
+                pages_text(&paged(items, *page_size))
+            }
+        }
+    }
+
+    fn transaction(&mut self, space: &Space, actions: &[TxOp]) -> String {
+        let slots: Vec<(String, String)> = actions
+            .iter()
+            .map(|a| match a {
+                TxOp::TxPut(c) | TxOp::TxCreate(c) | TxOp::TxPutWhen(c, _) => {
+                    cell_slot(space, c.part, c.id)
+                }
+                TxOp::TxUpdate(p, i, ..)
+                | TxOp::TxDelete(p, i)
+                | TxOp::TxDeleteWhen(p, i, _)
+                | TxOp::TxCheck(p, i, _) => cell_slot(space, *p, *i),
+                TxOp::TxPutDoc(d) => doc_slot(space, d.part, d.id),
+            })
+            .collect();
+        // An action refused as it is added comes first, then the checks of
+        // the whole transaction at commit.
+        for a in actions {
+            if let TxOp::TxUpdate(_, _, changes, _, true) = a {
+                if !creates_whole(changes) {
+                    return "Err(InvalidUpdate)".into();
+                }
+            }
+        }
+        let mut sorted = slots.clone();
+        sorted.sort();
+        if sorted.windows(2).any(|w| w[0] == w[1]) {
+            return "Err(InvalidTransaction)".into();
+        }
+        let refusals: Vec<Option<Refusal>> = actions
+            .iter()
+            .zip(&slots)
+            .map(|(a, slot)| match a {
+                TxOp::TxPut(_) | TxOp::TxDelete(..) => None,
+                TxOp::TxCreate(_) => self.cell_refusal(slot, Some(false), None),
+                TxOp::TxPutWhen(_, w) | TxOp::TxDeleteWhen(_, _, w) | TxOp::TxCheck(_, _, w) => {
+                    self.cell_refusal(slot, None, Some(*w))
+                }
+                TxOp::TxUpdate(_, _, _, w, or_create) => {
+                    self.cell_refusal(slot, (!*or_create).then_some(true), *w)
+                }
+                TxOp::TxPutDoc(d) => self.version_refusal(slot, u64::from(d.version)),
+            })
+            .collect();
+        if refusals.iter().any(Option::is_some) {
+            let reasons: Vec<String> = refusals
+                .iter()
+                .map(|r| r.as_ref().map_or("-".into(), Refusal::error))
+                .collect();
+            return format!("Err(Canceled[{}])", reasons.join(", "));
+        }
+        for (a, slot) in actions.iter().zip(slots) {
+            match a {
+                TxOp::TxPut(c) | TxOp::TxCreate(c) | TxOp::TxPutWhen(c, _) => {
+                    self.items.insert(slot, Item::Cell(space.cell(*c)));
+                }
+                TxOp::TxUpdate(p, i, changes, ..) => {
+                    let new = changed(space, *p, *i, self.cell(&slot), changes);
+                    self.items.insert(slot, Item::Cell(new));
+                }
+                TxOp::TxDelete(..) | TxOp::TxDeleteWhen(..) => {
+                    self.items.remove(&slot);
+                }
+                TxOp::TxCheck(..) => {}
+                TxOp::TxPutDoc(d) => {
+                    let mut doc = space.doc(*d);
+                    doc.version += 1;
+                    self.items.insert(slot, Item::Doc(doc));
+                }
+            }
+        }
+        "Ok(())".into()
+    }
+
+    /// Every item of the run's partitions, in order.
+    pub fn contents(&self, space: &Space) -> String {
+        let mut out = String::new();
+        for part in 0..PARTS.len() as u8 {
+            let pk = encoded_partition(space, part);
+            let items: Vec<Reliable> = self
+                .items
+                .iter()
+                .filter(|((p, _), _)| *p == pk)
+                .map(|(_, item)| match item {
+                    Item::Cell(c) => Reliable::Cell(c.clone()),
+                    Item::Doc(d) => Reliable::Doc(d.clone()),
+                })
+                .collect();
+            let _ = writeln!(out, "{items:?}");
+        }
+        out
+    }
+}
+
+/// DynamoDB's page rule without a filter or the 1 MB cut: a page holds the
+/// next `page_size` items and has a cursor when it is full, even when
+/// nothing follows (the next page is then empty and has none).
+fn paged<T>(items: Vec<T>, page_size: Option<u8>) -> Vec<(Vec<T>, bool)> {
+    let Some(size) = page_size.map(|n| usize::from(n.max(1))) else {
+        return vec![(items, false)];
+    };
+    let mut pages = Vec::new();
+    let mut rest = items.into_iter().peekable();
+    loop {
+        let page: Vec<T> = rest.by_ref().take(size).collect();
+        let full = page.len() == size;
+        pages.push((page, full));
+        if !full {
+            return pages;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------
+// The backends
+
+/// Runs `op` on a store; returns its rendered result, and the cursors it
+/// handed out.
+pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>) {
+    let mut cursors = Vec::new();
+    let text = match op {
+        Op::GetCell(p, i) => result(store.get(space.cell_key(*p, *i)).await),
+        Op::GetDoc(p, i) => result(store.get(space.doc_key(*p, *i)).await),
+        Op::PutCell(c) => result(store.put(&space.cell(*c)).await),
+        Op::PutCellWhen(c, when) => result(store.put(&space.cell(*c)).when(condition(*when)).await),
+        Op::CreateCell(c) => result(store.create(&space.cell(*c)).await),
+        Op::PutDoc(d) => result(store.put(&space.doc(*d)).await),
+        Op::UpdateCell {
+            part,
+            id,
+            changes,
+            when,
+            or_create,
+            returning,
+        } => {
+            let a = Cell::attr();
+            let mut u = store.update(space.cell_key(*part, *id));
+            for change in changes {
+                u = match *change {
+                    Change::Add(n) => u.add(a.count, i64::from(n)),
+                    Change::SetCount(n) => u.set(a.count, i64::from(n)),
+                    Change::SetNote(n) => u.set(a.note, NOTES[n as usize % NOTES.len()].to_owned()),
+                    Change::RemoveNote => u.remove(a.note),
+                    Change::AddTags(m) => u.add_to(a.tags, tags(m)),
+                    Change::DeleteTags(m) => u.delete_from(a.tags, tags(m)),
+                };
+            }
+            if let Some(w) = when {
+                u = u.when(condition(*w));
+            }
+            if *or_create {
+                u = u.or_create();
+            }
+            match returning {
+                Returning::Nothing => result(u.await.map(|()| None::<Cell>)),
+                Returning::Old => result(u.returning_old().await),
+                Returning::New => result(u.returning_new().await.map(Some)),
+            }
+        }
+        Op::UpdateDoc(p, i, body, version) => {
+            let a = Doc::attr();
+            let u = store
+                .update(space.doc_key(*p, *i))
+                .set(a.body, BODIES[*body as usize % BODIES.len()].to_owned());
+            let u = match version {
+                Some(v) => u.expect_version(u64::from(*v)),
+                None => u.any_version(),
+            };
+            result(u.await)
+        }
+        Op::DeleteCell(p, i) => result(store.delete(space.cell_key(*p, *i)).await),
+        Op::DeleteCellReturning(p, i) => {
+            result(store.delete_returning(space.cell_key(*p, *i)).await)
+        }
+        Op::DeleteCellWhen(p, i, when) => result(
+            store
+                .delete(space.cell_key(*p, *i))
+                .when(condition(*when))
+                .await,
+        ),
+        Op::DeleteDoc(p, i, version) => {
+            let d = store.delete(space.doc_key(*p, *i));
+            result(match version {
+                None => d.await,
+                Some(Some(v)) => d.expect_version(u64::from(*v)).await,
+                Some(None) => d.any_version().await,
+            })
+        }
+        Op::Tx(actions) => {
+            let mut tx = store.transaction();
+            for a in actions {
+                match a {
+                    TxOp::TxPut(c) => {
+                        tx.put(&space.cell(*c));
+                    }
+                    TxOp::TxCreate(c) => {
+                        tx.create(&space.cell(*c));
+                    }
+                    TxOp::TxPutWhen(c, w) => {
+                        tx.put_when(&space.cell(*c), condition(*w));
+                    }
+                    TxOp::TxUpdate(p, i, changes, w, or_create) => {
+                        let mut u = update_of(space, *p, *i, changes);
+                        if let Some(w) = w {
+                            u = u.when(condition(*w));
+                        }
+                        if *or_create {
+                            u = u.or_create();
+                        }
+                        tx.update(u);
+                    }
+                    TxOp::TxDelete(p, i) => {
+                        tx.delete(space.cell_key(*p, *i));
+                    }
+                    TxOp::TxDeleteWhen(p, i, w) => {
+                        tx.delete_when(space.cell_key(*p, *i), condition(*w));
+                    }
+                    TxOp::TxCheck(p, i, w) => {
+                        tx.check(space.cell_key(*p, *i), condition(*w));
+                    }
+                    TxOp::TxPutDoc(d) => {
+                        tx.put(&space.doc(*d));
+                    }
+                }
+            }
+            result(tx.commit().await)
+        }
+        Op::PutAll(cells) => {
+            let cells: Vec<Cell> = cells.iter().map(|c| space.cell(*c)).collect();
+            result(store.put_all(&cells).await)
+        }
+        Op::GetMany(keys) => result(
+            store
+                .get_many(keys.iter().map(|(p, i)| space.cell_key(*p, *i)))
+                .await,
+        ),
+        Op::TransactGet(keys) => result(
+            store
+                .transact_get(keys.iter().map(|(p, i)| space.cell_key(*p, *i)))
+                .await,
+        ),
+        Op::QueryCells {
+            part,
+            after,
+            reverse,
+            page_size,
+        } => {
+            let query = || {
+                let q = Cell::query(space.part(*part));
+                let mut q: Query<Cell> = match after {
+                    Some(a) => q.id_gt(u32::from(*a)),
+                    None => q.into_query(),
+                };
+                if *reverse {
+                    q = q.reverse();
+                }
+                if let Some(n) = page_size {
+                    q = q.page_size(u32::from(*n).max(1));
+                }
+                q
+            };
+            match pages(store, query, &mut cursors).await {
+                Ok(pages) => pages_text(&pages),
+                Err(e) => format!("Err({})", error(&e)),
+            }
+        }
+        Op::QueryPartition(part, page_size) => {
+            let query = || {
+                let mut q: Query<Reliable> = Reliable::partition(space.part(*part)).into_query();
+                if let Some(n) = page_size {
+                    q = q.page_size(u32::from(*n).max(1));
+                }
+                q
+            };
+            match pages(store, query, &mut cursors).await {
+                Ok(pages) => pages_text(&pages),
+                Err(e) => format!("Err({})", error(&e)),
+            }
+        }
+    };
+    (text, cursors)
+}
+
+/// Reads every page of a query, following cursors (at most 64 pages).
+async fn pages<R, F>(
+    store: &Store,
+    query: F,
+    cursors: &mut Vec<String>,
+) -> Result<Vec<(Vec<R>, bool)>, Error>
+where
+    R: blue_schema::FromItem + Send + 'static,
+    F: Fn() -> blue_schema::Query<R>,
+{
+    let mut out = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    for _ in 0..64 {
+        let q = match cursor.take() {
+            Some(c) => query().after(c),
+            None => query(),
+        };
+        let page = store.query(q).page().await?;
+        let more = page.cursor.is_some();
+        if let Some(c) = &page.cursor {
+            cursors.push(c.to_string());
+        }
+        out.push((page.items, more));
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+    panic!("a query over a few items did not end in 64 pages");
+}
+
+/// Every item of the run's partitions, in order, as the store reads them.
+pub async fn contents(store: &Store, space: &Space) -> String {
+    let mut out = String::new();
+    for part in 0..PARTS.len() as u8 {
+        let items: Vec<Reliable> = store
+            .query(Reliable::partition(space.part(part)))
+            .all()
+            .await
+            .unwrap();
+        let _ = writeln!(out, "{items:?}");
+    }
+    out
+}
+
+// ---------------------------------------------------------------------
+// Generation
+
+fn part() -> impl Strategy<Value = u8> {
+    0..PARTS.len() as u8
+}
+
+fn id() -> impl Strategy<Value = u8> {
+    0..IDS
+}
+
+fn c() -> impl Strategy<Value = C> {
+    (
+        part(),
+        id(),
+        -3i8..4,
+        proptest::option::of(0..NOTES.len() as u8),
+        0u8..8,
+    )
+        .prop_map(|(part, id, count, note, tags)| C {
+            part,
+            id,
+            count,
+            note,
+            tags,
+        })
+}
+
+fn d() -> impl Strategy<Value = D> {
+    (part(), 0..2u8, 0..BODIES.len() as u8, 0u8..4).prop_map(|(part, id, body, version)| D {
+        part,
+        id,
+        body,
+        version,
+    })
+}
+
+fn cond() -> impl Strategy<Value = If> {
+    prop_oneof![
+        (-2i8..3).prop_map(If::CountEq),
+        (-2i8..3).prop_map(If::CountLt),
+        Just(If::NoteExists),
+        Just(If::NoteMissing),
+        (0..TAGS.len() as u8).prop_map(If::HasTag),
+        Just(If::Exists),
+        Just(If::Absent),
+        (-2i8..3).prop_map(If::EqOrNote),
+    ]
+}
+
+/// One to three changes, at most one per attribute (DynamoDB refuses
+/// overlapping paths; that rule has tests of its own).
+fn changes() -> impl Strategy<Value = Vec<Change>> {
+    let count = proptest::option::of(prop_oneof![
+        (-3i8..4).prop_map(Change::Add),
+        (-3i8..4).prop_map(Change::SetCount),
+    ]);
+    let note = proptest::option::of(prop_oneof![
+        (0..NOTES.len() as u8).prop_map(Change::SetNote),
+        Just(Change::RemoveNote),
+    ]);
+    let tags = proptest::option::of(prop_oneof![
+        (1u8..8).prop_map(Change::AddTags),
+        (1u8..8).prop_map(Change::DeleteTags),
+    ]);
+    (count, note, tags)
+        .prop_map(|(a, b, c)| [a, b, c].into_iter().flatten().collect::<Vec<_>>())
+        .prop_filter("at least one change", |v| !v.is_empty())
+}
+
+fn returning() -> impl Strategy<Value = Returning> {
+    prop_oneof![
+        Just(Returning::Nothing),
+        Just(Returning::Old),
+        Just(Returning::New)
+    ]
+}
+
+fn tx_op() -> impl Strategy<Value = TxOp> {
+    prop_oneof![
+        c().prop_map(TxOp::TxPut),
+        c().prop_map(TxOp::TxCreate),
+        (c(), cond()).prop_map(|(c, w)| TxOp::TxPutWhen(c, w)),
+        (
+            part(),
+            id(),
+            changes(),
+            proptest::option::of(cond()),
+            any::<bool>()
+        )
+            .prop_map(|(p, i, ch, w, oc)| TxOp::TxUpdate(p, i, ch, w, oc)),
+        (part(), id()).prop_map(|(p, i)| TxOp::TxDelete(p, i)),
+        (part(), id(), cond()).prop_map(|(p, i, w)| TxOp::TxDeleteWhen(p, i, w)),
+        (part(), id(), cond()).prop_map(|(p, i, w)| TxOp::TxCheck(p, i, w)),
+        d().prop_map(TxOp::TxPutDoc),
+    ]
+}
+
+fn keys() -> impl Strategy<Value = Vec<(u8, u8)>> {
+    proptest::collection::vec((part(), id()), 0..5)
+}
+
+/// Any operation, weighted towards writes.
+pub fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        2 => (part(), id()).prop_map(|(p, i)| Op::GetCell(p, i)),
+        1 => (part(), 0..2u8).prop_map(|(p, i)| Op::GetDoc(p, i)),
+        4 => c().prop_map(Op::PutCell),
+        3 => (c(), cond()).prop_map(|(c, w)| Op::PutCellWhen(c, w)),
+        3 => c().prop_map(Op::CreateCell),
+        3 => d().prop_map(Op::PutDoc),
+        5 => (part(), id(), changes(), proptest::option::of(cond()), any::<bool>(), returning())
+            .prop_map(|(part, id, changes, when, or_create, returning)| Op::UpdateCell {
+                part,
+                id,
+                changes,
+                when,
+                or_create,
+                returning,
+            }),
+        2 => (part(), 0..2u8, 0..BODIES.len() as u8, proptest::option::of(0u8..4))
+            .prop_map(|(p, i, b, v)| Op::UpdateDoc(p, i, b, v)),
+        2 => (part(), id()).prop_map(|(p, i)| Op::DeleteCell(p, i)),
+        1 => (part(), id()).prop_map(|(p, i)| Op::DeleteCellReturning(p, i)),
+        2 => (part(), id(), cond()).prop_map(|(p, i, w)| Op::DeleteCellWhen(p, i, w)),
+        1 => (part(), 0..2u8, proptest::option::of(proptest::option::of(0u8..4)))
+            .prop_map(|(p, i, v)| Op::DeleteDoc(p, i, v)),
+        4 => proptest::collection::vec(tx_op(), 1..5).prop_map(Op::Tx),
+        2 => proptest::collection::vec(c(), 0..5).prop_map(Op::PutAll),
+        1 => keys().prop_map(Op::GetMany),
+        1 => keys().prop_map(Op::TransactGet),
+        3 => (part(), proptest::option::of(id()), any::<bool>(), proptest::option::of(1u8..4))
+            .prop_map(|(part, after, reverse, page_size)| Op::QueryCells {
+                part,
+                after,
+                reverse,
+                page_size,
+            }),
+        2 => (part(), proptest::option::of(1u8..4)).prop_map(|(p, n)| Op::QueryPartition(p, n)),
+    ]
+}
+
+// ---------------------------------------------------------------------
+// The differential runner
+
+/// The stores a sequence runs on, shared by every sequence of a test (each
+/// sequence writes partitions of its own namespace).
+pub struct Engines {
+    pub stores: Vec<(&'static str, Store)>,
+    next: std::sync::atomic::AtomicU64,
+    pub operations: std::sync::atomic::AtomicU64,
+    _dir: tempfile::TempDir,
+    dynamo: blue_schema::backend::dynamodb::DynamoDbBackend,
+}
+
+impl Engines {
+    pub async fn new() -> Engines {
+        let dir = tempfile::tempdir().unwrap();
+        let file = Store::sqlite(dir.path().join("model.db")).unwrap();
+        let memory = Store::sqlite_memory().unwrap();
+        let backend = crate::dynamodb::backend().await;
+        let dynamo = Store::from_backend(backend.clone());
+        for store in [&file, &memory, &dynamo] {
+            store.create_table::<Reliable>().await.unwrap();
+        }
+        Engines {
+            stores: vec![
+                ("sqlite", file),
+                ("sqlite_memory", memory),
+                ("dynamodb", dynamo),
+            ],
+            next: Default::default(),
+            operations: Default::default(),
+            _dir: dir,
+            dynamo: backend,
+        }
+    }
+
+    pub async fn drop_tables(&self) {
+        crate::dynamodb::drop_tables(&self.dynamo).await;
+    }
+
+    /// Runs `ops` on the model and every store; the first divergence, if
+    /// any.
+    pub async fn check(&self, ops: &[Op]) -> Result<(), String> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let space = Space {
+            ns: format!("s{n}-"),
+        };
+        let mut model = Model::default();
+        for (step, op) in ops.iter().enumerate() {
+            let expected = model.apply(&space, op);
+            let mut cursors: Option<(&str, Vec<String>)> = None;
+            for (name, store) in &self.stores {
+                let (got, handed) = run(store, &space, op).await;
+                if got != expected {
+                    return Err(format!(
+                        "step {step}, {op:?}, on {name}:\n  model:   {expected}\n  backend: {got}"
+                    ));
+                }
+                match &cursors {
+                    None => cursors = Some((name, handed)),
+                    Some((first, theirs)) if *theirs != handed => {
+                        return Err(format!(
+                            "step {step}, {op:?}: cursors differ between {first} and {name}:\n  {theirs:?}\n  {handed:?}"
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        self.operations.fetch_add(
+            (ops.len() * (self.stores.len() + 1)) as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        let expected = model.contents(&space);
+        for (name, store) in &self.stores {
+            let got = contents(store, &space).await;
+            if got != expected {
+                return Err(format!(
+                    "final contents on {name}:\n  model:   {expected}\n  backend: {got}"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A failing sequence as a test to paste into `differential.rs`.
+pub fn as_rust_test(ops: &[Op]) -> String {
+    let mut out = String::from(
+        "#[test]\nfn regression() {\n    use crate::model::{Change::*, If::*, Op::*, Returning::*, TxOp::*, C, D};\n    crate::differential::replay(&[\n",
+    );
+    for op in ops {
+        // `Debug` writes a `Vec` as `[…]`; the only brackets are `Vec`s.
+        let _ = writeln!(out, "        {},", format!("{op:?}").replace('[', "vec!["));
+    }
+    out.push_str("    ]);\n}\n");
+    out
+}
