@@ -128,8 +128,12 @@ pub enum Error {
         source: BoxError,
     },
     /// The database could not be reached, or did not answer in time, or
-    /// answered with a server error. A write may or may not have been
-    /// applied. Retryable; a retried `create` may then find its own item.
+    /// answered with a server error, after the attempts the backend could
+    /// make safely. A write may or may not have been applied (once at
+    /// most): an update or a conditional delete is not sent again after a
+    /// failure that may have applied it, since a second application would
+    /// differ. Retryable by the caller, who knows whether applying it twice
+    /// is harmless.
     Unavailable {
         /// The backend's name.
         backend: &'static str,

@@ -27,8 +27,8 @@ use crate::proxy::{Fault, Proxy};
 
 /// The client's attempt timeout behind the proxy, and the delay that
 /// outlasts it.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
-const DELAY: Duration = Duration::from_millis(2000);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(2500);
+const DELAY: Duration = Duration::from_millis(3000);
 /// Attempts per request behind the proxy.
 const ATTEMPTS: u32 = 6;
 

@@ -8,6 +8,7 @@ mod differential;
 mod entities;
 mod faults;
 mod hostile;
+mod load;
 mod model;
 
 #[path = "../common/dynamodb.rs"]
@@ -22,8 +23,13 @@ pub fn long_mode() -> bool {
 
 /// A multi-threaded runtime for one test.
 pub fn runtime() -> tokio::runtime::Runtime {
+    runtime_with(2)
+}
+
+/// A multi-threaded runtime with `workers` threads.
+pub fn runtime_with(workers: usize) -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(workers)
         .enable_all()
         .build()
         .expect("a tokio runtime starts")

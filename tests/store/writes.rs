@@ -1163,3 +1163,30 @@ pub async fn transfers_keep_the_total(store: Store) {
     );
     assert!(done > 0, "some transfers went through");
 }
+
+/// An update that creates its item has no old item to return, on every
+/// backend (the differential test found dynoxide answering with the key
+/// alone, which the DynamoDB backend failed to decode).
+pub async fn an_update_that_creates_returns_no_old_item(store: Store) {
+    setup(&store).await;
+    let t = Tally::attr();
+    let old = store
+        .update(Tally::key("fresh"))
+        .add(t.n, 1)
+        .or_create()
+        .returning_old()
+        .await
+        .unwrap();
+    assert_eq!(old, None);
+    let old = store
+        .update(Tally::key("fresh"))
+        .add(t.n, 1)
+        .returning_old()
+        .await
+        .unwrap();
+    assert_eq!(old.map(|t| t.n), Some(1));
+    assert_eq!(
+        store.delete_returning(Tally::key("none")).await.unwrap(),
+        None
+    );
+}

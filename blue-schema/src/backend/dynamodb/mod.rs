@@ -54,8 +54,21 @@
 //! starts on first use. Dropping a future cancels its request; DynamoDB then
 //! may or may not have applied a write, which is whole either way.
 //!
+//! **Failures.** The backend, not the SDK, decides when to send a request
+//! again, because a request whose answer was lost may have been applied:
+//!
+//! | what went wrong | what the caller is told |
+//! |---|---|
+//! | throttling, or the connection refused (nothing applied) | nothing: sent again with backoff, up to the client's `max_attempts`; then [`Error::Throttled`] or [`Error::Unavailable`] |
+//! | no answer, a reset connection, an answer cut off, an attempt timed out ([`DEFAULT_ATTEMPT_TIMEOUT`] unless configured), HTTP 5xx | for a read, a plain `put` or `delete`, a batch write, a transaction (always sent with an idempotency token, a fresh one when the caller gave none), a `create` or a conditional or versioned put: nothing, sent again (a `create` or conditional put that then finds the item it wrote itself succeeds); for an update, a delete returning the old item, a conditional delete: [`Error::Unavailable`] at once, the write applied once or not at all |
+//! | anything else | the matching error, at once |
+//!
+//! So a write is never applied twice by the library, and no error blames a
+//! write for its own earlier attempt. `tests/reliability/faults.rs` proves
+//! this for every operation through a proxy that breaks requests.
+//!
 //! Errors: a missing table is [`Error::TableNotFound`], a failed create
-//! [`Error::AlreadyExists`], throttling that outlasts the SDK's retries
+//! [`Error::AlreadyExists`], throttling that outlasts the attempts
 //! [`Error::Throttled`], no answer or a server error
 //! [`Error::Unavailable`]; anything else is [`Error::Backend`]. Each has a
 //! [`RequestError`] source with the operation, DynamoDB's error code and the
