@@ -369,6 +369,10 @@ fn rows_written_by_other_tools_are_typed_errors() {
             Cell::key("p", 8u32).into_parts().1,
             r#"{"part":"p","id":8,"count":1,"tags":"a"}"#.into(),
         ),
+        // The data column has numeric affinity: SQLite stores these as
+        // numbers (found by the long mode: they were `Error::Backend`).
+        (Cell::key("p", 9u32).into_parts().1, "0".into()),
+        (Cell::key("p", 10u32).into_parts().1, "2.5".into()),
         (
             "CELL#not-a-number".into(),
             r#"{"part":"p","count":1}"#.into(),
@@ -392,7 +396,22 @@ fn rows_written_by_other_tools_are_typed_errors() {
             store.get(Cell::key("p", 0u32)).await.unwrap(),
             Some(cell("p", 0, 1))
         );
-        for id in 1..=8u32 {
+        let c = Cell::attr();
+        for id in 1..=10u32 {
+            // An update applies to whatever is stored, as on DynamoDB; data
+            // that is not an object cannot be updated.
+            let updated = store.update(Cell::key("p", id)).add(c.count, 1).await;
+            let not_an_object = [1, 2, 6, 7, 9, 10].contains(&id);
+            assert!(
+                match &updated {
+                    Err(Error::Decode { .. }) => true,
+                    Ok(()) | Err(Error::InvalidUpdate { .. } | Error::Overflow { .. }) => {
+                        !not_an_object
+                    }
+                    _ => false,
+                },
+                "row {id}: {updated:?}"
+            );
             let got = store.get(Cell::key("p", id)).await;
             assert!(
                 matches!(got, Err(Error::Decode { .. })),

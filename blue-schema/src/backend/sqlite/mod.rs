@@ -228,7 +228,7 @@ fn decode_row<D: Decoder>(
         created_at,
         updated_at,
     };
-    decode_json::<D>(keys, text(row, 0)?)
+    decode_json::<D>(keys, &data(row, 0)?)
 }
 
 /// As [`decode_json`], or `None` for an item `D` does not know.
@@ -524,7 +524,7 @@ impl Engine for SqliteBackend {
                     created_at,
                     updated_at,
                 };
-                match decode_known_json::<D>(keys, text(row, 1)?)? {
+                match decode_known_json::<D>(keys, &data(row, 1)?)? {
                     Some(item) => items.push(item),
                     None => unknown += 1,
                 }
@@ -577,7 +577,7 @@ impl Engine for SqliteBackend {
                     created_at: text(row, 4)?.to_owned(),
                     updated_at: text(row, 5)?.to_owned(),
                     data: Row {
-                        data: text(row, 2)?.to_owned(),
+                        data: data(row, 2)?.into_owned(),
                         size: usize::try_from(size).unwrap_or(0),
                     },
                 });
@@ -638,6 +638,24 @@ fn integer(row: &rusqlite::Row<'_>, column: usize) -> Result<i64, Error> {
     row.get_ref(column)
         .and_then(|v| v.as_i64().map_err(rusqlite::Error::from))
         .map_err(sqlite_error)
+}
+
+/// The `data` column of a row, as JSON text. The column's declared type
+/// (`JSON`) has numeric affinity, so a number written there by another
+/// tool is stored as a number: it comes back as its text, a null as
+/// `null`, and bytes as text, so that a row of the wrong shape fails to
+/// decode ([`Error::Decode`]) like any other.
+pub(super) fn data<'r>(
+    row: &'r rusqlite::Row<'_>,
+    column: usize,
+) -> Result<std::borrow::Cow<'r, str>, Error> {
+    use rusqlite::types::ValueRef;
+    Ok(match row.get_ref(column).map_err(sqlite_error)? {
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => String::from_utf8_lossy(bytes),
+        ValueRef::Integer(n) => n.to_string().into(),
+        ValueRef::Real(x) => x.to_string().into(),
+        ValueRef::Null => "null".into(),
+    })
 }
 
 /// A text column of a row, borrowed.

@@ -37,7 +37,7 @@ pub(super) fn read(conn: &mut Conn, key: &ItemKey) -> Result<Option<Stored>, Err
         return Ok(None);
     };
     Ok(Some(Stored {
-        data: super::text(row, 0)?.to_owned(),
+        data: super::data(row, 0)?.into_owned(),
         created_at: super::text(row, 1)?.to_owned(),
         updated_at: super::text(row, 2)?.to_owned(),
     }))
