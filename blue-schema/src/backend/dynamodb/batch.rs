@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{KeysAndAttributes, PutRequest, WriteRequest};
 
 use super::error::{request_error, UnprocessedItems};
 use super::item::{full_item, key_map, Attributes, ReadItem};
-use super::retry::{no_retries, Replay};
+use super::retry::Replay;
 use super::{DynamoDbBackend, NAME};
 use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY};
 use crate::limits::Stamps;
@@ -83,11 +83,9 @@ impl DynamoDbBackend {
             );
             let mut attempt = 0;
             while let Some(keys) = request.take() {
-                let sdk = self.client.batch_get_item().request_items(&name, keys);
+                let sdk = self.sdk.batch_get_item().request_items(&name, keys);
                 let out = self
-                    .send(Replay::Safe, &sdk, |r| {
-                        r.customize().config_override(no_retries()).send()
-                    })
+                    .send(Replay::Safe, &sdk, |r| r.send())
                     .await
                     .result
                     .map_err(request_error("BatchGetItem", table))?;
@@ -121,14 +119,9 @@ impl DynamoDbBackend {
         let mut attempt = 0;
         loop {
             // Puts and deletes of whole items: a replay writes the same.
-            let request = self
-                .client
-                .batch_write_item()
-                .request_items(&name, requests);
+            let request = self.sdk.batch_write_item().request_items(&name, requests);
             let out = self
-                .send(Replay::Safe, &request, |r| {
-                    r.customize().config_override(no_retries()).send()
-                })
+                .send(Replay::Safe, &request, |r| r.send())
                 .await
                 .result
                 .map_err(request_error("BatchWriteItem", table))?;

@@ -139,7 +139,10 @@ pub const DEFAULT_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::fr
 /// ```
 #[derive(Clone)]
 pub struct DynamoDbBackend {
+    /// The caller's configuration, for [`client`](DynamoDbBackend::client).
     client: Client,
+    /// The same with the SDK's retries off: the backend's own requests.
+    sdk: Client,
     requests: Arc<Requests>,
     prefix: Arc<str>,
     batch_attempts: NonZeroU32,
@@ -170,8 +173,8 @@ impl DynamoDbBackend {
     /// The backend retries failed requests itself, only where a second
     /// application is harmless (see "Failures" in the module
     /// documentation), up to the configuration's `max_attempts` (3 when it
-    /// sets none); the SDK's own retries are turned off for the backend's
-    /// requests ([`client`](DynamoDbBackend::client) keeps them for yours). An attempt that
+    /// sets none); the SDK's own retries are off for the backend's requests
+    /// ([`client`](DynamoDbBackend::client) keeps them for yours). An attempt that
     /// gets no answer within [`DEFAULT_ATTEMPT_TIMEOUT`] fails, unless the
     /// configuration sets an operation attempt timeout of its own.
     pub fn new(client: &Client) -> DynamoDbBackend {
@@ -206,8 +209,16 @@ impl DynamoDbBackend {
                 aws_smithy_async::rt::sleep::TokioSleep::new(),
             ));
         }
+        let config = config.build();
+        let sdk = Client::from_conf(
+            config
+                .to_builder()
+                .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+                .build(),
+        );
         DynamoDbBackend {
-            client: Client::from_conf(config.build()),
+            client: Client::from_conf(config),
+            sdk,
             requests,
             prefix: Arc::from(""),
             batch_attempts: DEFAULT_BATCH_ATTEMPTS,
@@ -275,7 +286,10 @@ impl DynamoDbBackend {
         name
     }
 
-    /// The client the backend sends its requests with.
+    /// A client with the backend's configuration and request counter, for
+    /// requests of your own. It keeps the SDK's retries of your
+    /// configuration; the backend's own requests go through a copy without
+    /// them (see "Failures" above).
     pub fn client(&self) -> &Client {
         &self.client
     }

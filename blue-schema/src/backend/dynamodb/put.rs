@@ -31,7 +31,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::error::{is_condition_failure, request_error};
 use super::item::{full_item, key_map, s, same_item, Attributes};
-use super::retry::{no_retries, Replay};
+use super::retry::Replay;
 use super::DynamoDbBackend;
 use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::limits::Stamps;
@@ -94,7 +94,7 @@ impl DynamoDbBackend {
         // It sets every attribute and keeps `created_at`: a replay writes
         // the same item.
         let request = self
-            .client
+            .sdk
             .update_item()
             .table_name(self.table_name(key.table))
             .set_key(Some(key_map(key)))
@@ -102,12 +102,10 @@ impl DynamoDbBackend {
             .set_expression_attribute_names(Some(update.names))
             .set_expression_attribute_values(Some(update.values))
             .return_values(ReturnValue::None);
-        self.send(Replay::Safe, &request, |r| {
-            r.customize().config_override(no_retries()).send()
-        })
-        .await
-        .result
-        .map_err(request_error("UpdateItem", key.table))?;
+        self.send(Replay::Safe, &request, |r| r.send())
+            .await
+            .result
+            .map_err(request_error("UpdateItem", key.table))?;
         Ok(())
     }
 
@@ -150,7 +148,7 @@ impl DynamoDbBackend {
     /// attribute and the key.
     async fn created_at_of(&self, key: &ItemKey) -> Result<Found, Error> {
         let request = self
-            .client
+            .sdk
             .get_item()
             .table_name(self.table_name(key.table))
             .set_key(Some(key_map(key)))
@@ -159,9 +157,7 @@ impl DynamoDbBackend {
             .expression_attribute_names("#c", CREATED_AT)
             .consistent_read(true);
         let out = self
-            .send(Replay::Safe, &request, |r| {
-                r.customize().config_override(no_retries()).send()
-            })
+            .send(Replay::Safe, &request, |r| r.send())
             .await
             .result
             .map_err(request_error("GetItem", key.table))?;
@@ -210,7 +206,7 @@ impl DynamoDbBackend {
             ),
         };
         let mut request = self
-            .client
+            .sdk
             .put_item()
             .table_name(self.table_name(key.table))
             .set_item(Some(item))
@@ -225,11 +221,7 @@ impl DynamoDbBackend {
             request = request.expression_attribute_values(":c", s(old));
         }
         // A replay of a put that was applied finds its own item: written.
-        let sent = self
-            .send(Replay::Safe, &request, |r| {
-                r.customize().config_override(no_retries()).send()
-            })
-            .await;
+        let sent = self.send(Replay::Safe, &request, |r| r.send()).await;
         match sent.result {
             Ok(_) => Ok(PutOutcome::Written),
             Err(e) if is_condition_failure(&e) => {

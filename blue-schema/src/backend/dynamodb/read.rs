@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::error::request_error;
 use super::item::{key_map, s, Attributes, ReadItem};
-use super::retry::{no_retries, Replay};
+use super::retry::Replay;
 use super::DynamoDbBackend;
 use crate::backend::mapping::dynamodb::QueryRequest;
 use crate::backend::mapping::{PARTITION_KEY, SORT_KEY};
@@ -20,15 +20,13 @@ impl DynamoDbBackend {
     pub(super) async fn get_item<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
         let table = op.key.table;
         let request = self
-            .client
+            .sdk
             .get_item()
             .table_name(self.table_name(table))
             .set_key(Some(key_map(&op.key)))
             .consistent_read(op.consistent);
         let out = self
-            .send(Replay::Safe, &request, |r| {
-                r.customize().config_override(no_retries()).send()
-            })
+            .send(Replay::Safe, &request, |r| r.send())
             .await
             .result
             .map_err(request_error("GetItem", table))?;
@@ -43,7 +41,7 @@ impl DynamoDbBackend {
     ) -> Result<Option<D::Output>, Error> {
         let table = op.key.table;
         let request = self
-            .client
+            .sdk
             .delete_item()
             .table_name(self.table_name(table))
             .set_key(Some(key_map(&op.key)))
@@ -59,9 +57,7 @@ impl DynamoDbBackend {
             Replay::Safe
         };
         let out = self
-            .send(replay, &request, |r| {
-                r.customize().config_override(no_retries()).send()
-            })
+            .send(replay, &request, |r| r.send())
             .await
             .result
             .map_err(request_error("DeleteItem", table))?;
@@ -83,7 +79,7 @@ impl DynamoDbBackend {
             op.limit,
         );
         let mut sdk = self
-            .client
+            .sdk
             .query()
             .table_name(request.table_name)
             .key_condition_expression(request.key_condition)
@@ -105,9 +101,7 @@ impl DynamoDbBackend {
             sdk = sdk.limit(i32::try_from(limit).unwrap_or(i32::MAX));
         }
         let out = self
-            .send(Replay::Safe, &sdk, |r| {
-                r.customize().config_override(no_retries()).send()
-            })
+            .send(Replay::Safe, &sdk, |r| r.send())
             .await
             .result
             .map_err(request_error("Query", table))?;
@@ -135,7 +129,7 @@ impl DynamoDbBackend {
     pub(super) async fn scan_page(&self, op: ScanPage) -> Result<ScanOf<Attributes>, Error> {
         let table = op.table;
         let mut request = self
-            .client
+            .sdk
             .scan()
             .table_name(self.table_name(table))
             .consistent_read(true);
@@ -149,9 +143,7 @@ impl DynamoDbBackend {
             request = request.limit(i32::try_from(limit).unwrap_or(i32::MAX));
         }
         let out = self
-            .send(Replay::Safe, &request, |r| {
-                r.customize().config_override(no_retries()).send()
-            })
+            .send(Replay::Safe, &request, |r| r.send())
             .await
             .result
             .map_err(request_error("Scan", table))?;

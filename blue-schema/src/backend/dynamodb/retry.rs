@@ -1,9 +1,9 @@
 //! Sending a request again after a failure: when it is safe, how often,
 //! and what the caller is told.
 //!
-//! The SDK's own retries are turned off for the backend's requests: it would resend any request after
-//! a broken connection, and a request whose answer was lost may already
-//! have been applied. An `UpdateItem` that adds 1 would then add 2, and a
+//! The backend sends its requests through a client whose SDK retries are
+//! off: the SDK would resend any request after a broken connection, and a
+//! request whose answer was lost may already have been applied. An `UpdateItem` that adds 1 would then add 2, and a
 //! `create` would find its own item and report "already exists". The
 //! backend retries instead, knowing what each request does:
 //!
@@ -27,13 +27,6 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use super::DynamoDbBackend;
-
-/// The per-request configuration that turns the SDK's retries off: the
-/// backend decides (see the module documentation).
-pub(super) fn no_retries() -> aws_sdk_dynamodb::config::Builder {
-    aws_sdk_dynamodb::config::Builder::default()
-        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-}
 
 /// What sending a request a second time does when the first one was
 /// applied but its answer lost.

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::error::request_error;
-use super::retry::{no_retries, Replay};
+use super::retry::Replay;
 use super::{DynamoDbBackend, NAME};
 use crate::backend::check_table_name;
 use crate::backend::mapping::dynamodb::{ATTRIBUTE_DEFINITIONS, BILLING_MODE, KEY_SCHEMA};
@@ -28,17 +28,8 @@ impl DynamoDbBackend {
         table: &str,
         schema_table: &'static str,
     ) -> Result<Option<TableDescription>, Error> {
-        let request = self
-            .client
-            .describe_table()
-            .table_name(self.table_name(table));
-        match self
-            .send(Replay::Safe, &request, |r| {
-                r.customize().config_override(no_retries()).send()
-            })
-            .await
-            .result
-        {
+        let request = self.sdk.describe_table().table_name(self.table_name(table));
+        match self.send(Replay::Safe, &request, |r| r.send()).await.result {
             Ok(out) => Ok(out.table),
             Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
             Err(e) => Err(request_error("DescribeTable", schema_table)(e)),
@@ -90,7 +81,7 @@ impl DynamoDbBackend {
 
     async fn create(&self, table: &'static str) -> Result<(), Error> {
         let mut request = self
-            .client
+            .sdk
             .create_table()
             .table_name(self.table_name(table))
             .billing_mode(BillingMode::from(BILLING_MODE));
@@ -110,13 +101,7 @@ impl DynamoDbBackend {
                 .map_err(|e| Error::backend(NAME, e))?;
             request = request.key_schema(element);
         }
-        match self
-            .send(Replay::Safe, &request, |r| {
-                r.customize().config_override(no_retries()).send()
-            })
-            .await
-            .result
-        {
+        match self.send(Replay::Safe, &request, |r| r.send()).await.result {
             Ok(_) => Ok(()),
             // Another store created it first.
             Err(e) if e.code() == Some("ResourceInUseException") => Ok(()),

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use super::error::{request_error, too_large};
 use super::item::{full_item, key_map, same_value, Attributes, ReadItem};
 use super::put::Update as PutUpdate;
-use super::retry::{fresh_token, no_retries, Replay, Sent};
+use super::retry::{fresh_token, Replay, Sent};
 use super::DynamoDbBackend;
 use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::limits::{LimitError, MAX_ITEM_BYTES};
@@ -173,7 +173,7 @@ impl DynamoDbBackend {
             mut values,
         } = update;
         let mut request = self
-            .client
+            .sdk
             .update_item()
             .table_name(self.table_name(key.table))
             .set_key(Some(key_map(key)))
@@ -192,11 +192,7 @@ impl DynamoDbBackend {
         let Sent {
             result,
             unknown_before,
-        } = self
-            .send(Replay::Safe, &request, |r| {
-                r.customize().config_override(no_retries()).send()
-            })
-            .await;
+        } = self.send(Replay::Safe, &request, |r| r.send()).await;
         match result {
             Ok(_) => Ok(()),
             Err(e) => {
@@ -218,7 +214,7 @@ impl DynamoDbBackend {
         let key = &op.key;
         let c = compile_update(&op);
         let mut request = self
-            .client
+            .sdk
             .update_item()
             .table_name(self.table_name(key.table))
             .set_key(Some(key_map(key)))
@@ -237,9 +233,7 @@ impl DynamoDbBackend {
         // `ADD 1` applied twice adds 2: an update is not sent again after a
         // failure that may have applied it.
         match self
-            .send(Replay::Unsafe, &request, |r| {
-                r.customize().config_override(no_retries()).send()
-            })
+            .send(Replay::Unsafe, &request, |r| r.send())
             .await
             .result
         {
@@ -279,7 +273,7 @@ impl DynamoDbBackend {
     ) -> Result<Option<D::Output>, Error> {
         let key = &op.key;
         let mut request = self
-            .client
+            .sdk
             .delete_item()
             .table_name(self.table_name(key.table))
             .set_key(Some(key_map(key)))
@@ -297,9 +291,7 @@ impl DynamoDbBackend {
         }
         // A replay of a delete that was applied finds its condition false.
         match self
-            .send(Replay::Unsafe, &request, |r| {
-                r.customize().config_override(no_retries()).send()
-            })
+            .send(Replay::Unsafe, &request, |r| r.send())
             .await
             .result
         {
@@ -325,7 +317,7 @@ impl DynamoDbBackend {
             items.push(self.tx_item(action)?);
         }
         let request = self
-            .client
+            .sdk
             .transact_write_items()
             .set_transact_items(Some(items));
         // Under a token, DynamoDB answers a replay of an applied
@@ -335,13 +327,7 @@ impl DynamoDbBackend {
             Some((token, _)) => token.clone(),
             None => fresh_token(),
         });
-        let e = match self
-            .send(Replay::Safe, &request, |r| {
-                r.customize().config_override(no_retries()).send()
-            })
-            .await
-            .result
-        {
+        let e = match self.send(Replay::Safe, &request, |r| r.send()).await.result {
             Ok(_) => return Ok(()),
             Err(e) => e,
         };
@@ -526,13 +512,11 @@ impl DynamoDbBackend {
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let request = self
-                .client
+                .sdk
                 .transact_get_items()
                 .set_transact_items(Some(items));
             let out = self
-                .send(Replay::Safe, &request, |r| {
-                    r.customize().config_override(no_retries()).send()
-                })
+                .send(Replay::Safe, &request, |r| r.send())
                 .await
                 .result
                 .map_err(request_error("TransactGetItems", table))?;
@@ -598,14 +582,9 @@ impl DynamoDbBackend {
             if attempt > 0 {
                 crate::store::backoff(attempt).await;
             }
-            let request = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(pending));
+            let request = self.sdk.batch_get_item().set_request_items(Some(pending));
             let out = self
-                .send(Replay::Safe, &request, |r| {
-                    r.customize().config_override(no_retries()).send()
-                })
+                .send(Replay::Safe, &request, |r| r.send())
                 .await
                 .result
                 .map_err(request_error("BatchGetItem", table))?;
