@@ -118,6 +118,7 @@ fn generate(entity: &Entity) -> TokenStream {
             None => quote!(::std::option::Option::None),
         };
         let optional = option_inner(f.ty).is_some();
+        let defaulted = f.default;
         let version = f.version.is_some();
         let ty = f.ty;
         let set = if f.set.is_some() {
@@ -135,6 +136,7 @@ fn generate(entity: &Entity) -> TokenStream {
                 doc: #doc,
                 key: #role,
                 optional: #optional,
+                defaulted: #defaulted,
                 version: #version,
                 set: #set,
             }

@@ -409,6 +409,7 @@ mod tests {
             doc: "",
             key: None,
             optional,
+            defaulted: false,
             version,
             set: None,
         }

@@ -80,6 +80,9 @@ pub struct AttributeSchema {
     /// Whether the field is an `Option` (stored as an absent attribute when
     /// `None`).
     pub optional: bool,
+    /// Whether a missing attribute reads as the field's default
+    /// (`#[serde(default)]` on the field or the struct).
+    pub defaulted: bool,
     /// Whether the field is the entity's `#[version]`.
     pub version: bool,
     /// For a `#[set]` field, what the set holds. An empty set is stored as
@@ -163,13 +166,15 @@ impl EntitySchema {
         names_sort_key(self.prefix, self.is_singleton(), sort_key)
     }
 
-    /// The stored name of a required (not `Option`, not `#[set]`) field
-    /// that is not part of the key or the version: what an update that
-    /// creates an item must set.
+    /// The stored name of a required field (not `Option`, not `#[set]`,
+    /// not `#[serde(default)]`) that is not part of the key or the version:
+    /// what an update that creates an item must set.
     pub fn required_attributes(&self) -> impl Iterator<Item = &'static str> {
         self.attributes
             .iter()
-            .filter(|a| a.key.is_none() && !a.optional && !a.version && a.set.is_none())
+            .filter(|a| {
+                a.key.is_none() && !a.optional && !a.defaulted && !a.version && a.set.is_none()
+            })
             .map(|a| a.name)
     }
 

@@ -6,7 +6,7 @@
 //! `BLUE_LONG=1` runs 3 000 sequences of up to 60 operations instead of
 //! 200 of up to 40. `BLUE_MODEL_SKIP=Tx,TransactGet` leaves operations out
 //! by name, for an endpoint with documented gaps (see the README's
-//! emulator section for moto's).
+//! emulator section for moto's: `QueryCells,QueryPartition,QueryTake`).
 
 use proptest::strategy::Strategy as _;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};

@@ -27,6 +27,8 @@ pub struct Cell {
     #[set]
     #[serde(default)]
     pub tags: BTreeSet<String>,
+    #[serde(default)]
+    pub log: Vec<String>,
 }
 
 /// A versioned document.
@@ -50,5 +52,6 @@ pub fn cell(part: &str, id: u32, count: i64) -> Cell {
         count,
         note: None,
         tags: BTreeSet::new(),
+        log: Vec::new(),
     }
 }

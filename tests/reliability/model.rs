@@ -43,6 +43,8 @@ pub struct C {
     pub note: Option<u8>,
     /// Bits 0..3: which of [`TAGS`] it holds.
     pub tags: u8,
+    /// The list: [`TAGS`] picked by bits 0..3, in order.
+    pub log: u8,
 }
 
 /// A document, as small numbers.
@@ -72,11 +74,38 @@ pub enum If {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
     Add(i8),
+    Subtract(i8),
     SetCount(i8),
     SetNote(u8),
+    SetNoteIfAbsent(u8),
     RemoveNote,
     AddTags(u8),
     DeleteTags(u8),
+    Append(u8),
+    Prepend(u8),
+}
+
+/// A range on a cell query's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Range {
+    Gt(u8),
+    Ge(u8),
+    Lt(u8),
+    Le(u8),
+    Between(u8, u8),
+}
+
+impl Range {
+    fn holds(self, id: u32) -> bool {
+        let n = |x: u8| u32::from(x);
+        match self {
+            Range::Gt(a) => id > n(a),
+            Range::Ge(a) => id >= n(a),
+            Range::Lt(a) => id < n(a),
+            Range::Le(a) => id <= n(a),
+            Range::Between(a, b) => n(a) <= id && id <= n(b),
+        }
+    }
 }
 
 /// What an update returns.
@@ -131,13 +160,26 @@ pub enum Op {
     PutAll(Vec<C>),
     GetMany(Vec<(u8, u8)>),
     TransactGet(Vec<(u8, u8)>),
-    /// Cells of a partition: ids after `after`, reversed, in pages.
+    /// Cells of a partition: ids in `range`, reversed, in pages.
     QueryCells {
         part: u8,
-        after: Option<u8>,
+        range: Option<Range>,
         reverse: bool,
         page_size: Option<u8>,
     },
+    /// `all()` of a partition's cells with `take(n)`.
+    QueryTake {
+        part: u8,
+        reverse: bool,
+        page_size: Option<u8>,
+        take: u8,
+    },
+    /// `modify` of a document: its body set.
+    ModifyDoc(u8, u8, u8),
+    /// `rekey` of a cell to another key (the cell at `to`).
+    Rekey(u8, u8, C),
+    /// `delete_entity` of a document as the caller read it.
+    DeleteDocEntity(D),
     /// Every item of a partition, in pages.
     QueryPartition(u8, Option<u8>),
 }
@@ -163,6 +205,7 @@ impl Space {
             count: i64::from(c.count),
             note: c.note.map(|n| NOTES[n as usize % NOTES.len()].to_owned()),
             tags: tags(c.tags),
+            log: list(c.log),
         }
     }
 
@@ -189,6 +232,10 @@ fn tags(mask: u8) -> std::collections::BTreeSet<String> {
         .filter(|i| mask & (1 << i) != 0)
         .map(|i| TAGS[i].to_owned())
         .collect()
+}
+
+fn list(mask: u8) -> Vec<String> {
+    tags(mask).into_iter().collect()
 }
 
 fn condition(c: If) -> Condition<Cell> {
@@ -227,11 +274,17 @@ fn update_of(space: &Space, part: u8, id: u8, changes: &[Change]) -> Update<Cell
     for change in changes {
         u = match *change {
             Change::Add(n) => u.add(a.count, i64::from(n)),
+            Change::Subtract(n) => u.subtract(a.count, i64::from(n)),
             Change::SetCount(n) => u.set(a.count, i64::from(n)),
             Change::SetNote(n) => u.set(a.note, NOTES[n as usize % NOTES.len()].to_owned()),
+            Change::SetNoteIfAbsent(n) => {
+                u.set_if_absent(a.note, NOTES[n as usize % NOTES.len()].to_owned())
+            }
             Change::RemoveNote => u.remove(a.note),
             Change::AddTags(m) => u.add_to(a.tags, tags(m)),
             Change::DeleteTags(m) => u.delete_from(a.tags, tags(m)),
+            Change::Append(m) => u.append(a.log, list(m)),
+            Change::Prepend(m) => u.prepend(a.log, list(m)),
         };
     }
     u
@@ -245,15 +298,28 @@ fn changed(space: &Space, part: u8, id: u8, stored: Option<&Cell>, changes: &[Ch
         count: 0,
         note: None,
         tags: Default::default(),
+        log: Vec::new(),
     });
     for change in changes {
         match *change {
             Change::Add(n) => cell.count += i64::from(n),
+            Change::Subtract(n) => cell.count -= i64::from(n),
             Change::SetCount(n) => cell.count = i64::from(n),
             Change::SetNote(n) => cell.note = Some(NOTES[n as usize % NOTES.len()].to_owned()),
+            Change::SetNoteIfAbsent(n) => {
+                if cell.note.is_none() {
+                    cell.note = Some(NOTES[n as usize % NOTES.len()].to_owned());
+                }
+            }
             Change::RemoveNote => cell.note = None,
             Change::AddTags(m) => cell.tags.extend(tags(m)),
             Change::DeleteTags(m) => cell.tags.retain(|t| !tags(m).contains(t)),
+            Change::Append(m) => cell.log.extend(list(m)),
+            Change::Prepend(m) => {
+                let mut log = list(m);
+                log.append(&mut cell.log);
+                cell.log = log;
+            }
         }
     }
     cell
@@ -262,9 +328,12 @@ fn changed(space: &Space, part: u8, id: u8, stored: Option<&Cell>, changes: &[Ch
 /// Whether an update that may create its item sets every required field
 /// (`count`): `set`, or `add` (a missing number counts as 0).
 fn creates_whole(changes: &[Change]) -> bool {
-    changes
-        .iter()
-        .any(|c| matches!(c, Change::Add(_) | Change::SetCount(_)))
+    changes.iter().any(|c| {
+        matches!(
+            c,
+            Change::Add(_) | Change::Subtract(_) | Change::SetCount(_)
+        )
+    })
 }
 
 // ---------------------------------------------------------------------
@@ -580,25 +649,66 @@ impl Model {
             }
             Op::QueryCells {
                 part,
-                after,
+                range,
                 reverse,
                 page_size,
             } => {
-                let pk = encoded_partition(space, *part);
                 let mut cells: Vec<Cell> = self
-                    .items
-                    .iter()
-                    .filter(|((p, _), _)| *p == pk)
-                    .filter_map(|(_, item)| match item {
-                        Item::Cell(c) => Some(c.clone()),
-                        Item::Doc(_) => None,
-                    })
-                    .filter(|c| after.is_none_or(|a| c.id > u32::from(a)))
+                    .cells_of(space, *part)
+                    .filter(|c| range.is_none_or(|r| r.holds(c.id)))
                     .collect();
                 if *reverse {
                     cells.reverse();
                 }
                 pages_text(&paged(cells, *page_size))
+            }
+            Op::QueryTake {
+                part,
+                reverse,
+                take,
+                ..
+            } => {
+                let mut cells: Vec<Cell> = self.cells_of(space, *part).collect();
+                if *reverse {
+                    cells.reverse();
+                }
+                cells.truncate(usize::from(*take));
+                format!("Ok({cells:?})")
+            }
+            Op::ModifyDoc(p, i, body) => {
+                let slot = doc_slot(space, *p, *i);
+                let Some(mut doc) = self.doc(&slot).cloned() else {
+                    return "Ok(None)".into();
+                };
+                doc.body = BODIES[*body as usize % BODIES.len()].to_owned();
+                doc.version += 1;
+                self.items.insert(slot, Item::Doc(doc.clone()));
+                format!("Ok({:?})", Some(doc))
+            }
+            Op::Rekey(p, i, to) => {
+                let from = cell_slot(space, *p, *i);
+                let target = cell_slot(space, to.part, to.id);
+                if from == target {
+                    return "Err(InvalidTransaction)".into();
+                }
+                let gone = self.cell_refusal(&from, None, Some(If::Exists));
+                let taken = self.cell_refusal(&target, Some(false), None);
+                if gone.is_some() || taken.is_some() {
+                    let reason =
+                        |r: &Option<Refusal>| r.as_ref().map_or("-".into(), Refusal::error);
+                    return format!("Err(Canceled[{}, {}])", reason(&gone), reason(&taken));
+                }
+                self.items.remove(&from);
+                self.items.insert(target, Item::Cell(space.cell(*to)));
+                "Ok(())".into()
+            }
+            Op::DeleteDocEntity(d) => {
+                let slot = doc_slot(space, d.part, d.id);
+                if let Some(r) = self.version_refusal(&slot, u64::from(d.version)) {
+                    return format!("Err({})", r.error());
+                }
+                self.items.remove(&slot);
+                "Ok(())".into()
             }
             Op::QueryPartition(part, page_size) => {
                 let pk = encoded_partition(space, *part);
@@ -614,6 +724,18 @@ impl Model {
                 pages_text(&paged(items, *page_size))
             }
         }
+    }
+
+    /// The cells of a partition, in key order.
+    fn cells_of<'m>(&'m self, space: &Space, part: u8) -> impl Iterator<Item = Cell> + 'm {
+        let pk = encoded_partition(space, part);
+        self.items
+            .iter()
+            .filter(move |((p, _), _)| *p == pk)
+            .filter_map(|(_, item)| match item {
+                Item::Cell(c) => Some(c.clone()),
+                Item::Doc(_) => None,
+            })
     }
 
     fn transaction(&mut self, space: &Space, actions: &[TxOp]) -> String {
@@ -755,11 +877,17 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
             for change in changes {
                 u = match *change {
                     Change::Add(n) => u.add(a.count, i64::from(n)),
+                    Change::Subtract(n) => u.subtract(a.count, i64::from(n)),
                     Change::SetCount(n) => u.set(a.count, i64::from(n)),
                     Change::SetNote(n) => u.set(a.note, NOTES[n as usize % NOTES.len()].to_owned()),
+                    Change::SetNoteIfAbsent(n) => {
+                        u.set_if_absent(a.note, NOTES[n as usize % NOTES.len()].to_owned())
+                    }
                     Change::RemoveNote => u.remove(a.note),
                     Change::AddTags(m) => u.add_to(a.tags, tags(m)),
                     Change::DeleteTags(m) => u.delete_from(a.tags, tags(m)),
+                    Change::Append(m) => u.append(a.log, list(m)),
+                    Change::Prepend(m) => u.prepend(a.log, list(m)),
                 };
             }
             if let Some(w) = when {
@@ -858,14 +986,19 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
         ),
         Op::QueryCells {
             part,
-            after,
+            range,
             reverse,
             page_size,
         } => {
             let query = || {
                 let q = Cell::query(space.part(*part));
-                let mut q: Query<Cell> = match after {
-                    Some(a) => q.id_gt(u32::from(*a)),
+                let n = u32::from;
+                let mut q: Query<Cell> = match *range {
+                    Some(Range::Gt(a)) => q.id_gt(n(a)),
+                    Some(Range::Ge(a)) => q.id_ge(n(a)),
+                    Some(Range::Lt(a)) => q.id_lt(n(a)),
+                    Some(Range::Le(a)) => q.id_le(n(a)),
+                    Some(Range::Between(a, b)) => q.id_between(n(a), n(b)),
                     None => q.into_query(),
                 };
                 if *reverse {
@@ -881,6 +1014,35 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
                 Err(e) => format!("Err({})", error(&e)),
             }
         }
+        Op::QueryTake {
+            part,
+            reverse,
+            page_size,
+            take,
+        } => {
+            let mut q = Cell::query(space.part(*part))
+                .into_query()
+                .take(usize::from(*take));
+            if *reverse {
+                q = q.reverse();
+            }
+            if let Some(n) = page_size {
+                q = q.page_size(u32::from(*n).max(1));
+            }
+            result(store.query(q).all().await)
+        }
+        Op::ModifyDoc(p, i, body) => {
+            let body = BODIES[*body as usize % BODIES.len()].to_owned();
+            result(
+                store
+                    .modify(space.doc_key(*p, *i), move |d: &mut Doc| {
+                        d.body = body.clone()
+                    })
+                    .await,
+            )
+        }
+        Op::Rekey(p, i, to) => result(store.rekey(space.cell_key(*p, *i), &space.cell(*to)).await),
+        Op::DeleteDocEntity(d) => result(store.delete_entity(&space.doc(*d)).await),
         Op::QueryPartition(part, page_size) => {
             let query = || {
                 let mut q: Query<Reliable> = Reliable::partition(space.part(*part)).into_query();
@@ -961,13 +1123,15 @@ fn c() -> impl Strategy<Value = C> {
         -3i8..4,
         proptest::option::of(0..NOTES.len() as u8),
         0u8..8,
+        0u8..8,
     )
-        .prop_map(|(part, id, count, note, tags)| C {
+        .prop_map(|(part, id, count, note, tags, log)| C {
             part,
             id,
             count,
             note,
             tags,
+            log,
         })
 }
 
@@ -998,19 +1162,35 @@ fn cond() -> impl Strategy<Value = If> {
 fn changes() -> impl Strategy<Value = Vec<Change>> {
     let count = proptest::option::of(prop_oneof![
         (-3i8..4).prop_map(Change::Add),
+        (-3i8..4).prop_map(Change::Subtract),
         (-3i8..4).prop_map(Change::SetCount),
     ]);
     let note = proptest::option::of(prop_oneof![
         (0..NOTES.len() as u8).prop_map(Change::SetNote),
+        (0..NOTES.len() as u8).prop_map(Change::SetNoteIfAbsent),
         Just(Change::RemoveNote),
     ]);
     let tags = proptest::option::of(prop_oneof![
         (1u8..8).prop_map(Change::AddTags),
         (1u8..8).prop_map(Change::DeleteTags),
     ]);
-    (count, note, tags)
-        .prop_map(|(a, b, c)| [a, b, c].into_iter().flatten().collect::<Vec<_>>())
+    let log = proptest::option::of(prop_oneof![
+        (0u8..8).prop_map(Change::Append),
+        (0u8..8).prop_map(Change::Prepend),
+    ]);
+    (count, note, tags, log)
+        .prop_map(|(a, b, c, d)| [a, b, c, d].into_iter().flatten().collect::<Vec<_>>())
         .prop_filter("at least one change", |v| !v.is_empty())
+}
+
+fn range() -> impl Strategy<Value = Range> {
+    prop_oneof![
+        id().prop_map(Range::Gt),
+        id().prop_map(Range::Ge),
+        id().prop_map(Range::Lt),
+        id().prop_map(Range::Le),
+        (id(), id()).prop_map(|(a, b)| Range::Between(a.min(b), a.max(b))),
+    ]
 }
 
 fn returning() -> impl Strategy<Value = Returning> {
@@ -1074,13 +1254,23 @@ pub fn op() -> impl Strategy<Value = Op> {
         2 => proptest::collection::vec(c(), 0..5).prop_map(Op::PutAll),
         1 => keys().prop_map(Op::GetMany),
         1 => keys().prop_map(Op::TransactGet),
-        3 => (part(), proptest::option::of(id()), any::<bool>(), proptest::option::of(1u8..4))
-            .prop_map(|(part, after, reverse, page_size)| Op::QueryCells {
+        3 => (part(), proptest::option::of(range()), any::<bool>(), proptest::option::of(1u8..4))
+            .prop_map(|(part, range, reverse, page_size)| Op::QueryCells {
                 part,
-                after,
+                range,
                 reverse,
                 page_size,
             }),
+        1 => (part(), any::<bool>(), proptest::option::of(1u8..4), 0u8..5)
+            .prop_map(|(part, reverse, page_size, take)| Op::QueryTake {
+                part,
+                reverse,
+                page_size,
+                take,
+            }),
+        1 => (part(), 0..2u8, 0..BODIES.len() as u8).prop_map(|(p, i, b)| Op::ModifyDoc(p, i, b)),
+        1 => (part(), id(), c()).prop_map(|(p, i, to)| Op::Rekey(p, i, to)),
+        1 => d().prop_map(Op::DeleteDocEntity),
         2 => (part(), proptest::option::of(1u8..4)).prop_map(|(p, n)| Op::QueryPartition(p, n)),
     ]
 }
@@ -1174,7 +1364,7 @@ impl Engines {
 /// A failing sequence as a test to paste into `differential.rs`.
 pub fn as_rust_test(ops: &[Op]) -> String {
     let mut out = String::from(
-        "#[test]\nfn regression() {\n    use crate::model::{Change::*, If::*, Op::*, Returning::*, TxOp::*, C, D};\n    crate::differential::replay(&[\n",
+        "#[test]\nfn regression() {\n    use crate::model::{Change::*, If::*, Op::*, Range::*, Returning::*, TxOp::*, C, D};\n    crate::differential::replay(&[\n",
     );
     for op in ops {
         // `Debug` writes a `Vec` as `[…]`; the only brackets are `Vec`s.

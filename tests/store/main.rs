@@ -185,6 +185,7 @@ backends! {
     writes::conditions_follow_dynamodb_rules,
     writes::updates_change_items_in_place,
     writes::an_update_that_creates_returns_no_old_item,
+    writes::an_update_may_create_without_defaulted_fields,
     writes::versions_guard_every_write_path,
     writes::modify_reads_changes_and_writes_back,
     writes::transactions_are_all_or_nothing,
