@@ -231,6 +231,36 @@ async fn client_via(url: &str) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(config)
 }
 
+/// A table on the test endpoint, read directly, and what a backend behind
+/// a proxy needs to reach the same table.
+struct Direct {
+    backend: DynamoDbBackend,
+    store: Store,
+    upstream: String,
+}
+
+impl Direct {
+    async fn new() -> Direct {
+        let backend = dynamodb::backend().await;
+        let store = Store::from_backend(backend.clone());
+        store.create_table::<Reliable>().await.unwrap();
+        let (upstream, _) = dynamodb::endpoint_url();
+        Direct {
+            backend,
+            store,
+            upstream,
+        }
+    }
+
+    /// A backend on the same tables through `proxy`, with a client of its
+    /// own (no pooled connection from another case).
+    async fn through(&self, proxy: &Proxy) -> DynamoDbBackend {
+        DynamoDbBackend::new(&client_via(&proxy.url()).await)
+            .with_table_prefix(&self.backend.table_name(""))
+            .unwrap()
+    }
+}
+
 /// What a case must end with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
@@ -260,31 +290,26 @@ fn expected(fault: Option<Fault>, refused_forever: bool, op: Op) -> Expect {
 fn every_operation(name: &str, fault: Option<Fault>, refuse_for: Option<Duration>) {
     let runtime = crate::runtime();
     runtime.block_on(async {
-        let direct_backend = dynamodb::backend().await;
-        let prefix = direct_backend.table_name("");
-        let direct = Store::from_backend(direct_backend.clone());
-        direct.create_table::<Reliable>().await.unwrap();
-        let (upstream, _) = dynamodb::endpoint_url();
+        let fixture = Direct::new().await;
+        let direct = &fixture.store;
         let refused_forever = refuse_for == Some(Duration::MAX);
         let mut failures = Vec::new();
         for op in OPS {
             let p = format!("{name}-{op:?}");
-            seed(&direct, &p).await;
+            seed(direct, &p).await;
             // A proxy and a client of their own: no pooled connection
             // carries over from one case to the next.
-            let proxy = Proxy::start(&upstream, refuse_for).await;
+            let proxy = Proxy::start(&fixture.upstream, refuse_for).await;
             if let Some(fault) = fault {
                 proxy.inject(op.target(), fault);
             }
-            let faulty = DynamoDbBackend::new(&client_via(&proxy.url()).await)
-                .with_table_prefix(&prefix)
-                .unwrap();
+            let faulty = fixture.through(&proxy).await;
             let store = Store::from_backend(faulty.clone());
             let started = std::time::Instant::now();
             let result = op.run(&store, &p).await;
             let took = started.elapsed();
             proxy.settle().await;
-            let applied = op.applied(&direct, &p).await;
+            let applied = op.applied(direct, &p).await;
             let sent = faulty.requests_sent();
             if let Some(fault) = fault {
                 assert_eq!(
@@ -318,7 +343,7 @@ fn every_operation(name: &str, fault: Option<Fault>, refuse_for: Option<Duration
                 ));
             }
         }
-        dynamodb::drop_tables(&direct_backend).await;
+        dynamodb::drop_tables(&fixture.backend).await;
         assert!(
             failures.is_empty(),
             "under {name}:\n{}",
@@ -387,23 +412,17 @@ fn a_truncated_answer() {
 fn throttling_that_lasts_is_a_typed_error_after_bounded_attempts() {
     let runtime = crate::runtime();
     runtime.block_on(async {
-        let direct_backend = dynamodb::backend().await;
-        let prefix = direct_backend.table_name("");
-        let direct = Store::from_backend(direct_backend.clone());
-        direct.create_table::<Reliable>().await.unwrap();
-        let (upstream, _) = dynamodb::endpoint_url();
-        let proxy = Proxy::start(&upstream, None).await;
+        let fixture = Direct::new().await;
+        let proxy = Proxy::start(&fixture.upstream, None).await;
         for _ in 0..ATTEMPTS + 2 {
             proxy.inject("UpdateItem", Fault::THROTTLE);
         }
-        let faulty = DynamoDbBackend::new(&client_via(&proxy.url()).await)
-            .with_table_prefix(&prefix)
-            .unwrap();
+        let faulty = fixture.through(&proxy).await;
         let store = Store::from_backend(faulty.clone());
         let result = store.put(&cell("t", 1, 1)).await;
         assert!(matches!(result, Err(Error::Throttled { .. })), "{result:?}");
         assert_eq!(faulty.requests_sent(), u64::from(ATTEMPTS));
-        assert_eq!(direct.get(Cell::key("t", 1u32)).await.unwrap(), None);
-        dynamodb::drop_tables(&direct_backend).await;
+        assert_eq!(fixture.store.get(Cell::key("t", 1u32)).await.unwrap(), None);
+        dynamodb::drop_tables(&fixture.backend).await;
     });
 }

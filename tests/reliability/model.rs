@@ -268,26 +268,36 @@ fn holds(c: If, stored: Option<&Cell>) -> bool {
     }
 }
 
+/// Applies `changes` to an update builder: [`Update`] (in a transaction)
+/// or the store's `update`, which have the same methods.
+macro_rules! with_changes {
+    ($u:expr, $changes:expr) => {{
+        let a = Cell::attr();
+        let mut u = $u;
+        for change in $changes {
+            u = match *change {
+                Change::Add(n) => u.add(a.count, i64::from(n)),
+                Change::Subtract(n) => u.subtract(a.count, i64::from(n)),
+                Change::SetCount(n) => u.set(a.count, i64::from(n)),
+                Change::SetNote(n) => u.set(a.note, note(n)),
+                Change::SetNoteIfAbsent(n) => u.set_if_absent(a.note, note(n)),
+                Change::RemoveNote => u.remove(a.note),
+                Change::AddTags(m) => u.add_to(a.tags, tags(m)),
+                Change::DeleteTags(m) => u.delete_from(a.tags, tags(m)),
+                Change::Append(m) => u.append(a.log, list(m)),
+                Change::Prepend(m) => u.prepend(a.log, list(m)),
+            };
+        }
+        u
+    }};
+}
+
+fn note(n: u8) -> String {
+    NOTES[n as usize % NOTES.len()].to_owned()
+}
+
 fn update_of(space: &Space, part: u8, id: u8, changes: &[Change]) -> Update<Cell> {
-    let a = Cell::attr();
-    let mut u = Update::new(space.cell_key(part, id));
-    for change in changes {
-        u = match *change {
-            Change::Add(n) => u.add(a.count, i64::from(n)),
-            Change::Subtract(n) => u.subtract(a.count, i64::from(n)),
-            Change::SetCount(n) => u.set(a.count, i64::from(n)),
-            Change::SetNote(n) => u.set(a.note, NOTES[n as usize % NOTES.len()].to_owned()),
-            Change::SetNoteIfAbsent(n) => {
-                u.set_if_absent(a.note, NOTES[n as usize % NOTES.len()].to_owned())
-            }
-            Change::RemoveNote => u.remove(a.note),
-            Change::AddTags(m) => u.add_to(a.tags, tags(m)),
-            Change::DeleteTags(m) => u.delete_from(a.tags, tags(m)),
-            Change::Append(m) => u.append(a.log, list(m)),
-            Change::Prepend(m) => u.prepend(a.log, list(m)),
-        };
-    }
-    u
+    with_changes!(Update::new(space.cell_key(part, id)), changes)
 }
 
 /// Applies the changes to a cell (`stored`, or a new one with the key).
@@ -872,24 +882,7 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
             or_create,
             returning,
         } => {
-            let a = Cell::attr();
-            let mut u = store.update(space.cell_key(*part, *id));
-            for change in changes {
-                u = match *change {
-                    Change::Add(n) => u.add(a.count, i64::from(n)),
-                    Change::Subtract(n) => u.subtract(a.count, i64::from(n)),
-                    Change::SetCount(n) => u.set(a.count, i64::from(n)),
-                    Change::SetNote(n) => u.set(a.note, NOTES[n as usize % NOTES.len()].to_owned()),
-                    Change::SetNoteIfAbsent(n) => {
-                        u.set_if_absent(a.note, NOTES[n as usize % NOTES.len()].to_owned())
-                    }
-                    Change::RemoveNote => u.remove(a.note),
-                    Change::AddTags(m) => u.add_to(a.tags, tags(m)),
-                    Change::DeleteTags(m) => u.delete_from(a.tags, tags(m)),
-                    Change::Append(m) => u.append(a.log, list(m)),
-                    Change::Prepend(m) => u.prepend(a.log, list(m)),
-                };
-            }
+            let mut u = with_changes!(store.update(space.cell_key(*part, *id)), changes);
             if let Some(w) = when {
                 u = u.when(condition(*w));
             }
