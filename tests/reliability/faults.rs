@@ -31,6 +31,10 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(2500);
 const DELAY: Duration = Duration::from_millis(3000);
 /// Attempts per request behind the proxy.
 const ATTEMPTS: u32 = 6;
+/// Attempts when the port refuses connections for a while: enough that
+/// the jittered waits between them (25 ms doubling to 1 s) outlast the
+/// refusal whatever the dice say.
+const ATTEMPTS_WHILE_REFUSED: u32 = 10;
 
 /// Every public operation, as one request that the proxy breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,13 +218,13 @@ async fn seed(store: &Store, p: &str) {
 }
 
 /// A client of the test endpoint that goes through `url`.
-async fn client_via(url: &str) -> aws_sdk_dynamodb::Client {
+async fn client_via(url: &str, attempts: u32) -> aws_sdk_dynamodb::Client {
     let base = dynamodb::client().await;
     let config = base
         .config()
         .to_builder()
         .endpoint_url(url)
-        .retry_config(RetryConfig::standard().with_max_attempts(ATTEMPTS))
+        .retry_config(RetryConfig::standard().with_max_attempts(attempts))
         .timeout_config(
             TimeoutConfig::builder()
                 .operation_attempt_timeout(ATTEMPT_TIMEOUT)
@@ -254,8 +258,8 @@ impl Direct {
 
     /// A backend on the same tables through `proxy`, with a client of its
     /// own (no pooled connection from another case).
-    async fn through(&self, proxy: &Proxy) -> DynamoDbBackend {
-        DynamoDbBackend::new(&client_via(&proxy.url()).await)
+    async fn through(&self, proxy: &Proxy, attempts: u32) -> DynamoDbBackend {
+        DynamoDbBackend::new(&client_via(&proxy.url(), attempts).await)
             .with_table_prefix(&self.backend.table_name(""))
             .unwrap()
     }
@@ -293,6 +297,12 @@ fn every_operation(name: &str, fault: Option<Fault>, refuse_for: Option<Duration
         let fixture = Direct::new().await;
         let direct = &fixture.store;
         let refused_forever = refuse_for == Some(Duration::MAX);
+        let refused_briefly = refuse_for.is_some() && !refused_forever;
+        let attempts = if refused_briefly {
+            ATTEMPTS_WHILE_REFUSED
+        } else {
+            ATTEMPTS
+        };
         let mut failures = Vec::new();
         for op in OPS {
             let p = format!("{name}-{op:?}");
@@ -303,7 +313,7 @@ fn every_operation(name: &str, fault: Option<Fault>, refuse_for: Option<Duration
             if let Some(fault) = fault {
                 proxy.inject(op.target(), fault);
             }
-            let faulty = fixture.through(&proxy).await;
+            let faulty = fixture.through(&proxy, attempts).await;
             let store = Store::from_backend(faulty.clone());
             let started = std::time::Instant::now();
             let result = op.run(&store, &p).await;
@@ -319,9 +329,12 @@ fn every_operation(name: &str, fault: Option<Fault>, refuse_for: Option<Duration
                 );
             }
             assert!(
-                sent <= u64::from(ATTEMPTS) * 2,
+                sent <= u64::from(attempts) * 2,
                 "{name}/{op:?}: {sent} requests: retries are bounded"
             );
+            if refuse_for.is_some() {
+                assert!(sent >= 2, "{name}/{op:?}: the first connection was refused");
+            }
             let outcome = match &result {
                 Ok(()) => "ok".to_owned(),
                 Err(e) => format!("{e}"),
@@ -417,7 +430,7 @@ fn throttling_that_lasts_is_a_typed_error_after_bounded_attempts() {
         for _ in 0..ATTEMPTS + 2 {
             proxy.inject("UpdateItem", Fault::THROTTLE);
         }
-        let faulty = fixture.through(&proxy).await;
+        let faulty = fixture.through(&proxy, ATTEMPTS).await;
         let store = Store::from_backend(faulty.clone());
         let result = store.put(&cell("t", 1, 1)).await;
         assert!(matches!(result, Err(Error::Throttled { .. })), "{result:?}");
