@@ -388,9 +388,23 @@ fn rows_written_by_other_tools_are_typed_errors() {
             )
             .unwrap();
         }
+        // A good item whose size column another tool filled with text.
+        let (spk, ssk) = Cell::key("s", 1u32).into_parts();
+        db.execute(
+            "INSERT INTO blue_reliable (pk, sk, data, created_at, size, updated_at) \
+             VALUES (?1, ?2, ?3, '2026-11-30T00:00:00.000Z', 'big', '2026-11-30T00:00:00.000Z')",
+            rusqlite::params![spk, ssk, serde_json::to_string(&cell("s", 1, 1)).unwrap()],
+        )
+        .unwrap();
     }
     runtime.block_on(async {
         let store = Store::sqlite(&path).unwrap();
+        assert_eq!(
+            store.get(Cell::key("s", 1u32)).await.unwrap(),
+            Some(cell("s", 1, 1))
+        );
+        let query = store.query(Cell::query("s")).all().await;
+        assert!(matches!(query, Err(Error::Decode { .. })), "{query:?}");
         // The good row still reads.
         assert_eq!(
             store.get(Cell::key("p", 0u32)).await.unwrap(),

@@ -503,7 +503,8 @@ impl Engine for SqliteBackend {
             // The sort key of the last row evaluated (a reused buffer).
             let mut last = String::new();
             while let Some(row) = rows.next().map_err(sqlite_error)? {
-                if !page.admits(integer(row, 2)?) {
+                let size = size(row, 2, table, &spec.partition_key, 0)?;
+                if !page.admits(size) {
                     // Ended by the 1 MB rule, before an item that follows.
                     return Ok(PageOf {
                         items,
@@ -564,7 +565,7 @@ impl Engine for SqliteBackend {
             let mut page = PageBudget::new(op.limit.map(|l| l as usize));
             let mut items: Vec<RawItem<Row>> = Vec::new();
             while let Some(row) = rows.next().map_err(sqlite_error)? {
-                let size = integer(row, 3)?;
+                let size = size(row, 3, table, text(row, 0)?, 1)?;
                 if !page.admits(size) {
                     let next = items
                         .last()
@@ -631,6 +632,24 @@ impl PageBudget {
     fn is_full(&self) -> bool {
         Some(self.count) == self.limit
     }
+}
+
+/// The `size` column of a row: a row written by another tool with
+/// something else there is [`Error::Decode`] (the sort key is in column
+/// `sort_key_column`).
+fn size(
+    row: &rusqlite::Row<'_>,
+    column: usize,
+    table: &'static str,
+    partition_key: &str,
+    sort_key_column: usize,
+) -> Result<i64, Error> {
+    integer(row, column).map_err(|_| Error::Decode {
+        table,
+        partition_key: partition_key.to_owned(),
+        sort_key: text(row, sort_key_column).unwrap_or_default().to_owned(),
+        source: "the size column does not hold an integer".into(),
+    })
 }
 
 /// An integer column of a row.
