@@ -684,7 +684,7 @@ fn throttling_is_retried_then_reported_with_its_code() {
                 other => panic!("expected a throttling error, got {other:?}"),
             }
         });
-        // The SDK's standard retry policy: three attempts.
+        // The client's max_attempts (3 by default), retried by the backend.
         assert_eq!(sent.await, just("GetItem", 3));
     });
 }

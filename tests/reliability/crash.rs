@@ -117,14 +117,7 @@ async fn verify(path: &std::path::Path, round: u32, acks: &[Ack]) {
     drop(db);
 
     let store = Store::sqlite(path).unwrap();
-    let total: i64 = store
-        .query(Cell::query("bank"))
-        .all()
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.count)
-        .sum();
+    let total = total(&store, "bank").await;
     assert_eq!(
         total,
         i64::from(ACCOUNTS) * OPENING,

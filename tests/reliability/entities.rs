@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use blue_schema::{Entity, Table};
+use blue_schema::{Entity, Store, Table};
 use serde::{Deserialize, Serialize};
 
 #[derive(Table, Debug)]
@@ -54,4 +54,17 @@ pub fn cell(part: &str, id: u32, count: i64) -> Cell {
         tags: BTreeSet::new(),
         log: Vec::new(),
     }
+}
+
+/// The sum of the counts of a partition's cells (the accounts that
+/// transfers move money between).
+pub async fn total(store: &Store, part: &str) -> i64 {
+    store
+        .query(Cell::query(part))
+        .all()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.count)
+        .sum()
 }

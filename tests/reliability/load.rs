@@ -170,14 +170,7 @@ async fn load(name: &str, store: Store) {
     let elapsed = started.elapsed().as_secs_f64();
 
     // The invariants.
-    let total: i64 = store
-        .query(Cell::query("bank"))
-        .all()
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.count)
-        .sum();
+    let total = total(&store, "bank").await;
     assert_eq!(
         total,
         i64::from(ACCOUNTS) * OPENING,

@@ -623,12 +623,11 @@ impl Model {
             }
             Op::Tx(actions) => self.transaction(space, actions),
             Op::PutAll(cells) => {
-                let mut slots: Vec<_> = cells
+                let slots: Vec<_> = cells
                     .iter()
                     .map(|c| cell_slot(space, c.part, c.id))
                     .collect();
-                slots.sort();
-                if slots.windows(2).any(|w| w[0] == w[1]) {
+                if has_duplicates(&slots) {
                     return "Err(DuplicateKey)".into();
                 }
                 for c in cells {
@@ -637,24 +636,12 @@ impl Model {
                 }
                 "Ok(())".into()
             }
-            Op::GetMany(keys) => {
-                let found: Vec<Option<Cell>> = keys
-                    .iter()
-                    .map(|(p, i)| self.cell(&cell_slot(space, *p, *i)).cloned())
-                    .collect();
-                format!("Ok({found:?})")
-            }
-            Op::TransactGet(keys) => {
-                let mut slots: Vec<_> =
-                    keys.iter().map(|(p, i)| cell_slot(space, *p, *i)).collect();
-                slots.sort();
-                if slots.windows(2).any(|w| w[0] == w[1]) {
+            Op::GetMany(keys) | Op::TransactGet(keys) => {
+                let slots: Vec<_> = keys.iter().map(|(p, i)| cell_slot(space, *p, *i)).collect();
+                if matches!(op, Op::TransactGet(_)) && has_duplicates(&slots) {
                     return "Err(InvalidTransaction)".into();
                 }
-                let found: Vec<Option<Cell>> = keys
-                    .iter()
-                    .map(|(p, i)| self.cell(&cell_slot(space, *p, *i)).cloned())
-                    .collect();
+                let found: Vec<Option<&Cell>> = slots.iter().map(|s| self.cell(s)).collect();
                 format!("Ok({found:?})")
             }
             Op::QueryCells {
@@ -721,19 +708,23 @@ impl Model {
                 "Ok(())".into()
             }
             Op::QueryPartition(part, page_size) => {
-                let pk = encoded_partition(space, *part);
-                let items: Vec<Reliable> = self
-                    .items
-                    .iter()
-                    .filter(|((p, _), _)| *p == pk)
-                    .map(|(_, item)| match item {
-                        Item::Cell(c) => Reliable::Cell(c.clone()),
-                        Item::Doc(d) => Reliable::Doc(d.clone()),
-                    })
-                    .collect();
-                pages_text(&paged(items, *page_size))
+                pages_text(&paged(self.partition(space, *part), *page_size))
             }
         }
+    }
+
+    /// Every item of a partition, in key order, as a whole-partition read
+    /// decodes it.
+    fn partition(&self, space: &Space, part: u8) -> Vec<Reliable> {
+        let pk = encoded_partition(space, part);
+        self.items
+            .iter()
+            .filter(|((p, _), _)| *p == pk)
+            .map(|(_, item)| match item {
+                Item::Cell(c) => Reliable::Cell(c.clone()),
+                Item::Doc(d) => Reliable::Doc(d.clone()),
+            })
+            .collect()
     }
 
     /// The cells of a partition, in key order.
@@ -771,9 +762,7 @@ impl Model {
                 }
             }
         }
-        let mut sorted = slots.clone();
-        sorted.sort();
-        if sorted.windows(2).any(|w| w[0] == w[1]) {
+        if has_duplicates(&slots) {
             return "Err(InvalidTransaction)".into();
         }
         let refusals: Vec<Option<Refusal>> = actions
@@ -825,20 +814,17 @@ impl Model {
     pub fn contents(&self, space: &Space) -> String {
         let mut out = String::new();
         for part in 0..PARTS.len() as u8 {
-            let pk = encoded_partition(space, part);
-            let items: Vec<Reliable> = self
-                .items
-                .iter()
-                .filter(|((p, _), _)| *p == pk)
-                .map(|(_, item)| match item {
-                    Item::Cell(c) => Reliable::Cell(c.clone()),
-                    Item::Doc(d) => Reliable::Doc(d.clone()),
-                })
-                .collect();
-            let _ = writeln!(out, "{items:?}");
+            let _ = writeln!(out, "{:?}", self.partition(space, part));
         }
         out
     }
+}
+
+/// Whether a key is named twice.
+fn has_duplicates(slots: &[(String, String)]) -> bool {
+    let mut sorted: Vec<_> = slots.iter().collect();
+    sorted.sort();
+    sorted.windows(2).any(|w| w[0] == w[1])
 }
 
 /// DynamoDB's page rule without a filter or the 1 MB cut: a page holds the
@@ -1002,10 +988,7 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
                 }
                 q
             };
-            match pages(store, query, &mut cursors).await {
-                Ok(pages) => pages_text(&pages),
-                Err(e) => format!("Err({})", error(&e)),
-            }
+            pages(store, query, &mut cursors).await
         }
         Op::QueryTake {
             part,
@@ -1044,17 +1027,26 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
                 }
                 q
             };
-            match pages(store, query, &mut cursors).await {
-                Ok(pages) => pages_text(&pages),
-                Err(e) => format!("Err({})", error(&e)),
-            }
+            pages(store, query, &mut cursors).await
         }
     };
     (text, cursors)
 }
 
-/// Reads every page of a query, following cursors (at most 64 pages).
-async fn pages<R, F>(
+/// Reads every page of a query, following cursors (at most 64 pages), and
+/// renders them as [`pages_text`] does, or the error.
+async fn pages<R, F>(store: &Store, query: F, cursors: &mut Vec<String>) -> String
+where
+    R: blue_schema::FromItem + Send + std::fmt::Debug + 'static,
+    F: Fn() -> blue_schema::Query<R>,
+{
+    match read_pages(store, query, cursors).await {
+        Ok(pages) => pages_text(&pages),
+        Err(e) => format!("Err({})", error(&e)),
+    }
+}
+
+async fn read_pages<R, F>(
     store: &Store,
     query: F,
     cursors: &mut Vec<String>,

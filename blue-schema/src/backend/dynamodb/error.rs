@@ -36,8 +36,8 @@ impl RequestError {
         self.code.as_deref()
     }
 
-    /// Whether DynamoDB refused the request for capacity, after the SDK's
-    /// retries: a caller may back off and try again.
+    /// Whether DynamoDB refused the request for capacity, after the
+    /// backend's attempts: a caller may back off and try again.
     pub fn is_throttling(&self) -> bool {
         matches!(
             self.code(),

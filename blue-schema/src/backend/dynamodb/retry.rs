@@ -138,17 +138,14 @@ impl DynamoDbBackend {
         let mut attempt = 1;
         loop {
             let result = send(request.clone()).await;
-            let retry = match &result {
-                Ok(_) => false,
-                Err(e) => {
-                    let failure = classify(e);
-                    attempt < self.attempts.get()
-                        && match failure {
-                            Failure::NotApplied => true,
-                            Failure::Unknown => replay == Replay::Safe,
-                            Failure::Final => false,
-                        }
-                }
+            let failure = match &result {
+                Err(e) if attempt < self.attempts.get() => classify(e),
+                _ => Failure::Final,
+            };
+            let retry = match failure {
+                Failure::NotApplied => true,
+                Failure::Unknown => replay == Replay::Safe,
+                Failure::Final => false,
             };
             if !retry {
                 return Sent {
@@ -156,9 +153,7 @@ impl DynamoDbBackend {
                     unknown_before,
                 };
             }
-            if let Err(e) = &result {
-                unknown_before |= classify(e) == Failure::Unknown;
-            }
+            unknown_before |= failure == Failure::Unknown;
             crate::exec::sleep(backoff(attempt)).await;
             attempt += 1;
         }
