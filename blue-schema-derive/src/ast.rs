@@ -24,6 +24,10 @@ pub struct Entity<'a> {
     pub transparent: Option<TokenStream>,
     /// serde container attributes that change the item's shape.
     pub reshaped: Vec<TokenStream>,
+    /// `#[serde(deny_unknown_fields)]`
+    pub deny_unknown: Option<TokenStream>,
+    /// `#[index(...)]`: access patterns on secondary indexes.
+    pub indexes: Vec<attr::Index>,
     pub fields: Vec<Field<'a>>,
 }
 
@@ -51,6 +55,13 @@ pub struct Field<'a> {
 impl<'a> Entity<'a> {
     pub fn key_fields(&self, role: KeyRole) -> impl Iterator<Item = &Field<'a>> {
         self.fields.iter().filter(move |f| f.role == Some(role))
+    }
+
+    /// The field named `ident`, if any.
+    pub fn field(&self, ident: &Ident) -> Option<&Field<'a>> {
+        self.fields
+            .iter()
+            .find(|f| f.ident == ident || f.name == ident.to_string())
     }
 
     /// Reads the input; `None` when it is not a struct with named fields (the
@@ -87,6 +98,8 @@ impl<'a> Entity<'a> {
             prefix: attrs.prefix,
             transparent: serde.transparent,
             reshaped: serde.reshaped,
+            deny_unknown: serde.deny_unknown,
+            indexes: attrs.indexes,
             fields,
         })
     }
@@ -129,6 +142,8 @@ pub struct Table<'a> {
     pub doc: String,
     /// `#[table(name = "blue_dialogue")]`
     pub name: Option<LitStr>,
+    /// `#[table(indexes(gsi1, gsi2))]`
+    pub indexes: Vec<Ident>,
     /// Whether the input is an enum at all.
     pub is_enum: bool,
     /// The variants that hold one entity each: `Expert(Expert)`.
@@ -156,6 +171,7 @@ impl<'a> Table<'a> {
             original: input,
             doc: attr::doc(&input.attrs),
             name: attrs.name,
+            indexes: attrs.indexes,
             is_enum: matches!(input.data, Data::Enum(_)),
             variants,
             malformed,

@@ -4,6 +4,7 @@
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
+use syn::ext::IdentExt;
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, LitStr, Path};
 
@@ -97,14 +98,157 @@ pub struct Entity {
     pub pk_prefix: Option<LitStr>,
     /// `#[sk(prefix = "EXPERT")]`
     pub prefix: Option<LitStr>,
+    /// `#[index(gsi1, name = by_role, pk(...), sk(...), project = ...)]`
+    pub indexes: Vec<Index>,
+}
+
+/// What an index's entries hold besides their keys.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Projection {
+    /// `project = all` (the default): the whole item.
+    All,
+    /// `project = keys_only`: the table's and the index's keys.
+    KeysOnly,
+}
+
+/// One `#[index(...)]` attribute: an access pattern on a secondary index.
+pub struct Index {
+    /// The attribute, for errors about the whole pattern.
+    pub span: proc_macro2::Span,
+    /// `gsi1`: the table's physical index it lives in.
+    pub slot: Option<syn::Ident>,
+    /// `name = by_role`: the query method.
+    pub name: Option<syn::Ident>,
+    /// `pk(prefix = "ROLE", ...)`
+    pub pk_prefix: Option<LitStr>,
+    /// `pk(fields(role))`
+    pub pk_fields: Vec<syn::Ident>,
+    /// `sk(fields(joined))`; `None` without `sk(...)`.
+    pub sk_fields: Vec<syn::Ident>,
+    /// `project = keys_only`
+    pub projection: Projection,
+}
+
+/// `fields(a, b)` inside `pk(...)` or `sk(...)`.
+fn index_key(
+    meta: &ParseNestedMeta,
+    prefix: Option<&mut Option<LitStr>>,
+    fields: &mut Vec<syn::Ident>,
+    which: &str,
+) -> syn::Result<()> {
+    let mut prefix = prefix;
+    meta.parse_nested_meta(|inner| {
+        if inner.path == FIELDS {
+            let content;
+            syn::parenthesized!(content in inner.input);
+            let list = content.parse_terminated(syn::Ident::parse_any, syn::Token![,])?;
+            fields.extend(list);
+            Ok(())
+        } else if inner.path == PREFIX {
+            match prefix.as_deref_mut() {
+                Some(slot) => {
+                    *slot = Some(get_lit_str(&inner)?);
+                    Ok(())
+                }
+                None => Err(inner.error(
+                    "an index sort key always starts with the entity's own prefix (its `#[sk(prefix)]`), \
+                     so that entities sharing an index never mix: remove `prefix` here",
+                )),
+            }
+        } else {
+            Err(inner.error(format!(
+                "unknown `{which}` attribute `{}`; expected {}",
+                inner.path.to_token_stream(),
+                if which == "pk" {
+                    "`prefix = \"PREFIX\"` or `fields(a, b)`"
+                } else {
+                    "`fields(a, b)`"
+                }
+            )))
+        }
+    })
+}
+
+fn index(cx: &mut Ctxt, attr: &Attribute) -> Index {
+    use syn::spanned::Spanned;
+    let mut out = Index {
+        span: attr.span(),
+        slot: None,
+        name: None,
+        pk_prefix: None,
+        pk_fields: Vec::new(),
+        sk_fields: Vec::new(),
+        projection: Projection::All,
+    };
+    let parsed = attr.parse_nested_meta(|meta| {
+        if meta.path == NAME {
+            let expr: syn::Expr = meta.value()?.parse()?;
+            match expr {
+                syn::Expr::Path(p) if p.path.get_ident().is_some() => {
+                    out.name = p.path.get_ident().cloned();
+                    Ok(())
+                }
+                other => Err(syn::Error::new_spanned(
+                    other,
+                    "the access pattern's name is the query method: write `name = by_role`",
+                )),
+            }
+        } else if meta.path == PK {
+            index_key(&meta, Some(&mut out.pk_prefix), &mut out.pk_fields, "pk")
+        } else if meta.path == SK {
+            index_key(&meta, None, &mut out.sk_fields, "sk")
+        } else if meta.path == PROJECT {
+            let expr: syn::Expr = meta.value()?.parse()?;
+            let word = match &expr {
+                syn::Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+                _ => None,
+            };
+            out.projection = match word.as_deref() {
+                Some("all") => Projection::All,
+                Some("keys_only") => Projection::KeysOnly,
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        expr,
+                        "unknown projection: write `project = all` (the whole item, the default) \
+                         or `project = keys_only` (the keys; fetch the items with `store.get_many`)",
+                    ))
+                }
+            };
+            Ok(())
+        } else if let Some(ident) = meta.path.get_ident().filter(|_| {
+            meta.input.is_empty() || meta.input.peek(syn::Token![,])
+        }) {
+            // The physical index: `gsi1`.
+            if out.slot.is_some() {
+                return Err(meta.error(
+                    "an access pattern lives in one index: give the index (`gsi1`) once",
+                ));
+            }
+            out.slot = Some(ident.clone());
+            Ok(())
+        } else {
+            Err(meta.error(format!(
+                "unknown `index` attribute `{}`; expected the index (`gsi1`), `name = by_role`, \
+                 `pk(prefix = \"ROLE\", fields(role))`, `sk(fields(joined))` or `project = keys_only`",
+                meta.path.to_token_stream()
+            )))
+        }
+    });
+    if let Err(e) = parsed {
+        cx.syn_error(e);
+    }
+    out
 }
 
 pub fn entity(cx: &mut Ctxt, attrs: &[Attribute]) -> Entity {
     let mut table = Attr::none(TABLE);
     let mut pk_prefix = Attr::none(PK_PREFIX);
     let mut prefix = Attr::none(PREFIX);
+    let mut indexes = Vec::new();
     for attr in attrs {
-        if attr.path() == ENTITY {
+        if attr.path() == INDEX {
+            indexes.push(index(cx, attr));
+        } else if attr.path() == ENTITY {
             // #[entity(table = Dialogue, pk_prefix = "DLG")]
             let parsed = attr.parse_nested_meta(|meta| {
                 if meta.path == TABLE {
@@ -161,6 +305,7 @@ pub fn entity(cx: &mut Ctxt, attrs: &[Attribute]) -> Entity {
         table: table.get(),
         pk_prefix: pk_prefix.get(),
         prefix: prefix.get(),
+        indexes,
     }
 }
 
@@ -203,20 +348,29 @@ pub fn field_role(cx: &mut Ctxt, attrs: &[Attribute]) -> Option<KeyRole> {
 pub struct Table {
     /// `#[table(name = "blue_dialogue")]`
     pub name: Option<LitStr>,
+    /// `#[table(indexes(gsi1, gsi2))]`
+    pub indexes: Vec<syn::Ident>,
 }
 
 pub fn table(cx: &mut Ctxt, attrs: &[Attribute]) -> Table {
     let mut name = Attr::none(NAME);
+    let mut indexes = Vec::new();
     for attr in attrs.iter().filter(|a| a.path() == TABLE) {
-        // #[table(name = "blue_dialogue")]
+        // #[table(name = "blue_dialogue", indexes(gsi1, gsi2))]
         let parsed = attr.parse_nested_meta(|meta| {
             if meta.path == NAME {
                 let lit = get_lit_str(&meta)?;
                 name.set(cx, &meta.path, lit);
                 Ok(())
+            } else if meta.path == INDEXES {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                let list = content.parse_terminated(syn::Ident::parse_any, syn::Token![,])?;
+                indexes.extend(list);
+                Ok(())
             } else {
                 Err(meta.error(format!(
-                    "unknown `table` attribute `{}`; expected `name = \"blue_domain\"`",
+                    "unknown `table` attribute `{}`; expected `name = \"blue_domain\"` or `indexes(gsi1, gsi2)`",
                     meta.path.to_token_stream()
                 )))
             }
@@ -225,7 +379,10 @@ pub fn table(cx: &mut Ctxt, attrs: &[Attribute]) -> Table {
             cx.syn_error(e);
         }
     }
-    Table { name: name.get() }
+    Table {
+        name: name.get(),
+        indexes,
+    }
 }
 
 /// How a key-part enum's variants are ordered in keys.
@@ -290,6 +447,8 @@ pub struct SerdeContainer {
     /// `into`, `from`, `try_from`, `tag`, `untagged`, `content`, `remote`:
     /// the item is not the struct's own fields.
     pub reshaped: Vec<TokenStream>,
+    /// `#[serde(deny_unknown_fields)]`
+    pub deny_unknown: Option<TokenStream>,
 }
 
 // Malformed serde attributes are left for serde_derive to report, so parse
@@ -317,6 +476,8 @@ pub fn serde_container(cx: &mut Ctxt, attrs: &[Attribute]) -> SerdeContainer {
                 }
             } else if meta.path == TRANSPARENT {
                 out.transparent = Some(meta.path.to_token_stream());
+            } else if meta.path == DENY_UNKNOWN_FIELDS {
+                out.deny_unknown = Some(meta.path.to_token_stream());
             } else if meta.path == DEFAULT {
                 out.default = true;
                 skip_value(&meta)?;

@@ -14,6 +14,7 @@ pub const SK: Symbol = Symbol("sk");
 pub const TABLE: Symbol = Symbol("table");
 pub const KEY_PART: Symbol = Symbol("key_part");
 pub const SERDE: Symbol = Symbol("serde");
+pub const INDEX: Symbol = Symbol("index");
 
 // Keys inside them.
 pub const PREFIX: Symbol = Symbol("prefix");
@@ -30,6 +31,10 @@ pub const SKIP_DESERIALIZING: Symbol = Symbol("skip_deserializing");
 pub const FLATTEN: Symbol = Symbol("flatten");
 pub const DEFAULT: Symbol = Symbol("default");
 pub const TRANSPARENT: Symbol = Symbol("transparent");
+pub const DENY_UNKNOWN_FIELDS: Symbol = Symbol("deny_unknown_fields");
+pub const INDEXES: Symbol = Symbol("indexes");
+pub const FIELDS: Symbol = Symbol("fields");
+pub const PROJECT: Symbol = Symbol("project");
 
 /// serde container attributes after which the item is no longer the
 /// struct's own fields.

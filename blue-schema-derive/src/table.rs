@@ -96,7 +96,24 @@ fn generate(table: &Table) -> TokenStream {
             }
         }
     });
-    let const_checks = const_checks(&rust_name, variants);
+    let slot_names: Vec<String> = table.indexes.iter().map(|s| s.to_string()).collect();
+    let mut const_checks = const_checks(&rust_name, variants);
+    for (_, ty) in variants.iter() {
+        let ty_facts = facts(ty);
+        let entity = ty.to_token_stream().to_string();
+        let message = format!(
+            "`{entity}` has an access pattern on a secondary index that table `{rust_name}` does not declare: \
+             list every index its entities use in `#[table(indexes(gsi1, ...))]` (declared: {})",
+            if slot_names.is_empty() { "none".to_owned() } else { slot_names.join(", ") }
+        );
+        const_checks.push(quote_spanned! {ty.span()=>
+            const _: () = ::std::assert!(
+                !#ty_facts::VALID
+                    || ::blue_schema::__private::all_declared(#ty_facts::INDEXES, &[#(#slot_names),*]),
+                #message
+            );
+        });
+    }
     let names_sort_key = |ty: &Type| {
         let ty_facts = facts(ty);
         quote! {
@@ -113,6 +130,32 @@ fn generate(table: &Table) -> TokenStream {
         }
     });
     let recognized = variants.iter().map(|(_, ty)| names_sort_key(ty));
+    let index_arms = variants.iter().map(|(_, ty)| {
+        let test = names_sort_key(ty);
+        quote! {
+            if #test {
+                return ::std::option::Option::Some(
+                    ::blue_schema::__private::index_keys_of::<#ty>(partition_key, sort_key, item)
+                        .map(|keys| (&<#ty as ::blue_schema::Entity>::SCHEMA, keys)),
+                );
+            }
+        }
+    });
+    let slots = table.indexes.iter().map(|slot| {
+        let name = slot.to_string();
+        let (pk_attribute, sk_attribute) = (format!("{name}pk"), format!("{name}sk"));
+        let (pk_column, sk_column) = (format!("{name}_pk"), format!("{name}_sk"));
+        quote! {
+            ::blue_schema::schema::IndexSlot {
+                name: #name,
+                pk_attribute: #pk_attribute,
+                sk_attribute: #sk_attribute,
+                pk_column: #pk_column,
+                sk_column: #sk_column,
+            }
+        }
+    });
+
     let partition_doc = format!(
         "The query of a whole `{}` partition: every item, in sort-key order, as `{rust_name}` values.",
         name.value()
@@ -131,7 +174,22 @@ fn generate(table: &Table) -> TokenStream {
                 rust_name: #rust_name,
                 doc: #doc,
                 entities: &[#(#schemas),*],
+                indexes: &[#(#slots),*],
             };
+
+            #[allow(clippy::type_complexity)]
+            fn __index_keys_of(
+                partition_key: &str,
+                sort_key: &str,
+                item: &::blue_schema::__private::serde_json::Value,
+            ) -> ::std::option::Option<::std::result::Result<
+                (&'static ::blue_schema::EntitySchema, ::std::vec::Vec<(&'static str, ::std::string::String)>),
+                ::blue_schema::__private::serde_json::Error,
+            >> {
+                let _ = (partition_key, item);
+                #(#index_arms)*
+                ::std::option::Option::None
+            }
 
             fn decode_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
                 sort_key: &str,

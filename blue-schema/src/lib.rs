@@ -165,6 +165,24 @@ pub mod __private {
     pub use crate::key::{decode_enum_variant, encode_enum_variant, EnumOrder};
     pub use crate::query::{partition_query, SortKeyQuery};
     pub use serde;
+    pub use serde_json;
+
+    /// An entity's index keys, from its item read as JSON: what a copy and
+    /// a reindex write.
+    ///
+    /// # Errors
+    ///
+    /// When the item does not decode as `E`.
+    pub fn index_keys_of<E: crate::Entity>(
+        partition_key: &str,
+        sort_key: &str,
+        item: &serde_json::Value,
+    ) -> Result<Vec<(&'static str, String)>, serde_json::Error> {
+        let entity = <E as serde::Deserialize>::deserialize(item)?;
+        let mut out = Vec::new();
+        entity.__index_keys(partition_key, sort_key, &mut out);
+        Ok(out)
+    }
 
     /// Satisfied when the table enum `Self` has a variant holding `E`.
     #[diagnostic::on_unimplemented(
@@ -195,6 +213,28 @@ pub mod __private {
         const SINGLETON: bool;
         /// Whether the entity's derive succeeded.
         const VALID: bool;
+        /// The physical indexes its access patterns use.
+        const INDEXES: &'static [&'static str] = &[];
+    }
+
+    /// Whether every name in `used` is one of `declared`, in `const` context.
+    pub const fn all_declared(used: &[&str], declared: &[&str]) -> bool {
+        let mut i = 0;
+        while i < used.len() {
+            let mut found = false;
+            let mut j = 0;
+            while j < declared.len() {
+                if str_eq(used[i], declared[j]) {
+                    found = true;
+                }
+                j += 1;
+            }
+            if !found {
+                return false;
+            }
+            i += 1;
+        }
+        true
     }
 
     /// A table's name, implemented by its derive whether or not its other

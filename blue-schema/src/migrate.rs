@@ -239,7 +239,14 @@ fn encode_checked<B: Engine, T: serde::Serialize>(
     stamps: limits::Stamps<'_>,
     keys: StoredKeys<'_>,
 ) -> Result<(B::Item, usize), Error> {
-    let size = limits::check_item(partition_key, sort_key, stamps, item).map_err(|e| match e {
+    let size = limits::check_item(
+        partition_key,
+        sort_key,
+        stamps,
+        item,
+        limits::IndexKeys::InItem,
+    )
+    .map_err(|e| match e {
         CheckError::Limit(e) => Error::Limit(e),
         CheckError::NotAnItem(e) => keys.decode_error(e),
     })?;

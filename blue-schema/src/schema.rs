@@ -4,7 +4,7 @@
 //! annotated types. They are the single source for the generated documentation,
 //! the table definitions, and the runtime checks.
 
-use serde::de::{DeserializeOwned, Deserializer};
+use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 use serde::Serialize;
 
 use crate::key::{Key, KeyDecodeError, KeyEncoding, DELIMITER};
@@ -43,6 +43,16 @@ pub fn is_reserved_attribute(name: &str) -> bool {
     };
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     digits > 0 && index_suffixes.contains(&&rest[digits..])
+}
+
+/// Whether `name` is the attribute of a secondary-index key the library
+/// writes: `gsi<N>pk` or `gsi<N>sk`.
+pub fn is_index_key_attribute(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("gsi") else {
+        return false;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && matches!(&rest[digits..], "pk" | "sk")
 }
 
 /// What part an attribute plays in the item's key.
@@ -101,6 +111,131 @@ pub struct KeyFieldSchema {
     pub encoding: &'static KeyEncoding,
 }
 
+/// What the entries of a secondary index hold besides the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Projection {
+    /// The whole item (DynamoDB's `ALL`): an index query returns entities.
+    All,
+    /// The table's and the index's keys (`KEYS_ONLY`): an index query
+    /// returns [`Key`]s, which [`Store::get_many`](crate::Store::get_many)
+    /// turns into items.
+    KeysOnly,
+}
+
+impl Projection {
+    /// DynamoDB's name for it: `ALL`, `KEYS_ONLY`.
+    pub fn dynamodb_name(self) -> &'static str {
+        match self {
+            Projection::All => "ALL",
+            Projection::KeysOnly => "KEYS_ONLY",
+        }
+    }
+}
+
+/// One of a table's physical secondary indexes (`gsi1`), and the
+/// attributes and SQLite columns its keys are stored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexSlot {
+    /// The index name on DynamoDB: `gsi1`.
+    pub name: &'static str,
+    /// The attribute holding an item's index partition key: `gsi1pk`.
+    pub pk_attribute: &'static str,
+    /// The attribute holding its index sort key: `gsi1sk`.
+    pub sk_attribute: &'static str,
+    /// The SQLite column of the partition key: `gsi1_pk`.
+    pub pk_column: &'static str,
+    /// The SQLite column of the sort key: `gsi1_sk`.
+    pub sk_column: &'static str,
+}
+
+/// One field an index key is built from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexFieldSchema {
+    /// The Rust field name, used in key templates.
+    pub field: &'static str,
+    /// The stored attribute name.
+    pub name: &'static str,
+    /// The field's Rust type, as written in the struct.
+    pub rust_type: &'static str,
+    /// How the field's values are encoded.
+    pub encoding: &'static KeyEncoding,
+    /// Whether the field is an `Option`: an item whose field is `None` is
+    /// not in the index (a sparse index).
+    pub optional: bool,
+    /// Whether it is also a field of the table's key (which never changes).
+    pub key: Option<KeyRole>,
+}
+
+/// One access pattern of an entity on a secondary index: `#[index(gsi1,
+/// name = by_role, pk(prefix = "ROLE", fields(role)), sk(fields(joined)))]`.
+///
+/// The index partition key is `[PREFIX#]{field}#…` like a table partition
+/// key. The index sort key is the entity's prefix, the sort-key fields,
+/// and then the item's own partition and sort keys, escaped as components
+/// (`EXPERT#{joined}#{pk}#{sk}`): every index sort key is unique, so items
+/// that tie on the fields come in one order (by table key) on every
+/// backend, and a cursor is one index sort key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexSchema {
+    /// The physical index it lives in.
+    pub slot: IndexSlot,
+    /// The access pattern's name, which is the query method: `by_role`.
+    pub name: &'static str,
+    /// The index partition key's prefix, if any.
+    pub pk_prefix: Option<&'static str>,
+    /// The fields of the index partition key, in order.
+    pub partition_key: &'static [IndexFieldSchema],
+    /// The fields of the index sort key, in order (before the table key).
+    pub sort_key: &'static [IndexFieldSchema],
+    /// What the entity's queries of this pattern return.
+    pub projection: Projection,
+}
+
+impl IndexSchema {
+    /// The index partition key in the ADR's notation: `ROLE#{role}`.
+    pub fn partition_key_template(&self) -> String {
+        index_template(self.pk_prefix, self.partition_key)
+    }
+
+    /// The index sort key in the ADR's notation, for an entity with
+    /// prefix `prefix`: `EXPERT#{joined}#{pk}#{sk}`.
+    pub fn sort_key_template(&self, prefix: &str) -> String {
+        let mut out = index_template(Some(prefix), self.sort_key);
+        out.push_str("#{pk}#{sk}");
+        out
+    }
+
+    /// Whether an item can be left out of the index (an `Option` field
+    /// that is `None`).
+    pub fn is_sparse(&self) -> bool {
+        self.fields().any(|f| f.optional)
+    }
+
+    /// Every field of both keys.
+    pub fn fields(&self) -> impl Iterator<Item = &'static IndexFieldSchema> {
+        self.partition_key.iter().chain(self.sort_key)
+    }
+
+    /// Whether every field is part of the table's key (so the index key
+    /// never changes after the item is written).
+    pub fn is_fixed(&self) -> bool {
+        self.fields().all(|f| f.key.is_some())
+    }
+}
+
+fn index_template(prefix: Option<&str>, fields: &[IndexFieldSchema]) -> String {
+    let mut out = prefix.unwrap_or_default().to_owned();
+    for field in fields {
+        if !out.is_empty() {
+            out.push(DELIMITER);
+        }
+        out.push('{');
+        out.push_str(field.field);
+        out.push('}');
+    }
+    out
+}
+
 /// Everything the library knows about one entity type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EntitySchema {
@@ -124,6 +259,8 @@ pub struct EntitySchema {
     pub version: Option<&'static str>,
     /// The stored names of its `#[set]` fields and what each holds.
     pub sets: &'static [(&'static str, SetKind)],
+    /// Its access patterns on secondary indexes.
+    pub indexes: &'static [IndexSchema],
 }
 
 impl EntitySchema {
@@ -216,9 +353,33 @@ pub struct TableSchema {
     pub doc: &'static str,
     /// The entities, in variant order.
     pub entities: &'static [&'static EntitySchema],
+    /// Its physical secondary indexes (`#[table(indexes(gsi1, gsi2))]`).
+    pub indexes: &'static [IndexSlot],
 }
 
 impl TableSchema {
+    /// What the entries of physical index `slot` hold: `KEYS_ONLY` when
+    /// every access pattern on it asks for keys only, else `ALL` (an index
+    /// no entity uses yet holds whole items, so that any pattern can be
+    /// added later without recreating it).
+    pub fn projection(&self, slot: &str) -> Projection {
+        let mut patterns = self
+            .entities
+            .iter()
+            .flat_map(|e| e.indexes)
+            .filter(|i| i.slot.name == slot)
+            .peekable();
+        if patterns.peek().is_some() && patterns.all(|i| i.projection == Projection::KeysOnly) {
+            Projection::KeysOnly
+        } else {
+            Projection::All
+        }
+    }
+
+    /// The physical index named `name`.
+    pub fn index(&self, name: &str) -> Option<&'static IndexSlot> {
+        self.indexes.iter().find(|s| s.name == name)
+    }
     /// The entity whose keys look like `sort_key`, if any.
     pub fn entity_for_sort_key(&self, sort_key: &str) -> Option<&'static EntitySchema> {
         self.entities
@@ -267,6 +428,29 @@ pub trait Entity: Serialize + DeserializeOwned + FromItem + Send + 'static {
         let _ = version;
     }
 
+    /// Appends `(attribute, value)` for the key of every index the item is
+    /// in (`gsi1pk`, `gsi1sk`, …): the item's own table key is `pk`, `sk`.
+    /// Nothing for an index whose `Option` field is `None`.
+    #[doc(hidden)]
+    #[inline]
+    fn __index_keys(&self, pk: &str, sk: &str, out: &mut Vec<(&'static str, String)>) {
+        let _ = (pk, sk, out);
+    }
+
+    /// [`__index_keys`](Entity::__index_keys) of the indexes made of key
+    /// fields only, from the key alone: what an update that creates the
+    /// item writes.
+    #[doc(hidden)]
+    #[inline]
+    fn __fixed_index_keys(
+        pk: &str,
+        sk: &str,
+        out: &mut Vec<(&'static str, String)>,
+    ) -> Result<(), KeyDecodeError> {
+        let _ = (pk, sk, out);
+        Ok(())
+    }
+
     /// Decodes an encoded key back into typed values.
     ///
     /// # Errors
@@ -295,6 +479,21 @@ pub trait Table: Sized + 'static {
     /// The deserializer's error when the sort key belongs to no entity of the
     /// table or the item does not deserialize as that entity.
     fn decode_item<'de, D: Deserializer<'de>>(sort_key: &str, item: D) -> Result<Self, D::Error>;
+
+    /// The entity an item belongs to and the index keys it should have,
+    /// computed from the item read as JSON; `None` for an item of no
+    /// entity of the table.
+    #[doc(hidden)]
+    #[allow(clippy::type_complexity)]
+    fn __index_keys_of(
+        partition_key: &str,
+        sort_key: &str,
+        item: &serde_json::Value,
+    ) -> Option<Result<(&'static EntitySchema, Vec<(&'static str, String)>), serde_json::Error>>
+    {
+        let _ = (partition_key, sort_key, item);
+        None
+    }
 }
 
 /// What the items of a query decode into: an entity, or a table enum for a
@@ -337,5 +536,43 @@ pub trait FromItem: Sized {
         } else {
             Ok(None)
         }
+    }
+
+    /// [`from_known_item`](FromItem::from_known_item) with the item's
+    /// partition key too, which a [`Key`] is made of.
+    #[doc(hidden)]
+    fn __from_stored<'de, D: Deserializer<'de>>(
+        partition_key: &str,
+        sort_key: &str,
+        item: D,
+    ) -> Result<Option<Self>, D::Error> {
+        let _ = partition_key;
+        Self::from_known_item(sort_key, item)
+    }
+}
+
+/// The keys of an entity's items: what a query of a `keys_only` index
+/// access pattern returns (the attributes are not read). Fetch the items
+/// with [`Store::get_many`](crate::Store::get_many).
+impl<E: Entity> FromItem for Key<E> {
+    fn from_item<'de, D: Deserializer<'de>>(sort_key: &str, item: D) -> Result<Self, D::Error> {
+        let _ = (sort_key, item);
+        Err(serde::de::Error::custom(
+            "a key is read with its partition key, from a query",
+        ))
+    }
+
+    fn __from_stored<'de, D: Deserializer<'de>>(
+        partition_key: &str,
+        sort_key: &str,
+        item: D,
+    ) -> Result<Option<Self>, D::Error> {
+        // The attributes are not needed, but must be an item.
+        serde::de::IgnoredAny::deserialize(item)?;
+        E::decode_key(partition_key, sort_key).map_err(serde::de::Error::custom)?;
+        Ok(Some(Key::__from_encoded(
+            partition_key.to_owned(),
+            sort_key.to_owned(),
+        )))
     }
 }

@@ -102,7 +102,9 @@ pub(crate) trait Engine: Send + Sync + 'static {
     /// store of the same backend, and its size as DynamoDB computes it.
     fn raw_to_item(raw: Self::Raw, keys: StoredKeys<'_>) -> Result<(Self::Item, usize), Error>;
 
-    fn create_table(&self, op: CreateTable) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Creates the table and its indexes, or adds the indexes it lacks;
+    /// whether an index was added to a table that existed.
+    fn create_table(&self, op: CreateTable) -> impl Future<Output = Result<bool, Error>> + Send;
 
     fn get<D: Decoder>(
         &self,

@@ -576,6 +576,16 @@ impl KeyWriter {
         self
     }
 
+    /// Appends an encoded key (a table key, at the end of an index sort
+    /// key) as one component: escaped, so that it holds no `#`.
+    pub fn push_escaped(&mut self, key: &str) -> &mut Self {
+        if !self.buf.is_empty() {
+            self.buf.push(DELIMITER);
+        }
+        escape_into(key, &mut self.buf);
+        self
+    }
+
     /// The key written so far.
     pub fn as_str(&self) -> &str {
         &self.buf
@@ -585,6 +595,17 @@ impl KeyWriter {
     pub fn finish(self) -> String {
         self.buf
     }
+}
+
+/// The table key an index sort key ends with (see
+/// [`IndexSchema`](crate::schema::IndexSchema)): its last two components,
+/// unescaped. `None` when the text does not end that way.
+pub fn table_key_of_index_sort_key(index_sort_key: &str) -> Option<(String, String)> {
+    let mut parts = index_sort_key.rsplitn(3, DELIMITER);
+    let sk = parts.next()?;
+    let pk = parts.next()?;
+    parts.next()?;
+    Some((unescape(pk).ok()?, unescape(sk).ok()?))
 }
 
 /// Reads the components of an encoded key back, in order. Used by the

@@ -82,6 +82,24 @@ pub enum LimitError {
         /// The name.
         name: String,
     },
+    /// A secondary-index key would be empty (an index partition key made
+    /// of one empty string, without a prefix): DynamoDB refuses an empty
+    /// key attribute.
+    EmptyIndexKey {
+        /// The key attribute, `gsi1pk`.
+        attribute: String,
+    },
+    /// A secondary-index key is longer than DynamoDB allows (2048 bytes
+    /// for its partition key, 1024 for its sort key, which ends with the
+    /// item's table key).
+    IndexKeyTooLong {
+        /// The key attribute, `gsi1sk`.
+        attribute: String,
+        /// Its length in bytes.
+        bytes: usize,
+        /// The most it may have.
+        max: usize,
+    },
 }
 
 /// Why a number cannot be stored.
@@ -147,6 +165,20 @@ impl fmt::Display for LimitError {
                 f,
                 "the item has an attribute named `{name}`, which is reserved for the library's own attributes"
             ),
+            LimitError::EmptyIndexKey { attribute } => write!(
+                f,
+                "the index key `{attribute}` would be empty, which DynamoDB refuses: \
+                 give the index partition key a prefix, or make the field an `Option` and leave it `None`"
+            ),
+            LimitError::IndexKeyTooLong {
+                attribute,
+                bytes,
+                max,
+            } => write!(
+                f,
+                "the index key `{attribute}` is {bytes} bytes; DynamoDB allows at most {max} \
+                 (an index sort key also holds the item's table key)"
+            ),
         }
     }
 }
@@ -200,11 +232,24 @@ pub(crate) fn check_item<T: serde::Serialize + ?Sized>(
     sort_key: &str,
     stamps: Stamps<'_>,
     item: &T,
+    index_keys: IndexKeys<'_>,
 ) -> Result<usize, CheckError> {
     check_key(partition_key, sort_key)?;
-    let bookkeeping =
-        PARTITION_KEY.len() + partition_key.len() + SORT_KEY.len() + sort_key.len() + stamps.size();
-    let attributes = measure::measure(item, is_attribute_name).map_err(|p| match p {
+    let extra = match index_keys {
+        IndexKeys::Added(keys) => check_index_keys(keys.iter().map(|(a, v)| (*a, v.as_str())))?,
+        IndexKeys::InItem => 0,
+    };
+    let names = match index_keys {
+        IndexKeys::Added(_) => is_attribute_name,
+        IndexKeys::InItem => is_attribute_or_index_key_name,
+    };
+    let bookkeeping = PARTITION_KEY.len()
+        + partition_key.len()
+        + SORT_KEY.len()
+        + sort_key.len()
+        + stamps.size()
+        + extra;
+    let attributes = measure::measure(item, names).map_err(|p| match p {
         Problem::NotAnItem(e) => CheckError::NotAnItem(e),
         Problem::TooDeep { path } => LimitError::NestingTooDeep {
             path: measure::render(&path),
@@ -231,6 +276,49 @@ pub(crate) fn check_item<T: serde::Serialize + ?Sized>(
 
 fn is_attribute_name(name: &str) -> bool {
     !name.is_empty() && !crate::schema::is_reserved_attribute(name)
+}
+
+fn is_attribute_or_index_key_name(name: &str) -> bool {
+    is_attribute_name(name) || crate::schema::is_index_key_attribute(name)
+}
+
+/// Where an item's secondary-index keys are, for [`check_item`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum IndexKeys<'a> {
+    /// Beside the item (an entity's own attributes may not use their
+    /// names): `(attribute, value)`, checked and counted in the size.
+    Added(&'a [(&'static str, String)]),
+    /// Among the item's attributes (an item changed or copied as JSON).
+    InItem,
+}
+
+/// Checks secondary-index keys (`gsi1pk`, `gsi1sk`, …) against DynamoDB's
+/// key limits; their size in the item.
+pub(crate) fn check_index_keys<'a>(
+    keys: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<usize, LimitError> {
+    let mut size = 0;
+    for (attribute, value) in keys {
+        let max = if attribute.ends_with("pk") {
+            MAX_PARTITION_KEY_BYTES
+        } else {
+            MAX_SORT_KEY_BYTES
+        };
+        if value.is_empty() {
+            return Err(LimitError::EmptyIndexKey {
+                attribute: attribute.to_owned(),
+            });
+        }
+        if value.len() > max {
+            return Err(LimitError::IndexKeyTooLong {
+                attribute: attribute.to_owned(),
+                bytes: value.len(),
+                max,
+            });
+        }
+        size += attribute.len() + value.len();
+    }
+    Ok(size)
 }
 
 /// The write times the library stores beside an item's attributes, as

@@ -40,6 +40,51 @@ impl SortKeyQuery {
         }
     }
 
+    /// A query of secondary index `index`: partition `partition_key`
+    /// (encoded), sort keys starting with `prefix`, `total` components
+    /// after it (the fields, then the table key's two). Always eventually
+    /// consistent.
+    ///
+    /// # Panics
+    ///
+    /// When the table does not declare `slot` (the derives check it).
+    #[inline]
+    pub fn index(
+        table: &'static crate::schema::TableSchema,
+        slot: &'static str,
+        partition_key: String,
+        prefix: &'static str,
+        total: usize,
+    ) -> Self {
+        let index = super::IndexTarget {
+            slot: *table
+                .index(slot)
+                .unwrap_or_else(|| panic!("table {} declares no index {slot}", table.name)),
+            projection: table.projection(slot),
+        };
+        let mut spec = QuerySpec::new(table.name, partition_key, None);
+        spec.index = Some(index);
+        spec.consistent = false;
+        SortKeyQuery {
+            spec,
+            fixed: KeyWriter::new(Some(prefix)),
+            given: 0,
+            total,
+        }
+    }
+
+    #[inline]
+    pub fn max_pages(mut self, n: u32) -> Self {
+        self.spec.max_pages = Some(n);
+        self
+    }
+
+    #[inline]
+    pub fn filter<E>(mut self, condition: crate::Condition<E>) -> Self {
+        crate::write::Cond::and_into(&mut self.spec.filter, condition.cond);
+        self
+    }
+
     /// Fixes the next component to a value.
     #[inline]
     pub fn component<T>(mut self, value: &impl AsKeyPart<T>) -> Self {

@@ -56,8 +56,10 @@ mod spec;
 use std::fmt;
 use std::marker::PhantomData;
 
+use crate::write::Cond;
+
 pub use cursor::{Cursor, CursorError, CursorKey, MAX_CURSOR_LEN};
-pub use spec::{Order, QueryError, QuerySpec, SortKeyCondition};
+pub use spec::{IndexTarget, Order, QueryError, QuerySpec, SortKeyCondition};
 
 pub(crate) use cursor::Position;
 
@@ -116,6 +118,15 @@ impl<R> Query<R> {
         self
     }
 
+    /// Reads at most `n` pages (at least 1) in a whole read (`all`,
+    /// `pages`, `items`): the bound a filtered read needs, since a page
+    /// may hold no match at all. The last page read has a cursor when more
+    /// may follow, to go on with later.
+    pub fn max_pages(mut self, n: u32) -> Self {
+        self.spec.max_pages = Some(n);
+        self
+    }
+
     /// Resumes after the last item of the page that returned `cursor`.
     pub fn after(mut self, cursor: Cursor) -> Self {
         self.spec.cursor = Some(cursor);
@@ -154,6 +165,24 @@ impl<R> Query<R> {
             start.as_ref(),
             self.spec.page_limit(0),
         )
+    }
+}
+
+impl<E: crate::Entity> Query<E> {
+    /// Returns only the items that satisfy `condition` (DynamoDB's
+    /// `FilterExpression`), written like a write's condition:
+    /// `.filter(Expert::attr().score.ge(3))`.
+    ///
+    /// As on DynamoDB, the filter applies after a page is read: the page
+    /// size and the 1 MB cut count the items *evaluated*, so a page may
+    /// return fewer items than its size, or none, and still have a cursor.
+    /// `.take(n)` returns at most `n` matches; bound the pages it may read
+    /// with `.max_pages(n)`. Filtering saves bandwidth, not reads: a
+    /// filter that drops most items is an access pattern that wants an
+    /// index.
+    pub fn filter(mut self, condition: crate::Condition<E>) -> Self {
+        Cond::and_into(&mut self.spec.filter, condition.cond);
+        self
     }
 }
 

@@ -6,7 +6,20 @@ use std::fmt;
 use super::cursor::{Cursor, CursorError, CursorKey, Position};
 use crate::key::{MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES};
 use crate::limits::LimitError;
+use crate::schema::{IndexSlot, Projection};
+use crate::write::Cond;
 use crate::Error;
+
+/// The secondary index a query reads, and what its entries hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IndexTarget {
+    /// The physical index.
+    pub slot: IndexSlot,
+    /// What its entries hold (the table's projection of the index, which
+    /// decides the size a page counts toward 1 MB).
+    pub projection: Projection,
+}
 
 /// The condition on the sort key of a query, in DynamoDB's vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -115,6 +128,15 @@ pub struct QuerySpec {
     pub consistent: bool,
     /// Where to resume, from a page's cursor.
     pub cursor: Option<Cursor>,
+    /// The secondary index to read instead of the table: the partition
+    /// key and the sort-key condition are then the index's.
+    pub index: Option<IndexTarget>,
+    /// The most pages a whole read (`all`, `pages`, `items`) reads; `None`
+    /// for no bound. A filtered read that needs `take` matches may
+    /// otherwise read a whole partition.
+    pub max_pages: Option<u32>,
+    /// Which evaluated items a page returns (DynamoDB's `FilterExpression`).
+    pub(crate) filter: Option<Cond>,
 }
 
 /// Why a query cannot run, other than a key that breaks one of DynamoDB's
@@ -127,6 +149,14 @@ pub enum QueryError {
     ZeroPageSize,
     /// The cursor cannot resume this query.
     Cursor(CursorError),
+    /// `max_pages(0)`: a read must be allowed at least one page.
+    ZeroMaxPages,
+    /// A strongly consistent read of a secondary index, which DynamoDB
+    /// refuses (the typed builders cannot express it).
+    ConsistentIndexRead,
+    /// A filter operand that does not serialize, or an `is_in` of no or
+    /// more than 100 values.
+    InvalidFilter(String),
 }
 
 impl fmt::Display for QueryError {
@@ -134,6 +164,12 @@ impl fmt::Display for QueryError {
         match self {
             QueryError::ZeroPageSize => f.write_str("a query's page size must be at least 1"),
             QueryError::Cursor(e) => write!(f, "invalid cursor: {e}"),
+            QueryError::ZeroMaxPages => f.write_str("a query's page bound must be at least 1"),
+            QueryError::ConsistentIndexRead => f.write_str(
+                "a secondary index cannot be read with strong consistency (DynamoDB's indexes are \
+                 eventually consistent); read the items by key for that",
+            ),
+            QueryError::InvalidFilter(message) => write!(f, "invalid filter: {message}"),
         }
     }
 }
@@ -155,7 +191,15 @@ impl QuerySpec {
             order: Order::Ascending,
             consistent: true,
             cursor: None,
+            index: None,
+            max_pages: None,
+            filter: None,
         }
+    }
+
+    /// Whether the query has a filter.
+    pub fn is_filtered(&self) -> bool {
+        self.filter.is_some()
     }
 
     /// Checks the query against what DynamoDB would reject: a page size of
@@ -169,6 +213,15 @@ impl QuerySpec {
     pub fn validate(&self) -> Result<(), Error> {
         if self.page_size == Some(0) {
             return Err(QueryError::ZeroPageSize.into());
+        }
+        if self.max_pages == Some(0) {
+            return Err(QueryError::ZeroMaxPages.into());
+        }
+        if self.index.is_some() && self.consistent {
+            return Err(QueryError::ConsistentIndexRead.into());
+        }
+        if let Some(message) = self.filter.as_ref().and_then(Cond::invalid) {
+            return Err(QueryError::InvalidFilter(message.to_owned()).into());
         }
         if self.partition_key.is_empty() {
             return Err(LimitError::EmptyPartitionKey.into());
@@ -231,6 +284,9 @@ impl QuerySpec {
     pub(crate) fn fingerprint(&self) -> u64 {
         let mut h = Fnv::new();
         h.tagged(b't', self.table.as_bytes());
+        if let Some(index) = &self.index {
+            h.tagged(b'i', index.slot.name.as_bytes());
+        }
         h.tagged(b'p', self.partition_key.as_bytes());
         match &self.sort_key {
             None => {}
@@ -249,9 +305,23 @@ impl QuerySpec {
 /// The query in DynamoDB's terms, on one line.
 impl fmt::Display for QuerySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Query {}: pk = {:?}", self.table, self.partition_key)?;
+        match &self.index {
+            Some(index) => write!(
+                f,
+                "Query {} index {}: {} = {:?}",
+                self.table, index.slot.name, index.slot.pk_attribute, self.partition_key
+            )?,
+            None => write!(f, "Query {}: pk = {:?}", self.table, self.partition_key)?,
+        }
         if let Some(c) = &self.sort_key {
-            write!(f, " AND {c}")?;
+            match &self.index {
+                Some(index) => write!(
+                    f,
+                    " AND {}",
+                    c.to_string().replacen("sk", index.slot.sk_attribute, 1)
+                )?,
+                None => write!(f, " AND {c}")?,
+            }
         }
         f.write_str(match self.order {
             Order::Ascending => ", ascending",
@@ -265,6 +335,12 @@ impl fmt::Display for QuerySpec {
         }
         if !self.consistent {
             f.write_str(", eventually consistent")?;
+        }
+        if self.filter.is_some() {
+            f.write_str(", filtered")?;
+        }
+        if let Some(n) = self.max_pages {
+            write!(f, ", at most {n} pages")?;
         }
         if self.cursor.is_some() {
             f.write_str(", after cursor")?;

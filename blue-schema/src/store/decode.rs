@@ -70,7 +70,8 @@ impl<R: FromItem + Send + 'static> Decoder for Typed<R> {
     where
         D::Error: Send + Sync + 'static,
     {
-        R::from_known_item(item.sort_key, attributes).map_err(|e| item.decode_error(e))
+        R::__from_stored(item.partition_key, item.sort_key, attributes)
+            .map_err(|e| item.decode_error(e))
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod decode;
 mod open;
+mod reindex;
 mod run;
 
 use std::collections::HashSet;
@@ -18,6 +19,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 pub use decode::{Record, StoredItem};
+pub use reindex::Reindexed;
 pub use run::{Items, Page, Pages, QueryRun};
 
 use crate::backend::{with_engine, AnyBackend, Engine};
@@ -105,18 +107,29 @@ impl fmt::Debug for Store {
 }
 
 impl Store {
-    /// Creates the table `T` if it does not exist yet.
+    /// Creates the table `T` with its secondary indexes if it does not
+    /// exist yet, and adds the indexes an existing table lacks: on SQLite
+    /// two generated columns and a partial index each; on DynamoDB one
+    /// index at a time, each waited for until it is `ACTIVE` and
+    /// backfilled. When it added an index to a table that holds items, it
+    /// then writes every item's index keys ([`reindex`](Store::reindex)),
+    /// so the new index holds the items written before it.
     ///
     /// # Errors
     ///
     /// [`Error::TableMismatch`] when a table of the same name has another
-    /// shape, [`Error::InvalidTableName`], and the backend's errors.
+    /// shape (or an index another projection), [`Error::InvalidTableName`],
+    /// and the backend's errors.
     // Written out (not `async fn`) to promise `Send` in the signature.
     #[allow(clippy::manual_async_fn)]
     pub fn create_table<T: Table>(&self) -> impl Future<Output = Result<(), Error>> + Send + '_ {
         async move {
             let op = CreateTable { table: &T::SCHEMA };
-            with_engine!(&self.backend, b => b.create_table(op).await)
+            let added = with_engine!(&self.backend, b => b.create_table(op).await)?;
+            if added {
+                self.reindex::<T>().await?;
+            }
+            Ok(())
         }
     }
 
@@ -525,27 +538,44 @@ pub(crate) fn checked_item<E: Entity, I>(
     version: Option<(&'static str, u64)>,
     encode: impl FnOnce(&WriteView<'_, E>) -> Result<I, crate::ItemError>,
 ) -> Result<WriteItem<I>, Error> {
-    let view = WriteView {
+    let (partition_key, sort_key) = item.key().into_parts();
+    // Every index key, recomputed from the fields it is made of on every
+    // write of the whole item.
+    let mut index_keys = Vec::new();
+    item.__index_keys(&partition_key, &sort_key, &mut index_keys);
+    // Measured without the index keys (which `check_item` counts itself,
+    // and which an entity's own fields may not be named), written with them.
+    let measured = WriteView {
         item,
         version,
         sets: E::SCHEMA.sets,
+        extra: &[],
+    };
+    let view = WriteView {
+        extra: &index_keys,
+        ..measured
     };
     let not_an_item = |source| Error::Serialize {
         entity: E::SCHEMA.name,
         source,
     };
-    let (partition_key, sort_key) = item.key().into_parts();
     // A write's time is the item's `updated_at`, and its `created_at` if
     // the item is new.
     let stamps = limits::Stamps {
         created_at: &created_at,
         updated_at: &created_at,
     };
-    let size =
-        limits::check_item(&partition_key, &sort_key, stamps, &view).map_err(|e| match e {
-            CheckError::Limit(e) => Error::Limit(e),
-            CheckError::NotAnItem(e) => not_an_item(e),
-        })?;
+    let size = limits::check_item(
+        &partition_key,
+        &sort_key,
+        stamps,
+        &measured,
+        limits::IndexKeys::Added(&index_keys),
+    )
+    .map_err(|e| match e {
+        CheckError::Limit(e) => Error::Limit(e),
+        CheckError::NotAnItem(e) => not_an_item(e),
+    })?;
     Ok(WriteItem {
         key: ItemKey {
             table: E::SCHEMA.table,

@@ -146,6 +146,8 @@ struct Cursoring {
     spec: Arc<QuerySpec>,
     start: Option<Position>,
     returned: usize,
+    /// Pages read so far.
+    pages: u32,
 }
 
 impl Cursoring {
@@ -155,13 +157,15 @@ impl Cursoring {
             spec: Arc::new(spec),
             start,
             returned: 0,
+            pages: 0,
         })
     }
 
-    /// The next page's operation, or `None` when `take` is reached.
+    /// The next page's operation, or `None` when `take` or `max_pages`
+    /// is reached.
     fn next_page(&self) -> Option<QueryPage> {
         let limit = self.spec.page_limit(self.returned);
-        if limit == Some(0) {
+        if limit == Some(0) || self.spec.max_pages.is_some_and(|n| self.pages >= n) {
             return None;
         }
         Some(QueryPage {
@@ -175,6 +179,7 @@ impl Cursoring {
     /// follow.
     fn advance<T>(&mut self, store: &Store, page: PageOf<T>) -> (Page<T>, bool) {
         self.returned += page.items.len();
+        self.pages += 1;
         let cursor = page
             .next
             .as_ref()

@@ -13,10 +13,11 @@ use sha2::Digest;
 use super::{item_key, BoxFuture, Store};
 use crate::backend::{with_engine, Engine};
 use crate::key::Key;
+use crate::limits;
 use crate::ops::{
     Check, Delete, GetMany, ItemKey, Put, TransactWrite, TxAction, UpdateOp, WriteItem,
 };
-use crate::schema::Entity;
+use crate::schema::{is_index_key_attribute, Entity};
 use crate::write::{
     range_guard, Action, AnyDecoder, AnyItem, Checks, CmpOp, Cond, Condition, Returning, Update,
     VersionCheck, WriteView,
@@ -239,6 +240,7 @@ fn copy_of<E: Entity>(item: &E) -> E {
         item,
         version: None,
         sets: E::SCHEMA.sets,
+        extra: &[],
     })
     .and_then(serde_json::from_value)
     .expect("an entity decodes from its own encoding")
@@ -295,6 +297,8 @@ impl<'s, E: Entity, R> UpdateItem<'s, E, R> {
         fn add_to<A>(attr: A, elements: impl IntoIterator<Item = impl crate::write::Operand<A::Element>>) [A: crate::write::SetAttr<E>];
         /// See [`Update::delete_from`].
         fn delete_from<A>(attr: A, elements: impl IntoIterator<Item = impl crate::write::Operand<A::Element>>) [A: crate::write::SetAttr<E>];
+        /// See [`Update::set_index`].
+        fn set_index<F>(fields: F) [F: crate::write::IndexFields<E>];
         /// See [`Update::when`].
         fn when(condition: Condition<E>);
         /// See [`Update::expect_version`].
@@ -414,7 +418,24 @@ fn update_op<E: Entity>(update: Update<E>, returning: Returning) -> Result<Updat
     if actions.is_empty() {
         return Err(invalid::<E>("the update changes nothing"));
     }
-    if update.create.is_some() {
+    // The index keys an update writes (`set_index`) are keys like any other.
+    limits::check_index_keys(actions.iter().filter_map(|a| match a {
+        Action::Set(name, Value::String(v), _) if is_index_key_attribute(name) => {
+            Some((name.as_ref(), v.as_str()))
+        }
+        _ => None,
+    }))?;
+    let mut create = update.create;
+    if let Some(fields) = &mut create {
+        // The indexes made of key fields only: written when the update
+        // creates the item (and rewritten, unchanged, when it does not).
+        let mut fixed = Vec::new();
+        E::__fixed_index_keys(&key.partition_key, &key.sort_key, &mut fixed)
+            .map_err(|e| invalid::<E>(format!("the key does not decode: {e}")))?;
+        limits::check_index_keys(fixed.iter().map(|(a, v)| (*a, v.as_str())))?;
+        fields.extend(fixed.into_iter().map(|(n, v)| (n, Value::String(v))));
+    }
+    if create.is_some() {
         let written: HashSet<&str> = actions
             .iter()
             .filter(|a| !matches!(a, Action::Remove(_)))
@@ -438,7 +459,7 @@ fn update_op<E: Entity>(update: Update<E>, returning: Returning) -> Result<Updat
         actions,
         checks,
         returning,
-        create: update.create,
+        create,
         now: time::now_rfc3339(),
         decode: AnyDecoder::of::<E>(),
         entity: &E::SCHEMA,
@@ -702,6 +723,7 @@ fn modify_checks<E: Entity>(item: &E) -> Result<(Checks, Option<(&'static str, u
         item,
         version: None,
         sets: E::SCHEMA.sets,
+        extra: &[],
     })
     .map_err(|e| Error::Serialize {
         entity: E::SCHEMA.name,

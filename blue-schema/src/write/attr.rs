@@ -15,7 +15,8 @@ use serde::Serialize;
 pub use crate::schema::SetKind;
 
 /// What a field allows: [`Required`], [`Optional`], [`KeyField`],
-/// [`VersionField`] or [`SetField`]. Sealed.
+/// [`VersionField`], [`SetField`], [`IndexKey`] or [`OptionalIndexKey`].
+/// Sealed.
 pub trait Presence: sealed::Sealed + Send + Sync + 'static {}
 
 /// The fields whose values compare (`eq`, `lt`, `between`, `is_in`...):
@@ -43,12 +44,25 @@ pub enum VersionField {}
 /// A `#[set]` field: a DynamoDB string or number set, absent when empty.
 #[derive(Debug, Clone, Copy)]
 pub enum SetField {}
+/// A field (not an `Option`) that a secondary-index key is built from:
+/// an update changes it only together with every other field of that key,
+/// with [`Update::set_index`](crate::Update::set_index).
+#[derive(Debug, Clone, Copy)]
+pub enum IndexKey {}
+/// An `Option` field that a secondary-index key is built from (the item
+/// is in the index only while it is `Some`); updated like [`IndexKey`].
+#[derive(Debug, Clone, Copy)]
+pub enum OptionalIndexKey {}
 
 impl Presence for Required {}
 impl Presence for Optional {}
 impl Presence for KeyField {}
 impl Presence for VersionField {}
 impl Presence for SetField {}
+impl Presence for IndexKey {}
+impl Presence for OptionalIndexKey {}
+impl Ordered for IndexKey {}
+impl Ordered for OptionalIndexKey {}
 impl Ordered for Required {}
 impl Ordered for Optional {}
 impl Ordered for KeyField {}
@@ -61,6 +75,8 @@ mod sealed {
     impl Sealed for super::KeyField {}
     impl Sealed for super::VersionField {}
     impl Sealed for super::SetField {}
+    impl Sealed for super::IndexKey {}
+    impl Sealed for super::OptionalIndexKey {}
 }
 
 /// A value that can be an element of a `#[set]` field: a `String` (stored
@@ -155,9 +171,10 @@ impl<E, V, P> fmt::Debug for Attr<E, V, P> {
 /// An attribute an update may write: the required and optional fields of
 /// an entity, not its key fields and not its `#[version]`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be updated",
-    label = "a key field or the `#[version]` field",
+    message = "`{Self}` cannot be updated on its own",
+    label = "a key field, a field of a secondary-index key, or the `#[version]` field",
     note = "key fields never change: to move an item to another key, use `store.rekey(old_key, &new_item)` (a delete and a create in one transaction)",
+    note = "a field of an index key (`IndexKey`) changes together with every other field of that key, so that the index key is rewritten in the same request: `.set_index(EntityPattern {{ .. }})` (the struct the derive generates for each `#[index]`), or `store.modify(key, |item| ..)`",
     note = "the `#[version]` field is incremented by every write of a versioned entity; it is not set by hand"
 )]
 pub trait Settable<E> {
@@ -223,6 +240,23 @@ pub trait Removable<E>: Settable<E> {}
 
 impl<E, V: Serialize> Removable<E> for Attr<E, V, Optional> {}
 impl<E, V: SetValue> Removable<E> for Attr<E, V, SetField> {}
+
+/// The fields of one or more index keys, to change together in an update:
+/// the struct `#[derive(Entity)]` generates for each `#[index]` that is
+/// built from fields outside the table key (`ExpertByRole { role }` for
+/// `name = by_role`). Setting them rewrites the index keys made of them in
+/// the same request (or removes an item from an index whose `Option`
+/// field becomes `None`), so no index key is ever left stale.
+pub trait IndexFields<E> {
+    /// `(attribute, value)` to set, or `None` to remove, for the fields
+    /// and the index keys of the item with table key `pk`, `sk`.
+    #[doc(hidden)]
+    fn __changes(
+        &self,
+        pk: &str,
+        sk: &str,
+    ) -> Result<Vec<(&'static str, Option<serde_json::Value>)>, String>;
+}
 
 /// A Rust integer type whose fields can be added to and subtracted from.
 /// An update that would take the value out of the type's range is refused

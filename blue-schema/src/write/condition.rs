@@ -138,7 +138,7 @@ impl CmpOp {
 pub(crate) type Name = Cow<'static, str>;
 
 /// The backend-neutral condition tree.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Cond {
     ItemExists(bool),
     Exists(Name, bool),
@@ -290,6 +290,18 @@ impl<E, V: SetValue> Attr<E, V, SetField> {
 }
 
 impl<E, V> Attr<E, V, Optional> {
+    /// The field is `Some`: the attribute is present.
+    pub fn exists(self) -> Condition<E> {
+        Condition::wrap(Cond::Exists(Cow::Borrowed(self.name()), true))
+    }
+
+    /// The field is `None`: the attribute is absent (or the item is).
+    pub fn not_exists(self) -> Condition<E> {
+        Condition::wrap(Cond::Exists(Cow::Borrowed(self.name()), false))
+    }
+}
+
+impl<E, V> Attr<E, V, super::attr::OptionalIndexKey> {
     /// The field is `Some`: the attribute is present.
     pub fn exists(self) -> Condition<E> {
         Condition::wrap(Cond::Exists(Cow::Borrowed(self.name()), true))
@@ -559,8 +571,27 @@ impl Decimal {
     }
 }
 
+/// A condition as DynamoDB's expression language writes it, with the
+/// names and values in place: `(#n0 >= :v0)` becomes `score >= 3`.
+pub(crate) fn describe(cond: &Cond) -> String {
+    let mut expr = Expression::default();
+    let mut text = expr.condition(cond, "pk");
+    // Later placeholders first, so that `#n1` does not eat into `#n10`.
+    for (placeholder, name) in expr.names.iter().rev() {
+        text = text.replace(placeholder.as_str(), name);
+    }
+    for (placeholder, value) in expr.values.iter().rev() {
+        let shown = match value {
+            ExprValue::Json(v) => v.to_string(),
+            ExprValue::Set(_, elements) => Value::Array(elements.clone()).to_string(),
+        };
+        text = text.replace(placeholder.as_str(), &shown);
+    }
+    text
+}
+
 /// A condition compiled for DynamoDB: the expression and its placeholders.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Expression {
     pub(crate) names: Vec<(String, String)>,
     pub(crate) values: Vec<(String, ExprValue)>,

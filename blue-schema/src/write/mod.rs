@@ -22,16 +22,16 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 pub use attr::{
-    Attr, Integer, KeyField, Operand, Optional, Ordered, Presence, Removable, Required, SetAttr,
-    SetElement, SetField, SetKind, SetValue, Settable, VersionField,
+    Attr, IndexFields, IndexKey, Integer, KeyField, Operand, Optional, OptionalIndexKey, Ordered,
+    Presence, Removable, Required, SetAttr, SetElement, SetField, SetKind, SetValue, Settable,
+    VersionField,
 };
 pub use condition::{Condition, Size};
 pub use failure::{CancelReason, ConditionFailed, TransactionCanceled};
 pub use update::Update;
 
-pub(crate) use condition::{CmpOp, Cond};
-// The DynamoDB backend's: expressions.
-#[cfg(feature = "dynamodb")]
+pub(crate) use condition::{describe, CmpOp, Cond};
+// The DynamoDB backend's (and `explain()`'s): expressions.
 pub(crate) use condition::{ExprValue, Expression};
 // The SQLite backend's: updates applied to the stored item.
 #[cfg(feature = "sqlite")]

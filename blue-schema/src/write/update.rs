@@ -235,6 +235,27 @@ impl<E: Entity> Update<E> {
         self.push(Ok(action(name, kind, values)))
     }
 
+    /// Sets every field of one or more secondary-index keys, and rewrites
+    /// those index keys in the same request: `.set_index(ExpertByRole {
+    /// role: "skeptic".into() })`, with the struct `#[derive(Entity)]`
+    /// generates for the access pattern (its fields are those of the
+    /// pattern's key outside the table key, and of any other pattern
+    /// sharing one of them). A `None` in an `Option` field removes the
+    /// item from the index. The fields of an index key have no setter of
+    /// their own, so an update cannot leave an index key stale.
+    pub fn set_index(self, fields: impl super::attr::IndexFields<E>) -> Self {
+        match fields.__changes(self.key.partition_key(), self.key.sort_key()) {
+            Ok(changes) => changes.into_iter().fold(self, |update, (name, value)| {
+                let name = Cow::Borrowed(name);
+                update.push(Ok(match value {
+                    Some(value) => Action::Set(name, value, None),
+                    None => Action::Remove(name),
+                }))
+            }),
+            Err(e) => self.push(Err(e)),
+        }
+    }
+
     /// Removes an `Option` field (it reads back as `None`) or empties a
     /// `#[set]` field.
     pub fn remove<A: Removable<E>>(self, attr: A) -> Self {

@@ -22,7 +22,12 @@ pub(crate) struct WriteView<'a, T: ?Sized> {
     pub(crate) item: &'a T,
     pub(crate) version: Option<(&'static str, u64)>,
     pub(crate) sets: Sets,
+    /// Attributes written after the item's own: its secondary-index keys.
+    pub(crate) extra: Extra<'a>,
 }
+
+/// String attributes written after an item's own fields.
+pub(crate) type Extra<'a> = &'a [(&'static str, String)];
 
 impl<T: Serialize + ?Sized> Serialize for WriteView<'_, T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -30,6 +35,7 @@ impl<T: Serialize + ?Sized> Serialize for WriteView<'_, T> {
             inner: serializer,
             version: self.version,
             sets: self.sets,
+            extra: self.extra,
         })
     }
 }
@@ -226,10 +232,11 @@ impl Serializer for NoneProbe {
 
 /// The top-level serializer: passes everything through, but a struct or
 /// map's fields go through [`Fields`].
-struct Top<S> {
+struct Top<'a, S> {
     inner: S,
     version: Option<(&'static str, u64)>,
     sets: Sets,
+    extra: Extra<'a>,
 }
 
 macro_rules! forward {
@@ -240,15 +247,15 @@ macro_rules! forward {
     )*};
 }
 
-impl<S: Serializer> Serializer for Top<S> {
+impl<'a, S: Serializer> Serializer for Top<'a, S> {
     type Ok = S::Ok;
     type Error = S::Error;
     type SerializeSeq = S::SerializeSeq;
     type SerializeTuple = S::SerializeTuple;
     type SerializeTupleStruct = S::SerializeTupleStruct;
     type SerializeTupleVariant = S::SerializeTupleVariant;
-    type SerializeMap = Fields<S::SerializeMap>;
-    type SerializeStruct = Fields<S::SerializeStruct>;
+    type SerializeMap = Fields<'a, S::SerializeMap>;
+    type SerializeStruct = Fields<'a, S::SerializeStruct>;
     type SerializeStructVariant = S::SerializeStructVariant;
 
     forward! {
@@ -284,6 +291,7 @@ impl<S: Serializer> Serializer for Top<S> {
             inner: self.inner,
             version: self.version,
             sets: self.sets,
+            extra: self.extra,
         })
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -301,6 +309,7 @@ impl<S: Serializer> Serializer for Top<S> {
             inner: self.inner.serialize_map(len)?,
             version: self.version,
             sets: self.sets,
+            extra: self.extra,
         })
     }
     fn serialize_struct(
@@ -312,19 +321,21 @@ impl<S: Serializer> Serializer for Top<S> {
             inner: self.inner.serialize_struct(name, len)?,
             version: self.version,
             sets: self.sets,
+            extra: self.extra,
         })
     }
 }
 
 /// The fields of the item: `None`s skipped, the version replaced, sets
 /// written as sets.
-struct Fields<F> {
+struct Fields<'a, F> {
     inner: F,
     version: Option<(&'static str, u64)>,
     sets: Sets,
+    extra: Extra<'a>,
 }
 
-impl<F: SerializeStruct> SerializeStruct for Fields<F> {
+impl<F: SerializeStruct> SerializeStruct for Fields<'_, F> {
     type Ok = F::Ok;
     type Error = F::Error;
 
@@ -350,12 +361,15 @@ impl<F: SerializeStruct> SerializeStruct for Fields<F> {
         }
     }
 
-    fn end(self) -> Result<F::Ok, F::Error> {
+    fn end(mut self) -> Result<F::Ok, F::Error> {
+        for (name, value) in self.extra {
+            self.inner.serialize_field(name, value)?;
+        }
         self.inner.end()
     }
 }
 
-impl<F: SerializeMap> SerializeMap for Fields<F> {
+impl<F: SerializeMap> SerializeMap for Fields<'_, F> {
     type Ok = F::Ok;
     type Error = F::Error;
 
@@ -393,7 +407,10 @@ impl<F: SerializeMap> SerializeMap for Fields<F> {
         self.inner.serialize_entry(key, value)
     }
 
-    fn end(self) -> Result<F::Ok, F::Error> {
+    fn end(mut self) -> Result<F::Ok, F::Error> {
+        for (name, value) in self.extra {
+            self.inner.serialize_entry(name, value)?;
+        }
         self.inner.end()
     }
 }
@@ -423,8 +440,9 @@ mod tests {
             item: &t,
             version: Some(("version", 5)),
             sets: &[],
+            extra: &[("gsi1pk", "A".to_owned())],
         })
         .unwrap();
-        assert_eq!(json, r#"{"b":2,"version":5,"y":1}"#);
+        assert_eq!(json, r#"{"b":2,"version":5,"y":1,"gsi1pk":"A"}"#);
     }
 }

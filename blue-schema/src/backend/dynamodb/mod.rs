@@ -361,8 +361,8 @@ impl Engine for DynamoDbBackend {
         Ok((raw, size))
     }
 
-    async fn create_table(&self, op: CreateTable) -> Result<(), Error> {
-        self.on_tokio(|b| async move { b.create_table_now(op.table.name).await })
+    async fn create_table(&self, op: CreateTable) -> Result<bool, Error> {
+        self.on_tokio(|b| async move { b.create_table_now(op.table).await })
             .await
     }
 

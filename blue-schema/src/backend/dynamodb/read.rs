@@ -82,20 +82,33 @@ impl DynamoDbBackend {
             .sdk
             .query()
             .table_name(request.table_name)
+            .set_index_name(request.index_name.map(str::to_owned))
             .key_condition_expression(request.key_condition)
             .scan_index_forward(request.forward)
             .consistent_read(request.consistent);
-        for (placeholder, name) in QueryRequest::names_of(request.uses_sort_key) {
+        for (placeholder, name) in request.names {
             sdk = sdk.expression_attribute_names(placeholder, name);
         }
         for (placeholder, value) in request.values {
             sdk = sdk.expression_attribute_values(placeholder, AttributeValue::S(value));
         }
-        if let Some((pk, sk)) = request.exclusive_start {
-            sdk = sdk.set_exclusive_start_key(Some(HashMap::from([
-                (PARTITION_KEY.to_owned(), AttributeValue::S(pk)),
-                (SORT_KEY.to_owned(), AttributeValue::S(sk)),
-            ])));
+        if let Some((text, expr)) = request.filter {
+            sdk = sdk.filter_expression(text);
+            let (names, values) = super::write::parts(expr);
+            for (placeholder, name) in names {
+                sdk = sdk.expression_attribute_names(placeholder, name);
+            }
+            for (placeholder, value) in values {
+                sdk = sdk.expression_attribute_values(placeholder, value);
+            }
+        }
+        if let Some(start) = request.exclusive_start {
+            sdk = sdk.set_exclusive_start_key(Some(
+                start
+                    .into_iter()
+                    .map(|(name, value)| (name.to_owned(), AttributeValue::S(value)))
+                    .collect(),
+            ));
         }
         if let Some(limit) = request.limit {
             sdk = sdk.limit(i32::try_from(limit).unwrap_or(i32::MAX));
@@ -116,9 +129,15 @@ impl DynamoDbBackend {
         }
         // DynamoDB's last evaluated key: the page was full (its `Limit`, or
         // 1 MB), whether or not more items follow.
-        let next = out
-            .last_evaluated_key
-            .map(|key| Position::after(ReadItem::new(key).sort_key));
+        let next = out.last_evaluated_key.map(|mut key| match op.spec.index {
+            // An index query resumes after the index sort key.
+            Some(index) => Position::after(
+                key.remove(index.slot.sk_attribute)
+                    .and_then(|v| v.as_s().ok().cloned())
+                    .unwrap_or_default(),
+            ),
+            None => Position::after(ReadItem::new(key).sort_key),
+        });
         Ok(PageOf {
             items,
             unknown,

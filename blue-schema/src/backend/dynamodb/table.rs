@@ -6,8 +6,9 @@ use std::time::Duration;
 use aws_sdk_dynamodb::config::AsyncSleep;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TableDescription, TableStatus,
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TableDescription, TableStatus,
 };
 
 use super::error::request_error;
@@ -15,10 +16,14 @@ use super::retry::Replay;
 use super::{DynamoDbBackend, NAME};
 use crate::backend::check_table_name;
 use crate::backend::mapping::dynamodb::{ATTRIBUTE_DEFINITIONS, BILLING_MODE, KEY_SCHEMA};
+use crate::schema::{IndexSlot, TableSchema};
 use crate::Error;
 
 /// How long `create_table` waits for a new table to become `ACTIVE`.
 const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long it waits for an index to become `ACTIVE` and backfilled (on
+/// AWS a large table takes minutes to hours; run it from a deployment step).
+const INDEX_ACTIVE_TIMEOUT: Duration = Duration::from_secs(3600);
 
 impl DynamoDbBackend {
     /// The table's description, or `None` if there is no such table;
@@ -36,7 +41,135 @@ impl DynamoDbBackend {
         }
     }
 
-    pub(super) async fn create_table_now(&self, table: &'static str) -> Result<(), Error> {
+    /// Creates the table with its indexes, or adds the indexes it lacks
+    /// (one at a time, as DynamoDB requires, each waited for until it is
+    /// active and backfilled). Whether an index was added to an existing
+    /// table.
+    pub(super) async fn create_table_now(
+        &self,
+        schema: &'static TableSchema,
+    ) -> Result<bool, Error> {
+        let table = schema.name;
+        self.create_or_wait(schema).await?;
+        let mut added = false;
+        for slot in schema.indexes {
+            let description = self.describe(table, table).await?;
+            let existing = description
+                .as_ref()
+                .and_then(|d| d.global_secondary_indexes.as_ref())
+                .and_then(|all| all.iter().find(|g| g.index_name() == Some(slot.name)));
+            match existing {
+                Some(index) => {
+                    let found = index
+                        .projection()
+                        .and_then(|p| p.projection_type())
+                        .map(|p| p.as_str().to_owned())
+                        .unwrap_or_default();
+                    let wanted = schema.projection(slot.name).dynamodb_name();
+                    if found != wanted {
+                        return Err(Error::TableMismatch {
+                            table: table.to_owned(),
+                            found: format!(
+                                "its index {} holds {found}, the schema's access patterns need {wanted}; \
+                                 DynamoDB cannot change an index's projection: delete the index and run \
+                                 create_table again",
+                                slot.name
+                            ),
+                        });
+                    }
+                }
+                None => {
+                    self.add_index(schema, slot).await?;
+                    added = true;
+                }
+            }
+            self.wait_for_index(table, slot.name).await?;
+        }
+        Ok(added)
+    }
+
+    async fn add_index(&self, schema: &'static TableSchema, slot: &IndexSlot) -> Result<(), Error> {
+        let table = schema.name;
+        let mut request = self
+            .sdk
+            .update_table()
+            .table_name(self.table_name(table))
+            .global_secondary_index_updates(
+                GlobalSecondaryIndexUpdate::builder()
+                    .create(
+                        CreateGlobalSecondaryIndexAction::builder()
+                            .index_name(slot.name)
+                            .set_key_schema(Some(index_key_schema(slot)?))
+                            .projection(projection(schema, slot))
+                            .build()
+                            .map_err(|e| Error::backend(NAME, e))?,
+                    )
+                    .build(),
+            );
+        for name in [slot.pk_attribute, slot.sk_attribute] {
+            request = request.attribute_definitions(string_attribute(name)?);
+        }
+        match self.send(Replay::Safe, &request, |r| r.send()).await.result {
+            Ok(_) => Ok(()),
+            // Another store is adding it (or another index) now: wait and see.
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("ResourceInUseException" | "LimitExceededException")
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(request_error("UpdateTable", table)(e)),
+        }
+    }
+
+    /// Waits until index `index` exists, is `ACTIVE` and is not backfilling.
+    async fn wait_for_index(&self, table: &'static str, index: &str) -> Result<(), Error> {
+        let mut waited = Duration::ZERO;
+        let mut pause = Duration::from_millis(20);
+        loop {
+            let description = self.describe(table, table).await?;
+            let ready = description
+                .as_ref()
+                .and_then(|d| d.global_secondary_indexes.as_ref())
+                .and_then(|all| all.iter().find(|g| g.index_name() == Some(index)))
+                .is_some_and(|g| {
+                    g.index_status() == Some(&IndexStatus::Active) && g.backfilling() != Some(true)
+                });
+            if ready {
+                return Ok(());
+            }
+            if waited >= INDEX_ACTIVE_TIMEOUT {
+                return Err(Error::Unavailable {
+                    backend: NAME,
+                    source: format!(
+                        "index {index} of table {table} did not become ACTIVE within {INDEX_ACTIVE_TIMEOUT:?}"
+                    )
+                    .into(),
+                });
+            }
+            self.pause(pause).await?;
+            waited += pause;
+            pause = (pause * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    async fn pause(&self, pause: Duration) -> Result<(), Error> {
+        match self.client.config().sleep_impl() {
+            Some(sleep) => {
+                sleep.sleep(pause).await;
+                Ok(())
+            }
+            None => Err(Error::backend(
+                NAME,
+                "the SDK client has no sleep implementation to wait with",
+            )),
+        }
+    }
+
+    async fn create_or_wait(&self, schema: &'static TableSchema) -> Result<(), Error> {
+        let table = schema.name;
         check_table_name(&self.table_name(table))?;
         let mut created = false;
         let mut waited = Duration::ZERO;
@@ -50,7 +183,7 @@ impl DynamoDbBackend {
                     }
                 }
                 None if !created => {
-                    self.create(table).await?;
+                    self.create(schema).await?;
                     created = true;
                     continue;
                 }
@@ -65,21 +198,14 @@ impl DynamoDbBackend {
                     .into(),
                 });
             }
-            match self.client.config().sleep_impl() {
-                Some(sleep) => sleep.sleep(pause).await,
-                None => {
-                    return Err(Error::backend(
-                        NAME,
-                        "the SDK client has no sleep implementation to wait with",
-                    ))
-                }
-            }
+            self.pause(pause).await?;
             waited += pause;
             pause = (pause * 2).min(Duration::from_secs(2));
         }
     }
 
-    async fn create(&self, table: &'static str) -> Result<(), Error> {
+    async fn create(&self, schema: &'static TableSchema) -> Result<(), Error> {
+        let table = schema.name;
         let mut request = self
             .sdk
             .create_table()
@@ -101,6 +227,19 @@ impl DynamoDbBackend {
                 .map_err(|e| Error::backend(NAME, e))?;
             request = request.key_schema(element);
         }
+        for slot in schema.indexes {
+            for name in [slot.pk_attribute, slot.sk_attribute] {
+                request = request.attribute_definitions(string_attribute(name)?);
+            }
+            request = request.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(slot.name)
+                    .set_key_schema(Some(index_key_schema(slot)?))
+                    .projection(projection(schema, slot))
+                    .build()
+                    .map_err(|e| Error::backend(NAME, e))?,
+            );
+        }
         match self.send(Replay::Safe, &request, |r| r.send()).await.result {
             Ok(_) => Ok(()),
             // Another store created it first.
@@ -108,6 +247,41 @@ impl DynamoDbBackend {
             Err(e) => Err(request_error("CreateTable", table)(e)),
         }
     }
+}
+
+/// A string attribute's definition.
+fn string_attribute(name: &str) -> Result<AttributeDefinition, Error> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(|e| Error::backend(NAME, e))
+}
+
+/// An index's key: `gsi1pk` HASH, `gsi1sk` RANGE.
+fn index_key_schema(slot: &IndexSlot) -> Result<Vec<KeySchemaElement>, Error> {
+    [
+        (slot.pk_attribute, KeyType::Hash),
+        (slot.sk_attribute, KeyType::Range),
+    ]
+    .into_iter()
+    .map(|(name, kind)| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .map_err(|e| Error::backend(NAME, e))
+    })
+    .collect()
+}
+
+/// What the index's entries hold, as the table's access patterns need.
+fn projection(schema: &TableSchema, slot: &IndexSlot) -> Projection {
+    let kind = match schema.projection(slot.name) {
+        crate::schema::Projection::All => ProjectionType::All,
+        crate::schema::Projection::KeysOnly => ProjectionType::KeysOnly,
+    };
+    Projection::builder().projection_type(kind).build()
 }
 
 /// Refuses a table whose key schema is not the mapping's.

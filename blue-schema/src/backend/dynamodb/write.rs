@@ -75,7 +75,9 @@ fn refused(
 }
 
 /// Placeholder names and values of an expression, for the SDK.
-fn parts(expr: Expression) -> (HashMap<String, String>, HashMap<String, AttributeValue>) {
+pub(super) fn parts(
+    expr: Expression,
+) -> (HashMap<String, String>, HashMap<String, AttributeValue>) {
     let names = expr.names.into_iter().collect();
     let values = expr
         .values

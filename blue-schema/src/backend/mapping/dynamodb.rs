@@ -5,7 +5,10 @@
 use serde_json::{json, Map, Value};
 
 use super::{PARTITION_KEY, SORT_KEY};
+use crate::key::table_key_of_index_sort_key;
 use crate::query::{Order, Position, QuerySpec, SortKeyCondition};
+use crate::schema::SetKind;
+use crate::write::{ExprValue, Expression};
 
 /// `(name, type)` of each key attribute.
 pub(crate) const ATTRIBUTE_DEFINITIONS: [(&str, &str); 2] = [(PARTITION_KEY, "S"), (SORT_KEY, "S")];
@@ -46,15 +49,22 @@ fn push_lines(out: &mut String, values: &[Value]) {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct QueryRequest {
     pub(crate) table_name: String,
+    /// The secondary index to read, if any.
+    pub(crate) index_name: Option<&'static str>,
     pub(crate) key_condition: &'static str,
     /// `(placeholder, string value)`: `:pk`, then the condition's values.
     pub(crate) values: Vec<(&'static str, String)>,
-    pub(crate) uses_sort_key: bool,
-    /// The key to start after: `(pk, sk)`.
-    pub(crate) exclusive_start: Option<(String, String)>,
+    /// `#pk` and `#sk` (when the condition uses it): the table's key
+    /// attributes, or the index's.
+    pub(crate) names: Vec<(&'static str, &'static str)>,
+    /// The key to start after: attribute name and string value (the
+    /// table's key, and the index's for an index query).
+    pub(crate) exclusive_start: Option<Vec<(&'static str, String)>>,
     pub(crate) limit: Option<u32>,
     pub(crate) forward: bool,
     pub(crate) consistent: bool,
+    /// `FilterExpression` and its placeholders (`#n…`, `:v…`).
+    pub(crate) filter: Option<(String, Expression)>,
 }
 
 impl QueryRequest {
@@ -81,24 +91,47 @@ impl QueryRequest {
                 "#pk = :pk AND #sk BETWEEN :low AND :high"
             }
         };
+        let (pk_name, sk_name) = match &spec.index {
+            Some(index) => (index.slot.pk_attribute, index.slot.sk_attribute),
+            None => (PARTITION_KEY, SORT_KEY),
+        };
+        let mut names = vec![("#pk", pk_name)];
+        if spec.sort_key.is_some() {
+            names.push(("#sk", sk_name));
+        }
+        let exclusive_start = start.map(|p| match &spec.index {
+            None => vec![
+                (PARTITION_KEY, spec.partition_key.clone()),
+                (SORT_KEY, p.sort_key.clone()),
+            ],
+            Some(index) => {
+                // An index sort key ends with the item's table key.
+                let (pk, sk) = table_key_of_index_sort_key(&p.sort_key).unwrap_or_default();
+                vec![
+                    (index.slot.pk_attribute, spec.partition_key.clone()),
+                    (index.slot.sk_attribute, p.sort_key.clone()),
+                    (PARTITION_KEY, pk),
+                    (SORT_KEY, sk),
+                ]
+            }
+        });
+        let filter = spec.filter.as_ref().map(|cond| {
+            let mut expr = Expression::default();
+            let text = expr.condition(cond, PARTITION_KEY);
+            (text, expr)
+        });
         QueryRequest {
             table_name: table_name.to_owned(),
+            index_name: spec.index.map(|i| i.slot.name),
             key_condition,
             values,
-            uses_sort_key: spec.sort_key.is_some(),
-            exclusive_start: start.map(|p| (spec.partition_key.clone(), p.sort_key.clone())),
+            names,
+            exclusive_start,
             limit,
             forward: spec.order == Order::Ascending,
             consistent: spec.consistent,
+            filter,
         }
-    }
-
-    /// The expression attribute names a request uses.
-    pub(crate) fn names_of(
-        uses_sort_key: bool,
-    ) -> impl Iterator<Item = (&'static str, &'static str)> {
-        let sk = uses_sort_key.then_some(("#sk", SORT_KEY));
-        std::iter::once(("#pk", PARTITION_KEY)).chain(sk)
     }
 
     /// The request as DynamoDB's JSON wire protocol writes it.
@@ -106,28 +139,35 @@ impl QueryRequest {
         let s = |v: &str| json!({ "S": v });
         let mut request = Map::new();
         request.insert("TableName".into(), json!(self.table_name));
+        if let Some(index) = self.index_name {
+            request.insert("IndexName".into(), json!(index));
+        }
         request.insert("KeyConditionExpression".into(), json!(self.key_condition));
-        request.insert(
-            "ExpressionAttributeNames".into(),
-            Value::Object(
-                Self::names_of(self.uses_sort_key)
-                    .map(|(k, v)| (k.into(), json!(v)))
-                    .collect(),
-            ),
-        );
-        request.insert(
-            "ExpressionAttributeValues".into(),
-            Value::Object(
-                self.values
-                    .iter()
-                    .map(|(k, v)| ((*k).into(), s(v)))
-                    .collect(),
-            ),
-        );
-        if let Some((pk, sk)) = &self.exclusive_start {
+        let mut names: Map<String, Value> = self
+            .names
+            .iter()
+            .map(|(k, v)| ((*k).into(), json!(v)))
+            .collect();
+        let mut values: Map<String, Value> = self
+            .values
+            .iter()
+            .map(|(k, v)| ((*k).into(), s(v)))
+            .collect();
+        if let Some((text, expr)) = &self.filter {
+            request.insert("FilterExpression".into(), json!(text));
+            for (k, v) in &expr.names {
+                names.insert(k.clone(), json!(v));
+            }
+            for (k, v) in &expr.values {
+                values.insert(k.clone(), wire_value(v));
+            }
+        }
+        request.insert("ExpressionAttributeNames".into(), Value::Object(names));
+        request.insert("ExpressionAttributeValues".into(), Value::Object(values));
+        if let Some(start) = &self.exclusive_start {
             request.insert(
                 "ExclusiveStartKey".into(),
-                json!({ PARTITION_KEY: s(pk), SORT_KEY: s(sk) }),
+                Value::Object(start.iter().map(|(k, v)| ((*k).into(), s(v))).collect()),
             );
         }
         if let Some(limit) = self.limit {
@@ -136,5 +176,30 @@ impl QueryRequest {
         request.insert("ScanIndexForward".into(), json!(self.forward));
         request.insert("ConsistentRead".into(), json!(self.consistent));
         Value::Object(request).to_string()
+    }
+}
+
+/// A value as DynamoDB's JSON wire protocol writes it.
+fn wire_value(value: &ExprValue) -> Value {
+    fn json_value(v: &Value) -> Value {
+        match v {
+            Value::Null => json!({ "NULL": true }),
+            Value::Bool(b) => json!({ "BOOL": b }),
+            Value::Number(n) => json!({ "N": n.to_string() }),
+            Value::String(s) => json!({ "S": s }),
+            Value::Array(items) => json!({ "L": items.iter().map(json_value).collect::<Vec<_>>() }),
+            Value::Object(map) => json!({
+                "M": map.iter().map(|(k, v)| (k.clone(), json_value(v))).collect::<Map<_, _>>()
+            }),
+        }
+    }
+    match value {
+        ExprValue::Json(v) => json_value(v),
+        ExprValue::Set(SetKind::Strings, elements) => json!({
+            "SS": elements.iter().map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned)).collect::<Vec<_>>()
+        }),
+        ExprValue::Set(SetKind::Numbers, elements) => {
+            json!({ "NS": elements.iter().map(Value::to_string).collect::<Vec<_>>() })
+        }
     }
 }

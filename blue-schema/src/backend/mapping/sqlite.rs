@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::query::{Order, Position, QuerySpec, SortKeyCondition};
+use crate::schema::IndexSlot;
 
 /// The columns of a blue-schema table, in order.
 pub(crate) const COLUMNS: [&str; 6] = ["pk", "sk", "data", "created_at", "size", "updated_at"];
@@ -31,6 +32,52 @@ pub(crate) fn create_table(table: &str) -> String {
          updated_at TEXT NOT NULL,\n  \
          PRIMARY KEY (pk, sk)\n\
          ) WITHOUT ROWID"
+    )
+}
+
+/// The statements that add a secondary index to a table: two generated
+/// columns that read the index keys from the item (so that every write
+/// keeps them, whatever statement it uses), and a partial index over them
+/// holding only the items that have both (a sparse index). Adding the
+/// columns to a table that holds data computes them for every row.
+pub(crate) fn add_index(table: &str, slot: &IndexSlot) -> [String; 3] {
+    let column = |column: &str, attribute: &str| {
+        format!(
+            "ALTER TABLE \"{table}\" ADD COLUMN {column} TEXT \
+             GENERATED ALWAYS AS (json_extract(data, '$.{attribute}')) VIRTUAL"
+        )
+    };
+    [
+        column(slot.pk_column, slot.pk_attribute),
+        column(slot.sk_column, slot.sk_attribute),
+        create_index(table, slot),
+    ]
+}
+
+/// The partial SQL index of a secondary index: named `{table}#{index}`,
+/// which no table name can be.
+pub(crate) fn create_index(table: &str, slot: &IndexSlot) -> String {
+    format!(
+        "CREATE INDEX IF NOT EXISTS \"{table}#{index}\" ON \"{table}\" ({pk}, {sk}) \
+         WHERE {pk} IS NOT NULL AND {sk} IS NOT NULL",
+        index = slot.name,
+        pk = slot.pk_column,
+        sk = slot.sk_column,
+    )
+}
+
+/// A page of an index query: columns `pk, sk, {index sk}, data, size,
+/// created_at, updated_at`, parameters as a table query's.
+pub(crate) fn index_query(table: &str, slot: &IndexSlot, order: Order) -> String {
+    let order = match order {
+        Order::Ascending => "ASC",
+        Order::Descending => "DESC",
+    };
+    format!(
+        "SELECT pk, sk, {sk}, data, size, created_at, updated_at FROM \"{table}\" \
+         WHERE {pk} = ?1 AND {sk} >= ?2 AND {sk} < ?3 ORDER BY {sk} {order}",
+        pk = slot.pk_column,
+        sk = slot.sk_column,
     )
 }
 
@@ -155,7 +202,10 @@ pub(crate) fn explain_query(
         start.map(|p| p.sort_key.as_str()),
         spec.order,
     );
-    let mut out = statements.query(spec.order, false).to_owned();
+    let mut out = match &spec.index {
+        Some(index) => index_query(spec.table, &index.slot, spec.order),
+        None => statements.query(spec.order, false).to_owned(),
+    };
     let _ = write!(
         out,
         "\n?1 = {}\n?2 = {}\n?3 = {}",
@@ -170,6 +220,13 @@ pub(crate) fn explain_query(
         ),
         None => write!(out, "\n-- rows are read until the one that would pass 1 MB"),
     };
+    if let Some(filter) = &spec.filter {
+        let _ = write!(
+            out,
+            "\n-- each row evaluated is returned only if {}",
+            crate::write::describe(filter)
+        );
+    }
     out
 }
 

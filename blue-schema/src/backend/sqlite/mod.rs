@@ -62,7 +62,9 @@ pub use config::{SqliteConfig, DEFAULT_BUSY_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use rusqlite;
 
 use self::pool::{Conn, Pool, Workers};
-use super::mapping::sqlite::{add_updated_at, bounds, create_table, COLUMNS};
+use super::mapping::sqlite::{
+    add_index, add_updated_at, bounds, create_index, create_table, COLUMNS,
+};
 use super::{Backend, Engine, RawItem, ScanOf};
 use crate::error::ItemError;
 use crate::limits::MAX_PAGE_BYTES;
@@ -268,8 +270,9 @@ impl Engine for SqliteBackend {
         Ok((raw.data, raw.size))
     }
 
-    async fn create_table(&self, op: CreateTable) -> Result<(), Error> {
+    async fn create_table(&self, op: CreateTable) -> Result<bool, Error> {
         let table = op.table.name;
+        let slots = op.table.indexes;
         super::check_table_name(table)?;
         self.run(move |conn| {
             // SQLite does not tell table names apart by case; DynamoDB does.
@@ -319,14 +322,35 @@ impl Engine for SqliteBackend {
                 db.execute_batch(&add_updated_at(table))
                     .map_err(sqlite_error)?;
             }
-            if missing.is_empty() {
-                Ok(())
-            } else {
-                Err(Error::TableMismatch {
+            if !missing.is_empty() {
+                return Err(Error::TableMismatch {
                     table: table.to_owned(),
                     found: format!("it has no column {}", missing.join(", ")),
-                })
+                });
             }
+            // Each secondary index: its generated columns (added to a table
+            // that has none; SQLite computes them for the rows it holds)
+            // and its partial index. Whether the table had rows before.
+            let mut added = false;
+            let had_rows = {
+                let sql = format!("SELECT EXISTS (SELECT 1 FROM \"{table}\")");
+                db.query_row(&sql, [], |row| row.get::<_, bool>(0))
+                    .map_err(sqlite_error)?
+            };
+            for slot in slots {
+                if has(slot.pk_column) {
+                    db.execute_batch(&create_index(table, slot))
+                        .map_err(sqlite_error)?;
+                    continue;
+                }
+                let tx = db.unchecked_transaction().map_err(sqlite_error)?;
+                for statement in add_index(table, slot) {
+                    tx.execute_batch(&statement).map_err(sqlite_error)?;
+                }
+                tx.commit().map_err(sqlite_error)?;
+                added |= had_rows;
+            }
+            Ok(added)
         })
         .await
     }
@@ -478,6 +502,9 @@ impl Engine for SqliteBackend {
     }
 
     async fn query<D: Decoder>(&self, op: QueryPage) -> Result<PageOf<D::Output>, Error> {
+        if op.spec.index.is_some() {
+            return self.query_index::<D>(op).await;
+        }
         self.run(move |conn| {
             let spec = &op.spec;
             let table = spec.table;
@@ -525,9 +552,10 @@ impl Engine for SqliteBackend {
                     created_at,
                     updated_at,
                 };
-                match decode_known_json::<D>(keys, &data(row, 1)?)? {
-                    Some(item) => items.push(item),
-                    None => unknown += 1,
+                match evaluate::<D>(keys, &data(row, 1)?, spec.filter.as_ref())? {
+                    Evaluated::Item(item) => items.push(item),
+                    Evaluated::Unknown => unknown += 1,
+                    Evaluated::FilteredOut => {}
                 }
                 last.clear();
                 last.push_str(sort_key);
@@ -596,6 +624,134 @@ impl Engine for SqliteBackend {
 
     fn explain(&self, op: &QueryPage) -> Explain {
         Explain::new(&op.spec, op.spec.table, op.start.as_ref(), op.limit)
+    }
+}
+
+/// What a query did with one row it evaluated.
+enum Evaluated<T> {
+    Item(T),
+    /// An item the reader does not recognise (counted, skipped).
+    Unknown,
+    /// An item the query's filter leaves out.
+    FilteredOut,
+}
+
+/// Decodes a row a query evaluated, after its filter if it has one (which
+/// reads the item as JSON once, for both).
+fn evaluate<D: Decoder>(
+    keys: StoredKeys<'_>,
+    text: &str,
+    filter: Option<&crate::write::Cond>,
+) -> Result<Evaluated<D::Output>, Error> {
+    let found = match filter {
+        None => decode_known_json::<D>(keys, text)?,
+        Some(filter) => {
+            let value: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| keys.decode_error(e))?;
+            let serde_json::Value::Object(map) = &value else {
+                return Err(keys.decode_error("the item is not a JSON object"));
+            };
+            if !filter.eval(Some(map)) {
+                return Ok(Evaluated::FilteredOut);
+            }
+            D::decode_known(keys, value)?
+        }
+    };
+    Ok(found.map_or(Evaluated::Unknown, Evaluated::Item))
+}
+
+impl SqliteBackend {
+    /// A page of a secondary-index query: the same rules as a table
+    /// query's, on the index's keys, with the 1 MB cut on the size of the
+    /// index's entries.
+    async fn query_index<D: Decoder>(&self, op: QueryPage) -> Result<PageOf<D::Output>, Error> {
+        self.run(move |conn| {
+            let spec = &op.spec;
+            let table = spec.table;
+            let index = spec.index.expect("an index query");
+            let (low, high) = bounds(
+                spec.sort_key.as_ref(),
+                op.start.as_ref().map(|p| p.sort_key.as_str()),
+                spec.order,
+            );
+            let sql = crate::backend::mapping::sqlite::index_query(table, &index.slot, spec.order);
+            let (db, _) = conn.with_statements(table)?;
+            let mut stmt = db.prepare_cached(&sql).map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(_, Some(ref message))
+                    if message.starts_with("no such column") =>
+                {
+                    Error::TableMismatch {
+                        table: table.to_owned(),
+                        found: format!(
+                            "it has no index {} yet: run `store.create_table::<T>()` to add it",
+                            index.slot.name
+                        ),
+                    }
+                }
+                e => table_error(table)(e),
+            })?;
+            let mut rows = stmt
+                .query((
+                    spec.partition_key.as_str(),
+                    TextBytes(&low),
+                    TextBytes(&high),
+                ))
+                .map_err(sqlite_error)?;
+            let mut page = PageBudget::new(op.limit.map(|n| n as usize));
+            let mut items = Vec::new();
+            let mut unknown = 0;
+            let mut last = String::new();
+            let keys_only = index.projection == crate::schema::Projection::KeysOnly;
+            while let Some(row) = rows.next().map_err(sqlite_error)? {
+                let partition_key = text(row, 0)?;
+                let sort_key = text(row, 1)?;
+                let index_sort_key = text(row, 2)?;
+                // The index entry's size: the whole item, or its four keys.
+                let entry = if keys_only {
+                    let key = |name: &str, value: &str| (name.len() + value.len()) as i64;
+                    key(crate::backend::mapping::PARTITION_KEY, partition_key)
+                        + key(crate::backend::mapping::SORT_KEY, sort_key)
+                        + key(index.slot.pk_attribute, &spec.partition_key)
+                        + key(index.slot.sk_attribute, index_sort_key)
+                } else {
+                    size(row, 4, table, partition_key, 1)?
+                };
+                if !page.admits(entry) {
+                    return Ok(PageOf {
+                        items,
+                        unknown,
+                        next: Some(Position::after(last)),
+                    });
+                }
+                let keys = StoredKeys {
+                    table,
+                    partition_key,
+                    sort_key,
+                    created_at: text(row, 5)?,
+                    updated_at: text(row, 6)?,
+                };
+                match evaluate::<D>(keys, &data(row, 3)?, spec.filter.as_ref())? {
+                    Evaluated::Item(item) => items.push(item),
+                    Evaluated::Unknown => unknown += 1,
+                    Evaluated::FilteredOut => {}
+                }
+                last.clear();
+                last.push_str(index_sort_key);
+                if page.is_full() {
+                    return Ok(PageOf {
+                        items,
+                        unknown,
+                        next: Some(Position::after(last)),
+                    });
+                }
+            }
+            Ok(PageOf {
+                items,
+                unknown,
+                next: None,
+            })
+        })
+        .await
     }
 }
 

@@ -228,6 +228,13 @@ fn plan_update(
         // The checks require the item when the update does not create it.
         (None, None) => return Ok(Err(UpdateFailure::Check(Failure::NotFound, None))),
     };
+    if let (Some(_), Some(fields)) = (stored, &op.create) {
+        // As DynamoDB's `SET`: the key fields (unchanged) and the index keys
+        // made of them are written on an existing item too.
+        for (name, value) in fields {
+            new.insert((*name).to_owned(), value.clone());
+        }
+    }
     if let Err(e) = apply(&op.actions, &mut new) {
         return Ok(Err(UpdateFailure::Apply(e)));
     }
@@ -240,7 +247,13 @@ fn plan_update(
         map: &new,
         sets: op.entity.sets,
     };
-    let size = match limits::check_item(&key.partition_key, &key.sort_key, stamps, &item) {
+    let size = match limits::check_item(
+        &key.partition_key,
+        &key.sort_key,
+        stamps,
+        &item,
+        limits::IndexKeys::InItem,
+    ) {
         Ok(size) => size,
         Err(CheckError::Limit(e)) => return Ok(Err(UpdateFailure::Limit(e))),
         Err(CheckError::NotAnItem(e)) => {
