@@ -162,8 +162,10 @@ fn every_statement_searches_the_primary_key() {
             .await?;
         store
             .update(Expert::key("d", "new"))
-            .set(a.role, "x")
-            .set(a.tier, 1)
+            .set_index(ExpertByRole {
+                role: "x".into(),
+                tier: 1,
+            })
             .set(a.score, 1)
             .or_create()
             .await?;

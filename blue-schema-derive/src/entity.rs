@@ -278,14 +278,7 @@ fn generate(entity: &Entity) -> TokenStream {
     let (pk_count, sk_count) = (pk.len(), sk.len());
 
     let sk_keyed: Vec<(&Field, &syn::Type)> = sk.iter().map(|f| (*f, f.ty)).collect();
-    let builder = query_builder(
-        entity,
-        &query_ident,
-        &sk_keyed,
-        &quote!(#ident),
-        false,
-        true,
-    );
+    let builder = query_builder(entity, &query_ident, &sk_keyed, &quote!(#ident), true, true);
     let index_parts = index_code(entity, &patterns, &table, &prefix, &pk, &sk);
     let IndexCode {
         schemas: index_schemas,

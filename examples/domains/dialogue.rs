@@ -7,14 +7,21 @@
 //! nvidia-dec | TENSION#T01           → {description, status}
 //! nvidia-dec | TEVENT#T01#1706900000 → {event_type, actor, reason}
 //! ```
+//!
+//! Two secondary indexes answer the questions across dialogues:
+//!
+//! ```text
+//! gsi1: ROLE#skeptic   | EXPERT#001#{pk}#{sk}   experts by role, by tier
+//! gsi2: TENSION#open   | TENSION#{pk}#{sk}      tensions by status
+//! ```
 
-use blue_schema::{Entity, Table};
+use blue_schema::{Entity, KeyPart, Table};
 use serde::{Deserialize, Serialize};
 
 /// Dialogue domain: one partition per dialogue, holding its metadata, experts,
 /// perspectives, tensions and the audit trail of each tension.
 #[derive(Table, Debug, Clone, PartialEq)]
-#[table(name = "blue_dialogue")]
+#[table(name = "blue_dialogue", indexes(gsi1, gsi2))]
 pub enum Dialogue {
     Meta(DialogueMeta),
     Expert(Expert),
@@ -23,8 +30,10 @@ pub enum Dialogue {
     TensionEvent(TensionEvent),
 }
 
-/// Where a dialogue, a perspective or a tension stands.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a dialogue, a perspective or a tension stands. Part of an index
+/// key (tensions by status), where it is written by name: `open`.
+#[derive(KeyPart, Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[key_part(order = "name")]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Open,
@@ -50,6 +59,7 @@ pub struct DialogueMeta {
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[entity(table = Dialogue)]
 #[sk(prefix = "EXPERT")]
+#[index(gsi1, name = by_role, pk(prefix = "ROLE", fields(role)), sk(fields(tier)))]
 pub struct Expert {
     #[pk]
     pub dialogue_id: String,
@@ -92,6 +102,7 @@ pub struct Perspective {
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[entity(table = Dialogue)]
 #[sk(prefix = "TENSION")]
+#[index(gsi2, name = by_status, pk(prefix = "TENSION", fields(status)))]
 pub struct Tension {
     #[pk]
     pub dialogue_id: String,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// Document domain: one partition per realm, holding its documents and the
 /// links between them.
 #[derive(Table, Debug, Clone, PartialEq)]
-#[table(name = "blue_document")]
+#[table(name = "blue_document", indexes(gsi1))]
 pub enum Document {
     Realm(Realm),
     Doc(Doc),
@@ -45,6 +45,7 @@ pub struct Realm {
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[entity(table = Document)]
 #[sk(prefix = "DOC")]
+#[index(gsi1, name = by_status, pk(prefix = "STATUS", fields(status)), sk(fields(kind, number)))]
 pub struct Doc {
     #[pk]
     pub realm_id: String,

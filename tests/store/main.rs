@@ -12,6 +12,7 @@ mod copy;
 mod crud;
 mod domains;
 mod entities;
+mod indexes;
 mod limits;
 mod pagination;
 mod parity;
@@ -135,6 +136,13 @@ macro_rules! backends {
 }
 
 backends! {
+    indexes::index_queries_read_across_partitions,
+    indexes::sparse_membership_follows_the_fields,
+    indexes::every_write_path_keeps_index_keys,
+    indexes::keys_only_patterns_return_keys,
+    indexes::filters_count_evaluated_items,
+    indexes::index_keys_obey_the_key_limits,
+    indexes::index_items_count_their_keys_in_the_size,
     crud::tables_are_created_once,
     crud::missing_tables_are_reported,
     crud::put_then_get_round_trips_every_entity,

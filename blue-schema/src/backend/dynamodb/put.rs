@@ -287,14 +287,23 @@ impl Update {
     ) -> Result<Update, Attributes> {
         use std::fmt::Write;
 
-        let known = |name: &str| entity.attributes.iter().any(|a| a.name == name);
+        // The entity's fields, and the keys of the indexes it can be in.
+        let index_keys = entity
+            .indexes
+            .iter()
+            .flat_map(|i| [i.slot.pk_attribute, i.slot.sk_attribute]);
+        let names = || {
+            entity
+                .attributes
+                .iter()
+                .map(|a| a.name)
+                .chain(index_keys.clone())
+        };
+        let known = |name: &str| names().any(|n| n == name);
         if !attributes.keys().all(|name| known(name)) {
             return Err(attributes);
         }
-        let absent: Vec<&str> = entity
-            .attributes
-            .iter()
-            .map(|a| a.name)
+        let absent: Vec<&str> = names()
             .filter(|name| !attributes.contains_key(*name))
             .collect();
         if !charge_fits(key, &attributes, &absent, stamps, size) {

@@ -147,7 +147,7 @@ impl Statements {
             rewrite: format!(
                 "UPDATE {t} SET data = ?3, size = ?4, updated_at = ?5 WHERE pk = ?1 AND sk = ?2"
             ),
-            columns: format!("SELECT name FROM pragma_table_info('{table}')"),
+            columns: format!("SELECT name FROM pragma_table_xinfo('{table}')"),
         }
     }
 
