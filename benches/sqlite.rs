@@ -53,7 +53,7 @@ fn raw_open(path: &Path) -> Connection {
         .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
         .unwrap();
     db.pragma_update(None, "synchronous", "NORMAL").unwrap();
-    db.execute_batch(&sqlite_ddl("blue_dialogue")).unwrap();
+    db.execute_batch(&sqlite_ddl(&Dialogue::SCHEMA)).unwrap();
     db
 }
 

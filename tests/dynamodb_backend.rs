@@ -18,8 +18,8 @@ use aws_sdk_dynamodb::config::interceptors::{
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ScalarAttributeType,
 };
 use aws_smithy_types::body::SdkBody;
 use blue_schema::backend::dynamodb::DynamoDbBackend;
@@ -255,6 +255,13 @@ fn items_are_plain_dynamodb_items() {
                 ("role".to_owned(), s("skeptic")),
                 ("tier".to_owned(), n("1")),
                 ("score".to_owned(), n("42")),
+                // Experts by role (index gsi1): the role, then the tier and
+                // the item's own key, escaped.
+                ("gsi1pk".to_owned(), s("ROLE#skeptic")),
+                (
+                    "gsi1sk".to_owned(),
+                    s("EXPERT#001#nvidia-dec#EXPERT%23muffin")
+                ),
             ])
         );
         // The table's key schema and billing mode.
@@ -283,6 +290,34 @@ fn items_are_plain_dynamodb_items() {
             table.billing_mode_summary().and_then(|b| b.billing_mode()),
             Some(&BillingMode::PayPerRequest)
         );
+        // Its indexes: experts by role, tensions by status; whole items.
+        let mut indexes: Vec<(String, Vec<String>, String)> = table
+            .global_secondary_indexes()
+            .iter()
+            .map(|g| {
+                (
+                    g.index_name().unwrap().to_owned(),
+                    g.key_schema()
+                        .iter()
+                        .map(|k| format!("{} {}", k.attribute_name(), k.key_type().as_str()))
+                        .collect(),
+                    g.projection()
+                        .and_then(|p| p.projection_type())
+                        .unwrap()
+                        .as_str()
+                        .to_owned(),
+                )
+            })
+            .collect();
+        indexes.sort();
+        let index = |n: u8| {
+            (
+                format!("gsi{n}"),
+                vec![format!("gsi{n}pk HASH"), format!("gsi{n}sk RANGE")],
+                "ALL".to_owned(),
+            )
+        };
+        assert_eq!(indexes, [index(1), index(2)]);
     });
 }
 
@@ -506,13 +541,14 @@ fn unprocessed_batch_items_are_sent_again() {
 fn the_documented_table_definition_is_the_one_the_store_uses() {
     run(|backend| async move {
         // Create the table by hand from the generated docs' JSON...
-        let name = backend.table_name(Dialogue::NAME);
         let json: serde_json::Value =
-            serde_json::from_str(&blue_schema::docs::dynamodb_table_json(&name)).unwrap();
+            serde_json::from_str(&blue_schema::docs::dynamodb_table_json(&Dialogue::SCHEMA))
+                .unwrap();
+        assert_eq!(json["TableName"], Dialogue::NAME);
         let mut create = backend
             .client()
             .create_table()
-            .table_name(json["TableName"].as_str().unwrap())
+            .table_name(backend.table_name(Dialogue::NAME))
             .billing_mode(BillingMode::from(json["BillingMode"].as_str().unwrap()));
         for a in json["AttributeDefinitions"].as_array().unwrap() {
             create = create.attribute_definitions(
@@ -534,6 +570,35 @@ fn the_documented_table_definition_is_the_one_the_store_uses() {
                     .unwrap(),
             );
         }
+        let key_schema = |keys: &serde_json::Value| {
+            keys.as_array()
+                .unwrap()
+                .iter()
+                .map(|k| {
+                    KeySchemaElement::builder()
+                        .attribute_name(k["AttributeName"].as_str().unwrap())
+                        .key_type(KeyType::from(k["KeyType"].as_str().unwrap()))
+                        .build()
+                        .unwrap()
+                })
+                .collect::<Vec<_>>()
+        };
+        for g in json["GlobalSecondaryIndexes"].as_array().unwrap() {
+            create = create.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(g["IndexName"].as_str().unwrap())
+                    .set_key_schema(Some(key_schema(&g["KeySchema"])))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::from(
+                                g["Projection"]["ProjectionType"].as_str().unwrap(),
+                            ))
+                            .build(),
+                    )
+                    .build()
+                    .unwrap(),
+            );
+        }
         create.send().await.unwrap();
         // ...and the store takes it as its own and works on it.
         let store = Store::from_backend(backend);
@@ -546,6 +611,9 @@ fn the_documented_table_definition_is_the_one_the_store_uses() {
                 .unwrap(),
             Some(expert("muffin", 42))
         );
+        // Its indexes too: the store added none (it would have reindexed).
+        let found = store.query(Expert::by_role("skeptic")).all().await.unwrap();
+        assert_eq!(found, [expert("muffin", 42)]);
     });
 }
 

@@ -61,8 +61,47 @@ fn rows_are_the_adrs_table() {
         )
         .unwrap();
     assert_eq!((pk.as_str(), sk.as_str()), ("nvidia-dec", "EXPERT#muffin"));
-    // `data` is the entity's serde JSON, byte for byte.
-    assert_eq!(data, serde_json::to_string(&muffin).unwrap());
+    // `data` is the entity's serde JSON, byte for byte, and then the keys
+    // of the indexes the item is in (experts by role: `gsi1`).
+    let json = serde_json::to_string(&muffin).unwrap();
+    assert_eq!(
+        data,
+        format!(
+            "{},\"gsi1pk\":\"ROLE#skeptic\",\"gsi1sk\":\"EXPERT#001#nvidia-dec#EXPERT%23muffin\"}}",
+            &json[..json.len() - 1]
+        )
+    );
+    // Each index: two generated columns that read its keys from `data`,
+    // and a partial index over the rows that have them.
+    let (gsi1_pk, gsi1_sk, gsi2_pk): (String, String, Option<String>) = db
+        .query_row(
+            "select gsi1_pk, gsi1_sk, gsi2_pk from blue_dialogue",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (gsi1_pk.as_str(), gsi1_sk.as_str(), gsi2_pk),
+        (
+            "ROLE#skeptic",
+            "EXPERT#001#nvidia-dec#EXPERT%23muffin",
+            None
+        )
+    );
+    let index_sql: Vec<String> = db
+        .prepare("select sql from sqlite_master where type = 'index' and tbl_name = 'blue_dialogue' order by name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        index_sql,
+        [1, 2].map(|n| format!(
+            "CREATE INDEX \"blue_dialogue#gsi{n}\" ON \"blue_dialogue\" (gsi{n}_pk, gsi{n}_sk) \
+             WHERE gsi{n}_pk IS NOT NULL AND gsi{n}_sk IS NOT NULL"
+        ))
+    );
     let record = block_on(store.get_record(Expert::key("nvidia-dec", "muffin")))
         .unwrap()
         .unwrap();
@@ -73,9 +112,29 @@ fn rows_are_the_adrs_table() {
         "a new item's two times are the write's"
     );
     // pk, sk, created_at, updated_at, then dialogue_id, name, role, tier
-    // (1 → 2 bytes), score (42 → 2 bytes).
-    let expected = 2 + 10 + 2 + 13 + 10 + 24 + 10 + 24 + 11 + 10 + 4 + 6 + 4 + 7 + 4 + 2 + 5 + 2;
-    assert_eq!(size, expected);
+    // (1 → 2 bytes), score (42 → 2 bytes), and the index keys gsi1pk,
+    // gsi1sk, counted as DynamoDB counts any attribute.
+    let expected = 2
+        + 10
+        + 2
+        + 13
+        + 10
+        + 24
+        + 10
+        + 24
+        + 11
+        + 10
+        + 4
+        + 6
+        + 4
+        + 7
+        + 4
+        + 2
+        + 5
+        + 2
+        + (6 + "ROLE#skeptic".len())
+        + (6 + "EXPERT#001#nvidia-dec#EXPERT%23muffin".len());
+    assert_eq!(size as usize, expected);
 
     let ddl: String = db
         .query_row(
@@ -86,7 +145,11 @@ fn rows_are_the_adrs_table() {
         .unwrap();
     assert_eq!(
         ddl,
-        sqlite_ddl("blue_dialogue").replace("IF NOT EXISTS ", "")
+        sqlite_ddl(&Dialogue::SCHEMA)
+            .split(";\n")
+            .next()
+            .unwrap()
+            .replace("IF NOT EXISTS ", "")
     );
     assert!(ddl.contains("PRIMARY KEY (pk, sk)") && ddl.ends_with("WITHOUT ROWID"));
     let mode: String = db
@@ -145,6 +208,19 @@ fn every_statement_searches_the_primary_key() {
             .query(Perspective::query("d").round_ge(1).reverse())
             .all()
             .await?;
+        // Index queries, both orders, and a filter.
+        store
+            .query(Expert::by_role("skeptic").tier_ge(1u8).page_size(7))
+            .all()
+            .await?;
+        store
+            .query(
+                Tension::by_status(Status::Open)
+                    .reverse()
+                    .filter(Tension::attr().description.begins_with("x")),
+            )
+            .all()
+            .await?;
         store
             .query(Dialogue::partition("d").page_size(3))
             .all()
@@ -192,7 +268,12 @@ fn every_statement_searches_the_primary_key() {
     let statements = STATEMENTS.lock().unwrap().clone();
     let db = raw(&path);
     let mut searched = 0;
+    let mut index_searches = 0;
     for sql in &statements {
+        // Schema changes have no plan (and cannot run twice).
+        if sql.starts_with("ALTER TABLE") || sql.starts_with("CREATE") {
+            continue;
+        }
         // Parameters stay unbound (NULL): the plan does not depend on them.
         let mut explain = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let mut rows = explain.raw_query();
@@ -204,8 +285,11 @@ fn every_statement_searches_the_primary_key() {
             // create_table reads the schema once (the table's column list,
             // and whether a name differing only in case exists): scans of
             // the schema, not of any data.
-            let schema_lookup = step.starts_with("SCAN pragma_table_info VIRTUAL TABLE")
-                || step.starts_with("SCAN sqlite_master");
+            // Whether the table holds a row, before an index is added:
+            // the first row, not a scan.
+            let schema_lookup = step.starts_with("SCAN pragma_table_xinfo VIRTUAL TABLE")
+                || step.starts_with("SCAN sqlite_master")
+                || sql.starts_with("SELECT EXISTS (SELECT 1 FROM");
             assert!(
                 !step.starts_with("SCAN") || schema_lookup,
                 "a full scan: {step}\n  in: {sql}"
@@ -213,9 +297,17 @@ fn every_statement_searches_the_primary_key() {
             if step.starts_with("SEARCH blue_dialogue USING PRIMARY KEY (pk=? AND sk") {
                 searched += 1;
             }
+            for n in 1..=2 {
+                if step.starts_with(&format!(
+                    "SEARCH blue_dialogue USING INDEX blue_dialogue#gsi{n} (gsi{n}_pk=? AND gsi{n}_sk>? AND gsi{n}_sk<?)"
+                )) {
+                    index_searches += 1;
+                }
+            }
         }
-        let reads_rows =
-            sql.starts_with("SELECT") || sql.starts_with("DELETE") || sql.starts_with("UPDATE");
+        let reads_rows = (sql.starts_with("SELECT") && !sql.starts_with("SELECT EXISTS"))
+            || sql.starts_with("DELETE")
+            || sql.starts_with("UPDATE");
         if reads_rows && sql.contains("FROM \"blue_dialogue\"") {
             assert!(
                 plan.iter().any(|s| s.starts_with("SEARCH")),
@@ -225,6 +317,8 @@ fn every_statement_searches_the_primary_key() {
     }
     // get, delete, delete returning, both query orders (insert has no plan).
     assert!(searched >= 5, "{statements:#?}");
+    // Every index query, in either order, searches its partial index.
+    assert_eq!(index_searches, 2, "{statements:#?}");
     let kinds = [
         "SELECT data",
         "INSERT",

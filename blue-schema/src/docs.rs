@@ -35,7 +35,9 @@
 
 use std::fmt::Write as _;
 
-use crate::schema::{AttributeSchema, EntitySchema, KeyFieldSchema, KeyRole, TableSchema};
+use crate::schema::{
+    AttributeSchema, EntitySchema, IndexSchema, KeyFieldSchema, KeyRole, Projection, TableSchema,
+};
 
 /// Renders a table's documentation: the item layout in the ADR's notation,
 /// then for each entity its attributes, key parts and every access pattern the
@@ -98,6 +100,7 @@ fn write_table(out: &mut String, table: &TableSchema) -> std::fmt::Result {
             table.rust_name
         )?;
     }
+    write_indexes(out, table)?;
     for entity in table.entities {
         write_entity(out, entity)?;
     }
@@ -111,31 +114,34 @@ fn write_table(out: &mut String, table: &TableSchema) -> std::fmt::Result {
         "`data` holds each item's serde JSON, `created_at` when it was first written \
          (RFC 3339, UTC), `size` its size as DynamoDB computes it (for the 1 MB page limit).\n"
     )?;
-    writeln!(out, "```sql\n{};\n```", sqlite_ddl(table.name))?;
+    writeln!(out, "```sql\n{};\n```", sqlite_ddl(table))?;
     writeln!(out, "\n## DynamoDB table\n")?;
     writeln!(
         out,
-        "Each item holds `pk`, `sk`, `created_at` and one attribute per entity field. \
+        "Each item holds `pk`, `sk`, `created_at`, `updated_at`, one attribute per entity field, \
+         and the keys of the indexes it is in (`gsi1pk`, `gsi1sk`, …). \
          `Store::create_table` creates the table; by hand \
          (`aws dynamodb create-table --cli-input-json file://table.json`):\n"
     )?;
-    writeln!(out, "```json\n{}\n```", dynamodb_table_json(table.name))?;
+    writeln!(out, "```json\n{}\n```", dynamodb_table_json(table))?;
     Ok(())
 }
 
 /// The `CreateTable` input of a table, as `aws dynamodb create-table
 /// --cli-input-json` takes it: what `Store::create_table` sends to DynamoDB
 /// (both come from one definition).
-pub fn dynamodb_table_json(table: &str) -> String {
+pub fn dynamodb_table_json(table: &TableSchema) -> String {
     crate::backend::mapping::dynamodb::create_table_json(table)
 }
 
-/// The SQLite statement that creates a table, as the SQLite backend runs it:
-/// ADR 0018's columns, plus `size`, the item's size as DynamoDB computes it,
-/// which lets a query page end after 1 MB of data exactly where DynamoDB's
-/// would.
-pub fn sqlite_ddl(table: &str) -> String {
-    crate::backend::mapping::sqlite::create_table(table)
+/// The SQLite statements that create a table and its secondary indexes, as
+/// the SQLite backend runs them: ADR 0018's columns, plus `size`, the
+/// item's size as DynamoDB computes it, which lets a query page end after
+/// 1 MB of data exactly where DynamoDB's would, `updated_at`, two
+/// generated columns per index (its keys, read from `data`), and a partial
+/// index per index over the rows that have its keys.
+pub fn sqlite_ddl(table: &TableSchema) -> String {
+    crate::backend::mapping::sqlite::schema_script(table.name, table.indexes)
 }
 
 fn data_list(entity: &EntitySchema) -> String {
@@ -190,6 +196,9 @@ fn write_entity(out: &mut String, entity: &EntitySchema) -> std::fmt::Result {
     writeln!(out, "| method chain | key condition |")?;
     writeln!(out, "|---|---|")?;
     write_access_patterns(out, entity)?;
+    for index in entity.indexes {
+        write_index_patterns(out, entity, index)?;
+    }
     writeln!(
         out,
         "\nEvery pattern is one single-partition `Query` (or `GetItem` for a key). `{{v}}` stands \
@@ -250,7 +259,19 @@ fn write_writes(out: &mut String, entity: &EntitySchema) -> std::fmt::Result {
     writeln!(out, "| attribute | conditions | updates |")?;
     writeln!(out, "|---|---|---|")?;
     for attribute in entity.attributes {
-        let (conditions, updates) = writes_of(attribute);
+        let (conditions, mut updates) = writes_of(attribute);
+        let patterns: Vec<&IndexSchema> = entity
+            .indexes
+            .iter()
+            .filter(|i| attribute.key.is_none() && i.fields().any(|f| f.field == attribute.field))
+            .collect();
+        if let Some(index) = patterns.first() {
+            updates = format!(
+                "only with the other fields of its index key: `set_index({}{} {{ .. }})`, or `modify`",
+                entity.name,
+                pascal(index.name)
+            );
+        }
         writeln!(
             out,
             "| `{}` | {} | {} |",
@@ -316,6 +337,166 @@ fn writes_of(attribute: &AttributeSchema) -> (Vec<&'static str>, String) {
         u.join(" ")
     };
     (conditions, updates)
+}
+
+/// `by_role` → `ByRole`, as the derive names its types.
+fn pascal(name: &str) -> String {
+    name.split('_')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The table's secondary indexes: keys, projection, and who uses them.
+fn write_indexes(out: &mut String, table: &TableSchema) -> std::fmt::Result {
+    if table.indexes.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "## Secondary indexes
+"
+    )?;
+    writeln!(
+        out,
+        "Each index is a DynamoDB global secondary index (`{{index}}pk` HASH, `{{index}}sk` RANGE, \
+         strings) and, on SQLite, two generated columns (`{{index}}_pk`, `{{index}}_sk`) with a partial \
+         index. Every write of an item computes its index keys from the fields they are made of; an \
+         item whose `Option` field of a key is `None` has no key in that index. An index sort key \
+         starts with the entity's prefix (entities sharing an index never mix) and ends with the \
+         item's table key, so it is unique: items that tie on the fields come in table-key order on \
+         every backend. Index reads are eventually consistent (on DynamoDB a write shows in an index \
+         after a short delay; never a half-written item).\n"
+    )?;
+    writeln!(out, "| index | projection | access pattern | index key |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    for slot in table.indexes {
+        let mut any = false;
+        for entity in table.entities {
+            for index in entity.indexes.iter().filter(|i| i.slot.name == slot.name) {
+                any = true;
+                writeln!(
+                    out,
+                    "| `{}` | {} | `{}::{}` | `{} \\| {}` |",
+                    slot.name,
+                    table.projection(slot.name).dynamodb_name(),
+                    entity.name,
+                    index.name,
+                    index.partition_key_template(),
+                    index.sort_key_template(entity.prefix)
+                )?;
+            }
+        }
+        if !any {
+            writeln!(
+                out,
+                "| `{}` | {} | (none yet) | |",
+                slot.name,
+                table.projection(slot.name).dynamodb_name()
+            )?;
+        }
+    }
+    writeln!(out)
+}
+
+/// One access pattern on an index: its query, the conditions each step
+/// produces, what it returns and how its fields change.
+fn write_index_patterns(
+    out: &mut String,
+    entity: &EntitySchema,
+    index: &IndexSchema,
+) -> std::fmt::Result {
+    let slot = index.slot;
+    writeln!(
+        out,
+        "\n### Index access pattern `{}` (index `{}`)\n",
+        index.name, slot.name
+    )?;
+    let pk_args: Vec<&str> = index.partition_key.iter().map(|f| f.field).collect();
+    let returns = match index.projection {
+        Projection::All => format!("`{}` items; `.filter(..)` applies", entity.name),
+        Projection::KeysOnly => format!(
+            "`Key<{}>` (keys only; `store.get_many(keys)` reads the items)",
+            entity.name
+        ),
+    };
+    let sparse: Vec<String> = index
+        .fields()
+        .filter(|f| f.optional)
+        .map(|f| format!("`{}`", f.field))
+        .collect();
+    writeln!(
+        out,
+        "`{} | {}`. Returns {returns}. {}\n",
+        index.partition_key_template(),
+        index.sort_key_template(entity.prefix),
+        if sparse.is_empty() {
+            "Every item is in the index.".to_owned()
+        } else {
+            format!(
+                "Sparse: an item is in the index only while {} {} not `None`.",
+                sparse.join(" and "),
+                if sparse.len() == 1 { "is" } else { "are" }
+            )
+        }
+    )?;
+    writeln!(out, "| method chain | key condition on the index |")?;
+    writeln!(out, "|---|---|")?;
+    let pk = format!("{} = {}", slot.pk_attribute, index.partition_key_template());
+    let mut chain = format!("{}::{}({})", entity.name, index.name, pk_args.join(", "));
+    let mut fixed = entity.prefix.to_owned();
+    writeln!(
+        out,
+        "| `{chain}` | `{pk} AND begins_with({}, \"{fixed}#\")` |",
+        slot.sk_attribute
+    )?;
+    for field in index.sort_key {
+        let name = field.field;
+        let begins = format!("{fixed}#");
+        writeln!(
+            out,
+            "| `{chain}.{name}_lt(v)` … `_le` `_gt` `_ge` `_between`{} | `{pk} AND {} BETWEEN …` within `\"{begins}\"` |",
+            if field.encoding.is_string() { " `_starts_with`" } else { "" },
+            slot.sk_attribute
+        )?;
+        chain = format!("{chain}.{name}({name})");
+        fixed = format!("{fixed}#{{{name}}}");
+        writeln!(
+            out,
+            "| `{chain}` | `{pk} AND begins_with({}, \"{fixed}#\")` |",
+            slot.sk_attribute
+        )?;
+    }
+    let movable: Vec<&str> = index
+        .fields()
+        .filter(|f| f.key.is_none())
+        .map(|f| f.field)
+        .collect();
+    if movable.is_empty() {
+        writeln!(
+            out,
+            "\nMade of key fields only: the index key never changes after the item is written.\n"
+        )
+    } else {
+        writeln!(
+            out,
+            "\nAn update changes {} only together, rewriting the index key in the same request: \
+             `store.update(key).set_index({}{} {{ .. }})`; `put`, `modify`, transactions, `put_all` \
+             and copies recompute it from the whole item.\n",
+            movable
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            entity.name,
+            pascal(index.name)
+        )
+    }
 }
 
 fn write_access_patterns(out: &mut String, entity: &EntitySchema) -> std::fmt::Result {

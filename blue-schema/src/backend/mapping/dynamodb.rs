@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use super::{PARTITION_KEY, SORT_KEY};
 use crate::key::table_key_of_index_sort_key;
 use crate::query::{Order, Position, QuerySpec, SortKeyCondition};
-use crate::schema::SetKind;
+use crate::schema::{SetKind, TableSchema};
 use crate::write::{ExprValue, Expression};
 
 /// `(name, type)` of each key attribute.
@@ -18,9 +18,14 @@ pub(crate) const KEY_SCHEMA: [(&str, &str); 2] = [(PARTITION_KEY, "HASH"), (SORT
 pub(crate) const BILLING_MODE: &str = "PAY_PER_REQUEST";
 
 /// The `CreateTable` input of a table, as `aws dynamodb create-table
-/// --cli-input-json` takes it.
-pub(crate) fn create_table_json(table: &str) -> String {
-    let attributes: Vec<Value> = ATTRIBUTE_DEFINITIONS
+/// --cli-input-json` takes it, with its secondary indexes.
+pub(crate) fn create_table_json(schema: &TableSchema) -> String {
+    let mut definitions: Vec<(&str, &str)> = ATTRIBUTE_DEFINITIONS.to_vec();
+    for slot in schema.indexes {
+        definitions.push((slot.pk_attribute, "S"));
+        definitions.push((slot.sk_attribute, "S"));
+    }
+    let attributes: Vec<Value> = definitions
         .iter()
         .map(|(name, kind)| json!({ "AttributeName": name, "AttributeType": kind }))
         .collect();
@@ -28,12 +33,30 @@ pub(crate) fn create_table_json(table: &str) -> String {
         .iter()
         .map(|(name, kind)| json!({ "AttributeName": name, "KeyType": kind }))
         .collect();
+    let indexes: Vec<Value> = schema
+        .indexes
+        .iter()
+        .map(|slot| {
+            json!({
+                "IndexName": slot.name,
+                "KeySchema": [
+                    { "AttributeName": slot.pk_attribute, "KeyType": "HASH" },
+                    { "AttributeName": slot.sk_attribute, "KeyType": "RANGE" },
+                ],
+                "Projection": { "ProjectionType": schema.projection(slot.name).dynamodb_name() },
+            })
+        })
+        .collect();
     let mut out = String::from("{\n");
-    out.push_str(&format!("  \"TableName\": {},\n", json!(table)));
+    out.push_str(&format!("  \"TableName\": {},\n", json!(schema.name)));
     out.push_str("  \"AttributeDefinitions\": [\n");
     push_lines(&mut out, &attributes);
     out.push_str("  ],\n  \"KeySchema\": [\n");
     push_lines(&mut out, &key);
+    if !indexes.is_empty() {
+        out.push_str("  ],\n  \"GlobalSecondaryIndexes\": [\n");
+        push_lines(&mut out, &indexes);
+    }
     out.push_str(&format!("  ],\n  \"BillingMode\": \"{BILLING_MODE}\"\n}}"));
     out
 }

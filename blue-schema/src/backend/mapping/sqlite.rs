@@ -18,10 +18,24 @@ pub(crate) fn add_updated_at(table: &str) -> String {
 
 /// The statement that creates a table: ADR 0018's columns, plus `size`, the
 /// item's size as DynamoDB computes it, which lets a query page end after
-/// 1 MB of data exactly where DynamoDB's would, and `updated_at`, when the
-/// item was last written. The name must be a valid
-/// table name (which is always safe inside SQLite's double quotes).
-pub(crate) fn create_table(table: &str) -> String {
+/// 1 MB of data exactly where DynamoDB's would, `updated_at`, when the
+/// item was last written, and two generated columns per secondary index
+/// (see [`add_index`]). The name must be a valid table name (which is
+/// always safe inside SQLite's double quotes).
+pub(crate) fn create_table(table: &str, slots: &[IndexSlot]) -> String {
+    let mut index_columns = String::new();
+    for slot in slots {
+        for (column, attribute) in [
+            (slot.pk_column, slot.pk_attribute),
+            (slot.sk_column, slot.sk_attribute),
+        ] {
+            let _ = write!(
+                index_columns,
+                "  {},\n",
+                generated_column(column, attribute)
+            );
+        }
+    }
     format!(
         "CREATE TABLE IF NOT EXISTS \"{table}\" (\n  \
          pk TEXT NOT NULL,\n  \
@@ -29,10 +43,28 @@ pub(crate) fn create_table(table: &str) -> String {
          data JSON NOT NULL,\n  \
          created_at TEXT NOT NULL,\n  \
          size INTEGER NOT NULL,\n  \
-         updated_at TEXT NOT NULL,\n  \
+         updated_at TEXT NOT NULL,\n\
+         {index_columns}  \
          PRIMARY KEY (pk, sk)\n\
          ) WITHOUT ROWID"
     )
+}
+
+/// A column that reads an index key from the item: `NULL` when the item
+/// has none (it is not in the index).
+fn generated_column(column: &str, attribute: &str) -> String {
+    format!("{column} TEXT GENERATED ALWAYS AS (json_extract(data, '$.{attribute}')) VIRTUAL")
+}
+
+/// Every statement that makes a table and its indexes, `;`-separated: the
+/// table, then each index's partial SQL index.
+pub(crate) fn schema_script(table: &str, slots: &[IndexSlot]) -> String {
+    let mut out = create_table(table, slots);
+    for slot in slots {
+        out.push_str(";\n");
+        out.push_str(&create_index(table, slot));
+    }
+    out
 }
 
 /// The statements that add a secondary index to a table: two generated
@@ -43,8 +75,8 @@ pub(crate) fn create_table(table: &str) -> String {
 pub(crate) fn add_index(table: &str, slot: &IndexSlot) -> [String; 3] {
     let column = |column: &str, attribute: &str| {
         format!(
-            "ALTER TABLE \"{table}\" ADD COLUMN {column} TEXT \
-             GENERATED ALWAYS AS (json_extract(data, '$.{attribute}')) VIRTUAL"
+            "ALTER TABLE \"{table}\" ADD COLUMN {}",
+            generated_column(column, attribute)
         )
     };
     [

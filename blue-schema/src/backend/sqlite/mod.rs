@@ -296,7 +296,7 @@ impl Engine for SqliteBackend {
                 });
             }
             conn.db
-                .execute_batch(&create_table(table))
+                .execute_batch(&create_table(table, slots))
                 .map_err(sqlite_error)?;
             // An existing table of another shape (the ADR's table without
             // `size`, say) would fail later with a less helpful message.
