@@ -120,8 +120,13 @@ fn check_indexes(cx: &mut Ctxt, entity: &Entity) {
             }
         }
         if index.pk_fields.is_empty() {
+            let at = match (&index.name, &index.slot) {
+                (Some(name), _) => quote::quote!(#name),
+                (None, Some(slot)) => quote::quote!(#slot),
+                (None, None) => quote::quote_spanned!(span=> index),
+            };
             cx.error_spanned_by(
-                quote::quote_spanned!(span=> index),
+                at,
                 "an index partition key needs at least one field: `pk(fields(role))`; \
                  a query on an index, like one on the table, reads one partition",
             );

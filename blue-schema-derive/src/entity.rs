@@ -68,15 +68,27 @@ fn generate(entity: &Entity) -> TokenStream {
     let name = ident.to_string();
     let query_ident = format_ident!("{}Query", ident);
 
-    let key_part_asserts = pk.iter().chain(&sk).map(|field| {
-        let ty = field.ty;
-        quote_spanned! {ty.span()=>
-            {
-                fn key_part<T: ::blue_schema::KeyPart>() {}
-                key_part::<#ty>();
+    let patterns = index_patterns(entity);
+    // The index fields are key parts too (the inner type of an `Option`).
+    let index_types: Vec<&syn::Type> = patterns
+        .iter()
+        .flat_map(|p| p.fields())
+        .filter(|f| f.role.is_none())
+        .map(key_type)
+        .collect();
+    let key_part_asserts = pk
+        .iter()
+        .chain(&sk)
+        .map(|field| field.ty)
+        .chain(index_types.iter().copied())
+        .map(|ty| {
+            quote_spanned! {ty.span()=>
+                {
+                    fn key_part<T: ::blue_schema::KeyPart>() {}
+                    key_part::<#ty>();
+                }
             }
-        }
-    });
+        });
 
     let pk_type = tuple_or_single(&pk);
     let sk_types = sk.iter().map(|f| f.ty);
@@ -184,7 +196,6 @@ fn generate(entity: &Entity) -> TokenStream {
         .iter()
         .filter(|f| f.skip.is_none() && f.flatten.is_none())
         .collect();
-    let patterns = index_patterns(entity);
     let indexed = |f: &Field| {
         f.role.is_none()
             && patterns
@@ -287,7 +298,9 @@ fn generate(entity: &Entity) -> TokenStream {
         items: index_items,
     } = index_parts;
     let all_keys: Vec<&Field> = pk.iter().chain(&sk).copied().collect();
-    let bounds = key_part_bounds(&all_keys);
+    let mut bound_types: Vec<&syn::Type> = all_keys.iter().map(|f| f.ty).collect();
+    bound_types.extend(index_types.iter().copied());
+    let bounds = key_part_type_bounds(&bound_types);
     let singleton = sk.is_empty();
 
     quote! {
@@ -498,7 +511,7 @@ fn query_builder(
             }
         }
     });
-    let filter = filterable.then(|| {
+    let filter = if filterable {
         quote! {
             /// Returns only the items that satisfy `condition`; the page size
             /// and the 1 MB cut still count the items evaluated (see
@@ -508,7 +521,18 @@ fn query_builder(
                 #query_ident { state: self.state.filter(condition) }
             }
         }
-    });
+    } else {
+        quote! {
+            /// Not available: the index holds keys only, no attribute to filter on.
+            #[doc(hidden)]
+            pub fn filter(self, condition: ::blue_schema::Condition<#ident>) -> Self
+            where
+                Self: ::blue_schema::__private::FilterableIndex,
+            {
+                #query_ident { state: self.state.filter(condition) }
+            }
+        }
+    };
     quote! {
         #[doc = #builder_doc]
         #[derive(::std::fmt::Debug, ::std::clone::Clone)]
@@ -1030,6 +1054,13 @@ fn index_code(
                 }
             }
         });
+        let group_bounds = key_part_type_bounds(
+            &group
+                .iter()
+                .flat_map(|g| g.fields())
+                .map(key_type)
+                .collect::<Vec<_>>(),
+        );
         let names: Vec<String> = group.iter().map(|g| format!("`{}`", g.name)).collect();
         let doc = format!(
             "The fields of `{ident}`'s index access pattern{} {}, which an update changes together: \
@@ -1047,7 +1078,7 @@ fn index_code(
                 )*
             }
 
-            impl ::blue_schema::write::IndexFields<#ident> for #struct_ident {
+            impl ::blue_schema::write::IndexFields<#ident> for #struct_ident #group_bounds {
                 fn __changes(
                     &self,
                     __blue_table_pk: &str,

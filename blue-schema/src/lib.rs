@@ -184,6 +184,15 @@ pub mod __private {
         Ok(out)
     }
 
+    /// Never satisfied: the query of a `keys_only` access pattern has no
+    /// filter.
+    #[diagnostic::on_unimplemented(
+        message = "a `keys_only` access pattern cannot be filtered: its index holds no attributes",
+        label = "the index entries are keys only",
+        note = "filter the items after `store.get_many(keys)`, or declare the pattern `project = all`"
+    )]
+    pub trait FilterableIndex {}
+
     /// Satisfied when the table enum `Self` has a variant holding `E`.
     #[diagnostic::on_unimplemented(
         message = "`{E}` names `{Self}` as its table, but `{Self}` does not list it",
