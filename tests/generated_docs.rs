@@ -35,7 +35,15 @@ fn rendered_docs_use_the_adr_notation_and_list_every_access_pattern() {
         "`Dialogue::partition(dialogue_id)` → `pk = {dialogue_id}`",
         "| `{round}` | `u32` | unsigned integer, zero-padded to 10 digits |",
         "| `tier` | `u8` |  | Seniority tier, 1 (highest) to 3. |",
-        "| `tier` | `eq` `ne` `lt` `le` `gt` `ge` `between` `is_in` | `set` `set_if_absent` `add` `subtract` (within its type) |",
+        "| `tier` | `eq` `ne` `lt` `le` `gt` `ge` `between` `is_in` | only with the other fields of its index key: `set_index(ExpertByRole { .. })`, or `modify` |",
+        "| `score` | `eq` `ne` `lt` `le` `gt` `ge` `between` `is_in` | `set` `set_if_absent` `add` `subtract` (within its type) |",
+        // The secondary indexes: what each holds and each access pattern.
+        "| `gsi1` | ALL | `Expert::by_role` | `ROLE#{role} \\| EXPERT#{tier}#{pk}#{sk}` |",
+        "| `gsi2` | ALL | `Tension::by_status` | `TENSION#{status} \\| TENSION#{pk}#{sk}` |",
+        "### Index access pattern `by_role` (index `gsi1`)",
+        "| `Expert::by_role(role).tier(tier)` | `gsi1pk = ROLE#{role} AND begins_with(gsi1sk, \"EXPERT#{tier}#\")` |",
+        "CREATE INDEX IF NOT EXISTS \"blue_dialogue#gsi1\" ON \"blue_dialogue\" (gsi1_pk, gsi1_sk) WHERE gsi1_pk IS NOT NULL AND gsi1_sk IS NOT NULL;",
+        "\"IndexName\":\"gsi2\"",
         "| `name` | `eq` `ne` `lt` `le` `gt` `ge` `between` `is_in` `begins_with` `contains` `size` | none: a key field (`store.rekey` moves an item) |",
     ] {
         assert!(md.contains(line), "missing from the rendered docs: {line}\n\n{md}");

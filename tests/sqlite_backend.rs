@@ -749,3 +749,39 @@ fn table_names_that_differ_only_in_case_are_refused() {
     // Creating the first again is fine.
     block_on(store.create_table::<Lower>()).unwrap();
 }
+
+#[test]
+fn copies_and_reindex_write_index_keys_from_the_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stale.db");
+    let store = Store::sqlite(&path).unwrap();
+    block_on(store.create_table::<Dialogue>()).unwrap();
+    let muffin = expert("d", "muffin", 1);
+    block_on(store.put(&muffin)).unwrap();
+    // Another tool changes the index key behind the library's back.
+    raw(&path)
+        .execute(
+            "UPDATE blue_dialogue SET data = json_set(data, '$.gsi1pk', 'ROLE#wrong')",
+            [],
+        )
+        .unwrap();
+    let by_role = |s: &Store, role: &str| block_on(s.query(Expert::by_role(role)).all()).unwrap();
+    assert_eq!(
+        by_role(&store, "wrong"),
+        [muffin.clone()],
+        "the stale entry"
+    );
+    // A copy computes the keys from the fields...
+    let copy = Store::sqlite_memory().unwrap();
+    block_on(blue_schema::migrate::copy_table::<Dialogue>(&store, &copy)).unwrap();
+    assert_eq!(by_role(&copy, "skeptic"), [muffin.clone()]);
+    assert!(by_role(&copy, "wrong").is_empty());
+    // ...and so does a reindex, in place, leaving `updated_at` alone.
+    let before = block_on(store.get_record(muffin.key())).unwrap().unwrap();
+    let report = block_on(store.reindex::<Dialogue>()).unwrap();
+    assert_eq!((report.scanned, report.rewritten), (1, 1), "{report:?}");
+    assert_eq!(by_role(&store, "skeptic"), [muffin.clone()]);
+    assert!(by_role(&store, "wrong").is_empty());
+    let after = block_on(store.get_record(muffin.key())).unwrap().unwrap();
+    assert_eq!(after, before);
+}

@@ -618,16 +618,11 @@ fn tuple_or_single(fields: &[&Field]) -> TokenStream {
     }
 }
 
-/// `where for<'__blue> T: KeyPart, ...` for the key field types: a bound the
+/// `where for<'__blue> T: KeyPart, ...` for the key field types (and index field types): a bound the
 /// compiler assumes inside the item and checks only where the item is used
 /// (a bound without a higher-ranked lifetime would be checked here, once
 /// per item). A key field that is not a key part is then reported once, by
 /// the assertion the expansion makes about it.
-fn key_part_bounds(fields: &[&Field]) -> TokenStream {
-    let types = fields.iter().map(|f| f.ty);
-    quote!(where #(for<'__blue> #types: ::blue_schema::KeyPart,)*)
-}
-
 fn key_part_type_bounds(types: &[&syn::Type]) -> TokenStream {
     quote!(where #(for<'__blue> #types: ::blue_schema::KeyPart,)*)
 }

@@ -66,7 +66,10 @@ pub struct CopyReport {
 /// Between stores of the same backend an item is copied as stored (so
 /// DynamoDB's sets and binary attributes stay what they are); between
 /// backends it goes through JSON and is checked against DynamoDB's limits
-/// before its batch is written.
+/// before its batch is written. In a table with secondary indexes every
+/// item goes through JSON, and its index keys are computed again from its
+/// fields (an item of no entity of the table keeps none), so the copy's
+/// indexes hold what the schema says even where the source's did not.
 ///
 /// # Errors
 ///
@@ -77,15 +80,29 @@ pub struct CopyReport {
 /// backends.
 pub async fn copy_table<T: Table>(from: &Store, to: &Store) -> Result<CopyReport, Error> {
     to.create_table::<T>().await?;
+    // A table with indexes gets every item's index keys computed again
+    // from its fields, so the copy's indexes hold what the schema says.
+    let index_keys = (!T::SCHEMA.indexes.is_empty()).then_some(T::__index_keys_of as IndexKeysOf);
     with_engine!(&from.backend, source => {
-        with_engine!(&to.backend, target => copy(source, target, &T::SCHEMA).await)
+        with_engine!(&to.backend, target => copy(source, target, &T::SCHEMA, index_keys).await)
     })
 }
+
+/// [`Table::__index_keys_of`] of the table being copied.
+#[allow(clippy::type_complexity)]
+type IndexKeysOf = fn(
+    &str,
+    &str,
+    &serde_json::Value,
+) -> Option<
+    Result<(&'static crate::EntitySchema, Vec<(&'static str, String)>), serde_json::Error>,
+>;
 
 async fn copy<A: Engine, B: Engine>(
     source: &A,
     target: &B,
     schema: &'static TableSchema,
+    index_keys: Option<IndexKeysOf>,
 ) -> Result<CopyReport, Error> {
     let table = schema.name;
     let mut report = CopyReport {
@@ -106,7 +123,7 @@ async fn copy<A: Engine, B: Engine>(
             })
             .await?;
         for item in page.items {
-            pending.push(convert::<A, B>(schema, item)?);
+            pending.push(convert::<A, B>(schema, item, index_keys)?);
         }
         let done = page.next.is_none();
         // Write whole batches; keep the rest for the next page, so that
@@ -170,6 +187,7 @@ async fn count<B: Engine>(backend: &B, table: &'static str) -> Result<u64, Error
 fn convert<A: Engine, B: Engine>(
     schema: &'static TableSchema,
     item: RawItem<A::Raw>,
+    index_keys: Option<IndexKeysOf>,
 ) -> Result<WriteItem<B::Item>, Error> {
     let table = schema.name;
     let RawItem {
@@ -187,7 +205,11 @@ fn convert<A: Engine, B: Engine>(
         updated_at: &updated_at,
     };
     let mut slot = Some(data);
-    let (data, size) = match (&mut slot as &mut dyn Any).downcast_mut::<Option<B::Raw>>() {
+    let same_backend = index_keys.is_none();
+    let (data, size) = match (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<B::Raw>>()
+        .filter(|_| same_backend)
+    {
         Some(same) => {
             let raw = same
                 .take()
@@ -202,7 +224,10 @@ fn convert<A: Engine, B: Engine>(
             let raw = slot
                 .take()
                 .ok_or_else(|| Error::backend(A::NAME, "a copied item went missing"))?;
-            let value = A::raw_to_json(&raw, keys)?;
+            let mut value = A::raw_to_json(&raw, keys)?;
+            if let Some(index_keys_of) = index_keys {
+                rekey_indexes(index_keys_of, &mut value, keys)?;
+            }
             let stamps = limits::Stamps {
                 created_at: &created_at,
                 updated_at: &updated_at,
@@ -228,6 +253,26 @@ fn convert<A: Engine, B: Engine>(
         created_at,
         updated_at,
     })
+}
+
+/// Replaces an item's index keys with the ones its fields give (none for
+/// an item of no entity of the table).
+fn rekey_indexes(
+    index_keys_of: IndexKeysOf,
+    value: &mut serde_json::Value,
+    keys: StoredKeys<'_>,
+) -> Result<(), Error> {
+    let wanted = match index_keys_of(keys.partition_key, keys.sort_key, value) {
+        Some(found) => found.map_err(|e| keys.decode_error(e))?.1,
+        None => Vec::new(),
+    };
+    if let serde_json::Value::Object(map) = value {
+        map.retain(|name, _| !crate::schema::is_index_key_attribute(name));
+        for (name, key) in wanted {
+            map.insert(name.to_owned(), serde_json::Value::String(key));
+        }
+    }
+    Ok(())
 }
 
 /// An item checked against the limits and encoded for `B`: its data and

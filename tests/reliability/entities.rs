@@ -7,16 +7,19 @@ use blue_schema::{Entity, Store, Table};
 use serde::{Deserialize, Serialize};
 
 #[derive(Table, Debug)]
-#[table(name = "blue_reliable")]
+#[table(name = "blue_reliable", indexes(gsi1, gsi2))]
 pub enum Reliable {
     Cell(Cell),
     Doc(Doc),
 }
 
-/// A counter with an optional note and a set.
+/// A counter with an optional note and a set; in an index by note (sparse:
+/// only cells with a note) and, as keys only, in one by partition and id.
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 #[entity(table = Reliable)]
 #[sk(prefix = "CELL")]
+#[index(gsi1, name = by_note, pk(prefix = "NOTE", fields(note)))]
+#[index(gsi2, name = by_part, pk(prefix = "P", fields(part)), sk(fields(id)), project = keys_only)]
 pub struct Cell {
     #[pk]
     pub part: String,
@@ -31,10 +34,11 @@ pub struct Cell {
     pub log: Vec<String>,
 }
 
-/// A versioned document.
+/// A versioned document, in an index by body (shared with cells).
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 #[entity(table = Reliable)]
 #[sk(prefix = "DOC")]
+#[index(gsi1, name = by_body, pk(prefix = "BODY", fields(body)))]
 pub struct Doc {
     #[pk]
     pub part: String,

@@ -76,8 +76,9 @@ pub enum Change {
     Add(i8),
     Subtract(i8),
     SetCount(i8),
+    /// The note, with `set_index` (`note` is the key of index `by_note`).
     SetNote(u8),
-    SetNoteIfAbsent(u8),
+    /// No note: out of index `by_note`.
     RemoveNote,
     AddTags(u8),
     DeleteTags(u8),
@@ -203,7 +204,7 @@ impl Space {
             part: self.part(c.part),
             id: u32::from(c.id),
             count: i64::from(c.count),
-            note: c.note.map(|n| NOTES[n as usize % NOTES.len()].to_owned()),
+            note: c.note.map(|n| self.note(n)),
             tags: tags(c.tags),
             log: list(c.log),
         }
@@ -213,9 +214,20 @@ impl Space {
         Doc {
             part: self.part(d.part),
             id: u32::from(d.id),
-            body: BODIES[d.body as usize % BODIES.len()].to_owned(),
+            body: self.body(d.body),
             version: u64::from(d.version),
         }
+    }
+
+    /// A note, in the run's namespace: index partitions are shared by the
+    /// runs on one store.
+    fn note(&self, n: u8) -> String {
+        format!("{}{}", self.ns, NOTES[n as usize % NOTES.len()])
+    }
+
+    /// A document body, in the run's namespace.
+    fn body(&self, b: u8) -> String {
+        format!("{}{}", self.ns, BODIES[b as usize % BODIES.len()])
     }
 
     fn cell_key(&self, part: u8, id: u8) -> blue_schema::Key<Cell> {
@@ -271,7 +283,7 @@ fn holds(c: If, stored: Option<&Cell>) -> bool {
 /// Applies `changes` to an update builder: [`Update`] (in a transaction)
 /// or the store's `update`, which have the same methods.
 macro_rules! with_changes {
-    ($u:expr, $changes:expr) => {{
+    ($space:expr, $u:expr, $changes:expr) => {{
         let a = Cell::attr();
         let mut u = $u;
         for change in $changes {
@@ -279,9 +291,10 @@ macro_rules! with_changes {
                 Change::Add(n) => u.add(a.count, i64::from(n)),
                 Change::Subtract(n) => u.subtract(a.count, i64::from(n)),
                 Change::SetCount(n) => u.set(a.count, i64::from(n)),
-                Change::SetNote(n) => u.set(a.note, note(n)),
-                Change::SetNoteIfAbsent(n) => u.set_if_absent(a.note, note(n)),
-                Change::RemoveNote => u.remove(a.note),
+                Change::SetNote(n) => u.set_index(CellByNote {
+                    note: Some($space.note(n)),
+                }),
+                Change::RemoveNote => u.set_index(CellByNote { note: None }),
                 Change::AddTags(m) => u.add_to(a.tags, tags(m)),
                 Change::DeleteTags(m) => u.delete_from(a.tags, tags(m)),
                 Change::Append(m) => u.append(a.log, list(m)),
@@ -292,12 +305,8 @@ macro_rules! with_changes {
     }};
 }
 
-fn note(n: u8) -> String {
-    NOTES[n as usize % NOTES.len()].to_owned()
-}
-
 fn update_of(space: &Space, part: u8, id: u8, changes: &[Change]) -> Update<Cell> {
-    with_changes!(Update::new(space.cell_key(part, id)), changes)
+    with_changes!(space, Update::new(space.cell_key(part, id)), changes)
 }
 
 /// Applies the changes to a cell (`stored`, or a new one with the key).
@@ -315,12 +324,7 @@ fn changed(space: &Space, part: u8, id: u8, stored: Option<&Cell>, changes: &[Ch
             Change::Add(n) => cell.count += i64::from(n),
             Change::Subtract(n) => cell.count -= i64::from(n),
             Change::SetCount(n) => cell.count = i64::from(n),
-            Change::SetNote(n) => cell.note = Some(NOTES[n as usize % NOTES.len()].to_owned()),
-            Change::SetNoteIfAbsent(n) => {
-                if cell.note.is_none() {
-                    cell.note = Some(NOTES[n as usize % NOTES.len()].to_owned());
-                }
-            }
+            Change::SetNote(n) => cell.note = Some(space.note(n)),
             Change::RemoveNote => cell.note = None,
             Change::AddTags(m) => cell.tags.extend(tags(m)),
             Change::DeleteTags(m) => cell.tags.retain(|t| !tags(m).contains(t)),
@@ -583,7 +587,7 @@ impl Model {
                     }
                 }
                 let mut doc = self.doc(&slot).cloned().unwrap();
-                doc.body = BODIES[*body as usize % BODIES.len()].to_owned();
+                doc.body = space.body(*body);
                 doc.version += 1;
                 self.items.insert(slot, Item::Doc(doc));
                 "Ok(())".into()
@@ -677,7 +681,7 @@ impl Model {
                 let Some(mut doc) = self.doc(&slot).cloned() else {
                     return "Ok(None)".into();
                 };
-                doc.body = BODIES[*body as usize % BODIES.len()].to_owned();
+                doc.body = space.body(*body);
                 doc.version += 1;
                 self.items.insert(slot, Item::Doc(doc.clone()));
                 format!("Ok({:?})", Some(doc))
@@ -810,6 +814,46 @@ impl Model {
         "Ok(())".into()
     }
 
+    /// What the run's index partitions hold: the cells of each note (by
+    /// table key), the keys of each partition's cells (by id), the
+    /// documents of each body.
+    pub fn indexes(&self, space: &Space) -> String {
+        let mut out = String::new();
+        let cells = || {
+            self.items.values().filter_map(|i| match i {
+                Item::Cell(c) => Some(c),
+                Item::Doc(_) => None,
+            })
+        };
+        for n in 0..NOTES.len() as u8 {
+            let note = Some(space.note(n));
+            let of: Vec<&Cell> = cells().filter(|c| c.note == note).collect();
+            let _ = writeln!(out, "note {n}: {of:?}");
+        }
+        for p in 0..PARTS.len() as u8 {
+            let mut keys: Vec<(u32, blue_schema::Key<Cell>)> = cells()
+                .filter(|c| c.part == space.part(p))
+                .map(|c| (c.id, blue_schema::Entity::key(c)))
+                .collect();
+            keys.sort_by_key(|(id, _)| *id);
+            let keys: Vec<_> = keys.into_iter().map(|(_, k)| k).collect();
+            let _ = writeln!(out, "part {p}: {keys:?}");
+        }
+        for b in 0..BODIES.len() as u8 {
+            let body = space.body(b);
+            let of: Vec<&Doc> = self
+                .items
+                .values()
+                .filter_map(|i| match i {
+                    Item::Doc(d) if d.body == body => Some(d),
+                    _ => None,
+                })
+                .collect();
+            let _ = writeln!(out, "body {b}: {of:?}");
+        }
+        out
+    }
+
     /// Every item of the run's partitions, in order.
     pub fn contents(&self, space: &Space) -> String {
         let mut out = String::new();
@@ -868,7 +912,7 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
             or_create,
             returning,
         } => {
-            let mut u = with_changes!(store.update(space.cell_key(*part, *id)), changes);
+            let mut u = with_changes!(space, store.update(space.cell_key(*part, *id)), changes);
             if let Some(w) = when {
                 u = u.when(condition(*w));
             }
@@ -883,9 +927,10 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
         }
         Op::UpdateDoc(p, i, body, version) => {
             let a = Doc::attr();
-            let u = store
-                .update(space.doc_key(*p, *i))
-                .set(a.body, BODIES[*body as usize % BODIES.len()].to_owned());
+            let _ = a;
+            let u = store.update(space.doc_key(*p, *i)).set_index(DocByBody {
+                body: space.body(*body),
+            });
             let u = match version {
                 Some(v) => u.expect_version(u64::from(*v)),
                 None => u.any_version(),
@@ -1008,7 +1053,7 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
             result(store.query(q).all().await)
         }
         Op::ModifyDoc(p, i, body) => {
-            let body = BODIES[*body as usize % BODIES.len()].to_owned();
+            let body = space.body(*body);
             result(
                 store
                     .modify(space.doc_key(*p, *i), move |d: &mut Doc| {
@@ -1074,6 +1119,39 @@ where
         }
     }
     panic!("a query over a few items did not end in 64 pages");
+}
+
+/// What the run's index partitions hold, as the store reads them (see
+/// [`Model::indexes`]).
+pub async fn indexes(store: &Store, space: &Space) -> String {
+    let mut out = String::new();
+    for n in 0..NOTES.len() as u8 {
+        let of = store
+            .query(Cell::by_note(space.note(n)))
+            .all()
+            .await
+            .unwrap();
+        let of: Vec<&Cell> = of.iter().collect();
+        let _ = writeln!(out, "note {n}: {of:?}");
+    }
+    for p in 0..PARTS.len() as u8 {
+        let keys = store
+            .query(Cell::by_part(space.part(p)))
+            .all()
+            .await
+            .unwrap();
+        let _ = writeln!(out, "part {p}: {keys:?}");
+    }
+    for b in 0..BODIES.len() as u8 {
+        let of = store
+            .query(Doc::by_body(space.body(b)))
+            .all()
+            .await
+            .unwrap();
+        let of: Vec<&Doc> = of.iter().collect();
+        let _ = writeln!(out, "body {b}: {of:?}");
+    }
+    out
 }
 
 /// Every item of the run's partitions, in order, as the store reads them.
@@ -1152,7 +1230,6 @@ fn changes() -> impl Strategy<Value = Vec<Change>> {
     ]);
     let note = proptest::option::of(prop_oneof![
         (0..NOTES.len() as u8).prop_map(Change::SetNote),
-        (0..NOTES.len() as u8).prop_map(Change::SetNoteIfAbsent),
         Just(Change::RemoveNote),
     ]);
     let tags = proptest::option::of(prop_oneof![
@@ -1340,6 +1417,25 @@ impl Engines {
                 return Err(format!(
                     "final contents on {name}:\n  model:   {expected}\n  backend: {got}"
                 ));
+            }
+        }
+        // Every index holds exactly the items the model says, no stale
+        // entry: after the writes settle (DynamoDB's indexes lag; SQLite
+        // and the emulator answer at once).
+        let expected = model.indexes(&space);
+        for (name, store) in &self.stores {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                let got = indexes(store, &space).await;
+                if got == expected {
+                    break;
+                }
+                if std::time::Instant::now() > deadline {
+                    return Err(format!(
+                        "indexes on {name}:\n  model:   {expected}\n  backend: {got}"
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
         }
         Ok(())

@@ -52,6 +52,20 @@ pub async fn copy_table_moves_everything_and_verifies(store: Store) {
         source.query(Expert::query("a")).all().await.unwrap()
     );
 
+    // And index queries: each copied item has its index keys.
+    let skeptics = |s: &Store| {
+        let s = s.clone();
+        async move { s.query(Expert::by_role("skeptic")).all().await.unwrap() }
+    };
+    let expected = skeptics(&source).await;
+    assert!(!expected.is_empty());
+    let found = crate::support::eventually(|| async {
+        let found = skeptics(&store).await;
+        (found == expected).then_some(found)
+    })
+    .await;
+    assert_eq!(found, Some(expected));
+
     // Running it again changes nothing.
     let again = copy_table::<Dialogue>(&source, &store).await.unwrap();
     assert_eq!(again, report);

@@ -478,3 +478,128 @@ pub async fn index_items_count_their_keys_in_the_size(store: Store) {
     let shorter = fits - ("gsi1pkOWNER#owner".len() + "gsi1sk".len() + 45);
     store.put(&with_note(Some("owner"), shorter)).await.unwrap();
 }
+
+/// One table, `blue_later`, as three versions of a program see it: without
+/// an index, with notes by tag, and with that pattern's key changed.
+pub mod later {
+    use blue_schema::{Entity, Table};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Table, Debug)]
+    #[table(name = "blue_later")]
+    pub enum Before {
+        Note(Note),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[entity(table = Before)]
+    #[sk(prefix = "NOTE")]
+    pub struct Note {
+        #[pk]
+        pub book: String,
+        #[sk]
+        pub id: u32,
+        pub tag: String,
+    }
+
+    #[derive(Table, Debug)]
+    #[table(name = "blue_later", indexes(gsi1))]
+    pub enum After {
+        Note(TaggedNote),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[entity(table = After)]
+    #[sk(prefix = "NOTE")]
+    #[index(gsi1, name = by_tag, pk(fields(tag)))]
+    pub struct TaggedNote {
+        #[pk]
+        pub book: String,
+        #[sk]
+        pub id: u32,
+        pub tag: String,
+    }
+
+    #[derive(Table, Debug)]
+    #[table(name = "blue_later", indexes(gsi1))]
+    pub enum Changed {
+        Note(PrefixedNote),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[entity(table = Changed)]
+    #[sk(prefix = "NOTE")]
+    #[index(gsi1, name = by_tag, pk(prefix = "TAG", fields(tag)), sk(fields(id)))]
+    pub struct PrefixedNote {
+        #[pk]
+        pub book: String,
+        #[sk]
+        pub id: u32,
+        pub tag: String,
+    }
+}
+
+pub async fn an_index_added_later_holds_the_items_written_before(store: Store) {
+    use later::*;
+    store.create_table::<Before>().await.unwrap();
+    let notes: Vec<Note> = (0..30)
+        .map(|id| Note {
+            book: format!("b{}", id % 3),
+            id,
+            tag: if id % 2 == 0 { "even" } else { "odd" }.into(),
+        })
+        .collect();
+    store.put_all(&notes).await.unwrap();
+    // The program that declares the index: the table gets it (on DynamoDB
+    // an `UpdateTable`, waited for until active) and every item its keys.
+    store.create_table::<After>().await.unwrap();
+    let even = settled(
+        || async { all(&store, TaggedNote::by_tag("even").into()).await },
+        |found: &Vec<TaggedNote>| found.len() == 15,
+    )
+    .await;
+    let mut expected: Vec<(String, u32)> = notes
+        .iter()
+        .filter(|n| n.tag == "even")
+        .map(|n| (n.book.clone(), n.id))
+        .collect();
+    expected.sort();
+    assert_eq!(
+        even.iter()
+            .map(|n| (n.book.clone(), n.id))
+            .collect::<Vec<_>>(),
+        expected,
+        "in table-key order"
+    );
+    // Nothing left to do: every key is in place.
+    let again = store.reindex::<After>().await.unwrap();
+    assert_eq!((again.scanned, again.rewritten), (30, 0), "{again:?}");
+    store.create_table::<After>().await.unwrap();
+    // A changed access pattern on the same index: no table change, and a
+    // reindex writes the new keys.
+    store.create_table::<Changed>().await.unwrap();
+    let changed = store.reindex::<Changed>().await.unwrap();
+    assert_eq!(
+        (changed.scanned, changed.rewritten),
+        (30, 30),
+        "{changed:?}"
+    );
+    let odd = settled(
+        || async { all(&store, PrefixedNote::by_tag("odd").into()).await },
+        |found: &Vec<PrefixedNote>| found.len() == 15,
+    )
+    .await;
+    let ids: Vec<u32> = odd.iter().map(|n| n.id).collect();
+    assert_eq!(
+        ids,
+        (0..30).filter(|i| i % 2 == 1).collect::<Vec<u32>>(),
+        "by id"
+    );
+    // The old keys are gone: the old pattern's partition is empty.
+    let stale = settled(
+        || async { all(&store, TaggedNote::by_tag("odd").into()).await },
+        |found: &Vec<TaggedNote>| found.is_empty(),
+    )
+    .await;
+    assert!(stale.is_empty(), "stale index entries: {stale:?}");
+}

@@ -31,6 +31,11 @@ mod sqlite_vs_dynamodb {
     }
 
     #[test]
+    fn same_index_pages() {
+        run_pair(parity::same_index_pages);
+    }
+
+    #[test]
     fn stored_items_hold_the_same_attributes() {
         run_pair(parity::stored_items_hold_the_same_attributes);
     }
@@ -143,6 +148,7 @@ backends! {
     indexes::filters_count_evaluated_items,
     indexes::index_keys_obey_the_key_limits,
     indexes::index_items_count_their_keys_in_the_size,
+    indexes::an_index_added_later_holds_the_items_written_before,
     crud::tables_are_created_once,
     crud::missing_tables_are_reported,
     crud::put_then_get_round_trips_every_entity,
