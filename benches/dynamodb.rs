@@ -28,7 +28,7 @@ use aws_sdk_dynamodb::Client;
 use blue_schema::{Entity, Store, Table};
 use blue_schema_examples::dialogue::*;
 use criterion::{criterion_group, criterion_main, Criterion};
-use fixtures::{expert, now, perspective, D};
+use fixtures::{cards, expert, now, perspective, D};
 use tokio::runtime::Runtime;
 
 // ---- the hand-written baseline ----
@@ -42,7 +42,77 @@ fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
 
+/// The keys of index `gsi1` (experts by role), as hand-written code that
+/// maintains the index writes them: the role, then the tier and the
+/// item's own key, escaped.
+fn with_index_keys(item: &mut HashMap<String, AttributeValue>, e: &Expert) {
+    let escape = |text: &str| text.replace('%', "%25").replace('#', "%23");
+    item.insert("gsi1pk".into(), s(&format!("ROLE#{}", e.role.replace(' ', "%20"))));
+    item.insert(
+        "gsi1sk".into(),
+        s(&format!(
+            "EXPERT#{:03}#{}#{}",
+            e.tier,
+            escape(&e.dialogue_id),
+            escape(&format!("EXPERT#{}", e.name))
+        )),
+    );
+}
+
 impl Raw {
+    /// Experts by role: every page of index `gsi1`'s partition (eventually
+    /// consistent, as index reads are).
+    async fn by_role(&self, role: &str) -> Vec<Expert> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("gsi1")
+                .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :p)")
+                .expression_attribute_values(":pk", s(&format!("ROLE#{}", role.replace(' ', "%20"))))
+                .expression_attribute_values(":p", s("EXPERT#"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return serde_dynamo::from_items(items).unwrap();
+            }
+        }
+    }
+
+    /// A partition's experts with a positive score: a filtered query.
+    async fn filtered(&self, d: &str) -> Vec<Expert> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .filter_expression("score > :z")
+                .expression_attribute_values(":pk", s(d))
+                .expression_attribute_values(":p", s("EXPERT#"))
+                .expression_attribute_values(":z", AttributeValue::N("0".into()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return serde_dynamo::from_items(items).unwrap();
+            }
+        }
+    }
+
     fn item<T: serde::Serialize>(pk: &str, sk: &str, value: &T) -> HashMap<String, AttributeValue> {
         let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(value).unwrap();
         item.insert("pk".into(), s(pk));
@@ -56,7 +126,8 @@ impl Raw {
         &self,
         e: &Expert,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        let attributes: HashMap<String, AttributeValue> = serde_dynamo::to_item(e).unwrap();
+        let mut attributes: HashMap<String, AttributeValue> = serde_dynamo::to_item(e).unwrap();
+        with_index_keys(&mut attributes, e);
         let mut expression = String::from("SET ");
         let mut names = HashMap::new();
         let mut values = HashMap::new();
@@ -152,6 +223,7 @@ impl Raw {
 
     async fn create_expert(&self, e: &Expert) {
         let mut item = Raw::item(&e.dialogue_id, &format!("EXPERT#{}", e.name), e);
+        with_index_keys(&mut item, e);
         let now = now();
         item.insert("created_at".into(), s(&now));
         item.insert("updated_at".into(), s(&now));
@@ -236,6 +308,7 @@ impl Raw {
                 .iter()
                 .map(|e| {
                     let mut item = Raw::item(&e.dialogue_id, &format!("EXPERT#{}", e.name), e);
+                    with_index_keys(&mut item, e);
                     item.insert("created_at".into(), s(&created_at));
                     item.insert("updated_at".into(), s(&created_at));
                     WriteRequest::builder()
@@ -344,7 +417,70 @@ fn bench(c: &mut Criterion) {
         let ours = store.query(Dialogue::partition(D)).all().await.unwrap();
         assert_eq!(ours.len(), 100);
         assert_eq!(format!("{ours:?}"), format!("{:?}", raw.partition(D).await));
+        let role = expert(D, 0).role;
+        let ours = store.query(Expert::by_role(role.as_str())).all().await.unwrap();
+        assert_eq!(ours.len(), 20);
+        assert_eq!(ours, raw.by_role(&role).await);
+        let positive = Expert::query(D).filter(Expert::attr().score.gt(0));
+        let ours = store.query(positive).all().await.unwrap();
+        assert!(!ours.is_empty() && ours.len() < 20);
+        assert_eq!(ours, raw.filtered(D).await);
     });
+
+    let role = expert(D, 0).role;
+    let mut g = c.benchmark_group("dynamodb_index_query");
+    g.measurement_time(Duration::from_secs(5));
+    let ours = || async {
+        store
+            .query(Expert::by_role(black_box(role.as_str())))
+            .all()
+            .await
+            .unwrap()
+    };
+    let theirs = || raw.by_role(black_box(&role));
+    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
+    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
+    g.finish();
+
+    let mut g = c.benchmark_group("dynamodb_filtered_query");
+    g.measurement_time(Duration::from_secs(5));
+    let ours = || async {
+        store
+            .query(Expert::query(black_box(D)).filter(Expert::attr().score.gt(0)))
+            .all()
+            .await
+            .unwrap()
+    };
+    let theirs = || raw.filtered(black_box(D));
+    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
+    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
+    g.finish();
+
+    // What maintaining two indexes costs a put: the same item shape into a
+    // table without indexes and into one with two.
+    rt.block_on(async {
+        store.create_table::<cards::Plain>().await.unwrap();
+        store.create_table::<cards::Indexed>().await.unwrap();
+    });
+    let mut g = c.benchmark_group("dynamodb_put_two_indexes");
+    g.measurement_time(Duration::from_secs(5));
+    let n = std::cell::Cell::new(0u32);
+    let plain = || {
+        n.set((n.get() + 1) % 1000);
+        let card = cards::plain(n.get());
+        let store = &store;
+        async move { store.put(&card).await.unwrap() }
+    };
+    let m = std::cell::Cell::new(0u32);
+    let indexed = || {
+        m.set((m.get() + 1) % 1000);
+        let card = cards::indexed(m.get());
+        let store = &store;
+        async move { store.put(&card).await.unwrap() }
+    };
+    g.bench_function("no_index", |b| b.iter_custom(paired(&rt, plain, indexed)));
+    g.bench_function("two_indexes", |b| b.iter_custom(paired(&rt, indexed, plain)));
+    g.finish();
 
     let key = "expert-00007";
     let mut g = c.benchmark_group("dynamodb_get");

@@ -31,3 +31,71 @@ pub fn perspective(d: &str, i: usize) -> Perspective {
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+/// The same item shape with no secondary index and with two.
+pub mod cards {
+    use blue_schema::{Entity, Table};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Table)]
+    #[table(name = "bench_plain")]
+    pub enum Plain {
+        Card(PlainCard),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Clone)]
+    #[entity(table = Plain)]
+    #[sk(prefix = "CARD")]
+    pub struct PlainCard {
+        #[pk]
+        pub deck: String,
+        #[sk]
+        pub id: u32,
+        pub owner: String,
+        pub rank: u32,
+        pub text: String,
+    }
+
+    #[derive(Table)]
+    #[table(name = "bench_indexed", indexes(gsi1, gsi2))]
+    pub enum Indexed {
+        Card(IndexedCard),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Clone)]
+    #[entity(table = Indexed)]
+    #[sk(prefix = "CARD")]
+    #[index(gsi1, name = by_owner, pk(prefix = "OWNER", fields(owner)), sk(fields(rank)))]
+    #[index(gsi2, name = by_rank, pk(prefix = "RANK", fields(rank)), project = keys_only)]
+    pub struct IndexedCard {
+        #[pk]
+        pub deck: String,
+        #[sk]
+        pub id: u32,
+        pub owner: String,
+        pub rank: u32,
+        pub text: String,
+    }
+
+    pub fn plain(i: u32) -> PlainCard {
+        PlainCard {
+            deck: "deck-01".into(),
+            id: i,
+            owner: format!("owner-{}", i % 50),
+            rank: i % 13,
+            text: "A card of a realistic length, with some words on it.".into(),
+        }
+    }
+
+    pub fn indexed(i: u32) -> IndexedCard {
+        let p = plain(i);
+        IndexedCard {
+            deck: p.deck,
+            id: p.id,
+            owner: p.owner,
+            rank: p.rank,
+            text: p.text,
+        }
+    }
+}
+

@@ -166,6 +166,62 @@ async fn run() -> Result<(), Error> {
     )
     .await?;
 
+    // The questions across dialogues: secondary indexes. A second dialogue
+    // brings another skeptic.
+    store
+        .put(&Expert {
+            dialogue_id: "amd-jan".into(),
+            name: "kiwi".into(),
+            role: "skeptic".into(),
+            tier: 1,
+            score: 3,
+        })
+        .await?;
+    store
+        .put(&Tension {
+            dialogue_id: "amd-jan".into(),
+            tension_id: "T07".into(),
+            description: "price vs volume".into(),
+            status: Status::Open,
+        })
+        .await?;
+    print_query(
+        &store,
+        "Skeptics in every dialogue, by tier (index gsi1, eventually consistent):",
+        Expert::by_role("skeptic"),
+    )
+    .await?;
+    print_query(
+        &store,
+        "Open tensions in every dialogue (index gsi2):",
+        Tension::by_status(Status::Open),
+    )
+    .await?;
+    print_query(
+        &store,
+        "Tier-1 skeptics scoring over 10 (a filter: the page still counts every item read):",
+        Expert::by_role("skeptic")
+            .tier(1u8)
+            .filter(Expert::attr().score.gt(10)),
+    )
+    .await?;
+    // A field of an index key changes only with the rest of that key, so
+    // the index key is rewritten in the same request.
+    store
+        .update(Tension::key("amd-jan", "T07"))
+        .set_index(TensionByStatus {
+            status: Status::Resolved,
+        })
+        .await?;
+    let open = store.query(Tension::by_status(Status::Open)).all().await?;
+    println!(
+        "
+T07 resolved with `set_index`; open tensions now: {:?}",
+        open.iter()
+            .map(|t| format!("{}/{}", t.dialogue_id, t.tension_id))
+            .collect::<Vec<_>>()
+    );
+
     let muffin = store.get(Expert::key(d, "muffin")).await?;
     println!("\nget {}:\n  → {muffin:?}", Expert::key(d, "muffin"));
 

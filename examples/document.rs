@@ -95,6 +95,30 @@ async fn run() -> Result<(), Error> {
     )
     .await?;
 
+    // Documents by status across realms: index gsi1. Another realm's RFC.
+    store
+        .put(&Doc {
+            realm_id: "blue".into(),
+            kind: DocKind::Rfc,
+            number: 7,
+            title: "Single tables".into(),
+            status: "accepted".into(),
+            content: "…".into(),
+        })
+        .await?;
+    print_query(
+        &store,
+        "Accepted RFCs in every realm, by number (index gsi1):",
+        Doc::by_status("accepted").kind(DocKind::Rfc),
+    )
+    .await?;
+    print_query(
+        &store,
+        "Accepted documents titled D… (a filter on the index query):",
+        Doc::by_status("accepted").filter(Doc::attr().title.begins_with("D")),
+    )
+    .await?;
+
     let doc = store.get(Doc::key(realm, DocKind::Adr, 18u16)).await?;
     println!("\nget ADR 18:\n  → {doc:?}");
 
