@@ -47,7 +47,10 @@ fn s(v: &str) -> AttributeValue {
 /// item's own key, escaped.
 fn with_index_keys(item: &mut HashMap<String, AttributeValue>, e: &Expert) {
     let escape = |text: &str| text.replace('%', "%25").replace('#', "%23");
-    item.insert("gsi1pk".into(), s(&format!("ROLE#{}", e.role.replace(' ', "%20"))));
+    item.insert(
+        "gsi1pk".into(),
+        s(&format!("ROLE#{}", e.role.replace(' ', "%20"))),
+    );
     item.insert(
         "gsi1sk".into(),
         s(&format!(
@@ -72,7 +75,10 @@ impl Raw {
                 .table_name(&self.table)
                 .index_name("gsi1")
                 .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :p)")
-                .expression_attribute_values(":pk", s(&format!("ROLE#{}", role.replace(' ', "%20"))))
+                .expression_attribute_values(
+                    ":pk",
+                    s(&format!("ROLE#{}", role.replace(' ', "%20"))),
+                )
                 .expression_attribute_values(":p", s("EXPERT#"))
                 .set_exclusive_start_key(start)
                 .send()
@@ -418,7 +424,11 @@ fn bench(c: &mut Criterion) {
         assert_eq!(ours.len(), 100);
         assert_eq!(format!("{ours:?}"), format!("{:?}", raw.partition(D).await));
         let role = expert(D, 0).role;
-        let ours = store.query(Expert::by_role(role.as_str())).all().await.unwrap();
+        let ours = store
+            .query(Expert::by_role(role.as_str()))
+            .all()
+            .await
+            .unwrap();
         assert_eq!(ours.len(), 20);
         assert_eq!(ours, raw.by_role(&role).await);
         let positive = Expert::query(D).filter(Expert::attr().score.gt(0));
@@ -479,7 +489,9 @@ fn bench(c: &mut Criterion) {
         async move { store.put(&card).await.unwrap() }
     };
     g.bench_function("no_index", |b| b.iter_custom(paired(&rt, plain, indexed)));
-    g.bench_function("two_indexes", |b| b.iter_custom(paired(&rt, indexed, plain)));
+    g.bench_function("two_indexes", |b| {
+        b.iter_custom(paired(&rt, indexed, plain))
+    });
     g.finish();
 
     let key = "expert-00007";

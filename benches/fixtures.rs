@@ -98,4 +98,3 @@ pub mod cards {
         }
     }
 }
-

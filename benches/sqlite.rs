@@ -358,7 +358,10 @@ fn bench(c: &mut Criterion) {
     );
     assert_eq!(raw_by_role(&raw, &role).len(), 20);
     let positive = Expert::query(D).filter(Expert::attr().score.gt(0));
-    assert_eq!(store.query(positive.clone()).all().unwrap(), raw_filtered(&raw, D));
+    assert_eq!(
+        store.query(positive.clone()).all().unwrap(),
+        raw_filtered(&raw, D)
+    );
     assert!(!raw_filtered(&raw, D).is_empty() && raw_filtered(&raw, D).len() < 20);
 
     async_benches(c, store.as_async(), dir.path());
@@ -404,7 +407,9 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
-    g.bench_function("rusqlite", |b| b.iter(|| raw_by_role(&raw, black_box(&role))));
+    g.bench_function("rusqlite", |b| {
+        b.iter(|| raw_by_role(&raw, black_box(&role)))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("sqlite_filtered_query");
@@ -608,8 +613,8 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
 ///     --callgrind-out-file=/dev/null $B 2>&1 | grep refs
 /// ```
 ///
-/// `<op>` is `get`, `put`, `query_entity`, `partition`, `update`,
-/// `put_when` or `transaction_10`; `<side>` is
+/// `<op>` is `get`, `put`, `query_entity`, `index_query`,
+/// `filtered_query`, `partition`, `update`, `put_when` or `transaction_10`; `<side>` is
 /// `blue_schema` or `rusqlite`.
 fn count(spec: &str) {
     let words: Vec<&str> = spec.split_whitespace().collect();
@@ -646,6 +651,20 @@ fn count(spec: &str) {
                 store.query(Expert::query(black_box(D))).all().unwrap(),
             )),
             ("query_entity", false) => drop(black_box(raw_experts(&raw, black_box(D)))),
+            ("index_query", true) => drop(black_box(
+                store
+                    .query(Expert::by_role(black_box(item.role.as_str())))
+                    .all()
+                    .unwrap(),
+            )),
+            ("index_query", false) => drop(black_box(raw_by_role(&raw, black_box(&item.role)))),
+            ("filtered_query", true) => drop(black_box(
+                store
+                    .query(Expert::query(black_box(D)).filter(a.score.gt(0)))
+                    .all()
+                    .unwrap(),
+            )),
+            ("filtered_query", false) => drop(black_box(raw_filtered(&raw, black_box(D)))),
             ("partition", true) => drop(black_box(
                 store
                     .query(Dialogue::partition(black_box(D)))

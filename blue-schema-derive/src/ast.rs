@@ -61,7 +61,7 @@ impl<'a> Entity<'a> {
     pub fn field(&self, ident: &Ident) -> Option<&Field<'a>> {
         self.fields
             .iter()
-            .find(|f| f.ident == ident || f.name == ident.to_string())
+            .find(|f| f.ident == ident || *ident == f.name)
     }
 
     /// Reads the input; `None` when it is not a struct with named fields (the

@@ -290,7 +290,7 @@ fn generate(entity: &Entity) -> TokenStream {
 
     let sk_keyed: Vec<(&Field, &syn::Type)> = sk.iter().map(|f| (*f, f.ty)).collect();
     let builder = query_builder(entity, &query_ident, &sk_keyed, &quote!(#ident), true, true);
-    let index_parts = index_code(entity, &patterns, &table, &prefix, &pk, &sk);
+    let index_parts = index_code(entity, &patterns, table, &prefix, &pk, &sk);
     let IndexCode {
         schemas: index_schemas,
         slots: index_slots,

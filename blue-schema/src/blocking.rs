@@ -113,6 +113,16 @@ impl Store {
         block_on(self.inner.create_table::<T>())
     }
 
+    /// Writes every item's index keys where they differ from what its
+    /// fields give; see [`Store::reindex`](crate::Store::reindex).
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::reindex`](crate::Store::reindex).
+    pub fn reindex<T: Table>(&self) -> Result<crate::store::Reindexed, Error> {
+        crate::block_on(self.inner.reindex::<T>())
+    }
+
     /// See [`Store::put`](crate::Store::put).
     ///
     /// # Errors

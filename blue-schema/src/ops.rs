@@ -234,6 +234,10 @@ pub(crate) trait Decoder: Send + 'static {
     /// item anyway).
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     const WITH_STAMPS: bool;
+    /// Whether decoding uses the item's table keys (an index query then
+    /// reads them; otherwise they are only named in errors).
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    const WITH_KEYS: bool;
 
     /// Decodes one item read by its key.
     fn decode<'de, D: serde::Deserializer<'de>>(

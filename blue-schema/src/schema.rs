@@ -500,6 +500,10 @@ pub trait Table: Sized + 'static {
 /// whole-partition query. Implemented by `#[derive(Entity)]` and
 /// `#[derive(Table)]`.
 pub trait FromItem: Sized {
+    /// Whether decoding needs the item's keys ([`Key`] does).
+    #[doc(hidden)]
+    const __USES_KEYS: bool = false;
+
     /// Decodes a stored item whose sort key is `sort_key`.
     ///
     /// # Errors
@@ -555,6 +559,8 @@ pub trait FromItem: Sized {
 /// access pattern returns (the attributes are not read). Fetch the items
 /// with [`Store::get_many`](crate::Store::get_many).
 impl<E: Entity> FromItem for Key<E> {
+    const __USES_KEYS: bool = true;
+
     fn from_item<'de, D: Deserializer<'de>>(sort_key: &str, item: D) -> Result<Self, D::Error> {
         let _ = (sort_key, item);
         Err(serde::de::Error::custom(

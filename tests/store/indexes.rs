@@ -603,3 +603,50 @@ pub async fn an_index_added_later_holds_the_items_written_before(store: Store) {
     .await;
     assert!(stale.is_empty(), "stale index entries: {stale:?}");
 }
+
+pub async fn index_pages_stop_at_one_megabyte_before_the_filter(store: Store) {
+    store.create_table::<Board>().await.unwrap();
+    // Twelve items of about 200 KB, in one index partition each way.
+    for id in 0..12u32 {
+        let mut t = task("b", id, Some("big"), id);
+        t.title = "same".into();
+        t.note = "n".repeat(200 * 1024);
+        store.put(&t).await.unwrap();
+    }
+    settled(|| owned_by(&store, "big"), |got| got.len() == 12).await;
+    // A filter that matches nothing: every page is cut at 1 MB of index
+    // entries read (whole items: the index holds them all), before the
+    // filter, so the read takes several pages, each empty with a cursor.
+    let mut pages = 0;
+    let mut cursor = None;
+    loop {
+        let mut q = Task::by_owner("big").filter(Task::attr().points.gt(1000));
+        if let Some(c) = cursor.take() {
+            q = q.after(c);
+        }
+        let page = store.query(q).page().await.unwrap();
+        assert!(page.items.is_empty());
+        pages += 1;
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+        assert!(pages < 20, "the read does not end");
+    }
+    assert!(pages >= 3, "12 items of 200 KB in {pages} pages");
+    // `max_pages` bounds such a read.
+    let bounded = store
+        .query(
+            Task::by_owner("big")
+                .filter(Task::attr().points.gt(1000))
+                .max_pages(2),
+        )
+        .all()
+        .await
+        .unwrap();
+    assert!(bounded.is_empty());
+    // A keys-only index's entries are the keys alone: one page holds all.
+    let keys = store.query(Task::by_title("same")).page().await.unwrap();
+    assert_eq!(keys.items.len(), 12);
+    assert!(keys.cursor.is_none());
+}

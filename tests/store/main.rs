@@ -149,6 +149,7 @@ backends! {
     indexes::index_keys_obey_the_key_limits,
     indexes::index_items_count_their_keys_in_the_size,
     indexes::an_index_added_later_holds_the_items_written_before,
+    indexes::index_pages_stop_at_one_megabyte_before_the_filter,
     crud::tables_are_created_once,
     crud::missing_tables_are_reported,
     crud::put_then_get_round_trips_every_entity,

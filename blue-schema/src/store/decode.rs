@@ -52,6 +52,7 @@ pub(crate) struct Typed<R>(PhantomData<fn() -> R>);
 impl<R: FromItem + Send + 'static> Decoder for Typed<R> {
     type Output = R;
     const WITH_STAMPS: bool = false;
+    const WITH_KEYS: bool = R::__USES_KEYS;
 
     fn decode<'de, D: serde::Deserializer<'de>>(
         item: StoredKeys<'_>,
@@ -81,6 +82,7 @@ pub(crate) struct Records<E>(PhantomData<fn() -> E>);
 impl<E: FromItem + Send + 'static> Decoder for Records<E> {
     type Output = Record<E>;
     const WITH_STAMPS: bool = true;
+    const WITH_KEYS: bool = E::__USES_KEYS;
 
     fn decode<'de, D: serde::Deserializer<'de>>(
         item: StoredKeys<'_>,
@@ -119,6 +121,7 @@ pub(crate) struct Raw;
 impl Decoder for Raw {
     type Output = StoredItem;
     const WITH_STAMPS: bool = true;
+    const WITH_KEYS: bool = true;
 
     fn decode<'de, D: serde::Deserializer<'de>>(
         item: StoredKeys<'_>,

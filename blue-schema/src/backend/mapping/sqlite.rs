@@ -29,11 +29,7 @@ pub(crate) fn create_table(table: &str, slots: &[IndexSlot]) -> String {
             (slot.pk_column, slot.pk_attribute),
             (slot.sk_column, slot.sk_attribute),
         ] {
-            let _ = write!(
-                index_columns,
-                "  {},\n",
-                generated_column(column, attribute)
-            );
+            let _ = writeln!(index_columns, "  {},", generated_column(column, attribute));
         }
     }
     format!(
@@ -98,15 +94,26 @@ pub(crate) fn create_index(table: &str, slot: &IndexSlot) -> String {
     )
 }
 
-/// A page of an index query: columns `pk, sk, {index sk}, data, size,
-/// created_at, updated_at`, parameters as a table query's.
-pub(crate) fn index_query(table: &str, slot: &IndexSlot, order: Order) -> String {
+/// A page of an index query: columns `{index sk}, data, size` (and
+/// `created_at, updated_at`), parameters as a table query's. The item's
+/// table key is the end of its index sort key, so it is not read.
+pub(crate) fn index_query(
+    table: &str,
+    slot: &IndexSlot,
+    order: Order,
+    with_stamps: bool,
+) -> String {
     let order = match order {
         Order::Ascending => "ASC",
         Order::Descending => "DESC",
     };
+    let stamps = if with_stamps {
+        ", created_at, updated_at"
+    } else {
+        ""
+    };
     format!(
-        "SELECT pk, sk, {sk}, data, size, created_at, updated_at FROM \"{table}\" \
+        "SELECT {sk}, data, size{stamps} FROM \"{table}\" \
          WHERE {pk} = ?1 AND {sk} >= ?2 AND {sk} < ?3 ORDER BY {sk} {order}",
         pk = slot.pk_column,
         sk = slot.sk_column,
@@ -235,7 +242,7 @@ pub(crate) fn explain_query(
         spec.order,
     );
     let mut out = match &spec.index {
-        Some(index) => index_query(spec.table, &index.slot, spec.order),
+        Some(index) => index_query(spec.table, &index.slot, spec.order, false),
         None => statements.query(spec.order, false).to_owned(),
     };
     let _ = write!(

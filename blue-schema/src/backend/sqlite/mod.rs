@@ -502,10 +502,10 @@ impl Engine for SqliteBackend {
     }
 
     async fn query<D: Decoder>(&self, op: QueryPage) -> Result<PageOf<D::Output>, Error> {
-        if op.spec.index.is_some() {
-            return self.query_index::<D>(op).await;
-        }
         self.run(move |conn| {
+            if op.spec.index.is_some() {
+                return index_page::<D>(conn, &op);
+            }
             let spec = &op.spec;
             let table = spec.table;
             let (low, high) = bounds(
@@ -660,99 +660,135 @@ fn evaluate<D: Decoder>(
     Ok(found.map_or(Evaluated::Unknown, Evaluated::Item))
 }
 
-impl SqliteBackend {
-    /// A page of a secondary-index query: the same rules as a table
-    /// query's, on the index's keys, with the 1 MB cut on the size of the
-    /// index's entries.
-    async fn query_index<D: Decoder>(&self, op: QueryPage) -> Result<PageOf<D::Output>, Error> {
-        self.run(move |conn| {
-            let spec = &op.spec;
-            let table = spec.table;
-            let index = spec.index.expect("an index query");
-            let (low, high) = bounds(
-                spec.sort_key.as_ref(),
-                op.start.as_ref().map(|p| p.sort_key.as_str()),
-                spec.order,
-            );
-            let sql = crate::backend::mapping::sqlite::index_query(table, &index.slot, spec.order);
-            let (db, _) = conn.with_statements(table)?;
-            let mut stmt = db.prepare_cached(&sql).map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(_, Some(ref message))
-                    if message.starts_with("no such column") =>
-                {
-                    Error::TableMismatch {
-                        table: table.to_owned(),
-                        found: format!(
-                            "it has no index {} yet: run `store.create_table::<T>()` to add it",
-                            index.slot.name
-                        ),
-                    }
-                }
-                e => table_error(table)(e),
-            })?;
-            let mut rows = stmt
-                .query((
-                    spec.partition_key.as_str(),
-                    TextBytes(&low),
-                    TextBytes(&high),
-                ))
-                .map_err(sqlite_error)?;
-            let mut page = PageBudget::new(op.limit.map(|n| n as usize));
-            let mut items = Vec::new();
-            let mut unknown = 0;
-            let mut last = String::new();
-            let keys_only = index.projection == crate::schema::Projection::KeysOnly;
-            while let Some(row) = rows.next().map_err(sqlite_error)? {
-                let partition_key = text(row, 0)?;
-                let sort_key = text(row, 1)?;
-                let index_sort_key = text(row, 2)?;
-                // The index entry's size: the whole item, or its four keys.
-                let entry = if keys_only {
-                    let key = |name: &str, value: &str| (name.len() + value.len()) as i64;
-                    key(crate::backend::mapping::PARTITION_KEY, partition_key)
-                        + key(crate::backend::mapping::SORT_KEY, sort_key)
-                        + key(index.slot.pk_attribute, &spec.partition_key)
-                        + key(index.slot.sk_attribute, index_sort_key)
-                } else {
-                    size(row, 4, table, partition_key, 1)?
-                };
-                if !page.admits(entry) {
-                    return Ok(PageOf {
-                        items,
-                        unknown,
-                        next: Some(Position::after(last)),
-                    });
-                }
-                let keys = StoredKeys {
-                    table,
-                    partition_key,
-                    sort_key,
-                    created_at: text(row, 5)?,
-                    updated_at: text(row, 6)?,
-                };
-                match evaluate::<D>(keys, &data(row, 3)?, spec.filter.as_ref())? {
-                    Evaluated::Item(item) => items.push(item),
-                    Evaluated::Unknown => unknown += 1,
-                    Evaluated::FilteredOut => {}
-                }
-                last.clear();
-                last.push_str(index_sort_key);
-                if page.is_full() {
-                    return Ok(PageOf {
-                        items,
-                        unknown,
-                        next: Some(Position::after(last)),
-                    });
-                }
+/// A page of a secondary-index query: the same rules as a table query's,
+/// on the index's keys, with the 1 MB cut on the size of the index's
+/// entries.
+fn index_page<D: Decoder>(conn: &mut Conn, op: &QueryPage) -> Result<PageOf<D::Output>, Error> {
+    let spec = &op.spec;
+    let table = spec.table;
+    let index = spec.index.expect("an index query");
+    let (low, high) = bounds(
+        spec.sort_key.as_ref(),
+        op.start.as_ref().map(|p| p.sort_key.as_str()),
+        spec.order,
+    );
+    let sql = crate::backend::mapping::sqlite::index_query(
+        table,
+        &index.slot,
+        spec.order,
+        D::WITH_STAMPS,
+    );
+    let (db, _) = conn.with_statements(table)?;
+    let mut stmt = db.prepare_cached(&sql).map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(_, Some(ref message))
+            if message.starts_with("no such column") =>
+        {
+            Error::TableMismatch {
+                table: table.to_owned(),
+                found: format!(
+                    "it has no index {} yet: run `store.create_table::<T>()` to add it",
+                    index.slot.name
+                ),
             }
-            Ok(PageOf {
+        }
+        e => table_error(table)(e),
+    })?;
+    let mut rows = stmt
+        .query((
+            spec.partition_key.as_str(),
+            TextBytes(&low),
+            TextBytes(&high),
+        ))
+        .map_err(sqlite_error)?;
+    let mut page = PageBudget::new(op.limit.map(|n| n as usize));
+    let mut items = Vec::new();
+    let mut unknown = 0;
+    let mut last = String::new();
+    let keys_only = index.projection == crate::schema::Projection::KeysOnly;
+    while let Some(row) = rows.next().map_err(sqlite_error)? {
+        let index_sort_key = text(row, 0)?;
+        // The table key ends the index sort key: read when the
+        // decoder or the entry's size needs it, else only named in
+        // an error.
+        let table_key = || {
+            crate::key::table_key_of_index_sort_key(index_sort_key).ok_or_else(|| Error::Decode {
+                table,
+                partition_key: String::new(),
+                sort_key: String::new(),
+                source: format!(
+                    "the index sort key {index_sort_key:?} does not end with a table key"
+                )
+                .into(),
+            })
+        };
+        let (partition_key, sort_key) = if D::WITH_KEYS || keys_only {
+            table_key()?
+        } else {
+            (String::new(), String::new())
+        };
+        // The index entry's size: the whole item, or its four keys.
+        let entry = if keys_only {
+            let key = |name: &str, value: &str| (name.len() + value.len()) as i64;
+            key(crate::backend::mapping::PARTITION_KEY, &partition_key)
+                + key(crate::backend::mapping::SORT_KEY, &sort_key)
+                + key(index.slot.pk_attribute, &spec.partition_key)
+                + key(index.slot.sk_attribute, index_sort_key)
+        } else {
+            size(row, 2, table, &spec.partition_key, 0)?
+        };
+        if !page.admits(entry) {
+            return Ok(PageOf {
                 items,
                 unknown,
-                next: None,
-            })
-        })
-        .await
+                next: Some(Position::after(last)),
+            });
+        }
+        let (created_at, updated_at) = if D::WITH_STAMPS {
+            (text(row, 3)?, text(row, 4)?)
+        } else {
+            ("", "")
+        };
+        let keys = StoredKeys {
+            table,
+            partition_key: &partition_key,
+            sort_key: &sort_key,
+            created_at,
+            updated_at,
+        };
+        let evaluated =
+            evaluate::<D>(keys, &data(row, 1)?, spec.filter.as_ref()).map_err(|e| match e {
+                // Name the item in the error, as every read does.
+                Error::Decode { source, .. } if !D::WITH_KEYS && !keys_only => match table_key() {
+                    Ok((partition_key, sort_key)) => Error::Decode {
+                        table,
+                        partition_key,
+                        sort_key,
+                        source,
+                    },
+                    Err(e) => e,
+                },
+                e => e,
+            })?;
+        match evaluated {
+            Evaluated::Item(item) => items.push(item),
+            Evaluated::Unknown => unknown += 1,
+            Evaluated::FilteredOut => {}
+        }
+        last.clear();
+        last.push_str(index_sort_key);
+        if page.is_full() {
+            return Ok(PageOf {
+                items,
+                unknown,
+                next: Some(Position::after(last)),
+            });
+        }
     }
+    Ok(PageOf {
+        items,
+        unknown,
+        next: None,
+    })
 }
 
 /// How much of a page is used: items and bytes.
