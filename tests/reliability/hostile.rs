@@ -583,7 +583,7 @@ fn page_sizes_and_cursors_cannot_ask_for_unbounded_memory() {
         let store = Store::sqlite_memory().unwrap();
         store.create_table::<Reliable>().await.unwrap();
         let mut big = cell("p", 0, 0);
-        big.note = Some("x".repeat(300_000));
+        big.log = vec!["x".repeat(300_000)];
         for id in 0..5 {
             big.id = id;
             store.put(&big).await.unwrap();

@@ -53,14 +53,14 @@ pub async fn copy_table_moves_everything_and_verifies(store: Store) {
     );
 
     // And index queries: each copied item has its index keys.
-    let skeptics = |s: &Store| {
+    let role_1 = |s: &Store| {
         let s = s.clone();
-        async move { s.query(Expert::by_role("skeptic")).all().await.unwrap() }
+        async move { s.query(Expert::by_role("role 1")).all().await.unwrap() }
     };
-    let expected = skeptics(&source).await;
+    let expected = role_1(&source).await;
     assert!(!expected.is_empty());
     let found = crate::support::eventually(|| async {
-        let found = skeptics(&store).await;
+        let found = role_1(&store).await;
         (found == expected).then_some(found)
     })
     .await;

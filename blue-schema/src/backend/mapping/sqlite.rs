@@ -47,9 +47,14 @@ pub(crate) fn create_table(table: &str, slots: &[IndexSlot]) -> String {
 }
 
 /// A column that reads an index key from the item: `NULL` when the item
-/// has none (it is not in the index).
+/// has none (it is not in the index), or when `data` is not JSON at all (a
+/// row another tool wrote, which reads back as a decode error rather than
+/// making the write or the index creation fail).
 fn generated_column(column: &str, attribute: &str) -> String {
-    format!("{column} TEXT GENERATED ALWAYS AS (json_extract(data, '$.{attribute}')) VIRTUAL")
+    format!(
+        "{column} TEXT GENERATED ALWAYS AS \
+         (iif(json_valid(data), json_extract(data, '$.{attribute}'), NULL)) VIRTUAL"
+    )
 }
 
 /// Every statement that makes a table and its indexes, `;`-separated: the
