@@ -650,3 +650,17 @@ pub async fn index_pages_stop_at_one_megabyte_before_the_filter(store: Store) {
     assert_eq!(keys.items.len(), 12);
     assert!(keys.cursor.is_none());
 }
+
+pub async fn querying_an_index_the_table_lacks_is_a_typed_error(store: Store) {
+    use later::*;
+    store.create_table::<Before>().await.unwrap();
+    // The program that declares the index, before its `create_table`.
+    let refused = store.query(TaggedNote::by_tag("even")).all().await;
+    match refused {
+        Err(Error::TableMismatch { table, found }) => {
+            assert_eq!(table, "blue_later");
+            assert!(found.contains("no index gsi1"), "{found}");
+        }
+        other => panic!("expected TableMismatch, got {other:?}"),
+    }
+}

@@ -150,6 +150,7 @@ backends! {
     indexes::index_items_count_their_keys_in_the_size,
     indexes::an_index_added_later_holds_the_items_written_before,
     indexes::index_pages_stop_at_one_megabyte_before_the_filter,
+    indexes::querying_an_index_the_table_lacks_is_a_typed_error,
     crud::tables_are_created_once,
     crud::missing_tables_are_reported,
     crud::put_then_get_round_trips_every_entity,

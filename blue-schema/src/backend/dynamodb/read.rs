@@ -113,11 +113,30 @@ impl DynamoDbBackend {
         if let Some(limit) = request.limit {
             sdk = sdk.limit(i32::try_from(limit).unwrap_or(i32::MAX));
         }
+        let index = op.spec.index;
         let out = self
             .send(Replay::Safe, &sdk, |r| r.send())
             .await
             .result
-            .map_err(request_error("Query", table))?;
+            .map_err(|e| {
+                use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+                // The table exists but lacks the index: as on SQLite.
+                match index {
+                    Some(index)
+                        if e.code() == Some("ValidationException")
+                            && e.message().is_some_and(|m| m.contains("specified index")) =>
+                    {
+                        Error::TableMismatch {
+                            table: table.to_owned(),
+                            found: format!(
+                                "it has no index {} yet: run `store.create_table::<T>()` to add it",
+                                index.slot.name
+                            ),
+                        }
+                    }
+                    _ => request_error("Query", table)(e),
+                }
+            })?;
         let found = out.items.unwrap_or_default();
         let mut items = Vec::with_capacity(found.len());
         let mut unknown = 0;

@@ -681,16 +681,15 @@ fn index_page<D: Decoder>(conn: &mut Conn, op: &QueryPage) -> Result<PageOf<D::O
     let (db, _) = conn.with_statements(table)?;
     let mut stmt = db.prepare_cached(&sql).map_err(|e| match e {
         rusqlite::Error::SqliteFailure(_, Some(ref message))
-            if message.starts_with("no such column") =>
-        {
-            Error::TableMismatch {
-                table: table.to_owned(),
-                found: format!(
-                    "it has no index {} yet: run `store.create_table::<T>()` to add it",
-                    index.slot.name
-                ),
-            }
-        }
+        | rusqlite::Error::SqlInputError {
+            msg: ref message, ..
+        } if message.starts_with("no such column") => Error::TableMismatch {
+            table: table.to_owned(),
+            found: format!(
+                "it has no index {} yet: run `store.create_table::<T>()` to add it",
+                index.slot.name
+            ),
+        },
         e => table_error(table)(e),
     })?;
     let mut rows = stmt
