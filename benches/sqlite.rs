@@ -614,7 +614,9 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
 /// ```
 ///
 /// `<op>` is `get`, `put`, `query_entity`, `index_query`,
-/// `filtered_query`, `partition`, `update`, `put_when` or `transaction_10`; `<side>` is
+/// `filtered_query`, `partition`, `update`, `put_when`, `transaction_10`
+/// or `put_card` (its `rusqlite` side is the card without indexes, its
+/// `blue_schema` side the card with two); `<side>` is
 /// `blue_schema` or `rusqlite`.
 fn count(spec: &str) {
     let words: Vec<&str> = spec.split_whitespace().collect();
@@ -624,6 +626,8 @@ fn count(spec: &str) {
     let n: u32 = n.parse().expect("a count of calls");
     let dir = tempfile::tempdir().unwrap();
     let (store, mut raw) = stores(dir.path());
+    store.create_table::<cards::Plain>().unwrap();
+    store.create_table::<cards::Indexed>().unwrap();
     let item = expert(D, 7);
     let a = Expert::attr();
     let names: Vec<String> = (0..10).map(|i| format!("expert-{i:05}")).collect();
@@ -665,6 +669,9 @@ fn count(spec: &str) {
                     .unwrap(),
             )),
             ("filtered_query", false) => drop(black_box(raw_filtered(&raw, black_box(D)))),
+            // The write cost of two indexes: the same card, without and with.
+            ("put_card", true) => store.put(&cards::indexed(7)).unwrap(),
+            ("put_card", false) => store.put(&cards::plain(7)).unwrap(),
             ("partition", true) => drop(black_box(
                 store
                     .query(Dialogue::partition(black_box(D)))
