@@ -194,13 +194,13 @@ pub struct IndexSchema {
 impl IndexSchema {
     /// The index partition key in the ADR's notation: `ROLE#{role}`.
     pub fn partition_key_template(&self) -> String {
-        index_template(self.pk_prefix, self.partition_key)
+        template(self.pk_prefix, self.partition_key.iter().map(|f| f.field))
     }
 
     /// The index sort key in the ADR's notation, for an entity with
     /// prefix `prefix`: `EXPERT#{joined}#{pk}#{sk}`.
     pub fn sort_key_template(&self, prefix: &str) -> String {
-        let mut out = index_template(Some(prefix), self.sort_key);
+        let mut out = template(Some(prefix), self.sort_key.iter().map(|f| f.field));
         out.push_str("#{pk}#{sk}");
         out
     }
@@ -221,19 +221,6 @@ impl IndexSchema {
     pub fn is_fixed(&self) -> bool {
         self.fields().all(|f| f.key.is_some())
     }
-}
-
-fn index_template(prefix: Option<&str>, fields: &[IndexFieldSchema]) -> String {
-    let mut out = prefix.unwrap_or_default().to_owned();
-    for field in fields {
-        if !out.is_empty() {
-            out.push(DELIMITER);
-        }
-        out.push('{');
-        out.push_str(field.field);
-        out.push('}');
-    }
-    out
 }
 
 /// Everything the library knows about one entity type.
@@ -267,12 +254,12 @@ impl EntitySchema {
     /// The partition key in the ADR's notation: `{dialogue_id}`, or
     /// `REALM#{org}#{realm}` with a prefix and a composite key.
     pub fn partition_key_template(&self) -> String {
-        template(self.pk_prefix, self.partition_key)
+        template(self.pk_prefix, self.partition_key.iter().map(|f| f.field))
     }
 
     /// The sort key in the ADR's notation: `PERSP#{round}#{expert}#{seq}`.
     pub fn sort_key_template(&self) -> String {
-        template(Some(self.prefix), self.sort_key)
+        template(Some(self.prefix), self.sort_key.iter().map(|f| f.field))
     }
 
     /// Whether the entity has exactly one item per partition (no `#[sk]` field).
@@ -329,14 +316,16 @@ pub(crate) fn names_sort_key(prefix: &str, singleton: bool, sort_key: &str) -> b
     }
 }
 
-fn template(prefix: Option<&str>, fields: &[KeyFieldSchema]) -> String {
+/// A key in the ADR's notation: the prefix, then `{field}` per field,
+/// joined by `#`.
+fn template<'a>(prefix: Option<&str>, fields: impl Iterator<Item = &'a str>) -> String {
     let mut out = prefix.unwrap_or_default().to_owned();
     for field in fields {
         if !out.is_empty() {
             out.push(DELIMITER);
         }
         out.push('{');
-        out.push_str(field.field);
+        out.push_str(field);
         out.push('}');
     }
     out
