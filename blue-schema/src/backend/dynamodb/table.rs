@@ -106,6 +106,11 @@ impl DynamoDbBackend {
                     )
                     .build(),
             );
+        // The new index's keys, and the table's own (which DynamoDB does
+        // not need again, but moto forgets when they are left out).
+        for (name, _) in ATTRIBUTE_DEFINITIONS {
+            request = request.attribute_definitions(string_attribute(name)?);
+        }
         for name in [slot.pk_attribute, slot.sk_attribute] {
             request = request.attribute_definitions(string_attribute(name)?);
         }
