@@ -1205,3 +1205,85 @@ fn bad_settings_are_errors_not_panics() {
         assert!(plain.clone().with_table_prefix(&"p".repeat(252)).is_ok());
     });
 }
+
+/// One table as two versions of a program see it: without indexes, and
+/// with two.
+mod twice {
+    use blue_schema::{Entity, Table};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Table, Debug)]
+    #[table(name = "blue_twice")]
+    pub enum Plain {
+        Item(Item),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[entity(table = Plain)]
+    #[sk(prefix = "ITEM")]
+    pub struct Item {
+        #[pk]
+        pub p: String,
+        #[sk]
+        pub id: u32,
+        pub a: String,
+        pub b: String,
+    }
+
+    #[derive(Table, Debug)]
+    #[table(name = "blue_twice", indexes(gsi1, gsi2))]
+    pub enum Indexed {
+        Item(IndexedItem),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[entity(table = Indexed)]
+    #[sk(prefix = "ITEM")]
+    #[index(gsi1, name = by_a, pk(fields(a)))]
+    #[index(gsi2, name = by_b, pk(fields(b)), project = keys_only)]
+    pub struct IndexedItem {
+        #[pk]
+        pub p: String,
+        #[sk]
+        pub id: u32,
+        pub a: String,
+        pub b: String,
+    }
+}
+
+#[test]
+/// Indexes are added to a table that has data one `UpdateTable` at a time
+/// (DynamoDB allows one index creation in flight), each waited for, then
+/// the items get their keys; a second `create_table` changes nothing.
+fn indexes_are_added_one_at_a_time_and_once() {
+    run(|backend| async move {
+        use twice::*;
+        let store = Store::from_backend(backend.clone());
+        store.create_table::<Plain>().await.unwrap();
+        for id in 0..3 {
+            let item = Item {
+                p: "p".into(),
+                id,
+                a: "x".into(),
+                b: format!("b{id}"),
+            };
+            store.put(&item).await.unwrap();
+        }
+        let added = requests(&backend, async {
+            store.create_table::<Indexed>().await.unwrap();
+        })
+        .await;
+        assert_eq!(added.get("UpdateTable"), Some(&2), "{added:?}");
+        assert_eq!(added.get("CreateTable"), None, "{added:?}");
+        // The reindex: one scan page, one update per item.
+        assert_eq!(added.get("UpdateItem"), Some(&3), "{added:?}");
+        let found = store.query(IndexedItem::by_a("x")).all().await.unwrap();
+        assert_eq!(found.len(), 3);
+        let again = requests(&backend, async {
+            store.create_table::<Indexed>().await.unwrap();
+        })
+        .await;
+        assert_eq!(again.get("UpdateTable"), None, "{again:?}");
+        assert_eq!(again.get("UpdateItem"), None, "{again:?}");
+    });
+}

@@ -80,7 +80,65 @@ struct AuditEvent {
     tags: Vec<String>,
 }
 
+/// Orders, with every form of access pattern: a sparse one on an `Option`,
+/// a composite index partition key of a newtype and an enum, an `r#`
+/// field, serde renames, keys only, one made of key fields, two sharing a
+/// field.
+#[derive(Table, Debug)]
+#[table(name = "blue_orders", indexes(gsi1, gsi2, gsi3, gsi4))]
+enum Orders {
+    Order(Order),
+}
+
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Orders)]
+#[sk(prefix = "ORDER")]
+#[serde(rename_all = "camelCase")]
+#[index(gsi1, name = by_customer, pk(prefix = "CUST", fields(customer_id, region)), sk(fields(r#type, placed_at)))]
+#[index(gsi2, name = open_by_due, pk(prefix = "DUE", fields(shop)), sk(fields(due_day)))]
+#[index(gsi3, name = by_number, pk(fields(number)), project = keys_only)]
+#[index(gsi4, name = by_type, pk(prefix = "TYPE", fields(r#type)), sk(fields(due_day)))]
+struct Order {
+    #[pk]
+    shop: String,
+    #[sk]
+    number: u64,
+    customer_id: OrgId,
+    region: Region,
+    r#type: char,
+    placed_at: i64,
+    due_day: Option<u32>,
+    total: u64,
+}
+
 fn main() {
+    let spec = Order::by_customer(OrgId("c".into()), Region::UsEast)
+        .r#type('x')
+        .placed_at_ge(5)
+        .into_spec();
+    assert!(!spec.consistent);
+    let _ = Order::open_by_due("s").due_day_lt(7u32).filter(Order::attr().total.gt(5)).max_pages(3);
+    let _: blue_schema::Query<blue_schema::Key<Order>> = Order::by_number(7u64).into_query();
+    // `r#type` is in two patterns and `due_day` in two: one group, so each
+    // pattern's struct sets the fields of all three.
+    let _ = blue_schema::Update::new(Order::key("s", 7u64)).set_index(OrderByCustomer {
+        customer_id: OrgId("c".into()),
+        region: Region::EuWest,
+        r#type: 'y',
+        placed_at: 1,
+        due_day: None,
+    });
+    let _ = OrderByType {
+        customer_id: OrgId("c".into()),
+        region: Region::EuWest,
+        r#type: 'z',
+        placed_at: 2,
+        due_day: Some(3),
+    };
+    assert_eq!(Order::SCHEMA.indexes.len(), 4);
+    assert_eq!(Order::SCHEMA.indexes[0].sort_key_template("ORDER"), "ORDER#{type}#{placed_at}#{pk}#{sk}");
+    assert_eq!(<Orders as Table>::SCHEMA.projection("gsi3"), blue_schema::schema::Projection::KeysOnly);
+
     let org = OrgId("acme".into());
     let key = Member::key(&org, Region::EuWest, 'x', -5);
     assert_eq!(key.partition_key(), "ORG#acme#EU_WEST");
