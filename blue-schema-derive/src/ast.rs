@@ -44,6 +44,8 @@ pub struct Field<'a> {
     pub skip: Option<TokenStream>,
     pub partial: Option<TokenStream>,
     pub flatten: Option<TokenStream>,
+    /// serde `with` or `serialize_with`.
+    pub custom: Option<TokenStream>,
     /// `#[version]`: the optimistic-locking counter.
     pub version: Option<&'a syn::Attribute>,
     /// `#[set]`: stored as a DynamoDB string or number set.
@@ -129,6 +131,7 @@ impl<'a> Field<'a> {
             skip: serde.skip,
             partial: serde.partial,
             flatten: serde.flatten,
+            custom: serde.custom,
             version: field.attrs.iter().find(|a| a.path().is_ident("version")),
             set: field.attrs.iter().find(|a| a.path().is_ident("set")),
             default: serde.default || container_default,

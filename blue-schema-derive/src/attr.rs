@@ -497,6 +497,9 @@ pub fn serde_container(cx: &mut Ctxt, attrs: &[Attribute]) -> SerdeContainer {
 #[derive(Default)]
 pub struct SerdeField {
     pub rename: Option<String>,
+    /// `with` or `serialize_with`: stored by a function, not the type's
+    /// own `Serialize`.
+    pub custom: Option<TokenStream>,
     /// `skip` or `skip_serializing`: the field is not stored.
     pub skip: Option<TokenStream>,
     /// `skip_serializing_if` or `skip_deserializing`: stored only sometimes,
@@ -529,6 +532,9 @@ pub fn serde_field(attrs: &[Attribute]) -> SerdeField {
                 out.skip = Some(meta.path.to_token_stream());
             } else if meta.path == SKIP_SERIALIZING_IF || meta.path == SKIP_DESERIALIZING {
                 out.partial = Some(meta.path.to_token_stream());
+                skip_value(&meta)?;
+            } else if meta.path == WITH || meta.path == SERIALIZE_WITH {
+                out.custom = Some(meta.path.to_token_stream());
                 skip_value(&meta)?;
             } else if meta.path == FLATTEN {
                 out.flatten = Some(meta.path.to_token_stream());

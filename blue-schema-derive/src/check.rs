@@ -178,6 +178,16 @@ fn check_indexes(cx: &mut Ctxt, entity: &Entity) {
                     format!("`{ident}` is not stored as its own attribute (serde `skip` or `flatten`), so no index key can be built from it"),
                 );
             }
+            if let (Some(custom), None) = (&field.custom, field.role) {
+                cx.error_spanned_by(
+                    custom,
+                    format!(
+                        "`{ident}` is part of an index key, so `set_index` writes it on its own, with its \
+                         type's `Serialize`: a serde `with` here would store it differently than a put does; \
+                         remove it, or wrap the field in a newtype with `#[derive(KeyPart)]` and its own `Serialize`"
+                    ),
+                );
+            }
             if field.version.is_some() {
                 cx.error_spanned_by(
                     ident,
