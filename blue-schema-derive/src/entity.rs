@@ -694,6 +694,11 @@ fn pascal(name: &str) -> String {
         .collect()
 }
 
+/// The struct `set_index` takes for a pattern: `ExpertByRole`.
+fn fields_struct_name(entity: &syn::Ident, pattern: &Pattern) -> syn::Ident {
+    format_ident!("{}{}", entity, pascal(&pattern.name.to_string()))
+}
+
 struct IndexCode {
     schemas: Vec<TokenStream>,
     slots: Vec<String>,
@@ -825,6 +830,12 @@ fn index_code(
                 Projection::All => quote!(::blue_schema::schema::Projection::All),
                 Projection::KeysOnly => quote!(::blue_schema::schema::Projection::KeysOnly),
             };
+            let fields_struct = if p.is_fixed() {
+                quote!(::std::option::Option::None)
+            } else {
+                let name = fields_struct_name(ident, p).to_string();
+                quote!(::std::option::Option::Some(#name))
+            };
             quote! {
                 ::blue_schema::schema::IndexSchema {
                     slot: ::blue_schema::schema::IndexSlot {
@@ -839,6 +850,7 @@ fn index_code(
                     partition_key: #pk_fields,
                     sort_key: #sk_fields,
                     projection: #projection,
+                    fields_struct: #fields_struct,
                 }
             }
         })
@@ -1003,7 +1015,7 @@ fn index_code(
                 f.role.is_none() && group.iter().any(|g| g.fields().any(|h| h.name == f.name))
             })
             .collect();
-        let struct_ident = format_ident!("{}{}", ident, pascal(&p.name.to_string()));
+        let struct_ident = fields_struct_name(ident, p);
         let members: Vec<&syn::Ident> = fields.iter().map(|f| f.ident).collect();
         let types = fields.iter().map(|f| f.ty);
         let field_docs = fields.iter().map(|f| format!("The new `{}`.", f.name));

@@ -265,11 +265,9 @@ fn write_writes(out: &mut String, entity: &EntitySchema) -> std::fmt::Result {
             .iter()
             .filter(|i| attribute.key.is_none() && i.fields().any(|f| f.field == attribute.field))
             .collect();
-        if let Some(index) = patterns.first() {
+        if let Some(name) = patterns.first().and_then(|i| i.fields_struct) {
             updates = format!(
-                "only with the other fields of its index key: `set_index({}{} {{ .. }})`, or `modify`",
-                entity.name,
-                pascal(index.name)
+                "only with the other fields of its index key: `set_index({name} {{ .. }})`, or `modify`"
             );
         }
         writeln!(
@@ -337,19 +335,6 @@ fn writes_of(attribute: &AttributeSchema) -> (Vec<&'static str>, String) {
         u.join(" ")
     };
     (conditions, updates)
-}
-
-/// `by_role` → `ByRole`, as the derive names its types.
-fn pascal(name: &str) -> String {
-    name.split('_')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            c.next()
-                .map(|f| f.to_uppercase().chain(c).collect::<String>())
-                .unwrap_or_default()
-        })
-        .collect()
 }
 
 /// The table's secondary indexes: keys, projection, and who uses them.
@@ -472,30 +457,25 @@ fn write_index_patterns(
             slot.sk_attribute
         )?;
     }
-    let movable: Vec<&str> = index
-        .fields()
-        .filter(|f| f.key.is_none())
-        .map(|f| f.field)
-        .collect();
-    if movable.is_empty() {
-        writeln!(
+    match index.fields_struct {
+        None => writeln!(
             out,
             "\nMade of key fields only: the index key never changes after the item is written.\n"
-        )
-    } else {
-        writeln!(
-            out,
-            "\nAn update changes {} only together, rewriting the index key in the same request: \
-             `store.update(key).set_index({}{} {{ .. }})`; `put`, `modify`, transactions, `put_all` \
-             and copies recompute it from the whole item.\n",
-            movable
-                .iter()
-                .map(|f| format!("`{f}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            entity.name,
-            pascal(index.name)
-        )
+        ),
+        Some(name) => {
+            let movable: Vec<String> = index
+                .fields()
+                .filter(|f| f.key.is_none())
+                .map(|f| format!("`{}`", f.field))
+                .collect();
+            writeln!(
+                out,
+                "\nAn update changes {} only together, rewriting the index key in the same request: \
+                 `store.update(key).set_index({name} {{ .. }})`; `put`, `modify`, transactions, `put_all` \
+                 and copies recompute it from the whole item.\n",
+                movable.join(", ")
+            )
+        }
     }
 }
 

@@ -35,24 +35,22 @@ pub const RESERVED_ATTRIBUTES: &[&str] = RESERVED.0;
 /// ```
 pub fn is_reserved_attribute(name: &str) -> bool {
     let (attributes, index_prefix, index_suffixes) = RESERVED;
-    if attributes.contains(&name) {
-        return true;
-    }
-    let Some(rest) = name.strip_prefix(index_prefix) else {
-        return false;
-    };
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    digits > 0 && index_suffixes.contains(&&rest[digits..])
+    attributes.contains(&name)
+        || index_name_suffix(index_prefix, name)
+            .is_some_and(|suffix| index_suffixes.contains(&suffix))
 }
 
 /// Whether `name` is the attribute of a secondary-index key the library
 /// writes: `gsi<N>pk` or `gsi<N>sk`.
 pub fn is_index_key_attribute(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix("gsi") else {
-        return false;
-    };
+    matches!(index_name_suffix(RESERVED.1, name), Some("pk" | "sk"))
+}
+
+/// What follows `{prefix}<N>` in `name` (`pk` in `gsi1pk`), if it starts so.
+fn index_name_suffix<'a>(prefix: &str, name: &'a str) -> Option<&'a str> {
+    let rest = name.strip_prefix(prefix)?;
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    digits > 0 && matches!(&rest[digits..], "pk" | "sk")
+    (digits > 0).then(|| &rest[digits..])
 }
 
 /// What part an attribute plays in the item's key.
@@ -189,6 +187,10 @@ pub struct IndexSchema {
     pub sort_key: &'static [IndexFieldSchema],
     /// What the entity's queries of this pattern return.
     pub projection: Projection,
+    /// The struct an update sets this pattern's fields with
+    /// (`ExpertByRole`, for `set_index`); `None` for a pattern made of
+    /// table-key fields only, which never changes.
+    pub fields_struct: Option<&'static str>,
 }
 
 impl IndexSchema {
