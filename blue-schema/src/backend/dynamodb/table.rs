@@ -50,15 +50,10 @@ impl DynamoDbBackend {
         schema: &'static TableSchema,
     ) -> Result<bool, Error> {
         let table = schema.name;
-        self.create_or_wait(schema).await?;
+        let mut description = self.create_or_wait(schema).await?;
         let mut added = false;
         for slot in schema.indexes {
-            let description = self.describe(table, table).await?;
-            let existing = description
-                .as_ref()
-                .and_then(|d| d.global_secondary_indexes.as_ref())
-                .and_then(|all| all.iter().find(|g| g.index_name() == Some(slot.name)));
-            match existing {
+            match find_index(&description, slot.name) {
                 Some(index) => {
                     let found = index
                         .projection()
@@ -77,13 +72,24 @@ impl DynamoDbBackend {
                             ),
                         });
                     }
+                    if index_ready(index) {
+                        continue;
+                    }
                 }
                 None => {
                     self.add_index(schema, slot).await?;
                     added = true;
                 }
             }
-            self.wait_for_index(table, slot.name).await?;
+            description = self
+                .wait_for(
+                    table,
+                    &format!("index {} of table {table}", slot.name),
+                    INDEX_ACTIVE_TIMEOUT,
+                    None,
+                    |d| Ok(find_index(d, slot.name).is_some_and(index_ready)),
+                )
+                .await?;
         }
         Ok(added)
     }
@@ -129,34 +135,38 @@ impl DynamoDbBackend {
         }
     }
 
-    /// Waits until index `index` exists, is `ACTIVE` and is not backfilling.
-    async fn wait_for_index(&self, table: &'static str, index: &str) -> Result<(), Error> {
+    /// Describes the table (starting from `current`, when the caller has
+    /// a description already) until `ready` accepts it, with a doubling
+    /// pause, for at most `timeout`; the description it accepted.
+    async fn wait_for(
+        &self,
+        table: &'static str,
+        what: &str,
+        timeout: Duration,
+        mut current: Option<TableDescription>,
+        mut ready: impl FnMut(&TableDescription) -> Result<bool, Error>,
+    ) -> Result<TableDescription, Error> {
         let mut waited = Duration::ZERO;
         let mut pause = Duration::from_millis(20);
         loop {
-            let description = self.describe(table, table).await?;
-            let ready = description
-                .as_ref()
-                .and_then(|d| d.global_secondary_indexes.as_ref())
-                .and_then(|all| all.iter().find(|g| g.index_name() == Some(index)))
-                .is_some_and(|g| {
-                    g.index_status() == Some(&IndexStatus::Active) && g.backfilling() != Some(true)
-                });
-            if ready {
-                return Ok(());
+            let description = match current.take() {
+                Some(d) => Some(d),
+                None => self.describe(table, table).await?,
+            };
+            if let Some(description) = description {
+                if ready(&description)? {
+                    return Ok(description);
+                }
             }
-            if waited >= INDEX_ACTIVE_TIMEOUT {
+            if waited >= timeout {
                 return Err(Error::Unavailable {
                     backend: NAME,
-                    source: format!(
-                        "index {index} of table {table} did not become ACTIVE within {INDEX_ACTIVE_TIMEOUT:?}"
-                    )
-                    .into(),
+                    source: format!("{what} did not become ACTIVE within {timeout:?}").into(),
                 });
             }
             self.pause(pause).await?;
             waited += pause;
-            pause = (pause * 2).min(Duration::from_secs(5));
+            pause = (pause * 2).min(Duration::from_secs(2));
         }
     }
 
@@ -173,40 +183,29 @@ impl DynamoDbBackend {
         }
     }
 
-    async fn create_or_wait(&self, schema: &'static TableSchema) -> Result<(), Error> {
+    /// Creates the table if it does not exist, and waits until it is
+    /// `ACTIVE`; its description then.
+    async fn create_or_wait(
+        &self,
+        schema: &'static TableSchema,
+    ) -> Result<TableDescription, Error> {
         let table = schema.name;
         check_table_name(&self.table_name(table))?;
-        let mut created = false;
-        let mut waited = Duration::ZERO;
-        let mut pause = Duration::from_millis(20);
-        loop {
-            match self.describe(table, table).await? {
-                Some(description) => {
-                    check_key_schema(table, &description)?;
-                    if description.table_status == Some(TableStatus::Active) {
-                        return Ok(());
-                    }
-                }
-                None if !created => {
-                    self.create(schema).await?;
-                    created = true;
-                    continue;
-                }
-                None => {}
-            }
-            if waited >= TABLE_ACTIVE_TIMEOUT {
-                return Err(Error::Unavailable {
-                    backend: NAME,
-                    source: format!(
-                        "table {table} did not become ACTIVE within {TABLE_ACTIVE_TIMEOUT:?}"
-                    )
-                    .into(),
-                });
-            }
-            self.pause(pause).await?;
-            waited += pause;
-            pause = (pause * 2).min(Duration::from_secs(2));
+        let current = self.describe(table, table).await?;
+        if current.is_none() {
+            self.create(schema).await?;
         }
+        self.wait_for(
+            table,
+            &format!("table {table}"),
+            TABLE_ACTIVE_TIMEOUT,
+            current,
+            |d| {
+                check_key_schema(table, d)?;
+                Ok(d.table_status == Some(TableStatus::Active))
+            },
+        )
+        .await
     }
 
     async fn create(&self, schema: &'static TableSchema) -> Result<(), Error> {
@@ -252,6 +251,22 @@ impl DynamoDbBackend {
             Err(e) => Err(request_error("CreateTable", table)(e)),
         }
     }
+}
+
+/// The table's index named `name`, if it has one.
+fn find_index<'d>(
+    description: &'d TableDescription,
+    name: &str,
+) -> Option<&'d aws_sdk_dynamodb::types::GlobalSecondaryIndexDescription> {
+    description
+        .global_secondary_indexes()
+        .iter()
+        .find(|g| g.index_name() == Some(name))
+}
+
+/// Whether an index is `ACTIVE` and done backfilling.
+fn index_ready(index: &aws_sdk_dynamodb::types::GlobalSecondaryIndexDescription) -> bool {
+    index.index_status() == Some(&IndexStatus::Active) && index.backfilling() != Some(true)
 }
 
 /// A string attribute's definition.
