@@ -332,11 +332,8 @@ impl Engine for SqliteBackend {
             // that has none; SQLite computes them for the rows it holds)
             // and its partial index. Whether the table had rows before.
             let mut added = false;
-            let had_rows = {
-                let sql = format!("SELECT EXISTS (SELECT 1 FROM \"{table}\")");
-                db.query_row(&sql, [], |row| row.get::<_, bool>(0))
-                    .map_err(sqlite_error)?
-            };
+            // Asked once, and only when an index is missing.
+            let mut had_rows = None;
             for slot in slots {
                 if has(slot.pk_column) {
                     db.execute_batch(&create_index(table, slot))
@@ -348,6 +345,16 @@ impl Engine for SqliteBackend {
                     tx.execute_batch(&statement).map_err(sqlite_error)?;
                 }
                 tx.commit().map_err(sqlite_error)?;
+                let had_rows = match had_rows {
+                    Some(had) => had,
+                    None => {
+                        let sql = format!("SELECT EXISTS (SELECT 1 FROM \"{table}\")");
+                        let had = db
+                            .query_row(&sql, [], |row| row.get::<_, bool>(0))
+                            .map_err(sqlite_error)?;
+                        *had_rows.insert(had)
+                    }
+                };
                 added |= had_rows;
             }
             Ok(added)
@@ -524,20 +531,11 @@ impl Engine for SqliteBackend {
                     TextBytes(&high),
                 ))
                 .map_err(sqlite_error)?;
-            let mut page = PageBudget::new(op.limit.map(|n| n as usize));
-            let mut items = Vec::new();
-            let mut unknown = 0;
-            // The sort key of the last row evaluated (a reused buffer).
-            let mut last = String::new();
+            let mut page = PageRows::new(op.limit);
             while let Some(row) = rows.next().map_err(sqlite_error)? {
                 let size = size(row, 2, table, &spec.partition_key, 0)?;
                 if !page.admits(size) {
-                    // Ended by the 1 MB rule, before an item that follows.
-                    return Ok(PageOf {
-                        items,
-                        unknown,
-                        next: Some(Position::after(last)),
-                    });
+                    return Ok(page.ended());
                 }
                 let sort_key = text(row, 0)?;
                 let (created_at, updated_at) = if D::WITH_STAMPS {
@@ -552,28 +550,12 @@ impl Engine for SqliteBackend {
                     created_at,
                     updated_at,
                 };
-                match evaluate::<D>(keys, &data(row, 1)?, spec.filter.as_ref())? {
-                    Evaluated::Item(item) => items.push(item),
-                    Evaluated::Unknown => unknown += 1,
-                    Evaluated::FilteredOut => {}
-                }
-                last.clear();
-                last.push_str(sort_key);
-                if page.is_full() {
-                    // As DynamoDB's `Limit`: a full page has a cursor, whether
-                    // or not more items follow.
-                    return Ok(PageOf {
-                        items,
-                        unknown,
-                        next: Some(Position::after(last)),
-                    });
+                let evaluated = evaluate::<D>(keys, &data(row, 1)?, spec.filter.as_ref())?;
+                if page.took(evaluated, sort_key) {
+                    return Ok(page.ended());
                 }
             }
-            Ok(PageOf {
-                items,
-                unknown,
-                next: None,
-            })
+            Ok(page.finished())
         })
         .await
     }
@@ -699,10 +681,7 @@ fn index_page<D: Decoder>(conn: &mut Conn, op: &QueryPage) -> Result<PageOf<D::O
             TextBytes(&high),
         ))
         .map_err(sqlite_error)?;
-    let mut page = PageBudget::new(op.limit.map(|n| n as usize));
-    let mut items = Vec::new();
-    let mut unknown = 0;
-    let mut last = String::new();
+    let mut page = PageRows::new(op.limit);
     let keys_only = index.projection == crate::schema::Projection::KeysOnly;
     while let Some(row) = rows.next().map_err(sqlite_error)? {
         let index_sort_key = text(row, 0)?;
@@ -736,11 +715,7 @@ fn index_page<D: Decoder>(conn: &mut Conn, op: &QueryPage) -> Result<PageOf<D::O
             size(row, 2, table, &spec.partition_key, 0)?
         };
         if !page.admits(entry) {
-            return Ok(PageOf {
-                items,
-                unknown,
-                next: Some(Position::after(last)),
-            });
+            return Ok(page.ended());
         }
         let (created_at, updated_at) = if D::WITH_STAMPS {
             (text(row, 3)?, text(row, 4)?)
@@ -768,26 +743,71 @@ fn index_page<D: Decoder>(conn: &mut Conn, op: &QueryPage) -> Result<PageOf<D::O
                 },
                 e => e,
             })?;
-        match evaluated {
-            Evaluated::Item(item) => items.push(item),
-            Evaluated::Unknown => unknown += 1,
-            Evaluated::FilteredOut => {}
-        }
-        last.clear();
-        last.push_str(index_sort_key);
-        if page.is_full() {
-            return Ok(PageOf {
-                items,
-                unknown,
-                next: Some(Position::after(last)),
-            });
+        if page.took(evaluated, index_sort_key) {
+            return Ok(page.ended());
         }
     }
-    Ok(PageOf {
-        items,
-        unknown,
-        next: None,
-    })
+    Ok(page.finished())
+}
+
+/// A query page being filled, row by row: DynamoDB's budget (items
+/// evaluated, 1 MB), what the rows gave, and the key of the last row
+/// evaluated, where the next page starts.
+struct PageRows<T> {
+    budget: PageBudget,
+    items: Vec<T>,
+    unknown: usize,
+    /// A reused buffer.
+    last: String,
+}
+
+impl<T> PageRows<T> {
+    fn new(limit: Option<u32>) -> Self {
+        PageRows {
+            budget: PageBudget::new(limit.map(|n| n as usize)),
+            items: Vec::new(),
+            unknown: 0,
+            last: String::new(),
+        }
+    }
+
+    /// Whether a row of `size` bytes fits; if not, the 1 MB rule ends the
+    /// page before it.
+    fn admits(&mut self, size: i64) -> bool {
+        self.budget.admits(size)
+    }
+
+    /// Counts what the row at `key` gave; whether the page is now full (as
+    /// DynamoDB's `Limit`: a full page has a cursor, whether or not more
+    /// items follow).
+    fn took(&mut self, evaluated: Evaluated<T>, key: &str) -> bool {
+        match evaluated {
+            Evaluated::Item(item) => self.items.push(item),
+            Evaluated::Unknown => self.unknown += 1,
+            Evaluated::FilteredOut => {}
+        }
+        self.last.clear();
+        self.last.push_str(key);
+        self.budget.is_full()
+    }
+
+    /// The page, ended before the rows that follow: it has a cursor.
+    fn ended(&mut self) -> PageOf<T> {
+        PageOf {
+            items: std::mem::take(&mut self.items),
+            unknown: self.unknown,
+            next: Some(Position::after(std::mem::take(&mut self.last))),
+        }
+    }
+
+    /// The page, after the last row of the query.
+    fn finished(self) -> PageOf<T> {
+        PageOf {
+            items: self.items,
+            unknown: self.unknown,
+            next: None,
+        }
+    }
 }
 
 /// How much of a page is used: items and bytes.
