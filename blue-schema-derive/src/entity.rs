@@ -70,10 +70,18 @@ fn generate(entity: &Entity) -> TokenStream {
 
     let patterns = index_patterns(entity);
     // The index fields are key parts too (the inner type of an `Option`).
-    let index_types: Vec<&syn::Type> = patterns
+    // Whether a data field is part of an index key.
+    let indexed = |f: &Field| {
+        f.role.is_none()
+            && patterns
+                .iter()
+                .any(|p| p.fields().any(|g| g.name == f.name))
+    };
+    // Each field once, however many patterns it is in: one mistake, one error.
+    let index_types: Vec<&syn::Type> = entity
+        .fields
         .iter()
-        .flat_map(|p| p.fields())
-        .filter(|f| f.role.is_none())
+        .filter(|f| indexed(f))
         .map(key_type)
         .collect();
     let key_part_asserts = pk
@@ -196,12 +204,6 @@ fn generate(entity: &Entity) -> TokenStream {
         .iter()
         .filter(|f| f.skip.is_none() && f.flatten.is_none())
         .collect();
-    let indexed = |f: &Field| {
-        f.role.is_none()
-            && patterns
-                .iter()
-                .any(|p| p.fields().any(|g| g.name == f.name))
-    };
     let attr_defs = attr_fields.iter().map(|f| {
         let member = f.ident;
         let (value, presence) = match (f.role, f.version.is_some(), option_inner(f.ty)) {
