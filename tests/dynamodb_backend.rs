@@ -51,6 +51,23 @@ fn expert(name: &str, score: i32) -> Expert {
     }
 }
 
+/// Reads until `read` gives what `want` says, or 10 s pass (an index
+/// read on AWS may lag behind the writes), and returns the last read.
+async fn settled<T, F, Fut>(mut read: F, want: impl Fn(&T) -> bool) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = T>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let value = read().await;
+        if want(&value) || std::time::Instant::now() > deadline {
+            return value;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// The requests `work` sent, by operation.
 async fn requests<F: Future>(backend: &DynamoDbBackend, work: F) -> BTreeMap<String, u64> {
     let before = backend.requests_by_operation();
@@ -612,7 +629,11 @@ fn the_documented_table_definition_is_the_one_the_store_uses() {
             Some(expert("muffin", 42))
         );
         // Its indexes too: the store added none (it would have reindexed).
-        let found = store.query(Expert::by_role("skeptic")).all().await.unwrap();
+        let found = settled(
+            || async { store.query(Expert::by_role("skeptic")).all().await.unwrap() },
+            |found| *found == [expert("muffin", 42)],
+        )
+        .await;
         assert_eq!(found, [expert("muffin", 42)]);
     });
 }
@@ -1277,7 +1298,11 @@ fn indexes_are_added_one_at_a_time_and_once() {
         assert_eq!(added.get("CreateTable"), None, "{added:?}");
         // The reindex: one scan page, one update per item.
         assert_eq!(added.get("UpdateItem"), Some(&3), "{added:?}");
-        let found = store.query(IndexedItem::by_a("x")).all().await.unwrap();
+        let found = settled(
+            || async { store.query(IndexedItem::by_a("x")).all().await.unwrap() },
+            |found| found.len() == 3,
+        )
+        .await;
         assert_eq!(found.len(), 3);
         let again = requests(&backend, async {
             store.create_table::<Indexed>().await.unwrap();

@@ -76,6 +76,30 @@ async fn all<R: blue_schema::FromItem + Send + 'static>(store: &Store, q: Query<
     store.query(q).all().await.unwrap()
 }
 
+/// Every page of `q`, resumed by cursor: each page's items, and whether
+/// it had a cursor.
+async fn pages<R: blue_schema::FromItem + Send + 'static>(
+    store: &Store,
+    q: Query<R>,
+) -> Vec<(Vec<R>, bool)> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let mut next = q.clone();
+        if let Some(c) = cursor.take() {
+            next = next.after(c);
+        }
+        let page = store.query(next).page().await.unwrap();
+        let more = page.cursor.is_some();
+        out.push((page.items, more));
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return out,
+        }
+        assert!(out.len() < 50, "the read does not end");
+    }
+}
+
 fn ids(tasks: &[Task]) -> Vec<(String, u32)> {
     tasks.iter().map(|t| (t.board.clone(), t.id)).collect()
 }
@@ -125,25 +149,57 @@ pub async fn index_queries_read_across_partitions(store: Store) {
         names(&skeptics),
         ["d2/muffin", "d1/muffin", "d2/apple", "d3/kiwi"]
     );
-    let reversed = all(&store, Expert::by_role("skeptic").reverse().into()).await;
+    // Each read polls too: an eventually consistent read after another
+    // may still come from a replica that lags.
+    let read = |q: Query<Expert>, want: &'static [&'static str]| {
+        let store = &store;
+        async move {
+            settled(
+                || all(store, q.clone()),
+                |found: &Vec<Expert>| names(found) == want,
+            )
+            .await
+        }
+    };
+    let reversed = read(
+        Expert::by_role("skeptic").reverse().into(),
+        &["d3/kiwi", "d2/apple", "d1/muffin", "d2/muffin"],
+    )
+    .await;
     assert_eq!(
         names(&reversed),
         ["d3/kiwi", "d2/apple", "d1/muffin", "d2/muffin"]
     );
-    let tier_2 = all(&store, Expert::by_role("skeptic").tier(2u8).into()).await;
+    let tier_2 = read(
+        Expert::by_role("skeptic").tier(2u8).into(),
+        &["d1/muffin", "d2/apple"],
+    )
+    .await;
     assert_eq!(names(&tier_2), ["d1/muffin", "d2/apple"]);
-    let below_3 = all(&store, Expert::by_role("skeptic").tier_lt(3u8)).await;
+    let below_3 = read(
+        Expert::by_role("skeptic").tier_lt(3u8),
+        &["d2/muffin", "d1/muffin", "d2/apple"],
+    )
+    .await;
     assert_eq!(below_3.len(), 3);
-    let from_2 = all(&store, Expert::by_role("skeptic").tier_ge(2u8)).await;
+    let from_2 = read(
+        Expert::by_role("skeptic").tier_ge(2u8),
+        &["d1/muffin", "d2/apple", "d3/kiwi"],
+    )
+    .await;
     assert_eq!(names(&from_2), ["d1/muffin", "d2/apple", "d3/kiwi"]);
-    let between = all(&store, Expert::by_role("skeptic").tier_between(1u8, 2u8)).await;
+    let between = read(
+        Expert::by_role("skeptic").tier_between(1u8, 2u8),
+        &["d2/muffin", "d1/muffin", "d2/apple"],
+    )
+    .await;
     assert_eq!(between.len(), 3);
-    assert!(all(&store, Expert::by_role("nobody").into())
-        .await
-        .is_empty());
+    assert!(read(Expert::by_role("nobody").into(), &[]).await.is_empty());
     // Other entities of the table are not in this index partition.
     assert_eq!(
-        all(&store, Expert::by_role("optimist").into()).await.len(),
+        read(Expert::by_role("optimist").into(), &["d1/zed"])
+            .await
+            .len(),
         1
     );
     // The spec says where it reads.
@@ -302,20 +358,17 @@ pub async fn keys_only_patterns_return_keys(store: Store) {
         .iter()
         .all(|i| i.as_ref().is_some_and(|t| t.title == "same")));
     // Pages of two, resumed by cursor.
-    let mut cursor = None;
-    let mut paged = Vec::new();
-    loop {
-        let mut q = Task::by_title("same").page_size(2);
-        if let Some(c) = cursor.take() {
-            q = q.after(c);
-        }
-        let page = store.query(q).page().await.unwrap();
-        paged.extend(page.items);
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let paged: Vec<Key<Task>> = settled(
+        || async {
+            pages(&store, Task::by_title("same").page_size(2).into())
+                .await
+                .into_iter()
+                .flat_map(|(items, _)| items)
+                .collect::<Vec<_>>()
+        },
+        |paged| *paged == expected,
+    )
+    .await;
     assert_eq!(paged, expected);
 }
 
@@ -330,54 +383,78 @@ pub async fn filters_count_evaluated_items(store: Store) {
     let rich = || Task::attr().points.gt(5);
     settled(|| owned_by(&store, "f"), |got| got.len() == 10).await;
     // Pages of 3 evaluated items: 3+3+3+1 evaluated, matches 2,1,2,0.
-    let mut shapes = Vec::new();
-    let mut cursor = None;
-    let mut matched = Vec::new();
-    loop {
-        let mut q = Task::by_owner("f").filter(rich()).page_size(3);
-        if let Some(c) = cursor.take() {
-            q = q.after(c);
-        }
-        let page = store.query(q).page().await.unwrap();
-        shapes.push((page.items.len(), page.cursor.is_some()));
-        matched.extend(page.items.iter().map(|t| t.id));
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let read = settled(
+        || {
+            pages(
+                &store,
+                Task::by_owner("f").filter(rich()).page_size(3).into(),
+            )
+        },
+        |read| {
+            read.iter()
+                .map(|(items, more)| (items.len(), *more))
+                .collect::<Vec<_>>()
+                == [(2, true), (1, true), (2, true), (0, false)]
+        },
+    )
+    .await;
+    let shapes: Vec<(usize, bool)> = read
+        .iter()
+        .map(|(items, more)| (items.len(), *more))
+        .collect();
+    let matched: Vec<u32> = read
+        .iter()
+        .flat_map(|(items, _)| items.iter().map(|t| t.id))
+        .collect();
     assert_eq!(shapes, [(2, true), (1, true), (2, true), (0, false)]);
     assert_eq!(matched, [0, 2, 4, 6, 8]);
     // A page can be empty and still have a cursor.
-    let none = store
-        .query(
-            Task::by_owner("f")
-                .filter(Task::attr().points.gt(1000))
-                .page_size(4),
-        )
-        .page()
-        .await
-        .unwrap();
+    let none = settled(
+        || async {
+            store
+                .query(
+                    Task::by_owner("f")
+                        .filter(Task::attr().points.gt(1000))
+                        .page_size(4),
+                )
+                .page()
+                .await
+                .unwrap()
+        },
+        |none| none.items.is_empty() && none.cursor.is_some(),
+    )
+    .await;
     assert!(none.items.is_empty() && none.cursor.is_some());
     // "n matches": take(2) reads until two match.
-    let two: Vec<u32> = all(
-        &store,
-        Task::by_owner("f").filter(rich()).into_query().take(2),
+    let two: Vec<u32> = settled(
+        || async {
+            all(
+                &store,
+                Task::by_owner("f").filter(rich()).into_query().take(2),
+            )
+            .await
+            .iter()
+            .map(|t| t.id)
+            .collect::<Vec<u32>>()
+        },
+        |two| *two == [0, 2],
     )
-    .await
-    .iter()
-    .map(|t| t.id)
-    .collect();
+    .await;
     assert_eq!(two, [0, 2]);
     // With a bound on the pages: two pages of 2 evaluated items, 2 matches.
-    let bounded = all(
-        &store,
-        Task::by_owner("f")
-            .filter(rich())
-            .page_size(2)
-            .max_pages(2)
-            .into_query()
-            .take(5),
+    let bounded = settled(
+        || {
+            all(
+                &store,
+                Task::by_owner("f")
+                    .filter(rich())
+                    .page_size(2)
+                    .max_pages(2)
+                    .into_query()
+                    .take(5),
+            )
+        },
+        |bounded| bounded.iter().map(|t| t.id).collect::<Vec<_>>() == [0, 2],
     )
     .await;
     assert_eq!(bounded.iter().map(|t| t.id).collect::<Vec<_>>(), [0, 2]);
@@ -617,22 +694,20 @@ pub async fn index_pages_stop_at_one_megabyte_before_the_filter(store: Store) {
     // A filter that matches nothing: every page is cut at 1 MB of index
     // entries read (whole items: the index holds them all), before the
     // filter, so the read takes several pages, each empty with a cursor.
-    let mut pages = 0;
-    let mut cursor = None;
-    loop {
-        let mut q = Task::by_owner("big").filter(Task::attr().points.gt(1000));
-        if let Some(c) = cursor.take() {
-            q = q.after(c);
-        }
-        let page = store.query(q).page().await.unwrap();
-        assert!(page.items.is_empty());
-        pages += 1;
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-        assert!(pages < 20, "the read does not end");
-    }
+    let read = settled(
+        || {
+            pages(
+                &store,
+                Task::by_owner("big")
+                    .filter(Task::attr().points.gt(1000))
+                    .into(),
+            )
+        },
+        |read| read.len() >= 3,
+    )
+    .await;
+    assert!(read.iter().all(|(items, _)| items.is_empty()));
+    let pages = read.len();
     assert!(pages >= 3, "12 items of 200 KB in {pages} pages");
     // `max_pages` bounds such a read.
     let bounded = store
@@ -646,7 +721,11 @@ pub async fn index_pages_stop_at_one_megabyte_before_the_filter(store: Store) {
         .unwrap();
     assert!(bounded.is_empty());
     // A keys-only index's entries are the keys alone: one page holds all.
-    let keys = store.query(Task::by_title("same")).page().await.unwrap();
+    let keys = settled(
+        || async { store.query(Task::by_title("same")).page().await.unwrap() },
+        |keys| keys.items.len() == 12,
+    )
+    .await;
     assert_eq!(keys.items.len(), 12);
     assert!(keys.cursor.is_none());
 }

@@ -320,6 +320,12 @@ pub async fn same_index_pages(sqlite: Store, dynamo: Store) {
         } else {
             q
         };
+        // Each read of DynamoDB's index may lag (AWS serves it from
+        // replicas): wait for one that agrees before comparing in detail.
+        let _ = crate::support::eventually(|| async {
+            (pages(&dynamo, &q, limit).await == pages(&sqlite, &q, limit).await).then_some(())
+        })
+        .await;
         same_pages(&sqlite, &dynamo, q, limit, case).await;
     }
 }
