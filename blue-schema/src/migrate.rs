@@ -24,7 +24,7 @@ use std::any::Any;
 use crate::backend::{with_engine, Engine, RawItem};
 use crate::limits::{self, CheckError, LimitError, MAX_ITEM_BYTES};
 use crate::ops::{ItemKey, PutBatch, ScanPage, StoredKeys, WriteItem};
-use crate::schema::{Table, TableSchema};
+use crate::schema::Table;
 use crate::write::MapWithSets;
 use crate::{Error, Store};
 
@@ -80,30 +80,13 @@ pub struct CopyReport {
 /// backends.
 pub async fn copy_table<T: Table>(from: &Store, to: &Store) -> Result<CopyReport, Error> {
     to.create_table::<T>().await?;
-    // A table with indexes gets every item's index keys computed again
-    // from its fields, so the copy's indexes hold what the schema says.
-    let index_keys = (!T::SCHEMA.indexes.is_empty()).then_some(T::__index_keys_of as IndexKeysOf);
     with_engine!(&from.backend, source => {
-        with_engine!(&to.backend, target => copy(source, target, &T::SCHEMA, index_keys).await)
+        with_engine!(&to.backend, target => copy::<_, _, T>(source, target).await)
     })
 }
 
-/// [`Table::__index_keys_of`] of the table being copied.
-#[allow(clippy::type_complexity)]
-type IndexKeysOf = fn(
-    &str,
-    &str,
-    &serde_json::Value,
-) -> Option<
-    Result<(&'static crate::EntitySchema, Vec<(&'static str, String)>), serde_json::Error>,
->;
-
-async fn copy<A: Engine, B: Engine>(
-    source: &A,
-    target: &B,
-    schema: &'static TableSchema,
-    index_keys: Option<IndexKeysOf>,
-) -> Result<CopyReport, Error> {
+async fn copy<A: Engine, B: Engine, T: Table>(source: &A, target: &B) -> Result<CopyReport, Error> {
+    let schema = &T::SCHEMA;
     let table = schema.name;
     let mut report = CopyReport {
         table,
@@ -123,7 +106,7 @@ async fn copy<A: Engine, B: Engine>(
             })
             .await?;
         for item in page.items {
-            pending.push(convert::<A, B>(schema, item, index_keys)?);
+            pending.push(convert::<A, B, T>(item)?);
         }
         let done = page.next.is_none();
         // Write whole batches; keep the rest for the next page, so that
@@ -184,12 +167,14 @@ async fn count<B: Engine>(backend: &B, table: &'static str) -> Result<u64, Error
 
 /// A scanned item of `A` as `B` writes it: as stored when `A` and `B` are
 /// the same backend, else through JSON, checked against the limits.
-fn convert<A: Engine, B: Engine>(
-    schema: &'static TableSchema,
+fn convert<A: Engine, B: Engine, T: Table>(
     item: RawItem<A::Raw>,
-    index_keys: Option<IndexKeysOf>,
 ) -> Result<WriteItem<B::Item>, Error> {
+    let schema = &T::SCHEMA;
     let table = schema.name;
+    // A table with indexes gets every item's index keys computed again
+    // from its fields, so the copy's indexes hold what the schema says.
+    let rekey = !schema.indexes.is_empty();
     let RawItem {
         partition_key,
         sort_key,
@@ -205,10 +190,9 @@ fn convert<A: Engine, B: Engine>(
         updated_at: &updated_at,
     };
     let mut slot = Some(data);
-    let same_backend = index_keys.is_none();
     let (data, size) = match (&mut slot as &mut dyn Any)
         .downcast_mut::<Option<B::Raw>>()
-        .filter(|_| same_backend)
+        .filter(|_| !rekey)
     {
         Some(same) => {
             let raw = same
@@ -225,8 +209,8 @@ fn convert<A: Engine, B: Engine>(
                 .take()
                 .ok_or_else(|| Error::backend(A::NAME, "a copied item went missing"))?;
             let mut value = A::raw_to_json(&raw, keys)?;
-            if let Some(index_keys_of) = index_keys {
-                rekey_indexes(index_keys_of, &mut value, keys)?;
+            if rekey {
+                rekey_indexes::<T>(&mut value, keys)?;
             }
             let stamps = limits::Stamps {
                 created_at: &created_at,
@@ -257,12 +241,11 @@ fn convert<A: Engine, B: Engine>(
 
 /// Replaces an item's index keys with the ones its fields give (none for
 /// an item of no entity of the table).
-fn rekey_indexes(
-    index_keys_of: IndexKeysOf,
+fn rekey_indexes<T: Table>(
     value: &mut serde_json::Value,
     keys: StoredKeys<'_>,
 ) -> Result<(), Error> {
-    let wanted = match index_keys_of(keys.partition_key, keys.sort_key, value) {
+    let wanted = match T::__index_keys_of(keys.partition_key, keys.sort_key, value) {
         Some(found) => found.map_err(|e| keys.decode_error(e))?.1,
         None => Vec::new(),
     };
