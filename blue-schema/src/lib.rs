@@ -44,6 +44,9 @@
 //!   or [`backend::dynamodb`]; [`blocking`] is the same API for synchronous
 //!   code, and [`block_on`] says where each backend's work runs.
 //! * [`limits`]: DynamoDB's limits, checked before any backend runs.
+//! * [`capacity`]: the capacity units each operation consumes, on both
+//!   backends ([`Store::metered`]); with the `tracing` feature, every
+//!   operation is a span with its table, partition, requests, items and units.
 //! * [`migrate`]: copying a table between stores.
 //! * [`docs`]: Markdown documentation of a table's access patterns.
 //!
@@ -60,6 +63,7 @@
 pub mod backend;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]
 pub mod blocking;
+pub mod capacity;
 pub mod docs;
 mod error;
 mod exec;
@@ -75,6 +79,7 @@ pub mod schema;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]
 pub mod store;
 mod time;
+mod trace;
 pub mod write;
 
 pub use error::{error_chain, BoxError, Error, ItemError};

@@ -221,6 +221,9 @@ pub(crate) struct PageOf<T> {
     pub(crate) unknown: usize,
     /// Where the next page starts, when more items may follow.
     pub(crate) next: Option<Position>,
+    /// The bytes of the items the page evaluated (what DynamoDB charges a
+    /// page for); SQLite counts them, DynamoDB reports units instead (0).
+    pub(crate) read_bytes: usize,
 }
 
 /// How the items a read finds become values: each backend hands a decoder

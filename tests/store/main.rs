@@ -7,6 +7,7 @@
 mod support;
 
 mod batch;
+mod capacity;
 mod concurrency;
 mod copy;
 mod crud;
@@ -141,6 +142,8 @@ macro_rules! backends {
 }
 
 backends! {
+    capacity::reads_and_writes_cost_the_same_units_everywhere,
+    capacity::an_index_query_is_an_eventually_consistent_read,
     indexes::index_queries_read_across_partitions,
     indexes::sparse_membership_follows_the_fields,
     indexes::every_write_path_keeps_index_keys,

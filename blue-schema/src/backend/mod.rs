@@ -178,6 +178,26 @@ mod dispatch {
     }
 
     impl AnyBackend {
+        /// The same database, with a fresh meter of capacity units.
+        pub(crate) fn metered(&self) -> AnyBackend {
+            match *self {
+                #[cfg(feature = "sqlite")]
+                AnyBackend::Sqlite(ref b) => AnyBackend::Sqlite(b.metered()),
+                #[cfg(feature = "dynamodb")]
+                AnyBackend::DynamoDb(ref b) => AnyBackend::DynamoDb(b.metered()),
+            }
+        }
+
+        /// The meter, for a metered store.
+        pub(crate) fn meter(&self) -> Option<&crate::capacity::Meter> {
+            match *self {
+                #[cfg(feature = "sqlite")]
+                AnyBackend::Sqlite(ref b) => b.meter(),
+                #[cfg(feature = "dynamodb")]
+                AnyBackend::DynamoDb(ref b) => b.meter(),
+            }
+        }
+
         pub(crate) fn name(&self) -> &'static str {
             match *self {
                 #[cfg(feature = "sqlite")]

@@ -35,6 +35,8 @@ pub const MAX_NESTING_DEPTH: usize = 32;
 pub const MAX_NUMBER_DIGITS: usize = 38;
 /// The most data one query page reads, as DynamoDB's 1 MB page limit.
 pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
+/// Items per `BatchWriteItem` request, DynamoDB's maximum.
+pub const MAX_BATCH_WRITE_ITEMS: usize = 25;
 
 /// A write or key that DynamoDB would reject; every backend rejects it the
 /// same way, before anything is written.

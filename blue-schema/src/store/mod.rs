@@ -338,6 +338,53 @@ impl Store {
     pub(crate) fn cursor_key(&self) -> Option<&CursorKey> {
         self.cursor_key.as_deref()
     }
+
+    /// A handle on the same database that counts the capacity units its
+    /// operations consume, from zero: on DynamoDB the units the service
+    /// reports, on SQLite the units DynamoDB would charge for the same
+    /// operation ([`capacity`](crate::capacity) has the rules). Read them
+    /// with [`consumed`](Store::consumed). Clones of the handle share its
+    /// count; the store it was made from counts nothing.
+    ///
+    /// On SQLite, a metered write reads its item before and after it to
+    /// size it; an unmetered store does not pay for that.
+    ///
+    /// ```
+    /// use blue_schema::capacity::Consumed;
+    /// # use blue_schema::{Entity, Store, Table};
+    /// # #[derive(Table)]
+    /// # #[table(name = "blue_dialogue")]
+    /// # enum Dialogue { Expert(Expert) }
+    /// # #[derive(Entity, serde::Serialize, serde::Deserialize)]
+    /// # #[entity(table = Dialogue)]
+    /// # #[sk(prefix = "EXPERT")]
+    /// # struct Expert { #[pk] dialogue_id: String, #[sk] name: String, role: String }
+    /// # blue_schema::block_on(async {
+    /// let store = Store::open("sqlite::memory:").await?;
+    /// store.create_table::<Dialogue>().await?;
+    /// let metered = store.metered();
+    /// let muffin = Expert { dialogue_id: "d".into(), name: "muffin".into(), role: "skeptic".into() };
+    /// metered.put(&muffin).await?;
+    /// metered.get(Expert::key("d", "muffin")).await?;
+    /// // A write of an item under 1 KB, and a strongly consistent read of it.
+    /// assert_eq!(metered.consumed(), Some(Consumed::new(1.0, 1.0)));
+    /// assert_eq!(store.consumed(), None);
+    /// # Ok::<(), blue_schema::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn metered(&self) -> Store {
+        Store {
+            backend: self.backend.metered(),
+            cursor_key: self.cursor_key.clone(),
+        }
+    }
+
+    /// The capacity units this handle's operations consumed since
+    /// [`metered`](Store::metered) made it; `None` for a handle that is not
+    /// metered.
+    pub fn consumed(&self) -> Option<crate::capacity::Consumed> {
+        self.backend.meter().map(crate::capacity::Meter::total)
+    }
 }
 
 type MakePut<'s> = Box<dyn FnOnce(Checks) -> BoxFuture<'s, Result<(), Error>> + Send + 's>;

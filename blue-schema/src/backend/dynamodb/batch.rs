@@ -17,7 +17,7 @@ use crate::ops::{PutBatch, WriteItem};
 use crate::Error;
 
 /// Items per `BatchWriteItem`, DynamoDB's maximum.
-pub const BATCH_WRITE_ITEMS: usize = 25;
+pub const BATCH_WRITE_ITEMS: usize = crate::limits::MAX_BATCH_WRITE_ITEMS;
 /// Keys per `BatchGetItem`, DynamoDB's maximum.
 pub const BATCH_GET_KEYS: usize = 100;
 
@@ -118,6 +118,7 @@ impl DynamoDbBackend {
         let name = self.table_name(table);
         let mut attempt = 0;
         loop {
+            let sent = requests.len();
             // Puts and deletes of whole items: a replay writes the same.
             let request = self.sdk.batch_write_item().request_items(&name, requests);
             let out = self
@@ -129,6 +130,7 @@ impl DynamoDbBackend {
                 .unprocessed_items
                 .and_then(|mut u| u.remove(&name))
                 .unwrap_or_default();
+            self.wrote(sent - requests.len());
             if requests.is_empty() {
                 return Ok(());
             }

@@ -75,6 +75,7 @@
 //! SDK error.
 
 mod batch;
+mod capacity;
 mod error;
 mod item;
 mod metrics;
@@ -102,6 +103,7 @@ use self::item::{item_size, Attributes};
 use self::metrics::{CountRequests, Requests};
 use super::mapping::{PARTITION_KEY, SORT_KEY};
 use super::{Backend, Engine, ScanOf};
+use crate::capacity::Meter;
 use crate::error::ItemError;
 use crate::exec::tokio_bridge;
 use crate::ops::{
@@ -148,6 +150,11 @@ pub struct DynamoDbBackend {
     batch_attempts: NonZeroU32,
     /// Attempts at one request (see [`retry`]).
     attempts: NonZeroU32,
+    /// The capacity units of a metered store's operations.
+    meter: Option<Arc<Meter>>,
+    /// The usage of the one operation this clone runs, when it is metered
+    /// or traced (see [`on_tokio`](DynamoDbBackend::on_tokio)).
+    usage: Option<Arc<capacity::OpUsage>>,
 }
 
 impl fmt::Debug for DynamoDbBackend {
@@ -223,6 +230,8 @@ impl DynamoDbBackend {
             prefix: Arc::from(""),
             batch_attempts: DEFAULT_BATCH_ATTEMPTS,
             attempts: NonZeroU32::new(attempts).unwrap_or(NonZeroU32::MIN),
+            meter: None,
+            usage: None,
         }
     }
 
@@ -329,7 +338,38 @@ impl DynamoDbBackend {
         Fut: std::future::Future<Output = Result<T, Error>> + Send + 'static,
         T: Send + 'static,
     {
-        tokio_bridge::run(Box::pin(work(self.clone()))).await
+        if self.meter.is_none() && !crate::trace::wanted() {
+            return tokio_bridge::run(Box::pin(work(self.clone()))).await;
+        }
+        let usage = Arc::new(capacity::OpUsage::default());
+        let mut backend = self.clone();
+        backend.usage = Some(usage.clone());
+        let result = tokio_bridge::run(Box::pin(work(backend))).await;
+        let usage = usage.total();
+        if let Some(meter) = &self.meter {
+            meter.add(usage.consumed);
+        }
+        crate::trace::record(&usage);
+        result
+    }
+
+    /// The same client, with a fresh meter of capacity units.
+    pub(crate) fn metered(&self) -> DynamoDbBackend {
+        DynamoDbBackend {
+            meter: Some(Arc::default()),
+            ..self.clone()
+        }
+    }
+
+    pub(crate) fn meter(&self) -> Option<&Meter> {
+        self.meter.as_deref()
+    }
+
+    /// Counts items this operation wrote that its responses do not name.
+    pub(super) fn wrote(&self, items: usize) {
+        if let Some(usage) = &self.usage {
+            usage.add(items as u64, crate::capacity::Consumed::ZERO);
+        }
     }
 }
 
@@ -362,56 +402,100 @@ impl Engine for DynamoDbBackend {
     }
 
     async fn create_table(&self, op: CreateTable) -> Result<bool, Error> {
-        self.on_tokio(|b| async move { b.create_table_now(op.table).await })
-            .await
+        let span = crate::trace::span("create_table", op.table.name, "");
+        crate::trace::within(span, async move {
+            self.on_tokio(|b| async move { b.create_table_now(op.table).await })
+                .await
+        })
+        .await
     }
 
     async fn get<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
-        self.on_tokio(|b| async move { b.get_item::<D>(op).await })
-            .await
+        let span = crate::trace::span("get", op.key.table, &op.key.partition_key);
+        crate::trace::within(span, async move {
+            self.on_tokio(|b| async move { b.get_item::<D>(op).await })
+                .await
+        })
+        .await
     }
 
     async fn put(&self, op: Put<Attributes>) -> Result<(), Error> {
-        self.on_tokio(|b| async move { b.put_item(op).await }).await
+        let span = crate::trace::span("put", op.item.key.table, &op.item.key.partition_key);
+        crate::trace::within(span, async move {
+            self.on_tokio(|b| async move { b.put_item(op).await }).await
+        })
+        .await
     }
 
     async fn put_batch(&self, op: PutBatch<Attributes>) -> Result<(), Error> {
-        self.on_tokio(|b| async move { b.put_items(op).await })
-            .await
+        let span = crate::trace::span("put_batch", op.table, "");
+        crate::trace::within(span, async move {
+            self.on_tokio(|b| async move { b.put_items(op).await })
+                .await
+        })
+        .await
     }
 
     async fn delete<D: Decoder>(&self, op: Delete) -> Result<Option<D::Output>, Error> {
-        if !op.checks.is_empty() {
-            return self
-                .on_tokio(|b| async move { b.conditional_delete::<D>(op).await })
-                .await;
-        }
-        self.on_tokio(|b| async move { b.delete_item::<D>(op).await })
-            .await
+        let span = crate::trace::span("delete", op.key.table, &op.key.partition_key);
+        crate::trace::within(span, async move {
+            if !op.checks.is_empty() {
+                return self
+                    .on_tokio(|b| async move { b.conditional_delete::<D>(op).await })
+                    .await;
+            }
+            self.on_tokio(|b| async move { b.delete_item::<D>(op).await })
+                .await
+        })
+        .await
     }
 
     async fn update(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
-        self.on_tokio(|b| async move { b.update_item_op(op).await })
-            .await
+        let span = crate::trace::span("update", op.key.table, &op.key.partition_key);
+        crate::trace::within(span, async move {
+            self.on_tokio(|b| async move { b.update_item_op(op).await })
+                .await
+        })
+        .await
     }
 
     async fn transact_write(&self, op: TransactWrite<serde_json::Value>) -> Result<(), Error> {
-        self.on_tokio(|b| async move { b.transact(op).await }).await
+        let span = crate::trace::span(
+            "transact_write",
+            op.actions.first().map_or("", |a| a.key().table),
+            "",
+        );
+        crate::trace::within(span, async move {
+            self.on_tokio(|b| async move { b.transact(op).await }).await
+        })
+        .await
     }
 
     async fn get_many(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
-        self.on_tokio(|b| async move { b.read_many(op).await })
-            .await
+        let span = crate::trace::span("get_many", op.keys.first().map_or("", |k| k.table), "");
+        crate::trace::within(span, async move {
+            self.on_tokio(|b| async move { b.read_many(op).await })
+                .await
+        })
+        .await
     }
 
     async fn query<D: Decoder>(&self, op: QueryPage) -> Result<PageOf<D::Output>, Error> {
-        self.on_tokio(|b| async move { b.query_page::<D>(op).await })
-            .await
+        let span = crate::trace::span("query", op.spec.table, &op.spec.partition_key);
+        crate::trace::within(span, async move {
+            self.on_tokio(|b| async move { b.query_page::<D>(op).await })
+                .await
+        })
+        .await
     }
 
     async fn scan(&self, op: ScanPage) -> Result<ScanOf<Attributes>, Error> {
-        self.on_tokio(|b| async move { b.scan_page(op).await })
-            .await
+        let span = crate::trace::span("scan", op.table, "");
+        crate::trace::within(span, async move {
+            self.on_tokio(|b| async move { b.scan_page(op).await })
+                .await
+        })
+        .await
     }
 
     fn explain(&self, op: &QueryPage) -> Explain {

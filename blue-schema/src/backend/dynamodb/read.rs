@@ -161,6 +161,7 @@ impl DynamoDbBackend {
             items,
             unknown,
             next,
+            read_bytes: 0,
         })
     }
 

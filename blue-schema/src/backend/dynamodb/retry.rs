@@ -26,6 +26,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
+use super::capacity::{AskCapacity, Reports};
 use super::DynamoDbBackend;
 
 /// What sending a request a second time does when the first one was
@@ -129,15 +130,27 @@ impl DynamoDbBackend {
         send: F,
     ) -> Sent<T, E>
     where
-        R: Clone,
+        R: Clone + AskCapacity,
         F: Fn(R) -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        T: Reports,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let mut unknown_before = false;
         let mut attempt = 1;
         loop {
-            let result = send(request.clone()).await;
+            let result = match &self.usage {
+                Some(usage) => {
+                    usage.sent(1);
+                    let result = send(request.clone().ask_capacity()).await;
+                    if let Ok(out) = &result {
+                        let (items, consumed) = out.usage();
+                        usage.add(items, consumed);
+                    }
+                    result
+                }
+                None => send(request.clone()).await,
+            };
             let failure = match &result {
                 Err(e) if attempt < self.attempts.get() => classify(e),
                 _ => Failure::Final,

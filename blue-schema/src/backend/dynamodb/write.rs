@@ -330,7 +330,14 @@ impl DynamoDbBackend {
             None => fresh_token(),
         });
         let e = match self.send(Replay::Safe, &request, |r| r.send()).await.result {
-            Ok(_) => return Ok(()),
+            Ok(_) => {
+                let writes = op
+                    .actions
+                    .iter()
+                    .filter(|a| !matches!(a, TxAction::Check(_)));
+                self.wrote(writes.count());
+                return Ok(());
+            }
             Err(e) => e,
         };
         if e.code() == Some("IdempotentParameterMismatchException") {

@@ -130,6 +130,8 @@ pub(crate) fn index_query(
 #[derive(Debug)]
 pub(crate) struct Statements {
     pub(crate) get: String,
+    /// An item's JSON, size and `updated_at`, for its capacity units.
+    pub(crate) image: String,
     pub(crate) upsert: String,
     pub(crate) insert_new: String,
     pub(crate) delete: String,
@@ -164,6 +166,7 @@ impl Statements {
         };
         Statements {
             get: format!("SELECT data, created_at, updated_at FROM {t} WHERE pk = ?1 AND sk = ?2"),
+            image: format!("SELECT data, size, updated_at FROM {t} WHERE pk = ?1 AND sk = ?2"),
             upsert: format!(
                 "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \
                  size = excluded.size, updated_at = excluded.updated_at"

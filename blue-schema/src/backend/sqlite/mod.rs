@@ -45,6 +45,7 @@
 //! an operation that has started runs to its end: a `put_all` is one
 //! transaction, all or nothing.
 
+mod capacity;
 mod config;
 mod pool;
 mod write;
@@ -66,6 +67,7 @@ use super::mapping::sqlite::{
     add_index, add_updated_at, bounds, create_index, create_table, COLUMNS,
 };
 use super::{Backend, Engine, RawItem, ScanOf};
+use crate::capacity::{read_units, Consumed, Meter, Usage};
 use crate::error::ItemError;
 use crate::limits::MAX_PAGE_BYTES;
 use crate::ops::{
@@ -84,11 +86,15 @@ pub(crate) const NAME: &str = "sqlite";
 #[derive(Clone)]
 pub struct SqliteBackend {
     inner: Arc<Inner>,
+    /// The capacity units of a metered store's operations.
+    meter: Option<Arc<Meter>>,
 }
 
 struct Inner {
     pool: Pool,
     workers: Workers,
+    /// The tables `create_table` saw, for the projections of their indexes.
+    tables: capacity::Tables,
 }
 
 impl fmt::Debug for SqliteBackend {
@@ -112,8 +118,102 @@ impl SqliteBackend {
             inner: Arc::new(Inner {
                 pool: Pool::new(config, first),
                 workers,
+                tables: capacity::Tables::default(),
             }),
+            meter: None,
         }
+    }
+
+    /// The same database, with a fresh meter of capacity units.
+    pub(crate) fn metered(&self) -> SqliteBackend {
+        SqliteBackend {
+            inner: self.inner.clone(),
+            meter: Some(Arc::default()),
+        }
+    }
+
+    pub(crate) fn meter(&self) -> Option<&Meter> {
+        self.meter.as_deref()
+    }
+
+    /// Whether operations compute what they would consume on DynamoDB: for
+    /// a metered store, or an operation whose tracing span is recorded.
+    fn metering(&self) -> bool {
+        self.meter.is_some() || crate::trace::wanted()
+    }
+
+    /// Adds an operation's usage to the meter and its span.
+    fn account(&self, usage: Usage) {
+        if let Some(meter) = &self.meter {
+            meter.add(usage.consumed);
+        }
+        crate::trace::record(&usage);
+    }
+
+    /// Runs a write of the items `keys` and, when metering, computes its
+    /// units from their images before and after; the `bool` with a key says
+    /// that it is only checked (a transaction's condition check).
+    /// `read_first` charges the consistent batch read of the keys that
+    /// DynamoDB's `put_all` sends first (for the `created_at` it keeps).
+    async fn write<T, F>(
+        &self,
+        keys: Vec<(ItemKey, bool)>,
+        transactional: bool,
+        requests: u64,
+        read_first: bool,
+        work: F,
+    ) -> Result<T, Error>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        if !self.metering() {
+            return self.run(work).await;
+        }
+        let inner = self.inner.clone();
+        let (result, usage) = self
+            .run(move |conn| {
+                let before = keys
+                    .iter()
+                    .map(|(key, _)| capacity::image(conn, key))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let result = work(conn);
+                let mut usage = Usage {
+                    requests,
+                    ..Usage::default()
+                };
+                if result.is_ok() {
+                    if read_first {
+                        usage.requests += keys.len().div_ceil(crate::store::BATCH_GET_CHUNK) as u64;
+                        for old in &before {
+                            usage.consumed.read +=
+                                read_units(old.as_ref().map_or(0, |i| i.size()), true);
+                        }
+                    }
+                    for ((key, check), old) in keys.iter().zip(&before) {
+                        if *check {
+                            usage.consumed.write += 2.0
+                                * crate::capacity::write_units(
+                                    old.as_ref().map_or(0, |i| i.size()),
+                                );
+                            continue;
+                        }
+                        let new = capacity::image(conn, key)?;
+                        usage.items += 1;
+                        usage.consumed.write += capacity::write_units(
+                            &inner.tables,
+                            key,
+                            old.as_ref(),
+                            new.as_ref(),
+                            transactional,
+                        );
+                    }
+                }
+                Ok((result, usage))
+            })
+            .await?;
+        self.account(usage);
+        result
     }
 
     /// Opens (creating if needed) a database file with the default settings,
@@ -271,335 +371,366 @@ impl Engine for SqliteBackend {
     }
 
     async fn create_table(&self, op: CreateTable) -> Result<bool, Error> {
-        let table = op.table.name;
-        let slots = op.table.indexes;
-        super::check_table_name(table)?;
-        self.run(move |conn| {
-            // SQLite does not tell table names apart by case; DynamoDB does.
-            // Two schema tables must not share one SQLite table.
-            let existing: Option<String> = conn
-                .db
-                .query_row(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
-                    [table],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(sqlite_error)?;
-            if let Some(existing) = existing.filter(|name| name != table) {
-                return Err(Error::TableMismatch {
-                    table: table.to_owned(),
-                    found: format!(
-                        "SQLite already holds table {existing:?}, the same name but for case, which \
-                         it does not tell apart (DynamoDB would); rename one of the tables"
-                    ),
-                });
-            }
-            conn.db
-                .execute_batch(&create_table(table, slots))
-                .map_err(sqlite_error)?;
-            // An existing table of another shape (the ADR's table without
-            // `size`, say) would fail later with a less helpful message.
-            let (db, statements) = conn.with_statements(table)?;
-            let mut stmt = db
-                .prepare_cached(&statements.columns)
-                .map_err(sqlite_error)?;
-            let columns: Vec<String> = stmt
-                .query_map([], |row| row.get(0))
-                .map_err(sqlite_error)?
-                .collect::<Result<_, _>>()
-                .map_err(sqlite_error)?;
-            drop(stmt);
-            let has = |c: &str| columns.iter().any(|have| have == c);
-            // `updated_at` is added to a table from before it; any other
-            // column missing means a table of another shape.
-            let missing: Vec<&str> = COLUMNS
-                .iter()
-                .copied()
-                .filter(|c| *c != "updated_at" && !has(c))
-                .collect();
-            if missing.is_empty() && !has("updated_at") {
-                db.execute_batch(&add_updated_at(table))
+        let span = crate::trace::span("create_table", op.table.name, "");
+        crate::trace::within(span, async move {
+            let table = op.table.name;
+            let slots = op.table.indexes;
+            super::check_table_name(table)?;
+            self.inner.tables.register(op.table);
+            self.run(move |conn| {
+                // SQLite does not tell table names apart by case; DynamoDB does.
+                // Two schema tables must not share one SQLite table.
+                let existing: Option<String> = conn
+                    .db
+                    .query_row(
+                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+                        [table],
+                        |row| row.get(0),
+                    )
+                    .optional()
                     .map_err(sqlite_error)?;
-            }
-            if !missing.is_empty() {
-                return Err(Error::TableMismatch {
-                    table: table.to_owned(),
-                    found: format!("it has no column {}", missing.join(", ")),
-                });
-            }
-            // Each secondary index: its generated columns (added to a table
-            // that has none; SQLite computes them for the rows it holds)
-            // and its partial index. Whether the table had rows before.
-            let mut added = false;
-            // Asked once, and only when an index is missing.
-            let mut had_rows = None;
-            for slot in slots {
-                if has(slot.pk_column) {
-                    db.execute_batch(&create_index(table, slot))
+                if let Some(existing) = existing.filter(|name| name != table) {
+                    return Err(Error::TableMismatch {
+                        table: table.to_owned(),
+                        found: format!(
+                            "SQLite already holds table {existing:?}, the same name but for case, which \
+                             it does not tell apart (DynamoDB would); rename one of the tables"
+                        ),
+                    });
+                }
+                conn.db
+                    .execute_batch(&create_table(table, slots))
+                    .map_err(sqlite_error)?;
+                // An existing table of another shape (the ADR's table without
+                // `size`, say) would fail later with a less helpful message.
+                let (db, statements) = conn.with_statements(table)?;
+                let mut stmt = db
+                    .prepare_cached(&statements.columns)
+                    .map_err(sqlite_error)?;
+                let columns: Vec<String> = stmt
+                    .query_map([], |row| row.get(0))
+                    .map_err(sqlite_error)?
+                    .collect::<Result<_, _>>()
+                    .map_err(sqlite_error)?;
+                drop(stmt);
+                let has = |c: &str| columns.iter().any(|have| have == c);
+                // `updated_at` is added to a table from before it; any other
+                // column missing means a table of another shape.
+                let missing: Vec<&str> = COLUMNS
+                    .iter()
+                    .copied()
+                    .filter(|c| *c != "updated_at" && !has(c))
+                    .collect();
+                if missing.is_empty() && !has("updated_at") {
+                    db.execute_batch(&add_updated_at(table))
                         .map_err(sqlite_error)?;
-                    continue;
                 }
-                let tx = db.unchecked_transaction().map_err(sqlite_error)?;
-                for statement in add_index(table, slot) {
-                    tx.execute_batch(&statement).map_err(sqlite_error)?;
+                if !missing.is_empty() {
+                    return Err(Error::TableMismatch {
+                        table: table.to_owned(),
+                        found: format!("it has no column {}", missing.join(", ")),
+                    });
                 }
-                tx.commit().map_err(sqlite_error)?;
-                let had_rows = match had_rows {
-                    Some(had) => had,
-                    None => {
-                        let sql = format!("SELECT EXISTS (SELECT 1 FROM \"{table}\")");
-                        let had = db
-                            .query_row(&sql, [], |row| row.get::<_, bool>(0))
+                // Each secondary index: its generated columns (added to a table
+                // that has none; SQLite computes them for the rows it holds)
+                // and its partial index. Whether the table had rows before.
+                let mut added = false;
+                // Asked once, and only when an index is missing.
+                let mut had_rows = None;
+                for slot in slots {
+                    if has(slot.pk_column) {
+                        db.execute_batch(&create_index(table, slot))
                             .map_err(sqlite_error)?;
-                        *had_rows.insert(had)
+                        continue;
                     }
-                };
-                added |= had_rows;
-            }
-            Ok(added)
+                    let tx = db.unchecked_transaction().map_err(sqlite_error)?;
+                    for statement in add_index(table, slot) {
+                        tx.execute_batch(&statement).map_err(sqlite_error)?;
+                    }
+                    tx.commit().map_err(sqlite_error)?;
+                    let had_rows = match had_rows {
+                        Some(had) => had,
+                        None => {
+                            let sql = format!("SELECT EXISTS (SELECT 1 FROM \"{table}\")");
+                            let had = db
+                                .query_row(&sql, [], |row| row.get::<_, bool>(0))
+                                .map_err(sqlite_error)?;
+                            *had_rows.insert(had)
+                        }
+                    };
+                    added |= had_rows;
+                }
+                Ok(added)
+            })
+            .await
         })
         .await
     }
 
     async fn get<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
-        self.run(move |conn| {
-            let key = &op.key;
-            let (db, statements) = conn.with_statements(key.table)?;
-            let mut stmt = db
-                .prepare_cached(&statements.get)
-                .map_err(table_error(key.table))?;
-            let mut rows = stmt
-                .query((&key.partition_key, &key.sort_key))
-                .map_err(sqlite_error)?;
-            let Some(row) = rows.next().map_err(sqlite_error)? else {
-                return Ok(None);
-            };
-            decode_row::<D>(key, row, D::WITH_STAMPS).map(Some)
+        let span = crate::trace::span("get", op.key.table, &op.key.partition_key);
+        crate::trace::within(span, async move {
+            let metering = self.metering();
+            let consistent = op.consistent;
+            let (found, size) = self
+                .run(move |conn| {
+                    let found = get_row::<D>(conn, &op.key)?;
+                    let size = if metering {
+                        capacity::image(conn, &op.key)?.map_or(0, |i| i.size())
+                    } else {
+                        0
+                    };
+                    Ok((found, size))
+                })
+                .await?;
+            if metering {
+                self.account(Usage {
+                    requests: 1,
+                    items: u64::from(found.is_some()),
+                    consumed: Consumed::read(read_units(size, consistent)),
+                });
+            }
+            Ok(found)
         })
         .await
     }
 
     async fn put(&self, op: Put<String>) -> Result<(), Error> {
-        if op.is_conditional() {
-            // Boxed: the future of an unconditional put stays small.
-            return Box::pin(self.run(move |conn| write::put(conn, &op))).await;
-        }
-        self.run(move |conn| {
-            let item = &op.item;
-            let key = &item.key;
-            let (db, statements) = conn.with_statements(key.table)?;
-            let sql = if op.if_not_exists {
-                &statements.insert_new
-            } else {
-                &statements.upsert
-            };
-            let mut stmt = db.prepare_cached(sql).map_err(table_error(key.table))?;
-            let written = stmt
-                .execute((
-                    &key.partition_key,
-                    &key.sort_key,
-                    &item.data,
-                    &item.created_at,
-                    item.size as i64,
-                    &item.updated_at,
-                ))
-                .map_err(sqlite_error)?;
-            if written == 0 {
-                return Err(Error::AlreadyExists {
-                    table: key.table,
-                    partition_key: key.partition_key.clone(),
-                    sort_key: key.sort_key.clone(),
-                });
+        let span = crate::trace::span("put", op.item.key.table, &op.item.key.partition_key);
+        crate::trace::within(span, async move {
+            if self.metering() {
+                let keys = vec![(op.item.key.clone(), false)];
+                return Box::pin(self.write(keys, false, 1, false, move |conn| {
+                    if op.is_conditional() {
+                        write::put(conn, &op)
+                    } else {
+                        put_row(conn, &op)
+                    }
+                }))
+                .await;
             }
-            Ok(())
+            if op.is_conditional() {
+                // Boxed: the future of an unconditional put stays small.
+                return Box::pin(self.run(move |conn| write::put(conn, &op))).await;
+            }
+            self.run(move |conn| put_row(conn, &op)).await
         })
         .await
     }
 
     async fn put_batch(&self, op: PutBatch<String>) -> Result<(), Error> {
-        self.run(move |conn| {
-            let table = op.table;
-            let (db, statements) = conn.with_statements(table)?;
-            let upsert = if op.keep_stamps {
-                &statements.upsert_with_stamps
-            } else {
-                &statements.upsert
-            };
-            // IMMEDIATE takes the write lock up front, so a concurrent writer
-            // waits (busy timeout) instead of failing mid-batch.
-            let tx = rusqlite::Transaction::new_unchecked(db, TransactionBehavior::Immediate)
-                .map_err(sqlite_error)?;
-            {
-                let mut stmt = tx.prepare_cached(upsert).map_err(table_error(table))?;
-                for item in &op.items {
-                    stmt.execute((
-                        &item.key.partition_key,
-                        &item.key.sort_key,
-                        &item.data,
-                        &item.created_at,
-                        item.size as i64,
-                        &item.updated_at,
-                    ))
-                    .map_err(sqlite_error)?;
-                }
-            }
-            // Dropping an uncommitted transaction rolls it back: an error
-            // above leaves nothing written.
-            tx.commit().map_err(sqlite_error)
+        let span = crate::trace::span("put_batch", op.table, "");
+        crate::trace::within(span, async move {
+            let keys = op.items.iter().map(|i| (i.key.clone(), false)).collect();
+            let requests = op
+                .items
+                .len()
+                .div_ceil(crate::limits::MAX_BATCH_WRITE_ITEMS) as u64;
+            let read_first = !op.keep_stamps;
+            self.write(keys, false, requests, read_first, move |conn| {
+                put_rows(conn, &op)
+            })
+            .await
         })
         .await
     }
 
     async fn update(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
-        self.run(move |conn| write::update(conn, &op)).await
-    }
-
-    async fn transact_write(&self, op: TransactWrite<serde_json::Value>) -> Result<(), Error> {
-        self.run(move |conn| write::transact(conn, &op)).await
-    }
-
-    async fn get_many(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
-        self.run(move |conn| write::get_many(conn, &op)).await
-    }
-
-    async fn delete<D: Decoder>(&self, op: Delete) -> Result<Option<D::Output>, Error> {
-        if !op.checks.is_empty() {
-            return self
-                .run(move |conn| {
-                    let key = &op.key;
-                    match write::delete(conn, &op)? {
-                        Some(stored) if op.return_old => {
-                            let keys = StoredKeys {
-                                table: key.table,
-                                partition_key: &key.partition_key,
-                                sort_key: &key.sort_key,
-                                created_at: &stored.created_at,
-                                updated_at: &stored.updated_at,
-                            };
-                            decode_json::<D>(keys, &stored.data).map(Some)
-                        }
-                        _ => Ok(None),
-                    }
-                })
-                .await;
-        }
-        self.run(move |conn| {
-            let key = &op.key;
-            let (db, statements) = conn.with_statements(key.table)?;
-            let params = (&key.partition_key, &key.sort_key);
-            if !op.return_old {
-                let mut stmt = db
-                    .prepare_cached(&statements.delete)
-                    .map_err(table_error(key.table))?;
-                stmt.execute(params).map_err(sqlite_error)?;
-                return Ok(None);
-            }
-            let mut stmt = db
-                .prepare_cached(&statements.delete_returning)
-                .map_err(table_error(key.table))?;
-            let mut rows = stmt.query(params).map_err(sqlite_error)?;
-            let Some(row) = rows.next().map_err(sqlite_error)? else {
-                return Ok(None);
-            };
-            // The row is deleted (on the first step) whether or not it decodes.
-            decode_row::<D>(key, row, true).map(Some)
+        let span = crate::trace::span("update", op.key.table, &op.key.partition_key);
+        crate::trace::within(span, async move {
+            let keys = vec![(op.key.clone(), false)];
+            self.write(keys, false, 1, false, move |conn| write::update(conn, &op))
+                .await
         })
         .await
     }
 
+    async fn transact_write(&self, op: TransactWrite<serde_json::Value>) -> Result<(), Error> {
+        let span = crate::trace::span(
+            "transact_write",
+            op.actions.first().map_or("", |a| a.key().table),
+            "",
+        );
+        crate::trace::within(span, async move {
+            let keys = op
+                .actions
+                .iter()
+                .map(|a| (a.key().clone(), matches!(a, crate::ops::TxAction::Check(_))))
+                .collect();
+            self.write(keys, true, 1, false, move |conn| write::transact(conn, &op))
+                .await
+        })
+        .await
+    }
+
+    async fn get_many(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
+        let span = crate::trace::span("get_many", op.keys.first().map_or("", |k| k.table), "");
+        crate::trace::within(span, async move {
+            if !self.metering() {
+                return self.run(move |conn| write::get_many(conn, &op)).await;
+            }
+            let transactional = op.transactional;
+            let requests = if transactional {
+                1
+            } else {
+                op.keys.len().div_ceil(crate::store::BATCH_GET_CHUNK) as u64
+            };
+            let (found, units) = self
+                .run(move |conn| {
+                    let found = write::get_many(conn, &op)?;
+                    let mut units = 0.0;
+                    for key in &op.keys {
+                        let size = capacity::image(conn, key)?.map_or(0, |i| i.size());
+                        units += read_units(size, true);
+                    }
+                    Ok((found, units))
+                })
+                .await?;
+            let factor = if transactional { 2.0 } else { 1.0 };
+            self.account(Usage {
+                requests,
+                items: found.iter().filter(|i| i.is_some()).count() as u64,
+                consumed: Consumed::read(factor * units),
+            });
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn delete<D: Decoder>(&self, op: Delete) -> Result<Option<D::Output>, Error> {
+        let span = crate::trace::span("delete", op.key.table, &op.key.partition_key);
+        crate::trace::within(span, async move {
+            if self.metering() {
+                let keys = vec![(op.key.clone(), false)];
+                return Box::pin(self.write(keys, false, 1, false, move |conn| {
+                    delete_row::<D>(conn, &op)
+                }))
+                .await;
+            }
+            self.run(move |conn| delete_row::<D>(conn, &op)).await
+        })
+        .await
+    }
     async fn query<D: Decoder>(&self, op: QueryPage) -> Result<PageOf<D::Output>, Error> {
-        self.run(move |conn| {
-            if op.spec.index.is_some() {
-                return index_page::<D>(conn, &op);
+        let span = crate::trace::span("query", op.spec.table, &op.spec.partition_key);
+        crate::trace::within(span, async move {
+            let consistent = op.spec.consistent && op.spec.index.is_none();
+            let page = self
+                .run(move |conn| {
+                    if op.spec.index.is_some() {
+                        return index_page::<D>(conn, &op);
+                    }
+                    let spec = &op.spec;
+                    let table = spec.table;
+                    let (low, high) = bounds(
+                        spec.sort_key.as_ref(),
+                        op.start.as_ref().map(|p| p.sort_key.as_str()),
+                        spec.order,
+                    );
+                    let (db, statements) = conn.with_statements(table)?;
+                    let mut stmt = db
+                        .prepare_cached(statements.query(spec.order, D::WITH_STAMPS))
+                        .map_err(table_error(table))?;
+                    let mut rows = stmt
+                        .query((
+                            spec.partition_key.as_str(),
+                            TextBytes(&low),
+                            TextBytes(&high),
+                        ))
+                        .map_err(sqlite_error)?;
+                    let mut page = PageRows::new(op.limit);
+                    while let Some(row) = rows.next().map_err(sqlite_error)? {
+                        let size = size(row, 2, table, &spec.partition_key, 0)?;
+                        if !page.admits(size) {
+                            return Ok(page.ended());
+                        }
+                        let sort_key = text(row, 0)?;
+                        let (created_at, updated_at) = if D::WITH_STAMPS {
+                            (text(row, 3)?, text(row, 4)?)
+                        } else {
+                            ("", "")
+                        };
+                        let keys = StoredKeys {
+                            table,
+                            partition_key: &spec.partition_key,
+                            sort_key,
+                            created_at,
+                            updated_at,
+                        };
+                        let evaluated = evaluate::<D>(keys, &data(row, 1)?, spec.filter.as_ref())?;
+                        if page.took(evaluated, sort_key) {
+                            return Ok(page.ended());
+                        }
+                    }
+                    Ok(page.finished())
+                })
+                .await?;
+            if self.metering() {
+                self.account(Usage {
+                    requests: 1,
+                    items: (page.items.len() + page.unknown) as u64,
+                    consumed: Consumed::read(read_units(page.read_bytes, consistent)),
+                });
             }
-            let spec = &op.spec;
-            let table = spec.table;
-            let (low, high) = bounds(
-                spec.sort_key.as_ref(),
-                op.start.as_ref().map(|p| p.sort_key.as_str()),
-                spec.order,
-            );
-            let (db, statements) = conn.with_statements(table)?;
-            let mut stmt = db
-                .prepare_cached(statements.query(spec.order, D::WITH_STAMPS))
-                .map_err(table_error(table))?;
-            let mut rows = stmt
-                .query((
-                    spec.partition_key.as_str(),
-                    TextBytes(&low),
-                    TextBytes(&high),
-                ))
-                .map_err(sqlite_error)?;
-            let mut page = PageRows::new(op.limit);
-            while let Some(row) = rows.next().map_err(sqlite_error)? {
-                let size = size(row, 2, table, &spec.partition_key, 0)?;
-                if !page.admits(size) {
-                    return Ok(page.ended());
-                }
-                let sort_key = text(row, 0)?;
-                let (created_at, updated_at) = if D::WITH_STAMPS {
-                    (text(row, 3)?, text(row, 4)?)
-                } else {
-                    ("", "")
-                };
-                let keys = StoredKeys {
-                    table,
-                    partition_key: &spec.partition_key,
-                    sort_key,
-                    created_at,
-                    updated_at,
-                };
-                let evaluated = evaluate::<D>(keys, &data(row, 1)?, spec.filter.as_ref())?;
-                if page.took(evaluated, sort_key) {
-                    return Ok(page.ended());
-                }
-            }
-            Ok(page.finished())
+            Ok(page)
         })
         .await
     }
 
     async fn scan(&self, op: ScanPage) -> Result<ScanOf<Row>, Error> {
-        self.run(move |conn| {
-            let table = op.table;
-            let (after_pk, after_sk) = op
-                .resume_after
-                .as_ref()
-                .map_or(("", ""), |(pk, sk)| (pk.as_str(), sk.as_str()));
-            let (db, statements) = conn.with_statements(table)?;
-            let mut stmt = db
-                .prepare_cached(&statements.scan)
-                .map_err(table_error(table))?;
-            let mut rows = stmt.query((after_pk, after_sk)).map_err(sqlite_error)?;
-            let mut page = PageBudget::new(op.limit.map(|l| l as usize));
-            let mut items: Vec<RawItem<Row>> = Vec::new();
-            while let Some(row) = rows.next().map_err(sqlite_error)? {
-                let size = size(row, 3, table, text(row, 0)?, 1)?;
-                if !page.admits(size) {
-                    let next = items
-                        .last()
-                        .map(|i| (i.partition_key.clone(), i.sort_key.clone()));
-                    return Ok(ScanOf { items, next });
-                }
-                items.push(RawItem {
-                    partition_key: text(row, 0)?.to_owned(),
-                    sort_key: text(row, 1)?.to_owned(),
-                    created_at: text(row, 4)?.to_owned(),
-                    updated_at: text(row, 5)?.to_owned(),
-                    data: Row {
-                        data: data(row, 2)?.into_owned(),
-                        size: usize::try_from(size).unwrap_or(0),
-                    },
+        let span = crate::trace::span("scan", op.table, "");
+        crate::trace::within(span, async move {
+            let page = self
+                .run(move |conn| {
+                    let table = op.table;
+                    let (after_pk, after_sk) = op
+                        .resume_after
+                        .as_ref()
+                        .map_or(("", ""), |(pk, sk)| (pk.as_str(), sk.as_str()));
+                    let (db, statements) = conn.with_statements(table)?;
+                    let mut stmt = db
+                        .prepare_cached(&statements.scan)
+                        .map_err(table_error(table))?;
+                    let mut rows = stmt.query((after_pk, after_sk)).map_err(sqlite_error)?;
+                    let mut page = PageBudget::new(op.limit.map(|l| l as usize));
+                    let mut items: Vec<RawItem<Row>> = Vec::new();
+                    while let Some(row) = rows.next().map_err(sqlite_error)? {
+                        let size = size(row, 3, table, text(row, 0)?, 1)?;
+                        if !page.admits(size) {
+                            let next = items
+                                .last()
+                                .map(|i| (i.partition_key.clone(), i.sort_key.clone()));
+                            return Ok(ScanOf { items, next });
+                        }
+                        items.push(RawItem {
+                            partition_key: text(row, 0)?.to_owned(),
+                            sort_key: text(row, 1)?.to_owned(),
+                            created_at: text(row, 4)?.to_owned(),
+                            updated_at: text(row, 5)?.to_owned(),
+                            data: Row {
+                                data: data(row, 2)?.into_owned(),
+                                size: usize::try_from(size).unwrap_or(0),
+                            },
+                        });
+                        if page.is_full() {
+                            let next = items
+                                .last()
+                                .map(|i| (i.partition_key.clone(), i.sort_key.clone()));
+                            return Ok(ScanOf { items, next });
+                        }
+                    }
+                    Ok(ScanOf { items, next: None })
+                })
+                .await?;
+            if self.metering() {
+                let bytes = page.items.iter().map(|i| i.data.size).sum();
+                self.account(Usage {
+                    requests: 1,
+                    items: page.items.len() as u64,
+                    consumed: Consumed::read(read_units(bytes, true)),
                 });
-                if page.is_full() {
-                    let next = items
-                        .last()
-                        .map(|i| (i.partition_key.clone(), i.sort_key.clone()));
-                    return Ok(ScanOf { items, next });
-                }
             }
-            Ok(ScanOf { items, next: None })
+            Ok(page)
         })
         .await
     }
@@ -607,6 +738,122 @@ impl Engine for SqliteBackend {
     fn explain(&self, op: &QueryPage) -> Explain {
         Explain::new(&op.spec, op.spec.table, op.start.as_ref(), op.limit)
     }
+}
+
+/// Reads one item by key.
+fn get_row<D: Decoder>(conn: &mut Conn, key: &ItemKey) -> Result<Option<D::Output>, Error> {
+    let (db, statements) = conn.with_statements(key.table)?;
+    let mut stmt = db
+        .prepare_cached(&statements.get)
+        .map_err(table_error(key.table))?;
+    let mut rows = stmt
+        .query((&key.partition_key, &key.sort_key))
+        .map_err(sqlite_error)?;
+    let Some(row) = rows.next().map_err(sqlite_error)? else {
+        return Ok(None);
+    };
+    decode_row::<D>(key, row, D::WITH_STAMPS).map(Some)
+}
+
+/// An unconditional put (or a `create`): one statement.
+fn put_row(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
+    let item = &op.item;
+    let key = &item.key;
+    let (db, statements) = conn.with_statements(key.table)?;
+    let sql = if op.if_not_exists {
+        &statements.insert_new
+    } else {
+        &statements.upsert
+    };
+    let mut stmt = db.prepare_cached(sql).map_err(table_error(key.table))?;
+    let written = stmt
+        .execute((
+            &key.partition_key,
+            &key.sort_key,
+            &item.data,
+            &item.created_at,
+            item.size as i64,
+            &item.updated_at,
+        ))
+        .map_err(sqlite_error)?;
+    if written == 0 {
+        return Err(Error::AlreadyExists {
+            table: key.table,
+            partition_key: key.partition_key.clone(),
+            sort_key: key.sort_key.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// A batch of puts, in one transaction.
+fn put_rows(conn: &mut Conn, op: &PutBatch<String>) -> Result<(), Error> {
+    let table = op.table;
+    let (db, statements) = conn.with_statements(table)?;
+    let upsert = if op.keep_stamps {
+        &statements.upsert_with_stamps
+    } else {
+        &statements.upsert
+    };
+    // IMMEDIATE takes the write lock up front, so a concurrent writer
+    // waits (busy timeout) instead of failing mid-batch.
+    let tx = rusqlite::Transaction::new_unchecked(db, TransactionBehavior::Immediate)
+        .map_err(sqlite_error)?;
+    {
+        let mut stmt = tx.prepare_cached(upsert).map_err(table_error(table))?;
+        for item in &op.items {
+            stmt.execute((
+                &item.key.partition_key,
+                &item.key.sort_key,
+                &item.data,
+                &item.created_at,
+                item.size as i64,
+                &item.updated_at,
+            ))
+            .map_err(sqlite_error)?;
+        }
+    }
+    // Dropping an uncommitted transaction rolls it back: an error
+    // above leaves nothing written.
+    tx.commit().map_err(sqlite_error)
+}
+
+/// A delete, conditional or not; the old item when asked.
+fn delete_row<D: Decoder>(conn: &mut Conn, op: &Delete) -> Result<Option<D::Output>, Error> {
+    let key = &op.key;
+    if !op.checks.is_empty() {
+        return match write::delete(conn, op)? {
+            Some(stored) if op.return_old => {
+                let keys = StoredKeys {
+                    table: key.table,
+                    partition_key: &key.partition_key,
+                    sort_key: &key.sort_key,
+                    created_at: &stored.created_at,
+                    updated_at: &stored.updated_at,
+                };
+                decode_json::<D>(keys, &stored.data).map(Some)
+            }
+            _ => Ok(None),
+        };
+    }
+    let (db, statements) = conn.with_statements(key.table)?;
+    let params = (&key.partition_key, &key.sort_key);
+    if !op.return_old {
+        let mut stmt = db
+            .prepare_cached(&statements.delete)
+            .map_err(table_error(key.table))?;
+        stmt.execute(params).map_err(sqlite_error)?;
+        return Ok(None);
+    }
+    let mut stmt = db
+        .prepare_cached(&statements.delete_returning)
+        .map_err(table_error(key.table))?;
+    let mut rows = stmt.query(params).map_err(sqlite_error)?;
+    let Some(row) = rows.next().map_err(sqlite_error)? else {
+        return Ok(None);
+    };
+    // The row is deleted (on the first step) whether or not it decodes.
+    decode_row::<D>(key, row, true).map(Some)
 }
 
 /// What a query did with one row it evaluated.
@@ -797,6 +1044,7 @@ impl<T> PageRows<T> {
             items: std::mem::take(&mut self.items),
             unknown: self.unknown,
             next: Some(Position::after(std::mem::take(&mut self.last))),
+            read_bytes: self.budget.bytes,
         }
     }
 
@@ -806,6 +1054,7 @@ impl<T> PageRows<T> {
             items: self.items,
             unknown: self.unknown,
             next: None,
+            read_bytes: self.budget.bytes,
         }
     }
 }

@@ -1,0 +1,210 @@
+//! The capacity units an operation would consume on DynamoDB, computed from
+//! the rows it read and wrote ([`crate::capacity`] has the rules).
+//!
+//! Only a metered store (or a traced operation) pays for this: a write reads
+//! the images of its items before and after it, on the same connection,
+//! after the write's own transaction. Concurrent writers of the same item
+//! can change the "before" image in between; the units are then those of
+//! the write as if it had run alone.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use serde_json::Value;
+
+use super::pool::Conn;
+use super::{sqlite_error, table_error};
+use crate::backend::mapping::{PARTITION_KEY, SORT_KEY};
+use crate::capacity::{index_write_units, table_write_units, IndexEntry};
+use crate::ops::ItemKey;
+use crate::schema::{is_index_key_attribute, Projection, TableSchema};
+use crate::Error;
+
+/// An item as stored: what its units are computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Image {
+    data: String,
+    size: usize,
+    updated_at: String,
+}
+
+impl Image {
+    pub(super) fn size(&self) -> usize {
+        self.size
+    }
+}
+
+/// The stored image of the item with this key.
+pub(super) fn image(conn: &mut Conn, key: &ItemKey) -> Result<Option<Image>, Error> {
+    let (db, statements) = conn.with_statements(key.table)?;
+    let mut stmt = db
+        .prepare_cached(&statements.image)
+        .map_err(table_error(key.table))?;
+    let mut rows = stmt
+        .query((&key.partition_key, &key.sort_key))
+        .map_err(sqlite_error)?;
+    let Some(row) = rows.next().map_err(sqlite_error)? else {
+        return Ok(None);
+    };
+    Ok(Some(Image {
+        data: super::data(row, 0)?.into_owned(),
+        size: usize::try_from(super::integer(row, 1)?).unwrap_or(0),
+        updated_at: super::text(row, 2)?.to_owned(),
+    }))
+}
+
+/// The tables a backend created, by name: the physical projection of each
+/// index comes from them.
+#[derive(Debug, Default)]
+pub(super) struct Tables(Mutex<HashMap<&'static str, &'static TableSchema>>);
+
+impl Tables {
+    pub(super) fn register(&self, table: &'static TableSchema) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(table.name, table);
+    }
+
+    /// The projection of index `slot` of `table`; `ALL` for a table this
+    /// backend did not create (as a table with no `keys_only` pattern).
+    fn projection(&self, table: &str, slot: &str) -> Projection {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(table)
+            .map_or(Projection::All, |t| t.projection(slot))
+    }
+}
+
+/// Write units of one write of the item `key`, from its images before and
+/// after: the table's (doubled in a transaction) and every index's.
+pub(super) fn write_units(
+    tables: &Tables,
+    key: &ItemKey,
+    old: Option<&Image>,
+    new: Option<&Image>,
+    transactional: bool,
+) -> f64 {
+    let factor = if transactional { 2.0 } else { 1.0 };
+    let table = factor * table_write_units(old.map(Image::size), new.map(Image::size));
+    let old_fields = old.map(|i| index_attributes(&i.data)).unwrap_or_default();
+    let new_fields = new.map(|i| index_attributes(&i.data)).unwrap_or_default();
+    let mut slots: Vec<&str> = old_fields
+        .keys()
+        .chain(new_fields.keys())
+        .map(String::as_str)
+        .collect();
+    slots.sort_unstable();
+    slots.dedup();
+    let same = old == new;
+    let mut indexes = 0.0;
+    for slot in slots {
+        let projection = tables.projection(key.table, slot);
+        let entry = |fields: &HashMap<String, (String, String)>, image: Option<&Image>| {
+            let (pk, sk) = fields.get(slot)?;
+            let size = match projection {
+                Projection::All => image?.size,
+                Projection::KeysOnly => {
+                    let attribute = |name: &str, value: &str| name.len() + value.len();
+                    attribute(PARTITION_KEY, &key.partition_key)
+                        + attribute(SORT_KEY, &key.sort_key)
+                        + attribute(&format!("{slot}pk"), pk)
+                        + attribute(&format!("{slot}sk"), sk)
+                }
+            };
+            Some(IndexEntry {
+                key: (pk.clone(), sk.clone()),
+                size,
+            })
+        };
+        let before = entry(&old_fields, old);
+        let after = entry(&new_fields, new);
+        indexes += index_write_units(
+            before.as_ref(),
+            after.as_ref(),
+            same || projection == Projection::KeysOnly,
+        );
+    }
+    table + indexes
+}
+
+/// The index keys an item holds, by index: `gsi1` → (`gsi1pk`, `gsi1sk`).
+/// An item is in an index only when it has both.
+fn index_attributes(data: &str) -> HashMap<String, (String, String)> {
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(data) else {
+        return HashMap::new();
+    };
+    let mut found = HashMap::new();
+    for (name, value) in &map {
+        let (Some(slot), Value::String(pk)) = (name.strip_suffix("pk"), value) else {
+            continue;
+        };
+        if !is_index_key_attribute(name) {
+            continue;
+        }
+        if let Some(Value::String(sk)) = map.get(&format!("{slot}sk")) {
+            found.insert(slot.to_owned(), (pk.clone(), sk.clone()));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(data: &str, size: usize, at: &str) -> Image {
+        Image {
+            data: data.into(),
+            size,
+            updated_at: at.into(),
+        }
+    }
+
+    fn key() -> ItemKey {
+        ItemKey {
+            table: "t",
+            partition_key: "p".into(),
+            sort_key: "s".into(),
+        }
+    }
+
+    #[test]
+    fn an_item_in_an_index_pays_for_its_entry() {
+        let tables = Tables::default();
+        let new = image(r#"{"gsi1pk":"a","gsi1sk":"b","x":1}"#, 1500, "t1");
+        // Table 2 (1 500 B), index 2 (the whole item, ALL).
+        assert_eq!(write_units(&tables, &key(), None, Some(&new), false), 4.0);
+        // A transaction doubles the table's units, not the index's.
+        assert_eq!(write_units(&tables, &key(), None, Some(&new), true), 6.0);
+    }
+
+    #[test]
+    fn a_moved_index_key_costs_a_delete_and_a_put() {
+        let tables = Tables::default();
+        let old = image(r#"{"gsi1pk":"a","gsi1sk":"b"}"#, 100, "t1");
+        let new = image(r#"{"gsi1pk":"c","gsi1sk":"b"}"#, 100, "t2");
+        assert_eq!(
+            write_units(&tables, &key(), Some(&old), Some(&new), false),
+            3.0
+        );
+        // Leaving the index costs its old entry; an item never in one, nothing.
+        let out = image(r#"{"x":1}"#, 100, "t3");
+        assert_eq!(
+            write_units(&tables, &key(), Some(&old), Some(&out), false),
+            2.0
+        );
+        assert_eq!(
+            write_units(&tables, &key(), Some(&out), Some(&out), false),
+            1.0
+        );
+    }
+
+    #[test]
+    fn only_both_keys_make_an_index_entry() {
+        let found = index_attributes(r#"{"gsi1pk":"a","gsi2pk":"b","gsi2sk":"c","pk":"x"}"#);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found["gsi2"], ("b".to_owned(), "c".to_owned()));
+    }
+}
