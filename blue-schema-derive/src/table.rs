@@ -135,8 +135,7 @@ fn generate(table: &Table) -> TokenStream {
         quote! {
             if #test {
                 return ::std::option::Option::Some(
-                    ::blue_schema::__private::index_keys_of::<#ty>(partition_key, sort_key, item)
-                        .map(|keys| (&<#ty as ::blue_schema::Entity>::SCHEMA, keys)),
+                    ::blue_schema::__private::index_keys_of::<#ty>(partition_key, sort_key, item),
                 );
             }
         }
@@ -177,13 +176,12 @@ fn generate(table: &Table) -> TokenStream {
                 indexes: &[#(#slots),*],
             };
 
-            #[allow(clippy::type_complexity)]
             fn __index_keys_of(
                 partition_key: &str,
                 sort_key: &str,
                 item: &::blue_schema::__private::serde_json::Value,
             ) -> ::std::option::Option<::std::result::Result<
-                (&'static ::blue_schema::EntitySchema, ::std::vec::Vec<(&'static str, ::std::string::String)>),
+                ::blue_schema::schema::KeysOfItem,
                 ::blue_schema::__private::serde_json::Error,
             >> {
                 let _ = (partition_key, item);

@@ -110,12 +110,14 @@ pub fn write_units(bytes: usize) -> f64 {
 
 /// Write units of the table for one write: the larger of the item before
 /// (`None`: there was none) and after (`None`: deleted).
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn table_write_units(old: Option<usize>, new: Option<usize>) -> f64 {
     write_units(old.unwrap_or(0).max(new.unwrap_or(0)))
 }
 
 /// One index's entry for an item: its position and size.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) struct IndexEntry {
     /// The index partition and sort key.
     pub(crate) key: (String, String),
@@ -126,6 +128,7 @@ pub(crate) struct IndexEntry {
 /// Write units of one index for one write, from its entries before and after.
 /// `same` says whether an entry at the same key holds the same attributes
 /// (for `ALL`, the whole item unchanged; for `KEYS_ONLY`, always).
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn index_write_units(
     old: Option<&IndexEntry>,
     new: Option<&IndexEntry>,

@@ -64,9 +64,13 @@ pub mod backend;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]
 pub mod blocking;
 pub mod capacity;
+#[cfg(all(feature = "cli", any(feature = "sqlite", feature = "dynamodb")))]
+pub mod cli;
 pub mod docs;
 mod error;
 mod exec;
+#[cfg(any(feature = "sqlite", feature = "dynamodb"))]
+pub mod export;
 pub mod key;
 pub mod limits;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]
@@ -182,11 +186,15 @@ pub mod __private {
         partition_key: &str,
         sort_key: &str,
         item: &serde_json::Value,
-    ) -> Result<Vec<(&'static str, String)>, serde_json::Error> {
+    ) -> Result<crate::schema::KeysOfItem, serde_json::Error> {
         let entity = <E as serde::Deserialize>::deserialize(item)?;
         let mut out = Vec::new();
         entity.__index_keys(partition_key, sort_key, &mut out);
-        Ok(out)
+        Ok(crate::schema::KeysOfItem {
+            entity: &E::SCHEMA,
+            table_key: entity.key().into_parts(),
+            index_keys: out,
+        })
     }
 
     /// Never satisfied: the query of a `keys_only` access pattern has no

@@ -208,27 +208,56 @@ fn convert<A: Engine, B: Engine, T: Table>(
             let raw = slot
                 .take()
                 .ok_or_else(|| Error::backend(A::NAME, "a copied item went missing"))?;
-            let mut value = A::raw_to_json(&raw, keys)?;
-            if rekey {
-                rekey_indexes::<T>(&mut value, keys)?;
-            }
-            let stamps = limits::Stamps {
-                created_at: &created_at,
-                updated_at: &updated_at,
-            };
-            // A `#[set]` attribute reads as a JSON list; it is written as a
-            // set again (an empty one left out).
-            let sets = schema
-                .entity_for_sort_key(&sort_key)
-                .map_or(&[][..], |e| e.sets);
-            match &value {
-                serde_json::Value::Object(map) if !sets.is_empty() => {
-                    let item = MapWithSets { map, sets };
-                    encode_checked::<B, _>(&item, &partition_key, &sort_key, stamps, keys)?
-                }
-                _ => encode_checked::<B, _>(&value, &partition_key, &sort_key, stamps, keys)?,
-            }
+            let value = A::raw_to_json(&raw, keys)?;
+            return from_json::<B, T>(partition_key, sort_key, created_at, updated_at, value);
         }
+    };
+    Ok(WriteItem {
+        key: ItemKey::new(table, partition_key, sort_key)?,
+        data,
+        size,
+        created_at,
+        updated_at,
+    })
+}
+
+/// An item read as JSON (its attributes, without keys and write times) as
+/// `B` writes it, with its index keys computed again, checked against the
+/// limits.
+pub(crate) fn from_json<B: Engine, T: Table>(
+    partition_key: String,
+    sort_key: String,
+    created_at: String,
+    updated_at: String,
+    mut value: serde_json::Value,
+) -> Result<WriteItem<B::Item>, Error> {
+    let schema = &T::SCHEMA;
+    let table = schema.name;
+    let keys = StoredKeys {
+        table,
+        partition_key: &partition_key,
+        sort_key: &sort_key,
+        created_at: &created_at,
+        updated_at: &updated_at,
+    };
+    if !schema.indexes.is_empty() {
+        rekey_indexes::<T>(&mut value, keys)?;
+    }
+    let stamps = limits::Stamps {
+        created_at: &created_at,
+        updated_at: &updated_at,
+    };
+    // A `#[set]` attribute reads as a JSON list; it is written as a
+    // set again (an empty one left out).
+    let sets = schema
+        .entity_for_sort_key(&sort_key)
+        .map_or(&[][..], |e| e.sets);
+    let (data, size) = match &value {
+        serde_json::Value::Object(map) if !sets.is_empty() => {
+            let item = MapWithSets { map, sets };
+            encode_checked::<B, _>(&item, &partition_key, &sort_key, stamps, keys)?
+        }
+        _ => encode_checked::<B, _>(&value, &partition_key, &sort_key, stamps, keys)?,
     };
     Ok(WriteItem {
         key: ItemKey::new(table, partition_key, sort_key)?,
@@ -246,7 +275,7 @@ fn rekey_indexes<T: Table>(
     keys: StoredKeys<'_>,
 ) -> Result<(), Error> {
     let wanted = match T::__index_keys_of(keys.partition_key, keys.sort_key, value) {
-        Some(found) => found.map_err(|e| keys.decode_error(e))?.1,
+        Some(found) => found.map_err(|e| keys.decode_error(e))?.index_keys,
         None => Vec::new(),
     };
     if let serde_json::Value::Object(map) = value {
@@ -280,4 +309,223 @@ fn encode_checked<B: Engine, T: serde::Serialize>(
     })?;
     let data = B::encode(item).map_err(|e| keys.decode_error(e))?;
     Ok((data, size))
+}
+
+/// How a [`copy_resumable`] runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CopyOptions {
+    /// Continue after this table key (partition, sort) of the source: the
+    /// [`Progress::resume_after`] of an interrupted copy. `None` starts at
+    /// the beginning.
+    pub resume_after: Option<(String, String)>,
+    /// Items read from the source per page (a page also stops at 1 MB); a
+    /// checkpoint is reported after each page is written.
+    pub page_items: u32,
+    /// Batches of [`BATCH_ITEMS`] written at once.
+    pub in_flight: usize,
+    /// At most this many items a second, on average (to leave a
+    /// provisioned table's capacity to its application); `None`: as fast
+    /// as the target takes them.
+    pub items_per_second: Option<u32>,
+}
+
+impl Default for CopyOptions {
+    fn default() -> Self {
+        CopyOptions {
+            resume_after: None,
+            page_items: SCAN_PAGE_ITEMS,
+            in_flight: 4,
+            items_per_second: None,
+        }
+    }
+}
+
+impl CopyOptions {
+    /// Continue after `key` (from [`Progress::resume_after`]).
+    pub fn resume_after(mut self, key: Option<(String, String)>) -> Self {
+        self.resume_after = key;
+        self
+    }
+
+    /// Items per page read from the source (at least 1).
+    pub fn page_items(mut self, items: u32) -> Self {
+        self.page_items = items.max(1);
+        self
+    }
+
+    /// Batches written at once (at least 1).
+    pub fn in_flight(mut self, batches: usize) -> Self {
+        self.in_flight = batches.max(1);
+        self
+    }
+
+    /// At most `items` a second on average (`None`: no limit).
+    pub fn items_per_second(mut self, items: Option<u32>) -> Self {
+        self.items_per_second = items.filter(|&n| n > 0);
+        self
+    }
+}
+
+/// Where a running copy stands, after each page it wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Items written by this run so far.
+    pub copied: u64,
+    /// Every source item up to this key is in the target: give it to
+    /// [`CopyOptions::resume_after`] to continue an interrupted copy.
+    /// `None` once the copy has read the whole source.
+    pub resume_after: Option<(String, String)>,
+}
+
+/// What a [`copy_resumable`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResumableReport {
+    /// The table.
+    pub table: &'static str,
+    /// Items this run read and wrote.
+    pub copied: u64,
+    /// Items in the source, and in the target after the copy, counted by
+    /// reading both.
+    pub source_items: u64,
+    /// See `source_items`.
+    pub target_items: u64,
+}
+
+/// Copies table `T` from `from` into `to` as [`copy_table`] does, a page
+/// at a time with several batches in flight, calling `on_page` after each
+/// page is written with the key to resume after; an interrupted copy
+/// continues from that key ([`CopyOptions::resume_after`]). Rewriting an
+/// item the interrupted run already wrote writes the same item, so the
+/// target ends with each source item once. At the end both tables are
+/// counted.
+///
+/// Throttled requests are retried with backoff by the DynamoDB backend
+/// (and a batch's unprocessed items with it).
+///
+/// # Errors
+///
+/// [`Error::CountMismatch`] when the target does not hold as many items as
+/// the source (someone wrote to either during the copy, or the target held
+/// other items), and the errors of [`copy_table`].
+pub async fn copy_resumable<T: Table>(
+    from: &Store,
+    to: &Store,
+    options: CopyOptions,
+    on_page: impl FnMut(&Progress) + Send,
+) -> Result<ResumableReport, Error> {
+    to.create_table::<T>().await?;
+    with_engine!(&from.backend, source => {
+        with_engine!(&to.backend, target => {
+            copy_pages::<_, _, T>(source, target, options, on_page).await
+        })
+    })
+}
+
+async fn copy_pages<A: Engine, B: Engine, T: Table>(
+    source: &A,
+    target: &B,
+    options: CopyOptions,
+    mut on_page: impl FnMut(&Progress) + Send,
+) -> Result<ResumableReport, Error> {
+    let table = T::SCHEMA.name;
+    let started = std::time::Instant::now();
+    let mut progress = Progress {
+        copied: 0,
+        resume_after: options.resume_after,
+    };
+    loop {
+        let page = source
+            .scan(ScanPage {
+                table,
+                resume_after: progress.resume_after.clone(),
+                limit: Some(options.page_items),
+            })
+            .await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for item in page.items {
+            items.push(convert::<A, B, T>(item)?);
+        }
+        let written = items.len() as u64;
+        while !items.is_empty() {
+            let mut batches = Vec::with_capacity(options.in_flight);
+            while batches.len() < options.in_flight && !items.is_empty() {
+                let rest = items.split_off(items.len().min(BATCH_ITEMS));
+                let batch = std::mem::replace(&mut items, rest);
+                batches.push(target.put_batch(PutBatch {
+                    table,
+                    items: batch,
+                    keep_stamps: true,
+                }));
+            }
+            join_all(batches).await?;
+        }
+        progress.copied += written;
+        progress.resume_after = page.next;
+        on_page(&progress);
+        if let Some(rate) = options.items_per_second {
+            let due = std::time::Duration::from_secs_f64(progress.copied as f64 / f64::from(rate));
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                crate::exec::sleep(wait).await;
+            }
+        }
+        if progress.resume_after.is_none() {
+            break;
+        }
+    }
+    let source_items = count(source, table).await?;
+    let target_items = count(target, table).await?;
+    if source_items != target_items {
+        return Err(Error::CountMismatch {
+            table,
+            copied: source_items,
+            found: target_items,
+        });
+    }
+    Ok(ResumableReport {
+        table,
+        copied: progress.copied,
+        source_items,
+        target_items,
+    })
+}
+
+/// Runs the futures together; the first error ends the wait (the others
+/// are dropped: a batch is all or nothing on SQLite, and retried whole by a
+/// resumed copy either way).
+async fn join_all<F: std::future::Future<Output = Result<(), Error>>>(
+    futures: Vec<F>,
+) -> Result<(), Error> {
+    use std::task::Poll;
+    let mut futures: Vec<Option<std::pin::Pin<Box<F>>>> =
+        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for slot in &mut futures {
+            if let Some(future) = slot {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(Ok(())) => *slot = None,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(()))
+        }
+    })
+    .await
+}
+
+/// Counts the items of table `T` in `store`, by reading it.
+///
+/// # Errors
+///
+/// The backend's errors.
+pub async fn count_items<T: Table>(store: &Store) -> Result<u64, Error> {
+    with_engine!(&store.backend, b => count(b, T::SCHEMA.name).await)
 }

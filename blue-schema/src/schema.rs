@@ -333,6 +333,16 @@ fn template<'a>(prefix: Option<&str>, fields: impl Iterator<Item = &'a str>) -> 
     out
 }
 
+/// The keys an item should have, computed from its fields: its entity, its
+/// table key, and the index keys (attribute, value) it belongs under.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeysOfItem {
+    pub entity: &'static EntitySchema,
+    pub table_key: (String, String),
+    pub index_keys: Vec<(&'static str, String)>,
+}
+
 /// Everything the library knows about one table: its name and its entities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableSchema {
@@ -475,13 +485,11 @@ pub trait Table: Sized + 'static {
     /// computed from the item read as JSON; `None` for an item of no
     /// entity of the table.
     #[doc(hidden)]
-    #[allow(clippy::type_complexity)]
     fn __index_keys_of(
         partition_key: &str,
         sort_key: &str,
         item: &serde_json::Value,
-    ) -> Option<Result<(&'static EntitySchema, Vec<(&'static str, String)>), serde_json::Error>>
-    {
+    ) -> Option<Result<KeysOfItem, serde_json::Error>> {
         let _ = (partition_key, sort_key, item);
         None
     }

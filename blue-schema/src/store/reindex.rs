@@ -81,7 +81,8 @@ async fn reindex_on<B: Engine, T: Table>(backend: &B) -> Result<Reindexed, Error
                 report.unknown += 1;
                 continue;
             };
-            let (entity, wanted) = found.map_err(|e| keys.decode_error(e))?;
+            let found = found.map_err(|e| keys.decode_error(e))?;
+            let (entity, wanted) = (found.entity, found.index_keys);
             let Value::Object(stored) = &item else {
                 return Err(keys.decode_error("the item is not a map"));
             };

@@ -1,0 +1,563 @@
+//! A command line for the application's own tables (feature `cli`).
+//!
+//! The schema lives in the application's crate, so the command line is a
+//! library entry point that the application's binary calls with its
+//! tables:
+//!
+//! ```no_run
+//! # use blue_schema::Table;
+//! # #[derive(Table)] #[table(name = "blue_dialogue")] enum Dialogue { Expert(Expert) }
+//! # #[derive(blue_schema::Entity, serde::Serialize, serde::Deserialize)]
+//! # #[entity(table = Dialogue)] #[sk(prefix = "EXPERT")]
+//! # struct Expert { #[pk] d: String, #[sk] name: String }
+//! fn main() -> std::process::ExitCode {
+//!     blue_schema::cli::Cli::new("blue-dialogue").table::<Dialogue>().run()
+//! }
+//! ```
+//!
+//! | command | what it does |
+//! |---|---|
+//! | `docs [--dir DIR] [--check]` | writes each table's generated Markdown to `DIR/<table>.md`; `--check` writes nothing and fails when a file is stale |
+//! | `schema [--format F]` | prints the SQLite DDL, the DynamoDB `CreateTable` JSON, a CloudFormation template and a Terraform `aws_dynamodb_table` resource (`--format sqlite\|create-table\|cloudformation\|terraform`) |
+//! | `create-tables URL` | creates the tables (and their indexes) in the store at `URL` |
+//! | `copy FROM TO` | copies every table, a page at a time with several batches in flight, a progress bar, a checkpoint file to resume an interrupted copy, and a count of both sides at the end |
+//! | `export URL FILE` / `import URL FILE` | one table through a file of DynamoDB JSON lines, the format of DynamoDB's export to S3 and import from S3 |
+//! | `check URL` | reads every item and reports those that do not decode, carry an unknown prefix, or whose keys disagree with their fields |
+//!
+//! `URL` is what [`Store::open`] takes: `sqlite:path/to/file.db`,
+//! `dynamodb://` (the standard AWS configuration chain), or with options,
+//! `dynamodb://?endpoint=http://127.0.0.1:8000&region=us-east-1&table_prefix=dev_`. A failure is one line on standard
+//! error, `error: …` with its causes, and exit code 1; `--help` on every
+//! command.
+
+use std::fs;
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::export::{check_table, export_table, import_table, CheckReport};
+use crate::migrate::{copy_resumable, count_items, CopyOptions, Progress, ResumableReport};
+use crate::schema::{Table, TableSchema};
+use crate::store::BoxFuture;
+use crate::{docs, Error, Store};
+
+type CopyFn = for<'a> fn(
+    &'a Store,
+    &'a Store,
+    CopyOptions,
+    Box<dyn FnMut(&Progress) + Send + 'a>,
+) -> BoxFuture<'a, Result<ResumableReport, Error>>;
+
+type ExportFn = for<'a> fn(
+    &'a Store,
+    &'a mut (dyn std::io::Write + Send),
+    OnCount<'a>,
+) -> BoxFuture<'a, Result<u64, Error>>;
+
+type ImportFn = for<'a> fn(
+    &'a Store,
+    &'a mut (dyn std::io::BufRead + Send),
+    OnCount<'a>,
+) -> BoxFuture<'a, Result<u64, Error>>;
+
+/// Called with the number of items so far.
+type OnCount<'a> = Box<dyn FnMut(u64) + Send + 'a>;
+
+/// One table the command line knows, with its operations.
+#[derive(Clone, Copy)]
+struct Entry {
+    schema: &'static TableSchema,
+    create: for<'a> fn(&'a Store) -> BoxFuture<'a, Result<(), Error>>,
+    count: for<'a> fn(&'a Store) -> BoxFuture<'a, Result<u64, Error>>,
+    copy: CopyFn,
+    export: ExportFn,
+    import: ImportFn,
+    check: for<'a> fn(&'a Store) -> BoxFuture<'a, Result<CheckReport, Error>>,
+}
+
+impl Entry {
+    fn of<T: Table>() -> Entry {
+        Entry {
+            schema: &T::SCHEMA,
+            create: |s| Box::pin(s.create_table::<T>()),
+            count: |s| Box::pin(count_items::<T>(s)),
+            copy: |from, to, options, on_page| {
+                Box::pin(copy_resumable::<T>(from, to, options, on_page))
+            },
+            export: |s, out, on_page| Box::pin(export_table::<T>(s, out, on_page)),
+            import: |s, input, on_page| Box::pin(import_table::<T>(s, input, on_page)),
+            check: |s| Box::pin(check_table::<T>(s)),
+        }
+    }
+}
+
+/// The command line of an application's tables; see the [module
+/// documentation](self).
+#[must_use = "a command line does nothing until it runs"]
+pub struct Cli {
+    name: String,
+    tables: Vec<Entry>,
+    docs_dir: PathBuf,
+}
+
+impl std::fmt::Debug for Cli {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cli")
+            .field("name", &self.name)
+            .field(
+                "tables",
+                &self
+                    .tables
+                    .iter()
+                    .map(|t| t.schema.name)
+                    .collect::<Vec<_>>(),
+            )
+            .field("docs_dir", &self.docs_dir)
+            .finish()
+    }
+}
+
+#[derive(Parser)]
+#[command(about = "The tables of this application: documentation, definitions, and data.")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Writes each table's generated Markdown documentation.
+    Docs {
+        /// The directory of the files (`<table>.md`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Writes nothing; fails when a file is missing or stale.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Prints each table's definitions, secondary indexes included.
+    Schema {
+        /// Which definition (all by default).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Creates the tables and their indexes in a store (adds missing indexes).
+    CreateTables {
+        /// The store: sqlite:FILE, dynamodb://, dynamodb://?endpoint=http://HOST:PORT.
+        url: String,
+    },
+    /// Copies every table from one store to another, resumably.
+    Copy {
+        /// The store to read.
+        from: String,
+        /// The store to write.
+        to: String,
+        /// A file recording how far the copy got; an interrupted copy run
+        /// again with the same file continues there. Removed at the end.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Items read per page (a checkpoint after each page).
+        #[arg(long, default_value_t = 1000)]
+        page_items: u32,
+        /// Batches of 25 items written at once.
+        #[arg(long, default_value_t = 4)]
+        in_flight: usize,
+        /// At most this many items a second.
+        #[arg(long)]
+        rate: Option<u32>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Writes one table to a file of DynamoDB JSON lines (DynamoDB's S3 export format).
+    Export {
+        /// The store to read.
+        url: String,
+        /// The file to write (`-`: standard output).
+        file: PathBuf,
+        /// The table (needed when there are several).
+        #[arg(long)]
+        table: Option<String>,
+    },
+    /// Writes the items of a file of DynamoDB JSON lines into one table.
+    Import {
+        /// The store to write.
+        url: String,
+        /// The file to read (an `export`, or a data file of an AWS export, gunzipped).
+        file: PathBuf,
+        /// The table (needed when there are several).
+        #[arg(long)]
+        table: Option<String>,
+    },
+    /// Reads every item and reports those that are not what the schema says.
+    Check {
+        /// The store to read.
+        url: String,
+    },
+}
+
+/// The definitions `schema` prints.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// The SQLite statements.
+    Sqlite,
+    /// DynamoDB's `CreateTable` request, as JSON.
+    CreateTable,
+    /// An AWS CloudFormation template (JSON).
+    Cloudformation,
+    /// A Terraform `aws_dynamodb_table` resource (HCL).
+    Terraform,
+}
+
+/// A failure of a command, for its one line on standard error.
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+impl Cli {
+    /// A command line called `name` (in `--help`), with no tables yet.
+    pub fn new(name: impl Into<String>) -> Cli {
+        Cli {
+            name: name.into(),
+            tables: Vec::new(),
+            docs_dir: PathBuf::from("docs/generated"),
+        }
+    }
+
+    /// Adds the table `T`.
+    pub fn table<T: Table>(mut self) -> Cli {
+        self.tables.push(Entry::of::<T>());
+        self
+    }
+
+    /// Where `docs` writes (default `docs/generated`, relative to the
+    /// working directory; `--dir` overrides it).
+    pub fn docs_dir(mut self, dir: impl Into<PathBuf>) -> Cli {
+        self.docs_dir = dir.into();
+        self
+    }
+
+    /// Runs the command in the process's arguments.
+    pub fn run(self) -> ExitCode {
+        self.run_from(std::env::args_os())
+    }
+
+    /// Runs the command in `args` (the first is the program's name).
+    pub fn run_from<I, A>(self, args: I) -> ExitCode
+    where
+        I: IntoIterator<Item = A>,
+        A: Into<std::ffi::OsString> + Clone,
+    {
+        let command = <Args as clap::CommandFactory>::command().name(self.name.clone());
+        let args = match command
+            .try_get_matches_from(args)
+            .and_then(|m| <Args as clap::FromArgMatches>::from_arg_matches(&m))
+        {
+            Ok(args) => args,
+            Err(e) => {
+                let _ = e.print();
+                return if e.use_stderr() {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+        };
+        match self.execute(args.command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {}", one_line(&*e));
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    fn execute(&self, command: Command) -> Result<(), Failure> {
+        match command {
+            Command::Docs { dir, check } => self.docs(dir.as_deref(), check),
+            Command::Schema { format } => {
+                for entry in &self.tables {
+                    print!("{}", schema_text(entry.schema, format));
+                }
+                Ok(())
+            }
+            Command::CreateTables { url } => crate::block_on(async {
+                let store = Store::open(&url).await?;
+                for entry in &self.tables {
+                    (entry.create)(&store).await?;
+                    println!("{}: ready", entry.schema.name);
+                }
+                Ok(())
+            }),
+            Command::Copy {
+                from,
+                to,
+                checkpoint,
+                page_items,
+                in_flight,
+                rate,
+                quiet,
+            } => {
+                let options = CopyOptions::default()
+                    .page_items(page_items)
+                    .in_flight(in_flight)
+                    .items_per_second(rate);
+                self.copy(&from, &to, checkpoint.as_deref(), options, quiet)
+            }
+            Command::Export { url, file, table } => {
+                let entry = self.one_table(table.as_deref())?;
+                crate::block_on(async {
+                    let store = Store::open(&url).await?;
+                    let bar = bar(None, entry.schema.name, false);
+                    let on_page = Box::new(|n| bar.set_position(n));
+                    let n = if file.as_os_str() == "-" {
+                        let mut out = std::io::stdout();
+                        (entry.export)(&store, &mut out, on_page).await?
+                    } else {
+                        let mut out = BufWriter::new(
+                            fs::File::create(&file)
+                                .map_err(|e| format!("cannot create {}: {e}", file.display()))?,
+                        );
+                        (entry.export)(&store, &mut out, on_page).await?
+                    };
+                    bar.finish_and_clear();
+                    eprintln!("{}: exported {n} items", entry.schema.name);
+                    Ok(())
+                })
+            }
+            Command::Import { url, file, table } => {
+                let entry = self.one_table(table.as_deref())?;
+                let input = fs::File::open(&file)
+                    .map_err(|e| format!("cannot open {}: {e}", file.display()))?;
+                let mut input = BufReader::new(input);
+                crate::block_on(async {
+                    let store = Store::open(&url).await?;
+                    let bar = bar(None, entry.schema.name, false);
+                    let n = (entry.import)(&store, &mut input, Box::new(|n| bar.set_position(n)))
+                        .await?;
+                    bar.finish_and_clear();
+                    println!("{}: imported {n} items", entry.schema.name);
+                    Ok(())
+                })
+            }
+            Command::Check { url } => crate::block_on(async {
+                let store = Store::open(&url).await?;
+                let mut problems = 0;
+                for entry in &self.tables {
+                    let report = match (entry.check)(&store).await {
+                        Err(Error::TableNotFound { .. }) => {
+                            println!("{}: no such table, nothing to check", entry.schema.name);
+                            continue;
+                        }
+                        report => report?,
+                    };
+                    for problem in &report.problems {
+                        println!("{}: {problem}", entry.schema.name);
+                    }
+                    println!(
+                        "{}: {} items, {} problems",
+                        entry.schema.name,
+                        report.items,
+                        report.problems.len()
+                    );
+                    problems += report.problems.len();
+                }
+                if problems > 0 {
+                    return Err(format!("{problems} items are not what the schema says").into());
+                }
+                Ok(())
+            }),
+        }
+    }
+
+    fn one_table(&self, name: Option<&str>) -> Result<Entry, Failure> {
+        let names = || {
+            self.tables
+                .iter()
+                .map(|t| t.schema.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match (name, self.tables.as_slice()) {
+            (None, [only]) => Ok(*only),
+            (None, _) => Err(format!("several tables ({}): name one with --table", names()).into()),
+            (Some(name), tables) => tables
+                .iter()
+                .find(|t| t.schema.name == name)
+                .copied()
+                .ok_or_else(|| format!("no table {name:?} (the tables: {})", names()).into()),
+        }
+    }
+
+    fn docs(&self, dir: Option<&Path>, check: bool) -> Result<(), Failure> {
+        let dir = dir.unwrap_or(&self.docs_dir);
+        let mut stale = Vec::new();
+        for entry in &self.tables {
+            let path = dir.join(format!("{}.md", entry.schema.name));
+            let text = docs::markdown(entry.schema);
+            if check {
+                if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                    stale.push(path.display().to_string());
+                }
+                continue;
+            }
+            fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+        if !stale.is_empty() {
+            return Err(format!(
+                "stale documentation: {} (run the `docs` command and commit the files)",
+                stale.join(", ")
+            )
+            .into());
+        }
+        if check {
+            println!("documentation is up to date");
+        }
+        Ok(())
+    }
+
+    fn copy(
+        &self,
+        from: &str,
+        to: &str,
+        checkpoint: Option<&Path>,
+        options: CopyOptions,
+        quiet: bool,
+    ) -> Result<(), Failure> {
+        let mut state = match checkpoint {
+            Some(path) if path.exists() => {
+                let text = fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                serde_json::from_str::<serde_json::Value>(&text)
+                    .map_err(|e| format!("{} is not a checkpoint: {e}", path.display()))?
+            }
+            _ => serde_json::json!({}),
+        };
+        crate::block_on(async {
+            let source = Store::open(from).await?;
+            let target = Store::open(to).await?;
+            for entry in &self.tables {
+                let table = entry.schema.name;
+                let resume_after = match &state[table] {
+                    serde_json::Value::String(done) if done == "done" => {
+                        println!("{table}: copied before (checkpoint)");
+                        continue;
+                    }
+                    serde_json::Value::Array(key) => match key.as_slice() {
+                        [serde_json::Value::String(pk), serde_json::Value::String(sk)] => {
+                            Some((pk.clone(), sk.clone()))
+                        }
+                        _ => return Err(format!("a malformed checkpoint for {table}").into()),
+                    },
+                    _ => None,
+                };
+                let total = (entry.count)(&source).await?;
+                let bar = bar(Some(total), table, quiet);
+                let resumed = resume_after.is_some();
+                let options = options.clone().resume_after(resume_after);
+                let mut save_error = None;
+                let report = (entry.copy)(
+                    &source,
+                    &target,
+                    options,
+                    Box::new(|progress: &Progress| {
+                        bar.set_position(progress.copied);
+                        if let Some(path) = checkpoint {
+                            state[table] = match &progress.resume_after {
+                                Some((pk, sk)) => serde_json::json!([pk, sk]),
+                                None => serde_json::json!("done"),
+                            };
+                            if let Err(e) = save(path, &state) {
+                                save_error.get_or_insert(e);
+                            }
+                        }
+                    }),
+                )
+                .await?;
+                bar.finish_and_clear();
+                if let Some(e) = save_error {
+                    return Err(e);
+                }
+                println!(
+                    "{table}: copied {} items{}; source {} items, target {} items",
+                    report.copied,
+                    if resumed { " (resumed)" } else { "" },
+                    report.source_items,
+                    report.target_items
+                );
+            }
+            if let Some(path) = checkpoint {
+                let _ = fs::remove_file(path);
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The definitions of one table in `format` (all of them for `None`).
+fn schema_text(table: &TableSchema, format: Option<Format>) -> String {
+    let one = |f: Format| match f {
+        Format::Sqlite => docs::sqlite_ddl(table),
+        Format::CreateTable => docs::dynamodb_table_json(table) + "\n",
+        Format::Cloudformation => docs::cloudformation_json(table) + "\n",
+        Format::Terraform => docs::terraform_hcl(table),
+    };
+    match format {
+        Some(f) => one(f),
+        None => [
+            ("SQLite", Format::Sqlite),
+            ("DynamoDB CreateTable", Format::CreateTable),
+            ("CloudFormation", Format::Cloudformation),
+            ("Terraform", Format::Terraform),
+        ]
+        .into_iter()
+        .map(|(title, f)| format!("# {}: {title}\n{}\n", table.name, one(f)))
+        .collect(),
+    }
+}
+
+/// Writes the checkpoint atomically: a crash leaves the old one or the new.
+fn save(path: &Path, state: &serde_json::Value) -> Result<(), Failure> {
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, state.to_string())
+        .and_then(|()| fs::rename(&tmp, path))
+        .map_err(|e| format!("cannot write the checkpoint {}: {e}", path.display()).into())
+}
+
+/// A progress bar on standard error (drawn only on a terminal).
+fn bar(total: Option<u64>, table: &str, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} items, {per_sec}, ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{prefix} {pos} items, {per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ),
+    };
+    bar.with_prefix(table.to_owned())
+}
+
+/// An error and its causes on one line.
+fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = cause.source();
+    }
+    line.replace('\n', " ")
+}

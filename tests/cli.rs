@@ -1,0 +1,539 @@
+//! The command line (`blue_schema::cli`) through its binary, `blue-domains`
+//! (examples/cli.rs), as a user runs it: on SQLite files and on the DynamoDB
+//! emulator this process starts (a separate process reaching it over
+//! 127.0.0.1).
+
+#[path = "common/dynamodb.rs"]
+mod dynamodb;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use blue_schema::{Store, Table};
+use blue_schema_examples::dialogue::{Dialogue, Expert, Perspective, Status};
+use blue_schema_examples::document::Document;
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_blue-domains"));
+    command
+        .env("AWS_ACCESS_KEY_ID", "blue-schema-test")
+        .env("AWS_SECRET_ACCESS_KEY", "blue-schema-test")
+        .env("AWS_REGION", "us-east-1");
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn ok(args: &[&str]) -> String {
+    let output = run(args);
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+/// A URL of a fresh SQLite file in `dir`.
+fn sqlite(dir: &Path, name: &str) -> String {
+    format!("sqlite:{}", dir.join(name).display())
+}
+
+/// A URL of the DynamoDB emulator, with a table prefix of its own.
+fn dynamodb() -> String {
+    // For this process's stores too (the emulator takes any credentials).
+    std::env::set_var("AWS_ACCESS_KEY_ID", "blue-schema-test");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "blue-schema-test");
+    let (endpoint, _) = dynamodb::endpoint_url();
+    format!(
+        "dynamodb://?endpoint={endpoint}&region=us-east-1&table_prefix={}",
+        dynamodb::unique_prefix()
+    )
+}
+
+fn block<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Runtime::new().unwrap().block_on(future)
+}
+
+/// A dialogue database of `n` perspectives and an expert per 10.
+fn fill(url: &str, n: u32) {
+    block(async {
+        let store = Store::open(url).await.unwrap();
+        store.create_table::<Dialogue>().await.unwrap();
+        store.create_table::<Document>().await.unwrap();
+        let items: Vec<Perspective> = (0..n)
+            .map(|i| Perspective {
+                dialogue_id: format!("d{}", i % 7),
+                round: i / 50,
+                expert: format!("e{}", i % 5),
+                seq: i,
+                label: format!("label {i} with a #hash, a |bar and ünïcode"),
+                content: "x".repeat(100),
+                status: Status::Open,
+            })
+            .collect();
+        store.put_all(&items).await.unwrap();
+        for i in 0..n / 10 {
+            store
+                .put(&Expert {
+                    dialogue_id: format!("d{}", i % 7),
+                    name: format!("expert{i}"),
+                    role: "skeptic".into(),
+                    tier: 2,
+                    score: -3,
+                })
+                .await
+                .unwrap();
+        }
+    });
+}
+
+/// Every item of the dialogue table at `url`, as exported lines, sorted.
+fn lines(url: &str, dir: &Path, name: &str) -> Vec<String> {
+    let file = dir.join(name);
+    ok(&[
+        "export",
+        url,
+        file.to_str().unwrap(),
+        "--table",
+        "blue_dialogue",
+    ]);
+    let mut lines: Vec<String> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn every_command_has_help() {
+    let top = ok(&["--help"]);
+    for command in [
+        "docs",
+        "schema",
+        "create-tables",
+        "copy",
+        "export",
+        "import",
+        "check",
+    ] {
+        assert!(top.contains(command), "{command} in\n{top}");
+        let help = ok(&[command, "--help"]);
+        assert!(help.contains("Usage: blue-domains"), "{help}");
+    }
+    let wrong = run(&["copy"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(stderr(&wrong).contains("FROM"), "{}", stderr(&wrong));
+}
+
+#[test]
+fn errors_are_one_line_and_a_failure() {
+    let output = run(&["create-tables", "postgres://nowhere"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    let output = run(&["export", "sqlite::memory:", "/tmp/x.jsonl"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("--table"), "{}", stderr(&output));
+}
+
+#[test]
+fn schema_definitions_agree_with_create_table() {
+    for (schema, name) in [
+        (&Dialogue::SCHEMA, "blue_dialogue"),
+        (&Document::SCHEMA, "blue_document"),
+    ] {
+        let create: Value =
+            serde_json::from_str(&blue_schema::docs::dynamodb_table_json(schema)).unwrap();
+        let printed = ok(&["schema", "--format", "create-table"]);
+        assert!(printed.contains(&blue_schema::docs::dynamodb_table_json(schema)));
+
+        // CloudFormation: the resource's properties are the CreateTable request.
+        let all = ok(&["schema", "--format", "cloudformation"]);
+        let templates = json_documents(&all);
+        let properties = templates
+            .iter()
+            .flat_map(|t| t["Resources"].as_object().unwrap().values())
+            .find(|r| r["Properties"]["TableName"] == name)
+            .map(|r| {
+                assert_eq!(r["Type"], "AWS::DynamoDB::Table");
+                r["Properties"].clone()
+            })
+            .unwrap();
+        assert_eq!(properties, create, "{name}");
+
+        // Terraform: parsed, the same keys, attributes and indexes.
+        let hcl = ok(&["schema", "--format", "terraform"]);
+        let resource = hcl_resources(&hcl)
+            .into_iter()
+            .find(|r| r.attributes["name"] == name)
+            .unwrap();
+        assert_eq!(resource.kind, "aws_dynamodb_table");
+        assert_eq!(resource.attributes["billing_mode"], create["BillingMode"]);
+        let key = |schema: &Value, kind: &str| {
+            schema
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|k| k["KeyType"] == kind)
+                .map(|k| k["AttributeName"].as_str().unwrap().to_owned())
+        };
+        assert_eq!(
+            Some(resource.attributes["hash_key"].clone()),
+            key(&create["KeySchema"], "HASH")
+        );
+        assert_eq!(
+            Some(resource.attributes["range_key"].clone()),
+            key(&create["KeySchema"], "RANGE")
+        );
+        let attributes: Vec<(String, String)> = resource
+            .blocks
+            .iter()
+            .filter(|(kind, _)| kind == "attribute")
+            .map(|(_, b)| (b["name"].clone(), b["type"].clone()))
+            .collect();
+        let wanted: Vec<(String, String)> = create["AttributeDefinitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["AttributeName"].as_str().unwrap().to_owned(),
+                    a["AttributeType"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(attributes, wanted);
+        let indexes: Vec<(String, String, String, String)> = resource
+            .blocks
+            .iter()
+            .filter(|(kind, _)| kind == "global_secondary_index")
+            .map(|(_, b)| {
+                (
+                    b["name"].clone(),
+                    b["hash_key"].clone(),
+                    b["range_key"].clone(),
+                    b["projection_type"].clone(),
+                )
+            })
+            .collect();
+        let wanted: Vec<(String, String, String, String)> = create["GlobalSecondaryIndexes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["IndexName"].as_str().unwrap().to_owned(),
+                    key(&i["KeySchema"], "HASH").unwrap(),
+                    key(&i["KeySchema"], "RANGE").unwrap(),
+                    i["Projection"]["ProjectionType"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                )
+            })
+            .collect();
+        assert!(!wanted.is_empty(), "{name} has indexes");
+        assert_eq!(indexes, wanted);
+    }
+    // The SQLite statements are the backend's own.
+    let ddl = ok(&["schema", "--format", "sqlite"]);
+    assert!(ddl.contains(&blue_schema::docs::sqlite_ddl(&Dialogue::SCHEMA)));
+}
+
+/// The JSON documents printed one after another.
+fn json_documents(text: &str) -> Vec<Value> {
+    serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// A parsed HCL resource: `resource "kind" "name" { a = "v" block { … } }`.
+struct Resource {
+    kind: String,
+    attributes: std::collections::HashMap<String, String>,
+    blocks: Vec<(String, std::collections::HashMap<String, String>)>,
+}
+
+/// Parses the subset of HCL the `terraform` format writes: resources of
+/// string attributes and blocks of string attributes. Anything else fails.
+fn hcl_resources(text: &str) -> Vec<Resource> {
+    let mut resources = Vec::new();
+    let mut current: Option<Resource> = None;
+    let mut block: Option<(String, std::collections::HashMap<String, String>)> = None;
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(rest) = line.strip_prefix("resource ") {
+            let parts: Vec<&str> = rest.split('"').collect();
+            assert!(current.is_none() && rest.ends_with('{'), "{line}");
+            current = Some(Resource {
+                kind: parts[1].to_owned(),
+                attributes: Default::default(),
+                blocks: Vec::new(),
+            });
+        } else if line == "}" {
+            match (block.take(), current.take()) {
+                (Some(b), Some(mut r)) => {
+                    r.blocks.push(b);
+                    current = Some(r);
+                }
+                (None, Some(r)) => resources.push(r),
+                _ => panic!("unbalanced }}"),
+            }
+        } else if let Some(name) = line.strip_suffix(" {") {
+            assert!(block.is_none() && current.is_some(), "{line}");
+            block = Some((name.to_owned(), Default::default()));
+        } else {
+            let (name, value) = line.split_once('=').unwrap_or_else(|| panic!("{line}"));
+            let value = value.trim();
+            assert!(value.starts_with('"') && value.ends_with('"'), "{line}");
+            let value = value.trim_matches('"').to_owned();
+            let target = match (&mut block, &mut current) {
+                (Some((_, b)), _) => b,
+                (None, Some(r)) => &mut r.attributes,
+                _ => panic!("{line} outside a resource"),
+            };
+            target.insert(name.trim().to_owned(), value);
+        }
+    }
+    assert!(current.is_none() && block.is_none(), "unclosed resource");
+    resources
+}
+
+#[test]
+fn docs_are_written_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().to_str().unwrap();
+    // The committed files are up to date (the repository's own check).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/generated");
+    ok(&["docs", "--check", "--dir", root.to_str().unwrap()]);
+    // Missing files fail the check; written, they pass; edited, they fail.
+    let missing = run(&["docs", "--check", "--dir", target]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("stale documentation"));
+    let wrote = ok(&["docs", "--dir", target]);
+    assert!(wrote.contains("blue_dialogue.md") && wrote.contains("blue_document.md"));
+    ok(&["docs", "--check", "--dir", target]);
+    let file = dir.path().join("blue_document.md");
+    std::fs::write(&file, "edited\n").unwrap();
+    let stale = run(&["docs", "--check", "--dir", target]);
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(
+        stderr(&stale).contains("blue_document.md"),
+        "{}",
+        stderr(&stale)
+    );
+}
+
+#[test]
+fn create_tables_on_both_backends() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in [sqlite(dir.path(), "t.db"), dynamodb()] {
+        let out = ok(&["create-tables", &url]);
+        assert!(out.contains("blue_dialogue: ready") && out.contains("blue_document: ready"));
+        // Twice is fine: the tables exist.
+        ok(&["create-tables", &url]);
+        block(async {
+            let store = Store::open(&url).await.unwrap();
+            assert_eq!(
+                store
+                    .query(Dialogue::partition("none"))
+                    .all()
+                    .await
+                    .unwrap()
+                    .len(),
+                0
+            );
+        });
+    }
+}
+
+/// An interrupted copy, resumed from its checkpoint, ends with exactly the
+/// source's items.
+fn interrupted_copy_resumes(target: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = sqlite(dir.path(), "source.db");
+    fill(&source, 600);
+    let checkpoint = dir.path().join("copy.json");
+    let args = |rate: &str| -> Vec<String> {
+        [
+            "copy",
+            &source,
+            target,
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--page-items",
+            "20",
+            "--rate",
+            rate,
+            "--quiet",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    // Slowed to 200 items a second, killed once a checkpoint is written.
+    let mut child = bin()
+        .args(args("200"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let saved = loop {
+        if let Ok(text) = std::fs::read_to_string(&checkpoint) {
+            if let Ok(state) = serde_json::from_str::<Value>(&text) {
+                if state["blue_dialogue"].is_array() {
+                    break state;
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "no checkpoint was written");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the copy ended before it was stopped"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let partial = lines(target, dir.path(), "partial.jsonl").len();
+    let all = lines(&source, dir.path(), "source.jsonl");
+    assert!(
+        partial > 0 && partial < all.len(),
+        "stopped part-way: {partial} of {} (checkpoint {saved})",
+        all.len()
+    );
+
+    let resumed = ok(&args("100000")
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    assert!(resumed.contains("blue_dialogue: copied"), "{resumed}");
+    assert!(resumed.contains("(resumed)"), "{resumed}");
+    assert!(
+        resumed.contains(&format!(
+            "source {} items, target {} items",
+            all.len(),
+            all.len()
+        )),
+        "{resumed}"
+    );
+    assert!(!checkpoint.exists(), "the checkpoint is removed at the end");
+    // Exactly the source's items, each once, identical.
+    assert_eq!(lines(target, dir.path(), "target.jsonl"), all);
+}
+
+#[test]
+fn an_interrupted_copy_resumes_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    interrupted_copy_resumes(&sqlite(dir.path(), "target.db"));
+}
+
+#[test]
+fn an_interrupted_copy_resumes_on_dynamodb() {
+    interrupted_copy_resumes(&dynamodb());
+}
+
+#[test]
+fn export_and_import_round_trip_on_both_backends() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = sqlite(dir.path(), "source.db");
+    fill(&source, 120);
+    let exported = lines(&source, dir.path(), "export.jsonl");
+    assert_eq!(exported.len(), 132);
+    // The AWS export format: one {"Item": {…typed…}} per line.
+    let first: Value = serde_json::from_str(&exported[0]).unwrap();
+    assert!(first["Item"]["pk"]["S"].is_string() && first["Item"]["created_at"]["S"].is_string());
+    for target in [sqlite(dir.path(), "copy.db"), dynamodb()] {
+        let file = dir.path().join("export.jsonl");
+        let out = ok(&[
+            "import",
+            &target,
+            file.to_str().unwrap(),
+            "--table",
+            "blue_dialogue",
+        ]);
+        assert!(out.contains("imported 132 items"), "{out}");
+        assert_eq!(
+            lines(&target, dir.path(), "again.jsonl"),
+            exported,
+            "{target}"
+        );
+        ok(&["check", &target]);
+    }
+    // A line that is not an item names its line.
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, format!("{}\n{{\"Item\": 3}}\n", exported[0])).unwrap();
+    let output = run(&[
+        "import",
+        &sqlite(dir.path(), "bad.db"),
+        bad.to_str().unwrap(),
+        "--table",
+        "blue_dialogue",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("line 2"), "{}", stderr(&output));
+}
+
+#[test]
+fn check_reports_items_the_schema_does_not_describe() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite(dir.path(), "check.db");
+    fill(&url, 30);
+    let clean = ok(&["check", &url]);
+    assert!(
+        clean.contains("blue_dialogue: 33 items, 0 problems"),
+        "{clean}"
+    );
+    // Written behind the library's back: an unknown prefix, a key that
+    // disagrees with its fields, and an item that does not decode.
+    let db = rusqlite::Connection::open(dir.path().join("check.db")).unwrap();
+    db.execute(
+        "INSERT INTO blue_dialogue (pk, sk, data, created_at, size, updated_at) VALUES ('d0', 'GHOST#1', '{}', '2026-01-01T00:00:00Z', 10, '')",
+        [],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE blue_dialogue SET data = json_set(data, '$.name', 'renamed') WHERE pk = 'd0' AND sk LIKE 'EXPERT#%'",
+        [],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE blue_dialogue SET data = json_set(data, '$.seq', 'x') WHERE pk = 'd1' AND sk LIKE 'PERSP#%'",
+        [],
+    )
+    .unwrap();
+    let output = run(&["check", &url]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = stdout(&output);
+    assert!(report.contains("d0 | GHOST#1: unknown prefix"), "{report}");
+    assert!(
+        report.contains("key disagrees with the fields of the Expert"),
+        "{report}"
+    );
+    assert!(
+        report.contains("does not decode as Perspective"),
+        "{report}"
+    );
+    assert!(
+        stderr(&output).starts_with("error: "),
+        "{}",
+        stderr(&output)
+    );
+}
