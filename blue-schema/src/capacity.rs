@@ -153,6 +153,7 @@ pub(crate) struct Usage {
     #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     pub(crate) requests: u64,
     /// Items read or written.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     pub(crate) items: u64,
     pub(crate) consumed: Consumed,
 }

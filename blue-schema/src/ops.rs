@@ -223,6 +223,7 @@ pub(crate) struct PageOf<T> {
     pub(crate) next: Option<Position>,
     /// The bytes of the items the page evaluated (what DynamoDB charges a
     /// page for); SQLite counts them, DynamoDB reports units instead (0).
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) read_bytes: usize,
 }
 
