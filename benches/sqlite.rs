@@ -420,6 +420,7 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     index_write_overhead(c, dir.path());
+    metering_overhead(c, &store);
 
     let mut g = c.benchmark_group("sqlite_put");
     let item = expert(D, 7);
@@ -727,6 +728,39 @@ fn index_write_overhead(c: &mut Criterion, dir: &Path) {
         })
     });
     g.finish();
+}
+
+/// What counting capacity units costs on SQLite: the same get and put on
+/// the store and on a metered handle of it (which reads a written item's
+/// images before and after the write, and a read item's size).
+fn metering_overhead(c: &mut Criterion, store: &Store) {
+    let metered = store.metered();
+    let item = expert(D, 7);
+    let mut g = c.benchmark_group("sqlite_metered_put");
+    g.bench_function("metered", |b| {
+        b.iter(|| metered.put(black_box(&item)).unwrap())
+    });
+    g.bench_function("unmetered", |b| {
+        b.iter(|| store.put(black_box(&item)).unwrap())
+    });
+    g.finish();
+    let mut g = c.benchmark_group("sqlite_metered_get");
+    g.bench_function("metered", |b| {
+        b.iter(|| {
+            metered
+                .get(Expert::key(D, black_box("expert-00007")))
+                .unwrap()
+        })
+    });
+    g.bench_function("unmetered", |b| {
+        b.iter(|| {
+            store
+                .get(Expert::key(D, black_box("expert-00007")))
+                .unwrap()
+        })
+    });
+    g.finish();
+    assert!(metered.consumed().unwrap().write > 0.0);
 }
 
 criterion_group!(benches, bench);

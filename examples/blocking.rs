@@ -2,9 +2,9 @@
 //! the program: `blue_schema::blocking::Store`.
 //!
 //! ```text
-//! cargo run --example blocking                    # SQLite, in memory
-//! cargo run --example blocking -- dynamodb        # DynamoDB: an emulator started in this process
-//! cargo run --example blocking -- "dynamodb://?region=eu-west-1&table_prefix=dev_"
+//! cargo run -p blue-schema-tests --example blocking                    # SQLite, in memory
+//! cargo run -p blue-schema-tests --example blocking -- dynamodb        # DynamoDB: an emulator started in this process
+//! cargo run -p blue-schema-tests --example blocking -- "dynamodb://?region=eu-west-1&table_prefix=dev_"
 //! ```
 //!
 //! `main` is a plain function: on SQLite the work runs on this thread, on

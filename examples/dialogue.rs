@@ -260,5 +260,19 @@ T07 resolved with `set_index`; open tensions now: {:?}",
             println!("  → {item:?}");
         }
     }
+
+    // What these operations would cost on DynamoDB: a metered handle counts
+    // the capacity units, computed on SQLite with DynamoDB's rules.
+    let metered = store.metered();
+    metered.query(Dialogue::partition(d)).all().await?;
+    let read = metered.consumed().unwrap_or_default();
+    if let Some(expert) = metered.get(Expert::key(d, "muffin")).await? {
+        metered.put(&expert).await?;
+    }
+    let all = metered.consumed().unwrap_or_default();
+    println!(
+        "\nCapacity on DynamoDB: reading the whole partition costs {read}; with a get and a \
+         put of one expert (its by_role index entry rewritten too), {all}"
+    );
     Ok(())
 }

@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! cargo run --example dialogue    # writes target/debug/examples/dialogue.db
-//! cargo run --example migrate     # copies it into a DynamoDB emulator started here
-//! cargo run --example migrate -- path/to/blue.db "dynamodb://?region=eu-west-1"
+//! cargo run -p blue-schema-tests --example migrate     # copies it into a DynamoDB emulator started here
+//! cargo run -p blue-schema-tests --example migrate -- path/to/blue.db "dynamodb://?region=eu-west-1"
 //! ```
 //!
 //! With no target URL, the copy goes to the dynoxide emulator, started in this

@@ -88,6 +88,18 @@ impl Store {
         crate::Store::sqlite_memory().map(Store::from)
     }
 
+    /// A handle that counts the capacity units of its operations; see
+    /// [`crate::Store::metered`].
+    pub fn metered(&self) -> Store {
+        Store::from(self.inner.metered())
+    }
+
+    /// The capacity units this handle consumed since
+    /// [`metered`](Store::metered) made it; `None` when it is not metered.
+    pub fn consumed(&self) -> Option<crate::capacity::Consumed> {
+        self.inner.consumed()
+    }
+
     /// The async store underneath, for what this API does not wrap.
     pub fn as_async(&self) -> &crate::Store {
         &self.inner
