@@ -104,44 +104,127 @@ pub(crate) trait Engine: Send + Sync + 'static {
 
     /// Creates the table and its indexes, or adds the indexes it lacks;
     /// whether an index was added to a table that existed.
-    fn create_table(&self, op: CreateTable) -> impl Future<Output = Result<bool, Error>> + Send;
+    fn create_table_op(&self, op: CreateTable) -> impl Future<Output = Result<bool, Error>> + Send;
 
-    fn get<D: Decoder>(
+    fn get_op<D: Decoder>(
         &self,
         op: Get,
     ) -> impl Future<Output = Result<Option<D::Output>, Error>> + Send;
 
-    fn put(&self, op: Put<Self::Item>) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Boxed: the operation is not copied along with its future.
+    fn put_op(&self, op: Box<Put<Self::Item>>) -> impl Future<Output = Result<(), Error>> + Send;
 
-    fn put_batch(&self, op: PutBatch<Self::Item>)
-        -> impl Future<Output = Result<(), Error>> + Send;
+    fn put_batch_op(
+        &self,
+        op: PutBatch<Self::Item>,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// Applies an update; returns the old or new item as asked.
-    fn update(&self, op: UpdateOp) -> impl Future<Output = Result<Option<AnyItem>, Error>> + Send;
+    fn update_op(
+        &self,
+        op: UpdateOp,
+    ) -> impl Future<Output = Result<Option<AnyItem>, Error>> + Send;
 
     /// Applies a write transaction, all or nothing.
-    fn transact_write(
+    fn transact_write_op(
         &self,
         op: TransactWrite<serde_json::Value>,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// Reads items by key, in the order of the keys.
-    fn get_many(
+    fn get_many_op(
         &self,
         op: GetMany,
     ) -> impl Future<Output = Result<Vec<Option<AnyItem>>, Error>> + Send;
 
-    fn delete<D: Decoder>(
+    fn delete_op<D: Decoder>(
         &self,
         op: Delete,
     ) -> impl Future<Output = Result<Option<D::Output>, Error>> + Send;
 
-    fn query<D: Decoder>(
+    fn query_op<D: Decoder>(
         &self,
         op: QueryPage,
     ) -> impl Future<Output = Result<PageOf<D::Output>, Error>> + Send;
 
-    fn scan(&self, op: ScanPage) -> impl Future<Output = Result<ScanOf<Self::Raw>, Error>> + Send;
+    fn scan_op(
+        &self,
+        op: ScanPage,
+    ) -> impl Future<Output = Result<ScanOf<Self::Raw>, Error>> + Send;
+
+    // What the store calls: each operation in its tracing span (see
+    // `crate::trace`; nothing without the feature).
+
+    fn create_table(&self, op: CreateTable) -> impl Future<Output = Result<bool, Error>> + Send {
+        let span = crate::trace::span("create_table", op.table.name, "");
+        crate::trace::within(span, self.create_table_op(op))
+    }
+
+    fn get<D: Decoder>(
+        &self,
+        op: Get,
+    ) -> impl Future<Output = Result<Option<D::Output>, Error>> + Send {
+        let span = crate::trace::span("get", op.key.table, &op.key.partition_key);
+        crate::trace::within(span, self.get_op::<D>(op))
+    }
+
+    fn put(&self, op: Put<Self::Item>) -> impl Future<Output = Result<(), Error>> + Send {
+        let span = crate::trace::span("put", op.item.key.table, &op.item.key.partition_key);
+        // Boxed: a put's future stays under 1 KB with its span (the
+        // `footprint` test).
+        crate::trace::within(span, self.put_op(Box::new(op)))
+    }
+
+    fn put_batch(
+        &self,
+        op: PutBatch<Self::Item>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let span = crate::trace::span("put_batch", op.table, "");
+        crate::trace::within(span, self.put_batch_op(op))
+    }
+
+    fn update(&self, op: UpdateOp) -> impl Future<Output = Result<Option<AnyItem>, Error>> + Send {
+        let span = crate::trace::span("update", op.key.table, &op.key.partition_key);
+        crate::trace::within(span, self.update_op(op))
+    }
+
+    fn transact_write(
+        &self,
+        op: TransactWrite<serde_json::Value>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let table = op.actions.first().map_or("", |a| a.key().table);
+        let span = crate::trace::span("transact_write", table, "");
+        crate::trace::within(span, self.transact_write_op(op))
+    }
+
+    fn get_many(
+        &self,
+        op: GetMany,
+    ) -> impl Future<Output = Result<Vec<Option<AnyItem>>, Error>> + Send {
+        let span = crate::trace::span("get_many", op.keys.first().map_or("", |k| k.table), "");
+        crate::trace::within(span, self.get_many_op(op))
+    }
+
+    fn delete<D: Decoder>(
+        &self,
+        op: Delete,
+    ) -> impl Future<Output = Result<Option<D::Output>, Error>> + Send {
+        let span = crate::trace::span("delete", op.key.table, &op.key.partition_key);
+        crate::trace::within(span, self.delete_op::<D>(op))
+    }
+
+    fn query<D: Decoder>(
+        &self,
+        op: QueryPage,
+    ) -> impl Future<Output = Result<PageOf<D::Output>, Error>> + Send {
+        let span = crate::trace::span("query", op.spec.table, &op.spec.partition_key);
+        crate::trace::within(span, self.query_op::<D>(op))
+    }
+
+    fn scan(&self, op: ScanPage) -> impl Future<Output = Result<ScanOf<Self::Raw>, Error>> + Send {
+        let span = crate::trace::span("scan", op.table, "");
+        crate::trace::within(span, self.scan_op(op))
+    }
 
     /// What a page of this query sends on this backend.
     fn explain(&self, op: &QueryPage) -> Explain;

@@ -401,122 +401,27 @@ impl Engine for DynamoDbBackend {
         Ok((raw, size))
     }
 
-    fn create_table(
-        &self,
-        op: CreateTable,
-    ) -> impl std::future::Future<Output = Result<bool, Error>> + Send {
-        let span = crate::trace::span("create_table", op.table.name, "");
-        crate::trace::within(span, self.traced_create_table(op))
-    }
-
-    fn get<D: Decoder>(
-        &self,
-        op: Get,
-    ) -> impl std::future::Future<Output = Result<Option<D::Output>, Error>> + Send {
-        let span = crate::trace::span("get", op.key.table, &op.key.partition_key);
-        crate::trace::within(span, self.traced_get::<D>(op))
-    }
-
-    fn put(
-        &self,
-        op: Put<Attributes>,
-    ) -> impl std::future::Future<Output = Result<(), Error>> + Send {
-        let span = crate::trace::span("put", op.item.key.table, &op.item.key.partition_key);
-        crate::trace::within(span, self.traced_put(op))
-    }
-
-    fn put_batch(
-        &self,
-        op: PutBatch<Attributes>,
-    ) -> impl std::future::Future<Output = Result<(), Error>> + Send {
-        let span = crate::trace::span("put_batch", op.table, "");
-        crate::trace::within(span, self.traced_put_batch(op))
-    }
-
-    fn delete<D: Decoder>(
-        &self,
-        op: Delete,
-    ) -> impl std::future::Future<Output = Result<Option<D::Output>, Error>> + Send {
-        let span = crate::trace::span("delete", op.key.table, &op.key.partition_key);
-        crate::trace::within(span, self.traced_delete::<D>(op))
-    }
-
-    fn update(
-        &self,
-        op: UpdateOp,
-    ) -> impl std::future::Future<Output = Result<Option<AnyItem>, Error>> + Send {
-        let span = crate::trace::span("update", op.key.table, &op.key.partition_key);
-        crate::trace::within(span, self.traced_update(op))
-    }
-
-    async fn transact_write(&self, op: TransactWrite<serde_json::Value>) -> Result<(), Error> {
-        let span = crate::trace::span(
-            "transact_write",
-            op.actions.first().map_or("", |a| a.key().table),
-            "",
-        );
-        crate::trace::within(span, async move {
-            self.on_tokio(|b| async move { b.transact(op).await }).await
-        })
-        .await
-    }
-
-    fn get_many(
-        &self,
-        op: GetMany,
-    ) -> impl std::future::Future<Output = Result<Vec<Option<AnyItem>>, Error>> + Send {
-        let span = crate::trace::span("get_many", op.keys.first().map_or("", |k| k.table), "");
-        crate::trace::within(span, self.traced_get_many(op))
-    }
-
-    fn query<D: Decoder>(
-        &self,
-        op: QueryPage,
-    ) -> impl std::future::Future<Output = Result<PageOf<D::Output>, Error>> + Send {
-        let span = crate::trace::span("query", op.spec.table, &op.spec.partition_key);
-        crate::trace::within(span, self.traced_query::<D>(op))
-    }
-
-    fn scan(
-        &self,
-        op: ScanPage,
-    ) -> impl std::future::Future<Output = Result<ScanOf<Attributes>, Error>> + Send {
-        let span = crate::trace::span("scan", op.table, "");
-        crate::trace::within(span, self.traced_scan(op))
-    }
-
-    fn explain(&self, op: &QueryPage) -> Explain {
-        Explain::new(
-            &op.spec,
-            &self.table_name(op.spec.table),
-            op.start.as_ref(),
-            op.limit,
-        )
-    }
-}
-
-/// The operations, each run in its tracing span by the [`Engine`] methods.
-impl DynamoDbBackend {
-    async fn traced_create_table(&self, op: CreateTable) -> Result<bool, Error> {
+    async fn create_table_op(&self, op: CreateTable) -> Result<bool, Error> {
         self.on_tokio(|b| async move { b.create_table_now(op.table).await })
             .await
     }
 
-    async fn traced_get<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
+    async fn get_op<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
         self.on_tokio(|b| async move { b.get_item::<D>(op).await })
             .await
     }
 
-    async fn traced_put(&self, op: Put<Attributes>) -> Result<(), Error> {
-        self.on_tokio(|b| async move { b.put_item(op).await }).await
+    async fn put_op(&self, op: Box<Put<Attributes>>) -> Result<(), Error> {
+        self.on_tokio(|b| async move { b.put_item(*op).await })
+            .await
     }
 
-    async fn traced_put_batch(&self, op: PutBatch<Attributes>) -> Result<(), Error> {
+    async fn put_batch_op(&self, op: PutBatch<Attributes>) -> Result<(), Error> {
         self.on_tokio(|b| async move { b.put_items(op).await })
             .await
     }
 
-    async fn traced_delete<D: Decoder>(&self, op: Delete) -> Result<Option<D::Output>, Error> {
+    async fn delete_op<D: Decoder>(&self, op: Delete) -> Result<Option<D::Output>, Error> {
         if !op.checks.is_empty() {
             return self
                 .on_tokio(|b| async move { b.conditional_delete::<D>(op).await })
@@ -526,23 +431,36 @@ impl DynamoDbBackend {
             .await
     }
 
-    async fn traced_update(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
+    async fn update_op(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
         self.on_tokio(|b| async move { b.update_item_op(op).await })
             .await
     }
 
-    async fn traced_get_many(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
+    async fn transact_write_op(&self, op: TransactWrite<serde_json::Value>) -> Result<(), Error> {
+        self.on_tokio(|b| async move { b.transact(op).await }).await
+    }
+
+    async fn get_many_op(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
         self.on_tokio(|b| async move { b.read_many(op).await })
             .await
     }
 
-    async fn traced_query<D: Decoder>(&self, op: QueryPage) -> Result<PageOf<D::Output>, Error> {
+    async fn query_op<D: Decoder>(&self, op: QueryPage) -> Result<PageOf<D::Output>, Error> {
         self.on_tokio(|b| async move { b.query_page::<D>(op).await })
             .await
     }
 
-    async fn traced_scan(&self, op: ScanPage) -> Result<ScanOf<Attributes>, Error> {
+    async fn scan_op(&self, op: ScanPage) -> Result<ScanOf<Attributes>, Error> {
         self.on_tokio(|b| async move { b.scan_page(op).await })
             .await
+    }
+
+    fn explain(&self, op: &QueryPage) -> Explain {
+        Explain::new(
+            &op.spec,
+            &self.table_name(op.spec.table),
+            op.start.as_ref(),
+            op.limit,
+        )
     }
 }

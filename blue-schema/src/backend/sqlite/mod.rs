@@ -370,92 +370,326 @@ impl Engine for SqliteBackend {
         Ok((raw.data, raw.size))
     }
 
-    fn create_table(
-        &self,
-        op: CreateTable,
-    ) -> impl std::future::Future<Output = Result<bool, Error>> + Send {
-        let span = crate::trace::span("create_table", op.table.name, "");
-        crate::trace::within(span, self.traced_create_table(op))
-    }
-
-    fn get<D: Decoder>(
-        &self,
-        op: Get,
-    ) -> impl std::future::Future<Output = Result<Option<D::Output>, Error>> + Send {
-        let span = crate::trace::span("get", op.key.table, &op.key.partition_key);
-        crate::trace::within(span, self.traced_get::<D>(op))
-    }
-
-    fn put(&self, op: Put<String>) -> impl std::future::Future<Output = Result<(), Error>> + Send {
-        let span = crate::trace::span("put", op.item.key.table, &op.item.key.partition_key);
-        // Boxed: a put's future stays under 1 KB with its span (the
-        // `footprint` test), and the operation is not copied along.
-        crate::trace::within(span, self.traced_put(Box::new(op)))
-    }
-
-    fn put_batch(
-        &self,
-        op: PutBatch<String>,
-    ) -> impl std::future::Future<Output = Result<(), Error>> + Send {
-        let span = crate::trace::span("put_batch", op.table, "");
-        crate::trace::within(span, self.traced_put_batch(op))
-    }
-
-    fn update(
-        &self,
-        op: UpdateOp,
-    ) -> impl std::future::Future<Output = Result<Option<AnyItem>, Error>> + Send {
-        let span = crate::trace::span("update", op.key.table, &op.key.partition_key);
-        crate::trace::within(span, self.traced_update(op))
-    }
-
-    async fn transact_write(&self, op: TransactWrite<serde_json::Value>) -> Result<(), Error> {
-        let span = crate::trace::span(
-            "transact_write",
-            op.actions.first().map_or("", |a| a.key().table),
-            "",
-        );
-        crate::trace::within(span, async move {
-            let keys = op
-                .actions
+    async fn create_table_op(&self, op: CreateTable) -> Result<bool, Error> {
+        let table = op.table.name;
+        let slots = op.table.indexes;
+        super::check_table_name(table)?;
+        self.inner.tables.register(op.table);
+        self.run(move |conn| {
+            // SQLite does not tell table names apart by case; DynamoDB does.
+            // Two schema tables must not share one SQLite table.
+            let existing: Option<String> = conn
+                .db
+                .query_row(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+                    [table],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(sqlite_error)?;
+            if let Some(existing) = existing.filter(|name| name != table) {
+                return Err(Error::TableMismatch {
+                    table: table.to_owned(),
+                    found: format!(
+                        "SQLite already holds table {existing:?}, the same name but for case, which \
+                         it does not tell apart (DynamoDB would); rename one of the tables"
+                    ),
+                });
+            }
+            conn.db
+                .execute_batch(&create_table(table, slots))
+                .map_err(sqlite_error)?;
+            // An existing table of another shape (the ADR's table without
+            // `size`, say) would fail later with a less helpful message.
+            let (db, statements) = conn.with_statements(table)?;
+            let mut stmt = db
+                .prepare_cached(&statements.columns)
+                .map_err(sqlite_error)?;
+            let columns: Vec<String> = stmt
+                .query_map([], |row| row.get(0))
+                .map_err(sqlite_error)?
+                .collect::<Result<_, _>>()
+                .map_err(sqlite_error)?;
+            drop(stmt);
+            let has = |c: &str| columns.iter().any(|have| have == c);
+            // `updated_at` is added to a table from before it; any other
+            // column missing means a table of another shape.
+            let missing: Vec<&str> = COLUMNS
                 .iter()
-                .map(|a| (a.key().clone(), matches!(a, crate::ops::TxAction::Check(_))))
+                .copied()
+                .filter(|c| *c != "updated_at" && !has(c))
                 .collect();
-            self.write(keys, true, 1, false, move |conn| write::transact(conn, &op))
-                .await
+            if missing.is_empty() && !has("updated_at") {
+                db.execute_batch(&add_updated_at(table))
+                    .map_err(sqlite_error)?;
+            }
+            if !missing.is_empty() {
+                return Err(Error::TableMismatch {
+                    table: table.to_owned(),
+                    found: format!("it has no column {}", missing.join(", ")),
+                });
+            }
+            // Each secondary index: its generated columns (added to a table
+            // that has none; SQLite computes them for the rows it holds)
+            // and its partial index. Whether the table had rows before.
+            let mut added = false;
+            // Asked once, and only when an index is missing.
+            let mut had_rows = None;
+            for slot in slots {
+                if has(slot.pk_column) {
+                    db.execute_batch(&create_index(table, slot))
+                        .map_err(sqlite_error)?;
+                    continue;
+                }
+                let tx = db.unchecked_transaction().map_err(sqlite_error)?;
+                for statement in add_index(table, slot) {
+                    tx.execute_batch(&statement).map_err(sqlite_error)?;
+                }
+                tx.commit().map_err(sqlite_error)?;
+                let had_rows = match had_rows {
+                    Some(had) => had,
+                    None => {
+                        let sql = format!("SELECT EXISTS (SELECT 1 FROM \"{table}\")");
+                        let had = db
+                            .query_row(&sql, [], |row| row.get::<_, bool>(0))
+                            .map_err(sqlite_error)?;
+                        *had_rows.insert(had)
+                    }
+                };
+                added |= had_rows;
+            }
+            Ok(added)
         })
         .await
     }
 
-    fn get_many(
-        &self,
-        op: GetMany,
-    ) -> impl std::future::Future<Output = Result<Vec<Option<AnyItem>>, Error>> + Send {
-        let span = crate::trace::span("get_many", op.keys.first().map_or("", |k| k.table), "");
-        crate::trace::within(span, self.traced_get_many(op))
+    async fn get_op<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
+        let metering = self.metering();
+        let consistent = op.consistent;
+        let (found, size) = self
+            .run(move |conn| {
+                let found = get_row::<D>(conn, &op.key)?;
+                let size = if metering {
+                    capacity::image(conn, &op.key)?.map_or(0, |i| i.size())
+                } else {
+                    0
+                };
+                Ok((found, size))
+            })
+            .await?;
+        if metering {
+            self.account(Usage {
+                requests: 1,
+                items: u64::from(found.is_some()),
+                consumed: Consumed::read(read_units(size, consistent)),
+            });
+        }
+        Ok(found)
     }
 
-    fn delete<D: Decoder>(
-        &self,
-        op: Delete,
-    ) -> impl std::future::Future<Output = Result<Option<D::Output>, Error>> + Send {
-        let span = crate::trace::span("delete", op.key.table, &op.key.partition_key);
-        crate::trace::within(span, self.traced_delete::<D>(op))
-    }
-    fn query<D: Decoder>(
-        &self,
-        op: QueryPage,
-    ) -> impl std::future::Future<Output = Result<PageOf<D::Output>, Error>> + Send {
-        let span = crate::trace::span("query", op.spec.table, &op.spec.partition_key);
-        crate::trace::within(span, self.traced_query::<D>(op))
+    async fn put_op(&self, op: Box<Put<String>>) -> Result<(), Error> {
+        if self.metering() {
+            let keys = vec![(op.item.key.clone(), false)];
+            return Box::pin(self.write(keys, false, 1, false, move |conn| {
+                if op.is_conditional() {
+                    write::put(conn, &op)
+                } else {
+                    put_row(conn, &op)
+                }
+            }))
+            .await;
+        }
+        if op.is_conditional() {
+            // Boxed: the future of an unconditional put stays small.
+            return Box::pin(self.run(move |conn| write::put(conn, &op))).await;
+        }
+        self.run(move |conn| put_row(conn, &op)).await
     }
 
-    fn scan(
-        &self,
-        op: ScanPage,
-    ) -> impl std::future::Future<Output = Result<ScanOf<Row>, Error>> + Send {
-        let span = crate::trace::span("scan", op.table, "");
-        crate::trace::within(span, self.traced_scan(op))
+    async fn put_batch_op(&self, op: PutBatch<String>) -> Result<(), Error> {
+        let keys = op.items.iter().map(|i| (i.key.clone(), false)).collect();
+        let requests = op
+            .items
+            .len()
+            .div_ceil(crate::limits::MAX_BATCH_WRITE_ITEMS) as u64;
+        let read_first = !op.keep_stamps;
+        self.write(keys, false, requests, read_first, move |conn| {
+            put_rows(conn, &op)
+        })
+        .await
+    }
+
+    async fn update_op(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
+        let keys = vec![(op.key.clone(), false)];
+        self.write(keys, false, 1, false, move |conn| write::update(conn, &op))
+            .await
+    }
+
+    async fn transact_write_op(&self, op: TransactWrite<serde_json::Value>) -> Result<(), Error> {
+        let keys = op
+            .actions
+            .iter()
+            .map(|a| (a.key().clone(), matches!(a, crate::ops::TxAction::Check(_))))
+            .collect();
+        self.write(keys, true, 1, false, move |conn| write::transact(conn, &op))
+            .await
+    }
+
+    async fn get_many_op(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
+        if !self.metering() {
+            return self.run(move |conn| write::get_many(conn, &op)).await;
+        }
+        let transactional = op.transactional;
+        let requests = if transactional {
+            1
+        } else {
+            op.keys.len().div_ceil(crate::store::BATCH_GET_CHUNK) as u64
+        };
+        let (found, units) = self
+            .run(move |conn| {
+                let found = write::get_many(conn, &op)?;
+                let mut units = 0.0;
+                for key in &op.keys {
+                    let size = capacity::image(conn, key)?.map_or(0, |i| i.size());
+                    units += read_units(size, true);
+                }
+                Ok((found, units))
+            })
+            .await?;
+        let factor = if transactional { 2.0 } else { 1.0 };
+        self.account(Usage {
+            requests,
+            items: found.iter().filter(|i| i.is_some()).count() as u64,
+            consumed: Consumed::read(factor * units),
+        });
+        Ok(found)
+    }
+
+    async fn delete_op<D: Decoder>(&self, op: Delete) -> Result<Option<D::Output>, Error> {
+        if self.metering() {
+            let keys = vec![(op.key.clone(), false)];
+            return Box::pin(self.write(keys, false, 1, false, move |conn| {
+                delete_row::<D>(conn, &op)
+            }))
+            .await;
+        }
+        self.run(move |conn| delete_row::<D>(conn, &op)).await
+    }
+
+    async fn query_op<D: Decoder>(&self, op: QueryPage) -> Result<PageOf<D::Output>, Error> {
+        let consistent = op.spec.consistent && op.spec.index.is_none();
+        let page = self
+            .run(move |conn| {
+                if op.spec.index.is_some() {
+                    return index_page::<D>(conn, &op);
+                }
+                let spec = &op.spec;
+                let table = spec.table;
+                let (low, high) = bounds(
+                    spec.sort_key.as_ref(),
+                    op.start.as_ref().map(|p| p.sort_key.as_str()),
+                    spec.order,
+                );
+                let (db, statements) = conn.with_statements(table)?;
+                let mut stmt = db
+                    .prepare_cached(statements.query(spec.order, D::WITH_STAMPS))
+                    .map_err(table_error(table))?;
+                let mut rows = stmt
+                    .query((
+                        spec.partition_key.as_str(),
+                        TextBytes(&low),
+                        TextBytes(&high),
+                    ))
+                    .map_err(sqlite_error)?;
+                let mut page = PageRows::new(op.limit);
+                while let Some(row) = rows.next().map_err(sqlite_error)? {
+                    let size = size(row, 2, table, &spec.partition_key, 0)?;
+                    if !page.admits(size) {
+                        return Ok(page.ended());
+                    }
+                    let sort_key = text(row, 0)?;
+                    let (created_at, updated_at) = if D::WITH_STAMPS {
+                        (text(row, 3)?, text(row, 4)?)
+                    } else {
+                        ("", "")
+                    };
+                    let keys = StoredKeys {
+                        table,
+                        partition_key: &spec.partition_key,
+                        sort_key,
+                        created_at,
+                        updated_at,
+                    };
+                    let evaluated = evaluate::<D>(keys, &data(row, 1)?, spec.filter.as_ref())?;
+                    if page.took(evaluated, sort_key) {
+                        return Ok(page.ended());
+                    }
+                }
+                Ok(page.finished())
+            })
+            .await?;
+        if self.metering() {
+            self.account(Usage {
+                requests: 1,
+                items: (page.items.len() + page.unknown) as u64,
+                consumed: Consumed::read(read_units(page.read_bytes, consistent)),
+            });
+        }
+        Ok(page)
+    }
+
+    async fn scan_op(&self, op: ScanPage) -> Result<ScanOf<Row>, Error> {
+        let page = self
+            .run(move |conn| {
+                let table = op.table;
+                let (after_pk, after_sk) = op
+                    .resume_after
+                    .as_ref()
+                    .map_or(("", ""), |(pk, sk)| (pk.as_str(), sk.as_str()));
+                let (db, statements) = conn.with_statements(table)?;
+                let mut stmt = db
+                    .prepare_cached(&statements.scan)
+                    .map_err(table_error(table))?;
+                let mut rows = stmt.query((after_pk, after_sk)).map_err(sqlite_error)?;
+                let mut page = PageBudget::new(op.limit.map(|l| l as usize));
+                let mut items: Vec<RawItem<Row>> = Vec::new();
+                while let Some(row) = rows.next().map_err(sqlite_error)? {
+                    let size = size(row, 3, table, text(row, 0)?, 1)?;
+                    if !page.admits(size) {
+                        let next = items
+                            .last()
+                            .map(|i| (i.partition_key.clone(), i.sort_key.clone()));
+                        return Ok(ScanOf { items, next });
+                    }
+                    items.push(RawItem {
+                        partition_key: text(row, 0)?.to_owned(),
+                        sort_key: text(row, 1)?.to_owned(),
+                        created_at: text(row, 4)?.to_owned(),
+                        updated_at: text(row, 5)?.to_owned(),
+                        data: Row {
+                            data: data(row, 2)?.into_owned(),
+                            size: usize::try_from(size).unwrap_or(0),
+                        },
+                    });
+                    if page.is_full() {
+                        let next = items
+                            .last()
+                            .map(|i| (i.partition_key.clone(), i.sort_key.clone()));
+                        return Ok(ScanOf { items, next });
+                    }
+                }
+                Ok(ScanOf { items, next: None })
+            })
+            .await?;
+        if self.metering() {
+            let bytes = page.items.iter().map(|i| i.data.size).sum();
+            self.account(Usage {
+                requests: 1,
+                items: page.items.len() as u64,
+                consumed: Consumed::read(read_units(bytes, true)),
+            });
+        }
+        Ok(page)
     }
 
     fn explain(&self, op: &QueryPage) -> Explain {
@@ -881,320 +1115,5 @@ impl rusqlite::ToSql for TextBytes<'_> {
         Ok(rusqlite::types::ToSqlOutput::Borrowed(
             rusqlite::types::ValueRef::Text(self.0),
         ))
-    }
-}
-
-/// The operations, each run in its tracing span by the [`Engine`] methods.
-impl SqliteBackend {
-    async fn traced_create_table(&self, op: CreateTable) -> Result<bool, Error> {
-        let table = op.table.name;
-        let slots = op.table.indexes;
-        super::check_table_name(table)?;
-        self.inner.tables.register(op.table);
-        self.run(move |conn| {
-            // SQLite does not tell table names apart by case; DynamoDB does.
-            // Two schema tables must not share one SQLite table.
-            let existing: Option<String> = conn
-                .db
-                .query_row(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
-                    [table],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(sqlite_error)?;
-            if let Some(existing) = existing.filter(|name| name != table) {
-                return Err(Error::TableMismatch {
-                    table: table.to_owned(),
-                    found: format!(
-                        "SQLite already holds table {existing:?}, the same name but for case, which \
-                         it does not tell apart (DynamoDB would); rename one of the tables"
-                    ),
-                });
-            }
-            conn.db
-                .execute_batch(&create_table(table, slots))
-                .map_err(sqlite_error)?;
-            // An existing table of another shape (the ADR's table without
-            // `size`, say) would fail later with a less helpful message.
-            let (db, statements) = conn.with_statements(table)?;
-            let mut stmt = db
-                .prepare_cached(&statements.columns)
-                .map_err(sqlite_error)?;
-            let columns: Vec<String> = stmt
-                .query_map([], |row| row.get(0))
-                .map_err(sqlite_error)?
-                .collect::<Result<_, _>>()
-                .map_err(sqlite_error)?;
-            drop(stmt);
-            let has = |c: &str| columns.iter().any(|have| have == c);
-            // `updated_at` is added to a table from before it; any other
-            // column missing means a table of another shape.
-            let missing: Vec<&str> = COLUMNS
-                .iter()
-                .copied()
-                .filter(|c| *c != "updated_at" && !has(c))
-                .collect();
-            if missing.is_empty() && !has("updated_at") {
-                db.execute_batch(&add_updated_at(table))
-                    .map_err(sqlite_error)?;
-            }
-            if !missing.is_empty() {
-                return Err(Error::TableMismatch {
-                    table: table.to_owned(),
-                    found: format!("it has no column {}", missing.join(", ")),
-                });
-            }
-            // Each secondary index: its generated columns (added to a table
-            // that has none; SQLite computes them for the rows it holds)
-            // and its partial index. Whether the table had rows before.
-            let mut added = false;
-            // Asked once, and only when an index is missing.
-            let mut had_rows = None;
-            for slot in slots {
-                if has(slot.pk_column) {
-                    db.execute_batch(&create_index(table, slot))
-                        .map_err(sqlite_error)?;
-                    continue;
-                }
-                let tx = db.unchecked_transaction().map_err(sqlite_error)?;
-                for statement in add_index(table, slot) {
-                    tx.execute_batch(&statement).map_err(sqlite_error)?;
-                }
-                tx.commit().map_err(sqlite_error)?;
-                let had_rows = match had_rows {
-                    Some(had) => had,
-                    None => {
-                        let sql = format!("SELECT EXISTS (SELECT 1 FROM \"{table}\")");
-                        let had = db
-                            .query_row(&sql, [], |row| row.get::<_, bool>(0))
-                            .map_err(sqlite_error)?;
-                        *had_rows.insert(had)
-                    }
-                };
-                added |= had_rows;
-            }
-            Ok(added)
-        })
-        .await
-    }
-
-    async fn traced_get<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
-        let metering = self.metering();
-        let consistent = op.consistent;
-        let (found, size) = self
-            .run(move |conn| {
-                let found = get_row::<D>(conn, &op.key)?;
-                let size = if metering {
-                    capacity::image(conn, &op.key)?.map_or(0, |i| i.size())
-                } else {
-                    0
-                };
-                Ok((found, size))
-            })
-            .await?;
-        if metering {
-            self.account(Usage {
-                requests: 1,
-                items: u64::from(found.is_some()),
-                consumed: Consumed::read(read_units(size, consistent)),
-            });
-        }
-        Ok(found)
-    }
-
-    async fn traced_put(&self, op: Box<Put<String>>) -> Result<(), Error> {
-        if self.metering() {
-            let keys = vec![(op.item.key.clone(), false)];
-            return Box::pin(self.write(keys, false, 1, false, move |conn| {
-                if op.is_conditional() {
-                    write::put(conn, &op)
-                } else {
-                    put_row(conn, &op)
-                }
-            }))
-            .await;
-        }
-        if op.is_conditional() {
-            // Boxed: the future of an unconditional put stays small.
-            return Box::pin(self.run(move |conn| write::put(conn, &op))).await;
-        }
-        self.run(move |conn| put_row(conn, &op)).await
-    }
-
-    async fn traced_put_batch(&self, op: PutBatch<String>) -> Result<(), Error> {
-        let keys = op.items.iter().map(|i| (i.key.clone(), false)).collect();
-        let requests = op
-            .items
-            .len()
-            .div_ceil(crate::limits::MAX_BATCH_WRITE_ITEMS) as u64;
-        let read_first = !op.keep_stamps;
-        self.write(keys, false, requests, read_first, move |conn| {
-            put_rows(conn, &op)
-        })
-        .await
-    }
-
-    async fn traced_update(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
-        let keys = vec![(op.key.clone(), false)];
-        self.write(keys, false, 1, false, move |conn| write::update(conn, &op))
-            .await
-    }
-
-    async fn traced_get_many(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
-        if !self.metering() {
-            return self.run(move |conn| write::get_many(conn, &op)).await;
-        }
-        let transactional = op.transactional;
-        let requests = if transactional {
-            1
-        } else {
-            op.keys.len().div_ceil(crate::store::BATCH_GET_CHUNK) as u64
-        };
-        let (found, units) = self
-            .run(move |conn| {
-                let found = write::get_many(conn, &op)?;
-                let mut units = 0.0;
-                for key in &op.keys {
-                    let size = capacity::image(conn, key)?.map_or(0, |i| i.size());
-                    units += read_units(size, true);
-                }
-                Ok((found, units))
-            })
-            .await?;
-        let factor = if transactional { 2.0 } else { 1.0 };
-        self.account(Usage {
-            requests,
-            items: found.iter().filter(|i| i.is_some()).count() as u64,
-            consumed: Consumed::read(factor * units),
-        });
-        Ok(found)
-    }
-
-    async fn traced_delete<D: Decoder>(&self, op: Delete) -> Result<Option<D::Output>, Error> {
-        if self.metering() {
-            let keys = vec![(op.key.clone(), false)];
-            return Box::pin(self.write(keys, false, 1, false, move |conn| {
-                delete_row::<D>(conn, &op)
-            }))
-            .await;
-        }
-        self.run(move |conn| delete_row::<D>(conn, &op)).await
-    }
-
-    async fn traced_query<D: Decoder>(&self, op: QueryPage) -> Result<PageOf<D::Output>, Error> {
-        let consistent = op.spec.consistent && op.spec.index.is_none();
-        let page = self
-            .run(move |conn| {
-                if op.spec.index.is_some() {
-                    return index_page::<D>(conn, &op);
-                }
-                let spec = &op.spec;
-                let table = spec.table;
-                let (low, high) = bounds(
-                    spec.sort_key.as_ref(),
-                    op.start.as_ref().map(|p| p.sort_key.as_str()),
-                    spec.order,
-                );
-                let (db, statements) = conn.with_statements(table)?;
-                let mut stmt = db
-                    .prepare_cached(statements.query(spec.order, D::WITH_STAMPS))
-                    .map_err(table_error(table))?;
-                let mut rows = stmt
-                    .query((
-                        spec.partition_key.as_str(),
-                        TextBytes(&low),
-                        TextBytes(&high),
-                    ))
-                    .map_err(sqlite_error)?;
-                let mut page = PageRows::new(op.limit);
-                while let Some(row) = rows.next().map_err(sqlite_error)? {
-                    let size = size(row, 2, table, &spec.partition_key, 0)?;
-                    if !page.admits(size) {
-                        return Ok(page.ended());
-                    }
-                    let sort_key = text(row, 0)?;
-                    let (created_at, updated_at) = if D::WITH_STAMPS {
-                        (text(row, 3)?, text(row, 4)?)
-                    } else {
-                        ("", "")
-                    };
-                    let keys = StoredKeys {
-                        table,
-                        partition_key: &spec.partition_key,
-                        sort_key,
-                        created_at,
-                        updated_at,
-                    };
-                    let evaluated = evaluate::<D>(keys, &data(row, 1)?, spec.filter.as_ref())?;
-                    if page.took(evaluated, sort_key) {
-                        return Ok(page.ended());
-                    }
-                }
-                Ok(page.finished())
-            })
-            .await?;
-        if self.metering() {
-            self.account(Usage {
-                requests: 1,
-                items: (page.items.len() + page.unknown) as u64,
-                consumed: Consumed::read(read_units(page.read_bytes, consistent)),
-            });
-        }
-        Ok(page)
-    }
-
-    async fn traced_scan(&self, op: ScanPage) -> Result<ScanOf<Row>, Error> {
-        let page = self
-            .run(move |conn| {
-                let table = op.table;
-                let (after_pk, after_sk) = op
-                    .resume_after
-                    .as_ref()
-                    .map_or(("", ""), |(pk, sk)| (pk.as_str(), sk.as_str()));
-                let (db, statements) = conn.with_statements(table)?;
-                let mut stmt = db
-                    .prepare_cached(&statements.scan)
-                    .map_err(table_error(table))?;
-                let mut rows = stmt.query((after_pk, after_sk)).map_err(sqlite_error)?;
-                let mut page = PageBudget::new(op.limit.map(|l| l as usize));
-                let mut items: Vec<RawItem<Row>> = Vec::new();
-                while let Some(row) = rows.next().map_err(sqlite_error)? {
-                    let size = size(row, 3, table, text(row, 0)?, 1)?;
-                    if !page.admits(size) {
-                        let next = items
-                            .last()
-                            .map(|i| (i.partition_key.clone(), i.sort_key.clone()));
-                        return Ok(ScanOf { items, next });
-                    }
-                    items.push(RawItem {
-                        partition_key: text(row, 0)?.to_owned(),
-                        sort_key: text(row, 1)?.to_owned(),
-                        created_at: text(row, 4)?.to_owned(),
-                        updated_at: text(row, 5)?.to_owned(),
-                        data: Row {
-                            data: data(row, 2)?.into_owned(),
-                            size: usize::try_from(size).unwrap_or(0),
-                        },
-                    });
-                    if page.is_full() {
-                        let next = items
-                            .last()
-                            .map(|i| (i.partition_key.clone(), i.sort_key.clone()));
-                        return Ok(ScanOf { items, next });
-                    }
-                }
-                Ok(ScanOf { items, next: None })
-            })
-            .await?;
-        if self.metering() {
-            let bytes = page.items.iter().map(|i| i.data.size).sum();
-            self.account(Usage {
-                requests: 1,
-                items: page.items.len() as u64,
-                consumed: Consumed::read(read_units(bytes, true)),
-            });
-        }
-        Ok(page)
     }
 }
