@@ -181,3 +181,47 @@ pub async fn an_index_query_is_an_eventually_consistent_read(store: Store) {
     }
     assert_eq!(last, Consumed::read(0.5));
 }
+
+pub async fn refused_writes_consume_nothing_and_write_nothing(store: Store) {
+    use blue_schema::Error;
+    store.create_table::<Board>().await.unwrap();
+    let first = task("capf", 1, Some("ann"), 1);
+    store.put(&first).await.unwrap();
+    store.put(&task("capf", 3, None, 1)).await.unwrap();
+    let a = Task::attr();
+
+    // `create` of an existing item, a put whose condition fails, and a
+    // transaction cancelled by its check: DynamoDB reports no units for a
+    // refused write (it charges for it; its error carries none), and none
+    // of them writes anything.
+    let metered = store.metered();
+    let mut again = first.clone();
+    again.due = 9;
+    assert!(matches!(
+        metered.create(&again).await,
+        Err(Error::AlreadyExists { .. })
+    ));
+    assert!(matches!(
+        metered.put(&again).when(a.due.eq(5)).await,
+        Err(Error::ConditionFailed(_))
+    ));
+    let mut tx = metered.transaction();
+    tx.put(&task("capf", 2, Some("bob"), 1));
+    tx.update(Update::new(Task::key("capf", 1)).set(a.points, 99));
+    tx.check(Task::key("capf", 3), a.due.eq(5));
+    assert!(matches!(
+        tx.commit().await,
+        Err(Error::TransactionCanceled(_))
+    ));
+    assert_eq!(metered.consumed(), Some(Consumed::ZERO));
+    assert_eq!(store.get(Task::key("capf", 1)).await.unwrap(), Some(first));
+    assert_eq!(store.get(Task::key("capf", 2)).await.unwrap(), None);
+
+    // The same handle goes on counting what succeeds.
+    let mut tx = metered.transaction();
+    tx.update(Update::new(Task::key("capf", 1)).set(a.points, 99));
+    tx.check(Task::key("capf", 3), a.due.eq(1));
+    tx.commit().await.unwrap();
+    // Update: 2 × 1 (table) + 1 (its gsi1 entry, ALL, rewritten); check: 2 × 1.
+    assert_eq!(metered.consumed(), Some(Consumed::write(5.0)));
+}

@@ -144,6 +144,7 @@ macro_rules! backends {
 backends! {
     capacity::reads_and_writes_cost_the_same_units_everywhere,
     capacity::an_index_query_is_an_eventually_consistent_read,
+    capacity::refused_writes_consume_nothing_and_write_nothing,
     indexes::index_queries_read_across_partitions,
     indexes::sparse_membership_follows_the_fields,
     indexes::every_write_path_keeps_index_keys,

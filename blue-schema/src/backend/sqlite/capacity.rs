@@ -2,10 +2,8 @@
 //! the rows it read and wrote ([`crate::capacity`] has the rules).
 //!
 //! Only a metered store (or a traced operation) pays for this: a write reads
-//! the images of its items before and after it, on the same connection,
-//! after the write's own transaction. Concurrent writers of the same item
-//! can change the "before" image in between; the units are then those of
-//! the write as if it had run alone.
+//! the images of its items before and after it, in one transaction with
+//! the write, so no other writer comes between them.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};

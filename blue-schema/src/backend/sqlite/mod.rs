@@ -173,16 +173,19 @@ impl SqliteBackend {
         let inner = self.inner.clone();
         let (result, usage) = self
             .run(move |conn| {
-                let before = keys
-                    .iter()
-                    .map(|(key, _)| capacity::image(conn, key))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let result = work(conn);
-                let mut usage = Usage {
-                    requests,
-                    ..Usage::default()
-                };
-                if result.is_ok() {
+                // One transaction for the images and the write, so that no
+                // other writer comes between them; a failed write rolls it
+                // back (and consumed nothing, as DynamoDB reports).
+                let metered = write::immediate(conn, |conn| {
+                    let before = keys
+                        .iter()
+                        .map(|(key, _)| capacity::image(conn, key))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let value = work(conn)?;
+                    let mut usage = Usage {
+                        requests,
+                        ..Usage::default()
+                    };
                     if read_first {
                         usage.requests += keys.len().div_ceil(crate::store::BATCH_GET_CHUNK) as u64;
                         for old in &before {
@@ -191,11 +194,9 @@ impl SqliteBackend {
                         }
                     }
                     for ((key, check), old) in keys.iter().zip(&before) {
+                        let old_size = old.as_ref().map_or(0, |i| i.size());
                         if *check {
-                            usage.consumed.write += 2.0
-                                * crate::capacity::write_units(
-                                    old.as_ref().map_or(0, |i| i.size()),
-                                );
+                            usage.consumed.write += 2.0 * crate::capacity::write_units(old_size);
                             continue;
                         }
                         let new = capacity::image(conn, key)?;
@@ -208,8 +209,18 @@ impl SqliteBackend {
                             transactional,
                         );
                     }
-                }
-                Ok((result, usage))
+                    Ok((value, usage))
+                });
+                Ok(match metered {
+                    Ok((value, usage)) => (Ok(value), usage),
+                    Err(e) => (
+                        Err(e),
+                        Usage {
+                            requests,
+                            ..Usage::default()
+                        },
+                    ),
+                })
             })
             .await?;
         self.account(usage);
@@ -752,12 +763,21 @@ fn put_rows(conn: &mut Conn, op: &PutBatch<String>) -> Result<(), Error> {
     } else {
         &statements.upsert
     };
+    // Inside a transaction already (a metered write's), the batch is part
+    // of it.
+    let nested = !db.is_autocommit();
     // IMMEDIATE takes the write lock up front, so a concurrent writer
     // waits (busy timeout) instead of failing mid-batch.
-    let tx = rusqlite::Transaction::new_unchecked(db, TransactionBehavior::Immediate)
-        .map_err(sqlite_error)?;
+    let tx = if nested {
+        None
+    } else {
+        Some(
+            rusqlite::Transaction::new_unchecked(db, TransactionBehavior::Immediate)
+                .map_err(sqlite_error)?,
+        )
+    };
     {
-        let mut stmt = tx.prepare_cached(upsert).map_err(table_error(table))?;
+        let mut stmt = db.prepare_cached(upsert).map_err(table_error(table))?;
         for item in &op.items {
             stmt.execute((
                 &item.key.partition_key,
@@ -772,7 +792,10 @@ fn put_rows(conn: &mut Conn, op: &PutBatch<String>) -> Result<(), Error> {
     }
     // Dropping an uncommitted transaction rolls it back: an error
     // above leaves nothing written.
-    tx.commit().map_err(sqlite_error)
+    match tx {
+        Some(tx) => tx.commit().map_err(sqlite_error),
+        None => Ok(()),
+    }
 }
 
 /// A delete, conditional or not; the old item when asked.

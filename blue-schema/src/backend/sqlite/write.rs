@@ -81,6 +81,11 @@ pub(super) fn immediate<T>(
     conn: &mut Conn,
     work: impl FnOnce(&mut Conn) -> Result<T, Error>,
 ) -> Result<T, Error> {
+    // Inside a transaction already (a metered write reads its items before
+    // and after in the same one): that transaction is the write's.
+    if !conn.db.is_autocommit() {
+        return work(conn);
+    }
     // Prepared once per connection, like every other statement.
     let run = |db: &rusqlite::Connection, sql: &str| {
         db.prepare_cached(sql).and_then(|mut s| s.execute([]))
