@@ -148,6 +148,23 @@ fn errors_are_one_line_and_a_failure() {
     let err = stderr(&output);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("error: "), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("copy.json");
+    std::fs::write(&checkpoint, "[1, 2]").unwrap();
+    let (from, to) = (sqlite(dir.path(), "a.db"), sqlite(dir.path(), "b.db"));
+    let output = run(&[
+        "copy",
+        &from,
+        &to,
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("is not a checkpoint"),
+        "{}",
+        stderr(&output)
+    );
     let output = run(&["export", "sqlite::memory:", "/tmp/x.jsonl"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("--table"), "{}", stderr(&output));
@@ -477,6 +494,32 @@ fn export_and_import_round_trip_on_both_backends() {
         );
         ok(&["check", &target]);
     }
+    // A key given twice: the later line wins, on both backends (DynamoDB
+    // refuses a key twice in one batch; the import ends the batch there).
+    let mut later: Value = serde_json::from_str(&exported[0]).unwrap();
+    later["Item"]["updated_at"] = serde_json::json!({ "S": "2030-01-01T00:00:00.000Z" });
+    let later = later.to_string();
+    let twice = dir.path().join("twice.jsonl");
+    std::fs::write(&twice, format!("{}\n{later}\n", exported[0])).unwrap();
+    for target in [sqlite(dir.path(), "twice.db"), dynamodb()] {
+        ok(&[
+            "import",
+            &target,
+            twice.to_str().unwrap(),
+            "--table",
+            "blue_dialogue",
+        ]);
+        let again: Vec<Value> = lines(&target, dir.path(), "twice-again.jsonl")
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            again,
+            vec![serde_json::from_str::<Value>(&later).unwrap()],
+            "{target}"
+        );
+    }
+
     // A line that is not an item names its line.
     let bad = dir.path().join("bad.jsonl");
     std::fs::write(&bad, format!("{}\n{{\"Item\": 3}}\n", exported[0])).unwrap();

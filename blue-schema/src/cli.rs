@@ -431,8 +431,19 @@ impl Cli {
             Some(path) if path.exists() => {
                 let text = fs::read_to_string(path)
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                serde_json::from_str::<serde_json::Value>(&text)
-                    .map_err(|e| format!("{} is not a checkpoint: {e}", path.display()))?
+                match serde_json::from_str::<serde_json::Value>(&text) {
+                    Ok(state @ serde_json::Value::Object(_)) => state,
+                    Ok(_) => {
+                        return Err(format!(
+                            "{} is not a checkpoint: not a JSON object",
+                            path.display()
+                        )
+                        .into())
+                    }
+                    Err(e) => {
+                        return Err(format!("{} is not a checkpoint: {e}", path.display()).into())
+                    }
+                }
             }
             _ => serde_json::json!({}),
         };

@@ -211,14 +211,22 @@ pub async fn import_table<T: Table>(
             let read = input
                 .read_line(&mut text)
                 .map_err(|e| Error::backend("import", e))?;
+            let mut next = None;
             if read > 0 {
                 line_no += 1;
                 if text.trim().is_empty() {
                     continue;
                 }
-                batch.push(import_item::<_, T>(target, &text, line_no)?);
+                next = Some(import_item::<_, T>(target, &text, line_no)?);
             }
-            if batch.len() == crate::migrate::BATCH_ITEMS || (read == 0 && !batch.is_empty()) {
+            // A key seen again in the same batch (which DynamoDB refuses)
+            // ends the batch first: the later line wins, as it would if
+            // the lines were written one by one.
+            let repeated = next
+                .as_ref()
+                .is_some_and(|item| batch.iter().any(|b: &crate::ops::WriteItem<_>| b.key == item.key));
+            let full = batch.len() == crate::migrate::BATCH_ITEMS;
+            if !batch.is_empty() && (repeated || full || read == 0) {
                 n += batch.len() as u64;
                 target
                     .put_batch(PutBatch {
@@ -228,6 +236,9 @@ pub async fn import_table<T: Table>(
                     })
                     .await?;
                 on_page(n);
+            }
+            if let Some(item) = next {
+                batch.push(item);
             }
             if read == 0 {
                 return Ok(n);
