@@ -45,13 +45,7 @@ pub async fn export_table<T: Table>(
                 .scan(ScanPage { table, resume_after, limit: Some(1000) })
                 .await?;
             for raw in &page.items {
-                let keys = StoredKeys {
-                    table,
-                    partition_key: &raw.partition_key,
-                    sort_key: &raw.sort_key,
-                    created_at: &raw.created_at,
-                    updated_at: &raw.updated_at,
-                };
+                let keys = raw.keys(table);
                 let value = source_json(source, &raw.data, keys)?;
                 let line = export_line::<T>(keys, value)?;
                 writeln!(out, "{line}").map_err(|e| Error::backend("export", e))?;
@@ -315,13 +309,7 @@ pub async fn check_table<T: Table>(store: &Store) -> Result<CheckReport, Error> 
                 .await?;
             for raw in &page.items {
                 report.items += 1;
-                let keys = StoredKeys {
-                    table,
-                    partition_key: &raw.partition_key,
-                    sort_key: &raw.sort_key,
-                    created_at: &raw.created_at,
-                    updated_at: &raw.updated_at,
-                };
+                let keys = raw.keys(table);
                 let at = format!("{} | {}", raw.partition_key, raw.sort_key);
                 let value = match source_json(source, &raw.data, keys) {
                     Ok(value) => value,

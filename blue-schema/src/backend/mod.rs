@@ -72,6 +72,19 @@ pub(crate) struct RawItem<R> {
     pub(crate) data: R,
 }
 
+impl<R> RawItem<R> {
+    /// Its keys and write times, as a decoder takes them.
+    pub(crate) fn keys(&self, table: &'static str) -> StoredKeys<'_> {
+        StoredKeys {
+            table,
+            partition_key: &self.partition_key,
+            sort_key: &self.sort_key,
+            created_at: &self.created_at,
+            updated_at: &self.updated_at,
+        }
+    }
+}
+
 /// One page of a table scan.
 pub(crate) struct ScanOf<R> {
     pub(crate) items: Vec<RawItem<R>>,

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::Store;
 use crate::backend::{with_engine, Engine};
-use crate::ops::{ItemKey, ScanPage, StoredKeys, UpdateOp};
+use crate::ops::{ItemKey, ScanPage, UpdateOp};
 use crate::schema::{is_index_key_attribute, Table};
 use crate::write::{Action, AnyDecoder, Checks, CmpOp, Cond, Returning};
 use crate::Error;
@@ -69,13 +69,7 @@ async fn reindex_on<B: Engine, T: Table>(backend: &B) -> Result<Reindexed, Error
             .await?;
         for raw in page.items {
             report.scanned += 1;
-            let keys = StoredKeys {
-                table,
-                partition_key: &raw.partition_key,
-                sort_key: &raw.sort_key,
-                created_at: &raw.created_at,
-                updated_at: &raw.updated_at,
-            };
+            let keys = raw.keys(table);
             let item = B::raw_to_json(&raw.data, keys)?;
             let Some(found) = T::__index_keys_of(&raw.partition_key, &raw.sort_key, &item) else {
                 report.unknown += 1;

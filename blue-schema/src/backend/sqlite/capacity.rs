@@ -11,7 +11,6 @@ use std::sync::{Mutex, PoisonError};
 use serde_json::Value;
 
 use super::pool::Conn;
-use super::{sqlite_error, table_error};
 use crate::backend::mapping::{PARTITION_KEY, SORT_KEY};
 use crate::capacity::{index_write_units, table_write_units, IndexEntry};
 use crate::ops::ItemKey;
@@ -34,21 +33,18 @@ impl Image {
 
 /// The stored image of the item with this key.
 pub(super) fn image(conn: &mut Conn, key: &ItemKey) -> Result<Option<Image>, Error> {
-    let (db, statements) = conn.with_statements(key.table)?;
-    let mut stmt = db
-        .prepare_cached(&statements.image)
-        .map_err(table_error(key.table))?;
-    let mut rows = stmt
-        .query((&key.partition_key, &key.sort_key))
-        .map_err(sqlite_error)?;
-    let Some(row) = rows.next().map_err(sqlite_error)? else {
-        return Ok(None);
-    };
-    Ok(Some(Image {
-        data: super::data(row, 0)?.into_owned(),
-        size: usize::try_from(super::integer(row, 1)?).unwrap_or(0),
-        updated_at: super::text(row, 2)?.to_owned(),
-    }))
+    super::row_of_key(
+        conn,
+        key,
+        |s| &s.image,
+        |row| {
+            Ok(Image {
+                data: super::data(row, 0)?.into_owned(),
+                size: usize::try_from(super::integer(row, 1)?).unwrap_or(0),
+                updated_at: super::text(row, 2)?.to_owned(),
+            })
+        },
+    )
 }
 
 /// The tables a backend created, by name: the physical projection of each

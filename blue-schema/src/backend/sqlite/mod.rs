@@ -708,19 +708,35 @@ impl Engine for SqliteBackend {
     }
 }
 
-/// Reads one item by key.
-fn get_row<D: Decoder>(conn: &mut Conn, key: &ItemKey) -> Result<Option<D::Output>, Error> {
+/// Runs the statement `sql` picks of `key`'s table with the key as its
+/// parameters, and maps the row it finds.
+pub(super) fn row_of_key<T>(
+    conn: &mut Conn,
+    key: &ItemKey,
+    sql: fn(&super::mapping::sqlite::Statements) -> &str,
+    map: impl FnOnce(&rusqlite::Row<'_>) -> Result<T, Error>,
+) -> Result<Option<T>, Error> {
     let (db, statements) = conn.with_statements(key.table)?;
     let mut stmt = db
-        .prepare_cached(&statements.get)
+        .prepare_cached(sql(statements))
         .map_err(table_error(key.table))?;
     let mut rows = stmt
         .query((&key.partition_key, &key.sort_key))
         .map_err(sqlite_error)?;
-    let Some(row) = rows.next().map_err(sqlite_error)? else {
-        return Ok(None);
-    };
-    decode_row::<D>(key, row, D::WITH_STAMPS).map(Some)
+    match rows.next().map_err(sqlite_error)? {
+        Some(row) => map(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Reads one item by key.
+fn get_row<D: Decoder>(conn: &mut Conn, key: &ItemKey) -> Result<Option<D::Output>, Error> {
+    row_of_key(
+        conn,
+        key,
+        |s| &s.get,
+        |row| decode_row::<D>(key, row, D::WITH_STAMPS),
+    )
 }
 
 /// An unconditional put (or a `create`): one statement.

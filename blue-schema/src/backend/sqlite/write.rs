@@ -26,21 +26,18 @@ pub(super) struct Stored {
 
 /// Reads the row with this key.
 pub(super) fn read(conn: &mut Conn, key: &ItemKey) -> Result<Option<Stored>, Error> {
-    let (db, statements) = conn.with_statements(key.table)?;
-    let mut stmt = db
-        .prepare_cached(&statements.get)
-        .map_err(table_error(key.table))?;
-    let mut rows = stmt
-        .query((&key.partition_key, &key.sort_key))
-        .map_err(sqlite_error)?;
-    let Some(row) = rows.next().map_err(sqlite_error)? else {
-        return Ok(None);
-    };
-    Ok(Some(Stored {
-        data: super::data(row, 0)?.into_owned(),
-        created_at: super::text(row, 1)?.to_owned(),
-        updated_at: super::text(row, 2)?.to_owned(),
-    }))
+    super::row_of_key(
+        conn,
+        key,
+        |s| &s.get,
+        |row| {
+            Ok(Stored {
+                data: super::data(row, 0)?.into_owned(),
+                created_at: super::text(row, 1)?.to_owned(),
+                updated_at: super::text(row, 2)?.to_owned(),
+            })
+        },
+    )
 }
 
 fn parse(key: &ItemKey, text: &str) -> Result<Map<String, Value>, Error> {
