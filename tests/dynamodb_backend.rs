@@ -8,6 +8,8 @@ mod dynamodb;
 #[allow(dead_code)]
 #[path = "store/entities.rs"]
 mod entities;
+#[path = "common/poll.rs"]
+mod poll;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -48,23 +50,6 @@ fn expert(name: &str, score: i32) -> Expert {
         role: "skeptic".into(),
         tier: 1,
         score,
-    }
-}
-
-/// Reads until `read` gives what `want` says, or 10 s pass (an index
-/// read on AWS may lag behind the writes), and returns the last read.
-async fn settled<T, F, Fut>(mut read: F, want: impl Fn(&T) -> bool) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = T>,
-{
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let value = read().await;
-        if want(&value) || std::time::Instant::now() > deadline {
-            return value;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 
@@ -629,7 +614,7 @@ fn the_documented_table_definition_is_the_one_the_store_uses() {
             Some(expert("muffin", 42))
         );
         // Its indexes too: the store added none (it would have reindexed).
-        let found = settled(
+        let found = poll::settled(
             || async { store.query(Expert::by_role("skeptic")).all().await.unwrap() },
             |found| *found == [expert("muffin", 42)],
         )
@@ -1298,7 +1283,7 @@ fn indexes_are_added_one_at_a_time_and_once() {
         assert_eq!(added.get("CreateTable"), None, "{added:?}");
         // The reindex: one scan page, one update per item.
         assert_eq!(added.get("UpdateItem"), Some(&3), "{added:?}");
-        let found = settled(
+        let found = poll::settled(
             || async { store.query(IndexedItem::by_a("x")).all().await.unwrap() },
             |found| found.len() == 3,
         )

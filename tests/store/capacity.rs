@@ -169,16 +169,15 @@ pub async fn an_index_query_is_an_eventually_consistent_read(store: Store) {
     }
     // Polled: the index may lag; every attempt is charged, so the units of
     // the last one are compared.
-    let mut last = Consumed::ZERO;
-    for _ in 0..100 {
-        let metered = store.metered();
-        let found = metered.query(Task::by_owner("dee")).all().await.unwrap();
-        last = metered.consumed().unwrap();
-        if found.len() == 3 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let (_, last) = crate::support::settled(
+        || async {
+            let metered = store.metered();
+            let found = metered.query(Task::by_owner("dee")).all().await.unwrap();
+            (found.len(), metered.consumed().unwrap())
+        },
+        |(found, _)| *found == 3,
+    )
+    .await;
     assert_eq!(last, Consumed::read(0.5));
 }
 

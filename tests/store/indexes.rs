@@ -9,12 +9,12 @@
 //! through [`settled`], which polls (SQLite and the emulator answer at
 //! once), so the suite holds against a real endpoint too.
 
-use std::future::Future;
-
 use blue_schema::limits::LimitError;
 use blue_schema::{Entity, Error, IntoQuery, Key, Query, Store, Table, Update};
 use blue_schema_examples::dialogue::*;
 use serde::{Deserialize, Serialize};
+
+use crate::support::settled;
 
 /// A table of tasks: one partition per board, and two indexes across
 /// boards: tasks by owner (sparse: a task without an owner is in no
@@ -52,23 +52,6 @@ pub fn task(board: &str, id: u32, owner: Option<&str>, due: u32) -> Task {
         title: format!("t{id}"),
         points: i64::from(id),
         note: String::new(),
-    }
-}
-
-/// Reads until `read` gives what `want` says (or 10 s pass: DynamoDB's
-/// indexes lag behind writes) and returns the last read.
-async fn settled<T, F, Fut>(mut read: F, want: impl Fn(&T) -> bool) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = T>,
-{
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let value = read().await;
-        if want(&value) || std::time::Instant::now() > deadline {
-            return value;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 

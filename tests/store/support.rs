@@ -6,6 +6,9 @@ use blue_schema::Store;
 
 #[path = "../common/dynamodb.rs"]
 pub mod dynamodb;
+#[path = "../common/poll.rs"]
+mod poll;
+pub use poll::settled;
 
 /// The backends the suite runs on.
 #[derive(Debug, Clone, Copy)]
