@@ -8,15 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aws_sdk_dynamodb::operation;
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
 
-use crate::capacity::{Consumed, Usage};
+use crate::capacity::{Consumed, Meter, Usage};
 
 /// What one operation used so far, shared by the requests it sends.
 #[derive(Debug, Default)]
 pub(super) struct OpUsage {
     requests: AtomicU64,
     items: AtomicU64,
-    read_halves: AtomicU64,
-    write_halves: AtomicU64,
+    consumed: Meter,
 }
 
 impl OpUsage {
@@ -26,21 +25,14 @@ impl OpUsage {
 
     pub(super) fn add(&self, items: u64, consumed: Consumed) {
         self.items.fetch_add(items, Ordering::Relaxed);
-        let halves = |u: f64| (u * 2.0).round().max(0.0) as u64;
-        self.read_halves
-            .fetch_add(halves(consumed.read), Ordering::Relaxed);
-        self.write_halves
-            .fetch_add(halves(consumed.write), Ordering::Relaxed);
+        self.consumed.add(consumed);
     }
 
     pub(super) fn total(&self) -> Usage {
         Usage {
             requests: self.requests.load(Ordering::Relaxed),
             items: self.items.load(Ordering::Relaxed),
-            consumed: Consumed::new(
-                self.read_halves.load(Ordering::Relaxed) as f64 / 2.0,
-                self.write_halves.load(Ordering::Relaxed) as f64 / 2.0,
-            ),
+            consumed: self.consumed.total(),
         }
     }
 }
