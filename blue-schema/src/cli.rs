@@ -465,8 +465,15 @@ impl Cli {
                     },
                     _ => None,
                 };
-                let total = (entry.count)(&source).await?;
-                let bar = bar(Some(total), table, quiet);
+                // The bar's length is a read of the whole source (the copy
+                // counts it again at the end, for its check): only for a
+                // bar someone sees.
+                let shown = !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+                let bar = if shown {
+                    bar(Some((entry.count)(&source).await?), table, false)
+                } else {
+                    ProgressBar::hidden()
+                };
                 let resumed = resume_after.is_some();
                 let options = options.clone().resume_after(resume_after);
                 let mut save_error = None;
