@@ -20,7 +20,10 @@ use crate::capacity::Usage;
 pub(crate) fn wanted() -> bool {
     #[cfg(feature = "tracing")]
     {
-        !tracing::Span::current().is_disabled()
+        // No subscriber was ever set (most programs, most of the time): no
+        // need to ask for the current span. `tracing`'s own macros make the
+        // same check.
+        tracing::dispatcher::has_been_set() && !tracing::Span::current().is_disabled()
     }
     #[cfg(not(feature = "tracing"))]
     {
