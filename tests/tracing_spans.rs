@@ -2,6 +2,9 @@
 //! operation, partition, requests, items and capacity units, and no
 //! attribute values.
 
+#[path = "common/dynamodb.rs"]
+mod dynamodb;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -76,7 +79,23 @@ impl Subscriber for Collect {
 }
 
 #[test]
-fn every_operation_is_a_span_with_its_usage_and_no_values() {
+fn every_operation_is_a_span_with_its_usage_and_no_values_on_sqlite() {
+    every_operation_is_a_span_with_its_usage_and_no_values("sqlite::memory:".to_owned());
+}
+
+#[test]
+fn every_operation_is_a_span_with_its_usage_and_no_values_on_dynamodb() {
+    // The emulator takes any credentials.
+    std::env::set_var("AWS_ACCESS_KEY_ID", "blue-schema-test");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "blue-schema-test");
+    let (endpoint, _) = dynamodb::endpoint_url();
+    every_operation_is_a_span_with_its_usage_and_no_values(format!(
+        "dynamodb://?endpoint={endpoint}&region=us-east-1&table_prefix={}",
+        dynamodb::unique_prefix()
+    ));
+}
+
+fn every_operation_is_a_span_with_its_usage_and_no_values(url: String) {
     let spans: Spans = Arc::default();
     let subscriber = Collect {
         spans: spans.clone(),
@@ -85,7 +104,7 @@ fn every_operation_is_a_span_with_its_usage_and_no_values() {
     };
     tracing::subscriber::with_default(subscriber, || {
         blue_schema::block_on(async {
-            let store = Store::open("sqlite::memory:").await.unwrap();
+            let store = Store::open(&url).await.unwrap();
             store.create_table::<Dialogue>().await.unwrap();
             let secret = Expert {
                 dialogue_id: "d1".into(),
