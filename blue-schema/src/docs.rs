@@ -131,7 +131,7 @@ fn write_table(out: &mut String, table: &TableSchema) -> std::fmt::Result {
 /// --cli-input-json` takes it: what `Store::create_table` sends to DynamoDB
 /// (both come from one definition).
 pub fn dynamodb_table_json(table: &TableSchema) -> String {
-    crate::backend::mapping::dynamodb::create_table_json(table)
+    crate::layout::dynamodb::create_table_json(table)
 }
 
 /// An AWS CloudFormation template with the table as one
@@ -255,7 +255,7 @@ pub fn terraform_hcl(table: &TableSchema) -> String {
 /// generated columns per index (its keys, read from `data`), and a partial
 /// index per index over the rows that have its keys.
 pub fn sqlite_ddl(table: &TableSchema) -> String {
-    crate::backend::mapping::sqlite::schema_script(table.name, table.indexes)
+    crate::layout::sqlite::schema_script(table.name, table.indexes)
 }
 
 fn data_list(entity: &EntitySchema) -> String {

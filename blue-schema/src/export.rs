@@ -17,10 +17,12 @@ use std::io::{BufRead, Write};
 
 use serde_json::{Map, Value};
 
-use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
-use crate::backend::{with_engine, Engine};
-use crate::ops::{PutBatch, ScanPage, StoredKeys};
+use crate::backend::engine::Engine;
+use crate::backend::with_engine;
+use crate::ops::decode::StoredKeys;
+use crate::ops::{PutBatch, ScanPage};
 use crate::schema::{is_index_key_attribute, SetKind, Table};
+use crate::schema::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::{Error, Store};
 
 /// Writes every item of table `T` in `from` to `out`, one line each;
@@ -219,7 +221,7 @@ pub async fn import_table<T: Table>(
             let repeated = next
                 .as_ref()
                 .is_some_and(|item| batch.iter().any(|b: &crate::ops::WriteItem<_>| b.key == item.key));
-            let full = batch.len() == crate::migrate::BATCH_ITEMS;
+            let full = batch.len() == crate::limits::MAX_BATCH_WRITE_ITEMS;
             if !batch.is_empty() && (repeated || full || read == 0) {
                 n += batch.len() as u64;
                 target

@@ -61,6 +61,7 @@
 )]
 
 pub mod backend;
+mod backoff;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]
 pub mod blocking;
 pub mod capacity;
@@ -72,6 +73,7 @@ mod exec;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]
 pub mod export;
 pub mod key;
+mod layout;
 pub mod limits;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]
 pub mod migrate;

@@ -21,19 +21,21 @@
 
 use std::any::Any;
 
-use crate::backend::{with_engine, Engine, RawItem};
-use crate::limits::{self, CheckError, LimitError, MAX_ITEM_BYTES};
-use crate::ops::{ItemKey, PutBatch, ScanPage, StoredKeys, WriteItem};
+use crate::backend::engine::{Engine, RawItem};
+use crate::backend::with_engine;
+use crate::limits::check::CheckError;
+use crate::limits::MAX_BATCH_WRITE_ITEMS;
+use crate::limits::{self, LimitError, MAX_ITEM_BYTES};
+use crate::ops::decode::StoredKeys;
+use crate::ops::{ItemKey, PutBatch, ScanPage, WriteItem};
 use crate::schema::Table;
 use crate::write::MapWithSets;
 use crate::{Error, Store};
 
-/// Items per write request on DynamoDB (`BatchWriteItem`'s maximum).
-pub const BATCH_ITEMS: usize = 25;
 /// Items read from the source per page (a page also stops at 1 MB).
 const SCAN_PAGE_ITEMS: u32 = 1000;
-/// Items gathered before they are written, a multiple of [`BATCH_ITEMS`].
-const WRITE_CHUNK: usize = 20 * BATCH_ITEMS;
+/// Items gathered before they are written, a multiple of [`MAX_BATCH_WRITE_ITEMS`].
+const WRITE_CHUNK: usize = 20 * MAX_BATCH_WRITE_ITEMS;
 
 /// What [`copy_table`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +45,7 @@ pub struct CopyReport {
     pub table: &'static str,
     /// Items read from the source and written to the target.
     pub copied: u64,
-    /// Batches of at most [`BATCH_ITEMS`] items written: ⌈copied / 25⌉.
+    /// Batches of at most [`MAX_BATCH_WRITE_ITEMS`] items written: ⌈copied / 25⌉.
     /// (DynamoDB's unprocessed items are retried inside a batch, each retry
     /// one more request.)
     pub batches: u64,
@@ -120,7 +122,7 @@ async fn copy<A: Engine, B: Engine, T: Table>(source: &A, target: &B) -> Result<
             let rest = pending.split_off(ready);
             let items = std::mem::replace(&mut pending, rest);
             report.copied += items.len() as u64;
-            report.batches += items.len().div_ceil(BATCH_ITEMS) as u64;
+            report.batches += items.len().div_ceil(MAX_BATCH_WRITE_ITEMS) as u64;
             target
                 .put_batch(PutBatch {
                     table,
@@ -243,7 +245,7 @@ pub(crate) fn from_json<B: Engine, T: Table>(
     if !schema.indexes.is_empty() {
         rekey_indexes::<T>(&mut value, keys)?;
     }
-    let stamps = limits::Stamps {
+    let stamps = limits::check::Stamps {
         created_at: &created_at,
         updated_at: &updated_at,
     };
@@ -293,15 +295,15 @@ fn encode_checked<B: Engine, T: serde::Serialize>(
     item: &T,
     partition_key: &str,
     sort_key: &str,
-    stamps: limits::Stamps<'_>,
+    stamps: limits::check::Stamps<'_>,
     keys: StoredKeys<'_>,
 ) -> Result<(B::Item, usize), Error> {
-    let size = limits::check_item(
+    let size = limits::check::check_item(
         partition_key,
         sort_key,
         stamps,
         item,
-        limits::IndexKeys::InItem,
+        limits::check::IndexKeys::InItem,
     )
     .map_err(|e| match e {
         CheckError::Limit(e) => Error::Limit(e),
@@ -322,7 +324,7 @@ pub struct CopyOptions {
     /// Items read from the source per page (a page also stops at 1 MB); a
     /// checkpoint is reported after each page is written.
     pub page_items: u32,
-    /// Batches of [`BATCH_ITEMS`] written at once.
+    /// Batches of [`MAX_BATCH_WRITE_ITEMS`] written at once.
     pub in_flight: usize,
     /// At most this many items a second, on average (to leave a
     /// provisioned table's capacity to its application); `None`: as fast
@@ -452,7 +454,7 @@ async fn copy_pages<A: Engine, B: Engine, T: Table>(
         while !items.is_empty() {
             let mut batches = Vec::with_capacity(options.in_flight);
             while batches.len() < options.in_flight && !items.is_empty() {
-                let rest = items.split_off(items.len().min(BATCH_ITEMS));
+                let rest = items.split_off(items.len().min(MAX_BATCH_WRITE_ITEMS));
                 let batch = std::mem::replace(&mut items, rest);
                 batches.push(target.put_batch(PutBatch {
                     table,

@@ -19,6 +19,20 @@ const RESERVED: (&[&str], &str, &[&str]) = blue_schema_derive::__reserved_attrib
 /// [`is_reserved_attribute`].
 pub const RESERVED_ATTRIBUTES: &[&str] = RESERVED.0;
 
+/// The attribute (SQLite column) holding an item's partition key.
+pub(crate) const PARTITION_KEY: &str = "pk";
+/// The attribute (SQLite column) holding an item's sort key.
+pub(crate) const SORT_KEY: &str = "sk";
+/// The attribute (SQLite column) holding when the item was first written.
+pub(crate) const CREATED_AT: &str = "created_at";
+/// The attribute (SQLite column) holding when the item was last written.
+/// Items written before it existed have none; reads give `created_at`.
+pub(crate) const UPDATED_AT: &str = "updated_at";
+
+/// The newtype name a `#[set]` field is wrapped in, which the size check
+/// recognises (a set costs its elements, not a list's overhead).
+pub(crate) const SET_NEWTYPE: &str = "\u{37e}BLUE_SCHEMA_SET\u{37e}";
+
 /// Whether `name` is reserved for the library's own attributes: one of
 /// [`RESERVED_ATTRIBUTES`], or a secondary-index key name `gsi<N>pk`,
 /// `gsi<N>sk`, `gsi<N>_pk` or `gsi<N>_sk`. `#[derive(Entity)]` refuses
@@ -579,5 +593,17 @@ impl<E: Entity> FromItem for Key<E> {
             partition_key.to_owned(),
             sort_key.to_owned(),
         )))
+    }
+}
+
+#[cfg(test)]
+mod stored_attribute_tests {
+    use super::*;
+
+    #[test]
+    fn the_attributes_the_library_writes_are_reserved() {
+        for name in [PARTITION_KEY, SORT_KEY, CREATED_AT, UPDATED_AT] {
+            assert!(is_reserved_attribute(name), "{name}");
+        }
     }
 }

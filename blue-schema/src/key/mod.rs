@@ -92,12 +92,6 @@ pub const DELIMITER: char = '#';
 /// `'#' < '$'`.
 pub const FENCE: char = '$';
 
-/// DynamoDB's limit on the size of a sort key value, in bytes.
-pub const MAX_SORT_KEY_BYTES: usize = 1024;
-
-/// DynamoDB's limit on the size of a partition key value, in bytes.
-pub const MAX_PARTITION_KEY_BYTES: usize = 2048;
-
 /// A type whose values can be one component of a partition or sort key.
 ///
 /// Implemented for `String`, `bool`, `char`, every integer type, and (behind

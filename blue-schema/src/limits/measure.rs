@@ -1,6 +1,6 @@
 //! Measuring an entity as a DynamoDB item, without building it.
 //!
-//! [`check_item`](super::check_item) runs an entity's
+//! [`check_item`](super::check::check_item) runs an entity's
 //! `Serialize` implementation against a serializer that writes nothing: it
 //! adds up the item's size the way
 //! DynamoDB computes it, and checks what DynamoDB would refuse (nesting,
@@ -337,7 +337,7 @@ impl ser::Serializer for Sizer {
         name: &'static str,
         value: &T,
     ) -> Result<usize, Problem> {
-        if name == crate::write::SET_NEWTYPE {
+        if name == crate::schema::SET_NEWTYPE {
             return value.serialize(Sizer { set: true, ..self });
         }
         value.serialize(self)

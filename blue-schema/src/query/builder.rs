@@ -1,11 +1,10 @@
 //! The state machine behind the derived query builders, and the arithmetic
 //! that turns every range on a key component into one exact `BETWEEN`.
 
-use super::spec::{QuerySpec, SortKeyCondition};
 use super::Query;
-use crate::key::{
-    AsKeyPart, AsKeyPrefix, KeyEncoding, KeyPart, KeyWriter, DELIMITER, FENCE, MAX_SORT_KEY_BYTES,
-};
+use crate::key::{AsKeyPart, AsKeyPrefix, KeyEncoding, KeyPart, KeyWriter, DELIMITER, FENCE};
+use crate::limits::MAX_SORT_KEY_BYTES;
+use crate::ops::query::{QuerySpec, SortKeyCondition};
 
 /// A condition no sort key meets: every stored sort key starts with a prefix
 /// of `[A-Z]`, and `$` is never part of one.
@@ -81,7 +80,7 @@ impl SortKeyQuery {
 
     #[inline]
     pub fn filter<E>(mut self, condition: crate::Condition<E>) -> Self {
-        crate::write::Cond::and_into(&mut self.spec.filter, condition.cond);
+        crate::ops::cond::Cond::and_into(&mut self.spec.filter, condition.cond);
         self
     }
 

@@ -50,18 +50,16 @@
 //! ```
 
 mod builder;
-mod cursor;
-mod spec;
 
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::write::Cond;
+use crate::ops::cond::Cond;
+use crate::ops::cursor::Position;
 
-pub use cursor::{Cursor, CursorError, CursorKey, MAX_CURSOR_LEN};
-pub use spec::{IndexTarget, Order, QueryError, QuerySpec, SortKeyCondition};
-
-pub(crate) use cursor::Position;
+pub use crate::error::{CursorError, QueryError};
+pub use crate::ops::cursor::{Cursor, CursorKey, MAX_CURSOR_LEN};
+pub use crate::ops::query::{IndexTarget, Order, QuerySpec, SortKeyCondition};
 
 #[doc(hidden)]
 pub use builder::{partition_query, SortKeyQuery};
@@ -237,7 +235,7 @@ impl Explain {
         start: Option<&Position>,
         limit: Option<u32>,
     ) -> Explain {
-        use crate::backend::mapping::{dynamodb::QueryRequest, sqlite};
+        use crate::layout::{dynamodb::QueryRequest, sqlite};
         Explain {
             sqlite: sqlite::explain_query(spec, start, limit),
             dynamodb: QueryRequest::new(spec, table_name, start, limit).to_json(),

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use serde::Deserialize;
 
-use crate::ops::{Decoder, StoredKeys};
+use crate::ops::decode::{Decoder, StoredKeys};
 use crate::schema::FromItem;
 use crate::Error;
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::Store;
 use crate::backend::Backend;
-use crate::query::CursorKey;
+use crate::ops::cursor::CursorKey;
 use crate::Error;
 
 /// Where [`Store::open`] connects.

@@ -6,10 +6,14 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::Store;
-use crate::backend::{with_engine, Engine};
+use crate::backend::engine::Engine;
+use crate::backend::with_engine;
+use crate::ops::action::{Action, Returning};
+use crate::ops::check::Checks;
+use crate::ops::cond::{CmpOp, Cond};
+use crate::ops::decode::AnyDecoder;
 use crate::ops::{ItemKey, ScanPage, UpdateOp};
 use crate::schema::{is_index_key_attribute, Table};
-use crate::write::{Action, AnyDecoder, Checks, CmpOp, Cond, Returning};
 use crate::Error;
 
 /// Items read per page of a reindex.

@@ -11,9 +11,13 @@ use futures_core::Stream;
 
 use super::decode::{Raw, Typed};
 use super::{BoxFuture, Store, StoredItem};
-use crate::backend::{with_engine, Engine};
-use crate::ops::{Decoder, PageOf, QueryPage};
-use crate::query::{Cursor, Explain, Position, Query, QuerySpec};
+use crate::backend::engine::Engine;
+use crate::backend::with_engine;
+use crate::ops::cursor::{Cursor, Position};
+use crate::ops::decode::Decoder;
+use crate::ops::query::QuerySpec;
+use crate::ops::{PageOf, QueryPage};
+use crate::query::{Explain, Query};
 use crate::schema::FromItem;
 use crate::Error;
 

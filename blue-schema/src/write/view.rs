@@ -6,11 +6,7 @@
 
 use serde::ser::{self, Impossible, Serialize, SerializeMap, SerializeStruct, Serializer};
 
-use crate::schema::SetKind;
-
-/// The newtype name a `#[set]` field is wrapped in, which the size check
-/// recognises (a set costs its elements, not a list's overhead).
-pub(crate) const SET_NEWTYPE: &str = "\u{37e}BLUE_SCHEMA_SET\u{37e}";
+use crate::schema::{SetKind, SET_NEWTYPE};
 
 /// The `#[set]` attributes of an entity and what each holds.
 pub(crate) type Sets = &'static [(&'static str, SetKind)];

@@ -1,25 +1,26 @@
-//! Writing many items: `BatchWriteItem` in chunks of 25, retrying what
-//! DynamoDB leaves unprocessed.
+//! Many items at once: `BatchWriteItem` in chunks of 25 and `BatchGetItem`
+//! in chunks of 100, each retrying what DynamoDB leaves unprocessed with one
+//! loop; and the transactional read, `TransactGetItems`.
 
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Get as TxGet, KeysAndAttributes, PutRequest, TransactGetItem, WriteRequest,
+};
+use serde_json::Value;
 use std::collections::HashMap;
-use std::time::Duration;
-
-use aws_sdk_dynamodb::config::AsyncSleep;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, PutRequest, WriteRequest};
 
 use super::error::{request_error, UnprocessedItems};
 use super::item::{full_item, key_map, Attributes, ReadItem};
 use super::retry::Replay;
+use super::write::to_map;
 use super::{DynamoDbBackend, NAME};
-use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY};
-use crate::limits::Stamps;
+use crate::backoff::Backoff;
+use crate::error::AnyItem;
+use crate::limits::check::Stamps;
+use crate::limits::{MAX_BATCH_GET_KEYS, MAX_BATCH_WRITE_ITEMS};
+use crate::ops::{GetMany, ItemKey};
 use crate::ops::{PutBatch, WriteItem};
+use crate::schema::{CREATED_AT, PARTITION_KEY, SORT_KEY};
 use crate::Error;
-
-/// Items per `BatchWriteItem`, DynamoDB's maximum.
-pub const BATCH_WRITE_ITEMS: usize = crate::limits::MAX_BATCH_WRITE_ITEMS;
-/// Keys per `BatchGetItem`, DynamoDB's maximum.
-pub const BATCH_GET_KEYS: usize = 100;
 
 impl DynamoDbBackend {
     pub(super) async fn put_items(&self, op: PutBatch<Attributes>) -> Result<(), Error> {
@@ -53,7 +54,7 @@ impl DynamoDbBackend {
             requests.push(WriteRequest::builder().put_request(put).build());
         }
         while !requests.is_empty() {
-            let rest = requests.split_off(requests.len().min(BATCH_WRITE_ITEMS));
+            let rest = requests.split_off(requests.len().min(MAX_BATCH_WRITE_ITEMS));
             self.write_batch(table, requests).await?;
             requests = rest;
         }
@@ -68,45 +69,77 @@ impl DynamoDbBackend {
     ) -> Result<HashMap<(String, String), String>, Error> {
         let name = self.table_name(table);
         let mut found = HashMap::new();
-        for chunk in items.chunks(BATCH_GET_KEYS) {
+        for chunk in items.chunks(MAX_BATCH_GET_KEYS) {
             let keys: Vec<_> = chunk.iter().map(|item| key_map(&item.key)).collect();
-            let mut request = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .projection_expression("#pk, #sk, #c")
-                    .expression_attribute_names("#pk", PARTITION_KEY)
-                    .expression_attribute_names("#sk", SORT_KEY)
-                    .expression_attribute_names("#c", CREATED_AT)
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| Error::backend(NAME, e))?,
-            );
-            let mut attempt = 0;
-            while let Some(keys) = request.take() {
-                let sdk = self.sdk.batch_get_item().request_items(&name, keys);
-                let out = self
-                    .send(Replay::Safe, &sdk, |r| r.send())
-                    .await
-                    .result
-                    .map_err(request_error("BatchGetItem", table))?;
-                for items in out.responses.into_iter().flat_map(|mut r| r.remove(&name)) {
-                    for item in items {
-                        let read = ReadItem::new(item);
-                        found.insert((read.partition_key, read.sort_key), read.created_at);
-                    }
-                }
-                request = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&name))
-                    .filter(|k| !k.keys.is_empty());
-                if let Some(left) = &request {
-                    attempt += 1;
-                    self.back_off(table, "BatchGetItem", attempt, left.keys.len())
-                        .await?;
-                }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .projection_expression("#pk, #sk, #c")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_names("#sk", SORT_KEY)
+                .expression_attribute_names("#c", CREATED_AT)
+                .consistent_read(true)
+                .build()
+                .map_err(|e| Error::backend(NAME, e))?;
+            let read = self
+                .batch_get(table, HashMap::from([(name.clone(), request)]))
+                .await?;
+            if let Some(left) = read.unread.values().next() {
+                return Err(Error::Throttled {
+                    backend: NAME,
+                    source: Box::new(UnprocessedItems::new(
+                        "BatchGetItem",
+                        table,
+                        read.attempts,
+                        left.keys.len(),
+                    )),
+                });
+            }
+            for item in read.items {
+                let read = ReadItem::new(item);
+                found.insert((read.partition_key, read.sort_key), read.created_at);
             }
         }
         Ok(found)
+    }
+
+    /// Reads the keys of `pending` (table name → keys, at most 100 in all)
+    /// with `BatchGetItem`, sending what DynamoDB leaves unprocessed again
+    /// after [`Backoff::BATCH`], up to the backend's batch attempts. What is
+    /// still unread then is returned, for the caller to report.
+    async fn batch_get(
+        &self,
+        table: &'static str,
+        mut pending: HashMap<String, KeysAndAttributes>,
+    ) -> Result<BatchRead, Error> {
+        let mut items = Vec::new();
+        let mut attempts = 0;
+        while attempts < self.batch_attempts.get() {
+            if attempts > 0 {
+                self.pause(Backoff::BATCH.delay(attempts)).await?;
+            }
+            attempts += 1;
+            let request = self.sdk.batch_get_item().set_request_items(Some(pending));
+            let out = self
+                .send(Replay::Safe, &request, |r| r.send())
+                .await
+                .result
+                .map_err(request_error("BatchGetItem", table))?;
+            items.extend(out.responses.into_iter().flatten().flat_map(|(_, i)| i));
+            pending = out
+                .unprocessed_keys
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, k)| !k.keys.is_empty())
+                .collect();
+            if pending.is_empty() {
+                break;
+            }
+        }
+        Ok(BatchRead {
+            items,
+            unread: pending,
+            attempts,
+        })
     }
 
     /// One `BatchWriteItem`, retrying its unprocessed items with backoff.
@@ -140,9 +173,8 @@ impl DynamoDbBackend {
         }
     }
 
-    /// Waits before retrying a batch's unprocessed part: 25 ms doubling to
-    /// 2 s, with jitter; [`Error::Throttled`] after the backend's batch
-    /// attempts.
+    /// Waits before retrying a batch's unprocessed part; [`Error::Throttled`]
+    /// after the backend's batch attempts.
     async fn back_off(
         &self,
         table: &'static str,
@@ -156,23 +188,124 @@ impl DynamoDbBackend {
                 source: Box::new(UnprocessedItems::new(operation, table, attempt, left)),
             });
         }
-        let base = Duration::from_millis(25) * 2u32.pow(attempt.min(7));
-        let capped = base.min(Duration::from_secs(2));
-        let jitter = Duration::from_millis(u64::from(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos() % 25)
-                .unwrap_or(0),
-        ));
-        match self.client.config().sleep_impl() {
-            Some(sleep) => {
-                sleep.sleep(capped + jitter).await;
-                Ok(())
-            }
-            None => Err(Error::backend(
-                NAME,
-                "the SDK client has no sleep implementation to back off with",
-            )),
-        }
+        self.pause(Backoff::BATCH.delay(attempt)).await
     }
+
+    pub(super) async fn read_many(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
+        let table = op.keys.first().map_or("", |k| k.table);
+        let mut found: HashMap<(String, String), Attributes> =
+            HashMap::with_capacity(op.keys.len());
+        if op.transactional {
+            let items = op
+                .keys
+                .iter()
+                .map(|k| {
+                    TxGet::builder()
+                        .table_name(self.table_name(k.table))
+                        .set_key(Some(key_map(k)))
+                        .build()
+                        .map(|g| TransactGetItem::builder().get(g).build())
+                        .map_err(|e| Error::backend(super::NAME, e))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let request = self
+                .sdk
+                .transact_get_items()
+                .set_transact_items(Some(items));
+            let out = self
+                .send(Replay::Safe, &request, |r| r.send())
+                .await
+                .result
+                .map_err(request_error("TransactGetItems", table))?;
+            for (key, response) in op.keys.iter().zip(out.responses.unwrap_or_default()) {
+                if let Some(item) = response.item {
+                    found.insert((key.partition_key.clone(), key.sort_key.clone()), item);
+                }
+            }
+        } else {
+            for chunk in op.keys.chunks(crate::limits::MAX_BATCH_GET_KEYS) {
+                self.read_chunk(chunk, &mut found).await?;
+            }
+        }
+        op.keys
+            .iter()
+            .zip(&op.decode)
+            .map(|(key, decode)| {
+                let Some(item) = found.remove(&(key.partition_key.clone(), key.sort_key.clone()))
+                else {
+                    return Ok(None);
+                };
+                let map = to_map(item).unwrap_or_default();
+                (decode.from_value)(Value::Object(map))
+                    .map(Some)
+                    .map_err(|e| key.decode_error(e))
+            })
+            .collect()
+    }
+
+    /// One chunk of at most 100 keys (of one or more tables), read
+    /// consistently; the keys DynamoDB leaves unread after every attempt
+    /// are [`Error::Incomplete`].
+    async fn read_chunk(
+        &self,
+        keys: &[ItemKey],
+        found: &mut HashMap<(String, String), Attributes>,
+    ) -> Result<(), Error> {
+        let table = keys.first().map_or("", |k| k.table);
+        let mut by_table: HashMap<String, Vec<Attributes>> = HashMap::new();
+        for key in keys {
+            by_table
+                .entry(self.table_name(key.table))
+                .or_default()
+                .push(key_map(key));
+        }
+        let pending: HashMap<String, KeysAndAttributes> = by_table
+            .into_iter()
+            .map(|(t, keys)| {
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map(|k| (t, k))
+                    .map_err(|e| Error::backend(NAME, e))
+            })
+            .collect::<Result<_, _>>()?;
+        let read = self.batch_get(table, pending).await?;
+        for item in read.items {
+            let pk = match item.get(PARTITION_KEY) {
+                Some(AttributeValue::S(s)) => s.clone(),
+                _ => continue,
+            };
+            let sk = match item.get(SORT_KEY) {
+                Some(AttributeValue::S(s)) => s.clone(),
+                _ => continue,
+            };
+            found.insert((pk, sk), item);
+        }
+        if read.unread.is_empty() {
+            return Ok(());
+        }
+        let unread = read
+            .unread
+            .values()
+            .flat_map(|k| k.keys.iter())
+            .map(|k| {
+                let s = |name| match k.get(name) {
+                    Some(AttributeValue::S(s)) => s.clone(),
+                    _ => String::new(),
+                };
+                (s(PARTITION_KEY), s(SORT_KEY))
+            })
+            .collect();
+        Err(Error::Incomplete { table, unread })
+    }
+}
+
+/// What [`DynamoDbBackend::batch_get`] read, and what it could not.
+struct BatchRead {
+    items: Vec<Attributes>,
+    /// Table name → keys still unprocessed after the last attempt.
+    unread: HashMap<String, KeysAndAttributes>,
+    /// Requests sent.
+    attempts: u32,
 }

@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 
-use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::error::ItemError;
-use crate::limits::Stamps;
-use crate::ops::{Decoder, ItemKey, StoredKeys};
+use crate::limits::check::Stamps;
+use crate::ops::decode::{Decoder, StoredKeys};
+use crate::ops::ItemKey;
+use crate::schema::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::Error;
 
 /// An item's attributes as DynamoDB stores them.

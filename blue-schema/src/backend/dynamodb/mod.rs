@@ -76,6 +76,7 @@
 
 mod batch;
 mod capacity;
+mod clauses;
 mod error;
 mod item;
 mod metrics;
@@ -96,22 +97,22 @@ pub use aws_sdk_dynamodb;
 use aws_sdk_dynamodb::Client;
 use serde::Serialize;
 
-pub use batch::{BATCH_GET_KEYS, BATCH_WRITE_ITEMS};
 pub use error::{RequestError, UnprocessedItems};
 
 use self::item::{item_size, Attributes};
 use self::metrics::{CountRequests, Requests};
-use super::mapping::{PARTITION_KEY, SORT_KEY};
-use super::{Backend, Engine, ScanOf};
+use crate::backend::engine::{Engine, ScanOf};
 use crate::capacity::Meter;
+use crate::error::AnyItem;
 use crate::error::ItemError;
 use crate::exec::tokio_bridge;
+use crate::ops::decode::{Decoder, StoredKeys};
 use crate::ops::{
-    CreateTable, Decoder, Delete, Get, GetMany, PageOf, Put, PutBatch, QueryPage, ScanPage,
-    StoredKeys, TransactWrite, UpdateOp,
+    CreateTable, Delete, Get, GetMany, PageOf, Put, PutBatch, QueryPage, ScanPage, TransactWrite,
+    UpdateOp,
 };
 use crate::query::Explain;
-use crate::write::AnyItem;
+use crate::schema::{PARTITION_KEY, SORT_KEY};
 use crate::Error;
 
 pub(crate) const NAME: &str = "dynamodb";
@@ -163,12 +164,6 @@ impl fmt::Debug for DynamoDbBackend {
             .field("prefix", &self.prefix)
             .field("requests_sent", &self.requests_sent())
             .finish_non_exhaustive()
-    }
-}
-
-impl Backend for DynamoDbBackend {
-    fn name(&self) -> &'static str {
-        NAME
     }
 }
 
@@ -270,8 +265,10 @@ impl DynamoDbBackend {
     /// long to leave room for a name.
     pub fn with_table_prefix(mut self, prefix: &str) -> Result<DynamoDbBackend, Error> {
         // The shortest table name is three characters.
-        super::check_table_name(&format!("{prefix}abc")).map_err(|_| Error::InvalidTableName {
-            name: format!("{prefix}…"),
+        crate::backend::engine::check_table_name(&format!("{prefix}abc")).map_err(|_| {
+            Error::InvalidTableName {
+                name: format!("{prefix}…"),
+            }
         })?;
         self.prefix = Arc::from(prefix);
         Ok(self)
@@ -393,7 +390,7 @@ impl Engine for DynamoDbBackend {
             + keys.partition_key.len()
             + SORT_KEY.len()
             + keys.sort_key.len()
-            + crate::limits::Stamps {
+            + crate::limits::check::Stamps {
                 created_at: keys.created_at,
                 updated_at: keys.updated_at,
             }

@@ -33,11 +33,11 @@ use super::error::{is_condition_failure, request_error};
 use super::item::{full_item, key_map, s, same_item, Attributes};
 use super::retry::Replay;
 use super::DynamoDbBackend;
-use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
-use crate::limits::Stamps;
+use crate::limits::check::Stamps;
 use crate::limits::MAX_ITEM_BYTES;
 use crate::ops::{ItemKey, Put};
 use crate::schema::EntitySchema;
+use crate::schema::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::Error;
 
 /// DynamoDB's limit on the length of an expression.
@@ -369,6 +369,6 @@ fn charge_fits(
     charge + UPDATE_MARGIN <= MAX_ITEM_BYTES
 }
 
-fn op_is_conditional(checks: &crate::write::Checks, if_not_exists: bool) -> bool {
+fn op_is_conditional(checks: &crate::ops::check::Checks, if_not_exists: bool) -> bool {
     checks.user.is_some() || (checks.version.is_some() && !if_not_exists)
 }

@@ -9,11 +9,12 @@ use super::error::request_error;
 use super::item::{key_map, s, Attributes, ReadItem};
 use super::retry::Replay;
 use super::DynamoDbBackend;
-use crate::backend::mapping::dynamodb::QueryRequest;
-use crate::backend::mapping::{PARTITION_KEY, SORT_KEY};
-use crate::backend::{RawItem, ScanOf};
-use crate::ops::{Decoder, Delete, Get, PageOf, QueryPage, ScanPage};
-use crate::query::Position;
+use crate::backend::engine::{RawItem, ScanOf};
+use crate::layout::dynamodb::QueryRequest;
+use crate::ops::cursor::Position;
+use crate::ops::decode::Decoder;
+use crate::ops::{Delete, Get, PageOf, QueryPage, ScanPage};
+use crate::schema::{PARTITION_KEY, SORT_KEY};
 use crate::Error;
 
 impl DynamoDbBackend {

@@ -21,13 +21,13 @@
 //! [`Error::Unavailable`](crate::Error::Unavailable).
 
 use std::future::Future;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use super::capacity::{AskCapacity, Reports};
 use super::DynamoDbBackend;
+use crate::backoff::Backoff;
 
 /// What sending a request a second time does when the first one was
 /// applied but its answer lost.
@@ -113,13 +113,6 @@ fn refused(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// The wait before attempt `attempt` (1 for the first retry): full jitter
-/// over a window of 25 ms doubling up to 1 s.
-fn backoff(attempt: u32) -> Duration {
-    let window = (25u64 << attempt.saturating_sub(1).min(6)).min(1000);
-    Duration::from_millis(crate::store::jitter(window))
-}
-
 impl DynamoDbBackend {
     /// Sends `request` (a fluent builder, cloned for each attempt) with
     /// `send`, retrying as the module documentation says.
@@ -167,7 +160,7 @@ impl DynamoDbBackend {
                 };
             }
             unknown_before |= failure == Failure::Unknown;
-            crate::exec::sleep(backoff(attempt)).await;
+            crate::exec::sleep(Backoff::REQUEST.delay(attempt)).await;
             attempt += 1;
         }
     }
@@ -202,14 +195,6 @@ pub(super) fn fresh_token() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_stays_within_its_window() {
-        for attempt in 1..20 {
-            assert!(backoff(attempt) <= Duration::from_millis(1000));
-        }
-        assert!(backoff(1) <= Duration::from_millis(25));
-    }
 
     #[test]
     fn fresh_tokens_differ_and_fit_dynamodb() {

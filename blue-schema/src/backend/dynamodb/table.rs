@@ -14,8 +14,8 @@ use aws_sdk_dynamodb::types::{
 use super::error::request_error;
 use super::retry::Replay;
 use super::{DynamoDbBackend, NAME};
-use crate::backend::check_table_name;
-use crate::backend::mapping::dynamodb::{ATTRIBUTE_DEFINITIONS, BILLING_MODE, KEY_SCHEMA};
+use crate::backend::engine::check_table_name;
+use crate::layout::dynamodb::{ATTRIBUTE_DEFINITIONS, BILLING_MODE, KEY_SCHEMA};
 use crate::schema::{IndexSlot, TableSchema};
 use crate::Error;
 
@@ -170,7 +170,8 @@ impl DynamoDbBackend {
         }
     }
 
-    async fn pause(&self, pause: Duration) -> Result<(), Error> {
+    /// Sleeps with the SDK client's sleep (the one its own retries use).
+    pub(super) async fn pause(&self, pause: Duration) -> Result<(), Error> {
         match self.client.config().sleep_impl() {
             Some(sleep) => {
                 sleep.sleep(pause).await;

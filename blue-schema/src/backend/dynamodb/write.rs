@@ -8,25 +8,28 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete as TxDelete, Get as TxGet, KeysAndAttributes,
-    Put as TxPut, ReturnValue, ReturnValuesOnConditionCheckFailure as Rvoccf, TransactGetItem,
-    TransactWriteItem, Update as TxUpdate,
+    AttributeValue, ConditionCheck, Delete as TxDelete, Put as TxPut, ReturnValue,
+    ReturnValuesOnConditionCheckFailure as Rvoccf, TransactWriteItem, Update as TxUpdate,
 };
 use serde_json::{Map, Value};
 
+use super::clauses::{compile, Clauses};
 use super::error::{request_error, too_large};
 use super::item::{full_item, key_map, same_value, Attributes, ReadItem};
 use super::put::Update as PutUpdate;
 use super::retry::{fresh_token, Replay, Sent};
 use super::DynamoDbBackend;
-use crate::backend::mapping::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
+use crate::error::AnyItem;
+use crate::layout::expression::{ExprValue, Expression};
 use crate::limits::{LimitError, MAX_ITEM_BYTES};
-use crate::ops::{Decoder, Delete, GetMany, ItemKey, TransactWrite, TxAction, UpdateOp};
+use crate::ops::action::Returning;
+use crate::ops::check::{explain, Checks};
+use crate::ops::decode::AnyDecoder;
+use crate::ops::decode::Decoder;
+use crate::ops::{Delete, ItemKey, TransactWrite, TxAction, UpdateOp};
 use crate::schema::SetKind;
-use crate::write::{
-    compile, explain, AnyDecoder, AnyItem, CancelReason, Checks, Clauses, ExprValue, Expression,
-    MapWithSets, Returning, TransactionCanceled,
-};
+use crate::schema::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
+use crate::write::{CancelReason, MapWithSets, TransactionCanceled};
 use crate::Error;
 
 fn av(value: Value) -> AttributeValue {
@@ -53,7 +56,7 @@ fn expr_av(value: ExprValue) -> AttributeValue {
 }
 
 /// An item's attributes (without the key and bookkeeping) as a JSON map.
-fn to_map(item: Attributes) -> Option<Map<String, Value>> {
+pub(super) fn to_map(item: Attributes) -> Option<Map<String, Value>> {
     let read = ReadItem::new(item);
     match serde_dynamo::from_item::<_, Value>(read.attributes) {
         Ok(Value::Object(map)) => Some(map),
@@ -67,10 +70,7 @@ fn refused(
     checks: &Checks,
     item: Option<Attributes>,
     decode: Option<AnyDecoder>,
-) -> (
-    crate::write::Failure,
-    Option<crate::write::failure::Current>,
-) {
+) -> (crate::ops::check::Failure, Option<crate::error::Current>) {
     explain(checks, item.and_then(to_map), decode)
 }
 
@@ -249,12 +249,7 @@ impl DynamoDbBackend {
                 let map = to_map(item).unwrap_or_default();
                 (op.decode.from_value)(Value::Object(map))
                     .map(Some)
-                    .map_err(|e| Error::Decode {
-                        table: key.table,
-                        partition_key: key.partition_key.clone(),
-                        sort_key: key.sort_key.clone(),
-                        source: Box::new(e),
-                    })
+                    .map_err(|e| key.decode_error(e))
             }
             Err(e) => {
                 if let Some(err) = update_error(&op, e.code(), e.message()) {
@@ -501,137 +496,6 @@ impl DynamoDbBackend {
                     .build()
             }
         })
-    }
-
-    pub(super) async fn read_many(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
-        let table = op.keys.first().map_or("", |k| k.table);
-        let mut found: HashMap<(String, String), Attributes> =
-            HashMap::with_capacity(op.keys.len());
-        if op.transactional {
-            let items = op
-                .keys
-                .iter()
-                .map(|k| {
-                    TxGet::builder()
-                        .table_name(self.table_name(k.table))
-                        .set_key(Some(key_map(k)))
-                        .build()
-                        .map(|g| TransactGetItem::builder().get(g).build())
-                        .map_err(|e| Error::backend(super::NAME, e))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let request = self
-                .sdk
-                .transact_get_items()
-                .set_transact_items(Some(items));
-            let out = self
-                .send(Replay::Safe, &request, |r| r.send())
-                .await
-                .result
-                .map_err(request_error("TransactGetItems", table))?;
-            for (key, response) in op.keys.iter().zip(out.responses.unwrap_or_default()) {
-                if let Some(item) = response.item {
-                    found.insert((key.partition_key.clone(), key.sort_key.clone()), item);
-                }
-            }
-        } else {
-            for chunk in op.keys.chunks(crate::store::BATCH_GET_CHUNK) {
-                self.batch_get_chunk(chunk, &mut found).await?;
-            }
-        }
-        op.keys
-            .iter()
-            .zip(&op.decode)
-            .map(|(key, decode)| {
-                let Some(item) = found.remove(&(key.partition_key.clone(), key.sort_key.clone()))
-                else {
-                    return Ok(None);
-                };
-                let map = to_map(item).unwrap_or_default();
-                (decode.from_value)(Value::Object(map))
-                    .map(Some)
-                    .map_err(|e| Error::Decode {
-                        table: key.table,
-                        partition_key: key.partition_key.clone(),
-                        sort_key: key.sort_key.clone(),
-                        source: Box::new(e),
-                    })
-            })
-            .collect()
-    }
-
-    /// One chunk of at most 100 keys (of one or more tables), unprocessed
-    /// keys retried with backoff and full jitter, results kept across
-    /// retries.
-    async fn batch_get_chunk(
-        &self,
-        keys: &[ItemKey],
-        found: &mut HashMap<(String, String), Attributes>,
-    ) -> Result<(), Error> {
-        let table = keys.first().map_or("", |k| k.table);
-        let mut by_table: HashMap<String, Vec<Attributes>> = HashMap::new();
-        for key in keys {
-            by_table
-                .entry(self.table_name(key.table))
-                .or_default()
-                .push(key_map(key));
-        }
-        let mut pending: HashMap<String, KeysAndAttributes> = by_table
-            .into_iter()
-            .map(|(t, keys)| {
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .map(|k| (t, k))
-                    .map_err(|e| Error::backend(super::NAME, e))
-            })
-            .collect::<Result<_, _>>()?;
-        for attempt in 0..self.batch_attempts.get() {
-            if attempt > 0 {
-                crate::store::backoff(attempt).await;
-            }
-            let request = self.sdk.batch_get_item().set_request_items(Some(pending));
-            let out = self
-                .send(Replay::Safe, &request, |r| r.send())
-                .await
-                .result
-                .map_err(request_error("BatchGetItem", table))?;
-            for (_, items) in out.responses.unwrap_or_default() {
-                for item in items {
-                    let pk = match item.get(PARTITION_KEY) {
-                        Some(AttributeValue::S(s)) => s.clone(),
-                        _ => continue,
-                    };
-                    let sk = match item.get(SORT_KEY) {
-                        Some(AttributeValue::S(s)) => s.clone(),
-                        _ => continue,
-                    };
-                    found.insert((pk, sk), item);
-                }
-            }
-            pending = out
-                .unprocessed_keys
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|(_, k)| !k.keys.is_empty())
-                .collect();
-            if pending.is_empty() {
-                return Ok(());
-            }
-        }
-        let unread = pending
-            .values()
-            .flat_map(|k| k.keys.iter())
-            .map(|k| {
-                let s = |name| match k.get(name) {
-                    Some(AttributeValue::S(s)) => s.clone(),
-                    _ => String::new(),
-                };
-                (s(PARTITION_KEY), s(SORT_KEY))
-            })
-            .collect();
-        Err(Error::Incomplete { table, unread })
     }
 }
 

@@ -11,10 +11,10 @@ use std::sync::{Mutex, PoisonError};
 use serde_json::Value;
 
 use super::pool::Conn;
-use crate::backend::mapping::{PARTITION_KEY, SORT_KEY};
 use crate::capacity::{index_write_units, table_write_units, IndexEntry};
 use crate::ops::ItemKey;
 use crate::schema::{is_index_key_attribute, Projection, TableSchema};
+use crate::schema::{PARTITION_KEY, SORT_KEY};
 use crate::Error;
 
 /// An item as stored: what its units are computed from.
@@ -33,15 +33,15 @@ impl Image {
 
 /// The stored image of the item with this key.
 pub(super) fn image(conn: &mut Conn, key: &ItemKey) -> Result<Option<Image>, Error> {
-    super::row_of_key(
+    super::read::row_of_key(
         conn,
         key,
         |s| &s.image,
         |row| {
             Ok(Image {
-                data: super::data(row, 0)?.into_owned(),
-                size: usize::try_from(super::integer(row, 1)?).unwrap_or(0),
-                updated_at: super::text(row, 2)?.to_owned(),
+                data: super::row::data(row, 0)?.into_owned(),
+                size: usize::try_from(super::row::integer(row, 1)?).unwrap_or(0),
+                updated_at: super::row::text(row, 2)?.to_owned(),
             })
         },
     )

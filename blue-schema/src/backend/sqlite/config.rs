@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+use super::error::sqlite_error;
 use super::pool::Conn;
-use super::{sqlite_error, SqliteBackend, NAME};
+use super::{SqliteBackend, NAME};
 use crate::Error;
 
 /// The default busy timeout: how long a write waits for another

@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use rusqlite::Connection;
 
 use super::config::SqliteConfig;
-use crate::backend::mapping::sqlite::Statements;
+use crate::layout::sqlite::Statements;
 use crate::Error;
 
 /// A connection and its statements' text per table.
@@ -43,7 +43,7 @@ impl Conn {
         let index = match found {
             Some(index) => index,
             None => {
-                crate::backend::check_table_name(table)?;
+                crate::backend::engine::check_table_name(table)?;
                 self.sql.push((table, Statements::new(table)));
                 self.sql.len() - 1
             }

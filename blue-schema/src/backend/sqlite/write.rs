@@ -4,18 +4,22 @@
 
 use serde_json::{Map, Value};
 
-use super::pool::Conn;
-use super::{sqlite_error, table_error, NAME};
-use crate::limits::{self, CheckError};
-use crate::ops::{Delete, GetMany, ItemKey, Put, TransactWrite, TxAction, UpdateOp};
-use crate::write::{
-    apply, explain, AnyItem, ApplyError, CancelReason, Checks, Failure, MapWithSets, Returning,
-    TransactionCanceled,
-};
-use crate::Error;
+use rusqlite::TransactionBehavior;
 
-/// How long an idempotency token is remembered, as DynamoDB: ten minutes.
-const TOKEN_SECONDS: i64 = 600;
+use super::error::{sqlite_error, table_error};
+use super::pool::Conn;
+use super::read::row_of_key;
+use super::row::{data, decode_json, decode_row, text};
+use super::NAME;
+use crate::error::AnyItem;
+use crate::limits;
+use crate::limits::check::CheckError;
+use crate::ops::action::{apply, ApplyError, Returning};
+use crate::ops::check::{explain, Checks, Failure};
+use crate::ops::decode::{Decoder, StoredKeys};
+use crate::ops::{Delete, ItemKey, Put, PutBatch, UpdateOp};
+use crate::write::MapWithSets;
+use crate::Error;
 
 /// A stored row: its JSON and write times.
 pub(super) struct Stored {
@@ -26,15 +30,15 @@ pub(super) struct Stored {
 
 /// Reads the row with this key.
 pub(super) fn read(conn: &mut Conn, key: &ItemKey) -> Result<Option<Stored>, Error> {
-    super::row_of_key(
+    row_of_key(
         conn,
         key,
         |s| &s.get,
         |row| {
             Ok(Stored {
-                data: super::data(row, 0)?.into_owned(),
-                created_at: super::text(row, 1)?.to_owned(),
-                updated_at: super::text(row, 2)?.to_owned(),
+                data: data(row, 0)?.into_owned(),
+                created_at: text(row, 1)?.to_owned(),
+                updated_at: text(row, 2)?.to_owned(),
             })
         },
     )
@@ -43,27 +47,18 @@ pub(super) fn read(conn: &mut Conn, key: &ItemKey) -> Result<Option<Stored>, Err
 fn parse(key: &ItemKey, text: &str) -> Result<Map<String, Value>, Error> {
     match serde_json::from_str(text) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(decode_error(key, "the stored item is not a JSON object")),
-        Err(e) => Err(decode_error(key, e)),
-    }
-}
-
-fn decode_error(key: &ItemKey, e: impl Into<crate::BoxError>) -> Error {
-    Error::Decode {
-        table: key.table,
-        partition_key: key.partition_key.clone(),
-        sort_key: key.sort_key.clone(),
-        source: e.into(),
+        Ok(_) => Err(key.decode_error("the stored item is not a JSON object")),
+        Err(e) => Err(key.decode_error(e)),
     }
 }
 
 /// The checks' failure on the stored row, with the item decoded.
-fn failure(
+pub(super) fn failure(
     key: &ItemKey,
     checks: &Checks,
-    decode: Option<crate::write::AnyDecoder>,
+    decode: Option<crate::ops::decode::AnyDecoder>,
     stored: Option<&Stored>,
-) -> Result<Option<(Failure, Option<crate::write::failure::Current>)>, Error> {
+) -> Result<Option<(Failure, Option<crate::error::Current>)>, Error> {
     let map = stored.map(|s| parse(key, &s.data)).transpose()?;
     if checks.failure(map.as_ref()).is_none() {
         return Ok(None);
@@ -105,11 +100,11 @@ pub(super) fn immediate<T>(
 
 /// Writes a row, keeping `created_at` when the row `exists` (which the
 /// caller read in this transaction): an `UPDATE` of it, or an `INSERT`.
-fn write_row(
+pub(super) fn write_row(
     conn: &mut Conn,
     key: &ItemKey,
     data: &str,
-    stamps: limits::Stamps<'_>,
+    stamps: limits::check::Stamps<'_>,
     size: usize,
     exists: bool,
 ) -> Result<(), Error> {
@@ -143,7 +138,7 @@ fn write_row(
     Ok(())
 }
 
-fn remove(conn: &mut Conn, key: &ItemKey) -> Result<(), Error> {
+pub(super) fn remove(conn: &mut Conn, key: &ItemKey) -> Result<(), Error> {
     let (db, statements) = conn.with_statements(key.table)?;
     let mut stmt = db
         .prepare_cached(&statements.delete)
@@ -189,8 +184,8 @@ pub(super) fn delete(conn: &mut Conn, op: &Delete) -> Result<Option<Stored>, Err
 }
 
 /// Why an update cannot apply.
-enum UpdateFailure {
-    Check(Failure, Option<crate::write::failure::Current>),
+pub(super) enum UpdateFailure {
+    Check(Failure, Option<crate::error::Current>),
     Apply(ApplyError),
     /// The item after the update breaks a limit (400 KB, say).
     Limit(limits::LimitError),
@@ -198,15 +193,15 @@ enum UpdateFailure {
 
 /// The item after `op`, from the stored row: its JSON, size and
 /// `created_at`, and the old item as a map. Its `updated_at` is `op.now`.
-struct Updated {
-    data: String,
-    size: usize,
-    created_at: String,
-    old: Option<Map<String, Value>>,
-    new: Map<String, Value>,
+pub(super) struct Updated {
+    pub(super) data: String,
+    pub(super) size: usize,
+    pub(super) created_at: String,
+    pub(super) old: Option<Map<String, Value>>,
+    pub(super) new: Map<String, Value>,
 }
 
-fn plan_update(
+pub(super) fn plan_update(
     op: &UpdateOp,
     stored: Option<&Stored>,
 ) -> Result<Result<Updated, UpdateFailure>, Error> {
@@ -241,7 +236,7 @@ fn plan_update(
         return Ok(Err(UpdateFailure::Apply(e)));
     }
     let created_at = stored.map_or_else(|| op.now.clone(), |s| s.created_at.clone());
-    let stamps = limits::Stamps {
+    let stamps = limits::check::Stamps {
         created_at: &created_at,
         updated_at: &op.now,
     };
@@ -249,12 +244,12 @@ fn plan_update(
         map: &new,
         sets: op.entity.sets,
     };
-    let size = match limits::check_item(
+    let size = match limits::check::check_item(
         &key.partition_key,
         &key.sort_key,
         stamps,
         &item,
-        limits::IndexKeys::InItem,
+        limits::check::IndexKeys::InItem,
     ) {
         Ok(size) => size,
         Err(CheckError::Limit(e)) => return Ok(Err(UpdateFailure::Limit(e))),
@@ -301,7 +296,7 @@ pub(super) fn update(conn: &mut Conn, op: &UpdateOp) -> Result<Option<AnyItem>, 
             Err(UpdateFailure::Apply(e)) => return Err(apply_error(op, e)),
             Err(UpdateFailure::Limit(e)) => return Err(Error::Limit(e)),
         };
-        let stamps = limits::Stamps {
+        let stamps = limits::check::Stamps {
             created_at: &updated.created_at,
             updated_at: &op.now,
         };
@@ -319,196 +314,123 @@ pub(super) fn update(conn: &mut Conn, op: &UpdateOp) -> Result<Option<AnyItem>, 
             Returning::New => Some(Value::Object(updated.new)),
         };
         returned
-            .map(|v| (op.decode.from_value)(v).map_err(|e| decode_error(key, e)))
+            .map(|v| (op.decode.from_value)(v).map_err(|e| key.decode_error(e)))
             .transpose()
     })
 }
 
-/// What a transaction action will write once every check has passed.
-enum Planned {
-    Write {
-        key: ItemKey,
-        data: String,
-        created_at: String,
-        updated_at: String,
-        size: usize,
-        exists: bool,
-    },
-    Remove(ItemKey),
-    Nothing,
-}
-
-/// A write transaction: every check against the state before it, every
-/// failure reported, then all writes or none.
-pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<Value>) -> Result<(), Error> {
-    immediate(conn, |conn| {
-        if let Some((token, digest)) = &op.token {
-            if seen_token(conn, token, digest)? {
-                return Ok(());
-            }
-        }
-        let mut reasons = Vec::with_capacity(op.actions.len());
-        let mut plans = Vec::with_capacity(op.actions.len());
-        for action in op.actions.iter() {
-            let key = action.key();
-            let stored = read(conn, key)?;
-            let (reason, plan) = match action {
-                TxAction::Put(p) => match failure(key, &p.checks, Some(p.decode), stored.as_ref())?
-                {
-                    Some((f, current)) => (f.into_reason(key, current), Planned::Nothing),
-                    None => (
-                        CancelReason::None,
-                        Planned::Write {
-                            key: key.clone(),
-                            data: p.item.data.to_string(),
-                            created_at: stored.as_ref().map_or_else(
-                                || p.item.created_at.clone(),
-                                |s| s.created_at.clone(),
-                            ),
-                            updated_at: p.item.updated_at.clone(),
-                            size: p.item.size,
-                            exists: stored.is_some(),
-                        },
-                    ),
-                },
-                TxAction::Update(u) => match plan_update(u, stored.as_ref())? {
-                    Ok(up) => (
-                        CancelReason::None,
-                        Planned::Write {
-                            key: key.clone(),
-                            data: up.data,
-                            created_at: up.created_at,
-                            updated_at: u.now.clone(),
-                            size: up.size,
-                            exists: stored.is_some(),
-                        },
-                    ),
-                    Err(UpdateFailure::Check(f, current)) => {
-                        (f.into_reason(key, current), Planned::Nothing)
-                    }
-                    Err(UpdateFailure::Apply(ApplyError::Overflow(attribute))) => {
-                        (CancelReason::Overflow { attribute }, Planned::Nothing)
-                    }
-                    Err(UpdateFailure::Apply(ApplyError::Type(message))) => {
-                        (CancelReason::Validation(message), Planned::Nothing)
-                    }
-                    Err(UpdateFailure::Limit(limits::LimitError::ItemTooLarge { .. })) => {
-                        (CancelReason::ItemTooLarge, Planned::Nothing)
-                    }
-                    Err(UpdateFailure::Limit(e)) => {
-                        (CancelReason::Validation(e.to_string()), Planned::Nothing)
-                    }
-                },
-                TxAction::Delete(d) => match failure(key, &d.checks, d.decode, stored.as_ref())? {
-                    Some((f, current)) => (f.into_reason(key, current), Planned::Nothing),
-                    None => (CancelReason::None, Planned::Remove(key.clone())),
-                },
-                TxAction::Check(c) => {
-                    match failure(key, &c.checks, Some(c.decode), stored.as_ref())? {
-                        Some((f, current)) => (f.into_reason(key, current), Planned::Nothing),
-                        None => (CancelReason::None, Planned::Nothing),
-                    }
-                }
-            };
-            reasons.push(reason);
-            plans.push(plan);
-        }
-        if reasons.iter().any(CancelReason::is_failure) {
-            return Err(Error::TransactionCanceled(Box::new(TransactionCanceled {
-                reasons,
-            })));
-        }
-        for plan in plans {
-            match plan {
-                Planned::Write {
-                    key,
-                    data,
-                    created_at,
-                    updated_at,
-                    size,
-                    exists,
-                } => {
-                    let stamps = limits::Stamps {
-                        created_at: &created_at,
-                        updated_at: &updated_at,
-                    };
-                    write_row(conn, &key, &data, stamps, size, exists)?;
-                }
-                Planned::Remove(key) => remove(conn, &key)?,
-                Planned::Nothing => {}
-            }
-        }
-        if let Some((token, digest)) = &op.token {
-            remember_token(conn, token, digest)?;
-        }
-        Ok(())
-    })
-}
-
-fn now_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// Whether this token committed this same transaction in the last ten
-/// minutes; an error when it committed another.
-fn seen_token(conn: &mut Conn, token: &str, digest: &str) -> Result<bool, Error> {
-    conn.db
-        .execute_batch(
-            "CREATE TABLE IF NOT EXISTS blue_schema_tokens (\
-             token TEXT PRIMARY KEY, digest TEXT NOT NULL, expires INTEGER NOT NULL);\
-             CREATE INDEX IF NOT EXISTS blue_schema_tokens_expires \
-             ON blue_schema_tokens (expires)",
-        )
-        .map_err(sqlite_error)?;
-    let now = now_seconds();
-    conn.db
-        .execute("DELETE FROM blue_schema_tokens WHERE expires <= ?1", [now])
-        .map_err(sqlite_error)?;
-    let found: Option<String> = {
-        let mut stmt = conn
-            .db
-            .prepare_cached("SELECT digest FROM blue_schema_tokens WHERE token = ?1")
-            .map_err(sqlite_error)?;
-        let mut rows = stmt.query([token]).map_err(sqlite_error)?;
-        match rows.next().map_err(sqlite_error)? {
-            Some(row) => Some(super::text(row, 0)?.to_owned()),
-            None => None,
-        }
+/// An unconditional put (or a `create`): one statement.
+pub(super) fn put_row(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
+    let item = &op.item;
+    let key = &item.key;
+    let (db, statements) = conn.with_statements(key.table)?;
+    let sql = if op.if_not_exists {
+        &statements.insert_new
+    } else {
+        &statements.upsert
     };
-    match found {
-        None => Ok(false),
-        Some(d) if d == digest => Ok(true),
-        Some(_) => Err(Error::IdempotentParameterMismatch {
-            token: token.to_owned(),
-        }),
-    }
-}
-
-fn remember_token(conn: &mut Conn, token: &str, digest: &str) -> Result<(), Error> {
-    conn.db
-        .execute(
-            "INSERT INTO blue_schema_tokens (token, digest, expires) VALUES (?1, ?2, ?3)",
-            (token, digest, now_seconds() + TOKEN_SECONDS),
-        )
+    let mut stmt = db.prepare_cached(sql).map_err(table_error(key.table))?;
+    let written = stmt
+        .execute((
+            &key.partition_key,
+            &key.sort_key,
+            &item.data,
+            &item.created_at,
+            item.size as i64,
+            &item.updated_at,
+        ))
         .map_err(sqlite_error)?;
+    if written == 0 {
+        return Err(Error::AlreadyExists {
+            table: key.table,
+            partition_key: key.partition_key.clone(),
+            sort_key: key.sort_key.clone(),
+        });
+    }
     Ok(())
 }
 
-/// Reads items by key in one read transaction (one snapshot).
-pub(super) fn get_many(conn: &mut Conn, op: &GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
-    conn.db.execute_batch("BEGIN").map_err(sqlite_error)?;
-    let result = op
-        .keys
-        .iter()
-        .zip(&op.decode)
-        .map(|(key, decode)| {
-            read(conn, key)?
-                .map(|s| (decode.from_str)(&s.data).map_err(|e| decode_error(key, e)))
-                .transpose()
-        })
-        .collect();
-    let _ = conn.db.execute_batch("COMMIT");
-    result
+/// A batch of puts, in one transaction.
+pub(super) fn put_rows(conn: &mut Conn, op: &PutBatch<String>) -> Result<(), Error> {
+    let table = op.table;
+    let (db, statements) = conn.with_statements(table)?;
+    let upsert = if op.keep_stamps {
+        &statements.upsert_with_stamps
+    } else {
+        &statements.upsert
+    };
+    // Inside a transaction already (a metered write's), the batch is part
+    // of it.
+    let nested = !db.is_autocommit();
+    // IMMEDIATE takes the write lock up front, so a concurrent writer
+    // waits (busy timeout) instead of failing mid-batch.
+    let tx = if nested {
+        None
+    } else {
+        Some(
+            rusqlite::Transaction::new_unchecked(db, TransactionBehavior::Immediate)
+                .map_err(sqlite_error)?,
+        )
+    };
+    {
+        let mut stmt = db.prepare_cached(upsert).map_err(table_error(table))?;
+        for item in &op.items {
+            stmt.execute((
+                &item.key.partition_key,
+                &item.key.sort_key,
+                &item.data,
+                &item.created_at,
+                item.size as i64,
+                &item.updated_at,
+            ))
+            .map_err(sqlite_error)?;
+        }
+    }
+    // Dropping an uncommitted transaction rolls it back: an error
+    // above leaves nothing written.
+    match tx {
+        Some(tx) => tx.commit().map_err(sqlite_error),
+        None => Ok(()),
+    }
+}
+
+/// A delete, conditional or not; the old item when asked.
+pub(super) fn delete_row<D: Decoder>(
+    conn: &mut Conn,
+    op: &Delete,
+) -> Result<Option<D::Output>, Error> {
+    let key = &op.key;
+    if !op.checks.is_empty() {
+        return match delete(conn, op)? {
+            Some(stored) if op.return_old => {
+                let keys = StoredKeys {
+                    table: key.table,
+                    partition_key: &key.partition_key,
+                    sort_key: &key.sort_key,
+                    created_at: &stored.created_at,
+                    updated_at: &stored.updated_at,
+                };
+                decode_json::<D>(keys, &stored.data).map(Some)
+            }
+            _ => Ok(None),
+        };
+    }
+    let (db, statements) = conn.with_statements(key.table)?;
+    let params = (&key.partition_key, &key.sort_key);
+    if !op.return_old {
+        let mut stmt = db
+            .prepare_cached(&statements.delete)
+            .map_err(table_error(key.table))?;
+        stmt.execute(params).map_err(sqlite_error)?;
+        return Ok(None);
+    }
+    let mut stmt = db
+        .prepare_cached(&statements.delete_returning)
+        .map_err(table_error(key.table))?;
+    let mut rows = stmt.query(params).map_err(sqlite_error)?;
+    let Some(row) = rows.next().map_err(sqlite_error)? else {
+        return Ok(None);
+    };
+    // The row is deleted (on the first step) whether or not it decodes.
+    decode_row::<D>(key, row, true).map(Some)
 }

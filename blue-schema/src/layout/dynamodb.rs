@@ -4,11 +4,12 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{PARTITION_KEY, SORT_KEY};
 use crate::key::table_key_of_index_sort_key;
-use crate::query::{Order, Position, QuerySpec, SortKeyCondition};
+use crate::layout::expression::{ExprValue, Expression};
+use crate::ops::cursor::Position;
+use crate::ops::query::{Order, QuerySpec, SortKeyCondition};
 use crate::schema::{SetKind, TableSchema};
-use crate::write::{ExprValue, Expression};
+use crate::schema::{PARTITION_KEY, SORT_KEY};
 
 /// `(name, type)` of each key attribute.
 pub(crate) const ATTRIBUTE_DEFINITIONS: [(&str, &str); 2] = [(PARTITION_KEY, "S"), (SORT_KEY, "S")];

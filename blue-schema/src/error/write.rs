@@ -2,7 +2,10 @@
 
 use std::fmt;
 
-use super::AnyItem;
+use std::any::Any;
+
+/// A decoded item of some entity type, behind `Any`.
+pub(crate) type AnyItem = Box<dyn Any + Send>;
 
 /// A conditional write whose condition (or version check) did not hold:
 /// nothing was written. It carries the item as stored when the check

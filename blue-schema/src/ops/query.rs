@@ -3,11 +3,12 @@
 
 use std::fmt;
 
-use super::cursor::{Cursor, CursorError, CursorKey, Position};
-use crate::key::{MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES};
+use super::cond::Cond;
+use super::cursor::{Cursor, CursorKey, Fnv, Position};
+use crate::error::{CursorError, QueryError};
 use crate::limits::LimitError;
+use crate::limits::{MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES};
 use crate::schema::{IndexSlot, Projection};
-use crate::write::Cond;
 use crate::Error;
 
 /// The secondary index a query reads, and what its entries hold.
@@ -138,43 +139,6 @@ pub struct QuerySpec {
     /// Which evaluated items a page returns (DynamoDB's `FilterExpression`).
     pub(crate) filter: Option<Cond>,
 }
-
-/// Why a query cannot run, other than a key that breaks one of DynamoDB's
-/// [limits](crate::limits::LimitError). Every backend rejects the same
-/// queries with the same error, before sending anything.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum QueryError {
-    /// `page_size(0)`: DynamoDB requires a `Limit` of at least 1.
-    ZeroPageSize,
-    /// The cursor cannot resume this query.
-    Cursor(CursorError),
-    /// `max_pages(0)`: a read must be allowed at least one page.
-    ZeroMaxPages,
-    /// A strongly consistent read of a secondary index, which DynamoDB
-    /// refuses (the typed builders cannot express it).
-    ConsistentIndexRead,
-    /// A filter operand that does not serialize, or an `is_in` of no or
-    /// more than 100 values.
-    InvalidFilter(String),
-}
-
-impl fmt::Display for QueryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            QueryError::ZeroPageSize => f.write_str("a query's page size must be at least 1"),
-            QueryError::Cursor(e) => write!(f, "invalid cursor: {e}"),
-            QueryError::ZeroMaxPages => f.write_str("a query's page bound must be at least 1"),
-            QueryError::ConsistentIndexRead => f.write_str(
-                "a secondary index cannot be read with strong consistency (DynamoDB's indexes are \
-                 eventually consistent); read the items by key for that",
-            ),
-            QueryError::InvalidFilter(message) => write!(f, "invalid filter: {message}"),
-        }
-    }
-}
-
-impl std::error::Error for QueryError {}
 
 impl QuerySpec {
     pub(crate) fn new(
@@ -346,34 +310,5 @@ impl fmt::Display for QuerySpec {
             f.write_str(", after cursor")?;
         }
         Ok(())
-    }
-}
-
-/// FNV-1a, 64 bits: a stable hash (unlike `std`'s), so cursors survive
-/// restarts and cross between backends and builds.
-pub(crate) struct Fnv(u64);
-
-impl Fnv {
-    pub(crate) fn new() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-
-    pub(crate) fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    /// Writes a tag and a length before the bytes, so that fields cannot run
-    /// into each other.
-    pub(crate) fn tagged(&mut self, tag: u8, bytes: &[u8]) {
-        self.write(&[tag]);
-        self.write(&(bytes.len() as u64).to_be_bytes());
-        self.write(bytes);
-    }
-
-    pub(crate) fn finish(&self) -> u64 {
-        self.0
     }
 }

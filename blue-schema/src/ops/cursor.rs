@@ -29,7 +29,7 @@ use std::str::FromStr;
 
 use hmac::{KeyInit, Mac};
 
-use super::spec::Fnv;
+use crate::error::CursorError;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
@@ -209,35 +209,6 @@ impl<'de> serde::Deserialize<'de> for Cursor {
     }
 }
 
-/// Why a cursor was rejected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CursorError {
-    /// Not a cursor this library wrote, altered since, too long, or holding
-    /// a position outside its query.
-    Malformed,
-    /// A cursor of a different query (table, partition, condition or order).
-    WrongQuery,
-    /// The store signs its cursors (it has a [`CursorKey`]) and this one is
-    /// unsigned or signed with another key; or the cursor is signed and the
-    /// store has no key to check it with.
-    Unauthenticated,
-}
-
-impl fmt::Display for CursorError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            CursorError::Malformed => "the cursor is malformed or was altered",
-            CursorError::WrongQuery => "the cursor belongs to a different query",
-            CursorError::Unauthenticated => {
-                "the cursor's signature does not match this store's cursor key"
-            }
-        })
-    }
-}
-
-impl std::error::Error for CursorError {}
-
 /// A secret that a store signs its cursors with (HMAC-SHA-256), so that it
 /// accepts only cursors it handed out: give every store that serves the
 /// same clients the same key ([`Store::with_cursor_key`](crate::Store::with_cursor_key)).
@@ -315,6 +286,35 @@ impl<'a> Reader<'a> {
 
 /// URL-safe base64 without padding (RFC 4648 §5), strict: only canonical
 /// text decodes.
+/// FNV-1a, 64 bits: a stable hash (unlike `std`'s), so cursors survive
+/// restarts and cross between backends and builds.
+pub(crate) struct Fnv(u64);
+
+impl Fnv {
+    pub(crate) fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    /// Writes a tag and a length before the bytes, so that fields cannot run
+    /// into each other.
+    pub(crate) fn tagged(&mut self, tag: u8, bytes: &[u8]) {
+        self.write(&[tag]);
+        self.write(&(bytes.len() as u64).to_be_bytes());
+        self.write(bytes);
+    }
+
+    pub(crate) fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 mod base64url {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

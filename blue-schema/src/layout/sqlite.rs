@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use crate::query::{Order, Position, QuerySpec, SortKeyCondition};
+use crate::ops::query::{Order, QuerySpec, SortKeyCondition};
+
+use crate::ops::cursor::Position;
 use crate::schema::IndexSlot;
 
 /// The columns of a blue-schema table, in order.
@@ -271,7 +273,7 @@ pub(crate) fn explain_query(
         let _ = write!(
             out,
             "\n-- each row evaluated is returned only if {}",
-            crate::write::describe(filter)
+            crate::layout::expression::describe(filter)
         );
     }
     out

@@ -8,10 +8,21 @@
 //! DynamoDB's [limits](crate::limits). Every value here is owned, so an
 //! operation can move to the thread or task that runs it.
 
-use crate::limits::{self, LimitError};
-use crate::query::{Position, QuerySpec};
+pub(crate) mod action;
+pub(crate) mod check;
+pub(crate) mod cond;
+pub(crate) mod cursor;
+pub(crate) mod decode;
+pub(crate) mod query;
+
+use crate::limits;
+use crate::limits::LimitError;
 use crate::schema::{EntitySchema, TableSchema};
-use crate::write::{Action, AnyDecoder, Checks, Returning};
+use action::{Action, Returning};
+use check::Checks;
+use cursor::Position;
+use decode::AnyDecoder;
+use query::QuerySpec;
 
 /// The full key of one item in one table, checked against the key limits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -28,12 +39,22 @@ impl ItemKey {
         partition_key: String,
         sort_key: String,
     ) -> Result<Self, LimitError> {
-        limits::check_key(&partition_key, &sort_key)?;
+        limits::check::check_key(&partition_key, &sort_key)?;
         Ok(ItemKey {
             table,
             partition_key,
             sort_key,
         })
+    }
+
+    /// The store's error for the item of this key that does not decode.
+    pub(crate) fn decode_error(&self, source: impl Into<crate::BoxError>) -> crate::Error {
+        crate::Error::Decode {
+            table: self.table,
+            partition_key: self.partition_key.clone(),
+            sort_key: self.sort_key.clone(),
+            source: source.into(),
+        }
     }
 }
 
@@ -56,8 +77,8 @@ pub(crate) struct WriteItem<I> {
 
 impl<I> WriteItem<I> {
     /// The write times it stores.
-    pub(crate) fn stamps(&self) -> crate::limits::Stamps<'_> {
-        crate::limits::Stamps {
+    pub(crate) fn stamps(&self) -> crate::limits::check::Stamps<'_> {
+        crate::limits::check::Stamps {
             created_at: &self.created_at,
             updated_at: &self.updated_at,
         }
@@ -225,76 +246,4 @@ pub(crate) struct PageOf<T> {
     /// page for); SQLite counts them, DynamoDB reports units instead (0).
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) read_bytes: usize,
-}
-
-/// How the items a read finds become values: each backend hands a decoder
-/// the item's keys and a deserializer over its attributes, and the decoder
-/// says whether it recognises the item at all.
-pub(crate) trait Decoder: Send + 'static {
-    /// What one item becomes.
-    type Output: Send + 'static;
-    /// Whether the reader asked for each item's `created_at` and
-    /// `updated_at` (which SQLite then reads; DynamoDB returns them with the
-    /// item anyway).
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    const WITH_STAMPS: bool;
-    /// Whether decoding uses the item's table keys (an index query then
-    /// reads them; otherwise they are only named in errors).
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    const WITH_KEYS: bool;
-
-    /// Decodes one item read by its key.
-    fn decode<'de, D: serde::Deserializer<'de>>(
-        item: StoredKeys<'_>,
-        attributes: D,
-    ) -> Result<Self::Output, crate::Error>
-    where
-        D::Error: Send + Sync + 'static;
-
-    /// Decodes one item a query evaluated, or `None` for one this decoder
-    /// does not know (its sort key names no entity it decodes): the query
-    /// skips and counts it.
-    fn decode_known<'de, D: serde::Deserializer<'de>>(
-        item: StoredKeys<'_>,
-        attributes: D,
-    ) -> Result<Option<Self::Output>, crate::Error>
-    where
-        D::Error: Send + Sync + 'static;
-}
-
-/// The keys and bookkeeping of an item a backend read.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct StoredKeys<'a> {
-    pub(crate) table: &'static str,
-    pub(crate) partition_key: &'a str,
-    pub(crate) sort_key: &'a str,
-    /// When the item was first written; empty when the read did not ask.
-    pub(crate) created_at: &'a str,
-    /// When it was last written; empty when the read did not ask or the item
-    /// has none (it was written before the library kept it).
-    pub(crate) updated_at: &'a str,
-}
-
-impl<'a> StoredKeys<'a> {
-    /// When the item was last written: `updated_at`, or `created_at` for an
-    /// item written before the library kept `updated_at`.
-    pub(crate) fn last_written(&self) -> &'a str {
-        if self.updated_at.is_empty() {
-            self.created_at
-        } else {
-            self.updated_at
-        }
-    }
-}
-
-impl StoredKeys<'_> {
-    /// The store's error for an item that does not decode.
-    pub(crate) fn decode_error(&self, source: impl Into<crate::BoxError>) -> crate::Error {
-        crate::Error::Decode {
-            table: self.table,
-            partition_key: self.partition_key.to_owned(),
-            sort_key: self.sort_key.to_owned(),
-            source: source.into(),
-        }
-    }
 }

@@ -12,9 +12,14 @@
 
 use std::fmt;
 
+mod query;
+mod write;
+
+pub use query::{CursorError, QueryError};
+pub(crate) use write::{AnyItem, Current};
+pub use write::{CancelReason, ConditionFailed, TransactionCanceled};
+
 use crate::limits::LimitError;
-use crate::query::QueryError;
-use crate::write::{ConditionFailed, TransactionCanceled};
 
 /// The boxed source of a backend error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -1,0 +1,176 @@
+//! The rules of `#[index(...)]` access patterns and their physical indexes.
+
+use super::entity::BUILDER_METHODS;
+use super::names::prefix_problem;
+use crate::ast::Entity;
+use crate::ctxt::Ctxt;
+
+/// DynamoDB's quota of global secondary indexes per table.
+pub const MAX_INDEXES: u32 = 20;
+
+/// Inherent functions of an entity that an access pattern's query method
+/// would clash with.
+pub(super) const ENTITY_FUNCTIONS: &[&str] = &["key", "query", "attr", "partition"];
+
+/// What is wrong with a physical index's name, if anything: it must be
+/// `gsi1` to `gsi20`, whose key attributes (`gsi1pk`, `gsi1sk`) and SQLite
+/// columns (`gsi1_pk`, `gsi1_sk`) are reserved.
+pub fn index_slot_problem(name: &str) -> Option<String> {
+    let n = name.strip_prefix("gsi").and_then(|n| {
+        (!n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| n.parse::<u32>().ok())
+            .flatten()
+    });
+    match n {
+        Some(n) if (1..=MAX_INDEXES).contains(&n) => None,
+        _ => Some(format!(
+            "`{name}` is not an index name: secondary indexes are named `gsi1` to `gsi{MAX_INDEXES}` \
+             (DynamoDB allows {MAX_INDEXES} per table), and their keys are stored as `{{index}}pk` / `{{index}}sk`"
+        )),
+    }
+}
+
+// `#[index(gsi1, name = by_role, pk(prefix, fields), sk(fields), project)]`:
+// an access pattern is a query on one physical index, keyed by fields of
+// the entity that the codec can encode.
+pub(super) fn check_indexes(cx: &mut Ctxt, entity: &Entity) {
+    let mut slots: Vec<String> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for index in &entity.indexes {
+        let span = index.span;
+        match &index.slot {
+            None => cx.error_spanned_by(
+                quote::quote_spanned!(span=> index),
+                "name the table's index this access pattern lives in: `#[index(gsi1, name = by_role, pk(fields(role)))]`",
+            ),
+            Some(slot) => {
+                let slot_name = slot.to_string();
+                if let Some(problem) = index_slot_problem(&slot_name) {
+                    cx.error_spanned_by(slot, problem);
+                } else if slots.contains(&slot_name) {
+                    cx.error_spanned_by(
+                        slot,
+                        format!(
+                            "`{}` already has an access pattern on `{slot_name}`: an item has one key per index, \
+                             so each access pattern of an entity needs its own index (declare another, `gsi2`, on the table)",
+                            entity.ident
+                        ),
+                    );
+                }
+                slots.push(slot_name);
+            }
+        }
+        match &index.name {
+            None => cx.error_spanned_by(
+                quote::quote_spanned!(span=> index),
+                "name the access pattern: `name = by_role` becomes the query method `Entity::by_role(..)`",
+            ),
+            Some(name) => {
+                let text = name.to_string();
+                if ENTITY_FUNCTIONS.contains(&text.as_str()) {
+                    cx.error_spanned_by(
+                        name,
+                        format!(
+                            "an access pattern cannot be named `{text}`: the entity already has a function of that name ({})",
+                            ENTITY_FUNCTIONS.join(", ")
+                        ),
+                    );
+                } else if names.contains(&text) {
+                    cx.error_spanned_by(name, format!("two access patterns are named `{text}`: name each once"));
+                }
+                names.push(text);
+            }
+        }
+        if index.pk_fields.is_empty() {
+            let at = match (&index.name, &index.slot) {
+                (Some(name), _) => quote::quote!(#name),
+                (None, Some(slot)) => quote::quote!(#slot),
+                (None, None) => quote::quote_spanned!(span=> index),
+            };
+            cx.error_spanned_by(
+                at,
+                "an index partition key needs at least one field: `pk(fields(role))`; \
+                 a query on an index, like one on the table, reads one partition",
+            );
+        }
+        if let Some(lit) = &index.pk_prefix {
+            if lit.value().is_empty() {
+                cx.error_spanned_by(
+                    lit,
+                    "the index partition-key prefix is empty: remove it, or name it, e.g. \"ROLE\"",
+                );
+            } else if let Some(problem) = prefix_problem(&lit.value()) {
+                cx.error_spanned_by(lit, problem);
+            }
+        }
+        for ident in &index.sk_fields {
+            if BUILDER_METHODS.contains(&ident.to_string().as_str()) {
+                cx.error_spanned_by(
+                    ident,
+                    format!(
+                        "a field named `{ident}` cannot be in an index sort key: the query builder has a method \
+                         of that name ({}); rename the field (a serde rename keeps the stored name)",
+                        BUILDER_METHODS.join(", ")
+                    ),
+                );
+            }
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for ident in index.pk_fields.iter().chain(&index.sk_fields) {
+            let Some(field) = entity.field(ident) else {
+                cx.error_spanned_by(
+                    ident,
+                    format!(
+                        "`{}` has no field `{ident}` to build this index key from",
+                        entity.ident
+                    ),
+                );
+                continue;
+            };
+            if seen.contains(&field.name) {
+                cx.error_spanned_by(
+                    ident,
+                    format!("`{ident}` is already part of this index key: name each field once"),
+                );
+            }
+            seen.push(field.name.clone());
+            if field.skip.is_some() || field.flatten.is_some() {
+                cx.error_spanned_by(
+                    ident,
+                    format!("`{ident}` is not stored as its own attribute (serde `skip` or `flatten`), so no index key can be built from it"),
+                );
+            }
+            if let (Some(custom), None) = (&field.custom, field.role) {
+                cx.error_spanned_by(
+                    custom,
+                    format!(
+                        "`{ident}` is part of an index key, so `set_index` writes it on its own, with its \
+                         type's `Serialize`: a serde `with` here would store it differently than a put does; \
+                         remove it, or wrap the field in a newtype with `#[derive(KeyPart)]` and its own `Serialize`"
+                    ),
+                );
+            }
+            if field.version.is_some() {
+                cx.error_spanned_by(
+                    ident,
+                    "the `#[version]` field changes on every write: an index key made of it would move on every write; index another field",
+                );
+            }
+            if field.set.is_some() {
+                cx.error_spanned_by(
+                    ident,
+                    "a `#[set]` field cannot be part of a key: a key holds one value per field",
+                );
+            }
+        }
+    }
+    if !entity.indexes.is_empty() {
+        if let Some(deny) = &entity.deny_unknown {
+            cx.error_spanned_by(
+                deny,
+                "an entity with secondary indexes cannot use `deny_unknown_fields`: its items also hold \
+                 the index keys (`gsi1pk`, `gsi1sk`), which the library writes and reads past",
+            );
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The rules of `#[derive(Table)]` on the enum and its variants.
+
+use super::index::index_slot_problem;
+use super::names::check_table_name;
+use crate::ast::Table;
+use crate::ctxt::Ctxt;
+use quote::ToTokens;
+use syn::Type;
+
+pub fn check_table(cx: &mut Ctxt, table: &Table) {
+    let input = table.original;
+    if !table.is_enum {
+        cx.error_spanned_by(
+            &input.ident,
+            "`#[derive(Table)]` needs an enum with one variant per entity, e.g. `enum Dialogue { Meta(DialogueMeta), Expert(Expert) }`",
+        );
+        return;
+    }
+    check_table_generics(cx, table);
+    check_table_variants(cx, table);
+    check_table_name(cx, table);
+    check_table_indexes(cx, table);
+}
+
+// The physical indexes of a table: `gsi1` to `gsi20`, each once.
+pub(super) fn check_table_indexes(cx: &mut Ctxt, table: &Table) {
+    for (i, slot) in table.indexes.iter().enumerate() {
+        if let Some(problem) = index_slot_problem(&slot.to_string()) {
+            cx.error_spanned_by(slot, problem);
+        } else if table.indexes[..i].contains(slot) {
+            cx.error_spanned_by(
+                slot,
+                format!("`{slot}` is declared twice: list each index once"),
+            );
+        }
+    }
+}
+
+// A table lists a fixed set of entity types; its schema is one constant.
+pub(super) fn check_table_generics(cx: &mut Ctxt, table: &Table) {
+    let generics = &table.original.generics;
+    if !generics.params.is_empty() {
+        cx.error_spanned_by(
+            generics,
+            "a table cannot be generic: it lists a fixed set of entity types",
+        );
+    }
+}
+
+// Each variant is one entity, so that a whole-partition query can hand back
+// each item as the variant its sort-key prefix names.
+pub(super) fn check_table_variants(cx: &mut Ctxt, table: &Table) {
+    if table.variants.is_empty() && table.malformed.is_empty() {
+        cx.error_spanned_by(
+            &table.original.ident,
+            "a table needs at least one entity: add a variant `Entity(Entity)` per entity type",
+        );
+    }
+    for variant in &table.malformed {
+        cx.error_spanned_by(
+            variant,
+            format!(
+                "each variant of a table holds exactly one entity: write `{0}({0})`",
+                variant.ident
+            ),
+        );
+    }
+    for (i, (_, ty)) in table.variants.iter().enumerate() {
+        let same = |(_, other): &&(&syn::Ident, &Type)| {
+            other.to_token_stream().to_string() == ty.to_token_stream().to_string()
+        };
+        if table.variants[..i].iter().any(|v| same(&v)) {
+            cx.error_spanned_by(
+                ty,
+                "this entity is already listed: each entity appears in its table once",
+            );
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! The secondary indexes of an entity: each access pattern's schema, the
+//! index keys every write computes, and the hidden functions that compute
+//! them from the item or from its table key.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{fields_struct_name, key_type, Pattern};
+use crate::ast::{option_inner, type_string, Entity, Field};
+use crate::attr::{KeyRole, Projection};
+
+/// What the indexes add to an entity's expansion.
+pub(super) struct IndexCode {
+    pub(super) schemas: Vec<TokenStream>,
+    pub(super) slots: Vec<String>,
+    pub(super) keys_fn: TokenStream,
+    pub(super) items: TokenStream,
+}
+
+pub(super) fn index_code(
+    entity: &Entity,
+    patterns: &[Pattern],
+    table: &syn::Path,
+    prefix: &str,
+    pk: &[&Field],
+    sk: &[&Field],
+) -> IndexCode {
+    let key = TableKey { pk, sk };
+    let mut items = super::index_query::index_queries(entity, patterns, table, prefix);
+    items.extend(super::index_query::index_fields(
+        entity, patterns, prefix, &key,
+    ));
+    IndexCode {
+        schemas: index_schemas(entity, patterns),
+        slots: patterns.iter().map(|p| p.slot.clone()).collect(),
+        keys_fn: index_keys_fn(patterns, prefix, &key),
+        items,
+    }
+}
+
+/// The attributes of an index's keys: `gsi1pk`, `gsi1sk`.
+pub(super) fn key_attributes(slot: &str) -> (String, String) {
+    (format!("{slot}pk"), format!("{slot}sk"))
+}
+
+/// Reaches a field from the entity (`None` from the closure for an `Option`
+/// that is `None`).
+pub(super) fn from_self(f: &Field) -> TokenStream {
+    let member = f.ident;
+    if option_inner(f.ty).is_some() {
+        quote!(self.#member.as_ref()?)
+    } else {
+        quote!(&self.#member)
+    }
+}
+
+/// The entity's table key fields, to reach a key field from the decoded
+/// table key (`__blue_pkv`, `__blue_skv`).
+pub(super) struct TableKey<'a> {
+    pk: &'a [&'a Field<'a>],
+    sk: &'a [&'a Field<'a>],
+}
+
+impl TableKey<'_> {
+    pub(super) fn field(&self, f: &Field) -> TokenStream {
+        if let Some(i) = self.pk.iter().position(|k| k.name == f.name) {
+            if self.pk.len() == 1 {
+                quote!(&__blue_pkv)
+            } else {
+                let i = syn::Index::from(i);
+                quote!(&__blue_pkv.#i)
+            }
+        } else {
+            let j = self
+                .sk
+                .iter()
+                .position(|k| k.name == f.name)
+                .expect("a key field is in the key");
+            let j = syn::Index::from(j);
+            quote!(&__blue_skv.#j)
+        }
+    }
+}
+
+/// The `IndexSchema` of each access pattern.
+fn index_schemas(entity: &Entity, patterns: &[Pattern]) -> Vec<TokenStream> {
+    let ident = entity.ident;
+    patterns
+        .iter()
+        .map(|p| {
+            let slot = &p.slot;
+            let (pk_attribute, sk_attribute) = key_attributes(slot);
+            let (pk_column, sk_column) = (format!("{slot}_pk"), format!("{slot}_sk"));
+            let name = p.name.to_string();
+            let pk_prefix = match &p.decl.pk_prefix {
+                Some(lit) => quote!(::std::option::Option::Some(#lit)),
+                None => quote!(::std::option::Option::None),
+            };
+            let field_schema = |fields: &[&Field]| {
+                let items = fields.iter().map(|f| {
+                    let field = &f.name;
+                    let attribute = &f.attribute;
+                    let ty = key_type(f);
+                    let rust_type = type_string(f.ty);
+                    let optional = option_inner(f.ty).is_some();
+                    let key = match f.role {
+                        Some(KeyRole::Partition) => quote!(::std::option::Option::Some(
+                            ::blue_schema::schema::KeyRole::PartitionKey
+                        )),
+                        Some(KeyRole::Sort) => quote!(::std::option::Option::Some(
+                            ::blue_schema::schema::KeyRole::SortKey
+                        )),
+                        None => quote!(::std::option::Option::None),
+                    };
+                    quote! {
+                        ::blue_schema::schema::IndexFieldSchema {
+                            field: #field,
+                            name: #attribute,
+                            rust_type: #rust_type,
+                            encoding: &<#ty as ::blue_schema::KeyPart>::ENCODING,
+                            optional: #optional,
+                            key: #key,
+                        }
+                    }
+                });
+                quote!(&[#(#items),*])
+            };
+            let pk_fields = field_schema(&p.pk);
+            let sk_fields = field_schema(&p.sk);
+            let projection = match p.decl.projection {
+                Projection::All => quote!(::blue_schema::schema::Projection::All),
+                Projection::KeysOnly => quote!(::blue_schema::schema::Projection::KeysOnly),
+            };
+            let fields_struct = if p.is_fixed() {
+                quote!(::std::option::Option::None)
+            } else {
+                let name = fields_struct_name(ident, p).to_string();
+                quote!(::std::option::Option::Some(#name))
+            };
+            quote! {
+                ::blue_schema::schema::IndexSchema {
+                    slot: ::blue_schema::schema::IndexSlot {
+                        name: #slot,
+                        pk_attribute: #pk_attribute,
+                        sk_attribute: #sk_attribute,
+                        pk_column: #pk_column,
+                        sk_column: #sk_column,
+                    },
+                    name: #name,
+                    pk_prefix: #pk_prefix,
+                    partition_key: #pk_fields,
+                    sort_key: #sk_fields,
+                    projection: #projection,
+                    fields_struct: #fields_struct,
+                }
+            }
+        })
+        .collect()
+}
+
+/// `__index_keys` (every write of the whole item computes every index key)
+/// and, for patterns keyed by table-key fields only, `__fixed_index_keys`.
+fn index_keys_fn(patterns: &[Pattern], prefix: &str, key: &TableKey) -> TokenStream {
+    if patterns.is_empty() {
+        TokenStream::new()
+    } else {
+        let each = patterns.iter().map(|p| {
+            let (pk_attribute, sk_attribute) = key_attributes(&p.slot);
+            let closure = index_key_closure(p, prefix, from_self);
+            quote! {
+                if let ::std::option::Option::Some((__blue_ipk, __blue_isk)) = #closure {
+                    __blue_out.push((#pk_attribute, __blue_ipk));
+                    __blue_out.push((#sk_attribute, __blue_isk));
+                }
+            }
+        });
+        let fixed: Vec<&Pattern> = patterns.iter().filter(|p| p.is_fixed()).collect();
+        let fixed_fn = (!fixed.is_empty()).then(|| {
+            let each = fixed.iter().map(|p| {
+                let (pk_attribute, sk_attribute) = key_attributes(&p.slot);
+                let closure = index_key_closure(p, prefix, |f| key.field(f));
+                quote! {
+                    if let ::std::option::Option::Some((__blue_ipk, __blue_isk)) = #closure {
+                        __blue_out.push((#pk_attribute, __blue_ipk));
+                        __blue_out.push((#sk_attribute, __blue_isk));
+                    }
+                }
+            });
+            quote! {
+                fn __fixed_index_keys(
+                    __blue_table_pk: &str,
+                    __blue_table_sk: &str,
+                    __blue_out: &mut ::std::vec::Vec<(&'static str, ::std::string::String)>,
+                ) -> ::std::result::Result<(), ::blue_schema::key::KeyDecodeError> {
+                    let (__blue_pkv, __blue_skv) =
+                        <Self as ::blue_schema::Entity>::decode_key(__blue_table_pk, __blue_table_sk)?;
+                    let _ = (&__blue_pkv, &__blue_skv);
+                    #(#each)*
+                    ::std::result::Result::Ok(())
+                }
+            }
+        });
+        quote! {
+            fn __index_keys(
+                &self,
+                __blue_table_pk: &str,
+                __blue_table_sk: &str,
+                __blue_out: &mut ::std::vec::Vec<(&'static str, ::std::string::String)>,
+            ) {
+                #(#each)*
+            }
+
+            #fixed_fn
+        }
+    }
+}
+
+/// How a pattern's index key is computed: statements binding one variable
+/// per field (`None` from the closure when an `Option` field is `None`),
+/// given how to reach each field's value.
+pub(super) fn index_key_closure(
+    pattern: &Pattern,
+    prefix: &str,
+    value: impl Fn(&Field) -> TokenStream,
+) -> TokenStream {
+    let pk_prefix = match &pattern.decl.pk_prefix {
+        Some(lit) => quote!(::std::option::Option::Some(#lit)),
+        None => quote!(::std::option::Option::None),
+    };
+    let bind = |fields: &[&Field], tag: &str| -> (Vec<TokenStream>, Vec<TokenStream>) {
+        fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let var = format_ident!("__blue_{}{}", tag, i);
+                let ty = key_type(f);
+                let get = value(f);
+                (quote!(let #var: &#ty = #get;), quote!(push::<#ty>(&#var)))
+            })
+            .unzip()
+    };
+    let (pk_binds, pk_pushes) = bind(&pattern.pk, "p");
+    let (sk_binds, sk_pushes) = bind(&pattern.sk, "s");
+    quote! {
+        (|| -> ::std::option::Option<(::std::string::String, ::std::string::String)> {
+            #(#pk_binds)*
+            #(#sk_binds)*
+            let mut __blue_w = ::blue_schema::key::KeyWriter::new(#pk_prefix);
+            #(__blue_w.#pk_pushes;)*
+            let mut __blue_s = ::blue_schema::key::KeyWriter::new(::std::option::Option::Some(#prefix));
+            #(__blue_s.#sk_pushes;)*
+            __blue_s.push_escaped(__blue_table_pk).push_escaped(__blue_table_sk);
+            ::std::option::Option::Some((__blue_w.finish(), __blue_s.finish()))
+        })()
+    }
+}

@@ -1,0 +1,228 @@
+//! The query of each access pattern, and the `set_index` structs whose
+//! fields an update changes together with the index keys made of them.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::index::{from_self, index_key_closure, key_attributes, TableKey};
+use super::query::query_builder;
+use super::{fields_struct_name, key_part_type_bounds, key_type, pascal, Pattern};
+use crate::ast::{Entity, Field};
+use crate::attr::Projection;
+
+/// The query method of each access pattern, and its builder.
+pub(super) fn index_queries(
+    entity: &Entity,
+    patterns: &[Pattern],
+    table: &syn::Path,
+    prefix: &str,
+) -> TokenStream {
+    let ident = entity.ident;
+    let vis = &entity.original.vis;
+    let mut items = TokenStream::new();
+    for p in patterns {
+        let method = &p.name;
+        let name = p.name.to_string();
+        let camel = pascal(&name);
+        let builder_ident = format_ident!("{}{}Query", ident, camel);
+        let slot = &p.slot;
+        let item = match p.decl.projection {
+            Projection::All => quote!(#ident),
+            Projection::KeysOnly => quote!(::blue_schema::Key<#ident>),
+        };
+        let sk_keyed: Vec<(&Field, &syn::Type)> = p.sk.iter().map(|f| (*f, key_type(f))).collect();
+        let builder = query_builder(
+            entity,
+            &builder_ident,
+            &sk_keyed,
+            &item,
+            p.decl.projection == Projection::All,
+            false,
+        );
+        let params = p.pk.iter().map(|f| {
+            let arg = f.ident;
+            let ty = key_type(f);
+            quote!(#arg: impl ::blue_schema::AsKeyPart<#ty>)
+        });
+        let pushes = p.pk.iter().map(|f| {
+            let arg = f.ident;
+            let ty = key_type(f);
+            quote!(__blue_pk.push::<#ty>(&#arg);)
+        });
+        let bounds = key_part_type_bounds(&p.fields().map(key_type).collect::<Vec<_>>());
+        let pk_prefix = match &p.decl.pk_prefix {
+            Some(lit) => quote!(::std::option::Option::Some(#lit)),
+            None => quote!(::std::option::Option::None),
+        };
+        let total = p.sk.len() + 2;
+        let pk_names: Vec<String> = p.pk.iter().map(|f| format!("`{}`", f.name)).collect();
+        let returns = match p.decl.projection {
+            Projection::All => format!("`{ident}` items"),
+            Projection::KeysOnly => format!(
+                "the keys of `{ident}` items (the index holds keys only; `store.get_many(keys)` reads the items)"
+            ),
+        };
+        let doc = format!(
+            "Starts a query of access pattern `{name}` on index `{slot}`: {returns} whose {} equal these, \
+             in order of {}then table key. Eventually consistent, as DynamoDB's indexes are: a write of \
+             the last seconds may be missing.",
+            pk_names.join(", "),
+            p.sk.iter().map(|f| format!("`{}`, ", f.name)).collect::<String>(),
+        );
+        items.extend(quote! {
+            impl #ident {
+                #[doc = #doc]
+                #[inline]
+                #vis fn #method(#(#params),*) -> #builder_ident<0> #bounds {
+                    let mut __blue_pk = ::blue_schema::key::KeyWriter::new(#pk_prefix);
+                    #(#pushes)*
+                    #builder_ident {
+                        state: ::blue_schema::__private::SortKeyQuery::index(
+                            &<#table as ::blue_schema::Table>::SCHEMA,
+                            #slot,
+                            __blue_pk.finish(),
+                            #prefix,
+                            #total,
+                        ),
+                    }
+                }
+            }
+
+            #builder
+        });
+    }
+    items
+}
+
+/// The fields an update sets together: one struct per access pattern with
+/// fields outside the table key, holding those of every pattern that
+/// shares one of them.
+pub(super) fn index_fields(
+    entity: &Entity,
+    patterns: &[Pattern],
+    prefix: &str,
+    key: &TableKey,
+) -> TokenStream {
+    let ident = entity.ident;
+    let vis = &entity.original.vis;
+    let mut items = TokenStream::new();
+    let movable: Vec<&Pattern> = patterns.iter().filter(|p| !p.is_fixed()).collect();
+    for p in &movable {
+        let mut group: Vec<&Pattern> = vec![p];
+        loop {
+            let more: Vec<&Pattern> = movable
+                .iter()
+                .copied()
+                .filter(|q| !group.iter().any(|g| std::ptr::eq(*g, *q)))
+                .filter(|q| {
+                    q.fields().any(|f| {
+                        f.role.is_none()
+                            && group.iter().any(|g| g.fields().any(|h| h.name == f.name))
+                    })
+                })
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            group.extend(more);
+        }
+        let fields: Vec<&Field> = entity
+            .fields
+            .iter()
+            .filter(|f| {
+                f.role.is_none() && group.iter().any(|g| g.fields().any(|h| h.name == f.name))
+            })
+            .collect();
+        let struct_ident = fields_struct_name(ident, p);
+        let members: Vec<&syn::Ident> = fields.iter().map(|f| f.ident).collect();
+        let types = fields.iter().map(|f| f.ty);
+        let field_docs = fields.iter().map(|f| format!("The new `{}`.", f.name));
+        let sets = fields.iter().map(|f| {
+            let member = f.ident;
+            let attribute = &f.attribute;
+            quote! {
+                __blue_out.push((
+                    #attribute,
+                    match ::blue_schema::__private::serde_json::to_value(&self.#member) {
+                        ::std::result::Result::Ok(::blue_schema::__private::serde_json::Value::Null) => ::std::option::Option::None,
+                        ::std::result::Result::Ok(v) => ::std::option::Option::Some(v),
+                        ::std::result::Result::Err(e) => return ::std::result::Result::Err(
+                            ::std::format!("`{}` does not serialize: {}", #attribute, e),
+                        ),
+                    },
+                ));
+            }
+        });
+        let keys = group.iter().map(|g| {
+            let (pk_attribute, sk_attribute) = key_attributes(&g.slot);
+            let closure = index_key_closure(g, prefix, |f: &Field| {
+                if f.role.is_some() {
+                    key.field(f)
+                } else {
+                    from_self(f)
+                }
+            });
+            quote! {
+                match #closure {
+                    ::std::option::Option::Some((__blue_ipk, __blue_isk)) => {
+                        __blue_out.push((#pk_attribute, ::std::option::Option::Some(
+                            ::blue_schema::__private::serde_json::Value::String(__blue_ipk),
+                        )));
+                        __blue_out.push((#sk_attribute, ::std::option::Option::Some(
+                            ::blue_schema::__private::serde_json::Value::String(__blue_isk),
+                        )));
+                    }
+                    ::std::option::Option::None => {
+                        __blue_out.push((#pk_attribute, ::std::option::Option::None));
+                        __blue_out.push((#sk_attribute, ::std::option::Option::None));
+                    }
+                }
+            }
+        });
+        let group_bounds = key_part_type_bounds(
+            &group
+                .iter()
+                .flat_map(|g| g.fields())
+                .map(key_type)
+                .collect::<Vec<_>>(),
+        );
+        let names: Vec<String> = group.iter().map(|g| format!("`{}`", g.name)).collect();
+        let doc = format!(
+            "The fields of `{ident}`'s index access pattern{} {}, which an update changes together: \
+             `store.update(key).set_index({struct_ident} {{ .. }})` sets them and rewrites the index \
+             keys made of them in the same request.",
+            if names.len() > 1 { "s" } else { "" },
+            names.join(", ")
+        );
+        items.extend(quote! {
+            #[doc = #doc]
+            #vis struct #struct_ident {
+                #(
+                    #[doc = #field_docs]
+                    pub #members: #types,
+                )*
+            }
+
+            impl ::blue_schema::write::IndexFields<#ident> for #struct_ident #group_bounds {
+                fn __changes(
+                    &self,
+                    __blue_table_pk: &str,
+                    __blue_table_sk: &str,
+                ) -> ::std::result::Result<
+                    ::std::vec::Vec<(&'static str, ::std::option::Option<::blue_schema::__private::serde_json::Value>)>,
+                    ::std::string::String,
+                > {
+                    let (__blue_pkv, __blue_skv) =
+                        <#ident as ::blue_schema::Entity>::decode_key(__blue_table_pk, __blue_table_sk)
+                            .map_err(|e| ::std::format!("the key does not decode: {}", e))?;
+                    let _ = (&__blue_pkv, &__blue_skv);
+                    let mut __blue_out = ::std::vec::Vec::new();
+                    #(#sets)*
+                    #(#keys)*
+                    ::std::result::Result::Ok(__blue_out)
+                }
+            }
+        });
+    }
+    items
+}

@@ -1,0 +1,196 @@
+//! The type-state query builders: `{Entity}Query<N>` for the table, one per
+//! access pattern for its index.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::key_part_type_bounds;
+use crate::ast::{Entity, Field};
+
+/// The type-state query builder: `{Entity}Query<N>` has `N` sort-key
+/// components fixed and offers methods only for component `N`.
+pub(super) fn query_builder(
+    entity: &Entity,
+    query_ident: &syn::Ident,
+    sk: &[(&Field, &syn::Type)],
+    item: &TokenStream,
+    filterable: bool,
+    table_query: bool,
+) -> TokenStream {
+    let ident = entity.ident;
+    let vis = &entity.original.vis;
+    let builder_doc = if table_query {
+        format!(
+            "A typed query of `{ident}` items in one partition, with `N` sort-key components fixed. \
+             Made by [`{ident}::query`]; each step offers only the next component, in declared order."
+        )
+    } else {
+        format!(
+            "A typed query of an index access pattern of `{ident}`, with `N` sort-key components fixed; \
+             each step offers only the next component, in declared order. Index reads are eventually \
+             consistent: there is no consistent read of an index."
+        )
+    };
+    let levels = sk.iter().enumerate().map(|(n, (field, ty))| {
+        let next = n + 1;
+        let method = field.ident;
+        let name = &field.name;
+        let eq_doc = format!("Fixes `{name}`: the items whose `{name}` equals `{name}`.");
+        let bound = key_part_type_bounds(&[ty]);
+        let range = |suffix: &str, op: &str, doc: &str| {
+            let m = format_ident!("{}_{}", field.name, suffix);
+            let d = format!("The items whose `{name}` is {doc} `{name}`; nothing can follow a range.");
+            let op = format_ident!("{}", op);
+            quote! {
+                #[doc = #d]
+                #[inline]
+                pub fn #m(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> ::blue_schema::Query<#item>
+                #bound
+                {
+                    self.state.#op::<#ty, #item>(&#method)
+                }
+            }
+        };
+        let lt = range("lt", "lt", "less than");
+        let le = range("le", "le", "at most");
+        let gt = range("gt", "gt", "greater than");
+        let ge = range("ge", "ge", "at least");
+        let between = format_ident!("{}_between", field.name);
+        let starts_with = format_ident!("{}_starts_with", field.name);
+        let between_doc = format!("The items whose `{name}` is between `low` and `high`, both included.");
+        let starts_doc = format!("The items whose `{name}` starts with `prefix` (a string component).");
+        quote! {
+            impl #query_ident<#n> {
+                #[doc = #eq_doc]
+                #[inline]
+                pub fn #method(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> #query_ident<#next> {
+                    #query_ident { state: self.state.component::<#ty>(&#method) }
+                }
+                #lt
+                #le
+                #gt
+                #ge
+                #[doc = #between_doc]
+                #[inline]
+                pub fn #between(
+                    self,
+                    low: impl ::blue_schema::AsKeyPart<#ty>,
+                    high: impl ::blue_schema::AsKeyPart<#ty>,
+                ) -> ::blue_schema::Query<#item> {
+                    self.state.between::<#ty, #item>(&low, &high)
+                }
+                #[doc = #starts_doc]
+                #[inline]
+                pub fn #starts_with(self, prefix: impl ::blue_schema::key::AsKeyPrefix<#ty>) -> ::blue_schema::Query<#item> {
+                    self.state.starts_with::<#ty, #item>(&prefix)
+                }
+            }
+        }
+    });
+
+    let consistency = table_query.then(|| {
+        quote! {
+            /// Reads with DynamoDB's cheaper eventually consistent reads.
+            #[inline]
+            pub fn eventually_consistent(self) -> Self {
+                #query_ident { state: self.state.eventually_consistent() }
+            }
+        }
+    });
+    let filter = if filterable {
+        quote! {
+            /// Returns only the items that satisfy `condition`; the page size
+            /// and the 1 MB cut still count the items evaluated (see
+            /// [`Query::filter`](::blue_schema::Query::filter)).
+            #[inline]
+            pub fn filter(self, condition: ::blue_schema::Condition<#ident>) -> Self {
+                #query_ident { state: self.state.filter(condition) }
+            }
+        }
+    } else {
+        quote! {
+            /// Not available: the index holds keys only, no attribute to filter on.
+            #[doc(hidden)]
+            pub fn filter(self, condition: ::blue_schema::Condition<#ident>) -> Self
+            where
+                Self: ::blue_schema::__private::FilterableIndex,
+            {
+                #query_ident { state: self.state.filter(condition) }
+            }
+        }
+    };
+    quote! {
+        #[doc = #builder_doc]
+        #[derive(::std::fmt::Debug, ::std::clone::Clone)]
+        #[must_use = "a query does nothing until a store runs it"]
+        #vis struct #query_ident<const N: usize> {
+            state: ::blue_schema::__private::SortKeyQuery,
+        }
+
+        impl<const N: usize> #query_ident<N> {
+            /// Evaluates at most `n` items per page (at least 1), DynamoDB's `Limit`.
+            #[inline]
+            pub fn page_size(self, n: u32) -> Self {
+                #query_ident { state: self.state.page_size(n) }
+            }
+
+            /// Returns at most `n` items from a whole read (`all`, `pages`, `items`).
+            #[inline]
+            pub fn take(self, n: usize) -> Self {
+                #query_ident { state: self.state.take(n) }
+            }
+
+            /// Reads in descending sort-key order.
+            #[inline]
+            pub fn reverse(self) -> Self {
+                #query_ident { state: self.state.reverse() }
+            }
+
+            /// Resumes after the last item of the page that returned `cursor`.
+            #[inline]
+            pub fn after(self, cursor: ::blue_schema::Cursor) -> Self {
+                #query_ident { state: self.state.after(cursor) }
+            }
+
+            #consistency
+
+            /// Reads at most `n` pages (at least 1) in a whole read: the bound a
+            /// filtered read needs.
+            #[inline]
+            pub fn max_pages(self, n: u32) -> Self {
+                #query_ident { state: self.state.max_pages(n) }
+            }
+
+            #filter
+
+            /// The SQL statement and the DynamoDB request of the first page,
+            /// without running it.
+            pub fn explain(&self) -> ::blue_schema::query::Explain {
+                ::blue_schema::IntoQuery::into_query(::std::clone::Clone::clone(self)).explain()
+            }
+
+            /// The backend-neutral query.
+            pub fn spec(&self) -> ::blue_schema::query::QuerySpec {
+                ::blue_schema::IntoQuery::into_query(::std::clone::Clone::clone(self)).into_spec()
+            }
+        }
+
+        impl<const N: usize> ::blue_schema::IntoQuery for #query_ident<N> {
+            type Item = #item;
+
+            #[inline]
+            fn into_query(self) -> ::blue_schema::Query<#item> {
+                self.state.finish()
+            }
+        }
+
+        impl<const N: usize> ::std::convert::From<#query_ident<N>> for ::blue_schema::Query<#item> {
+            #[inline]
+            fn from(builder: #query_ident<N>) -> Self {
+                builder.state.finish()
+            }
+        }
+
+        #(#levels)*
+    }
+}

@@ -1,0 +1,89 @@
+//! Writes on a metered handle: the images of the items before and after,
+//! read in the write's own transaction, give the capacity units DynamoDB
+//! would charge.
+
+use super::pool::Conn;
+use super::{capacity, write, SqliteBackend};
+use crate::capacity::{read_units, Usage};
+use crate::ops::ItemKey;
+use crate::Error;
+
+impl SqliteBackend {
+    /// Runs a write of the items `keys` and, when metering, computes its
+    /// units from their images before and after; the `bool` with a key says
+    /// that it is only checked (a transaction's condition check).
+    /// `read_first` charges the consistent batch read of the keys that
+    /// DynamoDB's `put_all` sends first (for the `created_at` it keeps).
+    pub(super) async fn write<T, F>(
+        &self,
+        keys: Vec<(ItemKey, bool)>,
+        transactional: bool,
+        requests: u64,
+        read_first: bool,
+        work: F,
+    ) -> Result<T, Error>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        if !self.metering() {
+            return self.run(work).await;
+        }
+        let inner = self.inner.clone();
+        let (result, usage) = self
+            .run(move |conn| {
+                // One transaction for the images and the write, so that no
+                // other writer comes between them; a failed write rolls it
+                // back (and consumed nothing, as DynamoDB reports).
+                let metered = write::immediate(conn, |conn| {
+                    let before = keys
+                        .iter()
+                        .map(|(key, _)| capacity::image(conn, key))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let value = work(conn)?;
+                    let mut usage = Usage {
+                        requests,
+                        ..Usage::default()
+                    };
+                    if read_first {
+                        usage.requests +=
+                            keys.len().div_ceil(crate::limits::MAX_BATCH_GET_KEYS) as u64;
+                        for old in &before {
+                            usage.consumed.read +=
+                                read_units(old.as_ref().map_or(0, |i| i.size()), true);
+                        }
+                    }
+                    for ((key, check), old) in keys.iter().zip(&before) {
+                        let old_size = old.as_ref().map_or(0, |i| i.size());
+                        if *check {
+                            usage.consumed.write += 2.0 * crate::capacity::write_units(old_size);
+                            continue;
+                        }
+                        let new = capacity::image(conn, key)?;
+                        usage.items += 1;
+                        usage.consumed.write += capacity::write_units(
+                            &inner.tables,
+                            key,
+                            old.as_ref(),
+                            new.as_ref(),
+                            transactional,
+                        );
+                    }
+                    Ok((value, usage))
+                });
+                Ok(match metered {
+                    Ok((value, usage)) => (Ok(value), usage),
+                    Err(e) => (
+                        Err(e),
+                        Usage {
+                            requests,
+                            ..Usage::default()
+                        },
+                    ),
+                })
+            })
+            .await?;
+        self.account(usage);
+        result
+    }
+}

@@ -1,0 +1,347 @@
+//! Query and scan pages: rows read in key order until the page holds its
+//! limit of items or DynamoDB's 1 MB, filters evaluated on each, and the
+//! position the next page starts from.
+
+use super::error::{sqlite_error, table_error};
+use super::pool::Conn;
+use super::row::decode_known_json;
+use super::row::{data, size, text, Row, TextBytes};
+use crate::backend::engine::{RawItem, ScanOf};
+use crate::layout::sqlite::bounds;
+use crate::limits::MAX_PAGE_BYTES;
+use crate::ops::cursor::Position;
+use crate::ops::decode::{Decoder, StoredKeys};
+use crate::ops::{PageOf, QueryPage, ScanPage};
+use crate::Error;
+
+/// One page of a query: the table's rows in the query's range, or the
+/// index's, evaluated until the page is full or 1 MB was read.
+pub(super) fn query<D: Decoder>(
+    conn: &mut Conn,
+    op: &QueryPage,
+) -> Result<PageOf<D::Output>, Error> {
+    if op.spec.index.is_some() {
+        return index_page::<D>(conn, op);
+    }
+    let spec = &op.spec;
+    let table = spec.table;
+    let (low, high) = bounds(
+        spec.sort_key.as_ref(),
+        op.start.as_ref().map(|p| p.sort_key.as_str()),
+        spec.order,
+    );
+    let (db, statements) = conn.with_statements(table)?;
+    let mut stmt = db
+        .prepare_cached(statements.query(spec.order, D::WITH_STAMPS))
+        .map_err(table_error(table))?;
+    let mut rows = stmt
+        .query((
+            spec.partition_key.as_str(),
+            TextBytes(&low),
+            TextBytes(&high),
+        ))
+        .map_err(sqlite_error)?;
+    let mut page = PageRows::new(op.limit);
+    while let Some(row) = rows.next().map_err(sqlite_error)? {
+        let size = size(row, 2, table, &spec.partition_key, 0)?;
+        if !page.admits(size) {
+            return Ok(page.ended());
+        }
+        let sort_key = text(row, 0)?;
+        let (created_at, updated_at) = if D::WITH_STAMPS {
+            (text(row, 3)?, text(row, 4)?)
+        } else {
+            ("", "")
+        };
+        let keys = StoredKeys {
+            table,
+            partition_key: &spec.partition_key,
+            sort_key,
+            created_at,
+            updated_at,
+        };
+        let evaluated = evaluate::<D>(keys, &data(row, 1)?, spec.filter.as_ref())?;
+        if page.took(evaluated, sort_key) {
+            return Ok(page.ended());
+        }
+    }
+    Ok(page.finished())
+}
+
+/// One page of a table scan, for copying the table.
+pub(super) fn scan(conn: &mut Conn, op: &ScanPage) -> Result<ScanOf<Row>, Error> {
+    let table = op.table;
+    let (after_pk, after_sk) = op
+        .resume_after
+        .as_ref()
+        .map_or(("", ""), |(pk, sk)| (pk.as_str(), sk.as_str()));
+    let (db, statements) = conn.with_statements(table)?;
+    let mut stmt = db
+        .prepare_cached(&statements.scan)
+        .map_err(table_error(table))?;
+    let mut rows = stmt.query((after_pk, after_sk)).map_err(sqlite_error)?;
+    let mut page = PageBudget::new(op.limit.map(|l| l as usize));
+    let mut items: Vec<RawItem<Row>> = Vec::new();
+    while let Some(row) = rows.next().map_err(sqlite_error)? {
+        let size = size(row, 3, table, text(row, 0)?, 1)?;
+        if !page.admits(size) {
+            let next = items
+                .last()
+                .map(|i| (i.partition_key.clone(), i.sort_key.clone()));
+            return Ok(ScanOf { items, next });
+        }
+        items.push(RawItem {
+            partition_key: text(row, 0)?.to_owned(),
+            sort_key: text(row, 1)?.to_owned(),
+            created_at: text(row, 4)?.to_owned(),
+            updated_at: text(row, 5)?.to_owned(),
+            data: Row {
+                data: data(row, 2)?.into_owned(),
+                size: usize::try_from(size).unwrap_or(0),
+            },
+        });
+        if page.is_full() {
+            let next = items
+                .last()
+                .map(|i| (i.partition_key.clone(), i.sort_key.clone()));
+            return Ok(ScanOf { items, next });
+        }
+    }
+    Ok(ScanOf { items, next: None })
+}
+
+/// What a query did with one row it evaluated.
+enum Evaluated<T> {
+    Item(T),
+    /// An item the reader does not recognise (counted, skipped).
+    Unknown,
+    /// An item the query's filter leaves out.
+    FilteredOut,
+}
+
+/// Decodes a row a query evaluated, after its filter if it has one (which
+/// reads the item as JSON once, for both).
+fn evaluate<D: Decoder>(
+    keys: StoredKeys<'_>,
+    text: &str,
+    filter: Option<&crate::ops::cond::Cond>,
+) -> Result<Evaluated<D::Output>, Error> {
+    let found = match filter {
+        None => decode_known_json::<D>(keys, text)?,
+        Some(filter) => {
+            let value: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| keys.decode_error(e))?;
+            let serde_json::Value::Object(map) = &value else {
+                return Err(keys.decode_error("the item is not a JSON object"));
+            };
+            if !filter.eval(Some(map)) {
+                return Ok(Evaluated::FilteredOut);
+            }
+            D::decode_known(keys, value)?
+        }
+    };
+    Ok(found.map_or(Evaluated::Unknown, Evaluated::Item))
+}
+
+/// A page of a secondary-index query: the same rules as a table query's,
+/// on the index's keys, with the 1 MB cut on the size of the index's
+/// entries.
+pub(super) fn index_page<D: Decoder>(
+    conn: &mut Conn,
+    op: &QueryPage,
+) -> Result<PageOf<D::Output>, Error> {
+    let spec = &op.spec;
+    let table = spec.table;
+    let index = spec.index.expect("an index query");
+    let (low, high) = bounds(
+        spec.sort_key.as_ref(),
+        op.start.as_ref().map(|p| p.sort_key.as_str()),
+        spec.order,
+    );
+    let sql = crate::layout::sqlite::index_query(table, &index.slot, spec.order, D::WITH_STAMPS);
+    let (db, _) = conn.with_statements(table)?;
+    let mut stmt = db.prepare_cached(&sql).map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(_, Some(ref message))
+        | rusqlite::Error::SqlInputError {
+            msg: ref message, ..
+        } if message.starts_with("no such column") => Error::TableMismatch {
+            table: table.to_owned(),
+            found: format!(
+                "it has no index {} yet: run `store.create_table::<T>()` to add it",
+                index.slot.name
+            ),
+        },
+        e => table_error(table)(e),
+    })?;
+    let mut rows = stmt
+        .query((
+            spec.partition_key.as_str(),
+            TextBytes(&low),
+            TextBytes(&high),
+        ))
+        .map_err(sqlite_error)?;
+    let mut page = PageRows::new(op.limit);
+    let keys_only = index.projection == crate::schema::Projection::KeysOnly;
+    while let Some(row) = rows.next().map_err(sqlite_error)? {
+        let index_sort_key = text(row, 0)?;
+        // The table key ends the index sort key: read when the
+        // decoder or the entry's size needs it, else only named in
+        // an error.
+        let table_key = || {
+            crate::key::table_key_of_index_sort_key(index_sort_key).ok_or_else(|| Error::Decode {
+                table,
+                partition_key: String::new(),
+                sort_key: String::new(),
+                source: format!(
+                    "the index sort key {index_sort_key:?} does not end with a table key"
+                )
+                .into(),
+            })
+        };
+        let (partition_key, sort_key) = if D::WITH_KEYS || keys_only {
+            table_key()?
+        } else {
+            (String::new(), String::new())
+        };
+        // The index entry's size: the whole item, or its four keys.
+        let entry = if keys_only {
+            let key = |name: &str, value: &str| (name.len() + value.len()) as i64;
+            key(crate::schema::PARTITION_KEY, &partition_key)
+                + key(crate::schema::SORT_KEY, &sort_key)
+                + key(index.slot.pk_attribute, &spec.partition_key)
+                + key(index.slot.sk_attribute, index_sort_key)
+        } else {
+            size(row, 2, table, &spec.partition_key, 0)?
+        };
+        if !page.admits(entry) {
+            return Ok(page.ended());
+        }
+        let (created_at, updated_at) = if D::WITH_STAMPS {
+            (text(row, 3)?, text(row, 4)?)
+        } else {
+            ("", "")
+        };
+        let keys = StoredKeys {
+            table,
+            partition_key: &partition_key,
+            sort_key: &sort_key,
+            created_at,
+            updated_at,
+        };
+        let evaluated =
+            evaluate::<D>(keys, &data(row, 1)?, spec.filter.as_ref()).map_err(|e| match e {
+                // Name the item in the error, as every read does.
+                Error::Decode { source, .. } if !D::WITH_KEYS && !keys_only => match table_key() {
+                    Ok((partition_key, sort_key)) => Error::Decode {
+                        table,
+                        partition_key,
+                        sort_key,
+                        source,
+                    },
+                    Err(e) => e,
+                },
+                e => e,
+            })?;
+        if page.took(evaluated, index_sort_key) {
+            return Ok(page.ended());
+        }
+    }
+    Ok(page.finished())
+}
+
+/// A query page being filled, row by row: DynamoDB's budget (items
+/// evaluated, 1 MB), what the rows gave, and the key of the last row
+/// evaluated, where the next page starts.
+struct PageRows<T> {
+    budget: PageBudget,
+    items: Vec<T>,
+    unknown: usize,
+    /// A reused buffer.
+    last: String,
+}
+
+impl<T> PageRows<T> {
+    fn new(limit: Option<u32>) -> Self {
+        PageRows {
+            budget: PageBudget::new(limit.map(|n| n as usize)),
+            items: Vec::new(),
+            unknown: 0,
+            last: String::new(),
+        }
+    }
+
+    /// Whether a row of `size` bytes fits; if not, the 1 MB rule ends the
+    /// page before it.
+    fn admits(&mut self, size: i64) -> bool {
+        self.budget.admits(size)
+    }
+
+    /// Counts what the row at `key` gave; whether the page is now full (as
+    /// DynamoDB's `Limit`: a full page has a cursor, whether or not more
+    /// items follow).
+    fn took(&mut self, evaluated: Evaluated<T>, key: &str) -> bool {
+        match evaluated {
+            Evaluated::Item(item) => self.items.push(item),
+            Evaluated::Unknown => self.unknown += 1,
+            Evaluated::FilteredOut => {}
+        }
+        self.last.clear();
+        self.last.push_str(key);
+        self.budget.is_full()
+    }
+
+    /// The page, ended before the rows that follow: it has a cursor.
+    fn ended(&mut self) -> PageOf<T> {
+        PageOf {
+            items: std::mem::take(&mut self.items),
+            unknown: self.unknown,
+            next: Some(Position::after(std::mem::take(&mut self.last))),
+            read_bytes: self.budget.bytes,
+        }
+    }
+
+    /// The page, after the last row of the query.
+    fn finished(self) -> PageOf<T> {
+        PageOf {
+            items: self.items,
+            unknown: self.unknown,
+            next: None,
+            read_bytes: self.budget.bytes,
+        }
+    }
+}
+
+/// How much of a page is used: items and bytes.
+struct PageBudget {
+    limit: Option<usize>,
+    count: usize,
+    bytes: usize,
+}
+
+impl PageBudget {
+    fn new(limit: Option<usize>) -> PageBudget {
+        PageBudget {
+            limit,
+            count: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Takes an item of `size` bytes into the page, or says it would take
+    /// the page past 1 MB (as on DynamoDB, a page always holds its first
+    /// item).
+    fn admits(&mut self, size: i64) -> bool {
+        let size = usize::try_from(size).unwrap_or(0);
+        if self.count > 0 && self.bytes + size > MAX_PAGE_BYTES {
+            return false;
+        }
+        self.count += 1;
+        self.bytes += size;
+        true
+    }
+
+    /// Whether the page holds as many items as its limit.
+    fn is_full(&self) -> bool {
+        Some(self.count) == self.limit
+    }
+}

@@ -1,0 +1,61 @@
+//! Reading items by key: one, or several in one snapshot.
+
+use super::error::{sqlite_error, table_error};
+use super::pool::Conn;
+use super::row::decode_row;
+use super::write::read;
+use crate::error::AnyItem;
+use crate::ops::decode::Decoder;
+use crate::ops::{GetMany, ItemKey};
+use crate::Error;
+
+/// Runs the statement `sql` picks of `key`'s table with the key as its
+/// parameters, and maps the row it finds.
+pub(super) fn row_of_key<T>(
+    conn: &mut Conn,
+    key: &ItemKey,
+    sql: fn(&crate::layout::sqlite::Statements) -> &str,
+    map: impl FnOnce(&rusqlite::Row<'_>) -> Result<T, Error>,
+) -> Result<Option<T>, Error> {
+    let (db, statements) = conn.with_statements(key.table)?;
+    let mut stmt = db
+        .prepare_cached(sql(statements))
+        .map_err(table_error(key.table))?;
+    let mut rows = stmt
+        .query((&key.partition_key, &key.sort_key))
+        .map_err(sqlite_error)?;
+    match rows.next().map_err(sqlite_error)? {
+        Some(row) => map(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Reads one item by key.
+pub(super) fn get_row<D: Decoder>(
+    conn: &mut Conn,
+    key: &ItemKey,
+) -> Result<Option<D::Output>, Error> {
+    row_of_key(
+        conn,
+        key,
+        |s| &s.get,
+        |row| decode_row::<D>(key, row, D::WITH_STAMPS),
+    )
+}
+
+/// Reads items by key in one read transaction (one snapshot).
+pub(super) fn get_many(conn: &mut Conn, op: &GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
+    conn.db.execute_batch("BEGIN").map_err(sqlite_error)?;
+    let result = op
+        .keys
+        .iter()
+        .zip(&op.decode)
+        .map(|(key, decode)| {
+            read(conn, key)?
+                .map(|s| (decode.from_str)(&s.data).map_err(|e| key.decode_error(e)))
+                .transpose()
+        })
+        .collect();
+    let _ = conn.db.execute_batch("COMMIT");
+    result
+}

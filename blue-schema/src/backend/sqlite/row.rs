@@ -1,0 +1,126 @@
+//! Reading the columns of a row: the item's JSON, its size and times, and
+//! decoding it; and the key bounds as text parameters.
+
+use super::error::sqlite_error;
+use crate::ops::decode::{Decoder, StoredKeys};
+use crate::ops::ItemKey;
+use crate::Error;
+
+/// Decodes one item from its JSON, which must hold nothing after it.
+pub(super) fn decode_json<D: Decoder>(
+    keys: StoredKeys<'_>,
+    text: &str,
+) -> Result<D::Output, Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = D::decode(keys, &mut de)?;
+    de.end().map_err(|e| keys.decode_error(e))?;
+    Ok(value)
+}
+
+/// Decodes the row of one item read by its key: `data`, then `created_at`
+/// and `updated_at` when `with_stamps` (the statement selected them).
+pub(super) fn decode_row<D: Decoder>(
+    key: &ItemKey,
+    row: &rusqlite::Row<'_>,
+    with_stamps: bool,
+) -> Result<D::Output, Error> {
+    let (created_at, updated_at) = if with_stamps {
+        (text(row, 1)?, text(row, 2)?)
+    } else {
+        ("", "")
+    };
+    let keys = StoredKeys {
+        table: key.table,
+        partition_key: &key.partition_key,
+        sort_key: &key.sort_key,
+        created_at,
+        updated_at,
+    };
+    decode_json::<D>(keys, &data(row, 0)?)
+}
+
+/// As [`decode_json`], or `None` for an item `D` does not know.
+pub(super) fn decode_known_json<D: Decoder>(
+    keys: StoredKeys<'_>,
+    text: &str,
+) -> Result<Option<D::Output>, Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = D::decode_known(keys, &mut de)?;
+    if value.is_some() {
+        de.end().map_err(|e| keys.decode_error(e))?;
+    }
+    Ok(value)
+}
+
+/// An item as an SQLite table scan reads it.
+pub(crate) struct Row {
+    pub(super) data: String,
+    pub(super) size: usize,
+}
+
+/// The `size` column of a row: a row written by another tool with
+/// something else there is [`Error::Decode`] (the sort key is in column
+/// `sort_key_column`).
+pub(super) fn size(
+    row: &rusqlite::Row<'_>,
+    column: usize,
+    table: &'static str,
+    partition_key: &str,
+    sort_key_column: usize,
+) -> Result<i64, Error> {
+    integer(row, column).map_err(|_| Error::Decode {
+        table,
+        partition_key: partition_key.to_owned(),
+        sort_key: text(row, sort_key_column).unwrap_or_default().to_owned(),
+        source: "the size column does not hold an integer".into(),
+    })
+}
+
+/// An integer column of a row.
+pub(super) fn integer(row: &rusqlite::Row<'_>, column: usize) -> Result<i64, Error> {
+    row.get_ref(column)
+        .and_then(|v| v.as_i64().map_err(rusqlite::Error::from))
+        .map_err(sqlite_error)
+}
+
+/// The `data` column of a row, as JSON text. The column's declared type
+/// (`JSON`) has numeric affinity, so a number written there by another
+/// tool is stored as a number: it comes back as its text, a null as
+/// `null`, and bytes as text, so that a row of the wrong shape fails to
+/// decode ([`Error::Decode`]) like any other.
+pub(super) fn data<'r>(
+    row: &'r rusqlite::Row<'_>,
+    column: usize,
+) -> Result<std::borrow::Cow<'r, str>, Error> {
+    use rusqlite::types::ValueRef;
+    Ok(match row.get_ref(column).map_err(sqlite_error)? {
+        // The common case first: `from_utf8` is much faster than the lossy
+        // decoder on valid text.
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(bytes),
+        },
+        ValueRef::Integer(n) => n.to_string().into(),
+        ValueRef::Real(x) => x.to_string().into(),
+        ValueRef::Null => "null".into(),
+    })
+}
+
+/// A text column of a row, borrowed.
+pub(super) fn text<'r>(row: &'r rusqlite::Row<'_>, column: usize) -> Result<&'r str, Error> {
+    row.get_ref(column)
+        .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+        .map_err(sqlite_error)
+}
+
+/// Bytes bound as SQLite text, which SQLite compares byte-wise (`BINARY`)
+/// whether or not they are valid UTF-8.
+pub(super) struct TextBytes<'a>(pub(super) &'a [u8]);
+
+impl rusqlite::ToSql for TextBytes<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(
+            rusqlite::types::ValueRef::Text(self.0),
+        ))
+    }
+}

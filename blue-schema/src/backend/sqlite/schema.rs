@@ -1,0 +1,102 @@
+//! Creating a table and its indexes, and bringing an older table up to
+//! date (the `updated_at` column, indexes added later).
+
+use rusqlite::OptionalExtension;
+
+use super::error::sqlite_error;
+use super::pool::Conn;
+use crate::layout::sqlite::{add_index, add_updated_at, create_index, create_table, COLUMNS};
+use crate::schema::IndexSlot;
+use crate::Error;
+
+/// Creates `table` with the indexes `slots`, or adds what an existing one
+/// lacks; whether an index was added to a table that held rows.
+pub(super) fn create(
+    conn: &mut Conn,
+    table: &'static str,
+    slots: &'static [IndexSlot],
+) -> Result<bool, Error> {
+    // SQLite does not tell table names apart by case; DynamoDB does.
+    // Two schema tables must not share one SQLite table.
+    let existing: Option<String> = conn
+        .db
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+            [table],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(sqlite_error)?;
+    if let Some(existing) = existing.filter(|name| name != table) {
+        return Err(Error::TableMismatch {
+            table: table.to_owned(),
+            found: format!(
+                "SQLite already holds table {existing:?}, the same name but for case, which \
+                     it does not tell apart (DynamoDB would); rename one of the tables"
+            ),
+        });
+    }
+    conn.db
+        .execute_batch(&create_table(table, slots))
+        .map_err(sqlite_error)?;
+    // An existing table of another shape (the ADR's table without
+    // `size`, say) would fail later with a less helpful message.
+    let (db, statements) = conn.with_statements(table)?;
+    let mut stmt = db
+        .prepare_cached(&statements.columns)
+        .map_err(sqlite_error)?;
+    let columns: Vec<String> = stmt
+        .query_map([], |row| row.get(0))
+        .map_err(sqlite_error)?
+        .collect::<Result<_, _>>()
+        .map_err(sqlite_error)?;
+    drop(stmt);
+    let has = |c: &str| columns.iter().any(|have| have == c);
+    // `updated_at` is added to a table from before it; any other
+    // column missing means a table of another shape.
+    let missing: Vec<&str> = COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| *c != "updated_at" && !has(c))
+        .collect();
+    if missing.is_empty() && !has("updated_at") {
+        db.execute_batch(&add_updated_at(table))
+            .map_err(sqlite_error)?;
+    }
+    if !missing.is_empty() {
+        return Err(Error::TableMismatch {
+            table: table.to_owned(),
+            found: format!("it has no column {}", missing.join(", ")),
+        });
+    }
+    // Each secondary index: its generated columns (added to a table
+    // that has none; SQLite computes them for the rows it holds)
+    // and its partial index. Whether the table had rows before.
+    let mut added = false;
+    // Asked once, and only when an index is missing.
+    let mut had_rows = None;
+    for slot in slots {
+        if has(slot.pk_column) {
+            db.execute_batch(&create_index(table, slot))
+                .map_err(sqlite_error)?;
+            continue;
+        }
+        let tx = db.unchecked_transaction().map_err(sqlite_error)?;
+        for statement in add_index(table, slot) {
+            tx.execute_batch(&statement).map_err(sqlite_error)?;
+        }
+        tx.commit().map_err(sqlite_error)?;
+        let had_rows = match had_rows {
+            Some(had) => had,
+            None => {
+                let sql = format!("SELECT EXISTS (SELECT 1 FROM \"{table}\")");
+                let had = db
+                    .query_row(&sql, [], |row| row.get::<_, bool>(0))
+                    .map_err(sqlite_error)?;
+                *had_rows.insert(had)
+            }
+        };
+        added |= had_rows;
+    }
+    Ok(added)
+}

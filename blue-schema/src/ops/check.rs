@@ -1,0 +1,185 @@
+//! What a conditional write checks before it applies, and how a failed
+//! check is explained: both backends explain a failure with the same
+//! function, from the stored item, so the error is the same on both.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use super::cond::{CmpOp, Cond};
+use super::decode::AnyDecoder;
+use super::ItemKey;
+use crate::error::{CancelReason, ConditionFailed, Current};
+
+/// The version check of a write of a `#[version]` entity.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct VersionCheck {
+    /// The version attribute.
+    pub(crate) attribute: &'static str,
+    /// The version the stored item must have; 0: no item may exist.
+    pub(crate) expected: u64,
+}
+
+/// Everything a conditional write checks before it applies.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Checks {
+    /// `Some(false)`: no item may have the key (`create`);
+    /// `Some(true)`: an item must (an update that does not create).
+    pub(crate) exists: Option<bool>,
+    pub(crate) version: Option<VersionCheck>,
+    /// The caller's condition.
+    pub(crate) user: Option<Cond>,
+    /// Range guards of integer additions: `(attribute, condition)`.
+    pub(crate) guards: Vec<(Cow<'static, str>, Cond)>,
+}
+
+/// Why a write's checks failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failure {
+    AlreadyExists,
+    NotFound,
+    Version { expected: u64, found: Option<u64> },
+    Condition,
+    Overflow(String),
+}
+
+impl Checks {
+    /// Whether there is anything to check.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.exists.is_none()
+            && self.version.is_none()
+            && self.user.is_none()
+            && self.guards.is_empty()
+    }
+
+    /// The first check that fails on `item` (`None`: no item has the key),
+    /// in a fixed order: existence, version, the caller's condition, range
+    /// guards.
+    pub(crate) fn failure(&self, item: Option<&Map<String, Value>>) -> Option<Failure> {
+        match (self.exists, item) {
+            (Some(false), Some(_)) => return Some(Failure::AlreadyExists),
+            (Some(true), None) => return Some(Failure::NotFound),
+            _ => {}
+        }
+        if let Some(v) = &self.version {
+            let found = item.map(|i| i.get(v.attribute).and_then(Value::as_u64).unwrap_or(0));
+            let ok = match (v.expected, found) {
+                (0, None) => true,
+                (expected, Some(found)) => expected != 0 && expected == found,
+                _ => false,
+            };
+            if !ok {
+                return Some(Failure::Version {
+                    expected: v.expected,
+                    found,
+                });
+            }
+        }
+        if let Some(user) = &self.user {
+            if !user.eval(item) {
+                return Some(Failure::Condition);
+            }
+        }
+        self.guards
+            .iter()
+            .find(|(_, g)| !g.eval(item))
+            .map(|(name, _)| Failure::Overflow(name.to_string()))
+    }
+
+    /// The checks as one condition, for DynamoDB.
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
+    pub(crate) fn condition(&self) -> Option<Cond> {
+        let mut parts = Vec::new();
+        if let Some(exists) = self.exists {
+            parts.push(Cond::ItemExists(exists));
+        }
+        if let Some(v) = &self.version {
+            parts.push(if v.expected == 0 {
+                Cond::ItemExists(false)
+            } else {
+                Cond::Cmp(
+                    Cow::Borrowed(v.attribute),
+                    CmpOp::Eq,
+                    Value::from(v.expected),
+                )
+            });
+        }
+        parts.extend(self.user.clone());
+        parts.extend(self.guards.iter().map(|(_, g)| g.clone()));
+        parts
+            .into_iter()
+            .reduce(|a, b| Cond::And(Box::new(a), Box::new(b)))
+    }
+}
+
+impl Failure {
+    /// The store's error for this failure of a write to `key`, with the
+    /// stored item (decoded when there is one).
+    pub(crate) fn into_error(self, key: &ItemKey, current: Option<Current>) -> crate::Error {
+        use crate::Error;
+        let failed = |expected_version, found_version, current| {
+            Box::new(ConditionFailed {
+                table: key.table,
+                partition_key: key.partition_key.clone(),
+                sort_key: key.sort_key.clone(),
+                expected_version,
+                found_version,
+                current,
+            })
+        };
+        match self {
+            Failure::AlreadyExists => Error::AlreadyExists {
+                table: key.table,
+                partition_key: key.partition_key.clone(),
+                sort_key: key.sort_key.clone(),
+            },
+            Failure::NotFound => Error::NotFound {
+                table: key.table,
+                partition_key: key.partition_key.clone(),
+                sort_key: key.sort_key.clone(),
+            },
+            Failure::Version { expected, found } => {
+                Error::VersionConflict(failed(Some(expected), found, current))
+            }
+            Failure::Condition => Error::ConditionFailed(failed(None, None, current)),
+            Failure::Overflow(attribute) => Error::Overflow {
+                table: key.table,
+                partition_key: key.partition_key.clone(),
+                sort_key: key.sort_key.clone(),
+                attribute,
+            },
+        }
+    }
+
+    /// The same failure as one action's reason in a cancelled transaction.
+    pub(crate) fn into_reason(self, key: &ItemKey, current: Option<Current>) -> CancelReason {
+        match self.into_error(key, current) {
+            crate::Error::AlreadyExists { .. } => CancelReason::AlreadyExists,
+            crate::Error::NotFound { .. } => CancelReason::NotFound,
+            crate::Error::VersionConflict(c) => CancelReason::VersionConflict(*c),
+            crate::Error::ConditionFailed(c) => CancelReason::ConditionFailed(*c),
+            crate::Error::Overflow { attribute, .. } => CancelReason::Overflow { attribute },
+            other => CancelReason::Other {
+                code: "Unknown".into(),
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+/// Explains a failed check from the stored item: its failure (or a plain
+/// condition failure, when the backend refused but nothing here fails,
+/// which only rounding in another client's numbers can cause) and the item
+/// decoded. An item that does not decode is reported without it.
+pub(crate) fn explain(
+    checks: &Checks,
+    item: Option<Map<String, Value>>,
+    decode: Option<AnyDecoder>,
+) -> (Failure, Option<Current>) {
+    let failure = checks.failure(item.as_ref()).unwrap_or(Failure::Condition);
+    let current = match (item, decode) {
+        (Some(map), Some(d)) => (d.from_value)(Value::Object(map)).ok().map(Current),
+        _ => None,
+    };
+    (failure, current)
+}

@@ -1,0 +1,131 @@
+//! Reading several items by key: a batch, or a transaction (one snapshot).
+
+use super::item_key;
+use super::Store;
+use crate::backend::engine::Engine;
+use crate::backend::with_engine;
+use crate::error::AnyItem;
+use crate::key::Key;
+use crate::limits::MAX_TRANSACTION_ACTIONS;
+use crate::ops::decode::AnyDecoder;
+use crate::ops::GetMany;
+use crate::ops::ItemKey;
+use crate::schema::Entity;
+use crate::write::WriteView;
+use crate::Error;
+use std::future::Future;
+
+impl Store {
+    /// Reads many items of one entity by key: the results in the order of
+    /// `keys` (`None` for a missing item; a key given twice is read once and
+    /// returned twice). On DynamoDB: `BatchGetItem` requests of 100 keys,
+    /// unprocessed keys retried with backoff and full jitter, results kept
+    /// across retries. Reads are strongly consistent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Incomplete`] with the keys that stayed unprocessed;
+    /// [`Error::Decode`] and the errors of [`get`](Store::get).
+    pub fn get_many<E: Entity>(
+        &self,
+        keys: impl IntoIterator<Item = Key<E>>,
+    ) -> impl Future<Output = Result<Vec<Option<E>>, Error>> + Send + '_ {
+        self.read_many(keys, false)
+    }
+
+    /// Reads up to 100 items of one entity as one snapshot (DynamoDB's
+    /// `TransactGetItems`; one read transaction on SQLite), in the order of
+    /// `keys`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransaction`] for more than 100 keys or a key given
+    /// twice (nothing read); the errors of [`get`](Store::get).
+    pub fn transact_get<E: Entity>(
+        &self,
+        keys: impl IntoIterator<Item = Key<E>>,
+    ) -> impl Future<Output = Result<Vec<Option<E>>, Error>> + Send + '_ {
+        self.read_many(keys, true)
+    }
+
+    fn read_many<E: Entity>(
+        &self,
+        keys: impl IntoIterator<Item = Key<E>>,
+        transactional: bool,
+    ) -> impl Future<Output = Result<Vec<Option<E>>, Error>> + Send + '_ {
+        let keys: Result<Vec<ItemKey>, Error> = keys.into_iter().map(item_key).collect();
+        async move {
+            let keys = keys?;
+            let mut distinct: Vec<ItemKey> = Vec::with_capacity(keys.len());
+            let mut index = std::collections::HashMap::with_capacity(keys.len());
+            for key in &keys {
+                if !index.contains_key(key) {
+                    index.insert(key.clone(), distinct.len());
+                    distinct.push(key.clone());
+                } else if transactional {
+                    return Err(Error::InvalidTransaction {
+                        message: format!(
+                            "a read transaction names item {} | {} twice",
+                            key.partition_key, key.sort_key
+                        ),
+                    });
+                }
+            }
+            if transactional && distinct.len() > MAX_TRANSACTION_ACTIONS {
+                return Err(Error::InvalidTransaction {
+                    message: format!(
+                        "a read transaction reads at most {MAX_TRANSACTION_ACTIONS} items, not {}",
+                        distinct.len()
+                    ),
+                });
+            }
+            if distinct.is_empty() {
+                return Ok(Vec::new());
+            }
+            let op = GetMany {
+                decode: vec![AnyDecoder::of::<E>(); distinct.len()],
+                keys: distinct,
+                transactional,
+            };
+            let found = with_engine!(&self.backend, b => b.get_many(op).await)?;
+            let mut found: Vec<Option<E>> = found.into_iter().map(|f| f.map(downcast)).collect();
+            // Each slot is moved out on its key's last use; earlier uses of
+            // a repeated key get a copy.
+            let mut last_use = vec![0; found.len()];
+            for (i, key) in keys.iter().enumerate() {
+                last_use[index[key]] = i;
+            }
+            Ok(keys
+                .iter()
+                .enumerate()
+                .map(|(i, key)| {
+                    let slot = index[key];
+                    if last_use[slot] == i {
+                        found[slot].take()
+                    } else {
+                        found[slot].as_ref().map(copy_of)
+                    }
+                })
+                .collect())
+        }
+    }
+}
+
+/// A copy of an entity, through its own encoding: entities need not be
+/// `Clone`, and only a key the caller gave twice needs one.
+fn copy_of<E: Entity>(item: &E) -> E {
+    serde_json::to_value(WriteView {
+        item,
+        version: None,
+        sets: E::SCHEMA.sets,
+        extra: &[],
+    })
+    .and_then(serde_json::from_value)
+    .expect("an entity decodes from its own encoding")
+}
+
+pub(super) fn downcast<E: 'static>(item: AnyItem) -> E {
+    *item
+        .downcast::<E>()
+        .expect("a backend decodes with the decoder it was given")
+}
