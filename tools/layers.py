@@ -10,7 +10,10 @@ read by its children (`super::`), since it is the same module.
 
 Run from the repository root: `python3 tools/layers.py` prints each upward or
 sideways import with its line and exits 1 if there is one; `--graph` prints
-the module graph that was found.
+the module graph that was found; `--tree` prints the layers as a tree, one
+line per file with the first line of its module documentation; `--check
+FILE` also fails when the tree in FILE (between `<!-- layers:begin -->` and
+`<!-- layers:end -->`) is not the one the code gives.
 """
 import re
 import sys
@@ -195,7 +198,51 @@ def root_reexports():
     return names
 
 
+def first_doc_line(path: Path) -> str:
+    """The first sentence of the file's module documentation."""
+    words = []
+    for line in path.read_text().splitlines():
+        if not line.startswith("//!") or not line[3:].strip():
+            break
+        words.append(line[3:].strip())
+    text = " ".join(words)
+    end = text.find(". ")
+    text = text if end < 0 else text[: end + 1]
+    return text if len(text) <= 100 else text[:97].rsplit(" ", 1)[0] + " ..."
+
+
+def tree() -> str:
+    """The layers, bottom first, each with its files."""
+    files = {}
+    for path in sorted(SRC.rglob("*.rs")):
+        files.setdefault(module_of_file(path), []).append(path)
+    out = []
+    for rank, modules in enumerate(LAYERS):
+        out.append(f"{rank:2}  " + " | ".join(modules))
+        for module in modules:
+            for path in files.get(module, []):
+                rel = path.relative_to(SRC).as_posix()
+                doc = first_doc_line(path)
+                out.append(f"      {rel:32} {doc}".rstrip())
+    return "\n".join(out) + "\n"
+
+
+def check_doc(doc_path: str) -> list:
+    text = Path(doc_path).read_text()
+    begin, end = "<!-- layers:begin -->", "<!-- layers:end -->"
+    if begin not in text or end not in text:
+        return [f"{doc_path}: no {begin} ... {end} block"]
+    block = text.split(begin, 1)[1].split(end, 1)[0]
+    block = block.strip().removeprefix("```text").removesuffix("```").strip("\n") + "\n"
+    if block != tree():
+        return [f"{doc_path}: the layer tree is stale; print it with `python3 tools/layers.py --tree`"]
+    return []
+
+
 def main():
+    if "--tree" in sys.argv:
+        print(tree(), end="")
+        return
     root_items = root_reexports()
     bad = []
     graph = {}
@@ -223,6 +270,8 @@ def main():
     if "--graph" in sys.argv:
         for m in sorted(graph, key=lambda m: RANK[m]):
             print(f"{m:18} -> {', '.join(sorted(graph[m], key=lambda d: RANK[d]))}")
+    if "--check" in sys.argv:
+        bad += check_doc(sys.argv[sys.argv.index("--check") + 1])
     for b in bad:
         print(b)
     if bad:

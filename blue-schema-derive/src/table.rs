@@ -75,61 +75,9 @@ fn generate(table: &Table) -> TokenStream {
         .iter()
         .map(|(_, ty)| quote!(for<'__blue> #ty: ::blue_schema::Entity,));
     let lists = lists(ident, variants);
-    let in_table = variants.iter().map(|(_, ty)| {
-        quote_spanned! {ty.span()=>
-            {
-                fn in_table<E: ::blue_schema::__private::InTable<#ident>>() {}
-                in_table::<#ty>();
-            }
-        }
-    });
     let first_facts = facts(first);
-    let same_pk = variants.iter().skip(1).map(|(_, ty)| {
-        let ty_facts = facts(ty);
-        quote_spanned! {ty.span()=>
-            {
-                fn same_partition_key<K: ::blue_schema::__private::SamePartitionKey<F>, F>() {}
-                same_partition_key::<
-                    #ty_facts::PartitionKey,
-                    #first_facts::PartitionKey,
-                >();
-            }
-        }
-    });
-    let slot_names: Vec<String> = table.indexes.iter().map(|s| s.to_string()).collect();
-    let mut const_checks = const_checks(&rust_name, variants);
-    for (_, ty) in variants.iter() {
-        let ty_facts = facts(ty);
-        let entity = ty.to_token_stream().to_string();
-        let message = format!(
-            "`{entity}` has an access pattern on a secondary index that table `{rust_name}` does not declare: \
-             list every index its entities use in `#[table(indexes(gsi1, ...))]` (declared: {})",
-            if slot_names.is_empty() { "none".to_owned() } else { slot_names.join(", ") }
-        );
-        const_checks.push(quote_spanned! {ty.span()=>
-            const _: () = ::std::assert!(
-                !#ty_facts::VALID
-                    || ::blue_schema::__private::all_declared(#ty_facts::INDEXES, &[#(#slot_names),*]),
-                #message
-            );
-        });
-    }
-    let names_sort_key = |ty: &Type| {
-        let ty_facts = facts(ty);
-        quote! {
-            ::blue_schema::__private::names_sort_key(#ty_facts::PREFIX, #ty_facts::SINGLETON, sort_key)
-        }
-    };
-    let known_arms = variants.iter().map(|(variant, ty)| {
-        let test = names_sort_key(ty);
-        quote! {
-            if #test {
-                return <#ty as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
-                    .map(|value| ::std::option::Option::Some(#ident::#variant(value)));
-            }
-        }
-    });
-    let recognized = variants.iter().map(|(_, ty)| names_sort_key(ty));
+    let checks = membership_checks(table, &rust_name);
+    let from_item = from_item_impl(ident, name, variants);
     let index_arms = variants.iter().map(|(_, ty)| {
         let test = names_sort_key(ty);
         quote! {
@@ -197,43 +145,11 @@ fn generate(table: &Table) -> TokenStream {
             }
         }
 
-        impl ::blue_schema::FromItem for #ident {
-            fn from_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
-                sort_key: &str,
-                item: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                // One prefix match, shared with the reads that skip unknown items.
-                <Self as ::blue_schema::FromItem>::from_known_item(sort_key, item)?.ok_or_else(|| {
-                    <D::Error as ::blue_schema::__private::serde::de::Error>::custom(
-                        ::std::format_args!("sort key `{}` belongs to no entity of table `{}`", sort_key, #name),
-                    )
-                })
-            }
-
-            fn recognizes(sort_key: &str) -> bool {
-                #(#recognized)||*
-            }
-
-            fn from_known_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
-                sort_key: &str,
-                item: D,
-            ) -> ::std::result::Result<::std::option::Option<Self>, D::Error> {
-                #(#known_arms)*
-                ::std::result::Result::Ok(::std::option::Option::None)
-            }
-        }
+        #from_item
 
         #(#lists)*
 
-        const _: () = {
-            #[allow(dead_code)]
-            fn entities_belong_here() {
-                #(#in_table)*
-                #(#same_pk)*
-            }
-        };
-
-        #(#const_checks)*
+        #checks
 
         impl #ident {
             #[doc = #partition_doc]
@@ -295,4 +211,118 @@ fn const_checks(rust_name: &str, variants: &[(&Ident, &Type)]) -> Vec<TokenStrea
         }
     }
     checks
+}
+
+/// The test of whether `sort_key` belongs to the entity `ty`.
+fn names_sort_key(ty: &Type) -> TokenStream {
+    let ty_facts = quote_spanned!(ty.span()=> <#ty as ::blue_schema::__private::EntityFacts>);
+    quote! {
+        ::blue_schema::__private::names_sort_key(#ty_facts::PREFIX, #ty_facts::SINGLETON, sort_key)
+    }
+}
+
+/// `FromItem` of the table enum: the variant whose entity the sort key
+/// names, or `None` for an item of no entity of the table.
+fn from_item_impl(ident: &Ident, name: &syn::LitStr, variants: &[(&Ident, &Type)]) -> TokenStream {
+    let known_arms = variants.iter().map(|(variant, ty)| {
+        let test = names_sort_key(ty);
+        quote! {
+            if #test {
+                return <#ty as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
+                    .map(|value| ::std::option::Option::Some(#ident::#variant(value)));
+            }
+        }
+    });
+    let recognized = variants.iter().map(|(_, ty)| names_sort_key(ty));
+    quote! {
+        impl ::blue_schema::FromItem for #ident {
+            fn from_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
+                sort_key: &str,
+                item: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                // One prefix match, shared with the reads that skip unknown items.
+                <Self as ::blue_schema::FromItem>::from_known_item(sort_key, item)?.ok_or_else(|| {
+                    <D::Error as ::blue_schema::__private::serde::de::Error>::custom(
+                        ::std::format_args!("sort key `{}` belongs to no entity of table `{}`", sort_key, #name),
+                    )
+                })
+            }
+
+            fn recognizes(sort_key: &str) -> bool {
+                #(#recognized)||*
+            }
+
+            fn from_known_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
+                sort_key: &str,
+                item: D,
+            ) -> ::std::result::Result<::std::option::Option<Self>, D::Error> {
+                #(#known_arms)*
+                ::std::result::Result::Ok(::std::option::Option::None)
+            }
+        }
+
+    }
+}
+
+/// That every entity names this table and shares its partition key, and
+/// that the table declares every index its entities use: assertions
+/// spanned at each variant.
+fn membership_checks(table: &Table, rust_name: &str) -> TokenStream {
+    let ident = &table.original.ident;
+    let variants = &table.variants;
+    let Some((_, first)) = variants.first() else {
+        return TokenStream::new();
+    };
+    let facts =
+        |ty: &Type| quote_spanned!(ty.span()=> <#ty as ::blue_schema::__private::EntityFacts>);
+    let in_table = variants.iter().map(|(_, ty)| {
+        quote_spanned! {ty.span()=>
+            {
+                fn in_table<E: ::blue_schema::__private::InTable<#ident>>() {}
+                in_table::<#ty>();
+            }
+        }
+    });
+    let first_facts = facts(first);
+    let same_pk = variants.iter().skip(1).map(|(_, ty)| {
+        let ty_facts = facts(ty);
+        quote_spanned! {ty.span()=>
+            {
+                fn same_partition_key<K: ::blue_schema::__private::SamePartitionKey<F>, F>() {}
+                same_partition_key::<
+                    #ty_facts::PartitionKey,
+                    #first_facts::PartitionKey,
+                >();
+            }
+        }
+    });
+    let slot_names: Vec<String> = table.indexes.iter().map(|s| s.to_string()).collect();
+    let mut const_checks = const_checks(rust_name, variants);
+    for (_, ty) in variants.iter() {
+        let ty_facts = facts(ty);
+        let entity = ty.to_token_stream().to_string();
+        let message = format!(
+            "`{entity}` has an access pattern on a secondary index that table `{rust_name}` does not declare: \
+             list every index its entities use in `#[table(indexes(gsi1, ...))]` (declared: {})",
+            if slot_names.is_empty() { "none".to_owned() } else { slot_names.join(", ") }
+        );
+        const_checks.push(quote_spanned! {ty.span()=>
+            const _: () = ::std::assert!(
+                !#ty_facts::VALID
+                    || ::blue_schema::__private::all_declared(#ty_facts::INDEXES, &[#(#slot_names),*]),
+                #message
+            );
+        });
+    }
+    quote! {
+        const _: () = {
+            #[allow(dead_code)]
+            fn entities_belong_here() {
+                #(#in_table)*
+                #(#same_pk)*
+            }
+        };
+
+        #(#const_checks)*
+    }
 }

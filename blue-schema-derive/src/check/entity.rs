@@ -1,15 +1,13 @@
 //! The rules of `#[derive(Entity)]` on the struct and its fields.
 
+use syn::{GenericArgument, PathArguments, Type};
+
 use super::index::check_indexes;
 use super::names::check_prefixes;
-use crate::ast::type_string;
-use crate::ast::Entity;
+use crate::ast::{type_string, Entity};
 use crate::attr::KeyRole;
 use crate::ctxt::Ctxt;
 use crate::reserved;
-use syn::GenericArgument;
-use syn::PathArguments;
-use syn::Type;
 
 /// Methods every generated query builder has, which a sort-key field's
 /// builder method would clash with.

@@ -1,8 +1,7 @@
 //! The grammars of the names the derives write into keys and tables:
 //! sort-key prefixes and table names.
 
-use crate::ast::Entity;
-use crate::ast::Table;
+use crate::ast::{Entity, Table};
 use crate::ctxt::Ctxt;
 
 /// What is wrong with a prefix, if anything: prefixes are `[A-Z][A-Z0-9_]*`

@@ -1,11 +1,12 @@
 //! The rules of `#[derive(Table)]` on the enum and its variants.
 
+use quote::ToTokens;
+use syn::Type;
+
 use super::index::index_slot_problem;
 use super::names::check_table_name;
 use crate::ast::Table;
 use crate::ctxt::Ctxt;
-use quote::ToTokens;
-use syn::Type;
 
 pub fn check_table(cx: &mut Ctxt, table: &Table) {
     let input = table.original;

@@ -31,63 +31,7 @@ pub(super) fn query_builder(
              consistent: there is no consistent read of an index."
         )
     };
-    let levels = sk.iter().enumerate().map(|(n, (field, ty))| {
-        let next = n + 1;
-        let method = field.ident;
-        let name = &field.name;
-        let eq_doc = format!("Fixes `{name}`: the items whose `{name}` equals `{name}`.");
-        let bound = key_part_type_bounds(&[ty]);
-        let range = |suffix: &str, op: &str, doc: &str| {
-            let m = format_ident!("{}_{}", field.name, suffix);
-            let d = format!("The items whose `{name}` is {doc} `{name}`; nothing can follow a range.");
-            let op = format_ident!("{}", op);
-            quote! {
-                #[doc = #d]
-                #[inline]
-                pub fn #m(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> ::blue_schema::Query<#item>
-                #bound
-                {
-                    self.state.#op::<#ty, #item>(&#method)
-                }
-            }
-        };
-        let lt = range("lt", "lt", "less than");
-        let le = range("le", "le", "at most");
-        let gt = range("gt", "gt", "greater than");
-        let ge = range("ge", "ge", "at least");
-        let between = format_ident!("{}_between", field.name);
-        let starts_with = format_ident!("{}_starts_with", field.name);
-        let between_doc = format!("The items whose `{name}` is between `low` and `high`, both included.");
-        let starts_doc = format!("The items whose `{name}` starts with `prefix` (a string component).");
-        quote! {
-            impl #query_ident<#n> {
-                #[doc = #eq_doc]
-                #[inline]
-                pub fn #method(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> #query_ident<#next> {
-                    #query_ident { state: self.state.component::<#ty>(&#method) }
-                }
-                #lt
-                #le
-                #gt
-                #ge
-                #[doc = #between_doc]
-                #[inline]
-                pub fn #between(
-                    self,
-                    low: impl ::blue_schema::AsKeyPart<#ty>,
-                    high: impl ::blue_schema::AsKeyPart<#ty>,
-                ) -> ::blue_schema::Query<#item> {
-                    self.state.between::<#ty, #item>(&low, &high)
-                }
-                #[doc = #starts_doc]
-                #[inline]
-                pub fn #starts_with(self, prefix: impl ::blue_schema::key::AsKeyPrefix<#ty>) -> ::blue_schema::Query<#item> {
-                    self.state.starts_with::<#ty, #item>(&prefix)
-                }
-            }
-        }
-    });
-
+    let levels = component_methods(query_ident, sk, item);
     let consistency = table_query.then(|| {
         quote! {
             /// Reads with DynamoDB's cheaper eventually consistent reads.
@@ -191,6 +135,72 @@ pub(super) fn query_builder(
             }
         }
 
-        #(#levels)*
+        #levels
     }
+}
+
+/// The methods of `{Query}<N>` for sort-key component `N`: fix it, or end
+/// the query with a range on it.
+fn component_methods(
+    query_ident: &syn::Ident,
+    sk: &[(&Field, &syn::Type)],
+    item: &TokenStream,
+) -> TokenStream {
+    let levels = sk.iter().enumerate().map(|(n, (field, ty))| {
+        let next = n + 1;
+        let method = field.ident;
+        let name = &field.name;
+        let eq_doc = format!("Fixes `{name}`: the items whose `{name}` equals `{name}`.");
+        let bound = key_part_type_bounds(&[ty]);
+        let range = |suffix: &str, op: &str, doc: &str| {
+            let m = format_ident!("{}_{}", field.name, suffix);
+            let d = format!("The items whose `{name}` is {doc} `{name}`; nothing can follow a range.");
+            let op = format_ident!("{}", op);
+            quote! {
+                #[doc = #d]
+                #[inline]
+                pub fn #m(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> ::blue_schema::Query<#item>
+                #bound
+                {
+                    self.state.#op::<#ty, #item>(&#method)
+                }
+            }
+        };
+        let lt = range("lt", "lt", "less than");
+        let le = range("le", "le", "at most");
+        let gt = range("gt", "gt", "greater than");
+        let ge = range("ge", "ge", "at least");
+        let between = format_ident!("{}_between", field.name);
+        let starts_with = format_ident!("{}_starts_with", field.name);
+        let between_doc = format!("The items whose `{name}` is between `low` and `high`, both included.");
+        let starts_doc = format!("The items whose `{name}` starts with `prefix` (a string component).");
+        quote! {
+            impl #query_ident<#n> {
+                #[doc = #eq_doc]
+                #[inline]
+                pub fn #method(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> #query_ident<#next> {
+                    #query_ident { state: self.state.component::<#ty>(&#method) }
+                }
+                #lt
+                #le
+                #gt
+                #ge
+                #[doc = #between_doc]
+                #[inline]
+                pub fn #between(
+                    self,
+                    low: impl ::blue_schema::AsKeyPart<#ty>,
+                    high: impl ::blue_schema::AsKeyPart<#ty>,
+                ) -> ::blue_schema::Query<#item> {
+                    self.state.between::<#ty, #item>(&low, &high)
+                }
+                #[doc = #starts_doc]
+                #[inline]
+                pub fn #starts_with(self, prefix: impl ::blue_schema::key::AsKeyPrefix<#ty>) -> ::blue_schema::Query<#item> {
+                    self.state.starts_with::<#ty, #item>(&prefix)
+                }
+            }
+        }
+    });
+    quote!(#(#levels)*)
 }

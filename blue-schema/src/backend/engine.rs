@@ -6,8 +6,7 @@ use std::future::Future;
 
 use serde::Serialize;
 
-use crate::error::AnyItem;
-use crate::error::ItemError;
+use crate::error::{AnyItem, ItemError};
 use crate::ops::decode::{Decoder, StoredKeys};
 use crate::ops::{
     CreateTable, Delete, Get, GetMany, PageOf, Put, PutBatch, QueryPage, ScanPage, TransactWrite,

@@ -78,9 +78,14 @@
 mod escape;
 mod impls;
 
+mod codec;
+
 use std::fmt;
 use std::marker::PhantomData;
 
+pub use codec::table_key_of_index_sort_key;
+#[doc(hidden)]
+pub use codec::{KeyReader, KeyWriter};
 pub use escape::{escape_into, unescape};
 
 /// The byte that joins the components of a key.
@@ -539,142 +544,5 @@ impl<E> fmt::Debug for Key<E> {
 impl<E> fmt::Display for Key<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} | {}", self.partition_key, self.sort_key)
-    }
-}
-
-/// Builds one encoded key: an optional prefix, then components, joined by `#`.
-/// Used by the derived code.
-#[doc(hidden)]
-#[derive(Debug, Clone, Default)]
-pub struct KeyWriter {
-    buf: String,
-}
-
-impl KeyWriter {
-    /// A writer whose key starts with `prefix` (nothing if `None`).
-    pub fn new(prefix: Option<&str>) -> Self {
-        let prefix = prefix.unwrap_or_default();
-        // One allocation for the usual key instead of several doublings.
-        let mut buf = String::with_capacity(prefix.len() + 48);
-        buf.push_str(prefix);
-        KeyWriter { buf }
-    }
-
-    /// Appends one component, preceded by `#` unless it is the first thing
-    /// written. `T` may be a tuple, for a composite partition key.
-    pub fn push<T>(&mut self, value: &impl AsKeyPart<T>) -> &mut Self {
-        if !self.buf.is_empty() {
-            self.buf.push(DELIMITER);
-        }
-        value.encode_as_key_part(&mut self.buf);
-        self
-    }
-
-    /// Appends an encoded key (a table key, at the end of an index sort
-    /// key) as one component: escaped, so that it holds no `#`.
-    pub fn push_escaped(&mut self, key: &str) -> &mut Self {
-        if !self.buf.is_empty() {
-            self.buf.push(DELIMITER);
-        }
-        escape_into(key, &mut self.buf);
-        self
-    }
-
-    /// The key written so far.
-    pub fn as_str(&self) -> &str {
-        &self.buf
-    }
-
-    /// The finished key.
-    pub fn finish(self) -> String {
-        self.buf
-    }
-}
-
-/// The table key an index sort key ends with (see
-/// [`IndexSchema`](crate::schema::IndexSchema)): its last two components,
-/// unescaped. `None` when the text does not end that way.
-pub fn table_key_of_index_sort_key(index_sort_key: &str) -> Option<(String, String)> {
-    let mut parts = index_sort_key.rsplitn(3, DELIMITER);
-    let sk = parts.next()?;
-    let pk = parts.next()?;
-    parts.next()?;
-    Some((unescape(pk).ok()?, unescape(sk).ok()?))
-}
-
-/// Reads the components of an encoded key back, in order. Used by the
-/// derived code.
-#[doc(hidden)]
-#[derive(Debug, Clone)]
-pub struct KeyReader<'a> {
-    parts: std::str::Split<'a, char>,
-    expected: usize,
-    read: usize,
-}
-
-impl<'a> KeyReader<'a> {
-    /// A reader over `key`, which must start with `prefix` (if any) followed by
-    /// exactly `components` components.
-    ///
-    /// # Errors
-    ///
-    /// [`KeyDecodeError::WrongPrefix`] or [`KeyDecodeError::WrongComponentCount`].
-    pub fn new(
-        key: &'a str,
-        prefix: Option<&'static str>,
-        components: usize,
-    ) -> Result<Self, KeyDecodeError> {
-        let rest = match prefix {
-            Some(p) => {
-                let wrong = || KeyDecodeError::WrongPrefix {
-                    expected: p,
-                    key: key.to_owned(),
-                };
-                let after = key.strip_prefix(p).ok_or_else(wrong)?;
-                if components == 0 {
-                    if !after.is_empty() {
-                        return Err(wrong());
-                    }
-                    ""
-                } else {
-                    after.strip_prefix(DELIMITER).ok_or_else(wrong)?
-                }
-            }
-            None => key,
-        };
-        let found = if components == 0 && rest.is_empty() {
-            0
-        } else {
-            rest.split(DELIMITER).count()
-        };
-        if found != components {
-            return Err(KeyDecodeError::WrongComponentCount {
-                expected: components,
-                found,
-            });
-        }
-        Ok(KeyReader {
-            parts: rest.split(DELIMITER),
-            expected: components,
-            read: 0,
-        })
-    }
-
-    /// Decodes the next component as a `T`.
-    ///
-    /// # Errors
-    ///
-    /// The component's [`KeyDecodeError`], or a count error past the end.
-    pub fn read<T: KeyPart>(&mut self) -> Result<T, KeyDecodeError> {
-        let part = self
-            .parts
-            .next()
-            .filter(|_| self.read < self.expected)
-            .ok_or(KeyDecodeError::WrongComponentCount {
-                expected: self.expected,
-                found: self.read,
-            })?;
-        self.read += 1;
-        T::decode_key_part(part)
     }
 }

@@ -1,26 +1,22 @@
 //! `Store::delete`: an item removed by key, under an optional condition,
 //! returning the removed item when asked.
 
-use super::item_key;
-use super::returning;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+
 use super::update::invalid;
-use super::BoxFuture;
-use super::Store;
+use super::{item_key, returning, BoxFuture, Store};
 use crate::backend::engine::Engine;
 use crate::backend::with_engine;
 use crate::key::Key;
-use crate::ops::check::Checks;
-use crate::ops::check::VersionCheck;
+use crate::ops::check::{Checks, VersionCheck};
 use crate::ops::cond::Cond;
 use crate::ops::decode::AnyDecoder;
 use crate::ops::Delete;
 use crate::schema::Entity;
 use crate::write::Condition;
 use crate::Error;
-use std::fmt;
-use std::future::Future;
-use std::future::IntoFuture;
-use std::marker::PhantomData;
 
 impl Store {
     /// Deletes an item by key; deleting a missing item is not an error

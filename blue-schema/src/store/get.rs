@@ -1,23 +1,18 @@
 //! `Store::get`: one item by key, with or without its write times.
 
-use super::decode::Record;
-use super::decode::Records;
-use super::decode::Typed;
-use super::item_key;
-use super::BoxFuture;
-use super::Store;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+
+use super::decode::{Record, Records, Typed};
+use super::{item_key, BoxFuture, Store};
 use crate::backend::engine::Engine;
 use crate::backend::with_engine;
 use crate::key::Key;
 use crate::ops::decode::Decoder;
-use crate::ops::Get;
-use crate::ops::ItemKey;
+use crate::ops::{Get, ItemKey};
 use crate::schema::Entity;
 use crate::Error;
-use std::fmt;
-use std::future::Future;
-use std::future::IntoFuture;
-use std::marker::PhantomData;
 
 impl Store {
     /// Reads an item by key; see [`GetItem`] for its options.

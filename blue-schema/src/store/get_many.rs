@@ -1,19 +1,18 @@
 //! Reading several items by key: a batch, or a transaction (one snapshot).
 
-use super::item_key;
-use super::Store;
+use std::future::Future;
+
+use super::{item_key, Store};
 use crate::backend::engine::Engine;
 use crate::backend::with_engine;
 use crate::error::AnyItem;
 use crate::key::Key;
 use crate::limits::MAX_TRANSACTION_ACTIONS;
 use crate::ops::decode::AnyDecoder;
-use crate::ops::GetMany;
-use crate::ops::ItemKey;
+use crate::ops::{GetMany, ItemKey};
 use crate::schema::Entity;
 use crate::write::WriteView;
 use crate::Error;
-use std::future::Future;
 
 impl Store {
     /// Reads many items of one entity by key: the results in the order of

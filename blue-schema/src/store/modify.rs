@@ -1,28 +1,25 @@
 //! `Store::modify`: read, change in Rust, write back under a condition on
 //! what was read, and try again when another writer came between.
 
-use super::item_key;
+use std::borrow::Cow;
+use std::fmt;
+use std::future::IntoFuture;
+
+use serde_json::Value;
+
 use super::update::invalid;
-use super::BoxFuture;
-use super::Store;
+use super::{item_key, BoxFuture, Store};
 use crate::backend::engine::Engine;
 use crate::backend::with_engine;
 use crate::backoff::Backoff;
 use crate::key::Key;
-use crate::ops::check::Checks;
-use crate::ops::check::VersionCheck;
-use crate::ops::cond::CmpOp;
-use crate::ops::cond::Cond;
+use crate::ops::check::{Checks, VersionCheck};
+use crate::ops::cond::{CmpOp, Cond};
 use crate::ops::decode::AnyDecoder;
 use crate::ops::Put;
 use crate::schema::Entity;
-use crate::time;
 use crate::write::WriteView;
-use crate::Error;
-use serde_json::Value;
-use std::borrow::Cow;
-use std::fmt;
-use std::future::IntoFuture;
+use crate::{time, Error};
 
 impl Store {
     /// Reads an item, lets `change` edit it, and writes it back only if

@@ -1,30 +1,22 @@
 //! `Store::put`, `create` and `put_all`: whole items written, checked
 //! against DynamoDB's limits first.
 
-use super::BoxFuture;
-use super::Store;
-use crate::backend::engine::Engine;
-use crate::backend::with_engine;
-use crate::limits;
-use crate::limits::check::CheckError;
-use crate::ops::check::Checks;
-use crate::ops::check::VersionCheck;
-use crate::ops::cond::Cond;
-use crate::ops::decode::AnyDecoder;
-use crate::ops::ItemKey;
-use crate::ops::Put;
-use crate::ops::PutBatch;
-use crate::ops::WriteItem;
-use crate::schema::Entity;
-use crate::time;
-use crate::write::Condition;
-use crate::write::WriteView;
-use crate::Error;
 use std::collections::HashSet;
 use std::fmt;
-use std::future::Future;
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
+
+use super::{BoxFuture, Store};
+use crate::backend::engine::Engine;
+use crate::backend::with_engine;
+use crate::limits::check::CheckError;
+use crate::ops::check::{Checks, VersionCheck};
+use crate::ops::cond::Cond;
+use crate::ops::decode::AnyDecoder;
+use crate::ops::{ItemKey, Put, PutBatch, WriteItem};
+use crate::schema::Entity;
+use crate::write::{Condition, WriteView};
+use crate::{limits, time, Error};
 
 impl Store {
     /// Writes an item, replacing any item with the same key. A replaced item

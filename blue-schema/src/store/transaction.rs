@@ -1,36 +1,27 @@
 //! Write transactions: actions added one by one, checked against
 //! DynamoDB's rules for transactions, then committed all or nothing.
 
+use std::collections::HashSet;
+use std::fmt;
+
+use serde_json::Value;
+use sha2::Digest;
+
 use super::delete::delete_op;
-use super::item_key;
-use super::update::invalid;
-use super::update::update_op;
-use super::Store;
+use super::update::{invalid, update_op};
+use super::{item_key, Store};
 use crate::backend::engine::Engine;
 use crate::backend::with_engine;
 use crate::key::Key;
-use crate::limits::MAX_TRANSACTION_ACTIONS;
-use crate::limits::MAX_TRANSACTION_BYTES;
-use crate::ops::action::Action;
-use crate::ops::action::Returning;
+use crate::limits::{MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES};
+use crate::ops::action::{Action, Returning};
 use crate::ops::check::Checks;
 use crate::ops::cond::Cond;
 use crate::ops::decode::AnyDecoder;
-use crate::ops::Check;
-use crate::ops::ItemKey;
-use crate::ops::Put;
-use crate::ops::TransactWrite;
-use crate::ops::TxAction;
-use crate::ops::WriteItem;
+use crate::ops::{Check, ItemKey, Put, TransactWrite, TxAction, WriteItem};
 use crate::schema::Entity;
-use crate::time;
-use crate::write::Condition;
-use crate::write::Update;
-use crate::Error;
-use serde_json::Value;
-use sha2::Digest;
-use std::collections::HashSet;
-use std::fmt;
+use crate::write::{Condition, Update};
+use crate::{time, Error};
 
 impl Store {
     /// Starts a write transaction: creates, puts, updates, deletes and

@@ -1,36 +1,27 @@
 //! `Store::update`: an item changed in place, without reading it first.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+
+use serde_json::Value;
+
 use super::delete::version_check;
 use super::get_many::downcast;
-use super::item_key;
-use super::returning;
-use super::BoxFuture;
-use super::Store;
+use super::{item_key, returning, BoxFuture, Store};
 use crate::backend::engine::Engine;
 use crate::backend::with_engine;
 use crate::key::Key;
-use crate::limits;
-use crate::ops::action::range_guard;
-use crate::ops::action::Action;
-use crate::ops::action::Returning;
+use crate::ops::action::{range_guard, Action, Returning};
 use crate::ops::check::Checks;
 use crate::ops::cond::Cond;
 use crate::ops::decode::AnyDecoder;
 use crate::ops::UpdateOp;
-use crate::schema::is_index_key_attribute;
-use crate::schema::Entity;
-
-use crate::time;
-use crate::write::Condition;
-use crate::write::Update;
-use crate::Error;
-use serde_json::Value;
-use std::borrow::Cow;
-use std::collections::HashSet;
-use std::fmt;
-use std::future::Future;
-use std::future::IntoFuture;
-use std::marker::PhantomData;
+use crate::schema::{is_index_key_attribute, Entity};
+use crate::write::{Condition, Update};
+use crate::{limits, time, Error};
 
 macro_rules! delegate {
     ($($(#[$doc:meta])* fn $name:ident$(<$($g:ident),*>)?($($arg:ident: $t:ty),*) $([$($w:tt)*])?;)*) => {$(

@@ -4,8 +4,7 @@
 
 use super::error::{sqlite_error, table_error};
 use super::pool::Conn;
-use super::row::decode_known_json;
-use super::row::{data, size, text, Row, TextBytes};
+use super::row::{data, decode_known_json, size, text, Row, TextBytes};
 use crate::backend::engine::{RawItem, ScanOf};
 use crate::layout::sqlite::bounds;
 use crate::limits::MAX_PAGE_BYTES;

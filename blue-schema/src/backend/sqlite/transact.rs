@@ -8,11 +8,10 @@ use super::error::sqlite_error;
 use super::pool::Conn;
 use super::row::text;
 use super::write::{failure, immediate, plan_update, read, remove, write_row, UpdateFailure};
-use crate::limits;
 use crate::ops::action::ApplyError;
 use crate::ops::{ItemKey, TransactWrite, TxAction};
 use crate::write::{CancelReason, TransactionCanceled};
-use crate::Error;
+use crate::{limits, Error};
 
 /// How long an idempotency token is remembered, as DynamoDB: ten minutes.
 const TOKEN_SECONDS: i64 = 600;

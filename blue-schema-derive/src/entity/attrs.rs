@@ -1,0 +1,70 @@
+//! `{Entity}Attr`, the typed attributes that conditions and updates are
+//! written with, and `Entity::attr()`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::ast::{option_inner, Entity, Field};
+
+/// The attribute struct, and the `attr()` function for the entity's
+/// inherent impl; `indexed` says whether a data field is part of an index
+/// key.
+pub(super) fn attrs(
+    entity: &Entity,
+    indexed: &dyn Fn(&Field) -> bool,
+) -> (TokenStream, TokenStream) {
+    let ident = entity.ident;
+    let vis = &entity.original.vis;
+    let name = ident.to_string();
+    let attrs_ident = format_ident!("{}Attr", ident);
+    let attr_fields: Vec<&Field> = entity
+        .fields
+        .iter()
+        .filter(|f| f.skip.is_none() && f.flatten.is_none())
+        .collect();
+    let attr_defs = attr_fields.iter().map(|f| {
+        let member = f.ident;
+        let (value, presence) = match (f.role, f.version.is_some(), option_inner(f.ty)) {
+            (Some(_), _, _) => (f.ty, quote!(KeyField)),
+            (None, true, _) => (f.ty, quote!(VersionField)),
+            (None, false, _) if f.set.is_some() => (f.ty, quote!(SetField)),
+            (None, false, Some(inner)) if indexed(f) => (inner, quote!(OptionalIndexKey)),
+            (None, false, None) if indexed(f) => (f.ty, quote!(IndexKey)),
+            (None, false, Some(inner)) => (inner, quote!(Optional)),
+            (None, false, None) => (f.ty, quote!(Required)),
+        };
+        let doc = format!("The stored attribute `{}`.", f.attribute);
+        quote! {
+            #[doc = #doc]
+            pub #member: ::blue_schema::write::Attr<#ident, #value, ::blue_schema::write::#presence>
+        }
+    });
+    let attr_inits = attr_fields.iter().map(|f| {
+        let member = f.ident;
+        let attribute = &f.attribute;
+        quote!(#member: ::blue_schema::write::Attr::__new(#attribute))
+    });
+    let attrs_doc = format!(
+        "The stored attributes of `{name}`, typed: what conditions and updates are written with. Made by [`{name}::attr`]."
+    );
+    let attr_fn_doc = format!(
+        "The stored attributes of `{name}`, for conditions (`{name}::attr().field.eq(..)`) and updates."
+    );
+
+    let definition = quote! {
+        #[doc = #attrs_doc]
+        #[derive(::std::fmt::Debug, ::std::clone::Clone, ::std::marker::Copy)]
+        #[allow(missing_docs)]
+        #vis struct #attrs_ident {
+            #(#attr_defs,)*
+        }
+    };
+    let function = quote! {
+        #[doc = #attr_fn_doc]
+        #[inline]
+        #vis const fn attr() -> #attrs_ident {
+            #attrs_ident { #(#attr_inits,)* }
+        }
+    };
+    (definition, function)
+}

@@ -1,0 +1,138 @@
+//! The key of an entity: `Entity::key(..)` and `Entity::query(..)`, which
+//! encode key fields, and the `Entity` impl's `key` and `decode_key`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::template;
+use crate::ast::{Entity, Field};
+
+/// `fn key(..)` and `fn query(..)` of the entity's inherent impl: the
+/// item's key from its key fields, and the start of a query of its
+/// partition.
+pub(super) fn key_functions(
+    entity: &Entity,
+    pk: &[&Field],
+    sk: &[&Field],
+    pk_prefix: &TokenStream,
+    query_ident: &syn::Ident,
+) -> TokenStream {
+    let ident = entity.ident;
+    let vis = &entity.original.vis;
+    let name = ident.to_string();
+    let table = entity.table.as_ref().expect("checked: the table is named");
+    let prefix = entity
+        .prefix
+        .as_ref()
+        .expect("checked: the prefix is given")
+        .value();
+    let sk_count = sk.len();
+    // Key functions take every key field as `impl AsKeyPart<T>`.
+    let params = |fields: &[&Field]| -> Vec<TokenStream> {
+        fields
+            .iter()
+            .map(|f| {
+                let arg = f.ident;
+                let ty = f.ty;
+                quote!(#arg: impl ::blue_schema::AsKeyPart<#ty>)
+            })
+            .collect()
+    };
+    let pushes = |writer: &syn::Ident, fields: &[&Field]| -> Vec<TokenStream> {
+        fields
+            .iter()
+            .map(|f| {
+                let arg = f.ident;
+                let ty = f.ty;
+                quote!(#writer.push::<#ty>(&#arg);)
+            })
+            .collect()
+    };
+    let pk_w = format_ident!("__blue_pk");
+    let sk_w = format_ident!("__blue_sk");
+    let all: Vec<&Field> = pk.iter().chain(sk).copied().collect();
+    let key_params = params(&all);
+    let pk_params = params(pk);
+    let pk_pushes = pushes(&pk_w, pk);
+    let sk_pushes = pushes(&sk_w, sk);
+    let pk_template = template(entity.pk_prefix.as_ref().map(|l| l.value()), pk);
+    let sk_template = template(Some(prefix.clone()), sk);
+    let key_doc = format!(
+        "The key of the `{name}` item with these key fields: `{pk_template} | {sk_template}`."
+    );
+    let query_doc = format!(
+        "Starts a query of the `{name}` items in partition `{pk_template}`; fix sort-key \
+         components in order with the returned [`{query_ident}`]."
+    );
+
+    quote! {
+            #[doc = #key_doc]
+            #[inline]
+            #vis fn key(#(#key_params),*) -> ::blue_schema::Key<Self> {
+                let mut __blue_pk = ::blue_schema::key::KeyWriter::new(#pk_prefix);
+                #(#pk_pushes)*
+                let mut __blue_sk = ::blue_schema::key::KeyWriter::new(::std::option::Option::Some(#prefix));
+                #(#sk_pushes)*
+                ::blue_schema::Key::__from_encoded(__blue_pk.finish(), __blue_sk.finish())
+            }
+
+            #[doc = #query_doc]
+            #[inline]
+            #vis fn query(#(#pk_params),*) -> #query_ident<0> {
+                let mut __blue_pk = ::blue_schema::key::KeyWriter::new(#pk_prefix);
+                #(#pk_pushes)*
+                #query_ident {
+                    state: ::blue_schema::__private::SortKeyQuery::new(
+                        <#table as ::blue_schema::__private::TableName>::NAME,
+                        __blue_pk.finish(),
+                        #prefix,
+                        #sk_count,
+                    ),
+                }
+            }
+    }
+}
+
+/// The `Entity` impl's `key(&self)` and `decode_key`, which reads key
+/// fields back from an encoded key.
+pub(super) fn entity_key_methods(
+    pk: &[&Field],
+    sk: &[&Field],
+    prefix: &str,
+    pk_prefix: &TokenStream,
+) -> TokenStream {
+    let self_key_args = pk.iter().chain(sk).map(|f| {
+        let member = f.ident;
+        quote!(&self.#member)
+    });
+    let decode_pk = pk.iter().map(|f| {
+        let ty = f.ty;
+        quote!(pk.read::<#ty>()?)
+    });
+    let decode_pk = if pk.len() == 1 {
+        quote!(#(#decode_pk)*)
+    } else {
+        quote!((#(#decode_pk,)*))
+    };
+    let decode_sk = sk.iter().map(|f| {
+        let ty = f.ty;
+        quote!(sk.read::<#ty>()?)
+    });
+    let (pk_count, sk_count) = (pk.len(), sk.len());
+
+    quote! {
+        fn key(&self) -> ::blue_schema::Key<Self> {
+            Self::key(#(#self_key_args),*)
+        }
+
+        fn decode_key(
+            partition_key: &str,
+            sort_key: &str,
+        ) -> ::std::result::Result<(Self::PartitionKey, Self::SortKey), ::blue_schema::key::KeyDecodeError> {
+            let mut pk = ::blue_schema::key::KeyReader::new(partition_key, #pk_prefix, #pk_count)?;
+            let mut sk = ::blue_schema::key::KeyReader::new(sort_key, ::std::option::Option::Some(#prefix), #sk_count)?;
+            let _ = &mut sk;
+            ::std::result::Result::Ok((#decode_pk, (#(#decode_sk,)*)))
+        }
+    }
+}

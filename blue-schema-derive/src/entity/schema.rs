@@ -1,0 +1,121 @@
+//! The `EntitySchema` of an entity: the static metadata the generated docs,
+//! the table definitions and the runtime's checks read.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ast::{option_inner, type_string, Entity, Field};
+use crate::attr::KeyRole;
+
+/// The entity's key fields, stored attributes, `#[set]` and `#[version]`
+/// fields and index patterns, as the runtime's `EntitySchema` literal.
+pub(super) fn entity_schema(
+    entity: &Entity,
+    pk: &[&Field],
+    sk: &[&Field],
+    pk_prefix: &TokenStream,
+    index_schemas: &[TokenStream],
+) -> TokenStream {
+    let table = entity.table.as_ref().expect("checked: the table is named");
+    let prefix = entity
+        .prefix
+        .as_ref()
+        .expect("checked: the prefix is given")
+        .value();
+    let doc = &entity.doc;
+    let name = entity.ident.to_string();
+    let key_field_schema = |fields: &[&Field]| {
+        let items = fields.iter().map(|f| {
+            let field = &f.name;
+            let ty = f.ty;
+            let rust_type = type_string(ty);
+            quote! {
+                ::blue_schema::schema::KeyFieldSchema {
+                    field: #field,
+                    rust_type: #rust_type,
+                    encoding: &<#ty as ::blue_schema::KeyPart>::ENCODING,
+                }
+            }
+        });
+        quote!(&[#(#items),*])
+    };
+    let pk_schema = key_field_schema(pk);
+    let sk_schema = key_field_schema(sk);
+    let attributes = entity.fields.iter().filter(|f| f.skip.is_none()).map(|f| {
+        let field = &f.name;
+        let attribute = &f.attribute;
+        let rust_type = type_string(f.ty);
+        let doc = &f.doc;
+        let role = match f.role {
+            Some(KeyRole::Partition) => {
+                quote!(::std::option::Option::Some(
+                    ::blue_schema::schema::KeyRole::PartitionKey
+                ))
+            }
+            Some(KeyRole::Sort) => {
+                quote!(::std::option::Option::Some(
+                    ::blue_schema::schema::KeyRole::SortKey
+                ))
+            }
+            None => quote!(::std::option::Option::None),
+        };
+        let optional = option_inner(f.ty).is_some();
+        let defaulted = f.default;
+        let version = f.version.is_some();
+        let ty = f.ty;
+        let set = if f.set.is_some() {
+            quote!(::std::option::Option::Some(
+                <#ty as ::blue_schema::write::SetValue>::KIND
+            ))
+        } else {
+            quote!(::std::option::Option::None)
+        };
+        quote! {
+            ::blue_schema::schema::AttributeSchema {
+                field: #field,
+                name: #attribute,
+                rust_type: #rust_type,
+                doc: #doc,
+                key: #role,
+                optional: #optional,
+                defaulted: #defaulted,
+                version: #version,
+                set: #set,
+            }
+        }
+    });
+    let sets = entity
+        .fields
+        .iter()
+        .filter(|f| f.set.is_some() && f.skip.is_none())
+        .map(|f| {
+            let attribute = &f.attribute;
+            let ty = f.ty;
+            quote_spanned! {ty.span()=>
+                (#attribute, <#ty as ::blue_schema::write::SetValue>::KIND)
+            }
+        });
+    let version_schema = match entity.fields.iter().find(|f| f.version.is_some()) {
+        Some(f) => {
+            let a = &f.attribute;
+            quote!(::std::option::Option::Some(#a))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    quote! {
+        ::blue_schema::EntitySchema {
+            name: #name,
+            doc: #doc,
+            table: <#table as ::blue_schema::__private::TableName>::NAME,
+            prefix: #prefix,
+            pk_prefix: #pk_prefix,
+            partition_key: #pk_schema,
+            sort_key: #sk_schema,
+            attributes: &[#(#attributes),*],
+            version: #version_schema,
+            sets: &[#(#sets),*],
+            indexes: &[#(#index_schemas),*],
+        }
+    }
+}

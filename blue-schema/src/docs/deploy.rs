@@ -1,0 +1,135 @@
+//! The table definitions to deploy: DynamoDB's `CreateTable` JSON,
+//! CloudFormation, Terraform, and the SQLite DDL.
+
+use crate::schema::TableSchema;
+
+/// The `CreateTable` input of a table, as `aws dynamodb create-table
+/// --cli-input-json` takes it: what `Store::create_table` sends to DynamoDB
+/// (both come from one definition).
+pub fn dynamodb_table_json(table: &TableSchema) -> String {
+    crate::layout::dynamodb::create_table_json(table)
+}
+
+/// An AWS CloudFormation template with the table as one
+/// `AWS::DynamoDB::Table` resource: the properties of
+/// [`dynamodb_table_json`] (CloudFormation names them as the `CreateTable`
+/// API does), logical id from the table name.
+pub fn cloudformation_json(table: &TableSchema) -> String {
+    let properties: serde_json::Value =
+        serde_json::from_str(&dynamodb_table_json(table)).unwrap_or_default();
+    let template = serde_json::json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": { logical_id(table.name): {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": properties,
+        }},
+    });
+    serde_json::to_string_pretty(&template).unwrap_or_default()
+}
+
+/// `blue_dialogue` → `BlueDialogue` (CloudFormation ids are alphanumeric).
+fn logical_id(name: &str) -> String {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// A Terraform `aws_dynamodb_table` resource (HCL) for the table: the same
+/// keys, attribute definitions, billing mode and secondary indexes as
+/// [`dynamodb_table_json`].
+pub fn terraform_hcl(table: &TableSchema) -> String {
+    use std::fmt::Write as _;
+    let create: serde_json::Value =
+        serde_json::from_str(&dynamodb_table_json(table)).unwrap_or_default();
+    let key = |schema: &serde_json::Value, kind: &str| {
+        schema
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|k| k["KeyType"] == kind)
+            .and_then(|k| k["AttributeName"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut out = String::new();
+    let resource = table
+        .name
+        .replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_");
+    let _ = writeln!(out, "resource \"aws_dynamodb_table\" \"{resource}\" {{");
+    let _ = writeln!(out, "  name         = \"{}\"", table.name);
+    let billing = create["BillingMode"].as_str().unwrap_or("PAY_PER_REQUEST");
+    let _ = writeln!(out, "  billing_mode = \"{billing}\"");
+    let _ = writeln!(
+        out,
+        "  hash_key     = \"{}\"",
+        key(&create["KeySchema"], "HASH")
+    );
+    let _ = writeln!(
+        out,
+        "  range_key    = \"{}\"",
+        key(&create["KeySchema"], "RANGE")
+    );
+    for attribute in create["AttributeDefinitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let _ = writeln!(out, "\n  attribute {{");
+        let _ = writeln!(
+            out,
+            "    name = \"{}\"",
+            attribute["AttributeName"].as_str().unwrap_or_default()
+        );
+        let _ = writeln!(
+            out,
+            "    type = \"{}\"",
+            attribute["AttributeType"].as_str().unwrap_or_default()
+        );
+        let _ = writeln!(out, "  }}");
+    }
+    for index in create["GlobalSecondaryIndexes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let _ = writeln!(out, "\n  global_secondary_index {{");
+        let _ = writeln!(
+            out,
+            "    name            = \"{}\"",
+            index["IndexName"].as_str().unwrap_or_default()
+        );
+        let _ = writeln!(
+            out,
+            "    hash_key        = \"{}\"",
+            key(&index["KeySchema"], "HASH")
+        );
+        let _ = writeln!(
+            out,
+            "    range_key       = \"{}\"",
+            key(&index["KeySchema"], "RANGE")
+        );
+        let projection = index["Projection"]["ProjectionType"]
+            .as_str()
+            .unwrap_or("ALL");
+        let _ = writeln!(out, "    projection_type = \"{projection}\"");
+        let _ = writeln!(out, "  }}");
+    }
+    let _ = writeln!(out, "}}");
+    out
+}
+
+/// The SQLite statements that create a table and its secondary indexes, as
+/// the SQLite backend runs them: ADR 0018's columns, plus `size`, the
+/// item's size as DynamoDB computes it, which lets a query page end after
+/// 1 MB of data exactly where DynamoDB's would, `updated_at`, two
+/// generated columns per index (its keys, read from `data`), and a partial
+/// index per index over the rows that have its keys.
+pub fn sqlite_ddl(table: &TableSchema) -> String {
+    crate::layout::sqlite::schema_script(table.name, table.indexes)
+}
