@@ -1,15 +1,16 @@
 //! Many tasks on one store.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use blue_schema::{Entity, Error, Store};
+use blue_schema::{Entity, Error, Store, Update};
 use blue_schema_examples::dialogue::*;
 
 use crate::crud::expert;
 use crate::entities::{Probe, Toggle, Unshared};
+use crate::write_entities::{account, setup, Account, Counter, Tally};
 
 pub async fn concurrent_creates_have_one_winner(store: Store) {
     store.create_table::<Dialogue>().await.unwrap();
@@ -263,4 +264,145 @@ pub async fn a_put_all_cut_short_leaves_whole_items(store: Store) {
         "{}: put_all cut short left these item counts: {seen:?}",
         store.backend_name()
     );
+}
+
+/// 16 writers × 200 read-modify-write increments of one versioned counter,
+/// and the same with `update` add: the counter ends at exactly 3 200.
+pub async fn no_update_is_lost(store: Store) {
+    setup(&store).await;
+    const WRITERS: u64 = 16;
+    const EACH: u64 = 200;
+    store
+        .create(&Counter {
+            name: "race".into(),
+            value: 0,
+            version: 0,
+        })
+        .await
+        .unwrap();
+    let start = Instant::now();
+    // The closure runs once per attempt: every run past the first of a
+    // write is a conflict retried.
+    let runs = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let store = store.clone();
+            let runs = runs.clone();
+            tokio::spawn(async move {
+                for _ in 0..EACH {
+                    store
+                        .modify(Counter::key("race"), |c: &mut Counter| {
+                            runs.fetch_add(1, Ordering::Relaxed);
+                            c.value += 1;
+                        })
+                        .attempts(1000)
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let rmw = start.elapsed();
+    let c = store.get(Counter::key("race")).await.unwrap().unwrap();
+    assert_eq!(c.value, WRITERS * EACH, "read-modify-write lost updates");
+    assert_eq!(c.version, 1 + WRITERS * EACH, "each write is one version");
+    let retried = runs.load(Ordering::Relaxed) - WRITERS * EACH;
+
+    let t = Tally::attr();
+    store
+        .put(&Tally {
+            name: "race".into(),
+            n: 0,
+            label: None,
+        })
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for _ in 0..EACH {
+                    store.update(Tally::key("race")).add(t.n, 1).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let add = start.elapsed();
+    let n = store.get(Tally::key("race")).await.unwrap().unwrap().n;
+    assert_eq!(u64::from(n), WRITERS * EACH, "update add lost updates");
+    eprintln!(
+        "lost updates ({}): modify {:?} ({} conflicts retried), update add {:?}, 0 lost",
+        store.backend_name(),
+        rmw,
+        retried,
+        add
+    );
+}
+
+/// Concurrent transfers between 20 accounts, none allowed below zero.
+pub async fn transfers_keep_the_total(store: Store) {
+    setup(&store).await;
+    let a = Account::attr();
+    let accounts: Vec<Account> = (0..20)
+        .map(|i| account(&format!("acc{i:02}"), 100))
+        .collect();
+    store.put_all(&accounts).await.unwrap();
+    let seed = Arc::new(AtomicU64::new(7));
+    let next = move |seed: &AtomicU64| {
+        let x = seed.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        (x ^ (x >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9) >> 33
+    };
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            let seed = seed.clone();
+            tokio::spawn(async move {
+                let (mut done, mut refused) = (0, 0);
+                for _ in 0..40 {
+                    let from = next(&seed) % 20;
+                    let to = (from + 1 + next(&seed) % 19) % 20;
+                    let amount = (next(&seed) % 80) as i64 + 1;
+                    let mut tx = store.transaction();
+                    tx.update(
+                        Update::new(Account::key("b", format!("acc{from:02}")))
+                            .subtract(a.balance, amount)
+                            .when(a.balance.ge(amount)),
+                    );
+                    tx.update(
+                        Update::new(Account::key("b", format!("acc{to:02}")))
+                            .add(a.balance, amount),
+                    );
+                    match tx.commit().await {
+                        Ok(()) => done += 1,
+                        Err(Error::TransactionCanceled(_)) => refused += 1,
+                        Err(e) if e.is_retryable() => refused += 1,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                (done, refused)
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for t in tasks {
+        done += t.await.unwrap().0;
+    }
+    let keys: Vec<_> = (0..20)
+        .map(|i| Account::key("b", format!("acc{i:02}")))
+        .collect();
+    let all = store.get_many(keys).await.unwrap();
+    let balances: Vec<i64> = all.into_iter().map(|a| a.unwrap().balance).collect();
+    assert_eq!(balances.iter().sum::<i64>(), 2000, "money was made or lost");
+    assert!(
+        balances.iter().all(|b| *b >= 0),
+        "a balance went negative: {balances:?}"
+    );
+    assert!(done > 0, "some transfers went through");
 }

@@ -9,6 +9,7 @@ mod support;
 mod batch;
 mod capacity;
 mod concurrency;
+mod conditions;
 mod copy;
 mod crud;
 mod domains;
@@ -19,7 +20,11 @@ mod pagination;
 mod parity;
 mod queries;
 mod random;
-mod writes;
+mod sets;
+mod transactions;
+mod updates;
+mod versions;
+mod write_entities;
 
 /// SQLite and DynamoDB side by side: the same operations, compared.
 mod sqlite_vs_dynamodb {
@@ -201,19 +206,19 @@ backends! {
     copy::copy_table_moves_everything_and_verifies,
     copy::copy_table_of_nothing,
     domains::document_domain_end_to_end,
-    writes::failed_conditions_write_nothing_and_carry_the_item,
-    writes::conditions_follow_dynamodb_rules,
-    writes::updates_change_items_in_place,
-    writes::an_update_that_creates_returns_no_old_item,
-    writes::an_update_may_create_without_defaulted_fields,
-    writes::versions_guard_every_write_path,
-    writes::modify_reads_changes_and_writes_back,
-    writes::transactions_are_all_or_nothing,
-    writes::a_token_applies_a_transaction_once,
-    writes::batch_and_transactional_reads_keep_the_callers_order,
-    writes::updated_at_follows_every_write,
-    writes::sets_add_delete_and_vanish_when_empty,
-    writes::sets_count_their_elements_in_the_item_size,
-    writes::no_update_is_lost,
-    writes::transfers_keep_the_total,
+    conditions::failed_conditions_write_nothing_and_carry_the_item,
+    conditions::conditions_follow_dynamodb_rules,
+    updates::updates_change_items_in_place,
+    updates::an_update_that_creates_returns_no_old_item,
+    updates::an_update_may_create_without_defaulted_fields,
+    versions::versions_guard_every_write_path,
+    versions::modify_reads_changes_and_writes_back,
+    transactions::transactions_are_all_or_nothing,
+    transactions::a_token_applies_a_transaction_once,
+    transactions::batch_and_transactional_reads_keep_the_callers_order,
+    updates::updated_at_follows_every_write,
+    sets::sets_add_delete_and_vanish_when_empty,
+    sets::sets_count_their_elements_in_the_item_size,
+    concurrency::no_update_is_lost,
+    concurrency::transfers_keep_the_total,
 }
