@@ -5,7 +5,7 @@
 
 use std::fmt::Debug;
 
-use blue_schema::key::KeyWriter;
+use blue_schema::__private::KeyWriter;
 use blue_schema::query::QuerySpec;
 use blue_schema::KeyPart;
 use blue_schema::{Entity, IntoQuery};

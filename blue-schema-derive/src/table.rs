@@ -129,7 +129,7 @@ fn generate(table: &Table) -> TokenStream {
                 sort_key: &str,
                 item: &::blue_schema::__private::serde_json::Value,
             ) -> ::std::option::Option<::std::result::Result<
-                ::blue_schema::schema::KeysOfItem,
+                ::blue_schema::__private::KeysOfItem,
                 ::blue_schema::__private::serde_json::Error,
             >> {
                 let _ = (partition_key, item);
@@ -156,7 +156,7 @@ fn generate(table: &Table) -> TokenStream {
             #vis fn partition(
                 partition_key: impl ::blue_schema::AsKeyPart<#first_facts::PartitionKey>,
             ) -> ::blue_schema::Query<Self> {
-                let mut __blue_pk = ::blue_schema::key::KeyWriter::new(#first_facts::PK_PREFIX);
+                let mut __blue_pk = ::blue_schema::__private::KeyWriter::new(#first_facts::PK_PREFIX);
                 __blue_pk.push::<#first_facts::PartitionKey>(&partition_key);
                 ::blue_schema::__private::partition_query(#name, __blue_pk.finish())
             }

@@ -42,7 +42,7 @@ pub(super) fn attrs(
     let attr_inits = attr_fields.iter().map(|f| {
         let member = f.ident;
         let attribute = &f.attribute;
-        quote!(#member: ::blue_schema::write::Attr::__new(#attribute))
+        quote!(#member: ::blue_schema::__private::attr(#attribute))
     });
     let attrs_doc = format!(
         "The stored attributes of `{name}`, typed: what conditions and updates are written with. Made by [`{name}::attr`]."

@@ -245,9 +245,9 @@ pub(super) fn index_key_closure(
         (|| -> ::std::option::Option<(::std::string::String, ::std::string::String)> {
             #(#pk_binds)*
             #(#sk_binds)*
-            let mut __blue_w = ::blue_schema::key::KeyWriter::new(#pk_prefix);
+            let mut __blue_w = ::blue_schema::__private::KeyWriter::new(#pk_prefix);
             #(__blue_w.#pk_pushes;)*
-            let mut __blue_s = ::blue_schema::key::KeyWriter::new(::std::option::Option::Some(#prefix));
+            let mut __blue_s = ::blue_schema::__private::KeyWriter::new(::std::option::Option::Some(#prefix));
             #(__blue_s.#sk_pushes;)*
             __blue_s.push_escaped(__blue_table_pk).push_escaped(__blue_table_sk);
             ::std::option::Option::Some((__blue_w.finish(), __blue_s.finish()))

@@ -74,7 +74,7 @@ pub(super) fn index_queries(
                 #[doc = #doc]
                 #[inline]
                 #vis fn #method(#(#params),*) -> #builder_ident<0> #bounds {
-                    let mut __blue_pk = ::blue_schema::key::KeyWriter::new(#pk_prefix);
+                    let mut __blue_pk = ::blue_schema::__private::KeyWriter::new(#pk_prefix);
                     #(#pushes)*
                     #builder_ident {
                         state: ::blue_schema::__private::SortKeyQuery::index(

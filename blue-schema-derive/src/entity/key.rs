@@ -69,17 +69,17 @@ pub(super) fn key_functions(
             #[doc = #key_doc]
             #[inline]
             #vis fn key(#(#key_params),*) -> ::blue_schema::Key<Self> {
-                let mut __blue_pk = ::blue_schema::key::KeyWriter::new(#pk_prefix);
+                let mut __blue_pk = ::blue_schema::__private::KeyWriter::new(#pk_prefix);
                 #(#pk_pushes)*
-                let mut __blue_sk = ::blue_schema::key::KeyWriter::new(::std::option::Option::Some(#prefix));
+                let mut __blue_sk = ::blue_schema::__private::KeyWriter::new(::std::option::Option::Some(#prefix));
                 #(#sk_pushes)*
-                ::blue_schema::Key::__from_encoded(__blue_pk.finish(), __blue_sk.finish())
+                ::blue_schema::__private::key_from_encoded(__blue_pk.finish(), __blue_sk.finish())
             }
 
             #[doc = #query_doc]
             #[inline]
             #vis fn query(#(#pk_params),*) -> #query_ident<0> {
-                let mut __blue_pk = ::blue_schema::key::KeyWriter::new(#pk_prefix);
+                let mut __blue_pk = ::blue_schema::__private::KeyWriter::new(#pk_prefix);
                 #(#pk_pushes)*
                 #query_ident {
                     state: ::blue_schema::__private::SortKeyQuery::new(
@@ -129,8 +129,8 @@ pub(super) fn entity_key_methods(
             partition_key: &str,
             sort_key: &str,
         ) -> ::std::result::Result<(Self::PartitionKey, Self::SortKey), ::blue_schema::key::KeyDecodeError> {
-            let mut pk = ::blue_schema::key::KeyReader::new(partition_key, #pk_prefix, #pk_count)?;
-            let mut sk = ::blue_schema::key::KeyReader::new(sort_key, ::std::option::Option::Some(#prefix), #sk_count)?;
+            let mut pk = ::blue_schema::__private::KeyReader::new(partition_key, #pk_prefix, #pk_count)?;
+            let mut sk = ::blue_schema::__private::KeyReader::new(sort_key, ::std::option::Option::Some(#prefix), #sk_count)?;
             let _ = &mut sk;
             ::std::result::Result::Ok((#decode_pk, (#(#decode_sk,)*)))
         }

@@ -2,7 +2,7 @@
 //! generated `key()`, `query()` and `decode_key` call.
 
 use super::escape::{escape_into, unescape};
-use super::{AsKeyPart, KeyPart};
+use super::{AsKeyPart, EnumOrder, Key, KeyPart};
 use crate::key::{KeyDecodeError, DELIMITER};
 
 /// Builds one encoded key: an optional prefix, then components, joined by `#`.
@@ -140,4 +140,53 @@ impl<'a> KeyReader<'a> {
         self.read += 1;
         T::decode_key_part(part)
     }
+}
+
+/// Writes a key-part enum's variant: its escaped serde name, after its
+/// two-digit position for [`EnumOrder::Declaration`]. Used by
+/// `#[derive(KeyPart)]`.
+pub fn encode_enum_variant(position: usize, name: &str, order: EnumOrder, out: &mut String) {
+    if order == EnumOrder::Declaration {
+        out.push(char::from(b'0' + (position / 10 % 10) as u8));
+        out.push(char::from(b'0' + (position % 10) as u8));
+        out.push('-');
+    }
+    escape_into(name, out);
+}
+
+/// The position of the variant whose canonical encoding is `encoded`.
+/// Used by `#[derive(KeyPart)]`.
+pub fn decode_enum_variant(
+    encoded: &str,
+    variants: &[&str],
+    order: EnumOrder,
+    expected: &'static str,
+) -> Result<usize, KeyDecodeError> {
+    let invalid = || KeyDecodeError::Invalid {
+        component: encoded.to_owned(),
+        expected,
+    };
+    let name = match order {
+        EnumOrder::Declaration => {
+            let (position, name) = encoded
+                .split_once('-')
+                .filter(|(p, _)| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(invalid)?;
+            let position: usize = position.parse().map_err(|_| invalid())?;
+            let name = unescape(name)?;
+            return if variants.get(position) == Some(&name.as_str()) {
+                Ok(position)
+            } else {
+                Err(invalid())
+            };
+        }
+        EnumOrder::Name | EnumOrder::NameByChoice => unescape(encoded)?,
+    };
+    variants.iter().position(|v| *v == name).ok_or_else(invalid)
+}
+
+/// A key of encoded strings, which must be keys of `E`: what the generated
+/// `key()` returns.
+pub fn key_from_encoded<E>(partition_key: String, sort_key: String) -> Key<E> {
+    Key::from_encoded(partition_key, sort_key)
 }

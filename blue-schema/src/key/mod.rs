@@ -78,14 +78,12 @@
 mod escape;
 mod impls;
 
-mod codec;
+pub(crate) mod codec;
 
 use std::fmt;
 use std::marker::PhantomData;
 
 pub use codec::table_key_of_index_sort_key;
-#[doc(hidden)]
-pub use codec::{KeyReader, KeyWriter};
 pub use escape::{escape_into, unescape};
 
 /// The byte that joins the components of a key.
@@ -357,51 +355,6 @@ pub enum EnumOrder {
     NameByChoice,
 }
 
-/// Writes a key-part enum's variant: its escaped serde name, after its
-/// two-digit position for [`EnumOrder::Declaration`]. Used by
-/// `#[derive(KeyPart)]`.
-#[doc(hidden)]
-pub fn encode_enum_variant(position: usize, name: &str, order: EnumOrder, out: &mut String) {
-    if order == EnumOrder::Declaration {
-        out.push(char::from(b'0' + (position / 10 % 10) as u8));
-        out.push(char::from(b'0' + (position % 10) as u8));
-        out.push('-');
-    }
-    escape_into(name, out);
-}
-
-/// The position of the variant whose canonical encoding is `encoded`.
-/// Used by `#[derive(KeyPart)]`.
-#[doc(hidden)]
-pub fn decode_enum_variant(
-    encoded: &str,
-    variants: &[&str],
-    order: EnumOrder,
-    expected: &'static str,
-) -> Result<usize, KeyDecodeError> {
-    let invalid = || KeyDecodeError::Invalid {
-        component: encoded.to_owned(),
-        expected,
-    };
-    let name = match order {
-        EnumOrder::Declaration => {
-            let (position, name) = encoded
-                .split_once('-')
-                .filter(|(p, _)| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
-                .ok_or_else(invalid)?;
-            let position: usize = position.parse().map_err(|_| invalid())?;
-            let name = unescape(name)?;
-            return if variants.get(position) == Some(&name.as_str()) {
-                Ok(position)
-            } else {
-                Err(invalid())
-            };
-        }
-        EnumOrder::Name | EnumOrder::NameByChoice => unescape(encoded)?,
-    };
-    variants.iter().position(|v| *v == name).ok_or_else(invalid)
-}
-
 /// Why an encoded key or key component could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -470,9 +423,8 @@ pub struct Key<E> {
 }
 
 impl<E> Key<E> {
-    /// Used by the derive; the strings must be encoded keys of `E`.
-    #[doc(hidden)]
-    pub fn __from_encoded(partition_key: String, sort_key: String) -> Self {
+    /// A key of encoded strings, which must be keys of `E`.
+    pub(crate) fn from_encoded(partition_key: String, sort_key: String) -> Self {
         Key {
             partition_key,
             sort_key,
@@ -512,7 +464,7 @@ impl<E> From<&Key<E>> for Key<E> {
 
 impl<E> Clone for Key<E> {
     fn clone(&self) -> Self {
-        Key::__from_encoded(self.partition_key.clone(), self.sort_key.clone())
+        Key::from_encoded(self.partition_key.clone(), self.sort_key.clone())
     }
 }
 

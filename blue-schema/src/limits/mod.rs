@@ -40,6 +40,9 @@ pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
 pub const MAX_BATCH_WRITE_ITEMS: usize = 25;
 /// Keys per `BatchGetItem` request, DynamoDB's maximum.
 pub const MAX_BATCH_GET_KEYS: usize = 100;
+/// The longest expression (condition, update, projection) DynamoDB takes,
+/// in bytes.
+pub const MAX_EXPRESSION_BYTES: usize = 4096;
 /// The most actions in one transaction (`TransactWriteItems` or
 /// `TransactGetItems`), as DynamoDB.
 pub const MAX_TRANSACTION_ACTIONS: usize = 100;

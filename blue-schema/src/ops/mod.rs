@@ -103,7 +103,6 @@ pub(crate) struct Put<I> {
 
 impl<I> Put<I> {
     /// Whether the put checks more than `create`'s "no item yet".
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) fn is_conditional(&self) -> bool {
         self.checks.user.is_some() || self.checks.version.is_some() && !self.if_not_exists
     }

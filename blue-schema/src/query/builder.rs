@@ -2,7 +2,8 @@
 //! that turns every range on a key component into one exact `BETWEEN`.
 
 use super::Query;
-use crate::key::{AsKeyPart, AsKeyPrefix, KeyEncoding, KeyPart, KeyWriter, DELIMITER, FENCE};
+use crate::key::codec::KeyWriter;
+use crate::key::{AsKeyPart, AsKeyPrefix, KeyEncoding, KeyPart, DELIMITER, FENCE};
 use crate::limits::MAX_SORT_KEY_BYTES;
 use crate::ops::query::{QuerySpec, SortKeyCondition};
 
@@ -238,14 +239,14 @@ impl SortKeyQuery {
     #[inline]
     fn into_query<R>(mut self, condition: SortKeyCondition) -> Query<R> {
         self.spec.sort_key = Some(condition);
-        Query::__from_spec(self.spec)
+        Query::from_spec(self.spec)
     }
 }
 
 /// A whole-partition query of a table, used by `#[derive(Table)]`.
 #[doc(hidden)]
 pub fn partition_query<R>(table: &'static str, partition_key: String) -> Query<R> {
-    Query::__from_spec(QuerySpec::new(table, partition_key, None))
+    Query::from_spec(QuerySpec::new(table, partition_key, None))
 }
 
 /// The smallest condition value above `bound` and below every storable key

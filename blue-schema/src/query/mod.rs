@@ -49,7 +49,7 @@
 //! assert!(plan.dynamodb.contains(r#""Limit":10"#));
 //! ```
 
-mod builder;
+pub(crate) mod builder;
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -60,9 +60,6 @@ use crate::ops::cursor::Position;
 pub use crate::error::{CursorError, QueryError};
 pub use crate::ops::cursor::{Cursor, CursorKey, MAX_CURSOR_LEN};
 pub use crate::ops::query::{IndexTarget, Order, QuerySpec, SortKeyCondition};
-
-#[doc(hidden)]
-pub use builder::{partition_query, SortKeyQuery};
 
 /// A typed query whose items are `R`: an entity, or a table enum for a
 /// whole-partition query.
@@ -85,10 +82,9 @@ pub struct Query<R> {
 }
 
 impl<R> Query<R> {
-    /// Used by the derive; `spec` must select only items that decode as `R`.
-    #[doc(hidden)]
+    /// The query of `spec`, which must select only items that decode as `R`.
     #[inline]
-    pub fn __from_spec(spec: QuerySpec) -> Self {
+    pub(crate) fn from_spec(spec: QuerySpec) -> Self {
         Query {
             spec,
             item: PhantomData,
@@ -186,7 +182,7 @@ impl<E: crate::Entity> Query<E> {
 
 impl<R> Clone for Query<R> {
     fn clone(&self) -> Self {
-        Query::__from_spec(self.spec.clone())
+        Query::from_spec(self.spec.clone())
     }
 }
 

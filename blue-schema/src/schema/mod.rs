@@ -5,9 +5,11 @@
 //! the table definitions, and the runtime checks.
 
 mod attributes;
+pub(crate) mod item_keys;
 
 pub use attributes::{is_index_key_attribute, is_reserved_attribute, RESERVED_ATTRIBUTES};
 pub(crate) use attributes::{CREATED_AT, PARTITION_KEY, SET_NEWTYPE, SORT_KEY, UPDATED_AT};
+pub(crate) use item_keys::KeysOfItem;
 
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 use serde::Serialize;
@@ -294,16 +296,6 @@ fn template<'a>(prefix: Option<&str>, fields: impl Iterator<Item = &'a str>) -> 
     out
 }
 
-/// The keys an item should have, computed from its fields: its entity, its
-/// table key, and the index keys (attribute, value) it belongs under.
-#[doc(hidden)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeysOfItem {
-    pub entity: &'static EntitySchema,
-    pub table_key: (String, String),
-    pub index_keys: Vec<(&'static str, String)>,
-}
-
 /// Everything the library knows about one table: its name and its entities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableSchema {
@@ -536,7 +528,7 @@ impl<E: Entity> FromItem for Key<E> {
         // The attributes are not needed, but must be an item.
         serde::de::IgnoredAny::deserialize(item)?;
         E::decode_key(partition_key, sort_key).map_err(serde::de::Error::custom)?;
-        Ok(Some(Key::__from_encoded(
+        Ok(Some(Key::from_encoded(
             partition_key.to_owned(),
             sort_key.to_owned(),
         )))

@@ -139,15 +139,15 @@ pub struct Attr<E, V, P> {
     _marker: PhantomData<fn() -> (E, V, P)>,
 }
 
-impl<E, V, P> Attr<E, V, P> {
-    #[doc(hidden)]
-    pub const fn __new(name: &'static str) -> Self {
-        Attr {
-            name,
-            _marker: PhantomData,
-        }
+/// The attribute stored as `name`: what the generated `attr()` makes.
+pub const fn attr<E, V, P>(name: &'static str) -> Attr<E, V, P> {
+    Attr {
+        name,
+        _marker: PhantomData,
     }
+}
 
+impl<E, V, P> Attr<E, V, P> {
     /// The stored attribute name.
     pub const fn name(&self) -> &'static str {
         self.name

@@ -9,7 +9,7 @@
 //! `ReturnValuesOnConditionCheckFailure`, no extra read) and explain the
 //! failure with the same function, so the error is the same on both.
 
-pub mod attr;
+pub(crate) mod attr;
 mod condition;
 mod update;
 mod view;

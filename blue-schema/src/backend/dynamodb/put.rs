@@ -27,21 +27,20 @@
 //! in a later version of the struct) is left on the item by the update; the
 //! struct's decoder does not see it.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::error::{is_condition_failure, request_error};
-use super::item::{full_item, key_map, s, same_item, Attributes};
+use super::item::{full_item, key_map, s, same_item, same_value, Attributes};
 use super::retry::Replay;
 use super::DynamoDbBackend;
 use crate::limits::check::Stamps;
-use crate::limits::MAX_ITEM_BYTES;
+use crate::limits::{MAX_EXPRESSION_BYTES, MAX_ITEM_BYTES};
 use crate::ops::{ItemKey, Put};
-use crate::schema::EntitySchema;
-use crate::schema::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
+use crate::schema::{EntitySchema, CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::Error;
 
-/// DynamoDB's limit on the length of an expression.
-const MAX_EXPRESSION_BYTES: usize = 4096;
 /// Attempts at replacing a large item that keeps changing under the put.
 const PUT_ATTEMPTS: u32 = 8;
 /// How far below DynamoDB's charge limit an update must stay. The charge
@@ -51,6 +50,7 @@ const UPDATE_MARGIN: usize = 1024;
 
 impl DynamoDbBackend {
     pub(super) async fn put_item(&self, op: Put<Attributes>) -> Result<(), Error> {
+        let conditional = op.is_conditional();
         let Put {
             item,
             if_not_exists,
@@ -58,7 +58,6 @@ impl DynamoDbBackend {
             checks,
             decode,
         } = op;
-        let conditional = op_is_conditional(&checks, if_not_exists);
         if if_not_exists && !conditional {
             return self
                 .create_item(
@@ -315,25 +314,28 @@ impl Update {
         let mut values = Attributes::with_capacity(attributes.len() + 2);
         expression.push_str("SET ");
         for (i, name) in attributes.keys().enumerate() {
-            let _ = write!(expression, "#a{i} = :a{i}, ");
-            names.insert(format!("#a{i}"), name.clone());
+            let _ = write!(expression, "{} = {}, ", set_name(i), set_value(i));
+            names.insert(set_name(i), name.clone());
         }
-        expression.push_str("#c = if_not_exists(#c, :c), #u = :u");
+        let _ = write!(
+            expression,
+            "#c = if_not_exists(#c, :c), {UPDATED_AT_NAME} = {UPDATED_AT_VALUE}"
+        );
         names.insert("#c".to_owned(), CREATED_AT.to_owned());
-        names.insert("#u".to_owned(), UPDATED_AT.to_owned());
+        names.insert(UPDATED_AT_NAME.to_owned(), UPDATED_AT.to_owned());
         for (i, name) in absent.iter().enumerate() {
             expression.push_str(if i == 0 { " REMOVE " } else { ", " });
-            let _ = write!(expression, "#r{i}");
-            names.insert(format!("#r{i}"), (*name).to_owned());
+            expression.push_str(&removed_name(i));
+            names.insert(removed_name(i), (*name).to_owned());
         }
         if expression.len() > MAX_EXPRESSION_BYTES {
             return Err(attributes);
         }
         for (i, (_, value)) in attributes.into_iter().enumerate() {
-            values.insert(format!(":a{i}"), value);
+            values.insert(set_value(i), value);
         }
         values.insert(":c".to_owned(), s(stamps.created_at));
-        values.insert(":u".to_owned(), s(stamps.updated_at));
+        values.insert(UPDATED_AT_VALUE.to_owned(), s(stamps.updated_at));
         Ok(Update {
             expression,
             names,
@@ -369,6 +371,46 @@ fn charge_fits(
     charge + UPDATE_MARGIN <= MAX_ITEM_BYTES
 }
 
-fn op_is_conditional(checks: &crate::ops::check::Checks, if_not_exists: bool) -> bool {
-    checks.user.is_some() || (checks.version.is_some() && !if_not_exists)
+// The placeholders of a put's update, named here only: `Update::new` writes
+// them and `is_own_put` reads them back.
+const UPDATED_AT_NAME: &str = "#u";
+const UPDATED_AT_VALUE: &str = ":u";
+
+/// The name placeholder of the `i`-th attribute a put sets.
+fn set_name(i: usize) -> String {
+    format!("#a{i}")
+}
+
+/// The value placeholder of the `i`-th attribute a put sets.
+fn set_value(i: usize) -> String {
+    format!(":a{i}")
+}
+
+/// The name placeholder of the `i`-th attribute a put removes.
+fn removed_name(i: usize) -> String {
+    format!("#r{i}")
+}
+
+/// Whether `stored` is the item a put's update (`SET #a0 = :a0, …, #u =
+/// :u REMOVE #r0, …`) writes: the put's own earlier write, found by its
+/// replay.
+pub(super) fn is_own_put(
+    stored: &Attributes,
+    names: &Option<HashMap<String, String>>,
+    values: &Option<HashMap<String, AttributeValue>>,
+) -> bool {
+    let (Some(names), Some(values)) = (names, values) else {
+        return false;
+    };
+    let same = |name: &str, value: &str| match (names.get(name), values.get(value)) {
+        (Some(name), Some(value)) => stored.get(name).is_some_and(|s| same_value(s, value)),
+        _ => false,
+    };
+    same(UPDATED_AT_NAME, UPDATED_AT_VALUE)
+        && (0..)
+            .map_while(|i| names.contains_key(&set_name(i)).then_some(i))
+            .all(|i| same(&set_name(i), &set_value(i)))
+        && (0..)
+            .map_while(|i| names.get(&removed_name(i)))
+            .all(|name| !stored.contains_key(name))
 }

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::clauses::{compile, Clauses};
 use super::error::{request_error, too_large};
-use super::item::{full_item, key_map, same_value, Attributes, ReadItem};
+use super::item::{full_item, key_map, Attributes, ReadItem};
 use super::put::Update as PutUpdate;
 use super::retry::{fresh_token, Replay, Sent};
 use super::DynamoDbBackend;
@@ -200,7 +200,7 @@ impl DynamoDbBackend {
             Err(e) => {
                 if let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(f)) = e.as_service_error() {
                     if unknown_before && f.item.as_ref().is_some_and(|stored| {
-                        is_own_put(stored, request.get_expression_attribute_names(), request.get_expression_attribute_values())
+                        super::put::is_own_put(stored, request.get_expression_attribute_names(), request.get_expression_attribute_values())
                     }) {
                         return Ok(());
                     }
@@ -505,30 +505,6 @@ impl DynamoDbBackend {
 pub(super) fn key_only(item: &Attributes) -> bool {
     item.keys()
         .all(|name| name == PARTITION_KEY || name == SORT_KEY)
-}
-
-/// Whether `stored` is the item a put's update (`SET #a0 = :a0, …, #u =
-/// :u REMOVE #r0, …`) writes: the put's own earlier write, found by its
-/// replay.
-fn is_own_put(
-    stored: &Attributes,
-    names: &Option<HashMap<String, String>>,
-    values: &Option<HashMap<String, AttributeValue>>,
-) -> bool {
-    let (Some(names), Some(values)) = (names, values) else {
-        return false;
-    };
-    let same = |name: &str, value: &str| match (names.get(name), values.get(value)) {
-        (Some(name), Some(value)) => stored.get(name).is_some_and(|s| same_value(s, value)),
-        _ => false,
-    };
-    same("#u", ":u")
-        && (0..)
-            .map_while(|i| names.contains_key(&format!("#a{i}")).then_some(i))
-            .all(|i| same(&format!("#a{i}"), &format!(":a{i}")))
-        && (0..)
-            .map_while(|i| names.get(&format!("#r{i}")))
-            .all(|name| !stored.contains_key(name))
 }
 
 fn action_checks(action: &TxAction<Value>) -> (&Checks, Option<AnyDecoder>) {

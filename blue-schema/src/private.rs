@@ -1,0 +1,154 @@
+//! What the code of the derives names, behind one hidden path, as
+//! `serde::__private`: marker traits whose diagnostics explain a schema
+//! mistake, `const` helpers for the table checks, the key writer and reader,
+//! and the constructors of values whose fields stay private elsewhere.
+
+/// An entity whose items a batch write (`put_all`) may write: one
+/// without a `#[version]` field. Implemented by `#[derive(Entity)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has a `#[version]` field: a batch write cannot check versions",
+    label = "`put_all` would overwrite newer versions without noticing",
+    note = "write the items in a `store.transaction()` (each put checks its version), or opt out with `put_all_unversioned`"
+)]
+pub trait BatchWritable {}
+
+pub use crate::key::codec::{
+    decode_enum_variant, encode_enum_variant, key_from_encoded, KeyReader, KeyWriter,
+};
+pub use crate::key::EnumOrder;
+pub use crate::query::builder::{partition_query, SortKeyQuery};
+pub use crate::schema::item_keys::KeysOfItem;
+pub use crate::write::attr::attr;
+pub use serde;
+pub use serde_json;
+
+/// An entity's index keys, from its item read as JSON: what a copy and
+/// a reindex write.
+///
+/// # Errors
+///
+/// When the item does not decode as `E`.
+pub fn index_keys_of<E: crate::Entity>(
+    partition_key: &str,
+    sort_key: &str,
+    item: &serde_json::Value,
+) -> Result<KeysOfItem, serde_json::Error> {
+    let entity = <E as serde::Deserialize>::deserialize(item)?;
+    let mut out = Vec::new();
+    entity.__index_keys(partition_key, sort_key, &mut out);
+    Ok(KeysOfItem {
+        entity: &E::SCHEMA,
+        table_key: entity.key().into_parts(),
+        index_keys: out,
+    })
+}
+
+/// Never satisfied: the query of a `keys_only` access pattern has no
+/// filter.
+#[diagnostic::on_unimplemented(
+    message = "a `keys_only` access pattern cannot be filtered: its index holds no attributes",
+    label = "the index entries are keys only",
+    note = "filter the items after `store.get_many(keys)`, or declare the pattern `project = all`"
+)]
+pub trait FilterableIndex {}
+
+/// Satisfied when the table enum `Self` has a variant holding `E`.
+#[diagnostic::on_unimplemented(
+    message = "`{E}` names `{Self}` as its table, but `{Self}` does not list it",
+    label = "`{Self}` has no variant holding `{E}`",
+    note = "add a variant `{E}({E})` to the `#[derive(Table)]` enum `{Self}`, or name the right table in `#[entity(table = ...)]`"
+)]
+pub trait ListsEntity<E> {}
+
+/// Satisfied when an entity's `#[entity(table = ...)]` is `T`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is listed in table `{T}` but its `#[entity(table = ...)]` names another table",
+    label = "this entity belongs to another table",
+    note = "an entity is stored in exactly one table: make `#[entity(table = {T})]` and the enum agree"
+)]
+pub trait InTable<T: ?Sized> {}
+
+/// What a table's derive checks about an entity, implemented by the
+/// entity's derive whether or not its other checks passed (`VALID` says).
+pub trait EntityFacts {
+    /// The partition key's type.
+    type PartitionKey;
+    /// The sort-key prefix.
+    const PREFIX: &'static str;
+    /// The partition-key prefix.
+    const PK_PREFIX: Option<&'static str>;
+    /// Whether the entity has no sort-key fields.
+    const SINGLETON: bool;
+    /// Whether the entity's derive succeeded.
+    const VALID: bool;
+    /// The physical indexes its access patterns use.
+    const INDEXES: &'static [&'static str] = &[];
+}
+
+/// Whether every name in `used` is one of `declared`, in `const` context.
+pub const fn all_declared(used: &[&str], declared: &[&str]) -> bool {
+    let mut i = 0;
+    while i < used.len() {
+        let mut found = false;
+        let mut j = 0;
+        while j < declared.len() {
+            if str_eq(used[i], declared[j]) {
+                found = true;
+            }
+            j += 1;
+        }
+        if !found {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A table's name, implemented by its derive whether or not its other
+/// checks passed.
+pub trait TableName {
+    /// The table name.
+    const NAME: &'static str;
+}
+
+/// Whether `sort_key` carries the prefix of an entity: see
+/// [`EntitySchema::names_sort_key`](crate::EntitySchema::names_sort_key).
+pub fn names_sort_key(prefix: &str, singleton: bool, sort_key: &str) -> bool {
+    crate::schema::names_sort_key(prefix, singleton, sort_key)
+}
+
+/// Satisfied when two entities of one table have the same partition-key type.
+#[diagnostic::on_unimplemented(
+    message = "entities of one table must share a partition-key type, but `{Self}` differs from `{K}`",
+    label = "this entity's `#[pk]` fields have a different type than the table's first entity",
+    note = "a whole-partition query reads every entity of the table by one partition key: give all of them `#[pk]` fields of the same types, in the same order"
+)]
+pub trait SamePartitionKey<K> {}
+
+impl<K> SamePartitionKey<K> for K {}
+
+/// Byte-wise string equality in `const` context, for the table checks.
+pub const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// `Option<&str>` equality in `const` context.
+pub const fn opt_str_eq(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => str_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
