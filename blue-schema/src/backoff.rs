@@ -14,15 +14,14 @@ pub(crate) struct Backoff {
 impl Backoff {
     /// [`Store::modify`](crate::Store::modify)'s read–change–write loop,
     /// which another writer of the same item made retry: 4 ms to 256 ms.
-    #[cfg_attr(not(any(feature = "sqlite", feature = "dynamodb")), allow(dead_code))]
     pub(crate) const MODIFY: Backoff = Backoff::new(4, 256);
     /// A DynamoDB request retried after throttling or a lost connection:
     /// 25 ms to 1 s.
-    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
+    #[cfg(feature = "dynamodb")]
     pub(crate) const REQUEST: Backoff = Backoff::new(25, 1000);
     /// The unprocessed part of a DynamoDB batch request, sent again: 50 ms
     /// to 2 s.
-    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
+    #[cfg(feature = "dynamodb")]
     pub(crate) const BATCH: Backoff = Backoff::new(50, 2000);
 
     const fn new(first_ms: u64, max_ms: u64) -> Backoff {
@@ -62,6 +61,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "dynamodb")]
     fn windows_double_from_the_first_up_to_the_cap() {
         let ms = |b: Backoff, a| b.window(a).as_millis();
         assert_eq!(
@@ -75,6 +75,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "dynamodb")]
     fn a_delay_stays_in_its_window() {
         for attempt in 1..20 {
             let delay = Backoff::BATCH.delay(attempt);

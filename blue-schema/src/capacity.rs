@@ -108,52 +108,16 @@ pub fn write_units(bytes: usize) -> f64 {
     bytes.div_ceil(1024).max(1) as f64
 }
 
-/// Write units of the table for one write: the larger of the item before
-/// (`None`: there was none) and after (`None`: deleted).
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-pub(crate) fn table_write_units(old: Option<usize>, new: Option<usize>) -> f64 {
-    write_units(old.unwrap_or(0).max(new.unwrap_or(0)))
-}
-
-/// One index's entry for an item: its position and size.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-pub(crate) struct IndexEntry {
-    /// The index partition and sort key.
-    pub(crate) key: (String, String),
-    /// The projected entry's size, as DynamoDB computes item sizes.
-    pub(crate) size: usize,
-}
-
-/// Write units of one index for one write, from its entries before and after.
-/// `same` says whether an entry at the same key holds the same attributes
-/// (for `ALL`, the whole item unchanged; for `KEYS_ONLY`, always).
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-pub(crate) fn index_write_units(
-    old: Option<&IndexEntry>,
-    new: Option<&IndexEntry>,
-    same: bool,
-) -> f64 {
-    match (old, new) {
-        (None, None) => 0.0,
-        (None, Some(entry)) | (Some(entry), None) => write_units(entry.size),
-        (Some(old), Some(new)) if old.key != new.key => {
-            write_units(old.size) + write_units(new.size)
-        }
-        (Some(_), Some(_)) if same => 0.0,
-        (Some(old), Some(new)) => write_units(old.size).max(write_units(new.size)),
-    }
-}
-
 /// What one store operation did, for its tracing span and the store's meter.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Usage {
     /// Requests sent (DynamoDB, retries included) or that DynamoDB would
-    /// receive for the same operation (SQLite).
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    /// receive for the same operation (SQLite). Read by the tracing span
+    /// and SQLite's metering.
+    #[cfg_attr(not(any(feature = "tracing", feature = "sqlite")), allow(dead_code))]
     pub(crate) requests: u64,
     /// Items read or written.
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "tracing", feature = "sqlite")), allow(dead_code))]
     pub(crate) items: u64,
     pub(crate) consumed: Consumed,
 }
@@ -207,31 +171,6 @@ mod tests {
     fn writes_round_up_to_1_kb_on_the_larger_image() {
         assert_eq!(write_units(0), 1.0);
         assert_eq!(write_units(1025), 2.0);
-        assert_eq!(table_write_units(Some(3000), Some(10)), 3.0);
-        assert_eq!(table_write_units(None, None), 1.0);
-    }
-
-    #[test]
-    fn index_entries_cost_what_changes() {
-        let at = |k: &str, size| IndexEntry {
-            key: (k.into(), "s".into()),
-            size,
-        };
-        assert_eq!(index_write_units(None, None, false), 0.0);
-        assert_eq!(index_write_units(None, Some(&at("a", 1500)), false), 2.0);
-        assert_eq!(index_write_units(Some(&at("a", 10)), None, false), 1.0);
-        assert_eq!(
-            index_write_units(Some(&at("a", 1500)), Some(&at("b", 1500)), false),
-            4.0
-        );
-        assert_eq!(
-            index_write_units(Some(&at("a", 10)), Some(&at("a", 10)), true),
-            0.0
-        );
-        assert_eq!(
-            index_write_units(Some(&at("a", 3000)), Some(&at("a", 10)), false),
-            3.0
-        );
     }
 
     #[test]

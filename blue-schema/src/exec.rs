@@ -90,7 +90,6 @@ pub fn block_on<F: IntoFuture>(future: F) -> F::Output {
 /// A one-shot channel from a worker thread to the future waiting for its
 /// result (used by the SQLite backend). Either side may go away first: a job whose future was dropped
 /// before the job started is skipped.
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn oneshot<T>() -> (Sender<T>, Receiver<T>) {
     let slot = Arc::new(Slot {
         state: Mutex::new(State {
@@ -103,12 +102,10 @@ pub(crate) fn oneshot<T>() -> (Sender<T>, Receiver<T>) {
     (Sender(slot.clone()), Receiver(slot))
 }
 
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 struct Slot<T> {
     state: Mutex<State<T>>,
 }
 
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 struct State<T> {
     value: Option<T>,
     waker: Option<Waker>,
@@ -116,7 +113,6 @@ struct State<T> {
     receiver_gone: bool,
 }
 
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 impl<T> Slot<T> {
     fn state(&self) -> std::sync::MutexGuard<'_, State<T>> {
         // The state holds no invariant a panic could break halfway.
@@ -125,11 +121,10 @@ impl<T> Slot<T> {
 }
 
 /// The worker's side of [`oneshot`].
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) struct Sender<T>(Arc<Slot<T>>);
 
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 impl<T> Sender<T> {
+    #[cfg(feature = "sqlite")]
     /// Whether the waiting future was dropped: nobody wants the result.
     pub(crate) fn is_canceled(&self) -> bool {
         self.0.state().receiver_gone
@@ -147,7 +142,6 @@ impl<T> Sender<T> {
     }
 }
 
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let waker = {
@@ -163,10 +157,8 @@ impl<T> Drop for Sender<T> {
 
 /// The waiting side of [`oneshot`]: a future of the value, or `None` when
 /// the sender went away without one.
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) struct Receiver<T>(Arc<Slot<T>>);
 
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 impl<T> Future for Receiver<T> {
     type Output = Option<T>;
 
@@ -186,7 +178,6 @@ impl<T> Future for Receiver<T> {
     }
 }
 
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.0.state().receiver_gone = true;

@@ -40,7 +40,8 @@
 //! * [`schema`]: the static metadata, and the [`Entity`] and [`Table`] traits.
 //! * [`query`]: the backend-neutral query values, `explain()`, and cursors.
 //! * [`Store`]: the typed operations (get, put, create, delete, query,
-//!   put_all) on a [`backend`]: [`backend::sqlite`] (embedded, the default)
+//!   put_all, update, modify, transactions, batch and transactional reads,
+//!   index queries) on a [`backend`]: [`backend::sqlite`] (embedded, the default)
 //!   or [`backend::dynamodb`]; [`blocking`] is the same API for synchronous
 //!   code, and [`block_on`] says where each backend's work runs.
 //! * [`limits`]: DynamoDB's limits, checked before any backend runs.

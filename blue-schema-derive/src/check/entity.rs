@@ -291,8 +291,9 @@ pub(super) fn check_serde_shape(cx: &mut Ctxt, entity: &Entity) {
     }
 }
 
-// `pk`, `sk` and `created_at` are attributes the library writes on every
-// item, and `updated_at` and index key names are kept for the ones it will;
+// `pk`, `sk`, `created_at` and `updated_at` are attributes the library
+// writes on every item, and index key names (`gsi1pk`, ...) on the items of
+// an index;
 // a field of the same name would be overwritten in DynamoDB and shadowed in
 // SQLite.
 pub(super) fn check_reserved_attributes(cx: &mut Ctxt, entity: &Entity) {

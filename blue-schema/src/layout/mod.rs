@@ -1,6 +1,7 @@
-//! The physical layout both backends implement, defined once: the stored
-//! attribute names, the SQLite table and statements, the DynamoDB table and
-//! requests. The backends run what this module describes; the generated
+//! The physical layout both backends implement, defined once: the SQLite
+//! table and statements, the DynamoDB table and requests, and DynamoDB's
+//! expression language (the stored attribute names are in
+//! [`schema`](crate::schema)). The backends run what this module describes; the generated
 //! documentation and [`Query::explain`](crate::Query::explain) print it. It
 //! needs neither rusqlite nor the AWS SDK, so the documentation of a schema
 //! shows both mappings whatever features are compiled in.

@@ -153,14 +153,6 @@ pub(crate) struct Stamps<'a> {
 }
 
 impl<'a> Stamps<'a> {
-    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
-    pub(crate) fn of(created_at: &'a str, updated_at: &'a str) -> Stamps<'a> {
-        Stamps {
-            created_at,
-            updated_at,
-        }
-    }
-
     /// The bytes they add to the item's size: each attribute's name and
     /// value (an absent `updated_at` adds nothing).
     pub(crate) fn size(&self) -> usize {

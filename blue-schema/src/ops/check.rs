@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::cond::{CmpOp, Cond};
+use super::cond::Cond;
 use super::decode::AnyDecoder;
 use super::ItemKey;
 use crate::error::{CancelReason, ConditionFailed, Current};
@@ -84,31 +84,6 @@ impl Checks {
             .iter()
             .find(|(_, g)| !g.eval(item))
             .map(|(name, _)| Failure::Overflow(name.to_string()))
-    }
-
-    /// The checks as one condition, for DynamoDB.
-    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
-    pub(crate) fn condition(&self) -> Option<Cond> {
-        let mut parts = Vec::new();
-        if let Some(exists) = self.exists {
-            parts.push(Cond::ItemExists(exists));
-        }
-        if let Some(v) = &self.version {
-            parts.push(if v.expected == 0 {
-                Cond::ItemExists(false)
-            } else {
-                Cond::Cmp(
-                    Cow::Borrowed(v.attribute),
-                    CmpOp::Eq,
-                    Value::from(v.expected),
-                )
-            });
-        }
-        parts.extend(self.user.clone());
-        parts.extend(self.guards.iter().map(|(_, g)| g.clone()));
-        parts
-            .into_iter()
-            .reduce(|a, b| Cond::And(Box::new(a), Box::new(b)))
     }
 }
 

@@ -81,6 +81,7 @@ impl StoredKeys<'_> {
 /// Decodes an item of one entity type, chosen where the type is known.
 #[derive(Clone, Copy)]
 pub(crate) struct AnyDecoder {
+    /// From SQLite's JSON text.
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) from_str: fn(&str) -> Result<AnyItem, serde_json::Error>,
     pub(crate) from_value: fn(Value) -> Result<AnyItem, serde_json::Error>,

@@ -1,6 +1,4 @@
 //! Typed updates: changes to an item written without reading it first.
-// Expressions are what the DynamoDB backend sends.
-#![cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
 
 use std::borrow::Cow;
 use std::fmt;

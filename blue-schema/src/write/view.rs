@@ -51,6 +51,7 @@ impl<T: Serialize + ?Sized> Serialize for AsSet<'_, T> {
 }
 
 struct SetCodec<'a, T: ?Sized>(
+    // Read by the DynamoDB encoding only; JSON has no sets.
     #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))] SetKind,
     &'a T,
 );

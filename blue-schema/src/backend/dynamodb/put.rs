@@ -63,11 +63,17 @@ impl DynamoDbBackend {
                 .create_item(
                     &item.key,
                     item.data,
-                    Stamps::of(&item.created_at, &item.updated_at),
+                    Stamps {
+                        created_at: &item.created_at,
+                        updated_at: &item.updated_at,
+                    },
                 )
                 .await;
         }
-        let stamps = Stamps::of(&item.created_at, &item.updated_at);
+        let stamps = Stamps {
+            created_at: &item.created_at,
+            updated_at: &item.updated_at,
+        };
         match Update::new(&item.key, item.data, entity, stamps, item.size) {
             Ok(update) if conditional => {
                 self.conditional_put(&item.key, update, &checks, decode)

@@ -1,9 +1,9 @@
-//! Conditional writes, updates, transactions and batch reads on DynamoDB:
-//! checks become one condition expression (placeholders only), and a
+//! Conditional writes, updates and transactions on DynamoDB: checks become one condition expression (placeholders only), and a
 //! failed check is explained from the item DynamoDB returns with it
 //! (`ReturnValuesOnConditionCheckFailure = ALL_OLD`), with the function the
 //! SQLite backend uses, so both give the same error.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
@@ -24,11 +24,10 @@ use crate::layout::expression::{ExprValue, Expression};
 use crate::limits::{LimitError, MAX_ITEM_BYTES};
 use crate::ops::action::Returning;
 use crate::ops::check::{explain, Checks};
-use crate::ops::decode::AnyDecoder;
-use crate::ops::decode::Decoder;
+use crate::ops::cond::{CmpOp, Cond};
+use crate::ops::decode::{AnyDecoder, Decoder};
 use crate::ops::{Delete, ItemKey, TransactWrite, TxAction, UpdateOp};
-use crate::schema::SetKind;
-use crate::schema::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
+use crate::schema::{SetKind, CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::write::{CancelReason, MapWithSets, TransactionCanceled};
 use crate::Error;
 
@@ -114,10 +113,7 @@ fn compile_update(op: &UpdateOp) -> Compiled {
         }
     }
     let update = clauses.expression();
-    let condition = op
-        .checks
-        .condition()
-        .map(|c| expr.condition(&c, PARTITION_KEY));
+    let condition = condition_of(&op.checks).map(|c| expr.condition(&c, PARTITION_KEY));
     let (names, values) = parts(expr);
     Compiled {
         update,
@@ -137,7 +133,7 @@ fn checks_expression(
     HashMap<String, String>,
     HashMap<String, AttributeValue>,
 )> {
-    let cond = checks.condition()?;
+    let cond = condition_of(checks)?;
     let mut expr = Expression::default();
     let text = expr.condition(&cond, PARTITION_KEY);
     let (names, values) = parts(expr);
@@ -514,4 +510,28 @@ fn action_checks(action: &TxAction<Value>) -> (&Checks, Option<AnyDecoder>) {
         TxAction::Delete(d) => (&d.checks, d.decode),
         TxAction::Check(c) => (&c.checks, Some(c.decode)),
     }
+}
+
+/// A write's checks as one condition, as DynamoDB's expression takes them.
+fn condition_of(checks: &Checks) -> Option<Cond> {
+    let mut parts = Vec::new();
+    if let Some(exists) = checks.exists {
+        parts.push(Cond::ItemExists(exists));
+    }
+    if let Some(v) = &checks.version {
+        parts.push(if v.expected == 0 {
+            Cond::ItemExists(false)
+        } else {
+            Cond::Cmp(
+                Cow::Borrowed(v.attribute),
+                CmpOp::Eq,
+                Value::from(v.expected),
+            )
+        });
+    }
+    parts.extend(checks.user.clone());
+    parts.extend(checks.guards.iter().map(|(_, g)| g.clone()));
+    parts
+        .into_iter()
+        .reduce(|a, b| Cond::And(Box::new(a), Box::new(b)))
 }

@@ -11,7 +11,7 @@ use std::sync::{Mutex, PoisonError};
 use serde_json::Value;
 
 use super::pool::Conn;
-use crate::capacity::{index_write_units, table_write_units, IndexEntry};
+use crate::capacity::write_units as item_write_units;
 use crate::ops::ItemKey;
 use crate::schema::{is_index_key_attribute, Projection, TableSchema};
 use crate::schema::{PARTITION_KEY, SORT_KEY};
@@ -144,9 +144,68 @@ fn index_attributes(data: &str) -> HashMap<String, (String, String)> {
     found
 }
 
+/// Write units of the table for one write: the larger of the item before
+/// (`None`: there was none) and after (`None`: deleted).
+fn table_write_units(old: Option<usize>, new: Option<usize>) -> f64 {
+    item_write_units(old.unwrap_or(0).max(new.unwrap_or(0)))
+}
+
+/// One index's entry for an item: its position and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct IndexEntry {
+    /// The index partition and sort key.
+    key: (String, String),
+    /// The projected entry's size, as DynamoDB computes item sizes.
+    size: usize,
+}
+
+/// Write units of one index for one write, from its entries before and after.
+/// `same` says whether an entry at the same key holds the same attributes
+/// (for `ALL`, the whole item unchanged; for `KEYS_ONLY`, always).
+fn index_write_units(old: Option<&IndexEntry>, new: Option<&IndexEntry>, same: bool) -> f64 {
+    match (old, new) {
+        (None, None) => 0.0,
+        (None, Some(entry)) | (Some(entry), None) => item_write_units(entry.size),
+        (Some(old), Some(new)) if old.key != new.key => {
+            item_write_units(old.size) + item_write_units(new.size)
+        }
+        (Some(_), Some(_)) if same => 0.0,
+        (Some(old), Some(new)) => item_write_units(old.size).max(item_write_units(new.size)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_count_the_larger_image() {
+        assert_eq!(table_write_units(Some(3000), Some(10)), 3.0);
+        assert_eq!(table_write_units(None, None), 1.0);
+    }
+
+    #[test]
+    fn index_entries_cost_what_changes() {
+        let at = |k: &str, size| IndexEntry {
+            key: (k.into(), "s".into()),
+            size,
+        };
+        assert_eq!(index_write_units(None, None, false), 0.0);
+        assert_eq!(index_write_units(None, Some(&at("a", 1500)), false), 2.0);
+        assert_eq!(index_write_units(Some(&at("a", 10)), None, false), 1.0);
+        assert_eq!(
+            index_write_units(Some(&at("a", 1500)), Some(&at("b", 1500)), false),
+            4.0
+        );
+        assert_eq!(
+            index_write_units(Some(&at("a", 10)), Some(&at("a", 10)), true),
+            0.0
+        );
+        assert_eq!(
+            index_write_units(Some(&at("a", 3000)), Some(&at("a", 10)), false),
+            3.0
+        );
+    }
 
     fn image(data: &str, size: usize, at: &str) -> Image {
         Image {

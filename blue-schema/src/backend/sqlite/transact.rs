@@ -4,11 +4,11 @@
 
 use serde_json::Value;
 
+use super::apply::ApplyError;
 use super::error::sqlite_error;
 use super::pool::Conn;
 use super::row::text;
 use super::write::{failure, immediate, plan_update, read, remove, write_row, UpdateFailure};
-use crate::ops::action::ApplyError;
 use crate::ops::{ItemKey, TransactWrite, TxAction};
 use crate::write::{CancelReason, TransactionCanceled};
 use crate::{limits, Error};

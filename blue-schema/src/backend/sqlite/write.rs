@@ -1,11 +1,12 @@
-//! Conditional writes, updates, transactions and batch reads on SQLite:
-//! each one SQLite transaction that reads the stored item, evaluates the
-//! checks with DynamoDB's rules, and writes.
+//! Writes on SQLite: puts, conditional puts and deletes, updates and
+//! `put_all`, each one SQLite transaction that reads the stored item,
+//! evaluates the checks with DynamoDB's rules, and writes.
 
 use serde_json::{Map, Value};
 
 use rusqlite::TransactionBehavior;
 
+use super::apply::{apply, ApplyError};
 use super::error::{sqlite_error, table_error};
 use super::pool::Conn;
 use super::read::row_of_key;
@@ -14,7 +15,7 @@ use super::NAME;
 use crate::error::AnyItem;
 use crate::limits;
 use crate::limits::check::CheckError;
-use crate::ops::action::{apply, ApplyError, Returning};
+use crate::ops::action::Returning;
 use crate::ops::check::{explain, Checks, Failure};
 use crate::ops::decode::{Decoder, StoredKeys};
 use crate::ops::{Delete, ItemKey, Put, PutBatch, UpdateOp};
