@@ -115,7 +115,7 @@ pub(crate) trait Engine: Send + Sync + 'static {
     /// Applies a write transaction, all or nothing.
     fn transact_write_op(
         &self,
-        op: TransactWrite<serde_json::Value>,
+        op: TransactWrite<Self::Item>,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// Reads items by key, in the order of the keys.
@@ -177,7 +177,7 @@ pub(crate) trait Engine: Send + Sync + 'static {
 
     fn transact_write(
         &self,
-        op: TransactWrite<serde_json::Value>,
+        op: TransactWrite<Self::Item>,
     ) -> impl Future<Output = Result<(), Error>> + Send {
         let table = op.actions.first().map_or("", |a| a.key().table);
         let span = crate::trace::span("transact_write", table, "");

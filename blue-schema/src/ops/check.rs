@@ -92,16 +92,6 @@ impl Failure {
     /// stored item (decoded when there is one).
     pub(crate) fn into_error(self, key: &ItemKey, current: Option<Current>) -> crate::Error {
         use crate::Error;
-        let failed = |expected_version, found_version, current| {
-            Box::new(ConditionFailed {
-                table: key.table,
-                partition_key: key.partition_key.clone(),
-                sort_key: key.sort_key.clone(),
-                expected_version,
-                found_version,
-                current,
-            })
-        };
         match self {
             Failure::AlreadyExists => Error::AlreadyExists {
                 table: key.table,
@@ -113,10 +103,12 @@ impl Failure {
                 partition_key: key.partition_key.clone(),
                 sort_key: key.sort_key.clone(),
             },
-            Failure::Version { expected, found } => {
-                Error::VersionConflict(failed(Some(expected), found, current))
+            Failure::Version { expected, found } => Error::VersionConflict(Box::new(
+                condition_failed(key, Some(expected), found, current),
+            )),
+            Failure::Condition => {
+                Error::ConditionFailed(Box::new(condition_failed(key, None, None, current)))
             }
-            Failure::Condition => Error::ConditionFailed(failed(None, None, current)),
             Failure::Overflow(attribute) => Error::Overflow {
                 table: key.table,
                 partition_key: key.partition_key.clone(),
@@ -128,17 +120,35 @@ impl Failure {
 
     /// The same failure as one action's reason in a cancelled transaction.
     pub(crate) fn into_reason(self, key: &ItemKey, current: Option<Current>) -> CancelReason {
-        match self.into_error(key, current) {
-            crate::Error::AlreadyExists { .. } => CancelReason::AlreadyExists,
-            crate::Error::NotFound { .. } => CancelReason::NotFound,
-            crate::Error::VersionConflict(c) => CancelReason::VersionConflict(*c),
-            crate::Error::ConditionFailed(c) => CancelReason::ConditionFailed(*c),
-            crate::Error::Overflow { attribute, .. } => CancelReason::Overflow { attribute },
-            other => CancelReason::Other {
-                code: "Unknown".into(),
-                message: other.to_string(),
-            },
+        match self {
+            Failure::AlreadyExists => CancelReason::AlreadyExists,
+            Failure::NotFound => CancelReason::NotFound,
+            Failure::Version { expected, found } => {
+                CancelReason::VersionConflict(condition_failed(key, Some(expected), found, current))
+            }
+            Failure::Condition => {
+                CancelReason::ConditionFailed(condition_failed(key, None, None, current))
+            }
+            Failure::Overflow(attribute) => CancelReason::Overflow { attribute },
         }
+    }
+}
+
+/// What a refused write of `key` carries: the versions a version check
+/// compared, and the stored item.
+fn condition_failed(
+    key: &ItemKey,
+    expected_version: Option<u64>,
+    found_version: Option<u64>,
+    current: Option<Current>,
+) -> ConditionFailed {
+    ConditionFailed {
+        table: key.table,
+        partition_key: key.partition_key.clone(),
+        sort_key: key.sort_key.clone(),
+        expected_version,
+        found_version,
+        current,
     }
 }
 

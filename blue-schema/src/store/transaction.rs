@@ -20,7 +20,7 @@ use crate::ops::cond::Cond;
 use crate::ops::decode::AnyDecoder;
 use crate::ops::{Check, ItemKey, Put, TransactWrite, TxAction, WriteItem};
 use crate::schema::Entity;
-use crate::write::{Condition, Update};
+use crate::write::{Condition, MapWithSets, Update};
 use crate::{time, Error};
 
 impl Store {
@@ -29,7 +29,7 @@ impl Store {
     pub fn transaction(&self) -> Transaction<'_> {
         Transaction {
             store: self,
-            actions: std::sync::Arc::default(),
+            actions: Vec::new(),
             error: None,
             token: None,
             single_partition: false,
@@ -64,7 +64,7 @@ impl Store {
 #[must_use = "a transaction does nothing until it is committed"]
 pub struct Transaction<'s> {
     store: &'s Store,
-    actions: std::sync::Arc<Vec<TxAction<Value>>>,
+    actions: Vec<TxAction<Value>>,
     error: Option<Error>,
     token: Option<String>,
     single_partition: bool,
@@ -82,11 +82,11 @@ impl fmt::Debug for Transaction<'_> {
 impl Transaction<'_> {
     fn push(&mut self, action: Result<TxAction<Value>, Error>) -> usize {
         match action {
-            Ok(a) => std::sync::Arc::make_mut(&mut self.actions).push(a),
+            Ok(a) => self.actions.push(a),
             Err(e) => {
                 self.error.get_or_insert(e);
                 // Keep the indexes aligned; the commit fails anyway.
-                std::sync::Arc::make_mut(&mut self.actions).push(TxAction::Check(Check {
+                self.actions.push(TxAction::Check(Check {
                     key: ItemKey {
                         table: "",
                         partition_key: String::new(),
@@ -288,11 +288,13 @@ impl Transaction<'_> {
                 Some((t, hex))
             }
         };
-        let op = TransactWrite {
-            actions: std::sync::Arc::clone(&self.actions),
-            token,
-        };
-        with_engine!(&self.store.backend, b => b.transact_write(op).await)
+        with_engine!(&self.store.backend, b => {
+            let op = TransactWrite {
+                actions: encoded(b, &self.actions)?,
+                token,
+            };
+            b.transact_write(op).await
+        })
     }
 }
 
@@ -337,4 +339,31 @@ fn json_item<E: Entity>(
     super::put::checked_item(item, time::now_rfc3339(), version, |view| {
         serde_json::to_value(view).map_err(|e| crate::ItemError::Encode(Box::new(e)))
     })
+}
+
+/// The actions with each put's item in `B`'s own encoding, made by
+/// `B::encode` as a single put's item is: the item was checked as JSON,
+/// where a set is a list, so the entity's sets are written as sets again.
+fn encoded<B: Engine>(
+    _backend: &B,
+    actions: &[TxAction<Value>],
+) -> Result<Vec<TxAction<B::Item>>, Error> {
+    actions
+        .iter()
+        .map(|action| {
+            action.encoded(|data, entity| {
+                match data {
+                    Value::Object(map) => B::encode(&MapWithSets {
+                        map,
+                        sets: entity.sets,
+                    }),
+                    other => B::encode(other),
+                }
+                .map_err(|source| Error::Serialize {
+                    entity: entity.name,
+                    source,
+                })
+            })
+        })
+        .collect()
 }

@@ -433,7 +433,7 @@ impl Engine for DynamoDbBackend {
             .await
     }
 
-    async fn transact_write_op(&self, op: TransactWrite<serde_json::Value>) -> Result<(), Error> {
+    async fn transact_write_op(&self, op: TransactWrite<Attributes>) -> Result<(), Error> {
         self.on_tokio(|b| async move { b.transact(op).await }).await
     }
 

@@ -28,7 +28,7 @@ use crate::ops::cond::{CmpOp, Cond};
 use crate::ops::decode::{AnyDecoder, Decoder};
 use crate::ops::{Delete, ItemKey, TransactWrite, TxAction, UpdateOp};
 use crate::schema::{SetKind, CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
-use crate::write::{CancelReason, MapWithSets, TransactionCanceled};
+use crate::write::{CancelReason, TransactionCanceled};
 use crate::Error;
 
 fn av(value: Value) -> AttributeValue {
@@ -303,7 +303,7 @@ impl DynamoDbBackend {
         }
     }
 
-    pub(super) async fn transact(&self, op: TransactWrite<Value>) -> Result<(), Error> {
+    pub(super) async fn transact(&self, op: TransactWrite<Attributes>) -> Result<(), Error> {
         let table = op.actions.first().map_or("", |a| a.key().table);
         let mut items = Vec::with_capacity(op.actions.len());
         for action in op.actions.iter() {
@@ -378,23 +378,14 @@ impl DynamoDbBackend {
         }
     }
 
-    fn tx_item(&self, action: &TxAction<Value>) -> Result<TransactWriteItem, Error> {
+    fn tx_item(&self, action: &TxAction<Attributes>) -> Result<TransactWriteItem, Error> {
         let built = |e: aws_sdk_dynamodb::error::BuildError| Error::backend(super::NAME, e);
         let key = action.key();
         let table = self.table_name(key.table);
         Ok(match action {
             TxAction::Put(p) => {
-                // The item travels as JSON, where a set is a list: write
-                // the entity's sets as sets again.
-                let data: Attributes = match &p.item.data {
-                    Value::Object(map) => serde_dynamo::to_item(MapWithSets {
-                        map,
-                        sets: p.entity.sets,
-                    }),
-                    other => serde_dynamo::to_item(other),
-                }
-                .map_err(|e| Error::backend(super::NAME, e))?;
-                match PutUpdate::new(key, data.clone(), p.entity, p.item.stamps(), p.item.size) {
+                let data = p.item.data.clone();
+                match PutUpdate::new(key, data, p.entity, p.item.stamps(), p.item.size) {
                     Ok(update) => {
                         let mut names = update.names;
                         let mut values = update.values;
@@ -503,7 +494,7 @@ pub(super) fn key_only(item: &Attributes) -> bool {
         .all(|name| name == PARTITION_KEY || name == SORT_KEY)
 }
 
-fn action_checks(action: &TxAction<Value>) -> (&Checks, Option<AnyDecoder>) {
+fn action_checks<I>(action: &TxAction<I>) -> (&Checks, Option<AnyDecoder>) {
     match action {
         TxAction::Put(p) => (&p.checks, Some(p.decode)),
         TxAction::Update(u) => (&u.checks, Some(u.decode)),

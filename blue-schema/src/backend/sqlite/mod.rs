@@ -291,7 +291,7 @@ impl Engine for SqliteBackend {
             .await
     }
 
-    async fn transact_write_op(&self, op: TransactWrite<serde_json::Value>) -> Result<(), Error> {
+    async fn transact_write_op(&self, op: TransactWrite<String>) -> Result<(), Error> {
         let keys = op
             .actions
             .iter()

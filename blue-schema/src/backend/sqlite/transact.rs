@@ -2,8 +2,6 @@
 //! were, then every write, in one SQLite transaction; and the idempotency
 //! tokens that make a retried transaction write once.
 
-use serde_json::Value;
-
 use super::apply::ApplyError;
 use super::error::sqlite_error;
 use super::pool::Conn;
@@ -32,7 +30,7 @@ enum Planned {
 
 /// A write transaction: every check against the state before it, every
 /// failure reported, then all writes or none.
-pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<Value>) -> Result<(), Error> {
+pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<String>) -> Result<(), Error> {
     immediate(conn, |conn| {
         if let Some((token, digest)) = &op.token {
             if seen_token(conn, token, digest)? {
@@ -52,7 +50,7 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<Value>) -> Result<(),
                         CancelReason::None,
                         Planned::Write {
                             key: key.clone(),
-                            data: p.item.data.to_string(),
+                            data: p.item.data.clone(),
                             created_at: stored.as_ref().map_or_else(
                                 || p.item.created_at.clone(),
                                 |s| s.created_at.clone(),
