@@ -71,9 +71,10 @@ fn generate(table: &Table) -> TokenStream {
         .map(|(_, ty)| quote!(&<#ty as ::blue_schema::Entity>::SCHEMA));
     // Assumed inside the impl, checked where it is used: an entity whose
     // own derive failed is reported there, not again here.
-    let entity_bounds = variants
+    let entity_bounds: Vec<TokenStream> = variants
         .iter()
-        .map(|(_, ty)| quote!(for<'__blue> #ty: ::blue_schema::Entity,));
+        .map(|(_, ty)| quote!(for<'__blue> #ty: ::blue_schema::Entity,))
+        .collect();
     let lists = lists(ident, variants);
     let first_facts = facts(first);
     let checks = membership_checks(table, &rust_name);
@@ -124,6 +125,15 @@ fn generate(table: &Table) -> TokenStream {
                 indexes: &[#(#slots),*],
             };
 
+            fn decode_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
+                sort_key: &str,
+                item: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                <Self as ::blue_schema::FromItem>::from_item(sort_key, item)
+            }
+        }
+
+        impl ::blue_schema::__private::TableHooks for #ident where #(#entity_bounds)* {
             fn __index_keys_of(
                 partition_key: &str,
                 sort_key: &str,
@@ -135,13 +145,6 @@ fn generate(table: &Table) -> TokenStream {
                 let _ = (partition_key, item);
                 #(#index_arms)*
                 ::std::option::Option::None
-            }
-
-            fn decode_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
-                sort_key: &str,
-                item: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                <Self as ::blue_schema::FromItem>::from_item(sort_key, item)
             }
         }
 

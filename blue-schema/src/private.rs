@@ -17,6 +17,7 @@ pub use crate::key::codec::{
 };
 pub use crate::key::EnumOrder;
 pub use crate::query::builder::{partition_query, SortKeyQuery};
+pub use crate::schema::hooks::{EntityHooks, TableHooks};
 pub use crate::schema::item_keys::KeysOfItem;
 pub use crate::write::attr::attr;
 pub use serde;

@@ -150,11 +150,13 @@ fn generate(entity: &Entity) -> TokenStream {
 
             const SCHEMA: ::blue_schema::EntitySchema = #schema;
 
+            #key_methods
+        }
+
+        impl ::blue_schema::__private::EntityHooks for #ident #bounds {
             #version_fn
 
             #index_keys_fn
-
-            #key_methods
         }
 
         impl ::blue_schema::FromItem for #ident {

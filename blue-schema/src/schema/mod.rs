@@ -5,10 +5,12 @@
 //! the table definitions, and the runtime checks.
 
 mod attributes;
+pub(crate) mod hooks;
 pub(crate) mod item_keys;
 
 pub use attributes::{is_index_key_attribute, is_reserved_attribute, RESERVED_ATTRIBUTES};
 pub(crate) use attributes::{CREATED_AT, PARTITION_KEY, SET_NEWTYPE, SORT_KEY, UPDATED_AT};
+pub(crate) use hooks::{EntityHooks, TableHooks};
 pub(crate) use item_keys::KeysOfItem;
 
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
@@ -354,7 +356,7 @@ impl TableSchema {
 /// The derive also generates inherent functions on the type: `key(..)` taking
 /// exactly the key fields, and `query(..)` taking the partition key fields,
 /// which starts a typed, single-partition query.
-pub trait Entity: Serialize + DeserializeOwned + FromItem + Send + 'static {
+pub trait Entity: Serialize + DeserializeOwned + FromItem + EntityHooks + Send + 'static {
     /// The table enum this entity belongs to (a [`Table`]: the derives check
     /// that the enum lists the entity and the entity names the enum).
     type Table;
@@ -367,43 +369,6 @@ pub trait Entity: Serialize + DeserializeOwned + FromItem + Send + 'static {
 
     /// The key of this item.
     fn key(&self) -> Key<Self>;
-
-    /// The value of the `#[version]` field (0 for an entity without one).
-    #[doc(hidden)]
-    #[inline]
-    fn __version(&self) -> u64 {
-        0
-    }
-
-    /// Sets the `#[version]` field (nothing for an entity without one).
-    #[doc(hidden)]
-    #[inline]
-    fn __set_version(&mut self, version: u64) {
-        let _ = version;
-    }
-
-    /// Appends `(attribute, value)` for the key of every index the item is
-    /// in (`gsi1pk`, `gsi1sk`, …): the item's own table key is `pk`, `sk`.
-    /// Nothing for an index whose `Option` field is `None`.
-    #[doc(hidden)]
-    #[inline]
-    fn __index_keys(&self, pk: &str, sk: &str, out: &mut Vec<(&'static str, String)>) {
-        let _ = (pk, sk, out);
-    }
-
-    /// [`__index_keys`](Entity::__index_keys) of the indexes made of key
-    /// fields only, from the key alone: what an update that creates the
-    /// item writes.
-    #[doc(hidden)]
-    #[inline]
-    fn __fixed_index_keys(
-        pk: &str,
-        sk: &str,
-        out: &mut Vec<(&'static str, String)>,
-    ) -> Result<(), KeyDecodeError> {
-        let _ = (pk, sk, out);
-        Ok(())
-    }
 
     /// Decodes an encoded key back into typed values.
     ///
@@ -418,7 +383,7 @@ pub trait Entity: Serialize + DeserializeOwned + FromItem + Send + 'static {
 
 /// A domain table, implemented by `#[derive(Table)]` on an enum with one
 /// variant per entity. Its values are the items of a whole-partition query.
-pub trait Table: Sized + 'static {
+pub trait Table: TableHooks + Sized + 'static {
     /// The partition key's type, shared by every entity of the table.
     type PartitionKey;
     /// The table name (`blue_dialogue`).
@@ -433,19 +398,6 @@ pub trait Table: Sized + 'static {
     /// The deserializer's error when the sort key belongs to no entity of the
     /// table or the item does not deserialize as that entity.
     fn decode_item<'de, D: Deserializer<'de>>(sort_key: &str, item: D) -> Result<Self, D::Error>;
-
-    /// The entity an item belongs to and the index keys it should have,
-    /// computed from the item read as JSON; `None` for an item of no
-    /// entity of the table.
-    #[doc(hidden)]
-    fn __index_keys_of(
-        partition_key: &str,
-        sort_key: &str,
-        item: &serde_json::Value,
-    ) -> Option<Result<KeysOfItem, serde_json::Error>> {
-        let _ = (partition_key, sort_key, item);
-        None
-    }
 }
 
 /// What the items of a query decode into: an entity, or a table enum for a

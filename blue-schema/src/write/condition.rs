@@ -1,6 +1,8 @@
-//! Typed conditions, one IR for both backends: DynamoDB gets a condition
-//! expression with placeholder names and values only; SQLite evaluates the
-//! same tree on the stored item with DynamoDB's rules.
+//! Typed conditions: what comparisons of [`Attr`]s and `&`, `|`, `!` build.
+//! Each is a tree of `ops::cond` underneath, one for both
+//! backends: DynamoDB gets it as a condition expression with placeholder
+//! names and values only; SQLite evaluates it on the stored item with
+//! DynamoDB's rules.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -1,0 +1,58 @@
+//! What the store asks of an entity and a table beyond their public traits:
+//! supertraits of [`Entity`](super::Entity) and [`Table`](super::Table)
+//! that only the derives implement, reachable through `__private` alone
+//! (as serde keeps its derive's hooks out of its public traits).
+
+use super::KeysOfItem;
+use crate::key::KeyDecodeError;
+
+/// An entity's version and index keys, implemented by `#[derive(Entity)]`.
+pub trait EntityHooks {
+    /// The value of the `#[version]` field (0 for an entity without one).
+    #[inline]
+    fn __version(&self) -> u64 {
+        0
+    }
+
+    /// Sets the `#[version]` field (nothing for an entity without one).
+    #[inline]
+    fn __set_version(&mut self, version: u64) {
+        let _ = version;
+    }
+
+    /// Appends `(attribute, value)` for the key of every index the item is
+    /// in (`gsi1pk`, `gsi1sk`, …): the item's own table key is `pk`, `sk`.
+    /// Nothing for an index whose `Option` field is `None`.
+    #[inline]
+    fn __index_keys(&self, pk: &str, sk: &str, out: &mut Vec<(&'static str, String)>) {
+        let _ = (pk, sk, out);
+    }
+
+    /// [`__index_keys`](EntityHooks::__index_keys) of the indexes made of key
+    /// fields only, from the key alone: what an update that creates the
+    /// item writes.
+    #[inline]
+    fn __fixed_index_keys(
+        pk: &str,
+        sk: &str,
+        out: &mut Vec<(&'static str, String)>,
+    ) -> Result<(), KeyDecodeError> {
+        let _ = (pk, sk, out);
+        Ok(())
+    }
+}
+
+/// The index keys of any item of a table, implemented by `#[derive(Table)]`.
+pub trait TableHooks {
+    /// The entity an item belongs to and the index keys it should have,
+    /// computed from the item read as JSON; `None` for an item of no
+    /// entity of the table.
+    fn __index_keys_of(
+        partition_key: &str,
+        sort_key: &str,
+        item: &serde_json::Value,
+    ) -> Option<Result<KeysOfItem, serde_json::Error>> {
+        let _ = (partition_key, sort_key, item);
+        None
+    }
+}
