@@ -66,10 +66,18 @@ pub(crate) fn span(op: &'static str, table: &str, partition: &str) -> tracing::S
     )
 }
 
+/// Without the `tracing` feature, a span is nothing (a type of its own,
+/// so that the callers' `let span = ...` binds a value in both builds).
+#[cfg(not(feature = "tracing"))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NoSpan;
+
 /// Without the `tracing` feature: nothing.
 #[cfg(not(feature = "tracing"))]
 #[inline(always)]
-pub(crate) fn span(_: &'static str, _: &str, _: &str) {}
+pub(crate) fn span(_: &'static str, _: &str, _: &str) -> NoSpan {
+    NoSpan
+}
 
 /// Runs `future` in `span`.
 #[cfg(feature = "tracing")]
@@ -84,6 +92,6 @@ pub(crate) fn within<F: Future>(
 /// Without the `tracing` feature: the future itself.
 #[cfg(not(feature = "tracing"))]
 #[inline(always)]
-pub(crate) fn within<F: Future>((): (), future: F) -> F {
+pub(crate) fn within<F: Future>(_: NoSpan, future: F) -> F {
     future
 }

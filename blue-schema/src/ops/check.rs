@@ -157,13 +157,17 @@ fn condition_failed(
 /// which only rounding in another client's numbers can cause) and the item
 /// decoded. An item that does not decode is reported without it.
 pub(crate) fn explain(
+    key: &ItemKey,
     checks: &Checks,
     item: Option<Map<String, Value>>,
     decode: Option<AnyDecoder>,
 ) -> (Failure, Option<Current>) {
     let failure = checks.failure(item.as_ref()).unwrap_or(Failure::Condition);
     let current = match (item, decode) {
-        (Some(map), Some(d)) => (d.from_value)(Value::Object(map)).ok().map(Current),
+        (Some(map), Some(d)) => d
+            .decode_value(key.stored(), Value::Object(map))
+            .ok()
+            .map(Current),
         _ => None,
     };
     (failure, current)

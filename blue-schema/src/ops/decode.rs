@@ -1,10 +1,12 @@
-//! How the items a backend reads become values: [`Decoder`] for reads that
-//! know their result type, [`AnyDecoder`] for the item a failed check
-//! carries in its error, whose type the error cannot name.
+//! How the items a backend reads become values: a [`Decoder`], named as a
+//! type parameter by the reads that know their result type, or carried as
+//! an [`AnyDecoder`] (the same decoder, its output boxed) by the operations
+//! whose types cannot name it.
 
 use serde_json::Value;
 
 use crate::error::AnyItem;
+use crate::Error;
 
 /// How the items a read finds become values: each backend hands a decoder
 /// the item's keys and a deserializer over its attributes, and the decoder
@@ -26,7 +28,7 @@ pub(crate) trait Decoder: Send + 'static {
     fn decode<'de, D: serde::Deserializer<'de>>(
         item: StoredKeys<'_>,
         attributes: D,
-    ) -> Result<Self::Output, crate::Error>
+    ) -> Result<Self::Output, Error>
     where
         D::Error: Send + Sync + 'static;
 
@@ -36,7 +38,7 @@ pub(crate) trait Decoder: Send + 'static {
     fn decode_known<'de, D: serde::Deserializer<'de>>(
         item: StoredKeys<'_>,
         attributes: D,
-    ) -> Result<Option<Self::Output>, crate::Error>
+    ) -> Result<Option<Self::Output>, Error>
     where
         D::Error: Send + Sync + 'static;
 }
@@ -68,8 +70,8 @@ impl<'a> StoredKeys<'a> {
 
 impl StoredKeys<'_> {
     /// The store's error for an item that does not decode.
-    pub(crate) fn decode_error(&self, source: impl Into<crate::BoxError>) -> crate::Error {
-        crate::Error::Decode {
+    pub(crate) fn decode_error(&self, source: impl Into<crate::BoxError>) -> Error {
+        Error::Decode {
             table: self.table,
             partition_key: self.partition_key.to_owned(),
             sort_key: self.sort_key.to_owned(),
@@ -78,13 +80,28 @@ impl StoredKeys<'_> {
     }
 }
 
-/// Decodes an item of one entity type, chosen where the type is known.
+/// Decodes one item from JSON text, which must hold nothing after it.
+pub(crate) fn decode_str<D: Decoder>(keys: StoredKeys<'_>, text: &str) -> Result<D::Output, Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = D::decode(keys, &mut de)?;
+    de.end().map_err(|e| keys.decode_error(e))?;
+    Ok(value)
+}
+
+/// A [`Decoder`] chosen where its type is known, carried where it cannot be
+/// named: by the operations (a put, an update, a transaction's actions, a
+/// `get_many` of several entity types) that return an item, or put the
+/// stored item into [`ConditionFailed`](crate::Error::ConditionFailed),
+/// through types that are not generic. It decodes as `D` does and boxes
+/// the value; the store downcasts it where the type is known again.
 #[derive(Clone, Copy)]
 pub(crate) struct AnyDecoder {
     /// From SQLite's JSON text.
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    pub(crate) from_str: fn(&str) -> Result<AnyItem, serde_json::Error>,
-    pub(crate) from_value: fn(Value) -> Result<AnyItem, serde_json::Error>,
+    from_str: fn(StoredKeys<'_>, &str) -> Result<AnyItem, Error>,
+    /// From a JSON value: DynamoDB's attributes, or an item SQLite already
+    /// parsed (to apply an update or evaluate a check).
+    from_value: fn(StoredKeys<'_>, Value) -> Result<AnyItem, Error>,
 }
 
 impl std::fmt::Debug for AnyDecoder {
@@ -100,10 +117,26 @@ impl PartialEq for AnyDecoder {
 }
 
 impl AnyDecoder {
-    pub(crate) fn of<E: serde::de::DeserializeOwned + Send + 'static>() -> AnyDecoder {
+    /// Decodes as `D`.
+    pub(crate) fn of<D: Decoder>() -> AnyDecoder {
         AnyDecoder {
-            from_str: |s| serde_json::from_str::<E>(s).map(|e| Box::new(e) as AnyItem),
-            from_value: |v| serde_json::from_value::<E>(v).map(|e| Box::new(e) as AnyItem),
+            from_str: |keys, text| decode_str::<D>(keys, text).map(|v| Box::new(v) as AnyItem),
+            from_value: |keys, value| D::decode(keys, value).map(|v| Box::new(v) as AnyItem),
         }
+    }
+
+    /// Decodes the item `keys` names from its JSON text.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) fn decode_str(&self, keys: StoredKeys<'_>, text: &str) -> Result<AnyItem, Error> {
+        (self.from_str)(keys, text)
+    }
+
+    /// Decodes the item `keys` names from its attributes as JSON.
+    pub(crate) fn decode_value(
+        &self,
+        keys: StoredKeys<'_>,
+        value: Value,
+    ) -> Result<AnyItem, Error> {
+        (self.from_value)(keys, value)
     }
 }

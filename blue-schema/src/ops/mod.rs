@@ -47,13 +47,15 @@ impl ItemKey {
         })
     }
 
-    /// The store's error for the item of this key that does not decode.
-    pub(crate) fn decode_error(&self, source: impl Into<crate::BoxError>) -> crate::Error {
-        crate::Error::Decode {
+    /// The keys of the item with this key, to decode it (read without its
+    /// write times).
+    pub(crate) fn stored(&self) -> decode::StoredKeys<'_> {
+        decode::StoredKeys {
             table: self.table,
-            partition_key: self.partition_key.clone(),
-            sort_key: self.sort_key.clone(),
-            source: source.into(),
+            partition_key: &self.partition_key,
+            sort_key: &self.sort_key,
+            created_at: "",
+            updated_at: "",
         }
     }
 }

@@ -151,3 +151,33 @@ impl Decoder for Raw {
         Self::decode(item, attributes).map(Some)
     }
 }
+
+/// An item's attributes as JSON, undecoded: what an operation returns that
+/// only writes items as stored (a re-index), or that never runs.
+pub(crate) struct Attributes;
+
+impl Decoder for Attributes {
+    type Output = serde_json::Value;
+    const WITH_STAMPS: bool = false;
+    const WITH_KEYS: bool = false;
+
+    fn decode<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<serde_json::Value, Error>
+    where
+        D::Error: Send + Sync + 'static,
+    {
+        serde_json::Value::deserialize(attributes).map_err(|e| item.decode_error(e))
+    }
+
+    fn decode_known<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<Option<serde_json::Value>, Error>
+    where
+        D::Error: Send + Sync + 'static,
+    {
+        Self::decode(item, attributes).map(Some)
+    }
+}

@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 
+use super::decode::Typed;
 use super::update::invalid;
 use super::{item_key, returning, BoxFuture, Store};
 use crate::backend::engine::Engine;
@@ -188,7 +189,7 @@ pub(super) fn delete_op<E: Entity>(
         key: item_key(key)?,
         return_old,
         checks,
-        decode: Some(AnyDecoder::of::<E>()),
+        decode: Some(AnyDecoder::of::<Typed<E>>()),
     })
 }
 
@@ -214,7 +215,7 @@ impl<'s, E: Entity> IntoFuture for DeleteItem<'s, E, returning::Old> {
         let op = self.op(true);
         Box::pin(async move {
             let op = op?;
-            with_engine!(&store.backend, b => b.delete::<super::decode::Typed<E>>(op).await)
+            with_engine!(&store.backend, b => b.delete::<Typed<E>>(op).await)
         })
     }
 }

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use super::decode::Typed;
 use super::{item_key, Store};
 use crate::backend::engine::Engine;
 use crate::backend::with_engine;
@@ -82,7 +83,7 @@ impl Store {
                 return Ok(Vec::new());
             }
             let op = GetMany {
-                decode: vec![AnyDecoder::of::<E>(); distinct.len()],
+                decode: vec![AnyDecoder::of::<Typed<E>>(); distinct.len()],
                 keys: distinct,
                 transactional,
             };

@@ -7,6 +7,7 @@ use std::future::IntoFuture;
 
 use serde_json::Value;
 
+use super::decode::Typed;
 use super::update::invalid;
 use super::{item_key, BoxFuture, Store};
 use crate::backend::engine::Engine;
@@ -112,7 +113,7 @@ where
                         if_not_exists: false,
                         entity: &E::SCHEMA,
                         checks,
-                        decode: AnyDecoder::of::<E>(),
+                        decode: AnyDecoder::of::<Typed<E>>(),
                     });
                     b.put(op?).await
                 });

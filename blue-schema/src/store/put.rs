@@ -6,6 +6,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 
+use super::decode::Typed;
 use super::{BoxFuture, Store};
 use crate::backend::engine::Engine;
 use crate::backend::with_engine;
@@ -59,7 +60,7 @@ impl Store {
                 if_not_exists,
                 entity: &E::SCHEMA,
                 checks: Checks::default(),
-                decode: AnyDecoder::of::<E>(),
+                decode: AnyDecoder::of::<Typed<E>>(),
             });
             Box::new(move |checks: Checks| match op {
                 Ok(mut op) => {

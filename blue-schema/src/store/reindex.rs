@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+use super::decode::Attributes;
 use super::Store;
 use crate::backend::engine::Engine;
 use crate::backend::with_engine;
@@ -123,7 +124,7 @@ async fn reindex_on<B: Engine, T: Table>(backend: &B) -> Result<Reindexed, Error
                 create: None,
                 // Its own last write time: the item's data did not change.
                 now: keys.last_written().to_owned(),
-                decode: AnyDecoder::of::<Value>(),
+                decode: AnyDecoder::of::<Attributes>(),
                 entity,
             };
             match backend.update(op).await {

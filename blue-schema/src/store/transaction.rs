@@ -7,6 +7,7 @@ use std::fmt;
 use serde_json::Value;
 use sha2::Digest;
 
+use super::decode::{Attributes, Typed};
 use super::delete::delete_op;
 use super::update::{invalid, update_op};
 use super::{item_key, Store};
@@ -93,7 +94,7 @@ impl Transaction<'_> {
                         sort_key: String::new(),
                     },
                     checks: Checks::default(),
-                    decode: AnyDecoder::of::<()>(),
+                    decode: AnyDecoder::of::<Attributes>(),
                 }));
             }
         }
@@ -116,7 +117,7 @@ impl Transaction<'_> {
                     if_not_exists: create,
                     entity: &E::SCHEMA,
                     checks,
-                    decode: AnyDecoder::of::<E>(),
+                    decode: AnyDecoder::of::<Typed<E>>(),
                 })
             }),
         };
@@ -181,7 +182,7 @@ impl Transaction<'_> {
                         user: Some(condition.cond),
                         ..Checks::default()
                     },
-                    decode: AnyDecoder::of::<E>(),
+                    decode: AnyDecoder::of::<Typed<E>>(),
                 })
             }),
         };

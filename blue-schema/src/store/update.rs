@@ -8,6 +8,7 @@ use std::marker::PhantomData;
 
 use serde_json::Value;
 
+use super::decode::Typed;
 use super::delete::version_check;
 use super::get_many::downcast;
 use super::{item_key, returning, BoxFuture, Store};
@@ -275,7 +276,7 @@ pub(super) fn update_op<E: Entity>(
         returning,
         create,
         now: time::now_rfc3339(),
-        decode: AnyDecoder::of::<E>(),
+        decode: AnyDecoder::of::<Typed<E>>(),
         entity: &E::SCHEMA,
     })
 }

@@ -236,9 +236,9 @@ impl DynamoDbBackend {
                     return Ok(None);
                 };
                 let map = to_map(item).unwrap_or_default();
-                (decode.from_value)(Value::Object(map))
+                decode
+                    .decode_value(key.stored(), Value::Object(map))
                     .map(Some)
-                    .map_err(|e| key.decode_error(e))
             })
             .collect()
     }

@@ -65,12 +65,12 @@ pub(super) fn to_map(item: Attributes) -> Option<Map<String, Value>> {
 
 /// The failure a refused write's checks explain from the returned item.
 fn refused(
-    _key: &ItemKey,
+    key: &ItemKey,
     checks: &Checks,
     item: Option<Attributes>,
     decode: Option<AnyDecoder>,
 ) -> (crate::ops::check::Failure, Option<crate::error::Current>) {
-    explain(checks, item.and_then(to_map), decode)
+    explain(key, checks, item.and_then(to_map), decode)
 }
 
 /// Placeholder names and values of an expression, for the SDK.
@@ -243,9 +243,9 @@ impl DynamoDbBackend {
                     return Ok(None);
                 };
                 let map = to_map(item).unwrap_or_default();
-                (op.decode.from_value)(Value::Object(map))
+                op.decode
+                    .decode_value(key.stored(), Value::Object(map))
                     .map(Some)
-                    .map_err(|e| key.decode_error(e))
             }
             Err(e) => {
                 if let Some(err) = update_error(&op, e.code(), e.message()) {

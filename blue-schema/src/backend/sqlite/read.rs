@@ -52,7 +52,7 @@ pub(super) fn get_many(conn: &mut Conn, op: &GetMany) -> Result<Vec<Option<AnyIt
         .zip(&op.decode)
         .map(|(key, decode)| {
             read(conn, key)?
-                .map(|s| (decode.from_str)(&s.data).map_err(|e| key.decode_error(e)))
+                .map(|s| decode.decode_str(key.stored(), &s.data))
                 .transpose()
         })
         .collect();

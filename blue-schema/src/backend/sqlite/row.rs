@@ -2,20 +2,9 @@
 //! decoding it; and the key bounds as text parameters.
 
 use super::error::sqlite_error;
-use crate::ops::decode::{Decoder, StoredKeys};
+use crate::ops::decode::{decode_str, Decoder, StoredKeys};
 use crate::ops::ItemKey;
 use crate::Error;
-
-/// Decodes one item from its JSON, which must hold nothing after it.
-pub(super) fn decode_json<D: Decoder>(
-    keys: StoredKeys<'_>,
-    text: &str,
-) -> Result<D::Output, Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let value = D::decode(keys, &mut de)?;
-    de.end().map_err(|e| keys.decode_error(e))?;
-    Ok(value)
-}
 
 /// Decodes the row of one item read by its key: `data`, then `created_at`
 /// and `updated_at` when `with_stamps` (the statement selected them).
@@ -36,10 +25,10 @@ pub(super) fn decode_row<D: Decoder>(
         created_at,
         updated_at,
     };
-    decode_json::<D>(keys, &data(row, 0)?)
+    decode_str::<D>(keys, &data(row, 0)?)
 }
 
-/// As [`decode_json`], or `None` for an item `D` does not know.
+/// As [`decode_str`], or `None` for an item `D` does not know.
 pub(super) fn decode_known_json<D: Decoder>(
     keys: StoredKeys<'_>,
     text: &str,

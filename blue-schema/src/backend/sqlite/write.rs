@@ -10,13 +10,14 @@ use super::apply::{apply, ApplyError};
 use super::error::{sqlite_error, table_error};
 use super::pool::Conn;
 use super::read::row_of_key;
-use super::row::{data, decode_json, decode_row, text};
+use super::row::{data, decode_row, text};
 use super::NAME;
 use crate::error::AnyItem;
 use crate::limits;
 use crate::limits::check::CheckError;
 use crate::ops::action::Returning;
 use crate::ops::check::{explain, Checks, Failure};
+use crate::ops::decode::decode_str;
 use crate::ops::decode::{Decoder, StoredKeys};
 use crate::ops::{Delete, ItemKey, Put, PutBatch, UpdateOp};
 use crate::write::MapWithSets;
@@ -48,8 +49,10 @@ pub(super) fn read(conn: &mut Conn, key: &ItemKey) -> Result<Option<Stored>, Err
 fn parse(key: &ItemKey, text: &str) -> Result<Map<String, Value>, Error> {
     match serde_json::from_str(text) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(key.decode_error("the stored item is not a JSON object")),
-        Err(e) => Err(key.decode_error(e)),
+        Ok(_) => Err(key
+            .stored()
+            .decode_error("the stored item is not a JSON object")),
+        Err(e) => Err(key.stored().decode_error(e)),
     }
 }
 
@@ -64,7 +67,7 @@ pub(super) fn failure(
     if checks.failure(map.as_ref()).is_none() {
         return Ok(None);
     }
-    Ok(Some(explain(checks, map, decode)))
+    Ok(Some(explain(key, checks, map, decode)))
 }
 
 /// Runs `work` in an IMMEDIATE transaction (the write lock taken up front,
@@ -209,7 +212,7 @@ pub(super) fn plan_update(
     let key = &op.key;
     let old = stored.map(|s| parse(key, &s.data)).transpose()?;
     if op.checks.failure(old.as_ref()).is_some() {
-        let (f, current) = explain(&op.checks, old, Some(op.decode));
+        let (f, current) = explain(key, &op.checks, old, Some(op.decode));
         return Ok(Err(UpdateFailure::Check(f, current)));
     }
     // The old item is kept only when the caller wants it back.
@@ -315,7 +318,7 @@ pub(super) fn update(conn: &mut Conn, op: &UpdateOp) -> Result<Option<AnyItem>, 
             Returning::New => Some(Value::Object(updated.new)),
         };
         returned
-            .map(|v| (op.decode.from_value)(v).map_err(|e| key.decode_error(e)))
+            .map(|v| op.decode.decode_value(key.stored(), v))
             .transpose()
     })
 }
@@ -411,7 +414,7 @@ pub(super) fn delete_row<D: Decoder>(
                     created_at: &stored.created_at,
                     updated_at: &stored.updated_at,
                 };
-                decode_json::<D>(keys, &stored.data).map(Some)
+                decode_str::<D>(keys, &stored.data).map(Some)
             }
             _ => Ok(None),
         };
