@@ -71,7 +71,7 @@ pub(crate) struct ScanOf<R> {
 /// does nothing until it is polled.
 pub(crate) trait Engine: Send + Sync + 'static {
     /// An entity as this backend writes it.
-    type Item: Send + 'static;
+    type Item: Send + Sync + Clone + std::fmt::Debug + 'static;
     /// An item as a table scan reads it.
     type Raw: Send + 'static;
 

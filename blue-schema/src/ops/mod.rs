@@ -154,40 +154,25 @@ impl<I> TxAction<I> {
     }
 }
 
-impl TxAction<serde_json::Value> {
-    /// The same action with its item (a put's) in a backend's encoding,
-    /// made by `encode` from the item's JSON and its entity.
-    pub(crate) fn encoded<I, E>(
-        &self,
-        encode: impl FnOnce(&serde_json::Value, &'static EntitySchema) -> Result<I, E>,
-    ) -> Result<TxAction<I>, E> {
-        Ok(match self {
-            TxAction::Put(p) => TxAction::Put(Put {
-                item: WriteItem {
-                    key: p.item.key.clone(),
-                    data: encode(&p.item.data, p.entity)?,
-                    size: p.item.size,
-                    created_at: p.item.created_at.clone(),
-                    updated_at: p.item.updated_at.clone(),
-                },
-                if_not_exists: p.if_not_exists,
-                entity: p.entity,
-                checks: p.checks.clone(),
-                decode: p.decode,
-            }),
-            TxAction::Update(u) => TxAction::Update(u.clone()),
-            TxAction::Delete(d) => TxAction::Delete(d.clone()),
-            TxAction::Check(c) => TxAction::Check(c.clone()),
-        })
+impl TxAction<std::convert::Infallible> {
+    /// An action that holds no item (an update, a delete or a check) as an
+    /// action of a transaction whose puts hold items of type `I`.
+    pub(crate) fn without_item<I>(self) -> TxAction<I> {
+        match self {
+            TxAction::Put(p) => match p.item.data {},
+            TxAction::Update(u) => TxAction::Update(u),
+            TxAction::Delete(d) => TxAction::Delete(d),
+            TxAction::Check(c) => TxAction::Check(c),
+        }
     }
 }
 
 /// A write transaction: all actions or none.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TransactWrite<I> {
-    /// In the backend's encoding, made from the
-    /// [`Transaction`](crate::store::Transaction)'s actions at each commit.
-    pub(crate) actions: Vec<TxAction<I>>,
+    /// In the backend's encoding, made when each was added to the
+    /// [`Transaction`](crate::store::Transaction), and shared with it.
+    pub(crate) actions: std::sync::Arc<Vec<TxAction<I>>>,
     /// The idempotency token, and a digest of the actions it stands for.
     pub(crate) token: Option<(String, String)>,
 }

@@ -2,26 +2,32 @@
 //! DynamoDB's rules for transactions, then committed all or nothing.
 
 use std::collections::HashSet;
+use std::convert::Infallible;
 use std::fmt;
+use std::sync::Arc;
 
-use serde_json::Value;
 use sha2::Digest;
 
 use super::decode::{Attributes, Typed};
 use super::delete::delete_op;
+use super::put::write_item_at;
 use super::update::{invalid, update_op};
 use super::{item_key, Store};
+#[cfg(feature = "dynamodb")]
+use crate::backend::dynamodb::DynamoDbBackend;
 use crate::backend::engine::Engine;
-use crate::backend::with_engine;
+#[cfg(feature = "sqlite")]
+use crate::backend::sqlite::SqliteBackend;
+use crate::backend::AnyBackend;
 use crate::key::Key;
 use crate::limits::{MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES};
 use crate::ops::action::{Action, Returning};
 use crate::ops::check::Checks;
 use crate::ops::cond::Cond;
 use crate::ops::decode::AnyDecoder;
-use crate::ops::{Check, ItemKey, Put, TransactWrite, TxAction, WriteItem};
+use crate::ops::{Check, ItemKey, Put, TransactWrite, TxAction};
 use crate::schema::Entity;
-use crate::write::{Condition, MapWithSets, Update};
+use crate::write::{Condition, Update};
 use crate::{time, Error};
 
 impl Store {
@@ -30,7 +36,7 @@ impl Store {
     pub fn transaction(&self) -> Transaction<'_> {
         Transaction {
             store: self,
-            actions: Vec::new(),
+            actions: Actions::of(&self.backend),
             error: None,
             token: None,
             single_partition: false,
@@ -65,7 +71,7 @@ impl Store {
 #[must_use = "a transaction does nothing until it is committed"]
 pub struct Transaction<'s> {
     store: &'s Store,
-    actions: Vec<TxAction<Value>>,
+    actions: Actions,
     error: Option<Error>,
     token: Option<String>,
     single_partition: bool,
@@ -74,31 +80,92 @@ pub struct Transaction<'s> {
 impl fmt::Debug for Transaction<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Transaction")
-            .field("actions", &self.actions.len())
+            .field("actions", &self.len())
             .field("token", &self.token)
             .finish_non_exhaustive()
     }
 }
 
-impl Transaction<'_> {
-    fn push(&mut self, action: Result<TxAction<Value>, Error>) -> usize {
-        match action {
-            Ok(a) => self.actions.push(a),
-            Err(e) => {
-                self.error.get_or_insert(e);
-                // Keep the indexes aligned; the commit fails anyway.
-                self.actions.push(TxAction::Check(Check {
-                    key: ItemKey {
-                        table: "",
-                        partition_key: String::new(),
-                        sort_key: String::new(),
-                    },
-                    checks: Checks::default(),
-                    decode: AnyDecoder::of::<Attributes>(),
-                }));
-            }
+/// A transaction's actions, each put's item encoded for the store's backend
+/// when it was added (by `Engine::encode`, as a single put's item is).
+/// Shared with the request a commit sends, so that committing again sends
+/// the same actions without copying them.
+enum Actions {
+    #[cfg(feature = "sqlite")]
+    Sqlite(Arc<Vec<TxAction<<SqliteBackend as Engine>::Item>>>),
+    #[cfg(feature = "dynamodb")]
+    DynamoDb(Arc<Vec<TxAction<<DynamoDbBackend as Engine>::Item>>>),
+}
+
+impl Actions {
+    /// No actions yet, for a store of `backend`.
+    fn of(backend: &AnyBackend) -> Actions {
+        match backend {
+            #[cfg(feature = "sqlite")]
+            AnyBackend::Sqlite(_) => Actions::Sqlite(Arc::default()),
+            #[cfg(feature = "dynamodb")]
+            AnyBackend::DynamoDb(_) => Actions::DynamoDb(Arc::default()),
         }
-        self.actions.len() - 1
+    }
+}
+
+/// Runs `$body` with the transaction's backend as `$engine` and its actions
+/// (`&mut Arc<Vec<TxAction<Item>>>` of that backend's items) as `$actions`.
+macro_rules! with_actions {
+    ($tx:expr, $engine:ident, $actions:ident => $body:expr) => {
+        match &$tx.store.backend {
+            #[cfg(feature = "sqlite")]
+            AnyBackend::Sqlite($engine) => match &mut $tx.actions {
+                Actions::Sqlite($actions) => $body,
+                #[cfg(feature = "dynamodb")]
+                Actions::DynamoDb(_) => {
+                    unreachable!("a transaction holds its store's backend's items")
+                }
+            },
+            #[cfg(feature = "dynamodb")]
+            AnyBackend::DynamoDb($engine) => match &mut $tx.actions {
+                Actions::DynamoDb($actions) => $body,
+                #[cfg(feature = "sqlite")]
+                Actions::Sqlite(_) => {
+                    unreachable!("a transaction holds its store's backend's items")
+                }
+            },
+        }
+    };
+}
+
+/// Adds `action` to `actions`, or, for an action that could not be made,
+/// keeps its error for the commit and a placeholder in its place (so that
+/// the indexes stay aligned; the commit fails anyway). Returns its index.
+fn push<I: Clone>(
+    actions: &mut Arc<Vec<TxAction<I>>>,
+    error: &mut Option<Error>,
+    action: Result<TxAction<I>, Error>,
+) -> usize {
+    let action = action.unwrap_or_else(|e| {
+        error.get_or_insert(e);
+        TxAction::Check(Check {
+            key: ItemKey {
+                table: "",
+                partition_key: String::new(),
+                sort_key: String::new(),
+            },
+            checks: Checks::default(),
+            decode: AnyDecoder::of::<Attributes>(),
+        })
+    });
+    // A copy only if a commit that was given up on still holds them.
+    let actions = Arc::make_mut(actions);
+    actions.push(action);
+    actions.len() - 1
+}
+
+impl Transaction<'_> {
+    /// Adds an action without an item: an update, a delete or a check.
+    fn push(&mut self, action: Result<TxAction<Infallible>, Error>) -> usize {
+        with_actions!(self, _engine, actions => {
+            push(actions, &mut self.error, action.map(TxAction::without_item))
+        })
     }
 
     fn put_action<E: Entity>(
@@ -109,19 +176,26 @@ impl Transaction<'_> {
     ) -> usize {
         let (mut checks, version) = super::put::put_checks(item, create);
         checks.user = condition.map(|c| c.cond);
-        let action = match checks.user.as_ref().and_then(Cond::invalid) {
-            Some(message) => Err(invalid::<E>(message)),
-            None => json_item(item, version).map(|w| {
-                TxAction::Put(Put {
-                    item: w,
-                    if_not_exists: create,
-                    entity: &E::SCHEMA,
-                    checks,
-                    decode: AnyDecoder::of::<Typed<E>>(),
-                })
-            }),
-        };
-        self.push(action)
+        let refused = checks
+            .user
+            .as_ref()
+            .and_then(Cond::invalid)
+            .map(invalid::<E>);
+        with_actions!(self, b, actions => {
+            let action = match refused {
+                Some(e) => Err(e),
+                None => write_item_at(b, item, time::now_rfc3339(), version).map(|w| {
+                    TxAction::Put(Put {
+                        item: w,
+                        if_not_exists: create,
+                        entity: &E::SCHEMA,
+                        checks,
+                        decode: AnyDecoder::of::<Typed<E>>(),
+                    })
+                }),
+            };
+            push(actions, &mut self.error, action)
+        })
     }
 
     /// Adds a `create`: no item may have the key. Returns the action's index.
@@ -208,12 +282,17 @@ impl Transaction<'_> {
 
     /// How many actions the transaction holds.
     pub fn len(&self) -> usize {
-        self.actions.len()
+        match &self.actions {
+            #[cfg(feature = "sqlite")]
+            Actions::Sqlite(a) => a.len(),
+            #[cfg(feature = "dynamodb")]
+            Actions::DynamoDb(a) => a.len(),
+        }
     }
 
     /// Whether the transaction holds no action.
     pub fn is_empty(&self) -> bool {
-        self.actions.is_empty()
+        self.len() == 0
     }
 
     /// Checks the transaction and applies it, all or nothing. An empty
@@ -233,65 +312,15 @@ impl Transaction<'_> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        if self.actions.is_empty() {
-            return Ok(());
-        }
-        let invalid = |message: String| Err(Error::InvalidTransaction { message });
-        if self.actions.len() > MAX_TRANSACTION_ACTIONS {
-            return invalid(format!(
-                "a transaction holds at most {MAX_TRANSACTION_ACTIONS} actions, not {}",
-                self.actions.len()
-            ));
-        }
-        let mut seen = HashSet::with_capacity(self.actions.len());
-        let mut bytes = 0;
-        for action in self.actions.iter() {
-            let key = action.key();
-            if !seen.insert(key) {
-                return invalid(format!(
-                    "the transaction names item {} | {} of {} twice; DynamoDB allows one action per item",
-                    key.partition_key, key.sort_key, key.table
-                ));
+        let single_partition = self.single_partition;
+        let token = self.token.clone();
+        with_actions!(self, b, actions => {
+            if actions.is_empty() {
+                return Ok(());
             }
-            bytes += action_size(action);
-        }
-        if bytes > MAX_TRANSACTION_BYTES {
-            return invalid(format!(
-                "the transaction's items take {bytes} bytes, more than DynamoDB's 4 MB"
-            ));
-        }
-        if self.single_partition {
-            let first = self.actions[0].key();
-            if let Some(other) = self
-                .actions
-                .iter()
-                .map(TxAction::key)
-                .find(|k| k.table != first.table || k.partition_key != first.partition_key)
-            {
-                return invalid(format!(
-                    "a single-partition transaction writes partition {} of {}, and also {} of {}",
-                    first.partition_key, first.table, other.partition_key, other.table
-                ));
-            }
-        }
-        let token = match &self.token {
-            None => None,
-            Some(t) if t.is_empty() || t.len() > 36 => {
-                let t = t.clone();
-                return invalid(format!(
-                    "an idempotency token has 1 to 36 characters: {t:?}"
-                ));
-            }
-            Some(t) => {
-                let t = t.clone();
-                let digest = sha2::Sha256::digest(format!("{:?}", self.actions).as_bytes());
-                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-                Some((t, hex))
-            }
-        };
-        with_engine!(&self.store.backend, b => {
+            let token = checked(actions, single_partition, token)?;
             let op = TransactWrite {
-                actions: encoded(b, &self.actions)?,
+                actions: Arc::clone(actions),
                 token,
             };
             b.transact_write(op).await
@@ -299,9 +328,66 @@ impl Transaction<'_> {
     }
 }
 
+/// Checks a transaction's actions against DynamoDB's rules, and its token;
+/// returns the token with the digest of the actions it stands for.
+fn checked<I: fmt::Debug>(
+    actions: &[TxAction<I>],
+    single_partition: bool,
+    token: Option<String>,
+) -> Result<Option<(String, String)>, Error> {
+    let invalid = |message: String| Err(Error::InvalidTransaction { message });
+    if actions.len() > MAX_TRANSACTION_ACTIONS {
+        return invalid(format!(
+            "a transaction holds at most {MAX_TRANSACTION_ACTIONS} actions, not {}",
+            actions.len()
+        ));
+    }
+    let mut seen = HashSet::with_capacity(actions.len());
+    let mut bytes = 0;
+    for action in actions {
+        let key = action.key();
+        if !seen.insert(key) {
+            return invalid(format!(
+                "the transaction names item {} | {} of {} twice; DynamoDB allows one action per item",
+                key.partition_key, key.sort_key, key.table
+            ));
+        }
+        bytes += action_size(action);
+    }
+    if bytes > MAX_TRANSACTION_BYTES {
+        return invalid(format!(
+            "the transaction's items take {bytes} bytes, more than DynamoDB's 4 MB"
+        ));
+    }
+    if single_partition {
+        let first = actions[0].key();
+        if let Some(other) = actions
+            .iter()
+            .map(TxAction::key)
+            .find(|k| k.table != first.table || k.partition_key != first.partition_key)
+        {
+            return invalid(format!(
+                "a single-partition transaction writes partition {} of {}, and also {} of {}",
+                first.partition_key, first.table, other.partition_key, other.table
+            ));
+        }
+    }
+    match token {
+        None => Ok(None),
+        Some(t) if t.is_empty() || t.len() > 36 => invalid(format!(
+            "an idempotency token has 1 to 36 characters: {t:?}"
+        )),
+        Some(t) => {
+            let digest = sha2::Sha256::digest(format!("{actions:?}").as_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            Ok(Some((t, hex)))
+        }
+    }
+}
+
 /// What an action adds to a transaction's size: its item for a put, its
 /// values for an update.
-fn action_size(action: &TxAction<Value>) -> usize {
+fn action_size<I>(action: &TxAction<I>) -> usize {
     match action {
         TxAction::Put(p) => p.item.size,
         TxAction::Update(u) => {
@@ -329,42 +415,4 @@ fn action_size(action: &TxAction<Value>) -> usize {
         TxAction::Delete(d) => d.key.partition_key.len() + d.key.sort_key.len(),
         TxAction::Check(c) => c.key.partition_key.len() + c.key.sort_key.len(),
     }
-}
-
-/// An entity as a transaction writes it: checked, as JSON (each backend
-/// encodes it its own way when it runs the transaction).
-fn json_item<E: Entity>(
-    item: &E,
-    version: Option<(&'static str, u64)>,
-) -> Result<WriteItem<Value>, Error> {
-    super::put::checked_item(item, time::now_rfc3339(), version, |view| {
-        serde_json::to_value(view).map_err(|e| crate::ItemError::Encode(Box::new(e)))
-    })
-}
-
-/// The actions with each put's item in `B`'s own encoding, made by
-/// `B::encode` as a single put's item is: the item was checked as JSON,
-/// where a set is a list, so the entity's sets are written as sets again.
-fn encoded<B: Engine>(
-    _backend: &B,
-    actions: &[TxAction<Value>],
-) -> Result<Vec<TxAction<B::Item>>, Error> {
-    actions
-        .iter()
-        .map(|action| {
-            action.encoded(|data, entity| {
-                match data {
-                    Value::Object(map) => B::encode(&MapWithSets {
-                        map,
-                        sets: entity.sets,
-                    }),
-                    other => B::encode(other),
-                }
-                .map_err(|source| Error::Serialize {
-                    entity: entity.name,
-                    source,
-                })
-            })
-        })
-        .collect()
 }
