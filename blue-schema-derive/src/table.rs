@@ -264,6 +264,7 @@ fn from_item_impl(ident: &Ident, name: &syn::LitStr, variants: &[(&Ident, &Type)
             }
         }
 
+        impl ::blue_schema::__private::ReadHooks for #ident {}
     }
 }
 

@@ -17,9 +17,9 @@ pub use crate::key::codec::{
 };
 pub use crate::key::EnumOrder;
 pub use crate::query::builder::{partition_query, SortKeyQuery};
-pub use crate::schema::hooks::{EntityHooks, TableHooks};
+pub use crate::schema::hooks::{EntityHooks, ReadHooks, TableHooks};
 pub use crate::schema::item_keys::KeysOfItem;
-pub use crate::write::attr::attr;
+pub use crate::write::attr::{attr, IndexChanges};
 pub use serde;
 pub use serde_json;
 

@@ -203,7 +203,9 @@ pub(super) fn index_fields(
                 )*
             }
 
-            impl ::blue_schema::write::IndexFields<#ident> for #struct_ident #group_bounds {
+            impl ::blue_schema::write::IndexFields<#ident> for #struct_ident #group_bounds {}
+
+            impl ::blue_schema::__private::IndexChanges<#ident> for #struct_ident #group_bounds {
                 fn __changes(
                     &self,
                     __blue_table_pk: &str,

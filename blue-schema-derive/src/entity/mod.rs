@@ -168,6 +168,8 @@ fn generate(entity: &Entity) -> TokenStream {
             }
         }
 
+        impl ::blue_schema::__private::ReadHooks for #ident {}
+
         #batch_writable
 
         #attrs

@@ -7,7 +7,6 @@ use crate::key::{KeyDecodeError, DELIMITER};
 
 /// Builds one encoded key: an optional prefix, then components, joined by `#`.
 /// Used by the derived code.
-#[doc(hidden)]
 #[derive(Debug, Clone, Default)]
 pub struct KeyWriter {
     buf: String,
@@ -67,7 +66,6 @@ pub fn table_key_of_index_sort_key(index_sort_key: &str) -> Option<(String, Stri
 
 /// Reads the components of an encoded key back, in order. Used by the
 /// derived code.
-#[doc(hidden)]
 #[derive(Debug, Clone)]
 pub struct KeyReader<'a> {
     parts: std::str::Split<'a, char>,

@@ -1,9 +1,12 @@
 //! What the store asks of an entity and a table beyond their public traits:
-//! supertraits of [`Entity`](super::Entity) and [`Table`](super::Table)
-//! that only the derives implement, reachable through `__private` alone
-//! (as serde keeps its derive's hooks out of its public traits).
+//! supertraits of [`Entity`](super::Entity), [`Table`](super::Table) and
+//! [`FromItem`] that only the derives (and this crate) implement, reachable
+//! through `__private` alone (as serde keeps its derive's hooks out of its
+//! public traits).
 
-use super::KeysOfItem;
+use serde::Deserializer;
+
+use super::{FromItem, KeysOfItem};
 use crate::key::KeyDecodeError;
 
 /// An entity's version and index keys, implemented by `#[derive(Entity)]`.
@@ -54,5 +57,29 @@ pub trait TableHooks {
     ) -> Option<Result<KeysOfItem, serde_json::Error>> {
         let _ = (partition_key, sort_key, item);
         None
+    }
+}
+
+/// How a read decodes what a query returns, beyond [`FromItem`]: the
+/// derives implement it as it is; [`Key`](crate::Key), which is made of the
+/// item's keys rather than its attributes, overrides both members.
+pub trait ReadHooks: Sized {
+    /// Whether decoding needs the item's table keys (an index query then
+    /// reads them).
+    const __USES_KEYS: bool = false;
+
+    /// [`from_known_item`](FromItem::from_known_item) with the item's
+    /// partition key too.
+    #[inline]
+    fn __from_stored<'de, D: Deserializer<'de>>(
+        partition_key: &str,
+        sort_key: &str,
+        item: D,
+    ) -> Result<Option<Self>, D::Error>
+    where
+        Self: FromItem,
+    {
+        let _ = partition_key;
+        Self::from_known_item(sort_key, item)
     }
 }

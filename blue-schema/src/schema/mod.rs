@@ -403,11 +403,7 @@ pub trait Table: TableHooks + Sized + 'static {
 /// What the items of a query decode into: an entity, or a table enum for a
 /// whole-partition query. Implemented by `#[derive(Entity)]` and
 /// `#[derive(Table)]`.
-pub trait FromItem: Sized {
-    /// Whether decoding needs the item's keys ([`Key`] does).
-    #[doc(hidden)]
-    const __USES_KEYS: bool = false;
-
+pub trait FromItem: Sized + hooks::ReadHooks {
     /// Decodes a stored item whose sort key is `sort_key`.
     ///
     /// # Errors
@@ -445,32 +441,22 @@ pub trait FromItem: Sized {
             Ok(None)
         }
     }
-
-    /// [`from_known_item`](FromItem::from_known_item) with the item's
-    /// partition key too, which a [`Key`] is made of.
-    #[doc(hidden)]
-    fn __from_stored<'de, D: Deserializer<'de>>(
-        partition_key: &str,
-        sort_key: &str,
-        item: D,
-    ) -> Result<Option<Self>, D::Error> {
-        let _ = partition_key;
-        Self::from_known_item(sort_key, item)
-    }
 }
 
 /// The keys of an entity's items: what a query of a `keys_only` index
 /// access pattern returns (the attributes are not read). Fetch the items
 /// with [`Store::get_many`](crate::Store::get_many).
 impl<E: Entity> FromItem for Key<E> {
-    const __USES_KEYS: bool = true;
-
     fn from_item<'de, D: Deserializer<'de>>(sort_key: &str, item: D) -> Result<Self, D::Error> {
         let _ = (sort_key, item);
         Err(serde::de::Error::custom(
             "a key is read with its partition key, from a query",
         ))
     }
+}
+
+impl<E: Entity> hooks::ReadHooks for Key<E> {
+    const __USES_KEYS: bool = true;
 
     fn __from_stored<'de, D: Deserializer<'de>>(
         partition_key: &str,

@@ -177,16 +177,19 @@ impl<E, V, P> fmt::Debug for Attr<E, V, P> {
     note = "a field of an index key (`IndexKey`) changes together with every other field of that key, so that the index key is rewritten in the same request: `.set_index(EntityPattern {{ .. }})` (the struct the derive generates for each `#[index]`), or `store.modify(key, |item| ..)`",
     note = "the `#[version]` field is incremented by every write of a versioned entity; it is not set by hand"
 )]
-pub trait Settable<E> {
+pub trait Settable<E>: AttrHooks {
     /// The value the attribute holds.
     type Value: Serialize;
     /// The stored attribute name.
     fn attribute(&self) -> &'static str;
+}
+
+/// What an update asks of an attribute beyond [`Settable`]: implemented by
+/// [`Attr`] alone (which seals `Settable`), named nowhere outside this
+/// crate.
+pub trait AttrHooks {
     /// For a `#[set]` field, what the set holds.
-    #[doc(hidden)]
-    fn set_kind(&self) -> Option<SetKind> {
-        None
-    }
+    fn set_kind(&self) -> Option<SetKind>;
 }
 
 impl<E, V: SetValue> Settable<E> for Attr<E, V, SetField> {
@@ -194,8 +197,23 @@ impl<E, V: SetValue> Settable<E> for Attr<E, V, SetField> {
     fn attribute(&self) -> &'static str {
         self.name
     }
+}
+
+impl<E, V: SetValue> AttrHooks for Attr<E, V, SetField> {
     fn set_kind(&self) -> Option<SetKind> {
         Some(V::KIND)
+    }
+}
+
+impl<E, V: Serialize> AttrHooks for Attr<E, V, Required> {
+    fn set_kind(&self) -> Option<SetKind> {
+        None
+    }
+}
+
+impl<E, V: Serialize> AttrHooks for Attr<E, V, Optional> {
+    fn set_kind(&self) -> Option<SetKind> {
+        None
     }
 }
 
@@ -247,10 +265,13 @@ impl<E, V: SetValue> Removable<E> for Attr<E, V, SetField> {}
 /// `name = by_role`). Setting them rewrites the index keys made of them in
 /// the same request (or removes an item from an index whose `Option`
 /// field becomes `None`), so no index key is ever left stale.
-pub trait IndexFields<E> {
+pub trait IndexFields<E>: IndexChanges<E> {}
+
+/// What an update asks of [`IndexFields`]: implemented by
+/// `#[derive(Entity)]` next to it, named only through `__private`.
+pub trait IndexChanges<E> {
     /// `(attribute, value)` to set, or `None` to remove, for the fields
     /// and the index keys of the item with table key `pk`, `sk`.
-    #[doc(hidden)]
     fn __changes(
         &self,
         pk: &str,
