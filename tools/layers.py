@@ -275,7 +275,7 @@ def main():
     for b in bad:
         print(b)
     if bad:
-        print(f"{len(bad)} imports against the layers")
+        print(f"{len(bad)} problems: imports against the layers, or a stale tree")
         sys.exit(1)
     print(f"layers: {len(graph)} modules, every import points down")
 
