@@ -221,7 +221,7 @@ fn raw_change_expert(
     if !change(&mut expert) {
         return false;
     }
-    let data = serde_json::to_string(&expert).unwrap();
+    let data = raw_expert_json(&expert);
     db.prepare_cached(RAW_REWRITE)
         .unwrap()
         .execute(params![d, sk, data, data.len() as i64, now()])
@@ -736,8 +736,11 @@ fn index_write_overhead(c: &mut Criterion, dir: &Path) {
 fn metering_overhead(c: &mut Criterion, store: &Store) {
     let metered = store.metered();
     let item = expert(D, 7);
+    // Whether the metered put ran: a filter may leave the group out.
+    let put_ran = std::cell::Cell::new(false);
     let mut g = c.benchmark_group("sqlite_metered_put");
     g.bench_function("metered", |b| {
+        put_ran.set(true);
         b.iter(|| metered.put(black_box(&item)).unwrap())
     });
     g.bench_function("unmetered", |b| {
@@ -760,7 +763,7 @@ fn metering_overhead(c: &mut Criterion, store: &Store) {
         })
     });
     g.finish();
-    assert!(metered.consumed().unwrap().write > 0.0);
+    assert!(!put_ran.get() || metered.consumed().unwrap().write > 0.0);
 }
 
 criterion_group!(benches, bench);
