@@ -615,9 +615,11 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
 /// ```
 ///
 /// `<op>` is `get`, `put`, `query_entity`, `index_query`,
-/// `filtered_query`, `partition`, `update`, `put_when`, `transaction_10`
-/// or `put_card` (its `rusqlite` side is the card without indexes, its
-/// `blue_schema` side the card with two); `<side>` is
+/// `filtered_query`, `partition`, `update`, `put_when`, `transaction_10`,
+/// `put_card` (its `rusqlite` side is the card without indexes, its
+/// `blue_schema` side the card with two), or `get_metered` and
+/// `put_metered` (their `rusqlite` side is the store unmetered, their
+/// `blue_schema` side a metered handle of it); `<side>` is
 /// `blue_schema` or `rusqlite`.
 fn count(spec: &str) {
     let words: Vec<&str> = spec.split_whitespace().collect();
@@ -632,6 +634,7 @@ fn count(spec: &str) {
     let item = expert(D, 7);
     let a = Expert::attr();
     let names: Vec<String> = (0..10).map(|i| format!("expert-{i:05}")).collect();
+    let metered = store.metered();
     let ours = side == "blue_schema";
     assert!(ours || side == "rusqlite", "unknown side {side:?}");
     for _ in 0..n {
@@ -670,6 +673,19 @@ fn count(spec: &str) {
                     .unwrap(),
             )),
             ("filtered_query", false) => drop(black_box(raw_filtered(&raw, black_box(D)))),
+            // What metering costs a get: the same get, metered and not.
+            ("get_metered", true) => drop(black_box(
+                metered
+                    .get(Expert::key(D, black_box("expert-00007")))
+                    .unwrap(),
+            )),
+            ("get_metered", false) => drop(black_box(
+                store
+                    .get(Expert::key(D, black_box("expert-00007")))
+                    .unwrap(),
+            )),
+            ("put_metered", true) => metered.put(black_box(&item)).unwrap(),
+            ("put_metered", false) => store.put(black_box(&item)).unwrap(),
             // The write cost of two indexes: the same card, without and with.
             ("put_card", true) => store.put(&cards::indexed(7)).unwrap(),
             ("put_card", false) => store.put(&cards::plain(7)).unwrap(),

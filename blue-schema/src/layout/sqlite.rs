@@ -132,6 +132,8 @@ pub(crate) fn index_query(
 #[derive(Debug)]
 pub(crate) struct Statements {
     pub(crate) get: String,
+    /// As `get`, and the item's size (column 3), for a metered read.
+    pub(crate) get_sized: String,
     /// An item's JSON, size and `updated_at`, for its capacity units.
     pub(crate) image: String,
     pub(crate) upsert: String,
@@ -168,6 +170,9 @@ impl Statements {
         };
         Statements {
             get: format!("SELECT data, created_at, updated_at FROM {t} WHERE pk = ?1 AND sk = ?2"),
+            get_sized: format!(
+                "SELECT data, created_at, updated_at, size FROM {t} WHERE pk = ?1 AND sk = ?2"
+            ),
             image: format!("SELECT data, size, updated_at FROM {t} WHERE pk = ?1 AND sk = ?2"),
             upsert: format!(
                 "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \

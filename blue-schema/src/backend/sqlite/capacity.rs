@@ -26,6 +26,15 @@ pub(super) struct Image {
 }
 
 impl Image {
+    /// The image of a row about to be written with these columns.
+    pub(super) fn of(data: &str, size: usize, updated_at: &str) -> Image {
+        Image {
+            data: data.to_owned(),
+            size,
+            updated_at: updated_at.to_owned(),
+        }
+    }
+
     pub(super) fn size(&self) -> usize {
         self.size
     }
@@ -126,22 +135,82 @@ pub(super) fn write_units(
 /// The index keys an item holds, by index: `gsi1` → (`gsi1pk`, `gsi1sk`).
 /// An item is in an index only when it has both.
 fn index_attributes(data: &str) -> HashMap<String, (String, String)> {
-    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(data) else {
+    let Ok(IndexKeyAttributes(attributes)) = serde_json::from_str(data) else {
         return HashMap::new();
     };
     let mut found = HashMap::new();
-    for (name, value) in &map {
-        let (Some(slot), Value::String(pk)) = (name.strip_suffix("pk"), value) else {
+    for (name, pk) in &attributes {
+        let Some(slot) = name.strip_suffix("pk") else {
             continue;
         };
-        if !is_index_key_attribute(name) {
-            continue;
-        }
-        if let Some(Value::String(sk)) = map.get(&format!("{slot}sk")) {
+        let sk = attributes
+            .iter()
+            .find(|(n, _)| n.strip_suffix("sk") == Some(slot));
+        if let Some((_, sk)) = sk {
             found.insert(slot.to_owned(), (pk.clone(), sk.clone()));
         }
     }
     found
+}
+
+/// The string attributes of a stored item named as index keys (`gsi1pk`,
+/// `gsi1sk`, ...): everything else is skipped unparsed, which is most of
+/// what metering a write used to cost.
+struct IndexKeyAttributes(Vec<(String, String)>);
+
+/// An attribute's name, kept only if it names an index key (so that the
+/// other names are not copied).
+struct IndexKeyName(Option<String>);
+
+impl<'de> serde::Deserialize<'de> for IndexKeyName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = IndexKeyName;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an attribute name")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<IndexKeyName, E> {
+                Ok(IndexKeyName(
+                    is_index_key_attribute(name).then(|| name.to_owned()),
+                ))
+            }
+        }
+        deserializer.deserialize_str(Visit)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IndexKeyAttributes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = IndexKeyAttributes;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an item")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IndexKeyAttributes, A::Error> {
+                let mut found = Vec::new();
+                while let Some(IndexKeyName(name)) = map.next_key()? {
+                    let Some(name) = name else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        continue;
+                    };
+                    if let Value::String(value) = map.next_value::<Value>()? {
+                        found.push((name, value));
+                    }
+                }
+                Ok(IndexKeyAttributes(found))
+            }
+        }
+        deserializer.deserialize_map(Visit)
+    }
 }
 
 /// Write units of the table for one write: the larger of the item before

@@ -2,21 +2,32 @@
 //! read in the write's own transaction, give the capacity units DynamoDB
 //! would charge.
 
+use super::capacity::Image;
 use super::pool::Conn;
 use super::{capacity, write, SqliteBackend};
 use crate::capacity::{read_units, Usage};
 use crate::ops::ItemKey;
 use crate::Error;
 
+/// What an item is after a metered write that succeeds.
+pub(super) enum After {
+    /// What the write leaves: read back in its transaction.
+    Read,
+    /// Known before the write: the row a put writes, or none for a delete.
+    Is(Option<Image>),
+    /// The item is only checked (a transaction's condition check).
+    Checked,
+}
+
 impl SqliteBackend {
     /// Runs a write of the items `keys` and, when metering, computes its
-    /// units from their images before and after; the `bool` with a key says
-    /// that it is only checked (a transaction's condition check).
+    /// units from their images before and after (each [`After`] says where
+    /// the after image comes from).
     /// `read_first` charges the consistent batch read of the keys that
     /// DynamoDB's `put_all` sends first (for the `created_at` it keeps).
     pub(super) async fn write<T, F>(
         &self,
-        keys: Vec<(ItemKey, bool)>,
+        keys: Vec<(ItemKey, After)>,
         transactional: bool,
         requests: u64,
         read_first: bool,
@@ -53,19 +64,27 @@ impl SqliteBackend {
                                 read_units(old.as_ref().map_or(0, |i| i.size()), true);
                         }
                     }
-                    for ((key, check), old) in keys.iter().zip(&before) {
+                    for ((key, after), old) in keys.iter().zip(&before) {
                         let old_size = old.as_ref().map_or(0, |i| i.size());
-                        if *check {
-                            usage.consumed.write += 2.0 * crate::capacity::write_units(old_size);
-                            continue;
-                        }
-                        let new = capacity::image(conn, key)?;
+                        let read;
+                        let new = match after {
+                            After::Checked => {
+                                usage.consumed.write +=
+                                    2.0 * crate::capacity::write_units(old_size);
+                                continue;
+                            }
+                            After::Is(image) => image.as_ref(),
+                            After::Read => {
+                                read = capacity::image(conn, key)?;
+                                read.as_ref()
+                            }
+                        };
                         usage.items += 1;
                         usage.consumed.write += capacity::write_units(
                             &inner.tables,
                             key,
                             old.as_ref(),
-                            new.as_ref(),
+                            new,
                             transactional,
                         );
                     }

@@ -69,8 +69,10 @@ pub use config::{SqliteConfig, DEFAULT_BUSY_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 /// The `rusqlite` this backend is built on, for [`SqliteConfig::on_connect`].
 pub use rusqlite;
 
+use self::capacity::Image;
+use self::metered::After;
 use self::pool::{Conn, Pool, Workers};
-use self::read::get_row;
+use self::read::{get_row, get_row_sized};
 use self::row::Row;
 use self::write::{delete_row, put_row, put_rows};
 use crate::backend::engine::{Engine, ScanOf};
@@ -79,7 +81,7 @@ use crate::error::{AnyItem, ItemError};
 use crate::ops::decode::{Decoder, StoredKeys};
 use crate::ops::{
     CreateTable, Delete, Get, GetMany, PageOf, Put, PutBatch, QueryPage, ScanPage, TransactWrite,
-    UpdateOp,
+    TxAction, UpdateOp,
 };
 use crate::query::Explain;
 use crate::{exec, Error};
@@ -230,32 +232,27 @@ impl Engine for SqliteBackend {
     }
 
     async fn get_op<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
-        let metering = self.metering();
-        let consistent = op.consistent;
-        let (found, size) = self
-            .run(move |conn| {
-                let found = get_row::<D>(conn, &op.key)?;
-                let size = if metering {
-                    capacity::image(conn, &op.key)?.map_or(0, |i| i.size())
-                } else {
-                    0
-                };
-                Ok((found, size))
-            })
-            .await?;
-        if metering {
-            self.account(Usage {
-                requests: 1,
-                items: u64::from(found.is_some()),
-                consumed: Consumed::read(read_units(size, consistent)),
-            });
+        if !self.metering() {
+            return self.run(move |conn| get_row::<D>(conn, &op.key)).await;
         }
-        Ok(found)
+        let consistent = op.consistent;
+        let found = self
+            .run(move |conn| get_row_sized::<D>(conn, &op.key))
+            .await?;
+        let size = found.as_ref().map_or(0, |(_, size)| *size);
+        self.account(Usage {
+            requests: 1,
+            items: u64::from(found.is_some()),
+            consumed: Consumed::read(read_units(size, consistent)),
+        });
+        Ok(found.map(|(value, _)| value))
     }
 
     async fn put_op(&self, op: Box<Put<String>>) -> Result<(), Error> {
         if self.metering() {
-            let keys = vec![(op.item.key.clone(), false)];
+            let item = &op.item;
+            let image = Image::of(&item.data, item.size, &item.updated_at);
+            let keys = vec![(item.key.clone(), After::Is(Some(image)))];
             return Box::pin(self.write(keys, false, 1, false, move |conn| {
                 if op.is_conditional() {
                     write::put(conn, &op)
@@ -273,7 +270,14 @@ impl Engine for SqliteBackend {
     }
 
     async fn put_batch_op(&self, op: PutBatch<String>) -> Result<(), Error> {
-        let keys = op.items.iter().map(|i| (i.key.clone(), false)).collect();
+        let keys = op
+            .items
+            .iter()
+            .map(|i| {
+                let image = Image::of(&i.data, i.size, &i.updated_at);
+                (i.key.clone(), After::Is(Some(image)))
+            })
+            .collect();
         let requests = op
             .items
             .len()
@@ -286,7 +290,7 @@ impl Engine for SqliteBackend {
     }
 
     async fn update_op(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
-        let keys = vec![(op.key.clone(), false)];
+        let keys = vec![(op.key.clone(), After::Read)];
         self.write(keys, false, 1, false, move |conn| write::update(conn, &op))
             .await
     }
@@ -295,7 +299,13 @@ impl Engine for SqliteBackend {
         let keys = op
             .actions
             .iter()
-            .map(|a| (a.key().clone(), matches!(a, crate::ops::TxAction::Check(_))))
+            .map(|a| {
+                let after = match a {
+                    TxAction::Check(_) => After::Checked,
+                    _ => After::Read,
+                };
+                (a.key().clone(), after)
+            })
             .collect();
         self.write(keys, true, 1, false, move |conn| {
             transact::transact(conn, &op)
@@ -335,7 +345,7 @@ impl Engine for SqliteBackend {
 
     async fn delete_op<D: Decoder>(&self, op: Delete) -> Result<Option<D::Output>, Error> {
         if self.metering() {
-            let keys = vec![(op.key.clone(), false)];
+            let keys = vec![(op.key.clone(), After::Is(None))];
             return Box::pin(self.write(keys, false, 1, false, move |conn| {
                 delete_row::<D>(conn, &op)
             }))

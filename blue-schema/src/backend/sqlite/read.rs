@@ -2,7 +2,7 @@
 
 use super::error::{sqlite_error, table_error};
 use super::pool::Conn;
-use super::row::decode_row;
+use super::row::{decode_row, integer};
 use super::write::read;
 use crate::error::AnyItem;
 use crate::ops::decode::Decoder;
@@ -28,6 +28,27 @@ pub(super) fn row_of_key<T>(
         Some(row) => map(row).map(Some),
         None => Ok(None),
     }
+}
+
+/// Reads one item by key, and its size as DynamoDB counts it (in the same
+/// statement: what a metered read charges for).
+pub(super) fn get_row_sized<D: Decoder>(
+    conn: &mut Conn,
+    key: &ItemKey,
+) -> Result<Option<(D::Output, usize)>, Error> {
+    row_of_key(
+        conn,
+        key,
+        |s| &s.get_sized,
+        |row| {
+            let size = integer(row, 3).map_err(|_| {
+                key.stored()
+                    .decode_error("the size column does not hold an integer")
+            })?;
+            let value = decode_row::<D>(key, row, D::WITH_STAMPS)?;
+            Ok((value, usize::try_from(size).unwrap_or(0)))
+        },
+    )
 }
 
 /// Reads one item by key.
