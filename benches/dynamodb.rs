@@ -376,8 +376,20 @@ fn bench(c: &mut Criterion) {
     let backend = rt.block_on(dynamodb::backend());
     let store = Store::from_backend(backend.clone());
     let raw_backend = rt.block_on(dynamodb::backend());
+    // The store sends through a client without the SDK's retry layer (it
+    // retries throttling and refused connections itself, with the same
+    // attempts); the baseline's client is configured the same way, so that
+    // neither side pays for a layer the other lacks.
+    let raw_client = rt.block_on(dynamodb::client());
+    let raw_client = Client::from_conf(
+        raw_client
+            .config()
+            .to_builder()
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .build(),
+    );
     let raw = Raw {
-        client: rt.block_on(dynamodb::client()),
+        client: raw_client,
         table: raw_backend.table_name(Dialogue::NAME),
     };
     // The raw side's table, created by the library (same key schema).
