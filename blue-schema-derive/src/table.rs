@@ -78,15 +78,13 @@ fn generate(table: &Table) -> TokenStream {
     let lists = lists(ident, variants);
     let first_facts = facts(first);
     let checks = membership_checks(table, &rust_name);
+    let member_of = member_of(ident);
     let from_item = from_item_impl(ident, name, variants);
-    let index_arms = variants.iter().map(|(_, ty)| {
-        let test = names_sort_key(ty);
+    let index_arms = variants.iter().enumerate().map(|(i, (_, ty))| {
         quote! {
-            if #test {
-                return ::std::option::Option::Some(
-                    ::blue_schema::__private::index_keys_of::<#ty>(partition_key, sort_key, item),
-                );
-            }
+            ::std::option::Option::Some(#i) => ::std::option::Option::Some(
+                ::blue_schema::__private::index_keys_of::<#ty>(partition_key, sort_key, item),
+            ),
         }
     });
     let slots = table.indexes.iter().map(|slot| {
@@ -142,9 +140,10 @@ fn generate(table: &Table) -> TokenStream {
                 ::blue_schema::__private::KeysOfItem,
                 ::blue_schema::__private::serde_json::Error,
             >> {
-                let _ = (partition_key, item);
-                #(#index_arms)*
-                ::std::option::Option::None
+                match #member_of {
+                    #(#index_arms)*
+                    _ => ::std::option::Option::None,
+                }
             }
         }
 
@@ -167,76 +166,29 @@ fn generate(table: &Table) -> TokenStream {
     }
 }
 
-/// Rules across the entities that only their derives know the values of:
-/// checked at compile time by `const` assertions, skipped for an entity
-/// whose own derive failed.
-fn const_checks(rust_name: &str, variants: &[(&Ident, &Type)]) -> Vec<TokenStream> {
-    let Some((_, first)) = variants.first() else {
-        return Vec::new();
-    };
-    let facts =
-        |ty: &Type| quote_spanned!(ty.span()=> <#ty as ::blue_schema::__private::EntityFacts>);
-    let mut checks = Vec::new();
-    for (i, (_, a)) in variants.iter().enumerate() {
-        let a_name = a.to_token_stream().to_string();
-        let a_facts = facts(a);
-        // The prefix names the item type in the sort key.
-        for (_, b) in &variants[i + 1..] {
-            let b_name = b.to_token_stream().to_string();
-            let b_facts = facts(b);
-            let message = format!(
-                "entities `{a_name}` and `{b_name}` of table `{rust_name}` have the same sort-key prefix: \
-                 the prefix names the item type, so each entity of a table needs its own `#[sk(prefix = \"...\")]`"
-            );
-            checks.push(quote_spanned! {b.span()=>
-                const _: () = ::std::assert!(
-                    !(#a_facts::VALID && #b_facts::VALID)
-                        || !::blue_schema::__private::str_eq(#a_facts::PREFIX, #b_facts::PREFIX),
-                    #message
-                );
-            });
-        }
-        // A whole-partition query reads every entity under one partition key.
-        if i > 0 {
-            let first_name = first.to_token_stream().to_string();
-            let first_facts = facts(first);
-            let message = format!(
-                "entities `{first_name}` and `{a_name}` of table `{rust_name}` have different `pk_prefix`es: \
-                 a whole-partition query reads every entity under one partition key, so they must agree"
-            );
-            checks.push(quote_spanned! {a.span()=>
-                const _: () = ::std::assert!(
-                    !(#first_facts::VALID && #a_facts::VALID)
-                        || ::blue_schema::__private::opt_str_eq(#first_facts::PK_PREFIX, #a_facts::PK_PREFIX),
-                    #message
-                );
-            });
-        }
-    }
-    checks
-}
-
-/// The test of whether `sort_key` belongs to the entity `ty`.
-fn names_sort_key(ty: &Type) -> TokenStream {
-    let ty_facts = quote_spanned!(ty.span()=> <#ty as ::blue_schema::__private::EntityFacts>);
+/// The position of the entity that `sort_key` belongs to among the
+/// table's members, an `Option<usize>`.
+fn member_of(ident: &Ident) -> TokenStream {
     quote! {
-        ::blue_schema::__private::names_sort_key(#ty_facts::PREFIX, #ty_facts::SINGLETON, sort_key)
+        ::blue_schema::__private::member_of(
+            <#ident as ::blue_schema::__private::TableMembers>::MEMBERS,
+            sort_key,
+        )
     }
 }
 
 /// `FromItem` of the table enum: the variant whose entity the sort key
 /// names, or `None` for an item of no entity of the table.
 fn from_item_impl(ident: &Ident, name: &syn::LitStr, variants: &[(&Ident, &Type)]) -> TokenStream {
-    let known_arms = variants.iter().map(|(variant, ty)| {
-        let test = names_sort_key(ty);
+    let member_of = member_of(ident);
+    let known_arms = variants.iter().enumerate().map(|(i, (variant, ty))| {
         quote! {
-            if #test {
-                return <#ty as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
-                    .map(|value| ::std::option::Option::Some(#ident::#variant(value)));
+            ::std::option::Option::Some(#i) => {
+                <#ty as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
+                    .map(|value| ::std::option::Option::Some(#ident::#variant(value)))
             }
         }
     });
-    let recognized = variants.iter().map(|(_, ty)| names_sort_key(ty));
     quote! {
         impl ::blue_schema::FromItem for #ident {
             fn from_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
@@ -252,15 +204,17 @@ fn from_item_impl(ident: &Ident, name: &syn::LitStr, variants: &[(&Ident, &Type)
             }
 
             fn recognizes(sort_key: &str) -> bool {
-                #(#recognized)||*
+                #member_of.is_some()
             }
 
             fn from_known_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
                 sort_key: &str,
                 item: D,
             ) -> ::std::result::Result<::std::option::Option<Self>, D::Error> {
-                #(#known_arms)*
-                ::std::result::Result::Ok(::std::option::Option::None)
+                match #member_of {
+                    #(#known_arms)*
+                    _ => ::std::result::Result::Ok(::std::option::Option::None),
+                }
             }
         }
 
@@ -300,24 +254,36 @@ fn membership_checks(table: &Table, rust_name: &str) -> TokenStream {
             }
         }
     });
+    // The rules across entities (distinct prefixes, one `pk_prefix`,
+    // declared indexes): one `const` assertion per entity, spanned at its
+    // variant, over the members the table lists; the pairs are compared in
+    // `const` evaluation, so the expansion grows linearly.
     let slot_names: Vec<String> = table.indexes.iter().map(|s| s.to_string()).collect();
-    let mut const_checks = const_checks(rust_name, variants);
-    for (_, ty) in variants.iter() {
-        let ty_facts = facts(ty);
-        let entity = ty.to_token_stream().to_string();
-        let message = format!(
-            "`{entity}` has an access pattern on a secondary index that table `{rust_name}` does not declare: \
-             list every index its entities use in `#[table(indexes(gsi1, ...))]` (declared: {})",
-            if slot_names.is_empty() { "none".to_owned() } else { slot_names.join(", ") }
-        );
-        const_checks.push(quote_spanned! {ty.span()=>
-            const _: () = ::std::assert!(
-                !#ty_facts::VALID
-                    || ::blue_schema::__private::all_declared(#ty_facts::INDEXES, &[#(#slot_names),*]),
-                #message
-            );
-        });
-    }
+    let names: Vec<String> = variants
+        .iter()
+        .map(|(_, ty)| ty.to_token_stream().to_string())
+        .collect();
+    let members = variants.iter().zip(&names).map(|((_, ty), name)| {
+        quote_spanned!(ty.span()=> ::blue_schema::__private::member::<#ty>(#name))
+    });
+    // The longest message: fixed text, two entity names, the table's name
+    // and the declared indexes.
+    let longest = names.iter().map(String::len).max().unwrap_or(0);
+    let message_len =
+        400 + 2 * longest + rust_name.len() + slot_names.iter().map(|s| s.len() + 2).sum::<usize>();
+    let member_checks = variants.iter().enumerate().map(|(i, (_, ty))| {
+        quote_spanned! {ty.span()=>
+            const _: () = {
+                let message = ::blue_schema::__private::member_check::<#message_len>(
+                    #rust_name,
+                    <#ident as ::blue_schema::__private::TableMembers>::MEMBERS,
+                    <#ident as ::blue_schema::__private::TableMembers>::DECLARED,
+                    #i,
+                );
+                ::std::assert!(message.is_empty(), "{}", message.as_str());
+            };
+        }
+    });
     quote! {
         const _: () = {
             #[allow(dead_code)]
@@ -327,6 +293,11 @@ fn membership_checks(table: &Table, rust_name: &str) -> TokenStream {
             }
         };
 
-        #(#const_checks)*
+        impl ::blue_schema::__private::TableMembers for #ident {
+            const MEMBERS: &'static [::blue_schema::__private::Member] = &[#(#members),*];
+            const DECLARED: &'static [&'static str] = &[#(#slot_names),*];
+        }
+
+        #(#member_checks)*
     }
 }

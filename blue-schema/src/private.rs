@@ -13,12 +13,14 @@
 pub trait BatchWritable {}
 
 pub use crate::key::codec::{
-    decode_enum_variant, encode_enum_variant, key_from_encoded, KeyReader, KeyWriter,
+    decode_composite_key, decode_enum_variant, decode_key, encode_enum_variant, key_from_encoded,
+    KeyReader, KeyTuple, KeyWriter,
 };
 pub use crate::key::EnumOrder;
 pub use crate::query::builder::{partition_query, SortKeyQuery};
 pub use crate::schema::hooks::{EntityHooks, ReadHooks, TableHooks};
 pub use crate::schema::item_keys::KeysOfItem;
+pub use crate::schema::members::{member_check, member_of, ConstMessage, Member, TableMembers};
 pub use crate::write::attr::{attr, IndexChanges};
 pub use serde;
 pub use serde_json;
@@ -42,6 +44,62 @@ pub fn index_keys_of<E: crate::Entity>(
         table_key: entity.key().into_parts(),
         index_keys: out,
     })
+}
+
+/// An attribute's schema as `#[derive(Entity)]` writes it, in few tokens
+/// (the expansion of every field): `key` is 0 for a data field, 1 for a
+/// `#[pk]` and 2 for a `#[sk]` field.
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+pub const fn attribute(
+    field: &'static str,
+    name: &'static str,
+    rust_type: &'static str,
+    doc: &'static str,
+    key: u8,
+    optional: bool,
+    defaulted: bool,
+    version: bool,
+) -> crate::schema::AttributeSchema {
+    use crate::schema::KeyRole;
+    crate::schema::AttributeSchema {
+        field,
+        name,
+        rust_type,
+        doc,
+        key: match key {
+            1 => Some(KeyRole::PartitionKey),
+            2 => Some(KeyRole::SortKey),
+            _ => None,
+        },
+        optional,
+        defaulted,
+        version,
+        set: None,
+    }
+}
+
+/// [`attribute`] of a `#[set]` field holding `kind`.
+pub const fn set_attribute(
+    attribute: crate::schema::AttributeSchema,
+    kind: crate::schema::SetKind,
+) -> crate::schema::AttributeSchema {
+    crate::schema::AttributeSchema {
+        set: Some(kind),
+        ..attribute
+    }
+}
+
+/// A key field's schema as `#[derive(Entity)]` writes it.
+pub const fn key_field(
+    field: &'static str,
+    rust_type: &'static str,
+    encoding: &'static crate::key::KeyEncoding,
+) -> crate::schema::KeyFieldSchema {
+    crate::schema::KeyFieldSchema {
+        field,
+        rust_type,
+        encoding,
+    }
 }
 
 /// Never satisfied: the query of a `keys_only` access pattern has no
@@ -86,26 +144,6 @@ pub trait EntityFacts {
     const INDEXES: &'static [&'static str] = &[];
 }
 
-/// Whether every name in `used` is one of `declared`, in `const` context.
-pub const fn all_declared(used: &[&str], declared: &[&str]) -> bool {
-    let mut i = 0;
-    while i < used.len() {
-        let mut found = false;
-        let mut j = 0;
-        while j < declared.len() {
-            if str_eq(used[i], declared[j]) {
-                found = true;
-            }
-            j += 1;
-        }
-        if !found {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
 /// A table's name, implemented by its derive whether or not its other
 /// checks passed.
 pub trait TableName {
@@ -129,27 +167,15 @@ pub trait SamePartitionKey<K> {}
 
 impl<K> SamePartitionKey<K> for K {}
 
-/// Byte-wise string equality in `const` context, for the table checks.
-pub const fn str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-/// `Option<&str>` equality in `const` context.
-pub const fn opt_str_eq(a: Option<&str>, b: Option<&str>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => str_eq(a, b),
-        (None, None) => true,
-        _ => false,
+/// The [`Member`] of a table that entity `E`, named `name`, is: what
+/// `#[derive(Table)]` lists, read from `E`'s facts.
+pub const fn member<E: EntityFacts>(name: &'static str) -> Member {
+    Member {
+        name,
+        valid: E::VALID,
+        prefix: E::PREFIX,
+        singleton: E::SINGLETON,
+        pk_prefix: E::PK_PREFIX,
+        indexes: E::INDEXES,
     }
 }

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Compile time of the derives against serde's alone (issue 22, point 5).
+
+Generates two crates under target/compile-time/ with the same 50 structs:
+
+* `serde_only`: `#[derive(Serialize, Deserialize)]` on each struct;
+* `blue`: the same, plus `#[derive(Entity)]` on each and `#[derive(Table)]`
+  on the table enums, laid out as one table of 50 entities (`--layout one`)
+  or five tables of 10 (`--layout five`).
+
+Both build against this checkout's `blue-schema` with the workspace's
+Cargo.lock, in one target directory. After a first build of the
+dependencies, each round touches each crate's `src/lib.rs` and times
+`cargo check` on it, the two crates alternating (paired runs, the order
+swapped every round); the script prints each side's median and the ratio,
+of wall-clock seconds and of CPU seconds (user + system, cargo's and
+rustc's): the CPU time moves less on a noisy machine.
+
+    python3 tools/compile_time.py                 # both layouts, 5 rounds
+    python3 tools/compile_time.py --layout one --rounds 9
+    python3 tools/compile_time.py --expand        # lines of expanded code too
+    python3 tools/compile_time.py --full          # without incremental reuse
+
+Every fifth entity has a secondary-index access pattern, every third an
+optional attribute and every fourth a list, so the expansion is that of
+a realistic schema rather than of the smallest entity.
+"""
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "target" / "compile-time"
+ENTITIES = 50
+
+
+def struct(i, table, blue):
+    derives = "Serialize, Deserialize, Debug, Clone, PartialEq"
+    lines = []
+    if blue:
+        lines.append(f"#[derive(Entity, {derives})]")
+        lines.append(f"#[entity(table = {table})]")
+        lines.append(f'#[sk(prefix = "ENTITY{i:02}")]')
+        if i % 5 == 0:
+            lines.append(
+                f'#[index(gsi1, name = by_owner, pk(prefix = "OWNER{i:02}", fields(owner)), sk(fields(rank)))]'
+            )
+    else:
+        lines.append(f"#[derive({derives})]")
+    pk = "#[pk] " if blue else ""
+    sk = "#[sk] " if blue else ""
+    lines.append(f"pub struct Entity{i:02} {{")
+    lines.append(f"    {pk}pub tenant: String,")
+    lines.append(f"    {sk}pub id: String,")
+    lines.append(f"    {sk}pub seq: u32,")
+    lines.append("    pub owner: String,")
+    lines.append("    pub rank: u8,")
+    lines.append("    pub amount: i64,")
+    if i % 3 == 0:
+        lines.append("    pub note: Option<String>,")
+    if i % 4 == 0:
+        lines.append("    pub tags: Vec<String>,")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def library(layout, blue):
+    per_table = ENTITIES if layout == "one" else ENTITIES // 5
+    out = ["#![allow(dead_code)]"]
+    if blue:
+        out.append("use blue_schema::{Entity, Table};")
+    out.append("use serde::{Deserialize, Serialize};\n")
+    for t in range(ENTITIES // per_table):
+        table = f"Table{t}"
+        members = range(t * per_table, (t + 1) * per_table)
+        if blue:
+            out.append("#[derive(Table, Debug, Clone, PartialEq)]")
+            out.append(f'#[table(name = "compile_time_{t}", indexes(gsi1))]')
+        else:
+            out.append("#[derive(Debug, Clone, PartialEq)]")
+        out.append(f"pub enum {table} {{")
+        out.extend(f"    E{i:02}(Entity{i:02})," for i in members)
+        out.append("}\n")
+        out.extend(struct(i, table, blue) + "\n" for i in members)
+    return "\n".join(out)
+
+
+def manifest(name, blue, opt_macros=False):
+    deps = 'serde = { version = "1.0.200", features = ["derive"] }\n'
+    if blue:
+        deps += f'blue-schema = {{ path = "{ROOT / "blue-schema"}" }}\n'
+    return (
+        f'[package]\nname = "{name}"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n'
+        f"[workspace]\n\n[dependencies]\n{deps}"
+        + ("\n[profile.dev.build-override]\nopt-level = 3\n" if opt_macros else "")
+    )
+
+
+def generate(layout, opt_macros=False):
+    crates = {}
+    for name, blue in (("serde_only", False), ("blue", True)):
+        crate = OUT / f"{name}_{layout}"
+        (crate / "src").mkdir(parents=True, exist_ok=True)
+        (crate / "Cargo.toml").write_text(manifest(f"{name}_{layout}", blue, opt_macros))
+        shutil.copy(ROOT / "Cargo.lock", crate / "Cargo.lock")
+        (crate / "src" / "lib.rs").write_text(library(layout, blue))
+        crates[name] = crate
+    return crates
+
+
+INCREMENTAL = "1"
+
+
+def cargo(crate, *args):
+    env = dict(os.environ, CARGO_TARGET_DIR=str(OUT / "target"), CARGO_INCREMENTAL=INCREMENTAL)
+    return subprocess.run(
+        ["cargo", *args, "--quiet"], cwd=crate, env=env, capture_output=True, text=True
+    )
+
+
+def check(crate):
+    """Wall-clock and CPU seconds (cargo's and rustc's, user + system) of
+    one `cargo check` after a touch."""
+    (crate / "src" / "lib.rs").touch()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = cargo(crate, "check")
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        sys.exit(f"cargo check failed in {crate}:\n{done.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
+
+
+def expanded_lines(crate):
+    """Lines of the crate after macro expansion (needs `cargo expand`'s
+    nightly; falls back to rustc's -Zunpretty through RUSTC_BOOTSTRAP)."""
+    env = dict(os.environ, CARGO_TARGET_DIR=str(OUT / "target"), RUSTC_BOOTSTRAP="1")
+    done = subprocess.run(
+        ["cargo", "rustc", "--quiet", "--lib", "--profile=check", "--", "-Zunpretty=expanded"],
+        cwd=crate,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        return None
+    return done.stdout.count("\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--layout", choices=["one", "five", "both"], default="both")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--expand", action="store_true")
+    parser.add_argument(
+        "--opt-macros",
+        action="store_true",
+        help="build the derive crates (serde's and ours) optimized: [profile.dev.build-override]",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="check without incremental compilation: every item type-checked again, not reused",
+    )
+    args = parser.parse_args()
+    global INCREMENTAL
+    INCREMENTAL = "0" if args.full else "1"
+    layouts = ["one", "five"] if args.layout == "both" else [args.layout]
+    for layout in layouts:
+        crates = generate(layout, args.opt_macros)
+        for crate in crates.values():
+            check(crate)  # dependencies, once
+        times = {name: [] for name in crates}
+        for r in range(args.rounds):
+            order = list(crates) if r % 2 == 0 else list(reversed(crates))
+            for name in order:
+                times[name].append(check(crates[name]))
+        label = "one table of 50" if layout == "one" else "five tables of 10"
+        for kind, index in (("wall", 0), ("cpu", 1)):
+            serde_s = statistics.median(t[index] for t in times["serde_only"])
+            blue_s = statistics.median(t[index] for t in times["blue"])
+            print(
+                f"{label:18} {kind:4}  serde alone {serde_s:6.2f} s  with the derives {blue_s:6.2f} s"
+                f"  ratio {blue_s / serde_s:4.2f}  (medians of {args.rounds} paired `cargo check`s)"
+            )
+        if args.expand:
+            for name, crate in crates.items():
+                lines = expanded_lines(crate)
+                print(f"    {name}: {lines} lines expanded" if lines else f"    {name}: expansion failed")
+
+
+if __name__ == "__main__":
+    main()
