@@ -27,6 +27,8 @@ pub(super) const BUILDER_METHODS: &[&str] = &[
 /// DynamoDB supports composite keys only as strings we build; four parts is
 /// the most the runtime's tuple support covers, and more is a design smell.
 pub(super) const MAX_PARTITION_KEY_FIELDS: usize = 4;
+/// The most `#[sk]` fields: what the runtime's `KeyTuple` reads back.
+pub(super) const MAX_SORT_KEY_FIELDS: usize = 12;
 
 pub fn check_entity(cx: &mut Ctxt, entity: &Entity) {
     check_generics(cx, entity);
@@ -167,6 +169,15 @@ pub(super) fn check_partition_key(cx: &mut Ctxt, entity: &Entity) {
                 ),
             );
         }
+    }
+    if let Some(field) = entity.key_fields(KeyRole::Sort).nth(MAX_SORT_KEY_FIELDS) {
+        cx.error_spanned_by(
+            field.ident,
+            format!(
+                "at most {MAX_SORT_KEY_FIELDS} `#[sk]` fields: a sort key orders the items of a \
+                 partition by a few components; make the others plain attributes"
+            ),
+        );
     }
 }
 

@@ -53,10 +53,18 @@ pub(super) fn attrs(
 
     let definition = quote! {
         #[doc = #attrs_doc]
-        #[derive(::std::fmt::Debug, ::std::clone::Clone, ::std::marker::Copy)]
+        #[derive(::std::fmt::Debug, ::std::marker::Copy)]
         #[allow(missing_docs)]
         #vis struct #attrs_ident {
             #(#attr_defs,)*
+        }
+
+        // A copy: derived, `Clone` would assert each field's type.
+        impl ::std::clone::Clone for #attrs_ident {
+            #[inline]
+            fn clone(&self) -> Self {
+                *self
+            }
         }
     };
     let function = quote! {

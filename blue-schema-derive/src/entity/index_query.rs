@@ -72,7 +72,6 @@ pub(super) fn index_queries(
         items.extend(quote! {
             impl #ident {
                 #[doc = #doc]
-                #[inline]
                 #vis fn #method(#(#params),*) -> #builder_ident<0> #bounds {
                     let mut __blue_pk = ::blue_schema::__private::KeyWriter::new(#pk_prefix);
                     #(#pushes)*

@@ -67,7 +67,6 @@ pub(super) fn key_functions(
 
     quote! {
             #[doc = #key_doc]
-            #[inline]
             #vis fn key(#(#key_params),*) -> ::blue_schema::Key<Self> {
                 let mut __blue_pk = ::blue_schema::__private::KeyWriter::new(#pk_prefix);
                 #(#pk_pushes)*
@@ -77,7 +76,6 @@ pub(super) fn key_functions(
             }
 
             #[doc = #query_doc]
-            #[inline]
             #vis fn query(#(#pk_params),*) -> #query_ident<0> {
                 let mut __blue_pk = ::blue_schema::__private::KeyWriter::new(#pk_prefix);
                 #(#pk_pushes)*
@@ -105,20 +103,11 @@ pub(super) fn entity_key_methods(
         let member = f.ident;
         quote!(&self.#member)
     });
-    let decode_pk = pk.iter().map(|f| {
-        let ty = f.ty;
-        quote!(pk.read::<#ty>()?)
-    });
-    let decode_pk = if pk.len() == 1 {
-        quote!(#(#decode_pk)*)
+    let decode = if pk.len() == 1 {
+        quote!(decode_key)
     } else {
-        quote!((#(#decode_pk,)*))
+        quote!(decode_composite_key)
     };
-    let decode_sk = sk.iter().map(|f| {
-        let ty = f.ty;
-        quote!(sk.read::<#ty>()?)
-    });
-    let (pk_count, sk_count) = (pk.len(), sk.len());
 
     quote! {
         fn key(&self) -> ::blue_schema::Key<Self> {
@@ -129,10 +118,7 @@ pub(super) fn entity_key_methods(
             partition_key: &str,
             sort_key: &str,
         ) -> ::std::result::Result<(Self::PartitionKey, Self::SortKey), ::blue_schema::key::KeyDecodeError> {
-            let mut pk = ::blue_schema::__private::KeyReader::new(partition_key, #pk_prefix, #pk_count)?;
-            let mut sk = ::blue_schema::__private::KeyReader::new(sort_key, ::std::option::Option::Some(#prefix), #sk_count)?;
-            let _ = &mut sk;
-            ::std::result::Result::Ok((#decode_pk, (#(#decode_sk,)*)))
+            ::blue_schema::__private::#decode(partition_key, #pk_prefix, sort_key, #prefix)
         }
     }
 }

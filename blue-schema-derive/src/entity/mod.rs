@@ -3,7 +3,7 @@
 use index::{index_code, IndexCode};
 use proc_macro2::TokenStream;
 use query::query_builder;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
 use syn::DeriveInput;
 
 use crate::ast::{option_inner, Entity, Field};
@@ -201,6 +201,11 @@ pub(super) fn tuple_or_single(fields: &[&Field]) -> TokenStream {
 /// per item). A key field that is not a key part is then reported once, by
 /// the assertion the expansion makes about it.
 pub(super) fn key_part_type_bounds(types: &[&syn::Type]) -> TokenStream {
+    // Each type once: `String` for two fields is one bound.
+    let mut seen = std::collections::HashSet::new();
+    let types = types
+        .iter()
+        .filter(|ty| seen.insert(ty.to_token_stream().to_string()));
     quote!(where #(for<'__blue> #types: ::blue_schema::KeyPart,)*)
 }
 

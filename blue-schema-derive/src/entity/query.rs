@@ -35,7 +35,6 @@ pub(super) fn query_builder(
     let consistency = table_query.then(|| {
         quote! {
             /// Reads with DynamoDB's cheaper eventually consistent reads.
-            #[inline]
             pub fn eventually_consistent(self) -> Self {
                 #query_ident { state: self.state.eventually_consistent() }
             }
@@ -46,7 +45,6 @@ pub(super) fn query_builder(
             /// Returns only the items that satisfy `condition`; the page size
             /// and the 1 MB cut still count the items evaluated (see
             /// [`Query::filter`](::blue_schema::Query::filter)).
-            #[inline]
             pub fn filter(self, condition: ::blue_schema::Condition<#ident>) -> Self {
                 #query_ident { state: self.state.filter(condition) }
             }
@@ -63,6 +61,8 @@ pub(super) fn query_builder(
             }
         }
     };
+    // No `#[inline]`: every method is generic (over `N` or an
+    // `impl AsKeyPart`), so it is compiled in the calling crate anyway.
     quote! {
         #[doc = #builder_doc]
         #[derive(::std::fmt::Debug, ::std::clone::Clone)]
@@ -73,25 +73,21 @@ pub(super) fn query_builder(
 
         impl<const N: usize> #query_ident<N> {
             /// Evaluates at most `n` items per page (at least 1), DynamoDB's `Limit`.
-            #[inline]
             pub fn page_size(self, n: u32) -> Self {
                 #query_ident { state: self.state.page_size(n) }
             }
 
             /// Returns at most `n` items from a whole read (`all`, `pages`, `items`).
-            #[inline]
             pub fn take(self, n: usize) -> Self {
                 #query_ident { state: self.state.take(n) }
             }
 
             /// Reads in descending sort-key order.
-            #[inline]
             pub fn reverse(self) -> Self {
                 #query_ident { state: self.state.reverse() }
             }
 
             /// Resumes after the last item of the page that returned `cursor`.
-            #[inline]
             pub fn after(self, cursor: ::blue_schema::Cursor) -> Self {
                 #query_ident { state: self.state.after(cursor) }
             }
@@ -100,7 +96,6 @@ pub(super) fn query_builder(
 
             /// Reads at most `n` pages (at least 1) in a whole read: the bound a
             /// filtered read needs.
-            #[inline]
             pub fn max_pages(self, n: u32) -> Self {
                 #query_ident { state: self.state.max_pages(n) }
             }
@@ -122,14 +117,12 @@ pub(super) fn query_builder(
         impl<const N: usize> ::blue_schema::IntoQuery for #query_ident<N> {
             type Item = #item;
 
-            #[inline]
             fn into_query(self) -> ::blue_schema::Query<#item> {
                 self.state.finish()
             }
         }
 
         impl<const N: usize> ::std::convert::From<#query_ident<N>> for ::blue_schema::Query<#item> {
-            #[inline]
             fn from(builder: #query_ident<N>) -> Self {
                 builder.state.finish()
             }
@@ -152,13 +145,15 @@ fn component_methods(
         let name = &field.name;
         let eq_doc = format!("Fixes `{name}`: the items whose `{name}` equals `{name}`.");
         let bound = key_part_type_bounds(&[ty]);
+        // Only `lt` needs the component's encoding (for the key just below
+        // the value): the bound that says so, and no other.
         let range = |suffix: &str, op: &str, doc: &str| {
+            let bound = (op == "lt").then_some(&bound);
             let m = format_ident!("{}_{}", field.name, suffix);
             let d = format!("The items whose `{name}` is {doc} `{name}`; nothing can follow a range.");
             let op = format_ident!("{}", op);
             quote! {
                 #[doc = #d]
-                #[inline]
                 pub fn #m(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> ::blue_schema::Query<#item>
                 #bound
                 {
@@ -177,7 +172,6 @@ fn component_methods(
         quote! {
             impl #query_ident<#n> {
                 #[doc = #eq_doc]
-                #[inline]
                 pub fn #method(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> #query_ident<#next> {
                     #query_ident { state: self.state.component::<#ty>(&#method) }
                 }
@@ -186,7 +180,6 @@ fn component_methods(
                 #gt
                 #ge
                 #[doc = #between_doc]
-                #[inline]
                 pub fn #between(
                     self,
                     low: impl ::blue_schema::AsKeyPart<#ty>,
@@ -195,7 +188,6 @@ fn component_methods(
                     self.state.between::<#ty, #item>(&low, &high)
                 }
                 #[doc = #starts_doc]
-                #[inline]
                 pub fn #starts_with(self, prefix: impl ::blue_schema::key::AsKeyPrefix<#ty>) -> ::blue_schema::Query<#item> {
                     self.state.starts_with::<#ty, #item>(&prefix)
                 }

@@ -31,11 +31,11 @@ pub(super) fn entity_schema(
             let ty = f.ty;
             let rust_type = type_string(ty);
             quote! {
-                ::blue_schema::schema::KeyFieldSchema {
-                    field: #field,
-                    rust_type: #rust_type,
-                    encoding: &<#ty as ::blue_schema::KeyPart>::ENCODING,
-                }
+                ::blue_schema::__private::key_field(
+                    #field,
+                    #rust_type,
+                    &<#ty as ::blue_schema::KeyPart>::ENCODING,
+                )
             }
         });
         quote!(&[#(#items),*])
@@ -47,42 +47,29 @@ pub(super) fn entity_schema(
         let attribute = &f.attribute;
         let rust_type = type_string(f.ty);
         let doc = &f.doc;
-        let role = match f.role {
-            Some(KeyRole::Partition) => {
-                quote!(::std::option::Option::Some(
-                    ::blue_schema::schema::KeyRole::PartitionKey
-                ))
-            }
-            Some(KeyRole::Sort) => {
-                quote!(::std::option::Option::Some(
-                    ::blue_schema::schema::KeyRole::SortKey
-                ))
-            }
-            None => quote!(::std::option::Option::None),
+        let key: u8 = match f.role {
+            Some(KeyRole::Partition) => 1,
+            Some(KeyRole::Sort) => 2,
+            None => 0,
         };
         let optional = option_inner(f.ty).is_some();
         let defaulted = f.default;
         let version = f.version.is_some();
         let ty = f.ty;
-        let set = if f.set.is_some() {
-            quote!(::std::option::Option::Some(
-                <#ty as ::blue_schema::write::SetValue>::KIND
-            ))
-        } else {
-            quote!(::std::option::Option::None)
+        let attribute = quote! {
+            ::blue_schema::__private::attribute(
+                #field, #attribute, #rust_type, #doc, #key, #optional, #defaulted, #version,
+            )
         };
-        quote! {
-            ::blue_schema::schema::AttributeSchema {
-                field: #field,
-                name: #attribute,
-                rust_type: #rust_type,
-                doc: #doc,
-                key: #role,
-                optional: #optional,
-                defaulted: #defaulted,
-                version: #version,
-                set: #set,
+        if f.set.is_some() {
+            quote! {
+                ::blue_schema::__private::set_attribute(
+                    #attribute,
+                    <#ty as ::blue_schema::write::SetValue>::KIND,
+                )
             }
+        } else {
+            attribute
         }
     });
     let sets = entity

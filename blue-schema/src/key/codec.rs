@@ -140,6 +140,82 @@ impl<'a> KeyReader<'a> {
     }
 }
 
+/// The key fields of a key, as a tuple of [`KeyPart`]s in declared order
+/// (`()` for a singleton's sort key), read back by the derived
+/// `decode_key`. Implemented for tuples of up to 12 fields, the most a
+/// sort key may have.
+pub trait KeyTuple: Sized {
+    /// The number of components.
+    const LEN: usize;
+
+    /// Reads the components in order.
+    ///
+    /// # Errors
+    ///
+    /// The first component's [`KeyDecodeError`], or a count error.
+    fn read_from(reader: &mut KeyReader<'_>) -> Result<Self, KeyDecodeError>;
+}
+
+macro_rules! key_tuple {
+    ($($t:ident)*) => {
+        impl<$($t: KeyPart),*> KeyTuple for ($($t,)*) {
+            const LEN: usize = <[&str]>::len(&[$(stringify!($t)),*]);
+
+            #[allow(unused_variables)]
+            fn read_from(reader: &mut KeyReader<'_>) -> Result<Self, KeyDecodeError> {
+                Ok(($(reader.read::<$t>()?,)*))
+            }
+        }
+    };
+}
+
+key_tuple!();
+key_tuple!(A);
+key_tuple!(A B);
+key_tuple!(A B C);
+key_tuple!(A B C D);
+key_tuple!(A B C D E);
+key_tuple!(A B C D E F);
+key_tuple!(A B C D E F G);
+key_tuple!(A B C D E F G H);
+key_tuple!(A B C D E F G H I);
+key_tuple!(A B C D E F G H I J);
+key_tuple!(A B C D E F G H I J K);
+key_tuple!(A B C D E F G H I J K L);
+
+/// The derived `decode_key` of an entity whose partition key is one field:
+/// the key fields read back from the encoded keys.
+///
+/// # Errors
+///
+/// [`KeyDecodeError`] when the strings are not a key of the entity.
+pub fn decode_key<P: KeyPart, S: KeyTuple>(
+    partition_key: &str,
+    pk_prefix: Option<&'static str>,
+    sort_key: &str,
+    prefix: &'static str,
+) -> Result<(P, S), KeyDecodeError> {
+    let mut pk = KeyReader::new(partition_key, pk_prefix, 1)?;
+    let mut sk = KeyReader::new(sort_key, Some(prefix), S::LEN)?;
+    Ok((pk.read()?, S::read_from(&mut sk)?))
+}
+
+/// [`decode_key`] for a partition key of several fields.
+///
+/// # Errors
+///
+/// [`KeyDecodeError`] when the strings are not a key of the entity.
+pub fn decode_composite_key<P: KeyTuple, S: KeyTuple>(
+    partition_key: &str,
+    pk_prefix: Option<&'static str>,
+    sort_key: &str,
+    prefix: &'static str,
+) -> Result<(P, S), KeyDecodeError> {
+    let mut pk = KeyReader::new(partition_key, pk_prefix, P::LEN)?;
+    let mut sk = KeyReader::new(sort_key, Some(prefix), S::LEN)?;
+    Ok((P::read_from(&mut pk)?, S::read_from(&mut sk)?))
+}
+
 /// Writes a key-part enum's variant: its escaped serde name, after its
 /// two-digit position for [`EnumOrder::Declaration`]. Used by
 /// `#[derive(KeyPart)]`.
@@ -187,4 +263,48 @@ pub fn decode_enum_variant(
 /// `key()` returns.
 pub fn key_from_encoded<E>(partition_key: String, sort_key: String) -> Key<E> {
     Key::from_encoded(partition_key, sort_key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decode_composite_key, decode_key, KeyWriter};
+    use crate::key::KeyDecodeError;
+
+    type Twelve = (u8, u8, u8, u8, u8, u8, String, u8, u8, u8, u8, u8);
+
+    #[test]
+    fn the_longest_sort_key_reads_back() {
+        let mut sk = KeyWriter::new(Some("READING"));
+        for i in 0..12u8 {
+            if i == 6 {
+                sk.push::<String>(&"a#b");
+            } else {
+                sk.push::<u8>(&i);
+            }
+        }
+        let sort_key = sk.finish();
+        let (pk, sk): (String, Twelve) = decode_key("site-1", None, &sort_key, "READING").unwrap();
+        assert_eq!(pk, "site-1");
+        assert_eq!(sk.6, "a#b");
+        assert_eq!((sk.0, sk.5, sk.11), (0, 5, 11));
+    }
+
+    #[test]
+    fn a_composite_partition_key_is_counted_and_prefixed() {
+        let (pk, sk): ((String, u32), ()) =
+            decode_composite_key("ORG#acme#0000000007", Some("ORG"), "META", "META").unwrap();
+        assert_eq!(pk, ("acme".to_owned(), 7));
+        assert_eq!(sk, ());
+        let short =
+            decode_composite_key::<(String, u32), ()>("ORG#acme", Some("ORG"), "META", "META");
+        assert!(matches!(
+            short,
+            Err(KeyDecodeError::WrongComponentCount { expected: 2, .. })
+        ));
+        let long = decode_key::<String, (u8,)>("p", None, "X#1#2", "X");
+        assert!(matches!(
+            long,
+            Err(KeyDecodeError::WrongComponentCount { expected: 1, .. })
+        ));
+    }
 }
