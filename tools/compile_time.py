@@ -20,6 +20,7 @@ rustc's): the CPU time moves less on a noisy machine.
     python3 tools/compile_time.py --layout one --rounds 9
     python3 tools/compile_time.py --expand        # lines of expanded code too
     python3 tools/compile_time.py --full          # without incremental reuse
+    python3 tools/compile_time.py --instructions  # rustc's instructions (valgrind), not time
 
 Every fifth entity has a secondary-index access pattern, every third an
 optional attribute and every fourth a list, so the expansion is that of
@@ -116,6 +117,15 @@ def generate(layout, opt_macros=False):
 
 
 INCREMENTAL = "1"
+WRAPPER = """#!/bin/sh
+# rustc under callgrind for the measured crate only (its dependencies are
+# built as usual): what `--instructions` counts.
+if [ -n "$CARGO_PRIMARY_PACKAGE" ] && [ -n "$BLUE_CT_OUT" ]; then
+  exec valgrind --tool=callgrind --cache-sim=no --branch-sim=no \\
+    --callgrind-out-file="$BLUE_CT_OUT" -q "$@"
+fi
+exec "$@"
+"""
 
 
 def cargo(crate, *args):
@@ -138,6 +148,34 @@ def check(crate):
         sys.exit(f"cargo check failed in {crate}:\n{done.stderr}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return elapsed, cpu
+
+
+def instructions(crate):
+    """Instructions rustc executes for one `cargo check` after a touch,
+    counted by callgrind: the same figure on every run, however busy the
+    machine is."""
+    wrapper = OUT / "rustc-under-callgrind.sh"
+    wrapper.write_text(WRAPPER)
+    wrapper.chmod(0o755)
+    env = dict(
+        os.environ,
+        CARGO_TARGET_DIR=str(OUT / "target-instructions"),
+        CARGO_INCREMENTAL=INCREMENTAL,
+        RUSTC_WRAPPER=str(wrapper),
+    )
+    run = lambda extra: subprocess.run(  # noqa: E731
+        ["cargo", "check", "--quiet"], cwd=crate, env=dict(env, **extra), capture_output=True, text=True
+    )
+    run({})  # dependencies, and the incremental state to start from
+    (crate / "src" / "lib.rs").touch()
+    out = OUT / f"{crate.name}.callgrind"
+    done = run({"BLUE_CT_OUT": str(out)})
+    if done.returncode != 0:
+        sys.exit(f"cargo check failed in {crate}:\n{done.stderr}")
+    for line in out.read_text().splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1])
+    sys.exit(f"no summary line in {out}")
 
 
 def expanded_lines(crate):
@@ -167,6 +205,11 @@ def main():
         help="build the derive crates (serde's and ours) optimized: [profile.dev.build-override]",
     )
     parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count rustc's instructions under valgrind (one run each, about 30 s) instead of timing",
+    )
+    parser.add_argument(
         "--full",
         action="store_true",
         help="check without incremental compilation: every item type-checked again, not reused",
@@ -177,6 +220,15 @@ def main():
     layouts = ["one", "five"] if args.layout == "both" else [args.layout]
     for layout in layouts:
         crates = generate(layout, args.opt_macros)
+        label = "one table of 50" if layout == "one" else "five tables of 10"
+        if args.instructions:
+            counts = {name: instructions(crate) for name, crate in crates.items()}
+            serde_i, blue_i = counts["serde_only"], counts["blue"]
+            print(
+                f"{label:18} instr serde alone {serde_i / 1e9:6.3f} G  with the derives {blue_i / 1e9:6.3f} G"
+                f"  ratio {blue_i / serde_i:4.2f}  (rustc's instructions, callgrind)"
+            )
+            continue
         for crate in crates.values():
             check(crate)  # dependencies, once
         times = {name: [] for name in crates}
@@ -184,7 +236,6 @@ def main():
             order = list(crates) if r % 2 == 0 else list(reversed(crates))
             for name in order:
                 times[name].append(check(crates[name]))
-        label = "one table of 50" if layout == "one" else "five tables of 10"
         for kind, index in (("wall", 0), ("cpu", 1)):
             serde_s = statistics.median(t[index] for t in times["serde_only"])
             blue_s = statistics.median(t[index] for t in times["blue"])

@@ -21,7 +21,9 @@ pub use crate::query::builder::{partition_query, SortKeyQuery};
 pub use crate::schema::hooks::{EntityHooks, ReadHooks, TableHooks};
 pub use crate::schema::item_keys::KeysOfItem;
 pub use crate::schema::members::{member_check, member_of, ConstMessage, Member, TableMembers};
-pub use crate::write::attr::{attr, IndexChanges};
+pub use crate::write::attr::{
+    attr, decode_changed_key, push_field, push_index_keys, Changes, IndexChanges,
+};
 pub use serde;
 pub use serde_json;
 

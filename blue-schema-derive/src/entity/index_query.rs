@@ -140,16 +140,7 @@ pub(super) fn index_fields(
             let member = f.ident;
             let attribute = &f.attribute;
             quote! {
-                __blue_out.push((
-                    #attribute,
-                    match ::blue_schema::__private::serde_json::to_value(&self.#member) {
-                        ::std::result::Result::Ok(::blue_schema::__private::serde_json::Value::Null) => ::std::option::Option::None,
-                        ::std::result::Result::Ok(v) => ::std::option::Option::Some(v),
-                        ::std::result::Result::Err(e) => return ::std::result::Result::Err(
-                            ::std::format!("`{}` does not serialize: {}", #attribute, e),
-                        ),
-                    },
-                ));
+                ::blue_schema::__private::push_field(&mut __blue_out, #attribute, &self.#member)?;
             }
         });
         let keys = group.iter().map(|g| {
@@ -162,20 +153,12 @@ pub(super) fn index_fields(
                 }
             });
             quote! {
-                match #closure {
-                    ::std::option::Option::Some((__blue_ipk, __blue_isk)) => {
-                        __blue_out.push((#pk_attribute, ::std::option::Option::Some(
-                            ::blue_schema::__private::serde_json::Value::String(__blue_ipk),
-                        )));
-                        __blue_out.push((#sk_attribute, ::std::option::Option::Some(
-                            ::blue_schema::__private::serde_json::Value::String(__blue_isk),
-                        )));
-                    }
-                    ::std::option::Option::None => {
-                        __blue_out.push((#pk_attribute, ::std::option::Option::None));
-                        __blue_out.push((#sk_attribute, ::std::option::Option::None));
-                    }
-                }
+                ::blue_schema::__private::push_index_keys(
+                    &mut __blue_out,
+                    #pk_attribute,
+                    #sk_attribute,
+                    #closure,
+                );
             }
         });
         let group_bounds = key_part_type_bounds(
@@ -209,13 +192,9 @@ pub(super) fn index_fields(
                     &self,
                     __blue_table_pk: &str,
                     __blue_table_sk: &str,
-                ) -> ::std::result::Result<
-                    ::std::vec::Vec<(&'static str, ::std::option::Option<::blue_schema::__private::serde_json::Value>)>,
-                    ::std::string::String,
-                > {
+                ) -> ::std::result::Result<::blue_schema::__private::Changes, ::std::string::String> {
                     let (__blue_pkv, __blue_skv) =
-                        <#ident as ::blue_schema::Entity>::decode_key(__blue_table_pk, __blue_table_sk)
-                            .map_err(|e| ::std::format!("the key does not decode: {}", e))?;
+                        ::blue_schema::__private::decode_changed_key::<#ident>(__blue_table_pk, __blue_table_sk)?;
                     let _ = (&__blue_pkv, &__blue_skv);
                     let mut __blue_out = ::std::vec::Vec::new();
                     #(#sets)*

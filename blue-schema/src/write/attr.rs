@@ -272,11 +272,68 @@ pub trait IndexFields<E>: IndexChanges<E> {}
 pub trait IndexChanges<E> {
     /// `(attribute, value)` to set, or `None` to remove, for the fields
     /// and the index keys of the item with table key `pk`, `sk`.
-    fn __changes(
-        &self,
-        pk: &str,
-        sk: &str,
-    ) -> Result<Vec<(&'static str, Option<serde_json::Value>)>, String>;
+    ///
+    /// # Errors
+    ///
+    /// A message when a field does not serialize or the key does not
+    /// decode.
+    fn __changes(&self, pk: &str, sk: &str) -> Result<Changes, String>;
+}
+
+/// What [`IndexChanges::__changes`] returns: `(attribute, value)` to set,
+/// or `None` to remove.
+pub type Changes = Vec<(&'static str, Option<serde_json::Value>)>;
+
+/// The table key of the item `__changes` is asked about, decoded as `E`'s
+/// key fields (an index key may be made of them).
+///
+/// # Errors
+///
+/// The message when the key is not one of `E`'s.
+pub fn decode_changed_key<E: crate::Entity>(
+    pk: &str,
+    sk: &str,
+) -> Result<(E::PartitionKey, E::SortKey), String> {
+    E::decode_key(pk, sk).map_err(|e| format!("the key does not decode: {e}"))
+}
+
+/// Pushes an index field's new value: `None` (remove the attribute) for a
+/// value that serializes as `null`.
+///
+/// # Errors
+///
+/// The message when the value does not serialize.
+pub fn push_field<T: Serialize + ?Sized>(
+    out: &mut Changes,
+    attribute: &'static str,
+    value: &T,
+) -> Result<(), String> {
+    let value = match serde_json::to_value(value) {
+        Ok(serde_json::Value::Null) => None,
+        Ok(value) => Some(value),
+        Err(e) => return Err(format!("`{attribute}` does not serialize: {e}")),
+    };
+    out.push((attribute, value));
+    Ok(())
+}
+
+/// Pushes an index's key attributes: the new keys, or their removal when
+/// the item leaves the index (a field of the key is `None`).
+pub fn push_index_keys(
+    out: &mut Changes,
+    pk_attribute: &'static str,
+    sk_attribute: &'static str,
+    keys: Option<(String, String)>,
+) {
+    let (pk, sk) = match keys {
+        Some((pk, sk)) => (
+            Some(serde_json::Value::String(pk)),
+            Some(serde_json::Value::String(sk)),
+        ),
+        None => (None, None),
+    };
+    out.push((pk_attribute, pk));
+    out.push((sk_attribute, sk));
 }
 
 /// A Rust integer type whose fields can be added to and subtracted from.
