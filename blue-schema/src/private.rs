@@ -14,7 +14,7 @@ pub trait BatchWritable {}
 
 pub use crate::key::codec::{
     decode_composite_key, decode_enum_variant, decode_key, encode_enum_variant, key_from_encoded,
-    KeyReader, KeyTuple, KeyWriter,
+    KeyTuple, KeyWriter,
 };
 pub use crate::key::EnumOrder;
 pub use crate::query::builder::{partition_query, SortKeyQuery};
@@ -151,12 +151,6 @@ pub trait EntityFacts {
 pub trait TableName {
     /// The table name.
     const NAME: &'static str;
-}
-
-/// Whether `sort_key` carries the prefix of an entity: see
-/// [`EntitySchema::names_sort_key`](crate::EntitySchema::names_sort_key).
-pub fn names_sort_key(prefix: &str, singleton: bool, sort_key: &str) -> bool {
-    crate::schema::names_sort_key(prefix, singleton, sort_key)
 }
 
 /// Satisfied when two entities of one table have the same partition-key type.

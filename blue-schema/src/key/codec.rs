@@ -64,8 +64,8 @@ pub fn table_key_of_index_sort_key(index_sort_key: &str) -> Option<(String, Stri
     Some((unescape(pk).ok()?, unescape(sk).ok()?))
 }
 
-/// Reads the components of an encoded key back, in order. Used by the
-/// derived code.
+/// Reads the components of an encoded key back, in order: what
+/// [`KeyTuple`] and the derived `decode_key` ([`decode_key`]) read with.
 #[derive(Debug, Clone)]
 pub struct KeyReader<'a> {
     parts: std::str::Split<'a, char>,
@@ -195,9 +195,8 @@ pub fn decode_key<P: KeyPart, S: KeyTuple>(
     sort_key: &str,
     prefix: &'static str,
 ) -> Result<(P, S), KeyDecodeError> {
-    let mut pk = KeyReader::new(partition_key, pk_prefix, 1)?;
-    let mut sk = KeyReader::new(sort_key, Some(prefix), S::LEN)?;
-    Ok((pk.read()?, S::read_from(&mut sk)?))
+    decode_composite_key::<(P,), S>(partition_key, pk_prefix, sort_key, prefix)
+        .map(|((pk,), sk)| (pk, sk))
 }
 
 /// [`decode_key`] for a partition key of several fields.
