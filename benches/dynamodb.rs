@@ -19,16 +19,21 @@ mod dynamodb;
 #[path = "fixtures.rs"]
 mod fixtures;
 
+#[path = "replay.rs"]
+mod replay;
+
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
+use blue_schema::backend::dynamodb::DynamoDbBackend;
 use blue_schema::{Entity, Store, Table};
 use blue_schema_examples::dialogue::*;
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::Criterion;
 use fixtures::{cards, expert, now, perspective, D};
+use replay::{Exchange, Recorder, Replay};
 use tokio::runtime::Runtime;
 
 // ---- the hand-written baseline ----
@@ -371,29 +376,38 @@ where
     }
 }
 
-fn bench(c: &mut Criterion) {
-    let rt = Runtime::new().unwrap();
-    let backend = rt.block_on(dynamodb::backend());
-    let store = Store::from_backend(backend.clone());
-    let raw_backend = rt.block_on(dynamodb::backend());
+/// The store and the baseline on the test endpoint, each with a table of
+/// its own holding the same items (20 experts and 80 perspectives of
+/// partition `D`), and with `recorder` on both clients if given.
+fn setup(rt: &Runtime, recorder: Option<&Recorder>) -> (Store, Raw) {
+    let with_recorder = |client: Client| match recorder {
+        Some(r) => Client::from_conf(client.config().to_builder().interceptor(r.clone()).build()),
+        None => client,
+    };
+    let backend = |client: &Client| {
+        DynamoDbBackend::new(client)
+            .with_table_prefix(&dynamodb::unique_prefix())
+            .unwrap()
+    };
+    let client = with_recorder(rt.block_on(dynamodb::client()));
+    let store = Store::from_backend(backend(&client));
+    let raw_backend = backend(&client);
     // The store sends through a client without the SDK's retry layer (it
     // retries throttling and refused connections itself, with the same
     // attempts); the baseline's client is configured the same way, so that
     // neither side pays for a layer the other lacks.
-    let raw_client = rt.block_on(dynamodb::client());
-    let raw_client = Client::from_conf(
-        raw_client
-            .config()
-            .to_builder()
-            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-            .build(),
-    );
     let raw = Raw {
-        client: raw_client,
+        client: Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+                .build(),
+        ),
         table: raw_backend.table_name(Dialogue::NAME),
     };
     // The raw side's table, created by the library (same key schema).
-    rt.block_on(Store::from_backend(raw_backend.clone()).create_table::<Dialogue>())
+    rt.block_on(Store::from_backend(raw_backend).create_table::<Dialogue>())
         .unwrap();
     rt.block_on(store.create_table::<Dialogue>()).unwrap();
 
@@ -448,6 +462,12 @@ fn bench(c: &mut Criterion) {
         assert!(!ours.is_empty() && ours.len() < 20);
         assert_eq!(ours, raw.filtered(D).await);
     });
+    (store, raw)
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = Runtime::new().unwrap();
+    let (store, raw) = setup(&rt, None);
 
     let role = expert(D, 0).role;
     let mut g = c.benchmark_group("dynamodb_index_query");
@@ -648,5 +668,227 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+// ---- counting the client side's work, with no server ----
+
+/// The operations of the count mode, in the order `ratios.py` prints them.
+const OPS: [&str; 11] = [
+    "get",
+    "put",
+    "query_entity",
+    "index_query",
+    "filtered_query",
+    "partition",
+    "update",
+    "put_when",
+    "transaction_10",
+    "create",
+    "bulk_100",
+];
+
+/// One call of one side of an operation of [`OPS`], as the criterion
+/// groups above make it.
+struct Calls<'a> {
+    store: &'a Store,
+    raw: &'a Raw,
+    item: Expert,
+    role: String,
+    names: Vec<String>,
+    bulk: Vec<Expert>,
+    n: std::cell::Cell<u32>,
+}
+
+impl Calls<'_> {
+    fn new<'a>(store: &'a Store, raw: &'a Raw) -> Calls<'a> {
+        Calls {
+            store,
+            raw,
+            item: expert(D, 7),
+            role: expert(D, 0).role,
+            names: (0..10).map(|i| format!("expert-{i:05}")).collect(),
+            bulk: (0..100).map(|i| expert("bulk", i)).collect(),
+            n: std::cell::Cell::new(1_000_000),
+        }
+    }
+
+    async fn once(&self, op: &str, ours: bool) {
+        let (store, raw, a) = (self.store, self.raw, Expert::attr());
+        let key = "expert-00007";
+        match (op, ours) {
+            ("get", true) => drop(black_box(store.get(Expert::key(D, key)).await.unwrap())),
+            ("get", false) => drop(black_box(raw.get_expert(D, key).await)),
+            ("put", true) => store.put(&self.item).await.unwrap(),
+            ("put", false) => raw.put_expert(&self.item).await,
+            ("query_entity", true) => drop(black_box(
+                store.query(Expert::query(D)).all().await.unwrap(),
+            )),
+            ("query_entity", false) => drop(black_box(raw.experts(D).await)),
+            ("index_query", true) => drop(black_box(
+                store
+                    .query(Expert::by_role(self.role.as_str()))
+                    .all()
+                    .await
+                    .unwrap(),
+            )),
+            ("index_query", false) => drop(black_box(raw.by_role(&self.role).await)),
+            ("filtered_query", true) => drop(black_box(
+                store
+                    .query(Expert::query(D).filter(a.score.gt(0)))
+                    .all()
+                    .await
+                    .unwrap(),
+            )),
+            ("filtered_query", false) => drop(black_box(raw.filtered(D).await)),
+            ("partition", true) => drop(black_box(
+                store.query(Dialogue::partition(D)).all().await.unwrap(),
+            )),
+            ("partition", false) => drop(black_box(raw.partition(D).await)),
+            ("update", true) => drop(black_box(
+                store
+                    .update(Expert::key(D, key))
+                    .add(a.score, 1)
+                    .await
+                    .unwrap(),
+            )),
+            ("update", false) => raw.update_expert(key).await,
+            ("put_when", true) => store.put(&self.item).when(a.score.ge(-1000)).await.unwrap(),
+            ("put_when", false) => raw.put_expert_when(&self.item).await,
+            ("transaction_10", true) => {
+                let mut tx = store.transaction();
+                for name in &self.names {
+                    tx.update(blue_schema::Update::new(Expert::key(D, name)).add(a.score, 1));
+                }
+                tx.commit().await.unwrap()
+            }
+            ("transaction_10", false) => raw.transaction(&self.names).await,
+            ("create" | "bulk_100", _) => {
+                self.n.set(self.n.get() + 1);
+                let d = format!("{op}-{}-{}", ours, self.n.get());
+                let fresh = |e: &Expert| Expert {
+                    dialogue_id: d.clone(),
+                    ..e.clone()
+                };
+                match (op, ours) {
+                    ("create", true) => store.create(&fresh(&self.item)).await.unwrap(),
+                    ("create", false) => raw.create_expert(&fresh(&self.item)).await,
+                    (_, true) => {
+                        let items: Vec<Expert> = self.bulk.iter().map(fresh).collect();
+                        store.put_all(&items).await.unwrap()
+                    }
+                    (_, false) => {
+                        let items: Vec<Expert> = self.bulk.iter().map(fresh).collect();
+                        raw.bulk(&items).await
+                    }
+                }
+            }
+            _ => panic!("unknown operation {op:?}; one of {OPS:?}"),
+        }
+    }
+}
+
+const SIDES: [(&str, bool); 2] = [("blue_schema", true), ("aws_sdk", false)];
+
+/// `BLUE_BENCH_RECORD=<file>`: one call of each side of each operation of
+/// [`OPS`] on the emulator, every request and answer written to `file` as
+/// JSON (`{op: {side: [exchange]}}`) for the count mode to replay.
+fn record(path: &str) {
+    let rt = Runtime::new().unwrap();
+    let recorder = Recorder::default();
+    let (store, raw) = setup(&rt, Some(&recorder));
+    let calls = Calls::new(&store, &raw);
+    let mut out = serde_json::Map::new();
+    for op in OPS {
+        let mut sides = serde_json::Map::new();
+        for (side, ours) in SIDES {
+            recorder.take();
+            rt.block_on(calls.once(op, ours));
+            let exchanges = recorder.take();
+            assert!(
+                exchanges.iter().all(|e| e.status == 200),
+                "{op} {side}: {exchanges:?}"
+            );
+            sides.insert(side.into(), serde_json::to_value(exchanges).unwrap());
+        }
+        out.insert(op.into(), sides.into());
+    }
+    std::fs::write(path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
+}
+
+/// `BLUE_BENCH_COUNT="<op> <side> <n>"` with `BLUE_BENCH_REPLAY=<file>`
+/// (written by [`record`]): one warm-up call and then `n` calls of one side
+/// of one operation of [`OPS`], every answer replayed from the recording by
+/// an HTTP client in this thread; no emulator, no socket. Under callgrind
+/// with `n` and with 0, the difference over `n` is the client side's work
+/// for one call (`<side>` is `blue_schema` or `aws_sdk`):
+///
+/// ```text
+/// B=$(cargo bench --bench dynamodb --no-run 2>&1 | grep -o "target/[^)]*")
+/// BLUE_BENCH_RECORD=target/replay.json $B
+/// BLUE_BENCH_REPLAY=target/replay.json BLUE_BENCH_COUNT="get blue_schema 50" \
+///     valgrind --tool=callgrind --callgrind-out-file=/dev/null $B 2>&1 | grep refs
+/// ```
+///
+/// `benches/ratios.py --instructions` does all of it for both backends.
+fn count(spec: &str) {
+    let words: Vec<&str> = spec.split_whitespace().collect();
+    let [op, side, n] = words[..] else {
+        panic!("BLUE_BENCH_COUNT is \"<op> <side> <n>\", not {spec:?}");
+    };
+    let n: u32 = n.parse().expect("a count of calls");
+    let ours = SIDES
+        .iter()
+        .find(|(name, _)| *name == side)
+        .unwrap_or_else(|| panic!("unknown side {side:?}"))
+        .1;
+    let path = std::env::var("BLUE_BENCH_REPLAY").expect("BLUE_BENCH_REPLAY names a recording");
+    let recording: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let script: Vec<Exchange> =
+        serde_json::from_value(recording[op][side].clone()).expect("the operation was recorded");
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:8000")
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "bench", "bench", None, None, "bench",
+        ))
+        .http_client(Replay::new(script))
+        .build();
+    let client = Client::from_conf(config);
+    let store = Store::from_backend(
+        DynamoDbBackend::new(&client)
+            .with_table_prefix("bench_")
+            .unwrap(),
+    );
+    let raw = Raw {
+        client: Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+                .build(),
+        ),
+        table: "bench_blue_dialogue".into(),
+    };
+    let calls = Calls::new(&store, &raw);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        calls.once(op, ours).await;
+        for _ in 0..n {
+            calls.once(op, ours).await;
+        }
+    });
+}
+
+fn main() {
+    if let Ok(path) = std::env::var("BLUE_BENCH_RECORD") {
+        return record(&path);
+    }
+    if let Ok(spec) = std::env::var("BLUE_BENCH_COUNT") {
+        return count(&spec);
+    }
+    bench(&mut Criterion::default().configure_from_args());
+    Criterion::default().configure_from_args().final_summary();
+}

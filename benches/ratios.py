@@ -1,20 +1,52 @@
 #!/usr/bin/env python3
-"""Prints each benchmark group's medians and their ratios.
+"""The benchmarks' ratios, store against hand-written code, both backends.
 
-Reads criterion's estimates under target/criterion after `cargo bench`:
+Two ways to measure, two tables:
 
+    python3 benches/ratios.py --instructions [--backend sqlite|dynamodb] [--ops get,put]
     python3 benches/ratios.py [criterion dir] [group prefix]
 
-`time ratio` is blue_schema / baseline (below 1.0: blue-schema is faster);
-`throughput ratio` is its inverse, baseline / blue_schema (the issue's goal
-is at least 0.95).
+`--instructions` (the issue's measure: identical from run to run on this
+noisy machine) builds the `sqlite` and `dynamodb` benchmarks, runs each side
+of each operation in a process of its own under callgrind (`valgrind` must
+be installed), `n` calls and none, and prints the instructions per call of
+each side and their ratio. On SQLite the baseline is raw rusqlite doing
+the same work in the same file; on DynamoDB it is raw aws-sdk-dynamodb,
+both clients answered from memory by a replaying HTTP client
+(`benches/replay.rs`) after one recorded call of each side against the
+emulator, so the count is the client side's work only (the library, the
+SDK, the stub's copy of the answer) and the table also shows the requests
+each side sent and their body bytes. Takes about 3 minutes.
+
+Without it, the script reads criterion's wall-clock estimates under
+target/criterion after a `cargo bench` and prints medians and ratios.
+
+`ratio` is always baseline / blue_schema: at least 0.95 is the goal,
+above 1.0 the store does less work than the baseline.
 """
+import argparse
 import json
+import os
 import pathlib
+import re
+import subprocess
 import sys
 
-root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
-prefix = sys.argv[2] if len(sys.argv) > 2 else ""
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+SQLITE_OPS = [
+    "get", "put", "query_entity", "index_query", "filtered_query", "partition",
+    "update", "put_when", "transaction_10", "put_card", "get_metered", "put_metered",
+]
+SQLITE_NOTES = {
+    "put_card": "baseline: the same card into a table without indexes",
+    "get_metered": "baseline: the same store unmetered",
+    "put_metered": "baseline: the same store unmetered",
+}
+DYNAMODB_OPS = [
+    "get", "put", "query_entity", "index_query", "filtered_query", "partition",
+    "update", "put_when", "transaction_10", "create", "bulk_100",
+]
 
 
 def fmt(ns):
@@ -24,17 +56,125 @@ def fmt(ns):
     return f"{ns:.1f} ns"
 
 
-print("| group | blue_schema median | baseline median | time ratio | throughput ratio |")
-print("|---|---|---|---|---|")
-for group in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "report"):
-    if not group.name.startswith(prefix):
-        continue
-    medians = {}
-    for bench in group.iterdir():
-        est = bench / "new" / "estimates.json"
-        if est.exists():
-            medians[bench.name] = json.loads(est.read_text())["median"]["point_estimate"]
-    ours = medians.get("blue_schema")
-    base = next((v for k, v in medians.items() if k != "blue_schema"), None)
-    if ours and base:
-        print(f"| {group.name} | {fmt(ours)} | {fmt(base)} | {ours / base:.2f} | {base / ours:.2f} |")
+def criterion_table(root, prefix):
+    print("| group | blue_schema median | baseline median | time ratio | throughput ratio |")
+    print("|---|---|---|---|---|")
+    for group in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "report"):
+        if not group.name.startswith(prefix):
+            continue
+        medians = {}
+        for bench in group.iterdir():
+            est = bench / "new" / "estimates.json"
+            if est.exists():
+                medians[bench.name] = json.loads(est.read_text())["median"]["point_estimate"]
+        ours = medians.get("blue_schema")
+        base = next((v for k, v in medians.items() if k != "blue_schema"), None)
+        if ours and base:
+            print(f"| {group.name} | {fmt(ours)} | {fmt(base)} | {ours / base:.2f} | {base / ours:.2f} |")
+
+
+def build(bench):
+    """The path of the `bench` benchmark's executable, built in release."""
+    out = subprocess.run(
+        ["cargo", "bench", "-p", "blue-schema-tests", "--bench", bench, "--no-run",
+         "--message-format=json"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout
+    for line in out.splitlines():
+        msg = json.loads(line)
+        if msg.get("reason") == "compiler-artifact" and msg.get("executable") \
+                and msg["target"]["name"] == bench:
+            return msg["executable"]
+    sys.exit(f"no executable for the {bench} benchmark")
+
+
+def instructions(exe, env):
+    """Instructions callgrind counts for one run of `exe` with `env` added."""
+    run = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", exe],
+        cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True,
+    )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", run.stderr)
+    if run.returncode != 0 or not found:
+        sys.exit(f"{exe} with {env} failed:\n{run.stdout}\n{run.stderr}")
+    return int(found.group(1).replace(",", ""))
+
+
+def per_call(exe, op, side, calls, extra=None, zero=None):
+    env = dict(extra or {})
+    if zero is None:
+        zero = instructions(exe, {**env, "BLUE_BENCH_COUNT": f"{op} {side} 0"})
+    total = instructions(exe, {**env, "BLUE_BENCH_COUNT": f"{op} {side} {calls}"})
+    return (total - zero) / calls
+
+
+def sqlite_table(ops):
+    exe = build("sqlite")
+    # The set-up does not depend on the operation or the side: one run of none.
+    zero = instructions(exe, {"BLUE_BENCH_COUNT": "get blue_schema 0"})
+    print("SQLite: instructions per call (callgrind), store against raw rusqlite\n")
+    print("| operation | blue_schema | baseline | ratio |")
+    print("|---|---|---|---|")
+    for op in ops:
+        calls = 20 if op == "transaction_10" else 200
+        ours = per_call(exe, op, "blue_schema", calls, zero=zero)
+        base = per_call(exe, op, "rusqlite", calls, zero=zero)
+        note = f" ({SQLITE_NOTES[op]})" if op in SQLITE_NOTES else ""
+        print(f"| {op}{note} | {ours:,.0f} | {base:,.0f} | {base / ours:.2f} |")
+
+
+def dynamodb_table(ops):
+    exe = build("dynamodb")
+    recording = ROOT / "target" / "bench-dynamodb-replay.json"
+    subprocess.run([exe], cwd=ROOT, check=True, capture_output=True,
+                   env={**os.environ, "BLUE_BENCH_RECORD": str(recording)})
+    recorded = json.loads(recording.read_text())
+    env = {"BLUE_BENCH_REPLAY": str(recording)}
+    print("DynamoDB: client-side instructions per call (callgrind, answers replayed),"
+          " requests and request bytes per call, store against raw aws-sdk-dynamodb\n")
+    print("| operation | blue_schema | baseline | ratio | requests (ours / theirs) | request bytes (ours / theirs) |")
+    print("|---|---|---|---|---|---|")
+    for op in ops:
+        calls = 5 if op == "bulk_100" else 20
+        ours = per_call(exe, op, "blue_schema", calls, env)
+        base = per_call(exe, op, "aws_sdk", calls, env)
+        sent = {side: recorded[op][side] for side in ("blue_schema", "aws_sdk")}
+        requests = " / ".join(
+            "+".join(f"{n} {o}" for o, n in count_ops(sent[s]).items()) for s in sent
+        )
+        size = " / ".join(str(sum(e["request_bytes"] for e in sent[s])) for s in sent)
+        print(f"| {op} | {ours:,.0f} | {base:,.0f} | {base / ours:.2f} | {requests} | {size} |")
+
+
+def count_ops(exchanges):
+    counts = {}
+    for e in exchanges:
+        counts[e["operation"]] = counts.get(e["operation"], 0) + 1
+    return counts
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--instructions", action="store_true")
+    parser.add_argument("--backend", choices=["sqlite", "dynamodb"])
+    parser.add_argument("--ops", help="comma-separated operations (default: all)")
+    parser.add_argument("criterion", nargs="?", default="target/criterion")
+    parser.add_argument("prefix", nargs="?", default="")
+    args = parser.parse_args()
+    if not args.instructions:
+        return criterion_table(pathlib.Path(args.criterion), args.prefix)
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                          capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                           cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    print(f"commit {head}{' (with changes)' if dirty else ''}\n")
+    wanted = args.ops.split(",") if args.ops else None
+    if args.backend in (None, "sqlite"):
+        sqlite_table([o for o in SQLITE_OPS if not wanted or o in wanted])
+        print()
+    if args.backend in (None, "dynamodb"):
+        dynamodb_table([o for o in DYNAMODB_OPS if not wanted or o in wanted])
+
+
+if __name__ == "__main__":
+    main()
