@@ -742,13 +742,11 @@ impl Calls<'_> {
                 store.query(Dialogue::partition(D)).all().await.unwrap(),
             )),
             ("partition", false) => drop(black_box(raw.partition(D).await)),
-            ("update", true) => drop(black_box(
-                store
-                    .update(Expert::key(D, key))
-                    .add(a.score, 1)
-                    .await
-                    .unwrap(),
-            )),
+            ("update", true) => store
+                .update(Expert::key(D, key))
+                .add(a.score, 1)
+                .await
+                .unwrap(),
             ("update", false) => raw.update_expert(key).await,
             ("put_when", true) => store.put(&self.item).when(a.score.ge(-1000)).await.unwrap(),
             ("put_when", false) => raw.put_expert_when(&self.item).await,
