@@ -179,19 +179,33 @@ impl Raw {
             .unwrap();
     }
 
-    /// `score += 1` on an existing item, refused past `i32::MAX`: the
-    /// UpdateItem's parts, for a request or a transaction action.
+    /// `score += 1` on an existing item, with the store's guarantees: the
+    /// result must stay within `i32` (an absent score counts as 0),
+    /// `created_at` is written if the item lacks it, `updated_at` always,
+    /// and a refusal returns the stored item (to say which check failed).
+    /// The UpdateItem's parts, for a request or a transaction action.
     fn increment(name: &str) -> aws_sdk_dynamodb::types::Update {
+        let now = s(&now());
         aws_sdk_dynamodb::types::Update::builder()
             .key("pk", s(D))
             .key("sk", s(&format!("EXPERT#{name}")))
-            .update_expression("ADD #s :one SET #u = :now")
-            .condition_expression("attribute_exists(pk) AND #s < :max")
+            .update_expression("ADD #s :one SET #c = if_not_exists(#c, :now), #u = :now")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(#s) OR #s >= :min AND #s <= :max)",
+            )
             .expression_attribute_names("#s", "score")
+            .expression_attribute_names("#c", "created_at")
             .expression_attribute_names("#u", "updated_at")
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":max", AttributeValue::N(i32::MAX.to_string()))
-            .expression_attribute_values(":now", s(&now()))
+            .expression_attribute_values(
+                ":min",
+                AttributeValue::N((i64::from(i32::MIN) - 1).to_string()),
+            )
+            .expression_attribute_values(":max", AttributeValue::N((i32::MAX - 1).to_string()))
+            .expression_attribute_values(":now", now)
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
             .table_name("")
             .build()
             .unwrap()
@@ -207,6 +221,9 @@ impl Raw {
             .set_condition_expression(u.condition_expression)
             .set_expression_attribute_names(u.expression_attribute_names)
             .set_expression_attribute_values(u.expression_attribute_values)
+            .set_return_values_on_condition_check_failure(
+                u.return_values_on_condition_check_failure,
+            )
             .send()
             .await
             .unwrap();
