@@ -197,7 +197,11 @@ impl QueryRequest {
         if let Some(limit) = self.limit {
             request.insert("Limit".into(), json!(limit));
         }
-        request.insert("ScanIndexForward".into(), json!(self.forward));
+        // Ascending, DynamoDB's default, goes unsaid; the consistency is
+        // always said, as a get says it.
+        if !self.forward {
+            request.insert("ScanIndexForward".into(), json!(false));
+        }
         request.insert("ConsistentRead".into(), json!(self.consistent));
         Value::Object(request).to_string()
     }

@@ -2,6 +2,8 @@
 //! written with placeholder names and values only, as every request of the
 //! DynamoDB backend and every `explain()` prints them.
 
+use std::fmt;
+
 use serde_json::Value;
 
 use crate::ops::cond::Cond;
@@ -40,81 +42,191 @@ pub(crate) enum ExprValue {
     Set(SetKind, Vec<Value>),
 }
 
+/// `sigil` followed by `i` in decimal (`#n12`, `:a3`): a placeholder of an
+/// expression, written without the formatting machinery (a request has a
+/// few of them per attribute).
+pub(crate) fn placeholder(sigil: &str, i: usize) -> String {
+    let mut out = String::with_capacity(sigil.len() + 4);
+    out.push_str(sigil);
+    push_decimal(&mut out, i);
+    out
+}
+
+fn push_decimal(out: &mut String, i: usize) {
+    if i >= 10 {
+        push_decimal(out, i / 10);
+    }
+    out.push(char::from(b'0' + (i % 10) as u8));
+}
+
+/// A placeholder of an [`Expression`]: `#n3` for a name, `:v3` for a
+/// value. Written with `Display`, without an allocation of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Placeholder {
+    sigil: &'static str,
+    index: usize,
+}
+
+impl fmt::Display for Placeholder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.sigil)?;
+        fmt::Display::fmt(&self.index, f)
+    }
+}
+
+/// How tightly a condition binds, loosest first: DynamoDB reads `NOT`
+/// before `AND` before `OR`, so a part needs parentheses only when it
+/// binds more loosely than where it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Binding {
+    Or,
+    And,
+    Not,
+    Atom,
+}
+
+fn binding(cond: &Cond) -> Binding {
+    match cond {
+        Cond::Or(..) => Binding::Or,
+        Cond::And(..) => Binding::And,
+        Cond::Not(_) => Binding::Not,
+        _ => Binding::Atom,
+    }
+}
+
 impl Expression {
     /// A placeholder for an attribute name, reused when the name repeats.
-    pub(crate) fn name(&mut self, name: &str) -> String {
-        if let Some((p, _)) = self.names.iter().find(|(_, n)| n == name) {
-            return p.clone();
-        }
-        let p = format!("#n{}", self.names.len());
-        self.names.push((p.clone(), name.to_owned()));
-        p
+    pub(crate) fn name(&mut self, name: &str) -> Placeholder {
+        let index = match self.names.iter().position(|(_, n)| n == name) {
+            Some(index) => index,
+            None => {
+                let index = self.names.len();
+                self.names.push((placeholder("#n", index), name.to_owned()));
+                index
+            }
+        };
+        Placeholder { sigil: "#n", index }
     }
 
     /// A placeholder for a value.
-    pub(crate) fn value(&mut self, value: Value) -> String {
-        let p = format!(":v{}", self.values.len());
-        self.values.push((p.clone(), ExprValue::Json(value)));
-        p
+    pub(crate) fn value(&mut self, value: Value) -> Placeholder {
+        self.push_value(ExprValue::Json(value))
     }
 
     /// A placeholder for a set of `kind` holding `elements` (not empty).
-    pub(crate) fn set(&mut self, kind: SetKind, elements: Vec<Value>) -> String {
-        let p = format!(":v{}", self.values.len());
-        self.values
-            .push((p.clone(), ExprValue::Set(kind, elements)));
+    pub(crate) fn set(&mut self, kind: SetKind, elements: Vec<Value>) -> Placeholder {
+        self.push_value(ExprValue::Set(kind, elements))
+    }
+
+    fn push_value(&mut self, value: ExprValue) -> Placeholder {
+        let p = Placeholder {
+            sigil: ":v",
+            index: self.values.len(),
+        };
+        self.values.push((placeholder(p.sigil, p.index), value));
         p
     }
 
     /// The condition as DynamoDB's condition expression; `pk` is the name
     /// of the partition-key attribute (for item existence).
     pub(crate) fn condition(&mut self, cond: &Cond, pk: &str) -> String {
-        match cond {
-            Cond::ItemExists(true) => format!("attribute_exists({})", self.name(pk)),
-            Cond::ItemExists(false) => format!("attribute_not_exists({})", self.name(pk)),
-            Cond::Exists(n, true) => format!("attribute_exists({})", self.name(n)),
-            Cond::Exists(n, false) => format!("attribute_not_exists({})", self.name(n)),
+        let mut out = String::with_capacity(64);
+        self.write_condition(&mut out, cond, pk);
+        out
+    }
+
+    /// `parts` joined by `AND` (`None` when there are none).
+    pub(crate) fn all_of(&mut self, parts: &[&Cond], pk: &str) -> Option<String> {
+        let (first, rest) = parts.split_first()?;
+        let mut out = String::with_capacity(64);
+        self.write_part(&mut out, first, pk, Binding::And);
+        for part in rest {
+            out.push_str(" AND ");
+            self.write_part(&mut out, part, pk, Binding::And);
+        }
+        Some(out)
+    }
+
+    /// Writes `cond` in parentheses when it binds more loosely than `at`.
+    fn write_part(&mut self, out: &mut String, cond: &Cond, pk: &str, at: Binding) {
+        if binding(cond) < at {
+            out.push('(');
+            self.write_condition(out, cond, pk);
+            out.push(')');
+        } else {
+            self.write_condition(out, cond, pk);
+        }
+    }
+
+    fn write_condition(&mut self, out: &mut String, cond: &Cond, pk: &str) {
+        use std::fmt::Write as _;
+        // Writing to a `String` cannot fail.
+        let _ = match cond {
+            Cond::ItemExists(true) => write!(out, "attribute_exists({})", self.name(pk)),
+            Cond::ItemExists(false) => write!(out, "attribute_not_exists({})", self.name(pk)),
+            Cond::Exists(n, true) => write!(out, "attribute_exists({})", self.name(n)),
+            Cond::Exists(n, false) => write!(out, "attribute_not_exists({})", self.name(n)),
             Cond::Cmp(n, op, v) => {
                 let n = self.name(n);
-                format!("{n} {} {}", op.symbol(), self.value(v.clone()))
+                write!(out, "{n} {} {}", op.symbol(), self.value(v.clone()))
             }
             Cond::Between(n, lo, hi) => {
                 let n = self.name(n);
                 let lo = self.value(lo.clone());
-                format!("{n} BETWEEN {lo} AND {}", self.value(hi.clone()))
+                write!(out, "{n} BETWEEN {lo} AND {}", self.value(hi.clone()))
             }
             Cond::In(n, values) => {
                 let n = self.name(n);
-                let list: Vec<String> = values.iter().map(|v| self.value(v.clone())).collect();
-                format!("{n} IN ({})", list.join(", "))
+                let _ = write!(out, "{n} IN (");
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    let _ = write!(out, "{}", self.value(v.clone()));
+                }
+                out.write_char(')')
             }
             Cond::BeginsWith(n, p) => {
                 let n = self.name(n);
-                format!("begins_with({n}, {})", self.value(Value::String(p.clone())))
+                let p = self.value(Value::String(p.clone()));
+                write!(out, "begins_with({n}, {p})")
             }
             Cond::Contains(n, v) => {
                 let n = self.name(n);
-                format!("contains({n}, {})", self.value(v.clone()))
+                write!(out, "contains({n}, {})", self.value(v.clone()))
             }
             Cond::Size(n, op, s) => {
                 let n = self.name(n);
-                format!("size({n}) {} {}", op.symbol(), self.value(Value::from(*s)))
+                write!(
+                    out,
+                    "size({n}) {} {}",
+                    op.symbol(),
+                    self.value(Value::from(*s))
+                )
             }
             Cond::SetEq(n, kind, elements) => {
                 let n = self.name(n);
-                format!("{n} = {}", self.set(*kind, elements.clone()))
+                write!(out, "{n} = {}", self.set(*kind, elements.clone()))
             }
-            Cond::And(a, b) => {
-                let a = self.condition(a, pk);
-                format!("({a}) AND ({})", self.condition(b, pk))
+            Cond::And(a, b) | Cond::Or(a, b) => {
+                let (word, at) = match cond {
+                    Cond::And(..) => (" AND ", Binding::And),
+                    _ => (" OR ", Binding::Or),
+                };
+                self.write_part(out, a, pk, at);
+                out.push_str(word);
+                self.write_part(out, b, pk, at);
+                Ok(())
             }
-            Cond::Or(a, b) => {
-                let a = self.condition(a, pk);
-                format!("({a}) OR ({})", self.condition(b, pk))
+            Cond::Not(a) => {
+                out.push_str("NOT ");
+                // `NOT NOT a` and `NOT a AND b` read badly: only an atom
+                // goes without parentheses.
+                self.write_part(out, a, pk, Binding::Atom);
+                Ok(())
             }
-            Cond::Not(a) => format!("NOT ({})", self.condition(a, pk)),
             // Refused before any request is made.
-            Cond::Invalid(_) => "attribute_not_exists(invalid)".to_owned(),
-        }
+            Cond::Invalid(_) => out.write_str("attribute_not_exists(invalid)"),
+        };
     }
 }

@@ -1,37 +1,54 @@
 //! An update's actions as the clauses of DynamoDB's update expression.
 
+use std::fmt::{self, Write as _};
+
 use serde_json::Value;
 
-use crate::layout::expression::Expression;
+use crate::layout::expression::{Expression, Placeholder};
 use crate::ops::action::Action;
 use crate::schema::SetKind;
 
-/// The update clauses of an update expression, in DynamoDB's syntax.
+/// The update clauses of an update expression, in DynamoDB's syntax: each
+/// its parts joined by `, `.
 #[derive(Debug, Default)]
 pub(crate) struct Clauses {
-    pub(crate) sets: Vec<String>,
-    pub(crate) removes: Vec<String>,
-    pub(crate) adds: Vec<String>,
-    pub(crate) deletes: Vec<String>,
+    sets: String,
+    removes: String,
+    adds: String,
+    deletes: String,
+}
+
+/// Starts one more part of `clause`.
+fn part(clause: &mut String) -> &mut String {
+    if !clause.is_empty() {
+        clause.push_str(", ");
+    }
+    clause
 }
 
 impl Clauses {
+    /// Adds a part to the `SET` clause.
+    pub(crate) fn set(&mut self, part_of: fmt::Arguments<'_>) {
+        let _ = part(&mut self.sets).write_fmt(part_of);
+    }
+
     /// `SET … REMOVE … ADD … DELETE …`, each clause only when it has parts.
     pub(crate) fn expression(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(
+            self.sets.len() + self.removes.len() + self.adds.len() + self.deletes.len() + 24,
+        );
         for (word, parts) in [
-            ("SET", &self.sets),
-            ("REMOVE", &self.removes),
-            ("ADD", &self.adds),
-            ("DELETE", &self.deletes),
+            ("SET ", &self.sets),
+            ("REMOVE ", &self.removes),
+            ("ADD ", &self.adds),
+            ("DELETE ", &self.deletes),
         ] {
             if !parts.is_empty() {
                 if !out.is_empty() {
                     out.push(' ');
                 }
                 out.push_str(word);
-                out.push(' ');
-                out.push_str(&parts.join(", "));
+                out.push_str(parts);
             }
         }
         out
@@ -39,7 +56,7 @@ impl Clauses {
 }
 
 /// A placeholder for `v`: a set when `kind` says so.
-fn typed_value(expr: &mut Expression, v: &Value, kind: Option<SetKind>) -> String {
+fn typed_value(expr: &mut Expression, v: &Value, kind: Option<SetKind>) -> Placeholder {
     match (kind, v) {
         (Some(kind), Value::Array(elements)) => expr.set(kind, elements.clone()),
         _ => expr.value(v.clone()),
@@ -55,52 +72,60 @@ pub(crate) fn compile(actions: &[Action], expr: &mut Expression, clauses: &mut C
         adds,
         deletes,
     } = clauses;
+    // Writing to a `String` cannot fail.
     for action in actions {
-        match action {
+        let _ = match action {
             Action::Set(n, v, kind) => {
                 let n = expr.name(n);
-                sets.push(format!("{n} = {}", typed_value(expr, v, *kind)));
+                let v = typed_value(expr, v, *kind);
+                write!(part(sets), "{n} = {v}")
             }
             Action::SetIfAbsent(n, v, kind) => {
                 let n = expr.name(n);
-                sets.push(format!(
-                    "{n} = if_not_exists({n}, {})",
-                    typed_value(expr, v, *kind)
-                ));
+                let v = typed_value(expr, v, *kind);
+                write!(part(sets), "{n} = if_not_exists({n}, {v})")
             }
             Action::AddToSet(n, kind, elements) => {
                 let n = expr.name(n);
-                adds.push(format!("{n} {}", expr.set(*kind, elements.clone())));
+                let v = expr.set(*kind, elements.clone());
+                write!(part(adds), "{n} {v}")
             }
             Action::DeleteFromSet(n, kind, elements) => {
                 let n = expr.name(n);
-                deletes.push(format!("{n} {}", expr.set(*kind, elements.clone())));
+                let v = expr.set(*kind, elements.clone());
+                write!(part(deletes), "{n} {v}")
             }
-            Action::Remove(n) => removes.push(expr.name(n)),
+            Action::Remove(n) => {
+                let n = expr.name(n);
+                write!(part(removes), "{n}")
+            }
             Action::Add { name, delta, .. } => {
                 let n = expr.name(name);
                 let d = match i64::try_from(*delta) {
                     Ok(d) => Value::from(d),
                     Err(_) => Value::from(*delta as u64),
                 };
-                adds.push(format!("{n} {}", expr.value(d)));
+                let d = expr.value(d);
+                write!(part(adds), "{n} {d}")
             }
             Action::Append(n, v) => {
                 let n = expr.name(n);
                 let empty = expr.value(Value::Array(Vec::new()));
                 let v = expr.value(Value::Array(v.clone()));
-                sets.push(format!(
+                write!(
+                    part(sets),
                     "{n} = list_append(if_not_exists({n}, {empty}), {v})"
-                ));
+                )
             }
             Action::Prepend(n, v) => {
                 let n = expr.name(n);
                 let empty = expr.value(Value::Array(Vec::new()));
                 let v = expr.value(Value::Array(v.clone()));
-                sets.push(format!(
+                write!(
+                    part(sets),
                     "{n} = list_append({v}, if_not_exists({n}, {empty}))"
-                ));
+                )
             }
-        }
+        };
     }
 }

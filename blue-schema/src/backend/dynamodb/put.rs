@@ -29,12 +29,13 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::error::{is_condition_failure, request_error};
 use super::item::{full_item, key_map, s, same_item, same_value, Attributes};
 use super::retry::Replay;
 use super::DynamoDbBackend;
+use crate::layout::expression::placeholder;
 use crate::limits::check::Stamps;
 use crate::limits::{MAX_EXPRESSION_BYTES, MAX_ITEM_BYTES};
 use crate::ops::{ItemKey, Put};
@@ -105,8 +106,7 @@ impl DynamoDbBackend {
             .set_key(Some(key_map(key)))
             .update_expression(update.expression)
             .set_expression_attribute_names(Some(update.names))
-            .set_expression_attribute_values(Some(update.values))
-            .return_values(ReturnValue::None);
+            .set_expression_attribute_values(Some(update.values));
         self.send(Replay::Safe, &request, |r| r.send())
             .await
             .result
@@ -320,8 +320,12 @@ impl Update {
         let mut values = Attributes::with_capacity(attributes.len() + 2);
         expression.push_str("SET ");
         for (i, name) in attributes.keys().enumerate() {
-            let _ = write!(expression, "{} = {}, ", set_name(i), set_value(i));
-            names.insert(set_name(i), name.clone());
+            let n = set_name(i);
+            expression.push_str(&n);
+            expression.push_str(" = ");
+            expression.push_str(&set_value(i));
+            expression.push_str(", ");
+            names.insert(n, name.clone());
         }
         let _ = write!(
             expression,
@@ -384,17 +388,17 @@ const UPDATED_AT_VALUE: &str = ":u";
 
 /// The name placeholder of the `i`-th attribute a put sets.
 fn set_name(i: usize) -> String {
-    format!("#a{i}")
+    placeholder("#a", i)
 }
 
 /// The value placeholder of the `i`-th attribute a put sets.
 fn set_value(i: usize) -> String {
-    format!(":a{i}")
+    placeholder(":a", i)
 }
 
 /// The name placeholder of the `i`-th attribute a put removes.
 fn removed_name(i: usize) -> String {
-    format!("#r{i}")
+    placeholder("#r", i)
 }
 
 /// Whether `stored` is the item a put's update (`SET #a0 = :a0, …, #u =

@@ -85,7 +85,9 @@ impl DynamoDbBackend {
             .table_name(request.table_name)
             .set_index_name(request.index_name.map(str::to_owned))
             .key_condition_expression(request.key_condition)
-            .scan_index_forward(request.forward)
+            // Ascending, DynamoDB's default, goes unsaid, as `Explain`
+            // writes it.
+            .set_scan_index_forward((!request.forward).then_some(false))
             .consistent_read(request.consistent);
         for (placeholder, name) in request.names {
             sdk = sdk.expression_attribute_names(placeholder, name);

@@ -129,20 +129,41 @@ impl DynamoDbBackend {
         T: Reports,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        self.send_made(replay, || request.clone(), send).await
+    }
+
+    /// [`send`](DynamoDbBackend::send) with the request of each attempt
+    /// made by `make`: a request that is costly to copy (a transaction's)
+    /// is then moved into its first attempt, and made again only for a
+    /// retry.
+    pub(super) async fn send_made<R, M, T, E, F, Fut>(
+        &self,
+        replay: Replay,
+        mut make: M,
+        send: F,
+    ) -> Sent<T, E>
+    where
+        R: AskCapacity,
+        M: FnMut() -> R,
+        F: Fn(R) -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        T: Reports,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
         let mut unknown_before = false;
         let mut attempt = 1;
         loop {
             let result = match &self.usage {
                 Some(usage) => {
                     usage.sent(1);
-                    let result = send(request.clone().ask_capacity()).await;
+                    let result = send(make().ask_capacity()).await;
                     if let Ok(out) = &result {
                         let (items, consumed) = out.usage();
                         usage.add(items, consumed);
                     }
                     result
                 }
-                None => send(request.clone()).await,
+                None => send(make()).await,
             };
             let failure = match &result {
                 Err(e) if attempt < self.attempts.get() => classify(e),

@@ -32,7 +32,14 @@ use crate::write::{CancelReason, TransactionCanceled};
 use crate::Error;
 
 fn av(value: Value) -> AttributeValue {
-    serde_dynamo::to_attribute_value(value).unwrap_or(AttributeValue::Null(true))
+    match value {
+        // What serde_dynamo writes for these, without its serializer.
+        Value::String(s) => AttributeValue::S(s),
+        Value::Number(n) if !n.is_f64() => AttributeValue::N(n.to_string()),
+        Value::Bool(b) => AttributeValue::Bool(b),
+        Value::Null => AttributeValue::Null(true),
+        other => serde_dynamo::to_attribute_value(other).unwrap_or(AttributeValue::Null(true)),
+    }
 }
 
 /// An expression value as DynamoDB takes it: a set as `SS` or `NS`.
@@ -100,20 +107,18 @@ fn compile_update(op: &UpdateOp) -> Compiled {
     compile(&op.actions, &mut expr, &mut clauses);
     let c = expr.name(CREATED_AT);
     let now = expr.value(Value::String(op.now.clone()));
-    clauses
-        .sets
-        .push(format!("{c} = if_not_exists({c}, {now})"));
+    clauses.set(format_args!("{c} = if_not_exists({c}, {now})"));
     let u = expr.name(UPDATED_AT);
-    clauses.sets.push(format!("{u} = {now}"));
+    clauses.set(format_args!("{u} = {now}"));
     if let Some(fields) = &op.create {
         for (name, value) in fields {
             let n = expr.name(name);
             let v = expr.value(value.clone());
-            clauses.sets.push(format!("{n} = {v}"));
+            clauses.set(format_args!("{n} = {v}"));
         }
     }
     let update = clauses.expression();
-    let condition = condition_of(&op.checks).map(|c| expr.condition(&c, PARTITION_KEY));
+    let condition = checks_condition(&mut expr, &op.checks);
     let (names, values) = parts(expr);
     Compiled {
         update,
@@ -133,9 +138,8 @@ fn checks_expression(
     HashMap<String, String>,
     HashMap<String, AttributeValue>,
 )> {
-    let cond = condition_of(checks)?;
     let mut expr = Expression::default();
-    let text = expr.condition(&cond, PARTITION_KEY);
+    let text = checks_condition(&mut expr, checks)?;
     let (names, values) = parts(expr);
     Some((text, names, values))
 }
@@ -220,10 +224,11 @@ impl DynamoDbBackend {
             .set_expression_attribute_names(Some(c.names))
             .set_expression_attribute_values(Some(c.values))
             .return_values_on_condition_check_failure(Rvoccf::AllOld)
-            .return_values(match op.returning {
-                Returning::Nothing => ReturnValue::None,
-                Returning::Old => ReturnValue::AllOld,
-                Returning::New => ReturnValue::AllNew,
+            // `NONE`, DynamoDB's default, goes unsaid.
+            .set_return_values(match op.returning {
+                Returning::Nothing => None,
+                Returning::Old => Some(ReturnValue::AllOld),
+                Returning::New => Some(ReturnValue::AllNew),
             });
         if let Some(condition) = c.condition {
             request = request.condition_expression(condition);
@@ -309,18 +314,34 @@ impl DynamoDbBackend {
         for action in op.actions.iter() {
             items.push(self.tx_item(action)?);
         }
-        let request = self
-            .sdk
-            .transact_write_items()
-            .set_transact_items(Some(items));
         // Under a token, DynamoDB answers a replay of an applied
         // transaction with success and applies it once; a transaction
         // without one gets a fresh token for its attempts.
-        let request = request.client_request_token(match &op.token {
+        let token = match &op.token {
             Some((token, _)) => token.clone(),
             None => fresh_token(),
-        });
-        let e = match self.send(Replay::Safe, &request, |r| r.send()).await.result {
+        };
+        // The first attempt takes the items; a retry makes them again
+        // from the same actions (each made once above, without error),
+        // which is cheaper than a copy of the request for every attempt.
+        let mut first = Some(items);
+        let make = || {
+            let items = first.take().unwrap_or_else(|| {
+                op.actions
+                    .iter()
+                    .filter_map(|action| self.tx_item(action).ok())
+                    .collect()
+            });
+            self.sdk
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .client_request_token(token.clone())
+        };
+        let e = match self
+            .send_made(Replay::Safe, make, |r| r.send())
+            .await
+            .result
+        {
             Ok(_) => {
                 let writes = op
                     .actions
@@ -503,9 +524,10 @@ fn action_checks<I>(action: &TxAction<I>) -> (&Checks, Option<AnyDecoder>) {
     }
 }
 
-/// A write's checks as one condition, as DynamoDB's expression takes them.
-fn condition_of(checks: &Checks) -> Option<Cond> {
-    let mut parts = Vec::new();
+/// A write's checks as one condition expression (`None`: nothing to
+/// check), its placeholders added to `expr`.
+fn checks_condition(expr: &mut Expression, checks: &Checks) -> Option<String> {
+    let mut parts = Vec::with_capacity(2);
     if let Some(exists) = checks.exists {
         parts.push(Cond::ItemExists(exists));
     }
@@ -520,9 +542,10 @@ fn condition_of(checks: &Checks) -> Option<Cond> {
             )
         });
     }
-    parts.extend(checks.user.clone());
-    parts.extend(checks.guards.iter().map(|(_, g)| g.clone()));
-    parts
-        .into_iter()
-        .reduce(|a, b| Cond::And(Box::new(a), Box::new(b)))
+    let all: Vec<&Cond> = parts
+        .iter()
+        .chain(&checks.user)
+        .chain(checks.guards.iter().map(|(_, g)| g))
+        .collect();
+    expr.all_of(&all, PARTITION_KEY)
 }

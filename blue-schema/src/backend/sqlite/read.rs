@@ -59,7 +59,7 @@ pub(super) fn get_row<D: Decoder>(
     row_of_key(
         conn,
         key,
-        |s| &s.get,
+        |s| if D::WITH_STAMPS { &s.get } else { &s.get_data },
         |row| decode_row::<D>(key, row, D::WITH_STAMPS),
     )
 }
