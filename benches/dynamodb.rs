@@ -7,11 +7,16 @@
 //! items. Report medians and throughput ratios:
 //!
 //! ```text
-//! cargo bench --bench dynamodb
+//! cargo bench -p blue-schema-benches --bench dynamodb
 //! python3 benches/ratios.py target/criterion dynamodb_
 //! ```
 //!
 //! `BLUE_DYNAMODB_ENDPOINT` points it at another DynamoDB instead.
+//!
+//! The same operations also have a count mode with no server at all (see
+//! [`count`]): `python3 benches/ratios.py --instructions` records one call
+//! of each side on the emulator, replays the answers, and prints each
+//! side's instructions per call, requests and request bytes.
 
 #[path = "../tests/common/dynamodb.rs"]
 mod dynamodb;
@@ -836,7 +841,7 @@ fn record(path: &str) {
 /// for one call (`<side>` is `blue_schema` or `aws_sdk`):
 ///
 /// ```text
-/// B=$(cargo bench --bench dynamodb --no-run 2>&1 | grep -o "target/[^)]*")
+/// B=$(cargo bench -p blue-schema-benches --bench dynamodb --no-run 2>&1 | grep -o "target/[^)]*")
 /// BLUE_BENCH_RECORD=target/replay.json $B
 /// BLUE_BENCH_REPLAY=target/replay.json BLUE_BENCH_COUNT="get blue_schema 50" \
 ///     valgrind --tool=callgrind --callgrind-out-file=/dev/null $B 2>&1 | grep refs

@@ -2,7 +2,7 @@
 //! same strings, in the same run. Report medians and their ratio:
 //!
 //! ```text
-//! cargo bench --bench key_encoding
+//! cargo bench -p blue-schema-benches --bench key_encoding
 //! python3 benches/ratios.py
 //! ```
 

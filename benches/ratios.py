@@ -3,7 +3,7 @@
 
 Two ways to measure, two tables:
 
-    python3 benches/ratios.py --instructions [--backend sqlite|dynamodb] [--ops get,put]
+    python3 benches/ratios.py --instructions [--traced] [--backend sqlite|dynamodb] [--ops get,put]
     python3 benches/ratios.py [criterion dir] [group prefix]
 
 `--instructions` (the issue's measure: identical from run to run on this
@@ -16,7 +16,11 @@ both clients answered from memory by a replaying HTTP client
 (`benches/replay.rs`) after one recorded call of each side against the
 emulator, so the count is the client side's work only (the library, the
 SDK, the stub's copy of the answer) and the table also shows the requests
-each side sent and their body bytes. Takes about 3 minutes.
+each side sent and their body bytes. Takes about 4 minutes.
+
+The store is built as a user builds it by default, without `tracing`;
+`--traced` also builds it with `tracing` (spans, no subscriber) and adds
+a column: the traced store's instructions over the untraced one's.
 
 Without it, the script reads criterion's wall-clock estimates under
 target/criterion after a `cargo bench` and prints medians and ratios.
@@ -73,11 +77,12 @@ def criterion_table(root, prefix):
             print(f"| {group.name} | {fmt(ours)} | {fmt(base)} | {ours / base:.2f} | {base / ours:.2f} |")
 
 
-def build(bench):
+def build(bench, traced=False):
     """The path of the `bench` benchmark's executable, built in release."""
+    features = ["--features", "tracing"] if traced else []
     out = subprocess.run(
-        ["cargo", "bench", "-p", "blue-schema-tests", "--bench", bench, "--no-run",
-         "--message-format=json"],
+        ["cargo", "bench", "-p", "blue-schema-benches", "--bench", bench, "--no-run",
+         "--message-format=json", *features],
         cwd=ROOT, check=True, capture_output=True, text=True,
     ).stdout
     for line in out.splitlines():
@@ -108,23 +113,31 @@ def per_call(exe, op, side, calls, extra=None, zero=None):
     return (total - zero) / calls
 
 
-def sqlite_table(ops):
+def sqlite_table(ops, traced):
     exe = build("sqlite")
     # The set-up does not depend on the operation or the side: one run of none.
     zero = instructions(exe, {"BLUE_BENCH_COUNT": "get blue_schema 0"})
+    if traced:
+        traced_exe = build("sqlite", traced=True)
+        traced_zero = instructions(traced_exe, {"BLUE_BENCH_COUNT": "get blue_schema 0"})
     print("SQLite: instructions per call (callgrind), store against raw rusqlite\n")
-    print("| operation | blue_schema | baseline | ratio |")
-    print("|---|---|---|---|")
+    print("| operation | blue_schema | baseline | ratio |" + (" traced / untraced |" if traced else ""))
+    print("|---|---|---|---|" + ("---|" if traced else ""))
     for op in ops:
         calls = 20 if op == "transaction_10" else 200
         ours = per_call(exe, op, "blue_schema", calls, zero=zero)
         base = per_call(exe, op, "rusqlite", calls, zero=zero)
         note = f" ({SQLITE_NOTES[op]})" if op in SQLITE_NOTES else ""
-        print(f"| {op}{note} | {ours:,.0f} | {base:,.0f} | {base / ours:.2f} |")
+        extra = ""
+        if traced:
+            with_spans = per_call(traced_exe, op, "blue_schema", calls, zero=traced_zero)
+            extra = f" {with_spans / ours:.3f} |"
+        print(f"| {op}{note} | {ours:,.0f} | {base:,.0f} | {base / ours:.2f} |{extra}")
 
 
-def dynamodb_table(ops):
+def dynamodb_table(ops, traced):
     exe = build("dynamodb")
+    traced_exe = build("dynamodb", traced=True) if traced else None
     recording = ROOT / "target" / "bench-dynamodb-replay.json"
     subprocess.run([exe], cwd=ROOT, check=True, capture_output=True,
                    env={**os.environ, "BLUE_BENCH_RECORD": str(recording)})
@@ -132,8 +145,9 @@ def dynamodb_table(ops):
     env = {"BLUE_BENCH_REPLAY": str(recording)}
     print("DynamoDB: client-side instructions per call (callgrind, answers replayed),"
           " requests and request bytes per call, store against raw aws-sdk-dynamodb\n")
-    print("| operation | blue_schema | baseline | ratio | requests (ours / theirs) | request bytes (ours / theirs) |")
-    print("|---|---|---|---|---|---|")
+    print("| operation | blue_schema | baseline | ratio | requests (ours / theirs) | request bytes (ours / theirs) |"
+          + (" traced / untraced |" if traced else ""))
+    print("|---|---|---|---|---|---|" + ("---|" if traced else ""))
     for op in ops:
         calls = 5 if op == "bulk_100" else 20
         ours = per_call(exe, op, "blue_schema", calls, env)
@@ -143,7 +157,11 @@ def dynamodb_table(ops):
             "+".join(f"{n} {o}" for o, n in count_ops(sent[s]).items()) for s in sent
         )
         size = " / ".join(str(sum(e["request_bytes"] for e in sent[s])) for s in sent)
-        print(f"| {op} | {ours:,.0f} | {base:,.0f} | {base / ours:.2f} | {requests} | {size} |")
+        extra = ""
+        if traced_exe:
+            with_spans = per_call(traced_exe, op, "blue_schema", calls, env)
+            extra = f" {with_spans / ours:.3f} |"
+        print(f"| {op} | {ours:,.0f} | {base:,.0f} | {base / ours:.2f} | {requests} | {size} |{extra}")
 
 
 def count_ops(exchanges):
@@ -156,6 +174,8 @@ def count_ops(exchanges):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--instructions", action="store_true")
+    parser.add_argument("--traced", action="store_true",
+                        help="also count the store built with tracing")
     parser.add_argument("--backend", choices=["sqlite", "dynamodb"])
     parser.add_argument("--ops", help="comma-separated operations (default: all)")
     parser.add_argument("criterion", nargs="?", default="target/criterion")
@@ -170,10 +190,10 @@ def main():
     print(f"commit {head}{' (with changes)' if dirty else ''}\n")
     wanted = args.ops.split(",") if args.ops else None
     if args.backend in (None, "sqlite"):
-        sqlite_table([o for o in SQLITE_OPS if not wanted or o in wanted])
+        sqlite_table([o for o in SQLITE_OPS if not wanted or o in wanted], args.traced)
         print()
     if args.backend in (None, "dynamodb"):
-        dynamodb_table([o for o in DYNAMODB_OPS if not wanted or o in wanted])
+        dynamodb_table([o for o in DYNAMODB_OPS if not wanted or o in wanted], args.traced)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 //! file (issue 22, point 4).
 //!
 //! ```text
-//! cargo bench -p blue-schema-tests --bench scale -- 10000 100000 1000000
+//! cargo bench -p blue-schema-benches --bench scale -- 10000 100000 1000000
 //! ```
 //!
 //! For each size: loads that many experts into one partition (with
@@ -13,6 +13,8 @@
 //! side in turn, three rounds, and prints the median latency of each
 //! side in each round. Wall clock, not criterion: one call is a few
 //! microseconds and the interest is in the growth between sizes.
+//! `BLUE_SCALE_STREAM=1` then also reads the whole partition through the
+//! store, item by item, and prints how long it took.
 
 #[allow(dead_code)] // what the other benchmarks write
 mod fixtures;
@@ -156,8 +158,19 @@ fn main() {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         let keys: Vec<usize> = (0..GETS).map(|_| rng.below(n)).collect();
         let starts: Vec<usize> = (0..PAGES).map(|_| rng.below(n)).collect();
-        let store = Store::sqlite(&path).unwrap();
+        // `BLUE_SCALE_PRAGMAS="mmap_size = 0; cache_size = -2000"` runs
+        // these on both sides' connections, to compare settings.
+        let pragmas = std::env::var("BLUE_SCALE_PRAGMAS").unwrap_or_default();
+        let store_pragmas = pragmas.clone();
+        let store: Store = blue_schema::Store::from_backend(
+            blue_schema::backend::sqlite::SqliteConfig::file(&path)
+                .on_connect(move |db| db.execute_batch(&store_pragmas))
+                .open()
+                .unwrap(),
+        )
+        .into();
         let raw = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        raw.execute_batch(&pragmas).unwrap();
         // `BLUE_SCALE_SIDE=store` (or `rusqlite`) runs one side only, to
         // profile it.
         let side = std::env::var("BLUE_SCALE_SIDE").unwrap_or_default();
@@ -181,6 +194,19 @@ fn main() {
                 zero
             };
             println!("| {n} | {round} | {sg:.2?} | {rg:.2?} | {sp:.2?} | {rp:.2?} |");
+        }
+        if ours && std::env::var_os("BLUE_SCALE_STREAM").is_some() {
+            // The whole partition, item by item, page after page: the
+            // process's peak memory (`/usr/bin/time -f %M`) must not grow
+            // with it.
+            let t = Instant::now();
+            let mut count = 0;
+            for item in store.query(Expert::query(D)).items() {
+                item.unwrap();
+                count += 1;
+            }
+            assert_eq!(count, n);
+            eprintln!("  streamed {n} items in {:.1?}", t.elapsed());
         }
     }
 }

@@ -4,7 +4,7 @@
 //! `synchronous = NORMAL`). Report medians and throughput ratios:
 //!
 //! ```text
-//! cargo bench --bench sqlite
+//! cargo bench -p blue-schema-benches --bench sqlite
 //! python3 benches/ratios.py target/criterion sqlite_
 //! ```
 //!
@@ -609,7 +609,7 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
 /// callgrind with `n` and with 0; the difference over `n` is one call:
 ///
 /// ```text
-/// B=$(cargo bench --bench sqlite --no-run 2>&1 | grep -o "target/[^)]*")
+/// B=$(cargo bench -p blue-schema-benches --bench sqlite --no-run 2>&1 | grep -o "target/[^)]*")
 /// BLUE_BENCH_COUNT="get blue_schema 2000" valgrind --tool=callgrind \
 ///     --callgrind-out-file=/dev/null $B 2>&1 | grep refs
 /// ```
