@@ -102,6 +102,15 @@ pub async fn conditions_follow_dynamodb_rules(store: Store) {
     assert!(holds(a.id.begins_with("c")).await);
     assert!(holds(a.bank.eq("b") & !a.balance.gt(5)).await);
     assert!(holds(a.balance.gt(100) | a.opened.ge(2020)).await);
+    // Grouping is kept: NOT binds before AND before OR, and a request
+    // writes only the parentheses that needs.
+    let (yes, also, no) = (|| a.balance.eq(5), || a.bank.eq("b"), || a.balance.gt(100));
+    assert!(!holds((yes() | also()) & no()).await);
+    assert!(holds(no() & also() | yes()).await);
+    assert!(holds(!(yes() & no())).await);
+    assert!(!holds(!(no() | yes())).await);
+    assert!(holds(!!yes()).await);
+    assert!(!holds(!(yes() & also()) | no()).await);
     assert!(holds(Condition::exists()).await);
     assert!(!holds(Condition::not_exists()).await);
     // Strings compare by UTF-8 bytes: "Z" < "a" < "é".

@@ -230,3 +230,77 @@ impl Expression {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::ops::cond::CmpOp;
+
+    fn cmp(name: &'static str) -> Cond {
+        Cond::Cmp(Cow::Borrowed(name), CmpOp::Eq, Value::from(1))
+    }
+
+    fn text(cond: &Cond) -> String {
+        Expression::default().condition(cond, "pk")
+    }
+
+    fn and(a: Cond, b: Cond) -> Cond {
+        Cond::And(Box::new(a), Box::new(b))
+    }
+
+    fn or(a: Cond, b: Cond) -> Cond {
+        Cond::Or(Box::new(a), Box::new(b))
+    }
+
+    fn not(a: Cond) -> Cond {
+        Cond::Not(Box::new(a))
+    }
+
+    #[test]
+    fn only_the_parentheses_precedence_needs() {
+        assert_eq!(
+            text(&and(or(cmp("a"), cmp("b")), cmp("c"))),
+            "(#n0 = :v0 OR #n1 = :v1) AND #n2 = :v2"
+        );
+        assert_eq!(
+            text(&or(and(cmp("a"), cmp("b")), cmp("c"))),
+            "#n0 = :v0 AND #n1 = :v1 OR #n2 = :v2"
+        );
+        assert_eq!(
+            text(&and(cmp("a"), and(cmp("b"), cmp("c")))),
+            "#n0 = :v0 AND #n1 = :v1 AND #n2 = :v2"
+        );
+        assert_eq!(
+            text(&not(and(cmp("a"), cmp("b")))),
+            "NOT (#n0 = :v0 AND #n1 = :v1)"
+        );
+        assert_eq!(text(&not(not(cmp("a")))), "NOT (NOT #n0 = :v0)");
+        assert_eq!(
+            text(&and(not(cmp("a")), or(cmp("a"), Cond::ItemExists(true)))),
+            "NOT #n0 = :v0 AND (#n0 = :v1 OR attribute_exists(#n1))"
+        );
+    }
+
+    #[test]
+    fn all_of_joins_parts_with_and() {
+        let mut expr = Expression::default();
+        let parts = [Cond::ItemExists(true), or(cmp("a"), cmp("b"))];
+        let parts: Vec<&Cond> = parts.iter().collect();
+        assert_eq!(
+            expr.all_of(&parts, "pk").as_deref(),
+            Some("attribute_exists(#n0) AND (#n1 = :v0 OR #n2 = :v1)")
+        );
+        assert_eq!(expr.all_of(&[], "pk"), None);
+        assert_eq!(expr.names[0], ("#n0".to_owned(), "pk".to_owned()));
+    }
+
+    #[test]
+    fn placeholders_count_in_decimal() {
+        assert_eq!(placeholder("#n", 0), "#n0");
+        assert_eq!(placeholder(":v", 9), ":v9");
+        assert_eq!(placeholder("#a", 10), "#a10");
+        assert_eq!(placeholder("#r", 1234), "#r1234");
+    }
+}
