@@ -52,6 +52,22 @@ impl Checks {
             && self.guards.is_empty()
     }
 
+    /// The attributes of the item the checks read: [`failure`](Checks::failure)
+    /// gives the same answer on an item holding only these.
+    pub(crate) fn attributes(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        if let Some(v) = &self.version {
+            out.push(v.attribute);
+        }
+        if let Some(user) = &self.user {
+            user.attributes(&mut out);
+        }
+        for (_, guard) in &self.guards {
+            guard.attributes(&mut out);
+        }
+        out
+    }
+
     /// The first check that fails on `item` (`None`: no item has the key),
     /// in a fixed order: existence, version, the caller's condition, range
     /// guards.

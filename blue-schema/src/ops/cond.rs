@@ -77,6 +77,27 @@ impl Cond {
         });
     }
 
+    /// Adds the names of the attributes the condition reads to `out`
+    /// (top-level attributes: a condition reads no other).
+    pub(crate) fn attributes<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Cond::ItemExists(_) | Cond::Invalid(_) => {}
+            Cond::Exists(name, _)
+            | Cond::Cmp(name, ..)
+            | Cond::Between(name, ..)
+            | Cond::In(name, _)
+            | Cond::BeginsWith(name, _)
+            | Cond::Contains(name, _)
+            | Cond::SetEq(name, ..)
+            | Cond::Size(name, ..) => out.push(name),
+            Cond::And(a, b) | Cond::Or(a, b) => {
+                a.attributes(out);
+                b.attributes(out);
+            }
+            Cond::Not(a) => a.attributes(out),
+        }
+    }
+
     /// The first invalid operand, if any.
     pub(crate) fn invalid(&self) -> Option<&str> {
         match self {

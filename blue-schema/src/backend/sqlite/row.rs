@@ -1,6 +1,8 @@
 //! Reading the columns of a row: the item's JSON, its size and times, and
 //! decoding it; and the key bounds as text parameters.
 
+use serde_json::{Map, Value};
+
 use super::error::sqlite_error;
 use crate::ops::decode::{decode_str, Decoder, StoredKeys};
 use crate::ops::ItemKey;
@@ -111,5 +113,92 @@ impl rusqlite::ToSql for TextBytes<'_> {
         Ok(rusqlite::types::ToSqlOutput::Borrowed(
             rusqlite::types::ValueRef::Text(self.0),
         ))
+    }
+}
+
+/// The attributes of a stored item (JSON text) named in `names`, the
+/// others skipped unparsed: what a write's checks read, at a fraction of
+/// the cost of the whole item (a conditional write reads the whole item
+/// only when a check fails, to say why). `None` when the text is not a
+/// JSON object.
+pub(super) fn parse_attributes(text: &str, names: &[&str]) -> Option<Map<String, Value>> {
+    use serde::de::DeserializeSeed;
+
+    let mut de = serde_json::Deserializer::from_str(text);
+    let map = Only(names).deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(map)
+}
+
+/// A visitor of a JSON object keeping the attributes it names.
+struct Only<'n>(&'n [&'n str]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Only<'_> {
+    type Value = Map<String, Value>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Only<'_> {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kept = Map::new();
+        while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
+            if self.0.contains(&name.as_ref()) {
+                kept.insert(name.into_owned(), map.next_value()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(kept)
+    }
+}
+
+/// An object's key, borrowed from the text when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(Visit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::parse_attributes;
+
+    #[test]
+    fn only_the_named_attributes_are_kept() {
+        let text = r#"{"a":1,"b":{"x":[1,"a"]},"c\u0041":"z","d":"e","a2":null}"#;
+        let map = parse_attributes(text, &["a", "cA", "missing"]).unwrap();
+        assert_eq!(serde_json::Value::Object(map), json!({"a": 1, "cA": "z"}));
+        assert_eq!(parse_attributes(text, &[]).unwrap().len(), 0);
+        // What is not one JSON object is for the caller's full parse to
+        // report.
+        assert!(parse_attributes("[1]", &["a"]).is_none());
+        assert!(parse_attributes(r#"{"a":1} x"#, &["a"]).is_none());
+        assert!(parse_attributes(r#"{"a":}"#, &["a"]).is_none());
     }
 }

@@ -10,7 +10,7 @@ use super::apply::{apply, ApplyError};
 use super::error::{sqlite_error, table_error};
 use super::pool::Conn;
 use super::read::row_of_key;
-use super::row::{data, decode_row, text};
+use super::row::{data, decode_row, parse_attributes, text};
 use super::NAME;
 use crate::error::AnyItem;
 use crate::limits;
@@ -63,6 +63,16 @@ pub(super) fn failure(
     decode: Option<crate::ops::decode::AnyDecoder>,
     stored: Option<&Stored>,
 ) -> Result<Option<(Failure, Option<crate::error::Current>)>, Error> {
+    // The attributes the checks read first; the whole item only to explain
+    // a failure (or to report a stored item that is not a JSON object).
+    if let Some(stored) = stored {
+        let names = checks.attributes();
+        if let Some(only) = parse_attributes(&stored.data, &names) {
+            if checks.failure(Some(&only)).is_none() {
+                return Ok(None);
+            }
+        }
+    }
     let map = stored.map(|s| parse(key, &s.data)).transpose()?;
     if checks.failure(map.as_ref()).is_none() {
         return Ok(None);
