@@ -18,67 +18,11 @@ use crate::schema::{PARTITION_KEY, SORT_KEY};
 use crate::Error;
 
 impl DynamoDbBackend {
-    pub(super) async fn get_item<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
-        let table = op.key.table;
-        let request = self
-            .sdk
-            .get_item()
-            .table_name(self.table_name(table))
-            .set_key(Some(key_map(&op.key)))
-            .consistent_read(op.consistent);
-        let out = self
-            .send(Replay::Safe, &request, |r| r.send())
-            .await
-            .result
-            .map_err(request_error("GetItem", table))?;
-        out.item
-            .map(|item| ReadItem::new(item).decode::<D>(table))
-            .transpose()
-    }
-
-    pub(super) async fn delete_item<D: Decoder>(
+    /// The SDK's `Query` of a page's request.
+    fn query_request(
         &self,
-        op: Delete,
-    ) -> Result<Option<D::Output>, Error> {
-        let table = op.key.table;
-        let request = self
-            .sdk
-            .delete_item()
-            .table_name(self.table_name(table))
-            .set_key(Some(key_map(&op.key)))
-            .return_values(if op.return_old {
-                ReturnValue::AllOld
-            } else {
-                ReturnValue::None
-            });
-        // A replay of a delete that was applied finds nothing to return.
-        let replay = if op.return_old {
-            Replay::Unsafe
-        } else {
-            Replay::Safe
-        };
-        let out = self
-            .send(replay, &request, |r| r.send())
-            .await
-            .result
-            .map_err(request_error("DeleteItem", table))?;
-        out.attributes
-            .filter(|old| op.return_old && !super::write::key_only(old))
-            .map(|old| ReadItem::new(old).decode::<D>(table))
-            .transpose()
-    }
-
-    pub(super) async fn query_page<D: Decoder>(
-        &self,
-        op: QueryPage,
-    ) -> Result<PageOf<D::Output>, Error> {
-        let table = op.spec.table;
-        let request = QueryRequest::new(
-            &op.spec,
-            &self.table_name(table),
-            op.start.as_ref(),
-            op.limit,
-        );
+        request: QueryRequest,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
         let mut sdk = self
             .sdk
             .query()
@@ -116,9 +60,80 @@ impl DynamoDbBackend {
         if let Some(limit) = request.limit {
             sdk = sdk.limit(i32::try_from(limit).unwrap_or(i32::MAX));
         }
+        sdk
+    }
+
+    pub(super) async fn get_item<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
+        let table = op.key.table;
+        // Made for each attempt (no copy kept for a retry that rarely comes).
+        let request = || {
+            self.sdk
+                .get_item()
+                .table_name(self.table_name(table))
+                .set_key(Some(key_map(&op.key)))
+                .consistent_read(op.consistent)
+        };
+        let out = self
+            .send_made(Replay::Safe, request, |r| r.send())
+            .await
+            .result
+            .map_err(request_error("GetItem", table))?;
+        out.item
+            .map(|item| ReadItem::new(item).decode::<D>(table))
+            .transpose()
+    }
+
+    pub(super) async fn delete_item<D: Decoder>(
+        &self,
+        op: Delete,
+    ) -> Result<Option<D::Output>, Error> {
+        let table = op.key.table;
+        let request = || {
+            self.sdk
+                .delete_item()
+                .table_name(self.table_name(table))
+                .set_key(Some(key_map(&op.key)))
+                .return_values(if op.return_old {
+                    ReturnValue::AllOld
+                } else {
+                    ReturnValue::None
+                })
+        };
+        // A replay of a delete that was applied finds nothing to return.
+        let replay = if op.return_old {
+            Replay::Unsafe
+        } else {
+            Replay::Safe
+        };
+        let out = self
+            .send_made(replay, request, |r| r.send())
+            .await
+            .result
+            .map_err(request_error("DeleteItem", table))?;
+        out.attributes
+            .filter(|old| op.return_old && !super::write::key_only(old))
+            .map(|old| ReadItem::new(old).decode::<D>(table))
+            .transpose()
+    }
+
+    pub(super) async fn query_page<D: Decoder>(
+        &self,
+        op: QueryPage,
+    ) -> Result<PageOf<D::Output>, Error> {
+        let table = op.spec.table;
+        let request = || {
+            QueryRequest::new(
+                &op.spec,
+                &self.table_name(table),
+                op.start.as_ref(),
+                op.limit,
+            )
+        };
+        // Made for each attempt from the operation, not copied for a retry.
+        let make = || self.query_request(request());
         let index = op.spec.index;
         let out = self
-            .send(Replay::Safe, &sdk, |r| r.send())
+            .send_made(Replay::Safe, make, |r| r.send())
             .await
             .result
             .map_err(|e| {

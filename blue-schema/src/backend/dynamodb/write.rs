@@ -214,29 +214,35 @@ impl DynamoDbBackend {
 
     pub(super) async fn update_item_op(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
         let key = &op.key;
-        let c = compile_update(&op);
-        let mut request = self
-            .sdk
-            .update_item()
-            .table_name(self.table_name(key.table))
-            .set_key(Some(key_map(key)))
-            .update_expression(c.update)
-            .set_expression_attribute_names(Some(c.names))
-            .set_expression_attribute_values(Some(c.values))
-            .return_values_on_condition_check_failure(Rvoccf::AllOld)
-            // `NONE`, DynamoDB's default, goes unsaid.
-            .set_return_values(match op.returning {
-                Returning::Nothing => None,
-                Returning::Old => Some(ReturnValue::AllOld),
-                Returning::New => Some(ReturnValue::AllNew),
-            });
-        if let Some(condition) = c.condition {
-            request = request.condition_expression(condition);
-        }
+        let build = |c: Compiled| {
+            let request = self
+                .sdk
+                .update_item()
+                .table_name(self.table_name(key.table))
+                .set_key(Some(key_map(key)))
+                .update_expression(c.update)
+                .set_expression_attribute_names(Some(c.names))
+                .set_expression_attribute_values(Some(c.values))
+                .return_values_on_condition_check_failure(Rvoccf::AllOld)
+                // `NONE`, DynamoDB's default, goes unsaid.
+                .set_return_values(match op.returning {
+                    Returning::Nothing => None,
+                    Returning::Old => Some(ReturnValue::AllOld),
+                    Returning::New => Some(ReturnValue::AllNew),
+                });
+            match c.condition {
+                Some(condition) => request.condition_expression(condition),
+                None => request,
+            }
+        };
+        // The first attempt takes the compiled update; a retry (after
+        // throttling) compiles it again rather than every attempt copying it.
+        let mut first = Some(compile_update(&op));
+        let make = || build(first.take().unwrap_or_else(|| compile_update(&op)));
         // `ADD 1` applied twice adds 2: an update is not sent again after a
         // failure that may have applied it.
         match self
-            .send(Replay::Unsafe, &request, |r| r.send())
+            .send_made(Replay::Unsafe, make, |r| r.send())
             .await
             .result
         {
