@@ -138,6 +138,8 @@ pub(crate) struct Statements {
     pub(crate) get_data: String,
     /// As `get`, and the item's size (column 3), for a metered read.
     pub(crate) get_sized: String,
+    /// As `get_data`, and the item's size (column 1).
+    pub(crate) get_data_sized: String,
     /// An item's JSON, size and `updated_at`, for its capacity units.
     pub(crate) image: String,
     pub(crate) upsert: String,
@@ -175,6 +177,7 @@ impl Statements {
         Statements {
             get: format!("SELECT data, created_at, updated_at FROM {t} WHERE pk = ?1 AND sk = ?2"),
             get_data: format!("SELECT data FROM {t} WHERE pk = ?1 AND sk = ?2"),
+            get_data_sized: format!("SELECT data, size FROM {t} WHERE pk = ?1 AND sk = ?2"),
             get_sized: format!(
                 "SELECT data, created_at, updated_at, size FROM {t} WHERE pk = ?1 AND sk = ?2"
             ),

@@ -39,9 +39,16 @@ pub(super) fn get_row_sized<D: Decoder>(
     row_of_key(
         conn,
         key,
-        |s| &s.get_sized,
+        |s| {
+            if D::WITH_STAMPS {
+                &s.get_sized
+            } else {
+                &s.get_data_sized
+            }
+        },
         |row| {
-            let size = integer(row, 3).map_err(|_| {
+            let size_column = if D::WITH_STAMPS { 3 } else { 1 };
+            let size = integer(row, size_column).map_err(|_| {
                 key.stored()
                     .decode_error("the size column does not hold an integer")
             })?;
