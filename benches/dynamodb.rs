@@ -73,6 +73,23 @@ fn with_index_keys(item: &mut HashMap<String, AttributeValue>, e: &Expert) {
 }
 
 impl Raw {
+    /// The baseline on a copy of `client` without the SDK's retry layer:
+    /// the store sends through such a client (it retries throttling and
+    /// refused connections itself, with the same attempts), so that neither
+    /// side pays for a layer the other lacks.
+    fn new(client: &Client, table: String) -> Raw {
+        Raw {
+            client: Client::from_conf(
+                client
+                    .config()
+                    .to_builder()
+                    .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+                    .build(),
+            ),
+            table,
+        }
+    }
+
     /// Experts by role: every page of index `gsi1`'s partition (eventually
     /// consistent, as index reads are).
     async fn by_role(&self, role: &str) -> Vec<Expert> {
@@ -414,20 +431,7 @@ fn setup(rt: &Runtime, recorder: Option<&Recorder>) -> (Store, Raw) {
     let client = with_recorder(rt.block_on(dynamodb::client()));
     let store = Store::from_backend(backend(&client));
     let raw_backend = backend(&client);
-    // The store sends through a client without the SDK's retry layer (it
-    // retries throttling and refused connections itself, with the same
-    // attempts); the baseline's client is configured the same way, so that
-    // neither side pays for a layer the other lacks.
-    let raw = Raw {
-        client: Client::from_conf(
-            client
-                .config()
-                .to_builder()
-                .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-                .build(),
-        ),
-        table: raw_backend.table_name(Dialogue::NAME),
-    };
+    let raw = Raw::new(&client, raw_backend.table_name(Dialogue::NAME));
     // The raw side's table, created by the library (same key schema).
     rt.block_on(Store::from_backend(raw_backend).create_table::<Dialogue>())
         .unwrap();
@@ -491,34 +495,20 @@ fn bench(c: &mut Criterion) {
     let rt = Runtime::new().unwrap();
     let (store, raw) = setup(&rt, None);
 
-    let role = expert(D, 0).role;
-    let mut g = c.benchmark_group("dynamodb_index_query");
-    g.measurement_time(Duration::from_secs(5));
-    let ours = || async {
-        store
-            .query(Expert::by_role(black_box(role.as_str())))
-            .all()
-            .await
-            .unwrap()
-    };
-    let theirs = || raw.by_role(black_box(&role));
-    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
-    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
-    g.finish();
-
-    let mut g = c.benchmark_group("dynamodb_filtered_query");
-    g.measurement_time(Duration::from_secs(5));
-    let ours = || async {
-        store
-            .query(Expert::query(black_box(D)).filter(Expert::attr().score.gt(0)))
-            .all()
-            .await
-            .unwrap()
-    };
-    let theirs = || raw.filtered(black_box(D));
-    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
-    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
-    g.finish();
+    // The single operations, each side made by the count mode's `Calls`
+    // (the write side against the request a careful hand-written
+    // application sends for the same guarantees; `create` makes a new item
+    // in a partition of each side's own on every call).
+    let calls = Calls::new(&store, &raw);
+    for op in OPS.iter().filter(|op| **op != "bulk_100") {
+        let mut g = c.benchmark_group(format!("dynamodb_{op}"));
+        g.measurement_time(Duration::from_secs(5));
+        let ours = || calls.once(op, true);
+        let theirs = || calls.once(op, false);
+        g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
+        g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
+        g.finish();
+    }
 
     // What maintaining two indexes costs a put: the same item shape into a
     // table without indexes and into one with two.
@@ -548,119 +538,7 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
-    let key = "expert-00007";
-    let mut g = c.benchmark_group("dynamodb_get");
-    g.measurement_time(Duration::from_secs(5));
-    let ours = || async { store.get(Expert::key(D, black_box(key))).await.unwrap() };
-    let theirs = || raw.get_expert(D, black_box(key));
-    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
-    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
-    g.finish();
-
-    let mut g = c.benchmark_group("dynamodb_query_entity");
-    g.measurement_time(Duration::from_secs(5));
-    let ours = || async {
-        store
-            .query(Expert::query(black_box(D)))
-            .all()
-            .await
-            .unwrap()
-    };
-    let theirs = || raw.experts(black_box(D));
-    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
-    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
-    g.finish();
-
-    let mut g = c.benchmark_group("dynamodb_partition");
-    g.measurement_time(Duration::from_secs(5));
-    let ours = || async {
-        store
-            .query(Dialogue::partition(black_box(D)))
-            .all()
-            .await
-            .unwrap()
-    };
-    let theirs = || raw.partition(black_box(D));
-    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
-    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
-    g.finish();
-
-    let mut g = c.benchmark_group("dynamodb_put");
-    g.measurement_time(Duration::from_secs(5));
-    let item = expert(D, 7);
-    let ours = || async { store.put(black_box(&item)).await.unwrap() };
-    let theirs = || raw.put_expert(black_box(&item));
-    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
-    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
-    g.finish();
-
-    // The write side: each against the request a careful hand-written
-    // application sends for the same guarantees.
-    let a = Expert::attr();
-    let mut g = c.benchmark_group("dynamodb_update");
-    g.measurement_time(Duration::from_secs(5));
-    let ours = || async {
-        store
-            .update(Expert::key(D, black_box(key)))
-            .add(a.score, 1)
-            .await
-            .unwrap()
-    };
-    let theirs = || raw.update_expert(black_box(key));
-    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
-    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
-    g.finish();
-
-    let mut g = c.benchmark_group("dynamodb_put_when");
-    g.measurement_time(Duration::from_secs(5));
-    let ours = || async {
-        store
-            .put(black_box(&item))
-            .when(a.score.ge(-1000))
-            .await
-            .unwrap()
-    };
-    let theirs = || raw.put_expert_when(black_box(&item));
-    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
-    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
-    g.finish();
-
-    let names: Vec<String> = (0..10).map(|i| format!("expert-{i:05}")).collect();
-    let mut g = c.benchmark_group("dynamodb_transaction_10");
-    g.measurement_time(Duration::from_secs(5));
-    let ours = || async {
-        let mut tx = store.transaction();
-        for name in &names {
-            tx.update(blue_schema::Update::new(Expert::key(D, name)).add(a.score, 1));
-        }
-        tx.commit().await.unwrap()
-    };
-    let theirs = || raw.transaction(black_box(&names));
-    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
-    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
-    g.finish();
-
-    // Each call creates a new item, in a partition of each side's own.
-    let mut g = c.benchmark_group("dynamodb_create");
-    g.measurement_time(Duration::from_secs(5));
-    let n = std::cell::Cell::new(1_000_000);
-    let next = || {
-        n.set(n.get() + 1);
-        n.get()
-    };
     let (store, raw) = (&store, &raw);
-    let ours = || {
-        let e = expert("created-ours", next());
-        async move { store.create(&e).await.unwrap() }
-    };
-    let theirs = || {
-        let e = expert("created-raw", next());
-        async move { raw.create_expert(&e).await }
-    };
-    g.bench_function("blue_schema", |b| b.iter_custom(paired(&rt, ours, theirs)));
-    g.bench_function("aws_sdk", |b| b.iter_custom(paired(&rt, theirs, ours)));
-    g.finish();
-
     // 2 000 items (80 batches): the emulator answers each request in
     // milliseconds, so 100 000 would take minutes per sample.
     let mut g = c.benchmark_group("dynamodb_bulk_2k");
@@ -879,16 +757,7 @@ fn count(spec: &str) {
             .with_table_prefix("bench_")
             .unwrap(),
     );
-    let raw = Raw {
-        client: Client::from_conf(
-            client
-                .config()
-                .to_builder()
-                .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-                .build(),
-        ),
-        table: "bench_blue_dialogue".into(),
-    };
+    let raw = Raw::new(&client, "bench_blue_dialogue".into());
     let calls = Calls::new(&store, &raw);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
