@@ -121,16 +121,15 @@ impl DynamoDbBackend {
         op: QueryPage,
     ) -> Result<PageOf<D::Output>, Error> {
         let table = op.spec.table;
-        let request = || {
-            QueryRequest::new(
+        // Made for each attempt from the operation, not copied for a retry.
+        let make = || {
+            self.query_request(QueryRequest::new(
                 &op.spec,
                 &self.table_name(table),
                 op.start.as_ref(),
                 op.limit,
-            )
+            ))
         };
-        // Made for each attempt from the operation, not copied for a retry.
-        let make = || self.query_request(request());
         let index = op.spec.index;
         let out = self
             .send_made(Replay::Safe, make, |r| r.send())
