@@ -1,0 +1,361 @@
+//! The hand-written baseline of the DynamoDB benchmark: what a careful
+//! application sends with aws-sdk-dynamodb for the store's semantics
+//! (consistent reads, `created_at` kept by an `UpdateItem` with
+//! `if_not_exists`, `attribute_not_exists` for create, the index keys the
+//! store writes, serde_dynamo for the items).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::Client;
+use blue_schema_examples::dialogue::*;
+
+use super::fixtures::{now, D};
+
+pub struct Raw {
+    pub client: Client,
+    pub table: String,
+}
+
+pub fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+/// The keys of index `gsi1` (experts by role), as hand-written code that
+/// maintains the index writes them: the role, then the tier and the
+/// item's own key, escaped.
+fn with_index_keys(item: &mut HashMap<String, AttributeValue>, e: &Expert) {
+    let escape = |text: &str| text.replace('%', "%25").replace('#', "%23");
+    item.insert(
+        "gsi1pk".into(),
+        s(&format!("ROLE#{}", e.role.replace(' ', "%20"))),
+    );
+    item.insert(
+        "gsi1sk".into(),
+        s(&format!(
+            "EXPERT#{:03}#{}#{}",
+            e.tier,
+            escape(&e.dialogue_id),
+            escape(&format!("EXPERT#{}", e.name))
+        )),
+    );
+}
+
+impl Raw {
+    /// The baseline on a copy of `client` without the SDK's retry layer:
+    /// the store sends through such a client (it retries throttling and
+    /// refused connections itself, with the same attempts), so that neither
+    /// side pays for a layer the other lacks.
+    pub fn new(client: &Client, table: String) -> Raw {
+        Raw {
+            client: Client::from_conf(
+                client
+                    .config()
+                    .to_builder()
+                    .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+                    .build(),
+            ),
+            table,
+        }
+    }
+
+    /// Experts by role: every page of index `gsi1`'s partition (eventually
+    /// consistent, as index reads are).
+    pub async fn by_role(&self, role: &str) -> Vec<Expert> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("gsi1")
+                .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :p)")
+                .expression_attribute_values(
+                    ":pk",
+                    s(&format!("ROLE#{}", role.replace(' ', "%20"))),
+                )
+                .expression_attribute_values(":p", s("EXPERT#"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return serde_dynamo::from_items(items).unwrap();
+            }
+        }
+    }
+
+    /// A partition's experts with a positive score: a filtered query.
+    pub async fn filtered(&self, d: &str) -> Vec<Expert> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .filter_expression("score > :z")
+                .expression_attribute_values(":pk", s(d))
+                .expression_attribute_values(":p", s("EXPERT#"))
+                .expression_attribute_values(":z", AttributeValue::N("0".into()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return serde_dynamo::from_items(items).unwrap();
+            }
+        }
+    }
+
+    pub fn item<T: serde::Serialize>(
+        pk: &str,
+        sk: &str,
+        value: &T,
+    ) -> HashMap<String, AttributeValue> {
+        let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(value).unwrap();
+        item.insert("pk".into(), s(pk));
+        item.insert("sk".into(), s(sk));
+        item
+    }
+
+    /// A put keeping created_at, as one UpdateItem: every attribute set,
+    /// `created_at` if absent, `updated_at`.
+    pub fn put_request(
+        &self,
+        e: &Expert,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        let mut attributes: HashMap<String, AttributeValue> = serde_dynamo::to_item(e).unwrap();
+        with_index_keys(&mut attributes, e);
+        let mut expression = String::from("SET ");
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        for (i, (name, value)) in attributes.into_iter().enumerate() {
+            expression.push_str(&format!("#a{i} = :a{i}, "));
+            names.insert(format!("#a{i}"), name);
+            values.insert(format!(":a{i}"), value);
+        }
+        expression.push_str("#c = if_not_exists(#c, :c), #u = :c");
+        names.insert("#c".into(), "created_at".into());
+        names.insert("#u".into(), "updated_at".into());
+        values.insert(":c".into(), s(&now()));
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&e.dialogue_id))
+            .key("sk", s(&format!("EXPERT#{}", e.name)))
+            .update_expression(expression)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+    }
+
+    pub async fn put_expert(&self, e: &Expert) {
+        self.put_request(e).send().await.unwrap();
+    }
+
+    /// The put under a condition on the stored item (`score >= -1000`).
+    pub async fn put_expert_when(&self, e: &Expert) {
+        self.put_request(e)
+            .condition_expression("#s >= :min")
+            .expression_attribute_names("#s", "score")
+            .expression_attribute_values(":min", AttributeValue::N("-1000".into()))
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// `score += 1` on an existing item, with the store's guarantees: the
+    /// result must stay within `i32` (an absent score counts as 0),
+    /// `created_at` is written if the item lacks it, `updated_at` always,
+    /// and a refusal returns the stored item (to say which check failed).
+    /// The UpdateItem's parts, for a request or a transaction action.
+    pub fn increment(name: &str) -> aws_sdk_dynamodb::types::Update {
+        let now = s(&now());
+        aws_sdk_dynamodb::types::Update::builder()
+            .key("pk", s(D))
+            .key("sk", s(&format!("EXPERT#{name}")))
+            .update_expression("ADD #s :one SET #c = if_not_exists(#c, :now), #u = :now")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(#s) OR #s >= :min AND #s <= :max)",
+            )
+            .expression_attribute_names("#s", "score")
+            .expression_attribute_names("#c", "created_at")
+            .expression_attribute_names("#u", "updated_at")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(
+                ":min",
+                AttributeValue::N((i64::from(i32::MIN) - 1).to_string()),
+            )
+            .expression_attribute_values(":max", AttributeValue::N((i32::MAX - 1).to_string()))
+            .expression_attribute_values(":now", now)
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
+            .table_name("")
+            .build()
+            .unwrap()
+    }
+
+    pub async fn update_expert(&self, name: &str) {
+        let u = Raw::increment(name);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(u.key))
+            .update_expression(u.update_expression)
+            .set_condition_expression(u.condition_expression)
+            .set_expression_attribute_names(u.expression_attribute_names)
+            .set_expression_attribute_values(u.expression_attribute_values)
+            .set_return_values_on_condition_check_failure(
+                u.return_values_on_condition_check_failure,
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Ten increments in one TransactWriteItems.
+    pub async fn transaction(&self, names: &[String]) {
+        let items = names
+            .iter()
+            .map(|name| {
+                let mut u = Raw::increment(name);
+                u.table_name = self.table.clone();
+                aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                    .update(u)
+                    .build()
+            })
+            .collect();
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    pub async fn create_expert(&self, e: &Expert) {
+        let mut item = Raw::item(&e.dialogue_id, &format!("EXPERT#{}", e.name), e);
+        with_index_keys(&mut item, e);
+        let now = now();
+        item.insert("created_at".into(), s(&now));
+        item.insert("updated_at".into(), s(&now));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .unwrap();
+    }
+
+    pub async fn get_expert(&self, d: &str, name: &str) -> Option<Expert> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(d))
+            .key("sk", s(&format!("EXPERT#{name}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        out.item.map(|item| serde_dynamo::from_item(item).unwrap())
+    }
+
+    pub async fn query(
+        &self,
+        d: &str,
+        prefix: Option<&str>,
+    ) -> Vec<HashMap<String, AttributeValue>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .expression_attribute_values(":pk", s(d))
+                .set_exclusive_start_key(start);
+            q = match prefix {
+                Some(p) => q
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                    .expression_attribute_values(":p", s(p)),
+                None => q.key_condition_expression("pk = :pk"),
+            };
+            let out = q.send().await.unwrap();
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return items;
+            }
+        }
+    }
+
+    pub async fn experts(&self, d: &str) -> Vec<Expert> {
+        serde_dynamo::from_items(self.query(d, Some("EXPERT#")).await).unwrap()
+    }
+
+    pub async fn partition(&self, d: &str) -> Vec<Dialogue> {
+        let mut out = Vec::new();
+        for item in self.query(d, None).await {
+            let sk = item["sk"].as_s().unwrap().clone();
+            out.push(if sk.starts_with("EXPERT#") {
+                Dialogue::Expert(serde_dynamo::from_item(item).unwrap())
+            } else if sk.starts_with("PERSP#") {
+                Dialogue::Perspective(serde_dynamo::from_item(item).unwrap())
+            } else if sk == "META" {
+                Dialogue::Meta(serde_dynamo::from_item(item).unwrap())
+            } else if sk.starts_with("TENSION#") {
+                Dialogue::Tension(serde_dynamo::from_item(item).unwrap())
+            } else {
+                Dialogue::TensionEvent(serde_dynamo::from_item(item).unwrap())
+            });
+        }
+        out
+    }
+
+    /// A bulk load: BatchWriteItem in 25s, retrying unprocessed items.
+    pub async fn bulk(&self, experts: &[Expert]) {
+        let created_at = now();
+        for chunk in experts.chunks(25) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|e| {
+                    let mut item = Raw::item(&e.dialogue_id, &format!("EXPERT#{}", e.name), e);
+                    with_index_keys(&mut item, e);
+                    item.insert("created_at".into(), s(&created_at));
+                    item.insert("updated_at".into(), s(&created_at));
+                    WriteRequest::builder()
+                        .put_request(PutRequest::builder().set_item(Some(item)).build().unwrap())
+                        .build()
+                })
+                .collect();
+            while !requests.is_empty() {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .unwrap();
+                requests = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .unwrap_or_default();
+            }
+        }
+    }
+}
