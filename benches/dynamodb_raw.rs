@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use blue_schema_examples::dialogue::*;
 
@@ -328,16 +328,72 @@ impl Raw {
     }
 
     /// A bulk load: BatchWriteItem in 25s, retrying unprocessed items.
+    /// The `created_at` of those of `experts` that exist: `BatchGetItem`
+    /// in 100s (consistent, only the keys and `created_at`), sending the
+    /// unprocessed keys again.
+    async fn existing_created_at(&self, experts: &[Expert]) -> HashMap<(String, String), String> {
+        let mut found = HashMap::new();
+        for chunk in experts.chunks(100) {
+            let keys = chunk
+                .iter()
+                .map(|e| {
+                    HashMap::from([
+                        ("pk".to_owned(), s(&e.dialogue_id)),
+                        ("sk".to_owned(), s(&format!("EXPERT#{}", e.name))),
+                    ])
+                })
+                .collect();
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .projection_expression("pk, sk, created_at")
+                    .consistent_read(true)
+                    .build()
+                    .unwrap(),
+            );
+            while let Some(request) = pending.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .unwrap();
+                let items = out
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default();
+                for item in items {
+                    let text = |name: &str| item[name].as_s().unwrap().clone();
+                    found.insert((text("pk"), text("sk")), text("created_at"));
+                }
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys.is_empty());
+            }
+        }
+        found
+    }
+
+    /// A bulk load keeping the `created_at` of the items it replaces, as
+    /// `put_all` does: their `created_at` read first, then `BatchWriteItem`
+    /// in 25s, retrying unprocessed items.
     pub async fn bulk(&self, experts: &[Expert]) {
-        let created_at = now();
+        let now = now();
+        let existing = self.existing_created_at(experts).await;
         for chunk in experts.chunks(25) {
             let mut requests: Vec<WriteRequest> = chunk
                 .iter()
                 .map(|e| {
-                    let mut item = Raw::item(&e.dialogue_id, &format!("EXPERT#{}", e.name), e);
+                    let sk = format!("EXPERT#{}", e.name);
+                    let created_at = existing
+                        .get(&(e.dialogue_id.clone(), sk.clone()))
+                        .unwrap_or(&now);
+                    let mut item = Raw::item(&e.dialogue_id, &sk, e);
                     with_index_keys(&mut item, e);
-                    item.insert("created_at".into(), s(&created_at));
-                    item.insert("updated_at".into(), s(&created_at));
+                    item.insert("created_at".into(), s(created_at));
+                    item.insert("updated_at".into(), s(&now));
                     WriteRequest::builder()
                         .put_request(PutRequest::builder().set_item(Some(item)).build().unwrap())
                         .build()
