@@ -232,6 +232,172 @@ key_part_property!(
     })
 );
 
+/// chrono's whole range of days, and ordinary ones.
+#[cfg(feature = "chrono")]
+fn chrono_dates() -> BoxedStrategy<chrono::NaiveDate> {
+    use chrono::NaiveDate;
+    let (min, max) = (
+        NaiveDate::MIN.num_days_from_ce(),
+        NaiveDate::MAX.num_days_from_ce(),
+    );
+    prop_oneof![min..=max, 700_000..=740_000]
+        .prop_map(|days| NaiveDate::from_num_days_from_ce_opt(days).expect("in range"))
+        .boxed()
+}
+
+#[cfg(feature = "chrono")]
+use chrono::Datelike as _;
+
+#[cfg(feature = "chrono")]
+key_part_property!(
+    naive_dates_round_trip_keep_order_and_stay_contained,
+    chrono_dates()
+);
+
+#[cfg(feature = "chrono")]
+key_part_property!(
+    naive_date_times_round_trip_keep_order_and_stay_contained,
+    (
+        chrono_dates(),
+        0u32..86_400,
+        prop_oneof![0u32..1_000_000_000, 1_000_000_000u32..2_000_000_000]
+    )
+        .prop_filter_map("representable", |(date, secs, nano)| {
+            // A leap second only at the end of a minute, as chrono allows.
+            let secs = if nano >= 1_000_000_000 {
+                secs / 60 * 60 + 59
+            } else {
+                secs
+            };
+            chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, nano)
+                .map(|time| date.and_time(time))
+        })
+);
+
+/// `time`'s whole range of instants, and ordinary ones.
+#[cfg(feature = "time")]
+fn time_instants() -> BoxedStrategy<time::OffsetDateTime> {
+    use time::{Date, OffsetDateTime, Time};
+    let min = Date::MIN
+        .with_time(Time::MIDNIGHT)
+        .assume_utc()
+        .unix_timestamp_nanos();
+    let max = Date::MAX
+        .with_time(Time::MAX)
+        .assume_utc()
+        .unix_timestamp_nanos();
+    prop_oneof![min..=max, 0i128..=4_102_444_800_000_000_000]
+        .prop_map(|nanos| OffsetDateTime::from_unix_timestamp_nanos(nanos).expect("in range"))
+        .boxed()
+}
+
+#[cfg(feature = "time")]
+key_part_property!(
+    time_dates_round_trip_keep_order_and_stay_contained,
+    time_instants().prop_map(|t| t.date())
+);
+
+#[cfg(feature = "time")]
+key_part_property!(
+    time_primitive_date_times_round_trip_keep_order_and_stay_contained,
+    time_instants().prop_map(|t| time::PrimitiveDateTime::new(t.date(), t.time()))
+);
+
+// Any offset: the key is the instant, written in UTC, so that order and
+// equality are `OffsetDateTime`'s (by instant). Years within a day of the
+// crate's range are left out: their local time may not exist there.
+#[cfg(feature = "time")]
+key_part_property!(
+    offset_date_times_round_trip_keep_order_and_stay_contained,
+    (time_instants(), -93_599i32..=93_599).prop_filter_map("local time in range", |(t, offset)| {
+        let offset = time::UtcOffset::from_whole_seconds(offset).ok()?;
+        (t.year().abs() < 9999).then(|| t.to_offset(offset))
+    })
+);
+
+// chrono's and time's values of one day, one wall-clock time or one
+// instant are the same key component.
+#[cfg(all(feature = "chrono", feature = "time"))]
+proptest! {
+    #![proptest_config(config())]
+    #[test]
+    fn chrono_and_time_spell_the_same_values_alike(t in time_instants(), offset in -93_599i32..=93_599) {
+        // chrono's range holds time's.
+        let chrono_instant = chrono::DateTime::from_timestamp(t.unix_timestamp(), t.nanosecond())
+            .expect("in range");
+        let naive = chrono_instant.naive_utc();
+        let date = time::PrimitiveDateTime::new(t.date(), t.time());
+        prop_assert_eq!(enc(&naive.date()), enc(&t.date()));
+        prop_assert_eq!(enc(&naive), enc(&date));
+        prop_assert_eq!(enc(&chrono_instant), enc(&t));
+        if t.year().abs() < 9999 {
+            let shifted = t.to_offset(time::UtcOffset::from_whole_seconds(offset).expect("valid"));
+            prop_assert_eq!(enc(&chrono_instant), enc(&shifted));
+        }
+        prop_assert_eq!(naive.date().year(), t.year());
+    }
+}
+
+#[cfg(feature = "chrono")]
+#[test]
+fn dates_and_times_are_spelled_as_documented() {
+    use chrono::{NaiveDate, NaiveDateTime};
+    let date = NaiveDate::from_ymd_opt(2024, 2, 2).unwrap();
+    assert_eq!(enc(&date), "2024-02-02");
+    let time = date.and_hms_opt(19, 33, 20).unwrap();
+    assert_eq!(enc(&time), "2024-02-02T19:33:20.000000000");
+    assert_eq!(enc(&time.and_utc()), "2024-02-02T19:33:20.000000000Z");
+    assert_eq!(
+        enc(&NaiveDate::from_ymd_opt(-1, 12, 31).unwrap()),
+        "-999999-12-31"
+    );
+    assert_eq!(
+        enc(&NaiveDate::from_ymd_opt(10_000, 1, 1).unwrap()),
+        ":010000-01-01"
+    );
+    for wrong in [
+        "2024-02-30",
+        "2024-2-02",
+        "02024-02-02",
+        ":002024-02-02",
+        "2024-02-02T00:00:00.000000000",
+        "2024-13-01",
+    ] {
+        assert!(NaiveDate::decode_key_part(wrong).is_err(), "{wrong}");
+    }
+    for wrong in [
+        "2024-02-02T24:00:00.000000000",
+        "2024-02-02T19:33:20.000000000Z",
+        "2024-02-02T19:33:20.0000000000",
+        "2024-02-02T19:33:20",
+        "2024-02-02T19:33:61.000000000",
+    ] {
+        assert!(NaiveDateTime::decode_key_part(wrong).is_err(), "{wrong}");
+    }
+}
+
+#[cfg(feature = "time")]
+#[test]
+fn an_offset_date_time_is_its_instant_in_utc() {
+    use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
+    let noon_plus_two = Date::from_calendar_date(2024, Month::February, 2)
+        .unwrap()
+        .with_time(Time::from_hms(12, 0, 0).unwrap())
+        .assume_offset(UtcOffset::from_hms(2, 0, 0).unwrap());
+    assert_eq!(enc(&noon_plus_two), "2024-02-02T10:00:00.000000000Z");
+    let back = OffsetDateTime::decode_key_part("2024-02-02T10:00:00.000000000Z").unwrap();
+    assert_eq!(back, noon_plus_two);
+    assert_eq!(back.offset(), UtcOffset::UTC);
+    // time has no leap seconds, and no 30 February.
+    for wrong in [
+        "2016-12-31T23:59:60.000000000Z",
+        "2024-02-30T00:00:00.000000000Z",
+        ":010000-01-01T00:00:00.000000000Z",
+    ] {
+        assert!(OffsetDateTime::decode_key_part(wrong).is_err(), "{wrong}");
+    }
+}
+
 /// A newtype key part encodes exactly like the value it wraps.
 #[derive(blue_schema::KeyPart, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Handle(String);

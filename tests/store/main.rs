@@ -12,6 +12,8 @@ mod concurrency;
 mod conditions;
 mod copy;
 mod crud;
+#[cfg(all(feature = "chrono", feature = "time"))]
+mod dates;
 mod domains;
 mod entities;
 mod indexes;
@@ -221,4 +223,13 @@ backends! {
     sets::sets_count_their_elements_in_the_item_size,
     concurrency::no_update_is_lost,
     concurrency::transfers_keep_the_total,
+}
+
+/// Date and time keys, with the features that provide them.
+#[cfg(all(feature = "chrono", feature = "time"))]
+mod date_keys {
+    backends! {
+        dates::date_keys_sort_and_select_by_date,
+        dates::offset_date_time_keys_are_instants,
+    }
 }

@@ -1,4 +1,5 @@
-//! `KeyPart` for the standard types, and for `uuid` / `chrono` behind features.
+//! `KeyPart` for the standard types, and for `uuid` behind its feature
+//! (dates and times are in `dates.rs`).
 
 use std::fmt::Write as _;
 
@@ -208,112 +209,6 @@ impl KeyPart for uuid::Uuid {
             Ok(value)
         } else {
             Err(invalid())
-        }
-    }
-}
-
-#[cfg(feature = "chrono")]
-mod timestamp {
-    use std::fmt::Write as _;
-
-    use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
-
-    use super::{KeyDecodeError, KeyEncoding, KeyPart};
-
-    const EXPECTED: &str = "UTC timestamp (YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ)";
-
-    // Years 0..=9999 are four digits, as in RFC 3339. chrono reaches further;
-    // those years keep the order with a lead byte around the digits: `-` (below
-    // '0') then 1_000_000 + year for negative years, `:` (above '9') then the
-    // year for years past 9999. Both use six digits, which covers chrono's range.
-    fn write_year(year: i32, out: &mut String) {
-        let _ = match year {
-            0..=9999 => write!(out, "{year:04}"),
-            10000.. => write!(out, ":{year:06}"),
-            _ => write!(out, "-{:06}", 1_000_000 + year),
-        };
-    }
-
-    impl KeyPart for DateTime<Utc> {
-        const ENCODING: KeyEncoding = KeyEncoding::Timestamp;
-
-        fn encode_key_part(&self, out: &mut String) {
-            let t = self.naive_utc();
-            write_year(t.year(), out);
-            // chrono keeps a leap second as nanoseconds >= 1e9 of second 59;
-            // written as second 60 it still sorts between :59 and the next minute.
-            let (second, nano) = if t.nanosecond() >= 1_000_000_000 {
-                (60, t.nanosecond() - 1_000_000_000)
-            } else {
-                (t.second(), t.nanosecond())
-            };
-            let _ = write!(
-                out,
-                "-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
-                t.month(),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                second,
-                nano
-            );
-        }
-
-        fn decode_key_part(encoded: &str) -> Result<Self, KeyDecodeError> {
-            let invalid = || KeyDecodeError::Invalid {
-                component: encoded.to_owned(),
-                expected: EXPECTED,
-            };
-            let (year, rest) = match encoded.as_bytes().first() {
-                Some(b':') => (encoded.get(1..7), encoded.get(7..)),
-                Some(b'-') => (encoded.get(1..7), encoded.get(7..)),
-                _ => (encoded.get(..4), encoded.get(4..)),
-            };
-            let (year, rest) = year.zip(rest).ok_or_else(invalid)?;
-            let number = |s: &str| -> Result<u32, KeyDecodeError> {
-                if s.bytes().all(|b| b.is_ascii_digit()) {
-                    s.parse().map_err(|_| invalid())
-                } else {
-                    Err(invalid())
-                }
-            };
-            let mut year = number(year)? as i32;
-            if encoded.starts_with('-') {
-                year -= 1_000_000;
-            }
-            let b = rest.as_bytes();
-            if b.len() != 26
-                || b[0] != b'-'
-                || b[3] != b'-'
-                || b[6] != b'T'
-                || b[9] != b':'
-                || b[12] != b':'
-                || b[15] != b'.'
-                || b[25] != b'Z'
-            {
-                return Err(invalid());
-            }
-            let field = |range: std::ops::Range<usize>| number(&rest[range]);
-            let (second, nano) = (field(13..15)?, field(16..25)?);
-            let (second, nano) = if second == 60 {
-                (59, nano + 1_000_000_000)
-            } else {
-                (second, nano)
-            };
-            let date =
-                NaiveDate::from_ymd_opt(year, field(1..3)?, field(4..6)?).ok_or_else(invalid)?;
-            let time = NaiveTime::from_hms_nano_opt(field(7..9)?, field(10..12)?, second, nano)
-                .ok_or_else(invalid)?;
-            let value = date.and_time(time).and_utc();
-            // Reject spellings that parse but are not what we write
-            // (e.g. a four-digit year behind `:`), so decoding stays injective.
-            let mut again = String::with_capacity(encoded.len());
-            value.encode_key_part(&mut again);
-            if again == encoded {
-                Ok(value)
-            } else {
-                Err(invalid())
-            }
         }
     }
 }

@@ -50,9 +50,21 @@
 //!
 //! `bool` is `false` / `true`; `char` is a one-character string; newtypes get
 //! [`KeyPart`] from `#[derive(KeyPart)]` and are written as the value they
-//! wrap; `uuid::Uuid` (feature `uuid`) is hyphenated lower-case hex;
-//! `chrono::DateTime<Utc>` (feature `chrono`) is RFC 3339 with nine
-//! fractional digits, `2024-02-02T19:33:20.000000000Z`.
+//! wrap; `uuid::Uuid` (feature `uuid`) is hyphenated lower-case hex.
+//!
+//! Dates and times (features `chrono` and `time`) share one spelling per
+//! kind, so the two crates' values of the same day are the same key:
+//!
+//! | kind | `chrono` | `time` | spelling |
+//! |---|---|---|---|
+//! | date | `NaiveDate` | `Date` | `2024-02-02` |
+//! | date and time | `NaiveDateTime` | `PrimitiveDateTime` | `2024-02-02T19:33:20.000000000` |
+//! | instant | `DateTime<Utc>` | `OffsetDateTime` (as UTC) | `2024-02-02T19:33:20.000000000Z` |
+//!
+//! Years outside 0..=9999 are written behind `-` (before) or `:` (after)
+//! with six digits so that they still sort; a chrono leap second is second
+//! 60. An `OffsetDateTime` is written as its UTC time and decodes with
+//! offset UTC: keys sort by instant, as its `Ord` does.
 //!
 //! # Enums
 //!
@@ -75,6 +87,10 @@
 //! ranges then follow the names' order, which the generated documentation
 //! says.
 
+#[cfg(any(feature = "chrono", feature = "time"))]
+mod calendar;
+#[cfg(any(feature = "chrono", feature = "time"))]
+mod dates;
 mod escape;
 mod impls;
 
@@ -98,7 +114,9 @@ pub const FENCE: char = '$';
 /// A type whose values can be one component of a partition or sort key.
 ///
 /// Implemented for `String`, `bool`, `char`, every integer type, and (behind
-/// features) `uuid::Uuid` and `chrono::DateTime<Utc>`. Unit-only enums and
+/// features) `uuid::Uuid`, chrono's `NaiveDate`, `NaiveDateTime` and
+/// `DateTime<Utc>`, and time's `Date`, `PrimitiveDateTime` and
+/// `OffsetDateTime`. Unit-only enums and
 /// newtype structs get it from `#[derive(KeyPart)]`:
 ///
 /// ```
@@ -135,7 +153,8 @@ pub const FENCE: char = '$';
     label = "not a key part",
     note = "a key part needs an encoding whose byte order is the order of its values: \
             use a String, an integer, bool, char, a unit-only enum or a newtype with \
-            `#[derive(KeyPart)]`, or uuid::Uuid / chrono::DateTime<Utc> with their features",
+            `#[derive(KeyPart)]`, or with their features uuid::Uuid, chrono's NaiveDate / \
+            NaiveDateTime / DateTime<Utc>, time's Date / PrimitiveDateTime / OffsetDateTime",
     note = "floats have no exact order-preserving encoding (use an integer, e.g. cents or \
             a fixed-point value); Option, Vec, sets and maps are not single values \
             (a key part is always present and scalar)"
@@ -287,8 +306,15 @@ pub enum KeyEncoding {
     },
     /// A UUID in hyphenated lower-case hex (36 characters).
     Uuid,
-    /// A UTC timestamp, RFC 3339 with nine fractional digits.
+    /// A UTC timestamp, RFC 3339 with nine fractional digits and `Z`:
+    /// `chrono::DateTime<Utc>`, `time::OffsetDateTime` (as its UTC time).
     Timestamp,
+    /// A calendar date, `YYYY-MM-DD`: `chrono::NaiveDate`, `time::Date`.
+    Date,
+    /// A date and wall-clock time without offset,
+    /// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn`: `chrono::NaiveDateTime`,
+    /// `time::PrimitiveDateTime`.
+    DateTime,
 }
 
 impl KeyEncoding {
@@ -337,6 +363,10 @@ impl KeyEncoding {
             }
             KeyEncoding::Uuid => "UUID, hyphenated lower-case hex".to_string(),
             KeyEncoding::Timestamp => "UTC timestamp, `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`".to_string(),
+            KeyEncoding::Date => "date, `YYYY-MM-DD`".to_string(),
+            KeyEncoding::DateTime => {
+                "date and time without offset, `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn`".to_string()
+            }
         }
     }
 }
