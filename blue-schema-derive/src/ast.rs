@@ -19,6 +19,8 @@ pub struct Entity<'a> {
     pub table: Option<Path>,
     /// `#[entity(pk_prefix = "DLG")]`
     pub pk_prefix: Option<LitStr>,
+    /// `#[entity(parent = Order)]`: the entity whose sort key begins this one's.
+    pub parent: Option<Path>,
     /// `#[sk(prefix = "EXPERT")]`
     pub prefix: Option<LitStr>,
     pub transparent: Option<TokenStream>,
@@ -97,6 +99,7 @@ impl<'a> Entity<'a> {
             doc: attr::doc(&input.attrs),
             table: attrs.table,
             pk_prefix: attrs.pk_prefix,
+            parent: attrs.parent,
             prefix: attrs.prefix,
             transparent: serde.transparent,
             reshaped: serde.reshaped,

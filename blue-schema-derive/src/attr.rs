@@ -96,6 +96,8 @@ pub struct Entity {
     pub table: Option<Path>,
     /// `#[entity(pk_prefix = "DLG")]`
     pub pk_prefix: Option<LitStr>,
+    /// `#[entity(parent = Order)]`
+    pub parent: Option<Path>,
     /// `#[sk(prefix = "EXPERT")]`
     pub prefix: Option<LitStr>,
     /// `#[index(gsi1, name = by_role, pk(...), sk(...), project = ...)]`
@@ -243,6 +245,7 @@ fn index(cx: &mut Ctxt, attr: &Attribute) -> Index {
 pub fn entity(cx: &mut Ctxt, attrs: &[Attribute]) -> Entity {
     let mut table = Attr::none(TABLE);
     let mut pk_prefix = Attr::none(PK_PREFIX);
+    let mut parent = Attr::none(PARENT);
     let mut prefix = Attr::none(PREFIX);
     let mut indexes = Vec::new();
     for attr in attrs {
@@ -257,9 +260,13 @@ pub fn entity(cx: &mut Ctxt, attrs: &[Attribute]) -> Entity {
                 } else if meta.path == PK_PREFIX {
                     let lit = get_lit_str(&meta)?;
                     pk_prefix.set(cx, &meta.path, lit);
+                } else if meta.path == PARENT {
+                    let path: Path = meta.value()?.parse()?;
+                    parent.set(cx, &meta.path, path);
                 } else {
                     return Err(meta.error(format!(
-                        "unknown `entity` attribute `{}`; expected `table = TableEnum` or `pk_prefix = \"PREFIX\"`",
+                        "unknown `entity` attribute `{}`; expected `table = TableEnum`, \
+                         `pk_prefix = \"PREFIX\"` or `parent = Entity`",
                         meta.path.to_token_stream()
                     )));
                 }
@@ -304,6 +311,7 @@ pub fn entity(cx: &mut Ctxt, attrs: &[Attribute]) -> Entity {
     Entity {
         table: table.get(),
         pk_prefix: pk_prefix.get(),
+        parent: parent.get(),
         prefix: prefix.get(),
         indexes,
     }

@@ -14,6 +14,7 @@ mod ast;
 mod attr;
 mod case;
 mod check;
+mod collection;
 mod ctxt;
 mod entity;
 mod key_part;
@@ -36,6 +37,13 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 pub fn derive_table(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     table::expand(&input).into()
+}
+
+/// See `blue_schema::Collection`.
+#[proc_macro_derive(Collection, attributes(collection))]
+pub fn derive_collection(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    collection::expand(&input).into()
 }
 
 /// See `blue_schema::KeyPart`.

@@ -19,6 +19,7 @@ pub const INDEX: Symbol = Symbol("index");
 // Keys inside them.
 pub const PREFIX: Symbol = Symbol("prefix");
 pub const PK_PREFIX: Symbol = Symbol("pk_prefix");
+pub const PARENT: Symbol = Symbol("parent");
 pub const NAME: Symbol = Symbol("name");
 pub const ORDER: Symbol = Symbol("order");
 pub const RENAME: Symbol = Symbol("rename");

@@ -103,13 +103,25 @@ fn generate(table: &Table) -> TokenStream {
     });
 
     let partition_doc = format!(
-        "The query of a whole `{}` partition: every item, in sort-key order, as `{rust_name}` values.",
+        "The query of a whole `{}` partition: every item, in sort-key order, as `{rust_name}` \
+         values.\n\nFor a table whose entities share one partition template (one \
+         `pk_prefix`); a table with several is read one template at a time, with a \
+         `#[derive(Collection)]` enum of the entities that live there: calling this on \
+         it is a compile error.",
         name.value()
+    );
+    let several_templates = format!(
+        "table `{rust_name}` has several partition templates (`pk_prefix`es), so \
+         `{rust_name}::partition` cannot know which one a key is for: read a partition with \
+         a `#[derive(Collection)]` enum of the entities that live there"
     );
 
     quote! {
         impl ::blue_schema::__private::TableName for #ident {
             const NAME: &'static str = #name;
+            const NESTED: bool = ::blue_schema::__private::any_nested(
+                <#ident as ::blue_schema::__private::TableMembers>::MEMBERS,
+            );
         }
 
         impl ::blue_schema::Table for #ident where #(#entity_bounds)* {
@@ -158,6 +170,14 @@ fn generate(table: &Table) -> TokenStream {
             #vis fn partition(
                 partition_key: impl ::blue_schema::AsKeyPart<#first_facts::PartitionKey>,
             ) -> ::blue_schema::Query<Self> {
+                const {
+                    ::std::assert!(
+                        ::blue_schema::__private::one_partition_template(
+                            <#ident as ::blue_schema::__private::TableMembers>::MEMBERS,
+                        ),
+                        #several_templates,
+                    )
+                };
                 let mut __blue_pk = ::blue_schema::__private::KeyWriter::new(#first_facts::PK_PREFIX);
                 __blue_pk.push::<#first_facts::PartitionKey>(&partition_key);
                 ::blue_schema::__private::partition_query(#name, __blue_pk.finish())
@@ -172,6 +192,7 @@ fn member_of(ident: &Ident) -> TokenStream {
     quote! {
         ::blue_schema::__private::member_of(
             <#ident as ::blue_schema::__private::TableMembers>::MEMBERS,
+            <#ident as ::blue_schema::__private::TableName>::NESTED,
             sort_key,
         )
     }
@@ -228,11 +249,9 @@ fn from_item_impl(ident: &Ident, name: &syn::LitStr, variants: &[(&Ident, &Type)
 fn membership_checks(table: &Table, rust_name: &str) -> TokenStream {
     let ident = &table.original.ident;
     let variants = &table.variants;
-    let Some((_, first)) = variants.first() else {
+    if variants.is_empty() {
         return TokenStream::new();
-    };
-    let facts =
-        |ty: &Type| quote_spanned!(ty.span()=> <#ty as ::blue_schema::__private::EntityFacts>);
+    }
     let in_table = variants.iter().map(|(_, ty)| {
         quote_spanned! {ty.span()=>
             {
@@ -241,21 +260,8 @@ fn membership_checks(table: &Table, rust_name: &str) -> TokenStream {
             }
         }
     });
-    let first_facts = facts(first);
-    let same_pk = variants.iter().skip(1).map(|(_, ty)| {
-        let ty_facts = facts(ty);
-        quote_spanned! {ty.span()=>
-            {
-                fn same_partition_key<K: ::blue_schema::__private::SamePartitionKey<F>, F>() {}
-                same_partition_key::<
-                    #ty_facts::PartitionKey,
-                    #first_facts::PartitionKey,
-                >();
-            }
-        }
-    });
-    // The rules across entities (distinct prefixes, one `pk_prefix`,
-    // declared indexes): one `const` assertion per entity, spanned at its
+    // The rules across entities (distinct prefixes, prefixed partition
+    // templates, declared indexes): one `const` assertion per entity, spanned at its
     // variant, over the members the table lists; the pairs are compared in
     // `const` evaluation, so the expansion grows linearly.
     let slot_names: Vec<String> = table.indexes.iter().map(|s| s.to_string()).collect();
@@ -289,7 +295,6 @@ fn membership_checks(table: &Table, rust_name: &str) -> TokenStream {
             #[allow(dead_code)]
             fn entities_belong_here() {
                 #(#in_table)*
-                #(#same_pk)*
             }
         };
 

@@ -136,9 +136,102 @@ pub use blue_schema_derive::Entity;
 ///
 /// Generates [`Table`] and `Dialogue::partition(pk)`, the query of a whole
 /// partition whose items are `Dialogue` values. Checks at compile time that
-/// the entities name this table, share one partition-key type and prefix, and
-/// have distinct sort-key prefixes.
+/// the entities name this table and have distinct sort-key prefixes, and,
+/// when entities declare partition templates of their own (different
+/// `pk_prefix`es, see [`Collection`]), that every entity has one; a table
+/// with several templates has no `partition` (calling it is a compile
+/// error): read a partition with a [`Collection`].
 pub use blue_schema_derive::Table;
+
+/// Turns an enum of entities into a collection: entity types read together
+/// in one query, as one typed result (ElectroDB's collections).
+///
+/// * `#[collection(table = Shop)]`: the whole partition of the members'
+///   partition template. `CustomerItems::query(customer_id)` reads a
+///   customer's profile, orders and order lines in one range, in sort-key
+///   order; items of entities that are not members are skipped (and counted
+///   in [`Page::unknown`]).
+/// * `#[collection(table = Shop, parent = Order)]`: one parent item and the
+///   items nested under it (entities declared with
+///   `#[entity(parent = Order)]`, whose sort keys begin with the order's).
+///   `OrderWithLines::query(Order::key(..))` reads an order and its lines:
+///   the parent first, then its children in sort-key order.
+///
+/// Checked at compile time: every member is an entity of the table, with
+/// the first member's partition-key type and `pk_prefix`; with a `parent`,
+/// every member is the parent or nested under it.
+///
+/// ```
+/// use blue_schema::{Collection, Entity, Table};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Table, Debug)]
+/// #[table(name = "shop")]
+/// enum Shop { Customer(Customer), Order(Order), Line(OrderLine), Product(Product) }
+///
+/// #[derive(Entity, Serialize, Deserialize, Debug)]
+/// #[entity(table = Shop, pk_prefix = "CUSTOMER")]
+/// #[sk(prefix = "PROFILE")]
+/// struct Customer { #[pk] customer_id: String, name: String }
+///
+/// #[derive(Entity, Serialize, Deserialize, Debug)]
+/// #[entity(table = Shop, pk_prefix = "CUSTOMER")]
+/// #[sk(prefix = "ORDER")]
+/// struct Order { #[pk] customer_id: String, #[sk] order_id: String, total: u64 }
+///
+/// // Nested: its sort key is its order's, then `LINE#{line}`.
+/// #[derive(Entity, Serialize, Deserialize, Debug)]
+/// #[entity(table = Shop, pk_prefix = "CUSTOMER", parent = Order)]
+/// #[sk(prefix = "LINE")]
+/// struct OrderLine {
+///     #[pk] customer_id: String,
+///     #[sk] order_id: String, // the parent's sort-key fields first
+///     #[sk] line: u16,
+///     sku: String,
+/// }
+///
+/// // A partition template of its own: `PRODUCT#{sku}`.
+/// #[derive(Entity, Serialize, Deserialize, Debug)]
+/// #[entity(table = Shop, pk_prefix = "PRODUCT")]
+/// #[sk(prefix = "STOCK")]
+/// struct Product { #[pk] sku: String, stock: u32 }
+///
+/// /// Everything in a customer's partition.
+/// #[derive(Collection, Debug)]
+/// #[collection(table = Shop)]
+/// enum CustomerItems { Customer(Customer), Order(Order), Line(OrderLine) }
+///
+/// /// One order with its lines.
+/// #[derive(Collection, Debug)]
+/// #[collection(table = Shop, parent = Order)]
+/// enum OrderWithLines { Order(Order), Line(OrderLine) }
+///
+/// assert_eq!(
+///     OrderLine::key("c-1", "o-7", 2u16).sort_key(),
+///     "ORDER#o-7#LINE#00002"
+/// );
+/// assert_eq!(Product::key("p-9").partition_key(), "PRODUCT#p-9");
+/// let q = OrderWithLines::query(Order::key("c-1", "o-7"));
+/// assert_eq!(
+///     q.spec().to_string(),
+///     r#"Query shop: pk = "CUSTOMER#c-1" AND sk BETWEEN "ORDER#o-7" AND "ORDER#o-7$", ascending"#
+/// );
+/// # blue_schema::block_on(async {
+/// let store = blue_schema::Store::sqlite_memory()?;
+/// store.create_table::<Shop>().await?;
+/// store.put(&Order { customer_id: "c-1".into(), order_id: "o-7".into(), total: 30 }).await?;
+/// for line in 1..=2 {
+///     let sku = format!("p-{line}");
+///     store.put(&OrderLine { customer_id: "c-1".into(), order_id: "o-7".into(), line, sku }).await?;
+/// }
+/// let items = store.query(OrderWithLines::query(Order::key("c-1", "o-7"))).all().await?;
+/// assert!(matches!(items.as_slice(), [OrderWithLines::Order(_), OrderWithLines::Line(_), OrderWithLines::Line(_)]));
+/// // The order's own query skips its lines.
+/// assert_eq!(store.query(Order::query("c-1")).all().await?.len(), 1);
+/// # Ok::<(), blue_schema::Error>(())
+/// # }).unwrap();
+/// ```
+pub use blue_schema_derive::Collection;
 
 /// Makes a unit-only enum or a newtype struct usable as a key part.
 ///

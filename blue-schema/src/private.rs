@@ -13,14 +13,17 @@
 pub trait BatchWritable {}
 
 pub use crate::key::codec::{
-    decode_composite_key, decode_enum_variant, decode_key, encode_enum_variant, key_from_encoded,
-    KeyTuple, KeyWriter,
+    decode_composite_key, decode_enum_variant, decode_key, decode_path_key, encode_enum_variant,
+    key_from_encoded, KeyTuple, KeyWriter,
 };
-pub use crate::key::EnumOrder;
-pub use crate::query::builder::{partition_query, SortKeyQuery};
+pub use crate::key::{EnumOrder, SortKeyPath};
+pub use crate::query::builder::{partition_query, subtree_query, SortKeyQuery};
 pub use crate::schema::hooks::{EntityHooks, ReadHooks, TableHooks};
 pub use crate::schema::item_keys::KeysOfItem;
-pub use crate::schema::members::{member_check, member_of, ConstMessage, Member, TableMembers};
+pub use crate::schema::members::{
+    any_nested, collection_check, member_check, member_of, nesting_check, one_partition_template,
+    ConstMessage, Member, TableMembers,
+};
 pub use crate::write::attr::{
     attr, decode_changed_key, push_field, push_index_keys, Changes, IndexChanges,
 };
@@ -138,12 +141,17 @@ pub trait EntityFacts {
     const PREFIX: &'static str;
     /// The partition-key prefix.
     const PK_PREFIX: Option<&'static str>;
+    /// The partition key's type as written.
+    const PK_TYPE: &'static str;
     /// Whether the entity has no sort-key fields.
     const SINGLETON: bool;
     /// Whether the entity's derive succeeded.
     const VALID: bool;
     /// The physical indexes its access patterns use.
     const INDEXES: &'static [&'static str] = &[];
+    /// The sort key's shape: its prefix, and its parents' for a nested
+    /// entity.
+    const SK_PATH: &'static SortKeyPath;
 }
 
 /// A table's name, implemented by its derive whether or not its other
@@ -151,17 +159,69 @@ pub trait EntityFacts {
 pub trait TableName {
     /// The table name.
     const NAME: &'static str;
+    /// Whether an entity of the table is nested under another, so that a
+    /// parent's range holds its children's keys: reads then tell items
+    /// apart by the whole shape of their sort keys, not by the prefix.
+    const NESTED: bool = false;
 }
 
-/// Satisfied when two entities of one table have the same partition-key type.
+/// Satisfied when two entities read from one partition have the same
+/// partition-key type.
 #[diagnostic::on_unimplemented(
-    message = "entities of one table must share a partition-key type, but `{Self}` differs from `{K}`",
-    label = "this entity's `#[pk]` fields have a different type than the table's first entity",
-    note = "a whole-partition query reads every entity of the table by one partition key: give all of them `#[pk]` fields of the same types, in the same order"
+    message = "entities read from one partition must share a partition-key type, but `{Self}` differs from `{K}`",
+    label = "this entity's `#[pk]` fields have a different type than the first entity's",
+    note = "a collection, and a child with its parent, live in one partition under one partition key: give them `#[pk]` fields of the same types, in the same order, and the same `pk_prefix`"
 )]
 pub trait SamePartitionKey<K> {}
 
 impl<K> SamePartitionKey<K> for K {}
+
+/// Satisfied when entity `Self` is stored in table `T`: what a collection
+/// of `T` and a parent of an entity of `T` must be.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an entity of table `{T}`",
+    label = "stored in another table",
+    note = "a collection, and a child with its parent, are read from one partition of one table: list only entities whose `#[entity(table = ...)]` is `{T}`"
+)]
+pub trait InCollectionTable<T: ?Sized> {}
+
+impl<T: ?Sized, E: crate::Entity<Table = T>> InCollectionTable<T> for E {}
+
+/// Satisfied when the tuple `Self` begins with the types of `P`: a nested
+/// entity's `#[sk]` fields begin with its parent's.
+#[diagnostic::on_unimplemented(
+    message = "the `#[sk]` fields of a child must begin with its parent's sort-key fields `{P}`, but they are `{Self}`",
+    label = "the child's sort key does not begin with its parent's",
+    note = "a child's sort key is its parent's whole sort key and then its own: declare the parent's `#[sk]` fields first, of the same types and in the same order, then the child's own"
+)]
+pub trait NestedSortKey<P> {}
+
+macro_rules! nested_sort_keys {
+    ($($all:ident)*) => {
+        nested_sort_keys!(@ [$($all)*] [] [$($all)*]);
+    };
+    (@ [$($all:ident)*] [$($p:ident)*] []) => {
+        impl<$($all),*> NestedSortKey<($($p,)*)> for ($($all,)*) {}
+    };
+    (@ [$($all:ident)*] [$($p:ident)*] [$next:ident $($rest:ident)*]) => {
+        impl<$($all),*> NestedSortKey<($($p,)*)> for ($($all,)*) {}
+        nested_sort_keys!(@ [$($all)*] [$($p)* $next] [$($rest)*]);
+    };
+}
+
+nested_sort_keys!();
+nested_sort_keys!(A);
+nested_sort_keys!(A B);
+nested_sort_keys!(A B C);
+nested_sort_keys!(A B C D);
+nested_sort_keys!(A B C D E);
+nested_sort_keys!(A B C D E F);
+nested_sort_keys!(A B C D E F G);
+nested_sort_keys!(A B C D E F G H);
+nested_sort_keys!(A B C D E F G H I);
+nested_sort_keys!(A B C D E F G H I J);
+nested_sort_keys!(A B C D E F G H I J K);
+nested_sort_keys!(A B C D E F G H I J K L);
 
 /// The [`Member`] of a table that entity `E`, named `name`, is: what
 /// `#[derive(Table)]` lists, read from `E`'s facts.
@@ -172,6 +232,8 @@ pub const fn member<E: EntityFacts>(name: &'static str) -> Member {
         prefix: E::PREFIX,
         singleton: E::SINGLETON,
         pk_prefix: E::PK_PREFIX,
+        pk_type: E::PK_TYPE,
         indexes: E::INDEXES,
+        path: E::SK_PATH,
     }
 }

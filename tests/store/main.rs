@@ -8,6 +8,7 @@ mod support;
 
 mod batch;
 mod capacity;
+mod collections;
 mod concurrency;
 mod conditions;
 mod copy;
@@ -41,6 +42,11 @@ mod sqlite_vs_dynamodb {
     #[test]
     fn same_index_pages() {
         run_pair(parity::same_index_pages);
+    }
+
+    #[test]
+    fn same_collection_pages() {
+        run_pair(crate::collections::same_collection_pages);
     }
 
     #[test]
@@ -149,6 +155,11 @@ macro_rules! backends {
 }
 
 backends! {
+    collections::entities_live_in_their_own_partitions,
+    collections::a_collection_reads_a_partition_as_its_entities,
+    collections::an_order_is_read_with_its_children,
+    collections::entity_queries_skip_nested_items,
+    collections::a_parent_is_deleted_alone,
     capacity::reads_and_writes_cost_the_same_units_everywhere,
     capacity::an_index_query_is_an_eventually_consistent_read,
     capacity::refused_writes_consume_nothing_and_write_nothing,

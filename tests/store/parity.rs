@@ -62,8 +62,13 @@ where
 
 /// Pages on both backends: the same items on each page, the same cursors,
 /// and each backend resumes the other's cursors where it would its own.
-async fn same_pages<R>(sqlite: &Store, dynamo: &Store, query: Query<R>, limit: u32, case: u64)
-where
+pub(crate) async fn same_pages<R>(
+    sqlite: &Store,
+    dynamo: &Store,
+    query: Query<R>,
+    limit: u32,
+    case: u64,
+) where
     R: FromItem + Serialize + Send + 'static,
 {
     let on_sqlite = pages(sqlite, &query, limit).await;

@@ -26,7 +26,6 @@ pub(super) fn key_functions(
         .as_ref()
         .expect("checked: the prefix is given")
         .value();
-    let sk_count = sk.len();
     // Key functions take every key field as `impl AsKeyPart<T>`.
     let params = |fields: &[&Field]| -> Vec<TokenStream> {
         fields
@@ -56,10 +55,18 @@ pub(super) fn key_functions(
     let pk_pushes = pushes(&pk_w, pk);
     let sk_pushes = pushes(&sk_w, sk);
     let pk_template = template(entity.pk_prefix.as_ref().map(|l| l.value()), pk);
-    let sk_template = template(Some(prefix.clone()), sk);
-    let key_doc = format!(
-        "The key of the `{name}` item with these key fields: `{pk_template} | {sk_template}`."
-    );
+    let key_doc = match &entity.parent {
+        None => {
+            let sk_template = template(Some(prefix.clone()), sk);
+            format!("The key of the `{name}` item with these key fields: `{pk_template} | {sk_template}`.")
+        }
+        Some(parent) => format!(
+            "The key of the `{name}` item with these key fields: partition `{pk_template}`, sort \
+             key the key of its parent `{}` (from the first `#[sk]` fields), then `{prefix}` and \
+             the others.",
+            quote::ToTokens::to_token_stream(parent)
+        ),
+    };
     let query_doc = format!(
         "Starts a query of the `{name}` items in partition `{pk_template}`; fix sort-key \
          components in order with the returned [`{query_ident}`]."
@@ -70,7 +77,9 @@ pub(super) fn key_functions(
             #vis fn key(#(#key_params),*) -> ::blue_schema::Key<Self> {
                 let mut __blue_pk = ::blue_schema::__private::KeyWriter::new(#pk_prefix);
                 #(#pk_pushes)*
-                let mut __blue_sk = ::blue_schema::__private::KeyWriter::new(::std::option::Option::Some(#prefix));
+                let mut __blue_sk = ::blue_schema::__private::KeyWriter::path(
+                    <Self as ::blue_schema::__private::EntityFacts>::SK_PATH,
+                );
                 #(#sk_pushes)*
                 ::blue_schema::__private::key_from_encoded(__blue_pk.finish(), __blue_sk.finish())
             }
@@ -83,8 +92,7 @@ pub(super) fn key_functions(
                     state: ::blue_schema::__private::SortKeyQuery::new(
                         <#table as ::blue_schema::__private::TableName>::NAME,
                         __blue_pk.finish(),
-                        #prefix,
-                        #sk_count,
+                        <Self as ::blue_schema::__private::EntityFacts>::SK_PATH,
                     ),
                 }
             }
@@ -98,15 +106,32 @@ pub(super) fn entity_key_methods(
     sk: &[&Field],
     prefix: &str,
     pk_prefix: &TokenStream,
+    nested: bool,
 ) -> TokenStream {
     let self_key_args = pk.iter().chain(sk).map(|f| {
         let member = f.ident;
         quote!(&self.#member)
     });
-    let decode = if pk.len() == 1 {
-        quote!(decode_key)
-    } else {
-        quote!(decode_composite_key)
+    let decode = match (nested, pk.len() == 1) {
+        (false, true) => {
+            quote!(::blue_schema::__private::decode_key(partition_key, #pk_prefix, sort_key, #prefix))
+        }
+        (false, false) => quote!(::blue_schema::__private::decode_composite_key(
+            partition_key, #pk_prefix, sort_key, #prefix
+        )),
+        // A nested entity's sort key holds its parents' prefixes too.
+        (true, single) => {
+            let path = quote!(<Self as ::blue_schema::__private::EntityFacts>::SK_PATH);
+            if single {
+                quote!(::blue_schema::__private::decode_path_key(
+                    partition_key, #pk_prefix, sort_key, #path
+                ).map(|((pk,), sk)| (pk, sk)))
+            } else {
+                quote!(::blue_schema::__private::decode_path_key(
+                    partition_key, #pk_prefix, sort_key, #path
+                ))
+            }
+        }
     };
 
     quote! {
@@ -118,7 +143,7 @@ pub(super) fn entity_key_methods(
             partition_key: &str,
             sort_key: &str,
         ) -> ::std::result::Result<(Self::PartitionKey, Self::SortKey), ::blue_schema::key::KeyDecodeError> {
-            ::blue_schema::__private::#decode(partition_key, #pk_prefix, sort_key, #prefix)
+            #decode
         }
     }
 }

@@ -3,7 +3,8 @@
 use index::{index_code, IndexCode};
 use proc_macro2::TokenStream;
 use query::query_builder;
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
 use syn::DeriveInput;
 
 use crate::ast::{option_inner, Entity, Field};
@@ -52,8 +53,11 @@ fn fallback(entity: &Entity) -> TokenStream {
             type PartitionKey = #pk_type;
             const PREFIX: &'static str = "";
             const PK_PREFIX: ::std::option::Option<&'static str> = ::std::option::Option::None;
+            const PK_TYPE: &'static str = "";
             const SINGLETON: bool = false;
             const VALID: bool = false;
+            const SK_PATH: &'static ::blue_schema::__private::SortKeyPath =
+                &::blue_schema::__private::SortKeyPath::root("", 0);
         }
     }
 }
@@ -100,6 +104,7 @@ fn generate(entity: &Entity) -> TokenStream {
         items: index_items,
     } = index_code(entity, &patterns, table, &prefix, &pk, &sk);
     let pk_type = tuple_or_single(&pk);
+    let pk_type_name = type_name(&pk_type);
     let sk_types = sk.iter().map(|f| f.ty);
     let sk_type = quote!((#(#sk_types,)*));
     let singleton = sk.is_empty();
@@ -124,7 +129,19 @@ fn generate(entity: &Entity) -> TokenStream {
         .iter()
         .all(|f| f.version.is_none())
         .then(|| quote!(impl ::blue_schema::__private::BatchWritable for #ident {}));
-    let key_methods = key::entity_key_methods(&pk, &sk, &prefix, &pk_prefix);
+    let key_methods =
+        key::entity_key_methods(&pk, &sk, &prefix, &pk_prefix, entity.parent.is_some());
+    let sk_count = sk.len();
+    let sk_path = match &entity.parent {
+        None => quote!(&::blue_schema::__private::SortKeyPath::root(#prefix, #sk_count)),
+        Some(parent) => quote!(&::blue_schema::__private::SortKeyPath::nested(
+            <#parent as ::blue_schema::__private::EntityFacts>::SK_PATH,
+            #prefix,
+            #sk_count,
+        )),
+    };
+    let nesting = nesting_checks(entity, &pk_type, &sk_type, &pk_prefix);
+    let from_item = from_item_impl(ident, table);
     let bounds = key_part_type_bounds(&key_types);
     let (attrs, attr_fn) = attrs::attrs(entity, &indexed);
     let key_functions = key::key_functions(entity, &pk, &sk, &pk_prefix, &query_ident);
@@ -138,10 +155,14 @@ fn generate(entity: &Entity) -> TokenStream {
             type PartitionKey = #pk_type;
             const PREFIX: &'static str = #prefix;
             const PK_PREFIX: ::std::option::Option<&'static str> = #pk_prefix;
+            const PK_TYPE: &'static str = #pk_type_name;
             const SINGLETON: bool = #singleton;
             const VALID: bool = true;
             const INDEXES: &'static [&'static str] = &[#(#index_slots),*];
+            const SK_PATH: &'static ::blue_schema::__private::SortKeyPath = #sk_path;
         }
+
+        #nesting
 
         impl ::blue_schema::Entity for #ident #bounds {
             type Table = #table;
@@ -159,14 +180,7 @@ fn generate(entity: &Entity) -> TokenStream {
             #index_keys_fn
         }
 
-        impl ::blue_schema::FromItem for #ident {
-            fn from_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
-                _sort_key: &str,
-                item: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                <Self as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
-            }
-        }
+        #from_item
 
         impl ::blue_schema::__private::ReadHooks for #ident {}
 
@@ -184,6 +198,87 @@ fn generate(entity: &Entity) -> TokenStream {
 
         #index_items
     }
+}
+
+/// `FromItem`: the item deserialized as the entity. In a table with nested
+/// entities a parent's range holds its children's items, which its own
+/// queries skip by the shape of their sort keys.
+fn from_item_impl(ident: &syn::Ident, table: &syn::Path) -> TokenStream {
+    quote! {
+        impl ::blue_schema::FromItem for #ident {
+            fn from_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
+                _sort_key: &str,
+                item: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                <Self as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
+            }
+
+            // An index read that needs no table keys passes none: its items
+            // are all the entity's own.
+            #[inline]
+            fn recognizes(sort_key: &str) -> bool {
+                !<#table as ::blue_schema::__private::TableName>::NESTED
+                    || sort_key.is_empty()
+                    || <Self as ::blue_schema::__private::EntityFacts>::SK_PATH.names(sort_key)
+            }
+        }
+    }
+}
+
+/// For an entity nested under a parent: that the parent is an entity of
+/// the same table, with the same partition key and `pk_prefix`, and that
+/// the entity's first `#[sk]` fields are the parent's, spanned at the
+/// `parent = ...` path.
+fn nesting_checks(
+    entity: &Entity,
+    pk_type: &TokenStream,
+    sk_type: &TokenStream,
+    pk_prefix: &TokenStream,
+) -> TokenStream {
+    let Some(parent) = &entity.parent else {
+        return TokenStream::new();
+    };
+    let table = entity.table.as_ref().expect("checked: the table is named");
+    let name = entity.ident.to_string();
+    let parent_name = parent.to_token_stream().to_string();
+    let sk_count = entity.key_fields(KeyRole::Sort).count();
+    let message_len = 300 + name.len() + parent_name.len();
+    let span = parent.span();
+    let facts = quote_spanned!(span=> <#parent as ::blue_schema::__private::EntityFacts>);
+    quote_spanned! {span=>
+        const _: () = {
+            let message = ::blue_schema::__private::nesting_check::<#message_len>(
+                #name,
+                #parent_name,
+                #facts::VALID,
+                #facts::SK_PATH,
+                #facts::PK_PREFIX,
+                #pk_prefix,
+                #sk_count,
+            );
+            ::std::assert!(message.is_empty(), "{}", message.as_str());
+        };
+
+        const _: () = {
+            #[allow(dead_code)]
+            fn nested_under_its_parent() {
+                fn in_table<E: ::blue_schema::__private::InCollectionTable<T>, T>() {}
+                in_table::<#parent, #table>();
+                fn same_partition_key<K: ::blue_schema::__private::SamePartitionKey<F>, F>() {}
+                same_partition_key::<#pk_type, <#parent as ::blue_schema::Entity>::PartitionKey>();
+                fn nested_sort_key<S: ::blue_schema::__private::NestedSortKey<P>, P>() {}
+                nested_sort_key::<#sk_type, <#parent as ::blue_schema::Entity>::SortKey>();
+            }
+        };
+    }
+}
+
+/// A type as a user wrote it, for messages and for comparing the partition
+/// keys of entities: `(String, u16)`. (Key types are paths and tuples of
+/// paths, whose tokens need no space between them.)
+fn type_name(ty: &TokenStream) -> String {
+    let text: String = ty.to_string().chars().filter(|c| *c != ' ').collect();
+    text.replace(",)", ")").replace(',', ", ")
 }
 
 pub(super) fn tuple_or_single(fields: &[&Field]) -> TokenStream {

@@ -96,6 +96,7 @@ pub(super) fn entity_schema(
             doc: #doc,
             table: <#table as ::blue_schema::__private::TableName>::NAME,
             prefix: #prefix,
+            sort_key_path: <Self as ::blue_schema::__private::EntityFacts>::SK_PATH,
             pk_prefix: #pk_prefix,
             partition_key: #pk_schema,
             sort_key: #sk_schema,

@@ -97,8 +97,9 @@ fn write_table(out: &mut String, table: &TableSchema) -> std::fmt::Result {
          see each key part's encoding below.\n"
     )?;
     writeln!(out, "## Whole partition\n")?;
-    if let Some(first) = table.entities.first() {
-        writeln!(
+    let templates = partition_templates(table);
+    match (templates.as_slice(), table.entities.first()) {
+        ([_], Some(first)) => writeln!(
             out,
             "`{}::partition({})` → `pk = {}`: every item of the partition in sort-key order, \
              each decoded into the `{}` variant its sort-key prefix names.\n",
@@ -106,7 +107,19 @@ fn write_table(out: &mut String, table: &TableSchema) -> std::fmt::Result {
             args(first.partition_key),
             first.partition_key_template(),
             table.rust_name
-        )?;
+        )?,
+        _ => {
+            writeln!(
+                out,
+                "Entities have partition templates of their own; a partition holds the \
+                 entities of one template, read together with a `#[derive(Collection)]` enum \
+                 of them:\n"
+            )?;
+            for (template, names) in &templates {
+                writeln!(out, "* `pk = {template}`: {}", names.join(", "))?;
+            }
+            writeln!(out)?;
+        }
     }
     write_indexes(out, table)?;
     for entity in table.entities {
@@ -146,6 +159,27 @@ fn args(fields: &[KeyFieldSchema]) -> String {
         .map(|f| f.field)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The partition templates of `table` (by `pk_prefix`), each with the
+/// entities that live under it, in the order of the table.
+fn partition_templates(table: &TableSchema) -> Vec<(String, Vec<String>)> {
+    let mut templates: Vec<(Option<&str>, String, Vec<String>)> = Vec::new();
+    for entity in table.entities {
+        let name = format!("`{}`", entity.name);
+        match templates.iter_mut().find(|t| t.0 == entity.pk_prefix) {
+            Some(template) => template.2.push(name),
+            None => templates.push((
+                entity.pk_prefix,
+                entity.partition_key_template(),
+                vec![name],
+            )),
+        }
+    }
+    templates
+        .into_iter()
+        .map(|(_, t, names)| (t, names))
+        .collect()
 }
 
 #[cfg(test)]

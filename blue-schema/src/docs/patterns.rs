@@ -166,11 +166,15 @@ pub(super) fn write_access_patterns(out: &mut String, entity: &EntitySchema) -> 
 
     let start = format!("{}::query({})", entity.name, args(entity.partition_key));
     if entity.is_singleton() {
-        return writeln!(out, "| `{start}` | `{pk} AND sk = \"{}\"` |", entity.prefix);
+        return writeln!(
+            out,
+            "| `{start}` | `{pk} AND sk = \"{}\"` |",
+            entity.sort_key_template()
+        );
     }
 
     let mut chain = start;
-    let mut fixed = entity.prefix.to_owned();
+    let mut fixed = fixed_part(entity, 0);
     for (i, field) in entity.sort_key.iter().enumerate() {
         let last = i + 1 == entity.sort_key.len();
         let begins = format!("{fixed}#");
@@ -219,10 +223,37 @@ pub(super) fn write_access_patterns(out: &mut String, entity: &EntitySchema) -> 
             )?;
         }
         chain = format!("{chain}.{name}({name})");
-        fixed = format!("{fixed}#{{{name}}}");
+        fixed = fixed_part(entity, i + 1);
         if last {
             writeln!(out, "| `{chain}` | `{pk} AND sk = \"{fixed}\"` |")?;
         }
     }
     Ok(())
+}
+
+/// The sort key's fixed part once its first `given` fields are fixed, in
+/// the ADR's notation: the fields so far, with each level's prefix written
+/// as soon as the level before it is complete (`ORDER#{order_id}#LINE` for
+/// a line of an order whose `order_id` is given).
+fn fixed_part(entity: &EntitySchema, given: usize) -> String {
+    let mut levels = entity.sort_key_path.segments().iter();
+    let mut out = String::new();
+    let mut left = 0;
+    let mut enter = |out: &mut String, left: &mut usize| {
+        while *left == 0 {
+            let Some(level) = levels.next() else { return };
+            if !out.is_empty() {
+                out.push('#');
+            }
+            out.push_str(level.prefix);
+            *left = level.fields;
+        }
+    };
+    enter(&mut out, &mut left);
+    for field in entity.sort_key.iter().take(given) {
+        out.push_str(&format!("#{{{}}}", field.field));
+        left -= 1;
+        enter(&mut out, &mut left);
+    }
+    out
 }

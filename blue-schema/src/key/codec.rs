@@ -2,14 +2,28 @@
 //! generated `key()`, `query()` and `decode_key` call.
 
 use super::escape::{escape_into, unescape};
+use super::path::{Segment, SortKeyPath};
 use super::{AsKeyPart, EnumOrder, Key, KeyPart};
 use crate::key::{KeyDecodeError, DELIMITER};
 
 /// Builds one encoded key: an optional prefix, then components, joined by `#`.
 /// Used by the derived code.
-#[derive(Debug, Clone, Default)]
+///
+/// A writer of a nested entity's sort key ([`KeyWriter::path`]) also writes
+/// each inner level's prefix, as soon as the level before it is complete.
+#[derive(Debug, Clone)]
 pub struct KeyWriter {
     buf: String,
+    /// The levels after the current one.
+    next: &'static [Segment],
+    /// Components left in the current level (`usize::MAX`: no levels).
+    left: usize,
+}
+
+impl Default for KeyWriter {
+    fn default() -> Self {
+        KeyWriter::new(None)
+    }
 }
 
 impl KeyWriter {
@@ -19,7 +33,25 @@ impl KeyWriter {
         // One allocation for the usual key instead of several doublings.
         let mut buf = String::with_capacity(prefix.len() + 48);
         buf.push_str(prefix);
-        KeyWriter { buf }
+        KeyWriter {
+            buf,
+            next: &[],
+            left: usize::MAX,
+        }
+    }
+
+    /// A writer of a sort key of shape `path`: its first prefix, and each
+    /// later prefix once the components before it are written.
+    pub fn path(path: &'static SortKeyPath) -> Self {
+        let (first, next) = path
+            .segments()
+            .split_first()
+            .expect("a sort-key path has a level");
+        let mut writer = KeyWriter::new(Some(first.prefix));
+        writer.next = next;
+        writer.left = first.fields;
+        writer.enter_complete_levels();
+        writer
     }
 
     /// Appends one component, preceded by `#` unless it is the first thing
@@ -29,7 +61,25 @@ impl KeyWriter {
             self.buf.push(DELIMITER);
         }
         value.encode_as_key_part(&mut self.buf);
+        self.left = self.left.wrapping_sub(1);
+        if self.left == 0 {
+            self.enter_complete_levels();
+        }
         self
+    }
+
+    /// Writes the prefix of each next level while the current one is
+    /// complete.
+    fn enter_complete_levels(&mut self) {
+        while self.left == 0 {
+            let Some((level, rest)) = self.next.split_first() else {
+                return;
+            };
+            self.buf.push(DELIMITER);
+            self.buf.push_str(level.prefix);
+            self.left = level.fields;
+            self.next = rest;
+        }
     }
 
     /// Appends an encoded key (a table key, at the end of an index sort
@@ -212,6 +262,29 @@ pub fn decode_composite_key<P: KeyTuple, S: KeyTuple>(
 ) -> Result<(P, S), KeyDecodeError> {
     let mut pk = KeyReader::new(partition_key, pk_prefix, P::LEN)?;
     let mut sk = KeyReader::new(sort_key, Some(prefix), S::LEN)?;
+    Ok((P::read_from(&mut pk)?, S::read_from(&mut sk)?))
+}
+
+/// [`decode_composite_key`] for a sort key of shape `path` (a nested
+/// entity's): the prefixes at their places, the components between them.
+///
+/// # Errors
+///
+/// [`KeyDecodeError`] when the strings are not a key of the entity.
+pub fn decode_path_key<P: KeyTuple, S: KeyTuple>(
+    partition_key: &str,
+    pk_prefix: Option<&'static str>,
+    sort_key: &str,
+    path: &'static SortKeyPath,
+) -> Result<(P, S), KeyDecodeError> {
+    let mut pk = KeyReader::new(partition_key, pk_prefix, P::LEN)?;
+    let components = path
+        .components(sort_key)
+        .ok_or_else(|| KeyDecodeError::WrongPrefix {
+            expected: path.own_prefix(),
+            key: sort_key.to_owned(),
+        })?;
+    let mut sk = KeyReader::new(&components, None, S::LEN)?;
     Ok((P::read_from(&mut pk)?, S::read_from(&mut sk)?))
 }
 

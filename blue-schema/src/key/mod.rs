@@ -93,6 +93,7 @@ mod calendar;
 mod dates;
 mod escape;
 mod impls;
+mod path;
 
 pub(crate) mod codec;
 
@@ -101,6 +102,7 @@ use std::marker::PhantomData;
 
 pub use codec::table_key_of_index_sort_key;
 pub use escape::{escape_into, unescape};
+pub use path::{Segment, SortKeyPath, MAX_NESTING};
 
 /// The byte that joins the components of a key.
 pub const DELIMITER: char = '#';

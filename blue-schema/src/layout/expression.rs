@@ -135,7 +135,9 @@ impl Expression {
         out
     }
 
-    /// `parts` joined by `AND` (`None` when there are none).
+    /// `parts` joined by `AND` (`None` when there are none): the
+    /// DynamoDB backend's transactions.
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
     pub(crate) fn all_of(&mut self, parts: &[&Cond], pk: &str) -> Option<String> {
         let (first, rest) = parts.split_first()?;
         let mut out = String::with_capacity(64);

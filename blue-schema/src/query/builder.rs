@@ -3,7 +3,7 @@
 
 use super::Query;
 use crate::key::codec::KeyWriter;
-use crate::key::{AsKeyPart, AsKeyPrefix, KeyEncoding, KeyPart, DELIMITER, FENCE};
+use crate::key::{AsKeyPart, AsKeyPrefix, KeyEncoding, KeyPart, SortKeyPath, DELIMITER, FENCE};
 use crate::limits::MAX_SORT_KEY_BYTES;
 use crate::ops::query::{QuerySpec, SortKeyCondition};
 
@@ -25,18 +25,15 @@ pub struct SortKeyQuery {
 }
 
 impl SortKeyQuery {
+    /// A query of partition `partition_key` (encoded) of `table`, over the
+    /// sort keys of shape `path`.
     #[inline]
-    pub fn new(
-        table: &'static str,
-        partition_key: String,
-        prefix: &'static str,
-        total: usize,
-    ) -> Self {
+    pub fn new(table: &'static str, partition_key: String, path: &'static SortKeyPath) -> Self {
         SortKeyQuery {
             spec: QuerySpec::new(table, partition_key, None),
-            fixed: KeyWriter::new(Some(prefix)),
+            fixed: KeyWriter::path(path),
             given: 0,
-            total,
+            total: path.fields(),
         }
     }
 
@@ -247,6 +244,20 @@ impl SortKeyQuery {
 #[doc(hidden)]
 pub fn partition_query<R>(table: &'static str, partition_key: String) -> Query<R> {
     Query::from_spec(QuerySpec::new(table, partition_key, None))
+}
+
+/// The query of one item and the items nested under its sort key (an item
+/// collection), used by `#[derive(Collection)]`: the parent's key and every
+/// key that continues it with `#`, which sort between it and `{key}$`.
+#[doc(hidden)]
+pub fn subtree_query<R, P>(table: &'static str, parent: crate::Key<P>) -> Query<R> {
+    let (partition_key, sort_key) = parent.into_parts();
+    let condition = match lower_end_after(&sort_key) {
+        // A key of the full 1 024 bytes has no children.
+        Some(high) if high.ends_with(FENCE) => SortKeyCondition::Between(sort_key, high),
+        _ => SortKeyCondition::Equals(sort_key),
+    };
+    Query::from_spec(QuerySpec::new(table, partition_key, Some(condition)))
 }
 
 /// The smallest condition value above `bound` and below every storable key

@@ -8,6 +8,7 @@
 //! grew with their square), and the pairs are compared here.
 
 use super::names_sort_key;
+use crate::key::SortKeyPath;
 
 /// What a table's derive needs of one entity, read from the facts its own
 /// derive emits (`EntityFacts`), whether or not that derive succeeded.
@@ -24,8 +25,12 @@ pub struct Member {
     pub singleton: bool,
     /// The partition-key prefix.
     pub pk_prefix: Option<&'static str>,
+    /// The `#[pk]` fields' types as written (`String`, `(String, u16)`).
+    pub pk_type: &'static str,
     /// The physical indexes its access patterns use.
     pub indexes: &'static [&'static str],
+    /// The shape of its sort key (its parents' prefixes for a nested entity).
+    pub path: &'static SortKeyPath,
 }
 
 /// The members of a table, implemented by its derive.
@@ -37,10 +42,121 @@ pub trait TableMembers {
 }
 
 /// The position in `members` of the entity that `sort_key` belongs to.
-pub fn member_of(members: &[Member], sort_key: &str) -> Option<usize> {
-    members
-        .iter()
-        .position(|m| names_sort_key(m.prefix, m.singleton, sort_key))
+/// In a `nested` table (one with an entity nested under another) a
+/// parent's prefix also starts its children's keys, so the whole shape of
+/// the key is compared; otherwise the prefix names the entity.
+#[inline]
+pub fn member_of(members: &[Member], nested: bool, sort_key: &str) -> Option<usize> {
+    if nested {
+        members.iter().position(|m| m.path.names(sort_key))
+    } else {
+        members
+            .iter()
+            .position(|m| names_sort_key(m.prefix, m.singleton, sort_key))
+    }
+}
+
+/// Whether any of `members` is nested under another entity.
+pub const fn any_nested(members: &[Member]) -> bool {
+    let mut i = 0;
+    while i < members.len() {
+        if members[i].path.is_nested() {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// What is wrong with entity `child` (with `total` `#[sk]` fields and
+/// partition-key prefix `pk_prefix`) nested under `parent`, whose facts
+/// follow, as a message; no message when nothing is.
+#[allow(clippy::too_many_arguments)]
+pub const fn nesting_check<const N: usize>(
+    child: &str,
+    parent: &str,
+    parent_valid: bool,
+    parent_path: &SortKeyPath,
+    parent_pk_prefix: Option<&str>,
+    pk_prefix: Option<&str>,
+    total: usize,
+) -> ConstMessage<N> {
+    if !parent_valid {
+        return ConstMessage::EMPTY;
+    }
+    let problem = SortKeyPath::nesting_problem(parent_path, total);
+    if !problem.is_empty() {
+        return ConstMessage::EMPTY
+            .push("`")
+            .push(child)
+            .push("` cannot be nested under `")
+            .push(parent)
+            .push("`: ")
+            .push(problem);
+    }
+    if !opt_str_eq(parent_pk_prefix, pk_prefix) {
+        return ConstMessage::EMPTY
+            .push("`")
+            .push(child)
+            .push("` is nested under `")
+            .push(parent)
+            .push(
+                "`, so it lives in its parent's partitions: give it the parent's \
+                 `#[entity(pk_prefix = ...)]` (",
+            )
+            .push(match parent_pk_prefix {
+                Some(prefix) => prefix,
+                None => "none",
+            })
+            .push(")");
+    }
+    ConstMessage::EMPTY
+}
+
+/// What is wrong with the member at `index` of collection `collection`, as
+/// a message: it is read from another partition template than the first
+/// member, or (with a `parent`, named `parent_name`) it is neither the
+/// parent nor nested under it.
+pub const fn collection_check<const N: usize>(
+    collection: &str,
+    members: &[Member],
+    parent: Option<(&str, &SortKeyPath)>,
+    index: usize,
+) -> ConstMessage<N> {
+    let member = members[index];
+    if !member.valid {
+        return ConstMessage::EMPTY;
+    }
+    let first = members[0];
+    if first.valid && !opt_str_eq(first.pk_prefix, member.pk_prefix) {
+        return ConstMessage::EMPTY
+            .push("entities `")
+            .push(first.name)
+            .push("` and `")
+            .push(member.name)
+            .push("` of collection `")
+            .push(collection)
+            .push(
+                "` have different partition templates (`pk_prefix`es): a collection is read \
+                 from one partition, so its entities share a `pk_prefix`",
+            );
+    }
+    if let Some((name, path)) = parent {
+        if !member.path.is_under(path) {
+            return ConstMessage::EMPTY
+                .push("`")
+                .push(member.name)
+                .push("` is neither `")
+                .push(name)
+                .push("` nor nested under it: collection `")
+                .push(collection)
+                .push(
+                    "` reads one parent's range of sort keys, which holds only the parent and \
+                     the entities declared with `#[entity(parent = ...)]` under it",
+                );
+        }
+    }
+    ConstMessage::EMPTY
 }
 
 /// A message of at most `N` bytes built in `const` context: what a table
@@ -97,8 +213,10 @@ impl<const N: usize> ConstMessage<N> {
 ///
 /// * its sort-key prefix is an earlier entity's (the prefix names the item
 ///   type);
-/// * its `pk_prefix` is not the first entity's (a whole-partition query
-///   reads every entity under one partition key);
+/// * it has no `pk_prefix` while another entity has a partition template
+///   of its own (a different `pk_prefix`): with several templates, every
+///   partition key must start with its template's prefix, so that no key
+///   of one template can equal a key of another (prefixes hold no `#`);
 /// * one of its access patterns uses an index the table does not declare.
 ///
 /// An entity whose own derive failed is skipped, and so is a comparison
@@ -131,19 +249,55 @@ pub const fn member_check<const N: usize>(
         }
         earlier += 1;
     }
-    let first = members[0];
-    if index > 0 && first.valid && !opt_str_eq(first.pk_prefix, member.pk_prefix) {
-        return ConstMessage::EMPTY
-            .push("entities `")
-            .push(first.name)
-            .push("` and `")
-            .push(member.name)
-            .push("` of table `")
-            .push(table)
-            .push(
-                "` have different `pk_prefix`es: a whole-partition query reads every entity \
-                 under one partition key, so they must agree",
-            );
+    let mut earlier = 0;
+    while earlier < index {
+        let other = members[earlier];
+        if other.valid
+            && opt_str_eq(member.pk_prefix, other.pk_prefix)
+            && !str_eq(member.pk_type, other.pk_type)
+        {
+            return ConstMessage::EMPTY
+                .push("entities `")
+                .push(other.name)
+                .push("` and `")
+                .push(member.name)
+                .push("` of table `")
+                .push(table)
+                .push(
+                    "` share a partition template (`pk_prefix`), but their `#[pk]` types differ (`",
+                )
+                .push(other.pk_type)
+                .push("` and `")
+                .push(member.pk_type)
+                .push(
+                    "`): entities that live in one partition are keyed alike; give them the same \
+                     `#[pk]` types in the same order, or each its own `pk_prefix`",
+                );
+        }
+        earlier += 1;
+    }
+    if member.pk_prefix.is_none() {
+        let mut other = 0;
+        while other < members.len() {
+            let them = members[other];
+            if let (true, Some(theirs)) = (them.valid, them.pk_prefix) {
+                return ConstMessage::EMPTY
+                    .push("entity `")
+                    .push(member.name)
+                    .push("` of table `")
+                    .push(table)
+                    .push("` has no `pk_prefix`, but `")
+                    .push(them.name)
+                    .push("` has a partition template of its own (`pk_prefix = \"")
+                    .push(theirs)
+                    .push(
+                        "\"`): in a table with several partition templates every entity needs \
+                         `#[entity(pk_prefix = \"...\")]`, so that no partition key of one \
+                         template can equal a key of another",
+                    );
+            }
+            other += 1;
+        }
     }
     if !all_declared(member.indexes, declared) {
         let mut message = ConstMessage::EMPTY
@@ -169,6 +323,27 @@ pub const fn member_check<const N: usize>(
         return message.push(")");
     }
     ConstMessage::EMPTY
+}
+
+/// Whether all valid `members` share one partition template (one
+/// `pk_prefix`): what a table's whole-partition read needs.
+pub const fn one_partition_template(members: &[Member]) -> bool {
+    let mut first: Option<Option<&str>> = None;
+    let mut i = 0;
+    while i < members.len() {
+        if members[i].valid {
+            match first {
+                None => first = Some(members[i].pk_prefix),
+                Some(prefix) => {
+                    if !opt_str_eq(prefix, members[i].pk_prefix) {
+                        return false;
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Whether every name in `used` is one of `declared`, in `const` context.
@@ -218,7 +393,8 @@ const fn opt_str_eq(a: Option<&str>, b: Option<&str>) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{member_check, member_of, ConstMessage, Member};
+    use super::{member_check, member_of, one_partition_template, ConstMessage, Member};
+    use crate::key::SortKeyPath;
 
     const fn member(name: &'static str, valid: bool, prefix: &'static str) -> Member {
         Member {
@@ -227,9 +403,13 @@ mod tests {
             prefix,
             singleton: false,
             pk_prefix: None,
+            pk_type: "String",
             indexes: &[],
+            path: &ROOT,
         }
     }
+
+    const ROOT: SortKeyPath = SortKeyPath::root("", 0);
 
     const TABLE: &[Member] = &[
         Member {
@@ -239,10 +419,7 @@ mod tests {
         member("Expert", true, "EXPERT"),
         member("Broken", false, "EXPERT"),
         member("Judge", true, "EXPERT"),
-        Member {
-            pk_prefix: Some("ORG"),
-            ..member("Org", true, "ORG")
-        },
+        member("Org", true, "ORG"),
         Member {
             indexes: &["gsi1", "gsi3"],
             ..member("Tension", true, "TENSION")
@@ -270,10 +447,32 @@ mod tests {
     }
 
     #[test]
-    fn partition_key_prefixes_agree_with_the_first_entity() {
-        assert!(check(4, &[]).starts_with(
-            "entities `Meta` and `Org` of table `Dialogue` have different `pk_prefix`es: "
+    fn with_several_partition_templates_every_entity_has_a_pk_prefix() {
+        let mut table = TABLE.to_vec();
+        table[4].pk_prefix = Some("ORG");
+        let check = |index| member_check::<600>("Dialogue", &table, &[], index);
+        // `Org` has its own template; the unprefixed entities are refused,
+        // each naming the first prefixed one.
+        assert!(check(0).as_str().starts_with(
+            "entity `Meta` of table `Dialogue` has no `pk_prefix`, but `Org` has a partition \
+             template of its own (`pk_prefix = \"ORG\"`)"
         ));
+        assert_eq!(check(4).as_str(), "");
+        assert!(!one_partition_template(&table));
+        assert!(one_partition_template(TABLE));
+        let prefixed = [
+            Member {
+                pk_prefix: Some("ORG"),
+                ..member("Org", true, "ORG")
+            },
+            Member {
+                pk_prefix: Some("USER"),
+                ..member("User", true, "USER")
+            },
+        ];
+        assert_eq!(member_check::<600>("Shop", &prefixed, &[], 0).as_str(), "");
+        assert_eq!(member_check::<600>("Shop", &prefixed, &[], 1).as_str(), "");
+        assert!(!one_partition_template(&prefixed));
     }
 
     #[test]
@@ -288,10 +487,10 @@ mod tests {
 
     #[test]
     fn a_sort_key_finds_its_entity() {
-        assert_eq!(member_of(TABLE, "META"), Some(0));
-        assert_eq!(member_of(TABLE, "EXPERT#muffin"), Some(1));
-        assert_eq!(member_of(TABLE, "TENSION#T01"), Some(5));
-        assert_eq!(member_of(TABLE, "PERSP#0"), None);
+        assert_eq!(member_of(TABLE, false, "META"), Some(0));
+        assert_eq!(member_of(TABLE, false, "EXPERT#muffin"), Some(1));
+        assert_eq!(member_of(TABLE, false, "TENSION#T01"), Some(5));
+        assert_eq!(member_of(TABLE, false, "PERSP#0"), None);
     }
 
     #[test]

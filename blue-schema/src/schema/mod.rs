@@ -202,6 +202,10 @@ pub struct EntitySchema {
     pub table: &'static str,
     /// The sort-key prefix naming the item type (`EXPERT`).
     pub prefix: &'static str,
+    /// The sort key's shape: `prefix` and the `#[sk]` fields for an entity
+    /// of its own; for one nested under a parent (`#[entity(parent = ..)]`),
+    /// the parent's sort key first.
+    pub sort_key_path: &'static crate::key::SortKeyPath,
     /// The partition-key prefix, if the entity declares one.
     pub pk_prefix: Option<&'static str>,
     /// The `#[pk]` fields, in declaration order.
@@ -225,9 +229,21 @@ impl EntitySchema {
         template(self.pk_prefix, self.partition_key.iter().map(|f| f.field))
     }
 
-    /// The sort key in the ADR's notation: `PERSP#{round}#{expert}#{seq}`.
+    /// The sort key in the ADR's notation: `PERSP#{round}#{expert}#{seq}`,
+    /// or `ORDER#{date}#{order_id}#LINE#{line}` for a nested entity.
     pub fn sort_key_template(&self) -> String {
-        template(Some(self.prefix), self.sort_key.iter().map(|f| f.field))
+        self.sort_key_path
+            .template(self.sort_key.iter().map(|f| f.field))
+    }
+
+    /// The entity this one is nested under, by its prefix: `ORDER` for
+    /// `OrderLine`; `None` for an entity of its own.
+    pub fn parent_prefix(&self) -> Option<&'static str> {
+        let levels = self.sort_key_path.segments();
+        levels
+            .len()
+            .checked_sub(2)
+            .map(|parent| levels[parent].prefix)
     }
 
     /// Whether the entity has exactly one item per partition (no `#[sk]` field).
@@ -236,26 +252,25 @@ impl EntitySchema {
     }
 
     /// Whether `sort_key` is shaped like a key of this entity (its prefix, then
-    /// the right number of components).
+    /// the right number of components; its parents' too when nested).
     pub fn owns_sort_key(&self, sort_key: &str) -> bool {
-        match sort_key.strip_prefix(self.prefix) {
-            Some("") => self.is_singleton(),
-            Some(rest) => match rest.strip_prefix(DELIMITER) {
-                Some(parts) => {
-                    !self.is_singleton() && parts.split(DELIMITER).count() == self.sort_key.len()
-                }
-                None => false,
-            },
-            None => false,
-        }
+        self.sort_key_path.names(sort_key)
     }
 
     /// Whether `sort_key` carries this entity's prefix (`PREFIX#…`, or exactly
     /// `PREFIX` for a singleton): the cheap test a whole-partition read uses
     /// to pick the entity of each item. Prefixes within a table are distinct
     /// and contain no `#`, so exactly one entity names any stored key.
+    ///
+    /// A nested entity's keys start with its parent's prefix: for it, and
+    /// for the parents in its table, the whole shape is compared
+    /// ([`owns_sort_key`](Self::owns_sort_key)).
     pub fn names_sort_key(&self, sort_key: &str) -> bool {
-        names_sort_key(self.prefix, self.is_singleton(), sort_key)
+        if self.sort_key_path.is_nested() {
+            self.owns_sort_key(sort_key)
+        } else {
+            names_sort_key(self.prefix, self.is_singleton(), sort_key)
+        }
     }
 
     /// The stored name of a required field (not `Option`, not `#[set]`,

@@ -1,0 +1,284 @@
+//! `#[derive(Collection)]`: an enum of entities read together in one
+//! query, ElectroDB's collections. Without `parent`, the collection is a
+//! whole partition of its members' template; with `parent = Order`, it is
+//! one `Order` item and the items nested under its sort key.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields, Ident, Type};
+
+use crate::ctxt::{self, Ctxt};
+
+/// A parsed `#[derive(Collection)]` enum.
+struct Collection<'a> {
+    original: &'a DeriveInput,
+    /// `#[collection(table = Shop)]`
+    table: Option<syn::Path>,
+    /// `#[collection(parent = Order)]`
+    parent: Option<syn::Path>,
+    variants: Vec<(&'a Ident, &'a Type)>,
+}
+
+pub fn expand(input: &DeriveInput) -> TokenStream {
+    let mut cx = Ctxt::new();
+    let collection = parse(&mut cx, input);
+    match cx.check() {
+        Ok(()) => generate(&collection),
+        Err(errors) => ctxt::to_compile_errors(errors),
+    }
+}
+
+fn parse<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Collection<'a> {
+    let mut table = None;
+    let mut parent = None;
+    for a in input
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("collection"))
+    {
+        let parsed = a.parse_nested_meta(|meta| {
+            if meta.path.is_ident("table") {
+                table = Some(meta.value()?.parse::<syn::Path>()?);
+                Ok(())
+            } else if meta.path.is_ident("parent") {
+                parent = Some(meta.value()?.parse::<syn::Path>()?);
+                Ok(())
+            } else {
+                Err(meta.error(format!(
+                    "unknown `collection` attribute `{}`; expected `table = TableEnum` or \
+                     `parent = Entity`",
+                    meta.path.to_token_stream()
+                )))
+            }
+        });
+        if let Err(e) = parsed {
+            cx.syn_error(e);
+        }
+    }
+    if table.is_none() {
+        cx.error_spanned_by(
+            &input.ident,
+            "name the collection's table: `#[collection(table = TableEnum)]`",
+        );
+    }
+    let mut variants = Vec::new();
+    match &input.data {
+        Data::Enum(data) => {
+            for variant in &data.variants {
+                match &variant.fields {
+                    Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+                        variants.push((&variant.ident, &fields.unnamed[0].ty));
+                    }
+                    _ => cx.error_spanned_by(
+                        variant,
+                        format!(
+                            "each variant of a collection holds exactly one entity: write `{0}({0})`",
+                            variant.ident
+                        ),
+                    ),
+                }
+            }
+            if data.variants.is_empty() {
+                cx.error_spanned_by(
+                    &input.ident,
+                    "a collection needs at least one entity: add a variant `Entity(Entity)` per entity type",
+                );
+            }
+        }
+        _ => cx.error_spanned_by(
+            &input.ident,
+            "`#[derive(Collection)]` needs an enum with one variant per entity, e.g. \
+             `enum CustomerItems { Customer(Customer), Order(Order) }`",
+        ),
+    }
+    if !input.generics.params.is_empty() {
+        cx.error_spanned_by(
+            &input.generics,
+            "a collection cannot be generic: it lists a fixed set of entity types",
+        );
+    }
+    Collection {
+        original: input,
+        table,
+        parent,
+        variants,
+    }
+}
+
+fn generate(collection: &Collection) -> TokenStream {
+    let ident = &collection.original.ident;
+    let rust_name = ident.to_string();
+    let table = collection
+        .table
+        .as_ref()
+        .expect("checked: the table is named");
+    let variants = &collection.variants;
+    let Some((_, first)) = variants.first() else {
+        return TokenStream::new();
+    };
+    let facts =
+        |ty: &Type| quote_spanned!(ty.span()=> <#ty as ::blue_schema::__private::EntityFacts>);
+    let first_facts = facts(first);
+
+    let names: Vec<String> = variants
+        .iter()
+        .map(|(_, ty)| ty.to_token_stream().to_string())
+        .collect();
+    let members = variants.iter().zip(&names).map(|((_, ty), name)| {
+        quote_spanned!(ty.span()=> ::blue_schema::__private::member::<#ty>(#name))
+    });
+    let belongs = variants.iter().map(|(_, ty)| {
+        let ty_facts = facts(ty);
+        quote_spanned! {ty.span()=>
+            {
+                fn in_collection_table<E: ::blue_schema::__private::InCollectionTable<T>, T>() {}
+                in_collection_table::<#ty, #table>();
+                fn same_partition_key<K: ::blue_schema::__private::SamePartitionKey<F>, F>() {}
+                same_partition_key::<#ty_facts::PartitionKey, #first_facts::PartitionKey>();
+            }
+        }
+    });
+    let longest = names.iter().map(String::len).max().unwrap_or(0);
+    let message_len = 400 + 2 * longest + rust_name.len();
+    let parent_path = match &collection.parent {
+        Some(parent) => {
+            let parent_name = parent.to_token_stream().to_string();
+            quote!(::std::option::Option::Some((
+                #parent_name,
+                <#parent as ::blue_schema::__private::EntityFacts>::SK_PATH,
+            )))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let checks = variants.iter().enumerate().map(|(i, (_, ty))| {
+        quote_spanned! {ty.span()=>
+            const _: () = {
+                let message = ::blue_schema::__private::collection_check::<#message_len>(
+                    #rust_name,
+                    #ident::__BLUE_MEMBERS,
+                    #parent_path,
+                    #i,
+                );
+                ::std::assert!(message.is_empty(), "{}", message.as_str());
+            };
+        }
+    });
+    let arms = variants.iter().enumerate().map(|(i, (variant, ty))| {
+        quote! {
+            ::std::option::Option::Some(#i) => {
+                <#ty as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
+                    .map(|value| ::std::option::Option::Some(#ident::#variant(value)))
+            }
+        }
+    });
+    let member_of = quote! {
+        ::blue_schema::__private::member_of(
+            #ident::__BLUE_MEMBERS,
+            <#table as ::blue_schema::__private::TableName>::NESTED,
+            sort_key,
+        )
+    };
+    let query = query_fn(collection, &first_facts);
+
+    quote! {
+        impl #ident {
+            #[doc(hidden)]
+            const __BLUE_MEMBERS: &'static [::blue_schema::__private::Member] = &[#(#members),*];
+
+            #query
+        }
+
+        const _: () = {
+            #[allow(dead_code)]
+            fn entities_belong_here() {
+                #(#belongs)*
+            }
+        };
+
+        #(#checks)*
+
+        impl ::blue_schema::FromItem for #ident {
+            fn from_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
+                sort_key: &str,
+                item: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                <Self as ::blue_schema::FromItem>::from_known_item(sort_key, item)?.ok_or_else(|| {
+                    <D::Error as ::blue_schema::__private::serde::de::Error>::custom(
+                        ::std::format_args!(
+                            "sort key `{}` belongs to no entity of collection `{}`",
+                            sort_key,
+                            #rust_name,
+                        ),
+                    )
+                })
+            }
+
+            fn recognizes(sort_key: &str) -> bool {
+                #member_of.is_some()
+            }
+
+            fn from_known_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
+                sort_key: &str,
+                item: D,
+            ) -> ::std::result::Result<::std::option::Option<Self>, D::Error> {
+                match #member_of {
+                    #(#arms)*
+                    _ => ::std::result::Result::Ok(::std::option::Option::None),
+                }
+            }
+        }
+
+        impl ::blue_schema::__private::ReadHooks for #ident {}
+    }
+}
+
+/// `query(..)`: the whole partition, or one parent item and what is
+/// nested under it.
+fn query_fn(collection: &Collection, first_facts: &TokenStream) -> TokenStream {
+    let vis = &collection.original.vis;
+    let rust_name = collection.original.ident.to_string();
+    let table = collection
+        .table
+        .as_ref()
+        .expect("checked: the table is named");
+    match &collection.parent {
+        None => {
+            let doc = format!(
+                "The query of a whole partition of the `{rust_name}` entities' template: every \
+                 item of theirs, in sort-key order (items of other entities in the partition are \
+                 skipped and counted in `Page::unknown`)."
+            );
+            quote! {
+                #[doc = #doc]
+                #vis fn query(
+                    partition_key: impl ::blue_schema::AsKeyPart<#first_facts::PartitionKey>,
+                ) -> ::blue_schema::Query<Self> {
+                    let mut __blue_pk =
+                        ::blue_schema::__private::KeyWriter::new(#first_facts::PK_PREFIX);
+                    __blue_pk.push::<#first_facts::PartitionKey>(&partition_key);
+                    ::blue_schema::__private::partition_query(
+                        <#table as ::blue_schema::__private::TableName>::NAME,
+                        __blue_pk.finish(),
+                    )
+                }
+            }
+        }
+        Some(parent) => {
+            let doc = format!(
+                "The query of one `{}` item and the `{rust_name}` items nested under its sort \
+                 key, in sort-key order (the parent first), in one request per page.",
+                parent.to_token_stream()
+            );
+            quote! {
+                #[doc = #doc]
+                #vis fn query(parent: ::blue_schema::Key<#parent>) -> ::blue_schema::Query<Self> {
+                    ::blue_schema::__private::subtree_query(
+                        <#table as ::blue_schema::__private::TableName>::NAME,
+                        parent,
+                    )
+                }
+            }
+        }
+    }
+}

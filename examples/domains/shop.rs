@@ -1,0 +1,162 @@
+//! An online shop in one table: each entity type has the partition it
+//! belongs in, and an order is stored with its lines and shipments as one
+//! item collection (the adjacency-list pattern).
+//!
+//! ```text
+//! CUSTOMER#{customer_id} | PROFILE                                  → {name, email}
+//! CUSTOMER#{customer_id} | ORDER#{order_id}                         → {placed, status, total_cents}
+//! CUSTOMER#{customer_id} | ORDER#{order_id}#LINE#{line}             → {sku, quantity, price_cents}
+//! CUSTOMER#{customer_id} | ORDER#{order_id}#SHIPMENT#{shipment}     → {carrier, tracking}
+//! PRODUCT#{sku}          | PRODUCT                                  → {name, stock, price_cents}
+//! ```
+//!
+//! One index answers the question across customers:
+//!
+//! ```text
+//! gsi1: STATUS#{status} | ORDER#{placed}#{pk}#{sk}   orders by status, oldest first
+//! ```
+//!
+//! Two collections read several entity types in one query:
+//! [`CustomerItems`] (a customer's whole partition) and [`OrderDetails`]
+//! (one order, its lines and its shipments).
+
+use blue_schema::{Collection, Entity, KeyPart, Table};
+use serde::{Deserialize, Serialize};
+
+/// The shop: customers with their orders, and the product catalogue.
+#[derive(Table, Debug, Clone, PartialEq)]
+#[table(name = "blue_shop", indexes(gsi1))]
+pub enum Shop {
+    Customer(Customer),
+    Order(Order),
+    OrderLine(OrderLine),
+    Shipment(Shipment),
+    Product(Product),
+}
+
+/// A customer's profile: one per customer partition.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Shop, pk_prefix = "CUSTOMER")]
+#[sk(prefix = "PROFILE")]
+pub struct Customer {
+    /// The customer's id, which names the partition.
+    #[pk]
+    pub customer_id: String,
+    /// The customer's name.
+    pub name: String,
+    /// Where to write.
+    pub email: String,
+}
+
+/// Where an order stands; part of the index key (orders by status).
+#[derive(KeyPart, Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[key_part(order = "declaration")]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Placed,
+    Shipped,
+    Delivered,
+}
+
+/// An order, in its customer's partition.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Shop, pk_prefix = "CUSTOMER")]
+#[sk(prefix = "ORDER")]
+#[index(gsi1, name = by_status, pk(prefix = "STATUS", fields(status)), sk(fields(placed)))]
+pub struct Order {
+    #[pk]
+    pub customer_id: String,
+    /// The order's id, unique within the customer.
+    #[sk]
+    pub order_id: String,
+    /// The day it was placed, `YYYY-MM-DD`.
+    pub placed: String,
+    /// Where it stands.
+    pub status: OrderStatus,
+    /// What it costs, in cents.
+    pub total_cents: u64,
+}
+
+/// A line of an order: nested under it, so that its sort key begins with
+/// the order's (`ORDER#{order_id}#LINE#{line}`).
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Shop, pk_prefix = "CUSTOMER", parent = Order)]
+#[sk(prefix = "LINE")]
+pub struct OrderLine {
+    #[pk]
+    pub customer_id: String,
+    /// The order's id: the parent's sort-key field comes first.
+    #[sk]
+    pub order_id: String,
+    /// The line's number within the order, from 1.
+    #[sk]
+    pub line: u16,
+    /// The product.
+    pub sku: String,
+    /// How many.
+    pub quantity: u32,
+    /// The unit price, in cents.
+    pub price_cents: u64,
+}
+
+/// A parcel of an order, nested under it beside its lines.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Shop, pk_prefix = "CUSTOMER", parent = Order)]
+#[sk(prefix = "SHIPMENT")]
+pub struct Shipment {
+    #[pk]
+    pub customer_id: String,
+    #[sk]
+    pub order_id: String,
+    /// The parcel's number within the order, from 1.
+    #[sk]
+    pub shipment: u16,
+    /// Who carries it.
+    pub carrier: String,
+    /// The carrier's tracking code.
+    pub tracking: Option<String>,
+}
+
+/// A product of the catalogue, in a partition of its own.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Shop, pk_prefix = "PRODUCT")]
+#[sk(prefix = "PRODUCT")]
+pub struct Product {
+    /// The stock-keeping unit, which names the partition.
+    #[pk]
+    pub sku: String,
+    /// What it is called.
+    pub name: String,
+    /// How many are in stock.
+    pub stock: u32,
+    /// The unit price, in cents.
+    pub price_cents: u64,
+}
+
+/// Everything in a customer's partition: `CustomerItems::query(customer_id)`.
+#[derive(Collection, Serialize, Debug, Clone, PartialEq)]
+#[collection(table = Shop)]
+pub enum CustomerItems {
+    Customer(Customer),
+    Order(Order),
+    OrderLine(OrderLine),
+    Shipment(Shipment),
+}
+
+/// One order with its lines and shipments:
+/// `OrderDetails::query(Order::key(customer_id, order_id))`.
+#[derive(Collection, Serialize, Debug, Clone, PartialEq)]
+#[collection(table = Shop, parent = Order)]
+pub enum OrderDetails {
+    Order(Order),
+    OrderLine(OrderLine),
+    Shipment(Shipment),
+}
+
+/// An order's lines and shipments without the order itself.
+#[derive(Collection, Serialize, Debug, Clone, PartialEq)]
+#[collection(table = Shop, parent = Order)]
+pub enum OrderChildren {
+    OrderLine(OrderLine),
+    Shipment(Shipment),
+}
