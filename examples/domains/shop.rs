@@ -160,3 +160,114 @@ pub enum OrderChildren {
     OrderLine(OrderLine),
     Shipment(Shipment),
 }
+
+/// Writes a small shop and reads it back through every kind of access
+/// pattern, returning what it read as text: the `shop` example prints it,
+/// and the test suite checks that SQLite and DynamoDB give the same text.
+///
+/// # Errors
+///
+/// The store's first error.
+pub async fn tour(store: &blue_schema::Store) -> Result<String, blue_schema::Error> {
+    use std::fmt::Write as _;
+
+    store.create_table::<Shop>().await?;
+    store
+        .put(&Customer {
+            customer_id: "ada".into(),
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+        })
+        .await?;
+    for (sku, name, stock) in [("p-1", "kettle", 4), ("p-2", "teapot", 0)] {
+        store
+            .put(&Product {
+                sku: sku.into(),
+                name: name.into(),
+                stock,
+                price_cents: 2500,
+            })
+            .await?;
+    }
+    let orders = [
+        ("o-1", "2026-01-05", OrderStatus::Delivered, 2),
+        ("o-2", "2026-02-11", OrderStatus::Placed, 1),
+    ];
+    for (id, placed, status, lines) in orders {
+        store
+            .put(&Order {
+                customer_id: "ada".into(),
+                order_id: id.into(),
+                placed: placed.into(),
+                status,
+                total_cents: 2500 * u64::from(lines),
+            })
+            .await?;
+        for n in 1..=lines {
+            store
+                .put(&OrderLine {
+                    customer_id: "ada".into(),
+                    order_id: id.into(),
+                    line: n,
+                    sku: format!("p-{n}"),
+                    quantity: 1,
+                    price_cents: 2500,
+                })
+                .await?;
+        }
+    }
+    store
+        .put(&Shipment {
+            customer_id: "ada".into(),
+            order_id: "o-1".into(),
+            shipment: 1,
+            carrier: "post".into(),
+            tracking: Some("T-1".into()),
+        })
+        .await?;
+
+    let mut out = String::new();
+    let _ = writeln!(out, "A customer's partition, one query (CustomerItems):");
+    for item in store.query(CustomerItems::query("ada")).all().await? {
+        let line = match item {
+            CustomerItems::Customer(c) => format!("customer {} <{}>", c.name, c.email),
+            CustomerItems::Order(o) => {
+                format!("order {} placed {} {:?}", o.order_id, o.placed, o.status)
+            }
+            CustomerItems::OrderLine(l) => format!(
+                "  line {} of {}: {} x{}",
+                l.line, l.order_id, l.sku, l.quantity
+            ),
+            CustomerItems::Shipment(s) => format!(
+                "  shipment {} of {} by {}",
+                s.shipment, s.order_id, s.carrier
+            ),
+        };
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(
+        out,
+        "One order with its lines and shipments (OrderDetails):"
+    );
+    let details = OrderDetails::query(Order::key("ada", "o-1"));
+    let _ = writeln!(out, "  {}", details.spec());
+    for item in store.query(details).all().await? {
+        let line = match item {
+            OrderDetails::Order(o) => format!("order {} ({} cents)", o.order_id, o.total_cents),
+            OrderDetails::OrderLine(l) => format!("line {}: {}", l.line, l.sku),
+            OrderDetails::Shipment(s) => format!("shipment {}: {:?}", s.shipment, s.tracking),
+        };
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(out, "The orders alone (Order::query skips the lines):");
+    for order in store.query(Order::query("ada")).all().await? {
+        let _ = writeln!(out, "  {} {:?}", order.order_id, order.status);
+    }
+    let _ = writeln!(out, "Products, each in a partition of its own:");
+    for sku in ["p-1", "p-2"] {
+        if let Some(p) = store.get(Product::key(sku)).await? {
+            let _ = writeln!(out, "  {} {} ({} in stock)", p.sku, p.name, p.stock);
+        }
+    }
+    Ok(out)
+}

@@ -1,9 +1,10 @@
 //! The table the reliability tests write: counters, versioned documents
-//! and sets, in one partition or a few.
+//! and sets, in one partition or a few; marks nested under cells (an item
+//! collection); and tallies in a partition template of their own.
 
 use std::collections::BTreeSet;
 
-use blue_schema::{Entity, Store, Table};
+use blue_schema::{Collection, Entity, Store, Table};
 use serde::{Deserialize, Serialize};
 
 #[derive(Table, Debug)]
@@ -11,12 +12,57 @@ use serde::{Deserialize, Serialize};
 pub enum Reliable {
     Cell(Cell),
     Doc(Doc),
+    Mark(Mark),
+    Tally(Tally),
+}
+
+/// Everything in a partition of the `P` template.
+#[derive(Collection, Debug, Clone, PartialEq)]
+#[collection(table = Reliable)]
+pub enum PartItems {
+    Cell(Cell),
+    Doc(Doc),
+    Mark(Mark),
+}
+
+/// A cell and the marks nested under it.
+#[derive(Collection, Debug, Clone, PartialEq)]
+#[collection(table = Reliable, parent = Cell)]
+pub enum CellWithMarks {
+    Cell(Cell),
+    Mark(Mark),
+}
+
+/// A mark on a cell: nested under it (`CELL#{id}#MARK#{n}`), so that a
+/// cell's queries evaluate and skip its marks.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[entity(table = Reliable, pk_prefix = "P", parent = Cell)]
+#[sk(prefix = "MARK")]
+pub struct Mark {
+    #[pk]
+    pub part: String,
+    #[sk]
+    pub id: u32,
+    #[sk]
+    pub n: u32,
+    pub text: String,
+}
+
+/// A number in a partition template of its own (`TALLY#{part}`), whose
+/// keys never meet a cell's.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[entity(table = Reliable, pk_prefix = "TALLY")]
+#[sk(prefix = "TALLY")]
+pub struct Tally {
+    #[pk]
+    pub part: String,
+    pub value: i64,
 }
 
 /// A counter with an optional note and a set; in an index by note (sparse:
 /// only cells with a note) and, as keys only, in one by partition and id.
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-#[entity(table = Reliable)]
+#[entity(table = Reliable, pk_prefix = "P")]
 #[sk(prefix = "CELL")]
 #[index(gsi1, name = by_note, pk(prefix = "NOTE", fields(note)))]
 #[index(gsi2, name = by_part, pk(prefix = "P", fields(part)), sk(fields(id)), project = keys_only)]
@@ -36,7 +82,7 @@ pub struct Cell {
 
 /// A versioned document, in an index by body (shared with cells).
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-#[entity(table = Reliable)]
+#[entity(table = Reliable, pk_prefix = "P")]
 #[sk(prefix = "DOC")]
 #[index(gsi1, name = by_body, pk(prefix = "BODY", fields(body)))]
 pub struct Doc {

@@ -439,7 +439,7 @@ fn rows_written_by_other_tools_are_typed_errors() {
         }
         let query = store.query(Cell::query("p")).all().await;
         assert!(matches!(query, Err(Error::Decode { .. })), "{query:?}");
-        let whole = store.query(Reliable::partition("p")).all().await;
+        let whole = store.query(PartItems::query("p")).all().await;
         assert!(matches!(whole, Err(Error::Decode { .. })), "{whole:?}");
         let _ = sk0;
     });

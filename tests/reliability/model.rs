@@ -25,6 +25,8 @@ use crate::entities::*;
 
 /// Partition names (each run puts a namespace of its own in front).
 const PARTS: [&str; 2] = ["p", "q#"];
+/// Mark texts.
+const TEXTS: [&str; 2] = ["m", "m#2"];
 /// Note values: the empty string, delimiters, non-ASCII.
 const NOTES: [&str; 3] = ["", "n#1", "ü"];
 /// Set elements.
@@ -107,6 +109,20 @@ impl Range {
             Range::Between(a, b) => n(a) <= id && id <= n(b),
         }
     }
+
+    /// Whether the key range of the cells in `self` holds the marks nested
+    /// under cell `id`: a range ends at a cell's own key, below its marks
+    /// (`id_lt(a)` at the key of cell `a - 1`, the greatest key below `a`'s).
+    fn holds_marks_of(self, id: u32) -> bool {
+        let n = |x: u8| u32::from(x);
+        match self {
+            Range::Gt(a) => id > n(a),
+            Range::Ge(a) => id >= n(a),
+            Range::Lt(a) => id + 1 < n(a),
+            Range::Le(a) => id < n(a),
+            Range::Between(a, b) => n(a) <= id && id < n(b),
+        }
+    }
 }
 
 /// What an update returns.
@@ -181,8 +197,25 @@ pub enum Op {
     Rekey(u8, u8, C),
     /// `delete_entity` of a document as the caller read it.
     DeleteDocEntity(D),
-    /// Every item of a partition, in pages.
+    /// Every item of a partition, in pages (the `PartItems` collection).
     QueryPartition(u8, Option<u8>),
+    /// `put` of a mark (part, cell id, number, text), nested under the cell.
+    PutMark(u8, u8, u8, u8),
+    /// `delete` of a mark.
+    DeleteMark(u8, u8, u8),
+    /// A cell with its marks (the `CellWithMarks` collection), in pages.
+    QueryCellWithMarks {
+        part: u8,
+        id: u8,
+        reverse: bool,
+        page_size: Option<u8>,
+    },
+    /// The marks of a cell, in pages.
+    QueryMarks(u8, u8, Option<u8>),
+    /// `put` of the tally of a partition (its own partition template).
+    PutTally(u8, i8),
+    /// `get` of the tally of a partition.
+    GetTally(u8),
 }
 
 // ---------------------------------------------------------------------
@@ -236,6 +269,23 @@ impl Space {
 
     fn doc_key(&self, part: u8, id: u8) -> blue_schema::Key<Doc> {
         Doc::key(self.part(part), u32::from(id))
+    }
+
+    fn mark(&self, part: u8, id: u8, n: u8, text: u8) -> Mark {
+        Mark {
+            part: self.part(part),
+            id: u32::from(id),
+            n: u32::from(n),
+            text: TEXTS[text as usize % TEXTS.len()].to_owned(),
+        }
+    }
+
+    fn mark_key(&self, part: u8, id: u8, n: u8) -> blue_schema::Key<Mark> {
+        Mark::key(self.part(part), u32::from(id), u32::from(n))
+    }
+
+    fn tally_key(&self, part: u8) -> blue_schema::Key<Tally> {
+        Tally::key(self.part(part))
     }
 }
 
@@ -426,6 +476,8 @@ fn pages_text<T: std::fmt::Debug>(pages: &[(Vec<T>, bool)]) -> String {
 enum Item {
     Cell(Cell),
     Doc(Doc),
+    Mark(Mark),
+    Tally(Tally),
 }
 
 /// The reference implementation: items by encoded key, whose byte order
@@ -435,7 +487,8 @@ pub struct Model {
     items: BTreeMap<(String, String), Item>,
 }
 
-/// The stored partition key of a partition (the same for every entity).
+/// The stored partition key of a partition (the same for every entity of
+/// the `P` template).
 fn encoded_partition(space: &Space, part: u8) -> String {
     space.cell_key(part, 0).into_parts().0
 }
@@ -654,14 +707,30 @@ impl Model {
                 reverse,
                 page_size,
             } => {
-                let mut cells: Vec<Cell> = self
-                    .cells_of(space, *part)
-                    .filter(|c| range.is_none_or(|r| r.holds(c.id)))
+                // A page evaluates the items of the key range: the cells in
+                // the range, and the marks nested under the cells whose
+                // keys the range's ends enclose (an upper end at a cell's
+                // key stops before its marks); it returns the cells.
+                let mut evaluated: Vec<Option<Cell>> = self
+                    .partition_items(space, *part)
+                    .filter_map(|item| match item {
+                        Item::Cell(c) => {
+                            range.is_none_or(|r| r.holds(c.id)).then(|| Some(c.clone()))
+                        }
+                        Item::Mark(m) => {
+                            range.is_none_or(|r| r.holds_marks_of(m.id)).then_some(None)
+                        }
+                        _ => None,
+                    })
                     .collect();
                 if *reverse {
-                    cells.reverse();
+                    evaluated.reverse();
                 }
-                pages_text(&paged(cells, *page_size))
+                let pages: Vec<(Vec<Cell>, bool)> = paged(evaluated, *page_size)
+                    .into_iter()
+                    .map(|(items, full)| (items.into_iter().flatten().collect(), full))
+                    .collect();
+                pages_text(&pages)
             }
             Op::QueryTake {
                 part,
@@ -714,19 +783,87 @@ impl Model {
             Op::QueryPartition(part, page_size) => {
                 pages_text(&paged(self.partition(space, *part), *page_size))
             }
+            Op::PutMark(p, i, n, text) => {
+                let mark = space.mark(*p, *i, *n, *text);
+                self.items
+                    .insert(space.mark_key(*p, *i, *n).into_parts(), Item::Mark(mark));
+                "Ok(())".into()
+            }
+            Op::DeleteMark(p, i, n) => {
+                self.items.remove(&space.mark_key(*p, *i, *n).into_parts());
+                "Ok(())".into()
+            }
+            Op::QueryCellWithMarks {
+                part,
+                id,
+                reverse,
+                page_size,
+            } => {
+                let mut items: Vec<CellWithMarks> = self
+                    .partition_items(space, *part)
+                    .filter_map(|item| match item {
+                        Item::Cell(c) if c.id == u32::from(*id) => {
+                            Some(CellWithMarks::Cell(c.clone()))
+                        }
+                        Item::Mark(m) if m.id == u32::from(*id) => {
+                            Some(CellWithMarks::Mark(m.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if *reverse {
+                    items.reverse();
+                }
+                pages_text(&paged(items, *page_size))
+            }
+            Op::QueryMarks(part, id, page_size) => {
+                let marks: Vec<Mark> = self
+                    .partition_items(space, *part)
+                    .filter_map(|item| match item {
+                        Item::Mark(m) if m.id == u32::from(*id) => Some(m.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                pages_text(&paged(marks, *page_size))
+            }
+            Op::PutTally(p, value) => {
+                let tally = Tally {
+                    part: space.part(*p),
+                    value: i64::from(*value),
+                };
+                self.items
+                    .insert(space.tally_key(*p).into_parts(), Item::Tally(tally));
+                "Ok(())".into()
+            }
+            Op::GetTally(p) => format!("Ok({:?})", self.tally(space, *p)),
         }
+    }
+
+    fn tally(&self, space: &Space, part: u8) -> Option<&Tally> {
+        match self.items.get(&space.tally_key(part).into_parts()) {
+            Some(Item::Tally(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The items of a partition of the `P` template, in key order.
+    fn partition_items<'m>(&'m self, space: &Space, part: u8) -> impl Iterator<Item = &'m Item> {
+        let pk = encoded_partition(space, part);
+        self.items
+            .iter()
+            .filter(move |((p, _), _)| *p == pk)
+            .map(|(_, item)| item)
     }
 
     /// Every item of a partition, in key order, as a whole-partition read
     /// decodes it.
-    fn partition(&self, space: &Space, part: u8) -> Vec<Reliable> {
-        let pk = encoded_partition(space, part);
-        self.items
-            .iter()
-            .filter(|((p, _), _)| *p == pk)
-            .map(|(_, item)| match item {
-                Item::Cell(c) => Reliable::Cell(c.clone()),
-                Item::Doc(d) => Reliable::Doc(d.clone()),
+    fn partition(&self, space: &Space, part: u8) -> Vec<PartItems> {
+        self.partition_items(space, part)
+            .filter_map(|item| match item {
+                Item::Cell(c) => Some(PartItems::Cell(c.clone())),
+                Item::Doc(d) => Some(PartItems::Doc(d.clone())),
+                Item::Mark(m) => Some(PartItems::Mark(m.clone())),
+                Item::Tally(_) => None,
             })
             .collect()
     }
@@ -739,7 +876,7 @@ impl Model {
             .filter(move |((p, _), _)| *p == pk)
             .filter_map(|(_, item)| match item {
                 Item::Cell(c) => Some(c.clone()),
-                Item::Doc(_) => None,
+                _ => None,
             })
     }
 
@@ -822,7 +959,7 @@ impl Model {
         let cells = || {
             self.items.values().filter_map(|i| match i {
                 Item::Cell(c) => Some(c),
-                Item::Doc(_) => None,
+                _ => None,
             })
         };
         for n in 0..NOTES.len() as u8 {
@@ -859,6 +996,7 @@ impl Model {
         let mut out = String::new();
         for part in 0..PARTS.len() as u8 {
             let _ = writeln!(out, "{:?}", self.partition(space, part));
+            let _ = writeln!(out, "tally {:?}", self.tally(space, part));
         }
         out
     }
@@ -1066,7 +1204,7 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
         Op::DeleteDocEntity(d) => result(store.delete_entity(&space.doc(*d)).await),
         Op::QueryPartition(part, page_size) => {
             let query = || {
-                let mut q: Query<Reliable> = Reliable::partition(space.part(*part)).into_query();
+                let mut q: Query<PartItems> = PartItems::query(space.part(*part));
                 if let Some(n) = page_size {
                     q = q.page_size(u32::from(*n).max(1));
                 }
@@ -1074,6 +1212,47 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
             };
             pages(store, query, &mut cursors).await
         }
+        Op::PutMark(p, i, n, text) => result(store.put(&space.mark(*p, *i, *n, *text)).await),
+        Op::DeleteMark(p, i, n) => result(store.delete(space.mark_key(*p, *i, *n)).await),
+        Op::QueryCellWithMarks {
+            part,
+            id,
+            reverse,
+            page_size,
+        } => {
+            let query = || {
+                let mut q = CellWithMarks::query(space.cell_key(*part, *id));
+                if *reverse {
+                    q = q.reverse();
+                }
+                if let Some(n) = page_size {
+                    q = q.page_size(u32::from(*n).max(1));
+                }
+                q
+            };
+            pages(store, query, &mut cursors).await
+        }
+        Op::QueryMarks(part, id, page_size) => {
+            let query = || {
+                let mut q: Query<Mark> = Mark::query(space.part(*part))
+                    .id(u32::from(*id))
+                    .into_query();
+                if let Some(n) = page_size {
+                    q = q.page_size(u32::from(*n).max(1));
+                }
+                q
+            };
+            pages(store, query, &mut cursors).await
+        }
+        Op::PutTally(p, value) => result(
+            store
+                .put(&Tally {
+                    part: space.part(*p),
+                    value: i64::from(*value),
+                })
+                .await,
+        ),
+        Op::GetTally(p) => result(store.get(space.tally_key(*p)).await),
     };
     (text, cursors)
 }
@@ -1158,12 +1337,14 @@ pub async fn indexes(store: &Store, space: &Space) -> String {
 pub async fn contents(store: &Store, space: &Space) -> String {
     let mut out = String::new();
     for part in 0..PARTS.len() as u8 {
-        let items: Vec<Reliable> = store
-            .query(Reliable::partition(space.part(part)))
+        let items: Vec<PartItems> = store
+            .query(PartItems::query(space.part(part)))
             .all()
             .await
             .unwrap();
         let _ = writeln!(out, "{items:?}");
+        let tally = store.get(space.tally_key(part)).await.unwrap();
+        let _ = writeln!(out, "tally {:?}", tally.as_ref());
     }
     out
 }
@@ -1334,6 +1515,18 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (part(), id(), c()).prop_map(|(p, i, to)| Op::Rekey(p, i, to)),
         1 => d().prop_map(Op::DeleteDocEntity),
         2 => (part(), proptest::option::of(1u8..4)).prop_map(|(p, n)| Op::QueryPartition(p, n)),
+        3 => (part(), id(), 0u8..3, 0..TEXTS.len() as u8).prop_map(|(p, i, n, t)| Op::PutMark(p, i, n, t)),
+        1 => (part(), id(), 0u8..3).prop_map(|(p, i, n)| Op::DeleteMark(p, i, n)),
+        2 => (part(), id(), any::<bool>(), proptest::option::of(1u8..4))
+            .prop_map(|(part, id, reverse, page_size)| Op::QueryCellWithMarks {
+                part,
+                id,
+                reverse,
+                page_size,
+            }),
+        1 => (part(), id(), proptest::option::of(1u8..4)).prop_map(|(p, i, n)| Op::QueryMarks(p, i, n)),
+        1 => (part(), -3i8..4).prop_map(|(p, v)| Op::PutTally(p, v)),
+        1 => part().prop_map(Op::GetTally),
     ]
 }
 

@@ -362,3 +362,12 @@ pub async fn same_collection_pages(sqlite: Store, dynamo: Store) {
         .await;
     }
 }
+
+/// The shop example's tour reads the same on SQLite and on DynamoDB.
+pub async fn the_shop_tour_reads_the_same(sqlite: Store, dynamo: Store) {
+    let on_sqlite = tour(&sqlite).await.unwrap();
+    let on_dynamo = tour(&dynamo).await.unwrap();
+    assert!(on_sqlite.contains("One order with its lines and shipments"));
+    assert!(on_sqlite.contains("  shipment 1: Some(\"T-1\")"));
+    assert_eq!(on_sqlite, on_dynamo);
+}

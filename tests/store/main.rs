@@ -50,6 +50,11 @@ mod sqlite_vs_dynamodb {
     }
 
     #[test]
+    fn the_shop_tour_reads_the_same() {
+        run_pair(crate::collections::the_shop_tour_reads_the_same);
+    }
+
+    #[test]
     fn stored_items_hold_the_same_attributes() {
         run_pair(parity::stored_items_hold_the_same_attributes);
     }
