@@ -187,6 +187,21 @@ pub trait InCollectionTable<T: ?Sized> {}
 
 impl<T: ?Sized, E: crate::Entity<Table = T>> InCollectionTable<T> for E {}
 
+/// How many sort-key components a type-state query builder has fixed.
+pub struct FixedComponents<const N: usize>;
+
+/// Satisfied when a query builder with `Self` components fixed may fix
+/// component `K` next: the derived builders' component methods exist at
+/// every step, so that one called out of order says what to do.
+#[diagnostic::on_unimplemented(
+    message = "sort-key components are fixed in declared order: this method is for component {K} (counting from 0), but the query is at `{Self}`",
+    label = "not the next sort-key component of this query",
+    note = "fix every earlier `#[sk]` field first, each with the method named after it, in declared order (a range method, `_lt` to `_starts_with`, ends the query)"
+)]
+pub trait NextComponent<const K: usize> {}
+
+impl<const K: usize> NextComponent<K> for FixedComponents<K> {}
+
 /// Satisfied when the tuple `Self` begins with the types of `P`: a nested
 /// entity's `#[sk]` fields begin with its parent's.
 #[diagnostic::on_unimplemented(

@@ -22,7 +22,20 @@ pub async fn transactions_are_all_or_nothing(store: Store) {
     tx.update(Update::new(Account::key("b", "t2")).add(a.balance, 80));
     tx.create(&account("t3", 0));
     tx.check(Account::key("b", "t4"), a.owner.eq("someone else"));
-    let reasons = cancelled(tx.commit().await).await;
+    let result = tx.commit().await;
+    // The message names each failed action by its key, and only those.
+    assert_eq!(
+        result.as_ref().unwrap_err().to_string(),
+        "the transaction was cancelled, nothing written: \
+         action 0 (`b | ACCOUNT#t1` of `blue_bank`): its condition failed; \
+         action 3 (`b | ACCOUNT#t4` of `blue_bank`): its condition failed"
+    );
+    if let Err(Error::TransactionCanceled(t)) = &result {
+        assert_eq!(t.keys.len(), 4);
+        assert_eq!(t.keys[2].sort_key, "ACCOUNT#t3");
+        assert_eq!(t.reasons[1].to_string(), "cancelled with the others");
+    }
+    let reasons = cancelled(result).await;
     assert_eq!(reasons.len(), 4);
     match &reasons[0] {
         CancelReason::ConditionFailed(c) => {

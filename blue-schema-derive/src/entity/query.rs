@@ -145,6 +145,11 @@ fn component_methods(
         let name = &field.name;
         let eq_doc = format!("Fixes `{name}`: the items whose `{name}` equals `{name}`.");
         let bound = key_part_type_bounds(&[ty]);
+        // Every component's methods exist at every step; the bound says
+        // which step may call them, with a message when another does.
+        let next_component = quote! {
+            ::blue_schema::__private::FixedComponents<N>: ::blue_schema::__private::NextComponent<#n>
+        };
         // Only `lt` needs the component's encoding (for the key just below
         // the value): the bound that says so, and no other.
         let range = |suffix: &str, op: &str, doc: &str| {
@@ -152,6 +157,10 @@ fn component_methods(
             let m = format_ident!("{}_{}", field.name, suffix);
             let d = format!("The items whose `{name}` is {doc} `{name}`; nothing can follow a range.");
             let op = format_ident!("{}", op);
+            let bound = match bound {
+                Some(b) => quote!(#b #next_component),
+                None => quote!(where #next_component),
+            };
             quote! {
                 #[doc = #d]
                 pub fn #m(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> ::blue_schema::Query<#item>
@@ -170,9 +179,12 @@ fn component_methods(
         let between_doc = format!("The items whose `{name}` is between `low` and `high`, both included.");
         let starts_doc = format!("The items whose `{name}` starts with `prefix` (a string component).");
         quote! {
-            impl #query_ident<#n> {
+            impl<const N: usize> #query_ident<N> {
                 #[doc = #eq_doc]
-                pub fn #method(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> #query_ident<#next> {
+                pub fn #method(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> #query_ident<#next>
+                where
+                    #next_component
+                {
                     #query_ident { state: self.state.component::<#ty>(&#method) }
                 }
                 #lt
@@ -184,11 +196,17 @@ fn component_methods(
                     self,
                     low: impl ::blue_schema::AsKeyPart<#ty>,
                     high: impl ::blue_schema::AsKeyPart<#ty>,
-                ) -> ::blue_schema::Query<#item> {
+                ) -> ::blue_schema::Query<#item>
+                where
+                    #next_component
+                {
                     self.state.between::<#ty, #item>(&low, &high)
                 }
                 #[doc = #starts_doc]
-                pub fn #starts_with(self, prefix: impl ::blue_schema::key::AsKeyPrefix<#ty>) -> ::blue_schema::Query<#item> {
+                pub fn #starts_with(self, prefix: impl ::blue_schema::key::AsKeyPrefix<#ty>) -> ::blue_schema::Query<#item>
+                where
+                    #next_component
+                {
                     self.state.starts_with::<#ty, #item>(&prefix)
                 }
             }

@@ -16,8 +16,8 @@ mod query;
 mod write;
 
 pub use query::{CursorError, QueryError};
+pub use write::{ActionKey, CancelReason, ConditionFailed, TransactionCanceled};
 pub(crate) use write::{AnyItem, Current};
-pub use write::{CancelReason, ConditionFailed, TransactionCanceled};
 
 use crate::limits::LimitError;
 

@@ -114,11 +114,34 @@ impl CancelReason {
     }
 }
 
+/// The key of one action of a transaction: what its failure is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionKey {
+    /// The table.
+    pub table: &'static str,
+    /// The item's partition key.
+    pub partition_key: String,
+    /// The item's sort key.
+    pub sort_key: String,
+}
+
+impl fmt::Display for ActionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{} | {}` of `{}`",
+            self.partition_key, self.sort_key, self.table
+        )
+    }
+}
+
 /// A transaction that wrote nothing: one reason per action, in order.
 #[derive(Debug)]
 pub struct TransactionCanceled {
     /// Why each action failed, or [`CancelReason::None`].
     pub reasons: Vec<CancelReason>,
+    /// The key of each action, in the same order.
+    pub keys: Vec<ActionKey>,
 }
 
 impl TransactionCanceled {
@@ -136,25 +159,84 @@ impl TransactionCanceled {
     }
 }
 
+/// What went wrong, as a phrase: `its condition failed`, `the item already
+/// exists`. The key is the action's ([`TransactionCanceled::keys`]), which
+/// the transaction's own message names.
+impl fmt::Display for CancelReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CancelReason::None => f.write_str("cancelled with the others"),
+            CancelReason::AlreadyExists => f.write_str("the item already exists"),
+            CancelReason::NotFound => f.write_str("no item has the key"),
+            CancelReason::ConditionFailed(_) => f.write_str("its condition failed"),
+            CancelReason::VersionConflict(c) => match (c.expected_version, c.found_version) {
+                (Some(expected), found) => write!(
+                    f,
+                    "the stored version is {}, not {expected}",
+                    found.map_or_else(|| "none".to_owned(), |v| v.to_string())
+                ),
+                _ => f.write_str("the stored version is another"),
+            },
+            CancelReason::Overflow { attribute } => {
+                write!(f, "`{attribute}` would overflow its integer type")
+            }
+            CancelReason::ItemTooLarge => f.write_str("the item would pass 400 KB"),
+            CancelReason::Conflict => f.write_str("another transaction was writing the item"),
+            CancelReason::Throttled => f.write_str("DynamoDB throttled it"),
+            CancelReason::Validation(message) => write!(f, "refused: {message}"),
+            CancelReason::Other { code, message } => write!(f, "{code}: {message}"),
+        }
+    }
+}
+
 impl fmt::Display for TransactionCanceled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "the transaction was cancelled, nothing written:")?;
-        for (i, reason) in self.failures() {
-            let what = match reason {
-                CancelReason::None => "",
-                CancelReason::AlreadyExists => "the item already exists",
-                CancelReason::NotFound => "no item has the key",
-                CancelReason::ConditionFailed(_) => "its condition failed",
-                CancelReason::VersionConflict(_) => "the stored version is another",
-                CancelReason::Overflow { .. } => "an integer would overflow its type",
-                CancelReason::ItemTooLarge => "the item would pass 400 KB",
-                CancelReason::Conflict => "another transaction wrote the item",
-                CancelReason::Throttled => "throttled",
-                CancelReason::Validation(m) => m,
-                CancelReason::Other { message, .. } => message,
-            };
-            write!(f, " action {i}: {what};")?;
+        for (n, (i, reason)) in self.failures().enumerate() {
+            let separator = if n == 0 { " " } else { "; " };
+            write!(f, "{separator}action {i}")?;
+            if let Some(key) = self.keys.get(i) {
+                write!(f, " ({key})")?;
+            }
+            write!(f, ": {reason}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_read_as_phrases_and_name_versions() {
+        let conflict = ConditionFailed {
+            table: "t",
+            partition_key: "p".into(),
+            sort_key: "DOC#1".into(),
+            expected_version: Some(3),
+            found_version: Some(4),
+            current: None,
+        };
+        assert_eq!(
+            CancelReason::VersionConflict(conflict).to_string(),
+            "the stored version is 4, not 3"
+        );
+        let overflow = CancelReason::Overflow {
+            attribute: "count".into(),
+        };
+        assert_eq!(
+            overflow.to_string(),
+            "`count` would overflow its integer type"
+        );
+        let cancelled = TransactionCanceled {
+            reasons: vec![CancelReason::None, overflow],
+            keys: vec![],
+        };
+        // Without keys (an older caller's value), the actions are numbered.
+        assert_eq!(
+            cancelled.to_string(),
+            "the transaction was cancelled, nothing written: action 1: `count` would overflow its integer type"
+        );
     }
 }

@@ -33,6 +33,15 @@ pub(crate) struct ItemKey {
 }
 
 impl ItemKey {
+    /// The key as an error names it.
+    pub(crate) fn action_key(&self) -> crate::error::ActionKey {
+        crate::error::ActionKey {
+            table: self.table,
+            partition_key: self.partition_key.clone(),
+            sort_key: self.sort_key.clone(),
+        }
+    }
+
     /// A checked key.
     pub(crate) fn new(
         table: &'static str,

@@ -299,11 +299,13 @@ pub const fn member_check<const N: usize>(
             other += 1;
         }
     }
-    if !all_declared(member.indexes, declared) {
+    if let Some(missing) = first_undeclared(member.indexes, declared) {
         let mut message = ConstMessage::EMPTY
             .push("`")
             .push(member.name)
-            .push("` has an access pattern on a secondary index that table `")
+            .push("` has an access pattern on secondary index `")
+            .push(missing)
+            .push("`, which table `")
             .push(table)
             .push(
                 "` does not declare: list every index its entities use in \
@@ -346,8 +348,9 @@ pub const fn one_partition_template(members: &[Member]) -> bool {
     true
 }
 
-/// Whether every name in `used` is one of `declared`, in `const` context.
-const fn all_declared(used: &[&str], declared: &[&str]) -> bool {
+/// The first name in `used` that is not one of `declared`, in `const`
+/// context.
+const fn first_undeclared<'a>(used: &[&'a str], declared: &[&str]) -> Option<&'a str> {
     let mut i = 0;
     while i < used.len() {
         let mut found = false;
@@ -359,11 +362,11 @@ const fn all_declared(used: &[&str], declared: &[&str]) -> bool {
             j += 1;
         }
         if !found {
-            return false;
+            return Some(used[i]);
         }
         i += 1;
     }
-    true
+    None
 }
 
 /// Byte-wise string equality in `const` context.
@@ -481,7 +484,8 @@ mod tests {
         assert!(check(5, &["gsi1"]).ends_with("(declared: gsi1)"));
         assert!(check(5, &[]).ends_with("(declared: none)"));
         assert!(check(5, &["gsi1", "gsi2"]).starts_with(
-            "`Tension` has an access pattern on a secondary index that table `Dialogue` does not declare"
+            "`Tension` has an access pattern on secondary index `gsi3`, which table `Dialogue` \
+             does not declare"
         ));
     }
 

@@ -399,7 +399,8 @@ impl DynamoDbBackend {
                         }
                     })
                     .collect();
-                Err(Error::TransactionCanceled(Box::new(TransactionCanceled { reasons })))
+                let keys = op.actions.iter().map(|a| a.key().action_key()).collect();
+                Err(Error::TransactionCanceled(Box::new(TransactionCanceled { reasons, keys })))
             }
             _ => Err(request_error("TransactWriteItems", table)(e)),
         }

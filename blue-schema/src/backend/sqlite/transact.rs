@@ -104,8 +104,10 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<String>) -> Result<()
             plans.push(plan);
         }
         if reasons.iter().any(CancelReason::is_failure) {
+            let keys = op.actions.iter().map(|a| a.key().action_key()).collect();
             return Err(Error::TransactionCanceled(Box::new(TransactionCanceled {
                 reasons,
+                keys,
             })));
         }
         for plan in plans {
