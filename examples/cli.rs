@@ -1,4 +1,4 @@
-//! The command line of the ADR's two tables: the library's `cli` entry point
+//! The command line of the example tables (the ADR's two and the shop): the library's `cli` entry point
 //! called with this application's schema, as an application's own binary
 //! would.
 //!
@@ -13,10 +13,12 @@
 use blue_schema::cli::Cli;
 use blue_schema_examples::dialogue::Dialogue;
 use blue_schema_examples::document::Document;
+use blue_schema_examples::shop::Shop;
 
 fn main() -> std::process::ExitCode {
     Cli::new("blue-domains")
         .table::<Dialogue>()
         .table::<Document>()
+        .table::<Shop>()
         .run()
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use blue_schema::{Store, Table};
 use blue_schema_examples::dialogue::{Dialogue, Expert, Perspective, Status};
 use blue_schema_examples::document::Document;
+use blue_schema_examples::shop::Shop;
 use serde_json::Value;
 
 fn bin() -> Command {
@@ -74,6 +75,7 @@ fn fill(url: &str, n: u32) {
         let store = Store::open(url).await.unwrap();
         store.create_table::<Dialogue>().await.unwrap();
         store.create_table::<Document>().await.unwrap();
+        store.create_table::<Shop>().await.unwrap();
         let items: Vec<Perspective> = (0..n)
             .map(|i| Perspective {
                 dialogue_id: format!("d{}", i % 7),
@@ -181,12 +183,16 @@ fn schema_definitions_agree_with_create_table() {
         let printed = ok(&["schema", "--format", "create-table"]);
         assert!(printed.contains(&blue_schema::docs::dynamodb_table_json(schema)));
 
-        // CloudFormation: the resource's properties are the CreateTable request.
+        // CloudFormation: one template (one JSON document, as a file holds)
+        // with every table; each resource's properties are the CreateTable
+        // request.
         let all = ok(&["schema", "--format", "cloudformation"]);
-        let templates = json_documents(&all);
-        let properties = templates
-            .iter()
-            .flat_map(|t| t["Resources"].as_object().unwrap().values())
+        let template: Value = serde_json::from_str(&all).expect("exactly one JSON document");
+        assert_eq!(template["AWSTemplateFormatVersion"], "2010-09-09");
+        let resources = template["Resources"].as_object().unwrap();
+        assert_eq!(resources.len(), 3, "every table: {:?}", resources.keys());
+        let properties = resources
+            .values()
             .find(|r| r["Properties"]["TableName"] == name)
             .map(|r| {
                 assert_eq!(r["Type"], "AWS::DynamoDB::Table");
@@ -269,17 +275,46 @@ fn schema_definitions_agree_with_create_table() {
         assert!(!wanted.is_empty(), "{name} has indexes");
         assert_eq!(indexes, wanted);
     }
+    // `--table` keeps one table, in every format.
+    let one = ok(&[
+        "schema",
+        "--format",
+        "cloudformation",
+        "--table",
+        "blue_shop",
+    ]);
+    let template: Value = serde_json::from_str(&one).unwrap();
+    let resources = template["Resources"].as_object().unwrap();
+    assert_eq!(resources.keys().collect::<Vec<_>>(), ["BlueShop"]);
+    let hcl = ok(&[
+        "schema",
+        "--format",
+        "terraform",
+        "--table",
+        "blue_document",
+    ]);
+    let names: Vec<String> = hcl_resources(&hcl)
+        .into_iter()
+        .map(|r| r.attributes["name"].clone())
+        .collect();
+    assert_eq!(names, ["blue_document"]);
+    let unknown = run(&["schema", "--table", "nope"]);
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("no table \"nope\""),
+        "{}",
+        stderr(&unknown)
+    );
+    // Terraform: one file of one resource per table, each named once.
+    let hcl = ok(&["schema", "--format", "terraform"]);
+    let names: Vec<String> = hcl_resources(&hcl)
+        .into_iter()
+        .map(|r| r.attributes["name"].clone())
+        .collect();
+    assert_eq!(names, ["blue_dialogue", "blue_document", "blue_shop"]);
     // The SQLite statements are the backend's own.
     let ddl = ok(&["schema", "--format", "sqlite"]);
     assert!(ddl.contains(&blue_schema::docs::sqlite_ddl(&Dialogue::SCHEMA)));
-}
-
-/// The JSON documents printed one after another.
-fn json_documents(text: &str) -> Vec<Value> {
-    serde_json::Deserializer::from_str(text)
-        .into_iter::<Value>()
-        .map(Result::unwrap)
-        .collect()
 }
 
 /// A parsed HCL resource: `resource "kind" "name" { a = "v" block { … } }`.
@@ -579,4 +614,51 @@ fn check_reports_items_the_schema_does_not_describe() {
         "{}",
         stderr(&output)
     );
+}
+
+/// `Cli::run_from` inside an async program: it finishes its work before it
+/// returns (blocking the calling thread meanwhile, as its documentation
+/// says), on a runtime's worker and in `spawn_blocking`, on SQLite and on
+/// DynamoDB, and the tables it made are there for the program's store.
+#[test]
+fn the_command_line_runs_inside_an_async_program() {
+    use blue_schema::cli::Cli;
+    use std::process::ExitCode;
+
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite_url = sqlite(dir.path(), "in-runtime.db");
+    let dynamo_url = dynamodb();
+    let cli = || Cli::new("app").table::<Dialogue>();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let url = sqlite_url.clone();
+        let on_worker = tokio::spawn(async move { cli().run_from(["app", "create-tables", &url]) });
+        assert_eq!(on_worker.await.unwrap(), ExitCode::SUCCESS);
+        let url = dynamo_url.clone();
+        let blocking =
+            tokio::task::spawn_blocking(move || cli().run_from(["app", "create-tables", &url]));
+        assert_eq!(blocking.await.unwrap(), ExitCode::SUCCESS);
+        let url = dynamo_url.clone();
+        let on_worker = tokio::spawn(async move { cli().run_from(["app", "check", &url]) });
+        assert_eq!(on_worker.await.unwrap(), ExitCode::SUCCESS);
+        for url in [&sqlite_url, &dynamo_url] {
+            let store = Store::open(url).await.unwrap();
+            let expert = Expert {
+                dialogue_id: "d".into(),
+                name: "m".into(),
+                role: "r".into(),
+                tier: 1,
+                score: 0,
+            };
+            store.put(&expert).await.unwrap();
+            assert_eq!(
+                store.get(Expert::key("d", "m")).await.unwrap(),
+                Some(expert)
+            );
+        }
+    });
 }

@@ -125,6 +125,15 @@ impl Store {
         block_on(self.inner.create_table::<T>())
     }
 
+    /// See [`Store::drop_table`](crate::Store::drop_table).
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn drop_table<T: Table>(&self) -> Result<bool, Error> {
+        block_on(self.inner.drop_table::<T>())
+    }
+
     /// Writes every item's index keys where they differ from what its
     /// fields give; see [`Store::reindex`](crate::Store::reindex).
     ///
@@ -301,6 +310,15 @@ impl<'s, R: FromItem + Send + 'static> QueryRun<'s, R> {
     /// As there.
     pub fn all(self) -> Result<Vec<R>, Error> {
         block_on(self.store.query(self.query).all())
+    }
+
+    /// See [`QueryRun::records`](crate::QueryRun::records).
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn records(self) -> Result<Vec<crate::Record<R>>, Error> {
+        block_on(self.store.query(self.query).records())
     }
 
     /// The pages, one at a time, as an iterator that reads each page when

@@ -138,11 +138,15 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Prints each table's definitions, secondary indexes included.
+    /// Prints each table's definitions, secondary indexes included (one
+    /// CloudFormation template, or one Terraform file, for every table).
     Schema {
         /// Which definition (all by default).
         #[arg(long, value_enum)]
         format: Option<Format>,
+        /// Only this table (all of them by default).
+        #[arg(long)]
+        table: Option<String>,
     },
     /// Creates the tables and their indexes in a store (adds missing indexes).
     CreateTables {
@@ -244,6 +248,11 @@ impl Cli {
     }
 
     /// Runs the command in `args` (the first is the program's name).
+    ///
+    /// It may be called from async code, on any thread: it runs the command
+    /// to the end, blocking the calling thread meanwhile (as
+    /// [`crate::block_on`]); call it in `tokio::task::spawn_blocking` to
+    /// keep a runtime's workers free.
     pub fn run_from<I, A>(self, args: I) -> ExitCode
     where
         I: IntoIterator<Item = A>,
@@ -276,9 +285,18 @@ impl Cli {
     fn execute(&self, command: Command) -> Result<(), Failure> {
         match command {
             Command::Docs { dir, check } => self.docs(dir.as_deref(), check),
-            Command::Schema { format } => {
-                for entry in &self.tables {
-                    print!("{}", schema_text(entry.schema, format));
+            Command::Schema { format, table } => {
+                let tables: Vec<&'static TableSchema> = match table {
+                    Some(name) => vec![self.one_table(Some(&name))?.schema],
+                    None => self.tables.iter().map(|t| t.schema).collect(),
+                };
+                // One template: CloudFormation reads one document a file.
+                if format == Some(Format::Cloudformation) {
+                    println!("{}", docs::cloudformation_template(&tables));
+                } else {
+                    tables
+                        .iter()
+                        .for_each(|t| print!("{}", schema_text(t, format)));
                 }
                 Ok(())
             }

@@ -24,6 +24,56 @@ pub async fn tables_are_created_once(store: Store) {
     assert_eq!(read, Some(expert("d", "muffin", 1)));
 }
 
+/// `drop_table` deletes a table with its items and indexes; the table can
+/// be created again at once, empty; dropping a missing table says so.
+pub async fn tables_are_dropped_and_created_again(store: Store) {
+    store.create_table::<Dialogue>().await.unwrap();
+    store.put(&expert("d", "muffin", 1)).await.unwrap();
+    assert!(store.drop_table::<Dialogue>().await.unwrap());
+    match store.get(Expert::key("d", "muffin")).await {
+        Err(Error::TableNotFound { table }) => assert_eq!(table, "blue_dialogue"),
+        other => panic!("expected TableNotFound, got {other:?}"),
+    }
+    assert!(!store.drop_table::<Dialogue>().await.unwrap());
+    store.create_table::<Dialogue>().await.unwrap();
+    assert_eq!(store.get(Expert::key("d", "muffin")).await.unwrap(), None);
+    store.put(&expert("d", "muffin", 2)).await.unwrap();
+    assert_eq!(
+        store.query(Expert::query("d")).all().await.unwrap(),
+        [expert("d", "muffin", 2)]
+    );
+}
+
+/// Typed queries read each item's write times too, as `get_record` does.
+pub async fn queries_read_write_times(store: Store) {
+    store.create_table::<Dialogue>().await.unwrap();
+    store.put(&expert("d", "a", 1)).await.unwrap();
+    store.put(&expert("d", "b", 1)).await.unwrap();
+    store.put(&expert("d", "a", 2)).await.unwrap();
+    let records = store.query(Expert::query("d")).records().await.unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].value, expert("d", "a", 2));
+    for record in &records {
+        let single = store
+            .get_record(record.value.key())
+            .await
+            .unwrap()
+            .expect("stored");
+        assert_eq!(single.created_at, record.created_at);
+        assert_eq!(single.updated_at, record.updated_at);
+        assert!(record.created_at.ends_with('Z') && record.created_at.len() == 24);
+        assert!(record.updated_at >= record.created_at);
+    }
+    let page = store
+        .query(Expert::query("d").page_size(1))
+        .records_page()
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert!(page.cursor.is_some());
+    assert_eq!(page.items[0], records[0]);
+}
+
 pub async fn missing_tables_are_reported(store: Store) {
     let missing = |r: Result<(), Error>| match r {
         Err(Error::TableNotFound { table }) => assert_eq!(table, "blue_dialogue"),

@@ -179,6 +179,8 @@ backends! {
     indexes::index_pages_stop_at_one_megabyte_before_the_filter,
     indexes::querying_an_index_the_table_lacks_is_a_typed_error,
     crud::tables_are_created_once,
+    crud::tables_are_dropped_and_created_again,
+    crud::queries_read_write_times,
     crud::missing_tables_are_reported,
     crud::put_then_get_round_trips_every_entity,
     crud::put_replaces_and_keeps_created_at,

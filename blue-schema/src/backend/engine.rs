@@ -93,6 +93,11 @@ pub(crate) trait Engine: Send + Sync + 'static {
     /// whether an index was added to a table that existed.
     fn create_table_op(&self, op: CreateTable) -> impl Future<Output = Result<bool, Error>> + Send;
 
+    /// Deletes the table, its items and its indexes; whether it existed.
+    /// DynamoDB's deletion is waited for, so that the table can be created
+    /// again at once.
+    fn drop_table_op(&self, op: CreateTable) -> impl Future<Output = Result<bool, Error>> + Send;
+
     fn get_op<D: Decoder>(
         &self,
         op: Get,
@@ -145,6 +150,11 @@ pub(crate) trait Engine: Send + Sync + 'static {
     fn create_table(&self, op: CreateTable) -> impl Future<Output = Result<bool, Error>> + Send {
         let span = crate::trace::span("create_table", op.table.name, "");
         crate::trace::within(span, self.create_table_op(op))
+    }
+
+    fn drop_table(&self, op: CreateTable) -> impl Future<Output = Result<bool, Error>> + Send {
+        let span = crate::trace::span("drop_table", op.table.name, "");
+        crate::trace::within(span, self.drop_table_op(op))
     }
 
     fn get<D: Decoder>(

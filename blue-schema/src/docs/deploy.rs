@@ -27,6 +27,38 @@ pub fn cloudformation_json(table: &TableSchema) -> String {
     serde_json::to_string_pretty(&template).unwrap_or_default()
 }
 
+/// One AWS CloudFormation template with every table of `tables` as an
+/// `AWS::DynamoDB::Table` resource (each as [`cloudformation_json`] has
+/// it): what `schema --format cloudformation` prints, one deployable file
+/// for an application of several tables.
+pub fn cloudformation_template(tables: &[&TableSchema]) -> String {
+    let mut resources = serde_json::Map::new();
+    for table in tables {
+        let properties: serde_json::Value =
+            serde_json::from_str(&dynamodb_table_json(table)).unwrap_or_default();
+        // Names that differ only in punctuation share an id: number them.
+        let base = logical_id(table.name);
+        let mut id = base.clone();
+        let mut n = 1;
+        while resources.contains_key(&id) {
+            n += 1;
+            id = format!("{base}{n}");
+        }
+        resources.insert(
+            id,
+            serde_json::json!({
+                "Type": "AWS::DynamoDB::Table",
+                "Properties": properties,
+            }),
+        );
+    }
+    let template = serde_json::json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": resources,
+    });
+    serde_json::to_string_pretty(&template).unwrap_or_default()
+}
+
 /// `blue_dialogue` → `BlueDialogue` (CloudFormation ids are alphanumeric).
 fn logical_id(name: &str) -> String {
     name.split(|c: char| !c.is_ascii_alphanumeric())

@@ -38,7 +38,9 @@ mod deploy;
 mod entity;
 mod patterns;
 
-pub use deploy::{cloudformation_json, dynamodb_table_json, sqlite_ddl, terraform_hcl};
+pub use deploy::{
+    cloudformation_json, cloudformation_template, dynamodb_table_json, sqlite_ddl, terraform_hcl,
+};
 
 use std::fmt::Write as _;
 

@@ -18,6 +18,11 @@ pub(crate) fn add_updated_at(table: &str) -> String {
     format!("ALTER TABLE \"{table}\" ADD COLUMN updated_at TEXT NOT NULL DEFAULT ''")
 }
 
+/// The statement that drops a table, and with it its rows and indexes.
+pub(crate) fn drop_table(table: &str) -> String {
+    format!("DROP TABLE IF EXISTS \"{table}\"")
+}
+
 /// The statement that creates a table: ADR 0018's columns, plus `size`, the
 /// item's size as DynamoDB computes it, which lets a query page end after
 /// 1 MB of data exactly where DynamoDB's would, `updated_at`, when the

@@ -136,6 +136,25 @@ impl Store {
         }
     }
 
+    /// Deletes table `T` with every item and index in it: a development
+    /// reset, or the end of a test. Whether the table existed (dropping a
+    /// missing table is no error). On DynamoDB the deletion is waited for,
+    /// so `create_table` may follow at once; on SQLite the file keeps its
+    /// other tables.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Limit`] for a table name DynamoDB would refuse, and the
+    /// backend's errors.
+    // Written out (not `async fn`) to promise `Send` in the signature.
+    #[allow(clippy::manual_async_fn)]
+    pub fn drop_table<T: Table>(&self) -> impl Future<Output = Result<bool, Error>> + Send + '_ {
+        async move {
+            let op = CreateTable { table: &T::SCHEMA };
+            with_engine!(&self.backend, b => b.drop_table(op).await)
+        }
+    }
+
     /// Runs a typed query: `.page()` reads one page, `.all()` follows the
     /// cursors to the end (or to the query's `take`), `.pages()` and
     /// `.items()` stream them.

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use super::decode::{Raw, Typed};
+use super::decode::{Raw, Record, Records, Typed};
 use super::{BoxFuture, Store, StoredItem};
 use crate::backend::engine::Engine;
 use crate::backend::with_engine;
@@ -125,6 +125,27 @@ impl<'s, R: FromItem + Send + 'static> QueryRun<'s, R> {
     /// As [`page`](QueryRun::page).
     pub fn all(self) -> impl Future<Output = Result<Vec<R>, Error>> + Send + 's {
         read_all::<Typed<R>>(self.store, self.query.into_spec())
+    }
+
+    /// [`page`](QueryRun::page), each item with its write times
+    /// ([`Record::created_at`](crate::Record), `updated_at`).
+    ///
+    /// # Errors
+    ///
+    /// As [`page`](QueryRun::page).
+    pub fn records_page(self) -> impl Future<Output = Result<Page<Record<R>>, Error>> + Send + 's {
+        read_page::<Records<R>>(self.store, self.query.into_spec())
+    }
+
+    /// [`all`](QueryRun::all), each item with its write times: when it was
+    /// first written and last written, which every write keeps on both
+    /// backends.
+    ///
+    /// # Errors
+    ///
+    /// As [`page`](QueryRun::page).
+    pub fn records(self) -> impl Future<Output = Result<Vec<Record<R>>, Error>> + Send + 's {
+        read_all::<Records<R>>(self.store, self.query.into_spec())
     }
 
     /// The query's pages, one at a time: `while let Some(page) =

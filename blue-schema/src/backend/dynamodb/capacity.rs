@@ -88,10 +88,12 @@ asks!(
 impl AskCapacity for operation::describe_table::builders::DescribeTableFluentBuilder {}
 impl AskCapacity for operation::create_table::builders::CreateTableFluentBuilder {}
 impl AskCapacity for operation::update_table::builders::UpdateTableFluentBuilder {}
+impl AskCapacity for operation::delete_table::builders::DeleteTableFluentBuilder {}
 
 impl Reports for operation::describe_table::DescribeTableOutput {}
 impl Reports for operation::create_table::CreateTableOutput {}
 impl Reports for operation::update_table::UpdateTableOutput {}
+impl Reports for operation::delete_table::DeleteTableOutput {}
 
 impl Reports for operation::get_item::GetItemOutput {
     fn usage(&self) -> (u64, Consumed) {

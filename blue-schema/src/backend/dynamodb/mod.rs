@@ -403,6 +403,11 @@ impl Engine for DynamoDbBackend {
             .await
     }
 
+    async fn drop_table_op(&self, op: CreateTable) -> Result<bool, Error> {
+        self.on_tokio(|b| async move { b.drop_table_now(op.table.name).await })
+            .await
+    }
+
     async fn get_op<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
         self.on_tokio(|b| async move { b.get_item::<D>(op).await })
             .await

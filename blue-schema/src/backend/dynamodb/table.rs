@@ -41,6 +41,35 @@ impl DynamoDbBackend {
         }
     }
 
+    /// Deletes the table and waits until DynamoDB no longer has it (so that
+    /// it can be created again at once); whether it existed.
+    pub(super) async fn drop_table_now(&self, table: &'static str) -> Result<bool, Error> {
+        check_table_name(&self.table_name(table))?;
+        let request = self.sdk.delete_table().table_name(self.table_name(table));
+        match self.send(Replay::Safe, &request, |r| r.send()).await.result {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(false),
+            Err(e) => return Err(request_error("DeleteTable", table)(e)),
+        }
+        let mut waited = Duration::ZERO;
+        let mut pause = Duration::from_millis(20);
+        while self.describe(table, table).await?.is_some() {
+            if waited >= TABLE_ACTIVE_TIMEOUT {
+                return Err(Error::Unavailable {
+                    backend: NAME,
+                    source: format!(
+                        "table {table} was not deleted within {TABLE_ACTIVE_TIMEOUT:?}"
+                    )
+                    .into(),
+                });
+            }
+            self.pause(pause).await?;
+            waited += pause;
+            pause = (pause * 2).min(Duration::from_secs(2));
+        }
+        Ok(true)
+    }
+
     /// Creates the table with its indexes, or adds the indexes it lacks
     /// (one at a time, as DynamoDB requires, each waited for until it is
     /// active and backfilled). Whether an index was added to an existing

@@ -231,6 +231,12 @@ impl Engine for SqliteBackend {
             .await
     }
 
+    async fn drop_table_op(&self, op: CreateTable) -> Result<bool, Error> {
+        let table = op.table.name;
+        crate::backend::engine::check_table_name(table)?;
+        self.run(move |conn| schema::drop_table(conn, table)).await
+    }
+
     async fn get_op<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {
         if !self.metering() {
             return self.run(move |conn| get_row::<D>(conn, &op.key)).await;

@@ -9,6 +9,28 @@ use crate::layout::sqlite::{add_index, add_updated_at, create_index, create_tabl
 use crate::schema::IndexSlot;
 use crate::Error;
 
+/// Drops `table` (its rows and indexes go with it); whether it existed.
+pub(super) fn drop_table(conn: &mut Conn, table: &'static str) -> Result<bool, Error> {
+    let existed = conn
+        .db
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(sqlite_error)?
+        .is_some();
+    if existed {
+        // Statements prepared for the table would fail once it is gone.
+        conn.db.flush_prepared_statement_cache();
+        conn.db
+            .execute_batch(&crate::layout::sqlite::drop_table(table))
+            .map_err(sqlite_error)?;
+    }
+    Ok(existed)
+}
+
 /// Creates `table` with the indexes `slots`, or adds what an existing one
 /// lacks; whether an index was added to a table that held rows.
 pub(super) fn create(
