@@ -39,11 +39,26 @@
 //! * [`key`]: the order-preserving, escaped, decodable key codec.
 //! * [`schema`]: the static metadata, and the [`Entity`] and [`Table`] traits.
 //! * [`query`]: the backend-neutral query values, `explain()`, and cursors.
-//! * [`Store`]: the typed operations (get, put, create, delete, query,
-//!   put_all, update, modify, transactions, batch and transactional reads,
-//!   index queries) on a [`backend`]: [`backend::sqlite`] (embedded, the default)
-//!   or [`backend::dynamodb`]; [`blocking`] is the same API for synchronous
-//!   code, and [`block_on`] says where each backend's work runs.
+//! * [`Store`]: the typed operations on a [`backend`]: [`backend::sqlite`]
+//!   (embedded, the default) or [`backend::dynamodb`]; [`blocking`] is the
+//!   same API for synchronous code, and [`block_on`] says where each
+//!   backend's work runs. Tables: [`create_table`](Store::create_table),
+//!   [`drop_table`](Store::drop_table). Items:
+//!   [`get`](Store::get), [`get_record`](Store::get_record),
+//!   [`put`](Store::put) (with `.when(condition)`), [`create`](Store::create),
+//!   [`delete`](Store::delete), [`delete_returning`](Store::delete_returning),
+//!   [`update`](Store::update) (set, add, append, remove, sets, `set_index`,
+//!   conditions, returning), [`modify`](Store::modify) (read, change, write
+//!   back with retries), `#[version]` checks on every write. Many items:
+//!   [`put_all`](Store::put_all), [`get_many`](Store::get_many),
+//!   [`transaction`](Store::transaction) (puts, creates, updates, deletes,
+//!   checks; all or none), transactional reads, [`rekey`](Store::rekey).
+//!   Reads of many: [`query`](Store::query) of an entity, a table's
+//!   partition, a [`macro@Collection`] or an index pattern, as
+//!   [`page`](QueryRun::page), [`all`](QueryRun::all),
+//!   [`pages`](QueryRun::pages), [`items`](QueryRun::items) (streams),
+//!   [`records`](QueryRun::records) (with write times) and
+//!   [`raw`](QueryRun::raw), with filters, `take`, cursors and `explain`.
 //! * [`limits`]: DynamoDB's limits, checked before any backend runs.
 //! * [`capacity`]: the capacity units each operation consumes, on both
 //!   backends ([`Store::metered`]); with the `tracing` feature, every
@@ -51,8 +66,9 @@
 //! * [`migrate`]: copying a table between stores.
 //! * [`docs`]: Markdown documentation of a table's access patterns.
 //!
-//! The derives are documented on the re-exports: [`macro@Entity`],
-//! [`macro@Table`], [`macro@KeyPart`].
+//! The derives are documented on the re-exports, every attribute and every
+//! generated item with an example: [`macro@Entity`], [`macro@Table`],
+//! [`macro@Collection`], [`macro@KeyPart`].
 
 #![warn(missing_docs)]
 // Without a backend the runtime's seam has nothing to run on.
@@ -100,38 +116,196 @@ pub use write::{Condition, Update};
 
 /// Turns a struct with named fields into a storable entity.
 ///
-/// ```text
-/// #[derive(Entity, Serialize, Deserialize)]
-/// #[entity(table = Dialogue)]          // the #[derive(Table)] enum that lists it
-/// #[entity(pk_prefix = "DLG")]         // optional: partition key `DLG#{dialogue_id}`
-/// #[sk(prefix = "PERSP")]              // the item type: [A-Z][A-Z0-9_]*
+/// Every attribute, with what it means; each example below compiles and
+/// runs (the guide, `docs/guide.md` §1-§4, has the semantics at length).
+///
+/// # On the struct
+///
+/// | attribute | meaning |
+/// |---|---|
+/// | `#[entity(table = Dialogue)]` | the `#[derive(Table)]` enum that lists it (required) |
+/// | `#[entity(pk_prefix = "DLG")]` | a prefix in front of the partition key, `DLG#{dialogue_id}`: the entity's partition template |
+/// | `#[entity(parent = Order)]` | nests the sort key under `Order`'s: `ORDER#{order_id}#LINE#{line}` (see [`macro@Collection`]) |
+/// | `#[sk(prefix = "EXPERT")]` | the item type, first in the sort key (required; `[A-Z][A-Z0-9_]*`) |
+/// | `#[index(gsi1, name = by_role, pk(prefix = "ROLE", fields(role)), sk(fields(tier)), project = keys_only)]` | an access pattern on a secondary index (`sk(..)` and `project` optional) |
+///
+/// # On the fields
+///
+/// | attribute | meaning |
+/// |---|---|
+/// | `#[pk]` | part of the partition key (1 to 4 fields, joined with `#` in declared order) |
+/// | `#[sk]` | part of the sort key after the prefix (0 to 12; none makes a singleton, like `META`) |
+/// | `#[version]` | a `u64` every write checks and increments (optimistic locking) |
+/// | `#[set]` | stored as a DynamoDB string or number set (a `BTreeSet` / `HashSet`), absent when empty |
+///
+/// Any other field is data, stored under its serde name. Key fields must be
+/// [`KeyPart`]s; anything DynamoDB could not run is a compile error that
+/// says what to change.
+///
+/// # What it generates
+///
+/// | item | what |
+/// |---|---|
+/// | `Expert::key(dialogue_id, name) -> Key<Expert>` | the key of one item, from every key field (`impl AsKeyPart<T>` arguments: `&str` for `String`) |
+/// | `Expert::query(dialogue_id) -> ExpertQuery<0>` | a typed query of one partition; `ExpertQuery<N>` has `N` sort-key components fixed and offers the next one: `.name(v)` fixes it, `.name_lt(v)`, `_le`, `_gt`, `_ge`, `_between(a, b)` and (strings) `_starts_with(p)` end the query with a range; `.page_size(n)`, `.take(n)`, `.reverse()`, `.after(cursor)`, `.eventually_consistent()`, `.filter(cond)`, `.max_pages(n)`, `.explain()`, `.spec()` at any step |
+/// | `Expert::attr() -> ExpertAttr` | one typed attribute per stored field, for [`Condition`]s (`a.score.ge(10)`) and [`Update`]s (`.add(a.score, 1)`) |
+/// | `Expert::by_role(role) -> ExpertByRoleQuery<0>` | per `#[index]`: the query of its index partition, with the same builder methods over its `sk(fields(..))` |
+/// | `ExpertByRole { role, tier }` | per `#[index]` with data fields: the struct [`Update::set_index`] takes, so the fields of one index key change together |
+/// | `impl Entity for Expert` | `expert.key()`, `Expert::decode_key(pk, sk)`, `Expert::SCHEMA` (the metadata docs and the CLI read) |
+///
+/// # Keys and queries
+///
+/// ```
+/// use blue_schema::{Entity, IntoQuery, Table};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Table)]
+/// #[table(name = "blue_dialogue", indexes(gsi1))]
+/// enum Dialogue { Perspective(Perspective), Expert(Expert) }
+///
+/// #[derive(Entity, Serialize, Deserialize, Debug, PartialEq)]
+/// #[entity(table = Dialogue, pk_prefix = "DLG")]
+/// #[sk(prefix = "PERSP")]
 /// struct Perspective {
-///     #[pk] dialogue_id: String,       // one or more; joined with `#`
-///     #[sk] round: u32,                // zero or more, in declaration order
+///     #[pk] dialogue_id: String,
+///     #[sk] round: u32,       // zero-padded: `2` sorts before `10`
 ///     #[sk] expert: String,
-///     #[sk] seq: u32,
-///     label: String,                   // everything else is data
+///     label: String,          // data
 /// }
+///
+/// #[derive(Entity, Serialize, Deserialize, Debug, PartialEq)]
+/// #[entity(table = Dialogue, pk_prefix = "DLG")]
+/// #[sk(prefix = "EXPERT")]
+/// #[index(gsi1, name = by_role, pk(prefix = "ROLE", fields(role)), sk(fields(tier)))]
+/// struct Expert {
+///     #[pk] dialogue_id: String,
+///     #[sk] name: String,
+///     role: String,
+///     tier: u8,
+/// }
+///
+/// let key = Perspective::key("d", 2u32, "muffin");
+/// assert_eq!(key.partition_key(), "DLG#d");
+/// assert_eq!(key.sort_key(), "PERSP#0000000002#muffin");
+/// assert_eq!(
+///     Perspective::decode_key("DLG#d", "PERSP#0000000002#muffin"),
+///     Ok(("d".to_owned(), (2, "muffin".to_owned())))
+/// );
+///
+/// // Components in declared order, then at most one range.
+/// let q = Perspective::query("d").round(2).expert_starts_with("muf");
+/// assert_eq!(
+///     q.spec().to_string(),
+///     r#"Query blue_dialogue: pk = "DLG#d" AND begins_with(sk, "PERSP#0000000002#muf"), ascending"#
+/// );
+/// let later = Perspective::query("d").round_ge(3u32).reverse().page_size(10);
+/// assert!(later.spec().to_string().contains("BETWEEN"));
+///
+/// // An index access pattern: experts by role, by tier.
+/// let skeptics = Expert::by_role("skeptic").tier_le(2u8).into_query();
+/// assert!(skeptics.spec().to_string().contains(r#"gsi1pk = "ROLE#skeptic""#));
 /// ```
 ///
-/// Generates, besides [`Entity`]:
+/// # Conditions, updates, versions and sets
 ///
-/// * `Perspective::key(dialogue_id, round, expert, seq) -> Key<Perspective>`;
-/// * `Perspective::query(dialogue_id)`, a builder that fixes sort-key
-///   components in declared order (`.round(0).expert("muffin")`), or ends with
-///   a range on the next one (`_lt`, `_le`, `_gt`, `_ge`, `_between`, and
-///   `_starts_with` for strings), then `.page_size(n)`, `.take(n)`,
-///   `.reverse()`, `.after(cursor)`, `.eventually_consistent()`.
+/// ```
+/// use std::collections::BTreeSet;
 ///
-/// Anything that would not work on DynamoDB is a compile error.
+/// use blue_schema::{Entity, Error, Table};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Table)]
+/// #[table(name = "blue_board", indexes(gsi1))]
+/// enum Board { Task(Task) }
+///
+/// #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+/// #[entity(table = Board)]
+/// #[sk(prefix = "TASK")]
+/// #[index(gsi1, name = by_owner, pk(prefix = "OWNER", fields(owner)), sk(fields(due)))]
+/// struct Task {
+///     #[pk] board: String,
+///     #[sk] id: u32,
+///     owner: String,
+///     due: String,
+///     points: i64,
+///     #[set]
+///     #[serde(default)]
+///     labels: BTreeSet<String>,
+///     #[version]
+///     version: u64,
+/// }
+///
+/// # blue_schema::block_on(async {
+/// let store = blue_schema::Store::sqlite_memory()?;
+/// store.create_table::<Board>().await?;
+/// let task = Task {
+///     board: "b".into(), id: 1, owner: "ann".into(), due: "2026-12-24".into(),
+///     points: 3, labels: BTreeSet::new(), version: 0,
+/// };
+/// store.create(&task).await?;                         // version 0 → stored as 1
+///
+/// let a = Task::attr();
+/// store.update(Task::key("b", 1u32))
+///     .add(a.points, 2)
+///     .add_to(a.labels, ["urgent"])
+///     .when(a.points.lt(10))
+///     .expect_version(1)                              // a versioned entity says which
+///     .await?;
+/// // The fields of an index key change together, in one request.
+/// store.update(Task::key("b", 1u32))
+///     .set_index(TaskByOwner { owner: "bob".into(), due: "2027-01-02".into() })
+///     .any_version()
+///     .await?;
+/// let now = store.get(Task::key("b", 1u32)).await?.expect("stored");
+/// assert_eq!((now.points, now.owner.as_str(), now.version), (5, "bob", 3));
+/// assert!(now.labels.contains("urgent"));
+///
+/// // A write with a stale version writes nothing.
+/// let stale = Task { version: 1, ..now.clone() };
+/// assert!(matches!(store.put(&stale).await, Err(Error::VersionConflict(_))));
+/// # Ok::<(), blue_schema::Error>(())
+/// # }).unwrap();
+/// ```
+///
+/// Nested entities and partition templates of their own are shown on
+/// [`macro@Collection`].
 pub use blue_schema_derive::Entity;
 
 /// Turns an enum with one single-field variant per entity into a table.
 ///
-/// ```text
-/// #[derive(Table)]
+/// | attribute | meaning |
+/// |---|---|
+/// | `#[table(name = "blue_dialogue")]` | the table's name in SQLite and DynamoDB: 3-255 of `[A-Za-z0-9_.-]` (required) |
+/// | `#[table(indexes(gsi1, gsi2))]` | the secondary indexes its entities' `#[index]` patterns use (`gsi1` to `gsi20`) |
+///
+/// ```
+/// use blue_schema::{Entity, Table};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Table, Debug, PartialEq)]
 /// #[table(name = "blue_dialogue")]
 /// enum Dialogue { Meta(DialogueMeta), Expert(Expert) }
+///
+/// #[derive(Entity, Serialize, Deserialize, Debug, PartialEq)]
+/// #[entity(table = Dialogue)]
+/// #[sk(prefix = "META")]
+/// struct DialogueMeta { #[pk] dialogue_id: String, title: String }
+///
+/// #[derive(Entity, Serialize, Deserialize, Debug, PartialEq)]
+/// #[entity(table = Dialogue)]
+/// #[sk(prefix = "EXPERT")]
+/// struct Expert { #[pk] dialogue_id: String, #[sk] name: String }
+///
+/// # blue_schema::block_on(async {
+/// let store = blue_schema::Store::sqlite_memory()?;
+/// store.create_table::<Dialogue>().await?;
+/// store.put(&DialogueMeta { dialogue_id: "d".into(), title: "t".into() }).await?;
+/// store.put(&Expert { dialogue_id: "d".into(), name: "muffin".into() }).await?;
+/// let items = store.query(Dialogue::partition("d")).all().await?;
+/// assert!(matches!(items.as_slice(), [Dialogue::Expert(_), Dialogue::Meta(_)]));
+/// assert_eq!(<Dialogue as Table>::NAME, "blue_dialogue");
+/// # Ok::<(), blue_schema::Error>(())
+/// # }).unwrap();
 /// ```
 ///
 /// Generates [`Table`] and `Dialogue::partition(pk)`, the query of a whole

@@ -27,8 +27,11 @@ pub struct Segment {
     pub fields: usize,
 }
 
-/// The levels of an entity's sort key, outermost first; see the
-/// [module documentation](self).
+/// The levels of an entity's sort key, outermost first: one for an entity
+/// of its own (`ORDER#{order_id}`), one more per parent for an entity
+/// nested with `#[entity(parent = ..)]` (`ORDER#{order_id}#LINE#{line}`).
+/// Components are escaped and hold no `#`, so the number of `#` and the
+/// prefixes at their places tell the entities of a range apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SortKeyPath {
     segments: [Segment; MAX_NESTING],
