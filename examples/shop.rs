@@ -9,7 +9,7 @@
 //! ```
 
 use blue_schema::{block_on, Error, Store};
-use blue_schema_examples::shop::{tour, CustomerItems, Shop};
+use blue_schema_examples::shop::{tour, CustomerItems, InStatus, OrderStatus, Shop};
 use blue_schema_examples::show::{database_path, print_rows};
 
 fn main() -> Result<(), Error> {
@@ -21,6 +21,18 @@ async fn run() -> Result<(), Error> {
     let store = Store::open(&format!("sqlite://{}", path.display())).await?;
     println!("Store: sqlite://{}\n", path.display());
     print!("{}", tour(&store).await?);
+    // An index read: eventually consistent on DynamoDB, current on SQLite.
+    println!("Delivered, across customers (InStatus, one index query):");
+    for item in store
+        .query(InStatus::query(OrderStatus::Delivered))
+        .all()
+        .await?
+    {
+        match item {
+            InStatus::Order(o) => println!("  order {} of {}", o.order_id, o.customer_id),
+            InStatus::Shipment(s) => println!("  shipment {} of {}", s.shipment, s.order_id),
+        }
+    }
     println!("\nThe stored rows of the customer's partition:");
     let schema = <Shop as blue_schema::Table>::SCHEMA;
     print_rows(&store, &schema, CustomerItems::query("ada")).await?;

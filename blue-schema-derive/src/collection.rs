@@ -17,6 +17,8 @@ struct Collection<'a> {
     table: Option<syn::Path>,
     /// `#[collection(parent = Order)]`
     parent: Option<syn::Path>,
+    /// `#[collection(index = gsi1)]`
+    index: Option<Ident>,
     variants: Vec<(&'a Ident, &'a Type)>,
 }
 
@@ -32,6 +34,7 @@ pub fn expand(input: &DeriveInput) -> TokenStream {
 fn parse<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Collection<'a> {
     let mut table = None;
     let mut parent = None;
+    let mut index: Option<Ident> = None;
     for a in input
         .attrs
         .iter()
@@ -44,16 +47,39 @@ fn parse<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Collection<'a> {
             } else if meta.path.is_ident("parent") {
                 parent = Some(meta.value()?.parse::<syn::Path>()?);
                 Ok(())
+            } else if meta.path.is_ident("index") {
+                index = Some(meta.value()?.parse::<Ident>()?);
+                Ok(())
             } else {
                 Err(meta.error(format!(
-                    "unknown `collection` attribute `{}`; expected `table = TableEnum` or \
-                     `parent = Entity`",
+                    "unknown `collection` attribute `{}`; expected `table = TableEnum`, \
+                     `parent = Entity` or `index = gsiN`",
                     meta.path.to_token_stream()
                 )))
             }
         });
         if let Err(e) = parsed {
             cx.syn_error(e);
+        }
+    }
+    if let (Some(_), Some(index)) = (&parent, &index) {
+        cx.error_spanned_by(
+            index,
+            "a collection reads a parent's range of the table or one partition of an index, \
+             not both: drop `parent` or `index`",
+        );
+    }
+    if let Some(slot) = &index {
+        let name = slot.to_string();
+        let valid = name
+            .strip_prefix("gsi")
+            .and_then(|n| n.parse::<u8>().ok())
+            .is_some_and(|n| (1..=20).contains(&n) && name == format!("gsi{n}"));
+        if !valid {
+            cx.error_spanned_by(
+                slot,
+                "an index is `gsi1` to `gsi20`, as the table declares it",
+            );
         }
     }
     if table.is_none() {
@@ -102,6 +128,7 @@ fn parse<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Collection<'a> {
         original: input,
         table,
         parent,
+        index,
         variants,
     }
 }
@@ -179,7 +206,13 @@ fn generate(collection: &Collection) -> TokenStream {
             sort_key,
         )
     };
-    let query = query_fn(collection, &first_facts);
+    let query = query_fn(collection, &first_facts, first);
+    let index_checks = index_checks(collection, &rust_name);
+    let uses_keys = collection.index.as_ref().map(|_| {
+        quote!(
+            const __USES_KEYS: bool = true;
+        )
+    });
 
     quote! {
         impl #ident {
@@ -197,6 +230,8 @@ fn generate(collection: &Collection) -> TokenStream {
         };
 
         #(#checks)*
+
+        #index_checks
 
         impl ::blue_schema::FromItem for #ident {
             fn from_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
@@ -229,19 +264,94 @@ fn generate(collection: &Collection) -> TokenStream {
             }
         }
 
-        impl ::blue_schema::__private::ReadHooks for #ident {}
+        // An index collection tells its items apart by their table keys.
+        impl ::blue_schema::__private::ReadHooks for #ident {
+            #uses_keys
+        }
     }
 }
 
-/// `query(..)`: the whole partition, or one parent item and what is
-/// nested under it.
-fn query_fn(collection: &Collection, first_facts: &TokenStream) -> TokenStream {
+/// The marker type of index `gsiN`: `slot::GsiN`.
+fn slot_marker(slot: &Ident) -> TokenStream {
+    let name = slot.to_string();
+    let marker = quote::format_ident!("Gsi{}", name.trim_start_matches("gsi"));
+    quote!(::blue_schema::__private::slot::#marker)
+}
+
+/// For a collection on an index: every member has a pattern on it, with
+/// the first's partition-key type and prefix, holding whole items.
+fn index_checks(collection: &Collection, rust_name: &str) -> TokenStream {
+    let Some(slot) = &collection.index else {
+        return TokenStream::new();
+    };
+    let Some((_, first)) = collection.variants.first() else {
+        return TokenStream::new();
+    };
+    let marker = slot_marker(slot);
+    let index = slot.to_string();
+    let first_name = first.to_token_stream().to_string();
+    let pattern = |ty: &Type| quote_spanned!(ty.span()=> <#ty as ::blue_schema::__private::IndexPattern<#marker>>);
+    let first_pattern = pattern(first);
+    let each = collection.variants.iter().map(|(_, ty)| {
+        let of = pattern(ty);
+        let name = ty.to_token_stream().to_string();
+        let message_len = 400 + 2 * name.len().max(first_name.len()) + rust_name.len();
+        quote_spanned! {ty.span()=>
+            const _: () = {
+                #[allow(dead_code)]
+                fn same_index_partition_key() {
+                    fn same<K: ::blue_schema::__private::SamePartitionKey<F>, F>() {}
+                    same::<#of::PartitionKey, #first_pattern::PartitionKey>();
+                }
+                let message = ::blue_schema::__private::index_collection_check::<#message_len>(
+                    #rust_name,
+                    #index,
+                    #name,
+                    #first_name,
+                    #of::PK_PREFIX,
+                    #first_pattern::PK_PREFIX,
+                    #of::WHOLE_ITEMS,
+                );
+                ::std::assert!(message.is_empty(), "{}", message.as_str());
+            };
+        }
+    });
+    quote!(#(#each)*)
+}
+
+/// `query(..)`: the whole partition, one parent item and what is nested
+/// under it, or one partition of an index.
+fn query_fn(collection: &Collection, first_facts: &TokenStream, first: &Type) -> TokenStream {
     let vis = &collection.original.vis;
     let rust_name = collection.original.ident.to_string();
     let table = collection
         .table
         .as_ref()
         .expect("checked: the table is named");
+    if let Some(slot) = &collection.index {
+        let marker = slot_marker(slot);
+        let index = slot.to_string();
+        let pattern = quote!(<#first as ::blue_schema::__private::IndexPattern<#marker>>);
+        let doc = format!(
+            "The query of one partition of index `{index}`: the `{rust_name}` entities' entries \
+             with this index partition key, in index sort-key order (each entity's entries \
+             together, by its prefix). Eventually consistent, as every index read."
+        );
+        return quote! {
+            #[doc = #doc]
+            #vis fn query(
+                partition_key: impl ::blue_schema::AsKeyPart<#pattern::PartitionKey>,
+            ) -> ::blue_schema::Query<Self> {
+                let mut __blue_pk = ::blue_schema::__private::KeyWriter::new(#pattern::PK_PREFIX);
+                __blue_pk.push::<#pattern::PartitionKey>(&partition_key);
+                ::blue_schema::__private::index_partition_query(
+                    &<#table as ::blue_schema::Table>::SCHEMA,
+                    #index,
+                    __blue_pk.finish(),
+                )
+            }
+        };
+    }
     match &collection.parent {
         None => {
             let doc = format!(

@@ -325,6 +325,11 @@ pub use blue_schema_derive::Table;
 ///   customer's profile, orders and order lines in one range, in sort-key
 ///   order; items of entities that are not members are skipped (and counted
 ///   in [`Page::unknown`]).
+/// * `#[collection(table = Shop, index = gsi1)]`: one partition of a
+///   secondary index, where the members' access patterns on it share an
+///   index partition key (`InStatus::query(status)`: orders and shipments
+///   in one status, across customers); eventually consistent, as every
+///   index read.
 /// * `#[collection(table = Shop, parent = Order)]`: one parent item and the
 ///   items nested under it (entities declared with
 ///   `#[entity(parent = Order)]`, whose sort keys begin with the order's).

@@ -17,7 +17,9 @@ pub use crate::key::codec::{
     key_from_encoded, KeyTuple, KeyWriter,
 };
 pub use crate::key::{EnumOrder, SortKeyPath};
-pub use crate::query::builder::{partition_query, subtree_query, SortKeyQuery};
+pub use crate::query::builder::{
+    index_partition_query, partition_query, subtree_query, SortKeyQuery,
+};
 pub use crate::schema::hooks::{EntityHooks, ReadHooks, TableHooks};
 pub use crate::schema::item_keys::KeysOfItem;
 pub use crate::schema::members::{
@@ -186,6 +188,79 @@ impl<K> SamePartitionKey<K> for K {}
 pub trait InCollectionTable<T: ?Sized> {}
 
 impl<T: ?Sized, E: crate::Entity<Table = T>> InCollectionTable<T> for E {}
+
+/// The physical secondary indexes, as types: what [`IndexPattern`] is
+/// implemented for.
+pub mod slot {
+    macro_rules! slots {
+        ($($name:ident)*) => {
+            $(
+                #[doc = concat!("The index `", stringify!($name), "`.")]
+                pub struct $name;
+            )*
+        };
+    }
+    slots!(Gsi1 Gsi2 Gsi3 Gsi4 Gsi5 Gsi6 Gsi7 Gsi8 Gsi9 Gsi10 Gsi11 Gsi12 Gsi13 Gsi14 Gsi15 Gsi16 Gsi17 Gsi18 Gsi19 Gsi20);
+}
+
+/// An entity's access pattern on index `S` (at most one per index), as a
+/// collection on that index reads it: the index partition key's type and
+/// prefix, and whether its entries hold whole items.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no access pattern on this index",
+    label = "no `#[index(..)]` of this entity names this index",
+    note = "a collection on an index reads one index partition: each member needs an `#[index(gsiN, ..)]` pattern on that index, with the same `pk(prefix = .., fields(..))` types as the others"
+)]
+pub trait IndexPattern<S> {
+    /// The index partition key's type (a tuple for several fields).
+    type PartitionKey;
+    /// The index partition key's prefix.
+    const PK_PREFIX: Option<&'static str>;
+    /// Whether the entries hold whole items (`project = all`).
+    const WHOLE_ITEMS: bool;
+}
+
+/// Whether an index collection's member at `index` reads as the first
+/// one: the same index partition prefix, and whole items. A message, or
+/// none.
+pub const fn index_collection_check<const N: usize>(
+    collection: &str,
+    index: &str,
+    member: &str,
+    first: &str,
+    pk_prefix: Option<&str>,
+    first_pk_prefix: Option<&str>,
+    whole_items: bool,
+) -> ConstMessage<N> {
+    if !whole_items {
+        return ConstMessage::EMPTY
+            .push("`")
+            .push(member)
+            .push("`'s access pattern on `")
+            .push(index)
+            .push("` is `project = keys_only`, so its entries hold no item for collection `")
+            .push(collection)
+            .push("` to decode: make it `project = all`, or read it with its own query");
+    }
+    let same = match (pk_prefix, first_pk_prefix) {
+        (Some(a), Some(b)) => crate::schema::members::const_str_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    };
+    if !same {
+        return ConstMessage::EMPTY
+            .push("`")
+            .push(member)
+            .push("` and `")
+            .push(first)
+            .push("` have different index partition prefixes on `")
+            .push(index)
+            .push("`: collection `")
+            .push(collection)
+            .push("` reads one index partition, so their `pk(prefix = ..)` must agree");
+    }
+    ConstMessage::EMPTY
+}
 
 /// How many sort-key components a type-state query builder has fixed.
 pub struct FixedComponents<const N: usize>;

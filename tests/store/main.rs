@@ -165,6 +165,7 @@ backends! {
     collections::an_order_is_read_with_its_children,
     collections::entity_queries_skip_nested_items,
     collections::a_parent_is_deleted_alone,
+    collections::an_index_collection_reads_an_index_partition,
     capacity::reads_and_writes_cost_the_same_units_everywhere,
     capacity::an_index_query_is_an_eventually_consistent_read,
     capacity::refused_writes_consume_nothing_and_write_nothing,

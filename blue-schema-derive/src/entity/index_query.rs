@@ -69,7 +69,20 @@ pub(super) fn index_queries(
             pk_names.join(", "),
             p.sk.iter().map(|f| format!("`{}`, ", f.name)).collect::<String>(),
         );
+        // What a collection on this index reads of the pattern.
+        let slot_marker = format_ident!("{}", pascal(slot));
+        let pk_type =
+            super::tuple_or_single_types(&p.pk.iter().map(|f| key_type(f)).collect::<Vec<_>>());
+        let projected = p.decl.projection == Projection::All;
         items.extend(quote! {
+            impl ::blue_schema::__private::IndexPattern<::blue_schema::__private::slot::#slot_marker>
+                for #ident
+            {
+                type PartitionKey = #pk_type;
+                const PK_PREFIX: ::std::option::Option<&'static str> = #pk_prefix;
+                const WHOLE_ITEMS: bool = #projected;
+            }
+
             impl #ident {
                 #[doc = #doc]
                 #vis fn #method(#(#params),*) -> #builder_ident<0> #bounds {

@@ -281,6 +281,15 @@ fn type_name(ty: &TokenStream) -> String {
     text.replace(",)", ")").replace(',', ", ")
 }
 
+/// [`tuple_or_single`] of types.
+pub(super) fn tuple_or_single_types(types: &[&syn::Type]) -> TokenStream {
+    if types.len() == 1 {
+        quote!(#(#types)*)
+    } else {
+        quote!((#(#types,)*))
+    }
+}
+
 pub(super) fn tuple_or_single(fields: &[&Field]) -> TokenStream {
     let types = fields.iter().map(|f| f.ty);
     if fields.len() == 1 {

@@ -246,6 +246,31 @@ pub fn partition_query<R>(table: &'static str, partition_key: String) -> Query<R
     Query::from_spec(QuerySpec::new(table, partition_key, None))
 }
 
+/// The query of a whole index partition of `slot` (encoded key
+/// `partition_key`), used by `#[derive(Collection)]` on an index: every
+/// entry, of every entity, in index sort-key order. Eventually consistent.
+///
+/// # Panics
+///
+/// When the table does not declare `slot` (the derives check it).
+#[doc(hidden)]
+pub fn index_partition_query<R>(
+    table: &'static crate::schema::TableSchema,
+    slot: &'static str,
+    partition_key: String,
+) -> Query<R> {
+    let index = super::IndexTarget {
+        slot: *table
+            .index(slot)
+            .unwrap_or_else(|| panic!("table {} declares no index {slot}", table.name)),
+        projection: table.projection(slot),
+    };
+    let mut spec = QuerySpec::new(table.name, partition_key, None);
+    spec.index = Some(index);
+    spec.consistent = false;
+    Query::from_spec(spec)
+}
+
 /// The query of one item and the items nested under its sort key (an item
 /// collection), used by `#[derive(Collection)]`: the parent's key and every
 /// key that continues it with `#`, which sort between it and `{key}$`.

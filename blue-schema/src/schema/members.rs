@@ -370,6 +370,11 @@ const fn first_undeclared<'a>(used: &[&'a str], declared: &[&str]) -> Option<&'a
 }
 
 /// Byte-wise string equality in `const` context.
+pub(crate) const fn const_str_eq(a: &str, b: &str) -> bool {
+    str_eq(a, b)
+}
+
+/// Byte-wise string equality in `const` context.
 const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
