@@ -34,10 +34,12 @@ pub enum CellWithMarks {
 }
 
 /// A mark on a cell: nested under it (`CELL#{id}#MARK#{n}`), so that a
-/// cell's queries evaluate and skip its marks.
+/// cell's queries evaluate and skip its marks; in the notes' index
+/// partitions by its text, beside the cells with that note.
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 #[entity(table = Reliable, pk_prefix = "P", parent = Cell)]
 #[sk(prefix = "MARK")]
+#[index(gsi1, name = by_text, pk(prefix = "NOTE", fields(text)))]
 pub struct Mark {
     #[pk]
     pub part: String,
@@ -46,6 +48,15 @@ pub struct Mark {
     #[sk]
     pub n: u32,
     pub text: String,
+}
+
+/// The cells with a note and the marks with that text: one partition of
+/// the index.
+#[derive(Collection, Debug, Clone, PartialEq)]
+#[collection(table = Reliable, index = gsi1)]
+pub enum Noted {
+    Cell(Cell),
+    Mark(Mark),
 }
 
 /// A number in a partition template of its own (`TALLY#{part}`), whose

@@ -25,8 +25,6 @@ use crate::entities::*;
 
 /// Partition names (each run puts a namespace of its own in front).
 const PARTS: [&str; 2] = ["p", "q#"];
-/// Mark texts.
-const TEXTS: [&str; 2] = ["m", "m#2"];
 /// Note values: the empty string, delimiters, non-ASCII.
 const NOTES: [&str; 3] = ["", "n#1", "ü"];
 /// Set elements.
@@ -276,7 +274,8 @@ impl Space {
             part: self.part(part),
             id: u32::from(id),
             n: u32::from(n),
-            text: TEXTS[text as usize % TEXTS.len()].to_owned(),
+            // A note's value: marks share the notes' index partitions.
+            text: self.note(text),
         }
     }
 
@@ -967,6 +966,21 @@ impl Model {
             let of: Vec<&Cell> = cells().filter(|c| c.note == note).collect();
             let _ = writeln!(out, "note {n}: {of:?}");
         }
+        // The index partition of a note: its cells, then the marks with its
+        // text (index sort keys start with the entity's prefix), each by
+        // table key.
+        for n in 0..NOTES.len() as u8 {
+            let note = space.note(n);
+            let mut of: Vec<Noted> = cells()
+                .filter(|c| c.note.as_ref() == Some(&note))
+                .map(|c| Noted::Cell(c.clone()))
+                .collect();
+            of.extend(self.items.values().filter_map(|i| match i {
+                Item::Mark(m) if m.text == note => Some(Noted::Mark(m.clone())),
+                _ => None,
+            }));
+            let _ = writeln!(out, "noted {n}: {of:?}");
+        }
         for p in 0..PARTS.len() as u8 {
             let mut keys: Vec<(u32, blue_schema::Key<Cell>)> = cells()
                 .filter(|c| c.part == space.part(p))
@@ -1313,6 +1327,14 @@ pub async fn indexes(store: &Store, space: &Space) -> String {
         let of: Vec<&Cell> = of.iter().collect();
         let _ = writeln!(out, "note {n}: {of:?}");
     }
+    for n in 0..NOTES.len() as u8 {
+        let of = store
+            .query(Noted::query(space.note(n)))
+            .all()
+            .await
+            .unwrap();
+        let _ = writeln!(out, "noted {n}: {of:?}");
+    }
     for p in 0..PARTS.len() as u8 {
         let keys = store
             .query(Cell::by_part(space.part(p)))
@@ -1515,7 +1537,7 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (part(), id(), c()).prop_map(|(p, i, to)| Op::Rekey(p, i, to)),
         1 => d().prop_map(Op::DeleteDocEntity),
         2 => (part(), proptest::option::of(1u8..4)).prop_map(|(p, n)| Op::QueryPartition(p, n)),
-        3 => (part(), id(), 0u8..3, 0..TEXTS.len() as u8).prop_map(|(p, i, n, t)| Op::PutMark(p, i, n, t)),
+        3 => (part(), id(), 0u8..3, 0..NOTES.len() as u8).prop_map(|(p, i, n, t)| Op::PutMark(p, i, n, t)),
         1 => (part(), id(), 0u8..3).prop_map(|(p, i, n)| Op::DeleteMark(p, i, n)),
         2 => (part(), id(), any::<bool>(), proptest::option::of(1u8..4))
             .prop_map(|(part, id, reverse, page_size)| Op::QueryCellWithMarks {
