@@ -54,6 +54,15 @@ pub(super) fn key_functions(
     let pk_params = params(pk);
     let pk_pushes = pushes(&pk_w, pk);
     let sk_pushes = pushes(&sk_w, sk);
+    // A nested entity's writer also writes its parents' prefixes; an
+    // entity of its own needs only its prefix.
+    let sk_writer = if entity.parent.is_some() {
+        quote!(::blue_schema::__private::KeyWriter::path(
+            <Self as ::blue_schema::__private::EntityFacts>::SK_PATH,
+        ))
+    } else {
+        quote!(::blue_schema::__private::KeyWriter::new(::std::option::Option::Some(#prefix)))
+    };
     let pk_template = template(entity.pk_prefix.as_ref().map(|l| l.value()), pk);
     let key_doc = match &entity.parent {
         None => {
@@ -77,9 +86,7 @@ pub(super) fn key_functions(
             #vis fn key(#(#key_params),*) -> ::blue_schema::Key<Self> {
                 let mut __blue_pk = ::blue_schema::__private::KeyWriter::new(#pk_prefix);
                 #(#pk_pushes)*
-                let mut __blue_sk = ::blue_schema::__private::KeyWriter::path(
-                    <Self as ::blue_schema::__private::EntityFacts>::SK_PATH,
-                );
+                let mut __blue_sk = #sk_writer;
                 #(#sk_pushes)*
                 ::blue_schema::__private::key_from_encoded(__blue_pk.finish(), __blue_sk.finish())
             }

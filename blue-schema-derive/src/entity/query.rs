@@ -145,8 +145,10 @@ fn component_methods(
         let name = &field.name;
         let eq_doc = format!("Fixes `{name}`: the items whose `{name}` equals `{name}`.");
         let bound = key_part_type_bounds(&[ty]);
-        // Every component's methods exist at every step; the bound says
-        // which step may call them, with a message when another does.
+        // The method that fixes the component exists at every step; its
+        // bound says which step may call it, with a message when another
+        // does (the mistake users make). The range methods stay on their
+        // step alone: each generic method costs compile time.
         let next_component = quote! {
             ::blue_schema::__private::FixedComponents<N>: ::blue_schema::__private::NextComponent<#n>
         };
@@ -157,10 +159,6 @@ fn component_methods(
             let m = format_ident!("{}_{}", field.name, suffix);
             let d = format!("The items whose `{name}` is {doc} `{name}`; nothing can follow a range.");
             let op = format_ident!("{}", op);
-            let bound = match bound {
-                Some(b) => quote!(#b #next_component),
-                None => quote!(where #next_component),
-            };
             quote! {
                 #[doc = #d]
                 pub fn #m(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> ::blue_schema::Query<#item>
@@ -187,6 +185,9 @@ fn component_methods(
                 {
                     #query_ident { state: self.state.component::<#ty>(&#method) }
                 }
+            }
+
+            impl #query_ident<#n> {
                 #lt
                 #le
                 #gt
@@ -196,17 +197,11 @@ fn component_methods(
                     self,
                     low: impl ::blue_schema::AsKeyPart<#ty>,
                     high: impl ::blue_schema::AsKeyPart<#ty>,
-                ) -> ::blue_schema::Query<#item>
-                where
-                    #next_component
-                {
+                ) -> ::blue_schema::Query<#item> {
                     self.state.between::<#ty, #item>(&low, &high)
                 }
                 #[doc = #starts_doc]
-                pub fn #starts_with(self, prefix: impl ::blue_schema::key::AsKeyPrefix<#ty>) -> ::blue_schema::Query<#item>
-                where
-                    #next_component
-                {
+                pub fn #starts_with(self, prefix: impl ::blue_schema::key::AsKeyPrefix<#ty>) -> ::blue_schema::Query<#item> {
                     self.state.starts_with::<#ty, #item>(&prefix)
                 }
             }
