@@ -191,14 +191,6 @@ fn generate(collection: &Collection) -> TokenStream {
             };
         }
     });
-    let arms = variants.iter().enumerate().map(|(i, (variant, ty))| {
-        quote! {
-            ::std::option::Option::Some(#i) => {
-                <#ty as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
-                    .map(|value| ::std::option::Option::Some(#ident::#variant(value)))
-            }
-        }
-    });
     let member_of = quote! {
         ::blue_schema::__private::member_of(
             #ident::__BLUE_MEMBERS,
@@ -206,6 +198,8 @@ fn generate(collection: &Collection) -> TokenStream {
             sort_key,
         )
     };
+    let what = format!("collection `{rust_name}`");
+    let from_item = crate::table::enum_from_item(ident, variants, &member_of, &what);
     let query = query_fn(collection, &first_facts, first);
     let index_checks = index_checks(collection, &rust_name);
     let uses_keys = collection.index.as_ref().map(|_| {
@@ -233,36 +227,7 @@ fn generate(collection: &Collection) -> TokenStream {
 
         #index_checks
 
-        impl ::blue_schema::FromItem for #ident {
-            fn from_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
-                sort_key: &str,
-                item: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                <Self as ::blue_schema::FromItem>::from_known_item(sort_key, item)?.ok_or_else(|| {
-                    <D::Error as ::blue_schema::__private::serde::de::Error>::custom(
-                        ::std::format_args!(
-                            "sort key `{}` belongs to no entity of collection `{}`",
-                            sort_key,
-                            #rust_name,
-                        ),
-                    )
-                })
-            }
-
-            fn recognizes(sort_key: &str) -> bool {
-                #member_of.is_some()
-            }
-
-            fn from_known_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
-                sort_key: &str,
-                item: D,
-            ) -> ::std::result::Result<::std::option::Option<Self>, D::Error> {
-                match #member_of {
-                    #(#arms)*
-                    _ => ::std::result::Result::Ok(::std::option::Option::None),
-                }
-            }
-        }
+        #from_item
 
         // An index collection tells its items apart by their table keys.
         impl ::blue_schema::__private::ReadHooks for #ident {

@@ -201,7 +201,29 @@ fn member_of(ident: &Ident) -> TokenStream {
 /// `FromItem` of the table enum: the variant whose entity the sort key
 /// names, or `None` for an item of no entity of the table.
 fn from_item_impl(ident: &Ident, name: &syn::LitStr, variants: &[(&Ident, &Type)]) -> TokenStream {
-    let member_of = member_of(ident);
+    let from_item = enum_from_item(
+        ident,
+        variants,
+        &member_of(ident),
+        &format!("table `{}`", name.value()),
+    );
+    quote! {
+        #from_item
+
+        impl ::blue_schema::__private::ReadHooks for #ident {}
+    }
+}
+
+/// `FromItem` of an enum of entities (a table's, or a collection's): the
+/// variant of the entity at the position `member_of` (an
+/// `Option<usize>` expression of `sort_key`) gives, or `None`; `what`
+/// names the enum in the error for an item of none of them.
+pub(crate) fn enum_from_item(
+    ident: &Ident,
+    variants: &[(&Ident, &Type)],
+    member_of: &TokenStream,
+    what: &str,
+) -> TokenStream {
     let known_arms = variants.iter().enumerate().map(|(i, (variant, ty))| {
         quote! {
             ::std::option::Option::Some(#i) => {
@@ -216,10 +238,10 @@ fn from_item_impl(ident: &Ident, name: &syn::LitStr, variants: &[(&Ident, &Type)
                 sort_key: &str,
                 item: D,
             ) -> ::std::result::Result<Self, D::Error> {
-                // One prefix match, shared with the reads that skip unknown items.
+                // One match, shared with the reads that skip unknown items.
                 <Self as ::blue_schema::FromItem>::from_known_item(sort_key, item)?.ok_or_else(|| {
                     <D::Error as ::blue_schema::__private::serde::de::Error>::custom(
-                        ::std::format_args!("sort key `{}` belongs to no entity of table `{}`", sort_key, #name),
+                        ::std::format_args!("sort key `{}` belongs to no entity of {}", sort_key, #what),
                     )
                 })
             }
@@ -238,8 +260,6 @@ fn from_item_impl(ident: &Ident, name: &syn::LitStr, variants: &[(&Ident, &Type)
                 }
             }
         }
-
-        impl ::blue_schema::__private::ReadHooks for #ident {}
     }
 }
 

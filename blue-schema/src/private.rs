@@ -243,7 +243,7 @@ pub const fn index_collection_check<const N: usize>(
             .push("` to decode: make it `project = all`, or read it with its own query");
     }
     let same = match (pk_prefix, first_pk_prefix) {
-        (Some(a), Some(b)) => crate::schema::members::const_str_eq(a, b),
+        (Some(a), Some(b)) => crate::key::const_str_eq(a, b),
         (None, None) => true,
         _ => false,
     };

@@ -102,6 +102,7 @@ use std::marker::PhantomData;
 
 pub use codec::table_key_of_index_sort_key;
 pub use escape::{escape_into, unescape};
+pub(crate) use path::const_str_eq;
 pub use path::{Segment, SortKeyPath, MAX_NESTING};
 
 /// The byte that joins the components of a key.

@@ -189,7 +189,9 @@ impl SortKeyPath {
     }
 }
 
-const fn const_str_eq(a: &str, b: &str) -> bool {
+/// Byte-wise string equality in `const` context (what the derives' table
+/// and collection checks compare names and prefixes with).
+pub(crate) const fn const_str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;

@@ -53,17 +53,8 @@ impl SortKeyQuery {
         prefix: &'static str,
         total: usize,
     ) -> Self {
-        let index = super::IndexTarget {
-            slot: *table
-                .index(slot)
-                .unwrap_or_else(|| panic!("table {} declares no index {slot}", table.name)),
-            projection: table.projection(slot),
-        };
-        let mut spec = QuerySpec::new(table.name, partition_key, None);
-        spec.index = Some(index);
-        spec.consistent = false;
         SortKeyQuery {
-            spec,
+            spec: index_spec(table, slot, partition_key),
             fixed: KeyWriter::new(Some(prefix)),
             given: 0,
             total,
@@ -259,6 +250,20 @@ pub fn index_partition_query<R>(
     slot: &'static str,
     partition_key: String,
 ) -> Query<R> {
+    Query::from_spec(index_spec(table, slot, partition_key))
+}
+
+/// A query of index `slot`'s partition `partition_key`, with no sort-key
+/// condition yet; eventually consistent, as DynamoDB's index reads are.
+///
+/// # Panics
+///
+/// When the table does not declare `slot` (the derives check it).
+fn index_spec(
+    table: &'static crate::schema::TableSchema,
+    slot: &'static str,
+    partition_key: String,
+) -> QuerySpec {
     let index = super::IndexTarget {
         slot: *table
             .index(slot)
@@ -268,7 +273,7 @@ pub fn index_partition_query<R>(
     let mut spec = QuerySpec::new(table.name, partition_key, None);
     spec.index = Some(index);
     spec.consistent = false;
-    Query::from_spec(spec)
+    spec
 }
 
 /// The query of one item and the items nested under its sort key (an item

@@ -369,26 +369,7 @@ const fn first_undeclared<'a>(used: &[&'a str], declared: &[&str]) -> Option<&'a
     None
 }
 
-/// Byte-wise string equality in `const` context.
-pub(crate) const fn const_str_eq(a: &str, b: &str) -> bool {
-    str_eq(a, b)
-}
-
-/// Byte-wise string equality in `const` context.
-const fn str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
+use crate::key::const_str_eq as str_eq;
 
 /// `Option<&str>` equality in `const` context.
 const fn opt_str_eq(a: Option<&str>, b: Option<&str>) -> bool {
