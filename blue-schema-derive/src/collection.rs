@@ -265,7 +265,7 @@ fn index_checks(collection: &Collection, rust_name: &str) -> TokenStream {
             const _: () = {
                 #[allow(dead_code)]
                 fn same_index_partition_key() {
-                    fn same<K: ::blue_schema::__private::SamePartitionKey<F>, F>() {}
+                    fn same<K: ::blue_schema::__private::SameIndexPartitionKey<F>, F>() {}
                     same::<#of::PartitionKey, #first_pattern::PartitionKey>();
                 }
                 let message = ::blue_schema::__private::index_collection_check::<#message_len>(

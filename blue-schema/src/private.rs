@@ -178,6 +178,17 @@ pub trait SamePartitionKey<K> {}
 
 impl<K> SamePartitionKey<K> for K {}
 
+/// Satisfied when two access patterns on one index have the same index
+/// partition-key type: what the members of a collection on an index need.
+#[diagnostic::on_unimplemented(
+    message = "a collection on an index reads one index partition, but this entity's index partition key is `{Self}` where the first member's is `{K}`",
+    label = "this entity's `#[index(.., pk(fields(..)))]` fields have other types",
+    note = "give the members' patterns on this index `pk(fields(..))` of the same types, in the same order, and the same `prefix`"
+)]
+pub trait SameIndexPartitionKey<K> {}
+
+impl<K> SameIndexPartitionKey<K> for K {}
+
 /// Satisfied when entity `Self` is stored in table `T`: what a collection
 /// of `T` and a parent of an entity of `T` must be.
 #[diagnostic::on_unimplemented(

@@ -232,28 +232,9 @@ pub(super) fn write_access_patterns(out: &mut String, entity: &EntitySchema) -> 
 }
 
 /// The sort key's fixed part once its first `given` fields are fixed, in
-/// the ADR's notation: the fields so far, with each level's prefix written
-/// as soon as the level before it is complete (`ORDER#{order_id}#LINE` for
-/// a line of an order whose `order_id` is given).
+/// the ADR's notation (`ORDER#{order_id}#LINE` for a line of an order whose
+/// `order_id` is given).
 fn fixed_part(entity: &EntitySchema, given: usize) -> String {
-    let mut levels = entity.sort_key_path.segments().iter();
-    let mut out = String::new();
-    let mut left = 0;
-    let mut enter = |out: &mut String, left: &mut usize| {
-        while *left == 0 {
-            let Some(level) = levels.next() else { return };
-            if !out.is_empty() {
-                out.push('#');
-            }
-            out.push_str(level.prefix);
-            *left = level.fields;
-        }
-    };
-    enter(&mut out, &mut left);
-    for field in entity.sort_key.iter().take(given) {
-        out.push_str(&format!("#{{{}}}", field.field));
-        left -= 1;
-        enter(&mut out, &mut left);
-    }
-    out
+    let fields = entity.sort_key.iter().take(given).map(|f| f.field);
+    entity.sort_key_path.template(fields)
 }

@@ -170,7 +170,12 @@ impl SortKeyPath {
     }
 
     /// The sort key in the ADR's notation, with `fields` naming the
-    /// components in order: `ORDER#{date}#{order_id}#LINE#{line}`.
+    /// components in order: `ORDER#{date}#{order_id}#LINE#{line}`. Given
+    /// fewer fields, the part a query with those components fixed starts
+    /// with: each level's prefix as soon as the level before it is
+    /// complete (`ORDER#{date}#{order_id}#LINE`), as [`KeyWriter`] writes it.
+    ///
+    /// [`KeyWriter`]: crate::key::codec::KeyWriter
     pub fn template<'a>(&self, mut fields: impl Iterator<Item = &'a str>) -> String {
         let mut out = String::new();
         for segment in self.segments() {
@@ -179,9 +184,12 @@ impl SortKeyPath {
             }
             out.push_str(segment.prefix);
             for _ in 0..segment.fields {
+                let Some(field) = fields.next() else {
+                    return out;
+                };
                 out.push(DELIMITER);
                 out.push('{');
-                out.push_str(fields.next().unwrap_or("?"));
+                out.push_str(field);
                 out.push('}');
             }
         }

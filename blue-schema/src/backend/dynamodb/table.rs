@@ -51,22 +51,11 @@ impl DynamoDbBackend {
             Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(false),
             Err(e) => return Err(request_error("DeleteTable", table)(e)),
         }
-        let mut waited = Duration::ZERO;
-        let mut pause = Duration::from_millis(20);
-        while self.describe(table, table).await?.is_some() {
-            if waited >= TABLE_ACTIVE_TIMEOUT {
-                return Err(Error::Unavailable {
-                    backend: NAME,
-                    source: format!(
-                        "table {table} was not deleted within {TABLE_ACTIVE_TIMEOUT:?}"
-                    )
-                    .into(),
-                });
-            }
-            self.pause(pause).await?;
-            waited += pause;
-            pause = (pause * 2).min(Duration::from_secs(2));
-        }
+        let failed = format!("table {table} was not deleted");
+        self.poll(table, &failed, TABLE_ACTIVE_TIMEOUT, None, |d| {
+            Ok(d.is_none())
+        })
+        .await?;
         Ok(true)
     }
 
@@ -172,9 +161,29 @@ impl DynamoDbBackend {
         table: &'static str,
         what: &str,
         timeout: Duration,
-        mut current: Option<TableDescription>,
+        current: Option<TableDescription>,
         mut ready: impl FnMut(&TableDescription) -> Result<bool, Error>,
     ) -> Result<TableDescription, Error> {
+        let goal = format!("{what} did not become ACTIVE");
+        self.poll(table, &goal, timeout, current, |d| {
+            d.map_or(Ok(false), &mut ready)
+        })
+        .await?
+        .ok_or_else(|| Error::backend(NAME, "a description was accepted without one"))
+    }
+
+    /// Describes the table (starting from `current`) until `done` accepts
+    /// what it finds (`None`: no table), with a doubling pause, for at
+    /// most `timeout`, then fails saying `failed` (`table t was not
+    /// deleted`); what `done` accepted.
+    async fn poll(
+        &self,
+        table: &'static str,
+        failed: &str,
+        timeout: Duration,
+        mut current: Option<TableDescription>,
+        mut done: impl FnMut(Option<&TableDescription>) -> Result<bool, Error>,
+    ) -> Result<Option<TableDescription>, Error> {
         let mut waited = Duration::ZERO;
         let mut pause = Duration::from_millis(20);
         loop {
@@ -182,15 +191,13 @@ impl DynamoDbBackend {
                 Some(d) => Some(d),
                 None => self.describe(table, table).await?,
             };
-            if let Some(description) = description {
-                if ready(&description)? {
-                    return Ok(description);
-                }
+            if done(description.as_ref())? {
+                return Ok(description);
             }
             if waited >= timeout {
                 return Err(Error::Unavailable {
                     backend: NAME,
-                    source: format!("{what} did not become ACTIVE within {timeout:?}").into(),
+                    source: format!("{failed} within {timeout:?}").into(),
                 });
             }
             self.pause(pause).await?;
