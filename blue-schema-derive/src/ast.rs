@@ -52,6 +52,8 @@ pub struct Field<'a> {
     pub version: Option<&'a syn::Attribute>,
     /// `#[set]`: stored as a DynamoDB string or number set.
     pub set: Option<&'a syn::Attribute>,
+    /// `#[ttl]`: when the item expires, in epoch seconds.
+    pub ttl: Option<&'a syn::Attribute>,
     /// `#[serde(default)]` on the field or the struct.
     pub default: bool,
 }
@@ -137,6 +139,7 @@ impl<'a> Field<'a> {
             custom: serde.custom,
             version: field.attrs.iter().find(|a| a.path().is_ident("version")),
             set: field.attrs.iter().find(|a| a.path().is_ident("set")),
+            ttl: field.attrs.iter().find(|a| a.path().is_ident("ttl")),
             default: serde.default || container_default,
         }
     }
@@ -150,6 +153,8 @@ pub struct Table<'a> {
     pub name: Option<LitStr>,
     /// `#[table(indexes(gsi1, gsi2))]`
     pub indexes: Vec<Ident>,
+    /// `#[table(ttl = "expires_at")]`: the attribute DynamoDB's TTL reads.
+    pub ttl: Option<LitStr>,
     /// Whether the input is an enum at all.
     pub is_enum: bool,
     /// The variants that hold one entity each: `Expert(Expert)`.
@@ -178,6 +183,7 @@ impl<'a> Table<'a> {
             doc: attr::doc(&input.attrs),
             name: attrs.name,
             indexes: attrs.indexes,
+            ttl: attrs.ttl,
             is_enum: matches!(input.data, Data::Enum(_)),
             variants,
             malformed,

@@ -358,10 +358,13 @@ pub struct Table {
     pub name: Option<LitStr>,
     /// `#[table(indexes(gsi1, gsi2))]`
     pub indexes: Vec<syn::Ident>,
+    /// `#[table(ttl = "expires_at")]`: the table's one TTL attribute.
+    pub ttl: Option<LitStr>,
 }
 
 pub fn table(cx: &mut Ctxt, attrs: &[Attribute]) -> Table {
     let mut name = Attr::none(NAME);
+    let mut ttl = Attr::none(TTL);
     let mut indexes = Vec::new();
     for attr in attrs.iter().filter(|a| a.path() == TABLE) {
         // #[table(name = "blue_dialogue", indexes(gsi1, gsi2))]
@@ -369,6 +372,10 @@ pub fn table(cx: &mut Ctxt, attrs: &[Attribute]) -> Table {
             if meta.path == NAME {
                 let lit = get_lit_str(&meta)?;
                 name.set(cx, &meta.path, lit);
+                Ok(())
+            } else if meta.path == TTL {
+                let lit = get_lit_str(&meta)?;
+                ttl.set(cx, &meta.path, lit);
                 Ok(())
             } else if meta.path == INDEXES {
                 let content;
@@ -378,7 +385,7 @@ pub fn table(cx: &mut Ctxt, attrs: &[Attribute]) -> Table {
                 Ok(())
             } else {
                 Err(meta.error(format!(
-                    "unknown `table` attribute `{}`; expected `name = \"blue_domain\"` or `indexes(gsi1, gsi2)`",
+                    "unknown `table` attribute `{}`; expected `name = \"blue_domain\"`, `indexes(gsi1, gsi2)` or `ttl = \"expires_at\"`",
                     meta.path.to_token_stream()
                 )))
             }
@@ -390,6 +397,7 @@ pub fn table(cx: &mut Ctxt, attrs: &[Attribute]) -> Table {
     Table {
         name: name.get(),
         indexes,
+        ttl: ttl.get(),
     }
 }
 

@@ -334,6 +334,7 @@ fn query_fn(collection: &Collection, first_facts: &TokenStream, first: &Type) ->
                     __blue_pk.push::<#first_facts::PartitionKey>(&partition_key);
                     ::blue_schema::__private::partition_query(
                         <#table as ::blue_schema::__private::TableName>::NAME,
+                        <#table as ::blue_schema::__private::TableName>::TTL,
                         __blue_pk.finish(),
                     )
                 }
@@ -350,6 +351,7 @@ fn query_fn(collection: &Collection, first_facts: &TokenStream, first: &Type) ->
                 #vis fn query(parent: ::blue_schema::Key<#parent>) -> ::blue_schema::Query<Self> {
                     ::blue_schema::__private::subtree_query(
                         <#table as ::blue_schema::__private::TableName>::NAME,
+                        <#table as ::blue_schema::__private::TableName>::TTL,
                         parent,
                     )
                 }

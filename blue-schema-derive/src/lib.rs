@@ -26,7 +26,7 @@ use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
 /// See `blue_schema::Entity`.
-#[proc_macro_derive(Entity, attributes(entity, pk, sk, version, set, index))]
+#[proc_macro_derive(Entity, attributes(entity, pk, sk, version, set, index, ttl))]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     entity::expand(&input).into()

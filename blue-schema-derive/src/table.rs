@@ -78,6 +78,10 @@ fn generate(table: &Table) -> TokenStream {
     let lists = lists(ident, variants);
     let first_facts = facts(first);
     let checks = membership_checks(table, &rust_name);
+    let ttl = match &table.ttl {
+        Some(lit) => quote!(::std::option::Option::Some(#lit)),
+        None => quote!(::std::option::Option::None),
+    };
     let member_of = member_of(ident);
     let from_item = from_item_impl(ident, name, variants);
     let index_arms = variants.iter().enumerate().map(|(i, (_, ty))| {
@@ -119,6 +123,7 @@ fn generate(table: &Table) -> TokenStream {
     quote! {
         impl ::blue_schema::__private::TableName for #ident {
             const NAME: &'static str = #name;
+            const TTL: ::std::option::Option<&'static str> = #ttl;
             const NESTED: bool = ::blue_schema::__private::any_nested(
                 <#ident as ::blue_schema::__private::TableMembers>::MEMBERS,
             );
@@ -133,6 +138,7 @@ fn generate(table: &Table) -> TokenStream {
                 doc: #doc,
                 entities: &[#(#schemas),*],
                 indexes: &[#(#slots),*],
+                ttl: #ttl,
             };
 
             fn decode_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
@@ -180,7 +186,7 @@ fn generate(table: &Table) -> TokenStream {
                 };
                 let mut __blue_pk = ::blue_schema::__private::KeyWriter::new(#first_facts::PK_PREFIX);
                 __blue_pk.push::<#first_facts::PartitionKey>(&partition_key);
-                ::blue_schema::__private::partition_query(#name, __blue_pk.finish())
+                ::blue_schema::__private::partition_query(#name, #ttl, __blue_pk.finish())
             }
         }
     }
@@ -285,6 +291,10 @@ fn membership_checks(table: &Table, rust_name: &str) -> TokenStream {
     // variant, over the members the table lists; the pairs are compared in
     // `const` evaluation, so the expansion grows linearly.
     let slot_names: Vec<String> = table.indexes.iter().map(|s| s.to_string()).collect();
+    let ttl = match &table.ttl {
+        Some(lit) => quote!(::std::option::Option::Some(#lit)),
+        None => quote!(::std::option::Option::None),
+    };
     let names: Vec<String> = variants
         .iter()
         .map(|(_, ty)| ty.to_token_stream().to_string())
@@ -296,7 +306,7 @@ fn membership_checks(table: &Table, rust_name: &str) -> TokenStream {
     // and the declared indexes.
     let longest = names.iter().map(String::len).max().unwrap_or(0);
     let message_len =
-        400 + 2 * longest + rust_name.len() + slot_names.iter().map(|s| s.len() + 2).sum::<usize>();
+        500 + 2 * longest + rust_name.len() + slot_names.iter().map(|s| s.len() + 2).sum::<usize>();
     let member_checks = variants.iter().enumerate().map(|(i, (_, ty))| {
         quote_spanned! {ty.span()=>
             const _: () = {
@@ -304,6 +314,7 @@ fn membership_checks(table: &Table, rust_name: &str) -> TokenStream {
                     #rust_name,
                     <#ident as ::blue_schema::__private::TableMembers>::MEMBERS,
                     <#ident as ::blue_schema::__private::TableMembers>::DECLARED,
+                    <#ident as ::blue_schema::__private::TableMembers>::TTL,
                     #i,
                 );
                 ::std::assert!(message.is_empty(), "{}", message.as_str());
@@ -321,6 +332,7 @@ fn membership_checks(table: &Table, rust_name: &str) -> TokenStream {
         impl ::blue_schema::__private::TableMembers for #ident {
             const MEMBERS: &'static [::blue_schema::__private::Member] = &[#(#members),*];
             const DECLARED: &'static [&'static str] = &[#(#slot_names),*];
+            const TTL: ::std::option::Option<&'static str> = #ttl;
         }
 
         #(#member_checks)*

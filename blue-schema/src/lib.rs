@@ -103,6 +103,7 @@ pub mod schema;
 pub mod store;
 mod time;
 mod trace;
+pub mod ttl;
 pub mod write;
 
 pub use error::{error_chain, BoxError, Error, ItemError};

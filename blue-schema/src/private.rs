@@ -154,6 +154,8 @@ pub trait EntityFacts {
     /// The sort key's shape: its prefix, and its parents' for a nested
     /// entity.
     const SK_PATH: &'static SortKeyPath;
+    /// The attribute its `#[ttl]` field is stored under, if it has one.
+    const TTL: Option<&'static str> = None;
 }
 
 /// A table's name, implemented by its derive whether or not its other
@@ -165,6 +167,8 @@ pub trait TableName {
     /// parent's range holds its children's keys: reads then tell items
     /// apart by the whole shape of their sort keys, not by the prefix.
     const NESTED: bool = false;
+    /// The table's TTL attribute (`#[table(ttl = "...")]`).
+    const TTL: Option<&'static str> = None;
 }
 
 /// Satisfied when two entities read from one partition have the same
@@ -336,5 +340,6 @@ pub const fn member<E: EntityFacts>(name: &'static str) -> Member {
         pk_type: E::PK_TYPE,
         indexes: E::INDEXES,
         path: E::SK_PATH,
+        ttl: E::TTL,
     }
 }

@@ -21,6 +21,9 @@ pub const ENDPOINT_VAR: &str = "BLUE_DYNAMODB_ENDPOINT";
 
 static ENDPOINT: OnceLock<Result<Endpoint, String>> = OnceLock::new();
 
+/// The emulator's database, to run its TTL sweep on demand.
+static EMULATOR: OnceLock<dynoxide::Database> = OnceLock::new();
+
 #[derive(Debug, Clone)]
 enum Endpoint {
     /// The emulator in this process.
@@ -61,6 +64,7 @@ fn start_emulator() -> Result<String, String> {
                     Ok(db) => db,
                     Err(e) => return drop(ready.send(Err(format!("no database: {e}")))),
                 };
+                let _ = EMULATOR.set(db.clone());
                 let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
                     Ok(listener) => listener,
                     Err(e) => return drop(ready.send(Err(format!("cannot listen: {e}")))),
@@ -82,6 +86,18 @@ fn start_emulator() -> Result<String, String> {
     started
         .recv_timeout(Duration::from_secs(60))
         .map_err(|e| format!("no answer from its thread: {e}"))?
+}
+
+/// Runs the emulator's TTL process now, as AWS's would eventually: it
+/// deletes the items whose TTL attribute is below the real clock's epoch
+/// second, in every table with TTL on; how many. `None` on an external
+/// endpoint, whose TTL process runs on its own schedule: a test never
+/// waits for it.
+pub fn sweep_emulator() -> Option<usize> {
+    let _ = endpoint();
+    EMULATOR
+        .get()
+        .map(|db| db.sweep_ttl().expect("the emulator's TTL sweep runs"))
 }
 
 /// The test endpoint's URL, and whether it is the emulator in this process.

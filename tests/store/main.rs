@@ -25,6 +25,7 @@ mod queries;
 mod random;
 mod sets;
 mod transactions;
+mod ttl;
 mod updates;
 mod versions;
 mod write_entities;
@@ -160,6 +161,9 @@ macro_rules! backends {
 }
 
 backends! {
+    ttl::expired_items_are_hidden_from_every_read,
+    ttl::writes_see_expired_items_as_absent,
+    ttl::expired_items_are_swept,
     collections::entities_live_in_their_own_partitions,
     collections::a_collection_reads_a_partition_as_its_entities,
     collections::an_order_is_read_with_its_children,

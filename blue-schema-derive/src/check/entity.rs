@@ -42,7 +42,68 @@ pub fn check_entity(cx: &mut Ctxt, entity: &Entity) {
     check_builder_method_names(cx, entity);
     check_version(cx, entity);
     check_sets(cx, entity);
+    check_ttl(cx, entity);
     check_indexes(cx, entity);
+}
+
+// `#[ttl]`: one data field holding when the item expires, stored as the
+// number of epoch seconds DynamoDB's Time to Live reads.
+pub(super) fn check_ttl(cx: &mut Ctxt, entity: &Entity) {
+    let mut seen = false;
+    for field in entity.fields.iter() {
+        let Some(attr) = field.ttl else { continue };
+        if !matches!(attr.meta, syn::Meta::Path(_)) {
+            cx.error_spanned_by(attr, "write a bare `#[ttl]`: it takes no arguments");
+        }
+        if seen {
+            cx.error_spanned_by(
+                attr,
+                "an entity has at most one `#[ttl]` field: DynamoDB reads one TTL attribute per table",
+            );
+        }
+        seen = true;
+        let clash = if field.role.is_some() {
+            Some("a key field cannot be the `#[ttl]`: an item's expiry changes, its key never does")
+        } else if field.version.is_some() {
+            Some("the `#[version]` field counts writes; give the expiry its own `#[ttl]` field")
+        } else if field.set.is_some() {
+            Some("a `#[set]` field cannot be the `#[ttl]`: the expiry is one number")
+        } else if field.skip.is_some() || field.flatten.is_some() {
+            Some("the `#[ttl]` field must be stored: remove `serde(skip)` / `serde(flatten)`")
+        } else {
+            None
+        };
+        if let Some(message) = clash {
+            cx.error_spanned_by(attr, message);
+            continue;
+        }
+        let optional = crate::ast::option_inner(field.ty);
+        if optional.is_some() && field.custom.is_some() && !field.default {
+            cx.error_spanned_by(
+                attr,
+                format!(
+                    "add `#[serde(default)]` to the `#[ttl]` field `{}`: an item that never \
+                     expires (`None`) is stored without the attribute, and must read back as `None`",
+                    field.name
+                ),
+            );
+        }
+        let ty = optional.unwrap_or(field.ty);
+        let is_u64 =
+            matches!(ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("u64"));
+        if !is_u64 && field.custom.is_none() {
+            cx.error_spanned_by(
+                field.ty,
+                format!(
+                    "DynamoDB's TTL reads a number of epoch seconds, and serde stores `{}` otherwise: \
+                     add `#[serde(with = \"blue_schema::ttl\")]` to the `#[ttl]` field `{}` (for a \
+                     `SystemTime` or `chrono::DateTime<Utc>`), or make it a `u64` of epoch seconds",
+                    quote::ToTokens::to_token_stream(ty).to_string().replace(' ', ""),
+                    field.name
+                ),
+            );
+        }
+    }
 }
 
 // `#[version]`: one `u64` data field, the counter every write checks.

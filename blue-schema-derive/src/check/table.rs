@@ -21,6 +21,32 @@ pub fn check_table(cx: &mut Ctxt, table: &Table) {
     check_table_variants(cx, table);
     check_table_name(cx, table);
     check_table_indexes(cx, table);
+    check_table_ttl(cx, table);
+}
+
+// The TTL attribute is one of the item's own (an entity field stores it),
+// so it is a name an entity field could have: not one the library writes.
+pub(super) fn check_table_ttl(cx: &mut Ctxt, table: &Table) {
+    let Some(ttl) = &table.ttl else { return };
+    let name = ttl.value();
+    if name.is_empty()
+        || name.len() > 255
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        cx.error_spanned_by(
+            ttl,
+            "the TTL attribute's name is 1 to 255 letters, digits and `_`: name the attribute \
+             your entities' `#[ttl]` fields are stored under, e.g. `ttl = \"expires_at\"`",
+        );
+    } else if crate::reserved::is_reserved(&name) {
+        cx.error_spanned_by(
+            ttl,
+            format!(
+                "`{name}` is an attribute the library writes itself; the TTL attribute is one \
+                 of the entities' own fields, e.g. `ttl = \"expires_at\"`"
+            ),
+        );
+    }
 }
 
 // The physical indexes of a table: `gsi1` to `gsi20`, each once.

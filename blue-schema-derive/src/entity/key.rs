@@ -98,6 +98,7 @@ pub(super) fn key_functions(
                 #query_ident {
                     state: ::blue_schema::__private::SortKeyQuery::new(
                         <#table as ::blue_schema::__private::TableName>::NAME,
+                        <#table as ::blue_schema::__private::TableName>::TTL,
                         __blue_pk.finish(),
                         <Self as ::blue_schema::__private::EntityFacts>::SK_PATH,
                     ),

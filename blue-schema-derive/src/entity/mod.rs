@@ -124,6 +124,37 @@ fn generate(entity: &Entity) -> TokenStream {
             }
         }
     });
+    let ttl_field = entity.fields.iter().find(|f| f.ttl.is_some());
+    let expiry_fn = ttl_field.map(|f| {
+        let member = f.ident;
+        quote! {
+            #[inline]
+            fn __expiry(&self) -> ::std::option::Option<u64> {
+                ::blue_schema::ttl::Expiry::epoch_seconds(&self.#member)
+            }
+        }
+    });
+    let ttl_attribute = match ttl_field {
+        Some(f) => {
+            let a = &f.attribute;
+            quote!(::std::option::Option::Some(#a))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    // The field's type is one DynamoDB's TTL can read: checked where the
+    // user wrote it.
+    let ttl_type_check = ttl_field.map(|f| {
+        let ty = f.ty;
+        quote_spanned! {ty.span()=>
+            const _: () = {
+                #[allow(dead_code)]
+                fn ttl_field_type() {
+                    fn expiry<T: ::blue_schema::ttl::Expiry>() {}
+                    expiry::<#ty>();
+                }
+            };
+        }
+    });
     let batch_writable = entity
         .fields
         .iter()
@@ -160,7 +191,10 @@ fn generate(entity: &Entity) -> TokenStream {
             const VALID: bool = true;
             const INDEXES: &'static [&'static str] = &[#(#index_slots),*];
             const SK_PATH: &'static ::blue_schema::__private::SortKeyPath = #sk_path;
+            const TTL: ::std::option::Option<&'static str> = #ttl_attribute;
         }
+
+        #ttl_type_check
 
         #nesting
 
@@ -176,6 +210,8 @@ fn generate(entity: &Entity) -> TokenStream {
 
         impl ::blue_schema::__private::EntityHooks for #ident #bounds {
             #version_fn
+
+            #expiry_fn
 
             #index_keys_fn
         }

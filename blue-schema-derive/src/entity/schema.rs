@@ -104,6 +104,7 @@ pub(super) fn entity_schema(
             version: #version_schema,
             sets: &[#(#sets),*],
             indexes: &[#(#index_schemas),*],
+            ttl: <Self as ::blue_schema::__private::EntityFacts>::TTL,
         }
     }
 }

@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::error::{AnyItem, ItemError};
 use crate::ops::decode::{Decoder, StoredKeys};
 use crate::ops::{
-    CreateTable, Delete, Get, GetMany, PageOf, Put, PutBatch, QueryPage, ScanPage, TransactWrite,
-    UpdateOp,
+    CreateTable, Delete, Get, GetMany, PageOf, Put, PutBatch, QueryPage, ScanPage, SweepExpired,
+    TransactWrite, UpdateOp,
 };
 use crate::query::Explain;
 use crate::Error;
@@ -98,6 +98,11 @@ pub(crate) trait Engine: Send + Sync + 'static {
     /// again at once.
     fn drop_table_op(&self, op: CreateTable) -> impl Future<Output = Result<bool, Error>> + Send;
 
+    /// Deletes the table's expired items; how many. DynamoDB's own TTL
+    /// process deletes them there, and this deletes none.
+    fn sweep_expired_op(&self, op: SweepExpired)
+        -> impl Future<Output = Result<u64, Error>> + Send;
+
     fn get_op<D: Decoder>(
         &self,
         op: Get,
@@ -155,6 +160,11 @@ pub(crate) trait Engine: Send + Sync + 'static {
     fn drop_table(&self, op: CreateTable) -> impl Future<Output = Result<bool, Error>> + Send {
         let span = crate::trace::span("drop_table", op.table.name, "");
         crate::trace::within(span, self.drop_table_op(op))
+    }
+
+    fn sweep_expired(&self, op: SweepExpired) -> impl Future<Output = Result<u64, Error>> + Send {
+        let span = crate::trace::span("sweep_expired", op.table.name, "");
+        crate::trace::within(span, self.sweep_expired_op(op))
     }
 
     fn get<D: Decoder>(

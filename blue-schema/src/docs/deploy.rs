@@ -10,13 +10,40 @@ pub fn dynamodb_table_json(table: &TableSchema) -> String {
     crate::layout::dynamodb::create_table_json(table)
 }
 
+/// The `UpdateTimeToLive` input that turns on the table's Time to Live,
+/// as `aws dynamodb update-time-to-live --cli-input-json` takes it: what
+/// `Store::create_table` sends after `CreateTable` (which cannot carry it);
+/// `None` for a table without a TTL attribute.
+pub fn dynamodb_ttl_json(table: &TableSchema) -> Option<String> {
+    let attribute = table.ttl?;
+    let input = serde_json::json!({
+        "TableName": table.name,
+        "TimeToLiveSpecification": { "AttributeName": attribute, "Enabled": true },
+    });
+    serde_json::to_string_pretty(&input).ok()
+}
+
+/// The properties of the table's `AWS::DynamoDB::Table` resource:
+/// `CreateTable`'s, and the Time to Live.
+fn cloudformation_properties(table: &TableSchema) -> serde_json::Value {
+    let mut properties: serde_json::Value =
+        serde_json::from_str(&dynamodb_table_json(table)).unwrap_or_default();
+    if let (Some(attribute), Some(map)) = (table.ttl, properties.as_object_mut()) {
+        map.insert(
+            "TimeToLiveSpecification".into(),
+            serde_json::json!({ "AttributeName": attribute, "Enabled": true }),
+        );
+    }
+    properties
+}
+
 /// An AWS CloudFormation template with the table as one
 /// `AWS::DynamoDB::Table` resource: the properties of
 /// [`dynamodb_table_json`] (CloudFormation names them as the `CreateTable`
-/// API does), logical id from the table name.
+/// API does) and the Time to Live of [`dynamodb_ttl_json`], logical id
+/// from the table name.
 pub fn cloudformation_json(table: &TableSchema) -> String {
-    let properties: serde_json::Value =
-        serde_json::from_str(&dynamodb_table_json(table)).unwrap_or_default();
+    let properties = cloudformation_properties(table);
     let template = serde_json::json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Resources": { logical_id(table.name): {
@@ -34,8 +61,7 @@ pub fn cloudformation_json(table: &TableSchema) -> String {
 pub fn cloudformation_template(tables: &[&TableSchema]) -> String {
     let mut resources = serde_json::Map::new();
     for table in tables {
-        let properties: serde_json::Value =
-            serde_json::from_str(&dynamodb_table_json(table)).unwrap_or_default();
+        let properties = cloudformation_properties(table);
         // Names that differ only in punctuation share an id: number them.
         let base = logical_id(table.name);
         let mut id = base.clone();
@@ -74,7 +100,7 @@ fn logical_id(name: &str) -> String {
 
 /// A Terraform `aws_dynamodb_table` resource (HCL) for the table: the same
 /// keys, attribute definitions, billing mode and secondary indexes as
-/// [`dynamodb_table_json`].
+/// [`dynamodb_table_json`], and its Time to Live.
 pub fn terraform_hcl(table: &TableSchema) -> String {
     use std::fmt::Write as _;
     let create: serde_json::Value =
@@ -150,6 +176,12 @@ pub fn terraform_hcl(table: &TableSchema) -> String {
             .as_str()
             .unwrap_or("ALL");
         let _ = writeln!(out, "    projection_type = \"{projection}\"");
+        let _ = writeln!(out, "  }}");
+    }
+    if let Some(attribute) = table.ttl {
+        let _ = writeln!(out, "\n  ttl {{");
+        let _ = writeln!(out, "    attribute_name = \"{attribute}\"");
+        let _ = writeln!(out, "    enabled        = true");
         let _ = writeln!(out, "  }}");
     }
     let _ = writeln!(out, "}}");

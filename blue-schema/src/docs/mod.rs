@@ -39,7 +39,8 @@ mod entity;
 mod patterns;
 
 pub use deploy::{
-    cloudformation_json, cloudformation_template, dynamodb_table_json, sqlite_ddl, terraform_hcl,
+    cloudformation_json, cloudformation_template, dynamodb_table_json, dynamodb_ttl_json,
+    sqlite_ddl, terraform_hcl,
 };
 
 use std::fmt::Write as _;
@@ -124,6 +125,7 @@ fn write_table(out: &mut String, table: &TableSchema) -> std::fmt::Result {
         }
     }
     write_indexes(out, table)?;
+    write_ttl(out, table)?;
     for entity in table.entities {
         write_entity(out, table, entity)?;
     }
@@ -147,7 +149,45 @@ fn write_table(out: &mut String, table: &TableSchema) -> std::fmt::Result {
          (`aws dynamodb create-table --cli-input-json file://table.json`):\n"
     )?;
     writeln!(out, "```json\n{}\n```", dynamodb_table_json(table))?;
+    if let Some(ttl) = dynamodb_ttl_json(table) {
+        writeln!(
+            out,
+            "\nThen its Time to Live, which `create_table` turns on once \
+             (`aws dynamodb update-time-to-live --cli-input-json file://ttl.json`):\n"
+        )?;
+        writeln!(out, "```json\n{ttl}\n```")?;
+    }
     Ok(())
+}
+
+/// The table's Time to Live: which entities expire, and what a read sees.
+fn write_ttl(out: &mut String, table: &TableSchema) -> std::fmt::Result {
+    let Some(attribute) = table.ttl else {
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "## Time to Live
+"
+    )?;
+    let expiring: Vec<String> = table
+        .entities
+        .iter()
+        .filter(|e| e.ttl.is_some())
+        .map(|e| format!("`{}`", e.name))
+        .collect();
+    let which = if expiring.is_empty() {
+        "no entity yet".to_owned()
+    } else {
+        expiring.join(", ")
+    };
+    writeln!(
+        out,
+        "Items expire at the epoch second in `{attribute}` ({which}). Reads leave expired items \
+         out (a query counts them as evaluated, like a filter; `.include_expired()` shows them), \
+         and writes see them as absent, on SQLite and on DynamoDB alike, before DynamoDB's TTL \
+         process deletes them. On SQLite `store.sweep_expired()` deletes them.\n"
+    )
 }
 
 fn data_list(entity: &EntitySchema) -> String {

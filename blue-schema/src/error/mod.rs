@@ -147,8 +147,9 @@ pub enum Error {
     },
     /// The item kept changing under the operation through every attempt it
     /// makes (a replacing `put` of an item too large for one update races
-    /// with deletes and re-creates of the same key). Nothing was written.
-    /// Retryable.
+    /// with deletes and re-creates of the same key; a write on DynamoDB
+    /// that finds an [expired](crate::ttl) item each time it deleted one).
+    /// Nothing was written. Retryable.
     Conflict {
         /// The table.
         table: &'static str,

@@ -18,6 +18,17 @@ pub(crate) fn add_updated_at(table: &str) -> String {
     format!("ALTER TABLE \"{table}\" ADD COLUMN updated_at TEXT NOT NULL DEFAULT ''")
 }
 
+/// The statement that deletes a table's expired rows: those whose TTL
+/// `attribute` is a number below `?1` (SQLite orders text after numbers,
+/// so a string never counts, as DynamoDB's TTL ignores one). `attribute`
+/// is letters, digits and `_` (the derive checks).
+pub(crate) fn sweep_expired(table: &str, attribute: &str) -> String {
+    format!(
+        "DELETE FROM \"{table}\" WHERE \
+         iif(json_valid(data), json_extract(data, '$.{attribute}'), NULL) < ?1"
+    )
+}
+
 /// The statement that drops a table, and with it its rows and indexes.
 pub(crate) fn drop_table(table: &str) -> String {
     format!("DROP TABLE IF EXISTS \"{table}\"")

@@ -20,6 +20,41 @@ pub(crate) struct VersionCheck {
     pub(crate) expected: u64,
 }
 
+/// When items of a table with a TTL attribute count as gone: the checks of
+/// a write see an item that expired before `now` as absent, and a write
+/// over one replaces it as if it were not there ([`crate::ttl`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Expiry {
+    /// The table's TTL attribute.
+    pub(crate) attribute: &'static str,
+    /// The epoch second of the write.
+    pub(crate) now: u64,
+}
+
+impl Expiry {
+    /// The expiry of a write to a table whose TTL attribute is `ttl`, at
+    /// the second `now` gives (asked only for a table that has one).
+    pub(crate) fn of(ttl: Option<&'static str>, now: impl FnOnce() -> u64) -> Option<Expiry> {
+        ttl.map(|attribute| Expiry {
+            attribute,
+            now: now(),
+        })
+    }
+
+    /// That the item has expired, as a condition.
+    pub(crate) fn cond(&self) -> Cond {
+        Cond::expired(self.attribute, self.now)
+    }
+
+    /// Whether `item` has expired: its TTL attribute is a number below
+    /// `now` (DynamoDB's TTL ignores any other value).
+    pub(crate) fn has_expired(&self, item: &Map<String, Value>) -> bool {
+        item.get(self.attribute)
+            .and_then(Value::as_f64)
+            .is_some_and(|at| at < self.now as f64)
+    }
+}
+
 /// Everything a conditional write checks before it applies.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Checks {
@@ -31,6 +66,8 @@ pub(crate) struct Checks {
     pub(crate) user: Option<Cond>,
     /// Range guards of integer additions: `(attribute, condition)`.
     pub(crate) guards: Vec<(Cow<'static, str>, Cond)>,
+    /// In a table with a TTL attribute: what is expired, and so absent.
+    pub(crate) expiry: Option<Expiry>,
 }
 
 /// Why a write's checks failed.
@@ -50,12 +87,27 @@ impl Checks {
             && self.version.is_none()
             && self.user.is_none()
             && self.guards.is_empty()
+            && self.expiry.is_none()
+    }
+
+    /// Whether the checks hold when no item has the key: a write they
+    /// allow over an expired item replaces it.
+    pub(crate) fn pass_on_absent(&self) -> bool {
+        self.failure(None).is_none()
+    }
+
+    /// Whether `item` is one the checks see as absent because it expired.
+    pub(crate) fn finds_expired(&self, item: Option<&Map<String, Value>>) -> bool {
+        matches!((self.expiry, item), (Some(e), Some(i)) if e.has_expired(i))
     }
 
     /// The attributes of the item the checks read: [`failure`](Checks::failure)
     /// gives the same answer on an item holding only these.
     pub(crate) fn attributes(&self) -> Vec<&str> {
         let mut out = Vec::new();
+        if let Some(e) = &self.expiry {
+            out.push(e.attribute);
+        }
         if let Some(v) = &self.version {
             out.push(v.attribute);
         }
@@ -72,6 +124,7 @@ impl Checks {
     /// in a fixed order: existence, version, the caller's condition, range
     /// guards.
     pub(crate) fn failure(&self, item: Option<&Map<String, Value>>) -> Option<Failure> {
+        let item = item.filter(|i| !self.finds_expired(Some(i)));
         match (self.exists, item) {
             (Some(false), Some(_)) => return Some(Failure::AlreadyExists),
             (Some(true), None) => return Some(Failure::NotFound),
@@ -178,6 +231,8 @@ pub(crate) fn explain(
     item: Option<Map<String, Value>>,
     decode: Option<AnyDecoder>,
 ) -> (Failure, Option<Current>) {
+    // An expired item is reported as none.
+    let item = item.filter(|i| !checks.finds_expired(Some(i)));
     let failure = checks.failure(item.as_ref()).unwrap_or(Failure::Condition);
     let current = match (item, decode) {
         (Some(map), Some(d)) => d

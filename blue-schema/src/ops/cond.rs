@@ -68,6 +68,18 @@ pub(crate) enum Cond {
 }
 
 impl Cond {
+    /// That an item has expired at epoch second `now`: its TTL `attribute`
+    /// is a number smaller than `now` (DynamoDB's TTL ignores any other
+    /// value, and so does the comparison).
+    pub(crate) fn expired(attribute: &'static str, now: u64) -> Cond {
+        Cond::Cmp(Cow::Borrowed(attribute), CmpOp::Lt, Value::from(now))
+    }
+
+    /// That an item has not expired at epoch second `now`.
+    pub(crate) fn live(attribute: &'static str, now: u64) -> Cond {
+        Cond::Not(Box::new(Cond::expired(attribute, now)))
+    }
+
     /// Adds `cond` to the condition in `slot` by AND: what each builder's
     /// `when` does.
     pub(crate) fn and_into(slot: &mut Option<Cond>, cond: Cond) {

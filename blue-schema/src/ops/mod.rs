@@ -113,9 +113,12 @@ pub(crate) struct Put<I> {
 }
 
 impl<I> Put<I> {
-    /// Whether the put checks more than `create`'s "no item yet".
+    /// Whether the put checks more than `create`'s "no item yet": also
+    /// whether an item it replaces has expired.
     pub(crate) fn is_conditional(&self) -> bool {
-        self.checks.user.is_some() || self.checks.version.is_some() && !self.if_not_exists
+        self.checks.user.is_some()
+            || self.checks.version.is_some() && !self.if_not_exists
+            || self.checks.expiry.is_some()
     }
 }
 
@@ -248,6 +251,15 @@ pub(crate) struct ScanPage {
     pub(crate) resume_after: Option<(String, String)>,
     /// The most items to read; a page also stops at 1 MB.
     pub(crate) limit: Option<u32>,
+}
+
+/// Delete the items of a table that expired before `now` (an epoch
+/// second), by its TTL attribute.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SweepExpired {
+    pub(crate) table: &'static TableSchema,
+    pub(crate) attribute: &'static str,
+    pub(crate) now: u64,
 }
 
 /// Create a table if it does not exist.

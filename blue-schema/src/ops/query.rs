@@ -138,6 +138,11 @@ pub struct QuerySpec {
     pub max_pages: Option<u32>,
     /// Which evaluated items a page returns (DynamoDB's `FilterExpression`).
     pub(crate) filter: Option<Cond>,
+    /// The table's TTL attribute: expired items are left out (as a filter
+    /// leaves them) unless `include_expired`.
+    pub(crate) ttl: Option<&'static str>,
+    /// Whether to return expired items too.
+    pub(crate) include_expired: bool,
 }
 
 impl QuerySpec {
@@ -158,7 +163,24 @@ impl QuerySpec {
             index: None,
             max_pages: None,
             filter: None,
+            ttl: None,
+            include_expired: false,
         }
+    }
+
+    /// The same query of a table whose TTL attribute is `ttl`.
+    pub(crate) fn with_ttl(mut self, ttl: Option<&'static str>) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// The query as a page reads it at epoch second `now`: with the
+    /// condition that leaves expired items out added to its filter.
+    pub(crate) fn live_at(mut self, now: u64) -> Self {
+        if let (Some(attribute), false) = (self.ttl, self.include_expired) {
+            Cond::and_into(&mut self.filter, Cond::live(attribute, now));
+        }
+        self
     }
 
     /// Whether the query has a filter.

@@ -28,9 +28,14 @@ impl SortKeyQuery {
     /// A query of partition `partition_key` (encoded) of `table`, over the
     /// sort keys of shape `path`.
     #[inline]
-    pub fn new(table: &'static str, partition_key: String, path: &'static SortKeyPath) -> Self {
+    pub fn new(
+        table: &'static str,
+        ttl: Option<&'static str>,
+        partition_key: String,
+        path: &'static SortKeyPath,
+    ) -> Self {
         SortKeyQuery {
-            spec: QuerySpec::new(table, partition_key, None),
+            spec: QuerySpec::new(table, partition_key, None).with_ttl(ttl),
             fixed: KeyWriter::path(path),
             given: 0,
             total: path.fields(),
@@ -97,6 +102,12 @@ impl SortKeyQuery {
     #[inline]
     pub fn reverse(mut self) -> Self {
         self.spec.order = super::Order::Descending;
+        self
+    }
+
+    #[inline]
+    pub fn include_expired(mut self) -> Self {
+        self.spec.include_expired = true;
         self
     }
 
@@ -233,8 +244,12 @@ impl SortKeyQuery {
 
 /// A whole-partition query of a table, used by `#[derive(Table)]`.
 #[doc(hidden)]
-pub fn partition_query<R>(table: &'static str, partition_key: String) -> Query<R> {
-    Query::from_spec(QuerySpec::new(table, partition_key, None))
+pub fn partition_query<R>(
+    table: &'static str,
+    ttl: Option<&'static str>,
+    partition_key: String,
+) -> Query<R> {
+    Query::from_spec(QuerySpec::new(table, partition_key, None).with_ttl(ttl))
 }
 
 /// The query of a whole index partition of `slot` (encoded key
@@ -270,7 +285,7 @@ fn index_spec(
             .unwrap_or_else(|| panic!("table {} declares no index {slot}", table.name)),
         projection: table.projection(slot),
     };
-    let mut spec = QuerySpec::new(table.name, partition_key, None);
+    let mut spec = QuerySpec::new(table.name, partition_key, None).with_ttl(table.ttl);
     spec.index = Some(index);
     spec.consistent = false;
     spec
@@ -280,14 +295,18 @@ fn index_spec(
 /// collection), used by `#[derive(Collection)]`: the parent's key and every
 /// key that continues it with `#`, which sort between it and `{key}$`.
 #[doc(hidden)]
-pub fn subtree_query<R, P>(table: &'static str, parent: crate::Key<P>) -> Query<R> {
+pub fn subtree_query<R, P>(
+    table: &'static str,
+    ttl: Option<&'static str>,
+    parent: crate::Key<P>,
+) -> Query<R> {
     let (partition_key, sort_key) = parent.into_parts();
     let condition = match lower_end_after(&sort_key) {
         // A key of the full 1 024 bytes has no children.
         Some(high) if high.ends_with(FENCE) => SortKeyCondition::Between(sort_key, high),
         _ => SortKeyCondition::Equals(sort_key),
     };
-    Query::from_spec(QuerySpec::new(table, partition_key, Some(condition)))
+    Query::from_spec(QuerySpec::new(table, partition_key, Some(condition)).with_ttl(ttl))
 }
 
 /// The smallest condition value above `bound` and below every storable key

@@ -106,6 +106,15 @@ impl<R> Query<R> {
         self
     }
 
+    /// Returns expired items too, in a table with a TTL attribute
+    /// ([`ttl`](crate::ttl)): by default a read leaves them out, counting
+    /// them as evaluated as a filter does. Without a TTL attribute, no item
+    /// expires and this changes nothing.
+    pub fn include_expired(mut self) -> Self {
+        self.spec.include_expired = true;
+        self
+    }
+
     /// Reads in descending sort-key order.
     pub fn reverse(mut self) -> Self {
         self.spec.order = Order::Descending;

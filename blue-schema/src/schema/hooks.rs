@@ -23,6 +23,13 @@ pub trait EntityHooks {
         let _ = version;
     }
 
+    /// When the item expires, in epoch seconds, from its `#[ttl]` field
+    /// (`None`: never, and always for an entity without one).
+    #[inline]
+    fn __expiry(&self) -> Option<u64> {
+        None
+    }
+
     /// Appends `(attribute, value)` for the key of every index the item is
     /// in (`gsi1pk`, `gsi1sk`, …): the item's own table key is `pk`, `sk`.
     /// Nothing for an index whose `Option` field is `None`.

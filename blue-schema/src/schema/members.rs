@@ -31,6 +31,8 @@ pub struct Member {
     pub indexes: &'static [&'static str],
     /// The shape of its sort key (its parents' prefixes for a nested entity).
     pub path: &'static SortKeyPath,
+    /// The attribute its `#[ttl]` field is stored under, if it has one.
+    pub ttl: Option<&'static str>,
 }
 
 /// The members of a table, implemented by its derive.
@@ -39,6 +41,8 @@ pub trait TableMembers {
     const MEMBERS: &'static [Member];
     /// The indexes the table declares.
     const DECLARED: &'static [&'static str];
+    /// The TTL attribute the table declares (`#[table(ttl = "...")]`).
+    const TTL: Option<&'static str> = None;
 }
 
 /// The position in `members` of the entity that `sort_key` belongs to.
@@ -225,11 +229,42 @@ pub const fn member_check<const N: usize>(
     table: &str,
     members: &[Member],
     declared: &[&str],
+    ttl: Option<&str>,
     index: usize,
 ) -> ConstMessage<N> {
     let member = members[index];
     if !member.valid {
         return ConstMessage::EMPTY;
+    }
+    if let Some(attribute) = member.ttl {
+        if !opt_str_eq(Some(attribute), ttl) {
+            let message = ConstMessage::EMPTY
+                .push("entity `")
+                .push(member.name)
+                .push("` has a `#[ttl]` field stored as `")
+                .push(attribute)
+                .push("`, but table `")
+                .push(table);
+            return match ttl {
+                None => message
+                    .push("` declares no TTL attribute: add `#[table(ttl = \"")
+                    .push(attribute)
+                    .push(
+                        "\")]` (DynamoDB reads one TTL attribute per table, and the table's \
+                         definition enables it)",
+                    ),
+                Some(declared) => message
+                    .push("` declares `ttl = \"")
+                    .push(declared)
+                    .push(
+                        "\"`: DynamoDB reads one TTL attribute per table, so every entity's \
+                         `#[ttl]` field is stored under it; rename the field or give it \
+                         `#[serde(rename = \"",
+                    )
+                    .push(declared)
+                    .push("\")]`"),
+            };
+        }
     }
     let mut earlier = 0;
     while earlier < index {
@@ -395,6 +430,7 @@ mod tests {
             pk_type: "String",
             indexes: &[],
             path: &ROOT,
+            ttl: None,
         }
     }
 
@@ -416,7 +452,7 @@ mod tests {
     ];
 
     fn check(index: usize, declared: &[&str]) -> String {
-        member_check::<600>("Dialogue", TABLE, declared, index)
+        member_check::<600>("Dialogue", TABLE, declared, None, index)
             .as_str()
             .to_owned()
     }
@@ -439,7 +475,7 @@ mod tests {
     fn with_several_partition_templates_every_entity_has_a_pk_prefix() {
         let mut table = TABLE.to_vec();
         table[4].pk_prefix = Some("ORG");
-        let check = |index| member_check::<600>("Dialogue", &table, &[], index);
+        let check = |index| member_check::<600>("Dialogue", &table, &[], None, index);
         // `Org` has its own template; the unprefixed entities are refused,
         // each naming the first prefixed one.
         assert!(check(0).as_str().starts_with(
@@ -459,8 +495,14 @@ mod tests {
                 ..member("User", true, "USER")
             },
         ];
-        assert_eq!(member_check::<600>("Shop", &prefixed, &[], 0).as_str(), "");
-        assert_eq!(member_check::<600>("Shop", &prefixed, &[], 1).as_str(), "");
+        assert_eq!(
+            member_check::<600>("Shop", &prefixed, &[], None, 0).as_str(),
+            ""
+        );
+        assert_eq!(
+            member_check::<600>("Shop", &prefixed, &[], None, 1).as_str(),
+            ""
+        );
         assert!(!one_partition_template(&prefixed));
     }
 
@@ -472,6 +514,31 @@ mod tests {
         assert!(check(5, &["gsi1", "gsi2"]).starts_with(
             "`Tension` has an access pattern on secondary index `gsi3`, which table `Dialogue` \
              does not declare"
+        ));
+    }
+
+    #[test]
+    fn a_ttl_field_is_stored_under_the_tables_ttl_attribute() {
+        let table = [
+            Member {
+                ttl: Some("expires_at"),
+                ..member("Session", true, "SESSION")
+            },
+            member("User", true, "USER"),
+        ];
+        let check = |ttl, index| member_check::<600>("Auth", &table, &[], ttl, index);
+        assert_eq!(check(Some("expires_at"), 0).as_str(), "");
+        // A table may declare a TTL no entity uses yet.
+        assert_eq!(check(Some("expires_at"), 1).as_str(), "");
+        assert_eq!(
+            check(None, 0).as_str(),
+            "entity `Session` has a `#[ttl]` field stored as `expires_at`, but table `Auth` \
+             declares no TTL attribute: add `#[table(ttl = \"expires_at\")]` (DynamoDB reads \
+             one TTL attribute per table, and the table's definition enables it)"
+        );
+        assert!(check(Some("ttl"), 0).as_str().starts_with(
+            "entity `Session` has a `#[ttl]` field stored as `expires_at`, but table `Auth` \
+             declares `ttl = \"ttl\"`"
         ));
     }
 

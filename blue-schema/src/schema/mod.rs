@@ -220,6 +220,9 @@ pub struct EntitySchema {
     pub sets: &'static [(&'static str, SetKind)],
     /// Its access patterns on secondary indexes.
     pub indexes: &'static [IndexSchema],
+    /// The attribute its `#[ttl]` field is stored under: the table's TTL
+    /// attribute, or `None` when its items never expire.
+    pub ttl: Option<&'static str>,
 }
 
 impl EntitySchema {
@@ -327,14 +330,25 @@ pub struct TableSchema {
     pub entities: &'static [&'static EntitySchema],
     /// Its physical secondary indexes (`#[table(indexes(gsi1, gsi2))]`).
     pub indexes: &'static [IndexSlot],
+    /// The attribute DynamoDB's Time to Live reads (`#[table(ttl =
+    /// "expires_at")]`): a number of epoch seconds after which an item is
+    /// expired. Reads hide expired items and conditions see them as absent,
+    /// on both backends; see [`ttl`](crate::ttl).
+    pub ttl: Option<&'static str>,
 }
 
 impl TableSchema {
     /// What the entries of physical index `slot` hold: `KEYS_ONLY` when
     /// every access pattern on it asks for keys only, else `ALL` (an index
     /// no entity uses yet holds whole items, so that any pattern can be
-    /// added later without recreating it).
+    /// added later without recreating it). Always `ALL` in a table with a
+    /// TTL attribute, whose reads leave out the expired items' entries.
     pub fn projection(&self, slot: &str) -> Projection {
+        // A `KEYS_ONLY` entry has no TTL attribute: a read could not tell
+        // an expired item's entry from a live one's.
+        if self.ttl.is_some() {
+            return Projection::All;
+        }
         let mut patterns = self
             .entities
             .iter()

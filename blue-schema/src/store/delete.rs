@@ -136,13 +136,15 @@ impl<'s, E: Entity, R> DeleteItem<'s, E, R> {
     where
         E: Send,
     {
-        delete_op::<E>(
+        let mut op = delete_op::<E>(
             self.key,
             self.condition,
             self.expect_version,
             self.any_version,
             return_old,
-        )
+        )?;
+        op.checks.expiry = self.store.expiry::<E>();
+        Ok(op)
     }
 }
 

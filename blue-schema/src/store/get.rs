@@ -46,6 +46,7 @@ pub struct GetItem<'s, E, T = E> {
     store: &'s Store,
     key: Result<ItemKey, Error>,
     consistent: bool,
+    include_expired: bool,
     output: PhantomData<fn() -> (E, T)>,
 }
 
@@ -55,6 +56,7 @@ impl<'s, E: Entity, T> GetItem<'s, E, T> {
             store,
             key: item_key(key),
             consistent: true,
+            include_expired: false,
             output: PhantomData,
         }
     }
@@ -69,15 +71,31 @@ impl<'s, E: Entity, T> GetItem<'s, E, T> {
 
     /// The read, unboxed: `.await` boxes it (to name its type), the
     /// blocking store polls it in place.
-    fn run<D: Decoder>(self) -> impl Future<Output = Result<Option<D::Output>, Error>> + Send + 's {
+    /// Returns the item even when it has expired ([`ttl`](crate::ttl)):
+    /// by default an expired item reads as `None`, as if DynamoDB had
+    /// already deleted it.
+    pub fn include_expired(mut self) -> Self {
+        self.include_expired = true;
+        self
+    }
+
+    /// Reads the item; `expiry` says when a decoded one expires.
+    fn run<D: Decoder>(
+        self,
+        expiry: fn(&D::Output) -> Option<u64>,
+    ) -> impl Future<Output = Result<Option<D::Output>, Error>> + Send + 's {
         let store = self.store;
         let op = self.key.map(|key| Get {
             key,
             consistent: self.consistent,
         });
+        // The clock is read before the item: an item expiring meanwhile
+        // is returned, as DynamoDB would have.
+        let now = (E::SCHEMA.ttl.is_some() && !self.include_expired).then(|| store.epoch_now());
         async move {
             let op = op?;
-            with_engine!(&store.backend, b => b.get::<D>(op).await)
+            let found = with_engine!(&store.backend, b => b.get::<D>(op).await)?;
+            Ok(found.filter(|item| crate::ttl::is_live(expiry(item), now)))
         }
     }
 }
@@ -94,7 +112,7 @@ impl<E, T> fmt::Debug for GetItem<'_, E, T> {
 impl<'s, E: Entity + Send> GetItem<'s, E, E> {
     /// The read as a future polled in place, for the blocking store.
     pub(crate) fn unboxed(self) -> impl Future<Output = Result<Option<E>, Error>> + Send + 's {
-        self.run::<Typed<E>>()
+        self.run::<Typed<E>>(E::__expiry)
     }
 }
 
@@ -103,7 +121,7 @@ impl<'s, E: Entity + Send> GetItem<'s, E, Record<E>> {
     pub(crate) fn unboxed(
         self,
     ) -> impl Future<Output = Result<Option<Record<E>>, Error>> + Send + 's {
-        self.run::<Records<E>>()
+        self.run::<Records<E>>(|r| r.value.__expiry())
     }
 }
 
@@ -112,7 +130,7 @@ impl<'s, E: Entity + Send> IntoFuture for GetItem<'s, E, E> {
     type IntoFuture = BoxFuture<'s, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run::<Typed<E>>())
+        Box::pin(self.run::<Typed<E>>(E::__expiry))
     }
 }
 
@@ -121,6 +139,6 @@ impl<'s, E: Entity + Send> IntoFuture for GetItem<'s, E, Record<E>> {
     type IntoFuture = BoxFuture<'s, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run::<Records<E>>())
+        Box::pin(self.run::<Records<E>>(|r| r.value.__expiry()))
     }
 }

@@ -87,8 +87,16 @@ impl Store {
                 keys: distinct,
                 transactional,
             };
+            let now = E::SCHEMA.ttl.map(|_| self.epoch_now());
             let found = with_engine!(&self.backend, b => b.get_many(op).await)?;
-            let mut found: Vec<Option<E>> = found.into_iter().map(|f| f.map(downcast)).collect();
+            let mut found: Vec<Option<E>> = found
+                .into_iter()
+                // Expired items read as missing ([`crate::ttl`]).
+                .map(|f| {
+                    f.map(downcast::<E>)
+                        .filter(|item| crate::ttl::is_live(item.__expiry(), now))
+                })
+                .collect();
             // Each slot is moved out on its key's last use; earlier uses of
             // a repeated key get a copy.
             let mut last_use = vec![0; found.len()];

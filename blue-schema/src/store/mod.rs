@@ -16,6 +16,7 @@ mod put;
 mod reindex;
 pub mod returning;
 mod run;
+mod sweep;
 mod transaction;
 mod update;
 
@@ -31,6 +32,7 @@ pub use modify::{ModifyItem, DEFAULT_MODIFY_ATTEMPTS};
 pub use put::PutItem;
 pub use reindex::Reindexed;
 pub use run::{Items, Page, Pages, QueryRun};
+pub use sweep::Sweeper;
 pub use transaction::Transaction;
 pub use update::UpdateItem;
 
@@ -98,6 +100,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub struct Store {
     pub(crate) backend: AnyBackend,
     pub(crate) cursor_key: Option<Arc<CursorKey>>,
+    /// The clock that decides which items are expired; `None`: the
+    /// system's.
+    pub(crate) clock: Option<Arc<dyn crate::ttl::Clock>>,
 }
 
 impl fmt::Debug for Store {
@@ -105,6 +110,7 @@ impl fmt::Debug for Store {
         f.debug_struct("Store")
             .field("backend", &self.backend.name())
             .field("signs_cursors", &self.cursor_key.is_some())
+            .field("clock", &self.clock)
             .finish()
     }
 }
@@ -187,6 +193,21 @@ impl Store {
         self.cursor_key.as_deref()
     }
 
+    /// How a write of `E` sees expired items: `None` for a table without a
+    /// TTL attribute.
+    pub(crate) fn expiry<E: Entity>(&self) -> Option<crate::ops::check::Expiry> {
+        crate::ops::check::Expiry::of(E::SCHEMA.ttl, || self.epoch_now())
+    }
+
+    /// The current epoch second by the store's clock: an item whose TTL
+    /// attribute is smaller is expired.
+    pub(crate) fn epoch_now(&self) -> u64 {
+        crate::ttl::epoch_second(match &self.clock {
+            Some(clock) => clock.now(),
+            None => std::time::SystemTime::now(),
+        })
+    }
+
     /// A handle on the same database that counts the capacity units its
     /// operations consume, from zero: on DynamoDB the units the service
     /// reports, on SQLite the units DynamoDB would charge for the same
@@ -224,6 +245,7 @@ impl Store {
         Store {
             backend: self.backend.metered(),
             cursor_key: self.cursor_key.clone(),
+            clock: self.clock.clone(),
         }
     }
 

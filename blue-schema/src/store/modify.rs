@@ -99,7 +99,8 @@ where
                 let Some(mut item) = self.store.get(self.key.clone()).await? else {
                     return Ok(None);
                 };
-                let (checks, version) = modify_checks(&item)?;
+                let (mut checks, version) = modify_checks(&item)?;
+                checks.expiry = self.store.expiry::<E>();
                 (self.change)(&mut item);
                 if item.key() != self.key {
                     return Err(invalid::<E>(

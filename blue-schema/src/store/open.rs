@@ -269,6 +269,7 @@ impl Store {
         Store {
             backend: backend.into_any(),
             cursor_key: None,
+            clock: None,
         }
     }
 
@@ -284,6 +285,16 @@ impl Store {
     #[must_use]
     pub fn with_cursor_key(mut self, key: CursorKey) -> Store {
         self.cursor_key = Some(Arc::new(key));
+        self
+    }
+
+    /// Decides which items are expired ([`ttl`](crate::ttl)) by `clock`
+    /// instead of the system's: a test sets a [`ManualClock`](crate::ttl::ManualClock)
+    /// and moves it, instead of waiting. The write times `created_at` and
+    /// `updated_at` keep the system's clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl crate::ttl::Clock + 'static) -> Store {
+        self.clock = Some(Arc::new(clock));
         self
     }
 }

@@ -53,7 +53,8 @@ impl Store {
 
     fn write<E: Entity>(&self, item: &E, if_not_exists: bool) -> PutItem<'_, E> {
         let created_at = time::now_rfc3339();
-        let (checks, version) = put_checks(item, if_not_exists);
+        let (mut checks, version) = put_checks(item, if_not_exists);
+        checks.expiry = self.expiry::<E>();
         let make = with_engine!(&self.backend, b => {
             let op = write_item_at(b, item, created_at, version).map(|item| Put {
                 item,

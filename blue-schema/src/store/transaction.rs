@@ -161,6 +161,15 @@ fn push<I: Clone>(
 }
 
 impl Transaction<'_> {
+    /// Adds a delete of an `E`.
+    fn push_delete<E: Entity>(&mut self, delete: Result<crate::ops::Delete, Error>) -> usize {
+        let expiry = self.store.expiry::<E>();
+        self.push(delete.map(|mut op| {
+            op.checks.expiry = expiry;
+            TxAction::Delete(op)
+        }))
+    }
+
     /// Adds an action without an item: an update, a delete or a check.
     fn push(&mut self, action: Result<TxAction<Infallible>, Error>) -> usize {
         with_actions!(self, _engine, actions => {
@@ -176,6 +185,7 @@ impl Transaction<'_> {
     ) -> usize {
         let (mut checks, version) = super::put::put_checks(item, create);
         checks.user = condition.map(|c| c.cond);
+        checks.expiry = self.store.expiry::<E>();
         let refused = checks
             .user
             .as_ref()
@@ -215,14 +225,18 @@ impl Transaction<'_> {
 
     /// Adds an update.
     pub fn update<E: Entity>(&mut self, update: Update<E>) -> usize {
-        let action = update_op(update, Returning::Nothing).map(TxAction::Update);
+        let expiry = self.store.expiry::<E>();
+        let action = update_op(update, Returning::Nothing).map(|mut op| {
+            op.checks.expiry = expiry;
+            TxAction::Update(op)
+        });
         self.push(action)
     }
 
     /// Adds a delete by key (of any version, for a `#[version]` entity).
     pub fn delete<E: Entity>(&mut self, key: impl Into<Key<E>>) -> usize {
-        let action = delete_op::<E>(key.into(), None, None, true, false).map(TxAction::Delete);
-        self.push(action)
+        let action = delete_op::<E>(key.into(), None, None, true, false);
+        self.push_delete::<E>(action)
     }
 
     /// Adds a delete conditioned on the stored item.
@@ -231,17 +245,16 @@ impl Transaction<'_> {
         key: impl Into<Key<E>>,
         condition: Condition<E>,
     ) -> usize {
-        let action = delete_op::<E>(key.into(), Some(condition.cond), None, true, false)
-            .map(TxAction::Delete);
-        self.push(action)
+        let action = delete_op::<E>(key.into(), Some(condition.cond), None, true, false);
+        self.push_delete::<E>(action)
     }
 
     /// Adds a delete of the item as read: for a `#[version]` entity, only
     /// at `item`'s version.
     pub fn delete_entity<E: Entity>(&mut self, item: &E) -> usize {
         let version = E::SCHEMA.version.map(|_| item.__version());
-        let action = delete_op::<E>(item.key(), None, version, true, false).map(TxAction::Delete);
-        self.push(action)
+        let action = delete_op::<E>(item.key(), None, version, true, false);
+        self.push_delete::<E>(action)
     }
 
     /// Adds a check that writes nothing: the transaction applies only if
@@ -254,6 +267,7 @@ impl Transaction<'_> {
                     key,
                     checks: Checks {
                         user: Some(condition.cond),
+                        expiry: self.store.expiry::<E>(),
                         ..Checks::default()
                     },
                     decode: AnyDecoder::of::<Typed<E>>(),

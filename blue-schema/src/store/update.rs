@@ -152,8 +152,11 @@ impl<'s, E: Entity, R> UpdateItem<'s, E, R> {
     where
         E: Send,
     {
-        let op = update_op(self.update, returning);
         let store = self.store;
+        let op = update_op(self.update, returning).map(|mut op| {
+            op.checks.expiry = store.expiry::<E>();
+            op
+        });
         async move {
             let op = op?;
             let found = with_engine!(&store.backend, b => b.update(op).await)?;

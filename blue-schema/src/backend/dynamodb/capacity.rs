@@ -89,11 +89,15 @@ impl AskCapacity for operation::describe_table::builders::DescribeTableFluentBui
 impl AskCapacity for operation::create_table::builders::CreateTableFluentBuilder {}
 impl AskCapacity for operation::update_table::builders::UpdateTableFluentBuilder {}
 impl AskCapacity for operation::delete_table::builders::DeleteTableFluentBuilder {}
+impl AskCapacity for operation::describe_time_to_live::builders::DescribeTimeToLiveFluentBuilder {}
+impl AskCapacity for operation::update_time_to_live::builders::UpdateTimeToLiveFluentBuilder {}
 
 impl Reports for operation::describe_table::DescribeTableOutput {}
 impl Reports for operation::create_table::CreateTableOutput {}
 impl Reports for operation::update_table::UpdateTableOutput {}
 impl Reports for operation::delete_table::DeleteTableOutput {}
+impl Reports for operation::describe_time_to_live::DescribeTimeToLiveOutput {}
+impl Reports for operation::update_time_to_live::UpdateTimeToLiveOutput {}
 
 impl Reports for operation::get_item::GetItemOutput {
     fn usage(&self) -> (u64, Consumed) {

@@ -43,7 +43,7 @@ use crate::schema::{EntitySchema, CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_A
 use crate::Error;
 
 /// Attempts at replacing a large item that keeps changing under the put.
-const PUT_ATTEMPTS: u32 = 8;
+pub(super) const PUT_ATTEMPTS: u32 = 8;
 /// How far below DynamoDB's charge limit an update must stay. The charge
 /// rule was captured from DynamoDB by the dynoxide emulator; items within
 /// the margin take the whole-item path, which is always correct.
@@ -52,6 +52,10 @@ const UPDATE_MARGIN: usize = 1024;
 impl DynamoDbBackend {
     pub(super) async fn put_item(&self, op: Put<Attributes>) -> Result<(), Error> {
         let conditional = op.is_conditional();
+        // Conditional only because an item it replaces may have expired.
+        let only_expiry = op.checks.expiry.is_some()
+            && op.checks.user.is_none()
+            && (op.checks.version.is_none() || op.if_not_exists);
         let Put {
             item,
             if_not_exists,
@@ -59,7 +63,7 @@ impl DynamoDbBackend {
             checks,
             decode,
         } = op;
-        if if_not_exists && !conditional {
+        if if_not_exists && (!conditional || only_expiry) {
             return self
                 .create_item(
                     &item.key,
@@ -68,6 +72,7 @@ impl DynamoDbBackend {
                         created_at: &item.created_at,
                         updated_at: &item.updated_at,
                     },
+                    checks.expiry,
                 )
                 .await;
         }
@@ -77,10 +82,35 @@ impl DynamoDbBackend {
         };
         match Update::new(&item.key, item.data, entity, stamps, item.size) {
             Ok(update) if conditional => {
-                self.conditional_put(&item.key, update, &checks, decode)
-                    .await
+                // A put over an expired item deletes it and tries again
+                // ([`crate::ttl`]); another writer can make that happen
+                // again, a few times at most.
+                for _ in 1..PUT_ATTEMPTS {
+                    if self
+                        .conditional_put(&item.key, update.clone(), &checks, decode)
+                        .await?
+                    {
+                        return Ok(());
+                    }
+                }
+                if self
+                    .conditional_put(&item.key, update, &checks, decode)
+                    .await?
+                {
+                    return Ok(());
+                }
+                Err(still_expired(&item.key))
             }
             Ok(update) => self.update_item(&item.key, update).await,
+            Err(attributes) if only_expiry && !if_not_exists => {
+                // The whole-item path keeps `created_at`: an expired item
+                // goes first ([`crate::ttl`]).
+                if let Some(expiry) = checks.expiry {
+                    self.delete_expired(&item.key, expiry).await?;
+                }
+                self.replace_whole(&item.key, attributes, &item.updated_at)
+                    .await
+            }
             Err(_) if conditional => Err(Error::InvalidUpdate {
                 entity: entity.name,
                 message: "a conditional put of an item this close to 400 KB (or with attributes \
@@ -181,9 +211,12 @@ impl DynamoDbBackend {
         key: &ItemKey,
         attributes: Attributes,
         stamps: Stamps<'_>,
+        expiry: Option<crate::ops::check::Expiry>,
     ) -> Result<(), Error> {
         let item = full_item(key, attributes, stamps);
-        match self.put_if(key, item, Condition::Absent).await? {
+        // A `PutItem` replaces an expired item whole, as if it were gone.
+        let condition = expiry.map_or(Condition::Absent, Condition::AbsentOrExpired);
+        match self.put_if(key, item, condition).await? {
             PutOutcome::Written => Ok(()),
             PutOutcome::ConditionFailed => Err(Error::AlreadyExists {
                 table: key.table,
@@ -209,6 +242,11 @@ impl DynamoDbBackend {
                 &[("#pk", PARTITION_KEY), ("#c", CREATED_AT)],
                 None,
             ),
+            Condition::AbsentOrExpired(_) => (
+                "attribute_not_exists(#pk) OR #t < :t",
+                &[("#pk", PARTITION_KEY)],
+                None,
+            ),
         };
         let mut request = self
             .sdk
@@ -224,6 +262,11 @@ impl DynamoDbBackend {
         }
         if let Some(old) = value {
             request = request.expression_attribute_values(":c", s(old));
+        }
+        if let Condition::AbsentOrExpired(expiry) = condition {
+            request = request
+                .expression_attribute_names("#t", expiry.attribute)
+                .expression_attribute_values(":t", AttributeValue::N(expiry.now.to_string()));
         }
         // A replay of a put that was applied finds its own item: written.
         let sent = self.send(Replay::Safe, &request, |r| r.send()).await;
@@ -265,6 +308,8 @@ enum Condition<'a> {
     CreatedAt(&'a str),
     /// The item exists and has no `created_at`.
     PresentWithoutCreatedAt,
+    /// No item has the key, or it has expired ([`crate::ttl`]).
+    AbsentOrExpired(crate::ops::check::Expiry),
 }
 
 enum PutOutcome {
@@ -274,6 +319,7 @@ enum PutOutcome {
 
 /// `SET #a0 = :a0, …, #c = if_not_exists(#c, :c), #u = :u REMOVE #r0, …`:
 /// the whole put as one update.
+#[derive(Clone)]
 pub(super) struct Update {
     pub(super) expression: String,
     pub(super) names: std::collections::HashMap<String, String>,
@@ -423,4 +469,14 @@ pub(super) fn is_own_put(
         && (0..)
             .map_while(|i| names.get(&removed_name(i)))
             .all(|name| !stored.contains_key(name))
+}
+
+/// The error of a write that found an expired item each time it deleted
+/// one: another writer keeps writing items that have expired already.
+pub(super) fn still_expired(key: &ItemKey) -> Error {
+    Error::Conflict {
+        table: key.table,
+        partition_key: key.partition_key.clone(),
+        sort_key: key.sort_key.clone(),
+    }
 }

@@ -109,7 +109,58 @@ impl DynamoDbBackend {
                 )
                 .await?;
         }
+        if let Some(attribute) = schema.ttl {
+            self.enable_ttl(table, attribute).await?;
+        }
         Ok(added)
+    }
+
+    /// Turns on Time to Live on `attribute`, unless it is on already: AWS
+    /// refuses a second `UpdateTimeToLive` within an hour of the first, so
+    /// the state is read first and a second `create_table` sends none.
+    async fn enable_ttl(&self, table: &'static str, attribute: &'static str) -> Result<(), Error> {
+        let name = self.table_name(table);
+        let describe = self.sdk.describe_time_to_live().table_name(&name);
+        let found = self
+            .send(Replay::Safe, &describe, |r| r.send())
+            .await
+            .result
+            .map_err(request_error("DescribeTimeToLive", table))?;
+        let found = found.time_to_live_description();
+        let status = found
+            .and_then(|d| d.time_to_live_status())
+            .map_or("DISABLED", |s| s.as_str());
+        let current = found.and_then(|d| d.attribute_name());
+        match (status, current) {
+            ("ENABLED" | "ENABLING", Some(a)) if a == attribute => return Ok(()),
+            ("DISABLED", _) => {}
+            (status, current) => {
+                return Err(Error::TableMismatch {
+                    table: table.to_owned(),
+                    found: format!(
+                        "its Time to Live is {status} on attribute `{}`, the schema's is `{attribute}`; \
+                         DynamoDB has one TTL attribute per table and changes it at most once an \
+                         hour: disable it, wait until it is DISABLED, and run create_table again",
+                        current.unwrap_or_default()
+                    ),
+                })
+            }
+        }
+        let specification = aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+            .attribute_name(attribute)
+            .enabled(true)
+            .build()
+            .map_err(|e| Error::backend(NAME, e))?;
+        let update = self
+            .sdk
+            .update_time_to_live()
+            .table_name(&name)
+            .time_to_live_specification(specification);
+        self.send(Replay::Safe, &update, |r| r.send())
+            .await
+            .result
+            .map_err(request_error("UpdateTimeToLive", table))?;
+        Ok(())
     }
 
     async fn add_index(&self, schema: &'static TableSchema, slot: &IndexSlot) -> Result<(), Error> {

@@ -118,7 +118,7 @@ fn compile_update(op: &UpdateOp) -> Compiled {
         }
     }
     let update = clauses.expression();
-    let condition = checks_condition(&mut expr, &op.checks);
+    let condition = checks_condition(&mut expr, &op.checks, OnExpired::Refuse);
     let (names, values) = parts(expr);
     Compiled {
         update,
@@ -133,13 +133,14 @@ fn compile_update(op: &UpdateOp) -> Compiled {
 /// already uses `#a…`/`#c`/`:a…`/`:c` placeholders.
 fn checks_expression(
     checks: &Checks,
+    on_expired: OnExpired,
 ) -> Option<(
     String,
     HashMap<String, String>,
     HashMap<String, AttributeValue>,
 )> {
     let mut expr = Expression::default();
-    let text = checks_condition(&mut expr, checks)?;
+    let text = checks_condition(&mut expr, checks, on_expired)?;
     let (names, values) = parts(expr);
     Some((text, names, values))
 }
@@ -161,14 +162,66 @@ fn update_error(op: &UpdateOp, code: Option<&str>, message: Option<&str>) -> Opt
 }
 
 impl DynamoDbBackend {
-    /// A put (one `UpdateItem`) under its checks.
+    /// Deletes the item with `key` if it is still expired at `expiry`
+    /// ([`crate::ttl`]): what DynamoDB's TTL process would have done, before
+    /// a write that found it tries again. An item written meanwhile stays.
+    pub(super) async fn delete_expired(
+        &self,
+        key: &ItemKey,
+        expiry: crate::ops::check::Expiry,
+    ) -> Result<(), Error> {
+        let mut expr = Expression::default();
+        let condition = expr.condition(&expiry.cond(), PARTITION_KEY);
+        let (names, values) = parts(expr);
+        let request = self
+            .sdk
+            .delete_item()
+            .table_name(self.table_name(key.table))
+            .set_key(Some(key_map(key)))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values));
+        // Deleting an expired item twice deletes it once.
+        match self.send(Replay::Safe, &request, |r| r.send()).await.result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(request_error("DeleteItem", key.table)(e)),
+        }
+    }
+
+    /// Whether a write refused on `item` found it expired, where its checks
+    /// hold on no item: then the write deletes it and tries again.
+    async fn retry_after_expired(
+        &self,
+        key: &ItemKey,
+        checks: &Checks,
+        item: Option<&Attributes>,
+    ) -> Result<bool, Error> {
+        let Some(expiry) = checks.expiry else {
+            return Ok(false);
+        };
+        let map = item.cloned().and_then(to_map);
+        if !(checks.finds_expired(map.as_ref()) && checks.pass_on_absent()) {
+            return Ok(false);
+        }
+        self.delete_expired(key, expiry).await?;
+        Ok(true)
+    }
+
+    /// A put (one `UpdateItem`) under its checks: `false` when it found an
+    /// expired item, which it deleted, and should be sent again.
     pub(super) async fn conditional_put(
         &self,
         key: &ItemKey,
         update: PutUpdate,
         checks: &Checks,
         decode: AnyDecoder,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let PutUpdate {
             expression,
             mut names,
@@ -181,7 +234,7 @@ impl DynamoDbBackend {
             .set_key(Some(key_map(key)))
             .update_expression(expression)
             .return_values_on_condition_check_failure(Rvoccf::AllOld);
-        if let Some((condition, n, v)) = checks_expression(checks) {
+        if let Some((condition, n, v)) = checks_expression(checks, OnExpired::Refuse) {
             names.extend(n);
             values.extend(v);
             request = request.condition_expression(condition);
@@ -196,13 +249,16 @@ impl DynamoDbBackend {
             unknown_before,
         } = self.send(Replay::Safe, &request, |r| r.send()).await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(true),
             Err(e) => {
                 if let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(f)) = e.as_service_error() {
                     if unknown_before && f.item.as_ref().is_some_and(|stored| {
                         super::put::is_own_put(stored, request.get_expression_attribute_names(), request.get_expression_attribute_values())
                     }) {
-                        return Ok(());
+                        return Ok(true);
+                    }
+                    if self.retry_after_expired(key, checks, f.item.as_ref()).await? {
+                        return Ok(false);
                     }
                     let (failure, current) = refused(key, checks, f.item.clone(), Some(decode));
                     return Err(failure.into_error(key, current));
@@ -213,6 +269,19 @@ impl DynamoDbBackend {
     }
 
     pub(super) async fn update_item_op(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
+        // An update of an expired item deletes it and tries again
+        // ([`crate::ttl`]), as a put does.
+        for _ in 0..super::put::PUT_ATTEMPTS {
+            if let Some(done) = self.update_attempt(&op).await? {
+                return Ok(done);
+            }
+        }
+        Err(super::put::still_expired(&op.key))
+    }
+
+    /// One attempt at an update: `None` when it found an expired item,
+    /// which it deleted.
+    async fn update_attempt(&self, op: &UpdateOp) -> Result<Option<Option<AnyItem>>, Error> {
         let key = &op.key;
         let build = |c: Compiled| {
             let request = self
@@ -237,8 +306,8 @@ impl DynamoDbBackend {
         };
         // The first attempt takes the compiled update; a retry (after
         // throttling) compiles it again rather than every attempt copying it.
-        let mut first = Some(compile_update(&op));
-        let make = || build(first.take().unwrap_or_else(|| compile_update(&op)));
+        let mut first = Some(compile_update(op));
+        let make = || build(first.take().unwrap_or_else(|| compile_update(op)));
         // `ADD 1` applied twice adds 2: an update is not sent again after a
         // failure that may have applied it.
         match self
@@ -251,18 +320,21 @@ impl DynamoDbBackend {
                     .attributes
                     .filter(|item| op.returning != Returning::Nothing && !key_only(item))
                 else {
-                    return Ok(None);
+                    return Ok(Some(None));
                 };
                 let map = to_map(item).unwrap_or_default();
                 op.decode
                     .decode_value(key.stored(), Value::Object(map))
-                    .map(Some)
+                    .map(|item| Some(Some(item)))
             }
             Err(e) => {
-                if let Some(err) = update_error(&op, e.code(), e.message()) {
+                if let Some(err) = update_error(op, e.code(), e.message()) {
                     return Err(err);
                 }
                 if let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(f)) = e.as_service_error() {
+                    if self.retry_after_expired(key, &op.checks, f.item.as_ref()).await? {
+                        return Ok(None);
+                    }
                     let (failure, current) = refused(key, &op.checks, f.item.clone(), Some(op.decode));
                     return Err(failure.into_error(key, current));
                 }
@@ -287,7 +359,8 @@ impl DynamoDbBackend {
             } else {
                 ReturnValue::None
             });
-        if let Some((condition, names, values)) = checks_expression(&op.checks) {
+        if let Some((condition, names, values)) = checks_expression(&op.checks, OnExpired::AsAbsent)
+        {
             request = request
                 .condition_expression(condition)
                 .set_expression_attribute_names(Some(names))
@@ -301,7 +374,8 @@ impl DynamoDbBackend {
         {
             Ok(out) => out
                 .attributes
-                .filter(|old| op.return_old && !key_only(old))
+                // An expired item was deleted as if it were not there.
+                .filter(|old| op.return_old && !key_only(old) && !expired_image(&op.checks, old))
                 .map(|old| ReadItem::new(old).decode::<D>(key.table))
                 .transpose(),
             Err(e) => {
@@ -315,10 +389,38 @@ impl DynamoDbBackend {
     }
 
     pub(super) async fn transact(&self, op: TransactWrite<Attributes>) -> Result<(), Error> {
+        // A transaction that writes over expired items deletes them and
+        // runs again ([`crate::ttl`]), as a single write does.
+        let mut attempts = 1;
+        loop {
+            let (error, expired) = match self.transact_once(&op).await {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            if expired.is_empty() || attempts >= super::put::PUT_ATTEMPTS {
+                return Err(error);
+            }
+            for i in expired {
+                let action = &op.actions[i];
+                if let Some(expiry) = action_checks(action).0.expiry {
+                    self.delete_expired(action.key(), expiry).await?;
+                }
+            }
+            attempts += 1;
+        }
+    }
+
+    /// One attempt at a transaction; its error comes with the positions of
+    /// the actions refused only because their items had expired.
+    async fn transact_once(
+        &self,
+        op: &TransactWrite<Attributes>,
+    ) -> Result<(), (Error, Vec<usize>)> {
+        let plain = |e: Error| (e, Vec::new());
         let table = op.actions.first().map_or("", |a| a.key().table);
         let mut items = Vec::with_capacity(op.actions.len());
         for action in op.actions.iter() {
-            items.push(self.tx_item(action)?);
+            items.push(self.tx_item(action).map_err(plain)?);
         }
         // Under a token, DynamoDB answers a replay of an applied
         // transaction with success and applies it once; a transaction
@@ -359,9 +461,9 @@ impl DynamoDbBackend {
             Err(e) => e,
         };
         if e.code() == Some("IdempotentParameterMismatchException") {
-            return Err(Error::IdempotentParameterMismatch {
-                token: op.token.map(|t| t.0).unwrap_or_default(),
-            });
+            return Err(plain(Error::IdempotentParameterMismatch {
+                token: op.token.as_ref().map(|t| t.0.clone()).unwrap_or_default(),
+            }));
         }
         match e.as_service_error() {
             Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) => {
@@ -400,9 +502,26 @@ impl DynamoDbBackend {
                     })
                     .collect();
                 let keys = op.actions.iter().map(|a| a.key().action_key()).collect();
-                Err(Error::TransactionCanceled(Box::new(TransactionCanceled { reasons, keys })))
+                let expired = op
+                    .actions
+                    .iter()
+                    .zip(c.cancellation_reasons.as_deref().unwrap_or_default())
+                    .enumerate()
+                    .filter(|(_, (action, r))| {
+                        let (checks, _) = action_checks(action);
+                        r.code() == Some("ConditionalCheckFailed")
+                            && checks.expiry.is_some()
+                            && checks.pass_on_absent()
+                            && checks.finds_expired(r.item.clone().and_then(to_map).as_ref())
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                Err((
+                    Error::TransactionCanceled(Box::new(TransactionCanceled { reasons, keys })),
+                    expired,
+                ))
             }
-            _ => Err(request_error("TransactWriteItems", table)(e)),
+            _ => Err(plain(request_error("TransactWriteItems", table)(e))),
         }
     }
 
@@ -422,7 +541,9 @@ impl DynamoDbBackend {
                             .set_key(Some(key_map(key)))
                             .update_expression(update.expression)
                             .return_values_on_condition_check_failure(Rvoccf::AllOld);
-                        if let Some((condition, n, v)) = checks_expression(&p.checks) {
+                        if let Some((condition, n, v)) =
+                            checks_expression(&p.checks, OnExpired::Refuse)
+                        {
                             names.extend(n);
                             values.extend(v);
                             b = b.condition_expression(condition);
@@ -442,7 +563,9 @@ impl DynamoDbBackend {
                             .table_name(table)
                             .set_item(Some(full_item(key, data, p.item.stamps())))
                             .return_values_on_condition_check_failure(Rvoccf::AllOld);
-                        if let Some((condition, names, values)) = checks_expression(&p.checks) {
+                        if let Some((condition, names, values)) =
+                            checks_expression(&p.checks, OnExpired::Refuse)
+                        {
                             b = b
                                 .condition_expression(condition)
                                 .set_expression_attribute_names(Some(names))
@@ -477,7 +600,9 @@ impl DynamoDbBackend {
                     .table_name(table)
                     .set_key(Some(key_map(key)))
                     .return_values_on_condition_check_failure(Rvoccf::AllOld);
-                if let Some((condition, names, values)) = checks_expression(&d.checks) {
+                if let Some((condition, names, values)) =
+                    checks_expression(&d.checks, OnExpired::AsAbsent)
+                {
                     b = b
                         .condition_expression(condition)
                         .set_expression_attribute_names(Some(names))
@@ -488,8 +613,8 @@ impl DynamoDbBackend {
                     .build()
             }
             TxAction::Check(c) => {
-                let (condition, names, values) =
-                    checks_expression(&c.checks).unwrap_or_else(|| {
+                let (condition, names, values) = checks_expression(&c.checks, OnExpired::AsAbsent)
+                    .unwrap_or_else(|| {
                         (
                             "attribute_exists(#pk)".to_owned(),
                             HashMap::from([("#pk".to_owned(), PARTITION_KEY.to_owned())]),
@@ -514,6 +639,11 @@ impl DynamoDbBackend {
     }
 }
 
+/// Whether an item DynamoDB returned is one the checks see as expired.
+fn expired_image(checks: &Checks, item: &Attributes) -> bool {
+    checks.expiry.is_some() && checks.finds_expired(to_map(item.clone()).as_ref())
+}
+
 /// Whether an old image holds no item: AWS leaves `Attributes` out when
 /// the update created the item, dynoxide sends its key alone (every item
 /// this library writes has `created_at` besides its key).
@@ -531,9 +661,26 @@ fn action_checks<I>(action: &TxAction<I>) -> (&Checks, Option<AnyDecoder>) {
     }
 }
 
+/// How a write's condition treats an expired item ([`crate::ttl`]), which
+/// the checks see as absent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum OnExpired {
+    /// A put or an update, which would keep what the expired item holds:
+    /// refused by the condition, so that the write can delete it and try
+    /// again ([`DynamoDbBackend::delete_expired`]).
+    Refuse,
+    /// A delete or a check, which keep nothing of it: the condition says
+    /// what the checks say of no item.
+    AsAbsent,
+}
+
 /// A write's checks as one condition expression (`None`: nothing to
 /// check), its placeholders added to `expr`.
-fn checks_condition(expr: &mut Expression, checks: &Checks) -> Option<String> {
+pub(super) fn checks_condition(
+    expr: &mut Expression,
+    checks: &Checks,
+    on_expired: OnExpired,
+) -> Option<String> {
     let mut parts = Vec::with_capacity(2);
     if let Some(exists) = checks.exists {
         parts.push(Cond::ItemExists(exists));
@@ -549,10 +696,29 @@ fn checks_condition(expr: &mut Expression, checks: &Checks) -> Option<String> {
             )
         });
     }
-    let all: Vec<&Cond> = parts
+    let mut all: Vec<&Cond> = parts
         .iter()
         .chain(&checks.user)
         .chain(checks.guards.iter().map(|(_, g)| g))
         .collect();
-    expr.all_of(&all, PARTITION_KEY)
+    let Some(expiry) = checks.expiry else {
+        return expr.all_of(&all, PARTITION_KEY);
+    };
+    let live = Cond::Not(Box::new(expiry.cond()));
+    match on_expired {
+        _ if all.is_empty() && on_expired == OnExpired::AsAbsent => None,
+        OnExpired::AsAbsent if checks.pass_on_absent() => {
+            // The checks hold on no item, and so on an expired one.
+            let checked = all
+                .into_iter()
+                .cloned()
+                .reduce(|a, b| Cond::And(Box::new(a), Box::new(b)))?;
+            let either = Cond::Or(Box::new(checked), Box::new(expiry.cond()));
+            Some(expr.condition(&either, PARTITION_KEY))
+        }
+        _ => {
+            all.push(&live);
+            expr.all_of(&all, PARTITION_KEY)
+        }
+    }
 }

@@ -80,8 +80,8 @@ use crate::capacity::{read_units, Consumed, Meter, Usage};
 use crate::error::{AnyItem, ItemError};
 use crate::ops::decode::{Decoder, StoredKeys};
 use crate::ops::{
-    CreateTable, Delete, Get, GetMany, PageOf, Put, PutBatch, QueryPage, ScanPage, TransactWrite,
-    TxAction, UpdateOp,
+    CreateTable, Delete, Get, GetMany, PageOf, Put, PutBatch, QueryPage, ScanPage, SweepExpired,
+    TransactWrite, TxAction, UpdateOp,
 };
 use crate::query::Explain;
 use crate::{exec, Error};
@@ -235,6 +235,11 @@ impl Engine for SqliteBackend {
         let table = op.table.name;
         crate::backend::engine::check_table_name(table)?;
         self.run(move |conn| schema::drop_table(conn, table)).await
+    }
+
+    async fn sweep_expired_op(&self, op: SweepExpired) -> Result<u64, Error> {
+        crate::backend::engine::check_table_name(op.table.name)?;
+        self.run(move |conn| schema::sweep_expired(conn, op)).await
     }
 
     async fn get_op<D: Decoder>(&self, op: Get) -> Result<Option<D::Output>, Error> {

@@ -31,6 +31,20 @@ pub(super) fn drop_table(conn: &mut Conn, table: &'static str) -> Result<bool, E
     Ok(existed)
 }
 
+/// Deletes the rows whose TTL attribute is a number below the sweep's
+/// second, with their index entries (the generated columns go with the
+/// row); how many. One transaction: a reader sees all of them or none gone.
+pub(super) fn sweep_expired(conn: &mut Conn, op: crate::ops::SweepExpired) -> Result<u64, Error> {
+    let sql = crate::layout::sqlite::sweep_expired(op.table.name, op.attribute);
+    let now = i64::try_from(op.now).unwrap_or(i64::MAX);
+    let deleted = conn
+        .db
+        .prepare_cached(&sql)
+        .and_then(|mut statement| statement.execute([now]))
+        .map_err(super::error::table_error(op.table.name))?;
+    Ok(deleted as u64)
+}
+
 /// Creates `table` with the indexes `slots`, or adds what an existing one
 /// lacks; whether an index was added to a table that held rows.
 pub(super) fn create(

@@ -6,7 +6,7 @@ use super::apply::ApplyError;
 use super::error::sqlite_error;
 use super::pool::Conn;
 use super::row::text;
-use super::write::{failure, immediate, plan_update, read, remove, write_row, UpdateFailure};
+use super::write::{failure, immediate, plan_update, read_live, remove, write_row, UpdateFailure};
 use crate::ops::{ItemKey, TransactWrite, TxAction};
 use crate::write::{CancelReason, TransactionCanceled};
 use crate::{limits, Error};
@@ -41,7 +41,7 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<String>) -> Result<()
         let mut plans = Vec::with_capacity(op.actions.len());
         for action in op.actions.iter() {
             let key = action.key();
-            let stored = read(conn, key)?;
+            let stored = read_live(conn, key, action_checks(action))?;
             let (reason, plan) = match action {
                 TxAction::Put(p) => match failure(key, &p.checks, Some(p.decode), stored.as_ref())?
                 {
@@ -186,4 +186,14 @@ fn remember_token(conn: &mut Conn, token: &str, digest: &str) -> Result<(), Erro
         )
         .map_err(sqlite_error)?;
     Ok(())
+}
+
+/// The checks of a transaction's action.
+fn action_checks<I>(action: &TxAction<I>) -> &crate::ops::check::Checks {
+    match action {
+        TxAction::Put(p) => &p.checks,
+        TxAction::Update(u) => &u.checks,
+        TxAction::Delete(d) => &d.checks,
+        TxAction::Check(c) => &c.checks,
+    }
 }

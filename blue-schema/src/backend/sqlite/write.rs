@@ -46,6 +46,31 @@ pub(super) fn read(conn: &mut Conn, key: &ItemKey) -> Result<Option<Stored>, Err
     )
 }
 
+/// Reads the row with this key as a write with `checks` sees it: a row
+/// that expired ([`crate::ttl`]) is deleted first, in the write's
+/// transaction, and reads as none, so the write replaces it as DynamoDB's
+/// would once its TTL process had run.
+pub(super) fn read_live(
+    conn: &mut Conn,
+    key: &ItemKey,
+    checks: &Checks,
+) -> Result<Option<Stored>, Error> {
+    let stored = read(conn, key)?;
+    let Some(expiry) = checks.expiry else {
+        return Ok(stored);
+    };
+    match stored {
+        Some(s)
+            if parse_attributes(&s.data, &[expiry.attribute])
+                .is_some_and(|only| expiry.has_expired(&only)) =>
+        {
+            remove(conn, key)?;
+            Ok(None)
+        }
+        other => Ok(other),
+    }
+}
+
 fn parse(key: &ItemKey, text: &str) -> Result<Map<String, Value>, Error> {
     match serde_json::from_str(text) {
         Ok(Value::Object(map)) => Ok(map),
@@ -166,7 +191,7 @@ pub(super) fn remove(conn: &mut Conn, key: &ItemKey) -> Result<(), Error> {
 pub(super) fn put(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
     let key = &op.item.key;
     immediate(conn, |conn| {
-        let stored = read(conn, key)?;
+        let stored = read_live(conn, key, &op.checks)?;
         if let Some((f, current)) = failure(key, &op.checks, Some(op.decode), stored.as_ref())? {
             return Err(f.into_error(key, current));
         }
@@ -186,7 +211,7 @@ pub(super) fn put(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
 pub(super) fn delete(conn: &mut Conn, op: &Delete) -> Result<Option<Stored>, Error> {
     let key = &op.key;
     immediate(conn, |conn| {
-        let stored = read(conn, key)?;
+        let stored = read_live(conn, key, &op.checks)?;
         if let Some((f, current)) = failure(key, &op.checks, op.decode, stored.as_ref())? {
             return Err(f.into_error(key, current));
         }
@@ -303,7 +328,7 @@ fn apply_error(op: &UpdateOp, e: ApplyError) -> Error {
 pub(super) fn update(conn: &mut Conn, op: &UpdateOp) -> Result<Option<AnyItem>, Error> {
     let key = &op.key;
     immediate(conn, |conn| {
-        let stored = read(conn, key)?;
+        let stored = read_live(conn, key, &op.checks)?;
         let updated = match plan_update(op, stored.as_ref())? {
             Ok(u) => u,
             Err(UpdateFailure::Check(f, current)) => return Err(f.into_error(key, current)),
