@@ -124,37 +124,11 @@ fn generate(entity: &Entity) -> TokenStream {
             }
         }
     });
-    let ttl_field = entity.fields.iter().find(|f| f.ttl.is_some());
-    let expiry_fn = ttl_field.map(|f| {
-        let member = f.ident;
-        quote! {
-            #[inline]
-            fn __expiry(&self) -> ::std::option::Option<u64> {
-                ::blue_schema::ttl::Expiry::epoch_seconds(&self.#member)
-            }
-        }
-    });
-    let ttl_attribute = match ttl_field {
-        Some(f) => {
-            let a = &f.attribute;
-            quote!(::std::option::Option::Some(#a))
-        }
-        None => quote!(::std::option::Option::None),
-    };
-    // The field's type is one DynamoDB's TTL can read: checked where the
-    // user wrote it.
-    let ttl_type_check = ttl_field.map(|f| {
-        let ty = f.ty;
-        quote_spanned! {ty.span()=>
-            const _: () = {
-                #[allow(dead_code)]
-                fn ttl_field_type() {
-                    fn expiry<T: ::blue_schema::ttl::Expiry>() {}
-                    expiry::<#ty>();
-                }
-            };
-        }
-    });
+    let Ttl {
+        attribute: ttl_attribute,
+        expiry_fn,
+        type_check: ttl_type_check,
+    } = ttl(entity);
     let batch_writable = entity
         .fields
         .iter()
@@ -419,4 +393,51 @@ pub(super) fn pascal(name: &str) -> String {
 /// The struct `set_index` takes for a pattern: `ExpertByRole`.
 pub(super) fn fields_struct_name(entity: &syn::Ident, pattern: &Pattern) -> syn::Ident {
     format_ident!("{}{}", entity, pascal(&pattern.name.to_string()))
+}
+
+/// What an entity's `#[ttl]` field adds: the attribute it is stored under,
+/// the hook that reads it, and the check of its type.
+struct Ttl {
+    attribute: TokenStream,
+    expiry_fn: Option<TokenStream>,
+    type_check: Option<TokenStream>,
+}
+
+fn ttl(entity: &Entity) -> Ttl {
+    let ttl_field = entity.fields.iter().find(|f| f.ttl.is_some());
+    let expiry_fn = ttl_field.map(|f| {
+        let member = f.ident;
+        quote! {
+            #[inline]
+            fn __expiry(&self) -> ::std::option::Option<u64> {
+                ::blue_schema::ttl::Expiry::epoch_seconds(&self.#member)
+            }
+        }
+    });
+    let ttl_attribute = match ttl_field {
+        Some(f) => {
+            let a = &f.attribute;
+            quote!(::std::option::Option::Some(#a))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    // The field's type is one DynamoDB's TTL can read: checked where the
+    // user wrote it.
+    let ttl_type_check = ttl_field.map(|f| {
+        let ty = f.ty;
+        quote_spanned! {ty.span()=>
+            const _: () = {
+                #[allow(dead_code)]
+                fn ttl_field_type() {
+                    fn expiry<T: ::blue_schema::ttl::Expiry>() {}
+                    expiry::<#ty>();
+                }
+            };
+        }
+    });
+    Ttl {
+        attribute: ttl_attribute,
+        expiry_fn,
+        type_check: ttl_type_check,
+    }
 }

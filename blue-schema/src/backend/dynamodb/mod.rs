@@ -84,6 +84,7 @@ mod put;
 mod read;
 mod retry;
 mod table;
+mod transact;
 mod write;
 
 use std::collections::BTreeMap;
