@@ -105,6 +105,11 @@ impl<T: Expiry> Expiry for Option<T> {
 
 /// An expiry time that is stored as epoch seconds: what
 /// `#[serde(with = "blue_schema::ttl")]` serializes and deserializes.
+#[diagnostic::on_unimplemented(
+    message = "`#[serde(with = \"blue_schema::ttl\")]` stores a `SystemTime` or a `chrono::DateTime<Utc>` (or an `Option` of one) as epoch seconds, not `{Self}`",
+    label = "not a time",
+    note = "a `u64` of epoch seconds needs no `with`"
+)]
 pub trait EpochSeconds: Sized {
     /// The time as whole epoch seconds (`None` is stored as no attribute).
     fn to_epoch_seconds(&self) -> Option<u64>;

@@ -111,7 +111,57 @@ struct Order {
     total: u64,
 }
 
+/// Time to Live: the table names the attribute, each expiring entity its
+/// field, a `u64` or a `SystemTime` stored as epoch seconds.
+#[derive(Table)]
+#[table(name = "sessions", ttl = "expires_at")]
+pub enum Sessions {
+    Session(Session),
+    Code(Code),
+    Device(Device),
+}
+
+#[derive(Entity, serde::Serialize, serde::Deserialize)]
+#[entity(table = Sessions)]
+#[sk(prefix = "SESSION")]
+pub struct Session {
+    #[pk]
+    pub user: String,
+    #[sk]
+    pub id: String,
+    #[ttl]
+    #[serde(with = "blue_schema::ttl", default)]
+    pub expires_at: Option<::std::time::SystemTime>,
+}
+
+#[derive(Entity, serde::Serialize, serde::Deserialize)]
+#[entity(table = Sessions)]
+#[sk(prefix = "CODE")]
+pub struct Code {
+    #[pk]
+    pub user: String,
+    #[ttl]
+    #[serde(rename = "expires_at")]
+    pub valid_until: u64,
+}
+
+/// Never expires.
+#[derive(Entity, serde::Serialize, serde::Deserialize)]
+#[entity(table = Sessions)]
+#[sk(prefix = "DEVICE")]
+pub struct Device {
+    #[pk]
+    pub user: String,
+    #[sk]
+    pub name: String,
+}
+
 fn main() {
+    assert_eq!(<Sessions as Table>::SCHEMA.ttl, Some("expires_at"));
+    assert_eq!(Code::SCHEMA.ttl, Some("expires_at"));
+    assert_eq!(Device::SCHEMA.ttl, None);
+    let _ = Session::query("u").include_expired().page_size(3);
+
     let spec = Order::by_customer(OrgId("c".into()), Region::UsEast)
         .r#type('x')
         .placed_at_ge(5)

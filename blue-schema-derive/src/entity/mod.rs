@@ -127,7 +127,6 @@ fn generate(entity: &Entity) -> TokenStream {
     let Ttl {
         attribute: ttl_attribute,
         expiry_fn,
-        type_check: ttl_type_check,
     } = ttl(entity);
     let batch_writable = entity
         .fields
@@ -167,8 +166,6 @@ fn generate(entity: &Entity) -> TokenStream {
             const SK_PATH: &'static ::blue_schema::__private::SortKeyPath = #sk_path;
             const TTL: ::std::option::Option<&'static str> = #ttl_attribute;
         }
-
-        #ttl_type_check
 
         #nesting
 
@@ -396,21 +393,26 @@ pub(super) fn fields_struct_name(entity: &syn::Ident, pattern: &Pattern) -> syn:
 }
 
 /// What an entity's `#[ttl]` field adds: the attribute it is stored under,
-/// the hook that reads it, and the check of its type.
+/// and the hook that reads it (which checks its type).
 struct Ttl {
     attribute: TokenStream,
     expiry_fn: Option<TokenStream>,
-    type_check: Option<TokenStream>,
 }
 
 fn ttl(entity: &Entity) -> Ttl {
     let ttl_field = entity.fields.iter().find(|f| f.ttl.is_some());
+    // The hook reads the field as an `Expiry`: a type that is none is
+    // reported once, where the user wrote it.
     let expiry_fn = ttl_field.map(|f| {
         let member = f.ident;
+        let ty = f.ty;
+        let read = quote_spanned! {ty.span()=>
+            <#ty as ::blue_schema::ttl::Expiry>::epoch_seconds(&self.#member)
+        };
         quote! {
             #[inline]
             fn __expiry(&self) -> ::std::option::Option<u64> {
-                ::blue_schema::ttl::Expiry::epoch_seconds(&self.#member)
+                #read
             }
         }
     });
@@ -421,23 +423,8 @@ fn ttl(entity: &Entity) -> Ttl {
         }
         None => quote!(::std::option::Option::None),
     };
-    // The field's type is one DynamoDB's TTL can read: checked where the
-    // user wrote it.
-    let ttl_type_check = ttl_field.map(|f| {
-        let ty = f.ty;
-        quote_spanned! {ty.span()=>
-            const _: () = {
-                #[allow(dead_code)]
-                fn ttl_field_type() {
-                    fn expiry<T: ::blue_schema::ttl::Expiry>() {}
-                    expiry::<#ty>();
-                }
-            };
-        }
-    });
     Ttl {
         attribute: ttl_attribute,
         expiry_fn,
-        type_check: ttl_type_check,
     }
 }
