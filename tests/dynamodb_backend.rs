@@ -1297,3 +1297,121 @@ fn indexes_are_added_one_at_a_time_and_once() {
         assert_eq!(again.get("UpdateItem"), None, "{again:?}");
     });
 }
+
+/// A table with Time to Live on `expires_at`, and the same table as
+/// another version of the program declares it, on `ttl`.
+mod expiring {
+    use blue_schema::{Entity, Table};
+
+    #[derive(Table)]
+    #[table(name = "blue_expiring", ttl = "expires_at")]
+    pub enum Expiring {
+        Lease(Lease),
+    }
+
+    #[derive(Entity, serde::Serialize, serde::Deserialize)]
+    #[entity(table = Expiring)]
+    #[sk(prefix = "LEASE")]
+    pub struct Lease {
+        #[pk]
+        pub name: String,
+        #[ttl]
+        pub expires_at: u64,
+    }
+
+    #[derive(Table)]
+    #[table(name = "blue_expiring", ttl = "ttl")]
+    pub enum Renamed {
+        Lease(Lease2),
+    }
+
+    #[derive(Entity, serde::Serialize, serde::Deserialize)]
+    #[entity(table = Renamed)]
+    #[sk(prefix = "LEASE")]
+    pub struct Lease2 {
+        #[pk]
+        pub name: String,
+        #[ttl]
+        pub ttl: u64,
+    }
+}
+
+#[test]
+fn time_to_live_is_turned_on_once() {
+    use expiring::{Expiring, Renamed};
+    run(|backend| async move {
+        let store = Store::from_backend(backend.clone());
+        let first = requests(&backend, async {
+            store.create_table::<Expiring>().await.unwrap()
+        })
+        .await;
+        assert_eq!(first.get("UpdateTimeToLive"), Some(&1), "{first:?}");
+        // AWS refuses a second `UpdateTimeToLive` within the hour: a
+        // second create_table reads the state and sends none.
+        let second = requests(&backend, async {
+            store.create_table::<Expiring>().await.unwrap()
+        })
+        .await;
+        assert_eq!(second.get("UpdateTimeToLive"), None, "{second:?}");
+        assert_eq!(second.get("DescribeTimeToLive"), Some(&1), "{second:?}");
+
+        let described = backend
+            .client()
+            .describe_time_to_live()
+            .table_name(backend.table_name(Expiring::NAME))
+            .send()
+            .await
+            .unwrap();
+        let ttl = described.time_to_live_description().unwrap();
+        assert_eq!(ttl.attribute_name(), Some("expires_at"));
+        assert_eq!(
+            ttl.time_to_live_status().map(|s| s.as_str()),
+            Some("ENABLED")
+        );
+
+        // The same table, its TTL on another attribute: refused, naming both.
+        match store.create_table::<Renamed>().await {
+            Err(Error::TableMismatch { found, .. }) => {
+                assert!(
+                    found.contains("`expires_at`") && found.contains("`ttl`"),
+                    "{found}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    });
+}
+
+#[test]
+fn every_table_definition_carries_the_time_to_live() {
+    let schema = &<expiring::Expiring as Table>::SCHEMA;
+    let cloudformation: serde_json::Value =
+        serde_json::from_str(&blue_schema::docs::cloudformation_json(schema)).unwrap();
+    assert_eq!(
+        cloudformation["Resources"]["BlueExpiring"]["Properties"]["TimeToLiveSpecification"],
+        serde_json::json!({ "AttributeName": "expires_at", "Enabled": true })
+    );
+    let terraform = blue_schema::docs::terraform_hcl(schema);
+    assert!(
+        terraform.contains(
+            "  ttl {\n    attribute_name = \"expires_at\"\n    enabled        = true\n  }"
+        ),
+        "{terraform}"
+    );
+    let update: serde_json::Value =
+        serde_json::from_str(&blue_schema::docs::dynamodb_ttl_json(schema).unwrap()).unwrap();
+    assert_eq!(update["TableName"], "blue_expiring");
+    assert_eq!(
+        update["TimeToLiveSpecification"]["AttributeName"],
+        "expires_at"
+    );
+    let markdown = blue_schema::docs::markdown(schema);
+    assert!(markdown.contains("## Time to Live"), "{markdown}");
+    assert!(markdown.contains("update-time-to-live"), "{markdown}");
+    // A table without one has none.
+    assert_eq!(
+        blue_schema::docs::dynamodb_ttl_json(&Dialogue::SCHEMA),
+        None
+    );
+    assert!(!blue_schema::docs::terraform_hcl(&Dialogue::SCHEMA).contains("ttl {"));
+}
