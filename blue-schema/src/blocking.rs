@@ -144,6 +144,25 @@ impl Store {
         crate::block_on(self.inner.reindex::<T>())
     }
 
+    /// Deletes the table's expired items (on SQLite; DynamoDB's TTL
+    /// process does there); see [`Store::sweep_expired`](crate::Store::sweep_expired).
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn sweep_expired<T: Table>(&self) -> Result<u64, Error> {
+        block_on(self.inner.sweep_expired::<T>())
+    }
+
+    /// The same store, deciding which items are expired by `clock`; see
+    /// [`Store::with_clock`](crate::Store::with_clock).
+    #[must_use]
+    pub fn with_clock(self, clock: impl crate::ttl::Clock + 'static) -> Store {
+        Store {
+            inner: self.inner.with_clock(clock),
+        }
+    }
+
     /// See [`Store::put`](crate::Store::put).
     ///
     /// # Errors

@@ -164,6 +164,7 @@ backends! {
     ttl::expired_items_are_hidden_from_every_read,
     ttl::writes_see_expired_items_as_absent,
     ttl::expired_items_are_swept,
+    ttl::a_background_sweeper_sweeps,
     collections::entities_live_in_their_own_partitions,
     collections::a_collection_reads_a_partition_as_its_entities,
     collections::an_order_is_read_with_its_children,

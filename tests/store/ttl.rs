@@ -366,3 +366,35 @@ pub async fn expired_items_are_swept(store: Store) {
         None
     );
 }
+
+/// A background sweeper sweeps on its own until stopped: on SQLite it
+/// deletes the expired item; on DynamoDB it deletes nothing (the service
+/// does), and the item stays hidden.
+pub async fn a_background_sweeper_sweeps(store: Store) {
+    let now = ahead();
+    let (store, _clock) = clocked(store, now);
+    store.create_table::<Auth>().await.unwrap();
+    let gone = session("a", Some(now - 10));
+    store.put(&gone).await.unwrap();
+    let sweeper = store.spawn_sweeper::<Auth>(Duration::from_millis(5));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while sweeper.sweeps() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            sweeper.last_error()
+        );
+        tokio::task::yield_now().await;
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(sweeper.last_error(), None);
+    let swept = sweeper.swept();
+    sweeper.stop();
+    let stored = store.get(gone.key()).include_expired().await.unwrap();
+    if store.backend_name() == "dynamodb" {
+        assert_eq!((swept, stored), (0, Some(gone.clone())));
+    } else {
+        assert_eq!((swept, stored), (1, None));
+    }
+    assert_eq!(store.get(gone.key()).await.unwrap(), None);
+}
