@@ -155,3 +155,33 @@ fn cell_ranges_evaluate_the_marks_they_enclose() {
     ops.extend([QueryPartition(0, Some(3)), GetTally(0), GetTally(1)]);
     replay(&ops);
 }
+
+/// Leases expire as the clock moves: written expired, expiring after a
+/// tick or two, renewed, created over, deleted and swept, and read as the
+/// model says at every step, on every backend.
+#[test]
+fn leases_expire_as_the_clock_moves() {
+    use crate::expiry::LeaseOp::*;
+    use crate::model::Op::Lease;
+    replay(&[
+        Lease(Put(0, 0, 1, 1)),
+        Lease(Put(0, 1, 2, 2)),
+        Lease(Put(0, 2, 0, 3)),
+        Lease(Create(1, 0, 1, 0)),
+        Lease(Get(0, 0)),
+        Lease(Query(0, Some(1), false)),
+        Lease(Create(0, 0, 2, 2)),
+        Lease(Renew(0, 0, 0, false)),
+        Lease(Tick),
+        Lease(Query(0, Some(2), true)),
+        Lease(Renew(0, 1, 1, false)),
+        Lease(Renew(0, 1, 1, true)),
+        Lease(Get(0, 1)),
+        Lease(Tick),
+        Lease(DeleteReturning(0, 2)),
+        Lease(Sweep),
+        Lease(Create(0, 0, 1, 3)),
+        Lease(Query(0, None, false)),
+        Lease(Query(1, Some(1), false)),
+    ]);
+}

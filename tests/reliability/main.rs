@@ -6,6 +6,7 @@
 mod crash;
 mod differential;
 mod entities;
+mod expiry;
 mod faults;
 mod hostile;
 mod load;

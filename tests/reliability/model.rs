@@ -214,6 +214,8 @@ pub enum Op {
     PutTally(u8, i8),
     /// `get` of the tally of a partition.
     GetTally(u8),
+    /// An operation on the leases, which expire ([`crate::expiry`]).
+    Lease(crate::expiry::LeaseOp),
 }
 
 // ---------------------------------------------------------------------
@@ -226,7 +228,7 @@ pub struct Space {
 }
 
 impl Space {
-    fn part(&self, part: u8) -> String {
+    pub fn part(&self, part: u8) -> String {
         format!("{}{}", self.ns, PARTS[part as usize % PARTS.len()])
     }
 
@@ -484,6 +486,7 @@ enum Item {
 #[derive(Debug, Default, Clone)]
 pub struct Model {
     items: BTreeMap<(String, String), Item>,
+    leases: crate::expiry::LeaseModel,
 }
 
 /// The stored partition key of a partition (the same for every entity of
@@ -835,6 +838,7 @@ impl Model {
                 "Ok(())".into()
             }
             Op::GetTally(p) => format!("Ok({:?})", self.tally(space, *p)),
+            Op::Lease(op) => self.leases.apply(space, op),
         }
     }
 
@@ -1012,7 +1016,7 @@ impl Model {
             let _ = writeln!(out, "{:?}", self.partition(space, part));
             let _ = writeln!(out, "tally {:?}", self.tally(space, part));
         }
-        out
+        out + &self.leases.contents(space, PARTS.len() as u8)
     }
 }
 
@@ -1267,6 +1271,9 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
                 .await,
         ),
         Op::GetTally(p) => result(store.get(space.tally_key(*p)).await),
+        Op::Lease(_) => {
+            unreachable!("`Engines::check` runs lease operations with the model's clock")
+        }
     };
     (text, cursors)
 }
@@ -1549,6 +1556,7 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (part(), id(), proptest::option::of(1u8..4)).prop_map(|(p, i, n)| Op::QueryMarks(p, i, n)),
         1 => (part(), -3i8..4).prop_map(|(p, v)| Op::PutTally(p, v)),
         1 => part().prop_map(Op::GetTally),
+        4 => crate::expiry::lease_op().prop_map(Op::Lease),
     ]
 }
 
@@ -1563,17 +1571,28 @@ pub struct Engines {
     pub operations: std::sync::atomic::AtomicU64,
     _dir: tempfile::TempDir,
     dynamo: blue_schema::backend::dynamodb::DynamoDbBackend,
+    /// The stores' clocks, in the order of `stores`.
+    clocks: Vec<blue_schema::ttl::ManualClock>,
 }
 
 impl Engines {
     pub async fn new() -> Engines {
         let dir = tempfile::tempdir().unwrap();
-        let file = Store::sqlite(dir.path().join("model.db")).unwrap();
-        let memory = Store::sqlite_memory().unwrap();
+        // A clock each, which every sequence sets and its ticks move.
+        let clocks: Vec<_> = (0..3)
+            .map(|_| crate::expiry::clock_at(crate::expiry::base()))
+            .collect();
+        let file = Store::sqlite(dir.path().join("model.db"))
+            .unwrap()
+            .with_clock(clocks[0].clone());
+        let memory = Store::sqlite_memory()
+            .unwrap()
+            .with_clock(clocks[1].clone());
         let backend = crate::dynamodb::backend().await;
-        let dynamo = Store::from_backend(backend.clone());
+        let dynamo = Store::from_backend(backend.clone()).with_clock(clocks[2].clone());
         for store in [&file, &memory, &dynamo] {
             store.create_table::<Reliable>().await.unwrap();
+            store.create_table::<crate::expiry::Leases>().await.unwrap();
         }
         Engines {
             stores: vec![
@@ -1585,6 +1604,7 @@ impl Engines {
             operations: Default::default(),
             _dir: dir,
             dynamo: backend,
+            clocks,
         }
     }
 
@@ -1599,12 +1619,30 @@ impl Engines {
         let space = Space {
             ns: format!("s{n}-"),
         };
-        let mut model = Model::default();
+        let now = crate::expiry::base();
+        for clock in &self.clocks {
+            crate::expiry::set(clock, now);
+        }
+        let mut model = Model {
+            leases: crate::expiry::LeaseModel::starting_at(now),
+            ..Model::default()
+        };
         for (step, op) in ops.iter().enumerate() {
             let expected = model.apply(&space, op);
+            if let Op::Lease(crate::expiry::LeaseOp::Tick) = op {
+                for clock in &self.clocks {
+                    crate::expiry::tick(clock);
+                }
+            }
             let mut cursors: Option<(&str, Vec<String>)> = None;
             for (name, store) in &self.stores {
-                let (got, handed) = run(store, &space, op).await;
+                let (got, handed) = match op {
+                    Op::Lease(lease) => (
+                        crate::expiry::run(store, &space, lease, model.leases.now()).await,
+                        Vec::new(),
+                    ),
+                    _ => run(store, &space, op).await,
+                };
                 if got != expected {
                     return Err(format!(
                         "step {step}, {op:?}, on {name}:\n  model:   {expected}\n  backend: {got}"
@@ -1627,7 +1665,8 @@ impl Engines {
         );
         let expected = model.contents(&space);
         for (name, store) in &self.stores {
-            let got = contents(store, &space).await;
+            let got = contents(store, &space).await
+                + &crate::expiry::contents(store, &space, PARTS.len() as u8).await;
             if got != expected {
                 return Err(format!(
                     "final contents on {name}:\n  model:   {expected}\n  backend: {got}"
@@ -1660,7 +1699,7 @@ impl Engines {
 /// A failing sequence as a test to paste into `differential.rs`.
 pub fn as_rust_test(ops: &[Op]) -> String {
     let mut out = String::from(
-        "#[test]\nfn regression() {\n    use crate::model::{Change::*, If::*, Op::*, Range::*, Returning::*, TxOp::*, C, D};\n    crate::differential::replay(&[\n",
+        "#[test]\nfn regression() {\n    use crate::expiry::LeaseOp::*;\n    use crate::model::{Change::*, If::*, Op::*, Range::*, Returning::*, TxOp::*, C, D};\n    crate::differential::replay(&[\n",
     );
     for op in ops {
         // `Debug` writes a `Vec` as `[…]`; the only brackets are `Vec`s.
