@@ -87,6 +87,79 @@ pub mod cards {
         }
     }
 
+    /// The same card with an expiry, in a table without a TTL attribute.
+    #[derive(Table)]
+    #[table(name = "bench_timed")]
+    pub enum Timed {
+        Card(TimedCard),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Clone)]
+    #[entity(table = Timed)]
+    #[sk(prefix = "CARD")]
+    pub struct TimedCard {
+        #[pk]
+        pub deck: String,
+        #[sk]
+        pub id: u32,
+        pub owner: String,
+        pub rank: u32,
+        pub text: String,
+        pub expires_at: u64,
+    }
+
+    /// The same card in a table with TTL on `expires_at`: what TTL costs.
+    #[derive(Table)]
+    #[table(name = "bench_expiring", ttl = "expires_at")]
+    pub enum Expiring {
+        Card(ExpiringCard),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Clone)]
+    #[entity(table = Expiring)]
+    #[sk(prefix = "CARD")]
+    pub struct ExpiringCard {
+        #[pk]
+        pub deck: String,
+        #[sk]
+        pub id: u32,
+        pub owner: String,
+        pub rank: u32,
+        pub text: String,
+        #[ttl]
+        pub expires_at: u64,
+    }
+
+    /// Far in the future: never expired.
+    #[allow(dead_code)] // the SQLite benchmarks' only
+    const LATER: u64 = 4_000_000_000;
+
+    #[allow(dead_code)]
+    pub fn timed(i: u32) -> TimedCard {
+        let p = plain(i);
+        TimedCard {
+            deck: p.deck,
+            id: p.id,
+            owner: p.owner,
+            rank: p.rank,
+            text: p.text,
+            expires_at: LATER,
+        }
+    }
+
+    #[allow(dead_code)]
+    pub fn expiring(i: u32) -> ExpiringCard {
+        let p = plain(i);
+        ExpiringCard {
+            deck: p.deck,
+            id: p.id,
+            owner: p.owner,
+            rank: p.rank,
+            text: p.text,
+            expires_at: LATER,
+        }
+    }
+
     pub fn indexed(i: u32) -> IndexedCard {
         let p = plain(i);
         IndexedCard {

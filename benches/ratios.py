@@ -41,11 +41,15 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SQLITE_OPS = [
     "get", "put", "query_entity", "index_query", "filtered_query", "partition",
     "update", "put_when", "transaction_10", "put_card", "get_metered", "put_metered",
+    "put_ttl", "get_ttl", "query_ttl",
 ]
 SQLITE_NOTES = {
     "put_card": "baseline: the same card into a table without indexes",
     "get_metered": "baseline: the same store unmetered",
     "put_metered": "baseline: the same store unmetered",
+    "put_ttl": "baseline: the same card into a table without TTL",
+    "get_ttl": "baseline: the same card from a table without TTL",
+    "query_ttl": "baseline: 20 such cards from a table without TTL",
 }
 DYNAMODB_OPS = [
     "get", "put", "query_entity", "index_query", "filtered_query", "partition",

@@ -619,7 +619,9 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
 /// `put_card` (its `rusqlite` side is the card without indexes, its
 /// `blue_schema` side the card with two), or `get_metered` and
 /// `put_metered` (their `rusqlite` side is the store unmetered, their
-/// `blue_schema` side a metered handle of it); `<side>` is
+/// `blue_schema` side a metered handle of it), or `put_ttl`, `get_ttl`
+/// and `query_ttl` (their `rusqlite` side is a card in a table without
+/// TTL, their `blue_schema` side the same card in a table with it); `<side>` is
 /// `blue_schema` or `rusqlite`.
 fn count(spec: &str) {
     let words: Vec<&str> = spec.split_whitespace().collect();
@@ -631,6 +633,12 @@ fn count(spec: &str) {
     let (store, mut raw) = stores(dir.path());
     store.create_table::<cards::Plain>().unwrap();
     store.create_table::<cards::Indexed>().unwrap();
+    store.create_table::<cards::Timed>().unwrap();
+    store.create_table::<cards::Expiring>().unwrap();
+    for i in 0..20 {
+        store.put(&cards::timed(i)).unwrap();
+        store.put(&cards::expiring(i)).unwrap();
+    }
     let item = expert(D, 7);
     let a = Expert::attr();
     let names: Vec<String> = (0..10).map(|i| format!("expert-{i:05}")).collect();
@@ -689,6 +697,32 @@ fn count(spec: &str) {
             // The write cost of two indexes: the same card, without and with.
             ("put_card", true) => store.put(&cards::indexed(7)).unwrap(),
             ("put_card", false) => store.put(&cards::plain(7)).unwrap(),
+            // What TTL costs: the same card into a table with TTL and
+            // into one without (the expiry is a field of both).
+            ("put_ttl", true) => store.put(&cards::expiring(7)).unwrap(),
+            ("put_ttl", false) => store.put(&cards::timed(7)).unwrap(),
+            ("get_ttl", true) => drop(black_box(
+                store
+                    .get(cards::ExpiringCard::key("deck-01", black_box(7u32)))
+                    .unwrap(),
+            )),
+            ("get_ttl", false) => drop(black_box(
+                store
+                    .get(cards::TimedCard::key("deck-01", black_box(7u32)))
+                    .unwrap(),
+            )),
+            ("query_ttl", true) => drop(black_box(
+                store
+                    .query(cards::ExpiringCard::query(black_box("deck-01")))
+                    .all()
+                    .unwrap(),
+            )),
+            ("query_ttl", false) => drop(black_box(
+                store
+                    .query(cards::TimedCard::query(black_box("deck-01")))
+                    .all()
+                    .unwrap(),
+            )),
             ("partition", true) => drop(black_box(
                 store
                     .query(Dialogue::partition(black_box(D)))

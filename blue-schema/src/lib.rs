@@ -59,6 +59,11 @@
 //!   [`pages`](QueryRun::pages), [`items`](QueryRun::items) (streams),
 //!   [`records`](QueryRun::records) (with write times) and
 //!   [`raw`](QueryRun::raw), with filters, `take`, cursors and `explain`.
+//! * [`ttl`]: items that expire (`#[ttl]`), hidden from reads and absent
+//!   to writes on both backends before anything deletes them;
+//!   [`sweep_expired`](Store::sweep_expired) and
+//!   [`spawn_sweeper`](Store::spawn_sweeper) delete them on SQLite, and
+//!   [`with_clock`](Store::with_clock) sets the clock in tests.
 //! * [`limits`]: DynamoDB's limits, checked before any backend runs.
 //! * [`capacity`]: the capacity units each operation consumes, on both
 //!   backends ([`Store::metered`]); with the `tracing` feature, every
@@ -138,6 +143,7 @@ pub use write::{Condition, Update};
 /// | `#[sk]` | part of the sort key after the prefix (0 to 12; none makes a singleton, like `META`) |
 /// | `#[version]` | a `u64` every write checks and increments (optimistic locking) |
 /// | `#[set]` | stored as a DynamoDB string or number set (a `BTreeSet` / `HashSet`), absent when empty |
+/// | `#[ttl]` | when the item expires: a `u64` of epoch seconds, or a `SystemTime` / `chrono::DateTime<Utc>` with `#[serde(with = "blue_schema::ttl")]` (an `Option`: `None` never expires), stored under the table's TTL attribute (see [`ttl`]) |
 ///
 /// Any other field is data, stored under its serde name. Key fields must be
 /// [`KeyPart`]s; anything DynamoDB could not run is a compile error that
@@ -278,6 +284,7 @@ pub use blue_schema_derive::Entity;
 /// |---|---|
 /// | `#[table(name = "blue_dialogue")]` | the table's name in SQLite and DynamoDB: 3-255 of `[A-Za-z0-9_.-]` (required) |
 /// | `#[table(indexes(gsi1, gsi2))]` | the secondary indexes its entities' `#[index]` patterns use (`gsi1` to `gsi20`) |
+/// | `#[table(ttl = "expires_at")]` | the one attribute DynamoDB's Time to Live reads: every entity's `#[ttl]` field is stored under it, and `create_table` turns TTL on (see [`ttl`]) |
 ///
 /// ```
 /// use blue_schema::{Entity, Table};

@@ -24,7 +24,7 @@
 //!     id: String,
 //!     /// Stored as epoch seconds, which is what DynamoDB's TTL reads.
 //!     #[ttl]
-//!     #[serde(with = "blue_schema::ttl")]
+//!     #[serde(with = "blue_schema::ttl", default)]
 //!     expires_at: Option<SystemTime>,
 //! }
 //! ```
@@ -283,6 +283,24 @@ mod tests {
     struct SerdeWith {
         #[serde(with = "super")]
         at: Option<SystemTime>,
+    }
+
+    #[cfg(feature = "chrono")]
+    #[test]
+    fn a_chrono_instant_is_stored_as_its_epoch_second() {
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct At {
+            #[serde(with = "super", default)]
+            at: Option<chrono::DateTime<chrono::Utc>>,
+        }
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 999_000_000).unwrap();
+        assert_eq!(at.epoch_seconds(), Some(1_700_000_000));
+        let json = serde_json::to_string(&At { at: Some(at) }).unwrap();
+        assert_eq!(json, r#"{"at":1700000000}"#);
+        let back: At = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.at, chrono::DateTime::from_timestamp(1_700_000_000, 0));
+        let absent: At = serde_json::from_str("{}").unwrap();
+        assert_eq!(absent, At { at: None });
     }
 
     #[test]

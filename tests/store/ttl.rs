@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::support::dynamodb::sweep_emulator;
 
 #[derive(Table, Debug, PartialEq)]
-#[table(name = "blue_auth", indexes(gsi1), ttl = "expires_at")]
+#[table(name = "blue_auth", indexes(gsi1, gsi2), ttl = "expires_at")]
 pub enum Auth {
     Session(Session),
     Token(Token),
@@ -32,6 +32,7 @@ pub enum Auth {
 #[entity(table = Auth)]
 #[sk(prefix = "SESSION")]
 #[index(gsi1, name = by_device, pk(prefix = "DEVICE", fields(device)), sk(fields(id)))]
+#[index(gsi2, name = keys_on, pk(prefix = "ON", fields(device)), project = keys_only)]
 pub struct Session {
     #[pk]
     pub user: String,
@@ -190,6 +191,16 @@ pub async fn expired_items_are_hidden_from_every_read(store: Store) {
         by_device.is_some(),
         "the index leaves out the expired entry"
     );
+    // A keys-only pattern too (its index holds whole items in a TTL table).
+    let keys = crate::support::eventually(|| async {
+        let found = store.query(Session::keys_on("phone")).all().await.unwrap();
+        (found == [live.key(), never.key()]).then_some(())
+    })
+    .await;
+    assert!(
+        keys.is_some(),
+        "the keys-only index leaves out the expired entry"
+    );
 
     let keys = [live.key(), gone.key(), never.key()];
     let batch = store.get_many(keys.clone()).await.unwrap();
@@ -242,6 +253,30 @@ pub async fn writes_see_expired_items_as_absent(store: Store) {
         store.create(&new).await,
         Err(Error::AlreadyExists { .. })
     ));
+
+    // A put over an expired item writes a new one: a new `created_at`.
+    store.put(&session("p", Some(now - 5))).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(3)).await;
+    store.put(&session("p", None)).await.unwrap();
+    let put = store
+        .get_record(Session::key("ada", "p"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        put.created_at, put.updated_at,
+        "a new item, not the old one"
+    );
+    // Over a live one, the first `created_at` stays.
+    tokio::time::sleep(Duration::from_millis(3)).await;
+    store.put(&session("p", Some(now + 50))).await.unwrap();
+    let again = store
+        .get_record(Session::key("ada", "p"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.created_at, put.created_at);
+    assert_ne!(again.updated_at, put.updated_at);
 
     // A put over an expired item, and conditions on absence.
     store.put(&token("t", now - 5)).await.unwrap();

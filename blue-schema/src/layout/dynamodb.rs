@@ -139,9 +139,9 @@ impl QueryRequest {
                 ]
             }
         });
-        let filter = spec.filter.as_ref().map(|cond| {
+        let filter = spec.full_filter().map(|cond| {
             let mut expr = Expression::default();
-            let text = expr.condition(cond, PARTITION_KEY);
+            let text = expr.condition(&cond, PARTITION_KEY);
             (text, expr)
         });
         QueryRequest {

@@ -169,6 +169,20 @@ pub(crate) struct Statements {
     /// write that has read the row in its transaction).
     pub(crate) rewrite: String,
     pub(crate) columns: String,
+    /// The writes of a table with a TTL attribute, made at its first one.
+    ttl: std::cell::OnceCell<TtlStatements>,
+    insert: String,
+}
+
+/// The writes of a table with a TTL attribute that replace an expired row
+/// as if it were gone, in one statement ([`crate::ttl`]); parameters as
+/// [`Statements::upsert`]'s, and `?7` the current epoch second.
+#[derive(Debug)]
+pub(crate) struct TtlStatements {
+    /// A put: an expired row's `created_at` is replaced too.
+    pub(crate) upsert: String,
+    /// A create: replaces only an expired row (no change: a live one).
+    pub(crate) create: String,
 }
 
 impl Statements {
@@ -226,7 +240,31 @@ impl Statements {
                 "UPDATE {t} SET data = ?3, size = ?4, updated_at = ?5 WHERE pk = ?1 AND sk = ?2"
             ),
             columns: format!("SELECT name FROM pragma_table_xinfo('{table}')"),
+            ttl: std::cell::OnceCell::new(),
+            insert,
         }
+    }
+
+    /// The writes of this table, whose TTL attribute is `attribute`
+    /// (letters, digits and `_`: the derive checks).
+    pub(crate) fn ttl(&self, attribute: &str) -> &TtlStatements {
+        self.ttl.get_or_init(|| {
+            let insert = &self.insert;
+            let expired =
+                format!("iif(json_valid(data), json_extract(data, '$.{attribute}'), NULL) < ?7");
+            TtlStatements {
+                upsert: format!(
+                    "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \
+                     size = excluded.size, updated_at = excluded.updated_at, \
+                     created_at = iif({expired}, excluded.created_at, created_at)"
+                ),
+                create: format!(
+                    "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \
+                     size = excluded.size, created_at = excluded.created_at, \
+                     updated_at = excluded.updated_at WHERE {expired}"
+                ),
+            }
+        })
     }
 
     /// A query page's statement: columns `sk, data, size` (and

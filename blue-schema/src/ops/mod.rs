@@ -113,6 +113,15 @@ pub(crate) struct Put<I> {
 }
 
 impl<I> Put<I> {
+    /// Whether the put checks nothing but `create`'s "no item yet" and
+    /// whether an item it replaces has expired: what one statement, or one
+    /// request, can check as it writes.
+    pub(crate) fn checks_only_expiry(&self) -> bool {
+        self.checks.expiry.is_some()
+            && self.checks.user.is_none()
+            && (self.checks.version.is_none() || self.if_not_exists)
+    }
+
     /// Whether the put checks more than `create`'s "no item yet": also
     /// whether an item it replaces has expired.
     pub(crate) fn is_conditional(&self) -> bool {

@@ -143,6 +143,9 @@ pub struct QuerySpec {
     pub(crate) ttl: Option<&'static str>,
     /// Whether to return expired items too.
     pub(crate) include_expired: bool,
+    /// When a page reads it: the items that have expired by then, which
+    /// it evaluates and leaves out as its filter would.
+    pub(crate) expiry: Option<super::check::Expiry>,
 }
 
 impl QuerySpec {
@@ -165,6 +168,7 @@ impl QuerySpec {
             filter: None,
             ttl: None,
             include_expired: false,
+            expiry: None,
         }
     }
 
@@ -174,13 +178,24 @@ impl QuerySpec {
         self
     }
 
-    /// The query as a page reads it at epoch second `now`: with the
-    /// condition that leaves expired items out added to its filter.
+    /// The query as its pages read it at epoch second `now`: leaving out
+    /// the items that expired by then, unless it includes them.
     pub(crate) fn live_at(mut self, now: u64) -> Self {
-        if let (Some(attribute), false) = (self.ttl, self.include_expired) {
-            Cond::and_into(&mut self.filter, Cond::live(attribute, now));
+        if !self.include_expired {
+            self.expiry = super::check::Expiry::of(self.ttl, || now);
         }
         self
+    }
+
+    /// The filter DynamoDB evaluates: the caller's, and that an item has
+    /// not expired.
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
+    pub(crate) fn full_filter(&self) -> Option<Cond> {
+        let mut filter = self.filter.clone();
+        if let Some(e) = self.expiry {
+            Cond::and_into(&mut filter, Cond::live(e.attribute, e.now));
+        }
+        filter
     }
 
     /// Whether the query has a filter.

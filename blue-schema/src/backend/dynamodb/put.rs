@@ -53,9 +53,7 @@ impl DynamoDbBackend {
     pub(super) async fn put_item(&self, op: Put<Attributes>) -> Result<(), Error> {
         let conditional = op.is_conditional();
         // Conditional only because an item it replaces may have expired.
-        let only_expiry = op.checks.expiry.is_some()
-            && op.checks.user.is_none()
-            && (op.checks.version.is_none() || op.if_not_exists);
+        let only_expiry = op.checks_only_expiry();
         let Put {
             item,
             if_not_exists,

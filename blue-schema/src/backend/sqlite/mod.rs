@@ -265,7 +265,7 @@ impl Engine for SqliteBackend {
             let image = Image::of(&item.data, item.size, &item.updated_at);
             let keys = vec![(item.key.clone(), After::Is(Some(image)))];
             return Box::pin(self.write(keys, false, 1, false, move |conn| {
-                if op.is_conditional() {
+                if op.is_conditional() && !op.checks_only_expiry() {
                     write::put(conn, &op)
                 } else {
                     put_row(conn, &op)
@@ -273,7 +273,7 @@ impl Engine for SqliteBackend {
             }))
             .await;
         }
-        if op.is_conditional() {
+        if op.is_conditional() && !op.checks_only_expiry() {
             // Boxed: the future of an unconditional put stays small.
             return Box::pin(self.run(move |conn| write::put(conn, &op))).await;
         }

@@ -4,12 +4,13 @@
 
 use super::error::{sqlite_error, table_error};
 use super::pool::Conn;
-use super::row::{data, decode_known_json, size, text, Row, TextBytes};
+use super::row::{data, decode_known_json, parse_attributes, size, text, Row, TextBytes};
 use crate::backend::engine::{RawItem, ScanOf};
 use crate::layout::sqlite::bounds;
 use crate::limits::MAX_PAGE_BYTES;
 use crate::ops::cursor::Position;
 use crate::ops::decode::{Decoder, StoredKeys};
+use crate::ops::query::QuerySpec;
 use crate::ops::{PageOf, QueryPage, ScanPage};
 use crate::Error;
 
@@ -59,7 +60,7 @@ pub(super) fn query<D: Decoder>(
             created_at,
             updated_at,
         };
-        let evaluated = evaluate::<D>(keys, &data(row, 1)?, spec.filter.as_ref())?;
+        let evaluated = evaluate::<D>(keys, &data(row, 1)?, spec)?;
         if page.took(evaluated, sort_key) {
             return Ok(page.ended());
         }
@@ -119,13 +120,21 @@ enum Evaluated<T> {
 }
 
 /// Decodes a row a query evaluated, after its filter if it has one (which
-/// reads the item as JSON once, for both).
+/// reads the item as JSON once, for both). An item that expired
+/// ([`crate::ttl`]) is left out as a filter leaves one out; the check
+/// reads its TTL attribute alone.
 fn evaluate<D: Decoder>(
     keys: StoredKeys<'_>,
     text: &str,
-    filter: Option<&crate::ops::cond::Cond>,
+    spec: &QuerySpec,
 ) -> Result<Evaluated<D::Output>, Error> {
-    let found = match filter {
+    if let Some(expiry) = spec.expiry {
+        if parse_attributes(text, &[expiry.attribute]).is_some_and(|only| expiry.has_expired(&only))
+        {
+            return Ok(Evaluated::FilteredOut);
+        }
+    }
+    let found = match &spec.filter {
         None => decode_known_json::<D>(keys, text)?,
         Some(filter) => {
             let value: serde_json::Value =
@@ -227,20 +236,19 @@ pub(super) fn index_page<D: Decoder>(
             created_at,
             updated_at,
         };
-        let evaluated =
-            evaluate::<D>(keys, &data(row, 1)?, spec.filter.as_ref()).map_err(|e| match e {
-                // Name the item in the error, as every read does.
-                Error::Decode { source, .. } if !D::WITH_KEYS && !keys_only => match table_key() {
-                    Ok((partition_key, sort_key)) => Error::Decode {
-                        table,
-                        partition_key,
-                        sort_key,
-                        source,
-                    },
-                    Err(e) => e,
+        let evaluated = evaluate::<D>(keys, &data(row, 1)?, spec).map_err(|e| match e {
+            // Name the item in the error, as every read does.
+            Error::Decode { source, .. } if !D::WITH_KEYS && !keys_only => match table_key() {
+                Ok((partition_key, sort_key)) => Error::Decode {
+                    table,
+                    partition_key,
+                    sort_key,
+                    source,
                 },
-                e => e,
-            })?;
+                Err(e) => e,
+            },
+            e => e,
+        })?;
         if page.took(evaluated, index_sort_key) {
             return Ok(page.ended());
         }

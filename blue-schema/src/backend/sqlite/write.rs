@@ -363,22 +363,41 @@ pub(super) fn put_row(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
     let item = &op.item;
     let key = &item.key;
     let (db, statements) = conn.with_statements(key.table)?;
-    let sql = if op.if_not_exists {
-        &statements.insert_new
-    } else {
-        &statements.upsert
-    };
-    let mut stmt = db.prepare_cached(sql).map_err(table_error(key.table))?;
-    let written = stmt
-        .execute((
-            &key.partition_key,
-            &key.sort_key,
-            &item.data,
-            &item.created_at,
-            item.size as i64,
-            &item.updated_at,
-        ))
-        .map_err(sqlite_error)?;
+    let params = (
+        &key.partition_key,
+        &key.sort_key,
+        &item.data,
+        &item.created_at,
+        item.size as i64,
+        &item.updated_at,
+    );
+    let written = match op.checks.expiry {
+        // An expired row is replaced whole, as if it were gone.
+        Some(expiry) => {
+            let ttl = statements.ttl(expiry.attribute);
+            let sql = if op.if_not_exists {
+                &ttl.create
+            } else {
+                &ttl.upsert
+            };
+            let now = i64::try_from(expiry.now).unwrap_or(i64::MAX);
+            let (pk, sk, data, created_at, size, updated_at) = params;
+            db.prepare_cached(sql)
+                .map_err(table_error(key.table))?
+                .execute((pk, sk, data, created_at, size, updated_at, now))
+        }
+        None => {
+            let sql = if op.if_not_exists {
+                &statements.insert_new
+            } else {
+                &statements.upsert
+            };
+            db.prepare_cached(sql)
+                .map_err(table_error(key.table))?
+                .execute(params)
+        }
+    }
+    .map_err(sqlite_error)?;
     if written == 0 {
         return Err(Error::AlreadyExists {
             table: key.table,
