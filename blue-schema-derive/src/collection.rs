@@ -202,6 +202,7 @@ fn generate(collection: &Collection) -> TokenStream {
     let from_item = crate::table::enum_from_item(ident, variants, &member_of, &what);
     let query = query_fn(collection, &first_facts, first);
     let index_checks = index_checks(collection, &rust_name);
+    let expiry = crate::table::enum_expiry(ident, variants);
     let uses_keys = collection.index.as_ref().map(|_| {
         quote!(
             const __USES_KEYS: bool = true;
@@ -232,6 +233,8 @@ fn generate(collection: &Collection) -> TokenStream {
         // An index collection tells its items apart by their table keys.
         impl ::blue_schema::__private::ReadHooks for #ident {
             #uses_keys
+
+            #expiry
         }
     }
 }

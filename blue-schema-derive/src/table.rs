@@ -207,6 +207,7 @@ fn member_of(ident: &Ident) -> TokenStream {
 /// `FromItem` of the table enum: the variant whose entity the sort key
 /// names, or `None` for an item of no entity of the table.
 fn from_item_impl(ident: &Ident, name: &syn::LitStr, variants: &[(&Ident, &Type)]) -> TokenStream {
+    let expiry = enum_expiry(ident, variants);
     let from_item = enum_from_item(
         ident,
         variants,
@@ -216,7 +217,28 @@ fn from_item_impl(ident: &Ident, name: &syn::LitStr, variants: &[(&Ident, &Type)
     quote! {
         #from_item
 
-        impl ::blue_schema::__private::ReadHooks for #ident {}
+        impl ::blue_schema::__private::ReadHooks for #ident {
+            #expiry
+        }
+    }
+}
+
+/// The expiry hooks of an enum of entities: its variant's.
+pub(crate) fn enum_expiry(ident: &Ident, variants: &[(&Ident, &Type)]) -> TokenStream {
+    let arms = variants.iter().map(|(variant, ty)| {
+        quote! {
+            #ident::#variant(item) => <#ty as ::blue_schema::__private::ReadHooks>::__expiry(item),
+        }
+    });
+    quote! {
+        const __KNOWS_EXPIRY: bool = true;
+
+        #[inline]
+        fn __expiry(&self) -> ::std::option::Option<u64> {
+            match self {
+                #(#arms)*
+            }
+        }
     }
 }
 

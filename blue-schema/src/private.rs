@@ -156,6 +156,8 @@ pub trait EntityFacts {
     const SK_PATH: &'static SortKeyPath;
     /// The attribute its `#[ttl]` field is stored under, if it has one.
     const TTL: Option<&'static str> = None;
+    /// The attributes its data fields are stored under.
+    const ATTRIBUTES: &'static [&'static str] = &[];
 }
 
 /// A table's name, implemented by its derive whether or not its other
@@ -341,5 +343,6 @@ pub const fn member<E: EntityFacts>(name: &'static str) -> Member {
         indexes: E::INDEXES,
         path: E::SK_PATH,
         ttl: E::TTL,
+        attributes: E::ATTRIBUTES,
     }
 }

@@ -23,6 +23,7 @@ pub struct Session {
 #[table(name = "codes", ttl = "ttl")]
 pub enum Codes {
     Code(Code),
+    Note(Note),
 }
 
 // Stored under another name than the table's.
@@ -34,6 +35,17 @@ pub struct Code {
     pub user: String,
     #[ttl]
     pub expires_at: u64,
+}
+
+// Stored under the TTL attribute without saying so: DynamoDB would expire
+// notes by it.
+#[derive(Entity, serde::Serialize, serde::Deserialize)]
+#[entity(table = Codes)]
+#[sk(prefix = "NOTE")]
+pub struct Note {
+    #[pk]
+    pub user: String,
+    pub ttl: u64,
 }
 
 fn main() {}

@@ -39,8 +39,8 @@ pub fn expand(input: &DeriveInput) -> TokenStream {
 
 /// What the rest of the program needs of an entity whose derive failed, so
 /// that its mistakes are reported once: the facts a table checks, with
-/// `VALID = false` to turn those checks off, membership of any table, and no
-/// `Entity` impl.
+/// `VALID = false` to turn those checks off, membership of any table, the
+/// read hooks of the enums that list it, and no `Entity` impl.
 fn fallback(entity: &Entity) -> TokenStream {
     let ident = entity.ident;
     let pk: Vec<&Field> = entity.key_fields(KeyRole::Partition).collect();
@@ -59,6 +59,8 @@ fn fallback(entity: &Entity) -> TokenStream {
             const SK_PATH: &'static ::blue_schema::__private::SortKeyPath =
                 &::blue_schema::__private::SortKeyPath::root("", 0);
         }
+        // What a table's or collection's read hooks ask of their members.
+        impl ::blue_schema::__private::ReadHooks for #ident {}
     }
 }
 
@@ -128,6 +130,11 @@ fn generate(entity: &Entity) -> TokenStream {
         attribute: ttl_attribute,
         expiry_fn,
     } = ttl(entity);
+    let stored_attributes = entity
+        .fields
+        .iter()
+        .filter(|f| f.skip.is_none() && f.role.is_none())
+        .map(|f| &f.attribute);
     let batch_writable = entity
         .fields
         .iter()
@@ -165,6 +172,7 @@ fn generate(entity: &Entity) -> TokenStream {
             const INDEXES: &'static [&'static str] = &[#(#index_slots),*];
             const SK_PATH: &'static ::blue_schema::__private::SortKeyPath = #sk_path;
             const TTL: ::std::option::Option<&'static str> = #ttl_attribute;
+            const ATTRIBUTES: &'static [&'static str] = &[#(#stored_attributes),*];
         }
 
         #nesting
@@ -182,14 +190,16 @@ fn generate(entity: &Entity) -> TokenStream {
         impl ::blue_schema::__private::EntityHooks for #ident #bounds {
             #version_fn
 
-            #expiry_fn
-
             #index_keys_fn
         }
 
         #from_item
 
-        impl ::blue_schema::__private::ReadHooks for #ident {}
+        impl ::blue_schema::__private::ReadHooks for #ident {
+            const __KNOWS_EXPIRY: bool = true;
+
+            #expiry_fn
+        }
 
         #batch_writable
 

@@ -23,6 +23,17 @@ pub(crate) trait Decoder: Send + 'static {
     /// reads them; otherwise they are only named in errors).
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     const WITH_KEYS: bool;
+    /// Whether [`expiry`](Decoder::expiry) reads an output's expiry; when
+    /// not, a query reads the item's TTL attribute itself.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    const KNOWS_EXPIRY: bool = false;
+
+    /// When the item an output was decoded from expires ([`crate::ttl`]).
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    fn expiry(output: &Self::Output) -> Option<u64> {
+        let _ = output;
+        None
+    }
 
     /// Decodes one item read by its key.
     fn decode<'de, D: serde::Deserializer<'de>>(

@@ -23,13 +23,6 @@ pub trait EntityHooks {
         let _ = version;
     }
 
-    /// When the item expires, in epoch seconds, from its `#[ttl]` field
-    /// (`None`: never, and always for an entity without one).
-    #[inline]
-    fn __expiry(&self) -> Option<u64> {
-        None
-    }
-
     /// Appends `(attribute, value)` for the key of every index the item is
     /// in (`gsi1pk`, `gsi1sk`, …): the item's own table key is `pk`, `sk`.
     /// Nothing for an index whose `Option` field is `None`.
@@ -74,6 +67,18 @@ pub trait ReadHooks: Sized {
     /// Whether decoding needs the item's table keys (an index query then
     /// reads them).
     const __USES_KEYS: bool = false;
+
+    /// Whether a decoded value knows when its item expires
+    /// ([`__expiry`](ReadHooks::__expiry)): entities and the enums of
+    /// them do; [`Key`](crate::Key), made of keys alone, does not.
+    const __KNOWS_EXPIRY: bool = false;
+
+    /// When the decoded item expires ([`crate::ttl`]): its `#[ttl]`
+    /// field's epoch second; `None` for never (or when it does not know).
+    #[inline]
+    fn __expiry(&self) -> Option<u64> {
+        None
+    }
 
     /// [`from_known_item`](FromItem::from_known_item) with the item's
     /// partition key too.

@@ -33,6 +33,8 @@ pub struct Member {
     pub path: &'static SortKeyPath,
     /// The attribute its `#[ttl]` field is stored under, if it has one.
     pub ttl: Option<&'static str>,
+    /// The attributes its data fields are stored under.
+    pub attributes: &'static [&'static str],
 }
 
 /// The members of a table, implemented by its derive.
@@ -236,6 +238,25 @@ pub const fn member_check<const N: usize>(
     if !member.valid {
         return ConstMessage::EMPTY;
     }
+    if let (None, Some(declared)) = (member.ttl, ttl) {
+        let mut i = 0;
+        while i < member.attributes.len() {
+            if str_eq(member.attributes[i], declared) {
+                return ConstMessage::EMPTY
+                    .push("entity `")
+                    .push(member.name)
+                    .push("` stores a field under `")
+                    .push(declared)
+                    .push("`, table `")
+                    .push(table)
+                    .push(
+                        "`'s TTL attribute, without `#[ttl]`: DynamoDB would expire its items by \
+                         it; mark the field `#[ttl]`, or store it under another name",
+                    );
+            }
+            i += 1;
+        }
+    }
     if let Some(attribute) = member.ttl {
         if !opt_str_eq(Some(attribute), ttl) {
             let message = ConstMessage::EMPTY
@@ -431,6 +452,7 @@ mod tests {
             indexes: &[],
             path: &ROOT,
             ttl: None,
+            attributes: &[],
         }
     }
 
@@ -535,6 +557,19 @@ mod tests {
             "entity `Session` has a `#[ttl]` field stored as `expires_at`, but table `Auth` \
              declares no TTL attribute: add `#[table(ttl = \"expires_at\")]` (DynamoDB reads \
              one TTL attribute per table, and the table's definition enables it)"
+        );
+        let untagged = [Member {
+            attributes: &["name", "expires_at"],
+            ..member("Profile", true, "PROFILE")
+        }];
+        assert!(
+            member_check::<600>("Auth", &untagged, &[], Some("expires_at"), 0)
+                .as_str()
+                .starts_with("entity `Profile` stores a field under `expires_at`, table `Auth`'s TTL attribute, without `#[ttl]`")
+        );
+        assert_eq!(
+            member_check::<600>("Auth", &untagged, &[], None, 0).as_str(),
+            ""
         );
         assert!(check(Some("ttl"), 0).as_str().starts_with(
             "entity `Session` has a `#[ttl]` field stored as `expires_at`, but table `Auth` \

@@ -53,6 +53,12 @@ impl<R: FromItem + Send + 'static> Decoder for Typed<R> {
     type Output = R;
     const WITH_STAMPS: bool = false;
     const WITH_KEYS: bool = R::__USES_KEYS;
+    const KNOWS_EXPIRY: bool = R::__KNOWS_EXPIRY;
+
+    #[inline]
+    fn expiry(output: &R) -> Option<u64> {
+        output.__expiry()
+    }
 
     fn decode<'de, D: serde::Deserializer<'de>>(
         item: StoredKeys<'_>,
@@ -83,6 +89,12 @@ impl<E: FromItem + Send + 'static> Decoder for Records<E> {
     type Output = Record<E>;
     const WITH_STAMPS: bool = true;
     const WITH_KEYS: bool = E::__USES_KEYS;
+    const KNOWS_EXPIRY: bool = E::__KNOWS_EXPIRY;
+
+    #[inline]
+    fn expiry(output: &Record<E>) -> Option<u64> {
+        output.value.__expiry()
+    }
 
     fn decode<'de, D: serde::Deserializer<'de>>(
         item: StoredKeys<'_>,

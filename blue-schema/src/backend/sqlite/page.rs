@@ -121,19 +121,45 @@ enum Evaluated<T> {
 
 /// Decodes a row a query evaluated, after its filter if it has one (which
 /// reads the item as JSON once, for both). An item that expired
-/// ([`crate::ttl`]) is left out as a filter leaves one out; the check
-/// reads its TTL attribute alone.
+/// ([`crate::ttl`]) is left out as a filter leaves one out.
 fn evaluate<D: Decoder>(
     keys: StoredKeys<'_>,
     text: &str,
     spec: &QuerySpec,
 ) -> Result<Evaluated<D::Output>, Error> {
-    if let Some(expiry) = spec.expiry {
-        if parse_attributes(text, &[expiry.attribute]).is_some_and(|only| expiry.has_expired(&only))
-        {
+    let Some(expiry) = spec.expiry else {
+        return evaluate_live::<D>(keys, text, spec);
+    };
+    let expired = || {
+        parse_attributes(text, &[expiry.attribute]).is_some_and(|only| expiry.has_expired(&only))
+    };
+    if !D::KNOWS_EXPIRY {
+        // Keys, or the item as stored: its TTL attribute read alone.
+        if expired() {
             return Ok(Evaluated::FilteredOut);
         }
+        return evaluate_live::<D>(keys, text, spec);
     }
+    // The decoded item knows its expiry: one parse for the common case.
+    // An item that does not decode is an error only if it is live, as on
+    // DynamoDB, whose filter drops an expired one before anything decodes.
+    match evaluate_live::<D>(keys, text, spec) {
+        Ok(Evaluated::Item(item)) if D::expiry(&item).is_some_and(|at| at < expiry.now) => {
+            Ok(Evaluated::FilteredOut)
+        }
+        // Nor is it unknown: DynamoDB's filter drops it before a page counts
+        // what its reader does not recognise.
+        Ok(Evaluated::Unknown) | Err(_) if expired() => Ok(Evaluated::FilteredOut),
+        other => other,
+    }
+}
+
+/// [`evaluate`] of an item that has not expired.
+fn evaluate_live<D: Decoder>(
+    keys: StoredKeys<'_>,
+    text: &str,
+    spec: &QuerySpec,
+) -> Result<Evaluated<D::Output>, Error> {
     let found = match &spec.filter {
         None => decode_known_json::<D>(keys, text)?,
         Some(filter) => {
