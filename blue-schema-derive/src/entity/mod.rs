@@ -129,12 +129,8 @@ fn generate(entity: &Entity) -> TokenStream {
     let Ttl {
         attribute: ttl_attribute,
         expiry_fn,
+        stored_attributes,
     } = ttl(entity);
-    let stored_attributes = entity
-        .fields
-        .iter()
-        .filter(|f| f.skip.is_none() && f.role.is_none())
-        .map(|f| &f.attribute);
     let batch_writable = entity
         .fields
         .iter()
@@ -407,6 +403,9 @@ pub(super) fn fields_struct_name(entity: &syn::Ident, pattern: &Pattern) -> syn:
 struct Ttl {
     attribute: TokenStream,
     expiry_fn: Option<TokenStream>,
+    /// The data fields' attributes, which the table checks against its
+    /// TTL attribute.
+    stored_attributes: Vec<String>,
 }
 
 fn ttl(entity: &Entity) -> Ttl {
@@ -433,8 +432,15 @@ fn ttl(entity: &Entity) -> Ttl {
         }
         None => quote!(::std::option::Option::None),
     };
+    let stored_attributes = entity
+        .fields
+        .iter()
+        .filter(|f| f.skip.is_none() && f.role.is_none())
+        .map(|f| f.attribute.clone())
+        .collect();
     Ttl {
         attribute: ttl_attribute,
         expiry_fn,
+        stored_attributes,
     }
 }

@@ -42,6 +42,7 @@ impl Expiry {
     }
 
     /// That the item has expired, as a condition.
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
     pub(crate) fn cond(&self) -> Cond {
         Cond::expired(self.attribute, self.now)
     }
@@ -92,6 +93,7 @@ impl Checks {
 
     /// Whether the checks hold when no item has the key: a write they
     /// allow over an expired item replaces it.
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
     pub(crate) fn pass_on_absent(&self) -> bool {
         self.failure(None).is_none()
     }
@@ -103,6 +105,7 @@ impl Checks {
 
     /// The attributes of the item the checks read: [`failure`](Checks::failure)
     /// gives the same answer on an item holding only these.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) fn attributes(&self) -> Vec<&str> {
         let mut out = Vec::new();
         if let Some(e) = &self.expiry {

@@ -267,7 +267,9 @@ pub(crate) struct ScanPage {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SweepExpired {
     pub(crate) table: &'static TableSchema,
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) attribute: &'static str,
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) now: u64,
 }
 

@@ -7,6 +7,7 @@
 //! linearly with a table's entities (a pairwise assertion per two entities
 //! grew with their square), and the pairs are compared here.
 
+pub use super::message::ConstMessage;
 use super::names_sort_key;
 use crate::key::SortKeyPath;
 
@@ -165,79 +166,14 @@ pub const fn collection_check<const N: usize>(
     ConstMessage::EMPTY
 }
 
-/// A message of at most `N` bytes built in `const` context: what a table
-/// check panics with, naming values only the entities' derives know. The
-/// derive sizes `N` to its longest message.
-pub struct ConstMessage<const N: usize> {
-    bytes: [u8; N],
-    len: usize,
-}
-
-impl<const N: usize> ConstMessage<N> {
-    /// No message: the check passed.
-    pub const EMPTY: Self = Self {
-        bytes: [0; N],
-        len: 0,
-    };
-
-    /// The message followed by `text`, cut at `N` bytes (at a character
-    /// boundary).
-    #[must_use]
-    pub const fn push(mut self, text: &str) -> Self {
-        let text = text.as_bytes();
-        let mut i = 0;
-        while i < text.len() && self.len < N {
-            self.bytes[self.len] = text[i];
-            self.len += 1;
-            i += 1;
-        }
-        if i < text.len() {
-            // Cut: drop a character left in halves.
-            while self.len > 0 && core::str::from_utf8(self.bytes.split_at(self.len).0).is_err() {
-                self.len -= 1;
-            }
-        }
-        self
-    }
-
-    /// Whether there is no message.
-    pub const fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The message.
-    pub const fn as_str(&self) -> &str {
-        match core::str::from_utf8(self.bytes.split_at(self.len).0) {
-            Ok(text) => text,
-            Err(_) => "",
-        }
-    }
-}
-
-/// The first rule across entities that the entity at `index` of table
-/// `table` breaks, as a message, or no message:
-///
-/// * its sort-key prefix is an earlier entity's (the prefix names the item
-///   type);
-/// * it has no `pk_prefix` while another entity has a partition template
-///   of its own (a different `pk_prefix`): with several templates, every
-///   partition key must start with its template's prefix, so that no key
-///   of one template can equal a key of another (prefixes hold no `#`);
-/// * one of its access patterns uses an index the table does not declare.
-///
-/// An entity whose own derive failed is skipped, and so is a comparison
-/// with one.
-pub const fn member_check<const N: usize>(
+/// What is wrong with `member`'s TTL in table `table`, whose TTL attribute
+/// is `ttl`: a `#[ttl]` field under another name, or another field under
+/// its name; no message when nothing is.
+const fn ttl_check<const N: usize>(
     table: &str,
-    members: &[Member],
-    declared: &[&str],
+    member: Member,
     ttl: Option<&str>,
-    index: usize,
 ) -> ConstMessage<N> {
-    let member = members[index];
-    if !member.valid {
-        return ConstMessage::EMPTY;
-    }
     if let (None, Some(declared)) = (member.ttl, ttl) {
         let mut i = 0;
         while i < member.attributes.len() {
@@ -286,6 +222,37 @@ pub const fn member_check<const N: usize>(
                     .push("\")]`"),
             };
         }
+    }
+    ConstMessage::EMPTY
+}
+
+/// The first rule across entities that the entity at `index` of table
+/// `table` breaks, as a message, or no message:
+///
+/// * its sort-key prefix is an earlier entity's (the prefix names the item
+///   type);
+/// * it has no `pk_prefix` while another entity has a partition template
+///   of its own (a different `pk_prefix`): with several templates, every
+///   partition key must start with its template's prefix, so that no key
+///   of one template can equal a key of another (prefixes hold no `#`);
+/// * one of its access patterns uses an index the table does not declare.
+///
+/// An entity whose own derive failed is skipped, and so is a comparison
+/// with one.
+pub const fn member_check<const N: usize>(
+    table: &str,
+    members: &[Member],
+    declared: &[&str],
+    ttl: Option<&str>,
+    index: usize,
+) -> ConstMessage<N> {
+    let member = members[index];
+    if !member.valid {
+        return ConstMessage::EMPTY;
+    }
+    let ttl_message = ttl_check::<N>(table, member, ttl);
+    if !ttl_message.is_empty() {
+        return ttl_message;
     }
     let mut earlier = 0;
     while earlier < index {

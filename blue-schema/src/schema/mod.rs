@@ -8,6 +8,7 @@ mod attributes;
 pub(crate) mod hooks;
 pub(crate) mod item_keys;
 pub(crate) mod members;
+mod message;
 
 pub use attributes::{is_index_key_attribute, is_reserved_attribute, RESERVED_ATTRIBUTES};
 pub(crate) use attributes::{CREATED_AT, PARTITION_KEY, SET_NEWTYPE, SORT_KEY, UPDATED_AT};
