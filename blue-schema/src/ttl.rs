@@ -90,7 +90,10 @@ impl Expiry for SystemTime {
     }
 }
 
+// Left out of the compiler's list of implementations, which would then
+// differ with the feature (the message names it anyway).
 #[cfg(feature = "chrono")]
+#[diagnostic::do_not_recommend]
 impl Expiry for chrono::DateTime<chrono::Utc> {
     fn epoch_seconds(&self) -> Option<u64> {
         Some(u64::try_from(self.timestamp()).unwrap_or(0))
@@ -128,6 +131,7 @@ impl EpochSeconds for SystemTime {
 }
 
 #[cfg(feature = "chrono")]
+#[diagnostic::do_not_recommend]
 impl EpochSeconds for chrono::DateTime<chrono::Utc> {
     fn to_epoch_seconds(&self) -> Option<u64> {
         Expiry::epoch_seconds(self)
