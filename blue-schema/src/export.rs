@@ -229,6 +229,7 @@ pub async fn import_table<T: Table>(
                         table,
                         items: std::mem::take(&mut batch),
                         keep_stamps: true,
+                    expiry: None,
                     })
                     .await?;
                 on_page(n);

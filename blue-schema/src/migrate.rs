@@ -128,6 +128,7 @@ async fn copy<A: Engine, B: Engine, T: Table>(source: &A, target: &B) -> Result<
                     table,
                     items,
                     keep_stamps: true,
+                    expiry: None,
                 })
                 .await?;
         }
@@ -460,6 +461,7 @@ async fn copy_pages<A: Engine, B: Engine, T: Table>(
                     table,
                     items: batch,
                     keep_stamps: true,
+                    expiry: None,
                 }));
             }
             join_all(batches).await?;

@@ -278,6 +278,23 @@ pub async fn writes_see_expired_items_as_absent(store: Store) {
     assert_eq!(again.created_at, put.created_at);
     assert_ne!(again.updated_at, put.updated_at);
 
+    // So does a batch.
+    store.put(&session("q", Some(now - 5))).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(3)).await;
+    store
+        .put_all([&session("q", None), &session("r", None)])
+        .await
+        .unwrap();
+    let batched = store
+        .get_record(Session::key("ada", "q"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        batched.created_at, batched.updated_at,
+        "a new item, not the old one"
+    );
+
     // A put over an expired item, and conditions on absence.
     store.put(&token("t", now - 5)).await.unwrap();
     store

@@ -216,6 +216,9 @@ pub(crate) struct PutBatch<I> {
     /// `created_at`. `true` (copying a table): every item is written with
     /// its own `created_at` and `updated_at`.
     pub(crate) keep_stamps: bool,
+    /// A `put_all`'s in a table with a TTL attribute: an item it replaces
+    /// that has expired is replaced as if it were gone (a new `created_at`).
+    pub(crate) expiry: Option<check::Expiry>,
 }
 
 /// Read one item.

@@ -117,8 +117,9 @@ impl Store {
         items: impl IntoIterator<Item = &'e E>,
     ) -> impl Future<Output = Result<(), Error>> + Send + 's {
         let now = time::now_rfc3339();
+        let expiry = self.expiry::<E>();
         let future = with_engine!(&self.backend, b => {
-            let op = batch(b, items, &now);
+            let op = batch(b, items, &now, expiry);
             Box::pin(async move {
                 let op = op?;
                 if op.items.is_empty() {
@@ -293,6 +294,7 @@ fn batch<'e, B: Engine, E: Entity>(
     backend: &B,
     items: impl IntoIterator<Item = &'e E>,
     now: &str,
+    expiry: Option<crate::ops::check::Expiry>,
 ) -> Result<PutBatch<B::Item>, Error> {
     let items = items
         .into_iter()
@@ -310,5 +312,6 @@ fn batch<'e, B: Engine, E: Entity>(
         table: E::SCHEMA.table,
         items,
         keep_stamps: false,
+        expiry,
     })
 }

@@ -28,7 +28,8 @@ impl DynamoDbBackend {
         let mut created = if op.keep_stamps {
             HashMap::new()
         } else {
-            self.existing_created_at(table, &op.items).await?
+            self.existing_created_at(table, &op.items, op.expiry)
+                .await?
         };
         let mut requests = Vec::with_capacity(op.items.len());
         for item in op.items {
@@ -61,25 +62,32 @@ impl DynamoDbBackend {
         Ok(())
     }
 
-    /// The `created_at` of each of `items` that exists already.
+    /// The `created_at` of each of `items` that exists already (and, in a
+    /// table with a TTL attribute, has not expired: an expired item is
+    /// replaced as if it were gone).
     async fn existing_created_at(
         &self,
         table: &'static str,
         items: &[WriteItem<Attributes>],
+        expiry: Option<crate::ops::check::Expiry>,
     ) -> Result<HashMap<(String, String), String>, Error> {
         let name = self.table_name(table);
         let mut found = HashMap::new();
         for chunk in items.chunks(MAX_BATCH_GET_KEYS) {
             let keys: Vec<_> = chunk.iter().map(|item| key_map(&item.key)).collect();
-            let request = KeysAndAttributes::builder()
+            let mut request = KeysAndAttributes::builder()
                 .set_keys(Some(keys))
                 .projection_expression("#pk, #sk, #c")
                 .expression_attribute_names("#pk", PARTITION_KEY)
                 .expression_attribute_names("#sk", SORT_KEY)
                 .expression_attribute_names("#c", CREATED_AT)
-                .consistent_read(true)
-                .build()
-                .map_err(|e| Error::backend(NAME, e))?;
+                .consistent_read(true);
+            if let Some(e) = expiry {
+                request = request
+                    .projection_expression("#pk, #sk, #c, #t")
+                    .expression_attribute_names("#t", e.attribute);
+            }
+            let request = request.build().map_err(|e| Error::backend(NAME, e))?;
             let read = self
                 .batch_get(table, HashMap::from([(name.clone(), request)]))
                 .await?;
@@ -96,7 +104,17 @@ impl DynamoDbBackend {
             }
             for item in read.items {
                 let read = ReadItem::new(item);
-                found.insert((read.partition_key, read.sort_key), read.created_at);
+                let expired = expiry.is_some_and(|e| {
+                    let ttl = read.attributes.get(e.attribute);
+                    let at = match ttl {
+                        Some(AttributeValue::N(n)) => n.parse::<f64>().ok(),
+                        _ => None,
+                    };
+                    at.is_some_and(|at| at < e.now as f64)
+                });
+                if !expired {
+                    found.insert((read.partition_key, read.sort_key), read.created_at);
+                }
             }
         }
         Ok(found)

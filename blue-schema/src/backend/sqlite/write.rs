@@ -430,18 +430,38 @@ pub(super) fn put_rows(conn: &mut Conn, op: &PutBatch<String>) -> Result<(), Err
                 .map_err(sqlite_error)?,
         )
     };
-    {
-        let mut stmt = db.prepare_cached(upsert).map_err(table_error(table))?;
-        for item in &op.items {
-            stmt.execute((
-                &item.key.partition_key,
-                &item.key.sort_key,
-                &item.data,
-                &item.created_at,
-                item.size as i64,
-                &item.updated_at,
-            ))
-            .map_err(sqlite_error)?;
+    match op.expiry.filter(|_| !op.keep_stamps) {
+        // An expired row is replaced as if it were gone ([`crate::ttl`]).
+        Some(expiry) => {
+            let upsert = &statements.ttl(expiry.attribute).upsert;
+            let now = i64::try_from(expiry.now).unwrap_or(i64::MAX);
+            let mut stmt = db.prepare_cached(upsert).map_err(table_error(table))?;
+            for item in &op.items {
+                stmt.execute((
+                    &item.key.partition_key,
+                    &item.key.sort_key,
+                    &item.data,
+                    &item.created_at,
+                    item.size as i64,
+                    &item.updated_at,
+                    now,
+                ))
+                .map_err(sqlite_error)?;
+            }
+        }
+        None => {
+            let mut stmt = db.prepare_cached(upsert).map_err(table_error(table))?;
+            for item in &op.items {
+                stmt.execute((
+                    &item.key.partition_key,
+                    &item.key.sort_key,
+                    &item.data,
+                    &item.created_at,
+                    item.size as i64,
+                    &item.updated_at,
+                ))
+                .map_err(sqlite_error)?;
+            }
         }
     }
     // Dropping an uncommitted transaction rolls it back: an error
