@@ -284,6 +284,14 @@ impl<R> fmt::Debug for QueryRun<'_, R> {
 }
 
 impl<'s, R> QueryRun<'s, R> {
+    /// See [`QueryRun::include_expired`](crate::QueryRun::include_expired).
+    pub fn include_expired(self) -> Self {
+        QueryRun {
+            store: self.store,
+            query: self.query.include_expired(),
+        }
+    }
+
     /// See [`QueryRun::explain`](crate::QueryRun::explain).
     ///
     /// # Errors

@@ -46,6 +46,7 @@
 //! * reads (`get`, queries of the table and its indexes, batch and
 //!   transactional gets) leave expired items out; a query counts them as
 //!   evaluated, as a filter does, so its pages end where DynamoDB's do.
+//!   [`QueryRun::include_expired`](crate::QueryRun::include_expired),
 //!   [`Query::include_expired`](crate::Query::include_expired) and
 //!   [`GetItem::include_expired`](crate::store::GetItem::include_expired)
 //!   show them;

@@ -152,7 +152,8 @@ pub async fn expired_items_are_hidden_from_every_read(store: Store) {
     let all = store.query(Session::query("ada")).all().await.unwrap();
     assert_eq!(ids(&all), ["a", "c"]);
     let with_expired = store
-        .query(Session::query("ada").include_expired())
+        .query(Session::query("ada"))
+        .include_expired()
         .all()
         .await
         .unwrap();
@@ -394,14 +395,16 @@ pub async fn expired_items_are_swept(store: Store) {
         assert_eq!(store.sweep_expired::<Auth>().await.unwrap(), 0);
     }
     let left = store
-        .query(Session::query("ada").include_expired())
+        .query(Session::query("ada"))
+        .include_expired()
         .all()
         .await
         .unwrap();
     assert_eq!(ids(&left), ["b", "c"]);
     let index = crate::support::eventually(|| async {
         let found = store
-            .query(Session::by_device("phone").include_expired())
+            .query(Session::by_device("phone"))
+            .include_expired()
             .all()
             .await
             .unwrap();

@@ -160,7 +160,7 @@ fn main() {
     assert_eq!(<Sessions as Table>::SCHEMA.ttl, Some("expires_at"));
     assert_eq!(Code::SCHEMA.ttl, Some("expires_at"));
     assert_eq!(Device::SCHEMA.ttl, None);
-    let _ = Session::query("u").include_expired().page_size(3);
+    let _ = Session::query("u").page_size(3).into_query().include_expired();
 
     let spec = Order::by_customer(OrgId("c".into()), Region::UsEast)
         .r#type('x')

@@ -87,10 +87,6 @@ pub(super) fn query_builder(
                 #query_ident { state: self.state.reverse() }
             }
 
-            /// Returns expired items too, in a table with a TTL attribute.
-            pub fn include_expired(self) -> Self {
-                #query_ident { state: self.state.include_expired() }
-            }
 
             /// Resumes after the last item of the page that returned `cursor`.
             pub fn after(self, cursor: ::blue_schema::Cursor) -> Self {

@@ -106,12 +106,6 @@ impl SortKeyQuery {
     }
 
     #[inline]
-    pub fn include_expired(mut self) -> Self {
-        self.spec.include_expired = true;
-        self
-    }
-
-    #[inline]
     pub fn after(mut self, cursor: super::Cursor) -> Self {
         self.spec.cursor = Some(cursor);
         self

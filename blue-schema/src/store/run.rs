@@ -62,6 +62,16 @@ impl<'s, R> QueryRun<'s, R> {
         QueryRun { store, query }
     }
 
+    /// Returns expired items too, in a table with a TTL attribute
+    /// ([`ttl`](crate::ttl)): `store.query(Session::query(u)).include_expired().all()`.
+    /// See [`Query::include_expired`].
+    pub fn include_expired(self) -> Self {
+        QueryRun {
+            store: self.store,
+            query: self.query.include_expired(),
+        }
+    }
+
     /// What the store will send for this query's first page: the SQL
     /// statement or the DynamoDB request, as [`Query::explain`] shows them,
     /// with this store's table prefix and the position of the query's
