@@ -96,6 +96,15 @@ fn setup(rt: &Runtime, recorder: Option<&Recorder>) -> (Store, Raw) {
     rt.block_on(Store::from_backend(raw_backend).create_table::<Dialogue>())
         .unwrap();
     rt.block_on(store.create_table::<Dialogue>()).unwrap();
+    // What TTL costs: the same cards in a table with TTL and one without.
+    rt.block_on(async {
+        store.create_table::<cards::Timed>().await.unwrap();
+        store.create_table::<cards::Expiring>().await.unwrap();
+        for i in 0..20 {
+            store.put(&cards::timed(i)).await.unwrap();
+            store.put(&cards::expiring(i)).await.unwrap();
+        }
+    });
 
     let experts: Vec<Expert> = (0..20).map(|i| expert(D, i)).collect();
     let perspectives: Vec<Perspective> = (0..80).map(|i| perspective(D, i)).collect();
@@ -231,7 +240,7 @@ fn bench(c: &mut Criterion) {
 // ---- counting the client side's work, with no server ----
 
 /// The operations of the count mode, in the order `ratios.py` prints them.
-const OPS: [&str; 11] = [
+const OPS: [&str; 13] = [
     "get",
     "put",
     "query_entity",
@@ -243,6 +252,8 @@ const OPS: [&str; 11] = [
     "transaction_10",
     "create",
     "bulk_100",
+    "put_ttl",
+    "query_ttl",
 ];
 
 /// One call of one side of an operation of [`OPS`], as the criterion
@@ -318,6 +329,23 @@ impl Calls<'_> {
                 tx.commit().await.unwrap()
             }
             ("transaction_10", false) => raw.transaction(&self.names).await,
+            // The baseline is the store itself, on a table without TTL.
+            ("put_ttl", true) => store.put(&cards::expiring(7)).await.unwrap(),
+            ("put_ttl", false) => store.put(&cards::timed(7)).await.unwrap(),
+            ("query_ttl", true) => drop(black_box(
+                store
+                    .query(cards::ExpiringCard::query("deck-01"))
+                    .all()
+                    .await
+                    .unwrap(),
+            )),
+            ("query_ttl", false) => drop(black_box(
+                store
+                    .query(cards::TimedCard::query("deck-01"))
+                    .all()
+                    .await
+                    .unwrap(),
+            )),
             ("create" | "bulk_100", _) => {
                 self.n.set(self.n.get() + 1);
                 let d = format!("{op}-{}-{}", ours, self.n.get());

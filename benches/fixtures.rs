@@ -131,10 +131,8 @@ pub mod cards {
     }
 
     /// Far in the future: never expired.
-    #[allow(dead_code)] // the SQLite benchmarks' only
     const LATER: u64 = 4_000_000_000;
 
-    #[allow(dead_code)]
     pub fn timed(i: u32) -> TimedCard {
         let p = plain(i);
         TimedCard {
@@ -147,7 +145,6 @@ pub mod cards {
         }
     }
 
-    #[allow(dead_code)]
     pub fn expiring(i: u32) -> ExpiringCard {
         let p = plain(i);
         ExpiringCard {

@@ -51,9 +51,13 @@ SQLITE_NOTES = {
     "get_ttl": "baseline: the same card from a table without TTL",
     "query_ttl": "baseline: 20 such cards from a table without TTL",
 }
+DYNAMODB_NOTES = {
+    "put_ttl": "baseline: the store, the same card into a table without TTL",
+    "query_ttl": "baseline: the store, 20 such cards from a table without TTL",
+}
 DYNAMODB_OPS = [
     "get", "put", "query_entity", "index_query", "filtered_query", "partition",
-    "update", "put_when", "transaction_10", "create", "bulk_100",
+    "update", "put_when", "transaction_10", "create", "bulk_100", "put_ttl", "query_ttl",
 ]
 
 
@@ -165,7 +169,8 @@ def dynamodb_table(ops, traced):
         if traced_exe:
             with_spans = per_call(traced_exe, op, "blue_schema", calls, env)
             extra = f" {with_spans / ours:.3f} |"
-        print(f"| {op} | {ours:,.0f} | {base:,.0f} | {base / ours:.2f} | {requests} | {size} |{extra}")
+        note = f" ({DYNAMODB_NOTES[op]})" if op in DYNAMODB_NOTES else ""
+        print(f"| {op}{note} | {ours:,.0f} | {base:,.0f} | {base / ours:.2f} | {requests} | {size} |{extra}")
 
 
 def count_ops(exchanges):
