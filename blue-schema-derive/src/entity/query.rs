@@ -87,7 +87,6 @@ pub(super) fn query_builder(
                 #query_ident { state: self.state.reverse() }
             }
 
-
             /// Resumes after the last item of the page that returned `cursor`.
             pub fn after(self, cursor: ::blue_schema::Cursor) -> Self {
                 #query_ident { state: self.state.after(cursor) }
