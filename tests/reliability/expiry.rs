@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use blue_schema::ttl::ManualClock;
-use blue_schema::{Entity, Error, IntoQuery, Query, Store, Table};
+use blue_schema::{Entity, IntoQuery, Query, Store, Table};
 use serde::{Deserialize, Serialize};
 
-use crate::model::Space;
+use crate::model::{result, Space};
 
 #[derive(Table, Debug)]
 #[table(name = "blue_leases", ttl = "expires_at")]
@@ -123,15 +123,6 @@ fn lease(space: &Space, part: u8, id: u8, who: u8, expires: u8, now: u64) -> Lea
         holder: holder(who),
         n: 0,
         expires_at: expiry(expires, now),
-    }
-}
-
-fn result<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
-    match r {
-        Ok(v) => format!("Ok({v:?})"),
-        Err(Error::AlreadyExists { .. }) => "Err(AlreadyExists)".into(),
-        Err(Error::NotFound { .. }) => "Err(NotFound)".into(),
-        Err(other) => format!("Err(Unexpected({other}))"),
     }
 }
 

@@ -454,7 +454,7 @@ fn error(e: &Error) -> String {
     }
 }
 
-fn result<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
+pub fn result<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
     match r {
         Ok(v) => format!("Ok({v:?})"),
         Err(e) => format!("Err({})", error(&e)),

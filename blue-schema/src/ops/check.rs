@@ -52,7 +52,12 @@ impl Expiry {
     pub(crate) fn has_expired(&self, item: &Map<String, Value>) -> bool {
         item.get(self.attribute)
             .and_then(Value::as_f64)
-            .is_some_and(|at| at < self.now as f64)
+            .is_some_and(|at| self.is_past(at))
+    }
+
+    /// Whether a TTL attribute holding the number `at` has expired.
+    pub(crate) fn is_past(&self, at: f64) -> bool {
+        at < self.now as f64
     }
 }
 

@@ -178,11 +178,12 @@ impl QuerySpec {
         self
     }
 
-    /// The query as its pages read it at epoch second `now`: leaving out
-    /// the items that expired by then, unless it includes them.
-    pub(crate) fn live_at(mut self, now: u64) -> Self {
+    /// The query as its pages read it at the epoch second `now` gives:
+    /// leaving out the items that expired by then, unless it includes
+    /// them. The clock is read only for a table with a TTL attribute.
+    pub(crate) fn live_at(mut self, now: impl FnOnce() -> u64) -> Self {
         if !self.include_expired {
-            self.expiry = super::check::Expiry::of(self.ttl, || now);
+            self.expiry = super::check::Expiry::of(self.ttl, now);
         }
         self
     }
@@ -190,12 +191,13 @@ impl QuerySpec {
     /// The filter DynamoDB evaluates: the caller's, and that an item has
     /// not expired.
     #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
-    pub(crate) fn full_filter(&self) -> Option<Cond> {
+    pub(crate) fn full_filter(&self) -> Option<std::borrow::Cow<'_, Cond>> {
+        let Some(e) = self.expiry else {
+            return self.filter.as_ref().map(std::borrow::Cow::Borrowed);
+        };
         let mut filter = self.filter.clone();
-        if let Some(e) = self.expiry {
-            Cond::and_into(&mut filter, Cond::live(e.attribute, e.now));
-        }
-        filter
+        Cond::and_into(&mut filter, Cond::live(e.attribute, e.now));
+        filter.map(std::borrow::Cow::Owned)
     }
 
     /// Whether the query has a filter.

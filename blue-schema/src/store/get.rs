@@ -91,7 +91,10 @@ impl<'s, E: Entity, T> GetItem<'s, E, T> {
         });
         // The clock is read before the item: an item expiring meanwhile
         // is returned, as DynamoDB would have.
-        let now = (E::SCHEMA.ttl.is_some() && !self.include_expired).then(|| store.epoch_now());
+        let now = match self.include_expired {
+            true => None,
+            false => store.expiry::<E>().map(|e| e.now),
+        };
         async move {
             let op = op?;
             let found = with_engine!(&store.backend, b => b.get::<D>(op).await)?;

@@ -87,7 +87,7 @@ impl Store {
                 keys: distinct,
                 transactional,
             };
-            let now = E::SCHEMA.ttl.map(|_| self.epoch_now());
+            let now = self.expiry::<E>().map(|e| e.now);
             let found = with_engine!(&self.backend, b => b.get_many(op).await)?;
             let mut found: Vec<Option<E>> = found
                 .into_iter()

@@ -86,7 +86,7 @@ impl<'s, R> QueryRun<'s, R> {
         let op = QueryPage {
             start: spec.start(self.store.cursor_key())?,
             limit: spec.page_limit(0),
-            spec: Arc::new(spec.clone().live_at(self.store.epoch_now())),
+            spec: Arc::new(spec.clone().live_at(|| self.store.epoch_now())),
         };
         Ok(with_engine!(&self.store.backend, b => b.explain(&op)))
     }
@@ -190,7 +190,7 @@ impl Cursoring {
         let start = spec.start(store.cursor_key())?;
         Ok(Cursoring {
             // One "now" for every page of the read.
-            spec: Arc::new(spec.live_at(store.epoch_now())),
+            spec: Arc::new(spec.live_at(|| store.epoch_now())),
             start,
             returned: 0,
             pages: 0,

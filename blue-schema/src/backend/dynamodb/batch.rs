@@ -104,13 +104,9 @@ impl DynamoDbBackend {
             }
             for item in read.items {
                 let read = ReadItem::new(item);
-                let expired = expiry.is_some_and(|e| {
-                    let ttl = read.attributes.get(e.attribute);
-                    let at = match ttl {
-                        Some(AttributeValue::N(n)) => n.parse::<f64>().ok(),
-                        _ => None,
-                    };
-                    at.is_some_and(|at| at < e.now as f64)
+                let expired = expiry.is_some_and(|e| match read.attributes.get(e.attribute) {
+                    Some(AttributeValue::N(n)) => n.parse().is_ok_and(|at| e.is_past(at)),
+                    _ => false,
                 });
                 if !expired {
                     found.insert((read.partition_key, read.sort_key), read.created_at);

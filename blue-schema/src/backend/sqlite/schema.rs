@@ -36,7 +36,7 @@ pub(super) fn drop_table(conn: &mut Conn, table: &'static str) -> Result<bool, E
 /// row); how many. One transaction: a reader sees all of them or none gone.
 pub(super) fn sweep_expired(conn: &mut Conn, op: crate::ops::SweepExpired) -> Result<u64, Error> {
     let sql = crate::layout::sqlite::sweep_expired(op.table.name, op.attribute);
-    let now = i64::try_from(op.now).unwrap_or(i64::MAX);
+    let now = super::write::epoch_param(op.now);
     let deleted = conn
         .db
         .prepare_cached(&sql)

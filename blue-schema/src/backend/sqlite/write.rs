@@ -363,41 +363,15 @@ pub(super) fn put_row(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
     let item = &op.item;
     let key = &item.key;
     let (db, statements) = conn.with_statements(key.table)?;
-    let params = (
-        &key.partition_key,
-        &key.sort_key,
-        &item.data,
-        &item.created_at,
-        item.size as i64,
-        &item.updated_at,
-    );
-    let written = match op.checks.expiry {
+    let sql = match (op.checks.expiry, op.if_not_exists) {
         // An expired row is replaced whole, as if it were gone.
-        Some(expiry) => {
-            let ttl = statements.ttl(expiry.attribute);
-            let sql = if op.if_not_exists {
-                &ttl.create
-            } else {
-                &ttl.upsert
-            };
-            let now = i64::try_from(expiry.now).unwrap_or(i64::MAX);
-            let (pk, sk, data, created_at, size, updated_at) = params;
-            db.prepare_cached(sql)
-                .map_err(table_error(key.table))?
-                .execute((pk, sk, data, created_at, size, updated_at, now))
-        }
-        None => {
-            let sql = if op.if_not_exists {
-                &statements.insert_new
-            } else {
-                &statements.upsert
-            };
-            db.prepare_cached(sql)
-                .map_err(table_error(key.table))?
-                .execute(params)
-        }
-    }
-    .map_err(sqlite_error)?;
+        (Some(expiry), true) => &statements.ttl(expiry.attribute).create,
+        (Some(expiry), false) => &statements.ttl(expiry.attribute).upsert,
+        (None, true) => &statements.insert_new,
+        (None, false) => &statements.upsert,
+    };
+    let mut stmt = db.prepare_cached(sql).map_err(table_error(key.table))?;
+    let written = execute_write(&mut stmt, item, op.checks.expiry.map(|e| e.now))?;
     if written == 0 {
         return Err(Error::AlreadyExists {
             table: key.table,
@@ -406,6 +380,38 @@ pub(super) fn put_row(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+/// Runs an insert or upsert of `item` (parameters `?1` to `?6`), and for
+/// a statement of a table with a TTL attribute the current epoch second
+/// (`?7`, `now`); how many rows it wrote.
+fn execute_write(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    item: &crate::ops::WriteItem<String>,
+    now: Option<u64>,
+) -> Result<usize, Error> {
+    let key = &item.key;
+    let params = (
+        &key.partition_key,
+        &key.sort_key,
+        &item.data,
+        &item.created_at,
+        item.size as i64,
+        &item.updated_at,
+    );
+    match now {
+        Some(now) => {
+            let (pk, sk, data, created_at, size, updated_at) = params;
+            stmt.execute((pk, sk, data, created_at, size, updated_at, epoch_param(now)))
+        }
+        None => stmt.execute(params),
+    }
+    .map_err(sqlite_error)
+}
+
+/// An epoch second as SQLite's integer.
+pub(super) fn epoch_param(now: u64) -> i64 {
+    i64::try_from(now).unwrap_or(i64::MAX)
 }
 
 /// A batch of puts, in one transaction.
@@ -430,39 +436,15 @@ pub(super) fn put_rows(conn: &mut Conn, op: &PutBatch<String>) -> Result<(), Err
                 .map_err(sqlite_error)?,
         )
     };
-    match op.expiry.filter(|_| !op.keep_stamps) {
-        // An expired row is replaced as if it were gone ([`crate::ttl`]).
-        Some(expiry) => {
-            let upsert = &statements.ttl(expiry.attribute).upsert;
-            let now = i64::try_from(expiry.now).unwrap_or(i64::MAX);
-            let mut stmt = db.prepare_cached(upsert).map_err(table_error(table))?;
-            for item in &op.items {
-                stmt.execute((
-                    &item.key.partition_key,
-                    &item.key.sort_key,
-                    &item.data,
-                    &item.created_at,
-                    item.size as i64,
-                    &item.updated_at,
-                    now,
-                ))
-                .map_err(sqlite_error)?;
-            }
-        }
-        None => {
-            let mut stmt = db.prepare_cached(upsert).map_err(table_error(table))?;
-            for item in &op.items {
-                stmt.execute((
-                    &item.key.partition_key,
-                    &item.key.sort_key,
-                    &item.data,
-                    &item.created_at,
-                    item.size as i64,
-                    &item.updated_at,
-                ))
-                .map_err(sqlite_error)?;
-            }
-        }
+    // An expired row is replaced as if it were gone ([`crate::ttl`]).
+    let expiry = op.expiry.filter(|_| !op.keep_stamps);
+    let upsert = match expiry {
+        Some(expiry) => &statements.ttl(expiry.attribute).upsert,
+        None => upsert,
+    };
+    let mut stmt = db.prepare_cached(upsert).map_err(table_error(table))?;
+    for item in &op.items {
+        execute_write(&mut stmt, item, expiry.map(|e| e.now))?;
     }
     // Dropping an uncommitted transaction rolls it back: an error
     // above leaves nothing written.
