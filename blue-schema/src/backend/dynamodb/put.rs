@@ -79,6 +79,12 @@ impl DynamoDbBackend {
             updated_at: &item.updated_at,
         };
         match Update::new(&item.key, item.data, entity, stamps, item.size) {
+            Ok(update) if conditional && checks.expiry.is_none() => {
+                // Without a TTL nothing is sent again: no copy to keep.
+                self.conditional_put(&item.key, update, &checks, decode)
+                    .await
+                    .map(drop)
+            }
             Ok(update) if conditional => {
                 // A put over an expired item deletes it and tries again
                 // ([`crate::ttl`]); another writer can make that happen

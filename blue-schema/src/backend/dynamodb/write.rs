@@ -268,19 +268,6 @@ impl DynamoDbBackend {
     }
 
     pub(super) async fn update_item_op(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
-        // An update of an expired item deletes it and tries again
-        // ([`crate::ttl`]), as a put does.
-        for _ in 0..super::put::PUT_ATTEMPTS {
-            if let Some(done) = self.update_attempt(&op).await? {
-                return Ok(done);
-            }
-        }
-        Err(super::put::still_expired(&op.key))
-    }
-
-    /// One attempt at an update: `None` when it found an expired item,
-    /// which it deleted.
-    async fn update_attempt(&self, op: &UpdateOp) -> Result<Option<Option<AnyItem>>, Error> {
         let key = &op.key;
         let build = |c: Compiled| {
             let request = self
@@ -303,43 +290,49 @@ impl DynamoDbBackend {
                 None => request,
             }
         };
-        // The first attempt takes the compiled update; a retry (after
-        // throttling) compiles it again rather than every attempt copying it.
-        let mut first = Some(compile_update(op));
-        let make = || build(first.take().unwrap_or_else(|| compile_update(op)));
-        // `ADD 1` applied twice adds 2: an update is not sent again after a
-        // failure that may have applied it.
-        match self
-            .send_made(Replay::Unsafe, make, |r| r.send())
-            .await
-            .result
-        {
-            Ok(out) => {
-                let Some(item) = out
-                    .attributes
-                    .filter(|item| op.returning != Returning::Nothing && !key_only(item))
-                else {
-                    return Ok(Some(None));
-                };
-                let map = to_map(item).unwrap_or_default();
-                op.decode
-                    .decode_value(key.stored(), Value::Object(map))
-                    .map(|item| Some(Some(item)))
-            }
-            Err(e) => {
-                if let Some(err) = update_error(op, e.code(), e.message()) {
-                    return Err(err);
-                }
-                if let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(f)) = e.as_service_error() {
-                    if self.retry_after_expired(key, &op.checks, f.item.as_ref()).await? {
+        // An update of an expired item deletes it and tries again
+        // ([`crate::ttl`]), as a put does.
+        for _ in 0..super::put::PUT_ATTEMPTS {
+            // The first attempt takes the compiled update; a retry (after
+            // throttling) compiles it again rather than every attempt
+            // copying it.
+            let mut first = Some(compile_update(&op));
+            let make = || build(first.take().unwrap_or_else(|| compile_update(&op)));
+            // `ADD 1` applied twice adds 2: an update is not sent again after a
+            // failure that may have applied it.
+            let e = match self
+                .send_made(Replay::Unsafe, make, |r| r.send())
+                .await
+                .result
+            {
+                Ok(out) => {
+                    let Some(item) = out
+                        .attributes
+                        .filter(|item| op.returning != Returning::Nothing && !key_only(item))
+                    else {
                         return Ok(None);
-                    }
-                    let (failure, current) = refused(key, &op.checks, f.item.clone(), Some(op.decode));
-                    return Err(failure.into_error(key, current));
+                    };
+                    let map = to_map(item).unwrap_or_default();
+                    return op
+                        .decode
+                        .decode_value(key.stored(), Value::Object(map))
+                        .map(Some);
                 }
-                Err(request_error("UpdateItem", key.table)(e))
+                Err(e) => e,
+            };
+            if let Some(err) = update_error(&op, e.code(), e.message()) {
+                return Err(err);
             }
+            if let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(f)) = e.as_service_error() {
+                if self.retry_after_expired(key, &op.checks, f.item.as_ref()).await? {
+                    continue;
+                }
+                let (failure, current) = refused(key, &op.checks, f.item.clone(), Some(op.decode));
+                return Err(failure.into_error(key, current));
+            }
+            return Err(request_error("UpdateItem", key.table)(e));
         }
+        Err(super::put::still_expired(key))
     }
 
     pub(super) async fn conditional_delete<D: Decoder>(
