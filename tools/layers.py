@@ -29,7 +29,7 @@ LAYERS = [
     ["error"],
     ["key"],
     ["schema"],
-    ["time", "ttl", "capacity", "backoff", "exec"],
+    ["time", "ttl", "feed", "capacity", "backoff", "exec"],
     ["trace"],
     # The checks of keys and items against those numbers: an item's size,
     # then the checks that use it.

@@ -155,6 +155,8 @@ pub struct Table<'a> {
     pub indexes: Vec<Ident>,
     /// `#[table(ttl = "expires_at")]`: the attribute DynamoDB's TTL reads.
     pub ttl: Option<LitStr>,
+    /// `#[table(stream)]`: the table has a change feed.
+    pub stream: bool,
     /// Whether the input is an enum at all.
     pub is_enum: bool,
     /// The variants that hold one entity each: `Expert(Expert)`.
@@ -184,6 +186,7 @@ impl<'a> Table<'a> {
             name: attrs.name,
             indexes: attrs.indexes,
             ttl: attrs.ttl,
+            stream: attrs.stream,
             is_enum: matches!(input.data, Data::Enum(_)),
             variants,
             malformed,

@@ -360,12 +360,15 @@ pub struct Table {
     pub indexes: Vec<syn::Ident>,
     /// `#[table(ttl = "expires_at")]`: the table's one TTL attribute.
     pub ttl: Option<LitStr>,
+    /// `#[table(stream)]`: the table has a change feed.
+    pub stream: bool,
 }
 
 pub fn table(cx: &mut Ctxt, attrs: &[Attribute]) -> Table {
     let mut name = Attr::none(NAME);
     let mut ttl = Attr::none(TTL);
     let mut indexes = Vec::new();
+    let mut stream = false;
     for attr in attrs.iter().filter(|a| a.path() == TABLE) {
         // #[table(name = "blue_dialogue", indexes(gsi1, gsi2))]
         let parsed = attr.parse_nested_meta(|meta| {
@@ -377,6 +380,17 @@ pub fn table(cx: &mut Ctxt, attrs: &[Attribute]) -> Table {
                 let lit = get_lit_str(&meta)?;
                 ttl.set(cx, &meta.path, lit);
                 Ok(())
+            } else if meta.path == STREAM {
+                if stream {
+                    return Err(meta.error("duplicate `table` attribute `stream`"));
+                }
+                if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                    return Err(meta.error(
+                        "write a bare `stream`: the change feed always carries old and new images",
+                    ));
+                }
+                stream = true;
+                Ok(())
             } else if meta.path == INDEXES {
                 let content;
                 syn::parenthesized!(content in meta.input);
@@ -385,7 +399,7 @@ pub fn table(cx: &mut Ctxt, attrs: &[Attribute]) -> Table {
                 Ok(())
             } else {
                 Err(meta.error(format!(
-                    "unknown `table` attribute `{}`; expected `name = \"blue_domain\"`, `indexes(gsi1, gsi2)` or `ttl = \"expires_at\"`",
+                    "unknown `table` attribute `{}`; expected `name = \"blue_domain\"`, `indexes(gsi1, gsi2)`, `ttl = \"expires_at\"` or `stream`",
                     meta.path.to_token_stream()
                 )))
             }
@@ -398,6 +412,7 @@ pub fn table(cx: &mut Ctxt, attrs: &[Attribute]) -> Table {
         name: name.get(),
         indexes,
         ttl: ttl.get(),
+        stream,
     }
 }
 

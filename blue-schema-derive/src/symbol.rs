@@ -37,6 +37,7 @@ pub const TRANSPARENT: Symbol = Symbol("transparent");
 pub const DENY_UNKNOWN_FIELDS: Symbol = Symbol("deny_unknown_fields");
 pub const INDEXES: Symbol = Symbol("indexes");
 pub const TTL: Symbol = Symbol("ttl");
+pub const STREAM: Symbol = Symbol("stream");
 pub const FIELDS: Symbol = Symbol("fields");
 pub const PROJECT: Symbol = Symbol("project");
 

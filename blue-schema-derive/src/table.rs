@@ -82,6 +82,12 @@ fn generate(table: &Table) -> TokenStream {
         Some(lit) => quote!(::std::option::Option::Some(#lit)),
         None => quote!(::std::option::Option::None),
     };
+    let stream = table.stream;
+    let streamed = stream.then(|| {
+        quote! {
+            impl ::blue_schema::feed::Streamed for #ident where #(#entity_bounds)* {}
+        }
+    });
     let member_of = member_of(ident);
     let from_item = from_item_impl(ident, name, variants);
     let index_arms = variants.iter().enumerate().map(|(i, (_, ty))| {
@@ -129,6 +135,8 @@ fn generate(table: &Table) -> TokenStream {
             );
         }
 
+        #streamed
+
         impl ::blue_schema::Table for #ident where #(#entity_bounds)* {
             type PartitionKey = #first_facts::PartitionKey;
             const NAME: &'static str = #name;
@@ -139,6 +147,7 @@ fn generate(table: &Table) -> TokenStream {
                 entities: &[#(#schemas),*],
                 indexes: &[#(#slots),*],
                 ttl: #ttl,
+                stream: #stream,
             };
 
             fn decode_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(

@@ -94,6 +94,7 @@ mod error;
 mod exec;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]
 pub mod export;
+pub mod feed;
 pub mod key;
 mod layout;
 pub mod limits;
@@ -116,6 +117,8 @@ pub use exec::block_on;
 pub use key::{AsKeyPart, Key, KeyPart};
 pub use query::{Cursor, IntoQuery, Query};
 pub use schema::{Entity, EntitySchema, FromItem, Table, TableSchema};
+#[cfg(any(feature = "sqlite", feature = "streams"))]
+pub use store::ChangeFeed;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]
 pub use store::{Page, QueryRun, Record, Store, StoredItem};
 pub use write::{Condition, Update};

@@ -151,8 +151,42 @@ pub fn unique_prefix() -> String {
 /// A backend on the test endpoint whose tables no other test shares.
 pub async fn backend() -> DynamoDbBackend {
     DynamoDbBackend::new(&client().await)
+        .with_streams_client(streams_client().await)
         .with_table_prefix(&unique_prefix())
         .expect("a valid table prefix")
+}
+
+/// A DynamoDB Streams client for the test endpoint (the emulator serves
+/// Streams on the same port), configured as [`client`].
+pub async fn streams_client() -> aws_sdk_dynamodbstreams::Client {
+    match endpoint() {
+        Endpoint::Local(url) => {
+            let config = aws_sdk_dynamodbstreams::Config::builder()
+                .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
+                .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
+                .endpoint_url(url)
+                .credentials_provider(Credentials::new(
+                    "blue-schema-test",
+                    "blue-schema-test",
+                    None,
+                    None,
+                    "blue-schema tests",
+                ))
+                .build();
+            aws_sdk_dynamodbstreams::Client::from_conf(config)
+        }
+        Endpoint::External(url) => {
+            let shared = aws_config::defaults(BehaviorVersion::latest())
+                .endpoint_url(url)
+                .load()
+                .await;
+            let mut config = aws_sdk_dynamodbstreams::config::Builder::from(&shared);
+            if shared.region().is_none() {
+                config = config.region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"));
+            }
+            aws_sdk_dynamodbstreams::Client::from_conf(config.build())
+        }
+    }
 }
 
 /// Deletes the tables a test's backend created (their names start with its

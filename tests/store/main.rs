@@ -17,6 +17,7 @@ mod crud;
 mod dates;
 mod domains;
 mod entities;
+mod feed;
 mod indexes;
 mod limits;
 mod pagination;
@@ -161,6 +162,11 @@ macro_rules! backends {
 }
 
 backends! {
+    feed::every_write_path_records_its_change,
+    feed::only_committed_writes_are_recorded,
+    feed::readers_resume_from_a_saved_cursor,
+    feed::expiry_removals_are_flagged,
+    feed::writes_that_change_nothing_record_nothing,
     ttl::expired_items_are_hidden_from_every_read,
     ttl::writes_see_expired_items_as_absent,
     ttl::expired_items_are_swept,

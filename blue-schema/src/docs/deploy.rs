@@ -34,6 +34,13 @@ fn cloudformation_properties(table: &TableSchema) -> serde_json::Value {
             serde_json::json!({ "AttributeName": attribute, "Enabled": true }),
         );
     }
+    // CloudFormation's stream has a view type only: present means enabled.
+    if let (true, Some(map)) = (table.stream, properties.as_object_mut()) {
+        map.insert(
+            "StreamSpecification".into(),
+            serde_json::json!({ "StreamViewType": "NEW_AND_OLD_IMAGES" }),
+        );
+    }
     properties
 }
 
@@ -133,6 +140,10 @@ pub fn terraform_hcl(table: &TableSchema) -> String {
         "  range_key    = \"{}\"",
         key(&create["KeySchema"], "RANGE")
     );
+    if table.stream {
+        let _ = writeln!(out, "  stream_enabled   = true");
+        let _ = writeln!(out, "  stream_view_type = \"NEW_AND_OLD_IMAGES\"");
+    }
     for attribute in create["AttributeDefinitions"]
         .as_array()
         .into_iter()
@@ -194,6 +205,14 @@ pub fn terraform_hcl(table: &TableSchema) -> String {
 /// 1 MB of data exactly where DynamoDB's would, `updated_at`, two
 /// generated columns per index (its keys, read from `data`), and a partial
 /// index per index over the rows that have its keys.
+///
+/// A table with a change feed (`#[table(stream)]`) also gets its outbox
+/// and the triggers that fill it ([`crate::feed`]).
 pub fn sqlite_ddl(table: &TableSchema) -> String {
-    crate::layout::sqlite::schema_script(table.name, table.indexes)
+    let mut ddl = crate::layout::sqlite::schema_script(table.name, table.indexes);
+    if table.stream {
+        ddl.push_str(";\n");
+        ddl.push_str(&crate::layout::sqlite::feed_script(table.name));
+    }
+    ddl
 }

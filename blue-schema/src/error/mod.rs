@@ -230,6 +230,25 @@ pub enum Error {
         /// The keys not read, as `(partition key, sort key)`.
         unread: Vec<(String, String)>,
     },
+    /// A change-feed reader resumed from a cursor whose next records are
+    /// gone: older than the feed's retention (24 hours), or in a stream
+    /// that was disabled and enabled again. Records were lost to this
+    /// reader; rebuild what it maintains from the table, then read from
+    /// [`Start::Latest`](crate::feed::Start::Latest).
+    FeedGap {
+        /// The table.
+        table: String,
+        /// What is missing.
+        detail: String,
+    },
+    /// A change-feed cursor that does not belong here: another table's, or
+    /// the other backend's.
+    FeedCursor {
+        /// The table whose feed was asked for.
+        table: String,
+        /// What is wrong with the cursor.
+        message: String,
+    },
     /// The backend failed for another reason of its own (I/O, a corrupt
     /// file, a request DynamoDB refused as invalid, credentials).
     Backend {
@@ -337,6 +356,14 @@ impl fmt::Display for Error {
                 "the item {partition_key} | {sort_key} of {table} kept changing under every attempt to write it"
             ),
             Error::Backend { backend, .. } => write!(f, "the {backend} backend failed"),
+            Error::FeedCursor { table, message } => {
+                write!(f, "not a cursor of the change feed of {table}: {message}")
+            }
+            Error::FeedGap { table, detail } => write!(
+                f,
+                "the change feed of {table} lost records this reader had not read ({detail}); \
+                 rebuild from the table and read from `Start::Latest`"
+            ),
             Error::ConditionFailed(c) => write!(
                 f,
                 "the condition on item {} | {} of {} did not hold; nothing was written",

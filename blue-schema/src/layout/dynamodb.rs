@@ -58,9 +58,19 @@ pub(crate) fn create_table_json(schema: &TableSchema) -> String {
         out.push_str("  ],\n  \"GlobalSecondaryIndexes\": [\n");
         push_lines(&mut out, &indexes);
     }
-    out.push_str(&format!("  ],\n  \"BillingMode\": \"{BILLING_MODE}\"\n}}"));
+    out.push_str(&format!("  ],\n  \"BillingMode\": \"{BILLING_MODE}\""));
+    if schema.stream {
+        out.push_str(&format!(
+            ",\n  \"StreamSpecification\": {STREAM_SPECIFICATION}"
+        ));
+    }
+    out.push_str("\n}");
     out
 }
+
+/// The change feed's stream ([`crate::feed`]), as `CreateTable` takes it.
+pub(crate) const STREAM_SPECIFICATION: &str =
+    r#"{ "StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES" }"#;
 
 fn push_lines(out: &mut String, values: &[Value]) {
     for (i, value) in values.iter().enumerate() {

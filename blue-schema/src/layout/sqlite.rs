@@ -29,6 +29,83 @@ pub(crate) fn sweep_expired(table: &str, attribute: &str) -> String {
     )
 }
 
+/// The change feed's outbox of `table` (see [`crate::feed`]): a table
+/// named `{table}#changes` (no table name has a `#`), one row per
+/// committed change, written by three triggers on `table`, so that every
+/// write records its change in its own transaction, whichever statement or
+/// process made it. `event`: 1 insert, 2 modify, 3 remove; `origin`: 0 the
+/// application, 1 the TTL sweep (which marks the rows it caused); `at`:
+/// epoch milliseconds. An update that leaves the row as it was (data and
+/// write times) records nothing, as DynamoDB's stream records nothing.
+/// `blue_schema_feeds` keeps, per outbox, the last sequence number removed
+/// by retention, so that a reader behind it learns of the gap.
+pub(crate) fn feed_script(table: &str) -> String {
+    let t = format!("\"{table}\"");
+    let o = format!("\"{table}#changes\"");
+    let now = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+    let insert = |event: u8, old: &str, new: &str| {
+        format!(
+            "INSERT INTO {o} (event, at, pk, sk, old_data, old_created_at, old_updated_at, \
+             new_data, new_created_at, new_updated_at) VALUES ({event}, {now}, {old}, {new});"
+        )
+    };
+    let old = "old.data, old.created_at, old.updated_at";
+    let new = "new.data, new.created_at, new.updated_at";
+    let none = "NULL, NULL, NULL";
+    format!(
+        "CREATE TABLE IF NOT EXISTS {o} (\n  \
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,\n  \
+         event INTEGER NOT NULL,\n  \
+         origin INTEGER NOT NULL DEFAULT 0,\n  \
+         at INTEGER NOT NULL,\n  \
+         pk TEXT NOT NULL,\n  \
+         sk TEXT NOT NULL,\n  \
+         old_data TEXT, old_created_at TEXT, old_updated_at TEXT,\n  \
+         new_data TEXT, new_created_at TEXT, new_updated_at TEXT\n\
+         );\n\
+         CREATE TABLE IF NOT EXISTS blue_schema_feeds (\n  \
+         outbox TEXT PRIMARY KEY,\n  \
+         pruned_through INTEGER NOT NULL\n\
+         ) WITHOUT ROWID;\n\
+         CREATE TRIGGER IF NOT EXISTS \"{table}#insert\" AFTER INSERT ON {t} BEGIN\n  {}\nEND;\n\
+         CREATE TRIGGER IF NOT EXISTS \"{table}#update\" AFTER UPDATE ON {t}\n  \
+         WHEN old.data IS NOT new.data OR old.updated_at IS NOT new.updated_at \
+         OR old.created_at IS NOT new.created_at BEGIN\n  {}\nEND;\n\
+         CREATE TRIGGER IF NOT EXISTS \"{table}#delete\" AFTER DELETE ON {t} BEGIN\n  {}\nEND",
+        insert(1, &format!("new.pk, new.sk, {none}"), new),
+        insert(2, &format!("new.pk, new.sk, {old}"), new),
+        insert(3, &format!("old.pk, old.sk, {old}"), none),
+    )
+}
+
+/// The statements that stop recording changes of `table` (a table that
+/// no longer declares a feed); its outbox stays for readers to finish.
+pub(crate) fn drop_feed_triggers(table: &str) -> String {
+    format!(
+        "DROP TRIGGER IF EXISTS \"{table}#insert\";\n\
+         DROP TRIGGER IF EXISTS \"{table}#update\";\n\
+         DROP TRIGGER IF EXISTS \"{table}#delete\""
+    )
+}
+
+/// The statements that drop `table`'s outbox, when the table is dropped.
+pub(crate) fn drop_feed(table: &str) -> String {
+    format!(
+        "DROP TABLE IF EXISTS \"{table}#changes\";\n\
+         DELETE FROM blue_schema_feeds WHERE outbox = '{table}#changes'"
+    )
+}
+
+/// A page of the outbox: the records after sequence number `?1`, at most
+/// `?2`.
+pub(crate) fn read_feed(table: &str) -> String {
+    format!(
+        "SELECT seq, event, origin, at, pk, sk, old_data, old_created_at, old_updated_at, \
+         new_data, new_created_at, new_updated_at FROM \"{table}#changes\" \
+         WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+    )
+}
+
 /// The statement that drops a table, and with it its rows and indexes.
 pub(crate) fn drop_table(table: &str) -> String {
     format!("DROP TABLE IF EXISTS \"{table}\"")

@@ -336,6 +336,10 @@ pub struct TableSchema {
     /// expired. Reads hide expired items and conditions see them as absent,
     /// on both backends; see [`ttl`](crate::ttl).
     pub ttl: Option<&'static str>,
+    /// Whether the table has a change feed (`#[table(stream)]`): a
+    /// DynamoDB stream of new and old images, an outbox on SQLite; see
+    /// [`feed`](crate::feed).
+    pub stream: bool,
 }
 
 impl TableSchema {

@@ -8,6 +8,8 @@
 
 mod decode;
 mod delete;
+#[cfg(any(feature = "sqlite", feature = "streams"))]
+mod feed;
 mod get;
 mod get_many;
 mod modify;
@@ -27,6 +29,8 @@ use std::sync::Arc;
 
 pub use decode::{Record, StoredItem};
 pub use delete::DeleteItem;
+#[cfg(any(feature = "sqlite", feature = "streams"))]
+pub use feed::{ChangeFeed, MAX_BATCH};
 pub use get::GetItem;
 pub use modify::{ModifyItem, DEFAULT_MODIFY_ATTEMPTS};
 pub use put::PutItem;

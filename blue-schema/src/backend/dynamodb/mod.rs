@@ -83,6 +83,10 @@ mod metrics;
 mod put;
 mod read;
 mod retry;
+#[cfg(feature = "streams")]
+mod stream;
+#[cfg(feature = "streams")]
+pub(crate) use stream::StreamReader;
 mod table;
 mod transact;
 mod write;
@@ -157,6 +161,9 @@ pub struct DynamoDbBackend {
     /// The usage of the one operation this clone runs, when it is metered
     /// or traced (see [`on_tokio`](DynamoDbBackend::on_tokio)).
     usage: Option<Arc<capacity::OpUsage>>,
+    /// The client of the tables' streams, for the change feed.
+    #[cfg(feature = "streams")]
+    streams: Option<aws_sdk_dynamodbstreams::Client>,
 }
 
 impl fmt::Debug for DynamoDbBackend {
@@ -228,13 +235,36 @@ impl DynamoDbBackend {
             attempts: NonZeroU32::new(attempts).unwrap_or(NonZeroU32::MIN),
             meter: None,
             usage: None,
+            #[cfg(feature = "streams")]
+            streams: None,
         }
     }
 
     /// A backend from an SDK configuration, such as
     /// `aws_config::load_defaults(BehaviorVersion::latest()).await`.
+    ///
+    /// With feature `streams`, the backend also gets a DynamoDB Streams
+    /// client from the same configuration, for the change feed
+    /// ([`crate::feed`]).
     pub fn from_sdk_config(config: &aws_config::SdkConfig) -> DynamoDbBackend {
-        DynamoDbBackend::new(&Client::new(config))
+        let backend = DynamoDbBackend::new(&Client::new(config));
+        #[cfg(feature = "streams")]
+        let backend = backend.with_streams_client(aws_sdk_dynamodbstreams::Client::new(config));
+        backend
+    }
+
+    /// Reads the tables' streams (the change feed, [`crate::feed`]) with
+    /// `client`: [`new`](DynamoDbBackend::new) has none, as a DynamoDB
+    /// client's configuration cannot make one, so a backend made from a
+    /// client needs this for [`Store::changes`](crate::Store::changes).
+    /// The client keeps its own retries (its reads are all safe to repeat).
+    #[cfg(feature = "streams")]
+    pub fn with_streams_client(
+        mut self,
+        client: aws_sdk_dynamodbstreams::Client,
+    ) -> DynamoDbBackend {
+        self.streams = Some(client);
+        self
     }
 
     /// A backend configured by the standard AWS chain: environment

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
     GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TableDescription, TableStatus,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TableDescription, TableStatus,
 };
 
 use super::error::request_error;
@@ -109,10 +109,58 @@ impl DynamoDbBackend {
                 )
                 .await?;
         }
+        if schema.stream {
+            self.enable_stream(table, &description).await?;
+        }
         if let Some(attribute) = schema.ttl {
             self.enable_ttl(table, attribute).await?;
         }
         Ok(added)
+    }
+
+    /// Turns on the table's stream (`NEW_AND_OLD_IMAGES`, the change
+    /// feed's, [`crate::feed`]) unless it is on already, and waits until
+    /// the table is active again.
+    async fn enable_stream(
+        &self,
+        table: &'static str,
+        description: &TableDescription,
+    ) -> Result<(), Error> {
+        let current = description.stream_specification();
+        match current.map(|s| (s.stream_enabled(), s.stream_view_type())) {
+            Some((true, Some(StreamViewType::NewAndOldImages))) => return Ok(()),
+            Some((true, view)) => {
+                return Err(Error::TableMismatch {
+                    table: table.to_owned(),
+                    found: format!(
+                        "its stream records {}, the change feed needs NEW_AND_OLD_IMAGES; \
+                         disable the stream and run create_table again",
+                        view.map_or("no images", |v| v.as_str())
+                    ),
+                })
+            }
+            _ => {}
+        }
+        let request = self
+            .sdk
+            .update_table()
+            .table_name(self.table_name(table))
+            .stream_specification(stream_specification()?);
+        match self.send(Replay::Safe, &request, |r| r.send()).await.result {
+            Ok(_) => {}
+            // Another store is enabling it.
+            Err(e) if e.code() == Some("ResourceInUseException") => {}
+            Err(e) => return Err(request_error("UpdateTable", table)(e)),
+        }
+        self.wait_for(
+            table,
+            &format!("the stream of table {table}"),
+            TABLE_ACTIVE_TIMEOUT,
+            None,
+            |d| Ok(d.table_status == Some(TableStatus::Active) && d.latest_stream_arn().is_some()),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Turns on Time to Live on `attribute`, unless it is on already: AWS
@@ -332,6 +380,9 @@ impl DynamoDbBackend {
                     .map_err(|e| Error::backend(NAME, e))?,
             );
         }
+        if schema.stream {
+            request = request.stream_specification(stream_specification()?);
+        }
         match self.send(Replay::Safe, &request, |r| r.send()).await.result {
             Ok(_) => Ok(()),
             // Another store created it first.
@@ -339,6 +390,15 @@ impl DynamoDbBackend {
             Err(e) => Err(request_error("CreateTable", table)(e)),
         }
     }
+}
+
+/// The change feed's stream: new and old images.
+fn stream_specification() -> Result<StreamSpecification, Error> {
+    StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::NewAndOldImages)
+        .build()
+        .map_err(|e| Error::backend(NAME, e))
 }
 
 /// The table's index named `name`, if it has one.

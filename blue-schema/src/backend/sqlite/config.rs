@@ -43,6 +43,7 @@ pub struct SqliteConfig {
     pub(super) path: Option<PathBuf>,
     pub(super) busy_timeout: Duration,
     pub(super) max_connections: NonZeroUsize,
+    pub(super) feed_retention: Duration,
     on_connect: Option<OnConnect>,
 }
 
@@ -52,6 +53,7 @@ impl fmt::Debug for SqliteConfig {
             .field("path", &self.path)
             .field("busy_timeout", &self.busy_timeout)
             .field("max_connections", &self.max_connections)
+            .field("feed_retention", &self.feed_retention)
             .field("on_connect", &self.on_connect.is_some())
             .finish()
     }
@@ -65,6 +67,7 @@ impl SqliteConfig {
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             max_connections: NonZeroUsize::new(DEFAULT_MAX_CONNECTIONS)
                 .unwrap_or(NonZeroUsize::MIN),
+            feed_retention: crate::feed::RETENTION,
             on_connect: None,
         }
     }
@@ -76,6 +79,7 @@ impl SqliteConfig {
             path: None,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             max_connections: NonZeroUsize::MIN,
+            feed_retention: crate::feed::RETENTION,
             on_connect: None,
         }
     }
@@ -97,6 +101,17 @@ impl SqliteConfig {
         if self.path.is_some() {
             self.max_connections = NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN);
         }
+        self
+    }
+
+    /// How long the change feed's outbox ([`crate::feed`]) keeps a record:
+    /// 24 hours, as DynamoDB Streams does, unless set shorter here (a
+    /// longer time is cut to 24 hours, so that nothing can rely on a
+    /// retention DynamoDB does not give). Readers remove the records
+    /// older than this; one whose cursor is behind them gets
+    /// [`Error::FeedGap`].
+    pub fn feed_retention(mut self, retention: Duration) -> Self {
+        self.feed_retention = retention.min(crate::feed::RETENTION);
         self
     }
 

@@ -49,6 +49,7 @@ mod apply;
 mod capacity;
 mod config;
 mod error;
+mod feed;
 mod metered;
 mod page;
 mod pool;
@@ -225,16 +226,25 @@ impl Engine for SqliteBackend {
     async fn create_table_op(&self, op: CreateTable) -> Result<bool, Error> {
         let table = op.table.name;
         let slots = op.table.indexes;
+        let stream = op.table.stream;
         crate::backend::engine::check_table_name(table)?;
         self.inner.tables.register(op.table);
-        self.run(move |conn| schema::create(conn, table, slots))
-            .await
+        self.run(move |conn| {
+            let added = schema::create(conn, table, slots)?;
+            feed::create(conn, table, stream)?;
+            Ok(added)
+        })
+        .await
     }
 
     async fn drop_table_op(&self, op: CreateTable) -> Result<bool, Error> {
         let table = op.table.name;
         crate::backend::engine::check_table_name(table)?;
-        self.run(move |conn| schema::drop_table(conn, table)).await
+        self.run(move |conn| {
+            feed::drop(conn, table)?;
+            schema::drop_table(conn, table)
+        })
+        .await
     }
 
     async fn sweep_expired_op(&self, op: SweepExpired) -> Result<u64, Error> {

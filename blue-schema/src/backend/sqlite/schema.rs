@@ -34,15 +34,28 @@ pub(super) fn drop_table(conn: &mut Conn, table: &'static str) -> Result<bool, E
 /// Deletes the rows whose TTL attribute is a number below the sweep's
 /// second, with their index entries (the generated columns go with the
 /// row); how many. One transaction: a reader sees all of them or none gone.
+///
+/// With a change feed, the records of these deletions are marked as the
+/// TTL's ([`crate::feed::Origin::Ttl`]) in the same transaction.
 pub(super) fn sweep_expired(conn: &mut Conn, op: crate::ops::SweepExpired) -> Result<u64, Error> {
-    let sql = crate::layout::sqlite::sweep_expired(op.table.name, op.attribute);
+    let table = op.table.name;
+    let sql = crate::layout::sqlite::sweep_expired(table, op.attribute);
     let now = super::write::epoch_param(op.now);
-    let deleted = conn
-        .db
-        .prepare_cached(&sql)
-        .and_then(|mut statement| statement.execute([now]))
-        .map_err(super::error::table_error(op.table.name))?;
-    Ok(deleted as u64)
+    super::write::immediate(conn, |conn| {
+        let before = match op.table.stream {
+            true => Some(super::feed::sequence(conn, table)?),
+            false => None,
+        };
+        let deleted = conn
+            .db
+            .prepare_cached(&sql)
+            .and_then(|mut statement| statement.execute([now]))
+            .map_err(super::error::table_error(table))?;
+        if let (Some(before), true) = (before, deleted > 0) {
+            super::feed::mark_ttl(conn, table, before)?;
+        }
+        Ok(deleted as u64)
+    })
 }
 
 /// Creates `table` with the indexes `slots`, or adds what an existing one

@@ -1,0 +1,266 @@
+//! Reading a table's change feed ([`crate::feed`]): [`Store::changes`]
+//! and the [`ChangeFeed`] it opens.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use super::decode::Typed;
+use super::Store;
+use crate::backend::AnyBackend;
+use crate::feed::{Change, CursorState, FeedCursor, Start, Streamed};
+use crate::schema::FromItem;
+use crate::Error;
+
+/// The most records one [`ChangeFeed::next_batch`] returns: DynamoDB's
+/// `GetRecords` limit.
+pub const MAX_BATCH: usize = 1000;
+
+impl Store {
+    /// Opens table `T`'s change feed ([`crate::feed`]) at `start`: the
+    /// oldest record retained, the newest, or a saved cursor.
+    ///
+    /// ```
+    /// # use blue_schema::{Entity, Store, Table};
+    /// # use blue_schema::feed::{ChangeKind, Start};
+    /// #[derive(Table)]
+    /// #[table(name = "blue_orders", stream)]
+    /// pub enum Orders {
+    ///     Order(Order),
+    /// }
+    ///
+    /// #[derive(Entity, serde::Serialize, serde::Deserialize)]
+    /// #[entity(table = Orders)]
+    /// #[sk(prefix = "ORDER")]
+    /// pub struct Order {
+    ///     #[pk]
+    ///     pub customer: String,
+    ///     #[sk]
+    ///     pub id: u32,
+    ///     pub total: u64,
+    /// }
+    ///
+    /// # blue_schema::block_on(async {
+    /// let store = Store::open("sqlite::memory:").await?;
+    /// store.create_table::<Orders>().await?;
+    /// let mut feed = store.changes::<Orders>(Start::Latest).await?;
+    /// store.put(&Order { customer: "ada".into(), id: 1, total: 30 }).await?;
+    ///
+    /// let changes = feed.next_batch().await?;
+    /// assert_eq!(changes.len(), 1);
+    /// assert_eq!(changes[0].kind, ChangeKind::Insert);
+    /// assert!(matches!(&changes[0].new, Some(Orders::Order(o)) if o.total == 30));
+    /// // Save it; a restarted reader goes on from there.
+    /// let cursor = feed.cursor().to_string();
+    /// # let _ = cursor;
+    /// # Ok::<(), blue_schema::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TableMismatch`] when the table was created without its
+    /// feed (run [`create_table`](Store::create_table) again);
+    /// [`Error::FeedCursor`] for another table's or backend's cursor;
+    /// [`Error::FeedGap`] when the cursor's next records are gone; and
+    /// the backend's errors.
+    pub async fn changes<T>(&self, start: Start) -> Result<ChangeFeed<T>, Error>
+    where
+        T: Streamed + FromItem + Send + 'static,
+    {
+        let table = T::SCHEMA.name;
+        let (from, latest) = match start {
+            Start::Oldest => (None, false),
+            Start::Latest => (None, true),
+            Start::After(cursor) if cursor.table == table => (Some(cursor.state), false),
+            Start::After(cursor) => {
+                return Err(Error::FeedCursor {
+                    table: table.to_owned(),
+                    message: format!("it is a cursor of table {}", cursor.table),
+                })
+            }
+        };
+        let reader = match &self.backend {
+            #[cfg(feature = "sqlite")]
+            AnyBackend::Sqlite(b) => Reader::Outbox {
+                after: match (from, latest) {
+                    (_, true) => Some(b.feed_latest(table).await?),
+                    (Some(CursorState::Outbox { after }), _) => Some(after),
+                    (Some(CursorState::Stream { .. }), _) => {
+                        return Err(Error::FeedCursor {
+                            table: table.to_owned(),
+                            message: "the cursor is a DynamoDB stream's, not an SQLite outbox's"
+                                .to_owned(),
+                        })
+                    }
+                    (None, false) => None,
+                },
+            },
+            #[cfg(feature = "streams")]
+            AnyBackend::DynamoDb(b) => Reader::Stream {
+                reader: Some(b.open_stream(table, from, latest).await?),
+                state: None,
+            },
+            #[cfg(all(feature = "dynamodb", not(feature = "streams")))]
+            AnyBackend::DynamoDb(_) => {
+                let _ = (from, latest);
+                return Err(Error::Backend {
+                    backend: "dynamodb",
+                    source: "the change feed on DynamoDB needs blue-schema's `streams` feature"
+                        .into(),
+                });
+            }
+        };
+        let feed = ChangeFeed {
+            store: self.clone(),
+            reader,
+            _table: PhantomData,
+        };
+        // The oldest record's place, so that a cursor taken before any
+        // read names it.
+        #[cfg(feature = "sqlite")]
+        let feed = {
+            let mut feed = feed;
+            if let Reader::Outbox { after: None } = feed.reader {
+                feed.next_outbox(0).await?;
+            }
+            feed
+        };
+        Ok(feed)
+    }
+}
+
+/// A reader of one table's change feed, made by [`Store::changes`].
+/// Each [`next_batch`](ChangeFeed::next_batch) returns the records that
+/// follow the last one it returned; [`cursor`](ChangeFeed::cursor) says
+/// where that is, to save and resume from.
+pub struct ChangeFeed<T> {
+    store: Store,
+    reader: Reader,
+    _table: PhantomData<fn() -> T>,
+}
+
+enum Reader {
+    /// The outbox's records after this sequence number (`None`: from the
+    /// oldest retained, not yet read).
+    #[cfg(feature = "sqlite")]
+    Outbox { after: Option<i64> },
+    /// The stream reader, and its cursor while a read holds it (or after
+    /// a read lost it).
+    #[cfg(feature = "streams")]
+    Stream {
+        reader: Option<crate::backend::dynamodb::StreamReader>,
+        state: Option<CursorState>,
+    },
+}
+
+impl<T> fmt::Debug for ChangeFeed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChangeFeed")
+            .field("table", &self.cursor_table())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Streamed + FromItem + Send + 'static> ChangeFeed<T> {
+    /// The next records, at most [`MAX_BATCH`], oldest first per item;
+    /// empty when the reader has caught up with the feed for now (on
+    /// DynamoDB, with what the stream has made readable so far: records
+    /// appear within a second or so of their write).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::FeedGap`] when records this reader had not read are gone
+    /// (retention, or a stream trimmed or re-enabled); [`Error::Decode`]
+    /// for an item that does not decode as `T`; the backend's errors. The
+    /// reader stays where it was: call again to retry.
+    pub async fn next_batch(&mut self) -> Result<Vec<Change<T>>, Error> {
+        self.next_up_to(MAX_BATCH).await
+    }
+
+    /// As [`next_batch`](ChangeFeed::next_batch), at most `limit` records.
+    pub async fn next_up_to(&mut self, limit: usize) -> Result<Vec<Change<T>>, Error> {
+        let limit = limit.clamp(1, MAX_BATCH);
+        match &mut self.reader {
+            #[cfg(feature = "sqlite")]
+            Reader::Outbox { .. } => self.next_outbox(limit).await,
+            #[cfg(feature = "streams")]
+            Reader::Stream { reader, state } => {
+                #[allow(irrefutable_let_patterns)]
+                let crate::backend::AnyBackend::DynamoDb(backend) = &self.store.backend
+                else {
+                    unreachable!("a stream reader is made on DynamoDB only")
+                };
+                let current = match reader.take() {
+                    Some(r) => r,
+                    None => {
+                        let from = state.take();
+                        backend.open_stream(T::SCHEMA.name, from, false).await?
+                    }
+                };
+                *state = Some(current.cursor_state());
+                let (current, result) = backend.read_stream::<Typed<T>>(current, limit).await?;
+                *state = None;
+                *reader = Some(current);
+                Ok(result?.into_iter().map(Change::from).collect())
+            }
+        }
+    }
+
+    #[cfg(feature = "sqlite")]
+    async fn next_outbox(&mut self, limit: usize) -> Result<Vec<Change<T>>, Error> {
+        #[allow(irrefutable_let_patterns)]
+        let (crate::backend::AnyBackend::Sqlite(backend), Reader::Outbox { after }) =
+            (&self.store.backend, &mut self.reader)
+        else {
+            unreachable!("an outbox reader is made on SQLite only")
+        };
+        let read = backend
+            .read_feed::<Typed<T>>(T::SCHEMA.name, *after, limit)
+            .await?;
+        *after = Some(read.after);
+        Ok(read.changes.into_iter().map(Change::from).collect())
+    }
+
+    /// Every record available now: [`next_batch`](ChangeFeed::next_batch)
+    /// until one comes back empty.
+    pub async fn catch_up(&mut self) -> Result<Vec<Change<T>>, Error> {
+        let mut all = Vec::new();
+        loop {
+            let batch = self.next_batch().await?;
+            if batch.is_empty() {
+                return Ok(all);
+            }
+            all.extend(batch);
+        }
+    }
+}
+
+impl<T: Streamed> ChangeFeed<T> {
+    /// Where this reader is: after the last record it returned. Save it
+    /// (its text form, or serde) once those records are applied; a reader
+    /// opened with [`Start::After`] goes on from there.
+    pub fn cursor(&self) -> FeedCursor {
+        let state = match &self.reader {
+            #[cfg(feature = "sqlite")]
+            Reader::Outbox { after } => CursorState::Outbox {
+                after: after.unwrap_or_default(),
+            },
+            #[cfg(feature = "streams")]
+            Reader::Stream { reader, state } => match (reader, state) {
+                (Some(r), _) => r.cursor_state(),
+                (None, Some(s)) => s.clone(),
+                (None, None) => unreachable!("a stream reader keeps its place"),
+            },
+        };
+        FeedCursor {
+            table: T::SCHEMA.name.to_owned(),
+            state,
+        }
+    }
+}
+
+impl<T> ChangeFeed<T> {
+    fn cursor_table(&self) -> &'static str {
+        std::any::type_name::<T>()
+    }
+}

@@ -1,0 +1,400 @@
+//! The change feed (`blue_schema::feed`): the same records, in the same
+//! order per item, from the SQLite outbox and from DynamoDB Streams (the
+//! emulator's), for every write path; nothing for writes that did not
+//! commit; resumable from a saved cursor; TTL removals flagged.
+//!
+//! On AWS a record becomes readable a moment after its write, so every
+//! read here polls until the records it expects have come (or 10 s have
+//! passed), and then checks that no more come.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use blue_schema::feed::{Change, ChangeKind, FeedCursor, Origin, Start};
+use blue_schema::ChangeFeed;
+use blue_schema::{Condition, Entity, Error, Store, Table, Update};
+use serde::{Deserialize, Serialize};
+
+use crate::support::dynamodb::sweep_emulator;
+
+#[derive(Table, Debug, Clone, PartialEq)]
+#[table(name = "blue_shop", stream, ttl = "expires_at")]
+pub enum Shop {
+    Stock(Stock),
+    Hold(Hold),
+}
+
+/// A product's stock.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Shop)]
+#[sk(prefix = "STOCK")]
+pub struct Stock {
+    #[pk]
+    pub shop: String,
+    #[sk]
+    pub sku: String,
+    pub count: i64,
+}
+
+/// A reservation that expires.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Shop)]
+#[sk(prefix = "HOLD")]
+pub struct Hold {
+    #[pk]
+    pub shop: String,
+    #[sk]
+    pub id: String,
+    #[ttl]
+    pub expires_at: u64,
+}
+
+/// Another table with a feed, whose cursors the first one's refuses.
+#[derive(Table, Debug, Clone, PartialEq)]
+#[table(name = "blue_quiet", stream)]
+pub enum Quiet {
+    Note(Note),
+}
+
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Quiet)]
+#[sk(prefix = "NOTE")]
+pub struct Note {
+    #[pk]
+    pub id: String,
+}
+
+fn stock(sku: &str, count: i64) -> Stock {
+    Stock {
+        shop: "s1".into(),
+        sku: sku.into(),
+        count,
+    }
+}
+
+fn count(item: Option<&Shop>) -> Option<i64> {
+    match item {
+        Some(Shop::Stock(s)) => Some(s.count),
+        _ => None,
+    }
+}
+
+/// A record as `(kind, sku, old count, new count)`.
+fn summary(c: &Change<Shop>) -> (ChangeKind, String, Option<i64>, Option<i64>) {
+    let sku = c.sort_key.trim_start_matches("STOCK#").to_owned();
+    (c.kind, sku, count(c.old.as_ref()), count(c.new.as_ref()))
+}
+
+/// Reads until `n` records have come (or 10 s passed), then once more to
+/// see that no further record follows.
+async fn read(feed: &mut ChangeFeed<Shop>, n: usize) -> Vec<Change<Shop>> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut all = Vec::new();
+    while all.len() < n && std::time::Instant::now() < deadline {
+        let batch = feed.next_batch().await.unwrap();
+        if batch.is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        all.extend(batch);
+    }
+    all.extend(feed.next_batch().await.unwrap());
+    all
+}
+
+/// Every write path records one change per item written, with the old and
+/// new images, in commit order per item.
+pub async fn every_write_path_records_its_change(store: Store) {
+    store.create_table::<Shop>().await.unwrap();
+    let mut feed = store.changes::<Shop>(Start::Latest).await.unwrap();
+    let s = Stock::attr();
+
+    store.put(&stock("a", 1)).await.unwrap();
+    store.put(&stock("a", 2)).await.unwrap();
+    store.create(&stock("b", 10)).await.unwrap();
+    store
+        .put(&stock("a", 3))
+        .when(s.count.eq(2i64))
+        .await
+        .unwrap();
+    store
+        .update(Stock::key("s1", "a"))
+        .add(s.count, 4)
+        .await
+        .unwrap();
+    store.delete(Stock::key("s1", "b")).await.unwrap();
+    let mut tx = store.transaction();
+    tx.put(&stock("c", 5));
+    tx.update(Update::new(Stock::key("s1", "a")).subtract(s.count, 1));
+    tx.commit().await.unwrap();
+    store
+        .put_all(&[stock("d", 6), stock("e", 7)])
+        .await
+        .unwrap();
+    store
+        .modify(Stock::key("s1", "a"), |x: &mut Stock| x.count *= 10)
+        .await
+        .unwrap();
+
+    let changes = read(&mut feed, 11).await;
+    let got: Vec<_> = changes.iter().map(summary).collect();
+    use ChangeKind::{Insert, Modify, Remove};
+    let of = |sku: &str| -> Vec<_> {
+        got.iter()
+            .filter(|c| c.1 == sku)
+            .map(|(k, _, old, new)| (*k, *old, *new))
+            .collect()
+    };
+    assert_eq!(got.len(), 11, "{got:?}");
+    assert_eq!(
+        of("a"),
+        [
+            (Insert, None, Some(1)),
+            (Modify, Some(1), Some(2)),
+            (Modify, Some(2), Some(3)),
+            (Modify, Some(3), Some(7)),
+            (Modify, Some(7), Some(6)),
+            (Modify, Some(6), Some(60)),
+        ]
+    );
+    assert_eq!(
+        of("b"),
+        [(Insert, None, Some(10)), (Remove, Some(10), None)]
+    );
+    assert_eq!(of("c"), [(Insert, None, Some(5))]);
+    assert_eq!(of("d"), [(Insert, None, Some(6))]);
+    assert_eq!(of("e"), [(Insert, None, Some(7))]);
+    for change in &changes {
+        assert_eq!(change.origin, Origin::Application);
+        assert_eq!(change.partition_key, "s1");
+        let age = SystemTime::now()
+            .duration_since(change.at)
+            .unwrap_or_default();
+        assert!(
+            age < Duration::from_secs(120),
+            "{:?} is the write's time",
+            change.at
+        );
+    }
+}
+
+/// A failed condition, a refused create, a cancelled transaction and a
+/// delete of nothing record nothing; the write after them is the only
+/// record.
+pub async fn only_committed_writes_are_recorded(store: Store) {
+    store.create_table::<Shop>().await.unwrap();
+    store.put(&stock("a", 1)).await.unwrap();
+    let mut feed = store.changes::<Shop>(Start::Latest).await.unwrap();
+    let s = Stock::attr();
+
+    assert!(matches!(
+        store.create(&stock("a", 9)).await,
+        Err(Error::AlreadyExists { .. })
+    ));
+    assert!(matches!(
+        store.put(&stock("a", 9)).when(s.count.eq(5i64)).await,
+        Err(Error::ConditionFailed(_))
+    ));
+    let mut tx = store.transaction();
+    tx.put(&stock("x", 1));
+    tx.update(
+        Update::new(Stock::key("s1", "a"))
+            .add(s.count, 1)
+            .when(s.count.gt(100i64)),
+    );
+    assert!(matches!(
+        tx.commit().await,
+        Err(Error::TransactionCanceled(_))
+    ));
+    store.delete(Stock::key("s1", "nothing")).await.unwrap();
+    assert!(store
+        .update(Stock::key("s1", "a"))
+        .add(s.count, 1)
+        .when(Condition::not_exists())
+        .await
+        .is_err());
+
+    store.put(&stock("z", 26)).await.unwrap();
+    let changes = read(&mut feed, 1).await;
+    let got: Vec<_> = changes.iter().map(summary).collect();
+    assert_eq!(got, [(ChangeKind::Insert, "z".to_owned(), None, Some(26))]);
+}
+
+/// A reader resumes after the records it had read, from the cursor's text;
+/// `Oldest` reads from the first record, `Latest` from now on; another
+/// table's cursor is refused.
+pub async fn readers_resume_from_a_saved_cursor(store: Store) {
+    store.create_table::<Shop>().await.unwrap();
+    store.create_table::<Quiet>().await.unwrap();
+    for (i, sku) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+        store.put(&stock(sku, i as i64)).await.unwrap();
+    }
+    let mut first = store.changes::<Shop>(Start::Oldest).await.unwrap();
+    let mut read_by_first = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while read_by_first.len() < 3 && std::time::Instant::now() < deadline {
+        let want = 3 - read_by_first.len();
+        read_by_first.extend(first.next_up_to(want).await.unwrap());
+    }
+    assert_eq!(read_by_first.len(), 3);
+    let saved = first.cursor().to_string();
+    drop(first);
+
+    let cursor: FeedCursor = saved.parse().unwrap();
+    let mut second = store
+        .changes::<Shop>(Start::After(cursor.clone()))
+        .await
+        .unwrap();
+    let rest = read(&mut second, 2).await;
+    let mut skus: Vec<String> = read_by_first
+        .iter()
+        .chain(&rest)
+        .map(|c| summary(c).1)
+        .collect();
+    skus.sort();
+    assert_eq!(skus, ["a", "b", "c", "d", "e"], "each record once");
+
+    // The second reader's cursor, after a new write, gives just that.
+    let after_all = second.cursor();
+    store.put(&stock("f", 6)).await.unwrap();
+    let mut third = store
+        .changes::<Shop>(Start::After(after_all))
+        .await
+        .unwrap();
+    let got: Vec<_> = read(&mut third, 1).await.iter().map(summary).collect();
+    assert_eq!(got, [(ChangeKind::Insert, "f".to_owned(), None, Some(6))]);
+
+    // `Latest` sees none of the past.
+    let mut latest = store.changes::<Shop>(Start::Latest).await.unwrap();
+    assert!(latest.next_batch().await.unwrap().is_empty());
+
+    assert!(matches!(
+        store.changes::<Quiet>(Start::After(cursor)).await,
+        Err(Error::FeedCursor { .. })
+    ));
+    assert!("bluefeed1:{".parse::<FeedCursor>().is_err());
+}
+
+fn real_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// An item removed because it expired is a `Remove` of `Origin::Ttl`:
+/// SQLite's `sweep_expired`, the emulator's TTL process.
+pub async fn expiry_removals_are_flagged(store: Store) {
+    store.create_table::<Shop>().await.unwrap();
+    let mut feed = store.changes::<Shop>(Start::Latest).await.unwrap();
+    let hold = Hold {
+        shop: "s1".into(),
+        id: "h1".into(),
+        expires_at: real_now() - 10,
+    };
+    store.put(&hold).await.unwrap();
+    store.put(&stock("a", 1)).await.unwrap();
+    store.sweep_expired::<Shop>().await.unwrap();
+    sweep_emulator();
+    store.delete(Stock::key("s1", "a")).await.unwrap();
+
+    let changes = read(&mut feed, 4).await;
+    let hold_changes: Vec<_> = changes
+        .iter()
+        .filter(|c| c.sort_key.starts_with("HOLD#"))
+        .map(|c| (c.kind, c.origin))
+        .collect();
+    assert_eq!(
+        hold_changes,
+        [
+            (ChangeKind::Insert, Origin::Application),
+            (ChangeKind::Remove, Origin::Ttl)
+        ]
+    );
+    let removed = changes
+        .iter()
+        .find(|c| c.kind == ChangeKind::Remove && c.sort_key.starts_with("HOLD#"))
+        .unwrap();
+    assert_eq!(removed.old, Some(Shop::Hold(hold)));
+    let stock_changes: Vec<_> = changes
+        .iter()
+        .filter(|c| c.sort_key.starts_with("STOCK#"))
+        .map(|c| (c.kind, c.origin))
+        .collect();
+    assert_eq!(
+        stock_changes,
+        [
+            (ChangeKind::Insert, Origin::Application),
+            (ChangeKind::Remove, Origin::Application)
+        ]
+    );
+}
+
+/// The outbox keeps records for its retention only (24 hours, or shorter
+/// as configured here), and a reader behind what it removed gets a typed
+/// gap error, never a silent jump; `Oldest` starts after the removed ones.
+#[test]
+fn a_reader_behind_the_retention_gets_a_gap() {
+    use blue_schema::backend::sqlite::SqliteConfig;
+    crate::support::runtime().block_on(async {
+        let backend = SqliteConfig::memory()
+            .feed_retention(Duration::from_millis(50))
+            .open()
+            .unwrap();
+        let store = Store::from_backend(backend);
+        store.create_table::<Shop>().await.unwrap();
+        let behind = store.changes::<Shop>(Start::Latest).await.unwrap().cursor();
+        store.put(&stock("a", 1)).await.unwrap();
+        store.put(&stock("b", 2)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        store.put(&stock("c", 3)).await.unwrap();
+        match store.changes::<Shop>(Start::After(behind)).await {
+            Ok(mut feed) => match feed.next_batch().await {
+                Err(Error::FeedGap { table, .. }) => assert_eq!(table, "blue_shop"),
+                other => panic!("expected a gap, got {other:?}"),
+            },
+            Err(e) => panic!("the reader opens, and learns of the gap on reading: {e}"),
+        }
+        let mut oldest = store.changes::<Shop>(Start::Oldest).await.unwrap();
+        let got: Vec<_> = oldest
+            .next_batch()
+            .await
+            .unwrap()
+            .iter()
+            .map(summary)
+            .collect();
+        assert_eq!(got, [(ChangeKind::Insert, "c".to_owned(), None, Some(3))]);
+    });
+}
+
+/// A write that leaves the item as it was, write times included, records
+/// nothing: copying a table twice (the copy keeps each item's write times)
+/// records its items once. DynamoDB writes no record for such a write;
+/// the emulator writes one, which the reader leaves out.
+pub async fn writes_that_change_nothing_record_nothing(store: Store) {
+    store.create_table::<Shop>().await.unwrap();
+    let source = Store::sqlite_memory().unwrap();
+    source.create_table::<Shop>().await.unwrap();
+    source.put(&stock("a", 1)).await.unwrap();
+    source.put(&stock("b", 2)).await.unwrap();
+    let mut feed = store.changes::<Shop>(Start::Latest).await.unwrap();
+
+    blue_schema::migrate::copy_table::<Shop>(&source, &store)
+        .await
+        .unwrap();
+    let first: Vec<_> = read(&mut feed, 2).await.iter().map(summary).collect();
+    assert_eq!(
+        first,
+        [
+            (ChangeKind::Insert, "a".to_owned(), None, Some(1)),
+            (ChangeKind::Insert, "b".to_owned(), None, Some(2)),
+        ]
+    );
+    blue_schema::migrate::copy_table::<Shop>(&source, &store)
+        .await
+        .unwrap();
+    store.put(&stock("c", 3)).await.unwrap();
+    let second: Vec<_> = read(&mut feed, 1).await.iter().map(summary).collect();
+    assert_eq!(
+        second,
+        [(ChangeKind::Insert, "c".to_owned(), None, Some(3))]
+    );
+}
