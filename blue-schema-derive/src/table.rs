@@ -130,6 +130,7 @@ fn generate(table: &Table) -> TokenStream {
         impl ::blue_schema::__private::TableName for #ident {
             const NAME: &'static str = #name;
             const TTL: ::std::option::Option<&'static str> = #ttl;
+            const STREAM: bool = #stream;
             const NESTED: bool = ::blue_schema::__private::any_nested(
                 <#ident as ::blue_schema::__private::TableMembers>::MEMBERS,
             );

@@ -171,6 +171,8 @@ pub trait TableName {
     const NESTED: bool = false;
     /// The table's TTL attribute (`#[table(ttl = "...")]`).
     const TTL: Option<&'static str> = None;
+    /// Whether the table has a change feed (`#[table(stream)]`).
+    const STREAM: bool = false;
 }
 
 /// Satisfied when two entities read from one partition have the same

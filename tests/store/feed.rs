@@ -398,3 +398,63 @@ pub async fn writes_that_change_nothing_record_nothing(store: Store) {
         [(ChangeKind::Insert, "c".to_owned(), None, Some(3))]
     );
 }
+
+/// A write onto an item that expired but that no TTL process removed yet
+/// records the same on both backends: a create replaces it (a `Modify`
+/// whose old image has expired); a put, with conditions or without,
+/// removes it first (a `Remove`, then the write's `Insert`).
+pub async fn writes_over_expired_items_record_the_same_everywhere(store: Store) {
+    // The store's clock a day ahead: expired to the store only, so that
+    // the emulator's own TTL process never removes these items.
+    let ahead = real_now() + 86_400;
+    let store = store.with_clock(blue_schema::ttl::ManualClock::at(
+        UNIX_EPOCH + Duration::from_secs(ahead),
+    ));
+    store.create_table::<Shop>().await.unwrap();
+    let hold = |id: &str, expires_at: u64| Hold {
+        shop: "s1".into(),
+        id: id.into(),
+        expires_at,
+    };
+    let soon = real_now() + 3_600;
+    store.put(&hold("p", soon)).await.unwrap();
+    store.put(&hold("c", soon)).await.unwrap();
+    store.put(&hold("w", soon)).await.unwrap();
+    let mut feed = store.changes::<Shop>(Start::Latest).await.unwrap();
+
+    store.put(&hold("p", ahead + 60)).await.unwrap();
+    store.create(&hold("c", ahead + 60)).await.unwrap();
+    store
+        .put(&hold("w", ahead + 60))
+        .when(Condition::not_exists())
+        .await
+        .unwrap();
+
+    let changes = read(&mut feed, 4).await;
+    let got: Vec<_> = changes
+        .iter()
+        .map(|c| {
+            let id = c.sort_key.trim_start_matches("HOLD#").to_owned();
+            (id, c.kind, c.origin, c.old.is_some(), c.new.is_some())
+        })
+        .collect();
+    let of = |id: &str| -> Vec<_> {
+        got.iter()
+            .filter(|c| c.0 == id)
+            .map(|c| (c.1, c.2, c.3, c.4))
+            .collect()
+    };
+    use ChangeKind::{Insert, Modify, Remove};
+    let app = Origin::Application;
+    assert_eq!(
+        of("p"),
+        [(Remove, app, true, false), (Insert, app, false, true)],
+        "{got:?}"
+    );
+    assert_eq!(of("c"), [(Modify, app, true, true)], "{got:?}");
+    assert_eq!(
+        of("w"),
+        [(Remove, app, true, false), (Insert, app, false, true)],
+        "{got:?}"
+    );
+}

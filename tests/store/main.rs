@@ -167,6 +167,7 @@ backends! {
     feed::readers_resume_from_a_saved_cursor,
     feed::expiry_removals_are_flagged,
     feed::writes_that_change_nothing_record_nothing,
+    feed::writes_over_expired_items_record_the_same_everywhere,
     ttl::expired_items_are_hidden_from_every_read,
     ttl::writes_see_expired_items_as_absent,
     ttl::expired_items_are_swept,

@@ -105,6 +105,7 @@ pub(super) fn entity_schema(
             sets: &[#(#sets),*],
             indexes: &[#(#index_schemas),*],
             ttl: <Self as ::blue_schema::__private::EntityFacts>::TTL,
+            stream: <#table as ::blue_schema::__private::TableName>::STREAM,
         }
     }
 }

@@ -34,12 +34,12 @@
 //!   ([`crate::ttl`]) by DynamoDB's TTL process or by
 //!   [`sweep_expired`](crate::Store::sweep_expired) is a
 //!   [`ChangeKind::Remove`] of [`Origin::Ttl`]. A write that finds an
-//!   expired item not yet removed either replaces it (a
-//!   [`ChangeKind::Modify`] whose old image has expired: an unconditional
-//!   put, a create) or, for a write with conditions, removes it first (a
-//!   [`ChangeKind::Remove`] of [`Origin::Application`] whose old image has
-//!   expired, then the write's [`ChangeKind::Insert`]), the same on both
-//!   backends.
+//!   expired item that no TTL process removed yet records the same on
+//!   both backends: a `create`, or a `put_all`, replaces it (a
+//!   [`ChangeKind::Modify`] whose old image has expired); a put, update,
+//!   delete or transaction removes it first (a [`ChangeKind::Remove`] of
+//!   [`Origin::Application`] whose old image has expired), then writes (an
+//!   [`ChangeKind::Insert`]). Tell an expired old image by its TTL field.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -29,6 +29,11 @@ pub(crate) struct Expiry {
     pub(crate) attribute: &'static str,
     /// The epoch second of the write.
     pub(crate) now: u64,
+    /// Whether the table records its changes ([`crate::feed`]): an
+    /// unconditional put over an expired item then removes it first, as
+    /// DynamoDB's must (a `Remove` and an `Insert` in the feed, never a
+    /// `Modify`), where SQLite could replace it in one statement.
+    pub(crate) feed: bool,
 }
 
 impl Expiry {
@@ -38,6 +43,7 @@ impl Expiry {
         ttl.map(|attribute| Expiry {
             attribute,
             now: now(),
+            feed: false,
         })
     }
 

@@ -224,6 +224,9 @@ pub struct EntitySchema {
     /// The attribute its `#[ttl]` field is stored under: the table's TTL
     /// attribute, or `None` when its items never expire.
     pub ttl: Option<&'static str>,
+    /// Whether its table has a change feed (`#[table(stream)]`,
+    /// [`feed`](crate::feed)).
+    pub stream: bool,
 }
 
 impl EntitySchema {

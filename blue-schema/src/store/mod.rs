@@ -200,7 +200,12 @@ impl Store {
     /// How a write of `E` sees expired items: `None` for a table without a
     /// TTL attribute.
     pub(crate) fn expiry<E: Entity>(&self) -> Option<crate::ops::check::Expiry> {
-        crate::ops::check::Expiry::of(E::SCHEMA.ttl, || self.epoch_now())
+        crate::ops::check::Expiry::of(E::SCHEMA.ttl, || self.epoch_now()).map(|expiry| {
+            crate::ops::check::Expiry {
+                feed: E::SCHEMA.stream,
+                ..expiry
+            }
+        })
     }
 
     /// The current epoch second by the store's clock: an item whose TTL

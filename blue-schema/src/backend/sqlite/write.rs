@@ -360,6 +360,11 @@ pub(super) fn update(conn: &mut Conn, op: &UpdateOp) -> Result<Option<AnyItem>, 
 
 /// An unconditional put (or a `create`): one statement.
 pub(super) fn put_row(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
+    // With a change feed, an expired item is removed first, as DynamoDB
+    // must ([`crate::ops::check::Expiry::feed`]).
+    if op.checks.expiry.is_some_and(|e| e.feed) && !op.if_not_exists {
+        return put(conn, op);
+    }
     let item = &op.item;
     let key = &item.key;
     let (db, statements) = conn.with_statements(key.table)?;
