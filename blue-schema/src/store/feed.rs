@@ -63,7 +63,17 @@ impl Store {
     /// [`Error::FeedCursor`] for another table's or backend's cursor;
     /// [`Error::FeedGap`] when the cursor's next records are gone; and
     /// the backend's errors.
-    pub async fn changes<T>(&self, start: Start) -> Result<ChangeFeed<T>, Error>
+    // A boxed future (opened once per reader), not `async fn`: its type
+    // needs no bound of `T`, so a table without a feed is one error at the
+    // call rather than one per use of the future.
+    pub fn changes<T>(&self, start: Start) -> OpenFeed<'_, T>
+    where
+        T: Streamed + FromItem + Send + 'static,
+    {
+        Box::pin(self.open_feed::<T>(start))
+    }
+
+    async fn open_feed<T>(&self, start: Start) -> Result<ChangeFeed<T>, Error>
     where
         T: Streamed + FromItem + Send + 'static,
     {
@@ -128,6 +138,11 @@ impl Store {
         Ok(feed)
     }
 }
+
+/// The future of [`Store::changes`]: the reader, once it has found its
+/// place.
+pub type OpenFeed<'s, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<ChangeFeed<T>, Error>> + Send + 's>>;
 
 /// A reader of one table's change feed, made by [`Store::changes`].
 /// Each [`next_batch`](ChangeFeed::next_batch) returns the records that
