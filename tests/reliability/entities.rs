@@ -8,7 +8,7 @@ use blue_schema::{Collection, Entity, Store, Table};
 use serde::{Deserialize, Serialize};
 
 #[derive(Table, Debug)]
-#[table(name = "blue_reliable", indexes(gsi1, gsi2))]
+#[table(name = "blue_reliable", indexes(gsi1, gsi2), stream)]
 pub enum Reliable {
     Cell(Cell),
     Doc(Doc),

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{result, Space};
 
 #[derive(Table, Debug)]
-#[table(name = "blue_leases", ttl = "expires_at")]
+#[table(name = "blue_leases", ttl = "expires_at", stream)]
 pub enum Leases {
     Lease(Lease),
 }

@@ -8,6 +8,7 @@ mod differential;
 mod entities;
 mod expiry;
 mod faults;
+mod feed;
 mod hostile;
 mod load;
 mod model;

@@ -1569,6 +1569,8 @@ pub struct Engines {
     pub stores: Vec<(&'static str, Store)>,
     next: std::sync::atomic::AtomicU64,
     pub operations: std::sync::atomic::AtomicU64,
+    /// The feed records the sequences' consumers applied.
+    pub records: std::sync::atomic::AtomicU64,
     _dir: tempfile::TempDir,
     dynamo: blue_schema::backend::dynamodb::DynamoDbBackend,
     /// The stores' clocks, in the order of `stores`.
@@ -1602,6 +1604,7 @@ impl Engines {
             ],
             next: Default::default(),
             operations: Default::default(),
+            records: Default::default(),
             _dir: dir,
             dynamo: backend,
             clocks,
@@ -1627,6 +1630,11 @@ impl Engines {
             leases: crate::expiry::LeaseModel::starting_at(now),
             ..Model::default()
         };
+        // A consumer of each store's feed, from before the sequence.
+        let mut feeds = Vec::new();
+        for (_, store) in &self.stores {
+            feeds.push(crate::feed::Feeds::open(store, &space).await);
+        }
         for (step, op) in ops.iter().enumerate() {
             let expected = model.apply(&space, op);
             if let Op::Lease(crate::expiry::LeaseOp::Tick) = op {
@@ -1672,6 +1680,14 @@ impl Engines {
                     "final contents on {name}:\n  model:   {expected}\n  backend: {got}"
                 ));
             }
+        }
+        // A copy rebuilt from the feed alone equals the table.
+        for ((name, store), feed) in self.stores.iter().zip(&mut feeds) {
+            feed.check(store, &space, PARTS.len() as u8)
+                .await
+                .map_err(|e| format!("feed on {name}: {e}"))?;
+            self.records
+                .fetch_add(feed.records() as u64, std::sync::atomic::Ordering::Relaxed);
         }
         // Every index holds exactly the items the model says, no stale
         // entry: after the writes settle (DynamoDB's indexes lag; SQLite
