@@ -82,6 +82,10 @@
     allow(dead_code, unused_imports, unused_macros)
 )]
 
+// The derives name `::blue_schema`; the crate derives a table of its own
+// (the change feed's checkpoints).
+extern crate self as blue_schema;
+
 pub mod backend;
 mod backoff;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]

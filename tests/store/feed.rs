@@ -458,3 +458,80 @@ pub async fn writes_over_expired_items_record_the_same_everywhere(store: Store) 
         "{got:?}"
     );
 }
+
+/// A named consumer keeps its place in the store: restarted, it goes on
+/// after its last commit (what it read but did not commit comes again).
+/// One process holds the name at a time; a stalled holder whose lease ran
+/// out is taken over and learns it at its next commit.
+pub async fn consumers_resume_from_their_checkpoint_under_a_lease(store: Store) {
+    use blue_schema::store::Checkpoint;
+    let clock = blue_schema::ttl::ManualClock::at(SystemTime::now());
+    let store = store.with_clock(clock.clone());
+    store.create_table::<Shop>().await.unwrap();
+    for (i, sku) in ["a", "b", "c"].iter().enumerate() {
+        store.put(&stock(sku, i as i64)).await.unwrap();
+    }
+    let is = |sku: &'static str| move |c: &Change<Shop>| c.sort_key == format!("STOCK#{sku}");
+
+    let mut first = store
+        .consumer::<Shop>("indexer")
+        .lease(Duration::from_secs(10))
+        .open()
+        .await
+        .unwrap();
+    let read = first
+        .wait_for(is("b"), Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(read.len() >= 2, "a and b: {read:?}");
+    first.commit().await.unwrap();
+    // Read, not committed: comes again after a restart.
+    first
+        .wait_for(is("c"), Duration::from_secs(10))
+        .await
+        .unwrap();
+
+    // While the first holds the lease, nobody else reads for the name.
+    assert!(matches!(
+        store.consumer::<Shop>("indexer").open().await,
+        Err(Error::LeaseHeld { .. })
+    ));
+    // Another name is another consumer, with a place of its own.
+    let mut other = store.consumer::<Shop>("mailer").open().await.unwrap();
+    let all = other
+        .wait_for(is("c"), Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter()
+            .filter(|c| c.sort_key.starts_with("STOCK#"))
+            .count(),
+        3
+    );
+
+    first.release().await.unwrap();
+    store.put(&stock("d", 4)).await.unwrap();
+    let mut second = store.consumer::<Shop>("indexer").open().await.unwrap();
+    let again = second
+        .wait_for(is("d"), Duration::from_secs(10))
+        .await
+        .unwrap();
+    let skus: Vec<String> = again.iter().map(|c| summary(c).1).collect();
+    assert_eq!(skus, ["c", "d"], "after the commit, c again, then d");
+    second.commit().await.unwrap();
+
+    // The second stalls past its lease; a third takes over; the second's
+    // commit is refused and saves nothing.
+    clock.advance(Duration::from_secs(60));
+    let third = store.consumer::<Shop>("indexer").open().await.unwrap();
+    assert!(matches!(
+        second.commit().await,
+        Err(Error::LeaseLost { consumer }) if consumer == "indexer"
+    ));
+    let stored: Checkpoint = store
+        .get(Checkpoint::key("indexer", "blue_shop"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&stored, third.checkpoint());
+}

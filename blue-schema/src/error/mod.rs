@@ -249,6 +249,22 @@ pub enum Error {
         /// What is wrong with the cursor.
         message: String,
     },
+    /// A change-feed consumer's name is leased to another process (see
+    /// [`Consumer`](crate::store::Consumer)): open it again once that one
+    /// has released it or its lease has run out.
+    LeaseHeld {
+        /// The consumer's name.
+        consumer: String,
+        /// The process holding it, when known.
+        holder: Option<String>,
+    },
+    /// Another process took over this consumer's lease (this one stalled
+    /// longer than the lease): stop reading; what this one read but did not
+    /// commit is read again by the other.
+    LeaseLost {
+        /// The consumer's name.
+        consumer: String,
+    },
     /// The backend failed for another reason of its own (I/O, a corrupt
     /// file, a request DynamoDB refused as invalid, credentials).
     Backend {
@@ -356,14 +372,10 @@ impl fmt::Display for Error {
                 "the item {partition_key} | {sort_key} of {table} kept changing under every attempt to write it"
             ),
             Error::Backend { backend, .. } => write!(f, "the {backend} backend failed"),
-            Error::FeedCursor { table, message } => {
-                write!(f, "not a cursor of the change feed of {table}: {message}")
-            }
-            Error::FeedGap { table, detail } => write!(
-                f,
-                "the change feed of {table} lost records this reader had not read ({detail}); \
-                 rebuild from the table and read from `Start::Latest`"
-            ),
+            Error::LeaseHeld { .. }
+            | Error::LeaseLost { .. }
+            | Error::FeedCursor { .. }
+            | Error::FeedGap { .. } => self.fmt_feed(f),
             Error::ConditionFailed(c) => write!(
                 f,
                 "the condition on item {} | {} of {} did not hold; nothing was written",
@@ -420,6 +432,37 @@ impl fmt::Display for Error {
                 "{} keys of {table} stayed unprocessed after every retry; back off and read them again",
                 unread.len()
             ),
+        }
+    }
+}
+
+impl Error {
+    /// The messages of the change feed's errors ([`crate::feed`]).
+    fn fmt_feed(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::LeaseHeld { consumer, holder } => match holder {
+                Some(holder) => write!(
+                    f,
+                    "change-feed consumer {consumer:?} is held by {holder}; open it once released"
+                ),
+                None => write!(
+                    f,
+                    "change-feed consumer {consumer:?} is held by another process"
+                ),
+            },
+            Error::LeaseLost { consumer } => write!(
+                f,
+                "change-feed consumer {consumer:?} was taken over by another process; stop reading"
+            ),
+            Error::FeedCursor { table, message } => {
+                write!(f, "not a cursor of the change feed of {table}: {message}")
+            }
+            Error::FeedGap { table, detail } => write!(
+                f,
+                "the change feed of {table} lost records this reader had not read ({detail}); \
+                     rebuild from the table and read from `Start::Latest`"
+            ),
+            _ => Ok(()),
         }
     }
 }

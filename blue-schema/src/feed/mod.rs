@@ -298,6 +298,7 @@ pub(crate) fn now_millis() -> u64 {
 }
 
 /// A record as a backend read it, its images decoded.
+#[cfg_attr(not(any(feature = "sqlite", feature = "streams")), allow(dead_code))]
 pub(crate) struct RawChange<T> {
     pub(crate) kind: ChangeKind,
     pub(crate) origin: Origin,
@@ -307,6 +308,20 @@ pub(crate) struct RawChange<T> {
     pub(crate) new: Option<T>,
     pub(crate) at_millis: u64,
     pub(crate) position: Position,
+    /// Where the reader was just before this record: a cursor taken while
+    /// the record is still unreturned must point here.
+    pub(crate) before: Before,
+}
+
+/// A reader's place just before one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Before {
+    /// The outbox's sequence number to read after.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    Outbox(i64),
+    /// The record's shard, and the shard's position before it.
+    #[cfg_attr(not(feature = "streams"), allow(dead_code))]
+    Shard(String, ShardPosition),
 }
 
 impl<T> From<RawChange<T>> for Change<T> {

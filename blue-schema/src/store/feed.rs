@@ -7,7 +7,9 @@ use std::marker::PhantomData;
 use super::decode::Typed;
 use super::Store;
 use crate::backend::AnyBackend;
-use crate::feed::{Change, CursorState, FeedCursor, Start, Streamed};
+use std::collections::VecDeque;
+
+use crate::feed::{Before, Change, CursorState, FeedCursor, RawChange, Start, Streamed};
 use crate::schema::FromItem;
 use crate::Error;
 
@@ -123,6 +125,7 @@ impl Store {
         let feed = ChangeFeed {
             store: self.clone(),
             reader,
+            pending: VecDeque::new(),
             _table: PhantomData,
         };
         // The oldest record's place, so that a cursor taken before any
@@ -151,6 +154,8 @@ pub type OpenFeed<'s, T> =
 pub struct ChangeFeed<T> {
     store: Store,
     reader: Reader,
+    /// Records read but not returned yet (by [`ChangeFeed::wait_for`]).
+    pending: VecDeque<(Change<T>, Before)>,
     _table: PhantomData<fn() -> T>,
 }
 
@@ -195,9 +200,29 @@ impl<T: Streamed + FromItem + Send + 'static> ChangeFeed<T> {
     /// As [`next_batch`](ChangeFeed::next_batch), at most `limit` records.
     pub async fn next_up_to(&mut self, limit: usize) -> Result<Vec<Change<T>>, Error> {
         let limit = limit.clamp(1, MAX_BATCH);
+        if !self.pending.is_empty() {
+            let n = limit.min(self.pending.len());
+            return Ok(self.pending.drain(..n).map(|(c, _)| c).collect());
+        }
+        let mut read = self.read(limit).await?;
+        Ok(read.drain(..).map(|(c, _)| c).collect())
+    }
+
+    /// Up to `limit` records from the backend, each with the place just
+    /// before it.
+    async fn read(&mut self, limit: usize) -> Result<Vec<(Change<T>, Before)>, Error> {
+        let split = |raw: RawChange<T>| {
+            let before = raw.before.clone();
+            (Change::from(raw), before)
+        };
         match &mut self.reader {
             #[cfg(feature = "sqlite")]
-            Reader::Outbox { .. } => self.next_outbox(limit).await,
+            Reader::Outbox { .. } => Ok(self
+                .next_outbox(limit)
+                .await?
+                .into_iter()
+                .map(split)
+                .collect()),
             #[cfg(feature = "streams")]
             Reader::Stream { reader, state } => {
                 #[allow(irrefutable_let_patterns)]
@@ -216,13 +241,13 @@ impl<T: Streamed + FromItem + Send + 'static> ChangeFeed<T> {
                 let (current, result) = backend.read_stream::<Typed<T>>(current, limit).await?;
                 *state = None;
                 *reader = Some(current);
-                Ok(result?.into_iter().map(Change::from).collect())
+                Ok(result?.into_iter().map(split).collect())
             }
         }
     }
 
     #[cfg(feature = "sqlite")]
-    async fn next_outbox(&mut self, limit: usize) -> Result<Vec<Change<T>>, Error> {
+    async fn next_outbox(&mut self, limit: usize) -> Result<Vec<RawChange<T>>, Error> {
         #[allow(irrefutable_let_patterns)]
         let (crate::backend::AnyBackend::Sqlite(backend), Reader::Outbox { after }) =
             (&self.store.backend, &mut self.reader)
@@ -233,7 +258,58 @@ impl<T: Streamed + FromItem + Send + 'static> ChangeFeed<T> {
             .read_feed::<Typed<T>>(T::SCHEMA.name, *after, limit)
             .await?;
         *after = Some(read.after);
-        Ok(read.changes.into_iter().map(Change::from).collect())
+        Ok(read.changes)
+    }
+
+    /// Reads until a record satisfies `found`, returning every record read
+    /// (that one last): for tests and tools that wait for a write to
+    /// reach the feed without sleeping a fixed time. Polls with a short
+    /// pause while the feed has nothing new.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unavailable`] when `timeout` passes first (the records
+    /// read are then lost to the caller, not to the feed: the cursor is
+    /// past them); the errors of [`next_batch`](ChangeFeed::next_batch).
+    pub async fn wait_for(
+        &mut self,
+        mut found: impl FnMut(&Change<T>) -> bool,
+        timeout: std::time::Duration,
+    ) -> Result<Vec<Change<T>>, Error> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut read = Vec::new();
+        let mut pause = std::time::Duration::from_millis(5);
+        loop {
+            if self.pending.is_empty() {
+                let batch = self.read(MAX_BATCH).await?;
+                self.pending.extend(batch);
+            }
+            let idle = self.pending.is_empty();
+            // One at a time: what follows the match stays unreturned, and
+            // the cursor before it.
+            while let Some((change, _)) = self.pending.pop_front() {
+                let done = found(&change);
+                read.push(change);
+                if done {
+                    return Ok(read);
+                }
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(Error::Unavailable {
+                    backend: self.store.backend.name(),
+                    source: format!(
+                        "no record of {} matched within {timeout:?} ({} read)",
+                        T::SCHEMA.name,
+                        read.len()
+                    )
+                    .into(),
+                });
+            }
+            if idle {
+                crate::exec::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_millis(200));
+            }
+        }
     }
 
     /// Every record available now: [`next_batch`](ChangeFeed::next_batch)
@@ -269,9 +345,35 @@ impl<T: Streamed> ChangeFeed<T> {
         };
         FeedCursor {
             table: T::SCHEMA.name.to_owned(),
-            state,
+            state: before_pending(state, &self.pending),
         }
     }
+}
+
+/// `state` moved back to just before the first of the records read but
+/// not yet returned.
+fn before_pending<T>(
+    mut state: CursorState,
+    pending: &VecDeque<(Change<T>, Before)>,
+) -> CursorState {
+    match &mut state {
+        CursorState::Outbox { after } => {
+            if let Some((_, Before::Outbox(before))) = pending.front() {
+                *after = *before;
+            }
+        }
+        CursorState::Stream { shards, .. } => {
+            let mut seen = std::collections::BTreeSet::new();
+            for (_, before) in pending {
+                if let Before::Shard(shard, position) = before {
+                    if seen.insert(shard.clone()) {
+                        shards.insert(shard.clone(), position.clone());
+                    }
+                }
+            }
+        }
+    }
+    state
 }
 
 impl<T> ChangeFeed<T> {

@@ -6,6 +6,8 @@
 //! borrow the store but not the entity passed in, and do nothing until they
 //! are first polled.
 
+#[cfg(any(feature = "sqlite", feature = "streams"))]
+mod consumer;
 mod decode;
 mod delete;
 #[cfg(any(feature = "sqlite", feature = "streams"))]
@@ -27,6 +29,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+#[cfg(any(feature = "sqlite", feature = "streams"))]
+pub use consumer::{Checkpoint, Checkpoints, Consumer, ConsumerBuilder, DEFAULT_LEASE};
 pub use decode::{Record, StoredItem};
 pub use delete::DeleteItem;
 #[cfg(any(feature = "sqlite", feature = "streams"))]

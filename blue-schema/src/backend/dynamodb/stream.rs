@@ -20,7 +20,7 @@ use aws_sdk_dynamodbstreams::Client as StreamsClient;
 
 use super::item::ReadItem;
 use super::DynamoDbBackend;
-use crate::feed::{ChangeKind, CursorState, Origin, Position, RawChange, ShardPosition};
+use crate::feed::{Before, ChangeKind, CursorState, Origin, Position, RawChange, ShardPosition};
 use crate::ops::decode::Decoder;
 use crate::Error;
 
@@ -278,9 +278,15 @@ impl DynamoDbBackend {
                 _ => None,
             };
             for record in records {
-                let Some(change) = decode_record::<D>(table, &shard, record)? else {
+                let before = reader
+                    .positions
+                    .get(&shard)
+                    .cloned()
+                    .unwrap_or(ShardPosition::Since(0));
+                let Some(mut change) = decode_record::<D>(table, &shard, record)? else {
                     continue;
                 };
+                change.before = Before::Shard(shard.clone(), before);
                 reader.positions.insert(
                     shard.clone(),
                     ShardPosition::After(change.position.sequence.clone()),
@@ -436,6 +442,7 @@ fn decode_record<D: Decoder>(
             shard: Some(shard.to_owned()),
             sequence,
         },
+        before: Before::Shard(shard.to_owned(), ShardPosition::Since(0)),
     }))
 }
 

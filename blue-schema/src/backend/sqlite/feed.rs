@@ -8,7 +8,7 @@ use super::error::{sqlite_error, table_error};
 use super::pool::Conn;
 use super::write::immediate;
 use super::SqliteBackend;
-use crate::feed::{ChangeKind, Origin, Position, RawChange};
+use crate::feed::{Before, ChangeKind, Origin, Position, RawChange};
 use crate::layout::sqlite::{drop_feed, drop_feed_triggers, feed_script, read_feed};
 use crate::ops::decode::{decode_str, Decoder, StoredKeys};
 use crate::Error;
@@ -215,6 +215,7 @@ fn read<D: Decoder>(
                 shard: None,
                 sequence: seq.to_string(),
             },
+            before: Before::Outbox(last),
             partition_key,
             sort_key,
         });
