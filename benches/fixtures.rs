@@ -130,6 +130,37 @@ pub mod cards {
         pub expires_at: u64,
     }
 
+    /// The plain card in a table with a change feed: what the feed costs.
+    #[derive(Table)]
+    #[table(name = "bench_streamed", stream)]
+    pub enum Streamed {
+        Card(StreamedCard),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Clone)]
+    #[entity(table = Streamed)]
+    #[sk(prefix = "CARD")]
+    pub struct StreamedCard {
+        #[pk]
+        pub deck: String,
+        #[sk]
+        pub id: u32,
+        pub owner: String,
+        pub rank: u32,
+        pub text: String,
+    }
+
+    pub fn streamed(i: u32) -> StreamedCard {
+        let p = plain(i);
+        StreamedCard {
+            deck: p.deck,
+            id: p.id,
+            owner: p.owner,
+            rank: p.rank,
+            text: p.text,
+        }
+    }
+
     /// Far in the future: never expired.
     const LATER: u64 = 4_000_000_000;
 

@@ -42,6 +42,7 @@ SQLITE_OPS = [
     "get", "put", "query_entity", "index_query", "filtered_query", "partition",
     "update", "put_when", "transaction_10", "put_card", "get_metered", "put_metered",
     "put_ttl", "get_ttl", "query_ttl",
+    "put_feed", "update_feed", "delete_feed", "transaction_feed", "put_all_feed",
 ]
 SQLITE_NOTES = {
     "put_card": "baseline: the same card into a table without indexes",
@@ -50,6 +51,11 @@ SQLITE_NOTES = {
     "put_ttl": "baseline: the same card into a table without TTL",
     "get_ttl": "baseline: the same card from a table without TTL",
     "query_ttl": "baseline: 20 such cards from a table without TTL",
+    "put_feed": "baseline: the same card into a table without a change feed",
+    "update_feed": "baseline: the same update in a table without a change feed",
+    "delete_feed": "baseline: the same put and delete without a change feed",
+    "transaction_feed": "baseline: the same 10 updates without a change feed",
+    "put_all_feed": "baseline: the same 10 cards without a change feed",
 }
 DYNAMODB_NOTES = {
     "put_ttl": "baseline: the store, the same card into a table without TTL",

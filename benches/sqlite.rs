@@ -420,6 +420,7 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     index_write_overhead(c, dir.path());
+    feed_overhead(c, dir.path());
     metering_overhead(c, &store);
 
     let mut g = c.benchmark_group("sqlite_put");
@@ -621,8 +622,12 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
 /// `put_metered` (their `rusqlite` side is the store unmetered, their
 /// `blue_schema` side a metered handle of it), or `put_ttl`, `get_ttl`
 /// and `query_ttl` (their `rusqlite` side is a card in a table without
-/// TTL, their `blue_schema` side the same card in a table with it); `<side>` is
-/// `blue_schema` or `rusqlite`.
+/// TTL, their `blue_schema` side the same card in a table with it), or
+/// `put_feed`, `update_feed`, `delete_feed` (a put, then its delete),
+/// `transaction_feed` (10 updates) and `put_all_feed` (10 cards): their
+/// `rusqlite` side is the plain card's table, their `blue_schema` side the
+/// same card's in a table with a change feed (the outbox's cost);
+/// `<side>` is `blue_schema` or `rusqlite`.
 fn count(spec: &str) {
     let words: Vec<&str> = spec.split_whitespace().collect();
     let [op, side, n] = words[..] else {
@@ -635,10 +640,17 @@ fn count(spec: &str) {
     store.create_table::<cards::Indexed>().unwrap();
     store.create_table::<cards::Timed>().unwrap();
     store.create_table::<cards::Expiring>().unwrap();
+    store.create_table::<cards::Streamed>().unwrap();
     for i in 0..20 {
         store.put(&cards::timed(i)).unwrap();
         store.put(&cards::expiring(i)).unwrap();
+        store.put(&cards::plain(i)).unwrap();
+        store.put(&cards::streamed(i)).unwrap();
     }
+    let (plain_rank, streamed_rank) = (
+        cards::PlainCard::attr().rank,
+        cards::StreamedCard::attr().rank,
+    );
     let item = expert(D, 7);
     let a = Expert::attr();
     let names: Vec<String> = (0..10).map(|i| format!("expert-{i:05}")).collect();
@@ -723,6 +735,64 @@ fn count(spec: &str) {
                     .all()
                     .unwrap(),
             )),
+            // What the change feed's outbox costs each write path: the
+            // same card into a table with a feed and into one without.
+            ("put_feed", true) => store.put(&cards::streamed(7)).unwrap(),
+            ("put_feed", false) => store.put(&cards::plain(7)).unwrap(),
+            ("update_feed", true) => store
+                .run(
+                    store
+                        .as_async()
+                        .update(cards::StreamedCard::key("deck-01", 7u32))
+                        .add(streamed_rank, 1),
+                )
+                .unwrap(),
+            ("update_feed", false) => store
+                .run(
+                    store
+                        .as_async()
+                        .update(cards::PlainCard::key("deck-01", 7u32))
+                        .add(plain_rank, 1),
+                )
+                .unwrap(),
+            ("delete_feed", true) => {
+                store.put(&cards::streamed(99)).unwrap();
+                store
+                    .delete(cards::StreamedCard::key("deck-01", 99u32))
+                    .unwrap()
+            }
+            ("delete_feed", false) => {
+                store.put(&cards::plain(99)).unwrap();
+                store
+                    .delete(cards::PlainCard::key("deck-01", 99u32))
+                    .unwrap()
+            }
+            ("transaction_feed", true) => {
+                let mut tx = store.as_async().transaction();
+                for i in 0..10u32 {
+                    tx.update(
+                        blue_schema::Update::new(cards::StreamedCard::key("deck-01", i))
+                            .add(streamed_rank, 1),
+                    );
+                }
+                store.run(tx.commit()).unwrap()
+            }
+            ("transaction_feed", false) => {
+                let mut tx = store.as_async().transaction();
+                for i in 0..10u32 {
+                    tx.update(
+                        blue_schema::Update::new(cards::PlainCard::key("deck-01", i))
+                            .add(plain_rank, 1),
+                    );
+                }
+                store.run(tx.commit()).unwrap()
+            }
+            ("put_all_feed", true) => store
+                .put_all(&(0..10).map(cards::streamed).collect::<Vec<_>>())
+                .unwrap(),
+            ("put_all_feed", false) => store
+                .put_all(&(0..10).map(cards::plain).collect::<Vec<_>>())
+                .unwrap(),
             ("partition", true) => drop(black_box(
                 store
                     .query(Dialogue::partition(black_box(D)))
@@ -775,6 +845,51 @@ fn index_write_overhead(c: &mut Criterion, dir: &Path) {
         b.iter(|| {
             n = (n + 1) % 1000;
             store.put(&cards::indexed(n)).unwrap()
+        })
+    });
+    g.finish();
+}
+
+/// What the change feed costs a put (the same card into a table without a
+/// feed and into one with), and how fast a reader reads 1 000 records
+/// (records/s: 1 000 over the median).
+fn feed_overhead(c: &mut Criterion, dir: &Path) {
+    let store = Store::sqlite(dir.join("feed.db")).unwrap();
+    store.create_table::<cards::Plain>().unwrap();
+    store.create_table::<cards::Streamed>().unwrap();
+    let mut g = c.benchmark_group("sqlite_feed_put");
+    let mut n = 0u32;
+    g.bench_function("no_feed", |b| {
+        b.iter(|| {
+            n = (n + 1) % 1000;
+            store.put(&cards::plain(n)).unwrap()
+        })
+    });
+    let mut n = 0u32;
+    g.bench_function("feed", |b| {
+        b.iter(|| {
+            n = (n + 1) % 1000;
+            store.put(&cards::streamed(n)).unwrap()
+        })
+    });
+    g.finish();
+
+    let reader = Store::sqlite(dir.join("feed_read.db")).unwrap();
+    reader.create_table::<cards::Streamed>().unwrap();
+    reader
+        .put_all(&(0..1000).map(cards::streamed).collect::<Vec<_>>())
+        .unwrap();
+    let mut g = c.benchmark_group("sqlite_feed_read_1000");
+    g.bench_function("blue_schema", |b| {
+        b.iter(|| {
+            let changes = reader.run(async {
+                let mut feed = reader
+                    .as_async()
+                    .changes::<cards::Streamed>(blue_schema::feed::Start::Oldest)
+                    .await?;
+                feed.catch_up().await
+            });
+            assert_eq!(changes.unwrap().len(), 1000);
         })
     });
     g.finish();

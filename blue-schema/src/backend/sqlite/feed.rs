@@ -47,17 +47,18 @@ fn outbox_exists(conn: &Conn, table: &str) -> Result<bool, Error> {
 }
 
 /// The sequence number of the newest record ever written to `table`'s
-/// outbox (0 for none).
+/// outbox (0 for none). Retention never deletes the newest row (it only
+/// marks it removed), so SQLite's next rowid stays above every number
+/// handed out, without the cost of `AUTOINCREMENT`.
 fn latest(conn: &Conn, table: &'static str) -> Result<i64, Error> {
-    conn.db
-        .prepare_cached("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?1), 0)")
-        .and_then(|mut s| s.query_row([format!("{table}#changes")], |row| row.get(0)))
-        .or_else(|e| match e {
-            // No `AUTOINCREMENT` table written yet: no sequence table.
-            rusqlite::Error::SqliteFailure(_, Some(ref m)) if m.contains("no such table") => Ok(0),
-            e => Err(e),
-        })
-        .map_err(sqlite_error)
+    let newest: i64 = conn
+        .db
+        .prepare_cached(&format!(
+            "SELECT COALESCE(MAX(seq), 0) FROM \"{table}#changes\""
+        ))
+        .and_then(|mut s| s.query_row([], |row| row.get(0)))
+        .map_err(table_error(table))?;
+    Ok(newest.max(pruned_through(conn, table)?))
 }
 
 /// The last sequence number that retention removed from `table`'s outbox.
@@ -79,10 +80,13 @@ fn prune(conn: &mut Conn, table: &'static str, retention_ms: u64) -> Result<(), 
     let cutoff =
         i64::try_from(crate::feed::now_millis().saturating_sub(retention_ms)).unwrap_or(i64::MAX);
     let outbox = format!("\"{table}#changes\"");
+    let pruned = pruned_through(conn, table)?;
     let oldest: Option<i64> = conn
         .db
-        .prepare_cached(&format!("SELECT at FROM {outbox} ORDER BY seq LIMIT 1"))
-        .and_then(|mut s| s.query_row([], |row| row.get(0)).optional())
+        .prepare_cached(&format!(
+            "SELECT at FROM {outbox} WHERE seq > ?1 ORDER BY seq LIMIT 1"
+        ))
+        .and_then(|mut s| s.query_row([pruned], |row| row.get(0)).optional())
         .map_err(table_error(table))?;
     if oldest.is_none_or(|at| at >= cutoff) {
         return Ok(());
@@ -99,8 +103,12 @@ fn prune(conn: &mut Conn, table: &'static str, retention_ms: u64) -> Result<(), 
         let Some(through) = through else {
             return Ok(());
         };
+        // The newest row stays (marked removed by `pruned_through`), so
+        // that SQLite never hands its number out again.
         conn.db
-            .prepare_cached(&format!("DELETE FROM {outbox} WHERE seq <= ?1"))
+            .prepare_cached(&format!(
+                "DELETE FROM {outbox} WHERE seq <= ?1 AND seq < (SELECT MAX(seq) FROM {outbox})"
+            ))
             .and_then(|mut s| s.execute([through]))
             .map_err(sqlite_error)?;
         conn.db
@@ -161,7 +169,7 @@ fn read<D: Decoder>(
                 ),
             })
         }
-        Some(after) => after,
+        Some(after) => after.max(pruned),
         None => pruned,
     };
     let mut stmt = conn
