@@ -64,6 +64,11 @@
 //!   [`sweep_expired`](Store::sweep_expired) and
 //!   [`spawn_sweeper`](Store::spawn_sweeper) delete them on SQLite, and
 //!   [`with_clock`](Store::with_clock) sets the clock in tests.
+//! * [`feed`]: the change feed of a `#[table(stream)]` table, from DynamoDB
+//!   Streams or an SQLite outbox behind one API:
+//!   [`changes`](Store::changes) reads typed [`feed::Change`]s from a
+//!   [`feed::FeedCursor`]; [`consumer`](Store::consumer) keeps a named
+//!   reader's checkpoint and lease in the same store.
 //! * [`limits`]: DynamoDB's limits, checked before any backend runs.
 //! * [`capacity`]: the capacity units each operation consumes, on both
 //!   backends ([`Store::metered`]); with the `tracing` feature, every
