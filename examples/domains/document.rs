@@ -10,9 +10,9 @@ use blue_schema::{Entity, KeyPart, Table};
 use serde::{Deserialize, Serialize};
 
 /// Document domain: one partition per realm, holding its documents and the
-/// links between them.
+/// links between them. Its changes feed the publisher (`examples/publish.rs`).
 #[derive(Table, Debug, Clone, PartialEq)]
-#[table(name = "blue_document", indexes(gsi1))]
+#[table(name = "blue_document", indexes(gsi1), stream)]
 pub enum Document {
     Realm(Realm),
     Doc(Doc),

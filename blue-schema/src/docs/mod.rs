@@ -126,6 +126,7 @@ fn write_table(out: &mut String, table: &TableSchema) -> std::fmt::Result {
     }
     write_indexes(out, table)?;
     write_ttl(out, table)?;
+    write_feed(out, table)?;
     for entity in table.entities {
         write_entity(out, table, entity)?;
     }
@@ -187,6 +188,24 @@ fn write_ttl(out: &mut String, table: &TableSchema) -> std::fmt::Result {
          out (a query counts them as evaluated, like a filter; `.include_expired()` shows them), \
          and writes see them as absent, on SQLite and on DynamoDB alike, before DynamoDB's TTL \
          process deletes them. On SQLite `store.sweep_expired()` deletes them.\n"
+    )
+}
+
+/// The table's change feed, when it declares one.
+fn write_feed(out: &mut String, table: &TableSchema) -> std::fmt::Result {
+    if !table.stream {
+        return Ok(());
+    }
+    writeln!(out, "## Change feed\n")?;
+    writeln!(
+        out,
+        "Every committed write of an item is a record (insert, modify or remove, with the item \
+         before and after): `store.changes::<{name}>(start)` reads them, \
+         `store.consumer::<{name}>(\"name\")` keeps a named reader's place. A DynamoDB stream \
+         (`NEW_AND_OLD_IMAGES`) on DynamoDB, the `{table}#changes` outbox on SQLite; 24 hours \
+         of records on both.\n",
+        name = table.rust_name,
+        table = table.name,
     )
 }
 
