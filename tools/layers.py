@@ -43,7 +43,7 @@ LAYERS = [
     ["backend/sqlite", "backend/dynamodb"],
     ["backend"],
     ["store"],
-    ["blocking", "migrate", "docs"],
+    ["blocking", "migrate", "docs", "lambda"],
     ["export"],
     ["cli", "private"],
     ["lib"],

@@ -105,6 +105,8 @@ mod exec;
 pub mod export;
 pub mod feed;
 pub mod key;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 mod layout;
 pub mod limits;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]

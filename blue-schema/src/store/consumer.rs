@@ -14,7 +14,7 @@ use crate::schema::FromItem;
 use crate::{Entity, Error, Table};
 
 /// The table of every consumer's checkpoint, `blue_schema_checkpoints`,
-/// created by [`Consumer::open`] in the store it reads.
+/// created by [`ConsumerBuilder::open`] in the store it reads.
 #[derive(Table, Debug, Clone, PartialEq)]
 #[table(name = "blue_schema_checkpoints")]
 pub enum Checkpoints {

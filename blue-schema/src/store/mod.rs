@@ -31,6 +31,8 @@ use std::sync::Arc;
 
 #[cfg(any(feature = "sqlite", feature = "streams"))]
 pub use consumer::{Checkpoint, Checkpoints, Consumer, ConsumerBuilder, DEFAULT_LEASE};
+#[cfg(feature = "lambda")]
+pub(crate) use decode::Typed;
 pub use decode::{Record, StoredItem};
 pub use delete::DeleteItem;
 #[cfg(any(feature = "sqlite", feature = "streams"))]

@@ -79,6 +79,8 @@ mod capacity;
 mod clauses;
 mod error;
 mod item;
+#[cfg(feature = "lambda")]
+pub(crate) use item::decode_image;
 mod metrics;
 mod put;
 mod read;
