@@ -548,3 +548,34 @@ pub async fn consumers_resume_from_their_checkpoint_under_a_lease(store: Store) 
         .unwrap();
     assert_eq!(&stored, third.checkpoint());
 }
+
+/// The feed as a stream: changes one at a time, waiting for new ones, its
+/// cursor after the last one yielded.
+pub async fn a_feed_reads_as_a_stream(store: Store) {
+    store.create_table::<Shop>().await.unwrap();
+    let feed = store.changes::<Shop>(Start::Latest).await.unwrap();
+    let mut stream = feed.into_stream(Duration::from_millis(20));
+    store.put(&stock("a", 1)).await.unwrap();
+    store.put(&stock("b", 2)).await.unwrap();
+    let first = stream.next().await.unwrap().unwrap();
+    assert_eq!(summary(&first).1, "a");
+    // Taken now, the cursor is after `a`: `b` comes again from it.
+    let after_a = stream.cursor().clone();
+    let second = stream.next().await.unwrap().unwrap();
+    assert_eq!(summary(&second).1, "b");
+    // A write after the stream caught up arrives too.
+    store.put(&stock("c", 3)).await.unwrap();
+    let third = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("the stream yields the new write")
+        .unwrap()
+        .unwrap();
+    assert_eq!(summary(&third).1, "c");
+    let mut again = store.changes::<Shop>(Start::After(after_a)).await.unwrap();
+    let rest: Vec<_> = read(&mut again, 2)
+        .await
+        .iter()
+        .map(|c| summary(c).1)
+        .collect();
+    assert_eq!(rest, ["b", "c"]);
+}

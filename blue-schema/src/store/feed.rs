@@ -312,6 +312,19 @@ impl<T: Streamed + FromItem + Send + 'static> ChangeFeed<T> {
         }
     }
 
+    /// The feed as a [`Stream`](futures_core::Stream) of changes, one at a
+    /// time, never ending: when the feed has nothing new it waits `idle`
+    /// before asking again (DynamoDB allows five reads a second per
+    /// shard). [`ChangeStream::cursor`] says where it is.
+    pub fn into_stream(self, idle: std::time::Duration) -> ChangeStream<T> {
+        ChangeStream {
+            cursor: self.cursor(),
+            feed: Some(self),
+            reading: None,
+            idle,
+        }
+    }
+
     /// Every record available now: [`next_batch`](ChangeFeed::next_batch)
     /// until one comes back empty.
     pub async fn catch_up(&mut self) -> Result<Vec<Change<T>>, Error> {
@@ -379,5 +392,94 @@ fn before_pending<T>(
 impl<T> ChangeFeed<T> {
     fn cursor_table(&self) -> &'static str {
         std::any::type_name::<T>()
+    }
+}
+
+/// A [`ChangeFeed`] as a [`Stream`](futures_core::Stream) of changes, made
+/// by [`ChangeFeed::into_stream`]: each item is the next record (or the
+/// error of a read, after which the stream goes on from the same place).
+pub struct ChangeStream<T> {
+    feed: Option<ChangeFeed<T>>,
+    /// The read in flight, which holds the feed.
+    reading: Option<Reading<T>>,
+    /// Where the stream is, as of its last item.
+    cursor: FeedCursor,
+    idle: std::time::Duration,
+}
+
+type Reading<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = (ChangeFeed<T>, Result<(), Error>)> + Send>>;
+
+impl<T> fmt::Debug for ChangeStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChangeStream")
+            .field("cursor", &self.cursor)
+            .finish_non_exhaustive()
+    }
+}
+
+// Nothing of it is pinned in place: the read in flight is boxed.
+impl<T> Unpin for ChangeStream<T> {}
+
+impl<T> ChangeStream<T> {
+    /// Where the stream is: after the last change it yielded.
+    pub fn cursor(&self) -> &FeedCursor {
+        &self.cursor
+    }
+}
+
+impl<T: Streamed + FromItem + Send + 'static> ChangeStream<T> {
+    /// The next change, waiting for one if the feed has none yet (the
+    /// stream never ends: `None` is never returned by a live feed). The
+    /// same as `StreamExt::next`, without importing a stream library.
+    pub async fn next(&mut self) -> Option<Result<Change<T>, Error>> {
+        use futures_core::Stream as _;
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut *self).poll_next(cx)).await
+    }
+}
+
+impl<T: Streamed + FromItem + Send + 'static> futures_core::Stream for ChangeStream<T> {
+    type Item = Result<Change<T>, Error>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        loop {
+            if let Some(feed) = &mut this.feed {
+                if let Some((change, _)) = feed.pending.pop_front() {
+                    this.cursor = feed.cursor();
+                    return Poll::Ready(Some(Ok(change)));
+                }
+            }
+            if this.reading.is_none() {
+                let Some(mut feed) = this.feed.take() else {
+                    return Poll::Ready(None);
+                };
+                let idle = this.idle;
+                this.reading = Some(Box::pin(async move {
+                    let read = feed.read(MAX_BATCH).await.map(|batch| {
+                        let empty = batch.is_empty();
+                        feed.pending.extend(batch);
+                        empty
+                    });
+                    if let Ok(true) = read {
+                        crate::exec::sleep(idle).await;
+                    }
+                    (feed, read.map(drop))
+                }));
+            }
+            let Some(reading) = &mut this.reading else {
+                continue;
+            };
+            let (feed, read) = std::task::ready!(reading.as_mut().poll(cx));
+            this.reading = None;
+            this.feed = Some(feed);
+            if let Err(e) = read {
+                return Poll::Ready(Some(Err(e)));
+            }
+        }
     }
 }

@@ -36,7 +36,7 @@ pub(crate) use decode::Typed;
 pub use decode::{Record, StoredItem};
 pub use delete::DeleteItem;
 #[cfg(any(feature = "sqlite", feature = "streams"))]
-pub use feed::{ChangeFeed, OpenFeed, MAX_BATCH};
+pub use feed::{ChangeFeed, ChangeStream, OpenFeed, MAX_BATCH};
 pub use get::GetItem;
 pub use modify::{ModifyItem, DEFAULT_MODIFY_ATTEMPTS};
 pub use put::PutItem;

@@ -69,6 +69,14 @@ where
         if e.code() == Some("ResourceNotFoundException") {
             return gap(table, "the stream or shard this reader was reading is gone");
         }
+        // Five `GetRecords` a second per shard, ten `DescribeStream`s a
+        // second per account: the reader backs off and reads again.
+        if e.code() == Some("LimitExceededException") {
+            return Error::Throttled {
+                backend: super::NAME,
+                source: format!("{operation} on the stream of {table}: {e}").into(),
+            };
+        }
         Error::Backend {
             backend: super::NAME,
             source: format!("{operation} on the stream of {table}: {e}").into(),
