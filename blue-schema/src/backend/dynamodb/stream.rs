@@ -42,6 +42,19 @@ pub(crate) struct StreamReader {
 }
 
 impl StreamReader {
+    /// Whether `shard` must wait: its parent, if the stream still lists
+    /// it, is not read to its end (an item's records move to a child
+    /// only after the parent's).
+    fn waits_for_parent(&self, shard: &str) -> bool {
+        match self.parents.get(shard) {
+            Some(Some(parent)) => {
+                self.parents.contains_key(parent)
+                    && self.positions.get(parent) != Some(&ShardPosition::Done)
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn cursor_state(&self) -> CursorState {
         CursorState::Stream {
             arn: self.arn.clone(),
@@ -269,15 +282,8 @@ impl DynamoDbBackend {
             if reader.positions.get(&shard) == Some(&ShardPosition::Done) {
                 continue;
             }
-            // A child waits until its parent (if the stream still has it)
-            // is read to its end.
-            let parent = reader.parents.get(&shard).cloned().flatten();
-            if let Some(parent) = parent {
-                if reader.parents.contains_key(&parent)
-                    && reader.positions.get(&parent) != Some(&ShardPosition::Done)
-                {
-                    continue;
-                }
+            if reader.waits_for_parent(&shard) {
+                continue;
             }
             let remaining = (limit - changes.len()).min(MAX_RECORDS);
             let (records, next) = self.get_records(reader, &shard, remaining).await?;
@@ -484,5 +490,73 @@ fn convert(value: StreamValue) -> AttributeValue {
         StreamValue::Bool(b) => AttributeValue::Bool(b),
         // A type newer than this SDK: kept as DynamoDB's NULL would be.
         _ => AttributeValue::Null(true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(parents: &[(&str, Option<&str>)], done: &[&str]) -> StreamReader {
+        StreamReader {
+            table: "blue_t",
+            arn: "arn".into(),
+            positions: done
+                .iter()
+                .map(|s| ((*s).to_owned(), ShardPosition::Done))
+                .collect(),
+            parents: parents
+                .iter()
+                .map(|(s, p)| ((*s).to_owned(), p.map(str::to_owned)))
+                .collect(),
+            iterators: HashMap::new(),
+            stale: false,
+        }
+    }
+
+    #[test]
+    fn children_wait_for_their_parents() {
+        // A split into B and C; D's parent was trimmed from the stream.
+        let tree = [
+            ("A", None),
+            ("B", Some("A")),
+            ("C", Some("A")),
+            ("D", Some("gone")),
+        ];
+        let open = reader(&tree, &[]);
+        assert!(!open.waits_for_parent("A"));
+        assert!(open.waits_for_parent("B"));
+        assert!(open.waits_for_parent("C"));
+        assert!(
+            !open.waits_for_parent("D"),
+            "a trimmed parent holds nothing back"
+        );
+        let parent_done = reader(&tree, &["A"]);
+        assert!(!parent_done.waits_for_parent("B"));
+        assert!(!parent_done.waits_for_parent("C"));
+    }
+
+    #[test]
+    fn stream_values_convert_to_the_clients() {
+        let value = StreamValue::M(HashMap::from([
+            ("s".to_owned(), StreamValue::S("x".into())),
+            (
+                "n".to_owned(),
+                StreamValue::Ns(vec!["1".into(), "2".into()]),
+            ),
+            (
+                "l".to_owned(),
+                StreamValue::L(vec![StreamValue::Bool(true), StreamValue::Null(true)]),
+            ),
+        ]));
+        let AttributeValue::M(map) = convert(value) else {
+            panic!("a map stays a map")
+        };
+        assert_eq!(map["s"], AttributeValue::S("x".into()));
+        assert_eq!(map["n"], AttributeValue::Ns(vec!["1".into(), "2".into()]));
+        assert_eq!(
+            map["l"],
+            AttributeValue::L(vec![AttributeValue::Bool(true), AttributeValue::Null(true)])
+        );
     }
 }
