@@ -37,9 +37,16 @@ pub(crate) struct StreamReader {
     /// Each known shard's parent (`None`: it has none, or it was trimmed).
     parents: BTreeMap<String, Option<String>>,
     iterators: HashMap<String, String>,
+    /// When a shard last answered with no records: it is asked again no
+    /// sooner than [`IDLE_POLL`] after (DynamoDB allows five `GetRecords`
+    /// a second per shard).
+    idle: HashMap<String, std::time::Instant>,
     /// Whether the shard tree must be described again before reading.
     stale: bool,
 }
+
+/// The least time between two reads of a shard that had nothing new.
+const IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl StreamReader {
     /// Whether `shard` must wait: its parent, if the stream still lists
@@ -173,6 +180,7 @@ impl DynamoDbBackend {
                 positions,
                 parents: BTreeMap::new(),
                 iterators: HashMap::new(),
+                idle: HashMap::new(),
                 stale: true,
             };
             b.describe_shards(&mut reader).await?;
@@ -364,6 +372,12 @@ impl DynamoDbBackend {
                     }
                 }
             };
+            if let Some(since) = reader.idle.get(shard) {
+                let wait = IDLE_POLL.saturating_sub(since.elapsed());
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+            }
             let sent = streams
                 .get_records()
                 .shard_iterator(iterator)
@@ -371,7 +385,17 @@ impl DynamoDbBackend {
                 .send()
                 .await;
             match sent {
-                Ok(out) => return Ok((out.records.unwrap_or_default(), out.next_shard_iterator)),
+                Ok(out) => {
+                    let records = out.records.unwrap_or_default();
+                    if records.is_empty() {
+                        reader
+                            .idle
+                            .insert(shard.to_owned(), std::time::Instant::now());
+                    } else {
+                        reader.idle.remove(shard);
+                    }
+                    return Ok((records, out.next_shard_iterator));
+                }
                 Err(e) => {
                     let e = e.into_service_error();
                     // Iterators last 15 minutes: make a new one, once.
@@ -510,6 +534,7 @@ mod tests {
                 .map(|(s, p)| ((*s).to_owned(), p.map(str::to_owned)))
                 .collect(),
             iterators: HashMap::new(),
+            idle: HashMap::new(),
             stale: false,
         }
     }
