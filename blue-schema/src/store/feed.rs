@@ -109,7 +109,7 @@ impl Store {
             },
             #[cfg(feature = "streams")]
             AnyBackend::DynamoDb(b) => Reader::Stream {
-                reader: Some(b.open_stream(table, from, latest).await?),
+                reader: Some(Box::new(b.open_stream(table, from, latest).await?)),
                 state: None,
             },
             #[cfg(all(feature = "dynamodb", not(feature = "streams")))]
@@ -168,7 +168,7 @@ enum Reader {
     /// a read lost it).
     #[cfg(feature = "streams")]
     Stream {
-        reader: Option<crate::backend::dynamodb::StreamReader>,
+        reader: Option<Box<crate::backend::dynamodb::StreamReader>>,
         state: Option<CursorState>,
     },
 }
@@ -231,7 +231,7 @@ impl<T: Streamed + FromItem + Send + 'static> ChangeFeed<T> {
                     unreachable!("a stream reader is made on DynamoDB only")
                 };
                 let current = match reader.take() {
-                    Some(r) => r,
+                    Some(r) => *r,
                     None => {
                         let from = state.take();
                         backend.open_stream(T::SCHEMA.name, from, false).await?
@@ -240,7 +240,7 @@ impl<T: Streamed + FromItem + Send + 'static> ChangeFeed<T> {
                 *state = Some(current.cursor_state());
                 let (current, result) = backend.read_stream::<Typed<T>>(current, limit).await?;
                 *state = None;
-                *reader = Some(current);
+                *reader = Some(Box::new(current));
                 Ok(result?.into_iter().map(split).collect())
             }
         }
