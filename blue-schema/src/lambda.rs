@@ -91,9 +91,10 @@ fn decode<T: Streamed + FromItem + Send + 'static>(
         "MODIFY" => ChangeKind::Modify,
         "REMOVE" => ChangeKind::Remove,
         other => {
-            return Err(Error::FeedCursor {
-                table: table.to_owned(),
-                message: format!("a stream record of unknown event {other:?}"),
+            return Err(Error::Backend {
+                backend: "dynamodb",
+                source: format!("a stream record of {table} with an unknown event {other:?}")
+                    .into(),
             })
         }
     };
