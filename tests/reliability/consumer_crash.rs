@@ -12,9 +12,7 @@
 //! process would once the lease ran out).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::io::Write;
 use std::time::{Duration, SystemTime};
 
 use blue_schema::feed::Start;
@@ -194,7 +192,6 @@ fn a_killed_consumer_misses_nothing_and_keeps_each_items_order() {
     let runtime = crate::runtime();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("feed.db");
-    let exe = std::env::current_exe().unwrap();
     let mut rng = crate::Rng(0xFEED);
     let writer = store_at(&path, 0);
     runtime.block_on(writer.create_table::<Reliable>()).unwrap();
@@ -202,45 +199,18 @@ fn a_killed_consumer_misses_nothing_and_keeps_each_items_order() {
     let mut commits = 0usize;
     for round in 1..=rounds {
         runtime.block_on(write(&writer, round, &mut rng));
-        let mut child = Command::new(&exe)
-            .args([
-                "--exact",
-                "consumer_crash::the_consumer_reports_what_it_applied",
-                "--nocapture",
-                "--test-threads",
-                "1",
-            ])
-            .env(CHILD_VAR, &path)
-            .env(ROUND_VAR, round.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (lines, received) = mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if lines.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        loop {
-            let line = received
-                .recv_timeout(Duration::from_secs(30))
-                .expect("the consumer starts");
-            if line.ends_with("ready") {
-                break;
-            }
-        }
+        let child = crate::child::spawn(
+            "consumer_crash::the_consumer_reports_what_it_applied",
+            &[
+                (CHILD_VAR, path.display().to_string()),
+                (ROUND_VAR, round.to_string()),
+            ],
+        );
+        child.wait_ready();
         // The writer goes on while the consumer reads; then the kill.
         runtime.block_on(write(&writer, round, &mut rng));
         std::thread::sleep(Duration::from_micros(rng.below(20_000)));
-        child.kill().unwrap();
-        child.wait().unwrap();
-        reader.join().unwrap();
-        let lines: Vec<String> = received.try_iter().collect();
+        let (_, lines) = child.kill();
         commits += lines.iter().filter(|l| *l == "commit").count();
         seen.extend(records(&lines));
     }

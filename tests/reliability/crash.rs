@@ -8,9 +8,7 @@
 //! [`the_writer_acknowledges_only_what_it_wrote`] is then the writer, and
 //! otherwise a short run of the same writer checked in-process.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::io::Write;
 use std::time::Duration;
 
 use blue_schema::{Store, Update};
@@ -219,7 +217,6 @@ fn sigkill_loses_no_acknowledged_write() {
     let runtime = crate::runtime();
     let dir = tempfile::tempdir().unwrap();
     let mut path = dir.path().join("crash-0.db");
-    let exe = std::env::current_exe().unwrap();
     let mut rng = crate::Rng(0xC0FFEE);
     let mut acknowledged = 0usize;
     let mut killed_mid_write = 0u32;
@@ -231,49 +228,22 @@ fn sigkill_loses_no_acknowledged_write() {
                 prepare(&store).await;
             });
         }
-        let mut child = Command::new(&exe)
-            .args([
-                "--exact",
-                "crash::the_writer_acknowledges_only_what_it_wrote",
-                "--nocapture",
-                "--test-threads",
-                "1",
-            ])
-            .env(CHILD_VAR, &path)
-            .env(ROUND_VAR, round.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (lines, received) = mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if lines.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let child = crate::child::spawn(
+            "crash::the_writer_acknowledges_only_what_it_wrote",
+            &[
+                (CHILD_VAR, path.display().to_string()),
+                (ROUND_VAR, round.to_string()),
+            ],
+        );
         // Wait until the child writes, then let it write for 0–40 ms.
-        // (The test harness prints its own lines first.)
-        loop {
-            let line = received
-                .recv_timeout(Duration::from_secs(30))
-                .expect("the child starts");
-            if line.ends_with("ready") {
-                break;
-            }
-        }
+        child.wait_ready();
         std::thread::sleep(Duration::from_micros(rng.below(40_000)));
-        child.kill().unwrap();
-        let status = child.wait().unwrap();
+        let (status, lines) = child.kill();
         {
             use std::os::unix::process::ExitStatusExt;
             assert_eq!(status.signal(), Some(9), "the child was killed");
         }
-        reader.join().unwrap();
-        let acks: Vec<Ack> = received.try_iter().filter_map(|l| parse(&l)).collect();
+        let acks: Vec<Ack> = lines.iter().filter_map(|l| parse(l)).collect();
         acknowledged += acks.len();
         if !acks.is_empty() {
             killed_mid_write += 1;
