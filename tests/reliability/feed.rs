@@ -95,7 +95,9 @@ impl Feeds {
         Ok(())
     }
 
-    /// Reads every record available now into the copy.
+    /// Reads every record available now into the copy: each feed until it
+    /// has nothing new (a feed asked again right after saying so waits,
+    /// as DynamoDB's read rate asks).
     async fn drain(&mut self) -> Result<(), String> {
         loop {
             let reliable = self
@@ -103,9 +105,8 @@ impl Feeds {
                 .next_batch()
                 .await
                 .map_err(|e| e.to_string())?;
-            let leases = self.leases.next_batch().await.map_err(|e| e.to_string())?;
-            if reliable.is_empty() && leases.is_empty() {
-                return Ok(());
+            if reliable.is_empty() {
+                break;
             }
             for change in &reliable {
                 self.apply(change, |r: &Reliable| match r {
@@ -114,6 +115,12 @@ impl Feeds {
                     Reliable::Mark(x) => format!("{x:?}"),
                     Reliable::Tally(x) => format!("{x:?}"),
                 })?;
+            }
+        }
+        loop {
+            let leases = self.leases.next_batch().await.map_err(|e| e.to_string())?;
+            if leases.is_empty() {
+                return Ok(());
             }
             for change in &leases {
                 self.apply(change, |Leases::Lease(x)| format!("{x:?}"))?;

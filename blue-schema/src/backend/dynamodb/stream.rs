@@ -282,6 +282,7 @@ impl DynamoDbBackend {
         }
         let mut changes = Vec::new();
         let mut finished_one = false;
+        let mut read_one = false;
         let shards: Vec<String> = reader.parents.keys().cloned().collect();
         for shard in shards {
             if changes.len() >= limit {
@@ -294,6 +295,7 @@ impl DynamoDbBackend {
                 continue;
             }
             let remaining = (limit - changes.len()).min(MAX_RECORDS);
+            read_one = true;
             let (records, next) = self.get_records(reader, &shard, remaining).await?;
             let since = match reader.positions.get(&shard) {
                 Some(ShardPosition::Since(ms)) => Some(ms.saturating_sub(1000)),
@@ -331,9 +333,11 @@ impl DynamoDbBackend {
                 }
             }
         }
-        // A finished shard may have children to read; a quiet stream may
-        // have rotated its shards.
-        reader.stale = finished_one || changes.is_empty();
+        // New shards appear as children of one that closes, so the tree is
+        // described again only when a shard was read to its end, or when
+        // none was left to read (DynamoDB allows ten `DescribeStream`s a
+        // second per account: not one per idle poll).
+        reader.stale = finished_one || !read_one;
         Ok(changes)
     }
 
