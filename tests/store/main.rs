@@ -170,6 +170,7 @@ backends! {
     feed::writes_over_expired_items_record_the_same_everywhere,
     feed::consumers_resume_from_their_checkpoint_under_a_lease,
     feed::a_feed_reads_as_a_stream,
+    feed::a_dropped_table_starts_a_new_feed,
     ttl::expired_items_are_hidden_from_every_read,
     ttl::writes_see_expired_items_as_absent,
     ttl::expired_items_are_swept,

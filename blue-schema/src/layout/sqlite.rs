@@ -90,12 +90,10 @@ pub(crate) fn drop_feed_triggers(table: &str) -> String {
     )
 }
 
-/// The statements that drop `table`'s outbox, when the table is dropped.
+/// The statement that drops `table`'s outbox, when the table is dropped
+/// (its numbering is kept in `blue_schema_feeds`).
 pub(crate) fn drop_feed(table: &str) -> String {
-    format!(
-        "DROP TABLE IF EXISTS \"{table}#changes\";\n\
-         DELETE FROM blue_schema_feeds WHERE outbox = '{table}#changes'"
-    )
+    format!("DROP TABLE IF EXISTS \"{table}#changes\"")
 }
 
 /// A page of the outbox: the records after sequence number `?1`, at most

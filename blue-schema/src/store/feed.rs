@@ -129,11 +129,12 @@ impl Store {
             _table: PhantomData,
         };
         // The oldest record's place, so that a cursor taken before any
-        // read names it.
+        // read names it; and a cursor's gap, found when the reader opens,
+        // as on DynamoDB.
         #[cfg(feature = "sqlite")]
         let feed = {
             let mut feed = feed;
-            if let Reader::Outbox { after: None } = feed.reader {
+            if let Reader::Outbox { .. } = feed.reader {
                 feed.next_outbox(0).await?;
             }
             feed

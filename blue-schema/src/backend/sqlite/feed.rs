@@ -16,19 +16,45 @@ use crate::Error;
 /// Makes `table`'s outbox and its triggers, or (`stream` false) stops
 /// recording: a table that no longer declares a feed.
 pub(super) fn create(conn: &mut Conn, table: &'static str, stream: bool) -> Result<(), Error> {
-    let script = if stream {
-        feed_script(table)
-    } else {
-        drop_feed_triggers(table)
-    };
-    conn.db.execute_batch(&script).map_err(sqlite_error)
+    if !stream {
+        return conn
+            .db
+            .execute_batch(&drop_feed_triggers(table))
+            .map_err(sqlite_error);
+    }
+    conn.db
+        .execute_batch(&feed_script(table))
+        .map_err(sqlite_error)?;
+    // An outbox made again after its table was dropped numbers on from
+    // the dropped one's (a placeholder row holds the place, never read),
+    // so that an old cursor meets the gap instead of new records.
+    let pruned = pruned_through(conn, table)?;
+    conn.db
+        .prepare_cached(&format!(
+            "INSERT INTO \"{table}#changes\" (seq, event, at, pk, sk) \
+             SELECT ?1, 0, 0, '', '' WHERE ?1 > 0 \
+             AND NOT EXISTS (SELECT 1 FROM \"{table}#changes\")"
+        ))
+        .and_then(|mut s| s.execute([pruned]))
+        .map_err(sqlite_error)?;
+    Ok(())
 }
 
-/// Drops `table`'s outbox, if it has one.
+/// Drops `table`'s outbox, if it has one, remembering its last number as
+/// lost (one past it): a reader of the dropped table's records gets
+/// [`Error::FeedGap`], as on DynamoDB, whose new table has a new stream.
 pub(super) fn drop(conn: &mut Conn, table: &'static str) -> Result<(), Error> {
     if outbox_exists(conn, table)? {
+        let last = latest(conn, table)?;
         conn.db
             .execute_batch(&drop_feed(table))
+            .map_err(sqlite_error)?;
+        conn.db
+            .prepare_cached(
+                "INSERT INTO blue_schema_feeds (outbox, pruned_through) VALUES (?1, ?2) \
+                 ON CONFLICT (outbox) DO UPDATE SET pruned_through = excluded.pruned_through",
+            )
+            .and_then(|mut s| s.execute((format!("{table}#changes"), last + 1)))
             .map_err(sqlite_error)?;
     }
     Ok(())
