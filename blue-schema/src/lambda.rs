@@ -32,7 +32,8 @@ use std::future::Future;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 
-use crate::feed::{Change, ChangeKind, Origin, Position, Streamed};
+use crate::backend::dynamodb::StreamRecord;
+use crate::feed::{Change, ChangeKind, Position, Streamed};
 use crate::schema::FromItem;
 use crate::store::Typed;
 use crate::Error;
@@ -99,41 +100,22 @@ fn decode<T: Streamed + FromItem + Send + 'static>(
         }
     };
     let stream = &record.change;
-    if kind == ChangeKind::Modify && stream.old_image == stream.new_image {
-        return Ok(None);
-    }
-    // DynamoDB's TTL process deletes as this service principal.
-    let origin = match &record.user_identity {
-        Some(who) if who.type_ == "Service" && who.principal_id == "dynamodb.amazonaws.com" => {
-            Origin::Ttl
-        }
-        _ => Origin::Application,
-    };
-    let image = |item: &serde_dynamo::Item| {
-        if item.is_empty() {
-            return Ok(None);
-        }
-        crate::backend::dynamodb::decode_image::<Typed<T>>(table, item.clone()).map(Some)
-    };
-    let old = image(&stream.old_image)?;
-    let new = image(&stream.new_image)?;
-    let Some((partition_key, sort_key, _)) = new.as_ref().or(old.as_ref()) else {
-        return Ok(None);
-    };
-    let (partition_key, sort_key) = (partition_key.clone(), sort_key.clone());
-    let at_millis =
-        u64::try_from(stream.approximate_creation_date_time.timestamp_millis()).unwrap_or_default();
-    Ok(Some(Change {
+    // An image the record does not carry is an empty map in the event.
+    let image = |item: &serde_dynamo::Item| (!item.is_empty()).then(|| item.clone().into());
+    let parts = StreamRecord {
         kind,
-        origin,
-        partition_key,
-        sort_key,
-        old: old.map(|(_, _, item)| item),
-        new: new.map(|(_, _, item)| item),
-        at: crate::feed::time_of_millis(at_millis),
+        identity: record
+            .user_identity
+            .as_ref()
+            .map(|who| (Some(who.type_.clone()), Some(who.principal_id.clone()))),
+        old: image(&stream.old_image),
+        new: image(&stream.new_image),
+        at_millis: u64::try_from(stream.approximate_creation_date_time.timestamp_millis())
+            .unwrap_or_default(),
         position: Position {
             shard: None,
             sequence: stream.sequence_number.clone().unwrap_or_default(),
         },
-    }))
+    };
+    Ok(parts.decode::<Typed<T>>(table)?.map(Change::from))
 }

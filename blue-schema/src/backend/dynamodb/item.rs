@@ -112,19 +112,6 @@ impl ReadItem {
     }
 }
 
-/// An image of a stream record as a Lambda event carries it
-/// ([`crate::lambda`]): its table keys, and the item decoded by `D`.
-#[cfg(feature = "lambda")]
-pub(crate) fn decode_image<D: Decoder>(
-    table: &'static str,
-    image: serde_dynamo::Item,
-) -> Result<(String, String, D::Output), Error> {
-    let read = ReadItem::new(image.into());
-    let (partition_key, sort_key) = (read.partition_key.clone(), read.sort_key.clone());
-    read.decode::<D>(table)
-        .map(|item| (partition_key, sort_key, item))
-}
-
 /// A deserializer over an item's attributes.
 pub(super) fn deserializer(attributes: Attributes) -> serde_dynamo::Deserializer {
     let item: serde_dynamo::Item = attributes.into();

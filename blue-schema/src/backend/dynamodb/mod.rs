@@ -79,11 +79,13 @@ mod capacity;
 mod clauses;
 mod error;
 mod item;
-#[cfg(feature = "lambda")]
-pub(crate) use item::decode_image;
 mod metrics;
 mod put;
 mod read;
+#[cfg(any(feature = "streams", feature = "lambda"))]
+mod record;
+#[cfg(feature = "lambda")]
+pub(crate) use record::StreamRecord;
 mod retry;
 #[cfg(feature = "streams")]
 mod stream;

@@ -18,9 +18,8 @@ use aws_sdk_dynamodbstreams::types::{
 };
 use aws_sdk_dynamodbstreams::Client as StreamsClient;
 
-use super::item::ReadItem;
 use super::DynamoDbBackend;
-use crate::feed::{Before, ChangeKind, CursorState, Origin, Position, RawChange, ShardPosition};
+use crate::feed::{Before, ChangeKind, CursorState, Position, RawChange, ShardPosition};
 use crate::ops::decode::Decoder;
 use crate::Error;
 
@@ -302,23 +301,18 @@ impl DynamoDbBackend {
                 _ => None,
             };
             for record in records {
-                let before = reader
-                    .positions
-                    .get(&shard)
-                    .cloned()
-                    .unwrap_or(ShardPosition::Since(0));
-                let Some(mut change) = decode_record::<D>(table, &shard, record)? else {
+                let Some(parts) = record_parts(&shard, record) else {
                     continue;
                 };
-                change.before = Before::Shard(shard.clone(), before);
-                reader.positions.insert(
-                    shard.clone(),
-                    ShardPosition::After(change.position.sequence.clone()),
-                );
-                if since.is_some_and(|since| change.at_millis < since) {
+                // The reader is past the record whether or not it is kept.
+                let after = ShardPosition::After(parts.position.sequence.clone());
+                let before = reader.positions.insert(shard.clone(), after);
+                let Some(mut change) = parts.decode::<D>(table)? else {
                     continue;
-                }
-                if let Some(change) = change.normalised() {
+                };
+                let before = before.unwrap_or(ShardPosition::Since(0));
+                change.before = Before::Shard(shard.clone(), before);
+                if since.is_none_or(|since| change.at_millis >= since) {
                     changes.push(change);
                 }
             }
@@ -414,88 +408,30 @@ impl DynamoDbBackend {
     }
 }
 
-/// A record of the stream as the feed's: `None` for one without images
-/// or keys (which a `NEW_AND_OLD_IMAGES` stream does not write).
-fn decode_record<D: Decoder>(
-    table: &'static str,
-    shard: &str,
-    record: Record,
-) -> Result<Option<RawChange<D::Output>>, Error> {
-    let kind = match record.event_name {
-        Some(OperationType::Insert) => ChangeKind::Insert,
-        Some(OperationType::Modify) => ChangeKind::Modify,
-        Some(OperationType::Remove) => ChangeKind::Remove,
-        _ => return Ok(None),
+/// A record of the stream in the DynamoDB client's shapes.
+fn record_parts(shard: &str, record: Record) -> Option<super::record::StreamRecord> {
+    let kind = match record.event_name? {
+        OperationType::Insert => ChangeKind::Insert,
+        OperationType::Modify => ChangeKind::Modify,
+        OperationType::Remove => ChangeKind::Remove,
+        _ => return None,
     };
-    // DynamoDB's TTL process deletes as the service principal
-    // `dynamodb.amazonaws.com`, the only deleter a record names. (dynoxide
-    // 3.2 spells the identity's fields `type` and `principalId`, which the
-    // SDK, reading the API's `Type` and `PrincipalId`, leaves empty: an
-    // identity without fields is the TTL's too.)
-    let origin = match &record.user_identity {
-        Some(who)
-            if who.r#type().is_none_or(|t| t == "Service")
-                && who
-                    .principal_id()
-                    .is_none_or(|p| p == "dynamodb.amazonaws.com") =>
-        {
-            Origin::Ttl
-        }
-        _ => Origin::Application,
-    };
-    let Some(data) = record.dynamodb else {
-        return Ok(None);
-    };
-    let Some(sequence) = data.sequence_number else {
-        return Ok(None);
-    };
-    let at_millis = data.approximate_creation_date_time.map_or(0, |t| {
-        u64::try_from(t.to_millis().unwrap_or_default()).unwrap_or_default()
-    });
-    let old = data.old_image.map(convert_item);
-    let new = data.new_image.map(convert_item);
-    // Equal images: a write that changed nothing, which DynamoDB does not
-    // record (an emulator may).
-    let unchanged = kind == ChangeKind::Modify && old == new;
-    let keys = new
-        .as_ref()
-        .or(old.as_ref())
-        .map(|i| ReadItem::new(i.clone()));
-    let Some(keys) = keys else { return Ok(None) };
-    let (partition_key, sort_key) = (keys.partition_key.clone(), keys.sort_key.clone());
-    let decode = |item: Option<HashMap<String, AttributeValue>>| {
-        item.map(|i| ReadItem::new(i).decode::<D>(table))
-            .transpose()
-    };
-    let (old, new) = if unchanged {
-        (None, None)
-    } else {
-        (decode(old)?, decode(new)?)
-    };
-    Ok(Some(RawChange {
+    let data = record.dynamodb?;
+    Some(super::record::StreamRecord {
         kind,
-        origin,
-        partition_key,
-        sort_key,
-        old,
-        new,
-        at_millis,
+        identity: record
+            .user_identity
+            .map(|who| (who.r#type, who.principal_id)),
+        old: data.old_image.map(convert_item),
+        new: data.new_image.map(convert_item),
+        at_millis: data.approximate_creation_date_time.map_or(0, |t| {
+            u64::try_from(t.to_millis().unwrap_or_default()).unwrap_or_default()
+        }),
         position: Position {
             shard: Some(shard.to_owned()),
-            sequence,
+            sequence: data.sequence_number?,
         },
-        before: Before::Shard(shard.to_owned(), ShardPosition::Since(0)),
-    }))
-}
-
-impl<T> RawChange<T> {
-    /// `None` for a modify that changed nothing (its images were left out).
-    fn normalised(self) -> Option<RawChange<T>> {
-        match (self.kind, &self.old, &self.new) {
-            (ChangeKind::Modify, None, None) => None,
-            _ => Some(self),
-        }
-    }
+    })
 }
 
 fn convert_item(item: HashMap<String, StreamValue>) -> HashMap<String, AttributeValue> {
