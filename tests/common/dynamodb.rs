@@ -108,6 +108,17 @@ pub fn endpoint_url() -> (String, bool) {
     }
 }
 
+/// The emulator's static test credentials (it accepts any).
+fn emulator_credentials() -> Credentials {
+    Credentials::new(
+        "blue-schema-test",
+        "blue-schema-test",
+        None,
+        None,
+        "blue-schema tests",
+    )
+}
+
 /// An SDK client for the test endpoint: static test credentials over plain
 /// HTTP for the emulator, the configuration chain for an external endpoint.
 pub async fn client() -> aws_sdk_dynamodb::Client {
@@ -117,13 +128,7 @@ pub async fn client() -> aws_sdk_dynamodb::Client {
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new("us-east-1"))
                 .endpoint_url(url)
-                .credentials_provider(Credentials::new(
-                    "blue-schema-test",
-                    "blue-schema-test",
-                    None,
-                    None,
-                    "blue-schema tests",
-                ))
+                .credentials_provider(emulator_credentials())
                 .build();
             aws_sdk_dynamodb::Client::from_conf(config)
         }
@@ -165,13 +170,7 @@ pub async fn streams_client() -> aws_sdk_dynamodbstreams::Client {
                 .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
                 .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
                 .endpoint_url(url)
-                .credentials_provider(Credentials::new(
-                    "blue-schema-test",
-                    "blue-schema-test",
-                    None,
-                    None,
-                    "blue-schema tests",
-                ))
+                .credentials_provider(emulator_credentials())
                 .build();
             aws_sdk_dynamodbstreams::Client::from_conf(config)
         }
