@@ -30,6 +30,10 @@ pub struct Entity<'a> {
     pub deny_unknown: Option<TokenStream>,
     /// `#[index(...)]`: access patterns on secondary indexes.
     pub indexes: Vec<attr::Index>,
+    /// `#[entity(shape = 2)]`
+    pub shape: Option<syn::LitInt>,
+    /// `#[entity(from = ExpertV1)]`
+    pub from: Option<Path>,
     pub fields: Vec<Field<'a>>,
 }
 
@@ -107,13 +111,15 @@ impl<'a> Entity<'a> {
             reshaped: serde.reshaped,
             deny_unknown: serde.deny_unknown,
             indexes: attrs.indexes,
+            shape: attrs.shape,
+            from: attrs.from,
             fields,
         })
     }
 }
 
 impl<'a> Field<'a> {
-    fn from_ast(
+    pub fn from_ast(
         cx: &mut Ctxt,
         field: &'a syn::Field,
         rule: RenameRule,

@@ -102,6 +102,10 @@ pub struct Entity {
     pub prefix: Option<LitStr>,
     /// `#[index(gsi1, name = by_role, pk(...), sk(...), project = ...)]`
     pub indexes: Vec<Index>,
+    /// `#[entity(shape = 2)]`
+    pub shape: Option<syn::LitInt>,
+    /// `#[entity(from = ExpertV1)]`: the previous shape.
+    pub from: Option<Path>,
 }
 
 /// What an index's entries hold besides their keys.
@@ -247,6 +251,8 @@ pub fn entity(cx: &mut Ctxt, attrs: &[Attribute]) -> Entity {
     let mut pk_prefix = Attr::none(PK_PREFIX);
     let mut parent = Attr::none(PARENT);
     let mut prefix = Attr::none(PREFIX);
+    let mut shape = Attr::none(SHAPE);
+    let mut from = Attr::none(FROM);
     let mut indexes = Vec::new();
     for attr in attrs {
         if attr.path() == INDEX {
@@ -263,10 +269,17 @@ pub fn entity(cx: &mut Ctxt, attrs: &[Attribute]) -> Entity {
                 } else if meta.path == PARENT {
                     let path: Path = meta.value()?.parse()?;
                     parent.set(cx, &meta.path, path);
+                } else if meta.path == SHAPE {
+                    let lit: syn::LitInt = meta.value()?.parse()?;
+                    shape.set(cx, &meta.path, lit);
+                } else if meta.path == FROM {
+                    let path: Path = meta.value()?.parse()?;
+                    from.set(cx, &meta.path, path);
                 } else {
                     return Err(meta.error(format!(
                         "unknown `entity` attribute `{}`; expected `table = TableEnum`, \
-                         `pk_prefix = \"PREFIX\"` or `parent = Entity`",
+                         `pk_prefix = \"PREFIX\"`, `parent = Entity`, `shape = N` or \
+                         `from = PreviousShape`",
                         meta.path.to_token_stream()
                     )));
                 }
@@ -314,6 +327,8 @@ pub fn entity(cx: &mut Ctxt, attrs: &[Attribute]) -> Entity {
         parent: parent.get(),
         prefix: prefix.get(),
         indexes,
+        shape: shape.get(),
+        from: from.get(),
     }
 }
 

@@ -19,6 +19,7 @@ mod ctxt;
 mod entity;
 mod key_part;
 mod reserved;
+mod shape;
 mod symbol;
 mod table;
 
@@ -30,6 +31,13 @@ use syn::{parse_macro_input, DeriveInput};
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     entity::expand(&input).into()
+}
+
+/// See `blue_schema::Shape`.
+#[proc_macro_derive(Shape, attributes(shape, pk, sk, version, set, index, ttl, entity))]
+pub fn derive_shape(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    shape::expand(&input).into()
 }
 
 /// See `blue_schema::Table`.

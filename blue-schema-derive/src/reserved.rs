@@ -6,8 +6,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// Bookkeeping attributes: the key, and when the item was written.
-pub const ATTRIBUTES: &[&str] = &["pk", "sk", "created_at", "updated_at"];
+/// Bookkeeping attributes: the key, when the item was written, and the
+/// shape it was written in (`blue_schema::schema::SHAPE_ATTRIBUTE`).
+pub const ATTRIBUTES: &[&str] = &["pk", "sk", "created_at", "updated_at", "_shape"];
 
 /// Secondary-index key attributes are `gsi<N>` followed by one of these.
 pub const INDEX_PREFIX: &str = "gsi";

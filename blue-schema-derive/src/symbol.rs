@@ -40,6 +40,10 @@ pub const TTL: Symbol = Symbol("ttl");
 pub const STREAM: Symbol = Symbol("stream");
 pub const FIELDS: Symbol = Symbol("fields");
 pub const PROJECT: Symbol = Symbol("project");
+pub const SHAPE: Symbol = Symbol("shape");
+pub const FROM: Symbol = Symbol("from");
+pub const NUMBER: Symbol = Symbol("number");
+pub const OF: Symbol = Symbol("of");
 
 /// serde container attributes after which the item is no longer the
 /// struct's own fields.

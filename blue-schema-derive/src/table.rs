@@ -265,7 +265,9 @@ pub(crate) fn enum_from_item(
     let known_arms = variants.iter().enumerate().map(|(i, (variant, ty))| {
         quote! {
             ::std::option::Option::Some(#i) => {
-                <#ty as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
+                // Through the entity's own decoder, which upgrades an item
+                // of an older shape.
+                <#ty as ::blue_schema::FromItem>::from_item(sort_key, item)
                     .map(|value| ::std::option::Option::Some(#ident::#variant(value)))
             }
         }

@@ -127,7 +127,7 @@ pub use error::{error_chain, BoxError, Error, ItemError};
 pub use exec::block_on;
 pub use key::{AsKeyPart, Key, KeyPart};
 pub use query::{Cursor, IntoQuery, Query};
-pub use schema::{Entity, EntitySchema, FromItem, Table, TableSchema};
+pub use schema::{Entity, EntitySchema, FromItem, Shape, Table, TableSchema};
 #[cfg(any(feature = "sqlite", feature = "streams"))]
 pub use store::ChangeFeed;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]
@@ -291,6 +291,14 @@ pub use write::{Condition, Update};
 /// Nested entities and partition templates of their own are shown on
 /// [`macro@Collection`].
 pub use blue_schema_derive::Entity;
+
+/// Derives [`Shape`](trait@Shape) for a frozen older shape of an entity:
+/// `#[shape(of = Expert, number = 1)]` for the first, `#[shape(of =
+/// Expert, number = 2, from = ExpertV1)]` for a later one. The struct is a
+/// copy of the entity as it was (its `#[pk]`, `#[sk]` and other field
+/// attributes may stay), deriving `serde::Deserialize` too; see
+/// [`schema::shape`] for the whole story.
+pub use blue_schema_derive::Shape;
 
 /// Turns an enum with one single-field variant per entity into a table.
 ///

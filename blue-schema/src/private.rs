@@ -26,6 +26,7 @@ pub use crate::schema::members::{
     any_nested, collection_check, member_check, member_of, nesting_check, one_partition_template,
     ConstMessage, Member, TableMembers,
 };
+pub use crate::schema::shape::{decode_entity, decode_first, decode_link, UpgradeFrom};
 pub use crate::write::attr::{
     attr, decode_changed_key, push_field, push_index_keys, Changes, IndexChanges,
 };
@@ -43,7 +44,8 @@ pub fn index_keys_of<E: crate::Entity>(
     sort_key: &str,
     item: &serde_json::Value,
 ) -> Result<KeysOfItem, serde_json::Error> {
-    let entity = <E as serde::Deserialize>::deserialize(item)?;
+    // Through the entity's decoder: an item of an older shape upgrades.
+    let entity = E::from_item(sort_key, item)?;
     let mut out = Vec::new();
     entity.__index_keys(partition_key, sort_key, &mut out);
     Ok(KeysOfItem {

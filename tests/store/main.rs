@@ -25,6 +25,7 @@ mod parity;
 mod queries;
 mod random;
 mod sets;
+mod shapes;
 mod transactions;
 mod ttl;
 mod updates;
@@ -162,6 +163,13 @@ macro_rules! backends {
 }
 
 backends! {
+    shapes::older_shapes_upgrade_on_every_read_path,
+    shapes::a_failed_upgrade_is_a_decode_error,
+    shapes::writes_store_the_current_shape,
+    shapes::updates_upgrade_older_items_first,
+    shapes::transactions_name_items_in_older_shapes,
+    shapes::older_programs_cannot_overwrite_newer_items,
+    shapes::a_rolling_deploy_loses_no_field,
     feed::every_write_path_records_its_change,
     feed::only_committed_writes_are_recorded,
     feed::readers_resume_from_a_saved_cursor,

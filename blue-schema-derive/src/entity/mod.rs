@@ -25,6 +25,21 @@ pub fn expand(input: &DeriveInput) -> TokenStream {
     let entity = Entity::from_ast(&mut cx, input);
     if let Some(entity) = &entity {
         check::check_entity(&mut cx, entity);
+        let number = entity
+            .shape
+            .as_ref()
+            .and_then(|lit| crate::shape::shape_number(&mut cx, lit));
+        let shape_span = entity
+            .shape
+            .as_ref()
+            .map_or(entity.ident.span(), Spanned::span);
+        let at = syn::Ident::new(&entity.ident.to_string(), shape_span);
+        crate::shape::check_from(
+            &mut cx,
+            Some(number.unwrap_or(1)),
+            entity.from.as_ref(),
+            &at,
+        );
     }
     match (cx.check(), entity) {
         (Ok(()), Some(entity)) => generate(&entity),
@@ -59,8 +74,20 @@ fn fallback(entity: &Entity) -> TokenStream {
             const SK_PATH: &'static ::blue_schema::__private::SortKeyPath =
                 &::blue_schema::__private::SortKeyPath::root("", 0);
         }
-        // What a table's or collection's read hooks ask of their members.
+        // What a table's or collection's reads ask of their members.
         impl ::blue_schema::__private::ReadHooks for #ident {}
+        impl ::blue_schema::FromItem for #ident {
+            fn from_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
+                _sort_key: &str,
+                _item: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::std::result::Result::Err(
+                    <D::Error as ::blue_schema::__private::serde::de::Error>::custom(
+                        "the entity's derive failed",
+                    ),
+                )
+            }
+        }
     }
 }
 
@@ -148,7 +175,7 @@ fn generate(entity: &Entity) -> TokenStream {
         )),
     };
     let nesting = nesting_checks(entity, &pk_type, &sk_type, &pk_prefix);
-    let from_item = from_item_impl(ident, table);
+    let from_item = from_item_impl(ident, table, &entity_shape(entity));
     let bounds = key_part_type_bounds(&key_types);
     let (attrs, attr_fn) = attrs::attrs(entity, &indexed);
     let key_functions = key::key_functions(entity, &pk, &sk, &pk_prefix, &query_ident);
@@ -213,17 +240,22 @@ fn generate(entity: &Entity) -> TokenStream {
     }
 }
 
-/// `FromItem`: the item deserialized as the entity. In a table with nested
+/// `FromItem`: the item deserialized as the entity (through its older
+/// shapes, when it has some, whose links are checked here too). In a table with nested
 /// entities a parent's range holds its children's items, which its own
 /// queries skip by the shape of their sort keys.
-fn from_item_impl(ident: &syn::Ident, table: &syn::Path) -> TokenStream {
+fn from_item_impl(ident: &syn::Ident, table: &syn::Path, shape: &EntityShape) -> TokenStream {
+    let decode = &shape.decode;
+    let shape_checks = &shape.checks;
     quote! {
+        #shape_checks
+
         impl ::blue_schema::FromItem for #ident {
             fn from_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
                 _sort_key: &str,
                 item: D,
             ) -> ::std::result::Result<Self, D::Error> {
-                <Self as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
+                #decode
             }
 
             // An index read that needs no table keys passes none: its items
@@ -235,6 +267,52 @@ fn from_item_impl(ident: &syn::Ident, table: &syn::Path) -> TokenStream {
                     || <Self as ::blue_schema::__private::EntityFacts>::SK_PATH.names(sort_key)
             }
         }
+    }
+}
+
+/// What an entity's shape adds: its schema fields, how an item decodes,
+/// and the checks of its link to the previous shape.
+pub(super) struct EntityShape {
+    /// `shape: N, previous_shape: ...` of its `EntitySchema`.
+    pub(super) schema: TokenStream,
+    decode: TokenStream,
+    checks: TokenStream,
+}
+
+pub(super) fn entity_shape(entity: &Entity) -> EntityShape {
+    let number = entity
+        .shape
+        .as_ref()
+        .and_then(|lit| lit.base10_parse::<u32>().ok())
+        .unwrap_or(1);
+    match &entity.from {
+        Some(from) => {
+            let ident = entity.ident;
+            EntityShape {
+                schema: quote! {
+                    shape: #number,
+                    previous_shape: ::std::option::Option::Some(
+                        &<#from as ::blue_schema::Shape>::SCHEMA
+                    ),
+                },
+                decode: quote_spanned! {from.span()=>
+                    ::blue_schema::__private::decode_entity::<D, Self, #from>(#number, item)
+                },
+                checks: crate::shape::link_checks(
+                    from,
+                    &quote!(#ident),
+                    number,
+                    &ident.to_string(),
+                ),
+            }
+        }
+        None => EntityShape {
+            schema: quote!(shape: 1, previous_shape: ::std::option::Option::None,),
+            decode: quote! {
+                <Self as ::blue_schema::__private::serde::Deserialize>::deserialize(item)
+            },
+            checks: TokenStream::new(),
+        },
     }
 }
 

@@ -18,6 +18,7 @@ pub(super) fn entity_schema(
     index_schemas: &[TokenStream],
 ) -> TokenStream {
     let table = entity.table.as_ref().expect("checked: the table is named");
+    let shape = super::entity_shape(entity).schema;
     let prefix = entity
         .prefix
         .as_ref()
@@ -106,6 +107,7 @@ pub(super) fn entity_schema(
             indexes: &[#(#index_schemas),*],
             ttl: <Self as ::blue_schema::__private::EntityFacts>::TTL,
             stream: <#table as ::blue_schema::__private::TableName>::STREAM,
+            #shape
         }
     }
 }

@@ -16,7 +16,7 @@ mod query;
 mod write;
 
 pub use query::{CursorError, QueryError};
-pub use write::{ActionKey, CancelReason, ConditionFailed, TransactionCanceled};
+pub use write::{ActionKey, CancelReason, ConditionFailed, ShapeMismatch, TransactionCanceled};
 pub(crate) use write::{AnyItem, Current};
 
 use crate::limits::LimitError;
@@ -166,6 +166,16 @@ pub enum Error {
     /// written. [`ConditionFailed::current`] gives the item: re-apply the
     /// change to it and write again.
     VersionConflict(Box<ConditionFailed>),
+    /// A write found the item stored in a newer shape than its entity's
+    /// ([`crate::schema::shape`]): a newer version of the program wrote
+    /// it. Nothing was written, so none of its fields are lost.
+    NewerShape(Box<ShapeMismatch>),
+    /// A transaction's update found the item stored in an older shape
+    /// than its entity's: nothing was written. Upgrade the item (a
+    /// [`modify`](crate::Store::modify) that changes nothing, or a
+    /// backfill) and run the transaction again; a lone update does this
+    /// itself.
+    OlderShape(Box<ShapeMismatch>),
     /// An update that must not create found no item with the key; nothing
     /// was written.
     NotFound {
@@ -310,6 +320,7 @@ impl fmt::Display for Error {
             ),
             // Transparent: the wrapped error is the whole message.
             Error::Limit(e) => e.fmt(f),
+            Error::NewerShape(e) | Error::OlderShape(e) => e.fmt(f),
             Error::Query(e) => e.fmt(f),
             Error::DuplicateKey {
                 table,

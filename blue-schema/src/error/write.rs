@@ -7,6 +7,53 @@ use std::any::Any;
 /// A decoded item of some entity type, behind `Any`.
 pub(crate) type AnyItem = Box<dyn Any + Send>;
 
+/// A write that found the item stored in another shape than the writer's
+/// ([`crate::schema::shape`]): nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShapeMismatch {
+    /// The table.
+    pub table: &'static str,
+    /// The item's partition key.
+    pub partition_key: String,
+    /// The item's sort key.
+    pub sort_key: String,
+    /// The entity the write was for.
+    pub entity: &'static str,
+    /// The shape the item is stored in.
+    pub stored: u64,
+    /// The shape the writer writes.
+    pub writer: u32,
+}
+
+impl fmt::Display for ShapeMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ShapeMismatch {
+            table,
+            partition_key,
+            sort_key,
+            entity,
+            stored,
+            writer,
+        } = self;
+        if u64::from(*writer) < *stored {
+            write!(
+                f,
+                "{table} holds {partition_key} | {sort_key} in shape {stored} of {entity}, newer \
+                 than this program's shape {writer}: a newer version of the program wrote it, and \
+                 writing it here would drop its new fields; nothing was written (deploy the newer \
+                 program here too)"
+            )
+        } else {
+            write!(
+                f,
+                "{table} holds {partition_key} | {sort_key} in shape {stored} of {entity}, older \
+                 than shape {writer}: a transaction's update does not upgrade items; nothing was \
+                 written (upgrade the item with `modify` or a backfill, then run it again)"
+            )
+        }
+    }
+}
+
 /// A conditional write whose condition (or version check) did not hold:
 /// nothing was written. It carries the item as stored when the check
 /// failed, decoded (DynamoDB returns it with the failure; SQLite read it in
@@ -85,6 +132,10 @@ pub enum CancelReason {
     },
     /// The item after this action would pass DynamoDB's 400 KB.
     ItemTooLarge,
+    /// The item is stored in another shape than the action's entity writes
+    /// ([`Error::NewerShape`](crate::Error::NewerShape),
+    /// [`Error::OlderShape`](crate::Error::OlderShape)).
+    Shape(ShapeMismatch),
     /// Another transaction was writing the same item (DynamoDB's
     /// `TransactionConflict`). Retryable.
     Conflict,
@@ -181,6 +232,11 @@ impl fmt::Display for CancelReason {
                 write!(f, "`{attribute}` would overflow its integer type")
             }
             CancelReason::ItemTooLarge => f.write_str("the item would pass 400 KB"),
+            CancelReason::Shape(m) => write!(
+                f,
+                "the item is stored in shape {} of {}, not this program's {}",
+                m.stored, m.entity, m.writer
+            ),
             CancelReason::Conflict => f.write_str("another transaction was writing the item"),
             CancelReason::Throttled => f.write_str("DynamoDB throttled it"),
             CancelReason::Validation(message) => write!(f, "refused: {message}"),

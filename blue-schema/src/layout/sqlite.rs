@@ -236,6 +236,9 @@ pub(crate) struct Statements {
     /// An item's JSON, size and `updated_at`, for its capacity units.
     pub(crate) image: String,
     pub(crate) upsert: String,
+    /// As `upsert`, for a put of an entity: an existing row is replaced
+    /// only if its shape is no newer than `?7` ([`shape_guard`]).
+    pub(crate) put_upsert: String,
     pub(crate) insert_new: String,
     pub(crate) delete: String,
     pub(crate) delete_returning: String,
@@ -256,7 +259,8 @@ pub(crate) struct Statements {
 /// [`Statements::upsert`]'s, and `?7` the current epoch second.
 #[derive(Debug)]
 pub(crate) struct TtlStatements {
-    /// A put: an expired row's `created_at` is replaced too.
+    /// A put: an expired row's `created_at` is replaced too; a live row
+    /// only if its shape is no newer than `?8` ([`shape_guard`]).
     pub(crate) upsert: String,
     /// A create: replaces only an expired row (no change: a live one).
     pub(crate) create: String,
@@ -292,6 +296,11 @@ impl Statements {
             upsert: format!(
                 "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \
                  size = excluded.size, updated_at = excluded.updated_at"
+            ),
+            put_upsert: format!(
+                "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \
+                 size = excluded.size, updated_at = excluded.updated_at WHERE {}",
+                shape_guard("?7")
             ),
             insert_new: format!("{insert} ON CONFLICT (pk, sk) DO NOTHING"),
             delete: format!("DELETE FROM {t} WHERE pk = ?1 AND sk = ?2"),
@@ -333,7 +342,9 @@ impl Statements {
                 upsert: format!(
                     "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \
                      size = excluded.size, updated_at = excluded.updated_at, \
-                     created_at = iif({expired}, excluded.created_at, created_at)"
+                     created_at = iif({expired}, excluded.created_at, created_at) \
+                     WHERE {expired} OR {}",
+                    shape_guard("?8")
                 ),
                 create: format!(
                     "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \
@@ -350,6 +361,18 @@ impl Statements {
         let index = usize::from(order == Order::Descending) + 2 * usize::from(with_stamps);
         &self.query[index]
     }
+}
+
+/// That the stored row's shape ([`crate::schema::shape`]) is at most the
+/// parameter `writer`: its `_shape` attribute, or 1 without one. Most
+/// items have none, and the text search that finds so costs a fraction of
+/// parsing the item.
+fn shape_guard(writer: &str) -> String {
+    format!(
+        "iif(instr(data, '\"{a}\"') AND json_valid(data), \
+         coalesce(json_extract(data, '$.{a}'), 1), 1) <= {writer}",
+        a = crate::schema::SHAPE_ATTRIBUTE
+    )
 }
 
 /// The half-open byte range `[low, high)` of sort keys a query page reads.

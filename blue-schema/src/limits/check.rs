@@ -95,8 +95,11 @@ pub(crate) fn check_item<T: serde::Serialize + ?Sized>(
     Ok(size)
 }
 
+/// An attribute an item may hold: not a reserved name, except the shape
+/// the library writes itself (which the derive refuses as a field name).
 fn is_attribute_name(name: &str) -> bool {
-    !name.is_empty() && !crate::schema::is_reserved_attribute(name)
+    !name.is_empty()
+        && (!crate::schema::is_reserved_attribute(name) || name == crate::schema::SHAPE_ATTRIBUTE)
 }
 
 fn is_attribute_or_index_key_name(name: &str) -> bool {

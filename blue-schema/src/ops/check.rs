@@ -6,10 +6,13 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use super::cond::CmpOp;
 use super::cond::Cond;
 use super::decode::AnyDecoder;
 use super::ItemKey;
-use crate::error::{CancelReason, ConditionFailed, Current};
+use crate::error::{CancelReason, ConditionFailed, Current, ShapeMismatch};
+use crate::schema::shape::stored_shape;
+use crate::schema::SHAPE_ATTRIBUTE;
 
 /// The version check of a write of a `#[version]` entity.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +70,59 @@ impl Expiry {
     }
 }
 
+/// The shape check of a write ([`crate::schema::shape`]): the stored item
+/// (when there is one) must be in the writer's shape or an older one, or,
+/// for an update, which writes only part of an item, exactly the writer's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ShapeCheck {
+    /// The entity written.
+    pub(crate) entity: &'static str,
+    /// The shape it writes.
+    pub(crate) writer: u32,
+    /// Whether an older stored shape fails too.
+    pub(crate) exact: bool,
+}
+
+impl ShapeCheck {
+    /// The check of a write of a whole item of `entity`.
+    pub(crate) const fn whole(entity: &crate::EntitySchema) -> Option<ShapeCheck> {
+        Some(ShapeCheck {
+            entity: entity.name,
+            writer: entity.shape,
+            exact: false,
+        })
+    }
+
+    /// The check of an update of part of an item of `entity`.
+    pub(crate) fn part(entity: &crate::EntitySchema) -> Option<ShapeCheck> {
+        Some(ShapeCheck {
+            entity: entity.name,
+            writer: entity.shape,
+            exact: true,
+        })
+    }
+
+    /// Whether an item stored in shape `stored` passes.
+    pub(crate) fn passes(&self, stored: u64) -> bool {
+        let writer = u64::from(self.writer);
+        stored <= writer && (!self.exact || stored == writer)
+    }
+
+    /// The check as a condition on the stored item (an absent item passes).
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
+    pub(crate) fn cond(&self) -> Cond {
+        let name = || std::borrow::Cow::Borrowed(SHAPE_ATTRIBUTE);
+        let op = if self.exact { CmpOp::Eq } else { CmpOp::Le };
+        let absent = if self.exact && self.writer > 1 {
+            Cond::ItemExists(false)
+        } else {
+            Cond::Exists(name(), false)
+        };
+        let stored = Cond::Cmp(name(), op, Value::from(self.writer));
+        Cond::Or(Box::new(absent), Box::new(stored))
+    }
+}
+
 /// Everything a conditional write checks before it applies.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Checks {
@@ -80,6 +136,8 @@ pub(crate) struct Checks {
     pub(crate) guards: Vec<(Cow<'static, str>, Cond)>,
     /// In a table with a TTL attribute: what is expired, and so absent.
     pub(crate) expiry: Option<Expiry>,
+    /// The stored item's shape, for a write of an entity.
+    pub(crate) shape: Option<ShapeCheck>,
 }
 
 /// Why a write's checks failed.
@@ -90,6 +148,7 @@ pub(crate) enum Failure {
     Version { expected: u64, found: Option<u64> },
     Condition,
     Overflow(String),
+    Shape { check: ShapeCheck, stored: u64 },
 }
 
 impl Checks {
@@ -100,6 +159,7 @@ impl Checks {
             && self.user.is_none()
             && self.guards.is_empty()
             && self.expiry.is_none()
+            && self.shape.is_none()
     }
 
     /// Whether the checks hold when no item has the key: a write they
@@ -125,6 +185,9 @@ impl Checks {
         if let Some(v) = &self.version {
             out.push(v.attribute);
         }
+        if self.shape.is_some() {
+            out.push(SHAPE_ATTRIBUTE);
+        }
         if let Some(user) = &self.user {
             user.attributes(&mut out);
         }
@@ -143,6 +206,14 @@ impl Checks {
             (Some(false), Some(_)) => return Some(Failure::AlreadyExists),
             (Some(true), None) => return Some(Failure::NotFound),
             _ => {}
+        }
+        // Before the version: an older program's write of a newer item is
+        // told why, whatever else fails.
+        if let (Some(check), Some(item)) = (self.shape, item) {
+            let stored = stored_shape(item);
+            if !check.passes(stored) {
+                return Some(Failure::Shape { check, stored });
+            }
         }
         if let Some(v) = &self.version {
             let found = item.map(|i| i.get(v.attribute).and_then(Value::as_u64).unwrap_or(0));
@@ -198,6 +269,14 @@ impl Failure {
                 sort_key: key.sort_key.clone(),
                 attribute,
             },
+            Failure::Shape { check, stored } => {
+                let mismatch = Box::new(shape_mismatch(key, check, stored));
+                if stored > u64::from(check.writer) {
+                    Error::NewerShape(mismatch)
+                } else {
+                    Error::OlderShape(mismatch)
+                }
+            }
         }
     }
 
@@ -213,7 +292,22 @@ impl Failure {
                 CancelReason::ConditionFailed(condition_failed(key, None, None, current))
             }
             Failure::Overflow(attribute) => CancelReason::Overflow { attribute },
+            Failure::Shape { check, stored } => {
+                CancelReason::Shape(shape_mismatch(key, check, stored))
+            }
         }
+    }
+}
+
+/// What a write of `key` that `check` refused reports.
+pub(crate) fn shape_mismatch(key: &ItemKey, check: ShapeCheck, stored: u64) -> ShapeMismatch {
+    ShapeMismatch {
+        table: key.table,
+        partition_key: key.partition_key.clone(),
+        sort_key: key.sort_key.clone(),
+        entity: check.entity,
+        stored,
+        writer: check.writer,
     }
 }
 

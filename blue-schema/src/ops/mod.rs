@@ -122,12 +122,19 @@ impl<I> Put<I> {
             && (self.checks.version.is_none() || self.if_not_exists)
     }
 
+    /// Whether the put checks nothing a whole-item replace cannot: the
+    /// stored shape and expiry, not a condition or a version.
+    pub(crate) fn checks_only_shape_and_expiry(&self) -> bool {
+        self.checks.user.is_none() && (self.checks.version.is_none() || self.if_not_exists)
+    }
+
     /// Whether the put checks more than `create`'s "no item yet": also
     /// whether an item it replaces has expired.
     pub(crate) fn is_conditional(&self) -> bool {
         self.checks.user.is_some()
             || self.checks.version.is_some() && !self.if_not_exists
             || self.checks.expiry.is_some()
+            || self.checks.shape.is_some() && !self.if_not_exists
     }
 }
 

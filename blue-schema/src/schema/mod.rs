@@ -9,11 +9,13 @@ pub(crate) mod hooks;
 pub(crate) mod item_keys;
 pub(crate) mod members;
 mod message;
+pub mod shape;
 
 pub use attributes::{is_index_key_attribute, is_reserved_attribute, RESERVED_ATTRIBUTES};
 pub(crate) use attributes::{CREATED_AT, PARTITION_KEY, SET_NEWTYPE, SORT_KEY, UPDATED_AT};
 pub(crate) use hooks::{EntityHooks, TableHooks};
 pub(crate) use item_keys::KeysOfItem;
+pub use shape::{Shape, ShapeSchema, SHAPE_ATTRIBUTE};
 
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 use serde::Serialize;
@@ -227,6 +229,13 @@ pub struct EntitySchema {
     /// Whether its table has a change feed (`#[table(stream)]`,
     /// [`feed`](crate::feed)).
     pub stream: bool,
+    /// The shape its items are written in (`#[entity(shape = 2)]`; 1 when
+    /// it declares none), stored in [`SHAPE_ATTRIBUTE`] when above 1; see
+    /// [`shape`].
+    pub shape: u32,
+    /// The shape before [`shape`](Self::shape), which items written
+    /// earlier may still be stored in, and through it the older ones.
+    pub previous_shape: Option<&'static ShapeSchema>,
 }
 
 impl EntitySchema {
@@ -290,6 +299,11 @@ impl EntitySchema {
                 a.key.is_none() && !a.optional && !a.defaulted && !a.version && a.set.is_none()
             })
             .map(|a| a.name)
+    }
+
+    /// The entity's older shapes, newest first.
+    pub fn older_shapes(&self) -> impl Iterator<Item = &'static ShapeSchema> {
+        self.previous_shape.into_iter().flat_map(ShapeSchema::chain)
     }
 
     /// The stored fields that are not part of the key: `{role, tier, score}`.

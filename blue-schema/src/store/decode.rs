@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use serde::Deserialize;
 
 use crate::ops::decode::{Decoder, StoredKeys};
-use crate::schema::FromItem;
+use crate::schema::{Entity, FromItem};
 use crate::Error;
 
 /// An item with the attributes the library keeps for it.
@@ -187,6 +187,64 @@ impl Decoder for Attributes {
         item: StoredKeys<'_>,
         attributes: D,
     ) -> Result<Option<serde_json::Value>, Error>
+    where
+        D::Error: Send + Sync + 'static,
+    {
+        Self::decode(item, attributes).map(Some)
+    }
+}
+
+/// An entity with its attributes as stored: what `modify` conditions its
+/// write on (an item of an older shape decodes into other attributes
+/// than it holds).
+pub(crate) struct Imaged<E>(PhantomData<fn() -> E>);
+
+/// An item's attributes as stored, and the entity they decode into.
+pub(crate) type ImagedItem<E> = (serde_json::Map<String, serde_json::Value>, E);
+
+impl<E: Entity> Decoder for Imaged<E> {
+    type Output = ImagedItem<E>;
+    const WITH_STAMPS: bool = false;
+    const WITH_KEYS: bool = false;
+    const KNOWS_EXPIRY: bool = true;
+
+    #[inline]
+    fn expiry(output: &Self::Output) -> Option<u64> {
+        output.1.__expiry()
+    }
+
+    fn decode<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<Self::Output, Error>
+    where
+        D::Error: Send + Sync + 'static,
+    {
+        let image = match serde_json::Map::deserialize(attributes) {
+            Ok(image) => image,
+            Err(e) => return Err(item.decode_error(e)),
+        };
+        // A write-back of an item a newer program wrote is refused before
+        // the item is decoded (as its older shape, it may not decode).
+        let stored = crate::schema::shape::stored_shape(&image);
+        if stored > u64::from(E::SCHEMA.shape) {
+            let key = crate::ops::ItemKey {
+                table: item.table,
+                partition_key: item.partition_key.to_owned(),
+                sort_key: item.sort_key.to_owned(),
+            };
+            let check = crate::ops::check::ShapeCheck::whole(&E::SCHEMA).expect("always a check");
+            return Err(crate::ops::check::Failure::Shape { check, stored }.into_error(&key, None));
+        }
+        let entity = E::from_item(item.sort_key, &serde_json::Value::Object(image.clone()))
+            .map_err(|e| item.decode_error(e))?;
+        Ok((image, entity))
+    }
+
+    fn decode_known<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<Option<Self::Output>, Error>
     where
         D::Error: Send + Sync + 'static,
     {

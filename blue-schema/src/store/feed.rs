@@ -134,6 +134,7 @@ impl Store {
         #[cfg(feature = "sqlite")]
         let feed = {
             let mut feed = feed;
+            #[allow(irrefutable_let_patterns)] // without the `streams` feature
             if let Reader::Outbox { .. } = feed.reader {
                 feed.next_outbox(0).await?;
             }

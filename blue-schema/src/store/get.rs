@@ -119,6 +119,15 @@ impl<'s, E: Entity + Send> GetItem<'s, E, E> {
     }
 }
 
+impl<'s, E: Entity + Send> GetItem<'s, E, E> {
+    /// The read of the item with its attributes as stored.
+    pub(crate) fn imaged(
+        self,
+    ) -> impl Future<Output = Result<Option<super::decode::ImagedItem<E>>, Error>> + Send + 's {
+        self.run::<super::decode::Imaged<E>>(|(_, e)| e.__expiry())
+    }
+}
+
 impl<'s, E: Entity + Send> GetItem<'s, E, Record<E>> {
     /// The read as a future polled in place, for the blocking store.
     pub(crate) fn unboxed(

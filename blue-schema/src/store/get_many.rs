@@ -127,6 +127,7 @@ fn copy_of<E: Entity>(item: &E) -> E {
         version: None,
         sets: E::SCHEMA.sets,
         extra: &[],
+        shape: None,
     })
     .and_then(serde_json::from_value)
     .expect("an entity decodes from its own encoding")

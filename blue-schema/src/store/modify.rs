@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::IntoFuture;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::decode::Typed;
 use super::update::invalid;
@@ -14,12 +14,11 @@ use crate::backend::engine::Engine;
 use crate::backend::with_engine;
 use crate::backoff::Backoff;
 use crate::key::Key;
-use crate::ops::check::{Checks, VersionCheck};
+use crate::ops::check::{Checks, ShapeCheck, VersionCheck};
 use crate::ops::cond::{CmpOp, Cond};
 use crate::ops::decode::AnyDecoder;
 use crate::ops::Put;
-use crate::schema::Entity;
-use crate::write::WriteView;
+use crate::schema::{Entity, SHAPE_ATTRIBUTE};
 use crate::{time, Error};
 
 impl Store {
@@ -96,10 +95,11 @@ where
                 if attempt > 0 {
                     crate::exec::sleep(Backoff::MODIFY.delay(attempt)).await;
                 }
-                let Some(mut item) = self.store.get(self.key.clone()).await? else {
+                let read = self.store.get(self.key.clone()).imaged().await?;
+                let Some((image, mut item)) = read else {
                     return Ok(None);
                 };
-                let (mut checks, version) = modify_checks(&item)?;
+                let (mut checks, version) = modify_checks(&item, &image)?;
                 checks.expiry = self.store.expiry::<E>();
                 (self.change)(&mut item);
                 if item.key() != self.key {
@@ -138,10 +138,15 @@ where
     }
 }
 
-/// The checks that make a write-back of `item` (as read) safe, and the
-/// version it writes.
+/// The checks that make a write-back of `item` (read as `image`) safe,
+/// and the version it writes: the stored shape no newer than the entity's,
+/// and the version read or, without one, every attribute as read.
 #[allow(clippy::type_complexity)]
-fn modify_checks<E: Entity>(item: &E) -> Result<(Checks, Option<(&'static str, u64)>), Error> {
+fn modify_checks<E: Entity>(
+    item: &E,
+    image: &Map<String, Value>,
+) -> Result<(Checks, Option<(&'static str, u64)>), Error> {
+    let shape = ShapeCheck::whole(&E::SCHEMA);
     if let Some(attribute) = E::SCHEMA.version {
         let expected = item.__version();
         let checks = Checks {
@@ -149,30 +154,34 @@ fn modify_checks<E: Entity>(item: &E) -> Result<(Checks, Option<(&'static str, u
                 attribute,
                 expected,
             }),
+            shape,
             ..Checks::default()
         };
         return Ok((checks, Some((attribute, expected + 1))));
     }
-    // Every attribute as read, and the absent ones still absent.
-    let image = serde_json::to_value(WriteView {
-        item,
-        version: None,
-        sets: E::SCHEMA.sets,
-        extra: &[],
-    })
-    .map_err(|e| Error::Serialize {
-        entity: E::SCHEMA.name,
-        source: crate::ItemError::Encode(Box::new(e)),
-    })?;
-    let Value::Object(image) = image else {
-        return Err(invalid::<E>("the entity does not serialize as a map"));
-    };
+    // Every attribute of every shape, as stored (an item of an older shape
+    // holds other attributes than it decodes into), the absent ones still
+    // absent; and the shape itself.
+    let current = E::SCHEMA.attributes.iter().map(|a| (a.name, a.set, true));
+    let older = E::SCHEMA
+        .older_shapes()
+        .flat_map(|s| s.attributes.iter())
+        .map(|name| (*name, None, false));
+    let shape_attribute = std::iter::once((SHAPE_ATTRIBUTE, None, true));
+    let mut seen = std::collections::HashSet::new();
     let mut cond = Cond::ItemExists(true);
-    for attribute in E::SCHEMA.attributes {
-        let name = Cow::Borrowed(attribute.name);
-        let part = match (image.get(attribute.name), attribute.set) {
+    for (attribute, set, known) in current.chain(older).chain(shape_attribute) {
+        if !seen.insert(attribute) {
+            continue;
+        }
+        let name = Cow::Borrowed(attribute);
+        let part = match (image.get(attribute), set) {
             // A set equals another whatever the order of its elements.
             (Some(Value::Array(elements)), Some(kind)) => Cond::SetEq(name, kind, elements.clone()),
+            // An older shape's list or set, which JSON does not tell apart.
+            (Some(Value::Array(elements)), None) if !known => {
+                Cond::Size(name, CmpOp::Eq, elements.len() as u64)
+            }
             (Some(v), _) => Cond::Cmp(name, CmpOp::Eq, v.clone()),
             (None, _) => Cond::Exists(name, false),
         };
@@ -181,6 +190,7 @@ fn modify_checks<E: Entity>(item: &E) -> Result<(Checks, Option<(&'static str, u
     Ok((
         Checks {
             user: Some(cond),
+            shape,
             ..Checks::default()
         },
         None,

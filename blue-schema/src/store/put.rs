@@ -11,7 +11,7 @@ use super::{BoxFuture, Store};
 use crate::backend::engine::Engine;
 use crate::backend::with_engine;
 use crate::limits::check::CheckError;
-use crate::ops::check::{Checks, VersionCheck};
+use crate::ops::check::{Checks, ShapeCheck, VersionCheck};
 use crate::ops::cond::Cond;
 use crate::ops::decode::AnyDecoder;
 use crate::ops::{ItemKey, Put, PutBatch, WriteItem};
@@ -192,6 +192,8 @@ pub(super) fn put_checks<E: Entity>(
     let mut checks = Checks::default();
     if create {
         checks.exists = Some(false);
+    } else {
+        checks.shape = ShapeCheck::whole(&E::SCHEMA);
     }
     let version = E::SCHEMA.version.map(|attribute| {
         if create {
@@ -250,6 +252,7 @@ pub(crate) fn checked_item<E: Entity, I>(
         version,
         sets: E::SCHEMA.sets,
         extra: &[],
+        shape: (E::SCHEMA.shape > 1).then_some(E::SCHEMA.shape),
     };
     let view = WriteView {
         extra: &index_keys,

@@ -14,7 +14,9 @@ mod condition;
 mod update;
 mod view;
 
-pub use crate::error::{ActionKey, CancelReason, ConditionFailed, TransactionCanceled};
+pub use crate::error::{
+    ActionKey, CancelReason, ConditionFailed, ShapeMismatch, TransactionCanceled,
+};
 pub use attr::{
     Attr, IndexFields, IndexKey, Integer, KeyField, Operand, Optional, OptionalIndexKey, Ordered,
     Presence, Removable, Required, SetAttr, SetElement, SetField, SetKind, SetValue, Settable,

@@ -6,7 +6,7 @@
 
 use serde::ser::{self, Impossible, Serialize, SerializeMap, SerializeStruct, Serializer};
 
-use crate::schema::{SetKind, SET_NEWTYPE};
+use crate::schema::{SetKind, SET_NEWTYPE, SHAPE_ATTRIBUTE};
 
 /// The `#[set]` attributes of an entity and what each holds.
 pub(crate) type Sets = &'static [(&'static str, SetKind)];
@@ -20,6 +20,9 @@ pub(crate) struct WriteView<'a, T: ?Sized> {
     pub(crate) sets: Sets,
     /// Attributes written after the item's own: its secondary-index keys.
     pub(crate) extra: Extra<'a>,
+    /// The shape it is written in, when above 1: its `_shape` attribute
+    /// ([`crate::schema::shape`]).
+    pub(crate) shape: Option<u32>,
 }
 
 /// String attributes written after an item's own fields.
@@ -32,6 +35,7 @@ impl<T: Serialize + ?Sized> Serialize for WriteView<'_, T> {
             version: self.version,
             sets: self.sets,
             extra: self.extra,
+            shape: self.shape,
         })
     }
 }
@@ -234,6 +238,7 @@ struct Top<'a, S> {
     version: Option<(&'static str, u64)>,
     sets: Sets,
     extra: Extra<'a>,
+    shape: Option<u32>,
 }
 
 macro_rules! forward {
@@ -289,6 +294,7 @@ impl<'a, S: Serializer> Serializer for Top<'a, S> {
             version: self.version,
             sets: self.sets,
             extra: self.extra,
+            shape: self.shape,
         })
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -307,6 +313,7 @@ impl<'a, S: Serializer> Serializer for Top<'a, S> {
             version: self.version,
             sets: self.sets,
             extra: self.extra,
+            shape: self.shape,
         })
     }
     fn serialize_struct(
@@ -319,6 +326,7 @@ impl<'a, S: Serializer> Serializer for Top<'a, S> {
             version: self.version,
             sets: self.sets,
             extra: self.extra,
+            shape: self.shape,
         })
     }
 }
@@ -330,6 +338,7 @@ struct Fields<'a, F> {
     version: Option<(&'static str, u64)>,
     sets: Sets,
     extra: Extra<'a>,
+    shape: Option<u32>,
 }
 
 impl<F: SerializeStruct> SerializeStruct for Fields<'_, F> {
@@ -359,6 +368,9 @@ impl<F: SerializeStruct> SerializeStruct for Fields<'_, F> {
     }
 
     fn end(mut self) -> Result<F::Ok, F::Error> {
+        if let Some(shape) = self.shape {
+            self.inner.serialize_field(SHAPE_ATTRIBUTE, &shape)?;
+        }
         for (name, value) in self.extra {
             self.inner.serialize_field(name, value)?;
         }
@@ -405,6 +417,9 @@ impl<F: SerializeMap> SerializeMap for Fields<'_, F> {
     }
 
     fn end(mut self) -> Result<F::Ok, F::Error> {
+        if let Some(shape) = self.shape {
+            self.inner.serialize_entry(SHAPE_ATTRIBUTE, &shape)?;
+        }
         for (name, value) in self.extra {
             self.inner.serialize_entry(name, value)?;
         }
@@ -438,8 +453,9 @@ mod tests {
             version: Some(("version", 5)),
             sets: &[],
             extra: &[("gsi1pk", "A".to_owned())],
+            shape: Some(3),
         })
         .unwrap();
-        assert_eq!(json, r#"{"b":2,"version":5,"y":1,"gsi1pk":"A"}"#);
+        assert_eq!(json, r#"{"b":2,"version":5,"y":1,"_shape":3,"gsi1pk":"A"}"#);
     }
 }

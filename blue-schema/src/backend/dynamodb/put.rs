@@ -38,8 +38,11 @@ use super::DynamoDbBackend;
 use crate::layout::expression::placeholder;
 use crate::limits::check::Stamps;
 use crate::limits::{MAX_EXPRESSION_BYTES, MAX_ITEM_BYTES};
+use crate::ops::check::{Failure, ShapeCheck};
 use crate::ops::{ItemKey, Put};
-use crate::schema::{EntitySchema, CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
+use crate::schema::{
+    EntitySchema, CREATED_AT, PARTITION_KEY, SHAPE_ATTRIBUTE, SORT_KEY, UPDATED_AT,
+};
 use crate::Error;
 
 /// Attempts at replacing a large item that keeps changing under the put.
@@ -54,6 +57,8 @@ impl DynamoDbBackend {
         let conditional = op.is_conditional();
         // Conditional only because an item it replaces may have expired.
         let only_expiry = op.checks_only_expiry();
+        // What a whole-item replace can check too.
+        let whole = op.checks_only_shape_and_expiry();
         let Put {
             item,
             if_not_exists,
@@ -106,13 +111,13 @@ impl DynamoDbBackend {
                 Err(still_expired(&item.key))
             }
             Ok(update) => self.update_item(&item.key, update).await,
-            Err(attributes) if only_expiry && !if_not_exists => {
+            Err(attributes) if whole && !if_not_exists => {
                 // The whole-item path keeps `created_at`: an expired item
                 // goes first ([`crate::ttl`]).
                 if let Some(expiry) = checks.expiry {
                     self.delete_expired(&item.key, expiry).await?;
                 }
-                self.replace_whole(&item.key, attributes, &item.updated_at)
+                self.replace_whole(&item.key, attributes, &item.updated_at, checks.shape)
                     .await
             }
             Err(_) if conditional => Err(Error::InvalidUpdate {
@@ -123,7 +128,7 @@ impl DynamoDbBackend {
                     .to_owned(),
             }),
             Err(attributes) => {
-                self.replace_whole(&item.key, attributes, &item.updated_at)
+                self.replace_whole(&item.key, attributes, &item.updated_at, checks.shape)
                     .await
             }
         }
@@ -156,12 +161,23 @@ impl DynamoDbBackend {
         key: &ItemKey,
         attributes: Attributes,
         now: &str,
+        shape: Option<ShapeCheck>,
     ) -> Result<(), Error> {
         for _ in 0..PUT_ATTEMPTS {
-            let found = self.created_at_of(key).await?;
+            let (found, stored_shape) = self.created_at_of(key).await?;
+            if let Some(check) = shape.filter(|c| !c.passes(stored_shape)) {
+                let failure = Failure::Shape {
+                    check,
+                    stored: stored_shape,
+                };
+                return Err(failure.into_error(key, None));
+            }
+            // The shape read, unchanged by the time of the write: the
+            // condition on `created_at` alone would not see a newer
+            // program's put in between, which keeps it.
             let (created_at, condition) = match &found {
                 Found::Absent => (now, Condition::Absent),
-                Found::CreatedAt(old) => (old.as_str(), Condition::CreatedAt(old)),
+                Found::CreatedAt(old) => (old.as_str(), Condition::CreatedAt(old, stored_shape)),
                 // An item written by another client without `created_at`.
                 Found::WithoutCreatedAt => (now, Condition::PresentWithoutCreatedAt),
             };
@@ -185,15 +201,16 @@ impl DynamoDbBackend {
 
     /// The stored item's `created_at`, by a consistent read of that
     /// attribute and the key.
-    async fn created_at_of(&self, key: &ItemKey) -> Result<Found, Error> {
+    async fn created_at_of(&self, key: &ItemKey) -> Result<(Found, u64), Error> {
         let request = self
             .sdk
             .get_item()
             .table_name(self.table_name(key.table))
             .set_key(Some(key_map(key)))
-            .projection_expression("#pk, #c")
+            .projection_expression("#pk, #c, #s")
             .expression_attribute_names("#pk", PARTITION_KEY)
             .expression_attribute_names("#c", CREATED_AT)
+            .expression_attribute_names("#s", SHAPE_ATTRIBUTE)
             .consistent_read(true);
         let out = self
             .send(Replay::Safe, &request, |r| r.send())
@@ -201,11 +218,18 @@ impl DynamoDbBackend {
             .result
             .map_err(request_error("GetItem", key.table))?;
         Ok(match out.item {
-            None => Found::Absent,
-            Some(mut item) => match item.remove(CREATED_AT) {
-                Some(AttributeValue::S(old)) => Found::CreatedAt(old),
-                _ => Found::WithoutCreatedAt,
-            },
+            None => (Found::Absent, 1),
+            Some(mut item) => {
+                let shape = match item.remove(SHAPE_ATTRIBUTE) {
+                    Some(AttributeValue::N(n)) => n.parse().unwrap_or(1),
+                    _ => 1,
+                };
+                let found = match item.remove(CREATED_AT) {
+                    Some(AttributeValue::S(old)) => Found::CreatedAt(old),
+                    _ => Found::WithoutCreatedAt,
+                };
+                (found, shape)
+            }
         })
     }
 
@@ -240,7 +264,12 @@ impl DynamoDbBackend {
         // DynamoDB refuses names and values the expression does not use.
         let (expression, names, value): (_, &[_], _) = match condition {
             Condition::Absent => ("attribute_not_exists(#pk)", &[("#pk", PARTITION_KEY)], None),
-            Condition::CreatedAt(old) => ("#c = :c", &[("#c", CREATED_AT)], Some(old)),
+            // Shape 1 is stored as no attribute, or as 1.
+            Condition::CreatedAt(old, _) => (
+                "#c = :c AND (attribute_not_exists(#s) OR #s = :s)",
+                &[("#c", CREATED_AT), ("#s", SHAPE_ATTRIBUTE)],
+                Some(old),
+            ),
             Condition::PresentWithoutCreatedAt => (
                 "attribute_exists(#pk) AND attribute_not_exists(#c)",
                 &[("#pk", PARTITION_KEY), ("#c", CREATED_AT)],
@@ -266,6 +295,10 @@ impl DynamoDbBackend {
         }
         if let Some(old) = value {
             request = request.expression_attribute_values(":c", s(old));
+        }
+        if let Condition::CreatedAt(_, shape) = condition {
+            request =
+                request.expression_attribute_values(":s", AttributeValue::N(shape.to_string()));
         }
         if let Condition::AbsentOrExpired(expiry) = condition {
             request = request
@@ -308,8 +341,8 @@ enum Found {
 enum Condition<'a> {
     /// No item has the key.
     Absent,
-    /// The item's `created_at` is this.
-    CreatedAt(&'a str),
+    /// The item's `created_at` is this, and its shape this one.
+    CreatedAt(&'a str, u64),
     /// The item exists and has no `created_at`.
     PresentWithoutCreatedAt,
     /// No item has the key, or it has expired ([`crate::ttl`]).
@@ -347,12 +380,22 @@ impl Update {
             .indexes
             .iter()
             .flat_map(|i| [i.slot.pk_attribute, i.slot.sk_attribute]);
+        let current = || entity.attributes.iter().map(|a| a.name);
+        // The attributes only older shapes have: removed, as SQLite's
+        // whole item leaves them out ([`crate::schema::shape`]).
+        let mut older: Vec<&'static str> = entity
+            .older_shapes()
+            .flat_map(|s| s.attributes.iter().copied())
+            .filter(|name| !current().any(|n| n == *name))
+            .collect();
+        older.sort_unstable();
+        older.dedup();
+        let shape = (entity.shape > 1).then_some(SHAPE_ATTRIBUTE);
         let names = || {
-            entity
-                .attributes
-                .iter()
-                .map(|a| a.name)
+            current()
                 .chain(index_keys.clone())
+                .chain(shape)
+                .chain(older.iter().copied())
         };
         let known = |name: &str| names().any(|n| n == name);
         if !attributes.keys().all(|name| known(name)) {

@@ -414,9 +414,12 @@ pub(super) fn checks_condition(
     checks: &Checks,
     on_expired: OnExpired,
 ) -> Option<String> {
-    let mut parts = Vec::with_capacity(2);
+    let mut parts = Vec::with_capacity(3);
     if let Some(exists) = checks.exists {
         parts.push(Cond::ItemExists(exists));
+    }
+    if let Some(shape) = &checks.shape {
+        parts.push(shape.cond());
     }
     if let Some(v) = &checks.version {
         parts.push(if v.expected == 0 {

@@ -275,7 +275,7 @@ impl Engine for SqliteBackend {
             let image = Image::of(&item.data, item.size, &item.updated_at);
             let keys = vec![(item.key.clone(), After::Is(Some(image)))];
             return Box::pin(self.write(keys, false, 1, false, move |conn| {
-                if op.is_conditional() && !op.checks_only_expiry() {
+                if !op.checks_only_shape_and_expiry() {
                     write::put(conn, &op)
                 } else {
                     put_row(conn, &op)
@@ -283,7 +283,7 @@ impl Engine for SqliteBackend {
             }))
             .await;
         }
-        if op.is_conditional() && !op.checks_only_expiry() {
+        if !op.checks_only_shape_and_expiry() {
             // Boxed: the future of an unconditional put stays small.
             return Box::pin(self.run(move |conn| write::put(conn, &op))).await;
         }

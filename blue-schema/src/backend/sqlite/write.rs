@@ -16,7 +16,7 @@ use crate::error::AnyItem;
 use crate::limits;
 use crate::limits::check::CheckError;
 use crate::ops::action::Returning;
-use crate::ops::check::{explain, Checks, Failure};
+use crate::ops::check::{explain, Checks, Failure, ShapeCheck};
 use crate::ops::decode::decode_str;
 use crate::ops::decode::{Decoder, StoredKeys};
 use crate::ops::{Delete, ItemKey, Put, PutBatch, UpdateOp};
@@ -358,7 +358,8 @@ pub(super) fn update(conn: &mut Conn, op: &UpdateOp) -> Result<Option<AnyItem>, 
     })
 }
 
-/// An unconditional put (or a `create`): one statement.
+/// A put whose only checks are the stored item's shape and expiry (or a
+/// `create`): one statement.
 pub(super) fn put_row(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
     // With a change feed, an expired item is removed first, as DynamoDB
     // must ([`crate::ops::check::Expiry::feed`]).
@@ -373,11 +374,19 @@ pub(super) fn put_row(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
         (Some(expiry), true) => &statements.ttl(expiry.attribute).create,
         (Some(expiry), false) => &statements.ttl(expiry.attribute).upsert,
         (None, true) => &statements.insert_new,
-        (None, false) => &statements.upsert,
+        (None, false) => &statements.put_upsert,
     };
-    let mut stmt = db.prepare_cached(sql).map_err(table_error(key.table))?;
-    let written = execute_write(&mut stmt, item, op.checks.expiry.map(|e| e.now))?;
+    let shape = (!op.if_not_exists).then(|| writer_shape(op.checks.shape));
+    let written = {
+        let mut stmt = db.prepare_cached(sql).map_err(table_error(key.table))?;
+        execute_write(&mut stmt, item, op.checks.expiry.map(|e| e.now), shape)?
+    };
     if written == 0 {
+        if !op.if_not_exists {
+            // The stored item's shape is newer: the checked path says so
+            // (or writes, if another writer changed it in between).
+            return put(conn, op);
+        }
         return Err(Error::AlreadyExists {
             table: key.table,
             partition_key: key.partition_key.clone(),
@@ -387,13 +396,20 @@ pub(super) fn put_row(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Runs an insert or upsert of `item` (parameters `?1` to `?6`), and for
-/// a statement of a table with a TTL attribute the current epoch second
-/// (`?7`, `now`); how many rows it wrote.
+/// The shape a put's statement lets it replace: any, without a check.
+fn writer_shape(check: Option<ShapeCheck>) -> u32 {
+    check.map_or(u32::MAX, |c| c.writer)
+}
+
+/// Runs an insert or upsert of `item` (parameters `?1` to `?6`), then the
+/// current epoch second of a statement of a table with a TTL attribute
+/// (`?7`, `now`), then the writer's shape of a put's (`?7`, or `?8` after
+/// `now`); how many rows it wrote.
 fn execute_write(
     stmt: &mut rusqlite::CachedStatement<'_>,
     item: &crate::ops::WriteItem<String>,
     now: Option<u64>,
+    shape: Option<u32>,
 ) -> Result<usize, Error> {
     let key = &item.key;
     let params = (
@@ -404,12 +420,23 @@ fn execute_write(
         item.size as i64,
         &item.updated_at,
     );
-    match now {
-        Some(now) => {
-            let (pk, sk, data, created_at, size, updated_at) = params;
+    let (pk, sk, data, created_at, size, updated_at) = params;
+    match (now, shape) {
+        (Some(now), Some(shape)) => stmt.execute((
+            pk,
+            sk,
+            data,
+            created_at,
+            size,
+            updated_at,
+            epoch_param(now),
+            shape,
+        )),
+        (Some(now), None) => {
             stmt.execute((pk, sk, data, created_at, size, updated_at, epoch_param(now)))
         }
-        None => stmt.execute(params),
+        (None, Some(shape)) => stmt.execute((pk, sk, data, created_at, size, updated_at, shape)),
+        (None, None) => stmt.execute(params),
     }
     .map_err(sqlite_error)
 }
@@ -447,9 +474,11 @@ pub(super) fn put_rows(conn: &mut Conn, op: &PutBatch<String>) -> Result<(), Err
         Some(expiry) => &statements.ttl(expiry.attribute).upsert,
         None => upsert,
     };
+    // Any shape: a batch write checks nothing, as DynamoDB's cannot.
+    let shape = expiry.map(|_| u32::MAX);
     let mut stmt = db.prepare_cached(upsert).map_err(table_error(table))?;
     for item in &op.items {
-        execute_write(&mut stmt, item, expiry.map(|e| e.now))?;
+        execute_write(&mut stmt, item, expiry.map(|e| e.now), shape)?;
     }
     // Dropping an uncommitted transaction rolls it back: an error
     // above leaves nothing written.
