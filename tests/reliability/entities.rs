@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use blue_schema::{Collection, Entity, Store, Table};
+use blue_schema::{Collection, Entity, Shape, Store, Table};
 use serde::{Deserialize, Serialize};
 
 #[derive(Table, Debug)]
@@ -60,14 +60,57 @@ pub enum Noted {
 }
 
 /// A number in a partition template of its own (`TALLY#{part}`), whose
-/// keys never meet a cell's.
+/// keys never meet a cell's. In shape 2 (`blue_schema::schema::shape`): an
+/// older program ([`v1`]) writes shape 1, which had no unit.
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-#[entity(table = Reliable, pk_prefix = "TALLY")]
+#[entity(table = Reliable, pk_prefix = "TALLY", shape = 2, from = TallyV1)]
 #[sk(prefix = "TALLY")]
 pub struct Tally {
     #[pk]
     pub part: String,
     pub value: i64,
+    pub unit: String,
+}
+
+/// The unit a tally of shape 1 is read with.
+pub const V1_UNIT: &str = "count";
+
+/// Shape 1 of [`Tally`], frozen.
+#[derive(Shape, Deserialize, Debug)]
+#[shape(of = Tally, number = 1)]
+pub struct TallyV1 {
+    pub part: String,
+    pub value: i64,
+}
+
+impl From<TallyV1> for Tally {
+    fn from(v1: TallyV1) -> Self {
+        Tally {
+            part: v1.part,
+            value: v1.value,
+            unit: V1_UNIT.to_owned(),
+        }
+    }
+}
+
+/// The table as the program before shapes saw it: its tallies, shape 1.
+pub mod v1 {
+    use super::*;
+
+    #[derive(Table, Debug)]
+    #[table(name = "blue_reliable", indexes(gsi1, gsi2), stream)]
+    pub enum Reliable {
+        Tally(Tally),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[entity(table = Reliable, pk_prefix = "TALLY")]
+    #[sk(prefix = "TALLY")]
+    pub struct Tally {
+        #[pk]
+        pub part: String,
+        pub value: i64,
+    }
 }
 
 /// A counter with an optional note and a set; in an index by note (sparse:

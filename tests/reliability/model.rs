@@ -31,6 +31,8 @@ const NOTES: [&str; 3] = ["", "n#1", "ü"];
 const TAGS: [&str; 3] = ["a", "b", "c#"];
 /// Document bodies.
 const BODIES: [&str; 3] = ["", "x", "y%23"];
+/// Tally units.
+const UNITS: [&str; 2] = ["kg", "m#"];
 /// Ids: the key space of each partition.
 const IDS: u8 = 4;
 
@@ -210,8 +212,14 @@ pub enum Op {
     },
     /// The marks of a cell, in pages.
     QueryMarks(u8, u8, Option<u8>),
-    /// `put` of the tally of a partition (its own partition template).
-    PutTally(u8, i8),
+    /// `put` of the tally of a partition (its own partition template),
+    /// shape 2, with a unit of [`UNITS`].
+    PutTally(u8, i8, u8),
+    /// `put` of the tally by the program before shapes (shape 1).
+    PutTallyV1(u8, i8),
+    /// `update` adding to the tally: by the current program (which
+    /// upgrades a shape-1 tally first), or by the older one.
+    AddTally(u8, i8, bool),
     /// `get` of the tally of a partition.
     GetTally(u8),
     /// An operation on the leases, which expire ([`crate::expiry`]).
@@ -446,6 +454,7 @@ fn error(e: &Error) -> String {
         Error::InvalidTransaction { .. } => "InvalidTransaction".into(),
         Error::InvalidUpdate { .. } => "InvalidUpdate".into(),
         Error::DuplicateKey { .. } => "DuplicateKey".into(),
+        Error::NewerShape(m) => format!("NewerShape({}, {})", m.stored, m.writer),
         Error::TransactionCanceled(t) => format!(
             "Canceled[{}]",
             t.reasons.iter().map(reason).collect::<Vec<_>>().join(", ")
@@ -478,7 +487,8 @@ enum Item {
     Cell(Cell),
     Doc(Doc),
     Mark(Mark),
-    Tally(Tally),
+    /// A tally, and the shape it is stored in.
+    Tally(Tally, u32),
 }
 
 /// The reference implementation: items by encoded key, whose byte order
@@ -828,23 +838,55 @@ impl Model {
                     .collect();
                 pages_text(&paged(marks, *page_size))
             }
-            Op::PutTally(p, value) => {
+            Op::PutTally(p, value, unit) => {
                 let tally = Tally {
                     part: space.part(*p),
                     value: i64::from(*value),
+                    unit: UNITS[usize::from(*unit)].to_owned(),
                 };
                 self.items
-                    .insert(space.tally_key(*p).into_parts(), Item::Tally(tally));
+                    .insert(space.tally_key(*p).into_parts(), Item::Tally(tally, 2));
                 "Ok(())".into()
             }
-            Op::GetTally(p) => format!("Ok({:?})", self.tally(space, *p)),
+            Op::PutTallyV1(p, value) => {
+                if self.tally(space, *p).is_some_and(|(_, shape)| shape == 2) {
+                    // The older program cannot write over a newer item.
+                    return "Err(NewerShape(2, 1))".into();
+                }
+                let tally = Tally {
+                    part: space.part(*p),
+                    value: i64::from(*value),
+                    unit: V1_UNIT.to_owned(),
+                };
+                self.items
+                    .insert(space.tally_key(*p).into_parts(), Item::Tally(tally, 1));
+                "Ok(())".into()
+            }
+            Op::AddTally(p, delta, current) => {
+                let Some((mut tally, shape)) = self.tally(space, *p) else {
+                    return "Err(NotFound)".into();
+                };
+                if !current && shape == 2 {
+                    return "Err(NewerShape(2, 1))".into();
+                }
+                tally.value += i64::from(*delta);
+                // The current program's update upgrades a shape-1 tally
+                // first; the older program's leaves it in shape 1.
+                let shape = if *current { 2 } else { shape };
+                self.items
+                    .insert(space.tally_key(*p).into_parts(), Item::Tally(tally, shape));
+                "Ok(())".into()
+            }
+            Op::GetTally(p) => format!("Ok({:?})", self.tally(space, *p).map(|(t, _)| t)),
             Op::Lease(op) => self.leases.apply(space, op),
         }
     }
 
-    fn tally(&self, space: &Space, part: u8) -> Option<&Tally> {
+    /// The tally of a partition, as the current program reads it, and
+    /// the shape it is stored in.
+    fn tally(&self, space: &Space, part: u8) -> Option<(Tally, u32)> {
         match self.items.get(&space.tally_key(part).into_parts()) {
-            Some(Item::Tally(t)) => Some(t),
+            Some(Item::Tally(t, shape)) => Some((t.clone(), *shape)),
             _ => None,
         }
     }
@@ -866,7 +908,7 @@ impl Model {
                 Item::Cell(c) => Some(PartItems::Cell(c.clone())),
                 Item::Doc(d) => Some(PartItems::Doc(d.clone())),
                 Item::Mark(m) => Some(PartItems::Mark(m.clone())),
-                Item::Tally(_) => None,
+                Item::Tally(..) => None,
             })
             .collect()
     }
@@ -1014,7 +1056,7 @@ impl Model {
         let mut out = String::new();
         for part in 0..PARTS.len() as u8 {
             let _ = writeln!(out, "{:?}", self.partition(space, part));
-            let _ = writeln!(out, "tally {:?}", self.tally(space, part));
+            let _ = writeln!(out, "tally {:?}", self.tally(space, part).map(|(t, _)| t));
         }
         out + &self.leases.contents(space, PARTS.len() as u8)
     }
@@ -1262,12 +1304,33 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
             };
             pages(store, query, &mut cursors).await
         }
-        Op::PutTally(p, value) => result(
+        Op::PutTally(p, value, unit) => result(
             store
                 .put(&Tally {
                     part: space.part(*p),
                     value: i64::from(*value),
+                    unit: UNITS[usize::from(*unit)].to_owned(),
                 })
+                .await,
+        ),
+        Op::PutTallyV1(p, value) => result(
+            store
+                .put(&v1::Tally {
+                    part: space.part(*p),
+                    value: i64::from(*value),
+                })
+                .await,
+        ),
+        Op::AddTally(p, delta, true) => result(
+            store
+                .update(space.tally_key(*p))
+                .add(Tally::attr().value, i64::from(*delta))
+                .await,
+        ),
+        Op::AddTally(p, delta, false) => result(
+            store
+                .update(v1::Tally::key(space.part(*p)))
+                .add(v1::Tally::attr().value, i64::from(*delta))
                 .await,
         ),
         Op::GetTally(p) => result(store.get(space.tally_key(*p)).await),
@@ -1554,7 +1617,9 @@ pub fn op() -> impl Strategy<Value = Op> {
                 page_size,
             }),
         1 => (part(), id(), proptest::option::of(1u8..4)).prop_map(|(p, i, n)| Op::QueryMarks(p, i, n)),
-        1 => (part(), -3i8..4).prop_map(|(p, v)| Op::PutTally(p, v)),
+        1 => (part(), -3i8..4, 0..UNITS.len() as u8).prop_map(|(p, v, u)| Op::PutTally(p, v, u)),
+        1 => (part(), -3i8..4).prop_map(|(p, v)| Op::PutTallyV1(p, v)),
+        1 => (part(), -3i8..4, any::<bool>()).prop_map(|(p, v, c)| Op::AddTally(p, v, c)),
         1 => part().prop_map(Op::GetTally),
         4 => crate::expiry::lease_op().prop_map(Op::Lease),
     ]
