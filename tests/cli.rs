@@ -688,3 +688,160 @@ fn the_command_line_runs_inside_an_async_program() {
         }
     });
 }
+
+/// The shop's customers as the program before shape 2 wrote them.
+mod before {
+    use blue_schema::{Entity, Table};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Table, Debug)]
+    #[table(name = "blue_shop", indexes(gsi1))]
+    pub enum Shop {
+        Customer(Customer),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone)]
+    #[entity(table = Shop, pk_prefix = "CUSTOMER")]
+    #[sk(prefix = "PROFILE")]
+    pub struct Customer {
+        #[pk]
+        pub customer_id: String,
+        pub contact: String,
+    }
+}
+
+/// A backfill of `n` customers written in shape 1, killed (SIGKILL) twice
+/// and resumed from its checkpoint file, while the application writes the
+/// same customers in the current shape: at the end every customer is in
+/// shape 2, none is lost or duplicated, and every application write stands.
+fn a_killed_backfill_resumes(url: &str, n: u32) {
+    use blue_schema_examples::shop::Customer;
+    use std::future::IntoFuture as _;
+    let dir = tempfile::tempdir().unwrap();
+    let id = |i: u32| format!("c{i:06}");
+    block(async {
+        let store = Store::open(url).await.unwrap();
+        store.create_table::<Shop>().await.unwrap();
+        let all: Vec<before::Customer> = (0..n)
+            .map(|i| before::Customer {
+                customer_id: id(i),
+                contact: format!("Customer {i} <c{i}@example.com>"),
+            })
+            .collect();
+        for chunk in all.chunks(5000) {
+            store.put_all(chunk).await.unwrap();
+        }
+    });
+    let checkpoint = dir.path().join("backfill.json");
+    let args = |rate: Option<u32>| -> Vec<String> {
+        let mut args = vec![
+            "backfill".to_owned(),
+            url.to_owned(),
+            "--table".to_owned(),
+            "blue_shop".to_owned(),
+            "--checkpoint".to_owned(),
+            checkpoint.display().to_string(),
+            "--page-items".to_owned(),
+            "250".to_owned(),
+            "--segments".to_owned(),
+            "4".to_owned(),
+            "--quiet".to_owned(),
+        ];
+        if let Some(rate) = rate {
+            args.extend(["--rate".to_owned(), rate.to_string()]);
+        }
+        args
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = runtime.block_on(Store::open(url)).unwrap();
+    // The application's writes: customer `i` gets an address naming the round.
+    let mut written = std::collections::BTreeMap::new();
+    let mut app_writes = |round: u32| {
+        for k in 0..20 {
+            let i = (k * 7919 + round * 104_729) % n;
+            let email = format!("round{round}-{k}@example.com");
+            let customer = Customer {
+                customer_id: id(i),
+                name: format!("Customer {i}"),
+                email: email.clone(),
+            };
+            runtime
+                .block_on(store.put(&customer).into_future())
+                .unwrap();
+            written.insert(i, email);
+        }
+    };
+    let mut last = String::new();
+    for round in 0..2 {
+        // Slowed to about 20 s a run, killed once its checkpoint moved.
+        let mut child = bin()
+            .args(args(Some((n / 20).max(100))))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            app_writes(round);
+            let saved = std::fs::read_to_string(&checkpoint).unwrap_or_default();
+            if saved.contains("bluebackfill1:") && saved != last {
+                last = saved;
+                break;
+            }
+            assert!(Instant::now() < deadline, "no checkpoint was written");
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the backfill ended before it was killed"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        app_writes(round + 10);
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    }
+    let started = Instant::now();
+    let out = ok(&args(None).iter().map(String::as_str).collect::<Vec<_>>());
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        out.contains("blue_shop:") && out.contains("(resumed)"),
+        "{out}"
+    );
+    assert!(!checkpoint.exists(), "the checkpoint is removed at the end");
+    eprintln!("the resumed backfill, {seconds:.1} s: {out}");
+
+    let report = ok(&["check", url]);
+    assert!(
+        report.contains(&format!(
+            "blue_shop: {n} items, 0 problems; Customer: {n} in shape 2"
+        )),
+        "{report}"
+    );
+    runtime.block_on(async {
+        for (i, email) in &written {
+            let read = store.get(Customer::key(id(*i))).await.unwrap().unwrap();
+            assert_eq!(&read.email, email, "the application's write of {i} stands");
+        }
+        for i in [0, n / 3, n - 1] {
+            if written.contains_key(&i) {
+                continue;
+            }
+            let read = store.get(Customer::key(id(i))).await.unwrap().unwrap();
+            assert_eq!(
+                read.email,
+                format!("c{i}@example.com"),
+                "upgraded from shape 1"
+            );
+        }
+    });
+}
+
+#[test]
+fn a_killed_backfill_resumes_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    a_killed_backfill_resumes(&sqlite(dir.path(), "shop.db"), 100_000);
+}
+
+#[test]
+fn a_killed_backfill_resumes_on_dynamodb() {
+    a_killed_backfill_resumes(&dynamodb(), 10_000);
+}

@@ -7,8 +7,16 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 /// Bookkeeping attributes: the key, when the item was written, and the
-/// shape it was written in (`blue_schema::schema::SHAPE_ATTRIBUTE`).
-pub const ATTRIBUTES: &[&str] = &["pk", "sk", "created_at", "updated_at", "_shape"];
+/// shape it was written in (`blue_schema::schema::SHAPE_ATTRIBUTE`), and
+/// the mark of a backfill's write (`BACKFILL_ATTRIBUTE`).
+pub const ATTRIBUTES: &[&str] = &[
+    "pk",
+    "sk",
+    "created_at",
+    "updated_at",
+    "_shape",
+    "_backfill",
+];
 
 /// Secondary-index key attributes are `gsi<N>` followed by one of these.
 pub const INDEX_PREFIX: &str = "gsi";

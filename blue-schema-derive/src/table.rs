@@ -89,7 +89,10 @@ fn generate(table: &Table) -> TokenStream {
         }
     });
     let member_of = member_of(ident);
+    let backfill = backfill_impl(ident, variants, &entity_bounds);
+    // The read of an item, and its write back by a backfill.
     let from_item = from_item_impl(ident, name, variants);
+    let from_item = quote!(#from_item #backfill);
     let index_arms = variants.iter().enumerate().map(|(i, (_, ty))| {
         quote! {
             ::std::option::Option::Some(#i) => ::std::option::Option::Some(
@@ -97,20 +100,7 @@ fn generate(table: &Table) -> TokenStream {
             ),
         }
     });
-    let slots = table.indexes.iter().map(|slot| {
-        let name = slot.to_string();
-        let (pk_attribute, sk_attribute) = (format!("{name}pk"), format!("{name}sk"));
-        let (pk_column, sk_column) = (format!("{name}_pk"), format!("{name}_sk"));
-        quote! {
-            ::blue_schema::schema::IndexSlot {
-                name: #name,
-                pk_attribute: #pk_attribute,
-                sk_attribute: #sk_attribute,
-                pk_column: #pk_column,
-                sk_column: #sk_column,
-            }
-        }
-    });
+    let slots = table.indexes.iter().map(index_slot);
 
     let partition_doc = format!(
         "The query of a whole `{}` partition: every item, in sort-key order, as `{rust_name}` \
@@ -370,5 +360,54 @@ fn membership_checks(table: &Table, rust_name: &str) -> TokenStream {
         }
 
         #(#member_checks)*
+    }
+}
+
+/// `Backfill`: a decoded item written back by its entity's own rewrite.
+fn backfill_impl(
+    ident: &Ident,
+    variants: &[(&Ident, &Type)],
+    entity_bounds: &[TokenStream],
+) -> TokenStream {
+    let rewrite_arms = variants.iter().map(|(variant, _)| {
+        quote! {
+            Self::#variant(item) => ::blue_schema::migrate::rewrite(store, item, image),
+        }
+    });
+    quote! {
+        impl ::blue_schema::migrate::Backfill for #ident where #(#entity_bounds)* {
+            fn __rewrite<'a>(
+                self,
+                store: &'a ::blue_schema::Store,
+                image: ::blue_schema::__private::serde_json::Map<
+                    ::std::string::String,
+                    ::blue_schema::__private::serde_json::Value,
+                >,
+            ) -> ::blue_schema::store::BoxFuture<
+                'a,
+                ::std::result::Result<::blue_schema::migrate::Rewritten, ::blue_schema::Error>,
+            > {
+                match self {
+                    #(#rewrite_arms)*
+                }
+            }
+        }
+
+    }
+}
+
+/// The `IndexSlot` of a physical index the table declares.
+fn index_slot(slot: &Ident) -> TokenStream {
+    let name = slot.to_string();
+    let (pk_attribute, sk_attribute) = (format!("{name}pk"), format!("{name}sk"));
+    let (pk_column, sk_column) = (format!("{name}_pk"), format!("{name}_sk"));
+    quote! {
+        ::blue_schema::schema::IndexSlot {
+            name: #name,
+            pk_attribute: #pk_attribute,
+            sk_attribute: #sk_attribute,
+            pk_column: #pk_column,
+            sk_column: #sk_column,
+        }
     }
 }

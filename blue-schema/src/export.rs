@@ -44,7 +44,12 @@ pub async fn export_table<T: Table>(
         let mut n = 0u64;
         loop {
             let page = source
-                .scan(ScanPage { table, resume_after, limit: Some(1000) })
+                .scan(ScanPage {
+                    table,
+                    resume_after,
+                    limit: Some(1000),
+                    segment: None,
+                })
                 .await?;
             for raw in &page.items {
                 let keys = raw.keys(table);
@@ -284,6 +289,9 @@ pub struct CheckReport {
     /// One line per item that is not what the schema says: its key and
     /// why.
     pub problems: Vec<String>,
+    /// The items of each entity, by the shape they are stored in
+    /// ([`crate::schema::shape`]): what a backfill would rewrite.
+    pub shapes: std::collections::BTreeMap<(&'static str, u64), u64>,
 }
 
 impl CheckReport {
@@ -308,7 +316,12 @@ pub async fn check_table<T: Table>(store: &Store) -> Result<CheckReport, Error> 
         let mut resume_after = None;
         loop {
             let page = source
-                .scan(ScanPage { table, resume_after, limit: Some(1000) })
+                .scan(ScanPage {
+                    table,
+                    resume_after,
+                    limit: Some(1000),
+                    segment: None,
+                })
                 .await?;
             for raw in &page.items {
                 report.items += 1;
@@ -330,6 +343,11 @@ pub async fn check_table<T: Table>(store: &Store) -> Result<CheckReport, Error> 
                         T::SCHEMA.entity_for_sort_key(&raw.sort_key).map_or("its entity", |e| e.name)
                     )),
                     Some(Ok(found)) => {
+                        let shape = match &value {
+                            Value::Object(map) => crate::schema::shape::stored_shape(map),
+                            _ => 1,
+                        };
+                        *report.shapes.entry((found.entity.name, shape)).or_default() += 1;
                         let (pk, sk) = &found.table_key;
                         if (pk.as_str(), sk.as_str()) != (raw.partition_key.as_str(), raw.sort_key.as_str()) {
                             report.problems.push(format!(

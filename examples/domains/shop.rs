@@ -3,7 +3,7 @@
 //! item collection (the adjacency-list pattern).
 //!
 //! ```text
-//! CUSTOMER#{customer_id} | PROFILE                                  → {name, email}
+//! CUSTOMER#{customer_id} | PROFILE                                  → {name, email} (shape 2)
 //! CUSTOMER#{customer_id} | ORDER#{order_id}                         → {placed, status, total_cents}
 //! CUSTOMER#{customer_id} | ORDER#{order_id}#LINE#{line}             → {sku, quantity, price_cents}
 //! CUSTOMER#{customer_id} | ORDER#{order_id}#SHIPMENT#{shipment}     → {carrier, status, tracking}
@@ -23,7 +23,7 @@
 //! and its shipments) and [`InStatus`] (an index partition: the orders and
 //! shipments in one status).
 
-use blue_schema::{Collection, Entity, KeyPart, Table};
+use blue_schema::{Collection, Entity, KeyPart, Shape, Table};
 use serde::{Deserialize, Serialize};
 
 /// The shop: customers with their orders, and the product catalogue.
@@ -37,9 +37,10 @@ pub enum Shop {
     Product(Product),
 }
 
-/// A customer's profile: one per customer partition.
+/// A customer's profile: one per customer partition. In shape 2: shape 1
+/// kept the name and the address in one `contact`.
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[entity(table = Shop, pk_prefix = "CUSTOMER")]
+#[entity(table = Shop, pk_prefix = "CUSTOMER", shape = 2, from = CustomerV1)]
 #[sk(prefix = "PROFILE")]
 pub struct Customer {
     /// The customer's id, which names the partition.
@@ -49,6 +50,31 @@ pub struct Customer {
     pub name: String,
     /// Where to write.
     pub email: String,
+}
+
+/// Shape 1 of a customer's profile, frozen: the name and the address in
+/// one field, `Ada <ada@example.com>`.
+#[derive(Shape, Deserialize, Debug)]
+#[shape(of = Customer, number = 1)]
+pub struct CustomerV1 {
+    #[pk]
+    pub customer_id: String,
+    /// `Name <address>`.
+    pub contact: String,
+}
+
+impl From<CustomerV1> for Customer {
+    fn from(v1: CustomerV1) -> Self {
+        let (name, email) = match v1.contact.split_once('<') {
+            Some((name, rest)) => (name.trim(), rest.trim_end_matches('>').trim()),
+            None => (v1.contact.trim(), ""),
+        };
+        Customer {
+            customer_id: v1.customer_id,
+            name: name.to_owned(),
+            email: email.to_owned(),
+        }
+    }
 }
 
 /// Where an order stands; part of the index key (orders by status).

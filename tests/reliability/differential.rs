@@ -120,8 +120,18 @@ fn cell_ranges_evaluate_the_marks_they_enclose() {
         ops.push(PutMark(0, id, 0, 0));
         ops.push(PutMark(0, id, 1, 1));
     }
-    ops.extend([PutTallyV1(0, 3), GetTally(0), AddTally(0, 1, false), AddTally(0, 2, true)]);
-    ops.extend([PutTallyV1(0, 5), AddTally(0, 1, false), PutTally(1, 2, 1), PutTallyV1(1, 4)]);
+    ops.extend([
+        PutTallyV1(0, 3),
+        GetTally(0),
+        AddTally(0, 1, false),
+        AddTally(0, 2, true),
+    ]);
+    ops.extend([
+        PutTallyV1(0, 5),
+        AddTally(0, 1, false),
+        PutTally(1, 2, 1),
+        PutTallyV1(1, 4),
+    ]);
     let ranges = [
         None,
         Some(Range::Lt(2)),

@@ -170,6 +170,8 @@ backends! {
     shapes::transactions_name_items_in_older_shapes,
     shapes::older_programs_cannot_overwrite_newer_items,
     shapes::a_rolling_deploy_loses_no_field,
+    shapes::a_backfill_rewrites_older_items_and_the_feed_says_so,
+    shapes::a_backfill_resumes_and_keeps_concurrent_writes,
     feed::every_write_path_records_its_change,
     feed::only_committed_writes_are_recorded,
     feed::readers_resume_from_a_saved_cursor,

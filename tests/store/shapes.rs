@@ -572,3 +572,175 @@ pub async fn a_rolling_deploy_loses_no_field(store: Store) {
     let refused = old_outcomes.iter().filter(|(_, r)| r.is_err()).count();
     assert!(refused > 0, "the old program met the new shape");
 }
+
+/// Writes `n` items with the program of `shape` (1, 2 or 3), skus
+/// `{prefix}{i}`.
+async fn write_items(store: &Store, shape: u8, prefix: &str, n: usize) {
+    for i in 0..n {
+        let sku = format!("{prefix}{i:03}");
+        match shape {
+            1 => store.put(&v1::product(&sku)).await.unwrap(),
+            2 => store.put(&v2::product(&sku, "GBP")).await.unwrap(),
+            _ => store.put(&v3::product(&sku, &["current"])).await.unwrap(),
+        }
+    }
+}
+
+/// A backfill rewrites every item of an older shape in the current one
+/// (removing the older shapes' attributes), counts what it found per
+/// shape, and its writes reach the change feed as `Origin::Migration`,
+/// each the same item before and after; a second run finds nothing to do.
+pub async fn a_backfill_rewrites_older_items_and_the_feed_says_so(store: Store) {
+    use blue_schema::feed::{ChangeKind, Origin};
+    use blue_schema::migrate::{backfill, BackfillOptions};
+    store.create_table::<Catalog>().await.unwrap();
+    write_items(&store, 1, "a", 12).await;
+    write_items(&store, 2, "b", 8).await;
+    write_items(&store, 3, "c", 5).await;
+    let mut feed = store.changes::<Catalog>(Start::Latest).await.unwrap();
+    let expected: Vec<Product> = store.query(Product::query("s1")).all().await.unwrap();
+
+    let options = BackfillOptions::default().segments(2).page_items(5);
+    let mut rounds = 0;
+    let report = backfill::<Catalog>(&store, options.clone(), |_| rounds += 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            report.scanned,
+            report.upgraded,
+            report.current,
+            report.remaining()
+        ),
+        (25, 20, 5, 0),
+        "{report:?}"
+    );
+    assert!(rounds >= 3, "pages of 5: {rounds} rounds");
+    let shapes: Vec<_> = report.shapes.iter().map(|(k, n)| (*k, *n)).collect();
+    assert_eq!(
+        shapes,
+        [
+            (("Product", 1), 12),
+            (("Product", 2), 8),
+            (("Product", 3), 5)
+        ]
+    );
+    assert_eq!(
+        store.query(Product::query("s1")).all().await.unwrap(),
+        expected,
+        "the items read the same"
+    );
+    for item in store.query(Catalog::partition("s1")).raw().await.unwrap() {
+        let serde_json::Value::Object(map) = item.attributes else {
+            panic!()
+        };
+        assert_eq!(map["_shape"], 3, "{map:?}");
+        assert!(
+            !map.contains_key("name") && !map.contains_key("price_cents"),
+            "{map:?}"
+        );
+    }
+
+    let mut migrations = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while migrations.len() < 20 && std::time::Instant::now() < deadline {
+        migrations.extend(feed.next_batch().await.unwrap());
+    }
+    assert_eq!(migrations.len(), 20);
+    for change in &migrations {
+        assert_eq!(
+            (change.kind, change.origin),
+            (ChangeKind::Modify, Origin::Migration)
+        );
+        assert_eq!(change.old, change.new, "a rewrite changes no value");
+    }
+
+    let again = backfill::<Catalog>(&store, options, |_| {}).await.unwrap();
+    assert_eq!((again.upgraded, again.current), (0, 25), "{again:?}");
+
+    // The application's writes after it are the application's.
+    store.put(&v3::product("a000", &["after"])).await.unwrap();
+    store
+        .update(Product::key("s1", "b000"))
+        .set(Product::attr().tags, vec!["later".to_owned()])
+        .await
+        .unwrap();
+    let after = feed.catch_up().await.unwrap();
+    let origins: Vec<_> = after.iter().map(|c| (c.kind, c.origin)).collect();
+    assert_eq!(
+        origins,
+        [
+            (ChangeKind::Modify, Origin::Application),
+            (ChangeKind::Modify, Origin::Application)
+        ]
+    );
+}
+
+/// A backfill interrupted after its first round resumes from its
+/// checkpoint; the application writes the same items meanwhile, with the
+/// current program and the older one, and keeps every write: the backfill
+/// never writes over an item that changed since it read it.
+pub async fn a_backfill_resumes_and_keeps_concurrent_writes(store: Store) {
+    use blue_schema::migrate::{backfill, BackfillCheckpoint, BackfillOptions};
+    store.create_table::<Catalog>().await.unwrap();
+    write_items(&store, 1, "a", 40).await;
+    write_items(&store, 2, "b", 20).await;
+    let options = BackfillOptions::default()
+        .segments(3)
+        .page_items(4)
+        .in_flight(2);
+
+    // The first run, dropped after its first checkpoint.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let first = backfill::<Catalog>(&store, options.clone(), move |p| {
+        let _ = tx.send(p.checkpoint.to_string());
+    });
+    let checkpoint = tokio::select! {
+        done = first => panic!("a backfill of 60 items in pages of 4 took one round: {done:?}"),
+        saved = rx.recv() => saved.expect("a checkpoint"),
+    };
+    let checkpoint: BackfillCheckpoint = checkpoint.parse().unwrap();
+    assert!(!checkpoint.is_done());
+
+    // The second, with the application writing beside it.
+    let resumed = backfill::<Catalog>(&store, options.resume(Some(checkpoint)), |_| {});
+    let app = async {
+        for i in 0..20 {
+            let sku = format!("a{:03}", i * 2);
+            store.put(&v3::product(&sku, &["app"])).await.unwrap();
+            // The older program's write: refused once the item is current.
+            let old = v1::product(&format!("b{:03}", i));
+            match store.put(&old).await {
+                Ok(()) | Err(Error::NewerShape(_)) => {}
+                Err(e) => panic!("{e:?}"),
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let (report, ()) = tokio::join!(resumed, app);
+    let report = report.unwrap();
+    assert_eq!(report.newer, 0, "{report:?}");
+
+    // Whatever the first run and the race left, a last run finishes.
+    backfill::<Catalog>(&store, BackfillOptions::default(), |_| {})
+        .await
+        .unwrap();
+    let items = store.query(Product::query("s1")).all().await.unwrap();
+    assert_eq!(items.len(), 60, "none lost, none duplicated");
+    for item in &items {
+        let i: usize = item.sku[1..].parse().unwrap();
+        let by_app = item.sku.starts_with('a') && i.is_multiple_of(2) && i < 40;
+        if by_app {
+            assert_eq!(
+                item.tags,
+                ["app"],
+                "the application's write stays: {item:?}"
+            );
+        } else if item.sku.starts_with('a') {
+            assert_eq!(*item, v3::from_v1(&item.sku));
+        }
+    }
+    for raw in store.query(Catalog::partition("s1")).raw().await.unwrap() {
+        assert_eq!(raw.attributes["_shape"], 3, "{raw:?}");
+    }
+}

@@ -387,8 +387,8 @@ pub(super) fn check_reserved_attributes(cx: &mut Ctxt, entity: &Entity) {
                 field.ident,
                 format!(
                     "the attribute name `{}`{renamed} is reserved: blue-schema writes `pk`, `sk` and \
-                     `created_at` on every item and keeps `updated_at`, `_shape` and index key \
-                     names (`gsi1pk`, ...) for its own attributes; {fix}",
+                     `created_at` on every item and keeps `updated_at`, `_shape`, `_backfill` and \
+                     index key names (`gsi1pk`, ...) for its own attributes; {fix}",
                     field.attribute
                 ),
             );

@@ -78,6 +78,11 @@ pub(crate) trait Engine: Send + Sync + 'static {
     /// The backend's name, for errors.
     const NAME: &'static str;
 
+    /// Whether a scan can be split into segments read in parallel
+    /// ([`ScanPage::segment`](crate::ops::ScanPage::segment)): DynamoDB's
+    /// can; SQLite, with one writer, reads one segment.
+    const PARALLEL_SCAN: bool = false;
+
     /// Encodes an entity (already checked against the limits).
     fn encode<T: Serialize + ?Sized>(item: &T) -> Result<Self::Item, ItemError>;
 

@@ -44,6 +44,7 @@ pub(super) fn write_entity(
         )?;
     }
 
+    write_shapes(out, entity)?;
     write_writes(out, entity)?;
 
     writeln!(out, "\n### Access patterns\n")?;
@@ -61,6 +62,47 @@ pub(super) fn write_entity(
          statement and the DynamoDB request it sends.\n"
     )?;
     write_capacity(out, table, entity)
+}
+
+/// An entity's older shapes ([`crate::schema::shape`]): what items written
+/// before may still hold, and the frozen type each decodes as.
+fn write_shapes(out: &mut String, entity: &EntitySchema) -> std::fmt::Result {
+    if entity.previous_shape.is_none() {
+        return Ok(());
+    }
+    writeln!(out, "\n### Shapes\n")?;
+    writeln!(
+        out,
+        "Written in shape {} (`_shape = {}`); items written in an older shape are read \
+         through its frozen type and converted up the chain, and a backfill rewrites them \
+         (`blue_schema::migrate::backfill`).\n",
+        entity.shape, entity.shape
+    )?;
+    writeln!(out, "| shape | frozen type | attributes |")?;
+    writeln!(out, "|---|---|---|")?;
+    let current: Vec<String> = entity
+        .attributes
+        .iter()
+        .map(|a| format!("`{}`", a.name))
+        .collect();
+    writeln!(
+        out,
+        "| {} (current) | `{}` | {} |",
+        entity.shape,
+        entity.name,
+        current.join(", ")
+    )?;
+    for shape in entity.older_shapes() {
+        let attributes: Vec<String> = shape.attributes.iter().map(|a| format!("`{a}`")).collect();
+        writeln!(
+            out,
+            "| {} | `{}` | {} |",
+            shape.number,
+            shape.name,
+            attributes.join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 fn write_attribute(out: &mut String, attribute: &AttributeSchema) -> std::fmt::Result {

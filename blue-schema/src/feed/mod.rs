@@ -81,6 +81,24 @@ pub enum Origin {
     /// process, or by [`sweep_expired`](crate::Store::sweep_expired) and
     /// its sweeper on SQLite.
     Ttl,
+    /// A backfill's rewrite of an item in its entity's current shape
+    /// ([`crate::migrate::backfill`]): the same item, upgraded. Known by
+    /// the mark the rewrite leaves on the new image
+    /// ([`BACKFILL_ATTRIBUTE`](crate::schema::shape::BACKFILL_ATTRIBUTE),
+    /// equal to the image's `updated_at`).
+    Migration,
+}
+
+/// Whether a change whose new image carries `mark` in its
+/// [`BACKFILL_ATTRIBUTE`](crate::schema::shape::BACKFILL_ATTRIBUTE) and
+/// `updated_at` was made by a backfill: the write that set the mark is the
+/// one that wrote the image.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "streams", feature = "lambda")),
+    allow(dead_code)
+)]
+pub(crate) fn is_migration(mark: Option<&str>, updated_at: Option<&str>) -> bool {
+    matches!((mark, updated_at), (Some(m), Some(u)) if m == u && !m.is_empty())
 }
 
 /// One record of the feed: a committed write of one item.

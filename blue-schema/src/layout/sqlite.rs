@@ -343,7 +343,7 @@ impl Statements {
                     "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \
                      size = excluded.size, updated_at = excluded.updated_at, \
                      created_at = iif({expired}, excluded.created_at, created_at) \
-                     WHERE {expired} OR {}",
+                     WHERE {} OR {expired}",
                     shape_guard("?8")
                 ),
                 create: format!(
@@ -364,15 +364,10 @@ impl Statements {
 }
 
 /// That the stored row's shape ([`crate::schema::shape`]) is at most the
-/// parameter `writer`: its `_shape` attribute, or 1 without one. Most
-/// items have none, and the text search that finds so costs a fraction of
-/// parsing the item.
+/// parameter `writer`: `blue_shape`, a function the backend registers on
+/// each connection, reads it.
 fn shape_guard(writer: &str) -> String {
-    format!(
-        "iif(instr(data, '\"{a}\"') AND json_valid(data), \
-         coalesce(json_extract(data, '$.{a}'), 1), 1) <= {writer}",
-        a = crate::schema::SHAPE_ATTRIBUTE
-    )
+    format!("blue_shape(data) <= {writer}")
 }
 
 /// The half-open byte range `[low, high)` of sort keys a query page reads.

@@ -99,7 +99,9 @@ pub(crate) fn check_item<T: serde::Serialize + ?Sized>(
 /// the library writes itself (which the derive refuses as a field name).
 fn is_attribute_name(name: &str) -> bool {
     !name.is_empty()
-        && (!crate::schema::is_reserved_attribute(name) || name == crate::schema::SHAPE_ATTRIBUTE)
+        && (!crate::schema::is_reserved_attribute(name)
+            || name == crate::schema::SHAPE_ATTRIBUTE
+            || name == crate::schema::shape::BACKFILL_ATTRIBUTE)
 }
 
 fn is_attribute_or_index_key_name(name: &str) -> bool {

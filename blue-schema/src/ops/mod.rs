@@ -116,6 +116,7 @@ impl<I> Put<I> {
     /// Whether the put checks nothing but `create`'s "no item yet" and
     /// whether an item it replaces has expired: what one statement, or one
     /// request, can check as it writes.
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
     pub(crate) fn checks_only_expiry(&self) -> bool {
         self.checks.expiry.is_some()
             && self.checks.user.is_none()
@@ -130,6 +131,7 @@ impl<I> Put<I> {
 
     /// Whether the put checks more than `create`'s "no item yet": also
     /// whether an item it replaces has expired.
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
     pub(crate) fn is_conditional(&self) -> bool {
         self.checks.user.is_some()
             || self.checks.version.is_some() && !self.if_not_exists
@@ -270,6 +272,10 @@ pub(crate) struct ScanPage {
     pub(crate) resume_after: Option<(String, String)>,
     /// The most items to read; a page also stops at 1 MB.
     pub(crate) limit: Option<u32>,
+    /// `(segment, of)`: the segment of a parallel scan (DynamoDB's
+    /// `Segment` and `TotalSegments`), on a backend that scans in
+    /// parallel ([`Engine::PARALLEL_SCAN`](crate::backend::engine::Engine::PARALLEL_SCAN)).
+    pub(crate) segment: Option<(u32, u32)>,
 }
 
 /// Delete the items of a table that expired before `now` (an epoch

@@ -73,6 +73,13 @@ use serde::de::DeserializeOwned;
 /// The attribute an item's shape number is stored in, when it is above 1.
 pub const SHAPE_ATTRIBUTE: &str = "_shape";
 
+/// The attribute a backfill's rewrite of an item sets to the time of the
+/// write (its `updated_at`): a change whose new image has it equal to its
+/// `updated_at` is the backfill's ([`Origin::Migration`](crate::feed::Origin::Migration)).
+/// A later put removes it; a later update leaves it, with another
+/// `updated_at`.
+pub const BACKFILL_ATTRIBUTE: &str = "_backfill";
+
 /// One older shape of an entity, as the docs and the writes know it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShapeSchema {

@@ -8,7 +8,7 @@
 
 #[cfg(any(feature = "sqlite", feature = "streams"))]
 mod consumer;
-mod decode;
+pub(crate) mod decode;
 mod delete;
 #[cfg(any(feature = "sqlite", feature = "streams"))]
 mod feed;
@@ -38,7 +38,7 @@ pub use delete::DeleteItem;
 #[cfg(any(feature = "sqlite", feature = "streams"))]
 pub use feed::{ChangeFeed, ChangeStream, OpenFeed, MAX_BATCH};
 pub use get::GetItem;
-pub use modify::{ModifyItem, DEFAULT_MODIFY_ATTEMPTS};
+pub use modify::{ModifyItem, Rewritten, DEFAULT_MODIFY_ATTEMPTS};
 pub use put::PutItem;
 pub use reindex::Reindexed;
 pub use run::{Items, Page, Pages, QueryRun};

@@ -138,6 +138,49 @@ where
     }
 }
 
+/// What a backfill's write of one item did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rewritten {
+    /// Written in the current shape.
+    Upgraded,
+    /// The item changed (or went) since it was read: nothing written.
+    Raced,
+    /// The item is in a newer shape than this program's: nothing written.
+    Newer,
+}
+
+impl Store {
+    /// Writes `item`, decoded (and upgraded) from `image`, the item as
+    /// stored, in its entity's current shape, conditioned on the stored
+    /// item still being `image`: a backfill's write, marked as one.
+    pub(crate) async fn rewrite<E: Entity>(
+        &self,
+        item: E,
+        image: &Map<String, Value>,
+    ) -> Result<Rewritten, Error> {
+        let (mut checks, version) = modify_checks(&item, image)?;
+        checks.expiry = self.expiry::<E>();
+        let created_at = time::now_rfc3339();
+        let written = with_engine!(&self.backend, b => {
+            let op = super::put::backfill_item_at(b, &item, created_at, version).map(|w| Put {
+                item: w,
+                if_not_exists: false,
+                entity: &E::SCHEMA,
+                checks,
+                decode: AnyDecoder::of::<Typed<E>>(),
+            });
+            b.put(op?).await
+        });
+        match written {
+            Ok(()) => Ok(Rewritten::Upgraded),
+            Err(Error::VersionConflict(_) | Error::ConditionFailed(_)) => Ok(Rewritten::Raced),
+            Err(Error::NewerShape(_)) => Ok(Rewritten::Newer),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// The checks that make a write-back of `item` (read as `image`) safe,
 /// and the version it writes: the stored shape no newer than the entity's,
 /// and the version read or, without one, every attribute as read.

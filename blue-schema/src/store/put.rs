@@ -229,7 +229,20 @@ pub(crate) fn write_item_at<B: Engine, E: Entity>(
     created_at: String,
     version: Option<(&'static str, u64)>,
 ) -> Result<WriteItem<B::Item>, Error> {
-    checked_item(item, created_at, version, |view| B::encode(view))
+    checked_item(item, created_at, version, false, |view| B::encode(view))
+}
+
+/// [`write_item_at`] of a backfill's rewrite: the item also carries
+/// [`BACKFILL_ATTRIBUTE`](crate::schema::shape::BACKFILL_ATTRIBUTE), the
+/// time of the write, which tells the change feed that the write was a
+/// migration's.
+pub(crate) fn backfill_item_at<B: Engine, E: Entity>(
+    _backend: &B,
+    item: &E,
+    created_at: String,
+    version: Option<(&'static str, u64)>,
+) -> Result<WriteItem<B::Item>, Error> {
+    checked_item(item, created_at, version, true, |view| B::encode(view))
 }
 
 /// Checks an entity (as written: `None`s left out, `version` in place)
@@ -238,6 +251,7 @@ pub(crate) fn checked_item<E: Entity, I>(
     item: &E,
     created_at: String,
     version: Option<(&'static str, u64)>,
+    backfill: bool,
     encode: impl FnOnce(&WriteView<'_, E>) -> Result<I, crate::ItemError>,
 ) -> Result<WriteItem<I>, Error> {
     let (partition_key, sort_key) = item.key().into_parts();
@@ -245,6 +259,11 @@ pub(crate) fn checked_item<E: Entity, I>(
     // write of the whole item.
     let mut index_keys = Vec::new();
     item.__index_keys(&partition_key, &sort_key, &mut index_keys);
+    if backfill {
+        // Written and measured as an index key is: a string beside the
+        // item's own attributes.
+        index_keys.push((crate::schema::shape::BACKFILL_ATTRIBUTE, created_at.clone()));
+    }
     // Measured without the index keys (which `check_item` counts itself,
     // and which an entity's own fields may not be named), written with them.
     let measured = WriteView {

@@ -70,6 +70,7 @@ async fn reindex_on<B: Engine, T: Table>(backend: &B) -> Result<Reindexed, Error
                 table,
                 resume_after: resume_after.take(),
                 limit: Some(PAGE_ITEMS),
+                segment: None,
             })
             .await?;
         for raw in page.items {

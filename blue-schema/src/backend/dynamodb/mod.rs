@@ -410,6 +410,7 @@ impl Engine for DynamoDbBackend {
     type Raw = Attributes;
 
     const NAME: &'static str = NAME;
+    const PARALLEL_SCAN: bool = true;
 
     fn encode<T: Serialize + ?Sized>(item: &T) -> Result<Attributes, ItemError> {
         item::encode(item)

@@ -390,11 +390,16 @@ impl Update {
             .collect();
         older.sort_unstable();
         older.dedup();
-        let shape = (entity.shape > 1).then_some(SHAPE_ATTRIBUTE);
+        // An entity with shapes stores its shape, and may carry a
+        // backfill's mark, which a put removes.
+        let shape = (entity.shape > 1)
+            .then_some([SHAPE_ATTRIBUTE, crate::schema::shape::BACKFILL_ATTRIBUTE])
+            .into_iter()
+            .flatten();
         let names = || {
             current()
                 .chain(index_keys.clone())
-                .chain(shape)
+                .chain(shape.clone())
                 .chain(older.iter().copied())
         };
         let known = |name: &str| names().any(|n| n == name);

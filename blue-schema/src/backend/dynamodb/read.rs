@@ -198,6 +198,10 @@ impl DynamoDbBackend {
         if let Some(limit) = op.limit {
             request = request.limit(i32::try_from(limit).unwrap_or(i32::MAX));
         }
+        if let Some((segment, of)) = op.segment {
+            let int = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+            request = request.segment(int(segment)).total_segments(int(of));
+        }
         let out = self
             .send(Replay::Safe, &request, |r| r.send())
             .await

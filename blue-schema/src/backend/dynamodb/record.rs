@@ -30,9 +30,20 @@ impl StreamRecord {
         if self.kind == ChangeKind::Modify && self.old == self.new {
             return Ok(None);
         }
+        let text = |name: &str| match self.new.as_ref().and_then(|n| n.get(name)) {
+            Some(aws_sdk_dynamodb::types::AttributeValue::S(s)) => Some(s.as_str()),
+            _ => None,
+        };
         let origin = match &self.identity {
             Some((kind, principal)) if removed_by_ttl(kind.as_deref(), principal.as_deref()) => {
                 Origin::Ttl
+            }
+            _ if crate::feed::is_migration(
+                text(crate::schema::shape::BACKFILL_ATTRIBUTE),
+                text(crate::schema::UPDATED_AT),
+            ) =>
+            {
+                Origin::Migration
             }
             _ => Origin::Application,
         };

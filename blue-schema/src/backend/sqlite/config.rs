@@ -151,6 +151,7 @@ impl SqliteConfig {
         // more: rusqlite's default cache of 16 would prepare some again and
         // again.
         db.set_prepared_statement_cache_capacity(64);
+        super::functions::register(&db).map_err(sqlite_error)?;
         if self.path.is_some() {
             let mode: String = db
                 .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))

@@ -217,6 +217,11 @@ fn read<D: Decoder>(
         };
         let origin = if get(2)?.as_i64().unwrap_or_default() == 1 {
             Origin::Ttl
+        } else if migrated(
+            get(9)?.as_str_or_null().ok().flatten(),
+            get(11)?.as_str_or_null().ok().flatten(),
+        ) {
+            Origin::Migration
         } else {
             Origin::Application
         };
@@ -297,4 +302,23 @@ impl SqliteBackend {
         self.run(move |conn| read::<D>(conn, table, after, limit, retention_ms))
             .await
     }
+}
+
+/// Whether a record's new image, `data` written at `updated_at`, is a
+/// backfill's ([`crate::feed::is_migration`]). Most items carry no mark,
+/// and a text search finds so without parsing them.
+fn migrated(data: Option<&str>, updated_at: Option<&str>) -> bool {
+    let Some(data) = data else { return false };
+    let name = crate::schema::shape::BACKFILL_ATTRIBUTE;
+    debug_assert_eq!(name, "_backfill");
+    if !data.contains("\"_backfill\"") {
+        return false;
+    }
+    let mark = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(data)
+        .ok()
+        .and_then(|mut item| match item.remove(name) {
+            Some(serde_json::Value::String(mark)) => Some(mark),
+            _ => None,
+        });
+    crate::feed::is_migration(mark.as_deref(), updated_at)
 }

@@ -50,6 +50,7 @@ mod capacity;
 mod config;
 mod error;
 mod feed;
+mod functions;
 mod metered;
 mod page;
 mod pool;

@@ -36,11 +36,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+
+mod jobs;
+
+use jobs::bar;
 
 use crate::export::{check_table, export_table, import_table, CheckReport};
-use crate::migrate::{copy_resumable, count_items, CopyOptions, Progress, ResumableReport};
-use crate::schema::{Table, TableSchema};
+use crate::migrate::{
+    backfill, copy_resumable, count_items, Backfill, BackfillOptions, BackfillProgress,
+    BackfillReport, CopyOptions, Progress, ResumableReport,
+};
+use crate::schema::TableSchema;
 use crate::store::BoxFuture;
 use crate::{docs, Error, Store};
 
@@ -63,6 +69,12 @@ type ImportFn = for<'a> fn(
     OnCount<'a>,
 ) -> BoxFuture<'a, Result<u64, Error>>;
 
+type BackfillFn = for<'a> fn(
+    &'a Store,
+    BackfillOptions,
+    Box<dyn FnMut(&BackfillProgress) + Send + 'a>,
+) -> BoxFuture<'a, Result<BackfillReport, Error>>;
+
 /// Called with the number of items so far.
 type OnCount<'a> = Box<dyn FnMut(u64) + Send + 'a>;
 
@@ -76,10 +88,11 @@ struct Entry {
     export: ExportFn,
     import: ImportFn,
     check: for<'a> fn(&'a Store) -> BoxFuture<'a, Result<CheckReport, Error>>,
+    backfill: BackfillFn,
 }
 
 impl Entry {
-    fn of<T: Table>() -> Entry {
+    fn of<T: Backfill>() -> Entry {
         Entry {
             schema: &T::SCHEMA,
             create: |s| Box::pin(s.create_table::<T>()),
@@ -90,6 +103,7 @@ impl Entry {
             export: |s, out, on_page| Box::pin(export_table::<T>(s, out, on_page)),
             import: |s, input, on_page| Box::pin(import_table::<T>(s, input, on_page)),
             check: |s| Box::pin(check_table::<T>(s)),
+            backfill: |s, options, on_page| Box::pin(backfill::<T>(s, options, on_page)),
         }
     }
 }
@@ -196,10 +210,40 @@ enum Command {
         #[arg(long)]
         table: Option<String>,
     },
-    /// Reads every item and reports those that are not what the schema says.
+    /// Reads every item and reports those that are not what the schema
+    /// says, and how many items each entity has in each shape.
     Check {
         /// The store to read.
         url: String,
+    },
+    /// Rewrites the items stored in an older shape of their entity in the
+    /// current one, while the application runs (resumably).
+    Backfill {
+        /// The store.
+        url: String,
+        /// Only this table (every table by default).
+        #[arg(long)]
+        table: Option<String>,
+        /// A file recording how far the backfill got; run again with the
+        /// same file, an interrupted backfill continues there. Removed at
+        /// the end.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Segments scanned in parallel (DynamoDB; SQLite reads one).
+        #[arg(long, default_value_t = 1)]
+        segments: u32,
+        /// Items read per page and segment.
+        #[arg(long, default_value_t = 500)]
+        page_items: u32,
+        /// Items rewritten at once, per segment.
+        #[arg(long, default_value_t = 8)]
+        in_flight: usize,
+        /// At most this many items read a second.
+        #[arg(long)]
+        rate: Option<u32>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
     },
 }
 
@@ -229,8 +273,8 @@ impl Cli {
         }
     }
 
-    /// Adds the table `T`.
-    pub fn table<T: Table>(mut self) -> Cli {
+    /// Adds the table `T` (any `#[derive(Table)]` enum).
+    pub fn table<T: Backfill>(mut self) -> Cli {
         self.tables.push(Entry::of::<T>());
         self
     }
@@ -359,6 +403,27 @@ impl Cli {
                     Ok(())
                 })
             }
+            Command::Backfill {
+                url,
+                table,
+                checkpoint,
+                segments,
+                page_items,
+                in_flight,
+                rate,
+                quiet,
+            } => {
+                let entries = match table {
+                    Some(name) => vec![self.one_table(Some(&name))?],
+                    None => self.tables.clone(),
+                };
+                let options = BackfillOptions::default()
+                    .segments(segments)
+                    .page_items(page_items)
+                    .in_flight(in_flight)
+                    .items_per_second(rate);
+                self.backfill(&url, &entries, checkpoint.as_deref(), options, quiet)
+            }
             Command::Check { url } => crate::block_on(async {
                 let store = Store::open(&url).await?;
                 let mut problems = 0;
@@ -374,10 +439,11 @@ impl Cli {
                         println!("{}: {problem}", entry.schema.name);
                     }
                     println!(
-                        "{}: {} items, {} problems",
+                        "{}: {} items, {} problems{}",
                         entry.schema.name,
                         report.items,
-                        report.problems.len()
+                        report.problems.len(),
+                        jobs::shapes_text("; ", &report.shapes)
                     );
                     problems += report.problems.len();
                 }
@@ -436,101 +502,6 @@ impl Cli {
         }
         Ok(())
     }
-
-    fn copy(
-        &self,
-        from: &str,
-        to: &str,
-        checkpoint: Option<&Path>,
-        options: CopyOptions,
-        quiet: bool,
-    ) -> Result<(), Failure> {
-        let mut state = match checkpoint {
-            Some(path) if path.exists() => {
-                let text = fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                match serde_json::from_str::<serde_json::Value>(&text) {
-                    Ok(state @ serde_json::Value::Object(_)) => state,
-                    Ok(_) => {
-                        return Err(format!(
-                            "{} is not a checkpoint: not a JSON object",
-                            path.display()
-                        )
-                        .into())
-                    }
-                    Err(e) => {
-                        return Err(format!("{} is not a checkpoint: {e}", path.display()).into())
-                    }
-                }
-            }
-            _ => serde_json::json!({}),
-        };
-        crate::block_on(async {
-            let source = Store::open(from).await?;
-            let target = Store::open(to).await?;
-            for entry in &self.tables {
-                let table = entry.schema.name;
-                let resume_after = match &state[table] {
-                    serde_json::Value::String(done) if done == "done" => {
-                        println!("{table}: copied before (checkpoint)");
-                        continue;
-                    }
-                    serde_json::Value::Array(key) => match key.as_slice() {
-                        [serde_json::Value::String(pk), serde_json::Value::String(sk)] => {
-                            Some((pk.clone(), sk.clone()))
-                        }
-                        _ => return Err(format!("a malformed checkpoint for {table}").into()),
-                    },
-                    _ => None,
-                };
-                // The bar's length is a read of the whole source (the copy
-                // counts it again at the end, for its check): only for a
-                // bar someone sees.
-                let shown = !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
-                let bar = if shown {
-                    bar(Some((entry.count)(&source).await?), table, false)
-                } else {
-                    ProgressBar::hidden()
-                };
-                let resumed = resume_after.is_some();
-                let options = options.clone().resume_after(resume_after);
-                let mut save_error = None;
-                let report = (entry.copy)(
-                    &source,
-                    &target,
-                    options,
-                    Box::new(|progress: &Progress| {
-                        bar.set_position(progress.copied);
-                        if let Some(path) = checkpoint {
-                            state[table] = match &progress.resume_after {
-                                Some((pk, sk)) => serde_json::json!([pk, sk]),
-                                None => serde_json::json!("done"),
-                            };
-                            if let Err(e) = save(path, &state) {
-                                save_error.get_or_insert(e);
-                            }
-                        }
-                    }),
-                )
-                .await?;
-                bar.finish_and_clear();
-                if let Some(e) = save_error {
-                    return Err(e);
-                }
-                println!(
-                    "{table}: copied {} items{}; source {} items, target {} items",
-                    report.copied,
-                    if resumed { " (resumed)" } else { "" },
-                    report.source_items,
-                    report.target_items
-                );
-            }
-            if let Some(path) = checkpoint {
-                let _ = fs::remove_file(path);
-            }
-            Ok(())
-        })
-    }
 }
 
 /// The definitions of one table in `format` (all of them for `None`).
@@ -553,34 +524,6 @@ fn schema_text(table: &TableSchema, format: Option<Format>) -> String {
         .map(|(title, f)| format!("# {}: {title}\n{}\n", table.name, one(f)))
         .collect(),
     }
-}
-
-/// Writes the checkpoint atomically: a crash leaves the old one or the new.
-fn save(path: &Path, state: &serde_json::Value) -> Result<(), Failure> {
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, state.to_string())
-        .and_then(|()| fs::rename(&tmp, path))
-        .map_err(|e| format!("cannot write the checkpoint {}: {e}", path.display()).into())
-}
-
-/// A progress bar on standard error (drawn only on a terminal).
-fn bar(total: Option<u64>, table: &str, quiet: bool) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    let bar = match total {
-        Some(n) => ProgressBar::new(n).with_style(
-            ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {pos}/{len} items, {per_sec}, ETA {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        ),
-        None => ProgressBar::new_spinner().with_style(
-            ProgressStyle::with_template("{prefix} {pos} items, {per_sec}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        ),
-    };
-    bar.with_prefix(table.to_owned())
 }
 
 /// An error and its causes on one line.

@@ -19,6 +19,14 @@
 //! # Ok(()) }
 //! ```
 
+mod backfill;
+
+pub use backfill::{
+    backfill, BackfillCheckpoint, BackfillOptions, BackfillProgress, BackfillReport, Rewritten,
+};
+#[doc(hidden)]
+pub use backfill::{rewrite, Backfill};
+
 use std::any::Any;
 
 use crate::backend::engine::{Engine, RawItem};
@@ -105,6 +113,7 @@ async fn copy<A: Engine, B: Engine, T: Table>(source: &A, target: &B) -> Result<
                 table,
                 resume_after: resume_after.take(),
                 limit: Some(SCAN_PAGE_ITEMS),
+                segment: None,
             })
             .await?;
         for item in page.items {
@@ -158,6 +167,7 @@ async fn count<B: Engine>(backend: &B, table: &'static str) -> Result<u64, Error
                 table,
                 resume_after,
                 limit: None,
+                segment: None,
             })
             .await?;
         n += page.items.len() as u64;
@@ -445,6 +455,7 @@ async fn copy_pages<A: Engine, B: Engine, T: Table>(
                 table,
                 resume_after: progress.resume_after.clone(),
                 limit: Some(options.page_items),
+                segment: None,
             })
             .await?;
         let mut items = Vec::with_capacity(page.items.len());
