@@ -84,6 +84,8 @@ struct Shared {
     in_flight: AtomicUsize,
     /// Every request seen, by operation.
     seen: Mutex<Vec<String>>,
+    /// Told by [`Proxy::refuse_from_now`] when a brief refusal starts.
+    armed: tokio::sync::Notify,
 }
 
 /// A running proxy; it stops when dropped.
@@ -101,8 +103,10 @@ impl Drop for Proxy {
 
 impl Proxy {
     /// A proxy to `upstream` (`http://127.0.0.1:port`), listening now. With
-    /// `refuse_for`, its port refuses connections for that long first (its
-    /// listener is bound, closed, and bound again after the pause); with
+    /// `refuse_for`, its port refuses connections for that long from
+    /// [`refuse_from_now`](Proxy::refuse_from_now) on (its listener is
+    /// closed, and bound again after the pause), so that the pause does not
+    /// run out while a loaded machine sets the client up; with
     /// `Duration::MAX` it never listens.
     pub async fn start(upstream: &str, refuse_for: Option<Duration>) -> Proxy {
         let upstream: SocketAddr = upstream
@@ -118,11 +122,22 @@ impl Proxy {
                 let listener = match refuse_for {
                     None => listener,
                     Some(pause) => {
+                        if pause != Duration::MAX {
+                            // Nothing connects before the refusal is
+                            // armed: the client is made, not used, until then.
+                            shared.armed.notified().await;
+                        }
+                        // The port stays this proxy's, bound but not
+                        // listening: a connection is refused, and no other
+                        // test's listener can take the port meanwhile.
                         drop(listener);
+                        let held = hold(address);
                         if pause == Duration::MAX {
+                            let _held = held;
                             return std::future::pending().await;
                         }
                         tokio::time::sleep(pause).await;
+                        drop(held);
                         TcpListener::bind(address).await.expect("the port again")
                     }
                 };
@@ -141,6 +156,19 @@ impl Proxy {
             address,
             shared,
             accept,
+        }
+    }
+
+    /// Starts a brief refusal (`refuse_for` of [`start`](Proxy::start)):
+    /// the port refuses connections from now on, for that long.
+    pub async fn refuse_from_now(&self) {
+        self.shared.armed.notify_one();
+        // The listener is closed by the accept task: give it the turn.
+        for _ in 0..100 {
+            if TcpStream::connect(self.address).await.is_err() {
+                return;
+            }
+            tokio::task::yield_now().await;
         }
     }
 
@@ -369,4 +397,13 @@ fn error_answer(status: u16, code: &str) -> Vec<u8> {
         body.len()
     )
     .into_bytes()
+}
+
+/// A socket bound to `address` without listening: connections to it are
+/// refused while it lives.
+fn hold(address: SocketAddr) -> Option<tokio::net::TcpSocket> {
+    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+    socket.set_reuseaddr(true).ok()?;
+    socket.bind(address).ok()?;
+    Some(socket)
 }

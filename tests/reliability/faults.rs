@@ -315,6 +315,9 @@ fn every_operation(name: &str, fault: Option<Fault>, refuse_for: Option<Duration
             }
             let faulty = fixture.through(&proxy, attempts).await;
             let store = Store::from_backend(faulty.clone());
+            if refused_briefly {
+                proxy.refuse_from_now().await;
+            }
             let started = std::time::Instant::now();
             let result = op.run(&store, &p).await;
             let took = started.elapsed();
