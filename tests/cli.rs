@@ -417,6 +417,39 @@ fn docs_are_written_and_checked() {
         "{}",
         stderr(&stale)
     );
+
+    // A committed snapshot from which the code's schema cannot read the
+    // stored items (the expert's prefix was `EXP` then): refused by the
+    // check, not overwritten by `docs`, overwritten when accepted.
+    ok(&["docs", "--dir", target]);
+    let snapshot = dir.path().join("blue_dialogue.schema.json");
+    let committed = std::fs::read_to_string(&snapshot).unwrap();
+    let older = committed.replace("\"prefix\": \"EXPERT\"", "\"prefix\": \"EXP\"");
+    assert_ne!(older, committed);
+    std::fs::write(&snapshot, &older).unwrap();
+    for args in [
+        &["docs", "--check", "--dir", target][..],
+        &["docs", "--dir", target],
+    ] {
+        let refused = run(args);
+        assert_eq!(refused.status.code(), Some(1), "{args:?}");
+        assert!(
+            stdout(&refused).contains(
+                "blue_dialogue: refused: the prefix of `Expert` changed from `EXP` to `EXPERT`"
+            ),
+            "{}",
+            stdout(&refused)
+        );
+        assert!(
+            stderr(&refused).contains("would orphan or misread stored items"),
+            "{}",
+            stderr(&refused)
+        );
+        assert_eq!(std::fs::read_to_string(&snapshot).unwrap(), older);
+    }
+    ok(&["docs", "--dir", target, "--accept-breaking"]);
+    assert_eq!(std::fs::read_to_string(&snapshot).unwrap(), committed);
+    ok(&["docs", "--check", "--dir", target]);
 }
 
 #[test]

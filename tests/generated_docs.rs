@@ -18,6 +18,27 @@ fn committed_access_pattern_docs_match_a_fresh_render() {
     }
 }
 
+/// The committed schema snapshots are what the schemas are now: a schema
+/// change comes with its snapshot, which `docs` writes only when the
+/// stored items survive the change (`tests/compat.rs`).
+#[test]
+fn committed_schema_snapshots_match_the_schemas() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (path, schema) in blue_schema_examples::GENERATED_DOCS {
+        let path = root.join(path).with_extension("schema.json");
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        let found = blue_schema::docs::compatibility(&committed, schema)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(found.refused.is_empty(), "{:?}", found.refused);
+        assert!(
+            committed == blue_schema::docs::snapshot(schema),
+            "{} is stale: regenerate it with `cargo run --example generate_docs` ({:?})",
+            path.display(),
+            found.accepted
+        );
+    }
+}
+
 #[test]
 fn rendered_docs_use_the_adr_notation_and_list_every_access_pattern() {
     let md = blue_schema::docs::markdown(

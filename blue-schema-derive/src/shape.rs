@@ -80,9 +80,13 @@ pub fn expand(input: &DeriveInput) -> TokenStream {
             quote!(::std::option::Option::Some(
                 &<#from as ::blue_schema::Shape>::SCHEMA
             )),
-            quote_spanned!(from.span()=>
-                ::blue_schema::__private::decode_link::<Self, #from>(#number, shape, item)
-            ),
+            {
+                // The path spanned at `from`, the arguments this expansion's.
+                let decode = quote_spanned!(from.span()=>
+                    ::blue_schema::__private::decode_link::<Self, #from>
+                );
+                quote!(#decode(#number, shape, item))
+            },
             link_checks(from, &quote!(#of), number, &name),
         ),
     };

@@ -295,8 +295,14 @@ pub(super) fn entity_shape(entity: &Entity) -> EntityShape {
                         &<#from as ::blue_schema::Shape>::SCHEMA
                     ),
                 },
-                decode: quote_spanned! {from.span()=>
-                    ::blue_schema::__private::decode_entity::<D, Self, #from>(#number, item)
+                // Only the path is spanned at `from` (a missing conversion
+                // is reported there): the arguments are this expansion's
+                // own variables, whatever macro wrote `from`.
+                decode: {
+                    let decode = quote_spanned! {from.span()=>
+                        ::blue_schema::__private::decode_entity::<D, Self, #from>
+                    };
+                    quote!(#decode(#number, item))
                 },
                 checks: crate::shape::link_checks(
                     from,

@@ -17,7 +17,7 @@
 //!
 //! | command | what it does |
 //! |---|---|
-//! | `docs [--dir DIR] [--check]` | writes each table's generated Markdown to `DIR/<table>.md`; `--check` writes nothing and fails when a file is stale |
+//! | `docs [--dir DIR] [--check] [--accept-breaking]` | writes each table's generated Markdown to `DIR/<table>.md` and its schema snapshot to `DIR/<table>.schema.json`, refusing (exit 1, each problem named) a change that would orphan or misread the items stored under the committed snapshot ([`docs::compatibility`]); `--check` writes nothing and fails when a file is stale or the change is refused |
 //! | `schema [--format F]` | prints the SQLite DDL, the DynamoDB `CreateTable` JSON, a CloudFormation template and a Terraform `aws_dynamodb_table` resource (`--format sqlite\|create-table\|cloudformation\|terraform`) |
 //! | `create-tables URL` | creates the tables (and their indexes) in the store at `URL` |
 //! | `copy FROM TO` | copies every table, a page at a time with several batches in flight, a progress bar, a checkpoint file to resume an interrupted copy, and a count of both sides at the end |
@@ -143,14 +143,20 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Writes each table's generated Markdown documentation.
+    /// Writes each table's generated Markdown documentation and schema
+    /// snapshot, refusing a schema change that would orphan or misread the
+    /// items stored under the committed snapshot.
     Docs {
-        /// The directory of the files (`<table>.md`).
+        /// The directory of the files (`<table>.md`, `<table>.schema.json`).
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// Writes nothing; fails when a file is missing or stale.
+        /// Writes nothing; fails when a file is missing or stale, or the
+        /// schema changed in a way the stored items would not survive.
         #[arg(long)]
         check: bool,
+        /// Writes the snapshot of a refused change all the same.
+        #[arg(long)]
+        accept_breaking: bool,
     },
     /// Prints each table's definitions, secondary indexes included (one
     /// CloudFormation template, or one Terraform file, for every table).
@@ -328,7 +334,11 @@ impl Cli {
 
     fn execute(&self, command: Command) -> Result<(), Failure> {
         match command {
-            Command::Docs { dir, check } => self.docs(dir.as_deref(), check),
+            Command::Docs {
+                dir,
+                check,
+                accept_breaking,
+            } => self.docs(dir.as_deref(), check, accept_breaking),
             Command::Schema { format, table } => {
                 let tables: Vec<&'static TableSchema> = match table {
                     Some(name) => vec![self.one_table(Some(&name))?.schema],
@@ -474,21 +484,61 @@ impl Cli {
         }
     }
 
-    fn docs(&self, dir: Option<&Path>, check: bool) -> Result<(), Failure> {
+    /// `docs`: each table's Markdown and schema snapshot, written (a
+    /// snapshot only when the change is compatible, or accepted) or
+    /// checked.
+    fn docs(&self, dir: Option<&Path>, check: bool, accept: bool) -> Result<(), Failure> {
         let dir = dir.unwrap_or(&self.docs_dir);
         let mut stale = Vec::new();
+        let mut refused = Vec::new();
         for entry in &self.tables {
             let path = dir.join(format!("{}.md", entry.schema.name));
             let text = docs::markdown(entry.schema);
+            let snapshot_path = dir.join(format!("{}.schema.json", entry.schema.name));
+            let snapshot = docs::snapshot(entry.schema);
+            let committed = fs::read_to_string(&snapshot_path).ok();
+            let mut blocked = false;
+            // What the stored items of the committed schema would suffer.
+            if let Some(old) = committed.as_deref().filter(|old| *old != snapshot) {
+                let found = docs::compatibility(old, entry.schema)
+                    .map_err(|e| format!("{}: {e}", snapshot_path.display()))?;
+                for change in &found.accepted {
+                    println!("{}: {change}", entry.schema.name);
+                }
+                for problem in &found.refused {
+                    println!("{}: refused: {problem}", entry.schema.name);
+                }
+                if !found.is_compatible() && !accept {
+                    blocked = true;
+                    refused.push(snapshot_path.display().to_string());
+                }
+            }
             if check {
                 if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
                     stale.push(path.display().to_string());
+                }
+                if committed.as_deref() != Some(snapshot.as_str()) {
+                    stale.push(snapshot_path.display().to_string());
                 }
                 continue;
             }
             fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             println!("wrote {}", path.display());
+            if !blocked {
+                fs::write(&snapshot_path, snapshot)
+                    .map_err(|e| format!("cannot write {}: {e}", snapshot_path.display()))?;
+                println!("wrote {}", snapshot_path.display());
+            }
+        }
+        if !refused.is_empty() {
+            return Err(format!(
+                "the schema changes in a way that would orphan or misread stored items (above): \
+                 {} not updated; change the code as each line says, or, knowing what happens to \
+                 the stored items, run `docs --accept-breaking`",
+                refused.join(", ")
+            )
+            .into());
         }
         if !stale.is_empty() {
             return Err(format!(

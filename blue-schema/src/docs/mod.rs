@@ -34,10 +34,12 @@
 //! `docs/generated/` of the repository.
 
 mod capacity;
+mod compat;
 mod deploy;
 mod entity;
 mod patterns;
 
+pub use compat::{compatibility, snapshot, Compatibility};
 pub use deploy::{
     cloudformation_json, cloudformation_template, dynamodb_table_json, dynamodb_ttl_json,
     sqlite_ddl, terraform_hcl,
