@@ -18,28 +18,7 @@ use std::time::Instant;
 
 use blue_schema::migrate::{backfill, BackfillOptions};
 use blue_schema::{Error, Store};
-use blue_schema_examples::shop::{Customer, Shop};
-
-/// The shop as the program before shape 2 wrote its customers.
-mod before {
-    use blue_schema::{Entity, Table};
-    use serde::{Deserialize, Serialize};
-
-    #[derive(Table, Debug)]
-    #[table(name = "blue_shop", indexes(gsi1))]
-    pub enum Shop {
-        Customer(Customer),
-    }
-
-    #[derive(Entity, Serialize, Deserialize, Debug, Clone)]
-    #[entity(table = Shop, pk_prefix = "CUSTOMER")]
-    #[sk(prefix = "PROFILE")]
-    pub struct Customer {
-        #[pk]
-        pub customer_id: String,
-        pub contact: String,
-    }
-}
+use blue_schema_examples::shop::{before, Customer, Shop};
 
 fn main() -> Result<(), Error> {
     blue_schema::block_on(run())

@@ -722,33 +722,12 @@ fn the_command_line_runs_inside_an_async_program() {
     });
 }
 
-/// The shop's customers as the program before shape 2 wrote them.
-mod before {
-    use blue_schema::{Entity, Table};
-    use serde::{Deserialize, Serialize};
-
-    #[derive(Table, Debug)]
-    #[table(name = "blue_shop", indexes(gsi1))]
-    pub enum Shop {
-        Customer(Customer),
-    }
-
-    #[derive(Entity, Serialize, Deserialize, Debug, Clone)]
-    #[entity(table = Shop, pk_prefix = "CUSTOMER")]
-    #[sk(prefix = "PROFILE")]
-    pub struct Customer {
-        #[pk]
-        pub customer_id: String,
-        pub contact: String,
-    }
-}
-
 /// A backfill of `n` customers written in shape 1, killed (SIGKILL) twice
 /// and resumed from its checkpoint file, while the application writes the
 /// same customers in the current shape: at the end every customer is in
 /// shape 2, none is lost or duplicated, and every application write stands.
 fn a_killed_backfill_resumes(url: &str, n: u32) {
-    use blue_schema_examples::shop::Customer;
+    use blue_schema_examples::shop::{before, Customer};
     use std::future::IntoFuture as _;
     let dir = tempfile::tempdir().unwrap();
     let id = |i: u32| format!("c{i:06}");

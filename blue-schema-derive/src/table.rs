@@ -223,13 +223,16 @@ fn from_item_impl(ident: &Ident, name: &syn::LitStr, variants: &[(&Ident, &Type)
     }
 }
 
-/// The expiry hooks of an enum of entities: its variant's.
+/// The read hooks of an enum of entities: its variant's expiry, and its
+/// members' shapes.
 pub(crate) fn enum_expiry(ident: &Ident, variants: &[(&Ident, &Type)]) -> TokenStream {
     let arms = variants.iter().map(|(variant, ty)| {
         quote! {
             #ident::#variant(item) => <#ty as ::blue_schema::__private::ReadHooks>::__expiry(item),
         }
     });
+    let types = variants.iter().map(|(_, ty)| ty);
+    let owners = types.clone();
     quote! {
         const __KNOWS_EXPIRY: bool = true;
 
@@ -238,6 +241,19 @@ pub(crate) fn enum_expiry(ident: &Ident, variants: &[(&Ident, &Type)]) -> TokenS
             match self {
                 #(#arms)*
             }
+        }
+
+        const __SHAPED: bool = false #(|| <#types as ::blue_schema::__private::ReadHooks>::__SHAPED)*;
+
+        fn __shape_owner(sort_key: &str) -> ::std::option::Option<&'static str> {
+            #(
+                if let ::std::option::Option::Some(owner) =
+                    <#owners as ::blue_schema::__private::ReadHooks>::__shape_owner(sort_key)
+                {
+                    return ::std::option::Option::Some(owner);
+                }
+            )*
+            ::std::option::Option::None
         }
     }
 }

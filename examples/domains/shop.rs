@@ -315,3 +315,30 @@ pub async fn tour(store: &blue_schema::Store) -> Result<String, blue_schema::Err
     }
     Ok(out)
 }
+
+/// The shop as the program before `Customer`'s shape 2 saw it: its
+/// customers in shape 1, one `contact`. What the backfill example and the
+/// command line's tests write, as an older binary would.
+pub mod before {
+    use blue_schema::{Entity, Table};
+    use serde::{Deserialize, Serialize};
+
+    /// The shop's table, as the older program declared it.
+    #[derive(Table, Debug)]
+    #[table(name = "blue_shop", indexes(gsi1))]
+    pub enum Shop {
+        Customer(Customer),
+    }
+
+    /// A customer's profile in shape 1 (no shape declared).
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone)]
+    #[entity(table = Shop, pk_prefix = "CUSTOMER")]
+    #[sk(prefix = "PROFILE")]
+    pub struct Customer {
+        /// The customer's id.
+        #[pk]
+        pub customer_id: String,
+        /// `Name <address>`.
+        pub contact: String,
+    }
+}

@@ -172,6 +172,7 @@ backends! {
     shapes::a_rolling_deploy_loses_no_field,
     shapes::a_backfill_rewrites_older_items_and_the_feed_says_so,
     shapes::a_backfill_resumes_and_keeps_concurrent_writes,
+    shapes::random_older_values_upgrade_without_loss,
     feed::every_write_path_records_its_change,
     feed::only_committed_writes_are_recorded,
     feed::readers_resume_from_a_saved_cursor,

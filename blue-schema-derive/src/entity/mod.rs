@@ -176,6 +176,7 @@ fn generate(entity: &Entity) -> TokenStream {
     };
     let nesting = nesting_checks(entity, &pk_type, &sk_type, &pk_prefix);
     let from_item = from_item_impl(ident, table, &entity_shape(entity));
+    let read_hooks = read_hooks_impl(entity, expiry_fn);
     let bounds = key_part_type_bounds(&key_types);
     let (attrs, attr_fn) = attrs::attrs(entity, &indexed);
     let key_functions = key::key_functions(entity, &pk, &sk, &pk_prefix, &query_ident);
@@ -218,11 +219,7 @@ fn generate(entity: &Entity) -> TokenStream {
 
         #from_item
 
-        impl ::blue_schema::__private::ReadHooks for #ident {
-            const __KNOWS_EXPIRY: bool = true;
-
-            #expiry_fn
-        }
+        #read_hooks
 
         #batch_writable
 
@@ -266,6 +263,33 @@ fn from_item_impl(ident: &syn::Ident, table: &syn::Path, shape: &EntityShape) ->
                     || sort_key.is_empty()
                     || <Self as ::blue_schema::__private::EntityFacts>::SK_PATH.names(sort_key)
             }
+        }
+    }
+}
+
+/// `ReadHooks`: when the item expires, and, for an entity with older
+/// shapes, that queries count its items per stored shape.
+fn read_hooks_impl(entity: &Entity, expiry_fn: Option<TokenStream>) -> TokenStream {
+    let ident = entity.ident;
+    let shape_hooks = entity.from.as_ref().map(|_| {
+        let name = entity.ident.to_string();
+        quote! {
+            const __SHAPED: bool = true;
+
+            #[inline]
+            fn __shape_owner(sort_key: &str) -> ::std::option::Option<&'static str> {
+                let facts = <Self as ::blue_schema::__private::EntityFacts>::SK_PATH;
+                (sort_key.is_empty() || facts.names(sort_key)).then_some(#name)
+            }
+        }
+    });
+    quote! {
+        impl ::blue_schema::__private::ReadHooks for #ident {
+            const __KNOWS_EXPIRY: bool = true;
+
+            #expiry_fn
+
+            #shape_hooks
         }
     }
 }

@@ -28,6 +28,16 @@ pub(crate) trait Decoder: Send + 'static {
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     const KNOWS_EXPIRY: bool = false;
 
+    /// Whether outputs may be entities with older shapes, whose items a
+    /// query counts per stored shape.
+    const SHAPED: bool = false;
+
+    /// The entity with older shapes whose item has `sort_key`, if any.
+    fn shape_owner(sort_key: &str) -> Option<&'static str> {
+        let _ = sort_key;
+        None
+    }
+
     /// When the item an output was decoded from expires ([`crate::ttl`]).
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     fn expiry(output: &Self::Output) -> Option<u64> {

@@ -295,6 +295,9 @@ pub(crate) struct CreateTable {
     pub(crate) table: &'static TableSchema,
 }
 
+/// Items counted by entity and stored shape.
+pub(crate) type Shapes = std::collections::BTreeMap<(&'static str, u64), usize>;
+
 /// What a query page found.
 #[derive(Debug)]
 pub(crate) struct PageOf<T> {
@@ -302,6 +305,9 @@ pub(crate) struct PageOf<T> {
     pub(crate) items: Vec<T>,
     /// Items the page evaluated but `T` does not recognise.
     pub(crate) unknown: usize,
+    /// The items decoded as entities with older shapes, by entity and
+    /// stored shape ([`crate::schema::shape`]).
+    pub(crate) shapes: Shapes,
     /// Where the next page starts, when more items may follow.
     pub(crate) next: Option<Position>,
     /// The bytes of the items the page evaluated (what DynamoDB charges a

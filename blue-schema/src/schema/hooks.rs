@@ -73,6 +73,20 @@ pub trait ReadHooks: Sized {
     /// them do; [`Key`](crate::Key), made of keys alone, does not.
     const __KNOWS_EXPIRY: bool = false;
 
+    /// Whether the reader decodes an entity with older shapes
+    /// ([`crate::schema::shape`]): a query then counts its items per
+    /// stored shape ([`Page::shapes`](crate::Page::shapes)).
+    const __SHAPED: bool = false;
+
+    /// The entity with older shapes whose item has `sort_key` (empty: an
+    /// index read that did not read the table keys), if this reader
+    /// decodes one.
+    #[inline]
+    fn __shape_owner(sort_key: &str) -> Option<&'static str> {
+        let _ = sort_key;
+        None
+    }
+
     /// When the decoded item expires ([`crate::ttl`]): its `#[ttl]`
     /// field's epoch second; `None` for never (or when it does not know).
     #[inline]

@@ -54,6 +54,12 @@ impl<R: FromItem + Send + 'static> Decoder for Typed<R> {
     const WITH_STAMPS: bool = false;
     const WITH_KEYS: bool = R::__USES_KEYS;
     const KNOWS_EXPIRY: bool = R::__KNOWS_EXPIRY;
+    const SHAPED: bool = R::__SHAPED;
+
+    #[inline]
+    fn shape_owner(sort_key: &str) -> Option<&'static str> {
+        R::__shape_owner(sort_key)
+    }
 
     #[inline]
     fn expiry(output: &R) -> Option<u64> {
@@ -90,6 +96,12 @@ impl<E: FromItem + Send + 'static> Decoder for Records<E> {
     const WITH_STAMPS: bool = true;
     const WITH_KEYS: bool = E::__USES_KEYS;
     const KNOWS_EXPIRY: bool = E::__KNOWS_EXPIRY;
+    const SHAPED: bool = E::__SHAPED;
+
+    #[inline]
+    fn shape_owner(sort_key: &str) -> Option<&'static str> {
+        E::__shape_owner(sort_key)
+    }
 
     #[inline]
     fn expiry(output: &Record<E>) -> Option<u64> {

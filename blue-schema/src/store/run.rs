@@ -55,6 +55,11 @@ pub struct Page<R> {
     /// items of an entity this version of the table enum does not list
     /// (written by a newer version of the program).
     pub unknown: usize,
+    /// The page's items of entities with older shapes
+    /// ([`crate::schema::shape`]), by entity and the shape each was stored
+    /// in (read upgraded all the same): how much a backfill has left.
+    /// Empty for entities without older shapes.
+    pub shapes: std::collections::BTreeMap<(&'static str, u64), usize>,
 }
 
 impl<'s, R> QueryRun<'s, R> {
@@ -227,6 +232,7 @@ impl Cursoring {
                 items: page.items,
                 cursor,
                 unknown: page.unknown,
+                shapes: page.shapes,
             },
             more,
         )
@@ -244,6 +250,7 @@ async fn read_page<D: Decoder>(store: &Store, spec: QuerySpec) -> Result<Page<D:
             items: Vec::new(),
             cursor: None,
             unknown: 0,
+            shapes: std::collections::BTreeMap::new(),
         });
     };
     let page = query_page::<D>(store, op).await?;

@@ -157,9 +157,23 @@ impl DynamoDbBackend {
         let found = out.items.unwrap_or_default();
         let mut items = Vec::with_capacity(found.len());
         let mut unknown = 0;
+        let mut shapes = crate::ops::Shapes::new();
         for item in found {
-            match ReadItem::new(item).decode_known::<D>(table)? {
-                Some(item) => items.push(item),
+            let read = ReadItem::new(item);
+            // The stored shape of an entity with older shapes, before the
+            // attributes go to the decoder.
+            let shape = D::SHAPED
+                .then(|| {
+                    D::shape_owner(&read.sort_key).map(|o| (o, stored_shape(&read.attributes)))
+                })
+                .flatten();
+            match read.decode_known::<D>(table)? {
+                Some(item) => {
+                    items.push(item);
+                    if let Some(key) = shape {
+                        *shapes.entry(key).or_default() += 1;
+                    }
+                }
                 None => unknown += 1,
             }
         }
@@ -177,6 +191,7 @@ impl DynamoDbBackend {
         Ok(PageOf {
             items,
             unknown,
+            shapes,
             next,
             read_bytes: 0,
         })
@@ -227,5 +242,13 @@ impl DynamoDbBackend {
             (read.partition_key, read.sort_key)
         });
         Ok(ScanOf { items, next })
+    }
+}
+
+/// The shape an item's attributes were written in, 1 when they hold none.
+fn stored_shape(attributes: &super::item::Attributes) -> u64 {
+    match attributes.get(crate::schema::SHAPE_ATTRIBUTE) {
+        Some(aws_sdk_dynamodb::types::AttributeValue::N(n)) => n.parse().unwrap_or(1),
+        _ => 1,
     }
 }

@@ -35,6 +35,11 @@ fn shape_of(data: ValueRef<'_>) -> i64 {
     let ValueRef::Text(text) = data else {
         return 1;
     };
+    i64::try_from(shape_of_text(text)).unwrap_or(i64::MAX)
+}
+
+/// The shape an item's JSON text was written in, 1 when it has none.
+pub(super) fn shape_of_text(text: &[u8]) -> u64 {
     if SHAPE_NAME.find(text).is_none() {
         return 1;
     }
@@ -42,9 +47,7 @@ fn shape_of(data: ValueRef<'_>) -> i64 {
     // for the attribute.
     serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(text)
         .ok()
-        .map_or(1, |item| {
-            i64::try_from(crate::schema::shape::stored_shape(&item)).unwrap_or(i64::MAX)
-        })
+        .map_or(1, |item| crate::schema::shape::stored_shape(&item))
 }
 
 #[cfg(test)]

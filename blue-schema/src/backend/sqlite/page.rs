@@ -60,7 +60,9 @@ pub(super) fn query<D: Decoder>(
             created_at,
             updated_at,
         };
-        let evaluated = evaluate::<D>(keys, &data(row, 1)?, spec)?;
+        let text = data(row, 1)?;
+        let evaluated = evaluate::<D>(keys, &text, spec)?;
+        page.count_shape::<D>(&evaluated, sort_key, &text);
         if page.took(evaluated, sort_key) {
             return Ok(page.ended());
         }
@@ -262,7 +264,8 @@ pub(super) fn index_page<D: Decoder>(
             created_at,
             updated_at,
         };
-        let evaluated = evaluate::<D>(keys, &data(row, 1)?, spec).map_err(|e| match e {
+        let text = data(row, 1)?;
+        let evaluated = evaluate::<D>(keys, &text, spec).map_err(|e| match e {
             // Name the item in the error, as every read does.
             Error::Decode { source, .. } if !D::WITH_KEYS && !keys_only => match table_key() {
                 Ok((partition_key, sort_key)) => Error::Decode {
@@ -275,6 +278,7 @@ pub(super) fn index_page<D: Decoder>(
             },
             e => e,
         })?;
+        page.count_shape::<D>(&evaluated, &sort_key, &text);
         if page.took(evaluated, index_sort_key) {
             return Ok(page.ended());
         }
@@ -289,6 +293,7 @@ struct PageRows<T> {
     budget: PageBudget,
     items: Vec<T>,
     unknown: usize,
+    shapes: crate::ops::Shapes,
     /// A reused buffer.
     last: String,
 }
@@ -299,6 +304,7 @@ impl<T> PageRows<T> {
             budget: PageBudget::new(limit.map(|n| n as usize)),
             items: Vec::new(),
             unknown: 0,
+            shapes: crate::ops::Shapes::new(),
             last: String::new(),
         }
     }
@@ -307,6 +313,18 @@ impl<T> PageRows<T> {
     /// page before it.
     fn admits(&mut self, size: i64) -> bool {
         self.budget.admits(size)
+    }
+
+    /// Counts an item of an entity with older shapes by the shape its
+    /// JSON `text` was stored in ([`crate::schema::shape`]).
+    fn count_shape<D: Decoder>(&mut self, evaluated: &Evaluated<T>, sort_key: &str, text: &str) {
+        if !D::SHAPED || !matches!(evaluated, Evaluated::Item(_)) {
+            return;
+        }
+        if let Some(owner) = D::shape_owner(sort_key) {
+            let shape = super::functions::shape_of_text(text.as_bytes());
+            *self.shapes.entry((owner, shape)).or_default() += 1;
+        }
     }
 
     /// Counts what the row at `key` gave; whether the page is now full (as
@@ -328,6 +346,7 @@ impl<T> PageRows<T> {
         PageOf {
             items: std::mem::take(&mut self.items),
             unknown: self.unknown,
+            shapes: std::mem::take(&mut self.shapes),
             next: Some(Position::after(std::mem::take(&mut self.last))),
             read_bytes: self.budget.bytes,
         }
@@ -338,6 +357,7 @@ impl<T> PageRows<T> {
         PageOf {
             items: self.items,
             unknown: self.unknown,
+            shapes: self.shapes,
             next: None,
             read_bytes: self.budget.bytes,
         }
