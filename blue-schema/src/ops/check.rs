@@ -112,14 +112,29 @@ impl ShapeCheck {
     #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
     pub(crate) fn cond(&self) -> Cond {
         let name = || std::borrow::Cow::Borrowed(SHAPE_ATTRIBUTE);
-        let op = if self.exact { CmpOp::Eq } else { CmpOp::Le };
-        let absent = if self.exact && self.writer > 1 {
-            Cond::ItemExists(false)
-        } else {
-            Cond::Exists(name(), false)
-        };
-        let stored = Cond::Cmp(name(), op, Value::from(self.writer));
-        Cond::Or(Box::new(absent), Box::new(stored))
+        let writer = Value::from(self.writer);
+        if !self.exact || self.writer == 1 {
+            // Not newer: a comparison with a missing attribute (shape 1, or
+            // no item) is false, so its negation holds, as the TTL's
+            // `NOT #t < :now` relies on too. The shortest form: every
+            // write carries it.
+            return Cond::Not(Box::new(Cond::Cmp(name(), CmpOp::Gt, writer)));
+        }
+        let stored = Cond::Cmp(name(), CmpOp::Eq, writer);
+        Cond::Or(Box::new(Cond::ItemExists(false)), Box::new(stored))
+    }
+
+    /// Whether a write's checks are this one's alone: its refusal can only
+    /// be a shape, which a read after it explains (DynamoDB need not send
+    /// the old item back with every write).
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
+    pub(crate) fn alone_in(checks: &Checks) -> bool {
+        checks.shape.is_some()
+            && checks.exists.is_none()
+            && checks.version.is_none()
+            && checks.user.is_none()
+            && checks.guards.is_empty()
+            && checks.expiry.is_none()
     }
 }
 

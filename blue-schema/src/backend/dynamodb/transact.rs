@@ -18,7 +18,7 @@ use super::put::Update as PutUpdate;
 use super::retry::{fresh_token, Replay};
 use super::write::{checks_expression, compile_update, refused, to_map, OnExpired};
 use super::DynamoDbBackend;
-use crate::ops::check::Checks;
+use crate::ops::check::{Checks, ShapeCheck};
 use crate::ops::decode::AnyDecoder;
 use crate::ops::{TransactWrite, TxAction};
 use crate::schema::PARTITION_KEY;
@@ -106,6 +106,17 @@ impl DynamoDbBackend {
         match e.as_service_error() {
             Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) => {
                 let reasons = c.cancellation_reasons.clone().unwrap_or_default();
+                // A put refused for its shape alone did not ask for the
+                // item back: read it, to explain the refusal.
+                let mut stored = HashMap::new();
+                for (i, (action, r)) in op.actions.iter().zip(&reasons).enumerate() {
+                    if r.code() == Some("ConditionalCheckFailed")
+                        && r.item.is_none()
+                        && ShapeCheck::alone_in(action_checks(action).0)
+                    {
+                        stored.insert(i, self.stored_item(action.key()).await.map_err(plain)?);
+                    }
+                }
                 let reasons = op
                     .actions
                     .iter()
@@ -120,8 +131,9 @@ impl DynamoDbBackend {
                             "None" | "NONE" => CancelReason::None,
                             "ConditionalCheckFailed" => {
                                 let (checks, decode) = action_checks(action);
+                                let item = stored.get(&i).cloned().unwrap_or_else(|| r.item.clone());
                                 let (failure, current) =
-                                    refused(action.key(), checks, r.item.clone(), decode);
+                                    refused(action.key(), checks, item, decode);
                                 failure.into_reason(action.key(), current)
                             }
                             "TransactionConflict" => CancelReason::Conflict,
@@ -178,7 +190,9 @@ impl DynamoDbBackend {
                             .table_name(table)
                             .set_key(Some(key_map(key)))
                             .update_expression(update.expression)
-                            .return_values_on_condition_check_failure(Rvoccf::AllOld);
+                            .set_return_values_on_condition_check_failure(
+                                (!ShapeCheck::alone_in(&p.checks)).then_some(Rvoccf::AllOld),
+                            );
                         if let Some((condition, n, v)) =
                             checks_expression(&p.checks, OnExpired::Refuse)
                         {
@@ -200,7 +214,9 @@ impl DynamoDbBackend {
                         let mut b = TxPut::builder()
                             .table_name(table)
                             .set_item(Some(full_item(key, data, p.item.stamps())))
-                            .return_values_on_condition_check_failure(Rvoccf::AllOld);
+                            .set_return_values_on_condition_check_failure(
+                                (!ShapeCheck::alone_in(&p.checks)).then_some(Rvoccf::AllOld),
+                            );
                         if let Some((condition, names, values)) =
                             checks_expression(&p.checks, OnExpired::Refuse)
                         {

@@ -23,7 +23,7 @@ use crate::error::AnyItem;
 use crate::layout::expression::{ExprValue, Expression};
 use crate::limits::{LimitError, MAX_ITEM_BYTES};
 use crate::ops::action::Returning;
-use crate::ops::check::{explain, Checks};
+use crate::ops::check::{explain, Checks, ShapeCheck};
 use crate::ops::cond::{CmpOp, Cond};
 use crate::ops::decode::{AnyDecoder, Decoder};
 use crate::ops::{Delete, ItemKey, UpdateOp};
@@ -226,13 +226,17 @@ impl DynamoDbBackend {
             mut names,
             mut values,
         } = update;
+        // A put whose only check is the stored shape is refused for that
+        // alone: a read then explains it, and no write sends the old item
+        // back ([`ShapeCheck::alone_in`]).
+        let shape_only = ShapeCheck::alone_in(checks);
         let mut request = self
             .sdk
             .update_item()
             .table_name(self.table_name(key.table))
             .set_key(Some(key_map(key)))
             .update_expression(expression)
-            .return_values_on_condition_check_failure(Rvoccf::AllOld);
+            .set_return_values_on_condition_check_failure((!shape_only).then_some(Rvoccf::AllOld));
         if let Some((condition, n, v)) = checks_expression(checks, OnExpired::Refuse) {
             names.extend(n);
             values.extend(v);
@@ -259,12 +263,41 @@ impl DynamoDbBackend {
                     if self.retry_after_expired(key, checks, f.item.as_ref()).await? {
                         return Ok(false);
                     }
-                    let (failure, current) = refused(key, checks, f.item.clone(), Some(decode));
+                    let stored = match (&f.item, shape_only) {
+                        (None, true) => self.stored_item(key).await?,
+                        (item, _) => item.clone(),
+                    };
+                    let (failure, current) = refused(key, checks, stored, Some(decode));
+                    if shape_only && failure == crate::ops::check::Failure::Condition {
+                        // Changed again since: another writer came between.
+                        return Err(Error::Conflict {
+                            table: key.table,
+                            partition_key: key.partition_key.clone(),
+                            sort_key: key.sort_key.clone(),
+                        });
+                    }
                     return Err(failure.into_error(key, current));
                 }
                 Err(request_error("UpdateItem", key.table)(e))
             }
         }
+    }
+
+    /// The stored item, by a consistent read: what explains a refused
+    /// write whose request did not ask for it.
+    pub(super) async fn stored_item(&self, key: &ItemKey) -> Result<Option<Attributes>, Error> {
+        let request = self
+            .sdk
+            .get_item()
+            .table_name(self.table_name(key.table))
+            .set_key(Some(key_map(key)))
+            .consistent_read(true);
+        let out = self
+            .send(Replay::Safe, &request, |r| r.send())
+            .await
+            .result
+            .map_err(request_error("GetItem", key.table))?;
+        Ok(out.item)
     }
 
     pub(super) async fn update_item_op(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
