@@ -1,28 +1,4 @@
-//! Schema snapshots and the compatibility check: a table's stored form as
-//! committed JSON, and the changes to it that would orphan or misread the
-//! items already stored.
-//!
-//! A snapshot holds what decides how items are stored and found: the
-//! table's name, indexes, TTL attribute and feed; each entity's prefix,
-//! keys (templates, key parts' types and encodings), attributes (stored
-//! name, Rust type, optional or defaulted, set, version), shape and older
-//! shapes, and index patterns. [`compatibility`] compares a committed
-//! snapshot with the schema in the code:
-//!
-//! * **refused** (orphans or misreads stored items): a removed entity, a
-//!   changed prefix, partition or sort key (template, key part type or
-//!   encoding), a changed table name or TTL attribute; without a new
-//!   shape, an attribute removed, added as required, or retyped to a type
-//!   that does not read the stored values, and a changed index key; with a
-//!   new shape, a frozen older shape that does not store what that shape
-//!   stored, or a shape dropped from the chain;
-//! * **accepted**: new entities, patterns and indexes, attributes added as
-//!   `Option` or `#[serde(default)]`, widened integers, a field made
-//!   optional, renamed Rust types and fields that keep their stored names,
-//!   and any attribute change that comes with a new shape.
-//!
-//! Key moves (a key changed with the items moved to it) are not supported
-//! yet: a changed key is refused.
+//! Schema snapshots and the compatibility check; see [`compatibility`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -195,7 +171,33 @@ impl Compatibility {
 }
 
 /// Compares the committed `snapshot` of a table with `table` as the code
-/// defines it; see the [module](self) for the rules.
+/// defines it.
+///
+/// Schema snapshots and the compatibility check: a table's stored form as
+/// committed JSON, and the changes to it that would orphan or misread the
+/// items already stored.
+///
+/// A snapshot holds what decides how items are stored and found: the
+/// table's name, indexes, TTL attribute and feed; each entity's prefix,
+/// keys (templates, key parts' types and encodings), attributes (stored
+/// name, Rust type, optional or defaulted, set, version), shape and older
+/// shapes, and index patterns. This function compares a committed
+/// snapshot with the schema in the code:
+///
+/// * **refused** (orphans or misreads stored items): a removed entity, a
+///   changed prefix, partition or sort key (template, key part type or
+///   encoding), a changed table name or TTL attribute; without a new
+///   shape, an attribute removed, added as required, or retyped to a type
+///   that does not read the stored values, and a changed index key; with a
+///   new shape, a frozen older shape that does not store what that shape
+///   stored, or a shape dropped from the chain;
+/// * **accepted**: new entities, patterns and indexes, attributes added as
+///   `Option` or `#[serde(default)]`, widened integers, a field made
+///   optional, renamed Rust types and fields that keep their stored names,
+///   and any attribute change that comes with a new shape.
+///
+/// Key moves (a key changed with the items moved to it) are not supported
+/// yet: a changed key is refused.
 ///
 /// # Errors
 ///

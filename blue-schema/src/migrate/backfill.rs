@@ -1,41 +1,5 @@
-//! Backfills: rewriting the items stored in an older shape
-//! ([`crate::schema::shape`]) in their entity's current one, while the
-//! application keeps running.
-//!
-//! Reads upgrade older items in memory, so a backfill is never needed for
-//! correctness; it makes the stored data current (before an older shape's
-//! code is deleted, an export, or a key move). It scans the table a page at
-//! a time (DynamoDB: in parallel segments), and rewrites each item whose
-//! shape is older than its entity's, conditioned on the stored item still
-//! being exactly what the scan read (every attribute of every shape, the
-//! shape, and the `#[version]`, which it increments). An application write
-//! in between makes that condition fail: the backfill reads the item again
-//! and, if it is still old (an older program wrote it), tries again;
-//! nothing an application wrote is undone, and no lock or downtime is
-//! needed. Every rewrite is marked, so that the change feed reports it as
-//! [`Origin::Migration`](crate::feed::Origin::Migration).
-//!
-//! ```no_run
-//! # use blue_schema::{Entity, Shape, Store, Table};
-//! # #[derive(Table)] #[table(name = "blue_dialogue")] enum Dialogue { Expert(Expert) }
-//! # #[derive(Shape, serde::Deserialize)] #[shape(of = Expert, number = 1)]
-//! # struct ExpertV1 { d: String, name: String }
-//! # #[derive(Entity, serde::Serialize, serde::Deserialize)]
-//! # #[entity(table = Dialogue, shape = 2, from = ExpertV1)] #[sk(prefix = "EXPERT")]
-//! # struct Expert { #[pk] d: String, #[sk] name: String, tier: u8 }
-//! # impl From<ExpertV1> for Expert { fn from(v: ExpertV1) -> Self { Expert { d: v.d, name: v.name, tier: 0 } } }
-//! use blue_schema::migrate::{backfill, BackfillOptions};
-//! # async fn f() -> Result<(), blue_schema::Error> {
-//! let store = Store::open("dynamodb://?region=eu-west-1").await?;
-//! let options = BackfillOptions::default().segments(4).items_per_second(Some(500));
-//! let report = backfill::<Dialogue>(&store, options, |progress| {
-//!     // Save `progress.checkpoint` to resume after a crash.
-//!     println!("{} upgraded, resume with {}", progress.upgraded, progress.checkpoint);
-//! })
-//! .await?;
-//! assert_eq!(report.remaining(), 0);
-//! # Ok(()) }
-//! ```
+//! Backfills: rewriting the items stored in an older shape in their
+//! entity's current one; see [`backfill`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -256,8 +220,47 @@ impl BackfillReport {
     }
 }
 
+/// Backfills: rewriting the items stored in an older shape
+/// ([`crate::schema::shape`]) in their entity's current one, while the
+/// application keeps running.
+///
+/// Reads upgrade older items in memory, so a backfill is never needed for
+/// correctness; it makes the stored data current (before an older shape's
+/// code is deleted, an export, or a key move). It scans the table a page at
+/// a time (DynamoDB: in parallel segments), and rewrites each item whose
+/// shape is older than its entity's, conditioned on the stored item still
+/// being exactly what the scan read (every attribute of every shape, the
+/// shape, and the `#[version]`, which it increments). An application write
+/// in between makes that condition fail: the backfill reads the item again
+/// and, if it is still old (an older program wrote it), tries again;
+/// nothing an application wrote is undone, and no lock or downtime is
+/// needed. Every rewrite is marked, so that the change feed reports it as
+/// [`Origin::Migration`](crate::feed::Origin::Migration).
+///
+/// ```no_run
+/// # use blue_schema::{Entity, Shape, Store, Table};
+/// # #[derive(Table)] #[table(name = "blue_dialogue")] enum Dialogue { Expert(Expert) }
+/// # #[derive(Shape, serde::Deserialize)] #[shape(of = Expert, number = 1)]
+/// # struct ExpertV1 { d: String, name: String }
+/// # #[derive(Entity, serde::Serialize, serde::Deserialize)]
+/// # #[entity(table = Dialogue, shape = 2, from = ExpertV1)] #[sk(prefix = "EXPERT")]
+/// # struct Expert { #[pk] d: String, #[sk] name: String, tier: u8 }
+/// # impl From<ExpertV1> for Expert { fn from(v: ExpertV1) -> Self { Expert { d: v.d, name: v.name, tier: 0 } } }
+/// use blue_schema::migrate::{backfill, BackfillOptions};
+/// # async fn f() -> Result<(), blue_schema::Error> {
+/// let store = Store::open("dynamodb://?region=eu-west-1").await?;
+/// let options = BackfillOptions::default().segments(4).items_per_second(Some(500));
+/// let report = backfill::<Dialogue>(&store, options, |progress| {
+///     // Save `progress.checkpoint` to resume after a crash.
+///     println!("{} upgraded, resume with {}", progress.upgraded, progress.checkpoint);
+/// })
+/// .await?;
+/// assert_eq!(report.remaining(), 0);
+/// # Ok(()) }
+/// ```
+///
 /// Rewrites every item of table `T` stored in an older shape than its
-/// entity's in the current shape; see the [module](self). `on_page` is
+/// entity's in the current shape. `on_page` is
 /// called after each round of pages (one page per segment) with the
 /// checkpoint to resume from after an interruption: items before it are
 /// done, items after it are read again (an item already rewritten is then
