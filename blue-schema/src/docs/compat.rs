@@ -170,12 +170,9 @@ impl Compatibility {
     }
 }
 
-/// Compares the committed `snapshot` of a table with `table` as the code
-/// defines it.
-///
-/// Schema snapshots and the compatibility check: a table's stored form as
-/// committed JSON, and the changes to it that would orphan or misread the
-/// items already stored.
+/// Compares the committed `snapshot` of a table ([`snapshot`]) with
+/// `table` as the code defines it: the changes that would orphan or
+/// misread the items already stored are refused.
 ///
 /// A snapshot holds what decides how items are stored and found: the
 /// table's name, indexes, TTL attribute and feed; each entity's prefix,

@@ -220,8 +220,8 @@ impl BackfillReport {
     }
 }
 
-/// Backfills: rewriting the items stored in an older shape
-/// ([`crate::schema::shape`]) in their entity's current one, while the
+/// Rewrites every item of table `T` stored in an older shape than its
+/// entity's ([`crate::schema::shape`]) in the current shape, while the
 /// application keeps running.
 ///
 /// Reads upgrade older items in memory, so a backfill is never needed for
@@ -259,9 +259,7 @@ impl BackfillReport {
 /// # Ok(()) }
 /// ```
 ///
-/// Rewrites every item of table `T` stored in an older shape than its
-/// entity's in the current shape. `on_page` is
-/// called after each round of pages (one page per segment) with the
+/// `on_page` is called after each round of pages (one page per segment) with the
 /// checkpoint to resume from after an interruption: items before it are
 /// done, items after it are read again (an item already rewritten is then
 /// current, and left alone).
@@ -304,11 +302,7 @@ pub async fn backfill<T: Backfill>(
                 Some(segment_page::<T>(store, i, page, options.in_flight))
             })
             .collect::<Vec<_>>();
-        let mut rounds = Vec::with_capacity(pages.len());
-        for page in join_pages(pages).await? {
-            rounds.push(page);
-        }
-        for (segment, next, part) in rounds {
+        for (segment, next, part) in join_all(pages).await? {
             checkpoint.segments[segment] = match next {
                 Some((pk, sk)) => SegmentState::After(pk, sk),
                 None => SegmentState::Done,
@@ -353,26 +347,6 @@ impl BackfillReport {
 /// One segment's page: `(segment, where it ended, what it did)`.
 type SegmentPage = (usize, Option<(String, String)>, BackfillReport);
 
-/// Runs the segments' pages together; the first error ends the round.
-async fn join_pages(
-    pages: Vec<BoxFuture<'_, Result<SegmentPage, Error>>>,
-) -> Result<Vec<SegmentPage>, Error> {
-    let results = std::sync::Mutex::new(Vec::with_capacity(pages.len()));
-    let futures = pages
-        .into_iter()
-        .map(|page| {
-            let results = &results;
-            async move {
-                let done = page.await?;
-                results.lock().expect("never poisoned").push(done);
-                Ok(())
-            }
-        })
-        .collect();
-    join_all(futures).await?;
-    Ok(results.into_inner().expect("never poisoned"))
-}
-
 /// Reads one page of one segment and rewrites its older items.
 fn segment_page<'s, T: Backfill>(
     store: &'s Store,
@@ -415,20 +389,11 @@ fn segment_page<'s, T: Backfill>(
         while !work.is_empty() {
             let rest = work.split_off(work.len().min(in_flight));
             let batch = std::mem::replace(&mut work, rest);
-            let outcomes = std::sync::Mutex::new(Vec::with_capacity(batch.len()));
             let futures = batch
                 .into_iter()
-                .map(|(key, image, entity)| {
-                    let outcomes = &outcomes;
-                    async move {
-                        let outcome = upgrade::<T>(store, key, image, entity).await?;
-                        outcomes.lock().expect("never poisoned").push(outcome);
-                        Ok(())
-                    }
-                })
+                .map(|(key, image, entity)| upgrade::<T>(store, key, image, entity))
                 .collect();
-            join_all(futures).await?;
-            for outcome in outcomes.into_inner().expect("never poisoned") {
+            for outcome in join_all(futures).await? {
                 match outcome {
                     Outcome::Upgraded => report.upgraded += 1,
                     Outcome::Current => report.current += 1,

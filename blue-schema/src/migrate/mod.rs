@@ -507,21 +507,25 @@ async fn copy_pages<A: Engine, B: Engine, T: Table>(
     })
 }
 
-/// Runs the futures together; the first error ends the wait (the others
-/// are dropped: a batch is all or nothing on SQLite, and retried whole by a
-/// resumed copy either way).
-async fn join_all<F: std::future::Future<Output = Result<(), Error>>>(
+/// Runs the futures together and gives their outputs in order; the first
+/// error ends the wait (the others are dropped: a batch is all or nothing
+/// on SQLite, and retried whole by a resumed copy either way).
+async fn join_all<T, F: std::future::Future<Output = Result<T, Error>>>(
     futures: Vec<F>,
-) -> Result<(), Error> {
+) -> Result<Vec<T>, Error> {
     use std::task::Poll;
     let mut futures: Vec<Option<std::pin::Pin<Box<F>>>> =
         futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
         let mut pending = false;
-        for slot in &mut futures {
+        for (slot, output) in futures.iter_mut().zip(&mut outputs) {
             if let Some(future) = slot {
                 match future.as_mut().poll(cx) {
-                    Poll::Ready(Ok(())) => *slot = None,
+                    Poll::Ready(Ok(value)) => {
+                        *output = Some(value);
+                        *slot = None;
+                    }
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending => pending = true,
                 }
@@ -533,7 +537,8 @@ async fn join_all<F: std::future::Future<Output = Result<(), Error>>>(
             Poll::Ready(Ok(()))
         }
     })
-    .await
+    .await?;
+    Ok(outputs.into_iter().flatten().collect())
 }
 
 /// Counts the items of table `T` in `store`, by reading it.

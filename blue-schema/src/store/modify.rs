@@ -99,7 +99,7 @@ where
                 let Some((image, mut item)) = read else {
                     return Ok(None);
                 };
-                let (mut checks, version) = modify_checks(&item, &image)?;
+                let (mut checks, version) = modify_checks(&item, &image);
                 checks.expiry = self.store.expiry::<E>();
                 (self.change)(&mut item);
                 if item.key() != self.key {
@@ -159,7 +159,7 @@ impl Store {
         item: E,
         image: &Map<String, Value>,
     ) -> Result<Rewritten, Error> {
-        let (mut checks, version) = modify_checks(&item, image)?;
+        let (mut checks, version) = modify_checks(&item, image);
         checks.expiry = self.expiry::<E>();
         let created_at = time::now_rfc3339();
         let written = with_engine!(&self.backend, b => {
@@ -184,11 +184,10 @@ impl Store {
 /// The checks that make a write-back of `item` (read as `image`) safe,
 /// and the version it writes: the stored shape no newer than the entity's,
 /// and the version read or, without one, every attribute as read.
-#[allow(clippy::type_complexity)]
 fn modify_checks<E: Entity>(
     item: &E,
     image: &Map<String, Value>,
-) -> Result<(Checks, Option<(&'static str, u64)>), Error> {
+) -> (Checks, Option<(&'static str, u64)>) {
     let shape = ShapeCheck::whole(&E::SCHEMA);
     if let Some(attribute) = E::SCHEMA.version {
         let expected = item.__version();
@@ -200,7 +199,7 @@ fn modify_checks<E: Entity>(
             shape,
             ..Checks::default()
         };
-        return Ok((checks, Some((attribute, expected + 1))));
+        return (checks, Some((attribute, expected + 1)));
     }
     // Every attribute of every shape, as stored (an item of an older shape
     // holds other attributes than it decodes into), the absent ones still
@@ -230,12 +229,10 @@ fn modify_checks<E: Entity>(
         };
         cond = Cond::And(Box::new(cond), Box::new(part));
     }
-    Ok((
-        Checks {
-            user: Some(cond),
-            shape,
-            ..Checks::default()
-        },
-        None,
-    ))
+    let checks = Checks {
+        user: Some(cond),
+        shape,
+        ..Checks::default()
+    };
+    (checks, None)
 }
