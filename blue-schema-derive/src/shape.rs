@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Path};
 
 use crate::ast::Field;
-use crate::attr::{self, Attr};
+use crate::attr::{self, Attr, KeyRole};
 use crate::case::RenameRule;
 use crate::ctxt::{self, Ctxt};
 use crate::symbol::{FROM, NUMBER, OF, SHAPE};
@@ -58,6 +58,7 @@ pub fn expand(input: &DeriveInput) -> TokenStream {
         );
     }
     check_from(&mut cx, number, attrs.from.as_ref(), &input.ident);
+    let key = shape_key(&mut cx, &input.attrs, &fields);
     if let Err(errors) = cx.check() {
         return ctxt::to_compile_errors(errors);
     }
@@ -98,6 +99,7 @@ pub fn expand(input: &DeriveInput) -> TokenStream {
                 name: #name,
                 attributes: &[#(#attributes),*],
                 previous: #previous,
+                key: #key,
             };
 
             fn __decode(
@@ -109,6 +111,64 @@ pub fn expand(input: &DeriveInput) -> TokenStream {
         }
 
         #link
+    }
+}
+
+/// The key a shape's items were written under, when the frozen type
+/// declares one with `#[sk(prefix = ..)]`: `Some(&ShapeKey {..})`, else
+/// `None` (the key of the shape after it).
+fn shape_key(cx: &mut Ctxt, attrs: &[Attribute], fields: &[Field]) -> TokenStream {
+    let declared = attr::entity(cx, attrs);
+    let Some(prefix) = declared.prefix else {
+        return quote!(::std::option::Option::None);
+    };
+    if let Some(parent) = &declared.parent {
+        cx.error_spanned_by(
+            parent,
+            "the key of an entity nested under a parent cannot move: a shape declares its key \
+             without `parent`",
+        );
+    }
+    let keyed = |role: KeyRole| {
+        let items: Vec<TokenStream> = fields
+            .iter()
+            .filter(|f| f.role == Some(role))
+            .map(|f| {
+                let field = &f.name;
+                let ty = f.ty;
+                let rust_type = crate::ast::type_string(ty);
+                quote! {
+                    ::blue_schema::__private::key_field(
+                        #field,
+                        #rust_type,
+                        &<#ty as ::blue_schema::KeyPart>::ENCODING,
+                    )
+                }
+            })
+            .collect();
+        items
+    };
+    let pk = keyed(KeyRole::Partition);
+    let sk = keyed(KeyRole::Sort);
+    if pk.is_empty() {
+        cx.error_spanned_by(
+            &prefix,
+            "a shape that declares the key its items were written under (`#[sk(prefix = ..)]`) \
+             marks that key's fields too: `#[pk]` on the partition-key fields, `#[sk]` on the \
+             sort-key fields",
+        );
+    }
+    let pk_prefix = match &declared.pk_prefix {
+        Some(p) => quote!(::std::option::Option::Some(#p)),
+        None => quote!(::std::option::Option::None),
+    };
+    quote! {
+        ::std::option::Option::Some(&::blue_schema::schema::ShapeKey {
+            pk_prefix: #pk_prefix,
+            prefix: #prefix,
+            partition_key: &[#(#pk),*],
+            sort_key: &[#(#sk),*],
+        })
     }
 }
 

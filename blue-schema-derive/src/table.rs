@@ -278,6 +278,13 @@ pub(crate) fn enum_from_item(
             }
         }
     });
+    // An item still under the old key of a moving entity is that entity's.
+    let moved = variants
+        .iter()
+        .map(|(_, ty)| quote!(<#ty as ::blue_schema::__private::EntityFacts>::MOVED_FROM));
+    let member_of = quote! {
+        #member_of.or_else(|| ::blue_schema::__private::moved_member(&[#(#moved),*], sort_key))
+    };
     quote! {
         impl ::blue_schema::FromItem for #ident {
             fn from_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
@@ -390,8 +397,35 @@ fn backfill_impl(
             Self::#variant(item) => ::blue_schema::migrate::rewrite(store, item, image),
         }
     });
+    let move_arms = variants.iter().map(|(_, ty)| {
+        quote! {
+            if prefix == <#ty as ::blue_schema::Entity>::SCHEMA.prefix {
+                return ::blue_schema::migrate::move_item::<#ty>(
+                    store, partition_key, sort_key, image, created_at,
+                );
+            }
+        }
+    });
     quote! {
         impl ::blue_schema::migrate::Backfill for #ident where #(#entity_bounds)* {
+            fn __move<'a>(
+                store: &'a ::blue_schema::Store,
+                prefix: &'static str,
+                partition_key: ::std::string::String,
+                sort_key: ::std::string::String,
+                image: ::blue_schema::__private::serde_json::Map<
+                    ::std::string::String,
+                    ::blue_schema::__private::serde_json::Value,
+                >,
+                created_at: ::std::string::String,
+            ) -> ::blue_schema::store::BoxFuture<
+                'a,
+                ::std::result::Result<::blue_schema::migrate::Rewritten, ::blue_schema::Error>,
+            > {
+                #(#move_arms)*
+                ::std::unreachable!("a backfill moves the items of the table's own entities")
+            }
+
             fn __rewrite<'a>(
                 self,
                 store: &'a ::blue_schema::Store,

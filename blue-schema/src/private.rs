@@ -22,6 +22,7 @@ pub use crate::query::builder::{
 };
 pub use crate::schema::hooks::{EntityHooks, ReadHooks, TableHooks};
 pub use crate::schema::item_keys::KeysOfItem;
+pub use crate::schema::key_move::key_move_problem;
 pub use crate::schema::members::{
     any_nested, collection_check, member_check, member_of, nesting_check, one_partition_template,
     ConstMessage, Member, TableMembers,
@@ -160,6 +161,21 @@ pub trait EntityFacts {
     const TTL: Option<&'static str> = None;
     /// The attributes its data fields are stored under.
     const ATTRIBUTES: &'static [&'static str] = &[];
+    /// The old key of its key move, if it is moving.
+    const MOVED_FROM: Option<&'static crate::schema::ShapeKey> = None;
+}
+
+/// The position of the moving entity among `moved` (each member's
+/// [`EntityFacts::MOVED_FROM`]) whose old key `sort_key` has: an item a
+/// table's reads decode as that entity although it is not moved yet.
+#[inline]
+pub fn moved_member(
+    moved: &[Option<&'static crate::schema::ShapeKey>],
+    sort_key: &str,
+) -> Option<usize> {
+    moved
+        .iter()
+        .position(|k| k.is_some_and(|k| k.names_sort_key(sort_key)))
 }
 
 /// A table's name, implemented by its derive whether or not its other

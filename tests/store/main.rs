@@ -19,6 +19,7 @@ mod domains;
 mod entities;
 mod feed;
 mod indexes;
+mod key_moves;
 mod limits;
 mod pagination;
 mod parity;
@@ -173,6 +174,9 @@ backends! {
     shapes::a_backfill_rewrites_older_items_and_the_feed_says_so,
     shapes::a_backfill_resumes_and_keeps_concurrent_writes,
     shapes::random_older_values_upgrade_without_loss,
+    key_moves::reads_by_key_fall_back_to_the_old_key,
+    key_moves::writes_move_the_item_first,
+    key_moves::a_backfill_moves_every_old_item,
     feed::every_write_path_records_its_change,
     feed::only_committed_writes_are_recorded,
     feed::readers_resume_from_a_saved_cursor,

@@ -183,6 +183,12 @@ fn generate(entity: &Entity) -> TokenStream {
     let sk_keyed: Vec<(&Field, &syn::Type)> = sk.iter().map(|f| (*f, f.ty)).collect();
     let builder = query_builder(entity, &query_ident, &sk_keyed, &quote!(#ident), true, true);
 
+    let moved_from = entity.from.as_ref().map(|_| {
+        quote! {
+            const MOVED_FROM: ::std::option::Option<&'static ::blue_schema::schema::ShapeKey> =
+                <Self as ::blue_schema::Entity>::SCHEMA.moved_from();
+        }
+    });
     quote! {
         #asserts
 
@@ -197,6 +203,7 @@ fn generate(entity: &Entity) -> TokenStream {
             const SK_PATH: &'static ::blue_schema::__private::SortKeyPath = #sk_path;
             const TTL: ::std::option::Option<&'static str> = #ttl_attribute;
             const ATTRIBUTES: &'static [&'static str] = &[#(#stored_attributes),*];
+            #moved_from
         }
 
         #nesting
@@ -328,12 +335,26 @@ pub(super) fn entity_shape(entity: &Entity) -> EntityShape {
                     };
                     quote!(#decode(#number, item))
                 },
-                checks: crate::shape::link_checks(
-                    from,
-                    &quote!(#ident),
-                    number,
-                    &ident.to_string(),
-                ),
+                checks: {
+                    let links = crate::shape::link_checks(
+                        from,
+                        &quote!(#ident),
+                        number,
+                        &ident.to_string(),
+                    );
+                    // Spanned at `from`: the shapes declare the old key.
+                    let problem = quote_spanned! {from.span()=>
+                        const _: () = {
+                            let problem = ::blue_schema::__private::key_move_problem(
+                                &<#ident as ::blue_schema::Entity>::SCHEMA,
+                            );
+                            if !problem.is_empty() {
+                                ::std::panic!("{}", problem);
+                            }
+                        };
+                    };
+                    quote!(#links #problem)
+                },
             }
         }
         None => EntityShape {

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{EntitySchema, KeyRole, TableSchema};
+use crate::schema::{EntitySchema, KeyFieldSchema, KeyRole, TableSchema};
 
 /// The snapshot format this version writes.
 const FORMAT: u32 = 1;
@@ -30,6 +30,17 @@ struct EntitySnapshot {
     attributes: Vec<AttributeSnapshot>,
     older_shapes: Vec<ShapeSnapshot>,
     indexes: Vec<IndexSnapshot>,
+    /// The old key of a key move in progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    moved_from: Option<MovedFromSnapshot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct MovedFromSnapshot {
+    prefix: String,
+    partition_key: String,
+    sort_key: String,
+    key_parts: Vec<KeyPartSnapshot>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,22 +108,30 @@ fn table_snapshot(table: &TableSchema) -> TableSnapshot {
     }
 }
 
+fn key_parts(pk: &[KeyFieldSchema], sk: &[KeyFieldSchema]) -> Vec<KeyPartSnapshot> {
+    pk.iter()
+        .chain(sk)
+        .map(|f| KeyPartSnapshot {
+            field: f.field.to_owned(),
+            rust_type: f.rust_type.to_owned(),
+            encoding: f.encoding.describe(),
+        })
+        .collect()
+}
+
 fn entity_snapshot(entity: &EntitySchema) -> EntitySnapshot {
     EntitySnapshot {
         name: entity.name.to_owned(),
         prefix: entity.prefix.to_owned(),
         partition_key: entity.partition_key_template(),
         sort_key: entity.sort_key_template(),
-        key_parts: entity
-            .partition_key
-            .iter()
-            .chain(entity.sort_key)
-            .map(|f| KeyPartSnapshot {
-                field: f.field.to_owned(),
-                rust_type: f.rust_type.to_owned(),
-                encoding: f.encoding.describe(),
-            })
-            .collect(),
+        key_parts: key_parts(entity.partition_key, entity.sort_key),
+        moved_from: entity.moved_from().map(|old| MovedFromSnapshot {
+            prefix: old.prefix.to_owned(),
+            partition_key: old.partition_key_template(),
+            sort_key: old.sort_key_template(),
+            key_parts: key_parts(old.partition_key, old.sort_key),
+        }),
         shape: entity.shape,
         attributes: entity
             .attributes
@@ -281,16 +300,69 @@ fn compare_entity(old: &EntitySnapshot, new: &EntitySnapshot, out: &mut Compatib
             old.name
         ));
     }
+    let key_changed = old.prefix != new.prefix
+        || (&old.partition_key, &old.sort_key) != (&new.partition_key, &new.sort_key)
+        || old.key_parts != new.key_parts;
+    let declared = new.moved_from.as_ref().is_some_and(|m| {
+        (&m.prefix, &m.partition_key, &m.sort_key, &m.key_parts)
+            == (
+                &old.prefix,
+                &old.partition_key,
+                &old.sort_key,
+                &old.key_parts,
+            )
+    });
+    if key_changed && declared {
+        out.accepted.push(format!(
+            "the key of `{name}` moves from `{} | {}` to `{} | {}` (declared on its previous \
+             shape): items move on their next write and with `backfill`, reads by key fall \
+             back to the old key meanwhile",
+            old.partition_key, old.sort_key, new.partition_key, new.sort_key
+        ));
+    } else if key_changed && new.moved_from.is_some() {
+        out.refused.push(format!(
+            "the key of `{name}` changed from `{} | {}` to `{} | {}`, but its shapes declare \
+             the old key `{} | {}`: one key move at a time; finish the declared move first",
+            old.partition_key,
+            old.sort_key,
+            new.partition_key,
+            new.sort_key,
+            new.moved_from.as_ref().map_or("", |m| &m.partition_key),
+            new.moved_from.as_ref().map_or("", |m| &m.sort_key),
+        ));
+    } else if let (false, Some(m)) = (key_changed || new.moved_from.is_some(), &old.moved_from) {
+        out.refused.push(format!(
+            "the key move of `{name}` from `{} | {}` was finalized: items still under the old \
+             key would be orphaned; remove the old key from the frozen shape only once `check` \
+             finds none under it (a backfill moves them), then accept with `--accept-breaking`",
+            m.partition_key, m.sort_key
+        ));
+    } else if key_changed {
+        compare_keys(old, new, out);
+    }
+    compare_shapes(old, new, out);
+    compare_indexes(old, new, out);
+}
+
+/// A changed key without a declared move: refused, saying how to declare it.
+fn compare_keys(old: &EntitySnapshot, new: &EntitySnapshot, out: &mut Compatibility) {
+    let name = &new.name;
+    let declare = format!(
+        "to move the items, bump the shape and keep the old key on the frozen previous shape: \
+         `#[sk(prefix = \"{}\")]` with its `#[pk]` and `#[sk]` fields",
+        old.prefix
+    );
     if old.prefix != new.prefix {
         out.refused.push(format!(
             "the prefix of `{name}` changed from `{}` to `{}`: the items stored under `{}#...` \
-             would be orphaned (key moves are not supported yet); keep the prefix",
+             would be orphaned; keep the prefix, or {declare}",
             old.prefix, new.prefix, old.prefix
         ));
     } else if (&old.partition_key, &old.sort_key) != (&new.partition_key, &new.sort_key) {
         out.refused.push(format!(
             "the key of `{name}` changed from `{} | {}` to `{} | {}`: the items stored under the \
-             old key would be orphaned (key moves are not supported yet); keep the key",
+             old key would be orphaned; keep the key, or {declare} (a key move also needs a new \
+             prefix)",
             old.partition_key, old.sort_key, new.partition_key, new.sort_key
         ));
     } else if old.key_parts != new.key_parts {

@@ -102,6 +102,19 @@ fn write_shapes(out: &mut String, entity: &EntitySchema) -> std::fmt::Result {
             attributes.join(", ")
         )?;
     }
+    if let Some(old) = entity.moved_from() {
+        writeln!(
+            out,
+            "\n**Key move.** The key moved from `{} | {}` to `{} | {}`. Items still under the old \
+             key are read by key through it (`get`, `get_many`, `transact_get`), moved to the new \
+             key by the first write of their key and by a backfill, and are not in queries until \
+             then. Remove the old key from the frozen shape once `check` finds none.",
+            old.partition_key_template(),
+            old.sort_key_template(),
+            entity.partition_key_template(),
+            entity.sort_key_template(),
+        )?;
+    }
     Ok(())
 }
 

@@ -37,6 +37,47 @@ pub trait Backfill: Table {
         store: &'a Store,
         image: Map<String, Value>,
     ) -> BoxFuture<'a, Result<Rewritten, Error>>;
+
+    /// Moves an item stored under the old key of the entity whose current
+    /// sort-key prefix is `prefix` to its key ([`move_item`]).
+    fn __move<'a>(
+        store: &'a Store,
+        prefix: &'static str,
+        partition_key: String,
+        sort_key: String,
+        image: Map<String, Value>,
+        created_at: String,
+    ) -> BoxFuture<'a, Result<Rewritten, Error>>;
+}
+
+/// Moves an item of entity `E` stored under the old key of a key move
+/// ([`key_move`](crate::schema::key_move)) to its key: what the derive's
+/// [`Backfill::__move`] calls for the entity whose prefix `__move` is given.
+#[doc(hidden)]
+pub fn move_item<E: crate::Entity>(
+    store: &Store,
+    partition_key: String,
+    sort_key: String,
+    image: Map<String, Value>,
+    created_at: String,
+) -> BoxFuture<'_, Result<Rewritten, Error>> {
+    Box::pin(async move {
+        let key = ItemKey {
+            table: E::SCHEMA.table,
+            partition_key,
+            sort_key,
+        };
+        let stored_keys = StoredKeys {
+            table: key.table,
+            partition_key: &key.partition_key,
+            sort_key: &key.sort_key,
+            created_at: "",
+            updated_at: "",
+        };
+        let item = E::from_item(&key.sort_key, &Value::Object(image.clone()))
+            .map_err(|e| stored_keys.decode_error(e))?;
+        crate::store::moves::move_item(store, &key, item, &image, &created_at).await
+    })
 }
 
 /// [`Backfill::__rewrite`] of one entity: what the derive calls.
@@ -194,6 +235,10 @@ pub struct BackfillReport {
     pub scanned: u64,
     /// Items it rewrote in their entity's current shape.
     pub upgraded: u64,
+    /// Items it moved from the old key of a key move to their entity's
+    /// current key ([`key_move`](crate::schema::key_move)), in the current
+    /// shape.
+    pub moved: u64,
     /// Items already in their entity's current shape.
     pub current: u64,
     /// Items in a shape newer than this program knows (left alone).
@@ -333,6 +378,7 @@ impl BackfillReport {
     fn merge(&mut self, other: BackfillReport) {
         self.scanned += other.scanned;
         self.upgraded += other.upgraded;
+        self.moved += other.moved;
         self.current += other.current;
         self.newer += other.newer;
         self.raced += other.raced;
@@ -360,7 +406,8 @@ fn segment_page<'s, T: Backfill>(
             let scanned = b.scan(page).await?;
             let mut items = Vec::with_capacity(scanned.items.len());
             for raw in &scanned.items {
-                items.push(image_of(b, T::SCHEMA.name, raw)?);
+                let (key, image) = image_of(b, T::SCHEMA.name, raw)?;
+                items.push((key, image, raw.created_at.clone()));
             }
             (items, scanned.next)
         });
@@ -369,15 +416,26 @@ fn segment_page<'s, T: Backfill>(
             ..BackfillReport::default()
         };
         let mut work = Vec::new();
-        for (key, image) in items {
-            let Some(entity) = T::SCHEMA.entity_for_sort_key(&key.sort_key) else {
-                report.unknown += 1;
-                continue;
+        let mut moves = Vec::new();
+        for (key, image, created_at) in items {
+            let (entity, old_key) = match T::SCHEMA.entity_for_sort_key(&key.sort_key) {
+                Some(entity) => (entity, false),
+                None => match T::SCHEMA.entity_moved_from(&key.sort_key) {
+                    Some(entity) => (entity, true),
+                    None => {
+                        report.unknown += 1;
+                        continue;
+                    }
+                },
             };
             let stored = stored_shape(&image);
             *report.shapes.entry((entity.name, stored)).or_default() += 1;
             if expiry.is_some_and(|e| e.has_expired(&image)) {
                 report.expired += 1;
+                continue;
+            }
+            if old_key {
+                moves.push((key, image, created_at, entity));
                 continue;
             }
             match stored.cmp(&u64::from(entity.shape)) {
@@ -399,6 +457,30 @@ fn segment_page<'s, T: Backfill>(
                     Outcome::Current => report.current += 1,
                     Outcome::Newer => report.newer += 1,
                     Outcome::Raced => report.raced += 1,
+                }
+            }
+        }
+        for chunk in moves.chunks(in_flight.max(1)) {
+            let futures = chunk
+                .iter()
+                .map(|(key, image, created_at, entity)| {
+                    T::__move(
+                        store,
+                        entity.prefix,
+                        key.partition_key.clone(),
+                        key.sort_key.clone(),
+                        image.clone(),
+                        created_at.clone(),
+                    )
+                })
+                .collect();
+            for outcome in join_all(futures).await? {
+                match outcome {
+                    Rewritten::Upgraded => report.moved += 1,
+                    Rewritten::Newer => report.newer += 1,
+                    // Changed or moved by the application meanwhile: its
+                    // write moved it, or a second run will.
+                    Rewritten::Raced => report.raced += 1,
                 }
             }
         }

@@ -25,7 +25,7 @@ pub use backfill::{
     backfill, BackfillCheckpoint, BackfillOptions, BackfillProgress, BackfillReport, Rewritten,
 };
 #[doc(hidden)]
-pub use backfill::{rewrite, Backfill};
+pub use backfill::{move_item, rewrite, Backfill};
 
 use std::any::Any;
 

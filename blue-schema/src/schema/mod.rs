@@ -7,6 +7,7 @@
 mod attributes;
 pub(crate) mod hooks;
 pub(crate) mod item_keys;
+pub mod key_move;
 pub(crate) mod members;
 mod message;
 pub mod shape;
@@ -15,6 +16,7 @@ pub use attributes::{is_index_key_attribute, is_reserved_attribute, RESERVED_ATT
 pub(crate) use attributes::{CREATED_AT, PARTITION_KEY, SET_NEWTYPE, SORT_KEY, UPDATED_AT};
 pub(crate) use hooks::{EntityHooks, TableHooks};
 pub(crate) use item_keys::KeysOfItem;
+pub use key_move::ShapeKey;
 pub use shape::{Shape, ShapeSchema, SHAPE_ATTRIBUTE};
 
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
@@ -396,6 +398,15 @@ impl TableSchema {
             .find(|e| e.owns_sort_key(sort_key))
     }
 
+    /// The moving entity ([`key_move`]) whose old key looks like
+    /// `sort_key`, if any: an item not moved yet.
+    pub fn entity_moved_from(&self, sort_key: &str) -> Option<&'static EntitySchema> {
+        self.entities
+            .iter()
+            .copied()
+            .find(|e| e.moved_from().is_some_and(|k| k.names_sort_key(sort_key)))
+    }
+
     /// Whether one of the table's entities names `sort_key` by its prefix:
     /// the test a whole-partition read uses to pick, or skip, each item.
     pub fn names_sort_key(&self, sort_key: &str) -> bool {
@@ -418,6 +429,9 @@ pub trait Entity: Serialize + DeserializeOwned + FromItem + EntityHooks + Send +
     type SortKey;
     /// The entity's metadata.
     const SCHEMA: EntitySchema;
+    /// [`EntitySchema::moved_from`], computed once.
+    #[doc(hidden)]
+    const __MOVED_FROM: Option<&'static ShapeKey> = Self::SCHEMA.moved_from();
 
     /// The key of this item.
     fn key(&self) -> Key<Self>;

@@ -91,6 +91,11 @@ pub struct ShapeSchema {
     pub attributes: &'static [&'static str],
     /// The shape before it, if any.
     pub previous: Option<&'static ShapeSchema>,
+    /// The key its items were written under, when the frozen type
+    /// declares one (`#[sk(prefix = ..)]` with its `#[pk]` and `#[sk]`
+    /// fields); `None`: the same key as the shape after it. See
+    /// [`key_move`](super::key_move).
+    pub key: Option<&'static super::key_move::ShapeKey>,
 }
 
 impl ShapeSchema {

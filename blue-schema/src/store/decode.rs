@@ -263,3 +263,40 @@ impl<E: Entity> Decoder for Imaged<E> {
         Self::decode(item, attributes).map(Some)
     }
 }
+
+/// [`Imaged`] with the item's `created_at`: what a key move reads, to
+/// write the item under its new key with its creation time.
+pub(crate) struct Stamped<E>(PhantomData<fn() -> E>);
+
+impl<E: Entity> Decoder for Stamped<E> {
+    type Output = (ImagedItem<E>, String);
+    const WITH_STAMPS: bool = true;
+    const WITH_KEYS: bool = false;
+    const KNOWS_EXPIRY: bool = true;
+
+    #[inline]
+    fn expiry(output: &Self::Output) -> Option<u64> {
+        output.0 .1.__expiry()
+    }
+
+    fn decode<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<Self::Output, Error>
+    where
+        D::Error: Send + Sync + 'static,
+    {
+        let created_at = item.created_at.to_owned();
+        Imaged::<E>::decode(item, attributes).map(|imaged| (imaged, created_at))
+    }
+
+    fn decode_known<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<Option<Self::Output>, Error>
+    where
+        D::Error: Send + Sync + 'static,
+    {
+        Self::decode(item, attributes).map(Some)
+    }
+}

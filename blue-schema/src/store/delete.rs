@@ -203,6 +203,7 @@ impl<'s, E: Entity> IntoFuture for DeleteItem<'s, E, returning::Nothing> {
         let op = self.op(false);
         Box::pin(async move {
             let op = op?;
+            super::moves::settle::<E>(store, &op.key).await?;
             with_engine!(&store.backend, b => b.delete::<super::decode::Raw>(op).await)?;
             Ok(())
         })
@@ -217,6 +218,7 @@ impl<'s, E: Entity> IntoFuture for DeleteItem<'s, E, returning::Old> {
         let op = self.op(true);
         Box::pin(async move {
             let op = op?;
+            super::moves::settle::<E>(store, &op.key).await?;
             with_engine!(&store.backend, b => b.delete::<Typed<E>>(op).await)
         })
     }

@@ -97,7 +97,12 @@ impl<'s, E: Entity, T> GetItem<'s, E, T> {
         };
         async move {
             let op = op?;
-            let found = with_engine!(&store.backend, b => b.get::<D>(op).await)?;
+            // A moving entity's item may still be under its old key.
+            let old = super::old_item_key::<E>(&op.key).map(|key| Get { key, ..op.clone() });
+            let mut found = with_engine!(&store.backend, b => b.get::<D>(op).await)?;
+            if let Some(old) = old.filter(|_| found.is_none()) {
+                found = with_engine!(&store.backend, b => b.get::<D>(old).await)?;
+            }
             Ok(found.filter(|item| crate::ttl::is_live(expiry(item), now)))
         }
     }

@@ -71,11 +71,29 @@ impl Store {
                     });
                 }
             }
+            // A moving entity's items may still be under their old keys:
+            // those are read too (in the same snapshot, for a transaction).
+            let wanted = distinct.len();
+            let old: Vec<Option<usize>> = distinct
+                .clone()
+                .iter()
+                .map(|key| {
+                    super::old_item_key::<E>(key).map(|old| {
+                        distinct.push(old);
+                        distinct.len() - 1
+                    })
+                })
+                .collect();
             if transactional && distinct.len() > MAX_TRANSACTION_ACTIONS {
                 return Err(Error::InvalidTransaction {
                     message: format!(
-                        "a read transaction reads at most {MAX_TRANSACTION_ACTIONS} items, not {}",
-                        distinct.len()
+                        "a read transaction reads at most {MAX_TRANSACTION_ACTIONS} items, not {}{}",
+                        distinct.len(),
+                        if wanted < distinct.len() {
+                            " (the entity's key is moving: each key is read under its old key too)"
+                        } else {
+                            ""
+                        }
                     ),
                 });
             }
@@ -97,6 +115,12 @@ impl Store {
                         .filter(|item| crate::ttl::is_live(item.__expiry(), now))
                 })
                 .collect();
+            for (slot, old) in old.into_iter().enumerate() {
+                if let (None, Some(old)) = (&found[slot], old) {
+                    found[slot] = found[old].take();
+                }
+            }
+            found.truncate(wanted);
             // Each slot is moved out on its key's last use; earlier uses of
             // a repeated key get a copy.
             let mut last_use = vec![0; found.len()];

@@ -15,6 +15,7 @@ mod feed;
 mod get;
 mod get_many;
 mod modify;
+pub(crate) mod moves;
 mod open;
 mod put;
 mod reindex;
@@ -273,6 +274,18 @@ impl Store {
 }
 
 /// A checked key of `E`.
+/// The key an item of `E` now under `key` had before `E`'s key moved
+/// ([`key_move`](crate::schema::key_move)); `None` when `E` is not moving.
+fn old_item_key<E: Entity>(key: &ItemKey) -> Option<ItemKey> {
+    E::__MOVED_FROM?;
+    let (partition_key, sort_key) = E::SCHEMA.old_key(&key.partition_key, &key.sort_key)?;
+    Some(ItemKey {
+        table: key.table,
+        partition_key,
+        sort_key,
+    })
+}
+
 fn item_key<E: Entity>(key: Key<E>) -> Result<ItemKey, Error> {
     let (partition_key, sort_key) = key.into_parts();
     Ok(ItemKey::new(E::SCHEMA.table, partition_key, sort_key)?)

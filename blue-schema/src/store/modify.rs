@@ -91,6 +91,7 @@ where
     fn into_future(mut self) -> Self::IntoFuture {
         Box::pin(async move {
             let key = item_key(self.key.clone())?;
+            super::moves::settle::<E>(self.store, &key).await?;
             for attempt in 0..self.attempts {
                 if attempt > 0 {
                     crate::exec::sleep(Backoff::MODIFY.delay(attempt)).await;
@@ -184,7 +185,7 @@ impl Store {
 /// The checks that make a write-back of `item` (read as `image`) safe,
 /// and the version it writes: the stored shape no newer than the entity's,
 /// and the version read or, without one, every attribute as read.
-fn modify_checks<E: Entity>(
+pub(super) fn modify_checks<E: Entity>(
     item: &E,
     image: &Map<String, Value>,
 ) -> (Checks, Option<(&'static str, u64)>) {

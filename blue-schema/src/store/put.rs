@@ -71,6 +71,20 @@ impl Store {
                 Err(e) => Box::pin(std::future::ready(Err(e))) as BoxFuture<'_, _>,
             }) as MakePut<'_>
         });
+        // A moving entity's item is moved to its key first.
+        let make = match E::__MOVED_FROM {
+            None => make,
+            Some(_) => {
+                let key = item.key();
+                Box::new(move |checks: Checks| {
+                    Box::pin(async move {
+                        let key = super::item_key(key)?;
+                        super::moves::settle::<E>(self, &key).await?;
+                        make(checks).await
+                    }) as BoxFuture<'_, _>
+                }) as MakePut<'_>
+            }
+        };
         PutItem {
             make,
             checks,

@@ -40,6 +40,7 @@ impl Store {
             error: None,
             token: None,
             single_partition: false,
+            moving: Vec::new(),
         }
     }
 
@@ -75,6 +76,8 @@ pub struct Transaction<'s> {
     error: Option<Error>,
     token: Option<String>,
     single_partition: bool,
+    /// The actions' keys of moving entities, each with its entity's move.
+    moving: Vec<(ItemKey, super::moves::Settle)>,
 }
 
 impl fmt::Debug for Transaction<'_> {
@@ -164,10 +167,21 @@ impl Transaction<'_> {
     /// Adds a delete of an `E`.
     fn push_delete<E: Entity>(&mut self, delete: Result<crate::ops::Delete, Error>) -> usize {
         let expiry = self.store.expiry::<E>();
-        self.push(delete.map(|mut op| {
+        let index = self.push(delete.map(|mut op| {
             op.checks.expiry = expiry;
             TxAction::Delete(op)
-        }))
+        }));
+        self.moving::<E>(index)
+    }
+
+    /// Notes action `index` of `E` for a move before the commit, when `E`'s
+    /// key is moving ([`key_move`](crate::schema::key_move)). Returns `index`.
+    fn moving<E: Entity>(&mut self, index: usize) -> usize {
+        if E::__MOVED_FROM.is_some() {
+            let key = with_actions!(self, _engine, actions => actions[index].key().clone());
+            self.moving.push((key, super::moves::settle_boxed::<E>));
+        }
+        index
     }
 
     /// Adds an action without an item: an update, a delete or a check.
@@ -191,7 +205,7 @@ impl Transaction<'_> {
             .as_ref()
             .and_then(Cond::invalid)
             .map(invalid::<E>);
-        with_actions!(self, b, actions => {
+        let index = with_actions!(self, b, actions => {
             let action = match refused {
                 Some(e) => Err(e),
                 None => write_item_at(b, item, time::now_rfc3339(), version).map(|w| {
@@ -205,7 +219,8 @@ impl Transaction<'_> {
                 }),
             };
             push(actions, &mut self.error, action)
-        })
+        });
+        self.moving::<E>(index)
     }
 
     /// Adds a `create`: no item may have the key. Returns the action's index.
@@ -230,7 +245,8 @@ impl Transaction<'_> {
             op.checks.expiry = expiry;
             TxAction::Update(op)
         });
-        self.push(action)
+        let index = self.push(action);
+        self.moving::<E>(index)
     }
 
     /// Adds a delete by key (of any version, for a `#[version]` entity).
@@ -274,7 +290,8 @@ impl Transaction<'_> {
                 })
             }),
         };
-        self.push(action)
+        let index = self.push(action);
+        self.moving::<E>(index)
     }
 
     /// An idempotency token: committing the same transaction again with the
@@ -325,6 +342,10 @@ impl Transaction<'_> {
     pub async fn commit(&mut self) -> Result<(), Error> {
         if let Some(e) = self.error.take() {
             return Err(e);
+        }
+        // Items of moving entities still under their old keys move first.
+        for (key, settle) in &self.moving {
+            settle(self.store, key).await?;
         }
         let single_partition = self.single_partition;
         let token = self.token.clone();

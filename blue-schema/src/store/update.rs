@@ -160,6 +160,7 @@ impl<'s, E: Entity, R> UpdateItem<'s, E, R> {
         });
         async move {
             let op = op?;
+            super::moves::settle::<E>(store, &op.key).await?;
             // Only an entity with older shapes can meet an item in one.
             let again = (E::SCHEMA.shape > 1).then(|| op.clone());
             let found = match with_engine!(&store.backend, b => b.update(op).await) {

@@ -1,0 +1,297 @@
+//! Key moves: an entity whose key changed, and the key its older items
+//! still have.
+//!
+//! A frozen shape ([`Shape`](crate::Shape)) that carries its own
+//! `#[sk(prefix = ..)]` (with its `#[pk]` and `#[sk]` fields, and
+//! `#[entity(pk_prefix = ..)]` if it had one) declares the key its items
+//! were written under. When that key differs from the entity's, the entity
+//! is *moving*: its items may still be stored under the old key until they
+//! are moved. While it moves, on every backend:
+//!
+//! * **Reads by key fall back**: `get`, `get_record`, `get_many` and
+//!   `transact_get` of a new key that holds nothing read the old key the
+//!   item would have had, and decode (and upgrade) what they find there.
+//! * **Writes by key move first**: every put, create, update, modify and
+//!   delete of a key, and every transaction action, first moves the item
+//!   if it is still under the old key (one transaction: the item created
+//!   under its new key with its index keys recomputed, the old item
+//!   deleted on condition that it is still as read), then writes. The
+//!   move is the backfill's too ([`migrate::backfill`](crate::migrate::backfill)).
+//! * **Queries do not**: a query reads one range of one partition, under
+//!   the new key; items still under the old key are not in it. Run the
+//!   backfill when the new program is deployed.
+//!
+//! The old key is computed from the new one, so every field of the old key
+//! must be a field of the new key with the same encoding, and the
+//! sort-key prefix must change (with the same prefix, old and new items
+//! would share query ranges). The derives check both at compile time. A
+//! move is finished ("finalized") by removing the old key from the frozen
+//! shape once [`check`](crate::export::check) finds no item under it.
+
+use super::{EntitySchema, KeyFieldSchema, ShapeSchema};
+use crate::key::{EnumOrder, KeyEncoding, DELIMITER};
+
+/// The key an older shape's items were written under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShapeKey {
+    /// The partition-key prefix, if it had one.
+    pub pk_prefix: Option<&'static str>,
+    /// The sort-key prefix.
+    pub prefix: &'static str,
+    /// The `#[pk]` fields, in order.
+    pub partition_key: &'static [KeyFieldSchema],
+    /// The `#[sk]` fields, in order.
+    pub sort_key: &'static [KeyFieldSchema],
+}
+
+impl ShapeKey {
+    /// The partition key in the ADR's notation.
+    pub fn partition_key_template(&self) -> String {
+        super::template(self.pk_prefix, self.partition_key.iter().map(|f| f.field))
+    }
+
+    /// The sort key in the ADR's notation.
+    pub fn sort_key_template(&self) -> String {
+        super::template(Some(self.prefix), self.sort_key.iter().map(|f| f.field))
+    }
+
+    /// Whether `sort_key` has this key's shape: its prefix, then as many
+    /// components as it has `#[sk]` fields.
+    pub fn names_sort_key(&self, sort_key: &str) -> bool {
+        split(sort_key, Some(self.prefix), self.sort_key.len()).is_some()
+    }
+
+    /// Whether `self` is the key `entity` has now.
+    const fn is_key_of(&self, entity: &EntitySchema) -> bool {
+        let same_pk_prefix = match (self.pk_prefix, entity.pk_prefix) {
+            (None, None) => true,
+            (Some(a), Some(b)) => str_eq(a, b),
+            _ => false,
+        };
+        same_pk_prefix
+            && str_eq(self.prefix, entity.prefix)
+            && fields_eq(self.partition_key, entity.partition_key)
+            && fields_eq(self.sort_key, entity.sort_key)
+    }
+}
+
+impl EntitySchema {
+    /// The key the entity's older items may still be stored under, when
+    /// it is moving (see [`key_move`](self)): the newest key an older
+    /// shape declares, if it is not the entity's own.
+    pub const fn moved_from(&self) -> Option<&'static ShapeKey> {
+        let mut shape = self.previous_shape;
+        while let Some(s) = shape {
+            if let Some(key) = s.key {
+                return if key.is_key_of(self) { None } else { Some(key) };
+            }
+            shape = s.previous;
+        }
+        None
+    }
+
+    /// The key an item whose key is now `(partition_key, sort_key)` had
+    /// before the entity's key moved; `None` when it is not moving (or
+    /// the strings are not a key of the entity).
+    pub fn old_key(&self, partition_key: &str, sort_key: &str) -> Option<(String, String)> {
+        let old = self.moved_from()?;
+        let mut components: Vec<(&str, &str)> = Vec::new();
+        let pk = split(partition_key, self.pk_prefix, self.partition_key.len())?;
+        let sk = split(sort_key, Some(self.prefix), self.sort_key.len())?;
+        for (field, part) in self.partition_key.iter().zip(pk) {
+            components.push((field.field, part));
+        }
+        for (field, part) in self.sort_key.iter().zip(sk) {
+            components.push((field.field, part));
+        }
+        let join = |prefix: Option<&str>, fields: &[KeyFieldSchema]| -> Option<String> {
+            let mut out = prefix.unwrap_or_default().to_owned();
+            for field in fields {
+                let (_, part) = components.iter().find(|(name, _)| *name == field.field)?;
+                if !out.is_empty() {
+                    out.push(DELIMITER);
+                }
+                out.push_str(part);
+            }
+            Some(out)
+        };
+        Some((
+            join(old.pk_prefix, old.partition_key)?,
+            join(Some(old.prefix), old.sort_key)?,
+        ))
+    }
+}
+
+/// The components of `key`: after `prefix` (if any), exactly `count`.
+fn split<'k>(key: &'k str, prefix: Option<&str>, count: usize) -> Option<Vec<&'k str>> {
+    let rest = match prefix {
+        None => Some(key),
+        Some(p) => match key.strip_prefix(p)? {
+            "" => None,
+            rest => Some(rest.strip_prefix(DELIMITER)?),
+        },
+    };
+    let parts: Vec<&str> = match rest {
+        None => Vec::new(),
+        Some(rest) => rest.split(DELIMITER).collect(),
+    };
+    (parts.len() == count).then_some(parts)
+}
+
+/// Why the key `entity`'s shapes declare cannot be moved from, as a
+/// sentence; `""` when it can (or the entity is not moving). What
+/// `#[derive(Entity)]` asserts at compile time.
+#[doc(hidden)]
+pub const fn key_move_problem(entity: &EntitySchema) -> &'static str {
+    let Some(old) = entity.moved_from() else {
+        return "";
+    };
+    // Only the newest declared key moves: an older shape declaring yet
+    // another one is an unfinished earlier move.
+    let mut shape: Option<&ShapeSchema> = entity.previous_shape;
+    let mut newest_seen = false;
+    while let Some(s) = shape {
+        if let Some(key) = s.key {
+            if newest_seen && !key.is_key_of(entity) && !same_key(key, old) {
+                return "an older shape declares yet another key: one key move at a time. \
+                        Finish the earlier move (backfill, then remove its `#[sk(prefix)]` and \
+                        key fields from the older shape) before starting this one";
+            }
+            newest_seen = true;
+        }
+        shape = s.previous;
+    }
+    if entity.sort_key_path.is_nested() {
+        return "the key of an entity nested under a parent (`#[entity(parent = ..)]`) cannot \
+                move: remove the old key from the frozen shape";
+    }
+    if str_eq(old.prefix, entity.prefix) {
+        return "a key move needs a new sort-key prefix: with the same `#[sk(prefix)]`, items \
+                under the old key and the new would share the entity's query ranges. Rename \
+                the prefix in `#[sk(prefix = ..)]` of the entity";
+    }
+    if old.partition_key.is_empty() {
+        return "the frozen shape declares its key with `#[sk(prefix = ..)]` but has no `#[pk]` \
+                field: mark the fields of its partition key as it was";
+    }
+    let mut i = 0;
+    while i < old.partition_key.len() + old.sort_key.len() {
+        let field = if i < old.partition_key.len() {
+            &old.partition_key[i]
+        } else {
+            &old.sort_key[i - old.partition_key.len()]
+        };
+        if !in_key(field, entity) {
+            return "every field of the old key must be a field of the new key, with the same \
+                    type: a key move can rename the prefix and add, reorder or move fields \
+                    into the key, not take one out or change its type (the old key is \
+                    computed from the new one)";
+        }
+        i += 1;
+    }
+    ""
+}
+
+/// Whether `field` is one of `entity`'s key fields, encoded the same way.
+const fn in_key(field: &KeyFieldSchema, entity: &EntitySchema) -> bool {
+    contains(field, entity.partition_key) || contains(field, entity.sort_key)
+}
+
+const fn contains(field: &KeyFieldSchema, fields: &[KeyFieldSchema]) -> bool {
+    let mut i = 0;
+    while i < fields.len() {
+        if str_eq(field.field, fields[i].field) && encoding_eq(field.encoding, fields[i].encoding) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+const fn same_key(a: &ShapeKey, b: &ShapeKey) -> bool {
+    let same_pk_prefix = match (a.pk_prefix, b.pk_prefix) {
+        (None, None) => true,
+        (Some(x), Some(y)) => str_eq(x, y),
+        _ => false,
+    };
+    same_pk_prefix
+        && str_eq(a.prefix, b.prefix)
+        && fields_eq(a.partition_key, b.partition_key)
+        && fields_eq(a.sort_key, b.sort_key)
+}
+
+const fn fields_eq(a: &[KeyFieldSchema], b: &[KeyFieldSchema]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if !str_eq(a[i].field, b[i].field) || !encoding_eq(a[i].encoding, b[i].encoding) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether two encodings write the same value as the same text.
+pub(crate) const fn encoding_eq(a: &KeyEncoding, b: &KeyEncoding) -> bool {
+    match (a, b) {
+        (KeyEncoding::String, KeyEncoding::String)
+        | (KeyEncoding::Bool, KeyEncoding::Bool)
+        | (KeyEncoding::Char, KeyEncoding::Char)
+        | (KeyEncoding::Uuid, KeyEncoding::Uuid)
+        | (KeyEncoding::Timestamp, KeyEncoding::Timestamp)
+        | (KeyEncoding::Date, KeyEncoding::Date)
+        | (KeyEncoding::DateTime, KeyEncoding::DateTime) => true,
+        (KeyEncoding::Unsigned { digits: x }, KeyEncoding::Unsigned { digits: y }) => *x == *y,
+        (
+            KeyEncoding::Signed { bits: a, digits: x },
+            KeyEncoding::Signed { bits: b, digits: y },
+        ) => *a == *b && *x == *y,
+        (
+            KeyEncoding::Enum {
+                name: n,
+                variants: v,
+                order: o,
+            },
+            KeyEncoding::Enum {
+                name: m,
+                variants: w,
+                order: p,
+            },
+        ) => str_eq(n, m) && strs_eq(v, w) && order_eq(*o, *p),
+        (
+            KeyEncoding::Newtype { name: n, inner: i },
+            KeyEncoding::Newtype { name: m, inner: j },
+        ) => str_eq(n, m) && encoding_eq(i, j),
+        _ => false,
+    }
+}
+
+const fn order_eq(a: EnumOrder, b: EnumOrder) -> bool {
+    matches!(
+        (a, b),
+        (EnumOrder::Name, EnumOrder::Name)
+            | (EnumOrder::NameByChoice, EnumOrder::NameByChoice)
+            | (EnumOrder::Declaration, EnumOrder::Declaration)
+    )
+}
+
+const fn strs_eq(a: &[&str], b: &[&str]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if !str_eq(a[i], b[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    crate::key::const_str_eq(a, b)
+}

@@ -1,0 +1,376 @@
+//! Key moves (`blue_schema::schema::key_move`): one team directory as two
+//! versions of a program see it. `before` keys a member by team and email
+//! (`{team} | MEMBER#{email}`); `after` moves the partition under a prefix
+//! and the role into the sort key (`TEAM#{team} | MBR#{role}#{email}`),
+//! declaring the old key on the frozen shape 1. Each version is its own
+//! table enum over the same table, as two binaries of one service would be.
+
+use blue_schema::feed::{ChangeKind, Origin, Start};
+use blue_schema::migrate::{backfill, BackfillOptions};
+use blue_schema::{Entity, Error, Shape, Store, Table};
+use serde::{Deserialize, Serialize};
+
+/// The program before the move.
+pub mod before {
+    use super::*;
+
+    #[derive(Table, Debug)]
+    #[table(name = "blue_directory", indexes(gsi1), stream)]
+    pub enum Directory {
+        Member(Member),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[entity(table = Directory)]
+    #[sk(prefix = "MEMBER")]
+    #[index(gsi1, name = by_name, pk(prefix = "NAME", fields(name)))]
+    pub struct Member {
+        #[pk]
+        pub team: String,
+        #[sk]
+        pub email: String,
+        pub role: String,
+        pub name: String,
+        pub note: String,
+    }
+
+    pub fn member(team: &str, email: &str, role: &str) -> Member {
+        Member {
+            team: team.into(),
+            email: email.into(),
+            role: role.into(),
+            name: format!("{email} of {team}"),
+            note: String::new(),
+        }
+    }
+}
+
+/// The program after the move: shape 2, a new key.
+pub mod after {
+    use super::*;
+
+    #[derive(Table, Debug, PartialEq)]
+    #[table(name = "blue_directory", indexes(gsi1), stream)]
+    pub enum Directory {
+        Member(Member),
+    }
+
+    /// Shape 1, frozen with the key its items were written under.
+    #[derive(Shape, Deserialize, Debug)]
+    #[shape(of = Member, number = 1)]
+    #[sk(prefix = "MEMBER")]
+    pub struct MemberV1 {
+        #[pk]
+        pub team: String,
+        #[sk]
+        pub email: String,
+        pub role: String,
+        pub name: String,
+        pub note: String,
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[entity(table = Directory, shape = 2, from = MemberV1, pk_prefix = "TEAM")]
+    #[sk(prefix = "MBR")]
+    #[index(gsi1, name = by_name, pk(prefix = "NAME", fields(name)))]
+    pub struct Member {
+        #[pk]
+        pub team: String,
+        #[sk]
+        pub role: String,
+        #[sk]
+        pub email: String,
+        pub name: String,
+        pub note: String,
+    }
+
+    impl From<MemberV1> for Member {
+        fn from(v1: MemberV1) -> Self {
+            Member {
+                team: v1.team,
+                role: v1.role,
+                email: v1.email,
+                name: v1.name,
+                note: v1.note,
+            }
+        }
+    }
+
+    /// What `before::member(..)` reads as now.
+    pub fn member(team: &str, email: &str, role: &str) -> Member {
+        before::member(team, email, role).into_after()
+    }
+}
+
+impl before::Member {
+    fn into_after(self) -> after::Member {
+        after::Member {
+            team: self.team,
+            role: self.role,
+            email: self.email,
+            name: self.name,
+            note: self.note,
+        }
+    }
+}
+
+use after::{Directory, Member};
+
+async fn setup(store: &Store, members: &[(&str, &str, &str)]) -> Vec<Member> {
+    store.create_table::<Directory>().await.unwrap();
+    for (team, email, role) in members {
+        store.put(&before::member(team, email, role)).await.unwrap();
+    }
+    members
+        .iter()
+        .map(|(t, e, r)| after::member(t, e, r))
+        .collect()
+}
+
+/// The sort keys stored under the old partition key `team`.
+async fn sort_keys(store: &Store, team: &str) -> Vec<String> {
+    store
+        .query(before::Directory::partition(team))
+        .raw()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.sort_key)
+        .collect()
+}
+
+/// `get`, `get_record`, `get_many` and `transact_get` of a new key find an
+/// item still under its old key; queries, which read the new layout, do
+/// not until it moves.
+pub async fn reads_by_key_fall_back_to_the_old_key(store: Store) {
+    let old = setup(&store, &[("red", "ada@x", "lead"), ("red", "bo#b%", "dev")]).await;
+    let new = after::member("red", "cy@x", "dev");
+    store.put(&new).await.unwrap();
+
+    for member in &old {
+        assert_eq!(
+            store.get(member.key()).await.unwrap().as_ref(),
+            Some(member)
+        );
+        let record = store.get_record(member.key()).await.unwrap().unwrap();
+        assert_eq!(&record.value, member);
+    }
+    let missing = Member::key("red", "dev", "nobody");
+    let keys = vec![old[0].key(), new.key(), missing.clone(), old[1].key()];
+    let expected = vec![
+        Some(old[0].clone()),
+        Some(new.clone()),
+        None,
+        Some(old[1].clone()),
+    ];
+    assert_eq!(store.get_many(keys.clone()).await.unwrap(), expected);
+    assert_eq!(store.transact_get(keys).await.unwrap(), expected);
+    // Nothing moved: reads write nothing.
+    assert_eq!(
+        sort_keys(&store, "red").await,
+        ["MEMBER#ada@x", "MEMBER#bo%23b%25"]
+    );
+    // A query reads the new layout only.
+    assert_eq!(
+        store.query(Member::query("red")).all().await.unwrap(),
+        [new.clone()]
+    );
+    // While moving, a transaction reads each key under both keys.
+    let too_many: Vec<_> = (0..51)
+        .map(|i| Member::key("red", "dev", format!("m{i}")))
+        .collect();
+    match store.transact_get(too_many).await {
+        Err(Error::InvalidTransaction { message }) => {
+            assert!(message.contains("moving"), "{message}")
+        }
+        other => panic!("expected InvalidTransaction, got {other:?}"),
+    }
+}
+
+/// Every write by key moves the item first, in one transaction, keeping
+/// its creation time; the write then applies to the moved item, so a
+/// condition sees the item's values, a create finds it, a delete removes
+/// it for good.
+pub async fn writes_move_the_item_first(store: Store) {
+    let members = [
+        ("red", "a@x", "dev"),
+        ("red", "b@x", "dev"),
+        ("red", "c@x", "dev"),
+        ("red", "d@x", "dev"),
+        ("red", "e@x", "dev"),
+        ("red", "f@x", "dev"),
+        ("red", "g@x", "dev"),
+    ];
+    let old = setup(&store, &members).await;
+    let created: Vec<String> = {
+        let mut out = Vec::new();
+        for m in &members {
+            let key = before::Member::key(m.0, m.1);
+            out.push(store.get_record(key).await.unwrap().unwrap().created_at);
+        }
+        out
+    };
+    let m = Member::attr();
+
+    // An update: moved, then updated.
+    let updated = store
+        .update(old[0].key())
+        .set(m.note, "Ada".to_owned())
+        .returning_new()
+        .await
+        .unwrap();
+    assert_eq!(updated.note, "Ada");
+    // A conditional put: the condition sees the old item's values.
+    let mut b = old[1].clone();
+    b.note = "Bo".into();
+    match store
+        .put(&b)
+        .when(m.name.eq("not the name".to_owned()))
+        .await
+    {
+        Err(Error::ConditionFailed(_)) => {}
+        other => panic!("expected ConditionFailed, got {other:?}"),
+    }
+    store
+        .put(&b)
+        .when(m.name.eq(old[1].name.clone()))
+        .await
+        .unwrap();
+    // A create finds the item it would duplicate.
+    match store.create(&old[2]).await {
+        Err(Error::AlreadyExists { .. }) => {}
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    // A delete removes it, and reads no longer fall back to it.
+    store.delete(old[3].key()).await.unwrap();
+    assert_eq!(store.get(old[3].key()).await.unwrap(), None);
+    // A modify and a transaction.
+    let modified = store
+        .modify(old[4].key(), |x: &mut Member| x.note.push('!'))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(modified.note, "!");
+    let mut tx = store.transaction();
+    tx.update(blue_schema::Update::new(old[5].key()).set(m.note, "Fay".to_owned()));
+    tx.commit().await.unwrap();
+    // A plain put.
+    store.put(&old[6]).await.unwrap();
+
+    // Every touched item is under its new key only, created when it was.
+    assert_eq!(
+        sort_keys(&store, "red").await,
+        Vec::<String>::new(),
+        "nothing left under the old keys"
+    );
+    let now: Vec<Member> = store.query(Member::query("red")).all().await.unwrap();
+    let notes: Vec<(&str, &str)> = now
+        .iter()
+        .map(|x| (x.email.as_str(), x.note.as_str()))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            ("a@x", "Ada"),
+            ("b@x", "Bo"),
+            ("c@x", ""),
+            ("e@x", "!"),
+            ("f@x", "Fay"),
+            ("g@x", "")
+        ]
+    );
+    for (i, member) in old.iter().enumerate().filter(|(i, _)| *i != 3) {
+        let record = store.get_record(member.key()).await.unwrap().unwrap();
+        assert_eq!(record.created_at, created[i], "{}", member.email);
+    }
+    // The index holds each item once, under its new key.
+    let by_name = crate::support::eventually(|| async {
+        let found = store
+            .query(Member::by_name(old[0].name.clone()))
+            .all()
+            .await
+            .unwrap();
+        (!found.is_empty()).then_some(found)
+    })
+    .await;
+    assert_eq!(by_name, Some(vec![updated]));
+    // The older program no longer finds the moved items.
+    assert_eq!(
+        store.get(before::Member::key("red", "a@x")).await.unwrap(),
+        None
+    );
+}
+
+/// A backfill moves every item still under the old key, conditioned on
+/// the item as read; the feed shows each move as an insert marked as a
+/// migration's and a removal; what the application wrote meanwhile stays.
+pub async fn a_backfill_moves_every_old_item(store: Store) {
+    let members: Vec<(String, String, String)> = (0..23)
+        .map(|i| {
+            (
+                format!("t{}", i % 3),
+                format!("m{i:02}@x"),
+                if i % 2 == 0 { "dev" } else { "ops" }.to_owned(),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str, &str)> = members
+        .iter()
+        .map(|(t, e, r)| (t.as_str(), e.as_str(), r.as_str()))
+        .collect();
+    let old = setup(&store, &refs).await;
+    let mut feed = store.changes::<Directory>(Start::Latest).await.unwrap();
+    // The application moves one by writing it, and writes a new one.
+    store
+        .update(old[0].key())
+        .set(Member::attr().note, "first".to_owned())
+        .await
+        .unwrap();
+    let fresh = after::member("t0", "new@x", "dev");
+    store.put(&fresh).await.unwrap();
+
+    let options = BackfillOptions::default().segments(2).page_items(4);
+    let report = backfill::<Directory>(&store, options, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.moved, 22, "{report:?}");
+    assert_eq!(report.remaining(), 0, "{report:?}");
+    for team in ["t0", "t1", "t2"] {
+        assert!(sort_keys(&store, team).await.is_empty(), "{team}");
+    }
+    let mut expected = old.clone();
+    expected[0].note = "first".into();
+    expected.push(fresh);
+    let mut all = Vec::new();
+    for team in ["t0", "t1", "t2"] {
+        all.extend(store.query(Member::query(team)).all().await.unwrap());
+    }
+    all.sort_by(|a, b| a.email.cmp(&b.email));
+    expected.sort_by(|a, b| a.email.cmp(&b.email));
+    assert_eq!(all, expected);
+
+    // A second run finds nothing to move.
+    let again = backfill::<Directory>(&store, BackfillOptions::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!((again.moved, again.scanned), (0, 24), "{again:?}");
+
+    // The feed: the application's move, update and put, then 22 moves of
+    // two records each.
+    let mut changes = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while changes.len() < 2 + 46 && std::time::Instant::now() < deadline {
+        changes.extend(feed.next_batch().await.unwrap());
+    }
+    let inserts = changes
+        .iter()
+        .filter(|c| (c.kind, c.origin) == (ChangeKind::Insert, Origin::Migration))
+        .count();
+    let removes = changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Remove && c.sort_key.starts_with("MEMBER#"))
+        .count();
+    // 23 moves (the application's update moved one), each an insert of the
+    // item under its new key and a removal of the old one.
+    assert_eq!((inserts, removes), (23, 23), "{changes:#?}");
+}
