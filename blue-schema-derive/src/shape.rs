@@ -58,7 +58,17 @@ pub fn expand(input: &DeriveInput) -> TokenStream {
         );
     }
     check_from(&mut cx, number, attrs.from.as_ref(), &input.ident);
-    let key = shape_key(&mut cx, &input.attrs, &fields);
+    // A mistake in the declared key is reported beside a shape without
+    // one, so that the entity naming the shape reports nothing more.
+    let mut key_cx = Ctxt::new();
+    let key = shape_key(&mut key_cx, &input.attrs, &fields);
+    let (key, key_errors) = match key_cx.check() {
+        Ok(()) => (key, TokenStream::new()),
+        Err(errors) => (
+            quote!(::std::option::Option::None),
+            ctxt::to_compile_errors(errors),
+        ),
+    };
     if let Err(errors) = cx.check() {
         return ctxt::to_compile_errors(errors);
     }
@@ -111,6 +121,7 @@ pub fn expand(input: &DeriveInput) -> TokenStream {
         }
 
         #link
+        #key_errors
     }
 }
 

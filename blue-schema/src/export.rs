@@ -292,6 +292,10 @@ pub struct CheckReport {
     /// The items of each entity, by the shape they are stored in
     /// ([`crate::schema::shape`]): what a backfill would rewrite.
     pub shapes: std::collections::BTreeMap<(&'static str, u64), u64>,
+    /// The items of each moving entity still under its old key
+    /// ([`key_move`](crate::schema::key_move)): what a backfill would
+    /// move. A move is finished when this has none.
+    pub unmoved: std::collections::BTreeMap<&'static str, u64>,
 }
 
 impl CheckReport {
@@ -334,6 +338,12 @@ pub async fn check_table<T: Table>(store: &Store) -> Result<CheckReport, Error> 
                         continue;
                     }
                 };
+                if T::SCHEMA.entity_for_sort_key(&raw.sort_key).is_none() {
+                    if let Some(entity) = T::SCHEMA.entity_moved_from(&raw.sort_key) {
+                        *report.unmoved.entry(entity.name).or_default() += 1;
+                        continue;
+                    }
+                }
                 match T::__index_keys_of(&raw.partition_key, &raw.sort_key, &value) {
                     None => report
                         .problems

@@ -364,5 +364,9 @@ pub const fn member<E: EntityFacts>(name: &'static str) -> Member {
         path: E::SK_PATH,
         ttl: E::TTL,
         attributes: E::ATTRIBUTES,
+        moved_prefix: match E::MOVED_FROM {
+            Some(key) => Some(key.prefix),
+            None => None,
+        },
     }
 }

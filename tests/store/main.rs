@@ -177,6 +177,7 @@ backends! {
     key_moves::reads_by_key_fall_back_to_the_old_key,
     key_moves::writes_move_the_item_first,
     key_moves::a_backfill_moves_every_old_item,
+    key_moves::concurrent_writers_move_an_item_once,
     feed::every_write_path_records_its_change,
     feed::only_committed_writes_are_recorded,
     feed::readers_resume_from_a_saved_cursor,

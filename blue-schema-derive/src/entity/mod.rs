@@ -349,7 +349,7 @@ pub(super) fn entity_shape(entity: &Entity) -> EntityShape {
                                 &<#ident as ::blue_schema::Entity>::SCHEMA,
                             );
                             if !problem.is_empty() {
-                                ::std::panic!("{}", problem);
+                                ::std::panic!("{}", problem.as_str());
                             }
                         };
                     };

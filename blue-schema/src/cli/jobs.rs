@@ -66,11 +66,12 @@ impl Cli {
                 }
                 let seconds = report.elapsed.as_secs_f64().max(1e-3);
                 println!(
-                    "{table}: {} items read{}, {} upgraded, {} current, {} newer, {} raced, \
-                     {} expired ({:.0} items/s){}",
+                    "{table}: {} items read{}, {} upgraded, {} moved, {} current, {} newer, \
+                     {} raced, {} expired ({:.0} items/s){}",
                     report.scanned,
                     if resumed { " (resumed)" } else { "" },
                     report.upgraded,
+                    report.moved,
                     report.current,
                     report.newer,
                     report.raced,

@@ -448,8 +448,13 @@ impl Cli {
                     for problem in &report.problems {
                         println!("{}: {problem}", entry.schema.name);
                     }
+                    let unmoved: String = report
+                        .unmoved
+                        .iter()
+                        .map(|(entity, n)| format!("; {entity}: {n} still under its old key"))
+                        .collect();
                     println!(
-                        "{}: {} items, {} problems{}",
+                        "{}: {} items, {} problems{}{unmoved}",
                         entry.schema.name,
                         report.items,
                         report.problems.len(),

@@ -28,6 +28,7 @@
 //! move is finished ("finalized") by removing the old key from the frozen
 //! shape once [`check`](crate::export::check) finds no item under it.
 
+use super::message::ConstMessage;
 use super::{EntitySchema, KeyFieldSchema, ShapeSchema};
 use crate::key::{EnumOrder, KeyEncoding, DELIMITER};
 
@@ -139,13 +140,17 @@ fn split<'k>(key: &'k str, prefix: Option<&str>, count: usize) -> Option<Vec<&'k
 }
 
 /// Why the key `entity`'s shapes declare cannot be moved from, as a
-/// sentence; `""` when it can (or the entity is not moving). What
+/// message; no message when it can (or the entity is not moving). What
 /// `#[derive(Entity)]` asserts at compile time.
 #[doc(hidden)]
-pub const fn key_move_problem(entity: &EntitySchema) -> &'static str {
+pub const fn key_move_problem(entity: &EntitySchema) -> ConstMessage<640> {
     let Some(old) = entity.moved_from() else {
-        return "";
+        return ConstMessage::EMPTY;
     };
+    let start = ConstMessage::EMPTY
+        .push("the key of `")
+        .push(entity.name)
+        .push("` cannot move from the key its frozen shape declares: ");
     // Only the newest declared key moves: an older shape declaring yet
     // another one is an unfinished earlier move.
     let mut shape: Option<&ShapeSchema> = entity.previous_shape;
@@ -153,26 +158,30 @@ pub const fn key_move_problem(entity: &EntitySchema) -> &'static str {
     while let Some(s) = shape {
         if let Some(key) = s.key {
             if newest_seen && !key.is_key_of(entity) && !same_key(key, old) {
-                return "an older shape declares yet another key: one key move at a time. \
-                        Finish the earlier move (backfill, then remove its `#[sk(prefix)]` and \
-                        key fields from the older shape) before starting this one";
+                return start.push("its older shape `").push(s.name).push(
+                    "` declares yet another key, and a key moves once at a time. Finish that \
+                     move first (a backfill, then remove its `#[sk(prefix)]` and key fields from \
+                     the older shape)",
+                );
             }
             newest_seen = true;
         }
         shape = s.previous;
     }
     if entity.sort_key_path.is_nested() {
-        return "the key of an entity nested under a parent (`#[entity(parent = ..)]`) cannot \
-                move: remove the old key from the frozen shape";
+        return start.push(
+            "the key of an entity nested under a parent (`#[entity(parent = ..)]`) does not \
+             move; remove the old key from the frozen shape",
+        );
     }
     if str_eq(old.prefix, entity.prefix) {
-        return "a key move needs a new sort-key prefix: with the same `#[sk(prefix)]`, items \
-                under the old key and the new would share the entity's query ranges. Rename \
-                the prefix in `#[sk(prefix = ..)]` of the entity";
-    }
-    if old.partition_key.is_empty() {
-        return "the frozen shape declares its key with `#[sk(prefix = ..)]` but has no `#[pk]` \
-                field: mark the fields of its partition key as it was";
+        return start
+            .push("both keep the sort-key prefix `")
+            .push(old.prefix)
+            .push(
+                "`, so items under the old key and the new would share the entity's query ranges: \
+             give the entity a new `#[sk(prefix = ..)]`",
+            );
     }
     let mut i = 0;
     while i < old.partition_key.len() + old.sort_key.len() {
@@ -182,19 +191,45 @@ pub const fn key_move_problem(entity: &EntitySchema) -> &'static str {
             &old.sort_key[i - old.partition_key.len()]
         };
         if !in_key(field, entity) {
-            return "every field of the old key must be a field of the new key, with the same \
-                    type: a key move can rename the prefix and add, reorder or move fields \
-                    into the key, not take one out or change its type (the old key is \
-                    computed from the new one)";
+            let start = start.push("its old key part `").push(field.field);
+            return if named_in_key(field.field, entity) {
+                start.push("` (").push(field.rust_type).push(
+                    ") has another type in the new key: a key part keeps its type across a key \
+                     move, as its encoded values are copied from the new key into the old",
+                )
+            } else {
+                start.push(
+                    "` is not in the new key: a key move can rename the prefix and add, reorder \
+                     or move fields into the key, not take one out (the old key is computed \
+                     from the new one)",
+                )
+            };
         }
         i += 1;
     }
-    ""
+    ConstMessage::EMPTY
 }
 
 /// Whether `field` is one of `entity`'s key fields, encoded the same way.
 const fn in_key(field: &KeyFieldSchema, entity: &EntitySchema) -> bool {
     contains(field, entity.partition_key) || contains(field, entity.sort_key)
+}
+
+/// Whether `entity` has a key field named `name`, whatever its type.
+const fn named_in_key(name: &str, entity: &EntitySchema) -> bool {
+    let mut i = 0;
+    while i < entity.partition_key.len() + entity.sort_key.len() {
+        let field = if i < entity.partition_key.len() {
+            &entity.partition_key[i]
+        } else {
+            &entity.sort_key[i - entity.partition_key.len()]
+        };
+        if str_eq(field.field, name) {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 const fn contains(field: &KeyFieldSchema, fields: &[KeyFieldSchema]) -> bool {
