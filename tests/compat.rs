@@ -32,7 +32,16 @@ fn dialogue_with(
 /// The check of `table` against the committed dialogue snapshot.
 fn check(table: &TableSchema) -> Compatibility {
     let committed = include_str!("../docs/generated/blue_dialogue.schema.json");
-    compatibility(committed, table).expect("the committed snapshot reads")
+    let found = compatibility(committed, table).expect("the committed snapshot reads");
+    for lines in [&found.refused, &found.accepted] {
+        let distinct: std::collections::BTreeSet<&String> = lines.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            lines.len(),
+            "a change is told once: {lines:#?}"
+        );
+    }
+    found
 }
 
 fn refused(found: &Compatibility, words: &[&str]) {
@@ -230,6 +239,83 @@ expert!(shape_bumped_with_the_wrong_frozen_type {
     }
 );
 
+expert!(renamed_prefix_moved {
+    #[pk] pub dialogue_id: String,
+    #[sk] pub name: String,
+    pub role: String,
+    pub tier: u8,
+    pub score: i32,
+}, entity(table = Dialogue, shape = 2, from = ExpertV1), sk(prefix = "EXP"),
+   index(gsi1, name = by_role, pk(prefix = "ROLE", fields(role)), sk(fields(tier)));
+    /// Shape 1 with the key its items were written under.
+    #[derive(Shape, Deserialize)]
+    #[shape(of = Expert, number = 1)]
+    #[sk(prefix = "EXPERT")]
+    pub struct ExpertV1 {
+        #[pk] pub dialogue_id: String,
+        #[sk] pub name: String,
+        pub role: String,
+        pub tier: u8,
+        pub score: i32,
+    }
+    impl From<ExpertV1> for Expert {
+        fn from(v1: ExpertV1) -> Self {
+            Expert { dialogue_id: v1.dialogue_id, name: v1.name, role: v1.role, tier: v1.tier, score: v1.score }
+        }
+    }
+);
+
+expert!(role_moved_into_the_key {
+    #[pk] pub dialogue_id: String,
+    #[sk] pub role: String,
+    #[sk] pub name: String,
+    pub tier: u8,
+    pub score: i32,
+}, entity(table = Dialogue, shape = 2, from = ExpertV1), sk(prefix = "XPERT"),
+   index(gsi1, name = by_role, pk(prefix = "ROLE", fields(role)), sk(fields(tier)));
+    #[derive(Shape, Deserialize)]
+    #[shape(of = Expert, number = 1)]
+    #[sk(prefix = "EXPERT")]
+    pub struct ExpertV1 {
+        #[pk] pub dialogue_id: String,
+        #[sk] pub name: String,
+        pub role: String,
+        pub tier: u8,
+        pub score: i32,
+    }
+    impl From<ExpertV1> for Expert {
+        fn from(v1: ExpertV1) -> Self {
+            Expert { dialogue_id: v1.dialogue_id, role: v1.role, name: v1.name, tier: v1.tier, score: v1.score }
+        }
+    }
+);
+
+expert!(move_declared_from_another_key {
+    #[pk] pub dialogue_id: String,
+    #[sk] pub name: String,
+    pub role: String,
+    pub tier: u8,
+    pub score: i32,
+}, entity(table = Dialogue, shape = 2, from = ExpertV1), sk(prefix = "EXP"),
+   index(gsi1, name = by_role, pk(prefix = "ROLE", fields(role)), sk(fields(tier)));
+    /// Declares a key the stored items never had.
+    #[derive(Shape, Deserialize)]
+    #[shape(of = Expert, number = 1)]
+    #[sk(prefix = "SPEAKER")]
+    pub struct ExpertV1 {
+        #[pk] pub dialogue_id: String,
+        #[sk] pub name: String,
+        pub role: String,
+        pub tier: u8,
+        pub score: i32,
+    }
+    impl From<ExpertV1> for Expert {
+        fn from(v1: ExpertV1) -> Self {
+            Expert { dialogue_id: v1.dialogue_id, name: v1.name, role: v1.role, tier: v1.tier, score: v1.score }
+        }
+    }
+);
+
 /// A new entity in the table (the dialogue's moderator).
 mod moderator {
     use blue_schema::{Entity, Table};
@@ -325,6 +411,7 @@ fn a_renamed_prefix_or_a_new_key_component_is_refused() {
         &[
             "prefix of `Expert` changed from `EXPERT` to `EXP`",
             "orphaned",
+            "keep the old key on the frozen previous shape: `#[sk(prefix = \"EXPERT\")]`",
         ],
     );
     refused(
@@ -371,3 +458,69 @@ fn a_renamed_table_is_refused() {
     };
     refused(&check(&renamed), &["table's name changed"]);
 }
+
+#[test]
+fn a_declared_key_move_is_accepted_and_its_end_needs_evidence() {
+    accepted(
+        &check(&with(schema!(renamed_prefix_moved))),
+        &[
+            "key of `Expert` moves from `{dialogue_id} | EXPERT#{name}` to `{dialogue_id} | EXP#{name}`",
+            "backfill",
+        ],
+    );
+    accepted(
+        &check(&with(schema!(role_moved_into_the_key))),
+        &["moves from", "`{dialogue_id} | XPERT#{role}#{name}`"],
+    );
+    // A move from a key the snapshot does not have says what it found.
+    refused(
+        &check(&with(schema!(move_declared_from_another_key))),
+        &[
+            "declares the old key `{dialogue_id} | SPEAKER#{name}`, which is not the stored items' key",
+            "`#[sk(prefix = \"EXPERT\")]`",
+        ],
+    );
+    // Finalizing: the snapshot taken during the move, compared with the
+    // entity at its new key without the declaration.
+    let during = snapshot(&with(schema!(renamed_prefix_moved)));
+    let after = TableSchema {
+        entities: Vec::leak(vec![&<finalized::Expert as blue_schema::Entity>::SCHEMA]),
+        ..with(schema!(renamed_prefix_moved))
+    };
+    let found = compatibility(&during, &after).unwrap();
+    let during_table = with(schema!(renamed_prefix_moved));
+    let kept = compatibility(&during, &during_table).unwrap();
+    assert!(kept.is_compatible(), "{kept:?}");
+    assert!(
+        found
+            .refused
+            .iter()
+            .any(|r| r.contains("key move of `Expert`") && r.contains("--accept-breaking")),
+        "{found:?}"
+    );
+}
+
+expert!(finalized {
+    #[pk] pub dialogue_id: String,
+    #[sk] pub name: String,
+    pub role: String,
+    pub tier: u8,
+    pub score: i32,
+}, entity(table = Dialogue, shape = 2, from = ExpertV1), sk(prefix = "EXP"),
+   index(gsi1, name = by_role, pk(prefix = "ROLE", fields(role)), sk(fields(tier)));
+    /// Shape 1 without its old key: the move is finished.
+    #[derive(Shape, Deserialize)]
+    #[shape(of = Expert, number = 1)]
+    pub struct ExpertV1 {
+        pub dialogue_id: String,
+        pub name: String,
+        pub role: String,
+        pub tier: u8,
+        pub score: i32,
+    }
+    impl From<ExpertV1> for Expert {
+        fn from(v1: ExpertV1) -> Self {
+            Expert { dialogue_id: v1.dialogue_id, name: v1.name, role: v1.role, tier: v1.tier, score: v1.score }
+        }
+    }
+);

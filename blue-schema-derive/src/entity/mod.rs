@@ -183,12 +183,7 @@ fn generate(entity: &Entity) -> TokenStream {
     let sk_keyed: Vec<(&Field, &syn::Type)> = sk.iter().map(|f| (*f, f.ty)).collect();
     let builder = query_builder(entity, &query_ident, &sk_keyed, &quote!(#ident), true, true);
 
-    let moved_from = entity.from.as_ref().map(|_| {
-        quote! {
-            const MOVED_FROM: ::std::option::Option<&'static ::blue_schema::schema::ShapeKey> =
-                <Self as ::blue_schema::Entity>::SCHEMA.moved_from();
-        }
-    });
+    let moved_from = moved_from_fact(entity);
     quote! {
         #asserts
 
@@ -299,6 +294,17 @@ fn read_hooks_impl(entity: &Entity, expiry_fn: Option<TokenStream>) -> TokenStre
             #shape_hooks
         }
     }
+}
+
+/// `EntityFacts::MOVED_FROM` of an entity with older shapes (which may
+/// declare the key its items had): what its table's reads and checks use.
+fn moved_from_fact(entity: &Entity) -> Option<TokenStream> {
+    entity.from.as_ref().map(|_| {
+        quote! {
+            const MOVED_FROM: ::std::option::Option<&'static ::blue_schema::schema::ShapeKey> =
+                <Self as ::blue_schema::Entity>::SCHEMA.moved_from();
+        }
+    })
 }
 
 /// What an entity's shape adds: its schema fields, how an item decodes,

@@ -28,6 +28,7 @@
 //! move is finished ("finalized") by removing the old key from the frozen
 //! shape once [`check`](crate::export::check) finds no item under it.
 
+use super::members::Member;
 use super::message::ConstMessage;
 use super::{EntitySchema, KeyFieldSchema, ShapeSchema};
 use crate::key::{EnumOrder, KeyEncoding, DELIMITER};
@@ -329,4 +330,89 @@ const fn strs_eq(a: &[&str], b: &[&str]) -> bool {
 
 const fn str_eq(a: &str, b: &str) -> bool {
     crate::key::const_str_eq(a, b)
+}
+
+/// What is wrong with the old prefix of the member at `index` of table
+/// `table`, while its key moves: another member has that prefix, or moves
+/// from it too, so the items under it could not be told apart. Part of the
+/// table's member check.
+pub(crate) const fn moved_prefix_check<const N: usize>(
+    table: &str,
+    members: &[Member],
+    index: usize,
+) -> ConstMessage<N> {
+    let member = members[index];
+    let Some(old) = member.moved_prefix else {
+        return ConstMessage::EMPTY;
+    };
+    let mut i = 0;
+    while i < members.len() {
+        let other = members[i];
+        let taken =
+            str_eq(other.prefix, old) || matches!(other.moved_prefix, Some(p) if str_eq(p, old));
+        if i != index && other.valid && taken {
+            return ConstMessage::EMPTY
+                .push("entity `")
+                .push(member.name)
+                .push("` of table `")
+                .push(table)
+                .push("` moves its items from the sort-key prefix `")
+                .push(old)
+                .push("`, which entity `")
+                .push(other.name)
+                .push(
+                    "` uses too: the items under it could not be told apart; rename one of \
+                     the two entities' new prefixes, or finish the move first",
+                );
+        }
+        i += 1;
+    }
+    ConstMessage::EMPTY
+}
+
+#[cfg(test)]
+mod tests {
+    use super::moved_prefix_check;
+    use crate::key::SortKeyPath;
+    use crate::schema::members::Member;
+
+    const ROOT: SortKeyPath = SortKeyPath::root("", 0);
+
+    const fn member(
+        name: &'static str,
+        prefix: &'static str,
+        moved: Option<&'static str>,
+    ) -> Member {
+        Member {
+            name,
+            valid: true,
+            prefix,
+            singleton: false,
+            pk_prefix: None,
+            pk_type: "String",
+            indexes: &[],
+            path: &ROOT,
+            ttl: None,
+            attributes: &[],
+            moved_prefix: moved,
+        }
+    }
+
+    #[test]
+    fn an_old_prefix_in_use_is_refused() {
+        let table = [
+            member("Account", "ACCOUNT", Some("USER")),
+            member("User", "USER", None),
+            member("Org", "ORG", Some("ORGANISATION")),
+        ];
+        let check = |index| moved_prefix_check::<600>("Auth", &table, index);
+        assert_eq!(
+            check(0).as_str(),
+            "entity `Account` of table `Auth` moves its items from the sort-key prefix `USER`, \
+             which entity `User` uses too: the items under it could not be told apart; rename \
+             one of the two entities' new prefixes, or finish the move first"
+        );
+        assert_eq!(check(1).as_str(), "");
+        assert_eq!(check(2).as_str(), "");
+    }
 }
