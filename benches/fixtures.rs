@@ -34,7 +34,7 @@ pub fn now() -> String {
 
 /// The same item shape with no secondary index and with two.
 pub mod cards {
-    use blue_schema::{Entity, Table};
+    use blue_schema::{Entity, Shape, Table};
     use serde::{Deserialize, Serialize};
 
     #[derive(Table)]
@@ -185,6 +185,149 @@ pub mod cards {
             rank: p.rank,
             text: p.text,
             expires_at: LATER,
+        }
+    }
+
+    /// The plain card in shape 2 (its shape 1 had another field name),
+    /// its key unchanged: the baseline of a key move's cost.
+    #[derive(Table)]
+    #[table(name = "bench_reshaped")]
+    pub enum Reshaped {
+        Card(ReshapedCard),
+    }
+
+    #[derive(Shape, Deserialize)]
+    #[shape(of = ReshapedCard, number = 1)]
+    pub struct ReshapedCardV1 {
+        pub deck: String,
+        pub id: u32,
+        pub holder: String,
+        pub rank: u32,
+        pub text: String,
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Clone)]
+    #[entity(table = Reshaped, shape = 2, from = ReshapedCardV1)]
+    #[sk(prefix = "CARD")]
+    pub struct ReshapedCard {
+        #[pk]
+        pub deck: String,
+        #[sk]
+        pub id: u32,
+        pub owner: String,
+        pub rank: u32,
+        pub text: String,
+    }
+
+    impl From<ReshapedCardV1> for ReshapedCard {
+        fn from(v1: ReshapedCardV1) -> Self {
+            ReshapedCard {
+                deck: v1.deck,
+                id: v1.id,
+                owner: v1.holder,
+                rank: v1.rank,
+                text: v1.text,
+            }
+        }
+    }
+
+    /// The same card in shape 2 whose key moved from `OLDCARD#{id}`: what
+    /// a key move costs reads and writes while it lasts.
+    #[derive(Table)]
+    #[table(name = "bench_moving")]
+    pub enum Moving {
+        Card(MovingCard),
+    }
+
+    #[derive(Shape, Deserialize)]
+    #[shape(of = MovingCard, number = 1)]
+    #[sk(prefix = "OLDCARD")]
+    pub struct MovingCardV1 {
+        #[pk]
+        pub deck: String,
+        #[sk]
+        pub id: u32,
+        pub holder: String,
+        pub rank: u32,
+        pub text: String,
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Clone)]
+    #[entity(table = Moving, shape = 2, from = MovingCardV1)]
+    #[sk(prefix = "CARD")]
+    pub struct MovingCard {
+        #[pk]
+        pub deck: String,
+        #[sk]
+        pub id: u32,
+        pub owner: String,
+        pub rank: u32,
+        pub text: String,
+    }
+
+    impl From<MovingCardV1> for MovingCard {
+        fn from(v1: MovingCardV1) -> Self {
+            MovingCard {
+                deck: v1.deck,
+                id: v1.id,
+                owner: v1.holder,
+                rank: v1.rank,
+                text: v1.text,
+            }
+        }
+    }
+
+    pub fn reshaped(i: u32) -> ReshapedCard {
+        let p = plain(i);
+        ReshapedCard {
+            deck: p.deck,
+            id: p.id,
+            owner: p.owner,
+            rank: p.rank,
+            text: p.text,
+        }
+    }
+
+    pub fn moving(i: u32) -> MovingCard {
+        let p = plain(i);
+        MovingCard {
+            deck: p.deck,
+            id: p.id,
+            owner: p.owner,
+            rank: p.rank,
+            text: p.text,
+        }
+    }
+
+    /// A card as the program before the move wrote it: under
+    /// `OLDCARD#{id}`, in shape 1.
+    #[derive(Table)]
+    #[table(name = "bench_moving")]
+    pub enum MovingBefore {
+        Card(MovingCardBefore),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Clone)]
+    #[entity(table = MovingBefore)]
+    #[sk(prefix = "OLDCARD")]
+    pub struct MovingCardBefore {
+        #[pk]
+        pub deck: String,
+        #[sk]
+        pub id: u32,
+        pub holder: String,
+        pub rank: u32,
+        pub text: String,
+    }
+
+    pub fn moving_before(i: u32) -> MovingCardBefore {
+        let p = plain(i);
+        MovingCardBefore {
+            deck: p.deck,
+            id: p.id,
+            holder: p.owner,
+            rank: p.rank,
+            text: p.text,
         }
     }
 

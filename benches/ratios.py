@@ -43,6 +43,7 @@ SQLITE_OPS = [
     "update", "put_when", "transaction_10", "put_card", "get_metered", "put_metered",
     "put_ttl", "get_ttl", "query_ttl",
     "put_feed", "update_feed", "delete_feed", "transaction_feed", "put_all_feed",
+    "put_moving", "update_moving", "get_moving", "get_unmoved",
 ]
 SQLITE_NOTES = {
     "put_card": "baseline: the same card into a table without indexes",
@@ -56,6 +57,10 @@ SQLITE_NOTES = {
     "delete_feed": "baseline: the same put and delete without a change feed",
     "transaction_feed": "baseline: the same 10 updates without a change feed",
     "put_all_feed": "baseline: the same 10 cards without a change feed",
+    "put_moving": "baseline: the same shape-2 card in a table whose key does not move",
+    "update_moving": "baseline: the same update where the key does not move",
+    "get_moving": "baseline: the same get of a moved card where the key does not move",
+    "get_unmoved": "baseline: a get of a card under the key it has, against one under its old key",
 }
 DYNAMODB_NOTES = {
     "put_ttl": "baseline: the store, the same card into a table without TTL",

@@ -626,7 +626,11 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
 /// `put_feed`, `update_feed`, `delete_feed` (a put, then its delete),
 /// `transaction_feed` (10 updates) and `put_all_feed` (10 cards): their
 /// `rusqlite` side is the plain card's table, their `blue_schema` side the
-/// same card's in a table with a change feed (the outbox's cost);
+/// same card's in a table with a change feed (the outbox's cost); or
+/// `put_moving`, `update_moving`, `get_moving` (a moved card) and
+/// `get_unmoved` (a card still under its old key): their `rusqlite` side
+/// is a shape-2 card whose key does not move, their `blue_schema` side
+/// the same card's whose key moves (a key move's cost);
 /// `<side>` is `blue_schema` or `rusqlite`.
 fn count(spec: &str) {
     let words: Vec<&str> = spec.split_whitespace().collect();
@@ -641,12 +645,24 @@ fn count(spec: &str) {
     store.create_table::<cards::Timed>().unwrap();
     store.create_table::<cards::Expiring>().unwrap();
     store.create_table::<cards::Streamed>().unwrap();
+    store.create_table::<cards::Reshaped>().unwrap();
+    store.create_table::<cards::Moving>().unwrap();
     for i in 0..20 {
+        store.put(&cards::reshaped(i)).unwrap();
+        // Cards 0-9 moved, 10-19 still under their old keys.
+        store.put(&cards::moving_before(i)).unwrap();
+        if i < 10 {
+            store.put(&cards::moving(i)).unwrap();
+        }
         store.put(&cards::timed(i)).unwrap();
         store.put(&cards::expiring(i)).unwrap();
         store.put(&cards::plain(i)).unwrap();
         store.put(&cards::streamed(i)).unwrap();
     }
+    let (moving_rank, reshaped_rank) = (
+        cards::MovingCard::attr().rank,
+        cards::ReshapedCard::attr().rank,
+    );
     let (plain_rank, streamed_rank) = (
         cards::PlainCard::attr().rank,
         cards::StreamedCard::attr().rank,
@@ -733,6 +749,48 @@ fn count(spec: &str) {
                 store
                     .query(cards::TimedCard::query(black_box("deck-01")))
                     .all()
+                    .unwrap(),
+            )),
+            // What a key move costs while it lasts: the same shape-2 card
+            // in a table whose key moves and in one whose key does not.
+            // A put and an update of a moved card read its old key first;
+            // a get of one still under its old key reads both keys.
+            ("put_moving", true) => store.put(&cards::moving(7)).unwrap(),
+            ("put_moving", false) => store.put(&cards::reshaped(7)).unwrap(),
+            ("update_moving", true) => store
+                .run(
+                    store
+                        .as_async()
+                        .update(cards::MovingCard::key("deck-01", 7u32))
+                        .add(moving_rank, 1),
+                )
+                .unwrap(),
+            ("update_moving", false) => store
+                .run(
+                    store
+                        .as_async()
+                        .update(cards::ReshapedCard::key("deck-01", 7u32))
+                        .add(reshaped_rank, 1),
+                )
+                .unwrap(),
+            ("get_moving", true) => drop(black_box(
+                store
+                    .get(cards::MovingCard::key("deck-01", black_box(7u32)))
+                    .unwrap(),
+            )),
+            ("get_moving", false) => drop(black_box(
+                store
+                    .get(cards::ReshapedCard::key("deck-01", black_box(7u32)))
+                    .unwrap(),
+            )),
+            ("get_unmoved", true) => drop(black_box(
+                store
+                    .get(cards::MovingCard::key("deck-01", black_box(17u32)))
+                    .unwrap(),
+            )),
+            ("get_unmoved", false) => drop(black_box(
+                store
+                    .get(cards::ReshapedCard::key("deck-01", black_box(17u32)))
                     .unwrap(),
             )),
             // What the change feed's outbox costs each write path: the

@@ -60,7 +60,7 @@ impl ShapeKey {
     /// Whether `sort_key` has this key's shape: its prefix, then as many
     /// components as it has `#[sk]` fields.
     pub fn names_sort_key(&self, sort_key: &str) -> bool {
-        split(sort_key, Some(self.prefix), self.sort_key.len()).is_some()
+        components(sort_key, Some(self.prefix), self.sort_key.len()).is_some()
     }
 
     /// Whether `self` is the key `entity` has now.
@@ -97,47 +97,56 @@ impl EntitySchema {
     /// the strings are not a key of the entity).
     pub fn old_key(&self, partition_key: &str, sort_key: &str) -> Option<(String, String)> {
         let old = self.moved_from()?;
-        let mut components: Vec<(&str, &str)> = Vec::new();
-        let pk = split(partition_key, self.pk_prefix, self.partition_key.len())?;
-        let sk = split(sort_key, Some(self.prefix), self.sort_key.len())?;
-        for (field, part) in self.partition_key.iter().zip(pk) {
-            components.push((field.field, part));
-        }
-        for (field, part) in self.sort_key.iter().zip(sk) {
-            components.push((field.field, part));
-        }
-        let join = |prefix: Option<&str>, fields: &[KeyFieldSchema]| -> Option<String> {
-            let mut out = prefix.unwrap_or_default().to_owned();
+        let pk = components(partition_key, self.pk_prefix, self.partition_key.len())?;
+        let sk = components(sort_key, Some(self.prefix), self.sort_key.len())?;
+        // The component of the new key that holds `field`.
+        let part = |field: &KeyFieldSchema| -> Option<&str> {
+            match self
+                .partition_key
+                .iter()
+                .position(|f| f.field == field.field)
+            {
+                Some(i) => pk.clone().nth(i),
+                None => {
+                    let i = self.sort_key.iter().position(|f| f.field == field.field)?;
+                    sk.clone().nth(i)
+                }
+            }
+        };
+        let join = |prefix: Option<&str>, fields: &[KeyFieldSchema], capacity: usize| {
+            let mut out = String::with_capacity(capacity);
+            out.push_str(prefix.unwrap_or_default());
             for field in fields {
-                let (_, part) = components.iter().find(|(name, _)| *name == field.field)?;
                 if !out.is_empty() {
                     out.push(DELIMITER);
                 }
-                out.push_str(part);
+                out.push_str(part(field)?);
             }
             Some(out)
         };
         Some((
-            join(old.pk_prefix, old.partition_key)?,
-            join(Some(old.prefix), old.sort_key)?,
+            join(old.pk_prefix, old.partition_key, partition_key.len() + 8)?,
+            join(Some(old.prefix), old.sort_key, sort_key.len() + 8)?,
         ))
     }
 }
 
-/// The components of `key`: after `prefix` (if any), exactly `count`.
-fn split<'k>(key: &'k str, prefix: Option<&str>, count: usize) -> Option<Vec<&'k str>> {
+/// The components of `key` after `prefix` (if any), when it has exactly
+/// `count`.
+fn components<'k>(
+    key: &'k str,
+    prefix: Option<&str>,
+    count: usize,
+) -> Option<std::str::Split<'k, char>> {
     let rest = match prefix {
-        None => Some(key),
+        None => key,
         Some(p) => match key.strip_prefix(p)? {
-            "" => None,
-            rest => Some(rest.strip_prefix(DELIMITER)?),
+            "" => return (count == 0).then(|| "".split(DELIMITER)),
+            rest => rest.strip_prefix(DELIMITER)?,
         },
     };
-    let parts: Vec<&str> = match rest {
-        None => Vec::new(),
-        Some(rest) => rest.split(DELIMITER).collect(),
-    };
-    (parts.len() == count).then_some(parts)
+    let parts = rest.split(DELIMITER);
+    (parts.clone().count() == count).then_some(parts)
 }
 
 /// Why the key `entity`'s shapes declare cannot be moved from, as a

@@ -98,10 +98,13 @@ impl<'s, E: Entity, T> GetItem<'s, E, T> {
         async move {
             let op = op?;
             // A moving entity's item may still be under its old key.
-            let old = super::old_item_key::<E>(&op.key).map(|key| Get { key, ..op.clone() });
+            let moving = E::__MOVED_FROM.map(|_| op.clone());
             let mut found = with_engine!(&store.backend, b => b.get::<D>(op).await)?;
-            if let Some(old) = old.filter(|_| found.is_none()) {
-                found = with_engine!(&store.backend, b => b.get::<D>(old).await)?;
+            if let Some(op) = moving.filter(|_| found.is_none()) {
+                if let Some(key) = super::old_item_key::<E>(&op.key) {
+                    let old = Get { key, ..op };
+                    found = with_engine!(&store.backend, b => b.get::<D>(old).await)?;
+                }
             }
             Ok(found.filter(|item| crate::ttl::is_live(expiry(item), now)))
         }
