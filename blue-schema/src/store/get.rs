@@ -79,10 +79,10 @@ impl<'s, E: Entity, T> GetItem<'s, E, T> {
         self
     }
 
-    /// Reads the item; `expiry` says when a decoded one expires.
+    /// Reads the item; `entity` is the entity a decoded one holds.
     fn run<D: Decoder>(
         self,
-        expiry: fn(&D::Output) -> Option<u64>,
+        entity: fn(&D::Output) -> &E,
     ) -> impl Future<Output = Result<Option<D::Output>, Error>> + Send + 's {
         let store = self.store;
         let op = self.key.map(|key| Get {
@@ -102,11 +102,14 @@ impl<'s, E: Entity, T> GetItem<'s, E, T> {
             let mut found = with_engine!(&store.backend, b => b.get::<D>(op).await)?;
             if let Some(op) = moving.filter(|_| found.is_none()) {
                 if let Some(key) = super::old_item_key::<E>(&op.key) {
-                    let old = Get { key, ..op };
-                    found = with_engine!(&store.backend, b => b.get::<D>(old).await)?;
+                    let old = Get { key, ..op.clone() };
+                    found = with_engine!(&store.backend, b => b.get::<D>(old).await)?
+                        // Several new keys can share an old one (a field
+                        // moved into the key): the item must be this key's.
+                        .filter(|item| super::moves::is_at::<E>(entity(item), &op.key));
                 }
             }
-            Ok(found.filter(|item| crate::ttl::is_live(expiry(item), now)))
+            Ok(found.filter(|item| crate::ttl::is_live(entity(item).__expiry(), now)))
         }
     }
 }
@@ -123,7 +126,7 @@ impl<E, T> fmt::Debug for GetItem<'_, E, T> {
 impl<'s, E: Entity + Send> GetItem<'s, E, E> {
     /// The read as a future polled in place, for the blocking store.
     pub(crate) fn unboxed(self) -> impl Future<Output = Result<Option<E>, Error>> + Send + 's {
-        self.run::<Typed<E>>(E::__expiry)
+        self.run::<Typed<E>>(|e| e)
     }
 }
 
@@ -132,7 +135,7 @@ impl<'s, E: Entity + Send> GetItem<'s, E, E> {
     pub(crate) fn imaged(
         self,
     ) -> impl Future<Output = Result<Option<super::decode::ImagedItem<E>>, Error>> + Send + 's {
-        self.run::<super::decode::Imaged<E>>(|(_, e)| e.__expiry())
+        self.run::<super::decode::Imaged<E>>(|(_, e)| e)
     }
 }
 
@@ -141,7 +144,7 @@ impl<'s, E: Entity + Send> GetItem<'s, E, Record<E>> {
     pub(crate) fn unboxed(
         self,
     ) -> impl Future<Output = Result<Option<Record<E>>, Error>> + Send + 's {
-        self.run::<Records<E>>(|r| r.value.__expiry())
+        self.run::<Records<E>>(|r| &r.value)
     }
 }
 
@@ -150,7 +153,7 @@ impl<'s, E: Entity + Send> IntoFuture for GetItem<'s, E, E> {
     type IntoFuture = BoxFuture<'s, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run::<Typed<E>>(E::__expiry))
+        Box::pin(self.run::<Typed<E>>(|e| e))
     }
 }
 
@@ -159,6 +162,6 @@ impl<'s, E: Entity + Send> IntoFuture for GetItem<'s, E, Record<E>> {
     type IntoFuture = BoxFuture<'s, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run::<Records<E>>(|r| r.value.__expiry()))
+        Box::pin(self.run::<Records<E>>(|r| &r.value))
     }
 }

@@ -73,17 +73,21 @@ impl Store {
             }
             // A moving entity's items may still be under their old keys:
             // those are read too (in the same snapshot, for a transaction).
+            // Several new keys can share an old key: each is read once.
             let wanted = distinct.len();
-            let old: Vec<Option<usize>> = distinct
-                .clone()
-                .iter()
-                .map(|key| {
-                    super::old_item_key::<E>(key).map(|old| {
-                        distinct.push(old);
-                        distinct.len() - 1
-                    })
-                })
-                .collect();
+            let mut old: Vec<Option<usize>> = Vec::new();
+            if E::__MOVED_FROM.is_some() {
+                for i in 0..wanted {
+                    let slot = super::old_item_key::<E>(&distinct[i]).map(|key| {
+                        *index.entry(key.clone()).or_insert_with(|| {
+                            distinct.push(key);
+                            distinct.len() - 1
+                        })
+                    });
+                    old.push(slot);
+                }
+            }
+            let wanted_keys = distinct[..old.len()].to_vec();
             if transactional && distinct.len() > MAX_TRANSACTION_ACTIONS {
                 return Err(Error::InvalidTransaction {
                     message: format!(
@@ -117,7 +121,13 @@ impl Store {
                 .collect();
             for (slot, old) in old.into_iter().enumerate() {
                 if let (None, Some(old)) = (&found[slot], old) {
-                    found[slot] = found[old].take();
+                    // Only an item whose new key is this one.
+                    if found[old]
+                        .as_ref()
+                        .is_some_and(|item| super::moves::is_at(item, &wanted_keys[slot]))
+                    {
+                        found[slot] = found[old].take();
+                    }
                 }
             }
             found.truncate(wanted);

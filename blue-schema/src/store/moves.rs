@@ -41,6 +41,10 @@ pub(crate) async fn settle<E: Entity>(store: &Store, key: &ItemKey) -> Result<()
         let Some(((image, item), created_at)) = read else {
             return Ok(());
         };
+        if !is_at(&item, key) {
+            // The item under the old key moves to another new key.
+            return Ok(());
+        }
         // An expired item is absent: the TTL deletes it where it is.
         let now = store.expiry::<E>().map(|e| e.now);
         if !crate::ttl::is_live(item.__expiry(), now) {
@@ -56,6 +60,14 @@ pub(crate) async fn settle<E: Entity>(store: &Store, key: &ItemKey) -> Result<()
         partition_key: old.partition_key,
         sort_key: old.sort_key,
     })
+}
+
+/// Whether `item` is the item of `key`: an item found under an old key
+/// belongs to the new key its fields give, and several new keys can share
+/// one old key (a field moved into the key).
+pub(crate) fn is_at<E: Entity>(item: &E, key: &ItemKey) -> bool {
+    let (partition_key, sort_key) = item.key().into_parts();
+    partition_key == key.partition_key && sort_key == key.sort_key
 }
 
 /// A `settle::<E>` as a function pointer, for a transaction that holds
