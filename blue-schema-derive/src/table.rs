@@ -401,7 +401,7 @@ fn backfill_impl(
         quote! {
             if prefix == <#ty as ::blue_schema::Entity>::SCHEMA.prefix {
                 return ::blue_schema::migrate::move_item::<#ty>(
-                    store, partition_key, sort_key, image, created_at,
+                    store, partition_key, sort_key, image, stamps,
                 );
             }
         }
@@ -417,7 +417,7 @@ fn backfill_impl(
                     ::std::string::String,
                     ::blue_schema::__private::serde_json::Value,
                 >,
-                created_at: ::std::string::String,
+                stamps: (::std::string::String, ::std::string::String),
             ) -> ::blue_schema::store::BoxFuture<
                 'a,
                 ::std::result::Result<::blue_schema::migrate::Rewritten, ::blue_schema::Error>,

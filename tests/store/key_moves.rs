@@ -474,3 +474,83 @@ pub async fn concurrent_writers_move_an_item_once(store: Store) {
         "{docs}"
     );
 }
+
+/// An older program that writes an item after it moved writes it under
+/// the old key again: the new program keeps reading and writing its copy
+/// under the new key, and the backfill and `check` report the later old
+/// copy instead of deleting it; an old copy written before the new one is
+/// superseded and goes.
+pub async fn an_old_copy_written_after_the_move_is_reported(store: Store) {
+    use blue_schema::migrate::{backfill, BackfillOptions};
+    let old = setup(
+        &store,
+        &[("gold", "late@x", "dev"), ("gold", "early@x", "dev")],
+    )
+    .await;
+    let m = Member::attr();
+    // `late` moves; then the older program writes it again.
+    store
+        .update(old[0].key())
+        .set(m.note, "new".to_owned())
+        .await
+        .unwrap();
+    // Write times have millisecond resolution: the older program's write
+    // must be later than the move, as it would be in a real deploy.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let mut late = before::member("gold", "late@x", "dev");
+    late.note = "old program".into();
+    store.put(&late).await.unwrap();
+    // `early`: the new program loads a copy under the new key (a batch,
+    // which does not move), so its old copy is the earlier one.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let mut early = old[1].clone();
+    early.note = "loaded".into();
+    store.put_all(std::slice::from_ref(&early)).await.unwrap();
+
+    let read = store.get(old[0].key()).await.unwrap().unwrap();
+    assert_eq!(read.note, "new", "the new key's copy is read");
+    let report = backfill::<Directory>(&store, BackfillOptions::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!((report.diverged, report.moved), (1, 1), "{report:?}");
+    assert_eq!(
+        sort_keys(&store, "gold").await,
+        ["MEMBER#late@x"],
+        "the later old copy stays, the earlier one went"
+    );
+    let checked = blue_schema::export::check_table::<Directory>(&store)
+        .await
+        .unwrap();
+    assert_eq!(
+        checked.unmoved.into_iter().collect::<Vec<_>>(),
+        [("Member", 1)]
+    );
+    // A write of the key leaves it too, and goes to the new copy.
+    store.update(old[0].key()).add(m.visits, 1).await.unwrap();
+    assert_eq!(sort_keys(&store, "gold").await, ["MEMBER#late@x"]);
+    // The application merges, then deletes the old copy: the move is done.
+    let stale = store
+        .get(before::Member::key("gold", "late@x"))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .update(old[0].key())
+        .set(m.note, format!("new + {}", stale.note))
+        .await
+        .unwrap();
+    store
+        .delete(before::Member::key("gold", "late@x"))
+        .await
+        .unwrap();
+    let checked = blue_schema::export::check_table::<Directory>(&store)
+        .await
+        .unwrap();
+    assert!(checked.unmoved.is_empty(), "{checked:?}");
+    let merged = store.get(old[0].key()).await.unwrap().unwrap();
+    assert_eq!(
+        (merged.visits, merged.note.as_str()),
+        (1, "new + old program")
+    );
+    assert_eq!(store.get(old[1].key()).await.unwrap(), Some(early));
+}

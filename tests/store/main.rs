@@ -178,6 +178,7 @@ backends! {
     key_moves::writes_move_the_item_first,
     key_moves::a_backfill_moves_every_old_item,
     key_moves::concurrent_writers_move_an_item_once,
+    key_moves::an_old_copy_written_after_the_move_is_reported,
     feed::every_write_path_records_its_change,
     feed::only_committed_writes_are_recorded,
     feed::readers_resume_from_a_saved_cursor,

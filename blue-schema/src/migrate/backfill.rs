@@ -39,14 +39,15 @@ pub trait Backfill: Table {
     ) -> BoxFuture<'a, Result<Rewritten, Error>>;
 
     /// Moves an item stored under the old key of the entity whose current
-    /// sort-key prefix is `prefix` to its key ([`move_item`]).
+    /// sort-key prefix is `prefix` to its key ([`move_item`]); `stamps`
+    /// are when it was created and last written.
     fn __move<'a>(
         store: &'a Store,
         prefix: &'static str,
         partition_key: String,
         sort_key: String,
         image: Map<String, Value>,
-        created_at: String,
+        stamps: (String, String),
     ) -> BoxFuture<'a, Result<Rewritten, Error>>;
 }
 
@@ -59,7 +60,7 @@ pub fn move_item<E: crate::Entity>(
     partition_key: String,
     sort_key: String,
     image: Map<String, Value>,
-    created_at: String,
+    stamps: (String, String),
 ) -> BoxFuture<'_, Result<Rewritten, Error>> {
     Box::pin(async move {
         let key = ItemKey {
@@ -76,7 +77,8 @@ pub fn move_item<E: crate::Entity>(
         };
         let item = E::from_item(&key.sort_key, &Value::Object(image.clone()))
             .map_err(|e| stored_keys.decode_error(e))?;
-        crate::store::moves::move_item(store, &key, item, &image, &created_at).await
+        let stamps = (stamps.0.as_str(), stamps.1.as_str());
+        crate::store::moves::move_item(store, &key, item, &image, stamps).await
     })
 }
 
@@ -239,6 +241,12 @@ pub struct BackfillReport {
     /// current key ([`key_move`](crate::schema::key_move)), in the current
     /// shape.
     pub moved: u64,
+    /// Items found under both the old key of a key move and the new one,
+    /// the old copy written later (an older program wrote it after the
+    /// item moved): both left as they are, for the application to merge.
+    /// [`check`](crate::export::check_table) keeps counting them as
+    /// unmoved.
+    pub diverged: u64,
     /// Items already in their entity's current shape.
     pub current: u64,
     /// Items in a shape newer than this program knows (left alone).
@@ -379,6 +387,7 @@ impl BackfillReport {
         self.scanned += other.scanned;
         self.upgraded += other.upgraded;
         self.moved += other.moved;
+        self.diverged += other.diverged;
         self.current += other.current;
         self.newer += other.newer;
         self.raced += other.raced;
@@ -407,7 +416,8 @@ fn segment_page<'s, T: Backfill>(
             let mut items = Vec::with_capacity(scanned.items.len());
             for raw in &scanned.items {
                 let (key, image) = image_of(b, T::SCHEMA.name, raw)?;
-                items.push((key, image, raw.created_at.clone()));
+                let written = raw.keys(T::SCHEMA.name).last_written().to_owned();
+                items.push((key, image, (raw.created_at.clone(), written)));
             }
             (items, scanned.next)
         });
@@ -417,7 +427,7 @@ fn segment_page<'s, T: Backfill>(
         };
         let mut work = Vec::new();
         let mut moves = Vec::new();
-        for (key, image, created_at) in items {
+        for (key, image, stamps) in items {
             let (entity, old_key) = match T::SCHEMA.entity_for_sort_key(&key.sort_key) {
                 Some(entity) => (entity, false),
                 None => match T::SCHEMA.entity_moved_from(&key.sort_key) {
@@ -435,7 +445,7 @@ fn segment_page<'s, T: Backfill>(
                 continue;
             }
             if old_key {
-                moves.push((key, image, created_at, entity));
+                moves.push((key, image, stamps, entity));
                 continue;
             }
             match stored.cmp(&u64::from(entity.shape)) {
@@ -463,14 +473,14 @@ fn segment_page<'s, T: Backfill>(
         for chunk in moves.chunks(in_flight.max(1)) {
             let futures = chunk
                 .iter()
-                .map(|(key, image, created_at, entity)| {
+                .map(|(key, image, stamps, entity)| {
                     T::__move(
                         store,
                         entity.prefix,
                         key.partition_key.clone(),
                         key.sort_key.clone(),
                         image.clone(),
-                        created_at.clone(),
+                        stamps.clone(),
                     )
                 })
                 .collect();
@@ -478,6 +488,7 @@ fn segment_page<'s, T: Backfill>(
                 match outcome {
                     Rewritten::Upgraded => report.moved += 1,
                     Rewritten::Newer => report.newer += 1,
+                    Rewritten::Diverged => report.diverged += 1,
                     // Changed or moved by the application meanwhile: its
                     // write moved it, or a second run will.
                     Rewritten::Raced => report.raced += 1,
@@ -535,7 +546,8 @@ async fn upgrade<T: Backfill>(
         match item.__rewrite(store, image).await? {
             Rewritten::Upgraded => return Ok(Outcome::Upgraded),
             Rewritten::Newer => return Ok(Outcome::Newer),
-            Rewritten::Raced => {}
+            // Only a key move diverges.
+            Rewritten::Raced | Rewritten::Diverged => {}
         }
         // Read it again: gone, current, newer, or still old.
         let read = with_engine!(&store.backend, b => {

@@ -264,12 +264,16 @@ impl<E: Entity> Decoder for Imaged<E> {
     }
 }
 
-/// [`Imaged`] with the item's `created_at`: what a key move reads, to
-/// write the item under its new key with its creation time.
+/// [`Imaged`] with the item's `created_at` and the time it was last
+/// written: what a key move reads, to write the item under its new key with
+/// its creation time, and to tell which of two copies was written last.
 pub(crate) struct Stamped<E>(PhantomData<fn() -> E>);
 
+/// An item as stored, its entity, when it was created and last written.
+pub(crate) type StampedItem<E> = (ImagedItem<E>, String, String);
+
 impl<E: Entity> Decoder for Stamped<E> {
-    type Output = (ImagedItem<E>, String);
+    type Output = StampedItem<E>;
     const WITH_STAMPS: bool = true;
     const WITH_KEYS: bool = false;
     const KNOWS_EXPIRY: bool = true;
@@ -287,7 +291,8 @@ impl<E: Entity> Decoder for Stamped<E> {
         D::Error: Send + Sync + 'static,
     {
         let created_at = item.created_at.to_owned();
-        Imaged::<E>::decode(item, attributes).map(|imaged| (imaged, created_at))
+        let written_at = item.last_written().to_owned();
+        Imaged::<E>::decode(item, attributes).map(|imaged| (imaged, created_at, written_at))
     }
 
     fn decode_known<'de, D: serde::Deserializer<'de>>(

@@ -149,6 +149,11 @@ pub enum Rewritten {
     Raced,
     /// The item is in a newer shape than this program's: nothing written.
     Newer,
+    /// A key move found the item under its old key *and* its new one, the
+    /// old copy written later: an older program wrote it after the item
+    /// moved ([`key_move`](crate::schema::key_move)). Both are left as they
+    /// are, for the application to merge.
+    Diverged,
 }
 
 impl Store {

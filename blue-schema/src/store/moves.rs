@@ -38,7 +38,7 @@ pub(crate) async fn settle<E: Entity>(store: &Store, key: &ItemKey) -> Result<()
             consistent: true,
         };
         let read = with_engine!(&store.backend, b => b.get::<Stamped<E>>(get).await)?;
-        let Some(((image, item), created_at)) = read else {
+        let Some(((image, item), created_at, written_at)) = read else {
             return Ok(());
         };
         if !is_at(&item, key) {
@@ -50,8 +50,12 @@ pub(crate) async fn settle<E: Entity>(store: &Store, key: &ItemKey) -> Result<()
         if !crate::ttl::is_live(item.__expiry(), now) {
             return Ok(());
         }
-        match move_item(store, &old, item, &image, &created_at).await? {
-            Rewritten::Upgraded | Rewritten::Newer => return Ok(()),
+        let stamps = (created_at.as_str(), written_at.as_str());
+        match move_item(store, &old, item, &image, stamps).await? {
+            // A diverged item stays under both keys; the write goes to the
+            // new one, which reads see (the backfill and `check` report
+            // the old one).
+            Rewritten::Upgraded | Rewritten::Newer | Rewritten::Diverged => return Ok(()),
             Rewritten::Raced => continue,
         }
     }
@@ -82,12 +86,14 @@ pub(crate) fn settle_boxed<'a, E: Entity>(
     Box::pin(settle::<E>(store, key))
 }
 
-/// Moves `item`, read under `old` as `image` (first written at
-/// `created_at`), to its key: one transaction that creates it there, in
-/// the current shape with its index keys recomputed and marked as a
+/// Moves `item`, read under `old` as `image` (created and last written at
+/// `stamps`), to its key: one transaction that creates it there, in the
+/// current shape with its index keys recomputed and marked as a
 /// migration's write, and deletes it under `old` on condition that it is
-/// still as read. When an item already has the new key, that one stays
-/// and the old one is deleted (on the same condition).
+/// still as read. When an item already has the new key, the one written
+/// last wins: the old copy is deleted (on the same condition) unless it
+/// was written after the new one, which an older program did after the
+/// move (`Diverged`: both stay).
 ///
 /// `Upgraded`: moved (or the old one deleted); `Raced`: the old item
 /// changed or went since it was read.
@@ -96,8 +102,10 @@ pub(crate) async fn move_item<E: Entity>(
     old: &ItemKey,
     item: E,
     image: &Map<String, Value>,
-    created_at: &str,
+    stamps: (&str, &str),
 ) -> Result<Rewritten, Error> {
+    let (created_at, written_at) = stamps;
+    let new_key = super::item_key(item.key())?;
     let (mut checks, _) = modify_checks(&item, image);
     checks.expiry = store.expiry::<E>();
     let delete = Delete {
@@ -138,8 +146,19 @@ pub(crate) async fn move_item<E: Entity>(
         Err(e) => return Err(e),
     };
     match (canceled.reasons.first(), canceled.reasons.get(1)) {
-        // The new key is taken: it wins, the old item goes.
+        // The new key is taken: the copy written last wins.
         (Some(CancelReason::AlreadyExists), Some(CancelReason::None) | None) => {
+            let get = Get {
+                key: new_key,
+                consistent: true,
+            };
+            let current = with_engine!(&store.backend, b => {
+                b.get::<super::decode::Records<E>>(get).await
+            })?;
+            let new_written = current.as_ref().map_or("", |r| r.updated_at.as_str());
+            if !written_at.is_empty() && written_at > new_written {
+                return Ok(Rewritten::Diverged);
+            }
             let deleted = with_engine!(&store.backend, b => {
                 b.delete::<super::decode::Raw>(delete).await
             });
