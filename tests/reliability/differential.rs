@@ -11,7 +11,7 @@
 use proptest::strategy::Strategy as _;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 
-use crate::model::{as_rust_test, op, Engines, Op};
+use crate::model::{as_rust_test, old_pins, op, Engines, Op};
 
 /// The operations left out by `BLUE_MODEL_SKIP`.
 fn skipped(op: &Op) -> bool {
@@ -55,10 +55,18 @@ fn the_model_and_every_backend_agree_on_random_sequences() {
         ..Config::default()
     };
     let mut runner = TestRunner::new(config);
-    let sequences = proptest::collection::vec(
-        op().prop_filter("left out by BLUE_MODEL_SKIP", |o| !skipped(o)),
-        1..longest,
-    );
+    // The older program's pins first, then anything.
+    let sequences = (
+        old_pins(),
+        proptest::collection::vec(
+            op().prop_filter("left out by BLUE_MODEL_SKIP", |o| !skipped(o)),
+            1..longest,
+        ),
+    )
+        .prop_map(|(mut first, then)| {
+            first.extend(then);
+            first
+        });
     let started = std::time::Instant::now();
     let outcome = runner.run(&sequences, |ops| {
         runtime

@@ -14,6 +14,7 @@ pub enum Reliable {
     Doc(Doc),
     Mark(Mark),
     Tally(Tally),
+    Pin(Pin),
 }
 
 /// Everything in a partition of the `P` template.
@@ -93,7 +94,53 @@ impl From<TallyV1> for Tally {
     }
 }
 
-/// The table as the program before shapes saw it: its tallies, shape 1.
+/// A pin, whose key is moving (`blue_schema::schema::key_move`): the
+/// older program ([`v1`]) kept it under `PINS#{part} | OLDPIN#{id}`, the
+/// current one under `PIN#{part} | PIN#{kind}#{id}` (the kind moved into
+/// the key, so several kinds share an old key).
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[entity(table = Reliable, pk_prefix = "PIN", shape = 2, from = PinV1)]
+#[sk(prefix = "PIN")]
+pub struct Pin {
+    #[pk]
+    pub part: String,
+    #[sk]
+    pub kind: u8,
+    #[sk]
+    pub id: u32,
+    pub label: String,
+    #[serde(default)]
+    pub hits: i64,
+}
+
+/// Shape 1 of [`Pin`], frozen with the key it was written under.
+#[derive(Shape, Deserialize, Debug)]
+#[shape(of = Pin, number = 1)]
+#[entity(pk_prefix = "PINS")]
+#[sk(prefix = "OLDPIN")]
+pub struct PinV1 {
+    #[pk]
+    pub part: String,
+    #[sk]
+    pub id: u32,
+    pub kind: u8,
+    pub label: String,
+}
+
+impl From<PinV1> for Pin {
+    fn from(v1: PinV1) -> Self {
+        Pin {
+            part: v1.part,
+            kind: v1.kind,
+            id: v1.id,
+            label: v1.label,
+            hits: 0,
+        }
+    }
+}
+
+/// The table as the program before shapes saw it: its tallies, shape 1,
+/// and its pins, under their old key.
 pub mod v1 {
     use super::*;
 
@@ -101,6 +148,32 @@ pub mod v1 {
     #[table(name = "blue_reliable", indexes(gsi1, gsi2), stream)]
     pub enum Reliable {
         Tally(Tally),
+        Pin(Pin),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[entity(table = Reliable, pk_prefix = "PINS")]
+    #[sk(prefix = "OLDPIN")]
+    pub struct Pin {
+        #[pk]
+        pub part: String,
+        #[sk]
+        pub id: u32,
+        pub kind: u8,
+        pub label: String,
+    }
+
+    impl Pin {
+        /// The pin as the current program reads it.
+        pub fn upgraded(self) -> super::Pin {
+            super::Pin {
+                part: self.part,
+                kind: self.kind,
+                id: self.id,
+                label: self.label,
+                hits: 0,
+            }
+        }
     }
 
     #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use blue_schema::feed::{Change, ChangeKind, Start};
 use blue_schema::{ChangeFeed, Store};
 
-use crate::entities::{PartItems, Reliable, Tally};
+use crate::entities::{v1, PartItems, Pin, Reliable, Tally};
 use crate::expiry::{Lease, Leases};
 use crate::model::Space;
 
@@ -114,6 +114,7 @@ impl Feeds {
                     Reliable::Doc(x) => format!("{x:?}"),
                     Reliable::Mark(x) => format!("{x:?}"),
                     Reliable::Tally(x) => format!("{x:?}"),
+                    Reliable::Pin(x) => format!("{x:?}"),
                 })?;
             }
         }
@@ -177,6 +178,16 @@ async fn table_items(store: &Store, space: &Space, parts: u8) -> Vec<String> {
         if let Some(tally) = store.get(Tally::key(space.part(p))).await.unwrap() {
             items.push(format!("{tally:?}"));
         }
+        // Pins under their keys and under their old keys, as the current
+        // program reads them (the feed's images of old-key pins are too).
+        let pins: Vec<Pin> = store.query(Pin::query(space.part(p))).all().await.unwrap();
+        items.extend(pins.iter().map(|x| format!("{x:?}")));
+        let old: Vec<v1::Pin> = store
+            .query(v1::Pin::query(space.part(p)))
+            .all()
+            .await
+            .unwrap();
+        items.extend(old.into_iter().map(|x| format!("{:?}", x.upgraded())));
         let leases: Vec<Lease> = store
             .query(Lease::query(space.part(p)))
             .include_expired()

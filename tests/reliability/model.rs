@@ -224,6 +224,23 @@ pub enum Op {
     GetTally(u8),
     /// An operation on the leases, which expire ([`crate::expiry`]).
     Lease(crate::expiry::LeaseOp),
+    /// `put` of a pin (part, id, kind, label) by the program before its
+    /// key moved, under the old key. Generated only at the start of a
+    /// sequence: an older program stops writing before the new one moves
+    /// items (the guide's key-move contract).
+    PutPinV1(u8, u8, u8, u8),
+    /// `get` of a pin (part, kind, id) by the current program.
+    GetPin(u8, u8, u8),
+    /// `put` of a pin (part, kind, id, label).
+    PutPin(u8, u8, u8, u8),
+    /// `update` adding to a pin's hits (part, kind, id, n).
+    HitPin(u8, u8, u8, i8),
+    /// `delete` of a pin.
+    DeletePin(u8, u8, u8),
+    /// `get_many` of pins.
+    GetPins(Vec<(u8, u8, u8)>),
+    /// A partition's pins, under the new key.
+    QueryPins(u8),
 }
 
 // ---------------------------------------------------------------------
@@ -295,6 +312,25 @@ impl Space {
 
     fn tally_key(&self, part: u8) -> blue_schema::Key<Tally> {
         Tally::key(self.part(part))
+    }
+
+    fn pin(&self, part: u8, kind: u8, id: u8, label: u8) -> Pin {
+        Pin {
+            part: self.part(part),
+            kind,
+            id: u32::from(id),
+            label: self.note(label),
+            hits: 0,
+        }
+    }
+
+    fn pin_key(&self, part: u8, kind: u8, id: u8) -> blue_schema::Key<Pin> {
+        Pin::key(self.part(part), kind, u32::from(id))
+    }
+
+    /// The key a pin had before its key moved.
+    fn old_pin_key(&self, part: u8, id: u8) -> blue_schema::Key<v1::Pin> {
+        v1::Pin::key(self.part(part), u32::from(id))
     }
 }
 
@@ -489,6 +525,10 @@ enum Item {
     Mark(Mark),
     /// A tally, and the shape it is stored in.
     Tally(Tally, u32),
+    /// A pin under its key, or still under its old key (as the current
+    /// program reads it).
+    Pin(Pin),
+    OldPin(Pin),
 }
 
 /// The reference implementation: items by encoded key, whose byte order
@@ -879,7 +919,103 @@ impl Model {
             }
             Op::GetTally(p) => format!("Ok({:?})", self.tally(space, *p).map(|(t, _)| t)),
             Op::Lease(op) => self.leases.apply(space, op),
+            Op::PutPinV1(p, id, kind, label) => {
+                let pin = space.pin(*p, *kind, *id, *label);
+                self.items
+                    .insert(space.old_pin_key(*p, *id).into_parts(), Item::OldPin(pin));
+                "Ok(())".into()
+            }
+            Op::GetPin(p, kind, id) => format!("Ok({:?})", self.pin(space, *p, *kind, *id)),
+            Op::PutPin(p, kind, id, label) => {
+                self.settle_pin(space, *p, *kind, *id);
+                let pin = space.pin(*p, *kind, *id, *label);
+                self.items
+                    .insert(space.pin_key(*p, *kind, *id).into_parts(), Item::Pin(pin));
+                "Ok(())".into()
+            }
+            Op::HitPin(p, kind, id, n) => {
+                self.settle_pin(space, *p, *kind, *id);
+                let slot = space.pin_key(*p, *kind, *id).into_parts();
+                match self.items.get_mut(&slot) {
+                    Some(Item::Pin(pin)) => {
+                        pin.hits += i64::from(*n);
+                        "Ok(())".into()
+                    }
+                    _ => "Err(NotFound)".into(),
+                }
+            }
+            Op::DeletePin(p, kind, id) => {
+                self.settle_pin(space, *p, *kind, *id);
+                self.items
+                    .remove(&space.pin_key(*p, *kind, *id).into_parts());
+                "Ok(())".into()
+            }
+            Op::GetPins(keys) => {
+                let found: Vec<Option<Pin>> = keys
+                    .iter()
+                    .map(|(p, kind, id)| self.pin(space, *p, *kind, *id))
+                    .collect();
+                format!("Ok({found:?})")
+            }
+            Op::QueryPins(p) => format!("Ok({:?})", self.pins(space, *p)),
         }
+    }
+
+    /// The pin a key names, as a read by key finds it: under the key, or
+    /// under its old key if the pin there has this key's kind.
+    fn pin(&self, space: &Space, part: u8, kind: u8, id: u8) -> Option<Pin> {
+        match self.items.get(&space.pin_key(part, kind, id).into_parts()) {
+            Some(Item::Pin(pin)) => Some(pin.clone()),
+            _ => match self.items.get(&space.old_pin_key(part, id).into_parts()) {
+                Some(Item::OldPin(pin)) if pin.kind == kind => Some(pin.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    /// What every write of a pin's key does first: moves the pin under
+    /// the old key to the key, if it is this key's and the key is free
+    /// (the older program stopped writing before, so an old copy is never
+    /// the later one: it is deleted when the key is taken).
+    fn settle_pin(&mut self, space: &Space, part: u8, kind: u8, id: u8) {
+        let old = space.old_pin_key(part, id).into_parts();
+        let Some(Item::OldPin(pin)) = self.items.get(&old) else {
+            return;
+        };
+        if pin.kind != kind {
+            return;
+        }
+        let pin = pin.clone();
+        self.items.remove(&old);
+        self.items
+            .entry(space.pin_key(part, kind, id).into_parts())
+            .or_insert(Item::Pin(pin));
+    }
+
+    /// A partition's pins under their keys, in key order.
+    fn pins(&self, space: &Space, part: u8) -> Vec<Pin> {
+        let pk = space.pin_key(part, 0, 0).into_parts().0;
+        self.items
+            .iter()
+            .filter(|((p, _), _)| *p == pk)
+            .filter_map(|(_, item)| match item {
+                Item::Pin(pin) => Some(pin.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A partition's pins still under their old keys, in key order.
+    fn old_pins(&self, space: &Space, part: u8) -> Vec<Pin> {
+        let pk = space.old_pin_key(part, 0).into_parts().0;
+        self.items
+            .iter()
+            .filter(|((p, _), _)| *p == pk)
+            .filter_map(|(_, item)| match item {
+                Item::OldPin(pin) => Some(pin.clone()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The tally of a partition, as the current program reads it, and
@@ -908,7 +1044,7 @@ impl Model {
                 Item::Cell(c) => Some(PartItems::Cell(c.clone())),
                 Item::Doc(d) => Some(PartItems::Doc(d.clone())),
                 Item::Mark(m) => Some(PartItems::Mark(m.clone())),
-                Item::Tally(..) => None,
+                Item::Tally(..) | Item::Pin(_) | Item::OldPin(_) => None,
             })
             .collect()
     }
@@ -1057,6 +1193,8 @@ impl Model {
         for part in 0..PARTS.len() as u8 {
             let _ = writeln!(out, "{:?}", self.partition(space, part));
             let _ = writeln!(out, "tally {:?}", self.tally(space, part).map(|(t, _)| t));
+            let _ = writeln!(out, "pins {:?}", self.pins(space, part));
+            let _ = writeln!(out, "old pins {:?}", self.old_pins(space, part));
         }
         out + &self.leases.contents(space, PARTS.len() as u8)
     }
@@ -1334,6 +1472,39 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
                 .await,
         ),
         Op::GetTally(p) => result(store.get(space.tally_key(*p)).await),
+        Op::PutPinV1(p, id, kind, label) => {
+            let pin = space.pin(*p, *kind, *id, *label);
+            result(
+                store
+                    .put(&v1::Pin {
+                        part: pin.part,
+                        id: pin.id,
+                        kind: pin.kind,
+                        label: pin.label,
+                    })
+                    .await,
+            )
+        }
+        Op::GetPin(p, kind, id) => result(store.get(space.pin_key(*p, *kind, *id)).await),
+        Op::PutPin(p, kind, id, label) => {
+            result(store.put(&space.pin(*p, *kind, *id, *label)).await)
+        }
+        Op::HitPin(p, kind, id, n) => result(
+            store
+                .update(space.pin_key(*p, *kind, *id))
+                .add(Pin::attr().hits, i64::from(*n))
+                .await,
+        ),
+        Op::DeletePin(p, kind, id) => result(store.delete(space.pin_key(*p, *kind, *id)).await),
+        Op::GetPins(keys) => {
+            // `get_many` reads a key given twice once; the model's answer
+            // names it twice too.
+            let keys = keys
+                .iter()
+                .map(|(p, kind, id)| space.pin_key(*p, *kind, *id));
+            result(store.get_many(keys).await)
+        }
+        Op::QueryPins(p) => result(store.query(Pin::query(space.part(*p))).all().await),
         Op::Lease(_) => {
             unreachable!("`Engines::check` runs lease operations with the model's clock")
         }
@@ -1437,6 +1608,21 @@ pub async fn contents(store: &Store, space: &Space) -> String {
         let _ = writeln!(out, "{items:?}");
         let tally = store.get(space.tally_key(part)).await.unwrap();
         let _ = writeln!(out, "tally {:?}", tally.as_ref());
+        let pins: Vec<Pin> = store
+            .query(Pin::query(space.part(part)))
+            .all()
+            .await
+            .unwrap();
+        let _ = writeln!(out, "pins {pins:?}");
+        let old: Vec<Pin> = store
+            .query(v1::Pin::query(space.part(part)))
+            .all()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(v1::Pin::upgraded)
+            .collect();
+        let _ = writeln!(out, "old pins {old:?}");
     }
     out
 }
@@ -1622,7 +1808,28 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (part(), -3i8..4, any::<bool>()).prop_map(|(p, v, c)| Op::AddTally(p, v, c)),
         1 => part().prop_map(Op::GetTally),
         4 => crate::expiry::lease_op().prop_map(Op::Lease),
+        2 => (part(), kind(), id()).prop_map(|(p, k, i)| Op::GetPin(p, k, i)),
+        2 => (part(), kind(), id(), 0..NOTES.len() as u8).prop_map(|(p, k, i, l)| Op::PutPin(p, k, i, l)),
+        2 => (part(), kind(), id(), -3i8..4).prop_map(|(p, k, i, n)| Op::HitPin(p, k, i, n)),
+        1 => (part(), kind(), id()).prop_map(|(p, k, i)| Op::DeletePin(p, k, i)),
+        1 => proptest::collection::vec((part(), kind(), id()), 0..5).prop_map(Op::GetPins),
+        1 => part().prop_map(Op::QueryPins),
     ]
+}
+
+/// A pin's kind: two, so that kinds share old keys.
+fn kind() -> impl Strategy<Value = u8> {
+    0..2u8
+}
+
+/// The older program's writes of pins, under the old key, that start a
+/// sequence (before the current program moves any).
+pub fn old_pins() -> impl Strategy<Value = Vec<Op>> {
+    proptest::collection::vec(
+        (part(), id(), kind(), 0..NOTES.len() as u8)
+            .prop_map(|(p, i, k, l)| Op::PutPinV1(p, i, k, l)),
+        0..6,
+    )
 }
 
 // ---------------------------------------------------------------------
