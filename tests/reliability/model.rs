@@ -146,6 +146,9 @@ pub enum TxOp {
     TxDeleteWhen(u8, u8, If),
     TxCheck(u8, u8, If),
     TxPutDoc(D),
+    /// An update adding to a pin's hits (part, kind, id, n): a moving
+    /// entity's key, which the commit moves first.
+    TxHitPin(u8, u8, u8, i8),
 }
 
 /// One operation of a sequence.
@@ -1073,6 +1076,7 @@ impl Model {
                 | TxOp::TxDeleteWhen(p, i, _)
                 | TxOp::TxCheck(p, i, _) => cell_slot(space, *p, *i),
                 TxOp::TxPutDoc(d) => doc_slot(space, d.part, d.id),
+                TxOp::TxHitPin(p, kind, id, _) => space.pin_key(*p, *kind, *id).into_parts(),
             })
             .collect();
         // An action refused as it is added comes first, then the checks of
@@ -1087,6 +1091,13 @@ impl Model {
         if has_duplicates(&slots) {
             return "Err(InvalidTransaction)".into();
         }
+        // The commit moves the pins it writes first, whatever then becomes
+        // of the transaction.
+        for a in actions {
+            if let TxOp::TxHitPin(p, kind, id, _) = a {
+                self.settle_pin(space, *p, *kind, *id);
+            }
+        }
         let refusals: Vec<Option<Refusal>> = actions
             .iter()
             .zip(&slots)
@@ -1100,6 +1111,10 @@ impl Model {
                     self.cell_refusal(slot, (!*or_create).then_some(true), *w)
                 }
                 TxOp::TxPutDoc(d) => self.version_refusal(slot, u64::from(d.version)),
+                TxOp::TxHitPin(..) => match self.items.get(slot) {
+                    Some(Item::Pin(_)) => None,
+                    _ => Some(Refusal::NotFound),
+                },
             })
             .collect();
         if refusals.iter().any(Option::is_some) {
@@ -1126,6 +1141,11 @@ impl Model {
                     let mut doc = space.doc(*d);
                     doc.version += 1;
                     self.items.insert(slot, Item::Doc(doc));
+                }
+                TxOp::TxHitPin(.., n) => {
+                    if let Some(Item::Pin(pin)) = self.items.get_mut(&slot) {
+                        pin.hits += i64::from(*n);
+                    }
                 }
             }
         }
@@ -1325,6 +1345,12 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
                     }
                     TxOp::TxPutDoc(d) => {
                         tx.put(&space.doc(*d));
+                    }
+                    TxOp::TxHitPin(p, kind, id, n) => {
+                        tx.update(
+                            Update::new(space.pin_key(*p, *kind, *id))
+                                .add(Pin::attr().hits, i64::from(*n)),
+                        );
                     }
                 }
             }
@@ -1739,6 +1765,7 @@ fn tx_op() -> impl Strategy<Value = TxOp> {
         (part(), id(), cond()).prop_map(|(p, i, w)| TxOp::TxDeleteWhen(p, i, w)),
         (part(), id(), cond()).prop_map(|(p, i, w)| TxOp::TxCheck(p, i, w)),
         d().prop_map(TxOp::TxPutDoc),
+        (part(), kind(), id(), -3i8..4).prop_map(|(p, k, i, n)| TxOp::TxHitPin(p, k, i, n)),
     ]
 }
 

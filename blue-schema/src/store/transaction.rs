@@ -343,17 +343,20 @@ impl Transaction<'_> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        // Items of moving entities still under their old keys move first.
-        for (key, settle) in &self.moving {
-            settle(self.store, key).await?;
-        }
         let single_partition = self.single_partition;
         let token = self.token.clone();
-        with_actions!(self, b, actions => {
+        let token = with_actions!(self, _engine, actions => {
             if actions.is_empty() {
                 return Ok(());
             }
-            let token = checked(actions, single_partition, token)?;
+            checked(actions, single_partition, token)?
+        });
+        // Items of moving entities still under their old keys move first,
+        // once the transaction is known to be one that can be sent.
+        for (key, settle) in &self.moving {
+            settle(self.store, key).await?;
+        }
+        with_actions!(self, b, actions => {
             let op = TransactWrite {
                 actions: Arc::clone(actions),
                 token,
