@@ -179,6 +179,7 @@ backends! {
     key_moves::a_backfill_moves_every_old_item,
     key_moves::concurrent_writers_move_an_item_once,
     key_moves::an_old_copy_written_after_the_move_is_reported,
+    key_moves::an_interrupted_move_resumes_and_keeps_concurrent_writes,
     feed::every_write_path_records_its_change,
     feed::only_committed_writes_are_recorded,
     feed::readers_resume_from_a_saved_cursor,

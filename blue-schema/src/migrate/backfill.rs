@@ -266,10 +266,11 @@ pub struct BackfillReport {
 }
 
 impl BackfillReport {
-    /// Items read that are still in an older shape than their entity's:
-    /// the raced ones (0 after a run in a quiet table).
+    /// Items read that are still in an older shape than their entity's,
+    /// or under an old key: the raced ones (0 after a run in a quiet
+    /// table) and the diverged ones (which the application merges).
     pub fn remaining(&self) -> u64 {
-        self.raced
+        self.raced + self.diverged
     }
 }
 
@@ -289,6 +290,13 @@ impl BackfillReport {
 /// nothing an application wrote is undone, and no lock or downtime is
 /// needed. Every rewrite is marked, so that the change feed reports it as
 /// [`Origin::Migration`](crate::feed::Origin::Migration).
+///
+/// An item still under the old key of an entity whose key moves
+/// ([`key_move`](crate::schema::key_move)) is moved to its key in the
+/// current shape: created there and deleted under the old key, in one
+/// transaction, on the same condition ([`BackfillReport::moved`]; an old
+/// copy written after the item's new one is left for the application,
+/// [`BackfillReport::diverged`]).
 ///
 /// ```no_run
 /// # use blue_schema::{Entity, Shape, Store, Table};

@@ -4,19 +4,26 @@
 //! A frozen shape ([`Shape`](crate::Shape)) that carries its own
 //! `#[sk(prefix = ..)]` (with its `#[pk]` and `#[sk]` fields, and
 //! `#[entity(pk_prefix = ..)]` if it had one) declares the key its items
-//! were written under. When that key differs from the entity's, the entity
-//! is *moving*: its items may still be stored under the old key until they
-//! are moved. While it moves, on every backend:
+//! were written under; one without keeps the key of the shape after it.
+//! When the newest declared key differs from the entity's, the entity is
+//! *moving* ([`EntitySchema::moved_from`]): its items may still be stored
+//! under the old key. While it moves, on every backend:
 //!
 //! * **Reads by key fall back**: `get`, `get_record`, `get_many` and
 //!   `transact_get` of a new key that holds nothing read the old key the
-//!   item would have had, and decode (and upgrade) what they find there.
+//!   item would have had, and decode (and upgrade) what they find there,
+//!   if its fields give this new key (several new keys can share an old
+//!   one when a field moved into the key).
 //! * **Writes by key move first**: every put, create, update, modify and
 //!   delete of a key, and every transaction action, first moves the item
 //!   if it is still under the old key (one transaction: the item created
-//!   under its new key with its index keys recomputed, the old item
+//!   under its new key with its index keys recomputed, the old one
 //!   deleted on condition that it is still as read), then writes. The
-//!   move is the backfill's too ([`migrate::backfill`](crate::migrate::backfill)).
+//!   backfill ([`migrate::backfill`](crate::migrate::backfill)) moves the
+//!   items no write touched. Of an item found under both keys the copy
+//!   written last wins; an old copy written after the new one (an older
+//!   program's write after the move) is left for the application
+//!   ([`Rewritten::Diverged`](crate::store::Rewritten::Diverged)).
 //! * **Queries do not**: a query reads one range of one partition, under
 //!   the new key; items still under the old key are not in it. Run the
 //!   backfill when the new program is deployed.
@@ -25,8 +32,9 @@
 //! must be a field of the new key with the same encoding, and the
 //! sort-key prefix must change (with the same prefix, old and new items
 //! would share query ranges). The derives check both at compile time. A
-//! move is finished ("finalized") by removing the old key from the frozen
-//! shape once [`check`](crate::export::check) finds no item under it.
+//! move is finished by removing the old key from the frozen shape once
+//! [`check_table`](crate::export::check_table) finds no item under it
+//! ([`CheckReport::unmoved`](crate::export::CheckReport::unmoved)).
 
 use super::members::Member;
 use super::message::ConstMessage;
