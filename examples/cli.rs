@@ -1,4 +1,5 @@
-//! The command line of the example tables (the ADR's two and the shop): the library's `cli` entry point
+//! The command line of the example tables (the ADR's two, the shop and the
+//! team directory): the library's `cli` entry point
 //! called with this application's schema, as an application's own binary
 //! would.
 //!
@@ -12,6 +13,7 @@
 
 use blue_schema::cli::Cli;
 use blue_schema_examples::dialogue::Dialogue;
+use blue_schema_examples::directory::Directory;
 use blue_schema_examples::document::Document;
 use blue_schema_examples::shop::Shop;
 
@@ -20,5 +22,6 @@ fn main() -> std::process::ExitCode {
         .table::<Dialogue>()
         .table::<Document>()
         .table::<Shop>()
+        .table::<Directory>()
         .run()
 }

@@ -1,4 +1,5 @@
-//! A key move on a live table: a team directory kept each member under
+//! A key move on a live table: the team directory
+//! (`blue_schema_examples::directory`) kept each member under
 //! `{team} | MEMBER#{email}`; the new program keys them by team and role,
 //! `TEAM#{team} | MBR#{role}#{email}`, so that one query reads a team's
 //! members of one role. The old key stays declared on the frozen shape 1,
@@ -19,78 +20,8 @@ mod dynamodb;
 use std::time::Instant;
 
 use blue_schema::migrate::{backfill, BackfillOptions};
-use blue_schema::{Entity, Error, Shape, Store, Table};
-use serde::{Deserialize, Serialize};
-
-/// The program before the move.
-mod before {
-    use super::*;
-
-    #[derive(Table)]
-    #[table(name = "blue_team_directory")]
-    pub enum Directory {
-        Member(Member),
-    }
-
-    #[derive(Entity, Serialize, Deserialize, Clone)]
-    #[entity(table = Directory)]
-    #[sk(prefix = "MEMBER")]
-    pub struct Member {
-        #[pk]
-        pub team: String,
-        #[sk]
-        pub email: String,
-        pub role: String,
-        pub name: String,
-    }
-}
-
-/// The program after it: shape 2, keyed by role.
-#[derive(Table)]
-#[table(name = "blue_team_directory")]
-enum Directory {
-    Member(Member),
-}
-
-/// Shape 1 as it was, with the key its items were written under.
-#[derive(Shape, Deserialize)]
-#[shape(of = Member, number = 1)]
-#[sk(prefix = "MEMBER")]
-struct MemberV1 {
-    #[pk]
-    team: String,
-    #[sk]
-    email: String,
-    role: String,
-    name: String,
-}
-
-#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[entity(table = Directory, shape = 2, from = MemberV1, pk_prefix = "TEAM")]
-#[sk(prefix = "MBR")]
-struct Member {
-    #[pk]
-    team: String,
-    #[sk]
-    role: String,
-    #[sk]
-    email: String,
-    name: String,
-    #[serde(default)]
-    on_call: bool,
-}
-
-impl From<MemberV1> for Member {
-    fn from(v1: MemberV1) -> Self {
-        Member {
-            team: v1.team,
-            role: v1.role,
-            email: v1.email,
-            name: v1.name,
-            on_call: false,
-        }
-    }
-}
+use blue_schema::{Error, Store};
+use blue_schema_examples::directory::{before, Directory, Member};
 
 const ROLES: [&str; 3] = ["dev", "ops", "lead"];
 

@@ -76,6 +76,10 @@ fn fill(url: &str, n: u32) {
         store.create_table::<Dialogue>().await.unwrap();
         store.create_table::<Document>().await.unwrap();
         store.create_table::<Shop>().await.unwrap();
+        store
+            .create_table::<blue_schema_examples::directory::Directory>()
+            .await
+            .unwrap();
         let items: Vec<Perspective> = (0..n)
             .map(|i| Perspective {
                 dialogue_id: format!("d{}", i % 7),
@@ -190,7 +194,7 @@ fn schema_definitions_agree_with_create_table() {
         let template: Value = serde_json::from_str(&all).expect("exactly one JSON document");
         assert_eq!(template["AWSTemplateFormatVersion"], "2010-09-09");
         let resources = template["Resources"].as_object().unwrap();
-        assert_eq!(resources.len(), 3, "every table: {:?}", resources.keys());
+        assert_eq!(resources.len(), 4, "every table: {:?}", resources.keys());
         let properties = resources
             .values()
             .find(|r| r["Properties"]["TableName"] == name)
@@ -334,7 +338,15 @@ fn schema_definitions_agree_with_create_table() {
         .into_iter()
         .map(|r| r.attributes["name"].clone())
         .collect();
-    assert_eq!(names, ["blue_dialogue", "blue_document", "blue_shop"]);
+    assert_eq!(
+        names,
+        [
+            "blue_dialogue",
+            "blue_document",
+            "blue_shop",
+            "blue_team_directory"
+        ]
+    );
     // The SQLite statements are the backend's own.
     let ddl = ok(&["schema", "--format", "sqlite"]);
     assert!(ddl.contains(&blue_schema::docs::sqlite_ddl(&Dialogue::SCHEMA)));
@@ -856,4 +868,141 @@ fn a_killed_backfill_resumes_on_sqlite() {
 #[test]
 fn a_killed_backfill_resumes_on_dynamodb() {
     a_killed_backfill_resumes(&dynamodb(), 10_000);
+}
+
+/// A backfill that moves `n` members from the directory's old key to its
+/// new one (`blue_schema_examples::directory`), killed (SIGKILL) twice and
+/// resumed from its checkpoint file, while the application writes members
+/// (which moves them): at the end every member is under its new key once,
+/// none under its old one, and every application write stands.
+fn a_killed_move_resumes(url: &str, n: u32) {
+    use blue_schema_examples::directory::{before, Directory, Member};
+    use std::future::IntoFuture as _;
+    let dir = tempfile::tempdir().unwrap();
+    let member = |i: u32| before::Member {
+        team: format!("team-{:03}", i % 50),
+        email: format!("m{i:06}@example.com"),
+        role: ["dev", "ops", "lead"][(i % 3) as usize].to_owned(),
+        name: format!("Member {i}"),
+    };
+    let key = |i: u32| {
+        let m = member(i);
+        Member::key(m.team, m.role, m.email)
+    };
+    block(async {
+        let store = Store::open(url).await.unwrap();
+        store.create_table::<Directory>().await.unwrap();
+        let all: Vec<before::Member> = (0..n).map(member).collect();
+        for chunk in all.chunks(5000) {
+            store.put_all(chunk).await.unwrap();
+        }
+    });
+    let before_run = ok(&["check", url]);
+    assert!(
+        before_run.contains(&format!("Member: {n} still under its old key")),
+        "{before_run}"
+    );
+    let checkpoint = dir.path().join("moves.json");
+    let args = |rate: Option<u32>| -> Vec<String> {
+        let mut args = vec![
+            "backfill".to_owned(),
+            url.to_owned(),
+            "--table".to_owned(),
+            "blue_team_directory".to_owned(),
+            "--checkpoint".to_owned(),
+            checkpoint.display().to_string(),
+            "--page-items".to_owned(),
+            "250".to_owned(),
+            "--segments".to_owned(),
+            "4".to_owned(),
+            "--quiet".to_owned(),
+        ];
+        if let Some(rate) = rate {
+            args.extend(["--rate".to_owned(), rate.to_string()]);
+        }
+        args
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = runtime.block_on(Store::open(url)).unwrap();
+    // The application's writes: member `i` goes on call (which moves it).
+    let mut written = std::collections::BTreeSet::new();
+    let mut app_writes = |round: u32| {
+        for k in 0..20 {
+            let i = (k * 7919 + round * 104_729) % n;
+            runtime
+                .block_on(
+                    store
+                        .update(key(i))
+                        .set(Member::attr().on_call, true)
+                        .into_future(),
+                )
+                .unwrap();
+            written.insert(i);
+        }
+    };
+    let mut last = String::new();
+    for round in 0..2 {
+        // Slowed down, killed once its checkpoint moved.
+        let mut child = bin()
+            .args(args(Some((n / 20).max(100))))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            app_writes(round);
+            let saved = std::fs::read_to_string(&checkpoint).unwrap_or_default();
+            if saved.contains("bluebackfill1:") && saved != last {
+                last = saved;
+                break;
+            }
+            assert!(Instant::now() < deadline, "no checkpoint was written");
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the backfill ended before it was killed"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        app_writes(round + 10);
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    }
+    let started = Instant::now();
+    let out = ok(&args(None).iter().map(String::as_str).collect::<Vec<_>>());
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        out.contains("blue_team_directory:") && out.contains("(resumed)"),
+        "{out}"
+    );
+    assert!(!checkpoint.exists(), "the checkpoint is removed at the end");
+    eprintln!("the resumed move, {seconds:.1} s: {out}");
+
+    let report = ok(&["check", url]);
+    assert!(
+        report.contains(&format!(
+            "blue_team_directory: {n} items, 0 problems; Member: {n} in shape 2"
+        )) && !report.contains("still under its old key"),
+        "{report}"
+    );
+    runtime.block_on(async {
+        for i in 0..n {
+            if !(written.contains(&i) || i % 997 == 0) {
+                continue;
+            }
+            let read = store.get(key(i)).await.unwrap().unwrap();
+            assert_eq!(read.on_call, written.contains(&i), "member {i}");
+        }
+    });
+}
+
+#[test]
+fn a_killed_move_resumes_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    a_killed_move_resumes(&sqlite(dir.path(), "directory.db"), 20_000);
+}
+
+#[test]
+fn a_killed_move_resumes_on_dynamodb() {
+    a_killed_move_resumes(&dynamodb(), 4_000);
 }
