@@ -32,15 +32,7 @@ async fn run() -> Result<(), Error> {
             format!("sqlite:{}", dir.path().join("shop.db").display()),
             1,
         ),
-        Some("dynamodb") => {
-            let (endpoint, _) = dynamodb::endpoint_url();
-            std::env::set_var("AWS_ACCESS_KEY_ID", "blue-schema-example");
-            std::env::set_var("AWS_SECRET_ACCESS_KEY", "blue-schema-example");
-            let prefix = dynamodb::unique_prefix();
-            let url =
-                format!("dynamodb://?region=us-east-1&endpoint={endpoint}&table_prefix={prefix}");
-            (url, 4)
-        }
+        Some("dynamodb") => (dynamodb::example_url(Some(&dynamodb::unique_prefix())), 4),
         Some(url) => (url.to_owned(), 4),
     };
     let n: u32 = args

@@ -20,14 +20,7 @@ use blue_schema_examples::dialogue::*;
 fn main() -> Result<(), Error> {
     let url = match std::env::args().nth(1).as_deref() {
         None => "sqlite::memory:".to_owned(),
-        Some("dynamodb") => {
-            // The emulator serves on 127.0.0.1 from a thread of its own; the
-            // SDK's default chain finds these test credentials.
-            let (endpoint, _) = dynamodb::endpoint_url();
-            std::env::set_var("AWS_ACCESS_KEY_ID", "blue-schema-example");
-            std::env::set_var("AWS_SECRET_ACCESS_KEY", "blue-schema-example");
-            format!("dynamodb://?region=us-east-1&endpoint={endpoint}")
-        }
+        Some("dynamodb") => dynamodb::example_url(None),
         Some(url) => url.to_owned(),
     };
     let store = Store::open(&url)?;

@@ -32,12 +32,7 @@ fn main() -> Result<(), Error> {
 async fn run() -> Result<(), Error> {
     let url = match std::env::args().nth(1).as_deref() {
         None => "sqlite::memory:".to_owned(),
-        Some("dynamodb") => {
-            let (endpoint, _) = dynamodb::endpoint_url();
-            std::env::set_var("AWS_ACCESS_KEY_ID", "blue-schema-example");
-            std::env::set_var("AWS_SECRET_ACCESS_KEY", "blue-schema-example");
-            format!("dynamodb://?region=us-east-1&endpoint={endpoint}&table_prefix=publish_")
-        }
+        Some("dynamodb") => dynamodb::example_url(Some("publish_")),
         Some(url) => url.to_owned(),
     };
     let store = Store::open(&url).await?;

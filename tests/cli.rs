@@ -734,6 +734,48 @@ fn the_command_line_runs_inside_an_async_program() {
     });
 }
 
+/// Runs the command line's `args(Some(rate))` twice, each run killed
+/// (SIGKILL) once its checkpoint file moved, the application writing
+/// (`app_writes(round)`) before and after each kill, then `args(None)` to
+/// the end: its output and how long it took.
+fn killed_twice_then_resumed(
+    args: &dyn Fn(Option<u32>) -> Vec<String>,
+    checkpoint: &Path,
+    rate: u32,
+    mut app_writes: impl FnMut(u32),
+) -> (String, f64) {
+    let mut last = String::new();
+    for round in 0..2 {
+        let mut child = bin()
+            .args(args(Some(rate)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            app_writes(round);
+            let saved = std::fs::read_to_string(checkpoint).unwrap_or_default();
+            if saved.contains("bluebackfill1:") && saved != last {
+                last = saved;
+                break;
+            }
+            assert!(Instant::now() < deadline, "no checkpoint was written");
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the backfill ended before it was killed"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        app_writes(round + 10);
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    }
+    let started = Instant::now();
+    let out = ok(&args(None).iter().map(String::as_str).collect::<Vec<_>>());
+    (out, started.elapsed().as_secs_f64())
+}
+
 /// A backfill of `n` customers written in shape 1, killed (SIGKILL) twice
 /// and resumed from its checkpoint file, while the application writes the
 /// same customers in the current shape: at the end every customer is in
@@ -780,7 +822,7 @@ fn a_killed_backfill_resumes(url: &str, n: u32) {
     let store = runtime.block_on(Store::open(url)).unwrap();
     // The application's writes: customer `i` gets an address naming the round.
     let mut written = std::collections::BTreeMap::new();
-    let mut app_writes = |round: u32| {
+    let app_writes = |round: u32| {
         for k in 0..20 {
             let i = (k * 7919 + round * 104_729) % n;
             let email = format!("round{round}-{k}@example.com");
@@ -795,37 +837,8 @@ fn a_killed_backfill_resumes(url: &str, n: u32) {
             written.insert(i, email);
         }
     };
-    let mut last = String::new();
-    for round in 0..2 {
-        // Slowed to about 20 s a run, killed once its checkpoint moved.
-        let mut child = bin()
-            .args(args(Some((n / 20).max(100))))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            app_writes(round);
-            let saved = std::fs::read_to_string(&checkpoint).unwrap_or_default();
-            if saved.contains("bluebackfill1:") && saved != last {
-                last = saved;
-                break;
-            }
-            assert!(Instant::now() < deadline, "no checkpoint was written");
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "the backfill ended before it was killed"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        app_writes(round + 10);
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-    }
-    let started = Instant::now();
-    let out = ok(&args(None).iter().map(String::as_str).collect::<Vec<_>>());
-    let seconds = started.elapsed().as_secs_f64();
+    let (out, seconds) =
+        killed_twice_then_resumed(&args, &checkpoint, (n / 20).max(100), app_writes);
     assert!(
         out.contains("blue_shop:") && out.contains("(resumed)"),
         "{out}"
@@ -926,7 +939,7 @@ fn a_killed_move_resumes(url: &str, n: u32) {
     let store = runtime.block_on(Store::open(url)).unwrap();
     // The application's writes: member `i` goes on call (which moves it).
     let mut written = std::collections::BTreeSet::new();
-    let mut app_writes = |round: u32| {
+    let app_writes = |round: u32| {
         for k in 0..20 {
             let i = (k * 7919 + round * 104_729) % n;
             runtime
@@ -940,37 +953,8 @@ fn a_killed_move_resumes(url: &str, n: u32) {
             written.insert(i);
         }
     };
-    let mut last = String::new();
-    for round in 0..2 {
-        // Slowed down, killed once its checkpoint moved.
-        let mut child = bin()
-            .args(args(Some((n / 20).max(100))))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            app_writes(round);
-            let saved = std::fs::read_to_string(&checkpoint).unwrap_or_default();
-            if saved.contains("bluebackfill1:") && saved != last {
-                last = saved;
-                break;
-            }
-            assert!(Instant::now() < deadline, "no checkpoint was written");
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "the backfill ended before it was killed"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        app_writes(round + 10);
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-    }
-    let started = Instant::now();
-    let out = ok(&args(None).iter().map(String::as_str).collect::<Vec<_>>());
-    let seconds = started.elapsed().as_secs_f64();
+    let (out, seconds) =
+        killed_twice_then_resumed(&args, &checkpoint, (n / 20).max(100), app_writes);
     assert!(
         out.contains("blue_team_directory:") && out.contains("(resumed)"),
         "{out}"

@@ -146,6 +146,22 @@ pub async fn client() -> aws_sdk_dynamodb::Client {
     }
 }
 
+/// The `dynamodb://` URL of the test endpoint for an example program,
+/// whose tables carry `table_prefix` if given. The emulator serves on
+/// 127.0.0.1 from a thread of its own; the SDK's default chain finds the
+/// test credentials this sets in the environment.
+pub fn example_url(table_prefix: Option<&str>) -> String {
+    let (endpoint, _) = endpoint_url();
+    std::env::set_var("AWS_ACCESS_KEY_ID", "blue-schema-example");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "blue-schema-example");
+    let mut url = format!("dynamodb://?region=us-east-1&endpoint={endpoint}");
+    if let Some(prefix) = table_prefix {
+        url.push_str("&table_prefix=");
+        url.push_str(prefix);
+    }
+    url
+}
+
 /// A table prefix no other test shares.
 pub fn unique_prefix() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);

@@ -68,13 +68,7 @@ pub fn move_item<E: crate::Entity>(
             partition_key,
             sort_key,
         };
-        let stored_keys = StoredKeys {
-            table: key.table,
-            partition_key: &key.partition_key,
-            sort_key: &key.sort_key,
-            created_at: "",
-            updated_at: "",
-        };
+        let stored_keys = stored_keys(&key);
         let item = E::from_item(&key.sort_key, &Value::Object(image.clone()))
             .map_err(|e| stored_keys.decode_error(e))?;
         let stamps = (stamps.0.as_str(), stamps.1.as_str());
@@ -507,6 +501,17 @@ fn segment_page<'s, T: Backfill>(
     })
 }
 
+/// The key of a scanned item as a decoder's error names it.
+fn stored_keys(key: &ItemKey) -> StoredKeys<'_> {
+    StoredKeys {
+        table: key.table,
+        partition_key: &key.partition_key,
+        sort_key: &key.sort_key,
+        created_at: "",
+        updated_at: "",
+    }
+}
+
 /// A scanned item's key and attributes.
 fn image_of<B: Engine>(
     _: &B,
@@ -542,13 +547,7 @@ async fn upgrade<T: Backfill>(
     entity: &'static EntitySchema,
 ) -> Result<Outcome, Error> {
     for _ in 0..ATTEMPTS {
-        let stored_keys = StoredKeys {
-            table: key.table,
-            partition_key: &key.partition_key,
-            sort_key: &key.sort_key,
-            created_at: "",
-            updated_at: "",
-        };
+        let stored_keys = stored_keys(&key);
         let item = T::decode_item(&key.sort_key, &Value::Object(image.clone()))
             .map_err(|e| stored_keys.decode_error(e))?;
         match item.__rewrite(store, image).await? {

@@ -73,15 +73,17 @@ impl ShapeKey {
 
     /// Whether `self` is the key `entity` has now.
     const fn is_key_of(&self, entity: &EntitySchema) -> bool {
-        let same_pk_prefix = match (self.pk_prefix, entity.pk_prefix) {
-            (None, None) => true,
-            (Some(a), Some(b)) => str_eq(a, b),
-            _ => false,
-        };
-        same_pk_prefix
-            && str_eq(self.prefix, entity.prefix)
-            && fields_eq(self.partition_key, entity.partition_key)
-            && fields_eq(self.sort_key, entity.sort_key)
+        same_key(self, &ShapeKey::of(entity))
+    }
+
+    /// The key `entity` has now.
+    const fn of(entity: &EntitySchema) -> ShapeKey {
+        ShapeKey {
+            pk_prefix: entity.pk_prefix,
+            prefix: entity.prefix,
+            partition_key: entity.partition_key,
+            sort_key: entity.sort_key,
+        }
     }
 }
 
