@@ -105,6 +105,18 @@ fn setup(rt: &Runtime, recorder: Option<&Recorder>) -> (Store, Raw) {
             store.put(&cards::expiring(i)).await.unwrap();
         }
     });
+    // What a key move costs: cards 0-9 moved, 10-19 under their old keys.
+    rt.block_on(async {
+        store.create_table::<cards::Reshaped>().await.unwrap();
+        store.create_table::<cards::Moving>().await.unwrap();
+        for i in 0..20 {
+            store.put(&cards::reshaped(i)).await.unwrap();
+            store.put(&cards::moving_before(i)).await.unwrap();
+            if i < 10 {
+                store.put(&cards::moving(i)).await.unwrap();
+            }
+        }
+    });
 
     let experts: Vec<Expert> = (0..20).map(|i| expert(D, i)).collect();
     let perspectives: Vec<Perspective> = (0..80).map(|i| perspective(D, i)).collect();
@@ -265,7 +277,7 @@ fn bench(c: &mut Criterion) {
 // ---- counting the client side's work, with no server ----
 
 /// The operations of the count mode, in the order `ratios.py` prints them.
-const OPS: [&str; 13] = [
+const OPS: [&str; 15] = [
     "get",
     "put",
     "query_entity",
@@ -279,6 +291,8 @@ const OPS: [&str; 13] = [
     "bulk_100",
     "put_ttl",
     "query_ttl",
+    "put_moving",
+    "get_unmoved",
 ];
 
 /// One call of one side of an operation of [`OPS`], as the criterion
@@ -357,6 +371,24 @@ impl Calls<'_> {
             // The baseline is the store itself, on a table without TTL.
             ("put_ttl", true) => store.put(&cards::expiring(7)).await.unwrap(),
             ("put_ttl", false) => store.put(&cards::timed(7)).await.unwrap(),
+            // What a key move costs while it lasts: the same shape-2 card in
+            // a table whose key moves (a put reads the old key first; a get
+            // of a card still under it reads both keys) and in one whose key
+            // does not.
+            ("put_moving", true) => store.put(&cards::moving(7)).await.unwrap(),
+            ("put_moving", false) => store.put(&cards::reshaped(7)).await.unwrap(),
+            ("get_unmoved", true) => drop(black_box(
+                store
+                    .get(cards::MovingCard::key("deck-01", 17u32))
+                    .await
+                    .unwrap(),
+            )),
+            ("get_unmoved", false) => drop(black_box(
+                store
+                    .get(cards::ReshapedCard::key("deck-01", 17u32))
+                    .await
+                    .unwrap(),
+            )),
             ("query_ttl", true) => drop(black_box(
                 store
                     .query(cards::ExpiringCard::query("deck-01"))

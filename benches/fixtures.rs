@@ -277,7 +277,6 @@ pub mod cards {
         }
     }
 
-    #[allow(dead_code)] // the SQLite benchmark's only
     pub fn reshaped(i: u32) -> ReshapedCard {
         let p = plain(i);
         ReshapedCard {
@@ -289,7 +288,6 @@ pub mod cards {
         }
     }
 
-    #[allow(dead_code)] // the SQLite benchmark's only
     pub fn moving(i: u32) -> MovingCard {
         let p = plain(i);
         MovingCard {
@@ -322,7 +320,6 @@ pub mod cards {
         pub text: String,
     }
 
-    #[allow(dead_code)] // the SQLite benchmark's only
     pub fn moving_before(i: u32) -> MovingCardBefore {
         let p = plain(i);
         MovingCardBefore {

@@ -64,11 +64,14 @@ SQLITE_NOTES = {
 }
 DYNAMODB_NOTES = {
     "put_ttl": "baseline: the store, the same card into a table without TTL",
+    "put_moving": "baseline: the store, the same shape-2 card where the key does not move",
+    "get_unmoved": "baseline: the store, a card under its key, against one under its old key",
     "query_ttl": "baseline: the store, 20 such cards from a table without TTL",
 }
 DYNAMODB_OPS = [
     "get", "put", "query_entity", "index_query", "filtered_query", "partition",
     "update", "put_when", "transaction_10", "create", "bulk_100", "put_ttl", "query_ttl",
+    "put_moving", "get_unmoved",
 ]
 
 
