@@ -18,6 +18,21 @@ pub mod before {
     #[table(name = "blue_directory", indexes(gsi1), stream)]
     pub enum Directory {
         Member(Member),
+        Badge(Badge),
+    }
+
+    /// A versioned item whose key moves too.
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[entity(table = Directory)]
+    #[sk(prefix = "BADGE")]
+    pub struct Badge {
+        #[pk]
+        pub team: String,
+        #[sk]
+        pub serial: u32,
+        pub holder: String,
+        #[version]
+        pub version: u64,
     }
 
     #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -53,6 +68,44 @@ pub mod after {
     #[table(name = "blue_directory", indexes(gsi1), stream)]
     pub enum Directory {
         Member(Member),
+        Badge(Badge),
+    }
+
+    #[derive(Shape, Deserialize, Debug)]
+    #[shape(of = Badge, number = 1)]
+    #[sk(prefix = "BADGE")]
+    pub struct BadgeV1 {
+        #[pk]
+        pub team: String,
+        #[sk]
+        pub serial: u32,
+        pub holder: String,
+        pub version: u64,
+    }
+
+    /// The badge under `TEAM#{team} | BDG#{serial}`, versioned.
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[entity(table = Directory, shape = 2, from = BadgeV1, pk_prefix = "TEAM")]
+    #[sk(prefix = "BDG")]
+    pub struct Badge {
+        #[pk]
+        pub team: String,
+        #[sk]
+        pub serial: u32,
+        pub holder: String,
+        #[version]
+        pub version: u64,
+    }
+
+    impl From<BadgeV1> for Badge {
+        fn from(v1: BadgeV1) -> Self {
+            Badge {
+                team: v1.team,
+                serial: v1.serial,
+                holder: v1.holder,
+                version: v1.version,
+            }
+        }
     }
 
     /// Shape 1, frozen with the key its items were written under.
@@ -627,4 +680,61 @@ pub async fn an_interrupted_move_resumes_and_keeps_concurrent_writes(store: Stor
         let expected = if i % 2 == 0 { "app" } else { "" };
         assert_eq!(member.note, expected, "{member:?}");
     }
+}
+
+/// A `#[version]` item keeps its version when it moves: a versioned write
+/// that read the item through the old key applies (and increments it), a
+/// stale one is refused, a versioned delete checks the version it read.
+pub async fn a_versioned_item_keeps_its_version_when_it_moves(store: Store) {
+    use after::Badge;
+    store.create_table::<Directory>().await.unwrap();
+    let mut old = before::Badge {
+        team: "jade".into(),
+        serial: 7,
+        holder: "ada".into(),
+        version: 0,
+    };
+    store.create(&old).await.unwrap(); // version 1
+    old.version = 1;
+    old.holder = "bo".into();
+    store.put(&old).await.unwrap(); // version 2
+    let second = before::Badge {
+        team: "jade".into(),
+        serial: 8,
+        holder: "cy".into(),
+        version: 0,
+    };
+    store.create(&second).await.unwrap();
+
+    let mut read = store.get(Badge::key("jade", 7u32)).await.unwrap().unwrap();
+    assert_eq!((read.holder.as_str(), read.version), ("bo", 2));
+    let stale = read.clone();
+    read.holder = "dee".into();
+    store.put(&read).await.unwrap(); // moves at version 2, then writes 3
+    let now = store.get(Badge::key("jade", 7u32)).await.unwrap().unwrap();
+    assert_eq!((now.holder.as_str(), now.version), ("dee", 3));
+    match store.put(&stale).await {
+        Err(Error::VersionConflict(c)) => {
+            assert_eq!((c.expected_version, c.found_version), (Some(2), Some(3)));
+        }
+        other => panic!("expected VersionConflict, got {other:?}"),
+    }
+    // A versioned delete of the other badge, at the version read through
+    // the old key: a wrong one is refused after the move, the right one
+    // deletes.
+    match store
+        .delete(Badge::key("jade", 8u32))
+        .expect_version(5)
+        .await
+    {
+        Err(Error::VersionConflict(_)) => {}
+        other => panic!("expected VersionConflict, got {other:?}"),
+    }
+    store
+        .delete(Badge::key("jade", 8u32))
+        .expect_version(1)
+        .await
+        .unwrap();
+    assert_eq!(store.get(Badge::key("jade", 8u32)).await.unwrap(), None);
+    assert!(sort_keys(&store, "jade").await.is_empty());
 }

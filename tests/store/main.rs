@@ -180,6 +180,7 @@ backends! {
     key_moves::concurrent_writers_move_an_item_once,
     key_moves::an_old_copy_written_after_the_move_is_reported,
     key_moves::an_interrupted_move_resumes_and_keeps_concurrent_writes,
+    key_moves::a_versioned_item_keeps_its_version_when_it_moves,
     feed::every_write_path_records_its_change,
     feed::only_committed_writes_are_recorded,
     feed::readers_resume_from_a_saved_cursor,
