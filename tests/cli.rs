@@ -734,16 +734,39 @@ fn the_command_line_runs_inside_an_async_program() {
     });
 }
 
-/// Runs the command line's `args(Some(rate))` twice, each run killed
-/// (SIGKILL) once its checkpoint file moved, the application writing
-/// (`app_writes(round)`) before and after each kill, then `args(None)` to
-/// the end: its output and how long it took.
+/// Runs the command line's `backfill` of `table` at `url` twice, slowed
+/// to `rate` items a second and killed (SIGKILL) once its checkpoint file
+/// moved, the application writing (`app_writes(round)`) before and after
+/// each kill, then once more to the end: its output and how long it took.
 fn killed_twice_then_resumed(
-    args: &dyn Fn(Option<u32>) -> Vec<String>,
+    url: &str,
+    table: &str,
     checkpoint: &Path,
     rate: u32,
     mut app_writes: impl FnMut(u32),
 ) -> (String, f64) {
+    let args = |rate: Option<u32>| -> Vec<String> {
+        let checkpoint = checkpoint.display().to_string();
+        let mut args: Vec<String> = [
+            "backfill",
+            url,
+            "--table",
+            table,
+            "--checkpoint",
+            &checkpoint,
+            "--page-items",
+            "250",
+            "--segments",
+            "4",
+            "--quiet",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        if let Some(rate) = rate {
+            args.extend(["--rate".to_owned(), rate.to_string()]);
+        }
+        args
+    };
     let mut last = String::new();
     for round in 0..2 {
         let mut child = bin()
@@ -799,25 +822,6 @@ fn a_killed_backfill_resumes(url: &str, n: u32) {
         }
     });
     let checkpoint = dir.path().join("backfill.json");
-    let args = |rate: Option<u32>| -> Vec<String> {
-        let mut args = vec![
-            "backfill".to_owned(),
-            url.to_owned(),
-            "--table".to_owned(),
-            "blue_shop".to_owned(),
-            "--checkpoint".to_owned(),
-            checkpoint.display().to_string(),
-            "--page-items".to_owned(),
-            "250".to_owned(),
-            "--segments".to_owned(),
-            "4".to_owned(),
-            "--quiet".to_owned(),
-        ];
-        if let Some(rate) = rate {
-            args.extend(["--rate".to_owned(), rate.to_string()]);
-        }
-        args
-    };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let store = runtime.block_on(Store::open(url)).unwrap();
     // The application's writes: customer `i` gets an address naming the round.
@@ -838,7 +842,7 @@ fn a_killed_backfill_resumes(url: &str, n: u32) {
         }
     };
     let (out, seconds) =
-        killed_twice_then_resumed(&args, &checkpoint, (n / 20).max(100), app_writes);
+        killed_twice_then_resumed(url, "blue_shop", &checkpoint, (n / 20).max(100), app_writes);
     assert!(
         out.contains("blue_shop:") && out.contains("(resumed)"),
         "{out}"
@@ -916,25 +920,6 @@ fn a_killed_move_resumes(url: &str, n: u32) {
         "{before_run}"
     );
     let checkpoint = dir.path().join("moves.json");
-    let args = |rate: Option<u32>| -> Vec<String> {
-        let mut args = vec![
-            "backfill".to_owned(),
-            url.to_owned(),
-            "--table".to_owned(),
-            "blue_team_directory".to_owned(),
-            "--checkpoint".to_owned(),
-            checkpoint.display().to_string(),
-            "--page-items".to_owned(),
-            "250".to_owned(),
-            "--segments".to_owned(),
-            "4".to_owned(),
-            "--quiet".to_owned(),
-        ];
-        if let Some(rate) = rate {
-            args.extend(["--rate".to_owned(), rate.to_string()]);
-        }
-        args
-    };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let store = runtime.block_on(Store::open(url)).unwrap();
     // The application's writes: member `i` goes on call (which moves it).
@@ -953,8 +938,13 @@ fn a_killed_move_resumes(url: &str, n: u32) {
             written.insert(i);
         }
     };
-    let (out, seconds) =
-        killed_twice_then_resumed(&args, &checkpoint, (n / 20).max(100), app_writes);
+    let (out, seconds) = killed_twice_then_resumed(
+        url,
+        "blue_team_directory",
+        &checkpoint,
+        (n / 20).max(100),
+        app_writes,
+    );
     assert!(
         out.contains("blue_team_directory:") && out.contains("(resumed)"),
         "{out}"

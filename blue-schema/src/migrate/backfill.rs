@@ -12,7 +12,6 @@ use serde_json::{Map, Value};
 use crate::backend::engine::{Engine, RawItem};
 use crate::backend::with_engine;
 use crate::ops::check::Expiry;
-use crate::ops::decode::StoredKeys;
 use crate::ops::{Get, ItemKey, ScanPage};
 use crate::schema::shape::stored_shape;
 use crate::schema::{EntitySchema, Table};
@@ -68,7 +67,7 @@ pub fn move_item<E: crate::Entity>(
             partition_key,
             sort_key,
         };
-        let stored_keys = stored_keys(&key);
+        let stored_keys = key.stored();
         let item = E::from_item(&key.sort_key, &Value::Object(image.clone()))
             .map_err(|e| stored_keys.decode_error(e))?;
         let stamps = (stamps.0.as_str(), stamps.1.as_str());
@@ -501,17 +500,6 @@ fn segment_page<'s, T: Backfill>(
     })
 }
 
-/// The key of a scanned item as a decoder's error names it.
-fn stored_keys(key: &ItemKey) -> StoredKeys<'_> {
-    StoredKeys {
-        table: key.table,
-        partition_key: &key.partition_key,
-        sort_key: &key.sort_key,
-        created_at: "",
-        updated_at: "",
-    }
-}
-
 /// A scanned item's key and attributes.
 fn image_of<B: Engine>(
     _: &B,
@@ -547,7 +535,7 @@ async fn upgrade<T: Backfill>(
     entity: &'static EntitySchema,
 ) -> Result<Outcome, Error> {
     for _ in 0..ATTEMPTS {
-        let stored_keys = stored_keys(&key);
+        let stored_keys = key.stored();
         let item = T::decode_item(&key.sort_key, &Value::Object(image.clone()))
             .map_err(|e| stored_keys.decode_error(e))?;
         match item.__rewrite(store, image).await? {

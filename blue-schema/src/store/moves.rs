@@ -105,7 +105,6 @@ pub(crate) async fn move_item<E: Entity>(
     stamps: (&str, &str),
 ) -> Result<Rewritten, Error> {
     let (created_at, written_at) = stamps;
-    let new_key = super::item_key(item.key())?;
     let (mut checks, _) = modify_checks(&item, image);
     checks.expiry = store.expiry::<E>();
     let delete = Delete {
@@ -149,7 +148,7 @@ pub(crate) async fn move_item<E: Entity>(
         // The new key is taken: the copy written last wins.
         (Some(CancelReason::AlreadyExists), Some(CancelReason::None) | None) => {
             let get = Get {
-                key: new_key,
+                key: super::item_key(item.key())?,
                 consistent: true,
             };
             let current = with_engine!(&store.backend, b => {
