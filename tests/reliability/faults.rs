@@ -6,12 +6,16 @@
 //!   refused) is sent again, and the operation succeeds once;
 //! * a request whose outcome is unknown (connection reset, answer cut off,
 //!   timeout, server error) is sent again only when a second application
-//!   is harmless; the operation then succeeds, applied once, and a `create`
-//!   or conditional put that finds its own earlier write is a success, not
+//!   is harmless whatever happened in between: reads, and transactions
+//!   under their idempotency token;
+//! * a put (plain, `create`, conditional, versioned), a plain delete and a
+//!   batch write are not sent again: they read the item back, and succeed
+//!   when they find their own write applied (a delete: no item), not
 //!   "already exists" or a refused condition;
 //! * otherwise (an update, a delete returning the old item, a conditional
-//!   delete) the caller gets [`Error::Unavailable`], which says the write
-//!   may or may not have been applied, and it was applied at most once;
+//!   delete, or a write the read back did not find) the caller gets
+//!   [`Error::Unavailable`], which says the write may or may not have been
+//!   applied, and it was applied at most once;
 //! * every failure is a typed error, and attempts are bounded.
 
 use std::time::Duration;
@@ -91,9 +95,20 @@ impl Op {
     }
 
     /// Whether the backend may send the request again after a failure that
-    /// may have applied it.
-    fn replay_safe(self) -> bool {
-        !matches!(self, Op::Update | Op::DeleteReturning | Op::DeleteWhen)
+    /// may have applied it: reads, and transactions (under their
+    /// idempotency token).
+    fn replayed(self) -> bool {
+        self.is_read() || matches!(self, Op::Transaction | Op::TransactionWithToken)
+    }
+
+    /// Whether, after such a failure, the backend reads the item back and
+    /// succeeds when it finds the write applied (a put's own item, no item
+    /// after a plain delete).
+    fn reads_back(self) -> bool {
+        matches!(
+            self,
+            Op::Put | Op::Create | Op::PutVersioned | Op::PutWhen | Op::Delete | Op::PutAll
+        )
     }
 
     /// Runs the operation on partition `p`, seeded by [`seed`], and checks
@@ -218,7 +233,7 @@ async fn seed(store: &Store, p: &str) {
 }
 
 /// A client of the test endpoint that goes through `url`.
-async fn client_via(url: &str, attempts: u32) -> aws_sdk_dynamodb::Client {
+pub(crate) async fn client_via(url: &str, attempts: u32) -> aws_sdk_dynamodb::Client {
     let base = dynamodb::client().await;
     let config = base
         .config()
@@ -282,7 +297,12 @@ fn expected(fault: Option<Fault>, refused_forever: bool, op: Op) -> Expect {
     let Some(fault) = fault else {
         return Expect::Done;
     };
-    if fault == Fault::THROTTLE || op.replay_safe() {
+    if fault == Fault::THROTTLE || op.replayed() {
+        return Expect::Done;
+    }
+    // Applied before the answer was lost: the read back finds it. (A
+    // delayed request is applied after the read back: unknown.)
+    if op.reads_back() && fault.forwards() && !matches!(fault, Fault::Delay(_)) {
         return Expect::Done;
     }
     Expect::Unknown(u32::from(fault.forwards()))
@@ -440,5 +460,100 @@ fn throttling_that_lasts_is_a_typed_error_after_bounded_attempts() {
         assert_eq!(faulty.requests_sent(), u64::from(ATTEMPTS));
         assert_eq!(fixture.store.get(Cell::key("t", 1u32)).await.unwrap(), None);
         dynamodb::drop_tables(&fixture.backend).await;
+    });
+}
+
+/// Found by the history checker (`tests/reliability/history`): a write
+/// whose answer was lost used to be sent again, and applied again after
+/// another client's write. Here the first attempt of each write is applied
+/// and its answer lost; a reader sees it; another client writes; a replay
+/// (held by the proxy until then) would undo that write, so the last
+/// reader would see the first write again, which no order of the
+/// operations explains.
+#[test]
+fn a_write_whose_answer_was_lost_is_not_applied_again_after_a_later_write() {
+    #[derive(Debug, Clone, Copy)]
+    enum Write {
+        Put,
+        Create,
+        Delete,
+    }
+    let runtime = crate::runtime();
+    runtime.block_on(async {
+        let fixture = Direct::new().await;
+        let direct = &fixture.store;
+        let mut failures = Vec::new();
+        for write in [Write::Put, Write::Create, Write::Delete] {
+            let p = format!("again-{write:?}");
+            if let Write::Delete = write {
+                direct.put(&cell(&p, 1, 1)).await.unwrap();
+            }
+            let target = match write {
+                Write::Put => "UpdateItem",
+                Write::Create => "PutItem",
+                Write::Delete => "DeleteItem",
+            };
+            let proxy = Proxy::start(&fixture.upstream, None).await;
+            proxy.inject(target, Fault::ResetAfter);
+            // A replay, if any, waits until the other client has written.
+            proxy.inject(target, Fault::Delay(Duration::from_millis(400)));
+            let store = Store::from_backend(fixture.through(&proxy, ATTEMPTS).await);
+            let key = Cell::key(p.as_str(), 1u32);
+            let written = tokio::spawn({
+                let (store, p) = (store.clone(), p.clone());
+                async move {
+                    match write {
+                        Write::Put => store.put(&cell(&p, 1, 7)).await,
+                        Write::Create => store.create(&cell(&p, 1, 7)).await,
+                        Write::Delete => store.delete(Cell::key(p.as_str(), 1u32)).await,
+                    }
+                }
+            });
+            // The first attempt is applied: a reader sees it.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let first = direct.get(key.clone()).await.unwrap().map(|c| c.count);
+            let expected_first = match write {
+                Write::Put | Write::Create => Some(7),
+                Write::Delete => None,
+            };
+            assert_eq!(
+                first, expected_first,
+                "{write:?}: the first attempt applied"
+            );
+            // Another client writes after that read.
+            let later = match write {
+                Write::Put => Some(8),
+                Write::Create | Write::Delete => {
+                    direct.delete(key.clone()).await.unwrap();
+                    None
+                }
+            };
+            if let Some(count) = later {
+                direct.put(&cell(&p, 1, count)).await.unwrap();
+            }
+            if let Write::Delete = write {
+                direct.put(&cell(&p, 1, 9)).await.unwrap();
+            }
+            let result = written.await.unwrap();
+            proxy.settle().await;
+            let last = direct.get(key).await.unwrap().map(|c| c.count);
+            let expected_last = match write {
+                Write::Put => Some(8),
+                Write::Create => None,
+                Write::Delete => Some(9),
+            };
+            println!(
+                "{write:?}: {result:?}; read {first:?}, then {last:?}; requests {:?}",
+                proxy.seen()
+            );
+            if result.is_err() || last != expected_last {
+                failures.push(format!(
+                    "{write:?}: returned {result:?}; a reader saw {first:?}, another client wrote \
+                     {expected_last:?}, and then the item was {last:?}"
+                ));
+            }
+        }
+        dynamodb::drop_tables(&fixture.backend).await;
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     });
 }

@@ -166,13 +166,24 @@ impl DynamoDbBackend {
         let mut attempt = 0;
         loop {
             let sent = requests.len();
-            // Puts and deletes of whole items: a replay writes the same.
             let request = self.sdk.batch_write_item().request_items(&name, requests);
-            let out = self
-                .send(Replay::Safe, &request, |r| r.send())
-                .await
-                .result
-                .map_err(request_error("BatchWriteItem", table))?;
+            // Not sent again after a failure that may have applied it (a
+            // replay would undo writes made in between): read back.
+            let answer = self.send(Replay::Unsafe, &request, |r| r.send()).await;
+            let out = match answer.result {
+                Ok(out) => out,
+                Err(e) => {
+                    let written = request
+                        .get_request_items()
+                        .as_ref()
+                        .and_then(|r| r.get(&name));
+                    if answer.maybe_applied && self.all_applied(table, written).await {
+                        self.wrote(sent);
+                        return Ok(());
+                    }
+                    return Err(request_error("BatchWriteItem", table)(e));
+                }
+            };
             requests = out
                 .unprocessed_items
                 .and_then(|mut u| u.remove(&name))
@@ -185,6 +196,46 @@ impl DynamoDbBackend {
             self.back_off(table, "BatchWriteItem", attempt, requests.len())
                 .await?;
         }
+    }
+
+    /// After a batch write that failed but may have been applied: whether
+    /// every put in it finds its own item and every delete no item, by
+    /// consistent reads.
+    async fn all_applied(&self, table: &'static str, written: Option<&Vec<WriteRequest>>) -> bool {
+        let Some(written) = written else {
+            return false;
+        };
+        for request in written {
+            let (key, expected) = match (&request.put_request, &request.delete_request) {
+                (Some(put), _) => {
+                    let key: Attributes = [PARTITION_KEY, SORT_KEY]
+                        .iter()
+                        .filter_map(|k| put.item.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+                        .collect();
+                    (key, Some(&put.item))
+                }
+                (None, Some(delete)) => (delete.key.clone(), None),
+                (None, None) => return false,
+            };
+            let read = self
+                .sdk
+                .get_item()
+                .table_name(self.table_name(table))
+                .set_key(Some(key))
+                .consistent_read(true);
+            let Ok(out) = self.send(Replay::Safe, &read, |r| r.send()).await.result else {
+                return false;
+            };
+            let holds = match (out.item, expected) {
+                (Some(stored), Some(item)) => super::item::same_item(&stored, item),
+                (None, None) => true,
+                _ => false,
+            };
+            if !holds {
+                return false;
+            }
+        }
+        true
     }
 
     /// Waits before retrying a batch's unprocessed part; [`Error::Throttled`]

@@ -60,12 +60,20 @@
 //! | what went wrong | what the caller is told |
 //! |---|---|
 //! | throttling, or the connection refused (nothing applied) | nothing: sent again with backoff, up to the client's `max_attempts`; then [`Error::Throttled`] or [`Error::Unavailable`] |
-//! | no answer, a reset connection, an answer cut off, an attempt timed out ([`DEFAULT_ATTEMPT_TIMEOUT`] unless configured), HTTP 5xx | for a read, a plain `put` or `delete`, a batch write, a transaction (always sent with an idempotency token, a fresh one when the caller gave none), a `create` or a conditional or versioned put: nothing, sent again (a `create` or conditional put that then finds the item it wrote itself succeeds); for an update, a delete returning the old item, a conditional delete: [`Error::Unavailable`] at once, the write applied once or not at all |
+//! | no answer, a reset connection, an answer cut off, an attempt timed out ([`DEFAULT_ATTEMPT_TIMEOUT`] unless configured), HTTP 5xx | for a read or a transaction (always sent with an idempotency token, a fresh one when the caller gave none): nothing, sent again; for a put (plain, `create`, conditional, versioned), a plain `delete` and a batch write: one consistent read of the item (each item of the batch), and success when it finds the write applied (the put's own item; no item after the delete), else [`Error::Unavailable`]; for an update, a delete returning the old item, a conditional delete: [`Error::Unavailable`] at once. Unavailable means applied once or not at all |
 //! | anything else | the matching error, at once |
 //!
-//! So a write is never applied twice by the library, and no error blames a
-//! write for its own earlier attempt. `tests/reliability/faults.rs` proves
-//! this for every operation through a proxy that breaks requests.
+//! So a write is never applied twice by the library, no error blames a
+//! write for its own earlier attempt, and no write is sent again after
+//! one that may have been applied: a second application could come after
+//! another client's write and undo it (readers would see the first write,
+//! the other one, then the first again). `tests/reliability/faults.rs`
+//! proves this for every operation through a proxy that breaks requests,
+//! and `tests/reliability/history` checks that histories of concurrent
+//! clients under such faults stay linearizable. (A request the network
+//! holds past its client's timeout and delivers later can still be applied
+//! after the caller was told [`Error::Unavailable`]; that is what the
+//! error allows, and it is true of every DynamoDB client.)
 //!
 //! Errors: a missing table is [`Error::TableNotFound`], a failed create
 //! [`Error::AlreadyExists`], throttling that outlasts the attempts

@@ -136,8 +136,6 @@ impl DynamoDbBackend {
 
     /// The one `UpdateItem` of a put.
     async fn update_item(&self, key: &ItemKey, update: Update) -> Result<(), Error> {
-        // It sets every attribute and keeps `created_at`: a replay writes
-        // the same item.
         let request = self
             .sdk
             .update_item()
@@ -146,11 +144,25 @@ impl DynamoDbBackend {
             .update_expression(update.expression)
             .set_expression_attribute_names(Some(update.names))
             .set_expression_attribute_values(Some(update.values));
-        self.send(Replay::Safe, &request, |r| r.send())
-            .await
-            .result
-            .map_err(request_error("UpdateItem", key.table))?;
-        Ok(())
+        // Not sent again after a failure that may have applied it: read back.
+        let sent = self.send(Replay::Unsafe, &request, |r| r.send()).await;
+        match sent.result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                if sent.maybe_applied
+                    && self.read_back(key).await.is_some_and(|stored| {
+                        is_own_put(
+                            &stored,
+                            request.get_expression_attribute_names(),
+                            request.get_expression_attribute_values(),
+                        )
+                    })
+                {
+                    return Ok(());
+                }
+                Err(request_error("UpdateItem", key.table)(e))
+            }
+        }
     }
 
     /// Replaces the item whole with `PutItem`s conditioned on what a
@@ -305,26 +317,24 @@ impl DynamoDbBackend {
                 .expression_attribute_names("#t", expiry.attribute)
                 .expression_attribute_values(":t", AttributeValue::N(expiry.now.to_string()));
         }
-        // A replay of a put that was applied finds its own item: written.
-        let sent = self.send(Replay::Safe, &request, |r| r.send()).await;
+        // Not sent again after a failure that may have applied it (a
+        // replay could find its condition true again, after another
+        // client's write): read back.
+        let sent = self.send(Replay::Unsafe, &request, |r| r.send()).await;
         match sent.result {
             Ok(_) => Ok(PutOutcome::Written),
-            Err(e) if is_condition_failure(&e) => {
-                let stored = match e.as_service_error() {
-                    Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(f)) => f.item.as_ref(),
-                    _ => None,
-                };
-                let own = match (stored, request.get_item()) {
-                    (Some(stored), Some(sent)) => same_item(stored, sent),
-                    _ => false,
-                };
-                if sent.unknown_before && own {
-                    Ok(PutOutcome::Written)
-                } else {
-                    Ok(PutOutcome::ConditionFailed)
+            Err(e) if is_condition_failure(&e) => Ok(PutOutcome::ConditionFailed),
+            Err(e) => {
+                if sent.maybe_applied {
+                    let stored = self.read_back(key).await;
+                    if let (Some(stored), Some(sent)) = (stored, request.get_item()) {
+                        if same_item(&stored, sent) {
+                            return Ok(PutOutcome::Written);
+                        }
+                    }
                 }
+                Err(request_error("PutItem", key.table)(e))
             }
-            Err(e) => Err(request_error("PutItem", key.table)(e)),
         }
     }
 }

@@ -99,17 +99,23 @@ impl DynamoDbBackend {
                     ReturnValue::None
                 })
         };
-        // A replay of a delete that was applied finds nothing to return.
-        let replay = if op.return_old {
-            Replay::Unsafe
-        } else {
-            Replay::Safe
+        // Not sent again after a failure that may have applied it: a replay
+        // would delete what another client wrote in between (and find
+        // nothing to return). A plain delete reads back instead: no item is
+        // success.
+        let sent = self.send_made(Replay::Unsafe, request, |r| r.send()).await;
+        let out = match sent.result {
+            Ok(out) => out,
+            Err(e) => {
+                if sent.maybe_applied
+                    && !op.return_old
+                    && matches!(self.stored_item(&op.key).await, Ok(None))
+                {
+                    return Ok(None);
+                }
+                return Err(request_error("DeleteItem", table)(e));
+            }
         };
-        let out = self
-            .send_made(replay, request, |r| r.send())
-            .await
-            .result
-            .map_err(request_error("DeleteItem", table))?;
         out.attributes
             .filter(|old| op.return_old && !super::write::key_only(old))
             .map(|old| ReadItem::new(old).decode::<D>(table))

@@ -3,15 +3,20 @@
 //!
 //! The backend sends its requests through a client whose SDK retries are
 //! off: the SDK would resend any request after a broken connection, and a
-//! request whose answer was lost may already have been applied. An `UpdateItem` that adds 1 would then add 2, and a
-//! `create` would find its own item and report "already exists". The
-//! backend retries instead, knowing what each request does:
+//! request whose answer was lost may already have been applied. An
+//! `UpdateItem` that adds 1 would then add 2, a `create` would find its
+//! own item and report "already exists", and even a plain put or delete,
+//! which writes the same whatever it finds, would apply twice with another
+//! client's write between the two: readers would see the put's item, the
+//! other write, then the put's item again (found by the history checker,
+//! `tests/reliability/history`). The backend retries instead, knowing what
+//! each request does:
 //!
 //! | failure | was the request applied? | what happens |
 //! |---|---|---|
 //! | throttling (`ThrottlingException`, `ProvisionedThroughputExceededException`, `RequestLimitExceeded`) | no | sent again, every request |
 //! | connection refused | no | sent again, every request |
-//! | connection reset or closed, answer cut off, attempt timed out, HTTP 5xx | unknown | sent again only when a second application is harmless ([`Replay::Safe`]); otherwise [`Error::Unavailable`](crate::Error::Unavailable) at once |
+//! | connection reset or closed, answer cut off, attempt timed out, HTTP 5xx | unknown | sent again only when a second application is harmless whatever happened in between ([`Replay::Safe`]: reads, transactions under their idempotency token); a write is not sent again: its caller reads the item back ([`Sent::maybe_applied`]), and a put that finds its own write, or a plain delete that finds no item, succeeded; otherwise [`Error::Unavailable`](crate::Error::Unavailable) |
 //! | anything else (a refused condition, a validation error) | as the answer says | returned |
 //!
 //! Attempts are bounded by the client's retry configuration
@@ -29,27 +34,28 @@ use super::capacity::{AskCapacity, Reports};
 use super::DynamoDbBackend;
 use crate::backoff::Backoff;
 
-/// What sending a request a second time does when the first one was
-/// applied but its answer lost.
+/// Whether a request may be sent again after an attempt that may have
+/// been applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Replay {
-    /// The same item and the same answer: reads, a plain put or delete, a
-    /// batch write, a transaction under an idempotency token, and the
-    /// conditional puts (whose refusal after a replay is checked against
-    /// the item they wrote, see [`Sent::unknown_before`]).
+    /// Its second application changes nothing and answers the same, even
+    /// after other clients' writes in between: reads, a transaction under
+    /// an idempotency token, the table's own administration, the delete of
+    /// an item found expired (conditioned on its expiry).
     Safe,
-    /// A different item or answer: an update (`ADD` twice adds twice), a
-    /// delete returning the old item (the replay finds none), a
-    /// conditional delete.
+    /// Any other write: an update (`ADD` twice adds twice), a put or
+    /// delete (applied again after another client's write, it undoes that
+    /// write), a conditional put (its replay may find its condition true
+    /// again), a batch write.
     Unsafe,
 }
 
-/// The result of a request and what its earlier attempts left unknown.
+/// The result of a request, and whether its failure may hide a write.
 pub(super) struct Sent<T, E> {
     pub(super) result: Result<T, SdkError<E, HttpResponse>>,
-    /// An earlier attempt failed after it may have been applied: a refused
-    /// condition may then be the request's own earlier write.
-    pub(super) unknown_before: bool,
+    /// The request failed after an attempt that may have been applied:
+    /// the caller may read the item back to learn whether it was.
+    pub(super) maybe_applied: bool,
 }
 
 /// What a failed attempt says about the request.
@@ -175,9 +181,10 @@ impl DynamoDbBackend {
                 Failure::Final => false,
             };
             if !retry {
+                let unknown = matches!(&result, Err(e) if classify(e) == Failure::Unknown);
                 return Sent {
                     result,
-                    unknown_before,
+                    maybe_applied: unknown_before || unknown,
                 };
             }
             unknown_before |= failure == Failure::Unknown;

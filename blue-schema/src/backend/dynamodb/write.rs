@@ -245,21 +245,16 @@ impl DynamoDbBackend {
         let request = request
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values));
-        // A replay of a put that was applied finds its own item: that is
-        // success, not a refused condition.
+        // Not sent again after a failure that may have applied it (its
+        // condition may hold again by then): read back.
         let Sent {
             result,
-            unknown_before,
-        } = self.send(Replay::Safe, &request, |r| r.send()).await;
+            maybe_applied,
+        } = self.send(Replay::Unsafe, &request, |r| r.send()).await;
         match result {
             Ok(_) => Ok(true),
             Err(e) => {
                 if let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(f)) = e.as_service_error() {
-                    if unknown_before && f.item.as_ref().is_some_and(|stored| {
-                        super::put::is_own_put(stored, request.get_expression_attribute_names(), request.get_expression_attribute_values())
-                    }) {
-                        return Ok(true);
-                    }
                     if self.retry_after_expired(key, checks, f.item.as_ref()).await? {
                         return Ok(false);
                     }
@@ -278,9 +273,27 @@ impl DynamoDbBackend {
                     }
                     return Err(failure.into_error(key, current));
                 }
+                if maybe_applied
+                    && self.read_back(key).await.is_some_and(|stored| {
+                        super::put::is_own_put(
+                            &stored,
+                            request.get_expression_attribute_names(),
+                            request.get_expression_attribute_values(),
+                        )
+                    })
+                {
+                    return Ok(true);
+                }
                 Err(request_error("UpdateItem", key.table)(e))
             }
         }
+    }
+
+    /// After a write that failed but may have been applied
+    /// ([`Sent::maybe_applied`]): the item as it is now, by a consistent
+    /// read (`None` when there is none, or when that read fails too).
+    pub(super) async fn read_back(&self, key: &ItemKey) -> Option<Attributes> {
+        self.stored_item(key).await.ok().flatten()
     }
 
     /// The stored item, by a consistent read: what explains a refused
