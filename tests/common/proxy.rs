@@ -86,6 +86,28 @@ struct Shared {
     seen: Mutex<Vec<String>>,
     /// Told by [`Proxy::refuse_from_now`] when a brief refusal starts.
     armed: tokio::sync::Notify,
+    /// Faults drawn at random for requests the plan does not break:
+    /// (xorshift state, per mille of requests, the faults to draw from).
+    random: Mutex<Option<(u64, u64, Vec<Fault>)>>,
+}
+
+impl Shared {
+    /// A fault drawn for the next request, when [`Proxy::randomly`] is on.
+    fn draw(&self) -> Option<Fault> {
+        let mut random = self.random.lock().unwrap();
+        let (state, per_mille, faults) = random.as_mut()?;
+        let mut next = || {
+            *state ^= *state << 13;
+            *state ^= *state >> 7;
+            *state ^= *state << 17;
+            *state
+        };
+        if next() % 1000 >= *per_mille {
+            return None;
+        }
+        let i = (next() % faults.len() as u64) as usize;
+        Some(faults[i])
+    }
 }
 
 /// A running proxy; it stops when dropped.
@@ -185,6 +207,13 @@ impl Proxy {
             .lock()
             .unwrap()
             .push_back((operation.to_owned(), fault));
+    }
+
+    /// Breaks `per_mille` of the requests from now on (those the plan
+    /// does not break), each with a fault drawn from `faults`; the draws
+    /// follow `seed`, the requests' order is the clients'.
+    pub fn randomly(&self, seed: u64, per_mille: u64, faults: &[Fault]) {
+        *self.shared.random.lock().unwrap() = Some((seed | 1, per_mille, faults.to_vec()));
     }
 
     /// The faults injected so far.
@@ -322,7 +351,8 @@ async fn connection(
             let mut plan = shared.plan.lock().unwrap();
             let found = plan.iter().position(|(op, _)| *op == operation);
             found.and_then(|i| plan.remove(i)).map(|(_, fault)| fault)
-        };
+        }
+        .or_else(|| shared.draw());
         if let Some(fault) = fault {
             shared
                 .injected

@@ -57,6 +57,14 @@ impl Child {
         }
     }
 
+    /// Waits for the child to end on its own: how it ended, and every
+    /// line it printed after `ready`.
+    pub fn wait(mut self) -> (ExitStatus, Vec<String>) {
+        let status = self.process.wait().unwrap();
+        self.reader.join().unwrap();
+        (status, self.lines.try_iter().collect())
+    }
+
     /// Kills the child with SIGKILL: how it ended, and every line it
     /// printed after `ready`.
     pub fn kill(mut self) -> (ExitStatus, Vec<String>) {

@@ -11,6 +11,7 @@ mod entities;
 mod expiry;
 mod faults;
 mod feed;
+mod history;
 mod hostile;
 mod load;
 mod model;
