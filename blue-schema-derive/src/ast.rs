@@ -34,6 +34,8 @@ pub struct Entity<'a> {
     pub shape: Option<syn::LitInt>,
     /// `#[entity(from = ExpertV1)]`
     pub from: Option<Path>,
+    /// An `#[entity]` or `#[sk]` attribute was refused (`attr::Entity`).
+    pub malformed: bool,
     pub fields: Vec<Field<'a>>,
 }
 
@@ -113,6 +115,7 @@ impl<'a> Entity<'a> {
             indexes: attrs.indexes,
             shape: attrs.shape,
             from: attrs.from,
+            malformed: attrs.malformed,
             fields,
         })
     }
@@ -138,7 +141,7 @@ impl<'a> Field<'a> {
             ty: &field.ty,
             attribute,
             doc: attr::doc(&field.attrs),
-            role: attr::field_role(cx, &field.attrs),
+            role: field_role(cx, &field.attrs),
             skip: serde.skip,
             partial: serde.partial,
             flatten: serde.flatten,
@@ -315,4 +318,50 @@ pub fn option_inner(ty: &Type) -> Option<&Type> {
         },
         _ => None,
     }
+}
+
+/// The key role a field's `#[pk]` or `#[sk]` gives it. A field given both,
+/// or a key attribute with arguments, still gets a role (the partition
+/// key's first), so that the entity is not also reported without one.
+pub fn field_role(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> Option<KeyRole> {
+    let mut role: Option<KeyRole> = None;
+    for attr in attrs {
+        let which = if attr.path() == crate::symbol::PK {
+            KeyRole::Partition
+        } else if attr.path() == crate::symbol::SK {
+            KeyRole::Sort
+        } else {
+            continue;
+        };
+        match &attr.meta {
+            // #[pk] / #[sk]
+            syn::Meta::Path(_) => match role {
+                Some(previous) => {
+                    let message = if previous == which {
+                        "duplicate key attribute: give it once"
+                    } else {
+                        "a field is either `#[pk]` or `#[sk]`, not both: a partition-key field \
+                         already scopes every query, so repeating it in the sort key adds nothing"
+                    };
+                    cx.error_spanned_by(attr, message);
+                    if which == KeyRole::Partition {
+                        role = Some(which);
+                    }
+                }
+                None => role = Some(which),
+            },
+            _ if which == KeyRole::Sort => {
+                cx.error_spanned_by(
+                    attr,
+                    "on a field, write a bare `#[sk]`; the prefix belongs on the struct: `#[sk(prefix = \"EXPERT\")]`",
+                );
+                role.get_or_insert(which);
+            }
+            _ => {
+                cx.error_spanned_by(attr, "write a bare `#[pk]`: it takes no arguments");
+                role = Some(which);
+            }
+        }
+    }
+    role
 }

@@ -106,6 +106,10 @@ pub struct Entity {
     pub shape: Option<syn::LitInt>,
     /// `#[entity(from = ExpertV1)]`: the previous shape.
     pub from: Option<Path>,
+    /// An `#[entity]` or `#[sk]` attribute of the struct was refused: what
+    /// it should have given (the table, the prefix) is not reported missing
+    /// as well, so that one mistake is one error.
+    pub malformed: bool,
 }
 
 /// What an index's entries hold besides their keys.
@@ -254,6 +258,7 @@ pub fn entity(cx: &mut Ctxt, attrs: &[Attribute]) -> Entity {
     let mut shape = Attr::none(SHAPE);
     let mut from = Attr::none(FROM);
     let mut indexes = Vec::new();
+    let errors_before = cx.count();
     for attr in attrs {
         if attr.path() == INDEX {
             indexes.push(index(cx, attr));
@@ -329,42 +334,8 @@ pub fn entity(cx: &mut Ctxt, attrs: &[Attribute]) -> Entity {
         indexes,
         shape: shape.get(),
         from: from.get(),
+        malformed: cx.count() > errors_before,
     }
-}
-
-/// The key role a field's `#[pk]` or `#[sk]` gives it.
-pub fn field_role(cx: &mut Ctxt, attrs: &[Attribute]) -> Option<KeyRole> {
-    let mut role: Option<KeyRole> = None;
-    for attr in attrs {
-        let which = if attr.path() == PK {
-            KeyRole::Partition
-        } else if attr.path() == SK {
-            KeyRole::Sort
-        } else {
-            continue;
-        };
-        match &attr.meta {
-            // #[pk] / #[sk]
-            syn::Meta::Path(_) => match role {
-                Some(previous) => {
-                    let message = if previous == which {
-                        "duplicate key attribute: give it once"
-                    } else {
-                        "a field is either `#[pk]` or `#[sk]`, not both: a partition-key field \
-                         already scopes every query, so repeating it in the sort key adds nothing"
-                    };
-                    cx.error_spanned_by(attr, message);
-                }
-                None => role = Some(which),
-            },
-            _ if which == KeyRole::Sort => cx.error_spanned_by(
-                attr,
-                "on a field, write a bare `#[sk]`; the prefix belongs on the struct: `#[sk(prefix = \"EXPERT\")]`",
-            ),
-            _ => cx.error_spanned_by(attr, "write a bare `#[pk]`: it takes no arguments"),
-        }
-    }
-    role
 }
 
 /// The attributes of a `#[derive(Table)]` enum.

@@ -26,6 +26,11 @@ impl Ctxt {
         self.errors.push(error);
     }
 
+    /// How many errors were recorded so far.
+    pub fn count(&self) -> usize {
+        self.errors.len()
+    }
+
     /// `Ok` if nothing was recorded, else every error.
     pub fn check(self) -> Result<(), Vec<syn::Error>> {
         if self.errors.is_empty() {

@@ -23,6 +23,9 @@ mod shape;
 mod symbol;
 mod table;
 
+#[cfg(test)]
+mod fuzz;
+
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 

@@ -245,7 +245,7 @@ pub(super) fn check_partition_key(cx: &mut Ctxt, entity: &Entity) {
 // Single-table design: every entity is stored in exactly one table, whose enum
 // lists it; the table's name and whole-partition queries come from there.
 pub(super) fn check_names_table(cx: &mut Ctxt, entity: &Entity) {
-    if entity.table.is_none() {
+    if entity.table.is_none() && !entity.malformed {
         cx.error_spanned_by(
             entity.ident,
             format!(

@@ -42,6 +42,8 @@ pub fn prefix_problem(value: &str) -> Option<String> {
 // different entities in one partition could not be told apart.
 pub(super) fn check_prefixes(cx: &mut Ctxt, entity: &Entity) {
     match &entity.prefix {
+        // Refused as written: that error says it.
+        None if entity.malformed => {}
         None => cx.error_spanned_by(
             entity.ident,
             format!(
