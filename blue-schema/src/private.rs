@@ -34,6 +34,31 @@ pub use crate::write::attr::{
 pub use serde;
 pub use serde_json;
 
+/// The schema of an entity whose derive failed (with an error): what its
+/// fallback `Entity` impl holds, so that the table and the code that use
+/// the entity compile on, and the derive's error is the only one.
+pub const fn failed_entity_schema(name: &'static str) -> crate::EntitySchema {
+    const ROOT: SortKeyPath = SortKeyPath::root("", 0);
+    crate::EntitySchema {
+        name,
+        doc: "",
+        table: "",
+        prefix: "",
+        sort_key_path: &ROOT,
+        pk_prefix: None,
+        partition_key: &[],
+        sort_key: &[],
+        attributes: &[],
+        version: None,
+        sets: &[],
+        indexes: &[],
+        ttl: None,
+        stream: false,
+        shape: 1,
+        previous_shape: None,
+    }
+}
+
 /// An entity's index keys, from its item read as JSON: what a copy and
 /// a reindex write.
 ///

@@ -14,6 +14,7 @@ use crate::ctxt::{self, Ctxt};
 
 mod asserts;
 mod attrs;
+mod fallback;
 mod index;
 mod index_query;
 mod key;
@@ -45,49 +46,10 @@ pub fn expand(input: &DeriveInput) -> TokenStream {
         (Ok(()), Some(entity)) => generate(&entity),
         (Err(errors), entity) => {
             let errors = ctxt::to_compile_errors(errors);
-            let fallback = entity.as_ref().map(fallback);
+            let fallback = fallback::fallback(input, entity.as_ref());
             quote!(#errors #fallback)
         }
         (Ok(()), None) => unreachable!("from_ast reports an error whenever it returns None"),
-    }
-}
-
-/// What the rest of the program needs of an entity whose derive failed, so
-/// that its mistakes are reported once: the facts a table checks, with
-/// `VALID = false` to turn those checks off, membership of any table, the
-/// read hooks of the enums that list it, and no `Entity` impl.
-fn fallback(entity: &Entity) -> TokenStream {
-    let ident = entity.ident;
-    let pk: Vec<&Field> = entity.key_fields(KeyRole::Partition).collect();
-    let pk_type = tuple_or_single(&pk);
-    // Whatever table names the entity (even one that does not exist): the
-    // table's own check of it must not fail on this entity's account.
-    quote! {
-        impl<T: ?::std::marker::Sized> ::blue_schema::__private::InTable<T> for #ident {}
-        impl ::blue_schema::__private::EntityFacts for #ident {
-            type PartitionKey = #pk_type;
-            const PREFIX: &'static str = "";
-            const PK_PREFIX: ::std::option::Option<&'static str> = ::std::option::Option::None;
-            const PK_TYPE: &'static str = "";
-            const SINGLETON: bool = false;
-            const VALID: bool = false;
-            const SK_PATH: &'static ::blue_schema::__private::SortKeyPath =
-                &::blue_schema::__private::SortKeyPath::root("", 0);
-        }
-        // What a table's or collection's reads ask of their members.
-        impl ::blue_schema::__private::ReadHooks for #ident {}
-        impl ::blue_schema::FromItem for #ident {
-            fn from_item<'de, D: ::blue_schema::__private::serde::Deserializer<'de>>(
-                _sort_key: &str,
-                _item: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::std::result::Result::Err(
-                    <D::Error as ::blue_schema::__private::serde::de::Error>::custom(
-                        "the entity's derive failed",
-                    ),
-                )
-            }
-        }
     }
 }
 
