@@ -15,6 +15,7 @@ mod history;
 mod hostile;
 mod load;
 mod model;
+mod sweep_crash;
 
 #[path = "../common/dynamodb.rs"]
 pub mod dynamodb;

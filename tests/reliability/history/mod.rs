@@ -14,6 +14,7 @@
 #[cfg(test)]
 mod anomalies;
 pub mod check;
+mod feed;
 mod runs;
 
 use std::fmt;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use blue_schema::Store;
 
 use super::check::{check, per_key, with_index_reads};
+use super::feed::FeedCopy;
 use super::{client, parse, Client, Entry, Mix, Op, Ret, Sink, Space, State};
 use crate::entities::Reliable;
 use crate::proxy::{Fault, Proxy};
@@ -33,6 +34,18 @@ struct Figures {
     index_reads: usize,
     /// Histories changed to hold one impossible read, and refused.
     mutants: usize,
+    /// Change-feed records checked against the items they rebuild.
+    feed_records: usize,
+}
+
+impl Figures {
+    /// Checks that the feed rebuilt the history's partition.
+    async fn feed(&mut self, name: &str, feed: &mut FeedCopy, store: &Store) {
+        if let Err(e) = feed.check(store).await {
+            panic!("{name}: {e}");
+        }
+        self.feed_records += feed.records;
+    }
 }
 
 impl Figures {
@@ -86,14 +99,15 @@ impl Figures {
     fn print(&self, name: &str, started: std::time::Instant) {
         println!(
             "histories on {name}: {} checked, {} operations, {} clients in all, {} outcomes \
-             unknown, {} index reads checked, {} changed copies refused, {:.1} s (the largest \
-             search so far: {} steps)",
+             unknown, {} index reads checked, {} changed copies refused, {} feed records, \
+             {:.1} s (the largest search so far: {} steps)",
             self.histories,
             self.operations,
             self.clients,
             self.unknown,
             self.index_reads,
             self.mutants,
+            self.feed_records,
             started.elapsed().as_secs_f64(),
             super::check::LARGEST_SEARCH.load(std::sync::atomic::Ordering::Relaxed)
         );
@@ -153,12 +167,15 @@ fn histories_on_an_sqlite_file_are_linearizable() {
         for round in 0..rounds(6, 200) {
             let mix = [Mix::Single, Mix::Transactions][round as usize % 2];
             let space = Space::new(&format!("file{round}"));
+            let mut feed = FeedCopy::open(&stores[0], &space).await;
             let init = space.prepare(&stores[0]).await;
             // Transactions tie the keys together, and the search of the
             // whole object grows with the clients that overlap: 8 there.
             let tasks = if mix == Mix::Single { 32 } else { 8 };
             let history = record(&stores, &space, 0, tasks, 40, mix, u64::from(round)).await;
-            figures.check(&format!("sqlite round {round}"), &history, &init, 0);
+            let name = format!("sqlite round {round}");
+            figures.check(&name, &history, &init, 0);
+            figures.feed(&name, &mut feed, &stores[0]).await;
         }
     });
     figures.print(
@@ -184,14 +201,12 @@ fn histories_on_dynamodb_are_linearizable() {
         for round in 0..rounds(4, 60) {
             let mix = [Mix::Single, Mix::Transactions][round as usize % 2];
             let space = Space::new(&format!("ddb{round}"));
+            let mut feed = FeedCopy::open(&store, &space).await;
             let init = space.prepare(&store).await;
             let history = record(&stores, &space, 0, 8, 25, mix, u64::from(round) + 77).await;
-            figures.check(
-                &format!("dynamodb round {round}"),
-                &history,
-                &init,
-                DYNAMODB_INDEX_LAG,
-            );
+            let name = format!("dynamodb round {round}");
+            figures.check(&name, &history, &init, DYNAMODB_INDEX_LAG);
+            figures.feed(&name, &mut feed, &store).await;
         }
         crate::dynamodb::drop_tables(&backend).await;
     });
@@ -233,17 +248,15 @@ fn histories_through_wire_faults_are_linearizable() {
             );
             let mix = [Mix::Single, Mix::Transactions][round as usize % 2];
             let space = Space::new(&format!("fault{round}"));
+            let mut feed = FeedCopy::open(&direct, &space).await;
             let init = space.prepare(&direct).await;
             let stores = [faulty];
             let history = record(&stores, &space, 0, 8, 25, mix, u64::from(round) + 99).await;
             proxy.settle().await;
             injected += proxy.injected().len();
-            figures.check(
-                &format!("faults round {round}"),
-                &history,
-                &init,
-                DYNAMODB_INDEX_LAG,
-            );
+            let name = format!("faults round {round}");
+            figures.check(&name, &history, &init, DYNAMODB_INDEX_LAG);
+            figures.feed(&name, &mut feed, &direct).await;
         }
         crate::dynamodb::drop_tables(&backend).await;
     });
@@ -318,6 +331,7 @@ async fn with_processes(
     figures: &mut Figures,
 ) {
     let space = Space::new(name);
+    let mut feed = FeedCopy::open(&stores[0], &space).await;
     let init = space.prepare(&stores[0]).await;
     let mix_arg = if mix == Mix::Transactions {
         "tx"
@@ -381,6 +395,7 @@ async fn with_processes(
         history.extend(parse(&lines));
     }
     figures.check(name, &history, &init, index_lag);
+    figures.feed(name, &mut feed, &stores[0]).await;
 }
 
 #[test]
