@@ -3,6 +3,7 @@
 //! backend must agree with. The guide's "Reliability" section gives the
 //! figures; `BLUE_LONG=1` runs the long modes (see the README).
 
+mod backfill_faults;
 mod child;
 mod consumer_crash;
 mod crash;
