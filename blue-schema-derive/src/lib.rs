@@ -8,7 +8,10 @@
 //! `table`, `key_part`). Problems are collected in a `ctxt::Ctxt` so the user
 //! sees all of them at once, each spanned at the token to change. A derive
 //! that fails still emits a fallback impl (the facts other derives check,
-//! or a `KeyPart` that does nothing), so that one mistake gives one error.
+//! an `Entity` whose key functions are never reached, or a `KeyPart` that
+//! does nothing), so that one mistake gives one error: the derive fuzz
+//! (`src/fuzz`, and the compiled batch `tests/derive_fuzz.rs`) holds every
+//! derive to that, and to never panicking.
 
 mod ast;
 mod attr;
