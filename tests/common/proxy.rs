@@ -63,6 +63,20 @@ impl Fault {
         forward: true,
     };
 
+    /// Every fault but a delay, for requests broken at random
+    /// ([`Proxy::randomly`]): a delay past the client's timeout leaves a
+    /// write that lands after its caller was told `Unavailable`, which a
+    /// history would have to keep open forever.
+    pub const RANDOM: [Fault; 7] = [
+        Fault::ResetBefore,
+        Fault::ResetAfter,
+        Fault::Truncate,
+        Fault::THROTTLE,
+        Fault::UNAVAILABLE,
+        Fault::INTERNAL_ERROR,
+        Fault::INTERNAL_ERROR_AFTER,
+    ];
+
     /// Whether the emulator receives the request.
     pub fn forwards(self) -> bool {
         match self {

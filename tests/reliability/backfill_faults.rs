@@ -16,16 +16,6 @@ use blue_schema::{Error, Store};
 use crate::entities::{v1, Pin, Reliable, Tally, V1_UNIT};
 use crate::proxy::{Fault, Proxy};
 
-const FAULTS: [Fault; 7] = [
-    Fault::ResetBefore,
-    Fault::ResetAfter,
-    Fault::Truncate,
-    Fault::THROTTLE,
-    Fault::UNAVAILABLE,
-    Fault::INTERNAL_ERROR,
-    Fault::INTERNAL_ERROR_AFTER,
-];
-
 #[test]
 fn a_backfill_through_wire_faults_upgrades_and_moves_each_item_once() {
     let items: u32 = if crate::long_mode() { 2000 } else { 200 };
@@ -55,7 +45,7 @@ fn a_backfill_through_wire_faults_upgrades_and_moves_each_item_once() {
 
         let (upstream, _) = crate::dynamodb::endpoint_url();
         let proxy = Proxy::start(&upstream, None).await;
-        proxy.randomly(0xBAC4_F111, 100, &FAULTS);
+        proxy.randomly(0xBAC4_F111, 100, &Fault::RANDOM);
         let client = crate::faults::client_via(&proxy.url(), 4).await;
         let faulty = Store::from_backend(
             DynamoDbBackend::new(&client)

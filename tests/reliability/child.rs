@@ -74,3 +74,15 @@ impl Child {
         (status, self.lines.try_iter().collect())
     }
 }
+
+/// Spawns test `test` with `env`, lets it run for `pause` once it is
+/// ready, and kills it with SIGKILL: every line it printed after `ready`.
+pub fn killed_after(test: &str, env: &[(&str, String)], pause: Duration) -> Vec<String> {
+    let child = spawn(test, env);
+    child.wait_ready();
+    std::thread::sleep(pause);
+    let (status, lines) = child.kill();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(9), "the child was killed");
+    lines
+}

@@ -228,21 +228,15 @@ fn sigkill_loses_no_acknowledged_write() {
                 prepare(&store).await;
             });
         }
-        let child = crate::child::spawn(
+        // Once the child writes, let it write for 0–40 ms.
+        let lines = crate::child::killed_after(
             "crash::the_writer_acknowledges_only_what_it_wrote",
             &[
                 (CHILD_VAR, path.display().to_string()),
                 (ROUND_VAR, round.to_string()),
             ],
+            Duration::from_micros(rng.below(40_000)),
         );
-        // Wait until the child writes, then let it write for 0–40 ms.
-        child.wait_ready();
-        std::thread::sleep(Duration::from_micros(rng.below(40_000)));
-        let (status, lines) = child.kill();
-        {
-            use std::os::unix::process::ExitStatusExt;
-            assert_eq!(status.signal(), Some(9), "the child was killed");
-        }
         let acks: Vec<Ack> = lines.iter().filter_map(|l| parse(l)).collect();
         acknowledged += acks.len();
         if !acks.is_empty() {

@@ -194,20 +194,14 @@ fn a_killed_sweep_loses_nothing_and_records_each_removal_once() {
                 store.create_table::<Leases>().await.unwrap();
             });
         }
-        let child = crate::child::spawn(
+        let lines = crate::child::killed_after(
             "sweep_crash::the_sweeper_acknowledges_only_what_it_did",
             &[
                 (CHILD_VAR, path.display().to_string()),
                 (ROUND_VAR, round.to_string()),
             ],
+            Duration::from_micros(rng.below(40_000)),
         );
-        child.wait_ready();
-        std::thread::sleep(Duration::from_micros(rng.below(40_000)));
-        let (status, lines) = child.kill();
-        {
-            use std::os::unix::process::ExitStatusExt;
-            assert_eq!(status.signal(), Some(9), "the child was killed");
-        }
         let acked = written(&lines);
         writes += acked.len();
         swept += runtime.block_on(verify(&path, round, &acked));

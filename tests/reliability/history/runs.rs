@@ -213,20 +213,6 @@ fn histories_on_dynamodb_are_linearizable() {
     figures.print("DynamoDB (8 tasks, 2 clients)", started);
 }
 
-/// The faults a history meets on the wire: every kind the fault suite
-/// tries, except a delay past the client's timeout (see the guide: a
-/// request the network delivers after its client gave up can apply after
-/// a later write, on AWS as here).
-const FAULTS: [Fault; 7] = [
-    Fault::ResetBefore,
-    Fault::ResetAfter,
-    Fault::Truncate,
-    Fault::THROTTLE,
-    Fault::UNAVAILABLE,
-    Fault::INTERNAL_ERROR,
-    Fault::INTERNAL_ERROR_AFTER,
-];
-
 #[test]
 fn histories_through_wire_faults_are_linearizable() {
     let started = std::time::Instant::now();
@@ -239,7 +225,7 @@ fn histories_through_wire_faults_are_linearizable() {
         let (upstream, _) = crate::dynamodb::endpoint_url();
         for round in 0..rounds(4, 60) {
             let proxy = Proxy::start(&upstream, None).await;
-            proxy.randomly(u64::from(round) * 31 + 5, 80, &FAULTS);
+            proxy.randomly(u64::from(round) * 31 + 5, 80, &Fault::RANDOM);
             let client = crate::faults::client_via(&proxy.url(), 4).await;
             let faulty = Store::from_backend(
                 blue_schema::backend::dynamodb::DynamoDbBackend::new(&client)
