@@ -52,6 +52,12 @@ blue-schema = {{ path = {:?} }}
 serde = {{ version = "1.0.200", features = ["derive"] }}
 
 [workspace]
+
+# Thousands of generated items: no debug info and no incremental caches,
+# which would make gigabytes of target/ for nothing.
+[profile.dev]
+debug = 0
+incremental = false
 "#,
         root().join("blue-schema")
     );
