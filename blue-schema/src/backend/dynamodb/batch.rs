@@ -199,39 +199,31 @@ impl DynamoDbBackend {
     }
 
     /// After a batch write that failed but may have been applied: whether
-    /// every put in it finds its own item and every delete no item, by
-    /// consistent reads.
+    /// every put in it finds its own item and every delete no item
+    /// ([`shows_applied`](DynamoDbBackend::shows_applied), one read each).
     async fn all_applied(&self, table: &'static str, written: Option<&Vec<WriteRequest>>) -> bool {
         let Some(written) = written else {
             return false;
         };
         for request in written {
-            let (key, expected) = match (&request.put_request, &request.delete_request) {
+            let shown = match (&request.put_request, &request.delete_request) {
                 (Some(put), _) => {
                     let key: Attributes = [PARTITION_KEY, SORT_KEY]
                         .iter()
                         .filter_map(|k| put.item.get(*k).map(|v| ((*k).to_owned(), v.clone())))
                         .collect();
-                    (key, Some(&put.item))
+                    self.shows_applied(table, key, |stored| {
+                        stored.is_some_and(|stored| super::item::same_item(stored, &put.item))
+                    })
+                    .await
                 }
-                (None, Some(delete)) => (delete.key.clone(), None),
-                (None, None) => return false,
+                (None, Some(delete)) => {
+                    self.shows_applied(table, delete.key.clone(), |stored| stored.is_none())
+                        .await
+                }
+                (None, None) => false,
             };
-            let read = self
-                .sdk
-                .get_item()
-                .table_name(self.table_name(table))
-                .set_key(Some(key))
-                .consistent_read(true);
-            let Ok(out) = self.send(Replay::Safe, &read, |r| r.send()).await.result else {
-                return false;
-            };
-            let holds = match (out.item, expected) {
-                (Some(stored), Some(item)) => super::item::same_item(&stored, item),
-                (None, None) => true,
-                _ => false,
-            };
-            if !holds {
+            if !shown {
                 return false;
             }
         }

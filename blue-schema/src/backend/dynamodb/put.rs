@@ -150,13 +150,17 @@ impl DynamoDbBackend {
             Ok(_) => Ok(()),
             Err(e) => {
                 if sent.maybe_applied
-                    && self.read_back(key).await.is_some_and(|stored| {
-                        is_own_put(
-                            &stored,
-                            request.get_expression_attribute_names(),
-                            request.get_expression_attribute_values(),
-                        )
-                    })
+                    && self
+                        .shows_applied(key.table, key_map(key), |stored| {
+                            stored.is_some_and(|stored| {
+                                is_own_put(
+                                    stored,
+                                    request.get_expression_attribute_names(),
+                                    request.get_expression_attribute_values(),
+                                )
+                            })
+                        })
+                        .await
                 {
                     return Ok(());
                 }
@@ -325,13 +329,14 @@ impl DynamoDbBackend {
             Ok(_) => Ok(PutOutcome::Written),
             Err(e) if is_condition_failure(&e) => Ok(PutOutcome::ConditionFailed),
             Err(e) => {
-                if sent.maybe_applied {
-                    let stored = self.read_back(key).await;
-                    if let (Some(stored), Some(sent)) = (stored, request.get_item()) {
-                        if same_item(&stored, sent) {
-                            return Ok(PutOutcome::Written);
-                        }
-                    }
+                if sent.maybe_applied
+                    && self
+                        .shows_applied(key.table, key_map(key), |stored| {
+                            matches!((stored, request.get_item()), (Some(s), Some(i)) if same_item(s, i))
+                        })
+                        .await
+                {
+                    return Ok(PutOutcome::Written);
                 }
                 Err(request_error("PutItem", key.table)(e))
             }

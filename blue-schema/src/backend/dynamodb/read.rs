@@ -109,7 +109,9 @@ impl DynamoDbBackend {
             Err(e) => {
                 if sent.maybe_applied
                     && !op.return_old
-                    && matches!(self.stored_item(&op.key).await, Ok(None))
+                    && self
+                        .shows_applied(table, key_map(&op.key), |stored| stored.is_none())
+                        .await
                 {
                     return Ok(None);
                 }

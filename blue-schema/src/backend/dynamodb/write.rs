@@ -274,13 +274,17 @@ impl DynamoDbBackend {
                     return Err(failure.into_error(key, current));
                 }
                 if maybe_applied
-                    && self.read_back(key).await.is_some_and(|stored| {
-                        super::put::is_own_put(
-                            &stored,
-                            request.get_expression_attribute_names(),
-                            request.get_expression_attribute_values(),
-                        )
-                    })
+                    && self
+                        .shows_applied(key.table, key_map(key), |stored| {
+                            stored.is_some_and(|stored| {
+                                super::put::is_own_put(
+                                    stored,
+                                    request.get_expression_attribute_names(),
+                                    request.get_expression_attribute_values(),
+                                )
+                            })
+                        })
+                        .await
                 {
                     return Ok(true);
                 }
@@ -290,26 +294,44 @@ impl DynamoDbBackend {
     }
 
     /// After a write that failed but may have been applied
-    /// ([`Sent::maybe_applied`]): the item as it is now, by a consistent
-    /// read (`None` when there is none, or when that read fails too).
-    pub(super) async fn read_back(&self, key: &ItemKey) -> Option<Attributes> {
-        self.stored_item(key).await.ok().flatten()
+    /// ([`Sent::maybe_applied`]): whether the item at `key` of `table`, read
+    /// once and consistently, shows the write applied (`applied` is given
+    /// the item, `None` for no item). A read that fails too says no.
+    pub(super) async fn shows_applied(
+        &self,
+        table: &'static str,
+        key: Attributes,
+        applied: impl FnOnce(Option<&Attributes>) -> bool,
+    ) -> bool {
+        self.stored_at(table, key)
+            .await
+            .is_ok_and(|item| applied(item.as_ref()))
     }
 
     /// The stored item, by a consistent read: what explains a refused
     /// write whose request did not ask for it.
     pub(super) async fn stored_item(&self, key: &ItemKey) -> Result<Option<Attributes>, Error> {
+        self.stored_at(key.table, key_map(key)).await
+    }
+
+    /// The item at `key` (its key attributes) of `table`, by a consistent
+    /// read.
+    async fn stored_at(
+        &self,
+        table: &'static str,
+        key: Attributes,
+    ) -> Result<Option<Attributes>, Error> {
         let request = self
             .sdk
             .get_item()
-            .table_name(self.table_name(key.table))
-            .set_key(Some(key_map(key)))
+            .table_name(self.table_name(table))
+            .set_key(Some(key))
             .consistent_read(true);
         let out = self
             .send(Replay::Safe, &request, |r| r.send())
             .await
             .result
-            .map_err(request_error("GetItem", key.table))?;
+            .map_err(request_error("GetItem", table))?;
         Ok(out.item)
     }
 
