@@ -524,7 +524,6 @@ pub fn invalid(rng: &mut Rng, n: usize, m: usize) -> Case {
             }),
         },
         11 | 12 => {
-            let table = case.table.clone();
             let text = case.text();
             let name = case.entities[e].name.clone();
             let needle = format!("struct {name} {{");
@@ -542,7 +541,6 @@ pub fn invalid(rng: &mut Rng, n: usize, m: usize) -> Case {
                 )
                 .replace(&format!("({name}),"), &format!("({name}<u8>),"))
             };
-            let _ = table;
             case.text_override = Some(replaced);
         }
         14 => entity.indexes.push(format!(

@@ -279,11 +279,10 @@ pub struct Client {
     seen: [Option<i64>; KEYS as usize],
     version: u64,
     mix: Mix,
-    index: bool,
 }
 
 impl Client {
-    pub fn new(id: u32, seed: u64, mix: Mix, index: bool) -> Client {
+    pub fn new(id: u32, seed: u64, mix: Mix) -> Client {
         Client {
             id,
             rng: crate::Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
@@ -291,7 +290,6 @@ impl Client {
             seen: [Some(100); KEYS as usize],
             version: 1,
             mix,
-            index,
         }
     }
 
@@ -323,7 +321,7 @@ impl Client {
                 Op::Transfer(k, to, 1 + self.rng.below(40) as i64)
             }
             88..=93 if tx => Op::Snapshot,
-            94..=99 if self.index => Op::Index,
+            94..=99 => Op::Index,
             _ => Op::Get(k),
         }
     }

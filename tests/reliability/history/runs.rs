@@ -21,8 +21,10 @@ const CHILD_VAR: &str = "BLUE_HISTORY_CHILD";
 const ARGS_VAR: &str = "BLUE_HISTORY_ARGS";
 
 /// How long an index may lag on DynamoDB for the weaker check: the bound
-/// the parity suite's index polls allow.
-const DYNAMODB_INDEX_LAG: u64 = 1_000_000_000;
+/// the parity suite's index polls allow (`tests/common/poll.rs`), so that
+/// the check holds on AWS as well as on an emulator whose indexes never
+/// lag.
+const DYNAMODB_INDEX_LAG: u64 = 10_000_000_000;
 
 /// What a test checked, for its figures line.
 #[derive(Debug, Default)]
@@ -46,9 +48,7 @@ impl Figures {
         }
         self.feed_records += feed.records;
     }
-}
 
-impl Figures {
     /// Checks one history (see [`check`]) and counts it; a failure names
     /// the run, and prints the whole history.
     fn check(&mut self, name: &str, history: &[Entry], init: &State, index_lag: u64) {
@@ -129,7 +129,7 @@ async fn record(
     let handles: Vec<_> = (0..tasks)
         .map(|t| {
             let id = first + t;
-            let me = Client::new(id, seed ^ u64::from(id), mix, true);
+            let me = Client::new(id, seed ^ u64::from(id), mix);
             let store = stores[t as usize % stores.len()].clone();
             tokio::spawn(client(
                 store,
@@ -278,7 +278,7 @@ fn a_client_process() {
             println!("\nready");
             let handles: Vec<_> = (0..tasks)
                 .map(|t| {
-                    let me = Client::new(first + t, seed ^ u64::from(first + t), mix, true);
+                    let me = Client::new(first + t, seed ^ u64::from(first + t), mix);
                     tokio::spawn(client(store.clone(), space.clone(), me, ops, Sink::Stdout))
                 })
                 .collect();
