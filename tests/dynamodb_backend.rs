@@ -740,7 +740,10 @@ fn throttling_is_retried_then_reported_with_its_code() {
             match store.get(Expert::key("nvidia-dec", "muffin")).await {
                 Err(error @ Error::Throttled { .. }) => {
                     assert!(error.is_retryable());
-                    let Error::Throttled { backend, source } = error else {
+                    let Error::Throttled {
+                        backend, source, ..
+                    } = error
+                    else {
                         unreachable!()
                     };
                     assert_eq!(backend, "dynamodb");
@@ -831,7 +834,9 @@ fn items_left_unprocessed_past_the_attempts_are_an_error() {
         store.create_table::<Dialogue>().await.unwrap();
         let items: Vec<Expert> = (0..10).map(|i| expert(&format!("e{i:02}"), i)).collect();
         match store.put_all(&items).await {
-            Err(Error::Throttled { backend, source }) => {
+            Err(Error::Throttled {
+                backend, source, ..
+            }) => {
                 assert_eq!(backend, "dynamodb");
                 let left = source
                     .downcast_ref::<blue_schema::backend::dynamodb::UnprocessedItems>()

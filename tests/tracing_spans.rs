@@ -4,6 +4,8 @@
 
 #[path = "common/dynamodb.rs"]
 mod dynamodb;
+#[path = "common/proxy.rs"]
+mod proxy;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -95,14 +97,81 @@ fn every_operation_is_a_span_with_its_usage_and_no_values_on_dynamodb() {
     ));
 }
 
-fn every_operation_is_a_span_with_its_usage_and_no_values(url: String) {
-    let spans: Spans = Arc::default();
-    let subscriber = Collect {
+/// A subscriber that keeps every span's fields in `spans`.
+fn collect(spans: &Spans) -> Collect {
+    Collect {
         spans: spans.clone(),
         next: AtomicU64::new(0),
         entered: Mutex::new(Vec::new()),
+    }
+}
+
+/// A put that DynamoDB throttled once, for a hot partition key, and that
+/// succeeded when sent again: its span says why it was throttled, so a hot
+/// key shows in traces before it fails anything.
+#[test]
+fn a_throttled_attempt_leaves_its_reasons_on_the_span() {
+    std::env::set_var("AWS_ACCESS_KEY_ID", "blue-schema-test");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "blue-schema-test");
+    let (endpoint, _) = dynamodb::endpoint_url();
+    // The proxy runs on a runtime of its own while the test thread waits.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let proxy = runtime.block_on(proxy::Proxy::start(&endpoint, None));
+    let url = format!(
+        "dynamodb://?endpoint={}&region=us-east-1&table_prefix={}",
+        proxy.url(),
+        dynamodb::unique_prefix()
+    );
+    let spans: Spans = Arc::default();
+    tracing::subscriber::with_default(collect(&spans), || {
+        blue_schema::block_on(async {
+            let store = Store::open(&url).await.unwrap();
+            store.create_table::<Dialogue>().await.unwrap();
+            proxy.inject("UpdateItem", proxy::Fault::HOT_KEY);
+            let expert = Expert {
+                dialogue_id: "d1".into(),
+                name: "muffin".into(),
+                role: "skeptic".into(),
+                tier: 1,
+                score: 7,
+            };
+            store.put(&expert).await.unwrap();
+            store.get(Expert::key("d1", "muffin")).await.unwrap();
+            store.drop_table::<Dialogue>().await.unwrap();
+        });
+    });
+    assert_eq!(proxy.injected().len(), 1);
+    let spans = spans.lock().unwrap();
+    let op = |op: &str| {
+        spans
+            .iter()
+            .find(|s| s.get("op").map(String::as_str) == Some(op))
+            .unwrap_or_else(|| panic!("no {op} span in {spans:?}"))
+            .clone()
     };
-    tracing::subscriber::with_default(subscriber, || {
+    let put = op("put");
+    assert_eq!(
+        put.get("throttled").map(String::as_str),
+        Some(
+            "TableWriteKeyRangeThroughputExceeded on \
+             arn:aws:dynamodb:us-east-1:123456789012:table/blue_reliable, \
+             IndexWriteProvisionedThroughputExceeded on \
+             arn:aws:dynamodb:us-east-1:123456789012:table/blue_reliable/index/gsi1"
+        ),
+        "{put:?}"
+    );
+    assert_eq!(put["requests"], "2");
+    // A get that was not throttled records nothing.
+    assert_eq!(op("get").get("throttled"), None);
+}
+
+fn every_operation_is_a_span_with_its_usage_and_no_values(url: String) {
+    let spans: Spans = Arc::default();
+    tracing::subscriber::with_default(collect(&spans), || {
         blue_schema::block_on(async {
             let store = Store::open(&url).await.unwrap();
             store.create_table::<Dialogue>().await.unwrap();

@@ -6,7 +6,11 @@
 //! and, recorded when it ends, `requests` (sent to DynamoDB, retries
 //! included; on SQLite, the requests DynamoDB would receive), `items` (read
 //! or written) and `read_units` / `write_units` (the capacity it consumed,
-//! [`crate::capacity`]). No attribute values and no credentials are
+//! [`crate::capacity`]). On DynamoDB, `throttled` holds the reasons of
+//! the last attempt DynamoDB throttled
+//! ([`ThrottleReason`](crate::ThrottleReason)s joined by `, `, or the
+//! error code when it gave none), recorded whether or not a retry then
+//! succeeded. No attribute values and no credentials are
 //! recorded. Without a subscriber that wants the spans, nothing is
 //! computed.
 
@@ -49,6 +53,15 @@ pub(crate) fn record(usage: &Usage) {
     let _ = usage;
 }
 
+/// Records on the current span that DynamoDB throttled an attempt, and why.
+#[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
+pub(crate) fn throttled(reasons: &str) {
+    #[cfg(feature = "tracing")]
+    tracing::Span::current().record("throttled", reasons);
+    #[cfg(not(feature = "tracing"))]
+    let _ = reasons;
+}
+
 /// The span of operation `op` on `table` (nothing without the feature).
 #[cfg(feature = "tracing")]
 #[inline]
@@ -63,6 +76,7 @@ pub(crate) fn span(op: &'static str, table: &str, partition: &str) -> tracing::S
         items = Empty,
         read_units = Empty,
         write_units = Empty,
+        throttled = Empty,
     )
 }
 

@@ -34,6 +34,8 @@ pub enum Fault {
         status: u16,
         code: &'static str,
         forward: bool,
+        /// DynamoDB's `ThrottlingReasons`, as (reason, resource ARN).
+        reasons: &'static [(&'static str, &'static str)],
     },
     /// Forwards the request and sends back only the first half of the
     /// answer, then closes the connection.
@@ -45,22 +47,51 @@ impl Fault {
         status: 400,
         code: "ThrottlingException",
         forward: false,
+        reasons: &[],
+    };
+    /// Throttling with DynamoDB's reasons: a hot partition key on the
+    /// table, and its index falling behind.
+    pub const HOT_KEY: Fault = Fault::Answer {
+        status: 400,
+        code: "ThrottlingException",
+        forward: false,
+        reasons: &[
+            (
+                "TableWriteKeyRangeThroughputExceeded",
+                "arn:aws:dynamodb:us-east-1:123456789012:table/blue_reliable",
+            ),
+            (
+                "IndexWriteProvisionedThroughputExceeded",
+                "arn:aws:dynamodb:us-east-1:123456789012:table/blue_reliable/index/gsi1",
+            ),
+        ],
+    };
+    /// A global table with multi-Region strong consistency refusing a
+    /// write because another Region is writing the same item: not applied.
+    pub const REPLICATED_WRITE_CONFLICT: Fault = Fault::Answer {
+        status: 400,
+        code: "ReplicatedWriteConflictException",
+        forward: false,
+        reasons: &[],
     };
     pub const UNAVAILABLE: Fault = Fault::Answer {
         status: 503,
         code: "ServiceUnavailable",
         forward: false,
+        reasons: &[],
     };
     pub const INTERNAL_ERROR: Fault = Fault::Answer {
         status: 500,
         code: "InternalServerError",
         forward: false,
+        reasons: &[],
     };
     /// A 500 for a request the emulator did apply.
     pub const INTERNAL_ERROR_AFTER: Fault = Fault::Answer {
         status: 500,
         code: "InternalServerError",
         forward: true,
+        reasons: &[],
     };
 
     /// Every fault but a delay, for requests broken at random
@@ -385,8 +416,15 @@ async fn connection(
                     reset(client);
                     return Ok(());
                 }
-                Some(Fault::Answer { status, code, .. }) => {
-                    client.write_all(&error_answer(status, code)).await?;
+                Some(Fault::Answer {
+                    status,
+                    code,
+                    reasons,
+                    ..
+                }) => {
+                    client
+                        .write_all(&error_answer(status, code, reasons))
+                        .await?;
                     continue;
                 }
                 _ => unreachable!("every fault that does not forward is handled"),
@@ -409,8 +447,15 @@ async fn connection(
                 client.shutdown().await?;
                 return Ok(());
             }
-            Some(Fault::Answer { status, code, .. }) => {
-                client.write_all(&error_answer(status, code)).await?;
+            Some(Fault::Answer {
+                status,
+                code,
+                reasons,
+                ..
+            }) => {
+                client
+                    .write_all(&error_answer(status, code, reasons))
+                    .await?;
             }
             Some(Fault::ResetBefore) => unreachable!("not forwarded"),
         }
@@ -426,10 +471,18 @@ impl Drop for InFlight<'_> {
 }
 
 /// A DynamoDB error answer.
-fn error_answer(status: u16, code: &str) -> Vec<u8> {
-    let body = format!(
-        "{{\"__type\":\"com.amazonaws.dynamodb.v20120810#{code}\",\"message\":\"injected by the test proxy\"}}"
-    );
+fn error_answer(status: u16, code: &str, reasons: &[(&str, &str)]) -> Vec<u8> {
+    let mut body = serde_json::json!({
+        "__type": format!("com.amazonaws.dynamodb.v20120810#{code}"),
+        "message": "injected by the test proxy",
+    });
+    if !reasons.is_empty() {
+        body["throttlingReasons"] = reasons
+            .iter()
+            .map(|(reason, resource)| serde_json::json!({"reason": reason, "resource": resource}))
+            .collect();
+    }
+    let body = body.to_string();
     let reason = match status {
         400 => "Bad Request",
         500 => "Internal Server Error",

@@ -2,8 +2,9 @@
 //! request in each way a network or a server can, against the promise the
 //! DynamoDB backend documents ("Failures" in its module documentation):
 //!
-//! * a request that certainly was not applied (throttled, connection
-//!   refused) is sent again, and the operation succeeds once;
+//! * a request that certainly was not applied (throttled, refused for
+//!   another Region's write of the item, connection refused) is sent
+//!   again, and the operation succeeds once;
 //! * a request whose outcome is unknown (connection reset, answer cut off,
 //!   timeout, server error) is sent again only when a second application
 //!   is harmless whatever happened in between: reads, and transactions
@@ -23,7 +24,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use blue_schema::backend::dynamodb::DynamoDbBackend;
-use blue_schema::{Error, Store, Update};
+use blue_schema::{Error, Store, ThrottleLimit, Update};
 
 use crate::dynamodb;
 use crate::entities::*;
@@ -301,7 +302,14 @@ fn expected(fault: Option<Fault>, refused_forever: bool, op: Op) -> Expect {
     let Some(fault) = fault else {
         return Expect::Done;
     };
-    if fault == Fault::THROTTLE || op.replayed() {
+    if [
+        Fault::THROTTLE,
+        Fault::HOT_KEY,
+        Fault::REPLICATED_WRITE_CONFLICT,
+    ]
+    .contains(&fault)
+        || op.replayed()
+    {
         return Expect::Done;
     }
     // Applied before the answer was lost: the read back finds it.
@@ -449,6 +457,91 @@ fn service_unavailable() {
 #[test]
 fn a_truncated_answer() {
     every_operation("truncated", Some(Fault::Truncate), None);
+}
+
+#[test]
+fn throttling_with_reasons_is_sent_again() {
+    every_operation("hot-key", Some(Fault::HOT_KEY), None);
+}
+
+/// A global table with multi-Region strong consistency refuses a write
+/// while another Region writes the same item; nothing was applied, so
+/// every request is sent again.
+#[test]
+fn a_write_conflict_with_another_region_is_sent_again() {
+    every_operation(
+        "region-conflict",
+        Some(Fault::REPLICATED_WRITE_CONFLICT),
+        None,
+    );
+}
+
+/// A refusal that never ends, of `fault`'s kind, on a put: the error it
+/// ends with after the bounded attempts; nothing was written.
+async fn refused_throughout(fault: Fault) -> Error {
+    let fixture = Direct::new().await;
+    let proxy = Proxy::start(&fixture.upstream, None).await;
+    for _ in 0..ATTEMPTS + 2 {
+        proxy.inject("UpdateItem", fault);
+    }
+    let faulty = fixture.through(&proxy, ATTEMPTS).await;
+    let store = Store::from_backend(faulty.clone());
+    let result = store.put(&cell("t", 1, 1)).await;
+    assert_eq!(faulty.requests_sent(), u64::from(ATTEMPTS));
+    assert_eq!(fixture.store.get(Cell::key("t", 1u32)).await.unwrap(), None);
+    dynamodb::drop_tables(&fixture.backend).await;
+    result.expect_err("refused on every attempt")
+}
+
+/// DynamoDB's throttling reasons reach the caller, parsed: a hot
+/// partition key, an index falling behind the table's writes.
+#[test]
+fn throttling_that_lasts_names_its_reasons() {
+    let error = crate::runtime().block_on(refused_throughout(Fault::HOT_KEY));
+    let Error::Throttled { ref reasons, .. } = error else {
+        panic!("expected throttling, got {error:?}");
+    };
+    let parsed: Vec<_> = reasons
+        .iter()
+        .map(|r| (r.limit(), r.is_write(), r.is_index(), r.index()))
+        .collect();
+    assert_eq!(
+        parsed,
+        [
+            (ThrottleLimit::KeyRange, true, false, None),
+            (ThrottleLimit::Provisioned, true, true, Some("gsi1")),
+        ]
+    );
+    assert!(error.is_retryable());
+    assert_eq!(
+        error.to_string(),
+        "dynamodb refused the request for lack of capacity \
+         (TableWriteKeyRangeThroughputExceeded on \
+         arn:aws:dynamodb:us-east-1:123456789012:table/blue_reliable, \
+         IndexWriteProvisionedThroughputExceeded on \
+         arn:aws:dynamodb:us-east-1:123456789012:table/blue_reliable/index/gsi1); \
+         back off and retry"
+    );
+}
+
+/// Another Region writing the same item on every attempt: a retryable
+/// error of its own, and nothing written.
+#[test]
+fn a_write_conflict_with_another_region_that_lasts_is_a_typed_error() {
+    let error = crate::runtime().block_on(refused_throughout(Fault::REPLICATED_WRITE_CONFLICT));
+    let Error::ReplicatedWriteConflict {
+        backend,
+        ref source,
+    } = error
+    else {
+        panic!("expected a replicated write conflict, got {error:?}");
+    };
+    assert_eq!(backend, "dynamodb");
+    assert_eq!(
+        source.to_string(),
+        "UpdateItem: ReplicatedWriteConflictException: injected by the test proxy"
+    );
+    assert!(error.is_retryable());
 }
 
 /// Throttling that never ends: bounded attempts, then a typed error.

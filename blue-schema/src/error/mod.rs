@@ -12,10 +12,15 @@
 
 use std::fmt;
 
+mod item;
 mod query;
+mod throttle;
 mod write;
 
+pub use item::ItemError;
 pub use query::{CursorError, QueryError};
+pub(crate) use throttle::join as join_reasons;
+pub use throttle::{ThrottleLimit, ThrottleReason};
 pub use write::{ActionKey, CancelReason, ConditionFailed, ShapeMismatch, TransactionCanceled};
 pub(crate) use write::{AnyItem, Current};
 
@@ -115,10 +120,31 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// DynamoDB refused the request for capacity, after the SDK's own
+    /// DynamoDB refused the request for capacity, after the backend's
     /// retries (or left batch items unprocessed past the backend's batch
-    /// attempts). Retryable: back off and try again.
+    /// attempts). Nothing was written by the refused request. Retryable:
+    /// back off and try again. SQLite never throttles.
     Throttled {
+        /// The backend's name (`dynamodb`).
+        backend: &'static str,
+        /// Why, as DynamoDB said with its last refusal: a hot partition
+        /// key ([`ThrottleLimit::KeyRange`]), an index that cannot keep up
+        /// with the table's writes, an on-demand maximum, a quota. Empty
+        /// when DynamoDB gave no reasons (an emulator, a batch's
+        /// unprocessed items, a stream reader).
+        reasons: Vec<ThrottleReason>,
+        /// The request that was refused.
+        source: BoxError,
+    },
+    /// A write to a global table with multi-Region strong consistency
+    /// was refused because another Region was writing the same item
+    /// (DynamoDB's `ReplicatedWriteConflictException`), through every
+    /// attempt the backend made. Nothing was written. Retryable: the
+    /// other Region's write has landed or failed by the time a retry
+    /// reads the item again. Never returned by SQLite, nor by DynamoDB
+    /// tables in one Region or with eventual multi-Region consistency
+    /// (there the last writer wins, see the guide).
+    ReplicatedWriteConflict {
         /// The backend's name (`dynamodb`).
         backend: &'static str,
         /// The request that was refused.
@@ -292,6 +318,7 @@ impl Error {
         matches!(
             self,
             Error::Throttled { .. }
+                | Error::ReplicatedWriteConflict { .. }
                 | Error::Busy { .. }
                 | Error::Unavailable { .. }
                 | Error::Conflict { .. }
@@ -362,9 +389,19 @@ impl fmt::Display for Error {
                  it held other items, or something wrote to it during the copy"
             ),
             Error::InvalidUrl { url, reason } => write!(f, "cannot open store {url:?}: {reason}"),
-            Error::Throttled { backend, .. } => write!(
+            Error::Throttled {
+                backend, reasons, ..
+            } => {
+                write!(f, "{backend} refused the request for lack of capacity")?;
+                if !reasons.is_empty() {
+                    write!(f, " ({})", join_reasons(reasons))?;
+                }
+                f.write_str("; back off and retry")
+            }
+            Error::ReplicatedWriteConflict { backend, .. } => write!(
                 f,
-                "{backend} refused the request for lack of capacity; back off and retry"
+                "{backend} refused the write: another Region was writing the same item; \
+                 nothing was written, retry"
             ),
             Error::Busy { backend, .. } => write!(
                 f,
@@ -487,6 +524,7 @@ impl std::error::Error for Error {
             Error::Serialize { source, .. } => Some(source),
             Error::Decode { source, .. }
             | Error::Throttled { source, .. }
+            | Error::ReplicatedWriteConflict { source, .. }
             | Error::Busy { source, .. }
             | Error::Unavailable { source, .. }
             | Error::Backend { source, .. } => Some(source.as_ref()),
@@ -504,56 +542,6 @@ impl From<LimitError> for Error {
 impl From<QueryError> for Error {
     fn from(e: QueryError) -> Self {
         Error::Query(e)
-    }
-}
-
-/// Why a value cannot be written as an item at all (as opposed to breaking
-/// one of DynamoDB's [limits](crate::limits)).
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ItemError {
-    /// The value serializes as something other than a struct or a map.
-    NotAMap {
-        /// What it serialized as: `a number`, `a sequence`...
-        found: &'static str,
-    },
-    /// A map has keys that are not strings (or numbers, chars or unit
-    /// variants, which are written as strings).
-    MapKeyNotAString,
-    /// A 128-bit integer: the DynamoDB mapping (`serde_dynamo`) cannot
-    /// write it, so no backend stores it.
-    Int128,
-    /// The entity's `Serialize` implementation failed with this message.
-    Custom(String),
-    /// The backend's encoder (`serde_json`, `serde_dynamo`) failed.
-    Encode(BoxError),
-}
-
-impl fmt::Display for ItemError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ItemError::NotAMap { found } => {
-                write!(f, "an item must serialize as a struct or map, not {found}")
-            }
-            ItemError::MapKeyNotAString => {
-                f.write_str("a map key must be a string, a number, a char or a unit enum variant")
-            }
-            ItemError::Int128 => f.write_str(
-                "128-bit integers (i128, u128) cannot be stored: the DynamoDB mapping \
-                 (serde_dynamo) does not support them; store the value as a string",
-            ),
-            ItemError::Custom(message) => f.write_str(message),
-            ItemError::Encode(_) => f.write_str("the item could not be encoded"),
-        }
-    }
-}
-
-impl std::error::Error for ItemError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ItemError::Encode(e) => Some(e.as_ref()),
-            _ => None,
-        }
     }
 }
 

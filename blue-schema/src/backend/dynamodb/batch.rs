@@ -94,6 +94,7 @@ impl DynamoDbBackend {
             if let Some(left) = read.unread.values().next() {
                 return Err(Error::Throttled {
                     backend: NAME,
+                    reasons: Vec::new(),
                     source: Box::new(UnprocessedItems::new(
                         "BatchGetItem",
                         table,
@@ -242,6 +243,7 @@ impl DynamoDbBackend {
         if attempt >= self.batch_attempts.get() {
             return Err(Error::Throttled {
                 backend: NAME,
+                reasons: Vec::new(),
                 source: Box::new(UnprocessedItems::new(operation, table, attempt, left)),
             });
         }

@@ -16,6 +16,8 @@ pub(super) struct OpUsage {
     requests: AtomicU64,
     items: AtomicU64,
     consumed: Meter,
+    /// Why DynamoDB throttled the operation's last throttled attempt.
+    throttled: std::sync::Mutex<Option<String>>,
 }
 
 impl OpUsage {
@@ -26,6 +28,19 @@ impl OpUsage {
     pub(super) fn add(&self, items: u64, consumed: Consumed) {
         self.items.fetch_add(items, Ordering::Relaxed);
         self.consumed.add(consumed);
+    }
+
+    /// Keeps why an attempt was throttled (the last one wins).
+    pub(super) fn throttled(&self, reasons: String) {
+        *self.throttled.lock().unwrap_or_else(|e| e.into_inner()) = Some(reasons);
+    }
+
+    /// Why the last throttled attempt was throttled, if one was.
+    pub(super) fn throttled_by(&self) -> Option<String> {
+        self.throttled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     pub(super) fn total(&self) -> Usage {

@@ -5,6 +5,7 @@ use std::fmt;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
+use super::throttle::{self, Reasons, REPLICATED_WRITE_CONFLICT};
 use super::NAME;
 use crate::Error;
 
@@ -39,14 +40,7 @@ impl RequestError {
     /// Whether DynamoDB refused the request for capacity, after the
     /// backend's attempts: a caller may back off and try again.
     pub fn is_throttling(&self) -> bool {
-        matches!(
-            self.code(),
-            Some(
-                "ThrottlingException"
-                    | "ProvisionedThroughputExceededException"
-                    | "RequestLimitExceeded"
-            )
-        )
+        throttle::is_throttling_code(self.code())
     }
 
     /// The SDK's error.
@@ -66,11 +60,6 @@ impl fmt::Display for RequestError {
 /// gives the error itself.
 impl std::error::Error for RequestError {}
 
-/// Maps an SDK error to the store's: a missing table is
-/// [`Error::TableNotFound`]; throttling is [`Error::Throttled`]; a broken
-/// connection, a timeout or a server error is [`Error::Unavailable`] (the
-/// request may have been applied); anything else (a refused request,
-/// credentials that cannot be loaded) is [`Error::Backend`].
 /// Whether DynamoDB's message says an item is past 400 KB ("Item size has
 /// exceeded the maximum allowed size", "Item size to update has exceeded
 /// …").
@@ -78,12 +67,19 @@ pub(super) fn too_large(message: &str) -> bool {
     message.contains("size") && message.contains("exceeded")
 }
 
+/// Maps an SDK error to the store's: a missing table is
+/// [`Error::TableNotFound`]; throttling is [`Error::Throttled`] with
+/// DynamoDB's reasons; another Region's write of the same item is
+/// [`Error::ReplicatedWriteConflict`]; a broken connection, a timeout or a
+/// server error is [`Error::Unavailable`] (the request may have been
+/// applied); anything else (a refused request, credentials that cannot be
+/// loaded) is [`Error::Backend`].
 pub(super) fn request_error<E>(
     operation: &'static str,
     table: &'static str,
 ) -> impl FnOnce(SdkError<E, HttpResponse>) -> Error
 where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata + Reasons + std::error::Error + Send + Sync + 'static,
     aws_sdk_dynamodb::Error: From<SdkError<E, HttpResponse>>,
 {
     move |e| {
@@ -112,6 +108,7 @@ where
         let server_error = e
             .raw_response()
             .is_some_and(|r| r.status().is_server_error());
+        let reasons = throttle::reasons(&e);
         let message = match e.message() {
             Some(message) => format!("{}: {message}", code.as_deref().unwrap_or("error")),
             None => DisplayErrorContext(&e).to_string(),
@@ -124,6 +121,12 @@ where
         });
         if source.is_throttling() {
             Error::Throttled {
+                backend: NAME,
+                reasons,
+                source,
+            }
+        } else if source.code() == Some(REPLICATED_WRITE_CONFLICT) {
+            Error::ReplicatedWriteConflict {
                 backend: NAME,
                 source,
             }

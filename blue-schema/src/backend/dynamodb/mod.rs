@@ -59,7 +59,7 @@
 //!
 //! | what went wrong | what the caller is told |
 //! |---|---|
-//! | throttling, or the connection refused (nothing applied) | nothing: sent again with backoff, up to the client's `max_attempts`; then [`Error::Throttled`] or [`Error::Unavailable`] |
+//! | throttling, a write refused because another Region of a global table with multi-Region strong consistency was writing the item, or the connection refused (nothing applied) | nothing: sent again with backoff, up to the client's `max_attempts`; then [`Error::Throttled`] (with DynamoDB's [reasons](crate::ThrottleReason)), [`Error::ReplicatedWriteConflict`] or [`Error::Unavailable`] |
 //! | no answer, a reset connection, an answer cut off, an attempt timed out ([`DEFAULT_ATTEMPT_TIMEOUT`] unless configured), HTTP 5xx | for a read or a transaction (always sent with an idempotency token, a fresh one when the caller gave none): nothing, sent again; for a put (plain, `create`, conditional, versioned), a plain `delete` and a batch write: one consistent read of the item (each item of the batch), and success when it finds the write applied (the put's own item; no item after the delete), else [`Error::Unavailable`]; for an update, a delete returning the old item, a conditional delete: [`Error::Unavailable`] at once. Unavailable means applied once or not at all |
 //! | anything else | the matching error, at once |
 //!
@@ -77,7 +77,8 @@
 //!
 //! Errors: a missing table is [`Error::TableNotFound`], a failed create
 //! [`Error::AlreadyExists`], throttling that outlasts the attempts
-//! [`Error::Throttled`], no answer or a server error
+//! [`Error::Throttled`], another Region's write of the same item that
+//! outlasts them [`Error::ReplicatedWriteConflict`], no answer or a server error
 //! [`Error::Unavailable`]; anything else is [`Error::Backend`]. Each has a
 //! [`RequestError`] source with the operation, DynamoDB's error code and the
 //! SDK error.
@@ -100,6 +101,7 @@ mod stream;
 #[cfg(feature = "streams")]
 pub(crate) use stream::StreamReader;
 mod table;
+mod throttle;
 mod transact;
 mod write;
 
@@ -385,6 +387,9 @@ impl DynamoDbBackend {
         let mut backend = self.clone();
         backend.usage = Some(usage.clone());
         let result = tokio_bridge::run(Box::pin(work(backend))).await;
+        if let Some(reasons) = usage.throttled_by() {
+            crate::trace::throttled(&reasons);
+        }
         let usage = usage.total();
         if let Some(meter) = &self.meter {
             meter.add(usage.consumed);

@@ -14,7 +14,8 @@
 //!
 //! | failure | was the request applied? | what happens |
 //! |---|---|---|
-//! | throttling (`ThrottlingException`, `ProvisionedThroughputExceededException`, `RequestLimitExceeded`) | no | sent again, every request |
+//! | throttling (`ThrottlingException`, `ProvisionedThroughputExceededException`, `RequestLimitExceeded`) | no | sent again, every request; DynamoDB's reasons recorded on the operation's tracing span (`throttled`) |
+//! | another Region writing the same item (`ReplicatedWriteConflictException`, global tables with multi-Region strong consistency) | no | sent again, every request |
 //! | connection refused | no | sent again, every request |
 //! | connection reset or closed, answer cut off, attempt timed out, HTTP 5xx | unknown | sent again only when a second application is harmless whatever happened in between ([`Replay::Safe`]: reads, transactions under their idempotency token); a write is not sent again: its caller reads the item back ([`Sent::maybe_applied`]), and a put that finds its own write, or a plain delete that finds no item, succeeded; otherwise [`Error::Unavailable`](crate::Error::Unavailable) |
 //! | anything else (a refused condition, a validation error) | as the answer says | returned |
@@ -22,8 +23,9 @@
 //! Attempts are bounded by the client's retry configuration
 //! (`max_attempts`, 3 by default); the waits between them grow from 25 ms
 //! to 1 s with full jitter. A request that still fails is
-//! [`Error::Throttled`](crate::Error::Throttled) or
-//! [`Error::Unavailable`](crate::Error::Unavailable).
+//! [`Error::Throttled`](crate::Error::Throttled),
+//! [`Error::ReplicatedWriteConflict`](crate::Error::ReplicatedWriteConflict)
+//! or [`Error::Unavailable`](crate::Error::Unavailable).
 
 use std::future::Future;
 
@@ -31,6 +33,7 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use super::capacity::{AskCapacity, Reports};
+use super::throttle::{self, Reasons, REPLICATED_WRITE_CONFLICT};
 use super::DynamoDbBackend;
 use crate::backoff::Backoff;
 
@@ -74,14 +77,7 @@ fn classify<E>(e: &SdkError<E, HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    if matches!(
-        e.code(),
-        Some(
-            "ThrottlingException"
-                | "ProvisionedThroughputExceededException"
-                | "RequestLimitExceeded"
-        )
-    ) {
+    if throttle::is_throttling_code(e.code()) || e.code() == Some(REPLICATED_WRITE_CONFLICT) {
         return Failure::NotApplied;
     }
     match e {
@@ -133,7 +129,7 @@ impl DynamoDbBackend {
         F: Fn(R) -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         T: Reports,
-        E: ProvideErrorMetadata + std::error::Error + 'static,
+        E: ProvideErrorMetadata + Reasons + std::error::Error + 'static,
     {
         self.send_made(replay, || request.clone(), send).await
     }
@@ -154,7 +150,7 @@ impl DynamoDbBackend {
         F: Fn(R) -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         T: Reports,
-        E: ProvideErrorMetadata + std::error::Error + 'static,
+        E: ProvideErrorMetadata + Reasons + std::error::Error + 'static,
     {
         let mut unknown_before = false;
         let mut attempt = 1;
@@ -171,6 +167,11 @@ impl DynamoDbBackend {
                 }
                 None => send(make()).await,
             };
+            if let (Err(e), Some(usage)) = (&result, &self.usage) {
+                if throttle::is_throttling_code(e.code()) {
+                    usage.throttled(throttled(e));
+                }
+            }
             let failure = match &result {
                 Err(e) if attempt < self.attempts.get() => classify(e),
                 _ => Failure::Final,
@@ -191,6 +192,19 @@ impl DynamoDbBackend {
             crate::exec::sleep(Backoff::REQUEST.delay(attempt)).await;
             attempt += 1;
         }
+    }
+}
+
+/// A throttled attempt's reasons, for the operation's span (its code when
+/// DynamoDB gave none): the last one is recorded whether or not a retry
+/// then succeeds, so a hot key shows in traces before it fails anything.
+#[cold]
+fn throttled<E: ProvideErrorMetadata + Reasons>(e: &SdkError<E, HttpResponse>) -> String {
+    let reasons = throttle::reasons(e);
+    if reasons.is_empty() {
+        e.code().unwrap_or("throttled").to_owned()
+    } else {
+        crate::error::join_reasons(&reasons)
     }
 }
 

@@ -93,6 +93,7 @@ where
         if e.code() == Some("LimitExceededException") {
             return Error::Throttled {
                 backend: super::NAME,
+                reasons: Vec::new(),
                 source: format!("{operation} on the stream of {table}: {e}").into(),
             };
         }
