@@ -1205,6 +1205,34 @@ fn explain_shows_the_request_that_is_sent() {
     });
 }
 
+/// A count sends the query's own request with `Select = COUNT`, one per
+/// page, so no item comes back over the wire.
+#[test]
+fn a_count_is_the_query_with_select_count() {
+    run(|plain| async move {
+        let (backend, bodies) = capturing(&plain);
+        let store = Store::from_backend(backend.clone());
+        store.create_table::<Dialogue>().await.unwrap();
+        for name in ["a", "b", "c", "d", "e"] {
+            store.put(&expert(name, 1)).await.unwrap();
+        }
+        let query = Expert::query("nvidia-dec").name_ge("b").page_size(2);
+        bodies.lock().unwrap().clear();
+        store.query(query.clone()).page().await.unwrap();
+        let read = bodies.lock().unwrap().pop().unwrap().1;
+        let sent = requests(&backend, async {
+            assert_eq!(store.query(query.clone()).count().await.unwrap(), 4);
+        })
+        .await;
+        // b c | d e | (empty): three pages.
+        assert_eq!(sent, just("Query", 3));
+        let counted = bodies.lock().unwrap()[0].1.clone();
+        let mut expected = read;
+        expected["Select"] = serde_json::json!("COUNT");
+        assert_eq!(counted, expected);
+    });
+}
+
 #[test]
 fn bad_settings_are_errors_not_panics() {
     run(|plain| async move {

@@ -330,6 +330,24 @@ impl<'s, R: FromItem + Send + 'static> QueryRun<'s, R> {
         block_on(self.store.query(self.query).page())
     }
 
+    /// See [`QueryRun::count`](crate::QueryRun::count).
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn count(self) -> Result<u64, Error> {
+        block_on(self.store.query(self.query).count())
+    }
+
+    /// See [`QueryRun::count_page`](crate::QueryRun::count_page).
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn count_page(self) -> Result<crate::Counted, Error> {
+        block_on(self.store.query(self.query).count_page())
+    }
+
     /// See [`QueryRun::all`](crate::QueryRun::all).
     ///
     /// # Errors

@@ -131,7 +131,7 @@ pub use schema::{Entity, EntitySchema, FromItem, Shape, Table, TableSchema};
 #[cfg(any(feature = "sqlite", feature = "streams"))]
 pub use store::ChangeFeed;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]
-pub use store::{Page, QueryRun, Record, Store, StoredItem};
+pub use store::{Counted, Page, QueryRun, Record, Store, StoredItem};
 pub use write::{Condition, Update};
 
 /// Turns a struct with named fields into a storable entity.

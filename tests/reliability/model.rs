@@ -194,6 +194,16 @@ pub enum Op {
         page_size: Option<u8>,
         take: u8,
     },
+    /// `count_page` of a partition's cells, page by page, following
+    /// cursors: the cells each page counts (a cell's nested marks are
+    /// evaluated, never counted).
+    CountCells {
+        part: u8,
+        range: Option<Range>,
+        page_size: Option<u8>,
+    },
+    /// `count` of every item of a partition (the `PartItems` collection).
+    CountPartition(u8),
     /// `modify` of a document: its body set.
     ModifyDoc(u8, u8, u8),
     /// `rekey` of a cell to another key (the cell at `to`).
@@ -799,6 +809,31 @@ impl Model {
                 }
                 cells.truncate(usize::from(*take));
                 format!("Ok({cells:?})")
+            }
+            Op::CountCells {
+                part,
+                range,
+                page_size,
+            } => {
+                // The pages of `QueryCells`, each counting its cells.
+                let evaluated: Vec<Option<()>> = self
+                    .partition_items(space, *part)
+                    .filter_map(|item| match item {
+                        Item::Cell(c) => range.is_none_or(|r| r.holds(c.id)).then_some(Some(())),
+                        Item::Mark(m) => {
+                            range.is_none_or(|r| r.holds_marks_of(m.id)).then_some(None)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                let pages: Vec<(Vec<()>, bool)> = paged(evaluated, *page_size)
+                    .into_iter()
+                    .map(|(items, full)| (items.into_iter().flatten().collect(), full))
+                    .collect();
+                pages_text(&pages)
+            }
+            Op::CountPartition(part) => {
+                format!("Ok({})", self.partition(space, *part).len())
             }
             Op::ModifyDoc(p, i, body) => {
                 let slot = doc_slot(space, *p, *i);
@@ -1414,6 +1449,38 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
             }
             result(store.query(q).all().await)
         }
+        Op::CountCells {
+            part,
+            range,
+            page_size,
+        } => {
+            let query = || {
+                let q = Cell::query(space.part(*part));
+                let n = u32::from;
+                let mut q: Query<Cell> = match *range {
+                    Some(Range::Gt(a)) => q.id_gt(n(a)),
+                    Some(Range::Ge(a)) => q.id_ge(n(a)),
+                    Some(Range::Lt(a)) => q.id_lt(n(a)),
+                    Some(Range::Le(a)) => q.id_le(n(a)),
+                    Some(Range::Between(a, b)) => q.id_between(n(a), n(b)),
+                    None => q.into_query(),
+                };
+                if let Some(n) = page_size {
+                    q = q.page_size(u32::from(*n).max(1));
+                }
+                q
+            };
+            match count_pages(store, query, &mut cursors).await {
+                Ok(pages) => pages_text(&pages),
+                Err(e) => format!("Err({})", error(&e)),
+            }
+        }
+        Op::CountPartition(part) => result(
+            store
+                .query(PartItems::query(space.part(*part)))
+                .count()
+                .await,
+        ),
         Op::ModifyDoc(p, i, body) => {
             let body = space.body(*body);
             result(
@@ -1536,6 +1603,38 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
         }
     };
     (text, cursors)
+}
+
+/// Counts every page of a query, following cursors (at most 64 pages):
+/// each page as as many `()` as it counted.
+async fn count_pages<R, F>(
+    store: &Store,
+    query: F,
+    cursors: &mut Vec<String>,
+) -> Result<Vec<(Vec<()>, bool)>, Error>
+where
+    R: blue_schema::FromItem + Send + 'static,
+    F: Fn() -> blue_schema::Query<R>,
+{
+    let mut out = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    for _ in 0..64 {
+        let q = match cursor.take() {
+            Some(c) => query().after(c),
+            None => query(),
+        };
+        let page = store.query(q).count_page().await?;
+        let count = usize::try_from(page.count).expect("a page's count");
+        out.push((vec![(); count], page.cursor.is_some()));
+        match page.cursor {
+            Some(c) => {
+                cursors.push(c.to_string());
+                cursor = Some(c);
+            }
+            None => return Ok(out),
+        }
+    }
+    panic!("more than 64 counted pages");
 }
 
 /// Reads every page of a query, following cursors (at most 64 pages), and
@@ -1816,6 +1915,13 @@ pub fn op() -> impl Strategy<Value = Op> {
                 page_size,
                 take,
             }),
+        2 => (part(), proptest::option::of(range()), proptest::option::of(1u8..4))
+            .prop_map(|(part, range, page_size)| Op::CountCells {
+                part,
+                range,
+                page_size,
+            }),
+        1 => part().prop_map(Op::CountPartition),
         1 => (part(), 0..2u8, 0..BODIES.len() as u8).prop_map(|(p, i, b)| Op::ModifyDoc(p, i, b)),
         1 => (part(), id(), c()).prop_map(|(p, i, to)| Op::Rekey(p, i, to)),
         1 => d().prop_map(Op::DeleteDocEntity),

@@ -12,6 +12,7 @@ mod collections;
 mod concurrency;
 mod conditions;
 mod copy;
+mod counts;
 mod crud;
 #[cfg(all(feature = "chrono", feature = "time"))]
 mod dates;
@@ -241,6 +242,12 @@ backends! {
     pagination::forged_cursors_get_one_typed_error,
     pagination::signed_cursors_are_accepted_by_their_key_only,
     pagination::unknown_items_are_skipped_and_counted,
+    counts::counts_are_the_items_a_read_returns,
+    counts::counted_pages_stop_after_one_megabyte,
+    counts::index_queries_count_their_entries,
+    counts::a_count_costs_what_its_read_costs,
+    counts::counts_skip_what_the_read_skips,
+    ttl::expired_items_are_not_counted,
     limits::item_size_boundary,
     limits::partition_key_boundary,
     limits::sort_key_boundary,

@@ -453,3 +453,53 @@ pub async fn a_background_sweeper_sweeps(store: Store) {
     }
     assert_eq!(store.get(gone.key()).await.unwrap(), None);
 }
+
+/// A count leaves expired items out, as every read does, unless it asks
+/// for them; moving the clock expires more. The whole partition holds
+/// sessions, a token and a profile: each entity's expiry counts.
+pub async fn expired_items_are_not_counted(store: Store) {
+    let now = ahead();
+    let (store, clock) = clocked(store, now);
+    store.create_table::<Auth>().await.unwrap();
+    for s in [
+        session("a", Some(now + 100)),
+        session("b", Some(now - 100)),
+        session("c", None),
+        session("d", Some(now + 200)),
+    ] {
+        store.put(&s).await.unwrap();
+    }
+    store.put(&token("t", now - 1)).await.unwrap();
+    store.put(&token("u", now + 50)).await.unwrap();
+    store
+        .put(&Profile {
+            user: "ada".into(),
+            name: "Ada".into(),
+        })
+        .await
+        .unwrap();
+    let count = |q: blue_schema::Query<Session>, expired: bool| {
+        let store = store.clone();
+        async move {
+            let run = store.query(q);
+            let run = if expired { run.include_expired() } else { run };
+            run.count().await.unwrap()
+        }
+    };
+    assert_eq!(count(Session::query("ada").into(), false).await, 3);
+    assert_eq!(count(Session::query("ada").into(), true).await, 4);
+    let partition = || store.query(Auth::partition("ada"));
+    assert_eq!(partition().count().await.unwrap(), 5);
+    assert_eq!(partition().include_expired().count().await.unwrap(), 7);
+    // Pages of two evaluated items: the expired ones count as evaluated.
+    let first = store
+        .query(Session::query("ada").page_size(2))
+        .count_page()
+        .await
+        .unwrap();
+    assert_eq!(first.count, 1, "a and b evaluated, b expired");
+    assert!(first.cursor.is_some());
+    clock.set(std::time::UNIX_EPOCH + std::time::Duration::from_secs(now + 150));
+    assert_eq!(count(Session::query("ada").into(), false).await, 2);
+    assert_eq!(partition().count().await.unwrap(), 3);
+}

@@ -138,7 +138,7 @@ fn generate(entity: &Entity) -> TokenStream {
     };
     let nesting = nesting_checks(entity, &pk_type, &sk_type, &pk_prefix);
     let from_item = from_item_impl(ident, table, &entity_shape(entity));
-    let read_hooks = read_hooks_impl(entity, expiry_fn);
+    let read_hooks = read_hooks_impl(entity, table, expiry_fn);
     let bounds = key_part_type_bounds(&key_types);
     let (attrs, attr_fn) = attrs::attrs(entity, &indexed);
     let key_functions = key::key_functions(entity, &pk, &sk, &pk_prefix, &query_ident);
@@ -231,9 +231,15 @@ fn from_item_impl(ident: &syn::Ident, table: &syn::Path, shape: &EntityShape) ->
     }
 }
 
-/// `ReadHooks`: when the item expires, and, for an entity with older
-/// shapes, that queries count its items per stored shape.
-fn read_hooks_impl(entity: &Entity, expiry_fn: Option<TokenStream>) -> TokenStream {
+/// `ReadHooks`: when the item expires, whether a count counts every item
+/// its queries evaluate (no entity nests under it in its table), and, for
+/// an entity with older shapes, that queries count its items per stored
+/// shape.
+fn read_hooks_impl(
+    entity: &Entity,
+    table: &syn::Path,
+    expiry_fn: Option<TokenStream>,
+) -> TokenStream {
     let ident = entity.ident;
     let shape_hooks = entity.from.as_ref().map(|_| {
         let name = entity.ident.to_string();
@@ -250,6 +256,7 @@ fn read_hooks_impl(entity: &Entity, expiry_fn: Option<TokenStream>) -> TokenStre
     quote! {
         impl ::blue_schema::__private::ReadHooks for #ident {
             const __KNOWS_EXPIRY: bool = true;
+            const __COUNTS_ALL: bool = !<#table as ::blue_schema::__private::TableName>::NESTED;
 
             #expiry_fn
 

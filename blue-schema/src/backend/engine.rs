@@ -7,7 +7,7 @@ use std::future::Future;
 use serde::Serialize;
 
 use crate::error::{AnyItem, ItemError};
-use crate::ops::decode::{Decoder, StoredKeys};
+use crate::ops::decode::{Counter, Decoder, StoredKeys};
 use crate::ops::{
     CreateTable, Delete, Get, GetMany, PageOf, Put, PutBatch, QueryPage, ScanPage, SweepExpired,
     TransactWrite, UpdateOp,
@@ -149,6 +149,16 @@ pub(crate) trait Engine: Send + Sync + 'static {
         op: QueryPage,
     ) -> impl Future<Output = Result<PageOf<D::Output>, Error>> + Send;
 
+    /// Counts one page of a query without returning its items: the
+    /// items the page evaluates, keeps (its filter's and expiry's) and
+    /// `C` recognises, one `()` each, under the same page rules as
+    /// [`query_op`](Engine::query_op) (its limit, 1 MB of evaluated
+    /// items) and the same capacity. DynamoDB's `Select = COUNT`.
+    fn count_op<C: Counter>(
+        &self,
+        op: QueryPage,
+    ) -> impl Future<Output = Result<PageOf<()>, Error>> + Send;
+
     fn scan_op(
         &self,
         op: ScanPage,
@@ -231,6 +241,14 @@ pub(crate) trait Engine: Send + Sync + 'static {
     ) -> impl Future<Output = Result<PageOf<D::Output>, Error>> + Send {
         let span = crate::trace::span("query", op.spec.table, &op.spec.partition_key);
         crate::trace::within(span, self.query_op::<D>(op))
+    }
+
+    fn count<C: Counter>(
+        &self,
+        op: QueryPage,
+    ) -> impl Future<Output = Result<PageOf<()>, Error>> + Send {
+        let span = crate::trace::span("count", op.spec.table, &op.spec.partition_key);
+        crate::trace::within(span, self.count_op::<C>(op))
     }
 
     fn scan(&self, op: ScanPage) -> impl Future<Output = Result<ScanOf<Self::Raw>, Error>> + Send {

@@ -64,6 +64,24 @@ pub(crate) trait Decoder: Send + 'static {
         D::Error: Send + Sync + 'static;
 }
 
+/// A decoder that counts the items its reader would return instead of
+/// decoding them ([`Engine::count_op`]): its output is `()` for an item the
+/// reader recognises, and it says whether DynamoDB's `Select = COUNT` can
+/// count for it.
+///
+/// [`Engine::count_op`]: crate::backend::engine::Engine::count_op
+pub(crate) trait Counter: Decoder<Output = ()> {
+    /// Whether the reader recognises every item its queries can evaluate
+    /// (an entity in a table without nested entities), so that every
+    /// item counts.
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
+    const ALL: bool;
+
+    /// Whether the reader recognises the item with this (table) sort key.
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
+    fn recognizes(sort_key: &str) -> bool;
+}
+
 /// The keys and bookkeeping of an item a backend read.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct StoredKeys<'a> {

@@ -73,6 +73,15 @@ pub trait ReadHooks: Sized {
     /// them do; [`Key`](crate::Key), made of keys alone, does not.
     const __KNOWS_EXPIRY: bool = false;
 
+    /// Whether the reader recognises every item a query of it can
+    /// evaluate: an entity in a table without nested entities (its sort
+    /// keys' prefix is its own), or an entity's keys. A count of such a
+    /// reader is DynamoDB's `Select = COUNT`; a reader that may pass over
+    /// items (an entity with children nested under its keys, a table or
+    /// collection enum, which skips the entities a newer program added)
+    /// is counted from its items' keys.
+    const __COUNTS_ALL: bool = false;
+
     /// Whether the reader decodes an entity with older shapes
     /// ([`crate::schema::shape`]): a query then counts its items per
     /// stored shape ([`Page::shapes`](crate::Page::shapes)).

@@ -523,6 +523,9 @@ impl<E: Entity> FromItem for Key<E> {
 
 impl<E: Entity> hooks::ReadHooks for Key<E> {
     const __USES_KEYS: bool = true;
+    // A key read takes every item it evaluates as `E`'s (and fails on one
+    // whose key is not), so it counts them all.
+    const __COUNTS_ALL: bool = true;
 
     fn __from_stored<'de, D: Deserializer<'de>>(
         partition_key: &str,

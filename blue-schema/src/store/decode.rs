@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use serde::Deserialize;
 
-use crate::ops::decode::{Decoder, StoredKeys};
+use crate::ops::decode::{Counter, Decoder, StoredKeys};
 use crate::schema::{Entity, FromItem};
 use crate::Error;
 
@@ -85,6 +85,52 @@ impl<R: FromItem + Send + 'static> Decoder for Typed<R> {
     {
         R::__from_stored(item.partition_key, item.sort_key, attributes)
             .map_err(|e| item.decode_error(e))
+    }
+}
+
+/// Counts what a read of `R` would return ([`QueryRun::count`](crate::QueryRun::count)):
+/// the items `R` recognises, their attributes checked to be one value and
+/// skipped, nothing decoded.
+pub(crate) struct Counting<R>(PhantomData<fn() -> R>);
+
+impl<R: FromItem + Send + 'static> Decoder for Counting<R> {
+    type Output = ();
+    const WITH_STAMPS: bool = false;
+    // An item is told apart by its table sort key, which an index query
+    // then reads.
+    const WITH_KEYS: bool = !R::__COUNTS_ALL;
+
+    fn decode<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<(), Error>
+    where
+        D::Error: Send + Sync + 'static,
+    {
+        serde::de::IgnoredAny::deserialize(attributes).map_err(|e| item.decode_error(e))?;
+        Ok(())
+    }
+
+    fn decode_known<'de, D: serde::Deserializer<'de>>(
+        item: StoredKeys<'_>,
+        attributes: D,
+    ) -> Result<Option<()>, Error>
+    where
+        D::Error: Send + Sync + 'static,
+    {
+        if R::__COUNTS_ALL || R::recognizes(item.sort_key) {
+            Self::decode(item, attributes).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+impl<R: FromItem + Send + 'static> Counter for Counting<R> {
+    const ALL: bool = R::__COUNTS_ALL;
+
+    fn recognizes(sort_key: &str) -> bool {
+        R::recognizes(sort_key)
     }
 }
 

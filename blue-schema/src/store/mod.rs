@@ -42,7 +42,7 @@ pub use get::GetItem;
 pub use modify::{ModifyItem, Rewritten, DEFAULT_MODIFY_ATTEMPTS};
 pub use put::PutItem;
 pub use reindex::Reindexed;
-pub use run::{Items, Page, Pages, QueryRun};
+pub use run::{Counted, Items, Page, Pages, QueryRun};
 pub use sweep::Sweeper;
 pub use transaction::Transaction;
 pub use update::UpdateItem;

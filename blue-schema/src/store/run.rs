@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use super::decode::{Raw, Record, Records, Typed};
+use super::decode::{Counting, Raw, Record, Records, Typed};
 use super::{BoxFuture, Store, StoredItem};
 use crate::backend::engine::Engine;
 use crate::backend::with_engine;
@@ -119,6 +119,75 @@ impl<'s, R> QueryRun<'s, R> {
 }
 
 impl<'s, R: FromItem + Send + 'static> QueryRun<'s, R> {
+    /// Counts the items the query selects, without reading them: every
+    /// page, each one item count (DynamoDB's `Select = COUNT`, one
+    /// request a page, on every backend the same pages and capacity as
+    /// reading the items). The query's filter and the items' expiry
+    /// apply; `take(n)` stops at `n`.
+    ///
+    /// ```
+    /// # use blue_schema::{Entity, Store, Table};
+    /// #[derive(Table)]
+    /// #[table(name = "blue_orders")]
+    /// pub enum Orders {
+    ///     Order(Order),
+    /// }
+    ///
+    /// #[derive(Entity, serde::Serialize, serde::Deserialize)]
+    /// #[entity(table = Orders)]
+    /// #[sk(prefix = "ORDER")]
+    /// pub struct Order {
+    ///     #[pk]
+    ///     pub customer: String,
+    ///     #[sk]
+    ///     pub id: u32,
+    ///     pub total: u64,
+    /// }
+    ///
+    /// # blue_schema::block_on(async {
+    /// let store = Store::open("sqlite::memory:").await?;
+    /// store.create_table::<Orders>().await?;
+    /// for (id, total) in [(1, 30), (2, 120), (3, 80)] {
+    ///     store.put(&Order { customer: "ada".into(), id, total }).await?;
+    /// }
+    /// assert_eq!(store.query(Order::query("ada")).count().await?, 3);
+    /// let large = Order::query("ada").filter(Order::attr().total.ge(80));
+    /// assert_eq!(store.query(large).count().await?, 2);
+    /// # Ok::<(), blue_schema::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// The count is always what [`all`](QueryRun::all) would return (with
+    /// its length), and it reads what that read would: on DynamoDB it
+    /// consumes the read capacity of every item it evaluates, and a large
+    /// partition takes one request per 1 MB. An entity's query in a table
+    /// without nested entities is DynamoDB's `Select = COUNT`, so no item
+    /// comes back; a reader that may pass over items of its range (an
+    /// entity with children nested under its keys, a table or collection
+    /// enum, which skips the entities a newer program added, see
+    /// [`Page::unknown`]) reads their keys alone and counts the ones it
+    /// [recognises](FromItem::recognizes).
+    ///
+    /// # Errors
+    ///
+    /// As [`raw_page`](QueryRun::raw_page), except that no item is
+    /// decoded.
+    pub fn count(self) -> impl Future<Output = Result<u64, Error>> + Send + 's {
+        count_all::<R>(self.store, self.query.into_spec())
+    }
+
+    /// Counts one page: the items it selects, and where the next page
+    /// starts. The page ends where [`page`](QueryRun::page)'s would (its
+    /// page size of evaluated items, or 1 MB), so a cursor from either
+    /// continues the other.
+    ///
+    /// # Errors
+    ///
+    /// As [`count`](QueryRun::count).
+    pub fn count_page(self) -> impl Future<Output = Result<Counted, Error>> + Send + 's {
+        count_one::<R>(self.store, self.query.into_spec())
+    }
+
     /// Reads one page.
     ///
     /// # Errors
@@ -237,6 +306,53 @@ impl Cursoring {
             more,
         )
     }
+}
+
+/// One page of a query, counted; see [`QueryRun::count_page`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Counted {
+    /// The items the page selected.
+    pub count: u64,
+    /// Where the next page starts, or `None` when this page is the last;
+    /// as [`Page::cursor`].
+    pub cursor: Option<Cursor>,
+}
+
+async fn count_one<R: FromItem + Send + 'static>(
+    store: &Store,
+    spec: QuerySpec,
+) -> Result<Counted, Error> {
+    let mut at = Cursoring::new(store, spec)?;
+    let Some(op) = at.next_page() else {
+        return Ok(Counted {
+            count: 0,
+            cursor: None,
+        });
+    };
+    let page = with_engine!(&store.backend, b => b.count::<Counting<R>>(op).await)?;
+    let (page, _) = at.advance(store, page);
+    Ok(Counted {
+        count: page.items.len() as u64,
+        cursor: page.cursor,
+    })
+}
+
+async fn count_all<R: FromItem + Send + 'static>(
+    store: &Store,
+    spec: QuerySpec,
+) -> Result<u64, Error> {
+    let mut at = Cursoring::new(store, spec)?;
+    let mut count = 0;
+    while let Some(op) = at.next_page() {
+        let page = with_engine!(&store.backend, b => b.count::<Counting<R>>(op).await)?;
+        let (page, more) = at.advance(store, page);
+        count += page.items.len() as u64;
+        if !more {
+            break;
+        }
+    }
+    Ok(count)
 }
 
 async fn query_page<D: Decoder>(store: &Store, op: QueryPage) -> Result<PageOf<D::Output>, Error> {

@@ -23,6 +23,7 @@
 //! | `create` | `PutItem` with `attribute_not_exists(pk)` |
 //! | `delete`, `delete_returning` | `DeleteItem` |
 //! | one query page | `Query` with the page size as `Limit` |
+//! | one page of `count` | the same `Query` with `Select = COUNT`; for a reader that may skip items of its range (an entity with nested children, a table or collection enum), `ProjectionExpression = pk, sk` and the recognised keys counted |
 //! | `put_all` of n items | ⌈n/100⌉ `BatchGetItem` for the existing `created_at`s, then ⌈n/25⌉ `BatchWriteItem`, retrying unprocessed items |
 //! | `create_table` | `DescribeTable`, `CreateTable` if missing, `DescribeTable` until `ACTIVE` |
 //!
@@ -505,6 +506,14 @@ impl Engine for DynamoDbBackend {
 
     async fn query_op<D: Decoder>(&self, op: QueryPage) -> Result<PageOf<D::Output>, Error> {
         self.on_tokio(|b| async move { b.query_page::<D>(op).await })
+            .await
+    }
+
+    async fn count_op<C: crate::ops::decode::Counter>(
+        &self,
+        op: QueryPage,
+    ) -> Result<PageOf<()>, Error> {
+        self.on_tokio(|b| async move { b.count_page::<C>(op).await })
             .await
     }
 

@@ -1,9 +1,12 @@
 //! Reads: `GetItem`, `DeleteItem` (which may return the old item), `Query`
-//! pages and `Scan` pages.
+//! pages (counted with `Select = COUNT`) and `Scan` pages.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::query::QueryError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, Select};
 
 use super::error::request_error;
 use super::item::{key_map, s, Attributes, ReadItem};
@@ -12,7 +15,7 @@ use super::DynamoDbBackend;
 use crate::backend::engine::{RawItem, ScanOf};
 use crate::layout::dynamodb::QueryRequest;
 use crate::ops::cursor::Position;
-use crate::ops::decode::Decoder;
+use crate::ops::decode::{Counter, Decoder};
 use crate::ops::{Delete, Get, PageOf, QueryPage, ScanPage};
 use crate::schema::{PARTITION_KEY, SORT_KEY};
 use crate::Error;
@@ -138,30 +141,11 @@ impl DynamoDbBackend {
                 op.limit,
             ))
         };
-        let index = op.spec.index;
         let out = self
             .send_made(Replay::Safe, make, |r| r.send())
             .await
             .result
-            .map_err(|e| {
-                use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-                // The table exists but lacks the index: as on SQLite.
-                match index {
-                    Some(index)
-                        if e.code() == Some("ValidationException")
-                            && e.message().is_some_and(|m| m.contains("specified index")) =>
-                    {
-                        Error::TableMismatch {
-                            table: table.to_owned(),
-                            found: format!(
-                                "it has no index {} yet: run `store.create_table::<T>()` to add it",
-                                index.slot.name
-                            ),
-                        }
-                    }
-                    _ => request_error("Query", table)(e),
-                }
-            })?;
+            .map_err(query_error(&op))?;
         let found = out.items.unwrap_or_default();
         let mut items = Vec::with_capacity(found.len());
         let mut unknown = 0;
@@ -185,22 +169,61 @@ impl DynamoDbBackend {
                 None => unknown += 1,
             }
         }
-        // DynamoDB's last evaluated key: the page was full (its `Limit`, or
-        // 1 MB), whether or not more items follow.
-        let next = out.last_evaluated_key.map(|mut key| match op.spec.index {
-            // An index query resumes after the index sort key.
-            Some(index) => Position::after(
-                key.remove(index.slot.sk_attribute)
-                    .and_then(|v| v.as_s().ok().cloned())
-                    .unwrap_or_default(),
-            ),
-            None => Position::after(ReadItem::new(key).sort_key),
-        });
         Ok(PageOf {
             items,
             unknown,
             shapes,
-            next,
+            next: next_position(&op, out.last_evaluated_key),
+            read_bytes: 0,
+        })
+    }
+
+    /// One page of a query, counted: `Select = COUNT`, the items the page
+    /// evaluated and its filter kept, none of them sent back; for a
+    /// reader that may skip some of them, their table keys only, and the
+    /// ones it recognises counted.
+    pub(super) async fn count_page<C: Counter>(&self, op: QueryPage) -> Result<PageOf<()>, Error> {
+        let table = op.spec.table;
+        let make = || {
+            let request = self.query_request(QueryRequest::new(
+                &op.spec,
+                &self.table_name(table),
+                op.start.as_ref(),
+                op.limit,
+            ));
+            if C::ALL {
+                return request.select(Select::Count);
+            }
+            // The table's key (`#pk` and `#sk` name the index's in an
+            // index query, and `#sk` is unnamed without a sort-key
+            // condition).
+            request
+                .projection_expression("#tpk, #tsk")
+                .expression_attribute_names("#tpk", PARTITION_KEY)
+                .expression_attribute_names("#tsk", SORT_KEY)
+        };
+        let out = self
+            .send_made(Replay::Safe, make, |r| r.send())
+            .await
+            .result
+            .map_err(query_error(&op))?;
+        let count = if C::ALL {
+            usize::try_from(out.count).unwrap_or(0)
+        } else {
+            out.items
+                .unwrap_or_default()
+                .iter()
+                .filter(|item| match item.get(SORT_KEY) {
+                    Some(AttributeValue::S(sort_key)) => C::recognizes(sort_key),
+                    _ => false,
+                })
+                .count()
+        };
+        Ok(PageOf {
+            items: vec![(); count],
+            unknown: 0,
+            shapes: crate::ops::Shapes::new(),
+            next: next_position(&op, out.last_evaluated_key),
             read_bytes: 0,
         })
     }
@@ -251,6 +274,44 @@ impl DynamoDbBackend {
         });
         Ok(ScanOf { items, next })
     }
+}
+
+/// The store's error for a failed `Query`: a table without the index
+/// the query reads is [`Error::TableMismatch`], as on SQLite.
+fn query_error(op: &QueryPage) -> impl FnOnce(SdkError<QueryError, HttpResponse>) -> Error + '_ {
+    move |e| {
+        use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+        let table = op.spec.table;
+        match op.spec.index {
+            Some(index)
+                if e.code() == Some("ValidationException")
+                    && e.message().is_some_and(|m| m.contains("specified index")) =>
+            {
+                Error::TableMismatch {
+                    table: table.to_owned(),
+                    found: format!(
+                        "it has no index {} yet: run `store.create_table::<T>()` to add it",
+                        index.slot.name
+                    ),
+                }
+            }
+            _ => request_error("Query", table)(e),
+        }
+    }
+}
+
+/// Where the next page starts, from DynamoDB's last evaluated key: the
+/// page was full (its `Limit`, or 1 MB), whether or not more items follow.
+fn next_position(op: &QueryPage, last: Option<Attributes>) -> Option<Position> {
+    last.map(|mut key| match op.spec.index {
+        // An index query resumes after the index sort key.
+        Some(index) => Position::after(
+            key.remove(index.slot.sk_attribute)
+                .and_then(|v| v.as_s().ok().cloned())
+                .unwrap_or_default(),
+        ),
+        None => Position::after(ReadItem::new(key).sort_key),
+    })
 }
 
 /// The shape an item's attributes were written in, 1 when they hold none.

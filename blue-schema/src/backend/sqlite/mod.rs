@@ -376,6 +376,15 @@ impl Engine for SqliteBackend {
         self.run(move |conn| delete_row::<D>(conn, &op)).await
     }
 
+    async fn count_op<C: crate::ops::decode::Counter>(
+        &self,
+        op: QueryPage,
+    ) -> Result<PageOf<()>, Error> {
+        // The page code itself, with a decoder that keeps nothing: the
+        // same rows evaluated, filtered, measured and metered.
+        self.query_op::<C>(op).await
+    }
+
     async fn query_op<D: Decoder>(&self, op: QueryPage) -> Result<PageOf<D::Output>, Error> {
         let consistent = op.spec.consistent && op.spec.index.is_none();
         let page = self.run(move |conn| page::query::<D>(conn, &op)).await?;
