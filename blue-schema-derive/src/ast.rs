@@ -60,6 +60,9 @@ pub struct Field<'a> {
     pub set: Option<&'a syn::Attribute>,
     /// `#[ttl]`: when the item expires, in epoch seconds.
     pub ttl: Option<&'a syn::Attribute>,
+    /// `#[unique]` or `#[unique(group = "..")]`: no two items of the entity
+    /// hold the same value (of the field, or of the group's fields).
+    pub unique: Option<&'a syn::Attribute>,
     /// `#[serde(default)]` on the field or the struct.
     pub default: bool,
 }
@@ -149,6 +152,7 @@ impl<'a> Field<'a> {
             version: field.attrs.iter().find(|a| a.path().is_ident("version")),
             set: field.attrs.iter().find(|a| a.path().is_ident("set")),
             ttl: field.attrs.iter().find(|a| a.path().is_ident("ttl")),
+            unique: field.attrs.iter().find(|a| a.path().is_ident("unique")),
             default: serde.default || container_default,
         }
     }

@@ -33,14 +33,17 @@ use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
 /// See `blue_schema::Entity`.
-#[proc_macro_derive(Entity, attributes(entity, pk, sk, version, set, index, ttl))]
+#[proc_macro_derive(Entity, attributes(entity, pk, sk, version, set, index, ttl, unique))]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     entity::expand(&input).into()
 }
 
 /// See `blue_schema::Shape`.
-#[proc_macro_derive(Shape, attributes(shape, pk, sk, version, set, index, ttl, entity))]
+#[proc_macro_derive(
+    Shape,
+    attributes(shape, pk, sk, version, set, index, ttl, unique, entity)
+)]
 pub fn derive_shape(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     shape::expand(&input).into()

@@ -186,7 +186,10 @@ impl Store {
     /// # Errors
     ///
     /// As there.
-    pub fn put_all<'e, E: Entity + crate::__private::BatchWritable>(
+    pub fn put_all<
+        'e,
+        E: Entity + crate::__private::BatchWritable + crate::__private::WithoutUnique,
+    >(
         &self,
         items: impl IntoIterator<Item = &'e E>,
     ) -> Result<(), Error> {

@@ -21,6 +21,7 @@ use crate::backend::engine::Engine;
 use crate::backend::with_engine;
 use crate::ops::decode::StoredKeys;
 use crate::ops::{PutBatch, ScanPage};
+use crate::schema::unique::{parse_marker_partition_key, MARKER_SORT_KEY, OWNER_PK, OWNER_SK};
 use crate::schema::{is_index_key_attribute, SetKind, Table};
 use crate::schema::{CREATED_AT, PARTITION_KEY, SORT_KEY, UPDATED_AT};
 use crate::{Error, Store};
@@ -296,6 +297,17 @@ pub struct CheckReport {
     /// ([`key_move`](crate::schema::key_move)): what a backfill would
     /// move. A move is finished when this has none.
     pub unmoved: std::collections::BTreeMap<&'static str, u64>,
+    /// The markers of unique values read ([`crate::schema::unique`]).
+    pub markers: u64,
+    /// Markers whose item does not exist, or does not hold their value
+    /// (each also a line in `problems`): values no item holds that stay
+    /// taken.
+    pub orphan_markers: u64,
+    /// Unique values an item holds without a marker naming it, or that
+    /// another item holds too (each also a line in `problems`): values
+    /// not kept unique. An item written before its entity had the
+    /// constraint has no marker until it is written again.
+    pub missing_markers: u64,
 }
 
 impl CheckReport {
@@ -308,7 +320,9 @@ impl CheckReport {
 /// Reads every item of table `T` and reports those whose sort key names no
 /// entity of the table (an unknown prefix), those that do not decode as
 /// their entity, and those whose stored keys (table or index) disagree
-/// with the keys their fields give.
+/// with the keys their fields give; and for entities with `#[unique]`
+/// fields, markers without their item and values without their marker
+/// (kept in memory: one entry per unique value).
 ///
 /// # Errors
 ///
@@ -318,6 +332,7 @@ pub async fn check_table<T: Table>(store: &Store) -> Result<CheckReport, Error> 
     with_engine!(&store.backend, source => {
         let mut report = CheckReport::default();
         let mut resume_after = None;
+        let mut unique = UniqueCheck::default();
         loop {
             let page = source
                 .scan(ScanPage {
@@ -338,6 +353,11 @@ pub async fn check_table<T: Table>(store: &Store) -> Result<CheckReport, Error> 
                         continue;
                     }
                 };
+                if raw.sort_key == MARKER_SORT_KEY {
+                    report.markers += 1;
+                    unique.marker(&raw.partition_key, &value);
+                    continue;
+                }
                 if T::SCHEMA.entity_for_sort_key(&raw.sort_key).is_none() {
                     if let Some(entity) = T::SCHEMA.entity_moved_from(&raw.sort_key) {
                         *report.unmoved.entry(entity.name).or_default() += 1;
@@ -358,6 +378,9 @@ pub async fn check_table<T: Table>(store: &Store) -> Result<CheckReport, Error> 
                             _ => 1,
                         };
                         *report.shapes.entry((found.entity.name, shape)).or_default() += 1;
+                        for marker in &found.unique {
+                            unique.holds(marker, &raw.partition_key, &raw.sort_key);
+                        }
                         let (pk, sk) = &found.table_key;
                         if (pk.as_str(), sk.as_str()) != (raw.partition_key.as_str(), raw.sort_key.as_str()) {
                             report.problems.push(format!(
@@ -391,8 +414,81 @@ pub async fn check_table<T: Table>(store: &Store) -> Result<CheckReport, Error> 
             }
             match page.next {
                 Some(key) => resume_after = Some(key),
-                None => return Ok(report),
+                None => {
+                    unique.report(&mut report);
+                    return Ok(report);
+                }
             }
         }
     })
+}
+
+/// The unique values a check found: each marker's owner, and each value's
+/// holders.
+#[derive(Default)]
+struct UniqueCheck {
+    /// Marker partition key → the key it names.
+    markers: std::collections::BTreeMap<String, (String, String)>,
+    /// Marker partition key → the items that hold the value.
+    holders: std::collections::BTreeMap<String, Vec<(String, String)>>,
+}
+
+impl UniqueCheck {
+    fn marker(&mut self, partition_key: &str, value: &Value) {
+        let text = |name: &str| {
+            value
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        self.markers
+            .insert(partition_key.to_owned(), (text(OWNER_PK), text(OWNER_SK)));
+    }
+
+    fn holds(&mut self, marker: &str, partition_key: &str, sort_key: &str) {
+        self.holders
+            .entry(marker.to_owned())
+            .or_default()
+            .push((partition_key.to_owned(), sort_key.to_owned()));
+    }
+
+    fn report(self, report: &mut CheckReport) {
+        let value = |marker: &str| {
+            parse_marker_partition_key(marker)
+                .map_or(marker.to_owned(), |(entity, constraint, value)| {
+                    format!("{entity}.{constraint} = {value:?}")
+                })
+        };
+        for (marker, (pk, sk)) in &self.markers {
+            let held = self
+                .holders
+                .get(marker)
+                .is_some_and(|h| h.iter().any(|(p, s)| (p, s) == (pk, sk)));
+            if !held {
+                report.orphan_markers += 1;
+                report.problems.push(format!(
+                    "{marker} | {MARKER_SORT_KEY}: marker of {} names {pk} | {sk}, which does not hold it: \
+                     the value stays taken (delete the marker)",
+                    value(marker)
+                ));
+            }
+        }
+        for (marker, holders) in &self.holders {
+            let owner = self.markers.get(marker);
+            for (pk, sk) in holders {
+                if owner.is_some_and(|(p, s)| (p, s) == (pk, sk)) {
+                    continue;
+                }
+                report.missing_markers += 1;
+                let why = match owner {
+                    Some((p, s)) => format!("its marker names {p} | {s}: two items hold the value"),
+                    None => "it has no marker (write the item again to claim it)".to_owned(),
+                };
+                report
+                    .problems
+                    .push(format!("{pk} | {sk}: holds {}, but {why}", value(marker)));
+            }
+        }
+    }
 }

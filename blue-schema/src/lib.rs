@@ -123,7 +123,9 @@ mod trace;
 pub mod ttl;
 pub mod write;
 
-pub use error::{error_chain, BoxError, Error, ItemError, ThrottleLimit, ThrottleReason};
+pub use error::{
+    error_chain, BoxError, Error, ItemError, ThrottleLimit, ThrottleReason, UniqueTaken,
+};
 pub use exec::block_on;
 pub use key::{AsKeyPart, Key, KeyPart};
 pub use query::{Cursor, IntoQuery, Query};

@@ -12,6 +12,16 @@
 )]
 pub trait BatchWritable {}
 
+/// An entity without `#[unique]` fields, whose items a batch write may
+/// write: a batch cannot write the marker items that keep the values
+/// unique. Implemented by `#[derive(Entity)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has `#[unique]` fields: a batch write cannot keep them unique",
+    label = "`put_all` would write the items without the markers that hold their unique values",
+    note = "write the items with `create` or `put`, or in a `store.transaction()`: each keeps its markers in the same transaction"
+)]
+pub trait WithoutUnique {}
+
 pub use crate::key::codec::{
     decode_composite_key, decode_enum_variant, decode_key, decode_path_key, encode_enum_variant,
     key_from_encoded, KeyTuple, KeyWriter,
@@ -52,6 +62,7 @@ pub const fn failed_entity_schema(name: &'static str) -> crate::EntitySchema {
         version: None,
         sets: &[],
         indexes: &[],
+        unique: &[],
         ttl: None,
         stream: false,
         shape: 1,
@@ -74,10 +85,23 @@ pub fn index_keys_of<E: crate::Entity>(
     let entity = E::from_item(sort_key, item)?;
     let mut out = Vec::new();
     entity.__index_keys(partition_key, sort_key, &mut out);
+    let mut values = Vec::new();
+    entity.__unique_values(&mut values);
+    let unique = E::SCHEMA
+        .unique
+        .iter()
+        .zip(values)
+        .filter_map(|(constraint, value)| {
+            value.map(|v| {
+                crate::schema::unique::marker_partition_key(E::SCHEMA.name, constraint, &v)
+            })
+        })
+        .collect();
     Ok(KeysOfItem {
         entity: &E::SCHEMA,
         table_key: entity.key().into_parts(),
         index_keys: out,
+        unique,
     })
 }
 

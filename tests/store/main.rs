@@ -30,6 +30,7 @@ mod sets;
 mod shapes;
 mod transactions;
 mod ttl;
+mod uniques;
 mod updates;
 mod versions;
 mod write_entities;
@@ -247,6 +248,9 @@ backends! {
     counts::index_queries_count_their_entries,
     counts::a_count_costs_what_its_read_costs,
     counts::counts_skip_what_the_read_skips,
+    uniques::every_write_path_keeps_values_unique,
+    uniques::transactions_keep_values_unique,
+    uniques::the_check_finds_orphans_and_missing_markers,
     ttl::expired_items_are_not_counted,
     limits::item_size_boundary,
     limits::partition_key_boundary,

@@ -43,7 +43,59 @@ pub fn check_entity(cx: &mut Ctxt, entity: &Entity) {
     check_version(cx, entity);
     check_sets(cx, entity);
     check_ttl(cx, entity);
+    check_unique(cx, entity);
     check_indexes(cx, entity);
+}
+
+// `#[unique]`: data fields whose values no two items of the entity share,
+// kept by marker items written in the same transaction as the item.
+pub(super) fn check_unique(cx: &mut Ctxt, entity: &Entity) {
+    let ttl = entity.fields.iter().find_map(|f| f.ttl);
+    for field in entity.fields.iter() {
+        let Some(attr) = field.unique else { continue };
+        let group = match crate::entity::unique::group_of(attr) {
+            Ok(group) => group,
+            Err(e) => {
+                cx.syn_error(e);
+                continue;
+            }
+        };
+        if let Some(group) = &group {
+            let name = group.value();
+            let plain = !name.is_empty()
+                && name.len() <= 64
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !plain {
+                cx.error_spanned_by(
+                    group,
+                    "a unique group's name is 1 to 64 letters, digits or `_`: it is part of the \
+                     marker items' keys",
+                );
+            }
+        }
+        let refused = if field.role.is_some() {
+            Some("a key field is unique already: no two items share a key; `#[unique]` is for other fields")
+        } else if field.version.is_some() {
+            Some("the `#[version]` field changes on every write; it cannot be `#[unique]`")
+        } else if field.set.is_some() {
+            Some("a `#[set]` field cannot be `#[unique]`: a set holds many values")
+        } else if field.ttl.is_some() {
+            Some("the `#[ttl]` field cannot be `#[unique]`")
+        } else if field.skip.is_some() || field.flatten.is_some() {
+            Some("a `#[unique]` field must be stored: remove `serde(skip)` / `serde(flatten)`")
+        } else if ttl.is_some() {
+            Some(
+                "an entity with a `#[ttl]` field cannot have `#[unique]` fields: DynamoDB's Time to \
+                 Live deletes an expired item but not the markers that hold its unique values, \
+                 which would stay taken",
+            )
+        } else {
+            None
+        };
+        if let Some(message) = refused {
+            cx.error_spanned_by(attr, message);
+        }
+    }
 }
 
 // `#[ttl]`: one data field holding when the item expires, stored as the

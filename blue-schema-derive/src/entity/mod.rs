@@ -20,6 +20,7 @@ mod index_query;
 mod key;
 mod query;
 mod schema;
+pub(crate) mod unique;
 
 pub fn expand(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::new();
@@ -61,10 +62,7 @@ fn generate(entity: &Entity) -> TokenStream {
         .as_ref()
         .expect("checked: the prefix is given")
         .value();
-    let pk_prefix = match &entity.pk_prefix {
-        Some(lit) => quote!(::std::option::Option::Some(#lit)),
-        None => quote!(::std::option::Option::None),
-    };
+    let pk_prefix = option_tokens(entity.pk_prefix.as_ref());
     let pk: Vec<&Field> = entity.key_fields(KeyRole::Partition).collect();
     let sk: Vec<&Field> = entity.key_fields(KeyRole::Sort).collect();
     let query_ident = format_ident!("{}Query", ident);
@@ -87,6 +85,15 @@ fn generate(entity: &Entity) -> TokenStream {
         .collect();
     let mut key_types: Vec<&syn::Type> = pk.iter().chain(&sk).map(|f| f.ty).collect();
     key_types.extend(index_types.iter().copied());
+    let unique = unique::code(entity);
+    // A unique field's value is written into its marker's key.
+    key_types.extend(
+        unique
+            .fields
+            .iter()
+            .filter(|f| !indexed(f))
+            .map(|f| key_type(f)),
+    );
 
     let IndexCode {
         schemas: index_schemas,
@@ -100,21 +107,15 @@ fn generate(entity: &Entity) -> TokenStream {
     let sk_type = quote!((#(#sk_types,)*));
     let singleton = sk.is_empty();
     let asserts = asserts::key_parts_and_table(ident, table, &key_types);
-    let schema = schema::entity_schema(entity, &pk, &sk, &pk_prefix, &index_schemas);
-    let version_fn = entity.fields.iter().find(|f| f.version.is_some()).map(|f| {
-        let member = f.ident;
-        quote! {
-            #[inline]
-            fn __version(&self) -> u64 {
-                self.#member
-            }
-
-            #[inline]
-            fn __set_version(&mut self, version: u64) {
-                self.#member = version;
-            }
-        }
-    });
+    let schema = schema::entity_schema(
+        entity,
+        &pk,
+        &sk,
+        &pk_prefix,
+        &index_schemas,
+        &unique.schemas,
+    );
+    let version_fn = version_fn(entity);
     let Ttl {
         attribute: ttl_attribute,
         expiry_fn,
@@ -125,6 +126,7 @@ fn generate(entity: &Entity) -> TokenStream {
         .iter()
         .all(|f| f.version.is_none())
         .then(|| quote!(impl ::blue_schema::__private::BatchWritable for #ident {}));
+
     let key_methods =
         key::entity_key_methods(&pk, &sk, &prefix, &pk_prefix, entity.parent.is_some());
     let sk_count = sk.len();
@@ -146,6 +148,8 @@ fn generate(entity: &Entity) -> TokenStream {
     let builder = query_builder(entity, &query_ident, &sk_keyed, &quote!(#ident), true, true);
 
     let moved_from = moved_from_fact(entity);
+    let unique_values_fn = &unique.values_fn;
+    let unique_impls = &unique.impls;
     quote! {
         #asserts
 
@@ -179,6 +183,8 @@ fn generate(entity: &Entity) -> TokenStream {
             #version_fn
 
             #index_keys_fn
+
+            #unique_values_fn
         }
 
         #from_item
@@ -186,6 +192,8 @@ fn generate(entity: &Entity) -> TokenStream {
         #read_hooks
 
         #batch_writable
+
+        #unique_impls
 
         #attrs
 
@@ -199,6 +207,32 @@ fn generate(entity: &Entity) -> TokenStream {
 
         #index_items
     }
+}
+
+/// `Some(value)` or `None`, as tokens.
+fn option_tokens(value: Option<&syn::LitStr>) -> TokenStream {
+    match value {
+        Some(lit) => quote!(::std::option::Option::Some(#lit)),
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+/// `EntityHooks`' version accessors, for an entity with a `#[version]` field.
+fn version_fn(entity: &Entity) -> Option<TokenStream> {
+    entity.fields.iter().find(|f| f.version.is_some()).map(|f| {
+        let member = f.ident;
+        quote! {
+            #[inline]
+            fn __version(&self) -> u64 {
+                self.#member
+            }
+
+            #[inline]
+            fn __set_version(&mut self, version: u64) {
+                self.#member = version;
+            }
+        }
+    })
 }
 
 /// `FromItem`: the item deserialized as the entity (through its older

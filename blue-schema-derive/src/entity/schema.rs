@@ -16,6 +16,7 @@ pub(super) fn entity_schema(
     sk: &[&Field],
     pk_prefix: &TokenStream,
     index_schemas: &[TokenStream],
+    unique_schemas: &TokenStream,
 ) -> TokenStream {
     let table = entity.table.as_ref().expect("checked: the table is named");
     let shape = super::entity_shape(entity).schema;
@@ -105,6 +106,7 @@ pub(super) fn entity_schema(
             version: #version_schema,
             sets: &[#(#sets),*],
             indexes: &[#(#index_schemas),*],
+            unique: #unique_schemas,
             ttl: <Self as ::blue_schema::__private::EntityFacts>::TTL,
             stream: <#table as ::blue_schema::__private::TableName>::STREAM,
             #shape

@@ -15,12 +15,14 @@ use std::fmt;
 mod item;
 mod query;
 mod throttle;
+mod unique;
 mod write;
 
 pub use item::ItemError;
 pub use query::{CursorError, QueryError};
 pub(crate) use throttle::join as join_reasons;
 pub use throttle::{ThrottleLimit, ThrottleReason};
+pub use unique::UniqueTaken;
 pub use write::{ActionKey, CancelReason, ConditionFailed, ShapeMismatch, TransactionCanceled};
 pub(crate) use write::{AnyItem, Current};
 
@@ -184,6 +186,9 @@ pub enum Error {
         /// The item's sort key.
         sort_key: String,
     },
+    /// A write of an entity with `#[unique]` fields found one of its
+    /// values held by another item; nothing was written.
+    UniqueTaken(Box<UniqueTaken>),
     /// A conditional write's condition did not hold on the stored item;
     /// nothing was written. [`ConditionFailed::current`] gives the item.
     ConditionFailed(Box<ConditionFailed>),
@@ -348,6 +353,7 @@ impl fmt::Display for Error {
             // Transparent: the wrapped error is the whole message.
             Error::Limit(e) => e.fmt(f),
             Error::NewerShape(e) | Error::OlderShape(e) => e.fmt(f),
+            Error::UniqueTaken(e) => e.fmt(f),
             Error::Query(e) => e.fmt(f),
             Error::DuplicateKey {
                 table,

@@ -429,6 +429,10 @@ fn segment_page<'s, T: Backfill>(
         let mut work = Vec::new();
         let mut moves = Vec::new();
         for (key, image, stamps) in items {
+            if key.sort_key == crate::schema::unique::MARKER_SORT_KEY {
+                // A unique value's marker: written with its item.
+                continue;
+            }
             let (entity, old_key) = match T::SCHEMA.entity_for_sort_key(&key.sort_key) {
                 Some(entity) => (entity, false),
                 None => match T::SCHEMA.entity_moved_from(&key.sort_key) {

@@ -9,6 +9,7 @@
 //! operation can move to the thread or task that runs it.
 
 pub(crate) mod action;
+pub(crate) mod apply;
 pub(crate) mod check;
 pub(crate) mod cond;
 pub(crate) mod cursor;

@@ -31,6 +31,15 @@ pub trait EntityHooks {
         let _ = (pk, sk, out);
     }
 
+    /// Appends the value of each of the entity's uniqueness constraints
+    /// ([`UniqueSchema`](super::UniqueSchema), in schema order), encoded
+    /// as a key of its fields; `None` for one with an `Option` field that
+    /// is `None`. Nothing for an entity without `#[unique]` fields.
+    #[inline]
+    fn __unique_values(&self, out: &mut Vec<Option<String>>) {
+        let _ = out;
+    }
+
     /// [`__index_keys`](EntityHooks::__index_keys) of the indexes made of key
     /// fields only, from the key alone: what an update that creates the
     /// item writes.

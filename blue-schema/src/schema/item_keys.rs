@@ -13,4 +13,7 @@ pub struct KeysOfItem {
     pub table_key: (String, String),
     /// `(attribute, value)` of every index key it has.
     pub index_keys: Vec<(&'static str, String)>,
+    /// The partition keys of the markers of its unique values
+    /// ([`unique`](super::unique)), one per value it holds.
+    pub unique: Vec<String>,
 }

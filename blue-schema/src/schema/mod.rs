@@ -11,6 +11,7 @@ pub mod key_move;
 pub(crate) mod members;
 mod message;
 pub mod shape;
+pub mod unique;
 
 pub use attributes::{is_index_key_attribute, is_reserved_attribute, RESERVED_ATTRIBUTES};
 pub(crate) use attributes::{CREATED_AT, PARTITION_KEY, SET_NEWTYPE, SORT_KEY, UPDATED_AT};
@@ -18,6 +19,7 @@ pub(crate) use hooks::{EntityHooks, TableHooks};
 pub(crate) use item_keys::KeysOfItem;
 pub use key_move::ShapeKey;
 pub use shape::{Shape, ShapeSchema, SHAPE_ATTRIBUTE};
+pub use unique::UniqueSchema;
 
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 use serde::Serialize;
@@ -225,6 +227,9 @@ pub struct EntitySchema {
     pub sets: &'static [(&'static str, SetKind)],
     /// Its access patterns on secondary indexes.
     pub indexes: &'static [IndexSchema],
+    /// Its uniqueness constraints (`#[unique]` fields), kept by marker
+    /// items ([`unique`]).
+    pub unique: &'static [UniqueSchema],
     /// The attribute its `#[ttl]` field is stored under: the table's TTL
     /// attribute, or `None` when its items never expire.
     pub ttl: Option<&'static str>,

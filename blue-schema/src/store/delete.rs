@@ -203,6 +203,9 @@ impl<'s, E: Entity> IntoFuture for DeleteItem<'s, E, returning::Nothing> {
         let op = self.op(false);
         Box::pin(async move {
             let op = op?;
+            if !E::SCHEMA.unique.is_empty() {
+                return super::unique::delete::<E>(store, op).await.map(|_| ());
+            }
             super::moves::settle::<E>(store, &op.key).await?;
             with_engine!(&store.backend, b => b.delete::<super::decode::Raw>(op).await)?;
             Ok(())
@@ -218,6 +221,9 @@ impl<'s, E: Entity> IntoFuture for DeleteItem<'s, E, returning::Old> {
         let op = self.op(true);
         Box::pin(async move {
             let op = op?;
+            if !E::SCHEMA.unique.is_empty() {
+                return super::unique::delete::<E>(store, op).await;
+            }
             super::moves::settle::<E>(store, &op.key).await?;
             with_engine!(&store.backend, b => b.delete::<Typed<E>>(op).await)
         })

@@ -23,6 +23,7 @@ pub mod returning;
 mod run;
 mod sweep;
 mod transaction;
+mod unique;
 mod update;
 
 use std::fmt;

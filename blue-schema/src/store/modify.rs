@@ -109,15 +109,26 @@ where
                     ));
                 }
                 let created_at = time::now_rfc3339();
-                let written = with_engine!(&self.store.backend, b => {
+                let store = self.store;
+                let written = with_engine!(&store.backend, b => {
                     let op = super::put::write_item_at(b, &item, created_at, version).map(|w| Put {
                         item: w,
                         if_not_exists: false,
                         entity: &E::SCHEMA,
                         checks,
                         decode: AnyDecoder::of::<Typed<E>>(),
-                    });
-                    b.put(op?).await
+                    })?;
+                    if E::SCHEMA.unique.is_empty() {
+                        b.put(op).await
+                    } else {
+                        // With its markers.
+                        let after = super::unique::After::Item(super::unique::markers(&item)?);
+                        let key = op.item.key.clone();
+                        let action = crate::ops::TxAction::Put(op);
+                        super::unique::write::<_, E>(store, b, &key, action, after)
+                            .await
+                            .map(|_| ())
+                    }
                 });
                 match written {
                     Ok(()) => {
@@ -175,8 +186,18 @@ impl Store {
                 entity: &E::SCHEMA,
                 checks,
                 decode: AnyDecoder::of::<Typed<E>>(),
-            });
-            b.put(op?).await
+            })?;
+            if E::SCHEMA.unique.is_empty() {
+                b.put(op).await
+            } else {
+                // With its markers, which an item of an older shape lacks.
+                let after = super::unique::After::Item(super::unique::markers(&item)?);
+                let key = op.item.key.clone();
+                let action = crate::ops::TxAction::Put(op);
+                super::unique::write::<_, E>(self, b, &key, action, after)
+                    .await
+                    .map(|_| ())
+            }
         });
         match written {
             Ok(()) => Ok(Rewritten::Upgraded),
@@ -207,9 +228,18 @@ pub(super) fn modify_checks<E: Entity>(
         };
         return (checks, Some((attribute, expected + 1)));
     }
-    // Every attribute of every shape, as stored (an item of an older shape
-    // holds other attributes than it decodes into), the absent ones still
-    // absent; and the shape itself.
+    let checks = Checks {
+        user: Some(as_read::<E>(image)),
+        shape,
+        ..Checks::default()
+    };
+    (checks, None)
+}
+
+/// That the item is still as read into `image`: every attribute of every
+/// shape as stored (an item of an older shape holds other attributes than
+/// it decodes into), the absent ones still absent, and the shape itself.
+pub(super) fn as_read<E: Entity>(image: &Map<String, Value>) -> Cond {
     let current = E::SCHEMA.attributes.iter().map(|a| (a.name, a.set, true));
     let older = E::SCHEMA
         .older_shapes()
@@ -235,10 +265,5 @@ pub(super) fn modify_checks<E: Entity>(
         };
         cond = Cond::And(Box::new(cond), Box::new(part));
     }
-    let checks = Checks {
-        user: Some(cond),
-        shape,
-        ..Checks::default()
-    };
-    (checks, None)
+    cond
 }

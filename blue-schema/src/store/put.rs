@@ -55,6 +55,8 @@ impl Store {
         let created_at = time::now_rfc3339();
         let (mut checks, version) = put_checks(item, if_not_exists);
         checks.expiry = self.expiry::<E>();
+        // An entity with `#[unique]` fields writes its markers with it.
+        let markers = (!E::SCHEMA.unique.is_empty()).then(|| super::unique::markers(item));
         let make = with_engine!(&self.backend, b => {
             let op = write_item_at(b, item, created_at, version).map(|item| Put {
                 item,
@@ -63,12 +65,22 @@ impl Store {
                 checks: Checks::default(),
                 decode: AnyDecoder::of::<Typed<E>>(),
             });
-            Box::new(move |checks: Checks| match op {
-                Ok(mut op) => {
+            Box::new(move |checks: Checks| match (op, markers) {
+                (Ok(mut op), None) => {
                     op.checks = checks;
                     Box::pin(b.put(op)) as BoxFuture<'_, _>
                 }
-                Err(e) => Box::pin(std::future::ready(Err(e))) as BoxFuture<'_, _>,
+                (Ok(mut op), Some(markers)) => {
+                    op.checks = checks;
+                    Box::pin(async move {
+                        let after = super::unique::After::Item(markers?);
+                        let key = op.item.key.clone();
+                        let action = crate::ops::TxAction::Put(op);
+                        super::unique::write::<_, E>(self, b, &key, action, after).await?;
+                        Ok(())
+                    }) as BoxFuture<'_, _>
+                }
+                (Err(e), _) => Box::pin(std::future::ready(Err(e))) as BoxFuture<'_, _>,
             }) as MakePut<'_>
         });
         // A moving entity's item is moved to its key first.
@@ -111,7 +123,11 @@ impl Store {
     /// A batch cannot check versions, so an entity with a `#[version]`
     /// field does not compile here: write it in a [`transaction`](Store::transaction),
     /// or opt out with [`put_all_unversioned`](Store::put_all_unversioned).
-    pub fn put_all<'s, 'e, E: Entity + crate::__private::BatchWritable>(
+    pub fn put_all<
+        's,
+        'e,
+        E: Entity + crate::__private::BatchWritable + crate::__private::WithoutUnique,
+    >(
         &'s self,
         items: impl IntoIterator<Item = &'e E>,
     ) -> impl Future<Output = Result<(), Error>> + Send + 's {
@@ -126,7 +142,7 @@ impl Store {
     /// # Errors
     ///
     /// As [`put_all`](Store::put_all).
-    pub fn put_all_unversioned<'s, 'e, E: Entity>(
+    pub fn put_all_unversioned<'s, 'e, E: Entity + crate::__private::WithoutUnique>(
         &'s self,
         items: impl IntoIterator<Item = &'e E>,
     ) -> impl Future<Output = Result<(), Error>> + Send + 's {

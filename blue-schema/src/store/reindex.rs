@@ -75,6 +75,10 @@ async fn reindex_on<B: Engine, T: Table>(backend: &B) -> Result<Reindexed, Error
             .await?;
         for raw in page.items {
             report.scanned += 1;
+            if raw.sort_key == crate::schema::unique::MARKER_SORT_KEY {
+                // A unique value's marker: in no index.
+                continue;
+            }
             let keys = raw.keys(table);
             let item = B::raw_to_json(&raw.data, keys)?;
             let Some(found) = T::__index_keys_of(&raw.partition_key, &raw.sort_key, &item) else {

@@ -11,6 +11,7 @@ use sha2::Digest;
 use super::decode::{Attributes, Typed};
 use super::delete::delete_op;
 use super::put::write_item_at;
+use super::unique::TxAfter;
 use super::update::{invalid, update_op};
 use super::{item_key, Store};
 #[cfg(feature = "dynamodb")]
@@ -41,6 +42,7 @@ impl Store {
             token: None,
             single_partition: false,
             moving: Vec::new(),
+            unique: super::unique::UniqueTx::default(),
         }
     }
 
@@ -78,6 +80,9 @@ pub struct Transaction<'s> {
     single_partition: bool,
     /// The actions' keys of moving entities, each with its entity's move.
     moving: Vec<(ItemKey, super::moves::Settle)>,
+    /// The actions of entities with `#[unique]` fields, whose markers the
+    /// commit adds.
+    unique: super::unique::UniqueTx,
 }
 
 impl fmt::Debug for Transaction<'_> {
@@ -171,7 +176,25 @@ impl Transaction<'_> {
             op.checks.expiry = expiry;
             TxAction::Delete(op)
         }));
+        self.unique::<E>(index, || Ok(TxAfter::Gone));
         self.moving::<E>(index)
+    }
+
+    /// Notes action `index` of `E` for its markers at commit, when `E` has
+    /// `#[unique]` fields: `after` says what the action leaves.
+    fn unique<E: Entity>(&mut self, index: usize, after: impl FnOnce() -> Result<TxAfter, Error>) {
+        if E::SCHEMA.unique.is_empty() || self.error.is_some() {
+            return;
+        }
+        match after() {
+            Ok(after) => {
+                let key = with_actions!(self, _engine, actions => actions[index].key().clone());
+                self.unique
+                    .actions
+                    .push(super::unique::TxUnique::of::<E>(index, key, after));
+            }
+            Err(e) => self.error = Some(e),
+        }
     }
 
     /// Notes action `index` of `E` for a move before the commit, when `E`'s
@@ -220,6 +243,7 @@ impl Transaction<'_> {
             };
             push(actions, &mut self.error, action)
         });
+        self.unique::<E>(index, || super::unique::markers(item).map(TxAfter::Item));
         self.moving::<E>(index)
     }
 
@@ -243,9 +267,19 @@ impl Transaction<'_> {
         let expiry = self.store.expiry::<E>();
         let action = update_op(update, Returning::Nothing).map(|mut op| {
             op.checks.expiry = expiry;
-            TxAction::Update(op)
+            op
         });
-        let index = self.push(action);
+        let after = match &action {
+            Ok(op) if super::unique::touches::<E>(op) => Some(TxAfter::Update {
+                actions: op.actions.clone(),
+                create: op.create.clone(),
+            }),
+            _ => None,
+        };
+        let index = self.push(action.map(TxAction::Update));
+        if let Some(after) = after {
+            self.unique::<E>(index, || Ok(after));
+        }
         self.moving::<E>(index)
     }
 
@@ -355,6 +389,11 @@ impl Transaction<'_> {
         // once the transaction is known to be one that can be sent.
         for (key, settle) in &self.moving {
             settle(self.store, key).await?;
+        }
+        if !self.unique.actions.is_empty() {
+            let store = self.store;
+            let unique = &mut self.unique;
+            return with_actions!(self, b, actions => unique.commit(store, b, actions, token).await);
         }
         with_actions!(self, b, actions => {
             let op = TransactWrite {

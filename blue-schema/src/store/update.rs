@@ -160,6 +160,14 @@ impl<'s, E: Entity, R> UpdateItem<'s, E, R> {
         });
         async move {
             let op = op?;
+            if !E::SCHEMA.unique.is_empty() && super::unique::touches::<E>(&op) {
+                let written = super::unique::update::<E>(store, op).await?;
+                return Ok(match returning {
+                    Returning::Nothing => None,
+                    Returning::Old => written.old,
+                    Returning::New => written.new,
+                });
+            }
             super::moves::settle::<E>(store, &op.key).await?;
             // Only an entity with older shapes can meet an item in one.
             let again = (E::SCHEMA.shape > 1).then(|| op.clone());

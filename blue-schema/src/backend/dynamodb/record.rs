@@ -52,6 +52,11 @@ impl StreamRecord {
         let Some(keys) = new.as_ref().or(old.as_ref()) else {
             return Ok(None);
         };
+        if keys.sort_key == crate::schema::unique::MARKER_SORT_KEY {
+            // A unique value's marker is the library's, not a change of
+            // the application's items.
+            return Ok(None);
+        }
         let (partition_key, sort_key) = (keys.partition_key.clone(), keys.sort_key.clone());
         let decode = |item: Option<ReadItem>| item.map(|i| i.decode::<D>(table)).transpose();
         Ok(Some(RawChange {

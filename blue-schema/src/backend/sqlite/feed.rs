@@ -228,6 +228,12 @@ fn read<D: Decoder>(
         let at: i64 = row.get(3).map_err(sqlite_error)?;
         let partition_key: String = row.get(4).map_err(sqlite_error)?;
         let sort_key: String = row.get(5).map_err(sqlite_error)?;
+        if sort_key == crate::schema::unique::MARKER_SORT_KEY {
+            // A unique value's marker is the library's, not a change of
+            // the application's items.
+            last = seq;
+            continue;
+        }
         let image = |first: usize| -> Result<Option<D::Output>, Error> {
             let data: Option<String> = row.get(first).map_err(sqlite_error)?;
             let Some(data) = data else { return Ok(None) };

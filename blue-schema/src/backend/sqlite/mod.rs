@@ -45,7 +45,6 @@
 //! an operation that has started runs to its end: a `put_all` is one
 //! transaction, all or nothing.
 
-mod apply;
 mod capacity;
 mod config;
 mod error;

@@ -2,11 +2,11 @@
 //! were, then every write, in one SQLite transaction; and the idempotency
 //! tokens that make a retried transaction write once.
 
-use super::apply::ApplyError;
 use super::error::sqlite_error;
 use super::pool::Conn;
 use super::row::text;
 use super::write::{failure, immediate, plan_update, read_live, remove, write_row, UpdateFailure};
+use crate::ops::apply::ApplyError;
 use crate::ops::{ItemKey, TransactWrite, TxAction};
 use crate::write::{CancelReason, TransactionCanceled};
 use crate::{limits, Error};

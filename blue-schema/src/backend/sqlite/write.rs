@@ -6,7 +6,6 @@ use serde_json::{Map, Value};
 
 use rusqlite::TransactionBehavior;
 
-use super::apply::{apply, ApplyError};
 use super::error::{sqlite_error, table_error};
 use super::pool::Conn;
 use super::read::row_of_key;
@@ -16,6 +15,7 @@ use crate::error::AnyItem;
 use crate::limits;
 use crate::limits::check::CheckError;
 use crate::ops::action::Returning;
+use crate::ops::apply::{apply, ApplyError};
 use crate::ops::check::{explain, Checks, Failure, ShapeCheck};
 use crate::ops::decode::decode_str;
 use crate::ops::decode::{Decoder, StoredKeys};

@@ -1,14 +1,16 @@
 //! Applying an update's actions to the stored item, with DynamoDB's rules:
-//! what SQLite runs inside the write's transaction.
+//! what SQLite runs inside the write's transaction, and what the store
+//! computes itself for a write that must know the item it leaves (a write
+//! of an entity with `#[unique]` fields).
 
 use serde_json::{Map, Value};
 
-use crate::ops::action::Action;
-use crate::ops::cond::{compare, CmpOp};
+use super::action::Action;
+use super::cond::{compare, CmpOp};
 
 /// Why an update could not be applied to the stored item.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum ApplyError {
+pub(crate) enum ApplyError {
     /// An operand of the wrong type (adding to a string...): DynamoDB's
     /// validation error.
     Type(String),
@@ -17,7 +19,7 @@ pub(super) enum ApplyError {
 }
 
 /// Applies the actions to an item's attributes, with DynamoDB's rules.
-pub(super) fn apply(actions: &[Action], item: &mut Map<String, Value>) -> Result<(), ApplyError> {
+pub(crate) fn apply(actions: &[Action], item: &mut Map<String, Value>) -> Result<(), ApplyError> {
     for action in actions {
         match action {
             Action::Set(n, v, _) => {

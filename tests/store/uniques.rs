@@ -1,0 +1,338 @@
+//! Unique fields (`#[unique]`): a value is held by one item at most, on
+//! every write path and every backend; a refused write names the field
+//! and the holder and writes nothing; `check_table` finds markers without
+//! their item and values without their marker.
+
+use blue_schema::export::check_table;
+use blue_schema::{Entity, Error, Store, Table, UniqueTaken};
+use serde::{Deserialize, Serialize};
+
+/// Users of organisations: an email unique across the table, and a
+/// handle unique per site (a group of two fields, the second optional).
+#[derive(Table, Debug, Clone, PartialEq)]
+#[table(name = "blue_accounts")]
+pub enum Accounts {
+    User(User),
+}
+
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Accounts)]
+#[sk(prefix = "USER")]
+pub struct User {
+    #[pk]
+    pub org: String,
+    #[sk]
+    pub id: String,
+    #[unique]
+    pub email: String,
+    #[unique(group = "handle")]
+    pub site: String,
+    #[unique(group = "handle")]
+    pub handle: Option<String>,
+    pub visits: u32,
+}
+
+pub fn user(id: &str, email: &str, handle: Option<&str>) -> User {
+    User {
+        org: "acme".into(),
+        id: id.into(),
+        email: email.into(),
+        site: "main".into(),
+        handle: handle.map(Into::into),
+        visits: 0,
+    }
+}
+
+/// The constraint a refused write names, and the key of the item holding
+/// the value.
+fn taken(result: Result<impl std::fmt::Debug, Error>) -> (&'static str, String, String) {
+    match result {
+        Err(Error::UniqueTaken(t)) => {
+            let UniqueTaken {
+                constraint, holder, ..
+            } = *t;
+            (constraint, holder.1, holder.0)
+        }
+        other => panic!("expected UniqueTaken, got {other:?}"),
+    }
+}
+
+/// `check_table` finds nothing wrong: every value has its marker and
+/// every marker its item.
+async fn assert_clean(store: &Store) -> u64 {
+    let report = check_table::<Accounts>(store).await.unwrap();
+    assert_eq!(report.problems, Vec::<String>::new());
+    assert_eq!((report.orphan_markers, report.missing_markers), (0, 0));
+    report.markers
+}
+
+pub async fn every_write_path_keeps_values_unique(store: Store) {
+    store.create_table::<Accounts>().await.unwrap();
+    let ada = user("ada", "ada@x", Some("ada"));
+    store.create(&ada).await.unwrap();
+    assert_eq!(assert_clean(&store).await, 2);
+
+    // create: the email is taken; nothing written.
+    let bob = user("bob", "ada@x", None);
+    let refused = store.create(&bob).await;
+    assert_eq!(taken(refused), ("email", "USER#ada".into(), "acme".into()));
+    assert_eq!(store.get(User::key("acme", "bob")).await.unwrap(), None);
+    let bob = user("bob", "bob@x", None);
+    store.create(&bob).await.unwrap();
+
+    // put: taking another's value is refused and leaves the item as it was.
+    let mut stolen = bob.clone();
+    stolen.email = "ada@x".into();
+    stolen.visits = 9;
+    assert_eq!(taken(store.put(&stolen).await).0, "email");
+    assert_eq!(store.get(bob.key()).await.unwrap(), Some(bob.clone()));
+    // A put that keeps its values, or changes them to free ones.
+    let mut ada2 = ada.clone();
+    ada2.visits = 1;
+    store.put(&ada2).await.unwrap();
+    ada2.email = "ada2@x".into();
+    store.put(&ada2).await.unwrap();
+    // The old value is free again.
+    stolen.visits = 0;
+    store.put(&stolen).await.unwrap();
+    assert_eq!(assert_clean(&store).await, 3);
+
+    // A group: the same handle on another site is another value; the
+    // same one on the same site is taken; no handle holds nothing.
+    let mut carl = user("carl", "carl@x", Some("ada"));
+    carl.site = "beta".into();
+    store.create(&carl).await.unwrap();
+    let dora = user("dora", "dora@x", Some("ada"));
+    assert_eq!(
+        taken(store.create(&dora).await),
+        ("handle", "USER#ada".into(), "acme".into())
+    );
+    store.create(&user("dora", "dora@x", None)).await.unwrap();
+    store.create(&user("eve", "eve@x", None)).await.unwrap();
+    assert_eq!(assert_clean(&store).await, 7);
+
+    // update: setting a unique field claims the new value and releases
+    // the old one; a taken value is refused.
+    let email = User::attr().email;
+    let refused = store
+        .update(User::key("acme", "dora"))
+        .set(email, "ada@x")
+        .await;
+    assert_eq!(taken(refused).0, "email");
+    let after = store
+        .update(User::key("acme", "dora"))
+        .set(email, "d@x")
+        .set(User::attr().handle, "dee")
+        .returning_new()
+        .await
+        .unwrap();
+    assert_eq!(
+        (after.email.as_str(), after.handle.as_deref()),
+        ("d@x", Some("dee"))
+    );
+    store
+        .create(&user("fay", "dora@x", Some("x")))
+        .await
+        .unwrap();
+    // Removing an optional field of a group releases the group's value.
+    store
+        .update(User::key("acme", "dora"))
+        .remove(User::attr().handle)
+        .await
+        .unwrap();
+    store
+        .create(&user("gus", "gus@x", Some("dee")))
+        .await
+        .unwrap();
+    // An update that changes no unique field is a plain update.
+    store
+        .update(User::key("acme", "gus"))
+        .add(User::attr().visits, 2)
+        .await
+        .unwrap();
+    assert_clean(&store).await;
+
+    // modify: the same rules.
+    let refused = store
+        .modify(User::key("acme", "gus"), |u: &mut User| {
+            u.email = "ada2@x".into()
+        })
+        .await;
+    assert_eq!(taken(refused).0, "email");
+    let gus = store
+        .modify(User::key("acme", "gus"), |u: &mut User| {
+            u.email = "g@x".into()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((gus.email.as_str(), gus.visits), ("g@x", 2));
+
+    // delete and delete_returning release every value.
+    store.delete(User::key("acme", "gus")).await.unwrap();
+    let gone = store
+        .delete_returning(User::key("acme", "fay"))
+        .await
+        .unwrap();
+    assert_eq!(gone.map(|u| u.email), Some("dora@x".to_owned()));
+    store
+        .create(&user("hal", "g@x", Some("dee")))
+        .await
+        .unwrap();
+    store
+        .create(&user("ivy", "dora@x", Some("x")))
+        .await
+        .unwrap();
+    assert_clean(&store).await;
+}
+
+pub async fn transactions_keep_values_unique(store: Store) {
+    store.create_table::<Accounts>().await.unwrap();
+    store
+        .create(&user("ada", "ada@x", Some("ada")))
+        .await
+        .unwrap();
+
+    // Two items of one transaction cannot take the same value.
+    let mut tx = store.transaction();
+    tx.create(&user("bob", "same@x", None));
+    tx.create(&user("carl", "same@x", None));
+    let refused = tx.commit().await;
+    assert_eq!(taken(refused).0, "email");
+    assert_eq!(store.get(User::key("acme", "bob")).await.unwrap(), None);
+
+    // A value another item holds is refused; nothing is written.
+    let mut tx = store.transaction();
+    tx.create(&user("bob", "bob@x", None));
+    tx.put(&user("carl", "ada@x", None));
+    assert_eq!(taken(tx.commit().await).0, "email");
+    assert_eq!(store.get(User::key("acme", "bob")).await.unwrap(), None);
+
+    // Puts, updates and deletes in one transaction: ada gives up her
+    // email, which bob takes in the same commit.
+    let mut tx = store.transaction();
+    tx.update(blue_schema::Update::new(User::key("acme", "ada")).set(User::attr().email, "ada2@x"));
+    tx.create(&user("bob", "ada@x", None));
+    tx.create(&user("carl", "carl@x", Some("c")));
+    tx.commit().await.unwrap();
+    assert_clean(&store).await;
+
+    let mut tx = store.transaction();
+    tx.delete(User::key("acme", "carl"));
+    tx.create(&user("dora", "carl@x", Some("c")));
+    tx.commit().await.unwrap();
+    assert_eq!(assert_clean(&store).await, 5);
+
+    // The caller's indexes and reasons stay the caller's.
+    let mut tx = store.transaction();
+    tx.create(&user("eve", "eve@x", None));
+    let second = tx.create(&user("dora", "other@x", None));
+    match tx.commit().await {
+        Err(Error::TransactionCanceled(c)) => {
+            assert_eq!(c.reasons.len(), 2);
+            assert!(matches!(
+                c.reasons[second],
+                blue_schema::write::CancelReason::AlreadyExists
+            ));
+        }
+        other => panic!("expected the create to fail, got {other:?}"),
+    }
+    assert_clean(&store).await;
+
+    // rekey moves the item with its values.
+    let dora = user("dora", "carl@x", Some("c"));
+    let mut moved = dora.clone();
+    moved.id = "dora2".into();
+    store.rekey(dora.key(), &moved).await.unwrap();
+    assert_eq!(assert_clean(&store).await, 5);
+    assert_eq!(
+        taken(store.create(&user("zed", "carl@x", None)).await),
+        ("email", "USER#dora2".into(), "acme".into())
+    );
+}
+
+/// The program before the constraint: the same items, without markers.
+pub mod older {
+    use blue_schema::{Entity, Table};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Table, Debug, Clone, PartialEq)]
+    #[table(name = "blue_accounts")]
+    pub enum Accounts {
+        User(User),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[entity(table = Accounts)]
+    #[sk(prefix = "USER")]
+    pub struct User {
+        #[pk]
+        pub org: String,
+        #[sk]
+        pub id: String,
+        pub email: String,
+        pub site: String,
+        pub handle: Option<String>,
+        pub visits: u32,
+    }
+}
+
+fn older(u: &User) -> older::User {
+    older::User {
+        org: u.org.clone(),
+        id: u.id.clone(),
+        email: u.email.clone(),
+        site: u.site.clone(),
+        handle: u.handle.clone(),
+        visits: u.visits,
+    }
+}
+
+/// An item written by a program without the constraint has no marker; one
+/// it deletes leaves its markers behind. `check_table` reports both, and
+/// writing the item again claims its values.
+pub async fn the_check_finds_orphans_and_missing_markers(store: Store) {
+    store.create_table::<Accounts>().await.unwrap();
+    let ada = user("ada", "ada@x", Some("a"));
+    store.create(&ada).await.unwrap();
+    let bob = user("bob", "bob@x", None);
+    store.put(&older(&bob)).await.unwrap();
+    store.delete(User::key("acme", "ada")).await.unwrap();
+    store.put(&older(&ada)).await.unwrap();
+    store.delete(older::User::key("acme", "ada")).await.unwrap();
+    // ada's two markers are orphans (she was deleted without them); bob
+    // holds a value without a marker.
+    store.create(&ada).await.unwrap();
+    store.delete(older::User::key("acme", "ada")).await.unwrap();
+    let report = check_table::<Accounts>(&store).await.unwrap();
+    assert_eq!(
+        (
+            report.markers,
+            report.orphan_markers,
+            report.missing_markers
+        ),
+        (2, 2, 1),
+        "{:#?}",
+        report.problems
+    );
+    assert_eq!(report.problems.len(), 3);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("User.email = \"bob@x\"") && p.contains("has no marker")),
+        "{:#?}",
+        report.problems
+    );
+    // An orphan keeps its value taken...
+    assert_eq!(
+        taken(store.create(&user("carl", "ada@x", None)).await),
+        ("email", "USER#ada".into(), "acme".into())
+    );
+    // ...until the item it names is written again and deleted.
+    store.put(&ada).await.unwrap();
+    store.delete(ada.key()).await.unwrap();
+    // Writing bob again claims his value.
+    store.put(&bob).await.unwrap();
+    assert_eq!(assert_clean(&store).await, 1);
+}
