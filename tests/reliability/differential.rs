@@ -205,3 +205,31 @@ fn leases_expire_as_the_clock_moves() {
         Lease(Query(1, Some(1), false)),
     ]);
 }
+
+/// Unique names: taken ones refused, swapped in one transaction (each
+/// marker taken from the other handle in the same commit), freed by a
+/// rename and a delete, a missing handle cancelling a swap; the markers
+/// checked after the sequence on every backend.
+#[test]
+fn unique_names_are_held_once() {
+    use crate::handles::HandleOp::*;
+    use crate::model::Op::Handle;
+    replay(&[
+        Handle(CreateHandle(0, 0, 0)),
+        Handle(CreateHandle(0, 1, 1)),
+        Handle(CreateHandle(1, 0, 0)),
+        Handle(PutHandle(1, 0, 1)),
+        Handle(SwapHandles((0, 0), (0, 1))),
+        Handle(QueryHandles(0)),
+        Handle(RenameHandle(0, 1, 1)),
+        Handle(RenameHandle(0, 1, 2)),
+        Handle(CreateHandle(1, 0, 0)),
+        Handle(CreateHandle(1, 1, 0)),
+        Handle(DeleteHandle(0, 0)),
+        Handle(SwapHandles((0, 0), (0, 1))),
+        Handle(CreateHandle(1, 1, 1)),
+        Handle(PutHandle(1, 2, 2)),
+        Handle(QueryHandles(1)),
+        Handle(SwapHandles((0, 1), (0, 1))),
+    ]);
+}

@@ -12,6 +12,7 @@ mod entities;
 mod expiry;
 mod faults;
 mod feed;
+mod handles;
 mod history;
 mod hostile;
 mod load;

@@ -237,6 +237,9 @@ pub enum Op {
     GetTally(u8),
     /// An operation on the leases, which expire ([`crate::expiry`]).
     Lease(crate::expiry::LeaseOp),
+    /// An operation on the handles, whose names are unique
+    /// ([`crate::handles`]).
+    Handle(crate::handles::HandleOp),
     /// `put` of a pin (part, id, kind, label) by the program before its
     /// key moved, under the old key. Generated only at the start of a
     /// sequence: an older program stops writing before the new one moves
@@ -550,6 +553,7 @@ enum Item {
 pub struct Model {
     items: BTreeMap<(String, String), Item>,
     leases: crate::expiry::LeaseModel,
+    handles: crate::handles::HandleModel,
 }
 
 /// The stored partition key of a partition (the same for every entity of
@@ -957,6 +961,7 @@ impl Model {
             }
             Op::GetTally(p) => format!("Ok({:?})", self.tally(space, *p).map(|(t, _)| t)),
             Op::Lease(op) => self.leases.apply(space, op),
+            Op::Handle(op) => self.handles.apply(space, op),
             Op::PutPinV1(p, id, kind, label) => {
                 let pin = space.pin(*p, *kind, *id, *label);
                 self.items
@@ -1601,6 +1606,7 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
         Op::Lease(_) => {
             unreachable!("`Engines::check` runs lease operations with the model's clock")
         }
+        Op::Handle(op) => crate::handles::run(store, space, op).await,
     };
     (text, cursors)
 }
@@ -1941,6 +1947,7 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (part(), -3i8..4, any::<bool>()).prop_map(|(p, v, c)| Op::AddTally(p, v, c)),
         1 => part().prop_map(Op::GetTally),
         4 => crate::expiry::lease_op().prop_map(Op::Lease),
+        4 => crate::handles::handle_op().prop_map(Op::Handle),
         2 => (part(), kind(), id()).prop_map(|(p, k, i)| Op::GetPin(p, k, i)),
         2 => (part(), kind(), id(), 0..NOTES.len() as u8).prop_map(|(p, k, i, l)| Op::PutPin(p, k, i, l)),
         2 => (part(), kind(), id(), -3i8..4).prop_map(|(p, k, i, n)| Op::HitPin(p, k, i, n)),
@@ -2000,6 +2007,10 @@ impl Engines {
         for store in [&file, &memory, &dynamo] {
             store.create_table::<Reliable>().await.unwrap();
             store.create_table::<crate::expiry::Leases>().await.unwrap();
+            store
+                .create_table::<crate::handles::Handles>()
+                .await
+                .unwrap();
         }
         Engines {
             stores: vec![
@@ -2076,15 +2087,23 @@ impl Engines {
             (ops.len() * (self.stores.len() + 1)) as u64,
             std::sync::atomic::Ordering::Relaxed,
         );
-        let expected = model.contents(&space);
+        let expected = model.contents(&space) + &model.handles.contents(&space, PARTS.len() as u8);
         for (name, store) in &self.stores {
             let got = contents(store, &space).await
-                + &crate::expiry::contents(store, &space, PARTS.len() as u8).await;
+                + &crate::expiry::contents(store, &space, PARTS.len() as u8).await
+                + &crate::handles::contents(store, &space, PARTS.len() as u8).await;
             if got != expected {
                 return Err(format!(
                     "final contents on {name}:\n  model:   {expected}\n  backend: {got}"
                 ));
             }
+        }
+        // No name held twice, none without its marker, no marker left
+        // without its handle.
+        for (name, store) in &self.stores {
+            crate::handles::markers_check(store)
+                .await
+                .map_err(|e| format!("unique names on {name}: {e}"))?;
         }
         // A copy rebuilt from the feed alone equals the table.
         for ((name, store), feed) in self.stores.iter().zip(&mut feeds) {
@@ -2120,7 +2139,7 @@ impl Engines {
 /// A failing sequence as a test to paste into `differential.rs`.
 pub fn as_rust_test(ops: &[Op]) -> String {
     let mut out = String::from(
-        "#[test]\nfn regression() {\n    use crate::expiry::LeaseOp::*;\n    use crate::model::{Change::*, If::*, Op::*, Range::*, Returning::*, TxOp::*, C, D};\n    crate::differential::replay(&[\n",
+        "#[test]\nfn regression() {\n    use crate::expiry::LeaseOp::*;\n    use crate::handles::HandleOp::*;\n    use crate::model::{Change::*, If::*, Op::*, Range::*, Returning::*, TxOp::*, C, D};\n    crate::differential::replay(&[\n",
     );
     for op in ops {
         // `Debug` writes a `Vec` as `[…]`; the only brackets are `Vec`s.

@@ -336,3 +336,80 @@ pub async fn the_check_finds_orphans_and_missing_markers(store: Store) {
     store.put(&bob).await.unwrap();
     assert_eq!(assert_clean(&store).await, 1);
 }
+
+/// Sixteen tasks race to claim four values (each creating its own user),
+/// then to move their users onto the values of others: exactly one holds
+/// each value at every point, every loser gets `UniqueTaken`, and the
+/// check finds every marker with its item.
+pub async fn racing_writers_claim_each_value_once(store: Store) {
+    store.create_table::<Accounts>().await.unwrap();
+    let email = |n: usize| format!("v{}@x", n % 4);
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let u = user(&format!("u{i:02}"), &email(i), None);
+                match store.create(&u).await {
+                    Ok(()) => Some(i),
+                    Err(Error::UniqueTaken(t)) => {
+                        assert_eq!(t.constraint, "email");
+                        None
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        winners.extend(task.await.unwrap());
+    }
+    let mut won: Vec<String> = winners.iter().map(|&i| email(i)).collect();
+    won.sort();
+    assert_eq!(
+        won,
+        ["v0@x", "v1@x", "v2@x", "v3@x"],
+        "one winner per value"
+    );
+    assert_eq!(assert_clean(&store).await, 4);
+
+    // The winners race to take each other's values and fresh ones.
+    let moves: Vec<_> = winners
+        .iter()
+        .enumerate()
+        .flat_map(|(k, &i)| (0..4).map(move |round| (k, i, round)))
+        .map(|(k, i, round)| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let target = format!("w{}@x", (k + round) % 3);
+                let key = User::key("acme", format!("u{i:02}"));
+                let set = User::attr().email;
+                match store.update(key).set(set, target.as_str()).await {
+                    Ok(()) | Err(Error::UniqueTaken(_)) => {}
+                    Err(e) => panic!("{e}"),
+                }
+            })
+        })
+        .collect();
+    for task in moves {
+        task.await.unwrap();
+    }
+    let users = store
+        .query(Accounts::partition("acme"))
+        .all()
+        .await
+        .unwrap();
+    let mut emails: Vec<String> = users
+        .iter()
+        .map(|Accounts::User(u)| u.email.clone())
+        .collect();
+    let all = emails.len();
+    emails.sort();
+    emails.dedup();
+    assert_eq!(
+        (all, emails.len()),
+        (4, 4),
+        "no value held twice: {emails:?}"
+    );
+    assert_eq!(assert_clean(&store).await, 4);
+}
