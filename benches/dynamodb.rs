@@ -105,6 +105,15 @@ fn setup(rt: &Runtime, recorder: Option<&Recorder>) -> (Store, Raw) {
             store.put(&cards::expiring(i)).await.unwrap();
         }
     });
+    // What a unique field costs: the same cards, their handles unique or not.
+    rt.block_on(async {
+        store.create_table::<cards::Handled>().await.unwrap();
+        store.create_table::<cards::Unique>().await.unwrap();
+        for i in 0..20 {
+            store.put(&cards::handled(i)).await.unwrap();
+            store.put(&cards::unique(i)).await.unwrap();
+        }
+    });
     // What a key move costs: cards 0-9 moved, 10-19 under their old keys.
     rt.block_on(async {
         store.create_table::<cards::Reshaped>().await.unwrap();
@@ -277,7 +286,7 @@ fn bench(c: &mut Criterion) {
 // ---- counting the client side's work, with no server ----
 
 /// The operations of the count mode, in the order `ratios.py` prints them.
-const OPS: [&str; 15] = [
+const OPS: [&str; 16] = [
     "get",
     "put",
     "query_entity",
@@ -293,6 +302,7 @@ const OPS: [&str; 15] = [
     "query_ttl",
     "put_moving",
     "get_unmoved",
+    "put_unique",
 ];
 
 /// One call of one side of an operation of [`OPS`], as the criterion
@@ -375,6 +385,10 @@ impl Calls<'_> {
             // a table whose key moves (a put reads the old key first; a get
             // of a card still under it reads both keys) and in one whose key
             // does not.
+            // A unique field: the put reads the card and writes it with its
+            // marker in one transaction.
+            ("put_unique", true) => store.put(&cards::unique(7)).await.unwrap(),
+            ("put_unique", false) => store.put(&cards::handled(7)).await.unwrap(),
             ("put_moving", true) => store.put(&cards::moving(7)).await.unwrap(),
             ("put_moving", false) => store.put(&cards::reshaped(7)).await.unwrap(),
             ("get_unmoved", true) => drop(black_box(

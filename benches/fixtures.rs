@@ -77,6 +77,74 @@ pub mod cards {
         pub text: String,
     }
 
+    /// The plain card with a handle, in a table of its own.
+    #[derive(Table)]
+    #[table(name = "bench_handled")]
+    pub enum Handled {
+        Card(HandledCard),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Clone)]
+    #[entity(table = Handled)]
+    #[sk(prefix = "CARD")]
+    pub struct HandledCard {
+        #[pk]
+        pub deck: String,
+        #[sk]
+        pub id: u32,
+        pub owner: String,
+        pub rank: u32,
+        pub text: String,
+        pub handle: String,
+    }
+
+    /// The same card whose handle is `#[unique]`: what a unique field
+    /// costs a write.
+    #[derive(Table)]
+    #[table(name = "bench_unique")]
+    pub enum Unique {
+        Card(UniqueCard),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Clone)]
+    #[entity(table = Unique)]
+    #[sk(prefix = "CARD")]
+    pub struct UniqueCard {
+        #[pk]
+        pub deck: String,
+        #[sk]
+        pub id: u32,
+        pub owner: String,
+        pub rank: u32,
+        pub text: String,
+        #[unique]
+        pub handle: String,
+    }
+
+    pub fn handled(i: u32) -> HandledCard {
+        let p = plain(i);
+        HandledCard {
+            deck: p.deck,
+            id: p.id,
+            owner: p.owner,
+            rank: p.rank,
+            text: p.text,
+            handle: format!("card-{i}@deck-01"),
+        }
+    }
+
+    pub fn unique(i: u32) -> UniqueCard {
+        let h = handled(i);
+        UniqueCard {
+            deck: h.deck,
+            id: h.id,
+            owner: h.owner,
+            rank: h.rank,
+            text: h.text,
+            handle: h.handle,
+        }
+    }
+
     pub fn plain(i: u32) -> PlainCard {
         PlainCard {
             deck: "deck-01".into(),

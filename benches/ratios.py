@@ -44,6 +44,7 @@ SQLITE_OPS = [
     "put_ttl", "get_ttl", "query_ttl",
     "put_feed", "update_feed", "delete_feed", "transaction_feed", "put_all_feed",
     "put_moving", "update_moving", "get_moving", "get_unmoved",
+    "put_unique", "rename_unique",
 ]
 SQLITE_NOTES = {
     "put_card": "baseline: the same card into a table without indexes",
@@ -61,17 +62,20 @@ SQLITE_NOTES = {
     "update_moving": "baseline: the same update where the key does not move",
     "get_moving": "baseline: the same get of a moved card where the key does not move",
     "get_unmoved": "baseline: a get of a card under the key it has, against one under its old key",
+    "put_unique": "baseline: the same card whose handle is not #[unique]",
+    "rename_unique": "baseline: the same update of a handle that is not #[unique]",
 }
 DYNAMODB_NOTES = {
     "put_ttl": "baseline: the store, the same card into a table without TTL",
     "put_moving": "baseline: the store, the same shape-2 card where the key does not move",
     "get_unmoved": "baseline: the store, a card under its key, against one under its old key",
     "query_ttl": "baseline: the store, 20 such cards from a table without TTL",
+    "put_unique": "baseline: the store, the same card whose handle is not #[unique]",
 }
 DYNAMODB_OPS = [
     "get", "put", "query_entity", "index_query", "filtered_query", "partition",
     "update", "put_when", "transaction_10", "create", "bulk_100", "put_ttl", "query_ttl",
-    "put_moving", "get_unmoved",
+    "put_moving", "get_unmoved", "put_unique",
 ]
 
 

@@ -630,7 +630,10 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
 /// `put_moving`, `update_moving`, `get_moving` (a moved card) and
 /// `get_unmoved` (a card still under its old key): their `rusqlite` side
 /// is a shape-2 card whose key does not move, their `blue_schema` side
-/// the same card's whose key moves (a key move's cost);
+/// the same card's whose key moves (a key move's cost); or `put_unique`
+/// and `rename_unique` (an update that changes the handle): their
+/// `rusqlite` side is a card with a handle, their `blue_schema` side the
+/// same card whose handle is `#[unique]` (a unique field's cost);
 /// `<side>` is `blue_schema` or `rusqlite`.
 fn count(spec: &str) {
     let words: Vec<&str> = spec.split_whitespace().collect();
@@ -647,7 +650,11 @@ fn count(spec: &str) {
     store.create_table::<cards::Streamed>().unwrap();
     store.create_table::<cards::Reshaped>().unwrap();
     store.create_table::<cards::Moving>().unwrap();
+    store.create_table::<cards::Handled>().unwrap();
+    store.create_table::<cards::Unique>().unwrap();
     for i in 0..20 {
+        store.put(&cards::handled(i)).unwrap();
+        store.put(&cards::unique(i)).unwrap();
         store.put(&cards::reshaped(i)).unwrap();
         // Cards 0-9 moved, 10-19 still under their old keys.
         store.put(&cards::moving_before(i)).unwrap();
@@ -671,6 +678,12 @@ fn count(spec: &str) {
     let a = Expert::attr();
     let names: Vec<String> = (0..10).map(|i| format!("expert-{i:05}")).collect();
     let metered = store.metered();
+    // The handles a rename alternates between.
+    let mut renames = 0u32;
+    let handle = |n: &mut u32| {
+        *n += 1;
+        format!("renamed-{}", *n % 2)
+    };
     let ours = side == "blue_schema";
     assert!(ours || side == "rusqlite", "unknown side {side:?}");
     for _ in 0..n {
@@ -729,6 +742,27 @@ fn count(spec: &str) {
             // into one without (the expiry is a field of both).
             ("put_ttl", true) => store.put(&cards::expiring(7)).unwrap(),
             ("put_ttl", false) => store.put(&cards::timed(7)).unwrap(),
+            // What a unique field costs: the same card, its handle unique
+            // or not; a put that keeps the handle, and an update that
+            // changes it (to another free value and back).
+            ("put_unique", true) => store.put(&cards::unique(7)).unwrap(),
+            ("put_unique", false) => store.put(&cards::handled(7)).unwrap(),
+            ("rename_unique", true) => store
+                .run(
+                    store
+                        .as_async()
+                        .update(cards::UniqueCard::key("deck-01", 7u32))
+                        .set(cards::UniqueCard::attr().handle, handle(&mut renames)),
+                )
+                .unwrap(),
+            ("rename_unique", false) => store
+                .run(
+                    store
+                        .as_async()
+                        .update(cards::HandledCard::key("deck-01", 7u32))
+                        .set(cards::HandledCard::attr().handle, handle(&mut renames)),
+                )
+                .unwrap(),
             ("get_ttl", true) => drop(black_box(
                 store
                     .get(cards::ExpiringCard::key("deck-01", black_box(7u32)))

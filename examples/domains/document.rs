@@ -37,7 +37,8 @@ pub struct Realm {
     pub realm_id: String,
     /// Display name.
     pub name: String,
-    /// Where the realm's files live.
+    /// Where the realm's files live: no two realms share a directory.
+    #[unique]
     pub path: String,
 }
 

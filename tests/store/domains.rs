@@ -35,6 +35,18 @@ pub async fn document_domain_end_to_end(store: Store) {
         path: "/realms/letemcook".into(),
     };
     store.put(&realm).await.unwrap();
+    // A realm's path is unique: another realm cannot take it.
+    let twin = Realm {
+        realm_id: "twin".into(),
+        ..realm.clone()
+    };
+    match store.create(&twin).await {
+        Err(Error::UniqueTaken(t)) => assert_eq!(
+            (t.constraint, t.holder),
+            ("path", (REALM.to_owned(), "META".to_owned()))
+        ),
+        other => panic!("expected the path to be taken, got {other:?}"),
+    }
     let rfc51 = doc(DocKind::Rfc, 51, "Dialogues");
     let rfc50 = doc(DocKind::Rfc, 50, "Experts");
     let rfc9 = doc(DocKind::Rfc, 9, "Bootstrapping");

@@ -121,11 +121,7 @@ fn generate(entity: &Entity) -> TokenStream {
         expiry_fn,
         stored_attributes,
     } = ttl(entity);
-    let batch_writable = entity
-        .fields
-        .iter()
-        .all(|f| f.version.is_none())
-        .then(|| quote!(impl ::blue_schema::__private::BatchWritable for #ident {}));
+    let batch_writable = batch_writable(entity);
 
     let key_methods =
         key::entity_key_methods(&pk, &sk, &prefix, &pk_prefix, entity.parent.is_some());
@@ -207,6 +203,16 @@ fn generate(entity: &Entity) -> TokenStream {
 
         #index_items
     }
+}
+
+/// `BatchWritable` for an entity without a `#[version]` field.
+fn batch_writable(entity: &Entity) -> Option<TokenStream> {
+    let ident = entity.ident;
+    entity
+        .fields
+        .iter()
+        .all(|f| f.version.is_none())
+        .then(|| quote!(impl ::blue_schema::__private::BatchWritable for #ident {}))
 }
 
 /// `Some(value)` or `None`, as tokens.

@@ -230,3 +230,15 @@ pub(super) fn shapes_text(
         })
         .collect()
 }
+
+/// The markers of unique values a check read, when it read any:
+/// `; 12 markers of unique values (0 orphans, 0 values without one)`.
+pub(super) fn markers_text(report: &crate::export::CheckReport) -> String {
+    if report.markers == 0 {
+        return String::new();
+    }
+    format!(
+        "; {} markers of unique values ({} orphans, {} values without one)",
+        report.markers, report.orphan_markers, report.missing_markers
+    )
+}

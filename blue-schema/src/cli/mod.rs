@@ -454,11 +454,12 @@ impl Cli {
                         .map(|(entity, n)| format!("; {entity}: {n} still under its old key"))
                         .collect();
                     println!(
-                        "{}: {} items, {} problems{}{unmoved}",
+                        "{}: {} items, {} problems{}{unmoved}{}",
                         entry.schema.name,
                         report.items,
                         report.problems.len(),
-                        jobs::shapes_text("; ", &report.shapes)
+                        jobs::shapes_text("; ", &report.shapes),
+                        jobs::markers_text(&report)
                     );
                     problems += report.problems.len();
                 }

@@ -153,6 +153,22 @@ fn write_writes(out: &mut String, entity: &EntitySchema) -> std::fmt::Result {
              `store.modify(key, |e| …)` reads, changes and writes back, retrying on conflict.\n"
         )?,
     }
+    for unique in entity.unique {
+        let fields = if unique.fields.len() == 1 {
+            format!("`{}`", unique.fields[0])
+        } else {
+            let names: Vec<String> = unique.fields.iter().map(|f| format!("`{f}`")).collect();
+            format!("({}) together", names.join(", "))
+        };
+        writeln!(
+            out,
+            "**Unique:** {fields} (constraint `{}`): no two {} items hold the same value. Each \
+             value has a marker item `#UNIQUE#{}#{}#{{value}} | #UNIQUE` written in the same \
+             transaction as the item; every write reads the item first and is a transaction; a \
+             taken value is `Error::UniqueTaken`; `put_all` does not compile.\n",
+            unique.name, entity.name, entity.name, unique.name
+        )?;
+    }
     writeln!(
         out,
         "Through `let a = {attr};`: conditions such as `a.{}.eq(…)` on `put`, `create`, \
