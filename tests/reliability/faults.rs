@@ -28,6 +28,7 @@ use blue_schema::{Error, Store, ThrottleLimit, Update};
 
 use crate::dynamodb;
 use crate::entities::*;
+use crate::handles::{Handle, Handles};
 use crate::proxy::{Fault, Proxy};
 
 /// The client's attempt timeout behind the proxy, and the delay that
@@ -59,9 +60,15 @@ pub enum Op {
     GetMany,
     TransactGet,
     Query,
+    /// A `create` of an entity with a `#[unique]` field: a read, then a
+    /// transaction of the item and its marker.
+    CreateUnique,
+    /// An `update` that changes a unique field: a read, then a transaction
+    /// that releases the old value and claims the new one.
+    RenameUnique,
 }
 
-const OPS: [Op; 15] = [
+const OPS: [Op; 17] = [
     Op::Get,
     Op::Put,
     Op::Create,
@@ -77,6 +84,8 @@ const OPS: [Op; 15] = [
     Op::GetMany,
     Op::TransactGet,
     Op::Query,
+    Op::CreateUnique,
+    Op::RenameUnique,
 ];
 
 impl Op {
@@ -87,7 +96,9 @@ impl Op {
             Op::Put | Op::PutVersioned | Op::PutWhen | Op::Update => "UpdateItem",
             Op::Create => "PutItem",
             Op::Delete | Op::DeleteReturning | Op::DeleteWhen => "DeleteItem",
-            Op::Transaction | Op::TransactionWithToken => "TransactWriteItems",
+            Op::Transaction | Op::TransactionWithToken | Op::CreateUnique | Op::RenameUnique => {
+                "TransactWriteItems"
+            }
             Op::PutAll => "BatchWriteItem",
             Op::GetMany => "BatchGetItem",
             Op::TransactGet => "TransactGetItems",
@@ -99,7 +110,11 @@ impl Op {
     /// may have applied it: reads, and transactions (under their
     /// idempotency token).
     fn replayed(self) -> bool {
-        self.is_read() || matches!(self, Op::Transaction | Op::TransactionWithToken)
+        self.is_read()
+            || matches!(
+                self,
+                Op::Transaction | Op::TransactionWithToken | Op::CreateUnique | Op::RenameUnique
+            )
     }
 
     /// Whether, after such a failure, the backend reads the item back and
@@ -170,6 +185,13 @@ impl Op {
                 let got = store.query(Cell::query(p)).all().await?;
                 assert_eq!(got, vec![cell(p, 1, 0), cell(p, 2, 0)]);
             }
+            Op::CreateUnique => store.create(&handle(p, 1, "new")).await?,
+            Op::RenameUnique => {
+                store
+                    .update(Handle::key(p, 2u32))
+                    .set(Handle::attr().name, format!("{p}-renamed"))
+                    .await?
+            }
         }
         Ok(())
     }
@@ -204,6 +226,20 @@ impl Op {
                 assert_eq!(count > 0, put, "a transaction is all or nothing");
                 u32::try_from(count).unwrap()
             }
+            Op::CreateUnique | Op::RenameUnique => {
+                // Whatever happened, every name has its marker and no
+                // marker is left without its handle.
+                crate::handles::markers_check(store).await.unwrap();
+                match self {
+                    Op::CreateUnique => {
+                        u32::from(store.get(Handle::key(p, 1u32)).await.unwrap().is_some())
+                    }
+                    _ => {
+                        let h = store.get(Handle::key(p, 2u32)).await.unwrap().unwrap();
+                        u32::from(h.name == format!("{p}-renamed"))
+                    }
+                }
+            }
             Op::PutAll => {
                 let four = cell_at(4).await.unwrap().is_some();
                 let five = cell_at(5).await.unwrap().is_some();
@@ -218,8 +254,19 @@ impl Op {
     }
 }
 
+/// A handle of partition `p` named `{p}-{name}`.
+fn handle(p: &str, id: u32, name: &str) -> Handle {
+    Handle {
+        part: p.to_owned(),
+        id,
+        name: format!("{p}-{name}"),
+        uses: 0,
+    }
+}
+
 /// The items every case starts from, in its own partition.
 async fn seed(store: &Store, p: &str) {
+    store.create(&handle(p, 2, "old")).await.unwrap();
     store.put(&cell(p, 1, 0)).await.unwrap();
     store.put(&cell(p, 2, 0)).await.unwrap();
     store
@@ -264,6 +311,7 @@ impl Direct {
         let backend = dynamodb::backend().await;
         let store = Store::from_backend(backend.clone());
         store.create_table::<Reliable>().await.unwrap();
+        store.create_table::<Handles>().await.unwrap();
         let (upstream, _) = dynamodb::endpoint_url();
         Direct {
             backend,

@@ -302,6 +302,22 @@ pub fn valid(rng: &mut Rng, n: usize) -> Case {
                 attrs: vec!["#[serde(default)]".to_owned()],
             });
         }
+        // Unique values, in an entity whose items do not expire: fields of
+        // key-part types, alone or two in a group.
+        if !fields.iter().any(|f| f.role == Role::Ttl) {
+            let mut grouped = 0;
+            for f in &mut fields {
+                let keyable = matches!(f.ty, Ty::Str | Ty::U32 | Ty::U64 | Ty::OptStr | Ty::OptU64);
+                if f.role == Role::Value && keyable && rng.chance(12) {
+                    if rng.chance(30) && grouped < 2 {
+                        grouped += 1;
+                        f.attrs.push("#[unique(group = \"pair\")]".to_owned());
+                    } else {
+                        f.attrs.push("#[unique]".to_owned());
+                    }
+                }
+            }
+        }
         // Fields in a random order.
         for i in (1..fields.len()).rev() {
             let j = rng.below(i + 1);
@@ -462,10 +478,10 @@ impl Entity {
 /// How many of [`MISTAKES`] the derives report themselves; the others
 /// (from `MISTAKES[DERIVE_REPORTED]` on) are a table's rules, checked in
 /// constant evaluation when the crate compiles.
-pub const DERIVE_REPORTED: usize = 14;
+pub const DERIVE_REPORTED: usize = 15;
 
 /// The mistakes [`invalid`] makes, one per case.
-pub const MISTAKES: [&str; 16] = [
+pub const MISTAKES: [&str; 17] = [
     "no #[pk]",
     "f64 key field",
     "Option key field",
@@ -480,6 +496,7 @@ pub const MISTAKES: [&str; 16] = [
     "tuple struct",
     "generic entity",
     "an attribute argument of the wrong type",
+    "#[unique] on a key field",
     "an index on a gsi the table lacks",
     "ttl field without the table's ttl",
 ];
@@ -543,12 +560,13 @@ pub fn invalid(rng: &mut Rng, n: usize, m: usize) -> Case {
             };
             case.text_override = Some(replaced);
         }
-        14 => entity.indexes.push(format!(
+        14 => entity.fields[pk].attrs.push("#[unique]".to_owned()),
+        15 => entity.indexes.push(format!(
             "#[index(gsi{}, name = by_missing, pk(prefix = \"MISSING\", fields({})))]",
             case.indexes + 1,
             entity.fields[pk].name
         )),
-        15 => {
+        16 => {
             case.ttl = false;
             // Only this entity keeps a TTL field.
             for other in &mut case.entities {
@@ -559,6 +577,10 @@ pub fn invalid(rng: &mut Rng, n: usize, m: usize) -> Case {
                 }
             }
             let entity = &mut case.entities[e];
+            // An expiring entity has no unique fields (a rule of its own).
+            for f in &mut entity.fields {
+                f.attrs.retain(|a| !a.starts_with("#[unique"));
+            }
             if let Some(t) = entity.fields.iter().position(|f| f.name == "expires_at") {
                 entity.fields[t].role = Role::Ttl;
             } else {
