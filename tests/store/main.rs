@@ -253,6 +253,7 @@ backends! {
     uniques::the_check_finds_orphans_and_missing_markers,
     uniques::racing_writers_claim_each_value_once,
     uniques::the_feed_carries_items_not_markers,
+    uniques::versions_creating_updates_and_tokens_keep_values_unique,
     ttl::expired_items_are_not_counted,
     limits::item_size_boundary,
     limits::partition_key_boundary,

@@ -13,6 +13,22 @@ use serde::{Deserialize, Serialize};
 #[table(name = "blue_accounts", stream)]
 pub enum Accounts {
     User(User),
+    Badge(Badge),
+}
+
+/// A badge with a unique code and a version.
+#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[entity(table = Accounts)]
+#[sk(prefix = "BADGE")]
+pub struct Badge {
+    #[pk]
+    pub org: String,
+    #[sk]
+    pub id: u32,
+    #[unique]
+    pub code: String,
+    #[version]
+    pub version: u64,
 }
 
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -402,15 +418,8 @@ pub async fn racing_writers_claim_each_value_once(store: Store) {
     for task in moves {
         task.await.unwrap();
     }
-    let users = store
-        .query(Accounts::partition("acme"))
-        .all()
-        .await
-        .unwrap();
-    let mut emails: Vec<String> = users
-        .iter()
-        .map(|Accounts::User(u)| u.email.clone())
-        .collect();
+    let users = store.query(User::query("acme")).all().await.unwrap();
+    let mut emails: Vec<String> = users.iter().map(|u| u.email.clone()).collect();
     let all = emails.len();
     emails.sort();
     emails.dedup();
@@ -457,4 +466,74 @@ pub async fn the_feed_carries_items_not_markers(store: Store) {
             (ChangeKind::Remove, "USER#ada"),
         ]
     );
+}
+
+/// Versions, updates that create, and tokens with unique values: a stale
+/// version is a version conflict (its value untouched); an update that
+/// creates claims the values it sets; a transaction committed again under
+/// its token sends the same request and applies once.
+pub async fn versions_creating_updates_and_tokens_keep_values_unique(store: Store) {
+    store.create_table::<Accounts>().await.unwrap();
+    let mut badge = Badge {
+        org: "acme".into(),
+        id: 1,
+        code: "gold".into(),
+        version: 0,
+    };
+    store.create(&badge).await.unwrap();
+    badge.version = 1;
+    badge.code = "silver".into();
+    store.put(&badge).await.unwrap();
+    let stale = Badge {
+        code: "bronze".into(),
+        ..badge.clone()
+    };
+    assert!(matches!(
+        store.put(&stale).await,
+        Err(Error::VersionConflict(_))
+    ));
+    let other = Badge {
+        id: 2,
+        code: "silver".into(),
+        version: 0,
+        ..badge.clone()
+    };
+    assert_eq!(
+        taken(store.create(&other).await),
+        ("code", "BADGE#0000000001".into(), "acme".into())
+    );
+    store
+        .create(&Badge {
+            code: "gold".into(),
+            ..other
+        })
+        .await
+        .unwrap();
+
+    // An update that creates the item claims what it sets.
+    let a = User::attr();
+    store
+        .update(User::key("acme", "new"))
+        .set(a.email, "new@x")
+        .set(a.site, "main")
+        .set(a.visits, 1u32)
+        .or_create()
+        .await
+        .unwrap();
+    assert_eq!(
+        taken(store.create(&user("copy", "new@x", None)).await),
+        ("email", "USER#new".into(), "acme".into())
+    );
+
+    // A token: the second commit is the first one's request, applied once.
+    let mut tx = store.transaction();
+    tx.create(&user("tok", "tok@x", Some("t")));
+    tx.token("unique-token-1");
+    tx.commit().await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.get(User::key("acme", "tok")).await.unwrap(),
+        Some(user("tok", "tok@x", Some("t")))
+    );
+    assert_eq!(assert_clean(&store).await, 5);
 }

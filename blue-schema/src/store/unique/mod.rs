@@ -89,8 +89,12 @@ pub(crate) async fn write<B: Engine, E: Entity>(
             After::Update {
                 actions, create, ..
             } => {
-                match updated_item::<E>(key, read.as_ref().map(|(image, _)| image), actions, create)
-                {
+                match updated_item::<E>(
+                    key,
+                    read.as_ref().map(|(image, _)| image),
+                    actions,
+                    create,
+                )? {
                     Some(item) => {
                         let new = markers(&item)?;
                         updated = Some(item);
@@ -235,25 +239,40 @@ async fn read_image<E: Entity>(
 
 /// The item an update leaves: `read` with `actions` applied (or, when
 /// there is none and the update creates, the key fields with `actions`
-/// applied), decoded. `None` when the update finds no item, or cannot
-/// apply, or leaves an item that does not decode: the transaction then
-/// fails with the update's own error.
+/// applied), decoded. `Ok(None)` when the update finds no item or cannot
+/// apply its actions: the transaction then fails with the update's own
+/// error.
+///
+/// # Errors
+///
+/// [`Error::InvalidUpdate`] when the item it leaves does not decode: its
+/// unique values could not be known.
 fn updated_item<E: Entity>(
     key: &ItemKey,
     image: Option<&Map<String, Value>>,
     actions: &[crate::ops::action::Action],
     create: &Option<Vec<(&'static str, Value)>>,
-) -> Option<E> {
+) -> Result<Option<E>, Error> {
     let mut item: Map<String, Value> = match (image, create) {
         (Some(image), _) => image.clone(),
         (None, Some(fields)) => fields
             .iter()
             .map(|(name, value)| ((*name).to_owned(), value.clone()))
             .collect(),
-        (None, None) => return None,
+        (None, None) => return Ok(None),
     };
-    crate::ops::apply::apply(actions, &mut item).ok()?;
-    <Typed<E> as crate::ops::decode::Decoder>::decode(key.stored(), Value::Object(item)).ok()
+    if crate::ops::apply::apply(actions, &mut item).is_err() {
+        return Ok(None);
+    }
+    <Typed<E> as crate::ops::decode::Decoder>::decode(key.stored(), Value::Object(item))
+        .map(Some)
+        .map_err(|e| Error::InvalidUpdate {
+            entity: E::SCHEMA.name,
+            message: format!(
+                "the update would leave an item that does not decode ({e}), so its unique \
+                 values cannot be known; nothing was written"
+            ),
+        })
 }
 
 /// The checks of a transaction's action.

@@ -110,16 +110,22 @@ fn updated_of<E: Entity>(
     actions: &[Action],
     create: &Option<Vec<(&'static str, Value)>>,
 ) -> Option<Result<Vec<Option<Marker>>, Error>> {
-    updated_item::<E>(key, image, actions, create).map(|item| markers(&item))
+    updated_item::<E>(key, image, actions, create)
+        .transpose()
+        .map(|item| item.and_then(|item| markers(&item)))
 }
 
 /// What a transaction with unique entities remembers between commits.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct UniqueTx {
     /// The actions of unique entities.
     pub(crate) actions: Vec<TxUnique>,
     /// Old values whose marker another item holds: not released.
     foreign: HashSet<String>,
+    /// With a token: the transaction the first commit built (a
+    /// `Prepared<I>`), which a commit again sends unchanged, as its token
+    /// requires.
+    sent: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 /// One marker action a commit added: whether it claims, its marker, and
@@ -133,9 +139,28 @@ struct Role {
 /// The caller's actions with the markers of their unique entities added,
 /// and what each added action is.
 struct Prepared<I> {
-    actions: Vec<TxAction<I>>,
-    roles: Vec<Role>,
-    images: Vec<Option<Map<String, Value>>>,
+    actions: std::sync::Arc<Vec<TxAction<I>>>,
+    roles: std::sync::Arc<Vec<Role>>,
+    images: std::sync::Arc<Vec<Option<Map<String, Value>>>>,
+}
+
+impl<I> Clone for Prepared<I> {
+    fn clone(&self) -> Self {
+        Prepared {
+            actions: self.actions.clone(),
+            roles: self.roles.clone(),
+            images: self.images.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for UniqueTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UniqueTx")
+            .field("actions", &self.actions)
+            .field("sent", &self.sent.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl UniqueTx {
@@ -223,9 +248,9 @@ impl UniqueTx {
             roles.push(role);
         }
         Ok(Prepared {
-            actions,
-            roles,
-            images,
+            actions: std::sync::Arc::new(actions),
+            roles: std::sync::Arc::new(roles),
+            images: std::sync::Arc::new(images),
         })
     }
 
@@ -245,7 +270,18 @@ impl UniqueTx {
             if attempt > 0 {
                 crate::exec::sleep(crate::backoff::Backoff::MODIFY.delay(attempt)).await;
             }
-            let prepared = self.prepare::<B>(store, user).await?;
+            let sent = self
+                .sent
+                .as_ref()
+                .and_then(|p| p.downcast_ref::<Prepared<B::Item>>())
+                .cloned();
+            let prepared = match sent {
+                Some(prepared) => prepared,
+                None => self.prepare::<B>(store, user).await?,
+            };
+            if token.is_some() && self.sent.is_none() {
+                self.sent = Some(Box::new(prepared.clone()));
+            }
             if prepared.actions.len() > crate::limits::MAX_TRANSACTION_ACTIONS {
                 return Err(Error::InvalidTransaction {
                     message: format!(
@@ -257,7 +293,7 @@ impl UniqueTx {
                 });
             }
             let op = crate::ops::TransactWrite {
-                actions: std::sync::Arc::new(prepared.actions),
+                actions: prepared.actions.clone(),
                 token: token.clone(),
             };
             let canceled = match backend.transact_write(op).await {
@@ -289,7 +325,7 @@ impl UniqueTx {
             }
             // An item changed since it was read: its condition failed for
             // that, not for the caller's checks.
-            for (unique, image) in self.actions.iter().zip(&prepared.images) {
+            for (unique, image) in self.actions.iter().zip(prepared.images.iter()) {
                 if again {
                     break;
                 }
