@@ -1,8 +1,10 @@
 //! Crashes on SQLite: a child process writes (puts, batches, transactions,
-//! updates) and is killed with SIGKILL at a random moment, again and again
-//! on the same database file. After each kill the database passes
-//! `PRAGMA integrity_check`, every transaction and batch is all or nothing,
-//! and every write the child saw acknowledged is there.
+//! updates, puts of a handle whose name is `#[unique]`) and is killed with
+//! SIGKILL at a random moment, again and again on the same database file.
+//! After each kill the database passes `PRAGMA integrity_check`, every
+//! transaction and batch is all or nothing, every write the child saw
+//! acknowledged is there, and every unique name has its marker and every
+//! marker its handle.
 //!
 //! The child is this test binary, run again with `BLUE_CRASH_CHILD` set:
 //! [`the_writer_acknowledges_only_what_it_wrote`] is then the writer, and
@@ -36,6 +38,8 @@ enum Ack {
     Tx(u32),
     /// `add <n>`: the shared counter is now at least n.
     Add(i64),
+    /// `name <round> <n>`: the handle `h<round>`/0 was put with a name.
+    Name(u32),
 }
 
 fn parse(line: &str) -> Option<Ack> {
@@ -48,6 +52,7 @@ fn parse(line: &str) -> Option<Ack> {
         "batch" => n.parse().ok().map(Ack::Batch),
         "tx" => n.parse().ok().map(Ack::Tx),
         "add" => n.parse().ok().map(Ack::Add),
+        "name" => n.parse().ok().map(Ack::Name),
         _ => None,
     }
 }
@@ -55,6 +60,10 @@ fn parse(line: &str) -> Option<Ack> {
 /// The accounts and the counter every child writes to.
 async fn prepare(store: &Store) {
     store.create_table::<Reliable>().await.unwrap();
+    store
+        .create_table::<crate::handles::Handles>()
+        .await
+        .unwrap();
     let mut accounts: Vec<Cell> = (0..ACCOUNTS).map(|i| cell("bank", i, OPENING)).collect();
     accounts.push(cell("counter", 0, 0));
     store.put_all(&accounts).await.unwrap();
@@ -66,7 +75,7 @@ async fn write(store: &Store, round: u32, limit: Option<u32>, out: &mut impl Wri
     let c = Cell::attr();
     let mut rng = crate::Rng(u64::from(round) * 0x9E37_79B9 + 7);
     for n in 0..limit.unwrap_or(u32::MAX) {
-        match rng.below(4) {
+        match rng.below(5) {
             0 => {
                 store
                     .put(&cell(&format!("c{round}"), n, i64::from(n)))
@@ -90,6 +99,18 @@ async fn write(store: &Store, round: u32, limit: Option<u32>, out: &mut impl Wri
                 tx.put(&cell(&format!("m{round}"), n, 1));
                 tx.commit().await.unwrap();
                 writeln!(out, "tx {round} {n}").unwrap();
+            }
+            3 => {
+                // A read, then a transaction: the handle, the marker of its
+                // new name, the release of its old one.
+                let handle = crate::handles::Handle {
+                    part: format!("h{round}"),
+                    id: 0,
+                    name: format!("r{round}-{}", n % 3),
+                    uses: 0,
+                };
+                store.put(&handle).await.unwrap();
+                writeln!(out, "name {round} {n}").unwrap();
             }
             _ => {
                 let now = store
@@ -169,8 +190,19 @@ async fn verify(path: &std::path::Path, round: u32, acks: &[Ack]) {
                 counter >= n,
                 "round {round}: the counter is {counter}, {n} was acknowledged"
             ),
+            Ack::Name(n) => assert!(
+                store
+                    .get(crate::handles::Handle::key(format!("h{round}"), 0u32))
+                    .await
+                    .unwrap()
+                    .is_some(),
+                "round {round}: acknowledged name {n}"
+            ),
         }
     }
+    crate::handles::markers_check(&store)
+        .await
+        .unwrap_or_else(|e| panic!("round {round}: {e}"));
 }
 
 /// The child writer when `BLUE_CRASH_CHILD` is set; otherwise a writer run
