@@ -233,3 +233,19 @@ fn unique_names_are_held_once() {
         Handle(SwapHandles((0, 1), (0, 1))),
     ]);
 }
+
+/// Found by the long run of the test above: a `create` of a key that
+/// exists, with a name another handle holds, was `UniqueTaken`; the
+/// write's own failure (`AlreadyExists`) comes first, as the model says:
+/// the write would fail whoever held the name.
+#[test]
+fn a_writes_own_failure_comes_before_a_taken_value() {
+    use crate::handles::HandleOp::*;
+    use crate::model::Op::Handle;
+    replay(&[
+        Handle(CreateHandle(1, 2, 0)),
+        Handle(CreateHandle(0, 0, 2)),
+        Handle(CreateHandle(1, 2, 2)),
+        Handle(RenameHandle(0, 1, 2)),
+    ]);
+}

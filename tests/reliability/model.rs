@@ -1416,25 +1416,7 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
             reverse,
             page_size,
         } => {
-            let query = || {
-                let q = Cell::query(space.part(*part));
-                let n = u32::from;
-                let mut q: Query<Cell> = match *range {
-                    Some(Range::Gt(a)) => q.id_gt(n(a)),
-                    Some(Range::Ge(a)) => q.id_ge(n(a)),
-                    Some(Range::Lt(a)) => q.id_lt(n(a)),
-                    Some(Range::Le(a)) => q.id_le(n(a)),
-                    Some(Range::Between(a, b)) => q.id_between(n(a), n(b)),
-                    None => q.into_query(),
-                };
-                if *reverse {
-                    q = q.reverse();
-                }
-                if let Some(n) = page_size {
-                    q = q.page_size(u32::from(*n).max(1));
-                }
-                q
-            };
+            let query = || cell_query(space, *part, *range, *reverse, *page_size);
             pages(store, query, &mut cursors).await
         }
         Op::QueryTake {
@@ -1459,22 +1441,7 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
             range,
             page_size,
         } => {
-            let query = || {
-                let q = Cell::query(space.part(*part));
-                let n = u32::from;
-                let mut q: Query<Cell> = match *range {
-                    Some(Range::Gt(a)) => q.id_gt(n(a)),
-                    Some(Range::Ge(a)) => q.id_ge(n(a)),
-                    Some(Range::Lt(a)) => q.id_lt(n(a)),
-                    Some(Range::Le(a)) => q.id_le(n(a)),
-                    Some(Range::Between(a, b)) => q.id_between(n(a), n(b)),
-                    None => q.into_query(),
-                };
-                if let Some(n) = page_size {
-                    q = q.page_size(u32::from(*n).max(1));
-                }
-                q
-            };
+            let query = || cell_query(space, *part, *range, false, *page_size);
             match count_pages(store, query, &mut cursors).await {
                 Ok(pages) => pages_text(&pages),
                 Err(e) => format!("Err({})", error(&e)),
@@ -1609,6 +1576,34 @@ pub async fn run(store: &Store, space: &Space, op: &Op) -> (String, Vec<String>)
         Op::Handle(op) => crate::handles::run(store, space, op).await,
     };
     (text, cursors)
+}
+
+/// The query of a partition's cells with ids in `range`, reversed, in
+/// pages of `page_size`.
+fn cell_query(
+    space: &Space,
+    part: u8,
+    range: Option<Range>,
+    reverse: bool,
+    page_size: Option<u8>,
+) -> Query<Cell> {
+    let q = Cell::query(space.part(part));
+    let n = u32::from;
+    let mut q: Query<Cell> = match range {
+        Some(Range::Gt(a)) => q.id_gt(n(a)),
+        Some(Range::Ge(a)) => q.id_ge(n(a)),
+        Some(Range::Lt(a)) => q.id_lt(n(a)),
+        Some(Range::Le(a)) => q.id_le(n(a)),
+        Some(Range::Between(a, b)) => q.id_between(n(a), n(b)),
+        None => q.into_query(),
+    };
+    if reverse {
+        q = q.reverse();
+    }
+    if let Some(n) = page_size {
+        q = q.page_size(u32::from(n).max(1));
+    }
+    q
 }
 
 /// Counts every page of a query, following cursors (at most 64 pages):

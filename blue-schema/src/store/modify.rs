@@ -118,17 +118,8 @@ where
                         checks,
                         decode: AnyDecoder::of::<Typed<E>>(),
                     })?;
-                    if E::SCHEMA.unique.is_empty() {
-                        b.put(op).await
-                    } else {
-                        // With its markers.
-                        let after = super::unique::After::Item(super::unique::markers(&item)?);
-                        let key = op.item.key.clone();
-                        let action = crate::ops::TxAction::Put(op);
-                        super::unique::write::<_, E>(store, b, &key, action, after)
-                            .await
-                            .map(|_| ())
-                    }
+                    let markers = unique_markers(&item)?;
+                    put_whole::<_, E>(store, b, op, markers).await
                 });
                 match written {
                     Ok(()) => {
@@ -187,17 +178,9 @@ impl Store {
                 checks,
                 decode: AnyDecoder::of::<Typed<E>>(),
             })?;
-            if E::SCHEMA.unique.is_empty() {
-                b.put(op).await
-            } else {
-                // With its markers, which an item of an older shape lacks.
-                let after = super::unique::After::Item(super::unique::markers(&item)?);
-                let key = op.item.key.clone();
-                let action = crate::ops::TxAction::Put(op);
-                super::unique::write::<_, E>(self, b, &key, action, after)
-                    .await
-                    .map(|_| ())
-            }
+            // With its markers, which an item of an older shape lacks.
+            let markers = unique_markers(&item)?;
+            put_whole::<_, E>(self, b, op, markers).await
         });
         match written {
             Ok(()) => Ok(Rewritten::Upgraded),
@@ -206,6 +189,35 @@ impl Store {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The markers of `item`'s unique values, when `E` has `#[unique]`
+/// fields ([`super::unique`]).
+fn unique_markers<E: Entity>(
+    item: &E,
+) -> Result<Option<Vec<Option<super::unique::Marker>>>, Error> {
+    (!E::SCHEMA.unique.is_empty())
+        .then(|| super::unique::markers(item))
+        .transpose()
+}
+
+/// Writes `op`, a put of an `E`: with `markers` when it has unique
+/// values.
+async fn put_whole<B: Engine, E: Entity>(
+    store: &Store,
+    backend: &B,
+    op: Put<B::Item>,
+    markers: Option<Vec<Option<super::unique::Marker>>>,
+) -> Result<(), Error> {
+    let Some(markers) = markers else {
+        return backend.put(op).await;
+    };
+    let key = op.item.key.clone();
+    let action = crate::ops::TxAction::Put(op);
+    let after = super::unique::After::Item(markers);
+    super::unique::write::<_, E>(store, backend, &key, action, after)
+        .await
+        .map(|_| ())
 }
 
 /// The checks that make a write-back of `item` (read as `image`) safe,

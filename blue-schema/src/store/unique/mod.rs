@@ -148,7 +148,24 @@ pub(crate) async fn write<B: Engine, E: Entity>(
         };
         let mut reasons = canceled.reasons.into_iter();
         let reason = reasons.next().unwrap_or(CancelReason::None);
-        let mut retry = reason.is_retryable();
+        if reason.is_retryable() {
+            continue;
+        }
+        if reason.is_failure() {
+            // The write's own checks failed, or the item changed since it
+            // was read: read again to tell which. The write's own failure
+            // comes first: it would fail whoever held its values.
+            let again = read_image::<E>(store, key).await?;
+            let unchanged = match (&read, &again) {
+                (Some((a, _)), Some((b, _))) => a == b,
+                (None, None) => true,
+                _ => false,
+            };
+            if unchanged {
+                return Err(own_error::<E>(reason, key));
+            }
+            continue;
+        }
         for ((i, claims), marker_reason) in roles.into_iter().zip(reasons) {
             match marker_reason {
                 CancelReason::ConditionFailed(failed) if claims => {
@@ -160,26 +177,9 @@ pub(crate) async fn write<B: Engine, E: Entity>(
                 }
                 // Another item holds the marker of this item's old value:
                 // the write leaves it.
-                CancelReason::ConditionFailed(_) => {
-                    foreign[i] = true;
-                    retry = true;
-                }
-                r => retry |= r.is_retryable(),
+                CancelReason::ConditionFailed(_) => foreign[i] = true,
+                _ => {}
             }
-        }
-        if retry || !reason.is_failure() {
-            continue;
-        }
-        // The write's own checks failed, or the item changed since it was
-        // read: read again to tell which.
-        let again = read_image::<E>(store, key).await?;
-        let unchanged = match (&read, &again) {
-            (Some((a, _)), Some((b, _))) => a == b,
-            (None, None) => true,
-            _ => false,
-        };
-        if unchanged {
-            return Err(own_error::<E>(reason, key));
         }
     }
     Err(Error::Conflict {

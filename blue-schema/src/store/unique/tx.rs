@@ -306,31 +306,45 @@ impl UniqueTx {
             let marker_reasons = reasons.split_off(user.len().min(reasons.len()));
             let mut keys = keys;
             keys.truncate(user.len());
-            let mut again = reasons.iter().any(CancelReason::is_retryable);
-            for (role, reason) in prepared.roles.iter().zip(marker_reasons) {
-                match reason {
-                    CancelReason::ConditionFailed(failed) if role.claims => {
-                        let unique = &self.actions[role.owner];
-                        let holder = failed
-                            .into_current::<(String, String)>()
-                            .unwrap_or_default();
-                        return Err((unique.taken)(&role.marker, &unique.key, holder));
-                    }
-                    CancelReason::ConditionFailed(_) => {
-                        self.foreign.insert(role.marker.key.partition_key.clone());
+            let mut again = reasons
+                .iter()
+                .chain(&marker_reasons)
+                .any(CancelReason::is_retryable);
+            if !again && reasons.iter().any(CancelReason::is_failure) {
+                // An item changed since it was read (its condition failed
+                // for that), or the caller's own checks failed, which come
+                // first: the transaction would fail whoever held its values.
+                for (unique, image) in self.actions.iter().zip(prepared.images.iter()) {
+                    let now = (unique.read)(store, &unique.key).await?;
+                    if now.map(|r| r.image).as_ref() != image.as_ref() {
                         again = true;
+                        break;
                     }
-                    r => again |= r.is_retryable(),
+                }
+                if !again {
+                    return Err(Error::TransactionCanceled(Box::new(TransactionCanceled {
+                        reasons,
+                        keys,
+                    })));
                 }
             }
-            // An item changed since it was read: its condition failed for
-            // that, not for the caller's checks.
-            for (unique, image) in self.actions.iter().zip(prepared.images.iter()) {
-                if again {
-                    break;
+            if !again {
+                for (role, reason) in prepared.roles.iter().zip(marker_reasons) {
+                    match reason {
+                        CancelReason::ConditionFailed(failed) if role.claims => {
+                            let unique = &self.actions[role.owner];
+                            let holder = failed
+                                .into_current::<(String, String)>()
+                                .unwrap_or_default();
+                            return Err((unique.taken)(&role.marker, &unique.key, holder));
+                        }
+                        CancelReason::ConditionFailed(_) => {
+                            self.foreign.insert(role.marker.key.partition_key.clone());
+                            again = true;
+                        }
+                        _ => {}
+                    }
                 }
-                let now = (unique.read)(store, &unique.key).await?;
-                again = now.map(|r| r.image).as_ref() != image.as_ref();
             }
             last = Some(Error::TransactionCanceled(Box::new(TransactionCanceled {
                 reasons,
