@@ -4,7 +4,8 @@
 //! test to paste below.
 //!
 //! `BLUE_LONG=1` runs 3 000 sequences of up to 60 operations instead of
-//! 200 of up to 40. `BLUE_MODEL_SKIP=Tx,TransactGet` leaves operations out
+//! 200 of up to 40 (`BLUE_MODEL_CASES=n` runs n).
+//! `BLUE_MODEL_SKIP=Tx,TransactGet` leaves operations out
 //! by name, for an endpoint with documented gaps (see the README's
 //! emulator section for moto's: `QueryCells,QueryPartition,QueryTake`).
 
@@ -47,6 +48,11 @@ fn the_model_and_every_backend_agree_on_random_sequences() {
     } else {
         (200, 40)
     };
+    // `BLUE_MODEL_CASES` runs another number of sequences.
+    let cases = std::env::var("BLUE_MODEL_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(cases);
     let runtime = crate::runtime();
     let engines = runtime.block_on(Engines::new());
     let config = Config {

@@ -242,6 +242,16 @@ pub async fn contents(store: &Store, space: &Space, parts: u8) -> String {
     out
 }
 
+/// Deletes the handles of every partition of `space`, with their markers.
+pub async fn clear(store: &Store, space: &Space, parts: u8) -> Result<(), Error> {
+    for p in 0..parts {
+        for h in store.query(Handle::query(space.part(p))).all().await? {
+            store.delete(h.key()).await?;
+        }
+    }
+    Ok(())
+}
+
 /// That every name has its marker and every marker its handle.
 pub async fn markers_check(store: &Store) -> Result<(), String> {
     let report = check_table::<Handles>(store)

@@ -2094,11 +2094,15 @@ impl Engines {
             }
         }
         // No name held twice, none without its marker, no marker left
-        // without its handle.
+        // without its handle; then the run's handles go (their markers
+        // with them), so that the table each check reads stays small.
         for (name, store) in &self.stores {
             crate::handles::markers_check(store)
                 .await
                 .map_err(|e| format!("unique names on {name}: {e}"))?;
+            crate::handles::clear(store, &space, PARTS.len() as u8)
+                .await
+                .map_err(|e| format!("clearing the handles on {name}: {e}"))?;
         }
         // A copy rebuilt from the feed alone equals the table.
         for ((name, store), feed) in self.stores.iter().zip(&mut feeds) {
