@@ -48,26 +48,7 @@ pub use serde_json;
 /// fallback `Entity` impl holds, so that the table and the code that use
 /// the entity compile on, and the derive's error is the only one.
 pub const fn failed_entity_schema(name: &'static str) -> crate::EntitySchema {
-    const ROOT: SortKeyPath = SortKeyPath::root("", 0);
-    crate::EntitySchema {
-        name,
-        doc: "",
-        table: "",
-        prefix: "",
-        sort_key_path: &ROOT,
-        pk_prefix: None,
-        partition_key: &[],
-        sort_key: &[],
-        attributes: &[],
-        version: None,
-        sets: &[],
-        indexes: &[],
-        unique: &[],
-        ttl: None,
-        stream: false,
-        shape: 1,
-        previous_shape: None,
-    }
+    crate::EntitySchema::bare(name)
 }
 
 /// An entity's index keys, from its item read as JSON: what a copy and

@@ -246,6 +246,33 @@ pub struct EntitySchema {
 }
 
 impl EntitySchema {
+    /// A schema of nothing but a name: no key fields, attributes,
+    /// version, index, unique value, TTL or older shape. What the
+    /// fallback of a failed derive holds, and the base of the schema of
+    /// the library's own marker items.
+    pub(crate) const fn bare(name: &'static str) -> EntitySchema {
+        const ROOT: crate::key::SortKeyPath = crate::key::SortKeyPath::root("", 0);
+        EntitySchema {
+            name,
+            doc: "",
+            table: "",
+            prefix: "",
+            sort_key_path: &ROOT,
+            pk_prefix: None,
+            partition_key: &[],
+            sort_key: &[],
+            attributes: &[],
+            version: None,
+            sets: &[],
+            indexes: &[],
+            unique: &[],
+            ttl: None,
+            stream: false,
+            shape: 1,
+            previous_shape: None,
+        }
+    }
+
     /// The partition key in the ADR's notation: `{dialogue_id}`, or
     /// `REALM#{org}#{realm}` with a prefix and a composite key.
     pub fn partition_key_template(&self) -> String {

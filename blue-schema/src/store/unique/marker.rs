@@ -85,23 +85,11 @@ struct Owner<'a> {
 
 /// The schema of a marker item: what a backend needs to write one.
 static MARKER: EntitySchema = EntitySchema {
-    name: "unique marker",
-    doc: "",
-    table: "",
     prefix: MARKER_SORT_KEY,
     sort_key_path: &crate::key::SortKeyPath::root(MARKER_SORT_KEY, 0),
-    pk_prefix: None,
-    partition_key: &[],
-    sort_key: &[],
     attributes: &[owner_attribute(OWNER_PK), owner_attribute(OWNER_SK)],
-    version: None,
-    sets: &[],
-    indexes: &[],
-    unique: &[],
-    ttl: None,
-    stream: false,
-    shape: 1,
-    previous_shape: None,
+    // Nothing else: no keys of fields, no version, index, TTL or shape.
+    ..EntitySchema::bare("unique marker")
 };
 
 const fn owner_attribute(name: &'static str) -> AttributeSchema {
