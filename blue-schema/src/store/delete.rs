@@ -204,7 +204,10 @@ impl<'s, E: Entity> IntoFuture for DeleteItem<'s, E, returning::Nothing> {
         Box::pin(async move {
             let op = op?;
             if !E::SCHEMA.unique.is_empty() {
-                return super::unique::delete::<E>(store, op).await.map(|_| ());
+                // Boxed: the plain delete's future stays as small as it was.
+                return Box::pin(super::unique::delete::<E>(store, op))
+                    .await
+                    .map(|_| ());
             }
             super::moves::settle::<E>(store, &op.key).await?;
             with_engine!(&store.backend, b => b.delete::<super::decode::Raw>(op).await)?;
@@ -222,7 +225,7 @@ impl<'s, E: Entity> IntoFuture for DeleteItem<'s, E, returning::Old> {
         Box::pin(async move {
             let op = op?;
             if !E::SCHEMA.unique.is_empty() {
-                return super::unique::delete::<E>(store, op).await;
+                return Box::pin(super::unique::delete::<E>(store, op)).await;
             }
             super::moves::settle::<E>(store, &op.key).await?;
             with_engine!(&store.backend, b => b.delete::<Typed<E>>(op).await)

@@ -215,9 +215,11 @@ async fn put_whole<B: Engine, E: Entity>(
     let key = op.item.key.clone();
     let action = crate::ops::TxAction::Put(op);
     let after = super::unique::After::Item(markers);
-    super::unique::write::<_, E>(store, backend, &key, action, after)
-        .await
-        .map(|_| ())
+    Box::pin(super::unique::write::<_, E>(
+        store, backend, &key, action, after,
+    ))
+    .await
+    .map(|_| ())
 }
 
 /// The checks that make a write-back of `item` (read as `image`) safe,

@@ -393,7 +393,8 @@ impl Transaction<'_> {
         if !self.unique.actions.is_empty() {
             let store = self.store;
             let unique = &mut self.unique;
-            return with_actions!(self, b, actions => unique.commit(store, b, actions, token).await);
+            // Boxed: a transaction without unique values keeps its small future.
+            return with_actions!(self, b, actions => Box::pin(unique.commit(store, b, actions, token)).await);
         }
         with_actions!(self, b, actions => {
             let op = TransactWrite {

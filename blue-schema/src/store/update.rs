@@ -161,7 +161,8 @@ impl<'s, E: Entity, R> UpdateItem<'s, E, R> {
         async move {
             let op = op?;
             if !E::SCHEMA.unique.is_empty() && super::unique::touches::<E>(&op) {
-                let written = super::unique::update::<E>(store, op).await?;
+                // Boxed: a plain update's future stays as small as it was.
+                let written = Box::pin(super::unique::update::<E>(store, op)).await?;
                 return Ok(match returning {
                     Returning::Nothing => None,
                     Returning::Old => written.old,
