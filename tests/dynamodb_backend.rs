@@ -10,6 +10,13 @@ mod dynamodb;
 mod entities;
 #[path = "common/poll.rs"]
 mod poll;
+#[allow(dead_code)]
+#[path = "store/projections.rs"]
+mod projections;
+/// What `projections` polls with.
+mod support {
+    pub use crate::poll::settled;
+}
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -1450,4 +1457,147 @@ fn every_table_definition_carries_the_time_to_live() {
         None
     );
     assert!(!blue_schema::docs::terraform_hcl(&Dialogue::SCHEMA).contains("ttl {"));
+}
+
+/// A `project(..)` pattern's index is `INCLUDE` of the union of its
+/// patterns' attributes: the table DynamoDB holds says so, and its entries
+/// hold those attributes and the keys, nothing else. An index created
+/// with another projection is refused with both named.
+#[test]
+fn an_include_index_holds_only_the_projected_attributes() {
+    use projections::{book, Book, Catalog};
+    run(|backend| async move {
+        let store = Store::from_backend(backend.clone());
+        store.create_table::<Catalog>().await.unwrap();
+        let described = backend
+            .client()
+            .describe_table()
+            .table_name(backend.table_name(Catalog::NAME))
+            .send()
+            .await
+            .unwrap();
+        let mut indexes: Vec<(String, String, Vec<String>)> = described
+            .table()
+            .unwrap()
+            .global_secondary_indexes()
+            .iter()
+            .map(|g| {
+                let p = g.projection().unwrap();
+                let mut attributes = p.non_key_attributes().to_vec();
+                attributes.sort();
+                (
+                    g.index_name().unwrap().to_owned(),
+                    p.projection_type().unwrap().as_str().to_owned(),
+                    attributes,
+                )
+            })
+            .collect();
+        indexes.sort();
+        let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            indexes,
+            vec![
+                (
+                    "gsi1".to_owned(),
+                    "INCLUDE".to_owned(),
+                    strings(&["author", "curator", "label", "tags", "title", "year"])
+                ),
+                (
+                    "gsi2".to_owned(),
+                    "INCLUDE".to_owned(),
+                    strings(&["genre", "pages"])
+                ),
+            ]
+        );
+        let mut b = book("s1", 7, "ann", 1999);
+        b.blurb = "not in any index".into();
+        store.put(&b).await.unwrap();
+        let entries = poll::settled(
+            || async {
+                backend
+                    .client()
+                    .query()
+                    .table_name(backend.table_name(Catalog::NAME))
+                    .index_name("gsi1")
+                    .key_condition_expression("gsi1pk = :p")
+                    .expression_attribute_values(":p", AttributeValue::S("AUTHOR#ann".into()))
+                    .send()
+                    .await
+                    .unwrap()
+                    .items
+                    .unwrap_or_default()
+            },
+            |items| items.len() == 1,
+        )
+        .await;
+        let mut names: Vec<&str> = entries[0].keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            ["author", "gsi1pk", "gsi1sk", "pk", "sk", "tags", "title", "year"]
+        );
+        let _ = Book::key("s1", "0007");
+    });
+}
+
+#[test]
+fn an_index_of_another_projection_is_refused() {
+    use projections::Catalog;
+    run(|backend| async move {
+        // The table as documented, but with every index projecting ALL.
+        let json: serde_json::Value =
+            serde_json::from_str(&blue_schema::docs::dynamodb_table_json(&Catalog::SCHEMA))
+                .unwrap();
+        let client = backend.client();
+        let mut create = client
+            .create_table()
+            .table_name(backend.table_name(Catalog::NAME))
+            .billing_mode(BillingMode::PayPerRequest);
+        for a in json["AttributeDefinitions"].as_array().unwrap() {
+            create = create.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(a["AttributeName"].as_str().unwrap())
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            );
+        }
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .unwrap()
+        };
+        create = create
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range));
+        for slot in ["gsi1", "gsi2"] {
+            create = create.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(slot)
+                    .key_schema(key(&format!("{slot}pk"), KeyType::Hash))
+                    .key_schema(key(&format!("{slot}sk"), KeyType::Range))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .unwrap(),
+            );
+        }
+        create.send().await.unwrap();
+        let store = Store::from_backend(backend);
+        let err = store.create_table::<Catalog>().await.unwrap_err();
+        assert!(matches!(err, Error::TableMismatch { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains(
+                "its index gsi1 holds ALL, the schema's access patterns need \
+                 INCLUDE (author, curator, label, tags, title, year)"
+            ),
+            "{message}"
+        );
+    });
 }

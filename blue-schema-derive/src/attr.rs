@@ -113,12 +113,26 @@ pub struct Entity {
 }
 
 /// What an index's entries hold besides their keys.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum Projection {
     /// `project = all` (the default): the whole item.
     All,
     /// `project = keys_only`: the table's and the index's keys.
     KeysOnly,
+    /// `project(name, tier)`: the keys and these fields, read as the
+    /// pattern's generated view. The span is the `project` keyword's.
+    Include(Vec<syn::Ident>, proc_macro2::Span),
+}
+
+/// `view(name = ExpertCard, derive(Debug, Clone))`: the generated view of
+/// a `project(..)` pattern.
+pub struct ViewDecl {
+    /// The `view` keyword, for errors.
+    pub span: proc_macro2::Span,
+    /// `name = ExpertCard`
+    pub name: Option<syn::Ident>,
+    /// `derive(Debug, Clone)`
+    pub derives: Vec<Path>,
 }
 
 /// One `#[index(...)]` attribute: an access pattern on a secondary index.
@@ -135,8 +149,10 @@ pub struct Index {
     pub pk_fields: Vec<syn::Ident>,
     /// `sk(fields(joined))`; `None` without `sk(...)`.
     pub sk_fields: Vec<syn::Ident>,
-    /// `project = keys_only`
+    /// `project = keys_only`, `project(name, tier)`
     pub projection: Projection,
+    /// `view(name = .., derive(..))`
+    pub view: Option<ViewDecl>,
 }
 
 /// `fields(a, b)` inside `pk(...)` or `sk(...)`.
@@ -179,6 +195,34 @@ fn index_key(
     })
 }
 
+/// `view(name = ExpertCard, derive(Debug, Clone))`
+fn view(meta: &ParseNestedMeta) -> syn::Result<ViewDecl> {
+    let mut out = ViewDecl {
+        span: syn::spanned::Spanned::span(&meta.path),
+        name: None,
+        derives: Vec::new(),
+    };
+    meta.parse_nested_meta(|inner| {
+        if inner.path == NAME {
+            let ident: syn::Ident = inner.value()?.parse()?;
+            out.name = Some(ident);
+            Ok(())
+        } else if inner.path == DERIVE {
+            let content;
+            syn::parenthesized!(content in inner.input);
+            let list = content.parse_terminated(Path::parse_mod_style, syn::Token![,])?;
+            out.derives.extend(list);
+            Ok(())
+        } else {
+            Err(inner.error(format!(
+                "unknown `view` attribute `{}`; expected `name = ExpertCard` or `derive(Debug, Clone)`",
+                inner.path.to_token_stream()
+            )))
+        }
+    })?;
+    Ok(out)
+}
+
 fn index(cx: &mut Ctxt, attr: &Attribute) -> Index {
     use syn::spanned::Spanned;
     let mut out = Index {
@@ -189,6 +233,7 @@ fn index(cx: &mut Ctxt, attr: &Attribute) -> Index {
         pk_fields: Vec::new(),
         sk_fields: Vec::new(),
         projection: Projection::All,
+        view: None,
     };
     let parsed = attr.parse_nested_meta(|meta| {
         if meta.path == NAME {
@@ -207,6 +252,16 @@ fn index(cx: &mut Ctxt, attr: &Attribute) -> Index {
             index_key(&meta, Some(&mut out.pk_prefix), &mut out.pk_fields, "pk")
         } else if meta.path == SK {
             index_key(&meta, None, &mut out.sk_fields, "sk")
+        } else if meta.path == PROJECT && meta.input.peek(syn::token::Paren) {
+            // `project(name, tier)`
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let list = content.parse_terminated(syn::Ident::parse_any, syn::Token![,])?;
+            out.projection = Projection::Include(list.into_iter().collect(), meta.path.span());
+            Ok(())
+        } else if meta.path == VIEW {
+            out.view = Some(view(&meta)?);
+            Ok(())
         } else if meta.path == PROJECT {
             let expr: syn::Expr = meta.value()?.parse()?;
             let word = match &expr {
@@ -219,8 +274,9 @@ fn index(cx: &mut Ctxt, attr: &Attribute) -> Index {
                 _ => {
                     return Err(syn::Error::new_spanned(
                         expr,
-                        "unknown projection: write `project = all` (the whole item, the default) \
-                         or `project = keys_only` (the keys; fetch the items with `store.get_many`)",
+                        "unknown projection: write `project = all` (the whole item, the default), \
+                         `project = keys_only` (the keys; fetch the items with `store.get_many`) \
+                         or `project(field, ..)` (the keys and these fields, read as a view)",
                     ))
                 }
             };
@@ -239,7 +295,8 @@ fn index(cx: &mut Ctxt, attr: &Attribute) -> Index {
         } else {
             Err(meta.error(format!(
                 "unknown `index` attribute `{}`; expected the index (`gsi1`), `name = by_role`, \
-                 `pk(prefix = \"ROLE\", fields(role))`, `sk(fields(joined))` or `project = keys_only`",
+                 `pk(prefix = \"ROLE\", fields(role))`, `sk(fields(joined))`, `project = keys_only`, \
+                 `project(field, ..)` or `view(name = Card, derive(Debug))`",
                 meta.path.to_token_stream()
             )))
         }

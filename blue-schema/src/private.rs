@@ -184,6 +184,8 @@ pub trait EntityFacts {
     const VALID: bool;
     /// The physical indexes its access patterns use.
     const INDEXES: &'static [&'static str] = &[];
+    /// What each of those patterns projects, in the same order.
+    const PROJECTIONS: &'static [crate::schema::Projection] = &[];
     /// The sort key's shape: its prefix, and its parents' for a nested
     /// entity.
     const SK_PATH: &'static SortKeyPath;
@@ -283,7 +285,8 @@ pub trait IndexPattern<S> {
     type PartitionKey;
     /// The index partition key's prefix.
     const PK_PREFIX: Option<&'static str>;
-    /// Whether the entries hold whole items (`project = all`).
+    /// Whether the entries hold whole items (`project = all`), not keys
+    /// or a view's attributes.
     const WHOLE_ITEMS: bool;
 }
 
@@ -305,7 +308,7 @@ pub const fn index_collection_check<const N: usize>(
             .push(member)
             .push("`'s access pattern on `")
             .push(index)
-            .push("` is `project = keys_only`, so its entries hold no item for collection `")
+            .push("` projects keys only or some attributes (`project = keys_only` or `project(..)`), so its entries hold no whole item for collection `")
             .push(collection)
             .push("` to decode: make it `project = all`, or read it with its own query");
     }
@@ -391,6 +394,7 @@ pub const fn member<E: EntityFacts>(name: &'static str) -> Member {
         pk_prefix: E::PK_PREFIX,
         pk_type: E::PK_TYPE,
         indexes: E::INDEXES,
+        projections: E::PROJECTIONS,
         path: E::SK_PATH,
         ttl: E::TTL,
         attributes: E::ATTRIBUTES,

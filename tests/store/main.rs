@@ -24,6 +24,7 @@ mod key_moves;
 mod limits;
 mod pagination;
 mod parity;
+mod projections;
 mod queries;
 mod random;
 mod sets;
@@ -243,6 +244,10 @@ backends! {
     pagination::forged_cursors_get_one_typed_error,
     pagination::signed_cursors_are_accepted_by_their_key_only,
     pagination::unknown_items_are_skipped_and_counted,
+    projections::views_hold_the_key_and_projected_fields,
+    projections::view_filters_read_projected_attributes,
+    projections::view_pages_stop_at_one_megabyte_of_projected_entries,
+    projections::projected_entries_are_charged_their_own_size,
     counts::counts_are_the_items_a_read_returns,
     counts::counted_pages_stop_after_one_megabyte,
     counts::index_queries_count_their_entries,

@@ -164,12 +164,88 @@ pub(super) fn check_indexes(cx: &mut Ctxt, entity: &Entity) {
             }
         }
     }
+    for index in &entity.indexes {
+        check_projection(cx, entity, index);
+    }
     if !entity.indexes.is_empty() {
         if let Some(deny) = &entity.deny_unknown {
             cx.error_spanned_by(
                 deny,
                 "an entity with secondary indexes cannot use `deny_unknown_fields`: its items also hold \
                  the index keys (`gsi1pk`, `gsi1sk`), which the library writes and reads past",
+            );
+        }
+    }
+}
+
+// `project(name, tier)` and `view(..)`: the fields a pattern's entries hold
+// besides its keys, read as a generated view.
+fn check_projection(cx: &mut Ctxt, entity: &Entity, index: &crate::attr::Index) {
+    let crate::attr::Projection::Include(named, span) = &index.projection else {
+        if let Some(view) = &index.view {
+            cx.error_spanned_by(
+                quote::quote_spanned!(view.span=> view),
+                "`view(..)` names the view a `project(field, ..)` pattern returns: add \
+                 `project(..)` with the fields the index should hold, or remove `view`",
+            );
+        }
+        return;
+    };
+    if named.is_empty() {
+        cx.error_spanned_by(
+            quote::quote_spanned!(*span=> project),
+            "`project()` names no field: list the fields the index holds besides the keys, \
+             `project(name, tier)`, or write `project = keys_only`",
+        );
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for ident in named {
+        let Some(field) = entity.field(ident) else {
+            cx.error_spanned_by(
+                ident,
+                format!(
+                    "`{}` has no field `{ident}` for the index to project",
+                    entity.ident
+                ),
+            );
+            continue;
+        };
+        if seen.contains(&field.name) {
+            cx.error_spanned_by(
+                ident,
+                format!("`{ident}` is already projected: name each field once"),
+            );
+            continue;
+        }
+        seen.push(field.name.clone());
+        if field.role.is_some() {
+            cx.error_spanned_by(
+                ident,
+                format!(
+                    "`{ident}` is part of the table key, which every index entry holds: the view has \
+                     the key fields already; remove it from `project(..)`"
+                ),
+            );
+        } else if index
+            .pk_fields
+            .iter()
+            .chain(&index.sk_fields)
+            .any(|k| entity.field(k).is_some_and(|k| k.name == field.name))
+        {
+            cx.error_spanned_by(
+                ident,
+                format!(
+                    "`{ident}` is part of this pattern's index key, which every entry holds: the view has \
+                     it already; remove it from `project(..)`"
+                ),
+            );
+        } else if field.skip.is_some() || field.flatten.is_some() {
+            cx.error_spanned_by(
+                ident,
+                format!(
+                    "`{ident}` is not stored as its own attribute (serde `skip` or `flatten`), so no \
+                     index can project it"
+                ),
             );
         }
     }

@@ -13,15 +13,26 @@ pub(super) fn attrs(
     entity: &Entity,
     indexed: &dyn Fn(&Field) -> bool,
 ) -> (TokenStream, TokenStream) {
-    let ident = entity.ident;
-    let vis = &entity.original.vis;
-    let name = ident.to_string();
-    let attrs_ident = format_ident!("{}Attr", ident);
     let attr_fields: Vec<&Field> = entity
         .fields
         .iter()
         .filter(|f| f.skip.is_none() && f.flatten.is_none())
         .collect();
+    attr_struct(entity, entity.ident, &attr_fields, indexed)
+}
+
+/// The attribute struct `{owner}Attr` of `attr_fields`, and the `attr()`
+/// function for `owner`'s inherent impl: an entity's, or a view's (its
+/// projected attributes, which its query's filter is written with).
+pub(super) fn attr_struct(
+    entity: &Entity,
+    ident: &syn::Ident,
+    attr_fields: &[&Field],
+    indexed: &dyn Fn(&Field) -> bool,
+) -> (TokenStream, TokenStream) {
+    let vis = &entity.original.vis;
+    let name = ident.to_string();
+    let attrs_ident = format_ident!("{}Attr", ident);
     let attr_defs = attr_fields.iter().map(|f| {
         let member = f.ident;
         let (value, presence) = match (f.role, f.version.is_some(), option_inner(f.ty)) {

@@ -13,6 +13,7 @@ use crate::attr::{KeyRole, Projection};
 pub(super) struct IndexCode {
     pub(super) schemas: Vec<TokenStream>,
     pub(super) slots: Vec<String>,
+    pub(super) projections: Vec<TokenStream>,
     pub(super) keys_fn: TokenStream,
     pub(super) items: TokenStream,
 }
@@ -33,6 +34,7 @@ pub(super) fn index_code(
     IndexCode {
         schemas: index_schemas(entity, patterns),
         slots: patterns.iter().map(|p| p.slot.clone()).collect(),
+        projections: patterns.iter().map(|p| projection(entity, p)).collect(),
         keys_fn: index_keys_fn(patterns, prefix, &key),
         items,
     }
@@ -82,6 +84,18 @@ impl TableKey<'_> {
     }
 }
 
+/// A pattern's `Projection`.
+fn projection(entity: &Entity, p: &Pattern) -> TokenStream {
+    match p.decl.projection {
+        Projection::All => quote!(::blue_schema::schema::Projection::All),
+        Projection::KeysOnly => quote!(::blue_schema::schema::Projection::KeysOnly),
+        Projection::Include(..) => {
+            let attributes = super::view::projected_attributes(entity, p);
+            quote!(::blue_schema::schema::Projection::Include(&[#(#attributes),*]))
+        }
+    }
+}
+
 /// The `IndexSchema` of each access pattern.
 fn index_schemas(entity: &Entity, patterns: &[Pattern]) -> Vec<TokenStream> {
     let ident = entity.ident;
@@ -127,9 +141,13 @@ fn index_schemas(entity: &Entity, patterns: &[Pattern]) -> Vec<TokenStream> {
             };
             let pk_fields = field_schema(&p.pk);
             let sk_fields = field_schema(&p.sk);
-            let projection = match p.decl.projection {
-                Projection::All => quote!(::blue_schema::schema::Projection::All),
-                Projection::KeysOnly => quote!(::blue_schema::schema::Projection::KeysOnly),
+            let projection = projection(entity, p);
+            let view = match super::view::view_ident(entity, p) {
+                Some(view) => {
+                    let view = view.to_string();
+                    quote!(::std::option::Option::Some(#view))
+                }
+                None => quote!(::std::option::Option::None),
             };
             let fields_struct = if p.is_fixed() {
                 quote!(::std::option::Option::None)
@@ -152,6 +170,7 @@ fn index_schemas(entity: &Entity, patterns: &[Pattern]) -> Vec<TokenStream> {
                     sort_key: #sk_fields,
                     projection: #projection,
                     fields_struct: #fields_struct,
+                    view: #view,
                 }
             }
         })

@@ -26,19 +26,14 @@ pub(super) fn index_queries(
         let camel = pascal(&name);
         let builder_ident = format_ident!("{}{}Query", ident, camel);
         let slot = &p.slot;
-        let item = match p.decl.projection {
-            Projection::All => quote!(#ident),
-            Projection::KeysOnly => quote!(::blue_schema::Key<#ident>),
+        let view = super::view::view_ident(entity, p);
+        let (item, filter) = match (&p.decl.projection, &view) {
+            (Projection::All, _) => (quote!(#ident), Some(quote!(#ident))),
+            (Projection::Include(..), Some(view)) => (quote!(#view), Some(quote!(#view))),
+            _ => (quote!(::blue_schema::Key<#ident>), None),
         };
         let sk_keyed: Vec<(&Field, &syn::Type)> = p.sk.iter().map(|f| (*f, key_type(f))).collect();
-        let builder = query_builder(
-            entity,
-            &builder_ident,
-            &sk_keyed,
-            &item,
-            p.decl.projection == Projection::All,
-            false,
-        );
+        let builder = query_builder(entity, &builder_ident, &sk_keyed, &item, filter, false);
         let params = p.pk.iter().map(|f| {
             let arg = f.ident;
             let ty = key_type(f);
@@ -56,9 +51,12 @@ pub(super) fn index_queries(
         };
         let total = p.sk.len() + 2;
         let pk_names: Vec<String> = p.pk.iter().map(|f| format!("`{}`", f.name)).collect();
-        let returns = match p.decl.projection {
-            Projection::All => format!("`{ident}` items"),
-            Projection::KeysOnly => format!(
+        let returns = match (&p.decl.projection, &view) {
+            (Projection::All, _) => format!("`{ident}` items"),
+            (Projection::Include(..), Some(view)) => format!(
+                "[`{view}`]s of `{ident}` items (the index holds the fields it projects; `.filter(..)` is written with `{view}::attr()`)"
+            ),
+            _ => format!(
                 "the keys of `{ident}` items (the index holds keys only; `store.get_many(keys)` reads the items)"
             ),
         };
@@ -73,7 +71,7 @@ pub(super) fn index_queries(
         let slot_marker = format_ident!("{}", pascal(slot));
         let pk_type =
             super::tuple_or_single_types(&p.pk.iter().map(|f| key_type(f)).collect::<Vec<_>>());
-        let projected = p.decl.projection == Projection::All;
+        let projected = matches!(p.decl.projection, Projection::All);
         items.extend(quote! {
             impl ::blue_schema::__private::IndexPattern<::blue_schema::__private::slot::#slot_marker>
                 for #ident

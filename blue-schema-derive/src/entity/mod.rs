@@ -21,6 +21,7 @@ mod key;
 mod query;
 mod schema;
 pub(crate) mod unique;
+mod view;
 
 pub fn expand(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::new();
@@ -98,6 +99,7 @@ fn generate(entity: &Entity) -> TokenStream {
     let IndexCode {
         schemas: index_schemas,
         slots: index_slots,
+        projections: index_projections,
         keys_fn: index_keys_fn,
         items: index_items,
     } = index_code(entity, &patterns, table, &prefix, &pk, &sk);
@@ -139,9 +141,17 @@ fn generate(entity: &Entity) -> TokenStream {
     let read_hooks = read_hooks_impl(entity, table, expiry_fn);
     let bounds = key_part_type_bounds(&key_types);
     let (attrs, attr_fn) = attrs::attrs(entity, &indexed);
+    let views = view::views(entity, &patterns, table, &indexed);
     let key_functions = key::key_functions(entity, &pk, &sk, &pk_prefix, &query_ident);
     let sk_keyed: Vec<(&Field, &syn::Type)> = sk.iter().map(|f| (*f, f.ty)).collect();
-    let builder = query_builder(entity, &query_ident, &sk_keyed, &quote!(#ident), true, true);
+    let builder = query_builder(
+        entity,
+        &query_ident,
+        &sk_keyed,
+        &quote!(#ident),
+        Some(quote!(#ident)),
+        true,
+    );
 
     let moved_from = moved_from_fact(entity);
     let unique_values_fn = &unique.values_fn;
@@ -157,6 +167,7 @@ fn generate(entity: &Entity) -> TokenStream {
             const SINGLETON: bool = #singleton;
             const VALID: bool = true;
             const INDEXES: &'static [&'static str] = &[#(#index_slots),*];
+            const PROJECTIONS: &'static [::blue_schema::schema::Projection] = &[#(#index_projections),*];
             const SK_PATH: &'static ::blue_schema::__private::SortKeyPath = #sk_path;
             const TTL: ::std::option::Option<&'static str> = #ttl_attribute;
             const ATTRIBUTES: &'static [&'static str] = &[#(#stored_attributes),*];
@@ -202,6 +213,7 @@ fn generate(entity: &Entity) -> TokenStream {
         #builder
 
         #index_items
+        #views
     }
 }
 

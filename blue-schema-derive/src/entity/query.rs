@@ -14,7 +14,7 @@ pub(super) fn query_builder(
     query_ident: &syn::Ident,
     sk: &[(&Field, &syn::Type)],
     item: &TokenStream,
-    filterable: bool,
+    filter_by: Option<TokenStream>,
     table_query: bool,
 ) -> TokenStream {
     let ident = entity.ident;
@@ -40,12 +40,12 @@ pub(super) fn query_builder(
             }
         }
     });
-    let filter = if filterable {
+    let filter = if let Some(owner) = filter_by {
         quote! {
             /// Returns only the items that satisfy `condition`; the page size
             /// and the 1 MB cut still count the items evaluated (see
             /// [`Query::filter`](::blue_schema::Query::filter)).
-            pub fn filter(self, condition: ::blue_schema::Condition<#ident>) -> Self {
+            pub fn filter(self, condition: ::blue_schema::Condition<#owner>) -> Self {
                 #query_ident { state: self.state.filter(condition) }
             }
         }

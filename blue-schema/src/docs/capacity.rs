@@ -39,9 +39,10 @@ pub(super) fn write_capacity(
             .map(|s| (s, table.projection(s)))
             .collect()
     };
-    // A keys-only entry: the four key attributes, well under 1 KB.
+    // A keys-only entry: the four key attributes, well under 1 KB; an
+    // `INCLUDE` entry at most the item (counted as the item here).
     let entry = |size: usize, p: Projection| match p {
-        Projection::All => write_units(size),
+        Projection::All | Projection::Include(_) => write_units(size),
         Projection::KeysOnly => 1.0,
     };
     let new_item =
@@ -50,7 +51,7 @@ pub(super) fn write_capacity(
         write_units(size)
             + slots
                 .iter()
-                .filter(|(_, p)| *p == Projection::All)
+                .filter(|(_, p)| matches!(p, Projection::All | Projection::Include(_)))
                 .map(|_| write_units(size))
                 .sum::<f64>()
     };

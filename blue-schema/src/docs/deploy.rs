@@ -187,6 +187,10 @@ pub fn terraform_hcl(table: &TableSchema) -> String {
             .as_str()
             .unwrap_or("ALL");
         let _ = writeln!(out, "    projection_type = \"{projection}\"");
+        if let Some(attributes) = index["Projection"]["NonKeyAttributes"].as_array() {
+            let names: Vec<String> = attributes.iter().map(ToString::to_string).collect();
+            let _ = writeln!(out, "    non_key_attributes = [{}]", names.join(", "));
+        }
         let _ = writeln!(out, "  }}");
     }
     if let Some(attribute) = table.ttl {

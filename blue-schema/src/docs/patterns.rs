@@ -78,6 +78,15 @@ pub(super) fn write_index_patterns(
             "`Key<{}>` (keys only; `store.get_many(keys)` reads the items)",
             entity.name
         ),
+        Projection::Include(attributes) => format!(
+            "`{}`: the key fields and {} (the index projects them); `.filter(..)` applies to those",
+            index.view.unwrap_or("the view"),
+            attributes
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     let sparse: Vec<String> = index
         .fields()

@@ -8,7 +8,7 @@ use crate::key::table_key_of_index_sort_key;
 use crate::layout::expression::{ExprValue, Expression};
 use crate::ops::cursor::Position;
 use crate::ops::query::{Order, QuerySpec, SortKeyCondition};
-use crate::schema::{SetKind, TableSchema};
+use crate::schema::{Projection, SetKind, TableSchema};
 use crate::schema::{PARTITION_KEY, SORT_KEY};
 
 /// `(name, type)` of each key attribute.
@@ -38,13 +38,18 @@ pub(crate) fn create_table_json(schema: &TableSchema) -> String {
         .indexes
         .iter()
         .map(|slot| {
+            let projection = schema.projection(slot.name);
+            let mut kind = json!({ "ProjectionType": projection.dynamodb_name() });
+            if let Projection::Include(attributes) = projection {
+                kind["NonKeyAttributes"] = json!(attributes);
+            }
             json!({
                 "IndexName": slot.name,
                 "KeySchema": [
                     { "AttributeName": slot.pk_attribute, "KeyType": "HASH" },
                     { "AttributeName": slot.sk_attribute, "KeyType": "RANGE" },
                 ],
-                "Projection": { "ProjectionType": schema.projection(slot.name).dynamodb_name() },
+                "Projection": kind,
             })
         })
         .collect();

@@ -19,6 +19,9 @@
 pub(crate) mod check;
 mod measure;
 
+#[cfg(feature = "sqlite")]
+pub(crate) use measure::attribute_size;
+
 use std::fmt;
 
 /// DynamoDB's limit on the size of a sort key value, in bytes.

@@ -20,6 +20,9 @@ pub struct IndexTarget {
     /// What its entries hold (the table's projection of the index, which
     /// decides the size a page counts toward 1 MB).
     pub projection: Projection,
+    /// Which of an `INCLUDE` projection's attributes are `#[set]`s
+    /// (DynamoDB sizes a set without a list's overhead).
+    pub sets: &'static [&'static str],
 }
 
 /// The condition on the sort key of a query, in DynamoDB's vocabulary.

@@ -273,11 +273,13 @@ fn index_spec(
     slot: &'static str,
     partition_key: String,
 ) -> QuerySpec {
+    let projection = table.projection(slot);
     let index = super::IndexTarget {
         slot: *table
             .index(slot)
             .unwrap_or_else(|| panic!("table {} declares no index {slot}", table.name)),
-        projection: table.projection(slot),
+        projection,
+        sets: crate::schema::projection::sets(table, projection.non_key_attributes()),
     };
     let mut spec = QuerySpec::new(table.name, partition_key, None).with_ttl(table.ttl);
     spec.index = Some(index);

@@ -410,6 +410,7 @@ mod tests {
             pk_prefix: None,
             pk_type: "String",
             indexes: &[],
+            projections: &[],
             path: &ROOT,
             ttl: None,
             attributes: &[],

@@ -30,6 +30,8 @@ pub struct Member {
     pub pk_type: &'static str,
     /// The physical indexes its access patterns use.
     pub indexes: &'static [&'static str],
+    /// What each of those patterns projects, in the same order.
+    pub projections: &'static [super::Projection],
     /// The shape of its sort key (its parents' prefixes for a nested entity).
     pub path: &'static SortKeyPath,
     /// The attribute its `#[ttl]` field is stored under, if it has one.
@@ -329,6 +331,12 @@ pub const fn member_check<const N: usize>(
             other += 1;
         }
     }
+    if index + 1 == members.len() {
+        let budget = super::projection::budget_check::<N>(table, members, declared, ttl);
+        if !budget.is_empty() {
+            return budget;
+        }
+    }
     if let Some(missing) = first_undeclared(member.indexes, declared) {
         let mut message = ConstMessage::EMPTY
             .push("`")
@@ -424,6 +432,7 @@ mod tests {
             pk_prefix: None,
             pk_type: "String",
             indexes: &[],
+            projections: &[],
             path: &ROOT,
             ttl: None,
             attributes: &[],

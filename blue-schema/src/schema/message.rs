@@ -36,6 +36,26 @@ impl<const N: usize> ConstMessage<N> {
         self
     }
 
+    /// The message followed by `n` in decimal.
+    #[must_use]
+    pub const fn push_number(self, n: usize) -> Self {
+        let mut digits = [0u8; 20];
+        let mut len = 0;
+        let mut rest = n;
+        loop {
+            digits[digits.len() - 1 - len] = b'0' + (rest % 10) as u8;
+            len += 1;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        match core::str::from_utf8(digits.split_at(digits.len() - len).1) {
+            Ok(text) => self.push(text),
+            Err(_) => self,
+        }
+    }
+
     /// Whether there is no message.
     pub const fn is_empty(&self) -> bool {
         self.len == 0

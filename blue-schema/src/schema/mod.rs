@@ -10,6 +10,7 @@ pub(crate) mod item_keys;
 pub mod key_move;
 pub(crate) mod members;
 mod message;
+pub mod projection;
 pub mod shape;
 pub mod unique;
 
@@ -91,14 +92,31 @@ pub enum Projection {
     /// returns [`Key`]s, which [`Store::get_many`](crate::Store::get_many)
     /// turns into items.
     KeysOnly,
+    /// The keys and these attributes (`INCLUDE`, DynamoDB's
+    /// `NonKeyAttributes`), sorted: an access pattern's query returns its
+    /// generated view. For a pattern, the attributes it names and those of
+    /// its index-key fields; for a physical index
+    /// ([`TableSchema::projection`]), the union over the patterns sharing
+    /// it, and the table's TTL attribute.
+    Include(&'static [&'static str]),
 }
 
 impl Projection {
-    /// DynamoDB's name for it: `ALL`, `KEYS_ONLY`.
+    /// DynamoDB's name for it: `ALL`, `KEYS_ONLY`, `INCLUDE`.
     pub fn dynamodb_name(self) -> &'static str {
         match self {
             Projection::All => "ALL",
             Projection::KeysOnly => "KEYS_ONLY",
+            Projection::Include(_) => "INCLUDE",
+        }
+    }
+
+    /// The attributes an `INCLUDE` projection adds to the keys (none for
+    /// the other kinds).
+    pub fn non_key_attributes(self) -> &'static [&'static str] {
+        match self {
+            Projection::Include(attributes) => attributes,
+            Projection::All | Projection::KeysOnly => &[],
         }
     }
 }
@@ -164,6 +182,9 @@ pub struct IndexSchema {
     /// (`ExpertByRole`, for `set_index`); `None` for a pattern made of
     /// table-key fields only, which never changes.
     pub fields_struct: Option<&'static str>,
+    /// The generated view a `project(..)` pattern's query returns
+    /// (`ExpertByRoleView`); `None` for the other projections.
+    pub view: Option<&'static str>,
 }
 
 impl IndexSchema {
@@ -394,27 +415,46 @@ pub struct TableSchema {
 }
 
 impl TableSchema {
-    /// What the entries of physical index `slot` hold: `KEYS_ONLY` when
-    /// every access pattern on it asks for keys only, else `ALL` (an index
-    /// no entity uses yet holds whole items, so that any pattern can be
-    /// added later without recreating it). Always `ALL` in a table with a
-    /// TTL attribute, whose reads leave out the expired items' entries.
+    /// What the entries of physical index `slot` hold, decided by the
+    /// access patterns on it: `ALL` when one of them projects whole items
+    /// (or none uses the index yet, so that any pattern can be added later
+    /// without recreating it); else `INCLUDE` of the union of the
+    /// attributes the `project(..)` patterns name, when there is one;
+    /// else `KEYS_ONLY`. In a table with a TTL attribute an `INCLUDE`
+    /// index also projects that attribute, and a keys-only one is `ALL`,
+    /// so that reads can leave out the expired items' entries.
     pub fn projection(&self, slot: &str) -> Projection {
+        let patterns = || {
+            self.entities
+                .iter()
+                .flat_map(|e| e.indexes)
+                .filter(move |i| i.slot.name == slot)
+        };
+        let mut any = false;
+        let mut include = false;
+        for pattern in patterns() {
+            any = true;
+            match pattern.projection {
+                Projection::All => return Projection::All,
+                Projection::Include(_) => include = true,
+                Projection::KeysOnly => {}
+            }
+        }
+        if !any {
+            return Projection::All;
+        }
+        if include {
+            return Projection::Include(projection::union(
+                self,
+                patterns().flat_map(|p| p.projection.non_key_attributes().iter().copied()),
+            ));
+        }
         // A `KEYS_ONLY` entry has no TTL attribute: a read could not tell
         // an expired item's entry from a live one's.
         if self.ttl.is_some() {
-            return Projection::All;
-        }
-        let mut patterns = self
-            .entities
-            .iter()
-            .flat_map(|e| e.indexes)
-            .filter(|i| i.slot.name == slot)
-            .peekable();
-        if patterns.peek().is_some() && patterns.all(|i| i.projection == Projection::KeysOnly) {
-            Projection::KeysOnly
-        } else {
             Projection::All
+        } else {
+            Projection::KeysOnly
         }
     }
 

@@ -78,7 +78,18 @@ impl DynamoDbBackend {
                         .and_then(|p| p.projection_type())
                         .map(|p| p.as_str().to_owned())
                         .unwrap_or_default();
-                    let wanted = schema.projection(slot.name).dynamodb_name();
+                    let projection = schema.projection(slot.name);
+                    let mut attributes: Vec<&str> = index
+                        .projection()
+                        .map(|p| p.non_key_attributes().iter().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    attributes.sort_unstable();
+                    let found = if attributes.is_empty() {
+                        found
+                    } else {
+                        format!("{found} ({})", attributes.join(", "))
+                    };
+                    let wanted = describe_projection(projection);
                     if found != wanted {
                         return Err(Error::TableMismatch {
                             table: table.to_owned(),
@@ -445,11 +456,29 @@ fn index_key_schema(slot: &IndexSlot) -> Result<Vec<KeySchemaElement>, Error> {
 
 /// What the index's entries hold, as the table's access patterns need.
 fn projection(schema: &TableSchema, slot: &IndexSlot) -> Projection {
-    let kind = match schema.projection(slot.name) {
+    let projection = schema.projection(slot.name);
+    let kind = match projection {
         crate::schema::Projection::All => ProjectionType::All,
         crate::schema::Projection::KeysOnly => ProjectionType::KeysOnly,
+        crate::schema::Projection::Include(_) => ProjectionType::Include,
     };
-    Projection::builder().projection_type(kind).build()
+    let attributes = projection.non_key_attributes();
+    Projection::builder()
+        .projection_type(kind)
+        .set_non_key_attributes(
+            (!attributes.is_empty()).then(|| attributes.iter().map(|a| (*a).to_owned()).collect()),
+        )
+        .build()
+}
+
+/// A projection as a mismatch names it: `INCLUDE (name, tier)`.
+fn describe_projection(projection: crate::schema::Projection) -> String {
+    let attributes = projection.non_key_attributes();
+    if attributes.is_empty() {
+        projection.dynamodb_name().to_owned()
+    } else {
+        format!("{} ({})", projection.dynamodb_name(), attributes.join(", "))
+    }
 }
 
 /// Refuses a table whose key schema is not the mapping's.

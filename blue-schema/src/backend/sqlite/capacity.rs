@@ -10,11 +10,11 @@ use std::sync::{Mutex, PoisonError};
 
 use serde_json::Value;
 
+use super::entry::{self, EntryKeys};
 use super::pool::Conn;
 use crate::capacity::write_units as item_write_units;
 use crate::ops::ItemKey;
 use crate::schema::{is_index_key_attribute, Projection, TableSchema};
-use crate::schema::{PARTITION_KEY, SORT_KEY};
 use crate::Error;
 
 /// An item as stored: what its units are computed from.
@@ -69,14 +69,21 @@ impl Tables {
             .insert(table.name, table);
     }
 
-    /// The projection of index `slot` of `table`; `ALL` for a table this
-    /// backend did not create (as a table with no `keys_only` pattern).
-    fn projection(&self, table: &str, slot: &str) -> Projection {
-        self.0
+    /// The projection of index `slot` of `table`, and which of its
+    /// attributes are sets; `ALL` for a table this backend did not create
+    /// (as a table with no `keys_only` or `project(..)` pattern).
+    fn projection(&self, table: &str, slot: &str) -> (Projection, &'static [&'static str]) {
+        let schema = self
+            .0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(table)
-            .map_or(Projection::All, |t| t.projection(slot))
+            .copied();
+        schema.map_or((Projection::All, &[]), |t| {
+            let projection = t.projection(slot);
+            let sets = crate::schema::projection::sets(t, projection.non_key_attributes());
+            (projection, sets)
+        })
     }
 }
 
@@ -103,30 +110,49 @@ pub(super) fn write_units(
     let same = old == new;
     let mut indexes = 0.0;
     for slot in slots {
-        let projection = tables.projection(key.table, slot);
+        let (projection, sets) = tables.projection(key.table, slot);
+        let pk_attribute = format!("{slot}pk");
+        let sk_attribute = format!("{slot}sk");
+        // An entry, and for `INCLUDE` the attributes it holds.
         let entry = |fields: &HashMap<String, (String, String)>, image: Option<&Image>| {
             let (pk, sk) = fields.get(slot)?;
-            let size = match projection {
-                Projection::All => image?.size,
-                Projection::KeysOnly => {
-                    let attribute = |name: &str, value: &str| name.len() + value.len();
-                    attribute(PARTITION_KEY, &key.partition_key)
-                        + attribute(SORT_KEY, &key.sort_key)
-                        + attribute(&format!("{slot}pk"), pk)
-                        + attribute(&format!("{slot}sk"), sk)
-                }
+            let image = image?;
+            let keys = EntryKeys {
+                partition_key: &key.partition_key,
+                sort_key: &key.sort_key,
+                index_pk: (&pk_attribute, pk),
+                index_sk: (&sk_attribute, sk),
             };
-            Some(IndexEntry {
-                key: (pk.clone(), sk.clone()),
-                size,
-            })
+            let held = match projection {
+                Projection::Include(attributes) => entry::included(&image.data, attributes),
+                Projection::All | Projection::KeysOnly => None,
+            };
+            let size = match &held {
+                Some(held) => entry::included_size(&keys, held, sets),
+                None => entry::size(projection, &keys, &image.data, image.size, sets),
+            };
+            Some((
+                IndexEntry {
+                    key: (pk.clone(), sk.clone()),
+                    size,
+                },
+                held,
+            ))
         };
         let before = entry(&old_fields, old);
         let after = entry(&new_fields, new);
+        // Whether an entry at the same key holds the same attributes.
+        let unchanged = match projection {
+            Projection::All => same,
+            Projection::KeysOnly => true,
+            Projection::Include(_) => {
+                same || matches!((&before, &after), (Some((_, a)), Some((_, b))) if a == b)
+            }
+        };
         indexes += index_write_units(
-            before.as_ref(),
-            after.as_ref(),
-            same || projection == Projection::KeysOnly,
+            before.as_ref().map(|(e, _)| e),
+            after.as_ref().map(|(e, _)| e),
+            unchanged,
         );
     }
     table + indexes

@@ -47,6 +47,7 @@
 
 mod capacity;
 mod config;
+mod entry;
 mod error;
 mod feed;
 mod functions;

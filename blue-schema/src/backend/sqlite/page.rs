@@ -2,6 +2,7 @@
 //! limit of items or DynamoDB's 1 MB, filters evaluated on each, and the
 //! position the next page starts from.
 
+use super::entry::{self, EntryKeys};
 use super::error::{sqlite_error, table_error};
 use super::pool::Conn;
 use super::row::{data, decode_known_json, parse_attributes, size, text, Row, TextBytes};
@@ -12,6 +13,7 @@ use crate::ops::cursor::Position;
 use crate::ops::decode::{Decoder, StoredKeys};
 use crate::ops::query::QuerySpec;
 use crate::ops::{PageOf, QueryPage, ScanPage};
+use crate::schema::Projection;
 use crate::Error;
 
 /// One page of a query: the table's rows in the query's range, or the
@@ -217,7 +219,8 @@ pub(super) fn index_page<D: Decoder>(
         ))
         .map_err(sqlite_error)?;
     let mut page = PageRows::new(op.limit);
-    let keys_only = index.projection == crate::schema::Projection::KeysOnly;
+    // An entry of a projection other than `ALL` is sized from its keys.
+    let projected = index.projection != Projection::All;
     while let Some(row) = rows.next().map_err(sqlite_error)? {
         let index_sort_key = text(row, 0)?;
         // The table key ends the index sort key: read when the
@@ -234,18 +237,21 @@ pub(super) fn index_page<D: Decoder>(
                 .into(),
             })
         };
-        let (partition_key, sort_key) = if D::WITH_KEYS || keys_only {
+        let (partition_key, sort_key) = if D::WITH_KEYS || projected {
             table_key()?
         } else {
             (String::new(), String::new())
         };
-        // The index entry's size: the whole item, or its four keys.
-        let entry = if keys_only {
-            let key = |name: &str, value: &str| (name.len() + value.len()) as i64;
-            key(crate::schema::PARTITION_KEY, &partition_key)
-                + key(crate::schema::SORT_KEY, &sort_key)
-                + key(index.slot.pk_attribute, &spec.partition_key)
-                + key(index.slot.sk_attribute, index_sort_key)
+        let item = data(row, 1)?;
+        // The index entry's size: the whole item, or what it projects.
+        let entry = if projected {
+            let keys = EntryKeys {
+                partition_key: &partition_key,
+                sort_key: &sort_key,
+                index_pk: (index.slot.pk_attribute, &spec.partition_key),
+                index_sk: (index.slot.sk_attribute, index_sort_key),
+            };
+            entry::size(index.projection, &keys, &item, 0, index.sets) as i64
         } else {
             size(row, 2, table, &spec.partition_key, 0)?
         };
@@ -264,10 +270,9 @@ pub(super) fn index_page<D: Decoder>(
             created_at,
             updated_at,
         };
-        let text = data(row, 1)?;
-        let evaluated = evaluate::<D>(keys, &text, spec).map_err(|e| match e {
+        let evaluated = evaluate::<D>(keys, &item, spec).map_err(|e| match e {
             // Name the item in the error, as every read does.
-            Error::Decode { source, .. } if !D::WITH_KEYS && !keys_only => match table_key() {
+            Error::Decode { source, .. } if !D::WITH_KEYS && !projected => match table_key() {
                 Ok((partition_key, sort_key)) => Error::Decode {
                     table,
                     partition_key,
@@ -278,7 +283,7 @@ pub(super) fn index_page<D: Decoder>(
             },
             e => e,
         })?;
-        page.count_shape::<D>(&evaluated, &sort_key, &text);
+        page.count_shape::<D>(&evaluated, &sort_key, &item);
         if page.took(evaluated, index_sort_key) {
             return Ok(page.ended());
         }

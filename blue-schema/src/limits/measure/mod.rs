@@ -110,6 +110,21 @@ pub(crate) fn measure<T: Serialize + ?Sized>(
     })
 }
 
+/// The size of one stored attribute, its name and its value, as DynamoDB
+/// computes it: what an `INCLUDE` index entry holds of an item. `set`
+/// says the attribute is a `#[set]` (stored as a JSON array, sized as a
+/// set). A value that is no DynamoDB value (the item was checked when it
+/// was written) counts its name alone.
+#[cfg(feature = "sqlite")]
+pub(crate) fn attribute_size(name: &str, value: &serde_json::Value, set: bool) -> usize {
+    let size = value.serialize(Sizer {
+        depth: 1,
+        top: None,
+        set,
+    });
+    name.len() + size.unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::number::NumberText;
