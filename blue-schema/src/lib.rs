@@ -150,7 +150,7 @@ pub use write::{Condition, Update};
 /// | `#[entity(parent = Order)]` | nests the sort key under `Order`'s: `ORDER#{order_id}#LINE#{line}` (see [`macro@Collection`]) |
 /// | `#[sk(prefix = "EXPERT")]` | the item type, first in the sort key (required; `[A-Z][A-Z0-9_]*`) |
 /// | `#[index(gsi1, name = by_role, pk(prefix = "ROLE", fields(role)), sk(fields(tier)), project = keys_only)]` | an access pattern on a secondary index (`sk(..)` and `project` optional) |
-/// | `#[index(gsi2, name = by_score, pk(fields(score)), project(name), view(name = ExpertCard, derive(Debug)))]` | a pattern whose index holds the keys and these fields (`INCLUDE`); its query returns the generated view (`view(..)` optional) |
+/// | `#[index(gsi2, name = by_score, pk(fields(score)), project(role), view(name = ExpertCard, derive(Debug)))]` | a pattern whose index holds the keys and these fields (`INCLUDE`); its query returns the generated view (`view(..)` optional) |
 ///
 /// # On the fields
 ///
@@ -175,7 +175,7 @@ pub use write::{Condition, Update};
 /// | `Expert::attr() -> ExpertAttr` | one typed attribute per stored field, for [`Condition`]s (`a.score.ge(10)`) and [`Update`]s (`.add(a.score, 1)`) |
 /// | `Expert::by_role(role) -> ExpertByRoleQuery<0>` | per `#[index]`: the query of its index partition, with the same builder methods over its `sk(fields(..))` |
 /// | `ExpertByRole { role, tier }` | per `#[index]` with data fields: the struct [`Update::set_index`] takes, so the fields of one index key change together |
-/// | `ExpertCard { dialogue_id, name, score, .. }`, `ExpertCard::attr()`, `card.key()` | per `project(..)` pattern: the view its query returns (the table key's, the index key's and the projected fields), the attributes its `.filter(..)` is written with, and the item's key |
+/// | `ExpertCard { dialogue_id, name, score, role }`, `ExpertCard::attr()`, `card.key()` | per `project(..)` pattern: the view its query returns (the table key's, the index key's and the projected fields), the attributes its `.filter(..)` is written with, and the item's key |
 /// | `impl Entity for Expert` | `expert.key()`, `Expert::decode_key(pk, sk)`, `Expert::SCHEMA` (the metadata docs and the CLI read) |
 ///
 /// # Keys and queries
