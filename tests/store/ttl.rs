@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::support::dynamodb::sweep_emulator;
 
 #[derive(Table, Debug, PartialEq)]
-#[table(name = "blue_auth", indexes(gsi1, gsi2), ttl = "expires_at")]
+#[table(name = "blue_auth", indexes(gsi1, gsi2, gsi3), ttl = "expires_at")]
 pub enum Auth {
     Session(Session),
     Token(Token),
@@ -33,6 +33,7 @@ pub enum Auth {
 #[sk(prefix = "SESSION")]
 #[index(gsi1, name = by_device, pk(prefix = "DEVICE", fields(device)), sk(fields(id)))]
 #[index(gsi2, name = keys_on, pk(prefix = "ON", fields(device)), project = keys_only)]
+#[index(gsi3, name = labels_on, pk(prefix = "LABELS", fields(device)), project(label))]
 pub struct Session {
     #[pk]
     pub user: String,
@@ -201,6 +202,21 @@ pub async fn expired_items_are_hidden_from_every_read(store: Store) {
     assert!(
         keys.is_some(),
         "the keys-only index leaves out the expired entry"
+    );
+    // A projected one too: its index holds the TTL attribute as well.
+    assert_eq!(
+        Auth::SCHEMA.projection("gsi3"),
+        blue_schema::schema::Projection::Include(&["device", "expires_at", "label"])
+    );
+    let labels = crate::support::eventually(|| async {
+        let found = store.query(Session::labels_on("phone")).all().await.unwrap();
+        let ids: Vec<&str> = found.iter().map(|v| v.id.as_str()).collect();
+        (ids == ["a", "c"]).then_some(())
+    })
+    .await;
+    assert!(
+        labels.is_some(),
+        "the projected index leaves out the expired entry"
     );
 
     let keys = [live.key(), gone.key(), never.key()];
