@@ -207,11 +207,21 @@ pub struct Cell {
     pub log: Vec<String>,
 }
 
-/// A versioned document, in an index by body (shared with cells).
+/// A versioned document, in an index by body (shared with cells), and
+/// listed per partition by a view of its body and version (on the index
+/// cells' keys are in: `gsi2` projects `body` and `version`).
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 #[entity(table = Reliable, pk_prefix = "P")]
 #[sk(prefix = "DOC")]
 #[index(gsi1, name = by_body, pk(prefix = "BODY", fields(body)))]
+#[index(
+    gsi2,
+    name = docs_in,
+    pk(prefix = "D", fields(part)),
+    sk(fields(id)),
+    project(body, version),
+    view(name = DocLine, derive(Debug, Clone, PartialEq))
+)]
 pub struct Doc {
     #[pk]
     pub part: String,

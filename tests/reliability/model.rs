@@ -1232,6 +1232,24 @@ impl Model {
             let keys: Vec<_> = keys.into_iter().map(|(_, k)| k).collect();
             let _ = writeln!(out, "part {p}: {keys:?}");
         }
+        // The view of each partition's documents, by id.
+        for p in 0..PARTS.len() as u8 {
+            let mut lines: Vec<DocLine> = self
+                .items
+                .values()
+                .filter_map(|i| match i {
+                    Item::Doc(d) if d.part == space.part(p) => Some(DocLine {
+                        part: d.part.clone(),
+                        id: d.id,
+                        body: d.body.clone(),
+                        version: d.version,
+                    }),
+                    _ => None,
+                })
+                .collect();
+            lines.sort_by_key(|l| l.id);
+            let _ = writeln!(out, "docs {p}: {lines:?}");
+        }
         for b in 0..BODIES.len() as u8 {
             let body = space.body(b);
             let of: Vec<&Doc> = self
@@ -1709,6 +1727,14 @@ pub async fn indexes(store: &Store, space: &Space) -> String {
             .await
             .unwrap();
         let _ = writeln!(out, "part {p}: {keys:?}");
+    }
+    for p in 0..PARTS.len() as u8 {
+        let lines = store
+            .query(Doc::docs_in(space.part(p)))
+            .all()
+            .await
+            .unwrap();
+        let _ = writeln!(out, "docs {p}: {lines:?}");
     }
     for b in 0..BODIES.len() as u8 {
         let of = store
