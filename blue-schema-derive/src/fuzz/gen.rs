@@ -338,13 +338,33 @@ pub fn valid(rng: &mut Rng, n: usize) -> Case {
             }
             let key = candidates[rng.below(candidates.len())].name.clone();
             let index_prefix = format!("IX{}", prefix(rng, &mut Vec::new()));
-            let keys_only = if rng.chance(25) {
-                ", project = keys_only"
+            // Keys only, chosen fields (read as a view), or whole items.
+            let projectable: Vec<&str> = fields
+                .iter()
+                .filter(|f| !matches!(f.role, Role::Pk | Role::Sk) && f.name != key)
+                .map(|f| f.name.as_str())
+                .collect();
+            let projection = if rng.chance(25) {
+                ", project = keys_only".to_owned()
+            } else if !projectable.is_empty() && rng.chance(30) {
+                let first = projectable[rng.below(projectable.len())];
+                let second = projectable[rng.below(projectable.len())];
+                let named = if first == second {
+                    first.to_owned()
+                } else {
+                    format!("{first}, {second}")
+                };
+                let view = if rng.chance(50) {
+                    format!(", view(name = Fz{n}View{e}x{gsi}, derive(Debug, Clone, PartialEq))")
+                } else {
+                    String::new()
+                };
+                format!(", project({named}){view}")
             } else {
-                ""
+                String::new()
             };
             index_lines.push(format!(
-                "#[index(gsi{gsi}, name = by_{gsi}_{e}, pk(prefix = \"{index_prefix}\", fields({key})){keys_only})]"
+                "#[index(gsi{gsi}, name = by_{gsi}_{e}, pk(prefix = \"{index_prefix}\", fields({key})){projection})]"
             ));
         }
         entities.push(Entity {
@@ -478,10 +498,10 @@ impl Entity {
 /// How many of [`MISTAKES`] the derives report themselves; the others
 /// (from `MISTAKES[DERIVE_REPORTED]` on) are a table's rules, checked in
 /// constant evaluation when the crate compiles.
-pub const DERIVE_REPORTED: usize = 15;
+pub const DERIVE_REPORTED: usize = 16;
 
 /// The mistakes [`invalid`] makes, one per case.
-pub const MISTAKES: [&str; 17] = [
+pub const MISTAKES: [&str; 18] = [
     "no #[pk]",
     "f64 key field",
     "Option key field",
@@ -497,6 +517,7 @@ pub const MISTAKES: [&str; 17] = [
     "generic entity",
     "an attribute argument of the wrong type",
     "#[unique] on a key field",
+    "a table-key field in project(..)",
     "an index on a gsi the table lacks",
     "ttl field without the table's ttl",
 ];
@@ -561,12 +582,22 @@ pub fn invalid(rng: &mut Rng, n: usize, m: usize) -> Case {
             case.text_override = Some(replaced);
         }
         14 => entity.fields[pk].attrs.push("#[unique]".to_owned()),
-        15 => entity.indexes.push(format!(
+        15 => {
+            // On an index of its own, so that the pattern is the only
+            // mistake: the derive refuses it, and the table then leaves
+            // the entity's other rules alone.
+            let name = entity.fields[pk].name.clone();
+            entity.indexes.push(format!(
+                "#[index(gsi{}, name = by_projected, pk(prefix = \"PROJ\", fields({name})), project({name}))]",
+                case.indexes + 1,
+            ));
+        }
+        16 => entity.indexes.push(format!(
             "#[index(gsi{}, name = by_missing, pk(prefix = \"MISSING\", fields({})))]",
             case.indexes + 1,
             entity.fields[pk].name
         )),
-        16 => {
+        17 => {
             case.ttl = false;
             // Only this entity keeps a TTL field.
             for other in &mut case.entities {
