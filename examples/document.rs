@@ -108,14 +108,14 @@ async fn run() -> Result<(), Error> {
         .await?;
     print_query(
         &store,
-        "Accepted RFCs in every realm, by number (index gsi1):",
+        "Accepted RFCs in every realm, by number, as summaries (index gsi1 holds the titles):",
         Doc::by_status("accepted").kind(DocKind::Rfc),
     )
     .await?;
     print_query(
         &store,
         "Accepted documents titled D… (a filter on the index query):",
-        Doc::by_status("accepted").filter(Doc::attr().title.begins_with("D")),
+        Doc::by_status("accepted").filter(DocSummary::attr().title.begins_with("D")),
     )
     .await?;
 

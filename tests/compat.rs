@@ -206,6 +206,15 @@ expert!(sort_key_component_added {
 }, entity(table = Dialogue), sk(prefix = "EXPERT"),
    index(gsi1, name = by_role, pk(prefix = "ROLE", fields(role)), sk(fields(tier))));
 
+expert!(index_projection_changed {
+    #[pk] pub dialogue_id: String,
+    #[sk] pub name: String,
+    pub role: String,
+    pub tier: u8,
+    pub score: i32,
+}, entity(table = Dialogue), sk(prefix = "EXPERT"),
+   index(gsi1, name = by_role, pk(prefix = "ROLE", fields(role)), sk(fields(tier)), project(score)));
+
 expert!(index_key_changed {
     #[pk] pub dialogue_id: String,
     #[sk] pub name: String,
@@ -425,6 +434,18 @@ fn a_changed_index_key_is_refused_without_a_shape() {
     refused(
         &check(&with(schema!(index_key_changed))),
         &["index pattern `by_role`", "reindex"],
+    );
+}
+
+#[test]
+fn a_changed_projection_is_accepted_with_the_index_to_recreate() {
+    accepted(
+        &check(&with(schema!(index_projection_changed))),
+        &[
+            "index pattern `by_role`",
+            "now projects INCLUDE (role, score, tier) instead of ALL",
+            "deleted",
+        ],
     );
 }
 

@@ -42,11 +42,19 @@ pub struct Realm {
     pub path: String,
 }
 
-/// A document of the realm.
+/// A document of the realm. Listed by status across realms with its
+/// title: the index holds the title, not the body (`DocSummary`).
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[entity(table = Document)]
 #[sk(prefix = "DOC")]
-#[index(gsi1, name = by_status, pk(prefix = "STATUS", fields(status)), sk(fields(kind, number)))]
+#[index(
+    gsi1,
+    name = by_status,
+    pk(prefix = "STATUS", fields(status)),
+    sk(fields(kind, number)),
+    project(title),
+    view(name = DocSummary, derive(Debug, Clone, PartialEq))
+)]
 pub struct Doc {
     #[pk]
     pub realm_id: String,

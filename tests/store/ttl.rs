@@ -209,7 +209,11 @@ pub async fn expired_items_are_hidden_from_every_read(store: Store) {
         blue_schema::schema::Projection::Include(&["device", "expires_at", "label"])
     );
     let labels = crate::support::eventually(|| async {
-        let found = store.query(Session::labels_on("phone")).all().await.unwrap();
+        let found = store
+            .query(Session::labels_on("phone"))
+            .all()
+            .await
+            .unwrap();
         let ids: Vec<&str> = found.iter().map(|v| v.id.as_str()).collect();
         (ids == ["a", "c"]).then_some(())
     })

@@ -87,9 +87,21 @@ pub(super) fn write_capacity(
         } else {
             slots
                 .iter()
-                .map(|(s, p)| format!("`{s}` ({})", p.dynamodb_name()))
+                .map(|(s, p)| format!("`{s}` ({})", p.describe()))
                 .collect::<Vec<_>>()
                 .join(", ")
         }
-    )
+    )?;
+    if slots
+        .iter()
+        .any(|(_, p)| matches!(p, Projection::Include(_)))
+    {
+        writeln!(
+            out,
+            "An `INCLUDE` index's entry is counted above as the whole item, the most it can \
+             cost: it holds the keys and the projected attributes only, so it costs less by what \
+             it leaves out, and a write that changes none of them costs it nothing.\n"
+        )?;
+    }
+    Ok(())
 }

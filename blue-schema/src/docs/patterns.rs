@@ -38,7 +38,7 @@ pub(super) fn write_indexes(out: &mut String, table: &TableSchema) -> std::fmt::
                     out,
                     "| `{}` | {} | `{}::{}` | `{} \\| {}` |",
                     slot.name,
-                    table.projection(slot.name).dynamodb_name(),
+                    table.projection(slot.name).describe(),
                     entity.name,
                     index.name,
                     index.partition_key_template(),
@@ -51,7 +51,7 @@ pub(super) fn write_indexes(out: &mut String, table: &TableSchema) -> std::fmt::
                 out,
                 "| `{}` | {} | (none yet) | |",
                 slot.name,
-                table.projection(slot.name).dynamodb_name()
+                table.projection(slot.name).describe()
             )?;
         }
     }

@@ -431,6 +431,19 @@ pub(crate) fn explain_query(
         ),
         None => write!(out, "\n-- rows are read until the one that would pass 1 MB"),
     };
+    if let Some(index) = &spec.index {
+        let _ = match index.projection {
+            crate::schema::Projection::All => Ok(()),
+            crate::schema::Projection::KeysOnly => {
+                write!(out, "\n-- an entry's size: its keys (KEYS_ONLY)")
+            }
+            crate::schema::Projection::Include(attributes) => write!(
+                out,
+                "\n-- an entry's size: its keys and {} (INCLUDE)",
+                attributes.join(", ")
+            ),
+        };
+    }
     if let Some(filter) = &spec.filter {
         let _ = write!(
             out,

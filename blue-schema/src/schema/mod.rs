@@ -111,6 +111,15 @@ impl Projection {
         }
     }
 
+    /// The projection as docs and errors name it: `ALL`, `KEYS_ONLY`,
+    /// `INCLUDE (status, title)`.
+    pub fn describe(self) -> String {
+        match self {
+            Projection::Include(attributes) => format!("INCLUDE ({})", attributes.join(", ")),
+            other => other.dynamodb_name().to_owned(),
+        }
+    }
+
     /// The attributes an `INCLUDE` projection adds to the keys (none for
     /// the other kinds).
     pub fn non_key_attributes(self) -> &'static [&'static str] {

@@ -89,7 +89,7 @@ impl DynamoDbBackend {
                     } else {
                         format!("{found} ({})", attributes.join(", "))
                     };
-                    let wanted = describe_projection(projection);
+                    let wanted = projection.describe();
                     if found != wanted {
                         return Err(Error::TableMismatch {
                             table: table.to_owned(),
@@ -469,16 +469,6 @@ fn projection(schema: &TableSchema, slot: &IndexSlot) -> Projection {
             (!attributes.is_empty()).then(|| attributes.iter().map(|a| (*a).to_owned()).collect()),
         )
         .build()
-}
-
-/// A projection as a mismatch names it: `INCLUDE (name, tier)`.
-fn describe_projection(projection: crate::schema::Projection) -> String {
-    let attributes = projection.non_key_attributes();
-    if attributes.is_empty() {
-        projection.dynamodb_name().to_owned()
-    } else {
-        format!("{} ({})", projection.dynamodb_name(), attributes.join(", "))
-    }
 }
 
 /// Refuses a table whose key schema is not the mapping's.

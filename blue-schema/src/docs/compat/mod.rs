@@ -167,7 +167,7 @@ fn entity_snapshot(entity: &EntitySchema) -> EntitySnapshot {
                 slot: i.slot.name.to_owned(),
                 partition_key: i.partition_key_template(),
                 sort_key: i.sort_key_template(entity.prefix),
-                projection: i.projection.dynamodb_name().to_owned(),
+                projection: i.projection.describe(),
             })
             .collect(),
     }
@@ -518,6 +518,12 @@ fn compare_indexes(old: &EntitySnapshot, new: &EntitySnapshot, out: &mut Compati
                     ));
                 }
             }
+            Some(now) if now.projection != before.projection => out.accepted.push(format!(
+                "index pattern `{}` of `{name}` now projects {} instead of {}: DynamoDB cannot \
+                 change what an index holds, so `create_table` refuses the table until the index \
+                 `{}` is deleted (it then recreates and backfills it)",
+                before.name, now.projection, before.projection, now.slot
+            )),
             Some(_) => {}
         }
     }
