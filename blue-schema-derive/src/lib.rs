@@ -20,6 +20,7 @@ mod check;
 mod collection;
 mod ctxt;
 mod entity;
+mod index_attr;
 mod key_part;
 mod reserved;
 mod shape;

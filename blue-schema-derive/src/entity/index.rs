@@ -31,6 +31,9 @@ pub(super) fn index_code(
     items.extend(super::index_query::index_fields(
         entity, patterns, prefix, &key,
     ));
+    items.extend(super::view::views(entity, patterns, &|f| {
+        super::is_indexed(patterns, f)
+    }));
     IndexCode {
         schemas: index_schemas(entity, patterns),
         slots: patterns.iter().map(|p| p.slot.clone()).collect(),

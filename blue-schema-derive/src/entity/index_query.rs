@@ -33,7 +33,13 @@ pub(super) fn index_queries(
             _ => (quote!(::blue_schema::Key<#ident>), None),
         };
         let sk_keyed: Vec<(&Field, &syn::Type)> = p.sk.iter().map(|f| (*f, key_type(f))).collect();
-        let builder = query_builder(entity, &builder_ident, &sk_keyed, &item, filter, false);
+        let builder = query_builder(
+            entity,
+            &builder_ident,
+            &sk_keyed,
+            Some((item, filter)),
+            false,
+        );
         let params = p.pk.iter().map(|f| {
             let arg = f.ident;
             let ty = key_type(f);

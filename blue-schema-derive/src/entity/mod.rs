@@ -69,14 +69,7 @@ fn generate(entity: &Entity) -> TokenStream {
     let query_ident = format_ident!("{}Query", ident);
 
     let patterns = index_patterns(entity);
-    // Whether a data field is part of an index key (the inner type of an
-    // `Option` is then a key part too).
-    let indexed = |f: &Field| {
-        f.role.is_none()
-            && patterns
-                .iter()
-                .any(|p| p.fields().any(|g| g.name == f.name))
-    };
+    let indexed = |f: &Field| is_indexed(&patterns, f);
     // Each field once, however many patterns it is in: one mistake, one error.
     let index_types: Vec<&syn::Type> = entity
         .fields
@@ -141,17 +134,9 @@ fn generate(entity: &Entity) -> TokenStream {
     let read_hooks = read_hooks_impl(entity, table, expiry_fn);
     let bounds = key_part_type_bounds(&key_types);
     let (attrs, attr_fn) = attrs::attrs(entity, &indexed);
-    let views = view::views(entity, &patterns, table, &indexed);
     let key_functions = key::key_functions(entity, &pk, &sk, &pk_prefix, &query_ident);
     let sk_keyed: Vec<(&Field, &syn::Type)> = sk.iter().map(|f| (*f, f.ty)).collect();
-    let builder = query_builder(
-        entity,
-        &query_ident,
-        &sk_keyed,
-        &quote!(#ident),
-        Some(quote!(#ident)),
-        true,
-    );
+    let builder = query_builder(entity, &query_ident, &sk_keyed, None, true);
 
     let moved_from = moved_from_fact(entity);
     let unique_values_fn = &unique.values_fn;
@@ -213,7 +198,6 @@ fn generate(entity: &Entity) -> TokenStream {
         #builder
 
         #index_items
-        #views
     }
 }
 
@@ -529,6 +513,15 @@ pub(super) fn index_patterns<'e, 'a>(entity: &'e Entity<'a>) -> Vec<Pattern<'e, 
             sk: decl.sk_fields.iter().map(find).collect(),
         })
         .collect()
+}
+
+/// Whether a data field is part of an index key (the inner type of an
+/// `Option` is then a key part too).
+pub(super) fn is_indexed(patterns: &[Pattern], f: &Field) -> bool {
+    f.role.is_none()
+        && patterns
+            .iter()
+            .any(|p| p.fields().any(|g| g.name == f.name))
 }
 
 /// The type a field is encoded as in a key: `T` for `Option<T>`.

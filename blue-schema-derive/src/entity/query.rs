@@ -13,11 +13,14 @@ pub(super) fn query_builder(
     entity: &Entity,
     query_ident: &syn::Ident,
     sk: &[(&Field, &syn::Type)],
-    item: &TokenStream,
-    filter_by: Option<TokenStream>,
+    item: Option<(TokenStream, Option<TokenStream>)>,
     table_query: bool,
 ) -> TokenStream {
     let ident = entity.ident;
+    // What the query returns and what its filter is written with: the
+    // entity itself unless told.
+    let (item, filter_by) = item.unwrap_or_else(|| (quote!(#ident), Some(quote!(#ident))));
+    let item = &item;
     let vis = &entity.original.vis;
     let builder_doc = if table_query {
         format!(

@@ -8,7 +8,7 @@ use quote::{format_ident, quote};
 
 use super::{pascal, Pattern};
 use crate::ast::{Entity, Field};
-use crate::attr::Projection;
+use crate::attr::{KeyRole, Projection};
 
 /// The generated view of pattern `p`, if it is a `project(..)` pattern.
 pub(super) fn view_ident(entity: &Entity, p: &Pattern) -> Option<syn::Ident> {
@@ -51,41 +51,42 @@ pub(super) fn projected_attributes(entity: &Entity, p: &Pattern) -> Vec<String> 
     out
 }
 
-/// Every view of the entity's patterns.
+/// Every view of the entity's patterns; `indexed` says whether a data
+/// field is part of an index key (for its attribute's type).
 pub(super) fn views(
     entity: &Entity,
     patterns: &[Pattern],
-    table: &syn::Path,
     indexed: &dyn Fn(&Field) -> bool,
 ) -> TokenStream {
     patterns
         .iter()
-        .filter_map(|p| {
-            view_ident(entity, p).map(|view| view_code(entity, p, &view, table, indexed))
-        })
+        .filter_map(|p| view_ident(entity, p).map(|view| view_code(entity, p, &view, indexed)))
         .collect()
 }
 
+/// The table key's fields: partition, then sort.
+fn key_fields<'e, 'a>(entity: &'e Entity<'a>) -> (Vec<&'e Field<'a>>, Vec<&'e Field<'a>>) {
+    let role = |r| {
+        entity
+            .fields
+            .iter()
+            .filter(move |f| f.role == Some(r))
+            .collect()
+    };
+    (role(KeyRole::Partition), role(KeyRole::Sort))
+}
+
+/// The view struct, its attributes and `key()`, and its decoding.
 fn view_code(
     entity: &Entity,
     p: &Pattern,
     view: &syn::Ident,
-    table: &syn::Path,
     indexed: &dyn Fn(&Field) -> bool,
 ) -> TokenStream {
     let ident = entity.ident;
     let vis = &entity.original.vis;
     let projected = projected_fields(entity, p);
-    let pk: Vec<&Field> = entity
-        .fields
-        .iter()
-        .filter(|f| f.role == Some(crate::attr::KeyRole::Partition))
-        .collect();
-    let sk: Vec<&Field> = entity
-        .fields
-        .iter()
-        .filter(|f| f.role == Some(crate::attr::KeyRole::Sort))
-        .collect();
+    let (pk, sk) = key_fields(entity);
     // The view's fields: the table key's and the projected ones, in the
     // struct's order.
     let fields: Vec<&Field> = entity
@@ -112,12 +113,59 @@ fn view_code(
         named.join(", "),
         p.slot
     );
+    let key_args = pk.iter().chain(&sk).map(|f| {
+        let member = f.ident;
+        quote!(&self.#member)
+    });
+    let attr_fields: Vec<&Field> = projected
+        .iter()
+        .copied()
+        .filter(|f| f.skip.is_none() && f.flatten.is_none())
+        .collect();
+    let (attr_struct, attr_fn) = super::attrs::attr_struct(entity, view, &attr_fields, indexed);
+    let key_doc = format!("The key of the `{ident}` item this view was read from.");
+    let decoding = decoding(entity, view, &projected, &pk, &sk);
+    quote! {
+        #[doc = #doc]
+        #[derive(#(#derives),*)]
+        #vis struct #view {
+            #(
+                #[doc = #field_docs]
+                pub #members: #types,
+            )*
+        }
 
-    // The attributes, decoded with the entity's own serde attributes.
+        #attr_struct
+
+        impl #view {
+            #[doc = #key_doc]
+            pub fn key(&self) -> ::blue_schema::Key<#ident> {
+                #ident::key(#(#key_args),*)
+            }
+
+            #attr_fn
+        }
+
+        #decoding
+    }
+}
+
+/// How a view decodes from an index entry: its projected attributes with
+/// the entity's own serde attributes (a hidden struct), its key fields
+/// from the entry's table key.
+fn decoding(
+    entity: &Entity,
+    view: &syn::Ident,
+    projected: &[&Field],
+    pk: &[&Field],
+    sk: &[&Field],
+) -> TokenStream {
+    let ident = entity.ident;
     let inner = format_ident!("__Blue{}Attributes", view);
     let originals = original_fields(entity);
     let mut defaults = TokenStream::new();
-    let inner_fields = projected.iter().enumerate().map(|(i, f)| {
+    let mut inner_fields = Vec::new();
+    for (i, f) in projected.iter().enumerate() {
         let member = f.ident;
         let ty = f.ty;
         let original = originals.iter().find(|o| o.ident.as_ref() == Some(f.ident));
@@ -148,50 +196,18 @@ fn view_code(
             });
             quote!(#[serde(default = #path)])
         });
-        quote! {
+        inner_fields.push(quote! {
             #(#serde_attrs)*
             #rename
             #container_default
             #member: #ty
-        }
-    });
+        });
+    }
     let inner_members: Vec<&syn::Ident> = projected.iter().map(|f| f.ident).collect();
-    let key_binds = key_bindings(&pk, &sk);
-    let key_members = pk.iter().chain(&sk).map(|f| f.ident);
-    let key_args = pk.iter().chain(&sk).map(|f| {
-        let member = f.ident;
-        quote!(&self.#member)
-    });
-
-    let attr_fields: Vec<&Field> = projected
-        .iter()
-        .copied()
-        .filter(|f| f.skip.is_none() && f.flatten.is_none())
-        .collect();
-    let (attr_struct, attr_fn) = super::attrs::attr_struct(entity, view, &attr_fields, indexed);
-    let key_doc = format!("The key of the `{ident}` item this view was read from.");
-    let _ = table;
+    let key_binds = key_bindings(pk, sk);
+    let key_members = pk.iter().chain(sk).map(|f| f.ident);
+    let error = quote!(<D::Error as ::blue_schema::__private::serde::de::Error>::custom);
     quote! {
-        #[doc = #doc]
-        #[derive(#(#derives),*)]
-        #vis struct #view {
-            #(
-                #[doc = #field_docs]
-                pub #members: #types,
-            )*
-        }
-
-        #attr_struct
-
-        impl #view {
-            #[doc = #key_doc]
-            pub fn key(&self) -> ::blue_schema::Key<#ident> {
-                #ident::key(#(#key_args),*)
-            }
-
-            #attr_fn
-        }
-
         const _: () = {
             #[derive(::blue_schema::__private::serde::Deserialize)]
             #[serde(crate = "::blue_schema::__private::serde")]
@@ -206,7 +222,7 @@ fn view_code(
                     _sort_key: &str,
                     _item: D,
                 ) -> ::std::result::Result<Self, D::Error> {
-                    ::std::result::Result::Err(<D::Error as ::blue_schema::__private::serde::de::Error>::custom(
+                    ::std::result::Result::Err(#error(
                         "a view is read with its keys, from a query of its index",
                     ))
                 }
@@ -229,7 +245,7 @@ fn view_code(
                     let __blue_attributes = #inner::deserialize(item)?;
                     let (__blue_pkv, __blue_skv) =
                         <#ident as ::blue_schema::Entity>::decode_key(partition_key, sort_key)
-                            .map_err(<D::Error as ::blue_schema::__private::serde::de::Error>::custom)?;
+                            .map_err(#error)?;
                     #key_binds
                     ::std::result::Result::Ok(::std::option::Option::Some(#view {
                         #(#key_members,)*

@@ -13,6 +13,11 @@
 
 use std::fmt::Write;
 
+// The cases' text; beside this file for both of its users (the derive's
+// unit test and `tests/derive_fuzz.rs`, which includes it by path).
+#[path = "gen_text.rs"]
+mod text;
+
 /// A deterministic xorshift generator: a failure names its seed.
 pub struct Rng(pub u64);
 
@@ -323,50 +328,7 @@ pub fn valid(rng: &mut Rng, n: usize) -> Case {
             let j = rng.below(i + 1);
             fields.swap(i, j);
         }
-        let mut index_lines = Vec::new();
-        for gsi in 1..=indexes {
-            let candidates: Vec<&Field> = fields
-                .iter()
-                .filter(|f| {
-                    matches!(f.role, Role::Value | Role::Pk | Role::Sk)
-                        && matches!(f.ty, Ty::Str | Ty::U32 | Ty::U64 | Ty::OptStr | Ty::OptU64)
-                        && !f.attrs.iter().any(|a| a.contains("rename"))
-                })
-                .collect();
-            if candidates.is_empty() || !rng.chance(60) {
-                continue;
-            }
-            let key = candidates[rng.below(candidates.len())].name.clone();
-            let index_prefix = format!("IX{}", prefix(rng, &mut Vec::new()));
-            // Keys only, chosen fields (read as a view), or whole items.
-            let projectable: Vec<&str> = fields
-                .iter()
-                .filter(|f| !matches!(f.role, Role::Pk | Role::Sk) && f.name != key)
-                .map(|f| f.name.as_str())
-                .collect();
-            let projection = if rng.chance(25) {
-                ", project = keys_only".to_owned()
-            } else if !projectable.is_empty() && rng.chance(30) {
-                let first = projectable[rng.below(projectable.len())];
-                let second = projectable[rng.below(projectable.len())];
-                let named = if first == second {
-                    first.to_owned()
-                } else {
-                    format!("{first}, {second}")
-                };
-                let view = if rng.chance(50) {
-                    format!(", view(name = Fz{n}View{e}x{gsi}, derive(Debug, Clone, PartialEq))")
-                } else {
-                    String::new()
-                };
-                format!(", project({named}){view}")
-            } else {
-                String::new()
-            };
-            index_lines.push(format!(
-                "#[index(gsi{gsi}, name = by_{gsi}_{e}, pk(prefix = \"{index_prefix}\", fields({key})){projection})]"
-            ));
-        }
+        let index_lines = index_lines(rng, &fields, indexes, n, e);
         entities.push(Entity {
             name: format!("Fz{n}E{e}"),
             vis,
@@ -393,83 +355,58 @@ pub fn valid(rng: &mut Rng, n: usize) -> Case {
     }
 }
 
-impl Case {
-    /// The Rust text of the case.
-    pub fn text(&self) -> String {
-        if let Some(text) = &self.text_override {
-            return text.clone();
+/// The `#[index(..)]` lines of entity `e` of case `n`: on some of the
+/// table's `indexes`, keyed by a field of a key-part type, projecting
+/// whole items, keys only, or chosen fields (read as a view).
+fn index_lines(rng: &mut Rng, fields: &[Field], indexes: usize, n: usize, e: usize) -> Vec<String> {
+    let mut index_lines = Vec::new();
+    for gsi in 1..=indexes {
+        let candidates: Vec<&Field> = fields
+            .iter()
+            .filter(|f| {
+                matches!(f.role, Role::Value | Role::Pk | Role::Sk)
+                    && matches!(f.ty, Ty::Str | Ty::U32 | Ty::U64 | Ty::OptStr | Ty::OptU64)
+                    && !f.attrs.iter().any(|a| a.contains("rename"))
+            })
+            .collect();
+        if candidates.is_empty() || !rng.chance(60) {
+            continue;
         }
-        let mut out = String::new();
-        let mut args = format!("name = \"{}\"", self.table_name);
-        if self.indexes > 0 {
-            let gsis: Vec<String> = (1..=self.indexes).map(|i| format!("gsi{i}")).collect();
-            let _ = write!(args, ", indexes({})", gsis.join(", "));
-        }
-        if self.ttl {
-            args.push_str(", ttl = \"expires_at\"");
-        }
-        let _ = writeln!(out, "#[derive(blue_schema::Table, Debug)]");
-        let _ = writeln!(out, "#[table({args})]");
-        let vis = self.entities.first().map_or("", |e| e.vis);
-        let _ = writeln!(out, "{vis}enum {} {{", self.table);
-        for e in &self.entities {
-            let _ = writeln!(out, "    {}({}),", e.name, e.name);
-        }
-        let _ = writeln!(out, "}}\n");
-        for e in &self.entities {
-            out.push_str(&e.text(&self.table));
-        }
-        out
+        let key = candidates[rng.below(candidates.len())].name.clone();
+        let index_prefix = format!("IX{}", prefix(rng, &mut Vec::new()));
+        // Keys only, chosen fields (read as a view), or whole items.
+        let projectable: Vec<&str> = fields
+            .iter()
+            .filter(|f| !matches!(f.role, Role::Pk | Role::Sk) && f.name != key)
+            .map(|f| f.name.as_str())
+            .collect();
+        let projection = if rng.chance(25) {
+            ", project = keys_only".to_owned()
+        } else if !projectable.is_empty() && rng.chance(30) {
+            let first = projectable[rng.below(projectable.len())];
+            let second = projectable[rng.below(projectable.len())];
+            let named = if first == second {
+                first.to_owned()
+            } else {
+                format!("{first}, {second}")
+            };
+            let view = if rng.chance(50) {
+                format!(", view(name = Fz{n}View{e}x{gsi}, derive(Debug, Clone, PartialEq))")
+            } else {
+                String::new()
+            };
+            format!(", project({named}){view}")
+        } else {
+            String::new()
+        };
+        index_lines.push(format!(
+            "#[index(gsi{gsi}, name = by_{gsi}_{e}, pk(prefix = \"{index_prefix}\", fields({key})){projection})]"
+        ));
     }
+    index_lines
 }
 
 impl Entity {
-    pub fn text(&self, table: &str) -> String {
-        let mut out = String::new();
-        if let Some(doc) = &self.doc {
-            let _ = writeln!(out, "/// {doc}");
-        }
-        let _ = writeln!(
-            out,
-            "#[derive(blue_schema::Entity, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]"
-        );
-        match &self.pk_prefix {
-            Some(p) => {
-                let _ = writeln!(out, "#[entity(table = {table}, pk_prefix = \"{p}\")]");
-            }
-            None => {
-                let _ = writeln!(out, "#[entity(table = {table})]");
-            }
-        }
-        match &self.sk_attr {
-            Some(attr) => {
-                let _ = writeln!(out, "{attr}");
-            }
-            None => {
-                let _ = writeln!(out, "#[sk(prefix = \"{}\")]", self.sk_prefix);
-            }
-        }
-        for i in &self.indexes {
-            let _ = writeln!(out, "{i}");
-        }
-        let _ = writeln!(out, "{}struct {} {{", self.vis, self.name);
-        for f in &self.fields {
-            let role = match f.role {
-                Role::Pk => "#[pk] ",
-                Role::Sk => "#[sk] ",
-                Role::Version => "#[version] ",
-                Role::Ttl => "#[ttl] ",
-                Role::Value => "",
-            };
-            for a in &f.attrs {
-                let _ = writeln!(out, "    {a}");
-            }
-            let _ = writeln!(out, "    {role}{}{}: {},", self.vis, f.name, f.ty.rust());
-        }
-        let _ = writeln!(out, "}}\n");
-        out
-    }
-
     /// An expression of a random item of the entity (key strings never
     /// empty: an empty key is a runtime error, not a schema's).
     pub fn value(&self, rng: &mut Rng) -> String {

@@ -19,6 +19,7 @@ pub(crate) use attributes::{CREATED_AT, PARTITION_KEY, SET_NEWTYPE, SORT_KEY, UP
 pub(crate) use hooks::{EntityHooks, TableHooks};
 pub(crate) use item_keys::KeysOfItem;
 pub use key_move::ShapeKey;
+pub use projection::Projection;
 pub use shape::{Shape, ShapeSchema, SHAPE_ATTRIBUTE};
 pub use unique::UniqueSchema;
 
@@ -81,53 +82,6 @@ pub struct KeyFieldSchema {
     pub rust_type: &'static str,
     /// How the field's values are encoded.
     pub encoding: &'static KeyEncoding,
-}
-
-/// What the entries of a secondary index hold besides the keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Projection {
-    /// The whole item (DynamoDB's `ALL`): an index query returns entities.
-    All,
-    /// The table's and the index's keys (`KEYS_ONLY`): an index query
-    /// returns [`Key`]s, which [`Store::get_many`](crate::Store::get_many)
-    /// turns into items.
-    KeysOnly,
-    /// The keys and these attributes (`INCLUDE`, DynamoDB's
-    /// `NonKeyAttributes`), sorted: an access pattern's query returns its
-    /// generated view. For a pattern, the attributes it names and those of
-    /// its index-key fields; for a physical index
-    /// ([`TableSchema::projection`]), the union over the patterns sharing
-    /// it, and the table's TTL attribute.
-    Include(&'static [&'static str]),
-}
-
-impl Projection {
-    /// DynamoDB's name for it: `ALL`, `KEYS_ONLY`, `INCLUDE`.
-    pub fn dynamodb_name(self) -> &'static str {
-        match self {
-            Projection::All => "ALL",
-            Projection::KeysOnly => "KEYS_ONLY",
-            Projection::Include(_) => "INCLUDE",
-        }
-    }
-
-    /// The projection as docs and errors name it: `ALL`, `KEYS_ONLY`,
-    /// `INCLUDE (status, title)`.
-    pub fn describe(self) -> String {
-        match self {
-            Projection::Include(attributes) => format!("INCLUDE ({})", attributes.join(", ")),
-            other => other.dynamodb_name().to_owned(),
-        }
-    }
-
-    /// The attributes an `INCLUDE` projection adds to the keys (none for
-    /// the other kinds).
-    pub fn non_key_attributes(self) -> &'static [&'static str] {
-        match self {
-            Projection::Include(attributes) => attributes,
-            Projection::All | Projection::KeysOnly => &[],
-        }
-    }
 }
 
 /// One of a table's physical secondary indexes (`gsi1`), and the

@@ -1,13 +1,61 @@
-//! The attributes of an `INCLUDE` index: the union of what the access
-//! patterns sharing it project, kept once per distinct list.
+//! What a secondary index's entries hold ([`Projection`]), and for an
+//! `INCLUDE` index the union of what the access patterns sharing it
+//! project, kept once per distinct list, within DynamoDB's limit.
 
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use super::members::Member;
 use super::message::ConstMessage;
-use super::{Projection, TableSchema};
+use super::TableSchema;
 use crate::key::const_str_eq;
+
+/// What the entries of a secondary index hold besides the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Projection {
+    /// The whole item (DynamoDB's `ALL`): an index query returns entities.
+    All,
+    /// The table's and the index's keys (`KEYS_ONLY`): an index query
+    /// returns [`Key`](crate::Key)s, which [`Store::get_many`](crate::Store::get_many)
+    /// turns into items.
+    KeysOnly,
+    /// The keys and these attributes (`INCLUDE`, DynamoDB's
+    /// `NonKeyAttributes`), sorted: an access pattern's query returns its
+    /// generated view. For a pattern, the attributes it names and those of
+    /// its index-key fields; for a physical index
+    /// ([`TableSchema::projection`]), the union over the patterns sharing
+    /// it, and the table's TTL attribute.
+    Include(&'static [&'static str]),
+}
+
+impl Projection {
+    /// DynamoDB's name for it: `ALL`, `KEYS_ONLY`, `INCLUDE`.
+    pub fn dynamodb_name(self) -> &'static str {
+        match self {
+            Projection::All => "ALL",
+            Projection::KeysOnly => "KEYS_ONLY",
+            Projection::Include(_) => "INCLUDE",
+        }
+    }
+
+    /// The projection as docs and errors name it: `ALL`, `KEYS_ONLY`,
+    /// `INCLUDE (status, title)`.
+    pub fn describe(self) -> String {
+        match self {
+            Projection::Include(attributes) => format!("INCLUDE ({})", attributes.join(", ")),
+            other => other.dynamodb_name().to_owned(),
+        }
+    }
+
+    /// The attributes an `INCLUDE` projection adds to the keys (none for
+    /// the other kinds).
+    pub fn non_key_attributes(self) -> &'static [&'static str] {
+        match self {
+            Projection::Include(attributes) => attributes,
+            Projection::All | Projection::KeysOnly => &[],
+        }
+    }
+}
 
 /// DynamoDB's limit on the `NonKeyAttributes` of a table's secondary
 /// indexes, summed over the indexes (an attribute projected into two
