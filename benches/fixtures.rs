@@ -399,6 +399,49 @@ pub mod cards {
         }
     }
 
+    /// A card with a long text, listed by owner with its title only: the
+    /// index projects `title` (`INCLUDE`), and its query returns a view.
+    #[derive(Table)]
+    #[table(name = "bench_viewed", indexes(gsi1))]
+    pub enum Viewed {
+        Card(ViewedCard),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Clone)]
+    #[entity(table = Viewed)]
+    #[sk(prefix = "CARD")]
+    #[index(
+        gsi1,
+        name = by_owner,
+        pk(prefix = "OWNER", fields(owner)),
+        sk(fields(rank)),
+        project(title),
+        view(name = CardLine)
+    )]
+    pub struct ViewedCard {
+        #[pk]
+        pub deck: String,
+        #[sk]
+        pub id: u32,
+        pub owner: String,
+        pub rank: u32,
+        pub title: String,
+        pub text: String,
+    }
+
+    /// A viewed card: 20 per owner, each with 2 KB of text no index holds.
+    pub fn viewed(i: u32) -> ViewedCard {
+        let p = plain(i);
+        ViewedCard {
+            deck: p.deck,
+            id: p.id,
+            owner: p.owner,
+            rank: p.rank,
+            title: format!("Card {i}"),
+            text: p.text.repeat(40),
+        }
+    }
+
     pub fn indexed(i: u32) -> IndexedCard {
         let p = plain(i);
         IndexedCard {

@@ -44,7 +44,7 @@ SQLITE_OPS = [
     "put_ttl", "get_ttl", "query_ttl",
     "put_feed", "update_feed", "delete_feed", "transaction_feed", "put_all_feed",
     "put_moving", "update_moving", "get_moving", "get_unmoved",
-    "put_unique", "rename_unique",
+    "put_unique", "rename_unique", "query_view",
 ]
 SQLITE_NOTES = {
     "put_card": "baseline: the same card into a table without indexes",
@@ -53,6 +53,7 @@ SQLITE_NOTES = {
     "put_ttl": "baseline: the same card into a table without TTL",
     "get_ttl": "baseline: the same card from a table without TTL",
     "query_ttl": "baseline: 20 such cards from a table without TTL",
+    "query_view": "baseline: rusqlite reading the same index rows' JSON into the view's fields",
     "put_feed": "baseline: the same card into a table without a change feed",
     "update_feed": "baseline: the same update in a table without a change feed",
     "delete_feed": "baseline: the same put and delete without a change feed",

@@ -90,6 +90,34 @@ fn raw_expert_json(e: &Expert) -> String {
 const RAW_BY_ROLE: &str = "SELECT gsi1_sk, data FROM blue_dialogue \
      WHERE gsi1_pk = ?1 AND gsi1_sk >= ?2 AND gsi1_sk < ?3 ORDER BY gsi1_sk";
 
+const RAW_VIEWED_BY_OWNER: &str = "SELECT data FROM bench_viewed \
+     WHERE gsi1_pk = ?1 AND gsi1_sk >= ?2 AND gsi1_sk < ?3 ORDER BY gsi1_sk";
+
+/// What a hand-written reader of the viewed cards' index keeps of each:
+/// the fields a `CardLine` has.
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct RawLine {
+    deck: String,
+    id: u32,
+    owner: String,
+    rank: u32,
+    title: String,
+}
+
+/// The lines of an owner's cards: the index's partition, each item's JSON
+/// read for those fields only.
+fn raw_lines_by_owner(db: &Connection, owner: &str) -> Vec<RawLine> {
+    let mut stmt = db.prepare_cached(RAW_VIEWED_BY_OWNER).unwrap();
+    let pk = format!("OWNER#{owner}");
+    let mut rows = stmt.query(params![pk, "CARD#", "CARD$"]).unwrap();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        out.push(serde_json::from_str(row.get_ref(0).unwrap().as_str().unwrap()).unwrap());
+    }
+    out
+}
+
 /// Experts by role: the index's partition, decoded.
 fn raw_by_role(db: &Connection, role: &str) -> Vec<Expert> {
     let mut stmt = db.prepare_cached(RAW_BY_ROLE).unwrap();
@@ -412,6 +440,27 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    // A projected pattern's view: 20 cards of 2 KB, their titles; the
+    // hand-written side reads the same rows of the same file.
+    store.create_table::<cards::Viewed>().unwrap();
+    for i in 0..1000 {
+        store.put(&cards::viewed(i)).unwrap();
+    }
+    let viewed_db = Connection::open(dir.path().join("ours.db")).unwrap();
+    let mut g = c.benchmark_group("sqlite_view_query");
+    g.bench_function("blue_schema", |b| {
+        b.iter(|| {
+            store
+                .query(cards::ViewedCard::by_owner(black_box("owner-7")))
+                .all()
+                .unwrap()
+        })
+    });
+    g.bench_function("rusqlite", |b| {
+        b.iter(|| raw_lines_by_owner(&viewed_db, black_box("owner-7")))
+    });
+    g.finish();
+
     let mut g = c.benchmark_group("sqlite_filtered_query");
     g.bench_function("blue_schema", |b| {
         b.iter(|| store.query(black_box(positive.clone())).all().unwrap())
@@ -615,7 +664,7 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
 ///     --callgrind-out-file=/dev/null $B 2>&1 | grep refs
 /// ```
 ///
-/// `<op>` is `get`, `put`, `query_entity`, `index_query`,
+/// `<op>` is `get`, `put`, `query_entity`, `index_query`, `query_view`,
 /// `filtered_query`, `partition`, `update`, `put_when`, `transaction_10`,
 /// `put_card` (its `rusqlite` side is the card without indexes, its
 /// `blue_schema` side the card with two), or `get_metered` and
@@ -652,6 +701,12 @@ fn count(spec: &str) {
     store.create_table::<cards::Moving>().unwrap();
     store.create_table::<cards::Handled>().unwrap();
     store.create_table::<cards::Unique>().unwrap();
+    store.create_table::<cards::Viewed>().unwrap();
+    for i in 0..1000 {
+        store.put(&cards::viewed(i)).unwrap();
+    }
+    // The hand-written reader reads the same rows, through the same index.
+    let viewed_db = Connection::open(dir.path().join("ours.db")).unwrap();
     for i in 0..20 {
         store.put(&cards::handled(i)).unwrap();
         store.put(&cards::unique(i)).unwrap();
@@ -715,6 +770,17 @@ fn count(spec: &str) {
                     .unwrap(),
             )),
             ("index_query", false) => drop(black_box(raw_by_role(&raw, black_box(&item.role)))),
+            // A projected pattern's view (20 cards of 2 KB, their titles).
+            ("query_view", true) => drop(black_box(
+                store
+                    .query(cards::ViewedCard::by_owner(black_box("owner-7")))
+                    .all()
+                    .unwrap(),
+            )),
+            ("query_view", false) => drop(black_box(raw_lines_by_owner(
+                &viewed_db,
+                black_box("owner-7"),
+            ))),
             ("filtered_query", true) => drop(black_box(
                 store
                     .query(Expert::query(black_box(D)).filter(a.score.gt(0)))

@@ -270,7 +270,8 @@ fn schema_definitions_agree_with_create_table() {
             })
             .collect();
         assert_eq!(attributes, wanted);
-        let indexes: Vec<(String, String, String, String)> = resource
+        type IndexRow = (String, String, String, String, Option<Value>);
+        let indexes: Vec<IndexRow> = resource
             .blocks
             .iter()
             .filter(|(kind, _)| kind == "global_secondary_index")
@@ -280,10 +281,12 @@ fn schema_definitions_agree_with_create_table() {
                     b["hash_key"].clone(),
                     b["range_key"].clone(),
                     b["projection_type"].clone(),
+                    b.get("non_key_attributes")
+                        .map(|list| serde_json::from_str(list).unwrap()),
                 )
             })
             .collect();
-        let wanted: Vec<(String, String, String, String)> = create["GlobalSecondaryIndexes"]
+        let wanted: Vec<IndexRow> = create["GlobalSecondaryIndexes"]
             .as_array()
             .unwrap()
             .iter()
@@ -296,6 +299,7 @@ fn schema_definitions_agree_with_create_table() {
                         .as_str()
                         .unwrap()
                         .to_owned(),
+                    i["Projection"].get("NonKeyAttributes").cloned(),
                 )
             })
             .collect();
@@ -389,11 +393,17 @@ fn hcl_resources(text: &str) -> Vec<Resource> {
         } else {
             let (name, value) = line.split_once('=').unwrap_or_else(|| panic!("{line}"));
             let value = value.trim();
+            // A string, `true`, or a list of strings (kept as written).
+            let list = value.starts_with('[') && value.ends_with(']');
             assert!(
-                (value.starts_with('"') && value.ends_with('"')) || value == "true",
+                (value.starts_with('"') && value.ends_with('"')) || value == "true" || list,
                 "{line}"
             );
-            let value = value.trim_matches('"').to_owned();
+            let value = if list {
+                value.to_owned()
+            } else {
+                value.trim_matches('"').to_owned()
+            };
             let target = match (&mut block, &mut current) {
                 (Some((_, b)), _) => b,
                 (None, Some(r)) => &mut r.attributes,
