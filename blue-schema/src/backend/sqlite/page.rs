@@ -158,6 +158,25 @@ fn evaluate<D: Decoder>(
     }
 }
 
+/// [`evaluate`] of an `INCLUDE` index entry read from its item: the
+/// attributes it holds, which its expiry, its filter (written with a
+/// view's attributes, all of them projected) and its decoding read, as
+/// DynamoDB's do.
+fn evaluate_entry<D: Decoder>(
+    keys: StoredKeys<'_>,
+    held: serde_json::Map<String, serde_json::Value>,
+    spec: &QuerySpec,
+) -> Result<Evaluated<D::Output>, Error> {
+    if spec.expiry.is_some_and(|expiry| expiry.has_expired(&held)) {
+        return Ok(Evaluated::FilteredOut);
+    }
+    if spec.filter.as_ref().is_some_and(|f| !f.eval(Some(&held))) {
+        return Ok(Evaluated::FilteredOut);
+    }
+    let found = D::decode_known(keys, serde_json::Value::Object(held))?;
+    Ok(found.map_or(Evaluated::Unknown, Evaluated::Item))
+}
+
 /// [`evaluate`] of an item that has not expired.
 fn evaluate_live<D: Decoder>(
     keys: StoredKeys<'_>,
@@ -243,17 +262,25 @@ pub(super) fn index_page<D: Decoder>(
             (String::new(), String::new())
         };
         let item = data(row, 1)?;
+        let entry_keys = EntryKeys {
+            partition_key: &partition_key,
+            sort_key: &sort_key,
+            index_pk: (index.slot.pk_attribute, &spec.partition_key),
+            index_sk: (index.slot.sk_attribute, index_sort_key),
+        };
+        // An `INCLUDE` entry: the attributes it holds, read once from the
+        // item, sized, and then evaluated as the entry DynamoDB reads.
+        let held = match index.projection {
+            Projection::Include(attributes) => entry::included(&item, attributes),
+            Projection::All | Projection::KeysOnly => None,
+        };
         // The index entry's size: the whole item, or what it projects.
-        let entry = if projected {
-            let keys = EntryKeys {
-                partition_key: &partition_key,
-                sort_key: &sort_key,
-                index_pk: (index.slot.pk_attribute, &spec.partition_key),
-                index_sk: (index.slot.sk_attribute, index_sort_key),
-            };
-            entry::size(index.projection, &keys, &item, 0, index.sets) as i64
-        } else {
-            size(row, 2, table, &spec.partition_key, 0)?
+        let entry = match &held {
+            Some(held) => entry::included_size(&entry_keys, held, index.sets) as i64,
+            None if projected => {
+                entry::size(index.projection, &entry_keys, &item, 0, index.sets) as i64
+            }
+            None => size(row, 2, table, &spec.partition_key, 0)?,
         };
         if !page.admits(entry) {
             return Ok(page.ended());
@@ -270,7 +297,11 @@ pub(super) fn index_page<D: Decoder>(
             created_at,
             updated_at,
         };
-        let evaluated = evaluate::<D>(keys, &item, spec).map_err(|e| match e {
+        let evaluated = match held {
+            Some(held) => evaluate_entry::<D>(keys, held, spec),
+            None => evaluate::<D>(keys, &item, spec),
+        };
+        let evaluated = evaluated.map_err(|e| match e {
             // Name the item in the error, as every read does.
             Error::Decode { source, .. } if !D::WITH_KEYS && !projected => match table_key() {
                 Ok((partition_key, sort_key)) => Error::Decode {
