@@ -3,6 +3,8 @@
 //! and of a same-named table of another shape. Its behaviour is tested with
 //! every other backend's by the store suite (`tests/store`).
 
+#[path = "store/catalog.rs"]
+mod catalog;
 #[path = "common/dynamodb.rs"]
 mod dynamodb;
 #[allow(dead_code)]
@@ -10,13 +12,6 @@ mod dynamodb;
 mod entities;
 #[path = "common/poll.rs"]
 mod poll;
-#[allow(dead_code)]
-#[path = "store/projections.rs"]
-mod projections;
-/// What `projections` polls with.
-mod support {
-    pub use crate::poll::settled;
-}
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -1465,7 +1460,7 @@ fn every_table_definition_carries_the_time_to_live() {
 /// with another projection is refused with both named.
 #[test]
 fn an_include_index_holds_only_the_projected_attributes() {
-    use projections::{book, Book, Catalog};
+    use catalog::{book, Book, Catalog};
     run(|backend| async move {
         let store = Store::from_backend(backend.clone());
         store.create_table::<Catalog>().await.unwrap();
@@ -1542,7 +1537,7 @@ fn an_include_index_holds_only_the_projected_attributes() {
 
 #[test]
 fn an_index_of_another_projection_is_refused() {
-    use projections::Catalog;
+    use catalog::Catalog;
     run(|backend| async move {
         // The table as documented, but with every index projecting ALL.
         let json: serde_json::Value =

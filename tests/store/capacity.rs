@@ -7,17 +7,7 @@ use blue_schema::capacity::Consumed;
 use blue_schema::{Store, Update};
 
 use crate::indexes::{task, Board, Task};
-
-/// What `work` consumed on a fresh metered handle of `store`.
-async fn units<F, Fut>(store: &Store, work: F) -> Consumed
-where
-    F: FnOnce(Store) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let metered = store.metered();
-    work(metered.clone()).await;
-    metered.consumed().expect("a metered store counts")
-}
+use crate::support::units;
 
 /// A task whose note makes it about `bytes` large.
 fn big(id: u32, owner: Option<&str>, bytes: usize) -> Task {

@@ -8,6 +8,7 @@ mod support;
 
 mod batch;
 mod capacity;
+mod catalog;
 mod collections;
 mod concurrency;
 mod conditions;

@@ -7,91 +7,12 @@
 //! Index contents are polled ([`settled`]): DynamoDB's indexes are
 //! eventually consistent.
 
-use std::collections::BTreeSet;
-
 use blue_schema::capacity::Consumed;
 use blue_schema::schema::Projection;
-use blue_schema::{Entity, IntoQuery, Store, Table};
-use serde::{Deserialize, Serialize};
+use blue_schema::{Entity, IntoQuery, Query, Store, Table};
 
-use crate::support::settled;
-
-/// Books on shelves, listed by author with a card of each (`gsi1`), and
-/// by genre with their page counts (`gsi2`); shelves listed by curator
-/// share `gsi1`, which projects the union of both patterns' fields.
-#[derive(Table, Debug, Clone, PartialEq)]
-#[table(name = "blue_catalog", indexes(gsi1, gsi2))]
-pub enum Catalog {
-    Book(Book),
-    Shelf(Shelf),
-}
-
-/// A book.
-#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[entity(table = Catalog)]
-#[sk(prefix = "BOOK")]
-#[serde(rename_all = "camelCase")]
-#[index(
-    gsi1,
-    name = by_author,
-    pk(prefix = "AUTHOR", fields(author)),
-    sk(fields(year)),
-    project(title, tags),
-    view(name = BookCard, derive(Debug, Clone, PartialEq))
-)]
-#[index(gsi2, name = by_genre, pk(fields(genre)), project(page_count))]
-pub struct Book {
-    #[pk]
-    pub shelf: String,
-    #[sk]
-    pub isbn: String,
-    pub author: String,
-    pub year: u16,
-    /// The title, on every card.
-    pub title: String,
-    #[set]
-    #[serde(default)]
-    pub tags: BTreeSet<String>,
-    pub genre: String,
-    #[serde(rename = "pages")]
-    pub page_count: u32,
-    /// Long text no index holds.
-    #[serde(default)]
-    pub blurb: String,
-}
-
-/// A shelf.
-#[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[entity(table = Catalog)]
-#[sk(prefix = "SHELF")]
-#[index(gsi1, name = by_curator, pk(prefix = "CURATOR", fields(curator)), project(label))]
-pub struct Shelf {
-    #[pk]
-    pub shelf: String,
-    pub curator: String,
-    pub label: String,
-    #[serde(default)]
-    pub notes: String,
-}
-
-pub fn book(shelf: &str, isbn: u32, author: &str, year: u16) -> Book {
-    Book {
-        shelf: shelf.into(),
-        isbn: format!("{isbn:04}"),
-        author: author.into(),
-        year,
-        title: format!("Book {isbn}"),
-        tags: [format!("t{}", isbn % 3)].into_iter().collect(),
-        genre: if isbn.is_multiple_of(2) {
-            "essay"
-        } else {
-            "novel"
-        }
-        .into(),
-        page_count: 100 + isbn,
-        blurb: String::new(),
-    }
-}
+use crate::catalog::*;
+use crate::support::{settled, units};
 
 fn card(b: &Book) -> BookCard {
     BookCard {
@@ -101,6 +22,28 @@ fn card(b: &Book) -> BookCard {
         year: b.year,
         title: b.title.clone(),
         tags: b.tags.clone(),
+    }
+}
+
+/// Every page of `q`, resumed by cursor: the items of each.
+async fn pages<R: blue_schema::FromItem + Send + 'static>(
+    store: &Store,
+    q: Query<R>,
+) -> Vec<Vec<R>> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let mut next = q.clone();
+        if let Some(c) = cursor.take() {
+            next = next.after(c);
+        }
+        let page = store.query(next).page().await.unwrap();
+        out.push(page.items);
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return out,
+        }
+        assert!(out.len() < 50, "the read does not end");
     }
 }
 
@@ -169,20 +112,9 @@ pub async fn views_hold_the_key_and_projected_fields(store: Store) {
         .await
         .unwrap();
     assert_eq!(since, expected[2..].to_vec());
-    let mut paged = Vec::new();
-    let mut cursor = None;
-    loop {
-        let mut q = Book::by_author("ann").page_size(2).into_query();
-        if let Some(c) = cursor.take() {
-            q = q.after(c);
-        }
-        let page = store.query(q).page().await.unwrap();
-        paged.extend(page.items);
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let paged: Vec<BookCard> = pages(&store, Book::by_author("ann").page_size(2).into_query())
+        .await
+        .concat();
     assert_eq!(paged, expected);
     // A count is what `all()` returns.
     let counted = store.query(Book::by_author("ann")).count().await.unwrap();
@@ -244,25 +176,17 @@ pub async fn view_filters_read_projected_attributes(store: Store) {
     }
     settled(|| cards(&store, "cat"), |got| got.len() == 9).await;
     // Pages of 4 evaluated entries: 4+4+1, matches 2, 1, 0.
-    let mut sizes = Vec::new();
-    let mut cursor = None;
-    loop {
-        let mut q = Book::by_author("cat")
+    let read = pages(
+        &store,
+        Book::by_author("cat")
             .filter(BookCard::attr().title.begins_with("A"))
             .page_size(4)
-            .into_query();
-        if let Some(c) = cursor.take() {
-            q = q.after(c);
-        }
-        let page = store.query(q).page().await.unwrap();
-        sizes.push(page.items.len());
-        assert!(page.items.iter().all(|c| c.title.starts_with('A')));
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+            .into_query(),
+    )
+    .await;
+    let sizes: Vec<usize> = read.iter().map(Vec::len).collect();
     assert_eq!(sizes, vec![2, 1, 0]);
+    assert!(read.concat().iter().all(|c| c.title.starts_with('A')));
     // A set the index projects, and an index-key field.
     let tagged = store
         .query(
@@ -308,34 +232,14 @@ pub async fn view_pages_stop_at_one_megabyte_of_projected_entries(store: Store) 
         store.put(&b).await.unwrap();
     }
     settled(|| cards(&store, "eve"), |got| got.len() == 12).await;
-    let mut sizes = Vec::new();
-    let mut cursor = None;
-    loop {
-        let mut q = Book::by_author("eve").into_query();
-        if let Some(c) = cursor.take() {
-            q = q.after(c);
-        }
-        let page = store.query(q).page().await.unwrap();
-        sizes.push(page.items.len());
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let sizes: Vec<usize> = pages(&store, Book::by_author("eve").into_query())
+        .await
+        .iter()
+        .map(Vec::len)
+        .collect();
     assert_eq!(sizes.iter().sum::<usize>(), 12);
     assert!(sizes.len() >= 3, "12 entries of 200 KB in pages {sizes:?}");
     assert!(sizes.iter().all(|n| *n <= 6), "pages {sizes:?}");
-}
-
-/// What `work` consumed on a fresh metered handle of `store`.
-async fn units<F, Fut>(store: &Store, work: F) -> Consumed
-where
-    F: FnOnce(Store) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let metered = store.metered();
-    work(metered.clone()).await;
-    metered.consumed().expect("a metered store counts")
 }
 
 pub async fn projected_entries_are_charged_their_own_size(store: Store) {

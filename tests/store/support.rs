@@ -98,3 +98,14 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// What `work` consumed on a fresh metered handle of `store`.
+pub async fn units<F, Fut>(store: &Store, work: F) -> blue_schema::capacity::Consumed
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let metered = store.metered();
+    work(metered.clone()).await;
+    metered.consumed().expect("a metered store counts")
+}
