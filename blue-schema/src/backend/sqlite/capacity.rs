@@ -129,7 +129,10 @@ pub(super) fn write_units(
             };
             let size = match &held {
                 Some(held) => entry::included_size(&keys, held, sets),
-                None => entry::size(projection, &keys, &image.data, image.size, sets),
+                None => match projection {
+                    Projection::All => image.size,
+                    Projection::KeysOnly | Projection::Include(_) => keys.size(),
+                },
             };
             Some((
                 IndexEntry {

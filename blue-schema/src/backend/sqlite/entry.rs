@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::row::parse_attributes;
-use crate::schema::{Projection, PARTITION_KEY, SORT_KEY};
+use crate::schema::{PARTITION_KEY, SORT_KEY};
 
 /// The keys of an entry: the item's table key and its index key.
 pub(super) struct EntryKeys<'a> {
@@ -47,23 +47,4 @@ pub(super) fn included_size(
                 crate::limits::attribute_size(name, value, sets.contains(&name.as_str()))
             })
             .sum::<usize>()
-}
-
-/// The size of an item's entry (`data` its stored JSON, `whole` its whole
-/// size) in an index of `projection`.
-pub(super) fn size(
-    projection: Projection,
-    keys: &EntryKeys<'_>,
-    data: &str,
-    whole: usize,
-    sets: &[&str],
-) -> usize {
-    match projection {
-        Projection::All => whole,
-        Projection::KeysOnly => keys.size(),
-        Projection::Include(attributes) => match included(data, attributes) {
-            Some(held) => included_size(keys, &held, sets),
-            None => keys.size(),
-        },
-    }
 }

@@ -277,9 +277,9 @@ pub(super) fn index_page<D: Decoder>(
         // The index entry's size: the whole item, or what it projects.
         let entry = match &held {
             Some(held) => entry::included_size(&entry_keys, held, index.sets) as i64,
-            None if projected => {
-                entry::size(index.projection, &entry_keys, &item, 0, index.sets) as i64
-            }
+            // Keys only (or an `INCLUDE` entry of an item that is not an
+            // object, which fails to decode below).
+            None if projected => entry_keys.size() as i64,
             None => size(row, 2, table, &spec.partition_key, 0)?,
         };
         if !page.admits(entry) {
