@@ -89,9 +89,12 @@ fn setup(rt: &Runtime, recorder: Option<&Recorder>) -> (Store, Raw) {
             .unwrap()
     };
     let client = with_recorder(rt.block_on(dynamodb::client()));
-    let store = Store::from_backend(backend(&client));
+    let ours_backend = backend(&client);
+    let viewed = ours_backend.table_name(cards::Viewed::NAME);
+    let store = Store::from_backend(ours_backend);
     let raw_backend = backend(&client);
-    let raw = Raw::new(&client, raw_backend.table_name(Dialogue::NAME));
+    let mut raw = Raw::new(&client, raw_backend.table_name(Dialogue::NAME));
+    raw.viewed = viewed;
     // The raw side's table, created by the library (same key schema).
     rt.block_on(Store::from_backend(raw_backend).create_table::<Dialogue>())
         .unwrap();
@@ -112,6 +115,14 @@ fn setup(rt: &Runtime, recorder: Option<&Recorder>) -> (Store, Raw) {
         for i in 0..20 {
             store.put(&cards::handled(i)).await.unwrap();
             store.put(&cards::unique(i)).await.unwrap();
+        }
+    });
+    // A projected pattern's view: owner-7's 20 cards of 2 KB, which both
+    // sides read through the same `INCLUDE` index.
+    rt.block_on(async {
+        store.create_table::<cards::Viewed>().await.unwrap();
+        for k in 0..20 {
+            store.put(&cards::viewed(7 + 50 * k)).await.unwrap();
         }
     });
     // What a key move costs: cards 0-9 moved, 10-19 under their old keys.
@@ -286,7 +297,7 @@ fn bench(c: &mut Criterion) {
 // ---- counting the client side's work, with no server ----
 
 /// The operations of the count mode, in the order `ratios.py` prints them.
-const OPS: [&str; 16] = [
+const OPS: [&str; 17] = [
     "get",
     "put",
     "query_entity",
@@ -303,6 +314,7 @@ const OPS: [&str; 16] = [
     "put_moving",
     "get_unmoved",
     "put_unique",
+    "query_view",
 ];
 
 /// One call of one side of an operation of [`OPS`], as the criterion
@@ -387,6 +399,14 @@ impl Calls<'_> {
             // does not.
             // A unique field: the put reads the card and writes it with its
             // marker in one transaction.
+            ("query_view", true) => drop(black_box(
+                store
+                    .query(cards::ViewedCard::by_owner("owner-7"))
+                    .all()
+                    .await
+                    .unwrap(),
+            )),
+            ("query_view", false) => drop(black_box(raw.lines_by_owner("owner-7").await)),
             ("put_unique", true) => store.put(&cards::unique(7)).await.unwrap(),
             ("put_unique", false) => store.put(&cards::handled(7)).await.unwrap(),
             ("put_moving", true) => store.put(&cards::moving(7)).await.unwrap(),
@@ -516,7 +536,8 @@ fn count(spec: &str) {
             .with_table_prefix("bench_")
             .unwrap(),
     );
-    let raw = Raw::new(&client, "bench_blue_dialogue".into());
+    let mut raw = Raw::new(&client, "bench_blue_dialogue".into());
+    raw.viewed = format!("bench_{}", cards::Viewed::NAME);
     let calls = Calls::new(&store, &raw);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

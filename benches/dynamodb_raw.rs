@@ -15,6 +15,31 @@ use super::fixtures::{now, D};
 pub struct Raw {
     pub client: Client,
     pub table: String,
+    /// The store's table of viewed cards, which the view query's baseline
+    /// reads through the same `INCLUDE` index.
+    pub viewed: String,
+}
+
+/// What a hand-written reader of the viewed cards' index keeps of each:
+/// the fields a `CardLine` has.
+#[allow(dead_code)]
+pub struct RawLine {
+    deck: String,
+    id: u32,
+    owner: String,
+    rank: u32,
+    title: String,
+}
+
+/// An entry of the viewed cards' `INCLUDE` index: the table key (the deck
+/// and `CARD#{id:010}`) and the projected attributes.
+#[derive(serde::Deserialize)]
+struct RawEntry {
+    pk: String,
+    sk: String,
+    owner: String,
+    rank: u32,
+    title: String,
 }
 
 pub fn s(v: &str) -> AttributeValue {
@@ -56,6 +81,43 @@ impl Raw {
                     .build(),
             ),
             table,
+            viewed: String::new(),
+        }
+    }
+
+    /// The lines of an owner's viewed cards: the partition of the
+    /// `INCLUDE` index `gsi1`, each entry decoded into the view's fields.
+    pub async fn lines_by_owner(&self, owner: &str) -> Vec<RawLine> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.viewed)
+                .index_name("gsi1")
+                .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :p)")
+                .expression_attribute_values(":pk", s(&format!("OWNER#{owner}")))
+                .expression_attribute_values(":p", s("CARD#"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                let entries: Vec<RawEntry> = serde_dynamo::from_items(items).unwrap();
+                return entries
+                    .into_iter()
+                    .map(|e| RawLine {
+                        id: e.sk.strip_prefix("CARD#").unwrap().parse().unwrap(),
+                        deck: e.pk,
+                        owner: e.owner,
+                        rank: e.rank,
+                        title: e.title,
+                    })
+                    .collect();
+            }
         }
     }
 

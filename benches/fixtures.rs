@@ -429,9 +429,7 @@ pub mod cards {
         pub text: String,
     }
 
-    /// A viewed card: 20 per owner, each with 2 KB of text no index holds
-    /// (the SQLite benchmark's only).
-    #[allow(dead_code)]
+    /// A viewed card: 20 per owner, each with 2 KB of text no index holds.
     pub fn viewed(i: u32) -> ViewedCard {
         let p = plain(i);
         ViewedCard {

@@ -72,11 +72,12 @@ DYNAMODB_NOTES = {
     "get_unmoved": "baseline: the store, a card under its key, against one under its old key",
     "query_ttl": "baseline: the store, 20 such cards from a table without TTL",
     "put_unique": "baseline: the store, the same card whose handle is not #[unique]",
+    "query_view": "baseline: aws-sdk-dynamodb querying the same INCLUDE index, serde_dynamo into the view's fields",
 }
 DYNAMODB_OPS = [
     "get", "put", "query_entity", "index_query", "filtered_query", "partition",
     "update", "put_when", "transaction_10", "create", "bulk_100", "put_ttl", "query_ttl",
-    "put_moving", "get_unmoved", "put_unique",
+    "put_moving", "get_unmoved", "put_unique", "query_view",
 ]
 
 
