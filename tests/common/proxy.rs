@@ -183,26 +183,36 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
         let address = listener.local_addr().expect("an address");
         let shared = Arc::new(Shared::default());
+        if refuse_for == Some(Duration::MAX) {
+            // Closed before the client exists: a connection made while a
+            // task had yet to close it would sit in the backlog and then
+            // be reset, which is another fault than a refusal.
+            drop(listener);
+            let held = hold(address);
+            let accept = tokio::spawn(async move {
+                let _held = held;
+                std::future::pending::<()>().await
+            });
+            return Proxy {
+                address,
+                shared,
+                accept,
+            };
+        }
         let accept = {
             let shared = shared.clone();
             tokio::spawn(async move {
                 let listener = match refuse_for {
                     None => listener,
                     Some(pause) => {
-                        if pause != Duration::MAX {
-                            // Nothing connects before the refusal is
-                            // armed: the client is made, not used, until then.
-                            shared.armed.notified().await;
-                        }
+                        // Nothing connects before the refusal is armed:
+                        // the client is made, not used, until then.
+                        shared.armed.notified().await;
                         // The port stays this proxy's, bound but not
                         // listening: a connection is refused, and no other
                         // test's listener can take the port meanwhile.
                         drop(listener);
                         let held = hold(address);
-                        if pause == Duration::MAX {
-                            let _held = held;
-                            return std::future::pending().await;
-                        }
                         tokio::time::sleep(pause).await;
                         drop(held);
                         TcpListener::bind(address).await.expect("the port again")
