@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use blue_schema_examples::dialogue::*;
@@ -66,6 +67,24 @@ fn with_index_keys(item: &mut HashMap<String, AttributeValue>, e: &Expert) {
     );
 }
 
+/// The items of every page of a query, each page sent as hand-written
+/// code sends it: `page(start)` is the request of the page that starts
+/// after `start` (`None` for the first).
+async fn every_page(
+    page: impl Fn(Option<HashMap<String, AttributeValue>>) -> QueryFluentBuilder,
+) -> Vec<HashMap<String, AttributeValue>> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = page(start).send().await.unwrap();
+        items.extend(out.items.unwrap_or_default());
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            return items;
+        }
+    }
+}
+
 impl Raw {
     /// The baseline on a copy of `client` without the SDK's retry layer:
     /// the store sends through such a client (it retries throttling and
@@ -88,11 +107,8 @@ impl Raw {
     /// The lines of an owner's viewed cards: the partition of the
     /// `INCLUDE` index `gsi1`, each entry decoded into the view's fields.
     pub async fn lines_by_owner(&self, owner: &str) -> Vec<RawLine> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
+        let items = every_page(|start| {
+            self.client
                 .query()
                 .table_name(&self.viewed)
                 .index_name("gsi1")
@@ -100,35 +116,26 @@ impl Raw {
                 .expression_attribute_values(":pk", s(&format!("OWNER#{owner}")))
                 .expression_attribute_values(":p", s("CARD#"))
                 .set_exclusive_start_key(start)
-                .send()
-                .await
-                .unwrap();
-            items.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                let entries: Vec<RawEntry> = serde_dynamo::from_items(items).unwrap();
-                return entries
-                    .into_iter()
-                    .map(|e| RawLine {
-                        id: e.sk.strip_prefix("CARD#").unwrap().parse().unwrap(),
-                        deck: e.pk,
-                        owner: e.owner,
-                        rank: e.rank,
-                        title: e.title,
-                    })
-                    .collect();
-            }
-        }
+        })
+        .await;
+        let entries: Vec<RawEntry> = serde_dynamo::from_items(items).unwrap();
+        entries
+            .into_iter()
+            .map(|e| RawLine {
+                id: e.sk.strip_prefix("CARD#").unwrap().parse().unwrap(),
+                deck: e.pk,
+                owner: e.owner,
+                rank: e.rank,
+                title: e.title,
+            })
+            .collect()
     }
 
     /// Experts by role: every page of index `gsi1`'s partition (eventually
     /// consistent, as index reads are).
     pub async fn by_role(&self, role: &str) -> Vec<Expert> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
+        let items = every_page(|start| {
+            self.client
                 .query()
                 .table_name(&self.table)
                 .index_name("gsi1")
@@ -139,24 +146,15 @@ impl Raw {
                 )
                 .expression_attribute_values(":p", s("EXPERT#"))
                 .set_exclusive_start_key(start)
-                .send()
-                .await
-                .unwrap();
-            items.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return serde_dynamo::from_items(items).unwrap();
-            }
-        }
+        })
+        .await;
+        serde_dynamo::from_items(items).unwrap()
     }
 
     /// A partition's experts with a positive score: a filtered query.
     pub async fn filtered(&self, d: &str) -> Vec<Expert> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
+        let items = every_page(|start| {
+            self.client
                 .query()
                 .table_name(&self.table)
                 .consistent_read(true)
@@ -166,15 +164,9 @@ impl Raw {
                 .expression_attribute_values(":p", s("EXPERT#"))
                 .expression_attribute_values(":z", AttributeValue::N("0".into()))
                 .set_exclusive_start_key(start)
-                .send()
-                .await
-                .unwrap();
-            items.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return serde_dynamo::from_items(items).unwrap();
-            }
-        }
+        })
+        .await;
+        serde_dynamo::from_items(items).unwrap()
     }
 
     pub fn item<T: serde::Serialize>(
@@ -341,29 +333,22 @@ impl Raw {
         d: &str,
         prefix: Option<&str>,
     ) -> Vec<HashMap<String, AttributeValue>> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let mut q = self
+        every_page(|start| {
+            let q = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .consistent_read(true)
                 .expression_attribute_values(":pk", s(d))
                 .set_exclusive_start_key(start);
-            q = match prefix {
+            match prefix {
                 Some(p) => q
                     .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
                     .expression_attribute_values(":p", s(p)),
                 None => q.key_condition_expression("pk = :pk"),
-            };
-            let out = q.send().await.unwrap();
-            items.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return items;
             }
-        }
+        })
+        .await
     }
 
     pub async fn experts(&self, d: &str) -> Vec<Expert> {
