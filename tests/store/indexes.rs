@@ -61,7 +61,7 @@ async fn all<R: blue_schema::FromItem + Send + 'static>(store: &Store, q: Query<
 
 /// Every page of `q`, resumed by cursor: each page's items, and whether
 /// it had a cursor.
-async fn pages<R: blue_schema::FromItem + Send + 'static>(
+pub(crate) async fn pages<R: blue_schema::FromItem + Send + 'static>(
     store: &Store,
     q: Query<R>,
 ) -> Vec<(Vec<R>, bool)> {
