@@ -34,7 +34,9 @@ pub(super) fn projected_fields<'e, 'a>(entity: &'e Entity<'a>, p: &Pattern) -> V
         .filter(|f| {
             f.role.is_none()
                 && (p.fields().any(|g| g.name == f.name)
-                    || named.iter().any(|n| f.ident == n || *n == f.name))
+                    || named
+                        .iter()
+                        .any(|n| entity.field(n).is_some_and(|g| g.name == f.name)))
         })
         .collect()
 }
@@ -64,18 +66,6 @@ pub(super) fn views(
         .collect()
 }
 
-/// The table key's fields: partition, then sort.
-fn key_fields<'e, 'a>(entity: &'e Entity<'a>) -> (Vec<&'e Field<'a>>, Vec<&'e Field<'a>>) {
-    let role = |r| {
-        entity
-            .fields
-            .iter()
-            .filter(move |f| f.role == Some(r))
-            .collect()
-    };
-    (role(KeyRole::Partition), role(KeyRole::Sort))
-}
-
 /// The view struct, its attributes and `key()`, and its decoding.
 fn view_code(
     entity: &Entity,
@@ -86,7 +76,8 @@ fn view_code(
     let ident = entity.ident;
     let vis = &entity.original.vis;
     let projected = projected_fields(entity, p);
-    let (pk, sk) = key_fields(entity);
+    let pk: Vec<&Field> = entity.key_fields(KeyRole::Partition).collect();
+    let sk: Vec<&Field> = entity.key_fields(KeyRole::Sort).collect();
     // The view's fields: the table key's and the projected ones, in the
     // struct's order.
     let fields: Vec<&Field> = entity
