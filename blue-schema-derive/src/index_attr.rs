@@ -51,6 +51,9 @@ pub struct Index {
     pub projection: Projection,
     /// `view(name = .., derive(..))`
     pub view: Option<ViewDecl>,
+    /// `attributes`: the keys are the fields themselves (a
+    /// multi-attribute index), not strings the codec composes.
+    pub attributes: Option<proc_macro2::Span>,
 }
 
 /// `fields(a, b)` inside `pk(...)` or `sk(...)`.
@@ -132,6 +135,7 @@ pub(crate) fn index(cx: &mut Ctxt, attr: &Attribute) -> Index {
         sk_fields: Vec::new(),
         projection: Projection::All,
         view: None,
+        attributes: None,
     };
     let parsed = attr.parse_nested_meta(|meta| {
         if meta.path == NAME {
@@ -159,6 +163,9 @@ pub(crate) fn index(cx: &mut Ctxt, attr: &Attribute) -> Index {
             Ok(())
         } else if meta.path == VIEW {
             out.view = Some(view(&meta)?);
+            Ok(())
+        } else if meta.path == ATTRIBUTES && (meta.input.is_empty() || meta.input.peek(syn::Token![,])) {
+            out.attributes = Some(meta.path.span());
             Ok(())
         } else if meta.path == PROJECT {
             let expr: syn::Expr = meta.value()?.parse()?;
@@ -194,7 +201,7 @@ pub(crate) fn index(cx: &mut Ctxt, attr: &Attribute) -> Index {
             Err(meta.error(format!(
                 "unknown `index` attribute `{}`; expected the index (`gsi1`), `name = by_role`, \
                  `pk(prefix = \"ROLE\", fields(role))`, `sk(fields(joined))`, `project = keys_only`, \
-                 `project(field, ..)` or `view(name = Card, derive(Debug))`",
+                 `project(field, ..)`, `view(name = Card, derive(Debug))` or `attributes`",
                 meta.path.to_token_stream()
             )))
         }

@@ -41,6 +41,7 @@ pub const STREAM: Symbol = Symbol("stream");
 pub const FIELDS: Symbol = Symbol("fields");
 pub const PROJECT: Symbol = Symbol("project");
 pub const VIEW: Symbol = Symbol("view");
+pub const ATTRIBUTES: Symbol = Symbol("attributes");
 pub const DERIVE: Symbol = Symbol("derive");
 pub const SHAPE: Symbol = Symbol("shape");
 pub const FROM: Symbol = Symbol("from");

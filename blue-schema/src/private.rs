@@ -27,6 +27,7 @@ pub use crate::key::codec::{
     key_from_encoded, KeyTuple, KeyWriter,
 };
 pub use crate::key::{EnumOrder, SortKeyPath};
+pub use crate::query::attributes::AttributeKeyQuery;
 pub use crate::query::builder::{
     index_partition_query, partition_query, subtree_query, SortKeyQuery,
 };
@@ -186,6 +187,8 @@ pub trait EntityFacts {
     const INDEXES: &'static [&'static str] = &[];
     /// What each of those patterns projects, in the same order.
     const PROJECTIONS: &'static [crate::schema::Projection] = &[];
+    /// The indexes of its multi-attribute patterns.
+    const ATTRIBUTE_INDEXES: &'static [&'static str] = &[];
     /// The sort key's shape: its prefix, and its parents' for a nested
     /// entity.
     const SK_PATH: &'static SortKeyPath;
@@ -395,6 +398,7 @@ pub const fn member<E: EntityFacts>(name: &'static str) -> Member {
         pk_type: E::PK_TYPE,
         indexes: E::INDEXES,
         projections: E::PROJECTIONS,
+        attribute_indexes: E::ATTRIBUTE_INDEXES,
         path: E::SK_PATH,
         ttl: E::TTL,
         attributes: E::ATTRIBUTES,

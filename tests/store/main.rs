@@ -6,6 +6,7 @@
 
 mod support;
 
+mod attribute_indexes;
 mod batch;
 mod capacity;
 mod catalog;
@@ -20,6 +21,7 @@ mod dates;
 mod domains;
 mod entities;
 mod feed;
+mod helpdesk;
 mod indexes;
 mod key_moves;
 mod limits;
@@ -168,6 +170,10 @@ macro_rules! backends {
 }
 
 backends! {
+    attribute_indexes::queries_read_the_fields_as_the_index_keys,
+    attribute_indexes::cursors_resume_exactly_after_each_entry,
+    attribute_indexes::writes_move_entries_in_the_index,
+    attribute_indexes::key_attribute_strings_follow_dynamodb_rules,
     shapes::older_shapes_upgrade_on_every_read_path,
     shapes::a_failed_upgrade_is_a_decode_error,
     shapes::writes_store_the_current_shape,

@@ -166,6 +166,7 @@ pub(super) fn check_indexes(cx: &mut Ctxt, entity: &Entity) {
     }
     for index in &entity.indexes {
         check_projection(cx, entity, index);
+        check_attributes(cx, index);
     }
     if !entity.indexes.is_empty() {
         if let Some(deny) = &entity.deny_unknown {
@@ -248,5 +249,54 @@ fn check_projection(cx: &mut Ctxt, entity: &Entity, index: &crate::attr::Index) 
                 ),
             );
         }
+    }
+}
+
+/// DynamoDB's most partition and sort attributes of a multi-attribute
+/// index key.
+const MAX_KEY_ATTRIBUTES: usize = 4;
+
+// `attributes`: the index's keys are the fields themselves, DynamoDB's
+// multi-attribute keys, with the table's `pk` and `sk` as the last two
+// sort attributes.
+fn check_attributes(cx: &mut Ctxt, index: &crate::attr::Index) {
+    if index.attributes.is_none() {
+        return;
+    }
+    if let Some(lit) = &index.pk_prefix {
+        cx.error_spanned_by(
+            lit,
+            "a multi-attribute index key (`attributes`) holds the fields themselves, with nothing \
+             before them: remove `prefix`, or leave out `attributes` for a composed key `PREFIX#{field}`",
+        );
+    }
+    if index.pk_fields.len() > MAX_KEY_ATTRIBUTES {
+        cx.error_spanned_by(
+            &index.pk_fields[MAX_KEY_ATTRIBUTES],
+            format!(
+                "a multi-attribute index partition key has at most {MAX_KEY_ATTRIBUTES} attributes \
+                 (DynamoDB's limit); this one has {}",
+                index.pk_fields.len()
+            ),
+        );
+    }
+    if index.sk_fields.len() > MAX_KEY_ATTRIBUTES - 2 {
+        cx.error_spanned_by(
+            &index.sk_fields[MAX_KEY_ATTRIBUTES - 2],
+            format!(
+                "a multi-attribute index sort key has at most {} fields: DynamoDB allows {MAX_KEY_ATTRIBUTES} \
+                 sort attributes, and the table's `pk` and `sk` are the last two, so that every entry's key \
+                 is unique and a cursor resumes exactly after it on every backend; this one has {}",
+                MAX_KEY_ATTRIBUTES - 2,
+                index.sk_fields.len()
+            ),
+        );
+    }
+    if let crate::attr::Projection::Include(_, at) = &index.projection {
+        cx.error_spanned_by(
+            quote::quote_spanned!(*at=> project),
+            "a multi-attribute pattern projects whole items or keys: write `project = all` (the \
+             default) or `project = keys_only`; `project(field, ..)` views are for composed keys",
+        );
     }
 }

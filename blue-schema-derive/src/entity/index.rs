@@ -38,7 +38,11 @@ pub(super) fn index_code(
         schemas: index_schemas(entity, patterns),
         slots: patterns.iter().map(|p| p.slot.clone()).collect(),
         projections: patterns.iter().map(|p| projection(entity, p)).collect(),
-        keys_fn: index_keys_fn(patterns, prefix, &key),
+        keys_fn: {
+            let mut keys_fn = index_keys_fn(patterns, prefix, &key);
+            keys_fn.extend(attribute_key_strings_fn(patterns));
+            keys_fn
+        },
         items,
     }
 }
@@ -152,7 +156,8 @@ fn index_schemas(entity: &Entity, patterns: &[Pattern]) -> Vec<TokenStream> {
                 }
                 None => quote!(::std::option::Option::None),
             };
-            let fields_struct = if p.is_fixed() {
+            let attributes = key_attribute_schemas(p);
+            let fields_struct = if p.is_fixed() || p.native {
                 quote!(::std::option::Option::None)
             } else {
                 let name = fields_struct_name(ident, p).to_string();
@@ -174,15 +179,98 @@ fn index_schemas(entity: &Entity, patterns: &[Pattern]) -> Vec<TokenStream> {
                     projection: #projection,
                     fields_struct: #fields_struct,
                     view: #view,
+                    attributes: #attributes,
                 }
             }
         })
         .collect()
 }
 
+/// The key attributes of a multi-attribute pattern
+/// ([`IndexSchema::attributes`](blue_schema::schema::IndexSchema)): its
+/// fields, then the table's `pk` and `sk`; `&[]` for a composed one.
+fn key_attribute_schemas(p: &Pattern) -> TokenStream {
+    if !p.native {
+        return quote!(&[]);
+    }
+    let fields =
+        p.pk.iter()
+            .map(|f| (f, true))
+            .chain(p.sk.iter().map(|f| (f, false)));
+    let items = fields.map(|(f, hash)| {
+        let attribute = &f.attribute;
+        let ty = key_type(f);
+        quote! {
+            ::blue_schema::schema::KeyAttribute {
+                name: #attribute,
+                scalar: <#ty as ::blue_schema::key::NativeKey>::SCALAR,
+                hash: #hash,
+            }
+        }
+    });
+    quote! {
+        &[
+            #(#items,)*
+            ::blue_schema::schema::KeyAttribute {
+                name: "pk",
+                scalar: ::blue_schema::key::ScalarType::S,
+                hash: false,
+            },
+            ::blue_schema::schema::KeyAttribute {
+                name: "sk",
+                scalar: ::blue_schema::key::ScalarType::S,
+                hash: false,
+            },
+        ]
+    }
+}
+
+/// `__attribute_key_strings`: the strings of the item's multi-attribute
+/// index keys, which every write checks as DynamoDB would.
+fn attribute_key_strings_fn(patterns: &[Pattern]) -> TokenStream {
+    let is_string = |ty: &syn::Type| matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "String"));
+    let mut seen = Vec::new();
+    let mut pushes = Vec::new();
+    for p in patterns.iter().filter(|p| p.native) {
+        let fields =
+            p.pk.iter()
+                .map(|f| (f, true))
+                .chain(p.sk.iter().map(|f| (f, false)));
+        for (f, hash) in fields {
+            if !is_string(key_type(f)) || seen.contains(&f.name) {
+                continue;
+            }
+            seen.push(f.name.clone());
+            let member = f.ident;
+            let attribute = &f.attribute;
+            pushes.push(if option_inner(f.ty).is_some() {
+                quote! {
+                    if let ::std::option::Option::Some(__blue_v) = &self.#member {
+                        __blue_out.push((#attribute, __blue_v.as_str(), #hash));
+                    }
+                }
+            } else {
+                quote!(__blue_out.push((#attribute, self.#member.as_str(), #hash));)
+            });
+        }
+    }
+    if pushes.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        fn __attribute_key_strings<'__blue>(
+            &'__blue self,
+            __blue_out: &mut ::std::vec::Vec<(&'static str, &'__blue str, bool)>,
+        ) {
+            #(#pushes)*
+        }
+    }
+}
+
 /// `__index_keys` (every write of the whole item computes every index key)
 /// and, for patterns keyed by table-key fields only, `__fixed_index_keys`.
 fn index_keys_fn(patterns: &[Pattern], prefix: &str, key: &TableKey) -> TokenStream {
+    let patterns: Vec<&Pattern> = patterns.iter().filter(|p| !p.native).collect();
     if patterns.is_empty() {
         TokenStream::new()
     } else {
@@ -196,7 +284,7 @@ fn index_keys_fn(patterns: &[Pattern], prefix: &str, key: &TableKey) -> TokenStr
                 }
             }
         });
-        let fixed: Vec<&Pattern> = patterns.iter().filter(|p| p.is_fixed()).collect();
+        let fixed: Vec<&Pattern> = patterns.iter().copied().filter(|p| p.is_fixed()).collect();
         let fixed_fn = (!fixed.is_empty()).then(|| {
             let each = fixed.iter().map(|p| {
                 let (pk_attribute, sk_attribute) = key_attributes(&p.slot);

@@ -33,12 +33,18 @@ pub(super) fn index_queries(
             _ => (quote!(::blue_schema::Key<#ident>), None),
         };
         let sk_keyed: Vec<(&Field, &syn::Type)> = p.sk.iter().map(|f| (*f, key_type(f))).collect();
+        let state = if p.native {
+            quote!(::blue_schema::__private::AttributeKeyQuery)
+        } else {
+            quote!(::blue_schema::__private::SortKeyQuery)
+        };
         let builder = query_builder(
             entity,
             &builder_ident,
             &sk_keyed,
             Some((item, filter)),
             false,
+            &state,
         );
         let params = p.pk.iter().map(|f| {
             let arg = f.ident;
@@ -50,7 +56,12 @@ pub(super) fn index_queries(
             let ty = key_type(f);
             quote!(__blue_pk.push::<#ty>(&#arg);)
         });
-        let bounds = key_part_type_bounds(&p.fields().map(key_type).collect::<Vec<_>>());
+        let field_types = p.fields().map(key_type).collect::<Vec<_>>();
+        let bounds = if p.native {
+            super::native_key_type_bounds(&field_types)
+        } else {
+            key_part_type_bounds(&field_types)
+        };
         let pk_prefix = match &p.decl.pk_prefix {
             Some(lit) => quote!(::std::option::Option::Some(#lit)),
             None => quote!(::std::option::Option::None),
@@ -73,34 +84,65 @@ pub(super) fn index_queries(
             pk_names.join(", "),
             p.sk.iter().map(|f| format!("`{}`, ", f.name)).collect::<String>(),
         );
+        let start = if p.native {
+            let values = p.pk.iter().map(|f| {
+                let arg = f.ident;
+                let ty = key_type(f);
+                quote!(::blue_schema::__private::AttributeKeyQuery::value::<#ty>(&#arg))
+            });
+            let position = patterns
+                .iter()
+                .position(|q| std::ptr::eq(q, p))
+                .expect("a pattern of the entity");
+            quote! {
+                #builder_ident {
+                    state: ::blue_schema::__private::AttributeKeyQuery::index(
+                        &<#table as ::blue_schema::Table>::SCHEMA,
+                        #slot,
+                        <Self as ::blue_schema::Entity>::SCHEMA.indexes[#position].attributes,
+                        ::std::vec![#(#values),*],
+                    ),
+                }
+            }
+        } else {
+            quote! {
+                let mut __blue_pk = ::blue_schema::__private::KeyWriter::new(#pk_prefix);
+                #(#pushes)*
+                #builder_ident {
+                    state: ::blue_schema::__private::SortKeyQuery::index(
+                        &<#table as ::blue_schema::Table>::SCHEMA,
+                        #slot,
+                        __blue_pk.finish(),
+                        #prefix,
+                        #total,
+                    ),
+                }
+            }
+        };
         // What a collection on this index reads of the pattern.
         let slot_marker = format_ident!("{}", pascal(slot));
         let pk_type =
             super::tuple_or_single_types(&p.pk.iter().map(|f| key_type(f)).collect::<Vec<_>>());
         let projected = matches!(p.decl.projection, Projection::All);
-        items.extend(quote! {
-            impl ::blue_schema::__private::IndexPattern<::blue_schema::__private::slot::#slot_marker>
-                for #ident
-            {
-                type PartitionKey = #pk_type;
-                const PK_PREFIX: ::std::option::Option<&'static str> = #pk_prefix;
-                const WHOLE_ITEMS: bool = #projected;
+        // A collection reads composed index partitions only.
+        let pattern_impl = (!p.native).then(|| {
+            quote! {
+                impl ::blue_schema::__private::IndexPattern<::blue_schema::__private::slot::#slot_marker>
+                    for #ident
+                {
+                    type PartitionKey = #pk_type;
+                    const PK_PREFIX: ::std::option::Option<&'static str> = #pk_prefix;
+                    const WHOLE_ITEMS: bool = #projected;
+                }
             }
+        });
+        items.extend(quote! {
+            #pattern_impl
 
             impl #ident {
                 #[doc = #doc]
                 #vis fn #method(#(#params),*) -> #builder_ident<0> #bounds {
-                    let mut __blue_pk = ::blue_schema::__private::KeyWriter::new(#pk_prefix);
-                    #(#pushes)*
-                    #builder_ident {
-                        state: ::blue_schema::__private::SortKeyQuery::index(
-                            &<#table as ::blue_schema::Table>::SCHEMA,
-                            #slot,
-                            __blue_pk.finish(),
-                            #prefix,
-                            #total,
-                        ),
-                    }
+                    #start
                 }
             }
 
@@ -122,7 +164,10 @@ pub(super) fn index_fields(
     let ident = entity.ident;
     let vis = &entity.original.vis;
     let mut items = TokenStream::new();
-    let movable: Vec<&Pattern> = patterns.iter().filter(|p| !p.is_fixed()).collect();
+    let movable: Vec<&Pattern> = patterns
+        .iter()
+        .filter(|p| !p.is_fixed() && !p.native)
+        .collect();
     for p in &movable {
         let mut group: Vec<&Pattern> = vec![p];
         loop {

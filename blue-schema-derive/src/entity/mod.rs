@@ -69,6 +69,11 @@ fn generate(entity: &Entity) -> TokenStream {
     let query_ident = format_ident!("{}Query", ident);
 
     let patterns = index_patterns(entity);
+    let attribute_slots: Vec<&String> = patterns
+        .iter()
+        .filter(|p| p.native)
+        .map(|p| &p.slot)
+        .collect();
     let indexed = |f: &Field| is_indexed(&patterns, f);
     // Each field once, however many patterns it is in: one mistake, one error.
     let index_types: Vec<&syn::Type> = entity
@@ -136,7 +141,14 @@ fn generate(entity: &Entity) -> TokenStream {
     let (attrs, attr_fn) = attrs::attrs(entity, &indexed);
     let key_functions = key::key_functions(entity, &pk, &sk, &pk_prefix, &query_ident);
     let sk_keyed: Vec<(&Field, &syn::Type)> = sk.iter().map(|f| (*f, f.ty)).collect();
-    let builder = query_builder(entity, &query_ident, &sk_keyed, None, true);
+    let builder = query_builder(
+        entity,
+        &query_ident,
+        &sk_keyed,
+        None,
+        true,
+        &quote!(::blue_schema::__private::SortKeyQuery),
+    );
 
     let moved_from = moved_from_fact(entity);
     let unique_values_fn = &unique.values_fn;
@@ -153,6 +165,7 @@ fn generate(entity: &Entity) -> TokenStream {
             const VALID: bool = true;
             const INDEXES: &'static [&'static str] = &[#(#index_slots),*];
             const PROJECTIONS: &'static [::blue_schema::schema::Projection] = &[#(#index_projections),*];
+            const ATTRIBUTE_INDEXES: &'static [&'static str] = &[#(#attribute_slots),*];
             const SK_PATH: &'static ::blue_schema::__private::SortKeyPath = #sk_path;
             const TTL: ::std::option::Option<&'static str> = #ttl_attribute;
             const ATTRIBUTES: &'static [&'static str] = &[#(#stored_attributes),*];
@@ -466,6 +479,16 @@ pub(super) fn key_part_type_bounds(types: &[&syn::Type]) -> TokenStream {
     quote!(where #(for<'__blue> #types: ::blue_schema::KeyPart,)*)
 }
 
+/// As [`key_part_type_bounds`], for the fields of a multi-attribute
+/// index key: each type a [`NativeKey`](blue_schema::key::NativeKey).
+pub(super) fn native_key_type_bounds(types: &[&syn::Type]) -> TokenStream {
+    let mut seen = std::collections::HashSet::new();
+    let types = types
+        .iter()
+        .filter(|ty| seen.insert(ty.to_token_stream().to_string()));
+    quote!(where #(for<'__blue> #types: ::blue_schema::key::NativeKey,)*)
+}
+
 pub(super) fn template(prefix: Option<String>, fields: &[&Field]) -> String {
     let mut out = prefix.unwrap_or_default();
     for f in fields {
@@ -486,6 +509,8 @@ pub(super) struct Pattern<'e, 'a> {
     name: syn::Ident,
     pk: Vec<&'e Field<'a>>,
     sk: Vec<&'e Field<'a>>,
+    /// `attributes`: the index's keys are the fields themselves.
+    native: bool,
 }
 
 impl<'e, 'a> Pattern<'e, 'a> {
@@ -511,16 +536,19 @@ pub(super) fn index_patterns<'e, 'a>(entity: &'e Entity<'a>) -> Vec<Pattern<'e, 
             name: decl.name.clone().expect("checked"),
             pk: decl.pk_fields.iter().map(find).collect(),
             sk: decl.sk_fields.iter().map(find).collect(),
+            native: decl.attributes.is_some(),
         })
         .collect()
 }
 
-/// Whether a data field is part of an index key (the inner type of an
-/// `Option` is then a key part too).
+/// Whether a data field is part of a composed index key (the inner type
+/// of an `Option` is then a key part too, and only `set_index` changes
+/// it). The fields of a multi-attribute key are attributes like others.
 pub(super) fn is_indexed(patterns: &[Pattern], f: &Field) -> bool {
     f.role.is_none()
         && patterns
             .iter()
+            .filter(|p| !p.native)
             .any(|p| p.fields().any(|g| g.name == f.name))
 }
 

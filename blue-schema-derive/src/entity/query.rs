@@ -15,6 +15,7 @@ pub(super) fn query_builder(
     sk: &[(&Field, &syn::Type)],
     item: Option<(TokenStream, Option<TokenStream>)>,
     table_query: bool,
+    state: &TokenStream,
 ) -> TokenStream {
     let ident = entity.ident;
     // What the query returns and what its filter is written with: the
@@ -71,7 +72,7 @@ pub(super) fn query_builder(
         #[derive(::std::fmt::Debug, ::std::clone::Clone)]
         #[must_use = "a query does nothing until a store runs it"]
         #vis struct #query_ident<const N: usize> {
-            state: ::blue_schema::__private::SortKeyQuery,
+            state: #state,
         }
 
         impl<const N: usize> #query_ident<N> {

@@ -213,7 +213,7 @@ pub fn terraform_hcl(table: &TableSchema) -> String {
 /// A table with a change feed (`#[table(stream)]`) also gets its outbox
 /// and the triggers that fill it ([`crate::feed`]).
 pub fn sqlite_ddl(table: &TableSchema) -> String {
-    let mut ddl = crate::layout::sqlite::schema_script(table.name, table.indexes);
+    let mut ddl = crate::layout::sqlite::schema_script(table);
     if table.stream {
         ddl.push_str(";\n");
         ddl.push_str(&crate::layout::sqlite::feed_script(table.name));

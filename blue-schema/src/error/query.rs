@@ -20,6 +20,9 @@ pub enum QueryError {
     /// A filter operand that does not serialize, or an `is_in` of no or
     /// more than 100 values.
     InvalidFilter(String),
+    /// A range DynamoDB refuses in a key condition: a `BETWEEN` of a
+    /// multi-attribute index whose low end is above its high end.
+    InvalidRange(String),
 }
 
 impl fmt::Display for QueryError {
@@ -33,6 +36,7 @@ impl fmt::Display for QueryError {
                  eventually consistent); read the items by key for that",
             ),
             QueryError::InvalidFilter(message) => write!(f, "invalid filter: {message}"),
+            QueryError::InvalidRange(message) => write!(f, "invalid key condition: {message}"),
         }
     }
 }

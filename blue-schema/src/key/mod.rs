@@ -93,6 +93,7 @@ mod calendar;
 mod dates;
 mod escape;
 mod impls;
+pub mod native;
 mod path;
 
 pub(crate) mod codec;
@@ -102,6 +103,7 @@ use std::marker::PhantomData;
 
 pub use codec::table_key_of_index_sort_key;
 pub use escape::{escape_into, unescape};
+pub use native::{KeyValue, NativeKey, ScalarType};
 pub(crate) use path::const_str_eq;
 pub use path::{Segment, SortKeyPath, MAX_NESTING};
 

@@ -2,13 +2,16 @@
 //! page, described without the SDK so that documentation and `explain()`
 //! show exactly what the backend sends.
 
+use std::borrow::Cow;
+
 use serde_json::{json, Map, Value};
 
-use crate::key::table_key_of_index_sort_key;
+use crate::key::{table_key_of_index_sort_key, KeyValue};
 use crate::layout::expression::{ExprValue, Expression};
 use crate::ops::cursor::Position;
+use crate::ops::key_condition::{AttributeCondition, Term};
 use crate::ops::query::{Order, QuerySpec, SortKeyCondition};
-use crate::schema::{Projection, SetKind, TableSchema};
+use crate::schema::{IndexSlot, Projection, SetKind, TableSchema};
 use crate::schema::{PARTITION_KEY, SORT_KEY};
 
 /// `(name, type)` of each key attribute.
@@ -18,14 +21,44 @@ pub(crate) const KEY_SCHEMA: [(&str, &str); 2] = [(PARTITION_KEY, "HASH"), (SORT
 /// On-demand capacity: nothing to provision.
 pub(crate) const BILLING_MODE: &str = "PAY_PER_REQUEST";
 
+/// One key attribute of a secondary index: `(name, type, key type)`.
+pub(crate) type IndexKeyElement = (&'static str, &'static str, &'static str);
+
+/// The key schema of index `slot`: `gsi1pk` (`S`, `HASH`) and `gsi1sk`
+/// (`S`, `RANGE`), or a multi-attribute index's attributes in order (its
+/// partition attributes, its sort attributes, the table's `pk` and `sk`).
+pub(crate) fn index_key(schema: &TableSchema, slot: &IndexSlot) -> Vec<IndexKeyElement> {
+    let attributes = schema.key_attributes(slot.name);
+    if attributes.is_empty() {
+        return vec![
+            (slot.pk_attribute, "S", "HASH"),
+            (slot.sk_attribute, "S", "RANGE"),
+        ];
+    }
+    attributes
+        .iter()
+        .map(|a| (a.name, a.scalar.letter(), a.key_type()))
+        .collect()
+}
+
+/// Every attribute a table's keys and its indexes' keys name, once, with
+/// its type: what `AttributeDefinitions` lists.
+pub(crate) fn attribute_definitions(schema: &TableSchema) -> Vec<(&'static str, &'static str)> {
+    let mut definitions: Vec<(&'static str, &'static str)> = ATTRIBUTE_DEFINITIONS.to_vec();
+    for slot in schema.indexes {
+        for (name, kind, _) in index_key(schema, slot) {
+            if !definitions.iter().any(|(n, _)| *n == name) {
+                definitions.push((name, kind));
+            }
+        }
+    }
+    definitions
+}
+
 /// The `CreateTable` input of a table, as `aws dynamodb create-table
 /// --cli-input-json` takes it, with its secondary indexes.
 pub(crate) fn create_table_json(schema: &TableSchema) -> String {
-    let mut definitions: Vec<(&str, &str)> = ATTRIBUTE_DEFINITIONS.to_vec();
-    for slot in schema.indexes {
-        definitions.push((slot.pk_attribute, "S"));
-        definitions.push((slot.sk_attribute, "S"));
-    }
+    let definitions = attribute_definitions(schema);
     let attributes: Vec<Value> = definitions
         .iter()
         .map(|(name, kind)| json!({ "AttributeName": name, "AttributeType": kind }))
@@ -43,12 +76,13 @@ pub(crate) fn create_table_json(schema: &TableSchema) -> String {
             if let Projection::Include(attributes) = projection {
                 kind["NonKeyAttributes"] = json!(attributes);
             }
+            let key: Vec<Value> = index_key(schema, slot)
+                .into_iter()
+                .map(|(name, _, key_type)| json!({ "AttributeName": name, "KeyType": key_type }))
+                .collect();
             json!({
                 "IndexName": slot.name,
-                "KeySchema": [
-                    { "AttributeName": slot.pk_attribute, "KeyType": "HASH" },
-                    { "AttributeName": slot.sk_attribute, "KeyType": "RANGE" },
-                ],
+                "KeySchema": key,
                 "Projection": kind,
             })
         })
@@ -90,15 +124,16 @@ pub(crate) struct QueryRequest {
     pub(crate) table_name: String,
     /// The secondary index to read, if any.
     pub(crate) index_name: Option<&'static str>,
-    pub(crate) key_condition: &'static str,
-    /// `(placeholder, string value)`: `:pk`, then the condition's values.
-    pub(crate) values: Vec<(&'static str, String)>,
+    pub(crate) key_condition: Cow<'static, str>,
+    /// `(placeholder, value)`: `:pk`, then the condition's values.
+    pub(crate) values: Vec<(Cow<'static, str>, KeyValue)>,
     /// `#pk` and `#sk` (when the condition uses it): the table's key
-    /// attributes, or the index's.
-    pub(crate) names: Vec<(&'static str, &'static str)>,
-    /// The key to start after: attribute name and string value (the
-    /// table's key, and the index's for an index query).
-    pub(crate) exclusive_start: Option<Vec<(&'static str, String)>>,
+    /// attributes, or the index's; `#k0`, `#k1`, … for a multi-attribute
+    /// index's.
+    pub(crate) names: Vec<(Cow<'static, str>, &'static str)>,
+    /// The key to start after: attribute name and value (the table's
+    /// key, and the index's for an index query).
+    pub(crate) exclusive_start: Option<Vec<(&'static str, KeyValue)>>,
     pub(crate) limit: Option<u32>,
     pub(crate) forward: bool,
     pub(crate) consistent: bool,
@@ -113,20 +148,21 @@ impl QueryRequest {
         start: Option<&Position>,
         limit: Option<u32>,
     ) -> QueryRequest {
-        let mut values = vec![(":pk", spec.partition_key.clone())];
+        let s = |v: &str| KeyValue::S(v.to_owned());
+        let mut values = vec![(Cow::Borrowed(":pk"), s(&spec.partition_key))];
         let key_condition = match &spec.sort_key {
             None => "#pk = :pk",
             Some(SortKeyCondition::Equals(v)) => {
-                values.push((":sk", v.clone()));
+                values.push((Cow::Borrowed(":sk"), s(v)));
                 "#pk = :pk AND #sk = :sk"
             }
             Some(SortKeyCondition::BeginsWith(p)) => {
-                values.push((":sk", p.clone()));
+                values.push((Cow::Borrowed(":sk"), s(p)));
                 "#pk = :pk AND begins_with(#sk, :sk)"
             }
             Some(SortKeyCondition::Between(a, b)) => {
-                values.push((":low", a.clone()));
-                values.push((":high", b.clone()));
+                values.push((Cow::Borrowed(":low"), s(a)));
+                values.push((Cow::Borrowed(":high"), s(b)));
                 "#pk = :pk AND #sk BETWEEN :low AND :high"
             }
         };
@@ -134,23 +170,23 @@ impl QueryRequest {
             Some(index) => (index.slot.pk_attribute, index.slot.sk_attribute),
             None => (PARTITION_KEY, SORT_KEY),
         };
-        let mut names = vec![("#pk", pk_name)];
+        let mut names = vec![(Cow::Borrowed("#pk"), pk_name)];
         if spec.sort_key.is_some() {
-            names.push(("#sk", sk_name));
+            names.push((Cow::Borrowed("#sk"), sk_name));
         }
         let exclusive_start = start.map(|p| match &spec.index {
             None => vec![
-                (PARTITION_KEY, spec.partition_key.clone()),
-                (SORT_KEY, p.sort_key.clone()),
+                (PARTITION_KEY, s(&spec.partition_key)),
+                (SORT_KEY, s(&p.sort_key)),
             ],
             Some(index) => {
                 // An index sort key ends with the item's table key.
                 let (pk, sk) = table_key_of_index_sort_key(&p.sort_key).unwrap_or_default();
                 vec![
-                    (index.slot.pk_attribute, spec.partition_key.clone()),
-                    (index.slot.sk_attribute, p.sort_key.clone()),
-                    (PARTITION_KEY, pk),
-                    (SORT_KEY, sk),
+                    (index.slot.pk_attribute, s(&spec.partition_key)),
+                    (index.slot.sk_attribute, s(&p.sort_key)),
+                    (PARTITION_KEY, KeyValue::S(pk)),
+                    (SORT_KEY, KeyValue::S(sk)),
                 ]
             }
         });
@@ -159,10 +195,10 @@ impl QueryRequest {
             let text = expr.condition(&cond, PARTITION_KEY);
             (text, expr)
         });
-        QueryRequest {
+        let mut request = QueryRequest {
             table_name: table_name.to_owned(),
             index_name: spec.index.map(|i| i.slot.name),
-            key_condition,
+            key_condition: Cow::Borrowed(key_condition),
             values,
             names,
             exclusive_start,
@@ -170,12 +206,60 @@ impl QueryRequest {
             forward: spec.order == Order::Ascending,
             consistent: spec.consistent,
             filter,
+        };
+        if let Some(condition) = &spec.attributes {
+            request.attribute_condition(condition, start);
         }
+        request
+    }
+
+    /// The key condition of a multi-attribute index: each attribute's
+    /// term, `#k{i}` its name and `:k{i}` (`:k{i}b` a `BETWEEN`'s high
+    /// end) its values; and the start key: the position's sort attributes
+    /// (ending with the table key) and the partition's attributes.
+    fn attribute_condition(&mut self, condition: &AttributeCondition, start: Option<&Position>) {
+        self.values.clear();
+        self.names.clear();
+        let mut terms = Vec::new();
+        for (i, (attribute, term)) in condition.terms().enumerate() {
+            let name = format!("#k{i}");
+            let (a, b) = (format!(":k{i}"), format!(":k{i}b"));
+            self.names.push((Cow::Owned(name.clone()), attribute.name));
+            match term {
+                Term::Equal(v) => {
+                    terms.push(format!("{name} = {a}"));
+                    self.values.push((Cow::Owned(a), v.clone()));
+                }
+                Term::Range(range) => {
+                    terms.push(range.expression(&name, &a, &b));
+                    let mut values = range.values().into_iter();
+                    if let Some(v) = values.next() {
+                        self.values.push((Cow::Owned(a), v));
+                    }
+                    if let Some(v) = values.next() {
+                        self.values.push((Cow::Owned(b), v));
+                    }
+                }
+            }
+        }
+        self.key_condition = Cow::Owned(terms.join(" AND "));
+        self.exclusive_start = start.map(|p| {
+            let sort = condition.decode_position(&p.sort_key).unwrap_or_default();
+            condition
+                .attributes
+                .iter()
+                .map(|a| a.name)
+                .zip(condition.partition().iter().chain(&sort).cloned())
+                .collect()
+        });
     }
 
     /// The request as DynamoDB's JSON wire protocol writes it.
     pub(crate) fn to_json(&self) -> String {
-        let s = |v: &str| json!({ "S": v });
+        let s = |v: &KeyValue| match v {
+            KeyValue::S(v) => json!({ "S": v }),
+            KeyValue::N(n) => json!({ "N": n.to_string() }),
+        };
         let mut request = Map::new();
         request.insert("TableName".into(), json!(self.table_name));
         if let Some(index) = self.index_name {
@@ -185,12 +269,12 @@ impl QueryRequest {
         let mut names: Map<String, Value> = self
             .names
             .iter()
-            .map(|(k, v)| ((*k).into(), json!(v)))
+            .map(|(k, v)| (k.to_string(), json!(v)))
             .collect();
         let mut values: Map<String, Value> = self
             .values
             .iter()
-            .map(|(k, v)| ((*k).into(), s(v)))
+            .map(|(k, v)| (k.to_string(), s(v)))
             .collect();
         if let Some((text, expr)) = &self.filter {
             request.insert("FilterExpression".into(), json!(text));

@@ -5,8 +5,10 @@ use std::fmt::Write as _;
 
 use crate::ops::query::{Order, QuerySpec, SortKeyCondition};
 
+use crate::key::{KeyValue, ScalarType};
 use crate::ops::cursor::Position;
-use crate::schema::IndexSlot;
+use crate::ops::key_condition::{AttributeCondition, AttributeRange, Term};
+use crate::schema::{IndexSlot, KeyAttribute, TableSchema, PARTITION_KEY, SORT_KEY};
 
 /// The columns of a blue-schema table, in order.
 pub(crate) const COLUMNS: [&str; 6] = ["pk", "sk", "data", "created_at", "size", "updated_at"];
@@ -114,17 +116,15 @@ pub(crate) fn drop_table(table: &str) -> String {
 /// The statement that creates a table: ADR 0018's columns, plus `size`, the
 /// item's size as DynamoDB computes it, which lets a query page end after
 /// 1 MB of data exactly where DynamoDB's would, `updated_at`, when the
-/// item was last written, and two generated columns per secondary index
-/// (see [`add_index`]). The name must be a valid table name (which is
-/// always safe inside SQLite's double quotes).
-pub(crate) fn create_table(table: &str, slots: &[IndexSlot]) -> String {
+/// item was last written, and the generated columns of each secondary
+/// index (see [`add_index`]). The name must be a valid table name (which
+/// is always safe inside SQLite's double quotes).
+pub(crate) fn create_table(schema: &TableSchema) -> String {
+    let table = schema.name;
     let mut index_columns = String::new();
-    for slot in slots {
-        for (column, attribute) in [
-            (slot.pk_column, slot.pk_attribute),
-            (slot.sk_column, slot.sk_attribute),
-        ] {
-            let _ = writeln!(index_columns, "  {},", generated_column(column, attribute));
+    for slot in schema.indexes {
+        for column in index_columns_of(schema, slot) {
+            let _ = writeln!(index_columns, "  {},", column.definition());
         }
     }
     format!(
@@ -141,56 +141,126 @@ pub(crate) fn create_table(table: &str, slots: &[IndexSlot]) -> String {
     )
 }
 
-/// A column that reads an index key from the item: `NULL` when the item
-/// has none (it is not in the index), or when `data` is not JSON at all (a
-/// row another tool wrote, which reads back as a decode error rather than
-/// making the write or the index creation fail).
-fn generated_column(column: &str, attribute: &str) -> String {
-    format!(
-        "{column} TEXT GENERATED ALWAYS AS \
-         (iif(json_valid(data), json_extract(data, '$.{attribute}'), NULL)) VIRTUAL"
-    )
+/// A generated column of a secondary index: it reads one of the index's
+/// key attributes from the item.
+pub(crate) struct IndexColumn {
+    /// `gsi1_pk`, or `gsi3_region` in a multi-attribute index.
+    pub(crate) name: String,
+    /// The attribute it reads: `gsi1pk`, `region`.
+    pub(crate) attribute: &'static str,
+    /// `TEXT`, or `INTEGER` for a number attribute.
+    pub(crate) sql_type: &'static str,
+}
+
+impl IndexColumn {
+    /// The column's definition: `NULL` when the item has no such
+    /// attribute (it is not in the index), or when `data` is not JSON at
+    /// all (a row another tool wrote, which reads back as a decode error
+    /// rather than making the write or the index creation fail).
+    fn definition(&self) -> String {
+        format!(
+            "{} {} GENERATED ALWAYS AS \
+             (iif(json_valid(data), json_extract(data, '{}'), NULL)) VIRTUAL",
+            self.name,
+            self.sql_type,
+            json_path(self.attribute)
+        )
+    }
+}
+
+/// The JSON path of a top-level attribute, inside SQL quotes: `$.name`,
+/// or `$."odd.name"` for a name that is not letters, digits and `_`.
+pub(crate) fn json_path(attribute: &str) -> String {
+    if attribute
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        format!("$.{attribute}")
+    } else {
+        format!(
+            "$.\"{}\"",
+            attribute.replace('\'', "''").replace('"', "\\\"")
+        )
+    }
+}
+
+/// The generated columns of index `slot`: its two key strings, or in a
+/// multi-attribute index one column per key attribute of the entity's
+/// (the table's `pk` and `sk` are columns already).
+pub(crate) fn index_columns_of(schema: &TableSchema, slot: &IndexSlot) -> Vec<IndexColumn> {
+    let attributes = schema.key_attributes(slot.name);
+    if attributes.is_empty() {
+        return vec![
+            IndexColumn {
+                name: slot.pk_column.to_owned(),
+                attribute: slot.pk_attribute,
+                sql_type: "TEXT",
+            },
+            IndexColumn {
+                name: slot.sk_column.to_owned(),
+                attribute: slot.sk_attribute,
+                sql_type: "TEXT",
+            },
+        ];
+    }
+    attributes
+        .iter()
+        .filter(|a| !matches!(a.name, PARTITION_KEY | SORT_KEY))
+        .map(|a| IndexColumn {
+            name: a.column(slot.name),
+            attribute: a.name,
+            sql_type: match a.scalar {
+                ScalarType::S => "TEXT",
+                ScalarType::N => "INTEGER",
+            },
+        })
+        .collect()
 }
 
 /// Every statement that makes a table and its indexes, `;`-separated: the
 /// table, then each index's partial SQL index.
-pub(crate) fn schema_script(table: &str, slots: &[IndexSlot]) -> String {
-    let mut out = create_table(table, slots);
-    for slot in slots {
+pub(crate) fn schema_script(schema: &TableSchema) -> String {
+    let mut out = create_table(schema);
+    for slot in schema.indexes {
         out.push_str(";\n");
-        out.push_str(&create_index(table, slot));
+        out.push_str(&create_index(schema, slot));
     }
     out
 }
 
-/// The statements that add a secondary index to a table: two generated
+/// The statements that add a secondary index to a table: the generated
 /// columns that read the index keys from the item (so that every write
 /// keeps them, whatever statement it uses), and a partial index over them
-/// holding only the items that have both (a sparse index). Adding the
-/// columns to a table that holds data computes them for every row.
-pub(crate) fn add_index(table: &str, slot: &IndexSlot) -> [String; 3] {
-    let column = |column: &str, attribute: &str| {
-        format!(
-            "ALTER TABLE \"{table}\" ADD COLUMN {}",
-            generated_column(column, attribute)
-        )
-    };
-    [
-        column(slot.pk_column, slot.pk_attribute),
-        column(slot.sk_column, slot.sk_attribute),
-        create_index(table, slot),
-    ]
+/// holding only the items that have all of them (a sparse index). Adding
+/// the columns to a table that holds data computes them for every row.
+pub(crate) fn add_index(schema: &TableSchema, slot: &IndexSlot) -> Vec<String> {
+    let table = schema.name;
+    let mut out: Vec<String> = index_columns_of(schema, slot)
+        .iter()
+        .map(|c| format!("ALTER TABLE \"{table}\" ADD COLUMN {}", c.definition()))
+        .collect();
+    out.push(create_index(schema, slot));
+    out
 }
 
 /// The partial SQL index of a secondary index: named `{table}#{index}`,
-/// which no table name can be.
-pub(crate) fn create_index(table: &str, slot: &IndexSlot) -> String {
+/// which no table name can be. A multi-attribute index's is over its
+/// attributes' columns and then `pk` and `sk`, its last sort attributes.
+pub(crate) fn create_index(schema: &TableSchema, slot: &IndexSlot) -> String {
+    let columns: Vec<String> = index_columns_of(schema, slot)
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    let present: Vec<String> = columns.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+    let mut key = columns.join(", ");
+    if !schema.key_attributes(slot.name).is_empty() {
+        key.push_str(", pk, sk");
+    }
     format!(
-        "CREATE INDEX IF NOT EXISTS \"{table}#{index}\" ON \"{table}\" ({pk}, {sk}) \
-         WHERE {pk} IS NOT NULL AND {sk} IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS \"{table}#{index}\" ON \"{table}\" ({key}) WHERE {}",
+        present.join(" AND "),
+        table = schema.name,
         index = slot.name,
-        pk = slot.pk_column,
-        sk = slot.sk_column,
     )
 }
 
@@ -218,6 +288,110 @@ pub(crate) fn index_query(
         pk = slot.pk_column,
         sk = slot.sk_column,
     )
+}
+
+/// A parameter of a multi-attribute index query, bound with its SQL
+/// type (SQLite orders every `INTEGER` before every `TEXT`, so a number
+/// bound as text would compare wrongly).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Param {
+    /// Text, bound from bytes: a `begins_with`'s upper end is the prefix
+    /// and 0xF5, above every UTF-8 continuation.
+    Text(Vec<u8>),
+    Integer(i64),
+}
+
+impl Param {
+    fn of(value: &KeyValue) -> Param {
+        match value {
+            KeyValue::S(s) => Param::Text(s.as_bytes().to_vec()),
+            KeyValue::N(n) => Param::Integer(*n),
+        }
+    }
+}
+
+/// A page of a multi-attribute index query: columns: each sort
+/// attribute's (the entity's, then `pk` and `sk`), then `data, size`
+/// (and `created_at, updated_at`); and its parameters. `resume_after` is
+/// the position of the last entry read (every sort attribute's value):
+/// the page starts after it in the query's order, which a row value
+/// comparison over the index's columns says.
+pub(crate) fn attribute_query(
+    table: &str,
+    slot: &IndexSlot,
+    condition: &AttributeCondition,
+    order: Order,
+    with_stamps: bool,
+    resume_after: Option<&[KeyValue]>,
+) -> (String, Vec<Param>) {
+    let column = |a: &KeyAttribute| a.column(slot.name);
+    let sort: Vec<String> = condition.sort_attributes().iter().map(column).collect();
+    let mut terms: Vec<String> = Vec::new();
+    let mut params: Vec<Param> = Vec::new();
+    let bind = |params: &mut Vec<Param>, p: Param| {
+        params.push(p);
+        format!("?{}", params.len())
+    };
+    for (attribute, term) in condition.terms() {
+        let c = column(attribute);
+        match term {
+            Term::Equal(v) => {
+                let p = bind(&mut params, Param::of(v));
+                terms.push(format!("{c} = {p}"));
+            }
+            Term::Range(AttributeRange::BeginsWith(prefix)) => {
+                let low = bind(&mut params, Param::Text(prefix.as_bytes().to_vec()));
+                let mut above = prefix.as_bytes().to_vec();
+                above.push(0xF5);
+                let high = bind(&mut params, Param::Text(above));
+                terms.push(format!("{c} >= {low} AND {c} < {high}"));
+            }
+            Term::Range(range) => {
+                let values = range.values();
+                let a = bind(&mut params, Param::of(&values[0]));
+                let b = match values.get(1) {
+                    Some(v) => bind(&mut params, Param::of(v)),
+                    None => String::new(),
+                };
+                terms.push(range.expression(&c, &a, &b));
+            }
+        }
+    }
+    // The partial index holds the rows with every key attribute.
+    for a in condition.attributes {
+        if !matches!(a.name, PARTITION_KEY | SORT_KEY) {
+            terms.push(format!("{} IS NOT NULL", column(a)));
+        }
+    }
+    let (direction, after) = match order {
+        Order::Ascending => ("ASC", ">"),
+        Order::Descending => ("DESC", "<"),
+    };
+    if let Some(position) = resume_after {
+        let values: Vec<String> = position
+            .iter()
+            .map(|v| bind(&mut params, Param::of(v)))
+            .collect();
+        terms.push(format!(
+            "({}) {after} ({})",
+            sort.join(", "),
+            values.join(", ")
+        ));
+    }
+    let stamps = if with_stamps {
+        ", created_at, updated_at"
+    } else {
+        ""
+    };
+    let order_by: Vec<String> = sort.iter().map(|c| format!("{c} {direction}")).collect();
+    let sql = format!(
+        "SELECT {}, data, size{stamps} FROM \"{}\" WHERE {} ORDER BY {}",
+        sort.join(", "),
+        table,
+        terms.join(" AND "),
+        order_by.join(", ")
+    );
+    (sql, params)
 }
 
 /// Every statement the backend runs against one table, built once per

@@ -14,6 +14,7 @@ pub(crate) mod check;
 pub(crate) mod cond;
 pub(crate) mod cursor;
 pub(crate) mod decode;
+pub mod key_condition;
 pub(crate) mod query;
 
 use crate::limits;

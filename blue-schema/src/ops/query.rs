@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::cond::Cond;
 use super::cursor::{Cursor, CursorKey, Fnv, Position};
+use super::key_condition::AttributeCondition;
 use crate::error::{CursorError, QueryError};
 use crate::limits::LimitError;
 use crate::limits::{MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES};
@@ -23,6 +24,9 @@ pub struct IndexTarget {
     /// Which of an `INCLUDE` projection's attributes are `#[set]`s
     /// (DynamoDB sizes a set without a list's overhead).
     pub sets: &'static [&'static str],
+    /// The key attributes of a multi-attribute index; empty for a
+    /// composed one (`gsi1pk`, `gsi1sk`).
+    pub key: &'static [crate::schema::KeyAttribute],
 }
 
 /// The condition on the sort key of a query, in DynamoDB's vocabulary.
@@ -135,6 +139,10 @@ pub struct QuerySpec {
     /// The secondary index to read instead of the table: the partition
     /// key and the sort-key condition are then the index's.
     pub index: Option<IndexTarget>,
+    /// The key condition of a multi-attribute index, in place of
+    /// `sort_key` (`None`); `partition_key` then spells its partition's
+    /// values, for messages.
+    pub attributes: Option<AttributeCondition>,
     /// The most pages a whole read (`all`, `pages`, `items`) reads; `None`
     /// for no bound. A filtered read that needs `take` matches may
     /// otherwise read a whole partition.
@@ -167,6 +175,7 @@ impl QuerySpec {
             consistent: true,
             cursor: None,
             index: None,
+            attributes: None,
             max_pages: None,
             filter: None,
             ttl: None,
@@ -229,6 +238,10 @@ impl QuerySpec {
         if let Some(message) = self.filter.as_ref().and_then(Cond::invalid) {
             return Err(QueryError::InvalidFilter(message.to_owned()).into());
         }
+        if let Some(condition) = &self.attributes {
+            // Its values are checked one by one: no string is empty.
+            return condition.validate();
+        }
         if self.partition_key.is_empty() {
             return Err(LimitError::EmptyPartitionKey.into());
         }
@@ -259,6 +272,15 @@ impl QuerySpec {
         let position = cursor
             .position(self.fingerprint(), key)
             .map_err(QueryError::Cursor)?;
+        if let Some(condition) = &self.attributes {
+            let inside = condition
+                .decode_position(&position.sort_key)
+                .is_some_and(|values| condition.selects(&values));
+            if !inside {
+                return Err(QueryError::Cursor(CursorError::Malformed).into());
+            }
+            return Ok(Some(position));
+        }
         // A forged position outside the query, or longer than any stored
         // key, is refused here, the same on every backend.
         if position.sort_key.len() > MAX_SORT_KEY_BYTES || !self.selects(&position.sort_key) {
@@ -294,6 +316,9 @@ impl QuerySpec {
             h.tagged(b'i', index.slot.name.as_bytes());
         }
         h.tagged(b'p', self.partition_key.as_bytes());
+        if let Some(condition) = &self.attributes {
+            condition.fingerprint(&mut h);
+        }
         match &self.sort_key {
             None => {}
             Some(SortKeyCondition::Equals(v)) => h.tagged(b'=', v.as_bytes()),
@@ -311,13 +336,18 @@ impl QuerySpec {
 /// The query in DynamoDB's terms, on one line.
 impl fmt::Display for QuerySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.index {
-            Some(index) => write!(
+        match (&self.index, &self.attributes) {
+            (Some(index), Some(condition)) => write!(
+                f,
+                "Query {} index {}: {condition}",
+                self.table, index.slot.name
+            )?,
+            (Some(index), None) => write!(
                 f,
                 "Query {} index {}: {} = {:?}",
                 self.table, index.slot.name, index.slot.pk_attribute, self.partition_key
             )?,
-            None => write!(f, "Query {}: pk = {:?}", self.table, self.partition_key)?,
+            (None, _) => write!(f, "Query {}: pk = {:?}", self.table, self.partition_key)?,
         }
         if let Some(c) = &self.sort_key {
             match &self.index {

@@ -268,7 +268,7 @@ pub fn index_partition_query<R>(
 /// # Panics
 ///
 /// When the table does not declare `slot` (the derives check it).
-fn index_spec(
+pub(super) fn index_spec(
     table: &'static crate::schema::TableSchema,
     slot: &'static str,
     partition_key: String,
@@ -280,6 +280,7 @@ fn index_spec(
             .unwrap_or_else(|| panic!("table {} declares no index {slot}", table.name)),
         projection,
         sets: crate::schema::projection::sets(table, projection.non_key_attributes()),
+        key: &[],
     };
     let mut spec = QuerySpec::new(table.name, partition_key, None).with_ttl(table.ttl);
     spec.index = Some(index);

@@ -49,6 +49,7 @@
 //! assert!(plan.dynamodb.contains(r#""Limit":10"#));
 //! ```
 
+pub(crate) mod attributes;
 pub(crate) mod builder;
 
 use std::fmt;
@@ -59,6 +60,7 @@ use crate::ops::cursor::Position;
 
 pub use crate::error::{CursorError, QueryError};
 pub use crate::ops::cursor::{Cursor, CursorKey, MAX_CURSOR_LEN};
+pub use crate::ops::key_condition::{AttributeCondition, AttributeRange};
 pub use crate::ops::query::{IndexTarget, Order, QuerySpec, SortKeyCondition};
 
 /// A typed query whose items are `R`: an entity, or a table enum for a

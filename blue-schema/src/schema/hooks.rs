@@ -31,6 +31,15 @@ pub trait EntityHooks {
         let _ = (pk, sk, out);
     }
 
+    /// Appends `(attribute, value, hash)` for each string the item holds
+    /// in a key attribute of a multi-attribute index (`hash`: of its
+    /// partition key): what DynamoDB refuses when empty or too long, so
+    /// that every backend refuses it before writing.
+    #[inline]
+    fn __attribute_key_strings<'a>(&'a self, out: &mut Vec<(&'static str, &'a str, bool)>) {
+        let _ = out;
+    }
+
     /// Appends the value of each of the entity's uniqueness constraints
     /// ([`UniqueSchema`](super::UniqueSchema), in schema order), encoded
     /// as a key of its fields; `None` for one with an `Option` field that

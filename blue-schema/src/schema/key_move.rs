@@ -411,6 +411,7 @@ mod tests {
             pk_type: "String",
             indexes: &[],
             projections: &[],
+            attribute_indexes: &[],
             path: &ROOT,
             ttl: None,
             attributes: &[],

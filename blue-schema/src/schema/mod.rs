@@ -148,6 +148,45 @@ pub struct IndexSchema {
     /// The generated view a `project(..)` pattern's query returns
     /// (`ExpertByRoleView`); `None` for the other projections.
     pub view: Option<&'static str>,
+    /// For a multi-attribute pattern (`#[index(.., attributes, ..)]`),
+    /// the physical index's key attributes in DynamoDB's order: the
+    /// partition fields (`HASH`), the sort fields, then the table's `pk`
+    /// and `sk` (`RANGE`); empty for a composed pattern, whose keys are
+    /// the two strings `gsi1pk` and `gsi1sk`.
+    pub attributes: &'static [KeyAttribute],
+}
+
+/// One key attribute of a multi-attribute index: an entity's own field,
+/// stored as itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyAttribute {
+    /// The stored attribute: `region`.
+    pub name: &'static str,
+    /// Its type: `S` or `N`.
+    pub scalar: crate::key::ScalarType,
+    /// Whether it is part of the index's partition key (`HASH`) rather
+    /// than its sort key (`RANGE`).
+    pub hash: bool,
+}
+
+impl KeyAttribute {
+    /// DynamoDB's key type: `HASH` or `RANGE`.
+    pub const fn key_type(&self) -> &'static str {
+        if self.hash {
+            "HASH"
+        } else {
+            "RANGE"
+        }
+    }
+
+    /// The SQLite column that reads it from the item, in index `slot`:
+    /// `gsi3_region`.
+    pub fn column(&self, slot: &str) -> String {
+        match self.name {
+            PARTITION_KEY | SORT_KEY => self.name.to_owned(),
+            name => format!("{slot}_{name}"),
+        }
+    }
 }
 
 impl IndexSchema {
@@ -173,6 +212,12 @@ impl IndexSchema {
     /// Every field of both keys.
     pub fn fields(&self) -> impl Iterator<Item = &'static IndexFieldSchema> {
         self.partition_key.iter().chain(self.sort_key)
+    }
+
+    /// Whether the pattern's keys are the fields themselves (a
+    /// multi-attribute index) rather than composed strings.
+    pub fn is_multi_attribute(&self) -> bool {
+        !self.attributes.is_empty()
     }
 
     /// Whether every field is part of the table's key (so the index key
@@ -419,6 +464,17 @@ impl TableSchema {
         } else {
             Projection::KeysOnly
         }
+    }
+
+    /// The key attributes of physical index `slot` when it is a
+    /// multi-attribute index (its patterns agree on them: the derives
+    /// check), else empty.
+    pub fn key_attributes(&self, slot: &str) -> &'static [KeyAttribute] {
+        self.entities
+            .iter()
+            .flat_map(|e| e.indexes)
+            .find(|i| i.slot.name == slot)
+            .map_or(&[], |i| i.attributes)
     }
 
     /// The physical index named `name`.

@@ -240,6 +240,7 @@ mod tests {
             pk_type: "String",
             indexes,
             projections,
+            attribute_indexes: &[],
             path: &ROOT,
             ttl: None,
             attributes: &[],

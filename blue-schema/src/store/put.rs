@@ -289,6 +289,12 @@ pub(crate) fn checked_item<E: Entity, I>(
     // write of the whole item.
     let mut index_keys = Vec::new();
     item.__index_keys(&partition_key, &sort_key, &mut index_keys);
+    // The strings in multi-attribute index keys: not empty, not too long.
+    let mut strings = Vec::new();
+    item.__attribute_key_strings(&mut strings);
+    for (attribute, value, hash) in strings {
+        crate::ops::key_condition::check_string(attribute, value, hash)?;
+    }
     if backfill {
         // Written and measured as an index key is: a string beside the
         // item's own attributes.

@@ -268,6 +268,20 @@ pub(super) fn update_op<E: Entity>(
         }
         _ => None,
     }))?;
+    // So are the strings it sets in a multi-attribute index's key.
+    for action in &actions {
+        let Action::Set(name, Value::String(v), _) = action else {
+            continue;
+        };
+        let key_attribute = E::SCHEMA
+            .indexes
+            .iter()
+            .flat_map(|i| i.attributes)
+            .find(|a| a.name == name.as_ref());
+        if let Some(attribute) = key_attribute {
+            crate::ops::key_condition::check_string(attribute.name, v, attribute.hash)?;
+        }
+    }
     let mut create = update.create;
     if let (Some(fields), shape @ 2..) = (&mut create, E::SCHEMA.shape) {
         // An item the update creates is of the entity's shape.

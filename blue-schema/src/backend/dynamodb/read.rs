@@ -13,6 +13,7 @@ use super::item::{key_map, s, Attributes, ReadItem};
 use super::retry::Replay;
 use super::DynamoDbBackend;
 use crate::backend::engine::{RawItem, ScanOf};
+use crate::key::KeyValue;
 use crate::layout::dynamodb::QueryRequest;
 use crate::ops::cursor::Position;
 use crate::ops::decode::{Counter, Decoder};
@@ -40,7 +41,7 @@ impl DynamoDbBackend {
             sdk = sdk.expression_attribute_names(placeholder, name);
         }
         for (placeholder, value) in request.values {
-            sdk = sdk.expression_attribute_values(placeholder, AttributeValue::S(value));
+            sdk = sdk.expression_attribute_values(placeholder, key_value(value));
         }
         if let Some((text, expr)) = request.filter {
             sdk = sdk.filter_expression(text);
@@ -56,7 +57,7 @@ impl DynamoDbBackend {
             sdk = sdk.set_exclusive_start_key(Some(
                 start
                     .into_iter()
-                    .map(|(name, value)| (name.to_owned(), AttributeValue::S(value)))
+                    .map(|(name, value)| (name.to_owned(), key_value(value)))
                     .collect(),
             ));
         }
@@ -303,6 +304,22 @@ fn query_error(op: &QueryPage) -> impl FnOnce(SdkError<QueryError, HttpResponse>
 /// Where the next page starts, from DynamoDB's last evaluated key: the
 /// page was full (its `Limit`, or 1 MB), whether or not more items follow.
 fn next_position(op: &QueryPage, last: Option<Attributes>) -> Option<Position> {
+    if let Some(condition) = &op.spec.attributes {
+        // A multi-attribute index query resumes after the values of the
+        // index's sort attributes, the table key last.
+        return last.map(|key| {
+            let values: Vec<KeyValue> = condition
+                .sort_attributes()
+                .iter()
+                .map(|a| match key.get(a.name) {
+                    Some(AttributeValue::N(n)) => KeyValue::N(n.parse().unwrap_or_default()),
+                    Some(AttributeValue::S(s)) => KeyValue::S(s.clone()),
+                    _ => KeyValue::S(String::new()),
+                })
+                .collect();
+            Position::after(crate::key::native::encode_values(&values))
+        });
+    }
     last.map(|mut key| match op.spec.index {
         // An index query resumes after the index sort key.
         Some(index) => Position::after(
@@ -312,6 +329,14 @@ fn next_position(op: &QueryPage, last: Option<Attributes>) -> Option<Position> {
         ),
         None => Position::after(ReadItem::new(key).sort_key),
     })
+}
+
+/// A key attribute's value as the SDK's.
+fn key_value(value: KeyValue) -> AttributeValue {
+    match value {
+        KeyValue::S(s) => AttributeValue::S(s),
+        KeyValue::N(n) => AttributeValue::N(n.to_string()),
+    }
 }
 
 /// The shape an item's attributes were written in, 1 when they hold none.

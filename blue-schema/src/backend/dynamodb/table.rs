@@ -15,7 +15,9 @@ use super::error::request_error;
 use super::retry::Replay;
 use super::{DynamoDbBackend, NAME};
 use crate::backend::engine::check_table_name;
-use crate::layout::dynamodb::{ATTRIBUTE_DEFINITIONS, BILLING_MODE, KEY_SCHEMA};
+use crate::layout::dynamodb::{
+    attribute_definitions, index_key, ATTRIBUTE_DEFINITIONS, BILLING_MODE, KEY_SCHEMA,
+};
 use crate::schema::{IndexSlot, TableSchema};
 use crate::Error;
 
@@ -73,6 +75,7 @@ impl DynamoDbBackend {
         for slot in schema.indexes {
             match find_index(&description, slot.name) {
                 Some(index) => {
+                    check_index_key(schema, slot, index)?;
                     let found = index
                         .projection()
                         .and_then(|p| p.projection_type())
@@ -233,7 +236,7 @@ impl DynamoDbBackend {
                     .create(
                         CreateGlobalSecondaryIndexAction::builder()
                             .index_name(slot.name)
-                            .set_key_schema(Some(index_key_schema(slot)?))
+                            .set_key_schema(Some(index_key_schema(schema, slot)?))
                             .projection(projection(schema, slot))
                             .build()
                             .map_err(|e| Error::backend(NAME, e))?,
@@ -242,11 +245,13 @@ impl DynamoDbBackend {
             );
         // The new index's keys, and the table's own (which DynamoDB does
         // not need again, but moto forgets when they are left out).
-        for (name, _) in ATTRIBUTE_DEFINITIONS {
-            request = request.attribute_definitions(string_attribute(name)?);
+        for (name, kind) in ATTRIBUTE_DEFINITIONS {
+            request = request.attribute_definitions(attribute(name, kind)?);
         }
-        for name in [slot.pk_attribute, slot.sk_attribute] {
-            request = request.attribute_definitions(string_attribute(name)?);
+        for (name, kind, _) in index_key(schema, slot) {
+            if !ATTRIBUTE_DEFINITIONS.iter().any(|(n, _)| *n == name) {
+                request = request.attribute_definitions(attribute(name, kind)?);
+            }
         }
         match self.send(Replay::Safe, &request, |r| r.send()).await.result {
             Ok(_) => Ok(()),
@@ -362,13 +367,8 @@ impl DynamoDbBackend {
             .create_table()
             .table_name(self.table_name(table))
             .billing_mode(BillingMode::from(BILLING_MODE));
-        for (name, kind) in ATTRIBUTE_DEFINITIONS {
-            let definition = AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::from(kind))
-                .build()
-                .map_err(|e| Error::backend(NAME, e))?;
-            request = request.attribute_definitions(definition);
+        for (name, kind) in attribute_definitions(schema) {
+            request = request.attribute_definitions(attribute(name, kind)?);
         }
         for (name, kind) in KEY_SCHEMA {
             let element = KeySchemaElement::builder()
@@ -379,13 +379,10 @@ impl DynamoDbBackend {
             request = request.key_schema(element);
         }
         for slot in schema.indexes {
-            for name in [slot.pk_attribute, slot.sk_attribute] {
-                request = request.attribute_definitions(string_attribute(name)?);
-            }
             request = request.global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name(slot.name)
-                    .set_key_schema(Some(index_key_schema(slot)?))
+                    .set_key_schema(Some(index_key_schema(schema, slot)?))
                     .projection(projection(schema, slot))
                     .build()
                     .map_err(|e| Error::backend(NAME, e))?,
@@ -428,30 +425,62 @@ fn index_ready(index: &aws_sdk_dynamodb::types::GlobalSecondaryIndexDescription)
     index.index_status() == Some(&IndexStatus::Active) && index.backfilling() != Some(true)
 }
 
-/// A string attribute's definition.
-fn string_attribute(name: &str) -> Result<AttributeDefinition, Error> {
+/// An attribute's definition: its name and type (`S` or `N`).
+fn attribute(name: &str, kind: &str) -> Result<AttributeDefinition, Error> {
     AttributeDefinition::builder()
         .attribute_name(name)
-        .attribute_type(ScalarAttributeType::S)
+        .attribute_type(ScalarAttributeType::from(kind))
         .build()
         .map_err(|e| Error::backend(NAME, e))
 }
 
-/// An index's key: `gsi1pk` HASH, `gsi1sk` RANGE.
-fn index_key_schema(slot: &IndexSlot) -> Result<Vec<KeySchemaElement>, Error> {
-    [
-        (slot.pk_attribute, KeyType::Hash),
-        (slot.sk_attribute, KeyType::Range),
-    ]
-    .into_iter()
-    .map(|(name, kind)| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .map_err(|e| Error::backend(NAME, e))
+/// An index's key: `gsi1pk` HASH, `gsi1sk` RANGE, or a multi-attribute
+/// index's attributes ([`index_key`]).
+fn index_key_schema(
+    schema: &TableSchema,
+    slot: &IndexSlot,
+) -> Result<Vec<KeySchemaElement>, Error> {
+    index_key(schema, slot)
+        .into_iter()
+        .map(|(name, _, kind)| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(KeyType::from(kind))
+                .build()
+                .map_err(|e| Error::backend(NAME, e))
+        })
+        .collect()
+}
+
+/// Refuses an existing index whose key is not the one the schema's
+/// access patterns need: DynamoDB cannot change an index's key.
+fn check_index_key(
+    schema: &TableSchema,
+    slot: &IndexSlot,
+    index: &aws_sdk_dynamodb::types::GlobalSecondaryIndexDescription,
+) -> Result<(), Error> {
+    let wanted: Vec<String> = index_key(schema, slot)
+        .into_iter()
+        .map(|(name, _, kind)| format!("{name} ({kind})"))
+        .collect();
+    let found: Vec<String> = index
+        .key_schema()
+        .iter()
+        .map(|k| format!("{} ({})", k.attribute_name(), k.key_type().as_str()))
+        .collect();
+    if found == wanted {
+        return Ok(());
+    }
+    Err(Error::TableMismatch {
+        table: schema.name.to_owned(),
+        found: format!(
+            "its index {} is keyed by {}, the schema's access patterns need {}; DynamoDB cannot \
+             change an index's key: delete the index and run create_table again",
+            slot.name,
+            found.join(", "),
+            wanted.join(", ")
+        ),
     })
-    .collect()
 }
 
 /// What the index's entries hold, as the table's access patterns need.

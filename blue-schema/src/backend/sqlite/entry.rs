@@ -48,3 +48,17 @@ pub(super) fn included_size(
             })
             .sum::<usize>()
 }
+
+/// The size of the keys of an entry of a multi-attribute index: the
+/// table's `pk` and `sk` and each of the index's key attributes (name and
+/// value), as DynamoDB sizes them.
+pub(super) fn attribute_keys_size(
+    attributes: &[crate::schema::KeyAttribute],
+    values: &[crate::key::KeyValue],
+) -> usize {
+    attributes
+        .iter()
+        .zip(values)
+        .map(|(a, v)| crate::limits::attribute_size(a.name, &v.to_json(), false))
+        .sum()
+}

@@ -226,12 +226,12 @@ impl Engine for SqliteBackend {
 
     async fn create_table_op(&self, op: CreateTable) -> Result<bool, Error> {
         let table = op.table.name;
-        let slots = op.table.indexes;
         let stream = op.table.stream;
         crate::backend::engine::check_table_name(table)?;
         self.inner.tables.register(op.table);
+        let schema = op.table;
         self.run(move |conn| {
-            let added = schema::create(conn, table, slots)?;
+            let added = schema::create(conn, schema)?;
             feed::create(conn, table, stream)?;
             Ok(added)
         })

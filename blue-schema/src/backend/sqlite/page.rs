@@ -7,6 +7,7 @@ use super::error::{sqlite_error, table_error};
 use super::pool::Conn;
 use super::row::{data, decode_known_json, parse_attributes, size, text, Row, TextBytes};
 use crate::backend::engine::{RawItem, ScanOf};
+use crate::key::{KeyValue, ScalarType};
 use crate::layout::sqlite::bounds;
 use crate::limits::MAX_PAGE_BYTES;
 use crate::ops::cursor::Position;
@@ -207,6 +208,9 @@ pub(super) fn index_page<D: Decoder>(
     conn: &mut Conn,
     op: &QueryPage,
 ) -> Result<PageOf<D::Output>, Error> {
+    if op.spec.attributes.is_some() {
+        return attribute_page::<D>(conn, op);
+    }
     let spec = &op.spec;
     let table = spec.table;
     let index = spec.index.expect("an index query");
@@ -217,19 +221,9 @@ pub(super) fn index_page<D: Decoder>(
     );
     let sql = crate::layout::sqlite::index_query(table, &index.slot, spec.order, D::WITH_STAMPS);
     let (db, _) = conn.with_statements(table)?;
-    let mut stmt = db.prepare_cached(&sql).map_err(|e| match e {
-        rusqlite::Error::SqliteFailure(_, Some(ref message))
-        | rusqlite::Error::SqlInputError {
-            msg: ref message, ..
-        } if message.starts_with("no such column") => Error::TableMismatch {
-            table: table.to_owned(),
-            found: format!(
-                "it has no index {} yet: run `store.create_table::<T>()` to add it",
-                index.slot.name
-            ),
-        },
-        e => table_error(table)(e),
-    })?;
+    let mut stmt = db
+        .prepare_cached(&sql)
+        .map_err(missing_index(table, index.slot.name))?;
     let mut rows = stmt
         .query((
             spec.partition_key.as_str(),
@@ -320,6 +314,133 @@ pub(super) fn index_page<D: Decoder>(
         }
     }
     Ok(page.finished())
+}
+
+/// What preparing an index query's statement failing means: the table
+/// has no such index yet, when a column is missing.
+fn missing_index(table: &'static str, slot: &'static str) -> impl Fn(rusqlite::Error) -> Error {
+    move |e| match e {
+        rusqlite::Error::SqliteFailure(_, Some(ref message))
+        | rusqlite::Error::SqlInputError {
+            msg: ref message, ..
+        } if message.starts_with("no such column") => Error::TableMismatch {
+            table: table.to_owned(),
+            found: format!("it has no index {slot} yet: run `store.create_table::<T>()` to add it"),
+        },
+        e => table_error(table)(e),
+    }
+}
+
+/// A page of a multi-attribute index query: the rows of the index's
+/// partition in the order of its sort attributes (the entity's, then the
+/// table key), with the same page rules as every query.
+fn attribute_page<D: Decoder>(conn: &mut Conn, op: &QueryPage) -> Result<PageOf<D::Output>, Error> {
+    let spec = &op.spec;
+    let table = spec.table;
+    let index = spec.index.expect("an index query");
+    let condition = spec.attributes.as_ref().expect("a multi-attribute query");
+    let sort = condition.sort_attributes();
+    let resume = match &op.start {
+        Some(position) => Some(condition.decode_position(&position.sort_key).ok_or(
+            crate::error::QueryError::Cursor(crate::error::CursorError::Malformed),
+        )?),
+        None => None,
+    };
+    let (sql, params) = crate::layout::sqlite::attribute_query(
+        table,
+        &index.slot,
+        condition,
+        spec.order,
+        D::WITH_STAMPS,
+        resume.as_deref(),
+    );
+    let (db, _) = conn.with_statements(table)?;
+    let mut stmt = db
+        .prepare_cached(&sql)
+        .map_err(missing_index(table, index.slot.name))?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params.iter().map(SqlParam)))
+        .map_err(sqlite_error)?;
+    let mut page = PageRows::new(op.limit);
+    let n = sort.len();
+    let mut values: Vec<KeyValue> = Vec::with_capacity(n);
+    while let Some(row) = rows.next().map_err(sqlite_error)? {
+        values.clear();
+        for (i, attribute) in sort.iter().enumerate() {
+            values.push(match attribute.scalar {
+                ScalarType::S => KeyValue::S(text(row, i)?.to_owned()),
+                ScalarType::N => KeyValue::N(row.get::<_, i64>(i).map_err(sqlite_error)?),
+            });
+        }
+        let [.., KeyValue::S(partition_key), KeyValue::S(sort_key)] = values.as_slice() else {
+            unreachable!("a multi-attribute index's last sort attributes are pk and sk")
+        };
+        let item = data(row, n)?;
+        let entry = match index.projection {
+            Projection::All => size(row, n + 1, table, partition_key, 0)?,
+            Projection::KeysOnly | Projection::Include(_) => {
+                let mut keys = entry::attribute_keys_size(
+                    &condition.attributes[..condition.partition_len()],
+                    condition.partition(),
+                );
+                keys += entry::attribute_keys_size(sort, &values);
+                match index.projection {
+                    Projection::Include(attributes) => {
+                        entry::included(&item, attributes).map_or(0, |held| {
+                            held.iter()
+                                .map(|(name, value)| {
+                                    crate::limits::attribute_size(
+                                        name,
+                                        value,
+                                        index.sets.contains(&name.as_str()),
+                                    )
+                                })
+                                .sum::<usize>()
+                        }) + keys
+                    }
+                    _ => keys,
+                }
+                .try_into()
+                .unwrap_or(i64::MAX)
+            }
+        };
+        if !page.admits(entry) {
+            return Ok(page.ended());
+        }
+        let (created_at, updated_at) = if D::WITH_STAMPS {
+            (text(row, n + 2)?, text(row, n + 3)?)
+        } else {
+            ("", "")
+        };
+        let keys = StoredKeys {
+            table,
+            partition_key,
+            sort_key,
+            created_at,
+            updated_at,
+        };
+        let evaluated = evaluate::<D>(keys, &item, spec)?;
+        page.count_shape::<D>(&evaluated, sort_key, &item);
+        let position = crate::key::native::encode_values(&values);
+        if page.took(evaluated, &position) {
+            return Ok(page.ended());
+        }
+    }
+    Ok(page.finished())
+}
+
+/// A multi-attribute query's parameter, bound with its SQL type.
+struct SqlParam<'a>(&'a crate::layout::sqlite::Param);
+
+impl rusqlite::ToSql for SqlParam<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use crate::layout::sqlite::Param;
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self.0 {
+            Param::Text(bytes) => ToSqlOutput::Borrowed(ValueRef::Text(bytes)),
+            Param::Integer(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
+        })
+    }
 }
 
 /// A query page being filled, row by row: DynamoDB's budget (items

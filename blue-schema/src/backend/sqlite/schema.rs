@@ -5,8 +5,10 @@ use rusqlite::OptionalExtension;
 
 use super::error::sqlite_error;
 use super::pool::Conn;
-use crate::layout::sqlite::{add_index, add_updated_at, create_index, create_table, COLUMNS};
-use crate::schema::IndexSlot;
+use crate::layout::sqlite::{
+    add_index, add_updated_at, create_index, create_table, index_columns_of, COLUMNS,
+};
+use crate::schema::TableSchema;
 use crate::Error;
 
 /// Drops `table` (its rows and indexes go with it); whether it existed.
@@ -58,13 +60,10 @@ pub(super) fn sweep_expired(conn: &mut Conn, op: crate::ops::SweepExpired) -> Re
     })
 }
 
-/// Creates `table` with the indexes `slots`, or adds what an existing one
-/// lacks; whether an index was added to a table that held rows.
-pub(super) fn create(
-    conn: &mut Conn,
-    table: &'static str,
-    slots: &'static [IndexSlot],
-) -> Result<bool, Error> {
+/// Creates `schema`'s table with its indexes, or adds what an existing
+/// one lacks; whether an index was added to a table that held rows.
+pub(super) fn create(conn: &mut Conn, schema: &'static TableSchema) -> Result<bool, Error> {
+    let table = schema.name;
     // SQLite does not tell table names apart by case; DynamoDB does.
     // Two schema tables must not share one SQLite table.
     let existing: Option<String> = conn
@@ -86,7 +85,7 @@ pub(super) fn create(
         });
     }
     conn.db
-        .execute_batch(&create_table(table, slots))
+        .execute_batch(&create_table(schema))
         .map_err(sqlite_error)?;
     // An existing table of another shape (the ADR's table without
     // `size`, say) would fail later with a less helpful message.
@@ -124,14 +123,14 @@ pub(super) fn create(
     let mut added = false;
     // Asked once, and only when an index is missing.
     let mut had_rows = None;
-    for slot in slots {
-        if has(slot.pk_column) {
-            db.execute_batch(&create_index(table, slot))
+    for slot in schema.indexes {
+        if index_columns_of(schema, slot).iter().all(|c| has(&c.name)) {
+            db.execute_batch(&create_index(schema, slot))
                 .map_err(sqlite_error)?;
             continue;
         }
         let tx = db.unchecked_transaction().map_err(sqlite_error)?;
-        for statement in add_index(table, slot) {
+        for statement in add_index(schema, slot) {
             tx.execute_batch(&statement).map_err(sqlite_error)?;
         }
         tx.commit().map_err(sqlite_error)?;
