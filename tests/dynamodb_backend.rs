@@ -10,6 +10,9 @@ mod dynamodb;
 #[allow(dead_code)]
 #[path = "store/entities.rs"]
 mod entities;
+#[allow(dead_code)]
+#[path = "store/helpdesk.rs"]
+mod helpdesk;
 #[path = "common/poll.rs"]
 mod poll;
 
@@ -1591,6 +1594,186 @@ fn an_index_of_another_projection_is_refused() {
             message.contains(
                 "its index gsi1 holds ALL, the schema's access patterns need \
                  INCLUDE (author, curator, label, tags, title, year)"
+            ),
+            "{message}"
+        );
+    });
+}
+
+/// A multi-attribute index is keyed by the item's own attributes, typed
+/// (`N` for numbers), with the table key as its last sort attributes;
+/// the item holds no composed index key; and a raw query of it reads the
+/// entries in the order the store's queries promise.
+#[test]
+fn a_multi_attribute_index_is_keyed_by_the_items_own_attributes() {
+    use helpdesk::{ticket, Helpdesk};
+    run(|backend| async move {
+        let store = Store::from_backend(backend.clone());
+        store.create_table::<Helpdesk>().await.unwrap();
+        let table = backend
+            .client()
+            .describe_table()
+            .table_name(backend.table_name(Helpdesk::NAME))
+            .send()
+            .await
+            .unwrap()
+            .table
+            .unwrap();
+        let gsi1 = table
+            .global_secondary_indexes()
+            .iter()
+            .find(|g| g.index_name() == Some("gsi1"))
+            .unwrap();
+        let key: Vec<(String, String)> = gsi1
+            .key_schema()
+            .iter()
+            .map(|k| {
+                (
+                    k.attribute_name().to_owned(),
+                    k.key_type().as_str().to_owned(),
+                )
+            })
+            .collect();
+        let pairs = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            key,
+            pairs(&[
+                ("queue", "HASH"),
+                ("priority", "RANGE"),
+                ("openedAt", "RANGE"),
+                ("pk", "RANGE"),
+                ("sk", "RANGE"),
+            ])
+        );
+        let mut types: Vec<(String, String)> = table
+            .attribute_definitions()
+            .iter()
+            .map(|a| {
+                (
+                    a.attribute_name().to_owned(),
+                    a.attribute_type().as_str().to_owned(),
+                )
+            })
+            .collect();
+        types.sort();
+        assert_eq!(
+            types,
+            pairs(&[
+                ("assignee", "S"),
+                ("openedAt", "N"),
+                ("pk", "S"),
+                ("priority", "N"),
+                ("queue", "S"),
+                ("site", "N"),
+                ("sk", "S"),
+                ("team", "S"),
+            ])
+        );
+        store.put(&ticket("c1", 1, "web", 10, 5)).await.unwrap();
+        store.put(&ticket("c1", 2, "web", 9, 5)).await.unwrap();
+        let stored = backend
+            .client()
+            .get_item()
+            .table_name(backend.table_name(Helpdesk::NAME))
+            .key("pk", AttributeValue::S("c1".into()))
+            .key("sk", AttributeValue::S("TICKET#0000000001".into()))
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
+        assert_eq!(
+            stored.get("priority"),
+            Some(&AttributeValue::N("10".into()))
+        );
+        assert!(!stored.keys().any(|k| k.starts_with("gsi")), "{stored:?}");
+        // 9 before 10: numbers, as the store's queries read them.
+        let entries = poll::settled(
+            || async {
+                backend
+                    .client()
+                    .query()
+                    .table_name(backend.table_name(Helpdesk::NAME))
+                    .index_name("gsi1")
+                    .key_condition_expression("queue = :q AND priority >= :p")
+                    .expression_attribute_values(":q", AttributeValue::S("web".into()))
+                    .expression_attribute_values(":p", AttributeValue::N("9".into()))
+                    .send()
+                    .await
+                    .unwrap()
+                    .items
+                    .unwrap_or_default()
+            },
+            |items| items.len() == 2,
+        )
+        .await;
+        let sks: Vec<&AttributeValue> = entries.iter().map(|e| &e["sk"]).collect();
+        assert_eq!(
+            sks,
+            [
+                &AttributeValue::S("TICKET#0000000002".into()),
+                &AttributeValue::S("TICKET#0000000001".into())
+            ]
+        );
+    });
+}
+
+/// A same-named index keyed by `gsi1pk` and `gsi1sk` where the schema
+/// wants a multi-attribute key is refused, naming both keys.
+#[test]
+fn an_index_of_another_key_is_refused() {
+    use helpdesk::Helpdesk;
+    run(|backend| async move {
+        let client = backend.client();
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .unwrap()
+        };
+        let string = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap()
+        };
+        let mut create = client
+            .create_table()
+            .table_name(backend.table_name(Helpdesk::NAME))
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range));
+        for name in ["pk", "sk", "gsi1pk", "gsi1sk"] {
+            create = create.attribute_definitions(string(name));
+        }
+        create = create.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("gsi1")
+                .key_schema(key("gsi1pk", KeyType::Hash))
+                .key_schema(key("gsi1sk", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        );
+        create.send().await.unwrap();
+        let store = Store::from_backend(backend);
+        let err = store.create_table::<Helpdesk>().await.unwrap_err();
+        assert!(matches!(err, Error::TableMismatch { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains(
+                "its index gsi1 is keyed by gsi1pk (HASH), gsi1sk (RANGE), the schema's access \
+                 patterns need queue (HASH), priority (RANGE), openedAt (RANGE), pk (RANGE), sk (RANGE)"
             ),
             "{message}"
         );

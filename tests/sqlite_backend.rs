@@ -798,3 +798,84 @@ fn copies_and_reindex_write_index_keys_from_the_fields() {
         .unwrap();
     assert_eq!(after, before);
 }
+
+#[path = "store/helpdesk.rs"]
+#[allow(dead_code)]
+mod helpdesk;
+
+/// A multi-attribute index is a composite SQL index over generated
+/// columns: every query of it, whatever its condition, order or cursor,
+/// is a search of that index, never a scan or a sort; and its rows are
+/// the item's own values, typed.
+#[test]
+fn multi_attribute_index_queries_search_their_index() {
+    use blue_schema::IntoQuery;
+    use helpdesk::*;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blue.db");
+    let store = Store::sqlite(&path).unwrap();
+    block_on(store.create_table::<Helpdesk>()).unwrap();
+    for id in 0..6u32 {
+        let mut t = ticket("c1", id, "web", (id % 2) as u8, i64::from(id) - 3);
+        t.assignee = (id % 3 == 0).then(|| "ann".to_owned());
+        block_on(store.put(&t)).unwrap();
+    }
+    let db = raw(&path);
+    let (queue, priority, opened_at): (String, i64, i64) = db
+        .query_row(
+            "SELECT gsi1_queue, gsi1_priority, gsi1_openedAt FROM blue_helpdesk \
+             WHERE sk = 'TICKET#0000000004'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((queue.as_str(), priority, opened_at), ("web", 0, 1));
+    let page = block_on(store.query(Ticket::by_queue("web").page_size(2)).page()).unwrap();
+    let cursor = page.cursor.unwrap();
+    let queries: Vec<blue_schema::query::Explain> = vec![
+        Ticket::by_queue("web").explain(),
+        Ticket::by_queue("web").reverse().explain(),
+        Ticket::by_queue("web").priority(1).explain(),
+        Ticket::by_queue("web").priority_lt(1).explain(),
+        Ticket::by_queue("web")
+            .priority(1)
+            .opened_at_between(-2, 2)
+            .explain(),
+        Ticket::by_queue("web")
+            .into_query()
+            .after(cursor.clone())
+            .explain(),
+        Ticket::by_queue("web").into_query().reverse().explain(),
+        Ticket::by_assignee("ann").opened_at_ge(0).explain(),
+        Agent::by_team("ops", 1u16).explain(),
+    ];
+    for explain in queries {
+        let sql = explain.sqlite.lines().next().unwrap();
+        let mut plan = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let mut rows = plan.raw_query();
+        let mut steps = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            steps.push(row.get::<_, String>(3).unwrap());
+        }
+        assert!(
+            steps.len() == 1
+                && steps[0].starts_with("SEARCH blue_helpdesk USING INDEX blue_helpdesk#gsi"),
+            "not one search of the index: {steps:?}\n  in: {sql}"
+        );
+    }
+    // The cursor's query resumes after its position, in the same index.
+    let after = Ticket::by_queue("web").into_query().after(cursor).explain();
+    assert!(
+        after
+            .sqlite
+            .contains("(gsi1_priority, gsi1_openedAt, pk, sk) > (?2, ?3, ?4, ?5)"),
+        "{}",
+        after.sqlite
+    );
+    assert!(
+        after.dynamodb.contains("\"ExclusiveStartKey\""),
+        "{}",
+        after.dynamodb
+    );
+}

@@ -581,23 +581,47 @@ pub(crate) fn explain_query(
     start: Option<&Position>,
     limit: Option<u32>,
 ) -> String {
-    let statements = Statements::new(spec.table);
-    let (low, high) = bounds(
-        spec.sort_key.as_ref(),
-        start.map(|p| p.sort_key.as_str()),
-        spec.order,
-    );
-    let mut out = match &spec.index {
-        Some(index) => index_query(spec.table, &index.slot, spec.order, false),
-        None => statements.query(spec.order, false).to_owned(),
+    let mut out = match (&spec.index, &spec.attributes) {
+        (Some(index), Some(condition)) => {
+            let resume = start.and_then(|p| condition.decode_position(&p.sort_key));
+            let (mut sql, params) = attribute_query(
+                spec.table,
+                &index.slot,
+                condition,
+                spec.order,
+                false,
+                resume.as_deref(),
+            );
+            for (i, param) in params.iter().enumerate() {
+                let _ = match param {
+                    Param::Text(bytes) => write!(sql, "\n?{} = {}", i + 1, literal(bytes)),
+                    Param::Integer(n) => write!(sql, "\n?{} = {n}", i + 1),
+                };
+            }
+            sql
+        }
+        (index, _) => {
+            let (low, high) = bounds(
+                spec.sort_key.as_ref(),
+                start.map(|p| p.sort_key.as_str()),
+                spec.order,
+            );
+            let mut sql = match index {
+                Some(index) => index_query(spec.table, &index.slot, spec.order, false),
+                None => Statements::new(spec.table)
+                    .query(spec.order, false)
+                    .to_owned(),
+            };
+            let _ = write!(
+                sql,
+                "\n?1 = {}\n?2 = {}\n?3 = {}",
+                literal(spec.partition_key.as_bytes()),
+                literal(&low),
+                literal(&high)
+            );
+            sql
+        }
     };
-    let _ = write!(
-        out,
-        "\n?1 = {}\n?2 = {}\n?3 = {}",
-        literal(spec.partition_key.as_bytes()),
-        literal(&low),
-        literal(&high)
-    );
     let _ = match limit {
         Some(n) => write!(
             out,
