@@ -384,3 +384,58 @@ pub async fn key_attribute_strings_follow_dynamodb_rules(store: Store) {
         "{err}"
     );
 }
+
+/// Writes are charged for the index entries they write, as DynamoDB
+/// charges them: a whole item in an `ALL` index, keys in a keys-only one,
+/// an entry moved when its key attributes change; reads for the entries.
+pub async fn entries_are_charged_as_on_dynamodb(store: Store) {
+    use crate::support::units;
+    use blue_schema::capacity::Consumed;
+
+    store.create_table::<Helpdesk>().await.unwrap();
+    let mut t = ticket("cap", 1, "web", 1, 10);
+    t.subject = "x".repeat(5000);
+    t.assignee = Some("ann".into());
+    let put = |t: Ticket| move |s: Store| async move { s.put(&t).await.unwrap() };
+    // Table 6 units (5 KB), gsi1 6 (the whole item), gsi2 1 (its keys).
+    assert_eq!(
+        units(&store, put(t.clone())).await,
+        Consumed::write(6.0 + 6.0 + 1.0)
+    );
+    // The subject changes: gsi1's entry is rewritten, gsi2's is the same.
+    t.subject = "y".repeat(5000);
+    assert_eq!(
+        units(&store, put(t.clone())).await,
+        Consumed::write(6.0 + 6.0)
+    );
+    // The priority moves gsi1's entry: one deleted, one written.
+    let moved = units(&store, |s| async move {
+        s.update(Ticket::key("cap", 1u32))
+            .set(Ticket::attr().priority, 2)
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(moved, Consumed::write(6.0 + 12.0));
+    // Leaving the sparse index deletes its entry.
+    let left = units(&store, |s| async move {
+        s.update(Ticket::key("cap", 1u32))
+            .remove(Ticket::attr().assignee)
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(left, Consumed::write(6.0 + 6.0 + 1.0));
+    // Reading the whole 5 KB item from the index: two 4 KB blocks,
+    // eventually consistent.
+    let (_, read) = settled(
+        || async {
+            let metered = store.metered();
+            let found = metered.query(Ticket::by_queue("web")).all().await.unwrap();
+            (found, metered.consumed().unwrap())
+        },
+        |(found, _): &(Vec<Ticket>, Consumed)| found.len() == 1 && found[0].priority == 2,
+    )
+    .await;
+    assert_eq!(read, Consumed::read(1.0));
+}

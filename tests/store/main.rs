@@ -174,6 +174,7 @@ backends! {
     attribute_indexes::cursors_resume_exactly_after_each_entry,
     attribute_indexes::writes_move_entries_in_the_index,
     attribute_indexes::key_attribute_strings_follow_dynamodb_rules,
+    attribute_indexes::entries_are_charged_as_on_dynamodb,
     shapes::older_shapes_upgrade_on_every_read_path,
     shapes::a_failed_upgrade_is_a_decode_error,
     shapes::writes_store_the_current_shape,

@@ -87,6 +87,29 @@ impl Tables {
     }
 }
 
+impl Tables {
+    /// The multi-attribute indexes of `table`: each one's key attributes
+    /// and projection.
+    fn attribute_indexes(
+        &self,
+        table: &str,
+    ) -> Vec<(&'static [crate::schema::KeyAttribute], Projection)> {
+        let schema = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(table)
+            .copied();
+        schema.map_or_else(Vec::new, |t| {
+            t.indexes
+                .iter()
+                .map(|slot| (t.key_attributes(slot.name), t.projection(slot.name)))
+                .filter(|(attributes, _)| !attributes.is_empty())
+                .collect()
+        })
+    }
+}
+
 /// Write units of one write of the item `key`, from its images before and
 /// after: the table's (doubled in a transaction) and every index's.
 pub(super) fn write_units(
@@ -158,7 +181,53 @@ pub(super) fn write_units(
             unchanged,
         );
     }
+    for (attributes, projection) in tables.attribute_indexes(key.table) {
+        let before = old.and_then(|i| attribute_entry(key, attributes, projection, i));
+        let after = new.and_then(|i| attribute_entry(key, attributes, projection, i));
+        let unchanged = match projection {
+            Projection::KeysOnly => true,
+            Projection::All | Projection::Include(_) => same,
+        };
+        indexes += index_write_units(before.as_ref(), after.as_ref(), unchanged);
+    }
     table + indexes
+}
+
+/// The entry of an item in a multi-attribute index keyed by `attributes`:
+/// none unless the item holds every one of them; its key is their values.
+fn attribute_entry(
+    key: &ItemKey,
+    attributes: &[crate::schema::KeyAttribute],
+    projection: Projection,
+    image: &Image,
+) -> Option<IndexEntry> {
+    let own: Vec<&str> = attributes
+        .iter()
+        .map(|a| a.name)
+        .filter(|n| !matches!(*n, crate::schema::PARTITION_KEY | crate::schema::SORT_KEY))
+        .collect();
+    let held = super::row::parse_attributes(&image.data, &own)?;
+    let values: Vec<&Value> = own.iter().map(|n| held.get(*n)).collect::<Option<_>>()?;
+    let keys_size = key.partition_key.len()
+        + key.sort_key.len()
+        + crate::schema::PARTITION_KEY.len()
+        + crate::schema::SORT_KEY.len()
+        + own
+            .iter()
+            .zip(&values)
+            .map(|(n, v)| crate::limits::attribute_size(n, v, false))
+            .sum::<usize>();
+    let size = match projection {
+        Projection::All => image.size,
+        Projection::KeysOnly | Projection::Include(_) => keys_size,
+    };
+    Some(IndexEntry {
+        key: (
+            Value::from(values.into_iter().cloned().collect::<Vec<_>>()).to_string(),
+            String::new(),
+        ),
+        size,
+    })
 }
 
 /// The index keys an item holds, by index: `gsi1` → (`gsi1pk`, `gsi1sk`).
