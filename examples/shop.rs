@@ -9,7 +9,7 @@
 //! ```
 
 use blue_schema::{block_on, Error, Store};
-use blue_schema_examples::shop::{tour, CustomerItems, InStatus, OrderStatus, Shop};
+use blue_schema_examples::shop::{tour, CustomerItems, InStatus, OrderStatus, Product, Shop};
 use blue_schema_examples::show::{database_path, print_rows};
 
 fn main() -> Result<(), Error> {
@@ -32,6 +32,15 @@ async fn run() -> Result<(), Error> {
             InStatus::Order(o) => println!("  order {} of {}", o.order_id, o.customer_id),
             InStatus::Shipment(s) => println!("  shipment {} of {}", s.shipment, s.order_id),
         }
+    }
+    // A multi-attribute index: the products' own category and stock.
+    println!("Sold out in the kitchen (Product::by_category, a multi-attribute index):");
+    for p in store
+        .query(Product::by_category("kitchen").stock_lt(1))
+        .all()
+        .await?
+    {
+        println!("  {} {}", p.sku, p.name);
     }
     println!("\nThe stored rows of the customer's partition:");
     let schema = <Shop as blue_schema::Table>::SCHEMA;

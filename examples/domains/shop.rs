@@ -7,7 +7,7 @@
 //! CUSTOMER#{customer_id} | ORDER#{order_id}                         → {placed, status, total_cents}
 //! CUSTOMER#{customer_id} | ORDER#{order_id}#LINE#{line}             → {sku, quantity, price_cents}
 //! CUSTOMER#{customer_id} | ORDER#{order_id}#SHIPMENT#{shipment}     → {carrier, status, tracking}
-//! PRODUCT#{sku}          | PRODUCT                                  → {name, stock, price_cents}
+//! PRODUCT#{sku}          | PRODUCT                                  → {name, category, stock, price_cents}
 //! ```
 //!
 //! One index answers the questions across customers, and holds orders and
@@ -16,6 +16,15 @@
 //! ```text
 //! gsi1: STATUS#{status} | ORDER#{placed}#{pk}#{sk}   orders by status, oldest first
 //! gsi1: STATUS#{status} | SHIPMENT#{pk}#{sk}         shipments by status
+//! ```
+//!
+//! A second index lists the catalogue per category by stock, for
+//! restocking: its keys are the products' own `category` and `stock`
+//! attributes (a multi-attribute index), so a product is in it as written,
+//! and an update of its stock moves it there:
+//!
+//! ```text
+//! gsi2: category | stock, pk, sk                      products of a category, fewest in stock first
 //! ```
 //!
 //! Collections read several entity types in one query: [`CustomerItems`]
@@ -28,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 /// The shop: customers with their orders, and the product catalogue.
 #[derive(Table, Debug, Clone, PartialEq)]
-#[table(name = "blue_shop", indexes(gsi1))]
+#[table(name = "blue_shop", indexes(gsi1, gsi2))]
 pub enum Shop {
     Customer(Customer),
     Order(Order),
@@ -149,16 +158,22 @@ pub struct Shipment {
     pub tracking: Option<String>,
 }
 
-/// A product of the catalogue, in a partition of its own.
+/// A product of the catalogue, in a partition of its own; listed per
+/// category by stock (`Product::by_category("kitchen").stock_lt(1)`: what
+/// is sold out).
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[entity(table = Shop, pk_prefix = "PRODUCT")]
 #[sk(prefix = "PRODUCT")]
+#[index(gsi2, name = by_category, attributes, pk(fields(category)), sk(fields(stock)))]
 pub struct Product {
     /// The stock-keeping unit, which names the partition.
     #[pk]
     pub sku: String,
     /// What it is called.
     pub name: String,
+    /// The shelf of the catalogue it is on, if any (a product without one
+    /// is not in `gsi2`; products stored before categories still decode).
+    pub category: Option<String>,
     /// How many are in stock.
     pub stock: u32,
     /// The unit price, in cents.
@@ -227,6 +242,7 @@ pub async fn tour(store: &blue_schema::Store) -> Result<String, blue_schema::Err
             .put(&Product {
                 sku: sku.into(),
                 name: name.into(),
+                category: Some("kitchen".into()),
                 stock,
                 price_cents: 2500,
             })

@@ -56,6 +56,7 @@ fn product(sku: &str) -> Product {
     Product {
         sku: sku.into(),
         name: format!("{sku} name"),
+        category: Some("misc".into()),
         stock: 5,
         price_cents: 250,
     }

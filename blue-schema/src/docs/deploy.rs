@@ -173,16 +173,37 @@ pub fn terraform_hcl(table: &TableSchema) -> String {
             "    name            = \"{}\"",
             index["IndexName"].as_str().unwrap_or_default()
         );
-        let _ = writeln!(
-            out,
-            "    hash_key        = \"{}\"",
-            key(&index["KeySchema"], "HASH")
-        );
-        let _ = writeln!(
-            out,
-            "    range_key       = \"{}\"",
-            key(&index["KeySchema"], "RANGE")
-        );
+        let elements = index["KeySchema"].as_array().cloned().unwrap_or_default();
+        if elements.len() > 2 {
+            // A multi-attribute key: one `key_schema` block per
+            // attribute, in order, as the provider's newer syntax writes
+            // it (`hash_key` and `range_key` name one attribute each).
+            for element in &elements {
+                let _ = writeln!(out, "    key_schema {{");
+                let _ = writeln!(
+                    out,
+                    "      attribute_name = \"{}\"",
+                    element["AttributeName"].as_str().unwrap_or_default()
+                );
+                let _ = writeln!(
+                    out,
+                    "      key_type       = \"{}\"",
+                    element["KeyType"].as_str().unwrap_or_default()
+                );
+                let _ = writeln!(out, "    }}");
+            }
+        } else {
+            let _ = writeln!(
+                out,
+                "    hash_key        = \"{}\"",
+                key(&index["KeySchema"], "HASH")
+            );
+            let _ = writeln!(
+                out,
+                "    range_key       = \"{}\"",
+                key(&index["KeySchema"], "RANGE")
+            );
+        }
         let projection = index["Projection"]["ProjectionType"]
             .as_str()
             .unwrap_or("ALL");

@@ -66,28 +66,16 @@ pub(super) fn write_index_patterns(
     index: &IndexSchema,
 ) -> std::fmt::Result {
     let slot = index.slot;
+    if index.is_multi_attribute() {
+        return write_attribute_pattern(out, entity, index);
+    }
     writeln!(
         out,
         "\n### Index access pattern `{}` (index `{}`)\n",
         index.name, slot.name
     )?;
     let pk_args: Vec<&str> = index.partition_key.iter().map(|f| f.field).collect();
-    let returns = match index.projection {
-        Projection::All => format!("`{}` items; `.filter(..)` applies", entity.name),
-        Projection::KeysOnly => format!(
-            "`Key<{}>` (keys only; `store.get_many(keys)` reads the items)",
-            entity.name
-        ),
-        Projection::Include(attributes) => format!(
-            "`{}`: the key fields and {} (the index projects them); `.filter(..)` applies to those",
-            index.view.unwrap_or("the view"),
-            attributes
-                .iter()
-                .map(|a| format!("`{a}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
+    let returns = returns(entity, index);
     let sparse: Vec<String> = index
         .fields()
         .filter(|f| f.optional)
@@ -155,6 +143,107 @@ pub(super) fn write_index_patterns(
             )
         }
     }
+}
+
+/// What a pattern's query returns, in words.
+fn returns(entity: &EntitySchema, index: &IndexSchema) -> String {
+    match index.projection {
+        Projection::All => format!("`{}` items; `.filter(..)` applies", entity.name),
+        Projection::KeysOnly => format!(
+            "`Key<{}>` (keys only; `store.get_many(keys)` reads the items)",
+            entity.name
+        ),
+        Projection::Include(attributes) => format!(
+            "`{}`: the key fields and {} (the index projects them); `.filter(..)` applies to those",
+            index.view.unwrap_or("the view"),
+            attributes
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A multi-attribute pattern: its key attributes, and the key condition
+/// of each step of its query.
+fn write_attribute_pattern(
+    out: &mut String,
+    entity: &EntitySchema,
+    index: &IndexSchema,
+) -> std::fmt::Result {
+    writeln!(
+        out,
+        "\n### Index access pattern `{}` (index `{}`, multi-attribute)\n",
+        index.name, index.slot.name
+    )?;
+    let typed = |a: &crate::schema::KeyAttribute| format!("{} ({})", a.name, a.scalar.letter());
+    let hash: Vec<String> = index
+        .attributes
+        .iter()
+        .filter(|a| a.hash)
+        .map(typed)
+        .collect();
+    let range: Vec<String> = index
+        .attributes
+        .iter()
+        .filter(|a| !a.hash)
+        .map(typed)
+        .collect();
+    let sparse: Vec<String> = index
+        .fields()
+        .filter(|f| f.optional)
+        .map(|f| format!("`{}`", f.field))
+        .collect();
+    writeln!(
+        out,
+        "Keyed by the item's own attributes: partition `{}`, sort `{}` (the table key last: ties \
+         come in table-key order). Returns {}. {}\n",
+        hash.join(", "),
+        range.join(", "),
+        returns(entity, index),
+        if sparse.is_empty() {
+            "Every item is in the index.".to_owned()
+        } else {
+            format!(
+                "Sparse: an item is in the index only while {} {} not `None`.",
+                sparse.join(" and "),
+                if sparse.len() == 1 { "is" } else { "are" }
+            )
+        }
+    )?;
+    writeln!(out, "| method chain | key condition on the index |")?;
+    writeln!(out, "|---|---|")?;
+    let args: Vec<&str> = index.partition_key.iter().map(|f| f.field).collect();
+    let mut condition: Vec<String> = index
+        .partition_key
+        .iter()
+        .map(|f| format!("{} = :{}", f.name, f.field))
+        .collect();
+    let mut chain = format!("{}::{}({})", entity.name, index.name, args.join(", "));
+    writeln!(out, "| `{chain}` | `{}` |", condition.join(" AND "))?;
+    for field in index.sort_key {
+        let name = field.field;
+        writeln!(
+            out,
+            "| `{chain}.{name}_lt(v)` … `_le` `_gt` `_ge` `_between`{} | `{} AND {} < :v` … |",
+            if field.encoding.is_string() {
+                " `_starts_with`"
+            } else {
+                ""
+            },
+            condition.join(" AND "),
+            field.name
+        )?;
+        chain = format!("{chain}.{name}({name})");
+        condition.push(format!("{} = :{name}", field.name));
+        writeln!(out, "| `{chain}` | `{}` |", condition.join(" AND "))?;
+    }
+    writeln!(
+        out,
+        "\nThe index keys are the fields themselves: `put`, `update` (`set`, `remove`), `modify`, \
+         transactions and copies change them as any attribute, and DynamoDB moves the entry.\n"
+    )
 }
 
 pub(super) fn write_access_patterns(out: &mut String, entity: &EntitySchema) -> std::fmt::Result {

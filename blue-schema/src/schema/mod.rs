@@ -156,6 +156,14 @@ pub struct IndexSchema {
     pub attributes: &'static [KeyAttribute],
 }
 
+/// Key attributes with their types: `queue (S), priority (N)`.
+fn typed_list<'a>(attributes: impl Iterator<Item = &'a KeyAttribute>) -> String {
+    attributes
+        .map(|a| format!("{} ({})", a.name, a.scalar.letter()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One key attribute of a multi-attribute index: an entity's own field,
 /// stored as itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,14 +198,22 @@ impl KeyAttribute {
 }
 
 impl IndexSchema {
-    /// The index partition key in the ADR's notation: `ROLE#{role}`.
+    /// The index partition key in the ADR's notation: `ROLE#{role}`; for
+    /// a multi-attribute pattern its attributes and types, `queue (S)`.
     pub fn partition_key_template(&self) -> String {
+        if self.is_multi_attribute() {
+            return typed_list(self.attributes.iter().filter(|a| a.hash));
+        }
         template(self.pk_prefix, self.partition_key.iter().map(|f| f.field))
     }
 
     /// The index sort key in the ADR's notation, for an entity with
-    /// prefix `prefix`: `EXPERT#{joined}#{pk}#{sk}`.
+    /// prefix `prefix`: `EXPERT#{joined}#{pk}#{sk}`; for a multi-attribute
+    /// pattern its sort attributes, `priority (N), pk (S), sk (S)`.
     pub fn sort_key_template(&self, prefix: &str) -> String {
+        if self.is_multi_attribute() {
+            return typed_list(self.attributes.iter().filter(|a| !a.hash));
+        }
         let mut out = template(Some(prefix), self.sort_key.iter().map(|f| f.field));
         out.push_str("#{pk}#{sk}");
         out

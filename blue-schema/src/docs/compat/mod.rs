@@ -82,6 +82,9 @@ struct IndexSnapshot {
     partition_key: String,
     sort_key: String,
     projection: String,
+    /// A multi-attribute pattern: its keys are the fields themselves.
+    #[serde(default, skip_serializing_if = "is_false")]
+    multi_attribute: bool,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)]
@@ -168,6 +171,7 @@ fn entity_snapshot(entity: &EntitySchema) -> EntitySnapshot {
                 partition_key: i.partition_key_template(),
                 sort_key: i.sort_key_template(entity.prefix),
                 projection: i.projection.describe(),
+                multi_attribute: i.is_multi_attribute(),
             })
             .collect(),
     }
@@ -504,7 +508,17 @@ fn compare_indexes(old: &EntitySnapshot, new: &EntitySnapshot, out: &mut Compati
                     now.partition_key,
                     now.sort_key
                 );
-                if new.shape > old.shape {
+                if now.multi_attribute {
+                    // The entries are the stored fields: nothing to rewrite,
+                    // but the physical index's key is another one.
+                    out.accepted.push(format!(
+                        "{message}: a multi-attribute index is keyed by the stored fields, so no \
+                         item needs rewriting, but DynamoDB cannot change an index's key: \
+                         `create_table` refuses the table until the index `{}` is deleted (it then \
+                         recreates it and indexes the stored items itself)",
+                        now.slot
+                    ));
+                } else if new.shape > old.shape {
                     out.accepted.push(format!(
                         "{message} with shape {}: a backfill rewrites the entries",
                         new.shape
@@ -529,11 +543,19 @@ fn compare_indexes(old: &EntitySnapshot, new: &EntitySnapshot, out: &mut Compati
     }
     for now in &new.indexes {
         if !old.indexes.iter().any(|i| i.name == now.name) {
-            out.accepted.push(format!(
-                "index pattern `{}` of `{name}` added on `{}` (run `store.reindex::<T>()` for \
-                 the items stored before)",
-                now.name, now.slot
-            ));
+            out.accepted.push(if now.multi_attribute {
+                format!(
+                    "index pattern `{}` of `{name}` added on `{}` (a multi-attribute index: the \
+                     items stored before are indexed by their fields as they are, no reindex)",
+                    now.name, now.slot
+                )
+            } else {
+                format!(
+                    "index pattern `{}` of `{name}` added on `{}` (run `store.reindex::<T>()` for \
+                     the items stored before)",
+                    now.name, now.slot
+                )
+            });
         }
     }
 }
