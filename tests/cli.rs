@@ -270,16 +270,20 @@ fn schema_definitions_agree_with_create_table() {
             })
             .collect();
         assert_eq!(attributes, wanted);
-        type IndexRow = (String, String, String, String, Option<Value>);
+        type IndexRow = (String, String, String, Option<Value>);
         let indexes: Vec<IndexRow> = resource
             .blocks
             .iter()
             .filter(|(kind, _)| kind == "global_secondary_index")
             .map(|(_, b)| {
+                // `hash_key` and `range_key`, or a `key_schema` block per
+                // attribute of a multi-attribute key.
+                let key = b.get("key_schema").cloned().unwrap_or_else(|| {
+                    format!("{} HASH, {} RANGE, ", b["hash_key"], b["range_key"])
+                });
                 (
                     b["name"].clone(),
-                    b["hash_key"].clone(),
-                    b["range_key"].clone(),
+                    key,
                     b["projection_type"].clone(),
                     b.get("non_key_attributes")
                         .map(|list| serde_json::from_str(list).unwrap()),
@@ -291,10 +295,21 @@ fn schema_definitions_agree_with_create_table() {
             .unwrap()
             .iter()
             .map(|i| {
+                let elements: String = i["KeySchema"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|k| {
+                        format!(
+                            "{} {}, ",
+                            k["AttributeName"].as_str().unwrap(),
+                            k["KeyType"].as_str().unwrap()
+                        )
+                    })
+                    .collect();
                 (
                     i["IndexName"].as_str().unwrap().to_owned(),
-                    key(&i["KeySchema"], "HASH").unwrap(),
-                    key(&i["KeySchema"], "RANGE").unwrap(),
+                    elements,
                     i["Projection"]["ProjectionType"]
                         .as_str()
                         .unwrap()
@@ -364,12 +379,36 @@ struct Resource {
 }
 
 /// Parses the subset of HCL the `terraform` format writes: resources of
-/// string (or `true`) attributes and blocks of them. Anything else fails.
+/// string (or `true`) attributes and blocks of them, and in a block the
+/// `key_schema` blocks of a multi-attribute key (kept in the block as
+/// `key_schema = "name KEY_TYPE, …"`). Anything else fails.
 fn hcl_resources(text: &str) -> Vec<Resource> {
     let mut resources = Vec::new();
     let mut current: Option<Resource> = None;
     let mut block: Option<(String, std::collections::HashMap<String, String>)> = None;
+    let mut element: Option<std::collections::HashMap<String, String>> = None;
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line == "key_schema {" {
+            assert!(block.is_some() && element.is_none(), "{line}");
+            element = Some(Default::default());
+            continue;
+        }
+        if let Some(e) = element.as_mut() {
+            if line == "}" {
+                let e = element.take().unwrap();
+                let (_, b) = block.as_mut().unwrap();
+                b.entry("key_schema".into())
+                    .or_default()
+                    .push_str(&format!("{} {}, ", e["attribute_name"], e["key_type"]));
+            } else {
+                let (name, value) = line.split_once('=').unwrap_or_else(|| panic!("{line}"));
+                e.insert(
+                    name.trim().to_owned(),
+                    value.trim().trim_matches('"').to_owned(),
+                );
+            }
+            continue;
+        }
         if let Some(rest) = line.strip_prefix("resource ") {
             let parts: Vec<&str> = rest.split('"').collect();
             assert!(current.is_none() && rest.ends_with('{'), "{line}");

@@ -8,7 +8,7 @@ use blue_schema::{Collection, Entity, Shape, Store, Table};
 use serde::{Deserialize, Serialize};
 
 #[derive(Table, Debug)]
-#[table(name = "blue_reliable", indexes(gsi1, gsi2), stream)]
+#[table(name = "blue_reliable", indexes(gsi1, gsi2, gsi3), stream)]
 pub enum Reliable {
     Cell(Cell),
     Doc(Doc),
@@ -187,12 +187,15 @@ pub mod v1 {
 }
 
 /// A counter with an optional note and a set; in an index by note (sparse:
-/// only cells with a note) and, as keys only, in one by partition and id.
+/// only cells with a note), as keys only in one by partition and id, and
+/// in a multi-attribute index by partition and count (its own `part` and
+/// `count` attributes, moved by every write of the count).
 #[derive(Entity, Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 #[entity(table = Reliable, pk_prefix = "P")]
 #[sk(prefix = "CELL")]
 #[index(gsi1, name = by_note, pk(prefix = "NOTE", fields(note)))]
 #[index(gsi2, name = by_part, pk(prefix = "P", fields(part)), sk(fields(id)), project = keys_only)]
+#[index(gsi3, name = by_count, attributes, pk(fields(part)), sk(fields(count)))]
 pub struct Cell {
     #[pk]
     pub part: String,

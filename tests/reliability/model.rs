@@ -1232,6 +1232,15 @@ impl Model {
             let keys: Vec<_> = keys.into_iter().map(|(_, k)| k).collect();
             let _ = writeln!(out, "part {p}: {keys:?}");
         }
+        // The cells of each partition by count (as numbers), ties by id;
+        // and those of a count of at least zero.
+        for p in 0..PARTS.len() as u8 {
+            let mut of: Vec<&Cell> = cells().filter(|c| c.part == space.part(p)).collect();
+            of.sort_by_key(|c| (c.count, c.id));
+            let _ = writeln!(out, "counts {p}: {of:?}");
+            of.retain(|c| c.count >= 0);
+            let _ = writeln!(out, "counted {p}: {of:?}");
+        }
         // The view of each partition's documents, by id.
         for p in 0..PARTS.len() as u8 {
             let mut lines: Vec<DocLine> = self
@@ -1727,6 +1736,22 @@ pub async fn indexes(store: &Store, space: &Space) -> String {
             .await
             .unwrap();
         let _ = writeln!(out, "part {p}: {keys:?}");
+    }
+    for p in 0..PARTS.len() as u8 {
+        let of = store
+            .query(Cell::by_count(space.part(p)))
+            .all()
+            .await
+            .unwrap();
+        let of: Vec<&Cell> = of.iter().collect();
+        let _ = writeln!(out, "counts {p}: {of:?}");
+        let of = store
+            .query(Cell::by_count(space.part(p)).count_ge(0i64))
+            .all()
+            .await
+            .unwrap();
+        let of: Vec<&Cell> = of.iter().collect();
+        let _ = writeln!(out, "counted {p}: {of:?}");
     }
     for p in 0..PARTS.len() as u8 {
         let lines = store

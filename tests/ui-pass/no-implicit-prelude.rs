@@ -13,7 +13,7 @@ mod schema {
     use ::blue_schema::{Entity, KeyPart, Table};
 
     #[derive(Table)]
-    #[table(name = "blue_plain")]
+    #[table(name = "blue_plain", indexes(gsi1))]
     pub enum Plain {
         Item(Item),
         Meta(Meta),
@@ -45,9 +45,12 @@ mod schema {
     #[derive(Entity, ::serde::Serialize, ::serde::Deserialize)]
     #[entity(table = Plain)]
     #[sk(prefix = "META")]
+    #[index(gsi1, name = by_label, attributes, pk(fields(label)), sk(fields(rank)))]
     pub struct Meta {
         #[pk]
         pub owner: ::std::string::String,
+        pub label: ::std::option::Option<::std::string::String>,
+        pub rank: i32,
     }
 }
 
@@ -56,4 +59,5 @@ fn main() {
     ::std::assert_eq!(key.sort_key(), "ITEM#Red#t#003");
     let _ = schema::Item::query("o").color(schema::Color::Blue).tag_lt(schema::Tag(::std::string::String::new()));
     let _ = schema::Plain::partition("o");
+    let _ = schema::Meta::by_label("l").rank_between(-1, 1);
 }

@@ -83,9 +83,10 @@ struct AuditEvent {
 /// Orders, with every form of access pattern: a sparse one on an `Option`,
 /// a composite index partition key of a newtype and an enum, an `r#`
 /// field, serde renames, keys only, one made of key fields, two sharing a
-/// field.
+/// field, and a multi-attribute one of two partition fields and an
+/// `Option` sort field, stored under serde's names.
 #[derive(Table, Debug)]
-#[table(name = "blue_orders", indexes(gsi1, gsi2, gsi3, gsi4))]
+#[table(name = "blue_orders", indexes(gsi1, gsi2, gsi3, gsi4, gsi5))]
 enum Orders {
     Order(Order),
 }
@@ -98,6 +99,7 @@ enum Orders {
 #[index(gsi2, name = open_by_due, pk(prefix = "DUE", fields(shop)), sk(fields(due_day)))]
 #[index(gsi3, name = by_number, pk(fields(number)), project = keys_only)]
 #[index(gsi4, name = by_type, pk(prefix = "TYPE", fields(r#type)), sk(fields(due_day)))]
+#[index(gsi5, name = by_shop_day, attributes, pk(fields(shop, placed_at)), sk(fields(due_day)), project = keys_only)]
 struct Order {
     #[pk]
     shop: String,
@@ -185,7 +187,10 @@ fn main() {
         placed_at: 2,
         due_day: Some(3),
     };
-    assert_eq!(Order::SCHEMA.indexes.len(), 4);
+    assert_eq!(Order::SCHEMA.indexes.len(), 5);
+    let spec = Order::by_shop_day("s", 5i64).due_day_ge(3u32).into_spec();
+    assert_eq!(spec.to_string(), "Query blue_orders index gsi5: shop = \"s\" AND placedAt = 5 AND dueDay >= 3, ascending, eventually consistent");
+    assert_eq!(Order::SCHEMA.indexes[4].partition_key_template(), "shop (S), placedAt (N)");
     assert_eq!(Order::SCHEMA.indexes[0].sort_key_template("ORDER"), "ORDER#{type}#{placed_at}#{pk}#{sk}");
     assert_eq!(<Orders as Table>::SCHEMA.projection("gsi3"), blue_schema::schema::Projection::KeysOnly);
 

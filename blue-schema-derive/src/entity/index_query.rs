@@ -45,6 +45,7 @@ pub(super) fn index_queries(
             Some((item, filter)),
             false,
             &state,
+            p.native,
         );
         let params = p.pk.iter().map(|f| {
             let arg = f.ident;

@@ -106,6 +106,8 @@ fn generate(entity: &Entity) -> TokenStream {
     let sk_types = sk.iter().map(|f| f.ty);
     let sk_type = quote!((#(#sk_types,)*));
     let singleton = sk.is_empty();
+    // (A multi-attribute key's field types are checked once, where its
+    // schema names `NativeKey::SCALAR`.)
     let asserts = asserts::key_parts_and_table(ident, table, &key_types);
     let schema = schema::entity_schema(
         entity,
@@ -148,6 +150,7 @@ fn generate(entity: &Entity) -> TokenStream {
         None,
         true,
         &quote!(::blue_schema::__private::SortKeyQuery),
+        false,
     );
 
     let moved_from = moved_from_fact(entity);

@@ -16,6 +16,7 @@ pub(super) fn query_builder(
     item: Option<(TokenStream, Option<TokenStream>)>,
     table_query: bool,
     state: &TokenStream,
+    native: bool,
 ) -> TokenStream {
     let ident = entity.ident;
     // What the query returns and what its filter is written with: the
@@ -35,7 +36,7 @@ pub(super) fn query_builder(
              consistent: there is no consistent read of an index."
         )
     };
-    let levels = component_methods(query_ident, sk, item);
+    let levels = component_methods(query_ident, sk, item, native);
     let consistency = table_query.then(|| {
         quote! {
             /// Reads with DynamoDB's cheaper eventually consistent reads.
@@ -142,13 +143,23 @@ fn component_methods(
     query_ident: &syn::Ident,
     sk: &[(&Field, &syn::Type)],
     item: &TokenStream,
+    native: bool,
 ) -> TokenStream {
     let levels = sk.iter().enumerate().map(|(n, (field, ty))| {
         let next = n + 1;
         let method = field.ident;
         let name = &field.name;
         let eq_doc = format!("Fixes `{name}`: the items whose `{name}` equals `{name}`.");
-        let bound = key_part_type_bounds(&[ty]);
+        // A multi-attribute key's field is a native key type: a bound
+        // checked where the method is called (the entity's assertion says
+        // it once, at the field), so a wrong type is one error, not one
+        // per method.
+        let bound = if native {
+            super::native_key_type_bounds(&[ty])
+        } else {
+            key_part_type_bounds(&[ty])
+        };
+        let native_bound = native.then(|| quote!(for<'__blue> #ty: ::blue_schema::key::NativeKey,));
         // The method that fixes the component exists at every step; its
         // bound says which step may call it, with a message when another
         // does (the mistake users make). The range methods stay on their
@@ -159,7 +170,7 @@ fn component_methods(
         // Only `lt` needs the component's encoding (for the key just below
         // the value): the bound that says so, and no other.
         let range = |suffix: &str, op: &str, doc: &str| {
-            let bound = (op == "lt").then_some(&bound);
+            let bound = (op == "lt" || native).then_some(&bound);
             let m = format_ident!("{}_{}", field.name, suffix);
             let d = format!("The items whose `{name}` is {doc} `{name}`; nothing can follow a range.");
             let op = format_ident!("{}", op);
@@ -185,7 +196,8 @@ fn component_methods(
                 #[doc = #eq_doc]
                 pub fn #method(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> #query_ident<#next>
                 where
-                    #next_component
+                    #next_component,
+                    #native_bound
                 {
                     #query_ident { state: self.state.component::<#ty>(&#method) }
                 }
@@ -201,11 +213,17 @@ fn component_methods(
                     self,
                     low: impl ::blue_schema::AsKeyPart<#ty>,
                     high: impl ::blue_schema::AsKeyPart<#ty>,
-                ) -> ::blue_schema::Query<#item> {
+                ) -> ::blue_schema::Query<#item>
+                where
+                    #native_bound
+                {
                     self.state.between::<#ty, #item>(&low, &high)
                 }
                 #[doc = #starts_doc]
-                pub fn #starts_with(self, prefix: impl ::blue_schema::key::AsKeyPrefix<#ty>) -> ::blue_schema::Query<#item> {
+                pub fn #starts_with(self, prefix: impl ::blue_schema::key::AsKeyPrefix<#ty>) -> ::blue_schema::Query<#item>
+                where
+                    #native_bound
+                {
                     self.state.starts_with::<#ty, #item>(&prefix)
                 }
             }
