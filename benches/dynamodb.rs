@@ -91,10 +91,12 @@ fn setup(rt: &Runtime, recorder: Option<&Recorder>) -> (Store, Raw) {
     let client = with_recorder(rt.block_on(dynamodb::client()));
     let ours_backend = backend(&client);
     let viewed = ours_backend.table_name(cards::Viewed::NAME);
+    let ranked = ours_backend.table_name(cards::Ranked::NAME);
     let store = Store::from_backend(ours_backend);
     let raw_backend = backend(&client);
     let mut raw = Raw::new(&client, raw_backend.table_name(Dialogue::NAME));
     raw.viewed = viewed;
+    raw.ranked = ranked;
     // The raw side's table, created by the library (same key schema).
     rt.block_on(Store::from_backend(raw_backend).create_table::<Dialogue>())
         .unwrap();
@@ -123,6 +125,14 @@ fn setup(rt: &Runtime, recorder: Option<&Recorder>) -> (Store, Raw) {
         store.create_table::<cards::Viewed>().await.unwrap();
         for k in 0..20 {
             store.put(&cards::viewed(7 + 50 * k)).await.unwrap();
+        }
+    });
+    // A multi-attribute index: owner-7's 20 cards, which both sides query
+    // through the same index (and whose card 7 both sides write).
+    rt.block_on(async {
+        store.create_table::<cards::Ranked>().await.unwrap();
+        for k in 0..20 {
+            store.put(&cards::ranked(7 + 50 * k)).await.unwrap();
         }
     });
     // What a key move costs: cards 0-9 moved, 10-19 under their old keys.
@@ -297,7 +307,7 @@ fn bench(c: &mut Criterion) {
 // ---- counting the client side's work, with no server ----
 
 /// The operations of the count mode, in the order `ratios.py` prints them.
-const OPS: [&str; 17] = [
+const OPS: [&str; 19] = [
     "get",
     "put",
     "query_entity",
@@ -315,6 +325,8 @@ const OPS: [&str; 17] = [
     "get_unmoved",
     "put_unique",
     "query_view",
+    "attr_query",
+    "attr_put",
 ];
 
 /// One call of one side of an operation of [`OPS`], as the criterion
@@ -340,6 +352,16 @@ impl Calls<'_> {
             bulk: (0..100).map(|i| expert("bulk", i)).collect(),
             n: std::cell::Cell::new(1_000_000),
         }
+    }
+
+    /// Card 7 of the ranked cards, its rank alternating from call to call:
+    /// each put moves its entry in the multi-attribute index.
+    fn moved(&self) -> cards::RankedCard {
+        let n = self.n.get() + 1;
+        self.n.set(n);
+        let mut card = cards::ranked(7);
+        card.rank = n % 2;
+        card
     }
 
     async fn once(&self, op: &str, ours: bool) {
@@ -407,6 +429,16 @@ impl Calls<'_> {
                     .unwrap(),
             )),
             ("query_view", false) => drop(black_box(raw.lines_by_owner("owner-7").await)),
+            ("attr_query", true) => drop(black_box(
+                store
+                    .query(cards::RankedCard::by_owner("owner-7").rank_ge(0u32))
+                    .all()
+                    .await
+                    .unwrap(),
+            )),
+            ("attr_query", false) => drop(black_box(raw.ranked_by_owner("owner-7").await)),
+            ("attr_put", true) => store.put(&self.moved()).await.unwrap(),
+            ("attr_put", false) => raw.put_ranked(&self.moved()).await,
             ("put_unique", true) => store.put(&cards::unique(7)).await.unwrap(),
             ("put_unique", false) => store.put(&cards::handled(7)).await.unwrap(),
             ("put_moving", true) => store.put(&cards::moving(7)).await.unwrap(),
@@ -538,6 +570,7 @@ fn count(spec: &str) {
     );
     let mut raw = Raw::new(&client, "bench_blue_dialogue".into());
     raw.viewed = format!("bench_{}", cards::Viewed::NAME);
+    raw.ranked = format!("bench_{}", cards::Ranked::NAME);
     let calls = Calls::new(&store, &raw);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -19,6 +19,9 @@ pub struct Raw {
     /// The store's table of viewed cards, which the view query's baseline
     /// reads through the same `INCLUDE` index.
     pub viewed: String,
+    /// The store's table of ranked cards, whose multi-attribute index the
+    /// baseline queries and writes.
+    pub ranked: String,
 }
 
 /// What a hand-written reader of the viewed cards' index keeps of each:
@@ -101,6 +104,7 @@ impl Raw {
             ),
             table,
             viewed: String::new(),
+            ranked: String::new(),
         }
     }
 
@@ -129,6 +133,56 @@ impl Raw {
                 title: e.title,
             })
             .collect()
+    }
+
+    /// An owner's ranked cards of rank 0 and up: every page of the
+    /// multi-attribute index `gsi1` (`owner` HASH, `rank`, `pk`, `sk`
+    /// RANGE), decoded with serde_dynamo.
+    pub async fn ranked_by_owner(&self, owner: &str) -> Vec<super::fixtures::cards::RankedCard> {
+        let items = every_page(|start| {
+            self.client
+                .query()
+                .table_name(&self.ranked)
+                .index_name("gsi1")
+                .key_condition_expression("#o = :o AND #r >= :r")
+                .expression_attribute_names("#o", "owner")
+                .expression_attribute_names("#r", "rank")
+                .expression_attribute_values(":o", s(owner))
+                .expression_attribute_values(":r", AttributeValue::N("0".into()))
+                .set_exclusive_start_key(start)
+        })
+        .await;
+        serde_dynamo::from_items(items).unwrap()
+    }
+
+    /// A ranked card written whole as the store writes a put: one
+    /// `UpdateItem` of every attribute, `created_at` kept (the index key
+    /// attributes are the card's own, nothing else to write).
+    pub async fn put_ranked(&self, card: &super::fixtures::cards::RankedCard) {
+        let attributes: HashMap<String, AttributeValue> = serde_dynamo::to_item(card).unwrap();
+        let mut expression = String::from("SET ");
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        for (i, (name, value)) in attributes.into_iter().enumerate() {
+            expression.push_str(&format!("#a{i} = :a{i}, "));
+            names.insert(format!("#a{i}"), name);
+            values.insert(format!(":a{i}"), value);
+        }
+        expression.push_str("#c = if_not_exists(#c, :c), #u = :c");
+        names.insert("#c".into(), "created_at".into());
+        names.insert("#u".into(), "updated_at".into());
+        values.insert(":c".into(), s(&now()));
+        self.client
+            .update_item()
+            .table_name(&self.ranked)
+            .key("pk", s(&card.deck))
+            .key("sk", s(&format!("CARD#{:010}", card.id)))
+            .update_expression(expression)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await
+            .unwrap();
     }
 
     /// Experts by role: every page of index `gsi1`'s partition (eventually

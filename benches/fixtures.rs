@@ -442,6 +442,41 @@ pub mod cards {
         }
     }
 
+    /// A card listed per owner by rank on a multi-attribute index: the
+    /// owner and the rank are the index's keys as stored (`gsi1`:
+    /// `owner` HASH, `rank`, `pk`, `sk` RANGE), no `gsi1pk` written.
+    #[derive(Table)]
+    #[table(name = "bench_ranked", indexes(gsi1))]
+    pub enum Ranked {
+        Card(RankedCard),
+    }
+
+    #[derive(Entity, Serialize, Deserialize, Clone)]
+    #[entity(table = Ranked)]
+    #[sk(prefix = "CARD")]
+    #[index(gsi1, name = by_owner, attributes, pk(fields(owner)), sk(fields(rank)))]
+    pub struct RankedCard {
+        #[pk]
+        pub deck: String,
+        #[sk]
+        pub id: u32,
+        pub owner: String,
+        pub rank: u32,
+        pub text: String,
+    }
+
+    /// A ranked card: `plain(i)`'s fields.
+    pub fn ranked(i: u32) -> RankedCard {
+        let p = plain(i);
+        RankedCard {
+            deck: p.deck,
+            id: p.id,
+            owner: p.owner,
+            rank: p.rank,
+            text: p.text,
+        }
+    }
+
     pub fn indexed(i: u32) -> IndexedCard {
         let p = plain(i);
         IndexedCard {

@@ -44,7 +44,7 @@ SQLITE_OPS = [
     "put_ttl", "get_ttl", "query_ttl",
     "put_feed", "update_feed", "delete_feed", "transaction_feed", "put_all_feed",
     "put_moving", "update_moving", "get_moving", "get_unmoved",
-    "put_unique", "rename_unique", "query_view",
+    "put_unique", "rename_unique", "query_view", "attr_query", "attr_put",
 ]
 SQLITE_NOTES = {
     "put_card": "baseline: the same card into a table without indexes",
@@ -54,6 +54,8 @@ SQLITE_NOTES = {
     "get_ttl": "baseline: the same card from a table without TTL",
     "query_ttl": "baseline: 20 such cards from a table without TTL",
     "query_view": "baseline: rusqlite reading the same index rows' JSON into the view's fields",
+    "attr_query": "baseline: rusqlite reading the same multi-attribute index's rows (its typed columns)",
+    "attr_put": "baseline: rusqlite upserting the same card, its rank changed (the index follows)",
     "put_feed": "baseline: the same card into a table without a change feed",
     "update_feed": "baseline: the same update in a table without a change feed",
     "delete_feed": "baseline: the same put and delete without a change feed",
@@ -73,11 +75,13 @@ DYNAMODB_NOTES = {
     "query_ttl": "baseline: the store, 20 such cards from a table without TTL",
     "put_unique": "baseline: the store, the same card whose handle is not #[unique]",
     "query_view": "baseline: aws-sdk-dynamodb querying the same INCLUDE index, serde_dynamo into the view's fields",
+    "attr_query": "baseline: aws-sdk-dynamodb querying the same multi-attribute index (owner = :o AND rank >= :r)",
+    "attr_put": "baseline: aws-sdk-dynamodb writing the same card, its rank changed, as put does (one UpdateItem)",
 }
 DYNAMODB_OPS = [
     "get", "put", "query_entity", "index_query", "filtered_query", "partition",
     "update", "put_when", "transaction_10", "create", "bulk_100", "put_ttl", "query_ttl",
-    "put_moving", "get_unmoved", "put_unique", "query_view",
+    "put_moving", "get_unmoved", "put_unique", "query_view", "attr_query", "attr_put",
 ]
 
 

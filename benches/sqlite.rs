@@ -93,6 +93,36 @@ const RAW_BY_ROLE: &str = "SELECT gsi1_sk, data FROM blue_dialogue \
 const RAW_VIEWED_BY_OWNER: &str = "SELECT data FROM bench_viewed \
      WHERE gsi1_pk = ?1 AND gsi1_sk >= ?2 AND gsi1_sk < ?3 ORDER BY gsi1_sk";
 
+const RAW_RANKED_UPSERT: &str =
+    "INSERT INTO bench_ranked (pk, sk, data, created_at, size, updated_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?4) \
+     ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, size = excluded.size, \
+     updated_at = excluded.updated_at";
+/// An owner's ranked cards through the multi-attribute index's columns, as
+/// hand-written SQL over the same composite index reads them.
+const RAW_RANKED_BY_OWNER: &str = "SELECT data FROM bench_ranked \
+     WHERE gsi1_owner = ?1 AND gsi1_rank >= ?2 AND gsi1_owner IS NOT NULL AND gsi1_rank IS NOT NULL \
+     ORDER BY gsi1_rank, pk, sk";
+
+fn raw_ranked_by_owner(db: &Connection, owner: &str) -> Vec<cards::RankedCard> {
+    let mut stmt = db.prepare_cached(RAW_RANKED_BY_OWNER).unwrap();
+    let mut rows = stmt.query(params![owner, 0]).unwrap();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        out.push(serde_json::from_str(row.get_ref(0).unwrap().as_str().unwrap()).unwrap());
+    }
+    out
+}
+
+fn raw_put_ranked(db: &Connection, card: &cards::RankedCard) {
+    let data = serde_json::to_string(card).unwrap();
+    let sk = format!("CARD#{:010}", card.id);
+    db.prepare_cached(RAW_RANKED_UPSERT)
+        .unwrap()
+        .execute(params![card.deck, sk, data, now(), data.len() as i64])
+        .unwrap();
+}
+
 /// What a hand-written reader of the viewed cards' index keeps of each:
 /// the fields a `CardLine` has.
 #[derive(serde::Deserialize)]
@@ -443,9 +473,13 @@ fn bench(c: &mut Criterion) {
     // A projected pattern's view: 20 cards of 2 KB, their titles; the
     // hand-written side reads the same rows of the same file.
     store.create_table::<cards::Viewed>().unwrap();
+    store.create_table::<cards::Ranked>().unwrap();
     for i in 0..1000 {
         store.put(&cards::viewed(i)).unwrap();
+        store.put(&cards::ranked(i)).unwrap();
     }
+    // A ranked card whose rank alternates: each put moves its entry.
+    let mut moved = cards::ranked(7);
     let viewed_db = Connection::open(dir.path().join("ours.db")).unwrap();
     let mut g = c.benchmark_group("sqlite_view_query");
     g.bench_function("blue_schema", |b| {
@@ -665,6 +699,9 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
 /// ```
 ///
 /// `<op>` is `get`, `put`, `query_entity`, `index_query`, `query_view`,
+/// `attr_query` and `attr_put` (a multi-attribute index's query, and a put
+/// that moves the card in it; their `rusqlite` side is SQL over the same
+/// index's columns),
 /// `filtered_query`, `partition`, `update`, `put_when`, `transaction_10`,
 /// `put_card` (its `rusqlite` side is the card without indexes, its
 /// `blue_schema` side the card with two), or `get_metered` and
@@ -781,6 +818,26 @@ fn count(spec: &str) {
                 &viewed_db,
                 black_box("owner-7"),
             ))),
+            // A multi-attribute index's query (owner-7's 20 cards, rank
+            // from 0), and a put that moves the card's entry in it.
+            ("attr_query", true) => drop(black_box(
+                store
+                    .query(cards::RankedCard::by_owner(black_box("owner-7")).rank_ge(0u32))
+                    .all()
+                    .unwrap(),
+            )),
+            ("attr_query", false) => drop(black_box(raw_ranked_by_owner(
+                &viewed_db,
+                black_box("owner-7"),
+            ))),
+            ("attr_put", true) => {
+                moved.rank ^= 1;
+                store.put(black_box(&moved)).unwrap();
+            }
+            ("attr_put", false) => {
+                moved.rank ^= 1;
+                raw_put_ranked(&viewed_db, black_box(&moved));
+            }
             ("filtered_query", true) => drop(black_box(
                 store
                     .query(Expert::query(black_box(D)).filter(a.score.gt(0)))

@@ -478,16 +478,36 @@ fn dynamodb_items_written_by_other_tools_are_typed_errors() {
         let (pk, _) = Cell::key("p", 0u32).into_parts();
         let s = |v: &str| A::S(v.to_owned());
         let n = |v: &str| A::N(v.to_owned());
+        // `count` is a key attribute of the multi-attribute index `gsi3`
+        // (`N`): DynamoDB itself refuses another type there, so the wrong
+        // types go into `log` (a list of strings) instead.
+        let one = n("1");
         let items: Vec<(u32, Vec<(&str, A)>)> = vec![
-            (1, vec![("count", s("seven"))]),
+            (1, vec![("count", one.clone()), ("log", s("seven"))]),
             (2, vec![]),
-            (3, vec![("count", A::Ss(vec!["1".into()]))]),
-            (4, vec![("count", n("1")), ("note", n("5"))]),
+            (3, vec![("count", one.clone()), ("log", n("3"))]),
+            (4, vec![("count", one.clone()), ("note", n("5"))]),
             (5, vec![("count", n("1e100"))]),
-            (6, vec![("count", A::Null(true))]),
-            (7, vec![("count", n("1")), ("created_at", n("5"))]),
-            (8, vec![("count", A::M(Default::default()))]),
+            (6, vec![("count", one.clone()), ("log", A::Null(true))]),
+            (7, vec![("count", one.clone()), ("created_at", n("5"))]),
+            (8, vec![("count", one), ("log", A::M(Default::default()))]),
         ];
+        let (_, sk) = Cell::key("p", 9u32).into_parts();
+        let refused = backend
+            .client()
+            .put_item()
+            .table_name(backend.table_name("blue_reliable"))
+            .item("pk", s(&pk))
+            .item("sk", s(&sk))
+            .item("count", s("seven"))
+            .send()
+            .await
+            .unwrap_err();
+        let refused = format!(
+            "{:?}",
+            aws_sdk_dynamodb::error::DisplayErrorContext(refused)
+        );
+        assert!(refused.contains("ValidationException"), "{refused}");
         for (id, attributes) in &items {
             let (_, sk) = Cell::key("p", *id).into_parts();
             let mut request = backend

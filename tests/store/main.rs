@@ -55,6 +55,11 @@ mod sqlite_vs_dynamodb {
     }
 
     #[test]
+    fn same_attribute_index_pages() {
+        run_pair(crate::attribute_indexes::same_attribute_index_pages);
+    }
+
+    #[test]
     fn same_collection_pages() {
         run_pair(crate::collections::same_collection_pages);
     }

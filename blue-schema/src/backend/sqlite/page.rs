@@ -376,32 +376,15 @@ fn attribute_page<D: Decoder>(conn: &mut Conn, op: &QueryPage) -> Result<PageOf<
             unreachable!("a multi-attribute index's last sort attributes are pk and sk")
         };
         let item = data(row, n)?;
+        // The entry's size: the whole item, or its keys (a multi-attribute
+        // pattern projects nothing else: the derive refuses `project(..)`).
         let entry = match index.projection {
             Projection::All => size(row, n + 1, table, partition_key, 0)?,
             Projection::KeysOnly | Projection::Include(_) => {
-                let mut keys = entry::attribute_keys_size(
-                    &condition.attributes[..condition.partition_len()],
-                    condition.partition(),
-                );
-                keys += entry::attribute_keys_size(sort, &values);
-                match index.projection {
-                    Projection::Include(attributes) => {
-                        entry::included(&item, attributes).map_or(0, |held| {
-                            held.iter()
-                                .map(|(name, value)| {
-                                    crate::limits::attribute_size(
-                                        name,
-                                        value,
-                                        index.sets.contains(&name.as_str()),
-                                    )
-                                })
-                                .sum::<usize>()
-                        }) + keys
-                    }
-                    _ => keys,
-                }
-                .try_into()
-                .unwrap_or(i64::MAX)
+                let partition = &condition.attributes[..condition.partition_len()];
+                let keys = entry::attribute_keys_size(partition, condition.partition())
+                    + entry::attribute_keys_size(sort, &values);
+                i64::try_from(keys).unwrap_or(i64::MAX)
             }
         };
         if !page.admits(entry) {
