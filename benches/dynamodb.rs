@@ -134,6 +134,14 @@ fn setup(rt: &Runtime, recorder: Option<&Recorder>) -> (Store, Raw) {
         for k in 0..20 {
             store.put(&cards::ranked(7 + 50 * k)).await.unwrap();
         }
+        // Both sides read the same 20 cards.
+        let ours = store
+            .query(cards::RankedCard::by_owner("owner-7").rank_ge(0u32))
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(ours.len(), 20);
+        assert_eq!(raw.ranked_by_owner("owner-7").await.len(), 20);
     });
     // What a key move costs: cards 0-9 moved, 10-19 under their old keys.
     rt.block_on(async {

@@ -14,6 +14,8 @@ pub(super) struct IndexCode {
     pub(super) schemas: Vec<TokenStream>,
     pub(super) slots: Vec<String>,
     pub(super) projections: Vec<TokenStream>,
+    /// The indexes of its multi-attribute patterns.
+    pub(super) attribute_slots: Vec<String>,
     pub(super) keys_fn: TokenStream,
     pub(super) items: TokenStream,
 }
@@ -38,6 +40,11 @@ pub(super) fn index_code(
         schemas: index_schemas(entity, patterns),
         slots: patterns.iter().map(|p| p.slot.clone()).collect(),
         projections: patterns.iter().map(|p| projection(entity, p)).collect(),
+        attribute_slots: patterns
+            .iter()
+            .filter(|p| p.native)
+            .map(|p| p.slot.clone())
+            .collect(),
         keys_fn: {
             let mut keys_fn = index_keys_fn(patterns, prefix, &key);
             keys_fn.extend(attribute_key_strings_fn(patterns));

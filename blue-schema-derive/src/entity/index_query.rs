@@ -2,7 +2,7 @@
 //! fields an update changes together with the index keys made of them.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
 
 use super::index::{from_self, index_key_closure, key_attributes, TableKey};
 use super::query::query_builder;
@@ -59,7 +59,7 @@ pub(super) fn index_queries(
         });
         let field_types = p.fields().map(key_type).collect::<Vec<_>>();
         let bounds = if p.native {
-            super::native_key_type_bounds(&field_types)
+            native_key_type_bounds(&field_types)
         } else {
             key_part_type_bounds(&field_types)
         };
@@ -268,4 +268,14 @@ pub(super) fn index_fields(
         });
     }
     items
+}
+
+/// As [`key_part_type_bounds`], for the fields of a multi-attribute
+/// index key: each type a [`NativeKey`](blue_schema::key::NativeKey).
+pub(super) fn native_key_type_bounds(types: &[&syn::Type]) -> TokenStream {
+    let mut seen = std::collections::HashSet::new();
+    let types = types
+        .iter()
+        .filter(|ty| seen.insert(ty.to_token_stream().to_string()));
+    quote!(where #(for<'__blue> #types: ::blue_schema::key::NativeKey,)*)
 }

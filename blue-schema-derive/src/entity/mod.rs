@@ -2,7 +2,6 @@
 
 use index::{index_code, IndexCode};
 use proc_macro2::TokenStream;
-use query::query_builder;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::DeriveInput;
@@ -69,11 +68,6 @@ fn generate(entity: &Entity) -> TokenStream {
     let query_ident = format_ident!("{}Query", ident);
 
     let patterns = index_patterns(entity);
-    let attribute_slots: Vec<&String> = patterns
-        .iter()
-        .filter(|p| p.native)
-        .map(|p| &p.slot)
-        .collect();
     let indexed = |f: &Field| is_indexed(&patterns, f);
     // Each field once, however many patterns it is in: one mistake, one error.
     let index_types: Vec<&syn::Type> = entity
@@ -98,6 +92,7 @@ fn generate(entity: &Entity) -> TokenStream {
         schemas: index_schemas,
         slots: index_slots,
         projections: index_projections,
+        attribute_slots,
         keys_fn: index_keys_fn,
         items: index_items,
     } = index_code(entity, &patterns, table, &prefix, &pk, &sk);
@@ -106,8 +101,6 @@ fn generate(entity: &Entity) -> TokenStream {
     let sk_types = sk.iter().map(|f| f.ty);
     let sk_type = quote!((#(#sk_types,)*));
     let singleton = sk.is_empty();
-    // (A multi-attribute key's field types are checked once, where its
-    // schema names `NativeKey::SCALAR`.)
     let asserts = asserts::key_parts_and_table(ident, table, &key_types);
     let schema = schema::entity_schema(
         entity,
@@ -143,15 +136,7 @@ fn generate(entity: &Entity) -> TokenStream {
     let (attrs, attr_fn) = attrs::attrs(entity, &indexed);
     let key_functions = key::key_functions(entity, &pk, &sk, &pk_prefix, &query_ident);
     let sk_keyed: Vec<(&Field, &syn::Type)> = sk.iter().map(|f| (*f, f.ty)).collect();
-    let builder = query_builder(
-        entity,
-        &query_ident,
-        &sk_keyed,
-        None,
-        true,
-        &quote!(::blue_schema::__private::SortKeyQuery),
-        false,
-    );
+    let builder = query::table_query_builder(entity, &query_ident, &sk_keyed);
 
     let moved_from = moved_from_fact(entity);
     let unique_values_fn = &unique.values_fn;
@@ -482,16 +467,6 @@ pub(super) fn key_part_type_bounds(types: &[&syn::Type]) -> TokenStream {
     quote!(where #(for<'__blue> #types: ::blue_schema::KeyPart,)*)
 }
 
-/// As [`key_part_type_bounds`], for the fields of a multi-attribute
-/// index key: each type a [`NativeKey`](blue_schema::key::NativeKey).
-pub(super) fn native_key_type_bounds(types: &[&syn::Type]) -> TokenStream {
-    let mut seen = std::collections::HashSet::new();
-    let types = types
-        .iter()
-        .filter(|ty| seen.insert(ty.to_token_stream().to_string()));
-    quote!(where #(for<'__blue> #types: ::blue_schema::key::NativeKey,)*)
-}
-
 pub(super) fn template(prefix: Option<String>, fields: &[&Field]) -> String {
     let mut out = prefix.unwrap_or_default();
     for f in fields {
@@ -544,9 +519,8 @@ pub(super) fn index_patterns<'e, 'a>(entity: &'e Entity<'a>) -> Vec<Pattern<'e, 
         .collect()
 }
 
-/// Whether a data field is part of a composed index key (the inner type
-/// of an `Option` is then a key part too, and only `set_index` changes
-/// it). The fields of a multi-attribute key are attributes like others.
+/// Whether a data field is part of a composed index key (`set_index` alone
+/// changes it; a multi-attribute key's fields are plain attributes).
 pub(super) fn is_indexed(patterns: &[Pattern], f: &Field) -> bool {
     f.role.is_none()
         && patterns

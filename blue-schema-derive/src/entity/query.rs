@@ -7,6 +7,16 @@ use quote::{format_ident, quote};
 use super::key_part_type_bounds;
 use crate::ast::{Entity, Field};
 
+/// The table's query builder, `{Entity}Query<N>`.
+pub(super) fn table_query_builder(
+    entity: &Entity,
+    query_ident: &syn::Ident,
+    sk: &[(&Field, &syn::Type)],
+) -> TokenStream {
+    let state = quote!(::blue_schema::__private::SortKeyQuery);
+    query_builder(entity, query_ident, sk, None, true, &state, false)
+}
+
 /// The type-state query builder: `{Entity}Query<N>` has `N` sort-key
 /// components fixed and offers methods only for component `N`.
 pub(super) fn query_builder(
@@ -155,7 +165,7 @@ fn component_methods(
         // it once, at the field), so a wrong type is one error, not one
         // per method.
         let bound = if native {
-            super::native_key_type_bounds(&[ty])
+            super::index_query::native_key_type_bounds(&[ty])
         } else {
             key_part_type_bounds(&[ty])
         };

@@ -11,4 +11,6 @@ pub(crate) mod expression;
 // The statements are only run by the SQLite backend; the rest of the crate
 // shows them.
 #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+pub(crate) mod index_sql;
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) mod sqlite;

@@ -3,12 +3,12 @@
 
 use std::fmt::Write as _;
 
-use crate::ops::query::{Order, QuerySpec, SortKeyCondition};
-
-use crate::key::{KeyValue, ScalarType};
+use super::index_sql::{
+    attribute_query, create_index, index_columns_of, index_query, AttributeShape, Param,
+};
 use crate::ops::cursor::Position;
-use crate::ops::key_condition::{AttributeCondition, AttributeRange, Term};
-use crate::schema::{IndexSlot, KeyAttribute, TableSchema, PARTITION_KEY, SORT_KEY};
+use crate::ops::query::{Order, QuerySpec, SortKeyCondition};
+use crate::schema::TableSchema;
 
 /// The columns of a blue-schema table, in order.
 pub(crate) const COLUMNS: [&str; 6] = ["pk", "sk", "data", "created_at", "size", "updated_at"];
@@ -141,82 +141,6 @@ pub(crate) fn create_table(schema: &TableSchema) -> String {
     )
 }
 
-/// A generated column of a secondary index: it reads one of the index's
-/// key attributes from the item.
-pub(crate) struct IndexColumn {
-    /// `gsi1_pk`, or `gsi3_region` in a multi-attribute index.
-    pub(crate) name: String,
-    /// The attribute it reads: `gsi1pk`, `region`.
-    pub(crate) attribute: &'static str,
-    /// `TEXT`, or `INTEGER` for a number attribute.
-    pub(crate) sql_type: &'static str,
-}
-
-impl IndexColumn {
-    /// The column's definition: `NULL` when the item has no such
-    /// attribute (it is not in the index), or when `data` is not JSON at
-    /// all (a row another tool wrote, which reads back as a decode error
-    /// rather than making the write or the index creation fail).
-    fn definition(&self) -> String {
-        format!(
-            "{} {} GENERATED ALWAYS AS \
-             (iif(json_valid(data), json_extract(data, '{}'), NULL)) VIRTUAL",
-            self.name,
-            self.sql_type,
-            json_path(self.attribute)
-        )
-    }
-}
-
-/// The JSON path of a top-level attribute, inside SQL quotes: `$.name`,
-/// or `$."odd.name"` for a name that is not letters, digits and `_`.
-pub(crate) fn json_path(attribute: &str) -> String {
-    if attribute
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    {
-        format!("$.{attribute}")
-    } else {
-        format!(
-            "$.\"{}\"",
-            attribute.replace('\'', "''").replace('"', "\\\"")
-        )
-    }
-}
-
-/// The generated columns of index `slot`: its two key strings, or in a
-/// multi-attribute index one column per key attribute of the entity's
-/// (the table's `pk` and `sk` are columns already).
-pub(crate) fn index_columns_of(schema: &TableSchema, slot: &IndexSlot) -> Vec<IndexColumn> {
-    let attributes = schema.key_attributes(slot.name);
-    if attributes.is_empty() {
-        return vec![
-            IndexColumn {
-                name: slot.pk_column.to_owned(),
-                attribute: slot.pk_attribute,
-                sql_type: "TEXT",
-            },
-            IndexColumn {
-                name: slot.sk_column.to_owned(),
-                attribute: slot.sk_attribute,
-                sql_type: "TEXT",
-            },
-        ];
-    }
-    attributes
-        .iter()
-        .filter(|a| !matches!(a.name, PARTITION_KEY | SORT_KEY))
-        .map(|a| IndexColumn {
-            name: a.column(slot.name),
-            attribute: a.name,
-            sql_type: match a.scalar {
-                ScalarType::S => "TEXT",
-                ScalarType::N => "INTEGER",
-            },
-        })
-        .collect()
-}
-
 /// Every statement that makes a table and its indexes, `;`-separated: the
 /// table, then each index's partial SQL index.
 pub(crate) fn schema_script(schema: &TableSchema) -> String {
@@ -226,172 +150,6 @@ pub(crate) fn schema_script(schema: &TableSchema) -> String {
         out.push_str(&create_index(schema, slot));
     }
     out
-}
-
-/// The statements that add a secondary index to a table: the generated
-/// columns that read the index keys from the item (so that every write
-/// keeps them, whatever statement it uses), and a partial index over them
-/// holding only the items that have all of them (a sparse index). Adding
-/// the columns to a table that holds data computes them for every row.
-pub(crate) fn add_index(schema: &TableSchema, slot: &IndexSlot) -> Vec<String> {
-    let table = schema.name;
-    let mut out: Vec<String> = index_columns_of(schema, slot)
-        .iter()
-        .map(|c| format!("ALTER TABLE \"{table}\" ADD COLUMN {}", c.definition()))
-        .collect();
-    out.push(create_index(schema, slot));
-    out
-}
-
-/// The partial SQL index of a secondary index: named `{table}#{index}`,
-/// which no table name can be. A multi-attribute index's is over its
-/// attributes' columns and then `pk` and `sk`, its last sort attributes.
-pub(crate) fn create_index(schema: &TableSchema, slot: &IndexSlot) -> String {
-    let columns: Vec<String> = index_columns_of(schema, slot)
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
-    let present: Vec<String> = columns.iter().map(|c| format!("{c} IS NOT NULL")).collect();
-    let mut key = columns.join(", ");
-    if !schema.key_attributes(slot.name).is_empty() {
-        key.push_str(", pk, sk");
-    }
-    format!(
-        "CREATE INDEX IF NOT EXISTS \"{table}#{index}\" ON \"{table}\" ({key}) WHERE {}",
-        present.join(" AND "),
-        table = schema.name,
-        index = slot.name,
-    )
-}
-
-/// A page of an index query: columns `{index sk}, data, size` (and
-/// `created_at, updated_at`), parameters as a table query's. The item's
-/// table key is the end of its index sort key, so it is not read.
-pub(crate) fn index_query(
-    table: &str,
-    slot: &IndexSlot,
-    order: Order,
-    with_stamps: bool,
-) -> String {
-    let order = match order {
-        Order::Ascending => "ASC",
-        Order::Descending => "DESC",
-    };
-    let stamps = if with_stamps {
-        ", created_at, updated_at"
-    } else {
-        ""
-    };
-    format!(
-        "SELECT {sk}, data, size{stamps} FROM \"{table}\" \
-         WHERE {pk} = ?1 AND {sk} >= ?2 AND {sk} < ?3 ORDER BY {sk} {order}",
-        pk = slot.pk_column,
-        sk = slot.sk_column,
-    )
-}
-
-/// A parameter of a multi-attribute index query, bound with its SQL
-/// type (SQLite orders every `INTEGER` before every `TEXT`, so a number
-/// bound as text would compare wrongly).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Param {
-    /// Text, bound from bytes: a `begins_with`'s upper end is the prefix
-    /// and 0xF5, above every UTF-8 continuation.
-    Text(Vec<u8>),
-    Integer(i64),
-}
-
-impl Param {
-    fn of(value: &KeyValue) -> Param {
-        match value {
-            KeyValue::S(s) => Param::Text(s.as_bytes().to_vec()),
-            KeyValue::N(n) => Param::Integer(*n),
-        }
-    }
-}
-
-/// A page of a multi-attribute index query: columns: each sort
-/// attribute's (the entity's, then `pk` and `sk`), then `data, size`
-/// (and `created_at, updated_at`); and its parameters. `resume_after` is
-/// the position of the last entry read (every sort attribute's value):
-/// the page starts after it in the query's order, which a row value
-/// comparison over the index's columns says.
-pub(crate) fn attribute_query(
-    table: &str,
-    slot: &IndexSlot,
-    condition: &AttributeCondition,
-    order: Order,
-    with_stamps: bool,
-    resume_after: Option<&[KeyValue]>,
-) -> (String, Vec<Param>) {
-    let column = |a: &KeyAttribute| a.column(slot.name);
-    let sort: Vec<String> = condition.sort_attributes().iter().map(column).collect();
-    let mut terms: Vec<String> = Vec::new();
-    let mut params: Vec<Param> = Vec::new();
-    let bind = |params: &mut Vec<Param>, p: Param| {
-        params.push(p);
-        format!("?{}", params.len())
-    };
-    for (attribute, term) in condition.terms() {
-        let c = column(attribute);
-        match term {
-            Term::Equal(v) => {
-                let p = bind(&mut params, Param::of(v));
-                terms.push(format!("{c} = {p}"));
-            }
-            Term::Range(AttributeRange::BeginsWith(prefix)) => {
-                let low = bind(&mut params, Param::Text(prefix.as_bytes().to_vec()));
-                let mut above = prefix.as_bytes().to_vec();
-                above.push(0xF5);
-                let high = bind(&mut params, Param::Text(above));
-                terms.push(format!("{c} >= {low} AND {c} < {high}"));
-            }
-            Term::Range(range) => {
-                let values = range.values();
-                let a = bind(&mut params, Param::of(&values[0]));
-                let b = match values.get(1) {
-                    Some(v) => bind(&mut params, Param::of(v)),
-                    None => String::new(),
-                };
-                terms.push(range.expression(&c, &a, &b));
-            }
-        }
-    }
-    // The partial index holds the rows with every key attribute.
-    for a in condition.attributes {
-        if !matches!(a.name, PARTITION_KEY | SORT_KEY) {
-            terms.push(format!("{} IS NOT NULL", column(a)));
-        }
-    }
-    let (direction, after) = match order {
-        Order::Ascending => ("ASC", ">"),
-        Order::Descending => ("DESC", "<"),
-    };
-    if let Some(position) = resume_after {
-        let values: Vec<String> = position
-            .iter()
-            .map(|v| bind(&mut params, Param::of(v)))
-            .collect();
-        terms.push(format!(
-            "({}) {after} ({})",
-            sort.join(", "),
-            values.join(", ")
-        ));
-    }
-    let stamps = if with_stamps {
-        ", created_at, updated_at"
-    } else {
-        ""
-    };
-    let order_by: Vec<String> = sort.iter().map(|c| format!("{c} {direction}")).collect();
-    let sql = format!(
-        "SELECT {}, data, size{stamps} FROM \"{}\" WHERE {} ORDER BY {}",
-        sort.join(", "),
-        table,
-        terms.join(" AND "),
-        order_by.join(", ")
-    );
-    (sql, params)
 }
 
 /// Every statement the backend runs against one table, built once per
@@ -425,6 +183,9 @@ pub(crate) struct Statements {
     pub(crate) columns: String,
     /// The writes of a table with a TTL attribute, made at its first one.
     ttl: std::cell::OnceCell<TtlStatements>,
+    /// The statements of multi-attribute queries, by shape, made at each
+    /// shape's first query.
+    attribute: std::cell::RefCell<Vec<(AttributeShape, std::sync::Arc<str>)>>,
     insert: String,
 }
 
@@ -501,6 +262,7 @@ impl Statements {
             ),
             columns: format!("SELECT name FROM pragma_table_xinfo('{table}')"),
             ttl: std::cell::OnceCell::new(),
+            attribute: std::cell::RefCell::new(Vec::new()),
             insert,
         }
     }
@@ -527,6 +289,22 @@ impl Statements {
                 ),
             }
         })
+    }
+
+    /// The statement of a multi-attribute query of `shape`, made by
+    /// `make` at the shape's first query on this connection.
+    pub(crate) fn attribute_sql(
+        &self,
+        shape: AttributeShape,
+        make: impl FnOnce() -> String,
+    ) -> std::sync::Arc<str> {
+        let mut cache = self.attribute.borrow_mut();
+        if let Some((_, sql)) = cache.iter().find(|(s, _)| s.same(&shape)) {
+            return sql.clone();
+        }
+        let sql: std::sync::Arc<str> = make().into();
+        cache.push((shape, sql.clone()));
+        sql
     }
 
     /// A query page's statement: columns `sk, data, size` (and

@@ -334,7 +334,7 @@ pub const fn member_check<const N: usize>(
             other += 1;
         }
     }
-    let shared = shared_attribute_index::<N>(table, members, index);
+    let shared = super::attribute_key::shared_index_check::<N>(table, members, index);
     if !shared.is_empty() {
         return shared;
     }
@@ -393,51 +393,9 @@ pub const fn one_partition_template(members: &[Member]) -> bool {
     true
 }
 
-/// A multi-attribute index of member `index` that another entity also
-/// uses, as a message: its entries are keyed by one entity's own fields,
-/// with no prefix to tell entities apart, so another's items in it would
-/// be read by this one's queries (and its own by theirs).
-const fn shared_attribute_index<const N: usize>(
-    table: &str,
-    members: &[Member],
-    index: usize,
-) -> ConstMessage<N> {
-    let member = members[index];
-    let mut other = 0;
-    while other < members.len() {
-        let them = members[other];
-        let mut i = 0;
-        while other != index && them.valid && i < member.attribute_indexes.len() {
-            let slot = member.attribute_indexes[i];
-            if first_undeclared(&[slot], them.indexes).is_none() {
-                return ConstMessage::EMPTY
-                    .push("entities `")
-                    .push(member.name)
-                    .push("` and `")
-                    .push(them.name)
-                    .push("` of table `")
-                    .push(table)
-                    .push("` share index `")
-                    .push(slot)
-                    .push("`, whose keys are `")
-                    .push(member.name)
-                    .push(
-                        "`'s own fields (`attributes`): with no prefix to tell the entities apart, \
-                         each one's queries would read the other's items; give each entity its own \
-                         multi-attribute index, or key the shared one with composed keys (leave out \
-                         `attributes`)",
-                    );
-            }
-            i += 1;
-        }
-        other += 1;
-    }
-    ConstMessage::EMPTY
-}
-
 /// The first name in `used` that is not one of `declared`, in `const`
 /// context.
-const fn first_undeclared<'a>(used: &[&'a str], declared: &[&str]) -> Option<&'a str> {
+pub(super) const fn first_undeclared<'a>(used: &[&'a str], declared: &[&str]) -> Option<&'a str> {
     let mut i = 0;
     while i < used.len() {
         let mut found = false;

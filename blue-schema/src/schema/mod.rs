@@ -4,6 +4,7 @@
 //! annotated types. They are the single source for the generated documentation,
 //! the table definitions, and the runtime checks.
 
+mod attribute_key;
 mod attributes;
 pub(crate) mod hooks;
 pub(crate) mod item_keys;
@@ -14,6 +15,8 @@ pub mod projection;
 pub mod shape;
 pub mod unique;
 
+use attribute_key::typed_list;
+pub use attribute_key::KeyAttribute;
 pub use attributes::{is_index_key_attribute, is_reserved_attribute, RESERVED_ATTRIBUTES};
 pub(crate) use attributes::{CREATED_AT, PARTITION_KEY, SET_NEWTYPE, SORT_KEY, UPDATED_AT};
 pub(crate) use hooks::{EntityHooks, TableHooks};
@@ -156,47 +159,6 @@ pub struct IndexSchema {
     pub attributes: &'static [KeyAttribute],
 }
 
-/// Key attributes with their types: `queue (S), priority (N)`.
-fn typed_list<'a>(attributes: impl Iterator<Item = &'a KeyAttribute>) -> String {
-    attributes
-        .map(|a| format!("{} ({})", a.name, a.scalar.letter()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// One key attribute of a multi-attribute index: an entity's own field,
-/// stored as itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyAttribute {
-    /// The stored attribute: `region`.
-    pub name: &'static str,
-    /// Its type: `S` or `N`.
-    pub scalar: crate::key::ScalarType,
-    /// Whether it is part of the index's partition key (`HASH`) rather
-    /// than its sort key (`RANGE`).
-    pub hash: bool,
-}
-
-impl KeyAttribute {
-    /// DynamoDB's key type: `HASH` or `RANGE`.
-    pub const fn key_type(&self) -> &'static str {
-        if self.hash {
-            "HASH"
-        } else {
-            "RANGE"
-        }
-    }
-
-    /// The SQLite column that reads it from the item, in index `slot`:
-    /// `gsi3_region`.
-    pub fn column(&self, slot: &str) -> String {
-        match self.name {
-            PARTITION_KEY | SORT_KEY => self.name.to_owned(),
-            name => format!("{slot}_{name}"),
-        }
-    }
-}
-
 impl IndexSchema {
     /// The index partition key in the ADR's notation: `ROLE#{role}`; for
     /// a multi-attribute pattern its attributes and types, `queue (S)`.
@@ -228,12 +190,6 @@ impl IndexSchema {
     /// Every field of both keys.
     pub fn fields(&self) -> impl Iterator<Item = &'static IndexFieldSchema> {
         self.partition_key.iter().chain(self.sort_key)
-    }
-
-    /// Whether the pattern's keys are the fields themselves (a
-    /// multi-attribute index) rather than composed strings.
-    pub fn is_multi_attribute(&self) -> bool {
-        !self.attributes.is_empty()
     }
 
     /// Whether every field is part of the table's key (so the index key
@@ -480,17 +436,6 @@ impl TableSchema {
         } else {
             Projection::KeysOnly
         }
-    }
-
-    /// The key attributes of physical index `slot` when it is a
-    /// multi-attribute index (its patterns agree on them: the derives
-    /// check), else empty.
-    pub fn key_attributes(&self, slot: &str) -> &'static [KeyAttribute] {
-        self.entities
-            .iter()
-            .flat_map(|e| e.indexes)
-            .find(|i| i.slot.name == slot)
-            .map_or(&[], |i| i.attributes)
     }
 
     /// The physical index named `name`.

@@ -45,6 +45,7 @@
 //! an operation that has started runs to its end: a `put_all` is one
 //! transaction, all or nothing.
 
+mod attribute_page;
 mod capacity;
 mod config;
 mod entry;

@@ -7,7 +7,6 @@ use super::error::{sqlite_error, table_error};
 use super::pool::Conn;
 use super::row::{data, decode_known_json, parse_attributes, size, text, Row, TextBytes};
 use crate::backend::engine::{RawItem, ScanOf};
-use crate::key::{KeyValue, ScalarType};
 use crate::layout::sqlite::bounds;
 use crate::limits::MAX_PAGE_BYTES;
 use crate::ops::cursor::Position;
@@ -116,7 +115,7 @@ pub(super) fn scan(conn: &mut Conn, op: &ScanPage) -> Result<ScanOf<Row>, Error>
 }
 
 /// What a query did with one row it evaluated.
-enum Evaluated<T> {
+pub(super) enum Evaluated<T> {
     Item(T),
     /// An item the reader does not recognise (counted, skipped).
     Unknown,
@@ -127,7 +126,7 @@ enum Evaluated<T> {
 /// Decodes a row a query evaluated, after its filter if it has one (which
 /// reads the item as JSON once, for both). An item that expired
 /// ([`crate::ttl`]) is left out as a filter leaves one out.
-fn evaluate<D: Decoder>(
+pub(super) fn evaluate<D: Decoder>(
     keys: StoredKeys<'_>,
     text: &str,
     spec: &QuerySpec,
@@ -209,7 +208,7 @@ pub(super) fn index_page<D: Decoder>(
     op: &QueryPage,
 ) -> Result<PageOf<D::Output>, Error> {
     if op.spec.attributes.is_some() {
-        return attribute_page::<D>(conn, op);
+        return super::attribute_page::page::<D>(conn, op);
     }
     let spec = &op.spec;
     let table = spec.table;
@@ -219,7 +218,7 @@ pub(super) fn index_page<D: Decoder>(
         op.start.as_ref().map(|p| p.sort_key.as_str()),
         spec.order,
     );
-    let sql = crate::layout::sqlite::index_query(table, &index.slot, spec.order, D::WITH_STAMPS);
+    let sql = crate::layout::index_sql::index_query(table, &index.slot, spec.order, D::WITH_STAMPS);
     let (db, _) = conn.with_statements(table)?;
     let mut stmt = db
         .prepare_cached(&sql)
@@ -318,7 +317,10 @@ pub(super) fn index_page<D: Decoder>(
 
 /// What preparing an index query's statement failing means: the table
 /// has no such index yet, when a column is missing.
-fn missing_index(table: &'static str, slot: &'static str) -> impl Fn(rusqlite::Error) -> Error {
+pub(super) fn missing_index(
+    table: &'static str,
+    slot: &'static str,
+) -> impl Fn(rusqlite::Error) -> Error {
     move |e| match e {
         rusqlite::Error::SqliteFailure(_, Some(ref message))
         | rusqlite::Error::SqlInputError {
@@ -331,105 +333,10 @@ fn missing_index(table: &'static str, slot: &'static str) -> impl Fn(rusqlite::E
     }
 }
 
-/// A page of a multi-attribute index query: the rows of the index's
-/// partition in the order of its sort attributes (the entity's, then the
-/// table key), with the same page rules as every query.
-fn attribute_page<D: Decoder>(conn: &mut Conn, op: &QueryPage) -> Result<PageOf<D::Output>, Error> {
-    let spec = &op.spec;
-    let table = spec.table;
-    let index = spec.index.expect("an index query");
-    let condition = spec.attributes.as_ref().expect("a multi-attribute query");
-    let sort = condition.sort_attributes();
-    let resume = match &op.start {
-        Some(position) => Some(condition.decode_position(&position.sort_key).ok_or(
-            crate::error::QueryError::Cursor(crate::error::CursorError::Malformed),
-        )?),
-        None => None,
-    };
-    let (sql, params) = crate::layout::sqlite::attribute_query(
-        table,
-        &index.slot,
-        condition,
-        spec.order,
-        D::WITH_STAMPS,
-        resume.as_deref(),
-    );
-    let (db, _) = conn.with_statements(table)?;
-    let mut stmt = db
-        .prepare_cached(&sql)
-        .map_err(missing_index(table, index.slot.name))?;
-    let mut rows = stmt
-        .query(rusqlite::params_from_iter(params.iter().map(SqlParam)))
-        .map_err(sqlite_error)?;
-    let mut page = PageRows::new(op.limit);
-    let n = sort.len();
-    let mut values: Vec<KeyValue> = Vec::with_capacity(n);
-    while let Some(row) = rows.next().map_err(sqlite_error)? {
-        values.clear();
-        for (i, attribute) in sort.iter().enumerate() {
-            values.push(match attribute.scalar {
-                ScalarType::S => KeyValue::S(text(row, i)?.to_owned()),
-                ScalarType::N => KeyValue::N(row.get::<_, i64>(i).map_err(sqlite_error)?),
-            });
-        }
-        let [.., KeyValue::S(partition_key), KeyValue::S(sort_key)] = values.as_slice() else {
-            unreachable!("a multi-attribute index's last sort attributes are pk and sk")
-        };
-        let item = data(row, n)?;
-        // The entry's size: the whole item, or its keys (a multi-attribute
-        // pattern projects nothing else: the derive refuses `project(..)`).
-        let entry = match index.projection {
-            Projection::All => size(row, n + 1, table, partition_key, 0)?,
-            Projection::KeysOnly | Projection::Include(_) => {
-                let partition = &condition.attributes[..condition.partition_len()];
-                let keys = entry::attribute_keys_size(partition, condition.partition())
-                    + entry::attribute_keys_size(sort, &values);
-                i64::try_from(keys).unwrap_or(i64::MAX)
-            }
-        };
-        if !page.admits(entry) {
-            return Ok(page.ended());
-        }
-        let (created_at, updated_at) = if D::WITH_STAMPS {
-            (text(row, n + 2)?, text(row, n + 3)?)
-        } else {
-            ("", "")
-        };
-        let keys = StoredKeys {
-            table,
-            partition_key,
-            sort_key,
-            created_at,
-            updated_at,
-        };
-        let evaluated = evaluate::<D>(keys, &item, spec)?;
-        page.count_shape::<D>(&evaluated, sort_key, &item);
-        let position = crate::key::native::encode_values(&values);
-        if page.took(evaluated, &position) {
-            return Ok(page.ended());
-        }
-    }
-    Ok(page.finished())
-}
-
-/// A multi-attribute query's parameter, bound with its SQL type.
-struct SqlParam<'a>(&'a crate::layout::sqlite::Param);
-
-impl rusqlite::ToSql for SqlParam<'_> {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        use crate::layout::sqlite::Param;
-        use rusqlite::types::{ToSqlOutput, ValueRef};
-        Ok(match self.0 {
-            Param::Text(bytes) => ToSqlOutput::Borrowed(ValueRef::Text(bytes)),
-            Param::Integer(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
-        })
-    }
-}
-
 /// A query page being filled, row by row: DynamoDB's budget (items
 /// evaluated, 1 MB), what the rows gave, and the key of the last row
 /// evaluated, where the next page starts.
-struct PageRows<T> {
+pub(super) struct PageRows<T> {
     budget: PageBudget,
     items: Vec<T>,
     unknown: usize,
@@ -439,7 +346,7 @@ struct PageRows<T> {
 }
 
 impl<T> PageRows<T> {
-    fn new(limit: Option<u32>) -> Self {
+    pub(super) fn new(limit: Option<u32>) -> Self {
         PageRows {
             budget: PageBudget::new(limit.map(|n| n as usize)),
             items: Vec::new(),
@@ -451,13 +358,18 @@ impl<T> PageRows<T> {
 
     /// Whether a row of `size` bytes fits; if not, the 1 MB rule ends the
     /// page before it.
-    fn admits(&mut self, size: i64) -> bool {
+    pub(super) fn admits(&mut self, size: i64) -> bool {
         self.budget.admits(size)
     }
 
     /// Counts an item of an entity with older shapes by the shape its
     /// JSON `text` was stored in ([`crate::schema::shape`]).
-    fn count_shape<D: Decoder>(&mut self, evaluated: &Evaluated<T>, sort_key: &str, text: &str) {
+    pub(super) fn count_shape<D: Decoder>(
+        &mut self,
+        evaluated: &Evaluated<T>,
+        sort_key: &str,
+        text: &str,
+    ) {
         if !D::SHAPED || !matches!(evaluated, Evaluated::Item(_)) {
             return;
         }
@@ -470,7 +382,7 @@ impl<T> PageRows<T> {
     /// Counts what the row at `key` gave; whether the page is now full (as
     /// DynamoDB's `Limit`: a full page has a cursor, whether or not more
     /// items follow).
-    fn took(&mut self, evaluated: Evaluated<T>, key: &str) -> bool {
+    pub(super) fn took(&mut self, evaluated: Evaluated<T>, key: &str) -> bool {
         match evaluated {
             Evaluated::Item(item) => self.items.push(item),
             Evaluated::Unknown => self.unknown += 1,
@@ -482,7 +394,7 @@ impl<T> PageRows<T> {
     }
 
     /// The page, ended before the rows that follow: it has a cursor.
-    fn ended(&mut self) -> PageOf<T> {
+    pub(super) fn ended(&mut self) -> PageOf<T> {
         PageOf {
             items: std::mem::take(&mut self.items),
             unknown: self.unknown,
@@ -492,8 +404,15 @@ impl<T> PageRows<T> {
         }
     }
 
+    /// The page, ended at `position` (a position [`took`](Self::took)
+    /// was not given).
+    pub(super) fn ended_at(&mut self, position: String) -> PageOf<T> {
+        self.last = position;
+        self.ended()
+    }
+
     /// The page, after the last row of the query.
-    fn finished(self) -> PageOf<T> {
+    pub(super) fn finished(self) -> PageOf<T> {
         PageOf {
             items: self.items,
             unknown: self.unknown,

@@ -5,9 +5,8 @@ use rusqlite::OptionalExtension;
 
 use super::error::sqlite_error;
 use super::pool::Conn;
-use crate::layout::sqlite::{
-    add_index, add_updated_at, create_index, create_table, index_columns_of, COLUMNS,
-};
+use crate::layout::index_sql::{add_index, create_index, index_columns_of};
+use crate::layout::sqlite::{add_updated_at, create_table, COLUMNS};
 use crate::schema::TableSchema;
 use crate::Error;
 
