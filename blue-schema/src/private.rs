@@ -279,9 +279,9 @@ pub mod slot {
 /// collection on that index reads it: the index partition key's type and
 /// prefix, and whether its entries hold whole items.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` has no access pattern on this index",
-    label = "no `#[index(..)]` of this entity names this index",
-    note = "a collection on an index reads one index partition: each member needs an `#[index(gsiN, ..)]` pattern on that index, with the same `pk(prefix = .., fields(..))` types as the others"
+    message = "`{Self}` has no composed access pattern on this index",
+    label = "no `#[index(..)]` of this entity with composed keys names this index",
+    note = "a collection on an index reads one index partition: each member needs an `#[index(gsiN, ..)]` pattern on that index, with the same `pk(prefix = .., fields(..))` types as the others (a multi-attribute pattern, `attributes`, is read by its own query method only)"
 )]
 pub trait IndexPattern<S> {
     /// The index partition key's type (a tuple for several fields).

@@ -354,6 +354,12 @@ pub async fn key_attribute_strings_follow_dynamodb_rules(store: Store) {
         .await
         .unwrap_err();
     assert_eq!(empty(err), "queue");
+    let mut tx = store.transaction();
+    tx.update(
+        blue_schema::Update::new(Ticket::key("c1", 1u32))
+            .set(Ticket::attr().assignee, String::new()),
+    );
+    assert_eq!(empty(tx.commit().await.unwrap_err()), "assignee");
     assert_eq!(
         store.get(Ticket::key("c1", 1u32)).await.unwrap(),
         Some(t.clone())

@@ -391,9 +391,11 @@ impl Update {
         use std::fmt::Write;
 
         // The entity's fields, and the keys of the indexes it can be in.
+        // (A multi-attribute index's keys are the entity's fields.)
         let index_keys = entity
             .indexes
             .iter()
+            .filter(|i| !i.is_multi_attribute())
             .flat_map(|i| [i.slot.pk_attribute, i.slot.sk_attribute]);
         let current = || entity.attributes.iter().map(|a| a.name);
         // The attributes only older shapes have: removed, as SQLite's
