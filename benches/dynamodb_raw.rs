@@ -70,6 +70,31 @@ fn with_index_keys(item: &mut HashMap<String, AttributeValue>, e: &Expert) {
     );
 }
 
+/// The update expression of a put as the store writes it: every
+/// attribute set, `created_at` kept, `updated_at` now; and its names and
+/// values.
+fn set_all(
+    attributes: HashMap<String, AttributeValue>,
+) -> (
+    String,
+    HashMap<String, String>,
+    HashMap<String, AttributeValue>,
+) {
+    let mut expression = String::from("SET ");
+    let mut names = HashMap::new();
+    let mut values = HashMap::new();
+    for (i, (name, value)) in attributes.into_iter().enumerate() {
+        expression.push_str(&format!("#a{i} = :a{i}, "));
+        names.insert(format!("#a{i}"), name);
+        values.insert(format!(":a{i}"), value);
+    }
+    expression.push_str("#c = if_not_exists(#c, :c), #u = :c");
+    names.insert("#c".into(), "created_at".into());
+    names.insert("#u".into(), "updated_at".into());
+    values.insert(":c".into(), s(&now()));
+    (expression, names, values)
+}
+
 /// The items of every page of a query, each page sent as hand-written
 /// code sends it: `page(start)` is the request of the page that starts
 /// after `start` (`None` for the first).
@@ -160,18 +185,7 @@ impl Raw {
     /// attributes are the card's own, nothing else to write).
     pub async fn put_ranked(&self, card: &super::fixtures::cards::RankedCard) {
         let attributes: HashMap<String, AttributeValue> = serde_dynamo::to_item(card).unwrap();
-        let mut expression = String::from("SET ");
-        let mut names = HashMap::new();
-        let mut values = HashMap::new();
-        for (i, (name, value)) in attributes.into_iter().enumerate() {
-            expression.push_str(&format!("#a{i} = :a{i}, "));
-            names.insert(format!("#a{i}"), name);
-            values.insert(format!(":a{i}"), value);
-        }
-        expression.push_str("#c = if_not_exists(#c, :c), #u = :c");
-        names.insert("#c".into(), "created_at".into());
-        names.insert("#u".into(), "updated_at".into());
-        values.insert(":c".into(), s(&now()));
+        let (expression, names, values) = set_all(attributes);
         self.client
             .update_item()
             .table_name(&self.ranked)
@@ -242,18 +256,7 @@ impl Raw {
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
         let mut attributes: HashMap<String, AttributeValue> = serde_dynamo::to_item(e).unwrap();
         with_index_keys(&mut attributes, e);
-        let mut expression = String::from("SET ");
-        let mut names = HashMap::new();
-        let mut values = HashMap::new();
-        for (i, (name, value)) in attributes.into_iter().enumerate() {
-            expression.push_str(&format!("#a{i} = :a{i}, "));
-            names.insert(format!("#a{i}"), name);
-            values.insert(format!(":a{i}"), value);
-        }
-        expression.push_str("#c = if_not_exists(#c, :c), #u = :c");
-        names.insert("#c".into(), "created_at".into());
-        names.insert("#u".into(), "updated_at".into());
-        values.insert(":c".into(), s(&now()));
+        let (expression, names, values) = set_all(attributes);
         self.client
             .update_item()
             .table_name(&self.table)

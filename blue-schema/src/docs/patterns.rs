@@ -76,25 +76,12 @@ pub(super) fn write_index_patterns(
     )?;
     let pk_args: Vec<&str> = index.partition_key.iter().map(|f| f.field).collect();
     let returns = returns(entity, index);
-    let sparse: Vec<String> = index
-        .fields()
-        .filter(|f| f.optional)
-        .map(|f| format!("`{}`", f.field))
-        .collect();
     writeln!(
         out,
         "`{} | {}`. Returns {returns}. {}\n",
         index.partition_key_template(),
         index.sort_key_template(entity.prefix),
-        if sparse.is_empty() {
-            "Every item is in the index.".to_owned()
-        } else {
-            format!(
-                "Sparse: an item is in the index only while {} {} not `None`.",
-                sparse.join(" and "),
-                if sparse.len() == 1 { "is" } else { "are" }
-            )
-        }
+        sparseness(index)
     )?;
     writeln!(out, "| method chain | key condition on the index |")?;
     writeln!(out, "|---|---|")?;
@@ -145,6 +132,23 @@ pub(super) fn write_index_patterns(
     }
 }
 
+/// Which items are in a pattern's index, in words.
+fn sparseness(index: &IndexSchema) -> String {
+    let sparse: Vec<String> = index
+        .fields()
+        .filter(|f| f.optional)
+        .map(|f| format!("`{}`", f.field))
+        .collect();
+    if sparse.is_empty() {
+        return "Every item is in the index.".to_owned();
+    }
+    format!(
+        "Sparse: an item is in the index only while {} {} not `None`.",
+        sparse.join(" and "),
+        if sparse.len() == 1 { "is" } else { "are" }
+    )
+}
+
 /// What a pattern's query returns, in words.
 fn returns(entity: &EntitySchema, index: &IndexSchema) -> String {
     match index.projection {
@@ -190,11 +194,6 @@ fn write_attribute_pattern(
         .filter(|a| !a.hash)
         .map(typed)
         .collect();
-    let sparse: Vec<String> = index
-        .fields()
-        .filter(|f| f.optional)
-        .map(|f| format!("`{}`", f.field))
-        .collect();
     writeln!(
         out,
         "Keyed by the item's own attributes: partition `{}`, sort `{}` (the table key last: ties \
@@ -202,15 +201,7 @@ fn write_attribute_pattern(
         hash.join(", "),
         range.join(", "),
         returns(entity, index),
-        if sparse.is_empty() {
-            "Every item is in the index.".to_owned()
-        } else {
-            format!(
-                "Sparse: an item is in the index only while {} {} not `None`.",
-                sparse.join(" and "),
-                if sparse.len() == 1 { "is" } else { "are" }
-            )
-        }
+        sparseness(index)
     )?;
     writeln!(out, "| method chain | key condition on the index |")?;
     writeln!(out, "|---|---|")?;

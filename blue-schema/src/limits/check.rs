@@ -125,26 +125,33 @@ pub(crate) fn check_index_keys<'a>(
 ) -> Result<usize, LimitError> {
     let mut size = 0;
     for (attribute, value) in keys {
-        let max = if attribute.ends_with("pk") {
-            MAX_PARTITION_KEY_BYTES
-        } else {
-            MAX_SORT_KEY_BYTES
-        };
-        if value.is_empty() {
-            return Err(LimitError::EmptyIndexKey {
-                attribute: attribute.to_owned(),
-            });
-        }
-        if value.len() > max {
-            return Err(LimitError::IndexKeyTooLong {
-                attribute: attribute.to_owned(),
-                bytes: value.len(),
-                max,
-            });
-        }
+        check_string(attribute, value, attribute.ends_with("pk"))?;
         size += attribute.len() + value.len();
     }
     Ok(size)
+}
+
+/// A string in an index's key attribute in the key attribute `name`, of the
+/// partition key (`hash`) or the sort key.
+pub(crate) fn check_string(name: &str, value: &str, hash: bool) -> Result<(), LimitError> {
+    let max = if hash {
+        MAX_PARTITION_KEY_BYTES
+    } else {
+        MAX_SORT_KEY_BYTES
+    };
+    if value.is_empty() {
+        return Err(LimitError::EmptyIndexKey {
+            attribute: name.to_owned(),
+        });
+    }
+    if value.len() > max {
+        return Err(LimitError::IndexKeyTooLong {
+            attribute: name.to_owned(),
+            bytes: value.len(),
+            max,
+        });
+    }
+    Ok(())
 }
 
 /// The write times the library stores beside an item's attributes, as

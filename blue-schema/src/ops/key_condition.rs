@@ -9,7 +9,8 @@ use std::fmt;
 use super::cursor::Fnv;
 use crate::key::native::{decode_values, encode_values};
 use crate::key::{KeyValue, ScalarType};
-use crate::limits::{LimitError, MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES};
+pub(crate) use crate::limits::check::check_string;
+use crate::limits::LimitError;
 use crate::schema::KeyAttribute;
 
 /// The range a multi-attribute query puts on its last sort attribute.
@@ -207,29 +208,6 @@ pub(crate) fn check_value(attribute: &KeyAttribute, value: &KeyValue) -> Result<
         return Ok(());
     };
     check_string(attribute.name, s, attribute.hash)
-}
-
-/// [`check_value`] of a string in the key attribute `name`, of the
-/// partition key (`hash`) or the sort key.
-pub(crate) fn check_string(name: &str, value: &str, hash: bool) -> Result<(), LimitError> {
-    let max = if hash {
-        MAX_PARTITION_KEY_BYTES
-    } else {
-        MAX_SORT_KEY_BYTES
-    };
-    if value.is_empty() {
-        return Err(LimitError::EmptyIndexKey {
-            attribute: name.to_owned(),
-        });
-    }
-    if value.len() > max {
-        return Err(LimitError::IndexKeyTooLong {
-            attribute: name.to_owned(),
-            bytes: value.len(),
-            max,
-        });
-    }
-    Ok(())
 }
 
 impl fmt::Display for AttributeCondition {
