@@ -183,6 +183,9 @@ pub struct Entity {
     pub fields: Vec<Field>,
     /// `#[index(...)]` lines.
     pub indexes: Vec<String>,
+    /// The fields of its multi-attribute index key, if it has one (their
+    /// strings are never empty: DynamoDB refuses an empty key attribute).
+    pub native: Vec<String>,
     pub doc: Option<String>,
     /// Replaces the `#[sk(prefix = ..)]` line.
     pub sk_attr: Option<String>,
@@ -340,14 +343,46 @@ pub fn valid(rng: &mut Rng, n: usize) -> Case {
             sk_prefix: prefix(rng, &mut prefixes),
             fields,
             indexes: index_lines,
+            native: Vec::new(),
             doc: rng.chance(40).then(|| format!("Entity {e} of case {n}.")),
             sk_attr: None,
         });
     }
+    // Multi-attribute patterns, each on an index of its own (another
+    // entity on it would be refused): a partition field, and maybe a sort
+    // field, of a native key type.
+    let mut declared = indexes;
+    for (e, entity) in entities.iter_mut().enumerate() {
+        let native: Vec<String> = entity
+            .fields
+            .iter()
+            .filter(|f| f.role == Role::Value && matches!(f.ty, Ty::Str | Ty::U32 | Ty::OptStr))
+            .map(|f| f.name.clone())
+            .collect();
+        if native.is_empty() || !rng.chance(35) {
+            continue;
+        }
+        declared += 1;
+        let pk = native[rng.below(native.len())].clone();
+        let sk = native.iter().find(|f| **f != pk && rng.chance(60)).cloned();
+        let sk_part = sk
+            .as_ref()
+            .map(|f| format!(", sk(fields({f}))"))
+            .unwrap_or_default();
+        let projection = if rng.chance(30) {
+            ", project = keys_only"
+        } else {
+            ""
+        };
+        entity.indexes.push(format!(
+            "#[index(gsi{declared}, name = by_native_{e}, attributes, pk(fields({pk})){sk_part}{projection})]"
+        ));
+        entity.native = std::iter::once(pk).chain(sk).collect();
+    }
     Case {
         table: format!("Fz{n}"),
         table_name: format!("fz{n}_t{}", rng.below(1000)),
-        indexes,
+        indexes: declared,
         ttl,
         entities,
         mistake: None,
@@ -413,11 +448,12 @@ impl Entity {
         let mut out = format!("{} {{ ", self.name);
         for f in &self.fields {
             let mut v = f.ty.value(rng);
-            if matches!(f.role, Role::Pk | Role::Sk)
-                && f.ty.may_be_empty()
-                && v == "\"\".to_owned()"
-            {
+            let keyed = matches!(f.role, Role::Pk | Role::Sk) || self.native.contains(&f.name);
+            if keyed && f.ty.may_be_empty() && v == "\"\".to_owned()" {
                 v = "\"k\".to_owned()".to_owned();
+            }
+            if self.native.contains(&f.name) && v == "Some(\"\".to_owned())" {
+                v = "Some(\"k\".to_owned())".to_owned();
             }
             if f.role == Role::Version {
                 v = "0".to_owned();

@@ -248,3 +248,25 @@ fn the_derives_never_panic_and_span_every_error_in_the_input() {
             .join("\n\n")
     );
 }
+
+/// The generator covers every kind of access pattern: composed, keys
+/// only, projected, and multi-attribute (on an index of its own, with
+/// the table declaring it).
+#[test]
+fn valid_cases_use_every_kind_of_pattern() {
+    let mut rng = gen::Rng(0x5EED_F022);
+    let texts: Vec<String> = (0..200).map(|n| gen::valid(&mut rng, n).text()).collect();
+    for kind in [
+        "pk(prefix",
+        "project = keys_only",
+        "project(",
+        ", attributes,",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(kind)),
+            "no valid case has {kind}"
+        );
+    }
+    let native = texts.iter().find(|t| t.contains(", attributes,")).unwrap();
+    assert!(native.contains("indexes(gsi1"), "{native}");
+}
