@@ -9,7 +9,7 @@ use std::fmt;
 use super::cursor::Fnv;
 use crate::key::native::{decode_values, encode_values};
 use crate::key::{KeyValue, ScalarType};
-pub(crate) use crate::limits::check::check_string;
+use crate::limits::check::check_string;
 use crate::limits::LimitError;
 use crate::schema::KeyAttribute;
 
@@ -106,8 +106,7 @@ impl AttributeCondition {
     /// The sort attributes, in order: the entity's sort fields, then the
     /// table's `pk` and `sk`.
     pub fn sort_attributes(&self) -> &'static [KeyAttribute] {
-        let n = self.attributes.iter().filter(|a| a.hash).count();
-        &self.attributes[n..]
+        &self.attributes[self.partition_len()..]
     }
 
     /// The types of a position's values: every sort attribute's.

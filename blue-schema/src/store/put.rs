@@ -293,7 +293,7 @@ pub(crate) fn checked_item<E: Entity, I>(
     let mut strings = Vec::new();
     item.__attribute_key_strings(&mut strings);
     for (attribute, value, hash) in strings {
-        crate::ops::key_condition::check_string(attribute, value, hash)?;
+        crate::limits::check::check_string(attribute, value, hash)?;
     }
     if backfill {
         // Written and measured as an index key is: a string beside the

@@ -279,7 +279,7 @@ pub(super) fn update_op<E: Entity>(
             .flat_map(|i| i.attributes)
             .find(|a| a.name == name.as_ref());
         if let Some(attribute) = key_attribute {
-            crate::ops::key_condition::check_string(attribute.name, v, attribute.hash)?;
+            limits::check::check_string(attribute.name, v, attribute.hash)?;
         }
     }
     let mut create = update.create;

@@ -26,7 +26,6 @@ pub(super) fn page<D: Decoder>(
     let table = spec.table;
     let index = spec.index.expect("an index query");
     let condition = spec.attributes.as_ref().expect("a multi-attribute query");
-    let sort = condition.sort_attributes();
     let resume = match &op.start {
         Some(position) => Some(condition.decode_position(&position.sort_key).ok_or(
             crate::error::QueryError::Cursor(crate::error::CursorError::Malformed),
@@ -71,10 +70,9 @@ pub(super) fn page<D: Decoder>(
         let entry = match index.projection {
             Projection::All => size(row, 3, table, partition_key, 0)?,
             Projection::KeysOnly | Projection::Include(_) => {
-                let values = sort_values(table, condition, &item, partition_key, sort_key)?;
-                let partition = &condition.attributes[..condition.partition_len()];
-                let keys = entry::attribute_keys_size(partition, condition.partition())
-                    + entry::attribute_keys_size(sort, &values);
+                let keys =
+                    entry::attribute_entry(condition.attributes, &item, partition_key, sort_key)
+                        .map_or(0, |(_, size)| size);
                 i64::try_from(keys).unwrap_or(i64::MAX)
             }
         };

@@ -201,31 +201,14 @@ fn attribute_entry(
     projection: Projection,
     image: &Image,
 ) -> Option<IndexEntry> {
-    let own: Vec<&str> = attributes
-        .iter()
-        .map(|a| a.name)
-        .filter(|n| !matches!(*n, crate::schema::PARTITION_KEY | crate::schema::SORT_KEY))
-        .collect();
-    let held = super::row::parse_attributes(&image.data, &own)?;
-    let values: Vec<&Value> = own.iter().map(|n| held.get(*n)).collect::<Option<_>>()?;
-    let keys_size = key.partition_key.len()
-        + key.sort_key.len()
-        + crate::schema::PARTITION_KEY.len()
-        + crate::schema::SORT_KEY.len()
-        + own
-            .iter()
-            .zip(&values)
-            .map(|(n, v)| crate::limits::attribute_size(n, v, false))
-            .sum::<usize>();
+    let (values, keys_size) =
+        entry::attribute_entry(attributes, &image.data, &key.partition_key, &key.sort_key)?;
     let size = match projection {
         Projection::All => image.size,
         Projection::KeysOnly | Projection::Include(_) => keys_size,
     };
     Some(IndexEntry {
-        key: (
-            Value::from(values.into_iter().cloned().collect::<Vec<_>>()).to_string(),
-            String::new(),
-        ),
+        key: (Value::from(values).to_string(), String::new()),
         size,
     })
 }

@@ -49,16 +49,32 @@ pub(super) fn included_size(
             .sum::<usize>()
 }
 
-/// The size of the keys of an entry of a multi-attribute index: the
-/// table's `pk` and `sk` and each of the index's key attributes (name and
-/// value), as DynamoDB sizes them.
-pub(super) fn attribute_keys_size(
+/// An item's entry in a multi-attribute index keyed by `attributes`: the
+/// values of the item's own key attributes, read from its JSON `data` in
+/// key order, and the size of the entry's keys (the table's `pk` and `sk`
+/// and each key attribute, name and value, as DynamoDB sizes them);
+/// `None` when the item lacks one of them (it is not in the index).
+pub(super) fn attribute_entry(
     attributes: &[crate::schema::KeyAttribute],
-    values: &[crate::key::KeyValue],
-) -> usize {
-    attributes
+    data: &str,
+    partition_key: &str,
+    sort_key: &str,
+) -> Option<(Vec<Value>, usize)> {
+    let own: Vec<&str> = attributes
         .iter()
-        .zip(values)
-        .map(|(a, v)| crate::limits::attribute_size(a.name, &v.to_json(), false))
-        .sum()
+        .map(|a| a.name)
+        .filter(|n| !matches!(*n, PARTITION_KEY | SORT_KEY))
+        .collect();
+    let mut held = parse_attributes(data, &own)?;
+    let values: Vec<Value> = own.iter().map(|n| held.remove(*n)).collect::<Option<_>>()?;
+    let size = PARTITION_KEY.len()
+        + partition_key.len()
+        + SORT_KEY.len()
+        + sort_key.len()
+        + own
+            .iter()
+            .zip(&values)
+            .map(|(n, v)| crate::limits::attribute_size(n, v, false))
+            .sum::<usize>();
+    Some((values, size))
 }
