@@ -799,6 +799,9 @@ fn copies_and_reindex_write_index_keys_from_the_fields() {
     assert_eq!(after, before);
 }
 
+#[path = "sqlite_views.rs"]
+mod views;
+
 #[path = "store/helpdesk.rs"]
 #[allow(dead_code)]
 mod helpdesk;

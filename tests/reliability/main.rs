@@ -18,6 +18,7 @@ mod hostile;
 mod load;
 mod model;
 mod sweep_crash;
+mod views;
 
 #[path = "../common/dynamodb.rs"]
 pub mod dynamodb;

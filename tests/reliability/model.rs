@@ -1192,6 +1192,57 @@ impl Model {
         "Ok(())".into()
     }
 
+    /// What the SQLite file's typed views hold of the run's items (see
+    /// [`crate::views`]): a tally of shape 1 has no unit, a pin under its
+    /// old key no hits.
+    pub fn views(&self) -> String {
+        let mut rows = crate::views::Rows::default();
+        for item in self.items.values() {
+            match item {
+                Item::Cell(c) => rows.cells.push((
+                    c.part.clone(),
+                    c.id.into(),
+                    c.count,
+                    c.note.clone(),
+                    c.tags.clone(),
+                    c.log.clone(),
+                )),
+                Item::Doc(d) => {
+                    let version = i64::try_from(d.version).unwrap();
+                    rows.docs
+                        .push((d.part.clone(), d.id.into(), d.body.clone(), version))
+                }
+                Item::Mark(m) => {
+                    rows.marks
+                        .push((m.part.clone(), m.id.into(), m.n.into(), m.text.clone()))
+                }
+                Item::Tally(t, shape) => rows.tallies.push((
+                    t.part.clone(),
+                    t.value,
+                    (*shape > 1).then(|| t.unit.clone()),
+                    (*shape).into(),
+                )),
+                Item::Pin(p) => rows.pins.push((
+                    p.part.clone(),
+                    p.kind.into(),
+                    p.id.into(),
+                    p.label.clone(),
+                    Some(p.hits),
+                    2,
+                )),
+                Item::OldPin(p) => rows.pins.push((
+                    p.part.clone(),
+                    p.kind.into(),
+                    p.id.into(),
+                    p.label.clone(),
+                    None,
+                    1,
+                )),
+            }
+        }
+        rows.render()
+    }
+
     /// What the run's index partitions hold: the cells of each note (by
     /// table key), the keys of each partition's cells (by id), the
     /// documents of each body.
@@ -2029,7 +2080,7 @@ pub struct Engines {
     pub operations: std::sync::atomic::AtomicU64,
     /// The feed records the sequences' consumers applied.
     pub records: std::sync::atomic::AtomicU64,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     dynamo: blue_schema::backend::dynamodb::DynamoDbBackend,
     /// The stores' clocks, in the order of `stores`.
     clocks: Vec<blue_schema::ttl::ManualClock>,
@@ -2067,7 +2118,7 @@ impl Engines {
             next: Default::default(),
             operations: Default::default(),
             records: Default::default(),
-            _dir: dir,
+            dir,
             dynamo: backend,
             clocks,
         }
@@ -2143,6 +2194,15 @@ impl Engines {
                     "final contents on {name}:\n  model:   {expected}\n  backend: {got}"
                 ));
             }
+        }
+        // The SQLite file's typed views, read as any SQL tool would.
+        let expected = model.views();
+        let got = crate::views::read(&self.dir.path().join("model.db"), &space.ns)
+            .map_err(|e| format!("views of the SQLite file: {e}"))?;
+        if got != expected {
+            return Err(format!(
+                "views of the SQLite file:\n  model:   {expected}\n  backend: {got}"
+            ));
         }
         // No name held twice, none without its marker, no marker left
         // without its handle; then the run's handles go (their markers

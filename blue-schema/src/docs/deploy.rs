@@ -231,10 +231,22 @@ pub fn terraform_hcl(table: &TableSchema) -> String {
 /// generated columns per index (its keys, read from `data`), and a partial
 /// index per index over the rows that have its keys.
 ///
+/// Then one typed view per entity, `{table}_{entity}`, which shows its
+/// items as rows of ordinary columns to any SQL tool (the store never
+/// reads them).
+///
 /// A table with a change feed (`#[table(stream)]`) also gets its outbox
 /// and the triggers that fill it ([`crate::feed`]).
 pub fn sqlite_ddl(table: &TableSchema) -> String {
     let mut ddl = crate::layout::sqlite::schema_script(table);
+    let views = crate::layout::views::views_script(table);
+    if !views.is_empty() {
+        ddl.push_str(
+            ";
+",
+        );
+        ddl.push_str(&views);
+    }
     if table.stream {
         ddl.push_str(";\n");
         ddl.push_str(&crate::layout::sqlite::feed_script(table.name));

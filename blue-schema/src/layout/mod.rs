@@ -14,3 +14,5 @@ pub(crate) mod expression;
 pub(crate) mod index_sql;
 #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) mod sqlite;
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+pub(crate) mod views;

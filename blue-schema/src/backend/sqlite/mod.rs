@@ -59,6 +59,7 @@ mod read;
 mod row;
 mod schema;
 mod transact;
+mod views;
 mod write;
 
 use std::fmt;
@@ -233,6 +234,7 @@ impl Engine for SqliteBackend {
         let schema = op.table;
         self.run(move |conn| {
             let added = schema::create(conn, schema)?;
+            views::refresh(conn, schema)?;
             feed::create(conn, table, stream)?;
             Ok(added)
         })
@@ -244,6 +246,7 @@ impl Engine for SqliteBackend {
         crate::backend::engine::check_table_name(table)?;
         self.run(move |conn| {
             feed::drop(conn, table)?;
+            views::drop_all(conn, table)?;
             schema::drop_table(conn, table)
         })
         .await

@@ -1,0 +1,96 @@
+//! Keeping a table's typed views ([`crate::layout::views`]) in step with
+//! the schema that last created it.
+
+use rusqlite::{params, OptionalExtension};
+
+use super::error::sqlite_error;
+use super::pool::Conn;
+use crate::layout::views::{create_view, marker, view_name};
+use crate::schema::TableSchema;
+use crate::Error;
+
+/// Makes the views of `schema`'s table its entities' views: a view whose
+/// statement changed is made again, a view of an entity the schema no
+/// longer has is dropped, the others are left as they are (so that a
+/// `create_table` of an unchanged schema changes nothing in the file, and
+/// no connection has to prepare its statements again). An object of the
+/// same name that the library did not make is refused, never replaced.
+pub(super) fn refresh(conn: &mut Conn, schema: &'static TableSchema) -> Result<(), Error> {
+    let table = schema.name;
+    let wanted: Vec<(String, String)> = schema
+        .entities
+        .iter()
+        .map(|entity| (view_name(table, entity), create_view(schema, entity)))
+        .collect();
+    let ours = existing(conn, table)?;
+    for (name, _) in &wanted {
+        if ours.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        let other: Option<(String, String)> = conn
+            .db
+            .query_row(
+                "SELECT type, name FROM sqlite_master WHERE name = ?1 COLLATE NOCASE",
+                params![name],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+            .map_err(sqlite_error)?;
+        if let Some((kind, found)) = other {
+            return Err(Error::TableMismatch {
+                table: found,
+                found: format!(
+                    "it is a {kind} in the place of {table}'s view {name}, which the library \
+                     keeps (one per entity, `{{table}}_{{entity}}`); rename or drop it"
+                ),
+            });
+        }
+    }
+    let stale: Vec<&String> = ours
+        .iter()
+        .filter(|(name, sql)| !wanted.iter().any(|(n, s)| n == name && s == sql))
+        .map(|(name, _)| name)
+        .collect();
+    let missing: Vec<&String> = wanted
+        .iter()
+        .filter(|(name, sql)| !ours.iter().any(|(n, s)| n == name && s == sql))
+        .map(|(_, sql)| sql)
+        .collect();
+    if stale.is_empty() && missing.is_empty() {
+        return Ok(());
+    }
+    let tx = conn.db.unchecked_transaction().map_err(sqlite_error)?;
+    for name in stale {
+        tx.execute_batch(&drop_view(name)).map_err(sqlite_error)?;
+    }
+    for sql in missing {
+        tx.execute_batch(sql).map_err(sqlite_error)?;
+    }
+    tx.commit().map_err(sqlite_error)
+}
+
+/// Drops every view the library made of `table`.
+pub(super) fn drop_all(conn: &mut Conn, table: &str) -> Result<(), Error> {
+    for (name, _) in existing(conn, table)? {
+        conn.db
+            .execute_batch(&drop_view(&name))
+            .map_err(sqlite_error)?;
+    }
+    Ok(())
+}
+
+/// The views the library made of `table`: name and statement.
+fn existing(conn: &Conn, table: &str) -> Result<Vec<(String, String)>, Error> {
+    let mut statement = conn
+        .db
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'view' AND instr(sql, ?1) > 0")
+        .map_err(sqlite_error)?;
+    let rows = statement
+        .query_map(params![marker(table)], |row| Ok((row.get(0)?, row.get(1)?)))
+        .map_err(sqlite_error)?;
+    rows.collect::<Result<_, _>>().map_err(sqlite_error)
+}
+
+fn drop_view(name: &str) -> String {
+    format!("DROP VIEW IF EXISTS \"{}\"", name.replace('"', "\"\""))
+}
