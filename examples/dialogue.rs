@@ -5,6 +5,7 @@
 //! cargo run --example dialogue                 # database under target/debug/examples/
 //! cargo run --example dialogue -- /tmp/blue.db # or a file of your choice
 //! sqlite3 target/debug/examples/dialogue.db "select pk, sk, data from blue_dialogue"
+//! sqlite3 -header target/debug/examples/dialogue.db "select * from blue_dialogue_expert"
 //! ```
 //!
 //! No async runtime is needed: the SQLite backend completes its work when
