@@ -422,3 +422,32 @@ fn a_table_where_a_view_goes_is_refused() {
         Vec::<Vec<Value>>::new()
     );
 }
+
+/// Processes that create the table at once, with the schema changing
+/// between rounds, each succeed, and the views are the last schema's.
+#[test]
+fn stores_that_create_the_table_at_once_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blue.db");
+    for round in 0..6 {
+        let barrier = std::sync::Barrier::new(4);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    let store = Store::sqlite(&path).unwrap();
+                    barrier.wait();
+                    let created = match round % 2 {
+                        0 => block_on(store.create_table::<v1::Viewed>()),
+                        _ => block_on(store.create_table::<v2::Viewed>()),
+                    };
+                    created.unwrap();
+                });
+            }
+        });
+        let names = rows(
+            &plain(&path),
+            "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name",
+        );
+        assert_eq!(names.len(), 1 + round % 2, "round {round}: {names:?}");
+    }
+}

@@ -15,15 +15,50 @@ use crate::Error;
 /// `create_table` of an unchanged schema changes nothing in the file, and
 /// no connection has to prepare its statements again). An object of the
 /// same name that the library did not make is refused, never replaced.
+///
+/// What to change is decided again inside a `BEGIN IMMEDIATE`
+/// transaction, so that processes creating the table at once do not make
+/// the same view twice.
 pub(super) fn refresh(conn: &mut Conn, schema: &'static TableSchema) -> Result<(), Error> {
-    let table = schema.name;
     let wanted: Vec<(String, String)> = schema
         .entities
         .iter()
-        .map(|entity| (view_name(table, entity), create_view(schema, entity)))
+        .map(|entity| (view_name(schema.name, entity), create_view(schema, entity)))
         .collect();
+    if plan(conn, schema.name, &wanted)?.is_empty() {
+        return Ok(());
+    }
+    super::write::immediate(conn, |conn| {
+        let changes = plan(conn, schema.name, &wanted)?;
+        for name in &changes.stale {
+            conn.db
+                .execute_batch(&drop_view(name))
+                .map_err(sqlite_error)?;
+        }
+        for sql in &changes.missing {
+            conn.db.execute_batch(sql).map_err(sqlite_error)?;
+        }
+        Ok(())
+    })
+}
+
+/// The views to drop (by name) and to make (their statements).
+struct Changes {
+    stale: Vec<String>,
+    missing: Vec<String>,
+}
+
+impl Changes {
+    fn is_empty(&self) -> bool {
+        self.stale.is_empty() && self.missing.is_empty()
+    }
+}
+
+/// What makes the views of `table` those `wanted` (name, statement), or
+/// the refusal of an object of another maker in a view's place.
+fn plan(conn: &Conn, table: &str, wanted: &[(String, String)]) -> Result<Changes, Error> {
     let ours = existing(conn, table)?;
-    for (name, _) in &wanted {
+    for (name, _) in wanted {
         if ours.iter().any(|(n, _)| n == name) {
             continue;
         }
@@ -46,27 +81,21 @@ pub(super) fn refresh(conn: &mut Conn, schema: &'static TableSchema) -> Result<(
             });
         }
     }
-    let stale: Vec<&String> = ours
-        .iter()
-        .filter(|(name, sql)| !wanted.iter().any(|(n, s)| n == name && s == sql))
-        .map(|(name, _)| name)
-        .collect();
-    let missing: Vec<&String> = wanted
-        .iter()
-        .filter(|(name, sql)| !ours.iter().any(|(n, s)| n == name && s == sql))
-        .map(|(_, sql)| sql)
-        .collect();
-    if stale.is_empty() && missing.is_empty() {
-        return Ok(());
-    }
-    let tx = conn.db.unchecked_transaction().map_err(sqlite_error)?;
-    for name in stale {
-        tx.execute_batch(&drop_view(name)).map_err(sqlite_error)?;
-    }
-    for sql in missing {
-        tx.execute_batch(sql).map_err(sqlite_error)?;
-    }
-    tx.commit().map_err(sqlite_error)
+    let same = |(name, sql): &(String, String), list: &[(String, String)]| {
+        list.iter().any(|(n, s)| n == name && s == sql)
+    };
+    Ok(Changes {
+        stale: ours
+            .iter()
+            .filter(|view| !same(view, wanted))
+            .map(|(name, _)| name.clone())
+            .collect(),
+        missing: wanted
+            .iter()
+            .filter(|view| !same(view, &ours))
+            .map(|(_, sql)| sql.clone())
+            .collect(),
+    })
 }
 
 /// Drops every view the library made of `table`.
