@@ -882,3 +882,33 @@ fn multi_attribute_index_queries_search_their_index() {
         after.dynamodb
     );
 }
+
+/// Processes that open a new file at the same moment all get a store:
+/// turning a new file to WAL takes an exclusive lock, and SQLite refuses
+/// the others at once (no busy handler) rather than make them wait.
+#[test]
+fn a_new_file_opened_by_many_at_once_opens_for_all() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..20 {
+        let path = dir.path().join(format!("new-{round}.db"));
+        let barrier = std::sync::Barrier::new(6);
+        let opened: Vec<Result<(), Error>> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..6)
+                .map(|_| {
+                    scope.spawn(|| {
+                        barrier.wait();
+                        Store::sqlite(&path).map(drop)
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        for result in opened {
+            result.unwrap_or_else(|e| panic!("round {round}: {e}"));
+        }
+        let mode: String = raw(&path)
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+}

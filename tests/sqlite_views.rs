@@ -434,8 +434,11 @@ fn stores_that_create_the_table_at_once_all_succeed() {
         std::thread::scope(|scope| {
             for _ in 0..4 {
                 scope.spawn(|| {
-                    let store = Store::sqlite(&path).unwrap();
+                    let store = Store::sqlite(&path);
+                    // Every thread reaches the barrier, so that one that
+                    // fails does not leave the others waiting.
                     barrier.wait();
+                    let store = store.unwrap();
                     let created = match round % 2 {
                         0 => block_on(store.create_table::<v1::Viewed>()),
                         _ => block_on(store.create_table::<v2::Viewed>()),

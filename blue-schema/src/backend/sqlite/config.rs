@@ -153,15 +153,7 @@ impl SqliteConfig {
         db.set_prepared_statement_cache_capacity(64);
         super::functions::register(&db).map_err(sqlite_error)?;
         if self.path.is_some() {
-            let mode: String = db
-                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-                .map_err(sqlite_error)?;
-            if !mode.eq_ignore_ascii_case("wal") {
-                return Err(Error::backend(
-                    NAME,
-                    format!("the database refused WAL mode (journal_mode is {mode})"),
-                ));
-            }
+            wal(&db, self.busy_timeout)?;
             db.pragma_update(None, "synchronous", "NORMAL")
                 .map_err(sqlite_error)?;
         }
@@ -169,5 +161,41 @@ impl SqliteConfig {
             f(&db).map_err(sqlite_error)?;
         }
         Ok(Conn::new(db))
+    }
+}
+
+/// Puts the database in WAL mode, which the file keeps: a file in it
+/// already needs no lock. Turning a new file to WAL takes an exclusive
+/// lock, and SQLite answers `SQLITE_BUSY` at once, without its busy
+/// handler, when another connection is turning it at the same moment
+/// (processes that open a new file together): that is retried until the
+/// busy timeout has passed.
+fn wal(db: &Connection, busy_timeout: std::time::Duration) -> Result<(), Error> {
+    let deadline = std::time::Instant::now() + busy_timeout;
+    loop {
+        let mode: String = db
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .map_err(sqlite_error)?;
+        if mode.eq_ignore_ascii_case("wal") {
+            return Ok(());
+        }
+        let set =
+            db.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0));
+        match set {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => {
+                return Err(Error::backend(
+                    NAME,
+                    format!("the database refused WAL mode (journal_mode is {mode})"),
+                ))
+            }
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => return Err(sqlite_error(e)),
+        }
     }
 }
