@@ -70,7 +70,32 @@ pub(crate) fn check_item<T: serde::Serialize + ?Sized>(
         + sort_key.len()
         + stamps.size()
         + extra;
-    let attributes = measure::measure(item, names).map_err(|p| match p {
+    let attributes = measure_attributes(item, names)?;
+    let size = bookkeeping + attributes;
+    if size > MAX_ITEM_BYTES {
+        return Err(LimitError::ItemTooLarge { bytes: size }.into());
+    }
+    Ok(size)
+}
+
+/// The size of `attributes` (some or all of an item's, changed or copied
+/// as JSON, index keys among them) as DynamoDB counts them, and what it
+/// would refuse in them: [`check_item`] without the keys, the write times
+/// and the 400 KB limit. An item's size is the sum of its attributes'
+/// sizes, so that a write which changes a few attributes can swap theirs
+/// in the stored size.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+pub(crate) fn attributes_size<T: serde::Serialize + ?Sized>(
+    attributes: &T,
+) -> Result<usize, CheckError> {
+    measure_attributes(attributes, is_attribute_or_index_key_name)
+}
+
+fn measure_attributes<T: serde::Serialize + ?Sized>(
+    item: &T,
+    names: fn(&str) -> bool,
+) -> Result<usize, CheckError> {
+    measure::measure(item, names).map_err(|p| match p {
         Problem::NotAnItem(e) => CheckError::NotAnItem(e),
         Problem::TooDeep { path } => LimitError::NestingTooDeep {
             path: measure::render(&path),
@@ -87,12 +112,7 @@ pub(crate) fn check_item<T: serde::Serialize + ?Sized>(
         }
         .into(),
         Problem::AttributeName { name } => LimitError::InvalidAttributeName { name }.into(),
-    })?;
-    let size = bookkeeping + attributes;
-    if size > MAX_ITEM_BYTES {
-        return Err(LimitError::ItemTooLarge { bytes: size }.into());
-    }
-    Ok(size)
+    })
 }
 
 /// An attribute an item may hold: not a reserved name, except the shape

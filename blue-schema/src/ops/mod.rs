@@ -156,6 +156,11 @@ pub(crate) struct UpdateOp {
     pub(crate) now: String,
     pub(crate) decode: AnyDecoder,
     pub(crate) entity: &'static EntitySchema,
+    /// Whether a backend that keeps the item's size (SQLite) must measure
+    /// the whole item again rather than swap the changed attributes'
+    /// sizes in the stored one: a reindex, which repairs items another
+    /// tool changed behind the library's back.
+    pub(crate) measure_whole: bool,
 }
 
 /// Check a condition on one item, in a transaction.

@@ -131,6 +131,7 @@ async fn reindex_on<B: Engine, T: Table>(backend: &B) -> Result<Reindexed, Error
                 now: keys.last_written().to_owned(),
                 decode: AnyDecoder::of::<Attributes>(),
                 entity,
+                measure_whole: true,
             };
             match backend.update(op).await {
                 Ok(_) => report.rewritten += 1,

@@ -324,5 +324,6 @@ pub(super) fn update_op<E: Entity>(
         now: time::now_rfc3339(),
         decode: AnyDecoder::of::<Typed<E>>(),
         entity: &E::SCHEMA,
+        measure_whole: false,
     })
 }

@@ -58,6 +58,7 @@ mod pool;
 mod read;
 mod row;
 mod schema;
+mod splice;
 mod transact;
 mod views;
 mod write;

@@ -23,11 +23,13 @@ use crate::ops::{Delete, ItemKey, Put, PutBatch, UpdateOp};
 use crate::write::MapWithSets;
 use crate::Error;
 
-/// A stored row: its JSON and write times.
+/// A stored row: its JSON, write times and size (`None`: the `size`
+/// column holds something else, which another tool wrote).
 pub(super) struct Stored {
     pub(super) data: String,
     pub(super) created_at: String,
     pub(super) updated_at: String,
+    pub(super) size: Option<i64>,
 }
 
 /// Reads the row with this key.
@@ -35,12 +37,13 @@ pub(super) fn read(conn: &mut Conn, key: &ItemKey) -> Result<Option<Stored>, Err
     row_of_key(
         conn,
         key,
-        |s| &s.get,
+        |s| &s.get_sized,
         |row| {
             Ok(Stored {
                 data: data(row, 0)?.into_owned(),
                 created_at: text(row, 1)?.to_owned(),
                 updated_at: text(row, 2)?.to_owned(),
+                size: super::row::integer(row, 3).ok(),
             })
         },
     )
@@ -241,6 +244,21 @@ pub(super) struct Updated {
 }
 
 pub(super) fn plan_update(
+    op: &UpdateOp,
+    stored: Option<&Stored>,
+) -> Result<Result<Updated, UpdateFailure>, Error> {
+    if let Some(planned) = stored.and_then(|stored| super::splice::plan(op, stored)) {
+        // Every test run checks that the attributes it changed alone make
+        // the item the whole one does.
+        #[cfg(debug_assertions)]
+        super::splice::agrees(&planned, &plan_whole(op, stored));
+        return Ok(planned);
+    }
+    plan_whole(op, stored)
+}
+
+/// [`plan_update`] from the whole stored item.
+fn plan_whole(
     op: &UpdateOp,
     stored: Option<&Stored>,
 ) -> Result<Result<Updated, UpdateFailure>, Error> {
