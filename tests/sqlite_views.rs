@@ -4,7 +4,7 @@
 //! `sqlite3` shell would, and opened read-only.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use blue_schema::{block_on, Entity, Error, Store, Table};
 use rusqlite::types::Value;
@@ -116,6 +116,23 @@ fn columns(db: &Connection, view: &str) -> Vec<String> {
         .collect()
 }
 
+/// A store in a new file, with the first version of the table.
+fn viewed_store() -> (tempfile::TempDir, PathBuf, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blue.db");
+    let store = Store::sqlite(&path).unwrap();
+    block_on(store.create_table::<v1::Viewed>()).unwrap();
+    (dir, path, store)
+}
+
+/// The names of the file's views.
+fn view_names(db: &Connection) -> Vec<Vec<Value>> {
+    rows(
+        db,
+        "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name",
+    )
+}
+
 fn text(s: &str) -> Value {
     Value::Text(s.to_owned())
 }
@@ -214,10 +231,7 @@ fn a_view_holds_the_adrs_row() {
 /// Index keys and bookkeeping attributes are not columns.
 #[test]
 fn a_view_reads_every_value_in_its_sql_type() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("blue.db");
-    let store = Store::sqlite(&path).unwrap();
-    block_on(store.create_table::<v1::Viewed>()).unwrap();
+    let (_dir, path, store) = viewed_store();
     block_on(store.put(&gadget(7))).unwrap();
 
     let db = plain(&path);
@@ -270,10 +284,7 @@ fn a_view_reads_every_value_in_its_sql_type() {
 /// that expires later, or never, is a row with its expiry.
 #[test]
 fn a_view_leaves_out_expired_items() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("blue.db");
-    let store = Store::sqlite(&path).unwrap();
-    block_on(store.create_table::<v1::Viewed>()).unwrap();
+    let (_dir, path, store) = viewed_store();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -309,27 +320,18 @@ fn a_view_leaves_out_expired_items() {
 /// entity's view holds its own items only, whatever `#` its keys hold.
 #[test]
 fn views_follow_the_schema() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("blue.db");
-    let store = Store::sqlite(&path).unwrap();
-    block_on(store.create_table::<v1::Viewed>()).unwrap();
+    let (_dir, path, store) = viewed_store();
     block_on(store.put(&gadget(1))).unwrap();
-    let views = |db: &Connection| {
-        rows(
-            db,
-            "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name",
-        )
-    };
     let schema_version = |db: &Connection| rows(db, "PRAGMA schema_version")[0][0].clone();
     let db = plain(&path);
-    assert_eq!(views(&db), [vec![text("blue_viewed_gadget")]]);
+    assert_eq!(view_names(&db), [vec![text("blue_viewed_gadget")]]);
     let before = schema_version(&db);
     block_on(store.create_table::<v1::Viewed>()).unwrap();
     assert_eq!(schema_version(&db), before, "the same schema again");
 
     block_on(store.create_table::<v2::Viewed>()).unwrap();
     assert_eq!(
-        views(&db),
+        view_names(&db),
         [
             vec![text("blue_viewed_gadget")],
             vec![text("blue_viewed_widget")]
@@ -366,12 +368,12 @@ fn views_follow_the_schema() {
     );
 
     block_on(store.create_table::<v1::Viewed>()).unwrap();
-    assert_eq!(views(&db), [vec![text("blue_viewed_gadget")]]);
+    assert_eq!(view_names(&db), [vec![text("blue_viewed_gadget")]]);
     assert_eq!(columns(&db, "blue_viewed_gadget").len(), 13);
 
     assert!(block_on(store.drop_table::<v1::Viewed>()).unwrap());
     assert_eq!(
-        views(&db),
+        view_names(&db),
         Vec::<Vec<Value>>::new(),
         "dropped with the table"
     );
@@ -381,10 +383,7 @@ fn views_follow_the_schema() {
 /// is not an item of the entity, and does not make the view fail.
 #[test]
 fn a_row_that_is_not_json_is_left_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("blue.db");
-    let store = Store::sqlite(&path).unwrap();
-    block_on(store.create_table::<v1::Viewed>()).unwrap();
+    let (_dir, path, store) = viewed_store();
     block_on(store.put(&gadget(1))).unwrap();
     Connection::open(&path)
         .unwrap()
@@ -447,10 +446,7 @@ fn stores_that_create_the_table_at_once_all_succeed() {
                 });
             }
         });
-        let names = rows(
-            &plain(&path),
-            "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name",
-        );
+        let names = view_names(&plain(&path));
         assert_eq!(names.len(), 1 + round % 2, "round {round}: {names:?}");
     }
 }
