@@ -41,6 +41,11 @@ pub(crate) fn view_name(table: &str, entity: &EntitySchema) -> String {
     format!("{table}_{}", snake_case(entity.name))
 }
 
+/// The statement that drops the view `name`.
+pub(crate) fn drop_view(name: &str) -> String {
+    format!("DROP VIEW IF EXISTS {}", quoted(name))
+}
+
 /// The statements that create every entity's view of `schema`,
 /// `;`-separated (none for a table without entities).
 pub(crate) fn views_script(schema: &TableSchema) -> String {

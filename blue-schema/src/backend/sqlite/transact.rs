@@ -41,7 +41,8 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<String>) -> Result<()
         let mut plans = Vec::with_capacity(op.actions.len());
         for action in op.actions.iter() {
             let key = action.key();
-            let stored = read_live(conn, key, action_checks(action))?;
+            let sized = matches!(action, TxAction::Update(_));
+            let stored = read_live(conn, key, action_checks(action), sized)?;
             let (reason, plan) = match action {
                 TxAction::Put(p) => match failure(key, &p.checks, Some(p.decode), stored.as_ref())?
                 {

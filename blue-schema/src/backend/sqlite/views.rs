@@ -5,7 +5,7 @@ use rusqlite::{params, OptionalExtension};
 
 use super::error::sqlite_error;
 use super::pool::Conn;
-use crate::layout::views::{create_view, marker, view_name};
+use crate::layout::views::{create_view, drop_view, marker, view_name};
 use crate::schema::TableSchema;
 use crate::Error;
 
@@ -118,8 +118,4 @@ fn existing(conn: &Conn, table: &str) -> Result<Vec<(String, String)>, Error> {
         .query_map(params![marker(table)], |row| Ok((row.get(0)?, row.get(1)?)))
         .map_err(sqlite_error)?;
     rows.collect::<Result<_, _>>().map_err(sqlite_error)
-}
-
-fn drop_view(name: &str) -> String {
-    format!("DROP VIEW IF EXISTS \"{}\"", name.replace('"', "\"\""))
 }

@@ -32,18 +32,24 @@ pub(super) struct Stored {
     pub(super) size: Option<i64>,
 }
 
-/// Reads the row with this key.
+/// Reads the row with this key (its size: `None`).
 pub(super) fn read(conn: &mut Conn, key: &ItemKey) -> Result<Option<Stored>, Error> {
+    read_row(conn, key, false)
+}
+
+/// Reads the row with this key, with its size when `sized` (what an
+/// update swaps its changed attributes' sizes in, [`super::splice`]).
+fn read_row(conn: &mut Conn, key: &ItemKey, sized: bool) -> Result<Option<Stored>, Error> {
     row_of_key(
         conn,
         key,
-        |s| &s.get_sized,
+        if sized { |s| &s.get_sized } else { |s| &s.get },
         |row| {
             Ok(Stored {
                 data: data(row, 0)?.into_owned(),
                 created_at: text(row, 1)?.to_owned(),
                 updated_at: text(row, 2)?.to_owned(),
-                size: super::row::integer(row, 3).ok(),
+                size: sized.then(|| super::row::integer(row, 3).ok()).flatten(),
             })
         },
     )
@@ -52,13 +58,15 @@ pub(super) fn read(conn: &mut Conn, key: &ItemKey) -> Result<Option<Stored>, Err
 /// Reads the row with this key as a write with `checks` sees it: a row
 /// that expired ([`crate::ttl`]) is deleted first, in the write's
 /// transaction, and reads as none, so the write replaces it as DynamoDB's
-/// would once its TTL process had run.
+/// would once its TTL process had run. `sized`: with the row's size, for
+/// an update.
 pub(super) fn read_live(
     conn: &mut Conn,
     key: &ItemKey,
     checks: &Checks,
+    sized: bool,
 ) -> Result<Option<Stored>, Error> {
-    let stored = read(conn, key)?;
+    let stored = read_row(conn, key, sized)?;
     let Some(expiry) = checks.expiry else {
         return Ok(stored);
     };
@@ -194,7 +202,7 @@ pub(super) fn remove(conn: &mut Conn, key: &ItemKey) -> Result<(), Error> {
 pub(super) fn put(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
     let key = &op.item.key;
     immediate(conn, |conn| {
-        let stored = read_live(conn, key, &op.checks)?;
+        let stored = read_live(conn, key, &op.checks, false)?;
         if let Some((f, current)) = failure(key, &op.checks, Some(op.decode), stored.as_ref())? {
             return Err(f.into_error(key, current));
         }
@@ -214,7 +222,7 @@ pub(super) fn put(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
 pub(super) fn delete(conn: &mut Conn, op: &Delete) -> Result<Option<Stored>, Error> {
     let key = &op.key;
     immediate(conn, |conn| {
-        let stored = read_live(conn, key, &op.checks)?;
+        let stored = read_live(conn, key, &op.checks, false)?;
         if let Some((f, current)) = failure(key, &op.checks, op.decode, stored.as_ref())? {
             return Err(f.into_error(key, current));
         }
@@ -348,7 +356,7 @@ fn apply_error(op: &UpdateOp, e: ApplyError) -> Error {
 pub(super) fn update(conn: &mut Conn, op: &UpdateOp) -> Result<Option<AnyItem>, Error> {
     let key = &op.key;
     immediate(conn, |conn| {
-        let stored = read_live(conn, key, &op.checks)?;
+        let stored = read_live(conn, key, &op.checks, true)?;
         let updated = match plan_update(op, stored.as_ref())? {
             Ok(u) => u,
             Err(UpdateFailure::Check(f, current)) => return Err(f.into_error(key, current)),
