@@ -408,3 +408,113 @@ pub const fn member<E: EntityFacts>(name: &'static str) -> Member {
         },
     }
 }
+
+/// The options every generated query builder has (page size, order,
+/// cursor, filter, …), written once here and expanded by `macro_rules`
+/// where the derive names it: a proc macro's every token costs compile
+/// time, a `macro_rules` expansion far less.
+///
+/// `consistency` is `yes` for a table's query (which may read eventually
+/// consistent) and `no` for an index's; `filter` is `by(Type)`, the type
+/// whose attributes a filter names, or `keys_only(Entity)`, a pattern
+/// whose index holds keys only (the method exists, hidden, behind a bound
+/// whose message says why it cannot be called).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __query_builder {
+    (
+        #[doc = $doc:expr]
+        $vis:vis struct $name:ident($state:ty) -> $item:ty;
+        consistency = $consistency:ident;
+        filter = $filter:ident($owner:ty);
+    ) => {
+        #[doc = $doc]
+        #[derive(::std::fmt::Debug, ::std::clone::Clone)]
+        #[must_use = "a query does nothing until a store runs it"]
+        $vis struct $name<const N: usize> {
+            state: $state,
+        }
+
+        impl<const N: usize> $name<N> {
+            /// Evaluates at most `n` items per page (at least 1), DynamoDB's `Limit`.
+            pub fn page_size(self, n: u32) -> Self {
+                $name { state: self.state.page_size(n) }
+            }
+
+            /// Returns at most `n` items from a whole read (`all`, `pages`, `items`).
+            pub fn take(self, n: usize) -> Self {
+                $name { state: self.state.take(n) }
+            }
+
+            /// Reads in descending sort-key order.
+            pub fn reverse(self) -> Self {
+                $name { state: self.state.reverse() }
+            }
+
+            /// Resumes after the last item of the page that returned `cursor`.
+            pub fn after(self, cursor: $crate::Cursor) -> Self {
+                $name { state: self.state.after(cursor) }
+            }
+
+            $crate::__query_builder!(@consistency $consistency $name);
+
+            /// Reads at most `n` pages (at least 1) in a whole read: the bound a
+            /// filtered read needs.
+            pub fn max_pages(self, n: u32) -> Self {
+                $name { state: self.state.max_pages(n) }
+            }
+
+            $crate::__query_builder!(@filter $filter $name $owner);
+
+            /// The SQL statement and the DynamoDB request of the first page,
+            /// without running it.
+            pub fn explain(&self) -> $crate::query::Explain {
+                $crate::IntoQuery::into_query(::std::clone::Clone::clone(self)).explain()
+            }
+
+            /// The backend-neutral query.
+            pub fn spec(&self) -> $crate::query::QuerySpec {
+                $crate::IntoQuery::into_query(::std::clone::Clone::clone(self)).into_spec()
+            }
+        }
+
+        impl<const N: usize> $crate::IntoQuery for $name<N> {
+            type Item = $item;
+
+            fn into_query(self) -> $crate::Query<$item> {
+                self.state.finish()
+            }
+        }
+
+        impl<const N: usize> ::std::convert::From<$name<N>> for $crate::Query<$item> {
+            fn from(builder: $name<N>) -> Self {
+                builder.state.finish()
+            }
+        }
+    };
+    (@consistency yes $name:ident) => {
+        /// Reads with DynamoDB's cheaper eventually consistent reads.
+        pub fn eventually_consistent(self) -> Self {
+            $name { state: self.state.eventually_consistent() }
+        }
+    };
+    (@consistency no $name:ident) => {};
+    (@filter by $name:ident $owner:ty) => {
+        /// Returns only the items that satisfy `condition`; the page size
+        /// and the 1 MB cut still count the items evaluated (see
+        /// [`Query::filter`](::blue_schema::Query::filter)).
+        pub fn filter(self, condition: $crate::Condition<$owner>) -> Self {
+            $name { state: self.state.filter(condition) }
+        }
+    };
+    (@filter keys_only $name:ident $owner:ty) => {
+        /// Not available: the index holds keys only, no attribute to filter on.
+        #[doc(hidden)]
+        pub fn filter(self, condition: $crate::Condition<$owner>) -> Self
+        where
+            Self: $crate::__private::FilterableIndex,
+        {
+            $name { state: self.state.filter(condition) }
+        }
+    };
+}

@@ -47,103 +47,24 @@ pub(super) fn query_builder(
         )
     };
     let levels = component_methods(query_ident, sk, item, native);
-    let consistency = table_query.then(|| {
-        quote! {
-            /// Reads with DynamoDB's cheaper eventually consistent reads.
-            pub fn eventually_consistent(self) -> Self {
-                #query_ident { state: self.state.eventually_consistent() }
-            }
-        }
-    });
-    let filter = if let Some(owner) = filter_by {
-        quote! {
-            /// Returns only the items that satisfy `condition`; the page size
-            /// and the 1 MB cut still count the items evaluated (see
-            /// [`Query::filter`](::blue_schema::Query::filter)).
-            pub fn filter(self, condition: ::blue_schema::Condition<#owner>) -> Self {
-                #query_ident { state: self.state.filter(condition) }
-            }
-        }
-    } else {
-        quote! {
-            /// Not available: the index holds keys only, no attribute to filter on.
-            #[doc(hidden)]
-            pub fn filter(self, condition: ::blue_schema::Condition<#ident>) -> Self
-            where
-                Self: ::blue_schema::__private::FilterableIndex,
-            {
-                #query_ident { state: self.state.filter(condition) }
-            }
-        }
+    let consistency = if table_query { quote!(yes) } else { quote!(no) };
+    let filter = match filter_by {
+        Some(owner) => quote!(by(#owner)),
+        None => quote!(keys_only(#ident)),
     };
-    // No `#[inline]`: every method is generic (over `N` or an
+    // The options every builder has are written once, in the library's
+    // `macro_rules!` (a proc macro's tokens cost compile time). No
+    // `#[inline]` on the methods here: every one is generic (over `N` or an
     // `impl AsKeyPart`), so it is compiled in the calling crate anyway.
     quote! {
-        #[doc = #builder_doc]
-        #[derive(::std::fmt::Debug, ::std::clone::Clone)]
-        #[must_use = "a query does nothing until a store runs it"]
-        #vis struct #query_ident<const N: usize> {
-            state: #state,
+        ::blue_schema::__query_builder! {
+            #[doc = #builder_doc]
+            #vis struct #query_ident(#state) -> #item;
+            consistency = #consistency;
+            filter = #filter;
         }
 
-        impl<const N: usize> #query_ident<N> {
-            /// Evaluates at most `n` items per page (at least 1), DynamoDB's `Limit`.
-            pub fn page_size(self, n: u32) -> Self {
-                #query_ident { state: self.state.page_size(n) }
-            }
-
-            /// Returns at most `n` items from a whole read (`all`, `pages`, `items`).
-            pub fn take(self, n: usize) -> Self {
-                #query_ident { state: self.state.take(n) }
-            }
-
-            /// Reads in descending sort-key order.
-            pub fn reverse(self) -> Self {
-                #query_ident { state: self.state.reverse() }
-            }
-
-            /// Resumes after the last item of the page that returned `cursor`.
-            pub fn after(self, cursor: ::blue_schema::Cursor) -> Self {
-                #query_ident { state: self.state.after(cursor) }
-            }
-
-            #consistency
-
-            /// Reads at most `n` pages (at least 1) in a whole read: the bound a
-            /// filtered read needs.
-            pub fn max_pages(self, n: u32) -> Self {
-                #query_ident { state: self.state.max_pages(n) }
-            }
-
-            #filter
-
-            /// The SQL statement and the DynamoDB request of the first page,
-            /// without running it.
-            pub fn explain(&self) -> ::blue_schema::query::Explain {
-                ::blue_schema::IntoQuery::into_query(::std::clone::Clone::clone(self)).explain()
-            }
-
-            /// The backend-neutral query.
-            pub fn spec(&self) -> ::blue_schema::query::QuerySpec {
-                ::blue_schema::IntoQuery::into_query(::std::clone::Clone::clone(self)).into_spec()
-            }
-        }
-
-        impl<const N: usize> ::blue_schema::IntoQuery for #query_ident<N> {
-            type Item = #item;
-
-            fn into_query(self) -> ::blue_schema::Query<#item> {
-                self.state.finish()
-            }
-        }
-
-        impl<const N: usize> ::std::convert::From<#query_ident<N>> for ::blue_schema::Query<#item> {
-            fn from(builder: #query_ident<N>) -> Self {
-                builder.state.finish()
-            }
-        }
-
-        #levels
+    #levels
     }
 }
 
