@@ -2,7 +2,8 @@
 //! application sends with aws-sdk-dynamodb for the store's semantics
 //! (consistent reads, `created_at` kept by an `UpdateItem` with
 //! `if_not_exists`, `attribute_not_exists` for create, the index keys the
-//! store writes, serde_dynamo for the items).
+//! store writes, the guard that no program overwrites an item a newer
+//! shape of its entity wrote, serde_dynamo for the items).
 
 use std::collections::HashMap;
 
@@ -12,6 +13,11 @@ use aws_sdk_dynamodb::Client;
 use blue_schema_examples::dialogue::*;
 
 use super::fixtures::{now, D};
+
+/// The condition of every write that replaces or changes an item, as the
+/// store's: not over an item a newer shape of the entity wrote (its
+/// `_shape` above this program's, 1; an item without one is shape 1).
+const SHAPE_GUARD: &str = "NOT #sh > :shape";
 
 pub struct Raw {
     pub client: Client,
@@ -194,6 +200,9 @@ impl Raw {
             .update_expression(expression)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
+            .condition_expression(SHAPE_GUARD)
+            .expression_attribute_names("#sh", "_shape")
+            .expression_attribute_values(":shape", AttributeValue::N("1".into()))
             .send()
             .await
             .unwrap();
@@ -249,7 +258,8 @@ impl Raw {
     }
 
     /// A put keeping created_at, as one UpdateItem: every attribute set,
-    /// `created_at` if absent, `updated_at`.
+    /// `created_at` if absent, `updated_at`, unless the stored item is of a
+    /// newer shape ([`SHAPE_GUARD`]; the condition is set by the caller).
     pub fn put_request(
         &self,
         e: &Expert,
@@ -265,16 +275,22 @@ impl Raw {
             .update_expression(expression)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
+            .expression_attribute_names("#sh", "_shape")
+            .expression_attribute_values(":shape", AttributeValue::N("1".into()))
     }
 
     pub async fn put_expert(&self, e: &Expert) {
-        self.put_request(e).send().await.unwrap();
+        self.put_request(e)
+            .condition_expression(SHAPE_GUARD)
+            .send()
+            .await
+            .unwrap();
     }
 
     /// The put under a condition on the stored item (`score >= -1000`).
     pub async fn put_expert_when(&self, e: &Expert) {
         self.put_request(e)
-            .condition_expression("#s >= :min")
+            .condition_expression(format!("{SHAPE_GUARD} AND #s >= :min"))
             .expression_attribute_names("#s", "score")
             .expression_attribute_values(":min", AttributeValue::N("-1000".into()))
             .return_values_on_condition_check_failure(
@@ -297,8 +313,11 @@ impl Raw {
             .key("sk", s(&format!("EXPERT#{name}")))
             .update_expression("ADD #s :one SET #c = if_not_exists(#c, :now), #u = :now")
             .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(#s) OR #s >= :min AND #s <= :max)",
+                "attribute_exists(pk) AND NOT #sh > :shape \
+                 AND (attribute_not_exists(#s) OR #s >= :min AND #s <= :max)",
             )
+            .expression_attribute_names("#sh", "_shape")
+            .expression_attribute_values(":shape", AttributeValue::N("1".into()))
             .expression_attribute_names("#s", "score")
             .expression_attribute_names("#c", "created_at")
             .expression_attribute_names("#u", "updated_at")

@@ -1,10 +1,7 @@
 //! An update's actions as the clauses of DynamoDB's update expression.
-
-use std::fmt::{self, Write as _};
-
 use serde_json::Value;
 
-use crate::layout::expression::{Expression, Placeholder};
+use crate::layout::expression::{push, push_pieces, Expression, Piece, Placeholder};
 use crate::ops::action::Action;
 use crate::schema::SetKind;
 
@@ -27,9 +24,9 @@ fn part(clause: &mut String) -> &mut String {
 }
 
 impl Clauses {
-    /// Adds a part to the `SET` clause.
-    pub(crate) fn set(&mut self, part_of: fmt::Arguments<'_>) {
-        let _ = part(&mut self.sets).write_fmt(part_of);
+    /// Adds a part made of `pieces` to the `SET` clause.
+    pub(crate) fn set(&mut self, pieces: &[Piece<'_>]) {
+        push_pieces(part(&mut self.sets), pieces);
     }
 
     /// `SET … REMOVE … ADD … DELETE …`, each clause only when it has parts.
@@ -72,33 +69,29 @@ pub(crate) fn compile(actions: &[Action], expr: &mut Expression, clauses: &mut C
         adds,
         deletes,
     } = clauses;
-    // Writing to a `String` cannot fail.
     for action in actions {
-        let _ = match action {
+        match action {
             Action::Set(n, v, kind) => {
                 let n = expr.name(n);
                 let v = typed_value(expr, v, *kind);
-                write!(part(sets), "{n} = {v}")
+                push!(part(sets), n, " = ", v);
             }
             Action::SetIfAbsent(n, v, kind) => {
                 let n = expr.name(n);
                 let v = typed_value(expr, v, *kind);
-                write!(part(sets), "{n} = if_not_exists({n}, {v})")
+                push!(part(sets), n, " = if_not_exists(", n, ", ", v, ")");
             }
             Action::AddToSet(n, kind, elements) => {
                 let n = expr.name(n);
                 let v = expr.set(*kind, elements.clone());
-                write!(part(adds), "{n} {v}")
+                push!(part(adds), n, " ", v);
             }
             Action::DeleteFromSet(n, kind, elements) => {
                 let n = expr.name(n);
                 let v = expr.set(*kind, elements.clone());
-                write!(part(deletes), "{n} {v}")
+                push!(part(deletes), n, " ", v);
             }
-            Action::Remove(n) => {
-                let n = expr.name(n);
-                write!(part(removes), "{n}")
-            }
+            Action::Remove(n) => expr.name(n).push_to(part(removes)),
             Action::Add { name, delta, .. } => {
                 let n = expr.name(name);
                 let d = match i64::try_from(*delta) {
@@ -106,26 +99,40 @@ pub(crate) fn compile(actions: &[Action], expr: &mut Expression, clauses: &mut C
                     Err(_) => Value::from(*delta as u64),
                 };
                 let d = expr.value(d);
-                write!(part(adds), "{n} {d}")
+                push!(part(adds), n, " ", d);
             }
             Action::Append(n, v) => {
                 let n = expr.name(n);
                 let empty = expr.value(Value::Array(Vec::new()));
                 let v = expr.value(Value::Array(v.clone()));
-                write!(
+                push!(
                     part(sets),
-                    "{n} = list_append(if_not_exists({n}, {empty}), {v})"
-                )
+                    n,
+                    " = list_append(if_not_exists(",
+                    n,
+                    ", ",
+                    empty,
+                    "), ",
+                    v,
+                    ")"
+                );
             }
             Action::Prepend(n, v) => {
                 let n = expr.name(n);
                 let empty = expr.value(Value::Array(Vec::new()));
                 let v = expr.value(Value::Array(v.clone()));
-                write!(
+                push!(
                     part(sets),
-                    "{n} = list_append({v}, if_not_exists({n}, {empty}))"
-                )
+                    n,
+                    " = list_append(",
+                    v,
+                    ", if_not_exists(",
+                    n,
+                    ", ",
+                    empty,
+                    "))"
+                );
             }
-        };
+        }
     }
 }

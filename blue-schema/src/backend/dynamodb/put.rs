@@ -388,8 +388,6 @@ impl Update {
         stamps: Stamps<'_>,
         size: usize,
     ) -> Result<Update, Attributes> {
-        use std::fmt::Write;
-
         // The entity's fields, and the keys of the indexes it can be in.
         // (A multi-attribute index's keys are the entity's fields.)
         let index_keys = entity
@@ -433,31 +431,37 @@ impl Update {
         let mut names =
             std::collections::HashMap::with_capacity(attributes.len() + absent.len() + 2);
         let mut values = Attributes::with_capacity(attributes.len() + 2);
+        // Each placeholder is made once: written into the expression, then
+        // moved into its map.
+        let mut value_placeholders = Vec::with_capacity(attributes.len());
         expression.push_str("SET ");
         for (i, name) in attributes.keys().enumerate() {
             let n = set_name(i);
+            let v = set_value(i);
             expression.push_str(&n);
             expression.push_str(" = ");
-            expression.push_str(&set_value(i));
+            expression.push_str(&v);
             expression.push_str(", ");
             names.insert(n, name.clone());
+            value_placeholders.push(v);
         }
-        let _ = write!(
-            expression,
-            "#c = if_not_exists(#c, :c), {UPDATED_AT_NAME} = {UPDATED_AT_VALUE}"
-        );
+        expression.push_str("#c = if_not_exists(#c, :c), ");
+        expression.push_str(UPDATED_AT_NAME);
+        expression.push_str(" = ");
+        expression.push_str(UPDATED_AT_VALUE);
         names.insert("#c".to_owned(), CREATED_AT.to_owned());
         names.insert(UPDATED_AT_NAME.to_owned(), UPDATED_AT.to_owned());
         for (i, name) in absent.iter().enumerate() {
+            let r = removed_name(i);
             expression.push_str(if i == 0 { " REMOVE " } else { ", " });
-            expression.push_str(&removed_name(i));
-            names.insert(removed_name(i), (*name).to_owned());
+            expression.push_str(&r);
+            names.insert(r, (*name).to_owned());
         }
         if expression.len() > MAX_EXPRESSION_BYTES {
             return Err(attributes);
         }
-        for (i, (_, value)) in attributes.into_iter().enumerate() {
-            values.insert(set_value(i), value);
+        for (v, (_, value)) in value_placeholders.into_iter().zip(attributes) {
+            values.insert(v, value);
         }
         values.insert(":c".to_owned(), s(stamps.created_at));
         values.insert(UPDATED_AT_VALUE.to_owned(), s(stamps.updated_at));

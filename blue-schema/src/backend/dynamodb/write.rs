@@ -106,14 +106,21 @@ pub(super) fn compile_update(op: &UpdateOp) -> Compiled {
     compile(&op.actions, &mut expr, &mut clauses);
     let c = expr.name(CREATED_AT);
     let now = expr.value(Value::String(op.now.clone()));
-    clauses.set(format_args!("{c} = if_not_exists({c}, {now})"));
+    clauses.set(&[
+        c.into(),
+        " = if_not_exists(".into(),
+        c.into(),
+        ", ".into(),
+        now.into(),
+        ")".into(),
+    ]);
     let u = expr.name(UPDATED_AT);
-    clauses.set(format_args!("{u} = {now}"));
+    clauses.set(&[u.into(), " = ".into(), now.into()]);
     if let Some(fields) = &op.create {
         for (name, value) in fields {
             let n = expr.name(name);
             let v = expr.value(value.clone());
-            clauses.set(format_args!("{n} = {v}"));
+            clauses.set(&[n.into(), " = ".into(), v.into()]);
         }
     }
     let update = clauses.expression();
