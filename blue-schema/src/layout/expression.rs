@@ -129,6 +129,8 @@ macro_rules! push {
         $crate::layout::expression::push_pieces($out, &[$($crate::layout::expression::Piece::from($piece)),+])
     };
 }
+// Named outside this module by the DynamoDB backend's update clauses.
+#[cfg_attr(not(feature = "dynamodb"), allow(unused_imports))]
 pub(crate) use push;
 
 /// How tightly a condition binds, loosest first: DynamoDB reads `NOT`
