@@ -385,6 +385,11 @@ impl Raw {
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
+            // As the store's create: a refusal returns the item in the way
+            // (its error carries it).
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
             .send()
             .await
             .unwrap();

@@ -122,25 +122,26 @@ pub(super) fn agrees(
     spliced: &Result<Updated, UpdateFailure>,
     whole: &Result<Result<Updated, UpdateFailure>, crate::Error>,
 ) {
-    use crate::schema::{PARTITION_KEY, SORT_KEY};
+    // The stored item measured as a write measures it.
     let stored_size_right = || {
         let Ok(Value::Object(map)) = serde_json::from_str(&stored.data) else {
             return false;
-        };
-        let item = MapWithSets {
-            map: &map,
-            sets: op.entity.sets,
         };
         let stamps = limits::check::Stamps {
             created_at: &stored.created_at,
             updated_at: &stored.updated_at,
         };
-        let keys = PARTITION_KEY.len()
-            + op.key.partition_key.len()
-            + SORT_KEY.len()
-            + op.key.sort_key.len();
-        limits::check::attributes_size(&item)
-            .is_ok_and(|size| Some((size + stamps.size() + keys) as i64) == stored.size)
+        limits::check::check_item(
+            &op.key.partition_key,
+            &op.key.sort_key,
+            stamps,
+            &MapWithSets {
+                map: &map,
+                sets: op.entity.sets,
+            },
+            limits::check::IndexKeys::InItem,
+        )
+        .is_ok_and(|size| Some(size as i64) == stored.size)
     };
     match (spliced, whole) {
         (Ok(s), Ok(Ok(w))) => {
