@@ -142,7 +142,9 @@ mod footprint {
 
 /// Instantiates each listed test once per backend: `sqlite::<name>` runs it
 /// on a fresh SQLite database file, `sqlite_memory::<name>` on a private
-/// in-memory database (one connection instead of a pool), `dynamodb::<name>`
+/// in-memory database (one connection instead of a pool),
+/// `sqlite_tables::<name>` on a fresh file in the tables layout (a table per
+/// entity), `dynamodb::<name>`
 /// on DynamoDB: the emulator started in this process, or the endpoint in
 /// `BLUE_DYNAMODB_ENDPOINT`.
 macro_rules! backends {
@@ -160,6 +162,14 @@ macro_rules! backends {
                 #[test]
                 fn $test() {
                     crate::support::run(crate::support::Backend::SqliteMemory, crate::$module::$test);
+                }
+            )*
+        }
+        mod sqlite_tables {
+            $(
+                #[test]
+                fn $test() {
+                    crate::support::run(crate::support::Backend::SqliteTables, crate::$module::$test);
                 }
             )*
         }

@@ -17,6 +17,9 @@ pub enum Backend {
     Sqlite,
     /// A new in-memory SQLite database.
     SqliteMemory,
+    /// A new SQLite database file in the tables layout (a table per
+    /// entity).
+    SqliteTables,
     /// DynamoDB (the emulator, or `BLUE_DYNAMODB_ENDPOINT`), with tables
     /// of the test's own.
     DynamoDb,
@@ -64,6 +67,15 @@ where
             None,
         ),
         Backend::SqliteMemory => (Store::sqlite_memory().expect("SQLite opens"), None),
+        Backend::SqliteTables => {
+            let config =
+                blue_schema::backend::sqlite::SqliteConfig::file(dir.path().join("suite.db"))
+                    .layout(blue_schema::backend::sqlite::Layout::Tables);
+            (
+                Store::from_backend(config.open().expect("SQLite opens")),
+                None,
+            )
+        }
         Backend::DynamoDb => {
             let backend = runtime.block_on(dynamodb::backend());
             (Store::from_backend(backend.clone()), Some(backend))

@@ -18,7 +18,7 @@
 //! | command | what it does |
 //! |---|---|
 //! | `docs [--dir DIR] [--check] [--accept-breaking]` | writes each table's generated Markdown to `DIR/<table>.md` and its schema snapshot to `DIR/<table>.schema.json`, refusing (exit 1, each problem named) a change that would orphan or misread the items stored under the committed snapshot ([`docs::compatibility`]); `--check` writes nothing and fails when a file is stale or the change is refused |
-//! | `schema [--format F]` | prints the SQLite DDL, the DynamoDB `CreateTable` JSON, a CloudFormation template and a Terraform `aws_dynamodb_table` resource (`--format sqlite\|create-table\|cloudformation\|terraform`) |
+//! | `schema [--format F]` | prints the SQLite DDL (of both layouts), the DynamoDB `CreateTable` JSON, a CloudFormation template and a Terraform `aws_dynamodb_table` resource (`--format sqlite\|sqlite-tables\|create-table\|cloudformation\|terraform`) |
 //! | `create-tables URL` | creates the tables (and their indexes) in the store at `URL` |
 //! | `copy FROM TO` | copies every table, a page at a time with several batches in flight, a progress bar, a checkpoint file to resume an interrupted copy, and a count of both sides at the end |
 //! | `export URL FILE` / `import URL FILE` | one table through a file of DynamoDB JSON lines, the format of DynamoDB's export to S3 and import from S3 |
@@ -258,6 +258,8 @@ enum Command {
 enum Format {
     /// The SQLite statements.
     Sqlite,
+    /// The SQLite statements of the tables layout (a table per entity).
+    SqliteTables,
     /// DynamoDB's `CreateTable` request, as JSON.
     CreateTable,
     /// An AWS CloudFormation template (JSON).
@@ -564,6 +566,7 @@ impl Cli {
 fn schema_text(table: &TableSchema, format: Option<Format>) -> String {
     let one = |f: Format| match f {
         Format::Sqlite => docs::sqlite_ddl(table),
+        Format::SqliteTables => docs::sqlite_tables_ddl(table),
         Format::CreateTable => docs::dynamodb_table_json(table) + "\n",
         Format::Cloudformation => docs::cloudformation_json(table) + "\n",
         Format::Terraform => docs::terraform_hcl(table),
@@ -572,6 +575,7 @@ fn schema_text(table: &TableSchema, format: Option<Format>) -> String {
         Some(f) => one(f),
         None => [
             ("SQLite", Format::Sqlite),
+            ("SQLite, tables layout", Format::SqliteTables),
             ("DynamoDB CreateTable", Format::CreateTable),
             ("CloudFormation", Format::Cloudformation),
             ("Terraform", Format::Terraform),

@@ -249,7 +249,37 @@ pub fn sqlite_ddl(table: &TableSchema) -> String {
     }
     if table.stream {
         ddl.push_str(";\n");
-        ddl.push_str(&crate::layout::sqlite::feed_script(table.name));
+        ddl.push_str(&crate::layout::sqlite::feed_script(table.name, table.name));
+    }
+    ddl
+}
+
+/// The SQLite statements that make `table` in the tables layout
+/// ([`Layout::Tables`](crate::backend::sqlite::Layout::Tables), ADR
+/// 0018's "separate tables with foreign keys"), as `create_table` makes a
+/// new one: the single table (which keeps the items of no entity), then
+/// one table per entity, `{table}_{entity}`, with a typed column per
+/// field (generated from the item's JSON), the single table's columns,
+/// its indexes and a foreign key to the partition's parent (the table's
+/// one singleton entity: the ADR's `META` row; declared, not enforced);
+/// the single table's guard, and the routes recorded in
+/// `blue_schema_layouts`.
+///
+/// A table with a change feed also gets its outbox, and the triggers
+/// that fill it on each of its tables.
+pub fn sqlite_tables_ddl(table: &TableSchema) -> String {
+    let routing = crate::layout::tables::routing_of(table);
+    let mut ddl = crate::layout::tables::schema_script(table, &routing);
+    if table.stream {
+        ddl.push_str(";\n");
+        ddl.push_str(&crate::layout::sqlite::feed_script(table.name, table.name));
+        for route in &routing.routes {
+            ddl.push_str(";\n");
+            ddl.push_str(&crate::layout::sqlite::feed_script(
+                table.name,
+                &route.table,
+            ));
+        }
     }
     ddl
 }

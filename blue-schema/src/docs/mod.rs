@@ -42,7 +42,7 @@ mod patterns;
 pub use compat::{compatibility, snapshot, Compatibility};
 pub use deploy::{
     cloudformation_json, cloudformation_template, dynamodb_table_json, dynamodb_ttl_json,
-    sqlite_ddl, terraform_hcl,
+    sqlite_ddl, sqlite_tables_ddl, terraform_hcl,
 };
 
 use std::fmt::Write as _;
@@ -143,6 +143,13 @@ fn write_table(out: &mut String, table: &TableSchema) -> std::fmt::Result {
          (RFC 3339, UTC), `size` its size as DynamoDB computes it (for the 1 MB page limit).\n"
     )?;
     writeln!(out, "```sql\n{};\n```", sqlite_ddl(table))?;
+    writeln!(
+        out,
+        "\nIn the tables layout (`sqlite://file.db?layout=tables`), each entity has a table of \
+         its own with a typed column per field, and the table above keeps the items of no \
+         entity:\n"
+    )?;
+    writeln!(out, "```sql\n{};\n```", sqlite_tables_ddl(table))?;
     writeln!(out, "\n## DynamoDB table\n")?;
     writeln!(
         out,

@@ -90,12 +90,17 @@ pub(crate) fn index_columns_of(schema: &TableSchema, slot: &IndexSlot) -> Vec<In
 /// holding only the items that have all of them (a sparse index). Adding
 /// the columns to a table that holds data computes them for every row.
 pub(crate) fn add_index(schema: &TableSchema, slot: &IndexSlot) -> Vec<String> {
-    let table = schema.name;
+    add_index_on(schema, slot, schema.name)
+}
+
+/// [`add_index`] on `table`, one of `schema`'s tables in the tables
+/// layout ([`crate::layout::tables`]).
+pub(crate) fn add_index_on(schema: &TableSchema, slot: &IndexSlot, table: &str) -> Vec<String> {
     let mut out: Vec<String> = index_columns_of(schema, slot)
         .iter()
         .map(|c| format!("ALTER TABLE \"{table}\" ADD COLUMN {}", c.definition()))
         .collect();
-    out.push(create_index(schema, slot));
+    out.push(create_index_on(schema, slot, table));
     out
 }
 
@@ -103,6 +108,12 @@ pub(crate) fn add_index(schema: &TableSchema, slot: &IndexSlot) -> Vec<String> {
 /// which no table name can be. A multi-attribute index's is over its
 /// attributes' columns and then `pk` and `sk`, its last sort attributes.
 pub(crate) fn create_index(schema: &TableSchema, slot: &IndexSlot) -> String {
+    create_index_on(schema, slot, schema.name)
+}
+
+/// [`create_index`] on `table`, one of `schema`'s tables in the tables
+/// layout ([`crate::layout::tables`]).
+pub(crate) fn create_index_on(schema: &TableSchema, slot: &IndexSlot, table: &str) -> String {
     let columns: Vec<String> = index_columns_of(schema, slot)
         .into_iter()
         .map(|c| c.name)
@@ -115,7 +126,6 @@ pub(crate) fn create_index(schema: &TableSchema, slot: &IndexSlot) -> String {
     format!(
         "CREATE INDEX IF NOT EXISTS \"{table}#{index}\" ON \"{table}\" ({key}) WHERE {}",
         present.join(" AND "),
-        table = schema.name,
         index = slot.name,
     )
 }
@@ -226,6 +236,45 @@ pub(crate) fn attribute_sql(
     with_stamps: bool,
     resume: bool,
 ) -> String {
+    attribute_select(table, slot, condition, order, with_stamps, resume, false)
+}
+
+/// [`attribute_sql`] over several tables (the tables layout,
+/// [`crate::layout::tables`]): each table's select, merged in the order
+/// of the sort attributes, whose columns each select also returns, after
+/// the columns the page reads.
+pub(crate) fn attribute_sql_merged(
+    tables: &[String],
+    slot: &IndexSlot,
+    condition: &AttributeCondition,
+    order: Order,
+    with_stamps: bool,
+    resume: bool,
+) -> String {
+    let arms: Vec<String> = tables
+        .iter()
+        .map(|t| attribute_select(t, slot, condition, order, with_stamps, resume, true))
+        .collect();
+    let order_by = arms
+        .first()
+        .and_then(|a| a.rfind(" ORDER BY ").map(|at| a[at..].to_owned()))
+        .unwrap_or_default();
+    let arms: Vec<&str> = arms
+        .iter()
+        .map(|a| a.rfind(" ORDER BY ").map_or(a.as_str(), |at| &a[..at]))
+        .collect();
+    format!("{}{order_by}", arms.join(" UNION ALL "))
+}
+
+fn attribute_select(
+    table: &str,
+    slot: &IndexSlot,
+    condition: &AttributeCondition,
+    order: Order,
+    with_stamps: bool,
+    resume: bool,
+    sort_columns: bool,
+) -> String {
     let column = |a: &KeyAttribute| a.column(slot.name);
     let sort: Vec<String> = condition.sort_attributes().iter().map(column).collect();
     let mut terms: Vec<String> = Vec::new();
@@ -276,8 +325,12 @@ pub(crate) fn attribute_sql(
         ""
     };
     let order_by: Vec<String> = sort.iter().map(|c| format!("{c} {direction}")).collect();
+    let sorted = match sort_columns {
+        true => format!(", {}", sort.join(", ")),
+        false => String::new(),
+    };
     format!(
-        "SELECT pk, sk, data, size{stamps} FROM \"{}\" WHERE {} ORDER BY {}",
+        "SELECT pk, sk, data, size{stamps}{sorted} FROM \"{}\" WHERE {} ORDER BY {}",
         table,
         terms.join(" AND "),
         order_by.join(", ")

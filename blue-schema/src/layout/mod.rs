@@ -15,4 +15,6 @@ pub(crate) mod index_sql;
 #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) mod sqlite;
 #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+pub(crate) mod tables;
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) mod views;

@@ -43,8 +43,11 @@ pub(crate) fn sweep_expired(table: &str, attribute: &str) -> String {
 /// by retention, so that a reader behind it learns of the gap. `seq` is
 /// the rowid, not `AUTOINCREMENT` (which costs a quarter of a put): the
 /// retention never deletes the newest row, so numbers are never reused.
-pub(crate) fn feed_script(table: &str) -> String {
-    let t = format!("\"{table}\"");
+///
+/// In the tables layout ([`crate::layout::tables`]) each of the table's
+/// tables, `on`, has its three triggers, all writing to `table`'s outbox.
+pub(crate) fn feed_script(table: &str, on: &str) -> String {
+    let t = format!("\"{on}\"");
     let o = format!("\"{table}#changes\"");
     let now = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
     let insert = |event: u8, old: &str, new: &str| {
@@ -71,11 +74,11 @@ pub(crate) fn feed_script(table: &str) -> String {
          outbox TEXT PRIMARY KEY,\n  \
          pruned_through INTEGER NOT NULL\n\
          ) WITHOUT ROWID;\n\
-         CREATE TRIGGER IF NOT EXISTS \"{table}#insert\" AFTER INSERT ON {t} BEGIN\n  {}\nEND;\n\
-         CREATE TRIGGER IF NOT EXISTS \"{table}#update\" AFTER UPDATE ON {t}\n  \
+         CREATE TRIGGER IF NOT EXISTS \"{on}#insert\" AFTER INSERT ON {t} BEGIN\n  {}\nEND;\n\
+         CREATE TRIGGER IF NOT EXISTS \"{on}#update\" AFTER UPDATE ON {t}\n  \
          WHEN old.data IS NOT new.data OR old.updated_at IS NOT new.updated_at \
          OR old.created_at IS NOT new.created_at BEGIN\n  {}\nEND;\n\
-         CREATE TRIGGER IF NOT EXISTS \"{table}#delete\" AFTER DELETE ON {t} BEGIN\n  {}\nEND",
+         CREATE TRIGGER IF NOT EXISTS \"{on}#delete\" AFTER DELETE ON {t} BEGIN\n  {}\nEND",
         insert(1, &format!("new.pk, new.sk, {none}"), new),
         insert(2, &format!("new.pk, new.sk, {old}"), new),
         insert(3, &format!("old.pk, old.sk, {old}"), none),
@@ -120,7 +123,16 @@ pub(crate) fn drop_table(table: &str) -> String {
 /// index (see [`add_index`]). The name must be a valid table name (which
 /// is always safe inside SQLite's double quotes).
 pub(crate) fn create_table(schema: &TableSchema) -> String {
-    let table = schema.name;
+    format!(
+        "CREATE TABLE IF NOT EXISTS \"{}\" (\n{}\n) WITHOUT ROWID",
+        schema.name,
+        table_columns(schema)
+    )
+}
+
+/// The columns of a table of `schema` (the single table, or an entity's
+/// table in the tables layout) and its primary key, one per line.
+pub(crate) fn table_columns(schema: &TableSchema) -> String {
     let mut index_columns = String::new();
     for slot in schema.indexes {
         for column in index_columns_of(schema, slot) {
@@ -128,16 +140,14 @@ pub(crate) fn create_table(schema: &TableSchema) -> String {
         }
     }
     format!(
-        "CREATE TABLE IF NOT EXISTS \"{table}\" (\n  \
-         pk TEXT NOT NULL,\n  \
+        "  pk TEXT NOT NULL,\n  \
          sk TEXT NOT NULL,\n  \
          data JSON NOT NULL,\n  \
          created_at TEXT NOT NULL,\n  \
          size INTEGER NOT NULL,\n  \
          updated_at TEXT NOT NULL,\n\
          {index_columns}  \
-         PRIMARY KEY (pk, sk)\n\
-         ) WITHOUT ROWID"
+         PRIMARY KEY (pk, sk)"
     )
 }
 

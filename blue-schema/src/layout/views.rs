@@ -125,11 +125,25 @@ pub(crate) fn create_view(schema: &TableSchema, entity: &EntitySchema) -> String
 /// The view's columns, named so that no two are the same to SQLite (which
 /// does not tell `Name` from `name`).
 #[derive(Default)]
-struct Columns(Vec<(String, String)>);
+pub(crate) struct Columns(Vec<(String, String)>, Vec<String>);
 
 impl Columns {
-    fn push(&mut self, name: &str, field: &str, expression: String) {
-        let taken = |c: &str| self.0.iter().any(|(n, _)| n.eq_ignore_ascii_case(c));
+    /// Keeps `name` from the columns pushed after (a column the table
+    /// has of its own).
+    pub(crate) fn reserve(&mut self, name: &str) {
+        self.1.push(name.to_owned());
+    }
+
+    /// The columns pushed: each name and expression.
+    pub(crate) fn named(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, e)| (n.as_str(), e.as_str()))
+    }
+
+    pub(crate) fn push(&mut self, name: &str, field: &str, expression: String) {
+        let taken = |c: &str| {
+            self.0.iter().any(|(n, _)| n.eq_ignore_ascii_case(c))
+                || self.1.iter().any(|n| n.eq_ignore_ascii_case(c))
+        };
         let mut chosen = name.to_owned();
         if taken(&chosen) {
             chosen = field.to_owned();
@@ -216,12 +230,12 @@ fn literal(text: &str) -> String {
 }
 
 /// An SQL identifier in double quotes.
-fn quoted(name: &str) -> String {
+pub(crate) fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// `DialogueMeta` → `dialogue_meta`, `HTTPRoute` → `http_route`.
-fn snake_case(name: &str) -> String {
+pub(crate) fn snake_case(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::with_capacity(name.len() + 4);
     for (i, &c) in chars.iter().enumerate() {

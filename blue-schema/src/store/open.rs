@@ -10,7 +10,8 @@ use crate::Error;
 /// Where [`Store::open`] connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Location {
-    SqliteFile(String),
+    /// A file, and whether it asks for the tables layout.
+    SqliteFile(String, bool),
     SqliteMemory,
     DynamoDb(DynamoDbUrl),
 }
@@ -103,12 +104,23 @@ fn parse_url(url: &str) -> Result<Location, Error> {
                 "no database path; use sqlite://path/to/file.db or sqlite::memory:",
             ));
         }
-        if path.contains('?') {
+        let (path, tables) = match path.split_once('?') {
+            None => (path, false),
+            Some((path, "layout=tables")) => (path, true),
+            Some((path, "layout=single")) => (path, false),
+            Some(_) => {
+                return Err(invalid(
+                    "sqlite URLs take one option, layout=tables or layout=single; use \
+                     SqliteConfig to configure the rest",
+                ))
+            }
+        };
+        if path.is_empty() {
             return Err(invalid(
-                "sqlite URLs take no options; use SqliteConfig to configure the backend",
+                "no database path; use sqlite://path/to/file.db or sqlite::memory:",
             ));
         }
-        return Ok(Location::SqliteFile(path.to_owned()));
+        return Ok(Location::SqliteFile(path.to_owned(), tables));
     }
     if let Some(rest) = url.strip_prefix("dynamodb:") {
         return parse_dynamodb_url(url, rest).map(Location::DynamoDb);
@@ -142,6 +154,9 @@ impl Store {
     /// * `sqlite://path/to/blue.db` (or `sqlite:path/to/blue.db`): a database
     ///   file, created if missing (its directory must exist); `sqlite:///abs/path.db`
     ///   for an absolute path;
+    ///   `sqlite://blue.db?layout=tables` makes new tables in the tables
+    ///   layout, a table per entity with typed columns
+    ///   ([`Layout::Tables`](crate::backend::sqlite::Layout::Tables));
     /// * `sqlite::memory:`: a private in-memory database;
     /// * `dynamodb://` (feature `dynamodb`): DynamoDB, configured by the
     ///   standard AWS chain (`AWS_REGION`, `AWS_PROFILE`,
@@ -176,8 +191,14 @@ impl Store {
         };
         match parse_url(url)? {
             #[cfg(feature = "sqlite")]
-            Location::SqliteFile(path) => {
-                let config = crate::backend::sqlite::SqliteConfig::file(path);
+            Location::SqliteFile(path, tables) => {
+                use crate::backend::sqlite::{Layout, SqliteConfig};
+                let layout = if tables {
+                    Layout::Tables
+                } else {
+                    Layout::SingleTable
+                };
+                let config = SqliteConfig::file(path).layout(layout);
                 off_thread(move || config.open())
                     .await
                     .map(Store::from_backend)
@@ -185,7 +206,7 @@ impl Store {
             #[cfg(feature = "sqlite")]
             Location::SqliteMemory => Store::sqlite_memory(),
             #[cfg(not(feature = "sqlite"))]
-            Location::SqliteFile(_) | Location::SqliteMemory => Err(not_compiled("sqlite")),
+            Location::SqliteFile(..) | Location::SqliteMemory => Err(not_compiled("sqlite")),
             #[cfg(feature = "dynamodb")]
             Location::DynamoDb(options) => Store::open_dynamodb(url, options).await,
             #[cfg(not(feature = "dynamodb"))]
@@ -333,16 +354,22 @@ mod tests {
         );
         assert_eq!(
             parse_url("sqlite://target/blue.db").unwrap(),
-            Location::SqliteFile("target/blue.db".into())
+            Location::SqliteFile("target/blue.db".into(), false)
         );
         assert_eq!(
             parse_url("sqlite:///tmp/blue.db").unwrap(),
-            Location::SqliteFile("/tmp/blue.db".into())
+            Location::SqliteFile("/tmp/blue.db".into(), false)
         );
         assert_eq!(
             parse_url("sqlite:blue.db").unwrap(),
-            Location::SqliteFile("blue.db".into())
+            Location::SqliteFile("blue.db".into(), false)
         );
+        assert_eq!(
+            parse_url("sqlite://blue.db?layout=tables").unwrap(),
+            Location::SqliteFile("blue.db".into(), true)
+        );
+        assert!(parse_url("sqlite://blue.db?layout=rows").is_err());
+        assert!(parse_url("sqlite://?layout=tables").is_err());
         assert_eq!(
             parse_url("dynamodb://").unwrap(),
             Location::DynamoDb(DynamoDbUrl::default())

@@ -8,7 +8,9 @@ use super::page::{evaluate, missing_index, PageRows};
 use super::pool::Conn;
 use super::row::{data, parse_attributes, size, text};
 use crate::key::{KeyValue, ScalarType};
-use crate::layout::index_sql::{attribute_params, attribute_sql, AttributeShape, Param};
+use crate::layout::index_sql::{
+    attribute_params, attribute_sql, attribute_sql_merged, AttributeShape, Param,
+};
 use crate::ops::decode::{Decoder, StoredKeys};
 use crate::ops::key_condition::AttributeCondition;
 use crate::ops::{PageOf, QueryPage};
@@ -39,16 +41,24 @@ pub(super) fn page<D: Decoder>(
         D::WITH_STAMPS,
         resume.is_some(),
     );
-    let (db, statements) = conn.with_statements(table)?;
-    let sql = statements.attribute_sql(shape, || {
-        attribute_sql(
+    let (db, tables) = conn.with_table(table)?;
+    let sql = tables.home.attribute_sql(shape, || match tables.routing() {
+        None => attribute_sql(
             table,
             &index.slot,
             condition,
             spec.order,
             D::WITH_STAMPS,
             resume.is_some(),
-        )
+        ),
+        Some(_) => attribute_sql_merged(
+            &tables.all_names(table),
+            &index.slot,
+            condition,
+            spec.order,
+            D::WITH_STAMPS,
+            resume.is_some(),
+        ),
     });
     let params = attribute_params(condition, resume.as_deref());
     let mut stmt = db

@@ -44,7 +44,23 @@ pub struct SqliteConfig {
     pub(super) busy_timeout: Duration,
     pub(super) max_connections: NonZeroUsize,
     pub(super) feed_retention: Duration,
+    pub(super) layout: Layout,
     on_connect: Option<OnConnect>,
+}
+
+/// How a SQLite database holds a table ([`SqliteConfig::layout`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Layout {
+    /// ADR 0018's single table: every item a row of `pk`, `sk` and its
+    /// JSON, read through one typed view per entity.
+    #[default]
+    SingleTable,
+    /// A table per entity with typed columns and foreign keys, beside
+    /// the single table, which keeps the items of no entity
+    /// (`sqlite://file.db?layout=tables`; see the guide's SQLite
+    /// layouts section). Every operation behaves as on the single table.
+    Tables,
 }
 
 impl fmt::Debug for SqliteConfig {
@@ -54,6 +70,7 @@ impl fmt::Debug for SqliteConfig {
             .field("busy_timeout", &self.busy_timeout)
             .field("max_connections", &self.max_connections)
             .field("feed_retention", &self.feed_retention)
+            .field("layout", &self.layout)
             .field("on_connect", &self.on_connect.is_some())
             .finish()
     }
@@ -68,6 +85,7 @@ impl SqliteConfig {
             max_connections: NonZeroUsize::new(DEFAULT_MAX_CONNECTIONS)
                 .unwrap_or(NonZeroUsize::MIN),
             feed_retention: crate::feed::RETENTION,
+            layout: Layout::SingleTable,
             on_connect: None,
         }
     }
@@ -80,6 +98,7 @@ impl SqliteConfig {
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             max_connections: NonZeroUsize::MIN,
             feed_retention: crate::feed::RETENTION,
+            layout: Layout::SingleTable,
             on_connect: None,
         }
     }
@@ -112,6 +131,17 @@ impl SqliteConfig {
     /// [`Error::FeedGap`].
     pub fn feed_retention(mut self, retention: Duration) -> Self {
         self.feed_retention = retention.min(crate::feed::RETENTION);
+        self
+    }
+
+    /// The layout `create_table` makes a new table in (default
+    /// [`Layout::SingleTable`]). A table keeps the layout it was made in,
+    /// and every program reads it in that one (the file records it):
+    /// `create_table` in the tables layout on a table made in the single
+    /// one fails, and `copy` moves a table into a file of the other
+    /// layout.
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
         self
     }
 
@@ -152,6 +182,11 @@ impl SqliteConfig {
         // again.
         db.set_prepared_statement_cache_capacity(64);
         super::functions::register(&db).map_err(sqlite_error)?;
+        // The tables layout's foreign keys are declared, not enforced:
+        // DynamoDB stores a partition's child before its parent as
+        // readily as after (the bundled SQLite enforces them by default).
+        db.pragma_update(None, "foreign_keys", false)
+            .map_err(sqlite_error)?;
         if self.path.is_some() {
             wal(&db, self.busy_timeout)?;
             db.pragma_update(None, "synchronous", "NORMAL")

@@ -7,7 +7,15 @@ use crate::Error;
 
 /// The store's error for a failed SQLite call: [`Error::Busy`] for a lock
 /// held past the busy timeout, [`Error::Backend`] for anything else.
+///
+/// The single table's guard ([`crate::layout::tables::ROUTES_CHANGED`]) makes
+/// every connection of this process read its routes again.
 pub(super) fn sqlite_error(e: rusqlite::Error) -> Error {
+    if let rusqlite::Error::SqliteFailure(_, Some(message)) = &e {
+        if message.starts_with(crate::layout::tables::ROUTES_CHANGED) {
+            super::route::routes_changed();
+        }
+    }
     let busy = matches!(
         &e,
         rusqlite::Error::SqliteFailure(f, _)

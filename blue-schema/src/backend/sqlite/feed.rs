@@ -16,15 +16,20 @@ use crate::Error;
 /// Makes `table`'s outbox and its triggers, or (`stream` false) stops
 /// recording: a table that no longer declares a feed.
 pub(super) fn create(conn: &mut Conn, table: &'static str, stream: bool) -> Result<(), Error> {
-    if !stream {
-        return conn
-            .db
-            .execute_batch(&drop_feed_triggers(table))
-            .map_err(sqlite_error);
+    let names = {
+        let (_, sql) = conn.with_table(table)?;
+        sql.all_names(table)
+    };
+    for on in names {
+        let script = match stream {
+            true => feed_script(table, &on),
+            false => drop_feed_triggers(&on),
+        };
+        conn.db.execute_batch(&script).map_err(sqlite_error)?;
     }
-    conn.db
-        .execute_batch(&feed_script(table))
-        .map_err(sqlite_error)?;
+    if !stream {
+        return Ok(());
+    }
     // An outbox made again after its table was dropped numbers on from
     // the dropped one's (a placeholder row holds the place, never read),
     // so that an old cursor meets the gap instead of new records.

@@ -56,9 +56,11 @@ mod metered;
 mod page;
 mod pool;
 mod read;
+mod route;
 mod row;
 mod schema;
 mod splice;
+mod tables;
 mod transact;
 mod views;
 mod write;
@@ -70,7 +72,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use config::{SqliteConfig, DEFAULT_BUSY_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
+pub use config::{Layout, SqliteConfig, DEFAULT_BUSY_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 /// The `rusqlite` this backend is built on, for [`SqliteConfig::on_connect`].
 pub use rusqlite;
 
@@ -233,9 +235,12 @@ impl Engine for SqliteBackend {
         crate::backend::engine::check_table_name(table)?;
         self.inner.tables.register(op.table);
         let schema = op.table;
+        let layout = self.inner.pool.config().layout;
         self.run(move |conn| {
-            let added = schema::create(conn, schema)?;
-            views::refresh(conn, schema)?;
+            let added = schema::create(conn, schema, layout)?;
+            // In the tables layout, the entity tables are the typed views.
+            let tables = route::read(&conn.db, table)?.is_some();
+            views::refresh(conn, schema, !tables)?;
             feed::create(conn, table, stream)?;
             Ok(added)
         })
@@ -248,6 +253,7 @@ impl Engine for SqliteBackend {
         self.run(move |conn| {
             feed::drop(conn, table)?;
             views::drop_all(conn, table)?;
+            tables::drop(conn, table)?;
             schema::drop_table(conn, table)
         })
         .await

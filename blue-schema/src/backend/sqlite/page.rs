@@ -32,9 +32,9 @@ pub(super) fn query<D: Decoder>(
         op.start.as_ref().map(|p| p.sort_key.as_str()),
         spec.order,
     );
-    let (db, statements) = conn.with_statements(table)?;
+    let (db, sql) = conn.with_table(table)?;
     let mut stmt = db
-        .prepare_cached(statements.query(spec.order, D::WITH_STAMPS))
+        .prepare_cached(&sql.query(table, spec.order, D::WITH_STAMPS, &low, &high))
         .map_err(table_error(table))?;
     let mut rows = stmt
         .query((
@@ -79,9 +79,9 @@ pub(super) fn scan(conn: &mut Conn, op: &ScanPage) -> Result<ScanOf<Row>, Error>
         .resume_after
         .as_ref()
         .map_or(("", ""), |(pk, sk)| (pk.as_str(), sk.as_str()));
-    let (db, statements) = conn.with_statements(table)?;
+    let (db, sql) = conn.with_table(table)?;
     let mut stmt = db
-        .prepare_cached(&statements.scan)
+        .prepare_cached(&sql.scan(table))
         .map_err(table_error(table))?;
     let mut rows = stmt.query((after_pk, after_sk)).map_err(sqlite_error)?;
     let mut page = PageBudget::new(op.limit.map(|l| l as usize));
@@ -218,10 +218,9 @@ pub(super) fn index_page<D: Decoder>(
         op.start.as_ref().map(|p| p.sort_key.as_str()),
         spec.order,
     );
-    let sql = crate::layout::index_sql::index_query(table, &index.slot, spec.order, D::WITH_STAMPS);
-    let (db, _) = conn.with_statements(table)?;
+    let (db, sql) = conn.with_table(table)?;
     let mut stmt = db
-        .prepare_cached(&sql)
+        .prepare_cached(&sql.index_query(table, &index.slot, spec.order, D::WITH_STAMPS))
         .map_err(missing_index(table, index.slot.name))?;
     let mut rows = stmt
         .query((

@@ -12,14 +12,16 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use rusqlite::Connection;
 
 use super::config::SqliteConfig;
+use super::route::TableSql;
 use crate::layout::sqlite::Statements;
+use crate::ops::ItemKey;
 use crate::Error;
 
 /// A connection and its statements' text per table.
 pub(crate) struct Conn {
     pub(super) db: Connection,
     /// Few tables per database: a list beats hashing the name.
-    sql: Vec<(&'static str, Statements)>,
+    sql: Vec<(&'static str, TableSql)>,
 }
 
 impl Conn {
@@ -31,24 +33,40 @@ impl Conn {
     }
 
     /// The connection and the statements of `table` (made once per
-    /// connection), split so that both can be used at once.
-    pub(super) fn with_statements(
+    /// connection, and again when this process changed its routes), split
+    /// so that both can be used at once.
+    pub(super) fn with_table(
         &mut self,
         table: &'static str,
-    ) -> Result<(&Connection, &Statements), Error> {
+    ) -> Result<(&Connection, &TableSql), Error> {
         let found = self
             .sql
             .iter()
             .position(|(name, _)| std::ptr::eq(*name, table) || *name == table);
         let index = match found {
-            Some(index) => index,
+            Some(index) if !self.sql[index].1.is_stale() => index,
+            Some(index) => {
+                self.sql[index].1 = TableSql::load(&self.db, table)?;
+                index
+            }
             None => {
                 crate::backend::engine::check_table_name(table)?;
-                self.sql.push((table, Statements::new(table)));
+                self.sql.push((table, TableSql::load(&self.db, table)?));
                 self.sql.len() - 1
             }
         };
         Ok((&self.db, &self.sql[index].1))
+    }
+
+    /// The connection and the statements of the table that holds `key`.
+    pub(super) fn with_key(&mut self, key: &ItemKey) -> Result<(&Connection, &Statements), Error> {
+        let (db, sql) = self.with_table(key.table)?;
+        Ok((db, sql.for_key(&key.sort_key)))
+    }
+
+    /// Forgets the statements of `table`: its tables changed.
+    pub(super) fn forget(&mut self, table: &str) {
+        self.sql.retain(|(name, _)| *name != table);
     }
 }
 

@@ -17,7 +17,7 @@ pub(super) fn row_of_key<T>(
     sql: fn(&crate::layout::sqlite::Statements) -> &str,
     map: impl FnOnce(&rusqlite::Row<'_>) -> Result<T, Error>,
 ) -> Result<Option<T>, Error> {
-    let (db, statements) = conn.with_statements(key.table)?;
+    let (db, statements) = conn.with_key(key)?;
     let mut stmt = db
         .prepare_cached(sql(statements))
         .map_err(table_error(key.table))?;

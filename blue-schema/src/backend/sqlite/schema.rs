@@ -3,6 +3,7 @@
 
 use rusqlite::OptionalExtension;
 
+use super::config::Layout;
 use super::error::sqlite_error;
 use super::pool::Conn;
 use crate::layout::index_sql::{add_index, create_index, index_columns_of};
@@ -40,18 +41,26 @@ pub(super) fn drop_table(conn: &mut Conn, table: &'static str) -> Result<bool, E
 /// TTL's ([`crate::feed::Origin::Ttl`]) in the same transaction.
 pub(super) fn sweep_expired(conn: &mut Conn, op: crate::ops::SweepExpired) -> Result<u64, Error> {
     let table = op.table.name;
-    let sql = crate::layout::sqlite::sweep_expired(table, op.attribute);
+    let (_, tables) = conn.with_table(table)?;
+    let sweeps: Vec<String> = tables
+        .all_names(table)
+        .iter()
+        .map(|on| crate::layout::sqlite::sweep_expired(on, op.attribute))
+        .collect();
     let now = super::write::epoch_param(op.now);
     super::write::immediate(conn, |conn| {
         let before = match op.table.stream {
             true => Some(super::feed::sequence(conn, table)?),
             false => None,
         };
-        let deleted = conn
-            .db
-            .prepare_cached(&sql)
-            .and_then(|mut statement| statement.execute([now]))
-            .map_err(super::error::table_error(table))?;
+        let mut deleted = 0;
+        for sql in &sweeps {
+            deleted += conn
+                .db
+                .prepare_cached(sql)
+                .and_then(|mut statement| statement.execute([now]))
+                .map_err(super::error::table_error(table))?;
+        }
         if let (Some(before), true) = (before, deleted > 0) {
             super::feed::mark_ttl(conn, table, before)?;
         }
@@ -61,7 +70,11 @@ pub(super) fn sweep_expired(conn: &mut Conn, op: crate::ops::SweepExpired) -> Re
 
 /// Creates `schema`'s table with its indexes, or adds what an existing
 /// one lacks; whether an index was added to a table that held rows.
-pub(super) fn create(conn: &mut Conn, schema: &'static TableSchema) -> Result<bool, Error> {
+pub(super) fn create(
+    conn: &mut Conn,
+    schema: &'static TableSchema,
+    layout: Layout,
+) -> Result<bool, Error> {
     let table = schema.name;
     // SQLite does not tell table names apart by case; DynamoDB does.
     // Two schema tables must not share one SQLite table.
@@ -74,7 +87,7 @@ pub(super) fn create(conn: &mut Conn, schema: &'static TableSchema) -> Result<bo
         )
         .optional()
         .map_err(sqlite_error)?;
-    if let Some(existing) = existing.filter(|name| name != table) {
+    if let Some(existing) = existing.as_ref().filter(|name| *name != table) {
         return Err(Error::TableMismatch {
             table: table.to_owned(),
             found: format!(
@@ -83,15 +96,25 @@ pub(super) fn create(conn: &mut Conn, schema: &'static TableSchema) -> Result<bo
             ),
         });
     }
+    // A table keeps the layout it was made in; the file says which.
+    let routing = super::route::read(&conn.db, table)?;
+    if existing.is_some() && routing.is_none() && layout == Layout::Tables {
+        return Err(Error::TableMismatch {
+            table: table.to_owned(),
+            found: "it is in the single-table layout, and the store asks for the tables \
+                    layout: copy it into a new file opened with the tables layout \
+                    (`copy`), or open this one without it"
+                .to_owned(),
+        });
+    }
+    let tables = routing.is_some() || layout == Layout::Tables;
     conn.db
         .execute_batch(&create_table(schema))
         .map_err(sqlite_error)?;
     // An existing table of another shape (the ADR's table without
     // `size`, say) would fail later with a less helpful message.
-    let (db, statements) = conn.with_statements(table)?;
-    let mut stmt = db
-        .prepare_cached(&statements.columns)
-        .map_err(sqlite_error)?;
+    let (db, sql) = conn.with_table(table)?;
+    let mut stmt = db.prepare_cached(&sql.home.columns).map_err(sqlite_error)?;
     let columns: Vec<String> = stmt
         .query_map([], |row| row.get(0))
         .map_err(sqlite_error)?
@@ -144,6 +167,9 @@ pub(super) fn create(conn: &mut Conn, schema: &'static TableSchema) -> Result<bo
             }
         };
         added |= had_rows;
+    }
+    if tables {
+        added |= super::tables::create(conn, schema, routing)?;
     }
     Ok(added)
 }

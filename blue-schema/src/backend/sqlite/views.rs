@@ -19,10 +19,18 @@ use crate::Error;
 /// What to change is decided again inside a `BEGIN IMMEDIATE`
 /// transaction, so that processes creating the table at once do not make
 /// the same view twice.
-pub(super) fn refresh(conn: &mut Conn, schema: &'static TableSchema) -> Result<(), Error> {
+///
+/// With `views` false (a table in the tables layout, whose entity tables
+/// take the views' names and are typed themselves) it makes none.
+pub(super) fn refresh(
+    conn: &mut Conn,
+    schema: &'static TableSchema,
+    views: bool,
+) -> Result<(), Error> {
     let wanted: Vec<(String, String)> = schema
         .entities
         .iter()
+        .filter(|_| views)
         .map(|entity| (view_name(schema.name, entity), create_view(schema, entity)))
         .collect();
     if plan(conn, schema.name, &wanted)?.is_empty() {

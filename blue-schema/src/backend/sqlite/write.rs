@@ -12,6 +12,7 @@ use super::read::row_of_key;
 use super::row::{data, decode_row, parse_attributes, text};
 use super::NAME;
 use crate::error::AnyItem;
+use crate::layout::sqlite::Statements;
 use crate::limits;
 use crate::limits::check::CheckError;
 use crate::ops::action::Returning;
@@ -158,7 +159,7 @@ pub(super) fn write_row(
     size: usize,
     exists: bool,
 ) -> Result<(), Error> {
-    let (db, statements) = conn.with_statements(key.table)?;
+    let (db, statements) = conn.with_key(key)?;
     if exists {
         let mut stmt = db
             .prepare_cached(&statements.rewrite)
@@ -189,7 +190,7 @@ pub(super) fn write_row(
 }
 
 pub(super) fn remove(conn: &mut Conn, key: &ItemKey) -> Result<(), Error> {
-    let (db, statements) = conn.with_statements(key.table)?;
+    let (db, statements) = conn.with_key(key)?;
     let mut stmt = db
         .prepare_cached(&statements.delete)
         .map_err(table_error(key.table))?;
@@ -396,7 +397,7 @@ pub(super) fn put_row(conn: &mut Conn, op: &Put<String>) -> Result<(), Error> {
     }
     let item = &op.item;
     let key = &item.key;
-    let (db, statements) = conn.with_statements(key.table)?;
+    let (db, statements) = conn.with_key(key)?;
     let sql = match (op.checks.expiry, op.if_not_exists) {
         // An expired row is replaced whole, as if it were gone.
         (Some(expiry), true) => &statements.ttl(expiry.attribute).create,
@@ -477,12 +478,7 @@ pub(super) fn epoch_param(now: u64) -> i64 {
 /// A batch of puts, in one transaction.
 pub(super) fn put_rows(conn: &mut Conn, op: &PutBatch<String>) -> Result<(), Error> {
     let table = op.table;
-    let (db, statements) = conn.with_statements(table)?;
-    let upsert = if op.keep_stamps {
-        &statements.upsert_with_stamps
-    } else {
-        &statements.upsert
-    };
+    let (db, sql) = conn.with_table(table)?;
     // Inside a transaction already (a metered write's), the batch is part
     // of it.
     let nested = !db.is_autocommit();
@@ -498,16 +494,32 @@ pub(super) fn put_rows(conn: &mut Conn, op: &PutBatch<String>) -> Result<(), Err
     };
     // An expired row is replaced as if it were gone ([`crate::ttl`]).
     let expiry = op.expiry.filter(|_| !op.keep_stamps);
-    let upsert = match expiry {
-        Some(expiry) => &statements.ttl(expiry.attribute).upsert,
-        None => upsert,
+    let upsert = |statements: &'_ Statements| -> String {
+        match (expiry, op.keep_stamps) {
+            (Some(expiry), _) => statements.ttl(expiry.attribute).upsert.clone(),
+            (None, true) => statements.upsert_with_stamps.clone(),
+            (None, false) => statements.upsert.clone(),
+        }
     };
     // Any shape: a batch write checks nothing, as DynamoDB's cannot.
     let shape = expiry.map(|_| u32::MAX);
-    let mut stmt = db.prepare_cached(upsert).map_err(table_error(table))?;
+    // One statement per run of items in one table (every item, in the
+    // single-table layout).
+    let mut current: Option<(&Statements, rusqlite::CachedStatement<'_>)> = None;
     for item in &op.items {
-        execute_write(&mut stmt, item, expiry.map(|e| e.now), shape)?;
+        let statements = sql.for_key(&item.key.sort_key);
+        let stmt = match &mut current {
+            Some((s, stmt)) if std::ptr::eq(*s, statements) => stmt,
+            _ => {
+                let stmt = db
+                    .prepare_cached(&upsert(statements))
+                    .map_err(table_error(table))?;
+                &mut current.insert((statements, stmt)).1
+            }
+        };
+        execute_write(stmt, item, expiry.map(|e| e.now), shape)?;
     }
+    drop(current);
     // Dropping an uncommitted transaction rolls it back: an error
     // above leaves nothing written.
     match tx {
@@ -537,7 +549,7 @@ pub(super) fn delete_row<D: Decoder>(
             _ => Ok(None),
         };
     }
-    let (db, statements) = conn.with_statements(key.table)?;
+    let (db, statements) = conn.with_key(key)?;
     let params = (&key.partition_key, &key.sort_key);
     if !op.return_old {
         let mut stmt = db

@@ -1,0 +1,644 @@
+//! The tables layout of SQLite (ADR 0018's "separate tables with foreign
+//! keys"): one table per entity, with typed columns, beside the single
+//! table.
+//!
+//! Every entity of a table `T` gets a table of its own,
+//! `{T}_{entity in snake case}` (`blue_dialogue_expert`), holding its
+//! items: the single table's columns (`pk`, `sk`, `data`, `created_at`,
+//! `size`, `updated_at` and the index columns), so that every statement
+//! of the store runs unchanged on it, and first one typed column per
+//! field, read from the item (`VIRTUAL` generated columns: SQLite
+//! computes them when a row is read, so a write costs what it costs in
+//! the single table, and a field added later is a column added later).
+//! The item's JSON stays the stored truth; a column cannot disagree with
+//! it. `(pk, sk)` stays the primary key (the key fields as the key would
+//! cost every read a second search), and each child entity of a
+//! partition declares a foreign key to the partition's parent, its
+//! table's one singleton entity (the ADR's `META` row), declared and not
+//! enforced: DynamoDB writes a child before its parent as readily as
+//! after (`PRAGMA foreign_key_check` lists the orphans).
+//!
+//! `T` itself stays: it holds the items of no entity (unique markers,
+//! keys under a prefix no entity declares, items still under a key they
+//! had before a key move).
+//!
+//! **Routing.** An item's table is chosen by its sort key's first part
+//! (the text before the first `#`): the keys of an entity's prefix go to
+//! a table of that prefix's entities (by the key's shape when nested
+//! entities share it, else the first of them); every other key goes to
+//! `T`. The routes are kept in the file (`blue_schema_layouts`), so
+//! every program that opens it reads and writes the same tables,
+//! whatever entities it knows. A query of a range within one prefix reads
+//! that prefix's tables; a range across prefixes, an index query and a
+//! scan read every table of `T`, merged in key order by SQLite (`UNION
+//! ALL … ORDER BY`, one search per table, no sort).
+
+use std::fmt::Write as _;
+
+use super::index_sql::{index_columns_of, json_path};
+use super::views::{quoted, snake_case, Columns};
+use crate::key::DELIMITER;
+use crate::schema::{EntitySchema, KeyRole, TableSchema};
+
+/// The column of a child entity's table that holds its parent's sort key
+/// (the other half of the foreign key is `pk`).
+const PARENT_SK: &str = "_parent_sk";
+
+/// The message of the single table's guard ([`guard_script`]): a
+/// connection that read the routes before another process added one
+/// wrote a key an entity table now takes.
+pub(crate) const ROUTES_CHANGED: &str = "blue-schema: the routes of this table changed";
+
+/// The table that keeps each tables-layout table's routes.
+pub(crate) const LAYOUTS: &str = "blue_schema_layouts";
+
+/// The statement that creates [`LAYOUTS`].
+pub(crate) fn create_layouts() -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {LAYOUTS} (\n  \
+         tbl TEXT PRIMARY KEY,\n  \
+         routes TEXT NOT NULL\n\
+         ) WITHOUT ROWID"
+    )
+}
+
+/// The statement that reads a table's routes (`?1`: its name).
+pub(crate) fn read_routes() -> String {
+    format!("SELECT routes FROM {LAYOUTS} WHERE tbl = ?1")
+}
+
+/// The statement that records a table's routes (`?1`, `?2`).
+pub(crate) fn write_routes() -> String {
+    format!("INSERT OR REPLACE INTO {LAYOUTS} (tbl, routes) VALUES (?1, ?2)")
+}
+
+/// Where one entity's items are stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Route {
+    /// The entity table.
+    pub(crate) table: String,
+    /// The entity's name, for the columns and the documentation.
+    pub(crate) entity: String,
+    /// The first part of its keys: its prefix, or its outermost parent's.
+    pub(crate) prefix: String,
+    /// Its key's levels: each prefix and how many components follow it.
+    pub(crate) levels: Vec<(String, usize)>,
+}
+
+impl Route {
+    fn of(table: &str, entity: &EntitySchema) -> Route {
+        let levels: Vec<(String, usize)> = entity
+            .sort_key_path
+            .segments()
+            .iter()
+            .map(|s| (s.prefix.to_owned(), s.fields))
+            .collect();
+        Route {
+            table: format!("{table}_{}", snake_case(entity.name)),
+            entity: entity.name.to_owned(),
+            prefix: levels.first().map_or_else(String::new, |l| l.0.clone()),
+            levels,
+        }
+    }
+
+    /// Whether `sort_key` has exactly this route's shape.
+    fn owns(&self, sort_key: &str) -> bool {
+        let mut parts = sort_key.split(DELIMITER);
+        for (prefix, fields) in &self.levels {
+            if parts.next() != Some(prefix.as_str()) {
+                return false;
+            }
+            for _ in 0..*fields {
+                if parts.next().is_none() {
+                    return false;
+                }
+            }
+        }
+        parts.next().is_none()
+    }
+
+    /// Whether some key of this route's prefix lies in `[low, high)`:
+    /// the prefix itself, or a key that starts with it and `#`.
+    fn meets(&self, low: &[u8], high: &[u8]) -> bool {
+        let prefix = self.prefix.as_bytes();
+        let exact = low <= prefix && prefix < high;
+        let mut start = prefix.to_vec();
+        start.push(DELIMITER as u8);
+        let mut end = start.clone();
+        end.push(0xF5);
+        exact || (low < end.as_slice() && start.as_slice() < high)
+    }
+
+    /// Whether every key in `[low, high)` starts with this route's prefix
+    /// and `#` (so that no other table can hold one).
+    fn holds(&self, low: &[u8], high: &[u8]) -> bool {
+        let prefix = self.prefix.as_bytes();
+        if low == prefix
+            && high.len() == prefix.len() + 1
+            && high.starts_with(prefix)
+            && high[prefix.len()] == 0
+        {
+            return true;
+        }
+        let mut start = self.prefix.as_bytes().to_vec();
+        start.push(DELIMITER as u8);
+        let mut end = start.clone();
+        end.push(0xF5);
+        low >= start.as_slice() && high <= end.as_slice()
+    }
+}
+
+/// The first part of a sort key: the text before its first `#`.
+fn first_part(sort_key: &str) -> &str {
+    sort_key.split(DELIMITER).next().unwrap_or(sort_key)
+}
+
+/// A table's routes, in the order they were added (the first of a
+/// prefix takes the keys of that prefix no route's shape owns).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Routing {
+    pub(crate) routes: Vec<Route>,
+}
+
+/// The tables a query page reads: the routes' indexes, and whether the
+/// table of items of no entity too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Arms {
+    /// Bit `i`: route `i`.
+    pub(crate) routes: u64,
+    pub(crate) home: bool,
+}
+
+/// The most entities a table can have in the tables layout (a query's
+/// tables are a bit set).
+pub(crate) const MAX_ROUTES: usize = 64;
+
+impl Routing {
+    /// The routes of `schema`'s entities, after `existing`'s (which stay
+    /// where they are, whether the schema still has their entity or not).
+    /// An entity whose key has an existing route's shape takes that route
+    /// (an entity renamed, or one a program declares in place of
+    /// another's): the table keeps its name, and the entity's fields
+    /// become its columns.
+    pub(crate) fn extended(existing: &Routing, schema: &TableSchema) -> Routing {
+        let mut routing = existing.clone();
+        for entity in schema.entities {
+            let mut route = Route::of(schema.name, entity);
+            if let Some(same) = routing.routes.iter_mut().find(|r| r.levels == route.levels) {
+                same.entity = route.entity;
+                continue;
+            }
+            // Two entity names that are one in snake case.
+            let base = route.table.clone();
+            let mut n = 2;
+            while routing
+                .routes
+                .iter()
+                .any(|r| r.table.eq_ignore_ascii_case(&route.table))
+            {
+                route.table = format!("{base}_{n}");
+                n += 1;
+            }
+            routing.routes.push(route);
+        }
+        routing
+    }
+
+    /// The route of `sort_key`: the one whose shape it has among those of
+    /// its prefix, else the first of its prefix; `None` for a key of no
+    /// entity's prefix (stored in the table itself).
+    pub(crate) fn route(&self, sort_key: &str) -> Option<usize> {
+        let first = first_part(sort_key);
+        let mut fallback = None;
+        for (i, route) in self.routes.iter().enumerate() {
+            if route.prefix != first {
+                continue;
+            }
+            if route.owns(sort_key) {
+                return Some(i);
+            }
+            fallback.get_or_insert(i);
+        }
+        fallback
+    }
+
+    /// The tables that may hold a key in `[low, high)`.
+    pub(crate) fn arms(&self, low: &[u8], high: &[u8]) -> Arms {
+        let mut arms = Arms {
+            routes: 0,
+            home: true,
+        };
+        for (i, route) in self.routes.iter().enumerate() {
+            if route.meets(low, high) {
+                arms.routes |= 1 << i;
+                if route.holds(low, high) {
+                    arms.home = false;
+                }
+            }
+        }
+        arms
+    }
+
+    /// Every table: for an index query and a scan.
+    pub(crate) fn all(&self) -> Arms {
+        Arms {
+            routes: match self.routes.len() {
+                MAX_ROUTES.. => u64::MAX,
+                n => (1u64 << n) - 1,
+            },
+            home: true,
+        }
+    }
+
+    /// An SQL condition on `sk` that holds for the keys `route` takes
+    /// (for moving rows when a route is added).
+    pub(crate) fn condition(&self, route: usize) -> String {
+        let this = &self.routes[route];
+        let prefix = literal(&this.prefix);
+        let glob = {
+            let mut pattern = String::new();
+            glob_literal(&this.prefix, &mut pattern);
+            pattern.push(DELIMITER);
+            pattern.push('*');
+            literal(&pattern)
+        };
+        let of_prefix = format!("(sk = {prefix} OR sk GLOB {glob})");
+        let shape = |r: &Route| shape_condition(&r.levels);
+        let first = self.routes.iter().position(|r| r.prefix == this.prefix);
+        let others: Vec<String> = self
+            .routes
+            .iter()
+            .enumerate()
+            .filter(|(i, r)| *i != route && r.prefix == this.prefix)
+            .map(|(_, r)| shape(r))
+            .collect();
+        if first == Some(route) {
+            // The first route of its prefix: all of it but what another
+            // route's shape owns.
+            match others.is_empty() {
+                true => of_prefix,
+                false => format!("{of_prefix} AND NOT ({})", others.join(" OR ")),
+            }
+        } else {
+            shape(this)
+        }
+    }
+
+    /// An SQL condition on the sort key `column` that holds for the keys
+    /// of one of the routes' prefixes: what the table of items of no
+    /// entity refuses.
+    pub(crate) fn any_prefix(&self, column: &str) -> Option<String> {
+        let mut prefixes: Vec<String> = self.routes.iter().map(|r| literal(&r.prefix)).collect();
+        prefixes.sort();
+        prefixes.dedup();
+        if prefixes.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "(CASE WHEN instr({column}, '{DELIMITER}') > 0 \
+             THEN substr({column}, 1, instr({column}, '{DELIMITER}') - 1) \
+             ELSE {column} END) IN ({})",
+            prefixes.join(", ")
+        ))
+    }
+}
+
+/// That `sk` has the shape of `levels`.
+fn shape_condition(levels: &[(String, usize)]) -> String {
+    let mut pattern = String::new();
+    let mut delimiters = 0usize;
+    for (level, (prefix, fields)) in levels.iter().enumerate() {
+        if level > 0 {
+            pattern.push(DELIMITER);
+            delimiters += 1;
+        }
+        glob_literal(prefix, &mut pattern);
+        for _ in 0..*fields {
+            pattern.push(DELIMITER);
+            pattern.push('*');
+            delimiters += 1;
+        }
+    }
+    if delimiters == 0 {
+        return format!("sk = {}", literal(&pattern));
+    }
+    format!(
+        "(sk GLOB {} AND length(sk) - length(replace(sk, '{DELIMITER}', '')) = {delimiters})",
+        literal(&pattern)
+    )
+}
+
+fn glob_literal(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '*' | '?' | '[' => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The SQL type a field's column is declared with, from its Rust type:
+/// `TEXT`, `INTEGER` (integers and bools, which JSON's `true` reads as 1),
+/// `REAL`, or none (lists, sets, maps, nested values and types the
+/// library cannot name: the column holds what the item holds, JSON text
+/// for a nested value).
+pub(crate) fn sql_type(rust_type: &str) -> &'static str {
+    let mut t: &str = &rust_type.replace(' ', "");
+    while let Some(inner) = t
+        .strip_prefix("Option<")
+        .or_else(|| t.strip_prefix("std::option::Option<"))
+        .and_then(|s| s.strip_suffix('>'))
+    {
+        t = inner;
+    }
+    let t = t.rsplit("::").next().unwrap_or(t);
+    match t {
+        "String" | "str" | "&str" | "&'staticstr" | "char" | "Box<str>" | "Arc<str>"
+        | "Rc<str>" | "Cow<'static,str>" => "TEXT",
+        "i8" | "i16" | "i32" | "i64" | "isize" | "u8" | "u16" | "u32" | "u64" | "usize"
+        | "bool" => "INTEGER",
+        "f32" | "f64" => "REAL",
+        _ => "",
+    }
+}
+
+/// An entity table's typed columns: each name and its definition.
+pub(crate) fn typed_columns(schema: &TableSchema, entity: &EntitySchema) -> Vec<(String, String)> {
+    let mut columns = Columns::default();
+    // The names the table's own columns take.
+    for name in crate::layout::sqlite::COLUMNS {
+        columns.reserve(name);
+    }
+    columns.reserve(PARENT_SK);
+    for slot in schema.indexes {
+        for column in index_columns_of(schema, slot) {
+            columns.reserve(&column.name);
+        }
+    }
+    let key_fields = entity
+        .attributes
+        .iter()
+        .filter(|a| a.key == Some(KeyRole::PartitionKey))
+        .chain(
+            entity
+                .attributes
+                .iter()
+                .filter(|a| a.key == Some(KeyRole::SortKey)),
+        );
+    let mut types = Vec::new();
+    for attribute in key_fields.chain(entity.attributes.iter().filter(|a| a.key.is_none())) {
+        let path = json_path(attribute.name);
+        columns.push(
+            attribute.name,
+            attribute.field,
+            format!("json_extract(data, '{path}')"),
+        );
+        types.push(match attribute.set {
+            Some(_) => "",
+            None => sql_type(attribute.rust_type),
+        });
+    }
+    columns
+        .named()
+        .zip(types)
+        .map(|((name, expression), ty)| {
+            let ty = if ty.is_empty() {
+                String::new()
+            } else {
+                format!(" {ty}")
+            };
+            (
+                name.to_owned(),
+                format!(
+                    "{}{ty} GENERATED ALWAYS AS ({expression}) VIRTUAL",
+                    quoted(name)
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The partition's parent of `entity`: the one singleton entity of its
+/// table with its partition key (the ADR's `META` row), if the table has
+/// exactly one and it is not `entity`.
+pub(crate) fn parent_of<'s>(
+    schema: &'s TableSchema,
+    entity: &EntitySchema,
+) -> Option<&'s EntitySchema> {
+    let same_partition = |e: &EntitySchema| {
+        e.pk_prefix == entity.pk_prefix
+            && e.partition_key.len() == entity.partition_key.len()
+            && e.partition_key
+                .iter()
+                .zip(entity.partition_key)
+                .all(|(a, b)| a.field == b.field)
+    };
+    let mut singletons = schema
+        .entities
+        .iter()
+        .copied()
+        .filter(|e| e.is_singleton() && e.sort_key_path.segments().len() == 1)
+        .filter(|e| same_partition(e));
+    let parent = singletons.next()?;
+    if singletons.next().is_some() || parent.name == entity.name {
+        return None;
+    }
+    Some(parent)
+}
+
+/// The statement that creates `route`'s table for `entity` of `schema`:
+/// the typed columns, the single table's columns, and the foreign key to
+/// the partition's parent (`parent`: its table).
+pub(crate) fn create_entity_table(
+    schema: &TableSchema,
+    entity: &EntitySchema,
+    table: &str,
+    parent: Option<(&EntitySchema, &str)>,
+) -> String {
+    let mut out = format!("CREATE TABLE IF NOT EXISTS {} (\n", quoted(table));
+    for (_, definition) in typed_columns(schema, entity) {
+        let _ = writeln!(out, "  {definition},");
+    }
+    if let Some((parent, _)) = parent {
+        let _ = writeln!(
+            out,
+            "  {PARENT_SK} TEXT GENERATED ALWAYS AS ({}) VIRTUAL,",
+            literal(parent.prefix)
+        );
+    }
+    out.push_str(&crate::layout::sqlite::table_columns(schema));
+    if let Some((_, parent_table)) = parent {
+        let _ = write!(
+            out,
+            ",\n  FOREIGN KEY (pk, {PARENT_SK}) REFERENCES {} (pk, sk)",
+            quoted(parent_table)
+        );
+    }
+    out.push_str("\n) WITHOUT ROWID");
+    out
+}
+
+/// The statements that make `table` (the single table) refuse a key of
+/// one of `routing`'s prefixes, with the error `message`: a connection
+/// that read the routes before another process added one would write
+/// the key there (`{table}#routes`, dropped and made again).
+pub(crate) fn guard_script(table: &str, routing: &Routing, message: &str) -> String {
+    let name = quoted(&format!("{table}#routes"));
+    let mut sql = format!("DROP TRIGGER IF EXISTS {name}");
+    if let Some(condition) = routing.any_prefix("new.sk") {
+        let _ = write!(
+            sql,
+            ";\nCREATE TRIGGER {name} BEFORE INSERT ON {} WHEN {condition} BEGIN\n  \
+             SELECT RAISE(ABORT, {});\nEND",
+            quoted(table),
+            literal(message)
+        );
+    }
+    sql
+}
+
+/// Every statement that makes `schema`'s tables in the tables layout,
+/// `;`-separated, as `routing` places its entities (for the
+/// documentation and `schema`): the single table, then each entity's,
+/// each with its indexes.
+pub(crate) fn schema_script(schema: &TableSchema, routing: &Routing) -> String {
+    let mut out = crate::layout::sqlite::schema_script(schema);
+    for route in &routing.routes {
+        let Some(entity) = schema.entities.iter().find(|e| e.name == route.entity) else {
+            continue;
+        };
+        let parent = parent_of(schema, entity).and_then(|p| {
+            routing
+                .routes
+                .iter()
+                .find(|r| r.entity == p.name)
+                .map(|r| (p, r.table.as_str()))
+        });
+        out.push_str(";\n");
+        out.push_str(&create_entity_table(schema, entity, &route.table, parent));
+        for slot in schema.indexes {
+            out.push_str(";\n");
+            out.push_str(&crate::layout::index_sql::create_index_on(
+                schema,
+                slot,
+                &route.table,
+            ));
+        }
+    }
+    if !routing.routes.is_empty() {
+        let routes = serde_json::to_string(routing).unwrap_or_default();
+        let _ = write!(
+            out,
+            ";\n{}",
+            guard_script(schema.name, routing, ROUTES_CHANGED)
+        );
+        let _ = write!(
+            out,
+            ";\n{};\nINSERT OR REPLACE INTO {LAYOUTS} (tbl, routes) VALUES ({}, {})",
+            create_layouts(),
+            literal(schema.name),
+            literal(&routes)
+        );
+    }
+    out
+}
+
+/// The routes a new table of `schema` gets: one per entity.
+pub(crate) fn routing_of(schema: &TableSchema) -> Routing {
+    Routing::extended(&Routing::default(), schema)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(prefix: &str, levels: &[(&str, usize)]) -> Route {
+        Route {
+            table: format!("t_{}", prefix.to_lowercase()),
+            entity: prefix.to_owned(),
+            prefix: levels[0].0.to_owned(),
+            levels: levels.iter().map(|(p, n)| ((*p).to_owned(), *n)).collect(),
+        }
+    }
+
+    fn routing() -> Routing {
+        Routing {
+            routes: vec![
+                route("ORDER", &[("ORDER", 1)]),
+                route("LINE", &[("ORDER", 1), ("LINE", 1)]),
+                route("META", &[("META", 0)]),
+            ],
+        }
+    }
+
+    #[test]
+    fn keys_go_to_their_shape_then_their_prefix() {
+        let r = routing();
+        assert_eq!(r.route("ORDER#1"), Some(0));
+        assert_eq!(r.route("ORDER#1#LINE#2"), Some(1));
+        // Of the prefix, no shape: the prefix's first table.
+        assert_eq!(r.route("ORDER#1#2"), Some(0));
+        assert_eq!(r.route("ORDER"), Some(0));
+        assert_eq!(r.route("META"), Some(2));
+        assert_eq!(r.route("META#x"), Some(2));
+        assert_eq!(r.route("METAL"), None);
+        assert_eq!(r.route("_UNIQUE#x"), None);
+        assert_eq!(r.route(""), None);
+    }
+
+    #[test]
+    fn ranges_read_the_tables_that_may_hold_them() {
+        let r = routing();
+        let within = r.arms(b"ORDER#1", b"ORDER#1\xF5");
+        assert_eq!(
+            within,
+            Arms {
+                routes: 0b011,
+                home: false
+            }
+        );
+        let meta = r.arms(b"META", b"META\0");
+        assert_eq!(
+            meta,
+            Arms {
+                routes: 0b100,
+                home: false
+            }
+        );
+        let all = r.arms(b"", b"\xF5");
+        assert_eq!(
+            all,
+            Arms {
+                routes: 0b111,
+                home: true
+            }
+        );
+        let between = r.arms(b"A", b"MZ");
+        assert_eq!(
+            between,
+            Arms {
+                routes: 0b100,
+                home: true
+            }
+        );
+    }
+
+    #[test]
+    fn rust_types_declare_sql_types() {
+        assert_eq!(sql_type("String"), "TEXT");
+        assert_eq!(sql_type("Option<u32>"), "INTEGER");
+        assert_eq!(sql_type("Option < f64 >"), "REAL");
+        assert_eq!(sql_type("bool"), "INTEGER");
+        assert_eq!(sql_type("std::string::String"), "TEXT");
+        assert_eq!(sql_type("Vec<String>"), "");
+        assert_eq!(sql_type("Status"), "");
+    }
+}
