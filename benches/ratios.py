@@ -11,7 +11,8 @@ noisy machine) builds the `sqlite` and `dynamodb` benchmarks, runs each side
 of each operation in a process of its own under callgrind (`valgrind` must
 be installed), `n` calls and none, and prints the instructions per call of
 each side and their ratio. On SQLite the baseline is raw rusqlite doing
-the same work in the same file; on DynamoDB it is raw aws-sdk-dynamodb,
+the same work in the same file, and the store runs in both layouts (the
+single table, and a table per entity: `blue_schema_tables`); on DynamoDB it is raw aws-sdk-dynamodb,
 both clients answered from memory by a replaying HTTP client
 (`benches/replay.rs`) after one recorded call of each side against the
 emulator, so the count is the client side's work only (the library, the
@@ -104,9 +105,12 @@ def criterion_table(root, prefix):
             if est.exists():
                 medians[bench.name] = json.loads(est.read_text())["median"]["point_estimate"]
         ours = medians.get("blue_schema")
-        base = next((v for k, v in medians.items() if k != "blue_schema"), None)
+        tables = medians.get("blue_schema_tables")
+        base = next((v for k, v in medians.items() if not k.startswith("blue_schema")), None)
         if ours and base:
             print(f"| {group.name} | {fmt(ours)} | {fmt(base)} | {ours / base:.2f} | {base / ours:.2f} |")
+        if tables and base:
+            print(f"| {group.name}, tables layout | {fmt(tables)} | {fmt(base)} | {tables / base:.2f} | {base / tables:.2f} |")
 
 
 def build(bench, traced=False):
@@ -152,19 +156,23 @@ def sqlite_table(ops, traced):
     if traced:
         traced_exe = build("sqlite", traced=True)
         traced_zero = instructions(traced_exe, {"BLUE_BENCH_COUNT": "get blue_schema 0"})
-    print("SQLite: instructions per call (callgrind), store against raw rusqlite\n")
-    print("| operation | blue_schema | baseline | ratio |" + (" traced / untraced |" if traced else ""))
-    print("|---|---|---|---|" + ("---|" if traced else ""))
+    tables_zero = instructions(exe, {"BLUE_BENCH_COUNT": "get blue_schema_tables 0"})
+    print("SQLite: instructions per call (callgrind), store against raw rusqlite,"
+          " in the single-table layout and in the tables layout\n")
+    print("| operation | blue_schema | baseline | ratio | tables layout | ratio |"
+          + (" traced / untraced |" if traced else ""))
+    print("|---|---|---|---|---|---|" + ("---|" if traced else ""))
     for op in ops:
         calls = 20 if op == "transaction_10" else 200
         ours = per_call(exe, op, "blue_schema", calls, zero=zero)
         base = per_call(exe, op, "rusqlite", calls, zero=zero)
+        tables = per_call(exe, op, "blue_schema_tables", calls, zero=tables_zero)
         note = f" ({SQLITE_NOTES[op]})" if op in SQLITE_NOTES else ""
         extra = ""
         if traced:
             with_spans = per_call(traced_exe, op, "blue_schema", calls, zero=traced_zero)
             extra = f" {with_spans / ours:.3f} |"
-        print(f"| {op}{note} | {ours:,.0f} | {base:,.0f} | {base / ours:.2f} |{extra}")
+        print(f"| {op}{note} | {ours:,.0f} | {base:,.0f} | {base / ours:.2f} | {tables:,.0f} | {base / tables:.2f} |{extra}")
 
 
 def dynamodb_table(ops, traced):

@@ -29,6 +29,7 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
+use blue_schema::backend::sqlite::{Layout, SqliteConfig};
 use blue_schema::blocking::Store;
 use blue_schema::docs::sqlite_ddl;
 use blue_schema::Table;
@@ -375,8 +376,16 @@ impl RawWorker {
 
 // ---- the benchmarks ----
 
-fn stores(dir: &Path) -> (Store, Connection) {
-    let store = Store::sqlite(dir.join("ours.db")).unwrap();
+/// A store on the file `path`, its tables made in `layout`.
+fn layout_store(path: &Path, layout: Layout) -> Store {
+    let backend = SqliteConfig::file(path).layout(layout).open().unwrap();
+    Store::from(blue_schema::Store::from_backend(backend))
+}
+
+/// The store (in `layout`) and the hand-written side's database, each
+/// with the same partition.
+fn stores(dir: &Path, layout: Layout) -> (Store, Connection) {
+    let store = layout_store(&dir.join("ours.db"), layout);
     store.create_table::<Dialogue>().unwrap();
     let raw = raw_open(&dir.join("raw.db"));
     let (experts, perspectives) = partition(D);
@@ -395,7 +404,11 @@ fn bench(c: &mut Criterion) {
     // Reads run first, on two databases written the same way; the write
     // benchmarks then add rows (a different number to each side).
     let dir = tempfile::tempdir().unwrap();
-    let (store, raw) = stores(dir.path());
+    let (store, raw) = stores(dir.path(), Layout::SingleTable);
+    // The same partition in the tables layout (a table per entity): its
+    // side of each group is `blue_schema_tables`.
+    let tables_dir = tempfile::tempdir().unwrap();
+    let (tables, _) = stores(tables_dir.path(), Layout::Tables);
 
     // Both sides return the same answers.
     let ours = store.get(Expert::key(D, "expert-00007")).unwrap();
@@ -409,6 +422,10 @@ fn bench(c: &mut Criterion) {
         raw_partition(&raw, D)
     );
     assert_eq!(raw_partition(&raw, D).len(), 100);
+    assert_eq!(
+        tables.query(Dialogue::partition(D)).all().unwrap(),
+        raw_partition(&raw, D)
+    );
     let role = expert(D, 0).role;
     assert_eq!(
         store.query(Expert::by_role(role.as_str())).all().unwrap(),
@@ -435,6 +452,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("rusqlite", |b| {
         b.iter(|| raw_get_expert(&raw, D, black_box("expert-00007")))
     });
+    g.bench_function("blue_schema_tables", |b| {
+        b.iter(|| {
+            tables
+                .get(Expert::key(D, black_box("expert-00007")))
+                .unwrap()
+        })
+    });
     g.finish();
 
     let mut g = c.benchmark_group("sqlite_query_entity");
@@ -442,6 +466,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| store.query(Expert::query(black_box(D))).all().unwrap())
     });
     g.bench_function("rusqlite", |b| b.iter(|| raw_experts(&raw, black_box(D))));
+    g.bench_function("blue_schema_tables", |b| {
+        b.iter(|| tables.query(Expert::query(black_box(D))).all().unwrap())
+    });
     g.finish();
 
     let mut g = c.benchmark_group("sqlite_partition");
@@ -454,6 +481,14 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("rusqlite", |b| b.iter(|| raw_partition(&raw, black_box(D))));
+    g.bench_function("blue_schema_tables", |b| {
+        b.iter(|| {
+            tables
+                .query(Dialogue::partition(black_box(D)))
+                .all()
+                .unwrap()
+        })
+    });
     g.finish();
 
     let mut g = c.benchmark_group("sqlite_index_query");
@@ -467,6 +502,14 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("rusqlite", |b| {
         b.iter(|| raw_by_role(&raw, black_box(&role)))
+    });
+    g.bench_function("blue_schema_tables", |b| {
+        b.iter(|| {
+            tables
+                .query(Expert::by_role(black_box(role.as_str())))
+                .all()
+                .unwrap()
+        })
     });
     g.finish();
 
@@ -531,6 +574,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| store.query(black_box(positive.clone())).all().unwrap())
     });
     g.bench_function("rusqlite", |b| b.iter(|| raw_filtered(&raw, black_box(D))));
+    g.bench_function("blue_schema_tables", |b| {
+        b.iter(|| tables.query(black_box(positive.clone())).all().unwrap())
+    });
     g.finish();
 
     index_write_overhead(c, dir.path());
@@ -544,6 +590,9 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("rusqlite", |b| {
         b.iter(|| raw_put_expert(&raw, RAW_UPSERT, black_box(&item)))
+    });
+    g.bench_function("blue_schema_tables", |b| {
+        b.iter(|| tables.put(black_box(&item)).unwrap())
     });
     g.finish();
 
@@ -587,6 +636,18 @@ fn bench(c: &mut Criterion) {
     g.bench_function("rusqlite", |b| {
         b.iter(|| raw_update(&mut raw, black_box("expert-00007")))
     });
+    g.bench_function("blue_schema_tables", |b| {
+        b.iter(|| {
+            tables
+                .run(
+                    tables
+                        .as_async()
+                        .update(Expert::key(D, black_box("expert-00007")))
+                        .add(a.score, 1),
+                )
+                .unwrap()
+        })
+    });
     g.finish();
 
     let mut g = c.benchmark_group("sqlite_put_when");
@@ -605,6 +666,18 @@ fn bench(c: &mut Criterion) {
     g.bench_function("rusqlite", |b| {
         b.iter(|| raw_put_when(&mut raw, black_box(&item)))
     });
+    g.bench_function("blue_schema_tables", |b| {
+        b.iter(|| {
+            tables
+                .run(
+                    tables
+                        .as_async()
+                        .put(black_box(&item))
+                        .when(a.score.ge(-1000)),
+                )
+                .unwrap()
+        })
+    });
     g.finish();
 
     let names: Vec<String> = (0..10).map(|i| format!("expert-{i:05}")).collect();
@@ -620,6 +693,15 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("rusqlite", |b| {
         b.iter(|| raw_transaction(&mut raw, black_box(&names)))
+    });
+    g.bench_function("blue_schema_tables", |b| {
+        b.iter(|| {
+            let mut tx = tables.as_async().transaction();
+            for name in &names {
+                tx.update(blue_schema::Update::new(Expert::key(D, name)).add(a.score, 1));
+            }
+            tables.run(tx.commit()).unwrap()
+        })
     });
     g.finish();
 
@@ -759,7 +841,13 @@ fn count(spec: &str) {
     };
     let n: u32 = n.parse().expect("a count of calls");
     let dir = tempfile::tempdir().unwrap();
-    let (store, mut raw) = stores(dir.path());
+    // `blue_schema_tables`: the store in the tables layout (a table per
+    // entity), against the same baseline.
+    let layout = match side {
+        "blue_schema_tables" => Layout::Tables,
+        _ => Layout::SingleTable,
+    };
+    let (store, mut raw) = stores(dir.path(), layout);
     store.create_table::<cards::Plain>().unwrap();
     store.create_table::<cards::Indexed>().unwrap();
     store.create_table::<cards::Timed>().unwrap();
@@ -811,7 +899,7 @@ fn count(spec: &str) {
         *n += 1;
         format!("renamed-{}", *n % 2)
     };
-    let ours = side == "blue_schema";
+    let ours = side == "blue_schema" || side == "blue_schema_tables";
     assert!(ours || side == "rusqlite", "unknown side {side:?}");
     for _ in 0..n {
         match (op, ours) {

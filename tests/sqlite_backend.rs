@@ -852,6 +852,9 @@ fn copies_and_reindex_write_index_keys_from_the_fields() {
 #[path = "sqlite_views.rs"]
 mod views;
 
+#[path = "sqlite_tables.rs"]
+mod tables;
+
 #[path = "store/helpdesk.rs"]
 #[allow(dead_code)]
 mod helpdesk;

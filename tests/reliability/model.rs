@@ -2090,7 +2090,7 @@ impl Engines {
     pub async fn new() -> Engines {
         let dir = tempfile::tempdir().unwrap();
         // A clock each, which every sequence sets and its ticks move.
-        let clocks: Vec<_> = (0..3)
+        let clocks: Vec<_> = (0..4)
             .map(|_| crate::expiry::clock_at(crate::expiry::base()))
             .collect();
         let file = Store::sqlite(dir.path().join("model.db"))
@@ -2101,7 +2101,15 @@ impl Engines {
             .with_clock(clocks[1].clone());
         let backend = crate::dynamodb::backend().await;
         let dynamo = Store::from_backend(backend.clone()).with_clock(clocks[2].clone());
-        for store in [&file, &memory, &dynamo] {
+        // The tables layout: a table per entity.
+        let tables = Store::from_backend(
+            blue_schema::backend::sqlite::SqliteConfig::file(dir.path().join("tables.db"))
+                .layout(blue_schema::backend::sqlite::Layout::Tables)
+                .open()
+                .unwrap(),
+        )
+        .with_clock(clocks[3].clone());
+        for store in [&file, &memory, &dynamo, &tables] {
             store.create_table::<Reliable>().await.unwrap();
             store.create_table::<crate::expiry::Leases>().await.unwrap();
             store
@@ -2114,6 +2122,7 @@ impl Engines {
                 ("sqlite", file),
                 ("sqlite_memory", memory),
                 ("dynamodb", dynamo),
+                ("sqlite_tables", tables),
             ],
             next: Default::default(),
             operations: Default::default(),

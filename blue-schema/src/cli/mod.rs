@@ -589,14 +589,12 @@ fn schema_text(table: &TableSchema, format: Option<Format>) -> String {
 /// An error and its causes on one line.
 fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
     let mut line = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
+    for cause in std::iter::successors(e.source(), |c| c.source()) {
         let text = cause.to_string();
         if !line.contains(&text) {
             line.push_str(": ");
             line.push_str(&text);
         }
-        source = cause.source();
     }
     line.replace('\n', " ")
 }

@@ -30,6 +30,9 @@ pub(super) fn create(
     existing: Option<Routing>,
 ) -> Result<bool, Error> {
     let table = schema.name;
+    // A new table's routes are recorded even when it has no entity: the
+    // record is what says the table is in this layout.
+    let recorded = existing.is_some();
     let existing = existing.unwrap_or_default();
     let routing = Routing::extended(&existing, schema);
     if routing.routes.len() > MAX_ROUTES {
@@ -106,7 +109,7 @@ pub(super) fn create(
         if routing.any_prefix("new.sk") != existing.any_prefix("new.sk") {
             guard(db, table, &routing)?;
         }
-        if routing != existing {
+        if routing != existing || !recorded {
             let text =
                 serde_json::to_string(&routing).map_err(|e| Error::backend(super::NAME, e))?;
             db.prepare_cached(&write_routes())

@@ -33,16 +33,17 @@
 //! scan read every table of `T`, merged in key order by SQLite (`UNION
 //! ALL … ORDER BY`, one search per table, no sort).
 
-use std::fmt::Write as _;
+use std::cmp::Ordering;
 
-use super::index_sql::{index_columns_of, json_path};
-use super::views::{quoted, snake_case, Columns};
+use super::views::snake_case;
 use crate::key::DELIMITER;
-use crate::schema::{EntitySchema, KeyRole, TableSchema};
+use crate::schema::{EntitySchema, TableSchema};
 
-/// The column of a child entity's table that holds its parent's sort key
-/// (the other half of the foreign key is `pk`).
-const PARENT_SK: &str = "_parent_sk";
+mod ddl;
+
+pub(crate) use ddl::{
+    create_entity_table, guard_script, parent_of, routing_of, schema_script, typed_columns,
+};
 
 /// The message of the single table's guard ([`guard_script`]): a
 /// connection that read the routes before another process added one
@@ -122,35 +123,44 @@ impl Route {
     fn meets(&self, low: &[u8], high: &[u8]) -> bool {
         let prefix = self.prefix.as_bytes();
         let exact = low <= prefix && prefix < high;
-        let mut start = prefix.to_vec();
-        start.push(DELIMITER as u8);
-        let mut end = start.clone();
-        end.push(0xF5);
-        exact || (low < end.as_slice() && start.as_slice() < high)
+        exact
+            || (cmp_joined(low, prefix, AFTER_PREFIX) == Ordering::Less
+                && cmp_joined(high, prefix, DELIMITED) == Ordering::Greater)
     }
 
-    /// Whether every key in `[low, high)` starts with this route's prefix
-    /// and `#` (so that no other table can hold one).
+    /// Whether every key in `[low, high)` has this route's prefix as its
+    /// first part (so that no other table can hold one).
     fn holds(&self, low: &[u8], high: &[u8]) -> bool {
         let prefix = self.prefix.as_bytes();
-        if low == prefix
-            && high.len() == prefix.len() + 1
-            && high.starts_with(prefix)
-            && high[prefix.len()] == 0
-        {
+        if low == prefix && cmp_joined(high, prefix, b"\0") == Ordering::Equal {
             return true;
         }
-        let mut start = self.prefix.as_bytes().to_vec();
-        start.push(DELIMITER as u8);
-        let mut end = start.clone();
-        end.push(0xF5);
-        low >= start.as_slice() && high <= end.as_slice()
+        cmp_joined(low, prefix, DELIMITED) != Ordering::Less
+            && cmp_joined(high, prefix, AFTER_PREFIX) != Ordering::Greater
+    }
+}
+
+/// A prefix's keys other than itself start with it and these bytes ...
+const DELIMITED: &[u8] = &[DELIMITER as u8];
+/// ... and lie below it and these (no UTF-8 byte is 0xF5).
+const AFTER_PREFIX: &[u8] = &[DELIMITER as u8, 0xF5];
+
+/// `a` against `head` followed by `tail`, without joining them.
+fn cmp_joined(a: &[u8], head: &[u8], tail: &[u8]) -> Ordering {
+    let n = a.len().min(head.len());
+    match a[..n].cmp(&head[..n]) {
+        Ordering::Equal if a.len() < head.len() => Ordering::Less,
+        Ordering::Equal => a[head.len()..].cmp(tail),
+        other => other,
     }
 }
 
 /// The first part of a sort key: the text before its first `#`.
 fn first_part(sort_key: &str) -> &str {
-    sort_key.split(DELIMITER).next().unwrap_or(sort_key)
+    match sort_key.find(DELIMITER) {
+        Some(at) => &sort_key[..at],
+        None => sort_key,
+    }
 }
 
 /// A table's routes, in the order they were added (the first of a
@@ -209,17 +219,21 @@ impl Routing {
     /// entity's prefix (stored in the table itself).
     pub(crate) fn route(&self, sort_key: &str) -> Option<usize> {
         let first = first_part(sort_key);
-        let mut fallback = None;
-        for (i, route) in self.routes.iter().enumerate() {
-            if route.prefix != first {
-                continue;
-            }
-            if route.owns(sort_key) {
-                return Some(i);
-            }
-            fallback.get_or_insert(i);
+        let mut of_prefix = self
+            .routes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.prefix == first);
+        let (fallback, _) = of_prefix.next()?;
+        if of_prefix.next().is_none() {
+            // The prefix's one table.
+            return Some(fallback);
         }
-        fallback
+        let owner = self
+            .routes
+            .iter()
+            .position(|r| r.prefix == first && r.owns(sort_key));
+        Some(owner.unwrap_or(fallback))
     }
 
     /// The tables that may hold a key in `[low, high)`.
@@ -341,219 +355,8 @@ fn glob_literal(text: &str, out: &mut String) {
     }
 }
 
-fn literal(text: &str) -> String {
+pub(super) fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
-}
-
-/// The SQL type a field's column is declared with, from its Rust type:
-/// `TEXT`, `INTEGER` (integers and bools, which JSON's `true` reads as 1),
-/// `REAL`, or none (lists, sets, maps, nested values and types the
-/// library cannot name: the column holds what the item holds, JSON text
-/// for a nested value).
-pub(crate) fn sql_type(rust_type: &str) -> &'static str {
-    let mut t: &str = &rust_type.replace(' ', "");
-    while let Some(inner) = t
-        .strip_prefix("Option<")
-        .or_else(|| t.strip_prefix("std::option::Option<"))
-        .and_then(|s| s.strip_suffix('>'))
-    {
-        t = inner;
-    }
-    let t = t.rsplit("::").next().unwrap_or(t);
-    match t {
-        "String" | "str" | "&str" | "&'staticstr" | "char" | "Box<str>" | "Arc<str>"
-        | "Rc<str>" | "Cow<'static,str>" => "TEXT",
-        "i8" | "i16" | "i32" | "i64" | "isize" | "u8" | "u16" | "u32" | "u64" | "usize"
-        | "bool" => "INTEGER",
-        "f32" | "f64" => "REAL",
-        _ => "",
-    }
-}
-
-/// An entity table's typed columns: each name and its definition.
-pub(crate) fn typed_columns(schema: &TableSchema, entity: &EntitySchema) -> Vec<(String, String)> {
-    let mut columns = Columns::default();
-    // The names the table's own columns take.
-    for name in crate::layout::sqlite::COLUMNS {
-        columns.reserve(name);
-    }
-    columns.reserve(PARENT_SK);
-    for slot in schema.indexes {
-        for column in index_columns_of(schema, slot) {
-            columns.reserve(&column.name);
-        }
-    }
-    let key_fields = entity
-        .attributes
-        .iter()
-        .filter(|a| a.key == Some(KeyRole::PartitionKey))
-        .chain(
-            entity
-                .attributes
-                .iter()
-                .filter(|a| a.key == Some(KeyRole::SortKey)),
-        );
-    let mut types = Vec::new();
-    for attribute in key_fields.chain(entity.attributes.iter().filter(|a| a.key.is_none())) {
-        let path = json_path(attribute.name);
-        columns.push(
-            attribute.name,
-            attribute.field,
-            format!("json_extract(data, '{path}')"),
-        );
-        types.push(match attribute.set {
-            Some(_) => "",
-            None => sql_type(attribute.rust_type),
-        });
-    }
-    columns
-        .named()
-        .zip(types)
-        .map(|((name, expression), ty)| {
-            let ty = if ty.is_empty() {
-                String::new()
-            } else {
-                format!(" {ty}")
-            };
-            (
-                name.to_owned(),
-                format!(
-                    "{}{ty} GENERATED ALWAYS AS ({expression}) VIRTUAL",
-                    quoted(name)
-                ),
-            )
-        })
-        .collect()
-}
-
-/// The partition's parent of `entity`: the one singleton entity of its
-/// table with its partition key (the ADR's `META` row), if the table has
-/// exactly one and it is not `entity`.
-pub(crate) fn parent_of<'s>(
-    schema: &'s TableSchema,
-    entity: &EntitySchema,
-) -> Option<&'s EntitySchema> {
-    let same_partition = |e: &EntitySchema| {
-        e.pk_prefix == entity.pk_prefix
-            && e.partition_key.len() == entity.partition_key.len()
-            && e.partition_key
-                .iter()
-                .zip(entity.partition_key)
-                .all(|(a, b)| a.field == b.field)
-    };
-    let mut singletons = schema
-        .entities
-        .iter()
-        .copied()
-        .filter(|e| e.is_singleton() && e.sort_key_path.segments().len() == 1)
-        .filter(|e| same_partition(e));
-    let parent = singletons.next()?;
-    if singletons.next().is_some() || parent.name == entity.name {
-        return None;
-    }
-    Some(parent)
-}
-
-/// The statement that creates `route`'s table for `entity` of `schema`:
-/// the typed columns, the single table's columns, and the foreign key to
-/// the partition's parent (`parent`: its table).
-pub(crate) fn create_entity_table(
-    schema: &TableSchema,
-    entity: &EntitySchema,
-    table: &str,
-    parent: Option<(&EntitySchema, &str)>,
-) -> String {
-    let mut out = format!("CREATE TABLE IF NOT EXISTS {} (\n", quoted(table));
-    for (_, definition) in typed_columns(schema, entity) {
-        let _ = writeln!(out, "  {definition},");
-    }
-    if let Some((parent, _)) = parent {
-        let _ = writeln!(
-            out,
-            "  {PARENT_SK} TEXT GENERATED ALWAYS AS ({}) VIRTUAL,",
-            literal(parent.prefix)
-        );
-    }
-    out.push_str(&crate::layout::sqlite::table_columns(schema));
-    if let Some((_, parent_table)) = parent {
-        let _ = write!(
-            out,
-            ",\n  FOREIGN KEY (pk, {PARENT_SK}) REFERENCES {} (pk, sk)",
-            quoted(parent_table)
-        );
-    }
-    out.push_str("\n) WITHOUT ROWID");
-    out
-}
-
-/// The statements that make `table` (the single table) refuse a key of
-/// one of `routing`'s prefixes, with the error `message`: a connection
-/// that read the routes before another process added one would write
-/// the key there (`{table}#routes`, dropped and made again).
-pub(crate) fn guard_script(table: &str, routing: &Routing, message: &str) -> String {
-    let name = quoted(&format!("{table}#routes"));
-    let mut sql = format!("DROP TRIGGER IF EXISTS {name}");
-    if let Some(condition) = routing.any_prefix("new.sk") {
-        let _ = write!(
-            sql,
-            ";\nCREATE TRIGGER {name} BEFORE INSERT ON {} WHEN {condition} BEGIN\n  \
-             SELECT RAISE(ABORT, {});\nEND",
-            quoted(table),
-            literal(message)
-        );
-    }
-    sql
-}
-
-/// Every statement that makes `schema`'s tables in the tables layout,
-/// `;`-separated, as `routing` places its entities (for the
-/// documentation and `schema`): the single table, then each entity's,
-/// each with its indexes.
-pub(crate) fn schema_script(schema: &TableSchema, routing: &Routing) -> String {
-    let mut out = crate::layout::sqlite::schema_script(schema);
-    for route in &routing.routes {
-        let Some(entity) = schema.entities.iter().find(|e| e.name == route.entity) else {
-            continue;
-        };
-        let parent = parent_of(schema, entity).and_then(|p| {
-            routing
-                .routes
-                .iter()
-                .find(|r| r.entity == p.name)
-                .map(|r| (p, r.table.as_str()))
-        });
-        out.push_str(";\n");
-        out.push_str(&create_entity_table(schema, entity, &route.table, parent));
-        for slot in schema.indexes {
-            out.push_str(";\n");
-            out.push_str(&crate::layout::index_sql::create_index_on(
-                schema,
-                slot,
-                &route.table,
-            ));
-        }
-    }
-    if !routing.routes.is_empty() {
-        let routes = serde_json::to_string(routing).unwrap_or_default();
-        let _ = write!(
-            out,
-            ";\n{}",
-            guard_script(schema.name, routing, ROUTES_CHANGED)
-        );
-        let _ = write!(
-            out,
-            ";\n{};\nINSERT OR REPLACE INTO {LAYOUTS} (tbl, routes) VALUES ({}, {})",
-            create_layouts(),
-            literal(schema.name),
-            literal(&routes)
-        );
-    }
-    out
-}
-
-/// The routes a new table of `schema` gets: one per entity.
-pub(crate) fn routing_of(schema: &TableSchema) -> Routing {
-    Routing::extended(&Routing::default(), schema)
 }
 
 #[cfg(test)]
@@ -632,13 +435,19 @@ mod tests {
     }
 
     #[test]
-    fn rust_types_declare_sql_types() {
-        assert_eq!(sql_type("String"), "TEXT");
-        assert_eq!(sql_type("Option<u32>"), "INTEGER");
-        assert_eq!(sql_type("Option < f64 >"), "REAL");
-        assert_eq!(sql_type("bool"), "INTEGER");
-        assert_eq!(sql_type("std::string::String"), "TEXT");
-        assert_eq!(sql_type("Vec<String>"), "");
-        assert_eq!(sql_type("Status"), "");
+    fn joined_comparisons_match_joining() {
+        let words: [&[u8]; 7] = [b"", b"A", b"A#", b"A#\xF5", b"A\0", b"AB", b"B"];
+        for a in words {
+            for head in [&b""[..], b"A", b"AB"] {
+                for tail in [DELIMITED, AFTER_PREFIX, b"\0"] {
+                    let joined = [head, tail].concat();
+                    assert_eq!(
+                        cmp_joined(a, head, tail),
+                        a.cmp(&joined[..]),
+                        "{a:?} {head:?} {tail:?}"
+                    );
+                }
+            }
+        }
     }
 }
