@@ -34,20 +34,28 @@ pub fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Runs `test` on a fresh SQLite store and a fresh DynamoDB store, to
-/// compare them.
+/// compare them: twice, the SQLite store first in memory (the single
+/// table), then on a file in the tables layout (a table per entity).
 pub fn run_pair<F, Fut>(test: F)
 where
-    F: FnOnce(Store, Store) -> Fut,
+    F: Fn(Store, Store) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let runtime = runtime();
-    let sqlite = Store::sqlite_memory().expect("SQLite opens");
-    let backend = runtime.block_on(dynamodb::backend());
-    let task = runtime.spawn(test(sqlite, Store::from_backend(backend.clone())));
-    let result = runtime.block_on(task);
-    runtime.block_on(dynamodb::drop_tables(&backend));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e.into_panic());
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let tables = || {
+        let config = blue_schema::backend::sqlite::SqliteConfig::file(dir.path().join("pair.db"))
+            .layout(blue_schema::backend::sqlite::Layout::Tables);
+        Store::from_backend(config.open().expect("SQLite opens"))
+    };
+    for sqlite in [Store::sqlite_memory().expect("SQLite opens"), tables()] {
+        let backend = runtime.block_on(dynamodb::backend());
+        let task = runtime.spawn(test(sqlite, Store::from_backend(backend.clone())));
+        let result = runtime.block_on(task);
+        runtime.block_on(dynamodb::drop_tables(&backend));
+        if let Err(e) = result {
+            std::panic::resume_unwind(e.into_panic());
+        }
     }
 }
 
