@@ -11,34 +11,18 @@ use std::path::Path;
 use blue_schema::backend::sqlite::{Layout, SqliteConfig};
 use blue_schema::{block_on, Entity, Error, Store, Table};
 use rusqlite::types::Value;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-/// A connection with nothing of the library's: what a `sqlite3` shell has.
-fn plain(path: &Path) -> Connection {
-    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
-}
-
-/// Every row of `sql`, as SQLite's own values.
-fn rows(db: &Connection, sql: &str) -> Vec<Vec<Value>> {
-    let mut statement = db.prepare(sql).unwrap();
-    let width = statement.column_count();
-    statement
-        .query_map([], |row| (0..width).map(|i| row.get(i)).collect())
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
+// A plain connection (what a `sqlite3` shell has), its rows as SQLite's own
+// values: the views' tests read the file the same way.
+use crate::views::{plain, rows, text};
 
 fn count(db: &Connection, table: &str) -> i64 {
     db.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| {
         r.get(0)
     })
     .unwrap()
-}
-
-fn text(s: &str) -> Value {
-    Value::Text(s.to_owned())
 }
 
 fn tables_store(path: &Path) -> Store {

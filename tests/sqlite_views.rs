@@ -90,12 +90,12 @@ mod v2 {
 }
 
 /// A connection with nothing of the library's: what a `sqlite3` shell has.
-fn plain(path: &Path) -> Connection {
+pub(crate) fn plain(path: &Path) -> Connection {
     Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
 }
 
 /// Every row of `sql`, as SQLite's own values.
-fn rows(db: &Connection, sql: &str) -> Vec<Vec<Value>> {
+pub(crate) fn rows(db: &Connection, sql: &str) -> Vec<Vec<Value>> {
     let mut statement = db.prepare(sql).unwrap();
     let width = statement.column_count();
     statement
@@ -133,7 +133,7 @@ fn view_names(db: &Connection) -> Vec<Vec<Value>> {
     )
 }
 
-fn text(s: &str) -> Value {
+pub(crate) fn text(s: &str) -> Value {
     Value::Text(s.to_owned())
 }
 

@@ -186,7 +186,7 @@ fn sort_key_shapes(entity: &EntitySchema) -> String {
 /// number of components): the prefixes in place and exactly as many `#`
 /// (a `#` inside a key value is stored escaped, so the delimiters are
 /// counted exactly).
-fn sort_key_shape(levels: impl Iterator<Item = (&'static str, usize)>) -> String {
+pub(crate) fn sort_key_shape<'a>(levels: impl Iterator<Item = (&'a str, usize)>) -> String {
     let mut pattern = String::new();
     let mut delimiters = 0usize;
     for (level, (prefix, fields)) in levels.enumerate() {
@@ -211,7 +211,7 @@ fn sort_key_shape(levels: impl Iterator<Item = (&'static str, usize)>) -> String
 }
 
 /// `text` as a GLOB pattern that matches it alone.
-fn glob_literal(text: &str, out: &mut String) {
+pub(crate) fn glob_literal(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
             '*' | '?' | '[' => {

@@ -9,8 +9,8 @@ use super::error::sqlite_error;
 use super::pool::Conn;
 use crate::layout::index_sql::{add_index_on, create_index_on, index_columns_of};
 use crate::layout::tables::{
-    create_entity_table, create_layouts, guard_script, parent_of, typed_columns, write_routes,
-    Routing, MAX_ROUTES, ROUTES_CHANGED,
+    create_entity_table, create_layouts, guard_script, typed_columns, write_routes, Routing,
+    MAX_ROUTES, ROUTES_CHANGED,
 };
 use crate::layout::views::quoted;
 use crate::schema::TableSchema;
@@ -52,14 +52,7 @@ pub(super) fn create(
         for route in &routing.routes {
             let entity = schema.entities.iter().find(|e| e.name == route.entity);
             if let Some(entity) = entity {
-                let parent = parent_of(schema, entity).and_then(|p| {
-                    routing
-                        .routes
-                        .iter()
-                        .find(|r| r.entity == p.name)
-                        .map(|r| (p, r.table.as_str()))
-                });
-                db.execute_batch(&create_entity_table(schema, entity, &route.table, parent))
+                db.execute_batch(&create_entity_table(schema, entity, &route.table, &routing))
                     .map_err(sqlite_error)?;
                 let columns = columns_of(db, &route.table)?;
                 for (name, definition) in typed_columns(schema, entity) {

@@ -97,10 +97,7 @@ pub(crate) fn typed_columns(schema: &TableSchema, entity: &EntitySchema) -> Vec<
 /// The partition's parent of `entity`: the one singleton entity of its
 /// table with its partition key (the ADR's `META` row), if the table has
 /// exactly one and it is not `entity`.
-pub(crate) fn parent_of<'s>(
-    schema: &'s TableSchema,
-    entity: &EntitySchema,
-) -> Option<&'s EntitySchema> {
+fn parent_of<'s>(schema: &'s TableSchema, entity: &EntitySchema) -> Option<&'s EntitySchema> {
     let same_partition = |e: &EntitySchema| {
         e.pk_prefix == entity.pk_prefix
             && e.partition_key.len() == entity.partition_key.len()
@@ -122,15 +119,22 @@ pub(crate) fn parent_of<'s>(
     Some(parent)
 }
 
-/// The statement that creates `route`'s table for `entity` of `schema`:
-/// the typed columns, the single table's columns, and the foreign key to
-/// the partition's parent (`parent`: its table).
+/// The statement that creates `table`, `entity`'s in `schema` as
+/// `routing` places the entities: the typed columns, the single table's
+/// columns, and the foreign key to the partition's parent's table.
 pub(crate) fn create_entity_table(
     schema: &TableSchema,
     entity: &EntitySchema,
     table: &str,
-    parent: Option<(&EntitySchema, &str)>,
+    routing: &Routing,
 ) -> String {
+    let parent = parent_of(schema, entity).and_then(|p| {
+        routing
+            .routes
+            .iter()
+            .find(|r| r.entity == p.name)
+            .map(|r| (p, r.table.as_str()))
+    });
     let mut out = format!("CREATE TABLE IF NOT EXISTS {} (\n", quoted(table));
     for (_, definition) in typed_columns(schema, entity) {
         let _ = writeln!(out, "  {definition},");
@@ -183,15 +187,8 @@ pub(crate) fn schema_script(schema: &TableSchema, routing: &Routing) -> String {
         let Some(entity) = schema.entities.iter().find(|e| e.name == route.entity) else {
             continue;
         };
-        let parent = parent_of(schema, entity).and_then(|p| {
-            routing
-                .routes
-                .iter()
-                .find(|r| r.entity == p.name)
-                .map(|r| (p, r.table.as_str()))
-        });
         out.push_str(";\n");
-        out.push_str(&create_entity_table(schema, entity, &route.table, parent));
+        out.push_str(&create_entity_table(schema, entity, &route.table, routing));
         for slot in schema.indexes {
             out.push_str(";\n");
             out.push_str(&crate::layout::index_sql::create_index_on(

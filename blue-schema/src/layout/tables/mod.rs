@@ -35,15 +35,13 @@
 
 use std::cmp::Ordering;
 
-use super::views::snake_case;
+use super::views::{glob_literal, snake_case, sort_key_shape};
 use crate::key::DELIMITER;
 use crate::schema::{EntitySchema, TableSchema};
 
 mod ddl;
 
-pub(crate) use ddl::{
-    create_entity_table, guard_script, parent_of, routing_of, schema_script, typed_columns,
-};
+pub(crate) use ddl::{create_entity_table, guard_script, routing_of, schema_script, typed_columns};
 
 /// The message of the single table's guard ([`guard_script`]): a
 /// connection that read the routes before another process added one
@@ -319,40 +317,8 @@ impl Routing {
 
 /// That `sk` has the shape of `levels`.
 fn shape_condition(levels: &[(String, usize)]) -> String {
-    let mut pattern = String::new();
-    let mut delimiters = 0usize;
-    for (level, (prefix, fields)) in levels.iter().enumerate() {
-        if level > 0 {
-            pattern.push(DELIMITER);
-            delimiters += 1;
-        }
-        glob_literal(prefix, &mut pattern);
-        for _ in 0..*fields {
-            pattern.push(DELIMITER);
-            pattern.push('*');
-            delimiters += 1;
-        }
-    }
-    if delimiters == 0 {
-        return format!("sk = {}", literal(&pattern));
-    }
-    format!(
-        "(sk GLOB {} AND length(sk) - length(replace(sk, '{DELIMITER}', '')) = {delimiters})",
-        literal(&pattern)
-    )
-}
-
-fn glob_literal(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '*' | '?' | '[' => {
-                out.push('[');
-                out.push(c);
-                out.push(']');
-            }
-            c => out.push(c),
-        }
-    }
+    let shape = sort_key_shape(levels.iter().map(|(p, n)| (p.as_str(), *n)));
+    format!("({shape})")
 }
 
 pub(super) fn literal(text: &str) -> String {
