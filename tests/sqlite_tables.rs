@@ -365,3 +365,44 @@ fn a_copy_moves_a_table_between_layouts() {
         );
     }
 }
+
+/// What the store says it sends is what it sends: the entity's table for
+/// a query of one entity, every table merged for a whole partition.
+#[test]
+fn explain_names_the_tables_a_query_reads() {
+    use blue_schema_examples::dialogue::*;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = tables_store(&dir.path().join("blue.db"));
+    block_on(store.create_table::<Dialogue>()).unwrap();
+    let one = store.query(Expert::query("d")).explain().unwrap().sqlite;
+    assert!(
+        one.starts_with("SELECT sk, data, size FROM \"blue_dialogue_expert\" WHERE pk = ?1"),
+        "{one}"
+    );
+    let all = store
+        .query(Dialogue::partition("d"))
+        .explain()
+        .unwrap()
+        .sqlite;
+    assert_eq!(
+        all.matches(" UNION ALL ").count(),
+        Dialogue::SCHEMA.entities.len(),
+        "{all}"
+    );
+    assert!(all.contains("FROM \"blue_dialogue\" WHERE"), "{all}");
+    let index = store
+        .query(Expert::by_role("skeptic"))
+        .explain()
+        .unwrap()
+        .sqlite;
+    assert!(
+        index.contains("FROM \"blue_dialogue_expert\" WHERE gsi1_pk = ?1"),
+        "{index}"
+    );
+    // The single table's store says the single table.
+    let single = Store::sqlite(dir.path().join("single.db")).unwrap();
+    block_on(single.create_table::<Dialogue>()).unwrap();
+    let plain = single.query(Expert::query("d")).explain().unwrap().sqlite;
+    assert!(plain.contains("FROM \"blue_dialogue\" WHERE"), "{plain}");
+}

@@ -423,6 +423,44 @@ impl Engine for SqliteBackend {
     }
 
     fn explain(&self, op: &QueryPage) -> Explain {
-        Explain::new(&op.spec, op.spec.table, op.start.as_ref(), op.limit)
+        let mut explain = Explain::new(&op.spec, op.spec.table, op.start.as_ref(), op.limit);
+        // In the tables layout the statement is the one the routes give
+        // (a connection knows them: this waits for one if all are busy).
+        // A multi-attribute query's statement is shown as the single
+        // table's.
+        let spec = &op.spec;
+        if spec.attributes.is_some() {
+            return explain;
+        }
+        let routed = self.inner.pool.with_conn(|conn| {
+            let table = spec.table;
+            let (_, sql) = conn.with_table(table)?;
+            if sql.routing().is_none() {
+                return Ok(None);
+            }
+            let (low, high) = crate::layout::sqlite::bounds(
+                spec.sort_key.as_ref(),
+                op.start.as_ref().map(|p| p.sort_key.as_str()),
+                spec.order,
+            );
+            let (single, routed) = match &spec.index {
+                Some(index) => (
+                    crate::layout::index_sql::index_query(table, &index.slot, spec.order, false),
+                    sql.index_query(table, &index.slot, spec.order, false)
+                        .to_owned(),
+                ),
+                None => (
+                    crate::layout::sqlite::Statements::new(table)
+                        .query(spec.order, false)
+                        .to_owned(),
+                    sql.query(table, spec.order, false, &low, &high).to_owned(),
+                ),
+            };
+            Ok(Some((single, routed)))
+        });
+        if let Ok(Some((single, routed))) = routed {
+            explain.sqlite = explain.sqlite.replacen(&single, &routed, 1);
+        }
+        explain
     }
 }
