@@ -45,7 +45,7 @@ pub(super) fn create(
             ),
         });
     }
-    let added = super::write::immediate(conn, |conn| {
+    let (added, changed) = super::write::immediate(conn, |conn| {
         let db = &conn.db;
         db.execute_batch(&create_layouts()).map_err(sqlite_error)?;
         let mut added = false;
@@ -102,17 +102,20 @@ pub(super) fn create(
         if routing.any_prefix("new.sk") != existing.any_prefix("new.sk") {
             guard(db, table, &routing)?;
         }
-        if routing != existing || !recorded {
+        let changed = routing != existing || !recorded;
+        if changed {
             let text =
                 serde_json::to_string(&routing).map_err(|e| Error::backend(super::NAME, e))?;
             db.prepare_cached(&write_routes())
                 .and_then(|mut s| s.execute((table, text)))
                 .map_err(sqlite_error)?;
         }
-        Ok(added)
+        Ok((added, changed))
     })?;
-    conn.forget(table);
-    super::route::routes_changed();
+    if changed {
+        conn.forget(table);
+        super::route::routes_changed();
+    }
     Ok(added)
 }
 

@@ -41,7 +41,10 @@ use crate::schema::{EntitySchema, TableSchema};
 
 mod ddl;
 
-pub(crate) use ddl::{create_entity_table, guard_script, routing_of, schema_script, typed_columns};
+pub(crate) use ddl::{routing_of, schema_script};
+// What only the SQLite backend runs.
+#[cfg(feature = "sqlite")]
+pub(crate) use ddl::{create_entity_table, guard_script, typed_columns};
 
 /// The message of the single table's guard ([`guard_script`]): a
 /// connection that read the routes before another process added one
