@@ -13,6 +13,7 @@
 use std::io::Write;
 use std::time::Duration;
 
+use blue_schema::backend::sqlite::{Layout, SqliteConfig};
 use blue_schema::{Store, Update};
 
 use crate::entities::*;
@@ -242,7 +243,8 @@ fn the_writer_acknowledges_only_what_it_wrote() {
 /// Kills a writing child with SIGKILL at random moments: 200 times (2 000
 /// in the long mode), each time checking the database. Every 100 kills
 /// start on a new file (an integrity check reads the whole file, so one
-/// file for all would make the run quadratic).
+/// file for all would make the run quadratic), every other one in the
+/// tables layout.
 #[test]
 fn sigkill_loses_no_acknowledged_write() {
     let rounds: u32 = if crate::long_mode() { 2000 } else { 200 };
@@ -255,10 +257,23 @@ fn sigkill_loses_no_acknowledged_write() {
     for round in 1..=rounds {
         if round % 100 == 1 {
             path = dir.path().join(format!("crash-{round}.db"));
+            // Every other file in the tables layout (a table per entity):
+            // the child and the checks open it as it is, whatever layout.
+            let layout = match (round / 100) % 2 {
+                0 => Layout::SingleTable,
+                _ => Layout::Tables,
+            };
             runtime.block_on(async {
-                let store = Store::sqlite(&path).unwrap();
-                prepare(&store).await;
+                let backend = SqliteConfig::file(&path).layout(layout).open().unwrap();
+                prepare(&Store::from_backend(backend)).await;
             });
+            let db = rusqlite::Connection::open(&path).unwrap();
+            let routed = db
+                .query_row("SELECT count(*) FROM blue_schema_layouts", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .unwrap_or(0);
+            assert_eq!(routed > 0, layout == Layout::Tables, "{}", path.display());
         }
         // Once the child writes, let it write for 0–40 ms.
         let lines = crate::child::killed_after(
