@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use blue_schema::backend::sqlite::{Layout, SqliteConfig};
 use blue_schema::feed::{ChangeKind, Origin, Start};
 use blue_schema::Store;
 
@@ -177,7 +178,7 @@ fn the_sweeper_acknowledges_only_what_it_did() {
 }
 
 /// Kills a sweeping child at random moments: 60 times (600 in the long
-/// mode), a new file every 30.
+/// mode), a new file every 30, every other one in the tables layout.
 #[test]
 fn a_killed_sweep_loses_nothing_and_records_each_removal_once() {
     let rounds: u32 = if crate::long_mode() { 600 } else { 60 };
@@ -189,8 +190,15 @@ fn a_killed_sweep_loses_nothing_and_records_each_removal_once() {
     for round in 1..=rounds {
         if round % 30 == 1 {
             path = dir.path().join(format!("sweep-{round}.db"));
+            // Every other file in the tables layout (a sweep deletes from
+            // each of its tables in one transaction).
+            let layout = match (round / 30) % 2 {
+                0 => Layout::SingleTable,
+                _ => Layout::Tables,
+            };
             runtime.block_on(async {
-                let store = Store::sqlite(&path).unwrap();
+                let backend = SqliteConfig::file(&path).layout(layout).open().unwrap();
+                let store = Store::from_backend(backend);
                 store.create_table::<Leases>().await.unwrap();
             });
         }
