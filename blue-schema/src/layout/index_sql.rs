@@ -251,19 +251,11 @@ pub(crate) fn attribute_sql_merged(
     with_stamps: bool,
     resume: bool,
 ) -> String {
-    let arms: Vec<String> = tables
-        .iter()
-        .map(|t| attribute_select(t, slot, condition, order, with_stamps, resume, true))
-        .collect();
-    let order_by = arms
-        .first()
-        .and_then(|a| a.rfind(" ORDER BY ").map(|at| a[at..].to_owned()))
-        .unwrap_or_default();
-    let arms: Vec<&str> = arms
-        .iter()
-        .map(|a| a.rfind(" ORDER BY ").map_or(a.as_str(), |at| &a[..at]))
-        .collect();
-    format!("{}{order_by}", arms.join(" UNION ALL "))
+    crate::layout::sqlite::union_all(
+        tables
+            .iter()
+            .map(|t| attribute_select(t, slot, condition, order, with_stamps, resume, true)),
+    )
 }
 
 fn attribute_select(

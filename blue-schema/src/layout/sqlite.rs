@@ -301,6 +301,17 @@ impl Statements {
         })
     }
 
+    /// A batch's upsert: in a table with the TTL attribute `ttl`, one
+    /// that replaces an expired row whole; else one that keeps the
+    /// source's write times (`keep_stamps`, a copy) or `created_at`.
+    pub(crate) fn batch_upsert(&self, ttl: Option<&str>, keep_stamps: bool) -> &str {
+        match (ttl, keep_stamps) {
+            (Some(attribute), _) => &self.ttl(attribute).upsert,
+            (None, true) => &self.upsert_with_stamps,
+            (None, false) => &self.upsert,
+        }
+    }
+
     /// The statement of a multi-attribute query of `shape`, made by
     /// `make` at the shape's first query on this connection.
     pub(crate) fn attribute_sql(
@@ -323,6 +334,31 @@ impl Statements {
         let index = usize::from(order == Order::Descending) + 2 * usize::from(with_stamps);
         &self.query[index]
     }
+}
+
+/// Selects of several tables (the tables layout,
+/// [`crate::layout::tables`]), each a `SELECT … ORDER BY …` of one table,
+/// as one statement: joined by `UNION ALL` and ordered by the first one's
+/// `ORDER BY`, whose terms must be result columns (SQLite merges the arms,
+/// each read in that order from its key).
+pub(crate) fn union_all<S: AsRef<str>>(selects: impl IntoIterator<Item = S>) -> String {
+    let mut out = String::new();
+    let mut order_by = String::new();
+    for select in selects {
+        let select = select.as_ref();
+        let (arm, order) = select
+            .rfind(" ORDER BY ")
+            .map_or((select, ""), |at| select.split_at(at));
+        if !out.is_empty() {
+            out.push_str(" UNION ALL ");
+        }
+        out.push_str(arm);
+        if order_by.is_empty() {
+            order_by.push_str(order);
+        }
+    }
+    out.push_str(&order_by);
+    out
 }
 
 /// That the stored row's shape ([`crate::schema::shape`]) is at most the

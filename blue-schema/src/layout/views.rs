@@ -27,7 +27,7 @@ use std::fmt::Write as _;
 use super::index_sql::json_path;
 use crate::key::DELIMITER;
 use crate::schema::shape::SHAPE_ATTRIBUTE;
-use crate::schema::{EntitySchema, KeyRole, TableSchema};
+use crate::schema::{AttributeSchema, EntitySchema, KeyRole, TableSchema};
 
 /// The comment every view of `table` carries, which tells the views the
 /// library made (and may drop) from any other.
@@ -63,17 +63,7 @@ pub(crate) fn views_script(schema: &TableSchema) -> String {
 pub(crate) fn create_view(schema: &TableSchema, entity: &EntitySchema) -> String {
     let table = schema.name;
     let mut columns = Columns::default();
-    let key_fields = entity
-        .attributes
-        .iter()
-        .filter(|a| a.key == Some(KeyRole::PartitionKey))
-        .chain(
-            entity
-                .attributes
-                .iter()
-                .filter(|a| a.key == Some(KeyRole::SortKey)),
-        );
-    for attribute in key_fields.chain(entity.attributes.iter().filter(|a| a.key.is_none())) {
+    for attribute in in_column_order(entity) {
         let path = json_path(attribute.name);
         columns.push(
             attribute.name,
@@ -120,6 +110,18 @@ pub(crate) fn create_view(schema: &TableSchema, entity: &EntitySchema) -> String
         );
     }
     out
+}
+
+/// An entity's fields in the order of their columns: the partition key
+/// fields, the sort key fields, then the others (a view's, and an entity
+/// table's in the tables layout).
+pub(crate) fn in_column_order(
+    entity: &EntitySchema,
+) -> impl Iterator<Item = &'static AttributeSchema> {
+    let role = |role: Option<KeyRole>| entity.attributes.iter().filter(move |a| a.key == role);
+    role(Some(KeyRole::PartitionKey))
+        .chain(role(Some(KeyRole::SortKey)))
+        .chain(role(None))
 }
 
 /// The view's columns, named so that no two are the same to SQLite (which

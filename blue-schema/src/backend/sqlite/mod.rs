@@ -453,7 +453,7 @@ impl Engine for SqliteBackend {
                     crate::layout::sqlite::Statements::new(table)
                         .query(spec.order, false)
                         .to_owned(),
-                    sql.query(table, spec.order, false, &low, &high).to_owned(),
+                    sql.query(spec.order, false, &low, &high).to_owned(),
                 ),
             };
             Ok(Some((single, routed)))

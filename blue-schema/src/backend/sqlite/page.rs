@@ -34,7 +34,7 @@ pub(super) fn query<D: Decoder>(
     );
     let (db, sql) = conn.with_table(table)?;
     let mut stmt = db
-        .prepare_cached(&sql.query(table, spec.order, D::WITH_STAMPS, &low, &high))
+        .prepare_cached(&sql.query(spec.order, D::WITH_STAMPS, &low, &high))
         .map_err(table_error(table))?;
     let mut rows = stmt
         .query((
@@ -80,9 +80,7 @@ pub(super) fn scan(conn: &mut Conn, op: &ScanPage) -> Result<ScanOf<Row>, Error>
         .as_ref()
         .map_or(("", ""), |(pk, sk)| (pk.as_str(), sk.as_str()));
     let (db, sql) = conn.with_table(table)?;
-    let mut stmt = db
-        .prepare_cached(&sql.scan(table))
-        .map_err(table_error(table))?;
+    let mut stmt = db.prepare_cached(&sql.scan()).map_err(table_error(table))?;
     let mut rows = stmt.query((after_pk, after_sk)).map_err(sqlite_error)?;
     let mut page = PageBudget::new(op.limit.map(|l| l as usize));
     let mut items: Vec<RawItem<Row>> = Vec::new();

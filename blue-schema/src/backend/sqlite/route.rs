@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::error::sqlite_error;
-use crate::layout::sqlite::Statements;
+use crate::layout::sqlite::{union_all, Statements};
 use crate::layout::tables::{read_routes, Arms, Routing, LAYOUTS};
 use crate::ops::query::Order;
 use crate::schema::IndexSlot;
@@ -124,6 +124,21 @@ impl TableSql {
         names
     }
 
+    /// The statements of the tables `arms` names, the table itself first.
+    fn statements<'a>(
+        &'a self,
+        tables: &'a Tables,
+        arms: Arms,
+    ) -> impl Iterator<Item = &'a Statements> {
+        let routes = tables
+            .statements
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| arms.routes & (1 << i) != 0)
+            .map(|(_, s)| s);
+        arms.home.then_some(&self.home).into_iter().chain(routes)
+    }
+
     fn merged(&self, tables: &Tables, key: UnionKey, make: impl FnOnce() -> String) -> Arc<str> {
         let mut unions = tables.unions.borrow_mut();
         if let Some((_, sql)) = unions.iter().find(|(k, _)| *k == key) {
@@ -138,7 +153,6 @@ impl TableSql {
     /// ([`Statements::query`]'s columns and parameters).
     pub(crate) fn query(
         &self,
-        table: &str,
         order: Order,
         with_stamps: bool,
         low: &[u8],
@@ -158,9 +172,10 @@ impl TableSql {
         }
         Sql::Merged(
             self.merged(tables, UnionKey::Query(arms, order, with_stamps), || {
-                union(&self.names(table, tables, arms), |t| {
-                    Statements::new(t).query(order, with_stamps).to_owned()
-                })
+                union_all(
+                    self.statements(tables, arms)
+                        .map(|s| s.query(order, with_stamps)),
+                )
             }),
         )
     }
@@ -181,20 +196,27 @@ impl TableSql {
         Sql::Merged(self.merged(
             tables,
             UnionKey::Index(slot.name, order, with_stamps),
-            || union(&self.names(table, tables, tables.routing.all()), one),
+            || {
+                union_all(
+                    self.names(table, tables, tables.routing.all())
+                        .iter()
+                        .map(|t| one(t)),
+                )
+            },
         ))
     }
 
     /// A scan page's statement ([`Statements::scan`]'s columns and
     /// parameters): over every table in the tables layout.
-    pub(crate) fn scan(&self, table: &str) -> Sql<'_> {
+    pub(crate) fn scan(&self) -> Sql<'_> {
         let Some(tables) = &self.tables else {
             return Sql::Table(&self.home.scan);
         };
         Sql::Merged(self.merged(tables, UnionKey::Scan, || {
-            union(&self.names(table, tables, tables.routing.all()), |t| {
-                Statements::new(t).scan
-            })
+            union_all(
+                self.statements(tables, tables.routing.all())
+                    .map(|s| s.scan.as_str()),
+            )
         }))
     }
 
@@ -206,30 +228,6 @@ impl TableSql {
             None => vec![table.to_owned()],
         }
     }
-}
-
-/// `make(table)` for each of `tables`, each a `SELECT … ORDER BY …` of
-/// one table, as one statement: the selects joined by `UNION ALL` and
-/// ordered by the first one's `ORDER BY`, whose terms are result columns
-/// (SQLite merges the arms, each read in that order from its key).
-pub(crate) fn union(tables: &[String], make: impl Fn(&str) -> String) -> String {
-    let mut order_by = String::new();
-    let arms: Vec<String> = tables
-        .iter()
-        .map(|t| {
-            let sql = make(t);
-            match sql.rfind(" ORDER BY ") {
-                Some(at) => {
-                    order_by = sql[at..].to_owned();
-                    sql[..at].to_owned()
-                }
-                None => sql,
-            }
-        })
-        .collect();
-    let mut out = arms.join(" UNION ALL ");
-    out.push_str(&order_by);
-    out
 }
 
 /// The routes the file keeps for `table`: `None` in the single-table

@@ -494,13 +494,7 @@ pub(super) fn put_rows(conn: &mut Conn, op: &PutBatch<String>) -> Result<(), Err
     };
     // An expired row is replaced as if it were gone ([`crate::ttl`]).
     let expiry = op.expiry.filter(|_| !op.keep_stamps);
-    let upsert = |statements: &'_ Statements| -> String {
-        match (expiry, op.keep_stamps) {
-            (Some(expiry), _) => statements.ttl(expiry.attribute).upsert.clone(),
-            (None, true) => statements.upsert_with_stamps.clone(),
-            (None, false) => statements.upsert.clone(),
-        }
-    };
+    let ttl = expiry.map(|e| e.attribute);
     // Any shape: a batch write checks nothing, as DynamoDB's cannot.
     let shape = expiry.map(|_| u32::MAX);
     // One statement per run of items in one table (every item, in the
@@ -512,7 +506,7 @@ pub(super) fn put_rows(conn: &mut Conn, op: &PutBatch<String>) -> Result<(), Err
             Some((s, stmt)) if std::ptr::eq(*s, statements) => stmt,
             _ => {
                 let stmt = db
-                    .prepare_cached(&upsert(statements))
+                    .prepare_cached(statements.batch_upsert(ttl, op.keep_stamps))
                     .map_err(table_error(table))?;
                 &mut current.insert((statements, stmt)).1
             }

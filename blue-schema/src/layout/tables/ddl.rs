@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use super::{create_layouts, literal, Routing, LAYOUTS, ROUTES_CHANGED};
 use crate::layout::index_sql::{index_columns_of, json_path};
-use crate::layout::views::{quoted, Columns};
-use crate::schema::{EntitySchema, KeyRole, TableSchema};
+use crate::layout::views::{in_column_order, quoted, Columns};
+use crate::schema::{EntitySchema, TableSchema};
 
 /// The column of a child entity's table that holds its parent's sort key
 /// (the other half of the foreign key is `pk`).
@@ -51,18 +51,8 @@ pub(crate) fn typed_columns(schema: &TableSchema, entity: &EntitySchema) -> Vec<
             columns.reserve(&column.name);
         }
     }
-    let key_fields = entity
-        .attributes
-        .iter()
-        .filter(|a| a.key == Some(KeyRole::PartitionKey))
-        .chain(
-            entity
-                .attributes
-                .iter()
-                .filter(|a| a.key == Some(KeyRole::SortKey)),
-        );
     let mut types = Vec::new();
-    for attribute in key_fields.chain(entity.attributes.iter().filter(|a| a.key.is_none())) {
+    for attribute in in_column_order(entity) {
         let path = json_path(attribute.name);
         columns.push(
             attribute.name,
