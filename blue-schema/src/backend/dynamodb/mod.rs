@@ -114,6 +114,7 @@ use std::sync::Arc;
 pub use aws_config;
 pub use aws_sdk_dynamodb;
 
+use aws_sdk_dynamodb::config::SharedInterceptor;
 use aws_sdk_dynamodb::Client;
 use serde::Serialize;
 
@@ -190,6 +191,18 @@ impl fmt::Debug for DynamoDbBackend {
     }
 }
 
+/// `work(backend)`'s future, made in the box it is polled from.
+///
+/// `Box::pin(work(backend))` makes the future (as large as the SDK's, about
+/// 10 KB) on the stack and copies it into the box; allocating first lets
+/// the compiler write it in place.
+fn boxed<F, Fut>(work: F, backend: DynamoDbBackend) -> std::pin::Pin<Box<Fut>>
+where
+    F: FnOnce(DynamoDbBackend) -> Fut,
+{
+    Box::into_pin(Box::write(Box::new_uninit(), work(backend)))
+}
+
 impl DynamoDbBackend {
     /// A backend on a copy of `client`'s configuration, with a request
     /// counter added (and tokio's timer, if the configuration has none, for
@@ -227,8 +240,13 @@ impl DynamoDbBackend {
         let mut config = client
             .config()
             .to_builder()
-            .timeout_config(timeouts.build())
-            .interceptor(CountRequests(requests.clone()));
+            .timeout_config(timeouts.build());
+        // Permanent: an interceptor that can be disabled has the SDK look
+        // in the request's configuration, before every hook of every
+        // request, for whether it was (about 6 000 instructions a request).
+        config.push_interceptor(SharedInterceptor::permanent(CountRequests(
+            requests.clone(),
+        )));
         if !has_sleep {
             config = config.sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
                 aws_smithy_async::rt::sleep::TokioSleep::new(),
@@ -382,12 +400,12 @@ impl DynamoDbBackend {
         T: Send + 'static,
     {
         if self.meter.is_none() && !crate::trace::wanted() {
-            return tokio_bridge::run(Box::pin(work(self.clone()))).await;
+            return tokio_bridge::run(boxed(work, self.clone())).await;
         }
         let usage = Arc::new(capacity::OpUsage::default());
         let mut backend = self.clone();
         backend.usage = Some(usage.clone());
-        let result = tokio_bridge::run(Box::pin(work(backend))).await;
+        let result = tokio_bridge::run(boxed(work, backend)).await;
         if let Some(reasons) = usage.throttled_by() {
             crate::trace::throttled(&reasons);
         }
