@@ -2,6 +2,8 @@
 //! were, then every write, in one SQLite transaction; and the idempotency
 //! tokens that make a retried transaction write once.
 
+use std::borrow::Cow;
+
 use super::error::sqlite_error;
 use super::pool::Conn;
 use super::row::text;
@@ -14,17 +16,18 @@ use crate::{limits, Error};
 /// How long an idempotency token is remembered, as DynamoDB: ten minutes.
 const TOKEN_SECONDS: i64 = 600;
 
-/// What a transaction action will write once every check has passed.
-enum Planned {
+/// What a transaction action will write once every check has passed,
+/// borrowing what the action holds.
+enum Planned<'a> {
     Write {
-        key: ItemKey,
-        data: String,
-        created_at: String,
-        updated_at: String,
+        key: &'a ItemKey,
+        data: Cow<'a, str>,
+        created_at: Cow<'a, str>,
+        updated_at: &'a str,
         size: usize,
         exists: bool,
     },
-    Remove(ItemKey),
+    Remove(&'a ItemKey),
     Nothing,
 }
 
@@ -50,13 +53,13 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<String>) -> Result<()
                     None => (
                         CancelReason::None,
                         Planned::Write {
-                            key: key.clone(),
-                            data: p.item.data.clone(),
-                            created_at: stored.as_ref().map_or_else(
-                                || p.item.created_at.clone(),
-                                |s| s.created_at.clone(),
-                            ),
-                            updated_at: p.item.updated_at.clone(),
+                            key,
+                            data: Cow::Borrowed(&p.item.data),
+                            created_at: match &stored {
+                                Some(s) => Cow::Owned(s.created_at.clone()),
+                                None => Cow::Borrowed(&p.item.created_at),
+                            },
+                            updated_at: &p.item.updated_at,
                             size: p.item.size,
                             exists: stored.is_some(),
                         },
@@ -66,10 +69,10 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<String>) -> Result<()
                     Ok(up) => (
                         CancelReason::None,
                         Planned::Write {
-                            key: key.clone(),
-                            data: up.data,
-                            created_at: up.created_at,
-                            updated_at: u.now.clone(),
+                            key,
+                            data: Cow::Owned(up.data),
+                            created_at: Cow::Owned(up.created_at),
+                            updated_at: &u.now,
                             size: up.size,
                             exists: stored.is_some(),
                         },
@@ -92,7 +95,7 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<String>) -> Result<()
                 },
                 TxAction::Delete(d) => match failure(key, &d.checks, d.decode, stored.as_ref())? {
                     Some((f, current)) => (f.into_reason(key, current), Planned::Nothing),
-                    None => (CancelReason::None, Planned::Remove(key.clone())),
+                    None => (CancelReason::None, Planned::Remove(key)),
                 },
                 TxAction::Check(c) => {
                     match failure(key, &c.checks, Some(c.decode), stored.as_ref())? {
@@ -123,11 +126,11 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<String>) -> Result<()
                 } => {
                     let stamps = limits::check::Stamps {
                         created_at: &created_at,
-                        updated_at: &updated_at,
+                        updated_at,
                     };
-                    write_row(conn, &key, &data, stamps, size, exists)?;
+                    write_row(conn, key, &data, stamps, size, exists)?;
                 }
-                Planned::Remove(key) => remove(conn, &key)?,
+                Planned::Remove(key) => remove(conn, key)?,
                 Planned::Nothing => {}
             }
         }
