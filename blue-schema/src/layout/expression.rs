@@ -29,10 +29,22 @@ pub(crate) fn describe(cond: &Cond) -> String {
 }
 
 /// A condition compiled for DynamoDB: the expression and its placeholders.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Expression {
     pub(crate) names: Vec<(String, String)>,
     pub(crate) values: Vec<(String, ExprValue)>,
+}
+
+impl Default for Expression {
+    /// Room for what a write's expression usually holds (its attributes,
+    /// the stamps, a check or two): growing from empty reallocated each
+    /// list three times.
+    fn default() -> Self {
+        Expression {
+            names: Vec::with_capacity(8),
+            values: Vec::with_capacity(8),
+        }
+    }
 }
 
 /// A value of an expression: any JSON value, or a DynamoDB set.
@@ -189,7 +201,7 @@ impl Expression {
     /// The condition as DynamoDB's condition expression; `pk` is the name
     /// of the partition-key attribute (for item existence).
     pub(crate) fn condition(&mut self, cond: &Cond, pk: &str) -> String {
-        let mut out = String::with_capacity(64);
+        let mut out = String::with_capacity(128);
         self.write_condition(&mut out, cond, pk);
         out
     }
@@ -199,7 +211,7 @@ impl Expression {
     #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
     pub(crate) fn all_of(&mut self, parts: &[&Cond], pk: &str) -> Option<String> {
         let (first, rest) = parts.split_first()?;
-        let mut out = String::with_capacity(64);
+        let mut out = String::with_capacity(128);
         self.write_part(&mut out, first, pk, Binding::And);
         for part in rest {
             out.push_str(" AND ");

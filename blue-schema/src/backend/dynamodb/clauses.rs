@@ -17,7 +17,11 @@ pub(crate) struct Clauses {
 
 /// Starts one more part of `clause`.
 fn part(clause: &mut String) -> &mut String {
-    if !clause.is_empty() {
+    if clause.is_empty() {
+        // Room for a few parts: a clause grown from empty reallocates as
+        // often as it doubles.
+        clause.reserve(96);
+    } else {
         clause.push_str(", ");
     }
     clause
