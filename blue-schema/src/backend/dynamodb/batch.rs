@@ -26,7 +26,7 @@ impl DynamoDbBackend {
     pub(super) async fn put_items(&self, op: PutBatch<Attributes>) -> Result<(), Error> {
         let table = op.table;
         let mut created = if op.keep_stamps {
-            HashMap::new()
+            Vec::new()
         } else {
             self.existing_created_at(table, &op.items, op.expiry)
                 .await?
@@ -41,7 +41,12 @@ impl DynamoDbBackend {
                 ..
             } = item;
             let created_at = created
-                .remove(&(key.partition_key.clone(), key.sort_key.clone()))
+                .binary_search_by(|(pk, sk, _)| {
+                    (pk.as_str(), sk.as_str())
+                        .cmp(&(key.partition_key.as_str(), key.sort_key.as_str()))
+                })
+                .ok()
+                .and_then(|i| created[i].2.take())
                 .unwrap_or(now);
             let stamps = Stamps {
                 created_at: &created_at,
@@ -64,15 +69,17 @@ impl DynamoDbBackend {
 
     /// The `created_at` of each of `items` that exists already (and, in a
     /// table with a TTL attribute, has not expired: an expired item is
-    /// replaced as if it were gone).
+    /// replaced as if it were gone), as `(partition key, sort key,
+    /// created_at)` sorted by key: looked up in place, where a map keyed by
+    /// the two strings took a copy of both for every item it was asked for.
     async fn existing_created_at(
         &self,
         table: &'static str,
         items: &[WriteItem<Attributes>],
         expiry: Option<crate::ops::check::Expiry>,
-    ) -> Result<HashMap<(String, String), String>, Error> {
+    ) -> Result<Vec<(String, String, Option<String>)>, Error> {
         let name = self.table_name(table);
-        let mut found = HashMap::new();
+        let mut found = Vec::with_capacity(items.len());
         for chunk in items.chunks(MAX_BATCH_GET_KEYS) {
             let keys: Vec<_> = chunk.iter().map(|item| key_map(&item.key)).collect();
             let mut request = KeysAndAttributes::builder()
@@ -110,10 +117,11 @@ impl DynamoDbBackend {
                     _ => false,
                 });
                 if !expired {
-                    found.insert((read.partition_key, read.sort_key), read.created_at);
+                    found.push((read.partition_key, read.sort_key, Some(read.created_at)));
                 }
             }
         }
+        found.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         Ok(found)
     }
 
