@@ -209,7 +209,7 @@ impl<'s, E: Entity> IntoFuture for DeleteItem<'s, E, returning::Nothing> {
                     .await
                     .map(|_| ());
             }
-            super::moves::settle::<E>(store, &op.key).await?;
+            super::moves::settle_if_moving::<E>(store, &op.key).await?;
             with_engine!(&store.backend, b => b.delete::<super::decode::Raw>(op).await)?;
             Ok(())
         })
@@ -227,7 +227,7 @@ impl<'s, E: Entity> IntoFuture for DeleteItem<'s, E, returning::Old> {
             if !E::SCHEMA.unique.is_empty() {
                 return Box::pin(super::unique::delete::<E>(store, op)).await;
             }
-            super::moves::settle::<E>(store, &op.key).await?;
+            super::moves::settle_if_moving::<E>(store, &op.key).await?;
             with_engine!(&store.backend, b => b.delete::<Typed<E>>(op).await)
         })
     }

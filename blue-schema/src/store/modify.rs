@@ -91,7 +91,7 @@ where
     fn into_future(mut self) -> Self::IntoFuture {
         Box::pin(async move {
             let key = item_key(self.key.clone())?;
-            super::moves::settle::<E>(self.store, &key).await?;
+            super::moves::settle_if_moving::<E>(self.store, &key).await?;
             for attempt in 0..self.attempts {
                 if attempt > 0 {
                     crate::exec::sleep(Backoff::MODIFY.delay(attempt)).await;

@@ -74,6 +74,17 @@ pub(crate) fn is_at<E: Entity>(item: &E, key: &ItemKey) -> bool {
     partition_key == key.partition_key && sort_key == key.sort_key
 }
 
+/// [`settle`] for an entity that moves, and nothing for one that does not.
+/// Boxed: `settle`'s future holds a read and a transaction, about 7 KB, which
+/// inline would make every update, delete and modify future as large, and
+/// copied when it is boxed.
+pub(crate) async fn settle_if_moving<E: Entity>(store: &Store, key: &ItemKey) -> Result<(), Error> {
+    if E::__MOVED_FROM.is_none() {
+        return Ok(());
+    }
+    settle_boxed::<E>(store, key).await
+}
+
 /// A `settle::<E>` as a function pointer, for a transaction that holds
 /// actions of several entities.
 pub(crate) type Settle = for<'a> fn(&'a Store, &'a ItemKey) -> BoxFuture<'a, Result<(), Error>>;

@@ -148,7 +148,14 @@ impl<'s, E: Entity, R> UpdateItem<'s, E, R> {
         }
     }
 
-    fn run(self, returning: Returning) -> impl Future<Output = Result<Option<E>, Error>> + Send + 's
+    /// The update's future, its result given to `finish`: each returning
+    /// kind boxes it as it is ([`in_box`](super::in_box)), without a future
+    /// around it.
+    fn run<T>(
+        self,
+        returning: Returning,
+        finish: impl FnOnce(Option<E>) -> Result<T, Error> + Send + 's,
+    ) -> impl Future<Output = Result<T, Error>> + Send + 's
     where
         E: Send,
     {
@@ -163,13 +170,13 @@ impl<'s, E: Entity, R> UpdateItem<'s, E, R> {
             if !E::SCHEMA.unique.is_empty() && super::unique::touches::<E>(&op) {
                 // Boxed: a plain update's future stays as small as it was.
                 let written = Box::pin(super::unique::update::<E>(store, op)).await?;
-                return Ok(match returning {
+                return finish(match returning {
                     Returning::Nothing => None,
                     Returning::Old => written.old,
                     Returning::New => written.new,
                 });
             }
-            super::moves::settle::<E>(store, &op.key).await?;
+            super::moves::settle_if_moving::<E>(store, &op.key).await?;
             // Only an entity with older shapes can meet an item in one.
             let again = (E::SCHEMA.shape > 1).then(|| op.clone());
             let found = match with_engine!(&store.backend, b => b.update(op).await) {
@@ -183,7 +190,7 @@ impl<'s, E: Entity, R> UpdateItem<'s, E, R> {
                 }
                 found => found?,
             };
-            Ok(found.map(downcast))
+            finish(found.map(downcast))
         }
     }
 }
@@ -192,8 +199,7 @@ impl<'s, E: Entity> IntoFuture for UpdateItem<'s, E, returning::Nothing> {
     type Output = Result<(), Error>;
     type IntoFuture = BoxFuture<'s, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
-        let run = self.run(Returning::Nothing);
-        Box::pin(async move { run.await.map(|_| ()) })
+        super::in_box(self.run(Returning::Nothing, |_| Ok(())))
     }
 }
 
@@ -201,7 +207,7 @@ impl<'s, E: Entity> IntoFuture for UpdateItem<'s, E, returning::Old> {
     type Output = Result<Option<E>, Error>;
     type IntoFuture = BoxFuture<'s, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run(Returning::Old))
+        super::in_box(self.run(Returning::Old, Ok))
     }
 }
 
@@ -209,12 +215,12 @@ impl<'s, E: Entity> IntoFuture for UpdateItem<'s, E, returning::New> {
     type Output = Result<E, Error>;
     type IntoFuture = BoxFuture<'s, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
-        let run = self.run(Returning::New);
-        Box::pin(async move {
-            run.await?.ok_or_else(|| {
+        let new = |found: Option<E>| {
+            found.ok_or_else(|| {
                 Error::backend("store", "the backend returned no item after an update")
             })
-        })
+        };
+        super::in_box(self.run(Returning::New, new))
     }
 }
 

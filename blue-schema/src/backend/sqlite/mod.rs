@@ -303,6 +303,9 @@ impl Engine for SqliteBackend {
     }
 
     async fn put_batch_op(&self, op: PutBatch<String>) -> Result<(), Error> {
+        if !self.metering() {
+            return self.run(move |conn| put_rows(conn, &op)).await;
+        }
         let keys = op
             .items
             .iter()
@@ -316,19 +319,29 @@ impl Engine for SqliteBackend {
             .len()
             .div_ceil(crate::limits::MAX_BATCH_WRITE_ITEMS) as u64;
         let read_first = !op.keep_stamps;
-        self.write(keys, false, requests, read_first, move |conn| {
+        Box::pin(self.write(keys, false, requests, read_first, move |conn| {
             put_rows(conn, &op)
-        })
+        }))
         .await
     }
 
     async fn update_op(&self, op: UpdateOp) -> Result<Option<AnyItem>, Error> {
-        let keys = vec![(op.key.clone(), After::Read)];
-        self.write(keys, false, 1, false, move |conn| write::update(conn, &op))
-            .await
+        if self.metering() {
+            // The keys only a metered write reads images of; boxed, as every
+            // metered write: the plain write's future stays small.
+            let keys = vec![(op.key.clone(), After::Read)];
+            return Box::pin(
+                self.write(keys, false, 1, false, move |conn| write::update(conn, &op)),
+            )
+            .await;
+        }
+        self.run(move |conn| write::update(conn, &op)).await
     }
 
     async fn transact_write_op(&self, op: TransactWrite<String>) -> Result<(), Error> {
+        if !self.metering() {
+            return self.run(move |conn| transact::transact(conn, &op)).await;
+        }
         let keys = op
             .actions
             .iter()
@@ -340,9 +353,9 @@ impl Engine for SqliteBackend {
                 (a.key().clone(), after)
             })
             .collect();
-        self.write(keys, true, 1, false, move |conn| {
+        Box::pin(self.write(keys, true, 1, false, move |conn| {
             transact::transact(conn, &op)
-        })
+        }))
         .await
     }
 
