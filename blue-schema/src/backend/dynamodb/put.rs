@@ -448,7 +448,13 @@ impl Update {
         expression.push_str("#c = if_not_exists(#c, :c), ");
         expression.push_str(UPDATED_AT_NAME);
         expression.push_str(" = ");
-        expression.push_str(UPDATED_AT_VALUE);
+        // A put's two stamps are usually the same time: sent once.
+        let updated_at = if stamps.updated_at == stamps.created_at {
+            ":c"
+        } else {
+            UPDATED_AT_VALUE
+        };
+        expression.push_str(updated_at);
         names.insert("#c".to_owned(), CREATED_AT.to_owned());
         names.insert(UPDATED_AT_NAME.to_owned(), UPDATED_AT.to_owned());
         for (i, name) in absent.iter().enumerate() {
@@ -464,7 +470,9 @@ impl Update {
             values.insert(v, value);
         }
         values.insert(":c".to_owned(), s(stamps.created_at));
-        values.insert(UPDATED_AT_VALUE.to_owned(), s(stamps.updated_at));
+        if updated_at == UPDATED_AT_VALUE {
+            values.insert(UPDATED_AT_VALUE.to_owned(), s(stamps.updated_at));
+        }
         Ok(Update {
             expression,
             names,
@@ -521,8 +529,8 @@ fn removed_name(i: usize) -> String {
 }
 
 /// Whether `stored` is the item a put's update (`SET #a0 = :a0, …, #u =
-/// :u REMOVE #r0, …`) writes: the put's own earlier write, found by its
-/// replay.
+/// :u REMOVE #r0, …`, or `#u = :c` when the put's two stamps are the same)
+/// writes: the put's own earlier write, found by its replay.
 pub(super) fn is_own_put(
     stored: &Attributes,
     names: &Option<HashMap<String, String>>,
@@ -535,7 +543,12 @@ pub(super) fn is_own_put(
         (Some(name), Some(value)) => stored.get(name).is_some_and(|s| same_value(s, value)),
         _ => false,
     };
-    same(UPDATED_AT_NAME, UPDATED_AT_VALUE)
+    let updated_at = if values.contains_key(UPDATED_AT_VALUE) {
+        UPDATED_AT_VALUE
+    } else {
+        ":c"
+    };
+    same(UPDATED_AT_NAME, updated_at)
         && (0..)
             .map_while(|i| names.contains_key(&set_name(i)).then_some(i))
             .all(|i| same(&set_name(i), &set_value(i)))
