@@ -60,15 +60,6 @@ use crate::Error;
 /// A boxed, `Send` future: what the store's builders turn into.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// `future` boxed: allocated first and written into its box, which lets the
-/// compiler make it there, where `Box::pin(future)` made it on the stack and
-/// copied it (a store future holding a backend's is a few kilobytes).
-#[inline(always)]
-fn in_box<'a, F: Future + Send + 'a>(future: F) -> BoxFuture<'a, F::Output> {
-    let boxed: Box<F> = Box::write(Box::new_uninit(), future);
-    Box::into_pin(boxed)
-}
-
 /// A handle on a database holding blue-schema tables.
 ///
 /// Cheap to clone (clones share the backend) and usable from many threads

@@ -149,8 +149,8 @@ impl<'s, E: Entity, R> UpdateItem<'s, E, R> {
     }
 
     /// The update's future, its result given to `finish`: each returning
-    /// kind boxes it as it is ([`in_box`](super::in_box)), without a future
-    /// around it.
+    /// kind boxes it as it is, without a future around it (which doubled
+    /// the size of what `Box::pin` copies).
     fn run<T>(
         self,
         returning: Returning,
@@ -199,7 +199,7 @@ impl<'s, E: Entity> IntoFuture for UpdateItem<'s, E, returning::Nothing> {
     type Output = Result<(), Error>;
     type IntoFuture = BoxFuture<'s, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
-        super::in_box(self.run(Returning::Nothing, |_| Ok(())))
+        Box::pin(self.run(Returning::Nothing, |_| Ok(())))
     }
 }
 
@@ -207,7 +207,7 @@ impl<'s, E: Entity> IntoFuture for UpdateItem<'s, E, returning::Old> {
     type Output = Result<Option<E>, Error>;
     type IntoFuture = BoxFuture<'s, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
-        super::in_box(self.run(Returning::Old, Ok))
+        Box::pin(self.run(Returning::Old, Ok))
     }
 }
 
@@ -220,7 +220,7 @@ impl<'s, E: Entity> IntoFuture for UpdateItem<'s, E, returning::New> {
                 Error::backend("store", "the backend returned no item after an update")
             })
         };
-        super::in_box(self.run(Returning::New, new))
+        Box::pin(self.run(Returning::New, new))
     }
 }
 

@@ -20,12 +20,13 @@ pub(super) enum After {
 }
 
 impl SqliteBackend {
-    /// Runs a write of the items `keys` and, when metering, computes its
-    /// units from their images before and after (each [`After`] says where
-    /// the after image comes from).
+    /// Runs a metered write of the items `keys`: computes its units from
+    /// their images before and after (each [`After`] says where the after
+    /// image comes from). Only for a metering backend: an unmetered write
+    /// calls `run` itself and builds no `keys`.
     /// `read_first` charges the consistent batch read of the keys that
     /// DynamoDB's `put_all` sends first (for the `created_at` it keeps).
-    pub(super) async fn write<T, F>(
+    pub(super) async fn metered_write<T, F>(
         &self,
         keys: Vec<(ItemKey, After)>,
         transactional: bool,
@@ -37,9 +38,10 @@ impl SqliteBackend {
         F: FnOnce(&mut Conn) -> Result<T, Error> + Send + 'static,
         T: Send + 'static,
     {
-        if !self.metering() {
-            return self.run(work).await;
-        }
+        debug_assert!(
+            self.metering(),
+            "an unmetered write runs without its images"
+        );
         let inner = self.inner.clone();
         let (result, usage) = self
             .run(move |conn| {

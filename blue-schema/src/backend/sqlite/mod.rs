@@ -286,7 +286,7 @@ impl Engine for SqliteBackend {
             let item = &op.item;
             let image = Image::of(&item.data, item.size, &item.updated_at);
             let keys = vec![(item.key.clone(), After::Is(Some(image)))];
-            return Box::pin(self.write(keys, false, 1, false, move |conn| {
+            return Box::pin(self.metered_write(keys, false, 1, false, move |conn| {
                 if !op.checks_only_shape_and_expiry() {
                     write::put(conn, &op)
                 } else {
@@ -319,9 +319,11 @@ impl Engine for SqliteBackend {
             .len()
             .div_ceil(crate::limits::MAX_BATCH_WRITE_ITEMS) as u64;
         let read_first = !op.keep_stamps;
-        Box::pin(self.write(keys, false, requests, read_first, move |conn| {
-            put_rows(conn, &op)
-        }))
+        Box::pin(
+            self.metered_write(keys, false, requests, read_first, move |conn| {
+                put_rows(conn, &op)
+            }),
+        )
         .await
     }
 
@@ -331,7 +333,7 @@ impl Engine for SqliteBackend {
             // metered write: the plain write's future stays small.
             let keys = vec![(op.key.clone(), After::Read)];
             return Box::pin(
-                self.write(keys, false, 1, false, move |conn| write::update(conn, &op)),
+                self.metered_write(keys, false, 1, false, move |conn| write::update(conn, &op)),
             )
             .await;
         }
@@ -353,7 +355,7 @@ impl Engine for SqliteBackend {
                 (a.key().clone(), after)
             })
             .collect();
-        Box::pin(self.write(keys, true, 1, false, move |conn| {
+        Box::pin(self.metered_write(keys, true, 1, false, move |conn| {
             transact::transact(conn, &op)
         }))
         .await
@@ -392,7 +394,7 @@ impl Engine for SqliteBackend {
     async fn delete_op<D: Decoder>(&self, op: Delete) -> Result<Option<D::Output>, Error> {
         if self.metering() {
             let keys = vec![(op.key.clone(), After::Is(None))];
-            return Box::pin(self.write(keys, false, 1, false, move |conn| {
+            return Box::pin(self.metered_write(keys, false, 1, false, move |conn| {
                 delete_row::<D>(conn, &op)
             }))
             .await;
