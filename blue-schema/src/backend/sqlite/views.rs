@@ -1,8 +1,6 @@
 //! Keeping a table's typed views ([`crate::layout::views`]) in step with
 //! the schema that last created it.
 
-use rusqlite::{params, OptionalExtension};
-
 use super::error::sqlite_error;
 use super::pool::Conn;
 use crate::layout::views::{create_view, drop_view, marker, view_name};
@@ -64,27 +62,31 @@ impl Changes {
 
 /// What makes the views of `table` those `wanted` (name, statement), or
 /// the refusal of an object of another maker in a view's place.
+///
+/// Both questions (which views are ours, what else holds a view's name)
+/// are answered from one read of `sqlite_master`: outside a transaction
+/// every statement reads its own snapshot, and a view another process
+/// made between two reads would look like somebody else's object.
 fn plan(conn: &Conn, table: &str, wanted: &[(String, String)]) -> Result<Changes, Error> {
-    let ours = existing(conn, table)?;
+    let objects = objects(conn)?;
+    let marker = marker(table);
+    let ours: Vec<(String, String)> = objects
+        .iter()
+        .filter(|o| is_ours(o, &marker))
+        .map(|o| (o.name.clone(), o.sql.clone().unwrap_or_default()))
+        .collect();
     for (name, _) in wanted {
         if ours.iter().any(|(n, _)| n == name) {
             continue;
         }
-        let other: Option<(String, String)> = conn
-            .db
-            .query_row(
-                "SELECT type, name FROM sqlite_master WHERE name = ?1 COLLATE NOCASE",
-                params![name],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-            .map_err(sqlite_error)?;
-        if let Some((kind, found)) = other {
+        // SQLite's names are equal ignoring ASCII case (`NOCASE`).
+        if let Some(other) = objects.iter().find(|o| o.name.eq_ignore_ascii_case(name)) {
             return Err(Error::TableMismatch {
-                table: found,
+                table: other.name.clone(),
                 found: format!(
-                    "it is a {kind} in the place of {table}'s view {name}, which the library \
-                     keeps (one per entity, `{{table}}_{{entity}}`); rename or drop it"
+                    "it is a {} in the place of {table}'s view {name}, which the library \
+                     keeps (one per entity, `{{table}}_{{entity}}`); rename or drop it",
+                    other.kind
                 ),
             });
         }
@@ -106,9 +108,44 @@ fn plan(conn: &Conn, table: &str, wanted: &[(String, String)]) -> Result<Changes
     })
 }
 
+/// A row of `sqlite_master`.
+struct Object {
+    kind: String,
+    name: String,
+    sql: Option<String>,
+}
+
+/// Whether `object` is a view the library made of the table whose
+/// [`marker`] is `marker`.
+fn is_ours(object: &Object, marker: &str) -> bool {
+    object.kind == "view"
+        && object
+            .sql
+            .as_deref()
+            .is_some_and(|sql| sql.contains(marker))
+}
+
+/// Every object of the database, read in one statement (one snapshot).
+fn objects(conn: &Conn) -> Result<Vec<Object>, Error> {
+    let mut statement = conn
+        .db
+        .prepare("SELECT type, name, sql FROM sqlite_master")
+        .map_err(sqlite_error)?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok(Object {
+                kind: row.get(0)?,
+                name: row.get(1)?,
+                sql: row.get(2)?,
+            })
+        })
+        .map_err(sqlite_error)?;
+    rows.collect::<Result<_, _>>().map_err(sqlite_error)
+}
+
 /// Drops every view the library made of `table`.
 pub(super) fn drop_all(conn: &mut Conn, table: &str) -> Result<(), Error> {
-    for (name, _) in existing(conn, table)? {
+    for name in existing(conn, table)? {
         conn.db
             .execute_batch(&drop_view(&name))
             .map_err(sqlite_error)?;
@@ -116,14 +153,12 @@ pub(super) fn drop_all(conn: &mut Conn, table: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// The views the library made of `table`: name and statement.
-fn existing(conn: &Conn, table: &str) -> Result<Vec<(String, String)>, Error> {
-    let mut statement = conn
-        .db
-        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'view' AND instr(sql, ?1) > 0")
-        .map_err(sqlite_error)?;
-    let rows = statement
-        .query_map(params![marker(table)], |row| Ok((row.get(0)?, row.get(1)?)))
-        .map_err(sqlite_error)?;
-    rows.collect::<Result<_, _>>().map_err(sqlite_error)
+/// The names of the views the library made of `table`.
+fn existing(conn: &Conn, table: &str) -> Result<Vec<String>, Error> {
+    let marker = marker(table);
+    Ok(objects(conn)?
+        .into_iter()
+        .filter(|o| is_ours(o, &marker))
+        .map(|o| o.name)
+        .collect())
 }
