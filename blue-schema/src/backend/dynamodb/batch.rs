@@ -175,18 +175,27 @@ impl DynamoDbBackend {
         let mut attempt = 0;
         loop {
             let sent = requests.len();
+            // Moved into the request, never copied: a retry's request and
+            // a read-back's items are made from the body sent.
             let request = self.sdk.batch_write_item().request_items(&name, requests);
+            let again = |body: &[u8]| {
+                let requests = super::kept::write_requests(body, &name)?;
+                Some(self.sdk.batch_write_item().request_items(&name, requests))
+            };
             // Not sent again after a failure that may have applied it (a
             // replay would undo writes made in between): read back.
-            let answer = self.send(Replay::Unsafe, &request, |r| r.send()).await;
+            let (answer, kept) = self
+                .send_kept(Replay::Unsafe, request, again, |r| r.send())
+                .await;
             let out = match answer.result {
                 Ok(out) => out,
                 Err(e) => {
-                    let written = request
-                        .get_request_items()
-                        .as_ref()
-                        .and_then(|r| r.get(&name));
-                    if answer.maybe_applied && self.all_applied(table, written).await {
+                    let written = answer
+                        .maybe_applied
+                        .then(|| kept.take())
+                        .flatten()
+                        .and_then(|body| super::kept::write_requests(&body, &name));
+                    if written.is_some() && self.all_applied(table, written.as_ref()).await {
                         self.wrote(sent);
                         return Ok(());
                     }

@@ -1,4 +1,5 @@
-//! Counting the requests a backend sends.
+//! Counting the requests a backend sends (and keeping a write's body,
+//! [`super::kept`]).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,7 +28,10 @@ impl Requests {
     }
 }
 
-/// Counts every HTTP request the client sends, retries included.
+/// Counts every HTTP request the client sends, retries included, and
+/// keeps the body of one sent in a [`super::kept::Kept::scope`] (one
+/// interceptor doing both: every interceptor costs each request a call per
+/// hook).
 #[derive(Debug)]
 pub(super) struct CountRequests(pub(super) Arc<Requests>);
 
@@ -43,6 +47,7 @@ impl Intercept for CountRequests {
         _cfg: &mut ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
         self.0.total.fetch_add(1, Ordering::Relaxed);
+        super::kept::keep(context.request().body().bytes());
         // `X-Amz-Target: DynamoDB_20120810.GetItem`
         let operation = context
             .request()

@@ -89,6 +89,7 @@ mod capacity;
 mod clauses;
 mod error;
 mod item;
+mod kept;
 mod metrics;
 mod put;
 mod read;

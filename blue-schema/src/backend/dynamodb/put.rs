@@ -29,6 +29,10 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::error::{is_condition_failure, request_error};
@@ -144,29 +148,43 @@ impl DynamoDbBackend {
             .update_expression(update.expression)
             .set_expression_attribute_names(Some(update.names))
             .set_expression_attribute_values(Some(update.values));
-        // Not sent again after a failure that may have applied it: read back.
-        let sent = self.send(Replay::Unsafe, &request, |r| r.send()).await;
-        match sent.result {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                if sent.maybe_applied
-                    && self
-                        .shows_applied(key.table, key_map(key), |stored| {
-                            stored.is_some_and(|stored| {
-                                is_own_put(
-                                    stored,
-                                    request.get_expression_attribute_names(),
-                                    request.get_expression_attribute_values(),
-                                )
-                            })
-                        })
-                        .await
-                {
-                    return Ok(());
-                }
-                Err(request_error("UpdateItem", key.table)(e))
+        self.send_put(key, request)
+            .await
+            .map_err(request_error("UpdateItem", key.table))
+    }
+
+    /// Sends a put's `UpdateItem` (moved into its first attempt, never
+    /// copied: a retry is made from the body sent, [`super::kept`]). Not
+    /// sent again after a failure that may have applied it: the item is
+    /// read back, and one that is the put's own (`is_own_put`) is success.
+    pub(super) async fn send_put(
+        &self,
+        key: &ItemKey,
+        request: UpdateItemFluentBuilder,
+    ) -> Result<(), SdkError<UpdateItemError, HttpResponse>> {
+        let again = |body: &[u8]| super::kept::update_item(&self.sdk, body);
+        let (sent, kept) = self
+            .send_kept(Replay::Unsafe, request, again, |r| r.send())
+            .await;
+        let Err(e) = sent.result else {
+            return Ok(());
+        };
+        let sent_body = sent.maybe_applied.then(|| kept.take()).flatten();
+        if let Some(request) = sent_body.and_then(|body| again(&body)) {
+            let own = |stored: Option<&Attributes>| {
+                stored.is_some_and(|stored| {
+                    is_own_put(
+                        stored,
+                        request.get_expression_attribute_names(),
+                        request.get_expression_attribute_values(),
+                    )
+                })
+            };
+            if self.shows_applied(key.table, key_map(key), own).await {
+                return Ok(());
             }
         }
+        Err(e)
     }
 
     /// Replaces the item whole with `PutItem`s conditioned on what a

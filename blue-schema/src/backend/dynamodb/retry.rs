@@ -33,6 +33,7 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use super::capacity::{AskCapacity, Reports};
+use super::kept::Kept;
 use super::throttle::{self, Reasons, REPLICATED_WRITE_CONFLICT};
 use super::DynamoDbBackend;
 use crate::backoff::Backoff;
@@ -152,20 +153,75 @@ impl DynamoDbBackend {
         T: Reports,
         E: ProvideErrorMetadata + Reasons + std::error::Error + 'static,
     {
+        let first = make();
+        self.attempts(replay, first, || Some(make()), send).await
+    }
+
+    /// [`send`](DynamoDbBackend::send) of `first`, moved into its first
+    /// attempt, with the request of a retry made by `again` from the body
+    /// the attempt before sent ([`super::kept`]); the last attempt's body
+    /// is kept for a read-back after a failure that may have applied it.
+    /// A write's request, the largest a backend sends, is then never
+    /// copied.
+    pub(super) async fn send_kept<R, M, T, E, F, Fut>(
+        &self,
+        replay: Replay,
+        first: R,
+        mut again: M,
+        send: F,
+    ) -> (Sent<T, E>, Kept)
+    where
+        R: AskCapacity,
+        M: FnMut(&[u8]) -> Option<R>,
+        F: Fn(R) -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        T: Reports,
+        E: ProvideErrorMetadata + Reasons + std::error::Error + 'static,
+    {
+        let kept = Kept::default();
+        let sent = self
+            .attempts(
+                replay,
+                first,
+                || kept.take().and_then(|body| again(&body)),
+                |request| kept.scope(send(request)),
+            )
+            .await;
+        (sent, kept)
+    }
+
+    /// Sends `first`, and for each retry the request `again` makes (none:
+    /// the failure is the answer), as the module documentation says.
+    async fn attempts<R, M, T, E, F, Fut>(
+        &self,
+        replay: Replay,
+        first: R,
+        mut again: M,
+        send: F,
+    ) -> Sent<T, E>
+    where
+        R: AskCapacity,
+        M: FnMut() -> Option<R>,
+        F: Fn(R) -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        T: Reports,
+        E: ProvideErrorMetadata + Reasons + std::error::Error + 'static,
+    {
         let mut unknown_before = false;
         let mut attempt = 1;
+        let mut request = first;
         loop {
             let result = match &self.usage {
                 Some(usage) => {
                     usage.sent(1);
-                    let result = send(make().ask_capacity()).await;
+                    let result = send(request.ask_capacity()).await;
                     if let Ok(out) = &result {
                         let (items, consumed) = out.usage();
                         usage.add(items, consumed);
                     }
                     result
                 }
-                None => send(make()).await,
+                None => send(request).await,
             };
             if let (Err(e), Some(usage)) = (&result, &self.usage) {
                 if throttle::is_throttling_code(e.code()) {
@@ -181,13 +237,15 @@ impl DynamoDbBackend {
                 Failure::Unknown => replay == Replay::Safe,
                 Failure::Final => false,
             };
-            if !retry {
+            let next = if retry { again() } else { None };
+            let Some(next) = next else {
                 let unknown = matches!(&result, Err(e) if classify(e) == Failure::Unknown);
                 return Sent {
                     result,
                     maybe_applied: unknown_before || unknown,
                 };
-            }
+            };
+            request = next;
             unknown_before |= failure == Failure::Unknown;
             crate::exec::sleep(Backoff::REQUEST.delay(attempt)).await;
             attempt += 1;

@@ -17,7 +17,7 @@ use super::clauses::{compile, Clauses};
 use super::error::{request_error, too_large};
 use super::item::{key_map, Attributes, ReadItem};
 use super::put::Update as PutUpdate;
-use super::retry::{Replay, Sent};
+use super::retry::Replay;
 use super::DynamoDbBackend;
 use crate::error::AnyItem;
 use crate::layout::expression::{ExprValue, Expression};
@@ -254,12 +254,8 @@ impl DynamoDbBackend {
             .set_expression_attribute_values(Some(values));
         // Not sent again after a failure that may have applied it (its
         // condition may hold again by then): read back.
-        let Sent {
-            result,
-            maybe_applied,
-        } = self.send(Replay::Unsafe, &request, |r| r.send()).await;
-        match result {
-            Ok(_) => Ok(true),
+        match self.send_put(key, request).await {
+            Ok(()) => Ok(true),
             Err(e) => {
                 if let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(f)) = e.as_service_error() {
                     if self.retry_after_expired(key, checks, f.item.as_ref()).await? {
@@ -279,21 +275,6 @@ impl DynamoDbBackend {
                         });
                     }
                     return Err(failure.into_error(key, current));
-                }
-                if maybe_applied
-                    && self
-                        .shows_applied(key.table, key_map(key), |stored| {
-                            stored.is_some_and(|stored| {
-                                super::put::is_own_put(
-                                    stored,
-                                    request.get_expression_attribute_names(),
-                                    request.get_expression_attribute_values(),
-                                )
-                            })
-                        })
-                        .await
-                {
-                    return Ok(true);
                 }
                 Err(request_error("UpdateItem", key.table)(e))
             }
