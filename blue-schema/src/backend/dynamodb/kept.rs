@@ -9,7 +9,8 @@
 //! `BatchWriteItem` on the client). The request's JSON body is a byte
 //! copy instead, taken by the client's interceptor just before the request
 //! goes out ([`keep`]), and only the rare attempt that fails reads it
-//! back into a request ([`update_item`], [`write_requests`]).
+//! back into a request ([`update_item`], [`put_item`],
+//! [`write_requests`]).
 //!
 //! The interceptor keeps a body only for a request sent inside
 //! [`Kept::scope`] (a task-local slot), so other requests pay one look at
@@ -18,6 +19,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
@@ -89,6 +91,39 @@ pub(super) fn update_item(sdk: &Client, body: &[u8]) -> Option<UpdateItemFluentB
             .table_name(body.table_name)
             .set_key(Some(attributes(body.key)))
             .set_update_expression(body.update_expression)
+            .set_condition_expression(body.condition_expression)
+            .set_expression_attribute_names(body.expression_attribute_names)
+            .set_expression_attribute_values(body.expression_attribute_values.map(attributes))
+            .set_return_values(body.return_values.as_deref().map(Into::into))
+            .set_return_values_on_condition_check_failure(
+                body.return_values_on_condition_check_failure
+                    .as_deref()
+                    .map(Into::into),
+            ),
+    )
+}
+
+/// The fields of a `PutItem` that the backend sets.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PutItemBody {
+    table_name: String,
+    item: Wire,
+    condition_expression: Option<String>,
+    expression_attribute_names: Option<HashMap<String, String>>,
+    expression_attribute_values: Option<Wire>,
+    return_values: Option<String>,
+    return_values_on_condition_check_failure: Option<String>,
+}
+
+/// The `PutItem` whose body is `body`, made again; `None` if `body` is not
+/// one.
+pub(super) fn put_item(sdk: &Client, body: &[u8]) -> Option<PutItemFluentBuilder> {
+    let body: PutItemBody = serde_json::from_slice(body).ok()?;
+    Some(
+        sdk.put_item()
+            .table_name(body.table_name)
+            .set_item(Some(attributes(body.item)))
             .set_condition_expression(body.condition_expression)
             .set_expression_attribute_names(body.expression_attribute_names)
             .set_expression_attribute_values(body.expression_attribute_values.map(attributes))
@@ -228,6 +263,36 @@ mod tests {
         // What is not an `UpdateItem`'s body makes none.
         assert!(update_item(&client(), br#"{"Key": 1}"#).is_none());
         assert!(update_item(&client(), b"").is_none());
+    }
+
+    #[test]
+    fn a_put_item_is_made_again_from_its_body() {
+        let body = format!(
+            r##"{{"TableName": "t", "Item": {VALUES},
+            "ConditionExpression": "attribute_not_exists(#pk) OR #t < :t",
+            "ExpressionAttributeNames": {{"#pk": "pk", "#t": "ttl"}},
+            "ExpressionAttributeValues": {{":t": {{"N": "5"}}}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}"##
+        );
+        let request = put_item(&client(), body.as_bytes()).unwrap();
+        assert_eq!(request.get_table_name().as_deref(), Some("t"));
+        let item = request.get_item().as_ref().unwrap();
+        assert_eq!(item.len(), 9);
+        assert_eq!(item[":ns"], A::Ns(vec!["1".into(), "2".into()]));
+        assert_eq!(
+            request.get_condition_expression().as_deref(),
+            Some("attribute_not_exists(#pk) OR #t < :t")
+        );
+        let names = request.get_expression_attribute_names().as_ref().unwrap();
+        assert_eq!(names.len(), 2);
+        let values = request.get_expression_attribute_values().as_ref().unwrap();
+        assert_eq!(values[":t"], A::N("5".into()));
+        assert_eq!(request.get_return_values(), &None);
+        assert_eq!(
+            request.get_return_values_on_condition_check_failure(),
+            &Some(ReturnValuesOnConditionCheckFailure::AllOld)
+        );
+        assert!(put_item(&client(), br#"{"TableName": "t"}"#).is_none());
     }
 
     #[test]

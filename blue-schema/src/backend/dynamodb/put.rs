@@ -342,19 +342,22 @@ impl DynamoDbBackend {
         // Not sent again after a failure that may have applied it (a
         // replay could find its condition true again, after another
         // client's write): read back.
-        let sent = self.send(Replay::Unsafe, &request, |r| r.send()).await;
+        // Moved into its first attempt: a retry, and the item a read-back
+        // looks for, are made from the body sent ([`super::kept`]).
+        let again = |body: &[u8]| super::kept::put_item(&self.sdk, body);
+        let (sent, kept) = self
+            .send_kept(Replay::Unsafe, request, again, |r| r.send())
+            .await;
         match sent.result {
             Ok(_) => Ok(PutOutcome::Written),
             Err(e) if is_condition_failure(&e) => Ok(PutOutcome::ConditionFailed),
             Err(e) => {
-                if sent.maybe_applied
-                    && self
-                        .shows_applied(key.table, key_map(key), |stored| {
-                            matches!((stored, request.get_item()), (Some(s), Some(i)) if same_item(s, i))
-                        })
-                        .await
-                {
-                    return Ok(PutOutcome::Written);
+                let sent_body = sent.maybe_applied.then(|| kept.take()).flatten();
+                if let Some(request) = sent_body.and_then(|body| again(&body)) {
+                    let own = |stored: Option<&Attributes>| matches!((stored, request.get_item()), (Some(s), Some(i)) if same_item(s, i));
+                    if self.shows_applied(key.table, key_map(key), own).await {
+                        return Ok(PutOutcome::Written);
+                    }
                 }
                 Err(request_error("PutItem", key.table)(e))
             }
