@@ -26,6 +26,15 @@
 //! [`Error::Throttled`](crate::Error::Throttled),
 //! [`Error::ReplicatedWriteConflict`](crate::Error::ReplicatedWriteConflict)
 //! or [`Error::Unavailable`](crate::Error::Unavailable).
+//!
+//! The request of a retry: a small one (a read, the table's
+//! administration) is copied before each attempt
+//! ([`send`](DynamoDbBackend::send)); an update's and a transaction's are
+//! made again from their operation ([`send_made`](DynamoDbBackend::send_made));
+//! a put's, a create's and a batch write's, which carry whole items, are
+//! moved into the first attempt and made again, like the read-back after
+//! a failure that may have applied them, from the body that attempt sent
+//! ([`send_kept`](DynamoDbBackend::send_kept), [`super::kept`]).
 
 use std::future::Future;
 
