@@ -85,7 +85,9 @@ pub(super) struct Pool {
 }
 
 struct PoolState {
-    idle: Vec<Conn>,
+    /// Boxed: a connection moves out and back for every operation, and
+    /// a `Conn` is some 150 bytes (a box, 8).
+    idle: Vec<Box<Conn>>,
     /// Connections open, idle or in use.
     open: usize,
     /// Threads waiting in `checkout`: only then is a return worth a wake-up
@@ -98,7 +100,7 @@ impl Pool {
         Pool {
             config,
             state: Mutex::new(PoolState {
-                idle: vec![first],
+                idle: vec![Box::new(first)],
                 open: 1,
                 waiting: 0,
             }),
@@ -133,7 +135,7 @@ impl Pool {
                 state.open += 1;
                 drop(state);
                 return match self.config.connect() {
-                    Ok(conn) => Ok(Checkout(Some(conn), self)),
+                    Ok(conn) => Ok(Checkout(Some(Box::new(conn)), self)),
                     Err(e) => {
                         let mut state = lock(&self.state);
                         state.open -= 1;
@@ -156,7 +158,7 @@ impl Pool {
 
 /// A connection out of the pool; it goes back when this is dropped, even
 /// when the job using it panics.
-struct Checkout<'p>(Option<Conn>, &'p Pool);
+struct Checkout<'p>(Option<Box<Conn>>, &'p Pool);
 
 impl Drop for Checkout<'_> {
     fn drop(&mut self) {
