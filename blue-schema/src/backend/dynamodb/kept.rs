@@ -15,6 +15,10 @@
 //! The interceptor keeps a body only for a request sent inside
 //! [`Kept::scope`] (a task-local slot), so other requests pay one look at
 //! the slot.
+//!
+//! Each parser reads the fields the backend sets on that request (its
+//! consumed capacity is asked again by the retry loop): a field a write
+//! starts setting must be read here too, or its retry goes without it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
