@@ -71,13 +71,15 @@ fn attributes(wire: Wire) -> Attributes {
     wire.into_iter().map(|(k, v)| (k, v.into())).collect()
 }
 
-/// The fields of an `UpdateItem` that the backend sets (its consumed
-/// capacity, when asked, is asked again for each attempt).
+/// The fields of an `UpdateItem` or a `PutItem` that the backend sets
+/// (its consumed capacity, when asked, is asked again for each attempt):
+/// an update has a key, a put an item.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct UpdateItemBody {
+struct ItemWriteBody {
     table_name: String,
-    key: Wire,
+    key: Option<Wire>,
+    item: Option<Wire>,
     update_expression: Option<String>,
     condition_expression: Option<String>,
     expression_attribute_names: Option<HashMap<String, String>>,
@@ -86,58 +88,44 @@ struct UpdateItemBody {
     return_values_on_condition_check_failure: Option<String>,
 }
 
+/// Sets on `$builder` (an `UpdateItem`'s or a `PutItem`'s) the fields the
+/// two share, from `$body` (an [`ItemWriteBody`]).
+macro_rules! shared_fields {
+    ($builder:expr, $body:ident) => {
+        $builder
+            .table_name($body.table_name)
+            .set_condition_expression($body.condition_expression)
+            .set_expression_attribute_names($body.expression_attribute_names)
+            .set_expression_attribute_values($body.expression_attribute_values.map(attributes))
+            .set_return_values($body.return_values.as_deref().map(Into::into))
+            .set_return_values_on_condition_check_failure(
+                $body
+                    .return_values_on_condition_check_failure
+                    .as_deref()
+                    .map(Into::into),
+            )
+    };
+}
+
 /// The `UpdateItem` whose body is `body`, made again; `None` if `body` is
 /// not one.
 pub(super) fn update_item(sdk: &Client, body: &[u8]) -> Option<UpdateItemFluentBuilder> {
-    let body: UpdateItemBody = serde_json::from_slice(body).ok()?;
+    let body: ItemWriteBody = serde_json::from_slice(body).ok()?;
+    let key = attributes(body.key?);
+    let update = body.update_expression;
     Some(
-        sdk.update_item()
-            .table_name(body.table_name)
-            .set_key(Some(attributes(body.key)))
-            .set_update_expression(body.update_expression)
-            .set_condition_expression(body.condition_expression)
-            .set_expression_attribute_names(body.expression_attribute_names)
-            .set_expression_attribute_values(body.expression_attribute_values.map(attributes))
-            .set_return_values(body.return_values.as_deref().map(Into::into))
-            .set_return_values_on_condition_check_failure(
-                body.return_values_on_condition_check_failure
-                    .as_deref()
-                    .map(Into::into),
-            ),
+        shared_fields!(sdk.update_item(), body)
+            .set_key(Some(key))
+            .set_update_expression(update),
     )
-}
-
-/// The fields of a `PutItem` that the backend sets.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PutItemBody {
-    table_name: String,
-    item: Wire,
-    condition_expression: Option<String>,
-    expression_attribute_names: Option<HashMap<String, String>>,
-    expression_attribute_values: Option<Wire>,
-    return_values: Option<String>,
-    return_values_on_condition_check_failure: Option<String>,
 }
 
 /// The `PutItem` whose body is `body`, made again; `None` if `body` is not
 /// one.
 pub(super) fn put_item(sdk: &Client, body: &[u8]) -> Option<PutItemFluentBuilder> {
-    let body: PutItemBody = serde_json::from_slice(body).ok()?;
-    Some(
-        sdk.put_item()
-            .table_name(body.table_name)
-            .set_item(Some(attributes(body.item)))
-            .set_condition_expression(body.condition_expression)
-            .set_expression_attribute_names(body.expression_attribute_names)
-            .set_expression_attribute_values(body.expression_attribute_values.map(attributes))
-            .set_return_values(body.return_values.as_deref().map(Into::into))
-            .set_return_values_on_condition_check_failure(
-                body.return_values_on_condition_check_failure
-                    .as_deref()
-                    .map(Into::into),
-            ),
-    )
+    let body: ItemWriteBody = serde_json::from_slice(body).ok()?;
+    let item = attributes(body.item?);
+    Some(shared_fields!(sdk.put_item(), body).set_item(Some(item)))
 }
 
 #[derive(Deserialize)]
