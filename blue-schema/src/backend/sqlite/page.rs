@@ -184,15 +184,23 @@ fn evaluate_live<D: Decoder>(
     let found = match &spec.filter {
         None => decode_known_json::<D>(keys, text)?,
         Some(filter) => {
-            let value: serde_json::Value =
-                serde_json::from_str(text).map_err(|e| keys.decode_error(e))?;
-            let serde_json::Value::Object(map) = &value else {
-                return Err(keys.decode_error("the item is not a JSON object"));
-            };
-            if !filter.eval(Some(map)) {
-                return Ok(Evaluated::FilteredOut);
+            // The filter reads the attributes it names, parsed alone (the
+            // others skipped unparsed); an item it keeps is then decoded
+            // from its text, as an unfiltered query's is, instead of from
+            // a JSON value of the whole item.
+            let mut names = Vec::with_capacity(4);
+            filter.attributes(&mut names);
+            match parse_attributes(text, &names) {
+                Some(held) if !filter.eval(Some(&held)) => return Ok(Evaluated::FilteredOut),
+                Some(_) => decode_known_json::<D>(keys, text)?,
+                // Not one JSON object: the whole parse says why.
+                None => {
+                    return Err(match serde_json::from_str::<serde_json::Value>(text) {
+                        Err(e) => keys.decode_error(e),
+                        Ok(_) => keys.decode_error("the item is not a JSON object"),
+                    })
+                }
             }
-            D::decode_known(keys, value)?
         }
     };
     Ok(found.map_or(Evaluated::Unknown, Evaluated::Item))
