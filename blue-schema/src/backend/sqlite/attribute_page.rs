@@ -4,7 +4,7 @@
 
 use super::entry;
 use super::error::sqlite_error;
-use super::page::{evaluate, missing_index, PageRows};
+use super::page::{evaluate, missing_index, PageRows, RowFilter};
 use super::pool::Conn;
 use super::row::{data, parse_attributes, size, text};
 use crate::key::{KeyValue, ScalarType};
@@ -67,6 +67,7 @@ pub(super) fn page<D: Decoder>(
     let mut rows = stmt
         .query(rusqlite::params_from_iter(params.iter().map(SqlParam)))
         .map_err(sqlite_error)?;
+    let filter = RowFilter::of(spec);
     let mut page = PageRows::new(op.limit);
     // The last evaluated row (where the next page starts), in buffers
     // reused from row to row; its position is written only when a page
@@ -101,7 +102,7 @@ pub(super) fn page<D: Decoder>(
             created_at,
             updated_at,
         };
-        let evaluated = evaluate::<D>(keys, &item, spec)?;
+        let evaluated = evaluate::<D>(keys, &item, spec, filter.as_ref())?;
         page.count_shape::<D>(&evaluated, sort_key, &item);
         let full = page.took(evaluated, "");
         last.keep(partition_key, sort_key, &item);

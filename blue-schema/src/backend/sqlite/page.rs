@@ -9,6 +9,7 @@ use super::row::{data, decode_known_json, parse_attributes, size, text, Row, Tex
 use crate::backend::engine::{RawItem, ScanOf};
 use crate::layout::sqlite::bounds;
 use crate::limits::MAX_PAGE_BYTES;
+use crate::ops::cond::Cond;
 use crate::ops::cursor::Position;
 use crate::ops::decode::{Decoder, StoredKeys};
 use crate::ops::query::QuerySpec;
@@ -43,6 +44,7 @@ pub(super) fn query<D: Decoder>(
             TextBytes(&high),
         ))
         .map_err(sqlite_error)?;
+    let filter = RowFilter::of(spec);
     let mut page = PageRows::new(op.limit);
     while let Some(row) = rows.next().map_err(sqlite_error)? {
         let size = size(row, 2, table, &spec.partition_key, 0)?;
@@ -63,7 +65,7 @@ pub(super) fn query<D: Decoder>(
             updated_at,
         };
         let text = data(row, 1)?;
-        let evaluated = evaluate::<D>(keys, &text, spec)?;
+        let evaluated = evaluate::<D>(keys, &text, spec, filter.as_ref())?;
         page.count_shape::<D>(&evaluated, sort_key, &text);
         if page.took(evaluated, sort_key) {
             return Ok(page.ended());
@@ -121,16 +123,17 @@ pub(super) enum Evaluated<T> {
     FilteredOut,
 }
 
-/// Decodes a row a query evaluated, after its filter if it has one (which
-/// reads the item as JSON once, for both). An item that expired
+/// Decodes a row a query evaluated, after `filter` if the query has one
+/// ([`RowFilter::of`] its spec, made once a page). An item that expired
 /// ([`crate::ttl`]) is left out as a filter leaves one out.
 pub(super) fn evaluate<D: Decoder>(
     keys: StoredKeys<'_>,
     text: &str,
     spec: &QuerySpec,
+    filter: Option<&RowFilter<'_>>,
 ) -> Result<Evaluated<D::Output>, Error> {
     let Some(expiry) = spec.expiry else {
-        return evaluate_live::<D>(keys, text, spec);
+        return evaluate_live::<D>(keys, text, filter);
     };
     let expired = || {
         parse_attributes(text, &[expiry.attribute]).is_some_and(|only| expiry.has_expired(&only))
@@ -140,12 +143,12 @@ pub(super) fn evaluate<D: Decoder>(
         if expired() {
             return Ok(Evaluated::FilteredOut);
         }
-        return evaluate_live::<D>(keys, text, spec);
+        return evaluate_live::<D>(keys, text, filter);
     }
     // The decoded item knows its expiry: one parse for the common case.
     // An item that does not decode is an error only if it is live, as on
     // DynamoDB, whose filter drops an expired one before anything decodes.
-    match evaluate_live::<D>(keys, text, spec) {
+    match evaluate_live::<D>(keys, text, filter) {
         Ok(Evaluated::Item(item)) if D::expiry(&item).is_some_and(|at| at < expiry.now) => {
             Ok(Evaluated::FilteredOut)
         }
@@ -179,31 +182,43 @@ fn evaluate_entry<D: Decoder>(
 fn evaluate_live<D: Decoder>(
     keys: StoredKeys<'_>,
     text: &str,
-    spec: &QuerySpec,
+    filter: Option<&RowFilter<'_>>,
 ) -> Result<Evaluated<D::Output>, Error> {
-    let found = match &spec.filter {
+    let found = match filter {
         None => decode_known_json::<D>(keys, text)?,
-        Some(filter) => {
-            // The filter reads the attributes it names, parsed alone (the
-            // others skipped unparsed); an item it keeps is then decoded
-            // from its text, as an unfiltered query's is, instead of from
-            // a JSON value of the whole item.
-            let mut names = Vec::with_capacity(4);
-            filter.attributes(&mut names);
-            match parse_attributes(text, &names) {
-                Some(held) if !filter.eval(Some(&held)) => return Ok(Evaluated::FilteredOut),
-                Some(_) => decode_known_json::<D>(keys, text)?,
-                // Not one JSON object: the whole parse says why.
-                None => {
-                    return Err(match serde_json::from_str::<serde_json::Value>(text) {
-                        Err(e) => keys.decode_error(e),
-                        Ok(_) => keys.decode_error("the item is not a JSON object"),
-                    })
-                }
+        // The filter reads the attributes it names, parsed alone (the
+        // others skipped unparsed); an item it keeps is then decoded from
+        // its text, as an unfiltered query's is, instead of from a JSON
+        // value of the whole item.
+        Some(filter) => match parse_attributes(text, &filter.names) {
+            Some(held) if !filter.cond.eval(Some(&held)) => return Ok(Evaluated::FilteredOut),
+            Some(_) => decode_known_json::<D>(keys, text)?,
+            // Not one JSON object: the whole parse says why.
+            None => {
+                return Err(match serde_json::from_str::<serde_json::Value>(text) {
+                    Err(e) => keys.decode_error(e),
+                    Ok(_) => keys.decode_error("the item is not a JSON object"),
+                })
             }
-        }
+        },
     };
     Ok(found.map_or(Evaluated::Unknown, Evaluated::Item))
+}
+
+/// A query's filter and the attributes it reads, listed once a page.
+pub(super) struct RowFilter<'s> {
+    cond: &'s Cond,
+    names: Vec<&'s str>,
+}
+
+impl<'s> RowFilter<'s> {
+    /// The filter of `spec`, if it has one.
+    pub(super) fn of(spec: &'s QuerySpec) -> Option<RowFilter<'s>> {
+        let cond = spec.filter.as_ref()?;
+        let mut names = Vec::new();
+        cond.attributes(&mut names);
+        Some(RowFilter { cond, names })
+    }
 }
 
 /// A page of a secondary-index query: the same rules as a table query's,
@@ -235,6 +250,7 @@ pub(super) fn index_page<D: Decoder>(
             TextBytes(&high),
         ))
         .map_err(sqlite_error)?;
+    let filter = RowFilter::of(spec);
     let mut page = PageRows::new(op.limit);
     // An entry of a projection other than `ALL` is sized from its keys.
     let projected = index.projection != Projection::All;
@@ -297,7 +313,7 @@ pub(super) fn index_page<D: Decoder>(
         };
         let evaluated = match held {
             Some(held) => evaluate_entry::<D>(keys, held, spec),
-            None => evaluate::<D>(keys, &item, spec),
+            None => evaluate::<D>(keys, &item, spec, filter.as_ref()),
         };
         let evaluated = evaluated.map_err(|e| match e {
             // Name the item in the error, as every read does.

@@ -69,10 +69,7 @@ impl Changes {
 /// made between two reads would look like somebody else's object.
 fn plan(conn: &Conn, table: &str, wanted: &[(String, String)]) -> Result<Changes, Error> {
     let objects = objects(conn)?;
-    let marker = marker(table);
-    let ours: Vec<(String, String)> = objects
-        .iter()
-        .filter(|o| is_ours(o, &marker))
+    let ours: Vec<(String, String)> = ours(&objects, table)
         .map(|o| (o.name.clone(), o.sql.clone().unwrap_or_default()))
         .collect();
     for (name, _) in wanted {
@@ -115,14 +112,13 @@ struct Object {
     sql: Option<String>,
 }
 
-/// Whether `object` is a view the library made of the table whose
-/// [`marker`] is `marker`.
-fn is_ours(object: &Object, marker: &str) -> bool {
-    object.kind == "view"
-        && object
-            .sql
-            .as_deref()
-            .is_some_and(|sql| sql.contains(marker))
+/// The views among `objects` that the library made of `table` (their
+/// statement holds its [`marker`]).
+fn ours<'o>(objects: &'o [Object], table: &str) -> impl Iterator<Item = &'o Object> {
+    let marker = marker(table);
+    objects.iter().filter(move |o| {
+        o.kind == "view" && o.sql.as_deref().is_some_and(|sql| sql.contains(&marker))
+    })
 }
 
 /// Every object of the database, read in one statement (one snapshot).
@@ -155,10 +151,6 @@ pub(super) fn drop_all(conn: &mut Conn, table: &str) -> Result<(), Error> {
 
 /// The names of the views the library made of `table`.
 fn existing(conn: &Conn, table: &str) -> Result<Vec<String>, Error> {
-    let marker = marker(table);
-    Ok(objects(conn)?
-        .into_iter()
-        .filter(|o| is_ours(o, &marker))
-        .map(|o| o.name)
-        .collect())
+    let objects = objects(conn)?;
+    Ok(ours(&objects, table).map(|o| o.name.clone()).collect())
 }
