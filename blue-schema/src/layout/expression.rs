@@ -145,6 +145,14 @@ macro_rules! push {
 #[cfg_attr(not(feature = "dynamodb"), allow(unused_imports))]
 pub(crate) use push;
 
+/// Whether DynamoDB reads `name` in an expression as it is: a letter,
+/// then letters, digits and `_` (the caller makes sure it is no reserved
+/// word: only the key attribute's name, `pk`, is written this way).
+fn plain(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// How tightly a condition binds, loosest first: DynamoDB reads `NOT`
 /// before `AND` before `OR`, so a part needs parentheses only when it
 /// binds more loosely than where it stands.
@@ -199,8 +207,11 @@ impl Expression {
     }
 
     /// The condition as DynamoDB's condition expression; `pk` is the name
-    /// of the partition-key attribute (for item existence).
+    /// of the partition-key attribute (for item existence), written as it
+    /// is: it must be a name DynamoDB reads without a placeholder (letters,
+    /// digits and `_`, and no reserved word, as the library's `pk`).
     pub(crate) fn condition(&mut self, cond: &Cond, pk: &str) -> String {
+        debug_assert!(plain(pk), "{pk:?} needs a placeholder");
         let mut out = String::with_capacity(128);
         self.write_condition(&mut out, cond, pk);
         out
@@ -210,6 +221,7 @@ impl Expression {
     /// DynamoDB backend's transactions.
     #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
     pub(crate) fn all_of(&mut self, parts: &[&Cond], pk: &str) -> Option<String> {
+        debug_assert!(plain(pk), "{pk:?} needs a placeholder");
         let (first, rest) = parts.split_first()?;
         let mut out = String::with_capacity(128);
         self.write_part(&mut out, first, pk, Binding::And);
@@ -233,8 +245,10 @@ impl Expression {
 
     fn write_condition(&mut self, out: &mut String, cond: &Cond, pk: &str) {
         match cond {
-            Cond::ItemExists(true) => push!(out, "attribute_exists(", self.name(pk), ")"),
-            Cond::ItemExists(false) => push!(out, "attribute_not_exists(", self.name(pk), ")"),
+            // The key attribute by its name, without a placeholder: one
+            // name fewer to send, hash and parse in nearly every write.
+            Cond::ItemExists(true) => push!(out, "attribute_exists(", pk, ")"),
+            Cond::ItemExists(false) => push!(out, "attribute_not_exists(", pk, ")"),
             Cond::Exists(n, true) => push!(out, "attribute_exists(", self.name(n), ")"),
             Cond::Exists(n, false) => push!(out, "attribute_not_exists(", self.name(n), ")"),
             Cond::Cmp(n, op, v) => {
@@ -348,7 +362,7 @@ mod tests {
         assert_eq!(text(&not(not(cmp("a")))), "NOT (NOT #n0 = :v0)");
         assert_eq!(
             text(&and(not(cmp("a")), or(cmp("a"), Cond::ItemExists(true)))),
-            "NOT #n0 = :v0 AND (#n0 = :v1 OR attribute_exists(#n1))"
+            "NOT #n0 = :v0 AND (#n0 = :v1 OR attribute_exists(pk))"
         );
     }
 
@@ -359,10 +373,11 @@ mod tests {
         let parts: Vec<&Cond> = parts.iter().collect();
         assert_eq!(
             expr.all_of(&parts, "pk").as_deref(),
-            Some("attribute_exists(#n0) AND (#n1 = :v0 OR #n2 = :v1)")
+            Some("attribute_exists(pk) AND (#n0 = :v0 OR #n1 = :v1)")
         );
         assert_eq!(expr.all_of(&[], "pk"), None);
-        assert_eq!(expr.names[0], ("#n0".to_owned(), "pk".to_owned()));
+        // The key attribute goes without a placeholder.
+        assert_eq!(expr.names[0], ("#n0".to_owned(), "a".to_owned()));
     }
 
     #[test]

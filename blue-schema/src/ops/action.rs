@@ -32,6 +32,12 @@ pub(crate) enum Action {
 
 impl Action {
     pub(crate) fn name(&self) -> &str {
+        self.name_cow()
+    }
+
+    /// The attribute's name as the action holds it: borrowed, for the
+    /// names a derive wrote, when cloned.
+    pub(crate) fn name_cow(&self) -> &Name {
         match self {
             Action::Set(n, ..)
             | Action::SetIfAbsent(n, ..)

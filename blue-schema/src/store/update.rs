@@ -253,7 +253,7 @@ pub(super) fn update_op<E: Entity>(
     };
     checks.guards = actions
         .iter()
-        .filter_map(|a| range_guard(a).map(|g| (Cow::Owned(a.name().to_owned()), g)))
+        .filter_map(|a| range_guard(a).map(|g| (a.name_cow().clone(), g)))
         .collect();
     checks.version = version_check::<E>(update.expect_version, update.any_version, "update")?;
     if let Some(attribute) = E::SCHEMA.version {

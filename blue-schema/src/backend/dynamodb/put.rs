@@ -296,8 +296,10 @@ impl DynamoDbBackend {
         condition: Condition<'_>,
     ) -> Result<PutOutcome, Error> {
         // DynamoDB refuses names and values the expression does not use.
+        // The key attribute, `pk`, is no reserved word and needs no
+        // placeholder.
         let (expression, names, value): (_, &[_], _) = match condition {
-            Condition::Absent => ("attribute_not_exists(#pk)", &[("#pk", PARTITION_KEY)], None),
+            Condition::Absent => ("attribute_not_exists(pk)", &[], None),
             // Shape 1 is stored as no attribute, or as 1.
             Condition::CreatedAt(old, _) => (
                 "#c = :c AND (attribute_not_exists(#s) OR #s = :s)",
@@ -305,13 +307,13 @@ impl DynamoDbBackend {
                 Some(old),
             ),
             Condition::PresentWithoutCreatedAt => (
-                "attribute_exists(#pk) AND attribute_not_exists(#c)",
-                &[("#pk", PARTITION_KEY), ("#c", CREATED_AT)],
+                "attribute_exists(pk) AND attribute_not_exists(#c)",
+                &[("#c", CREATED_AT)],
                 None,
             ),
             Condition::AbsentOrExpired(_) => (
-                "attribute_not_exists(#pk) OR #t < :t",
-                &[("#pk", PARTITION_KEY)],
+                "attribute_not_exists(pk) OR #t < :t",
+                &[],
                 None,
             ),
         };

@@ -16,7 +16,7 @@ use super::error::{request_error, too_large};
 use super::item::{full_item, key_map, Attributes};
 use super::put::Update as PutUpdate;
 use super::retry::{fresh_token, Replay};
-use super::write::{checks_expression, compile_update, refused, to_map, OnExpired};
+use super::write::{checks_expression, compile_update, refused, to_map, unless_empty, OnExpired};
 use super::DynamoDbBackend;
 use crate::ops::check::{Checks, ShapeCheck};
 use crate::ops::decode::AnyDecoder;
@@ -202,7 +202,7 @@ impl DynamoDbBackend {
                         }
                         TransactWriteItem::builder()
                             .update(
-                                b.set_expression_attribute_names(Some(names))
+                                b.set_expression_attribute_names(unless_empty(names))
                                     .set_expression_attribute_values(Some(values))
                                     .build()
                                     .map_err(built)?,
@@ -222,9 +222,9 @@ impl DynamoDbBackend {
                         {
                             b = b
                                 .condition_expression(condition)
-                                .set_expression_attribute_names(Some(names))
+                                .set_expression_attribute_names(unless_empty(names))
                                 .set_expression_attribute_values(
-                                    (!values.is_empty()).then_some(values),
+                                    unless_empty(values),
                                 );
                         }
                         TransactWriteItem::builder()
@@ -239,7 +239,7 @@ impl DynamoDbBackend {
                     .table_name(table)
                     .set_key(Some(key_map(key)))
                     .update_expression(c.update)
-                    .set_expression_attribute_names(Some(c.names))
+                    .set_expression_attribute_names(unless_empty(c.names))
                     .set_expression_attribute_values(Some(c.values))
                     .return_values_on_condition_check_failure(Rvoccf::AllOld);
                 if let Some(condition) = c.condition {
@@ -259,8 +259,8 @@ impl DynamoDbBackend {
                 {
                     b = b
                         .condition_expression(condition)
-                        .set_expression_attribute_names(Some(names))
-                        .set_expression_attribute_values((!values.is_empty()).then_some(values));
+                        .set_expression_attribute_names(unless_empty(names))
+                        .set_expression_attribute_values(unless_empty(values));
                 }
                 TransactWriteItem::builder()
                     .delete(b.build().map_err(built)?)
@@ -270,8 +270,8 @@ impl DynamoDbBackend {
                 let (condition, names, values) = checks_expression(&c.checks, OnExpired::AsAbsent)
                     .unwrap_or_else(|| {
                         (
-                            "attribute_exists(#pk)".to_owned(),
-                            HashMap::from([("#pk".to_owned(), PARTITION_KEY.to_owned())]),
+                            format!("attribute_exists({PARTITION_KEY})"),
+                            HashMap::new(),
                             HashMap::new(),
                         )
                     });
@@ -281,8 +281,8 @@ impl DynamoDbBackend {
                             .table_name(table)
                             .set_key(Some(key_map(key)))
                             .condition_expression(condition)
-                            .set_expression_attribute_names(Some(names))
-                            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+                            .set_expression_attribute_names(unless_empty(names))
+                            .set_expression_attribute_values(unless_empty(values))
                             .return_values_on_condition_check_failure(Rvoccf::AllOld)
                             .build()
                             .map_err(built)?,

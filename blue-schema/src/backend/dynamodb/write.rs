@@ -92,6 +92,14 @@ pub(super) fn parts(
     (names, values)
 }
 
+/// `map`, or `None` when it is empty: DynamoDB refuses a request with
+/// empty `ExpressionAttributeNames` or `ExpressionAttributeValues` (a
+/// condition may name no attribute but the key, which needs no
+/// placeholder).
+pub(super) fn unless_empty<K, V>(map: HashMap<K, V>) -> Option<HashMap<K, V>> {
+    (!map.is_empty()).then_some(map)
+}
+
 /// An update's expression, condition and placeholders.
 pub(super) struct Compiled {
     pub(super) update: String,
@@ -185,7 +193,7 @@ impl DynamoDbBackend {
             .table_name(self.table_name(key.table))
             .set_key(Some(key_map(key)))
             .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_names(unless_empty(names))
             .set_expression_attribute_values(Some(values));
         // Deleting an expired item twice deletes it once.
         match self.send(Replay::Safe, &request, |r| r.send()).await.result {
@@ -250,7 +258,7 @@ impl DynamoDbBackend {
             request = request.condition_expression(condition);
         }
         let request = request
-            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_names(unless_empty(names))
             .set_expression_attribute_values(Some(values));
         // Not sent again after a failure that may have applied it (its
         // condition may hold again by then): read back.
@@ -332,7 +340,7 @@ impl DynamoDbBackend {
                 .table_name(self.table_name(key.table))
                 .set_key(Some(key_map(key)))
                 .update_expression(c.update)
-                .set_expression_attribute_names(Some(c.names))
+                .set_expression_attribute_names(unless_empty(c.names))
                 .set_expression_attribute_values(Some(c.values))
                 .return_values_on_condition_check_failure(Rvoccf::AllOld)
                 // `NONE`, DynamoDB's default, goes unsaid.
@@ -411,8 +419,8 @@ impl DynamoDbBackend {
         {
             request = request
                 .condition_expression(condition)
-                .set_expression_attribute_names(Some(names))
-                .set_expression_attribute_values((!values.is_empty()).then_some(values));
+                .set_expression_attribute_names(unless_empty(names))
+                .set_expression_attribute_values(unless_empty(values));
         }
         // A replay of a delete that was applied finds its condition false.
         match self
