@@ -169,6 +169,10 @@ fn binding(cond: &Cond) -> Binding {
         Cond::Or(..) => Binding::Or,
         Cond::And(..) => Binding::And,
         Cond::Not(_) => Binding::Not,
+        Cond::Within {
+            or_missing: true, ..
+        } => Binding::Or,
+        Cond::Within { .. } => Binding::And,
         _ => Binding::Atom,
     }
 }
@@ -288,6 +292,23 @@ impl Expression {
                 let s = self.value(Value::from(*s));
                 push!(out, "size(", n, ") ", op.symbol(), " ", s);
             }
+            // Two comparisons rather than `BETWEEN`: the same on DynamoDB,
+            // and moto (whose `BETWEEN` is false for every item) then runs
+            // updates too.
+            Cond::Within {
+                name,
+                lo,
+                hi,
+                or_missing,
+            } => {
+                let n = self.name(name);
+                let lo = self.value(lo.clone());
+                let hi = self.value(hi.clone());
+                if *or_missing {
+                    push!(out, "attribute_not_exists(", n, ") OR ");
+                }
+                push!(out, n, " >= ", lo, " AND ", n, " <= ", hi);
+            }
             Cond::SetEq(n, kind, elements) => {
                 let n = self.name(n);
                 let v = self.set(*kind, elements.clone());
@@ -382,9 +403,15 @@ mod tests {
 
     #[test]
     fn placeholders_count_in_decimal() {
-        for index in [0, 7, 10, 99, 1234, usize::MAX] {
-            let shown = Placeholder { sigil: ":v", index }.to_string();
-            assert_eq!(shown, format!(":v{index}"));
+        for index in [0, 7, 10, 15, 16, 99, 1234, usize::MAX] {
+            for sigil in ["#n", ":v", "#a"] {
+                let p = Placeholder { sigil, index };
+                assert_eq!(p.to_string(), format!("{sigil}{index}"));
+                let mut pushed = String::new();
+                p.push_to(&mut pushed);
+                assert_eq!(pushed, format!("{sigil}{index}"));
+                assert_eq!(placeholder(sigil, index), format!("{sigil}{index}"));
+            }
         }
         assert_eq!(placeholder("#n", 0), "#n0");
         assert_eq!(placeholder(":v", 9), ":v9");

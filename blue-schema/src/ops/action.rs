@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::cond::{CmpOp, Cond, Name};
+use super::cond::{Cond, Name};
 use crate::schema::SetKind;
 
 /// One change of an update.
@@ -78,18 +78,10 @@ pub(crate) fn range_guard(action: &Action) -> Option<Cond> {
         Ok(u) => Value::from(u),
         Err(_) => Value::from(n as i64),
     };
-    // Two comparisons rather than `BETWEEN`: the same on DynamoDB, and moto
-    // (whose `BETWEEN` is false for every item) then runs updates too.
-    let within = Cond::And(
-        Box::new(Cond::Cmp(name.clone(), CmpOp::Ge, number(lo))),
-        Box::new(Cond::Cmp(name.clone(), CmpOp::Le, number(hi))),
-    );
-    Some(if (*min..=*max).contains(delta) {
-        Cond::Or(
-            Box::new(Cond::Exists(name.clone(), false)),
-            Box::new(within),
-        )
-    } else {
-        within
+    Some(Cond::Within {
+        name: name.clone(),
+        lo: number(lo),
+        hi: number(hi),
+        or_missing: (*min..=*max).contains(delta),
     })
 }

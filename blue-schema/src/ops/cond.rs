@@ -60,6 +60,16 @@ pub(crate) enum Cond {
     /// The attribute is this set: the same elements, in any order.
     SetEq(Name, SetKind, Vec<Value>),
     Size(Name, CmpOp, u64),
+    /// `lo <= attribute <= hi`, or a missing attribute when `or_missing`:
+    /// the range guard of an integer addition ([`super::action::range_guard`]),
+    /// one node instead of a tree of four boxes, as every update with an
+    /// `add` has one. Written as two comparisons rather than `BETWEEN`.
+    Within {
+        name: Name,
+        lo: Value,
+        hi: Value,
+        or_missing: bool,
+    },
     And(Box<Cond>, Box<Cond>),
     Or(Box<Cond>, Box<Cond>),
     Not(Box<Cond>),
@@ -101,7 +111,8 @@ impl Cond {
             | Cond::BeginsWith(name, _)
             | Cond::Contains(name, _)
             | Cond::SetEq(name, ..)
-            | Cond::Size(name, ..) => out.push(name),
+            | Cond::Size(name, ..)
+            | Cond::Within { name, .. } => out.push(name),
             Cond::And(a, b) | Cond::Or(a, b) => {
                 a.attributes(out);
                 b.attributes(out);
@@ -157,6 +168,15 @@ impl Cond {
             Cond::Size(name, op, n) => match get(name).and_then(size) {
                 Some(s) => op.holds(s.cmp(n)),
                 None => false,
+            },
+            Cond::Within {
+                name,
+                lo,
+                hi,
+                or_missing,
+            } => match get(name) {
+                None => *or_missing,
+                Some(a) => compare(a, CmpOp::Ge, lo) && compare(a, CmpOp::Le, hi),
             },
             Cond::And(a, b) => a.eval(item) && b.eval(item),
             Cond::Or(a, b) => a.eval(item) || b.eval(item),
@@ -318,6 +338,22 @@ mod tests {
         assert!(c(Cond::Contains("l".into(), json!("x"))));
         assert!(c(Cond::Contains("s".into(), json!("bc"))));
         assert!(c(Cond::Between("s".into(), json!("abc"), json!("abd"))));
+        let within = |name: &'static str, or_missing| Cond::Within {
+            name: name.into(),
+            lo: json!(0),
+            hi: json!(5),
+            or_missing,
+        };
+        assert!(c(within("n", false)));
+        assert!(!c(within("missing", false)));
+        assert!(c(within("missing", true)));
+        assert!(!c(within("s", true)));
+        assert!(!c(Cond::Within {
+            name: "n".into(),
+            lo: json!(6),
+            hi: json!(9),
+            or_missing: true,
+        }));
         assert!(!Cond::ItemExists(true).eval(None));
         assert!(Cond::Cmp("n".into(), CmpOp::Ne, json!(1)).eval(None));
     }

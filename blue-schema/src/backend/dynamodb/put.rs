@@ -311,11 +311,7 @@ impl DynamoDbBackend {
                 &[("#c", CREATED_AT)],
                 None,
             ),
-            Condition::AbsentOrExpired(_) => (
-                "attribute_not_exists(pk) OR #t < :t",
-                &[],
-                None,
-            ),
+            Condition::AbsentOrExpired(_) => ("attribute_not_exists(pk) OR #t < :t", &[], None),
         };
         let mut request = self
             .sdk

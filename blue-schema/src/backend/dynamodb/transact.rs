@@ -223,9 +223,7 @@ impl DynamoDbBackend {
                             b = b
                                 .condition_expression(condition)
                                 .set_expression_attribute_names(unless_empty(names))
-                                .set_expression_attribute_values(
-                                    unless_empty(values),
-                                );
+                                .set_expression_attribute_values(unless_empty(values));
                         }
                         TransactWriteItem::builder()
                             .put(b.build().map_err(built)?)
