@@ -224,12 +224,17 @@ impl Expression {
     /// `parts` joined by `AND` (`None` when there are none): the
     /// DynamoDB backend's transactions.
     #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
-    pub(crate) fn all_of(&mut self, parts: &[&Cond], pk: &str) -> Option<String> {
+    pub(crate) fn all_of<'c>(
+        &mut self,
+        parts: impl IntoIterator<Item = &'c Cond>,
+        pk: &str,
+    ) -> Option<String> {
         debug_assert!(plain(pk), "{pk:?} needs a placeholder");
-        let (first, rest) = parts.split_first()?;
+        let mut parts = parts.into_iter();
+        let first = parts.next()?;
         let mut out = String::with_capacity(128);
         self.write_part(&mut out, first, pk, Binding::And);
-        for part in rest {
+        for part in parts {
             out.push_str(" AND ");
             self.write_part(&mut out, part, pk, Binding::And);
         }
@@ -391,7 +396,6 @@ mod tests {
     fn all_of_joins_parts_with_and() {
         let mut expr = Expression::default();
         let parts = [Cond::ItemExists(true), or(cmp("a"), cmp("b"))];
-        let parts: Vec<&Cond> = parts.iter().collect();
         assert_eq!(
             expr.all_of(&parts, "pk").as_deref(),
             Some("attribute_exists(pk) AND (#n0 = :v0 OR #n1 = :v1)")

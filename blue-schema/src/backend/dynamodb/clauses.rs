@@ -34,22 +34,26 @@ impl Clauses {
     }
 
     /// `SET … REMOVE … ADD … DELETE …`, each clause only when it has parts.
-    pub(crate) fn expression(&self) -> String {
-        let mut out = String::with_capacity(
-            self.sets.len() + self.removes.len() + self.adds.len() + self.deletes.len() + 24,
-        );
-        for (word, parts) in [
-            ("SET ", &self.sets),
-            ("REMOVE ", &self.removes),
-            ("ADD ", &self.adds),
-            ("DELETE ", &self.deletes),
-        ] {
+    pub(crate) fn expression(self) -> String {
+        let Clauses {
+            sets,
+            removes,
+            adds,
+            deletes,
+        } = self;
+        // The `SET` clause's own string, which nearly every update has,
+        // becomes the expression: no string of its own to fill.
+        let mut out = sets;
+        if !out.is_empty() {
+            out.insert_str(0, "SET ");
+        }
+        for (word, parts) in [("REMOVE ", removes), ("ADD ", adds), ("DELETE ", deletes)] {
             if !parts.is_empty() {
                 if !out.is_empty() {
                     out.push(' ');
                 }
                 out.push_str(word);
-                out.push_str(parts);
+                out.push_str(&parts);
             }
         }
         out

@@ -478,32 +478,33 @@ pub(super) fn checks_condition(
     checks: &Checks,
     on_expired: OnExpired,
 ) -> Option<String> {
-    let mut parts = Vec::with_capacity(3);
-    if let Some(exists) = checks.exists {
-        parts.push(Cond::ItemExists(exists));
-    }
-    if let Some(shape) = &checks.shape {
-        parts.push(shape.cond());
-    }
-    if let Some(v) = &checks.version {
-        parts.push(if v.expected == 0 {
-            Cond::ItemExists(false)
-        } else {
-            Cond::Cmp(
-                Cow::Borrowed(v.attribute),
-                CmpOp::Eq,
-                Value::from(v.expected),
-            )
-        });
-    }
-    let mut all: Vec<&Cond> = parts
-        .iter()
-        .chain(&checks.user)
-        .chain(checks.guards.iter().map(|(_, g)| g))
-        .collect();
-    let Some(expiry) = checks.expiry else {
-        return expr.all_of(&all, PARTITION_KEY);
+    // On the stack: nearly every write has checks, and most no expiry.
+    let parts = [
+        checks.exists.map(Cond::ItemExists),
+        checks.shape.as_ref().map(ShapeCheck::cond),
+        checks.version.as_ref().map(|v| {
+            if v.expected == 0 {
+                Cond::ItemExists(false)
+            } else {
+                Cond::Cmp(
+                    Cow::Borrowed(v.attribute),
+                    CmpOp::Eq,
+                    Value::from(v.expected),
+                )
+            }
+        }),
+    ];
+    let all = || {
+        parts
+            .iter()
+            .flatten()
+            .chain(&checks.user)
+            .chain(checks.guards.iter().map(|(_, g)| g))
     };
+    let Some(expiry) = checks.expiry else {
+        return expr.all_of(all(), PARTITION_KEY);
+    };
+    let mut all: Vec<&Cond> = all().collect();
     let live = Cond::Not(Box::new(expiry.cond()));
     match on_expired {
         _ if all.is_empty() && on_expired == OnExpired::AsAbsent => None,
@@ -518,7 +519,7 @@ pub(super) fn checks_condition(
         }
         _ => {
             all.push(&live);
-            expr.all_of(&all, PARTITION_KEY)
+            expr.all_of(all, PARTITION_KEY)
         }
     }
 }
