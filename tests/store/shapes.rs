@@ -523,9 +523,18 @@ pub async fn a_rolling_deploy_loses_no_field(store: Store) {
     let old = store.clone();
     let new = store.clone();
     let skus: Vec<String> = (0..6).map(|i| format!("k{i}")).collect();
+    // The old program starts once the new one has written its first item,
+    // so that it meets the new shape on every schedule (it once wrote all
+    // its rounds before the new program's first write landed); the rest
+    // of the two runs interleave as they may.
+    let new_wrote = tokio::sync::Notify::new();
     let writes = |program: u8| {
         let (store, skus) = (if program == 1 { &old } else { &new }, skus.clone());
+        let new_wrote = &new_wrote;
         async move {
+            if program == 1 {
+                new_wrote.notified().await;
+            }
             let mut outcomes = Vec::new();
             for round in 0..8 {
                 for sku in &skus {
@@ -544,6 +553,11 @@ pub async fn a_rolling_deploy_loses_no_field(store: Store) {
                             .map(drop)
                     };
                     outcomes.push((sku.clone(), result));
+                    if program != 1 {
+                        // A permit kept for the old program if it does not
+                        // wait yet.
+                        new_wrote.notify_one();
+                    }
                 }
             }
             outcomes
