@@ -56,12 +56,12 @@ fn jitter(max: u64) -> u64 {
     x % (max + 1)
 }
 
-#[cfg(test)]
+// Its windows are DynamoDB's retries'.
+#[cfg(all(test, feature = "dynamodb"))]
 mod tests {
     use super::*;
 
     #[test]
-    #[cfg(feature = "dynamodb")]
     fn windows_double_from_the_first_up_to_the_cap() {
         let ms = |b: Backoff, a| b.window(a).as_millis();
         assert_eq!(
@@ -75,7 +75,6 @@ mod tests {
     }
 
     #[test]
-    #[cfg(feature = "dynamodb")]
     fn a_delay_stays_in_its_window() {
         for attempt in 1..20 {
             let delay = Backoff::BATCH.delay(attempt);
