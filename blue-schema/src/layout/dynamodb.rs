@@ -192,7 +192,7 @@ impl QueryRequest {
         });
         let filter = spec.full_filter().map(|cond| {
             let mut expr = Expression::default();
-            let text = expr.condition(&cond, PARTITION_KEY);
+            let text = expr.condition(&cond);
             (text, expr)
         });
         let mut request = QueryRequest {

@@ -7,13 +7,13 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::ops::cond::Cond;
-use crate::schema::SetKind;
+use crate::schema::{SetKind, PARTITION_KEY};
 
 /// A condition as DynamoDB's expression language writes it, with the
 /// names and values in place: `(#n0 >= :v0)` becomes `score >= 3`.
 pub(crate) fn describe(cond: &Cond) -> String {
     let mut expr = Expression::default();
-    let mut text = expr.condition(cond, "pk");
+    let mut text = expr.condition(cond);
     // Later placeholders first, so that `#n1` does not eat into `#n10`.
     for (placeholder, name) in expr.names.iter().rev() {
         text = text.replace(placeholder.as_str(), name);
@@ -145,14 +145,6 @@ macro_rules! push {
 #[cfg_attr(not(feature = "dynamodb"), allow(unused_imports))]
 pub(crate) use push;
 
-/// Whether DynamoDB reads `name` in an expression as it is: a letter,
-/// then letters, digits and `_` (the caller makes sure it is no reserved
-/// word: only the key attribute's name, `pk`, is written this way).
-fn plain(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 /// How tightly a condition binds, loosest first: DynamoDB reads `NOT`
 /// before `AND` before `OR`, so a part needs parentheses only when it
 /// binds more loosely than where it stands.
@@ -210,14 +202,10 @@ impl Expression {
         p
     }
 
-    /// The condition as DynamoDB's condition expression; `pk` is the name
-    /// of the partition-key attribute (for item existence), written as it
-    /// is: it must be a name DynamoDB reads without a placeholder (letters,
-    /// digits and `_`, and no reserved word, as the library's `pk`).
-    pub(crate) fn condition(&mut self, cond: &Cond, pk: &str) -> String {
-        debug_assert!(plain(pk), "{pk:?} needs a placeholder");
+    /// The condition as DynamoDB's condition expression.
+    pub(crate) fn condition(&mut self, cond: &Cond) -> String {
         let mut out = String::with_capacity(128);
-        self.write_condition(&mut out, cond, pk);
+        self.write_condition(&mut out, cond);
         out
     }
 
@@ -227,37 +215,36 @@ impl Expression {
     pub(crate) fn all_of<'c>(
         &mut self,
         parts: impl IntoIterator<Item = &'c Cond>,
-        pk: &str,
     ) -> Option<String> {
-        debug_assert!(plain(pk), "{pk:?} needs a placeholder");
         let mut parts = parts.into_iter();
         let first = parts.next()?;
         let mut out = String::with_capacity(128);
-        self.write_part(&mut out, first, pk, Binding::And);
+        self.write_part(&mut out, first, Binding::And);
         for part in parts {
             out.push_str(" AND ");
-            self.write_part(&mut out, part, pk, Binding::And);
+            self.write_part(&mut out, part, Binding::And);
         }
         Some(out)
     }
 
     /// Writes `cond` in parentheses when it binds more loosely than `at`.
-    fn write_part(&mut self, out: &mut String, cond: &Cond, pk: &str, at: Binding) {
+    fn write_part(&mut self, out: &mut String, cond: &Cond, at: Binding) {
         if binding(cond) < at {
             out.push('(');
-            self.write_condition(out, cond, pk);
+            self.write_condition(out, cond);
             out.push(')');
         } else {
-            self.write_condition(out, cond, pk);
+            self.write_condition(out, cond);
         }
     }
 
-    fn write_condition(&mut self, out: &mut String, cond: &Cond, pk: &str) {
+    fn write_condition(&mut self, out: &mut String, cond: &Cond) {
         match cond {
-            // The key attribute by its name, without a placeholder: one
-            // name fewer to send, hash and parse in nearly every write.
-            Cond::ItemExists(true) => push!(out, "attribute_exists(", pk, ")"),
-            Cond::ItemExists(false) => push!(out, "attribute_not_exists(", pk, ")"),
+            // The key attribute by its name, without a placeholder (`pk`
+            // is no DynamoDB reserved word): one name fewer to send, hash
+            // and parse in nearly every write.
+            Cond::ItemExists(true) => push!(out, "attribute_exists(", PARTITION_KEY, ")"),
+            Cond::ItemExists(false) => push!(out, "attribute_not_exists(", PARTITION_KEY, ")"),
             Cond::Exists(n, true) => push!(out, "attribute_exists(", self.name(n), ")"),
             Cond::Exists(n, false) => push!(out, "attribute_not_exists(", self.name(n), ")"),
             Cond::Cmp(n, op, v) => {
@@ -324,15 +311,15 @@ impl Expression {
                     Cond::And(..) => (" AND ", Binding::And),
                     _ => (" OR ", Binding::Or),
                 };
-                self.write_part(out, a, pk, at);
+                self.write_part(out, a, at);
                 out.push_str(word);
-                self.write_part(out, b, pk, at);
+                self.write_part(out, b, at);
             }
             Cond::Not(a) => {
                 out.push_str("NOT ");
                 // `NOT NOT a` and `NOT a AND b` read badly: only an atom
                 // goes without parentheses.
-                self.write_part(out, a, pk, Binding::Atom);
+                self.write_part(out, a, Binding::Atom);
             }
             // Refused before any request is made.
             Cond::Invalid(_) => out.push_str("attribute_not_exists(invalid)"),
@@ -352,7 +339,7 @@ mod tests {
     }
 
     fn text(cond: &Cond) -> String {
-        Expression::default().condition(cond, "pk")
+        Expression::default().condition(cond)
     }
 
     fn and(a: Cond, b: Cond) -> Cond {
@@ -397,10 +384,10 @@ mod tests {
         let mut expr = Expression::default();
         let parts = [Cond::ItemExists(true), or(cmp("a"), cmp("b"))];
         assert_eq!(
-            expr.all_of(&parts, "pk").as_deref(),
+            expr.all_of(&parts).as_deref(),
             Some("attribute_exists(pk) AND (#n0 = :v0 OR #n1 = :v1)")
         );
-        assert_eq!(expr.all_of(&[], "pk"), None);
+        assert_eq!(expr.all_of(&[]), None);
         // The key attribute goes without a placeholder.
         assert_eq!(expr.names[0], ("#n0".to_owned(), "a".to_owned()));
     }

@@ -142,9 +142,7 @@ impl Cond {
                 None => *op == CmpOp::Ne,
                 Some(a) => compare(a, *op, v),
             },
-            Cond::Between(name, lo, hi) => {
-                get(name).is_some_and(|a| compare(a, CmpOp::Ge, lo) && compare(a, CmpOp::Le, hi))
-            }
+            Cond::Between(name, lo, hi) => get(name).is_some_and(|a| within(a, lo, hi)),
             Cond::In(name, values) => {
                 get(name).is_some_and(|a| values.iter().any(|v| compare(a, CmpOp::Eq, v)))
             }
@@ -174,16 +172,19 @@ impl Cond {
                 lo,
                 hi,
                 or_missing,
-            } => match get(name) {
-                None => *or_missing,
-                Some(a) => compare(a, CmpOp::Ge, lo) && compare(a, CmpOp::Le, hi),
-            },
+            } => get(name).map_or(*or_missing, |a| within(a, lo, hi)),
             Cond::And(a, b) => a.eval(item) && b.eval(item),
             Cond::Or(a, b) => a.eval(item) || b.eval(item),
             Cond::Not(a) => !a.eval(item),
             Cond::Invalid(_) => false,
         }
     }
+}
+
+/// `lo <= a <= hi` with DynamoDB's comparisons: `BETWEEN`'s and a range
+/// guard's.
+fn within(a: &Value, lo: &Value, hi: &Value) -> bool {
+    compare(a, CmpOp::Ge, lo) && compare(a, CmpOp::Le, hi)
 }
 
 /// DynamoDB's `size()`: UTF-16 code units of a string, elements of a list

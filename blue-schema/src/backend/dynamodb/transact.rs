@@ -18,10 +18,11 @@ use super::put::Update as PutUpdate;
 use super::retry::{fresh_token, Replay};
 use super::write::{checks_expression, compile_update, refused, to_map, unless_empty, OnExpired};
 use super::DynamoDbBackend;
+use crate::layout::expression::Expression;
 use crate::ops::check::{Checks, ShapeCheck};
+use crate::ops::cond::Cond;
 use crate::ops::decode::AnyDecoder;
 use crate::ops::{TransactWrite, TxAction};
-use crate::schema::PARTITION_KEY;
 use crate::write::{CancelReason, TransactionCanceled};
 use crate::Error;
 
@@ -267,11 +268,9 @@ impl DynamoDbBackend {
             TxAction::Check(c) => {
                 let (condition, names, values) = checks_expression(&c.checks, OnExpired::AsAbsent)
                     .unwrap_or_else(|| {
-                        (
-                            format!("attribute_exists({PARTITION_KEY})"),
-                            HashMap::new(),
-                            HashMap::new(),
-                        )
+                        // A check of nothing else: the item exists.
+                        let condition = Expression::default().condition(&Cond::ItemExists(true));
+                        (condition, HashMap::new(), HashMap::new())
                     });
                 TransactWriteItem::builder()
                     .condition_check(

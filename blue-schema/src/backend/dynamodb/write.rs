@@ -185,7 +185,7 @@ impl DynamoDbBackend {
         expiry: crate::ops::check::Expiry,
     ) -> Result<(), Error> {
         let mut expr = Expression::default();
-        let condition = expr.condition(&expiry.cond(), PARTITION_KEY);
+        let condition = expr.condition(&expiry.cond());
         let (names, values) = parts(expr);
         let request = self
             .sdk
@@ -502,7 +502,7 @@ pub(super) fn checks_condition(
             .chain(checks.guards.iter().map(|(_, g)| g))
     };
     let Some(expiry) = checks.expiry else {
-        return expr.all_of(all(), PARTITION_KEY);
+        return expr.all_of(all());
     };
     let mut all: Vec<&Cond> = all().collect();
     let live = Cond::Not(Box::new(expiry.cond()));
@@ -515,11 +515,11 @@ pub(super) fn checks_condition(
                 .cloned()
                 .reduce(|a, b| Cond::And(Box::new(a), Box::new(b)))?;
             let either = Cond::Or(Box::new(checked), Box::new(expiry.cond()));
-            Some(expr.condition(&either, PARTITION_KEY))
+            Some(expr.condition(&either))
         }
         _ => {
             all.push(&live);
-            expr.all_of(all, PARTITION_KEY)
+            expr.all_of(all)
         }
     }
 }
