@@ -149,21 +149,25 @@ fn push<I: Clone>(
     error: &mut Option<Error>,
     action: Result<TxAction<I>, Error>,
 ) -> usize {
-    let action = action.unwrap_or_else(|e| {
-        error.get_or_insert(e);
-        TxAction::Check(Check {
-            key: ItemKey {
-                table: "",
-                partition_key: String::new(),
-                sort_key: String::new(),
-            },
-            checks: Checks::default(),
-            decode: AnyDecoder::of::<Attributes>(),
-        })
-    });
     // A copy only if a commit that was given up on still holds them.
     let actions = Arc::make_mut(actions);
-    actions.push(action);
+    // Pushed from where it is (no move into a local first: an action is
+    // large, and each move copies it).
+    match action {
+        Ok(action) => actions.push(action),
+        Err(e) => {
+            error.get_or_insert(e);
+            actions.push(TxAction::Check(Check {
+                key: ItemKey {
+                    table: "",
+                    partition_key: String::new(),
+                    sort_key: String::new(),
+                },
+                checks: Checks::default(),
+                decode: AnyDecoder::of::<Attributes>(),
+            }));
+        }
+    }
     actions.len() - 1
 }
 
@@ -263,11 +267,11 @@ impl Transaction<'_> {
 
     /// Adds an update.
     pub fn update<E: Entity>(&mut self, update: Update<E>) -> usize {
-        let expiry = self.store.expiry::<E>();
-        let action = update_op(update, Returning::Nothing).map(|mut op| {
-            op.checks.expiry = expiry;
-            op
-        });
+        let mut action = update_op(update, Returning::Nothing);
+        // Set in place: the operation is large, and each move copies it.
+        if let Ok(op) = &mut action {
+            op.checks.expiry = self.store.expiry::<E>();
+        }
         let after = match &action {
             Ok(op) if super::unique::touches::<E>(op) => Some(TxAfter::Update {
                 actions: op.actions.clone(),
@@ -275,7 +279,9 @@ impl Transaction<'_> {
             }),
             _ => None,
         };
-        let index = self.push(action.map(TxAction::Update));
+        let index = with_actions!(self, _engine, actions => {
+            push(actions, &mut self.error, action.map(TxAction::Update))
+        });
         if let Some(after) = after {
             self.unique::<E>(index, || Ok(after));
         }

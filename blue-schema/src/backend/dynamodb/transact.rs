@@ -234,19 +234,19 @@ impl DynamoDbBackend {
             }
             TxAction::Update(u) => {
                 let c = compile_update(u);
-                let mut b = TxUpdate::builder()
+                // One chain: the builder is large, and a move of it out of
+                // the chain and back copies it.
+                let update = TxUpdate::builder()
                     .table_name(table)
                     .set_key(Some(key_map(key)))
                     .update_expression(c.update)
+                    .set_condition_expression(c.condition)
                     .set_expression_attribute_names(unless_empty(c.names))
                     .set_expression_attribute_values(Some(c.values))
-                    .return_values_on_condition_check_failure(Rvoccf::AllOld);
-                if let Some(condition) = c.condition {
-                    b = b.condition_expression(condition);
-                }
-                TransactWriteItem::builder()
-                    .update(b.build().map_err(built)?)
+                    .return_values_on_condition_check_failure(Rvoccf::AllOld)
                     .build()
+                    .map_err(built)?;
+                TransactWriteItem::builder().update(update).build()
             }
             TxAction::Delete(d) => {
                 let mut b = TxDelete::builder()

@@ -34,7 +34,14 @@ fn av(value: Value) -> AttributeValue {
     match value {
         // What serde_dynamo writes for these, without its serializer.
         Value::String(s) => AttributeValue::S(s),
-        Value::Number(n) if !n.is_f64() => AttributeValue::N(n.to_string()),
+        // An integer by the standard library's own `to_string`, which
+        // sizes the string first: `Number`'s goes through the formatting
+        // machinery and grows an empty string (a guard's bounds, a shape
+        // and a delta are numbers in nearly every update).
+        Value::Number(n) if !n.is_f64() => AttributeValue::N(match n.as_i64() {
+            Some(i) => i.to_string(),
+            None => n.to_string(),
+        }),
         Value::Bool(b) => AttributeValue::Bool(b),
         Value::Null => AttributeValue::Null(true),
         other => serde_dynamo::to_attribute_value(other).unwrap_or(AttributeValue::Null(true)),
