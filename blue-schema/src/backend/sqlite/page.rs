@@ -45,6 +45,10 @@ pub(super) fn query<D: Decoder>(
         ))
         .map_err(sqlite_error)?;
     let filter = RowFilter::of(spec);
+    // Without a filter or an expiry (nearly every query), a decoded item
+    // goes straight into the page: each layer of `Evaluated` between
+    // would copy it.
+    let plain = filter.is_none() && spec.expiry.is_none();
     let mut page = PageRows::new(op.limit);
     while let Some(row) = rows.next().map_err(sqlite_error)? {
         let size = size(row, 2, table, &spec.partition_key, 0)?;
@@ -65,9 +69,15 @@ pub(super) fn query<D: Decoder>(
             updated_at,
         };
         let text = data(row, 1)?;
-        let evaluated = evaluate::<D>(keys, &text, spec, filter.as_ref())?;
-        page.count_shape::<D>(&evaluated, sort_key, &text);
-        if page.took(evaluated, sort_key) {
+        let full = if plain {
+            let found = decode_known_json::<D>(keys, &text)?;
+            page.took_found::<D>(found, sort_key, sort_key, &text)
+        } else {
+            let evaluated = evaluate::<D>(keys, &text, spec, filter.as_ref())?;
+            page.count_shape::<D>(&evaluated, sort_key, &text);
+            page.took(evaluated, sort_key)
+        };
+        if full {
             return Ok(page.ended());
         }
     }
@@ -251,6 +261,9 @@ pub(super) fn index_page<D: Decoder>(
         ))
         .map_err(sqlite_error)?;
     let filter = RowFilter::of(spec);
+    // As a table query's: straight into the page when nothing can leave
+    // an item out.
+    let plain = filter.is_none() && spec.expiry.is_none();
     let mut page = PageRows::new(op.limit);
     // An entry of a projection other than `ALL` is sized from its keys.
     let projected = index.projection != Projection::All;
@@ -311,11 +324,7 @@ pub(super) fn index_page<D: Decoder>(
             created_at,
             updated_at,
         };
-        let evaluated = match held {
-            Some(held) => evaluate_entry::<D>(keys, held, spec),
-            None => evaluate::<D>(keys, &item, spec, filter.as_ref()),
-        };
-        let evaluated = evaluated.map_err(|e| match e {
+        let named = |e| match e {
             // Name the item in the error, as every read does.
             Error::Decode { source, .. } if !D::WITH_KEYS && !projected => match table_key() {
                 Ok((partition_key, sort_key)) => Error::Decode {
@@ -327,9 +336,23 @@ pub(super) fn index_page<D: Decoder>(
                 Err(e) => e,
             },
             e => e,
-        })?;
-        page.count_shape::<D>(&evaluated, &sort_key, &item);
-        if page.took(evaluated, index_sort_key) {
+        };
+        let full = match held {
+            None if plain => {
+                let found = decode_known_json::<D>(keys, &item).map_err(named)?;
+                page.took_found::<D>(found, &sort_key, index_sort_key, &item)
+            }
+            held => {
+                let evaluated = match held {
+                    Some(held) => evaluate_entry::<D>(keys, held, spec),
+                    None => evaluate::<D>(keys, &item, spec, filter.as_ref()),
+                }
+                .map_err(named)?;
+                page.count_shape::<D>(&evaluated, &sort_key, &item);
+                page.took(evaluated, index_sort_key)
+            }
+        };
+        if full {
             return Ok(page.ended());
         }
     }
@@ -391,13 +414,41 @@ impl<T> PageRows<T> {
         sort_key: &str,
         text: &str,
     ) {
-        if !D::SHAPED || !matches!(evaluated, Evaluated::Item(_)) {
-            return;
+        if D::SHAPED && matches!(evaluated, Evaluated::Item(_)) {
+            self.count_shape_of::<D>(sort_key, text);
         }
+    }
+
+    fn count_shape_of<D: Decoder>(&mut self, sort_key: &str, text: &str) {
         if let Some(owner) = D::shape_owner(sort_key) {
             let shape = super::functions::shape_of_text(text.as_bytes());
             *self.shapes.entry((owner, shape)).or_default() += 1;
         }
+    }
+
+    /// [`took`](Self::took) of a row no filter or expiry could leave out:
+    /// its item, or `None` for one `D` does not know, counted (with its
+    /// shape, read from `text` under the table's `sort_key`) without an
+    /// [`Evaluated`] around it.
+    pub(super) fn took_found<D: Decoder<Output = T>>(
+        &mut self,
+        found: Option<T>,
+        sort_key: &str,
+        key: &str,
+        text: &str,
+    ) -> bool {
+        match found {
+            Some(item) => {
+                if D::SHAPED {
+                    self.count_shape_of::<D>(sort_key, text);
+                }
+                self.items.push(item);
+            }
+            None => self.unknown += 1,
+        }
+        self.last.clear();
+        self.last.push_str(key);
+        self.budget.is_full()
     }
 
     /// Counts what the row at `key` gave; whether the page is now full (as

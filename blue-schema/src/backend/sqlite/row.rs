@@ -52,6 +52,7 @@ pub(crate) struct Row {
 /// The `size` column of a row: a row written by another tool with
 /// something else there is [`Error::Decode`] (the sort key is in column
 /// `sort_key_column`).
+#[inline]
 pub(super) fn size(
     row: &rusqlite::Row<'_>,
     column: usize,
@@ -68,6 +69,7 @@ pub(super) fn size(
 }
 
 /// An integer column of a row.
+#[inline]
 pub(super) fn integer(row: &rusqlite::Row<'_>, column: usize) -> Result<i64, Error> {
     row.get_ref(column)
         .and_then(|v| v.as_i64().map_err(rusqlite::Error::from))
@@ -79,6 +81,7 @@ pub(super) fn integer(row: &rusqlite::Row<'_>, column: usize) -> Result<i64, Err
 /// tool is stored as a number: it comes back as its text, a null as
 /// `null`, and bytes as text, so that a row of the wrong shape fails to
 /// decode ([`Error::Decode`]) like any other.
+#[inline]
 pub(super) fn data<'r>(
     row: &'r rusqlite::Row<'_>,
     column: usize,
@@ -98,6 +101,7 @@ pub(super) fn data<'r>(
 }
 
 /// A text column of a row, borrowed.
+#[inline]
 pub(super) fn text<'r>(row: &'r rusqlite::Row<'_>, column: usize) -> Result<&'r str, Error> {
     row.get_ref(column)
         .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
