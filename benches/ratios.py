@@ -41,6 +41,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 SQLITE_OPS = [
     "get", "put", "query_entity", "index_query", "filtered_query", "partition",
+    "query_entity_paged", "index_query_paged", "partition_paged",
     "update", "put_when", "transaction_10", "put_card", "get_metered", "put_metered",
     "put_ttl", "get_ttl", "query_ttl",
     "put_feed", "update_feed", "delete_feed", "transaction_feed", "put_all_feed",
@@ -48,6 +49,9 @@ SQLITE_OPS = [
     "put_unique", "rename_unique", "query_view", "attr_query", "attr_put",
 ]
 SQLITE_NOTES = {
+    "query_entity_paged": "baseline: rusqlite with DynamoDB's page rules (each row's size for the 1 MB cut, its key for the cursor)",
+    "index_query_paged": "baseline: rusqlite with DynamoDB's page rules (each row's size for the 1 MB cut, its key for the cursor)",
+    "partition_paged": "baseline: rusqlite with DynamoDB's page rules (each row's size for the 1 MB cut, its key for the cursor)",
     "put_card": "baseline: the same card into a table without indexes",
     "get_metered": "baseline: the same store unmetered",
     "put_metered": "baseline: the same store unmetered",

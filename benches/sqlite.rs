@@ -238,6 +238,71 @@ fn raw_partition(db: &Connection, d: &str) -> Vec<Dialogue> {
     out
 }
 
+/// The same reads with DynamoDB's page rules, as hand-written code that
+/// promises them must read: each row's stored size (a page ends before
+/// the row that would take it past 1 MB, and always holds its first) and
+/// its key, kept for the cursor of a page so ended (the `_paged` rows of
+/// the ratio table).
+const RAW_RANGE_SIZED: &str = "SELECT sk, data, size FROM blue_dialogue \
+     WHERE pk = ?1 AND sk >= ?2 AND sk < ?3 ORDER BY sk";
+const RAW_BY_ROLE_SIZED: &str = "SELECT gsi1_sk, data, size FROM blue_dialogue \
+     WHERE gsi1_pk = ?1 AND gsi1_sk >= ?2 AND gsi1_sk < ?3 ORDER BY gsi1_sk";
+
+/// A page of `rows` (key, data, size), each decoded by `decode(key,
+/// data)`: the items, and the key to resume after if the 1 MB rule ended
+/// the page.
+fn raw_page<T>(
+    mut rows: rusqlite::Rows<'_>,
+    decode: impl Fn(&str, &str) -> T,
+) -> (Vec<T>, Option<String>) {
+    let mut out = Vec::new();
+    let mut bytes = 0i64;
+    let mut last = String::new();
+    while let Some(row) = rows.next().unwrap() {
+        let size = row.get_ref(2).unwrap().as_i64().unwrap();
+        if !out.is_empty() && bytes + size > 1 << 20 {
+            return (out, Some(last));
+        }
+        bytes += size;
+        let key = row.get_ref(0).unwrap().as_str().unwrap();
+        out.push(decode(key, row.get_ref(1).unwrap().as_str().unwrap()));
+        last.clear();
+        last.push_str(key);
+    }
+    (out, None)
+}
+
+fn raw_experts_paged(db: &Connection, d: &str) -> (Vec<Expert>, Option<String>) {
+    let mut stmt = db.prepare_cached(RAW_RANGE_SIZED).unwrap();
+    let rows = stmt.query(params![d, "EXPERT#", "EXPERT$"]).unwrap();
+    raw_page(rows, |_, data| serde_json::from_str(data).unwrap())
+}
+
+fn raw_by_role_paged(db: &Connection, role: &str) -> (Vec<Expert>, Option<String>) {
+    let mut stmt = db.prepare_cached(RAW_BY_ROLE_SIZED).unwrap();
+    let pk = format!("ROLE#{}", role.replace(' ', "%20"));
+    let rows = stmt.query(params![pk, "EXPERT#", "EXPERT$"]).unwrap();
+    raw_page(rows, |_, data| serde_json::from_str(data).unwrap())
+}
+
+fn raw_partition_paged(db: &Connection, d: &str) -> (Vec<Dialogue>, Option<String>) {
+    let mut stmt = db.prepare_cached(RAW_RANGE_SIZED).unwrap();
+    let rows = stmt.query(params![d, "", "\u{10FFFF}"]).unwrap();
+    raw_page(rows, |sk, data| {
+        if sk.starts_with("EXPERT#") {
+            Dialogue::Expert(serde_json::from_str(data).unwrap())
+        } else if sk.starts_with("PERSP#") {
+            Dialogue::Perspective(serde_json::from_str(data).unwrap())
+        } else if sk == "META" {
+            Dialogue::Meta(serde_json::from_str(data).unwrap())
+        } else if sk.starts_with("TENSION#") {
+            Dialogue::Tension(serde_json::from_str(data).unwrap())
+        } else {
+            Dialogue::TensionEvent(serde_json::from_str(data).unwrap())
+        }
+    })
+}
+
 fn raw_bulk(db: &mut Connection, experts: &[Expert]) {
     let tx = db
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -818,7 +883,9 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
 /// `attr_query` and `attr_put` (a multi-attribute index's query, and a put
 /// that moves the card in it; their `rusqlite` side is SQL over the same
 /// index's columns),
-/// `filtered_query`, `partition`, `update`, `put_when`, `transaction_10`,
+/// `filtered_query`, `partition` (and `query_entity_paged`,
+/// `index_query_paged` and `partition_paged`: the same store reads against
+/// hand-written code that also keeps DynamoDB's page rules), `update`, `put_when`, `transaction_10`,
 /// `put_card` (its `rusqlite` side is the card without indexes, its
 /// `blue_schema` side the card with two), or `get_metered` and
 /// `put_metered` (their `rusqlite` side is the store unmetered, their
@@ -926,6 +993,19 @@ fn count(spec: &str) {
                 store.query(Expert::query(black_box(D))).all().unwrap(),
             )),
             ("query_entity", false) => drop(black_box(raw_experts(&raw, black_box(D)))),
+            ("query_entity_paged", true) => drop(black_box(
+                store.query(Expert::query(black_box(D))).all().unwrap(),
+            )),
+            ("query_entity_paged", false) => drop(black_box(raw_experts_paged(&raw, black_box(D)))),
+            ("index_query_paged", true) => drop(black_box(
+                store
+                    .query(Expert::by_role(black_box(item.role.as_str())))
+                    .all()
+                    .unwrap(),
+            )),
+            ("index_query_paged", false) => {
+                drop(black_box(raw_by_role_paged(&raw, black_box(&item.role))))
+            }
             ("index_query", true) => drop(black_box(
                 store
                     .query(Expert::by_role(black_box(item.role.as_str())))
@@ -1141,6 +1221,13 @@ fn count(spec: &str) {
                     .unwrap(),
             )),
             ("partition", false) => drop(black_box(raw_partition(&raw, black_box(D)))),
+            ("partition_paged", true) => drop(black_box(
+                store
+                    .query(Dialogue::partition(black_box(D)))
+                    .all()
+                    .unwrap(),
+            )),
+            ("partition_paged", false) => drop(black_box(raw_partition_paged(&raw, black_box(D)))),
             ("update", true) => store
                 .run(
                     store
