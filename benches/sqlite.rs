@@ -118,6 +118,40 @@ fn raw_ranked_by_owner(db: &Connection, owner: &str) -> Vec<cards::RankedCard> {
     out
 }
 
+/// [`raw_ranked_by_owner`] with DynamoDB's page rules: each row's size
+/// for the 1 MB cut, and the last row's sort values and table key kept
+/// for the cursor.
+const RAW_RANKED_BY_OWNER_SIZED: &str = "SELECT gsi1_rank, pk, sk, data, size FROM bench_ranked \
+     WHERE gsi1_owner = ?1 AND gsi1_rank >= ?2 AND gsi1_owner IS NOT NULL AND gsi1_rank IS NOT NULL \
+     ORDER BY gsi1_rank, pk, sk";
+
+type RankedPosition = (i64, String, String);
+
+fn raw_ranked_by_owner_paged(
+    db: &Connection,
+    owner: &str,
+) -> (Vec<cards::RankedCard>, Option<RankedPosition>) {
+    let mut stmt = db.prepare_cached(RAW_RANKED_BY_OWNER_SIZED).unwrap();
+    let mut rows = stmt.query(params![owner, 0]).unwrap();
+    let mut out = Vec::new();
+    let mut bytes = 0i64;
+    let (mut rank, mut pk, mut sk) = (0i64, String::new(), String::new());
+    while let Some(row) = rows.next().unwrap() {
+        let size = row.get_ref(4).unwrap().as_i64().unwrap();
+        if !out.is_empty() && bytes + size > 1 << 20 {
+            return (out, Some((rank, pk, sk)));
+        }
+        bytes += size;
+        out.push(serde_json::from_str(row.get_ref(3).unwrap().as_str().unwrap()).unwrap());
+        rank = row.get_ref(0).unwrap().as_i64().unwrap();
+        for (buffer, column) in [(&mut pk, 1), (&mut sk, 2)] {
+            buffer.clear();
+            buffer.push_str(row.get_ref(column).unwrap().as_str().unwrap());
+        }
+    }
+    (out, None)
+}
+
 fn raw_put_ranked(db: &Connection, card: &cards::RankedCard) {
     let data = serde_json::to_string(card).unwrap();
     let sk = format!("CARD#{:010}", card.id);
@@ -882,7 +916,8 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
 /// `<op>` is `get`, `put`, `query_entity`, `index_query`, `query_view`,
 /// `attr_query` and `attr_put` (a multi-attribute index's query, and a put
 /// that moves the card in it; their `rusqlite` side is SQL over the same
-/// index's columns),
+/// index's columns; `attr_query_paged` the query against SQL that keeps
+/// DynamoDB's page rules too),
 /// `filtered_query`, `partition` (and `query_entity_paged`,
 /// `index_query_paged` and `partition_paged`: the same store reads against
 /// hand-written code that also keeps DynamoDB's page rules), `update`, `put_when`, `transaction_10`,
@@ -1033,6 +1068,16 @@ fn count(spec: &str) {
                     .unwrap(),
             )),
             ("attr_query", false) => drop(black_box(raw_ranked_by_owner(
+                &viewed_db,
+                black_box("owner-7"),
+            ))),
+            ("attr_query_paged", true) => drop(black_box(
+                store
+                    .query(cards::RankedCard::by_owner(black_box("owner-7")).rank_ge(0u32))
+                    .all()
+                    .unwrap(),
+            )),
+            ("attr_query_paged", false) => drop(black_box(raw_ranked_by_owner_paged(
                 &viewed_db,
                 black_box("owner-7"),
             ))),
