@@ -256,20 +256,25 @@ fn raw_partition(db: &Connection, d: &str) -> Vec<Dialogue> {
     let mut out = Vec::new();
     while let Some(row) = rows.next().unwrap() {
         let sk = row.get_ref(0).unwrap().as_str().unwrap();
-        let data = row.get_ref(1).unwrap().as_str().unwrap();
-        out.push(if sk.starts_with("EXPERT#") {
-            Dialogue::Expert(serde_json::from_str(data).unwrap())
-        } else if sk.starts_with("PERSP#") {
-            Dialogue::Perspective(serde_json::from_str(data).unwrap())
-        } else if sk == "META" {
-            Dialogue::Meta(serde_json::from_str(data).unwrap())
-        } else if sk.starts_with("TENSION#") {
-            Dialogue::Tension(serde_json::from_str(data).unwrap())
-        } else {
-            Dialogue::TensionEvent(serde_json::from_str(data).unwrap())
-        });
+        out.push(raw_dialogue(sk, row.get_ref(1).unwrap().as_str().unwrap()));
     }
     out
+}
+
+/// A row of the dialogue's partition as its entity, told by its sort key.
+#[inline]
+fn raw_dialogue(sk: &str, data: &str) -> Dialogue {
+    if sk.starts_with("EXPERT#") {
+        Dialogue::Expert(serde_json::from_str(data).unwrap())
+    } else if sk.starts_with("PERSP#") {
+        Dialogue::Perspective(serde_json::from_str(data).unwrap())
+    } else if sk == "META" {
+        Dialogue::Meta(serde_json::from_str(data).unwrap())
+    } else if sk.starts_with("TENSION#") {
+        Dialogue::Tension(serde_json::from_str(data).unwrap())
+    } else {
+        Dialogue::TensionEvent(serde_json::from_str(data).unwrap())
+    }
 }
 
 /// The same reads with DynamoDB's page rules, as hand-written code that
@@ -322,19 +327,7 @@ fn raw_by_role_paged(db: &Connection, role: &str) -> (Vec<Expert>, Option<String
 fn raw_partition_paged(db: &Connection, d: &str) -> (Vec<Dialogue>, Option<String>) {
     let mut stmt = db.prepare_cached(RAW_RANGE_SIZED).unwrap();
     let rows = stmt.query(params![d, "", "\u{10FFFF}"]).unwrap();
-    raw_page(rows, |sk, data| {
-        if sk.starts_with("EXPERT#") {
-            Dialogue::Expert(serde_json::from_str(data).unwrap())
-        } else if sk.starts_with("PERSP#") {
-            Dialogue::Perspective(serde_json::from_str(data).unwrap())
-        } else if sk == "META" {
-            Dialogue::Meta(serde_json::from_str(data).unwrap())
-        } else if sk.starts_with("TENSION#") {
-            Dialogue::Tension(serde_json::from_str(data).unwrap())
-        } else {
-            Dialogue::TensionEvent(serde_json::from_str(data).unwrap())
-        }
-    })
+    raw_page(rows, raw_dialogue)
 }
 
 fn raw_bulk(db: &mut Connection, experts: &[Expert]) {
