@@ -530,3 +530,43 @@ pub(super) fn checks_condition(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use serde_json::{json, Value};
+
+    use super::av;
+
+    /// `av` writes what serde_dynamo's serializer writes, by its own
+    /// shorter paths for strings, integers, booleans and null.
+    #[test]
+    fn values_are_what_serde_dynamo_writes() {
+        let values = [
+            json!("text"),
+            json!(""),
+            json!(0),
+            json!(1),
+            json!(-1),
+            json!(i64::from(i32::MIN) - 1),
+            json!(i64::MIN),
+            json!(i64::MAX),
+            // Above `i64`: not the integer path.
+            json!(u64::MAX),
+            json!(1.5),
+            json!(true),
+            Value::Null,
+            json!([1, "a"]),
+            json!({"a": {"b": 2}}),
+        ];
+        for value in values {
+            let expected: AttributeValue = serde_dynamo::to_attribute_value(value.clone()).unwrap();
+            assert_eq!(av(value.clone()), expected, "{value}");
+        }
+        assert_eq!(av(json!(u64::MAX)), AttributeValue::N(u64::MAX.to_string()));
+        assert_eq!(
+            av(json!(-2147483649i64)),
+            AttributeValue::N("-2147483649".into())
+        );
+    }
+}
