@@ -4,9 +4,9 @@
 
 use super::entry;
 use super::error::sqlite_error;
-use super::page::{evaluate, missing_index, PageRows, RowFilter};
+use super::page::{missing_index, PageRows, RowFilter};
 use super::pool::Conn;
-use super::row::{data, decode_known_json, parse_attributes, size, text};
+use super::row::{data, parse_attributes, size, text};
 use crate::key::{KeyValue, ScalarType};
 use crate::layout::index_sql::{
     attribute_params, attribute_sql, attribute_sql_merged, AttributeShape, Param,
@@ -68,9 +68,6 @@ pub(super) fn page<D: Decoder>(
         .query(rusqlite::params_from_iter(params.iter().map(SqlParam)))
         .map_err(sqlite_error)?;
     let filter = RowFilter::of(spec);
-    // As a table query's: straight into the page when nothing can leave
-    // an item out.
-    let plain = filter.is_none() && spec.expiry.is_none();
     let mut page = PageRows::new(op.limit);
     // The last evaluated row (where the next page starts), in buffers
     // reused from row to row; its position is written only when a page
@@ -105,14 +102,7 @@ pub(super) fn page<D: Decoder>(
             created_at,
             updated_at,
         };
-        let full = if plain {
-            let found = decode_known_json::<D>(keys, &item)?;
-            page.took_found::<D>(found, sort_key, "", &item)
-        } else {
-            let evaluated = evaluate::<D>(keys, &item, spec, filter.as_ref())?;
-            page.count_shape::<D>(&evaluated, sort_key, &item);
-            page.took(evaluated, "")
-        };
+        let full = page.take_row::<D>(keys, &item, spec, filter.as_ref(), "")?;
         last.keep(partition_key, sort_key, &item);
         if full {
             return Ok(page.ended_at(last.position(table, condition)?));

@@ -45,10 +45,6 @@ pub(super) fn query<D: Decoder>(
         ))
         .map_err(sqlite_error)?;
     let filter = RowFilter::of(spec);
-    // Without a filter or an expiry (nearly every query), a decoded item
-    // goes straight into the page: each layer of `Evaluated` between
-    // would copy it.
-    let plain = filter.is_none() && spec.expiry.is_none();
     let mut page = PageRows::new(op.limit);
     while let Some(row) = rows.next().map_err(sqlite_error)? {
         let size = size(row, 2, table, &spec.partition_key, 0)?;
@@ -69,15 +65,7 @@ pub(super) fn query<D: Decoder>(
             updated_at,
         };
         let text = data(row, 1)?;
-        let full = if plain {
-            let found = decode_known_json::<D>(keys, &text)?;
-            page.took_found::<D>(found, sort_key, sort_key, &text)
-        } else {
-            let evaluated = evaluate::<D>(keys, &text, spec, filter.as_ref())?;
-            page.count_shape::<D>(&evaluated, sort_key, &text);
-            page.took(evaluated, sort_key)
-        };
-        if full {
+        if page.take_row::<D>(keys, &text, spec, filter.as_ref(), sort_key)? {
             return Ok(page.ended());
         }
     }
@@ -125,7 +113,7 @@ pub(super) fn scan(conn: &mut Conn, op: &ScanPage) -> Result<ScanOf<Row>, Error>
 }
 
 /// What a query did with one row it evaluated.
-pub(super) enum Evaluated<T> {
+enum Evaluated<T> {
     Item(T),
     /// An item the reader does not recognise (counted, skipped).
     Unknown,
@@ -136,7 +124,7 @@ pub(super) enum Evaluated<T> {
 /// Decodes a row a query evaluated, after `filter` if the query has one
 /// ([`RowFilter::of`] its spec, made once a page). An item that expired
 /// ([`crate::ttl`]) is left out as a filter leaves one out.
-pub(super) fn evaluate<D: Decoder>(
+fn evaluate<D: Decoder>(
     keys: StoredKeys<'_>,
     text: &str,
     spec: &QuerySpec,
@@ -261,9 +249,6 @@ pub(super) fn index_page<D: Decoder>(
         ))
         .map_err(sqlite_error)?;
     let filter = RowFilter::of(spec);
-    // As a table query's: straight into the page when nothing can leave
-    // an item out.
-    let plain = filter.is_none() && spec.expiry.is_none();
     let mut page = PageRows::new(op.limit);
     // An entry of a projection other than `ALL` is sized from its keys.
     let projected = index.projection != Projection::All;
@@ -338,16 +323,11 @@ pub(super) fn index_page<D: Decoder>(
             e => e,
         };
         let full = match held {
-            None if plain => {
-                let found = decode_known_json::<D>(keys, &item).map_err(named)?;
-                page.took_found::<D>(found, &sort_key, index_sort_key, &item)
-            }
-            held => {
-                let evaluated = match held {
-                    Some(held) => evaluate_entry::<D>(keys, held, spec),
-                    None => evaluate::<D>(keys, &item, spec, filter.as_ref()),
-                }
-                .map_err(named)?;
+            None => page
+                .take_row::<D>(keys, &item, spec, filter.as_ref(), index_sort_key)
+                .map_err(named)?,
+            Some(held) => {
+                let evaluated = evaluate_entry::<D>(keys, held, spec).map_err(named)?;
                 page.count_shape::<D>(&evaluated, &sort_key, &item);
                 page.took(evaluated, index_sort_key)
             }
@@ -408,12 +388,7 @@ impl<T> PageRows<T> {
 
     /// Counts an item of an entity with older shapes by the shape its
     /// JSON `text` was stored in ([`crate::schema::shape`]).
-    pub(super) fn count_shape<D: Decoder>(
-        &mut self,
-        evaluated: &Evaluated<T>,
-        sort_key: &str,
-        text: &str,
-    ) {
+    fn count_shape<D: Decoder>(&mut self, evaluated: &Evaluated<T>, sort_key: &str, text: &str) {
         if D::SHAPED && matches!(evaluated, Evaluated::Item(_)) {
             self.count_shape_of::<D>(sort_key, text);
         }
@@ -426,11 +401,37 @@ impl<T> PageRows<T> {
         }
     }
 
+    /// Evaluates the row of the item stored as `text` ([`evaluate`]),
+    /// counts what it gave (and its shape) and keeps `key` as where the
+    /// next page starts; whether the page is now full.
+    ///
+    /// Without a filter or an expiry (nearly every query) the decoded item
+    /// goes straight into the page: each layer of [`Evaluated`] between
+    /// would copy it.
+    // Always: a call per row costs what the straight path saves.
+    #[inline(always)]
+    pub(super) fn take_row<D: Decoder<Output = T>>(
+        &mut self,
+        keys: StoredKeys<'_>,
+        text: &str,
+        spec: &QuerySpec,
+        filter: Option<&RowFilter<'_>>,
+        key: &str,
+    ) -> Result<bool, Error> {
+        if filter.is_none() && spec.expiry.is_none() {
+            let found = decode_known_json::<D>(keys, text)?;
+            return Ok(self.took_found::<D>(found, keys.sort_key, key, text));
+        }
+        let evaluated = evaluate::<D>(keys, text, spec, filter)?;
+        self.count_shape::<D>(&evaluated, keys.sort_key, text);
+        Ok(self.took(evaluated, key))
+    }
+
     /// [`took`](Self::took) of a row no filter or expiry could leave out:
     /// its item, or `None` for one `D` does not know, counted (with its
     /// shape, read from `text` under the table's `sort_key`) without an
     /// [`Evaluated`] around it.
-    pub(super) fn took_found<D: Decoder<Output = T>>(
+    fn took_found<D: Decoder<Output = T>>(
         &mut self,
         found: Option<T>,
         sort_key: &str,
@@ -454,7 +455,7 @@ impl<T> PageRows<T> {
     /// Counts what the row at `key` gave; whether the page is now full (as
     /// DynamoDB's `Limit`: a full page has a cursor, whether or not more
     /// items follow).
-    pub(super) fn took(&mut self, evaluated: Evaluated<T>, key: &str) -> bool {
+    fn took(&mut self, evaluated: Evaluated<T>, key: &str) -> bool {
         match evaluated {
             Evaluated::Item(item) => self.items.push(item),
             Evaluated::Unknown => self.unknown += 1,
