@@ -69,7 +69,21 @@ fn parse_fixed(
     if encoded.len() != digits || !encoded.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid());
     }
-    encoded.parse::<u128>().map_err(|_| invalid())
+    // Digits checked: accumulated directly (`str::parse` checks them
+    // again, in `u128` arithmetic). Nineteen digits fit a `u64`.
+    let digit = |b: u8| b - b'0';
+    if digits <= 19 {
+        return Ok(u128::from(
+            encoded
+                .bytes()
+                .fold(0u64, |n, b| n * 10 + u64::from(digit(b))),
+        ));
+    }
+    encoded.bytes().try_fold(0u128, |n, b| {
+        n.checked_mul(10)
+            .and_then(|n| n.checked_add(u128::from(digit(b))))
+            .ok_or_else(invalid)
+    })
 }
 
 /// Appends `value` zero-padded to `digits` (at most 20) decimal digits.
