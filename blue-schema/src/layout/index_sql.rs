@@ -130,14 +130,18 @@ pub(crate) fn create_index_on(schema: &TableSchema, slot: &IndexSlot, table: &st
     )
 }
 
-/// A page of an index query: columns `{index sk}, data, size` (and
-/// `created_at, updated_at`), parameters as a table query's. The item's
-/// table key is the end of its index sort key, so it is not read.
+/// A page of an index query: columns `{index sk}, data, size`, then
+/// `created_at, updated_at` with `with_stamps`, then `pk, sk` with
+/// `with_keys`; parameters as a table query's. The item's table key also
+/// ends its index sort key, but reading the two columns costs less than
+/// splitting and unescaping it, so a page that needs the key (to decode
+/// it, or to size a projected entry) reads them.
 pub(crate) fn index_query(
     table: &str,
     slot: &IndexSlot,
     order: Order,
     with_stamps: bool,
+    with_keys: bool,
 ) -> String {
     let order = match order {
         Order::Ascending => "ASC",
@@ -148,8 +152,9 @@ pub(crate) fn index_query(
     } else {
         ""
     };
+    let keys = if with_keys { ", pk, sk" } else { "" };
     format!(
-        "SELECT {sk}, data, size{stamps} FROM \"{table}\" \
+        "SELECT {sk}, data, size{stamps}{keys} FROM \"{table}\" \
          WHERE {pk} = ?1 AND {sk} >= ?2 AND {sk} < ?3 ORDER BY {sk} {order}",
         pk = slot.pk_column,
         sk = slot.sk_column,

@@ -431,7 +431,13 @@ pub(crate) fn explain_query(
                 spec.order,
             );
             let mut sql = match index {
-                Some(index) => index_query(spec.table, &index.slot, spec.order, false),
+                Some(index) => index_query(
+                    spec.table,
+                    &index.slot,
+                    spec.order,
+                    false,
+                    index.projection != crate::schema::Projection::All,
+                ),
                 None => Statements::new(spec.table)
                     .query(spec.order, false)
                     .to_owned(),

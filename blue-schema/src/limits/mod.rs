@@ -20,7 +20,7 @@ pub(crate) mod check;
 mod measure;
 
 #[cfg(feature = "sqlite")]
-pub(crate) use measure::attribute_size;
+pub(crate) use measure::{attribute_size, raw_attribute_size};
 
 use std::fmt;
 

@@ -2,9 +2,12 @@
 //! index's projection: the size a query page counts toward 1 MB and
 //! reads are charged for, and what a write of the index costs.
 
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::row::parse_attributes;
+use super::row::{parse_attributes, raw_attributes, Key, RawAttributes};
 use crate::schema::{PARTITION_KEY, SORT_KEY};
 
 /// The keys of an entry: the item's table key and its index key.
@@ -47,6 +50,84 @@ pub(super) fn included_size(
                 crate::limits::attribute_size(name, value, sets.contains(&name.as_str()))
             })
             .sum::<usize>()
+}
+
+/// [`included`], each attribute kept as its JSON text.
+pub(super) fn included_raw<'t>(data: &'t str, attributes: &[&str]) -> Option<RawAttributes<'t>> {
+    raw_attributes(data, attributes)
+}
+
+/// The size of an `INCLUDE` entry whose attributes are held as their
+/// JSON text ([`super::row::raw_attributes`]): what [`included_size`]
+/// gives for the same attributes parsed.
+pub(super) fn included_raw_size(
+    keys: &EntryKeys<'_>,
+    held: &RawAttributes<'_>,
+    sets: &[&str],
+) -> usize {
+    keys.size()
+        + held
+            .iter()
+            .map(|(name, value)| {
+                let name = name.0.as_ref();
+                crate::limits::raw_attribute_size(name, value.get(), sets.contains(&name))
+            })
+            .sum::<usize>()
+}
+
+/// A deserializer of an entry's attributes held as their JSON text: the
+/// map they make, each value read from its own text.
+pub(super) fn raw_deserializer(
+    held: RawAttributes<'_>,
+) -> serde::de::value::MapAccessDeserializer<RawEntries<'_>> {
+    serde::de::value::MapAccessDeserializer::new(RawEntries {
+        attributes: held.into_iter(),
+        value: None,
+    })
+}
+
+/// [`raw_deserializer`]'s map.
+pub(super) struct RawEntries<'t> {
+    attributes: std::vec::IntoIter<(Key<'t>, &'t RawValue)>,
+    value: Option<&'t RawValue>,
+}
+
+impl<'t> serde::de::MapAccess<'t> for RawEntries<'t> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'t>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
+        let Some((name, value)) = self.attributes.next() else {
+            return Ok(None);
+        };
+        self.value = Some(value);
+        match name.0 {
+            Cow::Borrowed(name) => seed.deserialize(BorrowedStrDeserializer::new(name)),
+            Cow::Owned(name) => seed.deserialize(StringDeserializer::new(name)),
+        }
+        .map(Some)
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'t>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        let raw = self
+            .value
+            .take()
+            .ok_or_else(|| serde::de::Error::custom("a value before its key"))?;
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        let value = seed.deserialize(&mut de)?;
+        de.end()?;
+        Ok(value)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.attributes.len())
+    }
 }
 
 /// An item's entry in a multi-attribute index keyed by `attributes`: the

@@ -459,11 +459,21 @@ impl Engine for SqliteBackend {
                 spec.order,
             );
             let (single, routed) = match &spec.index {
-                Some(index) => (
-                    crate::layout::index_sql::index_query(table, &index.slot, spec.order, false),
-                    sql.index_query(table, &index.slot, spec.order, false)
-                        .to_owned(),
-                ),
+                Some(index) => {
+                    // A projected entry's page reads its table key's columns.
+                    let keys = index.projection != crate::schema::Projection::All;
+                    (
+                        crate::layout::index_sql::index_query(
+                            table,
+                            &index.slot,
+                            spec.order,
+                            false,
+                            keys,
+                        ),
+                        sql.index_query(table, &index.slot, spec.order, false, keys)
+                            .to_owned(),
+                    )
+                }
                 None => (
                     crate::layout::sqlite::Statements::new(table)
                         .query(spec.order, false)

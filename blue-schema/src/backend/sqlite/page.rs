@@ -237,9 +237,15 @@ pub(super) fn index_page<D: Decoder>(
         op.start.as_ref().map(|p| p.sort_key.as_str()),
         spec.order,
     );
+    // An entry of a projection other than `ALL` is sized from its keys.
+    let projected = index.projection != Projection::All;
+    // The table key, read from its columns when the decoder or the
+    // entry's size needs it; else only named in an error.
+    let with_keys = D::WITH_KEYS || projected;
+    let key_column = if D::WITH_STAMPS { 5 } else { 3 };
     let (db, sql) = conn.with_table(table)?;
     let mut stmt = db
-        .prepare_cached(&sql.index_query(table, &index.slot, spec.order, D::WITH_STAMPS))
+        .prepare_cached(&sql.index_query(table, &index.slot, spec.order, D::WITH_STAMPS, with_keys))
         .map_err(missing_index(table, index.slot.name))?;
     let mut rows = stmt
         .query((
@@ -249,14 +255,13 @@ pub(super) fn index_page<D: Decoder>(
         ))
         .map_err(sqlite_error)?;
     let filter = RowFilter::of(spec);
+    // Nothing but the decoder reads an entry: no filter, no expiry.
+    let straight = filter.is_none() && spec.expiry.is_none();
     let mut page = PageRows::new(op.limit);
-    // An entry of a projection other than `ALL` is sized from its keys.
-    let projected = index.projection != Projection::All;
     while let Some(row) = rows.next().map_err(sqlite_error)? {
         let index_sort_key = text(row, 0)?;
-        // The table key ends the index sort key: read when the
-        // decoder or the entry's size needs it, else only named in
-        // an error.
+        // The table key also ends the index sort key: what an error
+        // names when the page did not read its columns.
         let table_key = || {
             crate::key::table_key_of_index_sort_key(index_sort_key).ok_or_else(|| Error::Decode {
                 table,
@@ -268,27 +273,32 @@ pub(super) fn index_page<D: Decoder>(
                 .into(),
             })
         };
-        let (partition_key, sort_key) = if D::WITH_KEYS || projected {
-            table_key()?
+        let (partition_key, sort_key) = if with_keys {
+            (text(row, key_column)?, text(row, key_column + 1)?)
         } else {
-            (String::new(), String::new())
+            ("", "")
         };
         let item = data(row, 1)?;
         let entry_keys = EntryKeys {
-            partition_key: &partition_key,
-            sort_key: &sort_key,
+            partition_key,
+            sort_key,
             index_pk: (index.slot.pk_attribute, &spec.partition_key),
             index_sk: (index.slot.sk_attribute, index_sort_key),
         };
         // An `INCLUDE` entry: the attributes it holds, read once from the
-        // item, sized, and then evaluated as the entry DynamoDB reads.
+        // item, sized, and then evaluated as the entry DynamoDB reads:
+        // kept as their JSON text when nothing but the decoder reads them.
         let held = match index.projection {
-            Projection::Include(attributes) => entry::included(&item, attributes),
+            Projection::Include(attributes) if straight => {
+                entry::included_raw(&item, attributes).map(Held::Raw)
+            }
+            Projection::Include(attributes) => entry::included(&item, attributes).map(Held::Parsed),
             Projection::All | Projection::KeysOnly => None,
         };
         // The index entry's size: the whole item, or what it projects.
         let entry = match &held {
-            Some(held) => entry::included_size(&entry_keys, held, index.sets) as i64,
+            Some(Held::Parsed(held)) => entry::included_size(&entry_keys, held, index.sets) as i64,
+            Some(Held::Raw(held)) => entry::included_raw_size(&entry_keys, held, index.sets) as i64,
             // Keys only (or an `INCLUDE` entry of an item that is not an
             // object, which fails to decode below).
             None if projected => entry_keys.size() as i64,
@@ -304,14 +314,14 @@ pub(super) fn index_page<D: Decoder>(
         };
         let keys = StoredKeys {
             table,
-            partition_key: &partition_key,
-            sort_key: &sort_key,
+            partition_key,
+            sort_key,
             created_at,
             updated_at,
         };
         let named = |e| match e {
             // Name the item in the error, as every read does.
-            Error::Decode { source, .. } if !D::WITH_KEYS && !projected => match table_key() {
+            Error::Decode { source, .. } if !with_keys => match table_key() {
                 Ok((partition_key, sort_key)) => Error::Decode {
                     table,
                     partition_key,
@@ -326,10 +336,23 @@ pub(super) fn index_page<D: Decoder>(
             None => page
                 .take_row::<D>(keys, &item, spec, filter.as_ref(), index_sort_key)
                 .map_err(named)?,
-            Some(held) => {
+            Some(Held::Parsed(held)) => {
                 let evaluated = evaluate_entry::<D>(keys, held, spec).map_err(named)?;
-                page.count_shape::<D>(&evaluated, &sort_key, &item);
+                page.count_shape::<D>(&evaluated, sort_key, &item);
                 page.took(evaluated, index_sort_key)
+            }
+            Some(Held::Raw(held)) => {
+                let found = match D::decode_known(keys, entry::raw_deserializer(held)) {
+                    Ok(found) => found,
+                    // What fails to decode fails as the parsed entry does,
+                    // with the same error.
+                    Err(_) => {
+                        let held = entry::included(&item, index.projection.non_key_attributes())
+                            .unwrap_or_default();
+                        D::decode_known(keys, serde_json::Value::Object(held)).map_err(named)?
+                    }
+                };
+                page.took_found::<D>(found, sort_key, index_sort_key, &item)
             }
         };
         if full {
@@ -337,6 +360,14 @@ pub(super) fn index_page<D: Decoder>(
         }
     }
     Ok(page.finished())
+}
+
+/// The attributes an `INCLUDE` entry holds, as a query page reads them.
+enum Held<'t> {
+    /// Parsed, for a filter or an expiry to read.
+    Parsed(serde_json::Map<String, serde_json::Value>),
+    /// As their JSON text, for the decoder alone.
+    Raw(super::row::RawAttributes<'t>),
 }
 
 /// What preparing an index query's statement failing means: the table

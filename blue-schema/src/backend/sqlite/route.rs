@@ -48,7 +48,7 @@ struct Tables {
 #[derive(PartialEq, Eq)]
 enum UnionKey {
     Query(Arms, Order, bool),
-    Index(&'static str, Order, bool),
+    Index(&'static str, Order, bool, bool),
     Scan,
 }
 
@@ -188,14 +188,16 @@ impl TableSql {
         slot: &IndexSlot,
         order: Order,
         with_stamps: bool,
+        with_keys: bool,
     ) -> Sql<'_> {
-        let one = |t: &str| crate::layout::index_sql::index_query(t, slot, order, with_stamps);
+        let one =
+            |t: &str| crate::layout::index_sql::index_query(t, slot, order, with_stamps, with_keys);
         let Some(tables) = &self.tables else {
             return Sql::Merged(one(table).into());
         };
         Sql::Merged(self.merged(
             tables,
-            UnionKey::Index(slot.name, order, with_stamps),
+            UnionKey::Index(slot.name, order, with_stamps, with_keys),
             || {
                 union_all(
                     self.names(table, tables, tables.routing.all())

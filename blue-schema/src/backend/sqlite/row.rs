@@ -126,37 +126,81 @@ impl rusqlite::ToSql for TextBytes<'_> {
 /// only when a check fails, to say why). `None` when the text is not a
 /// JSON object.
 pub(super) fn parse_attributes(text: &str, names: &[&str]) -> Option<Map<String, Value>> {
+    only(text, names)
+}
+
+/// [`parse_attributes`] keeping each attribute as its JSON text, borrowed
+/// from `text`: nothing is parsed into values or allocated but the list.
+pub(super) fn raw_attributes<'t>(text: &'t str, names: &[&str]) -> Option<RawAttributes<'t>> {
+    only(text, names)
+}
+
+/// Attributes of an item as their JSON text, in the item's order.
+pub(super) type RawAttributes<'t> = Vec<(Key<'t>, &'t serde_json::value::RawValue)>;
+
+fn only<'t, C: Keep<'t>>(text: &'t str, names: &[&str]) -> Option<C> {
     use serde::de::DeserializeSeed;
 
     let mut de = serde_json::Deserializer::from_str(text);
-    let map = Only(names).deserialize(&mut de).ok()?;
+    let kept = Only(names, std::marker::PhantomData)
+        .deserialize(&mut de)
+        .ok()?;
     de.end().ok()?;
-    Some(map)
+    Some(kept)
+}
+
+/// What [`Only`] keeps the named attributes in.
+trait Keep<'de>: Default {
+    type Value: serde::Deserialize<'de>;
+
+    /// Keeps `value` under `name`; a later value of a repeated name
+    /// replaces the earlier one, as in a JSON object read as a map.
+    fn keep(&mut self, name: Key<'de>, value: Self::Value);
+}
+
+impl<'de> Keep<'de> for Map<String, Value> {
+    type Value = Value;
+
+    fn keep(&mut self, name: Key<'de>, value: Value) {
+        self.insert(name.0.into_owned(), value);
+    }
+}
+
+impl<'de> Keep<'de> for RawAttributes<'de> {
+    type Value = &'de serde_json::value::RawValue;
+
+    fn keep(&mut self, name: Key<'de>, value: Self::Value) {
+        match self.iter_mut().find(|(kept, _)| kept.0 == name.0) {
+            Some(slot) => slot.1 = value,
+            None => self.push((name, value)),
+        }
+    }
 }
 
 /// A visitor of a JSON object keeping the attributes it names.
-struct Only<'n>(&'n [&'n str]);
+struct Only<'n, C>(&'n [&'n str], std::marker::PhantomData<C>);
 
-impl<'de> serde::de::DeserializeSeed<'de> for Only<'_> {
-    type Value = Map<String, Value>;
+impl<'de, C: Keep<'de>> serde::de::DeserializeSeed<'de> for Only<'_, C> {
+    type Value = C;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Only<'_> {
-    type Value = Map<String, Value>;
+impl<'de, C: Keep<'de>> serde::de::Visitor<'de> for Only<'_, C> {
+    type Value = C;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON object")
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut kept = Map::new();
-        while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
-            if self.0.contains(&name.as_ref()) {
-                kept.insert(name.into_owned(), map.next_value()?);
+        let mut kept = C::default();
+        while let Some(name) = map.next_key::<Key<'de>>()? {
+            if self.0.contains(&name.0.as_ref()) {
+                let value = map.next_value()?;
+                kept.keep(name, value);
             } else {
                 map.next_value::<serde::de::IgnoredAny>()?;
             }

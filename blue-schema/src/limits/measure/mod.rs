@@ -125,6 +125,50 @@ pub(crate) fn attribute_size(name: &str, value: &serde_json::Value, set: bool) -
     name.len() + size.unwrap_or(0)
 }
 
+/// [`attribute_size`] of an attribute read as its JSON text (`raw`): a
+/// string without escapes, a boolean, `null` or an integer of up to 18
+/// digits sized from the text; anything else (and every `#[set]`) parsed
+/// and sized as a value, as [`attribute_size`] sizes it.
+#[cfg(feature = "sqlite")]
+pub(crate) fn raw_attribute_size(name: &str, raw: &str, set: bool) -> usize {
+    if let Some(size) = (!set).then(|| raw_scalar_size(raw.as_bytes())).flatten() {
+        return name.len() + size;
+    }
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(value) => attribute_size(name, &value, set),
+        Err(_) => name.len(),
+    }
+}
+
+/// The size of a scalar JSON text that needs no parsing, else `None`.
+#[cfg(feature = "sqlite")]
+fn raw_scalar_size(raw: &[u8]) -> Option<usize> {
+    match raw {
+        [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => Some(inner.len()),
+        b"true" | b"false" | b"null" => Some(1),
+        _ => {
+            let (negative, digits) = match raw {
+                [b'-', digits @ ..] => (true, digits),
+                digits => (false, digits),
+            };
+            // Up to 18 digits: an `i64` as serde_json reads it (longer
+            // integers may be read as floats, and sized as such).
+            if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            // Significant digits: trailing zeros do not count (`0` has none).
+            let significant =
+                digits.len() - digits.iter().rev().take_while(|&&d| d == b'0').count();
+            let significant = if digits.iter().all(|&d| d == b'0') {
+                0
+            } else {
+                significant
+            };
+            Some(significant.div_ceil(2) + 1 + usize::from(negative && significant > 0))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::number::NumberText;
@@ -261,5 +305,47 @@ mod tests {
             size_of(&m),
             Err(Problem::NotAnItem(ItemError::MapKeyNotAString))
         ));
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn raw_sizes_are_the_parsed_values_sizes() {
+        let texts = [
+            r#""""#,
+            r#""Card 7""#,
+            r#""héllo""#,
+            r#""a\"b""#,
+            r#""\u00e9""#,
+            "true",
+            "false",
+            "null",
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "10",
+            "1200",
+            "-1200",
+            "123456789012345678",
+            "-123456789012345678",
+            "1234567890123456789",
+            "100000000000000000000",
+            "1.5",
+            "-0.05",
+            "1e20",
+            "[1,2]",
+            r#"["a","b"]"#,
+            r#"{"x":[1,"a"],"y":null}"#,
+        ];
+        for raw in texts {
+            let value: serde_json::Value = serde_json::from_str(raw).unwrap();
+            for set in [false, true] {
+                assert_eq!(
+                    raw_attribute_size("attr", raw, set),
+                    attribute_size("attr", &value, set),
+                    "{raw} (set: {set})"
+                );
+            }
+        }
     }
 }
