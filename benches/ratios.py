@@ -46,7 +46,8 @@ SQLITE_OPS = [
     "put_ttl", "get_ttl", "query_ttl",
     "put_feed", "update_feed", "delete_feed", "transaction_feed", "put_all_feed",
     "put_moving", "update_moving", "get_moving", "get_unmoved",
-    "put_unique", "rename_unique", "query_view", "attr_query", "attr_query_paged", "attr_put",
+    "put_unique", "rename_unique", "query_view", "query_view_paged", "attr_query", "attr_query_paged",
+    "attr_put",
 ]
 SQLITE_NOTES = {
     "query_entity_paged": "baseline: rusqlite with DynamoDB's page rules (each row's size for the 1 MB cut, its key for the cursor)",
@@ -59,6 +60,7 @@ SQLITE_NOTES = {
     "get_ttl": "baseline: the same card from a table without TTL",
     "query_ttl": "baseline: 20 such cards from a table without TTL",
     "query_view": "baseline: rusqlite reading the same index rows' JSON into the view's fields",
+    "query_view_paged": "baseline: as query_view's, with DynamoDB's page rules (each entry sized from its keys and projected attributes, the last key for the cursor)",
     "attr_query": "baseline: rusqlite reading the same multi-attribute index's rows (its typed columns)",
     "attr_query_paged": "baseline: as attr_query's, with DynamoDB's page rules (each row's size, the last row's sort values and key for the cursor)",
     "attr_put": "baseline: rusqlite upserting the same card, its rank changed (the index follows)",

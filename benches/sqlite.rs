@@ -186,6 +186,64 @@ fn raw_lines_by_owner(db: &Connection, owner: &str) -> Vec<RawLine> {
     out
 }
 
+/// [`raw_lines_by_owner`] with DynamoDB's page rules: each entry sized as
+/// DynamoDB sizes an `INCLUDE` entry (its four keys and the attributes it
+/// holds: `owner`, `rank`, `title`) for the 1 MB cut, and the last row's
+/// index sort key kept for the cursor.
+const RAW_VIEWED_BY_OWNER_SIZED: &str = "SELECT gsi1_sk, data, pk, sk FROM bench_viewed \
+     WHERE gsi1_pk = ?1 AND gsi1_sk >= ?2 AND gsi1_sk < ?3 ORDER BY gsi1_sk";
+
+fn raw_lines_by_owner_paged(db: &Connection, owner: &str) -> (Vec<RawLine>, Option<String>) {
+    // DynamoDB's size of a number: a byte per two significant digits, and one.
+    fn number_size(n: u32) -> usize {
+        let digits = if n == 0 {
+            0
+        } else {
+            let mut n = n;
+            while n.is_multiple_of(10) {
+                n /= 10;
+            }
+            n.ilog10() as usize + 1
+        };
+        digits.div_ceil(2) + 1
+    }
+    let mut stmt = db.prepare_cached(RAW_VIEWED_BY_OWNER_SIZED).unwrap();
+    let index_pk = format!("OWNER#{owner}");
+    let mut rows = stmt.query(params![index_pk, "CARD#", "CARD$"]).unwrap();
+    let mut out: Vec<RawLine> = Vec::new();
+    let mut bytes = 0;
+    let mut last = String::new();
+    while let Some(row) = rows.next().unwrap() {
+        let index_sk = row.get_ref(0).unwrap().as_str().unwrap();
+        let line: RawLine =
+            serde_json::from_str(row.get_ref(1).unwrap().as_str().unwrap()).unwrap();
+        let pk = row.get_ref(2).unwrap().as_str().unwrap();
+        let sk = row.get_ref(3).unwrap().as_str().unwrap();
+        let size = "pk".len()
+            + pk.len()
+            + "sk".len()
+            + sk.len()
+            + "gsi1pk".len()
+            + index_pk.len()
+            + "gsi1sk".len()
+            + index_sk.len()
+            + "owner".len()
+            + line.owner.len()
+            + "rank".len()
+            + number_size(line.rank)
+            + "title".len()
+            + line.title.len();
+        if !out.is_empty() && bytes + size > 1 << 20 {
+            return (out, Some(last));
+        }
+        bytes += size;
+        out.push(line);
+        last.clear();
+        last.push_str(index_sk);
+    }
+    (out, None)
+}
+
 /// Experts by role: the index's partition, decoded.
 fn raw_by_role(db: &Connection, role: &str) -> Vec<Expert> {
     let mut stmt = db.prepare_cached(RAW_BY_ROLE).unwrap();
@@ -906,7 +964,9 @@ fn async_benches(c: &mut Criterion, store: &blue_schema::Store, dir: &Path) {
 ///     --callgrind-out-file=/dev/null $B 2>&1 | grep refs
 /// ```
 ///
-/// `<op>` is `get`, `put`, `query_entity`, `index_query`, `query_view`,
+/// `<op>` is `get`, `put`, `query_entity`, `index_query`, `query_view`
+/// (and `query_view_paged`, against code that also sizes each entry as
+/// DynamoDB does and keeps the cursor),
 /// `attr_query` and `attr_put` (a multi-attribute index's query, and a put
 /// that moves the card in it; their `rusqlite` side is SQL over the same
 /// index's columns; `attr_query_paged` the query against SQL that keeps
@@ -1049,6 +1109,16 @@ fn count(spec: &str) {
                     .unwrap(),
             )),
             ("query_view", false) => drop(black_box(raw_lines_by_owner(
+                &viewed_db,
+                black_box("owner-7"),
+            ))),
+            ("query_view_paged", true) => drop(black_box(
+                store
+                    .query(cards::ViewedCard::by_owner(black_box("owner-7")))
+                    .all()
+                    .unwrap(),
+            )),
+            ("query_view_paged", false) => drop(black_box(raw_lines_by_owner_paged(
                 &viewed_db,
                 black_box("owner-7"),
             ))),
