@@ -159,3 +159,69 @@ pub(super) fn attribute_entry(
             .sum::<usize>();
     Some((values, size))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    use super::*;
+
+    /// A view's attributes, of every kind a projected field can be.
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Line {
+        title: String,
+        rank: u32,
+        score: f64,
+        note: Option<String>,
+        tags: Vec<String>,
+        meta: Value,
+    }
+
+    const ITEM: &str = r#"{"deck":"d","id":7,"title":"a \"quoted\" caf\u00e9","rank":12,
+        "score":-1.5e3,"note":null,"tags":["x","y\n"],"meta":{"k":[1,true]},"text":"long"}"#;
+    const NAMES: &[&str] = &["title", "rank", "score", "note", "tags", "meta"];
+
+    fn parsed(text: &str) -> Result<Line, serde_json::Error> {
+        Line::deserialize(Value::Object(included(text, NAMES).unwrap()))
+    }
+
+    fn raw(text: &str) -> Result<Line, serde_json::Error> {
+        Line::deserialize(raw_deserializer(included_raw(text, NAMES).unwrap()))
+    }
+
+    #[test]
+    fn an_entry_read_as_text_decodes_as_the_parsed_one() {
+        let line = raw(ITEM).unwrap();
+        assert_eq!(line, parsed(ITEM).unwrap());
+        assert_eq!(line.title, "a \"quoted\" café");
+        assert_eq!(line.tags, ["x", "y\n"]);
+        // A value of the wrong type fails either way.
+        let wrong = ITEM.replace(r#""rank":12"#, r#""rank":"12""#);
+        assert!(raw(&wrong).is_err());
+        assert!(parsed(&wrong).is_err());
+        // An attribute the entry does not hold is missing either way.
+        let missing = ITEM.replace(r#""rank":12,"#, "");
+        assert!(raw(&missing).is_err());
+        assert!(parsed(&missing).is_err());
+        // An escaped name is the attribute it names.
+        let escaped = ITEM.replace(r#""rank""#, r#""r\u0061nk""#);
+        assert_eq!(raw(&escaped).unwrap(), line);
+    }
+
+    #[test]
+    fn an_entry_read_as_text_has_the_parsed_ones_size() {
+        let keys = EntryKeys {
+            partition_key: "d",
+            sort_key: "CARD#7",
+            index_pk: ("gsi1pk", "OWNER#o"),
+            index_sk: ("gsi1sk", "0012#d#CARD%237"),
+        };
+        for sets in [&[][..], &["tags"][..]] {
+            assert_eq!(
+                included_raw_size(&keys, &included_raw(ITEM, NAMES).unwrap(), sets),
+                included_size(&keys, &included(ITEM, NAMES).unwrap(), sets),
+            );
+        }
+    }
+}
