@@ -36,17 +36,20 @@ pub(crate) struct TableSql {
     tables: Option<Tables>,
     /// [`GENERATION`] when the routes were read.
     generation: u64,
+    /// The statements made at their first use: an index query's (it
+    /// names the index's columns), and in the tables layout the merged
+    /// statements of query pages.
+    made: RefCell<Vec<(MadeKey, Arc<str>)>>,
 }
 
 struct Tables {
     routing: Routing,
     statements: Vec<Statements>,
-    /// The merged statements of query pages, made at their first use.
-    unions: RefCell<Vec<(UnionKey, Arc<str>)>>,
 }
 
+/// Which statement [`TableSql::made`] made.
 #[derive(PartialEq, Eq)]
-enum UnionKey {
+enum MadeKey {
     Query(Arms, Order, bool),
     Index(&'static str, Order, bool, bool),
     Scan,
@@ -82,9 +85,9 @@ impl TableSql {
                     .map(|r| Statements::new(&r.table))
                     .collect(),
                 routing,
-                unions: RefCell::new(Vec::new()),
             }),
             generation,
+            made: RefCell::new(Vec::new()),
         })
     }
 
@@ -139,13 +142,14 @@ impl TableSql {
         arms.home.then_some(&self.home).into_iter().chain(routes)
     }
 
-    fn merged(&self, tables: &Tables, key: UnionKey, make: impl FnOnce() -> String) -> Arc<str> {
-        let mut unions = tables.unions.borrow_mut();
-        if let Some((_, sql)) = unions.iter().find(|(k, _)| *k == key) {
+    /// The statement `key` names, made by `make` at its first use.
+    fn made(&self, key: MadeKey, make: impl FnOnce() -> String) -> Arc<str> {
+        let mut made = self.made.borrow_mut();
+        if let Some((_, sql)) = made.iter().find(|(k, _)| *k == key) {
             return sql.clone();
         }
         let sql: Arc<str> = make().into();
-        unions.push((key, sql.clone()));
+        made.push((key, sql.clone()));
         sql
     }
 
@@ -170,18 +174,17 @@ impl TableSql {
         if let Some(statements) = single {
             return Sql::Table(statements.query(order, with_stamps));
         }
-        Sql::Merged(
-            self.merged(tables, UnionKey::Query(arms, order, with_stamps), || {
-                union_all(
-                    self.statements(tables, arms)
-                        .map(|s| s.query(order, with_stamps)),
-                )
-            }),
-        )
+        Sql::Merged(self.made(MadeKey::Query(arms, order, with_stamps), || {
+            union_all(
+                self.statements(tables, arms)
+                    .map(|s| s.query(order, with_stamps)),
+            )
+        }))
     }
 
     /// An index query page's statement (`index_query`'s columns and
-    /// parameters): over every table in the tables layout.
+    /// parameters): over every table in the tables layout; made once a
+    /// connection, not at every page.
     pub(crate) fn index_query(
         &self,
         table: &str,
@@ -192,20 +195,17 @@ impl TableSql {
     ) -> Sql<'_> {
         let one =
             |t: &str| crate::layout::index_sql::index_query(t, slot, order, with_stamps, with_keys);
-        let Some(tables) = &self.tables else {
-            return Sql::Merged(one(table).into());
-        };
-        Sql::Merged(self.merged(
-            tables,
-            UnionKey::Index(slot.name, order, with_stamps, with_keys),
-            || {
-                union_all(
+        let key = MadeKey::Index(slot.name, order, with_stamps, with_keys);
+        Sql::Merged(self.made(key, || {
+            match &self.tables {
+                None => one(table),
+                Some(tables) => union_all(
                     self.names(table, tables, tables.routing.all())
                         .iter()
                         .map(|t| one(t)),
-                )
-            },
-        ))
+                ),
+            }
+        }))
     }
 
     /// A scan page's statement ([`Statements::scan`]'s columns and
@@ -214,7 +214,7 @@ impl TableSql {
         let Some(tables) = &self.tables else {
             return Sql::Table(&self.home.scan);
         };
-        Sql::Merged(self.merged(tables, UnionKey::Scan, || {
+        Sql::Merged(self.made(MadeKey::Scan, || {
             union_all(
                 self.statements(tables, tables.routing.all())
                     .map(|s| s.scan.as_str()),
