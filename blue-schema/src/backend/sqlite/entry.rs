@@ -43,13 +43,8 @@ pub(super) fn included_size(
     held: &Map<String, Value>,
     sets: &[&str],
 ) -> usize {
-    keys.size()
-        + held
-            .iter()
-            .map(|(name, value)| {
-                crate::limits::attribute_size(name, value, sets.contains(&name.as_str()))
-            })
-            .sum::<usize>()
+    let held = held.iter().map(|(name, value)| (name.as_str(), value));
+    entry_size(keys, held, sets, crate::limits::attribute_size)
 }
 
 /// [`included`], each attribute kept as its JSON text.
@@ -65,13 +60,23 @@ pub(super) fn included_raw_size(
     held: &RawAttributes<'_>,
     sets: &[&str],
 ) -> usize {
+    let held = held
+        .iter()
+        .map(|(name, value)| (name.0.as_ref(), value.get()));
+    entry_size(keys, held, sets, crate::limits::raw_attribute_size)
+}
+
+/// The keys' size and each held attribute's, as `size` sizes it (given
+/// whether the attribute is one of the `sets`).
+fn entry_size<'a, V>(
+    keys: &EntryKeys<'_>,
+    held: impl Iterator<Item = (&'a str, V)>,
+    sets: &[&str],
+    size: fn(&str, V, bool) -> usize,
+) -> usize {
     keys.size()
         + held
-            .iter()
-            .map(|(name, value)| {
-                let name = name.0.as_ref();
-                crate::limits::raw_attribute_size(name, value.get(), sets.contains(&name))
-            })
+            .map(|(name, value)| size(name, value, sets.contains(&name)))
             .sum::<usize>()
 }
 
