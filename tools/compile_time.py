@@ -21,6 +21,7 @@ rustc's): the CPU time moves less on a noisy machine.
     python3 tools/compile_time.py --expand        # lines of expanded code too
     python3 tools/compile_time.py --full          # without incremental reuse
     python3 tools/compile_time.py --instructions  # rustc's instructions (valgrind), not time
+    python3 tools/compile_time.py --by-item --layout one  # what each kind of generated item costs
 
 Every fifth entity has a secondary-index access pattern, every third an
 optional attribute and every fourth a list, so the expansion is that of
@@ -29,6 +30,7 @@ a realistic schema rather than of the smallest entity.
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -178,9 +180,9 @@ def instructions(crate):
     sys.exit(f"no summary line in {out}")
 
 
-def expanded_lines(crate):
-    """Lines of the crate after macro expansion (needs `cargo expand`'s
-    nightly; falls back to rustc's -Zunpretty through RUSTC_BOOTSTRAP)."""
+def expansion(crate):
+    """The crate after macro expansion (rustc's -Zunpretty through
+    RUSTC_BOOTSTRAP), or None."""
     env = dict(os.environ, CARGO_TARGET_DIR=str(OUT / "target"), RUSTC_BOOTSTRAP="1")
     done = subprocess.run(
         ["cargo", "rustc", "--quiet", "--lib", "--profile=check", "--", "-Zunpretty=expanded"],
@@ -189,9 +191,102 @@ def expanded_lines(crate):
         capture_output=True,
         text=True,
     )
-    if done.returncode != 0:
-        return None
-    return done.stdout.count("\n")
+    return done.stdout if done.returncode == 0 else None
+
+
+# The kinds of generated item `--by-item` removes, one at a time, from the
+# expansion (patterns on rustc's pretty-printed output: each matches the
+# first line of an item whose braces are removed with it).
+ITEM_KINDS = {
+    "range methods (six per sort-key component)": r"^impl Entity\d\dQuery<\d+usize> \{",
+    "query builder options (page_size, take, ...)": r"^impl<const N : usize> Entity\d\dQuery<N> \{\n    /// Evaluates at most",
+    "component methods (id(..), seq(..))": r'^impl<const N : usize> Entity\d\dQuery<N> \{\n    #\[doc = "Fixes',
+    "key-part checks": r"^        #\[allow\(dead_code\)\]\n        fn key_parts_are_key_parts\(\)",
+    "the Attr struct's Debug": r"^#\[automatically_derived\]\n#\[allow\(missing_docs\)\]\nimpl ::core::fmt::Debug for Entity\d\dAttr",
+}
+
+# What the expansion needs to compile as a crate of its own: the features
+# of the paths the standard derives expand to.
+EXPANDED_FEATURES = (
+    "#![feature(prelude_import, fmt_internals, panic_internals, structural_match, "
+    "coverage_attribute, rustc_attrs, core_intrinsics, fmt_helpers_for_derive)]\n"
+    "#![allow(internal_features)]"
+)
+
+
+def without_helpers(text):
+    """The expansion without the derives' helper attributes (`#[pk]`,
+    `#[sk(...)]`, `#[table(...)]`, ...), which mean nothing without the
+    derives."""
+    out, skipping = [], False
+    for line in text.split("\n"):
+        bare = line.strip()
+        if skipping:
+            skipping = not bare.endswith("]")
+            continue
+        if re.match(r"#\[(table|entity|sk|index|pk)\b", bare):
+            skipping = not bare.endswith("]")
+            continue
+        out.append(line)
+    return "\n".join(out).replace("#![feature(prelude_import)]", EXPANDED_FEATURES, 1)
+
+
+def remove_items(text, pattern):
+    """`text` without the items whose first line `pattern` matches: from
+    the match to its closing brace (and a `;` after it)."""
+    out, at = [], 0
+    for m in re.finditer(pattern, text, flags=re.M):
+        if m.start() < at:
+            continue
+        depth, k = 0, text.index("{", m.start())
+        while True:
+            c = text[k]
+            if c == '"':
+                k += 1
+                while text[k] != '"':
+                    k += 2 if text[k] == "\\" else 1
+            elif c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            k += 1
+        end = k + 1 + (text[k + 1 : k + 2] == ";")
+        out.append(text[at : m.start()])
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
+def by_item(layout):
+    """Instructions of a touch check of the expansion as a crate, whole and
+    without each kind of generated item: what each kind costs after macro
+    expansion."""
+    crates = generate(layout)
+    text = expansion(crates["blue"])
+    if text is None:
+        sys.exit("the expansion failed (rustc -Zunpretty=expanded)")
+    crate = OUT / f"expanded_{layout}"
+    (crate / "src").mkdir(parents=True, exist_ok=True)
+    (crate / "Cargo.toml").write_text(manifest(f"expanded_{layout}", True))
+    shutil.copy(ROOT / "Cargo.lock", crate / "Cargo.lock")
+    base = without_helpers(text)
+    serde_i = instructions(crates["serde_only"])
+    os.environ["RUSTC_BOOTSTRAP"] = "1"
+    (crate / "src" / "lib.rs").write_text(base)
+    whole = instructions(crate)
+    print(f"serde alone {serde_i / 1e6:7.0f} M; the expansion checked as a crate {whole / 1e6:7.0f} M")
+    for kind, pattern in ITEM_KINDS.items():
+        (crate / "src" / "lib.rs").write_text(remove_items(base, pattern))
+        cost = whole - instructions(crate)
+        print(f"  {kind:48} {cost / 1e6:6.0f} M  ({cost / serde_i:4.2f} of the ratio)")
+
+
+def expanded_lines(crate):
+    """Lines of the crate after macro expansion, or None."""
+    text = expansion(crate)
+    return text.count("\n") if text is not None else None
 
 
 def main():
@@ -210,6 +305,11 @@ def main():
         help="count rustc's instructions under valgrind (one run each, about 30 s) instead of timing",
     )
     parser.add_argument(
+        "--by-item",
+        action="store_true",
+        help="what each kind of generated item costs after expansion (rustc's instructions, valgrind)",
+    )
+    parser.add_argument(
         "--full",
         action="store_true",
         help="check without incremental compilation: every item type-checked again, not reused",
@@ -219,6 +319,9 @@ def main():
     INCREMENTAL = "0" if args.full else "1"
     layouts = ["one", "five"] if args.layout == "both" else [args.layout]
     for layout in layouts:
+        if args.by_item:
+            by_item(layout)
+            continue
         crates = generate(layout, args.opt_macros)
         label = "one table of 50" if layout == "one" else "five tables of 10"
         if args.instructions:
