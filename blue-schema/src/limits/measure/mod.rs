@@ -147,24 +147,15 @@ fn raw_scalar_size(raw: &[u8]) -> Option<usize> {
         [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => Some(inner.len()),
         b"true" | b"false" | b"null" => Some(1),
         _ => {
-            let (negative, digits) = match raw {
-                [b'-', digits @ ..] => (true, digits),
-                digits => (false, digits),
-            };
+            let digits = raw.strip_prefix(b"-").unwrap_or(raw);
             // Up to 18 digits: an `i64` as serde_json reads it (longer
-            // integers may be read as floats, and sized as such).
+            // integers may be read as floats, and sized as such), sized
+            // by the rule every number is.
             if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
                 return None;
             }
-            // Significant digits: trailing zeros do not count (`0` has none).
-            let significant =
-                digits.len() - digits.iter().rev().take_while(|&&d| d == b'0').count();
-            let significant = if digits.iter().all(|&d| d == b'0') {
-                0
-            } else {
-                significant
-            };
-            Some(significant.div_ceil(2) + 1 + usize::from(negative && significant > 0))
+            let n: i64 = std::str::from_utf8(raw).ok()?.parse().ok()?;
+            number::NumberText::Int(i128::from(n)).size().ok()
         }
     }
 }
