@@ -203,6 +203,13 @@ fn evaluate_live<D: Decoder>(
     Ok(found.map_or(Evaluated::Unknown, Evaluated::Item))
 }
 
+/// Whether nothing but the decoder reads a page's rows: no filter and no
+/// expiry, so that each row goes straight from its text into the page.
+#[inline(always)]
+fn straight(spec: &QuerySpec, filter: Option<&RowFilter<'_>>) -> bool {
+    filter.is_none() && spec.expiry.is_none()
+}
+
 /// A query's filter and the attributes it reads, listed once a page.
 pub(super) struct RowFilter<'s> {
     cond: &'s Cond,
@@ -255,8 +262,7 @@ pub(super) fn index_page<D: Decoder>(
         ))
         .map_err(sqlite_error)?;
     let filter = RowFilter::of(spec);
-    // Nothing but the decoder reads an entry: no filter, no expiry.
-    let straight = filter.is_none() && spec.expiry.is_none();
+    let straight = straight(spec, filter.as_ref());
     let mut page = PageRows::new(op.limit);
     while let Some(row) = rows.next().map_err(sqlite_error)? {
         let index_sort_key = text(row, 0)?;
@@ -449,7 +455,7 @@ impl<T> PageRows<T> {
         filter: Option<&RowFilter<'_>>,
         key: &str,
     ) -> Result<bool, Error> {
-        if filter.is_none() && spec.expiry.is_none() {
+        if straight(spec, filter) {
             let found = decode_known_json::<D>(keys, text)?;
             return Ok(self.took_found::<D>(found, keys.sort_key, key, text));
         }
