@@ -130,18 +130,47 @@ pub(crate) fn create_index_on(schema: &TableSchema, slot: &IndexSlot, table: &st
     )
 }
 
-/// A page of an index query: columns `{index sk}, data, size`, then
-/// `created_at, updated_at` with `with_stamps`, then `pk, sk` with
-/// `with_keys`; parameters as a table query's. The item's table key also
-/// ends its index sort key, but reading the two columns costs less than
-/// splitting and unescaping it, so a page that needs the key (to decode
-/// it, or to size a projected entry) reads them.
+/// What an index page reads beside the entry's index sort key, the item's
+/// `data` and (with the stamps) its times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IndexColumns {
+    /// The item's `size`: an `ALL` entry is the item, sized as it.
+    Sized,
+    /// The `size`, and the table key's columns `pk, sk` (for a decoder
+    /// that reads the key).
+    SizedWithKeys,
+    /// The table key's columns, and `NULL` in the `size`'s place: a
+    /// projected entry is sized from its keys and the attributes it
+    /// holds, so the column (stored after `data`, often on an overflow
+    /// page) is not read.
+    Projected,
+}
+
+impl IndexColumns {
+    /// The columns a page of an index with a projection other than `ALL`
+    /// (`projected`) reads, for a decoder that does or does not read keys.
+    pub(crate) fn of(projected: bool, with_keys: bool) -> IndexColumns {
+        match (projected, with_keys) {
+            (true, _) => IndexColumns::Projected,
+            (false, true) => IndexColumns::SizedWithKeys,
+            (false, false) => IndexColumns::Sized,
+        }
+    }
+}
+
+/// A page of an index query: columns `{index sk}, data, size` (`NULL`
+/// for [`IndexColumns::Projected`]), then `created_at, updated_at` with
+/// `with_stamps`, then `pk, sk` unless [`IndexColumns::Sized`];
+/// parameters as a table query's. The item's table key also ends its
+/// index sort key, but reading the two columns costs less than splitting
+/// and unescaping it, so a page that needs the key (to decode it, or to
+/// size a projected entry) reads them.
 pub(crate) fn index_query(
     table: &str,
     slot: &IndexSlot,
     order: Order,
     with_stamps: bool,
-    with_keys: bool,
+    columns: IndexColumns,
 ) -> String {
     let order = match order {
         Order::Ascending => "ASC",
@@ -152,9 +181,13 @@ pub(crate) fn index_query(
     } else {
         ""
     };
-    let keys = if with_keys { ", pk, sk" } else { "" };
+    let (size, keys) = match columns {
+        IndexColumns::Sized => ("size", ""),
+        IndexColumns::SizedWithKeys => ("size", ", pk, sk"),
+        IndexColumns::Projected => ("NULL", ", pk, sk"),
+    };
     format!(
-        "SELECT {sk}, data, size{stamps}{keys} FROM \"{table}\" \
+        "SELECT {sk}, data, {size}{stamps}{keys} FROM \"{table}\" \
          WHERE {pk} = ?1 AND {sk} >= ?2 AND {sk} < ?3 ORDER BY {sk} {order}",
         pk = slot.pk_column,
         sk = slot.sk_column,

@@ -436,7 +436,10 @@ pub(crate) fn explain_query(
                     &index.slot,
                     spec.order,
                     false,
-                    index.projection != crate::schema::Projection::All,
+                    super::index_sql::IndexColumns::of(
+                        index.projection != crate::schema::Projection::All,
+                        false,
+                    ),
                 ),
                 None => Statements::new(spec.table)
                     .query(spec.order, false)

@@ -461,16 +461,19 @@ impl Engine for SqliteBackend {
             let (single, routed) = match &spec.index {
                 Some(index) => {
                     // A projected entry's page reads its table key's columns.
-                    let keys = index.projection != crate::schema::Projection::All;
+                    let columns = crate::layout::index_sql::IndexColumns::of(
+                        index.projection != crate::schema::Projection::All,
+                        false,
+                    );
                     (
                         crate::layout::index_sql::index_query(
                             table,
                             &index.slot,
                             spec.order,
                             false,
-                            keys,
+                            columns,
                         ),
-                        sql.index_query(table, &index.slot, spec.order, false, keys)
+                        sql.index_query(table, &index.slot, spec.order, false, columns)
                             .to_owned(),
                     )
                 }

@@ -7,6 +7,7 @@ use super::error::{sqlite_error, table_error};
 use super::pool::Conn;
 use super::row::{data, decode_known_json, parse_attributes, size, text, Row, TextBytes};
 use crate::backend::engine::{RawItem, ScanOf};
+use crate::layout::index_sql::IndexColumns;
 use crate::layout::sqlite::bounds;
 use crate::limits::MAX_PAGE_BYTES;
 use crate::ops::cond::Cond;
@@ -250,9 +251,10 @@ pub(super) fn index_page<D: Decoder>(
     // entry's size needs it; else only named in an error.
     let with_keys = D::WITH_KEYS || projected;
     let key_column = if D::WITH_STAMPS { 5 } else { 3 };
+    let columns = IndexColumns::of(projected, D::WITH_KEYS);
     let (db, sql) = conn.with_table(table)?;
     let mut stmt = db
-        .prepare_cached(&sql.index_query(table, &index.slot, spec.order, D::WITH_STAMPS, with_keys))
+        .prepare_cached(&sql.index_query(table, &index.slot, spec.order, D::WITH_STAMPS, columns))
         .map_err(missing_index(table, index.slot.name))?;
     let mut rows = stmt
         .query((

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::error::sqlite_error;
+use crate::layout::index_sql::IndexColumns;
 use crate::layout::sqlite::{union_all, Statements};
 use crate::layout::tables::{read_routes, Arms, Routing, LAYOUTS};
 use crate::ops::query::Order;
@@ -51,7 +52,7 @@ struct Tables {
 #[derive(PartialEq, Eq)]
 enum MadeKey {
     Query(Arms, Order, bool),
-    Index(&'static str, Order, bool, bool),
+    Index(&'static str, Order, bool, IndexColumns),
     Scan,
 }
 
@@ -191,11 +192,11 @@ impl TableSql {
         slot: &IndexSlot,
         order: Order,
         with_stamps: bool,
-        with_keys: bool,
+        columns: IndexColumns,
     ) -> Sql<'_> {
         let one =
-            |t: &str| crate::layout::index_sql::index_query(t, slot, order, with_stamps, with_keys);
-        let key = MadeKey::Index(slot.name, order, with_stamps, with_keys);
+            |t: &str| crate::layout::index_sql::index_query(t, slot, order, with_stamps, columns);
+        let key = MadeKey::Index(slot.name, order, with_stamps, columns);
         Sql::Merged(self.made(key, || {
             match &self.tables {
                 None => one(table),
