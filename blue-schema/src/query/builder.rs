@@ -273,19 +273,52 @@ pub(super) fn index_spec(
     slot: &'static str,
     partition_key: String,
 ) -> QuerySpec {
-    let projection = table.projection(slot);
+    let (projection, sets) = index_projection(table, slot);
     let index = super::IndexTarget {
         slot: *table
             .index(slot)
             .unwrap_or_else(|| panic!("table {} declares no index {slot}", table.name)),
         projection,
-        sets: crate::schema::projection::sets(table, projection.non_key_attributes()),
+        sets,
         key: &[],
     };
     let mut spec = QuerySpec::new(table.name, partition_key, None).with_ttl(table.ttl);
     spec.index = Some(index);
     spec.consistent = false;
     spec
+}
+
+/// Index `slot`'s projection in `table` and its `#[set]` attributes,
+/// worked out at the first query of each index on a thread and then
+/// looked up: the union over the patterns sharing the index sorts and
+/// hashes names, a cost each query would otherwise pay. Keyed by the
+/// schema's address (a schema is a constant, so one address always holds
+/// the same one; a copy at another address only adds an entry).
+fn index_projection(
+    table: &'static crate::schema::TableSchema,
+    slot: &'static str,
+) -> (crate::schema::Projection, &'static [&'static str]) {
+    type Known = Vec<(
+        usize,
+        &'static str,
+        crate::schema::Projection,
+        &'static [&'static str],
+    )>;
+    thread_local! {
+        static KNOWN: std::cell::RefCell<Known> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let address = std::ptr::from_ref(table) as usize;
+    KNOWN.with_borrow_mut(|known| {
+        if let Some(&(_, _, projection, sets)) =
+            known.iter().find(|(a, s, ..)| *a == address && *s == slot)
+        {
+            return (projection, sets);
+        }
+        let projection = table.projection(slot);
+        let sets = crate::schema::projection::sets(table, projection.non_key_attributes());
+        known.push((address, slot, projection, sets));
+        (projection, sets)
+    })
 }
 
 /// The query of one item and the items nested under its sort key (an item
