@@ -56,19 +56,23 @@ impl NumberText {
 }
 
 /// Significant digits of an integer: trailing zeros do not count.
-fn integer_digits(mut n: u128) -> usize {
-    if n == 0 {
-        return 0;
+fn integer_digits(n: u128) -> usize {
+    // Almost every stored integer fits a `u64`, whose division by ten is
+    // a multiplication; a `u128`'s is a call into the runtime.
+    if let Ok(mut n) = u64::try_from(n) {
+        if n == 0 {
+            return 0;
+        }
+        while n.is_multiple_of(10) {
+            n /= 10;
+        }
+        return n.ilog10() as usize + 1;
     }
+    let mut n = n;
     while n.is_multiple_of(10) {
         n /= 10;
     }
-    let mut digits = 0;
-    while n > 0 {
-        n /= 10;
-        digits += 1;
-    }
-    digits
+    n.ilog10() as usize + 1
 }
 
 /// Sign and significant digits before and after the decimal point of a
@@ -128,5 +132,33 @@ impl fmt::Write for StackText {
         self.bytes[self.len..end].copy_from_slice(s.as_bytes());
         self.len = end;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::integer_digits;
+
+    /// The significant digits of `n`'s decimal text.
+    fn counted(n: u128) -> usize {
+        n.to_string().trim_end_matches('0').len()
+    }
+
+    #[test]
+    fn integer_digits_count_the_text_with_and_without_u64() {
+        let mut values = vec![0, 1, 9, 10, 12_300, 100_000_000_000_000_000_000];
+        for p in 0..39 {
+            let power = 10u128.pow(p);
+            values.extend([power - 1, power, power + 1, power.saturating_mul(7)]);
+        }
+        values.extend([
+            u128::from(u64::MAX) - 1,
+            u128::from(u64::MAX),
+            u128::from(u64::MAX) + 1,
+            u128::MAX,
+        ]);
+        for n in values {
+            assert_eq!(integer_digits(n), counted(n), "{n}");
+        }
     }
 }
