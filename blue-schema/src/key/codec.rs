@@ -180,6 +180,41 @@ impl<'a> KeyReader<'a> {
         })
     }
 
+    /// A reader over `key` that has not counted its components, or `None`
+    /// when `prefix` does not start it: for a read that checks at the end
+    /// ([`KeyReader::at_end`]) that it took exactly `components`, and asks
+    /// [`KeyReader::new`] for the error when not.
+    fn uncounted(key: &'a str, prefix: Option<&'static str>, components: usize) -> Option<Self> {
+        let rest = match prefix {
+            Some(p) => key.strip_prefix(p)?,
+            None if components == 0 => key,
+            None => {
+                return Some(KeyReader {
+                    rest: Some(key),
+                    expected: components,
+                    read: 0,
+                })
+            }
+        };
+        let rest = if components == 0 {
+            rest.is_empty().then_some(None)?
+        } else if prefix.is_some() {
+            Some(rest.strip_prefix(DELIMITER)?)
+        } else {
+            Some(rest)
+        };
+        Some(KeyReader {
+            rest,
+            expected: components,
+            read: 0,
+        })
+    }
+
+    /// Whether every component has been read.
+    fn at_end(&self) -> bool {
+        self.rest.is_none()
+    }
+
     /// The next component, up to the next delimiter.
     fn next_part(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
@@ -283,6 +318,20 @@ pub fn decode_composite_key<P: KeyTuple, S: KeyTuple>(
     sort_key: &str,
     prefix: &'static str,
 ) -> Result<(P, S), KeyDecodeError> {
+    // A key read from the store is well formed: its components are read
+    // in one pass, without counting them first. Anything else is read
+    // again the way that says what is wrong with it (the count before a
+    // component's own error).
+    let well_formed = || {
+        let mut pk = KeyReader::uncounted(partition_key, pk_prefix, P::LEN)?;
+        let mut sk = KeyReader::uncounted(sort_key, Some(prefix), S::LEN)?;
+        let pk = P::read_from(&mut pk).ok().filter(|_| pk.at_end())?;
+        let sk = S::read_from(&mut sk).ok().filter(|_| sk.at_end())?;
+        Some((pk, sk))
+    };
+    if let Some(decoded) = well_formed() {
+        return Ok(decoded);
+    }
     let mut pk = KeyReader::new(partition_key, pk_prefix, P::LEN)?;
     let mut sk = KeyReader::new(sort_key, Some(prefix), S::LEN)?;
     Ok((P::read_from(&mut pk)?, S::read_from(&mut sk)?))
@@ -400,6 +449,60 @@ mod tests {
         assert!(matches!(
             long,
             Err(KeyDecodeError::WrongComponentCount { expected: 1, .. })
+        ));
+    }
+
+    /// A key that is not well formed gets the error it always got: the
+    /// prefix first, then the count, then the component.
+    #[test]
+    fn a_malformed_key_says_first_what_it_always_said() {
+        type Of = (String, (u32, String));
+        let decode = |pk: &str, sk: &str| decode_key::<String, (u32, String)>(pk, None, sk, "CARD");
+        let ok: Of = decode("d", "CARD#0000000007#x%23y").unwrap();
+        assert_eq!(ok, ("d".to_owned(), (7, "x#y".to_owned())));
+        // Too many components, the first of which is not a number.
+        assert_eq!(
+            decode("d", "CARD#seven#x#y"),
+            Err(KeyDecodeError::WrongComponentCount {
+                expected: 2,
+                found: 3
+            })
+        );
+        // Too few, and one that is not a number.
+        assert_eq!(
+            decode("d", "CARD#seven"),
+            Err(KeyDecodeError::WrongComponentCount {
+                expected: 2,
+                found: 1
+            })
+        );
+        // The right count, and a component that is not a number.
+        assert!(matches!(
+            decode("d", "CARD#seven#x"),
+            Err(KeyDecodeError::Invalid { .. })
+        ));
+        // The wrong prefix, whatever follows; and no delimiter after it.
+        assert!(matches!(
+            decode("d", "CARDS#seven"),
+            Err(KeyDecodeError::WrongPrefix { .. })
+        ));
+        assert!(matches!(
+            decode("d", "CARD"),
+            Err(KeyDecodeError::WrongPrefix { .. })
+        ));
+        // A partition key of two components where one is expected.
+        assert_eq!(
+            decode("d#e", "CARD#0000000007#x"),
+            Err(KeyDecodeError::WrongComponentCount {
+                expected: 1,
+                found: 2
+            })
+        );
+        // A singleton's sort key is its prefix alone.
+        assert!(decode_key::<String, ()>("d", None, "META", "META").is_ok());
+        assert!(matches!(
+            decode_key::<String, ()>("d", None, "META#1", "META"),
+            Err(KeyDecodeError::WrongPrefix { .. })
         ));
     }
 }

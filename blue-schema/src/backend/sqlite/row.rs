@@ -150,18 +150,26 @@ fn only<'t, C: Keep<'t>>(text: &'t str, names: &[&str]) -> Option<C> {
 }
 
 /// What [`Only`] keeps the named attributes in.
-trait Keep<'de>: Default {
+trait Keep<'de> {
     type Value: serde::Deserialize<'de>;
+
+    /// Room for attributes of up to `names` names.
+    fn for_names(names: usize) -> Self;
 
     /// Keeps `value` under `name`; a later value of a repeated name
     /// replaces the earlier one, as in a JSON object read as a map.
-    fn keep(&mut self, name: Key<'de>, value: Self::Value);
+    /// `first` says that no value of `name` was kept before.
+    fn keep(&mut self, name: Key<'de>, value: Self::Value, first: bool);
 }
 
 impl<'de> Keep<'de> for Map<String, Value> {
     type Value = Value;
 
-    fn keep(&mut self, name: Key<'de>, value: Value) {
+    fn for_names(_: usize) -> Self {
+        Map::new()
+    }
+
+    fn keep(&mut self, name: Key<'de>, value: Value, _: bool) {
         self.insert(name.0.into_owned(), value);
     }
 }
@@ -169,8 +177,17 @@ impl<'de> Keep<'de> for Map<String, Value> {
 impl<'de> Keep<'de> for RawAttributes<'de> {
     type Value = &'de serde_json::value::RawValue;
 
-    fn keep(&mut self, name: Key<'de>, value: Self::Value) {
-        match self.iter_mut().find(|(kept, _)| kept.0 == name.0) {
+    fn for_names(names: usize) -> Self {
+        Vec::with_capacity(names.min(16))
+    }
+
+    fn keep(&mut self, name: Key<'de>, value: Self::Value, first: bool) {
+        let earlier = if first {
+            None
+        } else {
+            self.iter_mut().find(|(kept, _)| kept.0 == name.0)
+        };
+        match earlier {
             Some(slot) => slot.1 = value,
             None => self.push((name, value)),
         }
@@ -196,13 +213,22 @@ impl<'de, C: Keep<'de>> serde::de::Visitor<'de> for Only<'_, C> {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut kept = C::default();
+        let mut kept = C::for_names(self.0.len());
+        // The names met so far, by their place in the list (past the
+        // 128th, a name is looked for among those kept).
+        let mut met = 0u128;
         while let Some(name) = map.next_key::<Key<'de>>()? {
-            if self.0.contains(&name.0.as_ref()) {
-                let value = map.next_value()?;
-                kept.keep(name, value);
-            } else {
-                map.next_value::<serde::de::IgnoredAny>()?;
+            match self.0.iter().position(|n| *n == name.0) {
+                Some(at) => {
+                    let bit = 1u128.checked_shl(at as u32).unwrap_or(0);
+                    let first = bit != 0 && met & bit == 0;
+                    met |= bit;
+                    let value = map.next_value()?;
+                    kept.keep(name, value, first);
+                }
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
         Ok(kept)
@@ -235,7 +261,7 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
 mod tests {
     use serde_json::json;
 
-    use super::parse_attributes;
+    use super::{parse_attributes, raw_attributes};
 
     #[test]
     fn only_the_named_attributes_are_kept() {
@@ -248,5 +274,32 @@ mod tests {
         assert!(parse_attributes("[1]", &["a"]).is_none());
         assert!(parse_attributes(r#"{"a":1} x"#, &["a"]).is_none());
         assert!(parse_attributes(r#"{"a":}"#, &["a"]).is_none());
+    }
+
+    #[test]
+    fn a_repeated_name_keeps_its_last_value_once() {
+        let kept = |text: &str, names: &[&str]| -> Vec<(String, String)> {
+            raw_attributes(text, names)
+                .unwrap()
+                .into_iter()
+                .map(|(name, value)| (name.0.into_owned(), value.get().to_owned()))
+                .collect()
+        };
+        let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+            p.iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
+        };
+        let text = r#"{"a":1,"b":2,"a":3,"c":4,"\u0061":5}"#;
+        assert_eq!(kept(text, &["a", "c"]), pairs(&[("a", "5"), ("c", "4")]));
+        assert_eq!(
+            parse_attributes(text, &["a", "c"]).unwrap(),
+            serde_json::from_str::<serde_json::Map<_, _>>(r#"{"a":5,"c":4}"#).unwrap()
+        );
+        // Past the 128th name, a repeated name is still found.
+        let many: Vec<String> = (0..200).map(|i| format!("n{i}")).collect();
+        let names: Vec<&str> = many.iter().map(String::as_str).collect();
+        let text = r#"{"n150":1,"n3":2,"n150":3,"n3":4}"#;
+        assert_eq!(kept(text, &names), pairs(&[("n150", "3"), ("n3", "4")]));
     }
 }
