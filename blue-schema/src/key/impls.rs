@@ -66,19 +66,26 @@ fn parse_fixed(
         component: encoded.to_owned(),
         expected,
     };
-    if encoded.len() != digits || !encoded.bytes().all(|b| b.is_ascii_digit()) {
+    if encoded.len() != digits {
         return Err(invalid());
     }
-    // Digits checked: accumulated directly (`str::parse` checks them
+    // Checked and accumulated in one pass (`str::parse` would check them
     // again, in `u128` arithmetic). Nineteen digits fit a `u64`.
-    let digit = |b: u8| b - b'0';
     if digits <= 19 {
-        return Ok(u128::from(
-            encoded
-                .bytes()
-                .fold(0u64, |n, b| n * 10 + u64::from(digit(b))),
-        ));
+        let mut n = 0u64;
+        for b in encoded.bytes() {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return Err(invalid());
+            }
+            n = n * 10 + u64::from(d);
+        }
+        return Ok(u128::from(n));
     }
+    if !encoded.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let digit = |b: u8| b - b'0';
     encoded.bytes().try_fold(0u128, |n, b| {
         n.checked_mul(10)
             .and_then(|n| n.checked_add(u128::from(digit(b))))

@@ -39,10 +39,14 @@ impl Conn {
         &mut self,
         table: &'static str,
     ) -> Result<(&Connection, &TableSql), Error> {
+        // The name a table's operations pass is its schema's constant:
+        // found by address without comparing text, unless another copy
+        // of the same name was passed.
         let found = self
             .sql
             .iter()
-            .position(|(name, _)| std::ptr::eq(*name, table) || *name == table);
+            .position(|(name, _)| std::ptr::eq(*name, table))
+            .or_else(|| self.sql.iter().position(|(name, _)| *name == table));
         let index = match found {
             Some(index) if !self.sql[index].1.is_stale() => index,
             Some(index) => {

@@ -218,7 +218,7 @@ impl<'de, C: Keep<'de>> serde::de::Visitor<'de> for Only<'_, C> {
         // 128th, a name is looked for among those kept).
         let mut met = 0u128;
         while let Some(name) = map.next_key::<Key<'de>>()? {
-            match self.0.iter().position(|n| *n == name.0) {
+            match self.0.iter().position(|n| same_name(n, &name.0)) {
                 Some(at) => {
                     let bit = 1u128.checked_shl(at as u32).unwrap_or(0);
                     let first = bit != 0 && met & bit == 0;
@@ -233,6 +233,13 @@ impl<'de, C: Keep<'de>> serde::de::Visitor<'de> for Only<'_, C> {
         }
         Ok(kept)
     }
+}
+
+/// Whether two attribute names are the same: the length and the first
+/// byte tell most names apart without a call to compare the bytes.
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
 /// An object's key, borrowed from the text when it has no escapes.

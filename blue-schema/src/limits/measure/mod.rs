@@ -154,8 +154,12 @@ fn raw_scalar_size(raw: &[u8]) -> Option<usize> {
             if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
                 return None;
             }
-            let n: i64 = std::str::from_utf8(raw).ok()?.parse().ok()?;
-            number::NumberText::Int(i128::from(n)).size().ok()
+            // The digits are checked: read as they are (no `str::parse`).
+            let n = digits
+                .iter()
+                .fold(0i128, |n, d| n * 10 + i128::from(d - b'0'));
+            let n = if digits.len() < raw.len() { -n } else { n };
+            number::NumberText::Int(n).size().ok()
         }
     }
 }
