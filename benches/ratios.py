@@ -17,7 +17,7 @@ both clients answered from memory by a replaying HTTP client
 (`benches/replay.rs`) after one recorded call of each side against the
 emulator, so the count is the client side's work only (the library, the
 SDK, the stub's copy of the answer) and the table also shows the requests
-each side sent and their body bytes. Takes about 4 minutes.
+each side sent and their body bytes. Takes about 15 minutes (both backends, one core).
 
 The store is built as a user builds it by default, without `tracing`;
 `--traced` also builds it with `tracing` (spans, no subscriber) and adds
