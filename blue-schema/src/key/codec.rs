@@ -144,67 +144,46 @@ impl<'a> KeyReader<'a> {
         prefix: Option<&'static str>,
         components: usize,
     ) -> Result<Self, KeyDecodeError> {
-        let rest = match prefix {
-            Some(p) => {
-                let wrong = || KeyDecodeError::WrongPrefix {
-                    expected: p,
-                    key: key.to_owned(),
-                };
-                let after = key.strip_prefix(p).ok_or_else(wrong)?;
-                if components == 0 {
-                    if !after.is_empty() {
-                        return Err(wrong());
-                    }
-                    ""
-                } else {
-                    after.strip_prefix(DELIMITER).ok_or_else(wrong)?
-                }
+        let reader = Self::uncounted(key, prefix, components).ok_or_else(|| {
+            KeyDecodeError::WrongPrefix {
+                // Only a prefix can be missing.
+                expected: prefix.unwrap_or_default(),
+                key: key.to_owned(),
             }
-            None => key,
-        };
-        let found = if components == 0 && rest.is_empty() {
-            0
-        } else {
+        })?;
+        let found = reader.rest.map_or(0, |rest| {
             rest.bytes().filter(|&b| b == DELIMITER_BYTE).count() + 1
-        };
+        });
         if found != components {
             return Err(KeyDecodeError::WrongComponentCount {
                 expected: components,
                 found,
             });
         }
-        Ok(KeyReader {
-            rest: Some(rest),
-            expected: components,
-            read: 0,
-        })
+        Ok(reader)
     }
 
     /// A reader over `key` that has not counted its components, or `None`
-    /// when `prefix` does not start it: for a read that checks at the end
-    /// ([`KeyReader::at_end`]) that it took exactly `components`, and asks
-    /// [`KeyReader::new`] for the error when not.
+    /// when `prefix` (followed by the delimiter, unless the key has no
+    /// components) does not start it: [`KeyReader::new`] counts them, a
+    /// well-formed read checks at the end ([`KeyReader::at_end`]) that it
+    /// took exactly `components`.
     fn uncounted(key: &'a str, prefix: Option<&'static str>, components: usize) -> Option<Self> {
         let rest = match prefix {
-            Some(p) => key.strip_prefix(p)?,
-            None if components == 0 => key,
-            None => {
-                return Some(KeyReader {
-                    rest: Some(key),
-                    expected: components,
-                    read: 0,
-                })
+            None => key,
+            Some(p) => {
+                let after = key.strip_prefix(p)?;
+                if components == 0 {
+                    after.is_empty().then_some(after)?
+                } else {
+                    after.strip_prefix(DELIMITER)?
+                }
             }
         };
-        let rest = if components == 0 {
-            rest.is_empty().then_some(None)?
-        } else if prefix.is_some() {
-            Some(rest.strip_prefix(DELIMITER)?)
-        } else {
-            Some(rest)
-        };
         Some(KeyReader {
-            rest,
+            // Nothing to read: a key of no components, and nothing after
+            // its prefix.
+            rest: (components != 0 || !rest.is_empty()).then_some(rest),
             expected: components,
             read: 0,
         })
