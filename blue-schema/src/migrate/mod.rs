@@ -230,7 +230,7 @@ fn convert<A: Engine, B: Engine, T: Table>(
         data,
         size,
         created_at,
-        updated_at,
+        updated_at: Some(updated_at),
     })
 }
 
@@ -277,7 +277,7 @@ pub(crate) fn from_json<B: Engine, T: Table>(
         data,
         size,
         created_at,
-        updated_at,
+        updated_at: Some(updated_at),
     })
 }
 

@@ -83,9 +83,10 @@ pub(crate) struct WriteItem<I> {
     /// The `created_at` to store if the item does not exist yet (or always,
     /// for a copy).
     pub(crate) created_at: String,
-    /// The `updated_at` to store: the time of the write (or, for a copy,
-    /// the source's; empty when the source item has none).
-    pub(crate) updated_at: String,
+    /// The `updated_at` to store when it is not `created_at`: a copy's
+    /// (the source's; empty when the source item has none). `None` for a
+    /// write, whose time is both: one string, not two.
+    pub(crate) updated_at: Option<String>,
 }
 
 impl<I> WriteItem<I> {
@@ -93,8 +94,13 @@ impl<I> WriteItem<I> {
     pub(crate) fn stamps(&self) -> crate::limits::check::Stamps<'_> {
         crate::limits::check::Stamps {
             created_at: &self.created_at,
-            updated_at: &self.updated_at,
+            updated_at: self.updated_at(),
         }
+    }
+
+    /// The `updated_at` it stores.
+    pub(crate) fn updated_at(&self) -> &str {
+        self.updated_at.as_deref().unwrap_or(&self.created_at)
     }
 }
 

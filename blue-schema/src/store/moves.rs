@@ -131,7 +131,9 @@ pub(crate) async fn move_item<E: Entity>(
     let moved = with_engine!(&store.backend, b => {
         let mut written = super::put::backfill_item_at(b, &item, now, version)?;
         if !created_at.is_empty() {
-            written.created_at = created_at.to_owned();
+            // The write's time stays its `updated_at`.
+            let written_at = std::mem::replace(&mut written.created_at, created_at.to_owned());
+            written.updated_at.get_or_insert(written_at);
         }
         let put = Put {
             item: written,

@@ -342,8 +342,8 @@ pub(crate) fn checked_item<E: Entity, I>(
         },
         data: encode(&view).map_err(not_an_item)?,
         size,
-        updated_at: created_at.clone(),
         created_at,
+        updated_at: None,
     })
 }
 

@@ -40,17 +40,16 @@ impl DynamoDbBackend {
                 updated_at,
                 ..
             } = item;
-            let created_at = created
+            let existing = created
                 .binary_search_by(|(pk, sk, _)| {
                     (pk.as_str(), sk.as_str())
                         .cmp(&(key.partition_key.as_str(), key.sort_key.as_str()))
                 })
                 .ok()
-                .and_then(|i| created[i].2.take())
-                .unwrap_or(now);
+                .and_then(|i| created[i].2.take());
             let stamps = Stamps {
-                created_at: &created_at,
-                updated_at: &updated_at,
+                created_at: existing.as_deref().unwrap_or(&now),
+                updated_at: updated_at.as_deref().unwrap_or(&now),
             };
             let item = full_item(&key, data, stamps);
             let put = PutRequest::builder()

@@ -70,6 +70,7 @@ impl DynamoDbBackend {
             checks,
             decode,
         } = op;
+        let updated_at = item.updated_at.as_deref().unwrap_or(&item.created_at);
         if if_not_exists && (!conditional || only_expiry) {
             return self
                 .create_item(
@@ -77,7 +78,7 @@ impl DynamoDbBackend {
                     item.data,
                     Stamps {
                         created_at: &item.created_at,
-                        updated_at: &item.updated_at,
+                        updated_at,
                     },
                     checks.expiry,
                 )
@@ -85,7 +86,7 @@ impl DynamoDbBackend {
         }
         let stamps = Stamps {
             created_at: &item.created_at,
-            updated_at: &item.updated_at,
+            updated_at,
         };
         match Update::new(&item.key, item.data, entity, stamps, item.size) {
             Ok(update) if conditional && checks.expiry.is_none() => {
@@ -121,7 +122,7 @@ impl DynamoDbBackend {
                 if let Some(expiry) = checks.expiry {
                     self.delete_expired(&item.key, expiry).await?;
                 }
-                self.replace_whole(&item.key, attributes, &item.updated_at, checks.shape)
+                self.replace_whole(&item.key, attributes, updated_at, checks.shape)
                     .await
             }
             Err(_) if conditional => Err(Error::InvalidUpdate {
@@ -132,7 +133,7 @@ impl DynamoDbBackend {
                     .to_owned(),
             }),
             Err(attributes) => {
-                self.replace_whole(&item.key, attributes, &item.updated_at, checks.shape)
+                self.replace_whole(&item.key, attributes, updated_at, checks.shape)
                     .await
             }
         }

@@ -284,7 +284,7 @@ impl Engine for SqliteBackend {
     async fn put_op(&self, op: Box<Put<String>>) -> Result<(), Error> {
         if self.metering() {
             let item = &op.item;
-            let image = Image::of(&item.data, item.size, &item.updated_at);
+            let image = Image::of(&item.data, item.size, item.updated_at());
             let keys = vec![(item.key.clone(), After::Is(Some(image)))];
             return Box::pin(self.metered_write(keys, false, 1, false, move |conn| {
                 if !op.checks_only_shape_and_expiry() {
@@ -310,7 +310,7 @@ impl Engine for SqliteBackend {
             .items
             .iter()
             .map(|i| {
-                let image = Image::of(&i.data, i.size, &i.updated_at);
+                let image = Image::of(&i.data, i.size, i.updated_at());
                 (i.key.clone(), After::Is(Some(image)))
             })
             .collect();

@@ -59,7 +59,7 @@ pub(super) fn transact(conn: &mut Conn, op: &TransactWrite<String>) -> Result<()
                                 Some(s) => Cow::Owned(s.created_at.clone()),
                                 None => Cow::Borrowed(&p.item.created_at),
                             },
-                            updated_at: &p.item.updated_at,
+                            updated_at: p.item.updated_at(),
                             size: p.item.size,
                             exists: stored.is_some(),
                         },

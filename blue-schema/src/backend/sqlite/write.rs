@@ -447,7 +447,7 @@ fn execute_write(
         &item.data,
         &item.created_at,
         item.size as i64,
-        &item.updated_at,
+        item.updated_at(),
     );
     let (pk, sk, data, created_at, size, updated_at) = params;
     match (now, shape) {

@@ -147,7 +147,7 @@ pub(crate) fn claim<B: Engine>(
             data,
             size,
             created_at: now.to_owned(),
-            updated_at: now.to_owned(),
+            updated_at: None,
         },
         if_not_exists: false,
         entity: &MARKER,
