@@ -21,14 +21,11 @@ pub(crate) fn add_updated_at(table: &str) -> String {
 }
 
 /// The statement that deletes a table's expired rows: those whose TTL
-/// `attribute` is a number below `?1` (SQLite orders text after numbers,
-/// so a string never counts, as DynamoDB's TTL ignores one). `attribute`
-/// is letters, digits and `_` (the derive checks).
+/// `attribute` is a number below `?1` (`blue_expired`, the backend's own
+/// function: any other value never expires, as DynamoDB's TTL ignores
+/// it). `attribute` is letters, digits and `_` (the derive checks).
 pub(crate) fn sweep_expired(table: &str, attribute: &str) -> String {
-    format!(
-        "DELETE FROM \"{table}\" WHERE \
-         iif(json_valid(data), json_extract(data, '$.{attribute}'), NULL) < ?1"
-    )
+    format!("DELETE FROM \"{table}\" WHERE blue_expired(data, '{attribute}', ?1)")
 }
 
 /// The change feed's outbox of `table` (see [`crate::feed`]): a table
@@ -282,8 +279,7 @@ impl Statements {
     pub(crate) fn ttl(&self, attribute: &str) -> &TtlStatements {
         self.ttl.get_or_init(|| {
             let insert = &self.insert;
-            let expired =
-                format!("iif(json_valid(data), json_extract(data, '$.{attribute}'), NULL) < ?7");
+            let expired = format!("blue_expired(data, '{attribute}', ?7)");
             TtlStatements {
                 upsert: format!(
                     "{insert} ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, \
