@@ -5,10 +5,11 @@
 //! the images of its items before and after it, in one transaction with
 //! the write, so no other writer comes between them.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::entry::{self, EntryKeys};
 use super::pool::Conn;
@@ -124,9 +125,9 @@ pub(super) fn write_units(
     let old_fields = old.map(|i| index_attributes(&i.data)).unwrap_or_default();
     let new_fields = new.map(|i| index_attributes(&i.data)).unwrap_or_default();
     let mut slots: Vec<&str> = old_fields
-        .keys()
-        .chain(new_fields.keys())
-        .map(String::as_str)
+        .iter()
+        .chain(&new_fields)
+        .map(IndexKeys::slot)
         .collect();
     slots.sort_unstable();
     slots.dedup();
@@ -134,39 +135,8 @@ pub(super) fn write_units(
     let mut indexes = 0.0;
     for slot in slots {
         let (projection, sets) = tables.projection(key.table, slot);
-        let pk_attribute = format!("{slot}pk");
-        let sk_attribute = format!("{slot}sk");
-        // An entry, and for `INCLUDE` the attributes it holds.
-        let entry = |fields: &HashMap<String, (String, String)>, image: Option<&Image>| {
-            let (pk, sk) = fields.get(slot)?;
-            let image = image?;
-            let keys = EntryKeys {
-                partition_key: &key.partition_key,
-                sort_key: &key.sort_key,
-                index_pk: (&pk_attribute, pk),
-                index_sk: (&sk_attribute, sk),
-            };
-            let held = match projection {
-                Projection::Include(attributes) => entry::included(&image.data, attributes),
-                Projection::All | Projection::KeysOnly => None,
-            };
-            let size = match &held {
-                Some(held) => entry::included_size(&keys, held, sets),
-                None => match projection {
-                    Projection::All => image.size,
-                    Projection::KeysOnly | Projection::Include(_) => keys.size(),
-                },
-            };
-            Some((
-                IndexEntry {
-                    key: (pk.clone(), sk.clone()),
-                    size,
-                },
-                held,
-            ))
-        };
-        let before = entry(&old_fields, old);
-        let after = entry(&new_fields, new);
+        let before = index_entry(key, slot, projection, sets, &old_fields, old);
+        let after = index_entry(key, slot, projection, sets, &new_fields, new);
         // Whether an entry at the same key holds the same attributes.
         let unchanged = match projection {
             Projection::All => same,
@@ -193,6 +163,44 @@ pub(super) fn write_units(
     table + indexes
 }
 
+/// An item's entry in index `slot` (none when it has not both keys),
+/// and for `INCLUDE` the attributes it holds.
+fn index_entry<'f>(
+    key: &ItemKey,
+    slot: &str,
+    projection: Projection,
+    sets: &[&str],
+    fields: &'f [IndexKeys<'_>],
+    image: Option<&Image>,
+) -> Option<(IndexEntry<'f>, Option<Map<String, Value>>)> {
+    let found = fields.iter().find(|k| k.slot() == slot)?;
+    let image = image?;
+    let keys = EntryKeys {
+        partition_key: &key.partition_key,
+        sort_key: &key.sort_key,
+        index_pk: (&found.pk_name, &found.pk),
+        index_sk: (&found.sk_name, &found.sk),
+    };
+    let held = match projection {
+        Projection::Include(attributes) => entry::included(&image.data, attributes),
+        Projection::All | Projection::KeysOnly => None,
+    };
+    let size = match &held {
+        Some(held) => entry::included_size(&keys, held, sets),
+        None => match projection {
+            Projection::All => image.size,
+            Projection::KeysOnly | Projection::Include(_) => keys.size(),
+        },
+    };
+    Some((
+        IndexEntry {
+            key: (Cow::Borrowed(&*found.pk), Cow::Borrowed(&*found.sk)),
+            size,
+        },
+        held,
+    ))
+}
+
 /// The entry of an item in a multi-attribute index keyed by `attributes`:
 /// none unless the item holds every one of them; its key is their values.
 fn attribute_entry(
@@ -200,7 +208,7 @@ fn attribute_entry(
     attributes: &[crate::schema::KeyAttribute],
     projection: Projection,
     image: &Image,
-) -> Option<IndexEntry> {
+) -> Option<IndexEntry<'static>> {
     let (values, keys_size) =
         entry::attribute_entry(attributes, &image.data, &key.partition_key, &key.sort_key)?;
     let size = match projection {
@@ -208,18 +216,39 @@ fn attribute_entry(
         Projection::KeysOnly | Projection::Include(_) => keys_size,
     };
     Some(IndexEntry {
-        key: (Value::from(values).to_string(), String::new()),
+        key: (
+            Cow::Owned(Value::from(values).to_string()),
+            Cow::Borrowed(""),
+        ),
         size,
     })
 }
 
-/// The index keys an item holds, by index: `gsi1` → (`gsi1pk`, `gsi1sk`).
-/// An item is in an index only when it has both.
-fn index_attributes(data: &str) -> HashMap<String, (String, String)> {
+/// An item's keys in one index (`gsi1pk` and `gsi1sk` for `gsi1`): their
+/// names and values, borrowed from the item's JSON unless escaped.
+#[derive(Debug, PartialEq)]
+struct IndexKeys<'a> {
+    pk_name: Cow<'a, str>,
+    pk: Cow<'a, str>,
+    sk_name: Cow<'a, str>,
+    sk: Cow<'a, str>,
+}
+
+impl IndexKeys<'_> {
+    /// The index: `gsi1` for `gsi1pk`.
+    fn slot(&self) -> &str {
+        self.pk_name.strip_suffix("pk").unwrap_or(&self.pk_name)
+    }
+}
+
+/// The index keys an item holds, one per index (the later of a name
+/// given twice). An item is in an index only when it has both keys, as
+/// strings.
+fn index_attributes(data: &str) -> Vec<IndexKeys<'_>> {
     let Ok(IndexKeyAttributes(attributes)) = serde_json::from_str(data) else {
-        return HashMap::new();
+        return Vec::new();
     };
-    let mut found = HashMap::new();
+    let mut found: Vec<IndexKeys<'_>> = Vec::new();
     for (name, pk) in &attributes {
         let Some(slot) = name.strip_suffix("pk") else {
             continue;
@@ -227,47 +256,111 @@ fn index_attributes(data: &str) -> HashMap<String, (String, String)> {
         let sk = attributes
             .iter()
             .find(|(n, _)| n.strip_suffix("sk") == Some(slot));
-        if let Some((_, sk)) = sk {
-            found.insert(slot.to_owned(), (pk.clone(), sk.clone()));
+        if let Some((sk_name, sk)) = sk {
+            let keys = IndexKeys {
+                pk_name: name.clone(),
+                pk: pk.clone(),
+                sk_name: sk_name.clone(),
+                sk: sk.clone(),
+            };
+            match found.iter_mut().find(|k| k.slot() == slot) {
+                Some(earlier) => *earlier = keys,
+                None => found.push(keys),
+            }
         }
     }
     found
 }
 
 /// The string attributes of a stored item named as index keys (`gsi1pk`,
-/// `gsi1sk`, ...): everything else is skipped unparsed, which is most of
-/// what metering a write used to cost.
-struct IndexKeyAttributes(Vec<(String, String)>);
+/// `gsi1sk`, ...), borrowed from its JSON: everything else is skipped
+/// unparsed, which is most of what metering a write used to cost.
+struct IndexKeyAttributes<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-/// An attribute's name, kept only if it names an index key (so that the
-/// other names are not copied).
-struct IndexKeyName(Option<String>);
+/// An attribute's name, kept only if it names an index key.
+struct IndexKeyName<'a>(Option<Cow<'a, str>>);
 
-impl<'de> serde::Deserialize<'de> for IndexKeyName {
+impl<'de> serde::Deserialize<'de> for IndexKeyName<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl serde::de::Visitor<'_> for Visit {
-            type Value = IndexKeyName;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an attribute name")
-            }
-
-            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<IndexKeyName, E> {
-                Ok(IndexKeyName(
-                    is_index_key_attribute(name).then(|| name.to_owned()),
-                ))
-            }
-        }
-        deserializer.deserialize_str(Visit)
+        let super::row::Key(name) = super::row::Key::deserialize(deserializer)?;
+        Ok(IndexKeyName(is_index_key_attribute(&name).then_some(name)))
     }
 }
 
-impl<'de> serde::Deserialize<'de> for IndexKeyAttributes {
+/// A value kept when it is a string (borrowed unless escaped); any other
+/// value is skipped.
+struct StringValue<'a>(Option<Cow<'a, str>>);
+
+impl<'de> serde::Deserialize<'de> for StringValue<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = IndexKeyAttributes;
+            type Value = StringValue<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a value")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(StringValue(Some(Cow::Borrowed(v))))
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(StringValue(Some(Cow::Owned(v.to_owned()))))
+            }
+
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(StringValue(Some(Cow::Owned(v))))
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(StringValue(None))
+            }
+
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(StringValue(None))
+            }
+
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(StringValue(None))
+            }
+
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(StringValue(None))
+            }
+
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(StringValue(None))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(StringValue(None))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(StringValue(None))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IndexKeyAttributes<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = IndexKeyAttributes<'de>;
 
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("an item")
@@ -276,14 +369,14 @@ impl<'de> serde::Deserialize<'de> for IndexKeyAttributes {
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<IndexKeyAttributes, A::Error> {
+            ) -> Result<IndexKeyAttributes<'de>, A::Error> {
                 let mut found = Vec::new();
                 while let Some(IndexKeyName(name)) = map.next_key()? {
                     let Some(name) = name else {
                         map.next_value::<serde::de::IgnoredAny>()?;
                         continue;
                     };
-                    if let Value::String(value) = map.next_value::<Value>()? {
+                    if let StringValue(Some(value)) = map.next_value()? {
                         found.push((name, value));
                     }
                 }
@@ -302,9 +395,9 @@ fn table_write_units(old: Option<usize>, new: Option<usize>) -> f64 {
 
 /// One index's entry for an item: its position and size.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct IndexEntry {
+struct IndexEntry<'a> {
     /// The index partition and sort key.
-    key: (String, String),
+    key: (Cow<'a, str>, Cow<'a, str>),
     /// The projected entry's size, as DynamoDB computes item sizes.
     size: usize,
 }
@@ -312,7 +405,11 @@ struct IndexEntry {
 /// Write units of one index for one write, from its entries before and after.
 /// `same` says whether an entry at the same key holds the same attributes
 /// (for `ALL`, the whole item unchanged; for `KEYS_ONLY`, always).
-fn index_write_units(old: Option<&IndexEntry>, new: Option<&IndexEntry>, same: bool) -> f64 {
+fn index_write_units(
+    old: Option<&IndexEntry<'_>>,
+    new: Option<&IndexEntry<'_>>,
+    same: bool,
+) -> f64 {
     match (old, new) {
         (None, None) => 0.0,
         (None, Some(entry)) | (Some(entry), None) => item_write_units(entry.size),
@@ -336,7 +433,7 @@ mod tests {
 
     #[test]
     fn index_entries_cost_what_changes() {
-        let at = |k: &str, size| IndexEntry {
+        let at = |k: &'static str, size| IndexEntry {
             key: (k.into(), "s".into()),
             size,
         };
@@ -408,6 +505,23 @@ mod tests {
     fn only_both_keys_make_an_index_entry() {
         let found = index_attributes(r#"{"gsi1pk":"a","gsi2pk":"b","gsi2sk":"c","pk":"x"}"#);
         assert_eq!(found.len(), 1);
-        assert_eq!(found["gsi2"], ("b".to_owned(), "c".to_owned()));
+        assert_eq!(found[0].slot(), "gsi2");
+        assert_eq!((&*found[0].pk, &*found[0].sk), ("b", "c"));
+    }
+
+    /// Keys are read as the item holds them: escaped names and values
+    /// unescaped, a key that is not a string no key, the later of a
+    /// repeated name.
+    #[test]
+    fn index_keys_are_strings_as_stored() {
+        let found = index_attributes(
+            r#"{"gsi1pk":"a\"b","gsi1sk":1,"gsi2p\u006b":"x","gsi2sk":"y\u0041",
+                "gsi3pk":{"gsi3sk":"q"},"gsi3sk":"z","gsi4pk":"old","gsi4sk":"s",
+                "gsi4pk":"new","x":[1,{"gsi5pk":"v"}]}"#,
+        );
+        let keys: Vec<(&str, &str, &str)> =
+            found.iter().map(|k| (k.slot(), &*k.pk, &*k.sk)).collect();
+        assert_eq!(keys, [("gsi2", "x", "yA"), ("gsi4", "new", "s")]);
+        assert!(index_attributes("not json").is_empty());
     }
 }
