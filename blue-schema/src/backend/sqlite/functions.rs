@@ -29,8 +29,8 @@ static SHAPE_NAME: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(QUOT
 /// and DynamoDB's TTL follows (any other value never expires). A put in
 /// a table with a TTL asks it of the row it replaces; SQLite's
 /// `json_valid` and `json_extract` translated the whole item to read one
-/// attribute, where this reads the item's top-level names and parses one
-/// value.
+/// attribute, where this scans the item's top level for the name and
+/// parses one value.
 pub(super) fn register(db: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     db.create_scalar_function("blue_shape", 1, flags, |ctx| Ok(shape_of(ctx.get_raw(0))))?;
@@ -69,9 +69,9 @@ fn expired(data: &[u8], attribute: &[u8], now: f64) -> bool {
     if absent && memchr::memchr(b'\\', data).is_none() {
         return false;
     }
-    // The quick scan says "not expired" exactly when the item is valid
-    // JSON (an invalid item never expires either); an expiry, or what
-    // it cannot read, is asked of the parser.
+    // The quick scan's "not expired" is final: on valid JSON it reads
+    // what the parser reads, and an invalid item never expires either.
+    // An expiry, or what it cannot read, is asked of the parser.
     match top_level_number(data, attribute) {
         Some(TopLevel::Absent | TopLevel::Other) => return false,
         Some(TopLevel::Number(at)) if at >= now => return false,
