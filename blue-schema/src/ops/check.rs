@@ -59,15 +59,20 @@ impl Expiry {
     /// Whether `item` has expired: its TTL attribute is a number below
     /// `now` (DynamoDB's TTL ignores any other value).
     pub(crate) fn has_expired(&self, item: &Map<String, Value>) -> bool {
-        item.get(self.attribute)
-            .and_then(Value::as_f64)
-            .is_some_and(|at| self.is_past(at))
+        ttl_value_expired(item.get(self.attribute), self.now as f64)
     }
 
     /// Whether a TTL attribute holding the number `at` has expired.
     pub(crate) fn is_past(&self, at: f64) -> bool {
         at < self.now as f64
     }
+}
+
+/// DynamoDB's TTL rule for the value of an item's TTL attribute: a number
+/// below `now` (epoch seconds) has expired; no value, or any other, never
+/// does.
+pub(crate) fn ttl_value_expired(value: Option<&Value>, now: f64) -> bool {
+    value.and_then(Value::as_f64).is_some_and(|at| at < now)
 }
 
 /// The shape check of a write ([`crate::schema::shape`]): the stored item

@@ -8,6 +8,8 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
+use crate::ops::check::ttl_value_expired;
+
 #[cfg(test)]
 use crate::schema::SHAPE_ATTRIBUTE;
 
@@ -81,11 +83,8 @@ fn expired(data: &[u8], attribute: &[u8], now: f64) -> bool {
     else {
         return false;
     };
-    super::row::raw_attributes(data, &[attribute])
-        .and_then(|kept| kept.last().map(|(_, value)| value.get()))
-        .filter(|raw| raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()))
-        .and_then(|raw| raw.parse::<f64>().ok())
-        .is_some_and(|at| at < now)
+    super::row::parse_attributes(data, &[attribute])
+        .is_some_and(|item| ttl_value_expired(item.get(attribute), now))
 }
 
 /// What an object's last top-level value of a name is, as
