@@ -63,6 +63,7 @@ impl Expiry {
     }
 
     /// Whether a TTL attribute holding the number `at` has expired.
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
     pub(crate) fn is_past(&self, at: f64) -> bool {
         at < self.now as f64
     }
