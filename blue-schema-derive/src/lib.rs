@@ -26,6 +26,7 @@ mod reserved;
 mod shape;
 mod symbol;
 mod table;
+mod text;
 
 #[cfg(test)]
 mod fuzz;

@@ -2,9 +2,8 @@
 //! access pattern for its index.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{quote, ToTokens as _};
 
-use super::key_part_type_bounds;
 use crate::ast::{Entity, Field};
 
 /// The table's query builder, `{Entity}Query<N>`.
@@ -70,95 +69,122 @@ pub(super) fn query_builder(
 
 /// The methods of `{Query}<N>` for sort-key component `N`: fix it, or end
 /// the query with a range on it.
+///
+/// The six range methods per component are most of an entity's expanded
+/// methods, and they are written as text that the compiler lexes once
+/// ([`crate::text`]) rather than built with `quote!`, a token at a time
+/// across the proc-macro bridge. They carry no span of the user's code
+/// (every token was at the call site already; the field's type and name
+/// mean the same there), so the compiler's messages about them are the
+/// same. The method that fixes a component stays in `quote!`: its name
+/// keeps the field's span, which the note for a component fixed out of
+/// order shows ("required by a bound in this associated function").
+/// Measured in docs/guide.md ("Compile time of the derives").
 fn component_methods(
     query_ident: &syn::Ident,
     sk: &[(&Field, &syn::Type)],
     item: &TokenStream,
     native: bool,
 ) -> TokenStream {
-    let levels = sk.iter().enumerate().map(|(n, (field, ty))| {
+    use std::fmt::Write as _;
+
+    let query = query_ident.to_string();
+    let item_text = item.to_string();
+    let mut ranges = String::with_capacity(2048 * sk.len());
+    let mut fixing = TokenStream::new();
+    for (n, (field, ty)) in sk.iter().enumerate() {
         let next = n + 1;
         let method = field.ident;
         let name = &field.name;
-        let eq_doc = format!("Fixes `{name}`: the items whose `{name}` equals `{name}`.");
         // A multi-attribute key's field is a native key type: a bound
         // checked where the method is called (the entity's assertion says
         // it once, at the field), so a wrong type is one error, not one
         // per method.
-        let bound = if native {
-            super::index_query::native_key_type_bounds(&[ty])
-        } else {
-            key_part_type_bounds(&[ty])
-        };
         let native_bound = native.then(|| quote!(for<'__blue> #ty: ::blue_schema::key::NativeKey,));
         // The method that fixes the component exists at every step; its
         // bound says which step may call it, with a message when another
         // does (the mistake users make). The range methods stay on their
         // step alone: each generic method costs compile time.
-        let next_component = quote! {
-            ::blue_schema::__private::FixedComponents<N>: ::blue_schema::__private::NextComponent<#n>
-        };
-        // Only `lt` needs the component's encoding (for the key just below
-        // the value): the bound that says so, and no other.
-        let range = |suffix: &str, op: &str, doc: &str| {
-            let bound = (op == "lt" || native).then_some(&bound);
-            let m = format_ident!("{}_{}", field.name, suffix);
-            let d = format!("The items whose `{name}` is {doc} `{name}`; nothing can follow a range.");
-            let op = format_ident!("{}", op);
-            quote! {
-                #[doc = #d]
-                pub fn #m(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> ::blue_schema::Query<#item>
-                #bound
-                {
-                    self.state.#op::<#ty, #item>(&#method)
-                }
-            }
-        };
-        let lt = range("lt", "lt", "less than");
-        let le = range("le", "le", "at most");
-        let gt = range("gt", "gt", "greater than");
-        let ge = range("ge", "ge", "at least");
-        let between = format_ident!("{}_between", field.name);
-        let starts_with = format_ident!("{}_starts_with", field.name);
-        let between_doc = format!("The items whose `{name}` is between `low` and `high`, both included.");
-        let starts_doc = format!("The items whose `{name}` starts with `prefix` (a string component).");
-        quote! {
+        let eq_doc = format!("Fixes `{name}`: the items whose `{name}` equals `{name}`.");
+        fixing.extend(quote! {
             impl<const N: usize> #query_ident<N> {
                 #[doc = #eq_doc]
                 pub fn #method(self, #method: impl ::blue_schema::AsKeyPart<#ty>) -> #query_ident<#next>
                 where
-                    #next_component,
+                    ::blue_schema::__private::FixedComponents<N>: ::blue_schema::__private::NextComponent<#n>,
                     #native_bound
                 {
                     #query_ident { state: self.state.component::<#ty>(&#method) }
                 }
             }
+        });
 
-            impl #query_ident<#n> {
-                #lt
-                #le
-                #gt
-                #ge
-                #[doc = #between_doc]
-                pub fn #between(
-                    self,
-                    low: impl ::blue_schema::AsKeyPart<#ty>,
-                    high: impl ::blue_schema::AsKeyPart<#ty>,
-                ) -> ::blue_schema::Query<#item>
-                where
-                    #native_bound
-                {
-                    self.state.between::<#ty, #item>(&low, &high)
-                }
-                #[doc = #starts_doc]
-                pub fn #starts_with(self, prefix: impl ::blue_schema::key::AsKeyPrefix<#ty>) -> ::blue_schema::Query<#item>
-                where
-                    #native_bound
-                {
-                    self.state.starts_with::<#ty, #item>(&prefix)
-                }
-            }
+        let method = method.to_string();
+        let ty = ty.to_token_stream().to_string();
+        let item = &item_text;
+        let (bound, native_bound) = if native {
+            let bound = format!("where for<'__blue> {ty}: ::blue_schema::key::NativeKey,");
+            (bound.clone(), bound)
+        } else {
+            (
+                format!("where for<'__blue> {ty}: ::blue_schema::KeyPart,"),
+                String::new(),
+            )
+        };
+        let _ = write!(ranges, "impl {query}<{n}> {{");
+        // Only `lt` needs the component's encoding (for the key just below
+        // the value): the bound that says so, and no other.
+        for (op, doc) in [
+            ("lt", "less than"),
+            ("le", "at most"),
+            ("gt", "greater than"),
+            ("ge", "at least"),
+        ] {
+            let bound = if op == "lt" || native {
+                bound.as_str()
+            } else {
+                ""
+            };
+            let doc =
+                format!("The items whose `{name}` is {doc} `{name}`; nothing can follow a range.");
+            let _ = write!(
+                ranges,
+                "
+    #[doc = {doc:?}]
+    pub fn {name}_{op}(self, {method}: impl ::blue_schema::AsKeyPart<{ty}>) -> ::blue_schema::Query<{item}>
+    {bound}
+    {{
+        self.state.{op}::<{ty}, {item}>(&{method})
+    }}"
+            );
         }
-    });
-    quote!(#(#levels)*)
+        let between_doc =
+            format!("The items whose `{name}` is between `low` and `high`, both included.");
+        let starts_doc =
+            format!("The items whose `{name}` starts with `prefix` (a string component).");
+        let _ = write!(
+            ranges,
+            "
+    #[doc = {between_doc:?}]
+    pub fn {name}_between(
+        self,
+        low: impl ::blue_schema::AsKeyPart<{ty}>,
+        high: impl ::blue_schema::AsKeyPart<{ty}>,
+    ) -> ::blue_schema::Query<{item}>
+    {native_bound}
+    {{
+        self.state.between::<{ty}, {item}>(&low, &high)
+    }}
+    #[doc = {starts_doc:?}]
+    pub fn {name}_starts_with(self, prefix: impl ::blue_schema::key::AsKeyPrefix<{ty}>) -> ::blue_schema::Query<{item}>
+    {native_bound}
+    {{
+        self.state.starts_with::<{ty}, {item}>(&prefix)
+    }}
+}}
+"
+        );
+    }
+    fixing.extend(crate::text::tokens(&ranges));
+    fixing
 }

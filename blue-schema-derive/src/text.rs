@@ -1,0 +1,32 @@
+//! Generated code written as text and handed to the compiler whole.
+//!
+//! `quote!` builds its output a token at a time, and inside a proc macro
+//! each token crosses the bridge to the compiler; for the bulk of what the
+//! derives emit (the query builders' methods, which carry no span of the
+//! user's code) text parsed once by the compiler costs a fraction of that.
+
+use proc_macro2::TokenStream;
+
+/// `code` as tokens at the call site. Inside a proc macro the compiler's
+/// own lexer reads it: `proc_macro2`'s `FromStr` would first check the text
+/// with its own parser, built unoptimized like the derive, which costs more
+/// than the tokens saved. Outside one (the derive's unit tests and fuzz),
+/// `proc_macro2` parses it.
+///
+/// # Panics
+///
+/// When `code` is not a token stream: a bug in the derive, with the text in
+/// the message.
+pub(crate) fn tokens(code: &str) -> TokenStream {
+    if proc_macro::is_available() {
+        match code.parse::<proc_macro::TokenStream>() {
+            Ok(tokens) => return tokens.into(),
+            Err(error) => {
+                panic!("blue-schema-derive wrote code it cannot lex ({error:?}):\n{code}")
+            }
+        }
+    }
+    code.parse().unwrap_or_else(|error| {
+        panic!("blue-schema-derive wrote code it cannot lex ({error}):\n{code}")
+    })
+}
