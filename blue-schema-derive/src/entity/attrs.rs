@@ -1,8 +1,10 @@
 //! `{Entity}Attr`, the typed attributes that conditions and updates are
 //! written with, and `Entity::attr()`.
 
+use std::fmt::Write as _;
+
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens as _};
 
 use crate::ast::{option_inner, Entity, Field};
 
@@ -33,28 +35,38 @@ pub(super) fn attr_struct(
     let vis = &entity.original.vis;
     let name = ident.to_string();
     let attrs_ident = format_ident!("{}Attr", ident);
-    let attr_defs = attr_fields.iter().map(|f| {
-        let member = f.ident;
+    // The fields and their initializers, one per stored attribute, are
+    // written as text the compiler lexes once (`crate::text`): the
+    // struct's bulk, and nothing in it carries a span of the user's code
+    // that a message would show.
+    let owner = ident.to_string();
+    let mut defs = String::with_capacity(160 * attr_fields.len());
+    let mut inits = String::with_capacity(64 * attr_fields.len());
+    for f in attr_fields {
+        let member = f.ident.to_string();
         let (value, presence) = match (f.role, f.version.is_some(), option_inner(f.ty)) {
-            (Some(_), _, _) => (f.ty, quote!(KeyField)),
-            (None, true, _) => (f.ty, quote!(VersionField)),
-            (None, false, _) if f.set.is_some() => (f.ty, quote!(SetField)),
-            (None, false, Some(inner)) if indexed(f) => (inner, quote!(OptionalIndexKey)),
-            (None, false, None) if indexed(f) => (f.ty, quote!(IndexKey)),
-            (None, false, Some(inner)) => (inner, quote!(Optional)),
-            (None, false, None) => (f.ty, quote!(Required)),
+            (Some(_), _, _) => (f.ty, "KeyField"),
+            (None, true, _) => (f.ty, "VersionField"),
+            (None, false, _) if f.set.is_some() => (f.ty, "SetField"),
+            (None, false, Some(inner)) if indexed(f) => (inner, "OptionalIndexKey"),
+            (None, false, None) if indexed(f) => (f.ty, "IndexKey"),
+            (None, false, Some(inner)) => (inner, "Optional"),
+            (None, false, None) => (f.ty, "Required"),
         };
-        let doc = format!("The stored attribute `{}`.", f.attribute);
-        quote! {
-            #[doc = #doc]
-            pub #member: ::blue_schema::write::Attr<#ident, #value, ::blue_schema::write::#presence>
-        }
-    });
-    let attr_inits = attr_fields.iter().map(|f| {
-        let member = f.ident;
+        let value = value.to_token_stream().to_string();
         let attribute = &f.attribute;
-        quote!(#member: ::blue_schema::__private::attr(#attribute))
-    });
+        let doc = format!("The stored attribute `{attribute}`.");
+        let _ = writeln!(
+            defs,
+            "#[doc = {doc:?}] pub {member}: ::blue_schema::write::Attr<{owner}, {value}, ::blue_schema::write::{presence}>,"
+        );
+        let _ = writeln!(
+            inits,
+            "{member}: ::blue_schema::__private::attr({attribute:?}),"
+        );
+    }
+    let attr_defs = crate::text::tokens(&defs);
+    let attr_inits = crate::text::tokens(&inits);
     let attrs_doc = format!(
         "The stored attributes of `{name}`, typed: what conditions and updates are written with. Made by [`{name}::attr`]."
     );
@@ -67,7 +79,7 @@ pub(super) fn attr_struct(
         #[derive(::std::fmt::Debug, ::std::marker::Copy)]
         #[allow(missing_docs)]
         #vis struct #attrs_ident {
-            #(#attr_defs,)*
+            #attr_defs
         }
 
         // A copy: derived, `Clone` would assert each field's type.
@@ -82,7 +94,7 @@ pub(super) fn attr_struct(
         #[doc = #attr_fn_doc]
         #[inline]
         #vis const fn attr() -> #attrs_ident {
-            #attrs_ident { #(#attr_inits,)* }
+            #attrs_ident { #attr_inits }
         }
     };
     (definition, function)
