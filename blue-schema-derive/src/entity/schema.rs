@@ -44,36 +44,49 @@ pub(super) fn entity_schema(
     };
     let pk_schema = key_field_schema(pk);
     let sk_schema = key_field_schema(sk);
-    let attributes = entity.fields.iter().filter(|f| f.skip.is_none()).map(|f| {
-        let field = &f.name;
-        let attribute = &f.attribute;
-        let rust_type = type_string(f.ty);
-        let doc = &f.doc;
+    // One `attribute(..)` call per stored attribute, written as text the
+    // compiler lexes once (`crate::text`): literals only, no span of the
+    // user's code. A `#[set]` field's call names its type
+    // (`<T as SetValue>::KIND`) and stays in `quote!`, spanned as the
+    // user wrote it.
+    let mut attributes: Vec<TokenStream> = Vec::new();
+    let mut text = String::new();
+    for f in entity.fields.iter().filter(|f| f.skip.is_none()) {
         let key: u8 = match f.role {
             Some(KeyRole::Partition) => 1,
             Some(KeyRole::Sort) => 2,
             None => 0,
         };
         let optional = option_inner(f.ty).is_some();
-        let defaulted = f.default;
-        let version = f.version.is_some();
-        let ty = f.ty;
-        let attribute = quote! {
-            ::blue_schema::__private::attribute(
-                #field, #attribute, #rust_type, #doc, #key, #optional, #defaulted, #version,
-            )
-        };
+        let call = format!(
+            "::blue_schema::__private::attribute({:?}, {:?}, {:?}, {:?}, {key}, {optional}, {}, {})",
+            f.name,
+            f.attribute,
+            type_string(f.ty),
+            f.doc,
+            f.default,
+            f.version.is_some(),
+        );
         if f.set.is_some() {
-            quote! {
+            if !text.is_empty() {
+                attributes.push(crate::text::tokens(&std::mem::take(&mut text)));
+            }
+            let attribute = crate::text::tokens(&call);
+            let ty = f.ty;
+            attributes.push(quote! {
                 ::blue_schema::__private::set_attribute(
                     #attribute,
                     <#ty as ::blue_schema::write::SetValue>::KIND,
-                )
-            }
+                ),
+            });
         } else {
-            attribute
+            text.push_str(&call);
+            text.push(',');
         }
-    });
+    }
+    if !text.is_empty() {
+        attributes.push(crate::text::tokens(&text));
+    }
     let sets = entity
         .fields
         .iter()
@@ -102,7 +115,7 @@ pub(super) fn entity_schema(
             pk_prefix: #pk_prefix,
             partition_key: #pk_schema,
             sort_key: #sk_schema,
-            attributes: &[#(#attributes),*],
+            attributes: &[#(#attributes)*],
             version: #version_schema,
             sets: &[#(#sets),*],
             indexes: &[#(#index_schemas),*],
