@@ -30,3 +30,28 @@ pub(crate) fn tokens(code: &str) -> TokenStream {
         panic!("blue-schema-derive wrote code it cannot lex ({error}):\n{code}")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::tokens;
+
+    #[test]
+    fn text_becomes_the_same_tokens_and_a_bad_text_is_reported_whole() {
+        let written = tokens("pub fn id_lt(self, id: impl AsKeyPart<String>) -> Query<E> { self.state.lt::<String, E>(&id) }");
+        let quoted = quote::quote!(
+            pub fn id_lt(self, id: impl AsKeyPart<String>) -> Query<E> {
+                self.state.lt::<String, E>(&id)
+            }
+        );
+        // The same tokens; only the printer's spacing of `::<` may differ.
+        let squeezed = |t: proc_macro2::TokenStream| t.to_string().replace(' ', "");
+        assert_eq!(squeezed(written), squeezed(quoted));
+
+        let panic = std::panic::catch_unwind(|| tokens("impl Q<0> { fn f(self { }")).unwrap_err();
+        let message = panic.downcast_ref::<String>().expect("a formatted message");
+        assert!(
+            message.contains("cannot lex") && message.contains("impl Q<0> { fn f(self { }"),
+            "{message}"
+        );
+    }
+}
