@@ -2,8 +2,10 @@
 //!
 //! `quote!` builds its output a token at a time, and inside a proc macro
 //! each token crosses the bridge to the compiler; for the bulk of what the
-//! derives emit (the query builders' methods, which carry no span of the
-//! user's code) text parsed once by the compiler costs a fraction of that.
+//! derives emit that carries no span of the user's code (the query
+//! builders' range methods, the `{Entity}Attr` fields, the schema's
+//! attribute calls) text lexed once by the compiler costs a fraction of
+//! that.
 
 use proc_macro2::TokenStream;
 

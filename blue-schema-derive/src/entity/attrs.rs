@@ -39,7 +39,6 @@ pub(super) fn attr_struct(
     // written as text the compiler lexes once (`crate::text`): the
     // struct's bulk, and nothing in it carries a span of the user's code
     // that a message would show.
-    let owner = ident.to_string();
     let mut defs = String::with_capacity(160 * attr_fields.len());
     let mut inits = String::with_capacity(64 * attr_fields.len());
     for f in attr_fields {
@@ -58,7 +57,7 @@ pub(super) fn attr_struct(
         let doc = format!("The stored attribute `{attribute}`.");
         let _ = writeln!(
             defs,
-            "#[doc = {doc:?}] pub {member}: ::blue_schema::write::Attr<{owner}, {value}, ::blue_schema::write::{presence}>,"
+            "#[doc = {doc:?}] pub {member}: ::blue_schema::write::Attr<{name}, {value}, ::blue_schema::write::{presence}>,"
         );
         let _ = writeln!(
             inits,

@@ -119,18 +119,16 @@ fn component_methods(
             }
         });
 
+        let bound = if native {
+            super::index_query::native_key_type_bounds(&[ty])
+        } else {
+            super::key_part_type_bounds(&[ty])
+        }
+        .to_string();
+        let native_bound = if native { bound.as_str() } else { "" };
         let method = method.to_string();
         let ty = ty.to_token_stream().to_string();
         let item = &item_text;
-        let (bound, native_bound) = if native {
-            let bound = format!("where for<'__blue> {ty}: ::blue_schema::key::NativeKey,");
-            (bound.clone(), bound)
-        } else {
-            (
-                format!("where for<'__blue> {ty}: ::blue_schema::KeyPart,"),
-                String::new(),
-            )
-        };
         let _ = write!(ranges, "impl {query}<{n}> {{");
         // Only `lt` needs the component's encoding (for the key just below
         // the value): the bound that says so, and no other.
