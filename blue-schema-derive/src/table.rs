@@ -34,7 +34,17 @@ fn fallback(table: &Table) -> TokenStream {
         .name
         .as_ref()
         .map_or_else(String::new, |name| name.value());
-    let lists = lists(ident, &table.variants);
+    // An entity listed twice (one of the mistakes reported) is listed
+    // once here, so that the report is that mistake and not a conflict
+    // between two of these impls.
+    let mut seen = std::collections::HashSet::new();
+    let once: Vec<(&Ident, &Type)> = table
+        .variants
+        .iter()
+        .filter(|(_, ty)| seen.insert(ty.to_token_stream().to_string()))
+        .copied()
+        .collect();
+    let lists = lists(ident, &once);
     quote! {
         impl ::blue_schema::__private::TableName for #ident {
             const NAME: &'static str = #name;

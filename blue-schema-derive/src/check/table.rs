@@ -1,7 +1,6 @@
 //! The rules of `#[derive(Table)]` on the enum and its variants.
 
 use quote::ToTokens;
-use syn::Type;
 
 use super::index::index_slot_problem;
 use super::names::check_table_name;
@@ -92,11 +91,12 @@ pub(super) fn check_table_variants(cx: &mut Ctxt, table: &Table) {
             ),
         );
     }
-    for (i, (_, ty)) in table.variants.iter().enumerate() {
-        let same = |(_, other): &&(&syn::Ident, &Type)| {
-            other.to_token_stream().to_string() == ty.to_token_stream().to_string()
-        };
-        if table.variants[..i].iter().any(|v| same(&v)) {
+    // Each type written out once and remembered: linear in the number
+    // of entities (a pairwise comparison wrote each type out again for
+    // every pair, 2 450 times for 50 entities).
+    let mut seen = std::collections::HashSet::with_capacity(table.variants.len());
+    for (_, ty) in &table.variants {
+        if !seen.insert(ty.to_token_stream().to_string()) {
             cx.error_spanned_by(
                 ty,
                 "this entity is already listed: each entity appears in its table once",
