@@ -47,7 +47,7 @@ SQLITE_OPS = [
     "put_feed", "update_feed", "delete_feed", "transaction_feed", "put_all_feed",
     "put_moving", "update_moving", "get_moving", "get_unmoved",
     "put_unique", "rename_unique", "query_view", "query_view_paged", "attr_query", "attr_query_paged",
-    "attr_put",
+    "attr_put", "get_many_10", "put_all_100",
 ]
 SQLITE_NOTES = {
     "query_entity_paged": "baseline: rusqlite with DynamoDB's page rules (each row's size for the 1 MB cut, its key for the cursor)",

@@ -47,7 +47,10 @@ use super::*;
 /// the same card's whose key moves (a key move's cost); or `put_unique`
 /// and `rename_unique` (an update that changes the handle): their
 /// `rusqlite` side is a card with a handle, their `blue_schema` side the
-/// same card whose handle is `#[unique]` (a unique field's cost);
+/// same card whose handle is `#[unique]` (a unique field's cost); or
+/// `get_many_10` (ten experts by key, one read transaction) and
+/// `put_all_100` (a hundred experts written again, one write
+/// transaction, `created_at` kept);
 /// `<side>` is `blue_schema` or `rusqlite`.
 pub(crate) fn count(spec: &str) {
     let words: Vec<&str> = spec.split_whitespace().collect();
@@ -108,6 +111,8 @@ pub(crate) fn count(spec: &str) {
     let item = expert(D, 7);
     let a = Expert::attr();
     let names: Vec<String> = (0..10).map(|i| format!("expert-{i:05}")).collect();
+    // The partition's first hundred experts, as they are stored.
+    let hundred: Vec<Expert> = (0..100).map(|i| expert(D, i)).collect();
     let metered = store.metered();
     // The handles a rename alternates between.
     let mut renames = 0u32;
@@ -390,6 +395,16 @@ pub(crate) fn count(spec: &str) {
                 store.run(tx.commit()).unwrap()
             }
             ("transaction_10", false) => raw_transaction(&mut raw, &names),
+            // Batch reads and writes: ten experts by key in one snapshot,
+            // and a hundred experts written again in one transaction.
+            ("get_many_10", true) => drop(black_box(
+                store
+                    .get_many(names.iter().map(|name| Expert::key(D, name.as_str())))
+                    .unwrap(),
+            )),
+            ("get_many_10", false) => drop(black_box(raw_get_many(&mut raw, D, &names))),
+            ("put_all_100", true) => store.put_all(black_box(&hundred)).unwrap(),
+            ("put_all_100", false) => raw_bulk(&mut raw, black_box(&hundred)),
             _ => panic!("unknown operation {op:?}"),
         }
     }

@@ -398,6 +398,27 @@ pub(crate) fn raw_partition_paged(db: &Connection, d: &str) -> (Vec<Dialogue>, O
     raw_page(rows, raw_dialogue)
 }
 
+/// Experts by key, in one read transaction (one snapshot, as the store's
+/// `get_many` reads them): `None` where there is none.
+pub(crate) fn raw_get_many(db: &mut Connection, d: &str, names: &[String]) -> Vec<Option<Expert>> {
+    let tx = db.transaction().unwrap();
+    let found = {
+        let mut stmt = tx.prepare_cached(RAW_GET).unwrap();
+        names
+            .iter()
+            .map(|name| {
+                let sk = format!("EXPERT#{name}");
+                let mut rows = stmt.query(params![d, sk]).unwrap();
+                rows.next().unwrap().map(|row| {
+                    serde_json::from_str(row.get_ref(0).unwrap().as_str().unwrap()).unwrap()
+                })
+            })
+            .collect()
+    };
+    tx.commit().unwrap();
+    found
+}
+
 pub(crate) fn raw_bulk(db: &mut Connection, experts: &[Expert]) {
     let tx = db
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)

@@ -56,13 +56,12 @@ impl Store {
         let keys: Result<Vec<ItemKey>, Error> = keys.into_iter().map(item_key).collect();
         async move {
             let keys = keys?;
-            let mut distinct: Vec<ItemKey> = Vec::with_capacity(keys.len());
-            let mut index = std::collections::HashMap::with_capacity(keys.len());
-            for key in &keys {
-                if !index.contains_key(key) {
-                    index.insert(key.clone(), distinct.len());
-                    distinct.push(key.clone());
-                } else if transactional {
+            // The first place of each key (a key given again maps to it);
+            // a read transaction names each item once.
+            let first = first_places(&keys);
+            if transactional {
+                if let Some(again) = (0..keys.len()).find(|&i| first[i] != i) {
+                    let key = &keys[again];
                     return Err(Error::InvalidTransaction {
                         message: format!(
                             "a read transaction names item {} | {} twice",
@@ -71,12 +70,30 @@ impl Store {
                     });
                 }
             }
+            // The distinct keys, moved, in the order first given; each
+            // key's slot among them.
+            let mut slot_of = vec![0; keys.len()];
+            let mut distinct: Vec<ItemKey> = Vec::with_capacity(keys.len());
+            for (i, key) in keys.into_iter().enumerate() {
+                if first[i] == i {
+                    slot_of[i] = distinct.len();
+                    distinct.push(key);
+                } else {
+                    slot_of[i] = slot_of[first[i]];
+                }
+            }
             // A moving entity's items may still be under their old keys:
             // those are read too (in the same snapshot, for a transaction).
             // Several new keys can share an old key: each is read once.
             let wanted = distinct.len();
             let mut old: Vec<Option<usize>> = Vec::new();
             if E::__MOVED_FROM.is_some() {
+                let mut index: std::collections::HashMap<ItemKey, usize> = distinct
+                    .iter()
+                    .cloned()
+                    .enumerate()
+                    .map(|(i, key)| (key, i))
+                    .collect();
                 for i in 0..wanted {
                     let slot = super::old_item_key::<E>(&distinct[i]).map(|key| {
                         *index.entry(key.clone()).or_insert_with(|| {
@@ -134,14 +151,13 @@ impl Store {
             // Each slot is moved out on its key's last use; earlier uses of
             // a repeated key get a copy.
             let mut last_use = vec![0; found.len()];
-            for (i, key) in keys.iter().enumerate() {
-                last_use[index[key]] = i;
+            for (i, &slot) in slot_of.iter().enumerate() {
+                last_use[slot] = i;
             }
-            Ok(keys
+            Ok(slot_of
                 .iter()
                 .enumerate()
-                .map(|(i, key)| {
-                    let slot = index[key];
+                .map(|(i, &slot)| {
                     if last_use[slot] == i {
                         found[slot].take()
                     } else {
@@ -151,6 +167,25 @@ impl Store {
                 .collect())
         }
     }
+}
+
+/// For each key, the position where it is first given: its own, or an
+/// earlier one's when it repeats it. Found by sorting the positions (no
+/// hashing, no copies of the keys; a stable sort keeps the first of equal
+/// keys first).
+fn first_places(keys: &[ItemKey]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&keys[a], &keys[b]);
+        (a.table, &a.partition_key, &a.sort_key).cmp(&(b.table, &b.partition_key, &b.sort_key))
+    });
+    let mut first: Vec<usize> = (0..keys.len()).collect();
+    for pair in order.windows(2) {
+        if keys[pair[0]] == keys[pair[1]] {
+            first[pair[1]] = first[pair[0]];
+        }
+    }
+    first
 }
 
 /// A copy of an entity, through its own encoding: entities need not be

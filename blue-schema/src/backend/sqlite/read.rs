@@ -2,8 +2,7 @@
 
 use super::error::{sqlite_error, table_error};
 use super::pool::Conn;
-use super::row::{decode_row, integer};
-use super::write::read;
+use super::row::{data, decode_row, integer};
 use crate::error::AnyItem;
 use crate::ops::decode::Decoder;
 use crate::ops::{GetMany, ItemKey};
@@ -71,7 +70,9 @@ pub(super) fn get_row<D: Decoder>(
     )
 }
 
-/// Reads items by key in one read transaction (one snapshot).
+/// Reads items by key in one read transaction (one snapshot), each
+/// decoded from its row's text in place (the items are decoded without
+/// their write times, as a get's are).
 pub(super) fn get_many(conn: &mut Conn, op: &GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
     conn.db.execute_batch("BEGIN").map_err(sqlite_error)?;
     let result = op
@@ -79,9 +80,12 @@ pub(super) fn get_many(conn: &mut Conn, op: &GetMany) -> Result<Vec<Option<AnyIt
         .iter()
         .zip(&op.decode)
         .map(|(key, decode)| {
-            read(conn, key)?
-                .map(|s| decode.decode_str(key.stored(), &s.data))
-                .transpose()
+            row_of_key(
+                conn,
+                key,
+                |s| &s.get_data,
+                |row| decode.decode_str(key.stored(), &data(row, 0)?),
+            )
         })
         .collect();
     let _ = conn.db.execute_batch("COMMIT");

@@ -33,11 +33,6 @@ pub(super) struct Stored {
     pub(super) size: Option<i64>,
 }
 
-/// Reads the row with this key (its size: `None`).
-pub(super) fn read(conn: &mut Conn, key: &ItemKey) -> Result<Option<Stored>, Error> {
-    read_row(conn, key, false)
-}
-
 /// Reads the row with this key, with its size when `sized` (what an
 /// update swaps its changed attributes' sizes in, [`super::splice`]).
 fn read_row(conn: &mut Conn, key: &ItemKey, sized: bool) -> Result<Option<Stored>, Error> {
