@@ -72,22 +72,39 @@ pub(super) fn get_row<D: Decoder>(
 
 /// Reads items by key in one read transaction (one snapshot), each
 /// decoded from its row's text in place (the items are decoded without
-/// their write times, as a get's are).
+/// their write times, as a get's are). Keys in a row of the same table
+/// and statement share one prepared statement, taken from the cache once.
 pub(super) fn get_many(conn: &mut Conn, op: &GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
     conn.db.execute_batch("BEGIN").map_err(sqlite_error)?;
-    let result = op
-        .keys
-        .iter()
-        .zip(&op.decode)
-        .map(|(key, decode)| {
-            row_of_key(
-                conn,
-                key,
-                |s| &s.get_data,
-                |row| decode.decode_str(key.stored(), &data(row, 0)?),
-            )
-        })
-        .collect();
+    let result = read_keys(conn, op);
     let _ = conn.db.execute_batch("COMMIT");
     result
+}
+
+fn read_keys(conn: &mut Conn, op: &GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
+    let mut found = Vec::with_capacity(op.keys.len());
+    let mut keys = op.keys.iter().zip(&op.decode).peekable();
+    while let Some(&(first, _)) = keys.peek() {
+        let table = first.table;
+        let (db, sql) = conn.with_table(table)?;
+        let mut current: Option<(&str, rusqlite::CachedStatement<'_>)> = None;
+        while let Some((key, decode)) = keys.next_if(|(key, _)| key.table == table) {
+            let text = sql.for_key(&key.sort_key).get_data.as_str();
+            let stmt = match &mut current {
+                Some((prepared, stmt)) if std::ptr::eq(*prepared, text) => stmt,
+                _ => {
+                    let stmt = db.prepare_cached(text).map_err(table_error(table))?;
+                    &mut current.insert((text, stmt)).1
+                }
+            };
+            let mut rows = stmt
+                .query((&key.partition_key, &key.sort_key))
+                .map_err(sqlite_error)?;
+            found.push(match rows.next().map_err(sqlite_error)? {
+                Some(row) => Some(decode.decode_str(key.stored(), &data(row, 0)?)?),
+                None => None,
+            });
+        }
+    }
+    Ok(found)
 }
