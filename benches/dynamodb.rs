@@ -315,7 +315,7 @@ fn bench(c: &mut Criterion) {
 // ---- counting the client side's work, with no server ----
 
 /// The operations of the count mode, in the order `ratios.py` prints them.
-const OPS: [&str; 19] = [
+const OPS: [&str; 20] = [
     "get",
     "put",
     "query_entity",
@@ -335,6 +335,7 @@ const OPS: [&str; 19] = [
     "query_view",
     "attr_query",
     "attr_put",
+    "get_many_10",
 ];
 
 /// One call of one side of an operation of [`OPS`], as the criterion
@@ -420,6 +421,13 @@ impl Calls<'_> {
                 tx.commit().await.unwrap()
             }
             ("transaction_10", false) => raw.transaction(&self.names).await,
+            ("get_many_10", true) => drop(black_box(
+                store
+                    .get_many(self.names.iter().map(|name| Expert::key(D, name.as_str())))
+                    .await
+                    .unwrap(),
+            )),
+            ("get_many_10", false) => drop(black_box(raw.get_many(D, &self.names).await)),
             // The baseline is the store itself, on a table without TTL.
             ("put_ttl", true) => store.put(&cards::expiring(7)).await.unwrap(),
             ("put_ttl", false) => store.put(&cards::timed(7)).await.unwrap(),

@@ -455,6 +455,49 @@ impl Raw {
         out
     }
 
+    /// Experts by key, as `get_many` reads them: `BatchGetItem` in 100s
+    /// (strongly consistent), the unprocessed keys sent again, the items
+    /// returned in the order of `names` (`None` where there is none).
+    pub async fn get_many(&self, d: &str, names: &[String]) -> Vec<Option<Expert>> {
+        let sort_keys: Vec<String> = names.iter().map(|n| format!("EXPERT#{n}")).collect();
+        let mut found: HashMap<String, Expert> = HashMap::with_capacity(names.len());
+        for chunk in sort_keys.chunks(100) {
+            let keys = chunk
+                .iter()
+                .map(|sk| HashMap::from([("pk".to_owned(), s(d)), ("sk".to_owned(), s(sk))]))
+                .collect();
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .unwrap(),
+            );
+            while let Some(request) = pending.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .unwrap();
+                for item in out
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default()
+                {
+                    let sk = item["sk"].as_s().unwrap().clone();
+                    found.insert(sk, serde_dynamo::from_item(item).unwrap());
+                }
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys.is_empty());
+            }
+        }
+        sort_keys.iter().map(|sk| found.remove(sk)).collect()
+    }
+
     /// A bulk load: BatchWriteItem in 25s, retrying unprocessed items.
     /// The `created_at` of those of `experts` that exist: `BatchGetItem`
     /// in 100s (consistent, only the keys and `created_at`), sending the

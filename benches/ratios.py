@@ -90,6 +90,7 @@ DYNAMODB_OPS = [
     "get", "put", "query_entity", "index_query", "filtered_query", "partition",
     "update", "put_when", "transaction_10", "create", "bulk_100", "put_ttl", "query_ttl",
     "put_moving", "get_unmoved", "put_unique", "query_view", "attr_query", "attr_put",
+    "get_many_10",
 ]
 
 

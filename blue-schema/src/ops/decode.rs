@@ -141,6 +141,10 @@ pub(crate) struct AnyDecoder {
     /// From a JSON value: DynamoDB's attributes, or an item SQLite already
     /// parsed (to apply an update or evaluate a check).
     from_value: fn(StoredKeys<'_>, Value) -> Result<AnyItem, Error>,
+    /// From DynamoDB's attributes as read, without a JSON value between
+    /// (a batch read's items).
+    #[cfg(feature = "dynamodb")]
+    from_attributes: fn(StoredKeys<'_>, serde_dynamo::Deserializer) -> Result<AnyItem, Error>,
 }
 
 impl std::fmt::Debug for AnyDecoder {
@@ -161,6 +165,10 @@ impl AnyDecoder {
         AnyDecoder {
             from_str: |keys, text| decode_str::<D>(keys, text).map(|v| Box::new(v) as AnyItem),
             from_value: |keys, value| D::decode(keys, value).map(|v| Box::new(v) as AnyItem),
+            #[cfg(feature = "dynamodb")]
+            from_attributes: |keys, attributes| {
+                D::decode(keys, attributes).map(|v| Box::new(v) as AnyItem)
+            },
         }
     }
 
@@ -168,6 +176,16 @@ impl AnyDecoder {
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) fn decode_str(&self, keys: StoredKeys<'_>, text: &str) -> Result<AnyItem, Error> {
         (self.from_str)(keys, text)
+    }
+
+    /// Decodes the item `keys` names from DynamoDB's attributes.
+    #[cfg(feature = "dynamodb")]
+    pub(crate) fn decode_attributes(
+        &self,
+        keys: StoredKeys<'_>,
+        attributes: serde_dynamo::Deserializer,
+    ) -> Result<AnyItem, Error> {
+        (self.from_attributes)(keys, attributes)
     }
 
     /// Decodes the item `keys` names from its attributes as JSON.

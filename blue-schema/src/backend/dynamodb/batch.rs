@@ -5,13 +5,11 @@
 use aws_sdk_dynamodb::types::{
     AttributeValue, Get as TxGet, KeysAndAttributes, PutRequest, TransactGetItem, WriteRequest,
 };
-use serde_json::Value;
 use std::collections::HashMap;
 
 use super::error::{request_error, UnprocessedItems};
-use super::item::{full_item, key_map, Attributes, ReadItem};
+use super::item::{deserializer, full_item, key_map, Attributes, ReadItem};
 use super::retry::Replay;
-use super::write::to_map;
 use super::{DynamoDbBackend, NAME};
 use crate::backoff::Backoff;
 use crate::error::AnyItem;
@@ -310,9 +308,11 @@ impl DynamoDbBackend {
                 else {
                     return Ok(None);
                 };
-                let map = to_map(item).unwrap_or_default();
+                // Decoded from the attributes themselves, as a get's item
+                // is (its keys and write times taken out first).
+                let read = ReadItem::new(item);
                 decode
-                    .decode_value(key.stored(), Value::Object(map))
+                    .decode_attributes(key.stored(), deserializer(read.attributes))
                     .map(Some)
             })
             .collect()
