@@ -174,6 +174,10 @@ pub struct Table<'a> {
     pub is_enum: bool,
     /// The variants that hold one entity each: `Expert(Expert)`.
     pub variants: Vec<(&'a Ident, &'a Type)>,
+    /// Each variant's type as token text, written once (each one a round
+    /// trip across the proc-macro bridge): what entity names and the
+    /// check for an entity listed twice compare.
+    pub type_names: Vec<String>,
     /// Variants of any other shape.
     pub malformed: Vec<&'a syn::Variant>,
 }
@@ -201,9 +205,22 @@ impl<'a> Table<'a> {
             ttl: attrs.ttl,
             stream: attrs.stream,
             is_enum: matches!(input.data, Data::Enum(_)),
+            type_names: variants
+                .iter()
+                .map(|(_, ty)| ty.to_token_stream().to_string())
+                .collect(),
             variants,
             malformed,
         }
+    }
+
+    /// For each variant, whether an earlier one lists the same entity.
+    pub fn listed_before(&self) -> Vec<bool> {
+        let mut seen = std::collections::HashSet::with_capacity(self.type_names.len());
+        self.type_names
+            .iter()
+            .map(|name| !seen.insert(name))
+            .collect()
     }
 }
 

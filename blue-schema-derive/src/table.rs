@@ -1,7 +1,7 @@
 //! Code generation for `#[derive(Table)]`.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned, ToTokens};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, Ident, Type};
 
@@ -37,12 +37,12 @@ fn fallback(table: &Table) -> TokenStream {
     // An entity listed twice (one of the mistakes reported) is listed
     // once here, so that the report is that mistake and not a conflict
     // between two of these impls.
-    let mut seen = std::collections::HashSet::new();
     let once: Vec<(&Ident, &Type)> = table
         .variants
         .iter()
-        .filter(|(_, ty)| seen.insert(ty.to_token_stream().to_string()))
-        .copied()
+        .zip(table.listed_before())
+        .filter(|(_, again)| !again)
+        .map(|(variant, _)| *variant)
         .collect();
     let lists = lists(ident, &once);
     quote! {
@@ -352,11 +352,8 @@ fn membership_checks(table: &Table, rust_name: &str) -> TokenStream {
         Some(lit) => quote!(::std::option::Option::Some(#lit)),
         None => quote!(::std::option::Option::None),
     };
-    let names: Vec<String> = variants
-        .iter()
-        .map(|(_, ty)| ty.to_token_stream().to_string())
-        .collect();
-    let members = variants.iter().zip(&names).map(|((_, ty), name)| {
+    let names = &table.type_names;
+    let members = variants.iter().zip(names).map(|((_, ty), name)| {
         quote_spanned!(ty.span()=> ::blue_schema::__private::member::<#ty>(#name))
     });
     // The longest message: fixed text, two entity names, the table's name

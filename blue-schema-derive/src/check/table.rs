@@ -1,7 +1,5 @@
 //! The rules of `#[derive(Table)]` on the enum and its variants.
 
-use quote::ToTokens;
-
 use super::index::index_slot_problem;
 use super::names::check_table_name;
 use crate::ast::Table;
@@ -91,12 +89,10 @@ pub(super) fn check_table_variants(cx: &mut Ctxt, table: &Table) {
             ),
         );
     }
-    // Each type written out once and remembered: linear in the number
-    // of entities (a pairwise comparison wrote each type out again for
-    // every pair, 2 450 times for 50 entities).
-    let mut seen = std::collections::HashSet::with_capacity(table.variants.len());
-    for (_, ty) in &table.variants {
-        if !seen.insert(ty.to_token_stream().to_string()) {
+    // Linear in the number of entities (a pairwise comparison wrote each
+    // type out again for every pair, 2 450 times for 50 entities).
+    for ((_, ty), again) in table.variants.iter().zip(table.listed_before()) {
+        if again {
             cx.error_spanned_by(
                 ty,
                 "this entity is already listed: each entity appears in its table once",
