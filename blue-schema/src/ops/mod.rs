@@ -27,7 +27,8 @@ use decode::AnyDecoder;
 use query::QuerySpec;
 
 /// The full key of one item in one table, checked against the key limits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Ordered by table, then partition key, then sort key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct ItemKey {
     pub(crate) table: &'static str,
     pub(crate) partition_key: String,

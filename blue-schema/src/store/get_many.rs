@@ -175,10 +175,7 @@ impl Store {
 /// keys first).
 fn first_places(keys: &[ItemKey]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&keys[a], &keys[b]);
-        (a.table, &a.partition_key, &a.sort_key).cmp(&(b.table, &b.partition_key, &b.sort_key))
-    });
+    order.sort_by_key(|&i| &keys[i]);
     let mut first: Vec<usize> = (0..keys.len()).collect();
     for pair in order.windows(2) {
         if keys[pair[0]] == keys[pair[1]] {
