@@ -455,6 +455,36 @@ impl Raw {
         out
     }
 
+    /// One `BatchGetItem` of up to 100 keys of the table, sending the
+    /// unprocessed keys again until none is left; `each` item read.
+    async fn batch_get(
+        &self,
+        request: KeysAndAttributes,
+        mut each: impl FnMut(HashMap<String, AttributeValue>),
+    ) {
+        let mut pending = Some(request);
+        while let Some(request) = pending.take() {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .unwrap();
+            for item in out
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default()
+            {
+                each(item);
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .filter(|k| !k.keys.is_empty());
+        }
+    }
+
     /// Experts by key, as `get_many` reads them: `BatchGetItem` in 100s
     /// (strongly consistent), the unprocessed keys sent again, the items
     /// returned in the order of `names` (`None` where there is none).
@@ -466,39 +496,20 @@ impl Raw {
                 .iter()
                 .map(|sk| HashMap::from([("pk".to_owned(), s(d)), ("sk".to_owned(), s(sk))]))
                 .collect();
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .unwrap(),
-            );
-            while let Some(request) = pending.take() {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .unwrap();
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(&self.table))
-                    .unwrap_or_default()
-                {
-                    let sk = item["sk"].as_s().unwrap().clone();
-                    found.insert(sk, serde_dynamo::from_item(item).unwrap());
-                }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .filter(|k| !k.keys.is_empty());
-            }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .unwrap();
+            self.batch_get(request, |item| {
+                let sk = item["sk"].as_s().unwrap().clone();
+                found.insert(sk, serde_dynamo::from_item(item).unwrap());
+            })
+            .await;
         }
         sort_keys.iter().map(|sk| found.remove(sk)).collect()
     }
 
-    /// A bulk load: BatchWriteItem in 25s, retrying unprocessed items.
     /// The `created_at` of those of `experts` that exist: `BatchGetItem`
     /// in 100s (consistent, only the keys and `created_at`), sending the
     /// unprocessed keys again.
@@ -514,35 +525,17 @@ impl Raw {
                     ])
                 })
                 .collect();
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .projection_expression("pk, sk, created_at")
-                    .consistent_read(true)
-                    .build()
-                    .unwrap(),
-            );
-            while let Some(request) = pending.take() {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .unwrap();
-                let items = out
-                    .responses
-                    .and_then(|mut r| r.remove(&self.table))
-                    .unwrap_or_default();
-                for item in items {
-                    let text = |name: &str| item[name].as_s().unwrap().clone();
-                    found.insert((text("pk"), text("sk")), text("created_at"));
-                }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .filter(|k| !k.keys.is_empty());
-            }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .projection_expression("pk, sk, created_at")
+                .consistent_read(true)
+                .build()
+                .unwrap();
+            self.batch_get(request, |item| {
+                let text = |name: &str| item[name].as_s().unwrap().clone();
+                found.insert((text("pk"), text("sk")), text("created_at"));
+            })
+            .await;
         }
         found
     }
