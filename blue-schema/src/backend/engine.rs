@@ -134,10 +134,10 @@ pub(crate) trait Engine: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// Reads items by key, in the order of the keys.
-    fn get_many_op(
+    fn get_many_op<D: Decoder>(
         &self,
         op: GetMany,
-    ) -> impl Future<Output = Result<Vec<Option<AnyItem>>, Error>> + Send;
+    ) -> impl Future<Output = Result<Vec<Option<D::Output>>, Error>> + Send;
 
     fn delete_op<D: Decoder>(
         &self,
@@ -219,12 +219,12 @@ pub(crate) trait Engine: Send + Sync + 'static {
         crate::trace::within(span, self.transact_write_op(op))
     }
 
-    fn get_many(
+    fn get_many<D: Decoder>(
         &self,
         op: GetMany,
-    ) -> impl Future<Output = Result<Vec<Option<AnyItem>>, Error>> + Send {
+    ) -> impl Future<Output = Result<Vec<Option<D::Output>>, Error>> + Send {
         let span = crate::trace::span("get_many", op.keys.first().map_or("", |k| k.table), "");
-        crate::trace::within(span, self.get_many_op(op))
+        crate::trace::within(span, self.get_many_op::<D>(op))
     }
 
     fn delete<D: Decoder>(

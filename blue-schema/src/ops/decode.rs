@@ -119,7 +119,9 @@ impl StoredKeys<'_> {
     }
 }
 
-/// Decodes one item from JSON text, which must hold nothing after it.
+/// Decodes one item from JSON text, which must hold nothing after it
+/// (SQLite's items).
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn decode_str<D: Decoder>(keys: StoredKeys<'_>, text: &str) -> Result<D::Output, Error> {
     let mut de = serde_json::Deserializer::from_str(text);
     let value = D::decode(keys, &mut de)?;
@@ -128,23 +130,17 @@ pub(crate) fn decode_str<D: Decoder>(keys: StoredKeys<'_>, text: &str) -> Result
 }
 
 /// A [`Decoder`] chosen where its type is known, carried where it cannot be
-/// named: by the operations (a put, an update, a transaction's actions, a
-/// `get_many` of several entity types) that return an item, or put the
-/// stored item into [`ConditionFailed`](crate::Error::ConditionFailed),
-/// through types that are not generic. It decodes as `D` does and boxes
-/// the value; the store downcasts it where the type is known again.
+/// named: by the operations (a put, an update, a transaction's actions)
+/// that return an item, or put the stored item into
+/// [`ConditionFailed`](crate::Error::ConditionFailed), through types that
+/// are not generic. It decodes as `D` does and boxes the value; the store
+/// downcasts it where the type is known again. (A batch read names its
+/// decoder as a type parameter: its items are not boxed.)
 #[derive(Clone, Copy)]
 pub(crate) struct AnyDecoder {
-    /// From SQLite's JSON text.
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    from_str: fn(StoredKeys<'_>, &str) -> Result<AnyItem, Error>,
     /// From a JSON value: DynamoDB's attributes, or an item SQLite already
     /// parsed (to apply an update or evaluate a check).
     from_value: fn(StoredKeys<'_>, Value) -> Result<AnyItem, Error>,
-    /// From DynamoDB's attributes as read, without a JSON value between
-    /// (a batch read's items).
-    #[cfg(feature = "dynamodb")]
-    from_attributes: fn(StoredKeys<'_>, serde_dynamo::Deserializer) -> Result<AnyItem, Error>,
 }
 
 impl std::fmt::Debug for AnyDecoder {
@@ -163,29 +159,8 @@ impl AnyDecoder {
     /// Decodes as `D`.
     pub(crate) fn of<D: Decoder>() -> AnyDecoder {
         AnyDecoder {
-            from_str: |keys, text| decode_str::<D>(keys, text).map(|v| Box::new(v) as AnyItem),
             from_value: |keys, value| D::decode(keys, value).map(|v| Box::new(v) as AnyItem),
-            #[cfg(feature = "dynamodb")]
-            from_attributes: |keys, attributes| {
-                D::decode(keys, attributes).map(|v| Box::new(v) as AnyItem)
-            },
         }
-    }
-
-    /// Decodes the item `keys` names from its JSON text.
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    pub(crate) fn decode_str(&self, keys: StoredKeys<'_>, text: &str) -> Result<AnyItem, Error> {
-        (self.from_str)(keys, text)
-    }
-
-    /// Decodes the item `keys` names from DynamoDB's attributes.
-    #[cfg(feature = "dynamodb")]
-    pub(crate) fn decode_attributes(
-        &self,
-        keys: StoredKeys<'_>,
-        attributes: serde_dynamo::Deserializer,
-    ) -> Result<AnyItem, Error> {
-        (self.from_attributes)(keys, attributes)
     }
 
     /// Decodes the item `keys` names from its attributes as JSON.

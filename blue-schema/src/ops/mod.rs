@@ -226,7 +226,6 @@ pub(crate) struct TransactWrite<I> {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct GetMany {
     pub(crate) keys: Vec<ItemKey>,
-    pub(crate) decode: Vec<AnyDecoder>,
     pub(crate) transactional: bool,
 }
 

@@ -9,7 +9,6 @@ use crate::backend::with_engine;
 use crate::error::AnyItem;
 use crate::key::Key;
 use crate::limits::MAX_TRANSACTION_ACTIONS;
-use crate::ops::decode::AnyDecoder;
 use crate::ops::{GetMany, ItemKey};
 use crate::schema::Entity;
 use crate::write::WriteView;
@@ -122,19 +121,15 @@ impl Store {
                 return Ok(Vec::new());
             }
             let op = GetMany {
-                decode: vec![AnyDecoder::of::<Typed<E>>(); distinct.len()],
                 keys: distinct,
                 transactional,
             };
             let now = self.expiry::<E>().map(|e| e.now);
-            let found = with_engine!(&self.backend, b => b.get_many(op).await)?;
+            let found = with_engine!(&self.backend, b => b.get_many::<Typed<E>>(op).await)?;
             let mut found: Vec<Option<E>> = found
                 .into_iter()
                 // Expired items read as missing ([`crate::ttl`]).
-                .map(|f| {
-                    f.map(downcast::<E>)
-                        .filter(|item| crate::ttl::is_live(item.__expiry(), now))
-                })
+                .map(|f| f.filter(|item| crate::ttl::is_live(item.__expiry(), now)))
                 .collect();
             for (slot, old) in old.into_iter().enumerate() {
                 if let (None, Some(old)) = (&found[slot], old) {

@@ -12,9 +12,9 @@ use super::item::{deserializer, full_item, key_map, Attributes, ReadItem};
 use super::retry::Replay;
 use super::{DynamoDbBackend, NAME};
 use crate::backoff::Backoff;
-use crate::error::AnyItem;
 use crate::limits::check::Stamps;
 use crate::limits::{MAX_BATCH_GET_KEYS, MAX_BATCH_WRITE_ITEMS};
+use crate::ops::decode::Decoder;
 use crate::ops::{GetMany, ItemKey};
 use crate::ops::{PutBatch, WriteItem};
 use crate::schema::{CREATED_AT, PARTITION_KEY, SORT_KEY};
@@ -107,7 +107,7 @@ impl DynamoDbBackend {
                     )),
                 });
             }
-            for item in read.items {
+            for item in read.responses.into_iter().flat_map(|(_, items)| items) {
                 let read = ReadItem::new(item);
                 let expired = expiry.is_some_and(|e| match read.attributes.get(e.attribute) {
                     Some(AttributeValue::N(n)) => n.parse().is_ok_and(|at| e.is_past(at)),
@@ -131,20 +131,26 @@ impl DynamoDbBackend {
         table: &'static str,
         mut pending: HashMap<String, KeysAndAttributes>,
     ) -> Result<BatchRead, Error> {
-        let mut items = Vec::new();
+        let mut responses = Vec::new();
         let mut attempts = 0;
         while attempts < self.batch_attempts.get() {
             if attempts > 0 {
                 self.pause(Backoff::BATCH.delay(attempts)).await?;
             }
             attempts += 1;
+            // Moved into the request; a retry's is made from the body sent.
             let request = self.sdk.batch_get_item().set_request_items(Some(pending));
-            let out = self
-                .send(Replay::Safe, &request, |r| r.send())
-                .await
+            let again = |body: &[u8]| {
+                let items = super::kept::batch_get_items(body)?;
+                Some(self.sdk.batch_get_item().set_request_items(Some(items)))
+            };
+            let (answer, _) = self
+                .send_kept(Replay::Safe, request, again, |r| r.send())
+                .await;
+            let out = answer
                 .result
                 .map_err(request_error("BatchGetItem", table))?;
-            items.extend(out.responses.into_iter().flatten().flat_map(|(_, i)| i));
+            responses.extend(out.responses.into_iter().flatten());
             pending = out
                 .unprocessed_keys
                 .unwrap_or_default()
@@ -156,7 +162,7 @@ impl DynamoDbBackend {
             }
         }
         Ok(BatchRead {
-            items,
+            responses,
             unread: pending,
             attempts,
         })
@@ -264,10 +270,16 @@ impl DynamoDbBackend {
         self.pause(Backoff::BATCH.delay(attempt)).await
     }
 
-    pub(super) async fn read_many(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
+    pub(super) async fn read_many<D: Decoder>(
+        &self,
+        op: GetMany,
+    ) -> Result<Vec<Option<D::Output>>, Error> {
         let table = op.keys.first().map_or("", |k| k.table);
-        let mut found: HashMap<(String, String), Attributes> =
-            HashMap::with_capacity(op.keys.len());
+        // Each key's item, in the keys' order: a transaction's answers come
+        // in that order; a batch's are put in place by a search of the
+        // keys' positions sorted by key (the keys are distinct), where a
+        // map of found items copied and hashed every key twice.
+        let mut found: Vec<Option<ReadItem>> = op.keys.iter().map(|_| None).collect();
         if op.transactional {
             let items = op
                 .keys
@@ -290,75 +302,82 @@ impl DynamoDbBackend {
                 .await
                 .result
                 .map_err(request_error("TransactGetItems", table))?;
-            for (key, response) in op.keys.iter().zip(out.responses.unwrap_or_default()) {
-                if let Some(item) = response.item {
-                    found.insert((key.partition_key.clone(), key.sort_key.clone()), item);
-                }
+            for (slot, response) in found.iter_mut().zip(out.responses.unwrap_or_default()) {
+                *slot = response.item.map(ReadItem::new);
             }
         } else {
+            let mut order: Vec<usize> = (0..op.keys.len()).collect();
+            order.sort_unstable_by_key(|&i| &op.keys[i]);
             for chunk in op.keys.chunks(crate::limits::MAX_BATCH_GET_KEYS) {
-                self.read_chunk(chunk, &mut found).await?;
+                for (table, item) in self.read_chunk(chunk).await? {
+                    let read = ReadItem::new(item);
+                    let place = order.binary_search_by(|&i| {
+                        let key = &op.keys[i];
+                        (key.table, key.partition_key.as_str(), key.sort_key.as_str()).cmp(&(
+                            table,
+                            read.partition_key.as_str(),
+                            read.sort_key.as_str(),
+                        ))
+                    });
+                    if let Ok(place) = place {
+                        found[order[place]] = Some(read);
+                    }
+                }
             }
         }
         op.keys
             .iter()
-            .zip(&op.decode)
-            .map(|(key, decode)| {
-                let Some(item) = found.remove(&(key.partition_key.clone(), key.sort_key.clone()))
-                else {
+            .zip(found)
+            .map(|(key, read)| {
+                let Some(read) = read else {
                     return Ok(None);
                 };
                 // Decoded from the attributes themselves, as a get's item
-                // is (its keys and write times taken out first).
-                let read = ReadItem::new(item);
-                decode
-                    .decode_attributes(key.stored(), deserializer(read.attributes))
-                    .map(Some)
+                // is (its keys and write times taken out first), without
+                // the write times.
+                D::decode(key.stored(), deserializer(read.attributes)).map(Some)
             })
             .collect()
     }
 
     /// One chunk of at most 100 keys (of one or more tables), read
-    /// consistently; the keys DynamoDB leaves unread after every attempt
-    /// are [`Error::Incomplete`].
-    async fn read_chunk(
-        &self,
-        keys: &[ItemKey],
-        found: &mut HashMap<(String, String), Attributes>,
-    ) -> Result<(), Error> {
+    /// consistently: each item read with its table; the keys DynamoDB
+    /// leaves unread after every attempt are [`Error::Incomplete`].
+    async fn read_chunk(&self, keys: &[ItemKey]) -> Result<Vec<(&'static str, Attributes)>, Error> {
         let table = keys.first().map_or("", |k| k.table);
-        let mut by_table: HashMap<String, Vec<Attributes>> = HashMap::new();
+        // Each table's keys, tables in the order first named: a request
+        // names few tables, so a list, each table's name made once.
+        let mut tables: Vec<(&'static str, String, Vec<Attributes>)> = Vec::new();
         for key in keys {
-            by_table
-                .entry(self.table_name(key.table))
-                .or_default()
-                .push(key_map(key));
+            match tables.iter_mut().find(|(t, ..)| *t == key.table) {
+                Some((.., keys)) => keys.push(key_map(key)),
+                None => {
+                    let mut first = Vec::with_capacity(keys.len());
+                    first.push(key_map(key));
+                    tables.push((key.table, self.table_name(key.table), first));
+                }
+            }
         }
-        let pending: HashMap<String, KeysAndAttributes> = by_table
-            .into_iter()
-            .map(|(t, keys)| {
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .map(|k| (t, k))
-                    .map_err(|e| Error::backend(NAME, e))
-            })
-            .collect::<Result<_, _>>()?;
+        let mut pending = HashMap::with_capacity(tables.len());
+        let mut names = Vec::with_capacity(tables.len());
+        for (table, name, keys) in tables {
+            let keys = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| Error::backend(NAME, e))?;
+            names.push((name.clone(), table));
+            pending.insert(name, keys);
+        }
         let read = self.batch_get(table, pending).await?;
-        for item in read.items {
-            let pk = match item.get(PARTITION_KEY) {
-                Some(AttributeValue::S(s)) => s.clone(),
-                _ => continue,
-            };
-            let sk = match item.get(SORT_KEY) {
-                Some(AttributeValue::S(s)) => s.clone(),
-                _ => continue,
-            };
-            found.insert((pk, sk), item);
-        }
         if read.unread.is_empty() {
-            return Ok(());
+            let mut items = Vec::with_capacity(keys.len());
+            for (name, read) in read.responses {
+                if let Some((_, table)) = names.iter().find(|(n, _)| *n == name) {
+                    items.extend(read.into_iter().map(|item| (*table, item)));
+                }
+            }
+            return Ok(items);
         }
         let unread = read
             .unread
@@ -378,7 +397,8 @@ impl DynamoDbBackend {
 
 /// What [`DynamoDbBackend::batch_get`] read, and what it could not.
 struct BatchRead {
-    items: Vec<Attributes>,
+    /// Table name → the items read from it, one entry for each answer.
+    responses: Vec<(String, Vec<Attributes>)>,
     /// Table name → keys still unprocessed after the last attempt.
     unread: HashMap<String, KeysAndAttributes>,
     /// Requests sent.

@@ -10,7 +10,8 @@
 //! copy instead, taken by the client's interceptor just before the request
 //! goes out ([`keep`]), and only the rare attempt that fails reads it
 //! back into a request ([`update_item`], [`put_item`],
-//! [`write_requests`]).
+//! [`write_requests`]). A batch read's retry is made from its body too
+//! ([`batch_get_items`]): its keys are not copied before each attempt.
 //!
 //! The interceptor keeps a body only for a request sent inside
 //! [`Kept::scope`] (a task-local slot), so other requests pay one look at
@@ -25,7 +26,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use serde::Deserialize;
 
@@ -181,6 +182,42 @@ pub(super) fn write_requests(body: &[u8], table: &str) -> Option<Vec<WriteReques
         .collect()
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct BatchGetBody {
+    request_items: HashMap<String, KeysBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeysBody {
+    keys: Vec<Wire>,
+    consistent_read: Option<bool>,
+    projection_expression: Option<String>,
+    expression_attribute_names: Option<HashMap<String, String>>,
+}
+
+/// The keys, table by table (names in DynamoDB), of the `BatchGetItem`
+/// whose body is `body`, with how each table's are read; `None` if `body`
+/// is not one. A read keeps its body only for a retry: its request is not
+/// copied before each attempt.
+pub(super) fn batch_get_items(body: &[u8]) -> Option<HashMap<String, KeysAndAttributes>> {
+    let body: BatchGetBody = serde_json::from_slice(body).ok()?;
+    body.request_items
+        .into_iter()
+        .map(|(table, read)| {
+            let keys = KeysAndAttributes::builder()
+                .set_keys(Some(read.keys.into_iter().map(attributes).collect()))
+                .set_consistent_read(read.consistent_read)
+                .set_projection_expression(read.projection_expression)
+                .set_expression_attribute_names(read.expression_attribute_names)
+                .build()
+                .ok()?;
+            Some((table, keys))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use aws_sdk_dynamodb::primitives::Blob;
@@ -308,5 +345,34 @@ mod tests {
         // A request with both or neither is not one DynamoDB takes.
         let both = r#"{"RequestItems": {"t": [{}]}}"#;
         assert!(write_requests(both.as_bytes(), "t").is_none());
+    }
+
+    #[test]
+    fn a_batch_reads_keys_are_made_again_from_its_body() {
+        let body = r##"{"RequestItems": {
+            "t": {"Keys": [{"pk": {"S": "P"}, "sk": {"S": "S1"}}, {"pk": {"S": "P"}, "sk": {"S": "S2"}}],
+                  "ConsistentRead": true},
+            "u": {"Keys": [{"pk": {"S": "Q"}, "sk": {"S": "S"}}],
+                  "ProjectionExpression": "#pk, #sk, #c",
+                  "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk", "#c": "created_at"}}
+        }, "ReturnConsumedCapacity": "TOTAL"}"##;
+        let items = batch_get_items(body.as_bytes()).unwrap();
+        assert_eq!(items.len(), 2);
+        let t = &items["t"];
+        assert_eq!(t.keys.len(), 2);
+        assert_eq!(t.keys[1]["sk"], A::S("S2".into()));
+        assert_eq!(t.consistent_read, Some(true));
+        assert_eq!(t.projection_expression, None);
+        let u = &items["u"];
+        assert_eq!(u.keys[0]["pk"], A::S("Q".into()));
+        assert_eq!(u.consistent_read, None);
+        assert_eq!(u.projection_expression.as_deref(), Some("#pk, #sk, #c"));
+        assert_eq!(
+            u.expression_attribute_names.as_ref().unwrap()["#c"],
+            "created_at"
+        );
+        // A write's body, or none, makes no read.
+        assert!(batch_get_items(br#"{"RequestItems": {"t": []}}"#).is_none());
+        assert!(batch_get_items(b"").is_none());
     }
 }

@@ -528,9 +528,9 @@ impl Engine for DynamoDbBackend {
             .await
     }
 
-    async fn get_many_op(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
+    async fn get_many_op<D: Decoder>(&self, op: GetMany) -> Result<Vec<Option<D::Output>>, Error> {
         let op = Box::new(op);
-        self.on_tokio(|b| async move { b.read_many(*op).await })
+        self.on_tokio(|b| async move { b.read_many::<D>(*op).await })
             .await
     }
 

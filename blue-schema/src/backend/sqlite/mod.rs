@@ -361,9 +361,9 @@ impl Engine for SqliteBackend {
         .await
     }
 
-    async fn get_many_op(&self, op: GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
+    async fn get_many_op<D: Decoder>(&self, op: GetMany) -> Result<Vec<Option<D::Output>>, Error> {
         if !self.metering() {
-            return self.run(move |conn| read::get_many(conn, &op)).await;
+            return self.run(move |conn| read::get_many::<D>(conn, &op)).await;
         }
         let transactional = op.transactional;
         let requests = if transactional {
@@ -373,7 +373,7 @@ impl Engine for SqliteBackend {
         };
         let (found, units) = self
             .run(move |conn| {
-                let found = read::get_many(conn, &op)?;
+                let found = read::get_many::<D>(conn, &op)?;
                 let mut units = 0.0;
                 for key in &op.keys {
                     let size = capacity::image(conn, key)?.map_or(0, |i| i.size());

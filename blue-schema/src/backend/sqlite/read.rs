@@ -3,8 +3,7 @@
 use super::error::{sqlite_error, table_error};
 use super::pool::Conn;
 use super::row::{data, decode_row, integer};
-use crate::error::AnyItem;
-use crate::ops::decode::Decoder;
+use crate::ops::decode::{decode_str, Decoder};
 use crate::ops::{GetMany, ItemKey};
 use crate::Error;
 
@@ -74,21 +73,24 @@ pub(super) fn get_row<D: Decoder>(
 /// decoded from its row's text in place (the items are decoded without
 /// their write times, as a get's are). Keys in a row of the same table
 /// and statement share one prepared statement, taken from the cache once.
-pub(super) fn get_many(conn: &mut Conn, op: &GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
+pub(super) fn get_many<D: Decoder>(
+    conn: &mut Conn,
+    op: &GetMany,
+) -> Result<Vec<Option<D::Output>>, Error> {
     conn.db.execute_batch("BEGIN").map_err(sqlite_error)?;
-    let result = read_keys(conn, op);
+    let result = read_keys::<D>(conn, op);
     let _ = conn.db.execute_batch("COMMIT");
     result
 }
 
-fn read_keys(conn: &mut Conn, op: &GetMany) -> Result<Vec<Option<AnyItem>>, Error> {
+fn read_keys<D: Decoder>(conn: &mut Conn, op: &GetMany) -> Result<Vec<Option<D::Output>>, Error> {
     let mut found = Vec::with_capacity(op.keys.len());
-    let mut keys = op.keys.iter().zip(&op.decode).peekable();
-    while let Some(&(first, _)) = keys.peek() {
+    let mut keys = op.keys.iter().peekable();
+    while let Some(&first) = keys.peek() {
         let table = first.table;
         let (db, sql) = conn.with_table(table)?;
         let mut current: Option<(&str, rusqlite::CachedStatement<'_>)> = None;
-        while let Some((key, decode)) = keys.next_if(|(key, _)| key.table == table) {
+        while let Some(key) = keys.next_if(|key| key.table == table) {
             let text = sql.for_key(&key.sort_key).get_data.as_str();
             let stmt = match &mut current {
                 Some((prepared, stmt)) if std::ptr::eq(*prepared, text) => stmt,
@@ -101,7 +103,7 @@ fn read_keys(conn: &mut Conn, op: &GetMany) -> Result<Vec<Option<AnyItem>>, Erro
                 .query((&key.partition_key, &key.sort_key))
                 .map_err(sqlite_error)?;
             found.push(match rows.next().map_err(sqlite_error)? {
-                Some(row) => Some(decode.decode_str(key.stored(), &data(row, 0)?)?),
+                Some(row) => Some(decode_str::<D>(key.stored(), &data(row, 0)?)?),
                 None => None,
             });
         }
