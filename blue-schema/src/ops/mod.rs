@@ -28,11 +28,54 @@ use query::QuerySpec;
 
 /// The full key of one item in one table, checked against the key limits.
 /// Ordered by table, then partition key, then sort key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Eq)]
 pub(crate) struct ItemKey {
     pub(crate) table: &'static str,
     pub(crate) partition_key: String,
     pub(crate) sort_key: String,
+}
+
+impl ItemKey {
+    /// The tables compared: the same `&'static str` (the usual case, one
+    /// entity's keys) without reading it.
+    fn table_order(&self, other: &ItemKey) -> std::cmp::Ordering {
+        if std::ptr::eq(self.table, other.table) {
+            std::cmp::Ordering::Equal
+        } else {
+            self.table.cmp(other.table)
+        }
+    }
+}
+
+impl PartialEq for ItemKey {
+    fn eq(&self, other: &ItemKey) -> bool {
+        self.table_order(other).is_eq()
+            && self.partition_key == other.partition_key
+            && self.sort_key == other.sort_key
+    }
+}
+
+/// Hashes what [`PartialEq`] compares: the table's name, not its address.
+impl std::hash::Hash for ItemKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.table.hash(state);
+        self.partition_key.hash(state);
+        self.sort_key.hash(state);
+    }
+}
+
+impl Ord for ItemKey {
+    fn cmp(&self, other: &ItemKey) -> std::cmp::Ordering {
+        self.table_order(other)
+            .then_with(|| self.partition_key.cmp(&other.partition_key))
+            .then_with(|| self.sort_key.cmp(&other.sort_key))
+    }
+}
+
+impl PartialOrd for ItemKey {
+    fn partial_cmp(&self, other: &ItemKey) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl ItemKey {

@@ -55,10 +55,11 @@ impl Store {
         let keys: Result<Vec<ItemKey>, Error> = keys.into_iter().map(item_key).collect();
         async move {
             let keys = keys?;
-            // The first place of each key (a key given again maps to it);
-            // a read transaction names each item once.
+            // The first place of each key (a key given again maps to it),
+            // or `None` when no key repeats (the common case: the keys are
+            // then read as given); a read transaction names each item once.
             let first = first_places(&keys);
-            if transactional {
+            if let (true, Some(first)) = (transactional, &first) {
                 if let Some(again) = (0..keys.len()).find(|&i| first[i] != i) {
                     let key = &keys[again];
                     return Err(Error::InvalidTransaction {
@@ -70,17 +71,23 @@ impl Store {
                 }
             }
             // The distinct keys, moved, in the order first given; each
-            // key's slot among them.
-            let mut slot_of = vec![0; keys.len()];
-            let mut distinct: Vec<ItemKey> = Vec::with_capacity(keys.len());
-            for (i, key) in keys.into_iter().enumerate() {
-                if first[i] == i {
-                    slot_of[i] = distinct.len();
-                    distinct.push(key);
-                } else {
-                    slot_of[i] = slot_of[first[i]];
+            // key's slot among them (only when some key repeats).
+            let (mut distinct, slot_of) = match first {
+                None => (keys, None),
+                Some(first) => {
+                    let mut slot_of = vec![0; keys.len()];
+                    let mut distinct: Vec<ItemKey> = Vec::with_capacity(keys.len());
+                    for (i, key) in keys.into_iter().enumerate() {
+                        if first[i] == i {
+                            slot_of[i] = distinct.len();
+                            distinct.push(key);
+                        } else {
+                            slot_of[i] = slot_of[first[i]];
+                        }
+                    }
+                    (distinct, Some(slot_of))
                 }
-            }
+            };
             // A moving entity's items may still be under their old keys:
             // those are read too (in the same snapshot, for a transaction).
             // Several new keys can share an old key: each is read once.
@@ -125,12 +132,18 @@ impl Store {
                 transactional,
             };
             let now = self.expiry::<E>().map(|e| e.now);
-            let found = with_engine!(&self.backend, b => b.get_many::<Typed<E>>(op).await)?;
-            let mut found: Vec<Option<E>> = found
-                .into_iter()
+            let mut found = with_engine!(&self.backend, b => b.get_many::<Typed<E>>(op).await)?;
+            if now.is_some() {
                 // Expired items read as missing ([`crate::ttl`]).
-                .map(|f| f.filter(|item| crate::ttl::is_live(item.__expiry(), now)))
-                .collect();
+                for item in &mut found {
+                    if item
+                        .as_ref()
+                        .is_some_and(|item| !crate::ttl::is_live(item.__expiry(), now))
+                    {
+                        *item = None;
+                    }
+                }
+            }
             for (slot, old) in old.into_iter().enumerate() {
                 if let (None, Some(old)) = (&found[slot], old) {
                     // Only an item whose new key is this one.
@@ -143,6 +156,9 @@ impl Store {
                 }
             }
             found.truncate(wanted);
+            let Some(slot_of) = slot_of else {
+                return Ok(found);
+            };
             // Each slot is moved out on its key's last use; earlier uses of
             // a repeated key get a copy.
             let mut last_use = vec![0; found.len()];
@@ -165,15 +181,16 @@ impl Store {
 }
 
 /// For each key, the position where it is first given: its own, or an
-/// earlier one's when it repeats it. Found by sorting the positions (no
-/// hashing, no copies of the keys; a stable sort keeps the first of equal
-/// keys first).
-fn first_places(keys: &[ItemKey]) -> Vec<usize> {
+/// earlier one's when it repeats it; `None` when no key repeats. Found by
+/// sorting the positions (no hashing, no copies of the keys; a stable sort
+/// keeps the first of equal keys first).
+fn first_places(keys: &[ItemKey]) -> Option<Vec<usize>> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_by_key(|&i| &keys[i]);
-    let mut first: Vec<usize> = (0..keys.len()).collect();
+    let mut first: Option<Vec<usize>> = None;
     for pair in order.windows(2) {
         if keys[pair[0]] == keys[pair[1]] {
+            let first = first.get_or_insert_with(|| (0..keys.len()).collect());
             first[pair[1]] = first[pair[0]];
         }
     }
