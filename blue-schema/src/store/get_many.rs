@@ -183,10 +183,18 @@ impl Store {
 /// For each key, the position where it is first given: its own, or an
 /// earlier one's when it repeats it; `None` when no key repeats. Found by
 /// sorting the positions (no hashing, no copies of the keys; a stable sort
-/// keeps the first of equal keys first).
+/// keeps the first of equal keys first). Any order groups equal keys: this
+/// one compares sort keys first, which differ where a batch's partition
+/// keys are mostly the same.
 fn first_places(keys: &[ItemKey]) -> Option<Vec<usize>> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_by_key(|&i| &keys[i]);
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&keys[a], &keys[b]);
+        a.sort_key
+            .cmp(&b.sort_key)
+            .then_with(|| a.partition_key.cmp(&b.partition_key))
+            .then_with(|| a.cmp(b))
+    });
     let mut first: Option<Vec<usize>> = None;
     for pair in order.windows(2) {
         if keys[pair[0]] == keys[pair[1]] {
