@@ -281,24 +281,33 @@ impl DynamoDbBackend {
         // map of found items copied and hashed every key twice.
         let mut found: Vec<Option<ReadItem>> = op.keys.iter().map(|_| None).collect();
         if op.transactional {
+            let get = |k: &ItemKey| {
+                TxGet::builder()
+                    .table_name(self.table_name(k.table))
+                    .set_key(Some(key_map(k)))
+                    .build()
+                    .map(|g| TransactGetItem::builder().get(g).build())
+            };
             let items = op
                 .keys
                 .iter()
-                .map(|k| {
-                    TxGet::builder()
-                        .table_name(self.table_name(k.table))
-                        .set_key(Some(key_map(k)))
-                        .build()
-                        .map(|g| TransactGetItem::builder().get(g).build())
-                        .map_err(|e| Error::backend(super::NAME, e))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let request = self
-                .sdk
-                .transact_get_items()
-                .set_transact_items(Some(items));
+                .map(get)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Error::backend(super::NAME, e))?;
+            // The first attempt takes the items; a retry makes them again
+            // from the keys (each made once above, without error), where
+            // a copy of the request was taken for every attempt.
+            let mut first = Some(items);
+            let make = || {
+                let items = first
+                    .take()
+                    .unwrap_or_else(|| op.keys.iter().filter_map(|k| get(k).ok()).collect());
+                self.sdk
+                    .transact_get_items()
+                    .set_transact_items(Some(items))
+            };
             let out = self
-                .send(Replay::Safe, &request, |r| r.send())
+                .send_made(Replay::Safe, make, |r| r.send())
                 .await
                 .result
                 .map_err(request_error("TransactGetItems", table))?;
