@@ -45,7 +45,7 @@
 //! assert!(plan.sqlite.contains("?2 = 'PERSP#0000000000#muffin#'"));
 //! assert!(plan
 //!     .dynamodb
-//!     .contains(r##""KeyConditionExpression":"#pk = :pk AND begins_with(#sk, :sk)""##));
+//!     .contains(r#""KeyConditionExpression":"pk = :pk AND begins_with(sk, :sk)""#));
 //! assert!(plan.dynamodb.contains(r#""Limit":10"#));
 //! ```
 
