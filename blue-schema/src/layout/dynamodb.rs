@@ -359,3 +359,18 @@ fn wire_value(value: &ExprValue) -> Value {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table's key conditions name its key attributes as the schema
+    /// spells them, each in the place the index's put a placeholder.
+    #[test]
+    fn the_tables_key_conditions_name_its_key_attributes() {
+        for (table, index) in TABLE_KEY_CONDITIONS.iter().zip(INDEX_KEY_CONDITIONS) {
+            let named = index.replace("#pk", PARTITION_KEY).replace("#sk", SORT_KEY);
+            assert_eq!(*table, named);
+        }
+    }
+}

@@ -27,8 +27,7 @@ use decode::AnyDecoder;
 use query::QuerySpec;
 
 /// The full key of one item in one table, checked against the key limits.
-/// Ordered by table, then partition key, then sort key.
-#[derive(Debug, Clone, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ItemKey {
     pub(crate) table: &'static str,
     pub(crate) partition_key: String,
@@ -36,49 +35,25 @@ pub(crate) struct ItemKey {
 }
 
 impl ItemKey {
-    /// The tables compared: the same `&'static str` (the usual case, one
-    /// entity's keys) without reading it.
-    fn table_order(&self, other: &ItemKey) -> std::cmp::Ordering {
-        if std::ptr::eq(self.table, other.table) {
-            std::cmp::Ordering::Equal
-        } else {
-            self.table.cmp(other.table)
-        }
+    /// What keys are sorted by to find one among many (a batch read's
+    /// repeated keys, the place of an item it read): sort key first, since
+    /// a batch's keys mostly share their partition and table, and so
+    /// mostly differ at the first comparison. Equal exactly when the keys
+    /// are.
+    pub(crate) fn search_order(&self) -> (&str, &str, &'static str) {
+        Self::order_of(self.table, &self.partition_key, &self.sort_key)
     }
-}
 
-impl PartialEq for ItemKey {
-    fn eq(&self, other: &ItemKey) -> bool {
-        self.table_order(other).is_eq()
-            && self.partition_key == other.partition_key
-            && self.sort_key == other.sort_key
+    /// [`search_order`](ItemKey::search_order) of the key with these parts
+    /// (an item read back, whose key is not an `ItemKey`).
+    pub(crate) fn order_of<'k>(
+        table: &'static str,
+        partition_key: &'k str,
+        sort_key: &'k str,
+    ) -> (&'k str, &'k str, &'static str) {
+        (sort_key, partition_key, table)
     }
-}
 
-/// Hashes what [`PartialEq`] compares: the table's name, not its address.
-impl std::hash::Hash for ItemKey {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.table.hash(state);
-        self.partition_key.hash(state);
-        self.sort_key.hash(state);
-    }
-}
-
-impl Ord for ItemKey {
-    fn cmp(&self, other: &ItemKey) -> std::cmp::Ordering {
-        self.table_order(other)
-            .then_with(|| self.partition_key.cmp(&other.partition_key))
-            .then_with(|| self.sort_key.cmp(&other.sort_key))
-    }
-}
-
-impl PartialOrd for ItemKey {
-    fn partial_cmp(&self, other: &ItemKey) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl ItemKey {
     /// The key as an error names it.
     pub(crate) fn action_key(&self) -> crate::error::ActionKey {
         crate::error::ActionKey {

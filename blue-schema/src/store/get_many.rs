@@ -183,21 +183,13 @@ impl Store {
 /// For each key, the position where it is first given: its own, or an
 /// earlier one's when it repeats it; `None` when no key repeats. Found by
 /// sorting the positions (no hashing, no copies of the keys; a stable sort
-/// keeps the first of equal keys first). Any order groups equal keys: this
-/// one compares sort keys first, which differ where a batch's partition
-/// keys are mostly the same.
+/// keeps the first of equal keys first), in [`ItemKey::search_order`].
 fn first_places(keys: &[ItemKey]) -> Option<Vec<usize>> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&keys[a], &keys[b]);
-        a.sort_key
-            .cmp(&b.sort_key)
-            .then_with(|| a.partition_key.cmp(&b.partition_key))
-            .then_with(|| a.cmp(b))
-    });
+    order.sort_by_key(|&i| keys[i].search_order());
     let mut first: Option<Vec<usize>> = None;
     for pair in order.windows(2) {
-        if keys[pair[0]] == keys[pair[1]] {
+        if keys[pair[0]].search_order() == keys[pair[1]].search_order() {
             let first = first.get_or_insert_with(|| (0..keys.len()).collect());
             first[pair[1]] = first[pair[0]];
         }

@@ -316,18 +316,13 @@ impl DynamoDbBackend {
             }
         } else {
             let mut order: Vec<usize> = (0..op.keys.len()).collect();
-            order.sort_unstable_by_key(|&i| &op.keys[i]);
+            order.sort_unstable_by_key(|&i| op.keys[i].search_order());
             for chunk in op.keys.chunks(crate::limits::MAX_BATCH_GET_KEYS) {
                 for (table, item) in self.read_chunk(chunk).await? {
                     let read = ReadItem::new(item);
-                    let place = order.binary_search_by(|&i| {
-                        let key = &op.keys[i];
-                        (key.table, key.partition_key.as_str(), key.sort_key.as_str()).cmp(&(
-                            table,
-                            read.partition_key.as_str(),
-                            read.sort_key.as_str(),
-                        ))
-                    });
+                    let read_key = ItemKey::order_of(table, &read.partition_key, &read.sort_key);
+                    let place =
+                        order.binary_search_by(|&i| op.keys[i].search_order().cmp(&read_key));
                     if let Ok(place) = place {
                         found[order[place]] = Some(read);
                     }
