@@ -131,6 +131,10 @@ struct Shared {
     seen: Mutex<Vec<String>>,
     /// Told by [`Proxy::refuse_from_now`] when a brief refusal starts.
     armed: tokio::sync::Notify,
+    /// Whether the client has made its first attempt since the refusal
+    /// started (given by [`Proxy::refuse_from_now`]): the pause is counted
+    /// from then.
+    attempted: Mutex<Option<Box<dyn Fn() -> bool + Send>>>,
     /// Faults drawn at random for requests the plan does not break:
     /// (xorshift state, per mille of requests, the faults to draw from).
     random: Mutex<Option<(u64, u64, Vec<Fault>)>>,
@@ -213,6 +217,17 @@ impl Proxy {
                         // test's listener can take the port meanwhile.
                         drop(listener);
                         let held = hold(address);
+                        // The pause runs from the client's first attempt,
+                        // not from the arming: on a loaded machine the
+                        // first request can come later than a pause
+                        // counted from there, and find the port open.
+                        let attempted = shared.attempted.lock().unwrap().take();
+                        if let Some(attempted) = attempted {
+                            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+                            while !attempted() && tokio::time::Instant::now() < deadline {
+                                tokio::time::sleep(Duration::from_millis(1)).await;
+                            }
+                        }
                         tokio::time::sleep(pause).await;
                         drop(held);
                         TcpListener::bind(address).await.expect("the port again")
@@ -237,8 +252,10 @@ impl Proxy {
     }
 
     /// Starts a brief refusal (`refuse_for` of [`start`](Proxy::start)):
-    /// the port refuses connections from now on, for that long.
-    pub async fn refuse_from_now(&self) {
+    /// the port refuses connections from now on, until `attempted` says the
+    /// client has made its first attempt and that long after.
+    pub async fn refuse_from_now(&self, attempted: impl Fn() -> bool + Send + 'static) {
+        *self.shared.attempted.lock().unwrap() = Some(Box::new(attempted));
         self.shared.armed.notify_one();
         // The listener is closed by the accept task: give it the turn.
         for _ in 0..100 {

@@ -399,7 +399,12 @@ fn every_operation(name: &str, fault: Option<Fault>, refuse_for: Option<Duration
             let faulty = fixture.through(&proxy, attempts).await;
             let store = Store::from_backend(faulty.clone());
             if refused_briefly {
-                proxy.refuse_from_now().await;
+                // The client counts each request just before it is sent.
+                let client = faulty.clone();
+                let before = client.requests_sent();
+                proxy
+                    .refuse_from_now(move || client.requests_sent() > before)
+                    .await;
             }
             let started = std::time::Instant::now();
             let result = op.run(&store, &p).await;
